@@ -1,0 +1,87 @@
+/**
+ * The manifest: what `sharemap scan` prints, what the browser uploads and what the
+ * server stores. Field names and encodings are those of the fixture oracles
+ * (`testdata/erofs/*.expected.json`), so an oracle's `files` array is a valid list of
+ * records. Documented in docs/manifest.md; bump MANIFEST_VERSION on any change a v1
+ * reader could misread.
+ *
+ * Serialised forms:
+ *  - JSON: `{ ...ManifestHeader, files: FileRecord[] }`
+ *  - NDJSON: first line the ManifestHeader, then one FileRecord per line (streamable,
+ *    gzip-friendly; the form for a million files).
+ */
+export const MANIFEST_KIND = 'sharemap-manifest';
+export const MANIFEST_VERSION = 1;
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
+export type DataLayout = 'flat_plain' | 'flat_inline' | 'compressed_full' | 'compressed_compact' | 'chunk_based';
+
+export interface ManifestSuperblock {
+  block_size: number;
+  blocks: number;
+  meta_blkaddr: number;
+  xattr_blkaddr: number;
+  root_nid: number;
+  packed_nid?: number;
+  metabox_nid?: number;
+  inodes: number;
+  sb_size: number;
+  /** Feature names as dump.erofs prints them (spec §2.2, §2.3). */
+  feature_compat: string[];
+  feature_incompat: string[];
+  uuid: string;
+  /** Build time, seconds since the epoch. */
+  build_time: number;
+  /** Compat bit ISHARE_XATTRS (spec §8.2). */
+  ishare: boolean;
+  /** Full name of the fingerprint xattr (spec §8.2), or null without ISHARE_XATTRS. */
+  fingerprint_xattr_name: string | null;
+  /** Minimum Linux version the image's features need, as `dump.erofs -s` prints it ("required kernel"). */
+  required_kernel: string;
+  /** Extra devices from the device table (spec §2.7). */
+  devices: { tag: string; blocks: number; mapped_blkaddr: number }[];
+}
+
+export interface ManifestHeader {
+  kind: typeof MANIFEST_KIND;
+  version: typeof MANIFEST_VERSION;
+  /** Image file name (basename) and size in bytes; sha256 of the image file when known. */
+  image: { name: string; size: number; sha256?: string };
+  superblock: ManifestSuperblock;
+  /** Whether records carry `sha256` of the full decompressed content (`scan --hash`). */
+  hashed: boolean;
+  /** Number of records that follow (NDJSON) or are in `files` (JSON). */
+  file_count: number;
+}
+
+export interface FileRecord {
+  /** Absolute path, "/" for the root; records are sorted by path bytes. */
+  path: string;
+  nid: number;
+  type: FileType;
+  /** Octal permission bits including suid/sgid/sticky, 4 digits ("0755"). */
+  mode: string;
+  uid: number;
+  gid: number;
+  size: number;
+  nlink: number;
+  mtime: number;
+  mtime_nsec: number;
+  layout: DataLayout;
+  inode_size: 32 | 64;
+  xattr_isize: number;
+  /** Symlink target. */
+  target?: string;
+  /** [major, minor] for chr/blk. */
+  rdev?: [number, number];
+  /** As listxattr reports them: full name -> hex value. The hidden fingerprint xattr is not listed. */
+  xattrs: Record<string, string>;
+  /** Hex of the whole fingerprint xattr value (spec §8.2), null when absent. */
+  fingerprint: string | null;
+  /** Hex sha256 of the full decompressed content (regular files, `--hash` only). */
+  sha256?: string;
+}
+
+export interface Manifest extends ManifestHeader {
+  files: FileRecord[];
+}

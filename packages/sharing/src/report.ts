@@ -1,0 +1,233 @@
+/**
+ * The report: what the sharing engine returns, what the server stores behind a link,
+ * what the web UI renders and what the CLI summarises. Plain JSON-serialisable data.
+ *
+ * Design rules (see docs/metrics.md):
+ *  - Every figure is computed in pages of `options.pageSize` and also given in bytes
+ *    (pages * pageSize * workingSetFraction, rounded down to whole pages).
+ *  - "saved" is always `without - with`, never counted twice.
+ *  - Domain ids are secrets (sharing-rules R11): a report carries only labels.
+ *  - The per-file table is columnar (parallel arrays) so 2M rows stay compact.
+ *
+ * Owned by packages/sharing; changes must be additive within REPORT_VERSION 1.
+ */
+import type { Manifest } from '@sharemap/erofs';
+
+export const REPORT_KIND = 'sharemap-report';
+export const REPORT_VERSION = 1;
+
+/** Address-space-operation class of a file on an instance (spec §8.4, R6). */
+export type AopsClass = 'compressed' | 'block' | 'file-backed';
+
+/** How an instance's image is attached: a block device (loop, dm-verity...) or an image file (file-backed mount). */
+export type Backing = 'bdev' | 'file';
+
+/** A domain as reports show it: an opaque label, never the raw domain_id (R11). */
+export interface DomainLabel {
+  /** Stable within one report: "D1", "D2", ... or a label the user gave. */
+  label: string;
+}
+
+export interface AnalysisOptions {
+  /** Page size in bytes (R7); default 4096. */
+  pageSize: number;
+  /** Fraction of each file's pages assumed resident, 0 < f <= 1; default 1 (the static bound). */
+  workingSetFraction: number;
+}
+
+/** Where a value in a report came from, for error and explanation messages. */
+export interface SourceLocation {
+  /** Input name, e.g. "fleet.fstab" or "plan.json". */
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+/** One mounted filesystem instance (superblock), the unit of page cache (R9). */
+export interface InstanceInput {
+  /** Stable id within the analysis, e.g. "i1". */
+  id: string;
+  /** Human label, usually the mount point. */
+  label: string;
+  /** Image (by ReportImage.id) this instance mounts. */
+  imageId: string;
+  /** Mount points that resolve to this superblock (several for double bdev mounts, R9). */
+  mountPoints: string[];
+  /** Mount source as written (path or device), for display. */
+  source: string;
+  backing: Backing;
+  /** null: unknown (mountinfo and /proc/mounts never show it, R11). */
+  domain: DomainLabel | null;
+  /** Options as the kernel sees them (spec §8.3). */
+  options: {
+    inodeShare: boolean;
+    dax: 'always' | 'never' | null;
+    directio: boolean;
+    cacheStrategy: 'disabled' | 'readahead' | 'readaround' | null;
+    devices: string[];
+    fsoffset: number;
+  };
+  /** Containers / overlay mounts that use this instance (from mountinfo context). */
+  users?: string[];
+  origin?: SourceLocation;
+}
+
+/** Why inode_share is (not) in effect on an instance. */
+export type InodeShareState =
+  | { effective: true }
+  | {
+      effective: false;
+      reason:
+        | 'not-requested' // no inode_share option (R2)
+        | 'no-domain' // inode_share without domain_id: EINVAL, mount fails (R2)
+        | 'dax' // inode_share with dax=always: EINVAL, mount fails (R2)
+        | 'no-ishare-compat' // image lacks compat ISHARE_XATTRS: silently off (R3)
+        | 'domain-unknown' // domain not given (mountinfo): shown as bounds until assigned (R11)
+        | 'not-mounted'; // e.g. fstab noauto
+      message: string;
+    };
+
+export interface ReportImage {
+  id: string;
+  name: string;
+  sha256?: string;
+  /** Free-form publisher label (used by the mixed-publisher finding). */
+  publisher?: string;
+  blockSize: number;
+  ishare: boolean;
+  fingerprintXattrName: string | null;
+  requiredKernel: string;
+  featureCompat: string[];
+  featureIncompat: string[];
+  hashed: boolean;
+  fileCount: number;
+  regularFiles: number;
+  fingerprintedFiles: number;
+}
+
+export interface ReportInstance extends InstanceInput {
+  inodeShare: InodeShareState;
+  /** Set when the mount fails (EINVAL cases of R2); such instances hold no page cache. */
+  mountError?: string;
+}
+
+export interface Totals {
+  pagesWithoutSharing: number;
+  pagesWithSharing: number;
+  bytesWithoutSharing: number;
+  bytesWithSharing: number;
+  bytesSaved: number;
+  /** bytesSaved / bytesWithoutSharing * 100, 0 when nothing is cached. */
+  percentSaved: number;
+}
+
+/** Per-file fate on one instance (the rule that decided it). */
+export type FileStatus =
+  | 'shared' // member of a shared inode with at least one other member
+  | 'shared-alone' // eligible, but the only member of its shared inode (no saving)
+  | 'private-not-regular' // R1
+  | 'private-no-inode-share' // R2/R3: instance does not share
+  | 'private-no-fingerprint' // R4
+  | 'private-size-mismatch' // R5
+  | 'private-aops-mismatch' // R6
+  | 'hardlink' // R10: another path of the same inode on this instance; counted once
+  | 'not-mounted'; // mount failed or not mounted
+
+/**
+ * Columnar per-(instance, file) table. Row r describes image file `file[r]` (index into
+ * that instance's image's `paths`) on instance `instance[r]` (index into `instances`).
+ */
+export interface FileTable {
+  instance: number[];
+  file: number[];
+  status: FileStatus[];
+  /** Index into `groups`, or -1. */
+  group: number[];
+  /** Pages this row contributes without sharing / with sharing (0 for the non-first members of a shared inode). */
+  pagesWithout: number[];
+  pagesWith: number[];
+}
+
+/** One shared anonymous inode (spec §8.4): a (fingerprint, domain, aops) key and its members. */
+export interface SharedGroup {
+  /** Hex of the fingerprint value. */
+  fingerprint: string;
+  domain: string;
+  aops: AopsClass;
+  /** i_size fixed by the first member (R5). */
+  size: number;
+  pages: number;
+  /** Rows of `files` that are members (first member first). */
+  members: number[];
+  /** Rows with the same key that stayed private (size or aops mismatch). */
+  rejected: number[];
+}
+
+export interface UnsharedCacheLine {
+  instanceId: string;
+  /** R8: page cache never shared. */
+  kind: 'backing-file' | 'metadata' | 'compressed-cache' | 'packed-inode';
+  bytes: number;
+  note: string;
+}
+
+export type FindingSeverity = 'error' | 'warning' | 'info';
+export type FindingCode =
+  | 'fingerprint-mismatch' // R12: fingerprint != sha256 of content
+  | 'fingerprint-unverifiable' // fingerprint not of the form sha256:<digest> (e.g. serials)
+  | 'mixed-publishers' // images of different publishers in one domain
+  | 'unsharable-duplicate' // identical content that cannot share (domain, aops, missing fingerprints), bytes lost
+  | 'inode-share-ineffective' // inode_share requested but off (R2, R3)
+  | 'mount-failed' // EINVAL
+  | 'order-dependent' // result depends on which member is read first (R5, R6)
+  | 'domain-unknown'; // instances without a known domain: figures are bounds
+
+export interface Finding {
+  code: FindingCode;
+  severity: FindingSeverity;
+  message: string;
+  /** Bytes affected (lost savings, or bytes exposed). */
+  bytes?: number;
+  instanceIds?: string[];
+  /** Rows of `files` involved. */
+  rows?: number[];
+}
+
+export interface ScenarioResult {
+  id: 'merge-domains' | 'separate-domains' | 'rebuild-with-fingerprints' | 'consistent-compression' | 'drop-image' | string;
+  title: string;
+  description: string;
+  totals: Totals;
+  /** totals.bytesSaved - report.totals.bytesSaved */
+  deltaBytesSaved: number;
+}
+
+export interface Report {
+  kind: typeof REPORT_KIND;
+  version: typeof REPORT_VERSION;
+  createdAt: string;
+  options: AnalysisOptions;
+  images: ReportImage[];
+  /** Paths of each image's files, by ReportImage.id, in manifest order. */
+  paths: Record<string, string[]>;
+  instances: ReportInstance[];
+  domains: { label: string; instanceIds: string[] }[];
+  totals: Totals;
+  /** When some instance's domain is unknown: all unknown in one domain vs each alone (R11). */
+  bounds?: { best: Totals; worst: Totals };
+  perInstance: Record<string, Totals>;
+  perDomain: Record<string, Totals>;
+  perImage: Record<string, Totals>;
+  files: FileTable;
+  groups: SharedGroup[];
+  unsharedCaches: UnsharedCacheLine[];
+  findings: Finding[];
+  scenarios: ScenarioResult[];
+}
+
+/** What the engine takes: manifests plus instances (already parsed and redacted). */
+export interface AnalysisInput {
+  images: { image: Omit<ReportImage, 'fileCount' | 'regularFiles' | 'fingerprintedFiles'>; manifest: Manifest }[];
+  instances: InstanceInput[];
+  options?: Partial<AnalysisOptions>;
+}
