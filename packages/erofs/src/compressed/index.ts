@@ -1,0 +1,3 @@
+export * from './context.js';
+export * from './errors.js';
+export { openCompressedFile } from './file.js';
