@@ -1,0 +1,41 @@
+// `pnpm bench`: runs every benchmark in bench/*.bench.mjs (each a standalone Node script that
+// prints one JSON object on its last stdout line), and writes bench/results/<name>.json plus
+// bench/results/summary.json. Benchmarks compare against peer tools in the same run and report
+// ratios; they never assert timings. `pnpm bench NAME...` runs only the named ones.
+import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { root, log, ensureInstalled, build } from './lib.mjs';
+
+const only = process.argv.slice(2);
+const benchDir = path.join(root, 'bench');
+const outDir = path.join(benchDir, 'results');
+mkdirSync(outDir, { recursive: true });
+
+ensureInstalled();
+build();
+
+const summary = { date: new Date().toISOString(), node: process.version, results: {} };
+for (const file of readdirSync(benchDir).filter((f) => f.endsWith('.bench.mjs')).sort()) {
+  const name = file.replace(/\.bench\.mjs$/, '');
+  if (only.length && !only.includes(name)) continue;
+  log(`bench ${name}`);
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(benchDir, file)], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = (r.stdout ?? '').trim().split('\n');
+  let result;
+  try {
+    result = JSON.parse(lines.at(-1) ?? '');
+  } catch {
+    result = { error: `no JSON result (exit ${r.status})`, output: lines.slice(-5) };
+  }
+  summary.results[name] = result;
+  writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+log(`results in ${path.relative(root, outDir)}/`);

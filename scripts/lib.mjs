@@ -1,0 +1,62 @@
+// Helpers shared by the repo's entry scripts (start, test, bench). Node built-ins only:
+// these run on a fresh clone before any dependency is installed.
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function log(msg) {
+  process.stdout.write(`[sharemap] ${msg}\n`);
+}
+
+/** Runs a command with inherited stdio from the repo root; returns its exit code. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts, env: { ...process.env, ...opts.env } });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+export function runOrExit(cmd, args, opts) {
+  const code = run(cmd, args, opts);
+  if (code !== 0) {
+    process.stderr.write(`[sharemap] '${cmd} ${args.join(' ')}' failed with exit code ${code}\n`);
+    process.exit(code);
+  }
+}
+
+/** The pnpm to use: a pnpm 10 on PATH, else `npx -y pnpm@10` (no global state needed). */
+export function pnpmCommand() {
+  try {
+    const v = execFileSync('pnpm', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (v.startsWith('10.')) return ['pnpm', []];
+  } catch {
+    /* not installed */
+  }
+  return ['npx', ['-y', 'pnpm@10']];
+}
+
+export function pnpm(args, opts) {
+  const [cmd, pre] = pnpmCommand();
+  return run(cmd, [...pre, ...args], opts);
+}
+
+export function pnpmOrExit(args, opts) {
+  const [cmd, pre] = pnpmCommand();
+  runOrExit(cmd, [...pre, ...args], opts);
+}
+
+/** Installs dependencies when node_modules is missing or older than the lockfile. */
+export function ensureInstalled() {
+  const marker = path.join(root, 'node_modules', '.modules.yaml');
+  const lock = path.join(root, 'pnpm-lock.yaml');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing dependencies (pnpm install --frozen-lockfile)...');
+  pnpmOrExit(['install', '--frozen-lockfile'], { env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } });
+}
+
+export function build() {
+  log('building...');
+  pnpmOrExit(['-s', 'build']);
+}

@@ -1,0 +1,91 @@
+// `npm test`: everything a change must pass, from a fresh clone.
+// Installs what is missing (dependencies; Debian's chromium when root), builds, then runs
+// typecheck, lint, unit + integration tests (vitest) and browser e2e tests (Playwright),
+// and ends with one summary line: `N passed, N failed`.
+import { existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ensureInstalled, build, root, log, pnpm } from './lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const resultsDir = path.join(root, 'node_modules', '.cache', 'sharemap-test');
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.getuid?.() === 0) {
+    log("installing Debian's chromium for the browser tests (apt-get)...");
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+    if (existsSync(CHROMIUM)) return true;
+  }
+  process.stderr.write(
+    `[sharemap] ${CHROMIUM} not found: install Debian's chromium (sudo apt-get install -y chromium) ` +
+      'or set CHROMIUM_PATH; the e2e tests count as failed until then.\n',
+  );
+  return false;
+}
+
+/** Each step adds to the totals; a step that produces no per-test results counts as one check. */
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const failedSteps = [];
+
+function check(name, code) {
+  if (code === 0) totals.passed += 1;
+  else {
+    totals.failed += 1;
+    failedSteps.push(name);
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+ensureInstalled();
+const haveChromium = ensureChromium();
+build();
+rmSync(resultsDir, { recursive: true, force: true });
+mkdirSync(resultsDir, { recursive: true });
+
+log('typecheck');
+check('typecheck', pnpm(['-s', 'typecheck']));
+log('lint');
+check('lint', pnpm(['-s', 'lint']));
+
+log('unit and integration tests (vitest)');
+const vitestOut = path.join(resultsDir, 'vitest.json');
+const vitestCode = pnpm(['-s', 'exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${vitestOut}`]);
+const vitest = readJson(vitestOut);
+if (vitest) {
+  totals.passed += vitest.numPassedTests;
+  totals.failed += vitest.numFailedTests;
+  totals.skipped += vitest.numPendingTests + vitest.numTodoTests;
+  // A suite that fails to load has no failed tests but a non-zero exit: count it.
+  if (vitestCode !== 0 && vitest.numFailedTests === 0) check('vitest (suite errors)', vitestCode);
+  if (vitest.numFailedTests > 0) failedSteps.push('vitest');
+} else check('vitest', vitestCode || 1);
+
+log('browser tests (Playwright, Debian chromium)');
+if (haveChromium) {
+  const pwOut = path.join(resultsDir, 'playwright.json');
+  const pwCode = pnpm(['-s', '--filter', '@sharemap/e2e', 'exec', 'playwright', 'test', '--reporter=list,json'], {
+    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: pwOut, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', CHROMIUM_PATH: CHROMIUM },
+  });
+  const pw = readJson(pwOut);
+  if (pw?.stats) {
+    totals.passed += pw.stats.expected + (pw.stats.flaky ?? 0);
+    totals.failed += pw.stats.unexpected;
+    totals.skipped += pw.stats.skipped;
+    if (pw.stats.unexpected > 0) failedSteps.push('e2e');
+    if (pwCode !== 0 && pw.stats.unexpected === 0) check('e2e (runner error)', pwCode);
+  } else check('e2e', pwCode || 1);
+} else check('e2e (no chromium)', 1);
+
+if (failedSteps.length) log(`failed: ${failedSteps.join(', ')}`);
+process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.exit(totals.failed > 0 ? 1 : 0);
