@@ -4,7 +4,9 @@
  *
  * Design rules (see docs/metrics.md):
  *  - Every figure is computed in pages of `options.pageSize` and also given in bytes
- *    (pages * pageSize * workingSetFraction, rounded down to whole pages).
+ *    (pages * pageSize). The working-set fraction f is applied per file: a file of n
+ *    pages contributes ceil(f * n) pages (any read touches at least one whole page), so
+ *    per-instance, per-domain and per-image figures add up exactly to the totals.
  *  - "saved" is always `without - with`, never counted twice.
  *  - Domain ids are secrets (sharing-rules R11): a report carries only labels.
  *  - The per-file table is columnar (parallel arrays) so 2M rows stay compact.
@@ -56,11 +58,19 @@ export interface InstanceInput {
   /** Mount source as written (path or device), for display. */
   source: string;
   backing: Backing;
-  /** null: unknown (mountinfo and /proc/mounts never show it, R11). */
+  /**
+   * null: unknown (mountinfo and /proc/mounts never show it, R11), unless
+   * `options.domainIdGiven === false`, which says the configuration has no domain_id at all.
+   */
   domain: DomainLabel | null;
   /** Options as the kernel sees them (spec §8.3). */
   options: {
     inodeShare: boolean;
+    /**
+     * Whether a `domain_id=` option was given. false with inodeShare: the mount fails (EINVAL, R2).
+     * Optional: when absent, a non-null `domain` means given and a null one means unknown.
+     */
+    domainIdGiven?: boolean;
     dax: 'always' | 'never' | null;
     directio: boolean;
     cacheStrategy: 'disabled' | 'readahead' | 'readaround' | null;
@@ -70,11 +80,22 @@ export interface InstanceInput {
   /** Containers / overlay mounts that use this instance (from mountinfo context). */
   users?: string[];
   origin?: SourceLocation;
+  /** Set when the instance is configured but never mounted (fstab `noauto`, a script stopped before it). */
+  notMounted?: string | null;
+  /** Set by a parser when it knows the mount fails for a reason the engine cannot see (e.g. unaligned fsoffset). */
+  mountFailure?: string | null;
 }
 
 /** Why inode_share is (not) in effect on an instance. */
 export type InodeShareState =
-  | { effective: true }
+  | {
+      effective: true;
+      /**
+       * inode_share is on but the domain is not known (R11). The report's figures put the
+       * instance alone in a domain of its own (worst case) and `Report.bounds` gives the range.
+       */
+      domainUnknown?: boolean;
+    }
   | {
       effective: false;
       reason:
@@ -82,7 +103,8 @@ export type InodeShareState =
         | 'no-domain' // inode_share without domain_id: EINVAL, mount fails (R2)
         | 'dax' // inode_share with dax=always: EINVAL, mount fails (R2)
         | 'no-ishare-compat' // image lacks compat ISHARE_XATTRS: silently off (R3)
-        | 'domain-unknown' // domain not given (mountinfo): shown as bounds until assigned (R11)
+        | 'domain-unknown' // (not produced by the engine: unknown domains are `effective: true, domainUnknown: true`)
+        | 'mount-failed' // the parser reported another mount failure (InstanceInput.mountFailure)
         | 'not-mounted'; // e.g. fstab noauto
       message: string;
     };
@@ -141,11 +163,22 @@ export interface FileTable {
   instance: number[];
   file: number[];
   status: FileStatus[];
-  /** Index into `groups`, or -1. */
+  /**
+   * Index into `groups`, or -1. Set for members of a shared inode with 2+ members and for
+   * rows rejected by one (R5/R6). 'shared-alone' rows are not listed in `groups` (-1).
+   */
   group: number[];
-  /** Pages this row contributes without sharing / with sharing (0 for the non-first members of a shared inode). */
+  /**
+   * Pages this row contributes without sharing / with sharing (0 for the non-first members of
+   * a shared inode), working-set fraction applied. Non-regular files, hard-link repeats and
+   * rows of instances that are not mounted contribute 0 to both.
+   */
   pagesWithout: number[];
   pagesWith: number[];
+  /** i_size in bytes (0 for non-regular files). */
+  size: number[];
+  /** R10: `row[k]` is another path of the inode first seen at row `primary[k]` on the same instance. */
+  hardlinks: { row: number[]; primary: number[] };
 }
 
 /** One shared anonymous inode (spec §8.4): a (fingerprint, domain, aops) key and its members. */
@@ -161,6 +194,8 @@ export interface SharedGroup {
   members: number[];
   /** Rows with the same key that stayed private (size or aops mismatch). */
   rejected: number[];
+  /** True when the candidates span several (size, aops) classes: another read order could pick another first member. */
+  orderDependent?: boolean;
 }
 
 export interface UnsharedCacheLine {
@@ -168,6 +203,8 @@ export interface UnsharedCacheLine {
   /** R8: page cache never shared. */
   kind: 'backing-file' | 'metadata' | 'compressed-cache' | 'packed-inode';
   bytes: number;
+  /** bytes / pageSize. */
+  pages?: number;
   note: string;
 }
 
@@ -189,8 +226,15 @@ export interface Finding {
   /** Bytes affected (lost savings, or bytes exposed). */
   bytes?: number;
   instanceIds?: string[];
-  /** Rows of `files` involved. */
+  /** Rows of `files` involved (at most MAX_FINDING_ROWS; `rowCount` has the full count). */
   rows?: number[];
+  rowCount?: number;
+  /** Images involved (ReportImage.id). */
+  imageIds?: string[];
+  /** Domain labels involved. */
+  domains?: string[];
+  /** For order-dependent and domain-unknown: the range of bytesWithSharing. */
+  range?: { min: number; max: number };
 }
 
 export interface ScenarioResult {
@@ -211,10 +255,20 @@ export interface Report {
   /** Paths of each image's files, by ReportImage.id, in manifest order. */
   paths: Record<string, string[]>;
   instances: ReportInstance[];
-  domains: { label: string; instanceIds: string[] }[];
+  /**
+   * Domains as analysed. Instances with an unknown domain get a domain of their own labelled
+   * `?<instance id>` (worst case, R11); `unknown` marks those. Instances that do not share
+   * are listed under no domain.
+   */
+  domains: { label: string; instanceIds: string[]; unknown?: boolean }[];
   totals: Totals;
-  /** When some instance's domain is unknown: all unknown in one domain vs each alone (R11). */
+  /** When some instance's domain is unknown: all unknown in one domain vs each alone (R11). `totals` = `worst`. */
   bounds?: { best: Totals; worst: Totals };
+  /**
+   * When some key's candidates span several (size, aops) classes (R5, R6): the totals for the
+   * luckiest and unluckiest first members, key by key. `totals` uses the documented order.
+   */
+  orderBounds?: { best: Totals; worst: Totals };
   perInstance: Record<string, Totals>;
   perDomain: Record<string, Totals>;
   perImage: Record<string, Totals>;
@@ -230,4 +284,6 @@ export interface AnalysisInput {
   images: { image: Omit<ReportImage, 'fileCount' | 'regularFiles' | 'fingerprintedFiles'>; manifest: Manifest }[];
   instances: InstanceInput[];
   options?: Partial<AnalysisOptions>;
+  /** Report timestamp; default: now. Pass one for reproducible output. */
+  createdAt?: string;
 }
