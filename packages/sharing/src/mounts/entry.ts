@@ -1,0 +1,119 @@
+/** Turning (source, mount point, options) into a MountEntry: backing, errors, inode_share state. */
+import type { Backing } from '../report.js';
+import { mountErrorFor, parseOptions } from './options.js';
+import { basename, isBlockDeviceSource } from './text.js';
+import { MountConfigError } from './errors.js';
+import { MAX_ENTRIES } from './limits.js';
+import type { ContextEntry, DomainRedactor, MountConfig, MountEntry, MountWarning, NotMounted, Origin } from './types.js';
+
+export interface EntryInput {
+  source: string;
+  mountPoint: string;
+  /** Option string and the column where it starts on `origin.line`. */
+  optionsText: string;
+  optionsColumn: number;
+  origin: Origin;
+  domains: DomainRedactor;
+  /**
+   * 'kernel': the text is the kernel's own view of a live mount (mountinfo, /proc/mounts):
+   * no mount errors, inode_share printed = in effect, domain never shown (R11).
+   * 'config': a request (fstab, unit, script, plan): the §8.3 checks apply.
+   */
+  view: 'kernel' | 'config';
+  /** major:minor when known (mountinfo). */
+  device?: string | null;
+  notMounted?: NotMounted | null;
+  backing?: Backing;
+}
+
+export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: MountWarning[] } {
+  const { origin } = input;
+  const parsed = parseOptions(input.optionsText, { file: origin.file, line: origin.line, column: input.optionsColumn, domains: input.domains });
+  const o = parsed.options;
+  const warnings = parsed.warnings;
+  const at = `${origin.file}:${origin.line}:${origin.column}`;
+  const device = input.device ?? null;
+
+  let backing: Backing;
+  if (input.backing) backing = input.backing;
+  else if (device !== null) backing = device.startsWith('0:') ? 'file' : 'bdev'; // anonymous dev (major 0) = get_tree_nodev, file-backed
+  else if (o.loop !== false) backing = 'bdev'; // mount(8) -o loop attaches a fresh loop device
+  else backing = isBlockDeviceSource(input.source) ? 'bdev' : 'file';
+
+  if (o.directio && backing === 'bdev') {
+    warnings.push({ code: 'ignored-option', message: `${at}: directio only affects file-backed mounts; ignored on a block device`, origin });
+  }
+
+  const notMounted = input.notMounted ?? (input.view === 'config' && o.noauto ? 'noauto' : null);
+  const mountError = input.view === 'config' ? mountErrorFor(parsed) : null;
+
+  let inodeShareEffective: boolean | null;
+  if (input.view === 'kernel') inodeShareEffective = o.inodeShare; // printed only while still in effect (§8.7)
+  else if (!o.inodeShare || mountError || notMounted) inodeShareEffective = false;
+  else inodeShareEffective = null; // R3: the image decides
+
+  if (input.view === 'config' && o.domainIdGiven && !o.inodeShare) {
+    warnings.push({ code: 'inode-share-off', message: `${at}: domain_id without inode_share shares nothing (R2)`, origin });
+  }
+  if (mountError) {
+    warnings.push({ code: 'inode-share-off', message: `${at}: mount of ${input.mountPoint} fails with EINVAL: ${mountError.message}`, origin });
+  }
+
+  const entry: MountEntry = {
+    source: input.source,
+    mountPoint: input.mountPoint,
+    fsType: 'erofs',
+    options: o,
+    backing,
+    device,
+    domain: input.view === 'kernel' ? null : parsed.domain,
+    domainKnown: input.view !== 'kernel',
+    mountError,
+    notMounted,
+    origin,
+    inodeShareEffective,
+  };
+  return { entry, warnings };
+}
+
+/** The `lowerdir=` layers of an overlay option string (`:`-separated, `\:` escapes a colon). */
+export function overlayLowerdirs(optionsText: string): string[] {
+  const out: string[] = [];
+  for (const opt of optionsText.split(',')) {
+    if (!opt.startsWith('lowerdir=') && !opt.startsWith('lowerdir+=')) continue;
+    const v = opt.slice(opt.indexOf('=') + 1);
+    let cur = '';
+    for (let i = 0; i < v.length; i++) {
+      const c = v[i]!;
+      if (c === '\\' && i + 1 < v.length) cur += v[++i];
+      else if (c === ':') {
+        if (cur) out.push(cur);
+        cur = '';
+      } else cur += c;
+    }
+    if (cur) out.push(cur);
+  }
+  return out;
+}
+
+/** Container name from an overlay mount point: `/run/containers/web-1/rootfs` -> `web-1`. */
+export function userFromMountPoint(mp: string): string {
+  const parts = mp.split('/').filter(Boolean);
+  const last = parts[parts.length - 1] ?? mp;
+  if ((last === 'rootfs' || last === 'merged' || last === 'root') && parts.length >= 2) return parts[parts.length - 2]!;
+  return basename(mp) || mp;
+}
+
+export function overlayContext(mountPoint: string, optionsText: string, origin: Origin, active = true): ContextEntry {
+  return { kind: 'overlay', mountPoint, user: userFromMountPoint(mountPoint), lowerdirs: overlayLowerdirs(optionsText), active, origin };
+}
+
+export function emptyConfig(format: MountConfig['format'], file: string): MountConfig {
+  return { format, file, entries: [], context: [], loopDevices: {}, ignored: [], warnings: [] };
+}
+
+export function checkEntryCount(config: MountConfig, origin: Origin): void {
+  if (config.entries.length + config.context.length + config.ignored.length >= MAX_ENTRIES) {
+    throw new MountConfigError('too-large', `more than ${MAX_ENTRIES} mount entries`, origin.file, origin.line, origin.column);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Errors of the mount-configuration parsers: a value with a code, a message a human
+ * understands, and the `file:line:column` of the problem (house style). Messages never
+ * contain a raw `domain_id` value (sharing-rules R11).
+ */
+
+export type MountConfigErrorCode =
+  | 'too-large' // input exceeds a bound of limits.ts
+  | 'malformed-line' // a line does not have the shape its format requires
+  | 'bad-option-value' // an EROFS option with an invalid value (the kernel would refuse it too)
+  | 'unterminated-quote' // shell: a quote that never closes
+  | 'bad-json' // JSON syntax error
+  | 'bad-plan' // JSON plan: a field of the wrong type or value
+  | 'bad-losetup' // losetup --json output of the wrong shape
+  | 'unknown-format'; // format detection failed
+
+export class MountConfigError extends Error {
+  override readonly name = 'MountConfigError';
+  readonly code: MountConfigErrorCode;
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based, in UTF-16 code units of the line. */
+  readonly column: number;
+  /** The problem alone, without the location prefix. */
+  readonly problem: string;
+
+  constructor(code: MountConfigErrorCode, problem: string, file: string, line: number, column: number) {
+    super(`${file}:${line}:${column}: ${problem}`);
+    this.code = code;
+    this.problem = problem;
+    this.file = file;
+    this.line = line;
+    this.column = column;
+  }
+}

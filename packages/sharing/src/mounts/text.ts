@@ -1,0 +1,63 @@
+/** Small text helpers shared by the line-based parsers. */
+import { MountConfigError } from './errors.js';
+import { MAX_INPUT_BYTES, MAX_LINE_LENGTH, MAX_LINES } from './limits.js';
+
+/** UTF-8 length without allocating when the answer is obvious. */
+function utf8Length(text: string): number {
+  if (text.length * 3 <= MAX_INPUT_BYTES) return text.length; // cannot exceed; exact value not needed
+  return new TextEncoder().encode(text).length;
+}
+
+/** Split into lines (LF or CRLF), enforcing MAX_INPUT_BYTES, MAX_LINES and MAX_LINE_LENGTH. */
+export function splitLines(text: string, file: string): string[] {
+  if (text.length > MAX_INPUT_BYTES || utf8Length(text) > MAX_INPUT_BYTES) {
+    throw new MountConfigError('too-large', `input larger than ${MAX_INPUT_BYTES} bytes`, file, 1, 1);
+  }
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (lines.length > MAX_LINES) {
+    throw new MountConfigError('too-large', `more than ${MAX_LINES} lines`, file, MAX_LINES + 1, 1);
+  }
+  for (let i = 0; i < lines.length; i++) {
+    let l = lines[i]!;
+    if (l.endsWith('\r')) l = lines[i] = l.slice(0, -1);
+    if (l.length > MAX_LINE_LENGTH) {
+      throw new MountConfigError('too-large', `line longer than ${MAX_LINE_LENGTH} characters`, file, i + 1, MAX_LINE_LENGTH + 1);
+    }
+  }
+  return lines;
+}
+
+export interface Field {
+  text: string;
+  /** 1-based column of the field's first character. */
+  column: number;
+}
+
+/** Whitespace-separated fields with their columns. */
+export function fields(line: string): Field[] {
+  const out: Field[] = [];
+  const re = /[^ \t]+/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) out.push({ text: m[0], column: m.index + 1 });
+  return out;
+}
+
+/**
+ * Undo the kernel's octal escaping of paths in /proc/mounts and mountinfo
+ * (seq_path/mangle_path escape space, tab, newline and backslash as `\ooo`); fstab uses the same.
+ */
+export function unescapeOctal(s: string): string {
+  if (!s.includes('\\')) return s;
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export function basename(p: string): string {
+  const trimmed = p.replace(/\/+$/, '');
+  const i = trimmed.lastIndexOf('/');
+  return i < 0 ? trimmed : trimmed.slice(i + 1);
+}
+
+/** True for sources that name a block device (loop, device-mapper, virtio, NVMe, UUID=...). */
+export function isBlockDeviceSource(source: string): boolean {
+  return source.startsWith('/dev/') || /^(UUID|LABEL|PARTUUID|PARTLABEL|ID)=/.test(source);
+}
