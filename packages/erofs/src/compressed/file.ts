@@ -1,7 +1,127 @@
-import type { CompressedFile, CompressedFileContext } from './context.js';
-import { CompressedDataError } from './errors.js';
+// Reading a compressed (layout 1 or 3) regular file: spec §7.11, §7.12, §7.15.
 
-/** Open a compressed (layout 1 or 3) regular file. Work in progress. */
+import { decompressPcluster } from '../decompress/index.js';
+import { PclusterCache } from './cache.js';
+import { INCOMPAT_ZERO_PADDING, type CompressedFile, type CompressedFileContext, type ZExtent } from './context.js';
+import { CompressedDataError } from './errors.js';
+import { MAX_EXTENT_DSIZE, corrupt, loadExtents, readMapHeader, readMeta, type ZExtentInternal } from './zmap.js';
+
+/** Decoded pclusters kept per open file (bytes). Enough for a few maximal (1 MiB) pclusters. */
+const PCLUSTER_CACHE_BYTES = 4 << 20;
+
+/**
+ * Open a compressed regular file. Reads the map header and the whole index/extent table up
+ * front and validates it (spec §10.6); data is decoded lazily by read().
+ */
 export async function openCompressedFile(ctx: CompressedFileContext): Promise<CompressedFile> {
-  throw new CompressedDataError('ENOTSUP', 'compressed files not implemented yet', ctx.inodeOffset, ctx.nid);
+  if (!(ctx.layout === 1 || ctx.layout === 3)) {
+    throw new CompressedDataError('ENOTSUP', `layout ${String(ctx.layout)} is not compressed`, ctx.inodeOffset, ctx.nid);
+  }
+  if (!Number.isSafeInteger(ctx.size) || ctx.size < 0) {
+    throw new CompressedDataError('ECORRUPT', `invalid i_size ${ctx.size}`, ctx.inodeOffset, ctx.nid);
+  }
+  if (ctx.size > ctx.limits.maxFileSize) {
+    throw new CompressedDataError('ELIMIT', `i_size ${ctx.size} exceeds the limit`, ctx.inodeOffset, ctx.nid);
+  }
+  if (ctx.availableComprAlgs === 0) {
+    // spec §2.10: compressed inode in a plain filesystem
+    throw new CompressedDataError('ECORRUPT', 'compressed inode is invalid in a plain filesystem', ctx.inodeOffset, ctx.nid);
+  }
+  const extents = ctx.size === 0 ? [] : await loadExtents(ctx, await readMapHeader(ctx));
+  return new ZFile(ctx, extents);
+}
+
+class ZFile implements CompressedFile {
+  readonly size: number;
+  private readonly cache = new PclusterCache(PCLUSTER_CACHE_BYTES);
+
+  constructor(
+    private readonly ctx: CompressedFileContext,
+    private readonly ext: ZExtentInternal[],
+  ) {
+    this.size = ctx.size;
+  }
+
+  extents(): Promise<ZExtent[]> {
+    return Promise.resolve(
+      this.ext.map(({ algorithm: _a, ...e }) => ({ ...e })),
+    );
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new RangeError(`invalid read range ${offset}+${length}`);
+    }
+    const start = Math.min(offset, this.size);
+    const end = Math.min(this.size, start + length);
+    const out = new Uint8Array(end - start);
+    if (end === start) return out;
+    // binary search: last extent with logicalStart <= start
+    let lo = 0;
+    let hi = this.ext.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.ext[mid]!.logicalStart <= start) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = lo; i < this.ext.length; i++) {
+      const e = this.ext[i]!;
+      if (e.logicalStart >= end) break;
+      const from = Math.max(start, e.logicalStart);
+      const to = Math.min(end, e.logicalStart + e.logicalLength);
+      if (to <= from) continue;
+      if (e.kind === 'hole') continue; // already zero
+      if (e.kind === 'fragment') {
+        // spec §7.9: fragments are byte ranges of the packed inode's data
+        const bytes = await this.ctx.readPacked!(e.fragmentOffset! + (from - e.logicalStart), to - from);
+        if (bytes.length !== to - from) corrupt(this.ctx, `fragment read of ${to - from} bytes came back short`, -1);
+        out.set(bytes, from - start);
+        continue;
+      }
+      const data = await this.cache.get(i, () => this.decodeExtent(e), e.logicalLength);
+      out.set(data.subarray(from - e.logicalStart, to - e.logicalStart), from - start);
+    }
+    return out;
+  }
+
+  /** Decode one whole extent (spec §7.15 inner step). */
+  private async decodeExtent(e: ZExtentInternal): Promise<Uint8Array> {
+    const ctx = this.ctx;
+    const bs = 2 ** ctx.blockSizeBits;
+    const raw = e.inline
+      ? await readMeta(ctx, e.physicalAddr, e.physicalLength)
+      : await ctx.readMain(e.physicalAddr, e.physicalLength);
+    if (raw.length !== e.physicalLength) corrupt(ctx, `pcluster read of ${e.physicalLength} bytes came back short`, e.physicalAddr);
+    const llen = e.logicalLength;
+    if (e.kind === 'shifted') return raw.slice(0, llen); // spec §7.11
+    if (e.kind === 'interlaced') {
+      // spec §7.11: extent bytes [0, c) are the last c bytes of the pcluster
+      const c = Math.min(bs - (e.logicalStart % bs), llen);
+      const out = new Uint8Array(llen);
+      out.set(raw.subarray(e.physicalLength - c), 0);
+      out.set(raw.subarray(0, llen - c), c);
+      return out;
+    }
+    // spec §7.12: skip the zero padding in front of the stream (z_erofs_fixup_insize scans
+    // only the first block of the pcluster).
+    let src = raw;
+    if (ctx.featureIncompat & INCOMPAT_ZERO_PADDING || e.algorithm !== 0) {
+      const scan = Math.min(raw.length, bs - (e.physicalAddr % bs));
+      let skip = 0;
+      while (skip < scan && raw[skip] === 0) skip++;
+      if (skip === scan) corrupt(ctx, 'compressed data start not found', e.physicalAddr);
+      src = raw.subarray(skip);
+    }
+    // The tail extent may be stored with a stream that continues past i_size, and PARTIAL_REF
+    // extents use only a prefix of their pcluster (spec §7.12, §7.13): decode those partially.
+    const isTail = e.logicalStart + llen === this.size;
+    try {
+      return decompressPcluster(e.algorithm, src, llen, { partial: e.partial || isTail, maxOutput: MAX_EXTENT_DSIZE });
+    } catch (err) {
+      if (err instanceof CompressedDataError && err.offset < 0) {
+        throw new CompressedDataError(err.code, `${err.message} in pcluster of ${e.physicalLength} bytes`, e.physicalAddr, ctx.nid);
+      }
+      throw err;
+    }
+  }
 }

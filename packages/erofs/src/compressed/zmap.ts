@@ -1,0 +1,594 @@
+// Map header and extent table of a compressed inode (spec §7.2 - §7.10). Builds the complete,
+// validated list of logical extents once per inode. The per-lcluster decoding mirrors
+// z_erofs_load_full_lcluster() / z_erofs_load_compact_lcluster() and the extent logic mirrors
+// z_erofs_do_map_blocks() / z_erofs_map_blocks_ext() in the kernel's fs/erofs/zmap.c.
+
+import {
+  INCOMPAT_BIG_PCLUSTER,
+  INCOMPAT_FRAGMENTS,
+  INCOMPAT_ZTAILPACKING,
+  type CompressedFileContext,
+  type ZExtent,
+  type ZExtentKind,
+} from './context.js';
+import { CompressedDataError } from './errors.js';
+
+/** h_advise bits (spec §7.3). */
+export const ADVISE_COMPACTED_2B = 0x0001;
+export const ADVISE_EXTENTS = 0x0001;
+export const ADVISE_BIG_PCLUSTER_1 = 0x0002;
+export const ADVISE_BIG_PCLUSTER_2 = 0x0004;
+export const ADVISE_INLINE_PCLUSTER = 0x0008;
+export const ADVISE_INTERLACED_PCLUSTER = 0x0010;
+export const ADVISE_FRAGMENT_PCLUSTER = 0x0020;
+
+/** lcluster types (spec §7.1). */
+export const LCLUSTER_PLAIN = 0;
+export const LCLUSTER_HEAD1 = 1;
+export const LCLUSTER_NONHEAD = 2;
+export const LCLUSTER_HEAD2 = 3;
+
+/** di_advise bits of full indexes (spec §7.4, §7.13, §7.14). */
+const LI_PARTIAL_REF = 0x8000;
+const LI_HOLE = 0x4000;
+/** NONHEAD delta[0] flag: the low 11 bits are the pcluster's block count (Z_EROFS_LI_D0_CBLKCNT). */
+const LI_D0_CBLKCNT = 0x800;
+
+/** Encoded-extent plen fields (spec §7.10). */
+const EXTENT_PLEN_MASK = 0x1fffff;
+const EXTENT_PLEN_PARTIAL = 1 << 27;
+
+/** Z_EROFS_PCLUSTER_MAX_DSIZE: largest decoded (non-fragment) extent, 12 MiB (spec §7.1). */
+export const MAX_EXTENT_DSIZE = 12 << 20;
+/** Compact indexes support lclusters up to 16 KiB (kernel: lclusterbits > 14 -> EOPNOTSUPP). */
+const MAX_COMPACT_LCLUSTERBITS = 14;
+/** The 2-byte compact form stores 12-bit lo fields (spec §7.5). */
+const MAX_COMPACT_2B_LCLUSTERBITS = 12;
+/** erofs-utils proposal: lclusterbits above 30 is corrupt (spec §10.6). */
+const MAX_LCLUSTERBITS = 30;
+/** Physical addresses stay below block 2^48 (spec §7.7). */
+const MAX_BLOCK = 2 ** 48;
+
+export interface MapHeader {
+  /** Absolute offset (inode container) of the 8-byte header. */
+  offset: number;
+  raw: Uint8Array;
+  advise: number;
+  algorithmType: [number, number];
+  lclusterBits: number;
+  /** Whole file stored in the packed inode (bit 63 form, spec §7.2). */
+  wholeFragment: boolean;
+  fragmentOffset: number;
+  idataSize: number;
+}
+
+/** Internal extent: the public ZExtent plus the decoding details. */
+export interface ZExtentInternal extends ZExtent {
+  /** Compression algorithm (0-3) for compressed kinds, else -1. */
+  algorithm: number;
+}
+
+export function corrupt(ctx: CompressedFileContext, what: string, offset: number): never {
+  throw new CompressedDataError('ECORRUPT', what, offset, ctx.nid);
+}
+function unsupported(ctx: CompressedFileContext, what: string, offset: number): never {
+  throw new CompressedDataError('ENOTSUP', what, offset, ctx.nid);
+}
+function overLimit(ctx: CompressedFileContext, what: string, offset: number): never {
+  throw new CompressedDataError('ELIMIT', what, offset, ctx.nid);
+}
+
+const le16 = (b: Uint8Array, o: number): number => b[o]! | (b[o + 1]! << 8);
+const le32 = (b: Uint8Array, o: number): number =>
+  (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+const le64 = (b: Uint8Array, o: number): number => le32(b, o) + le32(b, o + 4) * 2 ** 32;
+
+export function readMeta(ctx: CompressedFileContext, offset: number, length: number): Promise<Uint8Array> {
+  return ctx.readMeta ? ctx.readMeta(offset, length) : ctx.readMain(offset, length);
+}
+
+/** Read and validate the map header; mirrors z_erofs_fill_inode_lazy(). Spec §7.2, §7.3, §10.6. */
+export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHeader> {
+  const offset = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
+  const raw = await readMeta(ctx, offset, 8);
+  if (raw.length < 8) corrupt(ctx, 'map header truncated', offset);
+  const wholeFragment = (raw[7]! & 0x80) !== 0;
+  if (wholeFragment) {
+    // spec §7.2: the 63-bit fragment offset is the only field.
+    if (!(ctx.featureIncompat & INCOMPAT_FRAGMENTS)) {
+      corrupt(ctx, 'whole-file fragment without the FRAGMENTS feature', offset);
+    }
+    const fragmentOffset = le32(raw, 0) + (le32(raw, 4) & 0x7fffffff) * 2 ** 32;
+    if (!Number.isSafeInteger(fragmentOffset)) unsupported(ctx, `fragment offset ${fragmentOffset} too large`, offset);
+    return {
+      offset,
+      raw,
+      advise: ADVISE_FRAGMENT_PCLUSTER,
+      algorithmType: [0, 0],
+      lclusterBits: ctx.blockSizeBits,
+      wholeFragment,
+      fragmentOffset,
+      idataSize: 0,
+    };
+  }
+  const advise = le16(raw, 4);
+  const algorithmType: [number, number] = [raw[6]! & 15, raw[6]! >> 4];
+  const lclusterBits = ctx.blockSizeBits + (raw[7]! & 15);
+  const extents = ctx.layout === 1 && (advise & ADVISE_EXTENTS) !== 0;
+  const hdr: MapHeader = {
+    offset,
+    raw,
+    advise,
+    algorithmType,
+    lclusterBits,
+    wholeFragment,
+    fragmentOffset: le32(raw, 0),
+    idataSize: le16(raw, 2),
+  };
+  if (lclusterBits > MAX_LCLUSTERBITS) corrupt(ctx, `lclusterbits ${lclusterBits} out of range`, offset + 7);
+  if (!extents) {
+    // kernel: "unknown HEAD%u format %u" -> EOPNOTSUPP
+    if (algorithmType[0] >= 4 || algorithmType[1] >= 4) {
+      unsupported(ctx, `unknown compression algorithm type 0x${raw[6]!.toString(16)}`, offset + 6);
+    }
+    if (advise & (ADVISE_BIG_PCLUSTER_1 | ADVISE_BIG_PCLUSTER_2) && !(ctx.featureIncompat & INCOMPAT_BIG_PCLUSTER)) {
+      corrupt(ctx, 'per-inode big pcluster without sb feature', offset + 4);
+    }
+    if (
+      ctx.layout === 3 &&
+      !(advise & ADVISE_BIG_PCLUSTER_1) !== !(advise & ADVISE_BIG_PCLUSTER_2)
+    ) {
+      corrupt(ctx, `big pcluster head1/2 of compact indexes should be consistent (advise 0x${advise.toString(16)})`, offset + 4);
+    }
+    if (ctx.layout === 3) {
+      if (lclusterBits > MAX_COMPACT_LCLUSTERBITS) {
+        unsupported(ctx, `compact lclusterbits ${lclusterBits} unsupported`, offset + 7);
+      }
+      if (advise & ADVISE_COMPACTED_2B && lclusterBits > MAX_COMPACT_2B_LCLUSTERBITS) {
+        unsupported(ctx, `2-byte compact indexes with lclusterbits ${lclusterBits} unsupported`, offset + 7);
+      }
+    }
+  }
+  if (advise & ADVISE_INLINE_PCLUSTER && advise & ADVISE_FRAGMENT_PCLUSTER) {
+    corrupt(ctx, 'both INLINE_PCLUSTER and FRAGMENT_PCLUSTER set', offset + 4);
+  }
+  if (advise & ADVISE_INLINE_PCLUSTER && !(ctx.featureIncompat & INCOMPAT_ZTAILPACKING)) {
+    corrupt(ctx, 'inline pcluster without the ZTAILPACKING feature', offset + 4);
+  }
+  if (advise & ADVISE_FRAGMENT_PCLUSTER && !(ctx.featureIncompat & INCOMPAT_FRAGMENTS)) {
+    corrupt(ctx, 'fragment pcluster without the FRAGMENTS feature', offset + 4);
+  }
+  return hdr;
+}
+
+/** One decoded lcluster index entry (struct z_erofs_maprecorder in the kernel). */
+interface Lcluster {
+  type: number;
+  /** head types: offset of the extent start in the lcluster */
+  clusterofs: number;
+  /** NONHEAD: lookback distance */
+  delta0: number;
+  /** NONHEAD with CBLKCNT: block count of the pcluster; else -1 */
+  cblkcnt: number;
+  /** head types: physical block (full: blkaddr field) */
+  pblk: number;
+  partialRef: boolean;
+  hole: boolean;
+  /** where the entry was read (for messages) */
+  pos: number;
+}
+
+/** Compact index geometry (spec §7.5), shared by the decoder and the inline-tail locator. */
+class CompactIndex {
+  readonly ebase: number;
+  readonly initial4b: number;
+  readonly count2b: number;
+  readonly lobits: number;
+  constructor(
+    ebase: number,
+    totalidx: number,
+    advise: number,
+    readonly lclusterBits: number,
+  ) {
+    this.ebase = ebase;
+    this.initial4b = ((32 - (ebase % 32)) / 4) & 7;
+    this.count2b =
+      advise & ADVISE_COMPACTED_2B && this.initial4b < totalidx
+        ? Math.floor((totalidx - this.initial4b) / 16) * 16
+        : 0;
+    this.lobits = Math.max(lclusterBits, 12);
+  }
+  /** Absolute position of entry `lcn`, its pack start, pack size and entries per pack. */
+  locate(lcn: number): { pos: number; packStart: number; packSize: number; vcnt: number; k: number; bits: number } {
+    let pos = this.ebase;
+    let shift = 2; // 4B entries
+    let i = lcn;
+    if (i >= this.initial4b) {
+      pos += this.initial4b * 4;
+      i -= this.initial4b;
+      if (i < this.count2b) shift = 1;
+      else {
+        pos += this.count2b * 2;
+        i -= this.count2b;
+      }
+    }
+    pos += i << shift;
+    const vcnt = shift === 1 ? 16 : 2;
+    const packSize = vcnt << shift;
+    const packStart = pos - (pos % packSize);
+    const k = (pos - packStart) >> shift;
+    return { pos, packStart, packSize, vcnt, k, bits: shift === 1 ? 14 : 16 };
+  }
+}
+
+/** decode_compactedbits(): `lo` and type of entry `k` of a pack. */
+function compactBits(buf: Uint8Array, packOff: number, bits: number, lobits: number, k: number): [number, number] {
+  const bit = k * bits;
+  const v = le32(buf, packOff + (bit >>> 3)) >>> (bit & 7);
+  return [v & ((1 << lobits) - 1), (v >>> lobits) & 3];
+}
+
+/**
+ * Build the validated extent list (spec §7.6, §7.7, §7.8, §7.9, §7.11, §7.13, §7.14). Every
+ * entry is read once from one buffer holding the whole index area; loops are bounded by the
+ * entry count, which is bounded by limits.maxExtents.
+ */
+export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): Promise<ZExtentInternal[]> {
+  const size = ctx.size;
+  if (size === 0) return [];
+  if (hdr.wholeFragment) {
+    return [fragmentExtent(ctx, 0, size, hdr.fragmentOffset)];
+  }
+  if (ctx.layout === 1 && hdr.advise & ADVISE_EXTENTS) return loadEncodedExtents(ctx, hdr);
+
+  const bs = 2 ** ctx.blockSizeBits;
+  const L = 2 ** hdr.lclusterBits;
+  const n = Math.ceil(size / L);
+  if (n > ctx.limits.maxExtents) {
+    overLimit(ctx, `${n} lclusters exceed the limit of ${ctx.limits.maxExtents}`, hdr.offset);
+  }
+  const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
+  const big2 = (hdr.advise & ADVISE_BIG_PCLUSTER_2) !== 0;
+
+  // --- read every index entry ---
+  const entries: Lcluster[] = new Array<Lcluster>(n);
+  let inlinePos: number; // byte just past the last lcluster's entry (spec §7.8)
+  if (ctx.layout === 1) {
+    // spec §7.4: z_erofs_load_full_lcluster()
+    const base = hdr.offset + 16;
+    const buf = await readMeta(ctx, base, 8 * n);
+    if (buf.length < 8 * n) corrupt(ctx, 'full lcluster indexes truncated', base);
+    for (let lcn = 0; lcn < n; lcn++) {
+      const o = 8 * lcn;
+      const advise = le16(buf, o);
+      const type = advise & 3;
+      const e: Lcluster = {
+        type,
+        clusterofs: le16(buf, o + 2),
+        delta0: 0,
+        cblkcnt: -1,
+        pblk: le32(buf, o + 4),
+        partialRef: (advise & LI_PARTIAL_REF) !== 0,
+        hole: (advise & LI_HOLE) !== 0,
+        pos: base + o,
+      };
+      if (type === LCLUSTER_NONHEAD) {
+        const d0 = le16(buf, o + 4);
+        if (d0 & LI_D0_CBLKCNT) {
+          if (!big1 && !big2) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, base + o + 4);
+          e.cblkcnt = d0 & ~LI_D0_CBLKCNT;
+          e.delta0 = 1;
+        } else {
+          e.delta0 = d0;
+        }
+      }
+      entries[lcn] = e;
+    }
+    inlinePos = base + 8 * n;
+  } else {
+    // spec §7.5: z_erofs_load_compact_lcluster()
+    const ebase = hdr.offset + 8;
+    const totalidx = Math.ceil(size / bs); // erofs_iblks()
+    const ci = new CompactIndex(ebase, totalidx, hdr.advise, hdr.lclusterBits);
+    if (n > totalidx) corrupt(ctx, `lcluster count ${n} exceeds index count ${totalidx}`, hdr.offset);
+    const last = ci.locate(n - 1);
+    const end = last.packStart + last.packSize;
+    const start = ebase - (ebase % 32); // packs are aligned; read whole packs
+    const buf = await readMeta(ctx, start, end - start);
+    if (buf.length < end - start) corrupt(ctx, 'compact lcluster indexes truncated', start);
+    for (let lcn = 0; lcn < n; lcn++) {
+      const loc = ci.locate(lcn);
+      const packOff = loc.packStart - start;
+      const [lo, type] = compactBits(buf, packOff, loc.bits, ci.lobits, loc.k);
+      const e: Lcluster = {
+        type,
+        clusterofs: lo,
+        delta0: 0,
+        cblkcnt: -1,
+        pblk: 0,
+        partialRef: false,
+        hole: false,
+        pos: loc.pos,
+      };
+      if (type === LCLUSTER_NONHEAD) {
+        if (lo & LI_D0_CBLKCNT) {
+          if (!big1) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, loc.pos);
+          e.cblkcnt = lo & ~LI_D0_CBLKCNT;
+          e.delta0 = 1;
+        } else if (loc.k + 1 !== loc.vcnt) {
+          e.delta0 = lo;
+        } else {
+          // the last entry of a pack stores delta[1]; derive delta[0] from entry k-1
+          const [plo, ptype] = compactBits(buf, packOff, loc.bits, ci.lobits, loc.k - 1);
+          e.delta0 = (ptype !== LCLUSTER_NONHEAD ? 0 : plo & LI_D0_CBLKCNT ? 1 : plo) + 1;
+        }
+      } else {
+        // physical block: walk backwards inside the pack (spec §7.5)
+        let nblk: number;
+        let j = loc.k;
+        if (!big1) {
+          nblk = 1;
+          while (j > 0) {
+            j--;
+            const [v, t] = compactBits(buf, packOff, loc.bits, ci.lobits, j);
+            if (t === LCLUSTER_NONHEAD) j -= v;
+            if (j >= 0) nblk++;
+          }
+        } else {
+          nblk = 0;
+          while (j > 0) {
+            j--;
+            const [v, t] = compactBits(buf, packOff, loc.bits, ci.lobits, j);
+            if (t === LCLUSTER_NONHEAD) {
+              if (v & LI_D0_CBLKCNT) {
+                j--;
+                nblk += v & ~LI_D0_CBLKCNT;
+                continue;
+              }
+              // big pcluster shouldn't have plain d0 == 1
+              if (v <= 1) corrupt(ctx, `bogus compact lookback ${v} @ lcn ${lcn}`, loc.pos);
+              j -= v - 2;
+              continue;
+            }
+            nblk++;
+          }
+        }
+        e.pblk = le32(buf, packOff + loc.packSize - 4) + nblk;
+      }
+      entries[lcn] = e;
+    }
+    inlinePos = end;
+  }
+
+  // --- heads -> extents (z_erofs_do_map_blocks) ---
+  const heads: number[] = [];
+  let headLcn = -1;
+  for (let lcn = 0; lcn < n; lcn++) {
+    const e = entries[lcn]!;
+    if (e.type === LCLUSTER_NONHEAD) {
+      // lookback must land on this extent's head: 1 <= delta0 <= distance to it
+      if (headLcn < 0 || e.delta0 < 1 || e.delta0 > lcn - headLcn) {
+        corrupt(ctx, `bogus lookback distance ${e.delta0} @ lcn ${lcn}`, e.pos);
+      }
+      continue;
+    }
+    if (e.clusterofs >= L) corrupt(ctx, `invalid clusterofs ${e.clusterofs} @ lcn ${lcn}`, e.pos);
+    if (lcn === 0 && e.clusterofs !== 0) corrupt(ctx, `first extent starts at ${e.clusterofs}, not 0`, e.pos);
+    if (lcn * L + e.clusterofs >= size) {
+      // a head past EOF produces no bytes; only the very last lcluster can have one
+      if (lcn !== n - 1) corrupt(ctx, `extent head beyond i_size @ lcn ${lcn}`, e.pos);
+      continue;
+    }
+    heads.push(lcn);
+    headLcn = lcn;
+  }
+
+  const out: ZExtentInternal[] = [];
+  const tailHead = heads[heads.length - 1]!;
+  for (let h = 0; h < heads.length; h++) {
+    const lcn = heads[h]!;
+    const e = entries[lcn]!;
+    const la = lcn * L + e.clusterofs;
+    const next = heads[h + 1];
+    const end = next === undefined ? size : next * L + entries[next]!.clusterofs;
+    const llen = end - la;
+    const isTail = lcn === tailHead;
+
+    if (isTail && hdr.advise & ADVISE_INLINE_PCLUSTER) {
+      // spec §7.8: ztailpacking inline pcluster right after the index entries
+      const plen = hdr.idataSize;
+      if (plen === 0 || (inlinePos % bs) + plen > bs) {
+        corrupt(ctx, `invalid tail-packing pclustersize ${plen}`, inlinePos);
+      }
+      out.push(finishExtent(ctx, hdr, e, la, llen, inlinePos, plen, true));
+      continue;
+    }
+    if (isTail && hdr.advise & ADVISE_FRAGMENT_PCLUSTER) {
+      // spec §7.9: full indexes keep the high 32 bits of the offset in the head's blkaddr
+      const fo = hdr.fragmentOffset + (ctx.layout === 1 ? e.pblk * 2 ** 32 : 0);
+      if (!Number.isSafeInteger(fo)) unsupported(ctx, `fragment offset too large @ lcn ${lcn}`, e.pos);
+      out.push(fragmentExtent(ctx, la, llen, fo));
+      continue;
+    }
+    // spec §7.7: z_erofs_get_extent_compressedlen()
+    let blocks = 1;
+    const big = e.type === LCLUSTER_HEAD1 ? big1 : big2;
+    if (big && (lcn + 1) * L < size) {
+      const nx = entries[lcn + 1]!;
+      if (nx.type === LCLUSTER_NONHEAD) {
+        if (nx.delta0 !== 1 || nx.cblkcnt < 0) corrupt(ctx, `bogus CBLKCNT @ lcn ${lcn + 1}`, nx.pos);
+        blocks = nx.cblkcnt;
+      }
+    }
+    if (blocks === 0 || e.hole) {
+      // spec §7.14: sparse pcluster (CBLKCNT 0 or HOLE bit)
+      out.push(holeExtent(la, llen));
+      continue;
+    }
+    if (e.pblk + blocks > MAX_BLOCK) corrupt(ctx, `pcluster block ${e.pblk} out of range @ lcn ${lcn}`, e.pos);
+    out.push(finishExtent(ctx, hdr, e, la, llen, e.pblk * bs, blocks * bs, false));
+  }
+  return out;
+}
+
+function holeExtent(la: number, llen: number): ZExtentInternal {
+  return {
+    logicalStart: la,
+    logicalLength: llen,
+    physicalAddr: 0,
+    physicalLength: 0,
+    kind: 'hole',
+    partial: false,
+    inline: false,
+    algorithm: -1,
+  };
+}
+
+function fragmentExtent(ctx: CompressedFileContext, la: number, llen: number, fragmentOffset: number): ZExtentInternal {
+  if (ctx.packedNid === undefined || !ctx.readPacked) {
+    corrupt(ctx, 'fragment extent but the image has no packed inode', -1);
+  }
+  return {
+    logicalStart: la,
+    logicalLength: llen,
+    physicalAddr: 0,
+    physicalLength: 0,
+    kind: 'fragment',
+    partial: false,
+    inline: false,
+    fragmentOffset,
+    algorithm: -1,
+  };
+}
+
+const KINDS: readonly ZExtentKind[] = ['lz4', 'lzma', 'deflate', 'zstd'];
+
+/** Algorithm selection and length checks for an index-based head (spec §7.6, §7.11, §10.6). */
+function finishExtent(
+  ctx: CompressedFileContext,
+  hdr: MapHeader,
+  e: Lcluster,
+  la: number,
+  llen: number,
+  pa: number,
+  plen: number,
+  inline: boolean,
+): ZExtentInternal {
+  if (plen > ctx.limits.maxPclusterBytes) {
+    unsupported(ctx, `pcluster of ${plen} bytes exceeds ${ctx.limits.maxPclusterBytes}`, e.pos);
+  }
+  if (e.type === LCLUSTER_PLAIN) {
+    if (llen > plen) corrupt(ctx, `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`, e.pos);
+    const kind = hdr.advise & ADVISE_INTERLACED_PCLUSTER ? 'interlaced' : 'shifted';
+    return { logicalStart: la, logicalLength: llen, physicalAddr: pa, physicalLength: plen, kind, partial: e.partialRef, inline, algorithm: -1 };
+  }
+  const alg = hdr.algorithmType[e.type === LCLUSTER_HEAD2 ? 1 : 0]!;
+  return compressedExtent(ctx, alg, la, llen, pa, plen, e.partialRef, inline, e.pos);
+}
+
+function compressedExtent(
+  ctx: CompressedFileContext,
+  alg: number,
+  la: number,
+  llen: number,
+  pa: number,
+  plen: number,
+  partial: boolean,
+  inline: boolean,
+  pos: number,
+): ZExtentInternal {
+  if (alg >= 4) unsupported(ctx, `unknown compression algorithm ${alg}`, pos);
+  if (!(ctx.availableComprAlgs & (1 << alg))) {
+    corrupt(ctx, `inconsistent algorithmtype ${alg} (available 0x${ctx.availableComprAlgs.toString(16)})`, pos);
+  }
+  if (llen > MAX_EXTENT_DSIZE) unsupported(ctx, `extent of ${llen} bytes exceeds ${MAX_EXTENT_DSIZE}`, pos);
+  return {
+    logicalStart: la,
+    logicalLength: llen,
+    physicalAddr: pa,
+    physicalLength: plen,
+    kind: KINDS[alg]!,
+    partial,
+    inline,
+    algorithm: alg,
+  };
+}
+
+/** Encoded extents (spec §7.10); mirrors z_erofs_map_blocks_ext(). */
+async function loadEncodedExtents(ctx: CompressedFileContext, hdr: MapHeader): Promise<ZExtentInternal[]> {
+  const size = ctx.size;
+  const bs = 2 ** ctx.blockSizeBits;
+  const recordSize = 4 << ((hdr.advise >> 1) & 3);
+  const r0 = Math.ceil((hdr.offset + 8) / recordSize) * recordSize;
+  const fragment = (hdr.advise & ADVISE_FRAGMENT_PCLUSTER) !== 0;
+  const interlaced = (hdr.advise & ADVISE_INTERLACED_PCLUSTER) !== 0;
+  const out: ZExtentInternal[] = [];
+
+  const push = (i: number, count: number, la: number, end: number, plenRaw: number, pa: number, pos: number) => {
+    const llen = end - la;
+    if (i === count - 1 && fragment) {
+      const fo = plenRaw + (recordSize > 4 ? pa * 2 ** 32 : 0);
+      if (!Number.isSafeInteger(fo)) unsupported(ctx, 'fragment offset too large', pos);
+      out.push(fragmentExtent(ctx, la, llen, fo));
+      return;
+    }
+    const plen = plenRaw & EXTENT_PLEN_MASK;
+    if (plen === 0) {
+      out.push(holeExtent(la, llen));
+      return;
+    }
+    if (pa + plen > MAX_BLOCK * bs) corrupt(ctx, `pcluster address ${pa} out of range`, pos);
+    if (plen > ctx.limits.maxPclusterBytes) unsupported(ctx, `pcluster of ${plen} bytes too large`, pos);
+    const fmt = plenRaw >>> 28;
+    const partial = (plenRaw & EXTENT_PLEN_PARTIAL) !== 0;
+    if (fmt === 0) {
+      if (llen > plen) corrupt(ctx, `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`, pos);
+      const kind = interlaced && pa % bs === 0 && plen % bs === 0 ? 'interlaced' : 'shifted';
+      out.push({ logicalStart: la, logicalLength: llen, physicalAddr: pa, physicalLength: plen, kind, partial, inline: false, algorithm: -1 });
+      return;
+    }
+    out.push(compressedExtent(ctx, fmt - 1, la, llen, pa, plen, partial, false, pos));
+  };
+
+  if (recordSize <= 8) {
+    const L = 2 ** hdr.lclusterBits;
+    const n = Math.ceil(size / L);
+    if (n > ctx.limits.maxExtents) overLimit(ctx, `${n} extents exceed the limit`, hdr.offset);
+    const base = recordSize === 4 ? r0 + 8 : r0;
+    const buf = await readMeta(ctx, r0, base - r0 + recordSize * n);
+    if (buf.length < base - r0 + recordSize * n) corrupt(ctx, 'encoded extents truncated', r0);
+    let pa = recordSize === 4 ? le64(buf, 0) : 0;
+    for (let i = 0; i < n; i++) {
+      const o = base - r0 + recordSize * i;
+      const plenRaw = le32(buf, o);
+      const recPa = recordSize === 8 ? le32(buf, o + 4) : pa;
+      push(i, n, i * L, Math.min(size, (i + 1) * L), plenRaw, recPa, r0 + o);
+      pa += plenRaw & EXTENT_PLEN_MASK;
+    }
+    return out;
+  }
+
+  const n = le32(hdr.raw, 0) + le16(hdr.raw, 6) * 2 ** 32;
+  if (n === 0) corrupt(ctx, 'no encoded extents for a non-empty file', hdr.offset);
+  if (n > ctx.limits.maxExtents) overLimit(ctx, `${n} extents exceed the limit`, hdr.offset);
+  const buf = await readMeta(ctx, r0, recordSize * n);
+  if (buf.length < recordSize * n) corrupt(ctx, 'encoded extents truncated', r0);
+  const las: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = recordSize * i;
+    const la = le32(buf, o + 12) + (recordSize === 32 ? le32(buf, o + 16) * 2 ** 32 : 0);
+    if (la >= size || (i > 0 && la <= las[i - 1]!)) {
+      corrupt(ctx, `encoded extent ${i} starts at ${la} (out of order or beyond i_size ${size})`, r0 + o + 12);
+    }
+    las.push(la);
+  }
+  if (las[0]! > 0) out.push(holeExtent(0, las[0]!)); // unmapped prefix reads as zeros
+  for (let i = 0; i < n; i++) {
+    const o = recordSize * i;
+    const pa = le32(buf, o + 4) + le32(buf, o + 8) * 2 ** 32;
+    if (!Number.isSafeInteger(pa)) corrupt(ctx, `pcluster address out of range`, r0 + o + 4);
+    push(i, n, las[i]!, i + 1 < n ? las[i + 1]! : size, le32(buf, o), pa, r0 + o);
+  }
+  return out;
+}
+

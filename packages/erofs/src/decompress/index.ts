@@ -1,0 +1,41 @@
+// One entry point for the four EROFS compression algorithms (spec §2.10, §7.12).
+
+import { CompressedDataError } from '../compressed/errors.js';
+import { deflateDecompress } from './deflate.js';
+import { lz4Decompress } from './lz4.js';
+import { lzmaDecompress } from './lzma.js';
+import { zstdDecompress } from './zstd.js';
+
+export { lz4Decompress } from './lz4.js';
+export { lzmaDecompress } from './lzma.js';
+export { deflateDecompress } from './deflate.js';
+export { zstdDecompress, zstdFrameContentSize } from './zstd.js';
+
+export interface DecompressOptions {
+  /** Stream may describe more than `outLen` bytes; return its first `outLen` (spec §7.12). */
+  partial: boolean;
+  /** Bound for scratch buffers (bytes); the kernel's Z_EROFS_PCLUSTER_MAX_DSIZE is 12 MiB. */
+  maxOutput: number;
+}
+
+/** Decoder signature: exactly `outLen` bytes or a CompressedDataError. */
+export type Decompressor = (src: Uint8Array, outLen: number, opts: DecompressOptions) => Uint8Array;
+
+export const DECOMPRESSORS: readonly Decompressor[] = [
+  (s, n, o) => lz4Decompress(s, n, o.partial),
+  (s, n, o) => lzmaDecompress(s, n, o.partial),
+  (s, n, o) => deflateDecompress(s, n, o.partial),
+  (s, n, o) => zstdDecompress(s, n, o.partial, o.maxOutput),
+];
+
+export const ALGORITHM_NAMES = ['lz4', 'lzma', 'deflate', 'zstd'] as const;
+
+/** Decode one pcluster's stream (zero padding already stripped) with algorithm `alg`. */
+export function decompressPcluster(alg: number, src: Uint8Array, outLen: number, opts: DecompressOptions): Uint8Array {
+  const fn = DECOMPRESSORS[alg];
+  if (!fn) throw new CompressedDataError('ENOTSUP', `unknown compression algorithm ${alg}`);
+  if (outLen > opts.maxOutput) {
+    throw new CompressedDataError('ELIMIT', `decompressed size ${outLen} exceeds the ${opts.maxOutput}-byte limit`);
+  }
+  return fn(src, outLen, opts);
+}

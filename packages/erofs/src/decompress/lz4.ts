@@ -1,0 +1,86 @@
+// LZ4 block format decoder (spec §7.12, algorithm 0). Raw blocks only: no frame header, no
+// checksum. Mirrors the semantics the kernel relies on in z_erofs_lz4_decompress_mem():
+// LZ4_decompress_safe() for full decodes (input consumed exactly, output exactly `outLen`) and
+// LZ4_decompress_safe_partial() for partial decodes (stop once `outLen` bytes exist).
+
+import { CompressedDataError } from '../compressed/errors.js';
+
+/** LZ4 matches are at least 4 bytes long (MINMATCH in lz4.h). */
+const MIN_MATCH = 4;
+
+function corrupt(what: string, ip: number): never {
+  throw new CompressedDataError('ECORRUPT', `lz4: ${what} at input byte ${ip}`);
+}
+
+/**
+ * Decode an LZ4 block into a new buffer of exactly `outLen` bytes.
+ * @param partial when true the stream may describe more output than `outLen`; decoding stops
+ *   as soon as `outLen` bytes are produced. When false the block must produce exactly `outLen`
+ *   bytes and end exactly at the end of `src`.
+ */
+export function lz4Decompress(src: Uint8Array, outLen: number, partial: boolean): Uint8Array {
+  const dst = new Uint8Array(outLen);
+  const srcLen = src.length;
+  let ip = 0;
+  let op = 0;
+  // Every iteration consumes at least one input byte, so the loop is bounded by srcLen.
+  while (ip < srcLen) {
+    const token = src[ip++]!;
+    // literals
+    let litLen = token >>> 4;
+    if (litLen === 15) {
+      let b: number;
+      do {
+        if (ip >= srcLen) corrupt('truncated literal length', ip);
+        b = src[ip++]!;
+        litLen += b;
+      } while (b === 255);
+    }
+    if (litLen > srcLen - ip) corrupt(`literal run of ${litLen} bytes past end of input`, ip);
+    if (litLen > outLen - op) {
+      if (!partial) corrupt(`literal run of ${litLen} bytes overflows output of ${outLen}`, ip);
+      dst.set(src.subarray(ip, ip + (outLen - op)), op);
+      return dst;
+    }
+    if (litLen > 0) {
+      dst.set(src.subarray(ip, ip + litLen), op);
+      ip += litLen;
+      op += litLen;
+    }
+    if (ip === srcLen) break; // the last sequence has literals only
+    if (partial && op === outLen) return dst;
+    // match
+    if (srcLen - ip < 2) corrupt('truncated match offset', ip);
+    const offset = src[ip]! | (src[ip + 1]! << 8);
+    ip += 2;
+    if (offset === 0 || offset > op) corrupt(`match offset ${offset} outside the ${op} decoded bytes`, ip - 2);
+    let matchLen = token & 15;
+    if (matchLen === 15) {
+      let b: number;
+      do {
+        if (ip >= srcLen) corrupt('truncated match length', ip);
+        b = src[ip++]!;
+        matchLen += b;
+      } while (b === 255);
+    }
+    matchLen += MIN_MATCH;
+    if (matchLen > outLen - op) {
+      if (!partial) corrupt(`match of ${matchLen} bytes overflows output of ${outLen}`, ip);
+      matchLen = outLen - op;
+    }
+    let from = op - offset;
+    if (offset >= matchLen) {
+      if (matchLen > 32) dst.copyWithin(op, from, from + matchLen);
+      else for (let end = op + matchLen; op < end; ) dst[op++] = dst[from++]!;
+      if (matchLen > 32) op += matchLen;
+    } else {
+      // overlapping match: byte-wise copy repeats the last `offset` bytes
+      for (let end = op + matchLen; op < end; ) dst[op++] = dst[from++]!;
+    }
+    if (partial && op === outLen) return dst;
+  }
+  if (op !== outLen) {
+    throw new CompressedDataError('ECORRUPT', `lz4: block decoded to ${op} bytes, expected ${outLen}`);
+  }
+  return dst;
+}

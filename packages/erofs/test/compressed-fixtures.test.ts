@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { TestImage, loadOracle, sha256 } from './compressed-harness.js';
+
+const IMAGES = [
+  'edge.lz4',
+  'edge-mini.mkfs15.lz4hc',
+  'app.fp.lz4hc',
+  'base-v1.fp.lz4hc',
+  'base-v2.fp.lz4hc',
+  'edge.lzma.frag-dedupe-ztail',
+  'edge.deflate',
+  'edge.zstd.fp',
+];
+
+describe.each(IMAGES)('compressed fixture %s', (name) => {
+  const oracle = loadOracle(name);
+  const files = oracle.files.filter((f) => f.type === 'file' && f.layout.startsWith('compressed'));
+  const img = TestImage.load(name);
+
+  it('has compressed files', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files.map((f) => [f.path, f] as const))('%s matches sha256', async (_p, f) => {
+    const file = await img.open(f.nid);
+    expect(file.size).toBe(f.size);
+    const data = await file.read(0, f.size);
+    expect(sha256(data)).toBe(f.sha256);
+    // extents cover [0, size) contiguously
+    let at = 0;
+    for (const e of await file.extents()) {
+      expect(e.logicalStart).toBe(at);
+      at += e.logicalLength;
+    }
+    expect(at).toBe(f.size);
+  });
+});
