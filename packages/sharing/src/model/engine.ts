@@ -1,0 +1,141 @@
+/**
+ * analyze(): manifests + instances in, Report out. Pure and synchronous; the web UI reruns it
+ * live. Rules R1-R12 (docs/sharing-rules.md), spec §8.3-§8.6.
+ */
+import type { AnalysisInput, Report, ReportImage, ReportInstance, Totals, UnsharedCacheLine } from '../report.js';
+import { REPORT_KIND, REPORT_VERSION } from '../report.js';
+import { backingFileCachePages, normaliseOptions, PageSums, totalsOf } from './accounting.js';
+import { prepareImages, runCore } from './core.js';
+import type { CoreResult, Prepared } from './core.js';
+import { assignDomains, NOT_SHARING_LABEL } from './domains.js';
+import { computeFindings } from './findings.js';
+import { isMounted, resolveInstanceState } from './input.js';
+
+/** Internal view of one analysis, shared by findings and scenarios. */
+export interface AnalysisContext {
+  prepared: Prepared;
+  instances: ReportInstance[];
+  core: CoreResult;
+  /** Domain label of each instance as analysed (worst case for unknown ones), null when not sharing. */
+  domainLabelOf: (string | null)[];
+  pageSize: number;
+}
+
+export function analyze(input: AnalysisInput): Report {
+  const options = normaliseOptions(input.options);
+  const { pageSize, workingSetFraction } = options;
+  const prepared = prepareImages(input.images, pageSize, workingSetFraction);
+
+  const seen = new Set<string>();
+  const instances = input.instances.map((inst) => {
+    if (seen.has(inst.id)) throw new Error(`duplicate instance id ${JSON.stringify(inst.id)}`);
+    seen.add(inst.id);
+    return resolveInstanceState(inst, prepared.byId.get(inst.imageId)?.entry);
+  });
+
+  const worst = assignDomains(instances, 'worst');
+  const core = runCore(prepared, instances, worst);
+  const totals = totalsOf(core.pagesWithout, core.pagesWith, pageSize);
+  const domainLabelOf = instances.map((_, i) => (worst.domainOf[i]! >= 0 ? worst.labels[worst.domainOf[i]!]! : null));
+
+  // Unknown domains (R11): the report's figures are the worst case; the best case is a second run.
+  let bounds: Report['bounds'];
+  if (worst.unknown.some((u) => u)) {
+    const bestCore = runCore(prepared, instances, assignDomains(instances, 'best'));
+    bounds = { best: totalsOf(bestCore.pagesWithout, bestCore.pagesWith, pageSize), worst: totals };
+  }
+  let orderBounds: Report['orderBounds'];
+  if (core.orderDependentKeys > 0) {
+    orderBounds = {
+      best: totalsOf(core.pagesWithout, core.orderBestWith, pageSize),
+      worst: totalsOf(core.pagesWithout, core.orderWorstWith, pageSize),
+    };
+  }
+
+  // Accounting: a shared inode's pages are charged to its first member's instance.
+  const perInstance = new PageSums();
+  const perDomain = new PageSums();
+  const perImage = new PageSums();
+  const instWithout = new Float64Array(instances.length);
+  const instWith = new Float64Array(instances.length);
+  const { instance, pagesWithout, pagesWith } = core.files;
+  for (let r = 0; r < instance.length; r++) {
+    const i = instance[r]!;
+    instWithout[i] = instWithout[i]! + pagesWithout[r]!;
+    instWith[i] = instWith[i]! + pagesWith[r]!;
+  }
+  for (const img of prepared.images) perImage.touch(img.entry.id);
+  instances.forEach((inst, i) => {
+    perInstance.add(inst.id, instWithout[i]!, instWith[i]!);
+    perDomain.add(domainLabelOf[i] ?? NOT_SHARING_LABEL, instWithout[i]!, instWith[i]!);
+    if (prepared.byId.has(inst.imageId)) perImage.add(inst.imageId, instWithout[i]!, instWith[i]!);
+  });
+
+  const images: ReportImage[] = prepared.images.map((p) => ({
+    ...p.entry,
+    fileCount: p.n,
+    regularFiles: p.regularFiles,
+    fingerprintedFiles: p.fingerprintedFiles,
+  }));
+  const paths: Record<string, string[]> = {};
+  for (const p of prepared.images) paths[p.entry.id] = p.files.map((f) => f.path);
+
+  const domains: Report['domains'] = worst.labels.map((label, d) => ({
+    label,
+    instanceIds: instances.filter((_, i) => worst.domainOf[i] === d).map((x) => x.id),
+    ...(worst.unknown[d] ? { unknown: true } : {}),
+  }));
+
+  const unsharedCaches: UnsharedCacheLine[] = [];
+  const countedBacking = new Set<string>();
+  instances.forEach((inst, i) => {
+    const ii = core.imageOf[i]!;
+    if (ii < 0 || !isMounted(inst) || inst.backing !== 'file' || inst.options.directio) return;
+    const img = prepared.images[ii]!;
+    const bytes = img.manifest.image.size > 0 ? img.manifest.image.size : img.manifest.superblock.blocks * img.entry.blockSize;
+    // One backing file per image file: mounts of the same source share its cache.
+    const key = `${inst.imageId}\u0000${inst.source}`;
+    const repeat = countedBacking.has(key);
+    countedBacking.add(key);
+    const pages = repeat ? 0 : backingFileCachePages(bytes, pageSize, workingSetFraction);
+    unsharedCaches.push({
+      instanceId: inst.id,
+      kind: 'backing-file',
+      bytes: pages * pageSize,
+      pages,
+      note: repeat
+        ? `raw image bytes of ${img.entry.name}: already counted for another mount of the same file`
+        : `raw image bytes of ${img.entry.name} in the backing file system's page cache (file-backed mount without directio, R8)`,
+    });
+  });
+
+  const ctx: AnalysisContext = { prepared, instances, core, domainLabelOf, pageSize };
+  const report: Report = {
+    kind: REPORT_KIND,
+    version: REPORT_VERSION,
+    createdAt: input.createdAt ?? new Date().toISOString(),
+    options,
+    images,
+    paths,
+    instances,
+    domains,
+    totals,
+    perInstance: perInstance.toRecord(pageSize),
+    perDomain: perDomain.toRecord(pageSize),
+    perImage: perImage.toRecord(pageSize),
+    files: core.files,
+    groups: core.groups,
+    unsharedCaches,
+    findings: [],
+    scenarios: [],
+  };
+  if (bounds) report.bounds = bounds;
+  if (orderBounds) report.orderBounds = orderBounds;
+  report.findings = computeFindings(ctx, report);
+  return report;
+}
+
+/** Totals only (no findings kept): for scenarios and property tests. */
+export function analyzeTotals(input: AnalysisInput): Totals {
+  return analyze(input).totals;
+}

@@ -1,0 +1,262 @@
+/**
+ * Findings: what a reviewer must know beyond the totals (R2, R3, R5, R6, R11, R12).
+ * Every finding names instances, images and domains by id/label (never raw domain ids)
+ * and lists at most MAX_FINDING_ROWS rows of the file table (`rowCount` has the full count).
+ */
+import type { Finding, Report } from '../report.js';
+import type { AnalysisContext } from './engine.js';
+import { contentIdentity, fingerprintDigest } from './keys.js';
+import { isMounted } from './input.js';
+
+export const MAX_FINDING_ROWS = 1000;
+/** How many example paths a message quotes. */
+const EXAMPLES = 3;
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+function capped(rows: number[]): { rows: number[]; rowCount: number } {
+  return { rows: rows.length > MAX_FINDING_ROWS ? rows.slice(0, MAX_FINDING_ROWS) : rows, rowCount: rows.length };
+}
+
+function list(items: readonly string[], max = EXAMPLES): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+function unique<T>(xs: Iterable<T>): T[] {
+  return [...new Set(xs)];
+}
+
+export function computeFindings(ctx: AnalysisContext, report: Report): Finding[] {
+  const { instances, core, prepared, domainLabelOf, pageSize } = ctx;
+  const files = core.files;
+  const findings: Finding[] = [];
+  const pathOf = (r: number): string => prepared.images[core.imageOf[files.instance[r]!]!]!.files[files.file[r]!]!.path;
+  const imageOfRow = (r: number) => prepared.images[core.imageOf[files.instance[r]!]!]!;
+
+  // Rows of each instance: [start, end) (rows are emitted instance by instance).
+  const start = new Int32Array(instances.length + 1);
+  {
+    let r = 0;
+    for (let i = 0; i < instances.length; i++) {
+      start[i] = r;
+      const ii = core.imageOf[i]!;
+      r += ii >= 0 ? prepared.images[ii]!.n : 0;
+    }
+    start[instances.length] = r;
+  }
+  // Instances that share, per domain label.
+  const instancesOfDomain = new Map<string, number[]>();
+  domainLabelOf.forEach((d, i) => {
+    if (d !== null) instancesOfDomain.set(d, [...(instancesOfDomain.get(d) ?? []), i]);
+  });
+
+  // mount-failed / inode-share-ineffective (R2, R3).
+  instances.forEach((inst, i) => {
+    const st = inst.inodeShare;
+    if (inst.mountError !== undefined) {
+      findings.push({
+        code: 'mount-failed',
+        severity: 'error',
+        message: `${inst.label}: ${inst.mountError}; the instance holds no page cache.`,
+        instanceIds: [inst.id],
+        imageIds: [inst.imageId],
+      });
+    } else if (!st.effective && st.reason === 'no-ishare-compat') {
+      const ii = core.imageOf[i]!;
+      const pages = ii >= 0 ? report.perInstance[inst.id]?.pagesWithoutSharing ?? 0 : 0;
+      findings.push({
+        code: 'inode-share-ineffective',
+        severity: 'warning',
+        message: `${inst.label}: inode_share requested, but ${st.message}; rebuild the image with mkfs.erofs --xattr-inode-digest to share its ${pages * pageSize} bytes.`,
+        bytes: pages * pageSize,
+        instanceIds: [inst.id],
+        imageIds: [inst.imageId],
+      });
+    } else if (!st.effective && st.reason === 'not-requested' && inst.domain !== null) {
+      findings.push({
+        code: 'inode-share-ineffective',
+        severity: 'info',
+        message: `${inst.label}: domain_id without inode_share shares nothing (R2).`,
+        instanceIds: [inst.id],
+        imageIds: [inst.imageId],
+      });
+    }
+  });
+
+  // Fingerprint integrity (R12) and verifiability, per image.
+  for (const img of prepared.images) {
+    const mismatched: number[] = [];
+    const unverifiable: number[] = [];
+    for (let f = 0; f < img.n; f++) {
+      if (img.fpId[f]! < 0) continue;
+      const rec = img.files[f]!;
+      const digest = fingerprintDigest(rec.fingerprint);
+      if (digest === null) unverifiable.push(f);
+      else if (rec.sha256 !== undefined && digest !== rec.sha256.toLowerCase()) mismatched.push(f);
+    }
+    const instIdx = instances.map((_, i) => i).filter((i) => core.imageOf[i] === img.index && isMounted(instances[i]!));
+    const sharingIdx = instIdx.filter((i) => domainLabelOf[i] !== null);
+    const doms = unique(sharingIdx.map((i) => domainLabelOf[i]!));
+    const others = unique(
+      doms.flatMap((d) => (instancesOfDomain.get(d) ?? []).map((i) => instances[i]!.imageId)).filter((id) => id !== img.entry.id),
+    );
+    const rowsFor = (fileIdx: number[]): number[] => {
+      const set = new Set(fileIdx);
+      const rows: number[] = [];
+      for (const i of instIdx) for (let r = start[i]!; r < start[i + 1]!; r++) if (set.has(files.file[r]!)) rows.push(r);
+      return rows;
+    };
+    if (mismatched.length > 0) {
+      const rows = rowsFor(mismatched);
+      const exposed = rows.filter((r) => files.status[r] === 'shared');
+      const bytes = exposed.reduce((a, r) => a + files.pagesWithout[r]!, 0) * pageSize;
+      const names = mismatched.map((f) => img.files[f]!.path);
+      const risk =
+        doms.length === 0
+          ? 'No mount of it shares, so nothing else is affected yet.'
+          : others.length === 0
+            ? `It shares in domain ${list(doms)} with no other image yet.`
+            : `In domain ${list(doms)} whichever member reads first supplies the bytes for every other member: an integrity risk for ${list(others, 10)} (R12).`;
+      findings.push({
+        code: 'fingerprint-mismatch',
+        severity: 'error',
+        message: `${img.entry.name}: ${mismatched.length} file(s) carry a fingerprint that does not match their content (${list(names)}). ${risk}`,
+        bytes,
+        instanceIds: sharingIdx.map((i) => instances[i]!.id),
+        imageIds: [img.entry.id, ...others],
+        domains: doms,
+        ...capped(rows),
+      });
+    }
+    if (unverifiable.length > 0) {
+      const rows = rowsFor(unverifiable);
+      const sharesWithOthers = others.length > 0;
+      findings.push({
+        code: 'fingerprint-unverifiable',
+        severity: sharesWithOthers ? 'warning' : 'info',
+        message:
+          `${img.entry.name}: ${unverifiable.length} fingerprint(s) are not sha256 digests (e.g. publisher serials); ` +
+          `the kernel shares them like any others but they cannot be checked against the content` +
+          (sharesWithOthers ? `, and they are trusted by ${list(others, 10)} in domain ${list(doms)} (R12).` : '.'),
+        instanceIds: sharingIdx.map((i) => instances[i]!.id),
+        imageIds: [img.entry.id],
+        domains: doms,
+        ...capped(rows),
+      });
+    }
+  }
+
+  // Mixed publishers in one domain (8.9: one domain = one trusted publisher).
+  for (const [d, idx] of instancesOfDomain) {
+    const byPublisher = new Map<string, string[]>();
+    for (const i of idx) {
+      const img = prepared.byId.get(instances[i]!.imageId);
+      const pub = img?.entry.publisher;
+      if (!img || pub === undefined) continue;
+      byPublisher.set(pub, unique([...(byPublisher.get(pub) ?? []), img.entry.name]));
+    }
+    if (byPublisher.size > 1) {
+      findings.push({
+        code: 'mixed-publishers',
+        severity: 'warning',
+        message: `Domain ${d} mixes images of ${byPublisher.size} publishers (${[...byPublisher].map(([p, n]) => `${p}: ${list(n)}`).join('; ')}); every image in a domain can supply data to the others (R12).`,
+        instanceIds: idx.map((i) => instances[i]!.id),
+        imageIds: unique(idx.map((i) => instances[i]!.imageId)),
+        domains: [d],
+      });
+    }
+  }
+
+  // Unsharable duplicates: identical content held more than once.
+  type Why = 'other-domain' | 'aops' | 'no-fingerprint' | 'different-fingerprint' | 'no-inode-share' | 'size';
+  const whyText: Record<Why, string> = {
+    'other-domain': 'they are in different domains',
+    aops: 'their aops classes differ (compressed / block device / file-backed, R6)',
+    'no-fingerprint': 'a copy has no usable fingerprint (R4)',
+    'different-fingerprint': 'they carry different fingerprints (e.g. serials vs sha256)',
+    'no-inode-share': 'a copy is on a mount without effective inode_share (R2, R3)',
+    size: 'the first member fixed another size (R5)',
+  };
+  const lost = new Map<Why, { pages: number; rows: number[]; inst: Set<number> }>();
+  const firstOfContent = new Map<string, number>();
+  const contentOf = (r: number): string | null => {
+    const rec = imageOfRow(r).files[files.file[r]!]!;
+    return rec.type === 'file' && rec.size > 0 ? contentIdentity(rec) : null;
+  };
+  const classify = (r: number, ref: number): Why => {
+    for (const x of [r, ref]) {
+      const s = files.status[x];
+      if (s === 'private-no-inode-share') return 'no-inode-share';
+      if (s === 'private-no-fingerprint') return 'no-fingerprint';
+      if (s === 'private-aops-mismatch') return 'aops';
+      if (s === 'private-size-mismatch') return 'size';
+    }
+    if (domainLabelOf[files.instance[r]!] !== domainLabelOf[files.instance[ref]!]) return 'other-domain';
+    return 'different-fingerprint';
+  };
+  for (let r = 0; r < files.instance.length; r++) {
+    if (files.pagesWith[r] === 0) continue;
+    const c = contentOf(r);
+    if (c === null) continue;
+    const ref = firstOfContent.get(c);
+    if (ref === undefined) {
+      firstOfContent.set(c, r);
+      continue;
+    }
+    const why = classify(r, ref);
+    let e = lost.get(why);
+    if (!e) lost.set(why, (e = { pages: 0, rows: [], inst: new Set() }));
+    e.pages += files.pagesWith[r]!;
+    e.rows.push(r);
+    e.inst.add(files.instance[r]!);
+    e.inst.add(files.instance[ref]!);
+  }
+  for (const [why, e] of lost) {
+    findings.push({
+      code: 'unsharable-duplicate',
+      severity: 'warning',
+      message: `${e.rows.length} file(s) duplicate content already in memory elsewhere but cannot share because ${whyText[why]}: ${e.pages * pageSize} bytes lost (e.g. ${list(e.rows.map(pathOf))}).`,
+      bytes: e.pages * pageSize,
+      instanceIds: [...e.inst].sort((a, b) => a - b).map((i) => instances[i]!.id),
+      ...capped(e.rows),
+    });
+  }
+
+  // Order dependence (R5, R6).
+  if (report.orderBounds) {
+    const { best, worst } = report.orderBounds;
+    findings.push({
+      code: 'order-dependent',
+      severity: 'warning',
+      message:
+        `${core.orderDependentKeys} shared key(s) have candidates of different sizes or aops classes: the first file read fixes them (R5, R6), ` +
+        `so memory with sharing is between ${best.bytesWithSharing} and ${worst.bytesWithSharing} bytes; ` +
+        `the figures use instances in input order and files in path order (${report.totals.bytesWithSharing} bytes).`,
+      range: { min: best.bytesWithSharing, max: worst.bytesWithSharing },
+      bytes: worst.bytesWithSharing - best.bytesWithSharing,
+      ...capped(core.orderRows),
+    });
+  }
+
+  // Unknown domains (R11).
+  if (report.bounds) {
+    const unknownIds = instances.filter((inst) => inst.inodeShare.effective && inst.inodeShare.domainUnknown).map((x) => x.id);
+    const { best, worst } = report.bounds;
+    findings.push({
+      code: 'domain-unknown',
+      severity: 'info',
+      message:
+        `${unknownIds.length} instance(s) share with an unknown domain (the kernel never prints domain_id, R11): ` +
+        `the figures assume each is alone in its own domain (${worst.bytesWithSharing} bytes with sharing); ` +
+        `all of them in one domain would give ${best.bytesWithSharing} bytes. Assign domains to get one figure.`,
+      instanceIds: unknownIds,
+      range: { min: Math.min(best.bytesWithSharing, worst.bytesWithSharing), max: Math.max(best.bytesWithSharing, worst.bytesWithSharing) },
+    });
+  }
+
+  return findings
+    .map((f, k) => ({ f, k }))
+    .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.k - b.k)
+    .map((x) => x.f);
+}

@@ -1,0 +1,43 @@
+export { analyze, analyzeTotals } from './engine.js';
+export type { AnalysisContext } from './engine.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_WORKING_SET_FRACTION,
+  backingFileCachePages,
+  normaliseOptions,
+  pagesOf,
+  totalsOf,
+  workingSetPages,
+} from './accounting.js';
+export { NOT_SHARING_LABEL, UNKNOWN_MERGED_LABEL, unknownDomainLabel } from './domains.js';
+export { DEFAULT_DOMAIN_LABEL, defaultInstances, imageEntryFromManifest, isMounted, resolveInstanceState } from './input.js';
+export type { ImageEntry } from './input.js';
+export {
+  SHA256_FINGERPRINT_PREFIX_HEX,
+  aopsClassOf,
+  contentIdentity,
+  fingerprintDigest,
+  fingerprintState,
+  sha256Fingerprint,
+} from './keys.js';
+export type { FingerprintState } from './keys.js';
+export { MAX_FINDING_ROWS } from './findings.js';
+export { describeRow, explainFile } from './explain.js';
+export type { FileRef } from './explain.js';
+export {
+  DEFAULT_FINGERPRINT_XATTR,
+  DEFAULT_WORKING_SET_SCENARIO,
+  MERGED_DOMAIN_LABEL,
+  consistentCompression,
+  dropImage,
+  mergeDomains,
+  rebuildWithFingerprints,
+  runScenarios,
+  separateDomains,
+  standardScenarios,
+  withScenarios,
+  workingSet,
+} from './scenarios.js';
+export type { Scenario } from './scenarios.js';
+export { compareReports } from './compare.js';
+export type { FileDelta, ReportDelta } from './compare.js';

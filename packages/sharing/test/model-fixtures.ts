@@ -1,0 +1,113 @@
+/**
+ * Test support for packages/sharing/src/model and render: the fixture oracles
+ * (testdata/erofs/*.expected.json) as manifests, and instance builders.
+ */
+import { readFileSync } from 'node:fs';
+import type { FileRecord, Manifest } from '@sharemap/erofs';
+import type { AnalysisInput, Backing, InstanceInput } from '../src/report.js';
+import { imageEntryFromManifest } from '../src/model/input.js';
+
+const ERofs = new URL('../../../testdata/erofs/', import.meta.url);
+const cache = new Map<string, Manifest>();
+
+interface Oracle {
+  image: string;
+  image_size: number;
+  superblock: Record<string, unknown> & { block_size: number; blocks: number; ishare: boolean; fingerprint_xattr_name: string | null };
+  files: FileRecord[];
+}
+
+/** The oracle of `NAME` (e.g. "base-v1.fp") wrapped as a Manifest (records carry sha256: hashed). */
+export function oracleManifest(name: string): Manifest {
+  let m = cache.get(name);
+  if (m) return m;
+  const o = JSON.parse(readFileSync(new URL(`${name}.expected.json`, ERofs), 'utf8')) as Oracle;
+  const sb = o.superblock;
+  m = {
+    kind: 'sharemap-manifest',
+    version: 1,
+    image: { name: o.image, size: o.image_size },
+    superblock: {
+      block_size: sb.block_size,
+      blocks: sb.blocks,
+      meta_blkaddr: sb['meta_blkaddr'] as number,
+      xattr_blkaddr: sb['xattr_blkaddr'] as number,
+      root_nid: sb['root_nid'] as number,
+      inodes: sb['inodes'] as number,
+      sb_size: sb['sb_size'] as number,
+      feature_compat: sb['feature_compat'] as string[],
+      feature_incompat: sb['feature_incompat'] as string[],
+      uuid: sb['uuid'] as string,
+      build_time: 1700000000,
+      ishare: sb.ishare,
+      fingerprint_xattr_name: sb.fingerprint_xattr_name,
+      required_kernel: sb['required_kernel'] as string,
+      devices: [],
+    },
+    hashed: true,
+    file_count: o.files.length,
+    files: o.files,
+  };
+  cache.set(name, m);
+  return m;
+}
+
+/** Image id = fixture name (e.g. "base-v1.fp"). */
+export function image(name: string, publisher?: string): AnalysisInput['images'][number] {
+  const manifest = oracleManifest(name);
+  return { image: imageEntryFromManifest(manifest, publisher === undefined ? { id: name } : { id: name, publisher }), manifest };
+}
+
+export interface InstOpts {
+  backing?: Backing;
+  inodeShare?: boolean;
+  dax?: 'always' | 'never' | null;
+  directio?: boolean;
+  domainIdGiven?: boolean;
+  notMounted?: string;
+}
+
+/** An instance of fixture `name`; domain null means unknown (R11). */
+export function inst(id: string, name: string, domain: string | null, o: InstOpts = {}): InstanceInput {
+  const i: InstanceInput = {
+    id,
+    label: `/run/images/${id}`,
+    imageId: name,
+    mountPoints: [`/run/images/${id}`],
+    source: `/var/lib/images/${name}.img`,
+    backing: o.backing ?? 'file',
+    domain: domain === null ? null : { label: domain },
+    options: {
+      inodeShare: o.inodeShare ?? true,
+      dax: o.dax ?? null,
+      directio: o.directio ?? false,
+      cacheStrategy: null,
+      devices: [],
+      fsoffset: 0,
+    },
+  };
+  if (o.domainIdGiven !== undefined) i.options.domainIdGiven = o.domainIdGiven;
+  if (o.notMounted !== undefined) i.notMounted = o.notMounted;
+  return i;
+}
+
+/** Input with the images of the given instances (each image once, in first-use order). */
+export function inputOf(instances: InstanceInput[], extraImages: string[] = []): AnalysisInput {
+  const names = [...new Set([...instances.map((i) => i.imageId), ...extraImages])];
+  return { images: names.map((n) => image(n)), instances, createdAt: '2026-01-01T00:00:00.000Z' };
+}
+
+/** The instances of testdata/mounts/fleet.fstab that mount (lines 4-9) plus the failing/noauto ones (10-12). */
+export function fleetInstances(): InstanceInput[] {
+  return [
+    inst('base-v1', 'base-v1.fp', 'acme-signed'),
+    inst('base-v2', 'base-v2.fp', 'acme-signed'),
+    inst('app', 'app.fp', 'acme-signed'),
+    inst('base-v1-z', 'base-v1.fp.lz4hc', 'acme-signed'),
+    inst('app-thirdparty', 'app.fp.lz4hc', 'thirdparty', { directio: true }),
+    inst('edge', 'edge', 'acme-signed'),
+    inst('no-domain', 'base-v2.fp', null, { domainIdGiven: false }),
+    inst('with-dax', 'base-v2.fp', 'acme-signed', { dax: 'always' }),
+    inst('base-v2-z', 'base-v2.fp.lz4hc', 'acme-signed', { inodeShare: false, notMounted: 'noauto' }),
+  ];
+}
