@@ -12,6 +12,8 @@ export interface EntryInput {
   /** Option string and the column where it starts on `origin.line`. */
   optionsText: string;
   optionsColumn: number;
+  /** Line of the option string when it differs from `origin.line` (systemd units). */
+  optionsLine?: number;
   origin: Origin;
   domains: DomainRedactor;
   /**
@@ -22,13 +24,14 @@ export interface EntryInput {
   view: 'kernel' | 'config';
   /** major:minor when known (mountinfo). */
   device?: string | null;
+  /** undefined: decided by `noauto`; null: mounted whatever the options say. */
   notMounted?: NotMounted | null;
   backing?: Backing;
 }
 
 export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: MountWarning[] } {
   const { origin } = input;
-  const parsed = parseOptions(input.optionsText, { file: origin.file, line: origin.line, column: input.optionsColumn, domains: input.domains });
+  const parsed = parseOptions(input.optionsText, { file: origin.file, line: input.optionsLine ?? origin.line, column: input.optionsColumn, domains: input.domains });
   const o = parsed.options;
   const warnings = parsed.warnings;
   const at = `${origin.file}:${origin.line}:${origin.column}`;
@@ -44,7 +47,7 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
     warnings.push({ code: 'ignored-option', message: `${at}: directio only affects file-backed mounts; ignored on a block device`, origin });
   }
 
-  const notMounted = input.notMounted ?? (input.view === 'config' && o.noauto ? 'noauto' : null);
+  const notMounted = input.notMounted !== undefined ? input.notMounted : input.view === 'config' && o.noauto ? 'noauto' : null;
   const mountError = input.view === 'config' ? mountErrorFor(parsed) : null;
 
   let inodeShareEffective: boolean | null;
