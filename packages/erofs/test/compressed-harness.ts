@@ -31,8 +31,11 @@ export interface Oracle {
   files: OracleFile[];
 }
 
-export function loadOracle(name: string): Oracle {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.expected.json`), 'utf8')) as Oracle;
+/** Small images made with Debian's mkfs.erofs 1.5 for this test suite (see their README). */
+export const LOCAL_FIXTURES = join(import.meta.dirname, 'compressed-fixtures');
+
+export function loadOracle(name: string, dir = FIXTURES): Oracle {
+  return JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as Oracle;
 }
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -74,8 +77,8 @@ export class TestImage {
     }
   }
 
-  static load(name: string): TestImage {
-    return new TestImage(new Uint8Array(readFileSync(join(FIXTURES, `${name}.img`))));
+  static load(name: string, dir = FIXTURES): TestImage {
+    return new TestImage(new Uint8Array(readFileSync(join(dir, `${name}.img`))));
   }
 
   readMain = (offset: number, length: number): Promise<Uint8Array> => {

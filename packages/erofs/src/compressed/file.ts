@@ -114,9 +114,15 @@ class ZFile implements CompressedFile {
     }
     // The tail extent may be stored with a stream that continues past i_size, and PARTIAL_REF
     // extents use only a prefix of their pcluster (spec §7.12, §7.13): decode those partially.
+    // z_erofs_lz4_decompress_mem(): "legacy format could compress extra data in a pcluster",
+    // so LZ4 without LZ4_0PADDING is always decoded partially too.
     const isTail = e.logicalStart + llen === this.size;
+    const legacyLz4 = e.algorithm === 0 && !(ctx.featureIncompat & INCOMPAT_ZERO_PADDING);
     try {
-      return decompressPcluster(e.algorithm, src, llen, { partial: e.partial || isTail, maxOutput: MAX_EXTENT_DSIZE });
+      return decompressPcluster(e.algorithm, src, llen, {
+        partial: e.partial || isTail || legacyLz4,
+        maxOutput: MAX_EXTENT_DSIZE,
+      });
     } catch (err) {
       if (err instanceof CompressedDataError && err.offset < 0) {
         throw new CompressedDataError(err.code, `${err.message} in pcluster of ${e.physicalLength} bytes`, e.physicalAddr, ctx.nid);
