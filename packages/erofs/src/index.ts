@@ -1,1 +1,33 @@
+/** Universal entry of @sharemap/erofs (browser, worker and Node). Node extras: `@sharemap/erofs/node`. */
 export * from './manifest-types.js';
+export { ErofsError, ManifestError, isErofsError, type ErofsErrorCode } from './errors.js';
+export { DEFAULT_LIMITS, resolveLimits, type ErofsLimits } from './limits.js';
+export { memorySource, blobSource, cachedSource, type ByteSource, type CachedSource, type CachedSourceOptions } from './source/index.js';
+export {
+  openImage,
+  ErofsImage,
+  makeStats,
+  type OpenImageOptions,
+  type ErofsStats,
+  type ErofsDirent,
+  type XattrRecord,
+  type FileLayout,
+  type LayoutExtent,
+  type Inode,
+  type Superblock,
+} from './image.js';
+export { walk, type WalkEntry, type WalkOptions } from './walk.js';
+export {
+  scanManifest,
+  manifestToNdjson,
+  manifestToJson,
+  manifestHeader,
+  manifestSuperblock,
+  parseManifest,
+  validManifestPath,
+  type ScanOptions,
+  type ScanProgress,
+  type ParseManifestOptions,
+} from './manifest.js';
+export { wasmSha256, type Hasher, type HasherFactory } from './hash.js';
+export { requiredKernel, featureNames } from './disk/superblock.js';

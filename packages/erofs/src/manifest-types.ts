@@ -18,6 +18,7 @@ export type DataLayout = 'flat_plain' | 'flat_inline' | 'compressed_full' | 'com
 
 export interface ManifestSuperblock {
   block_size: number;
+  /** Total blocks: primary device plus device-table slots, as dump.erofs prints them (spec §2.6). */
   blocks: number;
   meta_blkaddr: number;
   xattr_blkaddr: number;
@@ -36,8 +37,9 @@ export interface ManifestSuperblock {
   ishare: boolean;
   /** Full name of the fingerprint xattr (spec §8.2), or null without ISHARE_XATTRS. */
   fingerprint_xattr_name: string | null;
-  /** Minimum Linux version the image's features need, as `dump.erofs -s` prints it ("required kernel"). */
-  required_kernel: string;
+  /** Minimum Linux version the image's features need, as `dump.erofs -s` prints it ("required kernel");
+   * null when dump.erofs prints none (no incompat feature). */
+  required_kernel: string | null;
   /** Extra devices from the device table (spec §2.7). */
   devices: { tag: string; blocks: number; mapped_blkaddr: number }[];
 }

@@ -1,0 +1,169 @@
+/** Inodes (spec §3): compact (32 B) and extended (64 B) forms. Pure decoders. */
+import { ErofsError } from '../errors.js';
+import type { DataLayout, FileType } from '../manifest-types.js';
+import { le16, le32, le64 } from './bytes.js';
+
+export const LAYOUT_FLAT_PLAIN = 0;
+export const LAYOUT_COMPRESSED_FULL = 1;
+export const LAYOUT_FLAT_INLINE = 2;
+export const LAYOUT_COMPRESSED_COMPACT = 3;
+export const LAYOUT_CHUNK_BASED = 4;
+export const LAYOUT_NAMES: readonly DataLayout[] = ['flat_plain', 'compressed_full', 'flat_inline', 'compressed_compact', 'chunk_based'];
+
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+
+const TYPE_BY_FMT = new Map<number, FileType>([
+  [S_IFREG, 'file'],
+  [S_IFDIR, 'dir'],
+  [S_IFLNK, 'symlink'],
+  [S_IFCHR, 'chr'],
+  [S_IFBLK, 'blk'],
+  [S_IFIFO, 'fifo'],
+  [S_IFSOCK, 'sock'],
+]);
+
+/** What the superblock contributes to inode decoding. */
+export interface InodeContext {
+  epoch: number;
+  fixedNsec: number;
+}
+
+export interface Inode {
+  nid: number;
+  /** Absolute offset of the inode on the primary device. */
+  offset: number;
+  format: number;
+  extended: boolean;
+  inodeSize: 32 | 64;
+  layout: number;
+  layoutName: DataLayout;
+  /** i_format bit 4 for directories (§5.4). */
+  dotOmitted: boolean;
+  xattrIcount: number;
+  /** Xattr area bytes (§3.6). */
+  xattrIsize: number;
+  mode: number;
+  type: FileType;
+  nlink: number;
+  size: number;
+  mtime: number;
+  mtimeNsec: number;
+  uid: number;
+  gid: number;
+  /** Raw i_u (offset 16). */
+  rawU: number;
+  /** High address bits (i_nb) where they apply (§3.4). */
+  hi: number;
+  /** For FLAT_*: first data block (hi<<32 | i_u). For compressed: physical block count. */
+  startBlk: number;
+  /** For FLAT_PLAIN: the whole file is a hole (startblk all ones under the address mask). */
+  hole: boolean;
+  /** CHUNK_BASED: chunk format (§6.3). */
+  chunkFormat: number;
+  /** chr/blk: [major, minor] (§3.4). */
+  rdev: [number, number] | null;
+  /** Offset just past inode + xattrs: `P` of §3.7. */
+  dataOffset: number;
+}
+
+export function decodeXattrIsize(icount: number): number {
+  return icount === 0 ? 0 : 12 + 4 * (icount - 1); // spec §3.6
+}
+
+/** The first two bytes decide the inode size. */
+export function inodeSizeOf(format: number): 32 | 64 {
+  return format & 1 ? 64 : 32;
+}
+
+/**
+ * Decode an inode (§3.2/§3.3) from `b`, which holds at least `inodeSizeOf(i_format)` bytes
+ * starting at the inode's absolute `offset`.
+ */
+export function decodeInode(b: Uint8Array, nid: number, offset: number, ctx: InodeContext): Inode {
+  const format = le16(b, 0);
+  // spec §3.1: bits 5-15 reserved.
+  if (format & ~0x1f) throw new ErofsError('ENOTSUP', `unsupported i_format 0x${format.toString(16)}`, { nid, offset });
+  const extended = (format & 1) === 1;
+  const inodeSize: 32 | 64 = extended ? 64 : 32;
+  if (b.length < inodeSize) throw new ErofsError('EIO', `inode needs ${inodeSize} bytes, have ${b.length}`, { nid, offset });
+  const layout = (format >> 1) & 7;
+  if (layout > LAYOUT_CHUNK_BASED) throw new ErofsError('ENOTSUP', `unsupported/invalid data layout ${layout}`, { nid, offset });
+  const xattrIcount = le16(b, 2);
+  const mode = le16(b, 4);
+  const type = TYPE_BY_FMT.get(mode & S_IFMT);
+  if (!type) throw new ErofsError('ECORRUPT', `bogus i_mode 0${mode.toString(8)}`, { nid, offset: offset + 4 });
+  const bit4 = (format & 0x10) !== 0;
+  const iNb = le16(b, 6);
+  const rawU = le32(b, 16);
+  let nlink: number, size: number, mtime: number, mtimeNsec: number, uid: number, gid: number, hi: number, addrBits: number;
+  if (extended) {
+    size = le64(b, 8);
+    if (Number.isNaN(size)) throw new ErofsError('ECORRUPT', `i_size ${le32(b, 12)}<<32 too large`, { nid, offset: offset + 8 });
+    uid = le32(b, 24);
+    gid = le32(b, 28);
+    // i_mtime is signed 64-bit in the kernel.
+    const lo = le32(b, 32);
+    const hiT = le32(b, 36) | 0;
+    mtime = hiT * 0x1_0000_0000 + lo;
+    mtimeNsec = le32(b, 40);
+    nlink = le32(b, 44);
+    hi = iNb;
+    addrBits = 48;
+  } else {
+    size = le32(b, 8);
+    mtime = ctx.epoch + le32(b, 12); // spec §3.5
+    mtimeNsec = ctx.fixedNsec;
+    uid = le16(b, 24);
+    gid = le16(b, 26);
+    const nlink1 = bit4 && type !== 'dir';
+    nlink = nlink1 ? 1 : iNb;
+    hi = nlink1 ? iNb : 0;
+    addrBits = nlink1 ? 48 : 32;
+  }
+  const startBlk = hi * 0x1_0000_0000 + rawU;
+  const addrMask = 2 ** addrBits - 1;
+  const hole = layout === LAYOUT_FLAT_PLAIN && startBlk % 2 ** addrBits === addrMask; // spec §3.4 / §6.1
+  let rdev: [number, number] | null = null;
+  if (type === 'chr' || type === 'blk') {
+    rdev = [(rawU >>> 8) & 0xfff, (rawU & 0xff) | ((rawU >>> 12) & 0xfff00)];
+  }
+  const xattrIsize = decodeXattrIsize(xattrIcount);
+  return {
+    nid,
+    offset,
+    format,
+    extended,
+    inodeSize,
+    layout,
+    layoutName: LAYOUT_NAMES[layout]!,
+    dotOmitted: type === 'dir' && bit4,
+    xattrIcount,
+    xattrIsize,
+    mode,
+    type,
+    nlink,
+    size,
+    mtime,
+    mtimeNsec,
+    uid,
+    gid,
+    rawU,
+    hi,
+    startBlk,
+    hole,
+    chunkFormat: layout === LAYOUT_CHUNK_BASED ? rawU & 0xffff : 0,
+    rdev,
+    dataOffset: offset + inodeSize + xattrIsize,
+  };
+}
+
+export function isCompressedLayout(layout: number): boolean {
+  return layout === LAYOUT_COMPRESSED_FULL || layout === LAYOUT_COMPRESSED_COMPACT;
+}

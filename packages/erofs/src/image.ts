@@ -1,0 +1,779 @@
+/**
+ * An opened EROFS image with a `node:fs/promises`-like surface (readdir, stat, lstat,
+ * readFile, createReadStream, getxattr, listxattr, readlink) plus inspection (superblock,
+ * inode(nid), layoutOf). Decoding of on-disk structures lives in disk/; this file does
+ * the I/O, the address mapping and the caching of decoded metadata.
+ */
+import { CompressedDataError } from './compressed/errors.js';
+import type { CompressedFile, CompressedFileContext, ZExtent } from './compressed/context.js';
+import { DEFAULT_COMPRESSED_LIMITS } from './compressed/context.js';
+import { openCompressedFile } from './compressed/file.js';
+import { compareBytes, decodeName, roundUp } from './disk/bytes.js';
+import { chunkGeometry, decodeChunkEntry, type ChunkGeometry } from './disk/chunk.js';
+import { FT_NAMES, parseDirBlock, type RawDirent } from './disk/dirent.js';
+import {
+  decodeInode,
+  inodeSizeOf,
+  isCompressedLayout,
+  LAYOUT_CHUNK_BASED,
+  LAYOUT_FLAT_INLINE,
+  LAYOUT_FLAT_PLAIN,
+  type Inode,
+} from './disk/inode.js';
+import { le16 } from './disk/bytes.js';
+import {
+  COMPAT_ISHARE_XATTRS,
+  COMPAT_PLAIN_XATTR_PFX,
+  COMPAT_SHARED_EA_IN_METABOX,
+  COMPAT_XATTR_FILTER,
+  INCOMPAT_FRAGMENTS,
+  INCOMPAT_METABOX,
+  readSuperblock,
+  type Superblock,
+} from './disk/superblock.js';
+import {
+  entryBodyLength,
+  filterBit,
+  parseXattrArea,
+  readLongPrefixes,
+  resolveName,
+  SHORT_PREFIXES,
+  splitName,
+  XATTR_ENTRY_HEADER,
+  type LongPrefix,
+  type XattrEntry,
+} from './disk/xattr.js';
+import { ErofsError } from './errors.js';
+import type { FileType } from './manifest-types.js';
+import { resolveLimits, type ErofsLimits } from './limits.js';
+import { cachedSource, type CachedSourceOptions } from './source/cached.js';
+import type { ByteSource } from './source/types.js';
+
+export type { Inode } from './disk/inode.js';
+export type { Superblock } from './disk/superblock.js';
+
+export interface OpenImageOptions {
+  /** Extra devices in device-table order (spec §2.7): `--blobdev` blobs, the tar of `--tar=i`. */
+  devices?: ByteSource[];
+  limits?: Partial<ErofsLimits>;
+  /** Block cache in front of the primary source; `false` to read it directly. */
+  cache?: CachedSourceOptions | false;
+}
+
+/** An xattr as the reader sees it: full name (null if its prefix is unknown) and raw value. */
+export interface XattrRecord {
+  name: string | null;
+  /** Shown by listxattr (known, non-empty namespace prefix, spec §4.6). */
+  listed: boolean;
+  value: Uint8Array;
+  shared: boolean;
+  base: number;
+  rest: Uint8Array;
+}
+
+export interface ErofsStats {
+  nid: number;
+  /** st_ino as the kernel derives it (= nid without METABOX, spec §1.3). */
+  ino: number;
+  type: FileType;
+  /** Full st_mode (type and permission bits). */
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds and nanoseconds; atime and ctime equal mtime (spec §3.5). */
+  mtime: number;
+  mtimeNsec: number;
+  mtimeMs: number;
+  rdev: [number, number] | null;
+  layout: Inode['layoutName'];
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+export interface ErofsDirent {
+  name: string;
+  /** Raw name bytes (names need not be valid UTF-8). */
+  nameBytes: Uint8Array;
+  nid: number;
+  /** From the directory entry (spec §5.3); 'unknown' for type 0. */
+  type: FileType | 'unknown';
+  parentPath: string;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+/** One piece of a file's physical layout (inspection API). */
+export interface LayoutExtent {
+  logicalStart: number;
+  logicalLength: number;
+  /** 'data' = stored bytes, 'inline' = tail in the inode's block, 'hole' = zeros, else a compressed kind. */
+  kind: 'data' | 'inline' | 'hole' | ZExtent['kind'];
+  device: number;
+  /** Absolute byte offset on `device` (null for holes and fragments). */
+  physicalAddr: number | null;
+  physicalLength: number;
+}
+
+export interface FileLayout {
+  nid: number;
+  layout: Inode['layoutName'];
+  size: number;
+  chunkSize?: number;
+  extents: LayoutExtent[];
+}
+
+const FT_TO_TYPE: Record<(typeof FT_NAMES)[number], FileType | 'unknown'> = {
+  unknown: 'unknown',
+  file: 'file',
+  dir: 'dir',
+  chr: 'chr',
+  blk: 'blk',
+  fifo: 'fifo',
+  sock: 'sock',
+  symlink: 'symlink',
+};
+
+/** A tiny LRU map (Map insertion order). */
+class Lru<K, V> {
+  private readonly m = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(k: K): V | undefined {
+    const v = this.m.get(k);
+    if (v !== undefined) {
+      this.m.delete(k);
+      this.m.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.m.delete(k);
+    this.m.set(k, v);
+    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value as K);
+  }
+  delete(k: K): void {
+    this.m.delete(k);
+  }
+}
+
+const MAX_SYMLINK_HOPS = 40; // Linux MAXSYMLINKS
+
+function toErofsError(e: unknown, nid: number): unknown {
+  if (e instanceof CompressedDataError) {
+    return new ErofsError(e.code, e.message, { ...(e.offset >= 0 ? { offset: e.offset } : {}), nid: e.nid >= 0 ? e.nid : nid, cause: e });
+  }
+  return e;
+}
+
+export class ErofsImage {
+  readonly superblock: Superblock;
+  readonly source: ByteSource;
+  readonly devices: readonly ByteSource[];
+  readonly limits: ErofsLimits;
+  /** Long xattr name prefixes (spec §4.4). */
+  readonly prefixes: readonly LongPrefix[];
+  /** Full name of the fingerprint xattr (spec §8.2) or null without ISHARE_XATTRS. */
+  readonly fingerprintXattrName: string | null;
+  /** Root directory inode. */
+  readonly root: Inode;
+
+  private readonly inodeCache = new Lru<number, Inode>(8192);
+  private readonly dirCache = new Lru<number, RawDirent[]>(256);
+  private readonly zfileCache = new Lru<number, Promise<CompressedFile>>(64);
+  private packed: Inode | null = null;
+
+  private constructor(init: {
+    sb: Superblock;
+    source: ByteSource;
+    devices: ByteSource[];
+    limits: ErofsLimits;
+    prefixes: LongPrefix[];
+    fp: string | null;
+    root: Inode;
+    packed: Inode | null;
+  }) {
+    this.superblock = init.sb;
+    this.source = init.source;
+    this.devices = init.devices;
+    this.limits = init.limits;
+    this.prefixes = init.prefixes;
+    this.fingerprintXattrName = init.fp;
+    this.root = init.root;
+    this.packed = init.packed;
+  }
+
+  /** Open sequence of spec §1.5. */
+  static async open(src: ByteSource, opts: OpenImageOptions = {}): Promise<ErofsImage> {
+    const limits = resolveLimits(opts.limits);
+    const source = opts.cache === false ? src : cachedSource(src, opts.cache ?? {});
+    const sb = await readSuperblock(source);
+    if (sb.featureIncompat & INCOMPAT_METABOX || sb.featureCompat & COMPAT_SHARED_EA_IN_METABOX) {
+      throw new ErofsError('ENOTSUP', 'metadata compression (METABOX) is not supported', { offset: 1024 + 80 });
+    }
+    const devices = opts.devices ?? [];
+    if (devices.length && devices.length !== sb.extraDevices) {
+      throw new ErofsError('EINVAL_SUPERBLOCK', `extra devices don't match: image has ${sb.extraDevices}, ${devices.length} given`, { offset: 1024 + 86 });
+    }
+    // A temporary instance with no prefixes loads the special inodes and the prefix table.
+    const bootstrap = new ErofsImage({ sb, source, devices, limits, prefixes: [], fp: null, root: undefined as unknown as Inode, packed: null });
+    let packed: Inode | null = null;
+    if (sb.featureIncompat & INCOMPAT_FRAGMENTS && sb.packedNid !== 0) {
+      packed = await bootstrap.inode(sb.packedNid);
+      bootstrap.packed = packed;
+    }
+    const root = await bootstrap.inode(sb.rootNid);
+    if (root.type !== 'dir') throw new ErofsError('EINVAL_SUPERBLOCK', `root inode is not a directory (mode 0${root.mode.toString(8)})`, { nid: root.nid, offset: root.offset });
+    // spec §4.4: table placement
+    let prefixes: LongPrefix[] = [];
+    if (sb.xattrPrefixCount > 0) {
+      const start = sb.xattrPrefixStart * 4;
+      const inPacked = !(sb.featureCompat & COMPAT_PLAIN_XATTR_PFX) && packed !== null;
+      const read = inPacked ? (p: number, l: number) => bootstrap.readData(packed!, p, l, true) : (p: number, l: number) => source.read(p, l);
+      prefixes = await readLongPrefixes(read, start, sb.xattrPrefixCount);
+    }
+    let fp: string | null = null;
+    if (sb.featureCompat & COMPAT_ISHARE_XATTRS) {
+      const p = prefixes[sb.ishareXattrPrefixId];
+      const short = p ? SHORT_PREFIXES.get(p.base) : undefined;
+      if (p && short !== undefined) fp = short + decodeName(p.infix);
+    }
+    return new ErofsImage({ sb, source, devices, limits, prefixes, fp, root, packed });
+  }
+
+  // ------------------------------------------------------------------ addressing
+
+  get blockSize(): number {
+    return this.superblock.blockSize;
+  }
+
+  /** Absolute offset of inode `nid` (spec §1.3). */
+  inodeOffset(nid: number): number {
+    return this.superblock.metaBlkaddr * this.blockSize + nid * 32;
+  }
+
+  /**
+   * Map (device id, byte address) to a source and offset; works like erofs_map_dev in
+   * the Linux kernel (spec §2.8): separate devices when the caller supplied them, else
+   * the flat model on the primary image.
+   */
+  mapDevice(deviceId: number, addr: number, nid?: number): { src: ByteSource; offset: number; device: number } {
+    const sb = this.superblock;
+    const bs = this.blockSize;
+    if (this.devices.length) {
+      if (deviceId === 0) {
+        for (const d of sb.devices) {
+          if (d.mappedBlkaddr !== 0 && addr >= d.mappedBlkaddr * bs && addr < (d.mappedBlkaddr + d.blocks) * bs) {
+            return { src: this.devices[d.id - 1]!, offset: addr - d.mappedBlkaddr * bs, device: d.id };
+          }
+        }
+        return { src: this.source, offset: addr, device: 0 };
+      }
+      const src = this.devices[deviceId - 1];
+      if (!src) throw new ErofsError('ENODEV', `no device ${deviceId} (image has ${sb.extraDevices} extra devices)`, { nid });
+      return { src, offset: addr, device: deviceId };
+    }
+    if (deviceId === 0) return { src: this.source, offset: addr, device: 0 };
+    const slot = sb.devices[deviceId - 1];
+    if (!slot) throw new ErofsError('ENODEV', `no device ${deviceId} (image has ${sb.extraDevices} extra devices)`, { nid });
+    return { src: this.source, offset: addr + slot.mappedBlkaddr * bs, device: 0 };
+  }
+
+  private async readDev(deviceId: number, addr: number, length: number, nid: number): Promise<Uint8Array> {
+    const m = this.mapDevice(deviceId, addr, nid);
+    try {
+      return await m.src.read(m.offset, length);
+    } catch (e) {
+      if (e instanceof ErofsError && e.nid === undefined) {
+        throw new ErofsError(e.code, `${e.message.replace(/^[A-Z_]+: /, '')} (device ${m.device})`, { nid, offset: m.offset, cause: e });
+      }
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ inodes
+
+  /** Load and decode inode `nid` (spec §3). */
+  async inode(nid: number): Promise<Inode> {
+    const cached = this.inodeCache.get(nid);
+    if (cached) return cached;
+    if (!Number.isSafeInteger(nid) || nid < 0) throw new ErofsError('ECORRUPT', `invalid nid ${nid}`);
+    const offset = this.inodeOffset(nid);
+    let b: Uint8Array;
+    try {
+      b = await this.source.read(offset, 32);
+      if (inodeSizeOf(le16(b, 0)) === 64) b = await this.source.read(offset, 64);
+    } catch (e) {
+      if (e instanceof ErofsError && e.code === 'EIO') throw new ErofsError('EIO', `failed to read inode: ${e.message}`, { nid, offset, cause: e });
+      throw e;
+    }
+    const ino = decodeInode(b, nid, offset, this.superblock);
+    if (isCompressedLayout(ino.layout) && !this.superblock.compressed) {
+      throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // spec §2.10
+    }
+    if (ino.xattrIsize > this.limits.maxXattrIsize) throw new ErofsError('ELIMIT', `xattr area ${ino.xattrIsize} > ${this.limits.maxXattrIsize}`, { nid, offset });
+    this.inodeCache.set(nid, ino);
+    return ino;
+  }
+
+  // ------------------------------------------------------------------ data
+
+  private compressedFile(ino: Inode): Promise<CompressedFile> {
+    let p = this.zfileCache.get(ino.nid);
+    if (!p) {
+      const sb = this.superblock;
+      const packed = this.packed;
+      const isPacked = packed !== null && ino.nid === packed.nid;
+      const ctx: CompressedFileContext = {
+        nid: ino.nid,
+        layout: ino.layout as 1 | 3,
+        size: ino.size,
+        inodeOffset: ino.offset,
+        inodeSize: ino.inodeSize,
+        xattrIsize: ino.xattrIsize,
+        iU: ino.rawU,
+        blockSizeBits: sb.blkszbits,
+        featureIncompat: sb.featureIncompat,
+        availableComprAlgs: sb.availableComprAlgs,
+        comprConfigs: sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload })),
+        readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
+        limits: DEFAULT_COMPRESSED_LIMITS,
+      };
+      if (sb.featureIncompat & INCOMPAT_FRAGMENTS) ctx.packedNid = sb.packedNid;
+      if (packed && !isPacked) ctx.readPacked = (offset, length) => this.readData(packed, offset, length, true);
+      p = openCompressedFile(ctx).catch((e: unknown) => {
+        this.zfileCache.delete(ino.nid);
+        throw toErofsError(e, ino.nid);
+      });
+      this.zfileCache.set(ino.nid, p);
+    }
+    return p;
+  }
+
+  /**
+   * Read `length` bytes of an inode's content at `offset` (spec §6 for uncompressed
+   * layouts, §7 through the compressed module). Reads are clipped to i_size unless
+   * `exact` is set, in which case a short range is an error.
+   */
+  async readData(ino: Inode, offset: number, length: number, exact = false): Promise<Uint8Array> {
+    if (offset < 0 || length < 0 || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) {
+      throw new ErofsError('EINVAL', `invalid range ${offset}+${length}`, { nid: ino.nid });
+    }
+    const end = Math.min(ino.size, offset + length);
+    if (exact && end - offset !== length) {
+      throw new ErofsError('ECORRUPT', `read of ${length} bytes at ${offset} beyond i_size ${ino.size}`, { nid: ino.nid });
+    }
+    if (end <= offset) return new Uint8Array(0);
+    const len = end - offset;
+    if (isCompressedLayout(ino.layout)) {
+      const f = await this.compressedFile(ino);
+      try {
+        const out = await f.read(offset, len);
+        if (out.length !== len) throw new ErofsError('ECORRUPT', `compressed read returned ${out.length} of ${len} bytes`, { nid: ino.nid });
+        return out;
+      } catch (e) {
+        throw toErofsError(e, ino.nid);
+      }
+    }
+    const bs = this.blockSize;
+    switch (ino.layout) {
+      case LAYOUT_FLAT_PLAIN:
+        if (ino.hole) return new Uint8Array(len);
+        return this.readDev(0, ino.startBlk * bs + offset, len, ino.nid);
+      case LAYOUT_FLAT_INLINE: {
+        // spec §6.2: body blocks then the tail right after the xattrs.
+        const nblocks = Math.ceil(ino.size / bs);
+        const tailStart = (nblocks - 1) * bs;
+        const tailLen = ino.size - tailStart;
+        if ((ino.dataOffset % bs) + tailLen > bs) {
+          throw new ErofsError('ECORRUPT', `inline data across blocks (tail ${tailLen} bytes at block offset ${ino.dataOffset % bs})`, { nid: ino.nid, offset: ino.dataOffset });
+        }
+        const parts: Uint8Array[] = [];
+        if (offset < tailStart) parts.push(await this.readDev(0, ino.startBlk * bs + offset, Math.min(end, tailStart) - offset, ino.nid));
+        if (end > tailStart) {
+          const s = Math.max(offset, tailStart) - tailStart;
+          parts.push(await this.source.read(ino.dataOffset + s, end - tailStart - s));
+        }
+        return parts.length === 1 ? parts[0]! : concat(parts, len);
+      }
+      case LAYOUT_CHUNK_BASED:
+        return this.readChunked(ino, offset, len);
+      default:
+        throw new ErofsError('ENOTSUP', `unsupported data layout ${ino.layout}`, { nid: ino.nid, offset: ino.offset });
+    }
+  }
+
+  private chunkTable(ino: Inode): { g: ChunkGeometry; tableOffset: number } {
+    const g = chunkGeometry(ino.chunkFormat, this.superblock.blkszbits, ino.size, ino.nid);
+    return { g, tableOffset: roundUp(ino.dataOffset, g.unit) }; // spec §6.3
+  }
+
+  private async readChunked(ino: Inode, offset: number, len: number): Promise<Uint8Array> {
+    const { g, tableOffset } = this.chunkTable(ino);
+    const end = offset + len;
+    const first = Math.floor(offset / g.chunkSize);
+    const last = Math.floor((end - 1) / g.chunkSize);
+    const table = await this.source.read(tableOffset + first * g.unit, (last - first + 1) * g.unit);
+    const out = new Uint8Array(len);
+    for (let k = first; k <= last; k++) {
+      const e = decodeChunkEntry(table.subarray((k - first) * g.unit, (k - first + 1) * g.unit), g, this.superblock.deviceIdMask);
+      const cStart = k * g.chunkSize;
+      const s = Math.max(offset, cStart);
+      const t = Math.min(end, cStart + g.chunkSize);
+      if (e.blkaddr === null) continue; // hole: zeros
+      const data = await this.readDev(e.deviceId, e.blkaddr * this.blockSize + (s - cStart), t - s, ino.nid);
+      out.set(data, s - offset);
+    }
+    return out;
+  }
+
+  /** Physical layout of a file (inspection). */
+  async layoutOfInode(ino: Inode): Promise<FileLayout> {
+    const bs = this.blockSize;
+    const out: FileLayout = { nid: ino.nid, layout: ino.layoutName, size: ino.size, extents: [] };
+    if (ino.size === 0) return out;
+    if (isCompressedLayout(ino.layout)) {
+      const f = await this.compressedFile(ino);
+      let ext: ZExtent[];
+      try {
+        ext = await f.extents();
+      } catch (e) {
+        throw toErofsError(e, ino.nid);
+      }
+      for (const x of ext) {
+        out.extents.push({
+          logicalStart: x.logicalStart,
+          logicalLength: x.logicalLength,
+          kind: x.kind,
+          device: 0,
+          physicalAddr: x.kind === 'hole' || x.kind === 'fragment' ? null : x.physicalAddr,
+          physicalLength: x.physicalLength,
+        });
+      }
+      return out;
+    }
+    if (ino.layout === LAYOUT_CHUNK_BASED) {
+      const { g, tableOffset } = this.chunkTable(ino);
+      out.chunkSize = g.chunkSize;
+      const table = await this.source.read(tableOffset, g.count * g.unit);
+      for (let k = 0; k < g.count; k++) {
+        const e = decodeChunkEntry(table.subarray(k * g.unit, (k + 1) * g.unit), g, this.superblock.deviceIdMask);
+        const l = Math.min(g.chunkSize, ino.size - k * g.chunkSize);
+        out.extents.push(
+          e.blkaddr === null
+            ? { logicalStart: k * g.chunkSize, logicalLength: l, kind: 'hole', device: 0, physicalAddr: null, physicalLength: 0 }
+            : { logicalStart: k * g.chunkSize, logicalLength: l, kind: 'data', device: e.deviceId, physicalAddr: e.blkaddr * bs, physicalLength: roundUp(l, bs) },
+        );
+      }
+      return out;
+    }
+    if (ino.layout === LAYOUT_FLAT_PLAIN) {
+      out.extents.push(
+        ino.hole
+          ? { logicalStart: 0, logicalLength: ino.size, kind: 'hole', device: 0, physicalAddr: null, physicalLength: 0 }
+          : { logicalStart: 0, logicalLength: ino.size, kind: 'data', device: 0, physicalAddr: ino.startBlk * bs, physicalLength: roundUp(ino.size, bs) },
+      );
+      return out;
+    }
+    const nblocks = Math.ceil(ino.size / bs);
+    const tailStart = (nblocks - 1) * bs;
+    if (tailStart > 0) out.extents.push({ logicalStart: 0, logicalLength: tailStart, kind: 'data', device: 0, physicalAddr: ino.startBlk * bs, physicalLength: tailStart });
+    out.extents.push({ logicalStart: tailStart, logicalLength: ino.size - tailStart, kind: 'inline', device: 0, physicalAddr: ino.dataOffset, physicalLength: ino.size - tailStart });
+    return out;
+  }
+
+  // ------------------------------------------------------------------ directories
+
+  /** Raw directory entries of a directory inode, including "." and ".." (spec §5). */
+  async dirents(ino: Inode): Promise<RawDirent[]> {
+    if (ino.type !== 'dir') throw new ErofsError('ENOTDIR', 'not a directory', { nid: ino.nid });
+    const cached = this.dirCache.get(ino.nid);
+    if (cached) return cached;
+    if (ino.size > this.limits.maxDirSize) throw new ErofsError('ELIMIT', `directory of ${ino.size} bytes exceeds maxDirSize ${this.limits.maxDirSize}`, { nid: ino.nid });
+    const bs = this.blockSize;
+    const data = await this.readData(ino, 0, ino.size, true);
+    const out: RawDirent[] = [];
+    const flatBase = ino.layout === LAYOUT_FLAT_PLAIN && !ino.hole ? ino.startBlk * bs : undefined;
+    for (let lblk = 0; lblk * bs < ino.size; lblk++) {
+      const block = data.subarray(lblk * bs, Math.min(ino.size, (lblk + 1) * bs));
+      let offset: number | undefined;
+      if (flatBase !== undefined) offset = flatBase + lblk * bs;
+      else if (ino.layout === LAYOUT_FLAT_INLINE && (lblk + 1) * bs >= ino.size) offset = ino.dataOffset;
+      else if (ino.layout === LAYOUT_FLAT_INLINE) offset = ino.startBlk * bs + lblk * bs;
+      const ents = parseDirBlock(block, bs, { nid: ino.nid, lblk, ...(offset !== undefined ? { offset } : {}) }, this.limits.maxNameLength);
+      if (out.length && ents.length && compareBytes(out[out.length - 1]!.name, ents[0]!.name) >= 0) {
+        throw new ErofsError('ECORRUPT', `directory entries not sorted across blocks ${lblk - 1} and ${lblk}`, { nid: ino.nid, ...(offset !== undefined ? { offset } : {}) });
+      }
+      for (const e of ents) out.push(e);
+      if (out.length > this.limits.maxDirEntries) throw new ErofsError('ELIMIT', `directory has more than ${this.limits.maxDirEntries} entries`, { nid: ino.nid });
+    }
+    this.dirCache.set(ino.nid, out);
+    return out;
+  }
+
+  /** Find `name` in a directory (the kernel binary-searches; the parsed block list is cached). */
+  async lookupChild(dir: Inode, name: Uint8Array): Promise<RawDirent | null> {
+    const ents = await this.dirents(dir);
+    let lo = 0;
+    let hi = ents.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = compareBytes(ents[mid]!.name, name);
+      if (c === 0) return ents[mid]!;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ paths
+
+  /**
+   * Resolve a path to an inode. Paths are absolute or relative to the root; "." and ".."
+   * are handled lexically against the walked chain (never trusting on-disk ".."); symlinks
+   * in intermediate components are followed, the last one only with `follow`.
+   */
+  async resolve(path: string, follow = true): Promise<Inode> {
+    if (typeof path !== 'string') throw new ErofsError('EINVAL', 'path must be a string');
+    if (path.length > this.limits.maxPathLength) throw new ErofsError('ELIMIT', `path longer than ${this.limits.maxPathLength}`, { path });
+    const enc = new TextEncoder();
+    let hops = 0;
+    const chain: Inode[] = [this.root];
+    let pending = path.split('/').filter((c) => c !== '' && c !== '.');
+    try {
+      while (pending.length) {
+        const comp = pending.shift()!;
+        if (comp === '..') {
+          if (chain.length > 1) chain.pop();
+          continue;
+        }
+        const dir = chain[chain.length - 1]!;
+        if (dir.type !== 'dir') throw new ErofsError('ENOTDIR', `not a directory`, { path, nid: dir.nid });
+        const nameBytes = enc.encode(comp);
+        if (nameBytes.length > this.limits.maxNameLength) throw new ErofsError('ENOENT', `name longer than ${this.limits.maxNameLength} bytes`, { path });
+        const de = await this.lookupChild(dir, nameBytes);
+        if (!de) throw new ErofsError('ENOENT', `no such file or directory`, { path });
+        const ino = await this.inode(de.nid);
+        if (ino.type === 'symlink' && (pending.length > 0 || follow)) {
+          if (++hops > MAX_SYMLINK_HOPS) throw new ErofsError('ELIMIT', `too many levels of symbolic links`, { path });
+          const target = await this.readlinkInode(ino);
+          if (target.startsWith('/')) chain.length = 1;
+          pending = [...target.split('/').filter((c) => c !== '' && c !== '.'), ...pending];
+          continue;
+        }
+        chain.push(ino);
+        if (chain.length > this.limits.maxPathDepth) throw new ErofsError('ELIMIT', `path deeper than ${this.limits.maxPathDepth}`, { path });
+      }
+    } catch (e) {
+      if (e instanceof ErofsError) throw e.withPath(path);
+      throw e;
+    }
+    return chain[chain.length - 1]!;
+  }
+
+  // ------------------------------------------------------------------ fs-like API
+
+  async stat(path: string): Promise<ErofsStats> {
+    return makeStats(await this.resolve(path, true));
+  }
+
+  async lstat(path: string): Promise<ErofsStats> {
+    return makeStats(await this.resolve(path, false));
+  }
+
+  async readdir(path: string): Promise<string[]>;
+  async readdir(path: string, opts: { withFileTypes: true }): Promise<ErofsDirent[]>;
+  async readdir(path: string, opts?: { withFileTypes?: boolean }): Promise<string[] | ErofsDirent[]>;
+  async readdir(path: string, opts: { withFileTypes?: boolean } = {}): Promise<string[] | ErofsDirent[]> {
+    const dir = await this.resolve(path, true);
+    if (dir.type !== 'dir') throw new ErofsError('ENOTDIR', 'not a directory', { path, nid: dir.nid });
+    const ents = (await this.dirents(dir).catch((e: unknown) => { throw e instanceof ErofsError ? e.withPath(path) : e; })).filter((e) => !isDotOrDotDot(e.name));
+    if (!opts.withFileTypes) return ents.map((e) => decodeName(e.name));
+    return ents.map((e) => makeDirent(e, path));
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    const ino = await this.resolve(path, true);
+    if (ino.type === 'dir') throw new ErofsError('EISDIR', 'is a directory', { path, nid: ino.nid });
+    if (ino.size > this.limits.maxReadFileSize) {
+      throw new ErofsError('ELIMIT', `file of ${ino.size} bytes exceeds maxReadFileSize ${this.limits.maxReadFileSize}; use createReadStream`, { path, nid: ino.nid });
+    }
+    const data = await this.readData(ino, 0, ino.size, true);
+    return data.slice();
+  }
+
+  /** Stream a file in chunks of at most `chunkSize` bytes (bounded memory). */
+  createReadStream(path: string, opts: { start?: number; end?: number; chunkSize?: number } = {}): AsyncIterable<Uint8Array> {
+    return {
+      [Symbol.asyncIterator]: () => this.streamInode(path, opts)[Symbol.asyncIterator](),
+    };
+  }
+
+  private async *streamInode(path: string, opts: { start?: number; end?: number; chunkSize?: number }): AsyncGenerator<Uint8Array> {
+    const ino = await this.resolve(path, true);
+    if (ino.type === 'dir') throw new ErofsError('EISDIR', 'is a directory', { path, nid: ino.nid });
+    yield* this.streamData(ino, opts);
+  }
+
+  /** Stream an inode's content; `end` is inclusive like fs.createReadStream. */
+  async *streamData(ino: Inode, opts: { start?: number; end?: number; chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
+    const chunk = Math.max(1, opts.chunkSize ?? this.limits.streamChunkSize);
+    const start = Math.max(0, opts.start ?? 0);
+    const stop = Math.min(ino.size, opts.end !== undefined ? opts.end + 1 : ino.size);
+    for (let pos = start; pos < stop; pos += chunk) {
+      yield await this.readData(ino, pos, Math.min(chunk, stop - pos), true);
+    }
+  }
+
+  async readlink(path: string): Promise<string> {
+    const ino = await this.resolve(path, false);
+    if (ino.type !== 'symlink') throw new ErofsError('EINVAL', 'not a symbolic link', { path, nid: ino.nid });
+    return this.readlinkInode(ino);
+  }
+
+  /** Symlink target (spec §6.4): 1..maxSymlinkSize bytes, no NUL. */
+  async readlinkInode(ino: Inode): Promise<string> {
+    const raw = await this.readlinkBytes(ino);
+    return decodeName(raw);
+  }
+
+  async readlinkBytes(ino: Inode): Promise<Uint8Array> {
+    if (ino.size < 1 || ino.size > this.limits.maxSymlinkSize) {
+      throw new ErofsError('ECORRUPT', `invalid symlink size ${ino.size}`, { nid: ino.nid, offset: ino.offset + 8 });
+    }
+    const raw = await this.readData(ino, 0, ino.size, true);
+    if (raw.includes(0)) throw new ErofsError('ECORRUPT', `symlink target contains NUL`, { nid: ino.nid });
+    return raw;
+  }
+
+  /** All xattrs of an inode (inline first, then shared, spec §4.5), names resolved (§4.6). */
+  async xattrsOf(ino: Inode): Promise<XattrRecord[]> {
+    if (ino.xattrIsize === 0) return [];
+    const areaOff = ino.offset + ino.inodeSize;
+    const area = await this.source.read(areaOff, ino.xattrIsize);
+    const h = parseXattrArea(area, areaOff, ino.nid, this.limits.maxXattrCount);
+    const entries: XattrEntry[] = [...h.inline];
+    const sharedBase = this.superblock.xattrBlkaddr * this.blockSize;
+    for (const id of h.sharedIds) {
+      const off = sharedBase + 4 * id;
+      const head = await this.source.read(off, XATTR_ENTRY_HEADER);
+      const body = await this.source.read(off + XATTR_ENTRY_HEADER, entryBodyLength(head));
+      entries.push({ nameIndex: head[1]!, suffix: body.subarray(0, head[0]!), value: body.subarray(head[0]!), offset: off, shared: true });
+    }
+    return entries.map((e) => {
+      const r = resolveName(e, this.prefixes);
+      return { name: r.full, listed: r.listed, value: e.value, shared: e.shared, base: r.base, rest: r.rest };
+    });
+  }
+
+  /** listxattr(2): visible names, first occurrence wins. */
+  async listxattrInode(ino: Inode): Promise<string[]> {
+    const seen = new Set<string>();
+    for (const x of await this.xattrsOf(ino)) if (x.listed && x.name !== null) seen.add(x.name);
+    return [...seen];
+  }
+
+  async listxattr(path: string): Promise<string[]> {
+    return this.listxattrInode(await this.resolve(path, false));
+  }
+
+  /**
+   * getxattr(2) by full name (spec §4.6). The bloom filter (§4.7) is consulted only to
+   * skip the scan when its bit says "definitely absent", as the kernel does.
+   * Throws ENODATA when absent.
+   */
+  async getxattrInode(ino: Inode, name: string): Promise<Uint8Array> {
+    if (new TextEncoder().encode(name).length > 255) throw new ErofsError('EINVAL', `xattr name longer than 255 bytes (ERANGE)`, { nid: ino.nid });
+    const sb = this.superblock;
+    if (ino.xattrIsize >= 12 && sb.featureCompat & COMPAT_XATTR_FILTER && sb.xattrFilterReserved === 0) {
+      const { base, rest } = splitName(name);
+      const area = await this.source.read(ino.offset + ino.inodeSize, 4);
+      const filter = (area[0]! | (area[1]! << 8) | (area[2]! << 16) | (area[3]! << 24)) >>> 0;
+      if (filter & (1 << filterBit(base, new TextEncoder().encode(rest)))) throw new ErofsError('ENODATA', `no xattr ${JSON.stringify(name)}`, { nid: ino.nid });
+    }
+    for (const x of await this.xattrsOf(ino)) if (x.name === name) return x.value.slice();
+    throw new ErofsError('ENODATA', `no xattr ${JSON.stringify(name)}`, { nid: ino.nid });
+  }
+
+  async getxattr(path: string, name: string): Promise<Uint8Array> {
+    const ino = await this.resolve(path, false);
+    return this.getxattrInode(ino, name).catch((e: unknown) => {
+      throw e instanceof ErofsError ? e.withPath(path) : e;
+    });
+  }
+
+  /** The fingerprint xattr value (spec §8.2) of an inode, or null (also null without ISHARE_XATTRS). */
+  async fingerprintOf(ino: Inode, xattrs?: XattrRecord[]): Promise<Uint8Array | null> {
+    const fp = this.fingerprintXattrName;
+    if (fp === null || ino.xattrIsize === 0) return null;
+    for (const x of xattrs ?? (await this.xattrsOf(ino))) if (x.name === fp) return x.value;
+    return null;
+  }
+
+  /** Inspection: physical layout of the file at `path` (not following a final symlink). */
+  async layoutOf(pathOrNid: string | number): Promise<FileLayout> {
+    const ino = typeof pathOrNid === 'number' ? await this.inode(pathOrNid) : await this.resolve(pathOrNid, false);
+    return this.layoutOfInode(ino);
+  }
+
+  async close(): Promise<void> {
+    await this.source.close?.();
+    for (const d of this.devices) await d.close?.();
+  }
+}
+
+export function isDotOrDotDot(name: Uint8Array): boolean {
+  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
+}
+
+function concat(parts: Uint8Array[], len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  let p = 0;
+  for (const x of parts) {
+    out.set(x, p);
+    p += x.length;
+  }
+  return out;
+}
+
+export function makeStats(ino: Inode): ErofsStats {
+  return {
+    nid: ino.nid,
+    ino: ino.nid,
+    type: ino.type,
+    mode: ino.mode,
+    nlink: ino.nlink,
+    uid: ino.uid,
+    gid: ino.gid,
+    size: ino.size,
+    mtime: ino.mtime,
+    mtimeNsec: ino.mtimeNsec,
+    mtimeMs: ino.mtime * 1000 + Math.floor(ino.mtimeNsec / 1e6),
+    rdev: ino.rdev,
+    layout: ino.layoutName,
+    isFile: () => ino.type === 'file',
+    isDirectory: () => ino.type === 'dir',
+    isSymbolicLink: () => ino.type === 'symlink',
+  };
+}
+
+function makeDirent(e: RawDirent, parentPath: string): ErofsDirent {
+  const type = FT_TO_TYPE[FT_NAMES[e.fileType]!];
+  return {
+    name: decodeName(e.name),
+    nameBytes: e.name,
+    nid: e.nid,
+    type,
+    parentPath,
+    isFile: () => type === 'file',
+    isDirectory: () => type === 'dir',
+    isSymbolicLink: () => type === 'symlink',
+  };
+}
+
+/** Open an EROFS image from a byte source (spec §1.5). */
+export function openImage(source: ByteSource, opts: OpenImageOptions = {}): Promise<ErofsImage> {
+  return ErofsImage.open(source, opts);
+}

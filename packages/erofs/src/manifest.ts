@@ -1,0 +1,435 @@
+/**
+ * The manifest (docs/manifest.md): one record per path, field names and encodings of the
+ * fixture oracles. scanManifest builds it from an image; manifestToNdjson / manifestToJson
+ * serialise it; parseManifest validates untrusted text field by field.
+ */
+import { compareBytes, hex } from './disk/bytes.js';
+import type { Inode } from './disk/inode.js';
+import { ErofsError, ManifestError } from './errors.js';
+import type { ErofsImage, XattrRecord } from './image.js';
+import type { HasherFactory } from './hash.js';
+import {
+  MANIFEST_KIND,
+  MANIFEST_VERSION,
+  type DataLayout,
+  type FileRecord,
+  type FileType,
+  type Manifest,
+  type ManifestHeader,
+  type ManifestSuperblock,
+} from './manifest-types.js';
+import { walk } from './walk.js';
+
+export interface ScanProgress {
+  files: number;
+  bytesHashed: number;
+  path: string;
+}
+
+export interface ScanOptions {
+  imageName: string;
+  imageSize: number;
+  imageSha256?: string;
+  /** Hash the full decompressed content of every regular file (needs `hasher`). */
+  hash?: boolean;
+  hasher?: HasherFactory;
+  onProgress?: (p: ScanProgress) => void;
+  /** Report progress every this many records (default 256). */
+  progressEvery?: number;
+}
+
+const enc = new TextEncoder();
+
+export function manifestSuperblock(image: ErofsImage): ManifestSuperblock {
+  const sb = image.superblock;
+  const out: ManifestSuperblock = {
+    block_size: sb.blockSize,
+    blocks: sb.totalBlocks,
+    meta_blkaddr: sb.metaBlkaddr,
+    xattr_blkaddr: sb.xattrBlkaddr,
+    root_nid: sb.rootNid,
+    inodes: sb.inodes,
+    sb_size: sb.sbSize,
+    feature_compat: sb.compatNames,
+    feature_incompat: sb.incompatNames,
+    uuid: sb.uuid,
+    build_time: sb.buildTime,
+    ishare: image.fingerprintXattrName !== null || (sb.featureCompat & 0x20) !== 0,
+    fingerprint_xattr_name: image.fingerprintXattrName,
+    required_kernel: sb.requiredKernel,
+    devices: sb.devices.map((d) => ({ tag: d.tag, blocks: d.blocks, mapped_blkaddr: d.mappedBlkaddr })),
+  };
+  if (sb.packedNid) out.packed_nid = sb.packedNid;
+  if (sb.metaboxNid && sb.sbSize >= 144) out.metabox_nid = sb.metaboxNid;
+  return out;
+}
+
+/** Xattrs as listxattr shows them, name -> hex value, keys in byte order (the oracles' order). */
+export function xattrMap(xs: readonly XattrRecord[]): Record<string, string> {
+  const seen = new Map<string, string>();
+  for (const x of xs) if (x.listed && x.name !== null && !seen.has(x.name)) seen.set(x.name, hex(x.value));
+  const names = [...seen.keys()].sort((a, b) => compareBytes(enc.encode(a), enc.encode(b)));
+  const out: Record<string, string> = {};
+  for (const n of names) out[n] = seen.get(n)!;
+  return out;
+}
+
+interface PerInode {
+  xattrs: Record<string, string>;
+  fingerprint: string | null;
+  target?: string;
+  sha256?: string;
+}
+
+async function hashInode(image: ErofsImage, ino: Inode, hasher: HasherFactory, onBytes: (n: number) => void): Promise<string> {
+  const h = await hasher();
+  for await (const chunk of image.streamData(ino)) {
+    h.update(chunk);
+    onBytes(chunk.length);
+  }
+  return h.digestHex();
+}
+
+/** Build the manifest of a whole image (one walk; hard links share per-inode work). */
+export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promise<Manifest> {
+  if (opts.hash && !opts.hasher) throw new TypeError('scanManifest: hash requires a hasher (node.ts injects node:crypto; browsers use wasmSha256)');
+  const every = Math.max(1, opts.progressEvery ?? 256);
+  const rows: { key: Uint8Array; rec: FileRecord }[] = [];
+  const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
+  let bytesHashed = 0;
+  for await (const e of walk(image)) {
+    const ino = e.inode;
+    let per = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
+    if (!per) {
+      try {
+        const xs = await image.xattrsOf(ino);
+        const fp = await image.fingerprintOf(ino, xs);
+        per = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+        if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
+        if (opts.hash && ino.type === 'file') per.sha256 = await hashInode(image, ino, opts.hasher!, (n) => (bytesHashed += n));
+      } catch (err) {
+        throw err instanceof ErofsError ? err.withPath(e.path) : err;
+      }
+      if (ino.nlink > 1) shared.set(ino.nid, per);
+    }
+    const rec: FileRecord = {
+      path: e.path,
+      nid: ino.nid,
+      type: ino.type,
+      mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
+      uid: ino.uid,
+      gid: ino.gid,
+      size: ino.size,
+      nlink: ino.nlink,
+      mtime: ino.mtime,
+      mtime_nsec: ino.mtimeNsec,
+      layout: ino.layoutName,
+      inode_size: ino.inodeSize,
+      xattr_isize: ino.xattrIsize,
+    } as FileRecord;
+    if (per.target !== undefined) rec.target = per.target;
+    if (ino.rdev) rec.rdev = [ino.rdev[0], ino.rdev[1]];
+    rec.xattrs = per.xattrs;
+    rec.fingerprint = per.fingerprint;
+    if (per.sha256 !== undefined) rec.sha256 = per.sha256;
+    rows.push({ key: e.pathBytes, rec });
+    if (opts.onProgress && rows.length % every === 0) opts.onProgress({ files: rows.length, bytesHashed, path: e.path });
+  }
+  rows.sort((a, b) => compareBytes(a.key, b.key));
+  const files = rows.map((r) => r.rec);
+  opts.onProgress?.({ files: files.length, bytesHashed, path: '' });
+  const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
+  if (opts.imageSha256 !== undefined) image_.sha256 = opts.imageSha256;
+  return {
+    kind: MANIFEST_KIND,
+    version: MANIFEST_VERSION,
+    image: image_,
+    superblock: manifestSuperblock(image),
+    hashed: !!opts.hash,
+    file_count: files.length,
+    files,
+  };
+}
+
+export function manifestHeader(m: Manifest): ManifestHeader {
+  return { kind: m.kind, version: m.version, image: m.image, superblock: m.superblock, hashed: m.hashed, file_count: m.files.length };
+}
+
+/** NDJSON form: the header line, then one record per line; every line ends with "\n". */
+export function* manifestToNdjson(m: Manifest): Generator<string> {
+  yield JSON.stringify(manifestHeader(m)) + '\n';
+  for (const f of m.files) yield JSON.stringify(f) + '\n';
+}
+
+/** JSON form: `{ ...header, files: [...] }`. */
+export function manifestToJson(m: Manifest, space?: number): string {
+  return JSON.stringify({ ...manifestHeader(m), files: m.files }, null, space);
+}
+
+// ====================================================================== parsing
+
+export interface ParseManifestOptions {
+  /** Most records accepted (default 10 M). */
+  maxRecords?: number;
+  /** Longest NDJSON line in characters (default 8 MiB: 64 KiB xattr values hex-encode to 128 KiB each). */
+  maxLineLength?: number;
+  /** Most xattrs per record (default 65536). */
+  maxXattrs?: number;
+}
+
+const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
+const LAYOUTS: readonly DataLayout[] = ['flat_plain', 'flat_inline', 'compressed_full', 'compressed_compact', 'chunk_based'];
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const MODE_RE = /^[0-7]{4}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KERNEL_RE = /^\d{1,3}\.\d{1,3}$/;
+const U32 = 0xffffffff;
+
+type Obj = Record<string, unknown>;
+
+class V {
+  constructor(readonly line: number, readonly prefix = '') {}
+  fail(msg: string, field?: string): never {
+    throw new ManifestError(msg, this.line, field === undefined ? undefined : this.prefix + field);
+  }
+  obj(v: unknown, field?: string): Obj {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail('expected an object', field);
+    return v as Obj;
+  }
+  keys(o: Obj, required: readonly string[], optional: readonly string[], where?: string): void {
+    for (const k of required) if (!Object.hasOwn(o, k)) this.fail('missing', where ? `${where}.${k}` : k);
+    const all = new Set([...required, ...optional]);
+    for (const k of Object.keys(o)) if (!all.has(k)) this.fail('unknown field', where ? `${where}.${k}` : k);
+  }
+  int(v: unknown, field: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) this.fail(`expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`, field);
+    return v;
+  }
+  str(v: unknown, field: string, maxLen: number, re?: RegExp): string {
+    if (typeof v !== 'string' || v.length > maxLen || (re && !re.test(v))) {
+      this.fail(`invalid string ${JSON.stringify(v)?.slice(0, 80)}`, field);
+    }
+    return v;
+  }
+  bool(v: unknown, field: string): boolean {
+    if (typeof v !== 'boolean') this.fail('expected a boolean', field);
+    return v;
+  }
+}
+
+/** Path syntax: absolute, no empty/"."/".." components, no NUL, components <= 255 bytes. */
+export function validManifestPath(p: string): boolean {
+  if (p === '/') return true;
+  if (!p.startsWith('/') || p.endsWith('/') || p.includes('\0') || p.length > 4096) return false;
+  for (const c of p.slice(1).split('/')) {
+    if (c === '' || c === '.' || c === '..' || enc.encode(c).length > 255) return false;
+  }
+  return true;
+}
+
+function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
+  const s = v.obj(raw, 'superblock');
+  v.keys(
+    s,
+    ['block_size', 'blocks', 'meta_blkaddr', 'xattr_blkaddr', 'root_nid', 'inodes', 'sb_size', 'feature_compat', 'feature_incompat', 'uuid', 'build_time', 'ishare', 'fingerprint_xattr_name', 'required_kernel', 'devices'],
+    ['packed_nid', 'metabox_nid'],
+    'superblock',
+  );
+  const bs = v.int(s.block_size, 'superblock.block_size', 512, 65536);
+  if (bs & (bs - 1)) v.fail('block size must be a power of two', 'superblock.block_size');
+  const names = (x: unknown, f: string) => {
+    if (!Array.isArray(x) || x.length > 64) v.fail('expected an array of feature names', f);
+    return x.map((n, i) => v.str(n, `${f}[${i}]`, 64, /^[a-z0-9_]+$/));
+  };
+  const devsRaw = s.devices;
+  if (!Array.isArray(devsRaw) || devsRaw.length > 65535) v.fail('expected an array', 'superblock.devices');
+  const devices = devsRaw.map((d, i) => {
+    const o = v.obj(d, `superblock.devices[${i}]`);
+    v.keys(o, ['tag', 'blocks', 'mapped_blkaddr'], [], `superblock.devices[${i}]`);
+    return {
+      tag: v.str(o.tag, `superblock.devices[${i}].tag`, 64),
+      blocks: v.int(o.blocks, `superblock.devices[${i}].blocks`, 0, 2 ** 48),
+      mapped_blkaddr: v.int(o.mapped_blkaddr, `superblock.devices[${i}].mapped_blkaddr`, 0, 2 ** 48),
+    };
+  });
+  const out: ManifestSuperblock = {
+    block_size: bs,
+    blocks: v.int(s.blocks, 'superblock.blocks', 0, 2 ** 48),
+    meta_blkaddr: v.int(s.meta_blkaddr, 'superblock.meta_blkaddr', 0, U32),
+    xattr_blkaddr: v.int(s.xattr_blkaddr, 'superblock.xattr_blkaddr', 0, U32),
+    root_nid: v.int(s.root_nid, 'superblock.root_nid', 0, Number.MAX_SAFE_INTEGER),
+    inodes: v.int(s.inodes, 'superblock.inodes', 0, Number.MAX_SAFE_INTEGER),
+    sb_size: v.int(s.sb_size, 'superblock.sb_size', 128, 3072),
+    feature_compat: names(s.feature_compat, 'superblock.feature_compat'),
+    feature_incompat: names(s.feature_incompat, 'superblock.feature_incompat'),
+    uuid: v.str(s.uuid, 'superblock.uuid', 36, UUID_RE),
+    build_time: v.int(s.build_time, 'superblock.build_time', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER),
+    ishare: v.bool(s.ishare, 'superblock.ishare'),
+    fingerprint_xattr_name: s.fingerprint_xattr_name === null ? null : v.str(s.fingerprint_xattr_name, 'superblock.fingerprint_xattr_name', 255, /^[^\0]+$/),
+    required_kernel: s.required_kernel === null ? null : v.str(s.required_kernel, 'superblock.required_kernel', 7, KERNEL_RE),
+    devices,
+  };
+  if (s.packed_nid !== undefined) out.packed_nid = v.int(s.packed_nid, 'superblock.packed_nid', 0, Number.MAX_SAFE_INTEGER);
+  if (s.metabox_nid !== undefined) out.metabox_nid = v.int(s.metabox_nid, 'superblock.metabox_nid', 0, Number.MAX_SAFE_INTEGER);
+  return out;
+}
+
+function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boolean): ManifestHeader {
+  const h = v.obj(raw);
+  v.keys(h, ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'], withFiles ? ['files'] : []);
+  if (h.kind !== MANIFEST_KIND) v.fail(`not a sharemap manifest (kind ${JSON.stringify(h.kind)})`, 'kind');
+  if (h.version !== MANIFEST_VERSION) v.fail(`unsupported manifest version ${JSON.stringify(h.version)} (this reader understands ${MANIFEST_VERSION})`, 'version');
+  const im = v.obj(h.image, 'image');
+  v.keys(im, ['name', 'size'], ['sha256'], 'image');
+  const image: ManifestHeader['image'] = {
+    name: v.str(im.name, 'image.name', 4096, /^[^\0/]+$/),
+    size: v.int(im.size, 'image.size', 0, Number.MAX_SAFE_INTEGER),
+  };
+  if (im.sha256 !== undefined) image.sha256 = v.str(im.sha256, 'image.sha256', 64, SHA256_RE);
+  return {
+    kind: MANIFEST_KIND,
+    version: MANIFEST_VERSION,
+    image,
+    superblock: validateSuperblock(v, h.superblock),
+    hashed: v.bool(h.hashed, 'hashed'),
+    file_count: v.int(h.file_count, 'file_count', 0, maxRecords),
+  };
+}
+
+function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number): FileRecord {
+  const r = v.obj(raw);
+  v.keys(
+    r,
+    ['path', 'nid', 'type', 'mode', 'uid', 'gid', 'size', 'nlink', 'mtime', 'mtime_nsec', 'layout', 'inode_size', 'xattr_isize', 'xattrs', 'fingerprint'],
+    ['target', 'rdev', 'sha256'],
+  );
+  const path = v.str(r.path, 'path', 4096);
+  if (!validManifestPath(path)) v.fail(`invalid path ${JSON.stringify(path).slice(0, 120)}`, 'path');
+  const type = r.type as FileType;
+  if (!FILE_TYPES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
+  const layout = r.layout as DataLayout;
+  if (!LAYOUTS.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
+  const inodeSize = r.inode_size;
+  if (inodeSize !== 32 && inodeSize !== 64) v.fail('expected 32 or 64', 'inode_size');
+  const xattrIsize = v.int(r.xattr_isize, 'xattr_isize', 0, 12 + 4 * 65534);
+  if (xattrIsize !== 0 && (xattrIsize < 12 || (xattrIsize - 12) % 4 !== 0)) v.fail('not a valid xattr area size (0 or 12 + 4n)', 'xattr_isize');
+  const xr = v.obj(r.xattrs, 'xattrs');
+  const xnames = Object.keys(xr);
+  if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
+  const xattrs: Record<string, string> = {};
+  for (const n of xnames) {
+    if (n.length === 0 || enc.encode(n).length > 255 || n.includes('\0')) v.fail('invalid xattr name', 'xattrs');
+    xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
+  }
+  const rec: FileRecord = {
+    path,
+    nid: v.int(r.nid, 'nid', 0, Number.MAX_SAFE_INTEGER),
+    type,
+    mode: v.str(r.mode, 'mode', 4, MODE_RE),
+    uid: v.int(r.uid, 'uid', 0, U32),
+    gid: v.int(r.gid, 'gid', 0, U32),
+    size: v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER),
+    nlink: v.int(r.nlink, 'nlink', 0, U32),
+    mtime: v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER),
+    mtime_nsec: v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999),
+    layout,
+    inode_size: inodeSize,
+    xattr_isize: xattrIsize,
+    xattrs,
+    fingerprint: r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, /^(?:[0-9a-f]{2})+$/),
+  };
+  if (type === 'symlink') {
+    rec.target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
+  } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
+  if (type === 'chr' || type === 'blk') {
+    const rd = r.rdev;
+    if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
+    rec.rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
+  } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
+  if (hashed && type === 'file') rec.sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
+  else if (r.sha256 !== undefined) v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
+  return rec;
+}
+
+/**
+ * Parse and validate a manifest in JSON or NDJSON form (untrusted input). Every field is
+ * type- and range-checked; records must be sorted by path bytes without duplicates, "/"
+ * first, and their number must equal file_count. Throws ManifestError naming the line.
+ */
+export function parseManifest(text: string, opts: ParseManifestOptions = {}): Manifest {
+  const maxRecords = opts.maxRecords ?? 10_000_000;
+  const maxLine = opts.maxLineLength ?? 8 * 1024 * 1024;
+  const maxXattrs = opts.maxXattrs ?? 65_536;
+  if (typeof text !== 'string') throw new ManifestError('manifest must be text', 0);
+  const trimmed = text.replace(/^\uFEFF/, '').trimStart();
+  if (!trimmed) throw new ManifestError('empty manifest', 1);
+  const nl = trimmed.indexOf('\n');
+  const firstLine = nl < 0 ? trimmed : trimmed.slice(0, nl);
+  let first: unknown;
+  let isNdjson = false;
+  try {
+    first = JSON.parse(firstLine);
+    isNdjson = typeof first === 'object' && first !== null && !Object.hasOwn(first, 'files') && nl >= 0;
+    if (nl < 0 && typeof first === 'object' && first !== null && !Object.hasOwn(first, 'files')) isNdjson = true;
+  } catch {
+    isNdjson = false;
+  }
+  const files: FileRecord[] = [];
+  let header: ManifestHeader;
+  let prev: Uint8Array | null = null;
+  const addRecord = (rec: FileRecord, line: number) => {
+    const key = enc.encode(rec.path);
+    if (prev === null) {
+      if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
+    } else if (compareBytes(prev, key) >= 0) {
+      throw new ManifestError(`records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`, line, 'path');
+    }
+    prev = key;
+    if (files.length >= maxRecords) throw new ManifestError(`more than ${maxRecords} records`, line);
+    files.push(rec);
+  };
+  if (!isNdjson) {
+    if (trimmed.length > maxLine * 16 && trimmed.length > maxRecords * 4096) throw new ManifestError('manifest too large', 1);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(trimmed);
+    } catch (e) {
+      throw new ManifestError(`invalid JSON: ${(e as Error).message}`, 1);
+    }
+    const v: V = new V(1);
+    const o = v.obj(doc);
+    header = validateHeader(v, o, maxRecords, true);
+    const list = o.files;
+    if (!Array.isArray(list)) v.fail('expected an array', 'files');
+    if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
+    list.forEach((r: unknown, i: number) => addRecord(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs), 1));
+  } else {
+    const lines = trimmed.split('\n');
+    let lineNo = 0;
+    let hdr: ManifestHeader | null = null;
+    for (const raw of lines) {
+      lineNo++;
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.length > maxLine) throw new ManifestError(`line longer than ${maxLine} characters`, lineNo);
+      if (line.trim() === '') {
+        if (lineNo === lines.length) continue; // trailing newline
+        throw new ManifestError('empty line', lineNo);
+      }
+      let val: unknown;
+      try {
+        val = JSON.parse(line);
+      } catch (e) {
+        throw new ManifestError(`invalid JSON: ${(e as Error).message}`, lineNo);
+      }
+      const v: V = new V(lineNo);
+      if (!hdr) hdr = validateHeader(v, val, maxRecords, false);
+      else addRecord(validateRecord(v, val, hdr.hashed, maxXattrs), lineNo);
+    }
+    header = hdr!;
+  }
+  if (files.length !== header.file_count) {
+    throw new ManifestError(`file_count is ${header.file_count} but ${files.length} records follow`, 1, 'file_count');
+  }
+  return { ...header, files };
+}

@@ -1,0 +1,125 @@
+/**
+ * Node entry (`@sharemap/erofs/node`): file-backed byte sources, node:crypto hashing and
+ * one-call helpers. The only module of the package that imports Node built-ins.
+ */
+import { createHash } from 'node:crypto';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ErofsError } from './errors.js';
+import type { Hasher, HasherFactory } from './hash.js';
+import { openImage, type ErofsImage, type OpenImageOptions } from './image.js';
+import { scanManifest, type ScanOptions } from './manifest.js';
+import type { Manifest } from './manifest-types.js';
+import { checkRange, type ByteSource } from './source/types.js';
+
+export * from './index.js';
+
+export interface NodeFileSource extends ByteSource {
+  close(): Promise<void>;
+}
+
+/** A ByteSource over a file (fs/promises FileHandle, positional reads). */
+export async function nodeFileSource(path: string): Promise<NodeFileSource> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (cause) {
+    throw new ErofsError('EIO', `cannot open ${path}: ${(cause as Error).message}`, { path, cause });
+  }
+  const size = (await fh.stat()).size;
+  let closed = false;
+  return {
+    size,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      checkRange(size, offset, length, path);
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) throw new ErofsError('EIO', `short read of ${path} (${done} of ${length} bytes)`, { offset: offset + done });
+        done += bytesRead;
+      }
+      return buf;
+    },
+    async close() {
+      if (!closed) {
+        closed = true;
+        await fh.close();
+      }
+    },
+  };
+}
+
+/** SHA-256 via node:crypto (native, fastest in Node). */
+export const nodeSha256: HasherFactory = (): Hasher => {
+  const h = createHash('sha256');
+  return {
+    update: (d) => {
+      h.update(d);
+    },
+    digestHex: () => h.digest('hex'),
+  };
+};
+
+export interface OpenImageFileOptions extends Omit<OpenImageOptions, 'devices'> {
+  /** Paths of extra devices in device-table order (`--blobdev` blob, `--tar=i` tarball). */
+  devices?: string[];
+}
+
+export interface OpenedImageFile {
+  image: ErofsImage;
+  size: number;
+  close(): Promise<void>;
+}
+
+/** Open an image file (and its extra device files). Call close() when done. */
+export async function openImageFile(path: string, opts: OpenImageFileOptions = {}): Promise<OpenedImageFile> {
+  const src = await nodeFileSource(path);
+  const devs: NodeFileSource[] = [];
+  const closeAll = async () => {
+    await src.close();
+    for (const d of devs) await d.close();
+  };
+  try {
+    for (const d of opts.devices ?? []) devs.push(await nodeFileSource(d));
+    const { devices: _d, ...rest } = opts;
+    const image = await openImage(src, { ...rest, devices: devs });
+    return { image, size: src.size, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+export interface ScanImageFileOptions extends OpenImageFileOptions {
+  hash?: boolean;
+  /** Also hash the image file itself (adds image.sha256 to the manifest). */
+  imageSha256?: boolean;
+  onProgress?: ScanOptions['onProgress'];
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  const fh = await open(path, 'r');
+  try {
+    for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+  return h.digest('hex');
+}
+
+/** Scan an image file into a manifest (`sharemap scan`). */
+export async function scanImageFile(path: string, opts: ScanImageFileOptions = {}): Promise<Manifest> {
+  const { hash, imageSha256, onProgress, ...openOpts } = opts;
+  const opened = await openImageFile(path, openOpts);
+  try {
+    const size = (await stat(path)).size;
+    const scan: ScanOptions = { imageName: basename(path), imageSize: size, hash: !!hash, hasher: nodeSha256 };
+    if (onProgress) scan.onProgress = onProgress;
+    if (imageSha256) scan.imageSha256 = await sha256File(path);
+    return await scanManifest(opened.image, scan);
+  } finally {
+    await opened.close();
+  }
+}
