@@ -1,5 +1,5 @@
 /** Turning (source, mount point, options) into a MountEntry: backing, errors, inode_share state. */
-import type { Backing } from '../report.js';
+import type { Backing, DomainLabel } from '../report.js';
 import { mountErrorFor, parseOptions } from './options.js';
 import { basename, isBlockDeviceSource } from './text.js';
 import { MountConfigError } from './errors.js';
@@ -27,12 +27,20 @@ export interface EntryInput {
   /** undefined: decided by `noauto`; null: mounted whatever the options say. */
   notMounted?: NotMounted | null;
   backing?: Backing;
+  /** A domain label given directly (JSON plan `domain`): counts as a domain_id. */
+  assignedDomain?: DomainLabel;
+  /** The domain exists but is not known (JSON plan `domainUnknown`, e.g. a plan made from mountinfo). */
+  domainUnknown?: boolean;
+  /** Image id given by the input (JSON plan `image`). */
+  image?: string;
 }
 
 export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: MountWarning[] } {
   const { origin } = input;
   const parsed = parseOptions(input.optionsText, { file: origin.file, line: input.optionsLine ?? origin.line, column: input.optionsColumn, domains: input.domains });
+  if (input.assignedDomain) parsed.domain = input.assignedDomain;
   const o = parsed.options;
+  if (input.assignedDomain || input.domainUnknown) o.domainIdGiven = true;
   const warnings = parsed.warnings;
   const at = `${origin.file}:${origin.line}:${origin.column}`;
   const device = input.device ?? null;
@@ -69,13 +77,14 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
     options: o,
     backing,
     device,
-    domain: input.view === 'kernel' ? null : parsed.domain,
-    domainKnown: input.view !== 'kernel',
+    domain: input.view === 'kernel' || input.domainUnknown ? null : parsed.domain,
+    domainKnown: input.view !== 'kernel' && !input.domainUnknown,
     mountError,
     notMounted,
     origin,
     inodeShareEffective,
   };
+  if (input.image !== undefined) entry.image = input.image;
   return { entry, warnings };
 }
 

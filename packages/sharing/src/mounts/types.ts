@@ -104,6 +104,8 @@ export interface MountEntry {
   /** Whether `inode_share` is in effect as far as the configuration alone decides:
    * true/false, or null when the image decides (R3, the engine's check). */
   inodeShareEffective: boolean | null;
+  /** Image id named by the input itself (JSON plan), preferred by resolveInstances(). */
+  image?: string;
 }
 
 /** A non-erofs line that tells something about erofs mounts: overlay users. */
