@@ -1,0 +1,91 @@
+/** Byte sources: bounds, blob adapter, LRU block cache with read coalescing. */
+import { describe, expect, it } from 'vitest';
+import { blobSource } from '../src/source/blob.js';
+import { cachedSource } from '../src/source/cached.js';
+import { memorySource } from '../src/source/memory.js';
+import type { ByteSource } from '../src/source/types.js';
+
+function counting(size: number): ByteSource & { calls: [number, number][] } {
+  const data = new Uint8Array(size).map((_, i) => i & 0xff);
+  const inner = memorySource(data);
+  const calls: [number, number][] = [];
+  return {
+    size,
+    calls,
+    read(o, l) {
+      calls.push([o, l]);
+      return inner.read(o, l);
+    },
+  };
+}
+
+describe('memorySource / blobSource', () => {
+  it('reads exact ranges and rejects reads past the end with EIO and the offset', async () => {
+    const m = memorySource(new Uint8Array([1, 2, 3, 4]));
+    expect(Array.from(await m.read(1, 2))).toEqual([2, 3]);
+    await expect(m.read(3, 2)).rejects.toMatchObject({ code: 'EIO', offset: 3 });
+    await expect(m.read(-1, 1)).rejects.toMatchObject({ code: 'EIO' });
+    const b = blobSource(new Blob([new Uint8Array([9, 8, 7])]));
+    expect(b.size).toBe(3);
+    expect(Array.from(await b.read(1, 2))).toEqual([8, 7]);
+    await expect(b.read(2, 2)).rejects.toMatchObject({ code: 'EIO', offset: 2 });
+  });
+});
+
+describe('cachedSource', () => {
+  it('coalesces a read spanning many missing blocks into one underlying read', async () => {
+    const src = counting(1 << 20);
+    const c = cachedSource(src, { blockSize: 4096, maxBytes: 1 << 20, bypassBytes: 1 << 20 });
+    const got = await c.read(100, 10 * 4096);
+    expect(got.length).toBe(40960);
+    expect(got[0]).toBe(100);
+    expect(src.calls).toEqual([[0, 11 * 4096]]);
+    // everything inside is now cached
+    await c.read(5000, 30000);
+    expect(src.calls.length).toBe(1);
+    // a read overlapping cached and missing blocks fetches only the missing run
+    await c.read(10 * 4096, 3 * 4096);
+    expect(src.calls).toEqual([[0, 11 * 4096], [11 * 4096, 2 * 4096]]);
+  });
+
+  it('shares in-flight fetches between concurrent readers', async () => {
+    const src = counting(1 << 16);
+    const c = cachedSource(src, { blockSize: 4096, maxBytes: 1 << 16 });
+    const rs = await Promise.all([c.read(0, 32), c.read(64, 32), c.read(4000, 200), c.read(32, 32)]);
+    expect(rs.map((r) => r[0])).toEqual([0, 64, 4000 & 0xff, 32]);
+    expect(src.calls).toEqual([[0, 4096], [4096, 4096]]);
+  });
+
+  it('many small metadata reads issue few large reads; LRU eviction bounds memory', async () => {
+    const src = counting(4 << 20);
+    const c = cachedSource(src, { blockSize: 64 * 1024, maxBytes: 256 * 1024 });
+    for (let off = 0; off < 1 << 20; off += 32) await c.read(off, 32);
+    expect(src.calls.length).toBe(16); // 1 MiB / 64 KiB
+    expect(c.stats.underlyingReads).toBe(16);
+    // only the last 4 blocks are cached: reading block 0 again goes to the source
+    await c.read(0, 32);
+    expect(src.calls.length).toBe(17);
+    await c.read((1 << 20) - 32, 32);
+    expect(src.calls.length).toBe(17);
+  });
+
+  it('large reads bypass the cache; the last partial block is clipped; errors propagate', async () => {
+    const src = counting(10_000);
+    const c = cachedSource(src, { blockSize: 4096, maxBytes: 16384, bypassBytes: 8192 });
+    await c.read(0, 9000);
+    expect(src.calls).toEqual([[0, 9000]]);
+    const tail = await c.read(9990, 10);
+    expect(tail.length).toBe(10);
+    expect(src.calls[1]).toEqual([8192, 10_000 - 8192]);
+    await expect(c.read(9995, 10)).rejects.toMatchObject({ code: 'EIO', offset: 9995 });
+    let fail = true;
+    const flaky: ByteSource = {
+      size: 8192,
+      read: (o, l) => (fail ? Promise.reject(new Error('boom')) : memorySource(new Uint8Array(8192)).read(o, l)),
+    };
+    const fc = cachedSource(flaky, { blockSize: 4096 });
+    await expect(fc.read(0, 10)).rejects.toThrow('boom');
+    fail = false;
+    expect((await fc.read(0, 10)).length).toBe(10);
+  });
+});
