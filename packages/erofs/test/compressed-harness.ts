@@ -83,7 +83,9 @@ export class TestImage {
 
   readMain = (offset: number, length: number): Promise<Uint8Array> => {
     if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
-      return Promise.reject(new RangeError(`read ${offset}+${length} outside the ${this.bytes.length}-byte image`));
+      return Promise.reject(
+        new RangeError(`read ${offset}+${length} outside the ${this.bytes.length}-byte image`),
+      );
     }
     return Promise.resolve(this.bytes.subarray(offset, offset + length));
   };
@@ -111,6 +113,7 @@ export class TestImage {
       availableComprAlgs: this.algs,
       comprConfigs: this.configs,
       readMain: this.readMain,
+      mainDeviceSize: this.bytes.length,
       limits: DEFAULT_COMPRESSED_LIMITS,
       ...overrides,
     };

@@ -120,7 +120,9 @@ describe('MicroLZMA', () => {
 
 describe('deflate', () => {
   it('decodes python zlib raw deflate and fflate output', () => {
-    expect(Buffer.from(deflateDecompress(read('sample.deflate'), sample.length, false)).equals(sample)).toBe(true);
+    expect(Buffer.from(deflateDecompress(read('sample.deflate'), sample.length, false)).equals(sample)).toBe(
+      true,
+    );
     const d = deflateSync(sample, { level: 9 });
     expect(Buffer.from(deflateDecompress(d, 5000, true)).equals(sample.subarray(0, 5000))).toBe(true);
   });
@@ -150,14 +152,14 @@ describe('zstd', () => {
 
 describe('decompressPcluster', () => {
   it('dispatches by algorithm id and enforces limits', () => {
-    expect(decompressPcluster(0, lz4Block(), sample.length, { partial: false, maxOutput: 1 << 20 }).length).toBe(
-      sample.length,
-    );
+    expect(
+      decompressPcluster(0, lz4Block(), sample.length, { partial: false, maxOutput: 1 << 20 }).length,
+    ).toBe(sample.length);
     expect(() => decompressPcluster(4, lz4Block(), 10, { partial: false, maxOutput: 1 << 20 })).toThrow(
       CompressedDataError,
     );
-    expect(() => decompressPcluster(0, lz4Block(), sample.length, { partial: false, maxOutput: 100 })).toThrow(
-      /limit/,
-    );
+    expect(() =>
+      decompressPcluster(0, lz4Block(), sample.length, { partial: false, maxOutput: 100 }),
+    ).toThrow(/limit/);
   });
 });

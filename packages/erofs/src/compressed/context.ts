@@ -54,6 +54,11 @@ export interface CompressedFileContext {
   /** Bytes of device 0 (absolute offsets). Must throw if the range is outside the device. */
   readMain(offset: number, length: number): Promise<Uint8Array>;
   /**
+   * Size of device 0 in bytes, when known. Every pcluster is then checked against it when the
+   * file is opened, so an out-of-range block address is reported as ECORRUPT up front.
+   */
+  mainDeviceSize?: number;
+  /**
    * Bytes of the container that holds the inode (metabox data for bit-63 nids). The map header,
    * indexes and the inline (ztailpacking) pcluster are read through this; defaults to readMain.
    */
@@ -71,14 +76,7 @@ export interface CompressedFileContext {
 }
 
 export type ZExtentKind =
-  | 'lz4'
-  | 'lzma'
-  | 'deflate'
-  | 'zstd'
-  | 'shifted'
-  | 'interlaced'
-  | 'fragment'
-  | 'hole';
+  'lz4' | 'lzma' | 'deflate' | 'zstd' | 'shifted' | 'interlaced' | 'fragment' | 'hole';
 
 /** One logical extent of a compressed file (spec §7.1, §7.6, §7.10). */
 export interface ZExtent {

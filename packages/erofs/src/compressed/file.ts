@@ -2,9 +2,21 @@
 
 import { decompressPcluster } from '../decompress/index.js';
 import { PclusterCache } from './cache.js';
-import { INCOMPAT_ZERO_PADDING, type CompressedFile, type CompressedFileContext, type ZExtent } from './context.js';
+import {
+  INCOMPAT_ZERO_PADDING,
+  type CompressedFile,
+  type CompressedFileContext,
+  type ZExtent,
+} from './context.js';
 import { CompressedDataError } from './errors.js';
-import { MAX_EXTENT_DSIZE, corrupt, loadExtents, readMapHeader, readMeta, type ZExtentInternal } from './zmap.js';
+import {
+  MAX_EXTENT_DSIZE,
+  corrupt,
+  loadExtents,
+  readMapHeader,
+  readMeta,
+  type ZExtentInternal,
+} from './zmap.js';
 
 /** Decoded pclusters kept per open file (bytes). Enough for a few maximal (1 MiB) pclusters. */
 const PCLUSTER_CACHE_BYTES = 4 << 20;
@@ -15,7 +27,12 @@ const PCLUSTER_CACHE_BYTES = 4 << 20;
  */
 export async function openCompressedFile(ctx: CompressedFileContext): Promise<CompressedFile> {
   if (!(ctx.layout === 1 || ctx.layout === 3)) {
-    throw new CompressedDataError('ENOTSUP', `layout ${String(ctx.layout)} is not compressed`, ctx.inodeOffset, ctx.nid);
+    throw new CompressedDataError(
+      'ENOTSUP',
+      `layout ${String(ctx.layout)} is not compressed`,
+      ctx.inodeOffset,
+      ctx.nid,
+    );
   }
   if (!Number.isSafeInteger(ctx.size) || ctx.size < 0) {
     throw new CompressedDataError('ECORRUPT', `invalid i_size ${ctx.size}`, ctx.inodeOffset, ctx.nid);
@@ -25,9 +42,26 @@ export async function openCompressedFile(ctx: CompressedFileContext): Promise<Co
   }
   if (ctx.availableComprAlgs === 0) {
     // spec §2.10: compressed inode in a plain filesystem
-    throw new CompressedDataError('ECORRUPT', 'compressed inode is invalid in a plain filesystem', ctx.inodeOffset, ctx.nid);
+    throw new CompressedDataError(
+      'ECORRUPT',
+      'compressed inode is invalid in a plain filesystem',
+      ctx.inodeOffset,
+      ctx.nid,
+    );
   }
   const extents = ctx.size === 0 ? [] : await loadExtents(ctx, await readMapHeader(ctx));
+  if (ctx.mainDeviceSize !== undefined) {
+    for (const e of extents) {
+      if (!e.inline && e.physicalLength > 0 && e.physicalAddr + e.physicalLength > ctx.mainDeviceSize) {
+        throw new CompressedDataError(
+          'ECORRUPT',
+          `pcluster ${e.physicalAddr}+${e.physicalLength} of extent at ${e.logicalStart} is beyond the ${ctx.mainDeviceSize}-byte device`,
+          e.physicalAddr,
+          ctx.nid,
+        );
+      }
+    }
+  }
   return new ZFile(ctx, extents);
 }
 
@@ -43,9 +77,7 @@ class ZFile implements CompressedFile {
   }
 
   extents(): Promise<ZExtent[]> {
-    return Promise.resolve(
-      this.ext.map(({ algorithm: _a, ...e }) => ({ ...e })),
-    );
+    return Promise.resolve(this.ext.map(({ algorithm: _a, ...e }) => ({ ...e })));
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -74,7 +106,8 @@ class ZFile implements CompressedFile {
       if (e.kind === 'fragment') {
         // spec §7.9: fragments are byte ranges of the packed inode's data
         const bytes = await this.ctx.readPacked!(e.fragmentOffset! + (from - e.logicalStart), to - from);
-        if (bytes.length !== to - from) corrupt(this.ctx, `fragment read of ${to - from} bytes came back short`, -1);
+        if (bytes.length !== to - from)
+          corrupt(this.ctx, `fragment read of ${to - from} bytes came back short`, -1);
         out.set(bytes, from - start);
         continue;
       }
@@ -91,7 +124,8 @@ class ZFile implements CompressedFile {
     const raw = e.inline
       ? await readMeta(ctx, e.physicalAddr, e.physicalLength)
       : await ctx.readMain(e.physicalAddr, e.physicalLength);
-    if (raw.length !== e.physicalLength) corrupt(ctx, `pcluster read of ${e.physicalLength} bytes came back short`, e.physicalAddr);
+    if (raw.length !== e.physicalLength)
+      corrupt(ctx, `pcluster read of ${e.physicalLength} bytes came back short`, e.physicalAddr);
     const llen = e.logicalLength;
     if (e.kind === 'shifted') return raw.slice(0, llen); // spec §7.11
     if (e.kind === 'interlaced') {
@@ -125,7 +159,12 @@ class ZFile implements CompressedFile {
       });
     } catch (err) {
       if (err instanceof CompressedDataError && err.offset < 0) {
-        throw new CompressedDataError(err.code, `${err.message} in pcluster of ${e.physicalLength} bytes`, e.physicalAddr, ctx.nid);
+        throw new CompressedDataError(
+          err.code,
+          `${err.message} in pcluster of ${e.physicalLength} bytes`,
+          e.physicalAddr,
+          ctx.nid,
+        );
       }
       throw err;
     }

@@ -99,7 +99,8 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
       corrupt(ctx, 'whole-file fragment without the FRAGMENTS feature', offset);
     }
     const fragmentOffset = le32(raw, 0) + (le32(raw, 4) & 0x7fffffff) * 2 ** 32;
-    if (!Number.isSafeInteger(fragmentOffset)) unsupported(ctx, `fragment offset ${fragmentOffset} too large`, offset);
+    if (!Number.isSafeInteger(fragmentOffset))
+      unsupported(ctx, `fragment offset ${fragmentOffset} too large`, offset);
     return {
       offset,
       raw,
@@ -131,14 +132,18 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
     if (algorithmType[0] >= 4 || algorithmType[1] >= 4) {
       unsupported(ctx, `unknown compression algorithm type 0x${raw[6]!.toString(16)}`, offset + 6);
     }
-    if (advise & (ADVISE_BIG_PCLUSTER_1 | ADVISE_BIG_PCLUSTER_2) && !(ctx.featureIncompat & INCOMPAT_BIG_PCLUSTER)) {
+    if (
+      advise & (ADVISE_BIG_PCLUSTER_1 | ADVISE_BIG_PCLUSTER_2) &&
+      !(ctx.featureIncompat & INCOMPAT_BIG_PCLUSTER)
+    ) {
       corrupt(ctx, 'per-inode big pcluster without sb feature', offset + 4);
     }
-    if (
-      ctx.layout === 3 &&
-      !(advise & ADVISE_BIG_PCLUSTER_1) !== !(advise & ADVISE_BIG_PCLUSTER_2)
-    ) {
-      corrupt(ctx, `big pcluster head1/2 of compact indexes should be consistent (advise 0x${advise.toString(16)})`, offset + 4);
+    if (ctx.layout === 3 && !(advise & ADVISE_BIG_PCLUSTER_1) !== !(advise & ADVISE_BIG_PCLUSTER_2)) {
+      corrupt(
+        ctx,
+        `big pcluster head1/2 of compact indexes should be consistent (advise 0x${advise.toString(16)})`,
+        offset + 4,
+      );
     }
     if (ctx.layout === 3) {
       if (lclusterBits > MAX_COMPACT_LCLUSTERBITS) {
@@ -179,7 +184,7 @@ interface Lcluster {
 }
 
 /** Compact index geometry (spec §7.5), shared by the decoder and the inline-tail locator. */
-class CompactIndex {
+export class CompactIndex {
   readonly ebase: number;
   readonly initial4b: number;
   readonly count2b: number;
@@ -199,7 +204,14 @@ class CompactIndex {
     this.lobits = Math.max(lclusterBits, 12);
   }
   /** Absolute position of entry `lcn`, its pack start, pack size and entries per pack. */
-  locate(lcn: number): { pos: number; packStart: number; packSize: number; vcnt: number; k: number; bits: number } {
+  locate(lcn: number): {
+    pos: number;
+    packStart: number;
+    packSize: number;
+    vcnt: number;
+    k: number;
+    bits: number;
+  } {
     let pos = this.ebase;
     let shift = 2; // 4B entries
     let i = lcn;
@@ -222,7 +234,13 @@ class CompactIndex {
 }
 
 /** decode_compactedbits(): `lo` and type of entry `k` of a pack. */
-function compactBits(buf: Uint8Array, packOff: number, bits: number, lobits: number, k: number): [number, number] {
+function compactBits(
+  buf: Uint8Array,
+  packOff: number,
+  bits: number,
+  lobits: number,
+  k: number,
+): [number, number] {
   const bit = k * bits;
   const v = le32(buf, packOff + (bit >>> 3)) >>> (bit & 7);
   return [v & ((1 << lobits) - 1), (v >>> lobits) & 3];
@@ -425,7 +443,8 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
       out.push(holeExtent(la, llen));
       continue;
     }
-    if (e.pblk + blocks > MAX_BLOCK) corrupt(ctx, `pcluster block ${e.pblk} out of range @ lcn ${lcn}`, e.pos);
+    if (e.pblk + blocks > MAX_BLOCK)
+      corrupt(ctx, `pcluster block ${e.pblk} out of range @ lcn ${lcn}`, e.pos);
     out.push(finishExtent(ctx, hdr, e, la, llen, e.pblk * bs, blocks * bs, false));
   }
   return out;
@@ -444,7 +463,12 @@ function holeExtent(la: number, llen: number): ZExtentInternal {
   };
 }
 
-function fragmentExtent(ctx: CompressedFileContext, la: number, llen: number, fragmentOffset: number): ZExtentInternal {
+function fragmentExtent(
+  ctx: CompressedFileContext,
+  la: number,
+  llen: number,
+  fragmentOffset: number,
+): ZExtentInternal {
   if (ctx.packedNid === undefined || !ctx.readPacked) {
     corrupt(ctx, 'fragment extent but the image has no packed inode', -1);
   }
@@ -478,9 +502,19 @@ function finishExtent(
     unsupported(ctx, `pcluster of ${plen} bytes exceeds ${ctx.limits.maxPclusterBytes}`, e.pos);
   }
   if (e.type === LCLUSTER_PLAIN) {
-    if (llen > plen) corrupt(ctx, `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`, e.pos);
+    if (llen > plen)
+      corrupt(ctx, `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`, e.pos);
     const kind = hdr.advise & ADVISE_INTERLACED_PCLUSTER ? 'interlaced' : 'shifted';
-    return { logicalStart: la, logicalLength: llen, physicalAddr: pa, physicalLength: plen, kind, partial: e.partialRef, inline, algorithm: -1 };
+    return {
+      logicalStart: la,
+      logicalLength: llen,
+      physicalAddr: pa,
+      physicalLength: plen,
+      kind,
+      partial: e.partialRef,
+      inline,
+      algorithm: -1,
+    };
   }
   const alg = hdr.algorithmType[e.type === LCLUSTER_HEAD2 ? 1 : 0]!;
   return compressedExtent(ctx, alg, la, llen, pa, plen, e.partialRef, inline, e.pos);
@@ -499,7 +533,11 @@ function compressedExtent(
 ): ZExtentInternal {
   if (alg >= 4) unsupported(ctx, `unknown compression algorithm ${alg}`, pos);
   if (!(ctx.availableComprAlgs & (1 << alg))) {
-    corrupt(ctx, `inconsistent algorithmtype ${alg} (available 0x${ctx.availableComprAlgs.toString(16)})`, pos);
+    corrupt(
+      ctx,
+      `inconsistent algorithmtype ${alg} (available 0x${ctx.availableComprAlgs.toString(16)})`,
+      pos,
+    );
   }
   if (llen > MAX_EXTENT_DSIZE) unsupported(ctx, `extent of ${llen} bytes exceeds ${MAX_EXTENT_DSIZE}`, pos);
   return {
@@ -524,7 +562,15 @@ async function loadEncodedExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   const interlaced = (hdr.advise & ADVISE_INTERLACED_PCLUSTER) !== 0;
   const out: ZExtentInternal[] = [];
 
-  const push = (i: number, count: number, la: number, end: number, plenRaw: number, pa: number, pos: number) => {
+  const push = (
+    i: number,
+    count: number,
+    la: number,
+    end: number,
+    plenRaw: number,
+    pa: number,
+    pos: number,
+  ) => {
     const llen = end - la;
     if (i === count - 1 && fragment) {
       const fo = plenRaw + (recordSize > 4 ? pa * 2 ** 32 : 0);
@@ -542,9 +588,19 @@ async function loadEncodedExtents(ctx: CompressedFileContext, hdr: MapHeader): P
     const fmt = plenRaw >>> 28;
     const partial = (plenRaw & EXTENT_PLEN_PARTIAL) !== 0;
     if (fmt === 0) {
-      if (llen > plen) corrupt(ctx, `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`, pos);
+      if (llen > plen)
+        corrupt(ctx, `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`, pos);
       const kind = interlaced && pa % bs === 0 && plen % bs === 0 ? 'interlaced' : 'shifted';
-      out.push({ logicalStart: la, logicalLength: llen, physicalAddr: pa, physicalLength: plen, kind, partial, inline: false, algorithm: -1 });
+      out.push({
+        logicalStart: la,
+        logicalLength: llen,
+        physicalAddr: pa,
+        physicalLength: plen,
+        kind,
+        partial,
+        inline: false,
+        algorithm: -1,
+      });
       return;
     }
     out.push(compressedExtent(ctx, fmt - 1, la, llen, pa, plen, partial, false, pos));
@@ -578,7 +634,11 @@ async function loadEncodedExtents(ctx: CompressedFileContext, hdr: MapHeader): P
     const o = recordSize * i;
     const la = le32(buf, o + 12) + (recordSize === 32 ? le32(buf, o + 16) * 2 ** 32 : 0);
     if (la >= size || (i > 0 && la <= las[i - 1]!)) {
-      corrupt(ctx, `encoded extent ${i} starts at ${la} (out of order or beyond i_size ${size})`, r0 + o + 12);
+      corrupt(
+        ctx,
+        `encoded extent ${i} starts at ${la} (out of order or beyond i_size ${size})`,
+        r0 + o + 12,
+      );
     }
     las.push(la);
   }
@@ -591,4 +651,3 @@ async function loadEncodedExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   }
   return out;
 }
-

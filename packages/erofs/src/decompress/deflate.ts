@@ -15,7 +15,10 @@ export function deflateDecompress(src: Uint8Array, outLen: number, partial: bool
   }
   // fflate returns a view of `out` trimmed to the produced length (or `out` itself).
   if (got.length < outLen) {
-    throw new CompressedDataError('ECORRUPT', `deflate: stream decoded to ${got.length} bytes, expected ${outLen}`);
+    throw new CompressedDataError(
+      'ECORRUPT',
+      `deflate: stream decoded to ${got.length} bytes, expected ${outLen}`,
+    );
   }
   void partial; // a longer stream is tolerated either way: fflate cannot report the excess
   return got.buffer === out.buffer && got.byteOffset === 0 ? out : got.subarray(0, outLen);

@@ -31,11 +31,19 @@ export const DECOMPRESSORS: readonly Decompressor[] = [
 export const ALGORITHM_NAMES = ['lz4', 'lzma', 'deflate', 'zstd'] as const;
 
 /** Decode one pcluster's stream (zero padding already stripped) with algorithm `alg`. */
-export function decompressPcluster(alg: number, src: Uint8Array, outLen: number, opts: DecompressOptions): Uint8Array {
+export function decompressPcluster(
+  alg: number,
+  src: Uint8Array,
+  outLen: number,
+  opts: DecompressOptions,
+): Uint8Array {
   const fn = DECOMPRESSORS[alg];
   if (!fn) throw new CompressedDataError('ENOTSUP', `unknown compression algorithm ${alg}`);
   if (outLen > opts.maxOutput) {
-    throw new CompressedDataError('ELIMIT', `decompressed size ${outLen} exceeds the ${opts.maxOutput}-byte limit`);
+    throw new CompressedDataError(
+      'ELIMIT',
+      `decompressed size ${outLen} exceeds the ${opts.maxOutput}-byte limit`,
+    );
   }
   return fn(src, outLen, opts);
 }

@@ -53,7 +53,8 @@ export function lz4Decompress(src: Uint8Array, outLen: number, partial: boolean)
     if (srcLen - ip < 2) corrupt('truncated match offset', ip);
     const offset = src[ip]! | (src[ip + 1]! << 8);
     ip += 2;
-    if (offset === 0 || offset > op) corrupt(`match offset ${offset} outside the ${op} decoded bytes`, ip - 2);
+    if (offset === 0 || offset > op)
+      corrupt(`match offset ${offset} outside the ${op} decoded bytes`, ip - 2);
     let matchLen = token & 15;
     if (matchLen === 15) {
       let b: number;
@@ -69,13 +70,13 @@ export function lz4Decompress(src: Uint8Array, outLen: number, partial: boolean)
       matchLen = outLen - op;
     }
     let from = op - offset;
-    if (offset >= matchLen) {
-      if (matchLen > 32) dst.copyWithin(op, from, from + matchLen);
-      else for (let end = op + matchLen; op < end; ) dst[op++] = dst[from++]!;
-      if (matchLen > 32) op += matchLen;
+    if (offset >= matchLen && matchLen > 32) {
+      // non-overlapping long match: one native copy
+      dst.copyWithin(op, from, from + matchLen);
+      op += matchLen;
     } else {
-      // overlapping match: byte-wise copy repeats the last `offset` bytes
-      for (let end = op + matchLen; op < end; ) dst[op++] = dst[from++]!;
+      // short or overlapping match: a forward byte copy repeats the last `offset` bytes
+      for (const end = op + matchLen; op < end;) dst[op++] = dst[from++]!;
     }
     if (partial && op === outLen) return dst;
   }

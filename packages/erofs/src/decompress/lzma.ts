@@ -224,7 +224,7 @@ export function lzmaDecompress(src: Uint8Array, outLen: number, partial: boolean
       len = outLen - op;
     }
     let from = op - rep0 - 1;
-    for (const end = op + len; op < end; ) out[op++] = out[from++]!;
+    for (const end = op + len; op < end;) out[op++] = out[from++]!;
   }
   if (op !== outLen) corrupt(`stream decoded to ${op} bytes, expected ${outLen}`);
   return out;

@@ -34,7 +34,12 @@ export function zstdFrameContentSize(src: Uint8Array): number {
  * @param maxOutput upper bound for the scratch buffer when a partial decode meets a frame that
  *   does not state its content size.
  */
-export function zstdDecompress(src: Uint8Array, outLen: number, partial: boolean, maxOutput: number): Uint8Array {
+export function zstdDecompress(
+  src: Uint8Array,
+  outLen: number,
+  partial: boolean,
+  maxOutput: number,
+): Uint8Array {
   const fcs = zstdFrameContentSize(src);
   let cap: number;
   if (fcs >= 0) {

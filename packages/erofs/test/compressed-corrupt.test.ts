@@ -1,0 +1,145 @@
+// Damaged images must fail with a typed CompressedDataError (spec §10.6), never hang or read
+// out of bounds.
+import { describe, expect, it } from 'vitest';
+import { CompressedDataError, type CompressedErrorCode } from '../src/compressed/index.js';
+import { CompactIndex } from '../src/compressed/zmap.js';
+import { TestImage } from './compressed-harness.js';
+
+const TEXT_NID = 5603; // /text.txt in edge.lz4.img: compact indexes, 40 lz4 pclusters
+
+async function expectError(
+  p: Promise<unknown>,
+  code: CompressedErrorCode,
+  msg?: RegExp,
+): Promise<CompressedDataError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(CompressedDataError);
+  const e = err as CompressedDataError;
+  expect(e.code).toBe(code);
+  if (msg) expect(e.message).toMatch(msg);
+  expect(e.nid).toBe(TEXT_NID);
+  return e;
+}
+
+/** A fresh copy of edge.lz4.img plus the geometry of /text.txt's compact index. */
+function damaged() {
+  const base = TestImage.load('edge.lz4');
+  const img = new TestImage(base.bytes.slice());
+  const ctx = img.context(TEXT_NID);
+  const header = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
+  const ci = new CompactIndex(header + 8, Math.ceil(ctx.size / 4096), img.bytes[header + 4]!, 12);
+  return { img, ctx, header, ci };
+}
+
+/** Rewrite the 2-bit type and `lo` of compact entry `lcn`. */
+function setEntry(img: TestImage, ci: CompactIndex, lcn: number, type: number, lo: number): void {
+  const loc = ci.locate(lcn);
+  const bit = loc.k * loc.bits;
+  const at = loc.packStart + (bit >>> 3);
+  const dv = new DataView(img.bytes.buffer, img.bytes.byteOffset);
+  let v = dv.getUint32(at, true);
+  const mask = ((1 << (ci.lobits + 2)) - 1) << (bit & 7);
+  v = (v & ~mask) | (((type << ci.lobits) | lo) << (bit & 7));
+  dv.setUint32(at, v >>> 0, true);
+}
+
+describe('corrupt compressed inodes', () => {
+  it('the undamaged file reads', async () => {
+    const { img } = damaged();
+    const f = await img.open(TEXT_NID);
+    expect((await f.read(0, f.size)).length).toBe(162890);
+  });
+
+  it('NONHEAD at lcn 0 (bad lcluster type) -> bogus lookback', async () => {
+    const { img, ci } = damaged();
+    setEntry(img, ci, 0, 2, 1);
+    await expectError(img.open(TEXT_NID), 'ECORRUPT', /lookback/);
+  });
+
+  it('lookback past the extent head -> ECORRUPT', async () => {
+    const { img, ci } = damaged();
+    // an entry that stores delta[0] itself (not the last of its pack), pointing before lcn 0
+    let lcn = 1;
+    while (ci.locate(lcn).k + 1 === ci.locate(lcn).vcnt) lcn++;
+    setEntry(img, ci, lcn, 2, lcn + 1);
+    await expectError(img.open(TEXT_NID), 'ECORRUPT', /lookback/);
+  });
+
+  it('first head with clusterofs != 0 -> ECORRUPT', async () => {
+    const { img, ci } = damaged();
+    setEntry(img, ci, 0, 1, 100);
+    await expectError(img.open(TEXT_NID), 'ECORRUPT', /first extent/);
+  });
+
+  it('out-of-range block address -> ECORRUPT at open', async () => {
+    const { img, ci } = damaged();
+    const loc = ci.locate(0);
+    new DataView(img.bytes.buffer).setUint32(loc.packStart + loc.packSize - 4, 0x7ffffff0, true);
+    await expectError(img.open(TEXT_NID), 'ECORRUPT', /beyond the \d+-byte device/);
+  });
+
+  it('truncated image (pcluster past the end) -> ECORRUPT', async () => {
+    const { img } = damaged();
+    const f = await img.open(TEXT_NID);
+    const last = (await f.extents()).at(-1)!;
+    // the inode sits behind its data, so model the truncation through the device size
+    await expectError(img.open(TEXT_NID, { mainDeviceSize: last.physicalAddr + 100 }), 'ECORRUPT', /beyond/);
+  });
+
+  it('zeroed pcluster -> compressed data start not found', async () => {
+    const { img } = damaged();
+    const e = (await (await img.open(TEXT_NID)).extents())[3]!;
+    img.bytes.fill(0, e.physicalAddr, e.physicalAddr + e.physicalLength);
+    const f = await img.open(TEXT_NID);
+    await f.read(0, e.logicalStart); // earlier extents still read
+    const err = await expectError(f.read(e.logicalStart, 10), 'ECORRUPT', /start not found/);
+    expect(err.offset).toBe(e.physicalAddr);
+  });
+
+  it('garbage inside a pcluster -> ECORRUPT from the decoder', async () => {
+    const { img } = damaged();
+    const e = (await (await img.open(TEXT_NID)).extents())[2]!;
+    img.bytes.fill(0xff, e.physicalAddr + e.physicalLength - 600, e.physicalAddr + e.physicalLength);
+    await expectError((await img.open(TEXT_NID)).read(e.logicalStart, e.logicalLength), 'ECORRUPT', /lz4/);
+  });
+
+  it('map header consistency (spec §7.3)', async () => {
+    let d = damaged();
+    d.img.bytes[d.header + 4] = 0x02; // BIG_PCLUSTER_1 without _2 on compact indexes
+    await expectError(d.img.open(TEXT_NID), 'ECORRUPT', /big pcluster/);
+    d = damaged();
+    d.img.bytes[d.header + 4] = 0x28; // INLINE_PCLUSTER | FRAGMENT_PCLUSTER
+    await expectError(d.img.open(TEXT_NID), 'ECORRUPT');
+    d = damaged();
+    d.img.bytes[d.header + 6] = 0x05; // unknown HEAD1 algorithm
+    await expectError(d.img.open(TEXT_NID), 'ENOTSUP', /algorithm/);
+    d = damaged();
+    d.img.bytes[d.header + 7] = 0x05; // lclusterbits 17 on compact indexes
+    await expectError(d.img.open(TEXT_NID), 'ENOTSUP', /lclusterbits/);
+  });
+
+  it('algorithm not in available_compr_algs -> ECORRUPT', async () => {
+    const { img } = damaged();
+    await expectError(
+      img.open(TEXT_NID, { availableComprAlgs: 0b1000 }),
+      'ECORRUPT',
+      /inconsistent algorithmtype/,
+    );
+    await expectError(img.open(TEXT_NID, { availableComprAlgs: 0 }), 'ECORRUPT', /plain filesystem/);
+  });
+
+  it('limits -> ELIMIT', async () => {
+    const { img } = damaged();
+    await expectError(
+      img.open(TEXT_NID, { limits: { maxExtents: 10, maxFileSize: 1 << 30, maxPclusterBytes: 1 << 20 } }),
+      'ELIMIT',
+    );
+    await expectError(
+      img.open(TEXT_NID, { limits: { maxExtents: 1e6, maxFileSize: 1000, maxPclusterBytes: 1 << 20 } }),
+      'ELIMIT',
+    );
+  });
+});
