@@ -67,7 +67,7 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
     warnings.push({ code: 'inode-share-off', message: `${at}: domain_id without inode_share shares nothing (R2)`, origin });
   }
   if (mountError) {
-    warnings.push({ code: 'inode-share-off', message: `${at}: mount of ${input.mountPoint} fails with EINVAL: ${mountError.message}`, origin });
+    warnings.push({ code: 'mount-failed', message: `${at}: mount of ${input.mountPoint} fails with EINVAL: ${mountError.message}`, origin });
   }
 
   const entry: MountEntry = {

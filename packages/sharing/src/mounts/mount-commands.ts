@@ -449,7 +449,7 @@ class Interpreter {
         notMounted: stopped ? 'script-stopped' : null,
       });
       this.config.entries.push(entry);
-      this.config.warnings.push(...warnings.filter((w) => !stopped || w.code !== 'inode-share-off' || !entry.mountError));
+      this.config.warnings.push(...warnings.filter((w) => !stopped || w.code !== 'mount-failed'));
       return !stopped && entry.mountError ? 32 : 0;
     }
     if (type === 'overlay') {

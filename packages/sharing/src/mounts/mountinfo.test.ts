@@ -4,7 +4,7 @@ import { createDomainRedactor, MountConfigError, parseLosetupJson, parseMountinf
 
 const dir = new URL('../../../../testdata/mounts/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
-export const IMAGES = ['base-v1.fp', 'base-v2.fp', 'app.fp', 'base-v1.fp.lz4hc', 'base-v2.fp.lz4hc', 'app.fp.lz4hc', 'edge', 'edge-mini.chunk4k.blob'].map((id) => ({
+const IMAGES = ['base-v1.fp', 'base-v2.fp', 'app.fp', 'base-v1.fp.lz4hc', 'base-v2.fp.lz4hc', 'app.fp.lz4hc', 'edge', 'edge-mini.chunk4k.blob'].map((id) => ({
   id,
   name: `${id}.img`,
 }));

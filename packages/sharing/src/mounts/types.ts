@@ -31,7 +31,8 @@ export interface MountWarning {
     | 'unsupported-shell' // shell construct not modelled (if/for/functions/command substitution)
     | 'unset-variable'
     | 'script-stopped' // set -e: a failing command ended the script
-    | 'inode-share-off' // inode_share requested but the configuration alone makes it ineffective
+    | 'inode-share-off' // the configuration alone makes inode_share ineffective (R2)
+    | 'mount-failed' // the kernel would refuse the mount (EINVAL)
     | 'loop-offset'; // a loop device with a non-zero offset
   message: string;
   origin: Origin;
