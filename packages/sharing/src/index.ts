@@ -1,2 +1,4 @@
 export * from './report.js';
 export * from './mounts/index.js';
+export * from './model/index.js';
+export * from './render/index.js';

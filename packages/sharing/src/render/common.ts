@@ -1,0 +1,42 @@
+/** Shared helpers of the text and markdown renderers. */
+import type { Report, SharedGroup } from '../report.js';
+import { formatBytes, formatPercent } from './bytes.js';
+
+export function headline(report: Report): string {
+  const t = report.totals;
+  const mounted = report.instances.filter((i) => i.mountError === undefined && !(!i.inodeShare.effective && i.inodeShare.reason === 'not-mounted')).length;
+  return (
+    `${mounted} instance${mounted === 1 ? '' : 's'}, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, ` +
+    `${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})`
+  );
+}
+
+export interface TopGroup {
+  group: SharedGroup;
+  /** Bytes this shared inode saves: (members - 1) * pages * pageSize. */
+  saved: number;
+  /** "image:path" of the first member. */
+  file: string;
+}
+
+export function topGroups(report: Report, n: number): TopGroup[] {
+  const ps = report.options.pageSize;
+  const imageName = new Map(report.images.map((x) => [x.id, x.name]));
+  return report.groups
+    .map((group) => ({ group, saved: (group.members.length - 1) * group.pages * ps }))
+    .filter((x) => x.saved > 0)
+    .sort((a, b) => b.saved - a.saved)
+    .slice(0, n)
+    .map(({ group, saved }) => {
+      const r = group.members[0]!;
+      const inst = report.instances[report.files.instance[r]!]!;
+      return { group, saved, file: `${imageName.get(inst.imageId) ?? inst.imageId}:${report.paths[inst.imageId]?.[report.files.file[r]!] ?? '?'}` };
+    });
+}
+
+export function instanceState(report: Report, id: string): string {
+  const inst = report.instances.find((i) => i.id === id)!;
+  if (inst.mountError !== undefined) return 'mount fails';
+  if (inst.inodeShare.effective) return inst.inodeShare.domainUnknown ? 'sharing (domain unknown)' : 'sharing';
+  return inst.inodeShare.reason;
+}

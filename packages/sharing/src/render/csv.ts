@@ -1,0 +1,54 @@
+/** CSV export: one row per (instance, file) of the report's file table, RFC 4180 quoting. */
+import type { Report } from '../report.js';
+
+export const CSV_COLUMNS = [
+  'instance',
+  'instance_label',
+  'image',
+  'path',
+  'status',
+  'domain',
+  'size',
+  'pages_without',
+  'pages_with',
+  'bytes_without',
+  'bytes_with',
+  'group',
+  'fingerprint',
+] as const;
+
+function cell(v: string | number): string {
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function reportToCsv(report: Report): string {
+  const f = report.files;
+  const ps = report.options.pageSize;
+  const imageName = new Map(report.images.map((x) => [x.id, x.name]));
+  const lines: string[] = [CSV_COLUMNS.join(',')];
+  for (let r = 0; r < f.instance.length; r++) {
+    const inst = report.instances[f.instance[r]!]!;
+    const g = f.group[r]! >= 0 ? report.groups[f.group[r]!] : undefined;
+    lines.push(
+      [
+        inst.id,
+        inst.label,
+        imageName.get(inst.imageId) ?? inst.imageId,
+        report.paths[inst.imageId]?.[f.file[r]!] ?? '',
+        f.status[r]!,
+        inst.inodeShare.effective ? (inst.domain?.label ?? `?${inst.id}`) : '',
+        f.size[r]!,
+        f.pagesWithout[r]!,
+        f.pagesWith[r]!,
+        f.pagesWithout[r]! * ps,
+        f.pagesWith[r]! * ps,
+        f.group[r]!,
+        g?.fingerprint ?? '',
+      ]
+        .map(cell)
+        .join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,66 @@
+/** Markdown for pull-request comments: headline, per-domain and per-instance tables, top files, findings. */
+import type { Report } from '../report.js';
+import type { ReportDelta } from '../model/compare.js';
+import { formatBytes, formatPercent } from './bytes.js';
+import { headline, instanceState, topGroups } from './common.js';
+
+export interface MarkdownOptions {
+  /** Link to the full report. */
+  url?: string;
+  /** Comparison with a baseline (compareReports(baseline, report)). */
+  delta?: ReportDelta;
+  /** Rows of "top shared files"; default 10. */
+  top?: number;
+}
+
+function esc(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function signed(bytes: number): string {
+  return (bytes > 0 ? '+' : '') + formatBytes(bytes);
+}
+
+export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
+  const out: string[] = ['### sharemap: page cache sharing', '', `**${headline(report)}**`];
+  if (opts.url) out.push('', `[Full report](${opts.url})`);
+  if (report.bounds) out.push('', `Some domains are unknown: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}.`);
+  if (report.orderBounds)
+    out.push('', `Depends on read order (R5/R6): with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}.`);
+  const d = opts.delta;
+  if (d) {
+    out.push(
+      '',
+      `Compared with the baseline: saved ${signed(d.totals.delta.bytesSaved)} (${formatBytes(d.totals.base.bytesSaved)} -> ${formatBytes(d.totals.next.bytesSaved)}); ` +
+        `${d.stoppedSharing.length} file(s) stopped sharing, ${d.startedSharing.length} started.`,
+    );
+    if (d.stoppedSharing.length > 0) {
+      out.push('', '| stopped sharing | saved before |', '|---|---:|');
+      for (const f of d.stoppedSharing.slice(0, opts.top ?? 10)) out.push(`| ${esc(f.image)}:${esc(f.path)} | ${formatBytes(f.savedBefore)} |`);
+    }
+  }
+  out.push('', '| domain | instances | without | with | saved |', '|---|---:|---:|---:|---:|');
+  for (const [label, t] of Object.entries(report.perDomain)) {
+    const n = report.domains.find((x) => x.label === label)?.instanceIds.length ?? report.instances.filter((i) => !i.inodeShare.effective).length;
+    out.push(`| ${esc(label)} | ${n} | ${formatBytes(t.bytesWithoutSharing)} | ${formatBytes(t.bytesWithSharing)} | ${formatBytes(t.bytesSaved)} (${formatPercent(t.percentSaved)}) |`);
+  }
+  out.push('', '| instance | image | domain | state | without | with |', '|---|---|---|---|---:|---:|');
+  const imageName = new Map(report.images.map((x) => [x.id, x.name]));
+  for (const inst of report.instances) {
+    const t = report.perInstance[inst.id]!;
+    out.push(
+      `| ${esc(inst.label)} | ${esc(imageName.get(inst.imageId) ?? inst.imageId)} | ${esc(inst.domain?.label ?? '-')} | ${instanceState(report, inst.id)} | ${formatBytes(t.bytesWithoutSharing)} | ${formatBytes(t.bytesWithSharing)} |`,
+    );
+  }
+  const top = topGroups(report, opts.top ?? 10);
+  if (top.length > 0) {
+    out.push('', '| top shared files | members | domain | saved |', '|---|---:|---|---:|');
+    for (const g of top) out.push(`| ${esc(g.file)} | ${g.group.members.length} | ${esc(g.group.domain)} | ${formatBytes(g.saved)} |`);
+  }
+  if (report.findings.length > 0) {
+    out.push('', '#### Findings', '');
+    const icon = { error: '**error**', warning: 'warning', info: 'info' } as const;
+    for (const f of report.findings) out.push(`- ${icon[f.severity]} \`${f.code}\`: ${esc(f.message)}`);
+  }
+  return out.join('\n') + '\n';
+}

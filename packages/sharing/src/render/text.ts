@@ -1,0 +1,40 @@
+/** Plain-text summary for terminals (the CLI's default output). */
+import type { Report } from '../report.js';
+import { formatBytes, formatInteger } from './bytes.js';
+import { headline, instanceState, topGroups } from './common.js';
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+function lpad(s: string, n: number): string {
+  return s.length >= n ? s : ' '.repeat(n - s.length) + s;
+}
+
+export function renderText(report: Report, opts: { top?: number } = {}): string {
+  const out: string[] = [headline(report)];
+  const t = report.totals;
+  out.push(`  exact: ${formatInteger(t.bytesWithoutSharing)} / ${formatInteger(t.bytesWithSharing)} / ${formatInteger(t.bytesSaved)} bytes (${report.options.pageSize}-byte pages, working set ${report.options.workingSetFraction})`);
+  if (report.bounds) out.push(`  unknown domains: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}`);
+  if (report.orderBounds)
+    out.push(`  read order: with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}`);
+  out.push('', 'Instances:');
+  const w = Math.max(8, ...report.instances.map((i) => i.label.length));
+  for (const inst of report.instances) {
+    const x = report.perInstance[inst.id]!;
+    out.push(
+      `  ${pad(inst.label, w)}  ${pad(inst.domain?.label ?? '-', 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}`,
+    );
+  }
+  const caches = report.unsharedCaches.reduce((a, l) => a + l.bytes, 0);
+  if (caches > 0) out.push(`  + never shared (R8, not in the totals): ${formatBytes(caches)} of backing-file cache`);
+  const top = topGroups(report, opts.top ?? 5);
+  if (top.length > 0) {
+    out.push('', 'Top shared files:');
+    for (const g of top) out.push(`  ${lpad(formatBytes(g.saved), 10)} saved  ${g.file} (${g.group.members.length} members, ${g.group.domain})`);
+  }
+  if (report.findings.length > 0) {
+    out.push('', 'Findings:');
+    for (const f of report.findings) out.push(`  [${f.severity}] ${f.code}: ${f.message}`);
+  }
+  return out.join('\n') + '\n';
+}
