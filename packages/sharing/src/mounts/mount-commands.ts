@@ -257,6 +257,7 @@ class Interpreter {
       }
       if (c === '`') throw new MountConfigError('unterminated-quote', 'backquote command substitution is not supported', this.file, this.line, this.col);
       if (c === '\\') {
+        start();
         this.advance();
         if (this.pos < this.text.length) append(this.advance());
         continue;
@@ -264,18 +265,25 @@ class Interpreter {
       if (c === '$') {
         const el = this.line;
         const ec = this.col;
+        const wasEmpty = cur === null;
         this.advance();
         const v = this.dollar(el, ec);
         // Unquoted expansion: field splitting on blanks.
         const parts = v.split(/[ \t\n]+/);
         parts.forEach((p, k) => {
           if (k > 0) finish();
-          if (p !== '' || k === 0) {
-            if (p !== '') append(p);
+          if (p !== '') {
+            const fresh = cur === null;
+            append(p);
+            if (fresh && k === 0 && wasEmpty) {
+              curLine = el;
+              curCol = ec;
+            }
           }
         });
         continue;
       }
+      start();
       append(this.advance());
     }
     finish();
