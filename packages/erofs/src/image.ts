@@ -339,7 +339,7 @@ export class ErofsImage {
         availableComprAlgs: sb.availableComprAlgs,
         comprConfigs: sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload })),
         readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
-        limits: DEFAULT_COMPRESSED_LIMITS,
+        limits: { ...DEFAULT_COMPRESSED_LIMITS, maxFileSize: Math.min(DEFAULT_COMPRESSED_LIMITS.maxFileSize, this.limits.maxContentSize) },
       };
       if (sb.featureIncompat & INCOMPAT_FRAGMENTS) ctx.packedNid = sb.packedNid;
       if (packed && !isPacked) ctx.readPacked = (offset, length) => this.readData(packed, offset, length, true);
@@ -360,6 +360,9 @@ export class ErofsImage {
   async readData(ino: Inode, offset: number, length: number, exact = false): Promise<Uint8Array> {
     if (offset < 0 || length < 0 || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) {
       throw new ErofsError('EINVAL', `invalid range ${offset}+${length}`, { nid: ino.nid });
+    }
+    if (ino.size > this.limits.maxContentSize) {
+      throw new ErofsError('ELIMIT', `i_size ${ino.size} exceeds maxContentSize ${this.limits.maxContentSize}`, { nid: ino.nid, offset: ino.offset + 8 });
     }
     const end = Math.min(ino.size, offset + length);
     if (exact && end - offset !== length) {

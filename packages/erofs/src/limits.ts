@@ -18,6 +18,10 @@ export interface ErofsLimits {
   maxNameLength: number;
   /** Largest file readFile() materialises in memory; use createReadStream() for more. */
   maxReadFileSize: number;
+  /** Largest i_size whose content is read at all (readData/streams/hashing). Sparse and hole
+   * files can claim any size without occupying blocks; hashing 2^50 zero bytes would never
+   * finish. 64 GiB is far above any file of a container image. */
+  maxContentSize: number;
   /** Largest directory size (i_size) read at once. */
   maxDirSize: number;
   /** Xattr entries on one inode (inline + shared). mkfs allows at most 255 shared ids, and an
@@ -40,6 +44,7 @@ export const DEFAULT_LIMITS: Readonly<ErofsLimits> = Object.freeze({
   maxInodesWalked: 10_000_000,
   maxNameLength: 255,
   maxReadFileSize: 512 * 1024 * 1024,
+  maxContentSize: 64 * 1024 ** 3,
   maxDirSize: 256 * 1024 * 1024,
   maxXattrCount: 65_536,
   maxXattrIsize: 12 + 4 * 65_534,

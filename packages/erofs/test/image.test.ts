@@ -137,6 +137,9 @@ describe('edge.img through the fs-like API', async () => {
     await expect(walkAll(few)).rejects.toThrow(/more than 10 entries/);
     const dirs = await openImage(memorySource(bytes('edge.img')), { limits: { maxDirEntries: 100 } });
     await expect(dirs.readdir('/manydir')).rejects.toMatchObject({ code: 'ELIMIT' });
+    const content = await openImage(memorySource(bytes('edge.img')), { limits: { maxContentSize: 200_000 } });
+    await expect(collect(content.createReadStream('/sparse.bin'))).rejects.toMatchObject({ code: 'ELIMIT' });
+    expect((await content.readFile('/b16385')).length).toBe(16385);
   });
 });
 

@@ -5,7 +5,8 @@ export interface CachedSourceOptions {
   blockSize?: number;
   /** Upper bound of cached bytes (LRU eviction). Default 16 MiB. */
   maxBytes?: number;
-  /** Reads of at least this many bytes bypass the cache (streamed file content). Default maxBytes / 4. */
+  /** Reads of at least this many bytes bypass the cache, so streamed file content does not evict
+   * metadata. Default max(2 blocks, 256 KiB), capped at maxBytes / 2. */
   bypassBytes?: number;
 }
 
@@ -26,7 +27,7 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
   const blockSize = Math.max(512, Math.floor(opts.blockSize ?? 64 * 1024));
   const maxBytes = Math.max(blockSize, Math.floor(opts.maxBytes ?? 16 * 1024 * 1024));
   const maxBlocks = Math.max(1, Math.floor(maxBytes / blockSize));
-  const bypassBytes = opts.bypassBytes ?? Math.max(blockSize * 2, Math.floor(maxBytes / 4));
+  const bypassBytes = opts.bypassBytes ?? Math.max(blockSize * 2, Math.min(256 * 1024, Math.floor(maxBytes / 2)));
   const size = src.size;
   // Map iteration order is insertion order: re-inserting on hit makes it an LRU list.
   const cache = new Map<number, Uint8Array>();
