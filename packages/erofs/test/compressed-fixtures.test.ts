@@ -35,3 +35,23 @@ describe.each(IMAGES)('compressed fixture %s', (name) => {
     expect(at).toBe(f.size);
   });
 });
+
+describe('pcluster cache', () => {
+  it('sequential small reads decode each pcluster once', async () => {
+    const img = TestImage.load('edge.lz4');
+    const f0 = await img.open(5603); // /text.txt
+    const extents = await f0.extents();
+    let reads = 0;
+    const f = await img.open(5603, {
+      readMain: (o, n) => {
+        reads++;
+        return img.readMain(o, n);
+      },
+    });
+    reads = 0;
+    const parts: Uint8Array[] = [];
+    for (let at = 0; at < f.size; at += 1000) parts.push(await f.read(at, 1000));
+    expect(reads).toBe(extents.length);
+    expect(sha256(Buffer.concat(parts))).toBe(sha256(await f0.read(0, f0.size)));
+  });
+});

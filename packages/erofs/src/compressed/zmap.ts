@@ -126,7 +126,11 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
     fragmentOffset: le32(raw, 0),
     idataSize: le16(raw, 2),
   };
-  if (lclusterBits > MAX_LCLUSTERBITS) corrupt(ctx, `lclusterbits ${lclusterBits} out of range`, offset + 7);
+  // with 16/32-byte extent records bytes 6-7 hold h_extents_hi instead (spec §7.2)
+  const variableExtents = extents && ((advise >> 1) & 3) >= 2;
+  if (!variableExtents && lclusterBits > MAX_LCLUSTERBITS) {
+    corrupt(ctx, `lclusterbits ${lclusterBits} out of range`, offset + 7);
+  }
   if (!extents) {
     // kernel: "unknown HEAD%u format %u" -> EOPNOTSUPP
     if (algorithmType[0] >= 4 || algorithmType[1] >= 4) {
@@ -469,6 +473,10 @@ function fragmentExtent(
   llen: number,
   fragmentOffset: number,
 ): ZExtentInternal {
+  // spec §10.6.12: packed inode -> fragment -> packed inode must not recurse
+  if (ctx.packedNid !== undefined && ctx.nid === ctx.packedNid) {
+    corrupt(ctx, 'the packed inode cannot store its own data in fragments', -1);
+  }
   if (ctx.packedNid === undefined || !ctx.readPacked) {
     corrupt(ctx, 'fragment extent but the image has no packed inode', -1);
   }
