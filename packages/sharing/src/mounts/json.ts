@@ -11,6 +11,8 @@ export interface Located {
   value: Json;
   /** JSON pointer ("/mounts/0/source") -> 1-based line and column of the value (or of the key for members). */
   positions: Map<string, { line: number; column: number }>;
+  /** JSON pointer -> 1-based line and column where the value itself starts. */
+  valuePositions: Map<string, { line: number; column: number }>;
 }
 
 export function parseJsonLocated(text: string, file: string): Located {
@@ -18,6 +20,7 @@ export function parseJsonLocated(text: string, file: string): Located {
   let line = 1;
   let lineStart = 0;
   const positions = new Map<string, { line: number; column: number }>();
+  const valuePositions = new Map<string, { line: number; column: number }>();
   const here = (): { line: number; column: number } => ({ line, column: i - lineStart + 1 });
   const fail = (problem: string): never => {
     const p = here();
@@ -66,6 +69,7 @@ export function parseJsonLocated(text: string, file: string): Located {
     if (depth > MAX_JSON_DEPTH) fail(`nested deeper than ${MAX_JSON_DEPTH}`);
     ws();
     if (!positions.has(ptr)) positions.set(ptr, here());
+    valuePositions.set(ptr, here());
     const c = text[i];
     if (c === '{') {
       i++;
@@ -131,5 +135,5 @@ export function parseJsonLocated(text: string, file: string): Located {
   const v = value('', 0);
   ws();
   if (i < text.length) fail('trailing characters after the JSON value');
-  return { value: v, positions };
+  return { value: v, positions, valuePositions };
 }

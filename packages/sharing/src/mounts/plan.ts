@@ -63,7 +63,7 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
   const file = opts.file ?? 'plan.json';
   const domains = opts.domains ?? createDomainRedactor();
   splitLines(text, file);
-  const { value, positions } = parseJsonLocated(text, file);
+  const { value, positions, valuePositions } = parseJsonLocated(text, file);
   const at = (ptr: string): { line: number; column: number } => positions.get(ptr) ?? { line: 1, column: 1 };
   const bad = (ptr: string, problem: string): never => {
     const p = at(ptr);
@@ -115,7 +115,7 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
     if (!mountPoint.startsWith('/')) bad(`${ptr}/mountPoint`, 'must be an absolute path');
     const type = str(o, ptr, 'type', false) ?? 'erofs';
     let optionsText = '';
-    let optionsPos = at(`${ptr}/options`);
+    let optionsPos = valuePositions.get(`${ptr}/options`) ?? at(ptr);
     const rawOpts = o['options'];
     if (typeof rawOpts === 'string') {
       optionsText = rawOpts;
@@ -125,7 +125,7 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
         if (typeof x !== 'string' || x === '' || x.includes(',')) bad(`${ptr}/options/${j}`, 'expected one option (a non-empty string without commas)');
       });
       optionsText = (rawOpts as string[]).join(',');
-      optionsPos = at(`${ptr}/options/0`);
+      optionsPos = valuePositions.get(`${ptr}/options/0`) ?? optionsPos;
     } else if (rawOpts !== undefined) bad(`${ptr}/options`, 'expected a string or an array of strings');
     const domain = str(o, ptr, 'domain', false);
     if (domain !== undefined && !LABEL_RE.test(domain)) bad(`${ptr}/domain`, 'a domain label is 1-64 letters, digits, spaces or ._:- (labels are not domain ids)');
