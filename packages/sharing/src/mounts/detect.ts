@@ -16,14 +16,28 @@ export function detectFormat(text: string, fileName?: string): MountFormat {
     if (/"loopdevices"\s*:/.test(head)) return 'losetup-json';
   }
   if (/^\[Mount\]\s*$/m.test(head)) return 'systemd-unit';
-  const lines = head.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
-  if (name === 'mountinfo' || name.endsWith('.mountinfo') || (lines.length > 0 && lines.slice(0, 20).every((l) => MOUNTINFO_LINE.test(l)))) {
+  const lines = head
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '');
+  if (
+    name === 'mountinfo' ||
+    name.endsWith('.mountinfo') ||
+    (lines.length > 0 && lines.slice(0, 20).every((l) => MOUNTINFO_LINE.test(l)))
+  ) {
     return 'mountinfo';
   }
-  if (name.endsWith('.sh') || trimmed.startsWith('#!') || /^\s*(?:sudo\s+)?(?:mount|losetup)\s+-/m.test(head)) return 'mount-commands';
+  if (name.endsWith('.sh') || trimmed.startsWith('#!') || /^\s*(?:sudo\s+)?(?:mount|losetup)\s+-/m.test(head))
+    return 'mount-commands';
   if (name === 'mounts' || name === 'mtab' || name.endsWith('.mounts')) return 'proc-mounts';
   if (name === 'fstab' || name.endsWith('.fstab')) return 'fstab';
   if (lines.length > 0 && lines.slice(0, 20).every((l) => PROC_MOUNTS_LINE.test(l))) return 'proc-mounts';
   if (lines.some((l) => /^\s*[^#\s]+\s+\/\S*\s+\S+/.test(l))) return 'fstab';
-  throw new MountConfigError('unknown-format', 'cannot tell the format of this input (mountinfo, /proc/mounts, fstab, .mount unit, shell script, losetup --json or sharemap plan)', name || 'input', 1, 1);
+  throw new MountConfigError(
+    'unknown-format',
+    'cannot tell the format of this input (mountinfo, /proc/mounts, fstab, .mount unit, shell script, losetup --json or sharemap plan)',
+    name || 'input',
+    1,
+    1,
+  );
 }

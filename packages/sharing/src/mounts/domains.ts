@@ -19,7 +19,10 @@ export interface DomainRedactorWithState extends DomainRedactor {
   entries(): [string, string][];
 }
 
-export function createDomainRedactor(key?: Uint8Array, known?: Iterable<[fingerprint: string, label: string]>): DomainRedactorWithState {
+export function createDomainRedactor(
+  key?: Uint8Array,
+  known?: Iterable<[fingerprint: string, label: string]>,
+): DomainRedactorWithState {
   const k = key ? Uint8Array.from(key) : randomBytes(32);
   if (k.length === 0) throw new RangeError('domain redactor key must not be empty');
   const labels = new Map<string, string>();

@@ -4,7 +4,15 @@ import { mountErrorFor, parseOptions } from './options.js';
 import { basename, isBlockDeviceSource } from './text.js';
 import { MountConfigError } from './errors.js';
 import { MAX_ENTRIES } from './limits.js';
-import type { ContextEntry, DomainRedactor, MountConfig, MountEntry, MountWarning, NotMounted, Origin } from './types.js';
+import type {
+  ContextEntry,
+  DomainRedactor,
+  MountConfig,
+  MountEntry,
+  MountWarning,
+  NotMounted,
+  Origin,
+} from './types.js';
 
 export interface EntryInput {
   source: string;
@@ -37,7 +45,12 @@ export interface EntryInput {
 
 export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: MountWarning[] } {
   const { origin } = input;
-  const parsed = parseOptions(input.optionsText, { file: origin.file, line: input.optionsLine ?? origin.line, column: input.optionsColumn, domains: input.domains });
+  const parsed = parseOptions(input.optionsText, {
+    file: origin.file,
+    line: input.optionsLine ?? origin.line,
+    column: input.optionsColumn,
+    domains: input.domains,
+  });
   if (input.assignedDomain) parsed.domain = input.assignedDomain;
   const o = parsed.options;
   if (input.assignedDomain || input.domainUnknown) o.domainIdGiven = true;
@@ -47,27 +60,43 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
 
   let backing: Backing;
   if (input.backing) backing = input.backing;
-  else if (device !== null) backing = device.startsWith('0:') ? 'file' : 'bdev'; // anonymous dev (major 0) = get_tree_nodev, file-backed
-  else if (o.loop !== false) backing = 'bdev'; // mount(8) -o loop attaches a fresh loop device
+  else if (device !== null)
+    backing = device.startsWith('0:') ? 'file' : 'bdev'; // anonymous dev (major 0) = get_tree_nodev, file-backed
+  else if (o.loop !== false)
+    backing = 'bdev'; // mount(8) -o loop attaches a fresh loop device
   else backing = isBlockDeviceSource(input.source) ? 'bdev' : 'file';
 
   if (o.directio && backing === 'bdev') {
-    warnings.push({ code: 'ignored-option', message: `${at}: directio only affects file-backed mounts; ignored on a block device`, origin });
+    warnings.push({
+      code: 'ignored-option',
+      message: `${at}: directio only affects file-backed mounts; ignored on a block device`,
+      origin,
+    });
   }
 
-  const notMounted = input.notMounted !== undefined ? input.notMounted : input.view === 'config' && o.noauto ? 'noauto' : null;
+  const notMounted =
+    input.notMounted !== undefined ? input.notMounted : input.view === 'config' && o.noauto ? 'noauto' : null;
   const mountError = input.view === 'config' ? mountErrorFor(parsed) : null;
 
   let inodeShareEffective: boolean | null;
-  if (input.view === 'kernel') inodeShareEffective = o.inodeShare; // printed only while still in effect (§8.7)
+  if (input.view === 'kernel')
+    inodeShareEffective = o.inodeShare; // printed only while still in effect (§8.7)
   else if (!o.inodeShare || mountError || notMounted) inodeShareEffective = false;
   else inodeShareEffective = null; // R3: the image decides
 
   if (input.view === 'config' && o.domainIdGiven && !o.inodeShare) {
-    warnings.push({ code: 'inode-share-off', message: `${at}: domain_id without inode_share shares nothing (R2)`, origin });
+    warnings.push({
+      code: 'inode-share-off',
+      message: `${at}: domain_id without inode_share shares nothing (R2)`,
+      origin,
+    });
   }
   if (mountError) {
-    warnings.push({ code: 'mount-failed', message: `${at}: mount of ${input.mountPoint} fails with EINVAL: ${mountError.message}`, origin });
+    warnings.push({
+      code: 'mount-failed',
+      message: `${at}: mount of ${input.mountPoint} fails with EINVAL: ${mountError.message}`,
+      origin,
+    });
   }
 
   const entry: MountEntry = {
@@ -112,12 +141,25 @@ export function overlayLowerdirs(optionsText: string): string[] {
 export function userFromMountPoint(mp: string): string {
   const parts = mp.split('/').filter(Boolean);
   const last = parts[parts.length - 1] ?? mp;
-  if ((last === 'rootfs' || last === 'merged' || last === 'root') && parts.length >= 2) return parts[parts.length - 2]!;
+  if ((last === 'rootfs' || last === 'merged' || last === 'root') && parts.length >= 2)
+    return parts[parts.length - 2]!;
   return basename(mp) || mp;
 }
 
-export function overlayContext(mountPoint: string, optionsText: string, origin: Origin, active = true): ContextEntry {
-  return { kind: 'overlay', mountPoint, user: userFromMountPoint(mountPoint), lowerdirs: overlayLowerdirs(optionsText), active, origin };
+export function overlayContext(
+  mountPoint: string,
+  optionsText: string,
+  origin: Origin,
+  active = true,
+): ContextEntry {
+  return {
+    kind: 'overlay',
+    mountPoint,
+    user: userFromMountPoint(mountPoint),
+    lowerdirs: overlayLowerdirs(optionsText),
+    active,
+    origin,
+  };
 }
 
 export function emptyConfig(format: MountConfig['format'], file: string): MountConfig {
@@ -126,6 +168,12 @@ export function emptyConfig(format: MountConfig['format'], file: string): MountC
 
 export function checkEntryCount(config: MountConfig, origin: Origin): void {
   if (config.entries.length + config.context.length + config.ignored.length >= MAX_ENTRIES) {
-    throw new MountConfigError('too-large', `more than ${MAX_ENTRIES} mount entries`, origin.file, origin.line, origin.column);
+    throw new MountConfigError(
+      'too-large',
+      `more than ${MAX_ENTRIES} mount entries`,
+      origin.file,
+      origin.line,
+      origin.column,
+    );
   }
 }

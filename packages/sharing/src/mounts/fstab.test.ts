@@ -2,8 +2,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDomainRedactor, MountConfigError, parseFstab, resolveInstances } from './index.js';
 
-const IMAGES = ['base-v1.fp', 'base-v2.fp', 'app.fp', 'base-v1.fp.lz4hc', 'base-v2.fp.lz4hc', 'app.fp.lz4hc', 'edge'].map((id) => ({ id, name: `${id}.img` }));
-const read = (name: string): string => readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
+const IMAGES = [
+  'base-v1.fp',
+  'base-v2.fp',
+  'app.fp',
+  'base-v1.fp.lz4hc',
+  'base-v2.fp.lz4hc',
+  'app.fp.lz4hc',
+  'edge',
+].map((id) => ({ id, name: `${id}.img` }));
+const read = (name: string): string =>
+  readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
 
 describe('fstab: fleet.fstab', () => {
   const domains = createDomainRedactor();
@@ -32,14 +41,22 @@ describe('fstab: fleet.fstab', () => {
 
   it('R2 inode_share without domain_id fails with EINVAL', () => {
     const e = byMp('no-domain');
-    expect(e.mountError).toEqual({ errno: 'EINVAL', reason: 'no-domain', message: 'domain_id is needed when inode_ishare is on' });
+    expect(e.mountError).toEqual({
+      errno: 'EINVAL',
+      reason: 'no-domain',
+      message: 'domain_id is needed when inode_ishare is on',
+    });
     expect(e.inodeShareEffective).toBe(false);
   });
 
   it('R2 inode_share with dax=always fails with EINVAL', () => {
     const e = byMp('with-dax');
     expect(e.options.dax).toBe('always');
-    expect(e.mountError).toEqual({ errno: 'EINVAL', reason: 'dax', message: 'FSDAX is not allowed when inode_ishare is on' });
+    expect(e.mountError).toEqual({
+      errno: 'EINVAL',
+      reason: 'dax',
+      message: 'FSDAX is not allowed when inode_ishare is on',
+    });
   });
 
   it('R2 noauto line is not mounted; domain_id without inode_share is reported', () => {
@@ -55,7 +72,15 @@ describe('fstab: fleet.fstab', () => {
   it('resolves to instances with domains, inode_share states and errors (README table)', () => {
     const { instances, unresolved } = resolveInstances([cfg], IMAGES);
     expect(unresolved).toEqual([]);
-    expect(instances.map((i) => [i.label, i.imageId, i.domain?.label ?? null, i.inodeShareConfig?.effective ?? 'image', i.mountError ?? i.notMounted ?? null])).toEqual([
+    expect(
+      instances.map((i) => [
+        i.label,
+        i.imageId,
+        i.domain?.label ?? null,
+        i.inodeShareConfig?.effective ?? 'image',
+        i.mountError ?? i.notMounted ?? null,
+      ]),
+    ).toEqual([
       ['/run/images/base-v1', 'base-v1.fp', 'D1', 'image', null],
       ['/run/images/base-v2', 'base-v2.fp', 'D1', 'image', null],
       ['/run/images/app', 'app.fp', 'D1', 'image', null],
@@ -76,7 +101,10 @@ describe('fstab: fleet.fstab', () => {
 
   it('R11 domain strings never appear in output', () => {
     // "thirdparty" is also part of a mount point (/run/images/app-thirdparty), which is not a secret.
-    const out = JSON.stringify([cfg, resolveInstances([cfg], IMAGES)]).replaceAll('/run/images/app-thirdparty', '<mp>');
+    const out = JSON.stringify([cfg, resolveInstances([cfg], IMAGES)]).replaceAll(
+      '/run/images/app-thirdparty',
+      '<mp>',
+    );
     expect(out).not.toContain('acme-signed');
     expect(out).not.toContain('thirdparty');
   });
@@ -90,16 +118,26 @@ describe('fstab: fleet.fstab', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(MountConfigError);
-    expect((err as MountConfigError).message).toBe('f:1:54: fsoffset= must be an unsigned integer number of bytes, got "12k"');
-    expect(() => parseFstab('/i.img /a erofs inode_share=1 0 0\n', { file: 'f' })).toThrow('f:1:17: option inode_share takes no value');
-    expect(() => parseFstab('/i.img /a erofs domain_id= 0 0\n', { file: 'f' })).toThrow('f:1:17: option domain_id needs a non-empty value');
+    expect((err as MountConfigError).message).toBe(
+      'f:1:54: fsoffset= must be an unsigned integer number of bytes, got "12k"',
+    );
+    expect(() => parseFstab('/i.img /a erofs inode_share=1 0 0\n', { file: 'f' })).toThrow(
+      'f:1:17: option inode_share takes no value',
+    );
+    expect(() => parseFstab('/i.img /a erofs domain_id= 0 0\n', { file: 'f' })).toThrow(
+      'f:1:17: option domain_id needs a non-empty value',
+    );
   });
 
   it('unknown options are kept, reported, and fail the mount like the kernel would', () => {
     const c = parseFstab('/i.img /a erofs ro,frobnicate,domainid=acme-signed 0 0\n', { file: 'f' });
     const e = c.entries[0]!;
     expect(e.options.unknown).toEqual(['frobnicate', 'domainid=<redacted>']);
-    expect(e.mountError).toEqual({ errno: 'EINVAL', reason: 'unknown-option', message: "erofs: Unknown parameter 'frobnicate'" });
+    expect(e.mountError).toEqual({
+      errno: 'EINVAL',
+      reason: 'unknown-option',
+      message: "erofs: Unknown parameter 'frobnicate'",
+    });
     expect(c.warnings.map((w) => w.code)).toEqual(['unknown-option', 'unknown-option', 'mount-failed']);
     expect(JSON.stringify(c)).not.toContain('acme-signed');
   });
@@ -114,8 +152,19 @@ describe('fstab: fleet.fstab', () => {
       ].join('\n'),
       { file: 'f' },
     );
-    const [a, b, l, d] = c.entries as [typeof c.entries[0], typeof c.entries[0], typeof c.entries[0], typeof c.entries[0]];
-    expect([a.options.dax, a.options.directio, a.options.devices, a.options.fsoffset, a.mountError]).toEqual(['always', false, ['/b1', '/b2'], 4096, null]);
+    const [a, b, l, d] = c.entries as [
+      (typeof c.entries)[0],
+      (typeof c.entries)[0],
+      (typeof c.entries)[0],
+      (typeof c.entries)[0],
+    ];
+    expect([a.options.dax, a.options.directio, a.options.devices, a.options.fsoffset, a.mountError]).toEqual([
+      'always',
+      false,
+      ['/b1', '/b2'],
+      4096,
+      null,
+    ]);
     expect(b.mountError?.reason).toBe('fsoffset-unaligned');
     expect([l.backing, l.options.loop, l.options.readOnly]).toEqual(['bdev', true, true]);
     expect(d.backing).toBe('bdev');
@@ -123,6 +172,8 @@ describe('fstab: fleet.fstab', () => {
   });
 
   it('malformed fstab line', () => {
-    expect(() => parseFstab('# c\n/a /b erofs ro 0 0 extra\n', { file: 'f' })).toThrow('f:2:20: malformed fstab line: expected 3 to 6 fields, found 7');
+    expect(() => parseFstab('# c\n/a /b erofs ro 0 0 extra\n', { file: 'f' })).toThrow(
+      'f:2:20: malformed fstab line: expected 3 to 6 fields, found 7',
+    );
   });
 });

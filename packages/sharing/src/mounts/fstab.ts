@@ -20,11 +20,24 @@ export function parseFstab(text: string, opts: ParseOptions = {}): MountConfig {
     if (t === '' || t.startsWith('#')) return;
     const f = fields(line);
     if (f.length < 3 || f.length > 6) {
-      throw new MountConfigError('malformed-line', `malformed fstab line: expected 3 to 6 fields, found ${f.length}`, file, lineNo, f[Math.min(f.length, 7) - 1]?.column ?? 1);
+      throw new MountConfigError(
+        'malformed-line',
+        `malformed fstab line: expected 3 to 6 fields, found ${f.length}`,
+        file,
+        lineNo,
+        f[Math.min(f.length, 7) - 1]?.column ?? 1,
+      );
     }
     for (const k of [4, 5]) {
       const x = f[k];
-      if (x && !/^\d+$/.test(x.text)) throw new MountConfigError('malformed-line', `malformed fstab line: field ${k + 1} "${x.text}" is not a number`, file, lineNo, x.column);
+      if (x && !/^\d+$/.test(x.text))
+        throw new MountConfigError(
+          'malformed-line',
+          `malformed fstab line: field ${k + 1} "${x.text}" is not a number`,
+          file,
+          lineNo,
+          x.column,
+        );
     }
     const [spec, mp, type] = f as [(typeof f)[0], (typeof f)[0], (typeof f)[0]];
     const options = f[3] ?? { text: 'defaults', column: type.column + type.text.length + 1 };
@@ -32,16 +45,32 @@ export function parseFstab(text: string, opts: ParseOptions = {}): MountConfig {
     checkEntryCount(config, { file, line: lineNo, column: 1 });
     if (type.text === 'erofs') {
       const { entry, warnings } = buildEntry({
-        source: unescapeOctal(spec.text), mountPoint, optionsText: unescapeOctal(options.text), optionsColumn: options.column,
-        origin: { file, line: lineNo, column: spec.column }, domains, view: 'config',
+        source: unescapeOctal(spec.text),
+        mountPoint,
+        optionsText: unescapeOctal(options.text),
+        optionsColumn: options.column,
+        origin: { file, line: lineNo, column: spec.column },
+        domains,
+        view: 'config',
       });
       config.entries.push(entry);
       config.warnings.push(...warnings);
     } else if (type.text === 'overlay') {
       const noauto = options.text.split(',').includes('noauto');
-      config.context.push(overlayContext(mountPoint, unescapeOctal(options.text), { file, line: lineNo, column: mp.column }, !noauto));
+      config.context.push(
+        overlayContext(
+          mountPoint,
+          unescapeOctal(options.text),
+          { file, line: lineNo, column: mp.column },
+          !noauto,
+        ),
+      );
     } else {
-      config.ignored.push({ fsType: type.text, mountPoint, origin: { file, line: lineNo, column: type.column } });
+      config.ignored.push({
+        fsType: type.text,
+        mountPoint,
+        origin: { file, line: lineNo, column: type.column },
+      });
     }
   });
   return config;

@@ -17,7 +17,13 @@ export * from './types.js';
 export * from './limits.js';
 export { MountConfigError, type MountConfigErrorCode } from './errors.js';
 export { createDomainRedactor, type DomainRedactorWithState } from './domains.js';
-export { parseOptions, splitOptions, mountErrorFor, type ParsedOptions, type OptionContext } from './options.js';
+export {
+  parseOptions,
+  splitOptions,
+  mountErrorFor,
+  type ParsedOptions,
+  type OptionContext,
+} from './options.js';
 export { parseMountinfo } from './mountinfo.js';
 export { parseProcMounts } from './proc-mounts.js';
 export { parseFstab } from './fstab.js';
@@ -26,7 +32,13 @@ export { parseMountCommands } from './mount-commands.js';
 export { parseLosetupJson } from './losetup-json.js';
 export { parsePlan, toPlan, PLAN_KIND, PLAN_VERSION, type MountPlan, type PlanMount } from './plan.js';
 export { detectFormat } from './detect.js';
-export { resolveInstances, type ResolvedInstance, type ResolveResult, type ResolveOptions, type UnresolvedEntry } from './resolve.js';
+export {
+  resolveInstances,
+  type ResolvedInstance,
+  type ResolveResult,
+  type ResolveOptions,
+  type UnresolvedEntry,
+} from './resolve.js';
 
 const PARSERS: Record<MountFormat, (text: string, opts: ParseOptions) => MountConfig> = {
   mountinfo: parseMountinfo,
@@ -39,7 +51,10 @@ const PARSERS: Record<MountFormat, (text: string, opts: ParseOptions) => MountCo
 };
 
 /** Parse any supported input; the format is detected from `opts.file` and the content unless given. */
-export function parseMountConfig(text: string, opts: ParseOptions & { format?: MountFormat } = {}): MountConfig {
+export function parseMountConfig(
+  text: string,
+  opts: ParseOptions & { format?: MountFormat } = {},
+): MountConfig {
   const format = opts.format ?? detectFormat(text, opts.file);
   return PARSERS[format](text, { ...opts, domains: opts.domains ?? createDomainRedactor() });
 }

@@ -48,7 +48,16 @@ export function parseJsonLocated(text: string, file: string): Located {
       }
       if (c === '\\') {
         const e = text[i + 1];
-        const map: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        const map: Record<string, string> = {
+          '"': '"',
+          '\\': '\\',
+          '/': '/',
+          b: '\b',
+          f: '\f',
+          n: '\n',
+          r: '\r',
+          t: '\t',
+        };
         if (e === 'u') {
           const h = text.slice(i + 2, i + 6);
           if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('bad \\u escape');

@@ -21,27 +21,38 @@ export function parseLosetupJson(text: string, opts: ParseOptions = {}): MountCo
     const p = at(ptr);
     throw new MountConfigError('bad-losetup', problem, file, p.line, p.column);
   };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('', 'expected an object with "loopdevices"');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    bad('', 'expected an object with "loopdevices"');
   const list = (value as Record<string, unknown>)['loopdevices'];
   if (!Array.isArray(list)) bad('', '"loopdevices" must be an array');
   (list as unknown[]).forEach((d, k) => {
     const ptr = `/loopdevices/${k}`;
-    if (d === null || typeof d !== 'object' || Array.isArray(d)) bad(ptr, 'loop device entry must be an object');
+    if (d === null || typeof d !== 'object' || Array.isArray(d))
+      bad(ptr, 'loop device entry must be an object');
     const rec = d as Record<string, unknown>;
     const name = rec['name'];
     let back = rec['back-file'];
-    if (typeof name !== 'string' || !name.startsWith('/dev/')) bad(`${ptr}/name`, '"name" must be a /dev path');
+    if (typeof name !== 'string' || !name.startsWith('/dev/'))
+      bad(`${ptr}/name`, '"name" must be a /dev path');
     if (back === null || back === undefined) return; // detached device
     if (typeof back !== 'string') bad(`${ptr}/back-file`, '"back-file" must be a string');
     const p = at(`${ptr}/back-file`);
     const origin = { file, line: p.line, column: p.column };
     if ((back as string).endsWith(' (deleted)')) {
       back = (back as string).slice(0, -' (deleted)'.length);
-      config.warnings.push({ code: 'unsupported-shell', message: `${file}:${p.line}:${p.column}: backing file of ${name as string} was deleted`, origin });
+      config.warnings.push({
+        code: 'unsupported-shell',
+        message: `${file}:${p.line}:${p.column}: backing file of ${name as string} was deleted`,
+        origin,
+      });
     }
     const offset = rec['offset'];
     if (typeof offset === 'number' && offset !== 0) {
-      config.warnings.push({ code: 'loop-offset', message: `${file}:${p.line}:${p.column}: ${name as string} starts at offset ${offset} of its backing file`, origin });
+      config.warnings.push({
+        code: 'loop-offset',
+        message: `${file}:${p.line}:${p.column}: ${name as string} starts at offset ${offset} of its backing file`,
+        origin,
+      });
     }
     config.loopDevices[name as string] = back as string;
   });

@@ -2,11 +2,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDomainRedactor, MountConfigError, parseMountCommands, resolveInstances } from './index.js';
 
-const read = (name: string): string => readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
-const IMAGES = ['base-v1.fp', 'base-v2.fp', 'app.fp', 'base-v1.fp.lz4hc', 'app.fp.lz4hc', 'edge-mini.chunk4k.blob'].map((id) => ({ id, name: `${id}.img` }));
+const read = (name: string): string =>
+  readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
+const IMAGES = [
+  'base-v1.fp',
+  'base-v2.fp',
+  'app.fp',
+  'base-v1.fp.lz4hc',
+  'app.fp.lz4hc',
+  'edge-mini.chunk4k.blob',
+].map((id) => ({ id, name: `${id}.img` }));
 
 describe('mount-commands: mount-commands.sh', () => {
-  const cfg = parseMountCommands(read('mount-commands.sh'), { file: 'mount-commands.sh', domains: createDomainRedactor() });
+  const cfg = parseMountCommands(read('mount-commands.sh'), {
+    file: 'mount-commands.sh',
+    domains: createDomainRedactor(),
+  });
 
   it('reads every mount with continuations, quotes and $IMAGES expanded', () => {
     expect(cfg.entries.map((e) => [e.origin.line, e.source, e.mountPoint])).toEqual([
@@ -27,10 +38,18 @@ describe('mount-commands: mount-commands.sh', () => {
 
   it('R2 mount without domain_id fails with EINVAL and set -e stops the script', () => {
     const z = cfg.entries[6]!;
-    expect(z.mountError).toEqual({ errno: 'EINVAL', reason: 'no-domain', message: 'domain_id is needed when inode_ishare is on' });
+    expect(z.mountError).toEqual({
+      errno: 'EINVAL',
+      reason: 'no-domain',
+      message: 'domain_id is needed when inode_ishare is on',
+    });
     expect(z.notMounted).toBeNull();
     expect(cfg.context).toHaveLength(1);
-    expect(cfg.context[0]).toMatchObject({ mountPoint: '/run/c/1', active: false, lowerdirs: ['/run/images/app', '/run/images/base-v1'] });
+    expect(cfg.context[0]).toMatchObject({
+      mountPoint: '/run/c/1',
+      active: false,
+      lowerdirs: ['/run/images/app', '/run/images/base-v1'],
+    });
     expect(cfg.warnings.map((w) => [w.code, w.origin.line])).toEqual([
       ['mount-failed', 14],
       ['script-stopped', 14],
@@ -54,11 +73,19 @@ describe('mount-commands: mount-commands.sh', () => {
   });
 
   it('later lines after a failing mount are reported as not run', () => {
-    const c = parseMountCommands('set -e\nmount -t erofs -o inode_share /a.img /a\nmount -t erofs /b.img /b\n', { file: 's' });
+    const c = parseMountCommands(
+      'set -e\nmount -t erofs -o inode_share /a.img /a\nmount -t erofs /b.img /b\n',
+      { file: 's' },
+    );
     expect(c.entries.map((e) => e.notMounted)).toEqual([null, 'script-stopped']);
-    const noE = parseMountCommands('mount -t erofs -o inode_share /a.img /a\nmount -t erofs /b.img /b\n', { file: 's' });
+    const noE = parseMountCommands('mount -t erofs -o inode_share /a.img /a\nmount -t erofs /b.img /b\n', {
+      file: 's',
+    });
     expect(noE.entries.map((e) => e.notMounted)).toEqual([null, null]);
-    const guarded = parseMountCommands('set -e\nmount -t erofs -o inode_share /a.img /a || true\nmount -t erofs /b.img /b\n', { file: 's' });
+    const guarded = parseMountCommands(
+      'set -e\nmount -t erofs -o inode_share /a.img /a || true\nmount -t erofs /b.img /b\n',
+      { file: 's' },
+    );
     expect(guarded.entries.map((e) => e.notMounted)).toEqual([null, null]);
   });
 
@@ -82,11 +109,18 @@ describe('mount-commands: mount-commands.sh', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(MountConfigError);
-    expect([(err as MountConfigError).code, (err as MountConfigError).message]).toEqual(['unterminated-quote', 's.sh:2:6: unterminated single quote']);
-    expect(() => parseMountCommands('mount -o "ro /a /b\n', { file: 'q' })).toThrow('q:1:10: unterminated double quote');
+    expect([(err as MountConfigError).code, (err as MountConfigError).message]).toEqual([
+      'unterminated-quote',
+      's.sh:2:6: unterminated single quote',
+    ]);
+    expect(() => parseMountCommands('mount -o "ro /a /b\n', { file: 'q' })).toThrow(
+      'q:1:10: unterminated double quote',
+    );
   });
 
   it('bad option value in a script points at the option', () => {
-    expect(() => parseMountCommands('mount -t erofs -o ro,dax=sometimes /a.img /a\n', { file: 's' })).toThrow('s:1:22: dax= must be always or never');
+    expect(() => parseMountCommands('mount -t erofs -o ro,dax=sometimes /a.img /a\n', { file: 's' })).toThrow(
+      's:1:22: dax= must be always or never',
+    );
   });
 });

@@ -65,7 +65,11 @@ class Interpreter {
   }
 
   private warn(code: MountWarning['code'], problem: string, line: number, column: number): void {
-    this.config.warnings.push({ code, message: `${this.file}:${line}:${column}: ${problem}`, origin: { file: this.file, line, column } });
+    this.config.warnings.push({
+      code,
+      message: `${this.file}:${line}:${column}: ${problem}`,
+      origin: { file: this.file, line, column },
+    });
   }
 
   private peek(k = 0): string | undefined {
@@ -86,7 +90,12 @@ class Interpreter {
     if (v !== undefined && !(dflt !== null && v === '')) return v;
     if (dflt !== null) return dflt;
     if (this.nounset) {
-      this.warn('unset-variable', `variable ${name} is not set; under set -u the script stops here`, line, column);
+      this.warn(
+        'unset-variable',
+        `variable ${name} is not set; under set -u the script stops here`,
+        line,
+        column,
+      );
       this.stoppedAt ??= { file: this.file, line, column };
     } else {
       this.warn('unset-variable', `variable ${name} is not set (expands to nothing)`, line, column);
@@ -101,7 +110,14 @@ class Interpreter {
       this.advance();
       let body = '';
       while (this.peek() !== undefined && this.peek() !== '}') body += this.advance();
-      if (this.peek() !== '}') throw new MountConfigError('unterminated-quote', 'unterminated ${...} expansion', this.file, line, column);
+      if (this.peek() !== '}')
+        throw new MountConfigError(
+          'unterminated-quote',
+          'unterminated ${...} expansion',
+          this.file,
+          line,
+          column,
+        );
       this.advance();
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::?-(.*))?$/s.exec(body);
       if (!m) {
@@ -117,8 +133,20 @@ class Interpreter {
         if (ch === '(') depth++;
         else if (ch === ')') depth--;
       } while (depth > 0 && this.peek() !== undefined);
-      if (depth > 0) throw new MountConfigError('unterminated-quote', 'unterminated $(...) command substitution', this.file, line, column);
-      this.warn('unsupported-shell', 'command substitution is not modelled (expands to nothing)', line, column);
+      if (depth > 0)
+        throw new MountConfigError(
+          'unterminated-quote',
+          'unterminated $(...) command substitution',
+          this.file,
+          line,
+          column,
+        );
+      this.warn(
+        'unsupported-shell',
+        'command substitution is not modelled (expands to nothing)',
+        line,
+        column,
+      );
       return '';
     }
     if (c !== undefined && /[A-Za-z_]/.test(c)) {
@@ -128,7 +156,12 @@ class Interpreter {
     }
     if (c !== undefined && /[0-9@*#?$!-]/.test(c)) {
       this.advance();
-      this.warn('unsupported-shell', `special parameter $${c} is not modelled (expands to nothing)`, line, column);
+      this.warn(
+        'unsupported-shell',
+        `special parameter $${c} is not modelled (expands to nothing)`,
+        line,
+        column,
+      );
       return '';
     }
     return '$';
@@ -151,7 +184,14 @@ class Interpreter {
     const append = (s: string): void => {
       start();
       cur += s;
-      if (cur!.length > MAX_SHELL_WORD_LENGTH) throw new MountConfigError('too-large', `shell word longer than ${MAX_SHELL_WORD_LENGTH} characters`, this.file, curLine, curCol);
+      if (cur!.length > MAX_SHELL_WORD_LENGTH)
+        throw new MountConfigError(
+          'too-large',
+          `shell word longer than ${MAX_SHELL_WORD_LENGTH} characters`,
+          this.file,
+          curLine,
+          curCol,
+        );
     };
     const finish = (): void => {
       if (cur === null) return;
@@ -202,10 +242,15 @@ class Interpreter {
         dropNext = true;
         continue;
       }
-      if (c === '(' || c === ')' || c === '{' && cur === null || c === '}' && cur === null) {
+      if (c === '(' || c === ')' || (c === '{' && cur === null) || (c === '}' && cur === null)) {
         if (!this.warnedLines.has(this.line)) {
           this.warnedLines.add(this.line);
-          this.warn('unsupported-shell', `"${c}" (subshells, groups, functions) is not modelled`, this.line, this.col);
+          this.warn(
+            'unsupported-shell',
+            `"${c}" (subshells, groups, functions) is not modelled`,
+            this.line,
+            this.col,
+          );
         }
         finish();
         this.advance();
@@ -219,7 +264,8 @@ class Interpreter {
         if (cur === '') curCol = this.col;
         let s = '';
         while (this.pos < this.text.length && this.peek() !== "'") s += this.advance();
-        if (this.pos >= this.text.length) throw new MountConfigError('unterminated-quote', 'unterminated single quote', this.file, l, col);
+        if (this.pos >= this.text.length)
+          throw new MountConfigError('unterminated-quote', 'unterminated single quote', this.file, l, col);
         this.advance();
         append(s);
         continue;
@@ -231,7 +277,8 @@ class Interpreter {
         start();
         if (cur === '') curCol = this.col;
         for (;;) {
-          if (this.pos >= this.text.length) throw new MountConfigError('unterminated-quote', 'unterminated double quote', this.file, l, col);
+          if (this.pos >= this.text.length)
+            throw new MountConfigError('unterminated-quote', 'unterminated double quote', this.file, l, col);
           const d = this.peek()!;
           if (d === '"') {
             this.advance();
@@ -250,12 +297,26 @@ class Interpreter {
             append(this.dollar(el, ec));
             continue;
           }
-          if (d === '`') throw new MountConfigError('unterminated-quote', 'backquote command substitution is not supported', this.file, this.line, this.col);
+          if (d === '`')
+            throw new MountConfigError(
+              'unterminated-quote',
+              'backquote command substitution is not supported',
+              this.file,
+              this.line,
+              this.col,
+            );
           append(this.advance());
         }
         continue;
       }
-      if (c === '`') throw new MountConfigError('unterminated-quote', 'backquote command substitution is not supported', this.file, this.line, this.col);
+      if (c === '`')
+        throw new MountConfigError(
+          'unterminated-quote',
+          'backquote command substitution is not supported',
+          this.file,
+          this.line,
+          this.col,
+        );
       if (c === '\\') {
         start();
         this.advance();
@@ -316,7 +377,8 @@ class Interpreter {
       return;
     }
     words = words.slice(k);
-    while (words.length > 1 && ['sudo', 'exec', 'command', 'env', 'time', 'nice'].includes(words[0]!.value)) words = words.slice(1);
+    while (words.length > 1 && ['sudo', 'exec', 'command', 'env', 'time', 'nice'].includes(words[0]!.value))
+      words = words.slice(1);
     const name = words[0]!.value;
     const args = words.slice(1);
     let status = 0;
@@ -338,11 +400,27 @@ class Interpreter {
       case 'mount':
         status = this.mount(args, words[0]!);
         break;
-      case 'if': case 'then': case 'else': case 'elif': case 'fi': case 'for': case 'while': case 'until':
-      case 'do': case 'done': case 'case': case 'esac': case 'function':
+      case 'if':
+      case 'then':
+      case 'else':
+      case 'elif':
+      case 'fi':
+      case 'for':
+      case 'while':
+      case 'until':
+      case 'do':
+      case 'done':
+      case 'case':
+      case 'esac':
+      case 'function':
         if (!this.warnedLines.has(words[0]!.line)) {
           this.warnedLines.add(words[0]!.line);
-          this.warn('unsupported-shell', `control flow ("${name}") is not modelled; commands are read in order`, words[0]!.line, words[0]!.column);
+          this.warn(
+            'unsupported-shell',
+            `control flow ("${name}") is not modelled; commands are read in order`,
+            words[0]!.line,
+            words[0]!.column,
+          );
         }
         break;
       default:
@@ -353,7 +431,12 @@ class Interpreter {
     if (status !== 0 && this.errexit && !inList && !this.stoppedAt) {
       const w = words[0]!;
       this.stoppedAt = { file: this.file, line: w.line, column: w.column };
-      this.warn('script-stopped', 'the command fails and set -e stops the script here; later commands do not run', w.line, w.column);
+      this.warn(
+        'script-stopped',
+        'the command fails and set -e stops the script here; later commands do not run',
+        w.line,
+        w.column,
+      );
     }
   }
 
@@ -362,7 +445,13 @@ class Interpreter {
     const name = w.value.slice(0, eq);
     if (!NAME_RE.test(name)) return;
     if (!this.vars.has(name) && this.vars.size >= MAX_SHELL_VARIABLES) {
-      throw new MountConfigError('too-large', `more than ${MAX_SHELL_VARIABLES} shell variables`, this.file, w.line, w.column);
+      throw new MountConfigError(
+        'too-large',
+        `more than ${MAX_SHELL_VARIABLES} shell variables`,
+        this.file,
+        w.line,
+        w.column,
+      );
     }
     this.vars.set(name, w.value.slice(eq + 1));
   }
@@ -403,7 +492,12 @@ class Interpreter {
     if (pos.length === 2 && pos[0]!.value.startsWith('/dev/')) {
       this.config.loopDevices[pos[0]!.value] = pos[1]!.value;
     } else if (pos.length > 0) {
-      this.warn('unsupported-shell', 'losetup without an explicit /dev/loopN (e.g. -f --show) is not modelled', cmd.line, cmd.column);
+      this.warn(
+        'unsupported-shell',
+        'losetup without an explicit /dev/loopN (e.g. -f --show) is not modelled',
+        cmd.line,
+        cmd.column,
+      );
     }
   }
 
@@ -417,7 +511,8 @@ class Interpreter {
       const w = args[i]!;
       const a = w.value;
       const takeValue = (prefixLen: number): Word | undefined => {
-        if (a.length > prefixLen) return { value: a.slice(prefixLen), line: w.line, column: w.column + prefixLen };
+        if (a.length > prefixLen)
+          return { value: a.slice(prefixLen), line: w.line, column: w.column + prefixLen };
         return args[++i];
       };
       if (a === '-t' || a === '--types' || (a.startsWith('-t') && !a.startsWith('--'))) {
@@ -426,21 +521,41 @@ class Interpreter {
       else if (a === '-o' || a === '--options' || (a.startsWith('-o') && !a.startsWith('--'))) {
         const v = a === '--options' ? args[++i] : takeValue(2);
         if (v) optionParts.push({ text: v.value, line: v.line, column: v.column });
-      } else if (a.startsWith('--options=')) optionParts.push({ text: a.slice(10), line: w.line, column: w.column + 10 });
-      else if (a === '-r' || a === '--read-only') optionParts.push({ text: 'ro', line: w.line, column: w.column });
-      else if (a === '-w' || a === '--rw' || a === '--read-write') optionParts.push({ text: 'rw', line: w.line, column: w.column });
+      } else if (a.startsWith('--options='))
+        optionParts.push({ text: a.slice(10), line: w.line, column: w.column + 10 });
+      else if (a === '-r' || a === '--read-only')
+        optionParts.push({ text: 'ro', line: w.line, column: w.column });
+      else if (a === '-w' || a === '--rw' || a === '--read-write')
+        optionParts.push({ text: 'rw', line: w.line, column: w.column });
       else if (a === '-f' || a === '--fake') fake = true;
       else if (a === '-a' || a === '--all') {
-        this.warn('unsupported-shell', 'mount -a mounts /etc/fstab entries: parse the fstab instead', w.line, w.column);
+        this.warn(
+          'unsupported-shell',
+          'mount -a mounts /etc/fstab entries: parse the fstab instead',
+          w.line,
+          w.column,
+        );
         return 0;
       } else if (a === '-L' || a === '-U' || a === '--source' || a === '--target') {
         const v = args[++i];
-        if (v) pos.push(a === '-L' ? { ...v, value: `LABEL=${v.value}` } : a === '-U' ? { ...v, value: `UUID=${v.value}` } : v);
+        if (v)
+          pos.push(
+            a === '-L'
+              ? { ...v, value: `LABEL=${v.value}` }
+              : a === '-U'
+                ? { ...v, value: `UUID=${v.value}` }
+                : v,
+          );
       } else if (a.startsWith('-')) continue;
       else pos.push(w);
     }
     if (pos.length !== 2) {
-      this.warn('unsupported-shell', `mount with ${pos.length} operand(s) is not modelled (expected SOURCE DIR)`, cmd.line, cmd.column);
+      this.warn(
+        'unsupported-shell',
+        `mount with ${pos.length} operand(s) is not modelled (expected SOURCE DIR)`,
+        cmd.line,
+        cmd.column,
+      );
       return 0;
     }
     const [src, dir] = pos as [Word, Word];
@@ -452,8 +567,14 @@ class Interpreter {
       const first = optionParts[0];
       const text = optionParts.map((p) => p.text).join(',');
       const { entry, warnings } = buildEntry({
-        source: src.value, mountPoint: dir.value, optionsText: text, optionsColumn: first?.column ?? cmd.column,
-        optionsLine: first?.line ?? cmd.line, origin, domains: this.domains, view: 'config',
+        source: src.value,
+        mountPoint: dir.value,
+        optionsText: text,
+        optionsColumn: first?.column ?? cmd.column,
+        optionsLine: first?.line ?? cmd.line,
+        origin,
+        domains: this.domains,
+        view: 'config',
         notMounted: stopped ? 'script-stopped' : null,
       });
       this.config.entries.push(entry);
@@ -461,7 +582,14 @@ class Interpreter {
       return !stopped && entry.mountError ? 32 : 0;
     }
     if (type === 'overlay') {
-      this.config.context.push(overlayContext(dir.value, optionParts.map((p) => p.text).join(','), { file: this.file, line: dir.line, column: dir.column }, !stopped));
+      this.config.context.push(
+        overlayContext(
+          dir.value,
+          optionParts.map((p) => p.text).join(','),
+          { file: this.file, line: dir.line, column: dir.column },
+          !stopped,
+        ),
+      );
     } else {
       this.config.ignored.push({ fsType: type ?? '', mountPoint: dir.value, origin });
     }

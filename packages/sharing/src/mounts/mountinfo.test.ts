@@ -1,10 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createDomainRedactor, MountConfigError, parseLosetupJson, parseMountinfo, parseProcMounts, resolveInstances } from './index.js';
+import {
+  createDomainRedactor,
+  MountConfigError,
+  parseLosetupJson,
+  parseMountinfo,
+  parseProcMounts,
+  resolveInstances,
+} from './index.js';
 
 const dir = new URL('../../../../testdata/mounts/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
-const IMAGES = ['base-v1.fp', 'base-v2.fp', 'app.fp', 'base-v1.fp.lz4hc', 'base-v2.fp.lz4hc', 'app.fp.lz4hc', 'edge', 'edge-mini.chunk4k.blob'].map((id) => ({
+const IMAGES = [
+  'base-v1.fp',
+  'base-v2.fp',
+  'app.fp',
+  'base-v1.fp.lz4hc',
+  'base-v2.fp.lz4hc',
+  'app.fp.lz4hc',
+  'edge',
+  'edge-mini.chunk4k.blob',
+].map((id) => ({
   id,
   name: `${id}.img`,
 }));
@@ -24,7 +40,15 @@ describe('mountinfo: host.mountinfo', () => {
       '/run/images/edge',
     ]);
     expect(cfg.entries.map((e) => e.device)).toEqual(['0:51', '0:52', '7:0', '7:0', '0:53', '0:54', '0:55']);
-    expect(cfg.entries.map((e) => e.backing)).toEqual(['file', 'file', 'bdev', 'bdev', 'file', 'file', 'file']);
+    expect(cfg.entries.map((e) => e.backing)).toEqual([
+      'file',
+      'file',
+      'bdev',
+      'bdev',
+      'file',
+      'file',
+      'file',
+    ]);
     expect(cfg.entries[0]!.origin).toEqual({ file: 'host.mountinfo', line: 6, column: 65 });
   });
 
@@ -49,7 +73,15 @@ describe('mountinfo: host.mountinfo', () => {
   });
 
   it('inode_share is in effect exactly where printed (§8.7)', () => {
-    expect(cfg.entries.map((e) => e.inodeShareEffective)).toEqual([true, true, true, true, false, true, false]);
+    expect(cfg.entries.map((e) => e.inodeShareEffective)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 
   it('keeps overlay mounts as context and ignores other file systems', () => {
@@ -65,11 +97,25 @@ describe('mountinfo: host.mountinfo', () => {
     const loops = parseLosetupJson(read('losetup.json'), { file: 'losetup.json' });
     const { instances, unresolved } = resolveInstances([cfg, loops], IMAGES);
     expect(unresolved).toEqual([]);
-    const rows = instances.map((i) => [i.id, i.imageId, i.mountPoints, i.backing, i.options.inodeShare, i.users ?? []]);
+    const rows = instances.map((i) => [
+      i.id,
+      i.imageId,
+      i.mountPoints,
+      i.backing,
+      i.options.inodeShare,
+      i.users ?? [],
+    ]);
     expect(rows).toEqual([
       ['i1', 'base-v1.fp', ['/run/images/base-v1'], 'file', true, ['web-1']],
       ['i2', 'base-v2.fp', ['/run/images/base-v2'], 'file', true, ['web-2']],
-      ['i3', 'app.fp', ['/run/images/app', '/run/images/app (second mount)'], 'bdev', true, ['web-1', 'web-2']],
+      [
+        'i3',
+        'app.fp',
+        ['/run/images/app', '/run/images/app (second mount)'],
+        'bdev',
+        true,
+        ['web-1', 'web-2'],
+      ],
       ['i4', 'base-v1.fp', ['/run/images/base-v1-private'], 'file', false, []],
       ['i5', 'base-v1.fp.lz4hc', ['/run/images/base-v1-z'], 'file', true, ['batch']],
       ['i6', 'edge', ['/run/images/edge'], 'file', false, []],
@@ -85,8 +131,14 @@ describe('mountinfo: host.mountinfo', () => {
     const { instances, unresolved } = resolveInstances([cfg], IMAGES);
     expect(instances).toHaveLength(5);
     expect(unresolved.map((u) => [u.entry.mountPoint, u.reason])).toEqual([
-      ['/run/images/app', 'loop device /dev/loop0 has no known backing file (add `losetup --list --json` output or a mapping)'],
-      ['/run/images/app (second mount)', 'loop device /dev/loop0 has no known backing file (add `losetup --list --json` output or a mapping)'],
+      [
+        '/run/images/app',
+        'loop device /dev/loop0 has no known backing file (add `losetup --list --json` output or a mapping)',
+      ],
+      [
+        '/run/images/app (second mount)',
+        'loop device /dev/loop0 has no known backing file (add `losetup --list --json` output or a mapping)',
+      ],
     ]);
     const mapped = resolveInstances([cfg], IMAGES, { mapping: { '/dev/loop0': 'app.fp' } });
     expect(mapped.unresolved).toEqual([]);
@@ -94,7 +146,8 @@ describe('mountinfo: host.mountinfo', () => {
   });
 
   it('malformed mountinfo line: error names line and column', () => {
-    const bad = '101 26 0:51 / /run/a ro shared:1 - erofs /img ro\n102 26 0-52 / /run/b ro shared:2 - erofs /img ro\n';
+    const bad =
+      '101 26 0:51 / /run/a ro shared:1 - erofs /img ro\n102 26 0-52 / /run/b ro shared:2 - erofs /img ro\n';
     const err = (() => {
       try {
         parseMountinfo(bad, { file: 'm.info' });
@@ -107,13 +160,15 @@ describe('mountinfo: host.mountinfo', () => {
     const e = err as MountConfigError;
     expect([e.code, e.file, e.line, e.column]).toEqual(['malformed-line', 'm.info', 2, 8]);
     expect(e.message).toBe('m.info:2:8: malformed mountinfo line: "0-52" is not major:minor');
-    expect(() => parseMountinfo('101 26 0:51 / /run/a ro shared:1 erofs /img ro\n', { file: 'm' })).toThrow('m:1:25: malformed mountinfo line: no "-" separator');
+    expect(() => parseMountinfo('101 26 0:51 / /run/a ro shared:1 erofs /img ro\n', { file: 'm' })).toThrow(
+      'm:1:25: malformed mountinfo line: no "-" separator',
+    );
   });
 
   it('bad option value in mountinfo super options points at the option', () => {
-    expect(() => parseMountinfo('1 2 0:5 / /a ro - erofs /i ro,cache_strategy=fast\n', { file: 'x' })).toThrow(
-      'x:1:31: cache_strategy= must be one of disabled, readahead, readaround, got "fast"',
-    );
+    expect(() =>
+      parseMountinfo('1 2 0:5 / /a ro - erofs /i ro,cache_strategy=fast\n', { file: 'x' }),
+    ).toThrow('x:1:31: cache_strategy= must be one of disabled, readahead, readaround, got "fast"');
   });
 });
 
@@ -130,10 +185,19 @@ describe('proc-mounts: host.mounts', () => {
   it('R9 without major:minor, the same /dev/loop0 source still merges', () => {
     const { instances } = resolveInstances([cfg, parseLosetupJson(read('losetup.json'))], IMAGES);
     expect(instances.map((i) => i.mountPoints.length)).toEqual([1, 1, 2, 1, 1, 1]);
-    expect(instances.map((i) => i.users ?? [])).toEqual([['web-1'], ['web-2'], ['web-1', 'web-2'], [], ['batch'], []]);
+    expect(instances.map((i) => i.users ?? [])).toEqual([
+      ['web-1'],
+      ['web-2'],
+      ['web-1', 'web-2'],
+      [],
+      ['batch'],
+      [],
+    ]);
   });
   it('malformed /proc/mounts line', () => {
-    expect(() => parseProcMounts('/a /b erofs ro 0\n', { file: 'pm' })).toThrow('pm:1:16: malformed /proc/mounts line: expected 6 fields, found 5');
+    expect(() => parseProcMounts('/a /b erofs ro 0\n', { file: 'pm' })).toThrow(
+      'pm:1:16: malformed /proc/mounts line: expected 6 fields, found 5',
+    );
   });
 });
 
@@ -144,6 +208,8 @@ describe('losetup --json', () => {
     expect(c.entries).toEqual([]);
   });
   it('rejects a wrong shape with line and column', () => {
-    expect(() => parseLosetupJson('{\n  "loopdevices": [ { "name": 3 } ]\n}', { file: 'l.json' })).toThrow('l.json:2:22: "name" must be a /dev path');
+    expect(() => parseLosetupJson('{\n  "loopdevices": [ { "name": 3 } ]\n}', { file: 'l.json' })).toThrow(
+      'l.json:2:22: "name" must be a /dev path',
+    );
   });
 });

@@ -27,10 +27,23 @@ export function parseMountinfo(text: string, opts: ParseOptions = {}): MountConf
     if (line.trim() === '') return;
     const f = fields(line);
     const bad = (problem: string, column: number): never => {
-      throw new MountConfigError('malformed-line', `malformed mountinfo line: ${problem}`, file, lineNo, column);
+      throw new MountConfigError(
+        'malformed-line',
+        `malformed mountinfo line: ${problem}`,
+        file,
+        lineNo,
+        column,
+      );
     };
     if (f.length < 10) bad(`expected at least 10 fields, found ${f.length}`, f[f.length - 1]?.column ?? 1);
-    const [id, parent, majmin, , mp, mntopts] = f as [typeof f[0], typeof f[0], typeof f[0], typeof f[0], typeof f[0], typeof f[0]];
+    const [id, parent, majmin, , mp, mntopts] = f as [
+      (typeof f)[0],
+      (typeof f)[0],
+      (typeof f)[0],
+      (typeof f)[0],
+      (typeof f)[0],
+      (typeof f)[0],
+    ];
     if (!/^\d+$/.test(id.text)) bad(`mount ID "${id.text}" is not a number`, id.column);
     if (!/^\d+$/.test(parent.text)) bad(`parent ID "${parent.text}" is not a number`, parent.column);
     if (!/^\d+:\d+$/.test(majmin.text)) bad(`"${majmin.text}" is not major:minor`, majmin.column);
@@ -43,8 +56,12 @@ export function parseMountinfo(text: string, opts: ParseOptions = {}): MountConf
     }
     if (sep < 0) bad('no "-" separator before the file system type', f[6]!.column);
     const after = f.slice(sep + 1);
-    if (after.length !== 3) bad(`expected fs type, source and super options after "-", found ${after.length} fields`, (after[0] ?? f[sep]!).column);
-    const [fstype, source, superopts] = after as [typeof f[0], typeof f[0], typeof f[0]];
+    if (after.length !== 3)
+      bad(
+        `expected fs type, source and super options after "-", found ${after.length} fields`,
+        (after[0] ?? f[sep]!).column,
+      );
+    const [fstype, source, superopts] = after as [(typeof f)[0], (typeof f)[0], (typeof f)[0]];
     const mountPoint = unescapeOctal(mp.text);
     const origin: Origin = { file, line: lineNo, column: 1 };
     checkEntryCount(config, origin);
@@ -66,9 +83,15 @@ export function parseMountinfo(text: string, opts: ParseOptions = {}): MountConf
       config.entries.push(entry);
       config.warnings.push(...warnings);
     } else if (fstype.text === 'overlay') {
-      config.context.push(overlayContext(mountPoint, unescapeOctal(superopts.text), { file, line: lineNo, column: mp.column }));
+      config.context.push(
+        overlayContext(mountPoint, unescapeOctal(superopts.text), { file, line: lineNo, column: mp.column }),
+      );
     } else {
-      config.ignored.push({ fsType: unescapeOctal(fstype.text), mountPoint, origin: { file, line: lineNo, column: fstype.column } });
+      config.ignored.push({
+        fsType: unescapeOctal(fstype.text),
+        mountPoint,
+        origin: { file, line: lineNo, column: fstype.column },
+      });
     }
   });
   return config;

@@ -9,19 +9,74 @@
 import type { DomainLabel } from '../report.js';
 import { MountConfigError } from './errors.js';
 import { MAX_DEVICES_PER_MOUNT, MAX_OPTIONS_PER_MOUNT } from './limits.js';
-import type { CacheStrategy, DomainRedactor, MountError, MountOptions, MountWarning, Origin } from './types.js';
+import type {
+  CacheStrategy,
+  DomainRedactor,
+  MountError,
+  MountOptions,
+  MountWarning,
+  Origin,
+} from './types.js';
 
 /** VFS flags (converted by mount(8) into MS_* flags) and user-space options mount(8),
  * systemd and fstab handle themselves; none reaches erofs_fc_parse_param(). */
 const GENERIC_OPTIONS = new Set([
-  'defaults', 'auto', 'noauto', 'user', 'nouser', 'users', 'owner', 'group', 'nofail', '_netdev',
-  'sync', 'async', 'dirsync', 'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime',
-  'strictatime', 'nostrictatime', 'lazytime', 'nolazytime', 'suid', 'nosuid', 'dev', 'nodev',
-  'exec', 'noexec', 'mand', 'nomand', 'silent', 'loud', 'remount', 'bind', 'rbind', 'iversion',
-  'noiversion', 'nosymfollow', 'symfollow',
+  'defaults',
+  'auto',
+  'noauto',
+  'user',
+  'nouser',
+  'users',
+  'owner',
+  'group',
+  'nofail',
+  '_netdev',
+  'sync',
+  'async',
+  'dirsync',
+  'atime',
+  'noatime',
+  'diratime',
+  'nodiratime',
+  'relatime',
+  'norelatime',
+  'strictatime',
+  'nostrictatime',
+  'lazytime',
+  'nolazytime',
+  'suid',
+  'nosuid',
+  'dev',
+  'nodev',
+  'exec',
+  'noexec',
+  'mand',
+  'nomand',
+  'silent',
+  'loud',
+  'remount',
+  'bind',
+  'rbind',
+  'iversion',
+  'noiversion',
+  'nosymfollow',
+  'symfollow',
 ]);
 /** Generic options with a value (mount(8) loop setup, SELinux contexts, comments, systemd). */
-const GENERIC_PREFIXES = ['x-', 'X-', 'comment=', 'context=', 'fscontext=', 'defcontext=', 'rootcontext=', 'offset=', 'sizelimit=', 'encryption=', 'uhelper=', 'helper='];
+const GENERIC_PREFIXES = [
+  'x-',
+  'X-',
+  'comment=',
+  'context=',
+  'fscontext=',
+  'defcontext=',
+  'rootcontext=',
+  'offset=',
+  'sizelimit=',
+  'encryption=',
+  'uhelper=',
+  'helper=',
+];
 
 const CACHE_STRATEGIES: readonly CacheStrategy[] = ['disabled', 'readahead', 'readaround'];
 
@@ -44,9 +99,21 @@ export interface ParsedOptions {
 
 export function emptyOptions(): MountOptions {
   return {
-    inodeShare: false, domainIdGiven: false, dax: null, directio: false, cacheStrategy: null, devices: [],
-    fsoffset: 0, userXattr: null, acl: null, readOnly: null, noauto: false, loop: false, fsid: null,
-    generic: [], unknown: [],
+    inodeShare: false,
+    domainIdGiven: false,
+    dax: null,
+    directio: false,
+    cacheStrategy: null,
+    devices: [],
+    fsoffset: 0,
+    userXattr: null,
+    acl: null,
+    readOnly: null,
+    noauto: false,
+    loop: false,
+    fsid: null,
+    generic: [],
+    unknown: [],
   };
 }
 
@@ -99,7 +166,13 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
   let unknownParameter: string | null = null;
   const parts = splitOptions(text);
   if (parts.length > MAX_OPTIONS_PER_MOUNT) {
-    throw new MountConfigError('too-large', `more than ${MAX_OPTIONS_PER_MOUNT} options`, ctx.file, ctx.line, ctx.column);
+    throw new MountConfigError(
+      'too-large',
+      `more than ${MAX_OPTIONS_PER_MOUNT} options`,
+      ctx.file,
+      ctx.line,
+      ctx.column,
+    );
   }
   const seen = new Set<string>();
   for (const part of parts) {
@@ -118,8 +191,20 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
       if (value === null || value === '') bad(`option ${name} needs a non-empty value`);
       return value as string;
     };
-    if (name !== 'device' && seen.has(name) && (name === 'domain_id' || name === 'inode_share' || name === 'dax' || name === 'cache_strategy' || name === 'fsoffset')) {
-      warnings.push({ code: 'duplicate-option', message: `${at}: option ${name} given more than once; the last one wins`, origin });
+    if (
+      name !== 'device' &&
+      seen.has(name) &&
+      (name === 'domain_id' ||
+        name === 'inode_share' ||
+        name === 'dax' ||
+        name === 'cache_strategy' ||
+        name === 'fsoffset')
+    ) {
+      warnings.push({
+        code: 'duplicate-option',
+        message: `${at}: option ${name} given more than once; the last one wins`,
+        origin,
+      });
     }
     seen.add(name);
     switch (name) {
@@ -132,7 +217,8 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
         o.domainIdGiven = true;
         break;
       case 'dax':
-        if (value === null) o.dax = 'always'; // legacy flag = dax=always (erofs_fc_parse_param, Opt_dax)
+        if (value === null)
+          o.dax = 'always'; // legacy flag = dax=always (erofs_fc_parse_param, Opt_dax)
         else if (value === 'always' || value === 'never') o.dax = value;
         else bad(`dax= must be always or never`);
         break;
@@ -146,7 +232,8 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
         break;
       case 'device':
         o.devices.push(needValue());
-        if (o.devices.length > MAX_DEVICES_PER_MOUNT) bad(`more than ${MAX_DEVICES_PER_MOUNT} device= options`);
+        if (o.devices.length > MAX_DEVICES_PER_MOUNT)
+          bad(`more than ${MAX_DEVICES_PER_MOUNT} device= options`);
         break;
       case 'fsoffset': {
         const n = parseU64(needValue());
@@ -156,7 +243,8 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
       }
       case 'cache_strategy': {
         const v = needValue();
-        if (!(CACHE_STRATEGIES as readonly string[]).includes(v)) bad(`cache_strategy= must be one of ${CACHE_STRATEGIES.join(', ')}, got "${v}"`);
+        if (!(CACHE_STRATEGIES as readonly string[]).includes(v))
+          bad(`cache_strategy= must be one of ${CACHE_STRATEGIES.join(', ')}, got "${v}"`);
         o.cacheStrategy = v as CacheStrategy;
         break;
       }
@@ -177,7 +265,11 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
         break;
       case 'fsid':
         o.fsid = needValue();
-        warnings.push({ code: 'obsolete-option', message: `${at}: fsid= belongs to the fscache backend, removed in Linux 7.2`, origin });
+        warnings.push({
+          code: 'obsolete-option',
+          message: `${at}: fsid= belongs to the fscache backend, removed in Linux 7.2`,
+          origin,
+        });
         break;
       case 'loop':
         o.loop = value === null ? true : value;
@@ -194,7 +286,11 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
           const kept = redactUnknown(part.text);
           o.unknown.push(kept);
           unknownParameter ??= kept;
-          warnings.push({ code: 'unknown-option', message: `${at}: unknown option "${kept}" (kept; the kernel refuses unknown parameters with EINVAL)`, origin });
+          warnings.push({
+            code: 'unknown-option',
+            message: `${at}: unknown option "${kept}" (kept; the kernel refuses unknown parameters with EINVAL)`,
+            origin,
+          });
         }
     }
   }
@@ -209,13 +305,23 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
  */
 export function mountErrorFor(p: ParsedOptions): MountError | null {
   if (p.unknownParameter !== null) {
-    return { errno: 'EINVAL', reason: 'unknown-option', message: `erofs: Unknown parameter '${p.unknownParameter.split('=')[0]}'` };
+    return {
+      errno: 'EINVAL',
+      reason: 'unknown-option',
+      message: `erofs: Unknown parameter '${p.unknownParameter.split('=')[0]}'`,
+    };
   }
   const o = p.options;
-  if (o.inodeShare && !o.domainIdGiven) return { errno: 'EINVAL', reason: 'no-domain', message: 'domain_id is needed when inode_ishare is on' };
-  if (o.inodeShare && o.dax === 'always') return { errno: 'EINVAL', reason: 'dax', message: 'FSDAX is not allowed when inode_ishare is on' };
+  if (o.inodeShare && !o.domainIdGiven)
+    return { errno: 'EINVAL', reason: 'no-domain', message: 'domain_id is needed when inode_ishare is on' };
+  if (o.inodeShare && o.dax === 'always')
+    return { errno: 'EINVAL', reason: 'dax', message: 'FSDAX is not allowed when inode_ishare is on' };
   if (o.fsoffset % 512 !== 0) {
-    return { errno: 'EINVAL', reason: 'fsoffset-unaligned', message: `fsoffset ${o.fsoffset} is not aligned to block size` };
+    return {
+      errno: 'EINVAL',
+      reason: 'fsoffset-unaligned',
+      message: `fsoffset ${o.fsoffset} is not aligned to block size`,
+    };
   }
   return null;
 }

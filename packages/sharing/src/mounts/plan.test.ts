@@ -12,8 +12,17 @@ import {
   toPlan,
 } from './index.js';
 
-const read = (name: string): string => readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
-const IMAGES = ['base-v1.fp', 'base-v2.fp', 'app.fp', 'base-v1.fp.lz4hc', 'base-v2.fp.lz4hc', 'app.fp.lz4hc', 'edge'].map((id) => ({ id, name: `${id}.img` }));
+const read = (name: string): string =>
+  readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
+const IMAGES = [
+  'base-v1.fp',
+  'base-v2.fp',
+  'app.fp',
+  'base-v1.fp.lz4hc',
+  'base-v2.fp.lz4hc',
+  'app.fp.lz4hc',
+  'edge',
+].map((id) => ({ id, name: `${id}.img` }));
 
 const PLAN = `{
   "kind": "sharemap-mount-plan",
@@ -33,7 +42,16 @@ describe('plan: sharemap-mount-plan v1', () => {
   const cfg = parsePlan(PLAN, { file: 'plan.json', domains: createDomainRedactor() });
 
   it('reads mounts, domains (labels and redacted ids), image ids and overlays', () => {
-    expect(cfg.entries.map((e) => [e.mountPoint, e.domain?.label ?? null, e.domainKnown, e.backing, e.notMounted, e.image ?? null])).toEqual([
+    expect(
+      cfg.entries.map((e) => [
+        e.mountPoint,
+        e.domain?.label ?? null,
+        e.domainKnown,
+        e.backing,
+        e.notMounted,
+        e.image ?? null,
+      ]),
+    ).toEqual([
       ['/run/images/base-v1', 'D1', true, 'file', null, null],
       ['/run/images/app', 'acme', true, 'bdev', null, null],
       ['/run/images/app2', 'acme', true, 'bdev', null, null],
@@ -67,7 +85,10 @@ describe('plan: sharemap-mount-plan v1', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(MountConfigError);
-    expect([(err as MountConfigError).code, (err as MountConfigError).message]).toEqual(['bad-json', 'p.json:4:3: invalid JSON: expected "," or "}"']);
+    expect([(err as MountConfigError).code, (err as MountConfigError).message]).toEqual([
+      'bad-json',
+      'p.json:4:3: invalid JSON: expected "," or "}"',
+    ]);
   });
 
   it('bad plan fields are named with their position', () => {
@@ -81,18 +102,30 @@ describe('plan: sharemap-mount-plan v1', () => {
       return 'no error';
     };
     expect(msg('{"mountPoint":"/a"}')).toBe('p:2:2: mounts[0]: "source" is required');
-    expect(msg('{"source":"/a.img","mountPoint":"a"}')).toBe('p:2:21: mounts[0].mountPoint: must be an absolute path');
-    expect(msg('{"source":"/a.img","mountPoint":"/a","options":7}')).toBe('p:2:39: mounts[0].options: expected a string or an array of strings');
-    expect(msg('{"source":"/a.img","mountPoint":"/a","device":"7-0"}')).toBe('p:2:39: mounts[0].device: expected major:minor, e.g. "7:0"');
-    expect(msg('{"source":"/a.img","mountPoint":"/a","colour":"red"}')).toBe('p:2:39: mounts[0].colour: unknown field "colour"');
+    expect(msg('{"source":"/a.img","mountPoint":"a"}')).toBe(
+      'p:2:21: mounts[0].mountPoint: must be an absolute path',
+    );
+    expect(msg('{"source":"/a.img","mountPoint":"/a","options":7}')).toBe(
+      'p:2:39: mounts[0].options: expected a string or an array of strings',
+    );
+    expect(msg('{"source":"/a.img","mountPoint":"/a","device":"7-0"}')).toBe(
+      'p:2:39: mounts[0].device: expected major:minor, e.g. "7:0"',
+    );
+    expect(msg('{"source":"/a.img","mountPoint":"/a","colour":"red"}')).toBe(
+      'p:2:39: mounts[0].colour: unknown field "colour"',
+    );
     expect(msg('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}')).toBe(
       'p:2:50: cache_strategy= must be one of disabled, readahead, readaround, got "x"',
     );
-    expect(msg('{"source":"/a.img","mountPoint":"/a","options":"inode_share,domain_id=s3cret","domain":"D9"}')).toBe(
-      'p:2:80: mounts[0].domain: give either "domain" or a domain_id= option, not both',
+    expect(
+      msg('{"source":"/a.img","mountPoint":"/a","options":"inode_share,domain_id=s3cret","domain":"D9"}'),
+    ).toBe('p:2:80: mounts[0].domain: give either "domain" or a domain_id= option, not both');
+    expect(() => parsePlan('{"kind":"other","version":1,"mounts":[]}', { file: 'p' })).toThrow(
+      'p:1:2: kind: "kind" must be "sharemap-mount-plan"',
     );
-    expect(() => parsePlan('{"kind":"other","version":1,"mounts":[]}', { file: 'p' })).toThrow('p:1:2: kind: "kind" must be "sharemap-mount-plan"');
-    expect(() => parsePlan('{"kind":"sharemap-mount-plan","version":2,"mounts":[]}', { file: 'p' })).toThrow('unsupported version');
+    expect(() => parsePlan('{"kind":"sharemap-mount-plan","version":2,"mounts":[]}', { file: 'p' })).toThrow(
+      'unsupported version',
+    );
   });
 
   it('toPlan round-trips fstab through a plan without raw domain strings', () => {
@@ -102,8 +135,20 @@ describe('plan: sharemap-mount-plan v1', () => {
     const text = JSON.stringify(plan, null, 2);
     expect(text).not.toContain('acme-signed');
     const again = parsePlan(text, { domains });
-    expect(again.entries.map((e) => [e.mountPoint, e.domain?.label ?? null, e.mountError?.reason ?? null, e.notMounted])).toEqual(
-      fstab.entries.map((e) => [e.mountPoint, e.domain?.label ?? null, e.mountError?.reason ?? null, e.notMounted]),
+    expect(
+      again.entries.map((e) => [
+        e.mountPoint,
+        e.domain?.label ?? null,
+        e.mountError?.reason ?? null,
+        e.notMounted,
+      ]),
+    ).toEqual(
+      fstab.entries.map((e) => [
+        e.mountPoint,
+        e.domain?.label ?? null,
+        e.mountError?.reason ?? null,
+        e.notMounted,
+      ]),
     );
     const info = toPlan([parseMountinfo(read('host.mountinfo'))]);
     expect(info.mounts[0]).toMatchObject({ domainUnknown: true, device: '0:51', backing: 'file' });
@@ -139,7 +184,11 @@ describe('domains (R11)', () => {
   it('labels in order of first appearance, stable for equal strings, keyed HMAC fingerprints', () => {
     const key = new Uint8Array(32).fill(7);
     const r = createDomainRedactor(key);
-    expect([r.labelFor('b'), r.labelFor('a'), r.labelFor('b')]).toEqual([{ label: 'D1' }, { label: 'D2' }, { label: 'D1' }]);
+    expect([r.labelFor('b'), r.labelFor('a'), r.labelFor('b')]).toEqual([
+      { label: 'D1' },
+      { label: 'D2' },
+      { label: 'D1' },
+    ]);
     expect(r.fingerprintOf('a')).toMatch(/^[0-9a-f]{64}$/);
     expect(createDomainRedactor(key).fingerprintOf('a')).toBe(r.fingerprintOf('a'));
     expect(createDomainRedactor().fingerprintOf('a')).not.toBe(r.fingerprintOf('a'));
@@ -156,10 +205,16 @@ describe('domains (R11)', () => {
       parseMountConfig(read('mount-commands.sh'), { file: 'mount-commands.sh', domains }),
       parseMountConfig(read('units/run-images-app.mount'), { file: 'run-images-app.mount', domains }),
     ];
-    const text = JSON.stringify([outs, resolveInstances(outs, IMAGES)]).replaceAll('/run/images/app-thirdparty', '<mp>');
+    const text = JSON.stringify([outs, resolveInstances(outs, IMAGES)]).replaceAll(
+      '/run/images/app-thirdparty',
+      '<mp>',
+    );
     expect(text).not.toContain('acme-signed');
     expect(text).not.toContain('thirdparty');
-    for (const bad of ['/a /b erofs domain_id=acme-signed,domain_id=acme-signed,dax=maybe 0 0', '/a /b erofs domain_id=thirdparty,bogus=thirdparty x']) {
+    for (const bad of [
+      '/a /b erofs domain_id=acme-signed,domain_id=acme-signed,dax=maybe 0 0',
+      '/a /b erofs domain_id=thirdparty,bogus=thirdparty x',
+    ]) {
       try {
         parseFstab(bad, { file: 'f' });
       } catch (e) {

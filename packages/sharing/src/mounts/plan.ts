@@ -55,7 +55,21 @@ export interface MountPlan {
   mounts: PlanMount[];
 }
 
-const MOUNT_KEYS = new Set(['source', 'mountPoint', 'type', 'options', 'domain', 'domainUnknown', 'image', 'backing', 'device', 'mounted', 'lowerdirs', 'user', 'comment']);
+const MOUNT_KEYS = new Set([
+  'source',
+  'mountPoint',
+  'type',
+  'options',
+  'domain',
+  'domainUnknown',
+  'image',
+  'backing',
+  'device',
+  'mounted',
+  'lowerdirs',
+  'user',
+  'comment',
+]);
 const TOP_KEYS = new Set(['kind', 'version', 'loopDevices', 'mounts', 'comment']);
 const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63}$/;
 
@@ -67,10 +81,17 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
   const at = (ptr: string): { line: number; column: number } => positions.get(ptr) ?? { line: 1, column: 1 };
   const bad = (ptr: string, problem: string): never => {
     const p = at(ptr);
-    const field = ptr === '' ? 'plan' : ptr.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+    const field =
+      ptr === ''
+        ? 'plan'
+        : ptr
+            .slice(1)
+            .replace(/\/(\d+)/g, '[$1]')
+            .replace(/\//g, '.');
     throw new MountConfigError('bad-plan', `${field}: ${problem}`, file, p.line, p.column);
   };
-  const isObj = (v: Json | undefined): v is { [k: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const isObj = (v: Json | undefined): v is { [k: string]: Json } =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
   const str = (o: { [k: string]: Json }, ptr: string, key: string, required: boolean): string | undefined => {
     const v = o[key];
     if (v === undefined) {
@@ -90,8 +111,13 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
   if (!isObj(value)) bad('', 'expected a JSON object');
   const top = value as { [k: string]: Json };
   for (const k of Object.keys(top)) if (!TOP_KEYS.has(k)) bad(`/${k}`, `unknown field "${k}"`);
-  if (top['kind'] !== PLAN_KIND) bad(top['kind'] === undefined ? '' : '/kind', `"kind" must be "${PLAN_KIND}"`);
-  if (top['version'] !== PLAN_VERSION) bad(top['version'] === undefined ? '' : '/version', `unsupported version (this reader knows version ${PLAN_VERSION})`);
+  if (top['kind'] !== PLAN_KIND)
+    bad(top['kind'] === undefined ? '' : '/kind', `"kind" must be "${PLAN_KIND}"`);
+  if (top['version'] !== PLAN_VERSION)
+    bad(
+      top['version'] === undefined ? '' : '/version',
+      `unsupported version (this reader knows version ${PLAN_VERSION})`,
+    );
   const config = emptyConfig('plan', file);
   const loops = top['loopDevices'];
   if (loops !== undefined) {
@@ -109,7 +135,8 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
     const ptr = `/mounts/${k}`;
     if (!isObj(m)) bad(ptr, 'expected an object');
     const o = m as { [k: string]: Json };
-    for (const key of Object.keys(o)) if (!MOUNT_KEYS.has(key)) bad(`${ptr}/${key}`, `unknown field "${key}"`);
+    for (const key of Object.keys(o))
+      if (!MOUNT_KEYS.has(key)) bad(`${ptr}/${key}`, `unknown field "${key}"`);
     const source = str(o, ptr, 'source', true)!;
     const mountPoint = str(o, ptr, 'mountPoint', true)!;
     if (!mountPoint.startsWith('/')) bad(`${ptr}/mountPoint`, 'must be an absolute path');
@@ -122,24 +149,35 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
       optionsPos = { line: optionsPos.line, column: optionsPos.column + 1 }; // inside the quote
     } else if (Array.isArray(rawOpts)) {
       rawOpts.forEach((x, j) => {
-        if (typeof x !== 'string' || x === '' || x.includes(',')) bad(`${ptr}/options/${j}`, 'expected one option (a non-empty string without commas)');
+        if (typeof x !== 'string' || x === '' || x.includes(','))
+          bad(`${ptr}/options/${j}`, 'expected one option (a non-empty string without commas)');
       });
       optionsText = (rawOpts as string[]).join(',');
       optionsPos = valuePositions.get(`${ptr}/options/0`) ?? optionsPos;
     } else if (rawOpts !== undefined) bad(`${ptr}/options`, 'expected a string or an array of strings');
     const domain = str(o, ptr, 'domain', false);
-    if (domain !== undefined && !LABEL_RE.test(domain)) bad(`${ptr}/domain`, 'a domain label is 1-64 letters, digits, spaces or ._:- (labels are not domain ids)');
+    if (domain !== undefined && !LABEL_RE.test(domain))
+      bad(
+        `${ptr}/domain`,
+        'a domain label is 1-64 letters, digits, spaces or ._:- (labels are not domain ids)',
+      );
     const domainUnknown = bool(o, ptr, 'domainUnknown') ?? false;
-    if (domain !== undefined && domainUnknown) bad(`${ptr}/domainUnknown`, 'cannot be true together with "domain"');
+    if (domain !== undefined && domainUnknown)
+      bad(`${ptr}/domainUnknown`, 'cannot be true together with "domain"');
     const image = str(o, ptr, 'image', false);
     const backing = o['backing'];
-    if (backing !== undefined && backing !== 'file' && backing !== 'bdev') bad(`${ptr}/backing`, 'expected "file" or "bdev"');
+    if (backing !== undefined && backing !== 'file' && backing !== 'bdev')
+      bad(`${ptr}/backing`, 'expected "file" or "bdev"');
     const device = str(o, ptr, 'device', false);
-    if (device !== undefined && !/^\d+:\d+$/.test(device)) bad(`${ptr}/device`, 'expected major:minor, e.g. "7:0"');
+    if (device !== undefined && !/^\d+:\d+$/.test(device))
+      bad(`${ptr}/device`, 'expected major:minor, e.g. "7:0"');
     const mounted = bool(o, ptr, 'mounted') ?? true;
     const user = str(o, ptr, 'user', false);
     const lowerdirs = o['lowerdirs'];
-    if (lowerdirs !== undefined && (!Array.isArray(lowerdirs) || lowerdirs.some((x) => typeof x !== 'string' || x === ''))) {
+    if (
+      lowerdirs !== undefined &&
+      (!Array.isArray(lowerdirs) || lowerdirs.some((x) => typeof x !== 'string' || x === ''))
+    ) {
       bad(`${ptr}/lowerdirs`, 'expected an array of paths');
     }
     const p = at(ptr);
@@ -149,8 +187,15 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
       let entryResult;
       try {
         entryResult = buildEntry({
-          source, mountPoint, optionsText, optionsColumn: optionsPos.column, optionsLine: optionsPos.line, origin, domains,
-          view: 'config', notMounted: mounted ? null : 'noauto',
+          source,
+          mountPoint,
+          optionsText,
+          optionsColumn: optionsPos.column,
+          optionsLine: optionsPos.line,
+          origin,
+          domains,
+          view: 'config',
+          notMounted: mounted ? null : 'noauto',
           ...(domain !== undefined ? { assignedDomain: { label: domain } } : {}),
           ...(domainUnknown ? { domainUnknown } : {}),
           ...(image !== undefined ? { image } : {}),
@@ -166,7 +211,11 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
         }
         throw e;
       }
-      if (entryResult.entry.options.domainIdGiven && domain !== undefined && /(^|,)domain_id=/.test(optionsText)) {
+      if (
+        entryResult.entry.options.domainIdGiven &&
+        domain !== undefined &&
+        /(^|,)domain_id=/.test(optionsText)
+      ) {
         bad(`${ptr}/domain`, 'give either "domain" or a domain_id= option, not both');
       }
       if (!mounted) entryResult.entry.notMounted = 'noauto';
@@ -174,7 +223,12 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
       config.warnings.push(...entryResult.warnings);
     } else if (type === 'overlay') {
       config.context.push({
-        kind: 'overlay', mountPoint, user: user ?? mountPoint, lowerdirs: (lowerdirs as string[] | undefined) ?? [], active: mounted, origin,
+        kind: 'overlay',
+        mountPoint,
+        user: user ?? mountPoint,
+        lowerdirs: (lowerdirs as string[] | undefined) ?? [],
+        active: mounted,
+        origin,
       });
       if (user === undefined) config.context[config.context.length - 1]!.user = userFromPlan(mountPoint);
     } else {
@@ -210,7 +264,11 @@ export function toPlan(configs: MountConfig[]): MountPlan {
       if (o.fsoffset) opts.push(`fsoffset=${o.fsoffset}`);
       if (o.inodeShare) opts.push('inode_share');
       opts.push(...o.unknown.filter((u) => !u.includes('<redacted>')));
-      const pm: PlanMount = { source: e.source, mountPoint: e.mountPoint, options: opts.filter((x) => x !== 'noauto') };
+      const pm: PlanMount = {
+        source: e.source,
+        mountPoint: e.mountPoint,
+        options: opts.filter((x) => x !== 'noauto'),
+      };
       if (e.domain) pm.domain = e.domain.label;
       else if (!e.domainKnown && o.inodeShare) pm.domainUnknown = true;
       else if (o.domainIdGiven && !e.domain) pm.domainUnknown = true;
@@ -220,7 +278,15 @@ export function toPlan(configs: MountConfig[]): MountPlan {
       if (e.notMounted) pm.mounted = false;
       plan.mounts.push(pm);
     }
-    for (const x of c.context) plan.mounts.push({ source: 'overlay', mountPoint: x.mountPoint, type: 'overlay', lowerdirs: x.lowerdirs, user: x.user, mounted: x.active });
+    for (const x of c.context)
+      plan.mounts.push({
+        source: 'overlay',
+        mountPoint: x.mountPoint,
+        type: 'overlay',
+        lowerdirs: x.lowerdirs,
+        user: x.user,
+        mounted: x.active,
+      });
   }
   if (Object.keys(loops).length) plan.loopDevices = loops;
   return plan;

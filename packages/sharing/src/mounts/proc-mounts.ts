@@ -19,25 +19,49 @@ export function parseProcMounts(text: string, opts: ParseOptions = {}): MountCon
     if (line.trim() === '') return;
     const f = fields(line);
     if (f.length !== 6) {
-      throw new MountConfigError('malformed-line', `malformed /proc/mounts line: expected 6 fields, found ${f.length}`, file, lineNo, f[Math.min(f.length, 6) - 1]?.column ?? 1);
+      throw new MountConfigError(
+        'malformed-line',
+        `malformed /proc/mounts line: expected 6 fields, found ${f.length}`,
+        file,
+        lineNo,
+        f[Math.min(f.length, 6) - 1]?.column ?? 1,
+      );
     }
     for (const k of [4, 5]) {
-      if (!/^\d+$/.test(f[k]!.text)) throw new MountConfigError('malformed-line', `malformed /proc/mounts line: field ${k + 1} "${f[k]!.text}" is not a number`, file, lineNo, f[k]!.column);
+      if (!/^\d+$/.test(f[k]!.text))
+        throw new MountConfigError(
+          'malformed-line',
+          `malformed /proc/mounts line: field ${k + 1} "${f[k]!.text}" is not a number`,
+          file,
+          lineNo,
+          f[k]!.column,
+        );
     }
     const [source, mp, fstype, options] = f as [(typeof f)[0], (typeof f)[0], (typeof f)[0], (typeof f)[0]];
     const mountPoint = unescapeOctal(mp.text);
     checkEntryCount(config, { file, line: lineNo, column: 1 });
     if (fstype.text === 'erofs') {
       const { entry, warnings } = buildEntry({
-        source: unescapeOctal(source.text), mountPoint, optionsText: options.text, optionsColumn: options.column,
-        origin: { file, line: lineNo, column: source.column }, domains, view: 'kernel',
+        source: unescapeOctal(source.text),
+        mountPoint,
+        optionsText: options.text,
+        optionsColumn: options.column,
+        origin: { file, line: lineNo, column: source.column },
+        domains,
+        view: 'kernel',
       });
       config.entries.push(entry);
       config.warnings.push(...warnings);
     } else if (fstype.text === 'overlay') {
-      config.context.push(overlayContext(mountPoint, unescapeOctal(options.text), { file, line: lineNo, column: mp.column }));
+      config.context.push(
+        overlayContext(mountPoint, unescapeOctal(options.text), { file, line: lineNo, column: mp.column }),
+      );
     } else {
-      config.ignored.push({ fsType: unescapeOctal(fstype.text), mountPoint, origin: { file, line: lineNo, column: fstype.column } });
+      config.ignored.push({
+        fsType: unescapeOctal(fstype.text),
+        mountPoint,
+        origin: { file, line: lineNo, column: fstype.column },
+      });
     }
   });
   return config;

@@ -52,15 +52,24 @@ export interface ResolveOptions {
 
 const stripImg = (s: string): string => s.replace(/\.img$/, '');
 
-function findImage(entry: MountEntry, loops: Record<string, string>, images: { id: string; name: string }[], mapping: Record<string, string>): { id: string } | { reason: string } {
+function findImage(
+  entry: MountEntry,
+  loops: Record<string, string>,
+  images: { id: string; name: string }[],
+  mapping: Record<string, string>,
+): { id: string } | { reason: string } {
   const ids = new Set(images.map((i) => i.id));
   const backFile = loops[entry.source];
   const candidates = backFile !== undefined ? [entry.source, backFile] : [entry.source];
   for (const c of candidates) {
     const m = mapping[c];
-    if (m !== undefined) return ids.has(m) ? { id: m } : { reason: `mapping for ${c} names unknown image "${m}"` };
+    if (m !== undefined)
+      return ids.has(m) ? { id: m } : { reason: `mapping for ${c} names unknown image "${m}"` };
   }
-  if (entry.image !== undefined) return ids.has(entry.image) ? { id: entry.image } : { reason: `image "${entry.image}" is not among the images` };
+  if (entry.image !== undefined)
+    return ids.has(entry.image)
+      ? { id: entry.image }
+      : { reason: `image "${entry.image}" is not among the images` };
   for (const c of candidates) {
     const hit = images.find((i) => i.name === c || i.id === c);
     if (hit) return { id: hit.id };
@@ -69,37 +78,72 @@ function findImage(entry: MountEntry, loops: Record<string, string>, images: { i
     const b = stripImg(basename(c));
     const hits = images.filter((i) => stripImg(basename(i.name)) === b || stripImg(i.id) === b);
     if (hits.length === 1) return { id: hits[0]!.id };
-    if (hits.length > 1) return { reason: `${c} matches several images (${hits.map((h) => h.id).join(', ')}); give a mapping` };
+    if (hits.length > 1)
+      return { reason: `${c} matches several images (${hits.map((h) => h.id).join(', ')}); give a mapping` };
   }
   if (/^\/dev\/loop\d+$/.test(entry.source) && backFile === undefined) {
-    return { reason: `loop device ${entry.source} has no known backing file (add \`losetup --list --json\` output or a mapping)` };
+    return {
+      reason: `loop device ${entry.source} has no known backing file (add \`losetup --list --json\` output or a mapping)`,
+    };
   }
   return { reason: `no image matches ${backFile ?? entry.source}` };
 }
 
 function configState(e: MountEntry): InodeShareState | null {
   if (e.mountError) {
-    const reason = e.mountError.reason === 'no-domain' || e.mountError.reason === 'dax' ? e.mountError.reason : 'not-mounted';
+    const reason =
+      e.mountError.reason === 'no-domain' || e.mountError.reason === 'dax'
+        ? e.mountError.reason
+        : 'not-mounted';
     return { effective: false, reason, message: `mount fails with EINVAL: ${e.mountError.message}` };
   }
-  if (e.notMounted === 'noauto') return { effective: false, reason: 'not-mounted', message: 'noauto: not mounted at boot' };
-  if (e.notMounted === 'script-stopped') return { effective: false, reason: 'not-mounted', message: 'the script stops (set -e) before this mount runs' };
+  if (e.notMounted === 'noauto')
+    return { effective: false, reason: 'not-mounted', message: 'noauto: not mounted at boot' };
+  if (e.notMounted === 'script-stopped')
+    return {
+      effective: false,
+      reason: 'not-mounted',
+      message: 'the script stops (set -e) before this mount runs',
+    };
   if (!e.domainKnown) {
     // Kernel view (§8.7): inode_share is printed only while in effect.
     return e.options.inodeShare
       ? { effective: true }
-      : { effective: false, reason: 'not-requested', message: 'inode_share not shown: not requested, or turned off at mount time because the image lacks ISHARE_XATTRS (R3)' };
+      : {
+          effective: false,
+          reason: 'not-requested',
+          message:
+            'inode_share not shown: not requested, or turned off at mount time because the image lacks ISHARE_XATTRS (R3)',
+        };
   }
   if (!e.options.inodeShare) {
-    return { effective: false, reason: 'not-requested', message: e.options.domainIdGiven ? 'domain_id without inode_share shares nothing (R2)' : 'no inode_share option (R2)' };
+    return {
+      effective: false,
+      reason: 'not-requested',
+      message: e.options.domainIdGiven
+        ? 'domain_id without inode_share shares nothing (R2)'
+        : 'no inode_share option (R2)',
+    };
   }
   return null;
 }
 
 const optionKey = (e: MountEntry): string =>
-  JSON.stringify([e.options.inodeShare, e.domain?.label ?? null, e.options.dax, e.options.directio, e.options.cacheStrategy, e.options.devices, e.options.fsoffset]);
+  JSON.stringify([
+    e.options.inodeShare,
+    e.domain?.label ?? null,
+    e.options.dax,
+    e.options.directio,
+    e.options.cacheStrategy,
+    e.options.devices,
+    e.options.fsoffset,
+  ]);
 
-export function resolveInstances(configs: MountConfig[], images: { id: string; name: string }[], opts: ResolveOptions = {}): ResolveResult {
+export function resolveInstances(
+  configs: MountConfig[],
+  images: { id: string; name: string }[],
+  opts: ResolveOptions = {},
+): ResolveResult {
   const mapping = opts.mapping ?? {};
   const loops: Record<string, string> = {};
   for (const c of configs) Object.assign(loops, c.loopDevices);
@@ -145,7 +189,14 @@ export function resolveInstances(configs: MountConfig[], images: { id: string; n
         source: entry.source,
         backing: entry.backing,
         domain,
-        options: { inodeShare: o.inodeShare, dax: o.dax, directio: o.directio, cacheStrategy: o.cacheStrategy, devices: [...o.devices], fsoffset: o.fsoffset },
+        options: {
+          inodeShare: o.inodeShare,
+          dax: o.dax,
+          directio: o.directio,
+          cacheStrategy: o.cacheStrategy,
+          devices: [...o.devices],
+          fsoffset: o.fsoffset,
+        },
         origin: entry.origin,
         inodeShareRequested: o.inodeShare,
         inodeShareConfig: configState(entry),

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createDomainRedactor, parseSystemdUnit, parseSystemdUnits, resolveInstances, unitNameToPath } from './index.js';
+import {
+  createDomainRedactor,
+  parseSystemdUnit,
+  parseSystemdUnits,
+  resolveInstances,
+  unitNameToPath,
+} from './index.js';
 
 const UNITS = fileURLToPath(new URL('../../../../testdata/mounts/units/', import.meta.url));
 const read = (name: string): string => readFileSync(UNITS + name, 'utf8');
@@ -10,7 +16,10 @@ const NAMES = ['run-images-app.mount', 'run-images-base\\x2dv1.mount'];
 
 describe('systemd-unit: units/*.mount', () => {
   const domains = createDomainRedactor();
-  const cfg = parseSystemdUnits(NAMES.map((name) => ({ name, text: read(name) })), { domains });
+  const cfg = parseSystemdUnits(
+    NAMES.map((name) => ({ name, text: read(name) })),
+    { domains },
+  );
 
   it('unescapes unit names (\\x2d is -)', () => {
     expect(unitNameToPath('run-images-base\\x2dv1.mount')).toBe('/run/images/base-v1');
@@ -19,9 +28,32 @@ describe('systemd-unit: units/*.mount', () => {
   });
 
   it('reads What/Where/Type/Options with domains and origins', () => {
-    expect(cfg.entries.map((e) => [e.source, e.mountPoint, e.domain?.label, e.options.inodeShare, e.options.cacheStrategy, e.origin])).toEqual([
-      ['/var/lib/images/app.fp.lz4hc.img', '/run/images/app', 'D1', true, 'readahead', { file: NAMES[0], line: 5, column: 6 }],
-      ['/var/lib/images/base-v1.fp.img', '/run/images/base-v1', 'D1', true, null, { file: NAMES[1], line: 6, column: 6 }],
+    expect(
+      cfg.entries.map((e) => [
+        e.source,
+        e.mountPoint,
+        e.domain?.label,
+        e.options.inodeShare,
+        e.options.cacheStrategy,
+        e.origin,
+      ]),
+    ).toEqual([
+      [
+        '/var/lib/images/app.fp.lz4hc.img',
+        '/run/images/app',
+        'D1',
+        true,
+        'readahead',
+        { file: NAMES[0], line: 5, column: 6 },
+      ],
+      [
+        '/var/lib/images/base-v1.fp.img',
+        '/run/images/base-v1',
+        'D1',
+        true,
+        null,
+        { file: NAMES[1], line: 6, column: 6 },
+      ],
     ]);
     expect(cfg.warnings).toEqual([]);
     const { instances } = resolveInstances([cfg], IMAGES);
@@ -41,8 +73,10 @@ describe('systemd-unit: units/*.mount', () => {
   });
 
   it('bad option value on the Options= line', () => {
-    expect(() => parseSystemdUnit('[Mount]\nWhat=/a.img\nWhere=/a\nType=erofs\nOptions=ro,cache_strategy=x\n', { file: 'a.mount' })).toThrow(
-      'a.mount:5:12: cache_strategy= must be one of disabled, readahead, readaround, got "x"',
-    );
+    expect(() =>
+      parseSystemdUnit('[Mount]\nWhat=/a.img\nWhere=/a\nType=erofs\nOptions=ro,cache_strategy=x\n', {
+        file: 'a.mount',
+      }),
+    ).toThrow('a.mount:5:12: cache_strategy= must be one of disabled, readahead, readaround, got "x"');
   });
 });

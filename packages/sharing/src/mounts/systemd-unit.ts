@@ -35,10 +35,14 @@ export function parseSystemdUnit(text: string, opts: ParseOptions = {}): MountCo
 }
 
 /** Parse several unit files into one configuration. */
-export function parseSystemdUnits(files: { name: string; text: string }[], opts: ParseOptions = {}): MountConfig {
+export function parseSystemdUnits(
+  files: { name: string; text: string }[],
+  opts: ParseOptions = {},
+): MountConfig {
   const domains = opts.domains ?? createDomainRedactor();
   const config = emptyConfig('systemd-unit', files.length === 1 ? files[0]!.name : (opts.file ?? 'units'));
-  if (files.length > MAX_UNIT_FILES) throw new MountConfigError('too-large', `more than ${MAX_UNIT_FILES} unit files`, config.file, 1, 1);
+  if (files.length > MAX_UNIT_FILES)
+    throw new MountConfigError('too-large', `more than ${MAX_UNIT_FILES} unit files`, config.file, 1, 1);
   for (const { name: file, text } of files) {
     const lines = splitLines(text, file);
     let section = '';
@@ -50,13 +54,27 @@ export function parseSystemdUnits(files: { name: string; text: string }[], opts:
       const t = line.trim();
       if (t === '' || t.startsWith('#') || t.startsWith(';')) continue;
       if (t.startsWith('[')) {
-        if (!t.endsWith(']')) throw new MountConfigError('malformed-line', 'section header without closing "]"', file, lineNo, line.indexOf('[') + 1);
+        if (!t.endsWith(']'))
+          throw new MountConfigError(
+            'malformed-line',
+            'section header without closing "]"',
+            file,
+            lineNo,
+            line.indexOf('[') + 1,
+          );
         section = t.slice(1, -1);
         if (section === 'Mount') mountSectionLine = lineNo;
         continue;
       }
       const eq = line.indexOf('=');
-      if (eq < 0) throw new MountConfigError('malformed-line', 'expected Key=Value', file, lineNo, line.length - line.trimStart().length + 1);
+      if (eq < 0)
+        throw new MountConfigError(
+          'malformed-line',
+          'expected Key=Value',
+          file,
+          lineNo,
+          line.length - line.trimStart().length + 1,
+        );
       // Continuation lines: a trailing backslash joins the next line (with a space).
       while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + ' ' + lines[++i]!.trim();
       if (section !== 'Mount') continue;
@@ -67,32 +85,59 @@ export function parseSystemdUnits(files: { name: string; text: string }[], opts:
     }
     if (!mountSectionLine) throw new MountConfigError('malformed-line', 'no [Mount] section', file, 1, 1);
     const what = values.get('What');
-    if (!what || what.text === '') throw new MountConfigError('malformed-line', 'What= is missing in [Mount]', file, mountSectionLine, 1);
+    if (!what || what.text === '')
+      throw new MountConfigError('malformed-line', 'What= is missing in [Mount]', file, mountSectionLine, 1);
     const fromName = unitNameToPath(file);
     const where = values.get('Where');
     const mountPoint = where?.text || fromName;
-    if (!mountPoint) throw new MountConfigError('malformed-line', 'Where= is missing and the file name is not a .mount unit name', file, mountSectionLine, 1);
+    if (!mountPoint)
+      throw new MountConfigError(
+        'malformed-line',
+        'Where= is missing and the file name is not a .mount unit name',
+        file,
+        mountSectionLine,
+        1,
+      );
     const whereOrigin = { file, line: where?.line ?? mountSectionLine, column: where?.column ?? 1 };
     if (fromName !== null && mountPoint.replace(/\/+$/, '') !== fromName) {
-      config.warnings.push({ code: 'unit-name-mismatch', message: `${file}:${whereOrigin.line}:${whereOrigin.column}: Where=${mountPoint} does not match the unit name (${fromName}); systemd refuses such a unit`, origin: whereOrigin });
+      config.warnings.push({
+        code: 'unit-name-mismatch',
+        message: `${file}:${whereOrigin.line}:${whereOrigin.column}: Where=${mountPoint} does not match the unit name (${fromName}); systemd refuses such a unit`,
+        origin: whereOrigin,
+      });
     }
     const type = values.get('Type');
     const options = values.get('Options') ?? { text: '', line: mountSectionLine, column: 1 };
     checkEntryCount(config, whereOrigin);
     if (!type) {
-      config.warnings.push({ code: 'missing-type', message: `${file}:${mountSectionLine}:1: no Type=; the unit is not treated as erofs`, origin: { file, line: mountSectionLine, column: 1 } });
+      config.warnings.push({
+        code: 'missing-type',
+        message: `${file}:${mountSectionLine}:1: no Type=; the unit is not treated as erofs`,
+        origin: { file, line: mountSectionLine, column: 1 },
+      });
       config.ignored.push({ fsType: '', mountPoint, origin: whereOrigin });
     } else if (type.text === 'erofs') {
       const { entry, warnings } = buildEntry({
-        source: what.text, mountPoint, optionsText: options.text, optionsColumn: options.column, optionsLine: options.line,
-        origin: { file, line: what.line, column: what.column }, domains, view: 'config', notMounted: null,
+        source: what.text,
+        mountPoint,
+        optionsText: options.text,
+        optionsColumn: options.column,
+        optionsLine: options.line,
+        origin: { file, line: what.line, column: what.column },
+        domains,
+        view: 'config',
+        notMounted: null,
       });
       config.entries.push(entry);
       config.warnings.push(...warnings);
     } else if (type.text === 'overlay') {
       config.context.push(overlayContext(mountPoint, options.text, whereOrigin));
     } else {
-      config.ignored.push({ fsType: type.text, mountPoint, origin: { file, line: type.line, column: type.column } });
+      config.ignored.push({
+        fsType: type.text,
+        mountPoint,
+        origin: { file, line: type.line, column: type.column },
+      });
     }
   }
   return config;

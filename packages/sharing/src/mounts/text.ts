@@ -22,7 +22,13 @@ export function splitLines(text: string, file: string): string[] {
     let l = lines[i]!;
     if (l.endsWith('\r')) l = lines[i] = l.slice(0, -1);
     if (l.length > MAX_LINE_LENGTH) {
-      throw new MountConfigError('too-large', `line longer than ${MAX_LINE_LENGTH} characters`, file, i + 1, MAX_LINE_LENGTH + 1);
+      throw new MountConfigError(
+        'too-large',
+        `line longer than ${MAX_LINE_LENGTH} characters`,
+        file,
+        i + 1,
+        MAX_LINE_LENGTH + 1,
+      );
     }
   }
   return lines;
