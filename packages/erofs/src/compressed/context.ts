@@ -106,5 +106,6 @@ export interface CompressedFile {
 export const DEFAULT_COMPRESSED_LIMITS: CompressedFileContext['limits'] = {
   maxPclusterBytes: 1 << 20, // Z_EROFS_PCLUSTER_MAX_SIZE, the kernel's 1 MiB ceiling (spec §7.1)
   maxFileSize: 2 ** 40,
-  maxExtents: 1 << 24,
+  // 4 Mi lclusters = 16 GiB at 4 KiB lclusters; the index table costs 16 bytes per lcluster
+  maxExtents: 1 << 22,
 };

@@ -187,6 +187,51 @@ interface Lcluster {
   pos: number;
 }
 
+/**
+ * All lcluster entries of one inode in flat typed arrays (16 bytes per lcluster instead of one
+ * object each), so that large files stay cheap to index.
+ */
+class LclusterTable {
+  private readonly type: Uint8Array;
+  private readonly clusterofs: Uint16Array;
+  private readonly delta0: Uint16Array;
+  private readonly cblkcnt: Int16Array;
+  private readonly flags: Uint8Array;
+  private readonly pblk: Float64Array;
+  constructor(
+    n: number,
+    private readonly posOf: (lcn: number) => number,
+  ) {
+    this.type = new Uint8Array(n);
+    this.clusterofs = new Uint16Array(n);
+    this.delta0 = new Uint16Array(n);
+    this.cblkcnt = new Int16Array(n);
+    this.flags = new Uint8Array(n);
+    this.pblk = new Float64Array(n);
+  }
+  set(lcn: number, e: Lcluster): void {
+    this.type[lcn] = e.type;
+    this.clusterofs[lcn] = e.clusterofs;
+    this.delta0[lcn] = e.delta0;
+    this.cblkcnt[lcn] = e.cblkcnt;
+    this.flags[lcn] = (e.partialRef ? 1 : 0) | (e.hole ? 2 : 0);
+    this.pblk[lcn] = e.pblk;
+  }
+  get(lcn: number): Lcluster {
+    const f = this.flags[lcn]!;
+    return {
+      type: this.type[lcn]!,
+      clusterofs: this.clusterofs[lcn]!,
+      delta0: this.delta0[lcn]!,
+      cblkcnt: this.cblkcnt[lcn]!,
+      pblk: this.pblk[lcn]!,
+      partialRef: (f & 1) !== 0,
+      hole: (f & 2) !== 0,
+      pos: this.posOf(lcn),
+    };
+  }
+}
+
 /** Compact index geometry (spec §7.5), shared by the decoder and the inline-tail locator. */
 export class CompactIndex {
   readonly ebase: number;
@@ -273,11 +318,12 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   const big2 = (hdr.advise & ADVISE_BIG_PCLUSTER_2) !== 0;
 
   // --- read every index entry ---
-  const entries: Lcluster[] = new Array<Lcluster>(n);
+  let entries: LclusterTable;
   let inlinePos: number; // byte just past the last lcluster's entry (spec §7.8)
   if (ctx.layout === 1) {
     // spec §7.4: z_erofs_load_full_lcluster()
     const base = hdr.offset + 16;
+    entries = new LclusterTable(n, (lcn) => base + 8 * lcn);
     const buf = await readMeta(ctx, base, 8 * n);
     if (buf.length < 8 * n) corrupt(ctx, 'full lcluster indexes truncated', base);
     for (let lcn = 0; lcn < n; lcn++) {
@@ -304,7 +350,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
           e.delta0 = d0;
         }
       }
-      entries[lcn] = e;
+      entries.set(lcn, e);
     }
     inlinePos = base + 8 * n;
   } else {
@@ -312,6 +358,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
     const ebase = hdr.offset + 8;
     const totalidx = Math.ceil(size / bs); // erofs_iblks()
     const ci = new CompactIndex(ebase, totalidx, hdr.advise, hdr.lclusterBits);
+    entries = new LclusterTable(n, (lcn) => ci.locate(lcn).pos);
     if (n > totalidx) corrupt(ctx, `lcluster count ${n} exceeds index count ${totalidx}`, hdr.offset);
     const last = ci.locate(n - 1);
     const end = last.packStart + last.packSize;
@@ -377,7 +424,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
         }
         e.pblk = le32(buf, packOff + loc.packSize - 4) + nblk;
       }
-      entries[lcn] = e;
+      entries.set(lcn, e);
     }
     inlinePos = end;
   }
@@ -386,7 +433,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   const heads: number[] = [];
   let headLcn = -1;
   for (let lcn = 0; lcn < n; lcn++) {
-    const e = entries[lcn]!;
+    const e = entries.get(lcn);
     if (e.type === LCLUSTER_NONHEAD) {
       // lookback must land on this extent's head: 1 <= delta0 <= distance to it
       if (headLcn < 0 || e.delta0 < 1 || e.delta0 > lcn - headLcn) {
@@ -409,10 +456,10 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   const tailHead = heads[heads.length - 1]!;
   for (let h = 0; h < heads.length; h++) {
     const lcn = heads[h]!;
-    const e = entries[lcn]!;
+    const e = entries.get(lcn);
     const la = lcn * L + e.clusterofs;
     const next = heads[h + 1];
-    const end = next === undefined ? size : next * L + entries[next]!.clusterofs;
+    const end = next === undefined ? size : next * L + entries.get(next).clusterofs;
     const llen = end - la;
     const isTail = lcn === tailHead;
 
@@ -436,7 +483,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
     let blocks = 1;
     const big = e.type === LCLUSTER_HEAD1 ? big1 : big2;
     if (big && (lcn + 1) * L < size) {
-      const nx = entries[lcn + 1]!;
+      const nx = entries.get(lcn + 1);
       if (nx.type === LCLUSTER_NONHEAD) {
         if (nx.delta0 !== 1 || nx.cblkcnt < 0) corrupt(ctx, `bogus CBLKCNT @ lcn ${lcn + 1}`, nx.pos);
         blocks = nx.cblkcnt;
