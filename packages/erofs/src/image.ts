@@ -161,11 +161,14 @@ class Lru<K, V> {
 
 const MAX_SYMLINK_HOPS = 40; // Linux MAXSYMLINKS
 
-function toErofsError(e: unknown, nid: number): unknown {
+/** Errors out of the compressed-data module become ErofsErrors; anything unexpected from a
+ * decompressor (untrusted input reaching third-party code) is reported as corruption. */
+function toErofsError(e: unknown, nid: number): ErofsError {
+  if (e instanceof ErofsError) return e;
   if (e instanceof CompressedDataError) {
     return new ErofsError(e.code, e.message, { ...(e.offset >= 0 ? { offset: e.offset } : {}), nid: e.nid >= 0 ? e.nid : nid, cause: e });
   }
-  return e;
+  return new ErofsError('ECORRUPT', `compressed data: ${e instanceof Error ? e.message : String(e)}`, { nid, cause: e });
 }
 
 export class ErofsImage {
