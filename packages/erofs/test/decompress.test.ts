@@ -97,6 +97,10 @@ describe('MicroLZMA', () => {
   it('end marker before the expected size is corruption', () => {
     expectCorrupt(() => lzmaDecompress(microLzma(), sample.length + 10, false));
   });
+  it('rejects matches beyond the configured dictionary', () => {
+    expectCorrupt(() => lzmaDecompress(microLzma(), sample.length, false, 64));
+    expect(lzmaDecompress(microLzma(), sample.length, false, 65536).length).toBe(sample.length);
+  });
   it('rejects truncation and bad properties', () => {
     expectCorrupt(() => lzmaDecompress(microLzma().subarray(0, 3000), sample.length, false));
     const bad = microLzma();

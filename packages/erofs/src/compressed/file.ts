@@ -3,6 +3,7 @@
 import { decompressPcluster } from '../decompress/index.js';
 import { PclusterCache } from './cache.js';
 import {
+  ALG_LZMA,
   INCOMPAT_ZERO_PADDING,
   type CompressedFile,
   type CompressedFileContext,
@@ -68,12 +69,18 @@ export async function openCompressedFile(ctx: CompressedFileContext): Promise<Co
 class ZFile implements CompressedFile {
   readonly size: number;
   private readonly cache = new PclusterCache(PCLUSTER_CACHE_BYTES);
+  /** dict_size of the LZMA configuration record (spec §2.9), if any. */
+  private readonly lzmaDictSize: number | undefined;
 
   constructor(
     private readonly ctx: CompressedFileContext,
     private readonly ext: ZExtentInternal[],
   ) {
     this.size = ctx.size;
+    const lzma = ctx.comprConfigs.find((c) => c.algorithm === ALG_LZMA && c.raw.length >= 4);
+    this.lzmaDictSize = lzma
+      ? (lzma.raw[0]! | (lzma.raw[1]! << 8) | (lzma.raw[2]! << 16) | (lzma.raw[3]! << 24)) >>> 0
+      : undefined;
   }
 
   extents(): Promise<ZExtent[]> {
@@ -156,6 +163,7 @@ class ZFile implements CompressedFile {
       return decompressPcluster(e.algorithm, src, llen, {
         partial: e.partial || isTail || legacyLz4,
         maxOutput: MAX_EXTENT_DSIZE,
+        ...(this.lzmaDictSize !== undefined ? { lzmaDictSize: this.lzmaDictSize } : {}),
       });
     } catch (err) {
       if (err instanceof CompressedDataError && err.offset < 0) {

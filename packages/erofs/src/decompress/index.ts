@@ -16,6 +16,11 @@ export interface DecompressOptions {
   partial: boolean;
   /** Bound for scratch buffers (bytes); the kernel's Z_EROFS_PCLUSTER_MAX_DSIZE is 12 MiB. */
   maxOutput: number;
+  /**
+   * LZMA dictionary size from the compression configuration (spec §2.9); matches reaching
+   * further back are rejected like xz-embedded's dict_is_distance_valid(). Unlimited if absent.
+   */
+  lzmaDictSize?: number;
 }
 
 /** Decoder signature: exactly `outLen` bytes or a CompressedDataError. */
@@ -23,7 +28,7 @@ export type Decompressor = (src: Uint8Array, outLen: number, opts: DecompressOpt
 
 export const DECOMPRESSORS: readonly Decompressor[] = [
   (s, n, o) => lz4Decompress(s, n, o.partial),
-  (s, n, o) => lzmaDecompress(s, n, o.partial),
+  (s, n, o) => lzmaDecompress(s, n, o.partial, o.lzmaDictSize),
   (s, n, o) => deflateDecompress(s, n, o.partial),
   (s, n, o) => zstdDecompress(s, n, o.partial, o.maxOutput),
 ];

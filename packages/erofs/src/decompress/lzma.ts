@@ -48,7 +48,12 @@ function corrupt(what: string): never {
  * @param partial the stream may describe more than `outLen` bytes (stop early); otherwise the
  *   stream must yield at least `outLen` bytes (an end marker earlier is corruption).
  */
-export function lzmaDecompress(src: Uint8Array, outLen: number, partial: boolean): Uint8Array {
+export function lzmaDecompress(
+  src: Uint8Array,
+  outLen: number,
+  partial: boolean,
+  dictSize = Number.MAX_SAFE_INTEGER,
+): Uint8Array {
   if (src.length < 5) corrupt(`stream of ${src.length} bytes is too short`);
   let props = ~src[0]! & 0xff;
   if (props >= 9 * 5 * 5) corrupt(`invalid properties byte 0x${props.toString(16)}`);
@@ -217,7 +222,9 @@ export function lzmaDecompress(src: Uint8Array, outLen: number, partial: boolean
         break;
       }
     }
-    if (rep0 >= op) corrupt(`match distance ${rep0 + 1} beyond the ${op} decoded bytes`);
+    if (rep0 >= op || rep0 >= dictSize) {
+      corrupt(`match distance ${rep0 + 1} beyond the ${Math.min(op, dictSize)}-byte window`);
+    }
     len += MATCH_MIN_LEN;
     if (len > outLen - op) {
       if (!partial) corrupt(`match of ${len} bytes overflows output of ${outLen}`);
