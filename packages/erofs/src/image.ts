@@ -463,6 +463,7 @@ export class ErofsImage {
     if (ino.layout === LAYOUT_CHUNK_BASED) {
       const { g, tableOffset } = this.chunkTable(ino);
       out.chunkSize = g.chunkSize;
+      if (g.count > this.limits.maxDirEntries) throw new ErofsError('ELIMIT', `${g.count} chunks exceed the inspection limit ${this.limits.maxDirEntries}`, { nid: ino.nid });
       const table = await this.source.read(tableOffset, g.count * g.unit);
       for (let k = 0; k < g.count; k++) {
         const e = decodeChunkEntry(table.subarray(k * g.unit, (k + 1) * g.unit), g, this.superblock.deviceIdMask);
@@ -657,6 +658,8 @@ export class ErofsImage {
   /** All xattrs of an inode (inline first, then shared, spec §4.5), names resolved (§4.6). */
   async xattrsOf(ino: Inode): Promise<XattrRecord[]> {
     if (ino.xattrIsize === 0) return [];
+    // spec §3.6: i_xattr_icount 1 (header only) is "not supported yet" in the kernel.
+    if (ino.xattrIcount === 1) throw new ErofsError('ENOTSUP', 'i_xattr_icount 1 (xattr header without entries) is not supported', { nid: ino.nid, offset: ino.offset + 2 });
     const areaOff = ino.offset + ino.inodeSize;
     const area = await this.source.read(areaOff, ino.xattrIsize);
     const h = parseXattrArea(area, areaOff, ino.nid, this.limits.maxXattrCount);

@@ -143,6 +143,21 @@ describe('edge.img through the fs-like API', async () => {
   });
 });
 
+describe('I/O pattern', () => {
+  it('a metadata scan of edge.img (3105 paths) issues a handful of large reads through the cache', async () => {
+    const raw = memorySource(bytes('edge.img'));
+    const calls: number[] = [];
+    const img = await openImage({ size: raw.size, read: (o, l) => (calls.push(l), raw.read(o, l)) });
+    let n = 0;
+    for await (const e of walk(img)) {
+      await img.xattrsOf(e.inode);
+      n++;
+    }
+    expect(n).toBe(3105);
+    expect(calls.length).toBeLessThanOrEqual(16);
+  });
+});
+
 describe('devices', () => {
   it('--tar=i: file data read from the tar given as device 1', async () => {
     const { image, close } = await openImageFile(join(DIR, 'edge-mini.tar-i.img'), { devices: [join(DIR, 'edge-mini.tar-i.tar')] });
