@@ -143,3 +143,42 @@ describe('corrupt compressed inodes', () => {
     );
   });
 });
+
+describe('mutation fuzzing of map headers, indexes and pclusters', () => {
+  it.each([
+    ['edge.lz4', 5603],
+    ['edge-mini.mkfs15.lz4hc', -1],
+    ['edge.lzma.frag-dedupe-ztail', -1],
+  ] as const)('%s: only typed errors', async (name, nidHint) => {
+    const base = TestImage.load(name);
+    const oracle = (await import('./compressed-harness.js')).loadOracle(name);
+    const f = oracle.files.find((x) =>
+      nidHint < 0 ? x.layout.startsWith('compressed') && x.size > 9000 : x.nid === nidHint,
+    )!;
+    const ctx = base.context(f.nid);
+    const header = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
+    const extents = await (await base.open(f.nid)).extents();
+    const pcl = extents.find((e) => e.physicalLength > 0);
+    let seed = 12345;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let i = 0; i < 150; i++) {
+      const img = new TestImage(base.bytes.slice());
+      for (let j = 0; j < 3; j++) {
+        const inIndex = i % 3 !== 2 || !pcl;
+        const at = inIndex ? header + rnd(64) : pcl.physicalAddr + rnd(pcl.physicalLength);
+        img.bytes[at] = rnd(256);
+      }
+      try {
+        const file = await img.open(f.nid);
+        await file.read(0, file.size);
+      } catch (e) {
+        // RangeError "outside the image" is the harness readMain refusing an out-of-range read
+        if (
+          !(e instanceof CompressedDataError) &&
+          !(e instanceof RangeError && /outside the/.test(e.message))
+        )
+          throw e;
+      }
+    }
+  });
+});
