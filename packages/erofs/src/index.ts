@@ -24,6 +24,7 @@ export {
   manifestHeader,
   manifestSuperblock,
   parseManifest,
+  NdjsonManifestParser,
   validManifestPath,
   type ScanOptions,
   type ScanProgress,

@@ -352,84 +352,131 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
   return rec;
 }
 
+/** Record-order and count checks shared by both forms. */
+class RecordSink {
+  readonly files: FileRecord[] = [];
+  private prev: Uint8Array | null = null;
+  constructor(private readonly maxRecords: number) {}
+  add(rec: FileRecord, line: number): void {
+    const key = enc.encode(rec.path);
+    if (this.prev === null) {
+      if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
+    } else if (compareBytes(this.prev, key) >= 0) {
+      throw new ManifestError(`records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`, line, 'path');
+    }
+    this.prev = key;
+    if (this.files.length >= this.maxRecords) throw new ManifestError(`more than ${this.maxRecords} records`, line);
+    this.files.push(rec);
+  }
+}
+
+/**
+ * Incremental NDJSON manifest parser for streamed uploads: feed lines (without or with
+ * their "\n") with `line()`, then call `end()`. Each line is validated as it arrives, so
+ * a bad upload is refused at the first bad line without buffering the rest.
+ */
+export class NdjsonManifestParser {
+  private header: ManifestHeader | null = null;
+  private lineNo = 0;
+  private blankAt = 0;
+  private readonly sink: RecordSink;
+  private readonly maxLine: number;
+  private readonly maxXattrs: number;
+  private readonly maxRecords: number;
+
+  constructor(opts: ParseManifestOptions = {}) {
+    this.maxRecords = opts.maxRecords ?? 10_000_000;
+    this.maxLine = opts.maxLineLength ?? 8 * 1024 * 1024;
+    this.maxXattrs = opts.maxXattrs ?? 65_536;
+    this.sink = new RecordSink(this.maxRecords);
+  }
+
+  /** Header, once the first line has been accepted. */
+  get manifestHeader(): ManifestHeader | null {
+    return this.header;
+  }
+
+  line(raw: string): void {
+    this.lineNo++;
+    let line = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.length > this.maxLine) throw new ManifestError(`line longer than ${this.maxLine} characters`, this.lineNo);
+    if (line.trim() === '') {
+      // Only a final empty line (trailing newline) is allowed; remember and fail if more follows.
+      if (!this.blankAt) this.blankAt = this.lineNo;
+      return;
+    }
+    if (this.blankAt) throw new ManifestError('empty line', this.blankAt);
+    let val: unknown;
+    try {
+      val = JSON.parse(line);
+    } catch (e) {
+      throw new ManifestError(`invalid JSON: ${(e as Error).message}`, this.lineNo);
+    }
+    const v: V = new V(this.lineNo);
+    if (!this.header) this.header = validateHeader(v, val, this.maxRecords, false);
+    else this.sink.add(validateRecord(v, val, this.header.hashed, this.maxXattrs), this.lineNo);
+  }
+
+  end(): Manifest {
+    if (!this.header) throw new ManifestError('empty manifest', 1);
+    const files = this.sink.files;
+    if (files.length !== this.header.file_count) {
+      throw new ManifestError(`file_count is ${this.header.file_count} but ${files.length} records follow`, 1, 'file_count');
+    }
+    return { ...this.header, files };
+  }
+}
+
 /**
  * Parse and validate a manifest in JSON or NDJSON form (untrusted input). Every field is
  * type- and range-checked; records must be sorted by path bytes without duplicates, "/"
  * first, and their number must equal file_count. Throws ManifestError naming the line.
  */
 export function parseManifest(text: string, opts: ParseManifestOptions = {}): Manifest {
-  const maxRecords = opts.maxRecords ?? 10_000_000;
-  const maxLine = opts.maxLineLength ?? 8 * 1024 * 1024;
-  const maxXattrs = opts.maxXattrs ?? 65_536;
   if (typeof text !== 'string') throw new ManifestError('manifest must be text', 0);
   const trimmed = text.replace(/^\uFEFF/, '').trimStart();
   if (!trimmed) throw new ManifestError('empty manifest', 1);
   const nl = trimmed.indexOf('\n');
-  const firstLine = nl < 0 ? trimmed : trimmed.slice(0, nl);
-  let first: unknown;
   let isNdjson = false;
   try {
-    first = JSON.parse(firstLine);
-    isNdjson = typeof first === 'object' && first !== null && !Object.hasOwn(first, 'files') && nl >= 0;
-    if (nl < 0 && typeof first === 'object' && first !== null && !Object.hasOwn(first, 'files')) isNdjson = true;
+    const first: unknown = JSON.parse(nl < 0 ? trimmed : trimmed.slice(0, nl));
+    isNdjson = typeof first === 'object' && first !== null && !Array.isArray(first) && !Object.hasOwn(first, 'files');
   } catch {
     isNdjson = false;
   }
-  const files: FileRecord[] = [];
-  let header: ManifestHeader;
-  let prev: Uint8Array | null = null;
-  const addRecord = (rec: FileRecord, line: number) => {
-    const key = enc.encode(rec.path);
-    if (prev === null) {
-      if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
-    } else if (compareBytes(prev, key) >= 0) {
-      throw new ManifestError(`records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`, line, 'path');
-    }
-    prev = key;
-    if (files.length >= maxRecords) throw new ManifestError(`more than ${maxRecords} records`, line);
-    files.push(rec);
-  };
-  if (!isNdjson) {
-    if (trimmed.length > maxLine * 16 && trimmed.length > maxRecords * 4096) throw new ManifestError('manifest too large', 1);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(trimmed);
-    } catch (e) {
-      throw new ManifestError(`invalid JSON: ${(e as Error).message}`, 1);
-    }
-    const v: V = new V(1);
-    const o = v.obj(doc);
-    header = validateHeader(v, o, maxRecords, true);
-    const list = o.files;
-    if (!Array.isArray(list)) v.fail('expected an array', 'files');
-    if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
-    list.forEach((r: unknown, i: number) => addRecord(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs), 1));
-  } else {
-    const lines = trimmed.split('\n');
-    let lineNo = 0;
-    let hdr: ManifestHeader | null = null;
-    for (const raw of lines) {
-      lineNo++;
-      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line.length > maxLine) throw new ManifestError(`line longer than ${maxLine} characters`, lineNo);
-      if (line.trim() === '') {
-        if (lineNo === lines.length) continue; // trailing newline
-        throw new ManifestError('empty line', lineNo);
+  if (isNdjson) {
+    const p = new NdjsonManifestParser(opts);
+    let start = 0;
+    while (start <= trimmed.length) {
+      const end = trimmed.indexOf('\n', start);
+      if (end < 0) {
+        if (start < trimmed.length) p.line(trimmed.slice(start));
+        break;
       }
-      let val: unknown;
-      try {
-        val = JSON.parse(line);
-      } catch (e) {
-        throw new ManifestError(`invalid JSON: ${(e as Error).message}`, lineNo);
-      }
-      const v: V = new V(lineNo);
-      if (!hdr) hdr = validateHeader(v, val, maxRecords, false);
-      else addRecord(validateRecord(v, val, hdr.hashed, maxXattrs), lineNo);
+      p.line(trimmed.slice(start, end));
+      start = end + 1;
     }
-    header = hdr!;
+    return p.end();
   }
-  if (files.length !== header.file_count) {
-    throw new ManifestError(`file_count is ${header.file_count} but ${files.length} records follow`, 1, 'file_count');
+  const maxRecords = opts.maxRecords ?? 10_000_000;
+  const maxXattrs = opts.maxXattrs ?? 65_536;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(trimmed);
+  } catch (e) {
+    throw new ManifestError(`invalid JSON: ${(e as Error).message}`, 1);
   }
-  return { ...header, files };
+  const v: V = new V(1);
+  const o = v.obj(doc);
+  const header = validateHeader(v, o, maxRecords, true);
+  const list = o.files;
+  if (!Array.isArray(list)) v.fail('expected an array', 'files');
+  if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
+  const sink = new RecordSink(maxRecords);
+  list.forEach((r: unknown, i: number) => sink.add(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs), 1));
+  if (sink.files.length !== header.file_count) {
+    throw new ManifestError(`file_count is ${header.file_count} but ${sink.files.length} records follow`, 1, 'file_count');
+  }
+  return { ...header, files: sink.files };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
 import { wasmSha256 } from '../src/hash.js';
 import { openImage } from '../src/image.js';
-import { manifestToJson, manifestToNdjson, parseManifest, scanManifest } from '../src/manifest.js';
+import { manifestToJson, manifestToNdjson, NdjsonManifestParser, parseManifest, scanManifest } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { nodeSha256, scanImageFile } from '../src/node.js';
 import { memorySource } from '../src/source/memory.js';
@@ -116,6 +116,20 @@ describe('parseManifest rejects bad input with the line number', () => {
     expectErr(withRec(3, (r) => (r.path = allRecs[2].path)), 5, /sorted|duplicate/);
     expectErr(build(header, [rec(2), ...allRecs.slice(1)]), 2, /first record/);
     expectErr(build(header, allRecs) + '\n{}', allRecs.length + 2, /empty line/);
+  });
+
+  it('the incremental NDJSON parser validates line by line and refuses early', () => {
+    const p = new NdjsonManifestParser();
+    for (const l of manifestToNdjson(m)) p.line(l);
+    expect(p.end()).toEqual(m);
+    const q = new NdjsonManifestParser();
+    q.line(lines[0]!);
+    expect(q.manifestHeader?.file_count).toBe(m.files.length);
+    q.line(lines[1]!);
+    expect(() => q.line('{"path":"/zzz"}')).toThrow(expect.objectContaining({ line: 3 }));
+    const r = new NdjsonManifestParser();
+    r.line(lines[0]!);
+    expect(() => r.end()).toThrow(/file_count/);
   });
 
   it('limits on records and line length', () => {
