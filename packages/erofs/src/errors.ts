@@ -45,7 +45,10 @@ export class ErofsError extends Error {
     if (details.path !== undefined) where.push(`path ${JSON.stringify(details.path)}`);
     if (details.nid !== undefined) where.push(`nid ${details.nid}`);
     if (details.offset !== undefined) where.push(`offset ${details.offset}`);
-    super(`${code}: ${message}${where.length ? ` @ ${where.join(', ')}` : ''}`, details.cause !== undefined ? { cause: details.cause } : undefined);
+    super(
+      `${code}: ${message}${where.length ? ` @ ${where.join(', ')}` : ''}`,
+      details.cause !== undefined ? { cause: details.cause } : undefined,
+    );
     this.name = 'ErofsError';
     this.code = code;
     if (details.offset !== undefined) this.offset = details.offset;
@@ -57,7 +60,12 @@ export class ErofsError extends Error {
   withPath(path: string): ErofsError {
     if (this.path !== undefined) return this;
     const base = this.message.replace(/^[A-Z_]+: /, '').replace(/ @ .*$/, '');
-    const e = new ErofsError(this.code, base, { offset: this.offset, nid: this.nid, path, cause: this.cause });
+    const e = new ErofsError(this.code, base, {
+      offset: this.offset,
+      nid: this.nid,
+      path,
+      cause: this.cause,
+    });
     return e;
   }
 }

@@ -166,9 +166,16 @@ const MAX_SYMLINK_HOPS = 40; // Linux MAXSYMLINKS
 function toErofsError(e: unknown, nid: number): ErofsError {
   if (e instanceof ErofsError) return e;
   if (e instanceof CompressedDataError) {
-    return new ErofsError(e.code, e.message, { ...(e.offset >= 0 ? { offset: e.offset } : {}), nid: e.nid >= 0 ? e.nid : nid, cause: e });
+    return new ErofsError(e.code, e.message, {
+      ...(e.offset >= 0 ? { offset: e.offset } : {}),
+      nid: e.nid >= 0 ? e.nid : nid,
+      cause: e,
+    });
   }
-  return new ErofsError('ECORRUPT', `compressed data: ${e instanceof Error ? e.message : String(e)}`, { nid, cause: e });
+  return new ErofsError('ECORRUPT', `compressed data: ${e instanceof Error ? e.message : String(e)}`, {
+    nid,
+    cause: e,
+  });
 }
 
 export class ErofsImage {
@@ -214,27 +221,49 @@ export class ErofsImage {
     const source = opts.cache === false ? src : cachedSource(src, opts.cache ?? {});
     const sb = await readSuperblock(source);
     if (sb.featureIncompat & INCOMPAT_METABOX || sb.featureCompat & COMPAT_SHARED_EA_IN_METABOX) {
-      throw new ErofsError('ENOTSUP', 'metadata compression (METABOX) is not supported', { offset: 1024 + 80 });
+      throw new ErofsError('ENOTSUP', 'metadata compression (METABOX) is not supported', {
+        offset: 1024 + 80,
+      });
     }
     const devices = opts.devices ?? [];
     if (devices.length && devices.length !== sb.extraDevices) {
-      throw new ErofsError('EINVAL_SUPERBLOCK', `extra devices don't match: image has ${sb.extraDevices}, ${devices.length} given`, { offset: 1024 + 86 });
+      throw new ErofsError(
+        'EINVAL_SUPERBLOCK',
+        `extra devices don't match: image has ${sb.extraDevices}, ${devices.length} given`,
+        { offset: 1024 + 86 },
+      );
     }
     // A temporary instance with no prefixes loads the special inodes and the prefix table.
-    const bootstrap = new ErofsImage({ sb, source, devices, limits, prefixes: [], fp: null, root: undefined as unknown as Inode, packed: null });
+    const bootstrap = new ErofsImage({
+      sb,
+      source,
+      devices,
+      limits,
+      prefixes: [],
+      fp: null,
+      root: undefined as unknown as Inode,
+      packed: null,
+    });
     let packed: Inode | null = null;
     if (sb.featureIncompat & INCOMPAT_FRAGMENTS && sb.packedNid !== 0) {
       packed = await bootstrap.inode(sb.packedNid);
       bootstrap.packed = packed;
     }
     const root = await bootstrap.inode(sb.rootNid);
-    if (root.type !== 'dir') throw new ErofsError('EINVAL_SUPERBLOCK', `root inode is not a directory (mode 0${root.mode.toString(8)})`, { nid: root.nid, offset: root.offset });
+    if (root.type !== 'dir')
+      throw new ErofsError(
+        'EINVAL_SUPERBLOCK',
+        `root inode is not a directory (mode 0${root.mode.toString(8)})`,
+        { nid: root.nid, offset: root.offset },
+      );
     // spec §4.4: table placement
     let prefixes: LongPrefix[] = [];
     if (sb.xattrPrefixCount > 0) {
       const start = sb.xattrPrefixStart * 4;
       const inPacked = !(sb.featureCompat & COMPAT_PLAIN_XATTR_PFX) && packed !== null;
-      const read = inPacked ? (p: number, l: number) => bootstrap.readData(packed!, p, l, true) : (p: number, l: number) => source.read(p, l);
+      const read = inPacked
+        ? (p: number, l: number) => bootstrap.readData(packed!, p, l, true)
+        : (p: number, l: number) => source.read(p, l);
       prefixes = await readLongPrefixes(read, start, sb.xattrPrefixCount);
     }
     let fp: string | null = null;
@@ -262,25 +291,39 @@ export class ErofsImage {
    * the Linux kernel (spec §2.8): separate devices when the caller supplied them, else
    * the flat model on the primary image.
    */
-  mapDevice(deviceId: number, addr: number, nid?: number): { src: ByteSource; offset: number; device: number } {
+  mapDevice(
+    deviceId: number,
+    addr: number,
+    nid?: number,
+  ): { src: ByteSource; offset: number; device: number } {
     const sb = this.superblock;
     const bs = this.blockSize;
     if (this.devices.length) {
       if (deviceId === 0) {
         for (const d of sb.devices) {
-          if (d.mappedBlkaddr !== 0 && addr >= d.mappedBlkaddr * bs && addr < (d.mappedBlkaddr + d.blocks) * bs) {
+          if (
+            d.mappedBlkaddr !== 0 &&
+            addr >= d.mappedBlkaddr * bs &&
+            addr < (d.mappedBlkaddr + d.blocks) * bs
+          ) {
             return { src: this.devices[d.id - 1]!, offset: addr - d.mappedBlkaddr * bs, device: d.id };
           }
         }
         return { src: this.source, offset: addr, device: 0 };
       }
       const src = this.devices[deviceId - 1];
-      if (!src) throw new ErofsError('ENODEV', `no device ${deviceId} (image has ${sb.extraDevices} extra devices)`, { nid });
+      if (!src)
+        throw new ErofsError('ENODEV', `no device ${deviceId} (image has ${sb.extraDevices} extra devices)`, {
+          nid,
+        });
       return { src, offset: addr, device: deviceId };
     }
     if (deviceId === 0) return { src: this.source, offset: addr, device: 0 };
     const slot = sb.devices[deviceId - 1];
-    if (!slot) throw new ErofsError('ENODEV', `no device ${deviceId} (image has ${sb.extraDevices} extra devices)`, { nid });
+    if (!slot)
+      throw new ErofsError('ENODEV', `no device ${deviceId} (image has ${sb.extraDevices} extra devices)`, {
+        nid,
+      });
     return { src: this.source, offset: addr + slot.mappedBlkaddr * bs, device: 0 };
   }
 
@@ -290,7 +333,11 @@ export class ErofsImage {
       return await m.src.read(m.offset, length);
     } catch (e) {
       if (e instanceof ErofsError && e.nid === undefined) {
-        throw new ErofsError(e.code, `${e.message.replace(/^[A-Z_]+: /, '')} (device ${m.device})`, { nid, offset: m.offset, cause: e });
+        throw new ErofsError(e.code, `${e.message.replace(/^[A-Z_]+: /, '')} (device ${m.device})`, {
+          nid,
+          offset: m.offset,
+          cause: e,
+        });
       }
       throw e;
     }
@@ -309,14 +356,19 @@ export class ErofsImage {
       b = await this.source.read(offset, 32);
       if (inodeSizeOf(le16(b, 0)) === 64) b = await this.source.read(offset, 64);
     } catch (e) {
-      if (e instanceof ErofsError && e.code === 'EIO') throw new ErofsError('EIO', `failed to read inode: ${e.message}`, { nid, offset, cause: e });
+      if (e instanceof ErofsError && e.code === 'EIO')
+        throw new ErofsError('EIO', `failed to read inode: ${e.message}`, { nid, offset, cause: e });
       throw e;
     }
     const ino = decodeInode(b, nid, offset, this.superblock);
     if (isCompressedLayout(ino.layout) && !this.superblock.compressed) {
       throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // spec §2.10
     }
-    if (ino.xattrIsize > this.limits.maxXattrIsize) throw new ErofsError('ELIMIT', `xattr area ${ino.xattrIsize} > ${this.limits.maxXattrIsize}`, { nid, offset });
+    if (ino.xattrIsize > this.limits.maxXattrIsize)
+      throw new ErofsError('ELIMIT', `xattr area ${ino.xattrIsize} > ${this.limits.maxXattrIsize}`, {
+        nid,
+        offset,
+      });
     this.inodeCache.set(nid, ino);
     return ino;
   }
@@ -342,10 +394,14 @@ export class ErofsImage {
         availableComprAlgs: sb.availableComprAlgs,
         comprConfigs: sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload })),
         readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
-        limits: { ...DEFAULT_COMPRESSED_LIMITS, maxFileSize: Math.min(DEFAULT_COMPRESSED_LIMITS.maxFileSize, this.limits.maxContentSize) },
+        limits: {
+          ...DEFAULT_COMPRESSED_LIMITS,
+          maxFileSize: Math.min(DEFAULT_COMPRESSED_LIMITS.maxFileSize, this.limits.maxContentSize),
+        },
       };
       if (sb.featureIncompat & INCOMPAT_FRAGMENTS) ctx.packedNid = sb.packedNid;
-      if (packed && !isPacked) ctx.readPacked = (offset, length) => this.readData(packed, offset, length, true);
+      if (packed && !isPacked)
+        ctx.readPacked = (offset, length) => this.readData(packed, offset, length, true);
       p = openCompressedFile(ctx).catch((e: unknown) => {
         this.zfileCache.delete(ino.nid);
         throw toErofsError(e, ino.nid);
@@ -365,11 +421,17 @@ export class ErofsImage {
       throw new ErofsError('EINVAL', `invalid range ${offset}+${length}`, { nid: ino.nid });
     }
     if (ino.size > this.limits.maxContentSize) {
-      throw new ErofsError('ELIMIT', `i_size ${ino.size} exceeds maxContentSize ${this.limits.maxContentSize}`, { nid: ino.nid, offset: ino.offset + 8 });
+      throw new ErofsError(
+        'ELIMIT',
+        `i_size ${ino.size} exceeds maxContentSize ${this.limits.maxContentSize}`,
+        { nid: ino.nid, offset: ino.offset + 8 },
+      );
     }
     const end = Math.min(ino.size, offset + length);
     if (exact && end - offset !== length) {
-      throw new ErofsError('ECORRUPT', `read of ${length} bytes at ${offset} beyond i_size ${ino.size}`, { nid: ino.nid });
+      throw new ErofsError('ECORRUPT', `read of ${length} bytes at ${offset} beyond i_size ${ino.size}`, {
+        nid: ino.nid,
+      });
     }
     if (end <= offset) return new Uint8Array(0);
     const len = end - offset;
@@ -377,7 +439,10 @@ export class ErofsImage {
       const f = await this.compressedFile(ino);
       try {
         const out = await f.read(offset, len);
-        if (out.length !== len) throw new ErofsError('ECORRUPT', `compressed read returned ${out.length} of ${len} bytes`, { nid: ino.nid });
+        if (out.length !== len)
+          throw new ErofsError('ECORRUPT', `compressed read returned ${out.length} of ${len} bytes`, {
+            nid: ino.nid,
+          });
         return out;
       } catch (e) {
         throw toErofsError(e, ino.nid);
@@ -394,10 +459,17 @@ export class ErofsImage {
         const tailStart = (nblocks - 1) * bs;
         const tailLen = ino.size - tailStart;
         if ((ino.dataOffset % bs) + tailLen > bs) {
-          throw new ErofsError('ECORRUPT', `inline data across blocks (tail ${tailLen} bytes at block offset ${ino.dataOffset % bs})`, { nid: ino.nid, offset: ino.dataOffset });
+          throw new ErofsError(
+            'ECORRUPT',
+            `inline data across blocks (tail ${tailLen} bytes at block offset ${ino.dataOffset % bs})`,
+            { nid: ino.nid, offset: ino.dataOffset },
+          );
         }
         const parts: Uint8Array[] = [];
-        if (offset < tailStart) parts.push(await this.readDev(0, ino.startBlk * bs + offset, Math.min(end, tailStart) - offset, ino.nid));
+        if (offset < tailStart)
+          parts.push(
+            await this.readDev(0, ino.startBlk * bs + offset, Math.min(end, tailStart) - offset, ino.nid),
+          );
         if (end > tailStart) {
           const s = Math.max(offset, tailStart) - tailStart;
           parts.push(await this.source.read(ino.dataOffset + s, end - tailStart - s));
@@ -407,7 +479,10 @@ export class ErofsImage {
       case LAYOUT_CHUNK_BASED:
         return this.readChunked(ino, offset, len);
       default:
-        throw new ErofsError('ENOTSUP', `unsupported data layout ${ino.layout}`, { nid: ino.nid, offset: ino.offset });
+        throw new ErofsError('ENOTSUP', `unsupported data layout ${ino.layout}`, {
+          nid: ino.nid,
+          offset: ino.offset,
+        });
     }
   }
 
@@ -424,7 +499,11 @@ export class ErofsImage {
     const table = await this.source.read(tableOffset + first * g.unit, (last - first + 1) * g.unit);
     const out = new Uint8Array(len);
     for (let k = first; k <= last; k++) {
-      const e = decodeChunkEntry(table.subarray((k - first) * g.unit, (k - first + 1) * g.unit), g, this.superblock.deviceIdMask);
+      const e = decodeChunkEntry(
+        table.subarray((k - first) * g.unit, (k - first + 1) * g.unit),
+        g,
+        this.superblock.deviceIdMask,
+      );
       const cStart = k * g.chunkSize;
       const s = Math.max(offset, cStart);
       const t = Math.min(end, cStart + g.chunkSize);
@@ -463,15 +542,38 @@ export class ErofsImage {
     if (ino.layout === LAYOUT_CHUNK_BASED) {
       const { g, tableOffset } = this.chunkTable(ino);
       out.chunkSize = g.chunkSize;
-      if (g.count > this.limits.maxDirEntries) throw new ErofsError('ELIMIT', `${g.count} chunks exceed the inspection limit ${this.limits.maxDirEntries}`, { nid: ino.nid });
+      if (g.count > this.limits.maxDirEntries)
+        throw new ErofsError(
+          'ELIMIT',
+          `${g.count} chunks exceed the inspection limit ${this.limits.maxDirEntries}`,
+          { nid: ino.nid },
+        );
       const table = await this.source.read(tableOffset, g.count * g.unit);
       for (let k = 0; k < g.count; k++) {
-        const e = decodeChunkEntry(table.subarray(k * g.unit, (k + 1) * g.unit), g, this.superblock.deviceIdMask);
+        const e = decodeChunkEntry(
+          table.subarray(k * g.unit, (k + 1) * g.unit),
+          g,
+          this.superblock.deviceIdMask,
+        );
         const l = Math.min(g.chunkSize, ino.size - k * g.chunkSize);
         out.extents.push(
           e.blkaddr === null
-            ? { logicalStart: k * g.chunkSize, logicalLength: l, kind: 'hole', device: 0, physicalAddr: null, physicalLength: 0 }
-            : { logicalStart: k * g.chunkSize, logicalLength: l, kind: 'data', device: e.deviceId, physicalAddr: e.blkaddr * bs, physicalLength: roundUp(l, bs) },
+            ? {
+                logicalStart: k * g.chunkSize,
+                logicalLength: l,
+                kind: 'hole',
+                device: 0,
+                physicalAddr: null,
+                physicalLength: 0,
+              }
+            : {
+                logicalStart: k * g.chunkSize,
+                logicalLength: l,
+                kind: 'data',
+                device: e.deviceId,
+                physicalAddr: e.blkaddr * bs,
+                physicalLength: roundUp(l, bs),
+              },
         );
       }
       return out;
@@ -479,15 +581,44 @@ export class ErofsImage {
     if (ino.layout === LAYOUT_FLAT_PLAIN) {
       out.extents.push(
         ino.hole
-          ? { logicalStart: 0, logicalLength: ino.size, kind: 'hole', device: 0, physicalAddr: null, physicalLength: 0 }
-          : { logicalStart: 0, logicalLength: ino.size, kind: 'data', device: 0, physicalAddr: ino.startBlk * bs, physicalLength: roundUp(ino.size, bs) },
+          ? {
+              logicalStart: 0,
+              logicalLength: ino.size,
+              kind: 'hole',
+              device: 0,
+              physicalAddr: null,
+              physicalLength: 0,
+            }
+          : {
+              logicalStart: 0,
+              logicalLength: ino.size,
+              kind: 'data',
+              device: 0,
+              physicalAddr: ino.startBlk * bs,
+              physicalLength: roundUp(ino.size, bs),
+            },
       );
       return out;
     }
     const nblocks = Math.ceil(ino.size / bs);
     const tailStart = (nblocks - 1) * bs;
-    if (tailStart > 0) out.extents.push({ logicalStart: 0, logicalLength: tailStart, kind: 'data', device: 0, physicalAddr: ino.startBlk * bs, physicalLength: tailStart });
-    out.extents.push({ logicalStart: tailStart, logicalLength: ino.size - tailStart, kind: 'inline', device: 0, physicalAddr: ino.dataOffset, physicalLength: ino.size - tailStart });
+    if (tailStart > 0)
+      out.extents.push({
+        logicalStart: 0,
+        logicalLength: tailStart,
+        kind: 'data',
+        device: 0,
+        physicalAddr: ino.startBlk * bs,
+        physicalLength: tailStart,
+      });
+    out.extents.push({
+      logicalStart: tailStart,
+      logicalLength: ino.size - tailStart,
+      kind: 'inline',
+      device: 0,
+      physicalAddr: ino.dataOffset,
+      physicalLength: ino.size - tailStart,
+    });
     return out;
   }
 
@@ -498,7 +629,12 @@ export class ErofsImage {
     if (ino.type !== 'dir') throw new ErofsError('ENOTDIR', 'not a directory', { nid: ino.nid });
     const cached = this.dirCache.get(ino.nid);
     if (cached) return cached;
-    if (ino.size > this.limits.maxDirSize) throw new ErofsError('ELIMIT', `directory of ${ino.size} bytes exceeds maxDirSize ${this.limits.maxDirSize}`, { nid: ino.nid });
+    if (ino.size > this.limits.maxDirSize)
+      throw new ErofsError(
+        'ELIMIT',
+        `directory of ${ino.size} bytes exceeds maxDirSize ${this.limits.maxDirSize}`,
+        { nid: ino.nid },
+      );
     const bs = this.blockSize;
     const data = await this.readData(ino, 0, ino.size, true);
     const out: RawDirent[] = [];
@@ -509,12 +645,24 @@ export class ErofsImage {
       if (flatBase !== undefined) offset = flatBase + lblk * bs;
       else if (ino.layout === LAYOUT_FLAT_INLINE && (lblk + 1) * bs >= ino.size) offset = ino.dataOffset;
       else if (ino.layout === LAYOUT_FLAT_INLINE) offset = ino.startBlk * bs + lblk * bs;
-      const ents = parseDirBlock(block, bs, { nid: ino.nid, lblk, ...(offset !== undefined ? { offset } : {}) }, this.limits.maxNameLength);
+      const ents = parseDirBlock(
+        block,
+        bs,
+        { nid: ino.nid, lblk, ...(offset !== undefined ? { offset } : {}) },
+        this.limits.maxNameLength,
+      );
       if (out.length && ents.length && compareBytes(out[out.length - 1]!.name, ents[0]!.name) >= 0) {
-        throw new ErofsError('ECORRUPT', `directory entries not sorted across blocks ${lblk - 1} and ${lblk}`, { nid: ino.nid, ...(offset !== undefined ? { offset } : {}) });
+        throw new ErofsError(
+          'ECORRUPT',
+          `directory entries not sorted across blocks ${lblk - 1} and ${lblk}`,
+          { nid: ino.nid, ...(offset !== undefined ? { offset } : {}) },
+        );
       }
       for (const e of ents) out.push(e);
-      if (out.length > this.limits.maxDirEntries) throw new ErofsError('ELIMIT', `directory has more than ${this.limits.maxDirEntries} entries`, { nid: ino.nid });
+      if (out.length > this.limits.maxDirEntries)
+        throw new ErofsError('ELIMIT', `directory has more than ${this.limits.maxDirEntries} entries`, {
+          nid: ino.nid,
+        });
     }
     this.dirCache.set(ino.nid, out);
     return out;
@@ -544,7 +692,8 @@ export class ErofsImage {
    */
   async resolve(path: string, follow = true): Promise<Inode> {
     if (typeof path !== 'string') throw new ErofsError('EINVAL', 'path must be a string');
-    if (path.length > this.limits.maxPathLength) throw new ErofsError('ELIMIT', `path longer than ${this.limits.maxPathLength}`, { path });
+    if (path.length > this.limits.maxPathLength)
+      throw new ErofsError('ELIMIT', `path longer than ${this.limits.maxPathLength}`, { path });
     const enc = new TextEncoder();
     let hops = 0;
     const chain: Inode[] = [this.root];
@@ -559,19 +708,22 @@ export class ErofsImage {
         const dir = chain[chain.length - 1]!;
         if (dir.type !== 'dir') throw new ErofsError('ENOTDIR', `not a directory`, { path, nid: dir.nid });
         const nameBytes = enc.encode(comp);
-        if (nameBytes.length > this.limits.maxNameLength) throw new ErofsError('ENOENT', `name longer than ${this.limits.maxNameLength} bytes`, { path });
+        if (nameBytes.length > this.limits.maxNameLength)
+          throw new ErofsError('ENOENT', `name longer than ${this.limits.maxNameLength} bytes`, { path });
         const de = await this.lookupChild(dir, nameBytes);
         if (!de) throw new ErofsError('ENOENT', `no such file or directory`, { path });
         const ino = await this.inode(de.nid);
         if (ino.type === 'symlink' && (pending.length > 0 || follow)) {
-          if (++hops > MAX_SYMLINK_HOPS) throw new ErofsError('ELIMIT', `too many levels of symbolic links`, { path });
+          if (++hops > MAX_SYMLINK_HOPS)
+            throw new ErofsError('ELIMIT', `too many levels of symbolic links`, { path });
           const target = await this.readlinkInode(ino);
           if (target.startsWith('/')) chain.length = 1;
           pending = [...target.split('/').filter((c) => c !== '' && c !== '.'), ...pending];
           continue;
         }
         chain.push(ino);
-        if (chain.length > this.limits.maxPathDepth) throw new ErofsError('ELIMIT', `path deeper than ${this.limits.maxPathDepth}`, { path });
+        if (chain.length > this.limits.maxPathDepth)
+          throw new ErofsError('ELIMIT', `path deeper than ${this.limits.maxPathDepth}`, { path });
       }
     } catch (e) {
       if (e instanceof ErofsError) throw e.withPath(path);
@@ -596,7 +748,11 @@ export class ErofsImage {
   async readdir(path: string, opts: { withFileTypes?: boolean } = {}): Promise<string[] | ErofsDirent[]> {
     const dir = await this.resolve(path, true);
     if (dir.type !== 'dir') throw new ErofsError('ENOTDIR', 'not a directory', { path, nid: dir.nid });
-    const ents = (await this.dirents(dir).catch((e: unknown) => { throw e instanceof ErofsError ? e.withPath(path) : e; })).filter((e) => !isDotOrDotDot(e.name));
+    const ents = (
+      await this.dirents(dir).catch((e: unknown) => {
+        throw e instanceof ErofsError ? e.withPath(path) : e;
+      })
+    ).filter((e) => !isDotOrDotDot(e.name));
     if (!opts.withFileTypes) return ents.map((e) => decodeName(e.name));
     return ents.map((e) => makeDirent(e, path));
   }
@@ -605,27 +761,40 @@ export class ErofsImage {
     const ino = await this.resolve(path, true);
     if (ino.type === 'dir') throw new ErofsError('EISDIR', 'is a directory', { path, nid: ino.nid });
     if (ino.size > this.limits.maxReadFileSize) {
-      throw new ErofsError('ELIMIT', `file of ${ino.size} bytes exceeds maxReadFileSize ${this.limits.maxReadFileSize}; use createReadStream`, { path, nid: ino.nid });
+      throw new ErofsError(
+        'ELIMIT',
+        `file of ${ino.size} bytes exceeds maxReadFileSize ${this.limits.maxReadFileSize}; use createReadStream`,
+        { path, nid: ino.nid },
+      );
     }
     const data = await this.readData(ino, 0, ino.size, true);
     return data.slice();
   }
 
   /** Stream a file in chunks of at most `chunkSize` bytes (bounded memory). */
-  createReadStream(path: string, opts: { start?: number; end?: number; chunkSize?: number } = {}): AsyncIterable<Uint8Array> {
+  createReadStream(
+    path: string,
+    opts: { start?: number; end?: number; chunkSize?: number } = {},
+  ): AsyncIterable<Uint8Array> {
     return {
       [Symbol.asyncIterator]: () => this.streamInode(path, opts)[Symbol.asyncIterator](),
     };
   }
 
-  private async *streamInode(path: string, opts: { start?: number; end?: number; chunkSize?: number }): AsyncGenerator<Uint8Array> {
+  private async *streamInode(
+    path: string,
+    opts: { start?: number; end?: number; chunkSize?: number },
+  ): AsyncGenerator<Uint8Array> {
     const ino = await this.resolve(path, true);
     if (ino.type === 'dir') throw new ErofsError('EISDIR', 'is a directory', { path, nid: ino.nid });
     yield* this.streamData(ino, opts);
   }
 
   /** Stream an inode's content; `end` is inclusive like fs.createReadStream. */
-  async *streamData(ino: Inode, opts: { start?: number; end?: number; chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
+  async *streamData(
+    ino: Inode,
+    opts: { start?: number; end?: number; chunkSize?: number } = {},
+  ): AsyncGenerator<Uint8Array> {
     const chunk = Math.max(1, opts.chunkSize ?? this.limits.streamChunkSize);
     const start = Math.max(0, opts.start ?? 0);
     const stop = Math.min(ino.size, opts.end !== undefined ? opts.end + 1 : ino.size);
@@ -648,7 +817,10 @@ export class ErofsImage {
 
   async readlinkBytes(ino: Inode): Promise<Uint8Array> {
     if (ino.size < 1 || ino.size > this.limits.maxSymlinkSize) {
-      throw new ErofsError('ECORRUPT', `invalid symlink size ${ino.size}`, { nid: ino.nid, offset: ino.offset + 8 });
+      throw new ErofsError('ECORRUPT', `invalid symlink size ${ino.size}`, {
+        nid: ino.nid,
+        offset: ino.offset + 8,
+      });
     }
     const raw = await this.readData(ino, 0, ino.size, true);
     if (raw.includes(0)) throw new ErofsError('ECORRUPT', `symlink target contains NUL`, { nid: ino.nid });
@@ -659,7 +831,11 @@ export class ErofsImage {
   async xattrsOf(ino: Inode): Promise<XattrRecord[]> {
     if (ino.xattrIsize === 0) return [];
     // spec §3.6: i_xattr_icount 1 (header only) is "not supported yet" in the kernel.
-    if (ino.xattrIcount === 1) throw new ErofsError('ENOTSUP', 'i_xattr_icount 1 (xattr header without entries) is not supported', { nid: ino.nid, offset: ino.offset + 2 });
+    if (ino.xattrIcount === 1)
+      throw new ErofsError('ENOTSUP', 'i_xattr_icount 1 (xattr header without entries) is not supported', {
+        nid: ino.nid,
+        offset: ino.offset + 2,
+      });
     const areaOff = ino.offset + ino.inodeSize;
     const area = await this.source.read(areaOff, ino.xattrIsize);
     const h = parseXattrArea(area, areaOff, ino.nid, this.limits.maxXattrCount);
@@ -669,7 +845,13 @@ export class ErofsImage {
       const off = sharedBase + 4 * id;
       const head = await this.source.read(off, XATTR_ENTRY_HEADER);
       const body = await this.source.read(off + XATTR_ENTRY_HEADER, entryBodyLength(head));
-      entries.push({ nameIndex: head[1]!, suffix: body.subarray(0, head[0]!), value: body.subarray(head[0]!), offset: off, shared: true });
+      entries.push({
+        nameIndex: head[1]!,
+        suffix: body.subarray(0, head[0]!),
+        value: body.subarray(head[0]!),
+        offset: off,
+        shared: true,
+      });
     }
     return entries.map((e) => {
       const r = resolveName(e, this.prefixes);
@@ -694,13 +876,15 @@ export class ErofsImage {
    * Throws ENODATA when absent.
    */
   async getxattrInode(ino: Inode, name: string): Promise<Uint8Array> {
-    if (new TextEncoder().encode(name).length > 255) throw new ErofsError('EINVAL', `xattr name longer than 255 bytes (ERANGE)`, { nid: ino.nid });
+    if (new TextEncoder().encode(name).length > 255)
+      throw new ErofsError('EINVAL', `xattr name longer than 255 bytes (ERANGE)`, { nid: ino.nid });
     const sb = this.superblock;
     if (ino.xattrIsize >= 12 && sb.featureCompat & COMPAT_XATTR_FILTER && sb.xattrFilterReserved === 0) {
       const { base, rest } = splitName(name);
       const area = await this.source.read(ino.offset + ino.inodeSize, 4);
       const filter = (area[0]! | (area[1]! << 8) | (area[2]! << 16) | (area[3]! << 24)) >>> 0;
-      if (filter & (1 << filterBit(base, new TextEncoder().encode(rest)))) throw new ErofsError('ENODATA', `no xattr ${JSON.stringify(name)}`, { nid: ino.nid });
+      if (filter & (1 << filterBit(base, new TextEncoder().encode(rest))))
+        throw new ErofsError('ENODATA', `no xattr ${JSON.stringify(name)}`, { nid: ino.nid });
     }
     for (const x of await this.xattrsOf(ino)) if (x.name === name) return x.value.slice();
     throw new ErofsError('ENODATA', `no xattr ${JSON.stringify(name)}`, { nid: ino.nid });
@@ -723,7 +907,8 @@ export class ErofsImage {
 
   /** Inspection: physical layout of the file at `path` (not following a final symlink). */
   async layoutOf(pathOrNid: string | number): Promise<FileLayout> {
-    const ino = typeof pathOrNid === 'number' ? await this.inode(pathOrNid) : await this.resolve(pathOrNid, false);
+    const ino =
+      typeof pathOrNid === 'number' ? await this.inode(pathOrNid) : await this.resolve(pathOrNid, false);
     return this.layoutOfInode(ino);
   }
 
@@ -734,7 +919,9 @@ export class ErofsImage {
 }
 
 export function isDotOrDotDot(name: Uint8Array): boolean {
-  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
+  return (
+    (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e)
+  );
 }
 
 function concat(parts: Uint8Array[], len: number): Uint8Array {

@@ -2,7 +2,14 @@
 export * from './manifest-types.js';
 export { ErofsError, ManifestError, isErofsError, type ErofsErrorCode } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ErofsLimits } from './limits.js';
-export { memorySource, blobSource, cachedSource, type ByteSource, type CachedSource, type CachedSourceOptions } from './source/index.js';
+export {
+  memorySource,
+  blobSource,
+  cachedSource,
+  type ByteSource,
+  type CachedSource,
+  type CachedSourceOptions,
+} from './source/index.js';
 export {
   openImage,
   ErofsImage,

@@ -73,7 +73,8 @@ export function resolveLimits(overrides?: Partial<ErofsLimits>): ErofsLimits {
   if (overrides) {
     for (const [k, v] of Object.entries(overrides) as [keyof ErofsLimits, number | undefined][]) {
       if (v !== undefined) {
-        if (typeof v !== 'number' || !(v >= 0)) throw new TypeError(`limit ${k} must be a non-negative number`);
+        if (typeof v !== 'number' || !(v >= 0))
+          throw new TypeError(`limit ${k} must be a non-negative number`);
         l[k] = v;
       }
     }

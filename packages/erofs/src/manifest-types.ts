@@ -14,7 +14,8 @@ export const MANIFEST_KIND = 'sharemap-manifest';
 export const MANIFEST_VERSION = 1;
 
 export type FileType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
-export type DataLayout = 'flat_plain' | 'flat_inline' | 'compressed_full' | 'compressed_compact' | 'chunk_based';
+export type DataLayout =
+  'flat_plain' | 'flat_inline' | 'compressed_full' | 'compressed_compact' | 'chunk_based';
 
 export interface ManifestSuperblock {
   block_size: number;

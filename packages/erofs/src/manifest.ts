@@ -81,7 +81,12 @@ interface PerInode {
   sha256?: string;
 }
 
-async function hashInode(image: ErofsImage, ino: Inode, hasher: HasherFactory, onBytes: (n: number) => void): Promise<string> {
+async function hashInode(
+  image: ErofsImage,
+  ino: Inode,
+  hasher: HasherFactory,
+  onBytes: (n: number) => void,
+): Promise<string> {
   const h = await hasher();
   for await (const chunk of image.streamData(ino)) {
     h.update(chunk);
@@ -92,7 +97,10 @@ async function hashInode(image: ErofsImage, ino: Inode, hasher: HasherFactory, o
 
 /** Build the manifest of a whole image (one walk; hard links share per-inode work). */
 export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promise<Manifest> {
-  if (opts.hash && !opts.hasher) throw new TypeError('scanManifest: hash requires a hasher (node.ts injects node:crypto; browsers use wasmSha256)');
+  if (opts.hash && !opts.hasher)
+    throw new TypeError(
+      'scanManifest: hash requires a hasher (node.ts injects node:crypto; browsers use wasmSha256)',
+    );
   const every = Math.max(1, opts.progressEvery ?? 256);
   const rows: { key: Uint8Array; rec: FileRecord }[] = [];
   const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
@@ -106,7 +114,8 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
         const fp = await image.fingerprintOf(ino, xs);
         per = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
         if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
-        if (opts.hash && ino.type === 'file') per.sha256 = await hashInode(image, ino, opts.hasher!, (n) => (bytesHashed += n));
+        if (opts.hash && ino.type === 'file')
+          per.sha256 = await hashInode(image, ino, opts.hasher!, (n) => (bytesHashed += n));
       } catch (err) {
         throw err instanceof ErofsError ? err.withPath(e.path) : err;
       }
@@ -133,7 +142,8 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
     rec.fingerprint = per.fingerprint;
     if (per.sha256 !== undefined) rec.sha256 = per.sha256;
     rows.push({ key: e.pathBytes, rec });
-    if (opts.onProgress && rows.length % every === 0) opts.onProgress({ files: rows.length, bytesHashed, path: e.path });
+    if (opts.onProgress && rows.length % every === 0)
+      opts.onProgress({ files: rows.length, bytesHashed, path: e.path });
   }
   rows.sort((a, b) => compareBytes(a.key, b.key));
   const files = rows.map((r) => r.rec);
@@ -152,7 +162,14 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
 }
 
 export function manifestHeader(m: Manifest): ManifestHeader {
-  return { kind: m.kind, version: m.version, image: m.image, superblock: m.superblock, hashed: m.hashed, file_count: m.files.length };
+  return {
+    kind: m.kind,
+    version: m.version,
+    image: m.image,
+    superblock: m.superblock,
+    hashed: m.hashed,
+    file_count: m.files.length,
+  };
 }
 
 /** NDJSON form: the header line, then one record per line; every line ends with "\n". */
@@ -178,7 +195,13 @@ export interface ParseManifestOptions {
 }
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
-const LAYOUTS: readonly DataLayout[] = ['flat_plain', 'flat_inline', 'compressed_full', 'compressed_compact', 'chunk_based'];
+const LAYOUTS: readonly DataLayout[] = [
+  'flat_plain',
+  'flat_inline',
+  'compressed_full',
+  'compressed_compact',
+  'chunk_based',
+];
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const MODE_RE = /^[0-7]{4}$/;
@@ -189,7 +212,10 @@ const U32 = 0xffffffff;
 type Obj = Record<string, unknown>;
 
 class V {
-  constructor(readonly line: number, readonly prefix = '') {}
+  constructor(
+    readonly line: number,
+    readonly prefix = '',
+  ) {}
   fail(msg: string, field?: string): never {
     throw new ManifestError(msg, this.line, field === undefined ? undefined : this.prefix + field);
   }
@@ -203,7 +229,8 @@ class V {
     for (const k of Object.keys(o)) if (!all.has(k)) this.fail('unknown field', where ? `${where}.${k}` : k);
   }
   int(v: unknown, field: string, min: number, max: number): number {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) this.fail(`expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`, field);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+      this.fail(`expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`, field);
     return v;
   }
   str(v: unknown, field: string, maxLen: number, re?: RegExp): string {
@@ -232,7 +259,23 @@ function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
   const s = v.obj(raw, 'superblock');
   v.keys(
     s,
-    ['block_size', 'blocks', 'meta_blkaddr', 'xattr_blkaddr', 'root_nid', 'inodes', 'sb_size', 'feature_compat', 'feature_incompat', 'uuid', 'build_time', 'ishare', 'fingerprint_xattr_name', 'required_kernel', 'devices'],
+    [
+      'block_size',
+      'blocks',
+      'meta_blkaddr',
+      'xattr_blkaddr',
+      'root_nid',
+      'inodes',
+      'sb_size',
+      'feature_compat',
+      'feature_incompat',
+      'uuid',
+      'build_time',
+      'ishare',
+      'fingerprint_xattr_name',
+      'required_kernel',
+      'devices',
+    ],
     ['packed_nid', 'metabox_nid'],
     'superblock',
   );
@@ -266,12 +309,20 @@ function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
     uuid: v.str(s.uuid, 'superblock.uuid', 36, UUID_RE),
     build_time: v.int(s.build_time, 'superblock.build_time', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER),
     ishare: v.bool(s.ishare, 'superblock.ishare'),
-    fingerprint_xattr_name: s.fingerprint_xattr_name === null ? null : v.str(s.fingerprint_xattr_name, 'superblock.fingerprint_xattr_name', 255, /^[^\0]+$/),
-    required_kernel: s.required_kernel === null ? null : v.str(s.required_kernel, 'superblock.required_kernel', 7, KERNEL_RE),
+    fingerprint_xattr_name:
+      s.fingerprint_xattr_name === null
+        ? null
+        : v.str(s.fingerprint_xattr_name, 'superblock.fingerprint_xattr_name', 255, /^[^\0]+$/),
+    required_kernel:
+      s.required_kernel === null
+        ? null
+        : v.str(s.required_kernel, 'superblock.required_kernel', 7, KERNEL_RE),
     devices,
   };
-  if (s.packed_nid !== undefined) out.packed_nid = v.int(s.packed_nid, 'superblock.packed_nid', 0, Number.MAX_SAFE_INTEGER);
-  if (s.metabox_nid !== undefined) out.metabox_nid = v.int(s.metabox_nid, 'superblock.metabox_nid', 0, Number.MAX_SAFE_INTEGER);
+  if (s.packed_nid !== undefined)
+    out.packed_nid = v.int(s.packed_nid, 'superblock.packed_nid', 0, Number.MAX_SAFE_INTEGER);
+  if (s.metabox_nid !== undefined)
+    out.metabox_nid = v.int(s.metabox_nid, 'superblock.metabox_nid', 0, Number.MAX_SAFE_INTEGER);
   return out;
 }
 
@@ -279,7 +330,11 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
   const h = v.obj(raw);
   v.keys(h, ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'], withFiles ? ['files'] : []);
   if (h.kind !== MANIFEST_KIND) v.fail(`not a sharemap manifest (kind ${JSON.stringify(h.kind)})`, 'kind');
-  if (h.version !== MANIFEST_VERSION) v.fail(`unsupported manifest version ${JSON.stringify(h.version)} (this reader understands ${MANIFEST_VERSION})`, 'version');
+  if (h.version !== MANIFEST_VERSION)
+    v.fail(
+      `unsupported manifest version ${JSON.stringify(h.version)} (this reader understands ${MANIFEST_VERSION})`,
+      'version',
+    );
   const im = v.obj(h.image, 'image');
   v.keys(im, ['name', 'size'], ['sha256'], 'image');
   const image: ManifestHeader['image'] = {
@@ -301,7 +356,23 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
   const r = v.obj(raw);
   v.keys(
     r,
-    ['path', 'nid', 'type', 'mode', 'uid', 'gid', 'size', 'nlink', 'mtime', 'mtime_nsec', 'layout', 'inode_size', 'xattr_isize', 'xattrs', 'fingerprint'],
+    [
+      'path',
+      'nid',
+      'type',
+      'mode',
+      'uid',
+      'gid',
+      'size',
+      'nlink',
+      'mtime',
+      'mtime_nsec',
+      'layout',
+      'inode_size',
+      'xattr_isize',
+      'xattrs',
+      'fingerprint',
+    ],
     ['target', 'rdev', 'sha256'],
   );
   const path = v.str(r.path, 'path', 4096);
@@ -313,13 +384,15 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
   const inodeSize = r.inode_size;
   if (inodeSize !== 32 && inodeSize !== 64) v.fail('expected 32 or 64', 'inode_size');
   const xattrIsize = v.int(r.xattr_isize, 'xattr_isize', 0, 12 + 4 * 65534);
-  if (xattrIsize !== 0 && (xattrIsize < 12 || (xattrIsize - 12) % 4 !== 0)) v.fail('not a valid xattr area size (0 or 12 + 4n)', 'xattr_isize');
+  if (xattrIsize !== 0 && (xattrIsize < 12 || (xattrIsize - 12) % 4 !== 0))
+    v.fail('not a valid xattr area size (0 or 12 + 4n)', 'xattr_isize');
   const xr = v.obj(r.xattrs, 'xattrs');
   const xnames = Object.keys(xr);
   if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
   const xattrs: Record<string, string> = {};
   for (const n of xnames) {
-    if (n.length === 0 || enc.encode(n).length > 255 || n.includes('\0')) v.fail('invalid xattr name', 'xattrs');
+    if (n.length === 0 || enc.encode(n).length > 255 || n.includes('\0'))
+      v.fail('invalid xattr name', 'xattrs');
     xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
   }
   const rec: FileRecord = {
@@ -337,7 +410,8 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
     inode_size: inodeSize,
     xattr_isize: xattrIsize,
     xattrs,
-    fingerprint: r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, /^(?:[0-9a-f]{2})+$/),
+    fingerprint:
+      r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, /^(?:[0-9a-f]{2})+$/),
   };
   if (type === 'symlink') {
     rec.target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
@@ -348,7 +422,8 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
     rec.rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
   if (hashed && type === 'file') rec.sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
-  else if (r.sha256 !== undefined) v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
+  else if (r.sha256 !== undefined)
+    v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
   return rec;
 }
 
@@ -362,10 +437,15 @@ class RecordSink {
     if (this.prev === null) {
       if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
     } else if (compareBytes(this.prev, key) >= 0) {
-      throw new ManifestError(`records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`, line, 'path');
+      throw new ManifestError(
+        `records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`,
+        line,
+        'path',
+      );
     }
     this.prev = key;
-    if (this.files.length >= this.maxRecords) throw new ManifestError(`more than ${this.maxRecords} records`, line);
+    if (this.files.length >= this.maxRecords)
+      throw new ManifestError(`more than ${this.maxRecords} records`, line);
     this.files.push(rec);
   }
 }
@@ -400,7 +480,8 @@ export class NdjsonManifestParser {
     this.lineNo++;
     let line = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.length > this.maxLine) throw new ManifestError(`line longer than ${this.maxLine} characters`, this.lineNo);
+    if (line.length > this.maxLine)
+      throw new ManifestError(`line longer than ${this.maxLine} characters`, this.lineNo);
     if (line.trim() === '') {
       // Only a final empty line (trailing newline) is allowed; remember and fail if more follows.
       if (!this.blankAt) this.blankAt = this.lineNo;
@@ -422,7 +503,11 @@ export class NdjsonManifestParser {
     if (!this.header) throw new ManifestError('empty manifest', 1);
     const files = this.sink.files;
     if (files.length !== this.header.file_count) {
-      throw new ManifestError(`file_count is ${this.header.file_count} but ${files.length} records follow`, 1, 'file_count');
+      throw new ManifestError(
+        `file_count is ${this.header.file_count} but ${files.length} records follow`,
+        1,
+        'file_count',
+      );
     }
     return { ...this.header, files };
   }
@@ -441,7 +526,8 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   let isNdjson = false;
   try {
     const first: unknown = JSON.parse(nl < 0 ? trimmed : trimmed.slice(0, nl));
-    isNdjson = typeof first === 'object' && first !== null && !Array.isArray(first) && !Object.hasOwn(first, 'files');
+    isNdjson =
+      typeof first === 'object' && first !== null && !Array.isArray(first) && !Object.hasOwn(first, 'files');
   } catch {
     isNdjson = false;
   }
@@ -474,9 +560,15 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   if (!Array.isArray(list)) v.fail('expected an array', 'files');
   if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
   const sink = new RecordSink(maxRecords);
-  list.forEach((r: unknown, i: number) => sink.add(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs), 1));
+  list.forEach((r: unknown, i: number) =>
+    sink.add(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs), 1),
+  );
   if (sink.files.length !== header.file_count) {
-    throw new ManifestError(`file_count is ${header.file_count} but ${sink.files.length} records follow`, 1, 'file_count');
+    throw new ManifestError(
+      `file_count is ${header.file_count} but ${sink.files.length} records follow`,
+      1,
+      'file_count',
+    );
   }
   return { ...header, files: sink.files };
 }

@@ -36,7 +36,10 @@ export async function nodeFileSource(path: string): Promise<NodeFileSource> {
       let done = 0;
       while (done < length) {
         const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) throw new ErofsError('EIO', `short read of ${path} (${done} of ${length} bytes)`, { offset: offset + done });
+        if (bytesRead === 0)
+          throw new ErofsError('EIO', `short read of ${path} (${done} of ${length} bytes)`, {
+            offset: offset + done,
+          });
         done += bytesRead;
       }
       return buf;
@@ -115,7 +118,12 @@ export async function scanImageFile(path: string, opts: ScanImageFileOptions = {
   const opened = await openImageFile(path, openOpts);
   try {
     const size = (await stat(path)).size;
-    const scan: ScanOptions = { imageName: basename(path), imageSize: size, hash: !!hash, hasher: nodeSha256 };
+    const scan: ScanOptions = {
+      imageName: basename(path),
+      imageSize: size,
+      hash: !!hash,
+      hasher: nodeSha256,
+    };
     if (onProgress) scan.onProgress = onProgress;
     if (imageSha256) scan.imageSha256 = await sha256File(path);
     return await scanManifest(opened.image, scan);

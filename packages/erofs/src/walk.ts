@@ -50,15 +50,23 @@ export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGen
   const started = Date.now();
   const visitedDirs = new Set<number>();
   let count = 0;
-  const stack: WalkEntry[] = [{ path: '/', pathBytes: new Uint8Array([SLASH]), inode: image.root, depth: 0, parentNid: image.root.nid }];
+  const stack: WalkEntry[] = [
+    { path: '/', pathBytes: new Uint8Array([SLASH]), inode: image.root, depth: 0, parentNid: image.root.nid },
+  ];
   while (stack.length) {
     const e = stack.pop()!;
-    if (++count > maxInodes) throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`, { path: e.path });
-    if (maxMillis > 0 && Date.now() - started > maxMillis) throw new ErofsError('ELIMIT', `walk exceeded ${maxMillis} ms`, { path: e.path });
+    if (++count > maxInodes)
+      throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`, { path: e.path });
+    if (maxMillis > 0 && Date.now() - started > maxMillis)
+      throw new ErofsError('ELIMIT', `walk exceeded ${maxMillis} ms`, { path: e.path });
     yield e;
     const dir = e.inode;
     if (dir.type !== 'dir') continue;
-    if (visitedDirs.has(dir.nid)) throw new ErofsError('ECORRUPT', `directory cycle: directory nid ${dir.nid} reached twice`, { nid: dir.nid, path: e.path });
+    if (visitedDirs.has(dir.nid))
+      throw new ErofsError('ECORRUPT', `directory cycle: directory nid ${dir.nid} reached twice`, {
+        nid: dir.nid,
+        path: e.path,
+      });
     visitedDirs.add(dir.nid);
     let ents;
     try {
@@ -74,13 +82,18 @@ export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGen
         const isDot = d.name.length === 1;
         const want = isDot ? dir.nid : e.parentNid;
         if (d.nid !== want) {
-          throw new ErofsError('ECORRUPT', `"${isDot ? '.' : '..'}" points to nid ${d.nid}, expected ${want}`, { nid: dir.nid, path: e.path });
+          throw new ErofsError(
+            'ECORRUPT',
+            `"${isDot ? '.' : '..'}" points to nid ${d.nid}, expected ${want}`,
+            { nid: dir.nid, path: e.path },
+          );
         }
         if (isDot) sawDot = true;
         else sawDotDot = true;
         continue;
       }
-      if (e.depth + 1 > maxDepth) throw new ErofsError('ELIMIT', `tree deeper than ${maxDepth}`, { path: e.path });
+      if (e.depth + 1 > maxDepth)
+        throw new ErofsError('ELIMIT', `tree deeper than ${maxDepth}`, { path: e.path });
       const pathBytes = joinPath(e.pathBytes, d.name);
       const path = decodeName(pathBytes);
       let ino: Inode;
@@ -90,12 +103,19 @@ export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGen
         throw err instanceof ErofsError ? err.withPath(path) : err;
       }
       if (checkTypes && d.fileType !== 0 && FT_NAMES[d.fileType] !== ino.type) {
-        throw new ErofsError('ECORRUPT', `dirent type ${FT_NAMES[d.fileType]} disagrees with inode type ${ino.type}`, { nid: d.nid, path });
+        throw new ErofsError(
+          'ECORRUPT',
+          `dirent type ${FT_NAMES[d.fileType]} disagrees with inode type ${ino.type}`,
+          { nid: d.nid, path },
+        );
       }
       children.push({ path, pathBytes, inode: ino, depth: e.depth + 1, parentNid: dir.nid });
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
-      throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, { nid: dir.nid, path: e.path });
+      throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, {
+        nid: dir.nid,
+        path: e.path,
+      });
     }
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }

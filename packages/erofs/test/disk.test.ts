@@ -4,12 +4,30 @@ import { crc32cUpdate } from '../src/disk/crc32c.js';
 import { chunkGeometry, decodeChunkEntry } from '../src/disk/chunk.js';
 import { parseDirBlock } from '../src/disk/dirent.js';
 import { decodeInode } from '../src/disk/inode.js';
-import { decodeSuperblock, readSuperblock, requiredKernel, superblockChecksum } from '../src/disk/superblock.js';
-import { filterBit, parseXattrArea, readLongPrefixes, resolveName, splitName, xxh32 } from '../src/disk/xattr.js';
+import {
+  decodeSuperblock,
+  readSuperblock,
+  requiredKernel,
+  superblockChecksum,
+} from '../src/disk/superblock.js';
+import {
+  filterBit,
+  parseXattrArea,
+  readLongPrefixes,
+  resolveName,
+  splitName,
+  xxh32,
+} from '../src/disk/xattr.js';
 import { ErofsError } from '../src/errors.js';
 import { memorySource } from '../src/source/memory.js';
 
-const hexBytes = (s: string) => new Uint8Array(s.replace(/\s+/g, '').match(/../g)!.map((h) => parseInt(h, 16)));
+const hexBytes = (s: string) =>
+  new Uint8Array(
+    s
+      .replace(/\s+/g, '')
+      .match(/../g)!
+      .map((h) => parseInt(h, 16)),
+  );
 const ascii = (s: string) => new TextEncoder().encode(s);
 
 // spec §2.4 test vector (tv.img, first 128 superblock bytes)
@@ -62,7 +80,10 @@ describe('superblock (§2)', () => {
     const ok = await readSuperblock(memorySource(img));
     expect(ok.checksumVerified).toBe(true);
     img[3000] ^= 1;
-    await expect(readSuperblock(memorySource(img))).rejects.toMatchObject({ code: 'EINVAL_SUPERBLOCK', offset: 1028 });
+    await expect(readSuperblock(memorySource(img))).rejects.toMatchObject({
+      code: 'EINVAL_SUPERBLOCK',
+      offset: 1028,
+    });
   });
 
   it('rejects bad magic, blkszbits, dirblkbits, unknown incompat, ishare id', () => {
@@ -135,8 +156,17 @@ describe('inode (§3)', () => {
   it('decodes the compact test vector', () => {
     const i = decodeInode(INODE, 46, 1472, { epoch: 1700000000, fixedNsec: 0 });
     expect(i).toMatchObject({
-      extended: false, inodeSize: 32, layoutName: 'flat_inline', type: 'file', mode: 0o100644,
-      nlink: 1, size: 12, mtime: 1700000000, xattrIcount: 14, xattrIsize: 64, dataOffset: 1472 + 32 + 64,
+      extended: false,
+      inodeSize: 32,
+      layoutName: 'flat_inline',
+      type: 'file',
+      mode: 0o100644,
+      nlink: 1,
+      size: 12,
+      mtime: 1700000000,
+      xattrIcount: 14,
+      xattrIsize: 64,
+      dataOffset: 1472 + 32 + 64,
     });
   });
   it('decodes an extended inode with 48-bit start block, signed mtime', () => {
@@ -154,7 +184,17 @@ describe('inode (§3)', () => {
     dv.setUint32(40, 123, true);
     dv.setUint32(44, 3, true);
     const i = decodeInode(b, 1, 0, { epoch: 0, fixedNsec: 0 });
-    expect(i).toMatchObject({ extended: true, size: 5, startBlk: 2 ** 32 + 7, uid: 4000000000, gid: 65534, mtime: -1, mtimeNsec: 123, nlink: 3, hole: false });
+    expect(i).toMatchObject({
+      extended: true,
+      size: 5,
+      startBlk: 2 ** 32 + 7,
+      uid: 4000000000,
+      gid: 65534,
+      mtime: -1,
+      mtimeNsec: 123,
+      nlink: 3,
+      hole: false,
+    });
   });
   it('rdev, holes, bad layout and bad mode', () => {
     const b = new Uint8Array(32);
@@ -166,12 +206,16 @@ describe('inode (§3)', () => {
     dv.setUint32(16, 0xffffffff, true);
     expect(decodeInode(b, 1, 0, { epoch: 0, fixedNsec: 0 }).hole).toBe(true);
     dv.setUint16(0, 5 << 1, true);
-    expect(() => decodeInode(b, 38, 1216, { epoch: 0, fixedNsec: 0 })).toThrow(expect.objectContaining({ code: 'ENOTSUP', nid: 38, offset: 1216 }));
+    expect(() => decodeInode(b, 38, 1216, { epoch: 0, fixedNsec: 0 })).toThrow(
+      expect.objectContaining({ code: 'ENOTSUP', nid: 38, offset: 1216 }),
+    );
     dv.setUint16(0, 0x20, true);
     expect(() => decodeInode(b, 1, 0, { epoch: 0, fixedNsec: 0 })).toThrow(/i_format/);
     dv.setUint16(0, 0, true);
     dv.setUint16(4, 0o170644, true);
-    expect(() => decodeInode(b, 1, 0, { epoch: 0, fixedNsec: 0 })).toThrow(expect.objectContaining({ code: 'ECORRUPT' }));
+    expect(() => decodeInode(b, 1, 0, { epoch: 0, fixedNsec: 0 })).toThrow(
+      expect.objectContaining({ code: 'ECORRUPT' }),
+    );
   });
 });
 
@@ -188,12 +232,18 @@ describe('xattrs (§4)', () => {
     expect(new TextDecoder().decode(h.inline[0]!.value.subarray(0, 7))).toBe('sha256:');
     expect(h.inline[0]!.value.length).toBe(39);
     const prefixes = [{ base: 0, infix: ascii('erofs.fingerprint.v1') }];
-    expect(resolveName(h.inline[0]!, prefixes)).toMatchObject({ full: 'erofs.fingerprint.v1', listed: false, base: 0 });
+    expect(resolveName(h.inline[0]!, prefixes)).toMatchObject({
+      full: 'erofs.fingerprint.v1',
+      listed: false,
+      base: 0,
+    });
   });
   it('rejects overflowing shared count and entries; skips zero padding', () => {
     const bad = AREA.slice();
     bad[4] = 20;
-    expect(() => parseXattrArea(bad, 0, 1, 1000)).toThrow(expect.objectContaining({ code: 'ECORRUPT', offset: 4 }));
+    expect(() => parseXattrArea(bad, 0, 1, 1000)).toThrow(
+      expect.objectContaining({ code: 'ECORRUPT', offset: 4 }),
+    );
     const big = AREA.slice();
     big[22] = 0xff; // value size of the inline entry
     expect(() => parseXattrArea(big, 0, 1, 1000)).toThrow(/exceeds remaining/);
@@ -203,9 +253,18 @@ describe('xattrs (§4)', () => {
   });
   it('names: short prefixes, long prefixes, unknown indexes', () => {
     const p = [{ base: 4, infix: ascii('erofs.fingerprint') }];
-    expect(resolveName({ nameIndex: 1, suffix: ascii('x') }, p)).toMatchObject({ full: 'user.x', listed: true });
-    expect(resolveName({ nameIndex: 2, suffix: new Uint8Array() }, p)).toMatchObject({ full: 'system.posix_acl_access', listed: true });
-    expect(resolveName({ nameIndex: 0x80, suffix: new Uint8Array() }, p)).toMatchObject({ full: 'trusted.erofs.fingerprint', listed: true });
+    expect(resolveName({ nameIndex: 1, suffix: ascii('x') }, p)).toMatchObject({
+      full: 'user.x',
+      listed: true,
+    });
+    expect(resolveName({ nameIndex: 2, suffix: new Uint8Array() }, p)).toMatchObject({
+      full: 'system.posix_acl_access',
+      listed: true,
+    });
+    expect(resolveName({ nameIndex: 0x80, suffix: new Uint8Array() }, p)).toMatchObject({
+      full: 'trusted.erofs.fingerprint',
+      listed: true,
+    });
     expect(resolveName({ nameIndex: 0x81, suffix: new Uint8Array() }, p).full).toBeNull();
     expect(resolveName({ nameIndex: 5, suffix: ascii('x') }, p).full).toBeNull();
     expect(splitName('trusted.overlay.opaque')).toEqual({ base: 4, rest: 'overlay.opaque' });
@@ -220,7 +279,9 @@ describe('xattrs (§4)', () => {
     expect(new TextDecoder().decode(p[0]!.infix)).toBe('erofs.fingerprint.v1');
     img[4] = 0;
     img[5] = 2; // 512 > 256
-    await expect(readLongPrefixes((o, l) => memorySource(img).read(o, l), 4, 1)).rejects.toMatchObject({ code: 'ECORRUPT' });
+    await expect(readLongPrefixes((o, l) => memorySource(img).read(o, l), 4, 1)).rejects.toMatchObject({
+      code: 'ECORRUPT',
+    });
   });
   it('xxh32 and bloom filter bits (§4.7 vectors)', () => {
     expect(xxh32(new Uint8Array(), 0)).toBe(0x02cc5d05);
@@ -251,25 +312,63 @@ function dirBlock(names: [string, number, number][], size: number): Uint8Array {
 
 describe('dirents (§5)', () => {
   it('parses a block; last name ends at NUL or block end', () => {
-    const b = dirBlock([['.', 38, 2], ['..', 38, 2], ['a', 40, 1], ['bb', 41, 7]], 4096);
+    const b = dirBlock(
+      [
+        ['.', 38, 2],
+        ['..', 38, 2],
+        ['a', 40, 1],
+        ['bb', 41, 7],
+      ],
+      4096,
+    );
     const e = parseDirBlock(b, 4096, { nid: 38, lblk: 0 });
-    expect(e.map((x) => [new TextDecoder().decode(x.name), x.nid, x.fileType])).toEqual([['.', 38, 2], ['..', 38, 2], ['a', 40, 1], ['bb', 41, 7]]);
+    expect(e.map((x) => [new TextDecoder().decode(x.name), x.nid, x.fileType])).toEqual([
+      ['.', 38, 2],
+      ['..', 38, 2],
+      ['a', 40, 1],
+      ['bb', 41, 7],
+    ]);
     const short = b.subarray(0, 48 + 6);
     expect(parseDirBlock(short, 4096, { nid: 38, lblk: 0 })).toHaveLength(4);
   });
   it('rejects bad nameoff0, out-of-range nameoff, unsorted names, bad types and long names', () => {
-    const b = dirBlock([['.', 38, 2], ['..', 38, 2], ['a', 40, 1]], 4096);
+    const b = dirBlock(
+      [
+        ['.', 38, 2],
+        ['..', 38, 2],
+        ['a', 40, 1],
+      ],
+      4096,
+    );
     const w = { nid: 69, lblk: 0, offset: 2240 };
     const m1 = b.slice();
     m1[8] = 5;
-    expect(() => parseDirBlock(m1, 4096, w)).toThrow(expect.objectContaining({ code: 'ECORRUPT', offset: 2248 }));
+    expect(() => parseDirBlock(m1, 4096, w)).toThrow(
+      expect.objectContaining({ code: 'ECORRUPT', offset: 2248 }),
+    );
     const m2 = b.slice();
     new DataView(m2.buffer).setUint16(20, 0xfff0, true);
-    expect(() => parseDirBlock(m2.subarray(0, 160), 4096, w)).toThrow(expect.objectContaining({ code: 'ECORRUPT', nid: 69, offset: 2260 }));
-    expect(() => parseDirBlock(dirBlock([['b', 1, 1], ['a', 2, 1]], 4096), 4096, w)).toThrow(/not sorted/);
+    expect(() => parseDirBlock(m2.subarray(0, 160), 4096, w)).toThrow(
+      expect.objectContaining({ code: 'ECORRUPT', nid: 69, offset: 2260 }),
+    );
+    expect(() =>
+      parseDirBlock(
+        dirBlock(
+          [
+            ['b', 1, 1],
+            ['a', 2, 1],
+          ],
+          4096,
+        ),
+        4096,
+        w,
+      ),
+    ).toThrow(/not sorted/);
     expect(() => parseDirBlock(dirBlock([['a', 1, 9]], 4096), 4096, w)).toThrow(/file_type/);
     expect(() => parseDirBlock(dirBlock([['a/b', 1, 1]], 4096), 4096, w)).toThrow(/'\/'/);
-    expect(() => parseDirBlock(dirBlock([['x'.repeat(256), 1, 1]], 4096), 4096, w)).toThrow(/name length 256/);
+    expect(() => parseDirBlock(dirBlock([['x'.repeat(256), 1, 1]], 4096), 4096, w)).toThrow(
+      /name length 256/,
+    );
     expect(() => parseDirBlock(new Uint8Array(4), 4096, w)).toThrow(ErofsError);
   });
 });
@@ -285,7 +384,10 @@ describe('chunks (§6.3)', () => {
     expect(decodeChunkEntry(hexBytes('0700 0100 04000000'), g8, 1)).toEqual({ blkaddr: 4, deviceId: 1 }); // hi ignored (not 48-bit)
     expect(decodeChunkEntry(hexBytes('0000 0300 ffffffff'), g8, 1)).toEqual({ blkaddr: null, deviceId: 0 });
     const g48 = chunkGeometry(0x60, 12, 4096, 1);
-    expect(decodeChunkEntry(hexBytes('0200 0100 01000000'), g48, 1)).toEqual({ blkaddr: 2 * 2 ** 32 + 1, deviceId: 1 });
+    expect(decodeChunkEntry(hexBytes('0200 0100 01000000'), g48, 1)).toEqual({
+      blkaddr: 2 * 2 ** 32 + 1,
+      deviceId: 1,
+    });
     expect(() => chunkGeometry(0x80, 12, 1, 7)).toThrow(expect.objectContaining({ code: 'ENOTSUP', nid: 7 }));
   });
 });

@@ -12,10 +12,15 @@ import type { FileRecord } from '../src/manifest-types.js';
 
 const DIR = join(import.meta.dirname, '../../../testdata/erofs');
 const bytes = (n: string) => new Uint8Array(readFileSync(join(DIR, n)));
-const oracle = (n: string) => JSON.parse(readFileSync(join(DIR, n.replace(/\.img$/, '.expected.json')), 'utf8')) as { files: FileRecord[] };
+const oracle = (n: string) =>
+  JSON.parse(readFileSync(join(DIR, n.replace(/\.img$/, '.expected.json')), 'utf8')) as {
+    files: FileRecord[];
+  };
 const sha = (d: Uint8Array) => createHash('sha256').update(d).digest('hex');
 
-async function collect(it: AsyncIterable<Uint8Array>): Promise<{ data: Uint8Array; maxChunk: number; chunks: number }> {
+async function collect(
+  it: AsyncIterable<Uint8Array>,
+): Promise<{ data: Uint8Array; maxChunk: number; chunks: number }> {
   const parts: Uint8Array[] = [];
   let maxChunk = 0;
   for await (const c of it) {
@@ -77,8 +82,24 @@ describe('edge.img through the fs-like API', async () => {
     for (const p of ['/', '/one', '/owners/huge', '/dev/bigdev', '/dev/sda', '/dev/fifo', '/dev/sock']) {
       const s = await img.lstat(p);
       const r = byPath.get(p)!;
-      expect({ nid: s.nid, type: s.type, uid: s.uid, gid: s.gid, size: s.size, nlink: s.nlink, mtime: s.mtime, mode: (s.mode & 0o7777).toString(8).padStart(4, '0') }).toEqual({
-        nid: r.nid, type: r.type, uid: r.uid, gid: r.gid, size: r.size, nlink: r.nlink, mtime: r.mtime, mode: r.mode,
+      expect({
+        nid: s.nid,
+        type: s.type,
+        uid: s.uid,
+        gid: s.gid,
+        size: s.size,
+        nlink: s.nlink,
+        mtime: s.mtime,
+        mode: (s.mode & 0o7777).toString(8).padStart(4, '0'),
+      }).toEqual({
+        nid: r.nid,
+        type: r.type,
+        uid: r.uid,
+        gid: r.gid,
+        size: r.size,
+        nlink: r.nlink,
+        mtime: r.mtime,
+        mode: r.mode,
       });
       expect(s.rdev).toEqual(r.rdev ?? null);
     }
@@ -87,11 +108,14 @@ describe('edge.img through the fs-like API', async () => {
   it('getxattr / listxattr (inline and shared), ENODATA for absent names', async () => {
     const r = byPath.get('/xattr/shared/s1')!;
     expect(await img.listxattr('/xattr/shared/s1')).toEqual(expect.arrayContaining(Object.keys(r.xattrs)));
-    for (const [n, v] of Object.entries(r.xattrs)) expect(Buffer.from(await img.getxattr('/xattr/shared/s1', n)).toString('hex')).toBe(v);
+    for (const [n, v] of Object.entries(r.xattrs))
+      expect(Buffer.from(await img.getxattr('/xattr/shared/s1', n)).toString('hex')).toBe(v);
     await expect(img.getxattr('/xattr/shared/s1', 'user.absent')).rejects.toMatchObject({ code: 'ENODATA' });
     await expect(img.getxattr('/one', 'user.x')).rejects.toMatchObject({ code: 'ENODATA' });
     const acl = byPath.get('/xattr/acl-file')!;
-    expect(Buffer.from(await img.getxattr('/xattr/acl-file', 'system.posix_acl_access')).toString('hex')).toBe(acl.xattrs['system.posix_acl_access']);
+    expect(
+      Buffer.from(await img.getxattr('/xattr/acl-file', 'system.posix_acl_access')).toString('hex'),
+    ).toBe(acl.xattrs['system.posix_acl_access']);
   });
 
   it('readFile and createReadStream (bounded chunks) agree with the oracle sha256', async () => {
@@ -127,7 +151,9 @@ describe('edge.img through the fs-like API', async () => {
   });
 
   it('limits: readFile size, walk depth and entry count, dir entries', async () => {
-    const small = await openImage(memorySource(bytes('edge.img')), { limits: { maxReadFileSize: 100, maxPathDepth: 5 } });
+    const small = await openImage(memorySource(bytes('edge.img')), {
+      limits: { maxReadFileSize: 100, maxPathDepth: 5 },
+    });
     await expect(small.readFile('/b16385')).rejects.toMatchObject({ code: 'ELIMIT' });
     const walkAll = async (i: ErofsImage) => {
       for await (const _ of walk(i)) void _;
@@ -160,7 +186,9 @@ describe('I/O pattern', () => {
 
 describe('devices', () => {
   it('--tar=i: file data read from the tar given as device 1', async () => {
-    const { image, close } = await openImageFile(join(DIR, 'edge-mini.tar-i.img'), { devices: [join(DIR, 'edge-mini.tar-i.tar')] });
+    const { image, close } = await openImageFile(join(DIR, 'edge-mini.tar-i.img'), {
+      devices: [join(DIR, 'edge-mini.tar-i.tar')],
+    });
     try {
       const r = oracle('edge-mini.tar-i.img').files.find((f) => f.path === '/text.txt')!;
       expect(sha(await image.readFile('/text.txt'))).toBe(r.sha256);
@@ -174,7 +202,9 @@ describe('devices', () => {
 
   it('a wrong number of devices is refused; without devices chunk reads fail cleanly', async () => {
     const blob = memorySource(bytes('edge-mini.chunk4k.blob.blob'));
-    await expect(openImage(memorySource(bytes('edge-mini.chunk4k.blob.img')), { devices: [blob, blob] })).rejects.toMatchObject({ code: 'EINVAL_SUPERBLOCK' });
+    await expect(
+      openImage(memorySource(bytes('edge-mini.chunk4k.blob.img')), { devices: [blob, blob] }),
+    ).rejects.toMatchObject({ code: 'EINVAL_SUPERBLOCK' });
     const flat = await openImage(memorySource(bytes('edge-mini.chunk4k.blob.img')));
     await expect(flat.readFile('/b16385')).rejects.toBeInstanceOf(ErofsError);
     const ok = await openImage(memorySource(bytes('edge-mini.chunk4k.blob.img')), { devices: [blob] });
@@ -190,7 +220,9 @@ describe('fingerprints', () => {
     const f = oracle('app.fp.img').files.find((x) => x.fingerprint)!;
     expect(await fp.listxattr(f.path)).not.toContain('erofs.fingerprint.v1');
     // getxattr by the exact internal name still works (as inside the kernel)
-    expect(Buffer.from(await fp.getxattr(f.path, 'erofs.fingerprint.v1')).toString('hex')).toBe(f.fingerprint);
+    expect(Buffer.from(await fp.getxattr(f.path, 'erofs.fingerprint.v1')).toString('hex')).toBe(
+      f.fingerprint,
+    );
     const tr = await openImage(memorySource(bytes('edge-mini.fp-trusted.img')));
     expect(tr.fingerprintXattrName).toBe('trusted.erofs.fingerprint');
     expect(await tr.listxattr('/b16385')).toContain('trusted.erofs.fingerprint');

@@ -5,14 +5,23 @@ import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
 import { wasmSha256 } from '../src/hash.js';
 import { openImage } from '../src/image.js';
-import { manifestToJson, manifestToNdjson, NdjsonManifestParser, parseManifest, scanManifest } from '../src/manifest.js';
+import {
+  manifestToJson,
+  manifestToNdjson,
+  NdjsonManifestParser,
+  parseManifest,
+  scanManifest,
+} from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { nodeSha256, scanImageFile } from '../src/node.js';
 import { memorySource } from '../src/source/memory.js';
 
 const DIR = join(import.meta.dirname, '../../../testdata/erofs');
 
-const m: Manifest = await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true, imageSha256: true });
+const m: Manifest = await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), {
+  hash: true,
+  imageSha256: true,
+});
 const nd = [...manifestToNdjson(m)].join('');
 
 describe('serialisation', () => {
@@ -21,7 +30,12 @@ describe('serialisation', () => {
     expect(lines.at(-1)).toBe('');
     expect(lines.length - 1).toBe(m.files.length + 1);
     const header = JSON.parse(lines[0]!);
-    expect(header).toMatchObject({ kind: 'sharemap-manifest', version: 1, hashed: true, file_count: m.files.length });
+    expect(header).toMatchObject({
+      kind: 'sharemap-manifest',
+      version: 1,
+      hashed: true,
+      file_count: m.files.length,
+    });
     expect(header.files).toBeUndefined();
     expect(header.image.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(parseManifest(nd)).toEqual(m);
@@ -41,7 +55,14 @@ describe('serialisation', () => {
   it('browser hasher (hash-wasm) gives the same digests as node:crypto; progress is reported', async () => {
     const img = await openImage(memorySource(new Uint8Array(readFileSync(join(DIR, 'edge-mini.b512.img')))));
     const seen: number[] = [];
-    const a = await scanManifest(img, { imageName: 'x.img', imageSize: 1, hash: true, hasher: wasmSha256, onProgress: (p) => seen.push(p.files), progressEvery: 10 });
+    const a = await scanManifest(img, {
+      imageName: 'x.img',
+      imageSize: 1,
+      hash: true,
+      hasher: wasmSha256,
+      onProgress: (p) => seen.push(p.files),
+      progressEvery: 10,
+    });
     const b = await scanManifest(img, { imageName: 'x.img', imageSize: 1, hash: true, hasher: nodeSha256 });
     expect(a.files).toEqual(b.files);
     expect(seen.at(-1)).toBe(a.files.length);
@@ -79,41 +100,145 @@ describe('parseManifest rejects bad input with the line number', () => {
     expectErr(build({ ...header, file_count: 3 }, allRecs), 1, /file_count/);
     expectErr(build({ ...header, extra: 1 }, allRecs), 1, /unknown field/);
     expectErr(build({ ...header, image: { name: '../x', size: 1 } }, allRecs), 1, /image.name/);
-    expectErr(build({ ...header, superblock: { ...header.superblock, uuid: 'nope' } }, allRecs), 1, /superblock.uuid/);
-    expectErr(build({ ...header, superblock: { ...header.superblock, block_size: 3000 } }, allRecs), 1, /block_size/);
+    expectErr(
+      build({ ...header, superblock: { ...header.superblock, uuid: 'nope' } }, allRecs),
+      1,
+      /superblock.uuid/,
+    );
+    expectErr(
+      build({ ...header, superblock: { ...header.superblock, block_size: 3000 } }, allRecs),
+      1,
+      /block_size/,
+    );
     expectErr('', 1, /empty/);
     expectErr('{"kind": ', 1, /invalid JSON/);
   });
 
   it('record field problems name the line and field', () => {
-    expectErr(withRec(3, (r) => (r.mode = '999')), 5, /field mode/);
-    expectErr(withRec(3, (r) => (r.uid = -1)), 5, /field uid/);
-    expectErr(withRec(3, (r) => (r.uid = 2 ** 32)), 5, /field uid/);
-    expectErr(withRec(3, (r) => (r.size = 1.5)), 5, /field size/);
-    expectErr(withRec(3, (r) => (r.type = 'door')), 5, /field type/);
-    expectErr(withRec(3, (r) => (r.layout = 'weird')), 5, /field layout/);
-    expectErr(withRec(3, (r) => (r.inode_size = 48)), 5, /inode_size/);
-    expectErr(withRec(3, (r) => (r.xattr_isize = 13)), 5, /xattr_isize/);
-    expectErr(withRec(3, (r) => (r.mtime_nsec = 1e9)), 5, /mtime_nsec/);
-    expectErr(withRec(3, (r) => (r.fingerprint = 'XYZ')), 5, /fingerprint/);
-    expectErr(withRec(3, (r) => (r.xattrs = { 'user.a': 'abc' })), 5, /xattrs/);
-    expectErr(withRec(3, (r) => (r.xattrs = [])), 5, /xattrs/);
-    expectErr(withRec(3, (r) => (r.target = 'x')), 5, /target/);
-    expectErr(withRec(3, (r) => (r.rdev = [1, 2])), 5, /rdev/);
-    expectErr(withRec(3, (r) => (r.bogus = true)), 5, /unknown field/);
+    expectErr(
+      withRec(3, (r) => (r.mode = '999')),
+      5,
+      /field mode/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.uid = -1)),
+      5,
+      /field uid/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.uid = 2 ** 32)),
+      5,
+      /field uid/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.size = 1.5)),
+      5,
+      /field size/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.type = 'door')),
+      5,
+      /field type/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.layout = 'weird')),
+      5,
+      /field layout/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.inode_size = 48)),
+      5,
+      /inode_size/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.xattr_isize = 13)),
+      5,
+      /xattr_isize/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.mtime_nsec = 1e9)),
+      5,
+      /mtime_nsec/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.fingerprint = 'XYZ')),
+      5,
+      /fingerprint/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.xattrs = { 'user.a': 'abc' })),
+      5,
+      /xattrs/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.xattrs = [])),
+      5,
+      /xattrs/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.target = 'x')),
+      5,
+      /target/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.rdev = [1, 2])),
+      5,
+      /rdev/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.bogus = true)),
+      5,
+      /unknown field/,
+    );
     const fileIdx = allRecs.findIndex((r) => r.type === 'file');
-    expectErr(withRec(fileIdx, (r) => (r.sha256 = 'ab')), fileIdx + 2, /sha256/);
-    expectErr(withRec(fileIdx, (r) => delete r.sha256), fileIdx + 2, /sha256/);
+    expectErr(
+      withRec(fileIdx, (r) => (r.sha256 = 'ab')),
+      fileIdx + 2,
+      /sha256/,
+    );
+    expectErr(
+      withRec(fileIdx, (r) => delete r.sha256),
+      fileIdx + 2,
+      /sha256/,
+    );
   });
 
   it('path syntax and ordering', () => {
-    expectErr(withRec(3, (r) => (r.path = 'relative')), 5, /path/);
-    expectErr(withRec(3, (r) => (r.path = '/a//b')), 5, /path/);
-    expectErr(withRec(3, (r) => (r.path = '/a/../b')), 5, /path/);
-    expectErr(withRec(3, (r) => (r.path = '/a/')), 5, /path/);
-    expectErr(withRec(3, (r) => (r.path = '/a\u0000b')), 5, /path/);
-    expectErr(withRec(3, (r) => (r.path = `/${'x'.repeat(256)}`)), 5, /path/);
-    expectErr(withRec(3, (r) => (r.path = allRecs[2].path)), 5, /sorted|duplicate/);
+    expectErr(
+      withRec(3, (r) => (r.path = 'relative')),
+      5,
+      /path/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.path = '/a//b')),
+      5,
+      /path/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.path = '/a/../b')),
+      5,
+      /path/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.path = '/a/')),
+      5,
+      /path/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.path = '/a\u0000b')),
+      5,
+      /path/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.path = `/${'x'.repeat(256)}`)),
+      5,
+      /path/,
+    );
+    expectErr(
+      withRec(3, (r) => (r.path = allRecs[2].path)),
+      5,
+      /sorted|duplicate/,
+    );
     expectErr(build(header, [rec(2), ...allRecs.slice(1)]), 2, /first record/);
     expectErr(build(header, allRecs) + '\n{}', allRecs.length + 2, /empty line/);
   });

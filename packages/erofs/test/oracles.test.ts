@@ -48,8 +48,17 @@ const isCompressedImage = (o: Oracle) => o.files.some((f) => f.layout.startsWith
 async function compressedAvailable(): Promise<boolean> {
   try {
     await openCompressedFile({
-      nid: 0, layout: 3, size: 0, inodeOffset: 0, inodeSize: 32, xattrIsize: 0, iU: 0, blockSizeBits: 12,
-      featureIncompat: 1, availableComprAlgs: 1, comprConfigs: [],
+      nid: 0,
+      layout: 3,
+      size: 0,
+      inodeOffset: 0,
+      inodeSize: 32,
+      xattrIsize: 0,
+      iU: 0,
+      blockSizeBits: 12,
+      featureIncompat: 1,
+      availableComprAlgs: 1,
+      comprConfigs: [],
       readMain: (o, l) => memorySource(new Uint8Array(4096)).read(o, l),
       limits: { maxPclusterBytes: 1 << 20, maxFileSize: 2 ** 40, maxExtents: 1 << 24 },
     });
@@ -113,7 +122,9 @@ describe.each(oracles)('oracle $file', ({ oracle }) => {
   it.skipIf(!existsSync(img))('readFile agrees with the hashed content of a few files', async () => {
     const { image, close } = await openImageFile(img, { devices });
     try {
-      const files = oracle.files.filter((f) => f.type === 'file' && (zOk || !f.layout.startsWith('compressed'))).slice(0, 5);
+      const files = oracle.files
+        .filter((f) => f.type === 'file' && (zOk || !f.layout.startsWith('compressed')))
+        .slice(0, 5);
       const { createHash } = await import('node:crypto');
       for (const f of files) {
         const data = await image.readFile(f.path);

@@ -26,7 +26,14 @@ function rng(seed: number): () => number {
 
 async function scanOutcome(bytes: Uint8Array): Promise<'ok' | string> {
   try {
-    const img = await openImage(memorySource(bytes), { limits: { maxReadFileSize: 1 << 24, maxContentSize: 1 << 26, maxDirEntries: 50_000, maxInodesWalked: 50_000 } });
+    const img = await openImage(memorySource(bytes), {
+      limits: {
+        maxReadFileSize: 1 << 24,
+        maxContentSize: 1 << 26,
+        maxDirEntries: 50_000,
+        maxInodesWalked: 50_000,
+      },
+    });
     await scanManifest(img, { imageName: 'x', imageSize: bytes.length, hash: true, hasher: nodeSha256 });
     return 'ok';
   } catch (e) {
@@ -57,9 +64,12 @@ describe('mutated images', () => {
     // Hot spots: every inode (and what follows it) and every directory's dirent bytes.
     const img0 = await openImage(memorySource(base));
     const hot: [number, number][] = [];
-    for (const rec of JSON.parse(readFileSync(join(DIR, 'edge-mini.nosbcrc.expected.json'), 'utf8')).files as { path: string; nid: number; type: string; inode_size: number; xattr_isize: number }[]) {
+    for (const rec of JSON.parse(readFileSync(join(DIR, 'edge-mini.nosbcrc.expected.json'), 'utf8'))
+      .files as { path: string; nid: number; type: string; inode_size: number; xattr_isize: number }[]) {
       hot.push([rec.nid * 32, rec.inode_size + rec.xattr_isize]);
-      if (rec.type === 'dir') for (const e of (await img0.layoutOf(rec.path)).extents) if (e.physicalAddr !== null) hot.push([e.physicalAddr, Math.min(e.logicalLength, 512)]);
+      if (rec.type === 'dir')
+        for (const e of (await img0.layoutOf(rec.path)).extents)
+          if (e.physicalAddr !== null) hot.push([e.physicalAddr, Math.min(e.logicalLength, 512)]);
     }
     const r = rng(777);
     const codes = new Map<string, number>();

@@ -45,7 +45,10 @@ describe('cachedSource', () => {
     expect(src.calls.length).toBe(1);
     // a read overlapping cached and missing blocks fetches only the missing run
     await c.read(10 * 4096, 3 * 4096);
-    expect(src.calls).toEqual([[0, 11 * 4096], [11 * 4096, 2 * 4096]]);
+    expect(src.calls).toEqual([
+      [0, 11 * 4096],
+      [11 * 4096, 2 * 4096],
+    ]);
   });
 
   it('shares in-flight fetches between concurrent readers', async () => {
@@ -53,7 +56,10 @@ describe('cachedSource', () => {
     const c = cachedSource(src, { blockSize: 4096, maxBytes: 1 << 16 });
     const rs = await Promise.all([c.read(0, 32), c.read(64, 32), c.read(4000, 200), c.read(32, 32)]);
     expect(rs.map((r) => r[0])).toEqual([0, 64, 4000 & 0xff, 32]);
-    expect(src.calls).toEqual([[0, 4096], [4096, 4096]]);
+    expect(src.calls).toEqual([
+      [0, 4096],
+      [4096, 4096],
+    ]);
   });
 
   it('many small metadata reads issue few large reads; LRU eviction bounds memory', async () => {
@@ -81,7 +87,8 @@ describe('cachedSource', () => {
     let fail = true;
     const flaky: ByteSource = {
       size: 8192,
-      read: (o, l) => (fail ? Promise.reject(new Error('boom')) : memorySource(new Uint8Array(8192)).read(o, l)),
+      read: (o, l) =>
+        fail ? Promise.reject(new Error('boom')) : memorySource(new Uint8Array(8192)).read(o, l),
     };
     const fc = cachedSource(flaky, { blockSize: 4096 });
     await expect(fc.read(0, 10)).rejects.toThrow('boom');

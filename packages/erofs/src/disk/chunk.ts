@@ -16,12 +16,19 @@ export interface ChunkGeometry {
 }
 
 export function chunkGeometry(format: number, blkszbits: number, size: number, nid: number): ChunkGeometry {
-  if (format & ~0x7f) throw new ErofsError('ENOTSUP', `unsupported chunk format 0x${format.toString(16)}`, { nid });
+  if (format & ~0x7f)
+    throw new ErofsError('ENOTSUP', `unsupported chunk format 0x${format.toString(16)}`, { nid });
   const chunkBits = blkszbits + (format & CHUNK_FORMAT_BLKBITS_MASK);
   if (chunkBits > 47) throw new ErofsError('ECORRUPT', `chunk size 2^${chunkBits} too large`, { nid });
   const chunkSize = 2 ** chunkBits;
   const unit: 4 | 8 = format & CHUNK_FORMAT_INDEXES ? 8 : 4;
-  return { chunkBits, chunkSize, unit, is48: (format & CHUNK_FORMAT_48BIT) !== 0, count: Math.ceil(size / chunkSize) };
+  return {
+    chunkBits,
+    chunkSize,
+    unit,
+    is48: (format & CHUNK_FORMAT_48BIT) !== 0,
+    count: Math.ceil(size / chunkSize),
+  };
 }
 
 export interface ChunkMapping {

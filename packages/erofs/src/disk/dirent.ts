@@ -43,30 +43,41 @@ export function parseDirBlock(
     const nameoff = le16(block, d + 8);
     const fileType = block[d + 10]!;
     if (nameoff !== expectOff || nameoff > len) {
-      throw err(`bogus dirent nameoff ${nameoff} at index ${i} (expected ${expectOff}, block length ${len})`, d + 8);
+      throw err(
+        `bogus dirent nameoff ${nameoff} at index ${i} (expected ${expectOff}, block length ${len})`,
+        d + 8,
+      );
     }
     let end: number;
     if (i + 1 < count) {
       end = le16(block, d + DIRENT_SIZE + 8);
-      if (end > len || end < nameoff) throw err(`bogus dirent nameoff ${end} at index ${i + 1} (block length ${len})`, d + DIRENT_SIZE + 8);
+      if (end > len || end < nameoff)
+        throw err(`bogus dirent nameoff ${end} at index ${i + 1} (block length ${len})`, d + DIRENT_SIZE + 8);
     } else {
       end = nameoff;
       while (end < len && block[end] !== 0) end++;
     }
     const nameLen = end - nameoff;
-    if (nameLen < 1 || nameLen > maxNameLength) throw err(`bogus dirent name length ${nameLen} at index ${i}`, d + 8);
+    if (nameLen < 1 || nameLen > maxNameLength)
+      throw err(`bogus dirent name length ${nameLen} at index ${i}`, d + 8);
     const name = block.subarray(nameoff, end);
-    if (name.includes(0x2f) || name.includes(0)) throw err(`dirent name at index ${i} contains '/' or NUL`, nameoff);
+    if (name.includes(0x2f) || name.includes(0))
+      throw err(`dirent name at index ${i} contains '/' or NUL`, nameoff);
     if (fileType >= 8) throw err(`invalid dirent file_type ${fileType} at index ${i}`, d + 10);
     const hi = le32(block, d + 4);
     if (hi >= 0x200000) {
-      throw new ErofsError(hi >>> 31 ? 'ENOTSUP' : 'ECORRUPT', `dirent nid 0x${hi.toString(16)}${le32(block, d).toString(16).padStart(8, '0')} out of range (metabox nids are not supported)`, {
-        nid: where.nid,
-        ...(where.offset !== undefined ? { offset: where.offset + d } : {}),
-      });
+      throw new ErofsError(
+        hi >>> 31 ? 'ENOTSUP' : 'ECORRUPT',
+        `dirent nid 0x${hi.toString(16)}${le32(block, d).toString(16).padStart(8, '0')} out of range (metabox nids are not supported)`,
+        {
+          nid: where.nid,
+          ...(where.offset !== undefined ? { offset: where.offset + d } : {}),
+        },
+      );
     }
     const nid = hi * 0x1_0000_0000 + le32(block, d);
-    if (out.length && compareBytes(out[out.length - 1]!.name, name) >= 0) throw err(`dirents not sorted at index ${i}`, nameoff);
+    if (out.length && compareBytes(out[out.length - 1]!.name, name) >= 0)
+      throw err(`dirents not sorted at index ${i}`, nameoff);
     out.push({ nid, name, fileType });
     expectOff = end;
   }

@@ -8,7 +8,13 @@ export const LAYOUT_COMPRESSED_FULL = 1;
 export const LAYOUT_FLAT_INLINE = 2;
 export const LAYOUT_COMPRESSED_COMPACT = 3;
 export const LAYOUT_CHUNK_BASED = 4;
-export const LAYOUT_NAMES: readonly DataLayout[] = ['flat_plain', 'compressed_full', 'flat_inline', 'compressed_compact', 'chunk_based'];
+export const LAYOUT_NAMES: readonly DataLayout[] = [
+  'flat_plain',
+  'compressed_full',
+  'flat_inline',
+  'compressed_compact',
+  'chunk_based',
+];
 
 export const S_IFMT = 0o170000;
 export const S_IFSOCK = 0o140000;
@@ -89,23 +95,35 @@ export function inodeSizeOf(format: number): 32 | 64 {
 export function decodeInode(b: Uint8Array, nid: number, offset: number, ctx: InodeContext): Inode {
   const format = le16(b, 0);
   // spec §3.1: bits 5-15 reserved.
-  if (format & ~0x1f) throw new ErofsError('ENOTSUP', `unsupported i_format 0x${format.toString(16)}`, { nid, offset });
+  if (format & ~0x1f)
+    throw new ErofsError('ENOTSUP', `unsupported i_format 0x${format.toString(16)}`, { nid, offset });
   const extended = (format & 1) === 1;
   const inodeSize: 32 | 64 = extended ? 64 : 32;
-  if (b.length < inodeSize) throw new ErofsError('EIO', `inode needs ${inodeSize} bytes, have ${b.length}`, { nid, offset });
+  if (b.length < inodeSize)
+    throw new ErofsError('EIO', `inode needs ${inodeSize} bytes, have ${b.length}`, { nid, offset });
   const layout = (format >> 1) & 7;
-  if (layout > LAYOUT_CHUNK_BASED) throw new ErofsError('ENOTSUP', `unsupported/invalid data layout ${layout}`, { nid, offset });
+  if (layout > LAYOUT_CHUNK_BASED)
+    throw new ErofsError('ENOTSUP', `unsupported/invalid data layout ${layout}`, { nid, offset });
   const xattrIcount = le16(b, 2);
   const mode = le16(b, 4);
   const type = TYPE_BY_FMT.get(mode & S_IFMT);
-  if (!type) throw new ErofsError('ECORRUPT', `bogus i_mode 0${mode.toString(8)}`, { nid, offset: offset + 4 });
+  if (!type)
+    throw new ErofsError('ECORRUPT', `bogus i_mode 0${mode.toString(8)}`, { nid, offset: offset + 4 });
   const bit4 = (format & 0x10) !== 0;
   const iNb = le16(b, 6);
   const rawU = le32(b, 16);
-  let nlink: number, size: number, mtime: number, mtimeNsec: number, uid: number, gid: number, hi: number, addrBits: number;
+  let nlink: number,
+    size: number,
+    mtime: number,
+    mtimeNsec: number,
+    uid: number,
+    gid: number,
+    hi: number,
+    addrBits: number;
   if (extended) {
     size = le64(b, 8);
-    if (Number.isNaN(size)) throw new ErofsError('ECORRUPT', `i_size ${le32(b, 12)}<<32 too large`, { nid, offset: offset + 8 });
+    if (Number.isNaN(size))
+      throw new ErofsError('ECORRUPT', `i_size ${le32(b, 12)}<<32 too large`, { nid, offset: offset + 8 });
     uid = le32(b, 24);
     gid = le32(b, 28);
     // i_mtime is signed 64-bit in the kernel.

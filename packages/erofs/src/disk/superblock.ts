@@ -183,14 +183,21 @@ export function featureNames(compat: number, incompat: number): { compat: string
  * Decode the fixed superblock fields from `sb` (bytes starting at absolute 1024, at least
  * 128 bytes; 144 to include metabox_nid). Pure: no checksum, no device table.
  */
-export function decodeSuperblock(sb: Uint8Array, imageSize: number): Omit<Superblock, 'checksumVerified' | 'devices' | 'comprCfgs' | 'totalBlocks'> {
+export function decodeSuperblock(
+  sb: Uint8Array,
+  imageSize: number,
+): Omit<Superblock, 'checksumVerified' | 'devices' | 'comprCfgs' | 'totalBlocks'> {
   const at = (o: number) => EROFS_SUPER_OFFSET + o;
   if (sb.length < 128) throw bad(`superblock needs 128 bytes, have ${sb.length}`, at(0));
   const magic = le32(sb, 0);
   if (magic !== EROFS_SUPER_MAGIC) {
-    throw new ErofsError('EBADMAGIC', `not an EROFS image: bad superblock magic 0x${magic.toString(16).padStart(8, '0')} (want 0xe0f5e1e2)`, {
-      offset: at(0),
-    });
+    throw new ErofsError(
+      'EBADMAGIC',
+      `not an EROFS image: bad superblock magic 0x${magic.toString(16).padStart(8, '0')} (want 0xe0f5e1e2)`,
+      {
+        offset: at(0),
+      },
+    );
   }
   const featureCompat = le32(sb, 8);
   const blkszbits = sb[12]!;
@@ -205,7 +212,10 @@ export function decodeSuperblock(sb: Uint8Array, imageSize: number): Omit<Superb
   }
   const featureIncompat = le32(sb, 80);
   if (featureIncompat & ~INCOMPAT_ALL) {
-    throw bad(`unidentified incompatible feature 0x${(featureIncompat & ~INCOMPAT_ALL).toString(16)}`, at(80));
+    throw bad(
+      `unidentified incompatible feature 0x${(featureIncompat & ~INCOMPAT_ALL).toString(16)}`,
+      at(80),
+    );
   }
   const dirblkbits = sb[90]!;
   if (dirblkbits !== 0) throw bad(`dirblkbits ${dirblkbits} isn't supported`, at(90));
@@ -221,7 +231,11 @@ export function decodeSuperblock(sb: Uint8Array, imageSize: number): Omit<Superb
     rootNidBig = BigInt(le16(sb, 14));
   }
   if (rootNidBig >> 63n) {
-    throw new ErofsError('ENOTSUP', `root nid 0x${rootNidBig.toString(16)} lives in the metabox (METABOX is not supported)`, { offset: at(112) });
+    throw new ErofsError(
+      'ENOTSUP',
+      `root nid 0x${rootNidBig.toString(16)} lives in the metabox (METABOX is not supported)`,
+      { offset: at(112) },
+    );
   }
   if (rootNidBig > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`root nid ${rootNidBig} out of range`, at(112));
   const rootNid = Number(rootNidBig);
@@ -230,7 +244,8 @@ export function decodeSuperblock(sb: Uint8Array, imageSize: number): Omit<Superb
   if (packedBig > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`packed nid ${packedBig} out of range`, at(96));
   const metaboxNid = sbSize >= 144 ? le64(sb, 128) : 0;
   if (featureIncompat & INCOMPAT_METABOX) {
-    if (sbSize < 144) throw new ErofsError('ECORRUPT', `METABOX needs sb_size >= 144, have ${sbSize}`, { offset: at(13) });
+    if (sbSize < 144)
+      throw new ErofsError('ECORRUPT', `METABOX needs sb_size >= 144, have ${sbSize}`, { offset: at(13) });
   }
   const hasCfgs = (featureIncompat & INCOMPAT_COMPR_CFGS) !== 0;
   const raw84 = le16(sb, 84);
@@ -239,7 +254,9 @@ export function decodeSuperblock(sb: Uint8Array, imageSize: number): Omit<Superb
   if (hasCfgs) {
     availableComprAlgs = raw84;
     if (availableComprAlgs & ~0xf) {
-      throw new ErofsError('ENOTSUP', `unknown compression algorithms 0x${availableComprAlgs.toString(16)}`, { offset: at(84) });
+      throw new ErofsError('ENOTSUP', `unknown compression algorithms 0x${availableComprAlgs.toString(16)}`, {
+        offset: at(84),
+      });
     }
   } else {
     lz4MaxDistance = raw84;
@@ -247,11 +264,18 @@ export function decodeSuperblock(sb: Uint8Array, imageSize: number): Omit<Superb
   }
   const extraDevices = featureIncompat & INCOMPAT_DEVICE_TABLE ? le16(sb, 86) : 0;
   const xattrPrefixCount = sb[91]!;
-  if (xattrPrefixCount > MAX_XATTR_PREFIXES) throw new ErofsError('ECORRUPT', `xattr_prefix_count ${xattrPrefixCount} > ${MAX_XATTR_PREFIXES}`, { offset: at(91) });
+  if (xattrPrefixCount > MAX_XATTR_PREFIXES)
+    throw new ErofsError('ECORRUPT', `xattr_prefix_count ${xattrPrefixCount} > ${MAX_XATTR_PREFIXES}`, {
+      offset: at(91),
+    });
   const ishareXattrPrefixId = sb[105]!;
   // spec §8.2 item 2
   if (featureCompat & COMPAT_ISHARE_XATTRS && ishareXattrPrefixId >= xattrPrefixCount) {
-    throw new ErofsError('ECORRUPT', `invalid ishare xattr prefix id ${ishareXattrPrefixId} (prefix count ${xattrPrefixCount})`, { offset: at(105) });
+    throw new ErofsError(
+      'ECORRUPT',
+      `invalid ishare xattr prefix id ${ishareXattrPrefixId} (prefix count ${xattrPrefixCount})`,
+      { offset: at(105) },
+    );
   }
   const epoch = le64(sb, 24);
   const buildTimeField = le32(sb, 108);
@@ -308,9 +332,14 @@ export async function readSuperblock(src: ByteSource): Promise<Superblock> {
     // A short file cannot hold a superblock; report it as "not EROFS" if the magic is absent too.
     if (src.size >= EROFS_SUPER_OFFSET + 4) {
       const m = le32(await src.read(EROFS_SUPER_OFFSET, 4), 0);
-      if (m !== EROFS_SUPER_MAGIC) throw new ErofsError('EBADMAGIC', `not an EROFS image: bad superblock magic 0x${m.toString(16)}`, { offset: 1024 });
+      if (m !== EROFS_SUPER_MAGIC)
+        throw new ErofsError('EBADMAGIC', `not an EROFS image: bad superblock magic 0x${m.toString(16)}`, {
+          offset: 1024,
+        });
     }
-    throw new ErofsError('EBADMAGIC', `not an EROFS image: ${src.size} bytes is too small for a superblock`, { offset: EROFS_SUPER_OFFSET });
+    throw new ErofsError('EBADMAGIC', `not an EROFS image: ${src.size} bytes is too small for a superblock`, {
+      offset: EROFS_SUPER_OFFSET,
+    });
   }
   const headLen = Math.min(src.size - EROFS_SUPER_OFFSET, 256);
   const head = await src.read(EROFS_SUPER_OFFSET, headLen);
@@ -319,10 +348,16 @@ export async function readSuperblock(src: ByteSource): Promise<Superblock> {
   let checksumVerified = false;
   if (f.featureCompat & COMPAT_SB_CHKSUM) {
     const len = bs > EROFS_SUPER_OFFSET ? bs - EROFS_SUPER_OFFSET : bs;
-    if (EROFS_SUPER_OFFSET + len > src.size) throw new ErofsError('EIO', `image too short for the checksummed superblock block (${len} bytes)`, { offset: EROFS_SUPER_OFFSET });
+    if (EROFS_SUPER_OFFSET + len > src.size)
+      throw new ErofsError('EIO', `image too short for the checksummed superblock block (${len} bytes)`, {
+        offset: EROFS_SUPER_OFFSET,
+      });
     const crc = superblockChecksum(await src.read(EROFS_SUPER_OFFSET, len));
     if (crc !== f.checksum) {
-      throw bad(`superblock checksum mismatch: stored 0x${f.checksum.toString(16)}, computed 0x${crc.toString(16)}`, EROFS_SUPER_OFFSET + 4);
+      throw bad(
+        `superblock checksum mismatch: stored 0x${f.checksum.toString(16)}, computed 0x${crc.toString(16)}`,
+        EROFS_SUPER_OFFSET + 4,
+      );
     }
     checksumVerified = true;
   }
@@ -333,21 +368,32 @@ export async function readSuperblock(src: ByteSource): Promise<Superblock> {
     for (let alg = 0; alg < 4; alg++) {
       if (!(f.availableComprAlgs & (1 << alg))) continue;
       pos = roundUp(pos, 4);
-      if (pos + 2 > src.size) throw new ErofsError('EIO', `compression config record for ${COMPR_ALGS[alg]![0]} past the end`, { offset: pos });
+      if (pos + 2 > src.size)
+        throw new ErofsError('EIO', `compression config record for ${COMPR_ALGS[alg]![0]} past the end`, {
+          offset: pos,
+        });
       const raw = le16(await src.read(pos, 2), 0);
       const len = raw === 0 ? MAX_COMPR_CFG_SIZE : raw;
-      if (pos + 2 + len > src.size) throw new ErofsError('EIO', `compression config record (${len} bytes) past the end`, { offset: pos });
+      if (pos + 2 + len > src.size)
+        throw new ErofsError('EIO', `compression config record (${len} bytes) past the end`, { offset: pos });
       comprCfgs.push({ alg, offset: pos, payload: (await src.read(pos + 2, len)).slice() });
       pos += 2 + len;
     }
   }
   // spec §2.7: device table.
   const devices: DeviceSlot[] = [];
-  if (f.extraDevices > MAX_EXTRA_DEVICES) throw bad(`implausible extra_devices ${f.extraDevices} (> ${MAX_EXTRA_DEVICES})`, EROFS_SUPER_OFFSET + 86);
+  if (f.extraDevices > MAX_EXTRA_DEVICES)
+    throw bad(
+      `implausible extra_devices ${f.extraDevices} (> ${MAX_EXTRA_DEVICES})`,
+      EROFS_SUPER_OFFSET + 86,
+    );
   if (f.extraDevices > 0) {
     const start = f.devtSlotoff * 128;
     const tableLen = f.extraDevices * 128;
-    if (start + tableLen > src.size) throw new ErofsError('EIO', `device table (${f.extraDevices} slots) past the end of the image`, { offset: start });
+    if (start + tableLen > src.size)
+      throw new ErofsError('EIO', `device table (${f.extraDevices} slots) past the end of the image`, {
+        offset: start,
+      });
     const t = await src.read(start, tableLen);
     const is48 = (f.featureIncompat & INCOMPAT_48BIT) !== 0;
     for (let k = 0; k < f.extraDevices; k++) {

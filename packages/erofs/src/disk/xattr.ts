@@ -34,7 +34,8 @@ export interface XattrHeader {
 }
 
 export const XATTR_ENTRY_HEADER = 4;
-export const xattrEntrySize = (nameLen: number, valueSize: number): number => roundUp(XATTR_ENTRY_HEADER + nameLen + valueSize, 4);
+export const xattrEntrySize = (nameLen: number, valueSize: number): number =>
+  roundUp(XATTR_ENTRY_HEADER + nameLen + valueSize, 4);
 
 /**
  * Parse the inline xattr area (§4.1) of `xattrIsize` bytes at absolute `offset`.
@@ -43,11 +44,18 @@ export const xattrEntrySize = (nameLen: number, valueSize: number): number => ro
 export function parseXattrArea(area: Uint8Array, offset: number, nid: number, maxCount: number): XattrHeader {
   const isize = area.length;
   if (isize === 0) return { nameFilter: 0, sharedIds: [], inline: [] };
-  if (isize < 12) throw new ErofsError('ENOTSUP', `xattr area of ${isize} bytes (i_xattr_icount 1) is not supported`, { nid, offset });
+  if (isize < 12)
+    throw new ErofsError('ENOTSUP', `xattr area of ${isize} bytes (i_xattr_icount 1) is not supported`, {
+      nid,
+      offset,
+    });
   const sharedCount = area[4]!;
   // spec §4.1: 12 + 4n <= xattr_isize
   if (12 + 4 * sharedCount > isize) {
-    throw new ErofsError('ECORRUPT', `h_shared_count ${sharedCount} overflows xattr area of ${isize} bytes`, { nid, offset: offset + 4 });
+    throw new ErofsError('ECORRUPT', `h_shared_count ${sharedCount} overflows xattr area of ${isize} bytes`, {
+      nid,
+      offset: offset + 4,
+    });
   }
   const sharedIds: number[] = [];
   for (let i = 0; i < sharedCount; i++) sharedIds.push(le32(area, 12 + 4 * i));
@@ -55,17 +63,26 @@ export function parseXattrArea(area: Uint8Array, offset: number, nid: number, ma
   let pos = 12 + 4 * sharedCount;
   while (pos < isize) {
     const remaining = isize - pos;
-    if (remaining < XATTR_ENTRY_HEADER) throw new ErofsError('ECORRUPT', `truncated xattr entry (${remaining} bytes left)`, { nid, offset: offset + pos });
+    if (remaining < XATTR_ENTRY_HEADER)
+      throw new ErofsError('ECORRUPT', `truncated xattr entry (${remaining} bytes left)`, {
+        nid,
+        offset: offset + pos,
+      });
     const nameLen = area[pos]!;
     const nameIndex = area[pos + 1]!;
     const valueSize = le16(area, pos + 2);
     const sz = xattrEntrySize(nameLen, valueSize);
     if (sz > remaining) {
-      throw new ErofsError('ECORRUPT', `xattr entry of ${sz} bytes exceeds remaining ${remaining} bytes of the area`, { nid, offset: offset + pos });
+      throw new ErofsError(
+        'ECORRUPT',
+        `xattr entry of ${sz} bytes exceeds remaining ${remaining} bytes of the area`,
+        { nid, offset: offset + pos },
+      );
     }
     // Zero-filled padding "entries" (name_len 0, index 0, value 0) are legal and never listed (§4.1).
     if (!(nameLen === 0 && nameIndex === 0 && valueSize === 0)) {
-      if (inline.length + sharedCount >= maxCount) throw new ErofsError('ELIMIT', `more than ${maxCount} xattrs`, { nid, offset: offset + pos });
+      if (inline.length + sharedCount >= maxCount)
+        throw new ErofsError('ELIMIT', `more than ${maxCount} xattrs`, { nid, offset: offset + pos });
       const s = pos + XATTR_ENTRY_HEADER;
       inline.push({
         nameIndex,
@@ -97,7 +114,10 @@ export async function readLongPrefixes(
     pos = roundUp(pos, 4);
     const rawLen = le16(await read(pos, 2), 0);
     const len = rawLen === 0 ? 65536 : rawLen;
-    if (len < 1 || len > 256) throw new ErofsError('ECORRUPT', `long xattr prefix ${i} has invalid length ${len} (want 1..256)`, { offset: pos });
+    if (len < 1 || len > 256)
+      throw new ErofsError('ECORRUPT', `long xattr prefix ${i} has invalid length ${len} (want 1..256)`, {
+        offset: pos,
+      });
     const rec = (await read(pos + 2, len)).slice();
     out.push({ base: rec[0]!, infix: rec.subarray(1) });
     pos += 2 + len;
@@ -117,7 +137,10 @@ export interface ResolvedName {
 }
 
 /** Full name reconstruction (§4.6). */
-export function resolveName(e: { nameIndex: number; suffix: Uint8Array }, prefixes: readonly LongPrefix[]): ResolvedName {
+export function resolveName(
+  e: { nameIndex: number; suffix: Uint8Array },
+  prefixes: readonly LongPrefix[],
+): ResolvedName {
   let base: number;
   let rest: Uint8Array;
   if (e.nameIndex & 0x80) {
@@ -151,7 +174,11 @@ export function splitName(name: string): { base: number; rest: string } {
 
 // ---- bloom filter (§4.7): an optimisation only, never the source of truth ----
 
-const P1 = 0x9e3779b1, P2 = 0x85ebca77, P3 = 0xc2b2ae3d, P4 = 0x27d4eb2f, P5 = 0x165667b1;
+const P1 = 0x9e3779b1,
+  P2 = 0x85ebca77,
+  P3 = 0xc2b2ae3d,
+  P4 = 0x27d4eb2f,
+  P5 = 0x165667b1;
 const rotl = (x: number, r: number) => ((x << r) | (x >>> (32 - r))) >>> 0;
 const mul = (a: number, b: number) => Math.imul(a, b) >>> 0;
 
@@ -161,11 +188,16 @@ export function xxh32(data: Uint8Array, seed: number): number {
   let i = 0;
   let h: number;
   if (len >= 16) {
-    let v1 = (seed + P1 + P2) >>> 0, v2 = (seed + P2) >>> 0, v3 = seed >>> 0, v4 = (seed - P1) >>> 0;
+    let v1 = (seed + P1 + P2) >>> 0,
+      v2 = (seed + P2) >>> 0,
+      v3 = seed >>> 0,
+      v4 = (seed - P1) >>> 0;
     const round = (v: number, input: number) => mul(rotl((v + mul(input, P2)) >>> 0, 13), P1);
     while (i + 16 <= len) {
-      v1 = round(v1, le32(data, i)); v2 = round(v2, le32(data, i + 4));
-      v3 = round(v3, le32(data, i + 8)); v4 = round(v4, le32(data, i + 12));
+      v1 = round(v1, le32(data, i));
+      v2 = round(v2, le32(data, i + 4));
+      v3 = round(v3, le32(data, i + 8));
+      v4 = round(v4, le32(data, i + 12));
       i += 16;
     }
     h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) >>> 0;
@@ -181,8 +213,10 @@ export function xxh32(data: Uint8Array, seed: number): number {
     h = mul(rotl((h + mul(data[i]!, P5)) >>> 0, 11), P1);
     i++;
   }
-  h ^= h >>> 15; h = mul(h, P2);
-  h ^= h >>> 13; h = mul(h, P3);
+  h ^= h >>> 15;
+  h = mul(h, P2);
+  h ^= h >>> 13;
+  h = mul(h, P3);
   h ^= h >>> 16;
   return h >>> 0;
 }

@@ -27,7 +27,8 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
   const blockSize = Math.max(512, Math.floor(opts.blockSize ?? 64 * 1024));
   const maxBytes = Math.max(blockSize, Math.floor(opts.maxBytes ?? 16 * 1024 * 1024));
   const maxBlocks = Math.max(1, Math.floor(maxBytes / blockSize));
-  const bypassBytes = opts.bypassBytes ?? Math.max(blockSize * 2, Math.min(256 * 1024, Math.floor(maxBytes / 2)));
+  const bypassBytes =
+    opts.bypassBytes ?? Math.max(blockSize * 2, Math.min(256 * 1024, Math.floor(maxBytes / 2)));
   const size = src.size;
   // Map iteration order is insertion order: re-inserting on hit makes it an LRU list.
   const cache = new Map<number, Uint8Array>();
