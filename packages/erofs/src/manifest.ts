@@ -7,7 +7,7 @@ import { compareBytes, hex } from './disk/bytes.js';
 import type { Inode } from './disk/inode.js';
 import { ErofsError, ManifestError } from './errors.js';
 import type { ErofsImage, XattrRecord } from './image.js';
-import type { HasherFactory } from './hash.js';
+import { wasmSha256, type HasherFactory } from './hash.js';
 import {
   MANIFEST_KIND,
   MANIFEST_VERSION,
@@ -30,8 +30,9 @@ export interface ScanOptions {
   imageName: string;
   imageSize: number;
   imageSha256?: string;
-  /** Hash the full decompressed content of every regular file (needs `hasher`). */
+  /** Hash the full decompressed content of every regular file. */
   hash?: boolean;
+  /** SHA-256 implementation; default hash-wasm (browser and Node). node.ts passes node:crypto. */
   hasher?: HasherFactory;
   onProgress?: (p: ScanProgress) => void;
   /** Report progress every this many records (default 256). */
@@ -97,10 +98,7 @@ async function hashInode(
 
 /** Build the manifest of a whole image (one walk; hard links share per-inode work). */
 export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promise<Manifest> {
-  if (opts.hash && !opts.hasher)
-    throw new TypeError(
-      'scanManifest: hash requires a hasher (node.ts injects node:crypto; browsers use wasmSha256)',
-    );
+  const hasher = opts.hasher ?? wasmSha256;
   const every = Math.max(1, opts.progressEvery ?? 256);
   const rows: { key: Uint8Array; rec: FileRecord }[] = [];
   const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
@@ -115,7 +113,7 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
         per = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
         if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
         if (opts.hash && ino.type === 'file')
-          per.sha256 = await hashInode(image, ino, opts.hasher!, (n) => (bytesHashed += n));
+          per.sha256 = await hashInode(image, ino, hasher, (n) => (bytesHashed += n));
       } catch (err) {
         throw err instanceof ErofsError ? err.withPath(e.path) : err;
       }
