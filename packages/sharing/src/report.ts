@@ -238,7 +238,13 @@ export interface Finding {
 }
 
 export interface ScenarioResult {
-  id: 'merge-domains' | 'separate-domains' | 'rebuild-with-fingerprints' | 'consistent-compression' | 'drop-image' | string;
+  id:
+    | 'merge-domains'
+    | 'separate-domains'
+    | 'rebuild-with-fingerprints'
+    | 'consistent-compression'
+    | 'drop-image'
+    | string;
   title: string;
   description: string;
   totals: Totals;
@@ -281,7 +287,10 @@ export interface Report {
 
 /** What the engine takes: manifests plus instances (already parsed and redacted). */
 export interface AnalysisInput {
-  images: { image: Omit<ReportImage, 'fileCount' | 'regularFiles' | 'fingerprintedFiles'>; manifest: Manifest }[];
+  images: {
+    image: Omit<ReportImage, 'fileCount' | 'regularFiles' | 'fingerprintedFiles'>;
+    manifest: Manifest;
+  }[];
   instances: InstanceInput[];
   options?: Partial<AnalysisOptions>;
   /** Report timestamp; default: now. Pass one for reproducible output. */

@@ -13,7 +13,12 @@ const cache = new Map<string, Manifest>();
 interface Oracle {
   image: string;
   image_size: number;
-  superblock: Record<string, unknown> & { block_size: number; blocks: number; ishare: boolean; fingerprint_xattr_name: string | null };
+  superblock: Record<string, unknown> & {
+    block_size: number;
+    blocks: number;
+    ishare: boolean;
+    fingerprint_xattr_name: string | null;
+  };
   files: FileRecord[];
 }
 
@@ -55,7 +60,10 @@ export function oracleManifest(name: string): Manifest {
 /** Image id = fixture name (e.g. "base-v1.fp"). */
 export function image(name: string, publisher?: string): AnalysisInput['images'][number] {
   const manifest = oracleManifest(name);
-  return { image: imageEntryFromManifest(manifest, publisher === undefined ? { id: name } : { id: name, publisher }), manifest };
+  return {
+    image: imageEntryFromManifest(manifest, publisher === undefined ? { id: name } : { id: name, publisher }),
+    manifest,
+  };
 }
 
 export interface InstOpts {

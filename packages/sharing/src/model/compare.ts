@@ -93,7 +93,8 @@ export function compareReports(base: Report, next: Report): ReportDelta {
     if (d.sharedBefore === 0 && d.sharedAfter > 0) started.push(d);
   }
   const bySize = (p: FileDelta, q: FileDelta) =>
-    Math.abs(q.savedAfter - q.savedBefore) - Math.abs(p.savedAfter - p.savedBefore) || (p.image + p.path < q.image + q.path ? -1 : 1);
+    Math.abs(q.savedAfter - q.savedBefore) - Math.abs(p.savedAfter - p.savedBefore) ||
+    (p.image + p.path < q.image + q.path ? -1 : 1);
   stopped.sort(bySize);
   started.sort(bySize);
   return {

@@ -13,11 +13,13 @@ import type { AopsClass, FileStatus, FileTable, ReportInstance, SharedGroup } fr
 import { pagesOf, workingSetPages } from './accounting.js';
 import type { ImageEntry } from './input.js';
 import { isMounted } from './input.js';
-import { aopsClassOf, fingerprintState } from './keys.js';
+import { fingerprintDigest, fingerprintMatchesSha256, fingerprintState } from './keys.js';
 import type { FingerprintState } from './keys.js';
 
 export const AOPS_CLASSES: readonly AopsClass[] = ['compressed', 'block', 'file-backed'];
 const FP_STATES: readonly FingerprintState[] = ['ok', 'missing', 'empty', 'oversized'];
+/** Largest fingerprints x domains key space looked up through a dense Int32Array (64 MiB). */
+const DENSE_KEY_LIMIT = 1 << 24;
 
 /** One image's files as flat arrays, computed once however often the image is mounted. */
 export interface PreparedImage {
@@ -31,11 +33,19 @@ export interface PreparedImage {
   size: Float64Array;
   nid: Float64Array;
   /** Working-set pages of each regular file (R7 + fraction). */
-  pages: Float64Array;
+  pages: Int32Array;
   /** Interned fingerprint id, or -1 when the file cannot share (R1, R4). */
   fpId: Int32Array;
   /** Index into FP_STATES. */
   fpState: Uint8Array;
+  /** 1 when nlink > 1 (a possible hard link, R10). */
+  multiLink: Uint8Array;
+  /** Interned content identity (keys.contentIdentity) of non-empty regular files, -1 unknown. */
+  contentId: Int32Array;
+  /** Files whose sha256 fingerprint does not match their sha256 (R12). */
+  mismatched: number[];
+  /** Files whose fingerprint is not of the sha256 form (serials...). */
+  unverifiable: number[];
   regularFiles: number;
   fingerprintedFiles: number;
 }
@@ -43,17 +53,27 @@ export interface PreparedImage {
 export interface Prepared {
   images: PreparedImage[];
   byId: Map<string, PreparedImage>;
-  /** Interned fingerprint values (hex), by fpId. */
+  /** Interned fingerprint values (hex, compared as given; manifests use lower case), by fpId. */
   fingerprints: string[];
+  /** By fpId: 1 when the value has the mkfs form `sha256:` + 32 bytes (checked once per distinct value). */
+  fpIsSha256: Uint8Array;
+  /** By fpId: the digest (hex) such a value claims, else null. */
+  fpDigest: (string | null)[];
 }
 
 export function fingerprintStateOf(img: PreparedImage, file: number): FingerprintState {
   return FP_STATES[img.fpState[file]!]!;
 }
 
-export function prepareImages(images: readonly { image: ImageEntry; manifest: Manifest }[], pageSize: number, fraction: number): Prepared {
+export function prepareImages(
+  images: readonly { image: ImageEntry; manifest: Manifest }[],
+  pageSize: number,
+  fraction: number,
+): Prepared {
   const fpIndex = new Map<string, number>();
   const fingerprints: string[] = [];
+  const fpDigest: (string | null)[] = [];
+  const contentIndex = new Map<string, number>();
   const byId = new Map<string, PreparedImage>();
   const out: PreparedImage[] = [];
   for (const { image, manifest } of images) {
@@ -70,9 +90,13 @@ export function prepareImages(images: readonly { image: ImageEntry; manifest: Ma
       compressed: new Uint8Array(n),
       size: new Float64Array(n),
       nid: new Float64Array(n),
-      pages: new Float64Array(n),
+      pages: new Int32Array(n),
       fpId: new Int32Array(n).fill(-1),
       fpState: new Uint8Array(n),
+      multiLink: new Uint8Array(n),
+      contentId: new Int32Array(n).fill(-1),
+      mismatched: [],
+      unverifiable: [],
       regularFiles: 0,
       fingerprintedFiles: 0,
     };
@@ -83,25 +107,43 @@ export function prepareImages(images: readonly { image: ImageEntry; manifest: Ma
       p.fpState[f] = FP_STATES.indexOf(state);
       if (rec.type !== 'file') continue;
       p.regular[f] = 1;
+      if (rec.nlink > 1) p.multiLink[f] = 1;
       p.regularFiles++;
       p.size[f] = rec.size;
       p.pages[f] = workingSetPages(pagesOf(rec.size, pageSize), fraction);
       p.compressed[f] = rec.layout === 'compressed_full' || rec.layout === 'compressed_compact' ? 1 : 0;
-      if (state !== 'ok') continue;
-      p.fingerprintedFiles++;
-      const fp = rec.fingerprint!.toLowerCase();
-      let id = fpIndex.get(fp);
-      if (id === undefined) {
-        id = fingerprints.length;
-        fingerprints.push(fp);
-        fpIndex.set(fp, id);
+      const sha = rec.sha256;
+      if (state === 'ok') {
+        p.fingerprintedFiles++;
+        const fp = rec.fingerprint!;
+        let id = fpIndex.get(fp);
+        if (id === undefined) {
+          id = fingerprints.length;
+          fingerprints.push(fp);
+          fpIndex.set(fp, id);
+          fpDigest.push(fingerprintDigest(fp));
+        }
+        p.fpId[f] = id;
+        const digest = fpDigest[id]!;
+        if (digest === null) p.unverifiable.push(f);
+        else if (sha !== undefined && !fingerprintMatchesSha256(fp, sha)) p.mismatched.push(f);
       }
-      p.fpId[f] = id;
+      if (rec.size > 0) {
+        const id = p.fpId[f]!;
+        const content = sha ?? (id >= 0 ? (fpDigest[id] ?? 'fp:' + fingerprints[id]!) : null);
+        if (content !== null) {
+          let c = contentIndex.get(content);
+          if (c === undefined) contentIndex.set(content, (c = contentIndex.size));
+          p.contentId[f] = c;
+        }
+      }
     }
     byId.set(image.id, p);
     out.push(p);
   }
-  return { images: out, byId, fingerprints };
+  const fpIsSha256 = new Uint8Array(fingerprints.length);
+  for (let k = 0; k < fingerprints.length; k++) fpIsSha256[k] = fpDigest[k] === null ? 0 : 1;
+  return { images: out, byId, fingerprints, fpIsSha256, fpDigest };
 }
 
 /** Which domain each instance shares in: index into `labels`, -1 when it does not share. */
@@ -127,7 +169,11 @@ export interface CoreResult {
 }
 
 /** Runs the sharing rules for one domain assignment. */
-export function runCore(prepared: Prepared, instances: readonly ReportInstance[], domains: DomainAssignment): CoreResult {
+export function runCore(
+  prepared: Prepared,
+  instances: readonly ReportInstance[],
+  domains: DomainAssignment,
+): CoreResult {
   const nInst = instances.length;
   const nDomains = Math.max(1, domains.labels.length);
   const imageOf = new Int32Array(nInst).fill(-1);
@@ -139,18 +185,30 @@ export function runCore(prepared: Prepared, instances: readonly ReportInstance[]
       totalRows += img.n;
     }
   }
+  // Preallocated packed arrays (plain arrays: the report must stay JSON-serialisable).
   const files: FileTable = {
-    instance: [],
-    file: [],
-    status: [],
-    group: [],
-    pagesWithout: [],
-    pagesWith: [],
-    size: [],
+    instance: new Array<number>(totalRows).fill(0),
+    file: new Array<number>(totalRows).fill(0),
+    status: new Array<FileStatus>(totalRows).fill('not-mounted'),
+    group: new Array<number>(totalRows).fill(-1),
+    pagesWithout: new Array<number>(totalRows).fill(0),
+    pagesWith: new Array<number>(totalRows).fill(0),
+    size: new Array<number>(totalRows).fill(0),
     hardlinks: { row: [], primary: [] },
   };
+  const {
+    instance: colInstance,
+    file: colFile,
+    status: colStatus,
+    pagesWithout: colWithout,
+    pagesWith: colWith,
+    size: colSize,
+  } = files;
   const rowNext = new Int32Array(totalRows).fill(-1);
   const rowAops = new Uint8Array(totalRows);
+  // Key -> slot: a dense table when the key space is small (the common case), else a Map.
+  const keySpace = prepared.fingerprints.length * nDomains;
+  const dense = keySpace <= DENSE_KEY_LIMIT ? new Int32Array(keySpace).fill(-1) : null;
   const slotOf = new Map<number, number>();
   const slotHead: number[] = [];
   const slotTail: number[] = [];
@@ -165,55 +223,55 @@ export function runCore(prepared: Prepared, instances: readonly ReportInstance[]
     const img = prepared.images[ii]!;
     const mounted = isMounted(inst);
     const dom = domains.domainOf[i]!;
-    const backing = inst.backing;
+    // aops class code of uncompressed files on this instance (R6): 1 block, 2 file-backed.
+    const plainAops = inst.backing === 'bdev' ? 1 : 2;
     const nidRow = new Map<number, number>();
+    const { regular, nid, pages, fpId, compressed, multiLink, size: sizes } = img;
     for (let f = 0; f < img.n; f++, row++) {
-      files.instance.push(i);
-      files.file.push(f);
-      files.group.push(-1);
-      const size = img.size[f]!;
-      files.size.push(size);
-      let status: FileStatus;
-      let pw = 0;
-      let pwith = 0;
-      if (!mounted) status = 'not-mounted';
-      else if (img.regular[f] === 0) status = 'private-not-regular';
-      else {
-        const nid = img.nid[f]!;
-        const primary = nidRow.get(nid);
+      colInstance[row] = i;
+      colFile[row] = f;
+      const size = sizes[f]!;
+      colSize[row] = size;
+      if (!mounted) continue; // 'not-mounted', 0 pages
+      if (regular[f] === 0) {
+        colStatus[row] = 'private-not-regular';
+        continue;
+      }
+      if (multiLink[f] === 1) {
+        const primary = nidRow.get(nid[f]!);
         if (primary !== undefined) {
-          status = 'hardlink';
+          colStatus[row] = 'hardlink';
           files.hardlinks.row.push(row);
           files.hardlinks.primary.push(primary);
+          continue;
+        }
+        nidRow.set(nid[f]!, row);
+      }
+      const pw = pages[f]!;
+      colWithout[row] = pw;
+      colWith[row] = pw;
+      const fp = fpId[f]!;
+      if (dom < 0) colStatus[row] = 'private-no-inode-share';
+      else if (fp < 0) colStatus[row] = 'private-no-fingerprint';
+      else {
+        // Key = fingerprint bytes ++ domain (spec §8.4), as (fpId, domain index).
+        colStatus[row] = 'shared-alone';
+        rowAops[row] = compressed[f] === 1 ? 0 : plainAops;
+        const key = fp * nDomains + dom;
+        const found = dense !== null ? dense[key]! : (slotOf.get(key) ?? -1);
+        const slot = found;
+        if (slot < 0) {
+          if (dense !== null) dense[key] = slotHead.length;
+          else slotOf.set(key, slotHead.length);
+          slotHead.push(row);
+          slotTail.push(row);
+          slotFp.push(fp);
+          slotDomain.push(dom);
         } else {
-          nidRow.set(nid, row);
-          pw = img.pages[f]!;
-          pwith = pw;
-          const fp = img.fpId[f]!;
-          if (dom < 0) status = 'private-no-inode-share';
-          else if (fp < 0) status = 'private-no-fingerprint';
-          else {
-            // Key = fingerprint bytes ++ domain (spec §8.4), as (fpId, domain index).
-            status = 'shared-alone';
-            rowAops[row] = img.compressed[f] === 1 ? 0 : backing === 'bdev' ? 1 : 2;
-            const key = fp * nDomains + dom;
-            const slot = slotOf.get(key);
-            if (slot === undefined) {
-              slotOf.set(key, slotHead.length);
-              slotHead.push(row);
-              slotTail.push(row);
-              slotFp.push(fp);
-              slotDomain.push(dom);
-            } else {
-              rowNext[slotTail[slot]!] = row;
-              slotTail[slot] = row;
-            }
-          }
+          rowNext[slotTail[slot]!] = row;
+          slotTail[slot] = row;
         }
       }
-      files.status.push(status);
-      files.pagesWithout.push(pw);
-      files.pagesWith.push(pwith);
     }
   }
 

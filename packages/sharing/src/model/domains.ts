@@ -25,7 +25,10 @@ export function unknownDomainLabel(instanceId: string): string {
  * (it still shares files within its own image); `best` puts all of them in one domain
  * (sharing with each other, not with known domains).
  */
-export function assignDomains(instances: readonly ReportInstance[], unknownCase: 'worst' | 'best'): DomainAssignment {
+export function assignDomains(
+  instances: readonly ReportInstance[],
+  unknownCase: 'worst' | 'best',
+): DomainAssignment {
   const labels: string[] = [];
   const unknown: boolean[] = [];
   const index = new Map<string, number>();
@@ -43,7 +46,11 @@ export function assignDomains(instances: readonly ReportInstance[], unknownCase:
   instances.forEach((inst, i) => {
     if (!inst.inodeShare.effective) return;
     if (inst.domain !== null) domainOf[i] = intern(inst.domain.label, false);
-    else domainOf[i] = intern(unknownCase === 'worst' ? unknownDomainLabel(inst.id) : UNKNOWN_MERGED_LABEL, true);
+    else
+      domainOf[i] = intern(
+        unknownCase === 'worst' ? unknownDomainLabel(inst.id) : UNKNOWN_MERGED_LABEL,
+        true,
+      );
   });
   return { domainOf, labels, unknown };
 }

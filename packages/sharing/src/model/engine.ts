@@ -2,7 +2,14 @@
  * analyze(): manifests + instances in, Report out. Pure and synchronous; the web UI reruns it
  * live. Rules R1-R12 (docs/sharing-rules.md), spec §8.3-§8.6.
  */
-import type { AnalysisInput, Report, ReportImage, ReportInstance, Totals, UnsharedCacheLine } from '../report.js';
+import type {
+  AnalysisInput,
+  Report,
+  ReportImage,
+  ReportInstance,
+  Totals,
+  UnsharedCacheLine,
+} from '../report.js';
 import { REPORT_KIND, REPORT_VERSION } from '../report.js';
 import { backingFileCachePages, normaliseOptions, PageSums, totalsOf } from './accounting.js';
 import { prepareImages, runCore } from './core.js';
@@ -36,7 +43,9 @@ export function analyze(input: AnalysisInput): Report {
   const worst = assignDomains(instances, 'worst');
   const core = runCore(prepared, instances, worst);
   const totals = totalsOf(core.pagesWithout, core.pagesWith, pageSize);
-  const domainLabelOf = instances.map((_, i) => (worst.domainOf[i]! >= 0 ? worst.labels[worst.domainOf[i]!]! : null));
+  const domainLabelOf = instances.map((_, i) =>
+    worst.domainOf[i]! >= 0 ? worst.labels[worst.domainOf[i]!]! : null,
+  );
 
   // Unknown domains (R11): the report's figures are the worst case; the best case is a second run.
   let bounds: Report['bounds'];
@@ -92,7 +101,10 @@ export function analyze(input: AnalysisInput): Report {
     const ii = core.imageOf[i]!;
     if (ii < 0 || !isMounted(inst) || inst.backing !== 'file' || inst.options.directio) return;
     const img = prepared.images[ii]!;
-    const bytes = img.manifest.image.size > 0 ? img.manifest.image.size : img.manifest.superblock.blocks * img.entry.blockSize;
+    const bytes =
+      img.manifest.image.size > 0
+        ? img.manifest.image.size
+        : img.manifest.superblock.blocks * img.entry.blockSize;
     // One backing file per image file: mounts of the same source share its cache.
     const key = `${inst.imageId}\u0000${inst.source}`;
     const repeat = countedBacking.has(key);

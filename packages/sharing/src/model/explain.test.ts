@@ -16,16 +16,28 @@ describe('explainFile', () => {
       if (s.startsWith('private-')) expect(text).toMatch(/\(R\d+\)/);
     }
     expect([...seen].sort()).toEqual(
-      ['hardlink', 'not-mounted', 'private-aops-mismatch', 'private-no-inode-share', 'private-not-regular', 'shared', 'shared-alone'].sort(),
+      [
+        'hardlink',
+        'not-mounted',
+        'private-aops-mismatch',
+        'private-no-inode-share',
+        'private-not-regular',
+        'shared',
+        'shared-alone',
+      ].sort(),
     );
     expect(() => explainFile(r, -1)).toThrow(RangeError);
   });
 
   it('says how many others share and with whom', () => {
-    const r = analyze(inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v2.fp', 'D1'), inst('c', 'app.fp', 'D1')]));
+    const r = analyze(
+      inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v2.fp', 'D1'), inst('c', 'app.fp', 'D1')]),
+    );
     const i = r.instances.findIndex((x) => x.id === 'c');
     const f = r.paths['app.fp']!.findIndex((p) => p.endsWith('libz.so.1.2.13'));
     const row = r.files.instance.findIndex((x, k) => x === i && r.files.file[k] === f);
-    expect(explainFile(r, row)).toMatch(/^shared with 2 others in domain D1: its pages are those of base-v1.fp.img:\/lib\/x86_64-linux-gnu\/libz.so.1.2.13/);
+    expect(explainFile(r, row)).toMatch(
+      /^shared with 2 others in domain D1: its pages are those of base-v1.fp.img:\/lib\/x86_64-linux-gnu\/libz.so.1.2.13/,
+    );
   });
 });

@@ -13,7 +13,11 @@ export interface FileRef {
 /** Image id, path and instance id of a row. */
 export function describeRow(report: Report, row: number): FileRef {
   const inst = report.instances[report.files.instance[row]!]!;
-  return { image: inst.imageId, path: report.paths[inst.imageId]?.[report.files.file[row]!] ?? '?', instance: inst.id };
+  return {
+    image: inst.imageId,
+    path: report.paths[inst.imageId]?.[report.files.file[row]!] ?? '?',
+    instance: inst.id,
+  };
 }
 
 function where(report: Report, row: number): string {
@@ -33,7 +37,8 @@ function domainOf(inst: ReportInstance): string {
  */
 export function explainFile(report: Report, row: number): string {
   const f = report.files;
-  if (row < 0 || row >= f.instance.length) throw new RangeError(`no row ${row} (the report has ${f.instance.length})`);
+  if (row < 0 || row >= f.instance.length)
+    throw new RangeError(`no row ${row} (the report has ${f.instance.length})`);
   const inst = report.instances[f.instance[row]!]!;
   const status = f.status[row]!;
   const g = f.group[row]! >= 0 ? report.groups[f.group[row]!] : undefined;
@@ -75,7 +80,10 @@ export function explainFile(report: Report, row: number): string {
       if (!g) return `shared in ${domainOf(inst)}.`;
       const others = g.members.length - 1;
       const first = g.members[0] === row;
-      const rejected = g.rejected.length > 0 ? ` ${g.rejected.length} other candidate(s) with the same fingerprint stay private (size or aops mismatch).` : '';
+      const rejected =
+        g.rejected.length > 0
+          ? ` ${g.rejected.length} other candidate(s) with the same fingerprint stay private (size or aops mismatch).`
+          : '';
       return first
         ? `shared with ${others} other${others === 1 ? '' : 's'} in ${domainOf(inst)}: this file was read first and holds the ${g.pages} shared page(s) (${g.aops}).${rejected}`
         : `shared with ${others} other${others === 1 ? '' : 's'} in ${domainOf(inst)}: its pages are those of ${where(report, g.members[0]!)} (first member).${rejected}`;

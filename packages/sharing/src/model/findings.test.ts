@@ -21,13 +21,18 @@ describe('findings', () => {
     const f = analyze(input).findings.find((x) => x.code === 'mixed-publishers')!;
     expect(f.domains).toEqual(['D1']);
     expect(f.message).toMatch(/acme.*thirdparty/);
-    const separate = analyze({ ...input, instances: [inst('a', 'base-v1.fp', 'D1'), inst('b', 'app.fp.lz4hc', 'D2')] });
+    const separate = analyze({
+      ...input,
+      instances: [inst('a', 'base-v1.fp', 'D1'), inst('b', 'app.fp.lz4hc', 'D2')],
+    });
     expect(separate.findings.some((x) => x.code === 'mixed-publishers')).toBe(false);
   });
 
   it('unsharable-duplicate: other domain, aops and fingerprint kind, with bytes lost', () => {
     const other = analyze(inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v2.fp', 'D2')]));
-    const dom = other.findings.find((x) => x.code === 'unsharable-duplicate' && /different domains/.test(x.message))!;
+    const dom = other.findings.find(
+      (x) => x.code === 'unsharable-duplicate' && /different domains/.test(x.message),
+    )!;
     // Exactly what the same two images save in one domain.
     expect(dom.bytes).toBe(7_602_176 - 6_946_816);
 
@@ -40,7 +45,12 @@ describe('findings', () => {
     expect(fp.message).toMatch(/different fingerprints/);
     expect(fp.bytes).toBe(7_602_176 - 6_946_816);
 
-    const noFp = analyze(inputOf([inst('a', 'edge', 'D1', { inodeShare: false }), inst('b', 'edge', 'D1', { inodeShare: false })]));
+    const noFp = analyze(
+      inputOf([
+        inst('a', 'edge', 'D1', { inodeShare: false }),
+        inst('b', 'edge', 'D1', { inodeShare: false }),
+      ]),
+    );
     expect(noFp.findings.find((x) => x.code === 'unsharable-duplicate')!.message).toMatch(/inode_share/);
   });
 
@@ -52,11 +62,20 @@ describe('findings', () => {
     expect(codes).toContain('mount-failed:with-dax');
     expect(codes).toContain('inode-share-ineffective:edge');
     expect(codes.some((c) => c.startsWith('order-dependent'))).toBe(true);
-    expect(r.instances.find((i) => i.id === 'base-v2-z')!.inodeShare).toMatchObject({ effective: false, reason: 'not-mounted' });
+    expect(r.instances.find((i) => i.id === 'base-v2-z')!.inodeShare).toMatchObject({
+      effective: false,
+      reason: 'not-mounted',
+    });
     expect(r.perInstance['base-v2-z']!.bytesWithoutSharing).toBe(0);
     // app-thirdparty duplicates app.fp's content in another domain.
-    const dup = r.findings.find((f) => f.code === 'unsharable-duplicate' && /different domains/.test(f.message))!;
+    const dup = r.findings.find(
+      (f) => f.code === 'unsharable-duplicate' && /different domains/.test(f.message),
+    )!;
     expect(dup.instanceIds).toContain('app-thirdparty');
-    expect(r.findings.map((f) => f.severity)).toEqual([...r.findings.map((f) => f.severity)].sort((a, b) => ['error', 'warning', 'info'].indexOf(a) - ['error', 'warning', 'info'].indexOf(b)));
+    expect(r.findings.map((f) => f.severity)).toEqual(
+      [...r.findings.map((f) => f.severity)].sort(
+        (a, b) => ['error', 'warning', 'info'].indexOf(a) - ['error', 'warning', 'info'].indexOf(b),
+      ),
+    );
   });
 });

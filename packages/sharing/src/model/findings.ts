@@ -5,7 +5,6 @@
  */
 import type { Finding, Report } from '../report.js';
 import type { AnalysisContext } from './engine.js';
-import { contentIdentity, fingerprintDigest } from './keys.js';
 import { isMounted } from './input.js';
 
 export const MAX_FINDING_ROWS = 1000;
@@ -15,7 +14,10 @@ const EXAMPLES = 3;
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 function capped(rows: number[]): { rows: number[]; rowCount: number } {
-  return { rows: rows.length > MAX_FINDING_ROWS ? rows.slice(0, MAX_FINDING_ROWS) : rows, rowCount: rows.length };
+  return {
+    rows: rows.length > MAX_FINDING_ROWS ? rows.slice(0, MAX_FINDING_ROWS) : rows,
+    rowCount: rows.length,
+  };
 }
 
 function list(items: readonly string[], max = EXAMPLES): string {
@@ -31,7 +33,8 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
   const { instances, core, prepared, domainLabelOf, pageSize } = ctx;
   const files = core.files;
   const findings: Finding[] = [];
-  const pathOf = (r: number): string => prepared.images[core.imageOf[files.instance[r]!]!]!.files[files.file[r]!]!.path;
+  const pathOf = (r: number): string =>
+    prepared.images[core.imageOf[files.instance[r]!]!]!.files[files.file[r]!]!.path;
   const imageOfRow = (r: number) => prepared.images[core.imageOf[files.instance[r]!]!]!;
 
   // Rows of each instance: [start, end) (rows are emitted instance by instance).
@@ -64,7 +67,7 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
       });
     } else if (!st.effective && st.reason === 'no-ishare-compat') {
       const ii = core.imageOf[i]!;
-      const pages = ii >= 0 ? report.perInstance[inst.id]?.pagesWithoutSharing ?? 0 : 0;
+      const pages = ii >= 0 ? (report.perInstance[inst.id]?.pagesWithoutSharing ?? 0) : 0;
       findings.push({
         code: 'inode-share-ineffective',
         severity: 'warning',
@@ -86,25 +89,22 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
 
   // Fingerprint integrity (R12) and verifiability, per image.
   for (const img of prepared.images) {
-    const mismatched: number[] = [];
-    const unverifiable: number[] = [];
-    for (let f = 0; f < img.n; f++) {
-      if (img.fpId[f]! < 0) continue;
-      const rec = img.files[f]!;
-      const digest = fingerprintDigest(rec.fingerprint);
-      if (digest === null) unverifiable.push(f);
-      else if (rec.sha256 !== undefined && digest !== rec.sha256.toLowerCase()) mismatched.push(f);
-    }
-    const instIdx = instances.map((_, i) => i).filter((i) => core.imageOf[i] === img.index && isMounted(instances[i]!));
+    const { mismatched, unverifiable } = img;
+    const instIdx = instances
+      .map((_, i) => i)
+      .filter((i) => core.imageOf[i] === img.index && isMounted(instances[i]!));
     const sharingIdx = instIdx.filter((i) => domainLabelOf[i] !== null);
     const doms = unique(sharingIdx.map((i) => domainLabelOf[i]!));
     const others = unique(
-      doms.flatMap((d) => (instancesOfDomain.get(d) ?? []).map((i) => instances[i]!.imageId)).filter((id) => id !== img.entry.id),
+      doms
+        .flatMap((d) => (instancesOfDomain.get(d) ?? []).map((i) => instances[i]!.imageId))
+        .filter((id) => id !== img.entry.id),
     );
     const rowsFor = (fileIdx: number[]): number[] => {
       const set = new Set(fileIdx);
       const rows: number[] = [];
-      for (const i of instIdx) for (let r = start[i]!; r < start[i + 1]!; r++) if (set.has(files.file[r]!)) rows.push(r);
+      for (const i of instIdx)
+        for (let r = start[i]!; r < start[i + 1]!; r++) if (set.has(files.file[r]!)) rows.push(r);
       return rows;
     };
     if (mismatched.length > 0) {
@@ -138,7 +138,9 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
         message:
           `${img.entry.name}: ${unverifiable.length} fingerprint(s) are not sha256 digests (e.g. publisher serials); ` +
           `the kernel shares them like any others but they cannot be checked against the content` +
-          (sharesWithOthers ? `, and they are trusted by ${list(others, 10)} in domain ${list(doms)} (R12).` : '.'),
+          (sharesWithOthers
+            ? `, and they are trusted by ${list(others, 10)} in domain ${list(doms)} (R12).`
+            : '.'),
         instanceIds: sharingIdx.map((i) => instances[i]!.id),
         imageIds: [img.entry.id],
         domains: doms,
@@ -179,26 +181,31 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     size: 'the first member fixed another size (R5)',
   };
   const lost = new Map<Why, { pages: number; rows: number[]; inst: Set<number> }>();
-  const firstOfContent = new Map<string, number>();
-  const contentOf = (r: number): string | null => {
-    const rec = imageOfRow(r).files[files.file[r]!]!;
-    return rec.type === 'file' && rec.size > 0 ? contentIdentity(rec) : null;
+  const firstOfContent = new Map<number, number>();
+  const whyOfStatus = (x: number): Why | null => {
+    switch (files.status[x]) {
+      case 'private-no-inode-share':
+        return 'no-inode-share';
+      case 'private-no-fingerprint':
+        return 'no-fingerprint';
+      case 'private-aops-mismatch':
+        return 'aops';
+      case 'private-size-mismatch':
+        return 'size';
+      default:
+        return null;
+    }
   };
   const classify = (r: number, ref: number): Why => {
-    for (const x of [r, ref]) {
-      const s = files.status[x];
-      if (s === 'private-no-inode-share') return 'no-inode-share';
-      if (s === 'private-no-fingerprint') return 'no-fingerprint';
-      if (s === 'private-aops-mismatch') return 'aops';
-      if (s === 'private-size-mismatch') return 'size';
-    }
+    const why = whyOfStatus(r) ?? whyOfStatus(ref);
+    if (why !== null) return why;
     if (domainLabelOf[files.instance[r]!] !== domainLabelOf[files.instance[ref]!]) return 'other-domain';
     return 'different-fingerprint';
   };
   for (let r = 0; r < files.instance.length; r++) {
     if (files.pagesWith[r] === 0) continue;
-    const c = contentOf(r);
-    if (c === null) continue;
+    const c = imageOfRow(r).contentId[files.file[r]!]!;
+    if (c < 0) continue;
     const ref = firstOfContent.get(c);
     if (ref === undefined) {
       firstOfContent.set(c, r);
@@ -216,7 +223,7 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     findings.push({
       code: 'unsharable-duplicate',
       severity: 'warning',
-      message: `${e.rows.length} file(s) duplicate content already in memory elsewhere but cannot share because ${whyText[why]}: ${e.pages * pageSize} bytes lost (e.g. ${list(e.rows.map(pathOf))}).`,
+      message: `${e.rows.length} file(s) duplicate content already in memory elsewhere but cannot share because ${whyText[why]}: ${e.pages * pageSize} bytes lost (e.g. ${list(e.rows.slice(0, EXAMPLES).map(pathOf))}${e.rows.length > EXAMPLES ? ', ...' : ''}).`,
       bytes: e.pages * pageSize,
       instanceIds: [...e.inst].sort((a, b) => a - b).map((i) => instances[i]!.id),
       ...capped(e.rows),
@@ -241,7 +248,9 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
 
   // Unknown domains (R11).
   if (report.bounds) {
-    const unknownIds = instances.filter((inst) => inst.inodeShare.effective && inst.inodeShare.domainUnknown).map((x) => x.id);
+    const unknownIds = instances
+      .filter((inst) => inst.inodeShare.effective && inst.inodeShare.domainUnknown)
+      .map((x) => x.id);
     const { best, worst } = report.bounds;
     findings.push({
       code: 'domain-unknown',
@@ -251,7 +260,10 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
         `the figures assume each is alone in its own domain (${worst.bytesWithSharing} bytes with sharing); ` +
         `all of them in one domain would give ${best.bytesWithSharing} bytes. Assign domains to get one figure.`,
       instanceIds: unknownIds,
-      range: { min: Math.min(best.bytesWithSharing, worst.bytesWithSharing), max: Math.max(best.bytesWithSharing, worst.bytesWithSharing) },
+      range: {
+        min: Math.min(best.bytesWithSharing, worst.bytesWithSharing),
+        max: Math.max(best.bytesWithSharing, worst.bytesWithSharing),
+      },
     });
   }
 

@@ -10,7 +10,13 @@ export {
   workingSetPages,
 } from './accounting.js';
 export { NOT_SHARING_LABEL, UNKNOWN_MERGED_LABEL, unknownDomainLabel } from './domains.js';
-export { DEFAULT_DOMAIN_LABEL, defaultInstances, imageEntryFromManifest, isMounted, resolveInstanceState } from './input.js';
+export {
+  DEFAULT_DOMAIN_LABEL,
+  defaultInstances,
+  imageEntryFromManifest,
+  isMounted,
+  resolveInstanceState,
+} from './input.js';
 export type { ImageEntry } from './input.js';
 export {
   SHA256_FINGERPRINT_PREFIX_HEX,

@@ -3,7 +3,13 @@
  * kernel's mount-time checks (spec §8.3, R2, R3) that decide each instance's state.
  */
 import type { Manifest } from '@sharemap/erofs';
-import type { AnalysisInput, InodeShareState, InstanceInput, ReportImage, ReportInstance } from '../report.js';
+import type {
+  AnalysisInput,
+  InodeShareState,
+  InstanceInput,
+  ReportImage,
+  ReportInstance,
+} from '../report.js';
 
 export type ImageEntry = AnalysisInput['images'][number]['image'];
 
@@ -11,7 +17,10 @@ export type ImageEntry = AnalysisInput['images'][number]['image'];
 export const DEFAULT_DOMAIN_LABEL = 'default';
 
 /** The image entry of a manifest (header fields only); `id` defaults to the image name. */
-export function imageEntryFromManifest(manifest: Manifest, extra: { id?: string; publisher?: string } = {}): ImageEntry {
+export function imageEntryFromManifest(
+  manifest: Manifest,
+  extra: { id?: string; publisher?: string } = {},
+): ImageEntry {
   const sb = manifest.superblock;
   const entry: ImageEntry = {
     id: extra.id ?? manifest.image.name,
@@ -19,7 +28,7 @@ export function imageEntryFromManifest(manifest: Manifest, extra: { id?: string;
     blockSize: sb.block_size,
     ishare: sb.ishare,
     fingerprintXattrName: sb.fingerprint_xattr_name,
-    requiredKernel: sb.required_kernel,
+    requiredKernel: sb.required_kernel ?? 'unknown',
     featureCompat: [...sb.feature_compat],
     featureIncompat: [...sb.feature_incompat],
     hashed: manifest.hashed,
@@ -44,7 +53,15 @@ export function defaultInstances(images: readonly Pick<ReportImage, 'id' | 'name
     source: image.name,
     backing: 'file',
     domain: { label: DEFAULT_DOMAIN_LABEL },
-    options: { inodeShare: true, domainIdGiven: true, dax: null, directio: false, cacheStrategy: null, devices: [], fsoffset: 0 },
+    options: {
+      inodeShare: true,
+      domainIdGiven: true,
+      dax: null,
+      directio: false,
+      cacheStrategy: null,
+      devices: [],
+      fsoffset: 0,
+    },
   }));
 }
 
@@ -54,16 +71,30 @@ export function defaultInstances(images: readonly Pick<ReportImage, 'id' | 'name
  * inode_share with dax=always -> EINVAL; no inode_share -> private; image without
  * ISHARE_XATTRS -> silently off (R3); domain not known -> effective, domain unknown (R11).
  */
-export function resolveInstanceState(instance: InstanceInput, image: Pick<ReportImage, 'ishare' | 'name'> | undefined): ReportInstance {
+export function resolveInstanceState(
+  instance: InstanceInput,
+  image: Pick<ReportImage, 'ishare' | 'name'> | undefined,
+): ReportInstance {
   const o = instance.options;
-  const off = (reason: Exclude<InodeShareState, { effective: true }>['reason'], message: string, mountError?: string): ReportInstance => {
+  const off = (
+    reason: Exclude<InodeShareState, { effective: true }>['reason'],
+    message: string,
+    mountError?: string,
+  ): ReportInstance => {
     const r: ReportInstance = { ...instance, inodeShare: { effective: false, reason, message } };
     if (mountError !== undefined) r.mountError = mountError;
     return r;
   };
-  if (instance.notMounted) return off('not-mounted', `not mounted (${instance.notMounted}): holds no page cache`);
-  if (!image) return off('not-mounted', `image ${instance.imageId} is not part of the analysis: holds no page cache`, `unknown image ${instance.imageId}`);
-  if (instance.mountFailure) return off('mount-failed', `mount fails: ${instance.mountFailure}`, instance.mountFailure);
+  if (instance.notMounted)
+    return off('not-mounted', `not mounted (${instance.notMounted}): holds no page cache`);
+  if (!image)
+    return off(
+      'not-mounted',
+      `image ${instance.imageId} is not part of the analysis: holds no page cache`,
+      `unknown image ${instance.imageId}`,
+    );
+  if (instance.mountFailure)
+    return off('mount-failed', `mount fails: ${instance.mountFailure}`, instance.mountFailure);
   const domainAbsent = instance.domain === null && o.domainIdGiven === false;
   if (o.inodeShare && domainAbsent) {
     const msg = 'EINVAL: inode_share without domain_id ("domain_id is needed when inode_ishare is on", R2)';
@@ -74,11 +105,15 @@ export function resolveInstanceState(instance: InstanceInput, image: Pick<Report
     return off('dax', `mount fails: ${msg}`, msg);
   }
   if (!o.inodeShare) {
-    const why = instance.domain !== null ? 'domain_id without inode_share shares nothing' : 'no inode_share option';
+    const why =
+      instance.domain !== null ? 'domain_id without inode_share shares nothing' : 'no inode_share option';
     return off('not-requested', `${why} (R2)`);
   }
   if (!image.ishare) {
-    return off('no-ishare-compat', `image ${image.name} lacks compat ISHARE_XATTRS: the kernel silently turns inode_share off (R3)`);
+    return off(
+      'no-ishare-compat',
+      `image ${image.name} lacks compat ISHARE_XATTRS: the kernel silently turns inode_share off (R3)`,
+    );
   }
   if (instance.domain === null) return { ...instance, inodeShare: { effective: true, domainUnknown: true } };
   return { ...instance, inodeShare: { effective: true } };
@@ -86,5 +121,8 @@ export function resolveInstanceState(instance: InstanceInput, image: Pick<Report
 
 /** Whether an instance holds page cache at all (mounted, mount succeeded). */
 export function isMounted(instance: ReportInstance): boolean {
-  return instance.mountError === undefined && !(instance.inodeShare.effective === false && instance.inodeShare.reason === 'not-mounted');
+  return (
+    instance.mountError === undefined &&
+    !(instance.inodeShare.effective === false && instance.inodeShare.reason === 'not-mounted')
+  );
 }

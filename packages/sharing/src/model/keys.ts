@@ -23,7 +23,10 @@ export type FingerprintState = 'ok' | 'missing' | 'empty' | 'oversized';
  * R4: the kernel uses the xattr value only when 1 <= length <= block size; otherwise the file
  * stays private without any error.
  */
-export function fingerprintState(fingerprintHex: string | null | undefined, blockSize: number): FingerprintState {
+export function fingerprintState(
+  fingerprintHex: string | null | undefined,
+  blockSize: number,
+): FingerprintState {
   if (fingerprintHex === null || fingerprintHex === undefined) return 'missing';
   if (fingerprintHex.length === 0) return 'empty';
   if (fingerprintHex.length / 2 > blockSize) return 'oversized';
@@ -39,7 +42,27 @@ export function sha256Fingerprint(sha256Hex: string): string {
 export function fingerprintDigest(fingerprintHex: string | null | undefined): string | null {
   if (!fingerprintHex || fingerprintHex.length !== SHA256_FINGERPRINT_HEX_LENGTH) return null;
   const lower = fingerprintHex.toLowerCase();
-  return lower.startsWith(SHA256_FINGERPRINT_PREFIX_HEX) ? lower.slice(SHA256_FINGERPRINT_PREFIX_HEX.length) : null;
+  return lower.startsWith(SHA256_FINGERPRINT_PREFIX_HEX)
+    ? lower.slice(SHA256_FINGERPRINT_PREFIX_HEX.length)
+    : null;
+}
+
+/**
+ * Whether a fingerprint is exactly `sha256:` + the given digest (hex, case-insensitive).
+ * Compares characters in place: no substring is made (this runs once per record).
+ */
+export function fingerprintMatchesSha256(fingerprintHex: string, sha256Hex: string): boolean {
+  const p = SHA256_FINGERPRINT_PREFIX_HEX.length;
+  if (
+    fingerprintHex.length !== SHA256_FINGERPRINT_HEX_LENGTH ||
+    sha256Hex.length !== SHA256_FINGERPRINT_HEX_LENGTH - p
+  )
+    return false;
+  for (let k = 0; k < p; k++)
+    if ((fingerprintHex.charCodeAt(k) | 0x20) !== SHA256_FINGERPRINT_PREFIX_HEX.charCodeAt(k)) return false;
+  for (let k = 0; k < sha256Hex.length; k++)
+    if ((fingerprintHex.charCodeAt(p + k) | 0x20) !== (sha256Hex.charCodeAt(k) | 0x20)) return false;
+  return true;
 }
 
 /**

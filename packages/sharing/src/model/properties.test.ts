@@ -80,7 +80,14 @@ function build(images: { files: GenFile[]; ishare: boolean }[], instances: GenIn
     source: `img${g.image % images.length}.img`,
     backing: (g.bdev ? 'bdev' : 'file') as Backing,
     domain: g.domain < 0 ? null : { label: `D${g.domain}` },
-    options: { inodeShare: g.share, dax: null, directio: false, cacheStrategy: null, devices: [], fsoffset: 0 },
+    options: {
+      inodeShare: g.share,
+      dax: null,
+      directio: false,
+      cacheStrategy: null,
+      devices: [],
+      fsoffset: 0,
+    },
   }));
   return { images: imgs, instances: insts, createdAt: 'x' };
 }
@@ -93,7 +100,10 @@ function arbInput(opts: { consistent: boolean }) {
     compressed: opts.consistent ? fc.constant(false) : fc.boolean(),
     dir: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
   });
-  const img = fc.record({ files: fc.array(file, { maxLength: 8 }), ishare: opts.consistent ? fc.constant(true) : fc.boolean() });
+  const img = fc.record({
+    files: fc.array(file, { maxLength: 8 }),
+    ishare: opts.consistent ? fc.constant(true) : fc.boolean(),
+  });
   const instance = fc.record({
     image: fc.nat(3),
     domain: fc.integer({ min: -1, max: 2 }),
@@ -103,7 +113,8 @@ function arbInput(opts: { consistent: boolean }) {
   return fc
     .tuple(fc.array(img, { minLength: 1, maxLength: 4 }), fc.array(instance, { minLength: 1, maxLength: 6 }))
     .map(([images, instances]) => {
-      if (opts.consistent) for (const im of images) for (const f of im.files) if (f.fp >= 0) f.size = FP_SIZES[f.fp]!;
+      if (opts.consistent)
+        for (const im of images) for (const f of im.files) if (f.fp >= 0) f.size = FP_SIZES[f.fp]!;
       return build(images, instances);
     });
 }
@@ -115,12 +126,17 @@ describe('properties', () => {
         const r = analyze(input);
         expect(r.totals.bytesSaved).toBeGreaterThanOrEqual(0);
         expect(r.totals.bytesSaved).toBeLessThanOrEqual(r.totals.bytesWithoutSharing);
-        for (const t of [...Object.values(r.perInstance), ...Object.values(r.perDomain), ...Object.values(r.perImage)]) {
+        for (const t of [
+          ...Object.values(r.perInstance),
+          ...Object.values(r.perDomain),
+          ...Object.values(r.perImage),
+        ]) {
           expect(t.bytesSaved).toBeGreaterThanOrEqual(0);
         }
         const sum = Object.values(r.perInstance).reduce((a, t) => a + t.bytesWithSharing, 0);
         expect(sum).toBe(r.totals.bytesWithSharing);
-        if (r.bounds) expect(r.bounds.best.bytesWithSharing).toBeLessThanOrEqual(r.bounds.worst.bytesWithSharing);
+        if (r.bounds)
+          expect(r.bounds.best.bytesWithSharing).toBeLessThanOrEqual(r.bounds.worst.bytesWithSharing);
       }),
       { numRuns: 300 },
     );
@@ -129,7 +145,9 @@ describe('properties', () => {
   it('merging domains never reduces savings when all instances share one aops class', () => {
     fc.assert(
       fc.property(arbInput({ consistent: true }), (input) => {
-        expect(analyze(mergeDomains(input)).totals.bytesSaved).toBeGreaterThanOrEqual(analyze(input).totals.bytesSaved);
+        expect(analyze(mergeDomains(input)).totals.bytesSaved).toBeGreaterThanOrEqual(
+          analyze(input).totals.bytesSaved,
+        );
       }),
       { numRuns: 300 },
     );
@@ -155,7 +173,10 @@ describe('properties', () => {
     fc.assert(
       fc.property(
         arbInput({ consistent: false }).chain((input) =>
-          fc.tuple(fc.constant(input), fc.shuffledSubarray(input.instances, { minLength: input.instances.length })),
+          fc.tuple(
+            fc.constant(input),
+            fc.shuffledSubarray(input.instances, { minLength: input.instances.length }),
+          ),
         ),
         ([input, shuffled]) => {
           const a = analyze(input);

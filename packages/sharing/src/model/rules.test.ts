@@ -10,7 +10,8 @@ function rowOf(report: Report, instanceId: string, path: string): number {
   const i = report.instances.findIndex((x) => x.id === instanceId);
   const inst = report.instances[i]!;
   const f = report.paths[inst.imageId]!.indexOf(path);
-  for (let r = 0; r < report.files.instance.length; r++) if (report.files.instance[r] === i && report.files.file[r] === f) return r;
+  for (let r = 0; r < report.files.instance.length; r++)
+    if (report.files.instance[r] === i && report.files.file[r] === f) return r;
   throw new Error(`no row for ${instanceId}:${path}`);
 }
 
@@ -24,7 +25,11 @@ function statuses(report: Report, instanceId: string): Map<FileStatus, number> {
 }
 
 /** A copy of a fixture's manifest with some records changed. */
-function variant(name: string, id: string, change: (m: Manifest) => Manifest): AnalysisInput['images'][number] {
+function variant(
+  name: string,
+  id: string,
+  change: (m: Manifest) => Manifest,
+): AnalysisInput['images'][number] {
   const base = image(name);
   const manifest = change(structuredClone(oracleManifest(name)));
   return { image: { ...base.image, id, name: `${id}.img` }, manifest };
@@ -36,7 +41,12 @@ describe('sharing rules', () => {
     const m = oracleManifest('edge.zstd.fp');
     const nonRegular = m.files.filter((f) => f.type !== 'file').length;
     expect(statuses(r, 'b').get('private-not-regular')).toBe(nonRegular);
-    for (const path of ['/', '/links', m.files.find((f) => f.type === 'symlink')!.path, m.files.find((f) => f.type === 'chr')!.path]) {
+    for (const path of [
+      '/',
+      '/links',
+      m.files.find((f) => f.type === 'symlink')!.path,
+      m.files.find((f) => f.type === 'chr')!.path,
+    ]) {
       const row = rowOf(r, 'b', path);
       expect(r.files.status[row]).toBe('private-not-regular');
       expect(r.files.pagesWithout[row]).toBe(0);
@@ -63,7 +73,10 @@ describe('sharing rules', () => {
     expect(r.perInstance['domain-only']!.bytesSaved).toBe(0);
     expect(r.perInstance['domain-only']!.bytesWithoutSharing).toBe(3_784_704);
     expect(r.totals.bytesWithSharing).toBe(2 * 3_784_704);
-    expect(r.findings.filter((f) => f.code === 'mount-failed').map((f) => f.instanceIds)).toEqual([['no-domain'], ['dax']]);
+    expect(r.findings.filter((f) => f.code === 'mount-failed').map((f) => f.instanceIds)).toEqual([
+      ['no-domain'],
+      ['dax'],
+    ]);
     expect(explainFile(r, rowOf(r, 'domain-only', '/usr/bin/openssl'))).toMatch(/no inode_share.*R2/);
     expect(explainFile(r, rowOf(r, 'dax', '/usr/bin/openssl'))).toMatch(/mount fails/);
   });
@@ -84,7 +97,8 @@ describe('sharing rules', () => {
     const changed = variant('base-v1.fp', 'v1-mod', (m) => {
       const files = m.files.map((f) => {
         if (f.path === '/usr/bin/openssl') return { ...f, fingerprint: '' };
-        if (f.path === '/lib/x86_64-linux-gnu/libz.so.1.2.13') return { ...f, fingerprint: 'ab'.repeat(4097) };
+        if (f.path === '/lib/x86_64-linux-gnu/libz.so.1.2.13')
+          return { ...f, fingerprint: 'ab'.repeat(4097) };
         if (f.path === '/lib/x86_64-linux-gnu/libexpat.so.1.8.10') return { ...f, fingerprint: null };
         return f;
       });
@@ -95,7 +109,11 @@ describe('sharing rules', () => {
       instances: [inst('a', 'base-v1.fp', 'D1'), { ...inst('b', 'v1-mod', 'D1') }],
     };
     const r = analyze(input);
-    for (const p of ['/usr/bin/openssl', '/lib/x86_64-linux-gnu/libz.so.1.2.13', '/lib/x86_64-linux-gnu/libexpat.so.1.8.10']) {
+    for (const p of [
+      '/usr/bin/openssl',
+      '/lib/x86_64-linux-gnu/libz.so.1.2.13',
+      '/lib/x86_64-linux-gnu/libexpat.so.1.8.10',
+    ]) {
       const row = rowOf(r, 'b', p);
       expect(r.files.status[row]).toBe('private-no-fingerprint');
       expect(r.files.pagesWith[row]).toBe(r.files.pagesWithout[row]);
@@ -111,9 +129,14 @@ describe('sharing rules', () => {
   it('R5 size mismatch stays private', () => {
     const bigger = variant('base-v2.fp', 'v2-size', (m) => ({
       ...m,
-      files: m.files.map((f) => (f.path === '/lib/x86_64-linux-gnu/libz.so.1.2.13' ? { ...f, size: f.size + 1 } : f)),
+      files: m.files.map((f) =>
+        f.path === '/lib/x86_64-linux-gnu/libz.so.1.2.13' ? { ...f, size: f.size + 1 } : f,
+      ),
     }));
-    const input: AnalysisInput = { images: [image('base-v1.fp'), bigger], instances: [inst('a', 'base-v1.fp', 'D1'), inst('b', 'v2-size', 'D1')] };
+    const input: AnalysisInput = {
+      images: [image('base-v1.fp'), bigger],
+      instances: [inst('a', 'base-v1.fp', 'D1'), inst('b', 'v2-size', 'D1')],
+    };
     const r = analyze(input);
     const row = rowOf(r, 'b', '/lib/x86_64-linux-gnu/libz.so.1.2.13');
     expect(r.files.status[row]).toBe('private-size-mismatch');
@@ -124,10 +147,18 @@ describe('sharing rules', () => {
   });
 
   it('R6 compressed, block-device and file-backed files never share with each other', () => {
-    const r = analyze(inputOf([inst('plain', 'base-v1.fp', 'D1'), inst('z', 'base-v1.fp.lz4hc', 'D1'), inst('bdev', 'base-v1.fp', 'D1', { backing: 'bdev' })]));
+    const r = analyze(
+      inputOf([
+        inst('plain', 'base-v1.fp', 'D1'),
+        inst('z', 'base-v1.fp.lz4hc', 'D1'),
+        inst('bdev', 'base-v1.fp', 'D1', { backing: 'bdev' }),
+      ]),
+    );
     const z = oracleManifest('base-v1.fp.lz4hc');
     const compressed = z.files.find((f) => f.layout === 'compressed_compact')!;
-    const plainInZ = z.files.find((f) => f.type === 'file' && f.layout !== 'compressed_compact' && f.size > 0)!;
+    const plainInZ = z.files.find(
+      (f) => f.type === 'file' && f.layout !== 'compressed_compact' && f.size > 0,
+    )!;
     expect(r.files.status[rowOf(r, 'z', compressed.path)]).toBe('private-aops-mismatch');
     expect(r.files.status[rowOf(r, 'z', plainInZ.path)]).toBe('shared');
     expect(r.files.status[rowOf(r, 'bdev', plainInZ.path)]).toBe('private-aops-mismatch');
@@ -141,17 +172,30 @@ describe('sharing rules', () => {
       const m = oracleManifest(name);
       const seen = new Set<number>();
       let pages = 0;
-      for (const f of m.files) if (f.type === 'file' && !seen.has(f.nid)) (seen.add(f.nid), (pages += Math.ceil(f.size / 4096)));
+      for (const f of m.files) {
+        if (f.type !== 'file' || seen.has(f.nid)) continue;
+        seen.add(f.nid);
+        pages += Math.ceil(f.size / 4096);
+      }
       const r = analyze(inputOf([inst('x', name, null, { inodeShare: false })]));
       expect(r.totals.pagesWithoutSharing).toBe(pages);
       expect(r.totals.bytesWithoutSharing).toBe(pages * 4096);
     }
-    const r16 = analyze({ ...inputOf([inst('x', 'edge-mini.b512', null, { inodeShare: false })]), options: { pageSize: 16384 } });
+    const r16 = analyze({
+      ...inputOf([inst('x', 'edge-mini.b512', null, { inodeShare: false })]),
+      options: { pageSize: 16384 },
+    });
     expect(r16.files.pagesWithout[rowOf(r16, 'x', '/b16385')]).toBe(2);
   });
 
   it('R8 backing-file caches are separate lines, outside the sharing totals', () => {
-    const r = analyze(inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v2.fp', 'D1', { directio: true }), inst('c', 'app.fp', 'D1', { backing: 'bdev' })]));
+    const r = analyze(
+      inputOf([
+        inst('a', 'base-v1.fp', 'D1'),
+        inst('b', 'base-v2.fp', 'D1', { directio: true }),
+        inst('c', 'app.fp', 'D1', { backing: 'bdev' }),
+      ]),
+    );
     expect(r.unsharedCaches.map((l) => [l.instanceId, l.kind])).toEqual([['a', 'backing-file']]);
     expect(r.unsharedCaches[0]!.bytes).toBe(3_538_944); // the image file
     const sum = Object.values(r.perInstance).reduce((a, t) => a + t.bytesWithoutSharing, 0);
@@ -159,7 +203,12 @@ describe('sharing rules', () => {
   });
 
   it('R9 file-backed mounts of one image file are separate superblocks; one bdev superblock counts once', () => {
-    const two = analyze(inputOf([inst('a', 'base-v1.fp', null, { inodeShare: false }), inst('b', 'base-v1.fp', null, { inodeShare: false })]));
+    const two = analyze(
+      inputOf([
+        inst('a', 'base-v1.fp', null, { inodeShare: false }),
+        inst('b', 'base-v1.fp', null, { inodeShare: false }),
+      ]),
+    );
     expect(two.totals.bytesWithoutSharing).toBe(2 * 3_784_704);
     const loop = inst('loop0', 'base-v1.fp', null, { backing: 'bdev', inodeShare: false });
     loop.mountPoints = ['/run/a', '/run/b'];
@@ -180,12 +229,16 @@ describe('sharing rules', () => {
     expect(dup.map((x) => r.files.status[x])).toEqual(['shared', 'shared', 'shared']);
     expect(dup.map((x) => r.files.pagesWith[x])).toEqual([3, 0, 0]);
     const m = oracleManifest('edge.zstd.fp');
-    const inodeBytes = new Map(m.files.filter((f) => f.type === 'file').map((f) => [f.nid, Math.ceil(f.size / 4096)]));
+    const inodeBytes = new Map(
+      m.files.filter((f) => f.type === 'file').map((f) => [f.nid, Math.ceil(f.size / 4096)]),
+    );
     expect(r.totals.pagesWithoutSharing).toBe([...inodeBytes.values()].reduce((a, b) => a + b, 0));
   });
 
   it('R11 unknown domains give bounds, never raw domain ids', () => {
-    const r = analyze(inputOf([inst('a', 'base-v1.fp', null), inst('b', 'base-v2.fp', null), inst('c', 'app.fp', 'D1')]));
+    const r = analyze(
+      inputOf([inst('a', 'base-v1.fp', null), inst('b', 'base-v2.fp', null), inst('c', 'app.fp', 'D1')]),
+    );
     expect(r.instances[0]!.inodeShare).toEqual({ effective: true, domainUnknown: true });
     expect(r.domains.map((d) => d.label)).toEqual(['?a', '?b', 'D1']);
     expect(r.bounds!.worst).toEqual(r.totals);
@@ -197,7 +250,13 @@ describe('sharing rules', () => {
   });
 
   it('R12 forged fingerprint shares and is flagged', () => {
-    const r = analyze(inputOf([inst('v1', 'base-v1.fp', 'D1'), inst('forged', 'base-v2.fp.forged', 'D1'), inst('other', 'app.fp', 'D2')]));
+    const r = analyze(
+      inputOf([
+        inst('v1', 'base-v1.fp', 'D1'),
+        inst('forged', 'base-v2.fp.forged', 'D1'),
+        inst('other', 'app.fp', 'D2'),
+      ]),
+    );
     const row = rowOf(r, 'forged', '/usr/bin/openssl');
     expect(r.files.status[row]).toBe('shared');
     expect(r.files.pagesWith[row]).toBe(0);

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from './engine.js';
 import { compareReports } from './compare.js';
 import { defaultInstances } from './input.js';
-import { consistentCompression, mergeDomains, rebuildWithFingerprints, runScenarios, separateDomains, standardScenarios, withScenarios } from './scenarios.js';
+import {
+  consistentCompression,
+  mergeDomains,
+  rebuildWithFingerprints,
+  runScenarios,
+  separateDomains,
+  standardScenarios,
+  withScenarios,
+} from './scenarios.js';
 import { fleetInstances, image, inputOf, inst } from '../../test/model-fixtures.js';
 
 describe('scenarios', () => {
@@ -17,17 +25,28 @@ describe('scenarios', () => {
   });
 
   it('rebuild-with-fingerprints turns on edge.img and fixes serials', () => {
-    const input = inputOf([inst('a', 'base-v1.fp.serial', 'D1'), inst('b', 'base-v2.fp', 'D1'), inst('e1', 'edge', 'D1'), inst('e2', 'edge', 'D1')]);
+    const input = inputOf([
+      inst('a', 'base-v1.fp.serial', 'D1'),
+      inst('b', 'base-v2.fp', 'D1'),
+      inst('e1', 'edge', 'D1'),
+      inst('e2', 'edge', 'D1'),
+    ]);
     const before = analyze(input);
     const after = analyze(rebuildWithFingerprints(input));
     expect(after.instances.every((i) => i.inodeShare.effective)).toBe(true);
-    expect(after.perInstance['e2']!.bytesSaved).toBe(after.perInstance['e2']!.bytesWithoutSharing - 0 - after.perInstance['e2']!.bytesWithSharing);
+    expect(after.perInstance['e2']!.bytesSaved).toBe(
+      after.perInstance['e2']!.bytesWithoutSharing - 0 - after.perInstance['e2']!.bytesWithSharing,
+    );
     expect(after.totals.bytesSaved).toBeGreaterThan(before.totals.bytesSaved + 655_360);
     expect(after.findings.some((f) => f.code === 'fingerprint-unverifiable')).toBe(false);
   });
 
   it('consistent-compression removes R6 splits and the order dependence', () => {
-    const input = inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v1.fp.lz4hc', 'D1'), inst('c', 'base-v1.fp', 'D1', { backing: 'bdev' })]);
+    const input = inputOf([
+      inst('a', 'base-v1.fp', 'D1'),
+      inst('b', 'base-v1.fp.lz4hc', 'D1'),
+      inst('c', 'base-v1.fp', 'D1', { backing: 'bdev' }),
+    ]);
     const r = analyze(consistentCompression(input));
     expect(r.totals.bytesWithSharing).toBe(3_784_704);
     expect(r.orderBounds).toBeUndefined();
@@ -40,7 +59,9 @@ describe('scenarios', () => {
     const results = runScenarios(fleet, list, base);
     for (const s of results) expect(s.deltaBytesSaved).toBe(s.totals.bytesSaved - base.totals.bytesSaved);
     const drop = results.find((s) => s.id === 'drop-image:app.fp.lz4hc')!;
-    expect(drop.totals.bytesWithoutSharing).toBe(base.totals.bytesWithoutSharing - base.perImage['app.fp.lz4hc']!.bytesWithoutSharing);
+    expect(drop.totals.bytesWithoutSharing).toBe(
+      base.totals.bytesWithoutSharing - base.perImage['app.fp.lz4hc']!.bytesWithoutSharing,
+    );
     const ws = results.find((s) => s.id === 'working-set:0.5')!;
     expect(ws.totals.bytesWithoutSharing).toBeLessThan(base.totals.bytesWithoutSharing);
     expect(ws.totals.bytesWithoutSharing).toBeGreaterThanOrEqual(base.totals.bytesWithoutSharing / 2);
@@ -50,10 +71,12 @@ describe('scenarios', () => {
   it('defaultInstances: every image once, file-backed, one domain "default"', () => {
     const images = [image('base-v1.fp'), image('base-v2.fp')];
     const instances = defaultInstances(images.map((x) => x.image));
-    expect(instances.map((i) => [i.id, i.imageId, i.domain?.label, i.backing, i.options.inodeShare])).toEqual([
-      ['i1', 'base-v1.fp', 'default', 'file', true],
-      ['i2', 'base-v2.fp', 'default', 'file', true],
-    ]);
+    expect(instances.map((i) => [i.id, i.imageId, i.domain?.label, i.backing, i.options.inodeShare])).toEqual(
+      [
+        ['i1', 'base-v1.fp', 'default', 'file', true],
+        ['i2', 'base-v2.fp', 'default', 'file', true],
+      ],
+    );
     expect(analyze({ images, instances }).totals.bytesWithSharing).toBe(6_946_816);
   });
 });
@@ -68,7 +91,9 @@ describe('compareReports', () => {
     expect(d.bytesGained).toBe(0);
     expect(d.startedSharing).toEqual([]);
     expect(d.stoppedSharing.length).toBeGreaterThan(0);
-    expect(d.stoppedSharing.some((f) => f.image === 'base-v2.fp.img' && f.savedBefore > 0 && f.savedAfter === 0)).toBe(true);
+    expect(
+      d.stoppedSharing.some((f) => f.image === 'base-v2.fp.img' && f.savedBefore > 0 && f.savedAfter === 0),
+    ).toBe(true);
     const back = compareReports(next, base);
     expect(back.bytesGained).toBe(d.bytesLost);
     expect(back.startedSharing.length).toBe(d.stoppedSharing.length);

@@ -28,7 +28,9 @@ function hasDomain(inst: InstanceInput): boolean {
 export function mergeDomains(input: AnalysisInput): AnalysisInput {
   return {
     ...input,
-    instances: input.instances.map((inst) => (hasDomain(inst) ? { ...inst, domain: { label: MERGED_DOMAIN_LABEL } } : inst)),
+    instances: input.instances.map((inst) =>
+      hasDomain(inst) ? { ...inst, domain: { label: MERGED_DOMAIN_LABEL } } : inst,
+    ),
   };
 }
 
@@ -36,7 +38,9 @@ export function mergeDomains(input: AnalysisInput): AnalysisInput {
 export function separateDomains(input: AnalysisInput): AnalysisInput {
   return {
     ...input,
-    instances: input.instances.map((inst) => (hasDomain(inst) ? { ...inst, domain: { label: `own:${inst.id}` } } : inst)),
+    instances: input.instances.map((inst) =>
+      hasDomain(inst) ? { ...inst, domain: { label: `own:${inst.id}` } } : inst,
+    ),
   };
 }
 
@@ -52,11 +56,20 @@ export function rebuildWithFingerprints(input: AnalysisInput): AnalysisInput {
     images: input.images.map(({ image, manifest }) => {
       if (!manifest.hashed && !manifest.files.some((f) => f.sha256 !== undefined)) return { image, manifest };
       const files: FileRecord[] = manifest.files.map((f) =>
-        f.type === 'file' && f.size > 0 && f.sha256 !== undefined ? { ...f, fingerprint: sha256Fingerprint(f.sha256) } : f,
+        f.type === 'file' && f.size > 0 && f.sha256 !== undefined
+          ? { ...f, fingerprint: sha256Fingerprint(f.sha256) }
+          : f,
       );
-      const featureCompat = image.featureCompat.includes('ishare_xattrs') ? image.featureCompat : [...image.featureCompat, 'ishare_xattrs'];
+      const featureCompat = image.featureCompat.includes('ishare_xattrs')
+        ? image.featureCompat
+        : [...image.featureCompat, 'ishare_xattrs'];
       return {
-        image: { ...image, ishare: true, fingerprintXattrName: image.fingerprintXattrName ?? DEFAULT_FINGERPRINT_XATTR, featureCompat },
+        image: {
+          ...image,
+          ishare: true,
+          fingerprintXattrName: image.fingerprintXattrName ?? DEFAULT_FINGERPRINT_XATTR,
+          featureCompat,
+        },
         manifest: { ...manifest, files, superblock: { ...manifest.superblock, ishare: true } },
       };
     }),
@@ -71,12 +84,18 @@ export function rebuildWithFingerprints(input: AnalysisInput): AnalysisInput {
  * effect: block-device instances now get an R8 backing-file cache line.
  */
 export function consistentCompression(input: AnalysisInput): AnalysisInput {
-  const plain = (layout: DataLayout): DataLayout => (layout === 'compressed_full' || layout === 'compressed_compact' ? 'flat_plain' : layout);
+  const plain = (layout: DataLayout): DataLayout =>
+    layout === 'compressed_full' || layout === 'compressed_compact' ? 'flat_plain' : layout;
   return {
     ...input,
     images: input.images.map(({ image, manifest }) => ({
       image,
-      manifest: { ...manifest, files: manifest.files.map((f) => (plain(f.layout) === f.layout ? f : { ...f, layout: plain(f.layout) })) },
+      manifest: {
+        ...manifest,
+        files: manifest.files.map((f) =>
+          plain(f.layout) === f.layout ? f : { ...f, layout: plain(f.layout) },
+        ),
+      },
     })),
     instances: input.instances.map((inst) => (inst.backing === 'file' ? inst : { ...inst, backing: 'file' })),
   };
@@ -99,12 +118,23 @@ export function workingSet(fraction: number): (input: AnalysisInput) => Analysis
 /** The standard scenarios for an input: the four global ones, one drop-image per image, one working set. */
 export function standardScenarios(input: AnalysisInput, fraction = DEFAULT_WORKING_SET_SCENARIO): Scenario[] {
   return [
-    { id: 'merge-domains', title: 'One domain for all', description: 'Every instance with a domain in one domain.', apply: mergeDomains },
-    { id: 'separate-domains', title: 'Each instance its own domain', description: 'No sharing across instances, only within one.', apply: separateDomains },
+    {
+      id: 'merge-domains',
+      title: 'One domain for all',
+      description: 'Every instance with a domain in one domain.',
+      apply: mergeDomains,
+    },
+    {
+      id: 'separate-domains',
+      title: 'Each instance its own domain',
+      description: 'No sharing across instances, only within one.',
+      apply: separateDomains,
+    },
     {
       id: 'rebuild-with-fingerprints',
       title: 'Rebuild with fingerprints',
-      description: 'Hashed images rebuilt with mkfs.erofs --xattr-inode-digest (sha256 fingerprints, ISHARE compat).',
+      description:
+        'Hashed images rebuilt with mkfs.erofs --xattr-inode-digest (sha256 fingerprints, ISHARE compat).',
       apply: rebuildWithFingerprints,
     },
     {
@@ -129,11 +159,21 @@ export function standardScenarios(input: AnalysisInput, fraction = DEFAULT_WORKI
 }
 
 /** Analyses each scenario; `base` defaults to analyze(input). */
-export function runScenarios(input: AnalysisInput, scenarios: readonly Scenario[] = standardScenarios(input), base?: Report): ScenarioResult[] {
+export function runScenarios(
+  input: AnalysisInput,
+  scenarios: readonly Scenario[] = standardScenarios(input),
+  base?: Report,
+): ScenarioResult[] {
   const baseSaved = (base ?? analyze(input)).totals.bytesSaved;
   return scenarios.map((s) => {
     const totals = analyze(s.apply(input)).totals;
-    return { id: s.id, title: s.title, description: s.description, totals, deltaBytesSaved: totals.bytesSaved - baseSaved };
+    return {
+      id: s.id,
+      title: s.title,
+      description: s.description,
+      totals,
+      deltaBytesSaved: totals.bytesSaved - baseSaved,
+    };
   });
 }
 

@@ -48,7 +48,9 @@ function reference(mounts: RefMount[]): { without: number; with: number } {
 function check(mounts: RefMount[], without: number, withSharing: number) {
   const ref = reference(mounts);
   expect(ref).toEqual({ without, with: withSharing });
-  const report = analyze(inputOf(mounts.map((m, k) => inst(`m${k + 1}`, m.image, m.domain, { backing: m.backing ?? 'file' }))));
+  const report = analyze(
+    inputOf(mounts.map((m, k) => inst(`m${k + 1}`, m.image, m.domain, { backing: m.backing ?? 'file' }))),
+  );
   expect(report.totals.bytesWithoutSharing).toBe(without);
   expect(report.totals.bytesWithSharing).toBe(withSharing);
   expect(report.totals.bytesSaved).toBe(without - withSharing);
@@ -57,16 +59,44 @@ function check(mounts: RefMount[], without: number, withSharing: number) {
 
 describe('worked figures (docs/sharing-rules.md)', () => {
   it('base-v1.fp : acme, base-v2.fp : acme', () => {
-    check([{ image: 'base-v1.fp', domain: 'acme' }, { image: 'base-v2.fp', domain: 'acme' }], 7_602_176, 6_946_816);
+    check(
+      [
+        { image: 'base-v1.fp', domain: 'acme' },
+        { image: 'base-v2.fp', domain: 'acme' },
+      ],
+      7_602_176,
+      6_946_816,
+    );
   });
   it('base-v1.fp : acme twice (two file-backed mounts of one file)', () => {
-    check([{ image: 'base-v1.fp', domain: 'acme' }, { image: 'base-v1.fp', domain: 'acme' }], 7_569_408, 3_784_704);
+    check(
+      [
+        { image: 'base-v1.fp', domain: 'acme' },
+        { image: 'base-v1.fp', domain: 'acme' },
+      ],
+      7_569_408,
+      3_784_704,
+    );
   });
   it('base-v1.fp : acme, base-v1.fp.lz4hc : acme', () => {
-    check([{ image: 'base-v1.fp', domain: 'acme' }, { image: 'base-v1.fp.lz4hc', domain: 'acme' }], 7_569_408, 5_890_048);
+    check(
+      [
+        { image: 'base-v1.fp', domain: 'acme' },
+        { image: 'base-v1.fp.lz4hc', domain: 'acme' },
+      ],
+      7_569_408,
+      5_890_048,
+    );
   });
   it('base-v1.fp : acme, base-v2.fp : other', () => {
-    check([{ image: 'base-v1.fp', domain: 'acme' }, { image: 'base-v2.fp', domain: 'other' }], 7_602_176, 7_602_176);
+    check(
+      [
+        { image: 'base-v1.fp', domain: 'acme' },
+        { image: 'base-v2.fp', domain: 'other' },
+      ],
+      7_602_176,
+      7_602_176,
+    );
   });
   it('base-v1.fp, base-v2.fp, app.fp : acme', () => {
     check(
@@ -80,17 +110,45 @@ describe('worked figures (docs/sharing-rules.md)', () => {
     );
   });
   it('base-v1.fp on a block device : acme, base-v1.fp file-backed : acme', () => {
-    check([{ image: 'base-v1.fp', domain: 'acme', backing: 'bdev' }, { image: 'base-v1.fp', domain: 'acme' }], 7_569_408, 7_569_408);
+    check(
+      [
+        { image: 'base-v1.fp', domain: 'acme', backing: 'bdev' },
+        { image: 'base-v1.fp', domain: 'acme' },
+      ],
+      7_569_408,
+      7_569_408,
+    );
   });
   it('base-v1.fp : acme, base-v2.fp.forged : acme', () => {
-    const r = check([{ image: 'base-v1.fp', domain: 'acme' }, { image: 'base-v2.fp.forged', domain: 'acme' }], 7_602_176, 5_967_872);
+    const r = check(
+      [
+        { image: 'base-v1.fp', domain: 'acme' },
+        { image: 'base-v2.fp.forged', domain: 'acme' },
+      ],
+      7_602_176,
+      5_967_872,
+    );
     expect(r.findings.some((f) => f.code === 'fingerprint-mismatch' && f.severity === 'error')).toBe(true);
   });
   it('base-v1.fp.serial : acme, base-v2.fp.serial : acme', () => {
-    check([{ image: 'base-v1.fp.serial', domain: 'acme' }, { image: 'base-v2.fp.serial', domain: 'acme' }], 7_602_176, 6_946_816);
+    check(
+      [
+        { image: 'base-v1.fp.serial', domain: 'acme' },
+        { image: 'base-v2.fp.serial', domain: 'acme' },
+      ],
+      7_602_176,
+      6_946_816,
+    );
   });
   it('base-v1.fp.serial : acme, base-v2.fp : acme (serials never equal sha256 values)', () => {
-    check([{ image: 'base-v1.fp.serial', domain: 'acme' }, { image: 'base-v2.fp', domain: 'acme' }], 7_602_176, 7_602_176);
+    check(
+      [
+        { image: 'base-v1.fp.serial', domain: 'acme' },
+        { image: 'base-v2.fp', domain: 'acme' },
+      ],
+      7_602_176,
+      7_602_176,
+    );
   });
   it('fleet.fstab: the six instances that mount, with order bounds (R6)', () => {
     const mounted: RefMount[] = [
@@ -104,7 +162,9 @@ describe('worked figures (docs/sharing-rules.md)', () => {
     ];
     // Reference: every order of the instances; the table gives the range.
     const perms = (xs: RefMount[]): RefMount[][] =>
-      xs.length <= 1 ? [xs] : xs.flatMap((x, k) => perms([...xs.slice(0, k), ...xs.slice(k + 1)]).map((p) => [x, ...p]));
+      xs.length <= 1
+        ? [xs]
+        : xs.flatMap((x, k) => perms([...xs.slice(0, k), ...xs.slice(k + 1)]).map((p) => [x, ...p]));
     const withs = perms(mounted).map((p) => reference(p));
     expect(new Set(withs.map((w) => w.without))).toEqual(new Set([17_666_048]));
     expect(Math.min(...withs.map((w) => w.with))).toBe(14_745_600);

@@ -4,7 +4,9 @@ import { formatBytes, formatPercent } from './bytes.js';
 
 export function headline(report: Report): string {
   const t = report.totals;
-  const mounted = report.instances.filter((i) => i.mountError === undefined && !(!i.inodeShare.effective && i.inodeShare.reason === 'not-mounted')).length;
+  const mounted = report.instances.filter(
+    (i) => i.mountError === undefined && !(!i.inodeShare.effective && i.inodeShare.reason === 'not-mounted'),
+  ).length;
   return (
     `${mounted} instance${mounted === 1 ? '' : 's'}, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, ` +
     `${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})`
@@ -30,13 +32,18 @@ export function topGroups(report: Report, n: number): TopGroup[] {
     .map(({ group, saved }) => {
       const r = group.members[0]!;
       const inst = report.instances[report.files.instance[r]!]!;
-      return { group, saved, file: `${imageName.get(inst.imageId) ?? inst.imageId}:${report.paths[inst.imageId]?.[report.files.file[r]!] ?? '?'}` };
+      return {
+        group,
+        saved,
+        file: `${imageName.get(inst.imageId) ?? inst.imageId}:${report.paths[inst.imageId]?.[report.files.file[r]!] ?? '?'}`,
+      };
     });
 }
 
 export function instanceState(report: Report, id: string): string {
   const inst = report.instances.find((i) => i.id === id)!;
   if (inst.mountError !== undefined) return 'mount fails';
-  if (inst.inodeShare.effective) return inst.inodeShare.domainUnknown ? 'sharing (domain unknown)' : 'sharing';
+  if (inst.inodeShare.effective)
+    return inst.inodeShare.domainUnknown ? 'sharing (domain unknown)' : 'sharing';
   return inst.inodeShare.reason;
 }

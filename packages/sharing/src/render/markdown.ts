@@ -24,9 +24,16 @@ function signed(bytes: number): string {
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
   const out: string[] = ['### sharemap: page cache sharing', '', `**${headline(report)}**`];
   if (opts.url) out.push('', `[Full report](${opts.url})`);
-  if (report.bounds) out.push('', `Some domains are unknown: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}.`);
+  if (report.bounds)
+    out.push(
+      '',
+      `Some domains are unknown: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}.`,
+    );
   if (report.orderBounds)
-    out.push('', `Depends on read order (R5/R6): with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}.`);
+    out.push(
+      '',
+      `Depends on read order (R5/R6): with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}.`,
+    );
   const d = opts.delta;
   if (d) {
     out.push(
@@ -36,13 +43,18 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     );
     if (d.stoppedSharing.length > 0) {
       out.push('', '| stopped sharing | saved before |', '|---|---:|');
-      for (const f of d.stoppedSharing.slice(0, opts.top ?? 10)) out.push(`| ${esc(f.image)}:${esc(f.path)} | ${formatBytes(f.savedBefore)} |`);
+      for (const f of d.stoppedSharing.slice(0, opts.top ?? 10))
+        out.push(`| ${esc(f.image)}:${esc(f.path)} | ${formatBytes(f.savedBefore)} |`);
     }
   }
   out.push('', '| domain | instances | without | with | saved |', '|---|---:|---:|---:|---:|');
   for (const [label, t] of Object.entries(report.perDomain)) {
-    const n = report.domains.find((x) => x.label === label)?.instanceIds.length ?? report.instances.filter((i) => !i.inodeShare.effective).length;
-    out.push(`| ${esc(label)} | ${n} | ${formatBytes(t.bytesWithoutSharing)} | ${formatBytes(t.bytesWithSharing)} | ${formatBytes(t.bytesSaved)} (${formatPercent(t.percentSaved)}) |`);
+    const n =
+      report.domains.find((x) => x.label === label)?.instanceIds.length ??
+      report.instances.filter((i) => !i.inodeShare.effective).length;
+    out.push(
+      `| ${esc(label)} | ${n} | ${formatBytes(t.bytesWithoutSharing)} | ${formatBytes(t.bytesWithSharing)} | ${formatBytes(t.bytesSaved)} (${formatPercent(t.percentSaved)}) |`,
+    );
   }
   out.push('', '| instance | image | domain | state | without | with |', '|---|---|---|---|---:|---:|');
   const imageName = new Map(report.images.map((x) => [x.id, x.name]));
@@ -55,7 +67,10 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   const top = topGroups(report, opts.top ?? 10);
   if (top.length > 0) {
     out.push('', '| top shared files | members | domain | saved |', '|---|---:|---|---:|');
-    for (const g of top) out.push(`| ${esc(g.file)} | ${g.group.members.length} | ${esc(g.group.domain)} | ${formatBytes(g.saved)} |`);
+    for (const g of top)
+      out.push(
+        `| ${esc(g.file)} | ${g.group.members.length} | ${esc(g.group.domain)} | ${formatBytes(g.saved)} |`,
+      );
   }
   if (report.findings.length > 0) {
     out.push('', '#### Findings', '');

@@ -25,7 +25,9 @@ describe('renderers', () => {
 
   it('renderText: headline, instances, findings', () => {
     const text = renderText(report);
-    expect(text.split('\n')[0]).toBe('6 instances, 16.8 MiB of page cache without sharing, 14.1 MiB with, 2.8 MiB saved (16.5 %)');
+    expect(text.split('\n')[0]).toBe(
+      '6 instances, 16.8 MiB of page cache without sharing, 14.1 MiB with, 2.8 MiB saved (16.5 %)',
+    );
     expect(text).toContain('17,666,048');
     expect(text).toContain('read order: with sharing between');
     expect(text).toContain('[error] mount-failed');
@@ -35,7 +37,10 @@ describe('renderers', () => {
   it('renderMarkdown: tables, link, delta', () => {
     const base = analyze(inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v2.fp', 'D1')]));
     const next = analyze(inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v2.fp', 'D2')]));
-    const md = renderMarkdown(next, { url: 'https://sharemap.example/r/1', delta: compareReports(base, next) });
+    const md = renderMarkdown(next, {
+      url: 'https://sharemap.example/r/1',
+      delta: compareReports(base, next),
+    });
     expect(md).toContain('[Full report](https://sharemap.example/r/1)');
     expect(md).toContain('saved -640.0 KiB');
     expect(md).toContain('| stopped sharing | saved before |');

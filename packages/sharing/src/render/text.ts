@@ -13,10 +13,17 @@ function lpad(s: string, n: number): string {
 export function renderText(report: Report, opts: { top?: number } = {}): string {
   const out: string[] = [headline(report)];
   const t = report.totals;
-  out.push(`  exact: ${formatInteger(t.bytesWithoutSharing)} / ${formatInteger(t.bytesWithSharing)} / ${formatInteger(t.bytesSaved)} bytes (${report.options.pageSize}-byte pages, working set ${report.options.workingSetFraction})`);
-  if (report.bounds) out.push(`  unknown domains: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}`);
+  out.push(
+    `  exact: ${formatInteger(t.bytesWithoutSharing)} / ${formatInteger(t.bytesWithSharing)} / ${formatInteger(t.bytesSaved)} bytes (${report.options.pageSize}-byte pages, working set ${report.options.workingSetFraction})`,
+  );
+  if (report.bounds)
+    out.push(
+      `  unknown domains: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}`,
+    );
   if (report.orderBounds)
-    out.push(`  read order: with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}`);
+    out.push(
+      `  read order: with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}`,
+    );
   out.push('', 'Instances:');
   const w = Math.max(8, ...report.instances.map((i) => i.label.length));
   for (const inst of report.instances) {
@@ -26,11 +33,15 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     );
   }
   const caches = report.unsharedCaches.reduce((a, l) => a + l.bytes, 0);
-  if (caches > 0) out.push(`  + never shared (R8, not in the totals): ${formatBytes(caches)} of backing-file cache`);
+  if (caches > 0)
+    out.push(`  + never shared (R8, not in the totals): ${formatBytes(caches)} of backing-file cache`);
   const top = topGroups(report, opts.top ?? 5);
   if (top.length > 0) {
     out.push('', 'Top shared files:');
-    for (const g of top) out.push(`  ${lpad(formatBytes(g.saved), 10)} saved  ${g.file} (${g.group.members.length} members, ${g.group.domain})`);
+    for (const g of top)
+      out.push(
+        `  ${lpad(formatBytes(g.saved), 10)} saved  ${g.file} (${g.group.members.length} members, ${g.group.domain})`,
+      );
   }
   if (report.findings.length > 0) {
     out.push('', 'Findings:');
