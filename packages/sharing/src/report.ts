@@ -60,7 +60,8 @@ export interface InstanceInput {
   backing: Backing;
   /**
    * null: unknown (mountinfo and /proc/mounts never show it, R11), unless
-   * `options.domainIdGiven === false`, which says the configuration has no domain_id at all.
+   * `options.domainIdGiven === false` or `domainKnown === true`, which say the configuration
+   * has no domain_id at all.
    */
   domain: DomainLabel | null;
   /** Options as the kernel sees them (spec §8.3). */
@@ -82,8 +83,16 @@ export interface InstanceInput {
   origin?: SourceLocation;
   /** Set when the instance is configured but never mounted (fstab `noauto`, a script stopped before it). */
   notMounted?: string | null;
-  /** Set by a parser when it knows the mount fails for a reason the engine cannot see (e.g. unaligned fsoffset). */
-  mountFailure?: string | null;
+  /**
+   * Set by a parser when it knows the mount fails (EINVAL of R2, or a reason the engine cannot
+   * see, e.g. an unaligned fsoffset). The engine also derives the R2 failures itself.
+   */
+  mountError?: string;
+  /**
+   * false when the input format never shows domain_id (mountinfo, /proc/mounts, R11); true when
+   * it would show it, so `domain: null` means "no domain_id". Default: unknown when null.
+   */
+  domainKnown?: boolean;
 }
 
 /** Why inode_share is (not) in effect on an instance. */
@@ -104,7 +113,7 @@ export type InodeShareState =
         | 'dax' // inode_share with dax=always: EINVAL, mount fails (R2)
         | 'no-ishare-compat' // image lacks compat ISHARE_XATTRS: silently off (R3)
         | 'domain-unknown' // (not produced by the engine: unknown domains are `effective: true, domainUnknown: true`)
-        | 'mount-failed' // the parser reported another mount failure (InstanceInput.mountFailure)
+        | 'mount-failed' // the parser reported another mount failure (InstanceInput.mountError)
         | 'not-mounted'; // e.g. fstab noauto
       message: string;
     };

@@ -93,9 +93,18 @@ export function resolveInstanceState(
       `image ${instance.imageId} is not part of the analysis: holds no page cache`,
       `unknown image ${instance.imageId}`,
     );
-  if (instance.mountFailure)
-    return off('mount-failed', `mount fails: ${instance.mountFailure}`, instance.mountFailure);
-  const domainAbsent = instance.domain === null && o.domainIdGiven === false;
+  const domainAbsent =
+    instance.domain === null && (o.domainIdGiven === false || instance.domainKnown === true);
+  if (instance.mountError) {
+    const msg = /EINVAL/.test(instance.mountError) ? instance.mountError : `EINVAL: ${instance.mountError}`;
+    const reason =
+      o.inodeShare && domainAbsent
+        ? 'no-domain'
+        : o.inodeShare && o.dax === 'always'
+          ? 'dax'
+          : 'mount-failed';
+    return off(reason, `mount fails: ${msg}`, msg);
+  }
   if (o.inodeShare && domainAbsent) {
     const msg = 'EINVAL: inode_share without domain_id ("domain_id is needed when inode_ishare is on", R2)';
     return off('no-domain', `mount fails: ${msg}`, msg);
@@ -115,8 +124,9 @@ export function resolveInstanceState(
       `image ${image.name} lacks compat ISHARE_XATTRS: the kernel silently turns inode_share off (R3)`,
     );
   }
-  if (instance.domain === null) return { ...instance, inodeShare: { effective: true, domainUnknown: true } };
-  return { ...instance, inodeShare: { effective: true } };
+  const { mountError: _none, ...rest } = instance;
+  if (instance.domain === null) return { ...rest, inodeShare: { effective: true, domainUnknown: true } };
+  return { ...rest, inodeShare: { effective: true } };
 }
 
 /** Whether an instance holds page cache at all (mounted, mount succeeded). */

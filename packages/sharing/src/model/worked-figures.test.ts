@@ -179,3 +179,31 @@ describe('worked figures (docs/sharing-rules.md)', () => {
     expect(od?.range).toEqual({ min: 14_745_600, max: 15_265_792 });
   });
 });
+
+describe('worked figures through the mount parsers', () => {
+  it('fleet.fstab parsed by parseMountConfig + resolveInstances gives the same figures', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseMountConfig, resolveInstances } = await import('../mounts/index.js');
+    const text = readFileSync(new URL('../../../../testdata/mounts/fleet.fstab', import.meta.url), 'utf8');
+    const names = [
+      'base-v1.fp',
+      'base-v2.fp',
+      'app.fp',
+      'base-v1.fp.lz4hc',
+      'app.fp.lz4hc',
+      'edge',
+      'base-v2.fp.lz4hc',
+    ];
+    const { instances } = resolveInstances(
+      [parseMountConfig(text, { file: 'fleet.fstab' })],
+      names.map((n) => ({ id: n, name: `${n}.img` })),
+    );
+    const report = analyze(inputOf(instances, names));
+    expect(report.totals.bytesWithoutSharing).toBe(17_666_048);
+    expect(report.orderBounds?.best.bytesWithSharing).toBe(14_745_600);
+    expect(report.orderBounds?.worst.bytesWithSharing).toBe(15_265_792);
+    expect(report.bounds).toBeUndefined(); // every domain is known in an fstab
+    expect(report.findings.filter((f) => f.code === 'mount-failed')).toHaveLength(2);
+    expect(JSON.stringify(report)).not.toMatch(/acme-signed|domain_id=thirdparty/); // R11: labels only
+  });
+});
