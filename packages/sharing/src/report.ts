@@ -277,7 +277,11 @@ export interface Report {
    */
   domains: { label: string; instanceIds: string[]; unknown?: boolean }[];
   totals: Totals;
-  /** When some instance's domain is unknown: all unknown in one domain vs each alone (R11). `totals` = `worst`. */
+  /**
+   * When some instance's domain is unknown (R11): `worst` = each unknown instance alone in a
+   * domain of its own (= `totals`); `best` = all unknown instances in one domain, with the
+   * luckiest first members where that mixes size or aops classes (order-independent).
+   */
   bounds?: { best: Totals; worst: Totals };
   /**
    * When some key's candidates span several (size, aops) classes (R5, R6): the totals for the

@@ -51,7 +51,9 @@ export function analyze(input: AnalysisInput): Report {
   let bounds: Report['bounds'];
   if (worst.unknown.some((u) => u)) {
     const bestCore = runCore(prepared, instances, assignDomains(instances, 'best'));
-    bounds = { best: totalsOf(bestCore.pagesWithout, bestCore.pagesWith, pageSize), worst: totals };
+    // Best: all unknown instances in one domain and, where that makes keys order-dependent,
+    // the luckiest first members (so the bound does not depend on input order).
+    bounds = { best: totalsOf(bestCore.pagesWithout, bestCore.orderBestWith, pageSize), worst: totals };
   }
   let orderBounds: Report['orderBounds'];
   if (core.orderDependentKeys > 0) {

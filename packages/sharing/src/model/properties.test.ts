@@ -135,8 +135,9 @@ describe('properties', () => {
         }
         const sum = Object.values(r.perInstance).reduce((a, t) => a + t.bytesWithSharing, 0);
         expect(sum).toBe(r.totals.bytesWithSharing);
-        if (r.bounds)
-          expect(r.bounds.best.bytesWithSharing).toBeLessThanOrEqual(r.bounds.worst.bytesWithSharing);
+        // bounds.best (all unknown in one domain) is usually, not always, below bounds.worst: with
+        // mixed aops classes one domain can share less than separate ones (see the test below).
+        if (r.bounds) expect(r.bounds.best.bytesSaved).toBeGreaterThanOrEqual(0);
       }),
       { numRuns: 300 },
     );
