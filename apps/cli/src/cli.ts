@@ -1,0 +1,84 @@
+/** The `sharemap` command: dispatch, global help and version, errors -> one line + exit code. */
+import { readFileSync } from 'node:fs';
+import { analyzeCommand, analyzeSpec } from './commands/analyze.js';
+import { scanCommand, scanSpec } from './commands/scan.js';
+import { serveCommand, serveSpec } from './commands/serve.js';
+import { tokenCommand, tokenSpec } from './commands/token.js';
+import { uploadCommand, uploadSpec } from './commands/upload.js';
+import { CliError, EXIT_BAD_INPUT, EXIT_OK, oneLine } from './errors.js';
+import type { Io } from './io.js';
+
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+export const COMMANDS: Record<string, { run: Command; summary: string; usage: string }> = {
+  scan: { run: scanCommand, summary: scanSpec.summary, usage: scanSpec.usage },
+  analyze: { run: analyzeCommand, summary: analyzeSpec.summary, usage: analyzeSpec.usage },
+  upload: { run: uploadCommand, summary: uploadSpec.summary, usage: uploadSpec.usage },
+  token: { run: tokenCommand, summary: tokenSpec.summary, usage: tokenSpec.usage },
+  serve: { run: serveCommand, summary: serveSpec.summary, usage: serveSpec.usage },
+};
+
+export function mainHelp(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
+  return [
+    'Usage: sharemap COMMAND [options]',
+    '',
+    'Which files of EROFS images share page cache under Linux 7.0 inode_share, and how much memory that saves.',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(w)}${c.summary}`),
+    '',
+    'Global options:',
+    '  -h, --help     Show help (`sharemap COMMAND --help` for a command).',
+    '  -V, --version  Print the version.',
+    '',
+    'Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage, 3 server or network error.',
+    'Settings and thresholds: .sharemap.yml (see docs/cli.md).',
+    '',
+  ].join('\n');
+}
+
+/** Message for an error that escaped a command: never a stack trace. */
+export function errorLine(e: unknown): { line: string; code: number } {
+  if (e instanceof CliError) {
+    const msg = oneLine(e.message);
+    return { line: msg.startsWith('sharemap') ? msg : `sharemap: ${msg}`, code: e.exitCode };
+  }
+  const err = e as Error;
+  return { line: `sharemap: unexpected error: ${oneLine(err?.message ?? String(e))}`, code: EXIT_BAD_INPUT };
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    if (cmd === 'help' && rest[0] && COMMANDS[rest[0]]) return run([rest[0], '--help'], io);
+    io.stdout.write(mainHelp());
+    return cmd === undefined ? EXIT_BAD_INPUT : EXIT_OK;
+  }
+  if (cmd === '-V' || cmd === '--version' || cmd === 'version') {
+    io.stdout.write(`sharemap ${version()}\n`);
+    return EXIT_OK;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    io.stderr.write(`sharemap: unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(', ')}; see sharemap --help)\n`);
+    return EXIT_BAD_INPUT;
+  }
+  try {
+    return await c.run(rest, io);
+  } catch (e) {
+    const { line, code } = errorLine(e);
+    io.stderr.write(line + '\n');
+    if (io.env.SHAREMAP_DEBUG && e instanceof Error && e.stack) io.stderr.write(e.stack + '\n');
+    return code;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * `sharemap upload IMAGE... --server URL`: send images (or, with --scan-locally, only their
+ * manifests) and mount configurations to a sharemap server, create the report, print its
+ * link and summary, and gate on thresholds like `analyze`.
+ */
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { manifestToNdjson, type Manifest } from '@sharemap/erofs';
+import { formatBytes, type Report } from '@sharemap/sharing';
+import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
+import { ServerClient } from '../client.js';
+import { EXIT_OK, inputError, serverError } from '../errors.js';
+import { detectInput, loadInput } from '../inputs.js';
+import type { Io } from '../io.js';
+import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
+import { createProgress } from '../progress.js';
+import { finish, loadBaseline } from './common.js';
+import { readFile } from 'node:fs/promises';
+import { fsMessage, reportFromJson } from '../inputs.js';
+
+export const uploadSpec: CommandSpec = {
+  name: 'upload',
+  summary: 'Upload images (or only their manifests) and mount configurations to a sharemap server, print the report link, gate on thresholds.',
+  usage:
+    'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... --server URL [--token T] [--scan-locally] [--baseline REPORT_ID|URL|FILE] [--json|--markdown] [thresholds]',
+  details: [
+    'Images are streamed to the server, which scans them. With --scan-locally the images are scanned here and only their manifests (gzip NDJSON) are sent: the image bytes never leave the machine. Manifest files (from `sharemap scan`) are sent as they are.',
+    'The token is read from --token or, better in CI, from the SHAREMAP_TOKEN environment variable. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The report link is printed on stdout (first line of the text output).',
+    'Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including the server rejecting an input or the token), 3 server or network error.',
+  ],
+  options: {
+    device: { type: 'string', multiple: true, value: 'BLOB', description: 'Extra device of the image named before it (--blobdev blob, --tar=i tarball).', group: 'Inputs' },
+    'scan-locally': { type: 'boolean', description: 'Scan images here and upload only their manifests.', group: 'Inputs' },
+    hash: { type: 'boolean', description: 'With --scan-locally: hash file contents to verify fingerprints.', group: 'Inputs' },
+    server: { type: 'string', value: 'URL', description: 'Server base URL (default: server in .sharemap.yml, then $SHAREMAP_SERVER).', group: 'Server' },
+    token: { type: 'string', value: 'T', description: 'Bearer token (default: $SHAREMAP_TOKEN).', group: 'Server' },
+    quiet: { type: 'boolean', short: 'q', description: 'No progress output on stderr.', group: 'Server' },
+    ...ANALYSIS_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    baseline: { type: 'string', value: 'REPORT_ID|URL|FILE', description: 'Compare with a previous report: its id on the server, its link, or a report JSON file.', group: 'Baseline' },
+    ...GATE_OPTIONS,
+  },
+  positionals: { min: 1, name: 'IMAGE' },
+  examples: [
+    'SHAREMAP_TOKEN=... sharemap upload build/*.erofs --mounts deploy/fstab --server https://sharemap.example.com',
+    'sharemap upload app.erofs --scan-locally --server http://localhost:8080 --baseline main --min-saved-percent 20 --markdown',
+  ],
+};
+
+interface IdReply {
+  id: string;
+}
+interface ReportReply {
+  id: string;
+  url: string;
+}
+
+function gzipNdjson(m: Manifest): ReadableStream<Uint8Array> {
+  const gz = Readable.from(manifestToNdjson(m)).pipe(createGzip());
+  return Readable.toWeb(gz) as unknown as ReadableStream<Uint8Array>;
+}
+
+export async function uploadCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseCommandArgs(uploadSpec, argv);
+  if (flag(args, 'help')) {
+    io.stdout.write(helpText(uploadSpec));
+    return EXIT_OK;
+  }
+  const format = outputFormat(args);
+  const settings = resolveSettings(args, io);
+  const server = settings.server ?? io.env.SHAREMAP_SERVER;
+  if (!server) throw inputError('sharemap upload: no server: give --server URL (or server: in .sharemap.yml, or $SHAREMAP_SERVER)');
+  const token = str(args, 'token') ?? io.env.SHAREMAP_TOKEN;
+  const opts = { ...(token ? { token } : {}), ...(io.signal ? { signal: io.signal } : {}) };
+  const client = new ServerClient(server, opts);
+  const progress = createProgress(io.stderr, { quiet: flag(args, 'quiet') });
+  const scanLocally = flag(args, 'scan-locally');
+  if (flag(args, 'hash') && !scanLocally) throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
+
+  // Check every input before sending anything.
+  const inputs = positionalsWithDevices(args);
+  const kinds = await Promise.all(inputs.map((x) => detectInput(x.path)));
+  for (const p of settings.mounts) await readFile(p).catch((e: unknown) => Promise.reject(inputError(`${p}: cannot read: ${fsMessage(e)}`)));
+
+  const imageIds: string[] = [];
+  const manifestIds: string[] = [];
+  for (const [k, input] of inputs.entries()) {
+    const name = basename(input.path);
+    if (kinds[k] === 'image' && !scanLocally) {
+      progress.start(`uploading ${name}`, 0);
+      const reply = await client.uploadFile<IdReply>(input.path, `/api/images?name=${encodeURIComponent(name)}`, {
+        onProgress: (sent, total) => {
+          progress.start(`uploading ${name}`, total);
+          progress.update(sent);
+        },
+        what: `upload of ${input.path}`,
+      });
+      if (!reply || typeof reply.id !== 'string') throw serverError(`upload of ${input.path}: the server's reply has no image id`);
+      for (const dev of input.devices) {
+        await client.uploadFile<unknown>(dev, `/api/images/${encodeURIComponent(reply.id)}/devices?name=${encodeURIComponent(basename(dev))}`, {
+          what: `upload of device ${dev}`,
+        });
+      }
+      imageIds.push(reply.id);
+      progress.done(`uploaded ${name} as image ${reply.id}`);
+    } else {
+      if (kinds[k] === 'image') progress.note(`scanning ${name} locally...`);
+      const loaded = await loadInput(input.path, input.devices, { hash: flag(args, 'hash') });
+      const reply = await client.request<IdReply>('POST', `/api/manifests?name=${encodeURIComponent(name)}`, {
+        body: gzipNdjson(loaded.manifest),
+        stream: true,
+        headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+        what: `upload of the manifest of ${input.path}`,
+      });
+      if (!reply || typeof reply.id !== 'string') throw serverError(`upload of the manifest of ${input.path}: the server's reply has no manifest id`);
+      manifestIds.push(reply.id);
+      progress.note(`uploaded the manifest of ${name} (${loaded.manifest.files.length} records) as ${reply.id}`);
+    }
+  }
+  const mountConfigIds: string[] = [];
+  for (const p of settings.mounts) {
+    const text = await readFile(p, 'utf8');
+    const reply = await client.request<IdReply>('POST', `/api/mount-configs?name=${encodeURIComponent(basename(p))}`, {
+      body: text,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      what: `upload of mount configuration ${p}`,
+    });
+    mountConfigIds.push(reply.id);
+    progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)})`);
+  }
+  const body: Record<string, unknown> = { images: imageIds, manifests: manifestIds, mountConfigs: mountConfigIds, options: {} };
+  if (settings.pageSize !== undefined) (body.options as Record<string, unknown>).pageSize = settings.pageSize;
+  if (settings.workingSet !== undefined) (body.options as Record<string, unknown>).workingSetFraction = settings.workingSet;
+  if (Object.keys(settings.mapping).length > 0) body.mapping = settings.mapping;
+  if (Object.keys(settings.publishers).length > 0) body.publishers = settings.publishers;
+  const created = await client.request<ReportReply>('POST', '/api/reports', {
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+    what: 'report creation',
+  });
+  if (!created || typeof created.id !== 'string') throw serverError("report creation: the server's reply has no report id");
+  const url = client.url(created.url ?? `/r/${created.id}`);
+  progress.note(`report: ${url}`);
+  const report: Report = reportFromJson(
+    await client.request<unknown>('GET', `/api/reports/${encodeURIComponent(created.id)}`, { what: `report ${created.id}` }),
+    `report ${created.id}`,
+  );
+  const ref = str(args, 'baseline');
+  const mk = (base: string): ServerClient => new ServerClient(base, opts);
+  const baseline = ref !== undefined ? await loadBaseline(ref, io, client, mk) : null;
+  return finish(io, report, settings, format, { baseline, ...(ref !== undefined ? { baselineRef: ref } : {}), url, id: created.id });
+}

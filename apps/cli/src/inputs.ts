@@ -1,0 +1,153 @@
+/**
+ * Reading what the user names on the command line: EROFS images (scanned with the reader),
+ * manifests (`sharemap scan --json|--ndjson` output, optionally gzip), mount configurations
+ * and baseline reports. Every failure becomes one line naming the file (exit 2).
+ */
+import { open, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ErofsError, ManifestError, parseManifest, type Manifest } from '@sharemap/erofs';
+import { scanImageFile, type ScanImageFileOptions } from '@sharemap/erofs/node';
+import { MountConfigError, parseMountConfig, type DomainRedactor, type MountConfig, type Report } from '@sharemap/sharing';
+import { inputError, oneLine } from './errors.js';
+
+const EROFS_MAGIC = 0xe0f5e1e2;
+const MANIFEST_EXT = /\.(json|ndjson|jsonl)(\.gz)?$|\.gz$/i;
+
+export type InputKind = 'image' | 'manifest';
+
+/** Image or manifest? By extension for manifests, by the EROFS magic, then by content. */
+export async function detectInput(path: string): Promise<InputKind> {
+  if (MANIFEST_EXT.test(path)) return 'manifest';
+  let head: Buffer;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      head = Buffer.alloc(1028);
+      const { bytesRead } = await fh.read(head, 0, 1028, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
+  }
+  if (head.length >= 1028 && head.readUInt32LE(1024) === EROFS_MAGIC) return 'image';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'manifest';
+  const first = head.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (first.startsWith('{')) return 'manifest';
+  return 'image'; // the reader names the problem (e.g. EBADMAGIC at offset 1024)
+}
+
+export function fsMessage(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT') return 'no such file';
+  if (err.code === 'EISDIR') return 'is a directory';
+  if (err.code === 'EACCES') return 'permission denied';
+  return oneLine(err.message ?? String(e));
+}
+
+/** One line for a reader error: `IMAGE: ECORRUPT: <problem> @ offset N`. */
+export function imageErrorLine(path: string, e: unknown): string {
+  if (e instanceof ErofsError) return `${path}: ${oneLine(e.message)}`;
+  return `${path}: ${oneLine((e as Error).message ?? String(e))}`;
+}
+
+export async function scanImage(path: string, opts: ScanImageFileOptions = {}): Promise<Manifest> {
+  try {
+    return await scanImageFile(path, opts);
+  } catch (e) {
+    if (e instanceof ErofsError && e.code === 'EIO' && /cannot open/.test(e.message)) {
+      const cause = (e as Error & { cause?: unknown }).cause;
+      throw inputError(`${path}: cannot read: ${cause ? fsMessage(cause) : oneLine(e.message)}`, e);
+    }
+    throw inputError(imageErrorLine(path, e), e);
+  }
+}
+
+export async function readManifestFile(path: string): Promise<Manifest> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
+  }
+  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf);
+    } catch (e) {
+      throw inputError(`${path}: bad gzip data: ${fsMessage(e)}`);
+    }
+  }
+  try {
+    return parseManifest(buf.toString('utf8'));
+  } catch (e) {
+    if (e instanceof ManifestError) throw inputError(`${path}: ${oneLine(e.message)}`);
+    throw inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);
+  }
+}
+
+export interface LoadedInput {
+  path: string;
+  kind: InputKind;
+  devices: string[];
+  manifest: Manifest;
+}
+
+/** Load an image (scanned) or a manifest. */
+export async function loadInput(
+  path: string,
+  devices: string[],
+  opts: { hash?: boolean; onProgress?: ScanImageFileOptions['onProgress'] } = {},
+): Promise<LoadedInput> {
+  const kind = await detectInput(path);
+  if (kind === 'manifest') {
+    if (devices.length > 0) throw inputError(`${path}: --device applies to images, not to manifests`);
+    return { path, kind, devices, manifest: await readManifestFile(path) };
+  }
+  const scanOpts: ScanImageFileOptions = { devices, hash: !!opts.hash };
+  if (opts.onProgress) scanOpts.onProgress = opts.onProgress;
+  return { path, kind, devices, manifest: await scanImage(path, scanOpts) };
+}
+
+export async function readMountConfig(path: string, domains: DomainRedactor): Promise<{ text: string; config: MountConfig }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
+  }
+  try {
+    return { text, config: parseMountConfig(text, { file: basename(path), domains }) };
+  } catch (e) {
+    if (e instanceof MountConfigError) throw inputError(oneLine(e.message));
+    throw inputError(`${path}: ${oneLine((e as Error).message)}`);
+  }
+}
+
+/** A saved report: the bare report, `sharemap analyze --json` output, or a server reply wrapping it. */
+export function reportFromJson(value: unknown, what: string): Report {
+  let v = value as Record<string, unknown> | null;
+  if (v && typeof v === 'object' && v.kind !== 'sharemap-report' && v.report && typeof v.report === 'object') v = v.report as Record<string, unknown>;
+  if (!v || typeof v !== 'object' || v.kind !== 'sharemap-report') throw inputError(`${what}: not a sharemap report (no "kind": "sharemap-report")`);
+  if (v.version !== 1) throw inputError(`${what}: unsupported report version ${JSON.stringify(v.version)} (this sharemap reads version 1)`);
+  for (const k of ['totals', 'images', 'instances', 'files', 'paths', 'findings'] as const)
+    if (!v[k] || typeof v[k] !== 'object') throw inputError(`${what}: report lacks "${k}"`);
+  return v as unknown as Report;
+}
+
+export async function readReportFile(path: string): Promise<Report> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw inputError(`${path}: not JSON: ${oneLine((e as Error).message)}`);
+  }
+  return reportFromJson(json, path);
+}

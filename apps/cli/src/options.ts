@@ -1,0 +1,119 @@
+/** Option tables shared by `analyze` and `upload`, and their merge with .sharemap.yml. */
+import type { OptionSpec, ParsedArgs } from './args.js';
+import { flag, list, str } from './args.js';
+import { checkValue, FINDING_CODES, loadConfig, type CliConfig, type Thresholds } from './config.js';
+import { inputError } from './errors.js';
+import type { Io } from './io.js';
+import type { OutputFormat } from './output/render.js';
+
+export const ANALYSIS_OPTIONS: Record<string, OptionSpec> = {
+  mounts: {
+    type: 'string',
+    multiple: true,
+    value: 'FILE',
+    description:
+      'Mount configuration: fstab, mountinfo, /proc/mounts, systemd .mount unit, shell mount commands, losetup --json or a JSON plan (format detected). Without it, each image is mounted once with inode_share, all in one domain.',
+    group: 'Analysis',
+  },
+  map: { type: 'string', multiple: true, value: 'SOURCE=IMAGE', description: 'Map a mount source (path or device) to an image name.', group: 'Analysis' },
+  publisher: { type: 'string', multiple: true, value: 'IMAGE=LABEL', description: 'Publisher of an image (for the mixed-publishers finding).', group: 'Analysis' },
+  'page-size': { type: 'string', value: 'N', description: 'Page size in bytes (power of two, 512-65536); default 4096.', group: 'Analysis' },
+  'working-set': { type: 'string', value: 'F', description: 'Fraction of each file assumed resident, 0 < F <= 1 or a percentage ("50%"); default 1.', group: 'Analysis' },
+};
+
+export const GATE_OPTIONS: Record<string, OptionSpec> = {
+  config: { type: 'string', value: 'FILE', description: 'Settings and thresholds file; default .sharemap.yml in the current directory when present.', group: 'Gate (exit 1 when a check fails)' },
+  'no-config': { type: 'boolean', description: 'Do not read .sharemap.yml.', group: 'Gate (exit 1 when a check fails)' },
+  'min-saved-percent': { type: 'string', value: 'P', description: 'Fail when less than P % of page cache is saved.', group: 'Gate (exit 1 when a check fails)' },
+  'min-saved-bytes': { type: 'string', value: 'SIZE', description: 'Fail when less than SIZE is saved (e.g. 64MiB).', group: 'Gate (exit 1 when a check fails)' },
+  'max-unsharable-duplicate-bytes': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'Fail when more than SIZE of duplicate content cannot share (other domain, aops class, missing fingerprints).',
+    group: 'Gate (exit 1 when a check fails)',
+  },
+  'max-unfingerprinted-files': { type: 'string', value: 'N', description: 'Fail when more than N regular files lack a fingerprint.', group: 'Gate (exit 1 when a check fails)' },
+  'max-bytes-lost': { type: 'string', value: 'SIZE', description: 'With --baseline: fail when bytes saved dropped by more than SIZE.', group: 'Gate (exit 1 when a check fails)' },
+  'max-files-stopped-sharing': { type: 'string', value: 'N', description: 'With --baseline: fail when more than N files stopped sharing.', group: 'Gate (exit 1 when a check fails)' },
+  'fail-on': {
+    type: 'string',
+    multiple: true,
+    value: 'CODE[,CODE]',
+    description: `Fail when a finding with this code is present (${FINDING_CODES.join(', ')}); "none" clears the list from the config file.`,
+    group: 'Gate (exit 1 when a check fails)',
+  },
+};
+
+export const OUTPUT_OPTIONS: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'Print the report as JSON, with the fields gate, delta (and url, id for upload).', group: 'Output' },
+  markdown: { type: 'boolean', description: 'Print a pull-request comment in Markdown: headline, delta, top regressions, gate, link.', group: 'Output' },
+};
+
+export function outputFormat(args: ParsedArgs): OutputFormat {
+  if (flag(args, 'json') && flag(args, 'markdown')) throw inputError('--json and --markdown cannot be combined');
+  return flag(args, 'json') ? 'json' : flag(args, 'markdown') ? 'markdown' : 'text';
+}
+
+function flagValue<T>(args: ParsedArgs, name: string, kind: Parameters<typeof checkValue>[0]): T | undefined {
+  const v = str(args, name);
+  if (v === undefined) return undefined;
+  const r = checkValue(kind, v);
+  if (!r.ok) throw inputError(`--${name}: ${r.error}`);
+  return r.value as T;
+}
+
+function pairs(args: ParsedArgs, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of list(args, name)) {
+    const i = p.lastIndexOf('=');
+    if (i <= 0 || i === p.length - 1) throw inputError(`--${name}: expected KEY=VALUE, got ${JSON.stringify(p)}`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export interface Settings {
+  config: CliConfig;
+  server?: string;
+  pageSize?: number;
+  workingSet?: number;
+  mounts: string[];
+  mapping: Record<string, string>;
+  publishers: Record<string, string>;
+  thresholds: Thresholds;
+}
+
+/** .sharemap.yml, then flags on top (key by key). */
+export function resolveSettings(args: ParsedArgs, io: Io): Settings {
+  const config = loadConfig(io.cwd, str(args, 'config'), flag(args, 'no-config'));
+  const t: Thresholds = { ...config.thresholds };
+  const set = <K extends keyof Thresholds>(k: K, v: Thresholds[K] | undefined): void => {
+    if (v !== undefined) t[k] = v;
+  };
+  set('minSavedPercent', flagValue<number>(args, 'min-saved-percent', 'percent'));
+  set('minSavedBytes', flagValue<number>(args, 'min-saved-bytes', 'size'));
+  set('maxUnsharableDuplicateBytes', flagValue<number>(args, 'max-unsharable-duplicate-bytes', 'size'));
+  set('maxUnfingerprintedFiles', flagValue<number>(args, 'max-unfingerprinted-files', 'count'));
+  set('maxBytesLost', flagValue<number>(args, 'max-bytes-lost', 'size'));
+  set('maxFilesStoppedSharing', flagValue<number>(args, 'max-files-stopped-sharing', 'count'));
+  const failOn = list(args, 'fail-on');
+  if (failOn.length > 0) {
+    const r = checkValue('codes', failOn.join(','));
+    if (!r.ok) throw inputError(`--fail-on: ${r.error}`);
+    t.failOn = r.value as Thresholds['failOn'];
+  }
+  const s: Settings = {
+    config,
+    mounts: list(args, 'mounts').length > 0 ? list(args, 'mounts') : config.mounts,
+    mapping: { ...config.mapping, ...pairs(args, 'map') },
+    publishers: { ...config.publishers, ...pairs(args, 'publisher') },
+    thresholds: t,
+  };
+  const pageSize = flagValue<number>(args, 'page-size', 'pageSize') ?? config.pageSize;
+  if (pageSize !== undefined) s.pageSize = pageSize;
+  const ws = flagValue<number>(args, 'working-set', 'fraction') ?? config.workingSet;
+  if (ws !== undefined) s.workingSet = ws;
+  const server = flagValue<string>(args, 'server', 'url') ?? config.server;
+  if (server !== undefined) s.server = server;
+  return s;
+}

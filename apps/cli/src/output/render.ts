@@ -1,0 +1,94 @@
+/**
+ * Output of `analyze` and `upload`: human text (default), `--json`, `--markdown` (a
+ * pull-request comment), and the GitHub Actions job summary (`$GITHUB_STEP_SUMMARY`).
+ */
+import { appendFile } from 'node:fs/promises';
+import { formatBytes, renderMarkdown, renderText, type Report, type ReportDelta } from '@sharemap/sharing';
+import { gateMarkdown, gateText, type GateResult } from '../gate.js';
+import type { Io } from '../io.js';
+
+export type OutputFormat = 'text' | 'json' | 'markdown';
+
+export interface CliResult {
+  report: Report;
+  gate: GateResult;
+  /** compareReports(baseline, report) when --baseline was given. */
+  delta: ReportDelta | null;
+  /** Where the baseline came from (file path, report id or URL). */
+  baseline?: string;
+  /** Link to the report on the server (upload). */
+  url?: string;
+  /** Server id of the report (upload). */
+  id?: string;
+}
+
+function signed(bytes: number): string {
+  return (bytes > 0 ? '+' : '') + formatBytes(bytes);
+}
+
+export function deltaText(delta: ReportDelta, baseline: string | undefined, top = 10): string {
+  const d = delta.totals;
+  const out = [
+    `Compared with the baseline${baseline ? ` (${baseline})` : ''}:`,
+    `  saved ${signed(d.delta.bytesSaved)}: ${formatBytes(d.base.bytesSaved)} -> ${formatBytes(d.next.bytesSaved)} (${d.base.percentSaved.toFixed(1)} % -> ${d.next.percentSaved.toFixed(1)} %)`,
+    `  without sharing ${signed(d.delta.bytesWithoutSharing)}, with sharing ${signed(d.delta.bytesWithSharing)}`,
+    `  bytes lost ${formatBytes(delta.bytesLost)}, gained ${formatBytes(delta.bytesGained)}; ${delta.stoppedSharing.length} file(s) stopped sharing, ${delta.startedSharing.length} started`,
+  ];
+  const worst = [...delta.stoppedSharing].sort((a, b) => b.savedBefore - a.savedBefore).slice(0, top);
+  if (worst.length > 0) {
+    out.push('  top regressions (stopped sharing):');
+    for (const f of worst) out.push(`    ${formatBytes(f.savedBefore).padStart(10)}  ${f.image}:${f.path}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function resultText(r: CliResult): string {
+  let s = renderText(r.report);
+  if (r.url) s = `Report: ${r.url}\n` + s;
+  if (r.delta) s += '\n' + deltaText(r.delta, r.baseline);
+  const g = gateText(r.gate);
+  if (g) s += '\n' + g;
+  return s;
+}
+
+export function resultMarkdown(r: CliResult): string {
+  const md = renderMarkdown(r.report, { ...(r.url ? { url: r.url } : {}), ...(r.delta ? { delta: r.delta } : {}) });
+  const lines = md.split('\n');
+  // Gate verdict right under the title, details at the end.
+  if (r.gate.checks.length > 0) {
+    const failed = r.gate.checks.filter((c) => !c.ok).length;
+    const verdict = r.gate.passed
+      ? `:white_check_mark: **Gate passed** (${r.gate.checks.length} check${r.gate.checks.length === 1 ? '' : 's'})`
+      : `:x: **Gate failed**: ${failed} of ${r.gate.checks.length} checks failed`;
+    lines.splice(1, 0, '', verdict);
+  }
+  let out = lines.join('\n');
+  if (r.delta) out += `\nBytes lost since the baseline: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
+  out += gateMarkdown(r.gate);
+  return out;
+}
+
+export function resultJson(r: CliResult): string {
+  const extra: Record<string, unknown> = { gate: r.gate, delta: r.delta };
+  if (r.baseline !== undefined) extra.baseline = r.baseline;
+  if (r.url !== undefined) extra.url = r.url;
+  if (r.id !== undefined) extra.id = r.id;
+  return JSON.stringify({ ...r.report, ...extra }) + '\n';
+}
+
+export function renderResult(r: CliResult, format: OutputFormat): string {
+  if (format === 'json') return resultJson(r);
+  if (format === 'markdown') return resultMarkdown(r);
+  return resultText(r);
+}
+
+/** Append the markdown summary to $GITHUB_STEP_SUMMARY when set (GitHub Actions job summary). */
+export async function writeStepSummary(io: Io, r: CliResult): Promise<void> {
+  const file = io.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  try {
+    await appendFile(file, resultMarkdown(r) + '\n');
+  } catch (e) {
+    io.stderr.write(`sharemap: warning: cannot append to GITHUB_STEP_SUMMARY (${file}): ${(e as Error).message}\n`);
+  }
+}
