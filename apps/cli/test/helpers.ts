@@ -1,0 +1,52 @@
+/** Test helpers: run the CLI in-process with captured output, or as a child process. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../src/cli.js';
+import { BufferOut } from '../src/io.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const FIX = join(ROOT, 'testdata/erofs');
+export const MOUNTS = join(ROOT, 'testdata/mounts');
+export const fx = (name: string): string => join(FIX, name);
+export const MAIN_JS = join(ROOT, 'apps/cli/dist/main.js');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; tty?: boolean } = {}): Promise<RunResult> {
+  const stdout = new BufferOut();
+  const stderr = new BufferOut();
+  if (opts.tty) stderr.isTTY = true;
+  const code = await run(args, { stdout, stderr, env: { ...(opts.env ?? {}) }, cwd: opts.cwd ?? tmp() });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** The built CLI as a child process (skipped by callers when apps/cli/dist is missing). */
+export function cliProcess(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): RunResult {
+  const r = spawnSync(process.execPath, [MAIN_JS, ...args], {
+    cwd: opts.cwd ?? tmp(),
+    env: { PATH: process.env.PATH ?? '', ...(opts.env ?? {}) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export const haveBuild = (): boolean => existsSync(MAIN_JS);
+
+export function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'sharemap-cli-'));
+}
+
+/** stderr is exactly one line (the error convention). */
+export function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  if (lines.length !== 1) throw new Error(`expected one stderr line, got ${lines.length}: ${JSON.stringify(stderr)}`);
+  return lines[0]!;
+}
