@@ -70,7 +70,10 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   const ids = imageIds(req.manifests);
   const images: AnalysisInput['images'] = req.manifests.map((m, k) => {
     const publisher = req.publishers[m.image.name] ?? req.publishers[ids[k]!];
-    return { image: imageEntryFromManifest(m, { id: ids[k]!, ...(publisher !== undefined ? { publisher } : {}) }), manifest: m };
+    return {
+      image: imageEntryFromManifest(m, { id: ids[k]!, ...(publisher !== undefined ? { publisher } : {}) }),
+      manifest: m,
+    };
   });
   const warnings: string[] = [];
   let instances: InstanceInput[];
@@ -80,17 +83,19 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
     const domains = createDomainRedactor();
     const configs: MountConfig[] = [];
     for (const path of req.mounts) configs.push((await readMountConfig(path, domains)).config);
-    for (const c of configs) for (const w of c.warnings) {
-      const loc = `${w.origin.file}:${w.origin.line}:${w.origin.column}`;
-      const msg = oneLine(w.message);
-      warnings.push(msg.startsWith(loc) ? msg : `${loc}: ${msg}`);
-    }
+    for (const c of configs)
+      for (const w of c.warnings) {
+        const loc = `${w.origin.file}:${w.origin.line}:${w.origin.column}`;
+        const msg = oneLine(w.message);
+        warnings.push(msg.startsWith(loc) ? msg : `${loc}: ${msg}`);
+      }
     const res = resolveInstances(
       configs,
       images.map((x) => ({ id: x.image.id, name: x.image.name })),
       { mapping: req.mapping },
     );
-    for (const w of res.warnings) if (!warnings.includes(oneLine(w.message))) warnings.push(oneLine(w.message));
+    for (const w of res.warnings)
+      if (!warnings.includes(oneLine(w.message))) warnings.push(oneLine(w.message));
     for (const u of res.unresolved) {
       const o = u.entry.origin;
       warnings.push(`${o.file}:${o.line}:${o.column}: ${u.entry.mountPoint} ignored: ${oneLine(u.reason)}`);

@@ -31,10 +31,17 @@ export interface ParsedArgs {
   values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
   /** Options and positionals in command-line order (for `IMAGE --device BLOB` grouping). */
-  order: ({ kind: 'positional'; value: string } | { kind: 'option'; name: string; value: string | undefined })[];
+  order: (
+    { kind: 'positional'; value: string } | { kind: 'option'; name: string; value: string | undefined }
+  )[];
 }
 
-export const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'Show this help.', group: 'General' };
+export const HELP_OPTION: OptionSpec = {
+  type: 'boolean',
+  short: 'h',
+  description: 'Show this help.',
+  group: 'General',
+};
 
 export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
@@ -47,8 +54,12 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
-    throw inputError(`sharemap ${spec.name}: ${msg.charAt(0).toLowerCase()}${msg.slice(1)} (see sharemap ${spec.name} --help)`);
+    const msg = (e as Error).message
+      .replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/^Unknown option/, 'unknown option');
+    throw inputError(
+      `sharemap ${spec.name}: ${msg.charAt(0).toLowerCase()}${msg.slice(1)} (see sharemap ${spec.name} --help)`,
+    );
   }
   const order: ParsedArgs['order'] = [];
   for (const t of parsed.tokens ?? []) {
@@ -61,7 +72,9 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     if (n < spec.positionals.min)
       throw inputError(`sharemap ${spec.name}: missing ${spec.positionals.name} (usage: ${spec.usage})`);
     if (spec.positionals.max !== undefined && n > spec.positionals.max)
-      throw inputError(`sharemap ${spec.name}: unexpected argument "${parsed.positionals[spec.positionals.max]}" (usage: ${spec.usage})`);
+      throw inputError(
+        `sharemap ${spec.name}: unexpected argument "${parsed.positionals[spec.positionals.max]}" (usage: ${spec.usage})`,
+      );
   }
   return { values, positionals: parsed.positionals, order };
 }
@@ -82,7 +95,10 @@ export function flag(args: ParsedArgs, name: string): boolean {
 }
 
 /** Positionals with the `--device` values that follow each one (before the next positional). */
-export function positionalsWithDevices(args: ParsedArgs, deviceOption = 'device'): { path: string; devices: string[] }[] {
+export function positionalsWithDevices(
+  args: ParsedArgs,
+  deviceOption = 'device',
+): { path: string; devices: string[] }[] {
   const out: { path: string; devices: string[] }[] = [];
   const early: string[] = [];
   for (const t of args.order) {
@@ -123,12 +139,17 @@ export function helpText(spec: CommandSpec): string {
   }
   for (const [g, opts] of groups) {
     out.push('', `${g}:`);
-    const labels = opts.map(([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`);
+    const labels = opts.map(
+      ([name, o]) =>
+        `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`,
+    );
     const w = Math.min(34, Math.max(...labels.map((l) => l.length)) + 2);
     opts.forEach(([, o], k) => {
       const label = labels[k]!;
       const desc = wrap(o.description + (o.multiple ? ' Repeatable.' : ''), 88, w + 2);
-      out.push(label.length + 2 > w ? `  ${label}\n${' '.repeat(w + 2)}${desc}` : `  ${label.padEnd(w)}${desc}`);
+      out.push(
+        label.length + 2 > w ? `  ${label}\n${' '.repeat(w + 2)}${desc}` : `  ${label.padEnd(w)}${desc}`,
+      );
     });
   }
   if (spec.examples?.length) {

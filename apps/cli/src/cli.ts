@@ -10,7 +10,9 @@ import type { Io } from './io.js';
 
 export function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
@@ -70,7 +72,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const c = COMMANDS[cmd];
   if (!c) {
-    io.stderr.write(`sharemap: unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(', ')}; see sharemap --help)\n`);
+    io.stderr.write(
+      `sharemap: unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(', ')}; see sharemap --help)\n`,
+    );
     return EXIT_BAD_INPUT;
   }
   try {

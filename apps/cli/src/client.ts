@@ -26,7 +26,8 @@ function describeNetworkError(e: unknown): string {
   if (err.name === 'TimeoutError') return 'request timed out';
   if (err.name === 'AbortError') return 'request aborted';
   const c = err.cause;
-  if (c?.code) return `${c.code}${c.message && !c.message.includes(c.code) ? ` (${oneLine(c.message)})` : ''}`;
+  if (c?.code)
+    return `${c.code}${c.message && !c.message.includes(c.code) ? ` (${oneLine(c.message)})` : ''}`;
   return oneLine(c?.message ?? err.message);
 }
 
@@ -59,7 +60,12 @@ export class ServerClient {
   async request<T>(
     method: string,
     path: string,
-    opts: { body?: RequestInit['body']; headers?: Record<string, string>; stream?: boolean; what?: string } = {},
+    opts: {
+      body?: RequestInit['body'];
+      headers?: Record<string, string>;
+      stream?: boolean;
+      what?: string;
+    } = {},
   ): Promise<T> {
     const what = opts.what ?? `${method} ${path}`;
     const signals: AbortSignal[] = [];
@@ -90,22 +96,34 @@ export class ServerClient {
     }
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      const detail = err?.message ? `${oneLine(err.message)}${err.code ? ` (${err.code})` : ''}` : `${res.status} ${res.statusText}`;
+      const detail = err?.message
+        ? `${oneLine(err.message)}${err.code ? ` (${err.code})` : ''}`
+        : `${res.status} ${res.statusText}`;
       if (res.status === 401 || res.status === 403)
         throw new CliError(
           EXIT_BAD_INPUT,
           `${what}: the server refused the request (${res.status}): ${detail}; ${this.token ? 'check the token' : 'give a token with --token or SHAREMAP_TOKEN'}`,
         );
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
-        throw new CliError(EXIT_BAD_INPUT, `${what}: the server rejected the request (${res.status}): ${detail}`);
+        throw new CliError(
+          EXIT_BAD_INPUT,
+          `${what}: the server rejected the request (${res.status}): ${detail}`,
+        );
       throw new CliError(EXIT_SERVER, `${what}: server error (${res.status}): ${detail}`);
     }
-    if (json === undefined) throw serverError(`${what}: the server at ${this.base} did not reply with JSON (is it a sharemap server?)`);
+    if (json === undefined)
+      throw serverError(
+        `${what}: the server at ${this.base} did not reply with JSON (is it a sharemap server?)`,
+      );
     return json as T;
   }
 
   /** Stream a file as the request body (application/octet-stream unless given). */
-  async uploadFile<T>(path: string, url: string, opts: { contentType?: string; onProgress?: UploadProgress; what?: string } = {}): Promise<T> {
+  async uploadFile<T>(
+    path: string,
+    url: string,
+    opts: { contentType?: string; onProgress?: UploadProgress; what?: string } = {},
+  ): Promise<T> {
     const size = (await stat(path)).size;
     let sent = 0;
     const file = createReadStream(path, { highWaterMark: 1 << 20 });

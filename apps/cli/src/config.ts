@@ -60,7 +60,13 @@ export interface CliConfig {
   thresholds: Thresholds;
 }
 
-export const EMPTY_CONFIG: CliConfig = { file: null, mounts: [], publishers: {}, mapping: {}, thresholds: {} };
+export const EMPTY_CONFIG: CliConfig = {
+  file: null,
+  mounts: [],
+  publishers: {},
+  mapping: {},
+  thresholds: {},
+};
 
 type Kind = 'size' | 'count' | 'percent' | 'fraction' | 'pageSize' | 'url' | 'codes' | 'paths' | 'stringMap';
 
@@ -98,8 +104,14 @@ const EXPECT: Record<Kind, string> = {
 };
 
 /** Validates one value; returns the parsed value or an error text. */
-export function checkValue(kind: Kind, v: unknown): { ok: true; value: unknown } | { ok: false; error: string } {
-  const bad = (extra = ''): { ok: false; error: string } => ({ ok: false, error: `expected ${EXPECT[kind]}${extra}, got ${JSON.stringify(v)}` });
+export function checkValue(
+  kind: Kind,
+  v: unknown,
+): { ok: true; value: unknown } | { ok: false; error: string } {
+  const bad = (extra = ''): { ok: false; error: string } => ({
+    ok: false,
+    error: `expected ${EXPECT[kind]}${extra}, got ${JSON.stringify(v)}`,
+  });
   switch (kind) {
     case 'size': {
       const n = typeof v === 'number' || typeof v === 'string' ? parseSize(v) : null;
@@ -125,18 +137,29 @@ export function checkValue(kind: Kind, v: unknown): { ok: true; value: unknown }
       if (typeof v !== 'string') return bad();
       try {
         const u = new URL(v);
-        return u.protocol === 'http:' || u.protocol === 'https:' ? { ok: true, value: v.replace(/\/+$/, '') } : bad();
+        return u.protocol === 'http:' || u.protocol === 'https:'
+          ? { ok: true, value: v.replace(/\/+$/, '') }
+          : bad();
       } catch {
         return bad();
       }
     }
     case 'codes': {
-      const arr = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+      const arr =
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v;
       if (!Array.isArray(arr)) return bad();
       for (const c of arr) {
         if (c === 'none') continue;
         if (typeof c !== 'string' || !(FINDING_CODES as readonly string[]).includes(c))
-          return { ok: false, error: `unknown finding code ${JSON.stringify(c)} (known: ${FINDING_CODES.join(', ')})` };
+          return {
+            ok: false,
+            error: `unknown finding code ${JSON.stringify(c)} (known: ${FINDING_CODES.join(', ')})`,
+          };
       }
       return { ok: true, value: [...new Set(arr.filter((c) => c !== 'none'))] };
     }
@@ -147,7 +170,8 @@ export function checkValue(kind: Kind, v: unknown): { ok: true; value: unknown }
     }
     case 'stringMap': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return bad();
-      for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') return bad(` (key ${JSON.stringify(k)})`);
+      for (const [k, x] of Object.entries(v))
+        if (typeof x !== 'string') return bad(` (key ${JSON.stringify(k)})`);
       return { ok: true, value: { ...(v as Record<string, string>) } };
     }
   }
@@ -199,7 +223,10 @@ export function parseConfig(text: string, file: string): CliConfig {
   const base = dirname(resolve(file));
   for (const [key, v] of Object.entries(obj)) {
     const kind = TOP_KEYS[key];
-    if (kind === undefined) throw inputError(`${where(keyOffset([], key))}: unknown key "${key}"${closest(key, Object.keys(TOP_KEYS))}`);
+    if (kind === undefined)
+      throw inputError(
+        `${where(keyOffset([], key))}: unknown key "${key}"${closest(key, Object.keys(TOP_KEYS))}`,
+      );
     if (kind === 'version') {
       if (v !== 1) fail([key], `expected 1 (the only schema version), got ${JSON.stringify(v)}`);
       continue;
@@ -210,8 +237,11 @@ export function parseConfig(text: string, file: string): CliConfig {
       for (const [tk, tv] of Object.entries(v as Record<string, unknown>)) {
         const tkind = THRESHOLD_KEYS[tk as keyof Thresholds];
         if (tkind === undefined)
-          throw inputError(`${where(keyOffset([key], tk))}: unknown key "thresholds.${tk}"${closest(tk, Object.keys(THRESHOLD_KEYS))}`);
-        if (tkind === 'codes' && !isSeq(doc.getIn([key, tk], true)) && typeof tv !== 'string') fail([key, tk], `expected ${EXPECT.codes}`);
+          throw inputError(
+            `${where(keyOffset([key], tk))}: unknown key "thresholds.${tk}"${closest(tk, Object.keys(THRESHOLD_KEYS))}`,
+          );
+        if (tkind === 'codes' && !isSeq(doc.getIn([key, tk], true)) && typeof tv !== 'string')
+          fail([key, tk], `expected ${EXPECT.codes}`);
         const r = checkValue(tkind, tv);
         if (!r.ok) {
           if (tkind === 'codes' && Array.isArray(tv)) {
@@ -262,7 +292,10 @@ export function loadConfig(cwd: string, explicit: string | undefined, disabled: 
   // Resolve `mounts` against the config file's directory, not the shown name.
   const base = dirname(path);
   const raw = parseDocument(text).toJS() as { mounts?: unknown } | null;
-  if (raw && raw.mounts !== undefined) cfg.mounts = (typeof raw.mounts === 'string' ? [raw.mounts] : (raw.mounts as string[])).map((p) => resolve(base, p));
+  if (raw && raw.mounts !== undefined)
+    cfg.mounts = (typeof raw.mounts === 'string' ? [raw.mounts] : (raw.mounts as string[])).map((p) =>
+      resolve(base, p),
+    );
   cfg.file = path;
   return cfg;
 }

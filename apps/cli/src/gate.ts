@@ -28,7 +28,9 @@ export interface GateResult {
 }
 
 export function unsharableDuplicateBytes(report: Report): number {
-  return report.findings.filter((f) => f.code === 'unsharable-duplicate').reduce((a, f) => a + (f.bytes ?? 0), 0);
+  return report.findings
+    .filter((f) => f.code === 'unsharable-duplicate')
+    .reduce((a, f) => a + (f.bytes ?? 0), 0);
 }
 
 export function unfingerprintedFiles(report: Report): number {
@@ -36,7 +38,9 @@ export function unfingerprintedFiles(report: Report): number {
 }
 
 export function hasThresholds(t: Thresholds): boolean {
-  return Object.entries(t).some(([k, v]) => v !== undefined && !(k === 'failOn' && Array.isArray(v) && v.length === 0));
+  return Object.entries(t).some(
+    ([k, v]) => v !== undefined && !(k === 'failOn' && Array.isArray(v) && v.length === 0),
+  );
 }
 
 export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta | null): GateResult {
@@ -90,7 +94,14 @@ export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta 
   ] as const) {
     if (limit === undefined) continue;
     if (!delta) {
-      checks.push({ id, ok: true, skipped: 'no --baseline given', actual: 0, limit, message: `${what}: not checked (no --baseline given)` });
+      checks.push({
+        id,
+        ok: true,
+        skipped: 'no --baseline given',
+        actual: 0,
+        limit,
+        message: `${what}: not checked (no --baseline given)`,
+      });
       continue;
     }
     if (id === 'maxBytesLost') {
@@ -106,7 +117,13 @@ export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta 
     } else {
       const n = delta.stoppedSharing.length;
       const ok = n <= limit;
-      checks.push({ id, ok, actual: n, limit, message: `${formatInteger(n)} file(s) stopped sharing since the baseline ${ok ? '<=' : '>'} maximum ${formatInteger(limit)}` });
+      checks.push({
+        id,
+        ok,
+        actual: n,
+        limit,
+        message: `${formatInteger(n)} file(s) stopped sharing since the baseline ${ok ? '<=' : '>'} maximum ${formatInteger(limit)}`,
+      });
     }
   }
   for (const code of t.failOn ?? []) {
@@ -127,7 +144,8 @@ export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta 
 export function gateText(g: GateResult): string {
   if (g.checks.length === 0) return '';
   const out = [`Gate: ${g.passed ? 'PASSED' : 'FAILED'}`];
-  for (const c of g.checks) out.push(`  ${c.skipped ? 'skip' : c.ok ? 'ok  ' : 'FAIL'}  ${c.id}: ${c.message}`);
+  for (const c of g.checks)
+    out.push(`  ${c.skipped ? 'skip' : c.ok ? 'ok  ' : 'FAIL'}  ${c.id}: ${c.message}`);
   return out.join('\n') + '\n';
 }
 
@@ -138,7 +156,14 @@ function esc(s: string): string {
 /** Markdown section appended to the PR comment. */
 export function gateMarkdown(g: GateResult): string {
   if (g.checks.length === 0) return '';
-  const out = ['', `#### Gate: ${g.passed ? 'passed :white_check_mark:' : 'failed :x:'}`, '', '| check | result | |', '|---|---|---|'];
-  for (const c of g.checks) out.push(`| \`${c.id}\` | ${c.skipped ? 'skipped' : c.ok ? 'ok' : '**failed**'} | ${esc(c.message)} |`);
+  const out = [
+    '',
+    `#### Gate: ${g.passed ? 'passed :white_check_mark:' : 'failed :x:'}`,
+    '',
+    '| check | result | |',
+    '|---|---|---|',
+  ];
+  for (const c of g.checks)
+    out.push(`| \`${c.id}\` | ${c.skipped ? 'skipped' : c.ok ? 'ok' : '**failed**'} | ${esc(c.message)} |`);
   return out.join('\n') + '\n';
 }

@@ -8,7 +8,13 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ErofsError, ManifestError, parseManifest, type Manifest } from '@sharemap/erofs';
 import { scanImageFile, type ScanImageFileOptions } from '@sharemap/erofs/node';
-import { MountConfigError, parseMountConfig, type DomainRedactor, type MountConfig, type Report } from '@sharemap/sharing';
+import {
+  MountConfigError,
+  parseMountConfig,
+  type DomainRedactor,
+  type MountConfig,
+  type Report,
+} from '@sharemap/sharing';
 import { inputError, oneLine } from './errors.js';
 
 const EROFS_MAGIC = 0xe0f5e1e2;
@@ -34,7 +40,11 @@ export async function detectInput(path: string): Promise<InputKind> {
   }
   if (head.length >= 1028 && head.readUInt32LE(1024) === EROFS_MAGIC) return 'image';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'manifest';
-  const first = head.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const first = head
+    .subarray(0, 64)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   if (first.startsWith('{')) return 'manifest';
   return 'image'; // the reader names the problem (e.g. EBADMAGIC at offset 1024)
 }
@@ -110,7 +120,10 @@ export async function loadInput(
   return { path, kind, devices, manifest: await scanImage(path, scanOpts) };
 }
 
-export async function readMountConfig(path: string, domains: DomainRedactor): Promise<{ text: string; config: MountConfig }> {
+export async function readMountConfig(
+  path: string,
+  domains: DomainRedactor,
+): Promise<{ text: string; config: MountConfig }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -128,9 +141,14 @@ export async function readMountConfig(path: string, domains: DomainRedactor): Pr
 /** A saved report: the bare report, `sharemap analyze --json` output, or a server reply wrapping it. */
 export function reportFromJson(value: unknown, what: string): Report {
   let v = value as Record<string, unknown> | null;
-  if (v && typeof v === 'object' && v.kind !== 'sharemap-report' && v.report && typeof v.report === 'object') v = v.report as Record<string, unknown>;
-  if (!v || typeof v !== 'object' || v.kind !== 'sharemap-report') throw inputError(`${what}: not a sharemap report (no "kind": "sharemap-report")`);
-  if (v.version !== 1) throw inputError(`${what}: unsupported report version ${JSON.stringify(v.version)} (this sharemap reads version 1)`);
+  if (v && typeof v === 'object' && v.kind !== 'sharemap-report' && v.report && typeof v.report === 'object')
+    v = v.report as Record<string, unknown>;
+  if (!v || typeof v !== 'object' || v.kind !== 'sharemap-report')
+    throw inputError(`${what}: not a sharemap report (no "kind": "sharemap-report")`);
+  if (v.version !== 1)
+    throw inputError(
+      `${what}: unsupported report version ${JSON.stringify(v.version)} (this sharemap reads version 1)`,
+    );
   for (const k of ['totals', 'images', 'instances', 'files', 'paths', 'findings'] as const)
     if (!v[k] || typeof v[k] !== 'object') throw inputError(`${what}: report lacks "${k}"`);
   return v as unknown as Report;

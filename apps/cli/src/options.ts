@@ -15,26 +15,83 @@ export const ANALYSIS_OPTIONS: Record<string, OptionSpec> = {
       'Mount configuration: fstab, mountinfo, /proc/mounts, systemd .mount unit, shell mount commands, losetup --json or a JSON plan (format detected). Without it, each image is mounted once with inode_share, all in one domain.',
     group: 'Analysis',
   },
-  map: { type: 'string', multiple: true, value: 'SOURCE=IMAGE', description: 'Map a mount source (path or device) to an image name.', group: 'Analysis' },
-  publisher: { type: 'string', multiple: true, value: 'IMAGE=LABEL', description: 'Publisher of an image (for the mixed-publishers finding).', group: 'Analysis' },
-  'page-size': { type: 'string', value: 'N', description: 'Page size in bytes (power of two, 512-65536); default 4096.', group: 'Analysis' },
-  'working-set': { type: 'string', value: 'F', description: 'Fraction of each file assumed resident, 0 < F <= 1 or a percentage ("50%"); default 1.', group: 'Analysis' },
+  map: {
+    type: 'string',
+    multiple: true,
+    value: 'SOURCE=IMAGE',
+    description: 'Map a mount source (path or device) to an image name.',
+    group: 'Analysis',
+  },
+  publisher: {
+    type: 'string',
+    multiple: true,
+    value: 'IMAGE=LABEL',
+    description: 'Publisher of an image (for the mixed-publishers finding).',
+    group: 'Analysis',
+  },
+  'page-size': {
+    type: 'string',
+    value: 'N',
+    description: 'Page size in bytes (power of two, 512-65536); default 4096.',
+    group: 'Analysis',
+  },
+  'working-set': {
+    type: 'string',
+    value: 'F',
+    description: 'Fraction of each file assumed resident, 0 < F <= 1 or a percentage ("50%"); default 1.',
+    group: 'Analysis',
+  },
 };
 
 export const GATE_OPTIONS: Record<string, OptionSpec> = {
-  config: { type: 'string', value: 'FILE', description: 'Settings and thresholds file; default .sharemap.yml in the current directory when present.', group: 'Gate (exit 1 when a check fails)' },
-  'no-config': { type: 'boolean', description: 'Do not read .sharemap.yml.', group: 'Gate (exit 1 when a check fails)' },
-  'min-saved-percent': { type: 'string', value: 'P', description: 'Fail when less than P % of page cache is saved.', group: 'Gate (exit 1 when a check fails)' },
-  'min-saved-bytes': { type: 'string', value: 'SIZE', description: 'Fail when less than SIZE is saved (e.g. 64MiB).', group: 'Gate (exit 1 when a check fails)' },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    description: 'Settings and thresholds file; default .sharemap.yml in the current directory when present.',
+    group: 'Gate (exit 1 when a check fails)',
+  },
+  'no-config': {
+    type: 'boolean',
+    description: 'Do not read .sharemap.yml.',
+    group: 'Gate (exit 1 when a check fails)',
+  },
+  'min-saved-percent': {
+    type: 'string',
+    value: 'P',
+    description: 'Fail when less than P % of page cache is saved.',
+    group: 'Gate (exit 1 when a check fails)',
+  },
+  'min-saved-bytes': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'Fail when less than SIZE is saved (e.g. 64MiB).',
+    group: 'Gate (exit 1 when a check fails)',
+  },
   'max-unsharable-duplicate-bytes': {
     type: 'string',
     value: 'SIZE',
-    description: 'Fail when more than SIZE of duplicate content cannot share (other domain, aops class, missing fingerprints).',
+    description:
+      'Fail when more than SIZE of duplicate content cannot share (other domain, aops class, missing fingerprints).',
     group: 'Gate (exit 1 when a check fails)',
   },
-  'max-unfingerprinted-files': { type: 'string', value: 'N', description: 'Fail when more than N regular files lack a fingerprint.', group: 'Gate (exit 1 when a check fails)' },
-  'max-bytes-lost': { type: 'string', value: 'SIZE', description: 'With --baseline: fail when bytes saved dropped by more than SIZE.', group: 'Gate (exit 1 when a check fails)' },
-  'max-files-stopped-sharing': { type: 'string', value: 'N', description: 'With --baseline: fail when more than N files stopped sharing.', group: 'Gate (exit 1 when a check fails)' },
+  'max-unfingerprinted-files': {
+    type: 'string',
+    value: 'N',
+    description: 'Fail when more than N regular files lack a fingerprint.',
+    group: 'Gate (exit 1 when a check fails)',
+  },
+  'max-bytes-lost': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'With --baseline: fail when bytes saved dropped by more than SIZE.',
+    group: 'Gate (exit 1 when a check fails)',
+  },
+  'max-files-stopped-sharing': {
+    type: 'string',
+    value: 'N',
+    description: 'With --baseline: fail when more than N files stopped sharing.',
+    group: 'Gate (exit 1 when a check fails)',
+  },
   'fail-on': {
     type: 'string',
     multiple: true,
@@ -45,12 +102,27 @@ export const GATE_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export const OUTPUT_OPTIONS: Record<string, OptionSpec> = {
-  json: { type: 'boolean', description: 'Print the report as JSON, with the fields gate, delta (and url, id for upload).', group: 'Output' },
-  markdown: { type: 'boolean', description: 'Print a pull-request comment in Markdown: headline, delta, top regressions, gate, link.', group: 'Output' },
+  json: {
+    type: 'boolean',
+    description: 'Print the report as JSON, with the fields gate, delta (and url, id for upload).',
+    group: 'Output',
+  },
+  markdown: {
+    type: 'boolean',
+    description: 'Print a pull-request comment in Markdown: headline, delta, top regressions, gate, link.',
+    group: 'Output',
+  },
+  'json-out': {
+    type: 'string',
+    value: 'FILE',
+    description: 'Also write the JSON output to FILE, whatever is printed (keep it as the next --baseline).',
+    group: 'Output',
+  },
 };
 
 export function outputFormat(args: ParsedArgs): OutputFormat {
-  if (flag(args, 'json') && flag(args, 'markdown')) throw inputError('--json and --markdown cannot be combined');
+  if (flag(args, 'json') && flag(args, 'markdown'))
+    throw inputError('--json and --markdown cannot be combined');
   return flag(args, 'json') ? 'json' : flag(args, 'markdown') ? 'markdown' : 'text';
 }
 
@@ -66,7 +138,8 @@ function pairs(args: ParsedArgs, name: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of list(args, name)) {
     const i = p.lastIndexOf('=');
-    if (i <= 0 || i === p.length - 1) throw inputError(`--${name}: expected KEY=VALUE, got ${JSON.stringify(p)}`);
+    if (i <= 0 || i === p.length - 1)
+      throw inputError(`--${name}: expected KEY=VALUE, got ${JSON.stringify(p)}`);
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;

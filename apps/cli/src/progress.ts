@@ -26,7 +26,9 @@ export function createProgress(out: Out, opts: { quiet?: boolean; unit?: 'bytes'
     const draw = (done: number): void => {
       const f = total > 0 ? Math.min(1, done / total) : 0;
       const n = Math.round(f * width);
-      out.write(`\r\x1b[2K${label} [${'#'.repeat(n)}${'.'.repeat(width - n)}] ${(f * 100).toFixed(0).padStart(3)} % ${fmt(done)}/${fmt(total)}`);
+      out.write(
+        `\r\x1b[2K${label} [${'#'.repeat(n)}${'.'.repeat(width - n)}] ${(f * 100).toFixed(0).padStart(3)} % ${fmt(done)}/${fmt(total)}`,
+      );
     };
     return {
       start(l, t) {

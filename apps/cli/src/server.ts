@@ -28,12 +28,16 @@ export async function loadServer(): Promise<ServerModule> {
   try {
     mod = (await import(spec)) as Record<string, unknown>;
   } catch (e) {
-    throw inputError(`the sharemap server is not available here (${(e as Error).message.split('\n')[0]}); build it with pnpm build`);
+    throw inputError(
+      `the sharemap server is not available here (${(e as Error).message.split('\n')[0]}); build it with pnpm build`,
+    );
   }
   return adaptServer(mod);
 }
 
 export function adaptServer(mod: Record<string, unknown>): ServerModule {
   void mod;
-  throw inputError('this build of the sharemap server does not export what `sharemap serve` and `sharemap token` need');
+  throw inputError(
+    'this build of the sharemap server does not export what `sharemap serve` and `sharemap token` need',
+  );
 }

@@ -38,7 +38,12 @@ export function parseCount(text: string | number): number | null {
 }
 
 /** A number in [min, max]; "50%" is accepted as 0.5 when `percentAsFraction`. */
-export function parseNumber(text: string | number, min: number, max: number, percentAsFraction = false): number | null {
+export function parseNumber(
+  text: string | number,
+  min: number,
+  max: number,
+  percentAsFraction = false,
+): number | null {
   let v: number;
   if (typeof text === 'number') v = text;
   else {

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { formatBytes, formatPercent, type Report } from '@sharemap/sharing';
 import { cli, cliProcess, fx, haveBuild, MOUNTS, oneLine, tmp } from './helpers.js';
 
-type JsonResult = Report & { gate: { passed: boolean; checks: { id: string; ok: boolean; actual: number }[] }; delta: null | Record<string, unknown> };
+type JsonResult = Report & {
+  gate: { passed: boolean; checks: { id: string; ok: boolean; actual: number }[] };
+  delta: null | Record<string, unknown>;
+};
 const json = (s: string): JsonResult => JSON.parse(s) as JsonResult;
 const IMAGES = ['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img'].map(fx);
 
@@ -46,7 +49,15 @@ describe('sharemap analyze', () => {
   });
 
   it('--mounts fleet.fstab: instances, failed mounts, warnings on stderr', async () => {
-    const imgs = ['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img', 'base-v1.fp.lz4hc.img', 'app.fp.lz4hc.img', 'edge.img', 'base-v2.fp.lz4hc.img'].map(fx);
+    const imgs = [
+      'base-v1.fp.img',
+      'base-v2.fp.img',
+      'app.fp.img',
+      'base-v1.fp.lz4hc.img',
+      'app.fp.lz4hc.img',
+      'edge.img',
+      'base-v2.fp.lz4hc.img',
+    ].map(fx);
     const r = await cli(['analyze', ...imgs, '--mounts', join(MOUNTS, 'fleet.fstab'), '--json']);
     expect(r.code).toBe(0);
     const rep = json(r.stdout);
@@ -56,7 +67,17 @@ describe('sharemap analyze', () => {
     expect(r.stderr).toMatch(/^sharemap: warning: fleet\.fstab:10:1: /m);
     expect(JSON.stringify(rep)).not.toContain('acme-signed'); // raw domain ids never appear (R11)
     // --page-size and --working-set reach the engine
-    const r2 = await cli(['analyze', ...imgs, '--mounts', join(MOUNTS, 'fleet.fstab'), '--page-size', '16KiB', '--working-set', '50%', '--json']);
+    const r2 = await cli([
+      'analyze',
+      ...imgs,
+      '--mounts',
+      join(MOUNTS, 'fleet.fstab'),
+      '--page-size',
+      '16KiB',
+      '--working-set',
+      '50%',
+      '--json',
+    ]);
     expect(json(r2.stdout).options).toEqual({ pageSize: 16384, workingSetFraction: 0.5 });
   });
 
@@ -69,15 +90,31 @@ describe('sharemap analyze', () => {
   it('thresholds: pass -> 0, fail -> 1 with one gate line on stderr', async () => {
     const rep = json((await cli(['analyze', ...IMAGES, '--json'])).stdout);
     const pct = rep.totals.percentSaved;
-    let r = await cli(['analyze', ...IMAGES, '--min-saved-percent', String(Math.floor(pct)), '--max-unfingerprinted-files', '0']);
+    let r = await cli([
+      'analyze',
+      ...IMAGES,
+      '--min-saved-percent',
+      String(Math.floor(pct)),
+      '--max-unfingerprinted-files',
+      '0',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Gate: PASSED\n {2}ok {4}minSavedPercent: /);
     r = await cli(['analyze', ...IMAGES, '--min-saved-percent', String(Math.ceil(pct + 1))]);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^sharemap: gate failed: minSavedPercent \(saved [\d.]+ % of page cache < minimum/);
+    expect(oneLine(r.stderr)).toMatch(
+      /^sharemap: gate failed: minSavedPercent \(saved [\d.]+ % of page cache < minimum/,
+    );
     expect(r.stdout).toContain('FAIL  minSavedPercent');
     // unfingerprinted files: edge.img has none
-    r = await cli(['analyze', fx('edge.img'), fx('app.fp.img'), '--max-unfingerprinted-files', '0', '--json']);
+    r = await cli([
+      'analyze',
+      fx('edge.img'),
+      fx('app.fp.img'),
+      '--max-unfingerprinted-files',
+      '0',
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     const g = json(r.stdout).gate;
     const regular = json(r.stdout).images.find((i) => i.name === 'edge.img')!.regularFiles;
@@ -85,10 +122,27 @@ describe('sharemap analyze', () => {
   });
 
   it('failOn: fingerprint mismatch (--hash on a forged image), mixed publishers, inode_share ineffective', async () => {
-    let r = await cli(['analyze', fx('base-v2.fp.forged.img'), fx('base-v2.fp.img'), '--hash', '--fail-on', 'fingerprint-mismatch']);
+    let r = await cli([
+      'analyze',
+      fx('base-v2.fp.forged.img'),
+      fx('base-v2.fp.img'),
+      '--hash',
+      '--fail-on',
+      'fingerprint-mismatch',
+    ]);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toMatch(/gate failed: failOn:fingerprint-mismatch/);
-    r = await cli(['analyze', fx('base-v2.fp.img'), fx('app.fp.img'), '--publisher', 'base-v2.fp.img=debian', '--publisher', 'app.fp.img=acme', '--fail-on', 'mixed-publishers,fingerprint-mismatch']);
+    r = await cli([
+      'analyze',
+      fx('base-v2.fp.img'),
+      fx('app.fp.img'),
+      '--publisher',
+      'base-v2.fp.img=debian',
+      '--publisher',
+      'app.fp.img=acme',
+      '--fail-on',
+      'mixed-publishers,fingerprint-mismatch',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}failOn:mixed-publishers/);
     expect(r.stdout).toMatch(/ok {4}failOn:fingerprint-mismatch/);
@@ -103,7 +157,10 @@ describe('sharemap analyze', () => {
 
   it('.sharemap.yml thresholds apply, flags override, invalid config is exit 2', async () => {
     const dir = tmp();
-    writeFileSync(join(dir, '.sharemap.yml'), 'thresholds:\n  minSavedPercent: 99\n  failOn: [inode-share-ineffective]\n');
+    writeFileSync(
+      join(dir, '.sharemap.yml'),
+      'thresholds:\n  minSavedPercent: 99\n  failOn: [inode-share-ineffective]\n',
+    );
     let r = await cli(['analyze', ...IMAGES], { cwd: dir });
     expect(r.code).toBe(1);
     r = await cli(['analyze', ...IMAGES, '--min-saved-percent', '1'], { cwd: dir });
@@ -113,7 +170,9 @@ describe('sharemap analyze', () => {
     writeFileSync(join(dir, '.sharemap.yml'), 'thresholds:\n  minSavedPercent: "many"\n');
     r = await cli(['analyze', ...IMAGES], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toBe('sharemap: .sharemap.yml:2:20: thresholds.minSavedPercent: expected a number between 0 and 100, got "many"');
+    expect(oneLine(r.stderr)).toBe(
+      'sharemap: .sharemap.yml:2:20: thresholds.minSavedPercent: expected a number between 0 and 100, got "many"',
+    );
   });
 
   // A "release": base.img was base-v2 (app shares its libraries), now it is base-v1.
@@ -132,29 +191,55 @@ describe('sharemap analyze', () => {
     const baseFile = join(before, 'report.json');
     writeFileSync(baseFile, base.stdout);
     const baseReport = json(base.stdout);
-    const r = await cli(['analyze', join(after, 'base.img'), join(after, 'app.img'), '--baseline', baseFile, '--max-bytes-lost', '0', '--json']);
+    const r = await cli([
+      'analyze',
+      join(after, 'base.img'),
+      join(after, 'app.img'),
+      '--baseline',
+      baseFile,
+      '--max-bytes-lost',
+      '0',
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     const next = json(r.stdout);
-    const delta = next.delta as { totals: { delta: { bytesSaved: number } }; stoppedSharing: { image: string; path: string; savedBefore: number }[]; bytesLost: number; bytesGained: number };
+    const delta = next.delta as {
+      totals: { delta: { bytesSaved: number } };
+      stoppedSharing: { image: string; path: string; savedBefore: number }[];
+      bytesLost: number;
+      bytesGained: number;
+    };
     expect(delta.totals.delta.bytesSaved).toBe(next.totals.bytesSaved - baseReport.totals.bytesSaved);
     expect(delta.totals.delta.bytesSaved).toBeLessThan(0);
     expect(delta.bytesGained - delta.bytesLost).toBe(delta.totals.delta.bytesSaved);
-    expect(delta.stoppedSharing.map((f) => `${f.image}:${f.path}`)).toContain('app.img:/opt/app/lib/libexpat.so.1.8.10');
-    expect(next.gate.checks).toEqual([expect.objectContaining({ id: 'maxBytesLost', ok: false, actual: -delta.totals.delta.bytesSaved })]);
+    expect(delta.stoppedSharing.map((f) => `${f.image}:${f.path}`)).toContain(
+      'app.img:/opt/app/lib/libexpat.so.1.8.10',
+    );
+    expect(next.gate.checks).toEqual([
+      expect.objectContaining({ id: 'maxBytesLost', ok: false, actual: -delta.totals.delta.bytesSaved }),
+    ]);
     // text output shows the delta and the top regressions
     const t = await cli(['analyze', join(after, 'base.img'), join(after, 'app.img'), '--baseline', baseFile]);
     expect(t.code).toBe(0);
     expect(t.stdout).toContain(`Compared with the baseline (${baseFile}):`);
     expect(t.stdout).toContain(`  saved ${formatBytes(delta.totals.delta.bytesSaved)}:`);
-    expect(t.stdout).toMatch(/top regressions \(stopped sharing\):\n +[\d.]+ KiB {2}app\.img:\/opt\/app\/lib\//);
+    expect(t.stdout).toMatch(
+      /top regressions \(stopped sharing\):\n +[\d.]+ KiB {2}app\.img:\/opt\/app\/lib\//,
+    );
     // without a baseline, baseline thresholds are skipped, not failed
     const s = await cli(['analyze', join(after, 'base.img'), '--max-bytes-lost', '0', '--json']);
     expect(s.code).toBe(0);
-    expect(json(s.stdout).gate.checks[0]).toMatchObject({ id: 'maxBytesLost', ok: true, skipped: 'no --baseline given' });
+    expect(json(s.stdout).gate.checks[0]).toMatchObject({
+      id: 'maxBytesLost',
+      ok: true,
+      skipped: 'no --baseline given',
+    });
     // a baseline that is neither a file nor an id, and a bad file
     const bad = await cli(['analyze', join(after, 'base.img'), '--baseline', 'no/such/file.json']);
     expect(bad.code).toBe(2);
-    expect(oneLine(bad.stderr)).toMatch(/--baseline no\/such\/file\.json: no such file, and not a report id or link/);
+    expect(oneLine(bad.stderr)).toMatch(
+      /--baseline no\/such\/file\.json: no such file, and not a report id or link/,
+    );
     writeFileSync(join(before, 'x.json'), '{"kind":"something"}');
     const bad2 = await cli(['analyze', join(after, 'base.img'), '--baseline', join(before, 'x.json')]);
     expect(bad2.code).toBe(2);
@@ -168,24 +253,93 @@ describe('sharemap analyze', () => {
     const before = release('v2');
     const after = release('v1');
     const baseFile = join(before, 'report.json');
-    writeFileSync(baseFile, (await cli(['analyze', join(before, 'base.img'), join(before, 'app.img'), '--json'])).stdout);
-    const rep = json((await cli(['analyze', join(after, 'base.img'), join(after, 'app.img'), '--baseline', baseFile, '--json'])).stdout);
+    writeFileSync(
+      baseFile,
+      (await cli(['analyze', join(before, 'base.img'), join(before, 'app.img'), '--json'])).stdout,
+    );
+    const rep = json(
+      (
+        await cli([
+          'analyze',
+          join(after, 'base.img'),
+          join(after, 'app.img'),
+          '--baseline',
+          baseFile,
+          '--json',
+        ])
+      ).stdout,
+    );
     const summary = join(tmp(), 'summary.md');
     writeFileSync(summary, '# earlier step\n');
-    const r = await cli(['analyze', join(after, 'base.img'), join(after, 'app.img'), '--baseline', baseFile, '--markdown', '--min-saved-percent', '0', '--fail-on', 'fingerprint-mismatch'], {
-      env: { GITHUB_STEP_SUMMARY: summary },
-    });
+    const r = await cli(
+      [
+        'analyze',
+        join(after, 'base.img'),
+        join(after, 'app.img'),
+        '--baseline',
+        baseFile,
+        '--markdown',
+        '--min-saved-percent',
+        '0',
+        '--fail-on',
+        'fingerprint-mismatch',
+      ],
+      {
+        env: { GITHUB_STEP_SUMMARY: summary },
+      },
+    );
     expect(r.code).toBe(0);
     const md = r.stdout;
     const t = rep.totals;
-    expect(md).toMatch(/^### sharemap: page cache sharing\n\n:white_check_mark: \*\*Gate passed\*\* \(2 checks\)\n/);
-    expect(md).toContain(`**2 instances, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, ${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})**`);
-    const d = rep.delta as { totals: { base: Report['totals']; delta: Report['totals'] }; stoppedSharing: { image: string; path: string; savedBefore: number }[]; bytesLost: number; bytesGained: number };
-    expect(md).toContain(`Compared with the baseline: saved ${formatBytes(d.totals.delta.bytesSaved)} (${formatBytes(d.totals.base.bytesSaved)} -> ${formatBytes(t.bytesSaved)}); ${d.stoppedSharing.length} file(s) stopped sharing`);
-    expect(md).toContain(`| app.img:/opt/app/lib/libexpat.so.1.8.10 | ${formatBytes(d.stoppedSharing.find((f) => f.path === '/opt/app/lib/libexpat.so.1.8.10')!.savedBefore)} |`);
-    expect(md).toContain(`Bytes lost since the baseline: ${formatBytes(d.bytesLost)}, gained: ${formatBytes(d.bytesGained)}.`);
+    expect(md).toMatch(
+      /^### sharemap: page cache sharing\n\n:white_check_mark: \*\*Gate passed\*\* \(2 checks\)\n/,
+    );
+    expect(md).toContain(
+      `**2 instances, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, ${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})**`,
+    );
+    const d = rep.delta as {
+      totals: { base: Report['totals']; delta: Report['totals'] };
+      stoppedSharing: { image: string; path: string; savedBefore: number }[];
+      bytesLost: number;
+      bytesGained: number;
+    };
+    expect(md).toContain(
+      `Compared with the baseline: saved ${formatBytes(d.totals.delta.bytesSaved)} (${formatBytes(d.totals.base.bytesSaved)} -> ${formatBytes(t.bytesSaved)}); ${d.stoppedSharing.length} file(s) stopped sharing`,
+    );
+    expect(md).toContain(
+      `| app.img:/opt/app/lib/libexpat.so.1.8.10 | ${formatBytes(d.stoppedSharing.find((f) => f.path === '/opt/app/lib/libexpat.so.1.8.10')!.savedBefore)} |`,
+    );
+    expect(md).toContain(
+      `Bytes lost since the baseline: ${formatBytes(d.bytesLost)}, gained: ${formatBytes(d.bytesGained)}.`,
+    );
     expect(md).toContain('| `minSavedPercent` | ok |');
     expect(readFileSync(summary, 'utf8')).toBe('# earlier step\n' + md + '\n');
+    // --json-out: the JSON in the same run, usable as the next baseline
+    const out = join(tmp(), 'next-baseline.json');
+    const r2 = await cli([
+      'analyze',
+      join(after, 'base.img'),
+      join(after, 'app.img'),
+      '--markdown',
+      '--json-out',
+      out,
+    ]);
+    expect(r2.code).toBe(0);
+    expect(r2.stdout).toMatch(/^### sharemap/);
+    expect(json(readFileSync(out, 'utf8')).totals).toEqual(t);
+    expect(
+      (
+        await cli([
+          'analyze',
+          join(after, 'base.img'),
+          join(after, 'app.img'),
+          '--baseline',
+          out,
+          '--max-bytes-lost',
+          '0',
+        ])
+      ).code,
+    ).toBe(0);
     // failing gate in markdown
     const f = await cli(['analyze', join(after, 'base.img'), '--markdown', '--min-saved-percent', '100']);
     expect(f.code).toBe(1);

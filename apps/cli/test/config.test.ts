@@ -62,17 +62,29 @@ describe('.sharemap.yml', () => {
     expect(err('thresholds:\n  minSavedPercent: lots\n')).toBe(
       '.sharemap.yml:2:20: thresholds.minSavedPercent: expected a number between 0 and 100, got "lots"',
     );
-    expect(err('thresholds:\n  minSavedPercent: 120\n')).toMatch(/^\.sharemap\.yml:2:20: thresholds\.minSavedPercent: expected a number between 0 and 100, got 120$/);
-    expect(err('thresholds:\n  failOn:\n    - fingerprint-mismatch\n    - oops\n')).toMatch(/^\.sharemap\.yml:4:7: thresholds\.failOn\.1: unknown finding code "oops" \(known: fingerprint-mismatch/);
-    expect(err('thresholds:\n  minSavedPercnt: 5\n')).toMatch(/^\.sharemap\.yml:2:3: unknown key "thresholds\.minSavedPercnt" \(did you mean "minSavedPercent"\?\)$/);
+    expect(err('thresholds:\n  minSavedPercent: 120\n')).toMatch(
+      /^\.sharemap\.yml:2:20: thresholds\.minSavedPercent: expected a number between 0 and 100, got 120$/,
+    );
+    expect(err('thresholds:\n  failOn:\n    - fingerprint-mismatch\n    - oops\n')).toMatch(
+      /^\.sharemap\.yml:4:7: thresholds\.failOn\.1: unknown finding code "oops" \(known: fingerprint-mismatch/,
+    );
+    expect(err('thresholds:\n  minSavedPercnt: 5\n')).toMatch(
+      /^\.sharemap\.yml:2:3: unknown key "thresholds\.minSavedPercnt" \(did you mean "minSavedPercent"\?\)$/,
+    );
     expect(err('treshold: 1\n')).toMatch(/^\.sharemap\.yml:1:1: unknown key "treshold"/);
-    expect(err('pageSize: 3000\n')).toMatch(/^\.sharemap\.yml:1:11: pageSize: expected a power of two between 512 and 65536, got 3000$/);
+    expect(err('pageSize: 3000\n')).toMatch(
+      /^\.sharemap\.yml:1:11: pageSize: expected a power of two between 512 and 65536, got 3000$/,
+    );
     expect(err('workingSet: 0\n')).toMatch(/workingSet: expected a number greater than 0 and at most 1/);
     expect(err('server: ftp://x\n')).toMatch(/server: expected an http\(s\) URL/);
     expect(err('version: 2\n')).toMatch(/version: expected 1/);
-    expect(err('thresholds:\n  maxUnsharableDuplicateBytes: 10 parsecs\n')).toMatch(/^\.sharemap\.yml:2:32: thresholds\.maxUnsharableDuplicateBytes: expected a size in bytes/);
+    expect(err('thresholds:\n  maxUnsharableDuplicateBytes: 10 parsecs\n')).toMatch(
+      /^\.sharemap\.yml:2:32: thresholds\.maxUnsharableDuplicateBytes: expected a size in bytes/,
+    );
     expect(err('thresholds: [1]\n')).toMatch(/thresholds: expected a mapping of thresholds/);
-    expect(err('- a\n- b\n')).toMatch(/^\.sharemap\.yml:1:1: expected a mapping of settings at the top level$/);
+    expect(err('- a\n- b\n')).toMatch(
+      /^\.sharemap\.yml:1:1: expected a mapping of settings at the top level$/,
+    );
     expect(err('a: [\n')).toMatch(/^\.sharemap\.yml:\d+:\d+: invalid YAML: /);
     expect(err('server: a\nserver: b\n')).toMatch(/invalid YAML: .*unique/i);
   });

@@ -19,7 +19,10 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function cli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; tty?: boolean } = {}): Promise<RunResult> {
+export async function cli(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; tty?: boolean } = {},
+): Promise<RunResult> {
   const stdout = new BufferOut();
   const stderr = new BufferOut();
   if (opts.tty) stderr.isTTY = true;
@@ -28,7 +31,10 @@ export async function cli(args: string[], opts: { env?: Record<string, string | 
 }
 
 /** The built CLI as a child process (skipped by callers when apps/cli/dist is missing). */
-export function cliProcess(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): RunResult {
+export function cliProcess(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): RunResult {
   const r = spawnSync(process.execPath, [MAIN_JS, ...args], {
     cwd: opts.cwd ?? tmp(),
     env: { PATH: process.env.PATH ?? '', ...(opts.env ?? {}) },
@@ -47,6 +53,7 @@ export function tmp(): string {
 /** stderr is exactly one line (the error convention). */
 export function oneLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l !== '');
-  if (lines.length !== 1) throw new Error(`expected one stderr line, got ${lines.length}: ${JSON.stringify(stderr)}`);
+  if (lines.length !== 1)
+    throw new Error(`expected one stderr line, got ${lines.length}: ${JSON.stringify(stderr)}`);
   return lines[0]!;
 }

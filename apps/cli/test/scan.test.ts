@@ -6,10 +6,25 @@ import { cli, cliProcess, fx, haveBuild, oneLine } from './helpers.js';
 interface Oracle {
   image: string;
   devices?: string[];
-  superblock: { block_size: number; inodes: number; uuid: string; ishare: boolean; fingerprint_xattr_name: string | null };
-  files: { path: string; type: string; size: number; mode: string; fingerprint: string | null; sha256?: string; layout: string }[];
+  superblock: {
+    block_size: number;
+    inodes: number;
+    uuid: string;
+    ishare: boolean;
+    fingerprint_xattr_name: string | null;
+  };
+  files: {
+    path: string;
+    type: string;
+    size: number;
+    mode: string;
+    fingerprint: string | null;
+    sha256?: string;
+    layout: string;
+  }[];
 }
-const oracle = (name: string): Oracle => JSON.parse(readFileSync(fx(name.replace(/\.img$/, '.expected.json')), 'utf8')) as Oracle;
+const oracle = (name: string): Oracle =>
+  JSON.parse(readFileSync(fx(name.replace(/\.img$/, '.expected.json')), 'utf8')) as Oracle;
 
 // One image of each kind: plain, fingerprinted, each compressor, chunk-based with blob device,
 // --tar=i index with the tarball as device, small and big blocks, 48-bit, mkfs 1.5.
@@ -43,8 +58,24 @@ describe('sharemap scan', () => {
       expect(m.superblock.uuid).toBe(o.superblock.uuid);
       expect(m.superblock.ishare).toBe(o.superblock.ishare);
       expect(m.superblock.fingerprint_xattr_name).toBe(o.superblock.fingerprint_xattr_name);
-      const got = m.files.map((f) => [f.path, f.type, f.size, f.mode, f.layout, f.fingerprint, f.sha256 ?? null]);
-      const want = o.files.map((f) => [f.path, f.type, f.size, f.mode, f.layout, f.fingerprint, f.type === 'file' ? (f.sha256 ?? null) : null]);
+      const got = m.files.map((f) => [
+        f.path,
+        f.type,
+        f.size,
+        f.mode,
+        f.layout,
+        f.fingerprint,
+        f.sha256 ?? null,
+      ]);
+      const want = o.files.map((f) => [
+        f.path,
+        f.type,
+        f.size,
+        f.mode,
+        f.layout,
+        f.fingerprint,
+        f.type === 'file' ? (f.sha256 ?? null) : null,
+      ]);
       expect(got).toEqual(want);
     });
   }
@@ -76,7 +107,9 @@ describe('sharemap scan', () => {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       const line = oneLine(r.stderr);
-      expect(line).toMatch(new RegExp(`^sharemap: .*broken/${b.replace(/\./g, '\\.')}: E[A-Z_]+: .*offset \\d+`));
+      expect(line).toMatch(
+        new RegExp(`^sharemap: .*broken/${b.replace(/\./g, '\\.')}: E[A-Z_]+: .*offset \\d+`),
+      );
     });
   }
 

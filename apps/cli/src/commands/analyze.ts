@@ -14,19 +14,46 @@ import { finish, loadBaseline } from './common.js';
 export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'Compute which files share page cache under inode_share and how much memory that saves, locally.',
-  usage: 'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--baseline FILE|ID|URL] [thresholds]',
+  usage:
+    'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--baseline FILE|ID|URL] [thresholds]',
   details: [
     'Inputs are EROFS images (scanned here) or manifests written by `sharemap scan --json|--ndjson` (optionally gzip). Without --mounts, each image is mounted once, file-backed, with inode_share, all in one domain ("default"): the most a single domain can share.',
     'Thresholds come from .sharemap.yml and the flags below (flags win). Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage, 3 server or network error (fetching a baseline by id).',
   ],
   options: {
-    device: { type: 'string', multiple: true, value: 'BLOB', description: 'Extra device of the image named before it (--blobdev blob, --tar=i tarball).', group: 'Inputs' },
-    hash: { type: 'boolean', description: 'Hash file contents of images to verify fingerprints (finds fingerprint-mismatch).', group: 'Inputs' },
+    device: {
+      type: 'string',
+      multiple: true,
+      value: 'BLOB',
+      description: 'Extra device of the image named before it (--blobdev blob, --tar=i tarball).',
+      group: 'Inputs',
+    },
+    hash: {
+      type: 'boolean',
+      description: 'Hash file contents of images to verify fingerprints (finds fingerprint-mismatch).',
+      group: 'Inputs',
+    },
     ...ANALYSIS_OPTIONS,
     ...OUTPUT_OPTIONS,
-    baseline: { type: 'string', value: 'FILE|ID|URL', description: 'Compare with a previous report: a report JSON file (e.g. from --json), a report link, or a report id on --server.', group: 'Baseline' },
-    server: { type: 'string', value: 'URL', description: 'Server to fetch a --baseline report id from (default: server in .sharemap.yml).', group: 'Baseline' },
-    token: { type: 'string', value: 'T', description: 'Bearer token for the server (default: $SHAREMAP_TOKEN).', group: 'Baseline' },
+    baseline: {
+      type: 'string',
+      value: 'FILE|ID|URL',
+      description:
+        'Compare with a previous report: a report JSON file (e.g. from --json), a report link, or a report id on --server.',
+      group: 'Baseline',
+    },
+    server: {
+      type: 'string',
+      value: 'URL',
+      description: 'Server to fetch a --baseline report id from (default: server in .sharemap.yml).',
+      group: 'Baseline',
+    },
+    token: {
+      type: 'string',
+      value: 'T',
+      description: 'Bearer token for the server (default: $SHAREMAP_TOKEN).',
+      group: 'Baseline',
+    },
     ...GATE_OPTIONS,
   },
   positionals: { min: 1, name: 'IMAGE_OR_MANIFEST' },
@@ -49,7 +76,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const mk = (base: string): ServerClient => new ServerClient(base, token ? { token } : {});
   const hash = flag(args, 'hash');
   const manifests = [];
-  for (const { path, devices } of positionalsWithDevices(args)) manifests.push((await loadInput(path, devices, { hash })).manifest);
+  for (const { path, devices } of positionalsWithDevices(args))
+    manifests.push((await loadInput(path, devices, { hash })).manifest);
   const { report, warnings } = await runAnalysis({
     manifests,
     mounts: settings.mounts,
@@ -60,6 +88,11 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   });
   for (const w of warnings) io.stderr.write(`sharemap: warning: ${w}\n`);
   const ref = str(args, 'baseline');
-  const baseline = ref !== undefined ? await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk) : null;
-  return finish(io, report, settings, format, { baseline, ...(ref !== undefined ? { baselineRef: ref } : {}) });
+  const baseline =
+    ref !== undefined ? await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk) : null;
+  return finish(io, report, settings, format, {
+    baseline,
+    ...(ref !== undefined ? { baselineRef: ref } : {}),
+    ...(str(args, 'json-out') !== undefined ? { jsonOut: str(args, 'json-out')! } : {}),
+  });
 }

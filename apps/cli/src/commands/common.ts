@@ -1,5 +1,6 @@
 /** What `analyze` and `upload` share: baseline loading, gate, output, job summary, exit code. */
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { compareReports, type Report } from '@sharemap/sharing';
 import type { ServerClient } from '../client.js';
@@ -33,15 +34,25 @@ export function reportIdOf(ref: string): { id: string; base?: string } | null {
  * `--baseline REF`: an existing file (a report JSON, e.g. `analyze --json` output), a report
  * link, or a report id fetched from the server.
  */
-export async function loadBaseline(ref: string, io: Io, client: ServerClient | null, makeClient?: (base: string) => ServerClient): Promise<Report> {
+export async function loadBaseline(
+  ref: string,
+  io: Io,
+  client: ServerClient | null,
+  makeClient?: (base: string) => ServerClient,
+): Promise<Report> {
   const path = resolve(io.cwd, ref);
   if (existsSync(path)) return readReportFile(path);
   const rid = reportIdOf(ref);
   if (!rid) throw inputError(`--baseline ${ref}: no such file, and not a report id or link`);
   let c = client;
   if (rid.base && makeClient && (!c || !rid.base.startsWith(c.base))) c = makeClient(rid.base);
-  if (!c) throw inputError(`--baseline ${ref}: no such file; to fetch report "${rid.id}" from a server, give --server URL`);
-  const json = await c.request<unknown>('GET', `/api/reports/${encodeURIComponent(rid.id)}`, { what: `baseline report ${rid.id}` });
+  if (!c)
+    throw inputError(
+      `--baseline ${ref}: no such file; to fetch report "${rid.id}" from a server, give --server URL`,
+    );
+  const json = await c.request<unknown>('GET', `/api/reports/${encodeURIComponent(rid.id)}`, {
+    what: `baseline report ${rid.id}`,
+  });
   return reportFromJson(json, `baseline report ${rid.id}`);
 }
 
@@ -50,7 +61,7 @@ export async function finish(
   report: Report,
   settings: Settings,
   format: OutputFormat,
-  extra: { baseline?: Report | null; baselineRef?: string; url?: string; id?: string } = {},
+  extra: { baseline?: Report | null; baselineRef?: string; url?: string; id?: string; jsonOut?: string } = {},
 ): Promise<number> {
   const delta = extra.baseline ? compareReports(extra.baseline, report) : null;
   const gate = evaluateGate(report, settings.thresholds, delta);
@@ -58,6 +69,14 @@ export async function finish(
   if (extra.baselineRef !== undefined) result.baseline = extra.baselineRef;
   if (extra.url !== undefined) result.url = extra.url;
   if (extra.id !== undefined) result.id = extra.id;
+  if (extra.jsonOut !== undefined) {
+    const path = resolve(io.cwd, extra.jsonOut);
+    try {
+      await writeFile(path, renderResult(result, 'json'));
+    } catch (e) {
+      throw inputError(`--json-out ${extra.jsonOut}: cannot write: ${(e as Error).message}`);
+    }
+  }
   await writeLines(io.stdout, [renderResult(result, format)]);
   await writeStepSummary(io, result);
   if (!gate.passed) {

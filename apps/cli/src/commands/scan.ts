@@ -15,14 +15,30 @@ export const scanSpec: CommandSpec = {
     'The manifest format is documented in docs/manifest.md; --ndjson is the compact streaming form the server stores and `sharemap analyze` and `sharemap upload --scan-locally` read. A corrupt or unsupported image exits with code 2 and one line on stderr naming the problem and its byte offset.',
   ],
   options: {
-    device: { type: 'string', multiple: true, value: 'BLOB', description: 'Extra device in device-table order (--blobdev blob, or the tarball of a --tar=i image).' },
-    hash: { type: 'boolean', description: 'Add the sha256 of each regular file\'s full decompressed content (slower; verifies fingerprints).' },
+    device: {
+      type: 'string',
+      multiple: true,
+      value: 'BLOB',
+      description: 'Extra device in device-table order (--blobdev blob, or the tarball of a --tar=i image).',
+    },
+    hash: {
+      type: 'boolean',
+      description:
+        "Add the sha256 of each regular file's full decompressed content (slower; verifies fingerprints).",
+    },
     json: { type: 'boolean', description: 'Print the manifest as one JSON document.' },
-    ndjson: { type: 'boolean', description: 'Print the manifest as NDJSON: header line, then one record per line.' },
+    ndjson: {
+      type: 'boolean',
+      description: 'Print the manifest as NDJSON: header line, then one record per line.',
+    },
     quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr.' },
   },
   positionals: { min: 1, max: 1, name: 'IMAGE' },
-  examples: ['sharemap scan app.erofs', 'sharemap scan --hash --ndjson app.erofs | gzip > app.manifest.ndjson.gz', 'sharemap scan chunked.img --device chunked.blob --json'],
+  examples: [
+    'sharemap scan app.erofs',
+    'sharemap scan --hash --ndjson app.erofs | gzip > app.manifest.ndjson.gz',
+    'sharemap scan chunked.img --device chunked.blob --json',
+  ],
 };
 
 function typeChar(t: FileRecord['type']): string {
@@ -32,7 +48,8 @@ function typeChar(t: FileRecord['type']): string {
 /** "sha256:" + raw digest (mkfs --xattr-inode-digest) shown as text, anything else as hex. */
 export function fingerprintText(hex: string): string {
   const prefix = '7368613235363a'; // "sha256:"
-  if (hex.startsWith(prefix) && hex.length === prefix.length + 64) return `sha256:${hex.slice(prefix.length)}`;
+  if (hex.startsWith(prefix) && hex.length === prefix.length + 64)
+    return `sha256:${hex.slice(prefix.length)}`;
   return hex.length > 40 ? `${hex.slice(0, 40)}…` : hex;
 }
 
@@ -47,8 +64,13 @@ export function summaryLines(m: Manifest): string[] {
     `  required kernel: ${sb.required_kernel ?? 'any'}`,
     `  inode_share: ${sb.ishare ? `possible (fingerprint xattr ${sb.fingerprint_xattr_name})` : 'not possible (no ishare_xattrs compat bit)'}`,
   ];
-  if (sb.devices.length > 0) out.push(`  devices: ${sb.devices.map((d, i) => `#${i + 1} ${d.tag || '(no tag)'} ${d.blocks} blocks`).join(', ')}`);
-  out.push(`  files: ${formatInteger(m.files.length)} paths, ${formatInteger(regular.length)} regular files, ${formatInteger(fp)} fingerprinted${m.hashed ? ', content hashed' : ''}`);
+  if (sb.devices.length > 0)
+    out.push(
+      `  devices: ${sb.devices.map((d, i) => `#${i + 1} ${d.tag || '(no tag)'} ${d.blocks} blocks`).join(', ')}`,
+    );
+  out.push(
+    `  files: ${formatInteger(m.files.length)} paths, ${formatInteger(regular.length)} regular files, ${formatInteger(fp)} fingerprinted${m.hashed ? ', content hashed' : ''}`,
+  );
   return out;
 }
 
@@ -72,7 +94,8 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(helpText(scanSpec));
     return EXIT_OK;
   }
-  if (flag(args, 'json') && flag(args, 'ndjson')) throw inputError('sharemap scan: --json and --ndjson cannot be combined');
+  if (flag(args, 'json') && flag(args, 'ndjson'))
+    throw inputError('sharemap scan: --json and --ndjson cannot be combined');
   const path = args.positionals[0]!;
   const hash = flag(args, 'hash');
   // Hashing reads every byte: show a live counter on a terminal (never in logs or pipes).
@@ -85,7 +108,9 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
       const now = Date.now();
       if (!live || now - last < 100) return;
       last = now;
-      io.stderr.write(`\r\x1b[2Khashing ${path}: ${formatInteger(p.files)} files, ${formatBytes(p.bytesHashed)}`);
+      io.stderr.write(
+        `\r\x1b[2Khashing ${path}: ${formatInteger(p.files)} files, ${formatBytes(p.bytesHashed)}`,
+      );
     },
   });
   if (live && last > 0) io.stderr.write('\r\x1b[2K');

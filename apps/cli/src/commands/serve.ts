@@ -11,10 +11,21 @@ export const serveSpec: CommandSpec = {
   summary: 'Start the sharemap server (API and web UI) in the foreground.',
   usage: 'sharemap serve [--port N] [--host H] [--data DIR] [--require-token]',
   options: {
-    port: { type: 'string', value: 'N', description: 'Port (default: $PORT, then the server\'s default).' },
-    host: { type: 'string', value: 'H', description: 'Address to listen on (default: the server\'s default).' },
-    data: { type: 'string', value: 'DIR', description: 'Data directory (default: $SHAREMAP_DATA, then the server\'s default).' },
-    'require-token': { type: 'boolean', description: 'Require a bearer token for uploads and report creation (tokens: sharemap token create).' },
+    port: { type: 'string', value: 'N', description: "Port (default: $PORT, then the server's default)." },
+    host: {
+      type: 'string',
+      value: 'H',
+      description: "Address to listen on (default: the server's default).",
+    },
+    data: {
+      type: 'string',
+      value: 'DIR',
+      description: "Data directory (default: $SHAREMAP_DATA, then the server's default).",
+    },
+    'require-token': {
+      type: 'boolean',
+      description: 'Require a bearer token for uploads and report creation (tokens: sharemap token create).',
+    },
   },
   positionals: { min: 0, max: 0, name: '' },
 };
@@ -27,7 +38,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   }
   const portText = str(args, 'port') ?? io.env.PORT;
   const port = portText !== undefined ? parseCount(portText) : undefined;
-  if (port === null || (port !== undefined && port > 65535)) throw inputError(`--port: expected a port number, got ${JSON.stringify(portText)}`);
+  if (port === null || (port !== undefined && port > 65535))
+    throw inputError(`--port: expected a port number, got ${JSON.stringify(portText)}`);
   const data = str(args, 'data') ?? io.env.SHAREMAP_DATA;
   const server = await loadServer();
   const running = await server.start({

@@ -10,10 +10,14 @@ export const tokenSpec: CommandSpec = {
   summary: 'Create an API token for CI uploads (stored hashed by the server; printed once).',
   usage: 'sharemap token create NAME [--data DIR]',
   details: [
-    'Run on the server host, against the server\'s data directory. Give the printed token to CI as the SHAREMAP_TOKEN secret. The server only asks for tokens when configured to (see docs/ci.md).',
+    "Run on the server host, against the server's data directory. Give the printed token to CI as the SHAREMAP_TOKEN secret. The server only asks for tokens when configured to (see docs/ci.md).",
   ],
   options: {
-    data: { type: 'string', value: 'DIR', description: 'Server data directory (default: $SHAREMAP_DATA, then the server\'s default).' },
+    data: {
+      type: 'string',
+      value: 'DIR',
+      description: "Server data directory (default: $SHAREMAP_DATA, then the server's default).",
+    },
   },
   positionals: { min: 2, max: 2, name: 'create NAME' },
   examples: ['sharemap token create github-actions --data /var/lib/sharemap'],
@@ -26,12 +30,16 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   const [sub, name] = args.positionals as [string, string];
-  if (sub !== 'create') throw inputError(`sharemap token: unknown subcommand "${sub}" (usage: ${tokenSpec.usage})`);
-  if (!/^[\w.@-]{1,64}$/.test(name)) throw inputError(`sharemap token create: NAME must be 1-64 letters, digits, ".", "_", "@" or "-"`);
+  if (sub !== 'create')
+    throw inputError(`sharemap token: unknown subcommand "${sub}" (usage: ${tokenSpec.usage})`);
+  if (!/^[\w.@-]{1,64}$/.test(name))
+    throw inputError(`sharemap token create: NAME must be 1-64 letters, digits, ".", "_", "@" or "-"`);
   const data = str(args, 'data') ?? io.env.SHAREMAP_DATA;
   const server = await loadServer();
   const token = await server.createTokenIn(data !== undefined ? resolve(io.cwd, data) : undefined, name);
   io.stdout.write(`${token}\n`);
-  io.stderr.write(`sharemap: created token "${name}"; it is shown only once. Store it as the CI secret SHAREMAP_TOKEN.\n`);
+  io.stderr.write(
+    `sharemap: created token "${name}"; it is shown only once. Store it as the CI secret SHAREMAP_TOKEN.\n`,
+  );
   return EXIT_OK;
 }

@@ -21,7 +21,8 @@ import { fsMessage, reportFromJson } from '../inputs.js';
 
 export const uploadSpec: CommandSpec = {
   name: 'upload',
-  summary: 'Upload images (or only their manifests) and mount configurations to a sharemap server, print the report link, gate on thresholds.',
+  summary:
+    'Upload images (or only their manifests) and mount configurations to a sharemap server, print the report link, gate on thresholds.',
   usage:
     'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... --server URL [--token T] [--scan-locally] [--baseline REPORT_ID|URL|FILE] [--json|--markdown] [thresholds]',
   details: [
@@ -30,15 +31,44 @@ export const uploadSpec: CommandSpec = {
     'Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including the server rejecting an input or the token), 3 server or network error.',
   ],
   options: {
-    device: { type: 'string', multiple: true, value: 'BLOB', description: 'Extra device of the image named before it (--blobdev blob, --tar=i tarball).', group: 'Inputs' },
-    'scan-locally': { type: 'boolean', description: 'Scan images here and upload only their manifests.', group: 'Inputs' },
-    hash: { type: 'boolean', description: 'With --scan-locally: hash file contents to verify fingerprints.', group: 'Inputs' },
-    server: { type: 'string', value: 'URL', description: 'Server base URL (default: server in .sharemap.yml, then $SHAREMAP_SERVER).', group: 'Server' },
-    token: { type: 'string', value: 'T', description: 'Bearer token (default: $SHAREMAP_TOKEN).', group: 'Server' },
+    device: {
+      type: 'string',
+      multiple: true,
+      value: 'BLOB',
+      description: 'Extra device of the image named before it (--blobdev blob, --tar=i tarball).',
+      group: 'Inputs',
+    },
+    'scan-locally': {
+      type: 'boolean',
+      description: 'Scan images here and upload only their manifests.',
+      group: 'Inputs',
+    },
+    hash: {
+      type: 'boolean',
+      description: 'With --scan-locally: hash file contents to verify fingerprints.',
+      group: 'Inputs',
+    },
+    server: {
+      type: 'string',
+      value: 'URL',
+      description: 'Server base URL (default: server in .sharemap.yml, then $SHAREMAP_SERVER).',
+      group: 'Server',
+    },
+    token: {
+      type: 'string',
+      value: 'T',
+      description: 'Bearer token (default: $SHAREMAP_TOKEN).',
+      group: 'Server',
+    },
     quiet: { type: 'boolean', short: 'q', description: 'No progress output on stderr.', group: 'Server' },
     ...ANALYSIS_OPTIONS,
     ...OUTPUT_OPTIONS,
-    baseline: { type: 'string', value: 'REPORT_ID|URL|FILE', description: 'Compare with a previous report: its id on the server, its link, or a report JSON file.', group: 'Baseline' },
+    baseline: {
+      type: 'string',
+      value: 'REPORT_ID|URL|FILE',
+      description: 'Compare with a previous report: its id on the server, its link, or a report JSON file.',
+      group: 'Baseline',
+    },
     ...GATE_OPTIONS,
   },
   positionals: { min: 1, name: 'IMAGE' },
@@ -70,18 +100,23 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const format = outputFormat(args);
   const settings = resolveSettings(args, io);
   const server = settings.server ?? io.env.SHAREMAP_SERVER;
-  if (!server) throw inputError('sharemap upload: no server: give --server URL (or server: in .sharemap.yml, or $SHAREMAP_SERVER)');
+  if (!server)
+    throw inputError(
+      'sharemap upload: no server: give --server URL (or server: in .sharemap.yml, or $SHAREMAP_SERVER)',
+    );
   const token = str(args, 'token') ?? io.env.SHAREMAP_TOKEN;
   const opts = { ...(token ? { token } : {}), ...(io.signal ? { signal: io.signal } : {}) };
   const client = new ServerClient(server, opts);
   const progress = createProgress(io.stderr, { quiet: flag(args, 'quiet') });
   const scanLocally = flag(args, 'scan-locally');
-  if (flag(args, 'hash') && !scanLocally) throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
+  if (flag(args, 'hash') && !scanLocally)
+    throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
 
   // Check every input before sending anything.
   const inputs = positionalsWithDevices(args);
   const kinds = await Promise.all(inputs.map((x) => detectInput(x.path)));
-  for (const p of settings.mounts) await readFile(p).catch((e: unknown) => Promise.reject(inputError(`${p}: cannot read: ${fsMessage(e)}`)));
+  for (const p of settings.mounts)
+    await readFile(p).catch((e: unknown) => Promise.reject(inputError(`${p}: cannot read: ${fsMessage(e)}`)));
 
   const imageIds: string[] = [];
   const manifestIds: string[] = [];
@@ -89,18 +124,27 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     const name = basename(input.path);
     if (kinds[k] === 'image' && !scanLocally) {
       progress.start(`uploading ${name}`, 0);
-      const reply = await client.uploadFile<IdReply>(input.path, `/api/images?name=${encodeURIComponent(name)}`, {
-        onProgress: (sent, total) => {
-          progress.start(`uploading ${name}`, total);
-          progress.update(sent);
+      const reply = await client.uploadFile<IdReply>(
+        input.path,
+        `/api/images?name=${encodeURIComponent(name)}`,
+        {
+          onProgress: (sent, total) => {
+            progress.start(`uploading ${name}`, total);
+            progress.update(sent);
+          },
+          what: `upload of ${input.path}`,
         },
-        what: `upload of ${input.path}`,
-      });
-      if (!reply || typeof reply.id !== 'string') throw serverError(`upload of ${input.path}: the server's reply has no image id`);
+      );
+      if (!reply || typeof reply.id !== 'string')
+        throw serverError(`upload of ${input.path}: the server's reply has no image id`);
       for (const dev of input.devices) {
-        await client.uploadFile<unknown>(dev, `/api/images/${encodeURIComponent(reply.id)}/devices?name=${encodeURIComponent(basename(dev))}`, {
-          what: `upload of device ${dev}`,
-        });
+        await client.uploadFile<unknown>(
+          dev,
+          `/api/images/${encodeURIComponent(reply.id)}/devices?name=${encodeURIComponent(basename(dev))}`,
+          {
+            what: `upload of device ${dev}`,
+          },
+        );
       }
       imageIds.push(reply.id);
       progress.done(`uploaded ${name} as image ${reply.id}`);
@@ -113,25 +157,38 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
         headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
         what: `upload of the manifest of ${input.path}`,
       });
-      if (!reply || typeof reply.id !== 'string') throw serverError(`upload of the manifest of ${input.path}: the server's reply has no manifest id`);
+      if (!reply || typeof reply.id !== 'string')
+        throw serverError(`upload of the manifest of ${input.path}: the server's reply has no manifest id`);
       manifestIds.push(reply.id);
-      progress.note(`uploaded the manifest of ${name} (${loaded.manifest.files.length} records) as ${reply.id}`);
+      progress.note(
+        `uploaded the manifest of ${name} (${loaded.manifest.files.length} records) as ${reply.id}`,
+      );
     }
   }
   const mountConfigIds: string[] = [];
   for (const p of settings.mounts) {
     const text = await readFile(p, 'utf8');
-    const reply = await client.request<IdReply>('POST', `/api/mount-configs?name=${encodeURIComponent(basename(p))}`, {
-      body: text,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
-      what: `upload of mount configuration ${p}`,
-    });
+    const reply = await client.request<IdReply>(
+      'POST',
+      `/api/mount-configs?name=${encodeURIComponent(basename(p))}`,
+      {
+        body: text,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        what: `upload of mount configuration ${p}`,
+      },
+    );
     mountConfigIds.push(reply.id);
     progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)})`);
   }
-  const body: Record<string, unknown> = { images: imageIds, manifests: manifestIds, mountConfigs: mountConfigIds, options: {} };
+  const body: Record<string, unknown> = {
+    images: imageIds,
+    manifests: manifestIds,
+    mountConfigs: mountConfigIds,
+    options: {},
+  };
   if (settings.pageSize !== undefined) (body.options as Record<string, unknown>).pageSize = settings.pageSize;
-  if (settings.workingSet !== undefined) (body.options as Record<string, unknown>).workingSetFraction = settings.workingSet;
+  if (settings.workingSet !== undefined)
+    (body.options as Record<string, unknown>).workingSetFraction = settings.workingSet;
   if (Object.keys(settings.mapping).length > 0) body.mapping = settings.mapping;
   if (Object.keys(settings.publishers).length > 0) body.publishers = settings.publishers;
   const created = await client.request<ReportReply>('POST', '/api/reports', {
@@ -139,15 +196,24 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     headers: { 'content-type': 'application/json' },
     what: 'report creation',
   });
-  if (!created || typeof created.id !== 'string') throw serverError("report creation: the server's reply has no report id");
+  if (!created || typeof created.id !== 'string')
+    throw serverError("report creation: the server's reply has no report id");
   const url = client.url(created.url ?? `/r/${created.id}`);
   progress.note(`report: ${url}`);
   const report: Report = reportFromJson(
-    await client.request<unknown>('GET', `/api/reports/${encodeURIComponent(created.id)}`, { what: `report ${created.id}` }),
+    await client.request<unknown>('GET', `/api/reports/${encodeURIComponent(created.id)}`, {
+      what: `report ${created.id}`,
+    }),
     `report ${created.id}`,
   );
   const ref = str(args, 'baseline');
   const mk = (base: string): ServerClient => new ServerClient(base, opts);
   const baseline = ref !== undefined ? await loadBaseline(ref, io, client, mk) : null;
-  return finish(io, report, settings, format, { baseline, ...(ref !== undefined ? { baselineRef: ref } : {}), url, id: created.id });
+  return finish(io, report, settings, format, {
+    baseline,
+    ...(ref !== undefined ? { baselineRef: ref } : {}),
+    ...(str(args, 'json-out') !== undefined ? { jsonOut: str(args, 'json-out')! } : {}),
+    url,
+    id: created.id,
+  });
 }

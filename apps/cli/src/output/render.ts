@@ -52,7 +52,10 @@ export function resultText(r: CliResult): string {
 }
 
 export function resultMarkdown(r: CliResult): string {
-  const md = renderMarkdown(r.report, { ...(r.url ? { url: r.url } : {}), ...(r.delta ? { delta: r.delta } : {}) });
+  const md = renderMarkdown(r.report, {
+    ...(r.url ? { url: r.url } : {}),
+    ...(r.delta ? { delta: r.delta } : {}),
+  });
   const lines = md.split('\n');
   // Gate verdict right under the title, details at the end.
   if (r.gate.checks.length > 0) {
@@ -63,7 +66,8 @@ export function resultMarkdown(r: CliResult): string {
     lines.splice(1, 0, '', verdict);
   }
   let out = lines.join('\n');
-  if (r.delta) out += `\nBytes lost since the baseline: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
+  if (r.delta)
+    out += `\nBytes lost since the baseline: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
   out += gateMarkdown(r.gate);
   return out;
 }
@@ -89,6 +93,8 @@ export async function writeStepSummary(io: Io, r: CliResult): Promise<void> {
   try {
     await appendFile(file, resultMarkdown(r) + '\n');
   } catch (e) {
-    io.stderr.write(`sharemap: warning: cannot append to GITHUB_STEP_SUMMARY (${file}): ${(e as Error).message}\n`);
+    io.stderr.write(
+      `sharemap: warning: cannot append to GITHUB_STEP_SUMMARY (${file}): ${(e as Error).message}\n`,
+    );
   }
 }
