@@ -132,11 +132,15 @@ export class ServerClient {
       opts.onProgress?.(sent, size);
     });
     const body = Readable.toWeb(file) as unknown as ReadableStream<Uint8Array>;
-    return this.request<T>('POST', url, {
-      body,
-      stream: true,
-      headers: { 'content-type': opts.contentType ?? 'application/octet-stream' },
-      what: opts.what ?? `upload of ${path}`,
-    });
+    try {
+      return await this.request<T>('POST', url, {
+        body,
+        stream: true,
+        headers: { 'content-type': opts.contentType ?? 'application/octet-stream' },
+        what: opts.what ?? `upload of ${path}`,
+      });
+    } finally {
+      file.destroy();
+    }
   }
 }

@@ -16,7 +16,7 @@ import type { Io } from '../io.js';
 import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
 import { createProgress } from '../progress.js';
 import { finish, loadBaseline } from './common.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { fsMessage, reportFromJson } from '../inputs.js';
 
 export const uploadSpec: CommandSpec = {
@@ -123,15 +123,12 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   for (const [k, input] of inputs.entries()) {
     const name = basename(input.path);
     if (kinds[k] === 'image' && !scanLocally) {
-      progress.start(`uploading ${name}`, 0);
+      progress.start(`uploading ${name}`, (await stat(input.path)).size);
       const reply = await client.uploadFile<IdReply>(
         input.path,
         `/api/images?name=${encodeURIComponent(name)}`,
         {
-          onProgress: (sent, total) => {
-            progress.start(`uploading ${name}`, total);
-            progress.update(sent);
-          },
+          onProgress: (sent) => progress.update(sent),
           what: `upload of ${input.path}`,
         },
       );
