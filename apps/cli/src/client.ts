@@ -4,6 +4,7 @@
  * replies that are not what the API promises -> 3; the server rejecting our input (4xx:
  * bad image, bad manifest, bad mount line, missing or wrong token, unknown report id) -> 2.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -141,6 +142,52 @@ export class ServerClient {
       });
     } finally {
       file.destroy();
+    }
+  }
+
+  /**
+   * Stream several files as one multipart/form-data body (an image and its devices in one
+   * request), never holding a file in memory. `onProgress` counts file bytes.
+   */
+  async uploadMultipart<T>(
+    url: string,
+    files: { field: string; path: string; name: string }[],
+    opts: { onProgress?: UploadProgress; what?: string } = {},
+  ): Promise<T> {
+    const boundary = `----sharemap${randomBytes(12).toString('hex')}`;
+    const sizes = await Promise.all(files.map(async (f) => (await stat(f.path)).size));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const streams: ReturnType<typeof createReadStream>[] = [];
+    let sent = 0;
+    const enc = new TextEncoder();
+    async function* parts(): AsyncGenerator<Uint8Array> {
+      for (const f of files) {
+        const quoted = f.name.replace(/["\\\r\n]/g, '_');
+        yield enc.encode(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${quoted}"\r\n` +
+            'Content-Type: application/octet-stream\r\n\r\n',
+        );
+        const s = createReadStream(f.path, { highWaterMark: 1 << 20 });
+        streams.push(s);
+        for await (const chunk of s) {
+          sent += (chunk as Buffer).length;
+          opts.onProgress?.(sent, total);
+          yield chunk as Buffer;
+        }
+        yield enc.encode('\r\n');
+      }
+      yield enc.encode(`--${boundary}--\r\n`);
+    }
+    const body = Readable.toWeb(Readable.from(parts())) as unknown as ReadableStream<Uint8Array>;
+    try {
+      return await this.request<T>('POST', url, {
+        body,
+        stream: true,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        what: opts.what ?? `upload of ${files[0]?.path ?? 'files'}`,
+      });
+    } finally {
+      for (const s of streams) s.destroy();
     }
   }
 }

@@ -10,11 +10,11 @@ import { manifestToNdjson, type Manifest } from '@sharemap/erofs';
 import { formatBytes, type Report } from '@sharemap/sharing';
 import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
 import { ServerClient } from '../client.js';
-import { EXIT_OK, inputError, serverError } from '../errors.js';
+import { EXIT_OK, inputError, oneLine, serverError } from '../errors.js';
 import { detectInput, loadInput } from '../inputs.js';
 import type { Io } from '../io.js';
 import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
-import { createProgress } from '../progress.js';
+import { createProgress, type Progress } from '../progress.js';
 import { finish, loadBaseline } from './common.js';
 import { readFile, stat } from 'node:fs/promises';
 import { fsMessage, reportFromJson } from '../inputs.js';
@@ -81,6 +81,13 @@ export const uploadSpec: CommandSpec = {
 interface IdReply {
   id: string;
 }
+interface ImageReply {
+  id: string;
+  status?: 'queued' | 'scanning' | 'ready' | 'failed';
+  deduplicated?: boolean;
+  error?: { code?: string; message?: string };
+  progress?: { files?: number };
+}
 interface ReportReply {
   id: string;
   url: string;
@@ -89,6 +96,37 @@ interface ReportReply {
 function gzipNdjson(m: Manifest): ReadableStream<Uint8Array> {
   const gz = Readable.from(manifestToNdjson(m)).pipe(createGzip());
   return Readable.toWeb(gz) as unknown as ReadableStream<Uint8Array>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll GET /api/images/:id until the server's scan is ready; a failed scan is bad input (exit 2). */
+async function waitForScan(
+  client: ServerClient,
+  id: string,
+  path: string,
+  progress: Progress,
+  io: Io,
+): Promise<void> {
+  let delay = 100;
+  let noted = false;
+  for (;;) {
+    const img = await client.request<ImageReply>('GET', `/api/images/${encodeURIComponent(id)}`, {
+      what: `status of image ${id}`,
+    });
+    if (img.status === 'ready' || img.status === undefined) return;
+    if (img.status === 'failed')
+      throw inputError(
+        `${path}: the server could not read the image: ${img.error?.code ? `${img.error.code}: ` : ''}${img.error?.message ?? 'scan failed'}`,
+      );
+    if (!noted) {
+      progress.note(`waiting for the server to scan ${basename(path)}...`);
+      noted = true;
+    }
+    if (io.signal?.aborted) throw serverError('interrupted');
+    await sleep(delay);
+    delay = Math.min(1000, delay * 2);
+  }
 }
 
 export async function uploadCommand(argv: string[], io: Io): Promise<number> {
@@ -120,31 +158,34 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
 
   const imageIds: string[] = [];
   const manifestIds: string[] = [];
+  const pending: { id: string; path: string }[] = [];
   for (const [k, input] of inputs.entries()) {
     const name = basename(input.path);
     if (kinds[k] === 'image' && !scanLocally) {
-      progress.start(`uploading ${name}`, (await stat(input.path)).size);
-      const reply = await client.uploadFile<IdReply>(
-        input.path,
-        `/api/images?name=${encodeURIComponent(name)}`,
-        {
-          onProgress: (sent) => progress.update(sent),
-          what: `upload of ${input.path}`,
-        },
-      );
+      const size = (await stat(input.path)).size;
+      const devSizes = await Promise.all(input.devices.map(async (d) => (await stat(d)).size));
+      progress.start(`uploading ${name}`, size + devSizes.reduce((a, b) => a + b, 0));
+      const what = `upload of ${input.path}`;
+      // An image with devices goes as one multipart request, so the server scans it once.
+      const reply =
+        input.devices.length === 0
+          ? await client.uploadFile<ImageReply>(input.path, `/api/images?name=${encodeURIComponent(name)}`, {
+              onProgress: (sent) => progress.update(sent),
+              what,
+            })
+          : await client.uploadMultipart<ImageReply>(
+              '/api/images',
+              [
+                { field: 'image', path: input.path, name },
+                ...input.devices.map((d) => ({ field: 'device', path: d, name: basename(d) })),
+              ],
+              { onProgress: (sent) => progress.update(sent), what },
+            );
       if (!reply || typeof reply.id !== 'string')
         throw serverError(`upload of ${input.path}: the server's reply has no image id`);
-      for (const dev of input.devices) {
-        await client.uploadFile<unknown>(
-          dev,
-          `/api/images/${encodeURIComponent(reply.id)}/devices?name=${encodeURIComponent(basename(dev))}`,
-          {
-            what: `upload of device ${dev}`,
-          },
-        );
-      }
+      pending.push({ id: reply.id, path: input.path });
       imageIds.push(reply.id);
-      progress.done(`uploaded ${name} as image ${reply.id}`);
+      progress.done(`uploaded ${name} as image ${reply.id}${reply.deduplicated ? ' (already known)' : ''}`);
     } else {
       if (kinds[k] === 'image') progress.note(`scanning ${name} locally...`);
       const loaded = await loadInput(input.path, input.devices, { hash: flag(args, 'hash') });
@@ -162,10 +203,12 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       );
     }
   }
+  // The server scans uploaded images in the background: wait for each.
+  for (const p of pending) await waitForScan(client, p.id, p.path, progress, io);
   const mountConfigIds: string[] = [];
   for (const p of settings.mounts) {
     const text = await readFile(p, 'utf8');
-    const reply = await client.request<IdReply>(
+    const reply = await client.request<IdReply & { warnings?: { message?: string }[] }>(
       'POST',
       `/api/mount-configs?name=${encodeURIComponent(basename(p))}`,
       {
@@ -175,6 +218,8 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       },
     );
     mountConfigIds.push(reply.id);
+    for (const w of reply.warnings ?? [])
+      if (w.message) io.stderr.write(`sharemap: warning: ${oneLine(w.message)}\n`);
     progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)})`);
   }
   const body: Record<string, unknown> = {
