@@ -1,0 +1,137 @@
+/**
+ * Server configuration: defaults, environment variables and command-line flags
+ * (docs/server.md). `createApp()` takes a resolved `ServerConfig`; `main.ts` builds one
+ * with `loadConfig(process.env, process.argv.slice(2))`.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveLimits, type Limits } from './limits.js';
+
+export interface ServerConfig {
+  /** TCP port (default 8080; 0 picks a free one). */
+  port: number;
+  /** Address to listen on (default all interfaces, "::" / "0.0.0.0"). */
+  host: string | undefined;
+  /** Data folder: SQLite file, blob folder and the domain-redaction key (default ./data). */
+  dataDir: string;
+  /** Uploads and report creation need `Authorization: Bearer <token>` (default false). */
+  requireToken: boolean;
+  /** Extra admin token (compared hashed), e.g. from a secret store; tokens created with `admin` work too. */
+  adminToken: string | undefined;
+  /** Built web UI (default apps/web/dist of the repository). */
+  webDir: string;
+  /** Folder of the demo images and mount configuration (default the repository's testdata); null: no demo. */
+  demoDir: string | null;
+  /** Absolute base URL used in report links (default: links relative to the request's host). */
+  publicUrl: string | undefined;
+  /** Log level: "debug" | "info" | "warn" | "error" | "silent" (default info). */
+  logLevel: LogLevel;
+  limits: Limits;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Root of the repository (apps/server/{src,dist}/config.* -> ../../..). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function defaultConfig(): ServerConfig {
+  const demo = path.join(repoRoot, 'testdata');
+  return {
+    port: 8080,
+    host: undefined,
+    dataDir: path.resolve('data'),
+    requireToken: false,
+    adminToken: undefined,
+    webDir: path.join(repoRoot, 'apps/web/dist'),
+    demoDir: existsSync(demo) ? demo : null,
+    publicUrl: undefined,
+    logLevel: 'info',
+    limits: resolveLimits(),
+  };
+}
+
+const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|true|yes|on)$/i.test(v);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Usage text of `node apps/server/dist/main.js --help`. */
+export const USAGE = `usage: node apps/server/dist/main.js [--port N] [--host H] [--data DIR] [--web DIR]
+                                   [--require-token] [--no-demo] [--public-url URL]
+environment: PORT, HOST, SHAREMAP_DATA, SHAREMAP_WEB_DIR, SHAREMAP_REQUIRE_TOKEN=1,
+  SHAREMAP_ADMIN_TOKEN, SHAREMAP_DEMO=0, SHAREMAP_DEMO_DIR, SHAREMAP_PUBLIC_URL,
+  SHAREMAP_LOG_LEVEL, and every limit as SHAREMAP_<LIMIT> (docs/server.md)
+`;
+
+/** Configuration from the environment and flags (flags win), on top of the defaults. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  argv: string[] = [],
+  base: ServerConfig = defaultConfig(),
+): ServerConfig {
+  const c: ServerConfig = { ...base, limits: resolveLimits({}, env) };
+  const port = (text: string | undefined, what: string): number | undefined => {
+    if (text === undefined || text === '') return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${what}: expected a port number 0-65535, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  c.port = port(env.PORT, 'PORT') ?? c.port;
+  if (env.HOST) c.host = env.HOST;
+  if (env.SHAREMAP_DATA) c.dataDir = path.resolve(env.SHAREMAP_DATA);
+  if (env.SHAREMAP_WEB_DIR) c.webDir = path.resolve(env.SHAREMAP_WEB_DIR);
+  if (env.SHAREMAP_REQUIRE_TOKEN !== undefined) c.requireToken = truthy(env.SHAREMAP_REQUIRE_TOKEN);
+  if (env.SHAREMAP_ADMIN_TOKEN) c.adminToken = env.SHAREMAP_ADMIN_TOKEN;
+  if (env.SHAREMAP_DEMO_DIR) c.demoDir = path.resolve(env.SHAREMAP_DEMO_DIR);
+  if (env.SHAREMAP_DEMO !== undefined && !truthy(env.SHAREMAP_DEMO)) c.demoDir = null;
+  if (env.SHAREMAP_PUBLIC_URL) c.publicUrl = env.SHAREMAP_PUBLIC_URL.replace(/\/+$/, '');
+  if (env.SHAREMAP_LOG_LEVEL) c.logLevel = logLevel(env.SHAREMAP_LOG_LEVEL);
+
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (eq > 0) return a.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new ConfigError(`${name}: missing value`);
+      return v;
+    };
+    switch (name) {
+      case '--port':
+        c.port = port(value(), '--port')!;
+        break;
+      case '--host':
+        c.host = value();
+        break;
+      case '--data':
+        c.dataDir = path.resolve(value());
+        break;
+      case '--web':
+        c.webDir = path.resolve(value());
+        break;
+      case '--require-token':
+        c.requireToken = true;
+        break;
+      case '--no-demo':
+        c.demoDir = null;
+        break;
+      case '--public-url':
+        c.publicUrl = value().replace(/\/+$/, '');
+        break;
+      case '--log-level':
+        c.logLevel = logLevel(value());
+        break;
+      default:
+        throw new ConfigError(`unknown option ${a}\n${USAGE}`);
+    }
+  }
+  return c;
+}
+
+function logLevel(v: string): LogLevel {
+  if (v === 'debug' || v === 'info' || v === 'warn' || v === 'error' || v === 'silent') return v;
+  throw new ConfigError(`log level: expected debug, info, warn, error or silent, got ${JSON.stringify(v)}`);
+}

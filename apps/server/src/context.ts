@@ -1,0 +1,115 @@
+/**
+ * Everything a running server holds: configuration, database, blob folder, worker pools,
+ * the scan-progress bus. Opening it migrates the database, sweeps leftovers of an
+ * interrupted run and re-queues scans that were pending when the server stopped.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { ServerConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { WorkerPool } from './scan/pool.js';
+import { BlobStore } from './storage/blobs.js';
+import { openDb, type Db } from './storage/db.js';
+
+export interface ScanProgress {
+  files: number;
+  bytesHashed: number;
+}
+
+export interface DemoState {
+  status: 'disabled' | 'loading' | 'ready' | 'failed';
+  id?: string;
+  error?: string;
+}
+
+export interface AppContext {
+  config: ServerConfig;
+  db: Db;
+  blobs: BlobStore;
+  log: Logger;
+  scans: WorkerPool;
+  analyses: WorkerPool;
+  /** `image:<id>` events: ('progress', ScanProgress) and ('status', status). */
+  bus: EventEmitter;
+  progress: Map<string, ScanProgress>;
+  /** Scan generation per image: a result counts only if no newer scan was scheduled. */
+  scanGen: Map<string, number>;
+  domainKey: Uint8Array;
+  demo: DemoState;
+  startedAt: number;
+  closing: boolean;
+  close(): Promise<void>;
+}
+
+export const DB_FILE = 'sharemap.db';
+export const DOMAIN_KEY_FILE = 'domain-hmac.key';
+
+/** The persistent HMAC key of domain redaction (32 random bytes, created once, mode 0600). */
+export function loadDomainKey(dataDir: string): Uint8Array {
+  const file = path.join(dataDir, DOMAIN_KEY_FILE);
+  if (existsSync(file)) {
+    const key = readFileSync(file);
+    if (key.length >= 32) return new Uint8Array(key);
+  }
+  const key = randomBytes(32);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, key);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  return new Uint8Array(key);
+}
+
+/** Blobs referenced by any row (everything else in the blob folder is an orphan). */
+export function referencedBlobs(db: Db): Set<string> {
+  const out = new Set<string>();
+  for (const r of db.prepare('SELECT sha256, devices FROM images').all() as { sha256: string; devices: string }[]) {
+    out.add(r.sha256);
+    for (const d of JSON.parse(r.devices) as { sha256: string }[]) out.add(d.sha256);
+  }
+  for (const r of db.prepare('SELECT blob FROM manifests').all() as { blob: string }[]) out.add(r.blob);
+  for (const r of db.prepare('SELECT blob, input_blob FROM reports').all() as { blob: string; input_blob: string }[]) {
+    out.add(r.blob);
+    out.add(r.input_blob);
+  }
+  return out;
+}
+
+export function openContext(config: ServerConfig, log: Logger = createLogger(config.logLevel)): AppContext {
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = openDb(path.join(config.dataDir, DB_FILE));
+  const blobs = new BlobStore(config.dataDir);
+  const swept = blobs.sweep(referencedBlobs(db));
+  if (swept.tmp || swept.orphans)
+    log.info('removed leftovers of an interrupted run', { tempFiles: swept.tmp, orphanBlobs: swept.orphans });
+  const l = config.limits;
+  const ctx: AppContext = {
+    config,
+    db,
+    blobs,
+    log,
+    scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb),
+    analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
+    bus: new EventEmitter(),
+    progress: new Map(),
+    scanGen: new Map(),
+    domainKey: loadDomainKey(config.dataDir),
+    demo: { status: config.demoDir ? 'loading' : 'disabled' },
+    startedAt: Date.now(),
+    closing: false,
+    async close() {
+      if (ctx.closing) return;
+      ctx.closing = true;
+      await Promise.all([ctx.scans.close(), ctx.analyses.close()]);
+      db.close();
+    },
+  };
+  ctx.bus.setMaxListeners(0);
+  return ctx;
+}

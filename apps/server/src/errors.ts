@@ -1,0 +1,123 @@
+/**
+ * Errors as the API returns them: `{ "error": { "code", "message", ...details } }` with a
+ * 4xx status for every bad input, 5xx only for real server faults (logged with the request id).
+ */
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { ErofsError, ManifestError } from '@sharemap/erofs';
+import { MountConfigError } from '@sharemap/sharing';
+import type { Logger } from './log.js';
+
+export type ErrorCode =
+  | 'bad-request'
+  | 'bad-name'
+  | 'bad-multipart'
+  | 'bad-json'
+  | 'bad-report-request'
+  | 'bad-manifest'
+  | 'bad-mount-config'
+  | 'bad-image'
+  | 'bad-gzip'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'not-ready'
+  | 'conflict'
+  | 'too-large'
+  | 'unsupported-media-type'
+  | 'unsupported-encoding'
+  | 'busy'
+  | 'timeout'
+  | 'aborted'
+  | 'internal';
+
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (code: ErrorCode, message: string, details?: Record<string, unknown>): HttpError =>
+  new HttpError(400, code, message, details);
+export const notFound = (what: string): HttpError => new HttpError(404, 'not-found', `${what} not found`);
+export const tooLarge = (message: string, details?: Record<string, unknown>): HttpError =>
+  new HttpError(413, 'too-large', message, details);
+export const unsupportedMediaType = (message: string): HttpError =>
+  new HttpError(415, 'unsupported-media-type', message);
+export const unprocessable = (code: ErrorCode, message: string, details?: Record<string, unknown>): HttpError =>
+  new HttpError(422, code, message, details);
+
+/** Maps errors of the packages and of body parsers to HttpError; null for real faults. */
+export function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err;
+  if (err instanceof ManifestError) {
+    const d: Record<string, unknown> = { line: err.line };
+    if (err.field !== undefined) d.field = err.field;
+    return unprocessable('bad-manifest', err.message, d);
+  }
+  if (err instanceof MountConfigError)
+    return unprocessable('bad-mount-config', err.message, {
+      reason: err.code,
+      file: err.file,
+      line: err.line,
+      column: err.column,
+      problem: err.problem,
+    });
+  if (err instanceof ErofsError) {
+    const d: Record<string, unknown> = { reason: err.code };
+    if (err.offset !== undefined) d.offset = err.offset;
+    return unprocessable('bad-image', err.message, d);
+  }
+  const e = err as { type?: string; status?: number; message?: string; expose?: boolean };
+  if (e && typeof e === 'object' && typeof e.type === 'string' && typeof e.status === 'number') {
+    // body-parser / raw-body errors
+    switch (e.type) {
+      case 'entity.too.large':
+        return tooLarge(`request body larger than the limit (${String((err as { limit?: number }).limit)} bytes)`);
+      case 'entity.parse.failed':
+        return badRequest('bad-json', `request body is not valid JSON: ${e.message ?? ''}`);
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return new HttpError(415, 'unsupported-encoding', e.message ?? 'unsupported encoding');
+      case 'request.aborted':
+        return new HttpError(400, 'aborted', 'request aborted by the client');
+      default:
+        if (e.status >= 400 && e.status < 500) return new HttpError(e.status, 'bad-request', e.message ?? 'bad request');
+    }
+  }
+  return null;
+}
+
+export function requestId(req: Request): string {
+  return (req as Request & { id?: string }).id ?? '-';
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const http = toHttpError(err);
+    const id = requestId(req);
+    if (res.headersSent) {
+      log.warn('error after the response started', { reqId: id, err: err as Error });
+      res.destroy();
+      return;
+    }
+    if (http) {
+      if (http.status >= 500) log.error(http.message, { reqId: id, code: http.code });
+      res.status(http.status).json({ error: { code: http.code, message: http.message, ...http.details } });
+      return;
+    }
+    log.error('internal error', { reqId: id, method: req.method, path: req.path, err: err as Error });
+    res
+      .status(500)
+      .json({ error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id } });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not-found', `no route ${req.method} ${req.path}`));
+};

@@ -1,0 +1,80 @@
+/**
+ * Every bound the server enforces, with its documented default (docs/server.md). Each can be
+ * overridden by an environment variable (`SHAREMAP_<NAME>` in upper snake case, e.g.
+ * `SHAREMAP_MAX_UPLOAD_BYTES`) or by `createApp({ limits: { ... } })`.
+ */
+export interface Limits {
+  /** Largest image or device upload, bytes (default 4 GiB). */
+  maxUploadBytes: number;
+  /** Extra devices (blobs, tarballs) per image (default 16). */
+  maxDevicesPerImage: number;
+  /** Most files (inodes walked) in one scanned image (default 2,000,000). */
+  maxFilesPerImage: number;
+  /** Scans running at once, each in its own worker thread (default 2). */
+  maxConcurrentScans: number;
+  /** Scans waiting for a worker; more uploads get 503 (default 1000). */
+  maxQueuedScans: number;
+  /** Wall-clock budget of one scan, ms (default 10 minutes). */
+  scanTimeoutMs: number;
+  /** Heap of one scan or analysis worker, MiB (default 2048). */
+  workerHeapMb: number;
+  /** JSON request bodies (report creation), bytes (default 1 MiB). */
+  maxJsonBodyBytes: number;
+  /** Mount configuration text, bytes (default 4 MiB). */
+  maxMountConfigBytes: number;
+  /** Manifest upload after decompression, bytes (default 1 GiB). */
+  maxManifestBytes: number;
+  /** Records in an uploaded manifest (default 2,000,000). */
+  maxManifestRecords: number;
+  /** Images plus manifests in one report (default 64). */
+  maxImagesPerReport: number;
+  /** Mount configurations in one report (default 32). */
+  maxMountConfigsPerReport: number;
+  /** Wall-clock budget of one analysis (report creation), ms (default 5 minutes). */
+  analysisTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxUploadBytes: 4 * 1024 ** 3,
+  maxDevicesPerImage: 16,
+  maxFilesPerImage: 2_000_000,
+  maxConcurrentScans: 2,
+  maxQueuedScans: 1000,
+  scanTimeoutMs: 10 * 60_000,
+  workerHeapMb: 2048,
+  maxJsonBodyBytes: 1024 * 1024,
+  maxMountConfigBytes: 4 * 1024 * 1024,
+  maxManifestBytes: 1024 ** 3,
+  maxManifestRecords: 2_000_000,
+  maxImagesPerReport: 64,
+  maxMountConfigsPerReport: 32,
+  analysisTimeoutMs: 5 * 60_000,
+});
+
+/** `maxUploadBytes` -> `SHAREMAP_MAX_UPLOAD_BYTES`. */
+export function limitEnvName(key: keyof Limits): string {
+  return 'SHAREMAP_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/** Defaults overridden by `SHAREMAP_*` environment variables, then by `overrides`. */
+export function resolveLimits(
+  overrides: Partial<Limits> = {},
+  env: Record<string, string | undefined> = {},
+): Limits {
+  const out: Limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const text = env[limitEnvName(key)];
+    if (text !== undefined && text !== '') {
+      const n = Number(text);
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new RangeError(`${limitEnvName(key)}: expected a positive integer, got ${JSON.stringify(text)}`);
+      out[key] = n;
+    }
+    const o = overrides[key];
+    if (o !== undefined) {
+      if (!Number.isSafeInteger(o) || o < 1) throw new RangeError(`limit ${key}: expected a positive integer`);
+      out[key] = o;
+    }
+  }
+  return out;
+}

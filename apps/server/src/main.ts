@@ -1,0 +1,50 @@
+/**
+ * `node apps/server/dist/main.js [flags]`: the sharemap server (API + web UI). Config from
+ * the environment and flags (config.ts, docs/server.md). SIGINT/SIGTERM: graceful shutdown.
+ */
+import { ConfigError, loadConfig, USAGE } from './config.js';
+import { startServer } from './server.js';
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, argv);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof RangeError) {
+      process.stderr.write(`sharemap server: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+  const running = await startServer(config);
+  process.stderr.write(`sharemap: serving the web UI and API on ${running.url}\n`);
+  void running.demo.then(() => {
+    const d = running.ctx.demo;
+    if (d.status === 'ready' && d.id) process.stderr.write(`sharemap: demo report: ${config.publicUrl ?? running.url}/r/${d.id}\n`);
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    process.stderr.write(`sharemap: ${signal}, shutting down\n`);
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`sharemap server: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,261 @@
+/**
+ * Report creation: images (scanned on the server) and manifests (uploaded), mount
+ * configurations resolved into instances (or the default instances), domain assignments
+ * and options -> an analysis in a worker -> an immutable snapshot (report JSON gzip blob,
+ * AnalysisInput gzip blob, row). The row is inserted only once both blobs are durable.
+ */
+import type { ManifestHeader } from '@sharemap/erofs';
+import {
+  defaultInstances,
+  imageEntryFromManifest,
+  resolveInstances,
+  type ImageEntry,
+  type InstanceInput,
+  type MountConfig,
+  type ResolvedInstance,
+} from '@sharemap/sharing';
+import type { AppContext } from './context.js';
+import { HttpError, unprocessable } from './errors.js';
+import { ID_RE, newId } from './ids.js';
+import { PoolBusyError, TaskError } from './scan/pool.js';
+import { getImage, waitForScan } from './scan/scheduler.js';
+import type { AnalyzeResult, AnalyzeTask, ReportSummary } from './scan/tasks.js';
+import { nowIso } from './storage/db.js';
+
+export interface ReportRequest {
+  images: string[];
+  manifests: string[];
+  mountConfigs: string[];
+  mapping: Record<string, string>;
+  domainAssignments: Record<string, string>;
+  publishers: Record<string, string>;
+  options: { pageSize?: number; workingSetFraction?: number };
+  title?: string;
+}
+
+const bad = (message: string): HttpError => new HttpError(400, 'bad-report-request', message);
+const LABEL_RE = /^[\p{L}\p{N}_.@:+-][\p{L}\p{N}_.@:+ -]{0,63}$/u;
+
+function idList(v: unknown, field: string, max: number): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw bad(`${field} must be an array of ids`);
+  if (v.length > max) throw new HttpError(413, 'too-large', `${field}: at most ${max} entries`);
+  for (const x of v) if (typeof x !== 'string' || !ID_RE.test(x)) throw bad(`${field}: ${JSON.stringify(x)} is not an id`);
+  if (new Set(v).size !== v.length) throw bad(`${field}: an id is listed twice`);
+  return v as string[];
+}
+
+function stringMap(v: unknown, field: string, valueRe?: RegExp): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(`${field} must be an object of strings`);
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length > 10_000) throw new HttpError(413, 'too-large', `${field}: too many entries`);
+  for (const [k, x] of entries) {
+    if (typeof x !== 'string' || k.length > 4096 || x.length > 4096) throw bad(`${field}.${k} must be a string`);
+    if (valueRe && !valueRe.test(x)) throw bad(`${field}.${k}: ${JSON.stringify(x)} is not a valid value`);
+    out[k] = x;
+  }
+  return out;
+}
+
+/** Validate the JSON body of POST /api/reports (400 with the field at fault). */
+export function parseReportRequest(body: unknown, limits: AppContext['config']['limits']): ReportRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const known = new Set(['images', 'manifests', 'mountConfigs', 'mapping', 'domainAssignments', 'publishers', 'options', 'title']);
+  for (const k of Object.keys(b)) if (!known.has(k)) throw bad(`unknown field ${JSON.stringify(k)}`);
+  const images = idList(b.images, 'images', limits.maxImagesPerReport);
+  const manifests = idList(b.manifests, 'manifests', limits.maxImagesPerReport);
+  if (images.length + manifests.length === 0) throw bad('give at least one image or manifest id (images, manifests)');
+  if (images.length + manifests.length > limits.maxImagesPerReport)
+    throw new HttpError(413, 'too-large', `at most ${limits.maxImagesPerReport} images and manifests per report`);
+  const req: ReportRequest = {
+    images,
+    manifests,
+    mountConfigs: idList(b.mountConfigs, 'mountConfigs', limits.maxMountConfigsPerReport),
+    mapping: stringMap(b.mapping, 'mapping'),
+    domainAssignments: stringMap(b.domainAssignments, 'domainAssignments', LABEL_RE),
+    publishers: stringMap(b.publishers, 'publishers'),
+    options: {},
+  };
+  for (const label of Object.values(req.domainAssignments))
+    if (label.startsWith('?')) throw bad('domainAssignments: labels must not start with "?"');
+  if (b.options !== undefined && b.options !== null) {
+    if (typeof b.options !== 'object' || Array.isArray(b.options)) throw bad('options must be an object');
+    const o = b.options as Record<string, unknown>;
+    for (const k of Object.keys(o))
+      if (k !== 'pageSize' && k !== 'workingSetFraction') throw bad(`options: unknown field ${JSON.stringify(k)}`);
+    if (o.pageSize !== undefined) {
+      const p = o.pageSize;
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 4096 || p > 65536 || (p & (p - 1)) !== 0)
+        throw bad('options.pageSize must be a power of two from 4096 to 65536');
+      req.options.pageSize = p;
+    }
+    if (o.workingSetFraction !== undefined) {
+      const f = o.workingSetFraction;
+      if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw bad('options.workingSetFraction must be a number in (0, 1]');
+      req.options.workingSetFraction = f;
+    }
+  }
+  if (b.title !== undefined && b.title !== null) {
+    if (typeof b.title !== 'string' || b.title.length > 200) throw bad('title must be a string of at most 200 characters');
+    // eslint-disable-next-line no-control-regex
+    req.title = b.title.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  }
+  return req;
+}
+
+export interface UnresolvedMount {
+  source: string;
+  mountPoint: string;
+  origin: { file: string; line: number; column: number };
+  reason: string;
+}
+
+export interface CreatedReport {
+  id: string;
+  summary: ReportSummary;
+  unresolved: UnresolvedMount[];
+  warnings: { code: string; message: string }[];
+}
+
+const INSTANCE_KEYS = [
+  'id',
+  'label',
+  'imageId',
+  'mountPoints',
+  'source',
+  'backing',
+  'domain',
+  'options',
+  'users',
+  'origin',
+  'notMounted',
+  'mountError',
+  'domainKnown',
+] as const;
+
+function toInstanceInput(r: ResolvedInstance): InstanceInput {
+  const out: Record<string, unknown> = {};
+  for (const k of INSTANCE_KEYS) if (r[k] !== undefined) out[k] = r[k];
+  return out as unknown as InstanceInput;
+}
+
+export async function createReport(ctx: AppContext, req: ReportRequest): Promise<CreatedReport> {
+  const limits = ctx.config.limits;
+  // 1. Images: wait for pending scans (bounded), then their manifests.
+  const sources: { serverId: string; name: string; manifestId: string }[] = [];
+  const waitMs = limits.scanTimeoutMs + 5_000;
+  const rows = await Promise.all(req.images.map((id) => waitForScan(ctx, id, waitMs)));
+  for (const [k, row] of rows.entries()) {
+    const id = req.images[k]!;
+    if (!row) throw unprocessable('bad-report-request', `image ${id} not found`, { imageId: id });
+    if (row.status === 'failed')
+      throw unprocessable('bad-image', `image ${row.name} (${id}) could not be scanned: ${row.error_message ?? row.error_code}`, {
+        imageId: id,
+        reason: row.error_code,
+      });
+    if (row.status !== 'ready' || !row.manifest_id)
+      throw new HttpError(409, 'not-ready', `image ${row.name} (${id}) is still being scanned; try again later`, { imageId: id });
+    sources.push({ serverId: id, name: row.name, manifestId: row.manifest_id });
+  }
+  for (const id of req.manifests) {
+    const m = ctx.db.prepare('SELECT id, name FROM manifests WHERE id = ?').get(id) as { id: string; name: string } | undefined;
+    if (!m) throw unprocessable('bad-report-request', `manifest ${id} not found`, { manifestId: id });
+    sources.push({ serverId: id, name: m.name, manifestId: m.id });
+  }
+  // 2. Image entries; analysis ids are the names (readable reports), made unique.
+  const used = new Set<string>();
+  const byServerId = new Map<string, string>();
+  const images: AnalyzeTask['images'] = [];
+  for (const s of sources) {
+    const m = ctx.db.prepare('SELECT blob, header FROM manifests WHERE id = ?').get(s.manifestId) as { blob: string; header: string };
+    const header = JSON.parse(m.header) as ManifestHeader;
+    let aid = s.name;
+    for (let n = 2; used.has(aid); n++) aid = `${s.name}#${n}`;
+    used.add(aid);
+    byServerId.set(s.serverId, aid);
+    const publisher = req.publishers[s.serverId] ?? req.publishers[aid] ?? req.publishers[s.name];
+    const entry: ImageEntry = imageEntryFromManifest(
+      { ...header, files: [] },
+      publisher !== undefined ? { id: aid, publisher } : { id: aid },
+    );
+    entry.name = s.name;
+    images.push({ image: entry, manifestBlob: m.blob });
+  }
+  // 3. Instances.
+  const unresolved: UnresolvedMount[] = [];
+  const warnings: { code: string; message: string }[] = [];
+  let instances: InstanceInput[];
+  if (req.mountConfigs.length === 0) {
+    instances = defaultInstances(images.map((i) => i.image));
+  } else {
+    const configs: MountConfig[] = [];
+    for (const id of req.mountConfigs) {
+      const row = ctx.db.prepare('SELECT config FROM mount_configs WHERE id = ?').get(id) as { config: string } | undefined;
+      if (!row) throw unprocessable('bad-report-request', `mount configuration ${id} not found`, { mountConfigId: id });
+      configs.push(JSON.parse(row.config) as MountConfig);
+    }
+    const mapping: Record<string, string> = {};
+    for (const [src, target] of Object.entries(req.mapping)) {
+      const aid = byServerId.get(target) ?? (used.has(target) ? target : undefined);
+      if (aid === undefined) throw unprocessable('bad-report-request', `mapping.${src}: ${target} is not one of the report's images`);
+      mapping[src] = aid;
+    }
+    const resolved = resolveInstances(
+      configs,
+      images.map((i) => ({ id: i.image.id, name: i.image.name })),
+      { mapping },
+    );
+    for (const u of resolved.unresolved)
+      unresolved.push({ source: u.entry.source, mountPoint: u.entry.mountPoint, origin: u.entry.origin, reason: u.reason });
+    for (const c of configs) for (const w of c.warnings) warnings.push({ code: w.code, message: w.message });
+    for (const w of resolved.warnings) warnings.push({ code: w.code, message: w.message });
+    instances = resolved.instances.map(toInstanceInput);
+    if (instances.length === 0)
+      throw unprocessable(
+        'bad-report-request',
+        `no mount of the configurations matches an image of the report${unresolved[0] ? ` (e.g. ${unresolved[0].source}: ${unresolved[0].reason})` : ''}; give a mapping`,
+        { unresolved: unresolved.slice(0, 20) },
+      );
+  }
+  for (const [iid, label] of Object.entries(req.domainAssignments)) {
+    const inst = instances.find((i) => i.id === iid);
+    if (!inst) throw unprocessable('bad-report-request', `domainAssignments: no instance ${iid}`);
+    inst.domain = { label };
+    inst.domainKnown = true;
+  }
+  // 4. Analysis in a worker; row after the blobs.
+  const createdAt = nowIso();
+  const task: AnalyzeTask = { kind: 'analyze', dataDir: ctx.config.dataDir, images, instances, options: req.options, createdAt };
+  if (req.title !== undefined) task.title = req.title;
+  let result: AnalyzeResult;
+  try {
+    result = await ctx.analyses.run<AnalyzeResult>(task, { timeoutMs: limits.analysisTimeoutMs });
+  } catch (e) {
+    if (e instanceof PoolBusyError) throw new HttpError(503, 'busy', e.message);
+    if (e instanceof TaskError) {
+      if (e.code === 'timeout') throw new HttpError(503, 'timeout', `the analysis took longer than ${limits.analysisTimeoutMs} ms`);
+      if (e.code === 'RangeError')
+        throw unprocessable('bad-report-request', `the analysis refused the input: ${e.message}`);
+    }
+    throw e;
+  }
+  const id = newId();
+  ctx.db
+    .prepare('INSERT INTO reports (id, title, blob, input_blob, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(id, req.title ?? null, result.reportBlob, result.inputBlob, JSON.stringify(result.summary), createdAt);
+  ctx.log.info('report created', { reportId: id, images: images.length, instances: instances.length });
+  return { id, summary: result.summary, unresolved, warnings };
+}
+
+export function getReportRow(
+  ctx: AppContext,
+  id: string,
+): { id: string; title: string | null; blob: string; input_blob: string; summary: string; created_at: string } | undefined {
+  if (!ID_RE.test(id)) return undefined;
+  return ctx.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as ReturnType<typeof getReportRow>;
+}
+
+export { getImage };

@@ -1,0 +1,267 @@
+/**
+ * Images: streamed uploads (raw body or multipart), extra devices, status and progress
+ * (polling and server-sent events). Uploaded bytes are never served back.
+ */
+import busboy from 'busboy';
+import { Router, type Request, type Response } from 'express';
+import type { Readable } from 'node:stream';
+import type { AppContext } from '../context.js';
+import { badRequest, HttpError, notFound, tooLarge, unsupportedMediaType } from '../errors.js';
+import { ID_RE, newId } from '../ids.js';
+import { queryString, safeName } from '../names.js';
+import { getImage, scheduleScan, type DeviceRef, type ImageRow } from '../scan/scheduler.js';
+import { BlobTooLargeError, type StoredBlob } from '../storage/blobs.js';
+import { nowIso } from '../storage/db.js';
+import { requireWriter } from '../tokens.js';
+
+export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: r.id,
+    name: r.name,
+    sha256: r.sha256,
+    size: r.size,
+    devices: JSON.parse(r.devices) as DeviceRef[],
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.status === 'failed') out.error = { code: r.error_code, message: r.error_message };
+  const p = ctx.progress.get(r.id);
+  if (p && (r.status === 'scanning' || r.status === 'queued')) out.progress = p;
+  if (r.manifest_id) {
+    const m = ctx.db.prepare('SELECT id, file_count, hashed, header FROM manifests WHERE id = ?').get(r.manifest_id) as
+      | { id: string; file_count: number; hashed: number; header: string }
+      | undefined;
+    if (m) {
+      const h = JSON.parse(m.header) as { superblock: { block_size: number; ishare: boolean; feature_incompat: string[]; required_kernel: string | null } };
+      out.manifest = {
+        id: m.id,
+        fileCount: m.file_count,
+        hashed: m.hashed === 1,
+        blockSize: h.superblock.block_size,
+        ishare: h.superblock.ishare,
+        featureIncompat: h.superblock.feature_incompat,
+        requiredKernel: h.superblock.required_kernel,
+      };
+    }
+  }
+  return out;
+}
+
+/** Stream a request (or a multipart file part) into the blob folder, mapping size and abort errors. */
+async function storeStream(ctx: AppContext, src: Readable): Promise<StoredBlob> {
+  try {
+    return await ctx.blobs.write(src, { maxBytes: ctx.config.limits.maxUploadBytes });
+  } catch (e) {
+    if (e instanceof BlobTooLargeError)
+      throw tooLarge(`upload larger than the limit of ${ctx.config.limits.maxUploadBytes} bytes`, {
+        limit: ctx.config.limits.maxUploadBytes,
+      });
+    if (e instanceof HttpError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error).message === 'aborted')
+      throw new HttpError(400, 'aborted', 'the upload was interrupted before its end');
+    throw e;
+  }
+}
+
+function checkDeclaredLength(ctx: AppContext, req: Request): void {
+  const len = Number(req.headers['content-length']);
+  if (Number.isFinite(len) && len > ctx.config.limits.maxUploadBytes)
+    throw tooLarge(`upload of ${len} bytes is larger than the limit of ${ctx.config.limits.maxUploadBytes} bytes`, {
+      limit: ctx.config.limits.maxUploadBytes,
+    });
+}
+
+interface Part {
+  field: string;
+  name: string;
+  blob: StoredBlob;
+}
+
+/** Multipart: every file part is stored as it arrives; the first is the image, later ones its devices. */
+function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
+  return new Promise<Part[]>((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({
+        headers: req.headers,
+        limits: {
+          fileSize: ctx.config.limits.maxUploadBytes,
+          files: 1 + ctx.config.limits.maxDevicesPerImage,
+          fields: 20,
+          fieldSize: 4096,
+          parts: 64,
+        },
+      });
+    } catch (e) {
+      reject(badRequest('bad-multipart', `bad multipart request: ${(e as Error).message}`));
+      return;
+    }
+    const parts: Promise<Part>[] = [];
+    let failed: unknown = null;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = e;
+      req.unpipe(bb);
+      req.resume();
+      Promise.allSettled(parts).then(() => reject(e), () => reject(e));
+    };
+    bb.on('file', (field, stream, info) => {
+      let name: string;
+      try {
+        name = safeName(info.filename, `file name of part "${field}"`);
+      } catch (e) {
+        stream.resume();
+        fail(e);
+        return;
+      }
+      stream.on('limit', () => {
+        fail(tooLarge(`file ${name} is larger than the limit of ${ctx.config.limits.maxUploadBytes} bytes`));
+        stream.destroy(new BlobTooLargeError(ctx.config.limits.maxUploadBytes));
+      });
+      const p = storeStream(ctx, stream).then((blob) => ({ field, name, blob }));
+      p.catch((e: unknown) => fail(e instanceof HttpError ? e : badRequest('bad-multipart', `part ${field}: ${(e as Error).message}`)));
+      parts.push(p);
+    });
+    bb.on('filesLimit', () => fail(badRequest('bad-multipart', `more than ${1 + ctx.config.limits.maxDevicesPerImage} files`)));
+    bb.on('partsLimit', () => fail(badRequest('bad-multipart', 'too many parts')));
+    bb.on('error', (e: Error) => fail(badRequest('bad-multipart', `bad multipart request: ${e.message}`)));
+    bb.on('close', () => {
+      if (failed) return;
+      Promise.all(parts).then(resolve, fail);
+    });
+    req.on('aborted', () => fail(new HttpError(400, 'aborted', 'the upload was interrupted before its end')));
+    req.pipe(bb);
+  });
+}
+
+function mediaType(req: Request): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function imagesRouter(ctx: AppContext): Router {
+  const r = Router();
+  const writer = requireWriter(ctx);
+
+  r.post('/images', writer, async (req: Request, res: Response) => {
+    const type = mediaType(req);
+    let image: { name: string; blob: StoredBlob };
+    let devices: { name: string; blob: StoredBlob }[] = [];
+    if (type === 'multipart/form-data') {
+      checkDeclaredLength(ctx, req);
+      const parts = await readMultipart(ctx, req);
+      if (parts.length === 0) throw badRequest('bad-multipart', 'no file part: send the image as a file part');
+      image = parts[0]!;
+      devices = parts.slice(1);
+    } else if (type === 'application/octet-stream' || type === 'application/vnd.erofs') {
+      const name = safeName(queryString(req.query.name), 'query parameter "name"');
+      checkDeclaredLength(ctx, req);
+      image = { name, blob: await storeStream(ctx, req) };
+    } else {
+      throw unsupportedMediaType(
+        `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=, or multipart/form-data`,
+      );
+    }
+    if (image.blob.size === 0) throw new HttpError(422, 'bad-image', 'the image is empty');
+    const devRefs: DeviceRef[] = devices.map((d) => ({ name: d.name, sha256: d.blob.sha256, size: d.blob.size }));
+    const devJson = JSON.stringify(devRefs);
+    const id = newId();
+    const now = nowIso();
+    // Identical content (and devices) scanned before: reuse its manifest, no second scan.
+    const prior = ctx.db
+      .prepare(
+        `SELECT manifest_id FROM images WHERE sha256 = ? AND devices = ? AND status = 'ready' AND manifest_id IS NOT NULL ORDER BY created_at LIMIT 1`,
+      )
+      .get(image.blob.sha256, devJson) as { manifest_id: string } | undefined;
+    ctx.db
+      .prepare(
+        `INSERT INTO images (id, name, sha256, size, devices, status, manifest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, image.name, image.blob.sha256, image.blob.size, devJson, prior ? 'ready' : 'queued', prior?.manifest_id ?? null, now, now);
+    if (!prior) scheduleScan(ctx, id);
+    ctx.log.info('image uploaded', { reqId: (req as { id?: string }).id, imageId: id, size: image.blob.size, deduplicated: !!prior });
+    res
+      .status(prior ? 200 : 202)
+      .location(`/api/images/${id}`)
+      .json({ ...imageJson(ctx, getImage(ctx, id)!), deduplicated: !!prior });
+  });
+
+  r.post('/images/:id/devices', writer, async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
+    if (!row) throw notFound(`image ${id}`);
+    const type = mediaType(req);
+    let added: { name: string; blob: StoredBlob }[];
+    if (type === 'multipart/form-data') {
+      checkDeclaredLength(ctx, req);
+      added = await readMultipart(ctx, req);
+      if (added.length === 0) throw badRequest('bad-multipart', 'no file part');
+    } else if (type === 'application/octet-stream') {
+      const name = safeName(queryString(req.query.name), 'query parameter "name"');
+      checkDeclaredLength(ctx, req);
+      added = [{ name, blob: await storeStream(ctx, req) }];
+    } else {
+      throw unsupportedMediaType(`content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=`);
+    }
+    const txn = ctx.db.transaction(() => {
+      const cur = getImage(ctx, id)!;
+      const devs = JSON.parse(cur.devices) as DeviceRef[];
+      if (devs.length + added.length > ctx.config.limits.maxDevicesPerImage)
+        throw new HttpError(409, 'conflict', `an image has at most ${ctx.config.limits.maxDevicesPerImage} devices`);
+      for (const a of added) devs.push({ name: a.name, sha256: a.blob.sha256, size: a.blob.size });
+      ctx.db
+        .prepare(`UPDATE images SET devices = ?, status = 'queued', manifest_id = NULL, error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?`)
+        .run(JSON.stringify(devs), nowIso(), id);
+    });
+    txn();
+    scheduleScan(ctx, id);
+    res.status(202).json(imageJson(ctx, getImage(ctx, id)!));
+  });
+
+  r.get('/images/:id', (req, res) => {
+    const id = String(req.params.id);
+    const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
+    if (!row) throw notFound(`image ${id}`);
+    res.json(imageJson(ctx, row));
+  });
+
+  r.get('/images/:id/events', (req, res) => {
+    const id = String(req.params.id);
+    const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
+    if (!row) throw notFound(`image ${id}`);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    const send = (event: string, data: unknown): void => {
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const ev = `image:${id}`;
+    let closed = false;
+    const end = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(beat);
+      ctx.bus.off(ev, onEvent);
+      res.end();
+    };
+    const onEvent = (kind: string, data: unknown): void => {
+      if (kind === 'progress') send('progress', data);
+      else if (kind === 'status') {
+        const cur = getImage(ctx, id);
+        if (cur) send('status', imageJson(ctx, cur));
+        if (data === 'ready' || data === 'failed') end();
+      }
+    };
+    const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', end);
+    send('status', imageJson(ctx, row));
+    if (row.status === 'ready' || row.status === 'failed') end();
+    else ctx.bus.on(ev, onEvent);
+  });
+
+  return r;
+}

@@ -1,0 +1,69 @@
+/** Health, demo report, tokens (admin) and the OpenAPI document. */
+import express, { Router } from 'express';
+import type { AppContext } from '../context.js';
+import { badRequest, HttpError } from '../errors.js';
+import { SCHEMA_VERSION } from '../storage/db.js';
+import { createToken, listTokens, requireAdmin, TOKEN_NAME_RE } from '../tokens.js';
+import { openapiDocument } from '../openapi.js';
+import { reportUrl } from './reports.js';
+
+export const SERVER_VERSION = '0.1.0';
+
+export function miscRouter(ctx: AppContext): Router {
+  const r = Router();
+
+  r.get('/health', (_req, res) => {
+    let db = 'ok';
+    try {
+      ctx.db.prepare('SELECT 1').get();
+    } catch {
+      db = 'error';
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(db === 'ok' ? 200 : 503).json({
+      status: db === 'ok' ? 'ok' : 'error',
+      version: SERVER_VERSION,
+      schemaVersion: SCHEMA_VERSION,
+      uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+      database: db,
+      scans: { running: ctx.scans.active, queued: ctx.scans.queued },
+      requireToken: ctx.config.requireToken,
+      demo: ctx.demo.status,
+    });
+  });
+
+  r.get('/demo', (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const d = ctx.demo;
+    if (d.status === 'ready' && d.id) {
+      res.json({ id: d.id, url: reportUrl(ctx, req, d.id), apiUrl: `/api/reports/${d.id}` });
+      return;
+    }
+    if (d.status === 'loading') {
+      res.setHeader('Retry-After', '2');
+      throw new HttpError(503, 'not-ready', 'the demo report is being prepared; try again in a moment');
+    }
+    throw new HttpError(404, 'not-found', d.status === 'failed' ? `no demo report: ${d.error ?? 'loading failed'}` : 'no demo report on this server');
+  });
+
+  r.get('/openapi.json', (_req, res) => {
+    res.json(openapiDocument(ctx.config));
+  });
+
+  const admin = requireAdmin(ctx);
+  r.get('/tokens', admin, (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ tokens: listTokens(ctx.db) });
+  });
+  r.post('/tokens', admin, express.json({ limit: 4096, type: () => true }), (req, res) => {
+    const b = req.body as { name?: unknown; admin?: unknown } | undefined;
+    if (!b || typeof b !== 'object' || typeof b.name !== 'string' || !TOKEN_NAME_RE.test(b.name))
+      throw badRequest('bad-request', 'name must be 1-64 letters, digits, ".", "_", "@" or "-"');
+    if (b.admin !== undefined && typeof b.admin !== 'boolean') throw badRequest('bad-request', 'admin must be a boolean');
+    const token = createToken(ctx.db, b.name, { admin: b.admin === true });
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).json({ name: b.name, admin: b.admin === true, token });
+  });
+
+  return r;
+}

@@ -1,0 +1,130 @@
+/**
+ * Mount configurations: any format packages/sharing parses. Domain ids are redacted at parse
+ * time with the server's persistent HMAC key, so equal domains get equal labels across
+ * uploads; only the redacted parse result is stored or returned.
+ */
+import express, { Router, type Request, type Response } from 'express';
+import { createDomainRedactor, parseMountConfig, type MountConfig, type MountFormat } from '@sharemap/sharing';
+import type { AppContext } from '../context.js';
+import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
+import { ID_RE, newId } from '../ids.js';
+import { queryString, safeName } from '../names.js';
+import { nowIso } from '../storage/db.js';
+import { requireWriter } from '../tokens.js';
+
+export const MOUNT_FORMATS: readonly MountFormat[] = [
+  'mountinfo',
+  'proc-mounts',
+  'fstab',
+  'systemd-unit',
+  'mount-commands',
+  'losetup-json',
+  'plan',
+];
+
+function format(v: unknown): MountFormat | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string' && (MOUNT_FORMATS as readonly string[]).includes(v)) return v as MountFormat;
+  throw badRequest('bad-request', `format must be one of ${MOUNT_FORMATS.join(', ')}`);
+}
+
+/** Parse with the server's redactor and persist newly assigned labels (one synchronous transaction). */
+export function parseAndStore(
+  ctx: AppContext,
+  text: string,
+  fileName: string | undefined,
+  fmt: MountFormat | undefined,
+): { id: string; name: string; config: MountConfig } {
+  const db = ctx.db;
+  return db.transaction(() => {
+    const known = (db.prepare('SELECT fingerprint, label FROM domain_labels').all() as { fingerprint: string; label: string }[]).map(
+      (r) => [r.fingerprint, r.label] as [string, string],
+    );
+    const redactor = createDomainRedactor(ctx.domainKey, known);
+    const opts: Parameters<typeof parseMountConfig>[1] = { domains: redactor };
+    if (fileName !== undefined) opts.file = fileName;
+    if (fmt) opts.format = fmt;
+    const config = parseMountConfig(text, opts);
+    const insert = db.prepare('INSERT OR IGNORE INTO domain_labels (fingerprint, label) VALUES (?, ?)');
+    for (const [fp, label] of redactor.entries()) insert.run(fp, label);
+    const id = newId();
+    db.prepare(
+      'INSERT INTO mount_configs (id, name, format, config, entries, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(id, config.file, config.format, JSON.stringify(config), config.entries.length, config.warnings.length, nowIso());
+    return { id, name: config.file, config };
+  })();
+}
+
+export function mountConfigJson(id: string, name: string, c: MountConfig): Record<string, unknown> {
+  return {
+    id,
+    name,
+    format: c.format,
+    entries: c.entries.map((e) => ({
+      source: e.source,
+      mountPoint: e.mountPoint,
+      backing: e.backing,
+      domain: e.domain?.label ?? null,
+      domainKnown: e.domainKnown,
+      inodeShare: e.options.inodeShare,
+      inodeShareEffective: e.inodeShareEffective,
+      mountError: e.mountError?.message ?? null,
+      notMounted: e.notMounted,
+      origin: e.origin,
+    })),
+    warnings: c.warnings,
+    ignored: c.ignored.length,
+    config: c,
+  };
+}
+
+export function mountConfigsRouter(ctx: AppContext): Router {
+  const r = Router();
+  const text = express.text({ type: () => true, limit: ctx.config.limits.maxMountConfigBytes, defaultCharset: 'utf-8' });
+
+  r.post('/mount-configs', requireWriter(ctx), text, (req: Request, res: Response) => {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const body = typeof req.body === 'string' ? req.body : '';
+    let input = body;
+    let fileName = queryString(req.query.name);
+    let fmt = format(queryString(req.query.format));
+    if (type === 'application/json') {
+      // Either the wrapper {text, fileName, format?} or a JSON document itself (a plan, losetup --json).
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && typeof (parsed as { text?: unknown }).text === 'string') {
+        const w = parsed as { text: string; fileName?: unknown; name?: unknown; format?: unknown };
+        input = w.text;
+        const fn = w.fileName ?? w.name;
+        if (fn !== undefined && typeof fn !== 'string') throw badRequest('bad-request', 'fileName must be a string');
+        if (typeof fn === 'string') fileName = fn;
+        fmt = format(w.format) ?? fmt;
+      }
+    } else if (!type.startsWith('text/') && type !== 'application/octet-stream' && type !== 'application/x-sh') {
+      throw unsupportedMediaType(
+        `content type ${JSON.stringify(type || '(none)')} is not accepted: send text/plain (with ?name=) or application/json {text, fileName, format?}`,
+      );
+    }
+    if (input.trim() === '') throw badRequest('bad-request', 'the mount configuration is empty');
+    const given = fileName !== undefined ? safeName(fileName, 'file name') : undefined;
+    const { id, name, config } = parseAndStore(ctx, input, given, fmt);
+    res.status(201).location(`/api/mount-configs/${id}`).json(mountConfigJson(id, name, config));
+  });
+
+  r.get('/mount-configs/:id', (req, res) => {
+    const id = String(req.params.id);
+    const row = ID_RE.test(id)
+      ? (ctx.db.prepare('SELECT id, name, config FROM mount_configs WHERE id = ?').get(id) as
+          | { id: string; name: string; config: string }
+          | undefined)
+      : undefined;
+    if (!row) throw notFound(`mount configuration ${id}`);
+    res.json(mountConfigJson(row.id, row.name, JSON.parse(row.config) as MountConfig));
+  });
+
+  return r;
+}

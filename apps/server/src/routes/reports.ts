@@ -1,0 +1,117 @@
+/**
+ * Reports: creation (immutable snapshot), fetch by id (JSON, CSV, Markdown), the analysis
+ * input for live re-runs, and listing (admin token only). A report id is 128 random bits:
+ * the link is the capability to read it.
+ */
+import express, { Router, type Request, type Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { renderMarkdown, reportToCsv, type Report } from '@sharemap/sharing';
+import type { AppContext } from '../context.js';
+import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
+import { queryString } from '../names.js';
+import { createReport, getReportRow, parseReportRequest } from '../reports.js';
+import { requireAdmin, requireWriter } from '../tokens.js';
+
+export function reportUrl(ctx: AppContext, req: Request | undefined, id: string): string {
+  const path = `/r/${id}`;
+  if (ctx.config.publicUrl) return ctx.config.publicUrl + path;
+  if (!req) return path;
+  return path;
+}
+
+function sendBlob(ctx: AppContext, req: Request, res: Response, sha: string, etag: string): Promise<void> | void {
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
+  res.setHeader('ETag', `"${etag}"`);
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (req.headers['if-none-match'] === `"${etag}"`) {
+    res.status(304).end();
+    return;
+  }
+  const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const src = ctx.blobs.createReadStream(sha);
+  if (gz) {
+    res.setHeader('Content-Encoding', 'gzip');
+    return pipeline(src, res);
+  }
+  return pipeline(src, createGunzip(), res);
+}
+
+export function reportsRouter(ctx: AppContext): Router {
+  const r = Router();
+  const json = express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true });
+  const onlyJson: express.RequestHandler = (req, _res, next) => {
+    const t = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (t !== 'application/json') next(unsupportedMediaType(`content type ${JSON.stringify(t || '(none)')} is not accepted: send application/json`));
+    else next();
+  };
+
+  r.post('/reports', requireWriter(ctx), onlyJson, json, async (req: Request, res: Response) => {
+    const body = parseReportRequest(req.body, ctx.config.limits);
+    const created = await createReport(ctx, body);
+    const url = reportUrl(ctx, req, created.id);
+    res
+      .status(201)
+      .location(`/api/reports/${created.id}`)
+      .json({
+        id: created.id,
+        url,
+        apiUrl: `/api/reports/${created.id}`,
+        summary: created.summary,
+        unresolved: created.unresolved,
+        warnings: created.warnings,
+      });
+  });
+
+  r.get('/reports', requireAdmin(ctx), (req, res) => {
+    const limitText = queryString(req.query.limit);
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('bad-request', 'limit must be 1-1000');
+    const before = queryString(req.query.before);
+    const rows = (
+      before
+        ? ctx.db.prepare('SELECT id, title, summary, created_at FROM reports WHERE created_at < ? ORDER BY created_at DESC LIMIT ?').all(before, limit)
+        : ctx.db.prepare('SELECT id, title, summary, created_at FROM reports ORDER BY created_at DESC LIMIT ?').all(limit)
+    ) as { id: string; title: string | null; summary: string; created_at: string }[];
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      reports: rows.map((x) => ({ id: x.id, url: reportUrl(ctx, req, x.id), title: x.title, createdAt: x.created_at, summary: JSON.parse(x.summary) as unknown })),
+      next: rows.length === limit ? rows[rows.length - 1]!.created_at : null,
+    });
+  });
+
+  r.get('/reports/:id', async (req, res) => {
+    const id = String(req.params.id);
+    const row = getReportRow(ctx, id);
+    if (!row) throw notFound(`report ${id}`);
+    const format = queryString(req.query.format) ?? 'json';
+    if (format === 'json') return sendBlob(ctx, req, res, row.blob, row.blob);
+    if (format !== 'csv' && format !== 'markdown' && format !== 'md')
+      throw badRequest('bad-request', 'format must be json, csv or markdown');
+    const report = JSON.parse(await ctx.blobs.readGunzip(row.blob)) as Report;
+    res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
+    if (format === 'csv') {
+      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="sharemap-${id}.csv"`);
+      res.send(reportToCsv(report));
+    } else {
+      res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
+      res.send(renderMarkdown(report, { url: ctx.config.publicUrl ? reportUrl(ctx, req, id) : absoluteUrl(req, `/r/${id}`) }));
+    }
+  });
+
+  r.get('/reports/:id/input', (req, res) => {
+    const id = String(req.params.id);
+    const row = getReportRow(ctx, id);
+    if (!row) throw notFound(`report ${id}`);
+    return sendBlob(ctx, req, res, row.input_blob, row.input_blob);
+  });
+
+  return r;
+}
+
+function absoluteUrl(req: Request, path: string): string {
+  const host = req.headers.host;
+  return host && /^[\w.:[\]-]+$/.test(host) ? `${req.protocol}://${host}${path}` : path;
+}

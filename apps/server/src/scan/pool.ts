@@ -1,0 +1,138 @@
+/**
+ * A bounded pool of worker threads: at most `concurrency` tasks run at once (one fresh
+ * worker each), at most `maxQueue` wait. A task past its time budget is terminated.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SerializedError, Task, WorkerMessage } from './tasks.js';
+
+export class TaskError extends Error {
+  override readonly name = 'TaskError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Omit<SerializedError, 'name' | 'message' | 'code'> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class PoolBusyError extends Error {
+  override readonly name = 'PoolBusyError';
+}
+
+/**
+ * The compiled worker: next to this module when running from dist; from TypeScript sources
+ * (tests through vitest) the server's dist build of it.
+ */
+export function workerScript(): URL {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts') ? new URL('../../dist/scan/worker.js', here) : new URL('./worker.js', here);
+  if (!existsSync(fileURLToPath(url)))
+    throw new Error(`worker script ${fileURLToPath(url)} is missing: build the server first (pnpm build)`);
+  return url;
+}
+
+interface Job {
+  task: Task;
+  timeoutMs: number;
+  onProgress: ((m: Extract<WorkerMessage, { type: 'progress' }>) => void) | undefined;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export class WorkerPool {
+  private readonly queue: Job[] = [];
+  private readonly running = new Set<Worker>();
+  private closed = false;
+
+  constructor(
+    readonly concurrency: number,
+    readonly maxQueue: number,
+    private readonly heapMb: number,
+  ) {}
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  run<T>(
+    task: Task,
+    opts: { timeoutMs: number; onProgress?: (m: Extract<WorkerMessage, { type: 'progress' }>) => void },
+  ): Promise<T> {
+    if (this.closed) return Promise.reject(new TaskError('shutdown', 'the server is shutting down'));
+    if (this.queue.length >= this.maxQueue)
+      return Promise.reject(new PoolBusyError(`too many tasks waiting (${this.maxQueue}); try again later`));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        task,
+        timeoutMs: opts.timeoutMs,
+        onProgress: opts.onProgress,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.concurrency && this.queue.length > 0) this.start(this.queue.shift()!);
+  }
+
+  private start(job: Job): void {
+    let worker: Worker;
+    try {
+      worker = new Worker(workerScript(), {
+        workerData: job.task,
+        resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+      });
+    } catch (e) {
+      job.reject(e);
+      return;
+    }
+    this.running.add(worker);
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.running.delete(worker);
+      fn();
+      void worker.terminate();
+      this.pump();
+    };
+    const timer = setTimeout(() => {
+      settle(() =>
+        job.reject(new TaskError('timeout', `${job.task.kind} took longer than ${job.timeoutMs} ms and was stopped`)),
+      );
+    }, job.timeoutMs);
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') job.onProgress?.(m);
+      else if (m.type === 'done') settle(() => job.resolve(m.result));
+      else {
+        const { name: _n, message, code, ...details } = m.error;
+        settle(() => job.reject(new TaskError(code ?? m.error.name, message, details)));
+      }
+    });
+    worker.on('error', (e: Error & { code?: string }) => {
+      const code = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'worker-failed';
+      settle(() => job.reject(new TaskError(code, `${job.task.kind} worker failed: ${e.message}`)));
+    });
+    worker.on('exit', (code) => {
+      settle(() => job.reject(new TaskError('worker-failed', `${job.task.kind} worker exited with code ${code}`)));
+    });
+  }
+
+  /** Stop accepting tasks; reject the waiting ones; terminate running workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new TaskError('shutdown', 'the server is shutting down'));
+    await Promise.all([...this.running].map((w) => w.terminate()));
+    this.running.clear();
+  }
+}

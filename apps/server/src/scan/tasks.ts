@@ -1,0 +1,61 @@
+/** Messages between the main thread and the scan/analysis workers (plain structured-clone data). */
+import type { ManifestHeader } from '@sharemap/erofs';
+import type { AnalysisOptions, InstanceInput, Totals } from '@sharemap/sharing';
+import type { ImageEntry } from '@sharemap/sharing';
+
+export interface ScanTask {
+  kind: 'scan';
+  dataDir: string;
+  /** Blob (sha256) of the image and of its extra devices, in device-table order. */
+  image: { sha256: string; name: string; size: number };
+  devices: string[];
+  maxFiles: number;
+  /** Wall-clock budget passed to the reader (maxWalkMillis) as a second guard. */
+  timeoutMs: number;
+}
+
+export interface ScanResult {
+  blob: string;
+  header: ManifestHeader;
+}
+
+export interface AnalyzeTask {
+  kind: 'analyze';
+  dataDir: string;
+  images: { image: ImageEntry; manifestBlob: string }[];
+  instances: InstanceInput[];
+  options: Partial<AnalysisOptions>;
+  createdAt: string;
+  title?: string;
+}
+
+export interface ReportSummary {
+  title: string | null;
+  createdAt: string;
+  images: number;
+  instances: number;
+  totals: Totals;
+  findings: Record<string, number>;
+}
+
+export interface AnalyzeResult {
+  reportBlob: string;
+  inputBlob: string;
+  summary: ReportSummary;
+}
+
+export type Task = ScanTask | AnalyzeTask;
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  offset?: number;
+  line?: number;
+  field?: string;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; files: number; bytesHashed: number; path: string }
+  | { type: 'done'; result: ScanResult | AnalyzeResult }
+  | { type: 'error'; error: SerializedError };

@@ -1,0 +1,110 @@
+/**
+ * Worker thread: one task per worker (scan an image into a manifest blob, or run an
+ * analysis into report blobs), so the event loop never parses untrusted images and a
+ * runaway task is ended with worker.terminate().
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { manifestHeader, manifestToNdjson, parseManifest, type Manifest } from '@sharemap/erofs';
+import { scanImageFile } from '@sharemap/erofs/node';
+import { analyze, type AnalysisInput, type Report } from '@sharemap/sharing';
+import { BlobStore } from '../storage/blobs.js';
+import type { AnalyzeResult, AnalyzeTask, ScanResult, ScanTask, SerializedError, Task, WorkerMessage } from './tasks.js';
+
+const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
+
+async function scan(task: ScanTask): Promise<ScanResult> {
+  const store = new BlobStore(task.dataDir);
+  const manifest = await scanImageFile(store.path(task.image.sha256), {
+    devices: task.devices.map((d) => store.path(d)),
+    hash: true,
+    limits: { maxInodesWalked: task.maxFiles, maxWalkMillis: task.timeoutMs },
+    onProgress: (p) => post({ type: 'progress', files: p.files, bytesHashed: p.bytesHashed, path: p.path }),
+  });
+  manifest.image = { name: task.image.name, size: task.image.size, sha256: task.image.sha256 };
+  const blob = await store.putGzip(manifestToNdjson(manifest));
+  return { blob: blob.sha256, header: manifestHeader(manifest) };
+}
+
+/** JSON of a report, key by key (no single giant string for 2M-row tables). */
+function* reportJson(report: Report): Generator<string> {
+  let first = true;
+  yield '{';
+  for (const [k, v] of Object.entries(report)) {
+    if (v === undefined) continue;
+    yield `${first ? '' : ','}${JSON.stringify(k)}:`;
+    if (k === 'files' && v && typeof v === 'object') {
+      let f2 = true;
+      yield '{';
+      for (const [k2, v2] of Object.entries(v as object)) {
+        yield `${f2 ? '' : ','}${JSON.stringify(k2)}:${JSON.stringify(v2)}`;
+        f2 = false;
+      }
+      yield '}';
+    } else yield JSON.stringify(v);
+    first = false;
+  }
+  yield '}';
+}
+
+/** JSON of the analysis input, record by record. */
+function* inputJson(input: AnalysisInput): Generator<string> {
+  yield '{"images":[';
+  for (const [k, { image, manifest }] of input.images.entries()) {
+    const { files, ...header } = manifest;
+    yield `${k ? ',' : ''}{"image":${JSON.stringify(image)},"manifest":`;
+    yield JSON.stringify({ ...header, files: [] }).slice(0, -2); // up to '"files":['
+    for (const [j, f] of files.entries()) yield (j ? ',' : '') + JSON.stringify(f);
+    yield ']}}';
+  }
+  yield `],"instances":${JSON.stringify(input.instances)},"options":${JSON.stringify(input.options ?? {})}`;
+  if (input.createdAt !== undefined) yield `,"createdAt":${JSON.stringify(input.createdAt)}`;
+  yield '}';
+}
+
+async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
+  const store = new BlobStore(task.dataDir);
+  const images: AnalysisInput['images'] = [];
+  for (const { image, manifestBlob } of task.images) {
+    const manifest: Manifest = parseManifest(await store.readGunzip(manifestBlob));
+    images.push({ image, manifest });
+  }
+  const input: AnalysisInput = {
+    images,
+    instances: task.instances,
+    options: task.options,
+    createdAt: task.createdAt,
+  };
+  const report = analyze(input);
+  const reportBlob = await store.putGzip(reportJson(report));
+  const inputBlob = await store.putGzip(inputJson(input));
+  const findings: Record<string, number> = {};
+  for (const f of report.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
+  return {
+    reportBlob: reportBlob.sha256,
+    inputBlob: inputBlob.sha256,
+    summary: {
+      title: task.title ?? null,
+      createdAt: report.createdAt,
+      images: report.images.length,
+      instances: report.instances.length,
+      totals: report.totals,
+      findings,
+    },
+  };
+}
+
+function serialize(e: unknown): SerializedError {
+  const err = e as Error & { code?: unknown; offset?: unknown; line?: unknown; field?: unknown };
+  const out: SerializedError = { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
+  if (typeof err?.code === 'string') out.code = err.code;
+  if (typeof err?.offset === 'number') out.offset = err.offset;
+  if (typeof err?.line === 'number') out.line = err.line;
+  if (typeof err?.field === 'string') out.field = err.field;
+  return out;
+}
+
+const task = workerData as Task;
+(task.kind === 'scan' ? scan(task) : runAnalysis(task)).then(
+  (result) => post({ type: 'done', result }),
+  (e: unknown) => post({ type: 'error', error: serialize(e) }),
+);

@@ -1,0 +1,72 @@
+/** Starting and stopping a server: listen, demo data, graceful shutdown. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type SharemapApp } from './app.js';
+import { defaultConfig, loadConfig, type ServerConfig } from './config.js';
+import { openContext, type AppContext } from './context.js';
+import { ensureDemo } from './demo.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: SharemapApp;
+  ctx: AppContext;
+  server: Server;
+  /** Resolves once the demo report is ready (or known to be absent). */
+  demo: Promise<void>;
+  /** Stop accepting connections, finish requests in flight (up to graceMs), stop workers, close the database. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const ctx = openContext(config, log);
+  const app = createApp(config, ctx);
+  const server = config.host !== undefined ? app.listen(config.port, config.host) : app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.requestTimeout = 0; // large uploads; idle sockets are bounded by headersTimeout/keepAliveTimeout
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info('listening', { url, dataDir: config.dataDir, requireToken: config.requireToken, webDir: config.webDir });
+  const demo = ensureDemo(ctx).then(() => {
+    if (ctx.demo.status === 'ready' && ctx.demo.id)
+      log.info('demo report ready', { url: `${config.publicUrl ?? url}/r/${ctx.demo.id}` });
+  });
+  let closing: Promise<void> | null = null;
+  const close = (graceMs = 10_000): Promise<void> => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      await ctx.close();
+      log.info('stopped');
+    })();
+    return closing;
+  };
+  return { url, port, app, ctx, server, demo, close };
+}
+
+/** For `sharemap serve`: start with the defaults, the environment and these options. */
+export async function start(
+  opts: { port?: number; host?: string; dataDir?: string; requireToken?: boolean } = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const config = loadConfig(process.env, [], defaultConfig());
+  if (opts.port !== undefined) config.port = opts.port;
+  if (opts.host !== undefined) config.host = opts.host;
+  if (opts.dataDir !== undefined) config.dataDir = opts.dataDir;
+  if (opts.requireToken) config.requireToken = true;
+  const s = await startServer(config);
+  return { url: s.url, close: () => s.close() };
+}

@@ -1,0 +1,173 @@
+/**
+ * Content-addressed blob folder: `blobs/<first 2 hex>/<sha256>`. Every write goes to a temp
+ * file in `tmp/`, is hashed while it streams, fsynced, then renamed into place (and the
+ * folder fsynced), so a blob is either complete or absent. Identical content is stored once.
+ * `sweep()` (at startup, before requests) removes temp leftovers of interrupted writes and
+ * blobs that no database row references.
+ *
+ * Used by the main thread and by the worker threads (no Express, no SQLite here).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, type ReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+
+export class BlobTooLargeError extends Error {
+  override readonly name = 'BlobTooLargeError';
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+export interface StoredBlob {
+  sha256: string;
+  size: number;
+}
+
+const SHA_RE = /^[0-9a-f]{64}$/;
+
+export class BlobStore {
+  readonly blobDir: string;
+  readonly tmpDir: string;
+
+  constructor(readonly dataDir: string) {
+    this.blobDir = path.join(dataDir, 'blobs');
+    this.tmpDir = path.join(dataDir, 'tmp');
+    mkdirSync(this.blobDir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  /** Path of a blob (the name is checked: no traversal through a crafted "sha"). */
+  path(sha256: string): string {
+    if (!SHA_RE.test(sha256)) throw new Error(`bad blob name ${JSON.stringify(sha256)}`);
+    return path.join(this.blobDir, sha256.slice(0, 2), sha256);
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await stat(this.path(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stream `source` into a new blob while hashing it. Throws BlobTooLargeError past
+   * `maxBytes` (the temp file is removed); any error of the source removes it too.
+   */
+  async write(
+    source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+    opts: { maxBytes?: number; onBytes?: (total: number) => void } = {},
+  ): Promise<StoredBlob> {
+    const max = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const tmp = path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const fh = await open(tmp, 'wx', 0o600);
+    const hash = createHash('sha256');
+    let size = 0;
+    let ok = false;
+    try {
+      // Batch small chunks (a socket delivers 16-64 KiB) into writes of up to 1 MiB.
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async (): Promise<void> => {
+        if (pendingBytes === 0) return;
+        const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        let off = 0;
+        while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+      };
+      for await (const chunk of source) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        size += buf.length;
+        if (size > max) throw new BlobTooLargeError(max);
+        hash.update(buf);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (pendingBytes >= 1 << 20) await flush();
+        opts.onBytes?.(size);
+      }
+      await flush();
+      await fh.sync();
+      ok = true;
+    } finally {
+      await fh.close().catch(() => undefined);
+      if (!ok) await rm(tmp, { force: true });
+    }
+    const sha256 = hash.digest('hex');
+    await this.commit(tmp, sha256);
+    return { sha256, size };
+  }
+
+  /** Store bytes (small content) as a blob. */
+  async put(data: Uint8Array | string): Promise<StoredBlob> {
+    return this.write([typeof data === 'string' ? Buffer.from(data) : data]);
+  }
+
+  /** Store lines gzip-compressed (NDJSON manifests, report JSON). */
+  async putGzip(lines: Iterable<string> | AsyncIterable<string>): Promise<StoredBlob> {
+    const gz = Readable.from(lines, { objectMode: false }).pipe(createGzip({ level: 6 }));
+    return this.write(gz);
+  }
+
+  putGzipSync(text: string): Promise<StoredBlob> {
+    return this.put(gzipSync(text));
+  }
+
+  private async commit(tmp: string, sha256: string): Promise<void> {
+    const dest = this.path(sha256);
+    const dir = path.dirname(dest);
+    await mkdir(dir, { recursive: true });
+    if (await this.has(sha256)) {
+      await rm(tmp, { force: true }); // same content already stored
+      return;
+    }
+    await rename(tmp, dest);
+    await fsyncDir(dir);
+  }
+
+  createReadStream(sha256: string): ReadStream {
+    return createReadStream(this.path(sha256));
+  }
+
+  async readGunzip(sha256: string): Promise<string> {
+    return gunzipSync(await readFile(this.path(sha256))).toString('utf8');
+  }
+
+  /** Remove temp files and blobs not in `referenced`. Synchronous: runs at startup, before requests. */
+  sweep(referenced: Set<string>): { tmp: number; orphans: number } {
+    let tmp = 0;
+    let orphans = 0;
+    for (const f of readdirSync(this.tmpDir)) {
+      rmSync(path.join(this.tmpDir, f), { force: true, recursive: true });
+      tmp++;
+    }
+    for (const d of readdirSync(this.blobDir)) {
+      const sub = path.join(this.blobDir, d);
+      if (!statSync(sub).isDirectory()) continue;
+      for (const f of readdirSync(sub)) {
+        if (!referenced.has(f)) {
+          rmSync(path.join(sub, f), { force: true, recursive: true });
+          orphans++;
+        }
+      }
+    }
+    return { tmp, orphans };
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some file systems refuse fsync on folders; the rename itself is still atomic.
+  }
+}
