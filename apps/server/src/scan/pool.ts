@@ -34,6 +34,26 @@ export function workerScript(): URL {
   return url;
 }
 
+/**
+ * The parent's Node flags minus custom export conditions: the worker is compiled JavaScript
+ * and must load the packages' built entries (a test runner's "source" condition would
+ * point it at TypeScript files).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--conditions' || a === '-C') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--conditions=') || a.startsWith('-C=')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 interface Job {
   task: Task;
   timeoutMs: number;
@@ -89,6 +109,7 @@ export class WorkerPool {
     try {
       worker = new Worker(workerScript(), {
         workerData: job.task,
+        execArgv: workerExecArgv(),
         resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
       });
     } catch (e) {

@@ -1,0 +1,121 @@
+/** Test helpers: a real server on port 0 over a temp data folder, and small HTTP helpers. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultConfig, type ServerConfig } from '../src/config.js';
+import { resolveLimits, type Limits } from '../src/limits.js';
+import { startServer, type RunningServer } from '../src/server.js';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const serverDir = path.join(repo, 'apps/server');
+export const erofs = (name: string): string => path.join(repo, 'testdata/erofs', name);
+export const mounts = (name: string): string => path.join(repo, 'testdata/mounts', name);
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, f.name);
+    t = Math.max(t, f.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Scans run in worker threads, which load the compiled worker (dist/scan/worker.js); the
+ * crash tests run dist/main.js in a child process. Build the server (and the packages it
+ * references) when dist is missing or older than the sources. `npm test` builds first, so
+ * this is a no-op there.
+ */
+export function ensureBuilt(): void {
+  const main = path.join(serverDir, 'dist/main.js');
+  const worker = path.join(serverDir, 'dist/scan/worker.js');
+  if (existsSync(main) && existsSync(worker) && statSync(main).mtimeMs >= newest(path.join(serverDir, 'src'))) return;
+  const r = spawnSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-b', serverDir], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`building apps/server failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export function tempDir(prefix = 'sharemap-server-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  config: ServerConfig;
+  /** Close, and remove the data folder unless `keep`. */
+  stop(keep?: boolean): Promise<void>;
+}
+
+export async function startTestServer(
+  opts: { dataDir?: string; limits?: Partial<Limits>; config?: Partial<ServerConfig> } = {},
+): Promise<TestServer> {
+  ensureBuilt();
+  const dataDir = opts.dataDir ?? tempDir();
+  const config: ServerConfig = {
+    ...defaultConfig(),
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    demoDir: null,
+    logLevel: 'silent',
+    webDir: path.join(dataDir, 'no-web'),
+    ...opts.config,
+    limits: resolveLimits(opts.limits ?? {}),
+  };
+  const s = await startServer(config);
+  return {
+    ...s,
+    dataDir,
+    config,
+    async stop(keep = false) {
+      await s.close(1000);
+      if (!keep) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Json {
+  [k: string]: unknown;
+}
+
+export async function api(
+  base: string,
+  method: string,
+  url: string,
+  init: { body?: BodyInit; headers?: Record<string, string>; json?: unknown } = {},
+): Promise<{ status: number; body: Json; headers: Headers; text: string }> {
+  const headers: Record<string, string> = { ...init.headers };
+  let body = init.body;
+  if (init.json !== undefined) {
+    body = JSON.stringify(init.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + url, { method, headers, body: body ?? null, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+  const text = await res.text();
+  let parsed: Json = {};
+  try {
+    parsed = JSON.parse(text) as Json;
+  } catch {
+    parsed = {};
+  }
+  return { status: res.status, body: parsed, headers: res.headers, text };
+}
+
+export function errorOf(r: { body: Json }): { code: string; message: string; [k: string]: unknown } {
+  return r.body.error as { code: string; message: string };
+}
+
+/** Poll an image until its scan ends. */
+export async function waitImage(base: string, id: string, timeoutMs = 60_000): Promise<Json> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await api(base, 'GET', `/api/images/${id}`);
+    if (r.body.status === 'ready' || r.body.status === 'failed') return r.body;
+    if (Date.now() > end) throw new Error(`image ${id} still ${String(r.body.status)}`);
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
