@@ -106,6 +106,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
+    if (!req.complete) drainThenClose(req, res);
     if (http) {
       if (http.status >= 500) log.error(http.message, { reqId: id, code: http.code });
       res.status(http.status).json({ error: { code: http.code, message: http.message, ...http.details } });
@@ -116,6 +117,34 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       .status(500)
       .json({ error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id } });
   };
+}
+
+/** Bytes and time a refused request's unread body may still take, so the client reads our error. */
+export const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+export const DRAIN_MAX_MS = 10_000;
+
+/**
+ * An error answered before the body was read (too large, bad type, bad token): clients such
+ * as fetch only see the response once they have sent their body, so read and discard the
+ * rest (bounded in bytes and time), then close the connection.
+ */
+function drainThenClose(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]): void {
+  res.setHeader('Connection', 'close');
+  let seen = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.socket.destroy();
+  };
+  const onData = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > DRAIN_MAX_BYTES) stop();
+  };
+  const timer = setTimeout(stop, DRAIN_MAX_MS);
+  timer.unref();
+  req.on('data', onData);
+  req.on('end', () => clearTimeout(timer));
+  req.resume();
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
