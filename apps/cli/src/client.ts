@@ -81,7 +81,12 @@ export class ServerClient {
       res = await this.fetchImpl(this.url(path), init);
     } catch (e) {
       if (e instanceof CliError) throw e;
-      throw serverError(`cannot reach the sharemap server at ${this.base}: ${describeNetworkError(e)}`, e);
+      throw serverError(
+        opts.stream
+          ? `${what}: the connection to the sharemap server at ${this.base} failed: ${describeNetworkError(e)}`
+          : `cannot reach the sharemap server at ${this.base}: ${describeNetworkError(e)}`,
+        e,
+      );
     }
     let text: string;
     try {
@@ -117,6 +122,24 @@ export class ServerClient {
         `${what}: the server at ${this.base} did not reply with JSON (is it a sharemap server?)`,
       );
     return json as T;
+  }
+
+  /**
+   * Before streaming large uploads: is the server there and does it accept our token? An empty
+   * report request passes the server's token check and is then refused as incomplete (4xx);
+   * 401/403 means the token is missing or wrong (exit 2), a network error or 5xx exit 3.
+   */
+  async checkWriteAccess(): Promise<void> {
+    try {
+      await this.request<unknown>('POST', '/api/reports', {
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+        what: `access check of ${this.base}`,
+      });
+    } catch (e) {
+      if (e instanceof CliError && e.exitCode === EXIT_BAD_INPUT && !/\((401|403)\)/.test(e.message)) return;
+      throw e;
+    }
   }
 
   /** Stream a file as the request body (application/octet-stream unless given). */

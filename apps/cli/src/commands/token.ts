@@ -1,7 +1,7 @@
 /** `sharemap token create NAME [--data DIR]`: create a server API token (printed once). */
 import { resolve } from 'node:path';
 import { flag, helpText, parseCommandArgs, str, type CommandSpec } from '../args.js';
-import { EXIT_OK, inputError } from '../errors.js';
+import { EXIT_OK, inputError, oneLine } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadServer } from '../server.js';
 
@@ -36,7 +36,12 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     throw inputError(`sharemap token create: NAME must be 1-64 letters, digits, ".", "_", "@" or "-"`);
   const data = str(args, 'data') ?? io.env.SHAREMAP_DATA;
   const server = await loadServer();
-  const token = await server.createTokenIn(data !== undefined ? resolve(io.cwd, data) : undefined, name);
+  let token: string;
+  try {
+    token = await server.createTokenIn(data !== undefined ? resolve(io.cwd, data) : undefined, name);
+  } catch (e) {
+    throw inputError(`sharemap token create: ${oneLine((e as Error).message)}`);
+  }
   io.stdout.write(`${token}\n`);
   io.stderr.write(
     `sharemap: created token "${name}"; it is shown only once. Store it as the CI secret SHAREMAP_TOKEN.\n`,

@@ -91,6 +91,12 @@ interface ImageReply {
 interface ReportReply {
   id: string;
   url: string;
+  warnings?: { message?: string }[];
+  unresolved?: {
+    mountPoint?: string;
+    reason?: string;
+    origin?: { file: string; line: number; column: number };
+  }[];
 }
 
 function gzipNdjson(m: Manifest): ReadableStream<Uint8Array> {
@@ -156,6 +162,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   for (const p of settings.mounts)
     await readFile(p).catch((e: unknown) => Promise.reject(inputError(`${p}: cannot read: ${fsMessage(e)}`)));
 
+  await client.checkWriteAccess();
   const imageIds: string[] = [];
   const manifestIds: string[] = [];
   const pending: { id: string; path: string }[] = [];
@@ -189,12 +196,16 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     } else {
       if (kinds[k] === 'image') progress.note(`scanning ${name} locally...`);
       const loaded = await loadInput(input.path, input.devices, { hash: flag(args, 'hash') });
-      const reply = await client.request<IdReply>('POST', `/api/manifests?name=${encodeURIComponent(name)}`, {
-        body: gzipNdjson(loaded.manifest),
-        stream: true,
-        headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
-        what: `upload of the manifest of ${input.path}`,
-      });
+      const reply = await client.request<IdReply>(
+        'POST',
+        `/api/manifests?name=${encodeURIComponent(loaded.manifest.image.name)}`,
+        {
+          body: gzipNdjson(loaded.manifest),
+          stream: true,
+          headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+          what: `upload of the manifest of ${input.path}`,
+        },
+      );
       if (!reply || typeof reply.id !== 'string')
         throw serverError(`upload of the manifest of ${input.path}: the server's reply has no manifest id`);
       manifestIds.push(reply.id);
@@ -208,7 +219,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const mountConfigIds: string[] = [];
   for (const p of settings.mounts) {
     const text = await readFile(p, 'utf8');
-    const reply = await client.request<IdReply & { warnings?: { message?: string }[] }>(
+    const reply = await client.request<IdReply>(
       'POST',
       `/api/mount-configs?name=${encodeURIComponent(basename(p))}`,
       {
@@ -218,8 +229,6 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       },
     );
     mountConfigIds.push(reply.id);
-    for (const w of reply.warnings ?? [])
-      if (w.message) io.stderr.write(`sharemap: warning: ${oneLine(w.message)}\n`);
     progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)})`);
   }
   const body: Record<string, unknown> = {
@@ -241,6 +250,15 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   if (!created || typeof created.id !== 'string')
     throw serverError("report creation: the server's reply has no report id");
   const url = client.url(created.url ?? `/r/${created.id}`);
+  const seen = new Set<string>();
+  for (const w of created.warnings ?? []) if (w.message) seen.add(oneLine(w.message));
+  for (const u of created.unresolved ?? []) {
+    const o = u.origin;
+    seen.add(
+      `${o ? `${o.file}:${o.line}:${o.column}: ` : ''}${u.mountPoint ?? '?'} ignored: ${oneLine(u.reason ?? '')}`,
+    );
+  }
+  for (const w of seen) io.stderr.write(`sharemap: warning: ${w}\n`);
   progress.note(`report: ${url}`);
   const report: Report = reportFromJson(
     await client.request<unknown>('GET', `/api/reports/${encodeURIComponent(created.id)}`, {
