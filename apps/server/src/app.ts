@@ -45,7 +45,8 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 function accessLog(log: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomBytes(8).toString('hex');
+    const id =
+      typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomBytes(8).toString('hex');
     (req as Request & { id: string }).id = id;
     res.setHeader('X-Request-Id', id);
     const start = process.hrtime.bigint();

@@ -75,7 +75,8 @@ export function loadConfig(
   const port = (text: string | undefined, what: string): number | undefined => {
     if (text === undefined || text === '') return undefined;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${what}: expected a port number 0-65535, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new ConfigError(`${what}: expected a port number 0-65535, got ${JSON.stringify(text)}`);
     return n;
   };
   c.port = port(env.PORT, 'PORT') ?? c.port;

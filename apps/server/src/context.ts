@@ -5,7 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -69,12 +78,18 @@ export function loadDomainKey(dataDir: string): Uint8Array {
 /** Blobs referenced by any row (everything else in the blob folder is an orphan). */
 export function referencedBlobs(db: Db): Set<string> {
   const out = new Set<string>();
-  for (const r of db.prepare('SELECT sha256, devices FROM images').all() as { sha256: string; devices: string }[]) {
+  for (const r of db.prepare('SELECT sha256, devices FROM images').all() as {
+    sha256: string;
+    devices: string;
+  }[]) {
     out.add(r.sha256);
     for (const d of JSON.parse(r.devices) as { sha256: string }[]) out.add(d.sha256);
   }
   for (const r of db.prepare('SELECT blob FROM manifests').all() as { blob: string }[]) out.add(r.blob);
-  for (const r of db.prepare('SELECT blob, input_blob FROM reports').all() as { blob: string; input_blob: string }[]) {
+  for (const r of db.prepare('SELECT blob, input_blob FROM reports').all() as {
+    blob: string;
+    input_blob: string;
+  }[]) {
     out.add(r.blob);
     out.add(r.input_blob);
   }

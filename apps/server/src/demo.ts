@@ -38,8 +38,10 @@ export async function ensureDemo(ctx: AppContext): Promise<void> {
     return;
   }
   const state = getMeta(ctx.db, 'demo_state');
-  const empty =
-    !(ctx.db.prepare('SELECT 1 FROM reports LIMIT 1').get() ?? ctx.db.prepare('SELECT 1 FROM images LIMIT 1').get());
+  const empty = !(
+    ctx.db.prepare('SELECT 1 FROM reports LIMIT 1').get() ??
+    ctx.db.prepare('SELECT 1 FROM images LIMIT 1').get()
+  );
   if (state !== 'loading' && !empty) {
     ctx.demo = { status: 'disabled' }; // a data folder with user data and no demo: leave it alone
     return;
@@ -66,7 +68,8 @@ export async function ensureDemo(ctx: AppContext): Promise<void> {
     await Promise.all(ids.map((id) => waitForScan(ctx, id, ctx.config.limits.scanTimeoutMs + 5000)));
     if (ctx.closing) return;
     const mountConfigs: string[] = [];
-    if (existsSync(mounts)) mountConfigs.push(parseAndStore(ctx, readFileSync(mounts, 'utf8'), path.basename(mounts), 'fstab').id);
+    if (existsSync(mounts))
+      mountConfigs.push(parseAndStore(ctx, readFileSync(mounts, 'utf8'), path.basename(mounts), 'fstab').id);
     const created = await createReport(ctx, {
       images: ids,
       manifests: [],

@@ -49,8 +49,11 @@ export const tooLarge = (message: string, details?: Record<string, unknown>): Ht
   new HttpError(413, 'too-large', message, details);
 export const unsupportedMediaType = (message: string): HttpError =>
   new HttpError(415, 'unsupported-media-type', message);
-export const unprocessable = (code: ErrorCode, message: string, details?: Record<string, unknown>): HttpError =>
-  new HttpError(422, code, message, details);
+export const unprocessable = (
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): HttpError => new HttpError(422, code, message, details);
 
 /** Maps errors of the packages and of body parsers to HttpError; null for real faults. */
 export function toHttpError(err: unknown): HttpError | null {
@@ -78,7 +81,9 @@ export function toHttpError(err: unknown): HttpError | null {
     // body-parser / raw-body errors
     switch (e.type) {
       case 'entity.too.large':
-        return tooLarge(`request body larger than the limit (${String((err as { limit?: number }).limit)} bytes)`);
+        return tooLarge(
+          `request body larger than the limit (${String((err as { limit?: number }).limit)} bytes)`,
+        );
       case 'entity.parse.failed':
         return badRequest('bad-json', `request body is not valid JSON: ${e.message ?? ''}`);
       case 'encoding.unsupported':
@@ -87,7 +92,8 @@ export function toHttpError(err: unknown): HttpError | null {
       case 'request.aborted':
         return new HttpError(400, 'aborted', 'request aborted by the client');
       default:
-        if (e.status >= 400 && e.status < 500) return new HttpError(e.status, 'bad-request', e.message ?? 'bad request');
+        if (e.status >= 400 && e.status < 500)
+          return new HttpError(e.status, 'bad-request', e.message ?? 'bad request');
     }
   }
   return null;
@@ -115,7 +121,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     log.error('internal error', { reqId: id, method: req.method, path: req.path, err: err as Error });
     res
       .status(500)
-      .json({ error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id } });
+      .json({
+        error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id },
+      });
   };
 }
 

@@ -67,12 +67,15 @@ export function resolveLimits(
     if (text !== undefined && text !== '') {
       const n = Number(text);
       if (!Number.isSafeInteger(n) || n < 1)
-        throw new RangeError(`${limitEnvName(key)}: expected a positive integer, got ${JSON.stringify(text)}`);
+        throw new RangeError(
+          `${limitEnvName(key)}: expected a positive integer, got ${JSON.stringify(text)}`,
+        );
       out[key] = n;
     }
     const o = overrides[key];
     if (o !== undefined) {
-      if (!Number.isSafeInteger(o) || o < 1) throw new RangeError(`limit ${key}: expected a positive integer`);
+      if (!Number.isSafeInteger(o) || o < 1)
+        throw new RangeError(`limit ${key}: expected a positive integer`);
       out[key] = o;
     }
   }

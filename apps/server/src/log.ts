@@ -10,7 +10,10 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: LogLevel = 'info', sink?: (line: string, level: LogLevel) => void): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  sink?: (line: string, level: LogLevel) => void,
+): Logger {
   const min = ORDER[level];
   const write =
     sink ??

@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   process.stderr.write(`sharemap: serving the web UI and API on ${running.url}\n`);
   void running.demo.then(() => {
     const d = running.ctx.demo;
-    if (d.status === 'ready' && d.id) process.stderr.write(`sharemap: demo report: ${config.publicUrl ?? running.url}/r/${d.id}\n`);
+    if (d.status === 'ready' && d.id)
+      process.stderr.write(`sharemap: demo report: ${config.publicUrl ?? running.url}/r/${d.id}\n`);
   });
   let stopping = false;
   const stop = (signal: string): void => {

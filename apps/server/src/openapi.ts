@@ -63,12 +63,28 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
             name: { type: 'string' },
             sha256: { type: 'string' },
             size: { type: 'integer' },
-            devices: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, sha256: { type: 'string' }, size: { type: 'integer' } } } },
+            devices: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  sha256: { type: 'string' },
+                  size: { type: 'integer' },
+                },
+              },
+            },
             status: { enum: ['queued', 'scanning', 'ready', 'failed'] },
-            progress: { type: 'object', properties: { files: { type: 'integer' }, bytesHashed: { type: 'integer' } } },
+            progress: {
+              type: 'object',
+              properties: { files: { type: 'integer' }, bytesHashed: { type: 'integer' } },
+            },
             error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
             manifest: { type: 'object', description: 'summary of the scan result (ready images)' },
-            deduplicated: { type: 'boolean', description: 'upload only: identical content was scanned before' },
+            deduplicated: {
+              type: 'boolean',
+              description: 'upload only: identical content was scanned before',
+            },
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
           },
@@ -91,7 +107,17 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
           properties: {
             id: { type: 'string' },
             name: { type: 'string' },
-            format: { enum: ['mountinfo', 'proc-mounts', 'fstab', 'systemd-unit', 'mount-commands', 'losetup-json', 'plan'] },
+            format: {
+              enum: [
+                'mountinfo',
+                'proc-mounts',
+                'fstab',
+                'systemd-unit',
+                'mount-commands',
+                'losetup-json',
+                'plan',
+              ],
+            },
             entries: { type: 'array', items: { type: 'object' } },
             warnings: { type: 'array', items: { type: 'object' } },
             config: { type: 'object' },
@@ -104,9 +130,21 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
             images: { type: 'array', items: { type: 'string' }, maxItems: l.maxImagesPerReport },
             manifests: { type: 'array', items: { type: 'string' }, maxItems: l.maxImagesPerReport },
             mountConfigs: { type: 'array', items: { type: 'string' }, maxItems: l.maxMountConfigsPerReport },
-            mapping: { type: 'object', additionalProperties: { type: 'string' }, description: 'mount source -> image id (server id or name)' },
-            domainAssignments: { type: 'object', additionalProperties: { type: 'string' }, description: 'instance id -> domain label' },
-            publishers: { type: 'object', additionalProperties: { type: 'string' }, description: 'image id or name -> publisher' },
+            mapping: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'mount source -> image id (server id or name)',
+            },
+            domainAssignments: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'instance id -> domain label',
+            },
+            publishers: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'image id or name -> publisher',
+            },
             options: {
               type: 'object',
               properties: {
@@ -125,24 +163,48 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
             url: { type: 'string', description: 'link to the report in the web UI (/r/<id>)' },
             apiUrl: { type: 'string' },
             summary: { type: 'object' },
-            unresolved: { type: 'array', items: { type: 'object' }, description: 'mounts that matched no image' },
+            unresolved: {
+              type: 'array',
+              items: { type: 'object' },
+              description: 'mounts that matched no image',
+            },
             warnings: { type: 'array', items: { type: 'object' } },
           },
         },
-        Report: { type: 'object', description: 'packages/sharing Report (kind "sharemap-report", version 1)' },
-        AnalysisInput: { type: 'object', description: 'packages/sharing AnalysisInput: manifests, instances, options' },
+        Report: {
+          type: 'object',
+          description: 'packages/sharing Report (kind "sharemap-report", version 1)',
+        },
+        AnalysisInput: {
+          type: 'object',
+          description: 'packages/sharing AnalysisInput: manifests, instances, options',
+        },
       },
     },
     paths: {
       '/api/health': {
-        get: { summary: 'Liveness and state', responses: { 200: { description: 'ok', content: json({ type: 'object' }) }, 503: err('database unavailable') } },
+        get: {
+          summary: 'Liveness and state',
+          responses: {
+            200: { description: 'ok', content: json({ type: 'object' }) },
+            503: err('database unavailable'),
+          },
+        },
       },
-      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/api/openapi.json': {
+        get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } },
+      },
       '/api/demo': {
         get: {
           summary: 'The demo report loaded at first start',
           responses: {
-            200: { description: 'demo report id and link', content: json({ type: 'object', properties: { id: { type: 'string' }, url: { type: 'string' } } }) },
+            200: {
+              description: 'demo report id and link',
+              content: json({
+                type: 'object',
+                properties: { id: { type: 'string' }, url: { type: 'string' } },
+              }),
+            },
             404: err('no demo on this server'),
             503: err('demo still loading (Retry-After)'),
           },
@@ -152,17 +214,27 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
         post: {
           summary: 'Upload an EROFS image (streamed to disk, then scanned in a worker thread)',
           security: bearer,
-          parameters: [{ name: 'name', in: 'query', description: 'file name (raw uploads)', schema: { type: 'string' } }],
+          parameters: [
+            { name: 'name', in: 'query', description: 'file name (raw uploads)', schema: { type: 'string' } },
+          ],
           requestBody: {
             required: true,
             content: {
               'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
-              'multipart/form-data': { schema: { type: 'object', description: 'first file part: the image; further file parts: its extra devices in order' } },
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  description: 'first file part: the image; further file parts: its extra devices in order',
+                },
+              },
             },
           },
           responses: {
             202: { description: 'stored, scan queued', content: json(ref('Image')) },
-            200: { description: 'identical content scanned before: ready at once', content: json(ref('Image')) },
+            200: {
+              description: 'identical content scanned before: ready at once',
+              content: json(ref('Image')),
+            },
             400: err('bad name, truncated multipart, interrupted upload'),
             401: err('token required or unknown'),
             413: err(`larger than ${l.maxUploadBytes} bytes`),
@@ -176,22 +248,35 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
         get: {
           summary: 'Image status, scan progress, error, manifest summary (polling)',
           parameters: [idParam('image')],
-          responses: { 200: { description: 'image', content: json(ref('Image')) }, 404: err('unknown image') },
+          responses: {
+            200: { description: 'image', content: json(ref('Image')) },
+            404: err('unknown image'),
+          },
         },
       },
       '/api/images/{id}/events': {
         get: {
           summary: 'Scan progress as server-sent events (`status`, `progress`); ends when the scan ends',
           parameters: [idParam('image')],
-          responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': {} } }, 404: err('unknown image') },
+          responses: {
+            200: { description: 'text/event-stream', content: { 'text/event-stream': {} } },
+            404: err('unknown image'),
+          },
         },
       },
       '/api/images/{id}/devices': {
         post: {
-          summary: 'Attach extra devices (blob devices, tar of --tar=i) in device-table order; rescans the image',
+          summary:
+            'Attach extra devices (blob devices, tar of --tar=i) in device-table order; rescans the image',
           security: bearer,
           parameters: [idParam('image'), { name: 'name', in: 'query', schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'multipart/form-data': {} } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              'multipart/form-data': {},
+            },
+          },
           responses: {
             202: { description: 'attached, rescan queued', content: json(ref('Image')) },
             400: err('bad name or multipart'),
@@ -208,7 +293,10 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
           summary: 'Upload a manifest (sharemap scan, browser scan): NDJSON or JSON, optionally gzip',
           security: bearer,
           parameters: [{ name: 'name', in: 'query', schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/x-ndjson': {}, 'application/json': {}, 'application/gzip': {} } },
+          requestBody: {
+            required: true,
+            content: { 'application/x-ndjson': {}, 'application/json': {}, 'application/gzip': {} },
+          },
           responses: {
             201: { description: 'stored', content: json(ref('Manifest')) },
             400: err('corrupt gzip, interrupted upload'),
@@ -220,21 +308,49 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
         },
       },
       '/api/manifests/{id}': {
-        get: { summary: 'Manifest summary', parameters: [idParam('manifest')], responses: { 200: { description: 'manifest', content: json(ref('Manifest')) }, 404: err('unknown manifest') } },
+        get: {
+          summary: 'Manifest summary',
+          parameters: [idParam('manifest')],
+          responses: {
+            200: { description: 'manifest', content: json(ref('Manifest')) },
+            404: err('unknown manifest'),
+          },
+        },
       },
       '/api/mount-configs': {
         post: {
-          summary: 'Upload a mount configuration (mountinfo, /proc/mounts, fstab, systemd units, mount commands, losetup --json, JSON plan)',
+          summary:
+            'Upload a mount configuration (mountinfo, /proc/mounts, fstab, systemd units, mount commands, losetup --json, JSON plan)',
           security: bearer,
           parameters: [
-            { name: 'name', in: 'query', description: 'file name (helps format detection)', schema: { type: 'string' } },
+            {
+              name: 'name',
+              in: 'query',
+              description: 'file name (helps format detection)',
+              schema: { type: 'string' },
+            },
             { name: 'format', in: 'query', schema: { type: 'string' } },
           ],
           requestBody: {
             required: true,
             content: {
               'text/plain': { schema: { type: 'string' } },
-              'application/json': { schema: { oneOf: [{ type: 'object', required: ['text'], properties: { text: { type: 'string' }, fileName: { type: 'string' }, format: { type: 'string' } } }, { type: 'object', description: 'a JSON plan or losetup --json document' }] } },
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    {
+                      type: 'object',
+                      required: ['text'],
+                      properties: {
+                        text: { type: 'string' },
+                        fileName: { type: 'string' },
+                        format: { type: 'string' },
+                      },
+                    },
+                    { type: 'object', description: 'a JSON plan or losetup --json document' },
+                  ],
+                },
+              },
             },
           },
           responses: {
@@ -248,7 +364,14 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
         },
       },
       '/api/mount-configs/{id}': {
-        get: { summary: 'A stored (redacted) mount configuration', parameters: [idParam('mount configuration')], responses: { 200: { description: 'config', content: json(ref('MountConfig')) }, 404: err('unknown') } },
+        get: {
+          summary: 'A stored (redacted) mount configuration',
+          parameters: [idParam('mount configuration')],
+          responses: {
+            200: { description: 'config', content: json(ref('MountConfig')) },
+            404: err('unknown'),
+          },
+        },
       },
       '/api/reports': {
         post: {
@@ -271,17 +394,32 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
           security: admin,
           parameters: [
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-            { name: 'before', in: 'query', description: 'createdAt cursor (the `next` of the previous page)', schema: { type: 'string' } },
+            {
+              name: 'before',
+              in: 'query',
+              description: 'createdAt cursor (the `next` of the previous page)',
+              schema: { type: 'string' },
+            },
           ],
-          responses: { 200: { description: 'reports, newest first' }, 401: err('no or unknown token'), 403: err('not an admin token') },
+          responses: {
+            200: { description: 'reports, newest first' },
+            401: err('no or unknown token'),
+            403: err('not an admin token'),
+          },
         },
       },
       '/api/reports/{id}': {
         get: {
           summary: 'A report (JSON; gzip when accepted), or an export',
-          parameters: [idParam('report'), { name: 'format', in: 'query', schema: { enum: ['json', 'csv', 'markdown'] } }],
+          parameters: [
+            idParam('report'),
+            { name: 'format', in: 'query', schema: { enum: ['json', 'csv', 'markdown'] } },
+          ],
           responses: {
-            200: { description: 'report', content: { ...json(ref('Report')), 'text/csv': {}, 'text/markdown': {} } },
+            200: {
+              description: 'report',
+              content: { ...json(ref('Report')), 'text/csv': {}, 'text/markdown': {} },
+            },
             400: err('unknown format'),
             404: err('unknown report'),
           },
@@ -291,16 +429,35 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
         get: {
           summary: 'The analysis input of a report (to re-run the model live)',
           parameters: [idParam('report')],
-          responses: { 200: { description: 'input', content: json(ref('AnalysisInput')) }, 404: err('unknown report') },
+          responses: {
+            200: { description: 'input', content: json(ref('AnalysisInput')) },
+            404: err('unknown report'),
+          },
         },
       },
       '/api/tokens': {
-        get: { summary: 'List tokens (names, no secrets; admin)', security: admin, responses: { 200: { description: 'tokens' }, 401: err('token'), 403: err('not admin') } },
+        get: {
+          summary: 'List tokens (names, no secrets; admin)',
+          security: admin,
+          responses: { 200: { description: 'tokens' }, 401: err('token'), 403: err('not admin') },
+        },
         post: {
           summary: 'Create a token (admin); the token is returned once',
           security: admin,
-          requestBody: { required: true, content: json({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, admin: { type: 'boolean' } } }) },
-          responses: { 201: { description: 'created' }, 400: err('bad name'), 401: err('token'), 403: err('not admin') },
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['name'],
+              properties: { name: { type: 'string' }, admin: { type: 'boolean' } },
+            }),
+          },
+          responses: {
+            201: { description: 'created' },
+            400: err('bad name'),
+            401: err('token'),
+            403: err('not admin'),
+          },
         },
       },
     },

@@ -40,7 +40,8 @@ function idList(v: unknown, field: string, max: number): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw bad(`${field} must be an array of ids`);
   if (v.length > max) throw new HttpError(413, 'too-large', `${field}: at most ${max} entries`);
-  for (const x of v) if (typeof x !== 'string' || !ID_RE.test(x)) throw bad(`${field}: ${JSON.stringify(x)} is not an id`);
+  for (const x of v)
+    if (typeof x !== 'string' || !ID_RE.test(x)) throw bad(`${field}: ${JSON.stringify(x)} is not an id`);
   if (new Set(v).size !== v.length) throw bad(`${field}: an id is listed twice`);
   return v as string[];
 }
@@ -52,7 +53,8 @@ function stringMap(v: unknown, field: string, valueRe?: RegExp): Record<string, 
   const entries = Object.entries(v as Record<string, unknown>);
   if (entries.length > 10_000) throw new HttpError(413, 'too-large', `${field}: too many entries`);
   for (const [k, x] of entries) {
-    if (typeof x !== 'string' || k.length > 4096 || x.length > 4096) throw bad(`${field}.${k} must be a string`);
+    if (typeof x !== 'string' || k.length > 4096 || x.length > 4096)
+      throw bad(`${field}.${k} must be a string`);
     if (valueRe && !valueRe.test(x)) throw bad(`${field}.${k}: ${JSON.stringify(x)} is not a valid value`);
     out[k] = x;
   }
@@ -63,13 +65,27 @@ function stringMap(v: unknown, field: string, valueRe?: RegExp): Record<string, 
 export function parseReportRequest(body: unknown, limits: AppContext['config']['limits']): ReportRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object');
   const b = body as Record<string, unknown>;
-  const known = new Set(['images', 'manifests', 'mountConfigs', 'mapping', 'domainAssignments', 'publishers', 'options', 'title']);
+  const known = new Set([
+    'images',
+    'manifests',
+    'mountConfigs',
+    'mapping',
+    'domainAssignments',
+    'publishers',
+    'options',
+    'title',
+  ]);
   for (const k of Object.keys(b)) if (!known.has(k)) throw bad(`unknown field ${JSON.stringify(k)}`);
   const images = idList(b.images, 'images', limits.maxImagesPerReport);
   const manifests = idList(b.manifests, 'manifests', limits.maxImagesPerReport);
-  if (images.length + manifests.length === 0) throw bad('give at least one image or manifest id (images, manifests)');
+  if (images.length + manifests.length === 0)
+    throw bad('give at least one image or manifest id (images, manifests)');
   if (images.length + manifests.length > limits.maxImagesPerReport)
-    throw new HttpError(413, 'too-large', `at most ${limits.maxImagesPerReport} images and manifests per report`);
+    throw new HttpError(
+      413,
+      'too-large',
+      `at most ${limits.maxImagesPerReport} images and manifests per report`,
+    );
   const req: ReportRequest = {
     images,
     manifests,
@@ -85,7 +101,8 @@ export function parseReportRequest(body: unknown, limits: AppContext['config']['
     if (typeof b.options !== 'object' || Array.isArray(b.options)) throw bad('options must be an object');
     const o = b.options as Record<string, unknown>;
     for (const k of Object.keys(o))
-      if (k !== 'pageSize' && k !== 'workingSetFraction') throw bad(`options: unknown field ${JSON.stringify(k)}`);
+      if (k !== 'pageSize' && k !== 'workingSetFraction')
+        throw bad(`options: unknown field ${JSON.stringify(k)}`);
     if (o.pageSize !== undefined) {
       const p = o.pageSize;
       if (typeof p !== 'number' || !Number.isInteger(p) || p < 4096 || p > 65536 || (p & (p - 1)) !== 0)
@@ -94,12 +111,14 @@ export function parseReportRequest(body: unknown, limits: AppContext['config']['
     }
     if (o.workingSetFraction !== undefined) {
       const f = o.workingSetFraction;
-      if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw bad('options.workingSetFraction must be a number in (0, 1]');
+      if (typeof f !== 'number' || !(f > 0 && f <= 1))
+        throw bad('options.workingSetFraction must be a number in (0, 1]');
       req.options.workingSetFraction = f;
     }
   }
   if (b.title !== undefined && b.title !== null) {
-    if (typeof b.title !== 'string' || b.title.length > 200) throw bad('title must be a string of at most 200 characters');
+    if (typeof b.title !== 'string' || b.title.length > 200)
+      throw bad('title must be a string of at most 200 characters');
     // eslint-disable-next-line no-control-regex
     req.title = b.title.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   }
@@ -152,16 +171,26 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     const id = req.images[k]!;
     if (!row) throw unprocessable('bad-report-request', `image ${id} not found`, { imageId: id });
     if (row.status === 'failed')
-      throw unprocessable('bad-image', `image ${row.name} (${id}) could not be scanned: ${row.error_message ?? row.error_code}`, {
-        imageId: id,
-        reason: row.error_code,
-      });
+      throw unprocessable(
+        'bad-image',
+        `image ${row.name} (${id}) could not be scanned: ${row.error_message ?? row.error_code}`,
+        {
+          imageId: id,
+          reason: row.error_code,
+        },
+      );
     if (row.status !== 'ready' || !row.manifest_id)
-      throw new HttpError(409, 'not-ready', `image ${row.name} (${id}) is still being scanned; try again later`, { imageId: id });
+      throw new HttpError(
+        409,
+        'not-ready',
+        `image ${row.name} (${id}) is still being scanned; try again later`,
+        { imageId: id },
+      );
     sources.push({ serverId: id, name: row.name, manifestId: row.manifest_id });
   }
   for (const id of req.manifests) {
-    const m = ctx.db.prepare('SELECT id, name FROM manifests WHERE id = ?').get(id) as { id: string; name: string } | undefined;
+    const m = ctx.db.prepare('SELECT id, name FROM manifests WHERE id = ?').get(id) as
+      { id: string; name: string } | undefined;
     if (!m) throw unprocessable('bad-report-request', `manifest ${id} not found`, { manifestId: id });
     sources.push({ serverId: id, name: m.name, manifestId: m.id });
   }
@@ -170,7 +199,10 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   const byServerId = new Map<string, string>();
   const images: AnalyzeTask['images'] = [];
   for (const s of sources) {
-    const m = ctx.db.prepare('SELECT blob, header FROM manifests WHERE id = ?').get(s.manifestId) as { blob: string; header: string };
+    const m = ctx.db.prepare('SELECT blob, header FROM manifests WHERE id = ?').get(s.manifestId) as {
+      blob: string;
+      header: string;
+    };
     const header = JSON.parse(m.header) as ManifestHeader;
     let aid = s.name;
     for (let n = 2; used.has(aid); n++) aid = `${s.name}#${n}`;
@@ -193,14 +225,22 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   } else {
     const configs: MountConfig[] = [];
     for (const id of req.mountConfigs) {
-      const row = ctx.db.prepare('SELECT config FROM mount_configs WHERE id = ?').get(id) as { config: string } | undefined;
-      if (!row) throw unprocessable('bad-report-request', `mount configuration ${id} not found`, { mountConfigId: id });
+      const row = ctx.db.prepare('SELECT config FROM mount_configs WHERE id = ?').get(id) as
+        { config: string } | undefined;
+      if (!row)
+        throw unprocessable('bad-report-request', `mount configuration ${id} not found`, {
+          mountConfigId: id,
+        });
       configs.push(JSON.parse(row.config) as MountConfig);
     }
     const mapping: Record<string, string> = {};
     for (const [src, target] of Object.entries(req.mapping)) {
       const aid = byServerId.get(target) ?? (used.has(target) ? target : undefined);
-      if (aid === undefined) throw unprocessable('bad-report-request', `mapping.${src}: ${target} is not one of the report's images`);
+      if (aid === undefined)
+        throw unprocessable(
+          'bad-report-request',
+          `mapping.${src}: ${target} is not one of the report's images`,
+        );
       mapping[src] = aid;
     }
     const resolved = resolveInstances(
@@ -209,7 +249,12 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
       { mapping },
     );
     for (const u of resolved.unresolved)
-      unresolved.push({ source: u.entry.source, mountPoint: u.entry.mountPoint, origin: u.entry.origin, reason: u.reason });
+      unresolved.push({
+        source: u.entry.source,
+        mountPoint: u.entry.mountPoint,
+        origin: u.entry.origin,
+        reason: u.reason,
+      });
     for (const c of configs) for (const w of c.warnings) warnings.push({ code: w.code, message: w.message });
     for (const w of resolved.warnings) warnings.push({ code: w.code, message: w.message });
     instances = resolved.instances.map(toInstanceInput);
@@ -228,7 +273,14 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   }
   // 4. Analysis in a worker; row after the blobs.
   const createdAt = nowIso();
-  const task: AnalyzeTask = { kind: 'analyze', dataDir: ctx.config.dataDir, images, instances, options: req.options, createdAt };
+  const task: AnalyzeTask = {
+    kind: 'analyze',
+    dataDir: ctx.config.dataDir,
+    images,
+    instances,
+    options: req.options,
+    createdAt,
+  };
   if (req.title !== undefined) task.title = req.title;
   let result: AnalyzeResult;
   try {
@@ -236,7 +288,8 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   } catch (e) {
     if (e instanceof PoolBusyError) throw new HttpError(503, 'busy', e.message);
     if (e instanceof TaskError) {
-      if (e.code === 'timeout') throw new HttpError(503, 'timeout', `the analysis took longer than ${limits.analysisTimeoutMs} ms`);
+      if (e.code === 'timeout')
+        throw new HttpError(503, 'timeout', `the analysis took longer than ${limits.analysisTimeoutMs} ms`);
       if (e.code === 'RangeError')
         throw unprocessable('bad-report-request', `the analysis refused the input: ${e.message}`);
     }
@@ -244,8 +297,17 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   }
   const id = newId();
   ctx.db
-    .prepare('INSERT INTO reports (id, title, blob, input_blob, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(id, req.title ?? null, result.reportBlob, result.inputBlob, JSON.stringify(result.summary), createdAt);
+    .prepare(
+      'INSERT INTO reports (id, title, blob, input_blob, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    .run(
+      id,
+      req.title ?? null,
+      result.reportBlob,
+      result.inputBlob,
+      JSON.stringify(result.summary),
+      createdAt,
+    );
   ctx.log.info('report created', { reportId: id, images: images.length, instances: instances.length });
   return { id, summary: result.summary, unresolved, warnings };
 }
@@ -253,7 +315,16 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
 export function getReportRow(
   ctx: AppContext,
   id: string,
-): { id: string; title: string | null; blob: string; input_blob: string; summary: string; created_at: string } | undefined {
+):
+  | {
+      id: string;
+      title: string | null;
+      blob: string;
+      input_blob: string;
+      summary: string;
+      created_at: string;
+    }
+  | undefined {
   if (!ID_RE.test(id)) return undefined;
   return ctx.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as ReturnType<typeof getReportRow>;
 }

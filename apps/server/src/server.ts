@@ -19,7 +19,10 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  log: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   const ctx = openContext(config, log);
   const app = createApp(config, ctx);
   const server = config.host !== undefined ? app.listen(config.port, config.host) : app.listen(config.port);
@@ -31,7 +34,12 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   const port = (server.address() as AddressInfo).port;
   const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info('listening', { url, dataDir: config.dataDir, requireToken: config.requireToken, webDir: config.webDir });
+  log.info('listening', {
+    url,
+    dataDir: config.dataDir,
+    requireToken: config.requireToken,
+    webDir: config.webDir,
+  });
   const demo = ensureDemo(ctx).then(() => {
     if (ctx.demo.status === 'ready' && ctx.demo.id)
       log.info('demo report ready', { url: `${config.publicUrl ?? url}/r/${ctx.demo.id}` });

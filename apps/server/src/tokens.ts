@@ -62,7 +62,13 @@ export function listTokens(db: Db): TokenInfo[] {
       created_at: string;
       last_used_at: string | null;
     }[]
-  ).map((r) => ({ id: r.id, name: r.name, admin: r.admin === 1, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+  ).map((r) => ({
+    id: r.id,
+    name: r.name,
+    admin: r.admin === 1,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  }));
 }
 
 function bearer(header: string | undefined): string | null | undefined {
@@ -89,8 +95,7 @@ export function authenticate(ctx: AppContext, header: string | undefined): Princ
     if (timingSafeEqual(a, Buffer.from(hash, 'hex'))) return { name: 'admin', admin: true };
   }
   const row = ctx.db.prepare('SELECT id, name, admin FROM tokens WHERE hash = ?').get(hash) as
-    | { id: number; name: string; admin: number }
-    | undefined;
+    { id: number; name: string; admin: number } | undefined;
   if (!row) throw new HttpError(401, 'unauthorized', 'unknown or revoked token');
   ctx.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(nowIso(), row.id);
   return { name: row.name, admin: row.admin === 1 };
@@ -105,7 +110,11 @@ export function requireWriter(ctx: AppContext): RequestHandler {
       const who = authenticate(ctx, req.headers.authorization);
       if (!who && ctx.config.requireToken) {
         res.set(challenge);
-        throw new HttpError(401, 'unauthorized', 'this server requires a token: send "Authorization: Bearer <token>" (sharemap token create NAME)');
+        throw new HttpError(
+          401,
+          'unauthorized',
+          'this server requires a token: send "Authorization: Bearer <token>" (sharemap token create NAME)',
+        );
       }
       next();
     } catch (e) {

@@ -28,7 +28,12 @@ export function webRouter(webDir: string): Router {
       fallthrough: true,
       setHeaders(res, file) {
         // Hashed asset names can be cached for ever; index.html must be revalidated.
-        res.setHeader('Cache-Control', /[.-][0-9a-zA-Z_-]{8,}\.(js|css|wasm|woff2?)$/.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.setHeader(
+          'Cache-Control',
+          /[.-][0-9a-zA-Z_-]{8,}\.(js|css|wasm|woff2?)$/.test(file)
+            ? 'public, max-age=31536000, immutable'
+            : 'no-cache',
+        );
       },
     }),
   );
@@ -44,7 +49,10 @@ export function webRouter(webDir: string): Router {
       return;
     }
     if (req.path === '/' || req.path.startsWith('/r/')) {
-      res.status(200).type('html').send(NOT_BUILT.replace('WEB_DIR', webDir.replace(/[<>&]/g, '')));
+      res
+        .status(200)
+        .type('html')
+        .send(NOT_BUILT.replace('WEB_DIR', webDir.replace(/[<>&]/g, '')));
       return;
     }
     next();

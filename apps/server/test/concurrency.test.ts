@@ -14,9 +14,13 @@ describe('concurrency', () => {
   });
 
   it('20 concurrent uploads succeed, are stored once each and all scan', async () => {
-    const sources = ['app.fp.img', 'base-v1.fp.img', 'edge.zstd.fp.img', 'app.fp.lz4hc.img'].map((f) => readFileSync(erofs(f)));
+    const sources = ['app.fp.img', 'base-v1.fp.img', 'edge.zstd.fp.img', 'app.fp.lz4hc.img'].map((f) =>
+      readFileSync(erofs(f)),
+    );
     // Distinct content per upload: trailing zero blocks do not change what the image holds.
-    const bodies = Array.from({ length: 20 }, (_, k) => Buffer.concat([sources[k % sources.length]!, Buffer.alloc(4096 * (1 + k))]));
+    const bodies = Array.from({ length: 20 }, (_, k) =>
+      Buffer.concat([sources[k % sources.length]!, Buffer.alloc(4096 * (1 + k))]),
+    );
     let maxRunning = 0;
     const watch = setInterval(() => {
       maxRunning = Math.max(maxRunning, s.ctx.scans.active);
@@ -24,7 +28,10 @@ describe('concurrency', () => {
     try {
       const ups = await Promise.all(
         bodies.map((body, k) =>
-          api(s.url, 'POST', `/api/images?name=upload-${k}.img`, { body, headers: { 'content-type': 'application/octet-stream' } }),
+          api(s.url, 'POST', `/api/images?name=upload-${k}.img`, {
+            body,
+            headers: { 'content-type': 'application/octet-stream' },
+          }),
         ),
       );
       for (const u of ups) expect(u.status).toBe(202);
@@ -32,7 +39,9 @@ describe('concurrency', () => {
       const done = await Promise.all(ups.map((u) => waitImage(s.url, u.body.id as string, 120_000)));
       for (const d of done) expect(d.status).toBe('ready');
       expect(maxRunning).toBeLessThanOrEqual(2);
-      const report = await api(s.url, 'POST', '/api/reports', { json: { images: ups.map((u) => u.body.id) } });
+      const report = await api(s.url, 'POST', '/api/reports', {
+        json: { images: ups.map((u) => u.body.id) },
+      });
       expect(report.status).toBe(201);
       expect((report.body.summary as { images: number }).images).toBe(20);
     } finally {

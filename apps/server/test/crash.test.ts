@@ -20,11 +20,24 @@ interface Child {
 }
 
 function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, [path.join(serverDir, 'dist/main.js'), '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demo'], {
-    cwd: repo,
-    env: { ...process.env, SHAREMAP_ADMIN_TOKEN: ADMIN, SHAREMAP_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      path.join(serverDir, 'dist/main.js'),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      dataDir,
+      '--no-demo',
+    ],
+    {
+      cwd: repo,
+      env: { ...process.env, SHAREMAP_ADMIN_TOKEN: ADMIN, SHAREMAP_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -59,7 +72,8 @@ function checkConsistent(dataDir: string): { reports: number; images: number } {
   const db = openDb(path.join(dataDir, DB_FILE));
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    for (const sha of referencedBlobs(db)) expect(existsSync(path.join(dataDir, 'blobs', sha.slice(0, 2), sha)), sha).toBe(true);
+    for (const sha of referencedBlobs(db))
+      expect(existsSync(path.join(dataDir, 'blobs', sha.slice(0, 2), sha)), sha).toBe(true);
     const reports = (db.prepare('SELECT count(*) AS n FROM reports').get() as { n: number }).n;
     const images = (db.prepare('SELECT count(*) AS n FROM images').get() as { n: number }).n;
     return { reports, images };
@@ -162,7 +176,9 @@ describe.skipIf(!built)('kill -9', () => {
     });
     expect(fstab.status).toBe(201);
     for (const delay of [0, 40, 120, 250, 400]) {
-      const pending = api(c.url, 'POST', '/api/reports', { json: { images: [imageId], mountConfigs: [fstab.body.id] } }).then(
+      const pending = api(c.url, 'POST', '/api/reports', {
+        json: { images: [imageId], mountConfigs: [fstab.body.id] },
+      }).then(
         (r) => r.status,
         () => 'failed',
       );

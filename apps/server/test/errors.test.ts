@@ -17,7 +17,9 @@ function tmpFiles(s: TestServer): string[] {
 describe('malformed input', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer({ limits: { maxUploadBytes: 2 * 1024 * 1024, maxJsonBodyBytes: 4096, maxMountConfigBytes: 4096 } });
+    s = await startTestServer({
+      limits: { maxUploadBytes: 2 * 1024 * 1024, maxJsonBodyBytes: 4096, maxMountConfigBytes: 4096 },
+    });
   });
   afterAll(async () => {
     await s.stop();
@@ -27,7 +29,10 @@ describe('malformed input', () => {
     const boundary = '----sharemapboundary';
     const head = `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="app.fp.img"\r\nContent-Type: application/octet-stream\r\n\r\n`;
     const body = Buffer.concat([Buffer.from(head), readFileSync(erofs('app.fp.img')).subarray(0, 100_000)]);
-    const r = await api(s.url, 'POST', '/api/images', { body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    const r = await api(s.url, 'POST', '/api/images', {
+      body,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
     expect(r.status).toBe(400);
     expect(errorOf(r).code).toBe('bad-multipart');
     expect(errorOf(r).message).toMatch(/multipart/i);
@@ -35,7 +40,10 @@ describe('malformed input', () => {
   });
 
   it('multipart without a boundary or without a file part -> 400', async () => {
-    const r = await api(s.url, 'POST', '/api/images', { body: 'x', headers: { 'content-type': 'multipart/form-data' } });
+    const r = await api(s.url, 'POST', '/api/images', {
+      body: 'x',
+      headers: { 'content-type': 'multipart/form-data' },
+    });
     expect(r.status).toBe(400);
     const form = new FormData();
     form.append('note', 'no file here');
@@ -45,16 +53,31 @@ describe('malformed input', () => {
   });
 
   it('wrong content type -> 415', async () => {
-    const img = await api(s.url, 'POST', '/api/images?name=x.img', { body: 'hello', headers: { 'content-type': 'text/plain' } });
+    const img = await api(s.url, 'POST', '/api/images?name=x.img', {
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(img.status).toBe(415);
     expect(errorOf(img)).toMatchObject({ code: 'unsupported-media-type' });
-    const rep = await api(s.url, 'POST', '/api/reports', { body: '{}', headers: { 'content-type': 'text/plain' } });
+    const rep = await api(s.url, 'POST', '/api/reports', {
+      body: '{}',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(rep.status).toBe(415);
-    const man = await api(s.url, 'POST', '/api/manifests', { body: 'x', headers: { 'content-type': 'image/png' } });
+    const man = await api(s.url, 'POST', '/api/manifests', {
+      body: 'x',
+      headers: { 'content-type': 'image/png' },
+    });
     expect(man.status).toBe(415);
-    const mc = await api(s.url, 'POST', '/api/mount-configs', { body: 'x', headers: { 'content-type': 'image/png' } });
+    const mc = await api(s.url, 'POST', '/api/mount-configs', {
+      body: 'x',
+      headers: { 'content-type': 'image/png' },
+    });
     expect(mc.status).toBe(415);
-    const enc = await api(s.url, 'POST', '/api/manifests', { body: 'x', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'br' } });
+    const enc = await api(s.url, 'POST', '/api/manifests', {
+      body: 'x',
+      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'br' },
+    });
     expect(enc.status).toBe(415);
   });
 
@@ -75,7 +98,10 @@ describe('malformed input', () => {
   it.each(readdirSync(erofs('broken')).filter((f) => f.endsWith('.img')))(
     'corrupt image %s -> scan fails with the reader error; reports refuse it with 422',
     async (file) => {
-      const up = await api(s.url, 'POST', `/api/images?name=${file}`, { body: readFileSync(erofs(`broken/${file}`)), headers: octet });
+      const up = await api(s.url, 'POST', `/api/images?name=${file}`, {
+        body: readFileSync(erofs(`broken/${file}`)),
+        headers: octet,
+      });
       expect(up.status).toBe(202);
       const img = await waitImage(s.url, up.body.id as string);
       expect(img.status).toBe('failed');
@@ -107,7 +133,12 @@ describe('malformed input', () => {
         sent += 65536;
       },
     });
-    const chunked = await fetch(`${s.url}/api/images?name=big.img`, { method: 'POST', body: stream, headers: octet, duplex: 'half' } as RequestInit).then(
+    const chunked = await fetch(`${s.url}/api/images?name=big.img`, {
+      method: 'POST',
+      body: stream,
+      headers: octet,
+      duplex: 'half',
+    } as RequestInit).then(
       async (res) => ({ status: res.status, body: (await res.json()) as { error: { code: string } } }),
       (e: Error) => ({ status: 0, body: { error: { code: String(e.cause ?? e) } } }),
     );
@@ -115,7 +146,10 @@ describe('malformed input', () => {
     expect(chunked.body.error.code).toBe('too-large');
     const json = await api(s.url, 'POST', '/api/reports', { json: { title: 'x'.repeat(5000), images: [] } });
     expect(json.status).toBe(413);
-    const mc = await api(s.url, 'POST', '/api/mount-configs', { body: '#'.repeat(5000), headers: { 'content-type': 'text/plain' } });
+    const mc = await api(s.url, 'POST', '/api/mount-configs', {
+      body: '#'.repeat(5000),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(mc.status).toBe(413);
     await new Promise((ok) => setTimeout(ok, 100));
     expect(tmpFiles(s)).toEqual([]);
@@ -125,33 +159,63 @@ describe('malformed input', () => {
     const m = await scanImageFile(erofs('app.fp.img'));
     const lines = [...manifestToNdjson(m)];
     lines[2] = lines[2]!.replace(/"nid":\d+/, '"nid":"seven"');
-    const r = await api(s.url, 'POST', '/api/manifests', { body: lines.join(''), headers: { 'content-type': 'application/x-ndjson' } });
+    const r = await api(s.url, 'POST', '/api/manifests', {
+      body: lines.join(''),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(r.status).toBe(422);
     expect(errorOf(r)).toMatchObject({ code: 'bad-manifest', line: 3, field: 'nid' });
-    const notJson = await api(s.url, 'POST', '/api/manifests', { body: 'hello world', headers: { 'content-type': 'application/json' } });
+    const notJson = await api(s.url, 'POST', '/api/manifests', {
+      body: 'hello world',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(notJson.status).toBe(422);
     const gz = gzipSync(lines.join('')).subarray(0, 200);
-    const bad = await api(s.url, 'POST', '/api/manifests', { body: gz, headers: { 'content-type': 'application/gzip' } });
+    const bad = await api(s.url, 'POST', '/api/manifests', {
+      body: gz,
+      headers: { 'content-type': 'application/gzip' },
+    });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).code).toBe('bad-gzip');
   });
 
   it('bad mount line -> 422 with file, line and column', async () => {
     const text = '# fstab\n/var/lib/images/a.img /run/a erofs ro,inode_share,dax=sometimes 0 0\n';
-    const r = await api(s.url, 'POST', '/api/mount-configs?name=host.fstab', { body: text, headers: { 'content-type': 'text/plain' } });
+    const r = await api(s.url, 'POST', '/api/mount-configs?name=host.fstab', {
+      body: text,
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(r.status).toBe(422);
-    expect(errorOf(r)).toMatchObject({ code: 'bad-mount-config', file: 'host.fstab', line: 2, reason: 'bad-option-value' });
+    expect(errorOf(r)).toMatchObject({
+      code: 'bad-mount-config',
+      file: 'host.fstab',
+      line: 2,
+      reason: 'bad-option-value',
+    });
     expect(errorOf(r).column).toBeGreaterThan(1);
     expect(errorOf(r).message).toMatch(/^host\.fstab:2:\d+: /);
-    const malformed = await api(s.url, 'POST', '/api/mount-configs', { json: { text: '/a.img /m\n', fileName: 'fstab' } });
+    const malformed = await api(s.url, 'POST', '/api/mount-configs', {
+      json: { text: '/a.img /m\n', fileName: 'fstab' },
+    });
     expect(malformed.status).toBe(422);
     expect(errorOf(malformed)).toMatchObject({ line: 1, reason: 'malformed-line' });
-    const fmt = await api(s.url, 'POST', '/api/mount-configs?format=nope', { body: 'x', headers: { 'content-type': 'text/plain' } });
+    const fmt = await api(s.url, 'POST', '/api/mount-configs?format=nope', {
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(fmt.status).toBe(400);
   });
 
   it('unknown ids -> 404; bad report requests -> 400/422', async () => {
-    for (const url of ['/api/reports/AAAAAAAAAAAAAAAAAAAAAA', '/api/reports/short', '/api/reports/AAAAAAAAAAAAAAAAAAAAAA/input', '/api/images/AAAAAAAAAAAAAAAAAAAAAA', '/api/manifests/x', '/api/mount-configs/x', '/api/nope']) {
+    for (const url of [
+      '/api/reports/AAAAAAAAAAAAAAAAAAAAAA',
+      '/api/reports/short',
+      '/api/reports/AAAAAAAAAAAAAAAAAAAAAA/input',
+      '/api/images/AAAAAAAAAAAAAAAAAAAAAA',
+      '/api/manifests/x',
+      '/api/mount-configs/x',
+      '/api/nope',
+    ]) {
       const r = await api(s.url, 'GET', url);
       expect(r.status, url).toBe(404);
       expect(errorOf(r).code).toBe('not-found');
@@ -159,11 +223,22 @@ describe('malformed input', () => {
     expect((await api(s.url, 'POST', '/api/reports', { json: {} })).status).toBe(400);
     expect((await api(s.url, 'POST', '/api/reports', { json: { images: ['nope'] } })).status).toBe(400);
     expect((await api(s.url, 'POST', '/api/reports', { json: { images: [], bogus: 1 } })).status).toBe(400);
-    expect((await api(s.url, 'POST', '/api/reports', { body: '{"images":', headers: { 'content-type': 'application/json' } })).status).toBe(400);
-    const unknown = await api(s.url, 'POST', '/api/reports', { json: { images: ['AAAAAAAAAAAAAAAAAAAAAA'] } });
+    expect(
+      (
+        await api(s.url, 'POST', '/api/reports', {
+          body: '{"images":',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
+    const unknown = await api(s.url, 'POST', '/api/reports', {
+      json: { images: ['AAAAAAAAAAAAAAAAAAAAAA'] },
+    });
     expect(unknown.status).toBe(422);
     expect(errorOf(unknown).message).toMatch(/not found/);
-    const opts = await api(s.url, 'POST', '/api/reports', { json: { images: ['AAAAAAAAAAAAAAAAAAAAAA'], options: { pageSize: 1000 } } });
+    const opts = await api(s.url, 'POST', '/api/reports', {
+      json: { images: ['AAAAAAAAAAAAAAAAAAAAAA'], options: { pageSize: 1000 } },
+    });
     expect(opts.status).toBe(400);
     expect(errorOf(opts).message).toMatch(/pageSize/);
   });
@@ -187,7 +262,10 @@ describe('malformed input', () => {
   });
 
   it('describes every route in /api/openapi.json', async () => {
-    const doc = (await api(s.url, 'GET', '/api/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const doc = (await api(s.url, 'GET', '/api/openapi.json')).body as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const expected: [string, string][] = [
       ['/api/health', 'get'],
@@ -210,7 +288,9 @@ describe('malformed input', () => {
     ];
     for (const [p, m] of expected) expect(doc.paths[p]?.[m], `${m} ${p}`).toBeTruthy();
     // ... and nothing else: every documented route answers with something other than "no route".
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${p}`),
+    );
     expect(documented.sort()).toEqual(expected.map(([p, m]) => `${m} ${p}`).sort());
   });
 });
@@ -234,16 +314,36 @@ describe('tokens', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(errorOf(none).message).toMatch(/requires a token/);
-    const bad = await api(s.url, 'POST', '/api/images?name=app.fp.img', { body, headers: { ...octet, authorization: 'Bearer smt_wrong' } });
+    const bad = await api(s.url, 'POST', '/api/images?name=app.fp.img', {
+      body,
+      headers: { ...octet, authorization: 'Bearer smt_wrong' },
+    });
     expect(bad.status).toBe(401);
     expect(errorOf(bad).message).toMatch(/unknown or revoked/);
-    const malformed = await api(s.url, 'POST', '/api/reports', { json: {}, headers: { authorization: 'Basic abc' } });
+    const malformed = await api(s.url, 'POST', '/api/reports', {
+      json: {},
+      headers: { authorization: 'Basic abc' },
+    });
     expect(malformed.status).toBe(401);
-    for (const path of ['/api/manifests', '/api/mount-configs', '/api/reports', '/api/images/AAAAAAAAAAAAAAAAAAAAAA/devices'])
-      expect((await api(s.url, 'POST', path, { body: 'x', headers: { 'content-type': 'text/plain' } })).status, path).toBe(401);
-    const ok = await api(s.url, 'POST', '/api/images?name=app.fp.img', { body, headers: { ...octet, authorization: `Bearer ${writer}` } });
+    for (const path of [
+      '/api/manifests',
+      '/api/mount-configs',
+      '/api/reports',
+      '/api/images/AAAAAAAAAAAAAAAAAAAAAA/devices',
+    ])
+      expect(
+        (await api(s.url, 'POST', path, { body: 'x', headers: { 'content-type': 'text/plain' } })).status,
+        path,
+      ).toBe(401);
+    const ok = await api(s.url, 'POST', '/api/images?name=app.fp.img', {
+      body,
+      headers: { ...octet, authorization: `Bearer ${writer}` },
+    });
     expect(ok.status).toBe(202);
-    const rep = await api(s.url, 'POST', '/api/reports', { json: { images: [ok.body.id] }, headers: { authorization: `Bearer ${writer}` } });
+    const rep = await api(s.url, 'POST', '/api/reports', {
+      json: { images: [ok.body.id] },
+      headers: { authorization: `Bearer ${writer}` },
+    });
     expect(rep.status).toBe(201);
     // Reading by link needs no token: the id is the capability.
     expect((await api(s.url, 'GET', `/api/reports/${rep.body.id as string}`)).status).toBe(200);
@@ -257,12 +357,17 @@ describe('tokens', () => {
 
   it('lists reports and tokens only with an admin token', async () => {
     expect((await api(s.url, 'GET', '/api/reports')).status).toBe(401);
-    const notAdmin = await api(s.url, 'GET', '/api/reports', { headers: { authorization: `Bearer ${writer}` } });
+    const notAdmin = await api(s.url, 'GET', '/api/reports', {
+      headers: { authorization: `Bearer ${writer}` },
+    });
     expect(notAdmin.status).toBe(403);
     const list = await api(s.url, 'GET', '/api/reports', { headers: { authorization: `Bearer ${admin}` } });
     expect(list.status).toBe(200);
     expect((list.body.reports as unknown[]).length).toBe(1);
-    const created = await api(s.url, 'POST', '/api/tokens', { json: { name: 'gitlab' }, headers: { authorization: `Bearer ${admin}` } });
+    const created = await api(s.url, 'POST', '/api/tokens', {
+      json: { name: 'gitlab' },
+      headers: { authorization: `Bearer ${admin}` },
+    });
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^smt_/);
     const tokens = await api(s.url, 'GET', '/api/tokens', { headers: { authorization: `Bearer ${admin}` } });

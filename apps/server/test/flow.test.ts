@@ -47,7 +47,10 @@ describe('upload -> scan -> report -> link', () => {
     const res = await fetch(`${s.url}/api/images/${id}/events`);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const text = await res.text(); // the stream ends when the scan ends
-    const events = [...text.matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({ event: m[1], data: JSON.parse(m[2]!) as { status?: string } }));
+    const events = [...text.matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({
+      event: m[1],
+      data: JSON.parse(m[2]!) as { status?: string },
+    }));
     expect(events[0]!.event).toBe('status');
     expect(events.at(-1)).toMatchObject({ event: 'status', data: { status: 'ready' } });
     ids.baseV2 = id;
@@ -69,10 +72,15 @@ describe('upload -> scan -> report -> link', () => {
       body: readFileSync(erofs('edge-mini.chunk4k.blob.img')),
       headers: { 'content-type': 'application/octet-stream' },
     });
-    const dev = await api(s.url, 'POST', `/api/images/${up.body.id as string}/devices?name=edge-mini.chunk4k.blob.blob`, {
-      body: readFileSync(erofs('edge-mini.chunk4k.blob.blob')),
-      headers: { 'content-type': 'application/octet-stream' },
-    });
+    const dev = await api(
+      s.url,
+      'POST',
+      `/api/images/${up.body.id as string}/devices?name=edge-mini.chunk4k.blob.blob`,
+      {
+        body: readFileSync(erofs('edge-mini.chunk4k.blob.blob')),
+        headers: { 'content-type': 'application/octet-stream' },
+      },
+    );
     expect(dev.status).toBe(202);
     expect((dev.body.devices as unknown[]).length).toBe(1);
     const img = await waitImage(s.url, up.body.id as string);
@@ -119,7 +127,12 @@ describe('upload -> scan -> report -> link', () => {
 
   it('creates an immutable report and serves it by link (JSON, CSV, Markdown, input)', async () => {
     const created = await api(s.url, 'POST', '/api/reports', {
-      json: { images: [ids.baseV1, ids.baseV2], manifests: [ids.appManifest], mountConfigs: [ids.fstab], title: 'fleet' },
+      json: {
+        images: [ids.baseV1, ids.baseV2],
+        manifests: [ids.appManifest],
+        mountConfigs: [ids.fstab],
+        title: 'fleet',
+      },
     });
     expect(created.status).toBe(201);
     reportId = created.body.id as string;
@@ -130,7 +143,11 @@ describe('upload -> scan -> report -> link', () => {
     expect(got.status).toBe(200);
     const report = got.body as unknown as Report;
     expect(report.kind).toBe('sharemap-report');
-    expect(report.images.map((i) => i.name).sort()).toEqual(['app.fp.img', 'base-v1.fp.img', 'base-v2.fp.img']);
+    expect(report.images.map((i) => i.name).sort()).toEqual([
+      'app.fp.img',
+      'base-v1.fp.img',
+      'base-v2.fp.img',
+    ]);
     expect(report.totals.bytesSaved).toBeGreaterThan(0);
     expect(got.text).not.toMatch(/acme-signed|"thirdparty"|domain_id=/);
     const csv = await api(s.url, 'GET', `/api/reports/${reportId}?format=csv`);
@@ -146,10 +163,15 @@ describe('upload -> scan -> report -> link', () => {
 
   it('uses the default instances without mount configurations, and applies options and domain assignments', async () => {
     const created = await api(s.url, 'POST', '/api/reports', {
-      json: { images: [ids.baseV1, ids.baseV2], options: { pageSize: 16384, workingSetFraction: 0.5 }, domainAssignments: { i2: 'other' } },
+      json: {
+        images: [ids.baseV1, ids.baseV2],
+        options: { pageSize: 16384, workingSetFraction: 0.5 },
+        domainAssignments: { i2: 'other' },
+      },
     });
     expect(created.status).toBe(201);
-    const report = (await api(s.url, 'GET', `/api/reports/${created.body.id as string}`)).body as unknown as Report;
+    const report = (await api(s.url, 'GET', `/api/reports/${created.body.id as string}`))
+      .body as unknown as Report;
     expect(report.options).toEqual({ pageSize: 16384, workingSetFraction: 0.5 });
     expect(report.instances.map((i) => i.domain?.label)).toEqual(['default', 'other']);
   });
@@ -165,7 +187,9 @@ describe('upload -> scan -> report -> link', () => {
     expect(got.status).toBe(200);
     expect((await api(s.url, 'GET', `/api/images/${ids.baseV1}`)).body.status).toBe('ready');
     // Reports can still be built from what was stored before the restart.
-    const again = await api(s.url, 'POST', '/api/reports', { json: { images: [ids.baseV1], manifests: [ids.appManifest] } });
+    const again = await api(s.url, 'POST', '/api/reports', {
+      json: { images: [ids.baseV1], manifests: [ids.appManifest] },
+    });
     expect(again.status).toBe(201);
     expect(errorOf(await api(s.url, 'GET', '/api/reports/AAAAAAAAAAAAAAAAAAAAAA')).code).toBe('not-found');
   });
@@ -179,7 +203,8 @@ describe('demo data', () => {
       await s.demo;
       const d = await api(s.url, 'GET', '/api/demo');
       expect(d.status).toBe(200);
-      const report = (await api(s.url, 'GET', `/api/reports/${d.body.id as string}`)).body as unknown as Report;
+      const report = (await api(s.url, 'GET', `/api/reports/${d.body.id as string}`))
+        .body as unknown as Report;
       expect(report.images.length).toBeGreaterThanOrEqual(4);
       expect(report.totals.bytesSaved).toBeGreaterThan(0);
       await s.close(1000);

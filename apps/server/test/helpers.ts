@@ -31,11 +31,16 @@ function newest(dir: string): number {
 export function ensureBuilt(): void {
   const main = path.join(serverDir, 'dist/main.js');
   const worker = path.join(serverDir, 'dist/scan/worker.js');
-  if (existsSync(main) && existsSync(worker) && statSync(main).mtimeMs >= newest(path.join(serverDir, 'src'))) return;
-  const r = spawnSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-b', serverDir], {
-    cwd: repo,
-    encoding: 'utf8',
-  });
+  if (existsSync(main) && existsSync(worker) && statSync(main).mtimeMs >= newest(path.join(serverDir, 'src')))
+    return;
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repo, 'node_modules/typescript/bin/tsc'), '-b', serverDir],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`building apps/server failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -86,7 +91,7 @@ export async function api(
   base: string,
   method: string,
   url: string,
-  init: { body?: BodyInit; headers?: Record<string, string>; json?: unknown } = {},
+  init: { body?: RequestInit['body']; headers?: Record<string, string>; json?: unknown } = {},
 ): Promise<{ status: number; body: Json; headers: Headers; text: string }> {
   const headers: Record<string, string> = { ...init.headers };
   let body = init.body;
@@ -94,7 +99,12 @@ export async function api(
     body = JSON.stringify(init.json);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(base + url, { method, headers, body: body ?? null, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+  const res = await fetch(base + url, {
+    method,
+    headers,
+    body: body ?? null,
+    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit);
   const text = await res.text();
   let parsed: Json = {};
   try {

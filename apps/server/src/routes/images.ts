@@ -29,11 +29,18 @@ export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown>
   const p = ctx.progress.get(r.id);
   if (p && (r.status === 'scanning' || r.status === 'queued')) out.progress = p;
   if (r.manifest_id) {
-    const m = ctx.db.prepare('SELECT id, file_count, hashed, header FROM manifests WHERE id = ?').get(r.manifest_id) as
-      | { id: string; file_count: number; hashed: number; header: string }
-      | undefined;
+    const m = ctx.db
+      .prepare('SELECT id, file_count, hashed, header FROM manifests WHERE id = ?')
+      .get(r.manifest_id) as { id: string; file_count: number; hashed: number; header: string } | undefined;
     if (m) {
-      const h = JSON.parse(m.header) as { superblock: { block_size: number; ishare: boolean; feature_incompat: string[]; required_kernel: string | null } };
+      const h = JSON.parse(m.header) as {
+        superblock: {
+          block_size: number;
+          ishare: boolean;
+          feature_incompat: string[];
+          required_kernel: string | null;
+        };
+      };
       out.manifest = {
         id: m.id,
         fileCount: m.file_count,
@@ -68,9 +75,12 @@ async function storeStream(ctx: AppContext, src: Readable): Promise<StoredBlob> 
 function checkDeclaredLength(ctx: AppContext, req: Request): void {
   const len = Number(req.headers['content-length']);
   if (Number.isFinite(len) && len > ctx.config.limits.maxUploadBytes)
-    throw tooLarge(`upload of ${len} bytes is larger than the limit of ${ctx.config.limits.maxUploadBytes} bytes`, {
-      limit: ctx.config.limits.maxUploadBytes,
-    });
+    throw tooLarge(
+      `upload of ${len} bytes is larger than the limit of ${ctx.config.limits.maxUploadBytes} bytes`,
+      {
+        limit: ctx.config.limits.maxUploadBytes,
+      },
+    );
 }
 
 interface Part {
@@ -105,7 +115,10 @@ function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
       failed = e;
       req.unpipe(bb);
       req.resume();
-      Promise.allSettled(parts).then(() => reject(e), () => reject(e));
+      Promise.allSettled(parts).then(
+        () => reject(e),
+        () => reject(e),
+      );
     };
     bb.on('file', (field, stream, info) => {
       let name: string;
@@ -121,10 +134,16 @@ function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
         stream.destroy(new BlobTooLargeError(ctx.config.limits.maxUploadBytes));
       });
       const p = storeStream(ctx, stream).then((blob) => ({ field, name, blob }));
-      p.catch((e: unknown) => fail(e instanceof HttpError ? e : badRequest('bad-multipart', `part ${field}: ${(e as Error).message}`)));
+      p.catch((e: unknown) =>
+        fail(
+          e instanceof HttpError ? e : badRequest('bad-multipart', `part ${field}: ${(e as Error).message}`),
+        ),
+      );
       parts.push(p);
     });
-    bb.on('filesLimit', () => fail(badRequest('bad-multipart', `more than ${1 + ctx.config.limits.maxDevicesPerImage} files`)));
+    bb.on('filesLimit', () =>
+      fail(badRequest('bad-multipart', `more than ${1 + ctx.config.limits.maxDevicesPerImage} files`)),
+    );
     bb.on('partsLimit', () => fail(badRequest('bad-multipart', 'too many parts')));
     bb.on('error', (e: Error) => fail(badRequest('bad-multipart', `bad multipart request: ${e.message}`)));
     bb.on('close', () => {
@@ -151,7 +170,8 @@ export function imagesRouter(ctx: AppContext): Router {
     if (type === 'multipart/form-data') {
       checkDeclaredLength(ctx, req);
       const parts = await readMultipart(ctx, req);
-      if (parts.length === 0) throw badRequest('bad-multipart', 'no file part: send the image as a file part');
+      if (parts.length === 0)
+        throw badRequest('bad-multipart', 'no file part: send the image as a file part');
       image = parts[0]!;
       devices = parts.slice(1);
     } else if (type === 'application/octet-stream' || type === 'application/vnd.erofs') {
@@ -164,7 +184,11 @@ export function imagesRouter(ctx: AppContext): Router {
       );
     }
     if (image.blob.size === 0) throw new HttpError(422, 'bad-image', 'the image is empty');
-    const devRefs: DeviceRef[] = devices.map((d) => ({ name: d.name, sha256: d.blob.sha256, size: d.blob.size }));
+    const devRefs: DeviceRef[] = devices.map((d) => ({
+      name: d.name,
+      sha256: d.blob.sha256,
+      size: d.blob.size,
+    }));
     const devJson = JSON.stringify(devRefs);
     const id = newId();
     const now = nowIso();
@@ -178,9 +202,24 @@ export function imagesRouter(ctx: AppContext): Router {
       .prepare(
         `INSERT INTO images (id, name, sha256, size, devices, status, manifest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, image.name, image.blob.sha256, image.blob.size, devJson, prior ? 'ready' : 'queued', prior?.manifest_id ?? null, now, now);
+      .run(
+        id,
+        image.name,
+        image.blob.sha256,
+        image.blob.size,
+        devJson,
+        prior ? 'ready' : 'queued',
+        prior?.manifest_id ?? null,
+        now,
+        now,
+      );
     if (!prior) scheduleScan(ctx, id);
-    ctx.log.info('image uploaded', { reqId: (req as { id?: string }).id, imageId: id, size: image.blob.size, deduplicated: !!prior });
+    ctx.log.info('image uploaded', {
+      reqId: (req as { id?: string }).id,
+      imageId: id,
+      size: image.blob.size,
+      deduplicated: !!prior,
+    });
     res
       .status(prior ? 200 : 202)
       .location(`/api/images/${id}`)
@@ -202,16 +241,24 @@ export function imagesRouter(ctx: AppContext): Router {
       checkDeclaredLength(ctx, req);
       added = [{ name, blob: await storeStream(ctx, req) }];
     } else {
-      throw unsupportedMediaType(`content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=`);
+      throw unsupportedMediaType(
+        `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=`,
+      );
     }
     const txn = ctx.db.transaction(() => {
       const cur = getImage(ctx, id)!;
       const devs = JSON.parse(cur.devices) as DeviceRef[];
       if (devs.length + added.length > ctx.config.limits.maxDevicesPerImage)
-        throw new HttpError(409, 'conflict', `an image has at most ${ctx.config.limits.maxDevicesPerImage} devices`);
+        throw new HttpError(
+          409,
+          'conflict',
+          `an image has at most ${ctx.config.limits.maxDevicesPerImage} devices`,
+        );
       for (const a of added) devs.push({ name: a.name, sha256: a.blob.sha256, size: a.blob.size });
       ctx.db
-        .prepare(`UPDATE images SET devices = ?, status = 'queued', manifest_id = NULL, error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?`)
+        .prepare(
+          `UPDATE images SET devices = ?, status = 'queued', manifest_id = NULL, error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?`,
+        )
         .run(JSON.stringify(devs), nowIso(), id);
     });
     txn();

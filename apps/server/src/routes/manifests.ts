@@ -36,7 +36,11 @@ const MANIFEST_TYPES = new Set([
 async function* bodyBytes(req: Request, maxBytes: number): AsyncGenerator<Buffer> {
   const enc = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
   if (enc !== 'identity' && enc !== 'gzip' && enc !== 'x-gzip')
-    throw new HttpError(415, 'unsupported-encoding', `content encoding ${JSON.stringify(enc)} is not supported (gzip or none)`);
+    throw new HttpError(
+      415,
+      'unsupported-encoding',
+      `content encoding ${JSON.stringify(enc)} is not supported (gzip or none)`,
+    );
   const it = (req as Readable)[Symbol.asyncIterator]();
   let first = await it.next();
   while (!first.done && (first.value as Buffer).length < 2) {
@@ -59,14 +63,21 @@ async function* bodyBytes(req: Request, maxBytes: number): AsyncGenerator<Buffer
   try {
     for await (const chunk of source) {
       total += chunk.length;
-      if (total > maxBytes) throw tooLarge(`manifest larger than the limit of ${maxBytes} bytes (uncompressed)`, { limit: maxBytes });
+      if (total > maxBytes)
+        throw tooLarge(`manifest larger than the limit of ${maxBytes} bytes (uncompressed)`, {
+          limit: maxBytes,
+        });
       yield chunk;
     }
   } catch (e) {
     if (e instanceof HttpError) throw e;
     const code = (e as { code?: string }).code;
     if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'ERR_ZLIB_INITIALIZATION_FAILED')
-      throw new HttpError(400, 'bad-gzip', `the gzip stream is corrupt or truncated: ${(e as Error).message}`);
+      throw new HttpError(
+        400,
+        'bad-gzip',
+        `the gzip stream is corrupt or truncated: ${(e as Error).message}`,
+      );
     throw new HttpError(400, 'aborted', `the upload was interrupted: ${(e as Error).message}`);
   }
 }
@@ -139,7 +150,10 @@ export function manifestsRouter(ctx: AppContext): Router {
     const name = nameParam !== undefined ? safeName(nameParam, 'query parameter "name"') : undefined;
     let manifest: Manifest;
     try {
-      manifest = await readManifest(bodyBytes(req, ctx.config.limits.maxManifestBytes), ctx.config.limits.maxManifestRecords);
+      manifest = await readManifest(
+        bodyBytes(req, ctx.config.limits.maxManifestBytes),
+        ctx.config.limits.maxManifestRecords,
+      );
     } catch (e) {
       if (e instanceof ManifestError) {
         req.resume(); // discard the rest of a refused upload
@@ -148,7 +162,10 @@ export function manifestsRouter(ctx: AppContext): Router {
       throw e;
     }
     if (manifest.files.length > ctx.config.limits.maxFilesPerImage)
-      throw unprocessable('bad-manifest', `manifest has ${manifest.files.length} records, more than the limit of ${ctx.config.limits.maxFilesPerImage}`);
+      throw unprocessable(
+        'bad-manifest',
+        `manifest has ${manifest.files.length} records, more than the limit of ${ctx.config.limits.maxFilesPerImage}`,
+      );
     const displayName = name ?? safeName(manifest.image.name, 'manifest image.name');
     const blob = await ctx.blobs.putGzip(manifestToNdjson(manifest));
     const id = newId();
@@ -157,16 +174,26 @@ export function manifestsRouter(ctx: AppContext): Router {
       .prepare(
         `INSERT INTO manifests (id, name, blob, header, file_count, hashed, source, image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'upload', NULL, ?)`,
       )
-      .run(id, displayName, blob.sha256, JSON.stringify(header), header.file_count, header.hashed ? 1 : 0, nowIso());
-    res.status(201).location(`/api/manifests/${id}`).json(manifestJson(id, displayName, header));
+      .run(
+        id,
+        displayName,
+        blob.sha256,
+        JSON.stringify(header),
+        header.file_count,
+        header.hashed ? 1 : 0,
+        nowIso(),
+      );
+    res
+      .status(201)
+      .location(`/api/manifests/${id}`)
+      .json(manifestJson(id, displayName, header));
   });
 
   r.get('/manifests/:id', (req, res) => {
     const id = String(req.params.id);
     const row = ID_RE.test(id)
       ? (ctx.db.prepare('SELECT id, name, header FROM manifests WHERE id = ?').get(id) as
-          | { id: string; name: string; header: string }
-          | undefined)
+          { id: string; name: string; header: string } | undefined)
       : undefined;
     if (!row) throw notFound(`manifest ${id}`);
     res.json(manifestJson(row.id, row.name, JSON.parse(row.header) as ReturnType<typeof manifestHeader>));
@@ -175,7 +202,11 @@ export function manifestsRouter(ctx: AppContext): Router {
   return r;
 }
 
-function manifestJson(id: string, name: string, h: ReturnType<typeof manifestHeader>): Record<string, unknown> {
+function manifestJson(
+  id: string,
+  name: string,
+  h: ReturnType<typeof manifestHeader>,
+): Record<string, unknown> {
   return {
     id,
     name,

@@ -43,7 +43,13 @@ export function miscRouter(ctx: AppContext): Router {
       res.setHeader('Retry-After', '2');
       throw new HttpError(503, 'not-ready', 'the demo report is being prepared; try again in a moment');
     }
-    throw new HttpError(404, 'not-found', d.status === 'failed' ? `no demo report: ${d.error ?? 'loading failed'}` : 'no demo report on this server');
+    throw new HttpError(
+      404,
+      'not-found',
+      d.status === 'failed'
+        ? `no demo report: ${d.error ?? 'loading failed'}`
+        : 'no demo report on this server',
+    );
   });
 
   r.get('/openapi.json', (_req, res) => {
@@ -59,7 +65,8 @@ export function miscRouter(ctx: AppContext): Router {
     const b = req.body as { name?: unknown; admin?: unknown } | undefined;
     if (!b || typeof b !== 'object' || typeof b.name !== 'string' || !TOKEN_NAME_RE.test(b.name))
       throw badRequest('bad-request', 'name must be 1-64 letters, digits, ".", "_", "@" or "-"');
-    if (b.admin !== undefined && typeof b.admin !== 'boolean') throw badRequest('bad-request', 'admin must be a boolean');
+    if (b.admin !== undefined && typeof b.admin !== 'boolean')
+      throw badRequest('bad-request', 'admin must be a boolean');
     const token = createToken(ctx.db, b.name, { admin: b.admin === true });
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ name: b.name, admin: b.admin === true, token });

@@ -4,7 +4,12 @@
  * uploads; only the redacted parse result is stored or returned.
  */
 import express, { Router, type Request, type Response } from 'express';
-import { createDomainRedactor, parseMountConfig, type MountConfig, type MountFormat } from '@sharemap/sharing';
+import {
+  createDomainRedactor,
+  parseMountConfig,
+  type MountConfig,
+  type MountFormat,
+} from '@sharemap/sharing';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
 import { ID_RE, newId } from '../ids.js';
@@ -37,9 +42,12 @@ export function parseAndStore(
 ): { id: string; name: string; config: MountConfig } {
   const db = ctx.db;
   return db.transaction(() => {
-    const known = (db.prepare('SELECT fingerprint, label FROM domain_labels').all() as { fingerprint: string; label: string }[]).map(
-      (r) => [r.fingerprint, r.label] as [string, string],
-    );
+    const known = (
+      db.prepare('SELECT fingerprint, label FROM domain_labels').all() as {
+        fingerprint: string;
+        label: string;
+      }[]
+    ).map((r) => [r.fingerprint, r.label] as [string, string]);
     const redactor = createDomainRedactor(ctx.domainKey, known);
     const opts: Parameters<typeof parseMountConfig>[1] = { domains: redactor };
     if (fileName !== undefined) opts.file = fileName;
@@ -50,7 +58,15 @@ export function parseAndStore(
     const id = newId();
     db.prepare(
       'INSERT INTO mount_configs (id, name, format, config, entries, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(id, config.file, config.format, JSON.stringify(config), config.entries.length, config.warnings.length, nowIso());
+    ).run(
+      id,
+      config.file,
+      config.format,
+      JSON.stringify(config),
+      config.entries.length,
+      config.warnings.length,
+      nowIso(),
+    );
     return { id, name: config.file, config };
   })();
 }
@@ -80,7 +96,11 @@ export function mountConfigJson(id: string, name: string, c: MountConfig): Recor
 
 export function mountConfigsRouter(ctx: AppContext): Router {
   const r = Router();
-  const text = express.text({ type: () => true, limit: ctx.config.limits.maxMountConfigBytes, defaultCharset: 'utf-8' });
+  const text = express.text({
+    type: () => true,
+    limit: ctx.config.limits.maxMountConfigBytes,
+    defaultCharset: 'utf-8',
+  });
 
   r.post('/mount-configs', requireWriter(ctx), text, (req: Request, res: Response) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -96,15 +116,25 @@ export function mountConfigsRouter(ctx: AppContext): Router {
       } catch {
         parsed = undefined;
       }
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && typeof (parsed as { text?: unknown }).text === 'string') {
+      if (
+        parsed &&
+        typeof parsed === 'object' &&
+        !Array.isArray(parsed) &&
+        typeof (parsed as { text?: unknown }).text === 'string'
+      ) {
         const w = parsed as { text: string; fileName?: unknown; name?: unknown; format?: unknown };
         input = w.text;
         const fn = w.fileName ?? w.name;
-        if (fn !== undefined && typeof fn !== 'string') throw badRequest('bad-request', 'fileName must be a string');
+        if (fn !== undefined && typeof fn !== 'string')
+          throw badRequest('bad-request', 'fileName must be a string');
         if (typeof fn === 'string') fileName = fn;
         fmt = format(w.format) ?? fmt;
       }
-    } else if (!type.startsWith('text/') && type !== 'application/octet-stream' && type !== 'application/x-sh') {
+    } else if (
+      !type.startsWith('text/') &&
+      type !== 'application/octet-stream' &&
+      type !== 'application/x-sh'
+    ) {
       throw unsupportedMediaType(
         `content type ${JSON.stringify(type || '(none)')} is not accepted: send text/plain (with ?name=) or application/json {text, fileName, format?}`,
       );
@@ -112,15 +142,17 @@ export function mountConfigsRouter(ctx: AppContext): Router {
     if (input.trim() === '') throw badRequest('bad-request', 'the mount configuration is empty');
     const given = fileName !== undefined ? safeName(fileName, 'file name') : undefined;
     const { id, name, config } = parseAndStore(ctx, input, given, fmt);
-    res.status(201).location(`/api/mount-configs/${id}`).json(mountConfigJson(id, name, config));
+    res
+      .status(201)
+      .location(`/api/mount-configs/${id}`)
+      .json(mountConfigJson(id, name, config));
   });
 
   r.get('/mount-configs/:id', (req, res) => {
     const id = String(req.params.id);
     const row = ID_RE.test(id)
       ? (ctx.db.prepare('SELECT id, name, config FROM mount_configs WHERE id = ?').get(id) as
-          | { id: string; name: string; config: string }
-          | undefined)
+          { id: string; name: string; config: string } | undefined)
       : undefined;
     if (!row) throw notFound(`mount configuration ${id}`);
     res.json(mountConfigJson(row.id, row.name, JSON.parse(row.config) as MountConfig));

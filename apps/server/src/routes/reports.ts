@@ -20,7 +20,13 @@ export function reportUrl(ctx: AppContext, req: Request | undefined, id: string)
   return path;
 }
 
-function sendBlob(ctx: AppContext, req: Request, res: Response, sha: string, etag: string): Promise<void> | void {
+function sendBlob(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  sha: string,
+  etag: string,
+): Promise<void> | void {
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
   res.setHeader('ETag', `"${etag}"`);
@@ -43,7 +49,12 @@ export function reportsRouter(ctx: AppContext): Router {
   const json = express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true });
   const onlyJson: express.RequestHandler = (req, _res, next) => {
     const t = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (t !== 'application/json') next(unsupportedMediaType(`content type ${JSON.stringify(t || '(none)')} is not accepted: send application/json`));
+    if (t !== 'application/json')
+      next(
+        unsupportedMediaType(
+          `content type ${JSON.stringify(t || '(none)')} is not accepted: send application/json`,
+        ),
+      );
     else next();
   };
 
@@ -67,16 +78,29 @@ export function reportsRouter(ctx: AppContext): Router {
   r.get('/reports', requireAdmin(ctx), (req, res) => {
     const limitText = queryString(req.query.limit);
     const limit = limitText === undefined ? 100 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('bad-request', 'limit must be 1-1000');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw badRequest('bad-request', 'limit must be 1-1000');
     const before = queryString(req.query.before);
     const rows = (
       before
-        ? ctx.db.prepare('SELECT id, title, summary, created_at FROM reports WHERE created_at < ? ORDER BY created_at DESC LIMIT ?').all(before, limit)
-        : ctx.db.prepare('SELECT id, title, summary, created_at FROM reports ORDER BY created_at DESC LIMIT ?').all(limit)
+        ? ctx.db
+            .prepare(
+              'SELECT id, title, summary, created_at FROM reports WHERE created_at < ? ORDER BY created_at DESC LIMIT ?',
+            )
+            .all(before, limit)
+        : ctx.db
+            .prepare('SELECT id, title, summary, created_at FROM reports ORDER BY created_at DESC LIMIT ?')
+            .all(limit)
     ) as { id: string; title: string | null; summary: string; created_at: string }[];
     res.setHeader('Cache-Control', 'no-store');
     res.json({
-      reports: rows.map((x) => ({ id: x.id, url: reportUrl(ctx, req, x.id), title: x.title, createdAt: x.created_at, summary: JSON.parse(x.summary) as unknown })),
+      reports: rows.map((x) => ({
+        id: x.id,
+        url: reportUrl(ctx, req, x.id),
+        title: x.title,
+        createdAt: x.created_at,
+        summary: JSON.parse(x.summary) as unknown,
+      })),
       next: rows.length === limit ? rows[rows.length - 1]!.created_at : null,
     });
   });
@@ -97,7 +121,11 @@ export function reportsRouter(ctx: AppContext): Router {
       res.send(reportToCsv(report));
     } else {
       res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
-      res.send(renderMarkdown(report, { url: ctx.config.publicUrl ? reportUrl(ctx, req, id) : absoluteUrl(req, `/r/${id}`) }));
+      res.send(
+        renderMarkdown(report, {
+          url: ctx.config.publicUrl ? reportUrl(ctx, req, id) : absoluteUrl(req, `/r/${id}`),
+        }),
+      );
     }
   });
 

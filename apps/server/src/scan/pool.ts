@@ -28,7 +28,9 @@ export class PoolBusyError extends Error {
  */
 export function workerScript(): URL {
   const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/scan/worker.js', here) : new URL('./worker.js', here);
+  const url = here.endsWith('.ts')
+    ? new URL('../../dist/scan/worker.js', here)
+    : new URL('./worker.js', here);
   if (!existsSync(fileURLToPath(url)))
     throw new Error(`worker script ${fileURLToPath(url)} is missing: build the server first (pnpm build)`);
   return url;
@@ -101,7 +103,8 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    while (!this.closed && this.running.size < this.concurrency && this.queue.length > 0) this.start(this.queue.shift()!);
+    while (!this.closed && this.running.size < this.concurrency && this.queue.length > 0)
+      this.start(this.queue.shift()!);
   }
 
   private start(job: Job): void {
@@ -129,7 +132,9 @@ export class WorkerPool {
     };
     const timer = setTimeout(() => {
       settle(() =>
-        job.reject(new TaskError('timeout', `${job.task.kind} took longer than ${job.timeoutMs} ms and was stopped`)),
+        job.reject(
+          new TaskError('timeout', `${job.task.kind} took longer than ${job.timeoutMs} ms and was stopped`),
+        ),
       );
     }, job.timeoutMs);
     worker.on('message', (m: WorkerMessage) => {
@@ -145,14 +150,17 @@ export class WorkerPool {
       settle(() => job.reject(new TaskError(code, `${job.task.kind} worker failed: ${e.message}`)));
     });
     worker.on('exit', (code) => {
-      settle(() => job.reject(new TaskError('worker-failed', `${job.task.kind} worker exited with code ${code}`)));
+      settle(() =>
+        job.reject(new TaskError('worker-failed', `${job.task.kind} worker exited with code ${code}`)),
+      );
     });
   }
 
   /** Stop accepting tasks; reject the waiting ones; terminate running workers. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new TaskError('shutdown', 'the server is shutting down'));
+    for (const job of this.queue.splice(0))
+      job.reject(new TaskError('shutdown', 'the server is shutting down'));
     await Promise.all([...this.running].map((w) => w.terminate()));
     this.running.clear();
   }

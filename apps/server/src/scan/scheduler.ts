@@ -35,7 +35,12 @@ export function getImage(ctx: AppContext, id: string): ImageRow | undefined {
   return ctx.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
 }
 
-function setStatus(ctx: AppContext, id: string, status: ImageStatus, error?: { code: string; message: string }): void {
+function setStatus(
+  ctx: AppContext,
+  id: string,
+  status: ImageStatus,
+  error?: { code: string; message: string },
+): void {
   ctx.db
     .prepare('UPDATE images SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?')
     .run(status, error?.code ?? null, error?.message ?? null, nowIso(), id);
@@ -102,7 +107,10 @@ export function scheduleScan(ctx: AppContext, id: string): void {
             )
             .run(manifestId, now, id);
         })();
-        ctx.progress.set(id, { files: result.header.file_count, bytesHashed: ctx.progress.get(id)?.bytesHashed ?? 0 });
+        ctx.progress.set(id, {
+          files: result.header.file_count,
+          bytesHashed: ctx.progress.get(id)?.bytesHashed ?? 0,
+        });
         ctx.log.info('image scanned', { imageId: id, files: result.header.file_count });
         ctx.bus.emit(`image:${id}`, 'status', 'ready');
       },
@@ -122,7 +130,9 @@ export function scheduleScan(ctx: AppContext, id: string): void {
 
 /** Re-queue scans that were pending when the server stopped. */
 export function resumeScans(ctx: AppContext): number {
-  const rows = ctx.db.prepare(`SELECT id FROM images WHERE status IN ('queued', 'scanning') ORDER BY created_at`).all() as {
+  const rows = ctx.db
+    .prepare(`SELECT id FROM images WHERE status IN ('queued', 'scanning') ORDER BY created_at`)
+    .all() as {
     id: string;
   }[];
   for (const r of rows) scheduleScan(ctx, r.id);

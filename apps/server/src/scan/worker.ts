@@ -8,7 +8,15 @@ import { manifestHeader, manifestToNdjson, parseManifest, type Manifest } from '
 import { scanImageFile } from '@sharemap/erofs/node';
 import { analyze, type AnalysisInput, type Report } from '@sharemap/sharing';
 import { BlobStore } from '../storage/blobs.js';
-import type { AnalyzeResult, AnalyzeTask, ScanResult, ScanTask, SerializedError, Task, WorkerMessage } from './tasks.js';
+import type {
+  AnalyzeResult,
+  AnalyzeTask,
+  ScanResult,
+  ScanTask,
+  SerializedError,
+  Task,
+  WorkerMessage,
+} from './tasks.js';
 
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 

@@ -68,20 +68,30 @@ export class BlobStore {
     const hash = createHash('sha256');
     let size = 0;
     let ok = false;
+    let inflight: Promise<void> = Promise.resolve();
     try {
-      // Batch small chunks (a socket delivers 16-64 KiB) into writes of up to 1 MiB.
+      // Batch small chunks (a socket delivers 16-64 KiB) into writes of up to 1 MiB, with one
+      // write in flight while the next batch is read (disk and network overlap).
       let pending: Buffer[] = [];
       let pendingBytes = 0;
+      const writeAll = async (buf: Buffer): Promise<void> => {
+        let off = 0;
+        while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+      };
       const flush = async (): Promise<void> => {
         if (pendingBytes === 0) return;
         const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
         pending = [];
         pendingBytes = 0;
-        let off = 0;
-        while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+        await inflight;
+        inflight = writeAll(buf);
+        inflight.catch(() => undefined); // observed by the next await
       };
       for await (const chunk of source) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const buf =
+          typeof chunk === 'string'
+            ? Buffer.from(chunk)
+            : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         size += buf.length;
         if (size > max) throw new BlobTooLargeError(max);
         hash.update(buf);
@@ -91,9 +101,11 @@ export class BlobStore {
         opts.onBytes?.(size);
       }
       await flush();
+      await inflight;
       await fh.sync();
       ok = true;
     } finally {
+      await inflight.catch(() => undefined);
       await fh.close().catch(() => undefined);
       if (!ok) await rm(tmp, { force: true });
     }
