@@ -9,11 +9,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 const controller = new AbortController();
-process.once('SIGINT', () => {
-  controller.abort();
-  process.stderr.write('\nsharemap: interrupted\n');
-  process.exit(130);
-});
+// `serve` stops gracefully on its own; everything else stops at once.
+if (process.argv[2] !== 'serve') {
+  process.once('SIGINT', () => {
+    controller.abort();
+    process.stderr.write('\nsharemap: interrupted\n');
+    process.exit(130);
+  });
+}
 
 const io = { ...processIo(), signal: controller.signal };
 run(process.argv.slice(2), io).then(
