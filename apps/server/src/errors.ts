@@ -119,11 +119,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     log.error('internal error', { reqId: id, method: req.method, path: req.path, err: err as Error });
-    res
-      .status(500)
-      .json({
-        error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id },
-      });
+    res.status(500).json({
+      error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id },
+    });
   };
 }
 

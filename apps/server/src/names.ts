@@ -5,17 +5,13 @@ import { badRequest } from './errors.js';
  * at most 255 bytes, no control characters, not "." or "..". Names are metadata only:
  * blobs are stored under their sha256, never under a given name.
  */
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+
 export function safeName(raw: string | undefined, what = 'name'): string {
   if (raw === undefined || raw === '') throw badRequest('bad-name', `${what} is missing`);
   const base = raw.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  if (
-    !base ||
-    base === '.' ||
-    base === '..' ||
-    /[\u0000-\u001f\u007f]/.test(base) ||
-    Buffer.byteLength(base) > 255
-  )
+  if (!base || base === '.' || base === '..' || CONTROL_RE.test(base) || Buffer.byteLength(base) > 255)
     throw badRequest('bad-name', `${what} ${JSON.stringify(raw.slice(0, 100))} is not a usable file name`);
   return base;
 }

@@ -30,7 +30,10 @@ export async function startServer(
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  server.requestTimeout = 0; // large uploads; idle sockets are bounded by headersTimeout/keepAliveTimeout
+  // Large uploads may take long (no overall request timeout), but a socket silent for 2 minutes
+  // is closed (slow-loris uploads); server-sent events write a keep-alive every 15 s.
+  server.requestTimeout = 0;
+  server.timeout = 120_000;
   const port = (server.address() as AddressInfo).port;
   const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

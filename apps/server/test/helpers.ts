@@ -1,6 +1,6 @@
 /** Test helpers: a real server on port 0 over a temp data folder, and small HTTP helpers. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,19 +29,40 @@ function newest(dir: string): number {
  * this is a no-op there.
  */
 export function ensureBuilt(): void {
-  const main = path.join(serverDir, 'dist/main.js');
-  const worker = path.join(serverDir, 'dist/scan/worker.js');
-  if (existsSync(main) && existsSync(worker) && statSync(main).mtimeMs >= newest(path.join(serverDir, 'src')))
-    return;
-  const r = spawnSync(
-    process.execPath,
-    [path.join(repo, 'node_modules/typescript/bin/tsc'), '-b', serverDir],
-    {
-      cwd: repo,
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0) throw new Error(`building apps/server failed:\n${r.stdout}\n${r.stderr}`);
+  const info = path.join(serverDir, 'dist/.tsbuildinfo');
+  const fresh = (): boolean =>
+    existsSync(path.join(serverDir, 'dist/main.js')) &&
+    existsSync(path.join(serverDir, 'dist/scan/worker.js')) &&
+    existsSync(info) &&
+    statSync(info).mtimeMs >= newest(path.join(serverDir, 'src'));
+  if (fresh()) return;
+  // Test files run in parallel processes: one builds, the others wait for it.
+  const lock = path.join(serverDir, '.build-lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline)
+        throw new Error(`${lock} held for too long; remove it if no build is running`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (fresh()) return;
+    const r = spawnSync(
+      process.execPath,
+      [path.join(repo, 'node_modules/typescript/bin/tsc'), '-b', serverDir],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    );
+    if (r.status !== 0) throw new Error(`building apps/server failed:\n${r.stdout}\n${r.stderr}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export function tempDir(prefix = 'sharemap-server-'): string {

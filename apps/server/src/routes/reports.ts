@@ -60,6 +60,8 @@ export function reportsRouter(ctx: AppContext): Router {
 
   r.post('/reports', requireWriter(ctx), onlyJson, json, async (req: Request, res: Response) => {
     const body = parseReportRequest(req.body, ctx.config.limits);
+    // Waiting for scans and the analysis may keep the socket silent longer than the idle timeout.
+    req.socket.setTimeout(ctx.config.limits.scanTimeoutMs + ctx.config.limits.analysisTimeoutMs + 60_000);
     const created = await createReport(ctx, body);
     const url = reportUrl(ctx, req, created.id);
     res
