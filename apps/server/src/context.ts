@@ -121,6 +121,7 @@ export function openContext(config: ServerConfig, log: Logger = createLogger(con
     async close() {
       if (ctx.closing) return;
       ctx.closing = true;
+      ctx.bus.emit('shutdown');
       await Promise.all([ctx.scans.close(), ctx.analyses.close()]);
       db.close();
     },

@@ -50,6 +50,7 @@ export async function startServer(
   let closing: Promise<void> | null = null;
   const close = (graceMs = 10_000): Promise<void> => {
     closing ??= (async () => {
+      ctx.bus.emit('shutdown'); // end server-sent event streams so connections can close
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           server.closeAllConnections();

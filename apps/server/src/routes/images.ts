@@ -293,6 +293,7 @@ export function imagesRouter(ctx: AppContext): Router {
       closed = true;
       clearInterval(beat);
       ctx.bus.off(ev, onEvent);
+      ctx.bus.off('shutdown', end);
       res.end();
     };
     const onEvent = (kind: string, data: unknown): void => {
@@ -304,7 +305,8 @@ export function imagesRouter(ctx: AppContext): Router {
       }
     };
     const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.on('close', end);
+    res.on('close', end);
+    ctx.bus.once('shutdown', end);
     send('status', imageJson(ctx, row));
     if (row.status === 'ready' || row.status === 'failed') end();
     else ctx.bus.on(ev, onEvent);
