@@ -6,6 +6,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { ErofsError, ManifestError } from '@sharemap/erofs';
 import { MountConfigError } from '@sharemap/sharing';
 import type { Logger } from './log.js';
+import { PoolBusyError, TaskError } from './scan/pool.js';
 
 export type ErrorCode =
   | 'bad-request'
@@ -58,6 +59,8 @@ export const unprocessable = (
 /** Maps errors of the packages and of body parsers to HttpError; null for real faults. */
 export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
+  if (err instanceof PoolBusyError) return new HttpError(503, 'busy', err.message);
+  if (err instanceof TaskError && err.code === 'timeout') return new HttpError(503, 'timeout', err.message);
   if (err instanceof ManifestError) {
     const d: Record<string, unknown> = { line: err.line };
     if (err.field !== undefined) d.field = err.field;

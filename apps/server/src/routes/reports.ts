@@ -6,11 +6,11 @@
 import express, { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { renderMarkdown, reportToCsv, type Report } from '@sharemap/sharing';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
 import { queryString } from '../names.js';
 import { createReport, getReportRow, parseReportRequest } from '../reports.js';
+import type { RenderResult } from '../scan/tasks.js';
 import { requireAdmin, requireWriter } from '../tokens.js';
 
 export function reportUrl(ctx: AppContext, req: Request | undefined, id: string): string {
@@ -115,20 +115,18 @@ export function reportsRouter(ctx: AppContext): Router {
     if (format === 'json') return sendBlob(ctx, req, res, row.blob, row.blob);
     if (format !== 'csv' && format !== 'markdown' && format !== 'md')
       throw badRequest('bad-request', 'format must be json, csv or markdown');
-    const report = JSON.parse(await ctx.blobs.readGunzip(row.blob)) as Report;
+    const url = ctx.config.publicUrl ? reportUrl(ctx, req, id) : absoluteUrl(req, `/r/${id}`);
+    const fmt = format === 'csv' ? 'csv' : 'markdown';
+    const { text } = await ctx.analyses.run<RenderResult>(
+      { kind: 'render', dataDir: ctx.config.dataDir, reportBlob: row.blob, format: fmt, url },
+      { timeoutMs: ctx.config.limits.analysisTimeoutMs },
+    );
     res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
-    if (format === 'csv') {
+    if (fmt === 'csv') {
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
       res.setHeader('Content-Disposition', `attachment; filename="sharemap-${id}.csv"`);
-      res.send(reportToCsv(report));
-    } else {
-      res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
-      res.send(
-        renderMarkdown(report, {
-          url: ctx.config.publicUrl ? reportUrl(ctx, req, id) : absoluteUrl(req, `/r/${id}`),
-        }),
-      );
-    }
+    } else res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
+    res.send(text);
   });
 
   r.get('/reports/:id/input', (req, res) => {

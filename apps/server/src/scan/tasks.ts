@@ -44,7 +44,20 @@ export interface AnalyzeResult {
   summary: ReportSummary;
 }
 
-export type Task = ScanTask | AnalyzeTask;
+/** Render a stored report as CSV or Markdown (large reports: off the event loop). */
+export interface RenderTask {
+  kind: 'render';
+  dataDir: string;
+  reportBlob: string;
+  format: 'csv' | 'markdown';
+  url: string;
+}
+
+export interface RenderResult {
+  text: string;
+}
+
+export type Task = ScanTask | AnalyzeTask | RenderTask;
 
 export interface SerializedError {
   name: string;
@@ -57,5 +70,5 @@ export interface SerializedError {
 
 export type WorkerMessage =
   | { type: 'progress'; files: number; bytesHashed: number; path: string }
-  | { type: 'done'; result: ScanResult | AnalyzeResult }
+  | { type: 'done'; result: ScanResult | AnalyzeResult | RenderResult }
   | { type: 'error'; error: SerializedError };

@@ -6,9 +6,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { manifestHeader, manifestToNdjson, parseManifest, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
-import { analyze, type AnalysisInput, type Report } from '@sharemap/sharing';
+import { analyze, renderMarkdown, reportToCsv, type AnalysisInput, type Report } from '@sharemap/sharing';
 import { BlobStore } from '../storage/blobs.js';
 import type {
+  RenderResult,
+  RenderTask,
   AnalyzeResult,
   AnalyzeTask,
   ScanResult,
@@ -101,6 +103,12 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
   };
 }
 
+async function render(task: RenderTask): Promise<RenderResult> {
+  const store = new BlobStore(task.dataDir);
+  const report = JSON.parse(await store.readGunzip(task.reportBlob)) as Report;
+  return { text: task.format === 'csv' ? reportToCsv(report) : renderMarkdown(report, { url: task.url }) };
+}
+
 function serialize(e: unknown): SerializedError {
   const err = e as Error & { code?: unknown; offset?: unknown; line?: unknown; field?: unknown };
   const out: SerializedError = { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
@@ -112,7 +120,7 @@ function serialize(e: unknown): SerializedError {
 }
 
 const task = workerData as Task;
-(task.kind === 'scan' ? scan(task) : runAnalysis(task)).then(
+(task.kind === 'scan' ? scan(task) : task.kind === 'render' ? render(task) : runAnalysis(task)).then(
   (result) => post({ type: 'done', result }),
   (e: unknown) => post({ type: 'error', error: serialize(e) }),
 );
