@@ -1,0 +1,95 @@
+/** Configuration from environment and flags; limits and their documented defaults. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { DEFAULT_LIMITS, limitEnvName, resolveLimits } from '../src/limits.js';
+import { api, erofs, repo, startTestServer, waitImage } from './helpers.js';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({}, []);
+    expect(c.port).toBe(8080);
+    expect(c.dataDir).toBe(path.resolve('data'));
+    expect(c.requireToken).toBe(false);
+    expect(c.limits).toEqual(DEFAULT_LIMITS);
+  });
+
+  it('reads the environment, then flags', () => {
+    const c = loadConfig(
+      {
+        PORT: '9000',
+        SHAREMAP_DATA: '/tmp/x',
+        SHAREMAP_REQUIRE_TOKEN: '1',
+        SHAREMAP_MAX_UPLOAD_BYTES: '1024',
+        SHAREMAP_DEMO: '0',
+      },
+      ['--port', '9100', '--data=/tmp/y', '--public-url', 'https://sharemap.example.com/'],
+    );
+    expect(c).toMatchObject({
+      port: 9100,
+      dataDir: '/tmp/y',
+      requireToken: true,
+      demoDir: null,
+      publicUrl: 'https://sharemap.example.com',
+    });
+    expect(c.limits.maxUploadBytes).toBe(1024);
+  });
+
+  it('refuses bad values with a message', () => {
+    expect(() => loadConfig({ PORT: 'eighty' }, [])).toThrow(ConfigError);
+    expect(() => loadConfig({}, ['--bogus'])).toThrow(/unknown option --bogus/);
+    expect(() => resolveLimits({}, { SHAREMAP_SCAN_TIMEOUT_MS: '-5' })).toThrow(/SHAREMAP_SCAN_TIMEOUT_MS/);
+  });
+
+  it('documents every limit in docs/server.md', () => {
+    const doc = readFileSync(path.join(repo, 'docs/server.md'), 'utf8');
+    for (const k of Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]) {
+      expect(doc, limitEnvName(k)).toContain(`\`${limitEnvName(k)}\``);
+      expect(doc).toContain(String(DEFAULT_LIMITS[k]));
+    }
+  });
+});
+
+describe('scan limits', () => {
+  it('an image over the file limit fails with ELIMIT; a scan over its time budget is stopped', async () => {
+    const s = await startTestServer({ limits: { maxFilesPerImage: 10 } });
+    try {
+      const up = await api(s.url, 'POST', '/api/images?name=base-v1.fp.img', {
+        body: readFileSync(erofs('base-v1.fp.img')),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      const img = await waitImage(s.url, up.body.id as string);
+      expect(img).toMatchObject({ status: 'failed', error: { code: 'ELIMIT' } });
+    } finally {
+      await s.stop();
+    }
+    const t = await startTestServer({ limits: { scanTimeoutMs: 1 } });
+    try {
+      const up = await api(t.url, 'POST', '/api/images?name=base-v1.fp.img', {
+        body: readFileSync(erofs('base-v1.fp.img')),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      const img = await waitImage(t.url, up.body.id as string);
+      expect(img.status).toBe('failed');
+      expect((img.error as { code: string }).code).toMatch(/^(scan-timeout|ELIMIT)$/);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('shuts down promptly with a server-sent event stream open', async () => {
+    const s = await startTestServer({ limits: { maxConcurrentScans: 1 } });
+    const up = await api(s.url, 'POST', '/api/images?name=base-v2.fp.img', {
+      body: readFileSync(erofs('base-v2.fp.img')),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    const events = fetch(`${s.url}/api/images/${up.body.id as string}/events`).then((r) => r.text());
+    await new Promise((ok) => setTimeout(ok, 20));
+    const t0 = Date.now();
+    await s.close(); // default grace of 10 s: the open stream must not hold it up
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await s.stop();
+    expect(await events).toMatch(/^event: status/);
+  });
+});
