@@ -13,6 +13,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -96,8 +97,53 @@ export function referencedBlobs(db: Db): Set<string> {
   return out;
 }
 
+export const LOCK_FILE = 'server.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * One server per data folder: the startup sweep would delete another server's uploads in
+ * progress. The lock names the owner's pid; a lock left by a dead process (kill -9) is taken over.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  const file = path.join(dataDir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST' || attempt > 0) throw e;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && alive(pid))
+        throw new Error(
+          `the data folder ${dataDir} is in use by another sharemap server (pid ${pid}; ${file})`,
+        );
+      rmSync(file, { force: true });
+    }
+  }
+}
+
 export function openContext(config: ServerConfig, log: Logger = createLogger(config.logLevel)): AppContext {
   mkdirSync(config.dataDir, { recursive: true });
+  const unlock = lockDataDir(config.dataDir);
+  try {
+    return openLocked(config, log, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+function openLocked(config: ServerConfig, log: Logger, unlock: () => void): AppContext {
   const db = openDb(path.join(config.dataDir, DB_FILE));
   const blobs = new BlobStore(config.dataDir);
   const swept = blobs.sweep(referencedBlobs(db));
@@ -124,6 +170,7 @@ export function openContext(config: ServerConfig, log: Logger = createLogger(con
       ctx.bus.emit('shutdown');
       await Promise.all([ctx.scans.close(), ctx.analyses.close()]);
       db.close();
+      unlock();
     },
   };
   ctx.bus.setMaxListeners(0);
