@@ -1,0 +1,162 @@
+/**
+ * Typed client of the sharemap server API (docs/api.md). Every failure becomes an ApiError
+ * carrying the server's `{error: {code, message, line, column, ...}}` so views can show it.
+ */
+import type { AnalysisInput, Report, Totals } from '@sharemap/sharing';
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  reason?: string;
+  problem?: string;
+  field?: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly body: ApiErrorBody;
+  constructor(status: number, body: ApiErrorBody) {
+    super(body.message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export type ImageStatus = 'queued' | 'scanning' | 'ready' | 'failed';
+
+export interface ImageInfo {
+  id: string;
+  name: string;
+  sha256?: string;
+  size: number;
+  status: ImageStatus;
+  deduplicated?: boolean;
+  progress?: { files: number; bytesHashed: number };
+  error?: { code: string; message: string };
+  manifest?: { id: string; fileCount: number; hashed: boolean };
+}
+
+export interface ManifestInfo {
+  id: string;
+  name: string;
+  fileCount: number;
+  hashed: boolean;
+}
+
+export interface MountConfigInfo {
+  id: string;
+  name: string;
+  format: string;
+  entries: {
+    source: string;
+    mountPoint: string;
+    domain: string | null;
+    inodeShare: boolean;
+    inodeShareEffective?: boolean;
+    mountError?: string | null;
+  }[];
+  warnings: { code?: string; message: string }[];
+}
+
+export interface ReportRequest {
+  images?: string[];
+  manifests?: string[];
+  mountConfigs?: string[];
+  domainAssignments?: Record<string, string>;
+  options?: { pageSize?: number; workingSetFraction?: number };
+  title?: string;
+}
+
+export interface ReportCreated {
+  id: string;
+  url: string;
+  summary: { title?: string; createdAt: string; images: number; instances: number; totals: Totals };
+  unresolved?: { source: string; mountPoint: string; reason: string }[];
+  warnings?: { code: string; message: string }[];
+}
+
+async function fail(res: Response): Promise<never> {
+  let body: ApiErrorBody = { code: `http-${res.status}`, message: `${res.status} ${res.statusText}` };
+  try {
+    const j = (await res.json()) as { error?: ApiErrorBody };
+    if (j && j.error && typeof j.error.message === 'string') body = j.error;
+  } catch {
+    /* not JSON: keep the status line */
+  }
+  throw new ApiError(res.status, body);
+}
+
+async function json<T>(res: Promise<Response>): Promise<T> {
+  let r: Response;
+  try {
+    r = await res;
+  } catch (e) {
+    throw new ApiError(0, { code: 'network', message: `cannot reach the server: ${(e as Error).message}` });
+  }
+  if (!r.ok) return fail(r);
+  return (await r.json()) as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  demo: () => json<{ id: string; url: string }>(fetch('/api/demo')),
+  report: (id: string) => json<Report>(fetch(`/api/reports/${enc(id)}`)),
+  reportInput: (id: string) => json<AnalysisInput>(fetch(`/api/reports/${enc(id)}/input`)),
+  image: (id: string) => json<ImageInfo>(fetch(`/api/images/${enc(id)}`)),
+  createReport: (req: ReportRequest) =>
+    json<ReportCreated>(
+      fetch('/api/reports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req) }),
+    ),
+  mountConfig: (name: string, text: string) =>
+    json<MountConfigInfo>(
+      fetch(`/api/mount-configs?name=${enc(name)}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: text }),
+    ),
+  manifest: (name: string, ndjson: string) =>
+    json<ManifestInfo>(
+      fetch(`/api/manifests?name=${enc(name)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: ndjson,
+      }),
+    ),
+  /** Multipart upload (image first, then its devices) with upload progress (XHR: fetch has none). */
+  uploadImage(image: File, devices: File[], onProgress: (loaded: number, total: number) => void): Promise<ImageInfo> {
+    return new Promise((resolve, reject) => {
+      const form = new FormData();
+      form.append('image', image, image.name);
+      for (const d of devices) form.append('device', d, d.name);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/api/images');
+      xhr.responseType = 'json';
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : image.size);
+      xhr.onerror = () => reject(new ApiError(0, { code: 'network', message: 'upload failed: network error' }));
+      xhr.onload = () => {
+        const body = xhr.response as { error?: ApiErrorBody } | ImageInfo | null;
+        if (xhr.status >= 200 && xhr.status < 300) resolve(body as ImageInfo);
+        else
+          reject(
+            new ApiError(
+              xhr.status,
+              (body as { error?: ApiErrorBody } | null)?.error ?? { code: `http-${xhr.status}`, message: xhr.statusText },
+            ),
+          );
+      };
+      xhr.send(form);
+    });
+  },
+  /** Polls an image until its scan is ready or failed. */
+  async waitForScan(id: string, onProgress: (img: ImageInfo) => void, signal?: AbortSignal): Promise<ImageInfo> {
+    for (;;) {
+      const img = await api.image(id);
+      onProgress(img);
+      if (img.status === 'ready' || img.status === 'failed') return img;
+      if (signal?.aborted) throw new Error('aborted');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  },
+};

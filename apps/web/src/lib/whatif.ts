@@ -1,0 +1,49 @@
+/**
+ * What the user changed on top of a stored report: domain assignments and applied scenarios.
+ * Pure functions over AnalysisInput, shared by the analysis worker and the unit tests.
+ */
+import { standardScenarios } from '@sharemap/sharing';
+import type { AnalysisInput } from '@sharemap/sharing';
+
+export interface WhatIf {
+  /** Instance id -> domain label (user assignment; replaces the instance's domain). */
+  domains: Record<string, string>;
+  /** Ids of standard scenarios applied in order (e.g. "merge-domains"). */
+  scenarios: string[];
+}
+
+export const NO_WHATIF: WhatIf = { domains: {}, scenarios: [] };
+
+export function isIdentity(w: WhatIf): boolean {
+  return Object.keys(w.domains).length === 0 && w.scenarios.length === 0;
+}
+
+/** The input with the user's domain labels: a domain_id given, so inode_share can be effective. */
+export function assignDomains(input: AnalysisInput, domains: Record<string, string>): AnalysisInput {
+  if (Object.keys(domains).length === 0) return input;
+  return {
+    ...input,
+    instances: input.instances.map((inst) => {
+      const label = domains[inst.id];
+      if (label === undefined) return inst;
+      return {
+        ...inst,
+        domain: { label },
+        domainKnown: true,
+        options: { ...inst.options, domainIdGiven: true },
+      };
+    }),
+  };
+}
+
+export function applyWhatIf(input: AnalysisInput, w: WhatIf): AnalysisInput {
+  let out = assignDomains(input, w.domains);
+  if (w.scenarios.length) {
+    const all = standardScenarios(out);
+    for (const id of w.scenarios) {
+      const s = all.find((x) => x.id === id);
+      if (s) out = s.apply(out);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,301 @@
+/**
+ * Files: a hand-rolled virtualized table over the columnar file table (millions of rows),
+ * sort/filter/search, a directory treemap, and the detail of one row with its explanation.
+ */
+import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { explainFile, formatBytes, formatInteger } from '@sharemap/sharing';
+import type { Report } from '@sharemap/sharing';
+import { Bytes, Empty, toCsv, download, ViewLink } from '../components/common';
+import { imageName, queryRows, relatedRows, rowPath, STATUS_FILTERS, STATUS_LABEL } from '../lib/derive';
+import { useStore } from '../state/store';
+import type { StatusFilter } from '../state/url';
+import { Treemap } from '../charts/Treemap';
+
+const RH = 28;
+/** Browsers cap element heights (~33M px in Chromium): beyond this the scrollbar maps proportionally. */
+const MAX_SCROLL_PX = 8_000_000;
+
+const COLUMNS: { key: string; label: string; num?: boolean }[] = [
+  { key: 'path', label: 'Path' },
+  { key: 'instance', label: 'Instance' },
+  { key: 'status', label: 'Status' },
+  { key: 'size', label: 'Size', num: true },
+  { key: 'cached', label: 'Cached with sharing', num: true },
+  { key: 'saved', label: 'Saved', num: true },
+];
+
+function VirtualTable({ r, rows, sel, onSelect }: { r: Report; rows: Uint32Array; sel: number; onSelect(row: number): void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [height, setHeight] = useState(560);
+  const f = r.files;
+  const ps = r.options.pageSize;
+  const n = rows.length;
+  const full = n * RH;
+  const virt = Math.min(full, MAX_SCROLL_PX);
+  const ratio = virt > height ? (full - height) / (virt - height) : 1;
+  const offset = scrollTop * ratio;
+  const start = Math.max(0, Math.floor(offset / RH));
+  const count = Math.ceil(height / RH) + 2;
+  const end = Math.min(n, start + count);
+  const shift = scrollTop + start * RH - offset;
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setHeight(el.clientHeight));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  useEffect(() => {
+    box.current && (box.current.scrollTop = 0);
+    setScrollTop(0);
+  }, [rows]);
+
+  const selIndex = useMemo(() => (sel >= 0 ? rows.indexOf(sel) : -1), [rows, sel]);
+  const scrollToIndex = (i: number) => {
+    const el = box.current;
+    if (!el) return;
+    const top = (i * RH) / ratio;
+    if (i < start + 1 || i >= start + count - 3) el.scrollTop = Math.max(0, top - height / 2);
+  };
+  const onKey = (e: React.KeyboardEvent) => {
+    let i = selIndex;
+    if (e.key === 'ArrowDown') i = Math.min(n - 1, i + 1);
+    else if (e.key === 'ArrowUp') i = Math.max(0, i - 1);
+    else if (e.key === 'PageDown') i = Math.min(n - 1, i + Math.floor(height / RH));
+    else if (e.key === 'PageUp') i = Math.max(0, i - Math.floor(height / RH));
+    else if (e.key === 'Home') i = 0;
+    else if (e.key === 'End') i = n - 1;
+    else return;
+    e.preventDefault();
+    if (i >= 0 && i < n) {
+      onSelect(rows[i]!);
+      scrollToIndex(i);
+    }
+  };
+  const inst = r.instances;
+  return (
+    <div className="vtable" role="grid" aria-rowcount={n + 1} aria-label="Files" aria-multiselectable="false">
+      <div className="vrow vhead" role="row" aria-rowindex={1}>
+        {COLUMNS.map((c) => (
+          <SortHeader key={c.key} col={c} />
+        ))}
+      </div>
+      <div
+        className="vbody"
+        ref={box}
+        tabIndex={0}
+        data-testid="files-body"
+        onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}
+        onKeyDown={onKey}
+        aria-activedescendant={selIndex >= start && selIndex < end ? `row-${sel}` : undefined}
+      >
+        <div style={{ height: virt, position: 'relative' }}>
+          <div style={{ position: 'absolute', top: shift, left: 0, right: 0 }}>
+            {Array.from({ length: end - start }, (_, k) => {
+              const i = start + k;
+              const row = rows[i]!;
+              const st = f.status[row]!;
+              const saved = (f.pagesWithout[row]! - f.pagesWith[row]!) * ps;
+              return (
+                <div
+                  key={row}
+                  id={`row-${row}`}
+                  role="row"
+                  aria-rowindex={i + 2}
+                  aria-selected={row === sel}
+                  className={`vrow${row === sel ? ' selected' : ''}`}
+                  onClick={() => onSelect(row)}
+                  data-row={row}
+                >
+                  <span role="gridcell" className="c-path" title={rowPath(r, row)}>{rowPath(r, row)}</span>
+                  <span role="gridcell" className="c-instance">{inst[f.instance[row]!]!.label}</span>
+                  <span role="gridcell" className={`c-status st-${st}`}>{STATUS_LABEL[st]}</span>
+                  <span role="gridcell" className="num" title={`${formatInteger(f.size[row]!)} bytes`}>{formatBytes(f.size[row]!)}</span>
+                  <span role="gridcell" className="num">{formatBytes(f.pagesWith[row]! * ps)}</span>
+                  <span role="gridcell" className="num">{saved ? formatBytes(saved) : ''}</span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function SortHeader({ col }: { col: { key: string; label: string; num?: boolean } }) {
+  const sort = useStore((s) => s.v.sort);
+  const setView = useStore((s) => s.setView);
+  const active = sort.replace(/^-/, '') === col.key;
+  const desc = sort.startsWith('-');
+  return (
+    <span role="columnheader" className={col.num ? 'num' : ''} aria-sort={active ? (desc ? 'descending' : 'ascending') : 'none'}>
+      <button type="button" className="sort-btn" onClick={() => setView({ sort: active && desc ? col.key : `-${col.key}` })}>
+        {col.label} {active ? (desc ? '▼' : '▲') : ''}
+      </button>
+    </span>
+  );
+}
+
+function Detail({ r, row }: { r: Report; row: number }) {
+  const setView = useStore((s) => s.setView);
+  const names = imageName(r);
+  if (row < 0 || row >= r.files.instance.length) return <Empty>Select a row to see which instances hold the file and why it is (not) shared.</Empty>;
+  const f = r.files;
+  const inst = r.instances[f.instance[row]!]!;
+  const g = f.group[row]! >= 0 ? r.groups[f.group[row]!] : undefined;
+  const path = rowPath(r, row);
+  let explanation: string;
+  try {
+    explanation = explainFile(r, row);
+  } catch (e) {
+    explanation = (e as Error).message;
+  }
+  // Every instance holding this content: the shared group's rows, else the same path on every instance.
+  let holders = relatedRows(r, row);
+  if (holders.length === 1) {
+    holders = [];
+    for (let k = 0; k < f.instance.length; k++) if (f.file[k] === f.file[row] && r.instances[f.instance[k]!]!.imageId === inst.imageId) holders.push(k);
+    for (let k = 0; k < f.instance.length && holders.length < 500; k++)
+      if (r.instances[f.instance[k]!]!.imageId !== inst.imageId && f.size[k] === f.size[row] && rowPath(r, k) === path) holders.push(k);
+  }
+  return (
+    <aside className="detail" aria-label="File detail" data-testid="file-detail">
+      <h3 className="detail-path">{path}</h3>
+      <dl>
+        <dt>Image</dt>
+        <dd>{names.get(inst.imageId) ?? inst.imageId}</dd>
+        <dt>Instance</dt>
+        <dd>{inst.label} ({inst.id})</dd>
+        <dt>Status</dt>
+        <dd><span className={`c-status st-${f.status[row]}`}>{STATUS_LABEL[f.status[row]!]}</span></dd>
+        <dt>Size</dt>
+        <dd><Bytes n={f.size[row]!} /> ({formatInteger(f.size[row]!)} bytes)</dd>
+        <dt>Page cache</dt>
+        <dd><Bytes n={f.pagesWithout[row]! * r.options.pageSize} /> without sharing, <Bytes n={f.pagesWith[row]! * r.options.pageSize} /> with</dd>
+        {g && (
+          <>
+            <dt>Fingerprint</dt>
+            <dd><code className="fp">{g.fingerprint}</code></dd>
+            <dt>Shared inode</dt>
+            <dd>domain {g.domain}, {g.aops}, {g.members.length} member{g.members.length === 1 ? '' : 's'}{g.rejected.length ? `, ${g.rejected.length} rejected` : ''}{g.orderDependent ? ', order-dependent' : ''}</dd>
+          </>
+        )}
+      </dl>
+      <p className="explanation" data-testid="explanation"><strong>Why: </strong>{explanation}</p>
+      <h4>Held by {holders.length} instance row{holders.length === 1 ? '' : 's'}</h4>
+      <ul className="holders">
+        {holders.slice(0, 200).map((k) => {
+          const i = r.instances[f.instance[k]!]!;
+          return (
+            <li key={k}>
+              <button type="button" className={`linkish${k === row ? ' current' : ''}`} onClick={() => setView({ sel: k })}>
+                {i.label}
+              </button>{' '}
+              <span className="muted">{names.get(i.imageId)}:{rowPath(r, k)}</span>{' '}
+              <span className={`c-status st-${f.status[k]}`}>{STATUS_LABEL[f.status[k]!]}</span>
+            </li>
+          );
+        })}
+      </ul>
+    </aside>
+  );
+}
+
+export default function Files({ report: r }: { report: Report }) {
+  const v = useStore((s) => s.v);
+  const setView = useStore((s) => s.setView);
+  const [q, setQ] = useState(v.q);
+  const dq = useDeferredValue(q);
+  useEffect(() => setQ(v.q), [v.q]);
+  useEffect(() => {
+    if (dq !== v.q) {
+      const t = setTimeout(() => setView({ q: dq, sel: -1 }), 200);
+      return () => clearTimeout(t);
+    }
+  }, [dq]); // eslint-disable-line react-hooks/exhaustive-deps
+  const rows = useMemo(() => queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort }), [r, v.q, v.status, v.inst, v.img, v.sort]);
+  const names = imageName(r);
+  const ps = r.options.pageSize;
+  const sumWithout = useMemo(() => {
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < rows.length; k++) {
+      a += r.files.pagesWithout[rows[k]!]!;
+      b += r.files.pagesWith[rows[k]!]!;
+    }
+    return { without: a * ps, with: b * ps };
+  }, [r, rows, ps]);
+  const exportCsv = () => {
+    const f = r.files;
+    const out: (string | number)[][] = [];
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k]!;
+      const inst = r.instances[f.instance[row]!]!;
+      out.push([inst.id, names.get(inst.imageId) ?? inst.imageId, rowPath(r, row), f.status[row]!, f.size[row]!, f.pagesWithout[row]! * ps, f.pagesWith[row]! * ps]);
+    }
+    download('sharemap-files.csv', toCsv(['instance', 'image', 'path', 'status', 'size', 'bytes_without_sharing', 'bytes_with_sharing'], out), 'text/csv');
+  };
+  return (
+    <div className="files">
+      <div className="toolbar" role="search">
+        <label>
+          <span className="sr-only">Search paths</span>
+          <input type="search" placeholder="Search paths…" value={q} onChange={(e) => setQ(e.target.value)} data-testid="files-search" />
+        </label>
+        <label>
+          Status{' '}
+          <select value={v.status} onChange={(e) => setView({ status: e.target.value as StatusFilter, sel: -1 })} data-testid="files-status">
+            {STATUS_FILTERS.map((s) => (
+              <option key={s.id} value={s.id}>{s.label}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Instance{' '}
+          <select value={v.inst} onChange={(e) => setView({ inst: e.target.value, sel: -1 })}>
+            <option value="">all</option>
+            {r.instances.map((i) => (
+              <option key={i.id} value={i.id}>{i.label}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Image{' '}
+          <select value={v.img} onChange={(e) => setView({ img: e.target.value, sel: -1 })}>
+            <option value="">all</option>
+            {r.images.map((i) => (
+              <option key={i.id} value={i.id}>{i.name}</option>
+            ))}
+          </select>
+        </label>
+        <span className="seg-buttons" role="group" aria-label="Files view">
+          <button type="button" className={v.fv === 'table' ? 'btn small active' : 'btn small'} aria-pressed={v.fv === 'table'} onClick={() => setView({ fv: 'table' }, true)}>Table</button>
+          <button type="button" className={v.fv === 'treemap' ? 'btn small active' : 'btn small'} aria-pressed={v.fv === 'treemap'} onClick={() => setView({ fv: 'treemap' }, true)}>Treemap</button>
+        </span>
+        <button type="button" className="btn small" onClick={exportCsv}>Export CSV</button>
+      </div>
+      <p className="muted small" data-testid="files-count" aria-live="polite">
+        {formatInteger(rows.length)} of {formatInteger(r.files.instance.length)} rows · {formatBytes(sumWithout.without)} without sharing, {formatBytes(sumWithout.with)} with
+        {(v.q || v.status || v.inst || v.img) && (
+          <>
+            {' · '}
+            <ViewLink to={{ q: '', status: '', inst: '', img: '', sel: -1 }}>clear filters</ViewLink>
+          </>
+        )}
+      </p>
+      <div className="files-main">
+        {rows.length === 0 ? (
+          <Empty>No rows match.</Empty>
+        ) : v.fv === 'treemap' ? (
+          <Treemap r={r} rows={rows} dir={v.dir} onDir={(dir) => setView({ dir }, true)} onFile={(row) => setView({ sel: row })} />
+        ) : (
+          <VirtualTable r={r} rows={rows} sel={v.sel} onSelect={(row) => setView({ sel: row })} />
+        )}
+        <Detail r={r} row={v.sel} />
+      </div>
+    </div>
+  );
+}

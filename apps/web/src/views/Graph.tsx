@@ -1,0 +1,203 @@
+/**
+ * Sharing graph: instances as nodes, shared bytes as weighted edges (d3-force, small sets), and
+ * an instance x instance heatmap ordered by domain and image, readable at 200 instances.
+ */
+import { useMemo, useRef, useState } from 'react';
+import { forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, interpolateCividis, scaleSequentialSqrt, scaleSqrt } from 'd3';
+import type { SimulationLinkDatum, SimulationNodeDatum } from 'd3';
+import { formatBytes } from '@sharemap/sharing';
+import type { Report } from '@sharemap/sharing';
+import { Empty, ViewLink } from '../components/common';
+import { ExportButtons } from '../charts/export';
+import { OKABE_ITO } from '../charts/palette';
+import { sharingMatrix } from '../lib/derive';
+import { useStore } from '../state/store';
+
+interface N extends SimulationNodeDatum {
+  i: number;
+  r: number;
+}
+interface L extends SimulationLinkDatum<N> {
+  bytes: number;
+}
+
+const FORCE_LIMIT = 80;
+
+function domainColour(r: Report): Map<string, string> {
+  return new Map(r.domains.map((d, k) => [d.label, OKABE_ITO[k % (OKABE_ITO.length - 1)]!]));
+}
+
+function ForceGraph({ r }: { r: Report }) {
+  const svg = useRef<SVGSVGElement>(null);
+  const [hover, setHover] = useState(-1);
+  const { n, m } = sharingMatrix(r);
+  const W = 860;
+  const H = 560;
+  const colours = domainColour(r);
+  const layout = useMemo(() => {
+    const maxSelf = Math.max(1, ...r.instances.map((_, i) => m[i * n + i]!));
+    const rs = scaleSqrt().domain([0, maxSelf]).range([6, 30]);
+    const nodes: N[] = r.instances.map((_, i) => ({ i, r: rs(m[i * n + i]!) }));
+    const links: L[] = [];
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (m[a * n + b]! > 0) links.push({ source: a, target: b, bytes: m[a * n + b]! });
+    const maxL = Math.max(1, ...links.map((l) => l.bytes));
+    const sim = forceSimulation(nodes)
+      .force('link', forceLink<N, L>(links).strength((l) => 0.2 + 0.8 * (l.bytes / maxL)).distance(110))
+      .force('charge', forceManyBody().strength(-260))
+      .force('collide', forceCollide<N>((d) => d.r + 6))
+      .force('center', forceCenter(W / 2, H / 2))
+      .stop();
+    for (let k = 0; k < 300; k++) sim.tick();
+    for (const d of nodes) {
+      d.x = Math.max(d.r + 4, Math.min(W - d.r - 4, d.x!));
+      d.y = Math.max(d.r + 14, Math.min(H - d.r - 14, d.y!));
+    }
+    const ws = scaleSqrt().domain([0, maxL]).range([0.5, 12]);
+    return { nodes, links, ws };
+  }, [r, m, n]);
+  return (
+    <figure className="chart">
+      <figcaption>
+        Nodes are instances (area: cached bytes without sharing, colour: domain); an edge's width is the bytes two instances share.{' '}
+        <ExportButtons target={svg} name="sharemap-graph" />
+      </figcaption>
+      <svg ref={svg} viewBox={`0 0 ${W} ${H}`} className="graph-svg" role="img" aria-label="Sharing graph of instances">
+        {layout.links.map((l, k) => {
+          const s = l.source as N;
+          const t = l.target as N;
+          const on = hover < 0 || hover === s.i || hover === t.i;
+          return (
+            <line key={k} x1={s.x} y1={s.y} x2={t.x} y2={t.y} strokeWidth={layout.ws(l.bytes)} className="edge" strokeOpacity={on ? 0.55 : 0.08}>
+              <title>{`${r.instances[s.i]!.label} ↔ ${r.instances[t.i]!.label}: ${formatBytes(l.bytes)} shared`}</title>
+            </line>
+          );
+        })}
+        {layout.nodes.map((d) => {
+          const inst = r.instances[d.i]!;
+          const off = !inst.inodeShare.effective;
+          return (
+            <g
+              key={d.i}
+              transform={`translate(${d.x},${d.y})`}
+              onMouseEnter={() => setHover(d.i)}
+              onMouseLeave={() => setHover(-1)}
+              onFocus={() => setHover(d.i)}
+              onBlur={() => setHover(-1)}
+              tabIndex={0}
+              className="node"
+              aria-label={`${inst.label}: ${formatBytes(m[d.i * n + d.i]!)} cached${off ? ', inode_share off' : ''}`}
+            >
+              <circle r={d.r} fill={off ? 'var(--muted-bg)' : (colours.get(inst.domain?.label ?? '') ?? OKABE_ITO[7])} stroke="var(--fg)" strokeWidth={off ? 1 : 0.5} strokeDasharray={off ? '3 2' : undefined} />
+              <text y={d.r + 12} textAnchor="middle" className="node-label">{inst.label.split('/').pop()}</text>
+              <title>{`${inst.label} (${inst.id})\n${formatBytes(m[d.i * n + d.i]!)} cached without sharing${off ? '\ninode_share off' : `\ndomain ${inst.domain?.label ?? 'unknown'}`}`}</title>
+            </g>
+          );
+        })}
+      </svg>
+      <div className="legend">
+        {r.domains.map((d) => (
+          <span key={d.label}>
+            <i className="sw" style={{ background: colours.get(d.label) }} /> {d.label}
+          </span>
+        ))}
+        <span><i className="sw dashed" /> inode_share off</span>
+      </div>
+    </figure>
+  );
+}
+
+function Heatmap({ r }: { r: Report }) {
+  const svg = useRef<SVGSVGElement>(null);
+  const { n, m } = sharingMatrix(r);
+  const [hover, setHover] = useState<[number, number] | null>(null);
+  // Order: by domain, then image, then id, so domains show as blocks on the diagonal.
+  const order = useMemo(
+    () =>
+      r.instances
+        .map((_, i) => i)
+        .sort((a, b) => {
+          const A = r.instances[a]!;
+          const B = r.instances[b]!;
+          return (A.domain?.label ?? '~').localeCompare(B.domain?.label ?? '~') || A.imageId.localeCompare(B.imageId) || a - b;
+        }),
+    [r],
+  );
+  const cell = Math.max(3, Math.min(26, Math.floor(760 / Math.max(1, n))));
+  const labels = cell >= 9;
+  const margin = labels ? 150 : 10;
+  const size = cell * n;
+  let max = 1;
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) max = Math.max(max, m[a * n + b]!);
+  const colour = scaleSequentialSqrt(interpolateCividis).domain([0, max]);
+  const cells: React.ReactNode[] = [];
+  for (let x = 0; x < n; x++)
+    for (let y = 0; y < n; y++) {
+      const a = order[y]!;
+      const b = order[x]!;
+      if (a === b) continue;
+      const v = m[a * n + b]!;
+      if (v <= 0) continue;
+      cells.push(<rect key={`${x}.${y}`} x={x * cell} y={y * cell} width={cell - (cell > 4 ? 1 : 0)} height={cell - (cell > 4 ? 1 : 0)} fill={colour(v)} onMouseEnter={() => setHover([a, b])} />);
+    }
+  const short = (i: number) => {
+    const l = r.instances[i]!.label;
+    return l.length > 22 ? '…' + l.slice(-21) : l;
+  };
+  return (
+    <figure className="chart">
+      <figcaption>
+        Bytes of page cache each pair of instances shares (rows and columns ordered by domain and image).{' '}
+        <ExportButtons target={svg} name="sharemap-matrix" />
+      </figcaption>
+      <p className="muted small" aria-live="polite" data-testid="matrix-hover">
+        {hover ? `${r.instances[hover[0]]!.label} ↔ ${r.instances[hover[1]]!.label}: ${formatBytes(m[hover[0] * n + hover[1]]!)} shared` : 'Hover a cell for the pair and its shared bytes.'}
+      </p>
+      <svg ref={svg} width={size + margin + 10} height={size + margin + 10} className="heatmap-svg" role="img" aria-label={`Instance by instance sharing matrix, ${n} instances`} onMouseLeave={() => setHover(null)}>
+        <g transform={`translate(${margin},${margin})`}>
+          <rect width={size} height={size} className="hm-bg" />
+          {order.map((i, k) => (
+            <rect key={`d${k}`} x={k * cell} y={k * cell} width={cell - 1} height={cell - 1} className="hm-diag" />
+          ))}
+          {cells}
+          {labels &&
+            order.map((i, k) => (
+              <g key={`l${k}`}>
+                <text x={-4} y={k * cell + cell / 2} textAnchor="end" dominantBaseline="middle" className={`hm-label${hover && hover[0] === i ? ' hot' : ''}`}>{short(i)}</text>
+                <text transform={`translate(${k * cell + cell / 2},-4) rotate(-60)`} className={`hm-label${hover && hover[1] === i ? ' hot' : ''}`}>{short(i)}</text>
+              </g>
+            ))}
+        </g>
+      </svg>
+      <div className="legend">
+        <span>0</span>
+        <span className="gradient" style={{ background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => colour(t * t * max)).join(',')})` }} />
+        <span>{formatBytes(max)}</span>
+      </div>
+    </figure>
+  );
+}
+
+export default function Graph({ report: r }: { report: Report }) {
+  const gm = useStore((s) => s.v.gm);
+  const setView = useStore((s) => s.setView);
+  if (r.instances.length === 0) return <Empty>No instances.</Empty>;
+  const tooMany = r.instances.length > FORCE_LIMIT;
+  const mode = tooMany ? 'matrix' : gm;
+  return (
+    <div>
+      <div className="toolbar">
+        <span className="seg-buttons" role="group" aria-label="Graph mode">
+          <button type="button" disabled={tooMany} className={mode === 'force' ? 'btn small active' : 'btn small'} aria-pressed={mode === 'force'} onClick={() => setView({ gm: 'force' }, true)}>
+            Graph
+          </button>
+          <button type="button" className={mode === 'matrix' ? 'btn small active' : 'btn small'} aria-pressed={mode === 'matrix'} onClick={() => setView({ gm: 'matrix' }, true)}>
+            Matrix
+          </button>
+        </span>
+        {tooMany && <span className="muted small">{r.instances.length} instances: the matrix stays readable where a graph would not.</span>}
+        <ViewLink to={{ view: 'instances' }}>Assign domains…</ViewLink>
+      </div>
+      {mode === 'force' ? <ForceGraph r={r} /> : <Heatmap r={r} />}
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+/** Instances and domains: effective inode_share (or why not), aops class, domain assignment with live recompute. */
+import { useState } from 'react';
+import type { Report } from '@sharemap/sharing';
+import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
+import { imageName, instanceAops, instanceState } from '../lib/derive';
+import { useStore } from '../state/store';
+
+const LABEL_RE = /^[^?\s][^\s]{0,63}$/;
+
+function DomainEditor({ id, current, known, options }: { id: string; current: string; known: boolean; options: string[] }) {
+  const dom = useStore((s) => s.v.dom);
+  const setView = useStore((s) => s.setView);
+  const [text, setText] = useState(dom[id] ?? current);
+  const [err, setErr] = useState('');
+  const apply = (label: string) => {
+    const l = label.trim();
+    if (l === (dom[id] ?? current)) return;
+    if (!LABEL_RE.test(l)) {
+      setErr('1-64 characters, no spaces, not starting with ?');
+      return;
+    }
+    setErr('');
+    setView({ dom: { ...dom, [id]: l } }, true);
+  };
+  return (
+    <span className="domain-editor">
+      <input
+        aria-label={`Domain of ${id}`}
+        data-testid={`domain-${id}`}
+        list="domain-labels"
+        value={text}
+        placeholder={known ? '' : 'unknown: assign'}
+        size={10}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => e.key === 'Enter' && apply(text)}
+        onBlur={() => text && apply(text)}
+      />
+      {dom[id] !== undefined && (
+        <button
+          type="button"
+          className="btn small"
+          aria-label={`Undo domain change of ${id}`}
+          onClick={() => {
+            const d = { ...dom };
+            delete d[id];
+            setText(current);
+            setView({ dom: d }, true);
+          }}
+        >
+          ↺
+        </button>
+      )}
+      {err && <span className="field-error" role="alert">{err}</span>}
+      {options.length === 0 && null}
+    </span>
+  );
+}
+
+export function Instances({ report: r }: { report: Report }) {
+  const names = imageName(r);
+  const aops = instanceAops(r);
+  const stored = useStore((s) => s.stored);
+  const inputReady = useStore((s) => s.input !== null);
+  const labels = [...new Set([...(stored?.domains ?? []), ...r.domains].map((d) => d.label).filter((l) => !l.startsWith('?')))];
+  return (
+    <div>
+      <p className="lead">
+        Each instance is one mounted superblock (the unit of page cache). Mount tables never show
+        <code> domain_id</code>, so assign domains here: the figures recompute in your browser
+        {inputReady ? '' : ' (loading the analysis input…)'}.
+      </p>
+      <datalist id="domain-labels">
+        {labels.map((l) => (
+          <option key={l} value={l} />
+        ))}
+      </datalist>
+      <table className="grid instances-table">
+        <caption>
+          {r.instances.length} instances in {r.domains.length} domain{r.domains.length === 1 ? '' : 's'}{' '}
+          <CsvButton
+            name="sharemap-instances.csv"
+            build={() =>
+              toCsv(
+                ['id', 'label', 'image', 'source', 'backing', 'domain', 'inode_share', 'state', 'bytes_without', 'bytes_with', 'bytes_saved'],
+                r.instances.map((i) => {
+                  const t = r.perInstance[i.id];
+                  return [i.id, i.label, names.get(i.imageId) ?? i.imageId, i.source, i.backing, i.domain?.label ?? '', String(i.inodeShare.effective), instanceState(i).text, t?.bytesWithoutSharing ?? 0, t?.bytesWithSharing ?? 0, t?.bytesSaved ?? 0];
+                }),
+              )
+            }
+          />
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Instance</th>
+            <th scope="col">Image</th>
+            <th scope="col">Backing</th>
+            <th scope="col">Domain</th>
+            <th scope="col">inode_share</th>
+            <th scope="col">aops</th>
+            <th scope="col" className="num">Cached</th>
+            <th scope="col" className="num">Saved</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.instances.map((i, k) => {
+            const st = instanceState(i);
+            const t = r.perInstance[i.id];
+            const classes = [...(aops.get(k) ?? [])];
+            return (
+              <tr key={i.id} data-testid={`instance-${i.id}`}>
+                <th scope="row">
+                  <ViewLink to={{ view: 'files', inst: i.id, img: '', status: '', sel: -1 }}>{i.label}</ViewLink>
+                  <div className="muted small">
+                    {i.id} · {i.source}
+                    {i.origin ? ` · ${i.origin.file}${i.origin.line ? `:${i.origin.line}` : ''}` : ''}
+                  </div>
+                </th>
+                <td>{names.get(i.imageId) ?? i.imageId}</td>
+                <td>{i.backing === 'bdev' ? 'block device' : 'file-backed'}</td>
+                <td>
+                  {i.options.inodeShare ? (
+                    <DomainEditor id={i.id} current={i.domain?.label ?? ''} known={i.domain !== null} options={labels} />
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  <span className={st.ok ? 'badge ok' : 'badge off'}>{st.ok ? 'on' : 'off'}</span>{' '}
+                  <span className="small">{st.text}</span>
+                </td>
+                <td>{classes.length ? classes.join(', ') : <span className="muted">{i.backing === 'bdev' ? 'block' : 'file-backed'}</span>}</td>
+                <td className="num"><Bytes n={t?.bytesWithoutSharing ?? 0} /></td>
+                <td className="num" data-testid={`saved-${i.id}`}><Bytes n={t?.bytesSaved ?? 0} /></td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <h3>Domains</h3>
+      <ul className="domains">
+        {r.domains.map((d) => (
+          <li key={d.label}>
+            <strong>{d.label}</strong>
+            {d.unknown ? ' (unknown: worst case, alone)' : ''}: {d.instanceIds.join(', ')} · saved <Bytes n={r.perDomain[d.label]?.bytesSaved ?? 0} />
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
