@@ -20,7 +20,7 @@ const COLUMNS: { key: string; label: string; num?: boolean }[] = [
   { key: 'instance', label: 'Instance' },
   { key: 'status', label: 'Status' },
   { key: 'size', label: 'Size', num: true },
-  { key: 'cached', label: 'Cached with sharing', num: true },
+  { key: 'cached', label: 'With sharing', num: true },
   { key: 'saved', label: 'Saved', num: true },
 ];
 

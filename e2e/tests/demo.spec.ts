@@ -1,0 +1,52 @@
+import { expect, test } from '@playwright/test';
+import { formatPercent } from '@sharemap/sharing';
+import { apiReport, demoId, headlineTotals, shot } from './helpers';
+
+test('demo report loads and its headline equals GET /api/reports/:id totals', async ({ page, request }) => {
+  const id = await demoId(request);
+  const report = await apiReport(request, id);
+  await page.goto('/');
+  await page.getByTestId('open-demo').click();
+  await expect(page).toHaveURL(new RegExp(`/r/${id}$`));
+  const t = await headlineTotals(page);
+  expect(t).toEqual({
+    bytesWithoutSharing: report.totals.bytesWithoutSharing,
+    bytesWithSharing: report.totals.bytesWithSharing,
+    bytesSaved: report.totals.bytesSaved,
+  });
+  await expect(page.getByTestId('percent-saved')).toHaveText(formatPercent(report.totals.percentSaved));
+  await shot(page, 'overview');
+});
+
+test('every view of the demo report renders (screenshots)', async ({ page, request }) => {
+  const id = await demoId(request);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const views: [string, string, string][] = [
+    ['instances', '?view=instances', 'table.instances-table'],
+    ['graph', '?view=graph', 'svg.graph-svg'],
+    ['matrix', '?view=graph&gm=matrix', 'svg.heatmap-svg'],
+    ['overlap', '?view=overlap', 'svg.upset-svg'],
+    ['files', '?view=files', '[data-testid=files-body] [role=row]'],
+    ['treemap', '?view=files&fv=treemap', 'svg.treemap-svg'],
+    ['findings', '?view=findings', '.finding'],
+    ['scenarios', '?view=scenarios', 'table.scenarios-table'],
+  ];
+  for (const [name, query, sel] of views) {
+    await page.goto(`/r/${id}${query}`);
+    await expect(page.locator(sel).first()).toBeVisible();
+    await shot(page, name);
+  }
+  // The headline's "saved" number links to the files behind it.
+  await page.goto(`/r/${id}`);
+  await page.getByTestId('bytes-saved').click();
+  await expect(page).toHaveURL(/view=files/);
+  await expect(page).toHaveURL(/status=saving/);
+  const row = page.locator('[data-testid=files-body] [role=row]').first();
+  await row.click();
+  await expect(page.getByTestId('explanation')).toContainText(/shared|private|R\d/);
+  await shot(page, 'file-detail');
+  await page.goto('/');
+  await shot(page, 'start');
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,37 @@
+import { expect, test } from '@playwright/test';
+import path from 'node:path';
+import { fixtures, shot } from './helpers';
+
+const BROKEN = path.join(fixtures, 'broken/zeroed-magic.img');
+
+test('a corrupt image scanned on the server shows its error', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(BROKEN);
+  await page.getByTestId('analyze').click();
+  const err = page.getByTestId('upload-error');
+  await expect(err).toBeVisible({ timeout: 30_000 });
+  await expect(err).toContainText(/magic|EBADMAGIC/i);
+  await expect(page).toHaveURL(/\/$/);
+  await shot(page, 'error-broken-image');
+});
+
+test('a corrupt image scanned in the browser shows its error', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('mode-browser').check();
+  await page.getByTestId('file-input').setInputFiles(BROKEN);
+  await page.getByTestId('analyze').click();
+  await expect(page.getByTestId('upload-error')).toContainText(/magic|EBADMAGIC/i, { timeout: 30_000 });
+});
+
+test('a bad mount line shows its message with line and column', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(path.join(fixtures, 'app.fp.img'));
+  await page.getByLabel(/paste a mount configuration/i).fill('/var/lib/images/app.fp.img /run/app erofs ro,inode_share,domain_id=x,dax=sometimes 0 0\n');
+  await page.getByTestId('analyze').click();
+  await expect(page.getByRole('alert').filter({ hasText: /dax/ })).toBeVisible({ timeout: 30_000 });
+});
+
+test('an unknown report id shows an error, not a blank page', async ({ page }) => {
+  await page.goto('/r/AAAAAAAAAAAAAAAAAAAAAA');
+  await expect(page.getByRole('alert')).toContainText(/Cannot open report/);
+});
