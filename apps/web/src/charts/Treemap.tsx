@@ -1,6 +1,7 @@
 /** Treemap of cached bytes by directory, coloured by what dominates: shared / private / unsharable duplicate. */
 import { useMemo, useRef } from 'react';
 import { hierarchy, treemap, treemapSquarify } from 'd3';
+import type { HierarchyRectangularNode } from 'd3';
 import { formatBytes } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { directoryTree, dominantCategory, type DirNode } from '../lib/derive';
@@ -24,7 +25,7 @@ export function Treemap({ r, rows, dir, onDir, onFile }: { r: Report; rows: Uint
       .sum((d) => (d.children && d.children.length ? 0 : d.node.total))
       .sort((a, b) => (b.value ?? 0) - (a.value ?? 0));
     treemap<TNode>().tile(treemapSquarify).size([W, H]).paddingTop(16).paddingInner(1).round(true)(h);
-    return h.descendants().filter((d) => d.depth > 0) as unknown as (import('d3').HierarchyRectangularNode<TNode>)[];
+    return h.descendants().filter((d) => d.depth > 0) as unknown as HierarchyRectangularNode<TNode>[];
   }, [tree]);
   const crumbs = dir ? dir.split('/').filter(Boolean) : [];
   return (

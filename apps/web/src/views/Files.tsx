@@ -48,7 +48,7 @@ function VirtualTable({ r, rows, sel, onSelect }: { r: Report; rows: Uint32Array
     return () => ro.disconnect();
   }, []);
   useEffect(() => {
-    box.current && (box.current.scrollTop = 0);
+    if (box.current) box.current.scrollTop = 0;
     setScrollTop(0);
   }, [rows]);
 
@@ -215,7 +215,7 @@ export default function Files({ report: r }: { report: Report }) {
       const t = setTimeout(() => setView({ q: dq, sel: -1 }), 200);
       return () => clearTimeout(t);
     }
-  }, [dq]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [dq]);
   const rows = useMemo(() => queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort }), [r, v.q, v.status, v.inst, v.img, v.sort]);
   const names = imageName(r);
   const ps = r.options.pageSize;

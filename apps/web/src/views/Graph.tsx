@@ -3,7 +3,7 @@
  * an instance x instance heatmap ordered by domain and image, readable at 200 instances.
  */
 import { useMemo, useRef, useState } from 'react';
-import { forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, interpolateCividis, scaleSequentialSqrt, scaleSqrt } from 'd3';
+import { forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, interpolateCividis, scaleSequentialSqrt, scaleSqrt } from 'd3';
 import type { SimulationLinkDatum, SimulationNodeDatum } from 'd3';
 import { formatBytes } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
@@ -46,6 +46,9 @@ function ForceGraph({ r }: { r: Report }) {
       .force('charge', forceManyBody().strength(-260))
       .force('collide', forceCollide<N>((d) => d.r + 6))
       .force('center', forceCenter(W / 2, H / 2))
+      // Weak gravity keeps instances that share nothing near the middle instead of at the edges.
+      .force('x', forceX(W / 2).strength(0.06))
+      .force('y', forceY(H / 2).strength(0.08))
       .stop();
     for (let k = 0; k < 300; k++) sim.tick();
     for (const d of nodes) {

@@ -17,14 +17,14 @@ export default function Overlap({ report: r }: { report: Report }) {
   const sets = [...all].sort((a, b) => b[metric] - a[metric] || b.count - a.count).slice(0, MAX_COMBOS);
   const images = r.images.filter((im) => sets.some((s) => s.images.includes(im.id)));
   const setSize = new Map(images.map((im) => [im.id, all.filter((s) => s.images.includes(im.id)).reduce((a, s) => a + s.bytes, 0)]));
-  const left = 220;
-  const top = 200;
+  const left = 320;
+  const top = 230;
   const colW = 26;
   const rowH = 22;
   const W = left + sets.length * colW + 20;
   const H = top + images.length * rowH + 20;
   const x = scaleBand<number>().domain(sets.map((_, i) => i)).range([left, left + sets.length * colW]).padding(0.2);
-  const y = scaleLinear().domain([0, Math.max(1, ...sets.map((s) => s[metric]))]).range([top - 10, 20]);
+  const y = scaleLinear().domain([0, Math.max(1, ...sets.map((s) => s[metric]))]).range([top - 10, 70]);
   const sx = scaleLinear().domain([0, Math.max(1, ...setSize.values())]).range([0, 110]);
   return (
     <figure className="chart">
@@ -54,7 +54,6 @@ export default function Overlap({ report: r }: { report: Report }) {
           <g key={im.id} transform={`translate(0,${top + j * rowH})`}>
             {j % 2 === 0 && <rect x={left - 4} y={0} width={sets.length * colW + 8} height={rowH} className="stripe" />}
             <text x={left - 8} y={rowH / 2} textAnchor="end" dominantBaseline="middle" className="set-label">{im.name}</text>
-            <rect x={left - 8 - 120 - sx(setSize.get(im.id) ?? 0) + 110} y={4} width={0} height={0} />
             <rect x={4} y={5} width={sx(setSize.get(im.id) ?? 0)} height={rowH - 10} className="set-bar">
               <title>{`${im.name}: ${formatBytes(setSize.get(im.id) ?? 0)} of overlapping content`}</title>
             </rect>
