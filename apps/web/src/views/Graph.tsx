@@ -121,7 +121,9 @@ function Heatmap({ r }: { r: Report }) {
         .sort((a, b) => {
           const A = r.instances[a]!;
           const B = r.instances[b]!;
-          return (A.domain?.label ?? '~').localeCompare(B.domain?.label ?? '~') || A.imageId.localeCompare(B.imageId) || a - b;
+          const da = A.inodeShare.effective ? (A.domain?.label ?? '\uffff') : '\uffff\uffff';
+          const db = B.inodeShare.effective ? (B.domain?.label ?? '\uffff') : '\uffff\uffff';
+          return (da < db ? -1 : da > db ? 1 : 0) || (A.imageId < B.imageId ? -1 : A.imageId > B.imageId ? 1 : 0) || a - b;
         }),
     [r],
   );
@@ -131,7 +133,8 @@ function Heatmap({ r }: { r: Report }) {
   const size = cell * n;
   let max = 1;
   for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) max = Math.max(max, m[a * n + b]!);
-  const colour = scaleSequentialSqrt(interpolateCividis).domain([0, max]);
+  // Reversed cividis: little sharing is pale, much is dark (colour-blind safe, readable in both themes).
+  const colour = scaleSequentialSqrt((t: number) => interpolateCividis(1 - t * 0.9)).domain([0, max]);
   const cells: React.ReactNode[] = [];
   for (let x = 0; x < n; x++)
     for (let y = 0; y < n; y++) {
