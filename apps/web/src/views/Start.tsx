@@ -3,8 +3,8 @@
  * browser (the image never leaves the machine: only its manifest is uploaded), open the demo,
  * or reopen a recent report.
  */
-import { useRef, useState } from 'react';
-import { formatBytes } from '@sharemap/sharing';
+import { useEffect, useRef, useState } from 'react';
+import { formatBytes, headline } from '@sharemap/sharing';
 import { api, ApiError } from '../api/client';
 import type { ScanMessage } from '../workers/scan.worker';
 import { useStore } from '../state/store';
@@ -76,6 +76,17 @@ export function Start() {
   const [demoErr, setDemoErr] = useState('');
   const input = useRef<HTMLInputElement>(null);
   const recent = recentReports();
+  const [demo, setDemo] = useState<{ id: string; headline: string } | null>(null);
+  useEffect(() => {
+    let live = true;
+    api
+      .demo()
+      .then((d) => api.report(d.id).then((r) => live && setDemo({ id: d.id, headline: headline(r) })))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
 
   const update = (key: number, patch: Partial<Item>) => setItems((xs) => xs.map((x) => (x.key === key ? { ...x, ...patch } : x)));
 
@@ -184,6 +195,20 @@ export function Start() {
         <button type="button" className="btn primary" onClick={() => void openDemo()} data-testid="open-demo">
           Open the demo report
         </button>
+        {demo && (
+          <p className="demo-headline">
+            Demo fleet:{' '}
+            <a
+              href={`/r/${demo.id}`}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(`/r/${demo.id}`);
+              }}
+            >
+              {demo.headline}
+            </a>
+          </p>
+        )}
         {demoErr && <p className="field-error" role="alert">Demo: {demoErr}</p>}
       </section>
 
