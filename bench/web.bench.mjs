@@ -33,7 +33,9 @@ async function get(p) {
     try {
       const r = await fetch(base + p);
       if (r.ok) return r.json();
-    } catch {}
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`${p} never answered`);
