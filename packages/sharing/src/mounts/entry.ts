@@ -1,7 +1,7 @@
 /** Turning (source, mount point, options) into a MountEntry: backing, errors, inode_share state. */
 import type { Backing, DomainLabel } from '../report.js';
 import { mountErrorFor, parseOptions } from './options.js';
-import { basename, isBlockDeviceSource } from './text.js';
+import { basename, isBlockDeviceSource, unescapeOctal, type Field } from './text.js';
 import { MountConfigError } from './errors.js';
 import { MAX_ENTRIES } from './limits.js';
 import type {
@@ -160,6 +160,32 @@ export function overlayContext(
     active,
     origin,
   };
+}
+
+/**
+ * A line of a mount table that is not an erofs mount: an overlay mount is kept as context (its
+ * lowerdirs tell which containers use which erofs instance); any other file system is listed as
+ * ignored, so the user sees that the line was read.
+ */
+export function recordOtherMount(
+  config: MountConfig,
+  line: { file: string; line: number },
+  fsType: Field,
+  mountPoint: Field & { path: string },
+  optionsText: string,
+  active = true,
+): void {
+  if (fsType.text === 'overlay') {
+    config.context.push(
+      overlayContext(mountPoint.path, optionsText, { ...line, column: mountPoint.column }, active),
+    );
+  } else {
+    config.ignored.push({
+      fsType: unescapeOctal(fsType.text),
+      mountPoint: mountPoint.path,
+      origin: { ...line, column: fsType.column },
+    });
+  }
 }
 
 export function emptyConfig(format: MountConfig['format'], file: string): MountConfig {

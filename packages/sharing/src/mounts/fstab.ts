@@ -5,7 +5,7 @@
  * and `domain_id=` values are redacted to labels (R11).
  */
 import { MountConfigError } from './errors.js';
-import { buildEntry, checkEntryCount, emptyConfig, overlayContext } from './entry.js';
+import { buildEntry, checkEntryCount, emptyConfig, recordOtherMount } from './entry.js';
 import { createDomainRedactor } from './domains.js';
 import { fields, splitLines, unescapeOctal } from './text.js';
 import type { MountConfig, ParseOptions } from './types.js';
@@ -55,22 +55,17 @@ export function parseFstab(text: string, opts: ParseOptions = {}): MountConfig {
       });
       config.entries.push(entry);
       config.warnings.push(...warnings);
-    } else if (type.text === 'overlay') {
-      const noauto = options.text.split(',').includes('noauto');
-      config.context.push(
-        overlayContext(
-          mountPoint,
-          unescapeOctal(options.text),
-          { file, line: lineNo, column: mp.column },
-          !noauto,
-        ),
-      );
     } else {
-      config.ignored.push({
-        fsType: type.text,
-        mountPoint,
-        origin: { file, line: lineNo, column: type.column },
-      });
+      // A `noauto` overlay is declared but not mounted at boot: context, but not active.
+      const noauto = options.text.split(',').includes('noauto');
+      recordOtherMount(
+        config,
+        { file, line: lineNo },
+        type,
+        { ...mp, path: mountPoint },
+        unescapeOctal(options.text),
+        !noauto,
+      );
     }
   });
   return config;

@@ -11,7 +11,7 @@
  * major:minor identifies the superblock (R9): equal values are one instance.
  */
 import { MountConfigError } from './errors.js';
-import { buildEntry, checkEntryCount, emptyConfig, overlayContext } from './entry.js';
+import { buildEntry, checkEntryCount, emptyConfig, recordOtherMount } from './entry.js';
 import { createDomainRedactor } from './domains.js';
 import { parseOptions } from './options.js';
 import { fields, splitLines, unescapeOctal } from './text.js';
@@ -82,16 +82,14 @@ export function parseMountinfo(text: string, opts: ParseOptions = {}): MountConf
       entry.options.generic = [...perMount.options.generic, ...entry.options.generic];
       config.entries.push(entry);
       config.warnings.push(...warnings);
-    } else if (fstype.text === 'overlay') {
-      config.context.push(
-        overlayContext(mountPoint, unescapeOctal(superopts.text), { file, line: lineNo, column: mp.column }),
-      );
     } else {
-      config.ignored.push({
-        fsType: unescapeOctal(fstype.text),
-        mountPoint,
-        origin: { file, line: lineNo, column: fstype.column },
-      });
+      recordOtherMount(
+        config,
+        { file, line: lineNo },
+        fstype,
+        { ...mp, path: mountPoint },
+        unescapeOctal(superopts.text),
+      );
     }
   });
   return config;

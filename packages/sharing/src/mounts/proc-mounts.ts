@@ -5,7 +5,7 @@
  * `domain_id` never (R11). No major:minor, so R9 merging goes by source path.
  */
 import { MountConfigError } from './errors.js';
-import { buildEntry, checkEntryCount, emptyConfig, overlayContext } from './entry.js';
+import { buildEntry, checkEntryCount, emptyConfig, recordOtherMount } from './entry.js';
 import { createDomainRedactor } from './domains.js';
 import { fields, splitLines, unescapeOctal } from './text.js';
 import type { MountConfig, ParseOptions } from './types.js';
@@ -52,16 +52,14 @@ export function parseProcMounts(text: string, opts: ParseOptions = {}): MountCon
       });
       config.entries.push(entry);
       config.warnings.push(...warnings);
-    } else if (fstype.text === 'overlay') {
-      config.context.push(
-        overlayContext(mountPoint, unescapeOctal(options.text), { file, line: lineNo, column: mp.column }),
-      );
     } else {
-      config.ignored.push({
-        fsType: unescapeOctal(fstype.text),
-        mountPoint,
-        origin: { file, line: lineNo, column: fstype.column },
-      });
+      recordOtherMount(
+        config,
+        { file, line: lineNo },
+        fstype,
+        { ...mp, path: mountPoint },
+        unescapeOctal(options.text),
+      );
     }
   });
   return config;
