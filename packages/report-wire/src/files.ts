@@ -1,0 +1,596 @@
+/**
+ * The per-file parts of a report (`files`, `groups`, `paths`) in a compact columnar binary
+ * encoding ("sharemap-files", version 1), for `GET /api/reports/:id/files`.
+ *
+ * Layout (little-endian):
+ *
+ *     "SMFILES1"  8 bytes
+ *     u32         byte length H of the header
+ *     header      H bytes of UTF-8 JSON (FilesHeader), padded with spaces to a multiple of 8
+ *     sections    the column data, each section at an offset that is a multiple of 8
+ *
+ * Each column is a section of unsigned integers of the narrowest width that holds it (u8, u16,
+ * u32; f64 for values that are not integers below 2^32). A section may store `value - bias`
+ * (columns with negative values: `group` is -1 for rows outside shared inodes), or the
+ * differences of consecutive values (`delta`: the `file` column counts up by one row after row,
+ * which gzip then compresses to almost nothing). Strings are UTF-8: the distinct paths of all
+ * images once, joined by NUL (paths never contain NUL), and per image the index of each of its
+ * paths in that table; fingerprints as raw bytes (they are even-length hex).
+ *
+ * The decoder runs in a browser worker: `decodeFiles` gives typed arrays (transferable) and a
+ * few strings; `assembleFiles` turns them into the Report's shapes (typed arrays in place of
+ * number arrays) on the main thread, step by step so that no step blocks it for long.
+ */
+import type { AopsClass, FileStatus, FileTable, Report, SharedGroup } from '@sharemap/sharing';
+
+export const FILES_MAGIC = 'SMFILES1';
+export const FILES_KIND = 'sharemap-files';
+export const FILES_VERSION = 1;
+export const FILES_CONTENT_TYPE = 'application/vnd.sharemap.files';
+
+export type SectionType = 'u8' | 'u16' | 'u32' | 'i32' | 'f64';
+
+export interface Section {
+  name: string;
+  /** How the values are stored. */
+  type: SectionType;
+  /** Number of values. */
+  length: number;
+  /** Byte offset from the start of the encoding (a multiple of 8). */
+  offset: number;
+  /** Decoded value = stored value + bias (before `delta`). */
+  bias?: number;
+  /** The stored values (after bias) are differences of consecutive values (the first from 0). */
+  delta?: boolean;
+  /** Type of the decoded values when `bias` or `delta` is set. */
+  values?: SectionType;
+}
+
+export interface FilesHeader {
+  kind: typeof FILES_KIND;
+  version: typeof FILES_VERSION;
+  rows: number;
+  groups: number;
+  hardlinks: number;
+  /** Status code -> FileStatus (codes are indices). */
+  statuses: string[];
+  /** aops code -> AopsClass. */
+  aops: string[];
+  /** Domain code -> label (of the shared inodes). */
+  domains: string[];
+  /** Images in report.paths order: id and number of paths (the `paths.index` section, concatenated). */
+  images: { id: string; paths: number }[];
+  /** Distinct paths in `paths.text`. */
+  strings: number;
+  /** `bytes`: fingerprints as raw bytes of their hex (groups.fingerprint section); `list`: in `fingerprintList`. */
+  fingerprints: 'bytes' | 'list';
+  fingerprintList?: string[];
+  sections: Section[];
+}
+
+type IntArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+type NumArray = IntArray | Float64Array;
+
+const CTORS = {
+  u8: Uint8Array,
+  u16: Uint16Array,
+  u32: Uint32Array,
+  i32: Int32Array,
+  f64: Float64Array,
+} as const;
+
+/** Narrowest unsigned type holding every value in [0, max], or f64. */
+function widthFor(max: number, integral: boolean): SectionType {
+  if (!integral || max >= 2 ** 32) return 'f64';
+  return max < 256 ? 'u8' : max < 65536 ? 'u16' : 'u32';
+}
+
+interface PendingSection {
+  name: string;
+  data: NumArray;
+  bias?: number;
+  delta?: boolean;
+  values?: SectionType;
+}
+
+function typeOf(a: NumArray): SectionType {
+  return a instanceof Uint8Array
+    ? 'u8'
+    : a instanceof Uint16Array
+      ? 'u16'
+      : a instanceof Uint32Array
+        ? 'u32'
+        : a instanceof Int32Array
+          ? 'i32'
+          : 'f64';
+}
+
+/**
+ * A numeric column in its narrowest form. Integers in [0, 2^32) only need a width; other
+ * integers get a bias; anything else is stored as f64. With `delta`, differences are stored.
+ */
+function numericSection(
+  name: string,
+  values: ArrayLike<number>,
+  opts: { delta?: boolean } = {},
+): PendingSection {
+  const n = values.length;
+  let min = 0;
+  let max = 0;
+  let integral = true;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (!Number.isSafeInteger(v)) integral = false;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!integral || min < -(2 ** 31) || max >= 2 ** 32) {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = values[i]!;
+    return { name, data: out };
+  }
+  const valuesType: SectionType = min < 0 ? (max < 2 ** 31 ? 'i32' : 'f64') : widthFor(max, true);
+  if (opts.delta && n > 1) {
+    let dmin = 0;
+    let dmax = 0;
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      const d = values[i]! - prev;
+      prev = values[i]!;
+      if (d < dmin) dmin = d;
+      if (d > dmax) dmax = d;
+    }
+    const t = widthFor(dmax - dmin, true);
+    if (t !== 'f64') {
+      const out = new CTORS[t](n);
+      prev = 0;
+      for (let i = 0; i < n; i++) {
+        out[i] = values[i]! - prev - dmin;
+        prev = values[i]!;
+      }
+      return { name, data: out, delta: true, bias: dmin, values: valuesType };
+    }
+  }
+  const t = widthFor(max - min, true);
+  const out = new CTORS[t === 'f64' ? 'f64' : t](n);
+  for (let i = 0; i < n; i++) out[i] = values[i]! - min;
+  return min === 0 ? { name, data: out } : { name, data: out, bias: min, values: valuesType };
+}
+
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+
+/** Value of a lower-case hex digit by char code (the strings were checked with HEX_RE). */
+const NIBBLE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
+
+function hexToBytes(hex: string, out: Uint8Array, at: number): void {
+  for (let i = 0; i < hex.length; i += 2)
+    out[at + i / 2] = (NIBBLE[hex.charCodeAt(i)]! << 4) | NIBBLE[hex.charCodeAt(i + 1)]!;
+}
+
+/** Encode the per-file parts of a report. */
+export function encodeFiles(report: Pick<Report, 'files' | 'groups' | 'paths'>): Uint8Array {
+  const f = report.files;
+  const rows = f.instance.length;
+  const sections: PendingSection[] = [];
+  const enc = new TextEncoder();
+
+  // Rows.
+  sections.push(numericSection('files.instance', f.instance));
+  sections.push(numericSection('files.file', f.file, { delta: true }));
+  const statuses: string[] = [];
+  const statusCode = new Map<string, number>();
+  const st = new Uint8Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const s = f.status[i]!;
+    let c = statusCode.get(s);
+    if (c === undefined) {
+      c = statuses.length;
+      if (c > 255) throw new RangeError('more than 256 distinct file statuses');
+      statusCode.set(s, c);
+      statuses.push(s);
+    }
+    st[i] = c;
+  }
+  sections.push({ name: 'files.status', data: st });
+  sections.push(numericSection('files.group', f.group, { delta: true }));
+  sections.push(numericSection('files.pagesWithout', f.pagesWithout));
+  sections.push(numericSection('files.pagesWith', f.pagesWith));
+  sections.push(numericSection('files.size', f.size));
+  sections.push(numericSection('files.hardlinks.row', f.hardlinks.row, { delta: true }));
+  sections.push(numericSection('files.hardlinks.primary', f.hardlinks.primary));
+
+  // Shared inodes.
+  const groups = report.groups;
+  const g = groups.length;
+  const domains: string[] = [];
+  const domainCode = new Map<string, number>();
+  const aops: string[] = [];
+  const aopsCode = new Map<string, number>();
+  const code = (m: Map<string, number>, list: string[], s: string): number => {
+    let c = m.get(s);
+    if (c === undefined) m.set(s, (c = list.push(s) - 1));
+    return c;
+  };
+  const gDomain = new Array<number>(g);
+  const gAops = new Uint8Array(g);
+  const gSize = new Array<number>(g);
+  const gPages = new Array<number>(g);
+  const gOrder = new Uint8Array(g);
+  const memberEnds = new Array<number>(g);
+  const rejectedEnds = new Array<number>(g);
+  let nm = 0;
+  let nr = 0;
+  let fpBytes = 0;
+  let allHex = true;
+  for (let k = 0; k < g; k++) {
+    const x = groups[k]!;
+    gDomain[k] = code(domainCode, domains, x.domain);
+    const a = code(aopsCode, aops, x.aops);
+    if (a > 255) throw new RangeError('more than 256 distinct aops classes');
+    gAops[k] = a;
+    gSize[k] = x.size;
+    gPages[k] = x.pages;
+    gOrder[k] = x.orderDependent === undefined ? 0 : x.orderDependent ? 1 : 2;
+    memberEnds[k] = nm += x.members.length;
+    rejectedEnds[k] = nr += x.rejected.length;
+    if (allHex && !HEX_RE.test(x.fingerprint)) allHex = false;
+    fpBytes += x.fingerprint.length / 2;
+  }
+  const members = new Array<number>(nm);
+  const rejected = new Array<number>(nr);
+  let fp: Uint8Array | null = allHex ? new Uint8Array(fpBytes) : null;
+  const fpEnds = new Array<number>(g);
+  nm = nr = fpBytes = 0;
+  for (let k = 0; k < g; k++) {
+    const x = groups[k]!;
+    for (const r of x.members) members[nm++] = r;
+    for (const r of x.rejected) rejected[nr++] = r;
+    if (fp) hexToBytes(x.fingerprint, fp, fpBytes);
+    fpEnds[k] = fpBytes += x.fingerprint.length / 2;
+  }
+  if (g === 0) fp = allHex ? new Uint8Array(0) : null;
+  sections.push(numericSection('groups.domain', gDomain));
+  sections.push({ name: 'groups.aops', data: gAops });
+  sections.push(numericSection('groups.size', gSize));
+  sections.push(numericSection('groups.pages', gPages));
+  sections.push({ name: 'groups.orderDependent', data: gOrder });
+  sections.push(numericSection('groups.memberEnds', memberEnds, { delta: true }));
+  sections.push(numericSection('groups.members', members, { delta: true }));
+  sections.push(numericSection('groups.rejectedEnds', rejectedEnds, { delta: true }));
+  sections.push(numericSection('groups.rejected', rejected, { delta: true }));
+  if (fp) {
+    sections.push(numericSection('groups.fingerprintEnds', fpEnds, { delta: true }));
+    sections.push({ name: 'groups.fingerprint', data: fp });
+  }
+
+  // Paths: distinct strings once, each image's paths as indices.
+  const images: FilesHeader['images'] = [];
+  const table = new Map<string, number>();
+  const strings: string[] = [];
+  let total = 0;
+  for (const list of Object.values(report.paths)) total += list.length;
+  const index = new Array<number>(total);
+  let at = 0;
+  for (const [id, list] of Object.entries(report.paths)) {
+    images.push({ id, paths: list.length });
+    for (const p of list) {
+      let c = table.get(p);
+      if (c === undefined) {
+        if (p.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(p)}`);
+        table.set(p, (c = strings.push(p) - 1));
+      }
+      index[at++] = c;
+    }
+  }
+  sections.push(numericSection('paths.index', index, { delta: true }));
+  sections.push({ name: 'paths.text', data: enc.encode(strings.join('\u0000')) });
+
+  // Layout.
+  const header: FilesHeader = {
+    kind: FILES_KIND,
+    version: FILES_VERSION,
+    rows,
+    groups: g,
+    hardlinks: f.hardlinks.row.length,
+    statuses,
+    aops,
+    domains,
+    images,
+    strings: strings.length,
+    fingerprints: fp ? 'bytes' : 'list',
+    sections: [],
+  };
+  if (!fp) header.fingerprintList = groups.map((x) => x.fingerprint);
+  const align = (n: number) => Math.ceil(n / 8) * 8;
+  // The header holds the offsets, which depend on the header's length: grow it until it fits.
+  let headerLen = 0;
+  let offset = 0;
+  let headerBytes = new Uint8Array(0);
+  for (;;) {
+    offset = 12 + headerLen;
+    header.sections = sections.map((s) => {
+      const out: Section = { name: s.name, type: typeOf(s.data), length: s.data.length, offset };
+      if (s.bias !== undefined) out.bias = s.bias;
+      if (s.delta) out.delta = true;
+      if (s.values !== undefined) out.values = s.values;
+      offset = align(offset + s.data.byteLength);
+      return out;
+    });
+    headerBytes = enc.encode(JSON.stringify(header));
+    if (headerBytes.length <= headerLen) break;
+    headerLen = align(12 + headerBytes.length + 32) - 12;
+  }
+  const out = new Uint8Array(offset);
+  out.set(enc.encode(FILES_MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, headerLen, true);
+  out.fill(0x20, 12, 12 + headerLen);
+  out.set(headerBytes, 12);
+  for (const [k, s] of sections.entries()) {
+    const bytes = new Uint8Array(s.data.buffer, s.data.byteOffset, s.data.byteLength);
+    out.set(bytes, header.sections[k]!.offset);
+  }
+  return out;
+}
+
+export class FilesFormatError extends Error {
+  override readonly name = 'FilesFormatError';
+}
+
+/** Decoded columns: typed arrays (transferable to the main thread) and a few strings. */
+export interface FilesColumns {
+  rows: number;
+  statuses: FileStatus[];
+  instance: IntArray;
+  file: IntArray;
+  status: Uint8Array;
+  group: IntArray;
+  pagesWithout: NumArray;
+  pagesWith: NumArray;
+  size: NumArray;
+  hardlinkRow: IntArray;
+  hardlinkPrimary: IntArray;
+  groups: {
+    count: number;
+    domains: string[];
+    aops: AopsClass[];
+    domain: IntArray;
+    aopsCode: Uint8Array;
+    size: NumArray;
+    pages: NumArray;
+    orderDependent: Uint8Array;
+    memberEnds: IntArray;
+    members: IntArray;
+    rejectedEnds: IntArray;
+    rejected: IntArray;
+    /** All fingerprints concatenated; `fingerprintEnds` in characters. */
+    fingerprints: string;
+    fingerprintEnds: IntArray;
+  };
+  paths: {
+    images: { id: string; paths: number }[];
+    /** Distinct paths. */
+    table: string[];
+    /** Per image in order, `paths` indices into `table`. */
+    index: IntArray;
+  };
+}
+
+function readHeader(buf: ArrayBuffer): FilesHeader {
+  const u8 = new Uint8Array(buf);
+  if (u8.length < 12 || new TextDecoder().decode(u8.subarray(0, 8)) !== FILES_MAGIC)
+    throw new FilesFormatError('not a sharemap-files encoding (bad magic)');
+  const len = new DataView(buf).getUint32(8, true);
+  if (12 + len > u8.length) throw new FilesFormatError('truncated header');
+  let h: FilesHeader;
+  try {
+    h = JSON.parse(new TextDecoder().decode(u8.subarray(12, 12 + len))) as FilesHeader;
+  } catch {
+    throw new FilesFormatError('bad header');
+  }
+  if (h.kind !== FILES_KIND || h.version !== FILES_VERSION)
+    throw new FilesFormatError(`unsupported encoding ${String(h.kind)} version ${String(h.version)}`);
+  return h;
+}
+
+function sectionValues(buf: ArrayBuffer, s: Section): NumArray {
+  const C = CTORS[s.type];
+  if (!C || s.offset % 8 !== 0 || s.offset + s.length * C.BYTES_PER_ELEMENT > buf.byteLength)
+    throw new FilesFormatError(`bad section ${s.name}`);
+  const stored = new C(buf, s.offset, s.length);
+  if (s.bias === undefined && !s.delta) return stored;
+  const out = new CTORS[s.values ?? 'f64'](s.length);
+  const bias = s.bias ?? 0;
+  if (s.delta) {
+    let v = 0;
+    for (let i = 0; i < stored.length; i++) out[i] = v += stored[i]! + bias;
+  } else for (let i = 0; i < stored.length; i++) out[i] = stored[i]! + bias;
+  return out;
+}
+
+const HEX_ASCII = new TextEncoder().encode('0123456789abcdef');
+
+/** Decode an encoding into columns (off the main thread: this is the expensive step). */
+export function decodeFiles(buf: ArrayBuffer): FilesColumns {
+  const h = readHeader(buf);
+  const byName = new Map(h.sections.map((s) => [s.name, s]));
+  const num = (name: string): NumArray => {
+    const s = byName.get(name);
+    if (!s) throw new FilesFormatError(`missing section ${name}`);
+    return sectionValues(buf, s);
+  };
+  const int = (name: string): IntArray => {
+    const a = num(name);
+    if (a instanceof Float64Array) throw new FilesFormatError(`section ${name} is not integral`);
+    return a;
+  };
+  const u8 = (name: string): Uint8Array => {
+    const a = num(name);
+    if (!(a instanceof Uint8Array)) throw new FilesFormatError(`section ${name} is not u8`);
+    return a;
+  };
+  let fingerprints: string;
+  let fingerprintEnds: IntArray;
+  if (h.fingerprints === 'bytes') {
+    const bytes = u8('groups.fingerprint');
+    const ends = int('groups.fingerprintEnds');
+    // Hex digits as ASCII bytes, then one decode: string concatenation is far slower.
+    const ascii = new Uint8Array(bytes.length * 2);
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      ascii[2 * i] = HEX_ASCII[b >> 4]!;
+      ascii[2 * i + 1] = HEX_ASCII[b & 15]!;
+    }
+    fingerprints = new TextDecoder('latin1').decode(ascii);
+    fingerprintEnds = new Uint32Array(ends.length);
+    for (let i = 0; i < ends.length; i++) fingerprintEnds[i] = ends[i]! * 2;
+  } else {
+    const list = h.fingerprintList ?? [];
+    fingerprints = list.join('');
+    fingerprintEnds = new Uint32Array(list.length);
+    let at = 0;
+    for (let i = 0; i < list.length; i++) fingerprintEnds[i] = at += list[i]!.length;
+  }
+  const text = new TextDecoder().decode(u8('paths.text'));
+  const table = h.strings === 0 ? [] : text.split('\u0000');
+  if (table.length !== h.strings) throw new FilesFormatError('path table length');
+  const cols: FilesColumns = {
+    rows: h.rows,
+    statuses: h.statuses as FileStatus[],
+    instance: int('files.instance'),
+    file: int('files.file'),
+    status: u8('files.status'),
+    group: int('files.group'),
+    pagesWithout: num('files.pagesWithout'),
+    pagesWith: num('files.pagesWith'),
+    size: num('files.size'),
+    hardlinkRow: int('files.hardlinks.row'),
+    hardlinkPrimary: int('files.hardlinks.primary'),
+    groups: {
+      count: h.groups,
+      domains: h.domains,
+      aops: h.aops as AopsClass[],
+      domain: int('groups.domain'),
+      aopsCode: u8('groups.aops'),
+      size: num('groups.size'),
+      pages: num('groups.pages'),
+      orderDependent: u8('groups.orderDependent'),
+      memberEnds: int('groups.memberEnds'),
+      members: int('groups.members'),
+      rejectedEnds: int('groups.rejectedEnds'),
+      rejected: int('groups.rejected'),
+      fingerprints,
+      fingerprintEnds,
+    },
+    paths: { images: h.images, table, index: int('paths.index') },
+  };
+  for (const k of ['instance', 'file', 'status', 'group', 'pagesWithout', 'pagesWith', 'size'] as const)
+    if (cols[k].length !== h.rows)
+      throw new FilesFormatError(`column ${k}: ${cols[k].length} values, not ${h.rows}`);
+  return cols;
+}
+
+/** The ArrayBuffers of the columns (for postMessage transfer lists; each listed once). */
+export function transferables(c: FilesColumns): ArrayBuffer[] {
+  const set = new Set<ArrayBuffer>();
+  const add = (a: NumArray) => set.add(a.buffer as ArrayBuffer);
+  for (const a of [
+    c.instance,
+    c.file,
+    c.status,
+    c.group,
+    c.pagesWithout,
+    c.pagesWith,
+    c.size,
+    c.hardlinkRow,
+    c.hardlinkPrimary,
+  ])
+    add(a);
+  const g = c.groups;
+  for (const a of [
+    g.domain,
+    g.aopsCode,
+    g.size,
+    g.pages,
+    g.orderDependent,
+    g.memberEnds,
+    g.members,
+    g.rejectedEnds,
+    g.rejected,
+    g.fingerprintEnds,
+  ])
+    add(a);
+  add(c.paths.index);
+  return [...set];
+}
+
+/**
+ * The Report's per-file parts from decoded columns. Numeric columns stay typed arrays (the
+ * FileTable type says number[]: they are read by index only). Three steps (`status`, `groups`,
+ * `paths`) so that a caller can yield to the event loop between them.
+ */
+export function* assembleFilesSteps(
+  c: FilesColumns,
+): Generator<void, Pick<Report, 'files' | 'groups' | 'paths'>> {
+  const names = c.statuses;
+  const status = new Array<FileStatus>(c.rows);
+  for (let i = 0; i < c.rows; i++) status[i] = names[c.status[i]!]!;
+  yield;
+  const g = c.groups;
+  const groups = new Array<SharedGroup>(g.count);
+  let m0 = 0;
+  let r0 = 0;
+  let f0 = 0;
+  for (let k = 0; k < g.count; k++) {
+    const m1 = g.memberEnds[k]!;
+    const r1 = g.rejectedEnds[k]!;
+    const f1 = g.fingerprintEnds[k]!;
+    const members = new Array<number>(m1 - m0);
+    for (let i = m0; i < m1; i++) members[i - m0] = g.members[i]!;
+    const rejected = new Array<number>(r1 - r0);
+    for (let i = r0; i < r1; i++) rejected[i - r0] = g.rejected[i]!;
+    const x: SharedGroup = {
+      fingerprint: g.fingerprints.slice(f0, f1),
+      domain: g.domains[g.domain[k]!]!,
+      aops: g.aops[g.aopsCode[k]!]!,
+      size: g.size[k]!,
+      pages: g.pages[k]!,
+      members,
+      rejected,
+    };
+    const od = g.orderDependent[k]!;
+    if (od !== 0) x.orderDependent = od === 1;
+    groups[k] = x;
+    m0 = m1;
+    r0 = r1;
+    f0 = f1;
+  }
+  yield;
+  const paths: Record<string, string[]> = {};
+  let at = 0;
+  for (const im of c.paths.images) {
+    const list = new Array<string>(im.paths);
+    for (let i = 0; i < im.paths; i++) list[i] = c.paths.table[c.paths.index[at++]!]!;
+    paths[im.id] = list;
+  }
+  const files = {
+    instance: c.instance,
+    file: c.file,
+    status,
+    group: c.group,
+    pagesWithout: c.pagesWithout,
+    pagesWith: c.pagesWith,
+    size: c.size,
+    hardlinks: { row: c.hardlinkRow, primary: c.hardlinkPrimary },
+  } as unknown as FileTable;
+  return { files, groups, paths };
+}
+
+/** All steps at once. */
+export function assembleFiles(c: FilesColumns): Pick<Report, 'files' | 'groups' | 'paths'> {
+  const it = assembleFilesSteps(c);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
