@@ -87,12 +87,16 @@ export function referencedBlobs(db: Db): Set<string> {
     for (const d of JSON.parse(r.devices) as { sha256: string }[]) out.add(d.sha256);
   }
   for (const r of db.prepare('SELECT blob FROM manifests').all() as { blob: string }[]) out.add(r.blob);
-  for (const r of db.prepare('SELECT blob, input_blob FROM reports').all() as {
+  for (const r of db.prepare('SELECT blob, input_blob, summary_blob, files_blob FROM reports').all() as {
     blob: string;
     input_blob: string;
+    summary_blob: string | null;
+    files_blob: string | null;
   }[]) {
     out.add(r.blob);
     out.add(r.input_blob);
+    if (r.summary_blob) out.add(r.summary_blob);
+    if (r.files_blob) out.add(r.files_blob);
   }
   return out;
 }

@@ -175,6 +175,21 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
           type: 'object',
           description: 'packages/sharing Report (kind "sharemap-report", version 1)',
         },
+        ReportSummary: {
+          type: 'object',
+          description:
+            'packages/report-wire ReportSummaryDoc: the Report without files, groups and paths, plus fileRows, groupCount, topGroups (the 10 shared inodes that save most, with "image:path" of their first member) and instanceAops (instance id -> aops classes of its shared rows)',
+          required: [
+            'kind',
+            'version',
+            'totals',
+            'instances',
+            'fileRows',
+            'groupCount',
+            'topGroups',
+            'instanceAops',
+          ],
+        },
         AnalysisInput: {
           type: 'object',
           description: 'packages/sharing AnalysisInput: manifests, instances, options',
@@ -422,6 +437,33 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
             },
             400: err('unknown format'),
             404: err('unknown report'),
+          },
+        },
+      },
+      '/api/reports/{id}/summary': {
+        get: {
+          summary:
+            'The report without its per-file parts (files, groups, paths), plus the figures the first screen needs (JSON; gzip when accepted)',
+          parameters: [idParam('report')],
+          responses: {
+            200: { description: 'summary', content: json(ref('ReportSummary')) },
+            404: err('unknown report'),
+            503: err('busy or timeout while deriving the parts of an older report'),
+          },
+        },
+      },
+      '/api/reports/{id}/files': {
+        get: {
+          summary:
+            'The per-file parts of the report (files, groups, paths) in the sharemap-files columnar binary encoding (gzip when accepted)',
+          parameters: [idParam('report')],
+          responses: {
+            200: {
+              description: 'sharemap-files encoding (packages/report-wire, docs/api.md)',
+              content: { 'application/vnd.sharemap.files': { schema: { type: 'string', format: 'binary' } } },
+            },
+            404: err('unknown report'),
+            503: err('busy or timeout while deriving the parts of an older report'),
           },
         },
       },

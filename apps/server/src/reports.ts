@@ -19,7 +19,7 @@ import { HttpError, unprocessable } from './errors.js';
 import { ID_RE, newId } from './ids.js';
 import { PoolBusyError, TaskError } from './scan/pool.js';
 import { getImage, waitForScan } from './scan/scheduler.js';
-import type { AnalyzeResult, AnalyzeTask, ReportSummary } from './scan/tasks.js';
+import type { AnalyzeResult, AnalyzeTask, PartsResult, ReportSummary } from './scan/tasks.js';
 import { nowIso } from './storage/db.js';
 
 export interface ReportRequest {
@@ -298,13 +298,15 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   const id = newId();
   ctx.db
     .prepare(
-      'INSERT INTO reports (id, title, blob, input_blob, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO reports (id, title, blob, input_blob, summary_blob, files_blob, summary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )
     .run(
       id,
       req.title ?? null,
       result.reportBlob,
       result.inputBlob,
+      result.summaryBlob,
+      result.filesBlob,
       JSON.stringify(result.summary),
       createdAt,
     );
@@ -312,21 +314,62 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   return { id, summary: result.summary, unresolved, warnings };
 }
 
-export function getReportRow(
-  ctx: AppContext,
-  id: string,
-):
-  | {
-      id: string;
-      title: string | null;
-      blob: string;
-      input_blob: string;
-      summary: string;
-      created_at: string;
-    }
-  | undefined {
+export interface ReportRow {
+  id: string;
+  title: string | null;
+  blob: string;
+  input_blob: string;
+  /** The web UI's parts; null for reports created before they existed (see reportParts). */
+  summary_blob: string | null;
+  files_blob: string | null;
+  summary: string;
+  created_at: string;
+}
+
+export function getReportRow(ctx: AppContext, id: string): ReportRow | undefined {
   if (!ID_RE.test(id)) return undefined;
-  return ctx.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as ReturnType<typeof getReportRow>;
+  return ctx.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as ReportRow | undefined;
+}
+
+const deriving = new WeakMap<AppContext, Map<string, Promise<PartsResult>>>();
+
+/**
+ * The summary and files blobs of a report. Reports created before the parts existed get them
+ * derived once from the report blob (in a worker; concurrent requests share the work), then
+ * stored and named in the row. The report itself never changes.
+ */
+export async function reportParts(ctx: AppContext, row: ReportRow): Promise<PartsResult> {
+  if (row.summary_blob && row.files_blob) return { summaryBlob: row.summary_blob, filesBlob: row.files_blob };
+  let inflight = deriving.get(ctx);
+  if (!inflight) deriving.set(ctx, (inflight = new Map()));
+  let p = inflight.get(row.id);
+  if (!p) {
+    p = ctx.analyses
+      .run<PartsResult>(
+        { kind: 'parts', dataDir: ctx.config.dataDir, reportBlob: row.blob },
+        { timeoutMs: ctx.config.limits.analysisTimeoutMs },
+      )
+      .then((parts) => {
+        ctx.db
+          .prepare('UPDATE reports SET summary_blob = ?, files_blob = ? WHERE id = ?')
+          .run(parts.summaryBlob, parts.filesBlob, row.id);
+        ctx.log.info('report parts derived', { reportId: row.id });
+        return parts;
+      })
+      .catch((e: unknown) => {
+        if (e instanceof PoolBusyError) throw new HttpError(503, 'busy', e.message);
+        if (e instanceof TaskError && e.code === 'timeout')
+          throw new HttpError(
+            503,
+            'timeout',
+            `deriving the report parts took longer than ${ctx.config.limits.analysisTimeoutMs} ms`,
+          );
+        throw e;
+      })
+      .finally(() => inflight.delete(row.id));
+    inflight.set(row.id, p);
+  }
+  return p;
 }
 
 export { getImage };

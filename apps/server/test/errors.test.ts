@@ -282,6 +282,8 @@ describe('malformed input', () => {
       ['/api/reports', 'post'],
       ['/api/reports', 'get'],
       ['/api/reports/{id}', 'get'],
+      ['/api/reports/{id}/summary', 'get'],
+      ['/api/reports/{id}/files', 'get'],
       ['/api/reports/{id}/input', 'get'],
       ['/api/tokens', 'get'],
       ['/api/tokens', 'post'],

@@ -3,13 +3,14 @@
  * input for live re-runs, and listing (admin token only). A report id is 128 random bits:
  * the link is the capability to read it.
  */
+import { FILES_CONTENT_TYPE } from '@sharemap/report-wire';
 import express, { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
 import { queryString } from '../names.js';
-import { createReport, getReportRow, parseReportRequest } from '../reports.js';
+import { createReport, getReportRow, parseReportRequest, reportParts } from '../reports.js';
 import type { RenderResult } from '../scan/tasks.js';
 import { requireAdmin, requireWriter } from '../tokens.js';
 
@@ -20,14 +21,18 @@ export function reportUrl(ctx: AppContext, req: Request | undefined, id: string)
   return path;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A gzip blob: sent as is to clients that accept gzip, else decompressed on the way. */
 function sendBlob(
   ctx: AppContext,
   req: Request,
   res: Response,
   sha: string,
   etag: string,
+  contentType = JSON_TYPE,
 ): Promise<void> | void {
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Type', contentType);
   res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
   res.setHeader('ETag', `"${etag}"`);
   res.setHeader('Vary', 'Accept-Encoding');
@@ -127,6 +132,24 @@ export function reportsRouter(ctx: AppContext): Router {
       res.setHeader('Content-Disposition', `attachment; filename="sharemap-${id}.csv"`);
     } else res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
     res.send(text);
+  });
+
+  // The web UI's parts: the summary first (headline, per-instance figures), the per-file
+  // columns in the background (compact binary encoding).
+  r.get('/reports/:id/summary', async (req, res) => {
+    const id = String(req.params.id);
+    const row = getReportRow(ctx, id);
+    if (!row) throw notFound(`report ${id}`);
+    const { summaryBlob } = await reportParts(ctx, row);
+    return sendBlob(ctx, req, res, summaryBlob, summaryBlob);
+  });
+
+  r.get('/reports/:id/files', async (req, res) => {
+    const id = String(req.params.id);
+    const row = getReportRow(ctx, id);
+    if (!row) throw notFound(`report ${id}`);
+    const { filesBlob } = await reportParts(ctx, row);
+    return sendBlob(ctx, req, res, filesBlob, filesBlob, FILES_CONTENT_TYPE);
   });
 
   r.get('/reports/:id/input', (req, res) => {

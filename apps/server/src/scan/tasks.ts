@@ -41,7 +41,24 @@ export interface ReportSummary {
 export interface AnalyzeResult {
   reportBlob: string;
   inputBlob: string;
+  /** The web UI's parts (see PartsResult). */
+  summaryBlob: string;
+  filesBlob: string;
   summary: ReportSummary;
+}
+
+/** Derive the web UI's parts of a stored report (reports created before they existed). */
+export interface PartsTask {
+  kind: 'parts';
+  dataDir: string;
+  reportBlob: string;
+}
+
+export interface PartsResult {
+  /** `@sharemap/report-wire` ReportSummaryDoc, JSON gzip. */
+  summaryBlob: string;
+  /** `@sharemap/report-wire` sharemap-files encoding, gzip. */
+  filesBlob: string;
 }
 
 /** Render a stored report as CSV or Markdown (large reports: off the event loop). */
@@ -57,7 +74,7 @@ export interface RenderResult {
   text: string;
 }
 
-export type Task = ScanTask | AnalyzeTask | RenderTask;
+export type Task = ScanTask | AnalyzeTask | RenderTask | PartsTask;
 
 export interface SerializedError {
   name: string;
@@ -70,5 +87,5 @@ export interface SerializedError {
 
 export type WorkerMessage =
   | { type: 'progress'; files: number; bytesHashed: number; path: string }
-  | { type: 'done'; result: ScanResult | AnalyzeResult | RenderResult }
+  | { type: 'done'; result: ScanResult | AnalyzeResult | RenderResult | PartsResult }
   | { type: 'error'; error: SerializedError };

@@ -6,9 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { manifestHeader, manifestToNdjson, parseManifest, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
+import { encodeFiles, reportSummary } from '@sharemap/report-wire';
 import { analyze, renderMarkdown, reportToCsv, type AnalysisInput, type Report } from '@sharemap/sharing';
+import { gzipSync } from 'node:zlib';
 import { BlobStore } from '../storage/blobs.js';
 import type {
+  PartsResult,
+  PartsTask,
   RenderResult,
   RenderTask,
   AnalyzeResult,
@@ -71,6 +75,22 @@ function* inputJson(input: AnalysisInput): Generator<string> {
   yield '}';
 }
 
+/**
+ * The web UI's parts of a report: the summary (JSON gzip) and the per-file columns
+ * (sharemap-files encoding, gzip), derived from the report and stored once.
+ */
+async function writeParts(store: BlobStore, report: Report): Promise<PartsResult> {
+  const summary = await store.putGzipSync(JSON.stringify(reportSummary(report)));
+  const files = await store.put(gzipSync(encodeFiles(report), { level: 6 }));
+  return { summaryBlob: summary.sha256, filesBlob: files.sha256 };
+}
+
+async function parts(task: PartsTask): Promise<PartsResult> {
+  const store = new BlobStore(task.dataDir);
+  const report = JSON.parse(await store.readGunzip(task.reportBlob)) as Report;
+  return writeParts(store, report);
+}
+
 async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
   const store = new BlobStore(task.dataDir);
   const images: AnalysisInput['images'] = [];
@@ -87,11 +107,14 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
   const report = analyze(input);
   const reportBlob = await store.putGzip(reportJson(report));
   const inputBlob = await store.putGzip(inputJson(input));
+  const { summaryBlob, filesBlob } = await writeParts(store, report);
   const findings: Record<string, number> = {};
   for (const f of report.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
   return {
     reportBlob: reportBlob.sha256,
     inputBlob: inputBlob.sha256,
+    summaryBlob,
+    filesBlob,
     summary: {
       title: task.title ?? null,
       createdAt: report.createdAt,
@@ -120,7 +143,14 @@ function serialize(e: unknown): SerializedError {
 }
 
 const task = workerData as Task;
-(task.kind === 'scan' ? scan(task) : task.kind === 'render' ? render(task) : runAnalysis(task)).then(
+(task.kind === 'scan'
+  ? scan(task)
+  : task.kind === 'render'
+    ? render(task)
+    : task.kind === 'parts'
+      ? parts(task)
+      : runAnalysis(task)
+).then(
   (result) => post({ type: 'done', result }),
   (e: unknown) => post({ type: 'error', error: serialize(e) }),
 );

@@ -69,6 +69,15 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'report parts for the web UI (summary, per-file columns)',
+    // NULL for reports created before: derived from the report blob on first request.
+    sql: `
+      ALTER TABLE reports ADD COLUMN summary_blob TEXT;
+      ALTER TABLE reports ADD COLUMN files_blob TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
