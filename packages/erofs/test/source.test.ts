@@ -75,6 +75,24 @@ describe('cachedSource', () => {
     expect(src.calls.length).toBe(17);
   });
 
+  it('returns the source bytes for any range, from the one-block fast path, coalesced runs or bypass', async () => {
+    const src = counting(300_000);
+    const direct = memorySource(new Uint8Array(300_000).map((_, i) => i & 0xff));
+    const c = cachedSource(src, { blockSize: 4096, maxBytes: 64 * 1024, bypassBytes: 32 * 1024 });
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    for (let i = 0; i < 2000; i++) {
+      const off = rand(300_000);
+      const len = Math.min(300_000 - off, [1, 32, 64, 4096, 9000, 40_000][rand(6)]!);
+      const [got, want] = [await c.read(off, len), await direct.read(off, len)];
+      // Compared as hex: toEqual on large typed arrays is slow.
+      expect(Buffer.from(got).toString('hex')).toBe(Buffer.from(want).toString('hex'));
+    }
+    expect(c.stats.hits).toBeGreaterThan(0);
+    await expect(c.read(299_999, 2)).rejects.toMatchObject({ code: 'EIO' });
+    await expect(c.read(-1, 2)).rejects.toMatchObject({ code: 'EIO' });
+  });
+
   it('large reads bypass the cache; the last partial block is clipped; errors propagate', async () => {
     const src = counting(10_000);
     const c = cachedSource(src, { blockSize: 4096, maxBytes: 16384, bypassBytes: 8192 });

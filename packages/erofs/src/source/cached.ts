@@ -35,7 +35,11 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
   const inflight = new Map<number, Promise<Uint8Array>>();
   const stats = { hits: 0, misses: 0, underlyingReads: 0, underlyingBytes: 0 };
 
+  let newest = -1;
   function touch(idx: number, data: Uint8Array): void {
+    // Consecutive reads mostly hit the block read last: it already heads the LRU order.
+    if (idx === newest) return;
+    newest = idx;
     cache.delete(idx);
     cache.set(idx, data);
     while (cache.size > maxBlocks) {
@@ -65,7 +69,23 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
     }
   }
 
-  async function read(offset: number, length: number): Promise<Uint8Array> {
+  function read(offset: number, length: number): Promise<Uint8Array> {
+    // Fast path: a small read inside one cached block (an inode, a dirent block, an xattr)
+    // is a subarray; no async frame, no copy.
+    const first = Math.floor(offset / blockSize);
+    if (length > 0 && offset >= 0 && offset + length <= Math.min(size, (first + 1) * blockSize)) {
+      const hit = cache.get(first);
+      if (hit) {
+        stats.hits++;
+        touch(first, hit);
+        const at = offset - first * blockSize;
+        return Promise.resolve(hit.subarray(at, at + length));
+      }
+    }
+    return readSlow(offset, length);
+  }
+
+  async function readSlow(offset: number, length: number): Promise<Uint8Array> {
     checkRange(size, offset, length, 'image');
     if (length === 0) return new Uint8Array(0);
     if (length >= bypassBytes) {
