@@ -110,11 +110,19 @@ export const api = {
   image: (id: string) => json<ImageInfo>(fetch(`/api/images/${enc(id)}`)),
   createReport: (req: ReportRequest) =>
     json<ReportCreated>(
-      fetch('/api/reports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req) }),
+      fetch('/api/reports', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(req),
+      }),
     ),
   mountConfig: (name: string, text: string) =>
     json<MountConfigInfo>(
-      fetch(`/api/mount-configs?name=${enc(name)}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: text }),
+      fetch(`/api/mount-configs?name=${enc(name)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: text,
+      }),
     ),
   manifest: (name: string, ndjson: string) =>
     json<ManifestInfo>(
@@ -125,7 +133,11 @@ export const api = {
       }),
     ),
   /** Multipart upload (image first, then its devices) with upload progress (XHR: fetch has none). */
-  uploadImage(image: File, devices: File[], onProgress: (loaded: number, total: number) => void): Promise<ImageInfo> {
+  uploadImage(
+    image: File,
+    devices: File[],
+    onProgress: (loaded: number, total: number) => void,
+  ): Promise<ImageInfo> {
     return new Promise((resolve, reject) => {
       const form = new FormData();
       form.append('image', image, image.name);
@@ -134,7 +146,8 @@ export const api = {
       xhr.open('POST', '/api/images');
       xhr.responseType = 'json';
       xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : image.size);
-      xhr.onerror = () => reject(new ApiError(0, { code: 'network', message: 'upload failed: network error' }));
+      xhr.onerror = () =>
+        reject(new ApiError(0, { code: 'network', message: 'upload failed: network error' }));
       xhr.onload = () => {
         const body = xhr.response as { error?: ApiErrorBody } | ImageInfo | null;
         if (xhr.status >= 200 && xhr.status < 300) resolve(body as ImageInfo);
@@ -142,7 +155,10 @@ export const api = {
           reject(
             new ApiError(
               xhr.status,
-              (body as { error?: ApiErrorBody } | null)?.error ?? { code: `http-${xhr.status}`, message: xhr.statusText },
+              (body as { error?: ApiErrorBody } | null)?.error ?? {
+                code: `http-${xhr.status}`,
+                message: xhr.statusText,
+              },
             ),
           );
       };
@@ -150,7 +166,11 @@ export const api = {
     });
   },
   /** Polls an image until its scan is ready or failed. */
-  async waitForScan(id: string, onProgress: (img: ImageInfo) => void, signal?: AbortSignal): Promise<ImageInfo> {
+  async waitForScan(
+    id: string,
+    onProgress: (img: ImageInfo) => void,
+    signal?: AbortSignal,
+  ): Promise<ImageInfo> {
     for (;;) {
       const img = await api.image(id);
       onProgress(img);

@@ -61,7 +61,16 @@ describe('selectors', () => {
 
 describe('URL state', () => {
   it('round-trips every field', () => {
-    const v = { ...DEFAULT_VIEW, view: 'files' as const, q: 'a b,c', status: 'shared' as const, sel: 12, dom: { i3: 'tenant:a,b', i1: 'D1' }, scn: ['merge-domains'], gm: 'matrix' as const };
+    const v = {
+      ...DEFAULT_VIEW,
+      view: 'files' as const,
+      q: 'a b,c',
+      status: 'shared' as const,
+      sel: 12,
+      dom: { i3: 'tenant:a,b', i1: 'D1' },
+      scn: ['merge-domains'],
+      gm: 'matrix' as const,
+    };
     expect(parseQuery(formatQuery(v))).toEqual(v);
     expect(formatQuery(DEFAULT_VIEW)).toBe('');
   });

@@ -103,9 +103,13 @@ export function queryRows(r: Report, query: RowQuery): Uint32Array {
   let cmp: ((a: number, b: number) => number) | null = null;
   if (key === 'size') cmp = (a, b) => (f.size[a]! - f.size[b]!) * dir || a - b;
   else if (key === 'saved')
-    cmp = (a, b) => (f.pagesWithout[a]! - f.pagesWith[a]! - (f.pagesWithout[b]! - f.pagesWith[b]!)) * dir || (f.size[a]! - f.size[b]!) * dir || a - b;
+    cmp = (a, b) =>
+      (f.pagesWithout[a]! - f.pagesWith[a]! - (f.pagesWithout[b]! - f.pagesWith[b]!)) * dir ||
+      (f.size[a]! - f.size[b]!) * dir ||
+      a - b;
   else if (key === 'cached') cmp = (a, b) => (f.pagesWith[a]! - f.pagesWith[b]!) * dir || a - b;
-  else if (key === 'status') cmp = (a, b) => (f.status[a]! < f.status[b]! ? -dir : f.status[a]! > f.status[b]! ? dir : a - b);
+  else if (key === 'status')
+    cmp = (a, b) => (f.status[a]! < f.status[b]! ? -dir : f.status[a]! > f.status[b]! ? dir : a - b);
   else if (key === 'instance') cmp = (a, b) => (f.instance[a]! - f.instance[b]!) * dir || a - b;
   else if (key === 'path') {
     const paths = r.paths;
@@ -192,7 +196,8 @@ export type Category = 'shared' | 'private' | 'duplicate' | 'other';
 /** Rows that duplicate content elsewhere but cannot share (findings + rejected group rows). */
 export const duplicateRows = memo((r) => {
   const s = new Set<number>();
-  for (const fd of r.findings) if (fd.code === 'unsharable-duplicate') for (const row of fd.rows ?? []) s.add(row);
+  for (const fd of r.findings)
+    if (fd.code === 'unsharable-duplicate') for (const row of fd.rows ?? []) s.add(row);
   for (const g of r.groups) for (const row of g.rejected) s.add(row);
   return s;
 });
@@ -224,7 +229,14 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
   const f = r.files;
   const ps = r.options.pageSize;
   const prefix = dir ? (dir.endsWith('/') ? dir : dir + '/') : '/';
-  const root: DirNode = { name: dir || '/', path: dir, bytes: { shared: 0, private: 0, duplicate: 0, other: 0 }, total: 0, files: 0, children: new Map() };
+  const root: DirNode = {
+    name: dir || '/',
+    path: dir,
+    bytes: { shared: 0, private: 0, duplicate: 0, other: 0 },
+    total: 0,
+    files: 0,
+    children: new Map(),
+  };
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k]!;
     const bytes = f.pagesWithout[row]! * ps;
@@ -244,7 +256,15 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
       const leaf = d === parts.length - 1;
       let child = node.children!.get(name);
       if (!child) {
-        child = { name, path, bytes: { shared: 0, private: 0, duplicate: 0, other: 0 }, total: 0, files: 0, children: leaf ? null : new Map(), row: leaf ? row : undefined };
+        child = {
+          name,
+          path,
+          bytes: { shared: 0, private: 0, duplicate: 0, other: 0 },
+          total: 0,
+          files: 0,
+          children: leaf ? null : new Map(),
+          row: leaf ? row : undefined,
+        };
         node.children!.set(name, child);
       }
       child.bytes[cat] += bytes;
@@ -272,7 +292,12 @@ export function instanceState(inst: Report['instances'][number]): { ok: boolean;
   if (inst.mountError !== undefined) return { ok: false, text: `mount fails: ${inst.mountError}` };
   const s = inst.inodeShare;
   if (s.effective)
-    return { ok: true, text: s.domainUnknown ? 'inode_share on, domain unknown (assign one)' : `inode_share on, domain ${inst.domain?.label ?? '?'}` };
+    return {
+      ok: true,
+      text: s.domainUnknown
+        ? 'inode_share on, domain unknown (assign one)'
+        : `inode_share on, domain ${inst.domain?.label ?? '?'}`,
+    };
   return { ok: false, text: `${s.reason}: ${s.message}` };
 }
 

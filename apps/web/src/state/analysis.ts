@@ -19,7 +19,10 @@ let sentInput: unknown = null;
 
 function getWorker(): Worker {
   if (worker) return worker;
-  worker = new Worker(new URL('../workers/analysis.worker.ts', import.meta.url), { type: 'module', name: 'analysis' });
+  worker = new Worker(new URL('../workers/analysis.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'analysis',
+  });
   worker.onmessage = (e: MessageEvent<Reply>) => {
     const p = pending.get(e.data.seq);
     if (!p) return;

@@ -86,7 +86,17 @@ const reportSlice: StateCreator<Store, [], [], ReportSlice> = (set, get) => ({
   status: 'idle',
   error: null,
   async loadReport(id) {
-    set({ reportId: id, status: 'loading', error: null, stored: null, input: null, live: null, liveKey: '', scenarioResults: null, scenarioKey: '' });
+    set({
+      reportId: id,
+      status: 'loading',
+      error: null,
+      stored: null,
+      input: null,
+      live: null,
+      liveKey: '',
+      scenarioResults: null,
+      scenarioKey: '',
+    });
     try {
       const report = await api.report(id);
       if (get().reportId !== id) return;

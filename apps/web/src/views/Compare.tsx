@@ -42,12 +42,18 @@ export default function Compare({ report: r }: { report: Report }) {
         </label>
         <datalist id="recent-reports">
           {recent.map((x) => (
-            <option key={x.id} value={x.id}>{x.headline}</option>
+            <option key={x.id} value={x.id}>
+              {x.headline}
+            </option>
           ))}
         </datalist>
-        <button className="btn small" type="submit">Compare</button>
+        <button className="btn small" type="submit">
+          Compare
+        </button>
       </form>
-      {!base && <Empty>Pick a baseline (an earlier report) to see what this report gained or lost against it.</Empty>}
+      {!base && (
+        <Empty>Pick a baseline (an earlier report) to see what this report gained or lost against it.</Empty>
+      )}
       {base && !baseReport && !err && <Loading what="baseline" />}
       {err && <ErrorBox title="Cannot load the baseline" message={err} />}
       {delta && (
@@ -56,18 +62,36 @@ export default function Compare({ report: r }: { report: Report }) {
             <thead>
               <tr>
                 <th scope="col" />
-                <th scope="col" className="num">Baseline</th>
-                <th scope="col" className="num">This report</th>
-                <th scope="col" className="num">Δ</th>
+                <th scope="col" className="num">
+                  Baseline
+                </th>
+                <th scope="col" className="num">
+                  This report
+                </th>
+                <th scope="col" className="num">
+                  Δ
+                </th>
               </tr>
             </thead>
             <tbody>
               {(['bytesWithoutSharing', 'bytesWithSharing', 'bytesSaved'] as const).map((k) => (
                 <tr key={k}>
-                  <th scope="row">{k === 'bytesWithoutSharing' ? 'Without sharing' : k === 'bytesWithSharing' ? 'With sharing' : 'Saved'}</th>
-                  <td className="num"><Bytes n={delta.totals.base[k]} /></td>
-                  <td className="num"><Bytes n={delta.totals.next[k]} /></td>
-                  <td className="num"><Bytes n={delta.totals.delta[k]} signed /></td>
+                  <th scope="row">
+                    {k === 'bytesWithoutSharing'
+                      ? 'Without sharing'
+                      : k === 'bytesWithSharing'
+                        ? 'With sharing'
+                        : 'Saved'}
+                  </th>
+                  <td className="num">
+                    <Bytes n={delta.totals.base[k]} />
+                  </td>
+                  <td className="num">
+                    <Bytes n={delta.totals.next[k]} />
+                  </td>
+                  <td className="num">
+                    <Bytes n={delta.totals.delta[k]} signed />
+                  </td>
                 </tr>
               ))}
               <tr>
@@ -85,14 +109,26 @@ export default function Compare({ report: r }: { report: Report }) {
             <table className="grid" key={k}>
               <caption>
                 {k === 'stoppedSharing' ? 'Stopped sharing' : 'Started sharing'} ({delta[k].length}){' '}
-                <CsvButton name={`sharemap-${k}.csv`} build={() => toCsv(['image', 'path', 'saved_before', 'saved_after'], delta[k].map((d) => [d.image, d.path, d.savedBefore, d.savedAfter]))} />
+                <CsvButton
+                  name={`sharemap-${k}.csv`}
+                  build={() =>
+                    toCsv(
+                      ['image', 'path', 'saved_before', 'saved_after'],
+                      delta[k].map((d) => [d.image, d.path, d.savedBefore, d.savedAfter]),
+                    )
+                  }
+                />
               </caption>
               <thead>
                 <tr>
                   <th scope="col">Image</th>
                   <th scope="col">Path</th>
-                  <th scope="col" className="num">Saved before</th>
-                  <th scope="col" className="num">Saved after</th>
+                  <th scope="col" className="num">
+                    Saved before
+                  </th>
+                  <th scope="col" className="num">
+                    Saved after
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -100,8 +136,12 @@ export default function Compare({ report: r }: { report: Report }) {
                   <tr key={d.image + d.path}>
                     <td>{d.image}</td>
                     <td>{d.path}</td>
-                    <td className="num"><Bytes n={d.savedBefore} /></td>
-                    <td className="num"><Bytes n={d.savedAfter} /></td>
+                    <td className="num">
+                      <Bytes n={d.savedBefore} />
+                    </td>
+                    <td className="num">
+                      <Bytes n={d.savedAfter} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -24,7 +24,17 @@ const COLUMNS: { key: string; label: string; num?: boolean }[] = [
   { key: 'saved', label: 'Saved', num: true },
 ];
 
-function VirtualTable({ r, rows, sel, onSelect }: { r: Report; rows: Uint32Array; sel: number; onSelect(row: number): void }) {
+function VirtualTable({
+  r,
+  rows,
+  sel,
+  onSelect,
+}: {
+  r: Report;
+  rows: Uint32Array;
+  sel: number;
+  onSelect(row: number): void;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(560);
@@ -109,12 +119,24 @@ function VirtualTable({ r, rows, sel, onSelect }: { r: Report; rows: Uint32Array
                   onClick={() => onSelect(row)}
                   data-row={row}
                 >
-                  <span role="gridcell" className="c-path" title={rowPath(r, row)}>{rowPath(r, row)}</span>
-                  <span role="gridcell" className="c-instance">{inst[f.instance[row]!]!.label}</span>
-                  <span role="gridcell" className={`c-status st-${st}`}>{STATUS_LABEL[st]}</span>
-                  <span role="gridcell" className="num" title={`${formatInteger(f.size[row]!)} bytes`}>{formatBytes(f.size[row]!)}</span>
-                  <span role="gridcell" className="num">{formatBytes(f.pagesWith[row]! * ps)}</span>
-                  <span role="gridcell" className="num">{saved ? formatBytes(saved) : ''}</span>
+                  <span role="gridcell" className="c-path" title={rowPath(r, row)}>
+                    {rowPath(r, row)}
+                  </span>
+                  <span role="gridcell" className="c-instance">
+                    {inst[f.instance[row]!]!.label}
+                  </span>
+                  <span role="gridcell" className={`c-status st-${st}`}>
+                    {STATUS_LABEL[st]}
+                  </span>
+                  <span role="gridcell" className="num" title={`${formatInteger(f.size[row]!)} bytes`}>
+                    {formatBytes(f.size[row]!)}
+                  </span>
+                  <span role="gridcell" className="num">
+                    {formatBytes(f.pagesWith[row]! * ps)}
+                  </span>
+                  <span role="gridcell" className="num">
+                    {saved ? formatBytes(saved) : ''}
+                  </span>
                 </div>
               );
             })}
@@ -131,8 +153,16 @@ function SortHeader({ col }: { col: { key: string; label: string; num?: boolean 
   const active = sort.replace(/^-/, '') === col.key;
   const desc = sort.startsWith('-');
   return (
-    <span role="columnheader" className={col.num ? 'num' : ''} aria-sort={active ? (desc ? 'descending' : 'ascending') : 'none'}>
-      <button type="button" className="sort-btn" onClick={() => setView({ sort: active && desc ? col.key : `-${col.key}` })}>
+    <span
+      role="columnheader"
+      className={col.num ? 'num' : ''}
+      aria-sort={active ? (desc ? 'descending' : 'ascending') : 'none'}
+    >
+      <button
+        type="button"
+        className="sort-btn"
+        onClick={() => setView({ sort: active && desc ? col.key : `-${col.key}` })}
+      >
         {col.label} {active ? (desc ? '▼' : '▲') : ''}
       </button>
     </span>
@@ -142,7 +172,8 @@ function SortHeader({ col }: { col: { key: string; label: string; num?: boolean 
 function Detail({ r, row }: { r: Report; row: number }) {
   const setView = useStore((s) => s.setView);
   const names = imageName(r);
-  if (row < 0 || row >= r.files.instance.length) return <Empty>Select a row to see which instances hold the file and why it is (not) shared.</Empty>;
+  if (row < 0 || row >= r.files.instance.length)
+    return <Empty>Select a row to see which instances hold the file and why it is (not) shared.</Empty>;
   const f = r.files;
   const inst = r.instances[f.instance[row]!]!;
   const g = f.group[row]! >= 0 ? r.groups[f.group[row]!] : undefined;
@@ -157,9 +188,15 @@ function Detail({ r, row }: { r: Report; row: number }) {
   let holders = relatedRows(r, row);
   if (holders.length === 1) {
     holders = [];
-    for (let k = 0; k < f.instance.length; k++) if (f.file[k] === f.file[row] && r.instances[f.instance[k]!]!.imageId === inst.imageId) holders.push(k);
+    for (let k = 0; k < f.instance.length; k++)
+      if (f.file[k] === f.file[row] && r.instances[f.instance[k]!]!.imageId === inst.imageId) holders.push(k);
     for (let k = 0; k < f.instance.length && holders.length < 500; k++)
-      if (r.instances[f.instance[k]!]!.imageId !== inst.imageId && f.size[k] === f.size[row] && rowPath(r, k) === path) holders.push(k);
+      if (
+        r.instances[f.instance[k]!]!.imageId !== inst.imageId &&
+        f.size[k] === f.size[row] &&
+        rowPath(r, k) === path
+      )
+        holders.push(k);
   }
   return (
     <aside className="detail" aria-label="File detail" data-testid="file-detail">
@@ -168,33 +205,59 @@ function Detail({ r, row }: { r: Report; row: number }) {
         <dt>Image</dt>
         <dd>{names.get(inst.imageId) ?? inst.imageId}</dd>
         <dt>Instance</dt>
-        <dd>{inst.label} ({inst.id})</dd>
+        <dd>
+          {inst.label} ({inst.id})
+        </dd>
         <dt>Status</dt>
-        <dd><span className={`c-status st-${f.status[row]}`}>{STATUS_LABEL[f.status[row]!]}</span></dd>
+        <dd>
+          <span className={`c-status st-${f.status[row]}`}>{STATUS_LABEL[f.status[row]!]}</span>
+        </dd>
         <dt>Size</dt>
-        <dd><Bytes n={f.size[row]!} /> ({formatInteger(f.size[row]!)} bytes)</dd>
+        <dd>
+          <Bytes n={f.size[row]!} /> ({formatInteger(f.size[row]!)} bytes)
+        </dd>
         <dt>Page cache</dt>
-        <dd><Bytes n={f.pagesWithout[row]! * r.options.pageSize} /> without sharing, <Bytes n={f.pagesWith[row]! * r.options.pageSize} /> with</dd>
+        <dd>
+          <Bytes n={f.pagesWithout[row]! * r.options.pageSize} /> without sharing,{' '}
+          <Bytes n={f.pagesWith[row]! * r.options.pageSize} /> with
+        </dd>
         {g && (
           <>
             <dt>Fingerprint</dt>
-            <dd><code className="fp">{g.fingerprint}</code></dd>
+            <dd>
+              <code className="fp">{g.fingerprint}</code>
+            </dd>
             <dt>Shared inode</dt>
-            <dd>domain {g.domain}, {g.aops}, {g.members.length} member{g.members.length === 1 ? '' : 's'}{g.rejected.length ? `, ${g.rejected.length} rejected` : ''}{g.orderDependent ? ', order-dependent' : ''}</dd>
+            <dd>
+              domain {g.domain}, {g.aops}, {g.members.length} member{g.members.length === 1 ? '' : 's'}
+              {g.rejected.length ? `, ${g.rejected.length} rejected` : ''}
+              {g.orderDependent ? ', order-dependent' : ''}
+            </dd>
           </>
         )}
       </dl>
-      <p className="explanation" data-testid="explanation"><strong>Why: </strong>{explanation}</p>
-      <h4>Held by {holders.length} instance row{holders.length === 1 ? '' : 's'}</h4>
+      <p className="explanation" data-testid="explanation">
+        <strong>Why: </strong>
+        {explanation}
+      </p>
+      <h4>
+        Held by {holders.length} instance row{holders.length === 1 ? '' : 's'}
+      </h4>
       <ul className="holders">
         {holders.slice(0, 200).map((k) => {
           const i = r.instances[f.instance[k]!]!;
           return (
             <li key={k}>
-              <button type="button" className={`linkish${k === row ? ' current' : ''}`} onClick={() => setView({ sel: k })}>
+              <button
+                type="button"
+                className={`linkish${k === row ? ' current' : ''}`}
+                onClick={() => setView({ sel: k })}
+              >
                 {i.label}
               </button>{' '}
-              <span className="muted">{names.get(i.imageId)}:{rowPath(r, k)}</span>{' '}
+              <span className="muted">
+                {names.get(i.imageId)}:{rowPath(r, k)}
+              </span>{' '}
               <span className={`c-status st-${f.status[k]}`}>{STATUS_LABEL[f.status[k]!]}</span>
             </li>
           );
@@ -216,7 +279,10 @@ export default function Files({ report: r }: { report: Report }) {
       return () => clearTimeout(t);
     }
   }, [dq]);
-  const rows = useMemo(() => queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort }), [r, v.q, v.status, v.inst, v.img, v.sort]);
+  const rows = useMemo(
+    () => queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort }),
+    [r, v.q, v.status, v.inst, v.img, v.sort],
+  );
   const names = imageName(r);
   const ps = r.options.pageSize;
   const sumWithout = useMemo(() => {
@@ -234,22 +300,49 @@ export default function Files({ report: r }: { report: Report }) {
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k]!;
       const inst = r.instances[f.instance[row]!]!;
-      out.push([inst.id, names.get(inst.imageId) ?? inst.imageId, rowPath(r, row), f.status[row]!, f.size[row]!, f.pagesWithout[row]! * ps, f.pagesWith[row]! * ps]);
+      out.push([
+        inst.id,
+        names.get(inst.imageId) ?? inst.imageId,
+        rowPath(r, row),
+        f.status[row]!,
+        f.size[row]!,
+        f.pagesWithout[row]! * ps,
+        f.pagesWith[row]! * ps,
+      ]);
     }
-    download('sharemap-files.csv', toCsv(['instance', 'image', 'path', 'status', 'size', 'bytes_without_sharing', 'bytes_with_sharing'], out), 'text/csv');
+    download(
+      'sharemap-files.csv',
+      toCsv(
+        ['instance', 'image', 'path', 'status', 'size', 'bytes_without_sharing', 'bytes_with_sharing'],
+        out,
+      ),
+      'text/csv',
+    );
   };
   return (
     <div className="files">
       <div className="toolbar" role="search">
         <label>
           <span className="sr-only">Search paths</span>
-          <input type="search" placeholder="Search paths…" value={q} onChange={(e) => setQ(e.target.value)} data-testid="files-search" />
+          <input
+            type="search"
+            placeholder="Search paths…"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            data-testid="files-search"
+          />
         </label>
         <label>
           Status{' '}
-          <select value={v.status} onChange={(e) => setView({ status: e.target.value as StatusFilter, sel: -1 })} data-testid="files-status">
+          <select
+            value={v.status}
+            onChange={(e) => setView({ status: e.target.value as StatusFilter, sel: -1 })}
+            data-testid="files-status"
+          >
             {STATUS_FILTERS.map((s) => (
-              <option key={s.id} value={s.id}>{s.label}</option>
+              <option key={s.id} value={s.id}>
+                {s.label}
+              </option>
             ))}
           </select>
         </label>
@@ -258,7 +351,9 @@ export default function Files({ report: r }: { report: Report }) {
           <select value={v.inst} onChange={(e) => setView({ inst: e.target.value, sel: -1 })}>
             <option value="">all</option>
             {r.instances.map((i) => (
-              <option key={i.id} value={i.id}>{i.label}</option>
+              <option key={i.id} value={i.id}>
+                {i.label}
+              </option>
             ))}
           </select>
         </label>
@@ -267,18 +362,37 @@ export default function Files({ report: r }: { report: Report }) {
           <select value={v.img} onChange={(e) => setView({ img: e.target.value, sel: -1 })}>
             <option value="">all</option>
             {r.images.map((i) => (
-              <option key={i.id} value={i.id}>{i.name}</option>
+              <option key={i.id} value={i.id}>
+                {i.name}
+              </option>
             ))}
           </select>
         </label>
         <span className="seg-buttons" role="group" aria-label="Files view">
-          <button type="button" className={v.fv === 'table' ? 'btn small active' : 'btn small'} aria-pressed={v.fv === 'table'} onClick={() => setView({ fv: 'table' }, true)}>Table</button>
-          <button type="button" className={v.fv === 'treemap' ? 'btn small active' : 'btn small'} aria-pressed={v.fv === 'treemap'} onClick={() => setView({ fv: 'treemap' }, true)}>Treemap</button>
+          <button
+            type="button"
+            className={v.fv === 'table' ? 'btn small active' : 'btn small'}
+            aria-pressed={v.fv === 'table'}
+            onClick={() => setView({ fv: 'table' }, true)}
+          >
+            Table
+          </button>
+          <button
+            type="button"
+            className={v.fv === 'treemap' ? 'btn small active' : 'btn small'}
+            aria-pressed={v.fv === 'treemap'}
+            onClick={() => setView({ fv: 'treemap' }, true)}
+          >
+            Treemap
+          </button>
         </span>
-        <button type="button" className="btn small" onClick={exportCsv}>Export CSV</button>
+        <button type="button" className="btn small" onClick={exportCsv}>
+          Export CSV
+        </button>
       </div>
       <p className="muted small" data-testid="files-count" aria-live="polite">
-        {formatInteger(rows.length)} of {formatInteger(r.files.instance.length)} rows · {formatBytes(sumWithout.without)} without sharing, {formatBytes(sumWithout.with)} with
+        {formatInteger(rows.length)} of {formatInteger(r.files.instance.length)} rows ·{' '}
+        {formatBytes(sumWithout.without)} without sharing, {formatBytes(sumWithout.with)} with
         {(v.q || v.status || v.inst || v.img) && (
           <>
             {' · '}
@@ -290,7 +404,13 @@ export default function Files({ report: r }: { report: Report }) {
         {rows.length === 0 ? (
           <Empty>No rows match.</Empty>
         ) : v.fv === 'treemap' ? (
-          <Treemap r={r} rows={rows} dir={v.dir} onDir={(dir) => setView({ dir }, true)} onFile={(row) => setView({ sel: row })} />
+          <Treemap
+            r={r}
+            rows={rows}
+            dir={v.dir}
+            onDir={(dir) => setView({ dir }, true)}
+            onFile={(row) => setView({ sel: row })}
+          />
         ) : (
           <VirtualTable r={r} rows={rows} sel={v.sel} onSelect={(row) => setView({ sel: row })} />
         )}

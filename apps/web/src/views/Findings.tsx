@@ -5,7 +5,8 @@ import { Bytes, Empty, ViewLink } from '../components/common';
 const ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 export default function Findings({ report: r }: { report: Report }) {
-  if (r.findings.length === 0) return <Empty>No findings: every mount works and every shareable duplicate is shared.</Empty>;
+  if (r.findings.length === 0)
+    return <Empty>No findings: every mount works and every shareable duplicate is shared.</Empty>;
   const list = [...r.findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
   return (
     <ul className="findings">
@@ -21,11 +22,15 @@ export default function Findings({ report: r }: { report: Report }) {
           <p>{f.message}</p>
           {f.rows && f.rows.length > 0 && (
             <p className="small">
-              <ViewLink to={{ view: 'files', sel: f.rows[0]!, q: '', status: '', inst: '', img: '' }}>First file involved</ViewLink>
+              <ViewLink to={{ view: 'files', sel: f.rows[0]!, q: '', status: '', inst: '', img: '' }}>
+                First file involved
+              </ViewLink>
               {f.rowCount && f.rowCount > 1 ? ` (of ${f.rowCount})` : ''}
             </p>
           )}
-          {f.instanceIds && f.instanceIds.length > 0 && <p className="small muted">Instances: {f.instanceIds.join(', ')}</p>}
+          {f.instanceIds && f.instanceIds.length > 0 && (
+            <p className="small muted">Instances: {f.instanceIds.join(', ')}</p>
+          )}
           {f.range && (
             <p className="small">
               With sharing between <Bytes n={f.range.min} /> and <Bytes n={f.range.max} />.

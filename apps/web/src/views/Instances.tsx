@@ -7,7 +7,17 @@ import { useStore } from '../state/store';
 
 const LABEL_RE = /^[^?\s][^\s]{0,63}$/;
 
-function DomainEditor({ id, current, known, options }: { id: string; current: string; known: boolean; options: string[] }) {
+function DomainEditor({
+  id,
+  current,
+  known,
+  options,
+}: {
+  id: string;
+  current: string;
+  known: boolean;
+  options: string[];
+}) {
   const dom = useStore((s) => s.v.dom);
   const setView = useStore((s) => s.setView);
   const [text, setText] = useState(dom[id] ?? current);
@@ -50,7 +60,11 @@ function DomainEditor({ id, current, known, options }: { id: string; current: st
           ↺
         </button>
       )}
-      {err && <span className="field-error" role="alert">{err}</span>}
+      {err && (
+        <span className="field-error" role="alert">
+          {err}
+        </span>
+      )}
       {options.length === 0 && null}
     </span>
   );
@@ -61,7 +75,11 @@ export function Instances({ report: r }: { report: Report }) {
   const aops = instanceAops(r);
   const stored = useStore((s) => s.stored);
   const inputReady = useStore((s) => s.input !== null);
-  const labels = [...new Set([...(stored?.domains ?? []), ...r.domains].map((d) => d.label).filter((l) => !l.startsWith('?')))];
+  const labels = [
+    ...new Set(
+      [...(stored?.domains ?? []), ...r.domains].map((d) => d.label).filter((l) => !l.startsWith('?')),
+    ),
+  ];
   return (
     <div>
       <p className="lead">
@@ -81,10 +99,34 @@ export function Instances({ report: r }: { report: Report }) {
             name="sharemap-instances.csv"
             build={() =>
               toCsv(
-                ['id', 'label', 'image', 'source', 'backing', 'domain', 'inode_share', 'state', 'bytes_without', 'bytes_with', 'bytes_saved'],
+                [
+                  'id',
+                  'label',
+                  'image',
+                  'source',
+                  'backing',
+                  'domain',
+                  'inode_share',
+                  'state',
+                  'bytes_without',
+                  'bytes_with',
+                  'bytes_saved',
+                ],
                 r.instances.map((i) => {
                   const t = r.perInstance[i.id];
-                  return [i.id, i.label, names.get(i.imageId) ?? i.imageId, i.source, i.backing, i.domain?.label ?? '', String(i.inodeShare.effective), instanceState(i).text, t?.bytesWithoutSharing ?? 0, t?.bytesWithSharing ?? 0, t?.bytesSaved ?? 0];
+                  return [
+                    i.id,
+                    i.label,
+                    names.get(i.imageId) ?? i.imageId,
+                    i.source,
+                    i.backing,
+                    i.domain?.label ?? '',
+                    String(i.inodeShare.effective),
+                    instanceState(i).text,
+                    t?.bytesWithoutSharing ?? 0,
+                    t?.bytesWithSharing ?? 0,
+                    t?.bytesSaved ?? 0,
+                  ];
                 }),
               )
             }
@@ -98,8 +140,12 @@ export function Instances({ report: r }: { report: Report }) {
             <th scope="col">Domain</th>
             <th scope="col">inode_share</th>
             <th scope="col">aops</th>
-            <th scope="col" className="num">Cached</th>
-            <th scope="col" className="num">Saved</th>
+            <th scope="col" className="num">
+              Cached
+            </th>
+            <th scope="col" className="num">
+              Saved
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -110,7 +156,9 @@ export function Instances({ report: r }: { report: Report }) {
             return (
               <tr key={i.id} data-testid={`instance-${i.id}`}>
                 <th scope="row">
-                  <ViewLink to={{ view: 'files', inst: i.id, img: '', status: '', sel: -1 }}>{i.label}</ViewLink>
+                  <ViewLink to={{ view: 'files', inst: i.id, img: '', status: '', sel: -1 }}>
+                    {i.label}
+                  </ViewLink>
                   <div className="muted small">
                     {i.id} · {i.source}
                     {i.origin ? ` · ${i.origin.file}${i.origin.line ? `:${i.origin.line}` : ''}` : ''}
@@ -120,7 +168,12 @@ export function Instances({ report: r }: { report: Report }) {
                 <td>{i.backing === 'bdev' ? 'block device' : 'file-backed'}</td>
                 <td>
                   {i.options.inodeShare ? (
-                    <DomainEditor id={i.id} current={i.domain?.label ?? ''} known={i.domain !== null} options={labels} />
+                    <DomainEditor
+                      id={i.id}
+                      current={i.domain?.label ?? ''}
+                      known={i.domain !== null}
+                      options={labels}
+                    />
                   ) : (
                     <span className="muted">—</span>
                   )}
@@ -129,9 +182,19 @@ export function Instances({ report: r }: { report: Report }) {
                   <span className={st.ok ? 'badge ok' : 'badge off'}>{st.ok ? 'on' : 'off'}</span>{' '}
                   <span className="small">{st.text}</span>
                 </td>
-                <td>{classes.length ? classes.join(', ') : <span className="muted">{i.backing === 'bdev' ? 'block' : 'file-backed'}</span>}</td>
-                <td className="num"><Bytes n={t?.bytesWithoutSharing ?? 0} /></td>
-                <td className="num" data-testid={`saved-${i.id}`}><Bytes n={t?.bytesSaved ?? 0} /></td>
+                <td>
+                  {classes.length ? (
+                    classes.join(', ')
+                  ) : (
+                    <span className="muted">{i.backing === 'bdev' ? 'block' : 'file-backed'}</span>
+                  )}
+                </td>
+                <td className="num">
+                  <Bytes n={t?.bytesWithoutSharing ?? 0} />
+                </td>
+                <td className="num" data-testid={`saved-${i.id}`}>
+                  <Bytes n={t?.bytesSaved ?? 0} />
+                </td>
               </tr>
             );
           })}
@@ -142,7 +205,8 @@ export function Instances({ report: r }: { report: Report }) {
         {r.domains.map((d) => (
           <li key={d.label}>
             <strong>{d.label}</strong>
-            {d.unknown ? ' (unknown: worst case, alone)' : ''}: {d.instanceIds.join(', ')} · saved <Bytes n={r.perDomain[d.label]?.bytesSaved ?? 0} />
+            {d.unknown ? ' (unknown: worst case, alone)' : ''}: {d.instanceIds.join(', ')} · saved{' '}
+            <Bytes n={r.perDomain[d.label]?.bytesSaved ?? 0} />
           </li>
         ))}
       </ul>

@@ -26,7 +26,17 @@ function SavingBar({ t, max, label }: { t: Totals; max: number; label: string })
   );
 }
 
-function TotalsTable({ rows, caption, kind, report }: { rows: { key: string; label: string; t: Totals; note?: string }[]; caption: string; kind: 'inst' | 'dom' | 'img'; report: Report }) {
+function TotalsTable({
+  rows,
+  caption,
+  kind,
+  report,
+}: {
+  rows: { key: string; label: string; t: Totals; note?: string }[];
+  caption: string;
+  kind: 'inst' | 'dom' | 'img';
+  report: Report;
+}) {
   const max = Math.max(1, ...rows.map((r) => r.t.bytesWithoutSharing));
   return (
     <table className="grid totals-table">
@@ -37,7 +47,13 @@ function TotalsTable({ rows, caption, kind, report }: { rows: { key: string; lab
           build={() =>
             toCsv(
               ['name', 'bytes_without_sharing', 'bytes_with_sharing', 'bytes_saved', 'percent_saved'],
-              rows.map((r) => [r.label, r.t.bytesWithoutSharing, r.t.bytesWithSharing, r.t.bytesSaved, r.t.percentSaved.toFixed(2)]),
+              rows.map((r) => [
+                r.label,
+                r.t.bytesWithoutSharing,
+                r.t.bytesWithSharing,
+                r.t.bytesSaved,
+                r.t.percentSaved.toFixed(2),
+              ]),
             )
           }
         />
@@ -45,10 +61,18 @@ function TotalsTable({ rows, caption, kind, report }: { rows: { key: string; lab
       <thead>
         <tr>
           <th scope="col">{kind === 'inst' ? 'Instance' : kind === 'dom' ? 'Domain' : 'Image'}</th>
-          <th scope="col" className="num">Without sharing</th>
-          <th scope="col" className="num">With</th>
-          <th scope="col" className="num">Saved</th>
-          <th scope="col" className="num">%</th>
+          <th scope="col" className="num">
+            Without sharing
+          </th>
+          <th scope="col" className="num">
+            With
+          </th>
+          <th scope="col" className="num">
+            Saved
+          </th>
+          <th scope="col" className="num">
+            %
+          </th>
           <th scope="col" className="barcol">
             <span className="sr-only">Bar</span>
           </th>
@@ -59,19 +83,31 @@ function TotalsTable({ rows, caption, kind, report }: { rows: { key: string; lab
           <tr key={r.key}>
             <th scope="row">
               {kind === 'inst' ? (
-                <ViewLink to={{ view: 'files', inst: r.key, img: '', status: 'cached', sel: -1 }}>{r.label}</ViewLink>
+                <ViewLink to={{ view: 'files', inst: r.key, img: '', status: 'cached', sel: -1 }}>
+                  {r.label}
+                </ViewLink>
               ) : kind === 'img' ? (
-                <ViewLink to={{ view: 'files', img: r.key, inst: '', status: 'cached', sel: -1 }}>{r.label}</ViewLink>
+                <ViewLink to={{ view: 'files', img: r.key, inst: '', status: 'cached', sel: -1 }}>
+                  {r.label}
+                </ViewLink>
               ) : (
                 r.label
               )}
               {r.note && <span className="muted"> {r.note}</span>}
             </th>
-            <td className="num"><Bytes n={r.t.bytesWithoutSharing} /></td>
-            <td className="num"><Bytes n={r.t.bytesWithSharing} /></td>
-            <td className="num"><Bytes n={r.t.bytesSaved} /></td>
+            <td className="num">
+              <Bytes n={r.t.bytesWithoutSharing} />
+            </td>
+            <td className="num">
+              <Bytes n={r.t.bytesWithSharing} />
+            </td>
+            <td className="num">
+              <Bytes n={r.t.bytesSaved} />
+            </td>
             <td className="num">{formatPercent(r.t.percentSaved)}</td>
-            <td className="barcol"><SavingBar t={r.t} max={max} label={r.label} /></td>
+            <td className="barcol">
+              <SavingBar t={r.t} max={max} label={r.label} />
+            </td>
           </tr>
         ))}
       </tbody>
@@ -95,37 +131,67 @@ export function Overview({ report: r }: { report: Report }) {
           <span data-testid="instances-count">{n}</span> instance{n === 1 ? '' : 's'}
         </ViewLink>
         ,{' '}
-        <ViewLink to={{ ...base, status: 'cached', sort: '-size' }} className="num-link" title="Files in page cache without sharing">
-          <strong data-testid="bytes-without"><Bytes n={t.bytesWithoutSharing} /></strong>
+        <ViewLink
+          to={{ ...base, status: 'cached', sort: '-size' }}
+          className="num-link"
+          title="Files in page cache without sharing"
+        >
+          <strong data-testid="bytes-without">
+            <Bytes n={t.bytesWithoutSharing} />
+          </strong>
         </ViewLink>{' '}
         of page cache without sharing,{' '}
-        <ViewLink to={{ ...base, status: 'held', sort: '-cached' }} className="num-link" title="Files holding page cache with sharing">
-          <strong data-testid="bytes-with"><Bytes n={t.bytesWithSharing} /></strong>
+        <ViewLink
+          to={{ ...base, status: 'held', sort: '-cached' }}
+          className="num-link"
+          title="Files holding page cache with sharing"
+        >
+          <strong data-testid="bytes-with">
+            <Bytes n={t.bytesWithSharing} />
+          </strong>
         </ViewLink>{' '}
         with,{' '}
-        <ViewLink to={{ ...base, status: 'saving', sort: '-saved' }} className="num-link saved" title="Files whose sharing saves memory">
-          <strong data-testid="bytes-saved"><Bytes n={t.bytesSaved} /></strong> saved
+        <ViewLink
+          to={{ ...base, status: 'saving', sort: '-saved' }}
+          className="num-link saved"
+          title="Files whose sharing saves memory"
+        >
+          <strong data-testid="bytes-saved">
+            <Bytes n={t.bytesSaved} />
+          </strong>{' '}
+          saved
         </ViewLink>{' '}
         (<span data-testid="percent-saved">{formatPercent(t.percentSaved)}</span>)
       </p>
       <div className="big-bar">
         <SavingBar t={t} max={t.bytesWithoutSharing} label="All instances" />
         <div className="legend">
-          <span><i className="sw with" /> with sharing</span>
-          <span><i className="sw saved" /> saved by sharing</span>
-          <span className="muted">page size {r.options.pageSize} B, working set {Math.round(r.options.workingSetFraction * 100)} %</span>
+          <span>
+            <i className="sw with" /> with sharing
+          </span>
+          <span>
+            <i className="sw saved" /> saved by sharing
+          </span>
+          <span className="muted">
+            page size {r.options.pageSize} B, working set {Math.round(r.options.workingSetFraction * 100)} %
+          </span>
         </div>
       </div>
       {(r.bounds || r.orderBounds) && (
         <div className="callout">
           {r.bounds && (
             <p>
-              Some instances have no known domain: memory with sharing lies between <Bytes n={r.bounds.best.bytesWithSharing} /> (all unknown instances in one domain) and <Bytes n={r.bounds.worst.bytesWithSharing} /> (each alone). <ViewLink to={{ view: 'instances' }}>Assign domains</ViewLink> to get one figure.
+              Some instances have no known domain: memory with sharing lies between{' '}
+              <Bytes n={r.bounds.best.bytesWithSharing} /> (all unknown instances in one domain) and{' '}
+              <Bytes n={r.bounds.worst.bytesWithSharing} /> (each alone).{' '}
+              <ViewLink to={{ view: 'instances' }}>Assign domains</ViewLink> to get one figure.
             </p>
           )}
           {r.orderBounds && (
             <p>
-              Read order matters for some contents: with sharing between <Bytes n={r.orderBounds.best.bytesWithSharing} /> and <Bytes n={r.orderBounds.worst.bytesWithSharing} />.
+              Read order matters for some contents: with sharing between{' '}
+              <Bytes n={r.orderBounds.best.bytesWithSharing} /> and{' '}
+              <Bytes n={r.orderBounds.worst.bytesWithSharing} />.
             </p>
           )}
         </div>
@@ -143,7 +209,12 @@ export function Overview({ report: r }: { report: Report }) {
           report={r}
           caption="Per domain"
           kind="dom"
-          rows={Object.entries(r.perDomain).map(([k, t]) => ({ key: k, label: k, t, note: r.domains.find((d) => d.label === k)?.unknown ? '(unknown)' : undefined }))}
+          rows={Object.entries(r.perDomain).map(([k, t]) => ({
+            key: k,
+            label: k,
+            t,
+            note: r.domains.find((d) => d.label === k)?.unknown ? '(unknown)' : undefined,
+          }))}
         />
         <TotalsTable
           report={r}
@@ -169,22 +240,32 @@ export function Overview({ report: r }: { report: Report }) {
           <thead>
             <tr>
               <th scope="col">First member</th>
-              <th scope="col" className="num">Copies</th>
+              <th scope="col" className="num">
+                Copies
+              </th>
               <th scope="col">Domain</th>
               <th scope="col">aops</th>
-              <th scope="col" className="num">Saved</th>
+              <th scope="col" className="num">
+                Saved
+              </th>
             </tr>
           </thead>
           <tbody>
             {top.map((g) => (
               <tr key={g.group.members[0]}>
                 <td>
-                  <ViewLink to={{ view: 'files', sel: g.group.members[0]!, q: '', inst: '', img: '', status: '' }}>{g.file}</ViewLink>
+                  <ViewLink
+                    to={{ view: 'files', sel: g.group.members[0]!, q: '', inst: '', img: '', status: '' }}
+                  >
+                    {g.file}
+                  </ViewLink>
                 </td>
                 <td className="num">{g.group.members.length}</td>
                 <td>{g.group.domain}</td>
                 <td>{g.group.aops}</td>
-                <td className="num"><Bytes n={g.saved} /></td>
+                <td className="num">
+                  <Bytes n={g.saved} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -192,7 +273,9 @@ export function Overview({ report: r }: { report: Report }) {
       )}
       {r.unsharedCaches.length > 0 && (
         <details className="unshared">
-          <summary>Page cache that never shares (R8): <Bytes n={r.unsharedCaches.reduce((a, u) => a + u.bytes, 0)} /></summary>
+          <summary>
+            Page cache that never shares (R8): <Bytes n={r.unsharedCaches.reduce((a, u) => a + u.bytes, 0)} />
+          </summary>
           <ul>
             {r.unsharedCaches.map((u, k) => (
               <li key={k}>
@@ -206,4 +289,11 @@ export function Overview({ report: r }: { report: Report }) {
   );
 }
 
-const zero: Totals = { pagesWithoutSharing: 0, pagesWithSharing: 0, bytesWithoutSharing: 0, bytesWithSharing: 0, bytesSaved: 0, percentSaved: 0 };
+const zero: Totals = {
+  pagesWithoutSharing: 0,
+  pagesWithSharing: 0,
+  bytesWithoutSharing: 0,
+  bytesWithSharing: 0,
+  bytesSaved: 0,
+  percentSaved: 0,
+};

@@ -99,7 +99,13 @@ export function ReportShell() {
           )}
         </div>
       )}
-      <section id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} className="panel" data-view={view}>
+      <section
+        id="view-panel"
+        role="tabpanel"
+        aria-labelledby={`tab-${view}`}
+        className="panel"
+        data-view={view}
+      >
         <Suspense fallback={<Loading what="view" />}>
           {view === 'overview' && <Overview report={report} />}
           {view === 'instances' && <Instances report={report} />}

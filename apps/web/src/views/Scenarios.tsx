@@ -24,15 +24,36 @@ export default function Scenarios({ report: r }: { report: Report }) {
       <table className="grid scenarios-table">
         <caption>
           Current: <Bytes n={r.totals.bytesSaved} /> saved ({formatPercent(r.totals.percentSaved)}){' '}
-          <CsvButton name="sharemap-scenarios.csv" build={() => toCsv(['id', 'title', 'bytes_without', 'bytes_with', 'bytes_saved', 'delta_bytes_saved'], results.map((s) => [s.id, s.title, s.totals.bytesWithoutSharing, s.totals.bytesWithSharing, s.totals.bytesSaved, s.deltaBytesSaved]))} />
+          <CsvButton
+            name="sharemap-scenarios.csv"
+            build={() =>
+              toCsv(
+                ['id', 'title', 'bytes_without', 'bytes_with', 'bytes_saved', 'delta_bytes_saved'],
+                results.map((s) => [
+                  s.id,
+                  s.title,
+                  s.totals.bytesWithoutSharing,
+                  s.totals.bytesWithSharing,
+                  s.totals.bytesSaved,
+                  s.deltaBytesSaved,
+                ]),
+              )
+            }
+          />
         </caption>
         <thead>
           <tr>
             <th scope="col">Apply</th>
             <th scope="col">Scenario</th>
-            <th scope="col" className="num">With sharing</th>
-            <th scope="col" className="num">Saved</th>
-            <th scope="col" className="num">Δ saved</th>
+            <th scope="col" className="num">
+              With sharing
+            </th>
+            <th scope="col" className="num">
+              Saved
+            </th>
+            <th scope="col" className="num">
+              Δ saved
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -45,16 +66,24 @@ export default function Scenarios({ report: r }: { report: Report }) {
                     type="checkbox"
                     aria-label={`Apply ${s.title}`}
                     checked={on}
-                    onChange={() => setView({ scn: on ? scn.filter((x) => x !== s.id) : [...scn, s.id] }, true)}
+                    onChange={() =>
+                      setView({ scn: on ? scn.filter((x) => x !== s.id) : [...scn, s.id] }, true)
+                    }
                   />
                 </td>
                 <th scope="row">
                   {s.title}
                   <div className="muted small">{s.description}</div>
                 </th>
-                <td className="num"><Bytes n={s.totals.bytesWithSharing} /></td>
-                <td className="num"><Bytes n={s.totals.bytesSaved} /> ({formatPercent(s.totals.percentSaved)})</td>
-                <td className={`num delta ${s.deltaBytesSaved > 0 ? 'up' : s.deltaBytesSaved < 0 ? 'down' : ''}`}>
+                <td className="num">
+                  <Bytes n={s.totals.bytesWithSharing} />
+                </td>
+                <td className="num">
+                  <Bytes n={s.totals.bytesSaved} /> ({formatPercent(s.totals.percentSaved)})
+                </td>
+                <td
+                  className={`num delta ${s.deltaBytesSaved > 0 ? 'up' : s.deltaBytesSaved < 0 ? 'down' : ''}`}
+                >
                   <Bytes n={s.deltaBytesSaved} signed />
                 </td>
               </tr>
@@ -65,7 +94,9 @@ export default function Scenarios({ report: r }: { report: Report }) {
       {scn.length > 0 && (
         <p>
           Applied: {scn.join(', ')}.{' '}
-          <button type="button" className="btn small" onClick={() => setView({ scn: [] }, true)}>Clear scenarios</button>
+          <button type="button" className="btn small" onClick={() => setView({ scn: [] }, true)}>
+            Clear scenarios
+          </button>
         </p>
       )}
     </div>

@@ -37,15 +37,24 @@ function kindOf(f: File): Kind {
 function describe(e: unknown): string {
   if (e instanceof ApiError) {
     const b = e.body;
-    const where = b.line ? ` (${b.file ? b.file + ':' : 'line '}${b.line}${b.column ? ':' + b.column : ''})` : '';
+    const where = b.line
+      ? ` (${b.file ? b.file + ':' : 'line '}${b.line}${b.column ? ':' + b.column : ''})`
+      : '';
     return `${b.code}: ${b.message}${b.message.includes(':' + b.line) ? '' : where}`;
   }
   return (e as Error).message;
 }
 
-function scanInBrowser(file: File, devices: File[], onProgress: (files: number, bytes: number) => void): Promise<string> {
+function scanInBrowser(
+  file: File,
+  devices: File[],
+  onProgress: (files: number, bytes: number) => void,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('../workers/scan.worker.ts', import.meta.url), { type: 'module', name: 'scan' });
+    const w = new Worker(new URL('../workers/scan.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'scan',
+    });
     w.onmessage = (e: MessageEvent<ScanMessage>) => {
       const m = e.data;
       if (m.kind === 'progress') onProgress(m.files, m.bytesHashed);
@@ -88,7 +97,8 @@ export function Start() {
     };
   }, []);
 
-  const update = (key: number, patch: Partial<Item>) => setItems((xs) => xs.map((x) => (x.key === key ? { ...x, ...patch } : x)));
+  const update = (key: number, patch: Partial<Item>) =>
+    setItems((xs) => xs.map((x) => (x.key === key ? { ...x, ...patch } : x)));
 
   const add = (files: FileList | File[]) => {
     setItems((xs) => {
@@ -99,9 +109,21 @@ export function Start() {
         if (kind === 'device') {
           const imgs = out.filter((x) => x.kind === 'image');
           const stem = file.name.replace(/\.[^.]*(\.[^.]*)?$/, '');
-          of = (imgs.find((x) => x.file.name.startsWith(stem.split('.')[0]!)) ?? imgs[imgs.length - 1])?.key ?? -1;
+          of =
+            (imgs.find((x) => x.file.name.startsWith(stem.split('.')[0]!)) ?? imgs[imgs.length - 1])?.key ??
+            -1;
         }
-        out.push({ key: nextKey++, file, kind, of, phase: 'waiting', progress: 0, detail: '', error: '', id: '' });
+        out.push({
+          key: nextKey++,
+          file,
+          kind,
+          of,
+          phase: 'waiting',
+          progress: 0,
+          detail: '',
+          error: '',
+          id: '',
+        });
       }
       return out;
     });
@@ -132,25 +154,56 @@ export function Start() {
           const text = await it.file.text();
           const mc = await api.mountConfig(it.file.name, text);
           mountConfigs.push(mc.id);
-          update(it.key, { phase: 'ready', id: mc.id, progress: 1, detail: `${mc.format}, ${mc.entries.length} mount${mc.entries.length === 1 ? '' : 's'}${mc.warnings.length ? `; ${mc.warnings.map((w) => w.message).join('; ')}` : ''}` });
+          update(it.key, {
+            phase: 'ready',
+            id: mc.id,
+            progress: 1,
+            detail: `${mc.format}, ${mc.entries.length} mount${mc.entries.length === 1 ? '' : 's'}${mc.warnings.length ? `; ${mc.warnings.map((w) => w.message).join('; ')}` : ''}`,
+          });
           return;
         }
         const devices = items.filter((d) => d.kind === 'device' && d.of === it.key).map((d) => d.file);
         if (mode === 'browser') {
           update(it.key, { phase: 'scanning', detail: 'scanning in your browser' });
-          const ndjson = await scanInBrowser(it.file, devices, (files, bytes) => update(it.key, { detail: `scanning in your browser: ${files} files, ${formatBytes(bytes)} hashed` }));
-          update(it.key, { phase: 'uploading', detail: `uploading the manifest (${formatBytes(ndjson.length)}); the image stays here` });
+          const ndjson = await scanInBrowser(it.file, devices, (files, bytes) =>
+            update(it.key, {
+              detail: `scanning in your browser: ${files} files, ${formatBytes(bytes)} hashed`,
+            }),
+          );
+          update(it.key, {
+            phase: 'uploading',
+            detail: `uploading the manifest (${formatBytes(ndjson.length)}); the image stays here`,
+          });
           const m = await api.manifest(it.file.name, ndjson);
           manifests.push(m.id);
-          update(it.key, { phase: 'ready', id: m.id, progress: 1, detail: `manifest of ${m.fileCount} files (scanned in the browser)` });
+          update(it.key, {
+            phase: 'ready',
+            id: m.id,
+            progress: 1,
+            detail: `manifest of ${m.fileCount} files (scanned in the browser)`,
+          });
         } else {
           update(it.key, { phase: 'uploading' });
-          const img = await api.uploadImage(it.file, devices, (loaded, total) => update(it.key, { progress: total ? loaded / total : 0, detail: `${formatBytes(loaded)} of ${formatBytes(total)}` }));
+          const img = await api.uploadImage(it.file, devices, (loaded, total) =>
+            update(it.key, {
+              progress: total ? loaded / total : 0,
+              detail: `${formatBytes(loaded)} of ${formatBytes(total)}`,
+            }),
+          );
           update(it.key, { phase: 'scanning', progress: 1, detail: 'scanning on the server' });
-          const done = await api.waitForScan(img.id, (p) => p.progress && update(it.key, { detail: `scanning on the server: ${p.progress.files} files` }));
-          if (done.status === 'failed') throw new Error(`${done.error?.code ?? 'failed'}: ${done.error?.message ?? 'scan failed'}`);
+          const done = await api.waitForScan(
+            img.id,
+            (p) =>
+              p.progress && update(it.key, { detail: `scanning on the server: ${p.progress.files} files` }),
+          );
+          if (done.status === 'failed')
+            throw new Error(`${done.error?.code ?? 'failed'}: ${done.error?.message ?? 'scan failed'}`);
           images.push(img.id);
-          update(it.key, { phase: 'ready', id: img.id, detail: `${done.manifest?.fileCount ?? '?'} files${done.deduplicated ? ' (already scanned)' : ''}` });
+          update(it.key, {
+            phase: 'ready',
+            id: img.id,
+            detail: `${done.manifest?.fileCount ?? '?'} files${done.deduplicated ? ' (already scanned)' : ''}`,
+          });
         }
       } catch (e) {
         failed++;
@@ -189,8 +242,8 @@ export function Start() {
       <section className="hero">
         <h1>Which files share page cache, and how much memory does it save?</h1>
         <p>
-          sharemap reads your EROFS images and mount configurations and models Linux 7.0&apos;s <code>inode_share</code>:
-          which files of which instances share cached pages, which cannot and why.
+          sharemap reads your EROFS images and mount configurations and models Linux 7.0&apos;s{' '}
+          <code>inode_share</code>: which files of which instances share cached pages, which cannot and why.
         </p>
         <button type="button" className="btn primary" onClick={() => void openDemo()} data-testid="open-demo">
           Open the demo report
@@ -209,7 +262,11 @@ export function Start() {
             </a>
           </p>
         )}
-        {demoErr && <p className="field-error" role="alert">Demo: {demoErr}</p>}
+        {demoErr && (
+          <p className="field-error" role="alert">
+            Demo: {demoErr}
+          </p>
+        )}
       </section>
 
       <section className="card">
@@ -228,11 +285,23 @@ export function Start() {
           }}
         >
           <p>
-            Drop EROFS images (<code>.img</code>, <code>.erofs</code>), their extra devices (<code>.blob</code>, <code>.tar</code>) and mount
-            configurations (mountinfo, fstab, systemd units, mount commands, JSON plans) here, or{' '}
-            <button type="button" className="linkish" onClick={() => input.current?.click()}>choose files</button>.
+            Drop EROFS images (<code>.img</code>, <code>.erofs</code>), their extra devices (
+            <code>.blob</code>, <code>.tar</code>) and mount configurations (mountinfo, fstab, systemd units,
+            mount commands, JSON plans) here, or{' '}
+            <button type="button" className="linkish" onClick={() => input.current?.click()}>
+              choose files
+            </button>
+            .
           </p>
-          <input ref={input} type="file" multiple hidden data-testid="file-input" aria-label="Choose files" onChange={(e) => e.target.files && add(e.target.files)} />
+          <input
+            ref={input}
+            type="file"
+            multiple
+            hidden
+            data-testid="file-input"
+            aria-label="Choose files"
+            onChange={(e) => e.target.files && add(e.target.files)}
+          />
         </div>
         {items.length > 0 && (
           <ul className="uploads" aria-label="Files to analyse">
@@ -250,19 +319,41 @@ export function Start() {
                   <option value="mounts">mount configuration</option>
                 </select>
                 {it.kind === 'device' && (
-                  <select aria-label={`Image of ${it.file.name}`} value={it.of} disabled={busy} onChange={(e) => update(it.key, { of: Number(e.target.value) })}>
-                    {items.filter((x) => x.kind === 'image').map((x) => (
-                      <option key={x.key} value={x.key}>{x.file.name}</option>
-                    ))}
+                  <select
+                    aria-label={`Image of ${it.file.name}`}
+                    value={it.of}
+                    disabled={busy}
+                    onChange={(e) => update(it.key, { of: Number(e.target.value) })}
+                  >
+                    {items
+                      .filter((x) => x.kind === 'image')
+                      .map((x) => (
+                        <option key={x.key} value={x.key}>
+                          {x.file.name}
+                        </option>
+                      ))}
                   </select>
                 )}
                 <span className="muted small">{formatBytes(it.file.size)}</span>
-                <progress max={1} value={it.phase === 'ready' ? 1 : it.progress} aria-label={`Progress of ${it.file.name}`} />
+                <progress
+                  max={1}
+                  value={it.phase === 'ready' ? 1 : it.progress}
+                  aria-label={`Progress of ${it.file.name}`}
+                />
                 <span className="phase">{it.phase}</span>
                 {it.detail && <span className="muted small">{it.detail}</span>}
-                {it.error && <span className="field-error" role="alert" data-testid="upload-error">{it.error}</span>}
+                {it.error && (
+                  <span className="field-error" role="alert" data-testid="upload-error">
+                    {it.error}
+                  </span>
+                )}
                 {!busy && (
-                  <button type="button" className="btn small" aria-label={`Remove ${it.file.name}`} onClick={() => setItems((xs) => xs.filter((x) => x.key !== it.key))}>
+                  <button
+                    type="button"
+                    className="btn small"
+                    aria-label={`Remove ${it.file.name}`}
+                    onClick={() => setItems((xs) => xs.filter((x) => x.key !== it.key))}
+                  >
                     ✕
                   </button>
                 )}
@@ -272,21 +363,51 @@ export function Start() {
         )}
         <label className="paste">
           Or paste a mount configuration (mountinfo, fstab, …)
-          <textarea value={pasted} onChange={(e) => setPasted(e.target.value)} rows={4} placeholder="/var/lib/images/base.img /run/images/base erofs ro,inode_share,domain_id=tenant-a 0 0" />
+          <textarea
+            value={pasted}
+            onChange={(e) => setPasted(e.target.value)}
+            rows={4}
+            placeholder="/var/lib/images/base.img /run/images/base erofs ro,inode_share,domain_id=tenant-a 0 0"
+          />
         </label>
         <fieldset className="mode">
           <legend>Where to scan the images</legend>
           <label>
-            <input type="radio" name="mode" value="server" checked={mode === 'server'} onChange={() => setMode('server')} /> Upload and scan on the server
+            <input
+              type="radio"
+              name="mode"
+              value="server"
+              checked={mode === 'server'}
+              onChange={() => setMode('server')}
+            />{' '}
+            Upload and scan on the server
           </label>
           <label>
-            <input type="radio" name="mode" value="browser" checked={mode === 'browser'} onChange={() => setMode('browser')} data-testid="mode-browser" /> Scan in this browser: images never leave your machine, only their manifests are uploaded
+            <input
+              type="radio"
+              name="mode"
+              value="browser"
+              checked={mode === 'browser'}
+              onChange={() => setMode('browser')}
+              data-testid="mode-browser"
+            />{' '}
+            Scan in this browser: images never leave your machine, only their manifests are uploaded
           </label>
         </fieldset>
-        <button type="button" className="btn primary" disabled={busy || !hasImage} onClick={() => void analyze()} data-testid="analyze">
+        <button
+          type="button"
+          className="btn primary"
+          disabled={busy || !hasImage}
+          onClick={() => void analyze()}
+          data-testid="analyze"
+        >
           {busy ? 'Working…' : 'Analyse'}
         </button>
-        {error && <p className="field-error" role="alert">{error}</p>}
+        {error && (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        )}
       </section>
 
       <section className="card">
