@@ -393,6 +393,7 @@ export class ErofsImage {
         featureIncompat: sb.featureIncompat,
         availableComprAlgs: sb.availableComprAlgs,
         comprConfigs: sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload })),
+        lz4MaxDistance: sb.lz4MaxDistance,
         readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
         limits: {
           ...DEFAULT_COMPRESSED_LIMITS,

@@ -49,6 +49,11 @@ export interface CompressedFileContext {
   availableComprAlgs: number;
   /** Compression configuration records (spec §2.9) in on-disk order; may be empty. */
   comprConfigs: { algorithm: number; raw: Uint8Array }[];
+  /**
+   * Superblock `lz4_max_distance` (offset 84) when COMPR_CFGS is clear (spec §2.10); with
+   * COMPR_CFGS the LZ4 record's `max_distance` applies instead. 0 or absent = 64 KiB.
+   */
+  lz4MaxDistance?: number;
   /** Superblock packed_nid when FRAGMENTS is set (spec §7.9). */
   packedNid?: number;
   /** Bytes of device 0 (absolute offsets). Must throw if the range is outside the device. */

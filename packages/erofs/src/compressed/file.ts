@@ -3,6 +3,7 @@
 import { decompressPcluster } from '../decompress/index.js';
 import { PclusterCache } from './cache.js';
 import {
+  ALG_LZ4,
   ALG_LZMA,
   INCOMPAT_ZERO_PADDING,
   type CompressedFile,
@@ -71,6 +72,8 @@ class ZFile implements CompressedFile {
   private readonly cache = new PclusterCache(PCLUSTER_CACHE_BYTES);
   /** dict_size of the LZMA configuration record (spec §2.9), if any. */
   private readonly lzmaDictSize: number | undefined;
+  /** LZ4 match window (spec §2.9, §2.10); 0 = the 64 KiB default. */
+  private readonly lz4MaxDistance: number;
 
   constructor(
     private readonly ctx: CompressedFileContext,
@@ -81,6 +84,8 @@ class ZFile implements CompressedFile {
     this.lzmaDictSize = lzma
       ? (lzma.raw[0]! | (lzma.raw[1]! << 8) | (lzma.raw[2]! << 16) | (lzma.raw[3]! << 24)) >>> 0
       : undefined;
+    const lz4 = ctx.comprConfigs.find((c) => c.algorithm === ALG_LZ4 && c.raw.length >= 2);
+    this.lz4MaxDistance = lz4 ? lz4.raw[0]! | (lz4.raw[1]! << 8) : (ctx.lz4MaxDistance ?? 0);
   }
 
   extents(): Promise<ZExtent[]> {
@@ -163,6 +168,7 @@ class ZFile implements CompressedFile {
       return decompressPcluster(e.algorithm, src, llen, {
         partial: e.partial || isTail || legacyLz4,
         maxOutput: MAX_EXTENT_DSIZE,
+        lz4MaxDistance: this.lz4MaxDistance,
         ...(this.lzmaDictSize !== undefined ? { lzmaDictSize: this.lzmaDictSize } : {}),
       });
     } catch (err) {

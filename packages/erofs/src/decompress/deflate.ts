@@ -1,25 +1,43 @@
 // Raw DEFLATE (RFC 1951, no zlib/gzip wrapper), spec §7.12 algorithm 2, via fflate. Mirrors
-// z_erofs_deflate_decompress(): the output is bounded by the caller's buffer.
+// z_erofs_deflate_decompress(): decoding stops as soon as the output buffer is full.
 
-import { inflateSync } from 'fflate';
+import { Inflate } from 'fflate';
 import { CompressedDataError } from '../compressed/errors.js';
 
+/**
+ * Input bytes handed to the inflater per step. DEFLATE expands at most 1032:1 (258-byte
+ * matches from 2-bit codes), so one step produces at most ~8.3 MiB, below the 12 MiB extent
+ * limit (spec §7.1); the output is consumed after every step, so a stream that claims far
+ * more output than the extent needs costs neither memory nor time beyond that.
+ */
+const STEP = 8192;
+
+/**
+ * Inflate into exactly `outLen` bytes. A partial decode keeps the first `outLen` bytes of a
+ * longer stream (spec §7.12). On a full decode the buffer has one spare byte: a stream that
+ * produces more than `outLen` bytes is corruption, as in the kernel (zlib_inflate returning
+ * Z_OK with the output full).
+ */
 export function deflateDecompress(src: Uint8Array, outLen: number, partial: boolean): Uint8Array {
-  const out = new Uint8Array(outLen);
-  let got: Uint8Array;
+  const out = new Uint8Array(partial ? outLen : outLen + 1);
+  let pos = 0;
+  const inflater = new Inflate((chunk) => {
+    const n = Math.min(chunk.length, out.length - pos);
+    out.set(n === chunk.length ? chunk : chunk.subarray(0, n), pos);
+    pos += n;
+  });
   try {
-    // fflate truncates output that does not fit `out` instead of growing it.
-    got = inflateSync(src, { out });
+    for (let i = 0; pos < out.length && i < src.length; i += STEP) {
+      const end = Math.min(src.length, i + STEP);
+      inflater.push(src.subarray(i, end), end === src.length);
+    }
   } catch (e) {
     throw new CompressedDataError('ECORRUPT', `deflate: ${(e as Error).message}`);
   }
-  // fflate returns a view of `out` trimmed to the produced length (or `out` itself).
-  if (got.length < outLen) {
-    throw new CompressedDataError(
-      'ECORRUPT',
-      `deflate: stream decoded to ${got.length} bytes, expected ${outLen}`,
-    );
+  if (pos < outLen) {
+    throw new CompressedDataError('ECORRUPT', `deflate: stream decoded to ${pos} bytes, expected ${outLen}`);
   }
-  void partial; // a longer stream is tolerated either way: fflate cannot report the excess
-  return got.buffer === out.buffer && got.byteOffset === 0 ? out : got.subarray(0, outLen);
+  if (pos > outLen)
+    throw new CompressedDataError('ECORRUPT', `deflate: stream decodes to more than ${outLen} bytes`);
+  return out.length === outLen ? out : out.subarray(0, outLen);
 }

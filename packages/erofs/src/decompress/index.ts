@@ -21,13 +21,18 @@ export interface DecompressOptions {
    * further back are rejected like xz-embedded's dict_is_distance_valid(). Unlimited if absent.
    */
   lzmaDictSize?: number;
+  /**
+   * LZ4 match window (spec §2.9 `max_distance`, or the superblock `lz4_max_distance` without
+   * COMPR_CFGS, §2.10); 0 or absent means the 64 KiB default, i.e. any 16-bit offset.
+   */
+  lz4MaxDistance?: number;
 }
 
 /** Decoder signature: exactly `outLen` bytes or a CompressedDataError. */
 export type Decompressor = (src: Uint8Array, outLen: number, opts: DecompressOptions) => Uint8Array;
 
 export const DECOMPRESSORS: readonly Decompressor[] = [
-  (s, n, o) => lz4Decompress(s, n, o.partial),
+  (s, n, o) => lz4Decompress(s, n, o.partial, o.lz4MaxDistance || undefined),
   (s, n, o) => lzmaDecompress(s, n, o.partial, o.lzmaDictSize),
   (s, n, o) => deflateDecompress(s, n, o.partial),
   (s, n, o) => zstdDecompress(s, n, o.partial, o.maxOutput),

@@ -7,18 +7,30 @@ import { CompressedDataError } from '../compressed/errors.js';
 
 /** LZ4 matches are at least 4 bytes long (MINMATCH in lz4.h). */
 const MIN_MATCH = 4;
+/** Largest offset a 16-bit LZ4 match can encode; also the window when none is configured. */
+export const LZ4_MAX_DISTANCE = 65535;
 
 function corrupt(what: string, ip: number): never {
   throw new CompressedDataError('ECORRUPT', `lz4: ${what} at input byte ${ip}`);
 }
 
 /**
- * Decode an LZ4 block into a new buffer of exactly `outLen` bytes.
+ * Decode an LZ4 block into a new buffer of exactly `outLen` bytes; nothing else is allocated,
+ * and no write goes past `outLen` whatever lengths the stream claims.
  * @param partial when true the stream may describe more output than `outLen`; decoding stops
  *   as soon as `outLen` bytes are produced. When false the block must produce exactly `outLen`
  *   bytes and end exactly at the end of `src`.
+ * @param maxDistance the match window of the image (`lz4_max_distance`, spec §2.9/§2.10/§7.12).
+ *   A match reaching further back is corruption: the kernel keeps only that many bytes of
+ *   earlier output mapped (z_erofs_lz4_prepare_dstpages reuses the pages behind the window),
+ *   so such a stream would decode to different bytes there.
  */
-export function lz4Decompress(src: Uint8Array, outLen: number, partial: boolean): Uint8Array {
+export function lz4Decompress(
+  src: Uint8Array,
+  outLen: number,
+  partial: boolean,
+  maxDistance = LZ4_MAX_DISTANCE,
+): Uint8Array {
   const dst = new Uint8Array(outLen);
   const srcLen = src.length;
   let ip = 0;
@@ -55,6 +67,8 @@ export function lz4Decompress(src: Uint8Array, outLen: number, partial: boolean)
     ip += 2;
     if (offset === 0 || offset > op)
       corrupt(`match offset ${offset} outside the ${op} decoded bytes`, ip - 2);
+    if (offset > maxDistance)
+      corrupt(`match offset ${offset} beyond the ${maxDistance}-byte lz4_max_distance window`, ip - 2);
     let matchLen = token & 15;
     if (matchLen === 15) {
       let b: number;

@@ -44,9 +44,11 @@ function corrupt(what: string): never {
 }
 
 /**
- * Decode a MicroLZMA stream into exactly `outLen` bytes.
+ * Decode a MicroLZMA stream into exactly `outLen` bytes. Besides the probability tables
+ * (at most 0x300 << 4 entries, lc + lp <= 4) the output buffer is the only allocation.
  * @param partial the stream may describe more than `outLen` bytes (stop early); otherwise the
- *   stream must yield at least `outLen` bytes (an end marker earlier is corruption).
+ *   stream must yield exactly `outLen` bytes (an end marker earlier, or more stream after
+ *   them, is corruption).
  */
 export function lzmaDecompress(
   src: Uint8Array,
@@ -144,10 +146,22 @@ export function lzmaDecompress(
   let rep2 = 0;
   let rep3 = 0;
   let op = 0;
-  // Every iteration emits at least one byte, so the loop runs at most outLen times.
-  while (op < outLen) {
+  // After outLen bytes a full decode looks at most one more symbol: an end-of-payload marker.
+  let atEnd = false;
+  const continues = (): never =>
+    corrupt(`stream continues past the expected ${outLen} bytes (${inLen - ip} input bytes left)`);
+  // Every iteration emits at least one byte or ends the loop, so it runs at most outLen + 1 times.
+  for (;;) {
+    if (op >= outLen) {
+      // A full decode must end the stream here, as xz_dec_microlzma_run() checks with an
+      // exact output size: no input left and the range coder finished (code 0), or an end
+      // marker. A longer stream is corruption rather than silently cut (spec §7.12).
+      if (partial || (ip === inLen && code === 0)) break;
+      atEnd = true;
+    }
     const posState = op & pbMask;
     if (bit(IS_MATCH + (state << POS_BITS_MAX) + posState) === 0) {
+      if (atEnd) continues();
       const prev = op > 0 ? out[op - 1]! : 0;
       const base = LITERAL + 0x300 * (((op & lpMask) << lc) + (prev >>> (8 - lc)));
       let sym = 1;
@@ -168,6 +182,7 @@ export function lzmaDecompress(
     }
     let len: number;
     if (bit(IS_REP + state) !== 0) {
+      if (atEnd) continues();
       if (op === 0) corrupt('repeated match before any output');
       if (bit(IS_REP_G0 + state) === 0) {
         if (bit(IS_REP0_LONG + (state << POS_BITS_MAX) + posState) === 0) {
@@ -221,6 +236,7 @@ export function lzmaDecompress(
         // end-of-payload marker
         break;
       }
+      if (atEnd) continues();
     }
     if (rep0 >= op || rep0 >= dictSize) {
       corrupt(`match distance ${rep0 + 1} beyond the ${Math.min(op, dictSize)}-byte window`);
@@ -234,5 +250,6 @@ export function lzmaDecompress(
     for (const end = op + len; op < end;) out[op++] = out[from++]!;
   }
   if (op !== outLen) corrupt(`stream decoded to ${op} bytes, expected ${outLen}`);
+  if (!partial && (ip !== inLen || code !== 0)) continues();
   return out;
 }
