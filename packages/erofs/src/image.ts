@@ -191,7 +191,9 @@ export class ErofsImage {
   readonly root: Inode;
 
   private readonly inodeCache = new Lru<number, Inode>(8192);
-  private readonly dirCache = new Lru<number, RawDirent[]>(256);
+  /** Parsed directories, or the error a directory failed with: the image is immutable, so a
+   * corrupt directory is parsed once, not once per lookup through it. */
+  private readonly dirCache = new Lru<number, RawDirent[] | ErofsError>(256);
   private readonly zfileCache = new Lru<number, Promise<CompressedFile>>(64);
   private packed: Inode | null = null;
 
@@ -629,7 +631,20 @@ export class ErofsImage {
   async dirents(ino: Inode): Promise<RawDirent[]> {
     if (ino.type !== 'dir') throw new ErofsError('ENOTDIR', 'not a directory', { nid: ino.nid });
     const cached = this.dirCache.get(ino.nid);
+    if (cached instanceof ErofsError) throw cached;
     if (cached) return cached;
+    try {
+      const out = await this.parseDirents(ino);
+      this.dirCache.set(ino.nid, out);
+      return out;
+    } catch (e) {
+      // I/O errors may be transient (a network source); everything else is in the bytes.
+      if (e instanceof ErofsError && e.code !== 'EIO') this.dirCache.set(ino.nid, e);
+      throw e;
+    }
+  }
+
+  private async parseDirents(ino: Inode): Promise<RawDirent[]> {
     if (ino.size > this.limits.maxDirSize)
       throw new ErofsError(
         'ELIMIT',
@@ -665,7 +680,6 @@ export class ErofsImage {
           nid: ino.nid,
         });
     }
-    this.dirCache.set(ino.nid, out);
     return out;
   }
 
