@@ -1,4 +1,4 @@
-// Helpers shared by the repo's entry scripts (start, test, bench). Node built-ins only:
+// Helpers shared by the repo's entry scripts (start, test, bench, fuzz). Node built-ins only:
 // these run on a fresh clone before any dependency is installed.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -56,7 +56,9 @@ export function ensureInstalled() {
   pnpmOrExit(['install', '--frozen-lockfile'], { env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } });
 }
 
-export function build() {
-  log('building...');
-  pnpmOrExit(['-s', 'build']);
+/** Builds every package (`pnpm build`), or only the named workspace packages and their dependencies. */
+export function build(packages = []) {
+  log(`building${packages.length ? ` ${packages.join(', ')}` : ''}...`);
+  if (!packages.length) pnpmOrExit(['-s', 'build']);
+  else pnpmOrExit(['-s', ...packages.flatMap((p) => ['--filter', `${p}...`]), 'run', 'build']);
 }

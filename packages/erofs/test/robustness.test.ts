@@ -2,7 +2,8 @@
  * Corrupted images fail cleanly: deterministic byte mutations of a small uncompressed
  * image (no superblock checksum, so every mutation reaches the decoders) must give
  * either a successful scan or an ErofsError - never a TypeError/RangeError, hang or
- * unbounded allocation.
+ * unbounded allocation. The last test is a bounded run of the mutation fuzzer of
+ * `pnpm fuzz` (scripts/fuzz.mjs): the same cases, the same checks, in-process.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,34 +13,23 @@ import { openImage } from '../src/image.js';
 import { scanManifest } from '../src/manifest.js';
 import { nodeSha256 } from '../src/node.js';
 import { memorySource } from '../src/source/memory.js';
+import { walk } from '../src/walk.js';
+import {
+  applyOps,
+  caseSeed,
+  collectRegions,
+  drawCase,
+  exerciseImage,
+  rng,
+  scanOutcome as scan,
+  type FuzzOp,
+} from './fuzz-lib.mjs';
 
 const DIR = join(import.meta.dirname, '../../../testdata/erofs');
+const api = { openImage, memorySource, scanManifest, nodeSha256, ErofsError, walk };
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    s = (s ^ (s >>> 12)) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-async function scanOutcome(bytes: Uint8Array): Promise<'ok' | string> {
-  try {
-    const img = await openImage(memorySource(bytes), {
-      limits: {
-        maxReadFileSize: 1 << 24,
-        maxContentSize: 1 << 26,
-        maxDirEntries: 50_000,
-        maxInodesWalked: 50_000,
-      },
-    });
-    await scanManifest(img, { imageName: 'x', imageSize: bytes.length, hash: true, hasher: nodeSha256 });
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ErofsError) return e.code;
-    throw e;
-  }
+function scanOutcome(bytes: Uint8Array): Promise<'ok' | string> {
+  return scan(api, bytes);
 }
 
 describe('mutated images', () => {
@@ -51,10 +41,15 @@ describe('mutated images', () => {
     const r = rng(12345);
     const codes = new Map<string, number>();
     for (let i = 0; i < 150; i++) {
-      const img = base.slice();
+      const ops: FuzzOp[] = [];
       const n = 1 + Math.floor(r() * 4);
-      for (let k = 0; k < n; k++) img[1024 + Math.floor(r() * (metaEnd - 1024))] = Math.floor(r() * 256);
-      const out = await scanOutcome(img);
+      for (let k = 0; k < n; k++)
+        ops.push({
+          op: 'byte',
+          offset: 1024 + Math.floor(r() * (metaEnd - 1024)),
+          value: Math.floor(r() * 256),
+        });
+      const out = await scanOutcome(applyOps(base, ops));
       codes.set(out, (codes.get(out) ?? 0) + 1);
     }
     expect([...codes.keys()].every((c) => /^(ok|E[A-Z_]+)$/.test(c))).toBe(true);
@@ -74,10 +69,10 @@ describe('mutated images', () => {
     const r = rng(777);
     const codes = new Map<string, number>();
     for (let i = 0; i < 300; i++) {
-      const img = base.slice();
       const [off, len] = hot[Math.floor(r() * hot.length)]!;
-      img[off + Math.floor(r() * len)] = r() < 0.3 ? 0xff : Math.floor(r() * 256);
-      const out = await scanOutcome(img);
+      const offset = off + Math.floor(r() * len);
+      const value = r() < 0.3 ? 0xff : Math.floor(r() * 256);
+      const out = await scanOutcome(applyOps(base, [{ op: 'byte', offset, value }]));
       codes.set(out, (codes.get(out) ?? 0) + 1);
     }
     expect([...codes.keys()].every((c) => /^(ok|E[A-Z_]+)$/.test(c))).toBe(true);
@@ -89,16 +84,59 @@ describe('mutated images', () => {
     const z = new Uint8Array(readFileSync(join(DIR, 'edge-mini.mkfs15.lz4hc.img')));
     const r = rng(4242);
     for (let i = 0; i < 80; i++) {
-      const img = z.slice();
-      for (let k = 0; k < 3; k++) img[1024 + Math.floor(r() * (z.length - 1024))] = Math.floor(r() * 256);
-      expect(await scanOutcome(img)).toMatch(/^(ok|E[A-Z_]+)$/);
+      const ops: FuzzOp[] = [];
+      for (let k = 0; k < 3; k++)
+        ops.push({
+          op: 'byte',
+          offset: 1024 + Math.floor(r() * (z.length - 1024)),
+          value: Math.floor(r() * 256),
+        });
+      expect(await scanOutcome(applyOps(z, ops))).toMatch(/^(ok|E[A-Z_]+)$/);
     }
   });
 
   it('truncations at many lengths', async () => {
     for (let len = 0; len < base.length; len += 37_813) {
-      const out = await scanOutcome(base.slice(0, len));
+      const out = await scanOutcome(applyOps(base, [{ op: 'truncate', length: len }]));
       expect(out).toMatch(/^(ok|E[A-Z_]+)$/);
     }
+  });
+});
+
+describe('bounded run of the fuzzer (pnpm fuzz runs the same cases for longer)', () => {
+  // One image per layout family, including the two with extra devices; CASES cases each.
+  const IMAGES = [
+    'edge-mini.nosbcrc',
+    'edge-mini.48bit',
+    'edge-mini.chunk4k.blob',
+    'edge-mini.tar-i',
+    'edge-mini.fp-trusted',
+    'edge-mini.mkfs15.lz4hc',
+    'app.fp.lz4hc',
+    'edge.lz4',
+    'edge.deflate',
+    'edge.lzma.frag-dedupe-ztail',
+  ];
+  const CASES = 10;
+  const SEED = 20260801;
+
+  it.each(IMAGES)('%s: every case fails with typed errors only', async (name) => {
+    const oracle = JSON.parse(readFileSync(join(DIR, `${name}.expected.json`), 'utf8')) as {
+      devices?: string[];
+      files: { path: string }[];
+    };
+    const bytes = new Uint8Array(readFileSync(join(DIR, `${name}.img`)));
+    const devices = (oracle.devices ?? []).map((d) => new Uint8Array(readFileSync(join(DIR, d))));
+    const clean = await openImage(memorySource(bytes), { devices: devices.map((d) => memorySource(d)) });
+    const regions = await collectRegions(api, clean);
+    const paths = oracle.files.map((f) => f.path);
+    const codes = new Set<string>();
+    for (let i = 0; i < CASES; i++) {
+      const ops = drawCase(rng(caseSeed(SEED, i)), bytes.length, regions);
+      // exerciseImage throws whatever is not a typed ErofsError
+      const r = await exerciseImage(api, applyOps(bytes, ops), { devices, paths });
+      codes.add(r.scan);
+    }
+    for (const c of codes) expect(c).toMatch(/^(ok|E[A-Z_]+)$/);
   });
 });
