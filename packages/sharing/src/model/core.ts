@@ -1,43 +1,53 @@
 /**
- * The sharing core (spec §8.4): one pass over every (instance, file) pair in a fixed order,
- * then one pass over every key to apply the first member's size (R5) and aops class (R6).
- * Flat typed arrays and Maps keyed by numbers, so 2M records stay well under a second.
+ * The sharing core (spec §8.4): one pass over every (instance, file) pair in a fixed order
+ * that applies the kernel's fill-inode check to each file as it comes (key lookup, then the
+ * first member's aops class (R6) and size (R5)), then one pass to list each key's members.
+ *
+ * Sized for fleets of millions of records (issue #5: 200 images x 10,000 files in under 2 s,
+ * `pnpm bench sharing-analyze`): every string a record carries is read once, in
+ * `prepareImages`, and turned into integer ids (fingerprint, content); everything after that
+ * works on typed arrays indexed by file, row or key, and allocates only the report itself.
  *
  * Order ("first member"): instances in input order, and within an instance the manifest's
  * file order (sorted by path bytes). The kernel's real order is the run-time order in which
  * inodes are first loaded; where that can change a result the key is marked order-dependent
  * and the best and worst first members are computed key by key.
  */
-import type { FileRecord, Manifest } from '@sharemap/erofs';
+import type { Manifest } from '@sharemap/erofs';
 import type { AopsClass, FileStatus, FileTable, ReportInstance, SharedGroup } from '../report.js';
 import { pagesOf, workingSetPages } from './accounting.js';
 import type { ImageEntry } from './input.js';
 import { isMounted } from './input.js';
 import { fingerprintDigest, fingerprintMatchesSha256, fingerprintState } from './keys.js';
-import type { FingerprintState } from './keys.js';
 
+/** aops class codes (R6): an index into this list. */
 export const AOPS_CLASSES: readonly AopsClass[] = ['compressed', 'block', 'file-backed'];
-const FP_STATES: readonly FingerprintState[] = ['ok', 'missing', 'empty', 'oversized'];
+const AOPS_COMPRESSED = 0;
+const AOPS_BLOCK = 1;
+const AOPS_FILE_BACKED = 2;
 /** Largest fingerprints x domains key space looked up through a dense Int32Array (64 MiB). */
 const DENSE_KEY_LIMIT = 1 << 24;
+/** How many candidate rows of order-dependent keys the `order-dependent` finding lists at most. */
+const MAX_ORDER_ROWS = 10_000;
 
 /** One image's files as flat arrays, computed once however often the image is mounted. */
 export interface PreparedImage {
   index: number;
   entry: ImageEntry;
   manifest: Manifest;
-  files: FileRecord[];
+  /** Number of file records. */
   n: number;
+  /** Path of each file, in manifest order: the report's `paths[image id]`. */
+  paths: string[];
   regular: Uint8Array;
   compressed: Uint8Array;
   size: Float64Array;
+  /** Inode number (nid) of files with nlink > 1 (0 for the others: only hard links need it, R10). */
   nid: Float64Array;
   /** Working-set pages of each regular file (R7 + fraction). */
   pages: Int32Array;
   /** Interned fingerprint id, or -1 when the file cannot share (R1, R4). */
   fpId: Int32Array;
-  /** Index into FP_STATES. */
-  fpState: Uint8Array;
   /** 1 when nlink > 1 (a possible hard link, R10). */
   multiLink: Uint8Array;
   /** Interned content identity (keys.contentIdentity) of non-empty regular files, -1 unknown. */
@@ -55,95 +65,133 @@ export interface Prepared {
   byId: Map<string, PreparedImage>;
   /** Interned fingerprint values (hex, compared as given; manifests use lower case), by fpId. */
   fingerprints: string[];
-  /** By fpId: 1 when the value has the mkfs form `sha256:` + 32 bytes (checked once per distinct value). */
-  fpIsSha256: Uint8Array;
-  /** By fpId: the digest (hex) such a value claims, else null. */
-  fpDigest: (string | null)[];
+  /** Number of distinct content identities: contentId values are 0 .. contentCount - 1. */
+  contentCount: number;
 }
 
-export function fingerprintStateOf(img: PreparedImage, file: number): FingerprintState {
-  return FP_STATES[img.fpState[file]!]!;
-}
-
+/**
+ * Reads every record once and interns its strings. A Map lookup on a string costs far more
+ * than the rest of a record's work (hashing and comparing ~70 characters), so each record
+ * pays at most one: its fingerprint's. Its content identity normally follows from that id,
+ * since a hashed record's sha256 is the digest its fingerprint claims (checked per record,
+ * R12); only records without a usable fingerprint or with a mismatching one look their
+ * sha256 up.
+ */
 export function prepareImages(
   images: readonly { image: ImageEntry; manifest: Manifest }[],
   pageSize: number,
   fraction: number,
 ): Prepared {
+  // Fingerprint values by id, with what each claims (computed once per distinct value).
   const fpIndex = new Map<string, number>();
   const fingerprints: string[] = [];
+  /** By fpId: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null. */
   const fpDigest: (string | null)[] = [];
+  /** By fpId: content id of `contentIdentity` for a record carrying only this fingerprint; -1 until needed. */
+  const fpContentId: number[] = [];
   const contentIndex = new Map<string, number>();
+  const internContent = (identity: string): number => {
+    let c = contentIndex.get(identity);
+    if (c === undefined) contentIndex.set(identity, (c = contentIndex.size));
+    return c;
+  };
+  const contentOfFingerprint = (id: number): number => {
+    let c = fpContentId[id]!;
+    if (c < 0) fpContentId[id] = c = internContent(fpDigest[id] ?? 'fp:' + fingerprints[id]!);
+    return c;
+  };
+
   const byId = new Map<string, PreparedImage>();
   const out: PreparedImage[] = [];
   for (const { image, manifest } of images) {
     if (byId.has(image.id)) throw new Error(`duplicate image id ${JSON.stringify(image.id)}`);
     const files = manifest.files;
     const n = files.length;
+    const blockSize = image.blockSize;
+    const paths = new Array<string>(n);
+    const regular = new Uint8Array(n);
+    const compressed = new Uint8Array(n);
+    const size = new Float64Array(n);
+    const nid = new Float64Array(n);
+    const pages = new Int32Array(n);
+    const fpId = new Int32Array(n).fill(-1);
+    const multiLink = new Uint8Array(n);
+    const contentId = new Int32Array(n).fill(-1);
+    const mismatched: number[] = [];
+    const unverifiable: number[] = [];
+    let regularFiles = 0;
+    let fingerprintedFiles = 0;
+    for (let f = 0; f < n; f++) {
+      const rec = files[f]!;
+      paths[f] = rec.path;
+      if (rec.type !== 'file') continue; // R1
+      regular[f] = 1;
+      regularFiles++;
+      if (rec.nlink > 1) {
+        multiLink[f] = 1;
+        nid[f] = rec.nid;
+      }
+      const bytes = rec.size;
+      size[f] = bytes;
+      pages[f] = workingSetPages(pagesOf(bytes, pageSize), fraction);
+      const layout = rec.layout;
+      if (layout === 'compressed_full' || layout === 'compressed_compact') compressed[f] = 1;
+      const fingerprint = rec.fingerprint;
+      const sha = rec.sha256;
+      let id = -1;
+      /** The record's sha256 is exactly the digest its fingerprint claims. */
+      let shaIsClaimedDigest = false;
+      if (fingerprintState(fingerprint, blockSize) === 'ok') {
+        // R4: a usable fingerprint.
+        fingerprintedFiles++;
+        id = fpIndex.get(fingerprint!) ?? -1;
+        if (id < 0) {
+          id = fingerprints.length;
+          fpIndex.set(fingerprint!, id);
+          fingerprints.push(fingerprint!);
+          fpDigest.push(flatCopy(fingerprintDigest(fingerprint)));
+          fpContentId.push(-1);
+        }
+        fpId[f] = id;
+        const digest = fpDigest[id]!;
+        // R12: a sha256 fingerprint is checked against the content; other values cannot be.
+        if (digest === null) unverifiable.push(f);
+        else if (sha !== undefined) {
+          // Exact equality (the usual case) is one string comparison; else compare ignoring case.
+          shaIsClaimedDigest = sha === digest;
+          if (!shaIsClaimedDigest && !fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
+        }
+      }
+      // Content identity (keys.contentIdentity) of non-empty files: sha256, else what the fingerprint says.
+      if (bytes > 0) {
+        if (sha === undefined || sha === null || shaIsClaimedDigest) {
+          if (id >= 0) contentId[f] = contentOfFingerprint(id);
+        } else contentId[f] = internContent(sha);
+      }
+    }
     const p: PreparedImage = {
       index: out.length,
       entry: image,
       manifest,
-      files,
       n,
-      regular: new Uint8Array(n),
-      compressed: new Uint8Array(n),
-      size: new Float64Array(n),
-      nid: new Float64Array(n),
-      pages: new Int32Array(n),
-      fpId: new Int32Array(n).fill(-1),
-      fpState: new Uint8Array(n),
-      multiLink: new Uint8Array(n),
-      contentId: new Int32Array(n).fill(-1),
-      mismatched: [],
-      unverifiable: [],
-      regularFiles: 0,
-      fingerprintedFiles: 0,
+      paths,
+      regular,
+      compressed,
+      size,
+      nid,
+      pages,
+      fpId,
+      multiLink,
+      contentId,
+      mismatched,
+      unverifiable,
+      regularFiles,
+      fingerprintedFiles,
     };
-    for (let f = 0; f < n; f++) {
-      const rec = files[f]!;
-      p.nid[f] = rec.nid;
-      const state = fingerprintState(rec.fingerprint, image.blockSize);
-      p.fpState[f] = FP_STATES.indexOf(state);
-      if (rec.type !== 'file') continue;
-      p.regular[f] = 1;
-      if (rec.nlink > 1) p.multiLink[f] = 1;
-      p.regularFiles++;
-      p.size[f] = rec.size;
-      p.pages[f] = workingSetPages(pagesOf(rec.size, pageSize), fraction);
-      p.compressed[f] = rec.layout === 'compressed_full' || rec.layout === 'compressed_compact' ? 1 : 0;
-      const sha = rec.sha256;
-      if (state === 'ok') {
-        p.fingerprintedFiles++;
-        const fp = rec.fingerprint!;
-        let id = fpIndex.get(fp);
-        if (id === undefined) {
-          id = fingerprints.length;
-          fingerprints.push(fp);
-          fpIndex.set(fp, id);
-          fpDigest.push(fingerprintDigest(fp));
-        }
-        p.fpId[f] = id;
-        const digest = fpDigest[id]!;
-        if (digest === null) p.unverifiable.push(f);
-        else if (sha !== undefined && !fingerprintMatchesSha256(fp, sha)) p.mismatched.push(f);
-      }
-      if (rec.size > 0) {
-        const id = p.fpId[f]!;
-        const content = sha ?? (id >= 0 ? (fpDigest[id] ?? 'fp:' + fingerprints[id]!) : null);
-        if (content !== null) {
-          let c = contentIndex.get(content);
-          if (c === undefined) contentIndex.set(content, (c = contentIndex.size));
-          p.contentId[f] = c;
-        }
-      }
-    }
     byId.set(image.id, p);
     out.push(p);
   }
-  const fpIsSha256 = new Uint8Array(fingerprints.length);
-  for (let k = 0; k < fingerprints.length; k++) fpIsSha256[k] = fpDigest[k] === null ? 0 : 1;
-  return { images: out, byId, fingerprints, fpIsSha256, fpDigest };
+  return { images: out, byId, fingerprints, contentCount: contentIndex.size };
 }
 
 /** Which domain each instance shares in: index into `labels`, -1 when it does not share. */
@@ -158,6 +206,11 @@ export interface CoreResult {
   groups: SharedGroup[];
   /** Image of each instance (index into prepared.images), -1 when unknown. */
   imageOf: Int32Array;
+  /** Rows of instance i are rowStart[i] .. rowStart[i + 1] - 1 (rows go instance by instance). */
+  rowStart: Int32Array;
+  /** Sums of `files.pagesWithout` / `files.pagesWith` over each instance's rows. */
+  instancePagesWithout: Float64Array;
+  instancePagesWith: Float64Array;
   pagesWithout: number;
   pagesWith: number;
   /** pagesWith for the luckiest / unluckiest first member of every order-dependent key. */
@@ -177,14 +230,17 @@ export function runCore(
   const nInst = instances.length;
   const nDomains = Math.max(1, domains.labels.length);
   const imageOf = new Int32Array(nInst).fill(-1);
+  const rowStart = new Int32Array(nInst + 1);
   let totalRows = 0;
   for (let i = 0; i < nInst; i++) {
+    rowStart[i] = totalRows;
     const img = prepared.byId.get(instances[i]!.imageId);
     if (img) {
       imageOf[i] = img.index;
       totalRows += img.n;
     }
   }
+  rowStart[nInst] = totalRows;
   // Preallocated packed arrays (plain arrays: the report must stay JSON-serialisable).
   const files: FileTable = {
     instance: new Array<number>(totalRows).fill(0),
@@ -200,44 +256,59 @@ export function runCore(
     instance: colInstance,
     file: colFile,
     status: colStatus,
+    group: colGroup,
     pagesWithout: colWithout,
     pagesWith: colWith,
     size: colSize,
   } = files;
-  const rowNext = new Int32Array(totalRows).fill(-1);
-  const rowAops = new Uint8Array(totalRows);
-  // Key -> slot: a dense table when the key space is small (the common case), else a Map.
+  const instancePagesWithout = new Float64Array(nInst);
+  const instancePagesWith = new Float64Array(nInst);
+
+  // Keys (spec §8.4: fingerprint ++ domain, here (fpId, domain index)) in order of first
+  // appearance: a "slot" per key, holding what the first member fixed and how many joined.
+  // Key -> slot goes through a dense table when the key space is small (the common case), else a Map.
   const keySpace = prepared.fingerprints.length * nDomains;
   const dense = keySpace <= DENSE_KEY_LIMIT ? new Int32Array(keySpace).fill(-1) : null;
-  const slotOf = new Map<number, number>();
-  const slotHead: number[] = [];
-  const slotTail: number[] = [];
+  const slotOfKey = new Map<number, number>();
+  const slotFirstRow: number[] = [];
+  const slotAops: number[] = [];
+  const slotSize: number[] = [];
   const slotFp: number[] = [];
   const slotDomain: number[] = [];
+  /** Rows with the slot's key (members and rejected). */
+  const slotCandidates: number[] = [];
+  /** Members, the first one included. */
+  const slotMembers: number[] = [];
+  /** Slot of each row that looked a key up, -1 for the others. */
+  const rowSlot = new Int32Array(totalRows).fill(-1);
+  /** aops class of each row that looked a key up (for order dependence). */
+  const rowAops = new Uint8Array(totalRows);
 
-  let row = 0;
   for (let i = 0; i < nInst; i++) {
-    const inst = instances[i]!;
     const ii = imageOf[i]!;
     if (ii < 0) continue;
+    const inst = instances[i]!;
     const img = prepared.images[ii]!;
     const mounted = isMounted(inst);
     const dom = domains.domainOf[i]!;
-    // aops class code of uncompressed files on this instance (R6): 1 block, 2 file-backed.
-    const plainAops = inst.backing === 'bdev' ? 1 : 2;
+    // aops class of uncompressed files on this instance (R6).
+    const plainAops = inst.backing === 'bdev' ? AOPS_BLOCK : AOPS_FILE_BACKED;
     const nidRow = new Map<number, number>();
     const { regular, nid, pages, fpId, compressed, multiLink, size: sizes } = img;
-    for (let f = 0; f < img.n; f++, row++) {
+    let sumWithout = 0;
+    let sumWith = 0;
+    for (let f = 0, row = rowStart[i]!; f < img.n; f++, row++) {
       colInstance[row] = i;
       colFile[row] = f;
       const size = sizes[f]!;
       colSize[row] = size;
       if (!mounted) continue; // 'not-mounted', 0 pages
       if (regular[f] === 0) {
-        colStatus[row] = 'private-not-regular';
+        colStatus[row] = 'private-not-regular'; // R1
         continue;
       }
       if (multiLink[f] === 1) {
+        // R10: another path of an inode already seen on this instance counts once.
         const primary = nidRow.get(nid[f]!);
         if (primary !== undefined) {
           colStatus[row] = 'hardlink';
@@ -249,109 +320,156 @@ export function runCore(
       }
       const pw = pages[f]!;
       colWithout[row] = pw;
-      colWith[row] = pw;
+      sumWithout += pw;
       const fp = fpId[f]!;
-      if (dom < 0) colStatus[row] = 'private-no-inode-share';
-      else if (fp < 0) colStatus[row] = 'private-no-fingerprint';
-      else {
-        // Key = fingerprint bytes ++ domain (spec §8.4), as (fpId, domain index).
+      if (dom < 0 || fp < 0) {
+        colStatus[row] = dom < 0 ? 'private-no-inode-share' : 'private-no-fingerprint'; // R2/R3, R4
+        colWith[row] = pw;
+        sumWith += pw;
+        continue;
+      }
+      const aops = compressed[f] === 1 ? AOPS_COMPRESSED : plainAops;
+      const key = fp * nDomains + dom;
+      let slot = dense !== null ? dense[key]! : (slotOfKey.get(key) ?? -1);
+      if (slot < 0) {
+        // First member: creates the shared inode and fixes its aops class and size.
+        slot = slotFirstRow.length;
+        if (dense !== null) dense[key] = slot;
+        else slotOfKey.set(key, slot);
+        slotFirstRow.push(row);
+        slotAops.push(aops);
+        slotSize.push(size);
+        slotFp.push(fp);
+        slotDomain.push(dom);
+        slotCandidates.push(1);
+        slotMembers.push(1);
         colStatus[row] = 'shared-alone';
-        rowAops[row] = compressed[f] === 1 ? 0 : plainAops;
-        const key = fp * nDomains + dom;
-        const found = dense !== null ? dense[key]! : (slotOf.get(key) ?? -1);
-        const slot = found;
-        if (slot < 0) {
-          if (dense !== null) dense[key] = slotHead.length;
-          else slotOf.set(key, slotHead.length);
-          slotHead.push(row);
-          slotTail.push(row);
-          slotFp.push(fp);
-          slotDomain.push(dom);
+        colWith[row] = pw;
+        sumWith += pw;
+      } else {
+        // The kernel checks aops before size (spec §8.4).
+        slotCandidates[slot] = slotCandidates[slot]! + 1;
+        if (aops !== slotAops[slot]) {
+          colStatus[row] = 'private-aops-mismatch'; // R6
+          colWith[row] = pw;
+          sumWith += pw;
+        } else if (size !== slotSize[slot]) {
+          colStatus[row] = 'private-size-mismatch'; // R5
+          colWith[row] = pw;
+          sumWith += pw;
         } else {
-          rowNext[slotTail[slot]!] = row;
-          slotTail[slot] = row;
+          // A member: its pages are the first member's (pagesWith stays 0).
+          colStatus[row] = 'shared';
+          const members = slotMembers[slot]! + 1;
+          slotMembers[slot] = members;
+          if (members === 2) colStatus[slotFirstRow[slot]!] = 'shared';
         }
       }
+      rowSlot[row] = slot;
+      rowAops[row] = aops;
     }
+    instancePagesWithout[i] = sumWithout;
+    instancePagesWith[i] = sumWith;
   }
 
-  // Pass 2: per key, the first member fixes aops (checked first, as the kernel does) and size.
-  const groups: SharedGroup[] = [];
+  // Groups: keys with two or more candidates, in order of first appearance. Their rows are
+  // gathered by one sequential pass over the rows into two flat lists, members and rejected,
+  // where each group has a range sized by its counts (a counting sort by group), then copied
+  // out group by group: this keeps the per-row work off the 100k+ small group arrays.
+  const nSlots = slotFirstRow.length;
+  const groupOfSlot = new Int32Array(nSlots).fill(-1);
+  let nGroups = 0;
+  let nMemberRows = 0;
+  let nRejectedRows = 0;
+  for (let s = 0; s < nSlots; s++) {
+    if (slotCandidates[s]! < 2) continue; // alone: stays 'shared-alone', in no group
+    groupOfSlot[s] = nGroups++;
+    nMemberRows += slotMembers[s]!;
+    nRejectedRows += slotCandidates[s]! - slotMembers[s]!;
+  }
+  /** Group g's members are memberRows[memberStart[g] .. memberStart[g + 1] - 1]; likewise rejected. */
+  const memberStart = new Int32Array(nGroups + 1);
+  const rejectedStart = new Int32Array(nGroups + 1);
+  for (let s = 0; s < nSlots; s++) {
+    const g = groupOfSlot[s]!;
+    if (g < 0) continue;
+    memberStart[g + 1] = memberStart[g]! + slotMembers[s]!;
+    rejectedStart[g + 1] = rejectedStart[g]! + slotCandidates[s]! - slotMembers[s]!;
+  }
+  const memberRows = new Int32Array(nMemberRows);
+  const rejectedRows = new Int32Array(nRejectedRows);
+  const memberFill = memberStart.slice(0, nGroups);
+  const rejectedFill = rejectedStart.slice(0, nGroups);
+  for (let row = 0; row < totalRows; row++) {
+    const s = rowSlot[row]!;
+    if (s < 0) continue;
+    const g = groupOfSlot[s]!;
+    if (g < 0) continue;
+    colGroup[row] = g;
+    // The first member is 'shared', or 'shared-alone' when every other candidate was rejected.
+    const status = colStatus[row];
+    if (status === 'shared' || status === 'shared-alone') memberRows[memberFill[g]!++] = row;
+    else rejectedRows[rejectedFill[g]!++] = row;
+  }
+  const groups: SharedGroup[] = new Array<SharedGroup>(nGroups);
+  for (let s = 0; s < nSlots; s++) {
+    const g = groupOfSlot[s]!;
+    if (g < 0) continue;
+    groups[g] = {
+      fingerprint: prepared.fingerprints[slotFp[s]!]!,
+      domain: domains.labels[slotDomain[s]!]!,
+      aops: AOPS_CLASSES[slotAops[s]!]!,
+      size: slotSize[s]!,
+      pages: colWithout[slotFirstRow[s]!]!,
+      members: rangeOf(memberRows, memberStart[g]!, memberStart[g + 1]!),
+      rejected: rangeOf(rejectedRows, rejectedStart[g]!, rejectedStart[g + 1]!),
+    };
+  }
+
+  // Order dependence (R5, R6): candidates in several (aops, size) classes; whichever class
+  // reads first wins, so the saving of the key is between the best and worst class.
   const orderRows: number[] = [];
   let orderBestDelta = 0;
   let orderWorstDelta = 0;
   let orderDependentKeys = 0;
-  const { status, pagesWith, pagesWithout, group } = files;
-  const sizes = files.size;
-  for (let s = 0; s < slotHead.length; s++) {
-    const first = slotHead[s]!;
-    if (rowNext[first] === -1) continue; // alone: stays 'shared-alone'
-    const fa = rowAops[first]!;
-    const fs = sizes[first]!;
-    const members = [first];
-    const rejected: number[] = [];
-    for (let r = rowNext[first]!; r !== -1; r = rowNext[r]!) {
-      if (rowAops[r] !== fa) {
-        status[r] = 'private-aops-mismatch';
-        rejected.push(r);
-      } else if (sizes[r] !== fs) {
-        status[r] = 'private-size-mismatch';
-        rejected.push(r);
-      } else {
-        members.push(r);
-        status[r] = 'shared';
-        pagesWith[r] = 0;
-      }
+  for (const g of groups) {
+    if (g.rejected.length === 0) continue;
+    const candidates = mergeSorted(g.members, g.rejected);
+    const classes = new Map<string, { count: number; pages: number }>();
+    for (const r of candidates) {
+      const k = `${rowAops[r]}:${colSize[r]}`;
+      const c = classes.get(k);
+      if (c) c.count++;
+      else classes.set(k, { count: 1, pages: colWithout[r]! });
+      if (orderRows.length < MAX_ORDER_ROWS) orderRows.push(r);
     }
-    if (members.length > 1) status[first] = 'shared';
-    const g: SharedGroup = {
-      fingerprint: prepared.fingerprints[slotFp[s]!]!,
-      domain: domains.labels[slotDomain[s]!]!,
-      aops: AOPS_CLASSES[fa]!,
-      size: fs,
-      pages: pagesWithout[first]!,
-      members,
-      rejected,
-    };
-    if (rejected.length > 0) {
-      // Candidates span several (aops, size) classes: whichever class reads first wins.
-      const classes = new Map<string, { count: number; pages: number }>();
-      for (let r = first; r !== -1; r = rowNext[r]!) {
-        const k = `${rowAops[r]}:${sizes[r]}`;
-        const c = classes.get(k);
-        if (c) c.count++;
-        else classes.set(k, { count: 1, pages: pagesWithout[r]! });
-        if (orderRows.length < 10_000) orderRows.push(r);
-      }
-      const actual = (members.length - 1) * g.pages;
-      let best = actual;
-      let worst = actual;
-      for (const c of classes.values()) {
-        const saving = (c.count - 1) * c.pages;
-        if (saving > best) best = saving;
-        if (saving < worst) worst = saving;
-      }
-      orderBestDelta += best - actual;
-      orderWorstDelta += actual - worst;
-      orderDependentKeys++;
-      g.orderDependent = true;
+    const actual = (g.members.length - 1) * g.pages;
+    let best = actual;
+    let worst = actual;
+    for (const c of classes.values()) {
+      const saving = (c.count - 1) * c.pages;
+      if (saving > best) best = saving;
+      if (saving < worst) worst = saving;
     }
-    const gi = groups.length;
-    groups.push(g);
-    for (const r of members) group[r] = gi;
-    for (const r of rejected) group[r] = gi;
+    orderBestDelta += best - actual;
+    orderWorstDelta += actual - worst;
+    orderDependentKeys++;
+    g.orderDependent = true;
   }
 
   let pagesWithoutTotal = 0;
   let pagesWithTotal = 0;
-  for (let r = 0; r < row; r++) {
-    pagesWithoutTotal += pagesWithout[r]!;
-    pagesWithTotal += pagesWith[r]!;
+  for (let i = 0; i < nInst; i++) {
+    pagesWithoutTotal += instancePagesWithout[i]!;
+    pagesWithTotal += instancePagesWith[i]!;
   }
   return {
     files,
     groups,
     imageOf,
+    rowStart,
+    instancePagesWithout,
+    instancePagesWith,
     pagesWithout: pagesWithoutTotal,
     pagesWith: pagesWithTotal,
     orderBestWith: pagesWithTotal - orderBestDelta,
@@ -359,4 +477,35 @@ export function runCore(
     orderDependentKeys,
     orderRows,
   };
+}
+
+/**
+ * A copy of `s` that owns its characters. `slice` returns a view into the original (a V8
+ * "sliced string"), and comparing records' sha256 strings with such views is about twice as
+ * slow as with a plain string: it matters at one comparison per record.
+ */
+function flatCopy(s: string | null): string | null {
+  if (s === null) return null;
+  const codes = new Array<number>(s.length);
+  for (let k = 0; k < s.length; k++) codes[k] = s.charCodeAt(k);
+  return String.fromCharCode(...codes);
+}
+
+/** xs[start .. end - 1] as a plain array. */
+function rangeOf(xs: Int32Array, start: number, end: number): number[] {
+  const out = new Array<number>(end - start);
+  for (let k = start; k < end; k++) out[k - start] = xs[k]!;
+  return out;
+}
+
+/** The union of two ascending lists of distinct numbers, ascending. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
 }

@@ -67,14 +67,7 @@ export function analyze(input: AnalysisInput): Report {
   const perInstance = new PageSums();
   const perDomain = new PageSums();
   const perImage = new PageSums();
-  const instWithout = new Float64Array(instances.length);
-  const instWith = new Float64Array(instances.length);
-  const { instance, pagesWithout, pagesWith } = core.files;
-  for (let r = 0; r < instance.length; r++) {
-    const i = instance[r]!;
-    instWithout[i] = instWithout[i]! + pagesWithout[r]!;
-    instWith[i] = instWith[i]! + pagesWith[r]!;
-  }
+  const { instancePagesWithout: instWithout, instancePagesWith: instWith } = core;
   for (const img of prepared.images) perImage.touch(img.entry.id);
   instances.forEach((inst, i) => {
     perInstance.add(inst.id, instWithout[i]!, instWith[i]!);
@@ -89,11 +82,16 @@ export function analyze(input: AnalysisInput): Report {
     fingerprintedFiles: p.fingerprintedFiles,
   }));
   const paths: Record<string, string[]> = {};
-  for (const p of prepared.images) paths[p.entry.id] = p.files.map((f) => f.path);
+  for (const p of prepared.images) paths[p.entry.id] = p.paths;
 
+  const instanceIdsOfDomain = worst.labels.map((): string[] => []);
+  instances.forEach((inst, i) => {
+    const d = worst.domainOf[i]!;
+    if (d >= 0) instanceIdsOfDomain[d]!.push(inst.id);
+  });
   const domains: Report['domains'] = worst.labels.map((label, d) => ({
     label,
-    instanceIds: instances.filter((_, i) => worst.domainOf[i] === d).map((x) => x.id),
+    instanceIds: instanceIdsOfDomain[d]!,
     ...(worst.unknown[d] ? { unknown: true } : {}),
   }));
 

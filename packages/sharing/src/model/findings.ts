@@ -34,24 +34,15 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
   const files = core.files;
   const findings: Finding[] = [];
   const pathOf = (r: number): string =>
-    prepared.images[core.imageOf[files.instance[r]!]!]!.files[files.file[r]!]!.path;
-  const imageOfRow = (r: number) => prepared.images[core.imageOf[files.instance[r]!]!]!;
-
-  // Rows of each instance: [start, end) (rows are emitted instance by instance).
-  const start = new Int32Array(instances.length + 1);
-  {
-    let r = 0;
-    for (let i = 0; i < instances.length; i++) {
-      start[i] = r;
-      const ii = core.imageOf[i]!;
-      r += ii >= 0 ? prepared.images[ii]!.n : 0;
-    }
-    start[instances.length] = r;
-  }
+    prepared.images[core.imageOf[files.instance[r]!]!]!.paths[files.file[r]!]!;
+  const start = core.rowStart;
   // Instances that share, per domain label.
   const instancesOfDomain = new Map<string, number[]>();
   domainLabelOf.forEach((d, i) => {
-    if (d !== null) instancesOfDomain.set(d, [...(instancesOfDomain.get(d) ?? []), i]);
+    if (d === null) return;
+    const list = instancesOfDomain.get(d);
+    if (list) list.push(i);
+    else instancesOfDomain.set(d, [i]);
   });
 
   // mount-failed / inode-share-ineffective (R2, R3).
@@ -111,7 +102,7 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
       const rows = rowsFor(mismatched);
       const exposed = rows.filter((r) => files.status[r] === 'shared');
       const bytes = exposed.reduce((a, r) => a + files.pagesWithout[r]!, 0) * pageSize;
-      const names = mismatched.map((f) => img.files[f]!.path);
+      const names = mismatched.map((f) => img.paths[f]!);
       const risk =
         doms.length === 0
           ? 'No mount of it shares, so nothing else is affected yet.'
@@ -151,18 +142,20 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
 
   // Mixed publishers in one domain (8.9: one domain = one trusted publisher).
   for (const [d, idx] of instancesOfDomain) {
-    const byPublisher = new Map<string, string[]>();
+    const byPublisher = new Map<string, Set<string>>();
     for (const i of idx) {
       const img = prepared.byId.get(instances[i]!.imageId);
       const pub = img?.entry.publisher;
       if (!img || pub === undefined) continue;
-      byPublisher.set(pub, unique([...(byPublisher.get(pub) ?? []), img.entry.name]));
+      const names = byPublisher.get(pub);
+      if (names) names.add(img.entry.name);
+      else byPublisher.set(pub, new Set([img.entry.name]));
     }
     if (byPublisher.size > 1) {
       findings.push({
         code: 'mixed-publishers',
         severity: 'warning',
-        message: `Domain ${d} mixes images of ${byPublisher.size} publishers (${[...byPublisher].map(([p, n]) => `${p}: ${list(n)}`).join('; ')}); every image in a domain can supply data to the others (R12).`,
+        message: `Domain ${d} mixes images of ${byPublisher.size} publishers (${[...byPublisher].map(([p, n]) => `${p}: ${list([...n])}`).join('; ')}); every image in a domain can supply data to the others (R12).`,
         instanceIds: idx.map((i) => instances[i]!.id),
         imageIds: unique(idx.map((i) => instances[i]!.imageId)),
         domains: [d],
@@ -181,7 +174,8 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     size: 'the first member fixed another size (R5)',
   };
   const lost = new Map<Why, { pages: number; rows: number[]; inst: Set<number> }>();
-  const firstOfContent = new Map<number, number>();
+  /** First row (in row order) that holds each content in memory, -1 before it is seen. */
+  const firstRowOfContent = new Int32Array(prepared.contentCount).fill(-1);
   const whyOfStatus = (x: number): Why | null => {
     switch (files.status[x]) {
       case 'private-no-inode-share':
@@ -202,22 +196,27 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     if (domainLabelOf[files.instance[r]!] !== domainLabelOf[files.instance[ref]!]) return 'other-domain';
     return 'different-fingerprint';
   };
-  for (let r = 0; r < files.instance.length; r++) {
-    if (files.pagesWith[r] === 0) continue;
-    const c = imageOfRow(r).contentId[files.file[r]!]!;
-    if (c < 0) continue;
-    const ref = firstOfContent.get(c);
-    if (ref === undefined) {
-      firstOfContent.set(c, r);
-      continue;
+  for (let i = 0; i < instances.length; i++) {
+    const ii = core.imageOf[i]!;
+    if (ii < 0) continue;
+    const contentId = prepared.images[ii]!.contentId;
+    for (let r = start[i]!; r < start[i + 1]!; r++) {
+      if (files.pagesWith[r] === 0) continue;
+      const c = contentId[files.file[r]!]!;
+      if (c < 0) continue;
+      const ref = firstRowOfContent[c]!;
+      if (ref < 0) {
+        firstRowOfContent[c] = r;
+        continue;
+      }
+      const why = classify(r, ref);
+      let e = lost.get(why);
+      if (!e) lost.set(why, (e = { pages: 0, rows: [], inst: new Set() }));
+      e.pages += files.pagesWith[r]!;
+      e.rows.push(r);
+      e.inst.add(i);
+      e.inst.add(files.instance[ref]!);
     }
-    const why = classify(r, ref);
-    let e = lost.get(why);
-    if (!e) lost.set(why, (e = { pages: 0, rows: [], inst: new Set() }));
-    e.pages += files.pagesWith[r]!;
-    e.rows.push(r);
-    e.inst.add(files.instance[r]!);
-    e.inst.add(files.instance[ref]!);
   }
   for (const [why, e] of lost) {
     findings.push({
