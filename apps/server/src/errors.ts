@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not-found'
+  | 'unknown-report'
   | 'not-ready'
   | 'conflict'
   | 'too-large'

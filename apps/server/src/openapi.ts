@@ -12,6 +12,14 @@ const idParam = (what: string) => ({
   schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' },
 });
 const bearer = [{ bearer: [] }, {}];
+const nameParam = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  description:
+    'report name: 1-100 ASCII letters, digits, ".", "_", "-", "/"; "/"-separated parts, none empty or starting with "."; no ".." (send "/" as is or as %2F)',
+  schema: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._/-]{1,100}$' },
+};
 const admin = [{ bearer: [] }];
 
 export function openapiDocument(config: ServerConfig): Record<string, unknown> {
@@ -30,7 +38,7 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: `Tokens from \`sharemap token create\`. Required for writes when the server runs with SHAREMAP_REQUIRE_TOKEN=1 (now: ${config.requireToken}); admin tokens for listing.`,
+          description: `Tokens from \`sharemap token create\`. Required for writes and for reading report names when the server runs with SHAREMAP_REQUIRE_TOKEN=1 (now: ${config.requireToken}); admin tokens for listing.`,
         },
       },
       schemas: {
@@ -189,6 +197,19 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
             'topGroups',
             'instanceAops',
           ],
+        },
+        ReportName: {
+          type: 'object',
+          required: ['name', 'reportId', 'url', 'updatedAt'],
+          properties: {
+            name: { type: 'string' },
+            reportId: { type: 'string' },
+            url: { type: 'string', description: 'link to the report in the web UI (/r/<id>)' },
+            apiUrl: { type: 'string' },
+            setBy: { type: ['string', 'null'], description: 'name of the token that set it last' },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+          },
         },
         AnalysisInput: {
           type: 'object',
@@ -474,6 +495,85 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
           responses: {
             200: { description: 'input', content: json(ref('AnalysisInput')) },
             404: err('unknown report'),
+          },
+        },
+      },
+      '/api/report-names': {
+        get: {
+          summary: 'List report names (admin token only)',
+          security: admin,
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+            {
+              name: 'after',
+              in: 'query',
+              description: 'name cursor (the `next` of the previous page)',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            200: {
+              description: 'names in name order',
+              content: json({
+                type: 'object',
+                properties: {
+                  names: { type: 'array', items: ref('ReportName') },
+                  next: { type: ['string', 'null'] },
+                },
+              }),
+            },
+            401: err('no or unknown token'),
+            403: err('not an admin token'),
+          },
+        },
+      },
+      '/api/report-names/{name}': {
+        get: {
+          summary:
+            'The report a name points at (e.g. the baseline "main"). Names are guessable: needs a token when the server requires tokens',
+          security: bearer,
+          parameters: [nameParam],
+          responses: {
+            200: { description: 'name', content: json(ref('ReportName')) },
+            400: err('bad name'),
+            401: err('token required or unknown'),
+            404: err('unknown name'),
+          },
+        },
+        put: {
+          summary: 'Set or move a name to a report',
+          security: bearer,
+          parameters: [nameParam],
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['reportId'],
+              additionalProperties: false,
+              properties: { reportId: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } },
+            }),
+          },
+          responses: {
+            200: {
+              description: 'moved (previousReportId: where it pointed before)',
+              content: json(ref('ReportName')),
+            },
+            201: { description: 'created (previousReportId: null)', content: json(ref('ReportName')) },
+            400: err('bad name, body or report id'),
+            401: err('token required or unknown'),
+            415: err('not application/json'),
+            422: err('unknown report (unknown-report)'),
+          },
+        },
+        delete: {
+          summary: 'Remove a name (the report stays)',
+          security: bearer,
+          parameters: [nameParam],
+          responses: {
+            204: { description: 'removed' },
+            400: err('bad name'),
+            401: err('token required or unknown'),
+            404: err('unknown name'),
           },
         },
       },

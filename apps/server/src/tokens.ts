@@ -103,11 +103,21 @@ export function authenticate(ctx: AppContext, header: string | undefined): Princ
 
 const challenge = { 'WWW-Authenticate': 'Bearer realm="sharemap"' };
 
-/** Writes (uploads, report creation): a valid token when the server requires tokens. */
+/** The principal requireWriter found (undefined: no token sent, on a server that allows that). */
+export function principalOf(res: { locals: Record<string, unknown> }): Principal | undefined {
+  return res.locals.principal as Principal | undefined;
+}
+
+/**
+ * Writes (uploads, report creation, setting report names) and reads of report names: a valid
+ * token when the server requires tokens; a bad token is refused either way. The principal is
+ * left in `res.locals.principal` (see principalOf).
+ */
 export function requireWriter(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
     try {
       const who = authenticate(ctx, req.headers.authorization);
+      res.locals.principal = who;
       if (!who && ctx.config.requireToken) {
         res.set(challenge);
         throw new HttpError(

@@ -285,6 +285,10 @@ describe('malformed input', () => {
       ['/api/reports/{id}/summary', 'get'],
       ['/api/reports/{id}/files', 'get'],
       ['/api/reports/{id}/input', 'get'],
+      ['/api/report-names', 'get'],
+      ['/api/report-names/{name}', 'get'],
+      ['/api/report-names/{name}', 'put'],
+      ['/api/report-names/{name}', 'delete'],
       ['/api/tokens', 'get'],
       ['/api/tokens', 'post'],
     ];

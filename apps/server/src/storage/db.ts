@@ -1,6 +1,6 @@
 /**
  * SQLite (better-sqlite3, WAL): metadata of images, manifests, mount configurations,
- * reports and tokens. Large content (images, manifests, report snapshots) lives in the
+ * reports, report names and tokens. Large content (images, manifests, report snapshots) lives in the
  * blob folder (blobs.ts); a row names its blobs by sha256 and is inserted only after they
  * are durable, so a row never points at a missing blob.
  */
@@ -76,6 +76,22 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     sql: `
       ALTER TABLE reports ADD COLUMN summary_blob TEXT;
       ALTER TABLE reports ADD COLUMN files_blob TEXT;
+    `,
+  },
+  {
+    version: 3,
+    name: 'report names (baselines such as "main")',
+    // A name points at one report; moving it updates the row. set_by: the token's name, or
+    // NULL when the server does not require tokens and none was sent.
+    sql: `
+      CREATE TABLE report_names (
+        name TEXT PRIMARY KEY,
+        report_id TEXT NOT NULL REFERENCES reports (id),
+        set_by TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX report_names_by_report ON report_names (report_id);
     `,
   },
 ];

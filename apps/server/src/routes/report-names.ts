@@ -1,0 +1,154 @@
+/**
+ * Report names: branch-like names ("main", "release/1.2") that point at a report and can be
+ * moved, so CI compares with "the last build of main" without passing report ids around.
+ *
+ * A report id is an unguessable capability (128 random bits); a name is guessable. So when
+ * the server requires tokens, reading a name needs a valid token (any token), exactly like
+ * writing one; without the switch names are as open as writes are.
+ */
+import express, { Router, type Request } from 'express';
+import type { AppContext } from '../context.js';
+import { badRequest, HttpError, notFound, unprocessable, unsupportedMediaType } from '../errors.js';
+import { ID_RE } from '../ids.js';
+import { queryString } from '../names.js';
+import { getReportRow } from '../reports.js';
+import { nowIso } from '../storage/db.js';
+import { principalOf, requireAdmin, requireWriter } from '../tokens.js';
+import { reportUrl } from './reports.js';
+
+export const REPORT_NAME_MAX = 100;
+
+/**
+ * Why `name` is not a report name, or undefined when it is one: 1-100 ASCII letters, digits,
+ * ".", "_", "-" and "/"; parts separated by single "/" (no leading, trailing or doubled "/");
+ * no part starting with "." (so no "." or ".." parts) and no ".." anywhere. Case-sensitive.
+ */
+export function reportNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > REPORT_NAME_MAX)
+    return `must be 1-${REPORT_NAME_MAX} characters long`;
+  if (!/^[A-Za-z0-9._/-]+$/.test(name)) return 'may contain only letters, digits, ".", "_", "-" and "/"';
+  if (name.includes('..')) return 'must not contain ".."';
+  if (name.startsWith('/')) return 'must not start with "/"';
+  if (name.endsWith('/') || name.includes('//')) return 'must not end with "/" or contain "//"';
+  if (name.split('/').some((part) => part.startsWith('.'))) return 'no part may start with "."';
+  return undefined;
+}
+
+interface NameRow {
+  name: string;
+  report_id: string;
+  set_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The name of a request path: `/report-names/release/1.2` and `/report-names/release%2F1.2` alike. */
+function nameParam(req: Request): string {
+  const raw = (req.params as Record<string, unknown>).name;
+  const name = Array.isArray(raw) ? raw.map(String).join('/') : String(raw ?? '');
+  const problem = reportNameProblem(name);
+  if (problem)
+    throw badRequest('bad-name', `report name ${JSON.stringify(name.slice(0, 120))} ${problem}`, {
+      name: name.slice(0, 120),
+    });
+  return name;
+}
+
+function view(ctx: AppContext, req: Request, row: NameRow): Record<string, unknown> {
+  return {
+    name: row.name,
+    reportId: row.report_id,
+    url: reportUrl(ctx, req, row.report_id),
+    apiUrl: `/api/reports/${row.report_id}`,
+    setBy: row.set_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function reportNamesRouter(ctx: AppContext): Router {
+  const r = Router();
+  const tokenIfRequired = requireWriter(ctx);
+  const json = express.json({ limit: 4096, type: () => true });
+  const onlyJson: express.RequestHandler = (req, _res, next) => {
+    const t = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (t !== 'application/json')
+      next(
+        unsupportedMediaType(
+          `content type ${JSON.stringify(t || '(none)')} is not accepted: send application/json`,
+        ),
+      );
+    else next();
+  };
+  const get = (name: string): NameRow | undefined =>
+    ctx.db.prepare('SELECT * FROM report_names WHERE name = ?').get(name) as NameRow | undefined;
+
+  r.put('/report-names/*name', tokenIfRequired, onlyJson, json, (req, res) => {
+    const name = nameParam(req);
+    const b = req.body as unknown;
+    if (!b || typeof b !== 'object' || Array.isArray(b))
+      throw badRequest('bad-request', 'the body must be a JSON object {"reportId": "<report id>"}');
+    for (const k of Object.keys(b))
+      if (k !== 'reportId') throw badRequest('bad-request', `unknown field ${JSON.stringify(k)}`);
+    const reportId = (b as { reportId?: unknown }).reportId;
+    if (typeof reportId !== 'string' || !ID_RE.test(reportId))
+      throw badRequest('bad-request', 'reportId must be a report id (22 characters of base64url)');
+    if (!getReportRow(ctx, reportId))
+      throw unprocessable('unknown-report', `report ${reportId} not found`, { reportId });
+    const who = principalOf(res);
+    const now = nowIso();
+    const previous = ctx.db.transaction(() => {
+      const before = get(name);
+      ctx.db
+        .prepare(
+          `INSERT INTO report_names (name, report_id, set_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET report_id = excluded.report_id, set_by = excluded.set_by,
+             updated_at = excluded.updated_at`,
+        )
+        .run(name, reportId, who?.name ?? null, now, now);
+      return before;
+    })();
+    ctx.log.info('report name set', {
+      name,
+      reportId,
+      previousReportId: previous?.report_id,
+      setBy: who?.name,
+    });
+    res
+      .status(previous ? 200 : 201)
+      .json({ ...view(ctx, req, get(name)!), previousReportId: previous?.report_id ?? null });
+  });
+
+  r.get('/report-names/*name', tokenIfRequired, (req, res) => {
+    const name = nameParam(req);
+    const row = get(name);
+    if (!row)
+      throw new HttpError(404, 'not-found', `report name ${JSON.stringify(name)} not found`, { name });
+    res.json(view(ctx, req, row));
+  });
+
+  r.delete('/report-names/*name', tokenIfRequired, (req, res) => {
+    const name = nameParam(req);
+    const done = ctx.db.prepare('DELETE FROM report_names WHERE name = ?').run(name);
+    if (done.changes === 0) throw notFound(`report name ${JSON.stringify(name)}`);
+    ctx.log.info('report name deleted', { name, by: principalOf(res)?.name });
+    res.status(204).end();
+  });
+
+  r.get('/report-names', requireAdmin(ctx), (req, res) => {
+    const limitText = queryString(req.query.limit);
+    const limit = limitText === undefined ? 1000 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw badRequest('bad-request', 'limit must be 1-1000');
+    const after = queryString(req.query.after) ?? '';
+    const rows = ctx.db
+      .prepare('SELECT * FROM report_names WHERE name > ? ORDER BY name LIMIT ?')
+      .all(after, limit) as NameRow[];
+    res.json({
+      names: rows.map((row) => view(ctx, req, row)),
+      next: rows.length === limit ? rows[rows.length - 1]!.name : null,
+    });
+  });
+
+  return r;
+}
