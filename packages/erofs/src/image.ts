@@ -21,6 +21,7 @@ import {
   type Inode,
 } from './disk/inode.js';
 import { le16 } from './disk/bytes.js';
+import { decodeNid, nidLocation, nidOfKey } from './disk/nid.js';
 import {
   COMPAT_ISHARE_XATTRS,
   COMPAT_PLAIN_XATTR_PFX,
@@ -73,7 +74,7 @@ export interface XattrRecord {
 
 export interface ErofsStats {
   nid: number;
-  /** st_ino as the kernel derives it (= nid without METABOX, spec §1.3). */
+  /** st_ino as the kernel derives it (spec §1.3); the same number as `nid` (see disk/nid.ts). */
   ino: number;
   type: FileType;
   /** Full st_mode (type and permission bits). */
@@ -113,7 +114,7 @@ export interface LayoutExtent {
   /** 'data' = stored bytes, 'inline' = tail in the inode's block, 'hole' = zeros, else a compressed kind. */
   kind: 'data' | 'inline' | 'hole' | ZExtent['kind'];
   device: number;
-  /** Absolute byte offset on `device` (null for holes and fragments). */
+  /** Absolute byte offset on `device` (null for holes, fragments and data inside the metabox). */
   physicalAddr: number | null;
   physicalLength: number;
 }
@@ -196,6 +197,9 @@ export class ErofsImage {
   private readonly dirCache = new Lru<number, RawDirent[] | ErofsError>(256);
   private readonly zfileCache = new Lru<number, Promise<CompressedFile>>(64);
   private packed: Inode | null = null;
+  /** The metabox inode (METABOX, spec §6.6) and a block-cached source over its data. */
+  private metabox: Inode | null = null;
+  private metaSource: ByteSource | null = null;
 
   private constructor(init: {
     sb: Superblock;
@@ -206,6 +210,7 @@ export class ErofsImage {
     fp: string | null;
     root: Inode;
     packed: Inode | null;
+    metabox: Inode | null;
   }) {
     this.superblock = init.sb;
     this.source = init.source;
@@ -215,6 +220,52 @@ export class ErofsImage {
     this.fingerprintXattrName = init.fp;
     this.root = init.root;
     this.packed = init.packed;
+    if (init.metabox) this.setMetabox(init.metabox);
+  }
+
+  /**
+   * Container 2 of spec §1.4: the decompressed data of the metabox inode, with a block cache
+   * (every inode, xattr area and index table in the metabox is read through it). A read past
+   * its end means a nid or address pointing outside the metabox: corruption.
+   */
+  private setMetabox(metabox: Inode): void {
+    this.metabox = metabox;
+    const size = metabox.size;
+    const raw: ByteSource = { size, read: (o, l) => this.readData(metabox, o, l, true) };
+    const cached = cachedSource(raw, { blockSize: 4096, maxBytes: 4 << 20 });
+    this.metaSource = {
+      size,
+      read: (offset, length) =>
+        offset + length > size
+          ? Promise.reject(
+              new ErofsError(
+                'ECORRUPT',
+                `read of ${length} bytes at ${offset} past the end of the ${size}-byte metabox data`,
+                { nid: metabox.nid, offset },
+              ),
+            )
+          : cached.read(offset, length),
+    };
+  }
+
+  /** The byte container of an inode and of everything stored next to it (spec §1.3). */
+  private containerOf(ino: Inode): ByteSource {
+    if (!ino.inMetabox) return this.source;
+    return this.metaSource!; // inode() only decodes metabox inodes when there is a metabox
+  }
+
+  /** The container of the shared xattr area (spec §4.5): the metabox with SHARED_EA_IN_METABOX. */
+  private sharedXattrSource(nid: number): ByteSource {
+    if (!(this.superblock.featureCompat & COMPAT_SHARED_EA_IN_METABOX)) return this.source;
+    if (!this.metaSource)
+      throw new ErofsError(
+        'ECORRUPT',
+        'shared xattrs in the metabox (SHARED_EA_IN_METABOX) without METABOX',
+        {
+          nid,
+        },
+      );
+    return this.metaSource;
   }
 
   /** Open sequence of spec §1.5. */
@@ -222,11 +273,6 @@ export class ErofsImage {
     const limits = resolveLimits(opts.limits);
     const source = opts.cache === false ? src : cachedSource(src, opts.cache ?? {});
     const sb = await readSuperblock(source);
-    if (sb.featureIncompat & INCOMPAT_METABOX || sb.featureCompat & COMPAT_SHARED_EA_IN_METABOX) {
-      throw new ErofsError('ENOTSUP', 'metadata compression (METABOX) is not supported', {
-        offset: 1024 + 80,
-      });
-    }
     const devices = opts.devices ?? [];
     if (devices.length && devices.length !== sb.extraDevices) {
       throw new ErofsError(
@@ -245,11 +291,19 @@ export class ErofsImage {
       fp: null,
       root: undefined as unknown as Inode,
       packed: null,
+      metabox: null,
     });
     let packed: Inode | null = null;
     if (sb.featureIncompat & INCOMPAT_FRAGMENTS && sb.packedNid !== 0) {
       packed = await bootstrap.inode(sb.packedNid);
       bootstrap.packed = packed;
+    }
+    // spec §1.5 step 4, §6.6: the metabox inode is an ordinary inode on the primary device
+    // (readSuperblock rejected a metabox_nid with bit 63); its data holds the bit-63 inodes.
+    let metabox: Inode | null = null;
+    if (sb.featureIncompat & INCOMPAT_METABOX) {
+      metabox = await bootstrap.inode(decodeNid(BigInt(sb.metaboxNid), true, 'metabox nid', 1024 + 128));
+      bootstrap.setMetabox(metabox);
     }
     const root = await bootstrap.inode(sb.rootNid);
     if (root.type !== 'dir')
@@ -258,14 +312,14 @@ export class ErofsImage {
         `root inode is not a directory (mode 0${root.mode.toString(8)})`,
         { nid: root.nid, offset: root.offset },
       );
-    // spec §4.4: table placement
+    // spec §4.4: table placement (plain on the device, else metabox, else packed inode)
     let prefixes: LongPrefix[] = [];
     if (sb.xattrPrefixCount > 0) {
       const start = sb.xattrPrefixStart * 4;
-      const inPacked = !(sb.featureCompat & COMPAT_PLAIN_XATTR_PFX) && packed !== null;
-      const read = inPacked
-        ? (p: number, l: number) => bootstrap.readData(packed!, p, l, true)
-        : (p: number, l: number) => source.read(p, l);
+      const plain = (sb.featureCompat & COMPAT_PLAIN_XATTR_PFX) !== 0;
+      let read = (p: number, l: number) => source.read(p, l);
+      if (!plain && bootstrap.metaSource) read = (p, l) => bootstrap.metaSource!.read(p, l);
+      else if (!plain && packed !== null) read = (p, l) => bootstrap.readData(packed, p, l, true);
       prefixes = await readLongPrefixes(read, start, sb.xattrPrefixCount);
     }
     let fp: string | null = null;
@@ -274,7 +328,7 @@ export class ErofsImage {
       const short = p ? SHORT_PREFIXES.get(p.base) : undefined;
       if (p && short !== undefined) fp = short + decodeName(p.infix);
     }
-    return new ErofsImage({ sb, source, devices, limits, prefixes, fp, root, packed });
+    return new ErofsImage({ sb, source, devices, limits, prefixes, fp, root, packed, metabox });
   }
 
   // ------------------------------------------------------------------ addressing
@@ -283,9 +337,22 @@ export class ErofsImage {
     return this.superblock.blockSize;
   }
 
-  /** Absolute offset of inode `nid` (spec §1.3). */
+  /** Whether nids may have bit 63 and keys are the kernel's inode numbers (disk/nid.ts). */
+  get hasMetabox(): boolean {
+    return (this.superblock.featureIncompat & INCOMPAT_METABOX) !== 0;
+  }
+
+  /** Where inode `nid` (a key, disk/nid.ts) lives: its container and byte offset (spec §1.3). */
+  inodeLocation(nid: number): { inMetabox: boolean; offset: number } {
+    const { slot, inMetabox } = nidLocation(nid, this.hasMetabox);
+    return inMetabox
+      ? { inMetabox, offset: slot * 32 }
+      : { inMetabox, offset: this.superblock.metaBlkaddr * this.blockSize + slot * 32 };
+  }
+
+  /** Offset of inode `nid` in its container (the primary device unless it is in the metabox). */
   inodeOffset(nid: number): number {
-    return this.superblock.metaBlkaddr * this.blockSize + nid * 32;
+    return this.inodeLocation(nid).offset;
   }
 
   /**
@@ -352,17 +419,27 @@ export class ErofsImage {
     const cached = this.inodeCache.get(nid);
     if (cached) return cached;
     if (!Number.isSafeInteger(nid) || nid < 0) throw new ErofsError('ECORRUPT', `invalid nid ${nid}`);
-    const offset = this.inodeOffset(nid);
+    const { inMetabox, offset } = this.inodeLocation(nid);
+    // spec §1.3, §10.2 rule 8: a bit-63 nid needs the metabox (loaded at open with METABOX)
+    const src = inMetabox ? this.metaSource : this.source;
+    if (!src)
+      throw new ErofsError(
+        'ECORRUPT',
+        `nid 0x${nidOfKey(nid, true).toString(16)} is in the metabox, which is not loaded yet`,
+        {
+          nid,
+        },
+      );
     let b: Uint8Array;
     try {
-      b = await this.source.read(offset, 32);
-      if (inodeSizeOf(le16(b, 0)) === 64) b = await this.source.read(offset, 64);
+      b = await src.read(offset, 32);
+      if (inodeSizeOf(le16(b, 0)) === 64) b = await src.read(offset, 64);
     } catch (e) {
       if (e instanceof ErofsError && e.code === 'EIO')
         throw new ErofsError('EIO', `failed to read inode: ${e.message}`, { nid, offset, cause: e });
       throw e;
     }
-    const ino = decodeInode(b, nid, offset, this.superblock);
+    const ino = decodeInode(b, nid, offset, this.superblock, inMetabox);
     if (isCompressedLayout(ino.layout) && !this.superblock.compressed) {
       throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // spec §2.10
     }
@@ -397,6 +474,9 @@ export class ErofsImage {
         comprConfigs: sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload })),
         lz4MaxDistance: sb.lz4MaxDistance,
         readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
+        ...(ino.inMetabox
+          ? { readMeta: (offset: number, length: number) => this.metaSource!.read(offset, length) }
+          : {}),
         limits: {
           ...DEFAULT_COMPRESSED_LIMITS,
           maxFileSize: Math.min(DEFAULT_COMPRESSED_LIMITS.maxFileSize, this.limits.maxContentSize),
@@ -475,7 +555,7 @@ export class ErofsImage {
           );
         if (end > tailStart) {
           const s = Math.max(offset, tailStart) - tailStart;
-          parts.push(await this.source.read(ino.dataOffset + s, end - tailStart - s));
+          parts.push(await this.containerOf(ino).read(ino.dataOffset + s, end - tailStart - s));
         }
         return parts.length === 1 ? parts[0]! : concat(parts, len);
       }
@@ -499,7 +579,7 @@ export class ErofsImage {
     const end = offset + len;
     const first = Math.floor(offset / g.chunkSize);
     const last = Math.floor((end - 1) / g.chunkSize);
-    const table = await this.source.read(tableOffset + first * g.unit, (last - first + 1) * g.unit);
+    const table = await this.containerOf(ino).read(tableOffset + first * g.unit, (last - first + 1) * g.unit);
     const out = new Uint8Array(len);
     for (let k = first; k <= last; k++) {
       const e = decodeChunkEntry(
@@ -536,7 +616,8 @@ export class ErofsImage {
           logicalLength: x.logicalLength,
           kind: x.kind,
           device: 0,
-          physicalAddr: x.kind === 'hole' || x.kind === 'fragment' ? null : x.physicalAddr,
+          physicalAddr:
+            x.kind === 'hole' || x.kind === 'fragment' || (x.inline && ino.inMetabox) ? null : x.physicalAddr,
           physicalLength: x.physicalLength,
         });
       }
@@ -551,7 +632,7 @@ export class ErofsImage {
           `${g.count} chunks exceed the inspection limit ${this.limits.maxDirEntries}`,
           { nid: ino.nid },
         );
-      const table = await this.source.read(tableOffset, g.count * g.unit);
+      const table = await this.containerOf(ino).read(tableOffset, g.count * g.unit);
       for (let k = 0; k < g.count; k++) {
         const e = decodeChunkEntry(
           table.subarray(k * g.unit, (k + 1) * g.unit),
@@ -619,7 +700,7 @@ export class ErofsImage {
       logicalLength: ino.size - tailStart,
       kind: 'inline',
       device: 0,
-      physicalAddr: ino.dataOffset,
+      physicalAddr: ino.inMetabox ? null : ino.dataOffset,
       physicalLength: ino.size - tailStart,
     });
     return out;
@@ -659,13 +740,15 @@ export class ErofsImage {
       const block = data.subarray(lblk * bs, Math.min(ino.size, (lblk + 1) * bs));
       let offset: number | undefined;
       if (flatBase !== undefined) offset = flatBase + lblk * bs;
-      else if (ino.layout === LAYOUT_FLAT_INLINE && (lblk + 1) * bs >= ino.size) offset = ino.dataOffset;
+      else if (ino.layout === LAYOUT_FLAT_INLINE && (lblk + 1) * bs >= ino.size)
+        offset = ino.inMetabox ? undefined : ino.dataOffset;
       else if (ino.layout === LAYOUT_FLAT_INLINE) offset = ino.startBlk * bs + lblk * bs;
       const ents = parseDirBlock(
         block,
         bs,
         { nid: ino.nid, lblk, ...(offset !== undefined ? { offset } : {}) },
         this.limits.maxNameLength,
+        this.hasMetabox,
       );
       if (out.length && ents.length && compareBytes(out[out.length - 1]!.name, ents[0]!.name) >= 0) {
         throw new ErofsError(
@@ -852,14 +935,15 @@ export class ErofsImage {
         offset: ino.offset + 2,
       });
     const areaOff = ino.offset + ino.inodeSize;
-    const area = await this.source.read(areaOff, ino.xattrIsize);
+    const area = await this.containerOf(ino).read(areaOff, ino.xattrIsize);
     const h = parseXattrArea(area, areaOff, ino.nid, this.limits.maxXattrCount);
     const entries: XattrEntry[] = [...h.inline];
     const sharedBase = this.superblock.xattrBlkaddr * this.blockSize;
+    const shared = h.sharedIds.length ? this.sharedXattrSource(ino.nid) : this.source;
     for (const id of h.sharedIds) {
       const off = sharedBase + 4 * id;
-      const head = await this.source.read(off, XATTR_ENTRY_HEADER);
-      const body = await this.source.read(off + XATTR_ENTRY_HEADER, entryBodyLength(head));
+      const head = await shared.read(off, XATTR_ENTRY_HEADER);
+      const body = await shared.read(off + XATTR_ENTRY_HEADER, entryBodyLength(head));
       entries.push({
         nameIndex: head[1]!,
         suffix: body.subarray(0, head[0]!),
@@ -896,7 +980,7 @@ export class ErofsImage {
     const sb = this.superblock;
     if (ino.xattrIsize >= 12 && sb.featureCompat & COMPAT_XATTR_FILTER && sb.xattrFilterReserved === 0) {
       const { base, rest } = splitName(name);
-      const area = await this.source.read(ino.offset + ino.inodeSize, 4);
+      const area = await this.containerOf(ino).read(ino.offset + ino.inodeSize, 4);
       const filter = (area[0]! | (area[1]! << 8) | (area[2]! << 16) | (area[3]! << 24)) >>> 0;
       if (filter & (1 << filterBit(base, new TextEncoder().encode(rest))))
         throw new ErofsError('ENODATA', `no xattr ${JSON.stringify(name)}`, { nid: ino.nid });

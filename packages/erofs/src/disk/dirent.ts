@@ -1,6 +1,7 @@
 /** Directory blocks (spec §5.2). Pure decoder of one directory block. */
 import { ErofsError } from '../errors.js';
 import { compareBytes, le16, le32 } from './bytes.js';
+import { decodeNid } from './nid.js';
 
 export const DIRENT_SIZE = 12;
 export const FT_NAMES = ['unknown', 'file', 'dir', 'chr', 'blk', 'fifo', 'sock', 'symlink'] as const;
@@ -16,13 +17,15 @@ export interface RawDirent {
  * Decode one directory block of `block.length` valid bytes (the last block may be short,
  * §5.1). `blockSize` is the filesystem block size; `where` locates the block for errors.
  * Checks §10.4: nameoff0 bounds and alignment, names inside the block, 1..maxName bytes,
- * contiguous offsets, file_type < 8, no '/' or NUL, sorted order within the block.
+ * contiguous offsets, file_type < 8, no '/' or NUL, sorted order within the block, and nids
+ * (bit 63 only with METABOX, `metabox`). Returned nids are keys (disk/nid.ts).
  */
 export function parseDirBlock(
   block: Uint8Array,
   blockSize: number,
   where: { nid: number; offset?: number; lblk: number },
   maxNameLength = 255,
+  metabox = false,
 ): RawDirent[] {
   const len = block.length;
   const err = (msg: string, off?: number) =>
@@ -64,18 +67,18 @@ export function parseDirBlock(
     if (name.includes(0x2f) || name.includes(0))
       throw err(`dirent name at index ${i} contains '/' or NUL`, nameoff);
     if (fileType >= 8) throw err(`invalid dirent file_type ${fileType} at index ${i}`, d + 10);
+    // spec §1.3/§5.2: bit 63 = inode in the metabox (METABOX only); nids become keys
+    const lo = le32(block, d);
     const hi = le32(block, d + 4);
-    if (hi >= 0x200000) {
-      throw new ErofsError(
-        hi >>> 31 ? 'ENOTSUP' : 'ECORRUPT',
-        `dirent nid 0x${hi.toString(16)}${le32(block, d).toString(16).padStart(8, '0')} out of range (metabox nids are not supported)`,
-        {
-          nid: where.nid,
-          ...(where.offset !== undefined ? { offset: where.offset + d } : {}),
-        },
-      );
+    let nid: number;
+    if (!metabox && hi < 0x200000) nid = hi * 0x1_0000_0000 + lo;
+    else {
+      try {
+        nid = decodeNid((BigInt(hi) << 32n) | BigInt(lo), metabox, 'dirent nid');
+      } catch (e) {
+        throw err(`${(e as Error).message.replace(/^[A-Z_]+: /, '')} at index ${i}`, d);
+      }
     }
-    const nid = hi * 0x1_0000_0000 + le32(block, d);
     if (out.length && compareBytes(out[out.length - 1]!.name, name) >= 0)
       throw err(`dirents not sorted at index ${i}`, nameoff);
     out.push({ nid, name, fileType });

@@ -42,9 +42,13 @@ export interface InodeContext {
 }
 
 export interface Inode {
+  /** The inode's key (disk/nid.ts): its nid, or with METABOX the kernel's inode number. */
   nid: number;
-  /** Absolute offset of the inode on the primary device. */
+  /** Byte offset of the inode in its container: the primary device, or the metabox data. */
   offset: number;
+  /** The inode lives in the metabox inode's data (nid bit 63, spec §1.3); so do its xattrs,
+   * inline tail, chunk table and compressed index area (everything at `offset`..`dataOffset`). */
+  inMetabox: boolean;
   format: number;
   extended: boolean;
   inodeSize: 32 | 64;
@@ -90,9 +94,15 @@ export function inodeSizeOf(format: number): 32 | 64 {
 
 /**
  * Decode an inode (§3.2/§3.3) from `b`, which holds at least `inodeSizeOf(i_format)` bytes
- * starting at the inode's absolute `offset`.
+ * starting at the inode's `offset` in its container (the metabox data when `inMetabox`).
  */
-export function decodeInode(b: Uint8Array, nid: number, offset: number, ctx: InodeContext): Inode {
+export function decodeInode(
+  b: Uint8Array,
+  nid: number,
+  offset: number,
+  ctx: InodeContext,
+  inMetabox = false,
+): Inode {
   const format = le16(b, 0);
   // spec §3.1: bits 5-15 reserved.
   if (format & ~0x1f)
@@ -156,6 +166,7 @@ export function decodeInode(b: Uint8Array, nid: number, offset: number, ctx: Ino
   return {
     nid,
     offset,
+    inMetabox,
     format,
     extended,
     inodeSize,

@@ -16,6 +16,7 @@ import {
 import type { ByteSource } from '../source/types.js';
 import { latin1, le16, le32, le64, le64n, roundUp } from './bytes.js';
 import { crc32cUpdate } from './crc32c.js';
+import { decodeNid, nidKey } from './nid.js';
 
 // spec §2.2
 export const COMPAT_SB_CHKSUM = 0x01;
@@ -100,6 +101,7 @@ export interface Superblock {
   blockSize: number;
   sbExtslots: number;
   sbSize: number;
+  /** Root inode as a key (disk/nid.ts): the nid, or the kernel's inode number with METABOX. */
   rootNid: number;
   inodes: number;
   epoch: number;
@@ -122,6 +124,7 @@ export interface Superblock {
   dirblkbits: number;
   xattrPrefixCount: number;
   xattrPrefixStart: number;
+  /** Packed inode as a key (disk/nid.ts); 0 = none. */
   packedNid: number;
   xattrFilterReserved: number;
   ishareXattrPrefixId: number;
@@ -129,6 +132,7 @@ export interface Superblock {
   buildTimeField: number;
   /** Image creation time in seconds = epoch + build_time (§3.5). */
   buildTime: number;
+  /** On-disk nid of the metabox inode (METABOX, spec §6.6; never in the metabox); 0 = none. */
   metaboxNid: number;
   devices: DeviceSlot[];
   /** device_id_mask (§2.7). */
@@ -220,6 +224,7 @@ export function decodeSuperblock(
   const dirblkbits = sb[90]!;
   if (dirblkbits !== 0) throw bad(`dirblkbits ${dirblkbits} isn't supported`, at(90));
   const is48 = (featureIncompat & INCOMPAT_48BIT) !== 0;
+  const metabox = (featureIncompat & INCOMPAT_METABOX) !== 0;
   // spec §2.6
   const rootnid8 = le64n(sb, 112);
   let rootNidBig: bigint;
@@ -230,22 +235,28 @@ export function decodeSuperblock(
   } else {
     rootNidBig = BigInt(le16(sb, 14));
   }
-  if (rootNidBig >> 63n) {
-    throw new ErofsError(
-      'ENOTSUP',
-      `root nid 0x${rootNidBig.toString(16)} lives in the metabox (METABOX is not supported)`,
-      { offset: at(112) },
-    );
-  }
-  if (rootNidBig > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`root nid ${rootNidBig} out of range`, at(112));
-  const rootNid = Number(rootNidBig);
+  // nids become keys (disk/nid.ts): the kernel's inode numbers, = nids without METABOX
+  const rootNid = decodeNid(rootNidBig, metabox, 'root nid', at(rootNidBig === rootnid8 ? 112 : 14));
   const packedBig = le64n(sb, 96);
   if (packedBig >> 63n) throw new ErofsError('ECORRUPT', `packed nid has bit 63 set`, { offset: at(96) });
-  if (packedBig > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`packed nid ${packedBig} out of range`, at(96));
-  const metaboxNid = sbSize >= 144 ? le64(sb, 128) : 0;
-  if (featureIncompat & INCOMPAT_METABOX) {
+  const packedNid = nidKey(packedBig, metabox);
+  if (packedNid === null) throw bad(`packed nid ${packedBig} out of range`, at(96));
+  let metaboxNid = 0;
+  if (metabox) {
+    // spec §2.5, §6.6, §10.1 rule 7: metabox_nid lives in the first extension slot and must
+    // not point into the metabox itself
     if (sbSize < 144)
       throw new ErofsError('ECORRUPT', `METABOX needs sb_size >= 144, have ${sbSize}`, { offset: at(13) });
+    const big = le64n(sb, 128);
+    if (big >> 63n)
+      throw new ErofsError('ECORRUPT', `metabox nid has bit 63 set (the metabox inside itself)`, {
+        offset: at(128),
+      });
+    if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`metabox nid ${big} out of range`, at(128));
+    metaboxNid = Number(big);
+  } else if (sbSize >= 144) {
+    const v = le64(sb, 128);
+    metaboxNid = Number.isNaN(v) ? 0 : v;
   }
   const hasCfgs = (featureIncompat & INCOMPAT_COMPR_CFGS) !== 0;
   const raw84 = le16(sb, 84);
@@ -307,12 +318,12 @@ export function decodeSuperblock(
     dirblkbits,
     xattrPrefixCount,
     xattrPrefixStart: le32(sb, 92),
-    packedNid: Number(packedBig),
+    packedNid,
     xattrFilterReserved: sb[104]!,
     ishareXattrPrefixId,
     buildTimeField,
     buildTime: (Number.isNaN(epoch) ? 0 : epoch) + buildTimeField,
-    metaboxNid: Number.isNaN(metaboxNid) ? 0 : metaboxNid,
+    metaboxNid,
     deviceIdMask: extraDevices ? 2 ** Math.ceil(Math.log2(extraDevices + 1)) - 1 : 0,
     requiredKernel: requiredKernel(featureIncompat, availableComprAlgs),
     compressed: availableComprAlgs !== 0,
