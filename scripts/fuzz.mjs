@@ -4,8 +4,8 @@
 //
 //   pnpm fuzz [--seconds 300] [--seed S] [--image NAME]... [--case-timeout MS] [--max-mb MB] [--no-build]
 //
-// Every fixture image of testdata/erofs (filtered by --image, a substring of the file name)
-// is mutated in turn; each case runs the whole reader surface (open, manifest scan with
+// Every fixture image of testdata/erofs and testdata/erofs/synthetic (filtered by --image, a
+// substring of the file name) is mutated in turn; each case runs the whole reader surface (open, manifest scan with
 // content hashing, then stat/readFile/readdir/readlink/listxattr/layoutOf per path) in a
 // worker thread. A finding is anything but a typed ErofsError: an untyped exception, a case
 // that runs longer than --case-timeout (a hang), a worker whose JS heap exceeds --max-mb / 2
@@ -58,8 +58,13 @@ const OUT = path.join(DATA, 'broken', 'fuzz');
 
 // ------------------------------------------------------------------ fixtures
 
-const names = readdirSync(DATA)
-  .filter((f) => f.endsWith('.img'))
+// The fixtures, plus synthetic images of features mkfs cannot make (testdata/erofs/synthetic).
+const names = [
+  ...readdirSync(DATA).filter((f) => f.endsWith('.img')),
+  ...readdirSync(path.join(DATA, 'synthetic'))
+    .filter((f) => f.endsWith('.img'))
+    .map((f) => `synthetic/${f}`),
+]
   .filter((f) => opt.image.length === 0 || opt.image.some((p) => f.includes(p)))
   .sort();
 if (!names.length) {
@@ -71,14 +76,14 @@ for (const file of names) {
   const name = file.replace(/\.img$/, '');
   const bytes = new Uint8Array(readFileSync(path.join(DATA, file)));
   const oraclePath = path.join(DATA, `${name}.expected.json`);
-  const oracle = existsSync(oraclePath) ? JSON.parse(readFileSync(oraclePath, 'utf8')) : { files: [] };
-  const devices = (oracle.devices ?? []).map((d) => new Uint8Array(readFileSync(path.join(DATA, d))));
+  const oracle = existsSync(oraclePath) ? JSON.parse(readFileSync(oraclePath, 'utf8')) : null;
+  const devices = (oracle?.devices ?? []).map((d) => new Uint8Array(readFileSync(path.join(DATA, d))));
   const img = await api.openImage(api.memorySource(bytes), {
     devices: devices.map((d) => api.memorySource(d)),
   });
   const regions = await lib.collectRegions(api, img);
-  const paths = oracle.files.map((f) => f.path);
-  fixtures.push({ name, bytes, devices, deviceNames: oracle.devices ?? [], paths, regions });
+  const paths = oracle ? oracle.files.map((f) => f.path) : await lib.cleanPaths(api, img);
+  fixtures.push({ name, bytes, devices, deviceNames: oracle?.devices ?? [], paths, regions });
 }
 log(
   `fuzz: seed ${seed}, ${seconds} s, ${fixtures.length} images, case limit ${caseTimeout} ms, ` +

@@ -43,6 +43,7 @@ export function collectRegions(
   image: ErofsImage,
   opts?: { maxInodes?: number },
 ): Promise<Region[]>;
+export function cleanPaths(api: FuzzApi, image: ErofsImage): Promise<string[]>;
 export function drawCase(r: () => number, size: number, regions: readonly Region[]): FuzzOp[];
 export const FUZZ_LIMITS: Readonly<{
   maxReadFileSize: number;

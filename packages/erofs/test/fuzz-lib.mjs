@@ -260,15 +260,47 @@ export async function collectRegions(api, image, opts = {}) {
   const regions = [];
   const sb = image.superblock;
   const bs = sb.blockSize;
+  // Structures inside the metabox (METABOX, spec §1.4) are mutated where its data is stored
+  // as is (FLAT_PLAIN / uncompressed pclusters); compressed metabox pclusters get mutated as
+  // pclusters.
+  let metaExtents = [];
+  if (sb.featureIncompat & 0x100) {
+    const mb = await image.inode(sb.metaboxNid);
+    metaExtents = (await image.layoutOfInode(mb)).extents;
+    for (const x of metaExtents.slice(0, 64))
+      if (x.physicalAddr !== null && x.device === 0)
+        regions.push({ kind: 'pcluster', offset: x.physicalAddr, length: Math.min(x.physicalLength, bs) });
+  }
+  const add = (inMetabox, region) => {
+    if (!inMetabox) return void regions.push(region);
+    const x = metaExtents.find(
+      (e) =>
+        (e.kind === 'data' || e.kind === 'shifted') &&
+        e.physicalAddr !== null &&
+        region.offset >= e.logicalStart &&
+        region.offset + region.length <= e.logicalStart + e.logicalLength,
+    );
+    if (!x) return;
+    const d = x.physicalAddr - x.logicalStart;
+    regions.push({
+      ...region,
+      offset: region.offset + d,
+      ...(region.fields ? { fields: region.fields.map(([o, w]) => [o + d, w]) } : {}),
+    });
+  };
   regions.push({
     kind: 'superblock',
     offset: 1024,
     length: sb.sbSize,
-    fields: SB_FIELDS.map(([o, w]) => [1024 + o, w]),
+    fields: SB_FIELDS.filter(([o]) => o < sb.sbSize).map(([o, w]) => [1024 + o, w]),
   });
   regions.push({ kind: 'superblock', offset: 1024 + sb.sbSize, length: 96 }); // compr cfgs, prefixes
   if (sb.devices.length) regions.push({ kind: 'superblock', offset: sb.devtSlotoff * 128, length: 128 });
-  regions.push({ kind: 'xattr', offset: sb.xattrBlkaddr * bs, length: Math.min(bs, 2048) });
+  add((sb.featureCompat & 0x08) !== 0 && metaExtents.length > 0, {
+    kind: 'xattr',
+    offset: sb.xattrBlkaddr * bs,
+    length: Math.min(bs, 2048),
+  });
   const seen = new Set();
   const inodes = [];
   for await (const e of api.walk(image)) {
@@ -284,9 +316,9 @@ export async function collectRegions(api, image, opts = {}) {
       ino.offset + o,
       w,
     ]);
-    regions.push({ kind: 'inode', offset: ino.offset, length: ino.inodeSize, fields });
+    add(ino.inMetabox, { kind: 'inode', offset: ino.offset, length: ino.inodeSize, fields });
     if (ino.xattrIsize)
-      regions.push({
+      add(ino.inMetabox, {
         kind: 'xattr',
         offset: ino.offset + ino.inodeSize,
         length: ino.xattrIsize,
@@ -298,14 +330,18 @@ export async function collectRegions(api, image, opts = {}) {
     const isZ = ino.layout === 1 || ino.layout === 3;
     if (isZ) {
       const h = Math.ceil(ino.dataOffset / 8) * 8;
-      regions.push({
+      add(ino.inMetabox, {
         kind: 'zmeta',
         offset: h,
         length: 64,
         fields: ZHEADER_FIELDS.map(([o, w]) => [h + o, w]),
       });
     } else if (ino.layout === 4 || (ino.layout === 2 && ino.size > 0)) {
-      regions.push({ kind: 'inode', offset: ino.dataOffset, length: Math.min(64, Math.max(8, ino.size)) });
+      add(ino.inMetabox, {
+        kind: 'inode',
+        offset: ino.dataOffset,
+        length: Math.min(64, Math.max(8, ino.size)),
+      });
     }
     if (ino.type === 'dir' || (isZ && compressed < 400)) {
       let layout;
@@ -316,7 +352,18 @@ export async function collectRegions(api, image, opts = {}) {
       }
       if (isZ) compressed++;
       for (const x of layout.extents.slice(0, 8)) {
-        if (x.physicalAddr === null || x.device !== 0) continue;
+        if (x.device !== 0) continue;
+        if (x.physicalAddr === null) {
+          // inline data of a metabox inode: right after its xattrs
+          if (ino.inMetabox && x.kind === 'inline' && ino.type === 'dir')
+            add(true, {
+              kind: 'dir',
+              offset: ino.dataOffset,
+              length: Math.min(x.logicalLength, bs),
+              fields: DIRENT_FIELDS.map(([o, w]) => [ino.dataOffset + o, w]),
+            });
+          continue;
+        }
         if (ino.type === 'dir')
           regions.push({
             kind: 'dir',
@@ -325,11 +372,22 @@ export async function collectRegions(api, image, opts = {}) {
             fields: DIRENT_FIELDS.map(([o, w]) => [x.physicalAddr + o, w]),
           });
         else
-          regions.push({ kind: 'pcluster', offset: x.physicalAddr, length: Math.min(x.physicalLength, bs) });
+          regions.push({
+            kind: 'pcluster',
+            offset: x.physicalAddr,
+            length: Math.min(x.physicalLength, bs),
+          });
       }
     }
   }
   return regions.filter((r) => r.length > 0);
+}
+
+/** Every path of a clean image (for images without an oracle). */
+export async function cleanPaths(api, image) {
+  const out = [];
+  for await (const e of api.walk(image)) out.push(e.path);
+  return out;
 }
 
 const KIND_WEIGHTS = [
