@@ -497,8 +497,8 @@ export function isTypedError(api, e) {
 
 /**
  * Everything a user of the reader does with an image: open, full manifest scan with content
- * hashing, then per path stat/lstat, readFile, readdir, readlink, listxattr, layoutOf and a
- * streamed read. `paths` (from the clean image) are tried even when the scan failed, so
+ * hashing, then per path lstat, listxattr, getxattr, layoutOf, readdir / readlink / readFile
+ * and a streamed read. `paths` (from the clean image) are tried even when the scan failed, so
  * that one early error does not hide the rest of the image. Typed errors are collected in
  * `codes`; anything else is thrown.
  */
@@ -533,7 +533,14 @@ export async function exerciseImage(api, bytes, opts = {}) {
   for (const p of opts.paths ?? []) {
     try {
       const st = await img.lstat(p);
-      await img.listxattr(p);
+      const names = await img.listxattr(p);
+      // getxattr of a present and of an absent name (the bloom filter path, spec §4.7)
+      if (names.length) await img.getxattr(p, names[0]);
+      try {
+        await img.getxattr(p, 'user.fuzz.absent');
+      } catch (e) {
+        if (!(isTypedError(api, e) && e.code === 'ENODATA')) note(e);
+      }
       await img.layoutOf(p);
       if (st.isDirectory()) await img.readdir(p, { withFileTypes: true });
       else if (st.isSymbolicLink()) await img.readlink(p);
