@@ -66,6 +66,8 @@ export class ServerClient {
       headers?: Record<string, string>;
       stream?: boolean;
       what?: string;
+      /** A 404 of a known route (an unknown id or name) is null instead of an error. */
+      nullOn404?: boolean;
     } = {},
   ): Promise<T> {
     const what = opts.what ?? `${method} ${path}`;
@@ -102,6 +104,14 @@ export class ServerClient {
     }
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      // "no route ..." is a server that does not know the route (an older version): an error.
+      if (
+        res.status === 404 &&
+        opts.nullOn404 &&
+        err?.code === 'not-found' &&
+        !/^no route /.test(err.message ?? '')
+      )
+        return null as T;
       const detail = err?.message
         ? `${oneLine(err.message)}${err.code ? ` (${err.code})` : ''}`
         : `${res.status} ${res.statusText}`;

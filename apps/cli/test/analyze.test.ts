@@ -234,11 +234,11 @@ describe('sharemap analyze', () => {
       ok: true,
       skipped: 'no --baseline given',
     });
-    // a baseline that is neither a file nor an id, and a bad file
-    const bad = await cli(['analyze', join(after, 'base.img'), '--baseline', 'no/such/file.json']);
+    // a baseline that is neither a file nor a link, id or name, and a bad file
+    const bad = await cli(['analyze', join(after, 'base.img'), '--baseline', '/no/such/file.json']);
     expect(bad.code).toBe(2);
     expect(oneLine(bad.stderr)).toMatch(
-      /--baseline no\/such\/file\.json: no such file, and not a report id or link/,
+      /--baseline \/no\/such\/file\.json: no such file, and not a report link, id or name/,
     );
     writeFileSync(join(before, 'x.json'), '{"kind":"something"}');
     const bad2 = await cli(['analyze', join(after, 'base.img'), '--baseline', join(before, 'x.json')]);
@@ -246,7 +246,9 @@ describe('sharemap analyze', () => {
     expect(oneLine(bad2.stderr)).toMatch(/not a sharemap report/);
     const bad3 = await cli(['analyze', join(after, 'base.img'), '--baseline', 'main']);
     expect(bad3.code).toBe(2);
-    expect(oneLine(bad3.stderr)).toMatch(/to fetch report "main" from a server, give --server URL/);
+    expect(oneLine(bad3.stderr)).toMatch(
+      /--baseline main: no such file; to fetch the report named "main" from a server, give --server URL/,
+    );
   });
 
   it('--markdown: PR comment with the report numbers, delta, gate; appended to $GITHUB_STEP_SUMMARY', async () => {

@@ -219,7 +219,7 @@ describe('sharemap upload (open server)', () => {
     ]);
     expect(a.code).toBe(0);
     expect(json(a.stdout).delta!.totals.delta.bytesSaved).toBe(next.delta!.totals.delta.bytesSaved);
-    // unknown id: the server says 404 -> exit 2
+    // unknown id (and no name like it): the server says 404 -> exit 2
     const u = await cli([
       'analyze',
       fx('app.fp.img'),
@@ -230,7 +230,7 @@ describe('sharemap upload (open server)', () => {
     ]);
     expect(u.code).toBe(2);
     expect(oneLine(u.stderr)).toMatch(
-      /baseline report AAAAAAAAAAAAAAAAAAAAAA: the server rejected the request \(404\)/,
+      /--baseline AAAAAAAAAAAAAAAAAAAAAA: no report has this id or name on the sharemap server at /,
     );
   });
 });

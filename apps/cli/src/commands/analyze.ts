@@ -15,10 +15,10 @@ export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'Compute which files share page cache under inode_share and how much memory that saves, locally.',
   usage:
-    'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--baseline FILE|ID|URL] [thresholds]',
+    'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--baseline FILE|NAME|ID|URL [--server URL]] [thresholds]',
   details: [
     'Inputs are EROFS images (scanned here) or manifests written by `sharemap scan --json|--ndjson` (optionally gzip). Without --mounts, each image is mounted once, file-backed, with inode_share, all in one domain ("default"): the most a single domain can share.',
-    'Thresholds come from .sharemap.yml and the flags below (flags win). Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage, 3 server or network error (fetching a baseline by id).',
+    'Thresholds come from .sharemap.yml and the flags below (flags win). Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including an unknown --baseline name), 3 server or network error (fetching a baseline from a server).',
   ],
   options: {
     device: {
@@ -37,15 +37,15 @@ export const analyzeSpec: CommandSpec = {
     ...OUTPUT_OPTIONS,
     baseline: {
       type: 'string',
-      value: 'FILE|ID|URL',
+      value: 'FILE|NAME|ID|URL',
       description:
-        'Compare with a previous report: a report JSON file (e.g. from --json), a report link, or a report id on --server.',
+        'Compare with a previous report: a report JSON file (e.g. from --json), a report link, a report id on --server, or a report name on --server (e.g. main, set by upload --save-as).',
       group: 'Baseline',
     },
     server: {
       type: 'string',
       value: 'URL',
-      description: 'Server to fetch a --baseline report id from (default: server in .sharemap.yml).',
+      description: 'Server to fetch a --baseline report id or name from (default: server in .sharemap.yml).',
       group: 'Baseline',
     },
     token: {
@@ -61,6 +61,7 @@ export const analyzeSpec: CommandSpec = {
     'sharemap analyze build/*.erofs',
     'sharemap analyze base.erofs app.erofs --mounts deploy/fstab --min-saved-percent 20 --fail-on fingerprint-mismatch',
     'sharemap analyze build/*.erofs --baseline main-report.json --markdown > comment.md',
+    'sharemap analyze build/*.erofs --baseline main --server https://sharemap.example.com --max-bytes-lost 4MiB',
   ],
 };
 
@@ -75,6 +76,10 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const token = str(args, 'token') ?? io.env.SHAREMAP_TOKEN;
   const mk = (base: string): ServerClient => new ServerClient(base, token ? { token } : {});
   const hash = flag(args, 'hash');
+  // The baseline first: a bad or unknown one fails before a long analysis.
+  const ref = str(args, 'baseline');
+  const baseline =
+    ref !== undefined ? await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk) : null;
   const manifests = [];
   for (const { path, devices } of positionalsWithDevices(args))
     manifests.push((await loadInput(path, devices, { hash })).manifest);
@@ -87,9 +92,6 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     ...(settings.workingSet !== undefined ? { workingSet: settings.workingSet } : {}),
   });
   for (const w of warnings) io.stderr.write(`sharemap: warning: ${w}\n`);
-  const ref = str(args, 'baseline');
-  const baseline =
-    ref !== undefined ? await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk) : null;
   return finish(io, report, settings, format, {
     baseline,
     ...(ref !== undefined ? { baselineRef: ref } : {}),

@@ -1,10 +1,13 @@
-/** What `analyze` and `upload` share: baseline loading, gate, output, job summary, exit code. */
+/**
+ * What `analyze` and `upload` share: baseline loading (file, link, id or name), report names,
+ * gate, output, job summary, exit code.
+ */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { compareReports, type Report } from '@sharemap/sharing';
 import type { ServerClient } from '../client.js';
-import { EXIT_GATE_FAILED, EXIT_OK, inputError } from '../errors.js';
+import { EXIT_GATE_FAILED, EXIT_OK, inputError, serverError } from '../errors.js';
 import { evaluateGate } from '../gate.js';
 import { readReportFile, reportFromJson } from '../inputs.js';
 import type { Io } from '../io.js';
@@ -12,7 +15,23 @@ import type { Settings } from '../options.js';
 import { renderResult, writeStepSummary, type CliResult, type OutputFormat } from '../output/render.js';
 import { writeLines } from '../write.js';
 
-export const REPORT_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+/** A report id as the server makes them: 22 characters of base64url (128 random bits). */
+export const REPORT_ID_RE = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Why `name` is not a report name (the server's rule, apps/server/src/routes/report-names.ts),
+ * or undefined: 1-100 ASCII letters, digits, ".", "_", "-", "/"; "/"-separated parts, none
+ * empty or starting with "."; no "..".
+ */
+export function reportNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > 100) return 'must be 1-100 characters long';
+  if (!/^[A-Za-z0-9._/-]+$/.test(name)) return 'may contain only letters, digits, ".", "_", "-" and "/"';
+  if (name.includes('..')) return 'must not contain ".."';
+  if (name.startsWith('/')) return 'must not start with "/"';
+  if (name.endsWith('/') || name.includes('//')) return 'must not end with "/" or contain "//"';
+  if (name.split('/').some((part) => part.startsWith('.'))) return 'no part may start with "."';
+  return undefined;
+}
 
 /** Report id from a report link (`https://host/r/ID`, `.../api/reports/ID`) or a bare id. */
 export function reportIdOf(ref: string): { id: string; base?: string } | null {
@@ -30,30 +49,87 @@ export function reportIdOf(ref: string): { id: string; base?: string } | null {
   return REPORT_ID_RE.test(ref) ? { id: ref } : null;
 }
 
+export interface Baseline {
+  report: Report;
+  /** Link to the baseline report when it came from a server. */
+  url?: string;
+  /** The report a name pointed at. */
+  id?: string;
+}
+
+interface NameReply {
+  reportId?: unknown;
+  url?: unknown;
+}
+
+async function fetchReport(c: ServerClient, id: string, what: string): Promise<Report | null> {
+  const json = await c.request<unknown>('GET', `/api/reports/${encodeURIComponent(id)}`, {
+    what,
+    nullOn404: true,
+  });
+  return json === null ? null : reportFromJson(json, what);
+}
+
 /**
- * `--baseline REF`: an existing file (a report JSON, e.g. `analyze --json` output), a report
- * link, or a report id fetched from the server.
+ * `--baseline REF`, in this order: an existing file (a report JSON, e.g. `analyze --json`
+ * output); a report link (fetched from its host); a report id (the server's id format);
+ * otherwise a report name (`main`) resolved on the server. An id that the server does not
+ * know is tried as a name too.
  */
 export async function loadBaseline(
   ref: string,
   io: Io,
   client: ServerClient | null,
   makeClient?: (base: string) => ServerClient,
-): Promise<Report> {
+): Promise<Baseline> {
   const path = resolve(io.cwd, ref);
-  if (existsSync(path)) return readReportFile(path);
+  if (existsSync(path)) return { report: await readReportFile(path) };
   const rid = reportIdOf(ref);
-  if (!rid) throw inputError(`--baseline ${ref}: no such file, and not a report id or link`);
+  const nameProblem = reportNameProblem(ref);
+  if (!rid && nameProblem !== undefined)
+    throw inputError(`--baseline ${ref}: no such file, and not a report link, id or name`);
   let c = client;
-  if (rid.base && makeClient && (!c || !rid.base.startsWith(c.base))) c = makeClient(rid.base);
+  if (rid?.base) {
+    if (makeClient && (!c || !rid.base.startsWith(c.base))) c = makeClient(rid.base);
+  }
   if (!c)
     throw inputError(
-      `--baseline ${ref}: no such file; to fetch report "${rid.id}" from a server, give --server URL`,
+      `--baseline ${ref}: no such file; to fetch the report ${rid ? `"${rid.id}"` : `named "${ref}"`} from a server, give --server URL (or server: in .sharemap.yml)`,
     );
-  const json = await c.request<unknown>('GET', `/api/reports/${encodeURIComponent(rid.id)}`, {
-    what: `baseline report ${rid.id}`,
+  if (rid) {
+    const what = `baseline report ${rid.id}`;
+    const report = await fetchReport(c, rid.id, what);
+    if (report) return { report, url: c.url(`/r/${rid.id}`), id: rid.id };
+    if (rid.base || nameProblem !== undefined)
+      throw inputError(`${what}: not found on the sharemap server at ${c.base}`);
+  }
+  // A report name; its characters need no escaping in a URL path.
+  const named = await c.request<NameReply | null>('GET', `/api/report-names/${ref}`, {
+    what: `baseline name "${ref}"`,
+    nullOn404: true,
   });
-  return reportFromJson(json, `baseline report ${rid.id}`);
+  if (named === null) {
+    const hint = /\.(json|gz)$/i.test(ref) ? '' : ` (upload --save-as ${ref} names a report)`;
+    throw inputError(
+      `--baseline ${ref}: ${rid ? 'no report has this id or name' : `no such file, and no report is named "${ref}"`} on the sharemap server at ${c.base}${hint}`,
+    );
+  }
+  if (typeof named.reportId !== 'string' || !REPORT_ID_RE.test(named.reportId))
+    throw serverError(`baseline name "${ref}": the server's reply has no report id`);
+  const what = `baseline report ${named.reportId} (named "${ref}")`;
+  const report = await fetchReport(c, named.reportId, what);
+  if (!report) throw inputError(`${what}: not found on the sharemap server at ${c.base}`);
+  const url = typeof named.url === 'string' ? c.url(named.url) : c.url(`/r/${named.reportId}`);
+  return { report, url, id: named.reportId };
+}
+
+/** `upload --save-as NAME`: point the name at the new report (set or move it). */
+export async function saveAs(c: ServerClient, name: string, reportId: string): Promise<void> {
+  await c.request<unknown>('PUT', `/api/report-names/${name}`, {
+    body: JSON.stringify({ reportId }),
+    headers: { 'content-type': 'application/json' },
+    what: `--save-as ${name}`,
+  });
 }
 
 export async function finish(
@@ -61,12 +137,21 @@ export async function finish(
   report: Report,
   settings: Settings,
   format: OutputFormat,
-  extra: { baseline?: Report | null; baselineRef?: string; url?: string; id?: string; jsonOut?: string } = {},
+  extra: {
+    baseline?: Baseline | null;
+    baselineRef?: string;
+    url?: string;
+    id?: string;
+    savedAs?: string;
+    jsonOut?: string;
+  } = {},
 ): Promise<number> {
-  const delta = extra.baseline ? compareReports(extra.baseline, report) : null;
+  const delta = extra.baseline ? compareReports(extra.baseline.report, report) : null;
   const gate = evaluateGate(report, settings.thresholds, delta);
   const result: CliResult = { report, gate, delta };
   if (extra.baselineRef !== undefined) result.baseline = extra.baselineRef;
+  if (extra.baseline?.url !== undefined) result.baselineUrl = extra.baseline.url;
+  if (extra.savedAs !== undefined) result.savedAs = extra.savedAs;
   if (extra.url !== undefined) result.url = extra.url;
   if (extra.id !== undefined) result.id = extra.id;
   if (extra.jsonOut !== undefined) {

@@ -15,7 +15,7 @@ import { detectInput, loadInput } from '../inputs.js';
 import type { Io } from '../io.js';
 import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
-import { finish, loadBaseline } from './common.js';
+import { finish, loadBaseline, reportNameProblem, saveAs } from './common.js';
 import { readFile, stat } from 'node:fs/promises';
 import { fsMessage, reportFromJson } from '../inputs.js';
 
@@ -24,11 +24,12 @@ export const uploadSpec: CommandSpec = {
   summary:
     'Upload images (or only their manifests) and mount configurations to a sharemap server, print the report link, gate on thresholds.',
   usage:
-    'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... --server URL [--token T] [--scan-locally] [--baseline REPORT_ID|URL|FILE] [--json|--markdown] [thresholds]',
+    'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... --server URL [--token T] [--scan-locally] [--baseline NAME|ID|URL|FILE] [--save-as NAME] [--json|--markdown] [thresholds]',
   details: [
     'Images are streamed to the server, which scans them. With --scan-locally the images are scanned here and only their manifests (gzip NDJSON) are sent: the image bytes never leave the machine. Manifest files (from `sharemap scan`) are sent as they are.',
     'The token is read from --token or, better in CI, from the SHAREMAP_TOKEN environment variable. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The report link is printed on stdout (first line of the text output).',
-    'Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including the server rejecting an input or the token), 3 server or network error.',
+    'CI: the main branch saves each report under a name (--save-as main), pull requests compare with it (--baseline main) and gate on the change. --baseline is resolved before anything is uploaded, so --baseline main --save-as main compares with the previous report of that name, then moves the name.',
+    'Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including the server rejecting an input or the token, and an unknown --baseline name), 3 server or network error.',
   ],
   options: {
     device: {
@@ -65,8 +66,16 @@ export const uploadSpec: CommandSpec = {
     ...OUTPUT_OPTIONS,
     baseline: {
       type: 'string',
-      value: 'REPORT_ID|URL|FILE',
-      description: 'Compare with a previous report: its id on the server, its link, or a report JSON file.',
+      value: 'NAME|ID|URL|FILE',
+      description:
+        'Compare with a previous report: a report JSON file, a report link, a report id, or a report name on the server (e.g. main, set by --save-as).',
+      group: 'Baseline',
+    },
+    'save-as': {
+      type: 'string',
+      value: 'NAME',
+      description:
+        'Point the report name NAME at the new report (set or move it), e.g. main on the main branch; later runs use --baseline NAME. Letters, digits, ".", "_", "-", "/"; 1-100 characters.',
       group: 'Baseline',
     },
     ...GATE_OPTIONS,
@@ -74,7 +83,8 @@ export const uploadSpec: CommandSpec = {
   positionals: { min: 1, name: 'IMAGE' },
   examples: [
     'SHAREMAP_TOKEN=... sharemap upload build/*.erofs --mounts deploy/fstab --server https://sharemap.example.com',
-    'sharemap upload app.erofs --scan-locally --server http://localhost:8080 --baseline main --min-saved-percent 20 --markdown',
+    'sharemap upload build/*.erofs --mounts deploy/fstab --server https://sharemap.example.com --save-as main',
+    'sharemap upload build/*.erofs --mounts deploy/fstab --baseline main --min-saved-percent 20 --markdown',
   ],
 };
 
@@ -155,6 +165,9 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const scanLocally = flag(args, 'scan-locally');
   if (flag(args, 'hash') && !scanLocally)
     throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
+  const saveName = str(args, 'save-as');
+  const nameProblem = saveName === undefined ? undefined : reportNameProblem(saveName);
+  if (nameProblem !== undefined) throw inputError(`--save-as ${saveName}: a report name ${nameProblem}`);
 
   // Check every input before sending anything.
   const inputs = positionalsWithDevices(args);
@@ -163,6 +176,12 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     await readFile(p).catch((e: unknown) => Promise.reject(inputError(`${p}: cannot read: ${fsMessage(e)}`)));
 
   await client.checkWriteAccess();
+  // The baseline before the upload: a bad or unknown one fails fast, and with --save-as of the
+  // same name it is the previous report of that name.
+  const ref = str(args, 'baseline');
+  const mk = (base: string): ServerClient => new ServerClient(base, opts);
+  const baseline = ref !== undefined ? await loadBaseline(ref, io, client, mk) : null;
+  if (baseline?.url) progress.note(`baseline${ref === baseline.url ? '' : ` ${ref}`}: ${baseline.url}`);
   const imageIds: string[] = [];
   const manifestIds: string[] = [];
   const pending: { id: string; path: string }[] = [];
@@ -266,14 +285,16 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     }),
     `report ${created.id}`,
   );
-  const ref = str(args, 'baseline');
-  const mk = (base: string): ServerClient => new ServerClient(base, opts);
-  const baseline = ref !== undefined ? await loadBaseline(ref, io, client, mk) : null;
+  if (saveName !== undefined) {
+    await saveAs(client, saveName, created.id);
+    progress.note(`report name "${saveName}" now points at ${url}`);
+  }
   return finish(io, report, settings, format, {
     baseline,
     ...(ref !== undefined ? { baselineRef: ref } : {}),
     ...(str(args, 'json-out') !== undefined ? { jsonOut: str(args, 'json-out')! } : {}),
     url,
     id: created.id,
+    ...(saveName !== undefined ? { savedAs: saveName } : {}),
   });
 }

@@ -14,8 +14,12 @@ export interface CliResult {
   gate: GateResult;
   /** compareReports(baseline, report) when --baseline was given. */
   delta: ReportDelta | null;
-  /** Where the baseline came from (file path, report id or URL). */
+  /** Where the baseline came from (file path, report id, URL or name), as given. */
   baseline?: string;
+  /** Link to the baseline report when it came from a server. */
+  baselineUrl?: string;
+  /** upload --save-as: the name now pointing at this report. */
+  savedAs?: string;
   /** Link to the report on the server (upload). */
   url?: string;
   /** Server id of the report (upload). */
@@ -42,13 +46,24 @@ export function deltaText(delta: ReportDelta, baseline: string | undefined, top 
   return out.join('\n') + '\n';
 }
 
+/** "main: https://host/r/ID" for a baseline from a server, else the reference as given. */
+function baselineLabel(r: CliResult): string | undefined {
+  if (r.baselineUrl === undefined || r.baseline === r.baselineUrl) return r.baseline;
+  return r.baseline === undefined ? r.baselineUrl : `${r.baseline}: ${r.baselineUrl}`;
+}
+
 export function resultText(r: CliResult): string {
   let s = renderText(r.report);
   if (r.url) s = `Report: ${r.url}\n` + s;
-  if (r.delta) s += '\n' + deltaText(r.delta, r.baseline);
+  if (r.delta) s += '\n' + deltaText(r.delta, baselineLabel(r));
   const g = gateText(r.gate);
   if (g) s += '\n' + g;
   return s;
+}
+
+/** Text for a Markdown link label: no brackets, backslashes or markup characters. */
+function mdLabel(s: string): string {
+  return s.replace(/[[\]\\`*_<>|]/g, (c) => `\\${c}`);
 }
 
 export function resultMarkdown(r: CliResult): string {
@@ -66,8 +81,10 @@ export function resultMarkdown(r: CliResult): string {
     lines.splice(1, 0, '', verdict);
   }
   let out = lines.join('\n');
-  if (r.delta)
-    out += `\nBytes lost since the baseline: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
+  if (r.delta) {
+    const link = r.baselineUrl ? ` ([${mdLabel(r.baseline ?? 'report')}](${r.baselineUrl}))` : '';
+    out += `\nBytes lost since the baseline${link}: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
+  }
   out += gateMarkdown(r.gate);
   return out;
 }
@@ -75,6 +92,8 @@ export function resultMarkdown(r: CliResult): string {
 export function resultJson(r: CliResult): string {
   const extra: Record<string, unknown> = { gate: r.gate, delta: r.delta };
   if (r.baseline !== undefined) extra.baseline = r.baseline;
+  if (r.baselineUrl !== undefined) extra.baselineUrl = r.baselineUrl;
+  if (r.savedAs !== undefined) extra.savedAs = r.savedAs;
   if (r.url !== undefined) extra.url = r.url;
   if (r.id !== undefined) extra.id = r.id;
   return JSON.stringify({ ...r.report, ...extra }) + '\n';
