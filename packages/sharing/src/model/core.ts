@@ -270,15 +270,18 @@ export function runCore(
   const keySpace = prepared.fingerprints.length * nDomains;
   const dense = keySpace <= DENSE_KEY_LIMIT ? new Int32Array(keySpace).fill(-1) : null;
   const slotOfKey = new Map<number, number>();
-  const slotFirstRow: number[] = [];
-  const slotAops: number[] = [];
-  const slotSize: number[] = [];
-  const slotFp: number[] = [];
-  const slotDomain: number[] = [];
+  // Fixed-size slot tables: there are at most as many keys as rows, and as (fingerprint, domain) pairs.
+  const maxSlots = Math.min(totalRows, keySpace);
+  let nSlots = 0;
+  const slotFirstRow = new Int32Array(maxSlots);
+  const slotAops = new Uint8Array(maxSlots);
+  const slotSize = new Float64Array(maxSlots);
+  const slotFp = new Int32Array(maxSlots);
+  const slotDomain = new Int32Array(maxSlots);
   /** Rows with the slot's key (members and rejected). */
-  const slotCandidates: number[] = [];
+  const slotCandidates = new Int32Array(maxSlots);
   /** Members, the first one included. */
-  const slotMembers: number[] = [];
+  const slotMembers = new Int32Array(maxSlots);
   /** Slot of each row that looked a key up, -1 for the others. */
   const rowSlot = new Int32Array(totalRows).fill(-1);
   /** aops class of each row that looked a key up (for order dependence). */
@@ -333,16 +336,16 @@ export function runCore(
       let slot = dense !== null ? dense[key]! : (slotOfKey.get(key) ?? -1);
       if (slot < 0) {
         // First member: creates the shared inode and fixes its aops class and size.
-        slot = slotFirstRow.length;
+        slot = nSlots++;
         if (dense !== null) dense[key] = slot;
         else slotOfKey.set(key, slot);
-        slotFirstRow.push(row);
-        slotAops.push(aops);
-        slotSize.push(size);
-        slotFp.push(fp);
-        slotDomain.push(dom);
-        slotCandidates.push(1);
-        slotMembers.push(1);
+        slotFirstRow[slot] = row;
+        slotAops[slot] = aops;
+        slotSize[slot] = size;
+        slotFp[slot] = fp;
+        slotDomain[slot] = dom;
+        slotCandidates[slot] = 1;
+        slotMembers[slot] = 1;
         colStatus[row] = 'shared-alone';
         colWith[row] = pw;
         sumWith += pw;
@@ -376,7 +379,6 @@ export function runCore(
   // gathered by one sequential pass over the rows into two flat lists, members and rejected,
   // where each group has a range sized by its counts (a counting sort by group), then copied
   // out group by group: this keeps the per-row work off the 100k+ small group arrays.
-  const nSlots = slotFirstRow.length;
   const groupOfSlot = new Int32Array(nSlots).fill(-1);
   let nGroups = 0;
   let nMemberRows = 0;
