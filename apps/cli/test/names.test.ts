@@ -6,6 +6,7 @@
  * with the server and thresholds in .sharemap.yml).
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -420,6 +421,36 @@ describe('named baselines (server requiring tokens): the CI journey', () => {
     );
     expect(bad.code).toBe(2);
     expect(oneLine(bad.stderr)).toMatch(/\(401\).*check the token/);
+  });
+
+  it('a baseline link to another host is fetched without the token', async () => {
+    const seen: (string | undefined)[] = [];
+    const other = createHttpServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"code":"not-found","message":"no such report"}}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const port = (other.address() as { port: number }).port;
+      const link = `http://127.0.0.1:${port}/r/AAAAAAAAAAAAAAAAAAAAAA`;
+      const cwd = checkout('v1');
+      const r = await run(['analyze', ...IMAGES, '--baseline', link, '--server', s.url, '--token', token], {
+        cwd,
+      });
+      expect(r.code).toBe(2);
+      expect(seen).toEqual([undefined]);
+      // The configured server's own links still carry it (reports are readable by link anyway).
+      const ok = await run(
+        ['analyze', ...IMAGES, '--baseline', 'main', '--server', s.url, '--token', token],
+        {
+          cwd,
+        },
+      );
+      expect(ok.code).toBe(0);
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
   });
 
   it.skipIf(!haveBuild())('child process: the journey with the built CLI', async () => {

@@ -74,7 +74,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const format = outputFormat(args);
   const settings = resolveSettings(args, io);
   const token = str(args, 'token') ?? io.env.SHAREMAP_TOKEN;
-  const mk = (base: string): ServerClient => new ServerClient(base, token ? { token } : {});
+  const mk = (base: string, withToken = true): ServerClient =>
+    new ServerClient(base, token && withToken ? { token } : {});
   const hash = flag(args, 'hash');
   // The baseline first: a bad or unknown one fails before a long analysis.
   const ref = str(args, 'baseline');

@@ -80,7 +80,8 @@ export async function loadBaseline(
   ref: string,
   io: Io,
   client: ServerClient | null,
-  makeClient?: (base: string) => ServerClient,
+  /** A client for the host of a report link; `withToken` only when it is the configured server. */
+  makeClient?: (base: string, withToken: boolean) => ServerClient,
 ): Promise<Baseline> {
   const path = resolve(io.cwd, ref);
   if (existsSync(path)) return { report: await readReportFile(path) };
@@ -90,7 +91,12 @@ export async function loadBaseline(
     throw inputError(`--baseline ${ref}: no such file, and not a report link, id or name`);
   let c = client;
   if (rid?.base) {
-    if (makeClient && (!c || !rid.base.startsWith(c.base))) c = makeClient(rid.base);
+    if (makeClient && (!c || !rid.base.startsWith(c.base))) {
+      // The token belongs to the configured server; a link to another host is a capability of
+      // its own and is fetched without it, so a pasted link cannot collect the CI token.
+      const sameServer = c !== null && new URL(rid.base).origin === new URL(c.base).origin;
+      c = makeClient(rid.base, sameServer);
+    }
   }
   if (!c)
     throw inputError(

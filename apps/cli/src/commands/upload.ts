@@ -179,7 +179,9 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   // The baseline before the upload: a bad or unknown one fails fast, and with --save-as of the
   // same name it is the previous report of that name.
   const ref = str(args, 'baseline');
-  const mk = (base: string): ServerClient => new ServerClient(base, opts);
+  const { token: _token, ...tokenless } = opts;
+  const mk = (base: string, withToken: boolean): ServerClient =>
+    new ServerClient(base, withToken ? opts : tokenless);
   const baseline = ref !== undefined ? await loadBaseline(ref, io, client, mk) : null;
   if (baseline?.url) progress.note(`baseline${ref === baseline.url ? '' : ` ${ref}`}: ${baseline.url}`);
   const imageIds: string[] = [];
