@@ -182,21 +182,67 @@ describe('MicroLZMA: output bound', () => {
   });
 });
 
-describe('DEFLATE: output bound', () => {
-  const bomb = deflateSync(new Uint8Array(32 << 20), { level: 9 }); // ~32 KiB describing 32 MiB
+/**
+ * A raw DEFLATE stream (RFC 1951) of one fixed-Huffman block: a literal 0, then `n` copies of
+ * (length 258, distance 1), i.e. 1 + 258n zero bytes from 13 bits per 258 bytes; then, with
+ * `garbage`, a block of the reserved type 3 that a decoder reaching it must reject.
+ */
+function deflateBomb(n: number, garbage: boolean): Uint8Array {
+  const bits: number[] = [];
+  const field = (v: number, len: number) => {
+    for (let i = 0; i < len; i++) bits.push((v >> i) & 1); // header fields: LSB first
+  };
+  const code = (v: number, len: number) => {
+    for (let i = len - 1; i >= 0; i--) bits.push((v >> i) & 1); // Huffman codes: MSB first
+  };
+  field(garbage ? 0 : 1, 1); // BFINAL
+  field(1, 2); // BTYPE 01: fixed Huffman
+  code(0x30, 8); // literal 0
+  for (let i = 0; i < n; i++) {
+    code(0xc5, 8); // symbol 285: length 258
+    code(0, 5); // distance code 0: distance 1
+  }
+  code(0, 7); // symbol 256: end of block
+  if (garbage) {
+    field(1, 1);
+    field(3, 2); // BTYPE 11: reserved
+    for (let i = 0; i < 16; i++) bits.push(1);
+  }
+  const out = new Uint8Array(Math.ceil(bits.length / 8));
+  bits.forEach((b, i) => (out[i >> 3]! |= b << (i & 7)));
+  return out;
+}
 
-  it('decodes only the declared length', () => {
-    expect(bomb.length).toBeLessThan(64 << 10);
+describe('DEFLATE: output bound', () => {
+  it('a small stream claiming 32 MiB decodes only the declared length', () => {
+    const bomb = deflateSync(new Uint8Array(32 << 20), { level: 9 });
+    expect(bomb.length).toBeLessThan(64 << 10); // inflated in one call
     const out = deflateDecompress(bomb, 4096, true);
     expectBounded(out, 4096);
     expect(out.every((b) => b === 0)).toBe(true);
+    expect(thrown(() => deflateDecompress(bomb, 4096, false)).message).toMatch(/more than 4096 bytes/);
   });
 
-  it('a full decode of a longer stream is corruption (one spare byte detects it)', () => {
+  it('a large stream is inflated step by step and left as soon as the output is full', () => {
+    const bomb = deflateBomb(45_000, true); // ~71 KiB claiming ~11 MiB, then a bad block
+    expect(bomb.length).toBeGreaterThan(64 << 10);
+    expect(thrown(() => deflateDecompress(bomb, 12 << 20, true)).message).toMatch(/invalid block type/);
+    // the bad block is never reached when the first steps already fill the output
+    const out = deflateDecompress(bomb, 4096, true);
+    expectBounded(out, 4096);
+    expect(out.every((b) => b === 0)).toBe(true);
     expect(thrown(() => deflateDecompress(bomb, 4096, false)).message).toMatch(/more than 4096 bytes/);
+    const exact = deflateBomb(45_000, false);
+    expectBounded(deflateDecompress(exact, 1 + 258 * 45_000, false), 1 + 258 * 45_000, 1);
+  });
+
+  it('a full decode of an exact stream returns it', () => {
     const exact = deflateSync(sample);
     expectBounded(deflateDecompress(exact, sample.length, false), sample.length, 1);
     expect(Buffer.from(deflateDecompress(exact, sample.length, false)).equals(sample)).toBe(true);
+    expect(thrown(() => deflateDecompress(exact, sample.length + 1, false)).message).toMatch(
+      /decoded to 26600/,
+    );
   });
 });
 
