@@ -363,8 +363,12 @@ export interface FilesColumns {
     members: IntArray;
     rejectedEnds: IntArray;
     rejected: IntArray;
-    /** All fingerprints concatenated; `fingerprintEnds` in characters. */
-    fingerprints: string;
+    /**
+     * All fingerprints concatenated, as a string or as its ASCII bytes (hex digits: moved to the
+     * main thread without a copy, turned into a string there in one step); `fingerprintEnds` in
+     * characters.
+     */
+    fingerprints: string | Uint8Array;
     fingerprintEnds: IntArray;
   };
   paths: {
@@ -429,19 +433,19 @@ export function decodeFiles(buf: ArrayBuffer): FilesColumns {
     if (!(a instanceof Uint8Array)) throw new FilesFormatError(`section ${name} is not u8`);
     return a;
   };
-  let fingerprints: string;
+  let fingerprints: string | Uint8Array;
   let fingerprintEnds: IntArray;
   if (h.fingerprints === 'bytes') {
     const bytes = u8('groups.fingerprint');
     const ends = int('groups.fingerprintEnds');
-    // Hex digits as ASCII bytes, then one decode: string concatenation is far slower.
+    // Hex digits as ASCII bytes (one decode into a string later: concatenation is far slower).
     const ascii = new Uint8Array(bytes.length * 2);
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       ascii[2 * i] = HEX_ASCII[b >> 4]!;
       ascii[2 * i + 1] = HEX_ASCII[b & 15]!;
     }
-    fingerprints = new TextDecoder('latin1').decode(ascii);
+    fingerprints = ascii;
     fingerprintEnds = new Uint32Array(ends.length);
     for (let i = 0; i < ends.length; i++) fingerprintEnds[i] = ends[i]! * 2;
   } else {
@@ -521,22 +525,34 @@ export function transferables(c: FilesColumns): ArrayBuffer[] {
   ])
     add(a);
   add(c.paths.index);
+  if (typeof g.fingerprints !== 'string') add(g.fingerprints);
   return [...set];
 }
 
+const NONE: number[] = Object.freeze([]) as unknown as number[];
+
+/** Rows (and paths) per step of `assembleFilesSteps`; shared inodes per step: a sixteenth. */
+export const ASSEMBLE_STEP = 1 << 18;
+
 /**
  * The Report's per-file parts from decoded columns. Numeric columns stay typed arrays (the
- * FileTable type says number[]: they are read by index only). Three steps (`status`, `groups`,
- * `paths`) so that a caller can yield to the event loop between them.
+ * FileTable type says number[]: they are read by index only). The generator yields between
+ * steps of at most ASSEMBLE_STEP rows, so that a caller can let the event loop run.
  */
 export function* assembleFilesSteps(
   c: FilesColumns,
 ): Generator<void, Pick<Report, 'files' | 'groups' | 'paths'>> {
   const names = c.statuses;
   const status = new Array<FileStatus>(c.rows);
-  for (let i = 0; i < c.rows; i++) status[i] = names[c.status[i]!]!;
-  yield;
+  for (let i0 = 0; i0 < c.rows; i0 += ASSEMBLE_STEP) {
+    const i1 = Math.min(c.rows, i0 + ASSEMBLE_STEP);
+    for (let i = i0; i < i1; i++) status[i] = names[c.status[i]!]!;
+    yield;
+  }
   const g = c.groups;
+  const fps =
+    typeof g.fingerprints === 'string' ? g.fingerprints : new TextDecoder('latin1').decode(g.fingerprints);
+  yield;
   const groups = new Array<SharedGroup>(g.count);
   let m0 = 0;
   let r0 = 0;
@@ -547,10 +563,11 @@ export function* assembleFilesSteps(
     const f1 = g.fingerprintEnds[k]!;
     const members = new Array<number>(m1 - m0);
     for (let i = m0; i < m1; i++) members[i - m0] = g.members[i]!;
-    const rejected = new Array<number>(r1 - r0);
+    // Most shared inodes reject no row: one empty array for all (fewer objects for the GC).
+    const rejected = r1 === r0 ? NONE : new Array<number>(r1 - r0);
     for (let i = r0; i < r1; i++) rejected[i - r0] = g.rejected[i]!;
     const x: SharedGroup = {
-      fingerprint: g.fingerprints.slice(f0, f1),
+      fingerprint: fps.slice(f0, f1),
       domain: g.domains[g.domain[k]!]!,
       aops: g.aops[g.aopsCode[k]!]!,
       size: g.size[k]!,
@@ -564,14 +581,22 @@ export function* assembleFilesSteps(
     m0 = m1;
     r0 = r1;
     f0 = f1;
+    if (k % (ASSEMBLE_STEP >> 4) === (ASSEMBLE_STEP >> 4) - 1) yield;
   }
   yield;
   const paths: Record<string, string[]> = {};
+  const table = c.paths.table;
+  const index = c.paths.index;
   let at = 0;
   for (const im of c.paths.images) {
     const list = new Array<string>(im.paths);
-    for (let i = 0; i < im.paths; i++) list[i] = c.paths.table[c.paths.index[at++]!]!;
+    for (let i0 = 0; i0 < im.paths; i0 += ASSEMBLE_STEP) {
+      const i1 = Math.min(im.paths, i0 + ASSEMBLE_STEP);
+      for (let i = i0; i < i1; i++) list[i] = table[index[at++]!]!;
+      if (i1 < im.paths) yield;
+    }
     paths[im.id] = list;
+    yield;
   }
   const files = {
     instance: c.instance,

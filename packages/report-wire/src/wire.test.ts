@@ -58,7 +58,8 @@ describe('files encoding', () => {
     expect(s.get('files.instance')!.type).toBe('u8');
     expect(s.get('files.status')!.type).toBe('u8');
     expect(s.get('files.file')!.delta).toBe(true);
-    expect(s.get('files.group')!.bias).toBe(-1);
+    expect(s.get('files.group')!.delta).toBe(true);
+    expect(s.get('paths.index')!.delta).toBe(true);
     const distinct = new Set(Object.values(fleet.paths).flat()).size;
     expect(h.strings).toBe(distinct);
     expect(h.strings).toBeLessThan(Object.values(fleet.paths).flat().length);
