@@ -2,7 +2,8 @@
  * Typed client of the sharemap server API (docs/api.md). Every failure becomes an ApiError
  * carrying the server's `{error: {code, message, line, column, ...}}` so views can show it.
  */
-import type { AnalysisInput, Report, Totals } from '@sharemap/sharing';
+import type { ReportSummaryDoc } from '@sharemap/report-wire';
+import type { Report, Totals } from '@sharemap/sharing';
 
 export interface ApiErrorBody {
   code: string;
@@ -79,6 +80,16 @@ export interface ReportCreated {
   warnings?: { code: string; message: string }[];
 }
 
+/** An ApiError from a failed response (also used by the workers, which fetch for themselves). */
+export async function errorOf(res: Response): Promise<ApiError> {
+  try {
+    await fail(res);
+  } catch (e) {
+    return e as ApiError;
+  }
+  return new ApiError(res.status, { code: `http-${res.status}`, message: res.statusText });
+}
+
 async function fail(res: Response): Promise<never> {
   let body: ApiErrorBody = { code: `http-${res.status}`, message: `${res.status} ${res.statusText}` };
   try {
@@ -105,8 +116,13 @@ const enc = encodeURIComponent;
 
 export const api = {
   demo: () => json<{ id: string; url: string }>(fetch('/api/demo')),
+  /** The whole report as one JSON document (the CLI's form; the UI loads summary + files instead). */
   report: (id: string) => json<Report>(fetch(`/api/reports/${enc(id)}`)),
-  reportInput: (id: string) => json<AnalysisInput>(fetch(`/api/reports/${enc(id)}/input`)),
+  /** The report without its per-file parts: small, for the first screen. */
+  summary: (id: string) => json<ReportSummaryDoc>(fetch(`/api/reports/${enc(id)}/summary`)),
+  /** URLs the workers fetch themselves (large bodies never parsed on the main thread). */
+  filesUrl: (id: string) => `/api/reports/${enc(id)}/files`,
+  inputUrl: (id: string) => `/api/reports/${enc(id)}/input`,
   image: (id: string) => json<ImageInfo>(fetch(`/api/images/${enc(id)}`)),
   createReport: (req: ReportRequest) =>
     json<ReportCreated>(

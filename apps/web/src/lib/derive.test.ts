@@ -3,8 +3,10 @@
  * (no server, no browser).
  */
 import { describe, expect, it } from 'vitest';
-import { analyze } from '@sharemap/sharing';
-import { inputOf, inst } from '../../../../packages/sharing/test/model-fixtures.js';
+import { assembleFiles, decodeFiles, encodeFiles, reportSummary } from '@sharemap/report-wire';
+import { analyze, explainFile, headline, type Report } from '@sharemap/sharing';
+import { fleetInstances, inputOf, inst } from '../../../../packages/sharing/test/model-fixtures.js';
+import { headOf, headlineOf, joinReport } from './head';
 import { applyWhatIf } from './whatif';
 import { overlapSets, queryRows, rowPath, sharingMatrix, directoryTree } from './derive';
 import { DEFAULT_VIEW, formatQuery, parseQuery, parseRoute } from '../state/url';
@@ -56,6 +58,74 @@ describe('selectors', () => {
     const merged = analyze(applyWhatIf(input, { domains: { i3: 'D1' }, scenarios: [] }));
     expect(merged.totals.bytesSaved).toBeGreaterThan(report.totals.bytesSaved);
     expect(merged.instances.find((i) => i.id === 'i3')!.domain).toEqual({ label: 'D1' });
+  });
+});
+
+/** The files table's order before the radix sort: one comparator per sort key. */
+function comparatorOrder(r: Report, rows: Uint32Array, sort: string): number[] {
+  const f = r.files;
+  const desc = sort.startsWith('-');
+  const key = desc ? sort.slice(1) : sort;
+  const dir = desc ? -1 : 1;
+  const path = (a: number) => rowPath(r, a);
+  const cmp: Record<string, (a: number, b: number) => number> = {
+    size: (a, b) => (f.size[a]! - f.size[b]!) * dir || a - b,
+    saved: (a, b) =>
+      (f.pagesWithout[a]! - f.pagesWith[a]! - (f.pagesWithout[b]! - f.pagesWith[b]!)) * dir ||
+      (f.size[a]! - f.size[b]!) * dir ||
+      a - b,
+    cached: (a, b) => (f.pagesWith[a]! - f.pagesWith[b]!) * dir || a - b,
+    status: (a, b) => (f.status[a]! < f.status[b]! ? -dir : f.status[a]! > f.status[b]! ? dir : a - b),
+    instance: (a, b) => (f.instance[a]! - f.instance[b]!) * dir || a - b,
+    path: (a, b) => (path(a) < path(b) ? -dir : path(a) > path(b) ? dir : a - b),
+  };
+  return [...rows].sort(cmp[key]!);
+}
+
+describe('files table over the server encoding', () => {
+  // The stored report as the UI gets it: summary + the decoded sharemap-files columns.
+  const fleet = analyze(inputOf(fleetInstances()));
+  const parts = assembleFiles(decodeFiles(encodeFiles(fleet).slice().buffer));
+  const joined = joinReport(reportSummary(fleet), parts);
+
+  it('the joined report is the report, with typed-array columns', () => {
+    expect(ArrayBuffer.isView(joined.files.size)).toBe(true);
+    expect(joined.groups).toEqual(fleet.groups);
+    expect(joined.paths).toEqual(fleet.paths);
+    expect(headOf(joined)).toEqual(reportSummary(fleet));
+    expect(headlineOf(headOf(joined))).toBe(headline(fleet));
+  });
+
+  for (const sort of [
+    'size',
+    '-size',
+    'saved',
+    '-saved',
+    'cached',
+    '-cached',
+    'status',
+    '-status',
+    'instance',
+    '-instance',
+    'path',
+    '-path',
+    '',
+  ])
+    it(`sort ${sort || '(none)'}: the order of the comparator sort`, () => {
+      const all = queryRows(fleet, { q: '', status: '', inst: '', img: '', sort: '' });
+      const want = sort ? comparatorOrder(fleet, all, sort) : [...all];
+      expect([...queryRows(fleet, { q: '', status: '', inst: '', img: '', sort })]).toEqual(want);
+      expect([...queryRows(joined, { q: '', status: '', inst: '', img: '', sort })]).toEqual(want);
+    });
+
+  it('filters the same on the decoded columns', () => {
+    for (const status of ['saving', 'private', 'held', 'shared'] as const) {
+      const q = { q: 'lib', status, inst: '', img: '', sort: '-saved' };
+      expect([...queryRows(joined, q)]).toEqual([...queryRows(fleet, q)]);
+    }
+    expect(sharingMatrix(joined)).toEqual(sharingMatrix(fleet));
+    expect(overlapSets(joined)).toEqual(overlapSets(fleet));
+    expect(explainFile(joined, 5)).toBe(explainFile(fleet, 5));
   });
 });
 

@@ -4,9 +4,10 @@
  */
 import type { FileStatus, Report } from '@sharemap/sharing';
 import type { StatusFilter } from '../state/url';
+import { sortRows, stringRanks } from './sort';
 
-function memo<T>(fn: (r: Report) => T): (r: Report) => T {
-  const cache = new WeakMap<Report, T>();
+function memo<T, R extends object = Report>(fn: (r: R) => T): (r: R) => T {
+  const cache = new WeakMap<R, T>();
   return (r) => {
     let v = cache.get(r);
     if (v === undefined) cache.set(r, (v = fn(r)));
@@ -39,7 +40,7 @@ export const STATUS_FILTERS: { id: StatusFilter; label: string }[] = [
 ];
 
 export const instanceIndex = memo((r) => new Map(r.instances.map((x, i) => [x.id, i])));
-export const imageName = memo((r) => new Map(r.images.map((x) => [x.id, x.name])));
+export const imageName = memo((r: Pick<Report, 'images'>) => new Map(r.images.map((x) => [x.id, x.name])));
 
 export function rowPath(r: Report, row: number): string {
   const inst = r.instances[r.files.instance[row]!]!;
@@ -78,17 +79,88 @@ export interface RowQuery {
   sort: string;
 }
 
-/** Row indices matching the query, sorted. Typed array: 2M rows = 8 MB. */
-export function queryRows(r: Report, query: RowQuery): Uint32Array {
+/** The numeric columns a sort by a numeric key reads. */
+export type NumericColumns = Pick<Report['files'], 'instance' | 'size' | 'pagesWith' | 'pagesWithout'>;
+
+/**
+ * The keys of a sort by a numeric column, most significant first (ties: row order), or null for
+ * keys that need more of the report (status, path) and no key.
+ */
+export function numericSortKeys(f: NumericColumns, key: string): ((row: number) => number)[] | null {
+  switch (key) {
+    case 'size':
+      return [(a) => f.size[a]!];
+    case 'saved':
+      return [(a) => f.pagesWithout[a]! - f.pagesWith[a]!, (a) => f.size[a]!];
+    case 'cached':
+      return [(a) => f.pagesWith[a]!];
+    case 'instance':
+      return [(a) => f.instance[a]!];
+    default:
+      return null;
+  }
+}
+
+/** Every row in the order of `sort` (a radix sort, lib/sort.ts: stable, ties in row order). */
+function sortAll(r: Report, sort: string): Uint32Array {
   const f = r.files;
   const n = f.instance.length;
+  const all = new Uint32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  const desc = sort.startsWith('-');
+  const key = desc ? sort.slice(1) : sort;
+  const numeric = numericSortKeys(f, key);
+  if (numeric) return sortRows(all, numeric, desc);
+  if (key === 'status') {
+    const rank = new Map<string, number>(
+      Object.keys(STATUS_LABEL)
+        .sort()
+        .map((x, i) => [x, i]),
+    );
+    return sortRows(all, [(a) => rank.get(f.status[a]!) ?? rank.size], desc);
+  }
+  if (key === 'path') {
+    const ranks = pathRanks(r);
+    const imgOfInst = r.instances.map((x) => x.imageId);
+    return sortRows(all, [(a) => ranks[imgOfInst[f.instance[a]!]!]![f.file[a]!]!], desc);
+  }
+  return desc ? all.reverse() : all;
+}
+
+const orders = new WeakMap<Report, Map<string, Uint32Array>>();
+
+/** Every row in the order of `sort`, computed once per report and sort. */
+export function rowOrder(r: Report, sort: string): Uint32Array {
+  let m = orders.get(r);
+  if (!m) orders.set(r, (m = new Map()));
+  let o = m.get(sort);
+  if (!o) m.set(sort, (o = sortAll(r, sort)));
+  return o;
+}
+
+/** Give `rowOrder(r, sort)` (computed elsewhere: the files worker sorts by the default key). */
+export function seedRowOrder(r: Report, sort: string, order: Uint32Array): void {
+  let m = orders.get(r);
+  if (!m) orders.set(r, (m = new Map()));
+  m.set(sort, order);
+}
+
+/**
+ * Row indices matching the query, sorted: the rows of `rowOrder` that pass the filters (each
+ * sort is done once; a filter change is one pass over the rows). Typed array: 2M rows = 8 MB.
+ */
+export function queryRows(r: Report, query: RowQuery): Uint32Array {
+  const order = rowOrder(r, query.sort);
+  if (!query.q.trim() && !query.status && !query.inst && !query.img) return order;
+  const f = r.files;
   const instIdx = query.inst ? (instanceIndex(r).get(query.inst) ?? -2) : -1;
   const q = query.q.trim().toLowerCase();
   const lp = q ? lowerPaths(r) : null;
   const imgOfInst = r.instances.map((x) => x.imageId);
-  const out = new Uint32Array(n);
+  const out = new Uint32Array(order.length);
   let k = 0;
-  for (let row = 0; row < n; row++) {
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i]!;
     const ii = f.instance[row]!;
     if (instIdx !== -1 && ii !== instIdx) continue;
     if (query.img && imgOfInst[ii] !== query.img) continue;
@@ -96,33 +168,24 @@ export function queryRows(r: Report, query: RowQuery): Uint32Array {
     if (lp && !lp[imgOfInst[ii]!]![f.file[row]!]!.includes(q)) continue;
     out[k++] = row;
   }
-  const rows = out.subarray(0, k);
-  const desc = query.sort.startsWith('-');
-  const key = desc ? query.sort.slice(1) : query.sort;
-  const dir = desc ? -1 : 1;
-  let cmp: ((a: number, b: number) => number) | null = null;
-  if (key === 'size') cmp = (a, b) => (f.size[a]! - f.size[b]!) * dir || a - b;
-  else if (key === 'saved')
-    cmp = (a, b) =>
-      (f.pagesWithout[a]! - f.pagesWith[a]! - (f.pagesWithout[b]! - f.pagesWith[b]!)) * dir ||
-      (f.size[a]! - f.size[b]!) * dir ||
-      a - b;
-  else if (key === 'cached') cmp = (a, b) => (f.pagesWith[a]! - f.pagesWith[b]!) * dir || a - b;
-  else if (key === 'status')
-    cmp = (a, b) => (f.status[a]! < f.status[b]! ? -dir : f.status[a]! > f.status[b]! ? dir : a - b);
-  else if (key === 'instance') cmp = (a, b) => (f.instance[a]! - f.instance[b]!) * dir || a - b;
-  else if (key === 'path') {
-    const paths = r.paths;
-    cmp = (a, b) => {
-      const pa = paths[imgOfInst[f.instance[a]!]!]![f.file[a]!]!;
-      const pb = paths[imgOfInst[f.instance[b]!]!]![f.file[b]!]!;
-      return pa < pb ? -dir : pa > pb ? dir : a - b;
-    };
-  }
-  if (cmp) rows.sort(cmp);
-  else if (desc) rows.reverse();
-  return rows;
+  return out.slice(0, k);
 }
+
+/** Rank of every path of every image in code-unit order (for sorting rows by path). */
+const pathRanks = memo((r) => {
+  const ids = Object.keys(r.paths);
+  const all: string[] = [];
+  for (const id of ids) for (const p of r.paths[id]!) all.push(p);
+  const ranks = stringRanks(all);
+  const out: Record<string, Uint32Array> = {};
+  let at = 0;
+  for (const id of ids) {
+    const n = r.paths[id]!.length;
+    out[id] = ranks.subarray(at, at + n);
+    at += n;
+  }
+  return out;
+});
 
 /** Rows of the same content as `row`: its shared group's members and rejected rows. */
 export function relatedRows(r: Report, row: number): number[] {
@@ -300,16 +363,3 @@ export function instanceState(inst: Report['instances'][number]): { ok: boolean;
     };
   return { ok: false, text: `${s.reason}: ${s.message}` };
 }
-
-/** The aops classes of an instance's rows (via shared groups) or from its backing. */
-export const instanceAops = memo((r) => {
-  const out = new Map<number, Set<string>>();
-  for (const g of r.groups)
-    for (const row of [...g.members]) {
-      const i = r.files.instance[row]!;
-      let s = out.get(i);
-      if (!s) out.set(i, (s = new Set()));
-      s.add(g.aops);
-    }
-  return out;
-});

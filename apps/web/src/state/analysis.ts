@@ -11,11 +11,11 @@ interface Reply {
   ms?: number;
 }
 
+type Request = AnalysisRequest extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
+
 let worker: Worker | null = null;
 let seq = 0;
 const pending = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
-/** The input is sent once per worker; later requests reference it. */
-let sentInput: unknown = null;
 
 function getWorker(): Worker {
   if (worker) return worker;
@@ -37,14 +37,15 @@ function getWorker(): Worker {
   return worker;
 }
 
-export function runAnalysis(req: Omit<AnalysisRequest, 'seq'>): Promise<Reply> {
+/**
+ * A request to the worker. Each names the analysis input by URL; the worker fetches it on the
+ * first request and keeps it (`kind: 'input'` only loads it).
+ */
+export function runAnalysis(req: Request): Promise<Reply> {
   const w = getWorker();
   const id = ++seq;
-  const msg = { ...req, seq: id } as AnalysisRequest & { input: AnalysisRequest['input'] | null };
-  if (sentInput === req.input) (msg as { input: unknown }).input = null;
-  else sentInput = req.input;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    w.postMessage(msg);
+    w.postMessage({ ...req, seq: id });
   });
 }

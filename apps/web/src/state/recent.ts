@@ -1,6 +1,5 @@
 /** Recent reports opened in this browser (localStorage), newest first. */
-import { headline } from '@sharemap/sharing';
-import type { Report } from '@sharemap/sharing';
+import { headlineOf, type ReportHead } from '../lib/head';
 
 export interface RecentReport {
   id: string;
@@ -20,10 +19,10 @@ export function recentReports(): RecentReport[] {
   }
 }
 
-export function rememberReport(id: string, report: Report): void {
+export function rememberReport(id: string, report: ReportHead): void {
   try {
     const list = recentReports().filter((x) => x.id !== id);
-    list.unshift({ id, headline: headline(report), openedAt: new Date().toISOString() });
+    list.unshift({ id, headline: headlineOf(report), openedAt: new Date().toISOString() });
     localStorage.setItem(KEY, JSON.stringify(list.slice(0, MAX)));
   } catch {
     /* storage full or disabled */

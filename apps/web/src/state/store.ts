@@ -1,13 +1,16 @@
 /**
  * One zustand store built from small slices (route+view, report, live analysis, theme).
  * Components subscribe with selectors to exactly what they read. The data model (Report) is
- * plain data from @sharemap/sharing; the store only holds it and what the user chose.
+ * plain data from @sharemap/sharing; the store only holds it and what the user chose. A report
+ * arrives in two parts: its head (the server's summary) at once, its per-file parts after.
  */
 import { create } from 'zustand';
 import type { StateCreator } from 'zustand';
-import type { AnalysisInput, Report, ScenarioResult } from '@sharemap/sharing';
+import type { Report, ScenarioResult } from '@sharemap/sharing';
 import { api } from '../api/client';
+import { headOf, type ReportHead } from '../lib/head';
 import { isIdentity, type WhatIf } from '../lib/whatif';
+import { fullReport, loadFiles } from './files';
 import { DEFAULT_VIEW, formatQuery, parseQuery, parseRoute, type Route, type ViewState } from './url';
 import { runAnalysis } from './analysis';
 import { rememberReport } from './recent';
@@ -26,11 +29,20 @@ interface RouteSlice {
 
 interface ReportSlice {
   reportId: string | null;
+  /** The stored report without its per-file parts: arrives first, enough for the headline. */
+  head: ReportHead | null;
+  /** The whole stored report, once its per-file parts are in (loaded in the background). */
   stored: Report | null;
-  input: AnalysisInput | null;
+  /** Loading the summary (the report page waits for it). */
   status: LoadStatus;
   error: string | null;
+  /** Loading the per-file parts (views that need them wait for them). */
+  filesStatus: LoadStatus;
+  filesError: string | null;
+  /** The analysis input, loaded by the analysis worker on the first live recompute. */
+  inputStatus: LoadStatus;
   loadReport(id: string): Promise<void>;
+  ensureInput(): void;
 }
 
 interface LiveSlice {
@@ -81,39 +93,65 @@ const routeSlice: StateCreator<Store, [], [], RouteSlice> = (set, get) => ({
 
 const reportSlice: StateCreator<Store, [], [], ReportSlice> = (set, get) => ({
   reportId: null,
+  head: null,
   stored: null,
-  input: null,
   status: 'idle',
   error: null,
+  filesStatus: 'idle',
+  filesError: null,
+  inputStatus: 'idle',
   async loadReport(id) {
     set({
       reportId: id,
       status: 'loading',
       error: null,
+      head: null,
       stored: null,
-      input: null,
+      filesStatus: 'idle',
+      filesError: null,
+      inputStatus: 'idle',
       live: null,
       liveKey: '',
+      liveError: null,
       scenarioResults: null,
       scenarioKey: '',
     });
+    // The per-file parts (millions of rows) load in the background from now on, fetched and
+    // decoded in a worker; the summary (kilobytes) gives the first screen.
+    const files = loadFiles(id);
+    files.catch(() => undefined); // a failure is reported below, or moot when the summary fails
+    let head: ReportHead;
     try {
-      const report = await api.report(id);
-      if (get().reportId !== id) return;
-      set({ stored: report, status: 'ready' });
-      rememberReport(id, report);
-      // The input is only needed for live recomputes; fetch it in the background.
-      api.reportInput(id).then(
-        (input) => {
-          if (get().reportId !== id) return;
-          set({ input });
-          get().recompute();
-        },
-        (e: Error) => set({ liveError: `cannot load the analysis input: ${e.message}` }),
-      );
+      head = await api.summary(id);
     } catch (e) {
       if (get().reportId === id) set({ status: 'error', error: (e as Error).message });
+      return;
     }
+    if (get().reportId !== id) return;
+    set({ head, status: 'ready', filesStatus: 'loading' });
+    rememberReport(id, head);
+    get().recompute();
+    try {
+      const loaded = await files;
+      if (get().reportId !== id) return;
+      set({ stored: fullReport(head, loaded), filesStatus: 'ready' });
+    } catch (e) {
+      if (get().reportId === id) set({ filesStatus: 'error', filesError: (e as Error).message });
+    }
+  },
+  ensureInput() {
+    const id = get().reportId;
+    if (!id || get().inputStatus === 'loading' || get().inputStatus === 'ready') return;
+    set({ inputStatus: 'loading' });
+    runAnalysis({ kind: 'input', inputUrl: api.inputUrl(id) }).then(
+      () => {
+        if (get().reportId === id) set({ inputStatus: 'ready' });
+      },
+      (e: Error) => {
+        if (get().reportId === id)
+          set({ inputStatus: 'error', liveError: `cannot load the analysis input: ${e.message}` });
+      },
+    );
   },
 });
 
@@ -127,7 +165,7 @@ const liveSlice: StateCreator<Store, [], [], LiveSlice> = (set, get) => ({
   scenarioResults: null,
   scenarioKey: '',
   recompute() {
-    const { input, v } = get();
+    const { v, reportId } = get();
     const w = whatIfOf(v);
     const key = JSON.stringify(w);
     if (isIdentity(w)) {
@@ -135,11 +173,12 @@ const liveSlice: StateCreator<Store, [], [], LiveSlice> = (set, get) => ({
       if (get().v.view === 'scenarios') get().loadScenarios();
       return;
     }
-    if (!input || key === get().liveKey) return;
+    if (!reportId || get().status !== 'ready' || key === get().liveKey) return;
     set({ computing: true, liveKey: key, liveError: null });
-    runAnalysis({ kind: 'analyze', input, whatIf: w }).then(
+    get().ensureInput();
+    runAnalysis({ kind: 'analyze', inputUrl: api.inputUrl(reportId), whatIf: w }).then(
       (res) => {
-        if (get().liveKey !== key) return;
+        if (get().liveKey !== key || get().reportId !== reportId) return;
         set({ live: res.report ?? null, computing: false });
         if (get().v.view === 'scenarios') get().loadScenarios();
       },
@@ -149,15 +188,17 @@ const liveSlice: StateCreator<Store, [], [], LiveSlice> = (set, get) => ({
     );
   },
   loadScenarios() {
-    const { input, v } = get();
-    if (!input) return;
+    const { v, reportId } = get();
+    if (!reportId || get().status !== 'ready') return;
     const w = whatIfOf(v);
     const key = JSON.stringify(w);
     if (key === get().scenarioKey) return;
     set({ scenarioKey: key, scenarioResults: null });
-    runAnalysis({ kind: 'scenarios', input, whatIf: w }).then(
+    get().ensureInput();
+    runAnalysis({ kind: 'scenarios', inputUrl: api.inputUrl(reportId), whatIf: w }).then(
       (res) => {
-        if (get().scenarioKey === key) set({ scenarioResults: res.scenarios ?? [] });
+        if (get().scenarioKey === key && get().reportId === reportId)
+          set({ scenarioResults: res.scenarios ?? [] });
       },
       (e: Error) => set({ liveError: e.message }),
     );
@@ -194,8 +235,10 @@ export const useStore = create<Store>()((...a) => ({
   ...themeSlice(...a),
 }));
 
-/** The report the views show: the live recompute when the user changed something, else the stored one. */
+/** The full report the views show: the live recompute when the user changed something, else the stored one (null until its files are in). */
 export const selectReport = (s: Store): Report | null => s.live ?? s.stored;
+/** The head of the report the views show (available before the files). */
+export const selectHead = (s: Store): ReportHead | null => (s.live ? headOf(s.live) : s.head);
 export const selectView = (s: Store) => s.v;
 
 export { DEFAULT_VIEW };

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { compareReports, formatPercent } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
-import { api } from '../api/client';
+import { loadFullReport } from '../state/files';
 import { Bytes, CsvButton, Empty, ErrorBox, Loading, toCsv } from '../components/common';
 import { useStore } from '../state/store';
 import { recentReports } from '../state/recent';
@@ -23,7 +23,7 @@ export default function Compare({ report: r }: { report: Report }) {
     setBase(null);
     setErr('');
     if (!base) return;
-    api.report(base).then(setBase, (e: Error) => setErr(e.message));
+    loadFullReport(base).then(setBase, (e: Error) => setErr(e.message));
   }, [base]);
   const recent = recentReports().filter((x) => x.id !== reportId);
   const delta = baseReport ? compareReports(baseReport, r) : null;

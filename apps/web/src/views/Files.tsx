@@ -279,10 +279,12 @@ export default function Files({ report: r }: { report: Report }) {
       return () => clearTimeout(t);
     }
   }, [dq]);
-  const rows = useMemo(
-    () => queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort }),
-    [r, v.q, v.status, v.inst, v.img, v.sort],
-  );
+  const rows = useMemo(() => {
+    const t = performance.now();
+    const out = queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort });
+    performance.measure('files:query', { start: t, end: performance.now() });
+    return out;
+  }, [r, v.q, v.status, v.inst, v.img, v.sort]);
   const names = imageName(r);
   const ps = r.options.pageSize;
   const sumWithout = useMemo(() => {

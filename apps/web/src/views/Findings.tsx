@@ -1,10 +1,10 @@
 /** Findings: errors first, each with its message, bytes and a link to the files involved. */
-import type { Report } from '@sharemap/sharing';
+import type { ReportHead } from '../lib/head';
 import { Bytes, Empty, ViewLink } from '../components/common';
 
 const ORDER = { error: 0, warning: 1, info: 2 } as const;
 
-export default function Findings({ report: r }: { report: Report }) {
+export default function Findings({ head: r }: { head: ReportHead }) {
   if (r.findings.length === 0)
     return <Empty>No findings: every mount works and every shareable duplicate is shared.</Empty>;
   const list = [...r.findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);

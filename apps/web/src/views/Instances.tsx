@@ -1,8 +1,8 @@
 /** Instances and domains: effective inode_share (or why not), aops class, domain assignment with live recompute. */
 import { useState } from 'react';
-import type { Report } from '@sharemap/sharing';
+import type { ReportHead } from '../lib/head';
 import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
-import { imageName, instanceAops, instanceState } from '../lib/derive';
+import { imageName, instanceState } from '../lib/derive';
 import { useStore } from '../state/store';
 
 const LABEL_RE = /^[^?\s][^\s]{0,63}$/;
@@ -70,11 +70,10 @@ function DomainEditor({
   );
 }
 
-export function Instances({ report: r }: { report: Report }) {
+export function Instances({ head: r }: { head: ReportHead }) {
   const names = imageName(r);
-  const aops = instanceAops(r);
-  const stored = useStore((s) => s.stored);
-  const inputReady = useStore((s) => s.input !== null);
+  const stored = useStore((s) => s.head);
+  const inputLoading = useStore((s) => s.inputStatus === 'loading');
   const labels = [
     ...new Set(
       [...(stored?.domains ?? []), ...r.domains].map((d) => d.label).filter((l) => !l.startsWith('?')),
@@ -85,7 +84,7 @@ export function Instances({ report: r }: { report: Report }) {
       <p className="lead">
         Each instance is one mounted superblock (the unit of page cache). Mount tables never show
         <code> domain_id</code>, so assign domains here: the figures recompute in your browser
-        {inputReady ? '' : ' (loading the analysis input…)'}.
+        {inputLoading ? ' (loading the analysis input…)' : ''}.
       </p>
       <datalist id="domain-labels">
         {labels.map((l) => (
@@ -149,10 +148,10 @@ export function Instances({ report: r }: { report: Report }) {
           </tr>
         </thead>
         <tbody>
-          {r.instances.map((i, k) => {
+          {r.instances.map((i) => {
             const st = instanceState(i);
             const t = r.perInstance[i.id];
-            const classes = [...(aops.get(k) ?? [])];
+            const classes = r.instanceAops[i.id] ?? [];
             return (
               <tr key={i.id} data-testid={`instance-${i.id}`}>
                 <th scope="row">

@@ -1,10 +1,11 @@
 /** Overview: the one-line answer first, then per domain, per instance, per image. */
-import { formatBytes, formatPercent, topGroups } from '@sharemap/sharing';
-import type { Report, Totals } from '@sharemap/sharing';
+import { formatBytes, formatPercent } from '@sharemap/sharing';
+import type { Totals } from '@sharemap/sharing';
+import type { ReportHead } from '../lib/head';
 import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
 
-function mountedCount(r: Report): number {
+function mountedCount(r: ReportHead): number {
   return r.instances.filter(
     (i) => i.mountError === undefined && !(!i.inodeShare.effective && i.inodeShare.reason === 'not-mounted'),
   ).length;
@@ -30,12 +31,10 @@ function TotalsTable({
   rows,
   caption,
   kind,
-  report,
 }: {
   rows: { key: string; label: string; t: Totals; note?: string }[];
   caption: string;
   kind: 'inst' | 'dom' | 'img';
-  report: Report;
 }) {
   const max = Math.max(1, ...rows.map((r) => r.t.bytesWithoutSharing));
   return (
@@ -113,14 +112,14 @@ function TotalsTable({
       </tbody>
     </table>
   );
-  void report;
 }
 
-export function Overview({ report: r }: { report: Report }) {
+/** Everything here comes from the report's head: it renders before the file table loads. */
+export function Overview({ head: r }: { head: ReportHead }) {
   const t = r.totals;
   const n = mountedCount(r);
   const names = imageName(r);
-  const top = topGroups(r, 10);
+  const top = r.topGroups;
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const warnings = r.findings.filter((f) => f.severity === 'warning').length;
   const base = { inst: '', img: '', q: '', sel: -1, view: 'files' as const };
@@ -206,7 +205,6 @@ export function Overview({ report: r }: { report: Report }) {
       )}
       <div className="two-col">
         <TotalsTable
-          report={r}
           caption="Per domain"
           kind="dom"
           rows={Object.entries(r.perDomain).map(([k, t]) => ({
@@ -217,14 +215,12 @@ export function Overview({ report: r }: { report: Report }) {
           }))}
         />
         <TotalsTable
-          report={r}
           caption="Per image"
           kind="img"
           rows={Object.entries(r.perImage).map(([k, t]) => ({ key: k, label: names.get(k) ?? k, t }))}
         />
       </div>
       <TotalsTable
-        report={r}
         caption="Per instance"
         kind="inst"
         rows={r.instances.map((i) => ({

@@ -1,7 +1,9 @@
 /** A report: headline bar, view tabs, and the selected view (heavy views lazy-loaded). */
-import { lazy, Suspense, useEffect, useRef } from 'react';
-import { headline } from '@sharemap/sharing';
-import { selectReport, useStore } from '../state/store';
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
+import { formatInteger } from '@sharemap/sharing';
+import type { Report } from '@sharemap/sharing';
+import { headlineOf } from '../lib/head';
+import { selectHead, selectReport, useStore } from '../state/store';
 import { VIEWS, type ViewId } from '../state/url';
 import { ErrorBox, Loading } from '../components/common';
 import { Overview } from './Overview';
@@ -18,7 +20,10 @@ export function ReportShell() {
   const status = useStore((s) => s.status);
   const error = useStore((s) => s.error);
   const reportId = useStore((s) => s.reportId);
+  const head = useStore(selectHead);
   const report = useStore(selectReport);
+  const filesStatus = useStore((s) => s.filesStatus);
+  const filesError = useStore((s) => s.filesError);
   const view = useStore((s) => s.v.view);
   const setView = useStore((s) => s.setView);
   const computing = useStore((s) => s.computing);
@@ -28,11 +33,11 @@ export function ReportShell() {
   const tabs = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    if (report) document.title = `sharemap: ${headline(report)}`;
-  }, [report]);
+    if (head) document.title = `sharemap: ${headlineOf(head)}`;
+  }, [head]);
 
   if (status === 'loading' || status === 'idle') return <Loading what="report" />;
-  if (status === 'error' || !report)
+  if (status === 'error' || !head)
     return (
       <ErrorBox title={`Cannot open report ${reportId ?? ''}`} message={error ?? 'unknown error'}>
         <p>
@@ -42,6 +47,17 @@ export function ReportShell() {
     );
 
   const changed = Object.keys(v.dom).length + v.scn.length;
+  /** Views over the per-file parts wait for them (they load in the background). */
+  const withFiles = (render: (r: Report) => ReactNode): ReactNode =>
+    report ? (
+      render(report)
+    ) : filesStatus === 'error' ? (
+      <ErrorBox title="Cannot load the file table" message={filesError ?? 'unknown error'} />
+    ) : (
+      <div data-testid="files-loading">
+        <Loading what={`the file table (${formatInteger(head.fileRows)} rows)`} />
+      </div>
+    );
   const onKey = (e: React.KeyboardEvent) => {
     const i = VIEWS.findIndex((x) => x.id === view);
     let j = -1;
@@ -107,14 +123,14 @@ export function ReportShell() {
         data-view={view}
       >
         <Suspense fallback={<Loading what="view" />}>
-          {view === 'overview' && <Overview report={report} />}
-          {view === 'instances' && <Instances report={report} />}
-          {view === 'graph' && <Graph report={report} />}
-          {view === 'overlap' && <Overlap report={report} />}
-          {view === 'files' && <Files report={report} />}
-          {view === 'findings' && <Findings report={report} />}
-          {view === 'scenarios' && <Scenarios report={report} />}
-          {view === 'compare' && <Compare report={report} />}
+          {view === 'overview' && <Overview head={head} />}
+          {view === 'instances' && <Instances head={head} />}
+          {view === 'graph' && withFiles((r) => <Graph report={r} />)}
+          {view === 'overlap' && withFiles((r) => <Overlap report={r} />)}
+          {view === 'files' && withFiles((r) => <Files report={r} />)}
+          {view === 'findings' && <Findings head={head} />}
+          {view === 'scenarios' && <Scenarios head={head} />}
+          {view === 'compare' && withFiles((r) => <Compare report={r} />)}
         </Suspense>
       </section>
     </div>

@@ -1,20 +1,19 @@
 /** Scenarios: the standard what-ifs with the change in savings each makes; apply one to see every view under it. */
 import { useEffect } from 'react';
 import { formatPercent } from '@sharemap/sharing';
-import type { Report } from '@sharemap/sharing';
+import type { ReportHead } from '../lib/head';
 import { Bytes, CsvButton, Loading, toCsv } from '../components/common';
 import { useStore } from '../state/store';
 
-export default function Scenarios({ report: r }: { report: Report }) {
+export default function Scenarios({ head: r }: { head: ReportHead }) {
   const results = useStore((s) => s.scenarioResults);
-  const input = useStore((s) => s.input);
   const scn = useStore((s) => s.v.scn);
   const setView = useStore((s) => s.setView);
   const load = useStore((s) => s.loadScenarios);
   useEffect(() => {
-    if (input) load();
-  }, [input, load, scn]);
-  if (!input || !results) return <Loading what="scenarios (computed in your browser)" />;
+    load();
+  }, [load, scn]);
+  if (!results) return <Loading what="scenarios (computed in your browser)" />;
   return (
     <div>
       <p className="lead">

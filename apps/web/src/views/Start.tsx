@@ -4,7 +4,8 @@
  * or reopen a recent report.
  */
 import { useEffect, useRef, useState } from 'react';
-import { formatBytes, headline } from '@sharemap/sharing';
+import { formatBytes } from '@sharemap/sharing';
+import { headlineOf } from '../lib/head';
 import { api, ApiError } from '../api/client';
 import type { ScanMessage } from '../workers/scan.worker';
 import { useStore } from '../state/store';
@@ -90,7 +91,7 @@ export function Start() {
     let live = true;
     api
       .demo()
-      .then((d) => api.report(d.id).then((r) => live && setDemo({ id: d.id, headline: headline(r) })))
+      .then((d) => api.summary(d.id).then((r) => live && setDemo({ id: d.id, headline: headlineOf(r) })))
       .catch(() => undefined);
     return () => {
       live = false;

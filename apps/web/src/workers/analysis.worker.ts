@@ -1,25 +1,47 @@
 /// <reference lib="webworker" />
 /**
  * Runs the sharing model (`analyze`) off the main thread: the live recompute when the user
- * reassigns domains or applies scenarios, and the scenario table.
+ * reassigns domains or applies scenarios, and the scenario table. The worker fetches and parses
+ * the report's analysis input itself (`GET /api/reports/:id/input`, once per report), so a large
+ * input is never parsed or copied on the main thread.
  */
 import { analyze, runScenarios, standardScenarios } from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
+import { errorOf } from '../api/client';
 import { applyWhatIf, type WhatIf } from '../lib/whatif';
 
 export type AnalysisRequest =
-  | { seq: number; kind: 'analyze'; input: AnalysisInput; whatIf: WhatIf }
-  | { seq: number; kind: 'scenarios'; input: AnalysisInput; whatIf: WhatIf };
+  | { seq: number; kind: 'input'; inputUrl: string }
+  | { seq: number; kind: 'analyze'; inputUrl: string; whatIf: WhatIf }
+  | { seq: number; kind: 'scenarios'; inputUrl: string; whatIf: WhatIf };
 
 declare const self: DedicatedWorkerGlobalScope;
 
-let input: AnalysisInput | null = null;
+let loaded: { url: string; input: Promise<AnalysisInput> } | null = null;
 
-self.onmessage = (e: MessageEvent<AnalysisRequest>) => {
+function inputOf(url: string): Promise<AnalysisInput> {
+  if (loaded?.url !== url) {
+    const input = fetch(url).then(async (res) => {
+      if (!res.ok) throw await errorOf(res);
+      return (await res.json()) as AnalysisInput;
+    });
+    loaded = { url, input };
+    input.catch(() => {
+      if (loaded?.input === input) loaded = null; // a later request tries again
+    });
+  }
+  return loaded.input;
+}
+
+self.onmessage = async (e: MessageEvent<AnalysisRequest>) => {
   const m = e.data;
   try {
-    input = m.input ?? input;
-    const effective = applyWhatIf(input!, m.whatIf);
+    const input = await inputOf(m.inputUrl);
+    if (m.kind === 'input') {
+      self.postMessage({ seq: m.seq, ok: true });
+      return;
+    }
+    const effective = applyWhatIf(input, m.whatIf);
     const t0 = performance.now();
     if (m.kind === 'analyze') {
       const report = analyze(effective);
