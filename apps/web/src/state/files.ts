@@ -7,6 +7,7 @@ import { assembleFilesSteps, type FilesColumns } from '@sharemap/report-wire';
 import type { Report } from '@sharemap/sharing';
 import { api, ApiError } from '../api/client';
 import { seedRowOrder } from '../lib/derive';
+import { timing } from '../lib/timing';
 import { joinReport, type ReportFiles, type ReportHead } from '../lib/head';
 import type { FilesReply, FilesRequest } from '../workers/files.worker';
 
@@ -23,7 +24,6 @@ function getWorker(): Worker {
     name: 'files',
   });
   worker.onmessage = (e: MessageEvent<FilesReply>) => {
-    const t = performance.now();
     const m = e.data;
     const p = pending.get(m.seq);
     if (!p) return;
@@ -33,7 +33,6 @@ function getWorker(): Worker {
     }
     pending.delete(m.seq);
     p.resolve(m.ok ? { ...m, strings: p.strings } : m);
-    performance.measure('files:received', { start: t, end: performance.now() });
   };
   worker.onerror = (e) => {
     for (const p of pending.values()) p.reject(new Error(e.message || 'files worker failed'));
@@ -83,20 +82,20 @@ export async function loadFiles(id: string): Promise<LoadedFiles> {
   if (!reply.ok) throw new ApiError(reply.status, reply.error);
   // Timings for tools (the web benchmark): the worker's fetch and decode, each assembly step.
   const end = performance.now();
-  performance.measure('files:worker', {
-    start: end - reply.fetchMs - reply.decodeMs - reply.sortMs,
-    end,
-    detail: { fetchMs: reply.fetchMs, decodeMs: reply.decodeMs, sortMs: reply.sortMs, bytes: reply.bytes },
+  timing('files:worker', end - reply.fetchMs - reply.decodeMs - reply.sortMs, {
+    fetchMs: reply.fetchMs,
+    decodeMs: reply.decodeMs,
+    sortMs: reply.sortMs,
+    bytes: reply.bytes,
   });
   const steps = assemble(reply.cols, reply.strings);
   for (let k = 0; ; k++) {
     await nextTask();
     const t = performance.now();
     const r = steps.next();
-    if (performance.now() - t > 16)
-      performance.measure(`files:assemble:${k}`, { start: t, end: performance.now() });
+    if (performance.now() - t > 16) timing(`files:assemble:${k}`, t);
     if (r.done) {
-      performance.measure('files:assemble', { start: end, end: performance.now(), detail: { steps: k + 1 } });
+      timing('files:assemble', end, { steps: k + 1 });
       return { parts: r.value, order: reply.order };
     }
   }

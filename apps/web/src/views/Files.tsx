@@ -10,6 +10,7 @@ import { imageName, queryRows, relatedRows, rowPath, STATUS_FILTERS, STATUS_LABE
 import { useStore } from '../state/store';
 import type { StatusFilter } from '../state/url';
 import { Treemap } from '../charts/Treemap';
+import { timing } from '../lib/timing';
 
 const RH = 28;
 /** Browsers cap element heights (~33M px in Chromium): beyond this the scrollbar maps proportionally. */
@@ -282,7 +283,7 @@ export default function Files({ report: r }: { report: Report }) {
   const rows = useMemo(() => {
     const t = performance.now();
     const out = queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort });
-    performance.measure('files:query', { start: t, end: performance.now() });
+    timing('files:query', t);
     return out;
   }, [r, v.q, v.status, v.inst, v.img, v.sort]);
   const names = imageName(r);
