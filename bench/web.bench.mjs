@@ -1,10 +1,24 @@
-// Web UI benchmark (headless Debian Chromium): initial JS size (gzip), time until the headline
-// of a generated report with ROWS file records is on screen, time to the first files-table rows
-// (filter + sort of every row), and frame times while scrolling the files table.
-// The report is served to the page by request interception (uncompressed, through the
-// DevTools protocol), so the headline time includes that transfer. Needs `pnpm build`. Usage: node bench/web.bench.mjs [--rows 2000000]
+// Web UI benchmark (headless Debian Chromium) on a generated report of ROWS file records:
+//  - initial JS: the entry module and its static imports, gzip;
+//  - the report is created by the real server (`node apps/server/dist/main.js`) from IMAGES
+//    generated manifests (ROWS records in all, each image mounted once: ROWS file-table rows),
+//    uploaded through POST /api/manifests and POST /api/reports, and delivered by it, gzip;
+//  - from navigation to /r/<id> (times are the page's performance.now(), i.e. since navigation
+//    start): the headline on screen (`headlineMs`); then a click on the Instances tab at once and
+//    its table on screen (`interactiveMs`: the page answers input); then a click on Files and the
+//    first rows of the files table (`filesRowsMs`, after the file table loaded in the background
+//    and the default filter + sort of every row). The page is driven from an init script, so
+//    these times hold no round trips to this process;
+//  - main-thread long tasks (> 50 ms) after the headline, until the first files-table rows;
+//  - frame times while scrolling the files table.
+// Needs `pnpm build`. Usage: node bench/web.bench.mjs [--rows 2000000] [--images 8] [--web-dir DIR]
+// [--data DIR] (--web-dir: serve another build of apps/web, e.g. an older one, to compare;
+// --data: keep the server's data folder there and reuse its report in later runs, since
+// creating a report of 2M rows takes minutes).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -14,62 +28,240 @@ import { createRequire } from 'node:module';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'e2e/package.json'));
 const { chromium } = require('@playwright/test');
-const arg = process.argv.indexOf('--rows');
-const ROWS = arg > 0 ? Number(process.argv[arg + 1]) : 2_000_000;
+const opt = (name, dflt) => {
+  const k = process.argv.indexOf(`--${name}`);
+  return k > 0 ? process.argv[k + 1] : dflt;
+};
+const ROWS = Number(opt('rows', 2_000_000));
+const IMAGES = Number(opt('images', 8));
+const webDir = path.resolve(opt('web-dir', path.join(root, 'apps/web/dist')));
+const log = (s) => process.stderr.write(`[web bench] ${s}\n`);
 
 // 1. Initial JS: the entry module and its static imports (modulepreload), gzip.
-const dist = path.join(root, 'apps/web/dist');
-const html = readFileSync(path.join(dist, 'index.html'), 'utf8');
+const html = readFileSync(path.join(webDir, 'index.html'), 'utf8');
 const initial = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]);
-const initialGzip = initial.reduce((a, f) => a + gzipSync(readFileSync(path.join(dist, f)), { level: 9 }).length, 0);
+const initialGzip = initial.reduce(
+  (a, f) => a + gzipSync(readFileSync(path.join(webDir, f)), { level: 9 }).length,
+  0,
+);
 
-// 2. A server with the demo report, whose structure the generated report copies.
+// 2. Manifests of IMAGES images, ROWS records in all. Each image: a shared tree
+// (/usr/lib/pNNNNN/, 80 % of its records: most contents identical across images, some per
+// pair of images, some without fingerprint, symlinks, a few size mismatches) and a tree of its
+// own (/opt/appK/).
+const fp = (s) => '7368613235363a' + createHash('sha256').update(s).digest('hex');
+const pad = (n, w) => String(n).padStart(w, '0');
+function manifestLines(k, records) {
+  const recs = [];
+  const rec = (p, type, size, fingerprint, extra = {}) =>
+    recs.push({
+      path: p,
+      nid: 100 + recs.length,
+      type,
+      mode: type === 'dir' ? '0755' : type === 'symlink' ? '0777' : '0644',
+      uid: 0,
+      gid: 0,
+      size,
+      nlink: type === 'dir' ? 2 : 1,
+      mtime: 1700000000,
+      mtime_nsec: 0,
+      layout: 'flat_inline',
+      inode_size: 32,
+      xattr_isize: fingerprint ? 56 : 0,
+      ...extra,
+      xattrs: {},
+      fingerprint,
+    });
+  const file = (dir, n, own) => {
+    if (n % 100 === 0) rec(`${dir}${pad(Math.floor(n / 100), 5)}`, 'dir', 4096, null);
+    const p = `${dir}${pad(Math.floor(n / 100), 5)}/f${pad(n % 100, 3)}.so`;
+    if (n % 50 === 7) return rec(p, 'symlink', 11, null, { target: '../lib.so.1' });
+    const size = 512 + ((n * 7919) % 300000) + (!own && n % 101 === 0 && k === 3 ? 1 : 0);
+    const content = own ? `own ${k} ${n}` : n % 3 === 0 ? `pair ${k >> 1} ${n}` : `common ${n}`;
+    rec(p, 'file', size, n % 17 === 0 ? null : fp(content));
+  };
+  // Generated in path order (ASCII: code-unit order is byte order).
+  for (const d of ['/', '/opt', `/opt/app${k}`]) rec(d, 'dir', 4096, null);
+  const ownEnd = records - Math.floor(records * 0.8) - 2;
+  for (let n = 0; recs.length < ownEnd; n++) file(`/opt/app${k}/d`, n, true);
+  for (const d of ['/usr', '/usr/lib']) rec(d, 'dir', 4096, null);
+  for (let n = 0; recs.length < records; n++) file('/usr/lib/p', n, false);
+  const all = recs.slice(0, records);
+  for (let i = 1; i < all.length; i++) if (!(all[i - 1].path < all[i].path)) throw new Error('order');
+  const header = {
+    kind: 'sharemap-manifest',
+    version: 1,
+    image: { name: `bench-${k}.img`, size: 1 << 30 },
+    superblock: {
+      block_size: 4096,
+      blocks: 262144,
+      meta_blkaddr: 0,
+      xattr_blkaddr: 0,
+      root_nid: 36,
+      inodes: all.length,
+      sb_size: 128,
+      feature_compat: ['sb_csum', 'mtime', 'xattr_filter', 'plain_xattr_pfx', 'ishare_xattrs'],
+      feature_incompat: ['xattr_prefixes'],
+      uuid: `00000000-0000-4000-8000-${pad(k, 12)}`,
+      build_time: 1700000000,
+      ishare: true,
+      fingerprint_xattr_name: 'erofs.fingerprint.v1',
+      required_kernel: '6.4',
+      devices: [],
+    },
+    hashed: false,
+    file_count: all.length,
+  };
+  return [header, ...all].map((x) => JSON.stringify(x)).join('\n') + '\n';
+}
+
+// 3. A server (no demo) and the report through its API.
 const port = 19000 + (process.pid % 500);
-const data = mkdtempSync(path.join(tmpdir(), 'sharemap-webbench-'));
-const server = spawn(process.execPath, ['apps/server/dist/main.js'], { cwd: root, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SHAREMAP_DATA: data }, stdio: 'ignore' });
+const keep = opt('data', '');
+const data = keep ? path.resolve(keep) : mkdtempSync(path.join(tmpdir(), 'sharemap-webbench-'));
+mkdirSync(data, { recursive: true });
+const saved = path.join(data, 'web-bench.json');
+const reuse = existsSync(saved) ? JSON.parse(readFileSync(saved, 'utf8')) : null;
+const server = spawn(process.execPath, ['apps/server/dist/main.js'], {
+  cwd: root,
+  env: {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SHAREMAP_DATA: data,
+    SHAREMAP_DEMO: '0',
+    SHAREMAP_WEB_DIR: webDir,
+    SHAREMAP_WORKER_HEAP_MB: '8192',
+    SHAREMAP_LOG_LEVEL: 'warn',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const base = `http://127.0.0.1:${port}`;
-async function get(p) {
-  for (let i = 0; i < 120; i++) {
+async function call(method, p, body, headers = {}) {
+  const r = await fetch(base + p, { method, body, headers });
+  const j = await r.json();
+  if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(j).slice(0, 300)}`);
+  return j;
+}
+/** Bytes on the wire (gzip accepted) of a GET. */
+function wireBytes(p) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(base + p, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        let n = 0;
+        res.on('data', (c) => (n += c.length));
+        res.on('end', () => resolve(n));
+      })
+      .on('error', reject);
+  });
+}
+
+try {
+  for (let i = 0; ; i++) {
     try {
-      const r = await fetch(base + p);
-      if (r.ok) return r.json();
+      if ((await fetch(`${base}/api/health`)).ok) break;
     } catch {
       /* not up yet */
     }
-    await new Promise((r) => setTimeout(r, 500));
+    if (i > 120) throw new Error('the server never answered');
+    await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${p} never answered`);
-}
-try {
-  const demo = await get('/api/demo');
-  const r = await get(`/api/reports/${demo.id}`);
-  const n0 = r.files.instance.length;
-  const f = r.files;
-  const big = { instance: new Array(ROWS), file: new Array(ROWS), status: new Array(ROWS), group: new Array(ROWS), pagesWithout: new Array(ROWS), pagesWith: new Array(ROWS), size: new Array(ROWS), hardlinks: { row: [], primary: [] } };
-  for (let k = 0; k < ROWS; k++) {
-    const s = k % n0;
-    big.instance[k] = f.instance[s];
-    big.file[k] = f.file[s];
-    big.status[k] = f.status[s];
-    big.group[k] = -1;
-    big.pagesWithout[k] = f.pagesWithout[s];
-    big.pagesWith[k] = f.pagesWith[s];
-    big.size[k] = f.size[s];
+  let id;
+  let createMs = null;
+  if (reuse && reuse.rows === ROWS && reuse.images === IMAGES) {
+    id = reuse.id;
+    log(`reusing report ${id} of ${data}`);
+  } else {
+    let t = Date.now();
+    const manifests = [];
+    for (let k = 0; k < IMAGES; k++) {
+      const records = Math.floor(ROWS / IMAGES) + (k < ROWS % IMAGES ? 1 : 0);
+      const body = gzipSync(manifestLines(k, records), { level: 1 });
+      const m = await call('POST', `/api/manifests?name=bench-${k}.img`, body, {
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+      });
+      manifests.push(m.id);
+    }
+    const uploadMs = Date.now() - t;
+    t = Date.now();
+    const created = await call('POST', '/api/reports', JSON.stringify({ manifests, title: 'web bench' }), {
+      'content-type': 'application/json',
+    });
+    createMs = Date.now() - t;
+    id = created.id;
+    log(`${IMAGES} manifests uploaded in ${uploadMs} ms, report created in ${createMs} ms`);
+    if (keep) writeFileSync(saved, JSON.stringify({ id, rows: ROWS, images: IMAGES }));
   }
-  const body = JSON.stringify({ ...r, files: big, groups: [], findings: [] });
+  const wire = {
+    summaryGzipBytes: await wireBytes(`/api/reports/${id}/summary`),
+    filesGzipBytes: await wireBytes(`/api/reports/${id}/files`),
+    reportJsonGzipBytes: await wireBytes(`/api/reports/${id}`),
+  };
+  log(`report ${id}: ${JSON.stringify(wire)}`);
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  // 4. The page.
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.route('**/api/reports/BENCHREPORTBENCHREPORT0', (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
-  await page.route('**/api/reports/BENCHREPORTBENCHREPORT0/input', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not-found","message":"bench"}}' }));
-  const t0 = Date.now();
-  await page.goto(`${base}/r/BENCHREPORTBENCHREPORT0`);
-  await page.getByTestId('headline').waitFor({ timeout: 120_000 });
-  const interactive = Date.now() - t0;
-  const t1 = Date.now();
-  await page.getByRole('tab', { name: 'Files' }).click();
-  await page.locator('[data-testid=files-body] [role=row]').first().waitFor({ timeout: 120_000 });
-  const filesView = Date.now() - t1;
+  // In the page from its first script: when each milestone's element appears (performance.now(),
+  // i.e. ms since navigation start) and every long task. The page is driven from inside, so no
+  // round trip to the benchmark process is counted: as soon as the headline is on screen, a task
+  // clicks the Instances tab (it runs when the main thread is free: the page answers input);
+  // when the Instances table is on screen, a task clicks Files.
+  await page.addInitScript(() => {
+    const b = (window.__bench = { marks: {}, longTasks: [] });
+    const tab = (name) =>
+      [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.startsWith(name));
+    const watch = [
+      ['headline', '[data-testid=headline]', () => tab('Instances').click()],
+      ['instances', 'table.instances-table', () => tab('Files').click()],
+      ['filesRows', '[data-testid=files-body] [role=row]', null],
+    ];
+    new MutationObserver(() => {
+      for (const [k, sel, next] of watch)
+        if (b.marks[k] === undefined && document.querySelector(sel)) {
+          b.marks[k] = performance.now();
+          if (next)
+            setTimeout(() => {
+              b.marks[`${k}Click`] = performance.now();
+              next();
+            }, 0);
+        }
+    }).observe(document, { childList: true, subtree: true });
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) b.longTasks.push({ start: e.startTime, ms: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(`${base}/r/${id}`);
+  await page.waitForFunction(() => window.__bench.marks.filesRows !== undefined, null, {
+    timeout: 300_000,
+    polling: 250,
+  });
+  const b = await page.evaluate(() => ({
+    ...window.__bench,
+    measures: performance
+      .getEntriesByType('measure')
+      .map((e) => ({
+        name: e.name,
+        start: Math.round(e.startTime),
+        ms: Math.round(e.duration),
+        detail: e.detail ?? undefined,
+      })),
+  }));
+  const m = b.marks;
+  const after = b.longTasks.filter((x) => x.start >= m.headline && x.start < m.filesRows);
   const frames = await page.evaluate(async () => {
     const el = document.querySelector('[data-testid=files-body]');
     const times = [];
@@ -85,19 +277,39 @@ try {
     return { p50: times[60], p95: times[114], max: times[119] };
   });
   await browser.close();
+  const r1 = (x) => Math.round(x);
   const out = {
     rows: ROWS,
-    reportJsonBytes: body.length,
+    images: IMAGES,
+    webDir: path.relative(root, webDir) || '.',
     initialJsGzipBytes: initialGzip,
     initialJsFiles: initial,
-    headlineVisibleMs: interactive,
-    filesTableMs: filesView,
+    ...wire,
+    reportCreateMs: createMs,
+    headlineMs: r1(m.headline),
+    interactiveMs: r1(m.instances),
+    instancesClickMs: r1(m.headlineClick),
+    filesRowsMs: r1(m.filesRows),
+    filesClickMs: r1(m.instancesClick),
+    longTasksAfterHeadline: {
+      count: after.length,
+      maxMs: r1(Math.max(0, ...after.map((x) => x.ms))),
+      blockingMs: r1(after.reduce((a, x) => a + Math.max(0, x.ms - 50), 0)),
+    },
     scrollFrameMs: frames,
+    pageMeasures: b.measures,
+    longTasks: after.map((x) => ({ start: r1(x.start), ms: r1(x.ms) })),
   };
-  process.stderr.write(`initial JS ${(initialGzip / 1024).toFixed(1)} KiB gzip (target <= 250), headline of ${ROWS} rows in ${interactive} ms (target <= 2000), files table ${filesView} ms, scroll frames p50 ${frames.p50.toFixed(1)} ms p95 ${frames.p95.toFixed(1)} ms\n`);
+  log(
+    `initial JS ${(initialGzip / 1024).toFixed(1)} KiB gzip (target <= 250); ${ROWS} rows: headline ${out.headlineMs} ms, ` +
+      `interactive ${out.interactiveMs} ms (target <= 2000), files-table rows ${out.filesRowsMs} ms; ` +
+      `long tasks after the headline: ${after.length}, max ${out.longTasksAfterHeadline.maxMs} ms; ` +
+      `scroll frames p50 ${frames.p50.toFixed(1)} ms p95 ${frames.p95.toFixed(1)} ms`,
+  );
   // pnpm bench reads the last stdout line.
   console.log(JSON.stringify(out));
 } finally {
   server.kill('SIGTERM');
-  setTimeout(() => rmSync(data, { recursive: true, force: true }), 500);
+  await new Promise((r) => setTimeout(r, 500));
+  if (!keep) rmSync(data, { recursive: true, force: true });
 }
