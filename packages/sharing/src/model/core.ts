@@ -70,128 +70,173 @@ export interface Prepared {
 }
 
 /**
- * Reads every record once and interns its strings. A Map lookup on a string costs far more
- * than the rest of a record's work (hashing and comparing ~70 characters), so each record
- * pays at most one: its fingerprint's. Its content identity normally follows from that id,
- * since a hashed record's sha256 is the digest its fingerprint claims (checked per record,
- * R12); only records without a usable fingerprint or with a mismatching one look their
- * sha256 up.
+ * Fingerprint values and content identities interned to dense integer ids, for all images of
+ * one analysis. A Map lookup on a string costs far more than the rest of a record's work
+ * (hashing and comparing ~70 characters), so each record pays at most one: its fingerprint's.
  */
+class Interner {
+  private readonly fpIndex = new Map<string, number>();
+  /** Fingerprint values by id (hex, compared as given; manifests use lower case). */
+  readonly fingerprints: string[] = [];
+  /** By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null. */
+  readonly fpDigest: (string | null)[] = [];
+  /** By fingerprint id: the content id a record with only this fingerprint has; -1 until needed. */
+  private readonly fpContentId: number[] = [];
+  private readonly contentIndex = new Map<string, number>();
+
+  fingerprintId(fingerprint: string): number {
+    let id = this.fpIndex.get(fingerprint);
+    if (id === undefined) {
+      id = this.fingerprints.length;
+      this.fpIndex.set(fingerprint, id);
+      this.fingerprints.push(fingerprint);
+      this.fpDigest.push(ownCopy(fingerprintDigest(fingerprint)));
+      this.fpContentId.push(-1);
+    }
+    return id;
+  }
+
+  /** Content id of an identity string (keys.contentIdentity). */
+  contentId(identity: string): number {
+    let c = this.contentIndex.get(identity);
+    if (c === undefined) this.contentIndex.set(identity, (c = this.contentIndex.size));
+    return c;
+  }
+
+  /** Content id of a record whose identity comes from its fingerprint: the claimed digest, else `fp:` + value. */
+  contentIdOfFingerprint(id: number): number {
+    let c = this.fpContentId[id]!;
+    if (c < 0) {
+      c = this.contentId(this.fpDigest[id] ?? 'fp:' + this.fingerprints[id]!);
+      this.fpContentId[id] = c;
+    }
+    return c;
+  }
+
+  get contentCount(): number {
+    return this.contentIndex.size;
+  }
+}
+
 export function prepareImages(
   images: readonly { image: ImageEntry; manifest: Manifest }[],
   pageSize: number,
   fraction: number,
 ): Prepared {
-  // Fingerprint values by id, with what each claims (computed once per distinct value).
-  const fpIndex = new Map<string, number>();
-  const fingerprints: string[] = [];
-  /** By fpId: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null. */
-  const fpDigest: (string | null)[] = [];
-  /** By fpId: content id of `contentIdentity` for a record carrying only this fingerprint; -1 until needed. */
-  const fpContentId: number[] = [];
-  const contentIndex = new Map<string, number>();
-  const internContent = (identity: string): number => {
-    let c = contentIndex.get(identity);
-    if (c === undefined) contentIndex.set(identity, (c = contentIndex.size));
-    return c;
-  };
-  const contentOfFingerprint = (id: number): number => {
-    let c = fpContentId[id]!;
-    if (c < 0) fpContentId[id] = c = internContent(fpDigest[id] ?? 'fp:' + fingerprints[id]!);
-    return c;
-  };
-
+  const interner = new Interner();
   const byId = new Map<string, PreparedImage>();
   const out: PreparedImage[] = [];
   for (const { image, manifest } of images) {
     if (byId.has(image.id)) throw new Error(`duplicate image id ${JSON.stringify(image.id)}`);
-    const files = manifest.files;
-    const n = files.length;
-    const blockSize = image.blockSize;
-    const paths = new Array<string>(n);
-    const regular = new Uint8Array(n);
-    const compressed = new Uint8Array(n);
-    const size = new Float64Array(n);
-    const nid = new Float64Array(n);
-    const pages = new Int32Array(n);
-    const fpId = new Int32Array(n).fill(-1);
-    const multiLink = new Uint8Array(n);
-    const contentId = new Int32Array(n).fill(-1);
-    const mismatched: number[] = [];
-    const unverifiable: number[] = [];
-    let regularFiles = 0;
-    let fingerprintedFiles = 0;
-    for (let f = 0; f < n; f++) {
-      const rec = files[f]!;
-      paths[f] = rec.path;
-      if (rec.type !== 'file') continue; // R1
-      regular[f] = 1;
-      regularFiles++;
-      if (rec.nlink > 1) {
-        multiLink[f] = 1;
-        nid[f] = rec.nid;
-      }
-      const bytes = rec.size;
-      size[f] = bytes;
-      pages[f] = workingSetPages(pagesOf(bytes, pageSize), fraction);
-      const layout = rec.layout;
-      if (layout === 'compressed_full' || layout === 'compressed_compact') compressed[f] = 1;
-      const fingerprint = rec.fingerprint;
-      const sha = rec.sha256;
-      let id = -1;
-      /** The record's sha256 is exactly the digest its fingerprint claims. */
-      let shaIsClaimedDigest = false;
-      if (fingerprintState(fingerprint, blockSize) === 'ok') {
-        // R4: a usable fingerprint.
-        fingerprintedFiles++;
-        id = fpIndex.get(fingerprint!) ?? -1;
-        if (id < 0) {
-          id = fingerprints.length;
-          fpIndex.set(fingerprint!, id);
-          fingerprints.push(fingerprint!);
-          fpDigest.push(flatCopy(fingerprintDigest(fingerprint)));
-          fpContentId.push(-1);
-        }
-        fpId[f] = id;
-        const digest = fpDigest[id]!;
-        // R12: a sha256 fingerprint is checked against the content; other values cannot be.
-        if (digest === null) unverifiable.push(f);
-        else if (sha !== undefined) {
-          // Exact equality (the usual case) is one string comparison; else compare ignoring case.
-          shaIsClaimedDigest = sha === digest;
-          if (!shaIsClaimedDigest && !fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
-        }
-      }
-      // Content identity (keys.contentIdentity) of non-empty files: sha256, else what the fingerprint says.
-      if (bytes > 0) {
-        if (sha === undefined || sha === null || shaIsClaimedDigest) {
-          if (id >= 0) contentId[f] = contentOfFingerprint(id);
-        } else contentId[f] = internContent(sha);
-      }
-    }
-    const p: PreparedImage = {
-      index: out.length,
-      entry: image,
-      manifest,
-      n,
-      paths,
-      regular,
-      compressed,
-      size,
-      nid,
-      pages,
-      fpId,
-      multiLink,
-      contentId,
-      mismatched,
-      unverifiable,
-      regularFiles,
-      fingerprintedFiles,
-    };
+    const p = prepareImage(out.length, image, manifest, interner, out.at(-1), pageSize, fraction);
     byId.set(image.id, p);
     out.push(p);
   }
-  return { images: out, byId, fingerprints, contentCount: contentIndex.size };
+  return { images: out, byId, fingerprints: interner.fingerprints, contentCount: interner.contentCount };
+}
+
+/**
+ * Reads every record of one image once: flat per-file arrays, fingerprint and content ids,
+ * and the R12 checks. A record's content identity normally follows from its fingerprint id,
+ * since a hashed record's sha256 is the digest its fingerprint claims (checked per record);
+ * only records without a usable fingerprint or with a mismatching one look their sha256 up.
+ */
+function prepareImage(
+  index: number,
+  image: ImageEntry,
+  manifest: Manifest,
+  interner: Interner,
+  previous: PreparedImage | undefined,
+  pageSize: number,
+  fraction: number,
+): PreparedImage {
+  const files = manifest.files;
+  const n = files.length;
+  const blockSize = image.blockSize;
+  // Consecutive images are often versions of one another, and manifests list files in path
+  // order, so file f here often has the fingerprint file f had in the previous image: one
+  // string comparison instead of a Map lookup (a mere extra comparison when it differs).
+  const previousFiles = previous?.manifest.files ?? [];
+  const previousFpId = previous?.fpId;
+  const paths = new Array<string>(n);
+  const regular = new Uint8Array(n);
+  const compressed = new Uint8Array(n);
+  const size = new Float64Array(n);
+  const nid = new Float64Array(n);
+  const pages = new Int32Array(n);
+  const fpId = new Int32Array(n).fill(-1);
+  const multiLink = new Uint8Array(n);
+  const contentId = new Int32Array(n).fill(-1);
+  const mismatched: number[] = [];
+  const unverifiable: number[] = [];
+  let regularFiles = 0;
+  let fingerprintedFiles = 0;
+  for (let f = 0; f < n; f++) {
+    const rec = files[f]!;
+    paths[f] = rec.path;
+    if (rec.type !== 'file') continue; // R1
+    regular[f] = 1;
+    regularFiles++;
+    if (rec.nlink > 1) {
+      multiLink[f] = 1;
+      nid[f] = rec.nid;
+    }
+    const bytes = rec.size;
+    size[f] = bytes;
+    pages[f] = workingSetPages(pagesOf(bytes, pageSize), fraction);
+    const layout = rec.layout;
+    if (layout === 'compressed_full' || layout === 'compressed_compact') compressed[f] = 1;
+    const fingerprint = rec.fingerprint;
+    const sha = rec.sha256;
+    let id = -1;
+    /** The record's sha256 is exactly the digest its fingerprint claims. */
+    let shaIsClaimedDigest = false;
+    if (fingerprintState(fingerprint, blockSize) === 'ok') {
+      // R4: a usable fingerprint.
+      fingerprintedFiles++;
+      if (
+        previousFpId !== undefined &&
+        f < previousFiles.length &&
+        previousFiles[f]!.fingerprint === fingerprint
+      )
+        id = previousFpId[f]!;
+      if (id < 0) id = interner.fingerprintId(fingerprint!);
+      fpId[f] = id;
+      const digest = interner.fpDigest[id]!;
+      // R12: a sha256 fingerprint is checked against the content; other values cannot be.
+      if (digest === null) unverifiable.push(f);
+      else if (sha !== undefined) {
+        // Exact equality (the usual case) is one string comparison; else compare ignoring case.
+        shaIsClaimedDigest = sha === digest;
+        if (!shaIsClaimedDigest && !fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
+      }
+    }
+    // Content identity (keys.contentIdentity) of non-empty files: sha256, else what the fingerprint says.
+    if (bytes > 0) {
+      if (sha === undefined || sha === null || shaIsClaimedDigest) {
+        if (id >= 0) contentId[f] = interner.contentIdOfFingerprint(id);
+      } else contentId[f] = interner.contentId(sha);
+    }
+  }
+  return {
+    index,
+    entry: image,
+    manifest,
+    n,
+    paths,
+    regular,
+    compressed,
+    size,
+    nid,
+    pages,
+    fpId,
+    multiLink,
+    contentId,
+    mismatched,
+    unverifiable,
+    regularFiles,
+    fingerprintedFiles,
+  };
 }
 
 /** Which domain each instance shares in: index into `labels`, -1 when it does not share. */
@@ -486,7 +531,7 @@ export function runCore(
  * "sliced string"), and comparing records' sha256 strings with such views is about twice as
  * slow as with a plain string: it matters at one comparison per record.
  */
-function flatCopy(s: string | null): string | null {
+function ownCopy(s: string | null): string | null {
   if (s === null) return null;
   const codes = new Array<number>(s.length);
   for (let k = 0; k < s.length; k++) codes[k] = s.charCodeAt(k);
