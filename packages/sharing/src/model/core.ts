@@ -5,7 +5,7 @@
  *
  * Sized for fleets of millions of records (issue #5: 200 images x 10,000 files in under 2 s,
  * `pnpm bench sharing-analyze`): every string a record carries is read once, in
- * `prepareImages`, and turned into integer ids (fingerprint, content); everything after that
+ * `prepareImage`, and turned into integer ids (fingerprint, content); everything after that
  * works on typed arrays indexed by file, row or key, and allocates only the report itself.
  *
  * Order ("first member"): instances in input order, and within an instance the manifest's
