@@ -3,7 +3,7 @@
  * fixture oracles. scanManifest builds it from an image; manifestToNdjson / manifestToJson
  * serialise it; parseManifest validates untrusted text field by field.
  */
-import { compareBytes, hex } from './disk/bytes.js';
+import { compareBytes, compareUtf8, hex, utf8Length } from './disk/bytes.js';
 import type { Inode } from './disk/inode.js';
 import { ErofsError, ManifestError } from './errors.js';
 import type { ErofsImage, XattrRecord } from './image.js';
@@ -39,8 +39,6 @@ export interface ScanOptions {
   progressEvery?: number;
 }
 
-const enc = new TextEncoder();
-
 export function manifestSuperblock(image: ErofsImage): ManifestSuperblock {
   const sb = image.superblock;
   const out: ManifestSuperblock = {
@@ -69,7 +67,7 @@ export function manifestSuperblock(image: ErofsImage): ManifestSuperblock {
 export function xattrMap(xs: readonly XattrRecord[]): Record<string, string> {
   const seen = new Map<string, string>();
   for (const x of xs) if (x.listed && x.name !== null && !seen.has(x.name)) seen.set(x.name, hex(x.value));
-  const names = [...seen.keys()].sort((a, b) => compareBytes(enc.encode(a), enc.encode(b)));
+  const names = [...seen.keys()].sort(compareUtf8);
   const out: Record<string, string> = {};
   for (const n of names) out[n] = seen.get(n)!;
   return out;
@@ -209,6 +207,8 @@ const U32 = 0xffffffff;
 
 type Obj = Record<string, unknown>;
 
+const allowedKeys = new WeakMap<readonly string[], WeakMap<readonly string[], Set<string>>>();
+
 class V {
   constructor(
     readonly line: number,
@@ -223,8 +223,15 @@ class V {
   }
   keys(o: Obj, required: readonly string[], optional: readonly string[], where?: string): void {
     for (const k of required) if (!Object.hasOwn(o, k)) this.fail('missing', where ? `${where}.${k}` : k);
-    const all = new Set([...required, ...optional]);
-    for (const k of Object.keys(o)) if (!all.has(k)) this.fail('unknown field', where ? `${where}.${k}` : k);
+    // One Set per pair of field lists (the record's are module constants), not one per record.
+    let all = allowedKeys.get(required)?.get(optional);
+    if (!all) {
+      all = new Set([...required, ...optional]);
+      const byOptional = allowedKeys.get(required) ?? new WeakMap<readonly string[], Set<string>>();
+      byOptional.set(optional, all);
+      allowedKeys.set(required, byOptional);
+    }
+    for (const k in o) if (!all.has(k)) this.fail('unknown field', where ? `${where}.${k}` : k);
   }
   int(v: unknown, field: string, min: number, max: number): number {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
@@ -248,7 +255,7 @@ export function validManifestPath(p: string): boolean {
   if (p === '/') return true;
   if (!p.startsWith('/') || p.endsWith('/') || p.includes('\0') || p.length > 4096) return false;
   for (const c of p.slice(1).split('/')) {
-    if (c === '' || c === '.' || c === '..' || enc.encode(c).length > 255) return false;
+    if (c === '' || c === '.' || c === '..' || utf8Length(c) > 255) return false;
   }
   return true;
 }
@@ -350,29 +357,28 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
   };
 }
 
+const RECORD_FIELDS = [
+  'path',
+  'nid',
+  'type',
+  'mode',
+  'uid',
+  'gid',
+  'size',
+  'nlink',
+  'mtime',
+  'mtime_nsec',
+  'layout',
+  'inode_size',
+  'xattr_isize',
+  'xattrs',
+  'fingerprint',
+] as const;
+const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256'] as const;
+
 function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number): FileRecord {
   const r = v.obj(raw);
-  v.keys(
-    r,
-    [
-      'path',
-      'nid',
-      'type',
-      'mode',
-      'uid',
-      'gid',
-      'size',
-      'nlink',
-      'mtime',
-      'mtime_nsec',
-      'layout',
-      'inode_size',
-      'xattr_isize',
-      'xattrs',
-      'fingerprint',
-    ],
-    ['target', 'rdev', 'sha256'],
-  );
+  v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
   const path = v.str(r.path, 'path', 4096);
   if (!validManifestPath(path)) v.fail(`invalid path ${JSON.stringify(path).slice(0, 120)}`, 'path');
   const type = r.type as FileType;
@@ -389,8 +395,7 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
   if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
   const xattrs: Record<string, string> = {};
   for (const n of xnames) {
-    if (n.length === 0 || enc.encode(n).length > 255 || n.includes('\0'))
-      v.fail('invalid xattr name', 'xattrs');
+    if (n.length === 0 || utf8Length(n) > 255 || n.includes('\0')) v.fail('invalid xattr name', 'xattrs');
     xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
   }
   const rec: FileRecord = {
@@ -428,13 +433,13 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
 /** Record-order and count checks shared by both forms. */
 class RecordSink {
   readonly files: FileRecord[] = [];
-  private prev: Uint8Array | null = null;
+  private prev: string | null = null;
   constructor(private readonly maxRecords: number) {}
   add(rec: FileRecord, line: number): void {
-    const key = enc.encode(rec.path);
+    const key = rec.path;
     if (this.prev === null) {
       if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
-    } else if (compareBytes(this.prev, key) >= 0) {
+    } else if (compareUtf8(this.prev, key) >= 0) {
       throw new ManifestError(
         `records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`,
         line,

@@ -40,3 +40,39 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   }
   return a.length - b.length;
 }
+
+/** UTF-8 byte length of a string, without encoding it (lone surrogates count as U+FFFD, 3 bytes). */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 2; // a surrogate pair: 2 code units, 4 bytes
+        i++;
+      } else n += 2;
+    } else n += 2;
+  }
+  return n;
+}
+
+/**
+ * Compare two strings by their UTF-8 bytes, as compareBytes on their encodings would, without
+ * encoding them: UTF-16 code-unit order equals UTF-8 byte order except where a surrogate
+ * (U+10000 and above) meets a code unit in U+E000..U+FFFF, which is the only case that encodes.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return compareBytes(utf8Encoder.encode(a.slice(i)), utf8Encoder.encode(b.slice(i)));
+  }
+  return a.length - b.length;
+}
+const utf8Encoder = new TextEncoder();
