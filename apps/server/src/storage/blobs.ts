@@ -121,7 +121,7 @@ export class BlobStore {
 
   /** Store lines gzip-compressed (NDJSON manifests, report JSON). */
   async putGzip(lines: Iterable<string> | AsyncIterable<string>): Promise<StoredBlob> {
-    const gz = Readable.from(lines, { objectMode: false }).pipe(createGzip({ level: 6 }));
+    const gz = Readable.from(batched(lines), { objectMode: false }).pipe(createGzip({ level: 6 }));
     return this.write(gz);
   }
 
@@ -182,4 +182,23 @@ async function fsyncDir(dir: string): Promise<void> {
   } catch {
     // Some file systems refuse fsync on folders; the rename itself is still atomic.
   }
+}
+
+/**
+ * Join small strings (one manifest record, one report column) into chunks of about 256 KiB:
+ * each chunk is one call into zlib, and millions of tiny calls cost more than the compression.
+ */
+async function* batched(lines: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
+  let parts: string[] = [];
+  let size = 0;
+  for await (const line of lines) {
+    parts.push(line);
+    size += line.length;
+    if (size >= 256 * 1024) {
+      yield parts.join('');
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length) yield parts.join('');
 }
