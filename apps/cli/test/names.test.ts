@@ -7,12 +7,12 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig, startServer, type RunningServer } from '@sharemap/server';
+import type { RunningServer } from '@sharemap/server';
 import type { Report } from '@sharemap/sharing';
 import { cli, cliProcessAsync, fx, haveBuild, oneLine, tmp } from './helpers.js';
+import { serve, unusedPort } from './server-helpers.js';
 
 type JsonResult = Report & {
   url: string;
@@ -27,32 +27,6 @@ type JsonResult = Report & {
   };
 };
 const json = (s: string): JsonResult => JSON.parse(s) as JsonResult;
-
-async function serve(requireToken: boolean): Promise<{ server: RunningServer; data: string }> {
-  const data = tmp();
-  const server = await startServer({
-    ...defaultConfig(),
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: data,
-    demoDir: null,
-    logLevel: 'silent',
-    requireToken,
-  });
-  return { server, data };
-}
-
-/** A port nobody listens on. */
-async function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A repository checkout: build/base.erofs and build/app.erofs (base v2 on main, v1 in the pull

@@ -1,18 +1,6 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { cli, cliProcess, fx, haveBuild, oneLine } from './helpers.js';
-
-/** A port nobody listens on: bind port 0, note it, close. */
-async function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { unusedPort } from './server-helpers.js';
 
 describe('server or network errors: exit 3', () => {
   it('upload to a port nobody listens on', async () => {

@@ -5,9 +5,10 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig, startServer, type RunningServer } from '@sharemap/server';
+import type { RunningServer } from '@sharemap/server';
 import { formatBytes, formatPercent, type Report } from '@sharemap/sharing';
 import { cli, cliProcessAsync, fx, haveBuild, MOUNTS, oneLine, tmp } from './helpers.js';
+import { serve } from './server-helpers.js';
 
 type JsonResult = Report & {
   url: string;
@@ -19,20 +20,6 @@ type JsonResult = Report & {
   };
 };
 const json = (s: string): JsonResult => JSON.parse(s) as JsonResult;
-
-async function serve(requireToken: boolean): Promise<{ server: RunningServer; data: string }> {
-  const data = tmp();
-  const server = await startServer({
-    ...defaultConfig(),
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: data,
-    demoDir: null,
-    logLevel: 'silent',
-    requireToken,
-  });
-  return { server, data };
-}
 
 async function getReport(server: RunningServer, id: string): Promise<Report> {
   const res = await fetch(`${server.url}/api/reports/${id}`);

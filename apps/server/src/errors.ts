@@ -57,6 +57,18 @@ export const unprocessable = (
   details?: Record<string, unknown>,
 ): HttpError => new HttpError(422, code, message, details);
 
+/** Refuse a body that is not `application/json` (415) before express.json() reads it. */
+export const onlyJson: RequestHandler = (req, _res, next) => {
+  const t = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (t !== 'application/json')
+    next(
+      unsupportedMediaType(
+        `content type ${JSON.stringify(t || '(none)')} is not accepted: send application/json`,
+      ),
+    );
+  else next();
+};
+
 /** Maps errors of the packages and of body parsers to HttpError; null for real faults. */
 export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;

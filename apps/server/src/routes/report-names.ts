@@ -8,7 +8,7 @@
  */
 import express, { Router, type Request } from 'express';
 import type { AppContext } from '../context.js';
-import { badRequest, HttpError, notFound, unprocessable, unsupportedMediaType } from '../errors.js';
+import { badRequest, HttpError, notFound, unprocessable, onlyJson } from '../errors.js';
 import { ID_RE } from '../ids.js';
 import { queryString } from '../names.js';
 import { getReportRow } from '../reports.js';
@@ -70,16 +70,6 @@ export function reportNamesRouter(ctx: AppContext): Router {
   const r = Router();
   const tokenIfRequired = requireWriter(ctx);
   const json = express.json({ limit: 4096, type: () => true });
-  const onlyJson: express.RequestHandler = (req, _res, next) => {
-    const t = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (t !== 'application/json')
-      next(
-        unsupportedMediaType(
-          `content type ${JSON.stringify(t || '(none)')} is not accepted: send application/json`,
-        ),
-      );
-    else next();
-  };
   const get = (name: string): NameRow | undefined =>
     ctx.db.prepare('SELECT * FROM report_names WHERE name = ?').get(name) as NameRow | undefined;
 

@@ -8,7 +8,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { AppContext } from '../context.js';
-import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
+import { badRequest, notFound, onlyJson } from '../errors.js';
 import { queryString } from '../names.js';
 import { createReport, getReportRow, parseReportRequest, reportParts } from '../reports.js';
 import type { RenderResult } from '../scan/tasks.js';
@@ -52,16 +52,6 @@ function sendBlob(
 export function reportsRouter(ctx: AppContext): Router {
   const r = Router();
   const json = express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true });
-  const onlyJson: express.RequestHandler = (req, _res, next) => {
-    const t = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (t !== 'application/json')
-      next(
-        unsupportedMediaType(
-          `content type ${JSON.stringify(t || '(none)')} is not accepted: send application/json`,
-        ),
-      );
-    else next();
-  };
 
   r.post('/reports', requireWriter(ctx), onlyJson, json, async (req: Request, res: Response) => {
     const body = parseReportRequest(req.body, ctx.config.limits);
