@@ -104,7 +104,12 @@ export async function openImageFile(path: string, opts: OpenImageFileOptions = {
   try {
     for (const d of opts.devices ?? []) devs.push(await nodeFileSource(d));
     const { devices: _d, ...rest } = opts;
-    const image = await openImage(src, { ...rest, devices: devs });
+    // 16 KiB cache blocks: inodes and directory blocks lie scattered among data blocks (mkfs
+    // allocates them as it goes), so 64 KiB blocks (the default, right for browser Blobs whose
+    // reads cost far more per call) read most of the image during a metadata scan; a
+    // positional file read is cheap per call. Measured on a 600 MB image of /usr/share:
+    // 510 MB read and 1.7-2.4 s with 64 KiB blocks, 178 MB and 1.3 s with 16 KiB.
+    const image = await openImage(src, { cache: { blockSize: 16 * 1024 }, ...rest, devices: devs });
     return { image, size: src.size, close: closeAll };
   } catch (e) {
     await closeAll();
