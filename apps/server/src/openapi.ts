@@ -1,5 +1,6 @@
 /** The OpenAPI 3.1 description of the API (hand-written; docs/api.md has the prose). */
 import type { ServerConfig } from './config.js';
+import { MOUNT_FORMATS } from './routes/mount-configs.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
@@ -115,17 +116,7 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
           properties: {
             id: { type: 'string' },
             name: { type: 'string' },
-            format: {
-              enum: [
-                'mountinfo',
-                'proc-mounts',
-                'fstab',
-                'systemd-unit',
-                'mount-commands',
-                'losetup-json',
-                'plan',
-              ],
-            },
+            format: { enum: MOUNT_FORMATS },
             entries: { type: 'array', items: { type: 'object' } },
             warnings: { type: 'array', items: { type: 'object' } },
             config: { type: 'object' },
