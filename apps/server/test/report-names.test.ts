@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportNameProblem } from '../src/routes/report-names.js';
+import { reportNameProblem } from '@sharemap/sharing';
 import { DB_FILE } from '../src/context.js';
 import { openDb } from '../src/storage/db.js';
 import { createToken } from '../src/tokens.js';

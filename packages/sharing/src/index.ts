@@ -1,4 +1,5 @@
 export * from './report.js';
+export * from './report-names.js';
 export * from './mounts/index.js';
 export * from './model/index.js';
 export * from './render/index.js';

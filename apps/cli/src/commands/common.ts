@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { compareReports, type Report } from '@sharemap/sharing';
+import { compareReports, reportNameProblem, type Report } from '@sharemap/sharing';
 import type { ServerClient } from '../client.js';
 import { EXIT_GATE_FAILED, EXIT_OK, inputError, serverError } from '../errors.js';
 import { evaluateGate } from '../gate.js';
@@ -17,21 +17,6 @@ import { writeLines } from '../write.js';
 
 /** A report id as the server makes them: 22 characters of base64url (128 random bits). */
 export const REPORT_ID_RE = /^[A-Za-z0-9_-]{22}$/;
-
-/**
- * Why `name` is not a report name (the server's rule, apps/server/src/routes/report-names.ts),
- * or undefined: 1-100 ASCII letters, digits, ".", "_", "-", "/"; "/"-separated parts, none
- * empty or starting with "."; no "..".
- */
-export function reportNameProblem(name: string): string | undefined {
-  if (name.length === 0 || name.length > 100) return 'must be 1-100 characters long';
-  if (!/^[A-Za-z0-9._/-]+$/.test(name)) return 'may contain only letters, digits, ".", "_", "-" and "/"';
-  if (name.includes('..')) return 'must not contain ".."';
-  if (name.startsWith('/')) return 'must not start with "/"';
-  if (name.endsWith('/') || name.includes('//')) return 'must not end with "/" or contain "//"';
-  if (name.split('/').some((part) => part.startsWith('.'))) return 'no part may start with "."';
-  return undefined;
-}
 
 /** Report id from a report link (`https://host/r/ID`, `.../api/reports/ID`) or a bare id. */
 export function reportIdOf(ref: string): { id: string; base?: string } | null {

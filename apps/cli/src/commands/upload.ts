@@ -15,7 +15,8 @@ import { detectInput, loadInput } from '../inputs.js';
 import type { Io } from '../io.js';
 import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
-import { finish, loadBaseline, reportNameProblem, saveAs } from './common.js';
+import { reportNameProblem } from '@sharemap/sharing';
+import { finish, loadBaseline, saveAs } from './common.js';
 import { readFile, stat } from 'node:fs/promises';
 import { fsMessage, reportFromJson } from '../inputs.js';
 

@@ -6,6 +6,7 @@
  * the server requires tokens, reading a name needs a valid token (any token), exactly like
  * writing one; without the switch names are as open as writes are.
  */
+import { reportNameProblem } from '@sharemap/sharing';
 import express, { Router, type Request } from 'express';
 import type { AppContext } from '../context.js';
 import { badRequest, HttpError, notFound, unprocessable, onlyJson } from '../errors.js';
@@ -15,24 +16,6 @@ import { getReportRow } from '../reports.js';
 import { nowIso } from '../storage/db.js';
 import { principalOf, requireAdmin, requireWriter } from '../tokens.js';
 import { reportUrl } from './reports.js';
-
-export const REPORT_NAME_MAX = 100;
-
-/**
- * Why `name` is not a report name, or undefined when it is one: 1-100 ASCII letters, digits,
- * ".", "_", "-" and "/"; parts separated by single "/" (no leading, trailing or doubled "/");
- * no part starting with "." (so no "." or ".." parts) and no ".." anywhere. Case-sensitive.
- */
-export function reportNameProblem(name: string): string | undefined {
-  if (name.length === 0 || name.length > REPORT_NAME_MAX)
-    return `must be 1-${REPORT_NAME_MAX} characters long`;
-  if (!/^[A-Za-z0-9._/-]+$/.test(name)) return 'may contain only letters, digits, ".", "_", "-" and "/"';
-  if (name.includes('..')) return 'must not contain ".."';
-  if (name.startsWith('/')) return 'must not start with "/"';
-  if (name.endsWith('/') || name.includes('//')) return 'must not end with "/" or contain "//"';
-  if (name.split('/').some((part) => part.startsWith('.'))) return 'no part may start with "."';
-  return undefined;
-}
 
 interface NameRow {
   name: string;
