@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ErofsError } from './errors.js';
 import type { Hasher, HasherFactory } from './hash.js';
@@ -140,10 +140,9 @@ export async function scanImageFile(path: string, opts: ScanImageFileOptions = {
   const { hash, imageSha256, onProgress, ...openOpts } = opts;
   const opened = await openImageFile(path, openOpts);
   try {
-    const size = (await stat(path)).size;
     const scan: ScanOptions = {
       imageName: basename(path),
-      imageSize: size,
+      imageSize: opened.size, // fstat of the open file: the size of exactly what is scanned
       hash: !!hash,
       hasher: nodeSha256,
     };
