@@ -4,6 +4,7 @@
  * inode(nid), layoutOf). Decoding of on-disk structures lives in disk/; this file does
  * the I/O, the address mapping and the caching of decoded metadata.
  */
+import QuickLRU from 'quick-lru';
 import { CompressedDataError } from './compressed/errors.js';
 import type { CompressedFile, CompressedFileContext, ZExtent } from './compressed/context.js';
 import { DEFAULT_COMPRESSED_LIMITS } from './compressed/context.js';
@@ -138,29 +139,13 @@ const FT_TO_TYPE: Record<(typeof FT_NAMES)[number], FileType | 'unknown'> = {
   symlink: 'symlink',
 };
 
-/** A tiny LRU map (Map insertion order). */
-class Lru<K, V> {
-  private readonly m = new Map<K, V>();
-  constructor(private readonly max: number) {}
-  get(k: K): V | undefined {
-    const v = this.m.get(k);
-    if (v !== undefined) {
-      this.m.delete(k);
-      this.m.set(k, v);
-    }
-    return v;
-  }
-  set(k: K, v: V): void {
-    this.m.delete(k);
-    this.m.set(k, v);
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value as K);
-  }
-  delete(k: K): void {
-    this.m.delete(k);
-  }
-}
-
 const MAX_SYMLINK_HOPS = 40; // Linux MAXSYMLINKS
+
+function inodeReadError(e: unknown, nid: number, offset: number): unknown {
+  if (e instanceof ErofsError && e.code === 'EIO')
+    return new ErofsError('EIO', `failed to read inode: ${e.message}`, { nid, offset, cause: e });
+  return e;
+}
 
 /** Errors out of the compressed-data module become ErofsErrors; anything unexpected from a
  * decompressor (untrusted input reaching third-party code) is reported as corruption. */
@@ -191,11 +176,14 @@ export class ErofsImage {
   /** Root directory inode. */
   readonly root: Inode;
 
-  private readonly inodeCache = new Lru<number, Inode>(8192);
+  // quick-lru, not a Map re-inserted on every hit: V8's ordered hash tables keep deleted
+  // entries until a rehash, so evicting via keys().next() skips ever more holes (a 55k-inode
+  // walk spent a quarter of its time there).
+  private readonly inodeCache = new QuickLRU<number, Inode>({ maxSize: 8192 });
   /** Parsed directories, or the error a directory failed with: the image is immutable, so a
    * corrupt directory is parsed once, not once per lookup through it. */
-  private readonly dirCache = new Lru<number, RawDirent[] | ErofsError>(256);
-  private readonly zfileCache = new Lru<number, Promise<CompressedFile>>(64);
+  private readonly dirCache = new QuickLRU<number, RawDirent[] | ErofsError>({ maxSize: 256 });
+  private readonly zfileCache = new QuickLRU<number, Promise<CompressedFile>>({ maxSize: 64 });
   private packed: Inode | null = null;
   /** The metabox inode (METABOX, spec §6.6) and a block-cached source over its data. */
   private metabox: Inode | null = null;
@@ -416,8 +404,40 @@ export class ErofsImage {
 
   /** Load and decode inode `nid` (spec §3). */
   async inode(nid: number): Promise<Inode> {
+    const now = this.inodeNow(nid);
+    if (now) return now;
+    const { src, offset, inMetabox } = this.inodeSource(nid);
+    let b: Uint8Array;
+    try {
+      b = await src.read(offset, 32);
+      if (inodeSizeOf(le16(b, 0)) === 64) b = await src.read(offset, 64);
+    } catch (e) {
+      throw inodeReadError(e, nid, offset);
+    }
+    return this.decodeInodeAt(b, nid, offset, inMetabox);
+  }
+
+  /**
+   * inode(nid) without waiting, when the inode's container reads synchronously (an image file
+   * or memory; not a Blob, not the metabox) or the inode is cached; else undefined. A walk
+   * calls it first: one promise per inode was a large part of a metadata scan's time.
+   */
+  inodeNow(nid: number): Inode | undefined {
     const cached = this.inodeCache.get(nid);
     if (cached) return cached;
+    const { src, offset, inMetabox } = this.inodeSource(nid);
+    if (!src.readSync) return undefined;
+    let b: Uint8Array;
+    try {
+      b = src.readSync(offset, 32);
+      if (inodeSizeOf(le16(b, 0)) === 64) b = src.readSync(offset, 64);
+    } catch (e) {
+      throw inodeReadError(e, nid, offset);
+    }
+    return this.decodeInodeAt(b, nid, offset, inMetabox);
+  }
+
+  private inodeSource(nid: number): { src: ByteSource; offset: number; inMetabox: boolean } {
     if (!Number.isSafeInteger(nid) || nid < 0) throw new ErofsError('ECORRUPT', `invalid nid ${nid}`);
     const { inMetabox, offset } = this.inodeLocation(nid);
     // spec §1.3, §10.2 rule 8: a bit-63 nid needs the metabox (loaded at open with METABOX)
@@ -426,19 +446,12 @@ export class ErofsImage {
       throw new ErofsError(
         'ECORRUPT',
         `nid 0x${nidOfKey(nid, true).toString(16)} is in the metabox, which is not loaded yet`,
-        {
-          nid,
-        },
+        { nid },
       );
-    let b: Uint8Array;
-    try {
-      b = await src.read(offset, 32);
-      if (inodeSizeOf(le16(b, 0)) === 64) b = await src.read(offset, 64);
-    } catch (e) {
-      if (e instanceof ErofsError && e.code === 'EIO')
-        throw new ErofsError('EIO', `failed to read inode: ${e.message}`, { nid, offset, cause: e });
-      throw e;
-    }
+    return { src, offset, inMetabox };
+  }
+
+  private decodeInodeAt(b: Uint8Array, nid: number, offset: number, inMetabox: boolean): Inode {
     const ino = decodeInode(b, nid, offset, this.superblock, inMetabox);
     if (isCompressedLayout(ino.layout) && !this.superblock.compressed) {
       throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // spec §2.10

@@ -18,7 +18,7 @@ import {
   type ManifestHeader,
   type ManifestSuperblock,
 } from './manifest-types.js';
-import { walk } from './walk.js';
+import { TreeWalker, type WalkEntry } from './walk.js';
 
 export interface ScanProgress {
   files: number;
@@ -80,6 +80,16 @@ interface PerInode {
   sha256?: string;
 }
 
+/** Shared by every record without xattrs; records are read-only once built. */
+const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_EXTRAS: PerInode = Object.freeze({ xattrs: NO_XATTRS, fingerprint: null });
+
+async function xattrInfo(image: ErofsImage, ino: Inode): Promise<PerInode> {
+  const xs = await image.xattrsOf(ino);
+  const fp = await image.fingerprintOf(ino, xs);
+  return { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+}
+
 async function hashInode(
   image: ErofsImage,
   ino: Inode,
@@ -101,22 +111,25 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
   const rows: { key: Uint8Array; rec: FileRecord }[] = [];
   const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
   let bytesHashed = 0;
-  for await (const e of walk(image)) {
+  const walker = new TreeWalker(image);
+  // Whole directories at a time; records are sorted at the end, so visiting order is free.
+  const dirs: WalkEntry[] = [];
+  const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
-    let per = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
-    if (!per) {
-      try {
-        const xs = await image.xattrsOf(ino);
-        const fp = await image.fingerprintOf(ino, xs);
-        per = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
-        if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
-        if (opts.hash && ino.type === 'file')
-          per.sha256 = await hashInode(image, ino, hasher, (n) => (bytesHashed += n));
-      } catch (err) {
-        throw err instanceof ErofsError ? err.withPath(e.path) : err;
-      }
+    try {
+      const per: PerInode =
+        ino.xattrIsize === 0 ? { xattrs: NO_XATTRS, fingerprint: null } : await xattrInfo(image, ino);
+      if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
+      if (opts.hash && ino.type === 'file')
+        per.sha256 = await hashInode(image, ino, hasher, (n) => (bytesHashed += n));
       if (ino.nlink > 1) shared.set(ino.nid, per);
+      return per;
+    } catch (err) {
+      throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
+  };
+  const record = (e: WalkEntry, per: PerInode): void => {
+    const ino = e.inode;
     const rec: FileRecord = {
       path: e.path,
       nid: ino.nid,
@@ -140,6 +153,23 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
     rows.push({ key: e.pathBytes, rec });
     if (opts.onProgress && rows.length % every === 0)
       opts.onProgress({ files: rows.length, bytesHashed, path: e.path });
+  };
+  // Most entries of an unhashed scan need no further reads: no promise for them.
+  const readyPer = (ino: Inode): PerInode | undefined =>
+    (ino.nlink > 1 ? shared.get(ino.nid) : undefined) ??
+    (ino.xattrIsize === 0 && ino.type !== 'symlink' && !(opts.hash && ino.type === 'file')
+      ? NO_EXTRAS
+      : undefined);
+  let batch = [walker.root];
+  for (;;) {
+    for (const e of batch) {
+      walker.visit(e);
+      record(e, readyPer(e.inode) ?? (await perInode(e)));
+      if (e.inode.type === 'dir') dirs.push(e);
+    }
+    const dir = dirs.pop();
+    if (!dir) break;
+    batch = await walker.children(dir);
   }
   rows.sort((a, b) => compareBytes(a.key, b.key));
   const files = rows.map((r) => r.rec);

@@ -36,31 +36,37 @@ export async function nodeFileSource(path: string): Promise<NodeFileSource> {
     throw new ErofsError('EIO', `cannot open ${path}: ${(cause as Error).message}`, { path, cause });
   }
   let closed = false;
+  function readFileSync(offset: number, length: number): Uint8Array {
+    try {
+      checkRange(size, offset, length, path);
+      if (closed) throw new ErofsError('EIO', `${path} is closed`, { offset });
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, buf, done, length - done, offset + done);
+        if (n === 0)
+          throw new ErofsError('EIO', `short read of ${path} (${done} of ${length} bytes)`, {
+            offset: offset + done,
+          });
+        done += n;
+      }
+      return buf;
+    } catch (e) {
+      throw e instanceof ErofsError
+        ? e
+        : new ErofsError('EIO', `cannot read ${path}: ${(e as Error).message}`, { offset, cause: e });
+    }
+  }
   return {
     size,
     read(offset: number, length: number): Promise<Uint8Array> {
       try {
-        checkRange(size, offset, length, path);
-        if (closed) throw new ErofsError('EIO', `${path} is closed`, { offset });
-        const buf = new Uint8Array(length);
-        let done = 0;
-        while (done < length) {
-          const n = readSync(fd, buf, done, length - done, offset + done);
-          if (n === 0)
-            throw new ErofsError('EIO', `short read of ${path} (${done} of ${length} bytes)`, {
-              offset: offset + done,
-            });
-          done += n;
-        }
-        return Promise.resolve(buf);
+        return Promise.resolve(readFileSync(offset, length));
       } catch (e) {
-        return Promise.reject(
-          e instanceof ErofsError
-            ? e
-            : new ErofsError('EIO', `cannot read ${path}: ${(e as Error).message}`, { offset, cause: e }),
-        );
+        return Promise.reject(e);
       }
     },
+    readSync: readFileSync,
     close() {
       if (!closed) {
         closed = true;

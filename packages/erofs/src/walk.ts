@@ -3,6 +3,10 @@
  * twice is a cycle (ECORRUPT), "." must point to the directory and ".." to its parent,
  * dirent file types must agree with the inodes, and depth / entry / time budgets are
  * enforced. Iterative (explicit stack): never recursion-deep, never unbounded.
+ *
+ * The unit of work is one directory (TreeWalker.children): its entries are read and its
+ * children's inodes decoded in one go, synchronously when the image reads synchronously
+ * (image.inodeNow). walk() yields entries one by one; scanManifest takes whole directories.
  */
 import { decodeName } from './disk/bytes.js';
 import { FT_NAMES } from './disk/dirent.js';
@@ -30,44 +34,57 @@ export interface WalkOptions {
 }
 
 const SLASH = 0x2f;
+const PATH_SLAB_BYTES = 256 * 1024;
 
-function joinPath(parent: Uint8Array, name: Uint8Array): Uint8Array {
-  const root = parent.length === 1 && parent[0] === SLASH;
-  const out = new Uint8Array(parent.length + (root ? 0 : 1) + name.length);
-  out.set(parent, 0);
-  let p = parent.length;
-  if (!root) out[p++] = SLASH;
-  out.set(name, p);
-  return out;
-}
+/** One walk's state: budgets, visited directories, and the bytes of the paths it made. */
+export class TreeWalker {
+  readonly root: WalkEntry;
+  private readonly maxDepth: number;
+  private readonly maxInodes: number;
+  private readonly maxMillis: number;
+  private readonly checkTypes: boolean;
+  private readonly started = Date.now();
+  private readonly visitedDirs = new Set<number>();
+  private count = 0;
+  // Path bytes are carved out of slabs: one ArrayBuffer per path cost more than the walk.
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
 
-/** Walk every path reachable from the root, parents before children, names in byte order. */
-export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
-  const maxDepth = opts.limits?.maxPathDepth ?? image.limits.maxPathDepth;
-  const maxInodes = opts.limits?.maxInodesWalked ?? image.limits.maxInodesWalked;
-  const maxMillis = opts.limits?.maxWalkMillis ?? image.limits.maxWalkMillis;
-  const checkTypes = opts.checkTypes ?? true;
-  const started = Date.now();
-  const visitedDirs = new Set<number>();
-  let count = 0;
-  const stack: WalkEntry[] = [
-    { path: '/', pathBytes: new Uint8Array([SLASH]), inode: image.root, depth: 0, parentNid: image.root.nid },
-  ];
-  while (stack.length) {
-    const e = stack.pop()!;
-    if (++count > maxInodes)
-      throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`, { path: e.path });
-    if (maxMillis > 0 && Date.now() - started > maxMillis)
-      throw new ErofsError('ELIMIT', `walk exceeded ${maxMillis} ms`, { path: e.path });
-    yield e;
+  constructor(
+    private readonly image: ErofsImage,
+    opts: WalkOptions = {},
+  ) {
+    this.maxDepth = opts.limits?.maxPathDepth ?? image.limits.maxPathDepth;
+    this.maxInodes = opts.limits?.maxInodesWalked ?? image.limits.maxInodesWalked;
+    this.maxMillis = opts.limits?.maxWalkMillis ?? image.limits.maxWalkMillis;
+    this.checkTypes = opts.checkTypes ?? true;
+    this.root = {
+      path: '/',
+      pathBytes: new Uint8Array([SLASH]),
+      inode: image.root,
+      depth: 0,
+      parentNid: image.root.nid,
+    };
+  }
+
+  /** Count an entry against the budgets (every entry, the root included, once). */
+  visit(e: WalkEntry): void {
+    if (++this.count > this.maxInodes)
+      throw new ErofsError('ELIMIT', `more than ${this.maxInodes} entries walked`, { path: e.path });
+    if (this.maxMillis > 0 && Date.now() - this.started > this.maxMillis)
+      throw new ErofsError('ELIMIT', `walk exceeded ${this.maxMillis} ms`, { path: e.path });
+  }
+
+  /** The entries of directory `e` in name byte order, "." and ".." checked and left out. */
+  async children(e: WalkEntry): Promise<WalkEntry[]> {
+    const image = this.image;
     const dir = e.inode;
-    if (dir.type !== 'dir') continue;
-    if (visitedDirs.has(dir.nid))
+    if (this.visitedDirs.has(dir.nid))
       throw new ErofsError('ECORRUPT', `directory cycle: directory nid ${dir.nid} reached twice`, {
         nid: dir.nid,
         path: e.path,
       });
-    visitedDirs.add(dir.nid);
+    this.visitedDirs.add(dir.nid);
     let ents;
     try {
       ents = await image.dirents(dir);
@@ -77,6 +94,7 @@ export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGen
     let sawDot = false;
     let sawDotDot = false;
     const children: WalkEntry[] = [];
+    const prefix = e.depth === 0 ? '/' : e.path + '/';
     for (const d of ents) {
       if (isDotOrDotDot(d.name)) {
         const isDot = d.name.length === 1;
@@ -92,24 +110,30 @@ export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGen
         else sawDotDot = true;
         continue;
       }
-      if (e.depth + 1 > maxDepth)
-        throw new ErofsError('ELIMIT', `tree deeper than ${maxDepth}`, { path: e.path });
-      const pathBytes = joinPath(e.pathBytes, d.name);
-      const path = decodeName(pathBytes);
+      if (e.depth + 1 > this.maxDepth)
+        throw new ErofsError('ELIMIT', `tree deeper than ${this.maxDepth}`, { path: e.path });
+      // "/" is never part of a UTF-8 sequence, so decoding name by name equals decoding the path.
+      const path = prefix + decodeName(d.name);
       let ino: Inode;
       try {
-        ino = await image.inode(d.nid);
+        ino = image.inodeNow(d.nid) ?? (await image.inode(d.nid));
       } catch (err) {
         throw err instanceof ErofsError ? err.withPath(path) : err;
       }
-      if (checkTypes && d.fileType !== 0 && FT_NAMES[d.fileType] !== ino.type) {
+      if (this.checkTypes && d.fileType !== 0 && FT_NAMES[d.fileType] !== ino.type) {
         throw new ErofsError(
           'ECORRUPT',
           `dirent type ${FT_NAMES[d.fileType]} disagrees with inode type ${ino.type}`,
           { nid: d.nid, path },
         );
       }
-      children.push({ path, pathBytes, inode: ino, depth: e.depth + 1, parentNid: dir.nid });
+      children.push({
+        path,
+        pathBytes: this.joinPath(e.pathBytes, d.name),
+        inode: ino,
+        depth: e.depth + 1,
+        parentNid: dir.nid,
+      });
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
       throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, {
@@ -117,6 +141,36 @@ export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGen
         path: e.path,
       });
     }
+    return children;
+  }
+
+  private joinPath(parent: Uint8Array, name: Uint8Array): Uint8Array {
+    const root = parent.length === 1 && parent[0] === SLASH;
+    const length = parent.length + (root ? 0 : 1) + name.length;
+    if (this.slabUsed + length > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(PATH_SLAB_BYTES, length));
+      this.slabUsed = 0;
+    }
+    const out = this.slab.subarray(this.slabUsed, this.slabUsed + length);
+    this.slabUsed += length;
+    out.set(parent, 0);
+    let p = parent.length;
+    if (!root) out[p++] = SLASH;
+    out.set(name, p);
+    return out;
+  }
+}
+
+/** Walk every path reachable from the root, parents before children, names in byte order. */
+export async function* walk(image: ErofsImage, opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
+  const walker = new TreeWalker(image, opts);
+  const stack: WalkEntry[] = [walker.root];
+  while (stack.length) {
+    const e = stack.pop()!;
+    walker.visit(e);
+    yield e;
+    if (e.inode.type !== 'dir') continue;
+    const children = await walker.children(e);
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
 }

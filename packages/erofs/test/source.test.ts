@@ -5,6 +5,22 @@ import { cachedSource } from '../src/source/cached.js';
 import { memorySource } from '../src/source/memory.js';
 import type { ByteSource } from '../src/source/types.js';
 
+/** A counting source that also reads synchronously (as files and memory do). */
+function countingSync(size: number): ByteSource & { calls: [number, number][] } {
+  const data = new Uint8Array(size).map((_, i) => i & 0xff);
+  const inner = memorySource(data);
+  const calls: [number, number][] = [];
+  return {
+    size,
+    calls,
+    read: (o, l) => Promise.resolve(inner.readSync!(o, l)),
+    readSync(o, l) {
+      calls.push([o, l]);
+      return inner.readSync!(o, l);
+    },
+  };
+}
+
 function counting(size: number): ByteSource & { calls: [number, number][] } {
   const data = new Uint8Array(size).map((_, i) => i & 0xff);
   const inner = memorySource(data);
@@ -112,5 +128,40 @@ describe('cachedSource', () => {
     await expect(fc.read(0, 10)).rejects.toThrow('boom');
     fail = false;
     expect((await fc.read(0, 10)).length).toBe(10);
+  });
+
+  it('over a synchronous source reads synchronously: same bytes, coalesced runs, bounded cache', async () => {
+    const src = countingSync(300_000);
+    const direct = memorySource(new Uint8Array(300_000).map((_, i) => i & 0xff));
+    const c = cachedSource(src, { blockSize: 4096, maxBytes: 64 * 1024, bypassBytes: 32 * 1024 });
+    expect(c.readSync).toBeTypeOf('function');
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    for (let i = 0; i < 2000; i++) {
+      const off = rand(300_000);
+      const len = Math.min(300_000 - off, [1, 32, 4096, 9000, 40_000][rand(5)]!);
+      const got = i % 2 ? c.readSync!(off, len) : await c.read(off, len);
+      expect(Buffer.from(got).toString('hex')).toBe(Buffer.from(await direct.read(off, len)).toString('hex'));
+    }
+    expect(() => c.readSync!(299_999, 2)).toThrow(expect.objectContaining({ code: 'EIO' }));
+    await expect(c.read(299_999, 2)).rejects.toMatchObject({ code: 'EIO' });
+
+    const fresh = countingSync(1 << 20);
+    const f = cachedSource(fresh, { blockSize: 4096, maxBytes: 16 * 4096 });
+    f.readSync!(4096, 4096); // block 1 cached
+    f.readSync!(0, 4 * 4096); // block 0, then blocks 2-3 as one run
+    expect(fresh.calls).toEqual([
+      [4096, 4096],
+      [0, 4096],
+      [2 * 4096, 2 * 4096],
+    ]);
+    for (let b = 0; b < 64; b++) f.readSync!(b * 4096, 16);
+    const before = fresh.calls.length;
+    f.readSync!(0, 16); // evicted long ago: read again
+    expect(fresh.calls.length).toBe(before + 1);
+  });
+
+  it('an async-only source gets no readSync', () => {
+    expect(cachedSource(counting(4096)).readSync).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import QuickLRU from 'quick-lru';
 import { checkRange, type ByteSource } from './types.js';
 
 export interface CachedSourceOptions {
@@ -30,22 +31,29 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
   const bypassBytes =
     opts.bypassBytes ?? Math.max(blockSize * 2, Math.min(256 * 1024, Math.floor(maxBytes / 2)));
   const size = src.size;
-  // Map iteration order is insertion order: re-inserting on hit makes it an LRU list.
-  const cache = new Map<number, Uint8Array>();
+  // quick-lru keeps two generations of at most maxSize blocks each, hence half the blocks.
+  // (A Map re-inserted on every hit and evicted via keys().next() degrades in V8: deleted
+  // entries stay in the table until a rehash and the iterator skips them one by one.)
+  const cache = new QuickLRU<number, Uint8Array>({ maxSize: Math.max(1, Math.ceil(maxBlocks / 2)) });
   const inflight = new Map<number, Promise<Uint8Array>>();
   const stats = { hits: 0, misses: 0, underlyingReads: 0, underlyingBytes: 0 };
 
-  let newest = -1;
-  function touch(idx: number, data: Uint8Array): void {
-    // Consecutive reads mostly hit the block read last: it already heads the LRU order.
-    if (idx === newest) return;
-    newest = idx;
-    cache.delete(idx);
-    cache.set(idx, data);
-    while (cache.size > maxBlocks) {
-      const oldest = cache.keys().next().value as number;
-      cache.delete(oldest);
+  // Consecutive reads mostly hit the block read last: remember it outside the LRU.
+  let lastIdx = -1;
+  let lastData: Uint8Array | undefined;
+  function lookup(idx: number): Uint8Array | undefined {
+    if (idx === lastIdx) return lastData;
+    const data = cache.get(idx);
+    if (data) {
+      lastIdx = idx;
+      lastData = data;
     }
+    return data;
+  }
+  function store(idx: number, data: Uint8Array): void {
+    cache.set(idx, data);
+    lastIdx = idx;
+    lastData = data;
   }
 
   function fetchRun(first: number, count: number): void {
@@ -59,7 +67,7 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
       const p = whole.then((buf) => {
         const s = i * blockSize;
         const data = buf.subarray(s, Math.min(buf.length, s + blockSize));
-        touch(idx, data);
+        store(idx, data);
         return data;
       });
       // A failed fetch must not poison later reads of the block.
@@ -74,10 +82,9 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
     // is a subarray; no async frame, no copy.
     const first = Math.floor(offset / blockSize);
     if (length > 0 && offset >= 0 && offset + length <= Math.min(size, (first + 1) * blockSize)) {
-      const hit = cache.get(first);
+      const hit = lookup(first);
       if (hit) {
         stats.hits++;
-        touch(first, hit);
         const at = offset - first * blockSize;
         return Promise.resolve(hit.subarray(at, at + length));
       }
@@ -98,7 +105,7 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
     // Start fetches for all missing blocks, coalescing contiguous runs.
     let runStart = -1;
     for (let b = first; b <= last + 1; b++) {
-      const missing = b <= last && !cache.has(b) && !inflight.has(b);
+      const missing = b <= last && b !== lastIdx && !cache.has(b) && !inflight.has(b);
       if (missing) {
         if (runStart < 0) runStart = b;
       } else if (runStart >= 0) {
@@ -108,17 +115,20 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
     }
     const parts: Uint8Array[] = [];
     for (let b = first; b <= last; b++) {
-      const hit = cache.get(b);
+      const hit = lookup(b);
       if (hit) {
         stats.hits++;
-        touch(b, hit);
         parts.push(hit);
       } else {
         stats.misses++;
         parts.push(await (inflight.get(b) ?? fetchAndWait(b)));
       }
     }
-    const startIn = offset - first * blockSize;
+    return join(parts, offset - first * blockSize, length);
+  }
+
+  /** `length` bytes from `startIn` on, out of consecutive blocks (a subarray when one block). */
+  function join(parts: Uint8Array[], startIn: number, length: number): Uint8Array {
     if (parts.length === 1) return parts[0]!.subarray(startIn, startIn + length);
     const out = new Uint8Array(length);
     let pos = 0;
@@ -132,13 +142,72 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
     return out;
   }
 
+  /** The synchronous twin of `read` over a synchronous source: no promises, no in-flight table. */
+  function readSync(offset: number, length: number): Uint8Array {
+    const first = Math.floor(offset / blockSize);
+    if (length > 0 && offset >= 0 && offset + length <= Math.min(size, (first + 1) * blockSize)) {
+      const hit = lookup(first);
+      if (hit) {
+        stats.hits++;
+        const at = offset - first * blockSize;
+        return hit.subarray(at, at + length);
+      }
+    }
+    checkRange(size, offset, length, 'image');
+    if (length === 0) return new Uint8Array(0);
+    if (length >= bypassBytes) {
+      stats.underlyingReads++;
+      stats.underlyingBytes += length;
+      return src.readSync!(offset, length);
+    }
+    const last = Math.floor((offset + length - 1) / blockSize);
+    const parts: Uint8Array[] = [];
+    for (let b = first; b <= last; ) {
+      const hit = lookup(b);
+      if (hit) {
+        stats.hits++;
+        parts.push(hit);
+        b++;
+        continue;
+      }
+      // One underlying read for the run of missing blocks starting here.
+      let end = b + 1;
+      while (end <= last && !cache.has(end)) end++;
+      const start = b * blockSize;
+      const whole = src.readSync!(start, Math.min(size, end * blockSize) - start);
+      stats.underlyingReads++;
+      stats.underlyingBytes += whole.length;
+      for (let i = b; i < end; i++) {
+        stats.misses++;
+        const data = whole.subarray((i - b) * blockSize, Math.min(whole.length, (i - b + 1) * blockSize));
+        store(i, data);
+        parts.push(data);
+      }
+      b = end;
+    }
+    return join(parts, offset - first * blockSize, length);
+  }
+
   // A block evicted between scheduling and awaiting (only under extreme cache pressure).
   function fetchAndWait(b: number): Promise<Uint8Array> {
     fetchRun(b, 1);
     return inflight.get(b)!;
   }
 
-  const out: CachedSource = { size, read, stats };
+  const out: CachedSource = src.readSync
+    ? {
+        size,
+        readSync,
+        read: (offset, length) => {
+          try {
+            return Promise.resolve(readSync(offset, length));
+          } catch (e) {
+            return Promise.reject(e);
+          }
+        },
+        stats,
+      }
+    : { size, read, stats };
   if (src.close) out.close = () => src.close!();
   return out;
 }

@@ -13,6 +13,9 @@ import { ErofsError } from '../errors.js';
 export interface ByteSource {
   readonly size: number;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: the same read, synchronously (files via readSync, memory). Metadata decoding
+   * uses it to skip a promise per inode; same contract as `read`, errors are thrown. */
+  readSync?(offset: number, length: number): Uint8Array;
   /** Optional: release resources (file handles). */
   close?(): Promise<void>;
 }
