@@ -1,10 +1,6 @@
 /** The `sharemap` command: dispatch, global help and version, errors -> one line + exit code. */
 import { readFileSync } from 'node:fs';
-import { analyzeCommand, analyzeSpec } from './commands/analyze.js';
-import { scanCommand, scanSpec } from './commands/scan.js';
-import { serveCommand, serveSpec } from './commands/serve.js';
-import { tokenCommand, tokenSpec } from './commands/token.js';
-import { uploadCommand, uploadSpec } from './commands/upload.js';
+import type { CommandSpec } from './args.js';
 import { CliError, EXIT_BAD_INPUT, EXIT_OK, oneLine } from './errors.js';
 import type { Io } from './io.js';
 
@@ -21,23 +17,30 @@ export function version(): string {
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
-export const COMMANDS: Record<string, { run: Command; summary: string; usage: string }> = {
-  scan: { run: scanCommand, summary: scanSpec.summary, usage: scanSpec.usage },
-  analyze: { run: analyzeCommand, summary: analyzeSpec.summary, usage: analyzeSpec.usage },
-  upload: { run: uploadCommand, summary: uploadSpec.summary, usage: uploadSpec.usage },
-  token: { run: tokenCommand, summary: tokenSpec.summary, usage: tokenSpec.usage },
-  serve: { run: serveCommand, summary: serveSpec.summary, usage: serveSpec.usage },
+/**
+ * Commands load on first use: a `sharemap scan` need not compile the server client, the
+ * report renderers and the sharing engine (module loading was a quarter of a scan's time).
+ */
+export const COMMANDS: Record<string, () => Promise<{ spec: CommandSpec; run: Command }>> = {
+  scan: () => import('./commands/scan.js').then((m) => ({ spec: m.scanSpec, run: m.scanCommand })),
+  analyze: () =>
+    import('./commands/analyze.js').then((m) => ({ spec: m.analyzeSpec, run: m.analyzeCommand })),
+  upload: () => import('./commands/upload.js').then((m) => ({ spec: m.uploadSpec, run: m.uploadCommand })),
+  token: () => import('./commands/token.js').then((m) => ({ spec: m.tokenSpec, run: m.tokenCommand })),
+  serve: () => import('./commands/serve.js').then((m) => ({ spec: m.serveSpec, run: m.serveCommand })),
 };
 
-export function mainHelp(): string {
-  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
+export async function mainHelp(): Promise<string> {
+  const names = Object.keys(COMMANDS);
+  const specs = await Promise.all(names.map((n) => COMMANDS[n]!().then((c) => c.spec)));
+  const w = Math.max(...names.map((k) => k.length)) + 2;
   return [
     'Usage: sharemap COMMAND [options]',
     '',
     'Which files of EROFS images share page cache under Linux 7.0 inode_share, and how much memory that saves.',
     '',
     'Commands:',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(w)}${c.summary}`),
+    ...specs.map((spec) => `  ${spec.name.padEnd(w)}${spec.summary}`),
     '',
     'Global options:',
     '  -h, --help     Show help (`sharemap COMMAND --help` for a command).',
@@ -62,23 +65,23 @@ export function errorLine(e: unknown): { line: string; code: number } {
 export async function run(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    if (cmd === 'help' && rest[0] && COMMANDS[rest[0]]) return run([rest[0], '--help'], io);
-    io.stdout.write(mainHelp());
+    if (cmd === 'help' && rest[0] && Object.hasOwn(COMMANDS, rest[0])) return run([rest[0], '--help'], io);
+    io.stdout.write(await mainHelp());
     return cmd === undefined ? EXIT_BAD_INPUT : EXIT_OK;
   }
   if (cmd === '-V' || cmd === '--version' || cmd === 'version') {
     io.stdout.write(`sharemap ${version()}\n`);
     return EXIT_OK;
   }
-  const c = COMMANDS[cmd];
-  if (!c) {
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) {
     io.stderr.write(
       `sharemap: unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(', ')}; see sharemap --help)\n`,
     );
     return EXIT_BAD_INPUT;
   }
   try {
-    return await c.run(rest, io);
+    return await (await load()).run(rest, io);
   } catch (e) {
     const { line, code } = errorLine(e);
     io.stderr.write(line + '\n');
