@@ -5,26 +5,15 @@ import { cachedSource } from '../src/source/cached.js';
 import { memorySource } from '../src/source/memory.js';
 import type { ByteSource } from '../src/source/types.js';
 
-/** A counting source that also reads synchronously (as files and memory do). */
-function countingSync(size: number): ByteSource & { calls: [number, number][] } {
-  const data = new Uint8Array(size).map((_, i) => i & 0xff);
-  const inner = memorySource(data);
+/** A source over bytes i & 0xff that records its underlying reads; `sync` adds readSync. */
+function counting(size: number, sync = false): ByteSource & { calls: [number, number][] } {
+  const inner = memorySource(new Uint8Array(size).map((_, i) => i & 0xff));
   const calls: [number, number][] = [];
-  return {
-    size,
-    calls,
-    read: (o, l) => Promise.resolve(inner.readSync!(o, l)),
-    readSync(o, l) {
-      calls.push([o, l]);
-      return inner.readSync!(o, l);
-    },
+  const readSync = (o: number, l: number) => {
+    calls.push([o, l]);
+    return inner.readSync!(o, l);
   };
-}
-
-function counting(size: number): ByteSource & { calls: [number, number][] } {
-  const data = new Uint8Array(size).map((_, i) => i & 0xff);
-  const inner = memorySource(data);
-  const calls: [number, number][] = [];
+  if (sync) return { size, calls, read: (o, l) => Promise.resolve(inner.readSync!(o, l)), readSync };
   return {
     size,
     calls,
@@ -131,7 +120,7 @@ describe('cachedSource', () => {
   });
 
   it('over a synchronous source reads synchronously: same bytes, coalesced runs, bounded cache', async () => {
-    const src = countingSync(300_000);
+    const src = counting(300_000, true);
     const direct = memorySource(new Uint8Array(300_000).map((_, i) => i & 0xff));
     const c = cachedSource(src, { blockSize: 4096, maxBytes: 64 * 1024, bypassBytes: 32 * 1024 });
     expect(c.readSync).toBeTypeOf('function');
@@ -146,7 +135,7 @@ describe('cachedSource', () => {
     expect(() => c.readSync!(299_999, 2)).toThrow(expect.objectContaining({ code: 'EIO' }));
     await expect(c.read(299_999, 2)).rejects.toMatchObject({ code: 'EIO' });
 
-    const fresh = countingSync(1 << 20);
+    const fresh = counting(1 << 20, true);
     const f = cachedSource(fresh, { blockSize: 4096, maxBytes: 16 * 4096 });
     f.readSync!(4096, 4096); // block 1 cached
     f.readSync!(0, 4 * 4096); // block 0, then blocks 2-3 as one run

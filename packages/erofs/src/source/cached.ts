@@ -77,19 +77,24 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
     }
   }
 
-  function read(offset: number, length: number): Promise<Uint8Array> {
-    // Fast path: a small read inside one cached block (an inode, a dirent block, an xattr)
-    // is a subarray; no async frame, no copy.
+  /** Fast path: a small read inside one cached block (an inode, a dirent block, an xattr) is
+   * a subarray; no async frame, no copy. Undefined when the read needs more. */
+  function oneBlockHit(offset: number, length: number): Uint8Array | undefined {
     const first = Math.floor(offset / blockSize);
     if (length > 0 && offset >= 0 && offset + length <= Math.min(size, (first + 1) * blockSize)) {
       const hit = lookup(first);
       if (hit) {
         stats.hits++;
         const at = offset - first * blockSize;
-        return Promise.resolve(hit.subarray(at, at + length));
+        return hit.subarray(at, at + length);
       }
     }
-    return readSlow(offset, length);
+    return undefined;
+  }
+
+  function read(offset: number, length: number): Promise<Uint8Array> {
+    const hit = oneBlockHit(offset, length);
+    return hit ? Promise.resolve(hit) : readSlow(offset, length);
   }
 
   async function readSlow(offset: number, length: number): Promise<Uint8Array> {
@@ -144,15 +149,8 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
 
   /** The synchronous twin of `read` over a synchronous source: no promises, no in-flight table. */
   function readSync(offset: number, length: number): Uint8Array {
-    const first = Math.floor(offset / blockSize);
-    if (length > 0 && offset >= 0 && offset + length <= Math.min(size, (first + 1) * blockSize)) {
-      const hit = lookup(first);
-      if (hit) {
-        stats.hits++;
-        const at = offset - first * blockSize;
-        return hit.subarray(at, at + length);
-      }
-    }
+    const fast = oneBlockHit(offset, length);
+    if (fast) return fast;
     checkRange(size, offset, length, 'image');
     if (length === 0) return new Uint8Array(0);
     if (length >= bypassBytes) {
@@ -160,9 +158,10 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
       stats.underlyingBytes += length;
       return src.readSync!(offset, length);
     }
+    const first = Math.floor(offset / blockSize);
     const last = Math.floor((offset + length - 1) / blockSize);
     const parts: Uint8Array[] = [];
-    for (let b = first; b <= last; ) {
+    for (let b = first; b <= last;) {
       const hit = lookup(b);
       if (hit) {
         stats.hits++;
