@@ -1,5 +1,7 @@
 // Reader benchmark against the peer tool (Debian's erofs-utils), in one run:
-//  - metadata scan: `sharemap scan IMG --ndjson` vs `dump.erofs -S IMG`
+//  - metadata scan: `sharemap scan IMG --ndjson` vs `dump.erofs -S IMG`; also the scan alone
+//    inside one Node process (scanInProcessMs: open + scanManifest, no start-up, no output) and
+//    the start-up of an empty Node process (nodeStartMs), the floor of any Node CLI
 //  - full content hashing: `sharemap scan IMG --hash --ndjson` vs `fsck.erofs --extract`
 //    and vs `sha256sum` over the same source tree
 // on images built from a large real tree (default /usr/share, ~50k files) with Debian's
@@ -52,11 +54,33 @@ function image(name, args) {
   return img;
 }
 
-const files = Number(spawnSync('sh', ['-c', `find ${tree} -type f | wc -l`], { encoding: 'utf8' }).stdout.trim());
-const treeBytes = Number(spawnSync('sh', ['-c', `du -sb ${tree} | cut -f1`], { encoding: 'utf8' }).stdout.split('\t')[0]);
+const files = Number(
+  spawnSync('sh', ['-c', `find ${tree} -type f | wc -l`], { encoding: 'utf8' }).stdout.trim(),
+);
+const treeBytes = Number(
+  spawnSync('sh', ['-c', `du -sb ${tree} | cut -f1`], { encoding: 'utf8' }).stdout.split('\t')[0],
+);
 const sha256sumMs = time(`find ${tree} -type f -print0 | xargs -0 sha256sum >/dev/null 2>&1`);
 
-const result = { tree, files, treeBytes, runs, sha256sumMs, images: {} };
+const nodeStartMs = time(`node -e 0`);
+const result = { tree, files, treeBytes, runs, sha256sumMs, nodeStartMs, images: {} };
+
+/** Median in-process time of open + scanManifest (ms), measured by a child Node process. */
+function scanInProcess(img) {
+  const script = `
+    import { scanImageFile } from ${JSON.stringify(path.resolve('packages/erofs/dist/node.js'))};
+    const samples = [];
+    for (let i = 0; i <= ${runs}; i++) {
+      const t0 = performance.now();
+      await scanImageFile(${JSON.stringify(img)});
+      if (i > 0) samples.push(performance.now() - t0); // run 0 warms the JIT and the page cache
+    }
+    samples.sort((a, b) => a - b);
+    console.log(samples[Math.floor(samples.length / 2)]);`;
+  const r = spawnSync('node', ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`in-process scan: ${r.stderr.slice(0, 500)}`);
+  return Math.round(Number(r.stdout.trim()) * 10) / 10;
+}
 for (const [name, args] of [
   ['plain', '-T0'],
   ['lz4hc', '-T0 -zlz4hc'],
@@ -65,6 +89,7 @@ for (const [name, args] of [
   const extractDir = path.join(work, `extract-${name}`);
   const scanMs = time(`node ${cli} scan ${img} --ndjson >/dev/null`);
   const dumpMs = time(`dump.erofs -S ${img} >/dev/null`);
+  const scanInProcessMs = scanInProcess(img);
   const hashMs = time(`node ${cli} scan ${img} --hash --ndjson >/dev/null`);
   const fsckExtractMs = time(`fsck.erofs --extract=${extractDir} ${img} >/dev/null 2>&1`, () =>
     rmSync(extractDir, { recursive: true, force: true }),
@@ -75,6 +100,9 @@ for (const [name, args] of [
     scanMs,
     dumpErofsStatsMs: dumpMs,
     scanVsDumpErofs: +(scanMs / dumpMs).toFixed(3),
+    scanInProcessMs,
+    scanInProcessVsDumpErofs: +(scanInProcessMs / dumpMs).toFixed(3),
+    nodeStartVsDumpErofs: +(nodeStartMs / dumpMs).toFixed(3),
     hashMs,
     fsckExtractMs,
     hashVsFsckExtract: +(hashMs / fsckExtractMs).toFixed(3),
