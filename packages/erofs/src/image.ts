@@ -183,6 +183,7 @@ export class ErofsImage {
   /** Parsed directories, or the error a directory failed with: the image is immutable, so a
    * corrupt directory is parsed once, not once per lookup through it. */
   private readonly dirCache = new QuickLRU<number, RawDirent[] | ErofsError>({ maxSize: 256 });
+  private readonly inodeScratch = new Uint8Array(64);
   private readonly zfileCache = new QuickLRU<number, Promise<CompressedFile>>({ maxSize: 64 });
   private packed: Inode | null = null;
   /** The metabox inode (METABOX, spec §6.6) and a block-cached source over its data. */
@@ -426,11 +427,12 @@ export class ErofsImage {
     const cached = this.inodeCache.get(nid);
     if (cached) return cached;
     const { src, offset, inMetabox } = this.inodeSource(nid);
-    if (!src.readSync) return undefined;
-    let b: Uint8Array;
+    if (!src.readInto) return undefined;
+    // Decoding copies every field out, so one scratch buffer serves all inodes.
+    let b = this.inodeScratch.subarray(0, 32);
     try {
-      b = src.readSync(offset, 32);
-      if (inodeSizeOf(le16(b, 0)) === 64) b = src.readSync(offset, 64);
+      src.readInto(offset, b);
+      if (inodeSizeOf(le16(b, 0)) === 64) src.readInto(offset, (b = this.inodeScratch));
     } catch (e) {
       throw inodeReadError(e, nid, offset);
     }

@@ -5,15 +5,20 @@ import { cachedSource } from '../src/source/cached.js';
 import { memorySource } from '../src/source/memory.js';
 import type { ByteSource } from '../src/source/types.js';
 
-/** A source over bytes i & 0xff that records its underlying reads; `sync` adds readSync. */
+/** A source over bytes i & 0xff that records its underlying reads; `sync` adds readInto. */
 function counting(size: number, sync = false): ByteSource & { calls: [number, number][] } {
   const inner = memorySource(new Uint8Array(size).map((_, i) => i & 0xff));
   const calls: [number, number][] = [];
-  const readSync = (o: number, l: number) => {
-    calls.push([o, l]);
-    return inner.readSync!(o, l);
-  };
-  if (sync) return { size, calls, read: (o, l) => Promise.resolve(inner.readSync!(o, l)), readSync };
+  if (sync)
+    return {
+      size,
+      calls,
+      read: (o, l) => inner.read(o, l),
+      readInto(o, target) {
+        calls.push([o, target.length]);
+        inner.readInto!(o, target);
+      },
+    };
   return {
     size,
     calls,
@@ -119,38 +124,44 @@ describe('cachedSource', () => {
     expect((await fc.read(0, 10)).length).toBe(10);
   });
 
-  it('over a synchronous source reads synchronously: same bytes, coalesced runs, bounded cache', async () => {
+  it('over a synchronous source: same bytes, one read per missing block, clock eviction, copies', async () => {
     const src = counting(300_000, true);
     const direct = memorySource(new Uint8Array(300_000).map((_, i) => i & 0xff));
     const c = cachedSource(src, { blockSize: 4096, maxBytes: 64 * 1024, bypassBytes: 32 * 1024 });
-    expect(c.readSync).toBeTypeOf('function');
+    expect(c.readInto).toBeTypeOf('function');
     let seed = 11;
     const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
     for (let i = 0; i < 2000; i++) {
       const off = rand(300_000);
       const len = Math.min(300_000 - off, [1, 32, 4096, 9000, 40_000][rand(5)]!);
-      const got = i % 2 ? c.readSync!(off, len) : await c.read(off, len);
+      let got: Uint8Array;
+      if (i % 2) c.readInto!(off, (got = new Uint8Array(len)));
+      else got = await c.read(off, len);
       expect(Buffer.from(got).toString('hex')).toBe(Buffer.from(await direct.read(off, len)).toString('hex'));
     }
-    expect(() => c.readSync!(299_999, 2)).toThrow(expect.objectContaining({ code: 'EIO' }));
+    expect(() => c.readInto!(299_999, new Uint8Array(2))).toThrow(expect.objectContaining({ code: 'EIO' }));
     await expect(c.read(299_999, 2)).rejects.toMatchObject({ code: 'EIO' });
 
     const fresh = counting(1 << 20, true);
     const f = cachedSource(fresh, { blockSize: 4096, maxBytes: 16 * 4096 });
-    f.readSync!(4096, 4096); // block 1 cached
-    f.readSync!(0, 4 * 4096); // block 0, then blocks 2-3 as one run
+    const first = await f.read(4096, 16);
+    f.readInto!(0, new Uint8Array(3 * 4096)); // blocks 0 and 2 fetched, block 1 cached
     expect(fresh.calls).toEqual([
       [4096, 4096],
       [0, 4096],
-      [2 * 4096, 2 * 4096],
+      [2 * 4096, 4096],
     ]);
-    for (let b = 0; b < 64; b++) f.readSync!(b * 4096, 16);
+    first[0] = 0xee; // a copy: the cache is not affected
+    expect((await f.read(4096, 1))[0]).toBe(0);
+    for (let b = 0; b < 64; b++) f.readInto!(b * 4096, new Uint8Array(16));
     const before = fresh.calls.length;
-    f.readSync!(0, 16); // evicted long ago: read again
+    f.readInto!(0, new Uint8Array(16)); // evicted long ago: read again
+    expect(fresh.calls.length).toBe(before + 1);
+    f.readInto!(63 * 4096, new Uint8Array(16)); // still cached
     expect(fresh.calls.length).toBe(before + 1);
   });
 
-  it('an async-only source gets no readSync', () => {
-    expect(cachedSource(counting(4096)).readSync).toBeUndefined();
+  it('an async-only source gets no readInto', () => {
+    expect(cachedSource(counting(4096)).readInto).toBeUndefined();
   });
 });

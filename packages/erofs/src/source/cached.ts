@@ -30,6 +30,7 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
   const maxBlocks = Math.max(1, Math.floor(maxBytes / blockSize));
   const bypassBytes =
     opts.bypassBytes ?? Math.max(blockSize * 2, Math.min(256 * 1024, Math.floor(maxBytes / 2)));
+  if (src.readInto) return syncCachedSource(src, src.readInto.bind(src), blockSize, maxBlocks, bypassBytes);
   const size = src.size;
   // quick-lru keeps two generations of at most maxSize blocks each, hence half the blocks.
   // (A Map re-inserted on every hit and evicted via keys().next() degrades in V8: deleted
@@ -147,66 +148,109 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
     return out;
   }
 
-  /** The synchronous twin of `read` over a synchronous source: no promises, no in-flight table. */
-  function readSync(offset: number, length: number): Uint8Array {
-    const fast = oneBlockHit(offset, length);
-    if (fast) return fast;
-    checkRange(size, offset, length, 'image');
-    if (length === 0) return new Uint8Array(0);
-    if (length >= bypassBytes) {
-      stats.underlyingReads++;
-      stats.underlyingBytes += length;
-      return src.readSync!(offset, length);
-    }
-    const first = Math.floor(offset / blockSize);
-    const last = Math.floor((offset + length - 1) / blockSize);
-    const parts: Uint8Array[] = [];
-    for (let b = first; b <= last;) {
-      const hit = lookup(b);
-      if (hit) {
-        stats.hits++;
-        parts.push(hit);
-        b++;
-        continue;
-      }
-      // One underlying read for the run of missing blocks starting here.
-      let end = b + 1;
-      while (end <= last && !cache.has(end)) end++;
-      const start = b * blockSize;
-      const whole = src.readSync!(start, Math.min(size, end * blockSize) - start);
-      stats.underlyingReads++;
-      stats.underlyingBytes += whole.length;
-      for (let i = b; i < end; i++) {
-        stats.misses++;
-        const data = whole.subarray((i - b) * blockSize, Math.min(whole.length, (i - b + 1) * blockSize));
-        store(i, data);
-        parts.push(data);
-      }
-      b = end;
-    }
-    return join(parts, offset - first * blockSize, length);
-  }
-
   // A block evicted between scheduling and awaiting (only under extreme cache pressure).
   function fetchAndWait(b: number): Promise<Uint8Array> {
     fetchRun(b, 1);
     return inflight.get(b)!;
   }
 
-  const out: CachedSource = src.readSync
-    ? {
-        size,
-        readSync,
-        read: (offset, length) => {
-          try {
-            return Promise.resolve(readSync(offset, length));
-          } catch (e) {
-            return Promise.reject(e);
-          }
-        },
-        stats,
-      }
-    : { size, read, stats };
+  const out: CachedSource = { size, read, stats };
   if (src.close) out.close = () => src.close!();
   return out;
+}
+
+/**
+ * The cache over a synchronous source (a file, memory): blocks live in one arena of maxBlocks
+ * slots, evicted by the clock algorithm, filled by `readInto`; reads copy out of it. No
+ * ArrayBuffer per block and none per read up to 64 bytes (V8 keeps those on its heap): on a
+ * metadata scan, allocating and collecting 16 KiB blocks cost more than reading them.
+ * Copies also mean callers never alias cache memory. One underlying read per missing block:
+ * positional file reads are cheap per call, so there is nothing to coalesce.
+ */
+function syncCachedSource(
+  src: ByteSource,
+  readInto: (offset: number, target: Uint8Array) => void,
+  blockSize: number,
+  maxBlocks: number,
+  bypassBytes: number,
+): CachedSource {
+  const size = src.size;
+  const slots = Math.max(1, Math.min(maxBlocks, Math.ceil(size / blockSize)));
+  let arena: Uint8Array | null = null; // allocated on the first miss
+  const slotOf = new Map<number, number>(); // block index -> slot
+  const blockIn = new Float64Array(slots).fill(-1); // slot -> block index
+  const referenced = new Uint8Array(slots); // clock bits
+  let filled = 0;
+  let hand = 0;
+  const stats = { hits: 0, misses: 0, underlyingReads: 0, underlyingBytes: 0 };
+
+  /** Byte offset in the arena of block `b`, fetching it if needed. */
+  function slotStart(b: number): number {
+    const cached = slotOf.get(b);
+    if (cached !== undefined) {
+      stats.hits++;
+      referenced[cached] = 1;
+      return cached * blockSize;
+    }
+    stats.misses++;
+    let slot: number;
+    if (filled < slots) slot = filled++;
+    else {
+      while (referenced[hand]) {
+        referenced[hand] = 0;
+        hand = (hand + 1) % slots;
+      }
+      slot = hand;
+      hand = (hand + 1) % slots;
+      slotOf.delete(blockIn[slot]!);
+    }
+    const start = b * blockSize;
+    const length = Math.min(size, start + blockSize) - start;
+    arena ??= new Uint8Array(slots * blockSize);
+    blockIn[slot] = -1; // a failed read leaves the slot empty, not stale
+    readInto(start, arena.subarray(slot * blockSize, slot * blockSize + length));
+    stats.underlyingReads++;
+    stats.underlyingBytes += length;
+    slotOf.set(b, slot);
+    blockIn[slot] = b;
+    referenced[slot] = 1;
+    return slot * blockSize;
+  }
+
+  function readIntoCached(offset: number, target: Uint8Array): void {
+    const length = target.length;
+    checkRange(size, offset, length, 'image');
+    if (length >= bypassBytes) {
+      stats.underlyingReads++;
+      stats.underlyingBytes += length;
+      readInto(offset, target);
+      return;
+    }
+    let pos = 0;
+    while (pos < length) {
+      const at = offset + pos;
+      const b = Math.floor(at / blockSize);
+      const from = slotStart(b) + (at - b * blockSize);
+      const n = Math.min(length - pos, (b + 1) * blockSize - at);
+      target.set(arena!.subarray(from, from + n), pos);
+      pos += n;
+    }
+  }
+
+  return {
+    size,
+    stats,
+    readInto: readIntoCached,
+    read(offset: number, length: number): Promise<Uint8Array> {
+      try {
+        checkRange(size, offset, length, 'image');
+        const out = new Uint8Array(length);
+        readIntoCached(offset, out);
+        return Promise.resolve(out);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    ...(src.close ? { close: () => src.close!() } : {}),
+  };
 }

@@ -13,9 +13,10 @@ import { ErofsError } from '../errors.js';
 export interface ByteSource {
   readonly size: number;
   read(offset: number, length: number): Promise<Uint8Array>;
-  /** Optional: the same read, synchronously (files via readSync, memory). Metadata decoding
-   * uses it to skip a promise per inode; same contract as `read`, errors are thrown. */
-  readSync?(offset: number, length: number): Uint8Array;
+  /** Optional: fill `target` with the `target.length` bytes at `offset`, synchronously (files
+   * via readSync, memory by copy). Same contract as `read`, errors are thrown. With it the block
+   * cache reuses its memory and metadata is decoded without a promise per inode. */
+  readInto?(offset: number, target: Uint8Array): void;
   /** Optional: release resources (file handles). */
   close?(): Promise<void>;
 }
