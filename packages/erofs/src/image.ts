@@ -176,9 +176,10 @@ export class ErofsImage {
   /** Root directory inode. */
   readonly root: Inode;
 
-  // quick-lru, not a Map re-inserted on every hit: V8's ordered hash tables keep deleted
-  // entries until a rehash, so evicting via keys().next() skips ever more holes (a 55k-inode
-  // walk spent a quarter of its time there).
+  // Inodes read asynchronously (a Blob, the metabox); synchronous sources decode from the block
+  // cache instead. quick-lru, not a Map re-inserted on every hit: V8's ordered hash tables keep
+  // deleted entries until a rehash, so evicting via keys().next() skips ever more holes (a
+  // 55k-inode walk spent a quarter of its time there).
   private readonly inodeCache = new QuickLRU<number, Inode>({ maxSize: 8192 });
   /** Parsed directories, or the error a directory failed with: the image is immutable, so a
    * corrupt directory is parsed once, not once per lookup through it. */
@@ -415,19 +416,20 @@ export class ErofsImage {
     } catch (e) {
       throw inodeReadError(e, nid, offset);
     }
-    return this.decodeInodeAt(b, nid, offset, inMetabox);
+    const ino = this.decodeInodeAt(b, nid, offset, inMetabox);
+    this.inodeCache.set(nid, ino);
+    return ino;
   }
 
   /**
-   * inode(nid) without waiting, when the inode's container reads synchronously (an image file
-   * or memory; not a Blob, not the metabox) or the inode is cached; else undefined. A walk
-   * calls it first: one promise per inode was a large part of a metadata scan's time.
+   * inode(nid) without waiting: decoded straight from the block cache when the inode's
+   * container reads synchronously (an image file or memory; not a Blob, not the metabox), else
+   * from the inode cache; undefined when only an asynchronous read would do. A walk calls it
+   * first: a promise (and an inode-cache entry) per inode was a large part of a scan's time.
    */
   inodeNow(nid: number): Inode | undefined {
-    const cached = this.inodeCache.get(nid);
-    if (cached) return cached;
     const { src, offset, inMetabox } = this.inodeSource(nid);
-    if (!src.readInto) return undefined;
+    if (!src.readInto) return this.inodeCache.get(nid);
     // Decoding copies every field out, so one scratch buffer serves all inodes.
     let b = this.inodeScratch.subarray(0, 32);
     try {
@@ -463,7 +465,6 @@ export class ErofsImage {
         nid,
         offset,
       });
-    this.inodeCache.set(nid, ino);
     return ino;
   }
 
