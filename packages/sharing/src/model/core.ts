@@ -78,7 +78,10 @@ class Interner {
   private readonly fpIndex = new Map<string, number>();
   /** Fingerprint values by id (hex, compared as given; manifests use lower case). */
   readonly fingerprints: string[] = [];
-  /** By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null. */
+  /**
+   * By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null.
+   * Once a record's sha256 equals it, that record's string object stands for it (see prepareImage).
+   */
   readonly fpDigest: (string | null)[] = [];
   /** By fingerprint id: the content id a record with only this fingerprint has; -1 until needed. */
   private readonly fpContentId: number[] = [];
@@ -90,7 +93,7 @@ class Interner {
       id = this.fingerprints.length;
       this.fpIndex.set(fingerprint, id);
       this.fingerprints.push(fingerprint);
-      this.fpDigest.push(ownCopy(fingerprintDigest(fingerprint)));
+      this.fpDigest.push(fingerprintDigest(fingerprint));
       this.fpContentId.push(-1);
     }
     return id;
@@ -206,9 +209,14 @@ function prepareImage(
       // R12: a sha256 fingerprint is checked against the content; other values cannot be.
       if (digest === null) unverifiable.push(f);
       else if (sha !== undefined) {
-        // Exact equality (the usual case) is one string comparison; else compare ignoring case.
-        shaIsClaimedDigest = sha === digest;
-        if (!shaIsClaimedDigest && !fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
+        // Records of different images often share one string object per digest (one file in
+        // many images). Object.is compares references before characters (=== on strings first
+        // reads both), and keeping the last matching record's string as the digest makes the
+        // next record with that same string object a reference comparison.
+        if (Object.is(sha, digest)) {
+          shaIsClaimedDigest = true;
+          interner.fpDigest[id] = sha;
+        } else if (!fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
       }
     }
     // Content identity (keys.contentIdentity) of non-empty files: sha256, else what the fingerprint says.
@@ -524,18 +532,6 @@ export function runCore(
     orderDependentKeys,
     orderRows,
   };
-}
-
-/**
- * A copy of `s` that owns its characters. `slice` returns a view into the original (a V8
- * "sliced string"), and comparing records' sha256 strings with such views is about twice as
- * slow as with a plain string: it matters at one comparison per record.
- */
-function ownCopy(s: string | null): string | null {
-  if (s === null) return null;
-  const codes = new Array<number>(s.length);
-  for (let k = 0; k < s.length; k++) codes[k] = s.charCodeAt(k);
-  return String.fromCharCode(...codes);
 }
 
 /** xs[start .. end - 1] as a plain array. */
