@@ -177,6 +177,7 @@ function syncCachedSource(
   const size = src.size;
   const slots = Math.max(1, Math.min(maxBlocks, Math.ceil(size / blockSize)));
   let arena: Uint8Array | null = null; // allocated on the first miss
+  const slotViews: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(slots);
   const slotOf = new Map<number, number>(); // block index -> slot
   const blockIn = new Float64Array(slots).fill(-1); // slot -> block index
   const referenced = new Uint8Array(slots); // clock bits
@@ -208,7 +209,13 @@ function syncCachedSource(
     const length = Math.min(size, start + blockSize) - start;
     arena ??= new Uint8Array(slots * blockSize);
     blockIn[slot] = -1; // a failed read leaves the slot empty, not stale
-    readInto(start, arena.subarray(slot * blockSize, slot * blockSize + length));
+    // One view per slot, made once (only the image's last block can be short).
+    let view = length === blockSize ? slotViews[slot] : undefined;
+    if (!view) {
+      view = arena.subarray(slot * blockSize, slot * blockSize + length);
+      if (length === blockSize) slotViews[slot] = view;
+    }
+    readInto(start, view);
     stats.underlyingReads++;
     stats.underlyingBytes += length;
     slotOf.set(b, slot);
@@ -232,7 +239,9 @@ function syncCachedSource(
       const b = Math.floor(at / blockSize);
       const from = slotStart(b) + (at - b * blockSize);
       const n = Math.min(length - pos, (b + 1) * blockSize - at);
-      target.set(arena!.subarray(from, from + n), pos);
+      // An inode or a dirent header: a loop beats making a view to copy from.
+      if (n <= 64) for (let i = 0; i < n; i++) target[pos + i] = arena![from + i]!;
+      else target.set(arena!.subarray(from, from + n), pos);
       pos += n;
     }
   }
