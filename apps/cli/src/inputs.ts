@@ -6,8 +6,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ErofsError, ManifestError, parseManifest, type Manifest } from '@sharemap/erofs';
-import { scanImageFile, type ScanImageFileOptions } from '@sharemap/erofs/node';
+import { ManifestError, parseManifest, type Manifest } from '@sharemap/erofs';
 import {
   MountConfigError,
   parseMountConfig,
@@ -16,6 +15,10 @@ import {
   type Report,
 } from '@sharemap/sharing';
 import { inputError, oneLine } from './errors.js';
+import { fsMessage, scanImage } from './images.js';
+import type { ScanImageFileOptions } from '@sharemap/erofs/node';
+
+export { fsMessage } from './images.js';
 
 const EROFS_MAGIC = 0xe0f5e1e2;
 const MANIFEST_EXT = /\.(json|ndjson|jsonl)(\.gz)?$|\.gz$/i;
@@ -47,32 +50,6 @@ export async function detectInput(path: string): Promise<InputKind> {
     .trimStart();
   if (first.startsWith('{')) return 'manifest';
   return 'image'; // the reader names the problem (e.g. EBADMAGIC at offset 1024)
-}
-
-export function fsMessage(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ENOENT') return 'no such file';
-  if (err.code === 'EISDIR') return 'is a directory';
-  if (err.code === 'EACCES') return 'permission denied';
-  return oneLine(err.message ?? String(e));
-}
-
-/** One line for a reader error: `IMAGE: ECORRUPT: <problem> @ offset N`. */
-export function imageErrorLine(path: string, e: unknown): string {
-  if (e instanceof ErofsError) return `${path}: ${oneLine(e.message)}`;
-  return `${path}: ${oneLine((e as Error).message ?? String(e))}`;
-}
-
-export async function scanImage(path: string, opts: ScanImageFileOptions = {}): Promise<Manifest> {
-  try {
-    return await scanImageFile(path, opts);
-  } catch (e) {
-    if (e instanceof ErofsError && e.code === 'EIO' && /cannot open/.test(e.message)) {
-      const cause = (e as Error & { cause?: unknown }).cause;
-      throw inputError(`${path}: cannot read: ${cause ? fsMessage(cause) : oneLine(e.message)}`, e);
-    }
-    throw inputError(imageErrorLine(path, e), e);
-  }
 }
 
 export async function readManifestFile(path: string): Promise<Manifest> {

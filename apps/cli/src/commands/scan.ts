@@ -1,9 +1,9 @@
 /** `sharemap scan IMAGE [--device BLOB]... [--hash] [--json|--ndjson]`: print an image's manifest. */
 import { manifestToJson, manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erofs';
-import { formatBytes, formatInteger } from '@sharemap/sharing';
+import { formatBytes, formatInteger } from '@sharemap/sharing/format';
 import { flag, list, parseCommandArgs, helpText, type CommandSpec } from '../args.js';
 import { EXIT_OK, inputError } from '../errors.js';
-import { scanImage } from '../inputs.js';
+import { scanImage } from '../images.js';
 import type { Io } from '../io.js';
 import { writeLines } from '../write.js';
 
