@@ -86,8 +86,46 @@ class Interner {
   /** By fingerprint id: the content id a record with only this fingerprint has; -1 until needed. */
   private readonly fpContentId: number[] = [];
   private readonly contentIndex = new Map<string, number>();
+  /**
+   * By file position (index in a manifest): the fingerprint id last found there, and the one
+   * before it; -1 for none. Consecutive images are often versions of one another and list
+   * their files in path order, so file f often has a fingerprint file f had lately (the same,
+   * or the previous one when files go back and forth between versions from image to image).
+   */
+  private lastAt: Int32Array = new Int32Array(0);
+  private beforeAt: Int32Array = new Int32Array(0);
 
-  fingerprintId(fingerprint: string): number {
+  /** Makes room for an image of n files in the per-position memory. */
+  reservePositions(n: number): void {
+    if (n <= this.lastAt.length) return;
+    const grow = (old: Int32Array): Int32Array => {
+      const out = new Int32Array(n).fill(-1);
+      out.set(old);
+      return out;
+    };
+    this.lastAt = grow(this.lastAt);
+    this.beforeAt = grow(this.beforeAt);
+  }
+
+  /**
+   * Id of a usable fingerprint found at file position f. The fingerprints lately found there
+   * are compared first (Object.is: by reference, then by characters), so most records skip the
+   * Map lookup, which costs far more (hashing, then a few cache misses in a large table).
+   */
+  fingerprintIdAt(f: number, fingerprint: string): number {
+    const last = this.lastAt[f]!;
+    if (last >= 0 && Object.is(this.fingerprints[last], fingerprint)) return last;
+    const before = this.beforeAt[f]!;
+    const id =
+      before >= 0 && Object.is(this.fingerprints[before], fingerprint)
+        ? before
+        : this.fingerprintId(fingerprint);
+    this.beforeAt[f] = last;
+    this.lastAt[f] = id;
+    return id;
+  }
+
+  private fingerprintId(fingerprint: string): number {
     let id = this.fpIndex.get(fingerprint);
     if (id === undefined) {
       id = this.fingerprints.length;
@@ -131,7 +169,7 @@ export function prepareImages(
   const out: PreparedImage[] = [];
   for (const { image, manifest } of images) {
     if (byId.has(image.id)) throw new Error(`duplicate image id ${JSON.stringify(image.id)}`);
-    const p = prepareImage(out.length, image, manifest, interner, out.at(-1), pageSize, fraction);
+    const p = prepareImage(out.length, image, manifest, interner, pageSize, fraction);
     byId.set(image.id, p);
     out.push(p);
   }
@@ -149,18 +187,13 @@ function prepareImage(
   image: ImageEntry,
   manifest: Manifest,
   interner: Interner,
-  previous: PreparedImage | undefined,
   pageSize: number,
   fraction: number,
 ): PreparedImage {
   const files = manifest.files;
   const n = files.length;
   const blockSize = image.blockSize;
-  // Consecutive images are often versions of one another, and manifests list files in path
-  // order, so file f here often has the fingerprint file f had in the previous image: one
-  // string comparison instead of a Map lookup (a mere extra comparison when it differs).
-  const previousFiles = previous?.manifest.files ?? [];
-  const previousFpId = previous?.fpId;
+  interner.reservePositions(n);
   const paths = new Array<string>(n);
   const regular = new Uint8Array(n);
   const compressed = new Uint8Array(n);
@@ -197,13 +230,7 @@ function prepareImage(
     if (fingerprintState(fingerprint, blockSize) === 'ok') {
       // R4: a usable fingerprint.
       fingerprintedFiles++;
-      if (
-        previousFpId !== undefined &&
-        f < previousFiles.length &&
-        previousFiles[f]!.fingerprint === fingerprint
-      )
-        id = previousFpId[f]!;
-      if (id < 0) id = interner.fingerprintId(fingerprint!);
+      id = interner.fingerprintIdAt(f, fingerprint!);
       fpId[f] = id;
       const digest = interner.fpDigest[id]!;
       // R12: a sha256 fingerprint is checked against the content; other values cannot be.
