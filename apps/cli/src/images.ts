@@ -1,0 +1,35 @@
+/**
+ * Scanning an EROFS image named on the command line, with failures as one line naming the
+ * file (exit 2). Apart from inputs.ts so that `sharemap scan` loads the reader, not the
+ * sharing model and the mount parsers.
+ */
+import { ErofsError } from '@sharemap/erofs';
+import { scanImageFile, type ScanImageFileOptions } from '@sharemap/erofs/node';
+import type { Manifest } from '@sharemap/erofs';
+import { inputError, oneLine } from './errors.js';
+
+export function fsMessage(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT') return 'no such file';
+  if (err.code === 'EISDIR') return 'is a directory';
+  if (err.code === 'EACCES') return 'permission denied';
+  return oneLine(err.message ?? String(e));
+}
+
+/** One line for a reader error: `IMAGE: ECORRUPT: <problem> @ offset N`. */
+export function imageErrorLine(path: string, e: unknown): string {
+  if (e instanceof ErofsError) return `${path}: ${oneLine(e.message)}`;
+  return `${path}: ${oneLine((e as Error).message ?? String(e))}`;
+}
+
+export async function scanImage(path: string, opts: ScanImageFileOptions = {}): Promise<Manifest> {
+  try {
+    return await scanImageFile(path, opts);
+  } catch (e) {
+    if (e instanceof ErofsError && e.code === 'EIO' && /cannot open/.test(e.message)) {
+      const cause = (e as Error & { cause?: unknown }).cause;
+      throw inputError(`${path}: cannot read: ${cause ? fsMessage(cause) : oneLine(e.message)}`, e);
+    }
+    throw inputError(imageErrorLine(path, e), e);
+  }
+}
