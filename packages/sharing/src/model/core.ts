@@ -50,8 +50,12 @@ export interface PreparedImage {
   fpId: Int32Array;
   /** 1 when nlink > 1 (a possible hard link, R10). */
   multiLink: Uint8Array;
-  /** Interned content identity (keys.contentIdentity) of non-empty regular files, -1 unknown. */
-  contentId: Int32Array;
+  /**
+   * Content id (keys.contentIdentity) of non-empty regular files whose identity is their own
+   * sha256, not the digest their fingerprint claims (no usable fingerprint, R12 mismatch); -1
+   * for the others, whose identity follows from their fingerprint (see contentIdOf).
+   */
+  ownContentId: Int32Array;
   /** Files whose sha256 fingerprint does not match their sha256 (R12). */
   mismatched: number[];
   /** Files whose fingerprint is not of the sha256 form (serials...). */
@@ -65,7 +69,9 @@ export interface Prepared {
   byId: Map<string, PreparedImage>;
   /** Interned fingerprint values (hex, compared as given; manifests use lower case), by fpId. */
   fingerprints: string[];
-  /** Number of distinct content identities: contentId values are 0 .. contentCount - 1. */
+  /** Content id of each fingerprint id: what a non-empty file with it and no other sha256 holds. */
+  fpContentId: Int32Array;
+  /** Number of distinct content identities: content ids are 0 .. contentCount - 1. */
   contentCount: number;
 }
 
@@ -83,8 +89,6 @@ class Interner {
    * Once a record's sha256 equals it, that record's string object stands for it (see prepareImage).
    */
   readonly fpDigest: (string | null)[] = [];
-  /** By fingerprint id: the content id a record with only this fingerprint has; -1 until needed. */
-  private readonly fpContentId: number[] = [];
   private readonly contentIndex = new Map<string, number>();
   /**
    * By file position (index in a manifest): the fingerprint id last found there, and the one
@@ -132,7 +136,6 @@ class Interner {
       this.fpIndex.set(fingerprint, id);
       this.fingerprints.push(fingerprint);
       this.fpDigest.push(fingerprintDigest(fingerprint));
-      this.fpContentId.push(-1);
     }
     return id;
   }
@@ -144,14 +147,12 @@ class Interner {
     return c;
   }
 
-  /** Content id of a record whose identity comes from its fingerprint: the claimed digest, else `fp:` + value. */
-  contentIdOfFingerprint(id: number): number {
-    let c = this.fpContentId[id]!;
-    if (c < 0) {
-      c = this.contentId(this.fpDigest[id] ?? 'fp:' + this.fingerprints[id]!);
-      this.fpContentId[id] = c;
-    }
-    return c;
+  /** Content id of each fingerprint id: of the digest it claims, else of `fp:` + its value. */
+  fingerprintContentIds(): Int32Array {
+    const ids = new Int32Array(this.fingerprints.length);
+    for (let id = 0; id < ids.length; id++)
+      ids[id] = this.contentId(this.fpDigest[id] ?? 'fp:' + this.fingerprints[id]!);
+    return ids;
   }
 
   get contentCount(): number {
@@ -173,14 +174,33 @@ export function prepareImages(
     byId.set(image.id, p);
     out.push(p);
   }
-  return { images: out, byId, fingerprints: interner.fingerprints, contentCount: interner.contentCount };
+  const fpContentId = interner.fingerprintContentIds();
+  return {
+    images: out,
+    byId,
+    fingerprints: interner.fingerprints,
+    fpContentId,
+    contentCount: interner.contentCount,
+  };
 }
 
 /**
- * Reads every record of one image once: flat per-file arrays, fingerprint and content ids,
- * and the R12 checks. A record's content identity normally follows from its fingerprint id,
- * since a hashed record's sha256 is the digest its fingerprint claims (checked per record);
- * only records without a usable fingerprint or with a mismatching one look their sha256 up.
+ * Content id (keys.contentIdentity) of file f of an image, -1 when unknown (empty or not a
+ * regular file, neither fingerprint nor sha256). Resolved on demand rather than per record in
+ * prepareImage: only rows that hold pages ask (findings), often a fraction of all rows.
+ */
+export function contentIdOf(prepared: Prepared, img: PreparedImage, f: number): number {
+  const own = img.ownContentId[f]!;
+  if (own >= 0 || !(img.size[f]! > 0)) return own;
+  const fp = img.fpId[f]!;
+  return fp >= 0 ? prepared.fpContentId[fp]! : -1;
+}
+
+/**
+ * Reads every record of one image once: flat per-file arrays, fingerprint ids, and the R12
+ * checks. A record's content identity normally follows from its fingerprint id, since a hashed
+ * record's sha256 is the digest its fingerprint claims (checked per record); only records
+ * without a usable fingerprint or with a mismatching one look their sha256 up.
  */
 function prepareImage(
   index: number,
@@ -202,7 +222,7 @@ function prepareImage(
   const pages = new Int32Array(n);
   const fpId = new Int32Array(n).fill(-1);
   const multiLink = new Uint8Array(n);
-  const contentId = new Int32Array(n).fill(-1);
+  const ownContentId = new Int32Array(n).fill(-1);
   const mismatched: number[] = [];
   const unverifiable: number[] = [];
   let regularFiles = 0;
@@ -246,12 +266,10 @@ function prepareImage(
         } else if (!fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
       }
     }
-    // Content identity (keys.contentIdentity) of non-empty files: sha256, else what the fingerprint says.
-    if (bytes > 0) {
-      if (sha === undefined || sha === null || shaIsClaimedDigest) {
-        if (id >= 0) contentId[f] = interner.contentIdOfFingerprint(id);
-      } else contentId[f] = interner.contentId(sha);
-    }
+    // Content identity (keys.contentIdentity) of non-empty files: their sha256, when it is not
+    // the digest their fingerprint claims (else the fingerprint's: contentIdOf).
+    if (bytes > 0 && sha !== undefined && sha !== null && !shaIsClaimedDigest)
+      ownContentId[f] = interner.contentId(sha);
   }
   return {
     index,
@@ -266,7 +284,7 @@ function prepareImage(
     pages,
     fpId,
     multiLink,
-    contentId,
+    ownContentId,
     mismatched,
     unverifiable,
     regularFiles,

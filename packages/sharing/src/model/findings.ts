@@ -4,6 +4,7 @@
  * and lists at most MAX_FINDING_ROWS rows of the file table (`rowCount` has the full count).
  */
 import type { Finding, Report } from '../report.js';
+import { contentIdOf } from './core.js';
 import type { AnalysisContext } from './engine.js';
 import { isMounted } from './input.js';
 
@@ -199,10 +200,10 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
   for (let i = 0; i < instances.length; i++) {
     const ii = core.imageOf[i]!;
     if (ii < 0) continue;
-    const contentId = prepared.images[ii]!.contentId;
+    const img = prepared.images[ii]!;
     for (let r = start[i]!; r < start[i + 1]!; r++) {
       if (files.pagesWith[r] === 0) continue;
-      const c = contentId[files.file[r]!]!;
+      const c = contentIdOf(prepared, img, files.file[r]!);
       if (c < 0) continue;
       const ref = firstRowOfContent[c]!;
       if (ref < 0) {
