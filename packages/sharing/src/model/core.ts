@@ -6,7 +6,13 @@
  * Sized for fleets of millions of records (issue #5: 200 images x 10,000 files in under 2 s,
  * `pnpm bench sharing-analyze`): every string a record carries is read once, in
  * `prepareImage`, and turned into integer ids (fingerprint, content); everything after that
- * works on typed arrays indexed by file, row or key, and allocates only the report itself.
+ * works on flat arrays indexed by file, row or key, and allocates only the report itself.
+ *
+ * External memory: a typed array's bytes live outside V8's heap, and once such memory grows by
+ * 64 MiB since the last full GC, V8 starts another one, which marks the whole heap, the
+ * caller's manifests included (0.2-0.3 s at 2M records). So the typed arrays stay small: about
+ * 7 bytes per file and 4 per row plus per-key tables (~40 MiB at 2M rows); a wider per-file
+ * column (size) is a plain array, and the report's own columns double as scratch space.
  *
  * Order ("first member"): instances in input order, and within an instance the manifest's
  * file order (sorted by path bytes). The kernel's real order is the run-time order in which
@@ -14,7 +20,14 @@
  * and the best and worst first members are computed key by key.
  */
 import type { Manifest } from '@sharemap/erofs';
-import type { AopsClass, FileStatus, FileTable, ReportInstance, SharedGroup } from '../report.js';
+import type {
+  AnalysisOptions,
+  AopsClass,
+  FileStatus,
+  FileTable,
+  ReportInstance,
+  SharedGroup,
+} from '../report.js';
 import { pagesOf, workingSetPages } from './accounting.js';
 import type { ImageEntry } from './input.js';
 import { isMounted } from './input.js';
@@ -41,11 +54,10 @@ export interface PreparedImage {
   paths: string[];
   regular: Uint8Array;
   compressed: Uint8Array;
-  size: Float64Array;
-  /** Inode number (nid) of files with nlink > 1 (0 for the others: only hard links need it, R10). */
-  nid: Float64Array;
-  /** Working-set pages of each regular file (R7 + fraction). */
-  pages: Int32Array;
+  /** i_size of each regular file, 0 for the others (a plain array: see external memory above). */
+  size: number[];
+  /** Inode number (nid) of the files with nlink > 1, by file index: only hard links need it (R10). */
+  nid: Map<number, number>;
   /** Interned fingerprint id, or -1 when the file cannot share (R1, R4). */
   fpId: Int32Array;
   /** 1 when nlink > 1 (a possible hard link, R10). */
@@ -53,9 +65,10 @@ export interface PreparedImage {
   /**
    * Content id (keys.contentIdentity) of non-empty regular files whose identity is their own
    * sha256, not the digest their fingerprint claims (no usable fingerprint, R12 mismatch); -1
-   * for the others, whose identity follows from their fingerprint (see contentIdOf).
+   * for the others, whose identity follows from their fingerprint (see contentIdOf). null when
+   * the image has no such file (the usual case).
    */
-  ownContentId: Int32Array;
+  ownContentId: Int32Array | null;
   /** Files whose sha256 fingerprint does not match their sha256 (R12). */
   mismatched: number[];
   /** Files whose fingerprint is not of the sha256 form (serials...). */
@@ -160,17 +173,13 @@ class Interner {
   }
 }
 
-export function prepareImages(
-  images: readonly { image: ImageEntry; manifest: Manifest }[],
-  pageSize: number,
-  fraction: number,
-): Prepared {
+export function prepareImages(images: readonly { image: ImageEntry; manifest: Manifest }[]): Prepared {
   const interner = new Interner();
   const byId = new Map<string, PreparedImage>();
   const out: PreparedImage[] = [];
   for (const { image, manifest } of images) {
     if (byId.has(image.id)) throw new Error(`duplicate image id ${JSON.stringify(image.id)}`);
-    const p = prepareImage(out.length, image, manifest, interner, pageSize, fraction);
+    const p = prepareImage(out.length, image, manifest, interner);
     byId.set(image.id, p);
     out.push(p);
   }
@@ -190,7 +199,7 @@ export function prepareImages(
  * prepareImage: only rows that hold pages ask (findings), often a fraction of all rows.
  */
 export function contentIdOf(prepared: Prepared, img: PreparedImage, f: number): number {
-  const own = img.ownContentId[f]!;
+  const own = img.ownContentId?.[f] ?? -1;
   if (own >= 0 || !(img.size[f]! > 0)) return own;
   const fp = img.fpId[f]!;
   return fp >= 0 ? prepared.fpContentId[fp]! : -1;
@@ -207,8 +216,6 @@ function prepareImage(
   image: ImageEntry,
   manifest: Manifest,
   interner: Interner,
-  pageSize: number,
-  fraction: number,
 ): PreparedImage {
   const files = manifest.files;
   const n = files.length;
@@ -217,12 +224,11 @@ function prepareImage(
   const paths = new Array<string>(n);
   const regular = new Uint8Array(n);
   const compressed = new Uint8Array(n);
-  const size = new Float64Array(n);
-  const nid = new Float64Array(n);
-  const pages = new Int32Array(n);
+  const size = new Array<number>(n).fill(0);
+  const nid = new Map<number, number>();
   const fpId = new Int32Array(n).fill(-1);
   const multiLink = new Uint8Array(n);
-  const ownContentId = new Int32Array(n).fill(-1);
+  let ownContentId: Int32Array | null = null;
   const mismatched: number[] = [];
   const unverifiable: number[] = [];
   let regularFiles = 0;
@@ -235,11 +241,10 @@ function prepareImage(
     regularFiles++;
     if (rec.nlink > 1) {
       multiLink[f] = 1;
-      nid[f] = rec.nid;
+      nid.set(f, rec.nid);
     }
     const bytes = rec.size;
     size[f] = bytes;
-    pages[f] = workingSetPages(pagesOf(bytes, pageSize), fraction);
     const layout = rec.layout;
     if (layout === 'compressed_full' || layout === 'compressed_compact') compressed[f] = 1;
     const fingerprint = rec.fingerprint;
@@ -268,8 +273,10 @@ function prepareImage(
     }
     // Content identity (keys.contentIdentity) of non-empty files: their sha256, when it is not
     // the digest their fingerprint claims (else the fingerprint's: contentIdOf).
-    if (bytes > 0 && sha !== undefined && sha !== null && !shaIsClaimedDigest)
+    if (bytes > 0 && sha !== undefined && sha !== null && !shaIsClaimedDigest) {
+      ownContentId ??= new Int32Array(n).fill(-1);
       ownContentId[f] = interner.contentId(sha);
+    }
   }
   return {
     index,
@@ -281,7 +288,6 @@ function prepareImage(
     compressed,
     size,
     nid,
-    pages,
     fpId,
     multiLink,
     ownContentId,
@@ -324,6 +330,7 @@ export function runCore(
   prepared: Prepared,
   instances: readonly ReportInstance[],
   domains: DomainAssignment,
+  { pageSize, workingSetFraction }: AnalysisOptions,
 ): CoreResult {
   const nInst = instances.length;
   const nDomains = Math.max(1, domains.labels.length);
@@ -380,10 +387,6 @@ export function runCore(
   const slotCandidates = new Int32Array(maxSlots);
   /** Members, the first one included. */
   const slotMembers = new Int32Array(maxSlots);
-  /** Slot of each row that looked a key up, -1 for the others. */
-  const rowSlot = new Int32Array(totalRows).fill(-1);
-  /** aops class of each row that looked a key up (for order dependence). */
-  const rowAops = new Uint8Array(totalRows);
 
   for (let i = 0; i < nInst; i++) {
     const ii = imageOf[i]!;
@@ -392,10 +395,9 @@ export function runCore(
     const img = prepared.images[ii]!;
     const mounted = isMounted(inst);
     const dom = domains.domainOf[i]!;
-    // aops class of uncompressed files on this instance (R6).
-    const plainAops = inst.backing === 'bdev' ? AOPS_BLOCK : AOPS_FILE_BACKED;
+    const plainAops = plainAopsOf(inst);
     const nidRow = new Map<number, number>();
-    const { regular, nid, pages, fpId, compressed, multiLink, size: sizes } = img;
+    const { regular, nid, fpId, compressed, multiLink, size: sizes } = img;
     let sumWithout = 0;
     let sumWith = 0;
     for (let f = 0, row = rowStart[i]!; f < img.n; f++, row++) {
@@ -410,16 +412,17 @@ export function runCore(
       }
       if (multiLink[f] === 1) {
         // R10: another path of an inode already seen on this instance counts once.
-        const primary = nidRow.get(nid[f]!);
+        const inode = nid.get(f)!;
+        const primary = nidRow.get(inode);
         if (primary !== undefined) {
           colStatus[row] = 'hardlink';
           files.hardlinks.row.push(row);
           files.hardlinks.primary.push(primary);
           continue;
         }
-        nidRow.set(nid[f]!, row);
+        nidRow.set(inode, row);
       }
-      const pw = pages[f]!;
+      const pw = workingSetPages(pagesOf(size, pageSize), workingSetFraction); // R7
       colWithout[row] = pw;
       sumWithout += pw;
       const fp = fpId[f]!;
@@ -466,8 +469,10 @@ export function runCore(
           if (members === 2) colStatus[slotFirstRow[slot]!] = 'shared';
         }
       }
-      rowSlot[row] = slot;
-      rowAops[row] = aops;
+      // The row's group is known once every key has all its candidates: until then the
+      // group column holds the row's slot (rather than 8 MiB more of typed arrays at 2M rows:
+      // see external memory at the top).
+      colGroup[row] = slot;
     }
     instancePagesWithout[i] = sumWithout;
     instancePagesWith[i] = sumWith;
@@ -501,11 +506,11 @@ export function runCore(
   const memberFill = memberStart.slice(0, nGroups);
   const rejectedFill = rejectedStart.slice(0, nGroups);
   for (let row = 0; row < totalRows; row++) {
-    const s = rowSlot[row]!;
+    const s = colGroup[row]!; // the row's slot (row pass), or -1
     if (s < 0) continue;
     const g = groupOfSlot[s]!;
-    if (g < 0) continue;
     colGroup[row] = g;
+    if (g < 0) continue;
     // The first member is 'shared', or 'shared-alone' when every other candidate was rejected.
     const status = colStatus[row];
     if (status === 'shared' || status === 'shared-alone') memberRows[memberFill[g]!++] = row;
@@ -528,6 +533,11 @@ export function runCore(
 
   // Order dependence (R5, R6): candidates in several (aops, size) classes; whichever class
   // reads first wins, so the saving of the key is between the best and worst class.
+  const aopsOfRow = (r: number): number => {
+    const i = colInstance[r]!;
+    const compressed = prepared.images[imageOf[i]!]!.compressed[colFile[r]!] === 1;
+    return compressed ? AOPS_COMPRESSED : plainAopsOf(instances[i]!);
+  };
   const orderRows: number[] = [];
   let orderBestDelta = 0;
   let orderWorstDelta = 0;
@@ -537,7 +547,7 @@ export function runCore(
     const candidates = mergeSorted(g.members, g.rejected);
     const classes = new Map<string, { count: number; pages: number }>();
     for (const r of candidates) {
-      const k = `${rowAops[r]}:${colSize[r]}`;
+      const k = `${aopsOfRow(r)}:${colSize[r]}`;
       const c = classes.get(k);
       if (c) c.count++;
       else classes.set(k, { count: 1, pages: colWithout[r]! });
@@ -577,6 +587,11 @@ export function runCore(
     orderDependentKeys,
     orderRows,
   };
+}
+
+/** aops class (R6) of an instance's files with an uncompressed layout: by how it attaches the image. */
+function plainAopsOf(instance: ReportInstance): number {
+  return instance.backing === 'bdev' ? AOPS_BLOCK : AOPS_FILE_BACKED;
 }
 
 /** xs[start .. end - 1] as a plain array. */

@@ -31,7 +31,7 @@ export interface AnalysisContext {
 export function analyze(input: AnalysisInput): Report {
   const options = normaliseOptions(input.options);
   const { pageSize, workingSetFraction } = options;
-  const prepared = prepareImages(input.images, pageSize, workingSetFraction);
+  const prepared = prepareImages(input.images);
 
   const seen = new Set<string>();
   const instances = input.instances.map((inst) => {
@@ -41,7 +41,7 @@ export function analyze(input: AnalysisInput): Report {
   });
 
   const worst = assignDomains(instances, 'worst');
-  const core = runCore(prepared, instances, worst);
+  const core = runCore(prepared, instances, worst, options);
   const totals = totalsOf(core.pagesWithout, core.pagesWith, pageSize);
   const domainLabelOf = instances.map((_, i) =>
     worst.domainOf[i]! >= 0 ? worst.labels[worst.domainOf[i]!]! : null,
@@ -50,7 +50,7 @@ export function analyze(input: AnalysisInput): Report {
   // Unknown domains (R11): the report's figures are the worst case; the best case is a second run.
   let bounds: Report['bounds'];
   if (worst.unknown.some((u) => u)) {
-    const bestCore = runCore(prepared, instances, assignDomains(instances, 'best'));
+    const bestCore = runCore(prepared, instances, assignDomains(instances, 'best'), options);
     // Best: all unknown instances in one domain and, where that makes keys order-dependent,
     // the luckiest first members (so the bound does not depend on input order).
     bounds = { best: totalsOf(bestCore.pagesWithout, bestCore.orderBestWith, pageSize), worst: totals };
