@@ -91,7 +91,8 @@ export interface Prepared {
 /**
  * Fingerprint values and content identities interned to dense integer ids, for all images of
  * one analysis. A Map lookup on a string costs far more than the rest of a record's work
- * (hashing and comparing ~70 characters), so each record pays at most one: its fingerprint's.
+ * (hashing and comparing ~70 characters), so each record pays at most one, its fingerprint's,
+ * and most records none (fingerprintIdAt).
  */
 class Interner {
   private readonly fpIndex = new Map<string, number>();
