@@ -43,6 +43,8 @@ describe('utf8Length / compareUtf8', () => {
       ),
       { numRuns: 5000 },
     );
+    // A difference right after a high surrogate: a lone one (U+FFFD) against a pair (U+10FC00).
+    expect(sign(compareUtf8('\udbff\udbff', '\udbff\udc00'))).toBe(-1);
     // The case where UTF-16 order and UTF-8 order disagree: U+FFFD sorts after U+1F600 in UTF-16, before in UTF-8.
     expect(compareUtf8('\u{1f600}', '\ufffd')).toBeGreaterThan(0);
     expect('\u{1f600}' < '\ufffd').toBe(true);

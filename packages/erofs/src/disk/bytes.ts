@@ -71,7 +71,11 @@ export function compareUtf8(a: string, b: string): number {
     const y = b.charCodeAt(i);
     if (x === y) continue;
     if (x < 0xd800 && y < 0xd800) return x - y;
-    return compareBytes(utf8Encoder.encode(a.slice(i)), utf8Encoder.encode(b.slice(i)));
+    // Encode from the start of the character: a slice must not split a surrogate pair (the
+    // common prefix ends in the same unit for both strings).
+    const prev = i > 0 ? a.charCodeAt(i - 1) : 0;
+    const from = prev >= 0xd800 && prev <= 0xdbff ? i - 1 : i;
+    return compareBytes(utf8Encoder.encode(a.slice(from)), utf8Encoder.encode(b.slice(from)));
   }
   return a.length - b.length;
 }
