@@ -6,7 +6,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ManifestError, parseManifest, type Manifest } from '@sharemap/erofs';
+import { ManifestError, parseManifest, type Manifest, type StringTable } from '@sharemap/erofs';
 import {
   MountConfigError,
   parseMountConfig,
@@ -52,7 +52,7 @@ export async function detectInput(path: string): Promise<InputKind> {
   return 'image'; // the reader names the problem (e.g. EBADMAGIC at offset 1024)
 }
 
-export async function readManifestFile(path: string): Promise<Manifest> {
+export async function readManifestFile(path: string, strings?: StringTable): Promise<Manifest> {
   let buf: Buffer;
   try {
     buf = await readFile(path);
@@ -67,7 +67,7 @@ export async function readManifestFile(path: string): Promise<Manifest> {
     }
   }
   try {
-    return parseManifest(buf.toString('utf8'));
+    return parseManifest(buf.toString('utf8'), strings ? { strings } : {});
   } catch (e) {
     if (e instanceof ManifestError) throw inputError(`${path}: ${oneLine(e.message)}`);
     throw inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);
@@ -85,12 +85,17 @@ export interface LoadedInput {
 export async function loadInput(
   path: string,
   devices: string[],
-  opts: { hash?: boolean; onProgress?: ScanImageFileOptions['onProgress'] } = {},
+  opts: {
+    hash?: boolean;
+    onProgress?: ScanImageFileOptions['onProgress'];
+    /** Shared by the manifests of one analysis (see StringTable). */
+    strings?: StringTable;
+  } = {},
 ): Promise<LoadedInput> {
   const kind = await detectInput(path);
   if (kind === 'manifest') {
     if (devices.length > 0) throw inputError(`${path}: --device applies to images, not to manifests`);
-    return { path, kind, devices, manifest: await readManifestFile(path) };
+    return { path, kind, devices, manifest: await readManifestFile(path, opts.strings) };
   }
   const scanOpts: ScanImageFileOptions = { devices, hash: !!opts.hash };
   if (opts.onProgress) scanOpts.onProgress = opts.onProgress;

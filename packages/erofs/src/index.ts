@@ -32,6 +32,7 @@ export {
   manifestSuperblock,
   parseManifest,
   NdjsonManifestParser,
+  StringTable,
   validManifestPath,
   type ScanOptions,
   type ScanProgress,

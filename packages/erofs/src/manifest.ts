@@ -211,7 +211,44 @@ export function manifestToJson(m: Manifest, space?: number): string {
 
 // ====================================================================== parsing
 
+/**
+ * One string object per distinct value, shared by the manifests of one analysis. The images of
+ * a fleet are mostly versions of one another, so the same paths, fingerprints and digests recur
+ * in every manifest: interned, they are stored once, and the sharing engine, which compares
+ * them by reference before comparing characters, finds equal ones at once.
+ */
+export class StringTable {
+  private readonly strings = new Map<string, string>();
+  /** The string last returned for each (record index, field) slot: manifests of one fleet list
+   * mostly the same values at the same positions, and comparing with it skips hashing the
+   * string for the Map (which cost more than the rest of parsing a record). */
+  private readonly bySlot: string[] = [];
+
+  intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** intern(s), first compared with the value returned for the same slot last time. */
+  internAt(slot: number, s: string): string {
+    const last = this.bySlot[slot];
+    if (last === s) return last;
+    const v = this.intern(s);
+    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+    return v;
+  }
+
+  get size(): number {
+    return this.strings.size;
+  }
+}
+const MAX_INTERN_SLOTS = 3 * 1_000_000;
+
 export interface ParseManifestOptions {
+  /** Intern paths, fingerprints and sha256s in this table (see StringTable). */
+  strings?: StringTable;
   /** Most records accepted (default 10 M). */
   maxRecords?: number;
   /** Longest NDJSON line in characters (default 8 MiB: 64 KiB xattr values hex-encode to 128 KiB each). */
@@ -406,11 +443,19 @@ const RECORD_FIELDS = [
 ] as const;
 const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256'] as const;
 
-function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number): FileRecord {
+function validateRecord(
+  v: V,
+  raw: unknown,
+  hashed: boolean,
+  maxXattrs: number,
+  strings: StringTable | undefined,
+  index: number,
+): FileRecord {
   const r = v.obj(raw);
   v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
-  const path = v.str(r.path, 'path', 4096);
+  let path = v.str(r.path, 'path', 4096);
   if (!validManifestPath(path)) v.fail(`invalid path ${JSON.stringify(path).slice(0, 120)}`, 'path');
+  if (strings) path = strings.internAt(3 * index, path);
   const type = r.type as FileType;
   if (!FILE_TYPES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
   const layout = r.layout as DataLayout;
@@ -446,6 +491,7 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
     fingerprint:
       r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, /^(?:[0-9a-f]{2})+$/),
   };
+  if (strings && rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * index + 1, rec.fingerprint);
   if (type === 'symlink') {
     rec.target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
   } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
@@ -454,8 +500,10 @@ function validateRecord(v: V, raw: unknown, hashed: boolean, maxXattrs: number):
     if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
     rec.rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
-  if (hashed && type === 'file') rec.sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
-  else if (r.sha256 !== undefined)
+  if (hashed && type === 'file') {
+    const sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
+    rec.sha256 = strings ? strings.internAt(3 * index + 2, sha256) : sha256;
+  } else if (r.sha256 !== undefined)
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
   return rec;
 }
@@ -496,12 +544,14 @@ export class NdjsonManifestParser {
   private readonly maxLine: number;
   private readonly maxXattrs: number;
   private readonly maxRecords: number;
+  private readonly strings: StringTable | undefined;
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
     this.maxLine = opts.maxLineLength ?? 8 * 1024 * 1024;
     this.maxXattrs = opts.maxXattrs ?? 65_536;
     this.sink = new RecordSink(this.maxRecords);
+    this.strings = opts.strings;
   }
 
   /** Header, once the first line has been accepted. */
@@ -529,7 +579,11 @@ export class NdjsonManifestParser {
     }
     const v: V = new V(this.lineNo);
     if (!this.header) this.header = validateHeader(v, val, this.maxRecords, false);
-    else this.sink.add(validateRecord(v, val, this.header.hashed, this.maxXattrs), this.lineNo);
+    else
+      this.sink.add(
+        validateRecord(v, val, this.header.hashed, this.maxXattrs, this.strings, this.lineNo - 2),
+        this.lineNo,
+      );
   }
 
   end(): Manifest {
@@ -594,7 +648,7 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
   const sink = new RecordSink(maxRecords);
   list.forEach((r: unknown, i: number) =>
-    sink.add(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs), 1),
+    sink.add(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs, opts.strings, i), 1),
   );
   if (sink.files.length !== header.file_count) {
     throw new ManifestError(

@@ -11,6 +11,7 @@ import {
   NdjsonManifestParser,
   parseManifest,
   scanManifest,
+  StringTable,
 } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { nodeSha256, scanImageFile } from '../src/node.js';
@@ -39,6 +40,22 @@ describe('serialisation', () => {
     expect(header.files).toBeUndefined();
     expect(header.image.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(parseManifest(nd)).toEqual(m);
+  });
+
+  it('a StringTable shared by several parses keeps one string per distinct path, fingerprint and sha256', () => {
+    const strings = new StringTable();
+    const a = parseManifest(nd, { strings });
+    const distinct = new Set<string>();
+    for (const f of m.files) {
+      distinct.add(f.path);
+      if (f.fingerprint !== null) distinct.add(f.fingerprint);
+      if (f.sha256 !== undefined) distinct.add(f.sha256);
+    }
+    expect(strings.size).toBe(distinct.size);
+    expect(a).toEqual(m);
+    // A second manifest of the same image adds nothing; JSON form and NDJSON intern alike.
+    expect(parseManifest(manifestToJson(m), { strings })).toEqual(m);
+    expect(strings.size).toBe(distinct.size);
   });
 
   it('JSON form round-trips (compact and pretty)', () => {

@@ -2,6 +2,7 @@
  * `sharemap analyze IMAGE_OR_MANIFEST... [--mounts FILE]... [options]`: the sharing report,
  * computed locally (nothing leaves the machine), optionally gated and compared with a baseline.
  */
+import { StringTable } from '@sharemap/erofs';
 import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
 import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
@@ -82,8 +83,9 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const baseline =
     ref !== undefined ? await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk) : null;
   const manifests = [];
+  const strings = new StringTable();
   for (const { path, devices } of positionalsWithDevices(args))
-    manifests.push((await loadInput(path, devices, { hash })).manifest);
+    manifests.push((await loadInput(path, devices, { hash, strings })).manifest);
   const { report, warnings } = await runAnalysis({
     manifests,
     mounts: settings.mounts,

@@ -4,7 +4,7 @@
  * runaway task is ended with worker.terminate().
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { manifestHeader, manifestToNdjson, parseManifest, type Manifest } from '@sharemap/erofs';
+import { manifestHeader, manifestToNdjson, parseManifest, StringTable, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
 import { analyze, renderMarkdown, reportToCsv, type AnalysisInput, type Report } from '@sharemap/sharing';
@@ -94,8 +94,9 @@ async function parts(task: PartsTask): Promise<PartsResult> {
 async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
   const store = new BlobStore(task.dataDir);
   const images: AnalysisInput['images'] = [];
+  const strings = new StringTable(); // one copy of each recurring path, fingerprint and digest
   for (const { image, manifestBlob } of task.images) {
-    const manifest: Manifest = parseManifest(await store.readGunzip(manifestBlob));
+    const manifest: Manifest = parseManifest(await store.readGunzip(manifestBlob), { strings });
     images.push({ image, manifest });
   }
   const input: AnalysisInput = {
