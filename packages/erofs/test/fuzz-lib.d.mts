@@ -52,9 +52,10 @@ export const FUZZ_LIMITS: Readonly<{
   maxInodesWalked: number;
 }>;
 export function isTypedError(api: FuzzApi, e: unknown): e is ErofsError;
+export function fuzzSource(api: FuzzApi, bytes: Uint8Array, asyncOnly?: boolean): ByteSource;
 export function exerciseImage(
   api: FuzzApi,
   bytes: Uint8Array,
-  opts?: { devices?: Uint8Array[]; paths?: readonly string[] },
+  opts?: { devices?: Uint8Array[]; paths?: readonly string[]; asyncOnly?: boolean },
 ): Promise<{ scan: string; codes: Map<string, number> }>;
-export function scanOutcome(api: FuzzApi, bytes: Uint8Array): Promise<string>;
+export function scanOutcome(api: FuzzApi, bytes: Uint8Array, asyncOnly?: boolean): Promise<string>;

@@ -496,6 +496,15 @@ export function isTypedError(api, e) {
 }
 
 /**
+ * The bytes as a reader source: synchronous (memory: readInto, as files are read) or, with
+ * `asyncOnly`, through `read` alone (as a browser Blob is): the reader's two read paths.
+ */
+export function fuzzSource(api, bytes, asyncOnly = false) {
+  const mem = api.memorySource(bytes);
+  return asyncOnly ? { size: mem.size, read: (o, l) => mem.read(o, l) } : mem;
+}
+
+/**
  * Everything a user of the reader does with an image: open, full manifest scan with content
  * hashing, then per path lstat, listxattr, getxattr, layoutOf, readdir / readlink / readFile
  * and a streamed read. `paths` (from the clean image) are tried even when the scan failed, so
@@ -510,9 +519,9 @@ export async function exerciseImage(api, bytes, opts = {}) {
   };
   let img;
   try {
-    img = await api.openImage(api.memorySource(bytes), {
+    img = await api.openImage(fuzzSource(api, bytes, opts.asyncOnly), {
       limits: FUZZ_LIMITS,
-      ...(opts.devices ? { devices: opts.devices.map((d) => api.memorySource(d)) } : {}),
+      ...(opts.devices ? { devices: opts.devices.map((d) => fuzzSource(api, d, opts.asyncOnly)) } : {}),
     });
   } catch (e) {
     note(e);
@@ -558,9 +567,9 @@ export async function exerciseImage(api, bytes, opts = {}) {
 }
 
 /** Bounded in-process scan (the robustness test's outcome): 'ok' or the ErofsError code. */
-export async function scanOutcome(api, bytes) {
+export async function scanOutcome(api, bytes, asyncOnly = false) {
   try {
-    const img = await api.openImage(api.memorySource(bytes), { limits: FUZZ_LIMITS });
+    const img = await api.openImage(fuzzSource(api, bytes, asyncOnly), { limits: FUZZ_LIMITS });
     await api.scanManifest(img, {
       imageName: 'x',
       imageSize: bytes.length,

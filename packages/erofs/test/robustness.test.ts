@@ -29,8 +29,14 @@ import {
 const DIR = join(import.meta.dirname, '../../../testdata/erofs');
 const api = { openImage, memorySource, scanManifest, nodeSha256, ErofsError, walk };
 
-function scanOutcome(bytes: Uint8Array): Promise<'ok' | string> {
-  return scan(api, bytes);
+/**
+ * The scan outcome ('ok' or the error code) through the synchronous read path (files, memory);
+ * the asynchronous path (browser Blobs) must come to the same outcome on the same bytes.
+ */
+async function scanOutcome(bytes: Uint8Array): Promise<'ok' | string> {
+  const viaSync = await scan(api, bytes);
+  expect(await scan(api, bytes, true)).toBe(viaSync);
+  return viaSync;
 }
 
 describe('mutated images', () => {
