@@ -320,12 +320,24 @@ class V {
 /** Path syntax: absolute, no empty/"."/".." components, no NUL, components <= 255 bytes. */
 export function validManifestPath(p: string): boolean {
   if (p === '/') return true;
-  if (!p.startsWith('/') || p.endsWith('/') || p.includes('\0') || p.length > 4096) return false;
-  for (const c of p.slice(1).split('/')) {
-    if (c === '' || c === '.' || c === '..' || utf8Length(c) > 255) return false;
+  if (p.length > 4096 || p.charCodeAt(0) !== SLASH) return false;
+  // One pass, no substrings: components are p[start..i), checked at each '/' and at the end.
+  let start = 1;
+  for (let i = 1; i <= p.length; i++) {
+    const c = i < p.length ? p.charCodeAt(i) : SLASH;
+    if (c === 0) return false;
+    if (c !== SLASH) continue;
+    const n = i - start;
+    if (n === 0) return false; // "//" or a trailing "/"
+    if (n <= 2 && p.charCodeAt(start) === DOT && (n === 1 || p.charCodeAt(start + 1) === DOT)) return false;
+    // a component's UTF-8 length is at most 3 bytes per UTF-16 unit: count only when it matters
+    if (n > 85 && utf8Length(p.slice(start, i)) > 255) return false;
+    start = i + 1;
   }
   return true;
 }
+const SLASH = 0x2f;
+const DOT = 0x2e;
 
 function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
   const s = v.obj(raw, 'superblock');

@@ -1,7 +1,9 @@
 /** Manifest serialisation (NDJSON / JSON) and validation of untrusted manifest text. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { utf8Length } from '../src/disk/bytes.js';
 import { ManifestError } from '../src/errors.js';
 import { wasmSha256 } from '../src/hash.js';
 import { openImage } from '../src/image.js';
@@ -12,6 +14,7 @@ import {
   parseManifest,
   scanManifest,
   StringTable,
+  validManifestPath,
 } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { nodeSha256, scanImageFile } from '../src/node.js';
@@ -218,6 +221,36 @@ describe('parseManifest rejects bad input with the line number', () => {
       fileIdx + 2,
       /sha256/,
     );
+  });
+
+  it('validManifestPath agrees with the rule written plainly (split into components)', () => {
+    const plain = (p: string): boolean => {
+      if (p === '/') return true;
+      if (!p.startsWith('/') || p.endsWith('/') || p.includes('\0') || p.length > 4096) return false;
+      return p
+        .slice(1)
+        .split('/')
+        .every((c) => c !== '' && c !== '.' && c !== '..' && utf8Length(c) <= 255);
+    };
+    const part = fc.oneof(
+      fc.constantFrom('/', '.', '..', '\0', 'a', '\u00e9', '\u20ac', '\u{1f600}', '\ud800'),
+      fc.string({ maxLength: 3 }),
+      fc.constantFrom('x'.repeat(255), '\u20ac'.repeat(85), '\u20ac'.repeat(86), 'y'.repeat(256)),
+    );
+    const path = fc.array(part, { maxLength: 8 }).map((ps) => ps.join(''));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          path,
+          path.map((p) => '/' + p),
+        ),
+        (p) => validManifestPath(p) === plain(p),
+      ),
+      { numRuns: 20000 },
+    );
+    const long = '/' + 'a/'.repeat(2048).slice(0, -1); // 4096 characters: the limit
+    expect(validManifestPath(long)).toBe(true);
+    expect(validManifestPath(long + 'b')).toBe(false);
   });
 
   it('path syntax and ordering', () => {
