@@ -124,7 +124,7 @@ describe('cachedSource', () => {
     expect((await fc.read(0, 10)).length).toBe(10);
   });
 
-  it('over a synchronous source: same bytes, one read per missing block, clock eviction, copies', async () => {
+  it('over a synchronous source: same bytes, one read per missing run, clock eviction, copies', async () => {
     const src = counting(300_000, true);
     const direct = memorySource(new Uint8Array(300_000).map((_, i) => i & 0xff));
     const c = cachedSource(src, { blockSize: 4096, maxBytes: 64 * 1024, bypassBytes: 32 * 1024 });
@@ -146,11 +146,14 @@ describe('cachedSource', () => {
     const f = cachedSource(fresh, { blockSize: 4096, maxBytes: 16 * 4096 });
     const first = await f.read(4096, 16);
     f.readInto!(0, new Uint8Array(3 * 4096)); // blocks 0 and 2 fetched, block 1 cached
+    f.readInto!(10 * 4096 + 100, new Uint8Array(3 * 4096)); // blocks 10-13 missing: one read
     expect(fresh.calls).toEqual([
       [4096, 4096],
       [0, 4096],
       [2 * 4096, 4096],
+      [10 * 4096, 4 * 4096],
     ]);
+    expect((await f.read(12 * 4096, 1))[0]).toBe((12 * 4096) & 0xff); // cached by that read
     first[0] = 0xee; // a copy: the cache is not affected
     expect((await f.read(4096, 1))[0]).toBe(0);
     for (let b = 0; b < 64; b++) f.readInto!(b * 4096, new Uint8Array(16));

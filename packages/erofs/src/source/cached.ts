@@ -167,6 +167,8 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
  * Copies also mean callers never alias cache memory. One underlying read per missing block:
  * positional file reads are cheap per call, so there is nothing to coalesce.
  */
+const MAX_RUN_BLOCKS = 16;
+
 function syncCachedSource(
   src: ByteSource,
   readInto: (offset: number, target: Uint8Array) => void,
@@ -185,43 +187,73 @@ function syncCachedSource(
   let hand = 0;
   const stats = { hits: 0, misses: 0, underlyingReads: 0, underlyingBytes: 0 };
 
-  /** Byte offset in the arena of block `b`, fetching it if needed. */
-  function slotStart(b: number): number {
+  // A read spanning several missing blocks fetches them with one syscall, through a scratch
+  // buffer (slots need not be adjacent); at most a quarter of the slots, so that the run cannot
+  // evict its own first block.
+  const maxRun = Math.max(1, Math.min(MAX_RUN_BLOCKS, Math.floor(slots / 4)));
+  let scratch: Uint8Array | null = null;
+
+  function freeSlot(): number {
+    if (filled < slots) return filled++;
+    while (referenced[hand]) {
+      referenced[hand] = 0;
+      hand = (hand + 1) % slots;
+    }
+    const slot = hand;
+    hand = (hand + 1) % slots;
+    slotOf.delete(blockIn[slot]!);
+    blockIn[slot] = -1;
+    return slot;
+  }
+
+  function install(b: number, slot: number): void {
+    slotOf.set(b, slot);
+    blockIn[slot] = b;
+    referenced[slot] = 1;
+  }
+
+  /**
+   * Byte offset in the arena of block `b`, fetching it if needed, together with the missing
+   * blocks that follow it up to block `wanted` (the rest of the caller's range).
+   */
+  function slotStart(b: number, wanted: number): number {
     const cached = slotOf.get(b);
     if (cached !== undefined) {
       stats.hits++;
       referenced[cached] = 1;
       return cached * blockSize;
     }
-    stats.misses++;
-    let slot: number;
-    if (filled < slots) slot = filled++;
-    else {
-      while (referenced[hand]) {
-        referenced[hand] = 0;
-        hand = (hand + 1) % slots;
-      }
-      slot = hand;
-      hand = (hand + 1) % slots;
-      slotOf.delete(blockIn[slot]!);
-    }
+    let count = 1;
+    while (b + count <= wanted && count < maxRun && !slotOf.has(b + count)) count++;
     const start = b * blockSize;
-    const length = Math.min(size, start + blockSize) - start;
+    const length = Math.min(size, (b + count) * blockSize) - start;
     arena ??= new Uint8Array(slots * blockSize);
-    blockIn[slot] = -1; // a failed read leaves the slot empty, not stale
-    // One view per slot, made once (only the image's last block can be short).
-    let view = length === blockSize ? slotViews[slot] : undefined;
-    if (!view) {
-      view = arena.subarray(slot * blockSize, slot * blockSize + length);
-      if (length === blockSize) slotViews[slot] = view;
-    }
-    readInto(start, view);
+    stats.misses += count;
     stats.underlyingReads++;
     stats.underlyingBytes += length;
-    slotOf.set(b, slot);
-    blockIn[slot] = b;
-    referenced[slot] = 1;
-    return slot * blockSize;
+    if (count === 1) {
+      const slot = freeSlot();
+      // One view per slot, made once (only the image's last block can be short).
+      let view = length === blockSize ? slotViews[slot] : undefined;
+      if (!view) {
+        view = arena.subarray(slot * blockSize, slot * blockSize + length);
+        if (length === blockSize) slotViews[slot] = view;
+      }
+      readInto(start, view);
+      install(b, slot);
+      return slot * blockSize;
+    }
+    scratch ??= new Uint8Array(maxRun * blockSize);
+    readInto(start, scratch.subarray(0, length));
+    let first = -1;
+    for (let i = 0; i < count; i++) {
+      const slot = freeSlot();
+      const from = i * blockSize;
+      arena.set(scratch.subarray(from, Math.min(length, from + blockSize)), slot * blockSize);
+      install(b + i, slot);
+      if (i === 0) first = slot;
+    }
+    return first * blockSize;
   }
 
   function readIntoCached(offset: number, target: Uint8Array): void {
@@ -237,7 +269,7 @@ function syncCachedSource(
     while (pos < length) {
       const at = offset + pos;
       const b = Math.floor(at / blockSize);
-      const from = slotStart(b) + (at - b * blockSize);
+      const from = slotStart(b, Math.floor((offset + length - 1) / blockSize)) + (at - b * blockSize);
       const n = Math.min(length - pos, (b + 1) * blockSize - at);
       // An inode or a dirent header: a loop beats making a view to copy from.
       if (n <= 64) for (let i = 0; i < n; i++) target[pos + i] = arena![from + i]!;
