@@ -164,8 +164,8 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
  * slots, evicted by the clock algorithm, filled by `readInto`; reads copy out of it. No
  * ArrayBuffer per block and none per read up to 64 bytes (V8 keeps those on its heap): on a
  * metadata scan, allocating and collecting 16 KiB blocks cost more than reading them.
- * Copies also mean callers never alias cache memory. One underlying read per missing block:
- * positional file reads are cheap per call, so there is nothing to coalesce.
+ * Copies also mean callers never alias cache memory. A request's run of missing blocks is
+ * fetched with one read.
  */
 const MAX_RUN_BLOCKS = 16;
 
@@ -179,7 +179,6 @@ function syncCachedSource(
   const size = src.size;
   const slots = Math.max(1, Math.min(maxBlocks, Math.ceil(size / blockSize)));
   let arena: Uint8Array | null = null; // allocated on the first miss
-  const slotViews: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(slots);
   const slotOf = new Map<number, number>(); // block index -> slot
   const blockIn = new Float64Array(slots).fill(-1); // slot -> block index
   const referenced = new Uint8Array(slots); // clock bits
@@ -187,9 +186,8 @@ function syncCachedSource(
   let hand = 0;
   const stats = { hits: 0, misses: 0, underlyingReads: 0, underlyingBytes: 0 };
 
-  // A read spanning several missing blocks fetches them with one syscall, through a scratch
-  // buffer (slots need not be adjacent); at most a quarter of the slots, so that the run cannot
-  // evict its own first block.
+  // A run of missing blocks is fetched with one read, of at most a quarter of the slots, so
+  // that installing the run cannot evict its own first block.
   const maxRun = Math.max(1, Math.min(MAX_RUN_BLOCKS, Math.floor(slots / 4)));
   let scratch: Uint8Array | null = null;
 
@@ -231,18 +229,7 @@ function syncCachedSource(
     stats.misses += count;
     stats.underlyingReads++;
     stats.underlyingBytes += length;
-    if (count === 1) {
-      const slot = freeSlot();
-      // One view per slot, made once (only the image's last block can be short).
-      let view = length === blockSize ? slotViews[slot] : undefined;
-      if (!view) {
-        view = arena.subarray(slot * blockSize, slot * blockSize + length);
-        if (length === blockSize) slotViews[slot] = view;
-      }
-      readInto(start, view);
-      install(b, slot);
-      return slot * blockSize;
-    }
+    // Through a scratch buffer: the run's slots need not be adjacent.
     scratch ??= new Uint8Array(maxRun * blockSize);
     readInto(start, scratch.subarray(0, length));
     let first = -1;
