@@ -22,7 +22,8 @@ export interface CachedSource extends ByteSource {
  * underlying read per run of contiguous missing blocks (read coalescing), and
  * concurrent readers of a block in flight share its fetch. A metadata scan that
  * touches inodes, dirents and xattrs scattered over a few MiB therefore issues a few
- * large reads instead of thousands of 32-byte ones.
+ * large reads instead of thousands of 32-byte ones. Over a synchronous source (`readInto`:
+ * files, memory) the cache is syncCachedSource below instead: an arena, no promises.
  */
 export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): CachedSource {
   const blockSize = Math.max(512, Math.floor(opts.blockSize ?? 64 * 1024));
