@@ -296,6 +296,46 @@ export interface Report {
   unsharedCaches: UnsharedCacheLine[];
   findings: Finding[];
   scenarios: ScenarioResult[];
+  /**
+   * The measured working set, when the analysis had page-cache residency data
+   * (`AnalysisInput.residency`): the same accounting as `totals` with each file's resident
+   * pages in place of its static page count. docs/metrics.md, docs/working-set.md.
+   */
+  measured?: MeasuredWorkingSet;
+}
+
+/**
+ * Page-cache residency per instance, in pages of the report's page size: image path
+ * ("/usr/lib/x.so") -> resident pages, or `all` for a file known to be read but not how much
+ * (access lists). Built from residency inputs by `attributeResidency`.
+ */
+export interface ResidencyInput {
+  instances: Record<string, Record<string, number | 'all'>>;
+  /** Where the data came from (file names, snapshot times), for the report. */
+  sources?: string[];
+}
+
+/** How much of the analysed files the residency data covered. */
+export interface ResidencyCoverage {
+  /** Non-empty regular files that hold page cache (one per instance and inode), and their bytes. */
+  files: number;
+  bytes: number;
+  /** Of those, the ones the residency data named, and their bytes. */
+  filesWithData: number;
+  bytesWithData: number;
+  /** Residency entries that named no such file of their instance (other files, typos, other mounts). */
+  unmatchedEntries: number;
+}
+
+export interface MeasuredWorkingSet {
+  /** Resident pages without sharing (each instance's own) and with sharing (a shared inode's once). */
+  totals: Totals;
+  perInstance: Record<string, Totals>;
+  coverage: ResidencyCoverage;
+  /** Per row of `files`: the row's measured pages without and with sharing (0 where no data). */
+  pagesWithout: number[];
+  pagesWith: number[];
+  sources: string[];
 }
 
 /** What the engine takes: manifests plus instances (already parsed and redacted). */
@@ -308,4 +348,6 @@ export interface AnalysisInput {
   options?: Partial<AnalysisOptions>;
   /** Report timestamp; default: now. Pass one for reproducible output. */
   createdAt?: string;
+  /** Page-cache residency per instance: adds `Report.measured` (the measured working set). */
+  residency?: ResidencyInput;
 }

@@ -17,6 +17,7 @@ import type { CoreResult, Prepared } from './core.js';
 import { assignDomains, NOT_SHARING_LABEL } from './domains.js';
 import { computeFindings } from './findings.js';
 import { isMounted, resolveInstanceState } from './input.js';
+import { measureWorkingSet } from './residency.js';
 
 /** Internal view of one analysis, shared by findings and scenarios. */
 export interface AnalysisContext {
@@ -143,6 +144,17 @@ export function analyze(input: AnalysisInput): Report {
   };
   if (bounds) report.bounds = bounds;
   if (orderBounds) report.orderBounds = orderBounds;
+  // The measured working set: an accounting step over the core's rows and groups (residency.ts).
+  if (input.residency)
+    report.measured = measureWorkingSet(
+      input.residency,
+      prepared,
+      instances,
+      core.imageOf,
+      core.files,
+      core.groups,
+      pageSize,
+    );
   report.findings = computeFindings(ctx, report);
   return report;
 }

@@ -4,5 +4,5 @@ export { CSV_COLUMNS, reportToCsv } from './csv.js';
 export { renderMarkdown } from './markdown.js';
 export type { MarkdownOptions } from './markdown.js';
 export { renderText } from './text.js';
-export { headline, topGroups } from './common.js';
+export { bothMeasures, headline, topGroups } from './common.js';
 export type { TopGroup } from './common.js';

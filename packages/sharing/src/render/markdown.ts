@@ -2,7 +2,7 @@
 import type { Report } from '../report.js';
 import type { ReportDelta } from '../model/compare.js';
 import { formatBytes, formatPercent } from './bytes.js';
-import { headline, instanceState, topGroups } from './common.js';
+import { bothMeasures, headline, instanceState, topGroups } from './common.js';
 
 export interface MarkdownOptions {
   /** Link to the full report. */
@@ -23,6 +23,8 @@ function signed(bytes: number): string {
 
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
   const out: string[] = ['### sharemap: page cache sharing', '', `**${headline(report)}**`];
+  const both = bothMeasures(report);
+  if (both) out.push('', both);
   if (opts.url) out.push('', `[Full report](${opts.url})`);
   if (report.bounds)
     out.push(

@@ -1,7 +1,7 @@
 /** Plain-text summary for terminals (the CLI's default output). */
 import type { Report } from '../report.js';
 import { formatBytes, formatInteger } from './bytes.js';
-import { headline, instanceState, topGroups } from './common.js';
+import { bothMeasures, headline, instanceState, topGroups } from './common.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -12,6 +12,8 @@ function lpad(s: string, n: number): string {
 
 export function renderText(report: Report, opts: { top?: number } = {}): string {
   const out: string[] = [headline(report)];
+  const both = bothMeasures(report);
+  if (both) out.push(`  ${both}`);
   const t = report.totals;
   out.push(
     `  exact: ${formatInteger(t.bytesWithoutSharing)} / ${formatInteger(t.bytesWithSharing)} / ${formatInteger(t.bytesSaved)} bytes (${report.options.pageSize}-byte pages, working set ${report.options.workingSetFraction})`,
@@ -28,8 +30,12 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
   const w = Math.max(8, ...report.instances.map((i) => i.label.length));
   for (const inst of report.instances) {
     const x = report.perInstance[inst.id]!;
+    const m = report.measured?.perInstance[inst.id];
     out.push(
-      `  ${pad(inst.label, w)}  ${pad(inst.domain?.label ?? '-', 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}`,
+      `  ${pad(inst.label, w)}  ${pad(inst.domain?.label ?? '-', 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}` +
+        (m
+          ? `  measured ${lpad(formatBytes(m.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(m.bytesWithSharing), 10)}`
+          : ''),
     );
   }
   const caches = report.unsharedCaches.reduce((a, l) => a + l.bytes, 0);

@@ -19,8 +19,15 @@ export function parseAccessList(text: string, file = 'access.list'): ResidencyDa
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const column = line.length - line.trimStart().length + 1;
     if (!trimmed.startsWith('/'))
-      throw new ResidencyError('malformed-line', `expected an absolute path, found "${trimmed}"`, file, i + 1, column);
-    if (line.includes('\0')) throw new ResidencyError('malformed-line', 'path contains a NUL byte', file, i + 1, column);
+      throw new ResidencyError(
+        'malformed-line',
+        `expected an absolute path, found "${trimmed}"`,
+        file,
+        i + 1,
+        column,
+      );
+    if (line.includes('\0'))
+      throw new ResidencyError('malformed-line', 'path contains a NUL byte', file, i + 1, column);
     if (seen.has(trimmed)) return;
     seen.add(trimmed);
     records.push({ path: trimmed, residentPages: 'all', origin: { file, line: i + 1, column } });

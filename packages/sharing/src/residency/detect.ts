@@ -12,15 +12,17 @@ export function detectResidencyFormat(text: string, file = 'input'): ResidencyFo
     if (/"kind"\s*:\s*"sharemap-host-snapshot"/.test(head)) return 'host-snapshot';
     if (/^\{\s*"fincore"\s*:/.test(trimmed)) return 'fincore-json';
   }
-  if (trimmed.startsWith('[') && (/^\[\s*(?:\]|\{\s*"filename"\s*:)/.test(trimmed) || /^\[\s*\{/.test(trimmed)))
+  if (
+    trimmed.startsWith('[') &&
+    (/^\[\s*(?:\]|\{\s*"filename"\s*:)/.test(trimmed) || /^\[\s*\{/.test(trimmed))
+  )
     return 'pcstat-json';
   const lines = head.split('\n').map((l) => l.replace(/\r$/, ''));
   const first = lines.find((l) => l.trim() !== '' && !l.trimStart().startsWith('#')) ?? '';
   const header = lines[0] ?? '';
   if (FINCORE_HEADER.test(header) && /(?:^| )PAGES(?: |$)/.test(header) && /(?:^| )FILE(?: |$)/.test(header))
     return 'fincore-raw';
-  if (lines.slice(0, 4).some((l) => VMTOUCH_BAR.test(l.slice(l.lastIndexOf('\r') + 1))))
-    return 'vmtouch';
+  if (lines.slice(0, 4).some((l) => VMTOUCH_BAR.test(l.slice(l.lastIndexOf('\r') + 1)))) return 'vmtouch';
   // fincore --raw -n: "RES PAGES SIZE FILE" values without the header.
   if (/^\S+ \d+ \S+ \S+$/.test(first) && !first.startsWith('/')) return 'fincore-raw';
   if (first.startsWith('/')) return 'access-list';

@@ -39,7 +39,8 @@ export function asResidencyError<T>(run: () => T): T {
     return run();
   } catch (e) {
     if (e instanceof MountConfigError) {
-      const code = e.code === 'too-large' ? 'too-large' : e.code === 'bad-json' ? 'bad-json' : 'malformed-line';
+      const code =
+        e.code === 'too-large' ? 'too-large' : e.code === 'bad-json' ? 'bad-json' : 'malformed-line';
       throw new ResidencyError(code, e.problem, e.file, e.line, e.column);
     }
     throw e;

@@ -23,10 +23,12 @@ export function parseFincoreJson(text: string, file = 'fincore.json'): Residency
   let pageSize: number | undefined;
   items.forEach((item, k) => {
     const ptr = `/fincore/${k}`;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) json.fail(ptr, 'record must be an object');
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      json.fail(ptr, 'record must be an object');
     const rec = item as Record<string, unknown>;
     const path = rec['file'];
-    if (typeof path !== 'string' || path === '') json.fail(`${ptr}/file`, '"file" must be a non-empty string');
+    if (typeof path !== 'string' || path === '')
+      json.fail(`${ptr}/file`, '"file" must be a non-empty string');
     const pages = pageCount(rec['pages'], MAX_RESIDENT_PAGES);
     if (pages === null) json.fail(`${ptr}/pages`, '"pages" must be a whole number of resident pages');
     const r: ResidencyRecord = {
@@ -37,7 +39,8 @@ export function parseFincoreJson(text: string, file = 'fincore.json'): Residency
     // -b: exact bytes. Human sizes ("19.5K") are rounded and carry no size.
     const size = rec['size'];
     if (typeof size === 'number') {
-      if (!Number.isInteger(size) || size < 0) json.fail(`${ptr}/size`, '"size" must be a whole number of bytes');
+      if (!Number.isInteger(size) || size < 0)
+        json.fail(`${ptr}/size`, '"size" must be a whole number of bytes');
       r.size = size;
     }
     const res = rec['res'];

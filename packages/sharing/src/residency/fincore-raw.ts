@@ -20,7 +20,7 @@ export function unescapeHex(s: string): string {
   if (!s.includes('\\x')) return s;
   const bytes: number[] = [];
   const enc = new TextEncoder();
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     if (s[i] === '\\' && s[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
       bytes.push(parseInt(s.slice(i + 2, i + 4), 16));
       i += 4;
@@ -47,7 +47,13 @@ export function parseFincoreRaw(text: string, file = 'fincore.raw'): ResidencyDa
   const resCol = columns.indexOf('RES');
   const sizeCol = columns.indexOf('SIZE');
   if (pagesCol < 0 || fileCol < 0)
-    throw new ResidencyError('malformed-line', 'fincore header must name the PAGES and FILE columns', file, 1, 1);
+    throw new ResidencyError(
+      'malformed-line',
+      'fincore header must name the PAGES and FILE columns',
+      file,
+      1,
+      1,
+    );
   checkRecordCount(lines.length - first, file, lines.length);
   const records: ResidencyRecord[] = [];
   let pageSize: number | undefined;
@@ -72,12 +78,22 @@ export function parseFincoreRaw(text: string, file = 'fincore.raw'): ResidencyDa
       );
     const p = parts[pagesCol]!;
     if (!/^\d+$/.test(p.text) || Number(p.text) > MAX_RESIDENT_PAGES)
-      throw new ResidencyError('malformed-line', `PAGES must be a whole number of pages, found "${p.text}"`, file, lineNo, p.column);
+      throw new ResidencyError(
+        'malformed-line',
+        `PAGES must be a whole number of pages, found "${p.text}"`,
+        file,
+        lineNo,
+        p.column,
+      );
     const pages = Number(p.text);
     const f = parts[fileCol]!;
     const path = unescapeHex(f.text);
     if (path === '') throw new ResidencyError('malformed-line', 'FILE is empty', file, lineNo, f.column);
-    const r: ResidencyRecord = { path, residentPages: pages, origin: { file, line: lineNo, column: f.column } };
+    const r: ResidencyRecord = {
+      path,
+      residentPages: pages,
+      origin: { file, line: lineNo, column: f.column },
+    };
     // -b: RES and SIZE are byte counts.
     const s = sizeCol >= 0 ? parts[sizeCol]! : null;
     if (s && /^\d+$/.test(s.text)) r.size = Number(s.text);
@@ -85,9 +101,21 @@ export function parseFincoreRaw(text: string, file = 'fincore.raw'): ResidencyDa
     if (res && /^\d+$/.test(res.text) && pages > 0) {
       const ps = Number(res.text) / pages;
       if (!Number.isInteger(ps) || ps < 512 || (ps & (ps - 1)) !== 0)
-        throw new ResidencyError('malformed-line', `RES (${res.text}) is not PAGES (${pages}) times a page size`, file, lineNo, res.column);
+        throw new ResidencyError(
+          'malformed-line',
+          `RES (${res.text}) is not PAGES (${pages}) times a page size`,
+          file,
+          lineNo,
+          res.column,
+        );
       if (pageSize !== undefined && ps !== pageSize)
-        throw new ResidencyError('malformed-line', `page size ${ps} differs from ${pageSize} of an earlier line`, file, lineNo, res.column);
+        throw new ResidencyError(
+          'malformed-line',
+          `page size ${ps} differs from ${pageSize} of an earlier line`,
+          file,
+          lineNo,
+          res.column,
+        );
       pageSize = ps;
     }
     records.push(r);

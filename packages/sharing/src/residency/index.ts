@@ -20,12 +20,23 @@ export { parseFincoreRaw, unescapeHex } from './fincore-raw.js';
 export { parseVmtouch } from './vmtouch.js';
 export { parsePcstatJson } from './pcstat-json.js';
 export { parseAccessList } from './access-list.js';
+export {
+  attributeResidency,
+  findInstance,
+  normaliseImagePath,
+  ResidencyMappingError,
+  type AttributedResidency,
+  type ResidencySource,
+} from './attribute.js';
 
 /** The formats `--residency` reads, in the order help texts name them. */
 export const RESIDENCY_FORMAT_NAMES =
   'fincore -J, fincore --raw (util-linux; -b for exact sizes), vmtouch -v, pcstat -json (with or without -pps), an access list (one absolute path per line), or a sharemap host snapshot';
 
-const TEXT_PARSERS: Record<Exclude<ResidencyFormat, 'host-snapshot'>, (text: string, file?: string) => ResidencyData> = {
+const TEXT_PARSERS: Record<
+  Exclude<ResidencyFormat, 'host-snapshot'>,
+  (text: string, file?: string) => ResidencyData
+> = {
   'fincore-json': parseFincoreJson,
   'fincore-raw': parseFincoreRaw,
   vmtouch: parseVmtouch,
@@ -34,7 +45,10 @@ const TEXT_PARSERS: Record<Exclude<ResidencyFormat, 'host-snapshot'>, (text: str
 };
 
 /** Parses residency text of any supported format (detected from the content unless given). */
-export function parseResidency(text: string, opts: { file?: string; format?: ResidencyFormat } = {}): ResidencyData {
+export function parseResidency(
+  text: string,
+  opts: { file?: string; format?: ResidencyFormat } = {},
+): ResidencyData {
   const file = opts.file ?? 'residency';
   const format = opts.format ?? detectResidencyFormat(text, file);
   if (format === 'host-snapshot')

@@ -18,10 +18,12 @@ export function parsePcstatJson(text: string, file = 'pcstat.json'): ResidencyDa
   const records: ResidencyRecord[] = [];
   items.forEach((item, k) => {
     const ptr = `/${k}`;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) json.fail(ptr, 'record must be an object');
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      json.fail(ptr, 'record must be an object');
     const rec = item as Record<string, unknown>;
     const path = rec['filename'];
-    if (typeof path !== 'string' || path === '') json.fail(`${ptr}/filename`, '"filename" must be a non-empty string');
+    if (typeof path !== 'string' || path === '')
+      json.fail(`${ptr}/filename`, '"filename" must be a non-empty string');
     const pages = pageCount(rec['pages'], MAX_RESIDENT_PAGES);
     if (pages === null) json.fail(`${ptr}/pages`, '"pages" must be a whole number of pages');
     const cached = pageCount(rec['cached'], MAX_RESIDENT_PAGES);
@@ -41,7 +43,10 @@ export function parsePcstatJson(text: string, file = 'pcstat.json'): ResidencyDa
           json.fail(`${ptr}/status`, `"status" has ${flags.length} pages, "pages" says ${pages as number}`);
         const trues = flags.reduce((a, b) => a + (b ? 1 : 0), 0);
         if (trues !== cached)
-          json.fail(`${ptr}/status`, `"status" marks ${trues} pages cached, "cached" says ${cached as number}`);
+          json.fail(
+            `${ptr}/status`,
+            `"status" marks ${trues} pages cached, "cached" says ${cached as number}`,
+          );
       }
     }
     records.push({

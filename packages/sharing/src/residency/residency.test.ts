@@ -25,7 +25,8 @@ const RECORDED: [string, number][] = [
   [`${T}/share/empty`, 0],
 ];
 const SIZES = [12288, 300, 40000, 200000, 5000, 0];
-const pairs = (d: ResidencyData): [string, number | 'all'][] => d.records.map((r) => [r.path, r.residentPages]);
+const pairs = (d: ResidencyData): [string, number | 'all'][] =>
+  d.records.map((r) => [r.path, r.residentPages]);
 
 /** Throws `fn` and returns the ResidencyError's location and code. */
 function errorOf(fn: () => unknown): { code: string; at: string; problem: string } {
@@ -133,7 +134,9 @@ describe('format detection from content', () => {
 
 describe('bad lines (hand-made)', () => {
   it('fincore --raw: a non-numeric PAGES, a missing field', () => {
-    expect(errorOf(() => parseFincoreRaw('RES PAGES SIZE FILE\n4K 1 300B /a\n4K x 300B /b\n', 'f.raw'))).toEqual({
+    expect(
+      errorOf(() => parseFincoreRaw('RES PAGES SIZE FILE\n4K 1 300B /a\n4K x 300B /b\n', 'f.raw')),
+    ).toEqual({
       code: 'malformed-line',
       at: 'f.raw:3:4',
       problem: 'PAGES must be a whole number of pages, found "x"',
@@ -146,13 +149,17 @@ describe('bad lines (hand-made)', () => {
     });
   });
   it('fincore -J: pages of the wrong type, located at the value', () => {
-    const text = '{\n   "fincore": [\n      {"res": "4K", "pages": "1", "size": "300B", "file": "/a"}\n   ]\n}\n';
+    const text =
+      '{\n   "fincore": [\n      {"res": "4K", "pages": "1", "size": "300B", "file": "/a"}\n   ]\n}\n';
     expect(errorOf(() => parseFincoreJson(text, 'f.json'))).toEqual({
       code: 'bad-record',
       at: 'f.json:3:30',
       problem: '"pages" must be a whole number of resident pages',
     });
-    expect(errorOf(() => parseFincoreJson('{"fincore": [', 'f.json'))).toMatchObject({ code: 'bad-json', at: 'f.json:1:14' });
+    expect(errorOf(() => parseFincoreJson('{"fincore": [', 'f.json'))).toMatchObject({
+      code: 'bad-json',
+      at: 'f.json:1:14',
+    });
   });
   it('vmtouch: a progress line with more resident pages than the file has', () => {
     expect(errorOf(() => parseVmtouch('/a\n\r[OO] 3/2\r[OO] 3/2\n', 'v.txt'))).toMatchObject({
@@ -160,7 +167,9 @@ describe('bad lines (hand-made)', () => {
       at: 'v.txt:2:16',
     });
     expect(errorOf(() => parseVmtouch('/a\n/b\n', 'v.txt')).at).toBe('v.txt:2:1');
-    expect(errorOf(() => parseVmtouch('           Files: 6\n', 'v.txt')).problem).toContain('run vmtouch with -v');
+    expect(errorOf(() => parseVmtouch('           Files: 6\n', 'v.txt')).problem).toContain(
+      'run vmtouch with -v',
+    );
   });
   it('pcstat -pps: per-page flags that disagree with "cached"', () => {
     const text = '[{"filename":"/a","size":8192,"pages":2,"cached":2,"status":[true,false]}]';

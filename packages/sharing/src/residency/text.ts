@@ -11,7 +11,10 @@ import {
 /** Throws `too-large` when the text cannot fit MAX_RESIDENCY_INPUT_BYTES (UTF-8 is at most 3 bytes per UTF-16 unit). */
 export function checkInputSize(text: string, file: string): void {
   if (text.length * 3 <= MAX_RESIDENCY_INPUT_BYTES) return;
-  if (text.length > MAX_RESIDENCY_INPUT_BYTES || new TextEncoder().encode(text).length > MAX_RESIDENCY_INPUT_BYTES)
+  if (
+    text.length > MAX_RESIDENCY_INPUT_BYTES ||
+    new TextEncoder().encode(text).length > MAX_RESIDENCY_INPUT_BYTES
+  )
     throw new ResidencyError('too-large', `input larger than ${MAX_RESIDENCY_INPUT_BYTES} bytes`, file, 1, 1);
 }
 
@@ -22,7 +25,13 @@ export function residencyLines(text: string, file: string): string[] {
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   // Records take at most two lines each (vmtouch), plus a few lines of header and summary.
   if (lines.length > 2 * MAX_RESIDENCY_RECORDS + 64)
-    throw new ResidencyError('too-large', `more than ${2 * MAX_RESIDENCY_RECORDS + 64} lines`, file, lines.length, 1);
+    throw new ResidencyError(
+      'too-large',
+      `more than ${2 * MAX_RESIDENCY_RECORDS + 64} lines`,
+      file,
+      lines.length,
+      1,
+    );
   for (let i = 0; i < lines.length; i++) {
     let l = lines[i]!;
     if (l.endsWith('\r')) l = lines[i] = l.slice(0, -1);

@@ -24,12 +24,30 @@ export function parseVmtouch(text: string, file = 'vmtouch.txt'): ResidencyData 
     if (line === '') break; // the summary follows
     const lineNo = i + 1;
     if (SUMMARY.test(line))
-      throw new ResidencyError('malformed-line', 'summary without per-file lines: run vmtouch with -v', file, lineNo, 1);
+      throw new ResidencyError(
+        'malformed-line',
+        'summary without per-file lines: run vmtouch with -v',
+        file,
+        lineNo,
+        1,
+      );
     if (line.includes('\r') || VMTOUCH_BAR.test(line))
-      throw new ResidencyError('malformed-line', 'progress line without a file name before it', file, lineNo, 1);
+      throw new ResidencyError(
+        'malformed-line',
+        'progress line without a file name before it',
+        file,
+        lineNo,
+        1,
+      );
     const next = lines[i + 1];
     if (next === undefined)
-      throw new ResidencyError('malformed-line', `no progress line after "${line}"`, file, lineNo, line.length + 1);
+      throw new ResidencyError(
+        'malformed-line',
+        `no progress line after "${line}"`,
+        file,
+        lineNo,
+        line.length + 1,
+      );
     const last = next.slice(next.lastIndexOf('\r') + 1);
     const m = VMTOUCH_BAR.exec(last);
     if (!m)
@@ -44,7 +62,13 @@ export function parseVmtouch(text: string, file = 'vmtouch.txt'): ResidencyData 
     const total = Number(m[2]);
     const column = next.length - m[0].length + m[0].indexOf('] ') + 3;
     if (resident > total || total > MAX_RESIDENT_PAGES)
-      throw new ResidencyError('malformed-line', `resident pages ${resident} exceed the file's ${total}`, file, lineNo + 1, column);
+      throw new ResidencyError(
+        'malformed-line',
+        `resident pages ${resident} exceed the file's ${total}`,
+        file,
+        lineNo + 1,
+        column,
+      );
     records.push({ path: line, residentPages: resident, origin: { file, line: lineNo, column: 1 } });
     i++;
   }

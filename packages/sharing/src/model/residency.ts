@@ -1,0 +1,103 @@
+/**
+ * The measured working set (docs/metrics.md, docs/working-set.md): the page accounting of
+ * `totals` again, with each file's resident pages (from fincore, vmtouch, pcstat, an access
+ * list or a host snapshot) in place of its static page count. A step after the sharing core:
+ * it reads the core's rows and shared-inode groups and changes neither.
+ *
+ * - A row holds pages only where the static accounting gives it some (a mounted instance's
+ *   regular file, the first path of a hard-linked inode: R1, R8, R10); its measured pages are
+ *   its resident pages clamped to the file's pages (R7: ceil(size / pageSize)); no data = 0.
+ * - Without sharing each instance keeps the pages it reported.
+ * - With sharing a shared inode (a group's members) holds one page cache (spec §8.4): its
+ *   resident pages are counted once, charged to the first member like `pagesWith`. On a host
+ *   that shares, every member reports that same page cache, so summing members would count it
+ *   once per member (the double-count trap). Counted: the largest count any member reports;
+ *   from a host that did not share, the union of the members' pages lies between that and the
+ *   sum (page-level data would be needed to know it).
+ */
+import type {
+  FileTable,
+  MeasuredWorkingSet,
+  ReportInstance,
+  ResidencyInput,
+  SharedGroup,
+} from '../report.js';
+import { pagesOf, PageSums, totalsOf } from './accounting.js';
+import type { Prepared } from './core.js';
+
+/** Rows whose status holds no page cache in any accounting (not mounted, not regular, repeated hard link). */
+function holdsPages(status: FileTable['status'][number]): boolean {
+  return status !== 'not-mounted' && status !== 'private-not-regular' && status !== 'hardlink';
+}
+
+export function measureWorkingSet(
+  residency: ResidencyInput,
+  prepared: Prepared,
+  instances: readonly ReportInstance[],
+  imageOf: Int32Array,
+  files: FileTable,
+  groups: readonly SharedGroup[],
+  pageSize: number,
+): MeasuredWorkingSet {
+  const rows = files.instance.length;
+  const without = new Array<number>(rows).fill(0);
+  const withSharing = new Array<number>(rows).fill(0);
+  let files_ = 0;
+  let bytes = 0;
+  let filesWithData = 0;
+  let bytesWithData = 0;
+  // Entries matched per instance, to count the ones that named nothing.
+  const matched = new Map<string, Set<string>>();
+  for (let row = 0; row < rows; row++) {
+    if (!holdsPages(files.status[row]!)) continue;
+    const size = files.size[row]!;
+    if (size <= 0) continue;
+    const inst = instances[files.instance[row]!]!;
+    const img = prepared.images[imageOf[files.instance[row]!]!]!;
+    files_++;
+    bytes += size;
+    const data = residency.instances[inst.id];
+    if (!data) continue;
+    const path = img.paths[files.file[row]!]!;
+    const resident = Object.prototype.hasOwnProperty.call(data, path) ? data[path] : undefined;
+    if (resident === undefined) continue;
+    let m = matched.get(inst.id);
+    if (!m) matched.set(inst.id, (m = new Set()));
+    m.add(path);
+    filesWithData++;
+    bytesWithData += size;
+    const filePages = pagesOf(size, pageSize);
+    const pages = resident === 'all' ? filePages : Math.min(resident, filePages);
+    without[row] = pages;
+    withSharing[row] = pages;
+  }
+  // A shared inode's pages once: the largest member count, on its first member (members are in row order).
+  for (const g of groups) {
+    if (g.members.length < 2) continue;
+    let most = 0;
+    for (const r of g.members) most = Math.max(most, without[r]!);
+    withSharing[g.members[0]!] = most;
+    for (let k = 1; k < g.members.length; k++) withSharing[g.members[k]!] = 0;
+  }
+  const perInstance = new PageSums();
+  let sumWithout = 0;
+  let sumWith = 0;
+  for (const inst of instances) perInstance.touch(inst.id);
+  for (let row = 0; row < rows; row++) {
+    if (without[row] === 0 && withSharing[row] === 0) continue;
+    perInstance.add(instances[files.instance[row]!]!.id, without[row]!, withSharing[row]!);
+    sumWithout += without[row]!;
+    sumWith += withSharing[row]!;
+  }
+  let unmatchedEntries = 0;
+  for (const [id, data] of Object.entries(residency.instances))
+    unmatchedEntries += Object.keys(data).length - (matched.get(id)?.size ?? 0);
+  return {
+    totals: totalsOf(sumWithout, sumWith, pageSize),
+    perInstance: perInstance.toRecord(pageSize),
+    coverage: { files: files_, bytes, filesWithData, bytesWithData, unmatchedEntries },
+    pagesWithout: without,
+    pagesWith: withSharing,
+    sources: [...(residency.sources ?? [])],
+  };
+}
