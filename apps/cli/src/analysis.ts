@@ -1,8 +1,12 @@
 /** Offline analysis: manifests + mount configurations -> Report (the engine of packages/sharing). */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Manifest } from '@sharemap/erofs';
 import {
   analyze,
+  attributeResidency,
+  DEFAULT_PAGE_SIZE,
+  ResidencyMappingError,
+  type ResidencySource,
   createDomainRedactor,
   defaultInstances,
   imageEntryFromManifest,
@@ -14,11 +18,16 @@ import {
   type ResolvedInstance,
 } from '@sharemap/sharing';
 import { inputError, oneLine } from './errors.js';
-import { readMountConfig } from './inputs.js';
+import { readMountConfig, readResidencyFile } from './inputs.js';
+import { splitResidencyArg } from './config.js';
 
 export interface AnalysisRequest {
   manifests: Manifest[];
   mounts: string[];
+  /** --residency values: `[INSTANCE=]FILE` (docs/working-set.md). */
+  residency?: string[];
+  /** Directory relative FILEs of `residency` are read from (default: the process's). */
+  cwd?: string;
   mapping: Record<string, string>;
   publishers: Record<string, string>;
   pageSize?: number;
@@ -76,13 +85,19 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
     };
   });
   const warnings: string[] = [];
+  const residencySources: ResidencySource[] = [];
   let instances: InstanceInput[];
   if (req.mounts.length === 0) {
     instances = defaultInstances(images.map((x) => x.image));
   } else {
     const domains = createDomainRedactor();
     const configs: MountConfig[] = [];
-    for (const path of req.mounts) configs.push((await readMountConfig(path, domains)).config);
+    for (const path of req.mounts) {
+      const read = await readMountConfig(path, domains);
+      configs.push(read.config);
+      // A host snapshot given as a mount configuration brings its residency.
+      if (read.residency) residencySources.push({ data: read.residency });
+    }
     for (const c of configs)
       for (const w of c.warnings) {
         const loc = `${w.origin.file}:${w.origin.line}:${w.origin.column}`;
@@ -108,7 +123,22 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
     }
     instances = res.instances.map(toInstanceInput);
   }
+  for (const arg of req.residency ?? []) {
+    const { instance, file } = splitResidencyArg(arg, req.cwd ?? process.cwd());
+    const data = await readResidencyFile(resolve(req.cwd ?? process.cwd(), file));
+    residencySources.push(instance === undefined ? { data } : { data, instance });
+  }
   const input: AnalysisInput = { images, instances, options: {} };
+  if (residencySources.length > 0) {
+    try {
+      const attributed = attributeResidency(residencySources, instances, req.pageSize ?? DEFAULT_PAGE_SIZE);
+      input.residency = attributed.residency;
+      warnings.push(...attributed.warnings);
+    } catch (e) {
+      if (e instanceof ResidencyMappingError) throw inputError(e.message);
+      throw e;
+    }
+  }
   if (req.pageSize !== undefined) input.options!.pageSize = req.pageSize;
   if (req.workingSet !== undefined) input.options!.workingSetFraction = req.workingSet;
   if (req.createdAt !== undefined) input.createdAt = req.createdAt;

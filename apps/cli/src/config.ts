@@ -33,6 +33,11 @@ export interface Thresholds {
   minSavedPercent?: number;
   /** Fail when totals.bytesSaved is below this. */
   minSavedBytes?: number;
+  /**
+   * Which totals minSavedPercent and minSavedBytes check: `static` (report.totals, default) or
+   * `measured` (report.measured.totals: the measured working set, needs residency data).
+   */
+  measure?: 'static' | 'measured';
   /** Fail when the bytes of duplicate content that cannot share (unsharable-duplicate findings) exceed this. */
   maxUnsharableDuplicateBytes?: number;
   /** Fail when more regular files than this lack a fingerprint (summed over images). */
@@ -53,6 +58,8 @@ export interface CliConfig {
   workingSet?: number;
   /** Mount configurations (paths resolved against the config file's directory). */
   mounts: string[];
+  /** Residency inputs ([INSTANCE=]FILE; FILE resolved against the config file's directory). */
+  residency: string[];
   /** Image name -> publisher label (for the mixed-publishers finding). */
   publishers: Record<string, string>;
   /** Mount source -> image name, when sources do not match image file names. */
@@ -63,16 +70,28 @@ export interface CliConfig {
 export const EMPTY_CONFIG: CliConfig = {
   file: null,
   mounts: [],
+  residency: [],
   publishers: {},
   mapping: {},
   thresholds: {},
 };
 
-type Kind = 'size' | 'count' | 'percent' | 'fraction' | 'pageSize' | 'url' | 'codes' | 'paths' | 'stringMap';
+type Kind =
+  | 'size'
+  | 'count'
+  | 'percent'
+  | 'fraction'
+  | 'pageSize'
+  | 'url'
+  | 'codes'
+  | 'paths'
+  | 'stringMap'
+  | 'measure';
 
 const THRESHOLD_KEYS: Record<keyof Thresholds, Kind> = {
   minSavedPercent: 'percent',
   minSavedBytes: 'size',
+  measure: 'measure',
   maxUnsharableDuplicateBytes: 'size',
   maxUnfingerprintedFiles: 'count',
   maxBytesLost: 'size',
@@ -86,6 +105,7 @@ const TOP_KEYS: Record<string, Kind | 'version' | 'thresholds'> = {
   pageSize: 'pageSize',
   workingSet: 'fraction',
   mounts: 'paths',
+  residency: 'paths',
   publishers: 'stringMap',
   mapping: 'stringMap',
   thresholds: 'thresholds',
@@ -101,6 +121,7 @@ const EXPECT: Record<Kind, string> = {
   codes: `a list of finding codes (${FINDING_CODES.join(', ')})`,
   paths: 'a list of file paths',
   stringMap: 'a mapping of strings to strings',
+  measure: '"static" or "measured"',
 };
 
 /** Validates one value; returns the parsed value or an error text. */
@@ -163,6 +184,8 @@ export function checkValue(
       }
       return { ok: true, value: [...new Set(arr.filter((c) => c !== 'none'))] };
     }
+    case 'measure':
+      return v === 'static' || v === 'measured' ? { ok: true, value: v } : bad();
     case 'paths': {
       const arr = typeof v === 'string' ? [v] : v;
       if (!Array.isArray(arr) || !arr.every((x) => typeof x === 'string' && x !== '')) return bad();
@@ -216,7 +239,7 @@ export function parseConfig(text: string, file: string): CliConfig {
   };
 
   const root: unknown = doc.toJS();
-  const cfg: CliConfig = { file, mounts: [], publishers: {}, mapping: {}, thresholds: {} };
+  const cfg: CliConfig = { file, mounts: [], residency: [], publishers: {}, mapping: {}, thresholds: {} };
   if (root === null || root === undefined) return cfg;
   if (!isMap(doc.contents)) throw inputError(`${where(0)}: expected a mapping of settings at the top level`);
   const obj = root as Record<string, unknown>;
@@ -261,6 +284,8 @@ export function parseConfig(text: string, file: string): CliConfig {
     else if (key === 'pageSize') cfg.pageSize = value as number;
     else if (key === 'workingSet') cfg.workingSet = value as number;
     else if (key === 'mounts') cfg.mounts = (value as string[]).map((p) => resolve(base, p));
+    else if (key === 'residency')
+      cfg.residency = (value as string[]).map((p) => resolveResidencyArg(base, p));
     else if (key === 'publishers') cfg.publishers = value as Record<string, string>;
     else if (key === 'mapping') cfg.mapping = value as Record<string, string>;
   }
@@ -296,6 +321,27 @@ export function loadConfig(cwd: string, explicit: string | undefined, disabled: 
     cfg.mounts = (typeof raw.mounts === 'string' ? [raw.mounts] : (raw.mounts as string[])).map((p) =>
       resolve(base, p),
     );
+  const rawResidency = (raw as { residency?: unknown } | null)?.residency;
+  if (rawResidency !== undefined)
+    cfg.residency = (typeof rawResidency === 'string' ? [rawResidency] : (rawResidency as string[])).map(
+      (p) => resolveResidencyArg(base, p),
+    );
   cfg.file = path;
   return cfg;
+}
+
+/**
+ * `[INSTANCE=]FILE` -> instance and file. `INSTANCE=FILE` when the value holds `=` and is not
+ * itself an existing file (a file name with `=` in it still reads as a file).
+ */
+export function splitResidencyArg(value: string, base: string): { instance?: string; file: string } {
+  const i = value.indexOf('=');
+  if (i <= 0 || existsSync(resolve(base, value))) return { file: value };
+  return { instance: value.slice(0, i), file: value.slice(i + 1) };
+}
+
+/** A config file's residency entry with its FILE resolved against the config file's directory. */
+function resolveResidencyArg(base: string, value: string): string {
+  const { instance, file } = splitResidencyArg(value, base);
+  return instance === undefined ? resolve(base, file) : `${instance}=${resolve(base, file)}`;
 }

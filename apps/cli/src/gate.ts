@@ -10,6 +10,7 @@
  */
 import { formatBytes, formatInteger, formatPercent, type Report, type ReportDelta } from '@sharemap/sharing';
 import type { Thresholds } from './config.js';
+import { inputError } from './errors.js';
 
 export interface GateCheck {
   /** The threshold's key in .sharemap.yml (`failOn:<code>` for findings). */
@@ -45,7 +46,14 @@ export function hasThresholds(t: Thresholds): boolean {
 
 export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta | null): GateResult {
   const checks: GateCheck[] = [];
-  const tot = report.totals;
+  // --measure measured: the saving checks read the measured working set (docs/working-set.md).
+  const measured = t.measure === 'measured';
+  if (measured && !report.measured && (t.minSavedPercent !== undefined || t.minSavedBytes !== undefined))
+    throw inputError(
+      '--measure measured needs residency data (--residency FILE, or a host snapshot as --mounts)',
+    );
+  const tot = measured ? report.measured!.totals : report.totals;
+  const what = measured ? 'of the measured working set' : 'of page cache';
   if (t.minSavedPercent !== undefined) {
     const ok = tot.percentSaved >= t.minSavedPercent;
     checks.push({
@@ -53,7 +61,7 @@ export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta 
       ok,
       actual: tot.percentSaved,
       limit: t.minSavedPercent,
-      message: `saved ${formatPercent(tot.percentSaved)} of page cache ${ok ? '>=' : '<'} minimum ${formatPercent(t.minSavedPercent)}`,
+      message: `saved ${formatPercent(tot.percentSaved)} ${what} ${ok ? '>=' : '<'} minimum ${formatPercent(t.minSavedPercent)}`,
     });
   }
   if (t.minSavedBytes !== undefined) {
@@ -63,7 +71,7 @@ export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta 
       ok,
       actual: tot.bytesSaved,
       limit: t.minSavedBytes,
-      message: `saved ${formatBytes(tot.bytesSaved)} ${ok ? '>=' : '<'} minimum ${formatBytes(t.minSavedBytes)}`,
+      message: `saved ${formatBytes(tot.bytesSaved)}${measured ? ` ${what}` : ''} ${ok ? '>=' : '<'} minimum ${formatBytes(t.minSavedBytes)}`,
     });
   }
   if (t.maxUnsharableDuplicateBytes !== undefined) {

@@ -8,11 +8,17 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ManifestError, parseManifest, type Manifest, type StringTable } from '@sharemap/erofs';
 import {
+  MAX_RESIDENCY_INPUT_BYTES,
   MountConfigError,
+  parseHostSnapshot,
   parseMountConfig,
+  parseResidency,
+  ResidencyError,
   type DomainRedactor,
+  type HostSnapshot,
   type MountConfig,
   type Report,
+  type ResidencyData,
 } from '@sharemap/sharing';
 import { inputError, oneLine } from './errors.js';
 import { fsMessage, scanImage } from './images.js';
@@ -102,18 +108,72 @@ export async function loadInput(
   return { path, kind, devices, manifest: await scanImage(path, scanOpts) };
 }
 
-export async function readMountConfig(
-  path: string,
-  domains: DomainRedactor,
-): Promise<{ text: string; config: MountConfig }> {
-  let text: string;
+/** Text of a file, gunzipped when it starts with the gzip magic (host snapshots are written gzipped). */
+export async function readMaybeGzipText(path: string): Promise<string> {
+  let buf: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    buf = await readFile(path);
   } catch (e) {
     throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
   }
+  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf, { maxOutputLength: MAX_RESIDENCY_INPUT_BYTES });
+    } catch (e) {
+      throw inputError(
+        `${path}: bad gzip data or larger than ${MAX_RESIDENCY_INPUT_BYTES} bytes: ${fsMessage(e)}`,
+      );
+    }
+  }
+  return buf.toString('utf8');
+}
+
+const SNAPSHOT_KIND = /^\s*\{[^]{0,200}"kind"\s*:\s*"sharemap-host-snapshot"/;
+
+/** A `sharemap collect` snapshot, parsed; null when the text is not one. */
+function snapshotOf(text: string, path: string): { snapshot: HostSnapshot; residency: ResidencyData } | null {
+  if (!SNAPSHOT_KIND.test(text.slice(0, 4096))) return null;
   try {
-    return { text, config: parseMountConfig(text, { file: basename(path), domains }) };
+    return parseHostSnapshot(text, basename(path));
+  } catch (e) {
+    if (e instanceof ResidencyError) throw inputError(oneLine(e.message));
+    throw e;
+  }
+}
+
+/** A residency input (`--residency`): any format of parseResidency, or a host snapshot; gzip read. */
+export async function readResidencyFile(path: string): Promise<ResidencyData> {
+  const text = await readMaybeGzipText(path);
+  try {
+    return snapshotOf(text, path)?.residency ?? parseResidency(text, { file: basename(path) });
+  } catch (e) {
+    if (e instanceof ResidencyError) throw inputError(oneLine(e.message));
+    throw inputError(`${path}: ${oneLine((e as Error).message)}`);
+  }
+}
+
+/**
+ * A mount configuration (`--mounts`); a host snapshot counts as one (its mountinfo lines) and
+ * brings its residency along.
+ */
+export async function readMountConfig(
+  path: string,
+  domains: DomainRedactor,
+): Promise<{ text: string; config: MountConfig; residency?: ResidencyData }> {
+  let text = await readMaybeGzipText(path);
+  let residency: ResidencyData | undefined;
+  const snap = snapshotOf(text, path);
+  if (snap) {
+    text = snap.snapshot.mountinfo;
+    residency = snap.residency;
+  }
+  try {
+    const config = parseMountConfig(text, {
+      file: basename(path),
+      domains,
+      ...(snap ? { format: 'mountinfo' as const } : {}),
+    });
+    return residency ? { text, config, residency } : { text, config };
   } catch (e) {
     if (e instanceof MountConfigError) throw inputError(oneLine(e.message));
     throw inputError(`${path}: ${oneLine((e as Error).message)}`);

@@ -5,6 +5,7 @@ import { checkValue, FINDING_CODES, loadConfig, type CliConfig, type Thresholds 
 import { inputError } from './errors.js';
 import type { Io } from './io.js';
 import type { OutputFormat } from './output/render.js';
+import { RESIDENCY_FORMAT_NAMES } from '@sharemap/sharing';
 
 export const ANALYSIS_OPTIONS: Record<string, OptionSpec> = {
   mounts: {
@@ -41,6 +42,13 @@ export const ANALYSIS_OPTIONS: Record<string, OptionSpec> = {
     description: 'Fraction of each file assumed resident, 0 < F <= 1 or a percentage ("50%"); default 1.',
     group: 'Analysis',
   },
+  residency: {
+    type: 'string',
+    multiple: true,
+    value: '[INSTANCE=]FILE',
+    description: `Page-cache residency for the measured working set: ${RESIDENCY_FORMAT_NAMES} (format detected; gzip read). FILE alone maps absolute paths to instances by mount point; INSTANCE=FILE (instance id, label or mount point) gives every path to that instance, relative to its mount point or image root. See docs/working-set.md.`,
+    group: 'Analysis',
+  },
 };
 
 export const GATE_OPTIONS: Record<string, OptionSpec> = {
@@ -59,6 +67,13 @@ export const GATE_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'P',
     description: 'Fail when less than P % of page cache is saved.',
+    group: 'Gate (exit 1 when a check fails)',
+  },
+  measure: {
+    type: 'string',
+    value: 'static|measured',
+    description:
+      'What --min-saved-percent and --min-saved-bytes check: the static bound (default) or the measured working set (needs --residency).',
     group: 'Gate (exit 1 when a check fails)',
   },
   'min-saved-bytes': {
@@ -151,6 +166,8 @@ export interface Settings {
   pageSize?: number;
   workingSet?: number;
   mounts: string[];
+  /** --residency values ([INSTANCE=]FILE), else the config file's `residency`. */
+  residency: string[];
   mapping: Record<string, string>;
   publishers: Record<string, string>;
   thresholds: Thresholds;
@@ -165,6 +182,7 @@ export function resolveSettings(args: ParsedArgs, io: Io): Settings {
   };
   set('minSavedPercent', flagValue<number>(args, 'min-saved-percent', 'percent'));
   set('minSavedBytes', flagValue<number>(args, 'min-saved-bytes', 'size'));
+  set('measure', flagValue<Thresholds['measure']>(args, 'measure', 'measure'));
   set('maxUnsharableDuplicateBytes', flagValue<number>(args, 'max-unsharable-duplicate-bytes', 'size'));
   set('maxUnfingerprintedFiles', flagValue<number>(args, 'max-unfingerprinted-files', 'count'));
   set('maxBytesLost', flagValue<number>(args, 'max-bytes-lost', 'size'));
@@ -178,6 +196,7 @@ export function resolveSettings(args: ParsedArgs, io: Io): Settings {
   const s: Settings = {
     config,
     mounts: list(args, 'mounts').length > 0 ? list(args, 'mounts') : config.mounts,
+    residency: list(args, 'residency').length > 0 ? list(args, 'residency') : config.residency,
     mapping: { ...config.mapping, ...pairs(args, 'map') },
     publishers: { ...config.publishers, ...pairs(args, 'publisher') },
     thresholds: t,

@@ -16,7 +16,7 @@ export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'Compute which files share page cache under inode_share and how much memory that saves, locally.',
   usage:
-    'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--baseline FILE|NAME|ID|URL [--server URL]] [thresholds]',
+    'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--baseline FILE|NAME|ID|URL [--server URL]] [thresholds]',
   details: [
     'Inputs are EROFS images (scanned here) or manifests written by `sharemap scan --json|--ndjson` (optionally gzip). Without --mounts, each image is mounted once, file-backed, with inode_share, all in one domain ("default"): the most a single domain can share.',
     'Thresholds come from .sharemap.yml and the flags below (flags win). Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including an unknown --baseline name), 3 server or network error (fetching a baseline from a server).',
@@ -89,6 +89,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const { report, warnings } = await runAnalysis({
     manifests,
     mounts: settings.mounts,
+    residency: settings.residency,
+    cwd: io.cwd,
     mapping: settings.mapping,
     publishers: settings.publishers,
     ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),

@@ -170,6 +170,10 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const nameProblem = saveName === undefined ? undefined : reportNameProblem(saveName);
   if (nameProblem !== undefined) throw inputError(`--save-as ${saveName}: a report name ${nameProblem}`);
 
+  if (settings.residency.length > 0)
+    throw inputError(
+      'sharemap upload: --residency is not sent to the server yet; use sharemap analyze --residency (docs/working-set.md)',
+    );
   // Check every input before sending anything.
   const inputs = positionalsWithDevices(args);
   const kinds = await Promise.all(inputs.map((x) => detectInput(x.path)));

@@ -9,7 +9,7 @@ import { parseFincoreRaw } from './fincore-raw.js';
 import { parsePcstatJson } from './pcstat-json.js';
 import type { ResidencyData, ResidencyFormat } from './types.js';
 import { parseVmtouch } from './vmtouch.js';
-import { ResidencyError } from './errors.js';
+import { parseHostSnapshot } from './snapshot.js';
 
 export * from './types.js';
 export * from './limits.js';
@@ -20,6 +20,13 @@ export { parseFincoreRaw, unescapeHex } from './fincore-raw.js';
 export { parseVmtouch } from './vmtouch.js';
 export { parsePcstatJson } from './pcstat-json.js';
 export { parseAccessList } from './access-list.js';
+export {
+  HOST_SNAPSHOT_KIND,
+  HOST_SNAPSHOT_VERSION,
+  parseHostSnapshot,
+  type HostSnapshot,
+  type SnapshotMount,
+} from './snapshot.js';
 export {
   attributeResidency,
   findInstance,
@@ -51,7 +58,6 @@ export function parseResidency(
 ): ResidencyData {
   const file = opts.file ?? 'residency';
   const format = opts.format ?? detectResidencyFormat(text, file);
-  if (format === 'host-snapshot')
-    throw new ResidencyError('bad-snapshot', 'a host snapshot is read with parseHostSnapshot', file, 1, 1);
+  if (format === 'host-snapshot') return parseHostSnapshot(text, file).residency;
   return TEXT_PARSERS[format](text, file);
 }
