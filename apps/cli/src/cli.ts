@@ -26,6 +26,8 @@ export const COMMANDS: Record<string, () => Promise<{ spec: CommandSpec; run: Co
   analyze: () =>
     import('./commands/analyze.js').then((m) => ({ spec: m.analyzeSpec, run: m.analyzeCommand })),
   upload: () => import('./commands/upload.js').then((m) => ({ spec: m.uploadSpec, run: m.uploadCommand })),
+  collect: () =>
+    import('./commands/collect.js').then((m) => ({ spec: m.collectSpec, run: m.collectCommand })),
   token: () => import('./commands/token.js').then((m) => ({ spec: m.tokenSpec, run: m.tokenCommand })),
   serve: () => import('./commands/serve.js').then((m) => ({ spec: m.serveSpec, run: m.serveCommand })),
 };
