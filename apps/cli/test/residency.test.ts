@@ -1,9 +1,11 @@
 /** `--residency`, both measures in the outputs, and the gate on either measure (docs/working-set.md). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '@sharemap/server';
 import type { Report } from '@sharemap/sharing';
 import { cli, fx, tmp } from './helpers.js';
+import { serve } from './server-helpers.js';
 
 type JsonResult = Report & {
   gate: { passed: boolean; checks: { id: string; ok: boolean; message: string }[] };
@@ -89,4 +91,31 @@ describe('sharemap analyze --residency', () => {
     expect(u.code).toBe(2);
     expect(u.stderr).toContain('no instance "web"');
   });
+});
+
+describe('sharemap upload --residency', () => {
+  let s: RunningServer;
+  beforeAll(async () => {
+    s = (await serve(false)).server;
+  });
+  afterAll(async () => {
+    await s?.close(1000);
+  });
+
+  it('sends each residency input beside the images; the server report has both measures', async () => {
+    const dir = tmp();
+    const { raw, json } = inputs(dir);
+    // base-v1 and base-v2 share libcap (same fingerprint and size) in the default domain.
+    const images = [fx('base-v1.fp.img'), fx('base-v2.fp.img')];
+    const args = ['--residency', `i1=${raw}`, '--residency', `i2=${json}`, '--json'];
+    const up = await cli(['upload', ...images, '--server', s.url, ...args]);
+    expect(up.stderr).not.toContain('error');
+    expect(up.code).toBe(0);
+    const r = JSON.parse(up.stdout) as JsonResult;
+    expect(r.measured!.totals).toMatchObject({ pagesWithoutSharing: 14, pagesWithSharing: 7 });
+    // The same figures as the local analysis.
+    const local = JSON.parse((await cli(['analyze', ...images, ...args])).stdout) as JsonResult;
+    expect(r.measured!.totals).toEqual(local.measured!.totals);
+    expect(r.totals).toEqual(local.totals);
+  }, 120_000);
 });

@@ -12,6 +12,7 @@ import { imagesRouter } from './routes/images.js';
 import { manifestsRouter } from './routes/manifests.js';
 import { miscRouter } from './routes/misc.js';
 import { mountConfigsRouter } from './routes/mount-configs.js';
+import { residencyRouter } from './routes/residency.js';
 import { reportNamesRouter } from './routes/report-names.js';
 import { reportsRouter } from './routes/reports.js';
 import { resumeScans } from './scan/scheduler.js';
@@ -89,6 +90,7 @@ export function createApp(config: ServerConfig, ctx: AppContext = openContext(co
   app.use('/api', imagesRouter(ctx));
   app.use('/api', manifestsRouter(ctx));
   app.use('/api', mountConfigsRouter(ctx));
+  app.use('/api', residencyRouter(ctx));
   app.use('/api', reportsRouter(ctx));
   app.use('/api', reportNamesRouter(ctx));
   app.use('/api', notFoundHandler);

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'bad-report-request'
   | 'bad-manifest'
   | 'bad-mount-config'
+  | 'bad-residency'
   | 'bad-image'
   | 'bad-gzip'
   | 'unauthorized'

@@ -1,6 +1,8 @@
 /** The OpenAPI 3.1 description of the API (hand-written; docs/api.md has the prose). */
 import type { ServerConfig } from './config.js';
 import { MOUNT_FORMATS } from './routes/mount-configs.js';
+import { MAX_RESIDENCY_UPLOAD_BYTES } from './routes/residency.js';
+import { MAX_RESIDENCY_PER_REPORT } from './reports.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
@@ -129,6 +131,18 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
             images: { type: 'array', items: { type: 'string' }, maxItems: l.maxImagesPerReport },
             manifests: { type: 'array', items: { type: 'string' }, maxItems: l.maxImagesPerReport },
             mountConfigs: { type: 'array', items: { type: 'string' }, maxItems: l.maxMountConfigsPerReport },
+            residency: {
+              type: 'array',
+              maxItems: MAX_RESIDENCY_PER_REPORT,
+              description:
+                'residency inputs (POST /api/residency ids): instance = id, label or mount point; without it records map by mount point',
+              items: {
+                type: 'object',
+                required: ['id'],
+                additionalProperties: false,
+                properties: { id: { type: 'string' }, instance: { type: 'string' } },
+              },
+            },
             mapping: {
               type: 'object',
               additionalProperties: { type: 'string' },
@@ -387,6 +401,43 @@ export function openapiDocument(config: ServerConfig): Record<string, unknown> {
             413: err(`more than ${l.maxMountConfigBytes} bytes`),
             415: err('content type'),
             422: err('parse error with file, line and column'),
+          },
+        },
+      },
+      '/api/residency': {
+        post: {
+          summary:
+            'Upload page-cache residency (fincore -J / --raw, vmtouch -v, pcstat -json, an access list, or a sharemap collect host snapshot; Content-Encoding: gzip accepted)',
+          security: bearer,
+          parameters: [
+            {
+              name: 'name',
+              in: 'query',
+              description: 'file name (for messages)',
+              schema: { type: 'string' },
+            },
+          ],
+          requestBody: { required: true, content: { 'text/plain': { schema: { type: 'string' } } } },
+          responses: {
+            201: {
+              description: 'parsed and stored: {id, name, format, records, residentPages, pageSize}',
+              content: json({ type: 'object' }),
+            },
+            400: err('empty'),
+            401: err('token'),
+            413: err(`more than ${MAX_RESIDENCY_UPLOAD_BYTES} bytes`),
+            415: err('content type'),
+            422: err('parse error with file, line and column (code bad-residency)'),
+          },
+        },
+      },
+      '/api/residency/{id}': {
+        get: {
+          summary: 'A stored residency input (its summary)',
+          parameters: [idParam('residency input')],
+          responses: {
+            200: { description: 'summary', content: json({ type: 'object' }) },
+            404: err('unknown'),
           },
         },
       },

@@ -6,7 +6,11 @@
  */
 import type { ManifestHeader } from '@sharemap/erofs';
 import {
+  attributeResidency,
+  DEFAULT_PAGE_SIZE,
   defaultInstances,
+  ResidencyMappingError,
+  type ResidencySource,
   imageEntryFromManifest,
   resolveInstances,
   type ImageEntry,
@@ -21,6 +25,7 @@ import { PoolBusyError, TaskError } from './scan/pool.js';
 import { getImage, waitForScan } from './scan/scheduler.js';
 import type { AnalyzeResult, AnalyzeTask, PartsResult, ReportSummary } from './scan/tasks.js';
 import { nowIso } from './storage/db.js';
+import { loadResidency } from './routes/residency.js';
 
 export interface ReportRequest {
   images: string[];
@@ -31,6 +36,32 @@ export interface ReportRequest {
   publishers: Record<string, string>;
   options: { pageSize?: number; workingSetFraction?: number };
   title?: string;
+  /** Residency inputs (POST /api/residency ids), each for one instance or mapped by mount point. */
+  residency?: { id: string; instance?: string }[];
+}
+
+/** Residency inputs one report may name. */
+export const MAX_RESIDENCY_PER_REPORT = 64;
+
+function residencyList(v: unknown): NonNullable<ReportRequest['residency']> {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw bad('residency must be an array of {id, instance?}');
+  if (v.length > MAX_RESIDENCY_PER_REPORT)
+    throw new HttpError(413, 'too-large', `residency: at most ${MAX_RESIDENCY_PER_REPORT} entries`);
+  return v.map((x: unknown, k) => {
+    const o = x as Record<string, unknown>;
+    if (!o || typeof o !== 'object' || typeof o.id !== 'string' || !ID_RE.test(o.id))
+      throw bad(`residency[${k}].id must be a residency input id`);
+    for (const key of Object.keys(o))
+      if (key !== 'id' && key !== 'instance')
+        throw bad(`residency[${k}]: unknown field ${JSON.stringify(key)}`);
+    if (
+      o.instance !== undefined &&
+      (typeof o.instance !== 'string' || o.instance === '' || o.instance.length > 4096)
+    )
+      throw bad(`residency[${k}].instance must be an instance id, label or mount point`);
+    return o.instance === undefined ? { id: o.id } : { id: o.id, instance: o.instance as string };
+  });
 }
 
 const bad = (message: string): HttpError => new HttpError(400, 'bad-report-request', message);
@@ -74,6 +105,7 @@ export function parseReportRequest(body: unknown, limits: AppContext['config']['
     'publishers',
     'options',
     'title',
+    'residency',
   ]);
   for (const k of Object.keys(b)) if (!known.has(k)) throw bad(`unknown field ${JSON.stringify(k)}`);
   const images = idList(b.images, 'images', limits.maxImagesPerReport);
@@ -94,6 +126,7 @@ export function parseReportRequest(body: unknown, limits: AppContext['config']['
     domainAssignments: stringMap(b.domainAssignments, 'domainAssignments', LABEL_RE),
     publishers: stringMap(b.publishers, 'publishers'),
     options: {},
+    residency: residencyList(b.residency),
   };
   for (const label of Object.values(req.domainAssignments))
     if (label.startsWith('?')) throw bad('domainAssignments: labels must not start with "?"');
@@ -282,6 +315,22 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     createdAt,
   };
   if (req.title !== undefined) task.title = req.title;
+  if (req.residency && req.residency.length > 0) {
+    const sources: ResidencySource[] = req.residency.map((r) => {
+      const data = loadResidency(ctx, r.id);
+      if (!data)
+        throw unprocessable('bad-report-request', `residency input ${r.id} not found`, { residencyId: r.id });
+      return r.instance === undefined ? { data } : { data, instance: r.instance };
+    });
+    try {
+      const attributed = attributeResidency(sources, instances, req.options.pageSize ?? DEFAULT_PAGE_SIZE);
+      task.residency = attributed.residency;
+      for (const w of attributed.warnings) warnings.push({ code: 'residency-unmatched', message: w });
+    } catch (e) {
+      if (e instanceof ResidencyMappingError) throw unprocessable('bad-report-request', e.message);
+      throw e;
+    }
+  }
   let result: AnalyzeResult;
   try {
     result = await ctx.analyses.run<AnalyzeResult>(task, { timeoutMs: limits.analysisTimeoutMs });

@@ -279,6 +279,8 @@ describe('malformed input', () => {
       ['/api/manifests/{id}', 'get'],
       ['/api/mount-configs', 'post'],
       ['/api/mount-configs/{id}', 'get'],
+      ['/api/residency', 'post'],
+      ['/api/residency/{id}', 'get'],
       ['/api/reports', 'post'],
       ['/api/reports', 'get'],
       ['/api/reports/{id}', 'get'],

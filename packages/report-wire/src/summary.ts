@@ -8,7 +8,9 @@ import type { AopsClass, Report, TopGroup } from '@sharemap/sharing';
 
 export const SUMMARY_TOP_GROUPS = 10;
 
-export interface ReportSummaryDoc extends Omit<Report, 'files' | 'groups' | 'paths'> {
+export interface ReportSummaryDoc extends Omit<Report, 'files' | 'groups' | 'paths' | 'measured'> {
+  /** The measured working set without its per-row columns (docs/working-set.md). */
+  measured?: Omit<NonNullable<Report['measured']>, 'pagesWithout' | 'pagesWith'>;
   /** Rows of the per-file table (`files.instance.length`). */
   fileRows: number;
   /** Shared inodes (`groups.length`). */
@@ -42,13 +44,18 @@ export function instanceAopsOf(
 
 /** The summary of a report (shares every value with `report`: no copies of large parts). */
 export function reportSummary(report: Report): ReportSummaryDoc {
-  const { files, groups, paths, ...rest } = report;
+  const { files, groups, paths, measured, ...rest } = report;
   void paths;
-  return {
+  const summary: ReportSummaryDoc = {
     ...rest,
     fileRows: files.instance.length,
     groupCount: groups.length,
     topGroups: topGroups(report, SUMMARY_TOP_GROUPS),
     instanceAops: instanceAopsOf(report),
   };
+  if (measured) {
+    const { pagesWithout: _w, pagesWith: _h, ...totals } = measured;
+    summary.measured = totals;
+  }
+  return summary;
 }

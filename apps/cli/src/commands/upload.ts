@@ -3,15 +3,16 @@
  * manifests) and mount configurations to a sharemap server, create the report, print its
  * link and summary, and gate on thresholds like `analyze`.
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { manifestToNdjson, type Manifest } from '@sharemap/erofs';
-import { formatBytes, type Report } from '@sharemap/sharing';
+import { createDomainRedactor, formatBytes, type Report } from '@sharemap/sharing';
 import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK, inputError, oneLine, serverError } from '../errors.js';
-import { detectInput, loadInput } from '../inputs.js';
+import { detectInput, loadInput, readMaybeGzipText, readMountConfig, readResidencyFile } from '../inputs.js';
+import { splitResidencyArg } from '../config.js';
 import type { Io } from '../io.js';
 import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -25,7 +26,7 @@ export const uploadSpec: CommandSpec = {
   summary:
     'Upload images (or only their manifests) and mount configurations to a sharemap server, print the report link, gate on thresholds.',
   usage:
-    'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... --server URL [--token T] [--scan-locally] [--baseline NAME|ID|URL|FILE] [--save-as NAME] [--json|--markdown] [thresholds]',
+    'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... --server URL [--token T] [--scan-locally] [--baseline NAME|ID|URL|FILE] [--save-as NAME] [--json|--markdown] [thresholds]',
   details: [
     'Images are streamed to the server, which scans them. With --scan-locally the images are scanned here and only their manifests (gzip NDJSON) are sent: the image bytes never leave the machine. Manifest files (from `sharemap scan`) are sent as they are.',
     'The token is read from --token or, better in CI, from the SHAREMAP_TOKEN environment variable. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The report link is printed on stdout (first line of the text output).',
@@ -170,15 +171,17 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const nameProblem = saveName === undefined ? undefined : reportNameProblem(saveName);
   if (nameProblem !== undefined) throw inputError(`--save-as ${saveName}: a report name ${nameProblem}`);
 
-  if (settings.residency.length > 0)
-    throw inputError(
-      'sharemap upload: --residency is not sent to the server yet; use sharemap analyze --residency (docs/working-set.md)',
-    );
   // Check every input before sending anything.
   const inputs = positionalsWithDevices(args);
   const kinds = await Promise.all(inputs.map((x) => detectInput(x.path)));
   for (const p of settings.mounts)
     await readFile(p).catch((e: unknown) => Promise.reject(inputError(`${p}: cannot read: ${fsMessage(e)}`)));
+  // Residency inputs are parsed here first, so a bad line fails before anything is sent.
+  const residencyArgs = settings.residency.map((arg) => {
+    const { instance, file } = splitResidencyArg(arg, io.cwd);
+    return { instance, file: resolve(io.cwd, file) };
+  });
+  for (const r of residencyArgs) await readResidencyFile(r.file);
 
   await client.checkWriteAccess();
   // The baseline before the upload: a bad or unknown one fails fast, and with --save-as of the
@@ -243,8 +246,30 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   // The server scans uploaded images in the background: wait for each.
   for (const p of pending) await waitForScan(client, p.id, p.path, progress, io);
   const mountConfigIds: string[] = [];
+  const residency: { id: string; instance?: string }[] = [];
+  const sendResidency = async (text: string, path: string, instance?: string): Promise<void> => {
+    const reply = await client.request<IdReply>(
+      'POST',
+      `/api/residency?name=${encodeURIComponent(basename(path))}`,
+      {
+        body: gzipSync(text),
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'gzip' },
+        what: `upload of residency ${path}`,
+      },
+    );
+    residency.push(instance === undefined ? { id: reply.id } : { id: reply.id, instance });
+    progress.note(`uploaded residency ${basename(path)}`);
+  };
   for (const p of settings.mounts) {
-    const text = await readFile(p, 'utf8');
+    let text = await readMaybeGzipText(p);
+    // A host snapshot: its mountinfo lines are the mount configuration, the rest is residency.
+    const snapshot = /"kind"\s*:\s*"sharemap-host-snapshot"/.test(text.slice(0, 4096))
+      ? await readMountConfig(p, createDomainRedactor())
+      : null;
+    if (snapshot?.residency) {
+      await sendResidency(text, p);
+      text = snapshot.text;
+    }
     const reply = await client.request<IdReply>(
       'POST',
       `/api/mount-configs?name=${encodeURIComponent(basename(p))}`,
@@ -257,12 +282,14 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     mountConfigIds.push(reply.id);
     progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)})`);
   }
+  for (const r of residencyArgs) await sendResidency(await readMaybeGzipText(r.file), r.file, r.instance);
   const body: Record<string, unknown> = {
     images: imageIds,
     manifests: manifestIds,
     mountConfigs: mountConfigIds,
     options: {},
   };
+  if (residency.length > 0) body.residency = residency;
   if (settings.pageSize !== undefined) (body.options as Record<string, unknown>).pageSize = settings.pageSize;
   if (settings.workingSet !== undefined)
     (body.options as Record<string, unknown>).workingSetFraction = settings.workingSet;

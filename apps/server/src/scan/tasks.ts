@@ -1,6 +1,6 @@
 /** Messages between the main thread and the scan/analysis workers (plain structured-clone data). */
 import type { ManifestHeader } from '@sharemap/erofs';
-import type { AnalysisOptions, InstanceInput, Totals } from '@sharemap/sharing';
+import type { AnalysisOptions, InstanceInput, ResidencyInput, Totals } from '@sharemap/sharing';
 import type { ImageEntry } from '@sharemap/sharing';
 
 export interface ScanTask {
@@ -27,6 +27,8 @@ export interface AnalyzeTask {
   options: Partial<AnalysisOptions>;
   createdAt: string;
   title?: string;
+  /** Residency per instance (the measured working set), when the request named some. */
+  residency?: ResidencyInput;
 }
 
 export interface ReportSummary {
@@ -35,6 +37,8 @@ export interface ReportSummary {
   images: number;
   instances: number;
   totals: Totals;
+  /** The measured working set's totals, when the report has residency data. */
+  measured?: Totals;
   findings: Record<string, number>;
 }
 

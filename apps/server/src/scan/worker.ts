@@ -105,6 +105,7 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
     options: task.options,
     createdAt: task.createdAt,
   };
+  if (task.residency) input.residency = task.residency;
   const report = analyze(input);
   const reportBlob = await store.putGzip(reportJson(report));
   const inputBlob = await store.putGzip(inputJson(input));
@@ -122,6 +123,7 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
       images: report.images.length,
       instances: report.instances.length,
       totals: report.totals,
+      ...(report.measured ? { measured: report.measured.totals } : {}),
       findings,
     },
   };

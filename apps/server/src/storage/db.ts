@@ -94,6 +94,21 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX report_names_by_report ON report_names (report_id);
     `,
   },
+  {
+    version: 4,
+    name: 'page-cache residency inputs (measured working set)',
+    // data: the parsed ResidencyData JSON (packages/sharing/src/residency).
+    sql: `
+      CREATE TABLE residency_inputs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        format TEXT NOT NULL,
+        data TEXT NOT NULL,
+        records INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -23,7 +23,9 @@ export function headOf(r: Report): ReportHead {
 
 /** The full report from its head and its per-file parts; its head is the given one. */
 export function joinReport(head: ReportHead, parts: ReportFiles): Report {
-  const { fileRows, groupCount, topGroups, instanceAops, ...rest } = head;
+  // The head's measured working set lacks its per-row columns; the head keeps it (headlineOf).
+  const { fileRows, groupCount, topGroups, instanceAops, measured, ...rest } = head;
+  void measured;
   void fileRows;
   void groupCount;
   void topGroups;
