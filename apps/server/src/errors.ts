@@ -4,7 +4,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { ErofsError, ManifestError } from '@sharemap/erofs';
-import { MountConfigError } from '@sharemap/sharing';
+import { MountConfigError, ResidencyError } from '@sharemap/sharing';
 import type { Logger } from './log.js';
 import { PoolBusyError, TaskError } from './scan/pool.js';
 
@@ -80,14 +80,19 @@ export function toHttpError(err: unknown): HttpError | null {
     if (err.field !== undefined) d.field = err.field;
     return unprocessable('bad-manifest', err.message, d);
   }
-  if (err instanceof MountConfigError)
-    return unprocessable('bad-mount-config', err.message, {
-      reason: err.code,
-      file: err.file,
-      line: err.line,
-      column: err.column,
-      problem: err.problem,
-    });
+  // Parser errors located at file:line:column (mount configurations, residency inputs).
+  if (err instanceof MountConfigError || err instanceof ResidencyError)
+    return unprocessable(
+      err instanceof MountConfigError ? 'bad-mount-config' : 'bad-residency',
+      err.message,
+      {
+        reason: err.code,
+        file: err.file,
+        line: err.line,
+        column: err.column,
+        problem: err.problem,
+      },
+    );
   if (err instanceof ErofsError) {
     const d: Record<string, unknown> = { reason: err.code };
     if (err.offset !== undefined) d.offset = err.offset;

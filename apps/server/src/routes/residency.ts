@@ -6,9 +6,9 @@
  * them in `residency: [{id, instance?}]`.
  */
 import express, { Router, type Request, type Response } from 'express';
-import { parseResidency, ResidencyError, type ResidencyData } from '@sharemap/sharing';
+import { parseResidency, type ResidencyData } from '@sharemap/sharing';
 import type { AppContext } from '../context.js';
-import { badRequest, notFound, unprocessable, unsupportedMediaType } from '../errors.js';
+import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
 import { ID_RE, newId } from '../ids.js';
 import { queryString, safeName } from '../names.js';
 import { nowIso } from '../storage/db.js';
@@ -51,20 +51,8 @@ export function residencyRouter(ctx: AppContext): Router {
     const body = typeof req.body === 'string' ? req.body : '';
     if (body.trim() === '') throw badRequest('bad-request', 'the residency input is empty');
     const name = safeName(queryString(req.query.name) ?? 'residency', 'file name');
-    let data: ResidencyData;
-    try {
-      data = parseResidency(body, { file: name });
-    } catch (e) {
-      if (e instanceof ResidencyError)
-        throw unprocessable('bad-residency', e.message, {
-          reason: e.code,
-          file: e.file,
-          line: e.line,
-          column: e.column,
-          problem: e.problem,
-        });
-      throw e;
-    }
+    // A ResidencyError becomes 422 bad-residency with file, line and column (errors.ts).
+    const data = parseResidency(body, { file: name });
     const id = newId();
     ctx.db
       .prepare(

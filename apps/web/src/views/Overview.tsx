@@ -114,6 +114,27 @@ function TotalsTable({
   );
 }
 
+/**
+ * Both measures when the report has residency data (docs/working-set.md): the static bound
+ * (every file read) and the measured working set, each "without -> with, percent saved".
+ */
+function Measures({ head: r }: { head: ReportHead }) {
+  const m = r.measured!;
+  const pair = (t: Totals) =>
+    `${formatBytes(t.bytesWithoutSharing)} -> ${formatBytes(t.bytesWithSharing)}, ${formatPercent(t.percentSaved)}`;
+  const c = m.coverage;
+  return (
+    <p className="measures" data-testid="measures">
+      static: <strong data-testid="measure-static">{pair(r.totals)}</strong>; measured:{' '}
+      <strong data-testid="measure-measured">{pair(m.totals)}</strong>{' '}
+      <span className="muted" data-testid="measure-coverage">
+        (residency data for {c.filesWithData} of {c.files} files, {formatBytes(c.bytesWithData)} of{' '}
+        {formatBytes(c.bytes)})
+      </span>
+    </p>
+  );
+}
+
 /** Everything here comes from the report's head: it renders before the file table loads. */
 export function Overview({ head: r }: { head: ReportHead }) {
   const t = r.totals;
@@ -162,6 +183,7 @@ export function Overview({ head: r }: { head: ReportHead }) {
         </ViewLink>{' '}
         (<span data-testid="percent-saved">{formatPercent(t.percentSaved)}</span>)
       </p>
+      {r.measured && <Measures head={r} />}
       <div className="big-bar">
         <SavingBar t={t} max={t.bytesWithoutSharing} label="All instances" />
         <div className="legend">
