@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportNameProblem } from '@sharemap/sharing';
 import { DB_FILE } from '../src/context.js';
-import { openDb } from '../src/storage/db.js';
+import { openDb, SCHEMA_VERSION } from '../src/storage/db.js';
 import { createToken } from '../src/tokens.js';
 import { api, erofs, errorOf, startTestServer, tempDir, waitImage, type TestServer } from './helpers.js';
 
@@ -259,7 +259,7 @@ describe('report names: schema migration and restart', () => {
     db.close();
     let s = await startTestServer({ dataDir });
     try {
-      expect((await api(s.url, 'GET', '/api/health')).body.schemaVersion).toBe(3);
+      expect((await api(s.url, 'GET', '/api/health')).body.schemaVersion).toBe(SCHEMA_VERSION);
       const [r1] = await twoReports(s);
       expect((await api(s.url, 'PUT', '/api/report-names/main', { json: { reportId: r1 } })).status).toBe(
         201,
