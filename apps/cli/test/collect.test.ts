@@ -166,6 +166,27 @@ describe.skipIf(!hasFincore)('sharemap collect --root', () => {
     expect(worst.measured!.totals).toMatchObject({ pagesWithoutSharing: 70, pagesWithSharing: 70 });
   });
 
+  it('--max-files bounds the walk and marks the mounts cut short', async () => {
+    const r = await cli([
+      'collect',
+      '--root',
+      join(dir, 'root'),
+      '--mountinfo',
+      join(dir, 'host.mountinfo'),
+      '--max-files',
+      '10',
+      '--output',
+      '-',
+    ]);
+    expect(r.code).toBe(0);
+    const snap = JSON.parse(r.stdout) as HostSnapshot;
+    expect(snap.mounts.map((m) => [m.mountPoint, m.files.length, m.truncated])).toEqual([
+      ['/run/images/base-v1', 10, true],
+      ['/run/images/base-v2', 0, true],
+      ['/run/images/edge', 0, false],
+    ]);
+  });
+
   it('says clearly when fincore is missing', async () => {
     const r = await cli([
       'collect',

@@ -79,6 +79,13 @@ describe('sharemap analyze --residency', () => {
     );
   });
 
+  it('--help names the residency formats, fincore first', async () => {
+    const h = await cli(['analyze', '--help']);
+    expect(h.stdout.replace(/\s+/g, ' ')).toContain(
+      'Page-cache residency for the measured working set: fincore -J, fincore --raw (util-linux; -b for exact sizes), vmtouch -v, pcstat -json',
+    );
+  });
+
   it('bad input: one line with file:line:column, exit 2; an unknown instance is named', async () => {
     const dir = tmp();
     const bad = join(dir, 'bad.raw');
