@@ -55,3 +55,25 @@ test('images plus a host snapshot: the headline shows the static and the measure
   );
   await shot(page, 'working-set-headline');
 });
+
+test('dropping a host snapshot beside the images: both numbers in the headline, as the API has them', async ({ page, request }) => {
+  await page.goto('/');
+  await page
+    .getByTestId('file-input')
+    .setInputFiles([
+      path.join(fixtures, 'base-v1.fp.img'),
+      path.join(fixtures, 'base-v2.fp.img'),
+      path.join(root, 'testdata/residency/host.snapshot.json.gz'),
+    ]);
+  await expect(page.getByTestId('upload-item')).toHaveCount(3);
+  await expect(page.getByLabel('Kind of host.snapshot.json.gz')).toHaveValue('residency');
+  await page.getByTestId('analyze').click();
+  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  const report = (await (await request.get(`/api/reports/${id}`)).json()) as Report;
+  // The snapshot's mount table never shows domain_id (R11): each mount alone, nothing shared.
+  expect(report.instances.map((i) => i.mountPoints[0])).toEqual(['/run/images/base-v1', '/run/images/base-v2']);
+  expect(report.measured!.totals).toMatchObject({ pagesWithoutSharing: 74, pagesWithSharing: 74 });
+  await expect(page.getByTestId('measure-static')).toHaveText(pair(report.totals));
+  await expect(page.getByTestId('measure-measured')).toHaveText('296.0 KiB -> 296.0 KiB, 0.0 %');
+});

@@ -67,6 +67,8 @@ export interface ReportRequest {
   images?: string[];
   manifests?: string[];
   mountConfigs?: string[];
+  /** Residency inputs (POST /api/residency), for the measured working set. */
+  residency?: { id: string; instance?: string }[];
   domainAssignments?: Record<string, string>;
   options?: { pageSize?: number; workingSetFraction?: number };
   title?: string;
@@ -135,6 +137,15 @@ export const api = {
   mountConfig: (name: string, text: string) =>
     json<MountConfigInfo>(
       fetch(`/api/mount-configs?name=${enc(name)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: text,
+      }),
+    ),
+  /** Page-cache residency (fincore, vmtouch, pcstat, access list, host snapshot): docs/working-set.md. */
+  residency: (name: string, text: string) =>
+    json<{ id: string; name: string; format: string; records: number; residentPages: number }>(
+      fetch(`/api/residency?name=${enc(name)}`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain' },
         body: text,

@@ -4,14 +4,14 @@
  * or reopen a recent report.
  */
 import { useEffect, useRef, useState } from 'react';
-import { formatBytes } from '@sharemap/sharing';
+import { detectResidencyFormat, formatBytes, type ResidencyFormat } from '@sharemap/sharing';
 import { headlineOf } from '../lib/head';
 import { api, ApiError } from '../api/client';
 import type { ScanMessage } from '../workers/scan.worker';
 import { useStore } from '../state/store';
 import { recentReports } from '../state/recent';
 
-type Kind = 'image' | 'device' | 'mounts';
+type Kind = 'image' | 'device' | 'mounts' | 'residency';
 type Phase = 'waiting' | 'uploading' | 'scanning' | 'ready' | 'failed';
 
 interface Item {
@@ -32,7 +32,25 @@ interface Item {
 function kindOf(f: File): Kind {
   if (/\.(img|erofs|ero)$/i.test(f.name)) return 'image';
   if (/\.(blob|tar|dev)$/i.test(f.name)) return 'device';
+  if (/(?:snapshot|fincore|vmtouch|pcstat|access)[^/]*$|\.gz$/i.test(f.name)) return 'residency';
   return 'mounts';
+}
+
+/** A dropped text file, gunzipped when it starts with the gzip magic (host snapshots are gzip). */
+async function textOf(f: File): Promise<string> {
+  const head = new Uint8Array(await f.slice(0, 2).arrayBuffer());
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return f.text();
+  return new Response(f.stream().pipeThrough(new DecompressionStream('gzip'))).text();
+}
+
+/** The residency format of a text, or null (access lists only when the kind says residency: fstab lines also start with "/"). */
+function residencyFormatOf(text: string, chosen: Kind): ResidencyFormat | null {
+  try {
+    const f = detectResidencyFormat(text);
+    return f === 'access-list' && chosen !== 'residency' ? null : f;
+  } catch {
+    return null;
+  }
 }
 
 function describe(e: unknown): string {
@@ -146,13 +164,33 @@ export function Start() {
     const images: string[] = [];
     const manifests: string[] = [];
     const mountConfigs: string[] = [];
+    const residency: { id: string }[] = [];
     let failed = 0;
     const jobs = items.map(async (it) => {
       try {
         if (it.kind === 'device') return;
-        if (it.kind === 'mounts') {
+        if (it.kind === 'mounts' || it.kind === 'residency') {
           update(it.key, { phase: 'uploading' });
-          const text = await it.file.text();
+          const text = await textOf(it.file);
+          const format = residencyFormatOf(text, it.kind);
+          if (format !== null) {
+            // Residency (docs/working-set.md); a host snapshot also holds its mount table.
+            const res = await api.residency(it.file.name, text);
+            residency.push({ id: res.id });
+            let detail = `residency (${res.format}), ${res.records} files, ${res.residentPages} resident pages`;
+            if (format === 'host-snapshot') {
+              const mc = await api.mountConfig(
+                it.file.name,
+                (JSON.parse(text) as { mountinfo: string }).mountinfo,
+              );
+              mountConfigs.push(mc.id);
+              detail += `; ${mc.entries.length} mount${mc.entries.length === 1 ? '' : 's'}`;
+            }
+            update(it.key, { phase: 'ready', id: res.id, progress: 1, detail });
+            return;
+          }
+          if (it.kind === 'residency')
+            throw new Error('not a residency format (fincore, vmtouch, pcstat, access list, host snapshot)');
           const mc = await api.mountConfig(it.file.name, text);
           mountConfigs.push(mc.id);
           update(it.key, {
@@ -229,7 +267,12 @@ export function Start() {
       return;
     }
     try {
-      const rep = await api.createReport({ images, manifests, mountConfigs });
+      const rep = await api.createReport({
+        images,
+        manifests,
+        mountConfigs,
+        ...(residency.length > 0 ? { residency } : {}),
+      });
       navigate(`/r/${rep.id}`);
     } catch (e) {
       setError(`Creating the report failed: ${describe(e)}`);
@@ -318,6 +361,7 @@ export function Start() {
                   <option value="image">image</option>
                   <option value="device">device of an image</option>
                   <option value="mounts">mount configuration</option>
+                  <option value="residency">page-cache residency</option>
                 </select>
                 {it.kind === 'device' && (
                   <select
