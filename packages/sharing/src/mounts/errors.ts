@@ -3,6 +3,7 @@
  * understands, and the `file:line:column` of the problem (house style). Messages never
  * contain a raw `domain_id` value (sharing-rules R11).
  */
+import { LocatedError } from '../located-error.js';
 
 export type MountConfigErrorCode =
   | 'too-large' // input exceeds a bound of limits.ts
@@ -14,23 +15,6 @@ export type MountConfigErrorCode =
   | 'bad-losetup' // losetup --json output of the wrong shape
   | 'unknown-format'; // format detection failed
 
-export class MountConfigError extends Error {
+export class MountConfigError extends LocatedError<MountConfigErrorCode> {
   override readonly name = 'MountConfigError';
-  readonly code: MountConfigErrorCode;
-  readonly file: string;
-  /** 1-based. */
-  readonly line: number;
-  /** 1-based, in UTF-16 code units of the line. */
-  readonly column: number;
-  /** The problem alone, without the location prefix. */
-  readonly problem: string;
-
-  constructor(code: MountConfigErrorCode, problem: string, file: string, line: number, column: number) {
-    super(`${file}:${line}:${column}: ${problem}`);
-    this.code = code;
-    this.problem = problem;
-    this.file = file;
-    this.line = line;
-    this.column = column;
-  }
 }

@@ -2,32 +2,51 @@
 import { MountConfigError } from './errors.js';
 import { MAX_INPUT_BYTES, MAX_LINE_LENGTH, MAX_LINES } from './limits.js';
 
+/** Bounds of a line-based input: the mount parsers' (limits.ts) unless a caller gives its own. */
+export interface LineBounds {
+  maxBytes: number;
+  maxLines: number;
+  maxLineLength: number;
+}
+
+const MOUNT_BOUNDS: LineBounds = {
+  maxBytes: MAX_INPUT_BYTES,
+  maxLines: MAX_LINES,
+  maxLineLength: MAX_LINE_LENGTH,
+};
+
 /** UTF-8 length without allocating when the answer is obvious. */
-function utf8Length(text: string): number {
-  if (text.length * 3 <= MAX_INPUT_BYTES) return text.length; // cannot exceed; exact value not needed
+function utf8Length(text: string, maxBytes: number): number {
+  if (text.length * 3 <= maxBytes) return text.length; // cannot exceed; exact value not needed
   return new TextEncoder().encode(text).length;
 }
 
-/** Split into lines (LF or CRLF), enforcing MAX_INPUT_BYTES, MAX_LINES and MAX_LINE_LENGTH. */
-export function splitLines(text: string, file: string): string[] {
-  if (text.length > MAX_INPUT_BYTES || utf8Length(text) > MAX_INPUT_BYTES) {
-    throw new MountConfigError('too-large', `input larger than ${MAX_INPUT_BYTES} bytes`, file, 1, 1);
+/** Split into lines (LF or CRLF), enforcing the byte, line-count and line-length bounds. */
+export function splitLines(text: string, file: string, bounds: LineBounds = MOUNT_BOUNDS): string[] {
+  if (text.length > bounds.maxBytes || utf8Length(text, bounds.maxBytes) > bounds.maxBytes) {
+    throw new MountConfigError('too-large', `input larger than ${bounds.maxBytes} bytes`, file, 1, 1);
   }
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length > MAX_LINES) {
-    throw new MountConfigError('too-large', `more than ${MAX_LINES} lines`, file, MAX_LINES + 1, 1);
+  if (lines.length > bounds.maxLines) {
+    throw new MountConfigError(
+      'too-large',
+      `more than ${bounds.maxLines} lines`,
+      file,
+      bounds.maxLines + 1,
+      1,
+    );
   }
   for (let i = 0; i < lines.length; i++) {
     let l = lines[i]!;
     if (l.endsWith('\r')) l = lines[i] = l.slice(0, -1);
-    if (l.length > MAX_LINE_LENGTH) {
+    if (l.length > bounds.maxLineLength) {
       throw new MountConfigError(
         'too-large',
-        `line longer than ${MAX_LINE_LENGTH} characters`,
+        `line longer than ${bounds.maxLineLength} characters`,
         file,
         i + 1,
-        MAX_LINE_LENGTH + 1,
+        bounds.maxLineLength + 1,
       );
     }
   }

@@ -2,6 +2,7 @@
  * Errors of the residency parsers: a code, the problem, and the `file:line:column` where it is
  * (house style, like MountConfigError).
  */
+import { LocatedError } from '../located-error.js';
 import { MountConfigError } from '../mounts/errors.js';
 
 export type ResidencyErrorCode =
@@ -12,25 +13,8 @@ export type ResidencyErrorCode =
   | 'bad-snapshot' // a host snapshot of the wrong shape or version
   | 'unknown-format'; // format detection failed
 
-export class ResidencyError extends Error {
+export class ResidencyError extends LocatedError<ResidencyErrorCode> {
   override readonly name = 'ResidencyError';
-  readonly code: ResidencyErrorCode;
-  readonly file: string;
-  /** 1-based. */
-  readonly line: number;
-  /** 1-based, in UTF-16 code units of the line. */
-  readonly column: number;
-  /** The problem alone, without the location prefix. */
-  readonly problem: string;
-
-  constructor(code: ResidencyErrorCode, problem: string, file: string, line: number, column: number) {
-    super(`${file}:${line}:${column}: ${problem}`);
-    this.code = code;
-    this.problem = problem;
-    this.file = file;
-    this.line = line;
-    this.column = column;
-  }
 }
 
 /** Runs a shared text helper of mounts/ and turns its MountConfigError into a ResidencyError. */

@@ -1,5 +1,6 @@
 /** Line splitting and located JSON for the residency parsers, under the bounds of limits.ts. */
 import { parseJsonLocated } from '../mounts/json.js';
+import { splitLines } from '../mounts/text.js';
 import { asResidencyError, ResidencyError } from './errors.js';
 import {
   LOCATED_JSON_BYTES,
@@ -18,33 +19,16 @@ export function checkInputSize(text: string, file: string): void {
     throw new ResidencyError('too-large', `input larger than ${MAX_RESIDENCY_INPUT_BYTES} bytes`, file, 1, 1);
 }
 
-/** Lines (LF or CRLF; a trailing newline adds no line), each at most MAX_RESIDENCY_LINE_LENGTH long. */
+/** Records take at most two lines each (vmtouch), plus a few lines of header and summary. */
+const RESIDENCY_BOUNDS = {
+  maxBytes: MAX_RESIDENCY_INPUT_BYTES,
+  maxLines: 2 * MAX_RESIDENCY_RECORDS + 64,
+  maxLineLength: MAX_RESIDENCY_LINE_LENGTH,
+};
+
+/** Lines (LF or CRLF; a trailing newline adds no line) within the residency bounds of limits.ts. */
 export function residencyLines(text: string, file: string): string[] {
-  checkInputSize(text, file);
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  // Records take at most two lines each (vmtouch), plus a few lines of header and summary.
-  if (lines.length > 2 * MAX_RESIDENCY_RECORDS + 64)
-    throw new ResidencyError(
-      'too-large',
-      `more than ${2 * MAX_RESIDENCY_RECORDS + 64} lines`,
-      file,
-      lines.length,
-      1,
-    );
-  for (let i = 0; i < lines.length; i++) {
-    let l = lines[i]!;
-    if (l.endsWith('\r')) l = lines[i] = l.slice(0, -1);
-    if (l.length > MAX_RESIDENCY_LINE_LENGTH)
-      throw new ResidencyError(
-        'too-large',
-        `line longer than ${MAX_RESIDENCY_LINE_LENGTH} characters`,
-        file,
-        i + 1,
-        MAX_RESIDENCY_LINE_LENGTH + 1,
-      );
-  }
-  return lines;
+  return asResidencyError(() => splitLines(text, file, RESIDENCY_BOUNDS));
 }
 
 export function checkRecordCount(count: number, file: string, line: number): void {
