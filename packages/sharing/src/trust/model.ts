@@ -1,0 +1,542 @@
+/**
+ * buildTrustModel(): the trust model of an analysed deployment (docs/trust.md), an additive
+ * layer over the engine's Report. It reads the report's shared inodes (groups), instances,
+ * domains and findings, and the manifests only to classify each fingerprint (content-bound,
+ * verified-mismatch, unverifiable, publisher-defined); it changes nothing in the report.
+ */
+import type { AnalysisInput, Report, ReportInstance } from '../report.js';
+import { formatBytes, formatInteger } from '../render/bytes.js';
+import { fingerprintDigest, fingerprintMatchesSha256, fingerprintState } from '../model/keys.js';
+import {
+  CROSS_DOMAIN_KEY_COLLISION,
+  FINGERPRINT_BINDINGS,
+  MAX_TRUST_INODES,
+  MAX_TRUST_ROWS,
+  TRUST_EXAMPLES,
+  TRUST_MODEL_VERSION,
+  type BackingFileAttributes,
+  type BackingFileState,
+  type CrossImageInode,
+  type FingerprintBinding,
+  type TrustBoundaryBreak,
+  type TrustDomain,
+  type TrustImageFingerprints,
+  type TrustInstance,
+  type TrustLifetime,
+  type TrustMatrixCell,
+  type TrustModel,
+  type TrustParty,
+  type TrustStatement,
+} from './types.js';
+
+/** Finding codes listed as boundary breaks. */
+const BOUNDARY_BREAK_CODES: readonly string[] = [CROSS_DOMAIN_KEY_COLLISION];
+/** A mount source that is a loop device (`/dev/loopN`, `/dev/loop/N`). */
+const LOOP_DEVICE_RE = /^\/dev\/loop\/?\d+$/;
+/** Weakest first: how `TrustImageFingerprints.weakest` is chosen. */
+const WEAKNESS_ORDER: readonly FingerprintBinding[] = [
+  'verified-mismatch',
+  'publisher-defined',
+  'unverifiable',
+  'content-bound',
+];
+
+/** What an attacker needs to make other members read substituted content, per binding (docs/trust.md). */
+export const ATTACKER_NEEDS: Record<FingerprintBinding, string> = {
+  'content-bound': 'content whose sha256 equals the digest (a sha256 second preimage): infeasible',
+  'verified-mismatch': 'nothing more: this image already supplies other content under these keys',
+  unverifiable:
+    'publishing one image into the domain that carries the same sha256-form value over other content (the claim was not checked: scan with --hash)',
+  'publisher-defined':
+    'publishing one image into the domain that carries the same value (e.g. the same serial) over other content',
+};
+
+export function partyKeyOf(imageId: string, publisher: string | undefined | null): string {
+  return publisher !== undefined && publisher !== null ? `pub:${publisher}` : `image:${imageId}`;
+}
+
+/** Whether the instance takes part in sharing (mounted, inode_share in effect). */
+export function sharesPages(inst: ReportInstance): boolean {
+  return inst.inodeShare.effective && inst.mountError === undefined && !inst.notMounted;
+}
+
+function plural(n: number, word: string): string {
+  return `${formatInteger(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function capRows(rows: number[]): number[] {
+  return rows.length > MAX_TRUST_ROWS ? rows.slice(0, MAX_TRUST_ROWS) : rows;
+}
+
+/** The report's per-row helpers used by the trust model and by views (Files filtered to a cell). */
+export class TrustIndex {
+  readonly partyOfImage = new Map<string, string>();
+  readonly imageName = new Map<string, string>();
+  readonly domainOfInstance: (string | null)[];
+  constructor(readonly report: Report) {
+    for (const img of report.images) {
+      this.partyOfImage.set(img.id, partyKeyOf(img.id, img.publisher));
+      this.imageName.set(img.id, img.name);
+    }
+    const byId = new Map<string, string>();
+    for (const d of report.domains) for (const id of d.instanceIds) byId.set(id, d.label);
+    this.domainOfInstance = report.instances.map((i) => byId.get(i.id) ?? null);
+  }
+  imageOfRow(row: number): string {
+    return this.report.instances[this.report.files.instance[row]!]!.imageId;
+  }
+  partyOfRow(row: number): string {
+    const id = this.imageOfRow(row);
+    return this.partyOfImage.get(id) ?? partyKeyOf(id, null);
+  }
+  /** "image:path" of a row. */
+  fileOf(row: number): string {
+    const id = this.imageOfRow(row);
+    return `${this.imageName.get(id) ?? id}:${this.report.paths[id]?.[this.report.files.file[row]!] ?? '?'}`;
+  }
+}
+
+/**
+ * Every cross-image read of the report: for each shared inode, each member row whose image is
+ * not the first member's image (R5: the first member's bytes are what everyone reads).
+ * `visit(group, supplierRow, readerRow)` is called in group, then member order.
+ */
+export function forEachCrossImageRead(
+  report: Report,
+  visit: (group: number, supplierRow: number, readerRow: number) => void,
+): void {
+  const inst = report.files.instance;
+  report.groups.forEach((g, gi) => {
+    const first = g.members[0];
+    if (first === undefined) return;
+    const supplierImage = report.instances[inst[first]!]!.imageId;
+    for (let k = 1; k < g.members.length; k++) {
+      const r = g.members[k]!;
+      if (report.instances[inst[r]!]!.imageId !== supplierImage) visit(gi, first, r);
+    }
+  });
+}
+
+/** All reading rows of one matrix cell, uncapped (the Files view filtered to a cell). */
+export function trustCellRows(report: Report, supplier: string, reader: string): number[] {
+  const ix = new TrustIndex(report);
+  const rows: number[] = [];
+  forEachCrossImageRead(report, (_g, s, r) => {
+    if (ix.partyOfRow(s) === supplier && ix.partyOfRow(r) === reader) rows.push(r);
+  });
+  return rows;
+}
+
+/** Per image, each regular file's fingerprint binding (R4 usable fingerprints only). */
+type RawFingerprints = Omit<TrustImageFingerprints, 'domains' | 'statements'> & {
+  /** Binding of each file (manifest index = `Report.paths` index): an index into FINGERPRINT_BINDINGS, -1 none. */
+  bindingOf: Int8Array;
+};
+
+function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
+  const out = new Map<string, RawFingerprints>();
+  for (const { image, manifest } of input.images) {
+    const counts: Record<FingerprintBinding, number> = {
+      'content-bound': 0,
+      'verified-mismatch': 0,
+      unverifiable: 0,
+      'publisher-defined': 0,
+    };
+    const examples: Partial<Record<FingerprintBinding, string[]>> = {};
+    let none = 0;
+    const bindingOf = new Int8Array(manifest.files.length).fill(-1);
+    manifest.files.forEach((rec, f) => {
+      if (rec.type !== 'file') return;
+      if (fingerprintState(rec.fingerprint, image.blockSize) !== 'ok') {
+        none++;
+        return;
+      }
+      const fp = rec.fingerprint!;
+      let b: FingerprintBinding;
+      if (fingerprintDigest(fp) === null) b = 'publisher-defined';
+      else if (!rec.sha256) b = 'unverifiable';
+      else b = fingerprintMatchesSha256(fp, rec.sha256) ? 'content-bound' : 'verified-mismatch';
+      counts[b]++;
+      bindingOf[f] = FINGERPRINT_BINDINGS.indexOf(b);
+      const ex = (examples[b] ??= []);
+      if (ex.length < TRUST_EXAMPLES) ex.push(rec.path);
+    });
+    const weakest = WEAKNESS_ORDER.find((b) => counts[b] > 0) ?? null;
+    out.set(image.id, {
+      imageId: image.id,
+      name: image.name,
+      publisher: image.publisher ?? null,
+      hashed: manifest.hashed,
+      counts,
+      none,
+      examples,
+      weakest,
+      bindingOf,
+    });
+  }
+  return out;
+}
+
+function backingStateOf(a: BackingFileAttributes | null): BackingFileState {
+  if (!a) return 'unknown';
+  if (a.immutable === true) return 'immutable';
+  if (a.mode !== undefined && (a.mode & 0o222) !== 0) return 'writable';
+  if (a.immutable === false && a.mode !== undefined) return 'not-immutable';
+  return 'unknown';
+}
+
+/** Builds the trust model of `report` (the analysis of `input`). Pure; `report` is not changed. */
+export function buildTrustModel(report: Report, input: AnalysisInput): TrustModel {
+  const ix = new TrustIndex(report);
+  const ps = report.options.pageSize;
+  const files = report.files;
+  const name = (id: string): string => ix.imageName.get(id) ?? id;
+
+  // Parties (publishers, or an image whose publisher is unknown).
+  const parties = new Map<string, TrustParty>();
+  for (const img of report.images) {
+    const key = ix.partyOfImage.get(img.id)!;
+    let p = parties.get(key);
+    if (!p) {
+      p = {
+        key,
+        publisher: img.publisher ?? null,
+        label: img.publisher ?? `unknown publisher of ${img.name}`,
+        imageIds: [],
+      };
+      parties.set(key, p);
+    }
+    p.imageIds.push(img.id);
+  }
+  const partyLabel = (key: string): string => parties.get(key)?.label ?? key;
+
+  // Cross-image reads: matrix cells, per-domain inodes, per-instance reads.
+  const cells = new Map<string, TrustMatrixCell & { groups: Set<number>; doms: Set<string> }>();
+  const inodes = new Map<number, CrossImageInode>();
+  const reads = report.instances.map(() => new Map<string, { files: number; bytes: number }>());
+  forEachCrossImageRead(report, (gi, s, r) => {
+    const bytes = files.pagesWithout[r]! * ps;
+    const sp = ix.partyOfRow(s);
+    const rp = ix.partyOfRow(r);
+    const key = `${sp}\u0000${rp}`;
+    let c = cells.get(key);
+    if (!c) {
+      c = {
+        supplier: sp,
+        reader: rp,
+        bytes: 0,
+        files: 0,
+        inodes: 0,
+        domains: [],
+        rows: [],
+        examples: [],
+        groups: new Set(),
+        doms: new Set(),
+      };
+      cells.set(key, c);
+    }
+    c.bytes += bytes;
+    c.files++;
+    c.groups.add(gi);
+    c.doms.add(report.groups[gi]!.domain);
+    if (c.rows.length < MAX_TRUST_ROWS) c.rows.push(r);
+    if (c.examples.length < TRUST_EXAMPLES) c.examples.push(ix.fileOf(r));
+    let node = inodes.get(gi);
+    if (!node) {
+      const g = report.groups[gi]!;
+      node = {
+        group: gi,
+        file: ix.fileOf(s),
+        supplierImageId: ix.imageOfRow(s),
+        readerImageIds: [],
+        instanceIds: [...new Set(g.members.map((m) => report.instances[files.instance[m]!]!.id))],
+        bytes: 0,
+        ...(g.orderDependent ? { orderDependent: true } : {}),
+      };
+      inodes.set(gi, node);
+    }
+    const ri = ix.imageOfRow(r);
+    if (!node.readerImageIds.includes(ri)) node.readerImageIds.push(ri);
+    node.bytes += bytes;
+    const perInst = reads[files.instance[r]!]!;
+    const e = perInst.get(ix.imageOfRow(s)) ?? { files: 0, bytes: 0 };
+    e.files++;
+    e.bytes += bytes;
+    perInst.set(ix.imageOfRow(s), e);
+  });
+  const matrix: TrustMatrixCell[] = [...cells.values()]
+    .map(({ groups, doms, ...c }) => ({ ...c, inodes: groups.size, domains: [...doms].sort() }))
+    .sort(
+      (a, b) => b.bytes - a.bytes || a.supplier.localeCompare(b.supplier) || a.reader.localeCompare(b.reader),
+    );
+
+  // Per instance: images read in the modelled order, images trusted implicitly, inodes held with others.
+  const trustsOf = report.instances.map(() => new Set<string>());
+  const heldOf = new Array<number>(report.instances.length).fill(0);
+  let heldByMany = 0;
+  for (const g of report.groups) {
+    const memberInst = [...new Set(g.members.map((m) => files.instance[m]!))];
+    if (memberInst.length > 1) {
+      heldByMany++;
+      for (const i of memberInst) heldOf[i]!++;
+    }
+    const imgs = new Set(g.members.map((m) => ix.imageOfRow(m)));
+    if (imgs.size < 2) continue;
+    for (const i of memberInst) {
+      const own = report.instances[i]!.imageId;
+      for (const id of imgs) if (id !== own) trustsOf[i]!.add(id);
+    }
+  }
+  const instances: TrustInstance[] = report.instances.map((inst, i) => ({
+    id: inst.id,
+    label: inst.label,
+    imageId: inst.imageId,
+    domain: sharesPages(inst) ? ix.domainOfInstance[i]! : null,
+    reads: [...reads[i]!].map(([imageId, e]) => ({ imageId, ...e })).sort((a, b) => b.bytes - a.bytes),
+    trustsImplicitly: [...trustsOf[i]!].sort(),
+    sharedInodesHeld: heldOf[i]!,
+  }));
+
+  // Domains.
+  const domains: TrustDomain[] = report.domains.map((d) => {
+    const insts = d.instanceIds
+      .map((id) => report.instances.find((x) => x.id === id)!)
+      .filter((x) => x !== undefined);
+    const imageIds = [...new Set(insts.map((x) => x.imageId))];
+    const images = imageIds.map((id) => {
+      const img = report.images.find((x) => x.id === id);
+      return { id, name: name(id), publisher: img?.publisher ?? null };
+    });
+    const partyKeys = [
+      ...new Set(imageIds.map((id) => ix.partyOfImage.get(id) ?? partyKeyOf(id, null))),
+    ].sort();
+    const nodes = [...inodes.values()].filter((n) => report.groups[n.group]!.domain === d.label);
+    nodes.sort((a, b) => b.bytes - a.bytes || a.group - b.group);
+    const crossBytes = nodes.reduce((a, n) => a + n.bytes, 0);
+    const statements: TrustStatement[] = [];
+    const who = images.map((x) => `${x.name} (${x.publisher ?? 'publisher unknown'})`).join(', ');
+    statements.push({
+      rule: 'R2, R4',
+      text: `Domain ${d.label} holds ${plural(insts.length, 'instance')} of ${plural(images.length, 'image')}: ${who}. Files with the same fingerprint in it share one page cache.`,
+      instanceIds: insts.map((x) => x.id),
+      imageIds,
+    });
+    if (d.unknown)
+      statements.push({
+        rule: 'R11',
+        text: `The domain of ${insts.map((x) => x.label).join(', ')} is unknown (the kernel never prints domain_id): it is shown alone, but other images may share its domain.`,
+        instanceIds: insts.map((x) => x.id),
+      });
+    if (partyKeys.length > 1)
+      statements.push({
+        rule: 'R12',
+        text: `Domain ${d.label} mixes ${partyKeys.length} publishers (${partyKeys.map(partyLabel).join(', ')}): a domain is one trusted publisher's federated file system (§8.9), so each of them can supply pages the others read.`,
+        imageIds,
+      });
+    if (nodes.length > 0) {
+      const rows: number[] = [];
+      for (const n of nodes)
+        for (const m of report.groups[n.group]!.members) if (rows.length < MAX_TRUST_ROWS) rows.push(m);
+      const rowCount = nodes.reduce((a, n) => a + report.groups[n.group]!.members.length, 0);
+      statements.push({
+        rule: 'R5, R12',
+        text: `${plural(nodes.length, 'shared inode')} in ${d.label} have members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (§8.5).`,
+        rows,
+        rowCount,
+        examples: nodes.slice(0, TRUST_EXAMPLES).map((n) => n.file),
+      });
+    } else if (images.length > 1) {
+      statements.push({
+        rule: 'R4',
+        text: `No shared inode in ${d.label} has members from more than one image: no image reads another's pages.`,
+      });
+    }
+    return {
+      label: d.label,
+      ...(d.unknown ? { unknown: true } : {}),
+      instances: insts.map((x) => ({ id: x.id, label: x.label, imageId: x.imageId })),
+      images,
+      parties: partyKeys,
+      crossImageInodeCount: nodes.length,
+      crossImageBytes: crossBytes,
+      crossImageInodes: nodes.slice(0, MAX_TRUST_INODES),
+      statements,
+    };
+  });
+
+  // Fingerprints per image.
+  const fpRaw = fingerprintsOf(input);
+  const domainsOfImage = new Map<string, Set<string>>();
+  report.instances.forEach((inst, i) => {
+    const d = ix.domainOfInstance[i];
+    if (!sharesPages(inst) || d === null || d === undefined) return;
+    const s = domainsOfImage.get(inst.imageId) ?? new Set<string>();
+    s.add(d);
+    domainsOfImage.set(inst.imageId, s);
+  });
+  // Rows (on any instance) of files with a weak binding, per image and binding: one pass.
+  const rowsOf = new Map<string, Partial<Record<FingerprintBinding, number[]>>>();
+  for (let r = 0; r < files.instance.length; r++) {
+    const id = ix.imageOfRow(r);
+    const code = fpRaw.get(id)?.bindingOf[files.file[r]!] ?? -1;
+    if (code < 0) continue;
+    const b = FINGERPRINT_BINDINGS[code]!;
+    if (b === 'content-bound') continue;
+    const per = rowsOf.get(id) ?? {};
+    (per[b] ??= []).push(r);
+    rowsOf.set(id, per);
+  }
+  const fingerprints: TrustImageFingerprints[] = report.images.map((img) => {
+    const { bindingOf: _b, ...raw } = fpRaw.get(img.id) ?? {
+      bindingOf: new Int8Array(0),
+      imageId: img.id,
+      name: img.name,
+      publisher: img.publisher ?? null,
+      hashed: img.hashed,
+      counts: { 'content-bound': 0, 'verified-mismatch': 0, unverifiable: 0, 'publisher-defined': 0 },
+      none: 0,
+      examples: {},
+      weakest: null,
+    };
+    const doms = [...(domainsOfImage.get(img.id) ?? [])].sort();
+    const where =
+      doms.length > 0 ? `in domain ${doms.join(', ')}` : 'in a domain (none of its mounts shares now)';
+    const statements: TrustStatement[] = [];
+    const texts: Record<FingerprintBinding, (n: number) => [string, string]> = {
+      'content-bound': (n) => [
+        'R4',
+        `${plural(n, 'file')} of ${img.name} carry content-bound fingerprints (sha256 of the content, verified with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS['content-bound']}.`,
+      ],
+      'verified-mismatch': (n) => [
+        'R12',
+        `${plural(n, 'file')} of ${img.name} carry a sha256 fingerprint that does not match their content (forged or stale): ${where}, members with the same key may read this image's bytes. An attacker needs ${ATTACKER_NEEDS['verified-mismatch']}.`,
+      ],
+      unverifiable: (n) => [
+        'R4, R12',
+        `${plural(n, 'file')} of ${img.name} carry sha256-form fingerprints that were not checked (not scanned with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS.unverifiable}.`,
+      ],
+      'publisher-defined': (n) => [
+        'R4, R12',
+        `${plural(n, 'file')} of ${img.name} carry publisher-defined fingerprints (not sha256 digests, e.g. serials): they mean what the publisher says. To substitute content ${where} an attacker needs ${ATTACKER_NEEDS['publisher-defined']}.`,
+      ],
+    };
+    for (const b of WEAKNESS_ORDER) {
+      const n = raw.counts[b];
+      if (n === 0) continue;
+      const [rule, text] = texts[b](n);
+      const st: TrustStatement = { rule, text, imageIds: [img.id], binding: b };
+      if (b !== 'content-bound') {
+        const rows = rowsOf.get(img.id)?.[b] ?? [];
+        st.rows = capRows(rows);
+        st.rowCount = rows.length;
+        st.examples = (raw.examples[b] ?? []).map((p) => `${img.name}:${p}`);
+      }
+      statements.push(st);
+    }
+    if (raw.none > 0)
+      statements.push({
+        rule: 'R4',
+        text: `${plural(raw.none, 'regular file')} of ${img.name} have no usable fingerprint: they stay private and nothing else can supply their pages.`,
+        imageIds: [img.id],
+      });
+    return { ...raw, domains: doms, statements };
+  });
+
+  // Lifetime: members keep pages alive; backing files; loop devices.
+  const backingFiles = report.instances
+    .filter((x) => x.backing === 'file' && x.mountError === undefined && !x.notMounted)
+    .map((x) => {
+      const attributes = x.backingFile ?? null;
+      return { instanceId: x.id, source: x.source, attributes, state: backingStateOf(attributes) };
+    });
+  const loopDevices = report.instances
+    .filter(
+      (x) =>
+        x.backing === 'bdev' && LOOP_DEVICE_RE.test(x.source) && x.mountError === undefined && !x.notMounted,
+    )
+    .map((x) => ({ instanceId: x.id, source: x.source, directIo: x.loopDirectIo ?? null }));
+  const lifeStatements: TrustStatement[] = [];
+  lifeStatements.push({
+    rule: '§8.5, R9',
+    text: `${plural(heldByMany, 'shared inode')} have members on more than one instance: their pages stay in memory while any member instance is mounted, and after the instance that read them first unmounts, cache misses are filled through another live member.`,
+  });
+  const holders = instances.filter((x) => x.sharedInodesHeld > 0);
+  if (holders.length > 0)
+    lifeStatements.push({
+      rule: '§8.5',
+      text: `Instances that keep shared pages alive: ${holders.map((x) => `${x.label} (${plural(x.sharedInodesHeld, 'shared inode')})`).join(', ')}.`,
+      instanceIds: holders.map((x) => x.id),
+    });
+  const byState = (s: BackingFileState) => backingFiles.filter((b) => b.state === s);
+  if (byState('writable').length > 0)
+    lifeStatements.push({
+      rule: '§8.9',
+      text: `Backing files of ${byState('writable')
+        .map((b) => b.instanceId)
+        .join(
+          ', ',
+        )} are writable: "blobs are immutable" does not hold, whoever can write them changes what those mounts (and every member reading through them) see.`,
+      instanceIds: byState('writable').map((b) => b.instanceId),
+    });
+  if (byState('not-immutable').length > 0)
+    lifeStatements.push({
+      rule: '§8.9',
+      text: `Backing files of ${byState('not-immutable')
+        .map((b) => b.instanceId)
+        .join(', ')} have no write bit but are not immutable: their owner or root can change them.`,
+      instanceIds: byState('not-immutable').map((b) => b.instanceId),
+    });
+  if (byState('unknown').length > 0)
+    lifeStatements.push({
+      rule: '§8.9',
+      text: `Owner, mode and immutable attribute of the backing files of ${plural(byState('unknown').length, 'file-backed instance')} (${byState(
+        'unknown',
+      )
+        .map((b) => b.instanceId)
+        .join(', ')}) are not recorded: whether the blobs are immutable is unknown.`,
+      instanceIds: byState('unknown').map((b) => b.instanceId),
+    });
+  const noDio = loopDevices.filter((l) => l.directIo !== true);
+  if (noDio.length > 0)
+    lifeStatements.push({
+      rule: 'R8',
+      text: `Loop devices ${noDio.map((l) => `${l.source} (${l.instanceId})`).join(', ')} ${noDio.every((l) => l.directIo === false) ? 'run' : 'may run'} without direct I/O: the backing file's own page cache also holds the image bytes, outside the domain.`,
+      instanceIds: noDio.map((l) => l.instanceId),
+    });
+  const lifetime: TrustLifetime = {
+    sharedInodesHeldByMany: heldByMany,
+    backingFiles,
+    loopDevices,
+    statements: lifeStatements,
+  };
+
+  const boundaryBreaks: TrustBoundaryBreak[] = report.findings
+    .filter((f) => BOUNDARY_BREAK_CODES.includes(f.code as string))
+    .map((f) => ({
+      code: f.code as string,
+      severity: f.severity,
+      message: f.message,
+      domains: f.domains ?? [],
+      imageIds: f.imageIds ?? [],
+      instanceIds: f.instanceIds ?? [],
+      rows: f.rows ?? [],
+      rowCount: f.rowCount ?? f.rows?.length ?? 0,
+    }));
+
+  return {
+    version: TRUST_MODEL_VERSION,
+    parties: [...parties.values()],
+    domains,
+    matrix,
+    instances,
+    fingerprints,
+    lifetime,
+    boundaryBreaks,
+  };
+}
+
+/** Sets `report.trust` to the trust model of the analysis of `input`, and returns the report. */
+export function withTrust(report: Report, input: AnalysisInput): Report {
+  report.trust = buildTrustModel(report, input);
+  return report;
+}
