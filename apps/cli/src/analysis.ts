@@ -7,6 +7,7 @@ import {
   defaultInstances,
   imageEntryFromManifest,
   resolveInstances,
+  withTrust,
   type AnalysisInput,
   type InstanceInput,
   type MountConfig,
@@ -113,7 +114,8 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   if (req.workingSet !== undefined) input.options!.workingSetFraction = req.workingSet;
   if (req.createdAt !== undefined) input.createdAt = req.createdAt;
   try {
-    return { report: analyze(input), warnings };
+    // The trust model (docs/trust.md) needs the manifests: it is built here, next to them.
+    return { report: withTrust(analyze(input), input), warnings };
   } catch (e) {
     throw inputError(`analysis failed: ${oneLine((e as Error).message)}`);
   }

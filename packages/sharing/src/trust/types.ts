@@ -9,8 +9,8 @@
  */
 
 export const TRUST_MODEL_VERSION = 1;
-/** Most file-table rows a statement, cell or inode list carries (`rowCount` has the full count). */
-export const MAX_TRUST_ROWS = 1000;
+/** Most file-table rows a statement or cell carries (`rowCount` has the full count): the model travels in the report summary, which must stay small; the Files view recomputes a cell's rows uncapped (trustCellRows). */
+export const MAX_TRUST_ROWS = 200;
 /** Most cross-image shared inodes listed per domain (`crossImageInodeCount` has the full count). */
 export const MAX_TRUST_INODES = 200;
 /** How many example files ("image:path") a statement or cell quotes. */
