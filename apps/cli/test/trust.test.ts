@@ -75,7 +75,7 @@ describe('sharemap analyze: the trust model in JSON, Markdown and --threat-model
       'acme -> mallory: 1,634,304 bytes (1.6 MiB), 38 file(s), 38 shared inode(s) in default',
     );
     expect(t.stdout).toMatch(
-      /1 file of base-v2\.fp\.forged\.img carry a sha256 fingerprint that does not match .* \[R12\] Files: 1 row\(s\): base-v2\.fp\.forged\.img:\/usr\/bin\/openssl\./,
+      /1 file of base-v2\.fp\.forged\.img carries a sha256 fingerprint that does not match .* \[R12\] Files: 1 row\(s\): base-v2\.fp\.forged\.img:\/usr\/bin\/openssl\./,
     );
     // Without --threat-model the Markdown has no trust section (no policy either).
     expect((await cli(['analyze', ...FORGED, '--markdown'])).stdout).not.toContain('#### Trust');

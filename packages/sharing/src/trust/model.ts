@@ -64,6 +64,11 @@ function plural(n: number, word: string): string {
   return `${formatInteger(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** The verb form for a count: `agree(1, 'carries', 'carry')` is "carries". */
+function agree(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
+}
+
 function capRows(rows: number[]): number[] {
   return rows.length > MAX_TRUST_ROWS ? rows.slice(0, MAX_TRUST_ROWS) : rows;
 }
@@ -340,7 +345,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       const rowCount = nodes.reduce((a, n) => a + report.groups[n.group]!.members.length, 0);
       statements.push({
         rule: 'R5, R12',
-        text: `${plural(nodes.length, 'shared inode')} in ${d.label} have members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (§8.5).`,
+        text: `${plural(nodes.length, 'shared inode')} in ${d.label} ${agree(nodes.length, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (§8.5).`,
         rows,
         rowCount,
         examples: nodes.slice(0, TRUST_EXAMPLES).map((n) => n.file),
@@ -405,19 +410,19 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     const texts: Record<FingerprintBinding, (n: number) => [string, string]> = {
       'content-bound': (n) => [
         'R4',
-        `${plural(n, 'file')} of ${img.name} carry content-bound fingerprints (sha256 of the content, verified with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS['content-bound']}.`,
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} content-bound fingerprints (sha256 of the content, verified with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS['content-bound']}.`,
       ],
       'verified-mismatch': (n) => [
         'R12',
-        `${plural(n, 'file')} of ${img.name} carry a sha256 fingerprint that does not match their content (forged or stale): ${where}, members with the same key may read this image's bytes. An attacker needs ${ATTACKER_NEEDS['verified-mismatch']}.`,
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} a sha256 fingerprint that does not match ${agree(n, 'its', 'their')} content (forged or stale): ${where}, members with the same key may read this image's bytes. An attacker needs ${ATTACKER_NEEDS['verified-mismatch']}.`,
       ],
       unverifiable: (n) => [
         'R4, R12',
-        `${plural(n, 'file')} of ${img.name} carry sha256-form fingerprints that were not checked (not scanned with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS.unverifiable}.`,
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} sha256-form fingerprints that were not checked (not scanned with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS.unverifiable}.`,
       ],
       'publisher-defined': (n) => [
         'R4, R12',
-        `${plural(n, 'file')} of ${img.name} carry publisher-defined fingerprints (not sha256 digests, e.g. serials): they mean what the publisher says. To substitute content ${where} an attacker needs ${ATTACKER_NEEDS['publisher-defined']}.`,
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} publisher-defined fingerprints (not sha256 digests, e.g. serials): they mean what the publisher says. To substitute content ${where} an attacker needs ${ATTACKER_NEEDS['publisher-defined']}.`,
       ],
     };
     for (const b of WEAKNESS_ORDER) {
@@ -436,7 +441,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     if (raw.none > 0)
       statements.push({
         rule: 'R4',
-        text: `${plural(raw.none, 'regular file')} of ${img.name} have no usable fingerprint: they stay private and nothing else can supply their pages.`,
+        text: `${plural(raw.none, 'regular file')} of ${img.name} ${agree(raw.none, 'has', 'have')} no usable fingerprint: ${agree(raw.none, 'it stays', 'they stay')} private and nothing else can supply ${agree(raw.none, 'its', 'their')} pages.`,
         imageIds: [img.id],
       });
     return { ...raw, domains: doms, statements };
@@ -458,7 +463,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const lifeStatements: TrustStatement[] = [];
   lifeStatements.push({
     rule: '§8.5, R9',
-    text: `${plural(heldByMany, 'shared inode')} have members on more than one instance: their pages stay in memory while any member instance is mounted, and after the instance that read them first unmounts, cache misses are filled through another live member.`,
+    text: `${plural(heldByMany, 'shared inode')} ${agree(heldByMany, 'has', 'have')} members on more than one instance: their pages stay in memory while any member instance is mounted, and after the instance that read them first unmounts, cache misses are filled through another live member.`,
   });
   const holders = instances.filter((x) => x.sharedInodesHeld > 0);
   if (holders.length > 0)
