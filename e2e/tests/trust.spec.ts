@@ -77,3 +77,91 @@ test('Trust view: the matrix names acme -> mallory and a cell leads to its 38 fi
     `${report.files.instance.length} of ${report.files.instance.length} rows`,
   );
 });
+
+/** The Trust view's cells as [supplier, reader, bytes, files]. */
+async function viewCells(page: import('@playwright/test').Page): Promise<[string, string, number, number][]> {
+  const cells = page.getByTestId('trust-cell');
+  await expect(cells.first()).toBeVisible();
+  return cells.evaluateAll((els) =>
+    els.map((e) => [
+      e.getAttribute('data-supplier')!,
+      e.getAttribute('data-reader')!,
+      Number(e.getAttribute('data-bytes')),
+      Number(e.getAttribute('data-files')),
+    ]),
+  ) as Promise<[string, string, number, number][]>;
+}
+
+const byPair = (a: [string, string, number, number], b: [string, string, number, number]) =>
+  (a[0] + a[1]).localeCompare(b[0] + b[1]);
+
+test('Trust view: serial fingerprints and fleet.fstab with two publishers in one domain, hand figures', async ({
+  page,
+  request,
+}) => {
+  // Serials (publisher-defined): 7,602,176 - 6,946,816 = 655,360 bytes of base-v1 read by base-v2, 37 files.
+  const serial = [
+    await uploadImage(request, 'base-v1.fp.serial.img'),
+    await uploadImage(request, 'base-v2.fp.serial.img'),
+  ];
+  let res = await request.post('/api/reports', {
+    data: {
+      images: serial,
+      publishers: { 'base-v1.fp.serial.img': 'acme', 'base-v2.fp.serial.img': 'acme' },
+    },
+  });
+  expect(res.status(), await res.text()).toBe(201);
+  let id = ((await res.json()) as { id: string }).id;
+  await page.goto(`/r/${id}?view=trust`);
+  expect(await viewCells(page)).toEqual([['acme', 'acme', 655_360, 37]]);
+  await expect(page.getByTestId('trust-view')).toContainText(
+    '238 files of base-v1.fp.serial.img carry publisher-defined fingerprints',
+  );
+
+  // fleet.fstab: acme's base images and appco's app images in domain D1 (acme-signed).
+  const names = [
+    'base-v1.fp.img',
+    'base-v2.fp.img',
+    'app.fp.img',
+    'base-v1.fp.lz4hc.img',
+    'app.fp.lz4hc.img',
+    'edge.img',
+    'base-v2.fp.lz4hc.img',
+  ];
+  const images: string[] = [];
+  for (const n of names) images.push(await uploadImage(request, n));
+  const mc = await request.post('/api/mount-configs?name=fleet.fstab', {
+    headers: { 'content-type': 'text/plain' },
+    data: readFileSync(path.join(fixtures, '../mounts/fleet.fstab'), 'utf8'),
+  });
+  expect(mc.status(), await mc.text()).toBe(201);
+  const publishers: Record<string, string> = {
+    'base-v1.fp.img': 'acme',
+    'base-v2.fp.img': 'acme',
+    'base-v1.fp.lz4hc.img': 'acme',
+    'base-v2.fp.lz4hc.img': 'acme',
+    'app.fp.img': 'appco',
+    'app.fp.lz4hc.img': 'appco',
+    'edge.img': 'appco',
+  };
+  res = await request.post('/api/reports', {
+    data: { images, mountConfigs: [((await mc.json()) as { id: string }).id], publishers },
+  });
+  expect(res.status(), await res.text()).toBe(201);
+  id = ((await res.json()) as { id: string }).id;
+  const report = await apiReport(request, id);
+  // Hand figures (packages/sharing/src/trust/trust.test.ts, reference from the oracles).
+  const want: [string, string, number, number][] = [
+    ['acme', 'acme', 2_334_720, 261],
+    ['acme', 'appco', 585_728, 4],
+  ];
+  expect(report.trust!.matrix.map((c) => [c.supplier.slice(4), c.reader.slice(4), c.bytes, c.files])).toEqual(
+    want,
+  );
+  await page.goto(`/r/${id}?view=trust`);
+  expect((await viewCells(page)).sort(byPair)).toEqual(want);
+  const d1 = report.trust!.domains.find((d) => d.parties.length > 1)!;
+  await expect(page.getByTestId(`trust-domain-${d1.label}`)).toContainText(
+    `Domain ${d1.label} mixes 2 publishers (acme, appco)`,
+  );
+});
