@@ -6,7 +6,12 @@
  */
 import type { AnalysisInput, Report, ReportInstance } from '../report.js';
 import { formatBytes, formatInteger } from '../render/bytes.js';
-import { fingerprintDigest, fingerprintMatchesSha256, fingerprintState } from '../model/keys.js';
+import {
+  SHA256_FINGERPRINT_HEX_LENGTH,
+  SHA256_FINGERPRINT_PREFIX_HEX,
+  fingerprintMatchesSha256,
+  fingerprintState,
+} from '../model/keys.js';
 import {
   CROSS_DOMAIN_KEY_COLLISION,
   FINGERPRINT_BINDINGS,
@@ -33,6 +38,11 @@ import {
 const BOUNDARY_BREAK_CODES: readonly string[] = [CROSS_DOMAIN_KEY_COLLISION];
 /** A mount source that is a loop device (`/dev/loopN`, `/dev/loop/N`). */
 const LOOP_DEVICE_RE = /^\/dev\/loop\/?\d+$/;
+/** Codes of the bindings (their index in FINGERPRINT_BINDINGS). */
+const CONTENT_BOUND = FINGERPRINT_BINDINGS.indexOf('content-bound');
+const VERIFIED_MISMATCH = FINGERPRINT_BINDINGS.indexOf('verified-mismatch');
+const UNVERIFIABLE = FINGERPRINT_BINDINGS.indexOf('unverifiable');
+const PUBLISHER_DEFINED = FINGERPRINT_BINDINGS.indexOf('publisher-defined');
 /** Weakest first: how `TrustImageFingerprints.weakest` is chosen. */
 const WEAKNESS_ORDER: readonly FingerprintBinding[] = [
   'verified-mismatch',
@@ -71,6 +81,23 @@ function agree(n: number, one: string, many: string): string {
 
 function capRows(rows: number[]): number[] {
   return rows.length > MAX_TRUST_ROWS ? rows.slice(0, MAX_TRUST_ROWS) : rows;
+}
+
+/**
+ * `groups` (ascending) ordered by `bytes[group]` descending, ties in group order. Sorts one
+ * Float64Array of packed keys natively (a comparator sort of 100,000s of groups costs far more):
+ * key = (max - bytes) * G + group with G = last group + 1, exact while below 2^53 (else the
+ * comparator sort).
+ */
+function byBytesDescending(groups: number[], bytes: Float64Array): number[] {
+  if (groups.length === 0) return groups;
+  let max = 0;
+  for (const g of groups) if (bytes[g]! > max) max = bytes[g]!;
+  const G = groups[groups.length - 1]! + 1;
+  if ((max + 1) * G >= 2 ** 53) return groups.sort((a, b) => bytes[b]! - bytes[a]! || a - b);
+  const keys = Float64Array.from(groups, (g) => (max - bytes[g]!) * G + g);
+  keys.sort();
+  return Array.from(keys, (k) => k % G);
 }
 
 /** The report's per-row helpers used by the trust model and by views (Files filtered to a cell). */
@@ -132,6 +159,17 @@ export function trustCellRows(report: Report, supplier: string, reader: string):
   return rows;
 }
 
+/**
+ * Whether a fingerprint has the mkfs form `sha256:` + 32 bytes (keys.fingerprintDigest without
+ * its copies: this runs once per record, 2M records at fleet scale).
+ */
+function isSha256Form(fp: string): boolean {
+  if (fp.length !== SHA256_FINGERPRINT_HEX_LENGTH) return false;
+  for (let k = 0; k < SHA256_FINGERPRINT_PREFIX_HEX.length; k++)
+    if ((fp.charCodeAt(k) | 0x20) !== SHA256_FINGERPRINT_PREFIX_HEX.charCodeAt(k)) return false;
+  return true;
+}
+
 /** Per image, each regular file's fingerprint binding (R4 usable fingerprints only). */
 type RawFingerprints = Omit<TrustImageFingerprints, 'domains' | 'statements'> & {
   /** Binding of each file (manifest index = `Report.paths` index): an index into FINGERPRINT_BINDINGS, -1 none. */
@@ -140,31 +178,59 @@ type RawFingerprints = Omit<TrustImageFingerprints, 'domains' | 'statements'> & 
 
 function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
   const out = new Map<string, RawFingerprints>();
+  // Per file position, the (fingerprint, sha256) string objects last classified there and the
+  // result: images of a fleet are versions of one another and manifests parsed with one
+  // StringTable share string objects, so most records repeat a pair (compared by reference)
+  // and skip the 64-character comparison (core.ts's Interner does the same for fingerprints).
+  const maxFiles = Math.max(0, ...input.images.map((x) => x.manifest.files.length));
+  const lastFp: (string | null)[] = new Array<string | null>(maxFiles).fill(null);
+  const lastSha: (string | undefined)[] = new Array<string | undefined>(maxFiles).fill(undefined);
+  const lastCode = new Int8Array(maxFiles);
   for (const { image, manifest } of input.images) {
-    const counts: Record<FingerprintBinding, number> = {
-      'content-bound': 0,
-      'verified-mismatch': 0,
-      unverifiable: 0,
-      'publisher-defined': 0,
-    };
-    const examples: Partial<Record<FingerprintBinding, string[]>> = {};
+    // Integer codes (indices into FINGERPRINT_BINDINGS) in the per-record loop: it runs 2M times.
+    const n = new Int32Array(FINGERPRINT_BINDINGS.length);
+    const ex: string[][] = FINGERPRINT_BINDINGS.map(() => []);
     let none = 0;
-    const bindingOf = new Int8Array(manifest.files.length).fill(-1);
-    manifest.files.forEach((rec, f) => {
-      if (rec.type !== 'file') return;
+    const files = manifest.files;
+    const bindingOf = new Int8Array(files.length).fill(-1);
+    for (let f = 0; f < files.length; f++) {
+      const rec = files[f]!;
+      if (rec.type !== 'file') continue;
       if (fingerprintState(rec.fingerprint, image.blockSize) !== 'ok') {
         none++;
-        return;
+        continue;
       }
       const fp = rec.fingerprint!;
-      let b: FingerprintBinding;
-      if (fingerprintDigest(fp) === null) b = 'publisher-defined';
-      else if (!rec.sha256) b = 'unverifiable';
-      else b = fingerprintMatchesSha256(fp, rec.sha256) ? 'content-bound' : 'verified-mismatch';
-      counts[b]++;
-      bindingOf[f] = FINGERPRINT_BINDINGS.indexOf(b);
-      const ex = (examples[b] ??= []);
-      if (ex.length < TRUST_EXAMPLES) ex.push(rec.path);
+      const sha = rec.sha256;
+      if (lastFp[f] === fp && lastSha[f] === sha) {
+        const code = lastCode[f]!;
+        n[code] = n[code]! + 1;
+        bindingOf[f] = code;
+        if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(rec.path);
+        continue;
+      }
+      const code = !isSha256Form(fp)
+        ? PUBLISHER_DEFINED
+        : !sha
+          ? UNVERIFIABLE
+          : // endsWith first: manifests write both in lower case, and it copies nothing.
+            fp.endsWith(sha) || fingerprintMatchesSha256(fp, sha)
+            ? CONTENT_BOUND
+            : VERIFIED_MISMATCH;
+      lastFp[f] = fp;
+      lastSha[f] = sha;
+      lastCode[f] = code;
+      n[code] = n[code]! + 1;
+      bindingOf[f] = code;
+      if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(rec.path);
+    }
+    const counts = Object.fromEntries(FINGERPRINT_BINDINGS.map((b, k) => [b, n[k]!])) as Record<
+      FingerprintBinding,
+      number
+    >;
+    const examples: Partial<Record<FingerprintBinding, string[]>> = {};
+    FINGERPRINT_BINDINGS.forEach((b, k) => {
+      if (ex[k]!.length > 0) examples[b] = ex[k]!;
     });
     const weakest = WEAKNESS_ORDER.find((b) => counts[b] > 0) ?? null;
     out.set(image.id, {
@@ -215,109 +281,176 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   }
   const partyLabel = (key: string): string => parties.get(key)?.label ?? key;
 
-  // Cross-image reads: matrix cells, per-domain inodes, per-instance reads.
-  const cells = new Map<string, TrustMatrixCell & { groups: Set<number>; doms: Set<string> }>();
-  const inodes = new Map<number, CrossImageInode>();
-  const reads = report.instances.map(() => new Map<string, { files: number; bytes: number }>());
-  forEachCrossImageRead(report, (gi, s, r) => {
-    const bytes = files.pagesWithout[r]! * ps;
-    const sp = ix.partyOfRow(s);
-    const rp = ix.partyOfRow(r);
-    const key = `${sp}\u0000${rp}`;
-    let c = cells.get(key);
-    if (!c) {
-      c = {
-        supplier: sp,
-        reader: rp,
-        bytes: 0,
-        files: 0,
-        inodes: 0,
-        domains: [],
-        rows: [],
-        examples: [],
-        groups: new Set(),
-        doms: new Set(),
-      };
-      cells.set(key, c);
+  // Cross-image reads: matrix cells, per-group bytes, per-instance reads. Integer indices
+  // throughout: a fleet has hundreds of thousands of shared inodes of dozens of members.
+  const nImages = report.images.length;
+  const imageIndex = new Map(report.images.map((x, k) => [x.id, k]));
+  const instImage = Int32Array.from(report.instances, (x) => imageIndex.get(x.imageId) ?? -1);
+  const partyKeys = [...new Set(report.images.map((x) => ix.partyOfImage.get(x.id)!))];
+  const partyIndex = new Map(partyKeys.map((k, n) => [k, n]));
+  const imgParty = Int32Array.from(report.images, (x) => partyIndex.get(ix.partyOfImage.get(x.id)!)!);
+  type Cell = TrustMatrixCell & { lastGroup: number; doms: Set<string> };
+  const cells = new Map<number, Cell>();
+  /** Bytes other images read from each group's first member. */
+  const groupCrossBytes = new Float64Array(report.groups.length);
+  /** Groups with a cross-image read, in group order. */
+  const crossGroups: number[] = [];
+  const reads = report.instances.map(() => new Map<number, { files: number; bytes: number }>());
+  const inst = files.instance;
+  let lastKey = -1;
+  let lastCell: Cell | undefined;
+  report.groups.forEach((g, gi) => {
+    const s = g.members[0];
+    if (s === undefined) return;
+    const sImg = instImage[inst[s]!]!;
+    for (let k = 1; k < g.members.length; k++) {
+      const r = g.members[k]!;
+      const rImg = instImage[inst[r]!]!;
+      if (rImg === sImg || rImg < 0 || sImg < 0) continue;
+      const bytes = files.pagesWithout[r]! * ps;
+      const key = imgParty[sImg]! * partyKeys.length + imgParty[rImg]!;
+      // Members of one group mostly fall in one cell: one Map lookup per change of cell.
+      let c = key === lastKey ? lastCell : cells.get(key);
+      if (!c) {
+        c = {
+          supplier: partyKeys[imgParty[sImg]!]!,
+          reader: partyKeys[imgParty[rImg]!]!,
+          bytes: 0,
+          files: 0,
+          inodes: 0,
+          domains: [],
+          rows: [],
+          examples: [],
+          lastGroup: -1,
+          doms: new Set(),
+        };
+        cells.set(key, c);
+      }
+      lastKey = key;
+      lastCell = c;
+      c.bytes += bytes;
+      c.files++;
+      if (c.lastGroup !== gi) {
+        c.lastGroup = gi;
+        c.inodes++;
+        c.doms.add(g.domain);
+      }
+      if (c.rows.length < MAX_TRUST_ROWS) c.rows.push(r);
+      if (c.examples.length < TRUST_EXAMPLES) c.examples.push(ix.fileOf(r));
+      if (crossGroups[crossGroups.length - 1] !== gi) crossGroups.push(gi);
+      groupCrossBytes[gi] = groupCrossBytes[gi]! + bytes;
+      const perInst = reads[inst[r]!]!;
+      const e = perInst.get(sImg);
+      if (e) {
+        e.files++;
+        e.bytes += bytes;
+      } else perInst.set(sImg, { files: 1, bytes });
     }
-    c.bytes += bytes;
-    c.files++;
-    c.groups.add(gi);
-    c.doms.add(report.groups[gi]!.domain);
-    if (c.rows.length < MAX_TRUST_ROWS) c.rows.push(r);
-    if (c.examples.length < TRUST_EXAMPLES) c.examples.push(ix.fileOf(r));
-    let node = inodes.get(gi);
-    if (!node) {
-      const g = report.groups[gi]!;
-      node = {
-        group: gi,
-        file: ix.fileOf(s),
-        supplierImageId: ix.imageOfRow(s),
-        readerImageIds: [],
-        instanceIds: [...new Set(g.members.map((m) => report.instances[files.instance[m]!]!.id))],
-        bytes: 0,
-        ...(g.orderDependent ? { orderDependent: true } : {}),
-      };
-      inodes.set(gi, node);
-    }
-    const ri = ix.imageOfRow(r);
-    if (!node.readerImageIds.includes(ri)) node.readerImageIds.push(ri);
-    node.bytes += bytes;
-    const perInst = reads[files.instance[r]!]!;
-    const e = perInst.get(ix.imageOfRow(s)) ?? { files: 0, bytes: 0 };
-    e.files++;
-    e.bytes += bytes;
-    perInst.set(ix.imageOfRow(s), e);
   });
   const matrix: TrustMatrixCell[] = [...cells.values()]
-    .map(({ groups, doms, ...c }) => ({ ...c, inodes: groups.size, domains: [...doms].sort() }))
+    .map(({ lastGroup: _l, doms, ...c }) => ({ ...c, domains: [...doms].sort() }))
     .sort(
       (a, b) => b.bytes - a.bytes || a.supplier.localeCompare(b.supplier) || a.reader.localeCompare(b.reader),
     );
 
-  // Per instance: images read in the modelled order, images trusted implicitly, inodes held with others.
-  const trustsOf = report.instances.map(() => new Set<string>());
-  const heldOf = new Array<number>(report.instances.length).fill(0);
+  // Per instance: images trusted implicitly (a bit set over images per instance: the union of
+  // the images of every shared inode it is a member of) and shared inodes held with others.
+  const words = Math.max(1, Math.ceil(nImages / 32));
+  const instBits = new Uint32Array(report.instances.length * words);
+  const groupBits = new Uint32Array(words);
+  const heldOf = new Int32Array(report.instances.length);
+  const stamp = new Int32Array(report.instances.length).fill(-1);
+  const memberInst: number[] = [];
   let heldByMany = 0;
-  for (const g of report.groups) {
-    const memberInst = [...new Set(g.members.map((m) => files.instance[m]!))];
+  report.groups.forEach((g, gi) => {
+    groupBits.fill(0);
+    memberInst.length = 0;
+    let distinctImages = 0;
+    for (const m of g.members) {
+      const i = inst[m]!;
+      if (stamp[i] !== gi) {
+        stamp[i] = gi;
+        memberInst.push(i);
+      }
+      const img = instImage[i]!;
+      if (img < 0) continue;
+      const bit = 1 << (img & 31);
+      if ((groupBits[img >> 5]! & bit) === 0) {
+        groupBits[img >> 5]! |= bit;
+        distinctImages++;
+      }
+    }
     if (memberInst.length > 1) {
       heldByMany++;
       for (const i of memberInst) heldOf[i]!++;
     }
-    const imgs = new Set(g.members.map((m) => ix.imageOfRow(m)));
-    if (imgs.size < 2) continue;
-    for (const i of memberInst) {
-      const own = report.instances[i]!.imageId;
-      for (const id of imgs) if (id !== own) trustsOf[i]!.add(id);
-    }
-  }
+    if (distinctImages < 2) return;
+    for (const i of memberInst) for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
+  });
+  const trustsOf = (i: number): string[] => {
+    const out: string[] = [];
+    for (let img = 0; img < nImages; img++)
+      if (img !== instImage[i] && (instBits[i * words + (img >> 5)]! & (1 << (img & 31))) !== 0)
+        out.push(report.images[img]!.id);
+    return out.sort();
+  };
   const instances: TrustInstance[] = report.instances.map((inst, i) => ({
     id: inst.id,
     label: inst.label,
     imageId: inst.imageId,
     domain: sharesPages(inst) ? ix.domainOfInstance[i]! : null,
-    reads: [...reads[i]!].map(([imageId, e]) => ({ imageId, ...e })).sort((a, b) => b.bytes - a.bytes),
-    trustsImplicitly: [...trustsOf[i]!].sort(),
+    reads: [...reads[i]!]
+      .map(([img, e]) => ({ imageId: report.images[img]!.id, ...e }))
+      .sort((a, b) => b.bytes - a.bytes),
+    trustsImplicitly: trustsOf(i),
     sharedInodesHeld: heldOf[i]!,
   }));
 
-  // Domains.
+  // Domains: cross-image groups by domain, largest first.
+  const crossByDomain = new Map<string, number[]>();
+  for (const gi of crossGroups) {
+    const d = report.groups[gi]!.domain;
+    const list = crossByDomain.get(d);
+    if (list) list.push(gi);
+    else crossByDomain.set(d, [gi]);
+  }
+  const instanceById = new Map(report.instances.map((x) => [x.id, x]));
+  const imageById = new Map(report.images.map((x) => [x.id, x]));
+  const inodeOf = (gi: number): CrossImageInode => {
+    const g = report.groups[gi]!;
+    const s = g.members[0]!;
+    const supplierImageId = ix.imageOfRow(s);
+    const readers = new Set<string>();
+    const insts = new Set<string>();
+    for (const m of g.members) {
+      const id = ix.imageOfRow(m);
+      if (id !== supplierImageId) readers.add(id);
+      insts.add(report.instances[inst[m]!]!.id);
+    }
+    return {
+      group: gi,
+      file: ix.fileOf(s),
+      supplierImageId,
+      readerImageIds: [...readers],
+      instanceIds: [...insts],
+      bytes: groupCrossBytes[gi]!,
+      ...(g.orderDependent ? { orderDependent: true } : {}),
+    };
+  };
   const domains: TrustDomain[] = report.domains.map((d) => {
-    const insts = d.instanceIds
-      .map((id) => report.instances.find((x) => x.id === id)!)
-      .filter((x) => x !== undefined);
+    const insts = d.instanceIds.map((id) => instanceById.get(id)).filter((x) => x !== undefined);
     const imageIds = [...new Set(insts.map((x) => x.imageId))];
-    const images = imageIds.map((id) => {
-      const img = report.images.find((x) => x.id === id);
-      return { id, name: name(id), publisher: img?.publisher ?? null };
-    });
-    const partyKeys = [
+    const images = imageIds.map((id) => ({
+      id,
+      name: name(id),
+      publisher: imageById.get(id)?.publisher ?? null,
+    }));
+    const domainParties = [
       ...new Set(imageIds.map((id) => ix.partyOfImage.get(id) ?? partyKeyOf(id, null))),
     ].sort();
-    const nodes = [...inodes.values()].filter((n) => report.groups[n.group]!.domain === d.label);
-    nodes.sort((a, b) => b.bytes - a.bytes || a.group - b.group);
-    const crossBytes = nodes.reduce((a, n) => a + n.bytes, 0);
+    const groups = byBytesDescending(crossByDomain.get(d.label) ?? [], groupCrossBytes);
+    const crossBytes = groups.reduce((a, gi) => a + groupCrossBytes[gi]!, 0);
+    const nodes = groups.slice(0, MAX_TRUST_INODES).map(inodeOf);
     const statements: TrustStatement[] = [];
     const who = images.map((x) => `${x.name} (${x.publisher ?? 'publisher unknown'})`).join(', ');
     statements.push({
@@ -332,23 +465,26 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
         text: `The domain of ${insts.map((x) => x.label).join(', ')} is unknown (the kernel never prints domain_id): it is shown alone, but other images may share its domain.`,
         instanceIds: insts.map((x) => x.id),
       });
-    if (partyKeys.length > 1)
+    if (domainParties.length > 1)
       statements.push({
         rule: 'R12',
-        text: `Domain ${d.label} mixes ${partyKeys.length} publishers (${partyKeys.map(partyLabel).join(', ')}): a domain is one trusted publisher's federated file system (§8.9), so each of them can supply pages the others read.`,
+        text: `Domain ${d.label} mixes ${domainParties.length} publishers (${domainParties.map(partyLabel).join(', ')}): a domain is one trusted publisher's federated file system (§8.9), so each of them can supply pages the others read.`,
         imageIds,
       });
-    if (nodes.length > 0) {
+    if (groups.length > 0) {
       const rows: number[] = [];
-      for (const n of nodes)
-        for (const m of report.groups[n.group]!.members) if (rows.length < MAX_TRUST_ROWS) rows.push(m);
-      const rowCount = nodes.reduce((a, n) => a + report.groups[n.group]!.members.length, 0);
+      let rowCount = 0;
+      for (const gi of groups) {
+        const members = report.groups[gi]!.members;
+        rowCount += members.length;
+        for (let k = 0; k < members.length && rows.length < MAX_TRUST_ROWS; k++) rows.push(members[k]!);
+      }
       statements.push({
         rule: 'R5, R12',
-        text: `${plural(nodes.length, 'shared inode')} in ${d.label} ${agree(nodes.length, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (§8.5).`,
+        text: `${plural(groups.length, 'shared inode')} in ${d.label} ${agree(groups.length, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (§8.5).`,
         rows,
         rowCount,
-        examples: nodes.slice(0, TRUST_EXAMPLES).map((n) => n.file),
+        examples: groups.slice(0, TRUST_EXAMPLES).map((gi) => ix.fileOf(report.groups[gi]!.members[0]!)),
       });
     } else if (images.length > 1) {
       statements.push({
@@ -361,10 +497,10 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       ...(d.unknown ? { unknown: true } : {}),
       instances: insts.map((x) => ({ id: x.id, label: x.label, imageId: x.imageId })),
       images,
-      parties: partyKeys,
-      crossImageInodeCount: nodes.length,
+      parties: domainParties,
+      crossImageInodeCount: groups.length,
       crossImageBytes: crossBytes,
-      crossImageInodes: nodes.slice(0, MAX_TRUST_INODES),
+      crossImageInodes: nodes,
       statements,
     };
   });
@@ -381,12 +517,17 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   });
   // Rows (on any instance) of files with a weak binding, per image and binding: one pass.
   const rowsOf = new Map<string, Partial<Record<FingerprintBinding, number[]>>>();
-  for (let r = 0; r < files.instance.length; r++) {
+  // Only instances of images with a weak binding have rows to list (usually none).
+  const bindingsOfInstance = report.instances.map((x) => {
+    const raw = fpRaw.get(x.imageId);
+    return raw && raw.weakest !== null && raw.weakest !== 'content-bound' ? raw.bindingOf : null;
+  });
+  const anyWeak = bindingsOfInstance.some((b) => b !== null);
+  for (let r = 0; anyWeak && r < files.instance.length; r++) {
+    const code = bindingsOfInstance[files.instance[r]!]?.[files.file[r]!] ?? -1;
+    if (code < 0 || code === CONTENT_BOUND) continue;
     const id = ix.imageOfRow(r);
-    const code = fpRaw.get(id)?.bindingOf[files.file[r]!] ?? -1;
-    if (code < 0) continue;
     const b = FINGERPRINT_BINDINGS[code]!;
-    if (b === 'content-bound') continue;
     const per = rowsOf.get(id) ?? {};
     (per[b] ??= []).push(r);
     rowsOf.set(id, per);
