@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Report } from '@sharemap/sharing';
@@ -79,7 +79,7 @@ test('Trust view: the matrix names acme -> mallory and a cell leads to its 38 fi
 });
 
 /** The Trust view's cells as [supplier, reader, bytes, files]. */
-async function viewCells(page: import('@playwright/test').Page): Promise<[string, string, number, number][]> {
+async function viewCells(page: Page): Promise<[string, string, number, number][]> {
   const cells = page.getByTestId('trust-cell');
   await expect(cells.first()).toBeVisible();
   return cells.evaluateAll((els) =>
