@@ -118,23 +118,8 @@ test('Trust view: serial fingerprints and fleet.fstab with two publishers in one
     '238 files of base-v1.fp.serial.img carry publisher-defined fingerprints',
   );
 
-  // fleet.fstab: acme's base images and appco's app images in domain D1 (acme-signed).
-  const names = [
-    'base-v1.fp.img',
-    'base-v2.fp.img',
-    'app.fp.img',
-    'base-v1.fp.lz4hc.img',
-    'app.fp.lz4hc.img',
-    'edge.img',
-    'base-v2.fp.lz4hc.img',
-  ];
-  const images: string[] = [];
-  for (const n of names) images.push(await uploadImage(request, n));
-  const mc = await request.post('/api/mount-configs?name=fleet.fstab', {
-    headers: { 'content-type': 'text/plain' },
-    data: readFileSync(path.join(fixtures, '../mounts/fleet.fstab'), 'utf8'),
-  });
-  expect(mc.status(), await mc.text()).toBe(201);
+  // fleet.fstab's images with their publishers: acme's base images and appco's app images share
+  // domain D1 (acme-signed).
   const publishers: Record<string, string> = {
     'base-v1.fp.img': 'acme',
     'base-v2.fp.img': 'acme',
@@ -144,6 +129,13 @@ test('Trust view: serial fingerprints and fleet.fstab with two publishers in one
     'app.fp.lz4hc.img': 'appco',
     'edge.img': 'appco',
   };
+  const images: string[] = [];
+  for (const n of Object.keys(publishers)) images.push(await uploadImage(request, n));
+  const mc = await request.post('/api/mount-configs?name=fleet.fstab', {
+    headers: { 'content-type': 'text/plain' },
+    data: readFileSync(path.join(fixtures, '../mounts/fleet.fstab'), 'utf8'),
+  });
+  expect(mc.status(), await mc.text()).toBe(201);
   res = await request.post('/api/reports', {
     data: { images, mountConfigs: [((await mc.json()) as { id: string }).id], publishers },
   });

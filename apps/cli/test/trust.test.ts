@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '@sharemap/sharing';
-import { cli, fx, MOUNTS, oneLine, tmp } from './helpers.js';
+import { cli, FLEET_IMAGES, fx, MOUNTS, oneLine, tmp } from './helpers.js';
 
 const json = (s: string): Report & { gate: { passed: boolean; checks: { id: string; ok: boolean }[] } } =>
   JSON.parse(s) as Report & { gate: { passed: boolean; checks: { id: string; ok: boolean }[] } };
@@ -16,15 +16,6 @@ const json = (s: string): Report & { gate: { passed: boolean; checks: { id: stri
 const FORGED = [fx('base-v1.fp.img'), fx('base-v2.fp.forged.img'), '--hash'];
 const FORGED_PUB = ['--publisher', 'base-v1.fp.img=acme', '--publisher', 'base-v2.fp.forged.img=mallory'];
 const SERIAL = [fx('base-v1.fp.serial.img'), fx('base-v2.fp.serial.img'), '--hash'];
-const FLEET_IMAGES = [
-  'base-v1.fp.img',
-  'base-v2.fp.img',
-  'app.fp.img',
-  'base-v1.fp.lz4hc.img',
-  'app.fp.lz4hc.img',
-  'edge.img',
-  'base-v2.fp.lz4hc.img',
-];
 /** fleet.fstab with publishers from .sharemap.yml: acme's base images and appco's app images share domain acme-signed. */
 function fleetDir(extra = ''): string {
   const dir = tmp();
