@@ -11,6 +11,7 @@ import {
   defaultInstances,
   imageEntryFromManifest,
   resolveInstances,
+  withTrust,
   type AnalysisInput,
   type InstanceInput,
   type MountConfig,
@@ -143,7 +144,8 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   if (req.workingSet !== undefined) input.options!.workingSetFraction = req.workingSet;
   if (req.createdAt !== undefined) input.createdAt = req.createdAt;
   try {
-    return { report: analyze(input), warnings };
+    // The trust model (docs/trust.md) needs the manifests: it is built here, next to them.
+    return { report: withTrust(analyze(input), input), warnings };
   } catch (e) {
     throw inputError(`analysis failed: ${oneLine((e as Error).message)}`);
   }

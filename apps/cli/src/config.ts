@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { FindingCode } from '@sharemap/sharing';
+import { checkTrustPolicy, type FindingCode, type TrustPolicy } from '@sharemap/sharing';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { inputError } from './errors.js';
 import { parseCount, parseNumber, parseSize } from './units.js';
@@ -65,6 +65,8 @@ export interface CliConfig {
   /** Mount source -> image name, when sources do not match image file names. */
   mapping: Record<string, string>;
   thresholds: Thresholds;
+  /** The reviewer's trust policy (docs/trust.md#policy); absent: none. */
+  trust?: TrustPolicy;
 }
 
 export const EMPTY_CONFIG: CliConfig = {
@@ -99,7 +101,7 @@ const THRESHOLD_KEYS: Record<keyof Thresholds, Kind> = {
   failOn: 'codes',
 };
 
-const TOP_KEYS: Record<string, Kind | 'version' | 'thresholds'> = {
+const TOP_KEYS: Record<string, Kind | 'version' | 'thresholds' | 'trust'> = {
   version: 'version',
   server: 'url',
   pageSize: 'pageSize',
@@ -109,6 +111,7 @@ const TOP_KEYS: Record<string, Kind | 'version' | 'thresholds'> = {
   publishers: 'stringMap',
   mapping: 'stringMap',
   thresholds: 'thresholds',
+  trust: 'trust',
 };
 
 const EXPECT: Record<Kind, string> = {
@@ -275,6 +278,19 @@ export function parseConfig(text: string, file: string): CliConfig {
         }
         (cfg.thresholds as Record<string, unknown>)[tk] = (r as { value: unknown }).value;
       }
+      continue;
+    }
+    if (kind === 'trust') {
+      if (v === null) continue;
+      const t = checkTrustPolicy(v);
+      if (!t.ok) {
+        // An unknown rule points at its key, a bad value at the value.
+        const at = t.key !== null ? keyOffset([key], t.key) : undefined;
+        if (at !== undefined && t.error.startsWith('unknown'))
+          throw inputError(`${where(at)}: trust.${t.key}: ${t.error}`);
+        fail(t.key !== null ? [key, t.key] : [key], t.error);
+      }
+      cfg.trust = (t as { policy: TrustPolicy }).policy;
       continue;
     }
     const r = checkValue(kind, v);

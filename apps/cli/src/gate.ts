@@ -8,7 +8,14 @@
  *  - unfingerprinted files: regular files without a fingerprint, summed over images;
  *  - bytes lost / files that stopped sharing: `compareReports(baseline, report)`.
  */
-import { formatBytes, formatInteger, formatPercent, type Report, type ReportDelta } from '@sharemap/sharing';
+import {
+  formatBytes,
+  formatInteger,
+  formatPercent,
+  type Report,
+  type ReportDelta,
+  type TrustPolicy,
+} from '@sharemap/sharing';
 import type { Thresholds } from './config.js';
 import { inputError } from './errors.js';
 
@@ -44,7 +51,13 @@ export function hasThresholds(t: Thresholds): boolean {
   );
 }
 
-export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta | null): GateResult {
+export function evaluateGate(
+  report: Report,
+  t: Thresholds,
+  delta?: ReportDelta | null,
+  /** The trust policy: its checks (`report.trust.policy`, docs/trust.md#policy) join the gate. */
+  trust?: TrustPolicy,
+): GateResult {
   const checks: GateCheck[] = [];
   // --measure measured: the saving checks read the measured working set (docs/working-set.md).
   const measured = t.measure === 'measured';
@@ -144,6 +157,26 @@ export function evaluateGate(report: Report, t: Thresholds, delta?: ReportDelta 
       limit: 0,
       message: ok ? `no ${code} finding` : `${hits.length} ${code} finding(s): ${hits[0]!.message}`,
     });
+  }
+  if (trust && Object.keys(trust).length > 0) {
+    const result = report.trust?.policy;
+    if (!result)
+      checks.push({
+        id: 'trust',
+        ok: false,
+        actual: 1,
+        limit: 0,
+        message:
+          'the report has no trust model to evaluate the trust policy on (a report from an older server?)',
+      });
+    for (const c of result?.checks ?? [])
+      checks.push({
+        id: c.id,
+        ok: c.ok,
+        actual: c.ok ? 0 : 1,
+        limit: 0,
+        message: `${c.message} (${c.ruleRef})`,
+      });
   }
   return { passed: checks.every((c) => c.ok), checks };
 }

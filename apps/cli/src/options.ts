@@ -6,6 +6,7 @@ import { inputError } from './errors.js';
 import type { Io } from './io.js';
 import type { OutputFormat } from './output/render.js';
 import { RESIDENCY_FORMAT_NAMES } from '@sharemap/sharing';
+import type { TrustPolicy } from '@sharemap/sharing';
 
 export const ANALYSIS_OPTIONS: Record<string, OptionSpec> = {
   mounts: {
@@ -127,6 +128,12 @@ export const OUTPUT_OPTIONS: Record<string, OptionSpec> = {
     description: 'Print a pull-request comment in Markdown: headline, delta, top regressions, gate, link.',
     group: 'Output',
   },
+  'threat-model': {
+    type: 'boolean',
+    description:
+      'Print the threat model (who can affect whose pages, what fingerprints are bound to, lifetime, trust policy) instead of the summary; with --markdown, add it as a section (docs/trust.md).',
+    group: 'Output',
+  },
   'json-out': {
     type: 'string',
     value: 'FILE',
@@ -171,6 +178,8 @@ export interface Settings {
   mapping: Record<string, string>;
   publishers: Record<string, string>;
   thresholds: Thresholds;
+  /** Trust policy from .sharemap.yml `trust:` (docs/trust.md#policy). */
+  trust?: TrustPolicy;
 }
 
 /** .sharemap.yml, then flags on top (key by key). */
@@ -201,6 +210,7 @@ export function resolveSettings(args: ParsedArgs, io: Io): Settings {
     publishers: { ...config.publishers, ...pairs(args, 'publisher') },
     thresholds: t,
   };
+  if (config.trust !== undefined) s.trust = config.trust;
   const pageSize = flagValue<number>(args, 'page-size', 'pageSize') ?? config.pageSize;
   if (pageSize !== undefined) s.pageSize = pageSize;
   const ws = flagValue<number>(args, 'working-set', 'fraction') ?? config.workingSet;

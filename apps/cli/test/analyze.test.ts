@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatPercent, type Report } from '@sharemap/sharing';
-import { cli, cliProcess, fx, haveBuild, MOUNTS, oneLine, tmp } from './helpers.js';
+import { cli, cliProcess, FLEET_IMAGES, fx, haveBuild, MOUNTS, oneLine, tmp } from './helpers.js';
 
 type JsonResult = Report & {
   gate: { passed: boolean; checks: { id: string; ok: boolean; actual: number }[] };
@@ -49,15 +49,7 @@ describe('sharemap analyze', () => {
   });
 
   it('--mounts fleet.fstab: instances, failed mounts, warnings on stderr', async () => {
-    const imgs = [
-      'base-v1.fp.img',
-      'base-v2.fp.img',
-      'app.fp.img',
-      'base-v1.fp.lz4hc.img',
-      'app.fp.lz4hc.img',
-      'edge.img',
-      'base-v2.fp.lz4hc.img',
-    ].map(fx);
+    const imgs = FLEET_IMAGES.map(fx);
     const r = await cli(['analyze', ...imgs, '--mounts', join(MOUNTS, 'fleet.fstab'), '--json']);
     expect(r.code).toBe(0);
     const rep = json(r.stdout);

@@ -11,6 +11,16 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const FIX = join(ROOT, 'testdata/erofs');
 export const MOUNTS = join(ROOT, 'testdata/mounts');
 export const fx = (name: string): string => join(FIX, name);
+/** The images testdata/mounts/fleet.fstab mounts, in its order. */
+export const FLEET_IMAGES = [
+  'base-v1.fp.img',
+  'base-v2.fp.img',
+  'app.fp.img',
+  'base-v1.fp.lz4hc.img',
+  'app.fp.lz4hc.img',
+  'edge.img',
+  'base-v2.fp.lz4hc.img',
+] as const;
 export const MAIN_JS = join(ROOT, 'apps/cli/dist/main.js');
 
 export interface RunResult {

@@ -4,3 +4,4 @@ export * from './mounts/index.js';
 export * from './model/index.js';
 export * from './render/index.js';
 export * from './residency/index.js';
+export * from './trust/index.js';

@@ -14,6 +14,7 @@
  * Owned by packages/sharing; changes must be additive within REPORT_VERSION 1.
  */
 import type { Manifest } from '@sharemap/erofs';
+import type { BackingFileAttributes, TrustModel } from './trust/types.js';
 
 export const REPORT_KIND = 'sharemap-report';
 export const REPORT_VERSION = 1;
@@ -93,6 +94,13 @@ export interface InstanceInput {
    * it would show it, so `domain: null` means "no domain_id". Default: unknown when null.
    */
   domainKnown?: boolean;
+  /**
+   * Owner, mode and immutable attribute of the image file behind a file-backed mount, as a host
+   * collector records them (the trust model's lifetime section, docs/trust.md). Absent: unknown.
+   */
+  backingFile?: BackingFileAttributes;
+  /** For a mount of a loop device: whether the loop device uses direct I/O. Absent: unknown. */
+  loopDirectIo?: boolean;
 }
 
 /** Why inode_share is (not) in effect on an instance. */
@@ -302,6 +310,8 @@ export interface Report {
    * pages in place of its static page count. docs/metrics.md, docs/working-set.md.
    */
   measured?: MeasuredWorkingSet;
+  /** The trust model (docs/trust.md), set by `withTrust` where the manifests are at hand. */
+  trust?: TrustModel;
 }
 
 /**

@@ -57,6 +57,26 @@ export function oracleManifest(name: string): Manifest {
   return m;
 }
 
+/**
+ * The regular files of fixture `name`, each inode once (R10, by nid), with whether it may share
+ * at all (R3 compat, R4 usable fingerprint): the oracle side of the tests' reference models.
+ */
+export function oracleInodes(name: string): { file: FileRecord; eligible: boolean }[] {
+  const man = oracleManifest(name);
+  const seen = new Set<number>();
+  const out: { file: FileRecord; eligible: boolean }[] = [];
+  for (const f of man.files) {
+    if (f.type !== 'file' || seen.has(f.nid)) continue;
+    seen.add(f.nid);
+    const fp = f.fingerprint;
+    out.push({
+      file: f,
+      eligible: man.superblock.ishare && !!fp && fp.length / 2 <= man.superblock.block_size,
+    });
+  }
+  return out;
+}
+
 /** Image id = fixture name (e.g. "base-v1.fp"). */
 export function image(name: string, publisher?: string): AnalysisInput['images'][number] {
   const manifest = oracleManifest(name);

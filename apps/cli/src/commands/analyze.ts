@@ -16,7 +16,7 @@ export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'Compute which files share page cache under inode_share and how much memory that saves, locally.',
   usage:
-    'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--baseline FILE|NAME|ID|URL [--server URL]] [thresholds]',
+    'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--threat-model] [--baseline FILE|NAME|ID|URL [--server URL]] [thresholds]',
   details: [
     'Inputs are EROFS images (scanned here) or manifests written by `sharemap scan --json|--ndjson` (optionally gzip). Without --mounts, each image is mounted once, file-backed, with inode_share, all in one domain ("default"): the most a single domain can share.',
     'Thresholds come from .sharemap.yml and the flags below (flags win). Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including an unknown --baseline name), 3 server or network error (fetching a baseline from a server).',
@@ -62,6 +62,7 @@ export const analyzeSpec: CommandSpec = {
     'sharemap analyze build/*.erofs',
     'sharemap analyze base.erofs app.erofs --mounts deploy/fstab --min-saved-percent 20 --fail-on fingerprint-mismatch',
     'sharemap analyze build/*.erofs --baseline main-report.json --markdown > comment.md',
+    'sharemap analyze base.erofs app.erofs --hash --mounts deploy/fstab --publisher base.erofs=acme --threat-model',
     'sharemap analyze build/*.erofs --baseline main --server https://sharemap.example.com --max-bytes-lost 4MiB',
   ],
 };
@@ -101,5 +102,6 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     baseline,
     ...(ref !== undefined ? { baselineRef: ref } : {}),
     ...(str(args, 'json-out') !== undefined ? { jsonOut: str(args, 'json-out')! } : {}),
+    threatModel: flag(args, 'threat-model'),
   });
 }

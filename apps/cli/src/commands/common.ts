@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { compareReports, reportNameProblem, type Report } from '@sharemap/sharing';
+import { applyTrustPolicy, compareReports, reportNameProblem, type Report } from '@sharemap/sharing';
 import type { ServerClient } from '../client.js';
 import { EXIT_GATE_FAILED, EXIT_OK, inputError, serverError } from '../errors.js';
 import { evaluateGate } from '../gate.js';
@@ -135,11 +135,16 @@ export async function finish(
     id?: string;
     savedAs?: string;
     jsonOut?: string;
+    /** --threat-model: print the trust write-up (text) or add its section (Markdown). */
+    threatModel?: boolean;
   } = {},
 ): Promise<number> {
   const delta = extra.baseline ? compareReports(extra.baseline.report, report) : null;
-  const gate = evaluateGate(report, settings.thresholds, delta);
+  // The trust policy's result goes into the report, so the printed/JSON sign-off carries it.
+  if (settings.trust && report.trust) applyTrustPolicy(report.trust, settings.trust);
+  const gate = evaluateGate(report, settings.thresholds, delta, settings.trust);
   const result: CliResult = { report, gate, delta };
+  if (extra.threatModel) result.threatModel = true;
   if (extra.baselineRef !== undefined) result.baseline = extra.baselineRef;
   if (extra.baseline?.url !== undefined) result.baselineUrl = extra.baseline.url;
   if (extra.savedAs !== undefined) result.savedAs = extra.savedAs;

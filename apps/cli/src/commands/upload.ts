@@ -330,5 +330,6 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     url,
     id: created.id,
     ...(saveName !== undefined ? { savedAs: saveName } : {}),
+    threatModel: flag(args, 'threat-model'),
   });
 }

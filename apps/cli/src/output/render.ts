@@ -3,7 +3,15 @@
  * pull-request comment), and the GitHub Actions job summary (`$GITHUB_STEP_SUMMARY`).
  */
 import { appendFile } from 'node:fs/promises';
-import { formatBytes, renderMarkdown, renderText, type Report, type ReportDelta } from '@sharemap/sharing';
+import {
+  formatBytes,
+  renderMarkdown,
+  renderText,
+  renderTrustMarkdown,
+  renderTrustText,
+  type Report,
+  type ReportDelta,
+} from '@sharemap/sharing';
 import { gateMarkdown, gateText, type GateResult } from '../gate.js';
 import type { Io } from '../io.js';
 
@@ -24,6 +32,8 @@ export interface CliResult {
   url?: string;
   /** Server id of the report (upload). */
   id?: string;
+  /** --threat-model: text output is the trust write-up; Markdown gets the trust section. */
+  threatModel?: boolean;
 }
 
 function signed(bytes: number): string {
@@ -53,7 +63,11 @@ function baselineLabel(r: CliResult): string | undefined {
 }
 
 export function resultText(r: CliResult): string {
-  let s = renderText(r.report);
+  let s = r.threatModel
+    ? r.report.trust
+      ? renderTrustText(r.report.trust)
+      : 'The report has no trust model (a report from an older server?).\n'
+    : renderText(r.report);
   if (r.url) s = `Report: ${r.url}\n` + s;
   if (r.delta) s += '\n' + deltaText(r.delta, baselineLabel(r));
   const g = gateText(r.gate);
@@ -85,6 +99,8 @@ export function resultMarkdown(r: CliResult): string {
     const link = r.baselineUrl ? ` ([${mdLabel(r.baseline ?? 'report')}](${r.baselineUrl}))` : '';
     out += `\nBytes lost since the baseline${link}: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
   }
+  // The trust section: asked for, or a trust policy was evaluated (the sign-off).
+  if (r.report.trust && (r.threatModel || r.report.trust.policy)) out += renderTrustMarkdown(r.report.trust);
   out += gateMarkdown(r.gate);
   return out;
 }

@@ -7,7 +7,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { manifestHeader, manifestToNdjson, parseManifest, StringTable, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
-import { analyze, renderMarkdown, reportToCsv, type AnalysisInput, type Report } from '@sharemap/sharing';
+import {
+  analyze,
+  renderMarkdown,
+  reportToCsv,
+  withTrust,
+  type AnalysisInput,
+  type Report,
+} from '@sharemap/sharing';
 import { gzipSync } from 'node:zlib';
 import { BlobStore } from '../storage/blobs.js';
 import type {
@@ -106,7 +113,8 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
     createdAt: task.createdAt,
   };
   if (task.residency) input.residency = task.residency;
-  const report = analyze(input);
+  // The trust model (docs/trust.md) is built here, where the manifests are.
+  const report = withTrust(analyze(input), input);
   const reportBlob = await store.putGzip(reportJson(report));
   const inputBlob = await store.putGzip(inputJson(input));
   const { summaryBlob, filesBlob } = await writeParts(store, report);

@@ -12,7 +12,8 @@ export type ViewId =
   | 'files'
   | 'findings'
   | 'scenarios'
-  | 'compare';
+  | 'compare'
+  | 'trust';
 
 export const VIEWS: { id: ViewId; label: string }[] = [
   { id: 'overview', label: 'Overview' },
@@ -23,6 +24,7 @@ export const VIEWS: { id: ViewId; label: string }[] = [
   { id: 'findings', label: 'Findings' },
   { id: 'scenarios', label: 'Scenarios' },
   { id: 'compare', label: 'Compare' },
+  { id: 'trust', label: 'Trust' },
 ];
 
 export type Route = { page: 'start' } | { page: 'report'; id: string } | { page: 'not-found' };
@@ -55,6 +57,8 @@ export interface ViewState {
   scn: string[];
   /** Compare: baseline report id. */
   base: string;
+  /** Files: only the rows of a trust matrix cell, "<supplier party>><reader party>" ('' = all; docs/trust.md). */
+  tc: string;
 }
 
 export const DEFAULT_VIEW: ViewState = {
@@ -71,6 +75,7 @@ export const DEFAULT_VIEW: ViewState = {
   dom: {},
   scn: [],
   base: '',
+  tc: '',
 };
 
 const VIEW_IDS = new Set(VIEWS.map((v) => v.id));
@@ -123,6 +128,7 @@ export function parseQuery(search: string): ViewState {
     dom: parseDom(p.get('dom')),
     scn: (p.get('scn') ?? '').split(',').filter(Boolean),
     base: p.get('base') ?? '',
+    tc: p.get('tc') ?? '',
   };
 }
 
@@ -143,6 +149,7 @@ export function formatQuery(v: ViewState): string {
   if (dom) p.set('dom', dom);
   if (v.scn.length) p.set('scn', v.scn.join(','));
   if (v.base) p.set('base', v.base);
+  if (v.tc) p.set('tc', v.tc);
   const s = p.toString();
   return s ? `?${s}` : '';
 }

@@ -3,7 +3,7 @@
  * sort/filter/search, a directory treemap, and the detail of one row with its explanation.
  */
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { explainFile, formatBytes, formatInteger } from '@sharemap/sharing';
+import { explainFile, formatBytes, formatInteger, partyLabels, trustCellRows } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { Bytes, Empty, toCsv, download, ViewLink } from '../components/common';
 import { imageName, queryRows, relatedRows, rowPath, STATUS_FILTERS, STATUS_LABEL } from '../lib/derive';
@@ -11,6 +11,7 @@ import { useStore } from '../state/store';
 import type { StatusFilter } from '../state/url';
 import { Treemap } from '../charts/Treemap';
 import { timing } from '../lib/timing';
+import './trust.css';
 
 const RH = 28;
 /** Browsers cap element heights (~33M px in Chromium): beyond this the scrollbar maps proportionally. */
@@ -280,12 +281,22 @@ export default function Files({ report: r }: { report: Report }) {
       return () => clearTimeout(t);
     }
   }, [dq]);
+  // A trust matrix cell (`tc`, from the Trust view): only its reading rows, recomputed uncapped.
+  const cell = useMemo(() => {
+    const k = v.tc.indexOf('>');
+    if (k <= 0) return null;
+    const supplier = v.tc.slice(0, k);
+    const reader = v.tc.slice(k + 1);
+    return { supplier, reader, rows: new Set(trustCellRows(r, supplier, reader)) };
+  }, [r, v.tc]);
   const rows = useMemo(() => {
     const t = performance.now();
-    const out = queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort });
+    let out = queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort });
+    if (cell) out = out.filter((row) => cell.rows.has(row));
     timing('files:query', t);
     return out;
-  }, [r, v.q, v.status, v.inst, v.img, v.sort]);
+  }, [r, v.q, v.status, v.inst, v.img, v.sort, cell]);
+  const parties = useMemo(() => (r.trust ? partyLabels(r.trust) : new Map<string, string>()), [r]);
   const names = imageName(r);
   const ps = r.options.pageSize;
   const sumWithout = useMemo(() => {
@@ -393,6 +404,14 @@ export default function Files({ report: r }: { report: Report }) {
           Export CSV
         </button>
       </div>
+      {cell && (
+        <p className="trust-cell-filter small" data-testid="files-trust-cell">
+          Files behind the trust cell: pages published by{' '}
+          <strong>{parties.get(cell.supplier) ?? cell.supplier}</strong> read by instances of{' '}
+          <strong>{parties.get(cell.reader) ?? cell.reader}</strong> (R5, R12) ·{' '}
+          <ViewLink to={{ tc: '', sel: -1 }}>show all files</ViewLink>
+        </p>
+      )}
       <p className="muted small" data-testid="files-count" aria-live="polite">
         {formatInteger(rows.length)} of {formatInteger(r.files.instance.length)} rows ·{' '}
         {formatBytes(sumWithout.without)} without sharing, {formatBytes(sumWithout.with)} with

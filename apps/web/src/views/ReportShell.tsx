@@ -15,6 +15,7 @@ const Files = lazy(() => import('./Files'));
 const Findings = lazy(() => import('./Findings'));
 const Scenarios = lazy(() => import('./Scenarios'));
 const Compare = lazy(() => import('./Compare'));
+const Trust = lazy(() => import('./Trust'));
 
 export function ReportShell() {
   const status = useStore((s) => s.status);
@@ -131,6 +132,7 @@ export function ReportShell() {
           {view === 'findings' && <Findings head={head} />}
           {view === 'scenarios' && <Scenarios head={head} />}
           {view === 'compare' && withFiles((r) => <Compare report={r} />)}
+          {view === 'trust' && <Trust head={head} />}
         </Suspense>
       </section>
     </div>

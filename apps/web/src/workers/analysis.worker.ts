@@ -5,7 +5,7 @@
  * the report's analysis input itself (`GET /api/reports/:id/input`, once per report), so a large
  * input is never parsed or copied on the main thread.
  */
-import { analyze, runScenarios, standardScenarios } from '@sharemap/sharing';
+import { analyze, runScenarios, standardScenarios, withTrust } from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
 import { errorOf } from '../api/client';
 import { applyWhatIf, type WhatIf } from '../lib/whatif';
@@ -44,7 +44,8 @@ self.onmessage = async (e: MessageEvent<AnalysisRequest>) => {
     const effective = applyWhatIf(input, m.whatIf);
     const t0 = performance.now();
     if (m.kind === 'analyze') {
-      const report = analyze(effective);
+      // The live report keeps its trust model (the Trust view follows what-ifs too).
+      const report = withTrust(analyze(effective), effective);
       self.postMessage({ seq: m.seq, ok: true, report, ms: performance.now() - t0 });
     } else {
       const base = analyze(effective);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backing } from '../report.js';
 import { analyze } from './engine.js';
-import { fleetInstances, inputOf, inst, oracleManifest } from '../../test/model-fixtures.js';
+import { fleetInstances, inputOf, inst, oracleInodes } from '../../test/model-fixtures.js';
 
 interface RefMount {
   image: string;
@@ -20,20 +20,15 @@ function reference(mounts: RefMount[]): { without: number; with: number } {
   let withSharing = 0;
   const shared = new Map<string, string>();
   for (const m of mounts) {
-    const man = oracleManifest(m.image);
-    const seenNid = new Set<number>();
-    for (const f of man.files) {
-      if (f.type !== 'file' || seenNid.has(f.nid)) continue;
-      seenNid.add(f.nid);
+    for (const { file: f, eligible } of oracleInodes(m.image)) {
       const bytes = Math.ceil(f.size / 4096) * 4096;
       without += bytes;
-      const fp = f.fingerprint;
-      if (!man.superblock.ishare || !fp || fp.length / 2 > man.superblock.block_size) {
+      if (!eligible) {
         withSharing += bytes;
         continue;
       }
       const aops = f.layout.startsWith('compressed') ? 'z' : m.backing === 'bdev' ? 'b' : 'f';
-      const key = `${fp}/${m.domain}`;
+      const key = `${f.fingerprint}/${m.domain}`;
       const cls = `${aops}/${f.size}`;
       const first = shared.get(key);
       if (first === undefined) {

@@ -1,0 +1,688 @@
+/**
+ * buildTrustModel(): the trust model of an analysed deployment (docs/trust.md), an additive
+ * layer over the engine's Report. It reads the report's shared inodes (groups), instances,
+ * domains and findings, and the manifests only to classify each fingerprint (content-bound,
+ * verified-mismatch, unverifiable, publisher-defined); it changes nothing in the report.
+ */
+import type { AnalysisInput, Report, ReportInstance } from '../report.js';
+import { formatBytes, formatInteger } from '../render/bytes.js';
+import {
+  SHA256_FINGERPRINT_HEX_LENGTH,
+  SHA256_FINGERPRINT_PREFIX_HEX,
+  fingerprintMatchesSha256,
+  fingerprintState,
+} from '../model/keys.js';
+import {
+  CROSS_DOMAIN_KEY_COLLISION,
+  FINGERPRINT_BINDINGS,
+  MAX_TRUST_INODES,
+  MAX_TRUST_ROWS,
+  TRUST_EXAMPLES,
+  TRUST_MODEL_VERSION,
+  type BackingFileAttributes,
+  type BackingFileState,
+  type CrossImageInode,
+  type FingerprintBinding,
+  type TrustBoundaryBreak,
+  type TrustDomain,
+  type TrustImageFingerprints,
+  type TrustInstance,
+  type TrustLifetime,
+  type TrustMatrixCell,
+  type TrustModel,
+  type TrustParty,
+  type TrustStatement,
+} from './types.js';
+
+/** Finding codes listed as boundary breaks. */
+const BOUNDARY_BREAK_CODES: readonly string[] = [CROSS_DOMAIN_KEY_COLLISION];
+/** A mount source that is a loop device (`/dev/loopN`, `/dev/loop/N`). */
+const LOOP_DEVICE_RE = /^\/dev\/loop\/?\d+$/;
+/** Codes of the bindings (their index in FINGERPRINT_BINDINGS). */
+const CONTENT_BOUND = FINGERPRINT_BINDINGS.indexOf('content-bound');
+const VERIFIED_MISMATCH = FINGERPRINT_BINDINGS.indexOf('verified-mismatch');
+const UNVERIFIABLE = FINGERPRINT_BINDINGS.indexOf('unverifiable');
+const PUBLISHER_DEFINED = FINGERPRINT_BINDINGS.indexOf('publisher-defined');
+/** Weakest first: how `TrustImageFingerprints.weakest` is chosen. */
+const WEAKNESS_ORDER: readonly FingerprintBinding[] = [
+  'verified-mismatch',
+  'publisher-defined',
+  'unverifiable',
+  'content-bound',
+];
+
+/** What an attacker needs to make other members read substituted content, per binding (docs/trust.md). */
+export const ATTACKER_NEEDS: Record<FingerprintBinding, string> = {
+  'content-bound': 'content whose sha256 equals the digest (a sha256 second preimage): infeasible',
+  'verified-mismatch': 'nothing more: this image already supplies other content under these keys',
+  unverifiable:
+    'publishing one image into the domain that carries the same sha256-form value over other content (the claim was not checked: scan with --hash)',
+  'publisher-defined':
+    'publishing one image into the domain that carries the same value (e.g. the same serial) over other content',
+};
+
+export function partyKeyOf(imageId: string, publisher: string | undefined | null): string {
+  return publisher !== undefined && publisher !== null ? `pub:${publisher}` : `image:${imageId}`;
+}
+
+/** Whether the instance takes part in sharing (mounted, inode_share in effect). */
+export function sharesPages(inst: ReportInstance): boolean {
+  return inst.inodeShare.effective && inst.mountError === undefined && !inst.notMounted;
+}
+
+function plural(n: number, word: string): string {
+  return `${formatInteger(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The verb form for a count: `agree(1, 'carries', 'carry')` is "carries". */
+function agree(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
+}
+
+function capRows(rows: number[]): number[] {
+  return rows.length > MAX_TRUST_ROWS ? rows.slice(0, MAX_TRUST_ROWS) : rows;
+}
+
+/**
+ * `groups` (ascending) ordered by `bytes[group]` descending, ties in group order. Sorts one
+ * Float64Array of packed keys natively (a comparator sort of 100,000s of groups costs far more):
+ * key = (max - bytes) * G + group with G = last group + 1, exact while below 2^53 (else the
+ * comparator sort).
+ */
+function byBytesDescending(groups: number[], bytes: Float64Array): number[] {
+  if (groups.length === 0) return groups;
+  let max = 0;
+  for (const g of groups) if (bytes[g]! > max) max = bytes[g]!;
+  const G = groups[groups.length - 1]! + 1;
+  if ((max + 1) * G >= 2 ** 53) return groups.sort((a, b) => bytes[b]! - bytes[a]! || a - b);
+  const keys = Float64Array.from(groups, (g) => (max - bytes[g]!) * G + g);
+  keys.sort();
+  return Array.from(keys, (k) => k % G);
+}
+
+/** The report's per-row helpers used by the trust model and by views (Files filtered to a cell). */
+export class TrustIndex {
+  readonly partyOfImage = new Map<string, string>();
+  readonly imageName = new Map<string, string>();
+  readonly domainOfInstance: (string | null)[];
+  constructor(readonly report: Report) {
+    for (const img of report.images) {
+      this.partyOfImage.set(img.id, partyKeyOf(img.id, img.publisher));
+      this.imageName.set(img.id, img.name);
+    }
+    const byId = new Map<string, string>();
+    for (const d of report.domains) for (const id of d.instanceIds) byId.set(id, d.label);
+    this.domainOfInstance = report.instances.map((i) => byId.get(i.id) ?? null);
+  }
+  imageOfRow(row: number): string {
+    return this.report.instances[this.report.files.instance[row]!]!.imageId;
+  }
+  partyOfRow(row: number): string {
+    const id = this.imageOfRow(row);
+    return this.partyOfImage.get(id) ?? partyKeyOf(id, null);
+  }
+  /** "image:path" of a row. */
+  fileOf(row: number): string {
+    const id = this.imageOfRow(row);
+    return `${this.imageName.get(id) ?? id}:${this.report.paths[id]?.[this.report.files.file[row]!] ?? '?'}`;
+  }
+}
+
+/**
+ * Every cross-image read of the report: for each shared inode, each member row whose image is
+ * not the first member's image (R5: the first member's bytes are what everyone reads).
+ * `visit(group, supplierRow, readerRow)` is called in group, then member order.
+ */
+export function forEachCrossImageRead(
+  report: Report,
+  visit: (group: number, supplierRow: number, readerRow: number) => void,
+): void {
+  const inst = report.files.instance;
+  report.groups.forEach((g, gi) => {
+    const first = g.members[0];
+    if (first === undefined) return;
+    const supplierImage = report.instances[inst[first]!]!.imageId;
+    for (let k = 1; k < g.members.length; k++) {
+      const r = g.members[k]!;
+      if (report.instances[inst[r]!]!.imageId !== supplierImage) visit(gi, first, r);
+    }
+  });
+}
+
+/** All reading rows of one matrix cell, uncapped (the Files view filtered to a cell). */
+export function trustCellRows(report: Report, supplier: string, reader: string): number[] {
+  const ix = new TrustIndex(report);
+  const rows: number[] = [];
+  forEachCrossImageRead(report, (_g, s, r) => {
+    if (ix.partyOfRow(s) === supplier && ix.partyOfRow(r) === reader) rows.push(r);
+  });
+  return rows;
+}
+
+/**
+ * Whether a fingerprint has the mkfs form `sha256:` + 32 bytes (keys.fingerprintDigest without
+ * its copies: this runs once per record, 2M records at fleet scale).
+ */
+function isSha256Form(fp: string): boolean {
+  if (fp.length !== SHA256_FINGERPRINT_HEX_LENGTH) return false;
+  for (let k = 0; k < SHA256_FINGERPRINT_PREFIX_HEX.length; k++)
+    if ((fp.charCodeAt(k) | 0x20) !== SHA256_FINGERPRINT_PREFIX_HEX.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Per image, each regular file's fingerprint binding (R4 usable fingerprints only). */
+type RawFingerprints = Omit<TrustImageFingerprints, 'domains' | 'statements'> & {
+  /** Binding of each file (manifest index = `Report.paths` index): an index into FINGERPRINT_BINDINGS, -1 none. */
+  bindingOf: Int8Array;
+};
+
+function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
+  const out = new Map<string, RawFingerprints>();
+  // Per file position, the (fingerprint, sha256) string objects last classified there and the
+  // result: images of a fleet are versions of one another and manifests parsed with one
+  // StringTable share string objects, so most records repeat a pair (compared by reference)
+  // and skip the 64-character comparison (core.ts's Interner does the same for fingerprints).
+  const maxFiles = Math.max(0, ...input.images.map((x) => x.manifest.files.length));
+  const lastFp: (string | null)[] = new Array<string | null>(maxFiles).fill(null);
+  const lastSha: (string | undefined)[] = new Array<string | undefined>(maxFiles).fill(undefined);
+  const lastCode = new Int8Array(maxFiles);
+  for (const { image, manifest } of input.images) {
+    // Integer codes (indices into FINGERPRINT_BINDINGS) in the per-record loop: it runs 2M times.
+    const n = new Int32Array(FINGERPRINT_BINDINGS.length);
+    const ex: string[][] = FINGERPRINT_BINDINGS.map(() => []);
+    let none = 0;
+    const files = manifest.files;
+    const bindingOf = new Int8Array(files.length).fill(-1);
+    for (let f = 0; f < files.length; f++) {
+      const rec = files[f]!;
+      if (rec.type !== 'file') continue;
+      if (fingerprintState(rec.fingerprint, image.blockSize) !== 'ok') {
+        none++;
+        continue;
+      }
+      const fp = rec.fingerprint!;
+      const sha = rec.sha256;
+      if (lastFp[f] === fp && lastSha[f] === sha) {
+        const code = lastCode[f]!;
+        n[code] = n[code]! + 1;
+        bindingOf[f] = code;
+        if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(rec.path);
+        continue;
+      }
+      const code = !isSha256Form(fp)
+        ? PUBLISHER_DEFINED
+        : !sha
+          ? UNVERIFIABLE
+          : // endsWith first: manifests write both in lower case, and it copies nothing.
+            fp.endsWith(sha) || fingerprintMatchesSha256(fp, sha)
+            ? CONTENT_BOUND
+            : VERIFIED_MISMATCH;
+      lastFp[f] = fp;
+      lastSha[f] = sha;
+      lastCode[f] = code;
+      n[code] = n[code]! + 1;
+      bindingOf[f] = code;
+      if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(rec.path);
+    }
+    const counts = Object.fromEntries(FINGERPRINT_BINDINGS.map((b, k) => [b, n[k]!])) as Record<
+      FingerprintBinding,
+      number
+    >;
+    const examples: Partial<Record<FingerprintBinding, string[]>> = {};
+    FINGERPRINT_BINDINGS.forEach((b, k) => {
+      if (ex[k]!.length > 0) examples[b] = ex[k]!;
+    });
+    const weakest = WEAKNESS_ORDER.find((b) => counts[b] > 0) ?? null;
+    out.set(image.id, {
+      imageId: image.id,
+      name: image.name,
+      publisher: image.publisher ?? null,
+      hashed: manifest.hashed,
+      counts,
+      none,
+      examples,
+      weakest,
+      bindingOf,
+    });
+  }
+  return out;
+}
+
+function backingStateOf(a: BackingFileAttributes | null): BackingFileState {
+  if (!a) return 'unknown';
+  if (a.immutable === true) return 'immutable';
+  if (a.mode !== undefined && (a.mode & 0o222) !== 0) return 'writable';
+  if (a.immutable === false && a.mode !== undefined) return 'not-immutable';
+  return 'unknown';
+}
+
+/** Builds the trust model of `report` (the analysis of `input`). Pure; `report` is not changed. */
+export function buildTrustModel(report: Report, input: AnalysisInput): TrustModel {
+  const ix = new TrustIndex(report);
+  const ps = report.options.pageSize;
+  const files = report.files;
+  const name = (id: string): string => ix.imageName.get(id) ?? id;
+
+  // Parties (publishers, or an image whose publisher is unknown).
+  const parties = new Map<string, TrustParty>();
+  for (const img of report.images) {
+    const key = ix.partyOfImage.get(img.id)!;
+    let p = parties.get(key);
+    if (!p) {
+      p = {
+        key,
+        publisher: img.publisher ?? null,
+        label: img.publisher ?? `unknown publisher of ${img.name}`,
+        imageIds: [],
+      };
+      parties.set(key, p);
+    }
+    p.imageIds.push(img.id);
+  }
+  const partyLabel = (key: string): string => parties.get(key)?.label ?? key;
+
+  // Cross-image reads: matrix cells, per-group bytes, per-instance reads. Integer indices
+  // throughout: a fleet has hundreds of thousands of shared inodes of dozens of members.
+  const nImages = report.images.length;
+  const imageIndex = new Map(report.images.map((x, k) => [x.id, k]));
+  const instImage = Int32Array.from(report.instances, (x) => imageIndex.get(x.imageId) ?? -1);
+  const partyKeys = [...new Set(report.images.map((x) => ix.partyOfImage.get(x.id)!))];
+  const partyIndex = new Map(partyKeys.map((k, n) => [k, n]));
+  const imgParty = Int32Array.from(report.images, (x) => partyIndex.get(ix.partyOfImage.get(x.id)!)!);
+  type Cell = TrustMatrixCell & { lastGroup: number; doms: Set<string> };
+  const cells = new Map<number, Cell>();
+  /** Bytes other images read from each group's first member. */
+  const groupCrossBytes = new Float64Array(report.groups.length);
+  /** Groups with a cross-image read, in group order. */
+  const crossGroups: number[] = [];
+  const reads = report.instances.map(() => new Map<number, { files: number; bytes: number }>());
+  const inst = files.instance;
+  let lastKey = -1;
+  let lastCell: Cell | undefined;
+  report.groups.forEach((g, gi) => {
+    const s = g.members[0];
+    if (s === undefined) return;
+    const sImg = instImage[inst[s]!]!;
+    for (let k = 1; k < g.members.length; k++) {
+      const r = g.members[k]!;
+      const rImg = instImage[inst[r]!]!;
+      if (rImg === sImg || rImg < 0 || sImg < 0) continue;
+      const bytes = files.pagesWithout[r]! * ps;
+      const key = imgParty[sImg]! * partyKeys.length + imgParty[rImg]!;
+      // Members of one group mostly fall in one cell: one Map lookup per change of cell.
+      let c = key === lastKey ? lastCell : cells.get(key);
+      if (!c) {
+        c = {
+          supplier: partyKeys[imgParty[sImg]!]!,
+          reader: partyKeys[imgParty[rImg]!]!,
+          bytes: 0,
+          files: 0,
+          inodes: 0,
+          domains: [],
+          rows: [],
+          examples: [],
+          lastGroup: -1,
+          doms: new Set(),
+        };
+        cells.set(key, c);
+      }
+      lastKey = key;
+      lastCell = c;
+      c.bytes += bytes;
+      c.files++;
+      if (c.lastGroup !== gi) {
+        c.lastGroup = gi;
+        c.inodes++;
+        c.doms.add(g.domain);
+      }
+      if (c.rows.length < MAX_TRUST_ROWS) c.rows.push(r);
+      if (c.examples.length < TRUST_EXAMPLES) c.examples.push(ix.fileOf(r));
+      if (crossGroups[crossGroups.length - 1] !== gi) crossGroups.push(gi);
+      groupCrossBytes[gi] = groupCrossBytes[gi]! + bytes;
+      const perInst = reads[inst[r]!]!;
+      const e = perInst.get(sImg);
+      if (e) {
+        e.files++;
+        e.bytes += bytes;
+      } else perInst.set(sImg, { files: 1, bytes });
+    }
+  });
+  const matrix: TrustMatrixCell[] = [...cells.values()]
+    .map(({ lastGroup: _l, doms, ...c }) => ({ ...c, domains: [...doms].sort() }))
+    .sort(
+      (a, b) => b.bytes - a.bytes || a.supplier.localeCompare(b.supplier) || a.reader.localeCompare(b.reader),
+    );
+
+  // Per instance: images trusted implicitly (a bit set over images per instance: the union of
+  // the images of every shared inode it is a member of) and shared inodes held with others.
+  const words = Math.max(1, Math.ceil(nImages / 32));
+  const instBits = new Uint32Array(report.instances.length * words);
+  const groupBits = new Uint32Array(words);
+  const heldOf = new Int32Array(report.instances.length);
+  const stamp = new Int32Array(report.instances.length).fill(-1);
+  const memberInst: number[] = [];
+  let heldByMany = 0;
+  report.groups.forEach((g, gi) => {
+    groupBits.fill(0);
+    memberInst.length = 0;
+    let distinctImages = 0;
+    for (const m of g.members) {
+      const i = inst[m]!;
+      if (stamp[i] !== gi) {
+        stamp[i] = gi;
+        memberInst.push(i);
+      }
+      const img = instImage[i]!;
+      if (img < 0) continue;
+      const bit = 1 << (img & 31);
+      if ((groupBits[img >> 5]! & bit) === 0) {
+        groupBits[img >> 5]! |= bit;
+        distinctImages++;
+      }
+    }
+    if (memberInst.length > 1) {
+      heldByMany++;
+      for (const i of memberInst) heldOf[i]!++;
+    }
+    if (distinctImages < 2) return;
+    for (const i of memberInst) for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
+  });
+  const trustsOf = (i: number): string[] => {
+    const out: string[] = [];
+    for (let img = 0; img < nImages; img++)
+      if (img !== instImage[i] && (instBits[i * words + (img >> 5)]! & (1 << (img & 31))) !== 0)
+        out.push(report.images[img]!.id);
+    return out.sort();
+  };
+  const instances: TrustInstance[] = report.instances.map((inst, i) => ({
+    id: inst.id,
+    label: inst.label,
+    imageId: inst.imageId,
+    domain: sharesPages(inst) ? ix.domainOfInstance[i]! : null,
+    reads: [...reads[i]!]
+      .map(([img, e]) => ({ imageId: report.images[img]!.id, ...e }))
+      .sort((a, b) => b.bytes - a.bytes),
+    trustsImplicitly: trustsOf(i),
+    sharedInodesHeld: heldOf[i]!,
+  }));
+
+  // Domains: cross-image groups by domain, largest first.
+  const crossByDomain = new Map<string, number[]>();
+  for (const gi of crossGroups) {
+    const d = report.groups[gi]!.domain;
+    const list = crossByDomain.get(d);
+    if (list) list.push(gi);
+    else crossByDomain.set(d, [gi]);
+  }
+  const instanceById = new Map(report.instances.map((x) => [x.id, x]));
+  const imageById = new Map(report.images.map((x) => [x.id, x]));
+  const inodeOf = (gi: number): CrossImageInode => {
+    const g = report.groups[gi]!;
+    const s = g.members[0]!;
+    const supplierImageId = ix.imageOfRow(s);
+    const readers = new Set<string>();
+    const insts = new Set<string>();
+    for (const m of g.members) {
+      const id = ix.imageOfRow(m);
+      if (id !== supplierImageId) readers.add(id);
+      insts.add(report.instances[inst[m]!]!.id);
+    }
+    return {
+      group: gi,
+      file: ix.fileOf(s),
+      supplierImageId,
+      readerImageIds: [...readers],
+      instanceIds: [...insts],
+      bytes: groupCrossBytes[gi]!,
+      ...(g.orderDependent ? { orderDependent: true } : {}),
+    };
+  };
+  const domains: TrustDomain[] = report.domains.map((d) => {
+    const insts = d.instanceIds.map((id) => instanceById.get(id)).filter((x) => x !== undefined);
+    const imageIds = [...new Set(insts.map((x) => x.imageId))];
+    const images = imageIds.map((id) => ({
+      id,
+      name: name(id),
+      publisher: imageById.get(id)?.publisher ?? null,
+    }));
+    const domainParties = [
+      ...new Set(imageIds.map((id) => ix.partyOfImage.get(id) ?? partyKeyOf(id, null))),
+    ].sort();
+    const groups = byBytesDescending(crossByDomain.get(d.label) ?? [], groupCrossBytes);
+    const crossBytes = groups.reduce((a, gi) => a + groupCrossBytes[gi]!, 0);
+    const nodes = groups.slice(0, MAX_TRUST_INODES).map(inodeOf);
+    const statements: TrustStatement[] = [];
+    const who = images.map((x) => `${x.name} (${x.publisher ?? 'publisher unknown'})`).join(', ');
+    statements.push({
+      rule: 'R2, R4',
+      text: `Domain ${d.label} holds ${plural(insts.length, 'instance')} of ${plural(images.length, 'image')}: ${who}. Files with the same fingerprint in it share one page cache.`,
+      instanceIds: insts.map((x) => x.id),
+      imageIds,
+    });
+    if (d.unknown)
+      statements.push({
+        rule: 'R11',
+        text: `The domain of ${insts.map((x) => x.label).join(', ')} is unknown (the kernel never prints domain_id): it is shown alone, but other images may share its domain.`,
+        instanceIds: insts.map((x) => x.id),
+      });
+    if (domainParties.length > 1)
+      statements.push({
+        rule: 'R12',
+        text: `Domain ${d.label} mixes ${domainParties.length} publishers (${domainParties.map(partyLabel).join(', ')}): a domain is one trusted publisher's federated file system (§8.9), so each of them can supply pages the others read.`,
+        imageIds,
+      });
+    if (groups.length > 0) {
+      const rows: number[] = [];
+      let rowCount = 0;
+      for (const gi of groups) {
+        const members = report.groups[gi]!.members;
+        rowCount += members.length;
+        for (let k = 0; k < members.length && rows.length < MAX_TRUST_ROWS; k++) rows.push(members[k]!);
+      }
+      statements.push({
+        rule: 'R5, R12',
+        text: `${plural(groups.length, 'shared inode')} in ${d.label} ${agree(groups.length, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (§8.5).`,
+        rows,
+        rowCount,
+        examples: groups.slice(0, TRUST_EXAMPLES).map((gi) => ix.fileOf(report.groups[gi]!.members[0]!)),
+      });
+    } else if (images.length > 1) {
+      statements.push({
+        rule: 'R4',
+        text: `No shared inode in ${d.label} has members from more than one image: no image reads another's pages.`,
+      });
+    }
+    return {
+      label: d.label,
+      ...(d.unknown ? { unknown: true } : {}),
+      instances: insts.map((x) => ({ id: x.id, label: x.label, imageId: x.imageId })),
+      images,
+      parties: domainParties,
+      crossImageInodeCount: groups.length,
+      crossImageBytes: crossBytes,
+      crossImageInodes: nodes,
+      statements,
+    };
+  });
+
+  // Fingerprints per image.
+  const fpRaw = fingerprintsOf(input);
+  const domainsOfImage = new Map<string, Set<string>>();
+  report.instances.forEach((inst, i) => {
+    const d = ix.domainOfInstance[i];
+    if (!sharesPages(inst) || d === null || d === undefined) return;
+    const s = domainsOfImage.get(inst.imageId) ?? new Set<string>();
+    s.add(d);
+    domainsOfImage.set(inst.imageId, s);
+  });
+  // Rows (on any instance) of files with a weak binding, per image and binding: one pass.
+  const rowsOf = new Map<string, Partial<Record<FingerprintBinding, number[]>>>();
+  // Only instances of images with a weak binding have rows to list (usually none).
+  const bindingsOfInstance = report.instances.map((x) => {
+    const raw = fpRaw.get(x.imageId);
+    return raw && raw.weakest !== null && raw.weakest !== 'content-bound' ? raw.bindingOf : null;
+  });
+  const anyWeak = bindingsOfInstance.some((b) => b !== null);
+  for (let r = 0; anyWeak && r < files.instance.length; r++) {
+    const code = bindingsOfInstance[files.instance[r]!]?.[files.file[r]!] ?? -1;
+    if (code < 0 || code === CONTENT_BOUND) continue;
+    const id = ix.imageOfRow(r);
+    const b = FINGERPRINT_BINDINGS[code]!;
+    const per = rowsOf.get(id) ?? {};
+    (per[b] ??= []).push(r);
+    rowsOf.set(id, per);
+  }
+  const fingerprints: TrustImageFingerprints[] = report.images.map((img) => {
+    const { bindingOf: _b, ...raw } = fpRaw.get(img.id) ?? {
+      bindingOf: new Int8Array(0),
+      imageId: img.id,
+      name: img.name,
+      publisher: img.publisher ?? null,
+      hashed: img.hashed,
+      counts: { 'content-bound': 0, 'verified-mismatch': 0, unverifiable: 0, 'publisher-defined': 0 },
+      none: 0,
+      examples: {},
+      weakest: null,
+    };
+    const doms = [...(domainsOfImage.get(img.id) ?? [])].sort();
+    const where =
+      doms.length > 0 ? `in domain ${doms.join(', ')}` : 'in a domain (none of its mounts shares now)';
+    const statements: TrustStatement[] = [];
+    const texts: Record<FingerprintBinding, (n: number) => [string, string]> = {
+      'content-bound': (n) => [
+        'R4',
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} content-bound fingerprints (sha256 of the content, verified with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS['content-bound']}.`,
+      ],
+      'verified-mismatch': (n) => [
+        'R12',
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} a sha256 fingerprint that does not match ${agree(n, 'its', 'their')} content (forged or stale): ${where}, members with the same key may read this image's bytes. An attacker needs ${ATTACKER_NEEDS['verified-mismatch']}.`,
+      ],
+      unverifiable: (n) => [
+        'R4, R12',
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} sha256-form fingerprints that were not checked (not scanned with --hash). To substitute content an attacker needs ${ATTACKER_NEEDS.unverifiable}.`,
+      ],
+      'publisher-defined': (n) => [
+        'R4, R12',
+        `${plural(n, 'file')} of ${img.name} ${agree(n, 'carries', 'carry')} publisher-defined fingerprints (not sha256 digests, e.g. serials): they mean what the publisher says. To substitute content ${where} an attacker needs ${ATTACKER_NEEDS['publisher-defined']}.`,
+      ],
+    };
+    for (const b of WEAKNESS_ORDER) {
+      const n = raw.counts[b];
+      if (n === 0) continue;
+      const [rule, text] = texts[b](n);
+      const st: TrustStatement = { rule, text, imageIds: [img.id], binding: b };
+      if (b !== 'content-bound') {
+        const rows = rowsOf.get(img.id)?.[b] ?? [];
+        st.rows = capRows(rows);
+        st.rowCount = rows.length;
+        st.examples = (raw.examples[b] ?? []).map((p) => `${img.name}:${p}`);
+      }
+      statements.push(st);
+    }
+    if (raw.none > 0)
+      statements.push({
+        rule: 'R4',
+        text: `${plural(raw.none, 'regular file')} of ${img.name} ${agree(raw.none, 'has', 'have')} no usable fingerprint: ${agree(raw.none, 'it stays', 'they stay')} private and nothing else can supply ${agree(raw.none, 'its', 'their')} pages.`,
+        imageIds: [img.id],
+      });
+    return { ...raw, domains: doms, statements };
+  });
+
+  // Lifetime: members keep pages alive; backing files; loop devices.
+  const backingFiles = report.instances
+    .filter((x) => x.backing === 'file' && x.mountError === undefined && !x.notMounted)
+    .map((x) => {
+      const attributes = x.backingFile ?? null;
+      return { instanceId: x.id, source: x.source, attributes, state: backingStateOf(attributes) };
+    });
+  const loopDevices = report.instances
+    .filter(
+      (x) =>
+        x.backing === 'bdev' && LOOP_DEVICE_RE.test(x.source) && x.mountError === undefined && !x.notMounted,
+    )
+    .map((x) => ({ instanceId: x.id, source: x.source, directIo: x.loopDirectIo ?? null }));
+  const lifeStatements: TrustStatement[] = [];
+  lifeStatements.push({
+    rule: '§8.5, R9',
+    text: `${plural(heldByMany, 'shared inode')} ${agree(heldByMany, 'has', 'have')} members on more than one instance: their pages stay in memory while any member instance is mounted, and after the instance that read them first unmounts, cache misses are filled through another live member.`,
+  });
+  const holders = instances.filter((x) => x.sharedInodesHeld > 0);
+  if (holders.length > 0)
+    lifeStatements.push({
+      rule: '§8.5',
+      text: `Instances that keep shared pages alive: ${holders.map((x) => `${x.label} (${plural(x.sharedInodesHeld, 'shared inode')})`).join(', ')}.`,
+      instanceIds: holders.map((x) => x.id),
+    });
+  const byState = (s: BackingFileState) => backingFiles.filter((b) => b.state === s);
+  if (byState('writable').length > 0)
+    lifeStatements.push({
+      rule: '§8.9',
+      text: `Backing files of ${byState('writable')
+        .map((b) => b.instanceId)
+        .join(
+          ', ',
+        )} are writable: "blobs are immutable" does not hold, whoever can write them changes what those mounts (and every member reading through them) see.`,
+      instanceIds: byState('writable').map((b) => b.instanceId),
+    });
+  if (byState('not-immutable').length > 0)
+    lifeStatements.push({
+      rule: '§8.9',
+      text: `Backing files of ${byState('not-immutable')
+        .map((b) => b.instanceId)
+        .join(', ')} have no write bit but are not immutable: their owner or root can change them.`,
+      instanceIds: byState('not-immutable').map((b) => b.instanceId),
+    });
+  if (byState('unknown').length > 0)
+    lifeStatements.push({
+      rule: '§8.9',
+      text: `Owner, mode and immutable attribute of the backing files of ${plural(byState('unknown').length, 'file-backed instance')} (${byState(
+        'unknown',
+      )
+        .map((b) => b.instanceId)
+        .join(', ')}) are not recorded: whether the blobs are immutable is unknown.`,
+      instanceIds: byState('unknown').map((b) => b.instanceId),
+    });
+  const noDio = loopDevices.filter((l) => l.directIo !== true);
+  if (noDio.length > 0)
+    lifeStatements.push({
+      rule: 'R8',
+      text: `Loop devices ${noDio.map((l) => `${l.source} (${l.instanceId})`).join(', ')} ${noDio.every((l) => l.directIo === false) ? 'run' : 'may run'} without direct I/O: the backing file's own page cache also holds the image bytes, outside the domain.`,
+      instanceIds: noDio.map((l) => l.instanceId),
+    });
+  const lifetime: TrustLifetime = {
+    sharedInodesHeldByMany: heldByMany,
+    backingFiles,
+    loopDevices,
+    statements: lifeStatements,
+  };
+
+  const boundaryBreaks: TrustBoundaryBreak[] = report.findings
+    .filter((f) => BOUNDARY_BREAK_CODES.includes(f.code as string))
+    .map((f) => ({
+      code: f.code as string,
+      severity: f.severity,
+      message: f.message,
+      domains: f.domains ?? [],
+      imageIds: f.imageIds ?? [],
+      instanceIds: f.instanceIds ?? [],
+      rows: f.rows ?? [],
+      rowCount: f.rowCount ?? f.rows?.length ?? 0,
+    }));
+
+  return {
+    version: TRUST_MODEL_VERSION,
+    parties: [...parties.values()],
+    domains,
+    matrix,
+    instances,
+    fingerprints,
+    lifetime,
+    boundaryBreaks,
+  };
+}
+
+/** Sets `report.trust` to the trust model of the analysis of `input`, and returns the report. */
+export function withTrust(report: Report, input: AnalysisInput): Report {
+  report.trust = buildTrustModel(report, input);
+  return report;
+}
