@@ -1,5 +1,6 @@
 /** Turning (source, mount point, options) into a MountEntry: backing, errors, inode_share state. */
 import type { Backing, DomainLabel } from '../report.js';
+import { isAnonymousDevice } from './devices.js';
 import { mountErrorFor, parseOptions } from './options.js';
 import { basename, isBlockDeviceSource, unescapeOctal, type Field } from './text.js';
 import { MountConfigError } from './errors.js';
@@ -51,7 +52,8 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
     column: input.optionsColumn,
     domains: input.domains,
   });
-  if (input.assignedDomain) parsed.domain = input.assignedDomain;
+  // A plan's `domain` is a label written by a user: never one a domain_id= value was given.
+  if (input.assignedDomain) parsed.domain = { label: input.assignedDomain.label };
   const o = parsed.options;
   if (input.assignedDomain || input.domainUnknown) o.domainIdGiven = true;
   const warnings = parsed.warnings;
@@ -61,7 +63,7 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
   let backing: Backing;
   if (input.backing) backing = input.backing;
   else if (device !== null)
-    backing = device.startsWith('0:') ? 'file' : 'bdev'; // anonymous dev (major 0) = get_tree_nodev, file-backed
+    backing = isAnonymousDevice(device) ? 'file' : 'bdev'; // anonymous dev (major 0) = get_tree_nodev, file-backed
   else if (o.loop !== false)
     backing = 'bdev'; // mount(8) -o loop attaches a fresh loop device
   else backing = isBlockDeviceSource(input.source) ? 'bdev' : 'file';

@@ -94,6 +94,12 @@ export interface ParsedOptions {
   domain: DomainLabel | null;
   /** First option the kernel would reject as unknown (config inputs fail the mount with it). */
   unknownParameter: string | null;
+  /**
+   * The first parameter the kernel's fs_parse() refuses (unknown name, or a string parameter
+   * given an empty value: "Non-empty value required"): that mount fails with EINVAL, the others
+   * go on (config inputs, see mountErrorFor).
+   */
+  parseFailure: MountError | null;
   warnings: MountWarning[];
 }
 
@@ -164,6 +170,7 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
   const warnings: MountWarning[] = [];
   let domainRaw: string | null = null;
   let unknownParameter: string | null = null;
+  let parseFailure: MountError | null = null;
   const parts = splitOptions(text);
   if (parts.length > MAX_OPTIONS_PER_MOUNT) {
     throw new MountConfigError(
@@ -191,6 +198,27 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
       if (value === null || value === '') bad(`option ${name} needs a non-empty value`);
       return value as string;
     };
+    /**
+     * A string parameter (fsparam_string: domain_id, device, fsid). fs_param_is_string() refuses
+     * an empty value ("<name>: Non-empty value required"), which fails this mount only, as any
+     * EINVAL of fs_parse() does: null then, and the caller skips the option.
+     */
+    const stringValue = (): string | null => {
+      if (value === null || value === '') {
+        parseFailure ??= {
+          errno: 'EINVAL',
+          reason: 'empty-value',
+          message: `erofs: ${name}: Non-empty value required`,
+        };
+        warnings.push({
+          code: 'mount-failed',
+          message: `${at}: option ${name} has an empty value: the kernel refuses the mount (EINVAL, "${name}: Non-empty value required")`,
+          origin,
+        });
+        return null;
+      }
+      return value;
+    };
     if (
       name !== 'device' &&
       seen.has(name) &&
@@ -212,10 +240,13 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
         flag();
         o.inodeShare = true;
         break;
-      case 'domain_id':
-        domainRaw = needValue();
+      case 'domain_id': {
+        const v = stringValue();
+        if (v === null) break;
+        domainRaw = v;
         o.domainIdGiven = true;
         break;
+      }
       case 'dax':
         if (value === null)
           o.dax = 'always'; // legacy flag = dax=always (erofs_fc_parse_param, Opt_dax)
@@ -230,11 +261,14 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
         flag();
         o.directio = false;
         break;
-      case 'device':
-        o.devices.push(needValue());
+      case 'device': {
+        const v = stringValue();
+        if (v === null) break;
+        o.devices.push(v);
         if (o.devices.length > MAX_DEVICES_PER_MOUNT)
           bad(`more than ${MAX_DEVICES_PER_MOUNT} device= options`);
         break;
+      }
       case 'fsoffset': {
         const n = parseU64(needValue());
         if (n === null) bad(`fsoffset= must be an unsigned integer number of bytes, got "${value}"`);
@@ -263,14 +297,17 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
         flag();
         o.readOnly = name === 'ro';
         break;
-      case 'fsid':
-        o.fsid = needValue();
+      case 'fsid': {
+        const v = stringValue();
+        if (v === null) break;
+        o.fsid = v;
         warnings.push({
           code: 'obsolete-option',
           message: `${at}: fsid= belongs to the fscache backend, removed in Linux 7.2`,
           origin,
         });
         break;
+      }
       case 'loop':
         o.loop = value === null ? true : value;
         o.generic.push(part.text);
@@ -286,6 +323,11 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
           const kept = redactUnknown(part.text);
           o.unknown.push(kept);
           unknownParameter ??= kept;
+          parseFailure ??= {
+            errno: 'EINVAL',
+            reason: 'unknown-option',
+            message: `erofs: Unknown parameter '${kept.split('=')[0]}'`,
+          };
           warnings.push({
             code: 'unknown-option',
             message: `${at}: unknown option "${kept}" (kept; the kernel refuses unknown parameters with EINVAL)`,
@@ -295,7 +337,7 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
     }
   }
   const domain = domainRaw === null ? null : ctx.domains.labelFor(domainRaw);
-  return { options: o, domain, unknownParameter, warnings };
+  return { options: o, domain, unknownParameter, parseFailure, warnings };
 }
 
 /**
@@ -304,18 +346,13 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
  * The R3 check (image lacks ISHARE_XATTRS) needs the image and is the engine's.
  */
 export function mountErrorFor(p: ParsedOptions): MountError | null {
-  if (p.unknownParameter !== null) {
-    return {
-      errno: 'EINVAL',
-      reason: 'unknown-option',
-      message: `erofs: Unknown parameter '${p.unknownParameter.split('=')[0]}'`,
-    };
-  }
+  if (p.parseFailure !== null) return p.parseFailure;
   const o = p.options;
   if (o.inodeShare && !o.domainIdGiven)
     return { errno: 'EINVAL', reason: 'no-domain', message: 'domain_id is needed when inode_ishare is on' };
   if (o.inodeShare && o.dax === 'always')
     return { errno: 'EINVAL', reason: 'dax', message: 'FSDAX is not allowed when inode_ishare is on' };
+  // 512 is the smallest EROFS block size; the engine checks the image's own (resolveInstanceState).
   if (o.fsoffset % 512 !== 0) {
     return {
       errno: 'EINVAL',

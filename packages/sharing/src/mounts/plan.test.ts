@@ -176,7 +176,7 @@ describe('detect', () => {
     expect(a.format).toBe('fstab');
     expect(b.format).toBe('mount-commands');
     expect(a.entries[0]!.domain).toEqual(b.entries[0]!.domain);
-    expect(a.entries[4]!.domain).toEqual({ label: 'D2' });
+    expect(a.entries[4]!.domain).toEqual({ label: 'D2', source: 'domain-id' });
   });
 });
 
@@ -185,17 +185,17 @@ describe('domains (R11)', () => {
     const key = new Uint8Array(32).fill(7);
     const r = createDomainRedactor(key);
     expect([r.labelFor('b'), r.labelFor('a'), r.labelFor('b')]).toEqual([
-      { label: 'D1' },
-      { label: 'D2' },
-      { label: 'D1' },
+      { label: 'D1', source: 'domain-id' },
+      { label: 'D2', source: 'domain-id' },
+      { label: 'D1', source: 'domain-id' },
     ]);
     expect(r.fingerprintOf('a')).toMatch(/^[0-9a-f]{64}$/);
     expect(createDomainRedactor(key).fingerprintOf('a')).toBe(r.fingerprintOf('a'));
     expect(createDomainRedactor().fingerprintOf('a')).not.toBe(r.fingerprintOf('a'));
     expect(JSON.stringify(r.entries())).not.toMatch(/"a"|"b"/);
     const seeded = createDomainRedactor(key, r.entries());
-    expect(seeded.labelFor('a')).toEqual({ label: 'D2' });
-    expect(seeded.labelFor('c')).toEqual({ label: 'D3' });
+    expect(seeded.labelFor('a')).toEqual({ label: 'D2', source: 'domain-id' });
+    expect(seeded.labelFor('c')).toEqual({ label: 'D3', source: 'domain-id' });
   });
 
   it('R11 domain strings never appear in output of any sample, warning or error', () => {
