@@ -9,7 +9,7 @@ export {
   totalsOf,
   workingSetPages,
 } from './accounting.js';
-export { NOT_SHARING_LABEL, UNKNOWN_MERGED_LABEL, unknownDomainLabel } from './domains.js';
+export { NOT_SHARING_LABEL, unknownDomainLabel } from './domains.js';
 export {
   DEFAULT_DOMAIN_LABEL,
   defaultInstances,

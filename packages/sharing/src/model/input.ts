@@ -68,12 +68,13 @@ export function defaultInstances(images: readonly Pick<ReportImage, 'id' | 'name
 /**
  * The kernel's verdict on one instance, in fill_super's order (spec §8.3):
  * not mounted; parser-reported failure; inode_share without domain_id -> EINVAL;
- * inode_share with dax=always -> EINVAL; no inode_share -> private; image without
+ * inode_share with dax=always -> EINVAL; fsoffset not a multiple of the image's block size ->
+ * EINVAL; no inode_share -> private; image without
  * ISHARE_XATTRS -> silently off (R3); domain not known -> effective, domain unknown (R11).
  */
 export function resolveInstanceState(
   instance: InstanceInput,
-  image: Pick<ReportImage, 'ishare' | 'name'> | undefined,
+  image: Pick<ReportImage, 'ishare' | 'name' | 'blockSize'> | undefined,
 ): ReportInstance {
   const o = instance.options;
   const off = (
@@ -112,6 +113,13 @@ export function resolveInstanceState(
   if (o.inodeShare && o.dax === 'always') {
     const msg = 'EINVAL: inode_share with dax=always ("FSDAX is not allowed when inode_ishare is on", R2)';
     return off('dax', `mount fails: ${msg}`, msg);
+  }
+  // erofs_read_superblock() refuses an fsoffset that is not a multiple of the image's own block
+  // size ("fsoffset %llu is not aligned to block size %u"), with or without inode_share; only
+  // the engine knows the block size (the parsers check the 512-byte minimum).
+  if (o.fsoffset % image.blockSize !== 0) {
+    const msg = `EINVAL: fsoffset ${o.fsoffset} is not aligned to block size ${image.blockSize} of ${image.name}`;
+    return off('mount-failed', `mount fails: ${msg}`, msg);
   }
   if (!o.inodeShare) {
     const why =
