@@ -13,9 +13,11 @@ import type { DomainAssignment } from './core.js';
 
 /** Per-domain row label of instances that hold page cache but do not share. */
 export const NOT_SHARING_LABEL = '(not sharing)';
+/** First character of the labels the engine gives unknown domains (never a label of an input). */
+const UNKNOWN_LABEL_PREFIX = '?';
 /** Label of an unknown-domain instance alone in its own domain (worst case): `?<id>`. */
 export function unknownDomainLabel(instanceId: string): string {
-  return `?${instanceId}`;
+  return `${UNKNOWN_LABEL_PREFIX}${instanceId}`;
 }
 
 /** Where an instance's domain label comes from, for messages: its origin, else its label. */
@@ -40,6 +42,14 @@ export function checkDomainLabelNamespaces(instances: readonly InstanceInput[]):
   for (const inst of instances) {
     const d = inst.domain;
     if (d === null) continue;
+    // The engine's own labels are a third namespace: `?<id>` for an unknown domain and the
+    // per-domain row of instances that do not share. A written "?b" would otherwise join the
+    // unknown domain of instance b.
+    if (d.label.startsWith(UNKNOWN_LABEL_PREFIX) || d.label === NOT_SHARING_LABEL)
+      throw new RangeError(
+        `domain label "${d.label}" of ${describeSource(inst)} is reserved (labels starting with "${UNKNOWN_LABEL_PREFIX}" name unknown domains, ` +
+          `"${NOT_SHARING_LABEL}" the instances that do not share): choose another label`,
+      );
     const [mine, other] = d.source === 'domain-id' ? [derived, written] : [written, derived];
     if (!mine.has(d.label)) mine.set(d.label, inst);
     const clash = other.get(d.label);

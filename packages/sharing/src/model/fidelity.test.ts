@@ -228,3 +228,13 @@ describe('issue 14 item 7 (R2): fsoffset must be a multiple of the image block s
     expect(at(512, 'edge-mini.b512').instances[0]!.mountError).toBeUndefined();
   });
 });
+
+describe("issue 14 item 2, the class (R11): written labels never join the engine's own domains", () => {
+  it('"?b" would join the unknown domain of instance b; "(not sharing)" the row of instances that do not share', () => {
+    const assigned = inst('a', 'base-v1.fp', '?b');
+    expect(() => analyze(inputOf([assigned, inst('b', 'base-v2.fp', null)]))).toThrow(
+      'domain label "?b" of /run/images/a is reserved (labels starting with "?" name unknown domains, "(not sharing)" the instances that do not share): choose another label',
+    );
+    expect(() => analyze(inputOf([inst('a', 'base-v1.fp', '(not sharing)')]))).toThrow(/is reserved/);
+  });
+});
