@@ -6,6 +6,7 @@ import {
   createDomainRedactor,
   defaultInstances,
   imageEntryFromManifest,
+  MountConfigError,
   resolveInstances,
   type AnalysisInput,
   type InstanceInput,
@@ -77,10 +78,12 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   });
   const warnings: string[] = [];
   let instances: InstanceInput[];
+  let domainSecrets: AnalysisInput['domainSecrets'];
   if (req.mounts.length === 0) {
     instances = defaultInstances(images.map((x) => x.image));
   } else {
     const domains = createDomainRedactor();
+    domainSecrets = domains; // the engine compares raw domain ids (key concatenation, spec §8.4); never in the report
     const configs: MountConfig[] = [];
     for (const path of req.mounts) configs.push((await readMountConfig(path, domains)).config);
     for (const c of configs)
@@ -89,11 +92,18 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
         const msg = oneLine(w.message);
         warnings.push(msg.startsWith(loc) ? msg : `${loc}: ${msg}`);
       }
-    const res = resolveInstances(
-      configs,
-      images.map((x) => ({ id: x.image.id, name: x.image.name })),
-      { mapping: req.mapping },
-    );
+    let res: ReturnType<typeof resolveInstances>;
+    try {
+      res = resolveInstances(
+        configs,
+        images.map((x) => ({ id: x.image.id, name: x.image.name })),
+        { mapping: req.mapping },
+      );
+    } catch (e) {
+      // e.g. two images on one block device (R9): bad input, one line, exit 2.
+      if (e instanceof MountConfigError) throw inputError(oneLine(e.message));
+      throw e;
+    }
     for (const w of res.warnings)
       if (!warnings.includes(oneLine(w.message))) warnings.push(oneLine(w.message));
     for (const u of res.unresolved) {
@@ -109,6 +119,7 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
     instances = res.instances.map(toInstanceInput);
   }
   const input: AnalysisInput = { images, instances, options: {} };
+  if (domainSecrets !== undefined) input.domainSecrets = domainSecrets;
   if (req.pageSize !== undefined) input.options!.pageSize = req.pageSize;
   if (req.workingSet !== undefined) input.options!.workingSetFraction = req.workingSet;
   if (req.createdAt !== undefined) input.createdAt = req.createdAt;
