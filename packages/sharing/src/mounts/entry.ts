@@ -51,6 +51,8 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
     line: input.optionsLine ?? origin.line,
     column: input.optionsColumn,
     domains: input.domains,
+    // A request the kernel refuses fails that mount only (issue #14 item 7).
+    badValues: input.view === 'config' ? 'fail-mount' : 'throw',
   });
   // A plan's `domain` is a label written by a user: never one a domain_id= value was given.
   if (input.assignedDomain) parsed.domain = { label: input.assignedDomain.label };

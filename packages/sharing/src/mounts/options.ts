@@ -86,6 +86,13 @@ export interface OptionContext {
   /** Column of the first character of the option string on its line. */
   column: number;
   domains: DomainRedactor;
+  /**
+   * What a value the kernel refuses does: 'fail-mount' (requests: fstab, units, scripts,
+   * plans) makes it that mount's EINVAL (`parseFailure`) and a `mount-failed` warning;
+   * 'throw' (default; the kernel's own views, which cannot contain one) throws
+   * MountConfigError 'bad-option-value'.
+   */
+  badValues?: 'throw' | 'fail-mount';
 }
 
 export interface ParsedOptions {
@@ -162,8 +169,9 @@ function parseU64(v: string): number | null {
 }
 
 /**
- * Parse one comma-separated option string. Throws MountConfigError ('bad-option-value') where
- * the kernel's fs_parse() would reject a known EROFS parameter's value.
+ * Parse one comma-separated option string. Where the kernel's fs_parse() would reject a known
+ * EROFS parameter's value: the mount's failure, or a thrown MountConfigError ('bad-option-value'),
+ * as `ctx.badValues` says.
  */
 export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
   const o = emptyOptions();
@@ -171,6 +179,7 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
   let domainRaw: string | null = null;
   let unknownParameter: string | null = null;
   let parseFailure: MountError | null = null;
+  const badValues = ctx.badValues ?? 'throw';
   const parts = splitOptions(text);
   if (parts.length > MAX_OPTIONS_PER_MOUNT) {
     throw new MountConfigError(
@@ -188,36 +197,38 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
     const eq = part.text.indexOf('=');
     const name = eq < 0 ? part.text : part.text.slice(0, eq);
     const value = eq < 0 ? null : stripQuotes(part.text.slice(eq + 1));
-    const bad = (problem: string): never => {
-      throw new MountConfigError('bad-option-value', problem, origin.file, origin.line, origin.column);
+    /**
+     * A value the kernel's fs_parse() refuses. That fails this mount only (EINVAL), so requests
+     * record it as the mount's failure and skip the option ('fail-mount'); the kernel's own
+     * views cannot contain one, so there it is a malformed input ('throw'). Returns false.
+     */
+    const refuse = (problem: string, reason: MountError['reason'], kernelMessage: string): false => {
+      if (badValues === 'throw')
+        throw new MountConfigError('bad-option-value', problem, origin.file, origin.line, origin.column);
+      parseFailure ??= { errno: 'EINVAL', reason, message: kernelMessage };
+      warnings.push({
+        code: 'mount-failed',
+        message: `${at}: ${problem}: the kernel refuses the mount (EINVAL)`,
+        origin,
+      });
+      return false;
     };
-    const flag = (): void => {
-      if (value !== null) bad(`option ${name} takes no value`);
-    };
-    const needValue = (): string => {
-      if (value === null || value === '') bad(`option ${name} needs a non-empty value`);
-      return value as string;
-    };
+    const badValue = (problem: string): false =>
+      refuse(problem, 'bad-value', `erofs: bad value for ${name}: ${problem}`);
+    /** A flag: true when given without a value. */
+    const flag = (): boolean => value === null || badValue(`option ${name} takes no value`);
     /**
      * A string parameter (fsparam_string: domain_id, device, fsid). fs_param_is_string() refuses
-     * an empty value ("<name>: Non-empty value required"), which fails this mount only, as any
-     * EINVAL of fs_parse() does: null then, and the caller skips the option.
+     * an empty value ("<name>: Non-empty value required"): null then, and the option is skipped.
      */
     const stringValue = (): string | null => {
-      if (value === null || value === '') {
-        parseFailure ??= {
-          errno: 'EINVAL',
-          reason: 'empty-value',
-          message: `erofs: ${name}: Non-empty value required`,
-        };
-        warnings.push({
-          code: 'mount-failed',
-          message: `${at}: option ${name} has an empty value: the kernel refuses the mount (EINVAL, "${name}: Non-empty value required")`,
-          origin,
-        });
-        return null;
-      }
-      return value;
+      if (value !== null && value !== '') return value;
+      refuse(
+        `option ${name} needs a non-empty value`,
+        'empty-value',
+        `erofs: ${name}: Non-empty value required`,
+      );
+      return null;
     };
     if (
       name !== 'device' &&
@@ -237,8 +248,7 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
     seen.add(name);
     switch (name) {
       case 'inode_share':
-        flag();
-        o.inodeShare = true;
+        if (flag()) o.inodeShare = true;
         break;
       case 'domain_id': {
         const v = stringValue();
@@ -251,51 +261,52 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
         if (value === null)
           o.dax = 'always'; // legacy flag = dax=always (erofs_fc_parse_param, Opt_dax)
         else if (value === 'always' || value === 'never') o.dax = value;
-        else bad(`dax= must be always or never`);
+        else badValue(`dax= must be always or never`);
         break;
       case 'directio':
-        flag();
-        o.directio = true;
+        if (flag()) o.directio = true;
         break;
       case 'nodirectio':
-        flag();
-        o.directio = false;
+        if (flag()) o.directio = false;
         break;
       case 'device': {
         const v = stringValue();
         if (v === null) break;
         o.devices.push(v);
         if (o.devices.length > MAX_DEVICES_PER_MOUNT)
-          bad(`more than ${MAX_DEVICES_PER_MOUNT} device= options`);
+          throw new MountConfigError(
+            'bad-option-value',
+            `more than ${MAX_DEVICES_PER_MOUNT} device= options`,
+            origin.file,
+            origin.line,
+            origin.column,
+          );
         break;
       }
       case 'fsoffset': {
-        const n = parseU64(needValue());
-        if (n === null) bad(`fsoffset= must be an unsigned integer number of bytes, got "${value}"`);
-        o.fsoffset = n as number;
+        const n = value === null ? null : parseU64(value);
+        if (n === null)
+          badValue(`fsoffset= must be an unsigned integer number of bytes, got "${value ?? ''}"`);
+        else o.fsoffset = n;
         break;
       }
       case 'cache_strategy': {
-        const v = needValue();
-        if (!(CACHE_STRATEGIES as readonly string[]).includes(v))
-          bad(`cache_strategy= must be one of ${CACHE_STRATEGIES.join(', ')}, got "${v}"`);
-        o.cacheStrategy = v as CacheStrategy;
+        if (value !== null && (CACHE_STRATEGIES as readonly string[]).includes(value))
+          o.cacheStrategy = value as CacheStrategy;
+        else badValue(`cache_strategy= must be one of ${CACHE_STRATEGIES.join(', ')}, got "${value ?? ''}"`);
         break;
       }
       case 'user_xattr':
       case 'nouser_xattr':
-        flag();
-        o.userXattr = name === 'user_xattr';
+        if (flag()) o.userXattr = name === 'user_xattr';
         break;
       case 'acl':
       case 'noacl':
-        flag();
-        o.acl = name === 'acl';
+        if (flag()) o.acl = name === 'acl';
         break;
       case 'ro':
       case 'rw':
-        flag();
-        o.readOnly = name === 'ro';
+        if (flag()) o.readOnly = name === 'ro';
         break;
       case 'fsid': {
         const v = stringValue();

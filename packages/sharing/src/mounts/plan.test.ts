@@ -114,8 +114,13 @@ describe('plan: sharemap-mount-plan v1', () => {
     expect(msg('{"source":"/a.img","mountPoint":"/a","colour":"red"}')).toBe(
       'p:2:39: mounts[0].colour: unknown field "colour"',
     );
-    expect(msg('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}')).toBe(
-      'p:2:50: cache_strategy= must be one of disabled, readahead, readaround, got "x"',
+    // A value the kernel refuses fails that mount, at its position (issue #14 item 7).
+    expect(msg('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}')).toBe('no error');
+    expect(
+      parsePlan(base('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}'), { file: 'p' })
+        .warnings[0]!.message,
+    ).toBe(
+      'p:2:50: cache_strategy= must be one of disabled, readahead, readaround, got "x": the kernel refuses the mount (EINVAL)',
     );
     expect(
       msg('{"source":"/a.img","mountPoint":"/a","options":"inode_share,domain_id=s3cret","domain":"D9"}'),

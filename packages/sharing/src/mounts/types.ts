@@ -78,7 +78,7 @@ export interface MountOptions {
 export interface MountError {
   errno: 'EINVAL';
   /** Which check of spec §8.3 / R2 fails the mount. */
-  reason: 'no-domain' | 'dax' | 'fsoffset-unaligned' | 'unknown-option' | 'empty-value';
+  reason: 'no-domain' | 'dax' | 'fsoffset-unaligned' | 'unknown-option' | 'empty-value' | 'bad-value';
   /** The kernel's message. */
   message: string;
 }
