@@ -10,6 +10,7 @@ import { createDomainRedactor } from '../mounts/domains.js';
 import { renderMarkdown, renderText } from '../render/index.js';
 import { withSharingRange } from '../render/common.js';
 import { analyze } from './engine.js';
+import { assignedDomain } from './input.js';
 import { image, inputOf, inst, oracleManifest } from '../../test/model-fixtures.js';
 
 const OPENSSL = '/etc/ssl/openssl.cnf'; // 12,332 bytes (4 pages) in base-v1.fp and base-v2.fp
@@ -236,5 +237,17 @@ describe("issue 14 item 2, the class (R11): written labels never join the engine
       'domain label "?b" of /run/images/a is reserved (labels starting with "?" name unknown domains, "(not sharing)" the instances that do not share): choose another label',
     );
     expect(() => analyze(inputOf([inst('a', 'base-v1.fp', '(not sharing)')]))).toThrow(/is reserved/);
+  });
+});
+
+describe('issue 14 item 2: a user assigning an existing domain joins it (what-if, domainAssignments)', () => {
+  it('the domain_id-made D1 is reused, so the instance joins it; a new label is a written one', () => {
+    const redactor = createDomainRedactor();
+    const a = { ...inst('a', 'base-v1.fp', null), domain: redactor.labelFor('tenant-a') };
+    const b = inst('b', 'base-v2.fp', null);
+    expect(assignedDomain([a, b], 'D1')).toBe(a.domain);
+    expect(assignedDomain([a, b], 'tenant-x')).toEqual({ label: 'tenant-x' });
+    const r = analyze(inputOf([a, { ...b, domain: assignedDomain([a, b], 'D1'), domainKnown: true }]));
+    expect(r.totals.bytesWithSharing).toBe(6_946_816); // the worked figure of v1 + v2 in one domain
   });
 });

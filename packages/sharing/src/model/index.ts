@@ -12,6 +12,7 @@ export {
 export { NOT_SHARING_LABEL, unknownDomainLabel } from './domains.js';
 export {
   DEFAULT_DOMAIN_LABEL,
+  assignedDomain,
   defaultInstances,
   imageEntryFromManifest,
   isMounted,

@@ -5,6 +5,7 @@
 import type { Manifest } from '@sharemap/erofs';
 import type {
   AnalysisInput,
+  DomainLabel,
   InodeShareState,
   InstanceInput,
   ReportImage,
@@ -135,6 +136,19 @@ export function resolveInstanceState(
   const { mountError: _none, ...rest } = instance;
   if (instance.domain === null) return { ...rest, inodeShare: { effective: true, domainUnknown: true } };
   return { ...rest, inodeShare: { effective: true } };
+}
+
+/**
+ * The domain a user's assignment of `label` to an instance means (a what-if in the UI, the API's
+ * `domainAssignments`): the existing domain of that label when the input has one, the user
+ * choosing to join it (its label object is reused, so a domain made from a domain_id= value
+ * stays that domain), else a new domain with a written label. Unlike a plan's written
+ * `domain`, which is refused when it clashes with a domain_id label (checkDomainLabelNamespaces),
+ * an assignment names domains the user sees in the report.
+ */
+export function assignedDomain(instances: readonly InstanceInput[], label: string): DomainLabel {
+  for (const inst of instances) if (inst.domain?.label === label) return inst.domain;
+  return { label };
 }
 
 /** Whether an instance holds page cache at all (mounted, mount succeeded). */
