@@ -25,20 +25,27 @@ async function manifest(
   return path;
 }
 
+/** Writes `text` to `dir/name`; returns the path. */
+function file(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
 const OPENSSL = '/etc/ssl/openssl.cnf';
 const LIBZ = '/lib/x86_64-linux-gnu/libz.so.1.2.13';
 
 describe('issue 14 through sharemap analyze', () => {
   it('item 2 (R11): a plan label "D1" next to an fstab domain_id labelled D1: exit 2 naming both', async () => {
     const dir = tmp();
-    const fstab = join(dir, 'host.fstab');
-    writeFileSync(
-      fstab,
+    const fstab = file(
+      dir,
+      'host.fstab',
       '/var/lib/images/base-v1.fp.img /run/a erofs ro,inode_share,domain_id=tenant-a 0 0\n',
     );
-    const plan = join(dir, 'extra.plan.json');
-    writeFileSync(
-      plan,
+    const plan = file(
+      dir,
+      'extra.plan.json',
       JSON.stringify({
         kind: 'sharemap-mount-plan',
         version: 1,
@@ -80,9 +87,9 @@ describe('issue 14 through sharemap analyze', () => {
     const v1 = await manifest(dir, 'base-v1.fp.serial.img', (x) =>
       x.path === OPENSSL ? { ...x, fingerprint: serial.slice(0, -2) } : x,
     );
-    const fstab = join(dir, 'fstab');
-    writeFileSync(
-      fstab,
+    const fstab = file(
+      dir,
+      'fstab',
       '/var/lib/images/base-v1.fp.serial.img /run/a erofs ro,inode_share,domain_id=1tenant-zeta 0 0\n' +
         '/var/lib/images/base-v2.fp.serial.img /run/b erofs ro,inode_share,domain_id=tenant-zeta 0 0\n',
     );
@@ -119,9 +126,9 @@ describe('issue 14 through sharemap analyze', () => {
 
   it('item 5 (R9): two images on one block device: exit 2 naming both mounts', async () => {
     const dir = tmp();
-    const mi = join(dir, 'host.mountinfo');
-    writeFileSync(
-      mi,
+    const mi = file(
+      dir,
+      'host.mountinfo',
       '36 25 7:0 / /run/a ro,relatime - erofs /dev/loop0 ro,inode_share\n' +
         '37 25 7:0 / /run/b ro,relatime - erofs /dev/loop1 ro,inode_share\n',
     );
