@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '@sharemap/sharing';
-import { cli, fx, oneLine, tmp } from './helpers.js';
+import { cli, fx, MOUNTS, oneLine, tmp } from './helpers.js';
 
 /** The NDJSON manifest of a fixture image, with `change` applied to each file record. */
 async function manifest(
@@ -37,28 +37,9 @@ const LIBZ = '/lib/x86_64-linux-gnu/libz.so.1.2.13';
 
 describe('issue 14 through sharemap analyze', () => {
   it('item 2 (R11): a plan label "D1" next to an fstab domain_id labelled D1: exit 2 naming both', async () => {
-    const dir = tmp();
-    const fstab = file(
-      dir,
-      'host.fstab',
-      '/var/lib/images/base-v1.fp.img /run/a erofs ro,inode_share,domain_id=tenant-a 0 0\n',
-    );
-    const plan = file(
-      dir,
-      'extra.plan.json',
-      JSON.stringify({
-        kind: 'sharemap-mount-plan',
-        version: 1,
-        mounts: [
-          {
-            source: '/var/lib/images/base-v2.fp.img',
-            mountPoint: '/run/b',
-            options: 'ro,inode_share',
-            domain: 'D1',
-          },
-        ],
-      }),
-    );
+    // testdata/mounts/label-clash: the fstab's domain_id becomes D1; the plan writes "D1".
+    const fstab = join(MOUNTS, 'label-clash/host.fstab');
+    const plan = join(MOUNTS, 'label-clash/extra.plan.json');
     const r = await cli([
       'analyze',
       fx('base-v1.fp.img'),

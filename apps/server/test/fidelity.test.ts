@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, erofs, errorOf, startTestServer, waitImage, type TestServer } from './helpers.js';
+import { api, erofs, errorOf, mounts, startTestServer, waitImage, type TestServer } from './helpers.js';
 
 describe('issue 14 over the API', () => {
   let s: TestServer;
@@ -33,25 +33,10 @@ describe('issue 14 over the API', () => {
   };
 
   it('item 2 (R11): a written label equal to a domain_id label: 422 naming both mounts', async () => {
-    const fstab = await config(
-      '/var/lib/images/base-v1.fp.img /run/a erofs ro,inode_share,domain_id=tenant-a 0 0\n',
-      'host.fstab',
-    );
-    const plan = await config(
-      JSON.stringify({
-        kind: 'sharemap-mount-plan',
-        version: 1,
-        mounts: [
-          {
-            source: '/var/lib/images/base-v2.fp.img',
-            mountPoint: '/run/b',
-            options: 'inode_share',
-            domain: 'D1',
-          },
-        ],
-      }),
-      'extra.plan.json',
-    );
+    // testdata/mounts/label-clash: the fstab's domain_id becomes D1; the plan writes "D1".
+    const read = (name: string): string => readFileSync(mounts(`label-clash/${name}`), 'utf8');
+    const fstab = await config(read('host.fstab'), 'host.fstab');
+    const plan = await config(read('extra.plan.json'), 'extra.plan.json');
     const r = await api(s.url, 'POST', '/api/reports', {
       json: { images: [ids['base-v1.fp.img'], ids['base-v2.fp.img']], mountConfigs: [fstab, plan] },
     });
