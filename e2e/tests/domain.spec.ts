@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { analyze } from '@sharemap/sharing';
+import { analyze, assignedDomain } from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
 import { demoId, headlineTotals, shot } from './helpers';
 
@@ -8,7 +8,14 @@ function expected(input: AnalysisInput, id: string, label: string) {
   const changed: AnalysisInput = {
     ...input,
     instances: input.instances.map((i) =>
-      i.id === id ? { ...i, domain: { label }, domainKnown: true, options: { ...i.options, domainIdGiven: true } } : i,
+      i.id === id
+        ? {
+            ...i,
+            domain: assignedDomain(input.instances, label),
+            domainKnown: true,
+            options: { ...i.options, domainIdGiven: true },
+          }
+        : i,
     ),
   };
   return analyze(changed).totals;

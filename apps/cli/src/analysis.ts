@@ -10,6 +10,7 @@ import {
   createDomainRedactor,
   defaultInstances,
   imageEntryFromManifest,
+  MountConfigError,
   resolveInstances,
   withTrust,
   type AnalysisInput,
@@ -88,10 +89,12 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   const warnings: string[] = [];
   const residencySources: ResidencySource[] = [];
   let instances: InstanceInput[];
+  let domainSecrets: AnalysisInput['domainSecrets'];
   if (req.mounts.length === 0) {
     instances = defaultInstances(images.map((x) => x.image));
   } else {
     const domains = createDomainRedactor();
+    domainSecrets = domains; // the engine compares raw domain ids (key concatenation, spec §8.4); never in the report
     const configs: MountConfig[] = [];
     for (const path of req.mounts) {
       const read = await readMountConfig(path, domains);
@@ -105,11 +108,18 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
         const msg = oneLine(w.message);
         warnings.push(msg.startsWith(loc) ? msg : `${loc}: ${msg}`);
       }
-    const res = resolveInstances(
-      configs,
-      images.map((x) => ({ id: x.image.id, name: x.image.name })),
-      { mapping: req.mapping },
-    );
+    let res: ReturnType<typeof resolveInstances>;
+    try {
+      res = resolveInstances(
+        configs,
+        images.map((x) => ({ id: x.image.id, name: x.image.name })),
+        { mapping: req.mapping },
+      );
+    } catch (e) {
+      // e.g. two images on one block device (R9): bad input, one line, exit 2.
+      if (e instanceof MountConfigError) throw inputError(oneLine(e.message));
+      throw e;
+    }
     for (const w of res.warnings)
       if (!warnings.includes(oneLine(w.message))) warnings.push(oneLine(w.message));
     for (const u of res.unresolved) {
@@ -140,6 +150,7 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
       throw e;
     }
   }
+  if (domainSecrets !== undefined) input.domainSecrets = domainSecrets;
   if (req.pageSize !== undefined) input.options!.pageSize = req.pageSize;
   if (req.workingSet !== undefined) input.options!.workingSetFraction = req.workingSet;
   if (req.createdAt !== undefined) input.createdAt = req.createdAt;

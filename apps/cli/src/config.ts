@@ -22,6 +22,7 @@ export const FINDING_CODES = [
   'mount-failed',
   'order-dependent',
   'domain-unknown',
+  'cross-domain-key-collision',
 ] as const satisfies readonly FindingCode[];
 // Compile-time check that the list is complete.
 type Missing = Exclude<FindingCode, (typeof FINDING_CODES)[number]>;

@@ -8,6 +8,7 @@ import type { ManifestHeader } from '@sharemap/erofs';
 import {
   attributeResidency,
   DEFAULT_PAGE_SIZE,
+  assignedDomain,
   defaultInstances,
   ResidencyMappingError,
   type ResidencySource,
@@ -301,7 +302,7 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   for (const [iid, label] of Object.entries(req.domainAssignments)) {
     const inst = instances.find((i) => i.id === iid);
     if (!inst) throw unprocessable('bad-report-request', `domainAssignments: no instance ${iid}`);
-    inst.domain = { label };
+    inst.domain = assignedDomain(instances, label);
     inst.domainKnown = true;
   }
   // 4. Analysis in a worker; row after the blobs.

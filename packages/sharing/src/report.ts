@@ -29,6 +29,12 @@ export type Backing = 'bdev' | 'file';
 export interface DomainLabel {
   /** Stable within one report: "D1", "D2", ... or a label the user gave. */
   label: string;
+  /**
+   * 'domain-id': the label a parser made for a `domain_id=` value (mounts/domains.ts); absent:
+   * a label written by a user (plan `domain`, a domain assignment). The two namespaces never
+   * meet: the engine refuses a label that stands for both (issue #14, R11).
+   */
+  source?: 'domain-id';
 }
 
 export interface AnalysisOptions {
@@ -234,7 +240,8 @@ export type FindingCode =
   | 'inode-share-ineffective' // inode_share requested but off (R2, R3)
   | 'mount-failed' // EINVAL
   | 'order-dependent' // result depends on which member is read first (R5, R6)
-  | 'domain-unknown'; // instances without a known domain: figures are bounds
+  | 'domain-unknown' // instances without a known domain: figures are bounds
+  | 'cross-domain-key-collision'; // fingerprint ++ domain id of two domains are equal bytes: one inode spans both (spec §8.4)
 
 export interface Finding {
   code: FindingCode;
@@ -360,4 +367,18 @@ export interface AnalysisInput {
   createdAt?: string;
   /** Page-cache residency per instance: adds `Report.measured` (the measured working set). */
   residency?: ResidencyInput;
+  /**
+   * The raw domain ids behind labels made by a parser (`source: 'domain-id'`), held in memory by
+   * the domain redactor that made them (mounts/domains.ts) and never copied into a report. The
+   * engine compares them to find sharing keys the kernel's concatenation makes equal across
+   * two domains (spec §8.4, `cross-domain-key-collision`); without it that check is skipped.
+   * Not serialisable: a function, so a stored input or a worker message cannot carry secrets.
+   */
+  domainSecrets?: DomainSecrets;
+}
+
+/** Access to the raw bytes of domain ids by label, for the engine only (R11). */
+export interface DomainSecrets {
+  /** UTF-8 bytes of the domain_id behind a parser-made label, undefined for any other label. */
+  secretOf(label: string): Uint8Array | undefined;
 }

@@ -2,7 +2,7 @@
  * What the user changed on top of a stored report: domain assignments and applied scenarios.
  * Pure functions over AnalysisInput, shared by the analysis worker and the unit tests.
  */
-import { standardScenarios } from '@sharemap/sharing';
+import { assignedDomain, standardScenarios } from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
 
 export interface WhatIf {
@@ -28,7 +28,7 @@ export function assignDomains(input: AnalysisInput, domains: Record<string, stri
       if (label === undefined) return inst;
       return {
         ...inst,
-        domain: { label },
+        domain: assignedDomain(input.instances, label),
         domainKnown: true,
         options: { ...inst.options, domainIdGiven: true },
       };

@@ -304,6 +304,11 @@ export interface DomainAssignment {
   domainOf: Int32Array;
   labels: string[];
   unknown: boolean[];
+  /**
+   * Keys (fpId * labels.length + domain) whose bytes equal another key's under the kernel's
+   * concatenation, mapped to one representative (key-collisions.ts); null or absent: none.
+   */
+  keyAlias?: Map<number, number> | null;
 }
 
 export interface CoreResult {
@@ -378,6 +383,8 @@ export function runCore(
   const slotOfKey = new Map<number, number>();
   // Fixed-size slot tables: there are at most as many keys as rows, and as (fingerprint, domain) pairs.
   const maxSlots = Math.min(totalRows, keySpace);
+  /** Keys the kernel's fingerprint ++ domain-id concatenation makes equal (rare; usually null). */
+  const keyAlias = domains.keyAlias ?? null;
   let nSlots = 0;
   const slotFirstRow = new Int32Array(maxSlots);
   const slotAops = new Uint8Array(maxSlots);
@@ -434,7 +441,8 @@ export function runCore(
         continue;
       }
       const aops = compressed[f] === 1 ? AOPS_COMPRESSED : plainAops;
-      const key = fp * nDomains + dom;
+      let key = fp * nDomains + dom;
+      if (keyAlias !== null) key = keyAlias.get(key) ?? key;
       let slot = dense !== null ? dense[key]! : (slotOfKey.get(key) ?? -1);
       if (slot < 0) {
         // First member: creates the shared inode and fixes its aops class and size.
@@ -552,7 +560,6 @@ export function runCore(
       const c = classes.get(k);
       if (c) c.count++;
       else classes.set(k, { count: 1, pages: colWithout[r]! });
-      if (orderRows.length < MAX_ORDER_ROWS) orderRows.push(r);
     }
     const actual = (g.members.length - 1) * g.pages;
     let best = actual;
@@ -562,6 +569,11 @@ export function runCore(
       if (saving > best) best = saving;
       if (saving < worst) worst = saving;
     }
+    // A rejected candidate alone does not make the key order-dependent: only a read order that
+    // changes the key's saving does (e.g. two classes of one file each save 0 whichever reads
+    // first), so keys whose every class saves the same are left out (issue #14 item 4).
+    if (best === worst) continue;
+    for (const r of candidates) if (orderRows.length < MAX_ORDER_ROWS) orderRows.push(r);
     orderBestDelta += best - actual;
     orderWorstDelta += actual - worst;
     orderDependentKeys++;

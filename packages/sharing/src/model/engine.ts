@@ -14,8 +14,10 @@ import { REPORT_KIND, REPORT_VERSION } from '../report.js';
 import { backingFileCachePages, normaliseOptions, PageSums, totalsOf } from './accounting.js';
 import { prepareImages, runCore } from './core.js';
 import type { CoreResult, Prepared } from './core.js';
-import { assignDomains, NOT_SHARING_LABEL } from './domains.js';
+import { assignDomains, checkDomainLabelNamespaces, NOT_SHARING_LABEL } from './domains.js';
 import { computeFindings } from './findings.js';
+import { keyAliases } from './key-collisions.js';
+import { unknownDomainBounds } from './unknown-bounds.js';
 import { isMounted, resolveInstanceState } from './input.js';
 import { measureWorkingSet } from './residency.js';
 
@@ -27,6 +29,10 @@ export interface AnalysisContext {
   /** Domain label of each instance as analysed (worst case for unknown ones), null when not sharing. */
   domainLabelOf: (string | null)[];
   pageSize: number;
+  /** Whether keys of different domains are one key under the kernel's concatenation (key-collisions.ts). */
+  keysCollide: boolean;
+  /** The unknown-domain bounds' search, when some domain is unknown (R11). */
+  unknownBounds?: ReturnType<typeof unknownDomainBounds>;
 }
 
 export function analyze(input: AnalysisInput): Report {
@@ -34,6 +40,7 @@ export function analyze(input: AnalysisInput): Report {
   const { pageSize, workingSetFraction } = options;
   const prepared = prepareImages(input.images);
 
+  checkDomainLabelNamespaces(input.instances);
   const seen = new Set<string>();
   const instances = input.instances.map((inst) => {
     if (seen.has(inst.id)) throw new Error(`duplicate instance id ${JSON.stringify(inst.id)}`);
@@ -41,20 +48,32 @@ export function analyze(input: AnalysisInput): Report {
     return resolveInstanceState(inst, prepared.byId.get(inst.imageId)?.entry);
   });
 
-  const worst = assignDomains(instances, 'worst');
+  const worst = assignDomains(instances);
+  worst.keyAlias = keyAliases(prepared, worst.labels, input.domainSecrets);
   const core = runCore(prepared, instances, worst, options);
   const totals = totalsOf(core.pagesWithout, core.pagesWith, pageSize);
   const domainLabelOf = instances.map((_, i) =>
     worst.domainOf[i]! >= 0 ? worst.labels[worst.domainOf[i]!]! : null,
   );
 
-  // Unknown domains (R11): the report's figures are the worst case; the best case is a second run.
+  // Unknown domains (R11): the report's figures put each unknown instance alone in its own
+  // domain, in the documented order; the bounds range over every domain each could be in
+  // (known ones included) and every read order (unknown-bounds.ts).
   let bounds: Report['bounds'];
+  let unknownBounds: ReturnType<typeof unknownDomainBounds> | undefined;
   if (worst.unknown.some((u) => u)) {
-    const bestCore = runCore(prepared, instances, assignDomains(instances, 'best'), options);
-    // Best: all unknown instances in one domain and, where that makes keys order-dependent,
-    // the luckiest first members (so the bound does not depend on input order).
-    bounds = { best: totalsOf(bestCore.pagesWithout, bestCore.orderBestWith, pageSize), worst: totals };
+    unknownBounds = unknownDomainBounds(
+      prepared,
+      instances,
+      worst,
+      options,
+      core.files.instance.length,
+      input.domainSecrets,
+    );
+    bounds = {
+      best: totalsOf(core.pagesWithout, unknownBounds.bestWith, pageSize),
+      worst: totalsOf(core.pagesWithout, unknownBounds.worstWith, pageSize),
+    };
   }
   let orderBounds: Report['orderBounds'];
   if (core.orderDependentKeys > 0) {
@@ -122,7 +141,15 @@ export function analyze(input: AnalysisInput): Report {
     });
   });
 
-  const ctx: AnalysisContext = { prepared, instances, core, domainLabelOf, pageSize };
+  const ctx: AnalysisContext = {
+    prepared,
+    instances,
+    core,
+    domainLabelOf,
+    pageSize,
+    keysCollide: worst.keyAlias !== null,
+  };
+  if (unknownBounds) ctx.unknownBounds = unknownBounds;
   const report: Report = {
     kind: REPORT_KIND,
     version: REPORT_VERSION,

@@ -230,6 +230,41 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     });
   }
 
+  // Cross-domain key collisions (spec §8.4, R4, R12): a shared inode whose members are in
+  // several domains, because fingerprint ++ domain id of one equals that of another. Grouped by
+  // the set of domains; the message names labels and files, never domain ids or fingerprints
+  // (together they would tell how one domain id ends).
+  if (ctx.keysCollide) {
+    const bySet = new Map<string, { domains: string[]; rows: number[]; pages: number; inst: Set<number> }>();
+    for (const g of report.groups) {
+      const doms = unique(g.members.map((r) => domainLabelOf[files.instance[r]!]!)).sort();
+      if (doms.length < 2) continue;
+      const k = JSON.stringify(doms);
+      let e = bySet.get(k);
+      if (!e) bySet.set(k, (e = { domains: doms, rows: [], pages: 0, inst: new Set() }));
+      e.rows.push(...g.members);
+      e.pages += (g.members.length - 1) * g.pages;
+      for (const r of g.members) e.inst.add(files.instance[r]!);
+    }
+    for (const e of bySet.values()) {
+      const inst = [...e.inst].sort((a, b) => a - b);
+      findings.push({
+        code: 'cross-domain-key-collision',
+        severity: 'error',
+        message:
+          `Domains ${list(e.domains, 10)} share page cache: the kernel's sharing key is the fingerprint followed by the domain id with nothing between (spec §8.4), ` +
+          `and here the two make the same bytes for files of different domains, so ${e.rows.length} file(s) read through one shared inode across the domain boundary ` +
+          `(${list(e.rows.map(pathOf))}); whichever reads first supplies the pages in every one of these domains (R12). ` +
+          `Use fingerprints of one fixed length (mkfs writes 39 bytes), or domain ids of which none ends with another.`,
+        bytes: e.pages * pageSize,
+        instanceIds: inst.map((i) => instances[i]!.id),
+        imageIds: unique(inst.map((i) => instances[i]!.imageId)),
+        domains: e.domains,
+        ...capped(e.rows),
+      });
+    }
+  }
+
   // Order dependence (R5, R6).
   if (report.orderBounds) {
     const { best, worst } = report.orderBounds;
@@ -247,23 +282,37 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
   }
 
   // Unknown domains (R11).
-  if (report.bounds) {
+  if (report.bounds && ctx.unknownBounds) {
+    const ub = ctx.unknownBounds;
     const unknownIds = instances
       .filter((inst) => inst.inodeShare.effective && inst.inodeShare.domainUnknown)
       .map((x) => x.id);
     const { best, worst } = report.bounds;
+    const placement = (p: number[]): string => {
+      const k = ub.knownLabels.length;
+      const parts = ub.unknownIdx.map((i, u) => {
+        const x = p[u]!;
+        return `${instances[i]!.id} ${x < k ? `in ${ub.knownLabels[x]!}` : `in new domain ${x - k + 1}`}`;
+      });
+      return parts.join(', ');
+    };
+    const range =
+      best.bytesWithSharing === worst.bytesWithSharing
+        ? `whatever their domains and the read order, ${best.bytesWithSharing} bytes with sharing`
+        : `depending on their domains and the read order, between ${best.bytesWithSharing} bytes (${placement(ub.best)}, luckiest order) ` +
+          `and ${worst.bytesWithSharing} bytes (${placement(ub.worst)}, unluckiest order)` +
+          (ub.exhaustive ? '' : ` among the ${ub.evaluations} placements tried (too many to try all)`);
     findings.push({
       code: 'domain-unknown',
       severity: 'info',
       message:
         `${unknownIds.length} instance(s) share with an unknown domain (the kernel never prints domain_id, R11): ` +
-        `the figures assume each is alone in its own domain (${worst.bytesWithSharing} bytes with sharing); ` +
-        `all of them in one domain would give ${best.bytesWithSharing} bytes. Assign domains to get one figure.`,
+        `the figures assume each is alone in its own domain (${report.totals.bytesWithSharing} bytes with sharing); ` +
+        `${range}. Assign domains to get one figure.`,
       instanceIds: unknownIds,
-      range: {
-        min: Math.min(best.bytesWithSharing, worst.bytesWithSharing),
-        max: Math.max(best.bytesWithSharing, worst.bytesWithSharing),
-      },
+      ...(best.bytesWithSharing !== worst.bytesWithSharing
+        ? { range: { min: best.bytesWithSharing, max: worst.bytesWithSharing } }
+        : {}),
     });
   }
 

@@ -9,9 +9,10 @@ export {
   totalsOf,
   workingSetPages,
 } from './accounting.js';
-export { NOT_SHARING_LABEL, UNKNOWN_MERGED_LABEL, unknownDomainLabel } from './domains.js';
+export { NOT_SHARING_LABEL, unknownDomainLabel } from './domains.js';
 export {
   DEFAULT_DOMAIN_LABEL,
+  assignedDomain,
   defaultInstances,
   imageEntryFromManifest,
   isMounted,

@@ -5,6 +5,7 @@
 import type { Manifest } from '@sharemap/erofs';
 import type {
   AnalysisInput,
+  DomainLabel,
   InodeShareState,
   InstanceInput,
   ReportImage,
@@ -68,12 +69,13 @@ export function defaultInstances(images: readonly Pick<ReportImage, 'id' | 'name
 /**
  * The kernel's verdict on one instance, in fill_super's order (spec §8.3):
  * not mounted; parser-reported failure; inode_share without domain_id -> EINVAL;
- * inode_share with dax=always -> EINVAL; no inode_share -> private; image without
+ * inode_share with dax=always -> EINVAL; fsoffset not a multiple of the image's block size ->
+ * EINVAL; no inode_share -> private; image without
  * ISHARE_XATTRS -> silently off (R3); domain not known -> effective, domain unknown (R11).
  */
 export function resolveInstanceState(
   instance: InstanceInput,
-  image: Pick<ReportImage, 'ishare' | 'name'> | undefined,
+  image: Pick<ReportImage, 'ishare' | 'name' | 'blockSize'> | undefined,
 ): ReportInstance {
   const o = instance.options;
   const off = (
@@ -113,6 +115,13 @@ export function resolveInstanceState(
     const msg = 'EINVAL: inode_share with dax=always ("FSDAX is not allowed when inode_ishare is on", R2)';
     return off('dax', `mount fails: ${msg}`, msg);
   }
+  // erofs_read_superblock() refuses an fsoffset that is not a multiple of the image's own block
+  // size ("fsoffset %llu is not aligned to block size %u"), with or without inode_share; only
+  // the engine knows the block size (the parsers check the 512-byte minimum).
+  if (o.fsoffset % image.blockSize !== 0) {
+    const msg = `EINVAL: fsoffset ${o.fsoffset} is not aligned to block size ${image.blockSize} of ${image.name}`;
+    return off('mount-failed', `mount fails: ${msg}`, msg);
+  }
   if (!o.inodeShare) {
     const why =
       instance.domain !== null ? 'domain_id without inode_share shares nothing' : 'no inode_share option';
@@ -127,6 +136,19 @@ export function resolveInstanceState(
   const { mountError: _none, ...rest } = instance;
   if (instance.domain === null) return { ...rest, inodeShare: { effective: true, domainUnknown: true } };
   return { ...rest, inodeShare: { effective: true } };
+}
+
+/**
+ * The domain a user's assignment of `label` to an instance means (a what-if in the UI, the API's
+ * `domainAssignments`): the existing domain of that label when the input has one, the user
+ * choosing to join it (its label object is reused, so a domain made from a domain_id= value
+ * stays that domain), else a new domain with a written label. Unlike a plan's written
+ * `domain`, which is refused when it clashes with a domain_id label (checkDomainLabelNamespaces),
+ * an assignment names domains the user sees in the report.
+ */
+export function assignedDomain(instances: readonly InstanceInput[], label: string): DomainLabel {
+  for (const inst of instances) if (inst.domain?.label === label) return inst.domain;
+  return { label };
 }
 
 /** Whether an instance holds page cache at all (mounted, mount succeeded). */

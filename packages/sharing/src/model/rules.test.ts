@@ -143,7 +143,10 @@ describe('sharing rules', () => {
     const size = r.files.size[row]!;
     expect(explainFile(r, row)).toContain(`size ${size} differs from first member's ${size - 1}`);
     expect(explainFile(r, row)).toMatch(/R5/);
-    expect(r.findings.some((f) => f.code === 'order-dependent')).toBe(true);
+    // One file of each size: whichever reads first, nothing is saved, so read order cannot
+    // matter and there is no order-dependent finding (issue #14 item 4).
+    expect(r.findings.some((f) => f.code === 'order-dependent')).toBe(false);
+    expect(r.orderBounds).toBeUndefined();
   });
 
   it('R6 compressed, block-device and file-backed files never share with each other', () => {
@@ -242,7 +245,9 @@ describe('sharing rules', () => {
     expect(r.instances[0]!.inodeShare).toEqual({ effective: true, domainUnknown: true });
     expect(r.domains.map((d) => d.label)).toEqual(['?a', '?b', 'D1']);
     expect(r.bounds!.worst).toEqual(r.totals);
-    expect(r.bounds!.best.bytesWithSharing).toBe(6_946_816 + 1_073_152); // v1+v2 together, app alone
+    // Best: a and b join D1 with app (the worked figure of v1 + v2 + app in one domain), more
+    // than v1 + v2 in a domain of their own (6,946,816 + 1,073,152): issue #14 item 6.
+    expect(r.bounds!.best.bytesWithSharing).toBe(7_434_240);
     expect(r.totals.bytesWithSharing).toBe(7_602_176 + 1_073_152);
     const f = r.findings.find((x) => x.code === 'domain-unknown')!;
     expect(f.range).toEqual({ min: r.bounds!.best.bytesWithSharing, max: r.totals.bytesWithSharing });

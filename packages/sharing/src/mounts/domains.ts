@@ -35,6 +35,9 @@ export function createDomainRedactor(
     }
   }
   const fingerprintOf = (raw: string): string => bytesToHex(hmac(sha256, k, utf8ToBytes(raw)));
+  // The raw bytes behind each label seen in this redactor's lifetime, in memory only: the
+  // engine compares them for the kernel's key concatenation (spec §8.4). Never in entries().
+  const secrets = new Map<string, Uint8Array>();
   return {
     fingerprintOf,
     labelFor(raw: string): DomainLabel {
@@ -44,8 +47,10 @@ export function createDomainRedactor(
         label = `D${next++}`;
         labels.set(fp, label);
       }
-      return { label };
+      if (!secrets.has(label)) secrets.set(label, utf8ToBytes(raw));
+      return { label, source: 'domain-id' };
     },
+    secretOf: (label: string): Uint8Array | undefined => secrets.get(label),
     entries: () => [...labels.entries()],
   };
 }

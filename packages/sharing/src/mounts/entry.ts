@@ -1,5 +1,6 @@
 /** Turning (source, mount point, options) into a MountEntry: backing, errors, inode_share state. */
 import type { Backing, DomainLabel } from '../report.js';
+import { isAnonymousDevice } from './devices.js';
 import { mountErrorFor, parseOptions } from './options.js';
 import { basename, isBlockDeviceSource, unescapeOctal, type Field } from './text.js';
 import { MountConfigError } from './errors.js';
@@ -50,8 +51,11 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
     line: input.optionsLine ?? origin.line,
     column: input.optionsColumn,
     domains: input.domains,
+    // A request the kernel refuses fails that mount only (issue #14 item 7).
+    badValues: input.view === 'config' ? 'fail-mount' : 'throw',
   });
-  if (input.assignedDomain) parsed.domain = input.assignedDomain;
+  // A plan's `domain` is a label written by a user: never one a domain_id= value was given.
+  if (input.assignedDomain) parsed.domain = { label: input.assignedDomain.label };
   const o = parsed.options;
   if (input.assignedDomain || input.domainUnknown) o.domainIdGiven = true;
   const warnings = parsed.warnings;
@@ -61,7 +65,7 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
   let backing: Backing;
   if (input.backing) backing = input.backing;
   else if (device !== null)
-    backing = device.startsWith('0:') ? 'file' : 'bdev'; // anonymous dev (major 0) = get_tree_nodev, file-backed
+    backing = isAnonymousDevice(device) ? 'file' : 'bdev'; // anonymous dev (major 0) = get_tree_nodev, file-backed
   else if (o.loop !== false)
     backing = 'bdev'; // mount(8) -o loop attaches a fresh loop device
   else backing = isBlockDeviceSource(input.source) ? 'bdev' : 'file';

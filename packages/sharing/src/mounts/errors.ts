@@ -13,7 +13,8 @@ export type MountConfigErrorCode =
   | 'bad-json' // JSON syntax error
   | 'bad-plan' // JSON plan: a field of the wrong type or value
   | 'bad-losetup' // losetup --json output of the wrong shape
-  | 'unknown-format'; // format detection failed
+  | 'unknown-format' // format detection failed
+  | 'contradictory-mounts'; // two mounts of one block device over different images (R9)
 
 export class MountConfigError extends LocatedError<MountConfigErrorCode> {
   override readonly name = 'MountConfigError';

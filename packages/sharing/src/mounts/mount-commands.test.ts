@@ -118,9 +118,11 @@ describe('mount-commands: mount-commands.sh', () => {
     );
   });
 
-  it('bad option value in a script points at the option', () => {
-    expect(() => parseMountCommands('mount -t erofs -o ro,dax=sometimes /a.img /a\n', { file: 's' })).toThrow(
-      's:1:22: dax= must be always or never',
+  it('bad option value in a script points at the option and fails that mount (EINVAL)', () => {
+    const c = parseMountCommands('mount -t erofs -o ro,dax=sometimes /a.img /a\n', { file: 's' });
+    expect(c.entries[0]!.mountError?.reason).toBe('bad-value');
+    expect(c.warnings[0]!.message).toBe(
+      's:1:22: dax= must be always or never: the kernel refuses the mount (EINVAL)',
     );
   });
 });

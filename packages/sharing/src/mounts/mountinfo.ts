@@ -10,6 +10,7 @@
  * while still in effect, `domain_id` never (§8.7, R11), so every domain is unknown.
  * major:minor identifies the superblock (R9): equal values are one instance.
  */
+import { impossibleDeviceNumber } from './devices.js';
 import { MountConfigError } from './errors.js';
 import { buildEntry, checkEntryCount, emptyConfig, recordOtherMount } from './entry.js';
 import { createDomainRedactor } from './domains.js';
@@ -47,6 +48,8 @@ export function parseMountinfo(text: string, opts: ParseOptions = {}): MountConf
     if (!/^\d+$/.test(id.text)) bad(`mount ID "${id.text}" is not a number`, id.column);
     if (!/^\d+$/.test(parent.text)) bad(`parent ID "${parent.text}" is not a number`, parent.column);
     if (!/^\d+:\d+$/.test(majmin.text)) bad(`"${majmin.text}" is not major:minor`, majmin.column);
+    const impossible = impossibleDeviceNumber(majmin.text);
+    if (impossible !== null) bad(impossible, majmin.column);
     let sep = -1;
     for (let k = 6; k < f.length; k++) {
       if (f[k]!.text === '-') {

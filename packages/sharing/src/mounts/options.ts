@@ -86,6 +86,13 @@ export interface OptionContext {
   /** Column of the first character of the option string on its line. */
   column: number;
   domains: DomainRedactor;
+  /**
+   * What a value the kernel refuses does: 'fail-mount' (requests: fstab, units, scripts,
+   * plans) makes it that mount's EINVAL (`parseFailure`) and a `mount-failed` warning;
+   * 'throw' (default; the kernel's own views, which cannot contain one) throws
+   * MountConfigError 'bad-option-value'.
+   */
+  badValues?: 'throw' | 'fail-mount';
 }
 
 export interface ParsedOptions {
@@ -94,6 +101,12 @@ export interface ParsedOptions {
   domain: DomainLabel | null;
   /** First option the kernel would reject as unknown (config inputs fail the mount with it). */
   unknownParameter: string | null;
+  /**
+   * The first parameter the kernel's fs_parse() refuses (unknown name, or a string parameter
+   * given an empty value: "Non-empty value required"): that mount fails with EINVAL, the others
+   * go on (config inputs, see mountErrorFor).
+   */
+  parseFailure: MountError | null;
   warnings: MountWarning[];
 }
 
@@ -156,14 +169,17 @@ function parseU64(v: string): number | null {
 }
 
 /**
- * Parse one comma-separated option string. Throws MountConfigError ('bad-option-value') where
- * the kernel's fs_parse() would reject a known EROFS parameter's value.
+ * Parse one comma-separated option string. Where the kernel's fs_parse() would reject a known
+ * EROFS parameter's value: the mount's failure, or a thrown MountConfigError ('bad-option-value'),
+ * as `ctx.badValues` says.
  */
 export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
   const o = emptyOptions();
   const warnings: MountWarning[] = [];
   let domainRaw: string | null = null;
   let unknownParameter: string | null = null;
+  let parseFailure: MountError | null = null;
+  const badValues = ctx.badValues ?? 'throw';
   const parts = splitOptions(text);
   if (parts.length > MAX_OPTIONS_PER_MOUNT) {
     throw new MountConfigError(
@@ -181,15 +197,38 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
     const eq = part.text.indexOf('=');
     const name = eq < 0 ? part.text : part.text.slice(0, eq);
     const value = eq < 0 ? null : stripQuotes(part.text.slice(eq + 1));
-    const bad = (problem: string): never => {
-      throw new MountConfigError('bad-option-value', problem, origin.file, origin.line, origin.column);
+    /**
+     * A value the kernel's fs_parse() refuses. That fails this mount only (EINVAL), so requests
+     * record it as the mount's failure and skip the option ('fail-mount'); the kernel's own
+     * views cannot contain one, so there it is a malformed input ('throw'). Returns false.
+     */
+    const refuse = (problem: string, reason: MountError['reason'], kernelMessage: string): false => {
+      if (badValues === 'throw')
+        throw new MountConfigError('bad-option-value', problem, origin.file, origin.line, origin.column);
+      parseFailure ??= { errno: 'EINVAL', reason, message: kernelMessage };
+      warnings.push({
+        code: 'mount-failed',
+        message: `${at}: ${problem}: the kernel refuses the mount (EINVAL)`,
+        origin,
+      });
+      return false;
     };
-    const flag = (): void => {
-      if (value !== null) bad(`option ${name} takes no value`);
-    };
-    const needValue = (): string => {
-      if (value === null || value === '') bad(`option ${name} needs a non-empty value`);
-      return value as string;
+    const badValue = (problem: string): false =>
+      refuse(problem, 'bad-value', `erofs: bad value for ${name}: ${problem}`);
+    /** A flag: true when given without a value. */
+    const flag = (): boolean => value === null || badValue(`option ${name} takes no value`);
+    /**
+     * A string parameter (fsparam_string: domain_id, device, fsid). fs_param_is_string() refuses
+     * an empty value ("<name>: Non-empty value required"): null then, and the option is skipped.
+     */
+    const stringValue = (): string | null => {
+      if (value !== null && value !== '') return value;
+      refuse(
+        `option ${name} needs a non-empty value`,
+        'empty-value',
+        `erofs: ${name}: Non-empty value required`,
+      );
+      return null;
     };
     if (
       name !== 'device' &&
@@ -209,68 +248,77 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
     seen.add(name);
     switch (name) {
       case 'inode_share':
-        flag();
-        o.inodeShare = true;
+        if (flag()) o.inodeShare = true;
         break;
-      case 'domain_id':
-        domainRaw = needValue();
+      case 'domain_id': {
+        const v = stringValue();
+        if (v === null) break;
+        domainRaw = v;
         o.domainIdGiven = true;
         break;
+      }
       case 'dax':
         if (value === null)
           o.dax = 'always'; // legacy flag = dax=always (erofs_fc_parse_param, Opt_dax)
         else if (value === 'always' || value === 'never') o.dax = value;
-        else bad(`dax= must be always or never`);
+        else badValue(`dax= must be always or never`);
         break;
       case 'directio':
-        flag();
-        o.directio = true;
+        if (flag()) o.directio = true;
         break;
       case 'nodirectio':
-        flag();
-        o.directio = false;
+        if (flag()) o.directio = false;
         break;
-      case 'device':
-        o.devices.push(needValue());
+      case 'device': {
+        const v = stringValue();
+        if (v === null) break;
+        o.devices.push(v);
         if (o.devices.length > MAX_DEVICES_PER_MOUNT)
-          bad(`more than ${MAX_DEVICES_PER_MOUNT} device= options`);
+          throw new MountConfigError(
+            'bad-option-value',
+            `more than ${MAX_DEVICES_PER_MOUNT} device= options`,
+            origin.file,
+            origin.line,
+            origin.column,
+          );
         break;
+      }
       case 'fsoffset': {
-        const n = parseU64(needValue());
-        if (n === null) bad(`fsoffset= must be an unsigned integer number of bytes, got "${value}"`);
-        o.fsoffset = n as number;
+        const n = value === null ? null : parseU64(value);
+        if (n === null)
+          badValue(`fsoffset= must be an unsigned integer number of bytes, got "${value ?? ''}"`);
+        else o.fsoffset = n;
         break;
       }
       case 'cache_strategy': {
-        const v = needValue();
-        if (!(CACHE_STRATEGIES as readonly string[]).includes(v))
-          bad(`cache_strategy= must be one of ${CACHE_STRATEGIES.join(', ')}, got "${v}"`);
-        o.cacheStrategy = v as CacheStrategy;
+        if (value !== null && (CACHE_STRATEGIES as readonly string[]).includes(value))
+          o.cacheStrategy = value as CacheStrategy;
+        else badValue(`cache_strategy= must be one of ${CACHE_STRATEGIES.join(', ')}, got "${value ?? ''}"`);
         break;
       }
       case 'user_xattr':
       case 'nouser_xattr':
-        flag();
-        o.userXattr = name === 'user_xattr';
+        if (flag()) o.userXattr = name === 'user_xattr';
         break;
       case 'acl':
       case 'noacl':
-        flag();
-        o.acl = name === 'acl';
+        if (flag()) o.acl = name === 'acl';
         break;
       case 'ro':
       case 'rw':
-        flag();
-        o.readOnly = name === 'ro';
+        if (flag()) o.readOnly = name === 'ro';
         break;
-      case 'fsid':
-        o.fsid = needValue();
+      case 'fsid': {
+        const v = stringValue();
+        if (v === null) break;
+        o.fsid = v;
         warnings.push({
           code: 'obsolete-option',
           message: `${at}: fsid= belongs to the fscache backend, removed in Linux 7.2`,
           origin,
         });
         break;
+      }
       case 'loop':
         o.loop = value === null ? true : value;
         o.generic.push(part.text);
@@ -286,6 +334,11 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
           const kept = redactUnknown(part.text);
           o.unknown.push(kept);
           unknownParameter ??= kept;
+          parseFailure ??= {
+            errno: 'EINVAL',
+            reason: 'unknown-option',
+            message: `erofs: Unknown parameter '${kept.split('=')[0]}'`,
+          };
           warnings.push({
             code: 'unknown-option',
             message: `${at}: unknown option "${kept}" (kept; the kernel refuses unknown parameters with EINVAL)`,
@@ -295,7 +348,7 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
     }
   }
   const domain = domainRaw === null ? null : ctx.domains.labelFor(domainRaw);
-  return { options: o, domain, unknownParameter, warnings };
+  return { options: o, domain, unknownParameter, parseFailure, warnings };
 }
 
 /**
@@ -304,18 +357,13 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
  * The R3 check (image lacks ISHARE_XATTRS) needs the image and is the engine's.
  */
 export function mountErrorFor(p: ParsedOptions): MountError | null {
-  if (p.unknownParameter !== null) {
-    return {
-      errno: 'EINVAL',
-      reason: 'unknown-option',
-      message: `erofs: Unknown parameter '${p.unknownParameter.split('=')[0]}'`,
-    };
-  }
+  if (p.parseFailure !== null) return p.parseFailure;
   const o = p.options;
   if (o.inodeShare && !o.domainIdGiven)
     return { errno: 'EINVAL', reason: 'no-domain', message: 'domain_id is needed when inode_ishare is on' };
   if (o.inodeShare && o.dax === 'always')
     return { errno: 'EINVAL', reason: 'dax', message: 'FSDAX is not allowed when inode_ishare is on' };
+  // 512 is the smallest EROFS block size; the engine checks the image's own (resolveInstanceState).
   if (o.fsoffset % 512 !== 0) {
     return {
       errno: 'EINVAL',

@@ -114,8 +114,13 @@ describe('plan: sharemap-mount-plan v1', () => {
     expect(msg('{"source":"/a.img","mountPoint":"/a","colour":"red"}')).toBe(
       'p:2:39: mounts[0].colour: unknown field "colour"',
     );
-    expect(msg('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}')).toBe(
-      'p:2:50: cache_strategy= must be one of disabled, readahead, readaround, got "x"',
+    // A value the kernel refuses fails that mount, at its position (issue #14 item 7).
+    expect(msg('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}')).toBe('no error');
+    expect(
+      parsePlan(base('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}'), { file: 'p' })
+        .warnings[0]!.message,
+    ).toBe(
+      'p:2:50: cache_strategy= must be one of disabled, readahead, readaround, got "x": the kernel refuses the mount (EINVAL)',
     );
     expect(
       msg('{"source":"/a.img","mountPoint":"/a","options":"inode_share,domain_id=s3cret","domain":"D9"}'),
@@ -176,7 +181,7 @@ describe('detect', () => {
     expect(a.format).toBe('fstab');
     expect(b.format).toBe('mount-commands');
     expect(a.entries[0]!.domain).toEqual(b.entries[0]!.domain);
-    expect(a.entries[4]!.domain).toEqual({ label: 'D2' });
+    expect(a.entries[4]!.domain).toEqual({ label: 'D2', source: 'domain-id' });
   });
 });
 
@@ -185,17 +190,17 @@ describe('domains (R11)', () => {
     const key = new Uint8Array(32).fill(7);
     const r = createDomainRedactor(key);
     expect([r.labelFor('b'), r.labelFor('a'), r.labelFor('b')]).toEqual([
-      { label: 'D1' },
-      { label: 'D2' },
-      { label: 'D1' },
+      { label: 'D1', source: 'domain-id' },
+      { label: 'D2', source: 'domain-id' },
+      { label: 'D1', source: 'domain-id' },
     ]);
     expect(r.fingerprintOf('a')).toMatch(/^[0-9a-f]{64}$/);
     expect(createDomainRedactor(key).fingerprintOf('a')).toBe(r.fingerprintOf('a'));
     expect(createDomainRedactor().fingerprintOf('a')).not.toBe(r.fingerprintOf('a'));
     expect(JSON.stringify(r.entries())).not.toMatch(/"a"|"b"/);
     const seeded = createDomainRedactor(key, r.entries());
-    expect(seeded.labelFor('a')).toEqual({ label: 'D2' });
-    expect(seeded.labelFor('c')).toEqual({ label: 'D3' });
+    expect(seeded.labelFor('a')).toEqual({ label: 'D2', source: 'domain-id' });
+    expect(seeded.labelFor('c')).toEqual({ label: 'D3', source: 'domain-id' });
   });
 
   it('R11 domain strings never appear in output of any sample, warning or error', () => {

@@ -13,6 +13,7 @@
  * Options get the §8.3 checks of a request (view 'config'). `domain_id=` values in options
  * are redacted like everywhere else (R11); `domain` is a label and not a secret.
  */
+import { impossibleDeviceNumber, isAnonymousDevice } from './devices.js';
 import { MountConfigError } from './errors.js';
 import { buildEntry, checkEntryCount, emptyConfig } from './entry.js';
 import { createDomainRedactor } from './domains.js';
@@ -171,6 +172,22 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
     const device = str(o, ptr, 'device', false);
     if (device !== undefined && !/^\d+:\d+$/.test(device))
       bad(`${ptr}/device`, 'expected major:minor, e.g. "7:0"');
+    if (device !== undefined) {
+      const impossible = impossibleDeviceNumber(device);
+      if (impossible !== null) bad(`${ptr}/device`, impossible);
+      // A block device has a real major; a file-backed mount gets an anonymous device (major 0,
+      // get_tree_nodev, R9). A plan saying otherwise contradicts itself (issue #14 item 5).
+      if (backing === 'bdev' && isAnonymousDevice(device))
+        bad(
+          `${ptr}/device`,
+          `${device} is an anonymous device (major 0, a mount without a block device), but "backing" is "bdev"`,
+        );
+      if (backing === 'file' && !isAnonymousDevice(device))
+        bad(
+          `${ptr}/device`,
+          `${device} is a block device number, but "backing" is "file" (a file-backed mount has an anonymous device, major 0)`,
+        );
+    }
     const mounted = bool(o, ptr, 'mounted') ?? true;
     const user = str(o, ptr, 'user', false);
     const lowerdirs = o['lowerdirs'];

@@ -14,6 +14,7 @@
  *   (image lacks ISHARE_XATTRS) is the engine's.
  */
 import type { DomainLabel, InodeShareState, InstanceInput } from '../report.js';
+import { MountConfigError } from './errors.js';
 import { basename } from './text.js';
 import type { MountConfig, MountEntry, MountWarning, NotMounted } from './types.js';
 
@@ -167,6 +168,21 @@ export function resolveInstances(
       }
       const existing = keys.map((k) => bySuperblock.get(k)).find((x) => x !== undefined);
       if (existing) {
+        // R9: one block device is one superblock, so it holds one image. Two images on one
+        // device mean the input contradicts itself; folding them would drop one image's bytes.
+        if (existing.imageId !== img.id) {
+          const first = existing.entries[0]!.origin;
+          const dev = entry.device !== null ? `block device ${entry.device}` : `block device ${entry.source}`;
+          throw new MountConfigError(
+            'contradictory-mounts',
+            `${entry.mountPoint} mounts ${dev} over image ${img.id}, but ${existing.label} ` +
+              `(${first.file}:${first.line}:${first.column}) mounts the same device over image ${existing.imageId}; ` +
+              `one block device holds one image (R9): fix the device numbers or the image mapping`,
+            entry.origin.file,
+            entry.origin.line,
+            entry.origin.column,
+          );
+        }
         existing.mountPoints.push(entry.mountPoint);
         existing.entries.push(entry);
         for (const k of keys) bySuperblock.set(k, existing);

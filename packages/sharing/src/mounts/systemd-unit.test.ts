@@ -72,11 +72,13 @@ describe('systemd-unit: units/*.mount', () => {
     expect(c.warnings.map((w) => [w.code, w.origin.line])).toEqual([['unit-name-mismatch', 3]]);
   });
 
-  it('bad option value on the Options= line', () => {
-    expect(() =>
-      parseSystemdUnit('[Mount]\nWhat=/a.img\nWhere=/a\nType=erofs\nOptions=ro,cache_strategy=x\n', {
-        file: 'a.mount',
-      }),
-    ).toThrow('a.mount:5:12: cache_strategy= must be one of disabled, readahead, readaround, got "x"');
+  it('bad option value on the Options= line fails that mount (EINVAL)', () => {
+    const c = parseSystemdUnit('[Mount]\nWhat=/a.img\nWhere=/a\nType=erofs\nOptions=ro,cache_strategy=x\n', {
+      file: 'a.mount',
+    });
+    expect(c.entries[0]!.mountError?.reason).toBe('bad-value');
+    expect(c.warnings[0]!.message).toBe(
+      'a.mount:5:12: cache_strategy= must be one of disabled, readahead, readaround, got "x": the kernel refuses the mount (EINVAL)',
+    );
   });
 });

@@ -2,7 +2,7 @@
  * The common output of every mount-configuration parser: plain JSON-serialisable data.
  * Raw `domain_id` strings never appear here, only `DomainLabel`s (sharing-rules R11).
  */
-import type { Backing, DomainLabel, SourceLocation } from '../report.js';
+import type { Backing, DomainLabel, DomainSecrets, SourceLocation } from '../report.js';
 
 export type MountFormat =
   | 'mountinfo' // /proc/self/mountinfo
@@ -78,7 +78,7 @@ export interface MountOptions {
 export interface MountError {
   errno: 'EINVAL';
   /** Which check of spec §8.3 / R2 fails the mount. */
-  reason: 'no-domain' | 'dax' | 'fsoffset-unaligned' | 'unknown-option';
+  reason: 'no-domain' | 'dax' | 'fsoffset-unaligned' | 'unknown-option' | 'empty-value' | 'bad-value';
   /** The kernel's message. */
   message: string;
 }
@@ -142,7 +142,7 @@ export interface MountConfig {
 }
 
 /** Maps raw domain_id strings to labels; see domains.ts. */
-export interface DomainRedactor {
+export interface DomainRedactor extends DomainSecrets {
   labelFor(raw: string): DomainLabel;
   /** Hex HMAC-SHA256 of the raw string under the redactor's key. */
   fingerprintOf(raw: string): string;

@@ -1,6 +1,6 @@
 /** Shared helpers of the text and markdown renderers. */
 import type { Report, SharedGroup } from '../report.js';
-import { formatBytes, formatPercent } from './bytes.js';
+import { formatBytes, formatInteger, formatPercent } from './bytes.js';
 
 export function headline(report: Report): string {
   const t = report.totals;
@@ -63,4 +63,20 @@ export function instanceState(report: Report, id: string): string {
   if (inst.inodeShare.effective)
     return inst.inodeShare.domainUnknown ? 'sharing (domain unknown)' : 'sharing';
   return inst.inodeShare.reason;
+}
+
+/**
+ * "with sharing between X and Y" for a range of bytesWithSharing, or "with sharing X" when both
+ * ends are equal (a range must never read "between X and X"). Ends that differ but round to the
+ * same binary unit are given in exact bytes.
+ */
+export function withSharingRange(min: number, max: number): string {
+  const lo = Math.min(min, max);
+  const hi = Math.max(min, max);
+  if (lo === hi) return `with sharing ${formatBytes(lo)}`;
+  const a = formatBytes(lo);
+  const b = formatBytes(hi);
+  return a === b
+    ? `with sharing between ${formatInteger(lo)} and ${formatInteger(hi)} bytes`
+    : `with sharing between ${a} and ${b}`;
 }

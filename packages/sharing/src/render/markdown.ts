@@ -2,7 +2,7 @@
 import type { Report } from '../report.js';
 import type { ReportDelta } from '../model/compare.js';
 import { formatBytes, formatPercent } from './bytes.js';
-import { bothMeasures, headline, instanceState, topGroups } from './common.js';
+import { bothMeasures, headline, instanceState, topGroups, withSharingRange } from './common.js';
 
 export interface MarkdownOptions {
   /** Link to the full report. */
@@ -29,12 +29,12 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   if (report.bounds)
     out.push(
       '',
-      `Some domains are unknown: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}.`,
+      `Some domains are unknown: ${withSharingRange(report.bounds.best.bytesWithSharing, report.bounds.worst.bytesWithSharing)}.`,
     );
   if (report.orderBounds)
     out.push(
       '',
-      `Depends on read order (R5/R6): with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}.`,
+      `Depends on read order (R5/R6): ${withSharingRange(report.orderBounds.best.bytesWithSharing, report.orderBounds.worst.bytesWithSharing)}.`,
     );
   const d = opts.delta;
   if (d) {

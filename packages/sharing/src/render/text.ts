@@ -1,7 +1,7 @@
 /** Plain-text summary for terminals (the CLI's default output). */
 import type { Report } from '../report.js';
 import { formatBytes, formatInteger } from './bytes.js';
-import { bothMeasures, headline, instanceState, topGroups } from './common.js';
+import { bothMeasures, headline, instanceState, topGroups, withSharingRange } from './common.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -20,11 +20,11 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
   );
   if (report.bounds)
     out.push(
-      `  unknown domains: with sharing between ${formatBytes(report.bounds.best.bytesWithSharing)} and ${formatBytes(report.bounds.worst.bytesWithSharing)}`,
+      `  unknown domains: ${withSharingRange(report.bounds.best.bytesWithSharing, report.bounds.worst.bytesWithSharing)}`,
     );
   if (report.orderBounds)
     out.push(
-      `  read order: with sharing between ${formatBytes(report.orderBounds.best.bytesWithSharing)} and ${formatBytes(report.orderBounds.worst.bytesWithSharing)}`,
+      `  read order: ${withSharingRange(report.orderBounds.best.bytesWithSharing, report.orderBounds.worst.bytesWithSharing)}`,
     );
   out.push('', 'Instances:');
   const w = Math.max(8, ...report.instances.map((i) => i.label.length));
