@@ -118,7 +118,24 @@ export const OUTPUT_OPTIONS: Record<string, OptionSpec> = {
     description: 'Also write the JSON output to FILE, whatever is printed (keep it as the next --baseline).',
     group: 'Output',
   },
+  junit: {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'Also write the gate as JUnit XML to FILE: a test case per threshold and per failOn finding class (for CI test reports).',
+    group: 'Output',
+  },
 };
+
+/** The files written besides stdout (`--json-out`, `--junit`, ...), as given. */
+export function outputFiles(args: ParsedArgs): { jsonOut?: string; junitOut?: string } {
+  const out: { jsonOut?: string; junitOut?: string } = {};
+  const json = str(args, 'json-out');
+  if (json !== undefined) out.jsonOut = json;
+  const junit = str(args, 'junit');
+  if (junit !== undefined) out.junitOut = junit;
+  return out;
+}
 
 export function outputFormat(args: ParsedArgs): OutputFormat {
   if (flag(args, 'json') && flag(args, 'markdown'))
