@@ -11,7 +11,8 @@ import { EXIT_GATE_FAILED, EXIT_OK, inputError, serverError } from '../errors.js
 import { evaluateGate } from '../gate.js';
 import { readReportFile, reportFromJson } from '../inputs.js';
 import type { Io } from '../io.js';
-import type { Settings } from '../options.js';
+import type { OutputFiles, Settings } from '../options.js';
+import { loadTemplate, renderHtml } from '../output/html.js';
 import { renderJunit } from '../output/junit.js';
 import { renderResult, writeStepSummary, type CliResult, type OutputFormat } from '../output/render.js';
 import { writeLines } from '../write.js';
@@ -144,9 +145,7 @@ export async function finish(
     url?: string;
     id?: string;
     savedAs?: string;
-    jsonOut?: string;
-    junitOut?: string;
-  } = {},
+  } & OutputFiles = {},
 ): Promise<number> {
   const delta = extra.baseline ? compareReports(extra.baseline.report, report) : null;
   const gate = evaluateGate(report, settings.thresholds, delta);
@@ -160,6 +159,8 @@ export async function finish(
     await writeOutput(io, '--json-out', extra.jsonOut, renderResult(result, 'json'));
   if (extra.junitOut !== undefined)
     await writeOutput(io, '--junit', extra.junitOut, renderJunit(report, gate, delta, headline(report)));
+  if (extra.htmlOut !== undefined)
+    await writeOutput(io, '--html', extra.htmlOut, renderHtml(await loadTemplate(io.env), report));
   await writeLines(io.stdout, [renderResult(result, format)]);
   await writeStepSummary(io, result);
   if (!gate.passed) {

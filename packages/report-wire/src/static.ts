@@ -1,0 +1,78 @@
+/**
+ * The self-contained HTML report (`sharemap analyze --html`, `GET /api/reports/:id?format=html`):
+ * the web UI's static-report build (apps/web `report-template.html`, every script and style
+ * inlined) filled with one report. The report travels as the web UI's two parts, each
+ * gzip-compressed and base64-encoded in a `<script type="application/octet-stream">` element:
+ *  - `#sharemap-summary`: the summary JSON (`reportSummary`);
+ *  - `#sharemap-files`: the sharemap-files encoding of the per-file parts (`encodeFiles`).
+ * The page decodes them with `DecompressionStream`: nothing is fetched, so it opens from
+ * `file://` with no network. The columnar files part gzips far smaller than the report's JSON,
+ * so the page stays under 1.5 times the size of the gzip JSON even for fleet-sized reports.
+ */
+import type { Report } from '@sharemap/sharing';
+import { encodeFiles } from './files.js';
+import { reportSummary } from './summary.js';
+
+export const STATIC_SUMMARY_ID = 'sharemap-summary';
+export const STATIC_FILES_ID = 'sharemap-files';
+/** Marks the template (its `<meta name="sharemap-template">`): a page without it is not one. */
+export const STATIC_TEMPLATE_META = '<meta name="sharemap-template" content="report" />';
+
+/** Base64 of bytes, in chunks (no argument-count limits on large inputs). */
+function base64(bytes: Uint8Array): string {
+  const g = globalThis as unknown as { Buffer?: { from(b: Uint8Array): { toString(enc: string): string } } };
+  if (g.Buffer) return g.Buffer.from(bytes).toString('base64');
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+function htmlText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export class StaticTemplateError extends Error {}
+
+/** The two parts as the page embeds them: gzip bytes (as the server stores them). */
+export interface StaticReportParts {
+  /** gzip of the `reportSummary` JSON. */
+  summaryGzip: Uint8Array;
+  /** gzip of the `encodeFiles` bytes. */
+  filesGzip: Uint8Array;
+}
+
+/**
+ * The HTML page of `report` from the template. `gzip` compresses (Node's zlib in the CLI:
+ * this package does no I/O); `title` becomes the page's initial title.
+ */
+export function renderStaticReport(
+  template: string,
+  report: Report,
+  gzip: (data: Uint8Array) => Uint8Array,
+  title: string,
+): string {
+  checkTemplate(template);
+  const summaryGzip = gzip(new TextEncoder().encode(JSON.stringify(reportSummary(report))));
+  return fillStaticTemplate(template, { summaryGzip, filesGzip: gzip(encodeFiles(report)) }, title);
+}
+
+function checkTemplate(template: string): void {
+  if (!template.includes(STATIC_TEMPLATE_META))
+    throw new StaticTemplateError('not a sharemap report template (its marker meta element is missing)');
+  if (template.lastIndexOf('</body>') < 0)
+    throw new StaticTemplateError('the report template has no </body>');
+}
+
+/** The page from already compressed parts (the server's stored blobs are exactly these). */
+export function fillStaticTemplate(template: string, parts: StaticReportParts, title: string): string {
+  checkTemplate(template);
+  const end = template.lastIndexOf('</body>');
+  const data =
+    `<script type="application/octet-stream" id="${STATIC_SUMMARY_ID}">${base64(parts.summaryGzip)}</script>\n` +
+    `<script type="application/octet-stream" id="${STATIC_FILES_ID}">${base64(parts.filesGzip)}</script>\n`;
+  // Slices, not String.replace: the data must not be read as a replacement pattern.
+  const head = template
+    .slice(0, end)
+    .replace(/<title>[^<]*<\/title>/, () => `<title>${htmlText(title)}</title>`);
+  return head + data + template.slice(end);
+}
