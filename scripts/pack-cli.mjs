@@ -19,7 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundle, serverBeside } from './bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outIdx = process.argv.indexOf('--out');
@@ -38,36 +38,14 @@ const stage = mkdtempSync(join(tmpdir(), 'sharemap-pack-'));
 try {
   const dist = join(stage, 'dist');
   mkdirSync(dist);
-  const common = {
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['source'],
-    legalComments: 'none',
-    logLevel: 'warning',
-    // Bundled CommonJS (express, yaml's dependencies) calls require() for Node built-ins.
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  };
   // The CLI: the server is the separate bundle next to it, imported only by serve/token.
-  await build({
-    ...common,
+  await bundle({
     entryPoints: [join(root, 'apps/cli/src/main.ts')],
     outfile: join(dist, 'main.js'),
-    plugins: [
-      {
-        name: 'server-beside',
-        setup(b) {
-          b.onResolve({ filter: /^@sharemap\/server$/ }, () => ({ path: './server.js', external: true }));
-        },
-      },
-    ],
+    plugins: [serverBeside],
   });
   // The server and its scan/analysis worker (loaded as ./worker.js beside the pool's module).
-  await build({
-    ...common,
+  await bundle({
     entryPoints: {
       server: join(root, 'apps/server/src/index.ts'),
       worker: join(root, 'apps/server/src/scan/worker.ts'),

@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { fixtures, root } from './helpers';
 
 const IMAGES = ['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img'];
@@ -179,6 +180,51 @@ test.describe('packed CLI', () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     await context.close();
+  });
+
+  test('the GitLab CI template (ci/sharemap.gitlab-ci.yml) installs the package and gates, as its job would', () => {
+    const tpl = parseYaml(readFileSync(path.join(root, 'ci/sharemap.gitlab-ci.yml'), 'utf8')) as {
+      '.sharemap': {
+        image: string;
+        variables: Record<string, string>;
+        script: string[];
+        allow_failure: { exit_codes: number[] };
+        artifacts: { when: string; paths: string[]; reports: { junit: string } };
+      };
+    };
+    const job = tpl['.sharemap'];
+    // Every script line is a string (a stray ": " would make YAML read a mapping).
+    expect(job.script.filter((l) => typeof l !== 'string')).toEqual([]);
+    expect(job.image).toBe('node:20-bookworm-slim');
+    expect(job.allow_failure).toEqual({ exit_codes: [3] });
+    expect(job.artifacts.reports.junit).toBe('sharemap-junit.xml');
+    const work = path.join(dir, 'gitlab');
+    mkdirSync(work);
+    for (const img of IMAGES) copyFileSync(path.join(fixtures, img), path.join(work, img));
+    // GitLab runs the script lines in one shell, stopping at the first failing command.
+    const prefix = path.join(dir, 'gitlab-prefix');
+    const r = spawnSync('sh', ['-e', '-c', job.script.join('\n')], {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: {
+        PATH: `${path.join(prefix, 'bin')}:${process.env.PATH ?? ''}`,
+        HOME: dir,
+        npm_config_prefix: prefix,
+        npm_config_cache: path.join(dir, 'npm-cache'),
+        npm_config_offline: 'true',
+        ...job.variables,
+        SHAREMAP_PACKAGE: tarball,
+        SHAREMAP_IMAGES: '*.img',
+        SHAREMAP_ARGS: '--min-saved-percent 99',
+      },
+    });
+    expect(r.status, r.stderr).toBe(1); // the gate fails the job
+    expect(r.stderr).toMatch(/^sharemap: gate failed: minSavedPercent/m);
+    for (const f of job.artifacts.paths)
+      expect(readFileSync(path.join(work, f), 'utf8').length, f).toBeGreaterThan(0);
+    expect(readFileSync(path.join(work, 'sharemap-comment.md'), 'utf8')).toContain(':x: **Gate failed**');
+    expect(readFileSync(path.join(work, 'sharemap-junit.xml'), 'utf8')).toContain('name="minSavedPercent"');
   });
 
   test('serve without the optional better-sqlite3: exit 2 and how to add it', () => {
