@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFiles,
+  extractStaticParts,
   encodeFiles,
   reportSummary,
   STATIC_FILES_ID,
@@ -21,11 +22,9 @@ import { cli, fx, tmp } from './helpers.js';
 const IMAGES = ['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img'].map(fx);
 
 function part(html: string, id: string): Buffer {
-  const m = new RegExp(`<script type="application/octet-stream" id="${id}">([A-Za-z0-9+/=]+)</script>`).exec(
-    html,
-  );
-  expect(m, id).not.toBeNull();
-  return gunzipSync(Buffer.from(m![1]!, 'base64'));
+  const parts = extractStaticParts(html);
+  expect(parts).not.toBeNull();
+  return gunzipSync(id === STATIC_SUMMARY_ID ? parts!.summaryGzip : parts!.filesGzip);
 }
 
 describe('sharemap analyze --html', () => {

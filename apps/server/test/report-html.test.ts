@@ -9,17 +9,20 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToNdjson } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
-import { STATIC_FILES_ID, STATIC_SUMMARY_ID, STATIC_TEMPLATE_META } from '@sharemap/report-wire';
+import {
+  extractStaticParts,
+  STATIC_FILES_ID,
+  STATIC_SUMMARY_ID,
+  STATIC_TEMPLATE_META,
+} from '@sharemap/report-wire';
 import { api, erofs, errorOf, startTestServer, tempDir, type TestServer } from './helpers.js';
 
 const TEMPLATE = `<!doctype html><html><head>${STATIC_TEMPLATE_META}<title>t</title></head><body><div id="root"></div><script>const s = "$&</body>";</script></body></html>`;
 
 function embedded(html: string, id: string): Buffer {
-  const m = new RegExp(`<script type="application/octet-stream" id="${id}">([A-Za-z0-9+/=]+)</script>`).exec(
-    html,
-  );
-  expect(m, id).not.toBeNull();
-  return gunzipSync(Buffer.from(m![1]!, 'base64'));
+  const parts = extractStaticParts(html);
+  expect(parts).not.toBeNull();
+  return gunzipSync(id === STATIC_SUMMARY_ID ? parts!.summaryGzip : parts!.filesGzip);
 }
 
 describe('GET /api/reports/:id?format=html', () => {

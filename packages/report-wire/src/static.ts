@@ -76,3 +76,26 @@ export function fillStaticTemplate(template: string, parts: StaticReportParts, t
     .replace(/<title>[^<]*<\/title>/, () => `<title>${htmlText(title)}</title>`);
   return head + data + template.slice(end);
 }
+
+/** The compressed parts embedded in a static report page (null when it holds none). */
+export function extractStaticParts(html: string): StaticReportParts | null {
+  const part = (id: string): Uint8Array | null => {
+    const m = new RegExp(
+      `<script type="application/octet-stream" id="${id}">([A-Za-z0-9+/=]*)</script>`,
+    ).exec(html);
+    return m ? base64Bytes(m[1]!) : null;
+  };
+  const summaryGzip = part(STATIC_SUMMARY_ID);
+  const filesGzip = part(STATIC_FILES_ID);
+  return summaryGzip && filesGzip ? { summaryGzip, filesGzip } : null;
+}
+
+/** Bytes of base64 text (the native decoder where the runtime has one). */
+export function base64Bytes(text: string): Uint8Array {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+  if (native) return native(text);
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

@@ -1,10 +1,8 @@
 /** The static report's page: the report views over the embedded report, no start page, no server. */
 import { ReportShell } from '../views/ReportShell';
-import { useStore } from '../state/store';
+import { ThemeToggle } from '../components/ThemeToggle';
 
 export function StaticApp() {
-  const theme = useStore((s) => s.theme);
-  const setTheme = useStore((s) => s.setTheme);
   return (
     <>
       <a className="skip" href="#main">
@@ -20,14 +18,7 @@ export function StaticApp() {
         <span className="tagline">
           static report: the stored figures (what-if recomputes need a sharemap server)
         </span>
-        <button
-          type="button"
-          className="btn small theme-toggle"
-          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
-        >
-          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
-        </button>
+        <ThemeToggle />
       </header>
       <main id="main">
         <ReportShell />

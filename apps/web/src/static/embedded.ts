@@ -5,6 +5,7 @@
  */
 import {
   assembleFilesSteps,
+  base64Bytes,
   decodeFiles,
   STATIC_FILES_ID,
   STATIC_SUMMARY_ID,
@@ -12,17 +13,8 @@ import {
 } from '@sharemap/report-wire';
 import { numericSortKeys, type NumericColumns } from '../lib/derive';
 import { sortRows } from '../lib/sort';
-import type { LoadedFiles } from '../state/files';
+import { nextTask, type LoadedFiles } from '../state/files';
 import { DEFAULT_VIEW } from '../state/url';
-
-function base64Bytes(text: string): Uint8Array {
-  const from = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
-  if (from) return from(text);
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
 
 /** The decompressed bytes of the embedded part `id`. */
 async function part(id: string): Promise<ArrayBuffer> {
@@ -44,23 +36,30 @@ async function part(id: string): Promise<ArrayBuffer> {
   }
 }
 
-export async function embeddedSummary(): Promise<ReportSummaryDoc> {
-  const doc = JSON.parse(new TextDecoder().decode(await part(STATIC_SUMMARY_ID))) as ReportSummaryDoc;
-  if (doc?.kind !== 'sharemap-report') throw new Error('the embedded summary is not a sharemap report');
-  return doc;
-}
+let summary: Promise<ReportSummaryDoc> | null = null;
 
-/** Let the event loop run (rendering) between assembly steps. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => resolve();
-    ch.port2.postMessage(null);
+export function embeddedSummary(): Promise<ReportSummaryDoc> {
+  summary ??= part(STATIC_SUMMARY_ID).then((buf) => {
+    const doc = JSON.parse(new TextDecoder().decode(buf)) as ReportSummaryDoc;
+    if (doc?.kind !== 'sharemap-report') throw new Error('the embedded summary is not a sharemap report');
+    return doc;
   });
+  return summary;
 }
 
-/** The per-file parts, decoded and assembled in steps, sorted as the files table starts. */
+/** After the next frame is painted (a task queued from a frame callback runs after the paint). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => void nextTask().then(resolve)));
+}
+
+/**
+ * The per-file parts, decoded and assembled in steps, sorted as the files table starts. There
+ * is no worker here (a page from file:// cannot start one from a file), so decoding and sorting
+ * millions of rows holds the main thread: it starts once the headline is on screen.
+ */
 export async function embeddedFiles(): Promise<LoadedFiles> {
+  await embeddedSummary().catch(() => undefined);
+  await afterPaint();
   const cols = decodeFiles(await part(STATIC_FILES_ID));
   const sort = DEFAULT_VIEW.sort;
   const desc = sort.startsWith('-');
