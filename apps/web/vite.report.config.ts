@@ -1,5 +1,5 @@
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { viteSingleFile } from 'vite-plugin-singlefile';
 
 /**
@@ -9,8 +9,31 @@ import { viteSingleFile } from 'vite-plugin-singlefile';
  * the UI into the same dist/ (as dist/report-template.html), so the server finds it in its web
  * directory.
  */
+/**
+ * The app's script goes from the head to the body, after the summary's place (the comment
+ * `<!--sharemap:summary-->` the CLI and the server fill), as an async module: it runs as soon
+ * as the parser reaches it, so the headline shows while the parser still reads the file table
+ * (megabytes of base64) that follows it.
+ */
+function scriptAfterSummary(): Plugin {
+  return {
+    name: 'sharemap-script-after-summary',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html) {
+        const m = /<script type="module"[^>]*><\/script>\s*/.exec(html);
+        const mark = '<!--sharemap:summary-->';
+        if (!m || !html.includes(mark))
+          throw new Error('report-template.html: no module script or no summary mark');
+        const tag = m[0].trim().replace('<script type="module"', '<script type="module" async');
+        return html.replace(m[0], '').replace(mark, `${mark}\n    ${tag}`);
+      },
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), viteSingleFile({ removeViteModuleLoader: true })],
+  plugins: [react(), scriptAfterSummary(), viteSingleFile({ removeViteModuleLoader: true })],
   resolve: { conditions: ['source'] },
   worker: { format: 'es' },
   build: {

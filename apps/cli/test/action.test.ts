@@ -119,7 +119,9 @@ describe('GitHub Action (action.yml, action/dist/index.js)', () => {
       expect(existsSync(join(r.dir, file)), file).toBe(true);
     }
     expect(readFileSync(join(r.dir, 'sharemap-junit.xml'), 'utf8')).toContain('name="minSavedPercent"');
-    expect(readFileSync(join(r.dir, 'sharemap-report.html'), 'utf8')).toContain('id="sharemap-files"');
+    expect(readFileSync(join(r.dir, 'sharemap-report.html'), 'utf8')).toContain(
+      '<script type="application/octet-stream" data-sharemap-part="files">',
+    );
     // The job summary: the comment, appended by the CLI. The annotation escapes % (workflow commands).
     expect(r.summary).toBe(comment + '\n');
     expect(r.stdout).toMatch(

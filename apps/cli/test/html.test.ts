@@ -12,8 +12,8 @@ import {
   extractStaticParts,
   encodeFiles,
   reportSummary,
-  STATIC_FILES_ID,
-  STATIC_SUMMARY_ID,
+  STATIC_FILES_PART,
+  STATIC_SUMMARY_PART,
   STATIC_TEMPLATE_META,
 } from '@sharemap/report-wire';
 import { headline, type Report } from '@sharemap/sharing';
@@ -24,7 +24,7 @@ const IMAGES = ['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img'].map(fx);
 function part(html: string, id: string): Buffer {
   const parts = extractStaticParts(html);
   expect(parts).not.toBeNull();
-  return gunzipSync(id === STATIC_SUMMARY_ID ? parts!.summaryGzip : parts!.filesGzip);
+  return gunzipSync(id === STATIC_SUMMARY_PART ? parts!.summaryGzip : parts!.filesGzip);
 }
 
 describe('sharemap analyze --html', () => {
@@ -48,11 +48,13 @@ describe('sharemap analyze --html', () => {
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toContain(`<title>sharemap: ${headline(report)}</title>`);
     expect(html.startsWith(`<html><head>${STATIC_TEMPLATE_META}`)).toBe(true);
-    expect(html).toMatch(/<p>views<\/p><script type="application\/octet-stream" id="sharemap-summary">/);
-    expect(JSON.parse(part(html, STATIC_SUMMARY_ID).toString('utf8'))).toEqual(
+    expect(html).toMatch(
+      /<p>views<\/p><script type="application\/octet-stream" data-sharemap-part="summary">/,
+    );
+    expect(JSON.parse(part(html, STATIC_SUMMARY_PART).toString('utf8'))).toEqual(
       JSON.parse(JSON.stringify(reportSummary(report))),
     );
-    const files = part(html, STATIC_FILES_ID);
+    const files = part(html, STATIC_FILES_PART);
     expect(files.equals(Buffer.from(encodeFiles(report)))).toBe(true);
     const cols = decodeFiles(files.buffer.slice(files.byteOffset, files.byteOffset + files.byteLength));
     expect(cols.rows).toBe(report.files.status.length);

@@ -11,8 +11,8 @@ import { manifestToNdjson } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import {
   extractStaticParts,
-  STATIC_FILES_ID,
-  STATIC_SUMMARY_ID,
+  STATIC_FILES_PART,
+  STATIC_SUMMARY_PART,
   STATIC_TEMPLATE_META,
 } from '@sharemap/report-wire';
 import { api, erofs, errorOf, startTestServer, tempDir, type TestServer } from './helpers.js';
@@ -22,7 +22,7 @@ const TEMPLATE = `<!doctype html><html><head>${STATIC_TEMPLATE_META}<title>t</ti
 function embedded(html: string, id: string): Buffer {
   const parts = extractStaticParts(html);
   expect(parts).not.toBeNull();
-  return gunzipSync(id === STATIC_SUMMARY_ID ? parts!.summaryGzip : parts!.filesGzip);
+  return gunzipSync(id === STATIC_SUMMARY_PART ? parts!.summaryGzip : parts!.filesGzip);
 }
 
 describe('GET /api/reports/:id?format=html', () => {
@@ -68,9 +68,9 @@ describe('GET /api/reports/:id?format=html', () => {
     expect(r.text).toContain('const s = "$&</body>";</script><script type="application/octet-stream"');
     expect(r.text.endsWith('</body></html>')).toBe(true);
     const summary = await api(s.url, 'GET', `/api/reports/${reportId}/summary`);
-    expect(JSON.parse(embedded(r.text, STATIC_SUMMARY_ID).toString('utf8'))).toEqual(summary.body);
+    expect(JSON.parse(embedded(r.text, STATIC_SUMMARY_PART).toString('utf8'))).toEqual(summary.body);
     const files = Buffer.from(await (await fetch(`${s.url}/api/reports/${reportId}/files`)).arrayBuffer());
-    expect(embedded(r.text, STATIC_FILES_ID).equals(files)).toBe(true);
+    expect(embedded(r.text, STATIC_FILES_PART).equals(files)).toBe(true);
   });
 
   it('an unknown format names the formats', async () => {

@@ -13,8 +13,17 @@ import type { Report } from '@sharemap/sharing';
 import { encodeFiles } from './files.js';
 import { reportSummary } from './summary.js';
 
-export const STATIC_SUMMARY_ID = 'sharemap-summary';
-export const STATIC_FILES_ID = 'sharemap-files';
+export const STATIC_SUMMARY_PART = 'summary';
+export const STATIC_FILES_PART = 'files';
+/** The attribute naming the part of a data element. */
+export const STATIC_PART_ATTR = 'data-sharemap-part';
+/**
+ * Where the summary goes in the template: before the app's script (an async module), which
+ * then shows the headline while the parser still reads the file table at the end of the body.
+ */
+export const STATIC_SUMMARY_MARK = '<!--sharemap:summary-->';
+/** Base64 characters per data element: a multiple of 4, so chunks concatenate as text. */
+export const STATIC_CHUNK_CHARS = 65536;
 /** Marks the template (its `<meta name="sharemap-template">`): a page without it is not one. */
 export const STATIC_TEMPLATE_META = '<meta name="sharemap-template" content="report" />';
 
@@ -25,6 +34,16 @@ function base64(bytes: Uint8Array): string {
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
+}
+
+function dataElements(part: string, bytes: Uint8Array): string {
+  const text = base64(bytes);
+  const out: string[] = [];
+  for (let i = 0; i < text.length || i === 0; i += STATIC_CHUNK_CHARS)
+    out.push(
+      `<script type="application/octet-stream" ${STATIC_PART_ATTR}="${part}">${text.slice(i, i + STATIC_CHUNK_CHARS)}</script>\n`,
+    );
+  return out.join('');
 }
 
 function htmlText(s: string): string {
@@ -67,27 +86,30 @@ function checkTemplate(template: string): void {
 export function fillStaticTemplate(template: string, parts: StaticReportParts, title: string): string {
   checkTemplate(template);
   const end = template.lastIndexOf('</body>');
-  const data =
-    `<script type="application/octet-stream" id="${STATIC_SUMMARY_ID}">${base64(parts.summaryGzip)}</script>\n` +
-    `<script type="application/octet-stream" id="${STATIC_FILES_ID}">${base64(parts.filesGzip)}</script>\n`;
+  const summary = dataElements(STATIC_SUMMARY_PART, parts.summaryGzip);
+  const files = dataElements(STATIC_FILES_PART, parts.filesGzip);
   // Slices, not String.replace: the data must not be read as a replacement pattern.
-  const head = template
-    .slice(0, end)
-    .replace(/<title>[^<]*<\/title>/, () => `<title>${htmlText(title)}</title>`);
-  return head + data + template.slice(end);
+  let head = template.slice(0, end);
+  const mark = head.indexOf(STATIC_SUMMARY_MARK);
+  head =
+    mark < 0 ? head + summary : head.slice(0, mark) + summary + head.slice(mark + STATIC_SUMMARY_MARK.length);
+  head = head.replace(/<title>[^<]*<\/title>/, () => `<title>${htmlText(title)}</title>`);
+  return head + files + template.slice(end);
 }
 
 /** The compressed parts embedded in a static report page (null when it holds none). */
 export function extractStaticParts(html: string): StaticReportParts | null {
-  const part = (id: string): Uint8Array | null => {
-    const m = new RegExp(
-      `<script type="application/octet-stream" id="${id}">([A-Za-z0-9+/=]*)</script>`,
-    ).exec(html);
-    return m ? base64Bytes(m[1]!) : null;
+  const text: Record<string, string[]> = { [STATIC_SUMMARY_PART]: [], [STATIC_FILES_PART]: [] };
+  const re = new RegExp(
+    `<script type="application/octet-stream" ${STATIC_PART_ATTR}="(${STATIC_SUMMARY_PART}|${STATIC_FILES_PART})">([A-Za-z0-9+/=]*)</script>`,
+    'g',
+  );
+  for (const m of html.matchAll(re)) text[m[1]!]!.push(m[2]!);
+  if (text[STATIC_SUMMARY_PART]!.length === 0 || text[STATIC_FILES_PART]!.length === 0) return null;
+  return {
+    summaryGzip: base64Bytes(text[STATIC_SUMMARY_PART]!.join('')),
+    filesGzip: base64Bytes(text[STATIC_FILES_PART]!.join('')),
   };
-  const summaryGzip = part(STATIC_SUMMARY_ID);
-  const filesGzip = part(STATIC_FILES_ID);
-  return summaryGzip && filesGzip ? { summaryGzip, filesGzip } : null;
 }
 
 /** Bytes of base64 text (the native decoder where the runtime has one). */

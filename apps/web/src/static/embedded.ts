@@ -7,8 +7,9 @@ import {
   assembleFilesSteps,
   base64Bytes,
   decodeFiles,
-  STATIC_FILES_ID,
-  STATIC_SUMMARY_ID,
+  STATIC_FILES_PART,
+  STATIC_PART_ATTR,
+  STATIC_SUMMARY_PART,
   type ReportSummaryDoc,
 } from '@sharemap/report-wire';
 import { numericSortKeys, type NumericColumns } from '../lib/derive';
@@ -16,15 +17,16 @@ import { sortRows } from '../lib/sort';
 import { nextTask, type LoadedFiles } from '../state/files';
 import { DEFAULT_VIEW } from '../state/url';
 
-/** The decompressed bytes of the embedded part `id`. */
-async function part(id: string): Promise<ArrayBuffer> {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`this page holds no report (no #${id} element): it is the template, not a report`);
+/** The decompressed bytes of the embedded part `name` (its elements' text, in order). */
+async function part(name: string): Promise<ArrayBuffer> {
+  const els = document.querySelectorAll(`script[${STATIC_PART_ATTR}="${name}"]`);
+  if (els.length === 0)
+    throw new Error(`this page holds no report (no ${name} data): it is the template, not a report`);
   let bytes: Uint8Array;
   try {
-    bytes = base64Bytes((el.textContent ?? '').trim());
+    bytes = base64Bytes(Array.from(els, (el) => el.textContent ?? '').join(''));
   } catch (e) {
-    throw new Error(`the report data in #${id} is not base64: ${(e as Error).message}`);
+    throw new Error(`the report's ${name} data is not base64: ${(e as Error).message}`);
   }
   try {
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
@@ -32,14 +34,14 @@ async function part(id: string): Promise<ArrayBuffer> {
       .pipeThrough(new DecompressionStream('gzip'));
     return await new Response(stream).arrayBuffer();
   } catch (e) {
-    throw new Error(`the report data in #${id} is not gzip: ${(e as Error).message}`);
+    throw new Error(`the report's ${name} data is not gzip: ${(e as Error).message}`);
   }
 }
 
 let summary: Promise<ReportSummaryDoc> | null = null;
 
 export function embeddedSummary(): Promise<ReportSummaryDoc> {
-  summary ??= part(STATIC_SUMMARY_ID).then((buf) => {
+  summary ??= part(STATIC_SUMMARY_PART).then((buf) => {
     const doc = JSON.parse(new TextDecoder().decode(buf)) as ReportSummaryDoc;
     if (doc?.kind !== 'sharemap-report') throw new Error('the embedded summary is not a sharemap report');
     return doc;
@@ -60,7 +62,10 @@ function afterPaint(): Promise<void> {
 export async function embeddedFiles(): Promise<LoadedFiles> {
   await embeddedSummary().catch(() => undefined);
   await afterPaint();
-  const cols = decodeFiles(await part(STATIC_FILES_ID));
+  // The app runs while the parser still reads the file table after it (an async module).
+  if (document.readyState === 'loading')
+    await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+  const cols = decodeFiles(await part(STATIC_FILES_PART));
   const sort = DEFAULT_VIEW.sort;
   const desc = sort.startsWith('-');
   const keys = numericSortKeys(cols as unknown as NumericColumns, desc ? sort.slice(1) : sort);
