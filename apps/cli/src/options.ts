@@ -140,7 +140,39 @@ export const OUTPUT_OPTIONS: Record<string, OptionSpec> = {
     description: 'Also write the JSON output to FILE, whatever is printed (keep it as the next --baseline).',
     group: 'Output',
   },
+  junit: {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'Also write the gate as JUnit XML to FILE: a test case per threshold and per failOn finding class (for CI test reports).',
+    group: 'Output',
+  },
+  html: {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'Also write the report as one self-contained HTML file (the report views; opens from file:// with no network).',
+    group: 'Output',
+  },
 };
+
+export interface OutputFiles {
+  jsonOut?: string;
+  junitOut?: string;
+  htmlOut?: string;
+}
+
+/** The files written besides stdout (`--json-out`, `--junit`, ...), as given. */
+export function outputFiles(args: ParsedArgs): OutputFiles {
+  const out: OutputFiles = {};
+  const json = str(args, 'json-out');
+  if (json !== undefined) out.jsonOut = json;
+  const junit = str(args, 'junit');
+  if (junit !== undefined) out.junitOut = junit;
+  const html = str(args, 'html');
+  if (html !== undefined) out.htmlOut = html;
+  return out;
+}
 
 export function outputFormat(args: ParsedArgs): OutputFormat {
   if (flag(args, 'json') && flag(args, 'markdown'))

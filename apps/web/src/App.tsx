@@ -1,11 +1,10 @@
 import { useStore } from './state/store';
+import { ThemeToggle } from './components/ThemeToggle';
 import { Start } from './views/Start';
 import { ReportShell } from './views/ReportShell';
 
 export function App() {
   const route = useStore((s) => s.route);
-  const theme = useStore((s) => s.theme);
-  const setTheme = useStore((s) => s.setTheme);
   const navigate = useStore((s) => s.navigate);
   return (
     <>
@@ -24,14 +23,7 @@ export function App() {
           <span className="logo" aria-hidden="true">◧</span> sharemap
         </a>
         <span className="tagline">page-cache sharing of EROFS images under inode_share</span>
-        <button
-          type="button"
-          className="btn small theme-toggle"
-          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
-        >
-          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
-        </button>
+        <ThemeToggle />
       </header>
       <main id="main">
         {route.page === 'start' && <Start />}

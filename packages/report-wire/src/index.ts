@@ -1,2 +1,3 @@
 export * from './summary.js';
 export * from './files.js';
+export * from './static.js';

@@ -9,7 +9,14 @@ import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
 import { loadInput } from '../inputs.js';
 import type { Io } from '../io.js';
-import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
+import {
+  ANALYSIS_OPTIONS,
+  GATE_OPTIONS,
+  OUTPUT_OPTIONS,
+  outputFiles,
+  outputFormat,
+  resolveSettings,
+} from '../options.js';
 import { finish, loadBaseline } from './common.js';
 
 export const analyzeSpec: CommandSpec = {
@@ -101,7 +108,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   return finish(io, report, settings, format, {
     baseline,
     ...(ref !== undefined ? { baselineRef: ref } : {}),
-    ...(str(args, 'json-out') !== undefined ? { jsonOut: str(args, 'json-out')! } : {}),
+    ...outputFiles(args),
     threatModel: flag(args, 'threat-model'),
   });
 }

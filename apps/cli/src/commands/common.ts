@@ -5,13 +5,15 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { applyTrustPolicy, compareReports, reportNameProblem, type Report } from '@sharemap/sharing';
+import { applyTrustPolicy, compareReports, headline, reportNameProblem, type Report } from '@sharemap/sharing';
 import type { ServerClient } from '../client.js';
 import { EXIT_GATE_FAILED, EXIT_OK, inputError, serverError } from '../errors.js';
 import { evaluateGate } from '../gate.js';
 import { readReportFile, reportFromJson } from '../inputs.js';
 import type { Io } from '../io.js';
-import type { Settings } from '../options.js';
+import type { OutputFiles, Settings } from '../options.js';
+import { loadTemplate, renderHtml } from '../output/html.js';
+import { renderJunit } from '../output/junit.js';
 import { renderResult, writeStepSummary, type CliResult, type OutputFormat } from '../output/render.js';
 import { writeLines } from '../write.js';
 
@@ -123,6 +125,15 @@ export async function saveAs(c: ServerClient, name: string, reportId: string): P
   });
 }
 
+/** Writes one of the output files; a failure is bad input (exit 2) naming the option. */
+async function writeOutput(io: Io, option: string, file: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await writeFile(resolve(io.cwd, file), data);
+  } catch (e) {
+    throw inputError(`${option} ${file}: cannot write: ${(e as Error).message}`);
+  }
+}
+
 export async function finish(
   io: Io,
   report: Report,
@@ -134,10 +145,9 @@ export async function finish(
     url?: string;
     id?: string;
     savedAs?: string;
-    jsonOut?: string;
     /** --threat-model: print the trust write-up (text) or add its section (Markdown). */
     threatModel?: boolean;
-  } = {},
+  } & OutputFiles = {},
 ): Promise<number> {
   const delta = extra.baseline ? compareReports(extra.baseline.report, report) : null;
   // The trust policy's result goes into the report, so the printed/JSON sign-off carries it.
@@ -150,14 +160,12 @@ export async function finish(
   if (extra.savedAs !== undefined) result.savedAs = extra.savedAs;
   if (extra.url !== undefined) result.url = extra.url;
   if (extra.id !== undefined) result.id = extra.id;
-  if (extra.jsonOut !== undefined) {
-    const path = resolve(io.cwd, extra.jsonOut);
-    try {
-      await writeFile(path, renderResult(result, 'json'));
-    } catch (e) {
-      throw inputError(`--json-out ${extra.jsonOut}: cannot write: ${(e as Error).message}`);
-    }
-  }
+  if (extra.jsonOut !== undefined)
+    await writeOutput(io, '--json-out', extra.jsonOut, renderResult(result, 'json'));
+  if (extra.junitOut !== undefined)
+    await writeOutput(io, '--junit', extra.junitOut, renderJunit(report, gate, delta, headline(report)));
+  if (extra.htmlOut !== undefined)
+    await writeOutput(io, '--html', extra.htmlOut, renderHtml(await loadTemplate(io.env), report));
   await writeLines(io.stdout, [renderResult(result, format)]);
   await writeStepSummary(io, result);
   if (!gate.passed) {

@@ -14,7 +14,14 @@ import { EXIT_OK, inputError, oneLine, serverError } from '../errors.js';
 import { detectInput, loadInput, readMaybeGzipText, readMountConfig, readResidencyFile } from '../inputs.js';
 import { splitResidencyArg } from '../config.js';
 import type { Io } from '../io.js';
-import { ANALYSIS_OPTIONS, GATE_OPTIONS, OUTPUT_OPTIONS, outputFormat, resolveSettings } from '../options.js';
+import {
+  ANALYSIS_OPTIONS,
+  GATE_OPTIONS,
+  OUTPUT_OPTIONS,
+  outputFiles,
+  outputFormat,
+  resolveSettings,
+} from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { reportNameProblem } from '@sharemap/sharing';
 import { finish, loadBaseline, saveAs } from './common.js';
@@ -326,7 +333,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   return finish(io, report, settings, format, {
     baseline,
     ...(ref !== undefined ? { baselineRef: ref } : {}),
-    ...(str(args, 'json-out') !== undefined ? { jsonOut: str(args, 'json-out')! } : {}),
+    ...outputFiles(args),
     url,
     id: created.id,
     ...(saveName !== undefined ? { savedAs: saveName } : {}),

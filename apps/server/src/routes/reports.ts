@@ -12,6 +12,7 @@ import { badRequest, notFound, onlyJson } from '../errors.js';
 import { queryString } from '../names.js';
 import { createReport, getReportRow, parseReportRequest, reportParts } from '../reports.js';
 import type { RenderResult } from '../scan/tasks.js';
+import { sendReportHtml } from './report-html.js';
 import { requireAdmin, requireWriter } from '../tokens.js';
 
 export function reportUrl(ctx: AppContext, req: Request | undefined, id: string): string {
@@ -108,8 +109,9 @@ export function reportsRouter(ctx: AppContext): Router {
     if (!row) throw notFound(`report ${id}`);
     const format = queryString(req.query.format) ?? 'json';
     if (format === 'json') return sendBlob(ctx, req, res, row.blob, row.blob);
+    if (format === 'html') return sendReportHtml(ctx, res, row);
     if (format !== 'csv' && format !== 'markdown' && format !== 'md')
-      throw badRequest('bad-request', 'format must be json, csv or markdown');
+      throw badRequest('bad-request', 'format must be json, csv, markdown or html');
     const url = ctx.config.publicUrl ? reportUrl(ctx, req, id) : absoluteUrl(req, `/r/${id}`);
     const fmt = format === 'csv' ? 'csv' : 'markdown';
     const { text } = await ctx.analyses.run<RenderResult>(

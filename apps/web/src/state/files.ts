@@ -43,7 +43,7 @@ function getWorker(): Worker {
 }
 
 /** Let the event loop run (input, rendering) between steps (a message: no timer clamping). */
-function nextTask(): Promise<void> {
+export function nextTask(): Promise<void> {
   return new Promise((resolve) => {
     const ch = new MessageChannel();
     ch.port1.onmessage = () => resolve();

@@ -10,7 +10,7 @@ import type { Report, ScenarioResult } from '@sharemap/sharing';
 import { api } from '../api/client';
 import { headOf, type ReportHead } from '../lib/head';
 import { isIdentity, type WhatIf } from '../lib/whatif';
-import { fullReport, loadFiles } from './files';
+import { fullReport, loadFiles, type LoadedFiles } from './files';
 import { DEFAULT_VIEW, formatQuery, parseQuery, parseRoute, type Route, type ViewState } from './url';
 import { runAnalysis } from './analysis';
 import { rememberReport } from './recent';
@@ -63,6 +63,24 @@ interface ThemeSlice {
 }
 
 export type Store = RouteSlice & ReportSlice & LiveSlice & ThemeSlice;
+
+/**
+ * Where a report's parts come from: the server's API, or the data embedded in a static HTML
+ * report (src/static, docs/ci.md), which has no analysis input, hence no live recomputes.
+ */
+export interface ReportSource {
+  summary(id: string): Promise<ReportHead>;
+  files(id: string): Promise<LoadedFiles>;
+  /** Set when live recomputes (what-if, scenarios) are unavailable: the reason shown. */
+  noLive?: string;
+}
+
+let source: ReportSource = { summary: (id) => api.summary(id), files: (id) => loadFiles(id) };
+
+/** The static report's entry replaces the API with its embedded data (before loading). */
+export function setReportSource(s: ReportSource): void {
+  source = s;
+}
 
 const loc = () => (typeof location === 'undefined' ? { pathname: '/', search: '' } : location);
 
@@ -118,11 +136,11 @@ const reportSlice: StateCreator<Store, [], [], ReportSlice> = (set, get) => ({
     });
     // The per-file parts (millions of rows) load in the background from now on, fetched and
     // decoded in a worker; the summary (kilobytes) gives the first screen.
-    const files = loadFiles(id);
+    const files = source.files(id);
     files.catch(() => undefined); // a failure is reported below, or moot when the summary fails
     let head: ReportHead;
     try {
-      head = await api.summary(id);
+      head = await source.summary(id);
     } catch (e) {
       if (get().reportId === id) set({ status: 'error', error: (e as Error).message });
       return;
@@ -174,6 +192,10 @@ const liveSlice: StateCreator<Store, [], [], LiveSlice> = (set, get) => ({
       return;
     }
     if (!reportId || get().status !== 'ready' || key === get().liveKey) return;
+    if (source.noLive) {
+      set({ liveKey: key, liveError: source.noLive });
+      return;
+    }
     set({ computing: true, liveKey: key, liveError: null });
     get().ensureInput();
     runAnalysis({ kind: 'analyze', inputUrl: api.inputUrl(reportId), whatIf: w }).then(
@@ -193,6 +215,11 @@ const liveSlice: StateCreator<Store, [], [], LiveSlice> = (set, get) => ({
     const w = whatIfOf(v);
     const key = JSON.stringify(w);
     if (key === get().scenarioKey) return;
+    if (source.noLive) {
+      // The stored report's own scenario results (on the stored input) are all there is.
+      set({ scenarioKey: key, scenarioResults: isIdentity(w) ? (get().head?.scenarios ?? []) : [] });
+      return;
+    }
     set({ scenarioKey: key, scenarioResults: null });
     get().ensureInput();
     runAnalysis({ kind: 'scenarios', inputUrl: api.inputUrl(reportId), whatIf: w }).then(
