@@ -7,7 +7,7 @@ import { inputError, oneLine } from './errors.js';
 
 type ServerModule = typeof ServerModuleNs;
 
-export async function loadServer(): Promise<Pick<ServerModule, 'start' | 'createTokenIn'>> {
+export async function loadServer(): Promise<Pick<ServerModule, 'start' | 'createTokenIn' | 'revokeTokenIn' | 'listTokensIn'>> {
   try {
     return await import('@sharemap/server');
   } catch (e) {
