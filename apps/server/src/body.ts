@@ -111,20 +111,18 @@ export async function* decodedBody(req: IncomingMessage, limits: DecodeLimits): 
     return;
   }
   const gzip = declared === 'gzip' || (head[0] === 0x1f && head[1] === 0x8b);
-  let compressed = 0;
-  const countIn = (c: Buffer): void => {
-    compressed += c.length;
-  };
-  req.on('data', countIn);
-  const source: AsyncIterable<Buffer> = gzip ? pipeline(req, createGunzip(), () => undefined) : req;
+  // zlib's bytesWritten is the input it has consumed so far: the ratio is exact per output
+  // chunk, however much of the body has already arrived.
+  const gunzip = gzip ? createGunzip() : null;
+  const source: AsyncIterable<Buffer> = gunzip ? pipeline(req, gunzip, () => undefined) : req;
   let total = 0;
   try {
     for await (const chunk of source) {
       total += chunk.length;
       if (total > limits.maxBytes) throw tooLargeBody(limits.maxBytes);
-      if (gzip && total > RATIO_CHECK_FLOOR_BYTES && total > limits.maxRatio * compressed)
+      if (gunzip && total > RATIO_CHECK_FLOOR_BYTES && total > limits.maxRatio * gunzip.bytesWritten)
         throw tooLarge(
-          `the body inflates more than ${limits.maxRatio} times (${total} bytes from ${compressed}): refused as a decompression bomb`,
+          `the body inflates more than ${limits.maxRatio} times (${total} bytes from ${gunzip.bytesWritten}): refused as a decompression bomb (the limit maxDecompressionRatio)`,
           { limit: limits.maxRatio },
         );
       yield chunk;
@@ -133,7 +131,6 @@ export async function* decodedBody(req: IncomingMessage, limits: DecodeLimits): 
   } catch (e) {
     throw mapStreamError(e);
   } finally {
-    req.off('data', countIn);
     if (!req.complete) req.destroy();
   }
 }
