@@ -94,11 +94,7 @@ export function manifestsRouter(ctx: AppContext): Router {
   return r;
 }
 
-function manifestJson(
-  id: string,
-  name: string,
-  h: ManifestHeader,
-): Record<string, unknown> {
+function manifestJson(id: string, name: string, h: ManifestHeader): Record<string, unknown> {
   return {
     id,
     name,
