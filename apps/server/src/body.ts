@@ -5,6 +5,7 @@
  * decompression bomb after its first megabytes rather than after a gigabyte). A client that
  * goes away ends the stream with an error (never an uncaught `aborted`).
  */
+import type { RequestHandler } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -153,4 +154,20 @@ export function mapStreamError(e: unknown): unknown {
   )
     return abortedError();
   return e;
+}
+
+/**
+ * A Content-Length past `limit` refused with 413 before the body is read. body-parser knows
+ * the length too, but reads (and discards) the whole body before it answers: a client that
+ * declared a terabyte would wait for its own upload, or the body timeout.
+ */
+export function declaredBodyLimit(limit: number): RequestHandler {
+  return (req, _res, next) => {
+    try {
+      checkDeclaredLength(req, limit, 'request body');
+      next();
+    } catch (e) {
+      next(e);
+    }
+  };
 }

@@ -195,6 +195,22 @@ function refuseWhenQueueFull(ctx: AppContext): void {
     );
 }
 
+/**
+ * Images are stored byte for byte: a compressed body would be stored compressed and its scan
+ * would fail later. Refuse any Content-Encoding up front (415) rather than accept the unusable.
+ */
+function refuseEncoded(req: Request): void {
+  const enc = String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+  if (enc !== 'identity' && enc !== '')
+    throw new HttpError(
+      415,
+      'unsupported-encoding',
+      `content encoding ${JSON.stringify(enc).slice(0, 80)} is not accepted for images: send the image uncompressed`,
+    );
+}
+
 function mediaType(req: Request): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -205,6 +221,7 @@ export function imagesRouter(ctx: AppContext): Router {
 
   r.post('/images', writer, async (req: Request, res: Response) => {
     const type = mediaType(req);
+    refuseEncoded(req);
     refuseWhenQueueFull(ctx);
     let image: { name: string; blob: StoredBlob };
     let devices: { name: string; blob: StoredBlob }[] = [];
@@ -282,6 +299,7 @@ export function imagesRouter(ctx: AppContext): Router {
     const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
     if (!row) throw notFound(`image ${id}`);
     const type = mediaType(req);
+    refuseEncoded(req);
     refuseWhenQueueFull(ctx);
     let added: { name: string; blob: StoredBlob }[] = [];
     try {

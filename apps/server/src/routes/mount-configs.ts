@@ -10,6 +10,7 @@ import {
   type MountConfig,
   type MountFormat,
 } from '@sharemap/sharing';
+import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
 import { ID_RE, newId } from '../ids.js';
@@ -102,51 +103,57 @@ export function mountConfigsRouter(ctx: AppContext): Router {
     defaultCharset: 'utf-8',
   });
 
-  r.post('/mount-configs', requireWriter(ctx), text, (req: Request, res: Response) => {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const body = typeof req.body === 'string' ? req.body : '';
-    let input = body;
-    let fileName = queryString(req.query.name);
-    let fmt = format(queryString(req.query.format));
-    if (type === 'application/json') {
-      // Either the wrapper {text, fileName, format?} or a JSON document itself (a plan, losetup --json).
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        parsed = undefined;
-      }
-      if (
-        parsed &&
-        typeof parsed === 'object' &&
-        !Array.isArray(parsed) &&
-        typeof (parsed as { text?: unknown }).text === 'string'
+  r.post(
+    '/mount-configs',
+    requireWriter(ctx),
+    declaredBodyLimit(ctx.config.limits.maxMountConfigBytes),
+    text,
+    (req: Request, res: Response) => {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const body = typeof req.body === 'string' ? req.body : '';
+      let input = body;
+      let fileName = queryString(req.query.name);
+      let fmt = format(queryString(req.query.format));
+      if (type === 'application/json') {
+        // Either the wrapper {text, fileName, format?} or a JSON document itself (a plan, losetup --json).
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          parsed = undefined;
+        }
+        if (
+          parsed &&
+          typeof parsed === 'object' &&
+          !Array.isArray(parsed) &&
+          typeof (parsed as { text?: unknown }).text === 'string'
+        ) {
+          const w = parsed as { text: string; fileName?: unknown; name?: unknown; format?: unknown };
+          input = w.text;
+          const fn = w.fileName ?? w.name;
+          if (fn !== undefined && typeof fn !== 'string')
+            throw badRequest('bad-request', 'fileName must be a string');
+          if (typeof fn === 'string') fileName = fn;
+          fmt = format(w.format) ?? fmt;
+        }
+      } else if (
+        !type.startsWith('text/') &&
+        type !== 'application/octet-stream' &&
+        type !== 'application/x-sh'
       ) {
-        const w = parsed as { text: string; fileName?: unknown; name?: unknown; format?: unknown };
-        input = w.text;
-        const fn = w.fileName ?? w.name;
-        if (fn !== undefined && typeof fn !== 'string')
-          throw badRequest('bad-request', 'fileName must be a string');
-        if (typeof fn === 'string') fileName = fn;
-        fmt = format(w.format) ?? fmt;
+        throw unsupportedMediaType(
+          `content type ${JSON.stringify(type || '(none)')} is not accepted: send text/plain (with ?name=) or application/json {text, fileName, format?}`,
+        );
       }
-    } else if (
-      !type.startsWith('text/') &&
-      type !== 'application/octet-stream' &&
-      type !== 'application/x-sh'
-    ) {
-      throw unsupportedMediaType(
-        `content type ${JSON.stringify(type || '(none)')} is not accepted: send text/plain (with ?name=) or application/json {text, fileName, format?}`,
-      );
-    }
-    if (input.trim() === '') throw badRequest('bad-request', 'the mount configuration is empty');
-    const given = fileName !== undefined ? safeName(fileName, 'file name') : undefined;
-    const { id, name, config } = parseAndStore(ctx, input, given, fmt);
-    res
-      .status(201)
-      .location(`/api/mount-configs/${id}`)
-      .json(mountConfigJson(id, name, config));
-  });
+      if (input.trim() === '') throw badRequest('bad-request', 'the mount configuration is empty');
+      const given = fileName !== undefined ? safeName(fileName, 'file name') : undefined;
+      const { id, name, config } = parseAndStore(ctx, input, given, fmt);
+      res
+        .status(201)
+        .location(`/api/mount-configs/${id}`)
+        .json(mountConfigJson(id, name, config));
+    },
+  );
 
   r.get('/mount-configs/:id', (req, res) => {
     const id = String(req.params.id);

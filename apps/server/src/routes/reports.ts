@@ -7,6 +7,7 @@ import { FILES_CONTENT_TYPE } from '@sharemap/report-wire';
 import express, { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, onlyJson } from '../errors.js';
 import { queryString } from '../names.js';
@@ -53,24 +54,31 @@ export function reportsRouter(ctx: AppContext): Router {
   const r = Router();
   const json = express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true });
 
-  r.post('/reports', requireWriter(ctx), onlyJson, json, async (req: Request, res: Response) => {
-    const body = parseReportRequest(req.body, ctx.config.limits);
-    // Waiting for scans and the analysis may keep the socket silent longer than the idle timeout.
-    req.socket.setTimeout(ctx.config.limits.scanTimeoutMs + ctx.config.limits.analysisTimeoutMs + 60_000);
-    const created = await createReport(ctx, body);
-    const url = reportUrl(ctx, req, created.id);
-    res
-      .status(201)
-      .location(`/api/reports/${created.id}`)
-      .json({
-        id: created.id,
-        url,
-        apiUrl: `/api/reports/${created.id}`,
-        summary: created.summary,
-        unresolved: created.unresolved,
-        warnings: created.warnings,
-      });
-  });
+  r.post(
+    '/reports',
+    requireWriter(ctx),
+    onlyJson,
+    declaredBodyLimit(ctx.config.limits.maxJsonBodyBytes),
+    json,
+    async (req: Request, res: Response) => {
+      const body = parseReportRequest(req.body, ctx.config.limits);
+      // Waiting for scans and the analysis may keep the socket silent longer than the idle timeout.
+      req.socket.setTimeout(ctx.config.limits.scanTimeoutMs + ctx.config.limits.analysisTimeoutMs + 60_000);
+      const created = await createReport(ctx, body);
+      const url = reportUrl(ctx, req, created.id);
+      res
+        .status(201)
+        .location(`/api/reports/${created.id}`)
+        .json({
+          id: created.id,
+          url,
+          apiUrl: `/api/reports/${created.id}`,
+          summary: created.summary,
+          unresolved: created.unresolved,
+          warnings: created.warnings,
+        });
+    },
+  );
 
   r.get('/reports', requireAdmin(ctx), (req, res) => {
     const limitText = queryString(req.query.limit);
