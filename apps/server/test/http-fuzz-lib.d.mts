@@ -88,3 +88,23 @@ export function rng(seed: number): Rng;
 export function mutate(op: Operation, fx: Fixtures, r: Rng): Mutation;
 export function judge(result: RawResult, then: string): string | null;
 export function prepare(base: string, fx: Omit<Fixtures, 'ids'>): Promise<Ids>;
+
+export interface FuzzFinding {
+  seed: number;
+  index: number;
+  route: string;
+  ops: string[];
+  then: 'wait' | 'abort';
+  /** The request's bytes, base64. */
+  bytes: string;
+  finding: string;
+}
+export function fuzzRun(opts: {
+  port: number;
+  fx: Fixtures;
+  ops: Operation[];
+  seed: number;
+  maxCases?: number;
+  deadlineMs: number;
+  waitMs?: number;
+}): Promise<{ cases: number; findings: FuzzFinding[] }>;

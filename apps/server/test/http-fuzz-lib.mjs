@@ -416,7 +416,8 @@ export function mutate(op, fx, r) {
       then = 'abort';
       ops.push('abort after sending');
     } else {
-      const method = r.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
+      // (HEAD has no body to judge.)
+      const method = r.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
       op = { ...op, method };
       ops.push(`method ${method}`);
     }
@@ -433,7 +434,7 @@ export function mutate(op, fx, r) {
 
 /**
  * What is wrong with an answer, or null: a 5xx other than 503, an error without a JSON body
- * naming it (Node's own answers to unparsable HTTP — 400/408/413/431/505 without a body — are
+ * naming it (Node's own answers to unparsable HTTP or a bad Expect — 400/408/413/417/431/505 without a body — are
  * fine), or no answer at all to a request we did not abort.
  */
 export function judge(result, then) {
@@ -443,7 +444,7 @@ export function judge(result, then) {
   if (r.status >= 500 && r.status !== 503 && r.status !== 505)
     return `status ${r.status}: ${r.body.slice(0, 200)}`;
   if (r.status >= 400) {
-    const nodeOwn = r.body === '' && [400, 408, 413, 414, 431, 505].includes(r.status);
+    const nodeOwn = r.body === '' && [400, 408, 413, 414, 417, 431, 505].includes(r.status);
     if (!nodeOwn) {
       const e = r.json?.error;
       if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || !e.message)
@@ -491,4 +492,37 @@ export async function prepare(base, fx) {
   });
   if (named.status >= 300) throw new Error(`naming the report: ${named.status}`);
   return { image: image.id, manifest: manifest.id, mountConfig: mount.id, report: report.id, name: 'main' };
+}
+
+// ------------------------------------------------------------------ the fuzz loop
+
+/**
+ * Random mutations of valid requests to every operation, from `seed`, until `maxCases` or
+ * `deadlineMs` (wall clock). After each case: the answer is judged and /api/health must
+ * answer. Returns the findings ({ seed, index, route, ops, then, bytes (base64), finding }).
+ */
+export async function fuzzRun({ port, fx, ops, seed, maxCases = Infinity, deadlineMs, waitMs = 15_000 }) {
+  const r = rng(seed);
+  const findings = [];
+  const end = Date.now() + deadlineMs;
+  let cases = 0;
+  for (; cases < maxCases && Date.now() < end; cases++) {
+    const m = mutate(r.pick(ops), fx, r);
+    const result = await rawRequest(port, m.bytes, { then: m.then, waitMs });
+    let finding = judge(result, m.then);
+    const h = await healthy(port, 1, Infinity);
+    if (!h.alive) finding = `${finding ? finding + '; ' : ''}the server stopped answering /api/health`;
+    if (finding)
+      findings.push({
+        seed,
+        index: cases,
+        route: m.route,
+        ops: m.ops,
+        then: m.then,
+        bytes: m.bytes.toString('base64'),
+        finding,
+      });
+    if (!h.alive) break;
+  }
+  return { cases, findings };
 }
