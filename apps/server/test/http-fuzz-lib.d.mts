@@ -9,6 +9,8 @@ export interface RawResponse {
 }
 export interface RawOptions {
   then?: 'wait' | 'abort' | 'trickle';
+  /** With 'abort': reset the connection this long after writing (default at once). */
+  abortAfterMs?: number;
   trickle?: Buffer;
   everyMs?: number;
   waitMs?: number;

@@ -81,8 +81,13 @@ export function rawRequest(port, bytes, opts = {}) {
     sock.on('connect', () => {
       sock.write(bytes);
       if (then === 'abort') {
-        sock.resetAndDestroy();
-        finish(true, false);
+        // A client that goes away: at once, or after abortAfterMs (when the server is reading).
+        const abort = () => {
+          sock.resetAndDestroy();
+          finish(true, false);
+        };
+        if (opts.abortAfterMs) setTimeout(abort, opts.abortAfterMs);
+        else abort();
       } else if (then === 'trickle') {
         const src = opts.trickle ?? Buffer.alloc(0);
         let i = 0;
