@@ -49,7 +49,7 @@ const { scanImageFile } = await import('../packages/erofs/dist/node.js');
 const lib = await import('../apps/server/test/http-fuzz-lib.mjs');
 
 const OUT = path.join(root, 'apps/server/test/fuzz-cases');
-const ADMIN = 'smt_fuzz-admin-token'; // the token http-fuzz.test.ts replays saved cases with
+const ADMIN = 'smt_fuzz-admin-token'; // FUZZ_ADMIN_TOKEN of apps/server/test/fuzz-target.ts (saved cases replay with it)
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sharemap-fuzz-http-'));
 const config = {
   ...server.defaultConfig(),

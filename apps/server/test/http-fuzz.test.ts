@@ -8,17 +8,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifestToNdjson } from '@sharemap/erofs';
-import { scanImageFile } from '@sharemap/erofs/node';
-import { openapiDocument } from '../src/openapi.js';
-import { erofs, mounts, startTestServer, type TestServer } from './helpers.js';
+import { startFuzzTarget } from './fuzz-target.js';
+import type { TestServer } from './helpers.js';
 import {
   fuzzRun,
   healthy,
   judge,
-  makeBomb,
-  operations,
-  prepare,
   rawRequest,
   type Fixtures,
   type FuzzFinding,
@@ -26,7 +21,6 @@ import {
 } from './http-fuzz-lib.mjs';
 import { eventually, filesUnder } from './raw-http.js';
 
-const ADMIN = 'smt_fuzz-admin-token';
 const SEED = 0x13_2026;
 const CASES_DIR = path.join(import.meta.dirname, 'fuzz-cases');
 
@@ -35,20 +29,7 @@ describe('HTTP fuzz (bounded)', () => {
   let fx: Fixtures;
   let ops: Operation[];
   beforeAll(async () => {
-    s = await startTestServer({
-      config: { adminToken: ADMIN },
-      limits: { bodyTimeoutMs: 300, minBodyBytesPerWindow: 64, maxUploadBytes: 16 * 1024 * 1024 },
-    });
-    const manifest = await scanImageFile(erofs('app.fp.img'));
-    const base = {
-      image: readFileSync(erofs('app.fp.img')),
-      manifestNdjson: [...manifestToNdjson(manifest)].join(''),
-      fstab: readFileSync(mounts('fleet.fstab'), 'utf8'),
-      bomb: makeBomb(16),
-      adminToken: ADMIN,
-    };
-    fx = { ...base, ids: await prepare(s.url, base) };
-    ops = operations(openapiDocument(s.config) as Parameters<typeof operations>[0], fx.ids);
+    ({ s, fx, ops } = await startFuzzTarget(16));
   }, 120_000);
   afterAll(async () => {
     await s.stop();

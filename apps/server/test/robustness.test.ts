@@ -8,45 +8,18 @@
  * probes under 100 ms: a blocked event loop fails it), and no new file in the data folder's
  * blobs/ or tmp/ (a refused request writes nothing that stays).
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifestToNdjson } from '@sharemap/erofs';
-import { scanImageFile } from '@sharemap/erofs/node';
-import { openapiDocument } from '../src/openapi.js';
-import { erofs, mounts, startTestServer, type TestServer } from './helpers.js';
-import {
-  healthy,
-  makeBomb,
-  malformedClasses,
-  operations,
-  prepare,
-  rawRequest,
-  type Fixtures,
-  type Operation,
-} from './http-fuzz-lib.mjs';
+import { startFuzzTarget } from './fuzz-target.js';
+import type { TestServer } from './helpers.js';
+import { healthy, malformedClasses, rawRequest, type Fixtures, type Operation } from './http-fuzz-lib.mjs';
 import { eventually, storedFiles } from './raw-http.js';
-
-const ADMIN = 'smt_robustness-admin-token';
 
 describe('every route x every malformed class (OpenAPI walk)', () => {
   let s: TestServer;
   let fx: Fixtures;
   let ops: Operation[];
   beforeAll(async () => {
-    s = await startTestServer({
-      config: { adminToken: ADMIN },
-      limits: { bodyTimeoutMs: 300, minBodyBytesPerWindow: 64, maxUploadBytes: 16 * 1024 * 1024 },
-    });
-    const manifest = await scanImageFile(erofs('app.fp.img'));
-    const base = {
-      image: readFileSync(erofs('app.fp.img')),
-      manifestNdjson: [...manifestToNdjson(manifest)].join(''),
-      fstab: readFileSync(mounts('fleet.fstab'), 'utf8'),
-      bomb: makeBomb(64),
-      adminToken: ADMIN,
-    };
-    fx = { ...base, ids: await prepare(s.url, base) };
-    ops = operations(openapiDocument(s.config) as Parameters<typeof operations>[0], fx.ids);
+    ({ s, fx, ops } = await startFuzzTarget(64));
   }, 120_000);
   afterAll(async () => {
     await s.stop();
