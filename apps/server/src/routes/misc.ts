@@ -1,5 +1,5 @@
 /** Health, demo report, tokens (admin) and the OpenAPI document. */
-import express, { Router } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, HttpError, onlyJson } from '../errors.js';
@@ -62,23 +62,21 @@ export function miscRouter(ctx: AppContext): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ tokens: listTokens(ctx.db) });
   });
-  r.post(
-    '/tokens',
-    admin,
+  const tokenBody: RequestHandler[] = [
     onlyJson,
     declaredBodyLimit(4096),
     express.json({ limit: 4096, type: () => true }),
-    (req, res) => {
-      const b = req.body as { name?: unknown; admin?: unknown } | undefined;
-      if (!b || typeof b !== 'object' || typeof b.name !== 'string' || !TOKEN_NAME_RE.test(b.name))
-        throw badRequest('bad-request', 'name must be 1-64 letters, digits, ".", "_", "@" or "-"');
-      if (b.admin !== undefined && typeof b.admin !== 'boolean')
-        throw badRequest('bad-request', 'admin must be a boolean');
-      const token = createToken(ctx.db, b.name, { admin: b.admin === true });
-      res.setHeader('Cache-Control', 'no-store');
-      res.status(201).json({ name: b.name, admin: b.admin === true, token });
-    },
-  );
+  ];
+  r.post('/tokens', admin, tokenBody, (req: Request, res: Response) => {
+    const b = req.body as { name?: unknown; admin?: unknown } | undefined;
+    if (!b || typeof b !== 'object' || typeof b.name !== 'string' || !TOKEN_NAME_RE.test(b.name))
+      throw badRequest('bad-request', 'name must be 1-64 letters, digits, ".", "_", "@" or "-"');
+    if (b.admin !== undefined && typeof b.admin !== 'boolean')
+      throw badRequest('bad-request', 'admin must be a boolean');
+    const token = createToken(ctx.db, b.name, { admin: b.admin === true });
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).json({ name: b.name, admin: b.admin === true, token });
+  });
 
   return r;
 }

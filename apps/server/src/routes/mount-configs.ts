@@ -97,63 +97,61 @@ export function mountConfigJson(id: string, name: string, c: MountConfig): Recor
 
 export function mountConfigsRouter(ctx: AppContext): Router {
   const r = Router();
-  const text = express.text({
-    type: () => true,
-    limit: ctx.config.limits.maxMountConfigBytes,
-    defaultCharset: 'utf-8',
-  });
-
-  r.post(
-    '/mount-configs',
-    requireWriter(ctx),
+  // A declared length past the limit is refused before the body is read (body.ts).
+  const text = [
     declaredBodyLimit(ctx.config.limits.maxMountConfigBytes),
-    text,
-    (req: Request, res: Response) => {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const body = typeof req.body === 'string' ? req.body : '';
-      let input = body;
-      let fileName = queryString(req.query.name);
-      let fmt = format(queryString(req.query.format));
-      if (type === 'application/json') {
-        // Either the wrapper {text, fileName, format?} or a JSON document itself (a plan, losetup --json).
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(body);
-        } catch {
-          parsed = undefined;
-        }
-        if (
-          parsed &&
-          typeof parsed === 'object' &&
-          !Array.isArray(parsed) &&
-          typeof (parsed as { text?: unknown }).text === 'string'
-        ) {
-          const w = parsed as { text: string; fileName?: unknown; name?: unknown; format?: unknown };
-          input = w.text;
-          const fn = w.fileName ?? w.name;
-          if (fn !== undefined && typeof fn !== 'string')
-            throw badRequest('bad-request', 'fileName must be a string');
-          if (typeof fn === 'string') fileName = fn;
-          fmt = format(w.format) ?? fmt;
-        }
-      } else if (
-        !type.startsWith('text/') &&
-        type !== 'application/octet-stream' &&
-        type !== 'application/x-sh'
-      ) {
-        throw unsupportedMediaType(
-          `content type ${JSON.stringify(type || '(none)')} is not accepted: send text/plain (with ?name=) or application/json {text, fileName, format?}`,
-        );
+    express.text({
+      type: () => true,
+      limit: ctx.config.limits.maxMountConfigBytes,
+      defaultCharset: 'utf-8',
+    }),
+  ];
+
+  r.post('/mount-configs', requireWriter(ctx), text, (req: Request, res: Response) => {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const body = typeof req.body === 'string' ? req.body : '';
+    let input = body;
+    let fileName = queryString(req.query.name);
+    let fmt = format(queryString(req.query.format));
+    if (type === 'application/json') {
+      // Either the wrapper {text, fileName, format?} or a JSON document itself (a plan, losetup --json).
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        parsed = undefined;
       }
-      if (input.trim() === '') throw badRequest('bad-request', 'the mount configuration is empty');
-      const given = fileName !== undefined ? safeName(fileName, 'file name') : undefined;
-      const { id, name, config } = parseAndStore(ctx, input, given, fmt);
-      res
-        .status(201)
-        .location(`/api/mount-configs/${id}`)
-        .json(mountConfigJson(id, name, config));
-    },
-  );
+      if (
+        parsed &&
+        typeof parsed === 'object' &&
+        !Array.isArray(parsed) &&
+        typeof (parsed as { text?: unknown }).text === 'string'
+      ) {
+        const w = parsed as { text: string; fileName?: unknown; name?: unknown; format?: unknown };
+        input = w.text;
+        const fn = w.fileName ?? w.name;
+        if (fn !== undefined && typeof fn !== 'string')
+          throw badRequest('bad-request', 'fileName must be a string');
+        if (typeof fn === 'string') fileName = fn;
+        fmt = format(w.format) ?? fmt;
+      }
+    } else if (
+      !type.startsWith('text/') &&
+      type !== 'application/octet-stream' &&
+      type !== 'application/x-sh'
+    ) {
+      throw unsupportedMediaType(
+        `content type ${JSON.stringify(type || '(none)')} is not accepted: send text/plain (with ?name=) or application/json {text, fileName, format?}`,
+      );
+    }
+    if (input.trim() === '') throw badRequest('bad-request', 'the mount configuration is empty');
+    const given = fileName !== undefined ? safeName(fileName, 'file name') : undefined;
+    const { id, name, config } = parseAndStore(ctx, input, given, fmt);
+    res
+      .status(201)
+      .location(`/api/mount-configs/${id}`)
+      .json(mountConfigJson(id, name, config));
+  });
 
   r.get('/mount-configs/:id', (req, res) => {
     const id = String(req.params.id);

@@ -52,33 +52,30 @@ function sendBlob(
 
 export function reportsRouter(ctx: AppContext): Router {
   const r = Router();
-  const json = express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true });
-
-  r.post(
-    '/reports',
-    requireWriter(ctx),
-    onlyJson,
+  // A declared length past the limit is refused before the body is read (body.ts).
+  const json = [
     declaredBodyLimit(ctx.config.limits.maxJsonBodyBytes),
-    json,
-    async (req: Request, res: Response) => {
-      const body = parseReportRequest(req.body, ctx.config.limits);
-      // Waiting for scans and the analysis may keep the socket silent longer than the idle timeout.
-      req.socket.setTimeout(ctx.config.limits.scanTimeoutMs + ctx.config.limits.analysisTimeoutMs + 60_000);
-      const created = await createReport(ctx, body);
-      const url = reportUrl(ctx, req, created.id);
-      res
-        .status(201)
-        .location(`/api/reports/${created.id}`)
-        .json({
-          id: created.id,
-          url,
-          apiUrl: `/api/reports/${created.id}`,
-          summary: created.summary,
-          unresolved: created.unresolved,
-          warnings: created.warnings,
-        });
-    },
-  );
+    express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true }),
+  ];
+
+  r.post('/reports', requireWriter(ctx), onlyJson, json, async (req: Request, res: Response) => {
+    const body = parseReportRequest(req.body, ctx.config.limits);
+    // Waiting for scans and the analysis may keep the socket silent longer than the idle timeout.
+    req.socket.setTimeout(ctx.config.limits.scanTimeoutMs + ctx.config.limits.analysisTimeoutMs + 60_000);
+    const created = await createReport(ctx, body);
+    const url = reportUrl(ctx, req, created.id);
+    res
+      .status(201)
+      .location(`/api/reports/${created.id}`)
+      .json({
+        id: created.id,
+        url,
+        apiUrl: `/api/reports/${created.id}`,
+        summary: created.summary,
+        unresolved: created.unresolved,
+        warnings: created.warnings,
+      });
+  });
 
   r.get('/reports', requireAdmin(ctx), (req, res) => {
     const limitText = queryString(req.query.limit);
