@@ -7,7 +7,7 @@
  * the event loop for the others (issue #13, items 3 and 4).
  */
 import { JSONParser } from '@streamparser/json';
-import { ManifestError, ManifestStreamValidator, type ManifestHeader } from '@sharemap/erofs';
+import { ManifestError, type ManifestHeader, type ManifestStreamValidator } from '@sharemap/erofs';
 
 /** Longest NDJSON line, or JSON-form value, in bytes (the erofs reader's own line bound). */
 export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
