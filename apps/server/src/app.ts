@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerConfig } from './config.js';
 import { openContext, type AppContext } from './context.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { bodyTimeout } from './guards.js';
 import type { Logger } from './log.js';
 import { imagesRouter } from './routes/images.js';
 import { manifestsRouter } from './routes/manifests.js';
@@ -82,6 +83,7 @@ export function createApp(config: ServerConfig, ctx: AppContext = openContext(co
   app.set('query parser', 'simple');
   app.use(securityHeaders);
   app.use(accessLog(ctx.log));
+  app.use(bodyTimeout(config.limits));
   app.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'bad-residency'
   | 'bad-image'
   | 'bad-gzip'
+  | 'bad-encoding'
+  | 'bad-url'
   | 'unauthorized'
   | 'forbidden'
   | 'not-found'
@@ -32,6 +34,9 @@ export type ErrorCode =
   | 'timeout'
   | 'aborted'
   | 'internal';
+
+/** Retry-After of a 503 (queue full, connection cap, timeout): seconds. */
+export const RETRY_AFTER_SECONDS = 10;
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -98,7 +103,20 @@ export function toHttpError(err: unknown): HttpError | null {
     if (err.offset !== undefined) d.offset = err.offset;
     return unprocessable('bad-image', err.message, d);
   }
-  const e = err as { type?: string; status?: number; message?: string; expose?: boolean };
+  // A malformed percent-encoding in the path (`/api/reports/%ZZ`): the router's
+  // decodeURIComponent throws URIError. The client's fault, not ours.
+  if (err instanceof URIError)
+    return badRequest('bad-url', `malformed percent-encoding in the URL: ${err.message}`);
+  const e = err as { type?: string; status?: number; message?: string; expose?: boolean; code?: string };
+  // A corrupt gzip/deflate/br body inflated by a body parser: zlib's error has a Z_* code
+  // (brotli's ERR__ERROR_FORMAT_*), and body-parser gives it status 400 but no type.
+  if (
+    e &&
+    typeof e === 'object' &&
+    typeof e.code === 'string' &&
+    (e.code.startsWith('Z_') || e.code.startsWith('ERR__ERROR_FORMAT') || e.code.startsWith('ERR_BROTLI'))
+  )
+    return badRequest('bad-encoding', `the compressed request body is corrupt: ${e.message ?? e.code}`);
   if (e && typeof e === 'object' && typeof e.type === 'string' && typeof e.status === 'number') {
     // body-parser / raw-body errors
     switch (e.type) {
@@ -118,6 +136,9 @@ export function toHttpError(err: unknown): HttpError | null {
           return new HttpError(e.status, 'bad-request', e.message ?? 'bad request');
     }
   }
+  // Any other error that carries a client status (http-errors from a body parser).
+  if (e && typeof e === 'object' && typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+    return new HttpError(e.status, 'bad-request', e.message ?? 'bad request');
   return null;
 }
 
@@ -137,6 +158,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (!req.complete) drainThenClose(req, res);
     if (http) {
       if (http.status >= 500) log.error(http.message, { reqId: id, code: http.code });
+      if (http.status === 503 && !res.getHeader('Retry-After'))
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       res.status(http.status).json({ error: { code: http.code, message: http.message, ...http.details } });
       return;
     }

@@ -4,7 +4,15 @@ export { defaultConfig, loadConfig, ConfigError, type ServerConfig } from './con
 export { DEFAULT_LIMITS, resolveLimits, limitEnvName, type Limits } from './limits.js';
 export { openContext, type AppContext } from './context.js';
 export { startServer, start, type RunningServer } from './server.js';
-export { createToken, createTokenIn, listTokens, type TokenInfo } from './tokens.js';
+export {
+  createToken,
+  createTokenIn,
+  listTokens,
+  listTokensIn,
+  revokeToken,
+  revokeTokenIn,
+  type TokenInfo,
+} from './tokens.js';
 export { openDb, type Db } from './storage/db.js';
 export { BlobStore } from './storage/blobs.js';
 export { HttpError } from './errors.js';

@@ -24,6 +24,11 @@ export interface Limits {
   maxMountConfigBytes: number;
   /** Manifest upload after decompression, bytes (default 1 GiB). */
   maxManifestBytes: number;
+  /**
+   * Decompressed bytes per compressed byte of a gzip upload, checked past its first MiB
+   * (default 200; manifests compress 3-30 times, decompression bombs 1000 times).
+   */
+  maxDecompressionRatio: number;
   /** Records in an uploaded manifest (default 2,000,000). */
   maxManifestRecords: number;
   /** Images plus manifests in one report (default 64). */
@@ -32,6 +37,17 @@ export interface Limits {
   maxMountConfigsPerReport: number;
   /** Wall-clock budget of one analysis (report creation), ms (default 5 minutes). */
   analysisTimeoutMs: number;
+  /** Time to receive a request's headers, ms (default 30 s; Node answers 408 beyond). */
+  headersTimeoutMs: number;
+  /**
+   * Window of the body rate check, ms (default 30 s): a request body that delivers fewer than
+   * minBodyBytesPerWindow bytes in one window (silent or trickling) gets 408 and is closed.
+   */
+  bodyTimeoutMs: number;
+  /** Bytes a request body must deliver in each bodyTimeoutMs window (default 1024). */
+  minBodyBytesPerWindow: number;
+  /** Open connections at once; more get 503 and are closed (default 512, below a 1024 fd ulimit). */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -45,10 +61,15 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxJsonBodyBytes: 1024 * 1024,
   maxMountConfigBytes: 4 * 1024 * 1024,
   maxManifestBytes: 1024 ** 3,
+  maxDecompressionRatio: 200,
   maxManifestRecords: 2_000_000,
   maxImagesPerReport: 64,
   maxMountConfigsPerReport: 32,
   analysisTimeoutMs: 5 * 60_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 30_000,
+  minBodyBytesPerWindow: 1024,
+  maxConnections: 512,
 });
 
 /** `maxUploadBytes` -> `SHAREMAP_MAX_UPLOAD_BYTES`. */

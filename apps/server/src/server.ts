@@ -1,10 +1,11 @@
 /** Starting and stopping a server: listen, demo data, graceful shutdown. */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type SharemapApp } from './app.js';
 import { defaultConfig, loadConfig, type ServerConfig } from './config.js';
 import { openContext, type AppContext } from './context.js';
 import { ensureDemo } from './demo.js';
+import { capConnections } from './guards.js';
 import { createLogger, type Logger } from './log.js';
 
 export interface RunningServer {
@@ -25,15 +26,27 @@ export async function startServer(
 ): Promise<RunningServer> {
   const ctx = openContext(config, log);
   const app = createApp(config, ctx);
-  const server = config.host !== undefined ? app.listen(config.port, config.host) : app.listen(config.port);
+  const l = config.limits;
+  // Large uploads may take long (no overall request timeout; the body rate check of
+  // guards.ts ends trickling bodies), headers must arrive within headersTimeoutMs, and a
+  // socket silent for 2 minutes is closed; server-sent events write a keep-alive every 15 s.
+  const server = createServer(
+    {
+      requestTimeout: 0,
+      headersTimeout: l.headersTimeoutMs,
+      // How often Node checks headersTimeout: a fraction of it, so that it holds to about 25 %.
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(l.headersTimeoutMs / 4))),
+    },
+    app,
+  );
+  capConnections(server, l.maxConnections, log);
+  server.timeout = 120_000;
+  if (config.host !== undefined) server.listen(config.port, config.host);
+  else server.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  // Large uploads may take long (no overall request timeout), but a socket silent for 2 minutes
-  // is closed (slow-loris uploads); server-sent events write a keep-alive every 15 s.
-  server.requestTimeout = 0;
-  server.timeout = 120_000;
   const port = (server.address() as AddressInfo).port;
   const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -37,20 +37,43 @@ export function createToken(db: Db, name: string, opts: { admin?: boolean } = {}
   return token;
 }
 
+/**
+ * Revoke (delete) every token named `name`; returns how many there were. A revoked token is
+ * refused at its next request (401 "unknown or revoked token"): tokens are looked up per request.
+ */
+export function revokeToken(db: Db, name: string): number {
+  return db.prepare('DELETE FROM tokens WHERE name = ?').run(name).changes;
+}
+
+/** The database of a server's data folder (SQLite's own locking lets this run beside the server). */
+function withTokenDb<T>(dataDir: string | undefined, fn: (db: Db) => T): T {
+  const dir = dataDir ?? process.env.SHAREMAP_DATA ?? defaultConfig().dataDir;
+  mkdirSync(dir, { recursive: true });
+  const db = openDb(path.join(path.resolve(dir), DB_FILE));
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
 /** `sharemap token create NAME [--data DIR]`: create a token in a server's data folder. */
 export async function createTokenIn(
   dataDir: string | undefined,
   name: string,
   opts: { admin?: boolean } = {},
 ): Promise<string> {
-  const dir = dataDir ?? process.env.SHAREMAP_DATA ?? defaultConfig().dataDir;
-  mkdirSync(dir, { recursive: true });
-  const db = openDb(path.join(path.resolve(dir), DB_FILE));
-  try {
-    return createToken(db, name, opts);
-  } finally {
-    db.close();
-  }
+  return withTokenDb(dataDir, (db) => createToken(db, name, opts));
+}
+
+/** `sharemap token revoke NAME`: how many tokens named NAME were revoked. */
+export async function revokeTokenIn(dataDir: string | undefined, name: string): Promise<number> {
+  return withTokenDb(dataDir, (db) => revokeToken(db, name));
+}
+
+/** `sharemap token list`: the tokens of a data folder with their last use (never the tokens). */
+export async function listTokensIn(dataDir: string | undefined): Promise<TokenInfo[]> {
+  return withTokenDb(dataDir, (db) => listTokens(db));
 }
 
 export function listTokens(db: Db): TokenInfo[] {

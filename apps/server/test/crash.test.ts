@@ -3,60 +3,15 @@
  * during a scan and during report creation: after a restart everything committed is there
  * and readable, nothing partial is visible, and leftovers are removed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_FILE, referencedBlobs } from '../src/context.js';
 import { openDb } from '../src/storage/db.js';
-import { api, ensureBuilt, erofs, mounts, repo, serverDir, tempDir, waitImage } from './helpers.js';
+import { api, ensureBuilt, erofs, mounts, startChild, tempDir, waitImage, type Child } from './helpers.js';
 
 const ADMIN = 'crash-test-admin-token';
 const admin = { authorization: `Bearer ${ADMIN}` };
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(serverDir, 'dist/main.js'),
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--no-demo',
-    ],
-    {
-      cwd: repo,
-      env: { ...process.env, SHAREMAP_ADMIN_TOKEN: ADMIN, SHAREMAP_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, url: m[1]! });
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
-    });
-  });
-}
 
 function kill9(c: Child): Promise<void> {
   return new Promise((resolve) => {
@@ -105,7 +60,7 @@ describe.skipIf(!built)('kill -9', () => {
   let reportText = '';
 
   beforeAll(async () => {
-    c = await startChild(dataDir);
+    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
   });
   afterAll(async () => {
     if (c) await kill9(c);
@@ -151,7 +106,7 @@ describe.skipIf(!built)('kill -9', () => {
     await killed;
     const before = checkConsistent(dataDir);
     expect(before.images).toBe(1); // the interrupted upload never became a row
-    c = await startChild(dataDir);
+    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
     expect(readdirSync(path.join(dataDir, 'tmp'))).toEqual([]); // temp file swept at start
     expect((await api(c.url, 'GET', `/api/reports/${reportId}`)).text).toBe(reportText);
     expect((await api(c.url, 'GET', `/api/images/${imageId}`)).body.status).toBe('ready');
@@ -165,7 +120,7 @@ describe.skipIf(!built)('kill -9', () => {
     expect(up.status).toBe(202);
     await kill9(c);
     checkConsistent(dataDir);
-    c = await startChild(dataDir);
+    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
     expect((await waitImage(c.url, up.body.id as string)).status).toBe('ready');
   });
 
@@ -186,7 +141,7 @@ describe.skipIf(!built)('kill -9', () => {
       await kill9(c);
       await pending;
       checkConsistent(dataDir);
-      c = await startChild(dataDir);
+      c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
       const list = await api(c.url, 'GET', '/api/reports?limit=1000', { headers: admin });
       expect(list.status).toBe(200);
       for (const r of list.body.reports as { id: string }[]) {
@@ -202,7 +157,7 @@ describe.skipIf(!built)('kill -9', () => {
     const db = openDb(path.join(dataDir, DB_FILE));
     const refs = referencedBlobs(db);
     db.close();
-    c = await startChild(dataDir);
+    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
     for (const f of blobFiles(dataDir)) expect(refs.has(f), f).toBe(true);
   });
 });

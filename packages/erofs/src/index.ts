@@ -27,6 +27,7 @@ export { walk, type WalkEntry, type WalkOptions } from './walk.js';
 export {
   scanManifest,
   manifestToNdjson,
+  ManifestStreamValidator,
   manifestToJson,
   manifestHeader,
   manifestSuperblock,

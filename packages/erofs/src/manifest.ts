@@ -524,7 +524,12 @@ function validateRecord(
 class RecordSink {
   readonly files: FileRecord[] = [];
   private prev: string | null = null;
-  constructor(private readonly maxRecords: number) {}
+  /** Records accepted so far (kept in `files` unless `keep` is false). */
+  count = 0;
+  constructor(
+    private readonly maxRecords: number,
+    private readonly keep = true,
+  ) {}
   add(rec: FileRecord, line: number): void {
     const key = rec.path;
     if (this.prev === null) {
@@ -537,9 +542,64 @@ class RecordSink {
       );
     }
     this.prev = key;
-    if (this.files.length >= this.maxRecords)
+    if (this.count >= this.maxRecords)
       throw new ManifestError(`more than ${this.maxRecords} records`, line);
-    this.files.push(rec);
+    this.count++;
+    if (this.keep) this.files.push(rec);
+  }
+}
+
+/**
+ * Validation of a manifest one record at a time without keeping the records (streamed
+ * uploads: memory stays bounded by one record whatever the manifest's size). The caller
+ * gives the header first, then each record in order, then calls `end()`; every rule of
+ * parseManifest applies (fields, order by path bytes, "/" first, file_count).
+ */
+export class ManifestStreamValidator {
+  private head: ManifestHeader | null = null;
+  private readonly sink: RecordSink;
+  private readonly maxRecords: number;
+  private readonly maxXattrs: number;
+
+  constructor(opts: Omit<ParseManifestOptions, 'strings'> = {}) {
+    this.maxRecords = opts.maxRecords ?? 10_000_000;
+    this.maxXattrs = opts.maxXattrs ?? 65_536;
+    this.sink = new RecordSink(this.maxRecords, false);
+  }
+
+  get manifestHeader(): ManifestHeader | null {
+    return this.head;
+  }
+
+  get records(): number {
+    return this.sink.count;
+  }
+
+  /** The header (an NDJSON first line, or the JSON form's fields other than `files`). */
+  header(raw: unknown, line: number): ManifestHeader {
+    if (this.head) throw new ManifestError('a second manifest header', line);
+    this.head = validateHeader(new V(line), raw, this.maxRecords, false);
+    return this.head;
+  }
+
+  /** One record; `prefix` names it in errors of the JSON form (`files[12].`). */
+  record(raw: unknown, line: number, prefix = ''): FileRecord {
+    if (!this.head) throw new ManifestError('a record before the manifest header', line);
+    const index = this.sink.count;
+    const rec = validateRecord(new V(line, prefix), raw, this.head.hashed, this.maxXattrs, undefined, index);
+    this.sink.add(rec, line);
+    return rec;
+  }
+
+  end(): ManifestHeader {
+    if (!this.head) throw new ManifestError('empty manifest', 1);
+    if (this.sink.count !== this.head.file_count)
+      throw new ManifestError(
+        `file_count is ${this.head.file_count} but ${this.sink.count} records follow`,
+        1,
+        'file_count',
+      );
+    return this.head;
   }
 }
 

@@ -12,6 +12,7 @@ import { queryString, safeName } from '../names.js';
 import { getImage, scheduleScan, type DeviceRef, type ImageRow } from '../scan/scheduler.js';
 import { BlobTooLargeError, type StoredBlob } from '../storage/blobs.js';
 import { nowIso } from '../storage/db.js';
+import { blobReferenced } from '../storage/refs.js';
 import { requireWriter } from '../tokens.js';
 
 export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown> {
@@ -55,10 +56,18 @@ export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown>
   return out;
 }
 
-/** Stream a request (or a multipart file part) into the blob folder, mapping size and abort errors. */
+/** Give back an uploaded blob: removed unless a row now names it (see BlobStore.release). */
+function releaseUpload(ctx: AppContext, blob: StoredBlob): void {
+  ctx.blobs.release(blob.sha256, (sha) => blobReferenced(ctx.db, sha));
+}
+
+/**
+ * Stream a request (or a multipart file part) into the blob folder, mapping size and abort
+ * errors. The blob is held until the caller releases it (releaseUpload), recorded or not.
+ */
 async function storeStream(ctx: AppContext, src: Readable): Promise<StoredBlob> {
   try {
-    return await ctx.blobs.write(src, { maxBytes: ctx.config.limits.maxUploadBytes });
+    return await ctx.blobs.write(src, { maxBytes: ctx.config.limits.maxUploadBytes, hold: true });
   } catch (e) {
     if (e instanceof BlobTooLargeError)
       throw tooLarge(`upload larger than the limit of ${ctx.config.limits.maxUploadBytes} bytes`, {
@@ -109,18 +118,32 @@ function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
       return;
     }
     const parts: Promise<Part>[] = [];
+    const streams: Readable[] = [];
     let failed: unknown = null;
     const fail = (e: unknown): void => {
       if (failed) return;
       failed = e;
       req.unpipe(bb);
       req.resume();
+      // Parts still being written would wait forever for data that no longer comes (and keep
+      // their temp files): end them, so that every write removes its temp file.
+      for (const st of streams) if (!st.readableEnded) st.destroy(new Error('upload refused'));
       Promise.allSettled(parts).then(
-        () => reject(e),
+        (settled) => {
+          // Parts stored before the failure belong to no image: drop their blobs.
+          for (const p of settled) if (p.status === 'fulfilled') releaseUpload(ctx, p.value.blob);
+          reject(e);
+        },
         () => reject(e),
       );
     };
     bb.on('file', (field, stream, info) => {
+      streams.push(stream);
+      // busboy emits 'error' on the part's stream when the body ends before the part does
+      // ("Unexpected end of form"); with no listener that error would end the process.
+      stream.on('error', (e: Error) =>
+        fail(badRequest('bad-multipart', `bad multipart request: ${e.message}`)),
+      );
       let name: string;
       try {
         name = safeName(info.filename, `file name of part "${field}"`);
@@ -150,9 +173,42 @@ function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
       if (failed) return;
       Promise.all(parts).then(resolve, fail);
     });
-    req.on('aborted', () => fail(new HttpError(400, 'aborted', 'the upload was interrupted before its end')));
+    req.on('close', () => {
+      if (!req.complete) fail(new HttpError(400, 'aborted', 'the upload was interrupted before its end'));
+    });
     req.pipe(bb);
   });
+}
+
+/**
+ * 503 with Retry-After while the scan queue is full (maxQueuedScans): checked before the body
+ * is read and again before the image is recorded, so an accepted upload always gets its scan
+ * (never a 202 followed by a scan that fails with "busy").
+ */
+function refuseWhenQueueFull(ctx: AppContext): void {
+  if (ctx.scans.queued >= ctx.scans.maxQueue)
+    throw new HttpError(
+      503,
+      'busy',
+      `the scan queue is full (${ctx.scans.maxQueue} scans waiting, the limit maxQueuedScans); try again later`,
+      { limit: ctx.scans.maxQueue },
+    );
+}
+
+/**
+ * Images are stored byte for byte: a compressed body would be stored compressed and its scan
+ * would fail later. Refuse any Content-Encoding up front (415) rather than accept the unusable.
+ */
+function refuseEncoded(req: Request): void {
+  const enc = String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+  if (enc !== 'identity' && enc !== '')
+    throw new HttpError(
+      415,
+      'unsupported-encoding',
+      `content encoding ${JSON.stringify(enc).slice(0, 80)} is not accepted for images: send the image uncompressed`,
+    );
 }
 
 function mediaType(req: Request): string {
@@ -165,65 +221,77 @@ export function imagesRouter(ctx: AppContext): Router {
 
   r.post('/images', writer, async (req: Request, res: Response) => {
     const type = mediaType(req);
+    refuseEncoded(req);
+    refuseWhenQueueFull(ctx);
     let image: { name: string; blob: StoredBlob };
     let devices: { name: string; blob: StoredBlob }[] = [];
-    if (type === 'multipart/form-data') {
-      checkDeclaredLength(ctx, req);
-      const parts = await readMultipart(ctx, req);
-      if (parts.length === 0)
-        throw badRequest('bad-multipart', 'no file part: send the image as a file part');
-      image = parts[0]!;
-      devices = parts.slice(1);
-    } else if (type === 'application/octet-stream' || type === 'application/vnd.erofs') {
-      const name = safeName(queryString(req.query.name), 'query parameter "name"');
-      checkDeclaredLength(ctx, req);
-      image = { name, blob: await storeStream(ctx, req) };
-    } else {
-      throw unsupportedMediaType(
-        `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=, or multipart/form-data`,
-      );
+    const stored: StoredBlob[] = [];
+    try {
+      if (type === 'multipart/form-data') {
+        checkDeclaredLength(ctx, req);
+        const parts = await readMultipart(ctx, req);
+        if (parts.length === 0)
+          throw badRequest('bad-multipart', 'no file part: send the image as a file part');
+        stored.push(...parts.map((p) => p.blob));
+        image = parts[0]!;
+        devices = parts.slice(1);
+      } else if (type === 'application/octet-stream' || type === 'application/vnd.erofs') {
+        const name = safeName(queryString(req.query.name), 'query parameter "name"');
+        checkDeclaredLength(ctx, req);
+        image = { name, blob: await storeStream(ctx, req) };
+        stored.push(image.blob);
+      } else {
+        throw unsupportedMediaType(
+          `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=, or multipart/form-data`,
+        );
+      }
+      if (image.blob.size === 0) throw new HttpError(422, 'bad-image', 'the image is empty');
+      const devRefs: DeviceRef[] = devices.map((d) => ({
+        name: d.name,
+        sha256: d.blob.sha256,
+        size: d.blob.size,
+      }));
+      const devJson = JSON.stringify(devRefs);
+      const id = newId();
+      const now = nowIso();
+      // Identical content (and devices) scanned before: reuse its manifest, no second scan.
+      const prior = ctx.db
+        .prepare(
+          `SELECT manifest_id FROM images WHERE sha256 = ? AND devices = ? AND status = 'ready' AND manifest_id IS NOT NULL ORDER BY created_at LIMIT 1`,
+        )
+        .get(image.blob.sha256, devJson) as { manifest_id: string } | undefined;
+      // Checked again now that the body is stored: other uploads may have filled the queue.
+      if (!prior) refuseWhenQueueFull(ctx);
+      ctx.db
+        .prepare(
+          `INSERT INTO images (id, name, sha256, size, devices, status, manifest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          image.name,
+          image.blob.sha256,
+          image.blob.size,
+          devJson,
+          prior ? 'ready' : 'queued',
+          prior?.manifest_id ?? null,
+          now,
+          now,
+        );
+      if (!prior) scheduleScan(ctx, id);
+      ctx.log.info('image uploaded', {
+        reqId: (req as { id?: string }).id,
+        imageId: id,
+        size: image.blob.size,
+        deduplicated: !!prior,
+      });
+      res
+        .status(prior ? 200 : 202)
+        .location(`/api/images/${id}`)
+        .json({ ...imageJson(ctx, getImage(ctx, id)!), deduplicated: !!prior });
+    } finally {
+      // Recorded blobs stay (a row names them); those of a refused upload go.
+      for (const b of stored) releaseUpload(ctx, b);
     }
-    if (image.blob.size === 0) throw new HttpError(422, 'bad-image', 'the image is empty');
-    const devRefs: DeviceRef[] = devices.map((d) => ({
-      name: d.name,
-      sha256: d.blob.sha256,
-      size: d.blob.size,
-    }));
-    const devJson = JSON.stringify(devRefs);
-    const id = newId();
-    const now = nowIso();
-    // Identical content (and devices) scanned before: reuse its manifest, no second scan.
-    const prior = ctx.db
-      .prepare(
-        `SELECT manifest_id FROM images WHERE sha256 = ? AND devices = ? AND status = 'ready' AND manifest_id IS NOT NULL ORDER BY created_at LIMIT 1`,
-      )
-      .get(image.blob.sha256, devJson) as { manifest_id: string } | undefined;
-    ctx.db
-      .prepare(
-        `INSERT INTO images (id, name, sha256, size, devices, status, manifest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        image.name,
-        image.blob.sha256,
-        image.blob.size,
-        devJson,
-        prior ? 'ready' : 'queued',
-        prior?.manifest_id ?? null,
-        now,
-        now,
-      );
-    if (!prior) scheduleScan(ctx, id);
-    ctx.log.info('image uploaded', {
-      reqId: (req as { id?: string }).id,
-      imageId: id,
-      size: image.blob.size,
-      deduplicated: !!prior,
-    });
-    res
-      .status(prior ? 200 : 202)
-      .location(`/api/images/${id}`)
-      .json({ ...imageJson(ctx, getImage(ctx, id)!), deduplicated: !!prior });
   });
 
   r.post('/images/:id/devices', writer, async (req: Request, res: Response) => {
@@ -231,39 +299,47 @@ export function imagesRouter(ctx: AppContext): Router {
     const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
     if (!row) throw notFound(`image ${id}`);
     const type = mediaType(req);
-    let added: { name: string; blob: StoredBlob }[];
-    if (type === 'multipart/form-data') {
-      checkDeclaredLength(ctx, req);
-      added = await readMultipart(ctx, req);
-      if (added.length === 0) throw badRequest('bad-multipart', 'no file part');
-    } else if (type === 'application/octet-stream') {
-      const name = safeName(queryString(req.query.name), 'query parameter "name"');
-      checkDeclaredLength(ctx, req);
-      added = [{ name, blob: await storeStream(ctx, req) }];
-    } else {
-      throw unsupportedMediaType(
-        `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=`,
-      );
-    }
-    const txn = ctx.db.transaction(() => {
-      const cur = getImage(ctx, id)!;
-      const devs = JSON.parse(cur.devices) as DeviceRef[];
-      if (devs.length + added.length > ctx.config.limits.maxDevicesPerImage)
-        throw new HttpError(
-          409,
-          'conflict',
-          `an image has at most ${ctx.config.limits.maxDevicesPerImage} devices`,
+    refuseEncoded(req);
+    refuseWhenQueueFull(ctx);
+    let added: { name: string; blob: StoredBlob }[] = [];
+    try {
+      if (type === 'multipart/form-data') {
+        checkDeclaredLength(ctx, req);
+        added = await readMultipart(ctx, req);
+        if (added.length === 0) throw badRequest('bad-multipart', 'no file part');
+      } else if (type === 'application/octet-stream') {
+        const name = safeName(queryString(req.query.name), 'query parameter "name"');
+        checkDeclaredLength(ctx, req);
+        added = [{ name, blob: await storeStream(ctx, req) }];
+      } else {
+        throw unsupportedMediaType(
+          `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=`,
         );
-      for (const a of added) devs.push({ name: a.name, sha256: a.blob.sha256, size: a.blob.size });
-      ctx.db
-        .prepare(
-          `UPDATE images SET devices = ?, status = 'queued', manifest_id = NULL, error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?`,
-        )
-        .run(JSON.stringify(devs), nowIso(), id);
-    });
-    txn();
-    scheduleScan(ctx, id);
-    res.status(202).json(imageJson(ctx, getImage(ctx, id)!));
+      }
+      const txn = ctx.db.transaction(() => {
+        refuseWhenQueueFull(ctx);
+        const cur = getImage(ctx, id);
+        if (!cur) throw notFound(`image ${id}`);
+        const devs = JSON.parse(cur.devices) as DeviceRef[];
+        if (devs.length + added.length > ctx.config.limits.maxDevicesPerImage)
+          throw new HttpError(
+            409,
+            'conflict',
+            `an image has at most ${ctx.config.limits.maxDevicesPerImage} devices`,
+          );
+        for (const a of added) devs.push({ name: a.name, sha256: a.blob.sha256, size: a.blob.size });
+        ctx.db
+          .prepare(
+            `UPDATE images SET devices = ?, status = 'queued', manifest_id = NULL, error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?`,
+          )
+          .run(JSON.stringify(devs), nowIso(), id);
+      });
+      txn();
+      scheduleScan(ctx, id);
+      res.status(202).json(imageJson(ctx, getImage(ctx, id)!));
+    } finally {
+      for (const a of added) releaseUpload(ctx, a.blob);
+    }
   });
 
   r.get('/images/:id', (req, res) => {

@@ -1,7 +1,8 @@
 /** Health, demo report, tokens (admin) and the OpenAPI document. */
-import express, { Router } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
-import { badRequest, HttpError } from '../errors.js';
+import { badRequest, HttpError, onlyJson } from '../errors.js';
 import { SCHEMA_VERSION } from '../storage/db.js';
 import { createToken, listTokens, requireAdmin, TOKEN_NAME_RE } from '../tokens.js';
 import { openapiDocument } from '../openapi.js';
@@ -61,7 +62,12 @@ export function miscRouter(ctx: AppContext): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ tokens: listTokens(ctx.db) });
   });
-  r.post('/tokens', admin, express.json({ limit: 4096, type: () => true }), (req, res) => {
+  const tokenBody: RequestHandler[] = [
+    onlyJson,
+    declaredBodyLimit(4096),
+    express.json({ limit: 4096, type: () => true }),
+  ];
+  r.post('/tokens', admin, tokenBody, (req: Request, res: Response) => {
     const b = req.body as { name?: unknown; admin?: unknown } | undefined;
     if (!b || typeof b !== 'object' || typeof b.name !== 'string' || !TOKEN_NAME_RE.test(b.name))
       throw badRequest('bad-request', 'name must be 1-64 letters, digits, ".", "_", "@" or "-"');

@@ -10,6 +10,7 @@ import {
   type MountConfig,
   type MountFormat,
 } from '@sharemap/sharing';
+import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
 import { ID_RE, newId } from '../ids.js';
@@ -96,11 +97,15 @@ export function mountConfigJson(id: string, name: string, c: MountConfig): Recor
 
 export function mountConfigsRouter(ctx: AppContext): Router {
   const r = Router();
-  const text = express.text({
-    type: () => true,
-    limit: ctx.config.limits.maxMountConfigBytes,
-    defaultCharset: 'utf-8',
-  });
+  // A declared length past the limit is refused before the body is read (body.ts).
+  const text = [
+    declaredBodyLimit(ctx.config.limits.maxMountConfigBytes),
+    express.text({
+      type: () => true,
+      limit: ctx.config.limits.maxMountConfigBytes,
+      defaultCharset: 'utf-8',
+    }),
+  ];
 
   r.post('/mount-configs', requireWriter(ctx), text, (req: Request, res: Response) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

@@ -8,6 +8,7 @@
  */
 import { reportNameProblem } from '@sharemap/sharing';
 import express, { Router, type Request } from 'express';
+import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, HttpError, notFound, unprocessable, onlyJson } from '../errors.js';
 import { ID_RE } from '../ids.js';
@@ -56,7 +57,7 @@ export function reportNamesRouter(ctx: AppContext): Router {
   const get = (name: string): NameRow | undefined =>
     ctx.db.prepare('SELECT * FROM report_names WHERE name = ?').get(name) as NameRow | undefined;
 
-  r.put('/report-names/*name', tokenIfRequired, onlyJson, json, (req, res) => {
+  r.put('/report-names/*name', tokenIfRequired, onlyJson, declaredBodyLimit(4096), json, (req, res) => {
     const name = nameParam(req);
     const b = req.body as unknown;
     if (!b || typeof b !== 'object' || Array.isArray(b))

@@ -7,6 +7,7 @@ import { FILES_CONTENT_TYPE } from '@sharemap/report-wire';
 import express, { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, onlyJson } from '../errors.js';
 import { queryString } from '../names.js';
@@ -52,7 +53,11 @@ function sendBlob(
 
 export function reportsRouter(ctx: AppContext): Router {
   const r = Router();
-  const json = express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true });
+  // A declared length past the limit is refused before the body is read (body.ts).
+  const json = [
+    declaredBodyLimit(ctx.config.limits.maxJsonBodyBytes),
+    express.json({ limit: ctx.config.limits.maxJsonBodyBytes, type: () => true }),
+  ];
 
   r.post('/reports', requireWriter(ctx), onlyJson, json, async (req: Request, res: Response) => {
     const body = parseReportRequest(req.body, ctx.config.limits);

@@ -4,7 +4,13 @@
  * runaway task is ended with worker.terminate().
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { manifestHeader, manifestToNdjson, parseManifest, StringTable, type Manifest } from '@sharemap/erofs';
+import {
+  manifestHeader,
+  manifestToNdjson,
+  NdjsonManifestParser,
+  StringTable,
+  type Manifest,
+} from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
 import {
@@ -15,7 +21,9 @@ import {
   type AnalysisInput,
   type Report,
 } from '@sharemap/sharing';
-import { gzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream';
+import { createGunzip, gzipSync } from 'node:zlib';
+import { splitLines } from '../manifest-stream.js';
 import { BlobStore } from '../storage/blobs.js';
 import type {
   PartsResult,
@@ -98,12 +106,26 @@ async function parts(task: PartsTask): Promise<PartsResult> {
   return writeParts(store, report);
 }
 
+/** Longest line of a stored manifest (written by this server, so trusted more than an upload). */
+const MAX_STORED_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A stored manifest blob (gzip NDJSON) parsed line by line from the file: never one string,
+ * so a manifest larger than V8's string limit (512 MiB) is as usable as a small one (#13 item 10).
+ */
+async function readStoredManifest(store: BlobStore, sha: string, strings: StringTable): Promise<Manifest> {
+  const parser = new NdjsonManifestParser({ strings, maxLineLength: MAX_STORED_LINE_BYTES });
+  const text = pipeline(store.createReadStream(sha), createGunzip(), () => undefined);
+  for await (const line of splitLines(text, MAX_STORED_LINE_BYTES)) parser.line(line.toString('utf8'));
+  return parser.end();
+}
+
 async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
   const store = new BlobStore(task.dataDir);
   const images: AnalysisInput['images'] = [];
   const strings = new StringTable(); // one copy of each recurring path, fingerprint and digest
   for (const { image, manifestBlob } of task.images) {
-    const manifest: Manifest = parseManifest(await store.readGunzip(manifestBlob), { strings });
+    const manifest = await readStoredManifest(store, manifestBlob, strings);
     images.push({ image, manifest });
   }
   const input: AnalysisInput = {

@@ -12,7 +12,7 @@ import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, type ReadSt
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 
 export class BlobTooLargeError extends Error {
   override readonly name = 'BlobTooLargeError';
@@ -31,6 +31,13 @@ const SHA_RE = /^[0-9a-f]{64}$/;
 export class BlobStore {
   readonly blobDir: string;
   readonly tmpDir: string;
+
+  /**
+   * Blobs written by requests still in progress (`write(..., { hold: true })`), by count:
+   * release() never removes one of these, so a refused upload cannot delete the blob of an
+   * identical upload that is about to be recorded.
+   */
+  private readonly holds = new Map<string, number>();
 
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
@@ -60,7 +67,7 @@ export class BlobStore {
    */
   async write(
     source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
-    opts: { maxBytes?: number; onBytes?: (total: number) => void } = {},
+    opts: { maxBytes?: number; onBytes?: (total: number) => void; hold?: boolean } = {},
   ): Promise<StoredBlob> {
     const max = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
     const tmp = path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
@@ -110,8 +117,32 @@ export class BlobStore {
       if (!ok) await rm(tmp, { force: true });
     }
     const sha256 = hash.digest('hex');
-    await this.commit(tmp, sha256);
+    // Taken before the first await of commit(): release() runs synchronously, so it either
+    // removed the blob before this point (commit then writes it anew) or sees the hold.
+    if (opts.hold) this.holds.set(sha256, (this.holds.get(sha256) ?? 0) + 1);
+    try {
+      await this.commit(tmp, sha256);
+    } catch (e) {
+      if (opts.hold) this.unhold(sha256);
+      throw e;
+    }
     return { sha256, size };
+  }
+
+  private unhold(sha256: string): number {
+    const n = (this.holds.get(sha256) ?? 0) - 1;
+    if (n > 0) this.holds.set(sha256, n);
+    else this.holds.delete(sha256);
+    return Math.max(0, n);
+  }
+
+  /**
+   * Give back a blob written with `hold`: once no request holds it and `referenced` says no
+   * row names it (a refused or aborted upload), it is removed. Synchronous on purpose (see write).
+   */
+  release(sha256: string, referenced: (sha256: string) => boolean): void {
+    if (this.unhold(sha256) > 0) return;
+    if (!referenced(sha256)) rmSync(this.path(sha256), { force: true });
   }
 
   /** Store bytes (small content) as a blob. */
@@ -121,7 +152,10 @@ export class BlobStore {
 
   /** Store lines gzip-compressed (NDJSON manifests, report JSON). */
   async putGzip(lines: Iterable<string> | AsyncIterable<string>): Promise<StoredBlob> {
-    const gz = Readable.from(batched(lines), { objectMode: false }).pipe(createGzip({ level: 6 }));
+    // pipeline, not pipe: an error of the lines (a refused upload) must end the gzip stream
+    // too, so that write() stops and removes its temp file (pipe would leave it waiting).
+    const gz = createGzip({ level: 6 });
+    pipeline(Readable.from(batched(lines), { objectMode: false }), gz, () => undefined);
     return this.write(gz);
   }
 

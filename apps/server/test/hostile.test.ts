@@ -1,0 +1,492 @@
+/**
+ * Regression tests of issue #13 (server hardening), one per item, each sending the real
+ * thing over a real socket: truncated multipart bodies, aborted gzip uploads, decompression
+ * bombs, a line without a newline, malformed percent-encoding, corrupt deflate/br bodies, a
+ * full scan queue, trickling bodies, headers that never end, too many connections. After
+ * each: the server is alive, /api/health answers, and nothing a refused request wrote is left.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifestToJson, manifestToNdjson, type Manifest } from '@sharemap/erofs';
+import { scanImageFile } from '@sharemap/erofs/node';
+import {
+  api,
+  ensureBuilt,
+  erofs,
+  startChild,
+  startTestServer,
+  tempDir,
+  waitImage,
+  type Child,
+  type TestServer,
+} from './helpers.js';
+import { eventually, healthy, httpRequest, rawRequest, storedFiles } from './raw-http.js';
+
+const BOUNDARY = 'xyz';
+const multipartType = `multipart/form-data; boundary=${BOUNDARY}`;
+function filePart(field: string, filename: string, content: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    content,
+    Buffer.from('\r\n'),
+  ]);
+}
+const closing = Buffer.from(`--${BOUNDARY}--\r\n`);
+
+interface ErrorBody {
+  error: { code: string; message: string; limit?: number };
+}
+
+async function expectAlive(s: TestServer): Promise<void> {
+  const h = await healthy(s.port);
+  expect(h.ok, `health: best of 3 probes ${h.bestMs.toFixed(1)} ms`).toBe(true);
+}
+
+describe('hostile requests (issue #13)', () => {
+  let s: TestServer;
+  let image: Buffer;
+  let manifest: Manifest;
+  beforeAll(async () => {
+    s = await startTestServer({
+      limits: { maxUploadBytes: 8 * 1024 * 1024, maxManifestBytes: 64 * 1024 * 1024, maxDevicesPerImage: 2 },
+    });
+    image = readFileSync(erofs('app.fp.img'));
+    manifest = await scanImageFile(erofs('app.fp.img'));
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  it('item 1: a multipart body that ends before its closing boundary -> 400, the process lives, nothing left', async () => {
+    // No closing boundary, and small enough to arrive in one read: busboy fails the part's
+    // stream while the route is still opening its temp file (no listener yet on main).
+    const body = filePart('image', 'app.img', image.subarray(0, 1000)).subarray(0, -2);
+    for (const target of ['/api/images']) {
+      const r = await rawRequest(
+        s.port,
+        httpRequest('POST', target, { 'content-type': multipartType }, body),
+      );
+      expect(r.response?.status).toBe(400);
+      expect((r.response?.json as ErrorBody).error).toMatchObject({ code: 'bad-multipart' });
+      expect((r.response?.json as ErrorBody).error.message).toContain('Unexpected end of form');
+    }
+    // The same on an image's devices.
+    const up = await api(s.url, 'POST', '/api/images?name=app.img', {
+      body: image,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(up.status).toBe(202);
+    await waitImage(s.url, up.body.id as string);
+    const before = storedFiles(s.dataDir);
+    const r = await rawRequest(
+      s.port,
+      httpRequest(
+        'POST',
+        `/api/images/${String(up.body.id)}/devices`,
+        { 'content-type': multipartType },
+        body,
+      ),
+    );
+    expect(r.response?.status).toBe(400);
+    await expectAlive(s);
+    expect(storedFiles(s.dataDir)).toEqual(before);
+  });
+
+  it('item 2: a gzip manifest upload aborted half-way -> the process lives, no temp file', async () => {
+    const gz = gzipSync(Buffer.from([...manifestToNdjson(manifest)].join('').repeat(20)));
+    const before = storedFiles(s.dataDir);
+    const head = httpRequest(
+      'POST',
+      '/api/manifests',
+      { 'content-type': 'application/x-ndjson', 'content-length': gz.length },
+      gz.subarray(0, gz.length >> 1),
+    );
+    // Reset after the server has started inflating (the crash of main was there).
+    const r = await rawRequest(s.port, head, { then: 'abort', abortAfterMs: 300 });
+    expect(r.closed).toBe(true);
+    await expectAlive(s);
+    await eventually(
+      () => storedFiles(s.dataDir).join() === before.join(),
+      'temp files of the aborted upload removed',
+    );
+  });
+
+  it('item 3: a gzip decompression bomb is refused with 413 naming the ratio limit, after a few MiB', async () => {
+    // 100 MiB of one byte compress to ~100 KiB: a ratio of ~1000.
+    const bomb = gzipSync(Buffer.alloc(100 * 1024 * 1024, 0x20));
+    const before = storedFiles(s.dataDir);
+    const r = await rawRequest(
+      s.port,
+      httpRequest(
+        'POST',
+        '/api/manifests',
+        { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+        bomb,
+      ),
+    );
+    expect(r.response?.status).toBe(413);
+    const e = (r.response?.json as ErrorBody).error;
+    expect(e.code).toBe('too-large');
+    expect(e.message).toMatch(/inflates more than 200 times/);
+    expect(e.limit).toBe(200);
+    await expectAlive(s);
+    expect(storedFiles(s.dataDir)).toEqual(before);
+  });
+
+  it('item 3: the JSON form streams record by record and gives the same manifest as NDJSON', async () => {
+    const asJson = await api(s.url, 'POST', '/api/manifests', {
+      body: gzipSync(manifestToJson(manifest, 2)),
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    const asNdjson = await api(s.url, 'POST', '/api/manifests', {
+      body: [...manifestToNdjson(manifest)].join(''),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    expect(asJson.status).toBe(201);
+    expect(asNdjson.status).toBe(201);
+    expect(asJson.body.fileCount).toBe(manifest.files.length);
+    const { id: _a, ...j } = asJson.body;
+    const { id: _b, ...n } = asNdjson.body;
+    expect(j).toEqual(n);
+    // Both stored as the same canonical blob: one blob for the two uploads.
+    const blobs = (id: string): string =>
+      (s.ctx.db.prepare('SELECT blob FROM manifests WHERE id = ?').get(id) as { blob: string }).blob;
+    expect(blobs(asJson.body.id as string)).toBe(blobs(asNdjson.body.id as string));
+    // A record out of order in the JSON form is refused naming it.
+    const bad = { ...manifest, files: [manifest.files[0]!, manifest.files[2]!, manifest.files[1]!] };
+    const r = await api(s.url, 'POST', '/api/manifests', {
+      body: manifestToJson({ ...bad, files: bad.files }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(422);
+    expect((r.body as unknown as ErrorBody).error.message).toMatch(/not sorted/);
+  });
+
+  it('item 4: 32 MiB of one line without a newline is refused at the line limit at once', async () => {
+    const header = [...manifestToNdjson(manifest)][0]!.trim();
+    // Letters a-p at random: gzip halves them (well under the decompression-ratio limit).
+    const line = randomBytes(32 * 1024 * 1024).map((b) => 0x61 + (b & 15));
+    const body = gzipSync(Buffer.concat([Buffer.from(header + '\n{"path":"'), line]), { level: 1 });
+    const r = await rawRequest(
+      s.port,
+      httpRequest('POST', '/api/manifests', { 'content-type': 'application/x-ndjson' }, body),
+      { waitMs: 60_000 },
+    );
+    expect(r.gaveUp).toBe(false);
+    expect(r.response?.status).toBe(422);
+    expect((r.response?.json as ErrorBody).error.message).toBe(
+      'manifest line 2: line longer than 8388608 bytes',
+    );
+    await expectAlive(s);
+  });
+
+  it('item 7: refused uploads leave no blob and no temp file (bad first part, empty image, too many devices, client abort)', async () => {
+    const before = storedFiles(s.dataDir);
+    // A bad file name in the first part, a large second part after it.
+    const badFirst = Buffer.concat([
+      filePart('image', 'bad\u0001name', image),
+      filePart('dev', 'd.img', Buffer.alloc(2 * 1024 * 1024, 7)),
+      closing,
+    ]);
+    const r1 = await rawRequest(
+      s.port,
+      httpRequest('POST', '/api/images', { 'content-type': multipartType }, badFirst),
+    );
+    expect(r1.response?.status).toBe(400);
+    // An empty image (its blob would be the empty blob).
+    const r2 = await rawRequest(
+      s.port,
+      httpRequest('POST', '/api/images?name=empty.img', { 'content-type': 'application/octet-stream' }, ''),
+    );
+    expect(r2.response?.status).toBe(422);
+    // More devices than the limit (2) in one request: the stored parts go.
+    const many = Buffer.concat([
+      filePart('image', 'a.img', image),
+      filePart('d1', 'd1.img', Buffer.alloc(1000, 1)),
+      filePart('d2', 'd2.img', Buffer.alloc(1000, 2)),
+      filePart('d3', 'd3.img', Buffer.alloc(1000, 3)),
+      closing,
+    ]);
+    const r3 = await rawRequest(
+      s.port,
+      httpRequest('POST', '/api/images', { 'content-type': multipartType }, many),
+    );
+    expect(r3.response?.status).toBe(400);
+    // A raw upload whose client goes away half-way.
+    const r4 = await rawRequest(
+      s.port,
+      httpRequest(
+        'POST',
+        '/api/images?name=gone.img',
+        { 'content-type': 'application/octet-stream', 'content-length': 4 * 1024 * 1024 },
+        Buffer.alloc(1024 * 1024, 9),
+      ),
+      { then: 'abort' },
+    );
+    expect(r4.closed).toBe(true);
+    // A multipart upload whose client goes away in its second part.
+    const partial = Buffer.concat([
+      filePart('image', 'p.img', image),
+      filePart('dev', 'p2.img', Buffer.alloc(512 * 1024, 5)),
+    ]);
+    await rawRequest(
+      s.port,
+      httpRequest(
+        'POST',
+        '/api/images',
+        { 'content-type': multipartType, 'content-length': partial.length + 100_000 },
+        partial,
+      ),
+      { then: 'abort' },
+    );
+    await expectAlive(s);
+    await eventually(
+      () => storedFiles(s.dataDir).join() === before.join(),
+      `nothing left by refused uploads: ${storedFiles(s.dataDir)
+        .filter((f) => !before.includes(f))
+        .join(', ')}`,
+    );
+  });
+
+  it('item 10: a manifest declared larger than the limit is refused up front with 413 naming it', async () => {
+    // Only the headers are sent: the answer must not wait for 100 MiB that never come.
+    const r = await rawRequest(
+      s.port,
+      httpRequest('POST', '/api/manifests', {
+        'content-type': 'application/x-ndjson',
+        'content-length': 100 * 1024 * 1024,
+      }),
+      { waitMs: 15_000 },
+    );
+    expect(r.gaveUp).toBe(false);
+    expect(r.response?.status).toBe(413);
+    expect((r.response?.json as ErrorBody).error).toMatchObject({
+      code: 'too-large',
+      limit: 64 * 1024 * 1024,
+    });
+    expect((r.response?.json as ErrorBody).error.message).toContain('limit of 67108864 bytes');
+  });
+
+  it('item 11: malformed percent-encoding and corrupt deflate/br bodies are 400, not 500', async () => {
+    for (const target of [
+      '/api/reports/%ZZ',
+      '/api/images/%E0%A4%A',
+      '/api/manifests/%',
+      '/api/report-names/%C0%AF',
+    ]) {
+      const r = await rawRequest(s.port, httpRequest('GET', target));
+      expect(r.response?.status, target).toBe(400);
+      expect((r.response?.json as ErrorBody).error.code, target).toBe('bad-url');
+    }
+    const garbage = Buffer.from('this is not compressed at all');
+    for (const enc of ['deflate', 'br', 'gzip']) {
+      for (const [target, type] of [
+        ['/api/reports', 'application/json'],
+        ['/api/mount-configs', 'text/plain'],
+      ] as const) {
+        const r = await rawRequest(
+          s.port,
+          httpRequest('POST', target, { 'content-type': type, 'content-encoding': enc }, garbage),
+        );
+        expect(r.response?.status, `${enc} ${target}`).toBe(400);
+        expect((r.response?.json as ErrorBody).error.code, `${enc} ${target}`).toBe('bad-encoding');
+      }
+    }
+    // A valid deflate and br body still works.
+    for (const [enc, z] of [
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const r = await rawRequest(
+        s.port,
+        httpRequest(
+          'POST',
+          '/api/reports',
+          { 'content-type': 'application/json', 'content-encoding': enc },
+          z(Buffer.from('{}')),
+        ),
+      );
+      expect(r.response?.status).toBe(400);
+      expect((r.response?.json as ErrorBody).error.code).toBe('bad-report-request');
+    }
+    await expectAlive(s);
+  });
+});
+
+describe('limits on time and connections (issue #13 item 15)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({
+      limits: { bodyTimeoutMs: 400, minBodyBytesPerWindow: 64, headersTimeoutMs: 600, maxConnections: 4 },
+    });
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  it('a body trickled at one byte per 50 ms gets 408 and its temp file is removed', async () => {
+    const before = storedFiles(s.dataDir);
+    const r = await rawRequest(
+      s.port,
+      httpRequest(
+        'POST',
+        '/api/images?name=slow.img',
+        { 'content-type': 'application/octet-stream', 'content-length': 100_000 },
+        'x',
+      ),
+      { then: 'trickle', trickle: Buffer.alloc(100_000, 1), everyMs: 50, waitMs: 20_000 },
+    );
+    expect(r.gaveUp).toBe(false);
+    expect(r.response?.status).toBe(408);
+    expect((r.response?.json as ErrorBody).error).toMatchObject({ code: 'timeout' });
+    expect((r.response?.json as ErrorBody).error.message).toContain('minBodyBytesPerWindow');
+    expect(r.closed).toBe(true);
+    await eventually(
+      () => storedFiles(s.dataDir).join() === before.join(),
+      'temp file of the trickled upload removed',
+    );
+  });
+
+  it('headers that never end get 408 and the connection is closed', async () => {
+    const r = await rawRequest(s.port, 'POST /api/images HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ', {
+      waitMs: 20_000,
+    });
+    expect(r.gaveUp).toBe(false);
+    expect(r.closed).toBe(true);
+    expect(r.response?.status).toBe(408);
+  });
+
+  it('one connection past maxConnections gets 503 JSON with Retry-After; the others are served', async () => {
+    const held = await Promise.all(
+      [0, 1, 2, 3].map(
+        () =>
+          new Promise<Socket>((ok, fail) => {
+            const c = connect(s.port, '127.0.0.1', () => ok(c));
+            c.on('error', fail);
+          }),
+      ),
+    );
+    try {
+      // The server counts a connection when it accepts it: wait until it has all four.
+      await eventually(
+        () => (s.server as unknown as { _connections: number })._connections >= 4,
+        'the server holds four connections',
+      );
+      const r = await rawRequest(s.port, httpRequest('GET', '/api/health'));
+      expect(r.response?.status).toBe(503);
+      expect(r.response?.headers['retry-after']).toBe('10');
+      expect((r.response?.json as ErrorBody).error).toMatchObject({ code: 'busy', limit: 4 });
+      expect(r.closed).toBe(true);
+    } finally {
+      for (const c of held) c.destroy();
+    }
+    await eventually(
+      () => (s.server as unknown as { _connections: number })._connections === 0,
+      'connections closed',
+    );
+    await expectAlive(s);
+  });
+});
+
+describe('a full scan queue (issue #13 item 12)', () => {
+  let s: TestServer;
+  let fifo: string;
+  beforeAll(async () => {
+    s = await startTestServer({ limits: { maxConcurrentScans: 1, maxQueuedScans: 1 } });
+    // Occupy the one scan worker for real: a "blob" that is a FIFO blocks the scan's read
+    // until a writer opens it (at the end of the test).
+    const sha = 'f'.repeat(64);
+    fifo = s.ctx.blobs.path(sha);
+    mkdirSync(path.dirname(fifo), { recursive: true });
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const task = {
+      kind: 'scan' as const,
+      dataDir: s.dataDir,
+      image: { sha256: sha, name: 'fifo', size: 1 },
+      devices: [],
+      maxFiles: 10,
+      timeoutMs: 600_000,
+    };
+    void s.ctx.scans.run(task, { timeoutMs: 600_000 }).catch(() => undefined); // runs (blocked)
+    void s.ctx.scans.run(task, { timeoutMs: 600_000 }).catch(() => undefined); // waits: queue full
+  });
+  afterAll(async () => {
+    // Unblock the reader (EOF), so the worker ends.
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // no reader any more
+    }
+    await s.stop();
+  });
+
+  it('an upload gets 503 with Retry-After before its body is stored; nothing is recorded', async () => {
+    expect(s.ctx.scans.queued).toBe(1);
+    const before = storedFiles(s.dataDir);
+    const img = readFileSync(erofs('app.fp.img'));
+    const r = await rawRequest(
+      s.port,
+      httpRequest('POST', '/api/images?name=app.img', { 'content-type': 'application/octet-stream' }, img),
+    );
+    expect(r.response?.status).toBe(503);
+    expect(r.response?.headers['retry-after']).toBe('10');
+    expect((r.response?.json as ErrorBody).error).toMatchObject({ code: 'busy', limit: 1 });
+    expect((r.response?.json as ErrorBody).error.message).toContain('maxQueuedScans');
+    expect((s.ctx.db.prepare('SELECT count(*) AS n FROM images').get() as { n: number }).n).toBe(0);
+    expect(storedFiles(s.dataDir)).toEqual(before);
+    await expectAlive(s);
+  });
+});
+
+describe('the crashes of #13 against the built server in its own process (items 1, 2)', () => {
+  let c: Child;
+  let port: number;
+  let dataDir: string;
+  beforeAll(async () => {
+    ensureBuilt();
+    dataDir = tempDir();
+    c = await startChild(dataDir);
+    port = Number(new URL(c.url).port);
+  });
+  afterAll(async () => {
+    c.proc.kill('SIGTERM');
+    await new Promise((ok) => (c.proc.exitCode !== null ? ok(null) : c.proc.once('exit', ok)));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const alive = (): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
+
+  it('a truncated multipart body and an aborted gzip upload do not end the process', async () => {
+    const image = readFileSync(erofs('app.fp.img'));
+    const truncated = filePart('image', 'app.img', image.subarray(0, 1000)).subarray(0, -2);
+    for (let i = 0; i < 3; i++) {
+      const r = await rawRequest(
+        port,
+        httpRequest('POST', '/api/images', { 'content-type': multipartType }, truncated),
+      );
+      expect(r.response?.status).toBe(400);
+      expect(alive()).toBe(true);
+    }
+    const gz = gzipSync(randomBytes(256 * 1024).map((b) => 0x61 + (b & 15)));
+    const head = httpRequest(
+      'POST',
+      '/api/manifests',
+      { 'content-type': 'application/x-ndjson', 'content-length': gz.length },
+      gz.subarray(0, gz.length >> 1),
+    );
+    for (let i = 0; i < 3; i++) {
+      const r = await rawRequest(port, head, { then: 'abort', abortAfterMs: 300 });
+      expect(r.closed).toBe(true);
+    }
+    const h = await healthy(port);
+    expect(h.alive, 'the server process answers /api/health').toBe(true);
+    expect(alive()).toBe(true);
+    await eventually(() => storedFiles(dataDir).length === 0, 'no temp file or blob left');
+  });
+});
