@@ -64,7 +64,11 @@ export interface AnalysisResult {
   report: Report;
   /** Human warnings (unresolved mounts, parser warnings), one line each. */
   warnings: string[];
+  /** How each mount configuration was read ("fleet.fstab: read as fstab, 7 erofs mounts"), one line each. */
+  notes: string[];
 }
+
+const mountCount = (n: number): string => `${n} erofs mount${n === 1 ? '' : 's'}`;
 
 export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult> {
   const ids = imageIds(req.manifests);
@@ -76,13 +80,19 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
     };
   });
   const warnings: string[] = [];
+  const notes: string[] = [];
   let instances: InstanceInput[];
   if (req.mounts.length === 0) {
     instances = defaultInstances(images.map((x) => x.image));
   } else {
     const domains = createDomainRedactor();
     const configs: MountConfig[] = [];
-    for (const path of req.mounts) configs.push((await readMountConfig(path, domains)).config);
+    for (const path of req.mounts) {
+      const { config } = await readMountConfig(path, domains);
+      configs.push(config);
+      // The format was detected from the name and the content: say which reading was used.
+      notes.push(`${basename(path)}: read as ${config.format}, ${mountCount(config.entries.length)}`);
+    }
     for (const c of configs)
       for (const w of c.warnings) {
         const loc = `${w.origin.file}:${w.origin.line}:${w.origin.column}`;
@@ -113,7 +123,7 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   if (req.workingSet !== undefined) input.options!.workingSetFraction = req.workingSet;
   if (req.createdAt !== undefined) input.createdAt = req.createdAt;
   try {
-    return { report: analyze(input), warnings };
+    return { report: analyze(input), warnings, notes };
   } catch (e) {
     throw inputError(`analysis failed: ${oneLine((e as Error).message)}`);
   }

@@ -81,6 +81,18 @@ describe('sharemap analyze', () => {
     expect(json(r2.stdout).options).toEqual({ pageSize: 16384, workingSetFraction: 0.5 });
   });
 
+  it('a pasted fstab line with domain_id= is read as fstab, keeps its domain, and the CLI says which format it used', async () => {
+    const dir = tmp();
+    const p = join(dir, 'pasted.txt');
+    writeFileSync(p, '/var/lib/images/app.fp.img /run/images/app erofs ro,inode_share,domain_id=tenant-a 0 0\n');
+    const r = await cli(['analyze', fx('app.fp.img'), '--mounts', p, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('sharemap: pasted.txt: read as fstab, 1 erofs mount\n');
+    const rep = json(r.stdout);
+    expect(rep.domains.map((d) => d.label)).toEqual(['D1']);
+    expect(rep.instances.map((i) => i.domainKnown)).toEqual([true]);
+  });
+
   it('a mount configuration that matches no image is exit 2', async () => {
     const r = await cli(['analyze', fx('edge-mini.b512.img'), '--mounts', join(MOUNTS, 'fleet.fstab')]);
     expect(r.code).toBe(2);

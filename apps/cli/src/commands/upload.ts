@@ -241,7 +241,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const mountConfigIds: string[] = [];
   for (const p of settings.mounts) {
     const text = await readFile(p, 'utf8');
-    const reply = await client.request<IdReply>(
+    const reply = await client.request<IdReply & { format?: string }>(
       'POST',
       `/api/mount-configs?name=${encodeURIComponent(basename(p))}`,
       {
@@ -251,7 +251,9 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       },
     );
     mountConfigIds.push(reply.id);
-    progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)})`);
+    // The server detects the format from the name and the content: say which reading it used.
+    const readAs = typeof reply.format === 'string' ? `, read as ${reply.format}` : '';
+    progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)}${readAs})`);
   }
   const body: Record<string, unknown> = {
     images: imageIds,
