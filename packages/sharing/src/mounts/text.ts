@@ -8,11 +8,16 @@ function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
 }
 
-/** Split into lines (LF or CRLF), enforcing MAX_INPUT_BYTES, MAX_LINES and MAX_LINE_LENGTH. */
-export function splitLines(text: string, file: string): string[] {
+/** Enforce MAX_INPUT_BYTES (the total size: the one bound JSON inputs share with line formats). */
+export function checkInputSize(text: string, file: string): void {
   if (text.length > MAX_INPUT_BYTES || utf8Length(text) > MAX_INPUT_BYTES) {
     throw new MountConfigError('too-large', `input larger than ${MAX_INPUT_BYTES} bytes`, file, 1, 1);
   }
+}
+
+/** Split into lines (LF or CRLF), enforcing MAX_INPUT_BYTES, MAX_LINES and MAX_LINE_LENGTH. */
+export function splitLines(text: string, file: string): string[] {
+  checkInputSize(text, file);
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length > MAX_LINES) {
