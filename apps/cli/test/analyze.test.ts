@@ -84,7 +84,10 @@ describe('sharemap analyze', () => {
   it('a pasted fstab line with domain_id= is read as fstab, keeps its domain, and the CLI says which format it used', async () => {
     const dir = tmp();
     const p = join(dir, 'pasted.txt');
-    writeFileSync(p, '/var/lib/images/app.fp.img /run/images/app erofs ro,inode_share,domain_id=tenant-a 0 0\n');
+    writeFileSync(
+      p,
+      '/var/lib/images/app.fp.img /run/images/app erofs ro,inode_share,domain_id=tenant-a 0 0\n',
+    );
     const r = await cli(['analyze', fx('app.fp.img'), '--mounts', p, '--json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('sharemap: pasted.txt: read as fstab, 1 erofs mount\n');

@@ -13,7 +13,9 @@ describe('mount configurations: format reported, real-fleet sizes accepted', () 
 
   it('a pasted fstab line with domain_id= is read as fstab (not /proc/mounts) and keeps its domain', async () => {
     const r = await api(s.url, 'POST', '/api/mount-configs', {
-      json: { text: '/var/lib/images/app.fp.img /run/images/app erofs ro,inode_share,domain_id=tenant-a 0 0\n' },
+      json: {
+        text: '/var/lib/images/app.fp.img /run/images/app erofs ro,inode_share,domain_id=tenant-a 0 0\n',
+      },
     });
     expect(r.status).toBe(201);
     expect(r.body.format).toBe('fstab');

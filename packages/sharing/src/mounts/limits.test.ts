@@ -42,7 +42,9 @@ describe('limits that real fleets fit in (a compact one-line JSON plan over 64 K
     expect((err as MountConfigError).code).toBe('too-large');
     expect((err as Error).message).toMatch(`more than ${MAX_ENTRIES} mount entries`);
     const big = `{"kind":"sharemap-mount-plan","version":1,"mounts":[],"comment":"${'x'.repeat(MAX_INPUT_BYTES)}"}`;
-    expect(() => parseMountConfig(big, { file: 'big.json' })).toThrow(`input larger than ${MAX_INPUT_BYTES} bytes`);
+    expect(() => parseMountConfig(big, { file: 'big.json' })).toThrow(
+      `input larger than ${MAX_INPUT_BYTES} bytes`,
+    );
   });
 
   it('line-based formats keep their per-line bound', () => {
