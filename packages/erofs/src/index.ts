@@ -34,6 +34,8 @@ export {
   NdjsonManifestParser,
   StringTable,
   validManifestPath,
+  nidText,
+  inodeNumber,
   type ScanOptions,
   type ScanProgress,
   type ParseManifestOptions,
