@@ -33,6 +33,23 @@ describe('sharemap analyze', () => {
     );
   });
 
+  it('an empty fingerprint xattr: the manifest scan writes is accepted by analyze, and the file is private (R4)', async () => {
+    const dir = tmp();
+    const img = fx('synthetic/empty-fingerprint.img');
+    const scanned = await cli(['scan', img, '--hash', '--ndjson']);
+    expect(scanned.code).toBe(0);
+    expect(scanned.stdout).toContain('"path":"/private"');
+    expect(scanned.stdout).toMatch(/"path":"\/private".*"fingerprint":""/);
+    const p = join(dir, 'empty-fp.ndjson');
+    writeFileSync(p, scanned.stdout);
+    const r = await cli(['analyze', p, img, '--json']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const rep = json(r.stdout);
+    // two instances of one image: /shared shares its one page, /private (empty fingerprint) does not
+    expect(rep.instances).toHaveLength(2);
+    expect(rep.totals.bytesSaved).toBe(4096);
+  });
+
   it('manifests (NDJSON, gzip, JSON) give the same figures as images', async () => {
     const dir = tmp();
     const files: string[] = [];

@@ -560,7 +560,9 @@ function validateRecord(
     if (ctx.version >= 2 && r.ino !== ino)
       v.fail(`expected ${ino} (the inode number of nid ${nid}), got ${JSON.stringify(r.ino)}`, 'ino');
   } else if (r.ino !== undefined) v.fail('only METABOX images have ino', 'ino');
-  const rec: FileRecord = {
+  // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
+  // manifest serialises to the same bytes as the one scanned.
+  const rec = {
     path,
     nid,
     ...(ino !== undefined ? { ino } : {}),
@@ -575,10 +577,7 @@ function validateRecord(
     layout,
     inode_size: inodeSize,
     xattr_isize: xattrIsize,
-    xattrs,
-    fingerprint: r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE),
-  };
-  if (strings && rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * index + 1, rec.fingerprint);
+  } as FileRecord;
   if (type === 'symlink') {
     rec.target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
   } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
@@ -587,6 +586,9 @@ function validateRecord(
     if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
     rec.rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
+  rec.xattrs = xattrs;
+  rec.fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
+  if (strings && rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * index + 1, rec.fingerprint);
   if (hashed && type === 'file') {
     const sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
     rec.sha256 = strings ? strings.internAt(3 * index + 2, sha256) : sha256;
