@@ -3,3 +3,4 @@ export * from './report-names.js';
 export * from './mounts/index.js';
 export * from './model/index.js';
 export * from './render/index.js';
+export * from './analysis-input.js';

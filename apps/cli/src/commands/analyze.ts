@@ -86,7 +86,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const strings = new StringTable();
   for (const { path, devices } of positionalsWithDevices(args))
     manifests.push((await loadInput(path, devices, { hash, strings })).manifest);
-  const { report, warnings, notes } = await runAnalysis({
+  const { report, warnings, mountConfigs } = await runAnalysis({
     manifests,
     mounts: settings.mounts,
     mapping: settings.mapping,
@@ -94,11 +94,11 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
     ...(settings.workingSet !== undefined ? { workingSet: settings.workingSet } : {}),
   });
-  for (const n of notes) io.stderr.write(`sharemap: ${n}\n`);
   for (const w of warnings) io.stderr.write(`sharemap: warning: ${w}\n`);
   return finish(io, report, settings, format, {
     baseline,
     ...(ref !== undefined ? { baselineRef: ref } : {}),
     ...(str(args, 'json-out') !== undefined ? { jsonOut: str(args, 'json-out')! } : {}),
+    ...(mountConfigs.length > 0 ? { mountConfigs } : {}),
   });
 }

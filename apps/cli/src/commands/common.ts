@@ -12,7 +12,13 @@ import { evaluateGate } from '../gate.js';
 import { readReportFile, reportFromJson } from '../inputs.js';
 import type { Io } from '../io.js';
 import type { Settings } from '../options.js';
-import { renderResult, writeStepSummary, type CliResult, type OutputFormat } from '../output/render.js';
+import {
+  renderResult,
+  writeStepSummary,
+  type CliResult,
+  type MountConfigRead,
+  type OutputFormat,
+} from '../output/render.js';
 import { writeLines } from '../write.js';
 
 /** A report id as the server makes them: 22 characters of base64url (128 random bits). */
@@ -135,6 +141,7 @@ export async function finish(
     id?: string;
     savedAs?: string;
     jsonOut?: string;
+    mountConfigs?: MountConfigRead[];
   } = {},
 ): Promise<number> {
   const delta = extra.baseline ? compareReports(extra.baseline.report, report) : null;
@@ -145,6 +152,7 @@ export async function finish(
   if (extra.savedAs !== undefined) result.savedAs = extra.savedAs;
   if (extra.url !== undefined) result.url = extra.url;
   if (extra.id !== undefined) result.id = extra.id;
+  if (extra.mountConfigs !== undefined) result.mountConfigs = extra.mountConfigs;
   if (extra.jsonOut !== undefined) {
     const path = resolve(io.cwd, extra.jsonOut);
     try {
