@@ -1,10 +1,13 @@
 /** Offline analysis: manifests + mount configurations -> Report (the engine of packages/sharing). */
 import { basename } from 'node:path';
-import { manifestHeader, type Manifest } from '@sharemap/erofs';
+import { createHash } from 'node:crypto';
+import { manifestHeader, manifestToNdjson, type Manifest } from '@sharemap/erofs';
 import {
   analyze,
   AnalysisInputError,
   buildAnalysisInput,
+  imagesNeedingDigest,
+  type AnalysisImageSource,
   createDomainRedactor,
   type AnalysisInput,
   type BuiltAnalysisInput,
@@ -49,8 +52,18 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   // Canonical order and ids (packages/sharing buildAnalysisInput): argument order does not matter.
   let built: BuiltAnalysisInput<Manifest>;
   try {
+    const sources: AnalysisImageSource<Manifest>[] = req.manifests.map((m) => ({
+      header: manifestHeader(m),
+      payload: m,
+    }));
+    // Images equal in name and header are ordered by the digest of their NDJSON form.
+    for (const k of imagesNeedingDigest(sources)) {
+      const h = createHash('sha256');
+      for (const line of manifestToNdjson(sources[k]!.payload)) h.update(line);
+      sources[k]!.digest = h.digest('hex');
+    }
     built = buildAnalysisInput({
-      images: req.manifests.map((m) => ({ header: manifestHeader(m), payload: m })),
+      images: sources,
       mountConfigs: configs,
       mapping: req.mapping,
       publishers: req.publishers,

@@ -4,10 +4,13 @@
  * and options -> an analysis in a worker -> an immutable snapshot (report JSON gzip blob,
  * AnalysisInput gzip blob, row). The row is inserted only once both blobs are durable.
  */
+import { createHash } from 'node:crypto';
 import type { ManifestHeader } from '@sharemap/erofs';
 import {
   AnalysisInputError,
   buildAnalysisInput,
+  imagesNeedingDigest,
+  type AnalysisImageSource,
   type BuiltAnalysisInput,
   type InstanceInput,
   type MountConfig,
@@ -183,21 +186,28 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
       });
     configs.push(JSON.parse(row.config) as MountConfig);
   }
+  const imageSources: AnalysisImageSource<string>[] = sources.map((s) => {
+    const m = ctx.db.prepare('SELECT blob, header FROM manifests WHERE id = ?').get(s.manifestId) as {
+      blob: string;
+      header: string;
+    };
+    return {
+      header: JSON.parse(m.header) as ManifestHeader,
+      name: s.name,
+      aliases: [s.serverId],
+      payload: m.blob,
+    };
+  });
+  // Images equal in name and header are ordered by the digest of their NDJSON form (the blob
+  // holds exactly manifestToNdjson's text, gzipped), as the CLI orders them.
+  for (const k of imagesNeedingDigest(imageSources)) {
+    const text = await ctx.blobs.readGunzip(imageSources[k]!.payload);
+    imageSources[k]!.digest = createHash('sha256').update(text).digest('hex');
+  }
   let built: BuiltAnalysisInput<string>;
   try {
     built = buildAnalysisInput({
-      images: sources.map((s) => {
-        const m = ctx.db.prepare('SELECT blob, header FROM manifests WHERE id = ?').get(s.manifestId) as {
-          blob: string;
-          header: string;
-        };
-        return {
-          header: JSON.parse(m.header) as ManifestHeader,
-          name: s.name,
-          aliases: [s.serverId],
-          payload: m.blob,
-        };
-      }),
+      images: imageSources,
       mountConfigs: configs,
       mapping: req.mapping,
       publishers: req.publishers,

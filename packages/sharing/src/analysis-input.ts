@@ -6,9 +6,11 @@
  *
  * The engine is order-sensitive where the kernel is (the first member of a shared inode decides
  * its size and attribution, R5/R6), so the order of images and instances is fixed here:
- *  - images in canonical order: image name (UTF-8 bytes), then content digest (the image's
- *    sha256 when the manifest has it), then the rest of the manifest header; their ids are the
- *    names, with `#2`, `#3` for repeated names in that order;
+ *  - images in canonical order: image name, then content digest (the image's sha256 when the
+ *    manifest has it), then the rest of the manifest header, then, for images still equal so
+ *    far (imagesNeedingDigest), the sha256 of the manifest's NDJSON form, which the caller
+ *    computes (this package does no hashing); their ids are the names, with `#2`, `#3` for
+ *    repeated names in that order;
  *  - instances in the mount configurations' order (the order the kernel mounts them, which R9
  *    depends on); without a configuration, one default instance per image in image order.
  * Where the kernel's read order itself could change a figure, the engine reports the range
@@ -35,6 +37,9 @@ export interface AnalysisImageSource<T> {
   name?: string;
   /** Other names a caller uses for the image in `mapping` and `publishers` (the server's ids). */
   aliases?: string[];
+  /** sha256 (hex) of the manifest's NDJSON form (manifestToNdjson), when imagesNeedingDigest
+   * names this image: it orders images whose name and header are equal. */
+  digest?: string;
   /** Carried through unchanged: the manifest itself, or where to load it from. */
   payload: T;
 }
@@ -78,6 +83,26 @@ export function compareImageHeaders(
   );
 }
 
+/**
+ * Indices of the images that compareImageHeaders cannot order (equal name and header, e.g. two
+ * builds of one image with a fixed uuid): the caller gives those a `digest`.
+ */
+export function imagesNeedingDigest(
+  images: readonly Pick<AnalysisImageSource<unknown>, 'header' | 'name'>[],
+): number[] {
+  const groups = new Map<string, number[]>();
+  images.forEach((s, k) => {
+    const key = JSON.stringify([s.name ?? s.header.image.name, headerKey(s.header)]);
+    const g = groups.get(key);
+    if (g) g.push(k);
+    else groups.set(key, [k]);
+  });
+  return [...groups.values()]
+    .filter((g) => g.length > 1)
+    .flat()
+    .sort((a, b) => a - b);
+}
+
 /** The header as JSON with a fixed field order (two copies of one manifest compare equal). */
 function headerKey(h: ManifestHeader): string {
   return JSON.stringify([
@@ -119,7 +144,12 @@ export function instanceInputOf(r: ResolvedInstance): InstanceInput {
 export function buildAnalysisInput<T>(sources: AnalysisSources<T>): BuiltAnalysisInput<T> {
   const order = sources.images
     .map((s, k) => ({ s, k }))
-    .sort((a, b) => compareImageHeaders(a.s.header, b.s.header, a.s.name, b.s.name) || a.k - b.k);
+    .sort(
+      (a, b) =>
+        compareImageHeaders(a.s.header, b.s.header, a.s.name, b.s.name) ||
+        compareText(a.s.digest ?? '', b.s.digest ?? '') ||
+        a.k - b.k,
+    );
   const used = new Set<string>();
   const byAlias = new Map<string, string>();
   const publishers = sources.publishers ?? {};
