@@ -1,27 +1,29 @@
 /** Offline analysis: manifests + mount configurations -> Report (the engine of packages/sharing). */
 import { basename, resolve } from 'node:path';
-import type { Manifest } from '@sharemap/erofs';
+import { createHash } from 'node:crypto';
+import { manifestHeader, manifestToNdjson, type Manifest } from '@sharemap/erofs';
 import {
   analyze,
+  AnalysisInputError,
   attributeResidency,
   DEFAULT_PAGE_SIZE,
-  ResidencyMappingError,
-  type ResidencySource,
-  createDomainRedactor,
-  defaultInstances,
-  imageEntryFromManifest,
   MountConfigError,
-  resolveInstances,
+  ResidencyMappingError,
   withTrust,
+  type ResidencySource,
+  buildAnalysisInput,
+  imagesNeedingDigest,
+  type AnalysisImageSource,
+  createDomainRedactor,
   type AnalysisInput,
-  type InstanceInput,
+  type BuiltAnalysisInput,
   type MountConfig,
   type Report,
-  type ResolvedInstance,
 } from '@sharemap/sharing';
 import { inputError, oneLine } from './errors.js';
 import { readMountConfig, readResidencyFile } from './inputs.js';
 import { splitResidencyArg } from './config.js';
+import type { MountConfigRead } from './output/render.js';
 
 export interface AnalysisRequest {
   manifests: Manifest[];
@@ -37,103 +39,74 @@ export interface AnalysisRequest {
   createdAt?: string;
 }
 
-/** Unique image ids: the image name, then "name#2", "name#3" for repeats. */
-export function imageIds(manifests: Manifest[]): string[] {
-  const seen = new Map<string, number>();
-  return manifests.map((m) => {
-    const n = (seen.get(m.image.name) ?? 0) + 1;
-    seen.set(m.image.name, n);
-    return n === 1 ? m.image.name : `${m.image.name}#${n}`;
-  });
-}
-
-/** ResolvedInstance (configuration view) -> the engine's InstanceInput (without the parsed entries). */
-export function toInstanceInput(r: ResolvedInstance): InstanceInput {
-  const first = r.entries[0];
-  const inst: InstanceInput = {
-    id: r.id,
-    label: r.label,
-    imageId: r.imageId,
-    mountPoints: [...r.mountPoints],
-    source: r.source,
-    backing: r.backing,
-    domain: r.domain,
-    options: { ...r.options },
-    domainKnown: r.domainKnown,
-  };
-  // Formats that show domain_id (fstab, units, scripts, plan) say whether one was given;
-  // mountinfo and /proc/mounts never do (R11): leave it unknown.
-  if (r.domainKnown && first) inst.options.domainIdGiven = first.options.domainIdGiven;
-  if (r.users) inst.users = [...r.users];
-  if (r.origin) inst.origin = r.origin;
-  if (r.notMounted) inst.notMounted = r.notMounted;
-  if (r.mountError) inst.mountError = r.mountError;
-  return inst;
-}
-
 export interface AnalysisResult {
   report: Report;
   /** Human warnings (unresolved mounts, parser warnings), one line each. */
   warnings: string[];
+  /** How each mount configuration was read (format detected from its name and content). */
+  mountConfigs: MountConfigRead[];
 }
 
 export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult> {
-  const ids = imageIds(req.manifests);
-  const images: AnalysisInput['images'] = req.manifests.map((m, k) => {
-    const publisher = req.publishers[m.image.name] ?? req.publishers[ids[k]!];
-    return {
-      image: imageEntryFromManifest(m, { id: ids[k]!, ...(publisher !== undefined ? { publisher } : {}) }),
-      manifest: m,
-    };
-  });
   const warnings: string[] = [];
+  const mountConfigs: MountConfigRead[] = [];
+  const configs: MountConfig[] = [];
   const residencySources: ResidencySource[] = [];
-  let instances: InstanceInput[];
   let domainSecrets: AnalysisInput['domainSecrets'];
-  if (req.mounts.length === 0) {
-    instances = defaultInstances(images.map((x) => x.image));
-  } else {
+  if (req.mounts.length > 0) {
     const domains = createDomainRedactor();
     domainSecrets = domains; // the engine compares raw domain ids (key concatenation, spec §8.4); never in the report
-    const configs: MountConfig[] = [];
     for (const path of req.mounts) {
-      const read = await readMountConfig(path, domains);
-      configs.push(read.config);
+      const { config, residency } = await readMountConfig(path, domains);
+      configs.push(config);
       // A host snapshot given as a mount configuration brings its residency.
-      if (read.residency) residencySources.push({ data: read.residency });
+      if (residency) residencySources.push({ data: residency });
+      // The format was detected from the name and the content: say which reading was used.
+      mountConfigs.push({ file: basename(path), format: config.format, erofsMounts: config.entries.length });
     }
-    for (const c of configs)
-      for (const w of c.warnings) {
-        const loc = `${w.origin.file}:${w.origin.line}:${w.origin.column}`;
-        const msg = oneLine(w.message);
-        warnings.push(msg.startsWith(loc) ? msg : `${loc}: ${msg}`);
-      }
-    let res: ReturnType<typeof resolveInstances>;
-    try {
-      res = resolveInstances(
-        configs,
-        images.map((x) => ({ id: x.image.id, name: x.image.name })),
-        { mapping: req.mapping },
-      );
-    } catch (e) {
-      // e.g. two images on one block device (R9): bad input, one line, exit 2.
-      if (e instanceof MountConfigError) throw inputError(oneLine(e.message));
-      throw e;
-    }
-    for (const w of res.warnings)
-      if (!warnings.includes(oneLine(w.message))) warnings.push(oneLine(w.message));
-    for (const u of res.unresolved) {
-      const o = u.entry.origin;
-      warnings.push(`${o.file}:${o.line}:${o.column}: ${u.entry.mountPoint} ignored: ${oneLine(u.reason)}`);
-    }
-    if (res.instances.length === 0) {
-      const names = req.mounts.map((p) => basename(p)).join(', ');
-      throw inputError(
-        `no erofs mount in ${names} matches the images (${images.map((x) => x.image.name).join(', ')}); use --map SOURCE=IMAGE`,
-      );
-    }
-    instances = res.instances.map(toInstanceInput);
   }
+  // Canonical order and ids (packages/sharing buildAnalysisInput): argument order does not matter.
+  let built: BuiltAnalysisInput<Manifest>;
+  try {
+    const sources: AnalysisImageSource<Manifest>[] = req.manifests.map((m) => ({
+      header: manifestHeader(m),
+      payload: m,
+    }));
+    // Images equal in name and header are ordered by the digest of their NDJSON form.
+    for (const k of imagesNeedingDigest(sources)) {
+      const h = createHash('sha256');
+      for (const line of manifestToNdjson(sources[k]!.payload)) h.update(line);
+      sources[k]!.digest = h.digest('hex');
+    }
+    built = buildAnalysisInput({
+      images: sources,
+      mountConfigs: configs,
+      mapping: req.mapping,
+      publishers: req.publishers,
+    });
+  } catch (e) {
+    // e.g. two images on one block device (R9): bad input, one line, exit 2.
+    if (e instanceof AnalysisInputError || e instanceof MountConfigError) throw inputError(oneLine(e.message));
+    throw e;
+  }
+  for (const w of built.warnings) {
+    const loc = `${w.origin.file}:${w.origin.line}:${w.origin.column}`;
+    const msg = oneLine(w.message);
+    const line = msg.startsWith(loc) ? msg : `${loc}: ${msg}`;
+    if (!warnings.includes(line) && !warnings.includes(msg)) warnings.push(line);
+  }
+  for (const u of built.unresolved) {
+    const o = u.entry.origin;
+    warnings.push(`${o.file}:${o.line}:${o.column}: ${u.entry.mountPoint} ignored: ${oneLine(u.reason)}`);
+  }
+  const images: AnalysisInput['images'] = built.images.map((x) => ({ image: x.image, manifest: x.payload }));
+  if (configs.length > 0 && built.instances.length === 0) {
+    const names = req.mounts.map((p) => basename(p)).join(', ');
+    throw inputError(
+      `no erofs mount in ${names} matches the images (${images.map((x) => x.image.name).join(', ')}); use --map SOURCE=IMAGE`,
+    );
+  }
+  const instances = built.instances;
   for (const arg of req.residency ?? []) {
     const { instance, file } = splitResidencyArg(arg, req.cwd ?? process.cwd());
     const data = await readResidencyFile(resolve(req.cwd ?? process.cwd(), file));
@@ -156,7 +129,7 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   if (req.createdAt !== undefined) input.createdAt = req.createdAt;
   try {
     // The trust model (docs/trust.md) needs the manifests: it is built here, next to them.
-    return { report: withTrust(analyze(input), input), warnings };
+    return { report: withTrust(analyze(input), input), warnings, mountConfigs };
   } catch (e) {
     throw inputError(`analysis failed: ${oneLine((e as Error).message)}`);
   }

@@ -44,7 +44,7 @@ describe('sharemap upload (open server)', () => {
     expect(out.url).toBe(`${s.url}/r/${out.id}`);
     const stored = await getReport(s, out.id);
     expect(out.totals).toEqual(stored.totals);
-    expect(stored.images.map((i) => i.name)).toEqual(['base-v2.fp.img', 'app.fp.img']);
+    expect(stored.images.map((i) => i.name)).toEqual(['app.fp.img', 'base-v2.fp.img']); // canonical order
     // the same figures as the offline analysis
     const offline = json((await cli(['analyze', fx('base-v2.fp.img'), fx('app.fp.img'), '--json'])).stdout);
     expect(stored.totals).toEqual(offline.totals);

@@ -4,20 +4,20 @@
  * and options -> an analysis in a worker -> an immutable snapshot (report JSON gzip blob,
  * AnalysisInput gzip blob, row). The row is inserted only once both blobs are durable.
  */
+import { createHash } from 'node:crypto';
 import type { ManifestHeader } from '@sharemap/erofs';
 import {
   attributeResidency,
   DEFAULT_PAGE_SIZE,
-  assignedDomain,
-  defaultInstances,
   ResidencyMappingError,
   type ResidencySource,
-  imageEntryFromManifest,
-  resolveInstances,
-  type ImageEntry,
+  AnalysisInputError,
+  buildAnalysisInput,
+  imagesNeedingDigest,
+  type AnalysisImageSource,
+  type BuiltAnalysisInput,
   type InstanceInput,
   type MountConfig,
-  type ResolvedInstance,
 } from '@sharemap/sharing';
 import type { AppContext } from './context.js';
 import { HttpError, unprocessable } from './errors.js';
@@ -173,28 +173,6 @@ export interface CreatedReport {
   warnings: { code: string; message: string }[];
 }
 
-const INSTANCE_KEYS = [
-  'id',
-  'label',
-  'imageId',
-  'mountPoints',
-  'source',
-  'backing',
-  'domain',
-  'options',
-  'users',
-  'origin',
-  'notMounted',
-  'mountError',
-  'domainKnown',
-] as const;
-
-function toInstanceInput(r: ResolvedInstance): InstanceInput {
-  const out: Record<string, unknown> = {};
-  for (const k of INSTANCE_KEYS) if (r[k] !== undefined) out[k] = r[k];
-  return out as unknown as InstanceInput;
-}
-
 export async function createReport(ctx: AppContext, req: ReportRequest): Promise<CreatedReport> {
   const limits = ctx.config.limits;
   // 1. Images: wait for pending scans (bounded), then their manifests.
@@ -228,83 +206,77 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     if (!m) throw unprocessable('bad-report-request', `manifest ${id} not found`, { manifestId: id });
     sources.push({ serverId: id, name: m.name, manifestId: m.id });
   }
-  // 2. Image entries; analysis ids are the names (readable reports), made unique.
-  const used = new Set<string>();
-  const byServerId = new Map<string, string>();
-  const images: AnalyzeTask['images'] = [];
-  for (const s of sources) {
+  // 2. Images in canonical order with their ids, and instances (packages/sharing
+  // buildAnalysisInput): the report does not depend on request order or on which scan finished
+  // first. Analysis ids are the names (readable reports), made unique.
+  const configs: MountConfig[] = [];
+  for (const id of req.mountConfigs) {
+    const row = ctx.db.prepare('SELECT config FROM mount_configs WHERE id = ?').get(id) as
+      { config: string } | undefined;
+    if (!row)
+      throw unprocessable('bad-report-request', `mount configuration ${id} not found`, {
+        mountConfigId: id,
+      });
+    configs.push(JSON.parse(row.config) as MountConfig);
+  }
+  const imageSources: AnalysisImageSource<string>[] = sources.map((s) => {
     const m = ctx.db.prepare('SELECT blob, header FROM manifests WHERE id = ?').get(s.manifestId) as {
       blob: string;
       header: string;
     };
-    const header = JSON.parse(m.header) as ManifestHeader;
-    let aid = s.name;
-    for (let n = 2; used.has(aid); n++) aid = `${s.name}#${n}`;
-    used.add(aid);
-    byServerId.set(s.serverId, aid);
-    const publisher = req.publishers[s.serverId] ?? req.publishers[aid] ?? req.publishers[s.name];
-    const entry: ImageEntry = imageEntryFromManifest(
-      { ...header, files: [] },
-      publisher !== undefined ? { id: aid, publisher } : { id: aid },
-    );
-    entry.name = s.name;
-    images.push({ image: entry, manifestBlob: m.blob });
+    return {
+      header: JSON.parse(m.header) as ManifestHeader,
+      name: s.name,
+      aliases: [s.serverId],
+      payload: m.blob,
+    };
+  });
+  // Images equal in name and header are ordered by the digest of their NDJSON form (the blob
+  // holds exactly manifestToNdjson's text, gzipped), as the CLI orders them.
+  for (const k of imagesNeedingDigest(imageSources)) {
+    const text = await ctx.blobs.readGunzip(imageSources[k]!.payload);
+    imageSources[k]!.digest = createHash('sha256').update(text).digest('hex');
   }
-  // 3. Instances.
-  const unresolved: UnresolvedMount[] = [];
-  const warnings: { code: string; message: string }[] = [];
-  let instances: InstanceInput[];
-  if (req.mountConfigs.length === 0) {
-    instances = defaultInstances(images.map((i) => i.image));
-  } else {
-    const configs: MountConfig[] = [];
-    for (const id of req.mountConfigs) {
-      const row = ctx.db.prepare('SELECT config FROM mount_configs WHERE id = ?').get(id) as
-        { config: string } | undefined;
-      if (!row)
-        throw unprocessable('bad-report-request', `mount configuration ${id} not found`, {
-          mountConfigId: id,
-        });
-      configs.push(JSON.parse(row.config) as MountConfig);
-    }
-    const mapping: Record<string, string> = {};
-    for (const [src, target] of Object.entries(req.mapping)) {
-      const aid = byServerId.get(target) ?? (used.has(target) ? target : undefined);
-      if (aid === undefined)
+  let built: BuiltAnalysisInput<string>;
+  try {
+    built = buildAnalysisInput({
+      images: imageSources,
+      mountConfigs: configs,
+      mapping: req.mapping,
+      publishers: req.publishers,
+      domainAssignments: req.domainAssignments,
+    });
+  } catch (e) {
+    if (e instanceof AnalysisInputError) throw unprocessable('bad-report-request', e.message);
+    throw e;
+  }
+  // A mapping names an image by its server id or its analysis id.
+  const imageIds = new Set(built.images.flatMap((i) => [i.image.id, ...i.aliases]));
+  if (configs.length > 0)
+    for (const [src, target] of Object.entries(req.mapping))
+      if (!imageIds.has(target))
         throw unprocessable(
           'bad-report-request',
           `mapping.${src}: ${target} is not one of the report's images`,
         );
-      mapping[src] = aid;
-    }
-    const resolved = resolveInstances(
-      configs,
-      images.map((i) => ({ id: i.image.id, name: i.image.name })),
-      { mapping },
+  const images: AnalyzeTask['images'] = built.images.map((i) => ({
+    image: i.image,
+    manifestBlob: i.payload,
+  }));
+  const unresolved: UnresolvedMount[] = built.unresolved.map((u) => ({
+    source: u.entry.source,
+    mountPoint: u.entry.mountPoint,
+    origin: u.entry.origin,
+    reason: u.reason,
+  }));
+  const warnings: { code: string; message: string }[] = built.warnings.map((w) => ({ code: w.code, message: w.message }));
+  const instances: InstanceInput[] = built.instances;
+  if (configs.length > 0 && instances.length === 0)
+    throw unprocessable(
+      'bad-report-request',
+      `no mount of the configurations matches an image of the report${unresolved[0] ? ` (e.g. ${unresolved[0].source}: ${unresolved[0].reason})` : ''}; give a mapping`,
+      { unresolved: unresolved.slice(0, 20) },
     );
-    for (const u of resolved.unresolved)
-      unresolved.push({
-        source: u.entry.source,
-        mountPoint: u.entry.mountPoint,
-        origin: u.entry.origin,
-        reason: u.reason,
-      });
-    for (const c of configs) for (const w of c.warnings) warnings.push({ code: w.code, message: w.message });
-    for (const w of resolved.warnings) warnings.push({ code: w.code, message: w.message });
-    instances = resolved.instances.map(toInstanceInput);
-    if (instances.length === 0)
-      throw unprocessable(
-        'bad-report-request',
-        `no mount of the configurations matches an image of the report${unresolved[0] ? ` (e.g. ${unresolved[0].source}: ${unresolved[0].reason})` : ''}; give a mapping`,
-        { unresolved: unresolved.slice(0, 20) },
-      );
-  }
-  for (const [iid, label] of Object.entries(req.domainAssignments)) {
-    const inst = instances.find((i) => i.id === iid);
-    if (!inst) throw unprocessable('bad-report-request', `domainAssignments: no instance ${iid}`);
-    inst.domain = assignedDomain(instances, label);
-    inst.domainKnown = true;
-  }
   // 4. Analysis in a worker; row after the blobs.
   const createdAt = nowIso();
   const task: AnalyzeTask = {

@@ -35,6 +35,8 @@ export {
   NdjsonManifestParser,
   StringTable,
   validManifestPath,
+  nidText,
+  inodeNumber,
   type ScanOptions,
   type ScanProgress,
   type ParseManifestOptions,

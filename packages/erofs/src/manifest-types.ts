@@ -11,7 +11,21 @@
  *    gzip-friendly; the form for a million files).
  */
 export const MANIFEST_KIND = 'sharemap-manifest';
-export const MANIFEST_VERSION = 1;
+/**
+ * Version 2: `nid`/`root_nid`/`packed_nid` are the nids as erofs-utils prints them (bit 63 set
+ * for METABOX inodes, a decimal string above 2^53) and METABOX records carry `ino`. Version 1
+ * (nids of METABOX images were the kernel's inode numbers) is still read, and upgraded.
+ */
+export const MANIFEST_VERSION = 2;
+/** Versions parseManifest reads. */
+export const MANIFEST_VERSIONS_READ: readonly number[] = [1, 2];
+
+/**
+ * An on-disk nid as erofs-utils prints it (`dump.erofs --nid=N` takes it back): a JSON number
+ * up to Number.MAX_SAFE_INTEGER, else its decimal string (METABOX inodes have bit 63 set,
+ * spec §1.3, so their nids are always strings).
+ */
+export type Nid = number | string;
 
 export type FileType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
 export type DataLayout =
@@ -23,8 +37,9 @@ export interface ManifestSuperblock {
   blocks: number;
   meta_blkaddr: number;
   xattr_blkaddr: number;
-  root_nid: number;
-  packed_nid?: number;
+  /** The root directory's nid as erofs-utils prints it (see Nid). */
+  root_nid: Nid;
+  packed_nid?: Nid;
   metabox_nid?: number;
   inodes: number;
   sb_size: number;
@@ -60,7 +75,11 @@ export interface ManifestHeader {
 export interface FileRecord {
   /** Absolute path, "/" for the root; records are sorted by path bytes. */
   path: string;
-  nid: number;
+  /** The inode's nid as erofs-utils prints it (see Nid). */
+  nid: Nid;
+  /** METABOX images only: the kernel's inode number (`erofs_nid_to_ino64()`, what `stat` shows),
+   * unique per inode. On other images the inode number is `nid` itself. */
+  ino?: number;
   type: FileType;
   /** Octal permission bits including suid/sgid/sticky, 4 digits ("0755"). */
   mode: string;

@@ -5,18 +5,21 @@
  */
 import { compareBytes, compareUtf8, hex, utf8Length } from './disk/bytes.js';
 import type { Inode } from './disk/inode.js';
+import { nidKey, nidOfKey } from './disk/nid.js';
 import { ErofsError, ManifestError } from './errors.js';
 import type { ErofsImage, XattrRecord } from './image.js';
 import { wasmSha256, type HasherFactory } from './hash.js';
 import {
   MANIFEST_KIND,
   MANIFEST_VERSION,
+  MANIFEST_VERSIONS_READ,
   type DataLayout,
   type FileRecord,
   type FileType,
   type Manifest,
   type ManifestHeader,
   type ManifestSuperblock,
+  type Nid,
 } from './manifest-types.js';
 import { TreeWalker, type WalkEntry } from './walk.js';
 
@@ -39,14 +42,31 @@ export interface ScanOptions {
   progressEvery?: number;
 }
 
+/** A 64-bit nid as erofs-utils prints it (`%llu`): a number up to 2^53 - 1, else its decimal string. */
+export function nidText(nid: bigint): Nid {
+  return nid <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(nid) : nid.toString();
+}
+
+/**
+ * The kernel's inode number of a record (what `stat` shows, unique per inode: hard links share
+ * it): `ino` on METABOX images, else the nid itself (spec §1.3).
+ */
+export function inodeNumber(rec: Pick<FileRecord, 'nid' | 'ino'>): number {
+  if (rec.ino !== undefined) return rec.ino;
+  // parseManifest guarantees a number here: a string nid only occurs on METABOX images, whose
+  // records always carry ino.
+  return typeof rec.nid === 'number' ? rec.nid : Number(rec.nid);
+}
+
 export function manifestSuperblock(image: ErofsImage): ManifestSuperblock {
   const sb = image.superblock;
+  const metabox = image.hasMetabox;
   const out: ManifestSuperblock = {
     block_size: sb.blockSize,
     blocks: sb.totalBlocks,
     meta_blkaddr: sb.metaBlkaddr,
     xattr_blkaddr: sb.xattrBlkaddr,
-    root_nid: sb.rootNid,
+    root_nid: nidText(nidOfKey(sb.rootNid, metabox)),
     inodes: sb.inodes,
     sb_size: sb.sbSize,
     feature_compat: sb.compatNames,
@@ -58,7 +78,7 @@ export function manifestSuperblock(image: ErofsImage): ManifestSuperblock {
     required_kernel: sb.requiredKernel,
     devices: sb.devices.map((d) => ({ tag: d.tag, blocks: d.blocks, mapped_blkaddr: d.mappedBlkaddr })),
   };
-  if (sb.packedNid) out.packed_nid = sb.packedNid;
+  if (sb.packedNid) out.packed_nid = nidText(nidOfKey(sb.packedNid, metabox));
   if (sb.metaboxNid && sb.sbSize >= 144) out.metabox_nid = sb.metaboxNid;
   return out;
 }
@@ -109,6 +129,9 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
   const hasher = opts.hasher ?? wasmSha256;
   const every = Math.max(1, opts.progressEvery ?? 256);
   const rows: { key: Uint8Array; rec: FileRecord }[] = [];
+  // The reader names inodes by their kernel inode number (disk/nid.ts); the manifest carries
+  // the nid erofs-utils prints (bit 63 for METABOX inodes) and, on METABOX images, both.
+  const metabox = image.hasMetabox;
   const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
   let bytesHashed = 0;
   const walker = new TreeWalker(image);
@@ -130,9 +153,10 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
   };
   const record = (e: WalkEntry, per: PerInode): void => {
     const ino = e.inode;
-    const rec: FileRecord = {
+    const rec = {
       path: e.path,
-      nid: ino.nid,
+      nid: metabox ? nidText(nidOfKey(ino.nid, true)) : ino.nid,
+      ...(metabox ? { ino: ino.nid } : {}),
       type: ino.type,
       mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
       uid: ino.uid,
@@ -311,6 +335,21 @@ class V {
     }
     return v;
   }
+  /** A Nid: an integer 0..2^53-1, or the canonical decimal string of one in 2^53..2^64-1. */
+  nid(v: unknown, field: string): Nid {
+    if (typeof v === 'number') return this.int(v, field, 0, Number.MAX_SAFE_INTEGER);
+    if (
+      typeof v !== 'string' ||
+      !/^[1-9][0-9]{15,19}$/.test(v) ||
+      BigInt(v) <= BigInt(Number.MAX_SAFE_INTEGER) ||
+      BigInt(v) >= 1n << 64n
+    )
+      this.fail(
+        `expected a nid (an integer, or a decimal string above 2^53), got ${JSON.stringify(v)?.slice(0, 40)}`,
+        field,
+      );
+    return v;
+  }
   bool(v: unknown, field: string): boolean {
     if (typeof v !== 'boolean') this.fail('expected a boolean', field);
     return v;
@@ -339,7 +378,32 @@ export function validManifestPath(p: string): boolean {
 const SLASH = 0x2f;
 const DOT = 0x2e;
 
-function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
+/**
+ * What record validation needs from the header: whether records are hashed, whether the image
+ * has METABOX (records carry `ino`, nids may have bit 63), and the version written (version 1
+ * carried the kernel's inode number as `nid` on METABOX images; it is upgraded on reading).
+ */
+interface RecordContext {
+  hashed: boolean;
+  metabox: boolean;
+  version: number;
+}
+
+const isMetabox = (sb: ManifestSuperblock): boolean => sb.feature_incompat.includes('metabox');
+
+/**
+ * A nid field of the given manifest version, as version 2 writes it. Version 1 wrote the
+ * kernel's inode number on METABOX images (disk/nid.ts keys): back to the on-disk nid.
+ */
+function readNid(v: V, raw: unknown, field: string, metabox: boolean, version: number): Nid {
+  if (version === 1 && metabox) return nidText(nidOfKey(v.int(raw, field, 0, Number.MAX_SAFE_INTEGER), true));
+  const nid = v.nid(raw, field);
+  if (!metabox && typeof nid === 'string') v.fail('a nid above 2^53 needs METABOX (bit 63)', field);
+  if (metabox && nidKey(BigInt(nid), true) === null) v.fail('nid out of range', field);
+  return nid;
+}
+
+function validateSuperblock(v: V, raw: unknown, version: number): ManifestSuperblock {
   const s = v.obj(raw, 'superblock');
   v.keys(
     s,
@@ -385,7 +449,7 @@ function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
     blocks: v.int(s.blocks, 'superblock.blocks', 0, 2 ** 48),
     meta_blkaddr: v.int(s.meta_blkaddr, 'superblock.meta_blkaddr', 0, U32),
     xattr_blkaddr: v.int(s.xattr_blkaddr, 'superblock.xattr_blkaddr', 0, U32),
-    root_nid: v.int(s.root_nid, 'superblock.root_nid', 0, Number.MAX_SAFE_INTEGER),
+    root_nid: 0, // below: how it reads depends on the features
     inodes: v.int(s.inodes, 'superblock.inodes', 0, Number.MAX_SAFE_INTEGER),
     sb_size: v.int(s.sb_size, 'superblock.sb_size', 128, 3072),
     feature_compat: names(s.feature_compat, 'superblock.feature_compat'),
@@ -403,8 +467,10 @@ function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
         : v.str(s.required_kernel, 'superblock.required_kernel', 7, KERNEL_RE),
     devices,
   };
+  const metabox = isMetabox(out);
+  out.root_nid = readNid(v, s.root_nid, 'superblock.root_nid', metabox, version);
   if (s.packed_nid !== undefined)
-    out.packed_nid = v.int(s.packed_nid, 'superblock.packed_nid', 0, Number.MAX_SAFE_INTEGER);
+    out.packed_nid = readNid(v, s.packed_nid, 'superblock.packed_nid', metabox, version);
   if (s.metabox_nid !== undefined)
     out.metabox_nid = v.int(s.metabox_nid, 'superblock.metabox_nid', 0, Number.MAX_SAFE_INTEGER);
   return out;
@@ -414,9 +480,9 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
   const h = v.obj(raw);
   v.keys(h, ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'], withFiles ? ['files'] : []);
   if (h.kind !== MANIFEST_KIND) v.fail(`not a sharemap manifest (kind ${JSON.stringify(h.kind)})`, 'kind');
-  if (h.version !== MANIFEST_VERSION)
+  if (typeof h.version !== 'number' || !MANIFEST_VERSIONS_READ.includes(h.version))
     v.fail(
-      `unsupported manifest version ${JSON.stringify(h.version)} (this reader understands ${MANIFEST_VERSION})`,
+      `unsupported manifest version ${JSON.stringify(h.version)} (this reader understands ${MANIFEST_VERSIONS_READ.join(' and ')})`,
       'version',
     );
   const im = v.obj(h.image, 'image');
@@ -430,7 +496,7 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
     kind: MANIFEST_KIND,
     version: MANIFEST_VERSION,
     image,
-    superblock: validateSuperblock(v, h.superblock),
+    superblock: validateSuperblock(v, h.superblock, h.version),
     hashed: v.bool(h.hashed, 'hashed'),
     file_count: v.int(h.file_count, 'file_count', 0, maxRecords),
   };
@@ -453,12 +519,12 @@ const RECORD_FIELDS = [
   'xattrs',
   'fingerprint',
 ] as const;
-const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256'] as const;
+const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256', 'ino'] as const;
 
 function validateRecord(
   v: V,
   raw: unknown,
-  hashed: boolean,
+  ctx: RecordContext,
   maxXattrs: number,
   strings: StringTable | undefined,
   index: number,
@@ -485,9 +551,21 @@ function validateRecord(
     if (n.length === 0 || utf8Length(n) > 255 || n.includes('\0')) v.fail('invalid xattr name', 'xattrs');
     xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
   }
-  const rec: FileRecord = {
+  const { hashed, metabox } = ctx;
+  const nid = readNid(v, r.nid, 'nid', metabox, ctx.version);
+  // METABOX records carry the kernel's inode number, which follows from the nid (disk/nid.ts).
+  let ino: number | undefined;
+  if (metabox) {
+    ino = nidKey(BigInt(nid), true)!;
+    if (ctx.version >= 2 && r.ino !== ino)
+      v.fail(`expected ${ino} (the inode number of nid ${nid}), got ${JSON.stringify(r.ino)}`, 'ino');
+  } else if (r.ino !== undefined) v.fail('only METABOX images have ino', 'ino');
+  // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
+  // manifest serialises to the same bytes as the one scanned.
+  const rec = {
     path,
-    nid: v.int(r.nid, 'nid', 0, Number.MAX_SAFE_INTEGER),
+    nid,
+    ...(ino !== undefined ? { ino } : {}),
     type,
     mode: v.str(r.mode, 'mode', 4, MODE_RE),
     uid: v.int(r.uid, 'uid', 0, U32),
@@ -499,11 +577,7 @@ function validateRecord(
     layout,
     inode_size: inodeSize,
     xattr_isize: xattrIsize,
-    xattrs,
-    fingerprint:
-      r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, /^(?:[0-9a-f]{2})+$/),
-  };
-  if (strings && rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * index + 1, rec.fingerprint);
+  } as FileRecord;
   if (type === 'symlink') {
     rec.target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
   } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
@@ -512,12 +586,19 @@ function validateRecord(
     if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
     rec.rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
+  rec.xattrs = xattrs;
+  rec.fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
+  if (strings && rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * index + 1, rec.fingerprint);
   if (hashed && type === 'file') {
     const sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
     rec.sha256 = strings ? strings.internAt(3 * index + 2, sha256) : sha256;
   } else if (r.sha256 !== undefined)
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
   return rec;
+}
+
+function recordContext(header: ManifestHeader, version: number): RecordContext {
+  return { hashed: header.hashed, metabox: isMetabox(header.superblock), version };
 }
 
 /** Record-order and count checks shared by both forms. */
@@ -557,6 +638,7 @@ class RecordSink {
  */
 export class ManifestStreamValidator {
   private head: ManifestHeader | null = null;
+  private ctx: RecordContext | null = null;
   private readonly sink: RecordSink;
   private readonly maxRecords: number;
   private readonly maxXattrs: number;
@@ -579,6 +661,7 @@ export class ManifestStreamValidator {
   header(raw: unknown, line: number): ManifestHeader {
     if (this.head) throw new ManifestError('a second manifest header', line);
     this.head = validateHeader(new V(line), raw, this.maxRecords, false);
+    this.ctx = recordContext(this.head, (raw as { version: number }).version);
     return this.head;
   }
 
@@ -586,7 +669,7 @@ export class ManifestStreamValidator {
   record(raw: unknown, line: number, prefix = ''): FileRecord {
     if (!this.head) throw new ManifestError('a record before the manifest header', line);
     const index = this.sink.count;
-    const rec = validateRecord(new V(line, prefix), raw, this.head.hashed, this.maxXattrs, undefined, index);
+    const rec = validateRecord(new V(line, prefix), raw, this.ctx!, this.maxXattrs, undefined, index);
     this.sink.add(rec, line);
     return rec;
   }
@@ -610,6 +693,7 @@ export class ManifestStreamValidator {
  */
 export class NdjsonManifestParser {
   private header: ManifestHeader | null = null;
+  private ctx: RecordContext | null = null;
   private lineNo = 0;
   private blankAt = 0;
   private readonly sink: RecordSink;
@@ -650,10 +734,12 @@ export class NdjsonManifestParser {
       throw new ManifestError(`invalid JSON: ${(e as Error).message}`, this.lineNo);
     }
     const v: V = new V(this.lineNo);
-    if (!this.header) this.header = validateHeader(v, val, this.maxRecords, false);
-    else
+    if (!this.header) {
+      this.header = validateHeader(v, val, this.maxRecords, false);
+      this.ctx = recordContext(this.header, (val as { version: number }).version);
+    } else
       this.sink.add(
-        validateRecord(v, val, this.header.hashed, this.maxXattrs, this.strings, this.lineNo - 2),
+        validateRecord(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
         this.lineNo,
       );
   }
@@ -715,12 +801,13 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   const v: V = new V(1);
   const o = v.obj(doc);
   const header = validateHeader(v, o, maxRecords, true);
+  const ctx = recordContext(header, o.version as number);
   const list = o.files;
   if (!Array.isArray(list)) v.fail('expected an array', 'files');
   if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
   const sink = new RecordSink(maxRecords);
   list.forEach((r: unknown, i: number) =>
-    sink.add(validateRecord(new V(1, `files[${i}].`), r, header.hashed, maxXattrs, opts.strings, i), 1),
+    sink.add(validateRecord(new V(1, `files[${i}].`), r, ctx, maxXattrs, opts.strings, i), 1),
   );
   if (sink.files.length !== header.file_count) {
     throw new ManifestError(

@@ -159,7 +159,7 @@ describe.each(['lz4', 'plain'] as const)('a METABOX image (%s metabox inode)', (
     expect((await img.layoutOf('/chunked')).extents.map((e) => e.kind)).toEqual(['data', 'hole', 'data']);
   });
 
-  it('a hashed manifest scan: every record, nids as inode numbers, valid for parseManifest', async () => {
+  it('a hashed manifest scan: nids as erofs-utils prints them (bit 63), inode numbers beside them, valid for parseManifest', async () => {
     const img = await open(bytes);
     const m = await scanManifest(img, {
       imageName: 'mb.img',
@@ -167,22 +167,23 @@ describe.each(['lz4', 'plain'] as const)('a METABOX image (%s metabox inode)', (
       hash: true,
       hasher: nodeSha256,
     });
-    expect(m.files.map((f) => [f.path, f.nid, f.type, f.layout])).toEqual([
-      ['/', key(META_SLOTS.root), 'dir', 'flat_inline'],
-      ['/big', key(META_SLOTS.big), 'file', 'flat_plain'],
-      ['/chunked', key(META_SLOTS.chunked), 'file', 'chunk_based'],
-      ['/hello', key(META_SLOTS.hello), 'file', 'flat_inline'],
-      ['/link', key(META_SLOTS.link), 'symlink', 'flat_inline'],
-      ['/sub', SUB_NID, 'dir', 'flat_inline'],
-      ['/sub/x', key(META_SLOTS.hello), 'file', 'flat_inline'],
-      ['/zfile', key(META_SLOTS.zfile), 'file', 'compressed_full'],
+    const nid = (slot: number) => String((1n << 63n) | BigInt(slot));
+    expect(m.files.map((f) => [f.path, f.nid, f.ino, f.type, f.layout])).toEqual([
+      ['/', nid(META_SLOTS.root), key(META_SLOTS.root), 'dir', 'flat_inline'],
+      ['/big', nid(META_SLOTS.big), key(META_SLOTS.big), 'file', 'flat_plain'],
+      ['/chunked', nid(META_SLOTS.chunked), key(META_SLOTS.chunked), 'file', 'chunk_based'],
+      ['/hello', nid(META_SLOTS.hello), key(META_SLOTS.hello), 'file', 'flat_inline'],
+      ['/link', nid(META_SLOTS.link), key(META_SLOTS.link), 'symlink', 'flat_inline'],
+      ['/sub', SUB_NID, SUB_NID, 'dir', 'flat_inline'],
+      ['/sub/x', nid(META_SLOTS.hello), key(META_SLOTS.hello), 'file', 'flat_inline'],
+      ['/zfile', nid(META_SLOTS.zfile), key(META_SLOTS.zfile), 'file', 'compressed_full'],
     ]);
     const rec = m.files.find((f) => f.path === '/hello')!;
     expect(rec.xattrs).toEqual({ 'user.a': '31', 'user.shared': '73' });
     expect(rec.fingerprint).toBe(Buffer.from(FP).toString('hex'));
     expect(rec.sha256).toBe(nodeSha256Hex(utf8('hello world\n')));
     expect(m.superblock).toMatchObject({
-      root_nid: key(META_SLOTS.root),
+      root_nid: nid(META_SLOTS.root),
       metabox_nid: METABOX_NID,
       sb_size: 144,
     });

@@ -5,3 +5,4 @@ export * from './model/index.js';
 export * from './render/index.js';
 export * from './residency/index.js';
 export * from './trust/index.js';
+export * from './analysis-input.js';

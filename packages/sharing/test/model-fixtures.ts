@@ -3,7 +3,7 @@
  * (testdata/erofs/*.expected.json) as manifests, and instance builders.
  */
 import { readFileSync } from 'node:fs';
-import type { FileRecord, Manifest } from '@sharemap/erofs';
+import { MANIFEST_VERSION, type FileRecord, type Manifest, type Nid } from '@sharemap/erofs';
 import type { AnalysisInput, Backing, InstanceInput } from '../src/report.js';
 import { imageEntryFromManifest } from '../src/model/input.js';
 
@@ -30,7 +30,7 @@ export function oracleManifest(name: string): Manifest {
   const sb = o.superblock;
   m = {
     kind: 'sharemap-manifest',
-    version: 1,
+    version: MANIFEST_VERSION,
     image: { name: o.image, size: o.image_size },
     superblock: {
       block_size: sb.block_size,
@@ -63,7 +63,7 @@ export function oracleManifest(name: string): Manifest {
  */
 export function oracleInodes(name: string): { file: FileRecord; eligible: boolean }[] {
   const man = oracleManifest(name);
-  const seen = new Set<number>();
+  const seen = new Set<Nid>();
   const out: { file: FileRecord; eligible: boolean }[] = [];
   for (const f of man.files) {
     if (f.type !== 'file' || seen.has(f.nid)) continue;

@@ -94,7 +94,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const strings = new StringTable();
   for (const { path, devices } of positionalsWithDevices(args))
     manifests.push((await loadInput(path, devices, { hash, strings })).manifest);
-  const { report, warnings } = await runAnalysis({
+  const { report, warnings, mountConfigs } = await runAnalysis({
     manifests,
     mounts: settings.mounts,
     residency: settings.residency,
@@ -110,5 +110,6 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     ...(ref !== undefined ? { baselineRef: ref } : {}),
     ...outputFiles(args),
     threatModel: flag(args, 'threat-model'),
+    ...(mountConfigs.length > 0 ? { mountConfigs } : {}),
   });
 }

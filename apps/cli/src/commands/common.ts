@@ -14,7 +14,13 @@ import type { Io } from '../io.js';
 import type { OutputFiles, Settings } from '../options.js';
 import { loadTemplate, renderHtml } from '../output/html.js';
 import { renderJunit } from '../output/junit.js';
-import { renderResult, writeStepSummary, type CliResult, type OutputFormat } from '../output/render.js';
+import {
+  renderResult,
+  writeStepSummary,
+  type CliResult,
+  type MountConfigRead,
+  type OutputFormat,
+} from '../output/render.js';
 import { writeLines } from '../write.js';
 
 /** A report id as the server makes them: 22 characters of base64url (128 random bits). */
@@ -147,6 +153,7 @@ export async function finish(
     savedAs?: string;
     /** --threat-model: print the trust write-up (text) or add its section (Markdown). */
     threatModel?: boolean;
+    mountConfigs?: MountConfigRead[];
   } & OutputFiles = {},
 ): Promise<number> {
   const delta = extra.baseline ? compareReports(extra.baseline.report, report) : null;
@@ -160,6 +167,7 @@ export async function finish(
   if (extra.savedAs !== undefined) result.savedAs = extra.savedAs;
   if (extra.url !== undefined) result.url = extra.url;
   if (extra.id !== undefined) result.id = extra.id;
+  if (extra.mountConfigs !== undefined) result.mountConfigs = extra.mountConfigs;
   if (extra.jsonOut !== undefined)
     await writeOutput(io, '--json-out', extra.jsonOut, renderResult(result, 'json'));
   if (extra.junitOut !== undefined)

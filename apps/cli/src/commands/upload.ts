@@ -277,7 +277,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       await sendResidency(text, p);
       text = snapshot.text;
     }
-    const reply = await client.request<IdReply>(
+    const reply = await client.request<IdReply & { format?: string }>(
       'POST',
       `/api/mount-configs?name=${encodeURIComponent(basename(p))}`,
       {
@@ -287,7 +287,9 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       },
     );
     mountConfigIds.push(reply.id);
-    progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)})`);
+    // The server detects the format from the name and the content: say which reading it used.
+    const readAs = typeof reply.format === 'string' ? `, read as ${reply.format}` : '';
+    progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)}${readAs})`);
   }
   for (const r of residencyArgs) await sendResidency(await readMaybeGzipText(r.file), r.file, r.instance);
   const body: Record<string, unknown> = {

@@ -34,6 +34,21 @@ export interface CliResult {
   id?: string;
   /** --threat-model: text output is the trust write-up; Markdown gets the trust section. */
   threatModel?: boolean;
+  /** How each mount configuration was read (the format is detected from its name and content). */
+  mountConfigs?: MountConfigRead[];
+}
+
+export interface MountConfigRead {
+  file: string;
+  format: string;
+  erofsMounts: number;
+}
+
+/** "Mount configurations: fleet.fstab read as fstab (7 erofs mounts)". */
+function mountConfigsText(list: MountConfigRead[]): string {
+  const one = (m: MountConfigRead) =>
+    `${m.file} read as ${m.format} (${m.erofsMounts} erofs mount${m.erofsMounts === 1 ? '' : 's'})`;
+  return `Mount configurations: ${list.map(one).join(', ')}\n`;
 }
 
 function signed(bytes: number): string {
@@ -70,6 +85,7 @@ export function resultText(r: CliResult): string {
     : renderText(r.report);
   if (r.url) s = `Report: ${r.url}\n` + s;
   if (r.delta) s += '\n' + deltaText(r.delta, baselineLabel(r));
+  if (r.mountConfigs?.length) s += '\n' + mountConfigsText(r.mountConfigs);
   const g = gateText(r.gate);
   if (g) s += '\n' + g;
   return s;
@@ -112,6 +128,7 @@ export function resultJson(r: CliResult): string {
   if (r.savedAs !== undefined) extra.savedAs = r.savedAs;
   if (r.url !== undefined) extra.url = r.url;
   if (r.id !== undefined) extra.id = r.id;
+  if (r.mountConfigs !== undefined) extra.mountConfigs = r.mountConfigs;
   return JSON.stringify({ ...r.report, ...extra }) + '\n';
 }
 

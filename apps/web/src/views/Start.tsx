@@ -292,25 +292,28 @@ export function Start() {
         <button type="button" className="btn primary" onClick={() => void openDemo()} data-testid="open-demo">
           Open the demo report
         </button>
-        {demo && (
-          <p className="demo-headline">
-            Demo fleet:{' '}
-            <a
-              href={`/r/${demo.id}`}
-              onClick={(e) => {
-                e.preventDefault();
-                navigate(`/r/${demo.id}`);
-              }}
-            >
-              {demo.headline}
-            </a>
-          </p>
-        )}
-        {demoErr && (
-          <p className="field-error" role="alert">
-            Demo: {demoErr}
-          </p>
-        )}
+        {/* One line reserved whether or not the demo has arrived: its headline (or the error)
+            fills the slot without moving the controls below under the user's pointer. */}
+        <div className="demo-slot" data-testid="demo-slot">
+          {demoErr ? (
+            <p className="field-error" role="alert">
+              Demo: {demoErr}
+            </p>
+          ) : demo ? (
+            <p className="demo-headline">
+              Demo fleet:{' '}
+              <a
+                href={`/r/${demo.id}`}
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate(`/r/${demo.id}`);
+                }}
+              >
+                {demo.headline}
+              </a>
+            </p>
+          ) : null}
+        </div>
       </section>
 
       <section className="card">

@@ -5,7 +5,7 @@
  * the report's analysis input itself (`GET /api/reports/:id/input`, once per report), so a large
  * input is never parsed or copied on the main thread.
  */
-import { analyze, runScenarios, standardScenarios, withTrust } from '@sharemap/sharing';
+import { analyze, canonicalAnalysisInput, runScenarios, standardScenarios, withTrust } from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
 import { errorOf } from '../api/client';
 import { applyWhatIf, type WhatIf } from '../lib/whatif';
@@ -41,7 +41,9 @@ self.onmessage = async (e: MessageEvent<AnalysisRequest>) => {
       self.postMessage({ seq: m.seq, ok: true });
       return;
     }
-    const effective = applyWhatIf(input, m.whatIf);
+    // The same canonical image order as the server and the CLI (packages/sharing
+    // analysis-input.ts), so a live recompute of unchanged inputs is the stored report.
+    const effective = canonicalAnalysisInput(applyWhatIf(input, m.whatIf));
     const t0 = performance.now();
     if (m.kind === 'analyze') {
       // The live report keeps its trust model (the Trust view follows what-ifs too).

@@ -19,7 +19,7 @@
  * inodes are first loaded; where that can change a result the key is marked order-dependent
  * and the best and worst first members are computed key by key.
  */
-import type { Manifest } from '@sharemap/erofs';
+import { inodeNumber, type Manifest } from '@sharemap/erofs';
 import type {
   AnalysisOptions,
   AopsClass,
@@ -242,7 +242,7 @@ function prepareImage(
     regularFiles++;
     if (rec.nlink > 1) {
       multiLink[f] = 1;
-      nid.set(f, rec.nid);
+      nid.set(f, inodeNumber(rec)); // hard links share the inode number (nids may be strings)
     }
     const bytes = rec.size;
     size[f] = bytes;

@@ -1,7 +1,7 @@
 /** Property tests (fast-check) on small synthetic inputs. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { DataLayout, FileRecord, Manifest } from '@sharemap/erofs';
+import { MANIFEST_VERSION, type DataLayout, type FileRecord, type Manifest } from '@sharemap/erofs';
 import type { AnalysisInput, Backing, InstanceInput } from '../report.js';
 import { analyze } from './engine.js';
 import { imageEntryFromManifest } from './input.js';
@@ -42,7 +42,7 @@ function manifestOf(name: string, files: GenFile[], ishare: boolean): Manifest {
   }));
   return {
     kind: 'sharemap-manifest',
-    version: 1,
+    version: MANIFEST_VERSION,
     image: { name, size: 4096 * (files.length + 1) },
     superblock: {
       block_size: 4096,

@@ -10,8 +10,11 @@ export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 /** Largest number of lines in one input (fstab, mountinfo, script, unit, JSON plan). */
 export const MAX_LINES = 100_000;
 
-/** Longest line. The kernel caps a path at PATH_MAX (4096) and mount data at one page
- * (4096 bytes); octal escaping (`\040`) can quadruple a path, so 64 KiB is generous. */
+/** Longest line of a line-based format (fstab, mountinfo, /proc/mounts, units, scripts). The
+ * kernel caps a path at PATH_MAX (4096) and mount data at one page (4096 bytes); octal escaping
+ * (`\040`) can quadruple a path, so 64 KiB is generous. JSON inputs (plan, losetup) are not
+ * line-based and have no line limit: a compact one-line plan of 600 mounts passes 64 KiB, and
+ * MAX_INPUT_BYTES, MAX_JSON_DEPTH and MAX_ENTRIES bound them. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
 /** Largest number of mount entries in one configuration (erofs and context lines together). */

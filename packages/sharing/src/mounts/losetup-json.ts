@@ -8,12 +8,14 @@
 import { MountConfigError } from './errors.js';
 import { emptyConfig } from './entry.js';
 import { parseJsonLocated } from './json.js';
-import { splitLines } from './text.js';
+import { checkInputSize } from './text.js';
 import type { MountConfig, ParseOptions } from './types.js';
 
 export function parseLosetupJson(text: string, opts: ParseOptions = {}): MountConfig {
   const file = opts.file ?? 'losetup.json';
-  splitLines(text, file);
+  // JSON is not line-based: a compact one-line plan of a whole fleet is one long line. It is
+  // bounded by its total size (MAX_INPUT_BYTES), its depth and its mount count (MAX_ENTRIES).
+  checkInputSize(text, file);
   const { value, positions } = parseJsonLocated(text, file);
   const config = emptyConfig('losetup-json', file);
   const at = (ptr: string): { line: number; column: number } => positions.get(ptr) ?? { line: 1, column: 1 };

@@ -19,7 +19,7 @@ import { buildEntry, checkEntryCount, emptyConfig } from './entry.js';
 import { createDomainRedactor } from './domains.js';
 import { parseJsonLocated } from './json.js';
 import type { Json } from './json.js';
-import { splitLines } from './text.js';
+import { checkInputSize } from './text.js';
 import type { MountConfig, ParseOptions } from './types.js';
 
 export const PLAN_KIND = 'sharemap-mount-plan';
@@ -77,7 +77,9 @@ const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63}$/;
 export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
   const file = opts.file ?? 'plan.json';
   const domains = opts.domains ?? createDomainRedactor();
-  splitLines(text, file);
+  // JSON is not line-based: a compact one-line plan of a whole fleet is one long line. It is
+  // bounded by its total size (MAX_INPUT_BYTES), its depth and its mount count (MAX_ENTRIES).
+  checkInputSize(text, file);
   const { value, positions, valuePositions } = parseJsonLocated(text, file);
   const at = (ptr: string): { line: number; column: number } => positions.get(ptr) ?? { line: 1, column: 1 };
   const bad = (ptr: string, problem: string): never => {

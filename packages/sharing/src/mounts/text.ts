@@ -21,11 +21,16 @@ function utf8Length(text: string, maxBytes: number): number {
   return new TextEncoder().encode(text).length;
 }
 
+/** Enforce the total size (MAX_INPUT_BYTES unless a caller gives its own): the one bound JSON inputs share with line formats. */
+export function checkInputSize(text: string, file: string, maxBytes: number = MAX_INPUT_BYTES): void {
+  if (text.length > maxBytes || utf8Length(text, maxBytes) > maxBytes) {
+    throw new MountConfigError('too-large', `input larger than ${maxBytes} bytes`, file, 1, 1);
+  }
+}
+
 /** Split into lines (LF or CRLF), enforcing the byte, line-count and line-length bounds. */
 export function splitLines(text: string, file: string, bounds: LineBounds = MOUNT_BOUNDS): string[] {
-  if (text.length > bounds.maxBytes || utf8Length(text, bounds.maxBytes) > bounds.maxBytes) {
-    throw new MountConfigError('too-large', `input larger than ${bounds.maxBytes} bytes`, file, 1, 1);
-  }
+  checkInputSize(text, file, bounds.maxBytes);
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length > bounds.maxLines) {
