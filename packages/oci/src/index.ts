@@ -15,3 +15,27 @@ export {
   type PredictManifestOptions,
 } from './manifest.js';
 export { predictTar, mkfsTree, mkfsRoot, flattenLayers, type PredictTarOptions } from './predict.js';
+export { compressionOf, looksLikeTar, decompress, type Compression } from './compress.js';
+export { indexTar, tarFiles, rangeChunks, type ArchiveFile, type ArchiveFiles } from './tar-index.js';
+export {
+  loadImages,
+  openArchive,
+  parsePlatform,
+  platformString,
+  DEFAULT_PLATFORM,
+  type Platform,
+  type OciImage,
+  type OciLayer,
+  type ArchiveKind,
+  type LoadOptions,
+  type OpenedArchive,
+} from './archive.js';
+export {
+  predictImage,
+  predictLayer,
+  imageFileName,
+  layerImageName,
+  type ImagePrediction,
+  type LayerPrediction,
+  type PredictImageOptions,
+} from './image.js';
