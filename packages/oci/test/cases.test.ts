@@ -10,7 +10,6 @@ import {
   FLAT_BUILD,
   LAYER_BUILD,
   flattenLayers,
-  mkfsTree,
   predictTar,
   readLayer,
   readTar,
