@@ -7,13 +7,13 @@
 import type { HasherFactory } from '@sharemap/erofs';
 import { OciError } from './errors.js';
 import type { OciLimits } from './limits.js';
-import { readTar, type TarKind } from './tar.js';
+import { readTar, type TarAttrs, type TarKind } from './tar.js';
 
 /** Path components as "binary" strings: one char per byte (latin1), so names stay byte-exact
  * and string order is byte order. */
 export type PathKey = string;
 
-export interface LayerMember {
+export interface LayerMember extends TarAttrs {
   kind: TarKind;
   /** Normalised components (rule 2): no "", ".", ".."; empty for the root ("./"). */
   path: PathKey[];
@@ -21,12 +21,6 @@ export interface LayerMember {
   link?: PathKey[];
   /** Symlinks: the target bytes as a binary string. */
   symlink?: PathKey;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  mtimeNsec: number;
   rdev?: [number, number];
   xattrs: [string, Uint8Array][];
   /** Regular files: hex sha256 of the data. */

@@ -17,12 +17,8 @@ export const BLOCK = 512;
 
 export type TarKind = 'file' | 'hardlink' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo';
 
-export interface TarEntry {
-  kind: TarKind;
-  /** Member name as stored (PAX `path` > GNU `L` > ustar prefix/name), raw bytes. */
-  name: Uint8Array;
-  /** Link name (symlink target or hard-link target), raw bytes; empty when none. */
-  linkname: Uint8Array;
+/** The attributes of a member that mkfs.erofs keeps (rules 10, 11). */
+export interface TarAttrs {
   /** Permission bits only (`mode & 07777`): mkfs ignores the type bits Go writes (rule 1). */
   mode: number;
   uid: number;
@@ -30,6 +26,14 @@ export interface TarEntry {
   size: number;
   mtime: number;
   mtimeNsec: number;
+}
+
+export interface TarEntry extends TarAttrs {
+  kind: TarKind;
+  /** Member name as stored (PAX `path` > GNU `L` > ustar prefix/name), raw bytes. */
+  name: Uint8Array;
+  /** Link name (symlink target or hard-link target), raw bytes; empty when none. */
+  linkname: Uint8Array;
   devmajor: number;
   devminor: number;
   /** `SCHILY.xattr.*` / `LIBARCHIVE.xattr.*` records in order: full xattr name -> raw value. */
