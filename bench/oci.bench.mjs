@@ -8,7 +8,7 @@
 // Env: BENCH_WORK (default /tmp/sharemap-oci-bench), BENCH_RUNS (default 3), BENCH_MIN_BYTES.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const work = process.env.BENCH_WORK ?? '/tmp/sharemap-oci-bench';
