@@ -111,6 +111,18 @@ describe('sharemap analyze ARCHIVE', () => {
     expect((l.report ?? l).images!.length).toBe(3);
   });
 
+  it('reports label predicted images (markdown, text, JSON)', async () => {
+    const md = await cli(['analyze', DOCKER, join(OCI, 'image.flat.img'), '--markdown']);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toContain(
+      '_PREDICTED: 1 of 2 image(s) are predicted from OCI images, as mkfs.erofs 1.9.3 --tar=f --xattr-inode-digest -T0 --mkfs-time would build them (sharemap_demo:1.0)._',
+    );
+    const text = await cli(['analyze', DOCKER, '--model', 'layers']);
+    expect(text.stdout.split('\n')[1]).toMatch(/^  PREDICTED: 3 of 3 image\(s\) .*--aufs -Enoinline_data/);
+    const json = JSON.parse((await cli(['analyze', DOCKER, '--json'])).stdout) as { report?: { images: { predicted?: unknown }[] }; images?: { predicted?: unknown }[] };
+    expect((json.report ?? json).images![0]!.predicted).toMatchObject({ tool: 'mkfs.erofs 1.9.3' });
+  });
+
   it('--compare-models: both models with and without inode_share, and what identical layers share for free', async () => {
     const r = await cli(['analyze', DOCKER, OCI_TAR, '--compare-models', '--json']);
     expect(r.code).toBe(0);

@@ -13,7 +13,7 @@
  *
  * Owned by packages/sharing; changes must be additive within REPORT_VERSION 1.
  */
-import type { Manifest } from '@sharemap/erofs';
+import type { Manifest, ManifestPrediction } from '@sharemap/erofs';
 
 export const REPORT_KIND = 'sharemap-report';
 export const REPORT_VERSION = 1;
@@ -134,6 +134,8 @@ export interface ReportImage {
   fileCount: number;
   regularFiles: number;
   fingerprintedFiles: number;
+  /** Set when the image's manifest was predicted from an OCI image or tar, not read from an image (docs/oci.md). */
+  predicted?: ManifestPrediction;
 }
 
 export interface ReportInstance extends InstanceInput {

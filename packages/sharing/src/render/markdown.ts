@@ -2,7 +2,7 @@
 import type { Report } from '../report.js';
 import type { ReportDelta } from '../model/compare.js';
 import { formatBytes, formatPercent } from './bytes.js';
-import { headline, instanceState, topGroups } from './common.js';
+import { headline, instanceState, predictedNote, topGroups } from './common.js';
 
 export interface MarkdownOptions {
   /** Link to the full report. */
@@ -24,6 +24,8 @@ function signed(bytes: number): string {
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
   const out: string[] = ['### sharemap: page cache sharing', '', `**${headline(report)}**`];
   if (opts.url) out.push('', `[Full report](${opts.url})`);
+  const note = predictedNote(report);
+  if (note) out.push('', `_${esc(note)}_`);
   if (report.bounds)
     out.push(
       '',

@@ -1,7 +1,7 @@
 /** Plain-text summary for terminals (the CLI's default output). */
 import type { Report } from '../report.js';
 import { formatBytes, formatInteger } from './bytes.js';
-import { headline, instanceState, topGroups } from './common.js';
+import { headline, instanceState, predictedNote, topGroups } from './common.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -12,6 +12,8 @@ function lpad(s: string, n: number): string {
 
 export function renderText(report: Report, opts: { top?: number } = {}): string {
   const out: string[] = [headline(report)];
+  const note = predictedNote(report);
+  if (note) out.push(`  ${note}`);
   const t = report.totals;
   out.push(
     `  exact: ${formatInteger(t.bytesWithoutSharing)} / ${formatInteger(t.bytesWithSharing)} / ${formatInteger(t.bytesSaved)} bytes (${report.options.pageSize}-byte pages, working set ${report.options.workingSetFraction})`,
