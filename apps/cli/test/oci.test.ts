@@ -118,7 +118,7 @@ describe('sharemap analyze ARCHIVE', () => {
       '_PREDICTED: 1 of 2 image(s) are predicted from OCI images, as mkfs.erofs 1.9.3 --tar=f --xattr-inode-digest -T0 --mkfs-time would build them (sharemap_demo:1.0)._',
     );
     const text = await cli(['analyze', DOCKER, '--model', 'layers']);
-    expect(text.stdout.split('\n')[1]).toMatch(/^  PREDICTED: 3 of 3 image\(s\) .*--aufs -Enoinline_data/);
+    expect(text.stdout.split('\n')[1]).toMatch(/^ {2}PREDICTED: 3 of 3 image\(s\) .*--aufs -Enoinline_data/);
     const json = JSON.parse((await cli(['analyze', DOCKER, '--json'])).stdout) as { report?: { images: { predicted?: unknown }[] }; images?: { predicted?: unknown }[] };
     expect((json.report ?? json).images![0]!.predicted).toMatchObject({ tool: 'mkfs.erofs 1.9.3' });
   });
