@@ -184,3 +184,23 @@ describe('broken archives: exit 2, one line on stderr, no report', () => {
     await expectFails(['scan', bomb, '--hash'], /bomb\.tar: ELIMIT: member of 4503599627370496 bytes exceeds maxMemberSize/);
   });
 });
+
+describe('sharemap upload ARCHIVE', () => {
+  it('sends the predicted manifests (never the archive) to a real server; the stored report equals the local analysis', async () => {
+    const { serve } = await import('./server-helpers.js');
+    const s = (await serve(false)).server;
+    try {
+      const r = await cli(['upload', DOCKER, OCI_TAR, '--model', 'layers', '--server', s.url, '--json', '--quiet']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const up = JSON.parse(r.stdout) as { id: string; totals: unknown; images: { name: string; predicted?: unknown }[] };
+      const local = JSON.parse((await cli(['analyze', DOCKER, OCI_TAR, '--model', 'layers', '--json'])).stdout) as { report?: { totals: unknown }; totals?: unknown };
+      expect(up.totals).toEqual((local.report ?? local).totals);
+      expect(up.images).toHaveLength(3);
+      const stored = (await (await fetch(`${s.url}/api/reports/${up.id}`)).json()) as { images: { predicted?: { tool: string } }[] };
+      expect(stored.images.every((i) => i.predicted?.tool === 'mkfs.erofs 1.9.3')).toBe(true);
+    } finally {
+      await s.close(1000);
+    }
+  });
+});

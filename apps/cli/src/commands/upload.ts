@@ -172,6 +172,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const model = parseModel(str(args, 'model'));
   const platform = str(args, 'platform');
   const archive = { layerCache: new Map(), layerManifests: new Map(), ...(platform !== undefined ? { platform } : {}) };
+  const sent = new Set<unknown>();
   if (flag(args, 'hash') && !scanLocally)
     throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
   const saveName = str(args, 'save-as');
@@ -228,6 +229,8 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       if (kinds[k] === 'archive') progress.note(`predicting ${name} (OCI image, read here)...`);
       // An OCI archive gives one predicted manifest per image or per distinct layer (--model).
       for (const loaded of await loadInputs(input.path, input.devices, { hash: flag(args, 'hash'), model, archive })) {
+        if (sent.has(loaded.manifest)) continue; // a layer shared by several archives is one image
+        sent.add(loaded.manifest);
         const reply = await client.request<IdReply>(
           'POST',
           `/api/manifests?name=${encodeURIComponent(loaded.manifest.image.name)}`,
