@@ -14,12 +14,19 @@ import path from 'node:path';
 const work = process.env.BENCH_WORK ?? '/tmp/sharemap-oci-bench';
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const minBytes = Number(process.env.BENCH_MIN_BYTES ?? 1.1e9);
-const dirs = (process.env.BENCH_DIRS ?? 'usr/share usr/lib/x86_64-linux-gnu usr/bin usr/lib/python3 usr/lib/gcc usr/lib').split(' ');
+const dirs = (
+  process.env.BENCH_DIRS ?? 'usr/share usr/lib/x86_64-linux-gnu usr/bin usr/lib/python3 usr/lib/gcc usr/lib'
+).split(' ');
 mkdirSync(work, { recursive: true });
 
 function sh(cmd) {
-  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0 && r.status !== 1 && r.status !== 2) throw new Error(`${cmd}: exit ${r.status}: ${r.stderr.slice(0, 500)}`);
+  const r = spawnSync('sh', ['-c', cmd], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0 && r.status !== 1 && r.status !== 2)
+    throw new Error(`${cmd}: exit ${r.status}: ${r.stderr.slice(0, 500)}`);
   return r.stdout;
 }
 
@@ -32,7 +39,9 @@ function dockerSave(name, layers) {
   const stage = path.join(work, `${name}.d`);
   mkdirSync(stage, { recursive: true });
   const diffIds = layers.map((l) => `sha256:${sha256File(l)}`);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds } }),
+  );
   const cfgName = `${createHash('sha256').update(config).digest('hex')}.json`;
   writeFileSync(path.join(stage, cfgName), config);
   const layerPaths = layers.map((l, i) => {
@@ -41,7 +50,10 @@ function dockerSave(name, layers) {
     sh(`ln -f ${l} ${path.join(stage, id, 'layer.tar')} || cp ${l} ${path.join(stage, id, 'layer.tar')}`);
     return `${id}/layer.tar`;
   });
-  writeFileSync(path.join(stage, 'manifest.json'), JSON.stringify([{ Config: cfgName, RepoTags: [`bench/${name}:latest`], Layers: layerPaths }]));
+  writeFileSync(
+    path.join(stage, 'manifest.json'),
+    JSON.stringify([{ Config: cfgName, RepoTags: [`bench/${name}:latest`], Layers: layerPaths }]),
+  );
   sh(`tar -cf ${out} -C ${stage} ${layerPaths.join(' ')} ${cfgName} manifest.json`);
   return out;
 }
@@ -72,7 +84,11 @@ function predict(archive) {
     const ms = performance.now() - t0;
     const files = p.reduce((s, x) => s + x.flattened.files.length, 0);
     console.log(JSON.stringify({ ms, files, layers: p[0].layers.length, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve('apps/cli'), encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.resolve('apps/cli'),
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(r.stderr.slice(0, 1000));
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }

@@ -79,7 +79,10 @@ function dirFiles(dir: string): ArchiveFiles {
       try {
         const st = await stat(p);
         if (!st.isFile()) return undefined;
-        return { size: st.size, stream: () => createReadStream(p, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array> };
+        return {
+          size: st.size,
+          stream: () => createReadStream(p, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
+        };
       } catch {
         return undefined;
       }
@@ -109,7 +112,11 @@ export async function loadArchive(path: string, o: LoadArchiveOptions): Promise<
     throw inputError(`--platform: ${oneLine((e as Error).message)}`);
   }
   const popts = { hash: o.hash, ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}) };
-  const lopts = { hasher: nodeSha256, ...(platform ? { platform } : {}), ...(o.layerCache ? { layerCache: o.layerCache } : {}) };
+  const lopts = {
+    hasher: nodeSha256,
+    ...(platform ? { platform } : {}),
+    ...(o.layerCache ? { layerCache: o.layerCache } : {}),
+  };
   try {
     if ((await stat(path)).isDirectory()) {
       const { kind, images } = await loadImages(dirFiles(path), lopts);
@@ -129,14 +136,33 @@ export async function loadArchive(path: string, o: LoadArchiveOptions): Promise<
     const members = await readLayer(a.stream(), { hasher: nodeSha256, limits: resolveOciLimits() });
     const name = basename(path);
     const mk = (build: typeof FLAT_BUILD, imageName: string) =>
-      treeToManifest(mkfsTree(members, build), { build, imageName, imageSize: src.size, hash: o.hash, source: `rootfs tar ${name}` });
-    const layer: OciLayer = { diffId: '', digest: '', compression: a.compression, storedSize: src.size, size: src.size, members };
+      treeToManifest(mkfsTree(members, build), {
+        build,
+        imageName,
+        imageSize: src.size,
+        hash: o.hash,
+        source: `rootfs tar ${name}`,
+      });
+    const layer: OciLayer = {
+      diffId: '',
+      digest: '',
+      compression: a.compression,
+      storedSize: src.size,
+      size: src.size,
+      members,
+    };
     const flattened = mk(FLAT_BUILD, name);
     const layerManifest = mk(LAYER_BUILD, `${layerImageName(name)}`);
     return {
       path,
       kind: 'rootfs',
-      images: [{ image: { name, repoTags: [], configDigest: '', layers: [layer] }, flattened, layers: [{ layer, manifest: layerManifest }] }],
+      images: [
+        {
+          image: { name, repoTags: [], configDigest: '', layers: [layer] },
+          flattened,
+          layers: [{ layer, manifest: layerManifest }],
+        },
+      ],
     };
   } catch (e) {
     throw archiveError(path, e);

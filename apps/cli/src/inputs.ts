@@ -121,7 +121,12 @@ export async function loadInputs(
   if ((await detectInput(path)) !== 'archive') return [await loadInput(path, devices, opts)];
   if (devices.length > 0) throw inputError(`${path}: --device applies to EROFS images, not to archives`);
   const a = await loadArchive(path, { hash: !!opts.hash, ...(opts.archive ?? {}) });
-  return modelManifests([a], opts.model ?? 'flattened').map((manifest) => ({ path, kind: 'archive', devices, manifest }));
+  return modelManifests([a], opts.model ?? 'flattened').map((manifest) => ({
+    path,
+    kind: 'archive',
+    devices,
+    manifest,
+  }));
 }
 
 export async function readMountConfig(

@@ -29,7 +29,8 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   },
   'compare-models': {
     type: 'boolean',
-    description: 'OCI archives: print both models side by side, without and with inode_share, instead of a report.',
+    description:
+      'OCI archives: print both models side by side, without and with inode_share, instead of a report.',
     group: 'OCI images',
   },
 };
@@ -53,18 +54,44 @@ export interface ModelComparison {
 }
 
 async function figures(manifests: Manifest[], pageSize?: number): Promise<ModelFigures> {
-  const { report } = await runAnalysis({ manifests, mounts: [], mapping: {}, publishers: {}, ...(pageSize ? { pageSize } : {}) });
+  const { report } = await runAnalysis({
+    manifests,
+    mounts: [],
+    mapping: {},
+    publishers: {},
+    ...(pageSize ? { pageSize } : {}),
+  });
   const t = report.totals;
-  return { images: manifests.length, bytesWithoutSharing: t.bytesWithoutSharing, bytesWithSharing: t.bytesWithSharing, bytesSaved: t.bytesSaved, percentSaved: t.percentSaved };
+  return {
+    images: manifests.length,
+    bytesWithoutSharing: t.bytesWithoutSharing,
+    bytesWithSharing: t.bytesWithSharing,
+    bytesSaved: t.bytesSaved,
+    percentSaved: t.percentSaved,
+  };
 }
 
-export async function compareModels(paths: string[], o: { hash: boolean; platform?: string; pageSize?: number }): Promise<ModelComparison> {
+export async function compareModels(
+  paths: string[],
+  o: { hash: boolean; platform?: string; pageSize?: number },
+): Promise<ModelComparison> {
   const layerCache = new Map<string, OciLayer>();
   const layerManifests = new Map<string, Manifest>();
   const archives = [];
-  for (const p of paths) archives.push(await loadArchive(p, { hash: o.hash, layerCache, layerManifests, ...(o.platform ? { platform: o.platform } : {}) }));
+  for (const p of paths)
+    archives.push(
+      await loadArchive(p, {
+        hash: o.hash,
+        layerCache,
+        layerManifests,
+        ...(o.platform ? { platform: o.platform } : {}),
+      }),
+    );
   const images = archives.flatMap((a) => a.images);
-  const flat = await figures(images.map((i) => i.flattened), o.pageSize);
+  const flat = await figures(
+    images.map((i) => i.flattened),
+    o.pageSize,
+  );
   const unique = [...new Set(images.flatMap((i) => i.layers.map((l) => l.manifest)))];
   const layers = await figures(unique, o.pageSize);
   // Each distinct layer alone, then counted once per image that uses it.
@@ -83,15 +110,43 @@ export async function compareModels(paths: string[], o: { hash: boolean; platfor
 
 export function renderComparison(c: ModelComparison, format: OutputFormat): string {
   if (format === 'json') return JSON.stringify(c, null, 2) + '\n';
-  const row = (name: string, f: ModelFigures) => [name, String(f.images), formatBytes(f.bytesWithoutSharing), formatBytes(f.bytesWithSharing), `${formatBytes(f.bytesSaved)} (${f.percentSaved.toFixed(1)} %)`];
-  const head = ['model (predicted)', 'EROFS images', 'page cache without inode_share', 'with inode_share', 'inode_share saves'];
-  const rows = [row('flattened (one image per OCI image)', c.flattened), row('per layer (one image per distinct layer)', c.layers)];
+  const row = (name: string, f: ModelFigures) => [
+    name,
+    String(f.images),
+    formatBytes(f.bytesWithoutSharing),
+    formatBytes(f.bytesWithSharing),
+    `${formatBytes(f.bytesSaved)} (${f.percentSaved.toFixed(1)} %)`,
+  ];
+  const head = [
+    'model (predicted)',
+    'EROFS images',
+    'page cache without inode_share',
+    'with inode_share',
+    'inode_share saves',
+  ];
+  const rows = [
+    row('flattened (one image per OCI image)', c.flattened),
+    row('per layer (one image per distinct layer)', c.layers),
+  ];
   const free = `Identical layers already share ${formatBytes(c.identicalLayersSaveForFree)} in the per-layer model without inode_share.`;
   const intro = `${c.ociImages.length} OCI image(s): ${c.ociImages.map((i) => `${i.name} (${i.layers.length} layers)`).join(', ')}. Predicted: mkfs.erofs --tar=f --xattr-inode-digest (docs/oci.md).`;
   if (format === 'markdown') {
-    return [intro, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '', free, ''].join('\n');
+    return [
+      intro,
+      '',
+      `| ${head.join(' | ')} |`,
+      `|${head.map(() => '---').join('|')}|`,
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+      '',
+      free,
+      '',
+    ].join('\n');
   }
   const w = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k]!.length)));
-  const line = (r: string[]) => r.map((x, k) => x.padEnd(w[k]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((x, k) => x.padEnd(w[k]!))
+      .join('  ')
+      .trimEnd();
   return [intro, '', line(head), ...rows.map(line), '', free, ''].join('\n');
 }

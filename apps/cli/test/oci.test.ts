@@ -38,7 +38,9 @@ async function extract(tarPath: string, dir: string): Promise<void> {
 }
 
 /** A copy of image.docker.tar with `edit` applied to its bytes. */
-async function brokenDocker(edit: (b: Buffer, layer1: { offset: number; size: number }, headerAt: number) => Buffer): Promise<string> {
+async function brokenDocker(
+  edit: (b: Buffer, layer1: { offset: number; size: number }, headerAt: number) => Buffer,
+): Promise<string> {
   const b = Buffer.from(readFileSync(DOCKER));
   const idx = (await indexTar(memorySource(b), resolveOciLimits(), 'x'))!;
   const l1 = idx.get(LAYER1)!;
@@ -74,11 +76,15 @@ describe('sharemap scan ARCHIVE', () => {
     const r = await cli(['scan', OCI_TAR, '--layers', '--ndjson', '--platform', 'linux/arm64/v8']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    const headers = lines.map((l, i) => [i, JSON.parse(l) as Record<string, unknown>] as const).filter(([, o]) => o.kind === 'sharemap-manifest');
+    const headers = lines
+      .map((l, i) => [i, JSON.parse(l) as Record<string, unknown>] as const)
+      .filter(([, o]) => o.kind === 'sharemap-manifest');
     expect(headers).toHaveLength(3);
     const first = parseManifest(lines.slice(0, headers[1]![0]).join('\n') + '\n');
     const img = await scanImageFile(join(OCI, 'image.layer1.img'));
-    expect(first.files.map(({ nid: _n, layout: _l, ...x }) => x)).toEqual(img.files.map(({ nid: _n, layout: _l, ...x }) => x));
+    expect(first.files.map(({ nid: _n, layout: _l, ...x }) => x)).toEqual(
+      img.files.map(({ nid: _n, layout: _l, ...x }) => x),
+    );
   });
 
   it('an OCI layout directory gives the same manifest as its tar', async () => {
@@ -119,20 +125,32 @@ describe('sharemap analyze ARCHIVE', () => {
     );
     const text = await cli(['analyze', DOCKER, '--model', 'layers']);
     expect(text.stdout.split('\n')[1]).toMatch(/^ {2}PREDICTED: 3 of 3 image\(s\) .*--aufs -Enoinline_data/);
-    const json = JSON.parse((await cli(['analyze', DOCKER, '--json'])).stdout) as { report?: { images: { predicted?: unknown }[] }; images?: { predicted?: unknown }[] };
+    const json = JSON.parse((await cli(['analyze', DOCKER, '--json'])).stdout) as {
+      report?: { images: { predicted?: unknown }[] };
+      images?: { predicted?: unknown }[];
+    };
     expect((json.report ?? json).images![0]!.predicted).toMatchObject({ tool: 'mkfs.erofs 1.9.3' });
   });
 
   it('--compare-models: both models with and without inode_share, and what identical layers share for free', async () => {
     const r = await cli(['analyze', DOCKER, OCI_TAR, '--compare-models', '--json']);
     expect(r.code).toBe(0);
-    const c = JSON.parse(r.stdout) as { flattened: { images: number; bytesWithoutSharing: number; bytesWithSharing: number }; layers: { images: number; bytesWithoutSharing: number }; identicalLayersSaveForFree: number };
+    const c = JSON.parse(r.stdout) as {
+      flattened: { images: number; bytesWithoutSharing: number; bytesWithSharing: number };
+      layers: { images: number; bytesWithoutSharing: number };
+      identicalLayersSaveForFree: number;
+    };
     expect(c.flattened.images).toBe(2);
     expect(c.layers.images).toBe(3);
     // The two archives hold the same image: the flattened twins share exactly what two copies
     // of the EROFS image mkfs.erofs built from the flattened rootfs share.
     const real = await scanImageFile(join(OCI, 'image.flat.img'));
-    const { report } = await runAnalysis({ manifests: [real, real], mounts: [], mapping: {}, publishers: {} });
+    const { report } = await runAnalysis({
+      manifests: [real, real],
+      mounts: [],
+      mapping: {},
+      publishers: {},
+    });
     expect(c.flattened.bytesWithoutSharing).toBe(report.totals.bytesWithoutSharing);
     expect(c.flattened.bytesWithSharing).toBe(report.totals.bytesWithSharing);
     // Both images use the same 3 layers: without inode_share the per-layer model caches them once.
@@ -153,7 +171,10 @@ describe('broken archives: exit 2, one line on stderr, no report', () => {
 
   it('a truncated archive', async () => {
     const p = await brokenDocker((b) => b.subarray(0, 150000));
-    await expectFails(['scan', p, '--json'], /broken\.tar: ETRUNCATED: archive ends (inside a member|without the end-of-archive blocks)/);
+    await expectFails(
+      ['scan', p, '--json'],
+      /broken\.tar: ETRUNCATED: archive ends (inside a member|without the end-of-archive blocks)/,
+    );
     await expectFails(['analyze', p], /ETRUNCATED/);
   });
 
@@ -162,7 +183,10 @@ describe('broken archives: exit 2, one line on stderr, no report', () => {
       b[l.offset + l.size - 1] = 1; // in the layer tar's trailing zero blocks: the tar still parses
       return b;
     });
-    await expectFails(['scan', p, '--json'], /EDIGEST: uncompressed layer has digest sha256:[0-9a-f]{64}, the config's diff id is sha256:10d04b0e/);
+    await expectFails(
+      ['scan', p, '--json'],
+      /EDIGEST: uncompressed layer has digest sha256:[0-9a-f]{64}, the config's diff id is sha256:10d04b0e/,
+    );
   });
 
   it('a layer missing from the archive', async () => {
@@ -171,17 +195,35 @@ describe('broken archives: exit 2, one line on stderr, no report', () => {
       fixChecksum(b, at);
       return b;
     });
-    await expectFails(['analyze', p, '--model', 'layers'], /EMISSING: layer sha256:10d04b0e[0-9a-f]+ is not in .*broken\.tar @ member "c989eb7f/);
+    await expectFails(
+      ['analyze', p, '--model', 'layers'],
+      /EMISSING: layer sha256:10d04b0e[0-9a-f]+ is not in .*broken\.tar @ member "c989eb7f/,
+    );
   });
 
   it('a symlink escaping the root and a tar bomb member', async () => {
     const { tar, member, pax, concat } = await import('../../../packages/oci/test/tar-writer.js');
     const esc = join(tmp(), 'escape.tar');
-    writeFileSync(esc, tar(member({ name: 'etc/', type: '5' }), member({ name: 'etc/passwd', type: '2', linkname: '../../../etc/passwd' })));
-    await expectFails(['scan', esc], /escape\.tar: EESCAPE: symlink target "..\/..\/..\/etc\/passwd" climbs above the root @ path "etc\/passwd"/);
+    writeFileSync(
+      esc,
+      tar(
+        member({ name: 'etc/', type: '5' }),
+        member({ name: 'etc/passwd', type: '2', linkname: '../../../etc/passwd' }),
+      ),
+    );
+    await expectFails(
+      ['scan', esc],
+      /escape\.tar: EESCAPE: symlink target "..\/..\/..\/etc\/passwd" climbs above the root @ path "etc\/passwd"/,
+    );
     const bomb = join(tmp(), 'bomb.tar');
-    writeFileSync(bomb, concat([...pax([['size', String(2 ** 52)]], { name: 'zero', size: 0 }), new Uint8Array(1024)]));
-    await expectFails(['scan', bomb, '--hash'], /bomb\.tar: ELIMIT: member of 4503599627370496 bytes exceeds maxMemberSize/);
+    writeFileSync(
+      bomb,
+      concat([...pax([['size', String(2 ** 52)]], { name: 'zero', size: 0 }), new Uint8Array(1024)]),
+    );
+    await expectFails(
+      ['scan', bomb, '--hash'],
+      /bomb\.tar: ELIMIT: member of 4503599627370496 bytes exceeds maxMemberSize/,
+    );
   });
 });
 
@@ -190,14 +232,32 @@ describe('sharemap upload ARCHIVE', () => {
     const { serve } = await import('./server-helpers.js');
     const s = (await serve(false)).server;
     try {
-      const r = await cli(['upload', DOCKER, OCI_TAR, '--model', 'layers', '--server', s.url, '--json', '--quiet']);
+      const r = await cli([
+        'upload',
+        DOCKER,
+        OCI_TAR,
+        '--model',
+        'layers',
+        '--server',
+        s.url,
+        '--json',
+        '--quiet',
+      ]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const up = JSON.parse(r.stdout) as { id: string; totals: unknown; images: { name: string; predicted?: unknown }[] };
-      const local = JSON.parse((await cli(['analyze', DOCKER, OCI_TAR, '--model', 'layers', '--json'])).stdout) as { report?: { totals: unknown }; totals?: unknown };
+      const up = JSON.parse(r.stdout) as {
+        id: string;
+        totals: unknown;
+        images: { name: string; predicted?: unknown }[];
+      };
+      const local = JSON.parse(
+        (await cli(['analyze', DOCKER, OCI_TAR, '--model', 'layers', '--json'])).stdout,
+      ) as { report?: { totals: unknown }; totals?: unknown };
       expect(up.totals).toEqual((local.report ?? local).totals);
       expect(up.images).toHaveLength(3);
-      const stored = (await (await fetch(`${s.url}/api/reports/${up.id}`)).json()) as { images: { predicted?: { tool: string } }[] };
+      const stored = (await (await fetch(`${s.url}/api/reports/${up.id}`)).json()) as {
+        images: { predicted?: { tool: string } }[];
+      };
       expect(stored.images.every((i) => i.predicted?.tool === 'mkfs.erofs 1.9.3')).toBe(true);
     } finally {
       await s.close(1000);

@@ -414,7 +414,11 @@ function validateSuperblock(v: V, raw: unknown): ManifestSuperblock {
 
 function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boolean): ManifestHeader {
   const h = v.obj(raw);
-  v.keys(h, ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'], withFiles ? ['files', 'predicted'] : ['predicted']);
+  v.keys(
+    h,
+    ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'],
+    withFiles ? ['files', 'predicted'] : ['predicted'],
+  );
   if (h.kind !== MANIFEST_KIND) v.fail(`not a sharemap manifest (kind ${JSON.stringify(h.kind)})`, 'kind');
   if (h.version !== MANIFEST_VERSION)
     v.fail(

@@ -22,14 +22,24 @@ export function looksLikeTar(head: Uint8Array): boolean {
   if (head.length < BLOCK) return false;
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : head[i]!;
-  const field = new TextDecoder('latin1').decode(head.subarray(148, 156)).replace(/[\0 ]+$/, '').trim();
+  const field = new TextDecoder('latin1')
+    .decode(head.subarray(148, 156))
+    .replace(/[\0 ]+$/, '')
+    .trim();
   return /^[0-7]+$/.test(field) && parseInt(field, 8) === sum;
 }
 
-type Pushable = { push(chunk: Uint8Array, final?: boolean): unknown; ondata: (data: Uint8Array, final: boolean) => void };
+type Pushable = {
+  push(chunk: Uint8Array, final?: boolean): unknown;
+  ondata: (data: Uint8Array, final: boolean) => void;
+};
 
 /** Decompress a stream (identity for "none"). Truncated or corrupt input -> OciError. */
-export async function* decompress(kind: Compression, input: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
+export async function* decompress(
+  kind: Compression,
+  input: AsyncIterable<Uint8Array>,
+  what: string,
+): AsyncGenerator<Uint8Array> {
   if (kind === 'none') {
     yield* input;
     return;
@@ -38,12 +48,25 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Uint8A
   let ended = false;
   const d = (kind === 'gzip' ? new Gunzip() : new Decompress()) as unknown as Pushable;
   // fzstd's chunks may alias its window, which later pushes overwrite: keep copies.
-  d.ondata = kind === 'zstd' ? (c, fin) => { out.push(c.slice()); if (fin) ended = true; } : (c, fin) => { out.push(c); if (fin) ended = true; };
+  d.ondata =
+    kind === 'zstd'
+      ? (c, fin) => {
+          out.push(c.slice());
+          if (fin) ended = true;
+        }
+      : (c, fin) => {
+          out.push(c);
+          if (fin) ended = true;
+        };
   const push = (c: Uint8Array, final: boolean) => {
     try {
       d.push(c, final);
     } catch (e) {
-      throw new OciError(final ? 'ETRUNCATED' : 'EFORMAT', `${kind} stream is ${final ? 'truncated' : 'corrupt'}: ${(e as Error).message}`, { member: what, cause: e });
+      throw new OciError(
+        final ? 'ETRUNCATED' : 'EFORMAT',
+        `${kind} stream is ${final ? 'truncated' : 'corrupt'}: ${(e as Error).message}`,
+        { member: what, cause: e },
+      );
     }
   };
   for await (const c of input) {
@@ -54,5 +77,6 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Uint8A
   }
   push(new Uint8Array(0), true);
   yield* out;
-  if (kind === 'zstd' && !ended) throw new OciError('ETRUNCATED', 'zstd stream is truncated', { member: what });
+  if (kind === 'zstd' && !ended)
+    throw new OciError('ETRUNCATED', 'zstd stream is truncated', { member: what });
 }

@@ -63,5 +63,9 @@ export function predictImage(image: OciImage, o: PredictImageOptions = {}): Imag
     hash: !!o.hash,
     source: `flattened image ${image.name}${image.manifestDigest ? ` (${image.manifestDigest})` : ''}`,
   });
-  return { image, flattened, layers: image.layers.map((layer) => ({ layer, manifest: predictLayer(layer, o) })) };
+  return {
+    image,
+    flattened,
+    layers: image.layers.map((layer) => ({ layer, manifest: predictLayer(layer, o) })),
+  };
 }

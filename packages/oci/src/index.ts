@@ -2,7 +2,14 @@
 export { OciError, isOciError, type OciErrorCode } from './errors.js';
 export { DEFAULT_OCI_LIMITS, resolveOciLimits, type OciLimits } from './limits.js';
 export { readTar, parsePax, parseNumber, type TarEntry, type TarKind } from './tar.js';
-export { readLayer, normalisePath, displayPath, type LayerMember, type PathKey, type ReadLayerOptions } from './layer.js';
+export {
+  readLayer,
+  normalisePath,
+  displayPath,
+  type LayerMember,
+  type PathKey,
+  type ReadLayerOptions,
+} from './layer.js';
 export { applyMkfs, applyFlatten, newRoot, type Dentry, type Inode } from './tree.js';
 export {
   treeToManifest,

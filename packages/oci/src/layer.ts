@@ -66,13 +66,17 @@ export function normalisePath(raw: Uint8Array, base: PathKey[] = []): PathKey[] 
 }
 
 /** Read a tar stream into its members (see the module comment). */
-export async function readLayer(chunks: AsyncIterable<Uint8Array>, opts: ReadLayerOptions): Promise<LayerMember[]> {
+export async function readLayer(
+  chunks: AsyncIterable<Uint8Array>,
+  opts: ReadLayerOptions,
+): Promise<LayerMember[]> {
   const members: LayerMember[] = [];
   let hashed = 0;
   for await (const e of readTar(chunks, opts.limits)) {
     const path = normalisePath(e.name);
     const shown = utf8.decode(e.name);
-    if (!path) throw new OciError('EESCAPE', 'member path climbs above the root', { path: shown, offset: e.offset });
+    if (!path)
+      throw new OciError('EESCAPE', 'member path climbs above the root', { path: shown, offset: e.offset });
     const m: LayerMember = {
       kind: e.kind,
       path,
@@ -86,14 +90,23 @@ export async function readLayer(chunks: AsyncIterable<Uint8Array>, opts: ReadLay
     };
     if (e.kind === 'hardlink') {
       const link = normalisePath(e.linkname);
-      if (!link) throw new OciError('EESCAPE', `hard link target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`, { path: shown, offset: e.offset });
+      if (!link)
+        throw new OciError(
+          'EESCAPE',
+          `hard link target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
+          { path: shown, offset: e.offset },
+        );
       m.link = link;
     } else if (e.kind === 'symlink') {
       // A relative target is resolved from the link's directory; an absolute one from the
       // root. Lexically climbing above "/" is refused: it points outside the image.
       const abs = e.linkname[0] === 0x2f;
       if (!normalisePath(e.linkname, abs ? [] : path.slice(0, -1))) {
-        throw new OciError('EESCAPE', `symlink target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`, { path: shown, offset: e.offset });
+        throw new OciError(
+          'EESCAPE',
+          `symlink target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
+          { path: shown, offset: e.offset },
+        );
       }
       m.symlink = latin1.decode(e.linkname);
     } else if (e.kind === 'chr' || e.kind === 'blk') {

@@ -51,7 +51,14 @@ export function buildArgs(o: BuildOptions): string[] {
 }
 
 /** The standard xattr name prefixes EROFS stores as an index (spec §3.6, EROFS_XATTR_INDEX_*). */
-const XATTR_PREFIXES = ['user.', 'system.posix_acl_access', 'system.posix_acl_default', 'trusted.', 'lustre.', 'security.'];
+const XATTR_PREFIXES = [
+  'user.',
+  'system.posix_acl_access',
+  'system.posix_acl_default',
+  'trusted.',
+  'lustre.',
+  'security.',
+];
 
 /** On-disk size of one inline xattr entry: 4-byte header, name suffix, value, padded to 4 (spec §3.6). */
 function xattrEntrySize(name: string, valueLen: number): number {
@@ -91,7 +98,14 @@ function hex(b: Uint8Array): string {
 
 function layoutOf(ino: Inode, size: number, o: BuildOptions): DataLayout {
   if (o.compression && ino.type === 'file' && size > BLOCK_SIZE) return 'compressed_compact';
-  if (o.noInlineData || size % BLOCK_SIZE === 0 || ino.type === 'chr' || ino.type === 'blk' || ino.type === 'fifo') return 'flat_plain';
+  if (
+    o.noInlineData ||
+    size % BLOCK_SIZE === 0 ||
+    ino.type === 'chr' ||
+    ino.type === 'blk' ||
+    ino.type === 'fifo'
+  )
+    return 'flat_plain';
   return 'flat_inline';
 }
 
@@ -131,7 +145,12 @@ export function treeToManifest(root: Dentry, o: PredictManifestOptions): Manifes
       for (const c of ino.children.values()) if (c.inode.children) subdirs++;
       nlink = 2 + subdirs; // rule 12
     } else {
-      size = ino.type === 'symlink' ? ino.symlink!.length : ino.type === 'file' || ino.type === 'chr' ? ino.size : 0;
+      size =
+        ino.type === 'symlink'
+          ? ino.symlink!.length
+          : ino.type === 'file' || ino.type === 'chr'
+            ? ino.size
+            : 0;
       nlink = names.get(ino)!;
     }
     const mtime = b.mkfsTime ? ino.mtime : b.buildTime;
@@ -140,7 +159,12 @@ export function treeToManifest(root: Dentry, o: PredictManifestOptions): Manifes
     // erofs_should_use_inode_extended: a compact inode has no room for a size >= 2^32,
     // ids > 65535, nlink > 65535, or an mtime other than the build time.
     const extended =
-      size > 0xffffffff || ino.uid > 0xffff || ino.gid > 0xffff || nlink > 0xffff || mtime !== b.buildTime || mtimeNsec !== 0;
+      size > 0xffffffff ||
+      ino.uid > 0xffff ||
+      ino.gid > 0xffff ||
+      nlink > 0xffff ||
+      mtime !== b.buildTime ||
+      mtimeNsec !== 0;
     const xattrs: Record<string, string> = {};
     for (const [k, v] of ino.xattrs) if (!(k in xattrs)) xattrs[k] = hex(v); // the first of duplicate names wins (rule 3)
     const rec: FileRecord = {
@@ -176,7 +200,9 @@ export function treeToManifest(root: Dentry, o: PredictManifestOptions): Manifes
     inodes: ordinal.size,
     sb_size: 128,
     feature_compat: ['sb_csum', 'mtime', 'xattr_filter', 'plain_xattr_pfx', 'ishare_xattrs'],
-    feature_incompat: b.compression?.startsWith('lz4') ? ['lz4_0padding', 'xattr_prefixes'] : ['xattr_prefixes'],
+    feature_incompat: b.compression?.startsWith('lz4')
+      ? ['lz4_0padding', 'xattr_prefixes']
+      : ['xattr_prefixes'],
     uuid: NIL_UUID,
     build_time: b.buildTime,
     ishare: true,

@@ -24,7 +24,12 @@ export interface ArchiveFiles {
 const CHUNK = 1 << 20;
 
 /** Chunks of `source` from `offset`, `length` bytes. */
-export async function* rangeChunks(source: ByteSource, offset: number, length: number, chunk = CHUNK): AsyncGenerator<Uint8Array> {
+export async function* rangeChunks(
+  source: ByteSource,
+  offset: number,
+  length: number,
+  chunk = CHUNK,
+): AsyncGenerator<Uint8Array> {
   for (let p = 0; p < length; p += chunk) yield await source.read(offset + p, Math.min(chunk, length - p));
 }
 
@@ -51,20 +56,34 @@ export async function indexTar(
   let paxPath: string | null = null;
   let count = 0;
   for (;;) {
-    if (off + BLOCK > source.size) throw new OciError('ETRUNCATED', 'archive ends without the end-of-archive blocks', { member: name, offset: off });
+    if (off + BLOCK > source.size)
+      throw new OciError('ETRUNCATED', 'archive ends without the end-of-archive blocks', {
+        member: name,
+        offset: off,
+      });
     const h = await source.read(off, BLOCK);
     if (h.every((b) => b === 0)) return out;
-    if (++count > limits.maxEntries) throw new OciError('ELIMIT', `more than maxEntries (${limits.maxEntries}) archive members`, { member: name, offset: off });
+    if (++count > limits.maxEntries)
+      throw new OciError('ELIMIT', `more than maxEntries (${limits.maxEntries}) archive members`, {
+        member: name,
+        offset: off,
+      });
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    if (parseNumber(h, 148, 8, 'checksum', off) !== sum) throw new OciError('EFORMAT', 'bad tar header checksum', { member: name, offset: off });
+    if (parseNumber(h, 148, 8, 'checksum', off) !== sum)
+      throw new OciError('EFORMAT', 'bad tar header checksum', { member: name, offset: off });
     const size = parseNumber(h, 124, 12, 'size', off);
     const type = String.fromCharCode(h[156]!);
     const dataAt = off + BLOCK;
     const next = dataAt + size + ((BLOCK - (size % BLOCK)) % BLOCK);
-    if (dataAt + size > source.size) throw new OciError('ETRUNCATED', 'archive ends inside a member', { member: name, offset: off });
+    if (dataAt + size > source.size)
+      throw new OciError('ETRUNCATED', 'archive ends inside a member', { member: name, offset: off });
     const small = async () => {
-      if (size > limits.maxExtendedHeader) throw new OciError('ELIMIT', `extended header of ${size} bytes exceeds maxExtendedHeader`, { member: name, offset: off });
+      if (size > limits.maxExtendedHeader)
+        throw new OciError('ELIMIT', `extended header of ${size} bytes exceeds maxExtendedHeader`, {
+          member: name,
+          offset: off,
+        });
       return source.read(dataAt, size);
     };
     if (type === 'x') {
@@ -82,7 +101,8 @@ export async function indexTar(
         n = latin1.decode(z < 0 ? raw : raw.subarray(0, z));
         const prefix = h.subarray(345, 500);
         const pz = prefix.indexOf(0);
-        if (h[262] === 0 && latin1.decode(h.subarray(257, 262)) === 'ustar' && pz !== 0) n = latin1.decode(pz < 0 ? prefix : prefix.subarray(0, pz)) + '/' + n;
+        if (h[262] === 0 && latin1.decode(h.subarray(257, 262)) === 'ustar' && pz !== 0)
+          n = latin1.decode(pz < 0 ? prefix : prefix.subarray(0, pz)) + '/' + n;
       }
       paxPath = null;
       longName = null;
@@ -95,7 +115,11 @@ export async function indexTar(
 }
 
 /** ArchiveFiles over an indexed tar. */
-export function tarFiles(source: ByteSource, index: Map<string, { offset: number; size: number }>, name: string): ArchiveFiles {
+export function tarFiles(
+  source: ByteSource,
+  index: Map<string, { offset: number; size: number }>,
+  name: string,
+): ArchiveFiles {
   return {
     name,
     get: async (path) => {

@@ -74,7 +74,8 @@ export function parseNumber(b: Uint8Array, off: number, len: number, field: stri
     let v = f[0]! & 0x7f;
     for (let i = 1; i < f.length; i++) {
       v = v * 256 + f[i]!;
-      if (v > Number.MAX_SAFE_INTEGER) throw new OciError('ELIMIT', `${field} does not fit 2^53`, { offset: at });
+      if (v > Number.MAX_SAFE_INTEGER)
+        throw new OciError('ELIMIT', `${field} does not fit 2^53`, { offset: at });
     }
     return v;
   }
@@ -111,9 +112,13 @@ function isZeroBlock(h: Uint8Array): boolean {
 
 function decimal(v: Uint8Array, key: string, at: number): number {
   const s = latin1.decode(v);
-  if (!/^\d+$/.test(s)) throw new OciError('EFORMAT', `PAX ${key} is not a decimal number: ${JSON.stringify(s.slice(0, 40))}`, { offset: at });
+  if (!/^\d+$/.test(s))
+    throw new OciError('EFORMAT', `PAX ${key} is not a decimal number: ${JSON.stringify(s.slice(0, 40))}`, {
+      offset: at,
+    });
   const n = Number(s);
-  if (!Number.isSafeInteger(n)) throw new OciError('ELIMIT', `PAX ${key} ${s.slice(0, 40)} does not fit 2^53`, { offset: at });
+  if (!Number.isSafeInteger(n))
+    throw new OciError('ELIMIT', `PAX ${key} ${s.slice(0, 40)} does not fit 2^53`, { offset: at });
   return n;
 }
 
@@ -126,7 +131,12 @@ export function parsePax(data: Uint8Array, at: number): Map<string, Uint8Array> 
     const sp = data.indexOf(0x20, p);
     if (sp < 0) throw new OciError('EFORMAT', 'PAX record without a length', { offset: at + p });
     const len = Number(latin1.decode(data.subarray(p, sp)));
-    if (!Number.isSafeInteger(len) || len <= sp - p + 1 || p + len > data.length || data[p + len - 1] !== 0x0a) {
+    if (
+      !Number.isSafeInteger(len) ||
+      len <= sp - p + 1 ||
+      p + len > data.length ||
+      data[p + len - 1] !== 0x0a
+    ) {
       throw new OciError('EFORMAT', 'malformed PAX record length', { offset: at + p });
     }
     const rec = data.subarray(sp + 1, p + len - 1);
@@ -170,7 +180,10 @@ function joinBytes(a: Uint8Array, sep: number, b: Uint8Array): Uint8Array {
  * exceeded limits. The stream is read to its end (also past the end-of-archive blocks), so
  * a digest computed over the bytes fed in covers the whole blob.
  */
-export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLimits): AsyncGenerator<TarEntry> {
+export async function* readTar(
+  source: AsyncIterable<Uint8Array>,
+  limits: OciLimits,
+): AsyncGenerator<TarEntry> {
   const r = new ChunkReader(source);
   let members = 0;
   let globalPax = new Map<string, Uint8Array>();
@@ -183,20 +196,30 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
 
   const checkTotal = () => {
     if (r.offset > limits.maxTarBytes) {
-      throw new OciError('ELIMIT', `tar stream larger than maxTarBytes (${limits.maxTarBytes})`, { offset: r.offset });
+      throw new OciError('ELIMIT', `tar stream larger than maxTarBytes (${limits.maxTarBytes})`, {
+        offset: r.offset,
+      });
     }
   };
   const skip = async (n: number, path: string) => {
     while (n > 0) {
       const c = await r.readSome(Math.min(n, 1 << 20));
-      if (!c) throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${n} bytes missing)`, { path, offset: r.offset });
+      if (!c)
+        throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${n} bytes missing)`, {
+          path,
+          offset: r.offset,
+        });
       n -= c.length;
     }
     checkTotal();
   };
   const readAll = async (size: number, what: string): Promise<Uint8Array> => {
     if (size > limits.maxExtendedHeader) {
-      throw new OciError('ELIMIT', `${what} of ${size} bytes exceeds maxExtendedHeader (${limits.maxExtendedHeader})`, { offset: r.offset });
+      throw new OciError(
+        'ELIMIT',
+        `${what} of ${size} bytes exceeds maxExtendedHeader (${limits.maxExtendedHeader})`,
+        { offset: r.offset },
+      );
     }
     const d = await r.read(size);
     if (!d) throw new OciError('ETRUNCATED', `archive ends inside a ${what}`, { offset: r.offset });
@@ -212,7 +235,11 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
       const at = r.offset;
       const h = await r.read(BLOCK);
       if (!h) {
-        throw new OciError('ETRUNCATED', r.offset === at ? 'archive ends without the end-of-archive blocks' : 'archive ends inside a header', { offset: at });
+        throw new OciError(
+          'ETRUNCATED',
+          r.offset === at ? 'archive ends without the end-of-archive blocks' : 'archive ends inside a header',
+          { offset: at },
+        );
       }
       if (isZeroBlock(h)) {
         // End of archive (one zero block suffices, as for GNU tar and mkfs). Drain the rest so
@@ -220,8 +247,14 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
         while (await r.readSome(1 << 20)) checkTotal();
         return;
       }
-      if (!checksumOk(h, at)) throw new OciError('EFORMAT', 'bad tar header checksum (not a tar archive, or corrupt)', { offset: at });
-      if (++members > limits.maxEntries) throw new OciError('ELIMIT', `more than maxEntries (${limits.maxEntries}) tar members`, { offset: at });
+      if (!checksumOk(h, at))
+        throw new OciError('EFORMAT', 'bad tar header checksum (not a tar archive, or corrupt)', {
+          offset: at,
+        });
+      if (++members > limits.maxEntries)
+        throw new OciError('ELIMIT', `more than maxEntries (${limits.maxEntries}) tar members`, {
+          offset: at,
+        });
       const type = String.fromCharCode(h[156]!);
       let size = parseNumber(h, 124, 12, 'size', at);
 
@@ -233,7 +266,10 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
       }
       if (type === 'L' || type === 'K') {
         const d = cstr(await readAll(size, `GNU long ${type === 'L' ? 'name' : 'link name'}`), 0, size);
-        if (d.length > limits.maxPathBytes) throw new OciError('ELIMIT', `GNU long name longer than maxPathBytes (${limits.maxPathBytes})`, { offset: at });
+        if (d.length > limits.maxPathBytes)
+          throw new OciError('ELIMIT', `GNU long name longer than maxPathBytes (${limits.maxPathBytes})`, {
+            offset: at,
+          });
         if (type === 'L') longName = d;
         else longLink = d;
         continue;
@@ -257,7 +293,10 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
       longLink = null;
       const pathStr = utf8.decode(name);
       if (name.length > limits.maxPathBytes || linkname.length > limits.maxPathBytes) {
-        throw new OciError('ELIMIT', `name longer than maxPathBytes (${limits.maxPathBytes})`, { path: pathStr.slice(0, 200), offset: at });
+        throw new OciError('ELIMIT', `name longer than maxPathBytes (${limits.maxPathBytes})`, {
+          path: pathStr.slice(0, 200),
+          offset: at,
+        });
       }
 
       const paxSize = recs.get('size');
@@ -271,7 +310,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
         let ext = h[482] !== 0;
         while (ext) {
           const e = await r.read(BLOCK);
-          if (!e) throw new OciError('ETRUNCATED', 'archive ends inside a GNU sparse map', { offset: r.offset });
+          if (!e)
+            throw new OciError('ETRUNCATED', 'archive ends inside a GNU sparse map', { offset: r.offset });
           ext = e[504] !== 0;
         }
         pending = size + pad(size);
@@ -286,7 +326,11 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
         continue;
       }
       if (size > limits.maxMemberSize) {
-        throw new OciError('ELIMIT', `member of ${size} bytes exceeds maxMemberSize (${limits.maxMemberSize})`, { path: pathStr.slice(0, 200), offset: at });
+        throw new OciError(
+          'ELIMIT',
+          `member of ${size} bytes exceeds maxMemberSize (${limits.maxMemberSize})`,
+          { path: pathStr.slice(0, 200), offset: at },
+        );
       }
       // Links, directories and devices carry no data in the image; a tar may still store
       // bytes for them (skipped). Only regular files' data is read.
@@ -304,7 +348,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
       const xattrs: [string, Uint8Array][] = [];
       for (const [k, v] of recs) {
         if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v]);
-        else if (k.startsWith('LIBARCHIVE.xattr.')) xattrs.push([percentDecode(k.slice(17)), base64Bytes(latin1.decode(v), at)]);
+        else if (k.startsWith('LIBARCHIVE.xattr.'))
+          xattrs.push([percentDecode(k.slice(17)), base64Bytes(latin1.decode(v), at)]);
       }
       const uidRec = recs.get('uid');
       const gidRec = recs.get('gid');
@@ -329,7 +374,12 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: OciLim
           if (kind !== 'file') return;
           while (remaining > 0) {
             const c = await r.readSome(Math.min(remaining, 1 << 20));
-            if (!c) throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${remaining} bytes missing)`, { path: pathStr, offset: r.offset });
+            if (!c)
+              throw new OciError(
+                'ETRUNCATED',
+                `archive ends inside the data of a member (${remaining} bytes missing)`,
+                { path: pathStr, offset: r.offset },
+              );
             remaining -= c.length;
             pending -= c.length;
             yield c;

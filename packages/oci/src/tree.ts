@@ -31,10 +31,20 @@ export interface Dentry {
   layer: number;
 }
 
-const TYPE_OF: Record<string, FileType> = { file: 'file', symlink: 'symlink', chr: 'chr', blk: 'blk', dir: 'dir', fifo: 'fifo' };
+const TYPE_OF: Record<string, FileType> = {
+  file: 'file',
+  symlink: 'symlink',
+  chr: 'chr',
+  blk: 'blk',
+  dir: 'dir',
+  fifo: 'fifo',
+};
 
 export function newRoot(mode: number, uid: number, gid: number, mtime: number): Dentry {
-  return { inode: { type: 'dir', mode, uid, gid, mtime, mtimeNsec: 0, size: 0, xattrs: [], children: new Map() }, layer: -1 };
+  return {
+    inode: { type: 'dir', mode, uid, gid, mtime, mtimeNsec: 0, size: 0, xattrs: [], children: new Map() },
+    layer: -1,
+  };
 }
 
 function inodeOf(m: LayerMember): Inode {
@@ -103,7 +113,9 @@ function parentOf(root: Dentry, path: PathKey[], layer: number, flatten: boolean
     let next = d.inode.children!.get(c);
     if (next && !next.inode.children) {
       if (!flatten || next.layer >= layer) {
-        throw new OciError('EMKFS', `a path component is not a directory (mkfs.erofs fails with ENOTDIR)`, { path: displayPath(path) });
+        throw new OciError('EMKFS', `a path component is not a directory (mkfs.erofs fails with ENOTDIR)`, {
+          path: displayPath(path),
+        });
       }
       next = undefined;
     }
@@ -129,10 +141,18 @@ function setRootAttrs(root: Dentry, m: LayerMember, appendXattrs: boolean): void
 function hardLinkTarget(root: Dentry, m: LayerMember): Inode {
   const t = lookup(root, m.link!);
   if (!t) {
-    throw new OciError('EMKFS', `hard link to ${JSON.stringify(displayPath(m.link!))}, which is not in the tar before it (mkfs.erofs fails with ENOENT)`, { path: displayPath(m.path) });
+    throw new OciError(
+      'EMKFS',
+      `hard link to ${JSON.stringify(displayPath(m.link!))}, which is not in the tar before it (mkfs.erofs fails with ENOENT)`,
+      { path: displayPath(m.path) },
+    );
   }
   if (t.inode.children) {
-    throw new OciError('EMKFS', `hard link to the directory ${JSON.stringify(displayPath(m.link!))} (mkfs.erofs fails with EISDIR)`, { path: displayPath(m.path) });
+    throw new OciError(
+      'EMKFS',
+      `hard link to the directory ${JSON.stringify(displayPath(m.link!))} (mkfs.erofs fails with EISDIR)`,
+      { path: displayPath(m.path) },
+    );
   }
   return t.inode;
 }
@@ -160,7 +180,17 @@ export function applyMkfs(root: Dentry, m: LayerMember, aufs: boolean): void {
     // Rule 13: chr 0:0, permission bits dropped, owner and mtime of the member; rule 14: the
     // directory gets trusted.overlay.origin (empty) so overlayfs hides whiteouts when mounted alone.
     kids.set(name, {
-      inode: { type: 'chr', mode: 0, uid: m.uid, gid: m.gid, mtime: m.mtime, mtimeNsec: m.mtimeNsec, size: m.size, rdev: [0, 0], xattrs: [] },
+      inode: {
+        type: 'chr',
+        mode: 0,
+        uid: m.uid,
+        gid: m.gid,
+        mtime: m.mtime,
+        mtimeNsec: m.mtimeNsec,
+        size: m.size,
+        rdev: [0, 0],
+        xattrs: [],
+      },
       layer: 0,
     });
     setXattrOnce(parent.inode, 'trusted.overlay.origin', EMPTY);
@@ -173,7 +203,13 @@ export function applyMkfs(root: Dentry, m: LayerMember, aufs: boolean): void {
   const old = kids.get(name);
   if (old?.inode.children && m.kind === 'dir') {
     // Rule 3: a directory over a directory keeps its children, takes the new attributes, appends xattrs.
-    Object.assign(old.inode, { mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime, mtimeNsec: m.mtimeNsec });
+    Object.assign(old.inode, {
+      mode: m.mode,
+      uid: m.uid,
+      gid: m.gid,
+      mtime: m.mtime,
+      mtimeNsec: m.mtimeNsec,
+    });
     old.inode.xattrs.push(...m.xattrs);
     return;
   }
@@ -220,7 +256,14 @@ export function applyFlatten(root: Dentry, m: LayerMember, layer: number): void 
   }
   const old = kids.get(name);
   if (old?.inode.children && m.kind === 'dir') {
-    Object.assign(old.inode, { mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime, mtimeNsec: m.mtimeNsec, xattrs: [...m.xattrs] });
+    Object.assign(old.inode, {
+      mode: m.mode,
+      uid: m.uid,
+      gid: m.gid,
+      mtime: m.mtime,
+      mtimeNsec: m.mtimeNsec,
+      xattrs: [...m.xattrs],
+    });
     old.layer = layer;
     return;
   }

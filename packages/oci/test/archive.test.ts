@@ -16,7 +16,11 @@ const DIFF_IDS = [
   'sha256:c85053f6de816f71e6492af8b8be767844e1b3580b98fe5d10c1e6f23fae0f72',
 ];
 
-async function load(file: string, platform?: { os: string; architecture: string; variant?: string }, cache?: Map<string, OciLayer>) {
+async function load(
+  file: string,
+  platform?: { os: string; architecture: string; variant?: string },
+  cache?: Map<string, OciLayer>,
+) {
   const src = memorySource(readFileSync(OCI_DATA + file));
   const a = await openArchive(src, file);
   if (a.kind === 'rootfs') throw new Error('not an image archive');
@@ -30,9 +34,32 @@ async function expectImageMatchesFixtures(images: Awaited<ReturnType<typeof load
   expect(p.flattened.files.map(comparable)).toEqual(flat.files.map(comparable));
   expect(linkGroups(p.flattened)).toEqual(linkGroups(flat));
   // The ground truth of the flattened rootfs, field by field.
-  const truth = JSON.parse(readFileSync(OCI_DATA + 'image.flat.files.json', 'utf8')) as Record<string, unknown>[];
-  expect(p.flattened.files.map((f) => [f.path, f.type, f.mode, f.uid, f.gid, f.nlink, f.sha256 ?? null, f.fingerprint ?? null])).toEqual(
-    truth.map((t) => [t.path, t.type, t.mode, t.uid, t.gid, t.nlink, t.sha256 ?? null, t.fingerprint ?? null]),
+  const truth = JSON.parse(readFileSync(OCI_DATA + 'image.flat.files.json', 'utf8')) as Record<
+    string,
+    unknown
+  >[];
+  expect(
+    p.flattened.files.map((f) => [
+      f.path,
+      f.type,
+      f.mode,
+      f.uid,
+      f.gid,
+      f.nlink,
+      f.sha256 ?? null,
+      f.fingerprint ?? null,
+    ]),
+  ).toEqual(
+    truth.map((t) => [
+      t.path,
+      t.type,
+      t.mode,
+      t.uid,
+      t.gid,
+      t.nlink,
+      t.sha256 ?? null,
+      t.fingerprint ?? null,
+    ]),
   );
   for (const [i, l] of p.layers.entries()) {
     const img = await scanned(`image.layer${i + 1}.img`);
@@ -54,16 +81,24 @@ describe('image archives', () => {
   it('OCI layout tar, default platform linux/amd64: gzip layers, digests verified', async () => {
     const { kind, images } = await load('image.oci.tar');
     expect(kind).toBe('oci-layout');
-    expect(images[0]!.manifestDigest).toBe('sha256:d4cde16f32c9817f7d80c9e678a569a781536a9f03327eeda349c65878bd224b');
-    expect(images[0]!.configDigest).toBe('sha256:c1a2d21b34457521279d5fa8a3cfd1e9cc7a6d9663ad94bac9c9a7df730ba756');
+    expect(images[0]!.manifestDigest).toBe(
+      'sha256:d4cde16f32c9817f7d80c9e678a569a781536a9f03327eeda349c65878bd224b',
+    );
+    expect(images[0]!.configDigest).toBe(
+      'sha256:c1a2d21b34457521279d5fa8a3cfd1e9cc7a6d9663ad94bac9c9a7df730ba756',
+    );
     const p = await expectImageMatchesFixtures(images);
     expect(p.layers.map((l) => l.layer.compression)).toEqual(['gzip', 'gzip', 'gzip']);
-    expect(p.layers[0]!.layer.digest).toBe('sha256:6548128a56840538c488fccc757770176d77705a31a4a44ae80a1ada0a910ebe');
+    expect(p.layers[0]!.layer.digest).toBe(
+      'sha256:6548128a56840538c488fccc757770176d77705a31a4a44ae80a1ada0a910ebe',
+    );
   });
 
   it('OCI layout tar, --platform linux/arm64/v8: zstd layers, same diff ids', async () => {
     const { images } = await load('image.oci.tar', { os: 'linux', architecture: 'arm64', variant: 'v8' });
-    expect(images[0]!.manifestDigest).toBe('sha256:b044a635cdd11ccf4da3d125aa25ff9a2c658b4003bcbed380ae4b99ad998e23');
+    expect(images[0]!.manifestDigest).toBe(
+      'sha256:b044a635cdd11ccf4da3d125aa25ff9a2c658b4003bcbed380ae4b99ad998e23',
+    );
     const p = await expectImageMatchesFixtures(images);
     expect(p.layers.map((l) => l.layer.compression)).toEqual(['zstd', 'zstd', 'zstd']);
   });

@@ -22,12 +22,20 @@ import { bytesChunks, hasher } from './helpers.js';
 import { concat, gnuLong, member, pax, tar } from './tar-writer.js';
 
 const limits = resolveOciLimits();
-const layer = (t: Uint8Array, l: Partial<OciLimits> = {}) => readLayer(bytesChunks(t, 777), { hasher, limits: { ...limits, ...l } });
-const build = (t: Uint8Array, b: BuildOptions = FLAT_BUILD) => predictTar(bytesChunks(t, 777), { hasher, build: b, imageName: 't', imageSize: t.length, hash: true });
+const layer = (t: Uint8Array, l: Partial<OciLimits> = {}) =>
+  readLayer(bytesChunks(t, 777), { hasher, limits: { ...limits, ...l } });
+const build = (t: Uint8Array, b: BuildOptions = FLAT_BUILD) =>
+  predictTar(bytesChunks(t, 777), { hasher, build: b, imageName: 't', imageSize: t.length, hash: true });
 async function flat(...tars: Uint8Array[]): Promise<Manifest> {
   const layers = [];
   for (const t of tars) layers.push(await layer(t));
-  return treeToManifest(flattenLayers(layers), { build: FLAT_BUILD, imageName: 'flat', imageSize: 0, hash: true, source: 'test' });
+  return treeToManifest(flattenLayers(layers), {
+    build: FLAT_BUILD,
+    imageName: 'flat',
+    imageSize: 0,
+    hash: true,
+    source: 'test',
+  });
 }
 const rec = (m: Manifest, p: string) => m.files.find((f) => f.path === p);
 const paths = (m: Manifest) => m.files.map((f) => f.path);
@@ -35,8 +43,21 @@ const dir = (name: string, mode = 0o755) => member({ name, type: '5', mode });
 const file = (name: string, data: string, extra = {}) => member({ name, data, ...extra });
 
 describe('whiteouts and opaque directories', () => {
-  const lower = tar(dir('etc/'), file('etc/a', 'A'), file('etc/b', 'B'), dir('opt/'), dir('opt/d/'), file('opt/d/x', 'X'), file('opt/d/y', 'Y'));
-  const upper = tar(file('etc/.wh.a', ''), dir('opt/d/'), file('opt/d/.wh..wh..opq', ''), file('opt/d/new', 'N'));
+  const lower = tar(
+    dir('etc/'),
+    file('etc/a', 'A'),
+    file('etc/b', 'B'),
+    dir('opt/'),
+    dir('opt/d/'),
+    file('opt/d/x', 'X'),
+    file('opt/d/y', 'Y'),
+  );
+  const upper = tar(
+    file('etc/.wh.a', ''),
+    dir('opt/d/'),
+    file('opt/d/.wh..wh..opq', ''),
+    file('opt/d/new', 'N'),
+  );
 
   it('flattening: .wh.NAME deletes NAME of lower layers, .wh..wh..opq hides the lower directory content', async () => {
     const m = await flat(lower, upper);
@@ -44,7 +65,16 @@ describe('whiteouts and opaque directories', () => {
   });
 
   it('a whiteout never hides an entry of its own layer', async () => {
-    const m = await flat(tar(file('k', '1')), tar(file('k2', 'same layer'), file('.wh.k2', ''), dir('d/'), file('d/keep', 'K'), file('d/.wh..wh..opq', '')));
+    const m = await flat(
+      tar(file('k', '1')),
+      tar(
+        file('k2', 'same layer'),
+        file('.wh.k2', ''),
+        dir('d/'),
+        file('d/keep', 'K'),
+        file('d/.wh..wh..opq', ''),
+      ),
+    );
     expect(paths(m)).toEqual(['/', '/d', '/d/keep', '/k', '/k2']);
   });
 
@@ -72,13 +102,20 @@ describe('hard links', () => {
   });
 
   it('across layers: the upper layer alone cannot be built (mkfs.erofs fails: the target is not in its tar)', async () => {
-    await expect(build(tar(member({ name: 'b', type: '1', linkname: 'a' })), LAYER_BUILD)).rejects.toThrow(/EMKFS: hard link to "\/a", which is not in the tar before it/);
+    await expect(build(tar(member({ name: 'b', type: '1', linkname: 'a' })), LAYER_BUILD)).rejects.toThrow(
+      /EMKFS: hard link to "\/a", which is not in the tar before it/,
+    );
   });
 
   it('a deleted name leaves a plain nlink-1 file; a link to a directory fails (EISDIR)', async () => {
-    const m = await flat(tar(file('a', 'x'), member({ name: 'b', type: '1', linkname: 'a' })), tar(file('.wh.a', '')));
+    const m = await flat(
+      tar(file('a', 'x'), member({ name: 'b', type: '1', linkname: 'a' })),
+      tar(file('.wh.a', '')),
+    );
     expect(rec(m, '/b')).toMatchObject({ type: 'file', nlink: 1 });
-    await expect(build(tar(dir('d/'), member({ name: 'l', type: '1', linkname: 'd' })))).rejects.toThrow(/EISDIR/);
+    await expect(build(tar(dir('d/'), member({ name: 'l', type: '1', linkname: 'd' })))).rejects.toThrow(
+      /EISDIR/,
+    );
   });
 });
 
@@ -108,19 +145,29 @@ describe('names', () => {
     const t = tar(
       ...[pax([['path', long]], { name: 'short-pax', data: 'p' })],
       ...[...gnuLong('L', long + '-gnu'), ...member({ name: 'truncated-gnu', data: 'g', magic: 'gnu' })],
-      ...[...gnuLong('K', '/' + 'l'.repeat(150)), ...gnuLong('L', 'link-' + 'k'.repeat(110)), ...member({ name: 'x', type: '2', linkname: 'trunc', magic: 'gnu' })],
+      ...[
+        ...gnuLong('K', '/' + 'l'.repeat(150)),
+        ...gnuLong('L', 'link-' + 'k'.repeat(110)),
+        ...member({ name: 'x', type: '2', linkname: 'trunc', magic: 'gnu' }),
+      ],
       ...member({ name: 'f'.repeat(100), data: 'u', raw: [[345, new TextEncoder().encode('prefix-dir')]] }),
     );
     const m = await build(t);
     expect(rec(m, '/' + long)!.size).toBe(1);
     expect(rec(m, '/' + long + '-gnu')!.size).toBe(1);
-    expect(rec(m, '/link-' + 'k'.repeat(110))).toMatchObject({ type: 'symlink', target: '/' + 'l'.repeat(150), size: 151 });
+    expect(rec(m, '/link-' + 'k'.repeat(110))).toMatchObject({
+      type: 'symlink',
+      target: '/' + 'l'.repeat(150),
+      size: 151,
+    });
     expect(rec(m, '/prefix-dir/' + 'f'.repeat(100))!.size).toBe(1);
   });
 
   it('non-UTF-8 names are bytes: shown with U+FFFD, sorted and counted by their bytes', async () => {
     const latin1 = new Uint8Array([...new TextEncoder().encode('caf'), 0xe9]);
-    const m = await build(tar(member({ name: latin1, data: 'latin1' }), member({ name: 'café', data: 'utf8' })));
+    const m = await build(
+      tar(member({ name: latin1, data: 'latin1' }), member({ name: 'café', data: 'utf8' })),
+    );
     // By bytes "caf\xc3\xa9" < "caf\xe9", whatever their display forms.
     expect(paths(m)).toEqual(['/', '/café', '/caf\ufffd']);
     expect(rec(m, '/')!.size).toBe(12 * 4 + 1 + 2 + 4 + 5); // dirents: ".", "..", 4-byte and 5-byte names
@@ -129,12 +176,24 @@ describe('names', () => {
 
 describe('sparse and huge members', () => {
   it('a GNU sparse member (typeflag S) is skipped, as mkfs.erofs does', async () => {
-    const m = await build(tar(member({ name: 'sparse', type: 'S', data: 'stored bytes' }), file('after', 'ok')));
+    const m = await build(
+      tar(member({ name: 'sparse', type: 'S', data: 'stored bytes' }), file('after', 'ok')),
+    );
     expect(paths(m)).toEqual(['/', '/after']);
   });
 
   it('a PAX-format sparse file becomes a regular file at its literal GNUSparseFile.N/ name', async () => {
-    const t = tar(pax([['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', 'big'], ['GNU.sparse.realsize', '1048576']], { name: 'GNUSparseFile.42/big', data: '1\n0\n5\nhello' }));
+    const t = tar(
+      pax(
+        [
+          ['GNU.sparse.major', '1'],
+          ['GNU.sparse.minor', '0'],
+          ['GNU.sparse.name', 'big'],
+          ['GNU.sparse.realsize', '1048576'],
+        ],
+        { name: 'GNUSparseFile.42/big', data: '1\n0\n5\nhello' },
+      ),
+    );
     const m = await build(t);
     expect(rec(m, '/GNUSparseFile.42/big')).toMatchObject({ type: 'file', size: 11 });
     expect(rec(m, '/big')).toBeUndefined();
@@ -150,7 +209,14 @@ describe('sparse and huge members', () => {
   });
 
   it('GNU base-256 numbers (size, uid) are read', async () => {
-    const t = concat(member({ name: 'b256', size: 8 ** 11 + 1, uid: 0, raw: [[108, new Uint8Array([0x80, 0, 0, 0, 0, 0x0f, 0x42, 0x40])]] }));
+    const t = concat(
+      member({
+        name: 'b256',
+        size: 8 ** 11 + 1,
+        uid: 0,
+        raw: [[108, new Uint8Array([0x80, 0, 0, 0, 0, 0x0f, 0x42, 0x40])]],
+      }),
+    );
     const e = (await readTar(bytesChunks(t), limits)[Symbol.asyncIterator]().next()).value!;
     expect(e.size).toBe(8 ** 11 + 1);
     expect(e.uid).toBe(1000000);
@@ -159,11 +225,23 @@ describe('sparse and huge members', () => {
 
 describe('hostile tars fail with a typed error', () => {
   it('a member path, hard link or symlink climbing above the root: EESCAPE', async () => {
-    await expect(build(tar(file('../../etc/evil', 'x')))).rejects.toThrow(/EESCAPE: member path climbs above the root/);
-    await expect(build(tar(file('a', 'x'), member({ name: 'l', type: '1', linkname: '../a' })))).rejects.toThrow(/EESCAPE: hard link target "..\/a"/);
-    await expect(build(tar(dir('usr/'), member({ name: 'usr/s', type: '2', linkname: '../../etc/shadow' })))).rejects.toThrow(/EESCAPE: symlink target/);
+    await expect(build(tar(file('../../etc/evil', 'x')))).rejects.toThrow(
+      /EESCAPE: member path climbs above the root/,
+    );
+    await expect(
+      build(tar(file('a', 'x'), member({ name: 'l', type: '1', linkname: '../a' }))),
+    ).rejects.toThrow(/EESCAPE: hard link target "..\/a"/);
+    await expect(
+      build(tar(dir('usr/'), member({ name: 'usr/s', type: '2', linkname: '../../etc/shadow' }))),
+    ).rejects.toThrow(/EESCAPE: symlink target/);
     // Inside the root, relative and absolute targets are fine (also dangling ones).
-    const m = await build(tar(dir('usr/'), member({ name: 'usr/s', type: '2', linkname: '../etc/x' }), member({ name: 'abs', type: '2', linkname: '/usr/none' })));
+    const m = await build(
+      tar(
+        dir('usr/'),
+        member({ name: 'usr/s', type: '2', linkname: '../etc/x' }),
+        member({ name: 'abs', type: '2', linkname: '/usr/none' }),
+      ),
+    );
     expect(rec(m, '/usr/s')!.target).toBe('../etc/x');
   });
 
@@ -171,14 +249,20 @@ describe('hostile tars fail with a typed error', () => {
     const many = tar(...Array.from({ length: 11 }, (_, i) => file(`f${i}`, '')));
     await expect(layer(many, { maxEntries: 10 })).rejects.toThrow(/ELIMIT: more than maxEntries \(10\)/);
     const absurd = concat(pax([['size', String(2 ** 50)]], { name: 'bomb', size: 0 }));
-    await expect(layer(absurd)).rejects.toThrow(/ELIMIT: member of 1125899906842624 bytes exceeds maxMemberSize/);
+    await expect(layer(absurd)).rejects.toThrow(
+      /ELIMIT: member of 1125899906842624 bytes exceeds maxMemberSize/,
+    );
   });
 
   it('truncation: inside data, inside a header, and without end-of-archive blocks: ETRUNCATED', async () => {
     const t = tar(file('a', 'x'.repeat(2000)), file('b', 'y'));
     await expect(layer(t.subarray(0, 1000))).rejects.toThrow(/ETRUNCATED: archive ends inside the data/);
-    await expect(layer(t.subarray(0, 2560 + 100))).rejects.toThrow(/ETRUNCATED: archive ends inside a header/);
-    await expect(layer(t.subarray(0, t.length - 1024))).rejects.toThrow(/ETRUNCATED: archive ends without the end-of-archive blocks/);
+    await expect(layer(t.subarray(0, 2560 + 100))).rejects.toThrow(
+      /ETRUNCATED: archive ends inside a header/,
+    );
+    await expect(layer(t.subarray(0, t.length - 1024))).rejects.toThrow(
+      /ETRUNCATED: archive ends without the end-of-archive blocks/,
+    );
   });
 
   it('a corrupt header is EFORMAT (checksum)', async () => {

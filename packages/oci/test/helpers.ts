@@ -42,5 +42,8 @@ export async function scanned(img: string): Promise<Manifest> {
 export function linkGroups(m: Manifest): string[][] {
   const by = new Map<number, string[]>();
   for (const f of m.files) if (f.type !== 'dir') by.set(f.nid, [...(by.get(f.nid) ?? []), f.path]);
-  return [...by.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort();
+  return [...by.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort();
 }

@@ -5,7 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FLAT_BUILD, LAYER_BUILD, predictTar, type BuildOptions } from '../src/index.js';
-import { bytesChunks, comparable, fileChunks, hasher, linkGroups, OCI_DATA, scanned, tarMember } from './helpers.js';
+import {
+  bytesChunks,
+  comparable,
+  fileChunks,
+  hasher,
+  linkGroups,
+  OCI_DATA,
+  scanned,
+  tarMember,
+} from './helpers.js';
 
 const T1700 = { ...FLAT_BUILD, buildTime: 1700000000, mkfsTime: false };
 const LAYERS = [
@@ -34,7 +43,10 @@ describe('predictTar = scan of the image mkfs.erofs 1.9.3 built', () => {
     expect(m.predicted?.options).toEqual(['--tar=f', '--xattr-inode-digest', '-T1700000000']);
   });
   it('rootfs.tar -> rootfs.lz4hc.img (-zlz4hc)', async () => {
-    await expectSame(fileChunks(OCI_DATA + 'rootfs.tar'), 'rootfs.lz4hc.img', { ...T1700, compression: 'lz4hc' });
+    await expectSame(fileChunks(OCI_DATA + 'rootfs.tar'), 'rootfs.lz4hc.img', {
+      ...T1700,
+      compression: 'lz4hc',
+    });
   });
   it('image.flat.tar -> image.flat.img', async () => {
     await expectSame(fileChunks(OCI_DATA + 'image.flat.tar'), 'image.flat.img', T1700);
@@ -50,8 +62,19 @@ describe('predictTar = scan of the image mkfs.erofs 1.9.3 built', () => {
 describe('predicted manifests', () => {
   it('say what they assume and survive the manifest parser (JSON and NDJSON)', async () => {
     const { manifestToJson, manifestToNdjson, parseManifest } = await import('@sharemap/erofs');
-    const m = await predictTar(fileChunks(OCI_DATA + 'rootfs.tar'), { hasher, build: FLAT_BUILD, imageName: 'rootfs.tar', imageSize: 1366016, hash: true, source: 'rootfs tar' });
-    expect(m.predicted).toEqual({ tool: 'mkfs.erofs 1.9.3', options: ['--tar=f', '--xattr-inode-digest', '-T0', '--mkfs-time'], source: 'rootfs tar' });
+    const m = await predictTar(fileChunks(OCI_DATA + 'rootfs.tar'), {
+      hasher,
+      build: FLAT_BUILD,
+      imageName: 'rootfs.tar',
+      imageSize: 1366016,
+      hash: true,
+      source: 'rootfs tar',
+    });
+    expect(m.predicted).toEqual({
+      tool: 'mkfs.erofs 1.9.3',
+      options: ['--tar=f', '--xattr-inode-digest', '-T0', '--mkfs-time'],
+      source: 'rootfs tar',
+    });
     // -T0 --mkfs-time keeps the tar mtimes: /etc/hostname has a fractional PAX mtime.
     const hostname = m.files.find((f) => f.path === '/etc/hostname')!;
     expect(hostname.mtime_nsec).toBeGreaterThan(0);

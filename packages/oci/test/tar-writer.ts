@@ -18,7 +18,8 @@ export interface W {
   raw?: [number, Uint8Array][];
 }
 
-const bytes = (x: string | Uint8Array | undefined): Uint8Array => (x === undefined ? new Uint8Array(0) : typeof x === 'string' ? enc.encode(x) : x);
+const bytes = (x: string | Uint8Array | undefined): Uint8Array =>
+  x === undefined ? new Uint8Array(0) : typeof x === 'string' ? enc.encode(x) : x;
 
 function octal(h: Uint8Array, off: number, len: number, v: number) {
   h.set(enc.encode(v.toString(8).padStart(len - 1, '0')), off);

@@ -91,7 +91,11 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   if (flag(args, 'compare-models')) {
     const cmp = await compareModels(
       positionalsWithDevices(args).map((x) => x.path),
-      { hash, ...(platform !== undefined ? { platform } : {}), ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}) },
+      {
+        hash,
+        ...(platform !== undefined ? { platform } : {}),
+        ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
+      },
     );
     io.stdout.write(renderComparison(cmp, format));
     return EXIT_OK;
@@ -99,7 +103,11 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const manifests = [];
   const strings = new StringTable();
   // Identical layers of several archives are read once and are one per-layer image.
-  const archive = { layerCache: new Map(), layerManifests: new Map(), ...(platform !== undefined ? { platform } : {}) };
+  const archive = {
+    layerCache: new Map(),
+    layerManifests: new Map(),
+    ...(platform !== undefined ? { platform } : {}),
+  };
   const seen = new Set<unknown>();
   for (const { path, devices } of positionalsWithDevices(args))
     for (const x of await loadInputs(path, devices, { hash, strings, model, archive }))

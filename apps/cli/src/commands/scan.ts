@@ -15,7 +15,8 @@ import { writeLines } from '../write.js';
 export const scanSpec: CommandSpec = {
   name: 'scan',
   summary: 'Read an EROFS image and print its manifest: image summary and one record per path.',
-  usage: 'sharemap scan IMAGE|ARCHIVE [--device BLOB]... [--layers] [--platform OS/ARCH[/VARIANT]] [--hash] [--json|--ndjson]',
+  usage:
+    'sharemap scan IMAGE|ARCHIVE [--device BLOB]... [--layers] [--platform OS/ARCH[/VARIANT]] [--hash] [--json|--ndjson]',
   details: [
     'The manifest format is documented in docs/manifest.md; --ndjson is the compact streaming form the server stores and `sharemap analyze` and `sharemap upload --scan-locally` read. A corrupt or unsupported image exits with code 2 and one line on stderr naming the problem and its byte offset.',
   ],
@@ -126,7 +127,9 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   const hash = flag(args, 'hash');
   if (await isArchive(path)) return scanArchive(path, args, io);
   if (flag(args, 'layers') || str(args, 'platform') !== undefined)
-    throw inputError(`sharemap scan: --layers and --platform apply to OCI archives and tars; ${path} is not one`);
+    throw inputError(
+      `sharemap scan: --layers and --platform apply to OCI archives and tars; ${path} is not one`,
+    );
   // Hashing reads every byte: show a live counter on a terminal (never in logs or pipes).
   const live = hash && !flag(args, 'quiet') && !!io.stderr.isTTY;
   let last = 0;
@@ -151,17 +154,25 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
 
 /** An archive: the flattened image's predicted manifest, or one per layer (--layers). */
 async function scanArchive(path: string, args: ParsedArgs, io: Io): Promise<number> {
-  if (list(args, 'device').length) throw inputError('sharemap scan: --device applies to EROFS images, not to archives');
+  if (list(args, 'device').length)
+    throw inputError('sharemap scan: --device applies to EROFS images, not to archives');
   const platform = str(args, 'platform');
-  const a = await loadArchive(path, { hash: flag(args, 'hash'), ...(platform !== undefined ? { platform } : {}) });
+  const a = await loadArchive(path, {
+    hash: flag(args, 'hash'),
+    ...(platform !== undefined ? { platform } : {}),
+  });
   if (a.images.length !== 1)
-    throw inputError(`${path}: holds ${a.images.length} images; scan takes one (sharemap analyze takes them all)`);
+    throw inputError(
+      `${path}: holds ${a.images.length} images; scan takes one (sharemap analyze takes them all)`,
+    );
   const img = a.images[0]!;
   const manifests = flag(args, 'layers') ? img.layers.map((l) => l.manifest) : [img.flattened];
   if (flag(args, 'ndjson')) {
     for (const m of manifests) await writeLines(io.stdout, manifestToNdjson(m));
   } else if (flag(args, 'json')) {
-    const body = flag(args, 'layers') ? `[${manifests.map((m) => manifestToJson(m)).join(',')}]` : manifestToJson(manifests[0]!);
+    const body = flag(args, 'layers')
+      ? `[${manifests.map((m) => manifestToJson(m)).join(',')}]`
+      : manifestToJson(manifests[0]!);
     await writeLines(io.stdout, [body + '\n']);
   } else {
     for (const m of manifests) await writeLines(io.stdout, textLines(m));

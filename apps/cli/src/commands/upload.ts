@@ -171,7 +171,11 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const scanLocally = flag(args, 'scan-locally');
   const model = parseModel(str(args, 'model'));
   const platform = str(args, 'platform');
-  const archive = { layerCache: new Map(), layerManifests: new Map(), ...(platform !== undefined ? { platform } : {}) };
+  const archive = {
+    layerCache: new Map(),
+    layerManifests: new Map(),
+    ...(platform !== undefined ? { platform } : {}),
+  };
   const sent = new Set<unknown>();
   if (flag(args, 'hash') && !scanLocally)
     throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
@@ -228,7 +232,11 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       if (kinds[k] === 'image') progress.note(`scanning ${name} locally...`);
       if (kinds[k] === 'archive') progress.note(`predicting ${name} (OCI image, read here)...`);
       // An OCI archive gives one predicted manifest per image or per distinct layer (--model).
-      for (const loaded of await loadInputs(input.path, input.devices, { hash: flag(args, 'hash'), model, archive })) {
+      for (const loaded of await loadInputs(input.path, input.devices, {
+        hash: flag(args, 'hash'),
+        model,
+        archive,
+      })) {
         if (sent.has(loaded.manifest)) continue; // a layer shared by several archives is one image
         sent.add(loaded.manifest);
         const reply = await client.request<IdReply>(

@@ -52,6 +52,8 @@ export function instanceState(report: Report, id: string): string {
 export function predictedNote(report: Report): string | null {
   const p = report.images.filter((i) => i.predicted);
   if (p.length === 0) return null;
-  const opts = [...new Set(p.map((i) => `${i.predicted!.tool} ${i.predicted!.options.join(' ')}`))].join('; ');
+  const opts = [...new Set(p.map((i) => `${i.predicted!.tool} ${i.predicted!.options.join(' ')}`))].join(
+    '; ',
+  );
   return `PREDICTED: ${p.length} of ${report.images.length} image(s) are predicted from OCI images, as ${opts} would build them (${p.map((i) => i.name).join(', ')}).`;
 }
