@@ -128,14 +128,18 @@ function parentOf(root: Dentry, path: PathKey[], layer: number, flatten: boolean
   return d;
 }
 
-function setRootAttrs(root: Dentry, m: LayerMember, appendXattrs: boolean): void {
-  const r = root.inode;
-  r.mode = m.mode;
-  r.uid = m.uid;
-  r.gid = m.gid;
-  r.mtime = m.mtime;
-  r.mtimeNsec = m.mtimeNsec;
-  r.xattrs = appendXattrs ? [...r.xattrs, ...m.xattrs] : [...m.xattrs];
+/**
+ * A directory member over an existing directory (or "./" over the root): the directory keeps
+ * its children and takes the member's mode, owner and mtime. mkfs.erofs appends the xattrs
+ * (rule 3); flattening takes the upper layer's (overlayfs copy-up semantics).
+ */
+function takeDirAttrs(ino: Inode, m: LayerMember, appendXattrs: boolean): void {
+  ino.mode = m.mode;
+  ino.uid = m.uid;
+  ino.gid = m.gid;
+  ino.mtime = m.mtime;
+  ino.mtimeNsec = m.mtimeNsec;
+  ino.xattrs = appendXattrs ? [...ino.xattrs, ...m.xattrs] : [...m.xattrs];
 }
 
 function hardLinkTarget(root: Dentry, m: LayerMember): Inode {
@@ -165,7 +169,7 @@ function hardLinkTarget(root: Dentry, m: LayerMember): Inode {
 export function applyMkfs(root: Dentry, m: LayerMember, aufs: boolean): void {
   if (m.path.length === 0) {
     // "./" sets the root's attributes; xattrs are appended as for any directory over a directory.
-    if (m.kind === 'dir') setRootAttrs(root, m, true);
+    if (m.kind === 'dir') takeDirAttrs(root.inode, m, true);
     return;
   }
   const parent = parentOf(root, m.path, 0, false);
@@ -202,15 +206,7 @@ export function applyMkfs(root: Dentry, m: LayerMember, aufs: boolean): void {
   }
   const old = kids.get(name);
   if (old?.inode.children && m.kind === 'dir') {
-    // Rule 3: a directory over a directory keeps its children, takes the new attributes, appends xattrs.
-    Object.assign(old.inode, {
-      mode: m.mode,
-      uid: m.uid,
-      gid: m.gid,
-      mtime: m.mtime,
-      mtimeNsec: m.mtimeNsec,
-    });
-    old.inode.xattrs.push(...m.xattrs);
+    takeDirAttrs(old.inode, m, true); // rule 3
     return;
   }
   kids.set(name, { inode: inodeOf(m), layer: 0 });
@@ -234,7 +230,7 @@ function hideLower(dir: Inode, layer: number): void {
  */
 export function applyFlatten(root: Dentry, m: LayerMember, layer: number): void {
   if (m.path.length === 0) {
-    if (m.kind === 'dir') setRootAttrs(root, m, false);
+    if (m.kind === 'dir') takeDirAttrs(root.inode, m, false);
     return;
   }
   const name = m.path[m.path.length - 1]!;
@@ -256,14 +252,7 @@ export function applyFlatten(root: Dentry, m: LayerMember, layer: number): void 
   }
   const old = kids.get(name);
   if (old?.inode.children && m.kind === 'dir') {
-    Object.assign(old.inode, {
-      mode: m.mode,
-      uid: m.uid,
-      gid: m.gid,
-      mtime: m.mtime,
-      mtimeNsec: m.mtimeNsec,
-      xattrs: [...m.xattrs],
-    });
+    takeDirAttrs(old.inode, m, false);
     old.layer = layer;
     return;
   }
