@@ -22,6 +22,7 @@ import {
 } from '@sharemap/sharing';
 import { inputError, oneLine } from './errors.js';
 import { fsMessage, scanImage } from './images.js';
+import { isArchive, loadArchive, modelManifests, type LoadArchiveOptions, type Model } from './archives.js';
 import type { ScanImageFileOptions } from '@sharemap/erofs/node';
 
 export { fsMessage } from './images.js';
@@ -29,10 +30,16 @@ export { fsMessage } from './images.js';
 const EROFS_MAGIC = 0xe0f5e1e2;
 const MANIFEST_EXT = /\.(json|ndjson|jsonl)(\.gz)?$|\.gz$/i;
 
-export type InputKind = 'image' | 'manifest';
+export type InputKind = 'image' | 'manifest' | 'archive';
 
-/** Image or manifest? By extension for manifests, by the EROFS magic, then by content. */
+/**
+ * Image, manifest or OCI archive? OCI archives (docker save, OCI layout directory or tar,
+ * rootfs tar, gzip/zstd tar) by their bytes (docs/oci.md); then manifests by extension,
+ * EROFS images by their magic, then by content.
+ */
 export async function detectInput(path: string): Promise<InputKind> {
+  if (/\.(json|ndjson|jsonl)(\.gz)?$/i.test(path)) return 'manifest';
+  if (await isArchive(path)) return 'archive';
   if (MANIFEST_EXT.test(path)) return 'manifest';
   let head: Buffer;
   try {
@@ -106,6 +113,26 @@ export async function loadInput(
   const scanOpts: ScanImageFileOptions = { devices, hash: !!opts.hash };
   if (opts.onProgress) scanOpts.onProgress = opts.onProgress;
   return { path, kind, devices, manifest: await scanImage(path, scanOpts) };
+}
+
+/**
+ * loadInput for every kind: an OCI archive gives one manifest per image (model "flattened")
+ * or per distinct layer (model "layers"), all marked predicted.
+ */
+export async function loadInputs(
+  path: string,
+  devices: string[],
+  opts: Parameters<typeof loadInput>[2] & { model?: Model; archive?: Omit<LoadArchiveOptions, 'hash'> } = {},
+): Promise<LoadedInput[]> {
+  if ((await detectInput(path)) !== 'archive') return [await loadInput(path, devices, opts)];
+  if (devices.length > 0) throw inputError(`${path}: --device applies to EROFS images, not to archives`);
+  const a = await loadArchive(path, { hash: !!opts.hash, ...(opts.archive ?? {}) });
+  return modelManifests([a], opts.model ?? 'flattened').map((manifest) => ({
+    path,
+    kind: 'archive',
+    devices,
+    manifest,
+  }));
 }
 
 /** Text of a file, gunzipped when it starts with the gzip magic (host snapshots are written gzipped). */

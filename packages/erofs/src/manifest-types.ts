@@ -60,6 +60,21 @@ export interface ManifestSuperblock {
   devices: { tag: string; blocks: number; mapped_blkaddr: number }[];
 }
 
+/**
+ * Present when the manifest was not read from an image but predicted from a tar (OCI layer,
+ * `docker save`, `docker export`): what mkfs.erofs would build from it (docs/oci.md). nid,
+ * layout and block addresses of such records are not on-disk values: `nid` is an inode
+ * ordinal (names of one inode share it), `layout` the layout class the build options imply.
+ */
+export interface ManifestPrediction {
+  /** The builder whose output is predicted, e.g. "mkfs.erofs 1.9.3". */
+  tool: string;
+  /** The build options assumed, as command-line arguments (e.g. ["--tar=f", "--xattr-inode-digest", "-T0", "--mkfs-time"]). */
+  options: string[];
+  /** What the manifest was predicted from, e.g. "rootfs tar", "layer sha256:...", "flattened image repo:tag". */
+  source: string;
+}
+
 export interface ManifestHeader {
   kind: typeof MANIFEST_KIND;
   version: typeof MANIFEST_VERSION;
@@ -70,6 +85,8 @@ export interface ManifestHeader {
   hashed: boolean;
   /** Number of records that follow (NDJSON) or are in `files` (JSON). */
   file_count: number;
+  /** Set on predicted manifests only (see ManifestPrediction). */
+  predicted?: ManifestPrediction;
 }
 
 export interface FileRecord {

@@ -212,7 +212,7 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
 }
 
 export function manifestHeader(m: Manifest): ManifestHeader {
-  return {
+  const h: ManifestHeader = {
     kind: m.kind,
     version: m.version,
     image: m.image,
@@ -220,6 +220,8 @@ export function manifestHeader(m: Manifest): ManifestHeader {
     hashed: m.hashed,
     file_count: m.files.length,
   };
+  if (m.predicted) h.predicted = m.predicted;
+  return h;
 }
 
 /** NDJSON form: the header line, then one record per line; every line ends with "\n". */
@@ -478,7 +480,11 @@ function validateSuperblock(v: V, raw: unknown, version: number): ManifestSuperb
 
 function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boolean): ManifestHeader {
   const h = v.obj(raw);
-  v.keys(h, ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'], withFiles ? ['files'] : []);
+  v.keys(
+    h,
+    ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'],
+    withFiles ? ['files', 'predicted'] : ['predicted'],
+  );
   if (h.kind !== MANIFEST_KIND) v.fail(`not a sharemap manifest (kind ${JSON.stringify(h.kind)})`, 'kind');
   if (typeof h.version !== 'number' || !MANIFEST_VERSIONS_READ.includes(h.version))
     v.fail(
@@ -492,7 +498,7 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
     size: v.int(im.size, 'image.size', 0, Number.MAX_SAFE_INTEGER),
   };
   if (im.sha256 !== undefined) image.sha256 = v.str(im.sha256, 'image.sha256', 64, SHA256_RE);
-  return {
+  const out: ManifestHeader = {
     kind: MANIFEST_KIND,
     version: MANIFEST_VERSION,
     image,
@@ -500,6 +506,18 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
     hashed: v.bool(h.hashed, 'hashed'),
     file_count: v.int(h.file_count, 'file_count', 0, maxRecords),
   };
+  if (h.predicted !== undefined) {
+    const p = v.obj(h.predicted, 'predicted');
+    v.keys(p, ['tool', 'options', 'source'], [], 'predicted');
+    const opts = p.options;
+    if (!Array.isArray(opts) || opts.length > 64) v.fail('expected an array of options', 'predicted.options');
+    out.predicted = {
+      tool: v.str(p.tool, 'predicted.tool', 64),
+      options: opts.map((o, i) => v.str(o, `predicted.options[${i}]`, 256)),
+      source: v.str(p.source, 'predicted.source', 4096),
+    };
+  }
+  return out;
 }
 
 const RECORD_FIELDS = [

@@ -13,7 +13,7 @@
  *
  * Owned by packages/sharing; changes must be additive within REPORT_VERSION 1.
  */
-import type { Manifest } from '@sharemap/erofs';
+import type { Manifest, ManifestPrediction } from '@sharemap/erofs';
 import type { BackingFileAttributes, TrustModel } from './trust/types.js';
 
 export const REPORT_KIND = 'sharemap-report';
@@ -148,6 +148,8 @@ export interface ReportImage {
   fileCount: number;
   regularFiles: number;
   fingerprintedFiles: number;
+  /** Set when the image's manifest was predicted from an OCI image or tar, not read from an image (docs/oci.md). */
+  predicted?: ManifestPrediction;
 }
 
 export interface ReportInstance extends InstanceInput {

@@ -7,7 +7,9 @@ import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type Com
 import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
-import { loadInput } from '../inputs.js';
+import { loadInputs } from '../inputs.js';
+import { parseModel } from '../archives.js';
+import { compareModels, MODEL_OPTIONS, renderComparison } from '../models.js';
 import type { Io } from '../io.js';
 import {
   ANALYSIS_OPTIONS,
@@ -25,6 +27,7 @@ export const analyzeSpec: CommandSpec = {
   usage:
     'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--threat-model] [--baseline FILE|NAME|ID|URL [--server URL]] [thresholds]',
   details: [
+    'OCI images (`docker save` archives, OCI layouts as directory or tar, rootfs tars; gzip or zstd layers) are predicted as mkfs.erofs would build them (docs/oci.md), one image per OCI image (--model flattened) or per distinct layer (--model layers); --compare-models shows both, with and without inode_share.',
     'Inputs are EROFS images (scanned here) or manifests written by `sharemap scan --json|--ndjson` (optionally gzip). Without --mounts, each image is mounted once, file-backed, with inode_share, all in one domain ("default"): the most a single domain can share.',
     'Thresholds come from .sharemap.yml and the flags below (flags win). Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including an unknown --baseline name), 3 server or network error (fetching a baseline from a server).',
   ],
@@ -41,6 +44,7 @@ export const analyzeSpec: CommandSpec = {
       description: 'Hash file contents of images to verify fingerprints (finds fingerprint-mismatch).',
       group: 'Inputs',
     },
+    ...MODEL_OPTIONS,
     ...ANALYSIS_OPTIONS,
     ...OUTPUT_OPTIONS,
     baseline: {
@@ -90,10 +94,35 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const ref = str(args, 'baseline');
   const baseline =
     ref !== undefined ? await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk) : null;
+  const model = parseModel(str(args, 'model'));
+  const platform = str(args, 'platform');
+  if (flag(args, 'compare-models')) {
+    const cmp = await compareModels(
+      positionalsWithDevices(args).map((x) => x.path),
+      {
+        hash,
+        ...(platform !== undefined ? { platform } : {}),
+        ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
+      },
+    );
+    io.stdout.write(renderComparison(cmp, format));
+    return EXIT_OK;
+  }
   const manifests = [];
   const strings = new StringTable();
+  // Identical layers of several archives are read once and are one per-layer image.
+  const archive = {
+    layerCache: new Map(),
+    layerManifests: new Map(),
+    ...(platform !== undefined ? { platform } : {}),
+  };
+  const seen = new Set<unknown>();
   for (const { path, devices } of positionalsWithDevices(args))
-    manifests.push((await loadInput(path, devices, { hash, strings })).manifest);
+    for (const x of await loadInputs(path, devices, { hash, strings, model, archive }))
+      if (!seen.has(x.manifest)) {
+        seen.add(x.manifest);
+        manifests.push(x.manifest);
+      }
   const { report, warnings, mountConfigs } = await runAnalysis({
     manifests,
     mounts: settings.mounts,

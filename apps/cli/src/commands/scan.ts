@@ -1,7 +1,12 @@
-/** `sharemap scan IMAGE [--device BLOB]... [--hash] [--json|--ndjson]`: print an image's manifest. */
+/**
+ * `sharemap scan IMAGE [--device BLOB]... [--hash] [--json|--ndjson]`: print an image's manifest.
+ * `sharemap scan ARCHIVE [--layers] [--platform P]`: the predicted manifest of an OCI image
+ * (docker save, OCI layout, rootfs tar) as mkfs.erofs would build it (docs/oci.md).
+ */
 import { manifestToJson, manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erofs';
 import { formatBytes, formatInteger } from '@sharemap/sharing/format';
-import { flag, list, parseCommandArgs, helpText, type CommandSpec } from '../args.js';
+import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { isArchive, loadArchive } from '../archives.js';
 import { EXIT_OK, inputError } from '../errors.js';
 import { scanImage } from '../images.js';
 import type { Io } from '../io.js';
@@ -10,7 +15,8 @@ import { writeLines } from '../write.js';
 export const scanSpec: CommandSpec = {
   name: 'scan',
   summary: 'Read an EROFS image and print its manifest: image summary and one record per path.',
-  usage: 'sharemap scan IMAGE [--device BLOB]... [--hash] [--json|--ndjson]',
+  usage:
+    'sharemap scan IMAGE|ARCHIVE [--device BLOB]... [--layers] [--platform OS/ARCH[/VARIANT]] [--hash] [--json|--ndjson]',
   details: [
     'The manifest format is documented in docs/manifest.md; --ndjson is the compact streaming form the server stores and `sharemap analyze` and `sharemap upload --scan-locally` read. A corrupt or unsupported image exits with code 2 and one line on stderr naming the problem and its byte offset.',
   ],
@@ -32,12 +38,26 @@ export const scanSpec: CommandSpec = {
       description: 'Print the manifest as NDJSON: header line, then one record per line.',
     },
     quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr.' },
+    layers: {
+      type: 'boolean',
+      description:
+        'ARCHIVE: one predicted manifest per layer (the per-layer model, mkfs.erofs --aufs), instead of the flattened image.',
+      group: 'OCI images',
+    },
+    platform: {
+      type: 'string',
+      value: 'OS/ARCH[/VARIANT]',
+      description: 'ARCHIVE: the platform picked from a multi-platform OCI index (default linux/amd64).',
+      group: 'OCI images',
+    },
   },
   positionals: { min: 1, max: 1, name: 'IMAGE' },
   examples: [
     'sharemap scan app.erofs',
     'sharemap scan --hash --ndjson app.erofs | gzip > app.manifest.ndjson.gz',
     'sharemap scan chunked.img --device chunked.blob --json',
+    'sharemap scan app.docker.tar --hash --ndjson   # predicted: what mkfs.erofs --tar=f would build',
+    'sharemap scan oci-dir/ --platform linux/arm64/v8 --layers --json',
   ],
 };
 
@@ -57,6 +77,13 @@ export function summaryLines(m: Manifest): string[] {
   const sb = m.superblock;
   const regular = m.files.filter((f) => f.type === 'file');
   const fp = regular.filter((f) => f.fingerprint !== null).length;
+  if (m.predicted) {
+    return [
+      `${m.image.name}: PREDICTED EROFS image (${m.predicted.tool} ${m.predicted.options.join(' ')}), from ${m.predicted.source}`,
+      `  ${formatInteger(sb.inodes)} inodes, ${sb.block_size}-byte blocks, inode_share: possible (fingerprint xattr ${sb.fingerprint_xattr_name})`,
+      `  files: ${formatInteger(m.files.length)} paths, ${formatInteger(regular.length)} regular files, ${formatInteger(fp)} fingerprinted${m.hashed ? ', content hashed' : ''}`,
+    ];
+  }
   const out = [
     `${m.image.name}: EROFS image, ${formatInteger(m.image.size)} bytes, ${sb.block_size}-byte blocks, ${formatInteger(sb.blocks)} blocks, ${formatInteger(sb.inodes)} inodes`,
     `  uuid ${sb.uuid}, root nid ${sb.root_nid}, built ${new Date(sb.build_time * 1000).toISOString()}`,
@@ -98,6 +125,11 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     throw inputError('sharemap scan: --json and --ndjson cannot be combined');
   const path = args.positionals[0]!;
   const hash = flag(args, 'hash');
+  if (await isArchive(path)) return scanArchive(path, args, io);
+  if (flag(args, 'layers') || str(args, 'platform') !== undefined)
+    throw inputError(
+      `sharemap scan: --layers and --platform apply to OCI archives and tars; ${path} is not one`,
+    );
   // Hashing reads every byte: show a live counter on a terminal (never in logs or pipes).
   const live = hash && !flag(args, 'quiet') && !!io.stderr.isTTY;
   let last = 0;
@@ -117,5 +149,33 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   if (flag(args, 'ndjson')) await writeLines(io.stdout, manifestToNdjson(m));
   else if (flag(args, 'json')) await writeLines(io.stdout, [manifestToJson(m) + '\n']);
   else await writeLines(io.stdout, textLines(m));
+  return EXIT_OK;
+}
+
+/** An archive: the flattened image's predicted manifest, or one per layer (--layers). */
+async function scanArchive(path: string, args: ParsedArgs, io: Io): Promise<number> {
+  if (list(args, 'device').length)
+    throw inputError('sharemap scan: --device applies to EROFS images, not to archives');
+  const platform = str(args, 'platform');
+  const a = await loadArchive(path, {
+    hash: flag(args, 'hash'),
+    ...(platform !== undefined ? { platform } : {}),
+  });
+  if (a.images.length !== 1)
+    throw inputError(
+      `${path}: holds ${a.images.length} images; scan takes one (sharemap analyze takes them all)`,
+    );
+  const img = a.images[0]!;
+  const manifests = flag(args, 'layers') ? img.layers.map((l) => l.manifest) : [img.flattened];
+  if (flag(args, 'ndjson')) {
+    for (const m of manifests) await writeLines(io.stdout, manifestToNdjson(m));
+  } else if (flag(args, 'json')) {
+    const body = flag(args, 'layers')
+      ? `[${manifests.map((m) => manifestToJson(m)).join(',')}]`
+      : manifestToJson(manifests[0]!);
+    await writeLines(io.stdout, [body + '\n']);
+  } else {
+    for (const m of manifests) await writeLines(io.stdout, textLines(m));
+  }
   return EXIT_OK;
 }

@@ -11,8 +11,10 @@ import { createDomainRedactor, formatBytes, type Report } from '@sharemap/sharin
 import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK, inputError, oneLine, serverError } from '../errors.js';
-import { detectInput, loadInput, readMaybeGzipText, readMountConfig, readResidencyFile } from '../inputs.js';
+import { detectInput, loadInput, loadInputs, readMaybeGzipText, readMountConfig, readResidencyFile } from '../inputs.js';
 import { splitResidencyArg } from '../config.js';
+import { parseModel } from '../archives.js';
+import { MODEL_OPTIONS } from '../models.js';
 import type { Io } from '../io.js';
 import {
   ANALYSIS_OPTIONS,
@@ -35,12 +37,15 @@ export const uploadSpec: CommandSpec = {
   usage:
     'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... --server URL [--token T] [--scan-locally] [--baseline NAME|ID|URL|FILE] [--save-as NAME] [--json|--markdown] [thresholds]',
   details: [
+    'OCI archives (docker save, OCI layouts, rootfs tars) are read here and their predicted manifests are sent (docs/oci.md; --model layers|flattened).',
     'Images are streamed to the server, which scans them. With --scan-locally the images are scanned here and only their manifests (gzip NDJSON) are sent: the image bytes never leave the machine. Manifest files (from `sharemap scan`) are sent as they are.',
     'The token is read from --token or, better in CI, from the SHAREMAP_TOKEN environment variable. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The report link is printed on stdout (first line of the text output).',
     'CI: the main branch saves each report under a name (--save-as main), pull requests compare with it (--baseline main) and gate on the change. --baseline is resolved before anything is uploaded, so --baseline main --save-as main compares with the previous report of that name, then moves the name.',
     'Exit codes: 0 pass, 1 a threshold failed, 2 bad input or usage (including the server rejecting an input or the token, and an unknown --baseline name), 3 server or network error.',
   ],
   options: {
+    model: MODEL_OPTIONS.model!,
+    platform: MODEL_OPTIONS.platform!,
     device: {
       type: 'string',
       multiple: true,
@@ -172,6 +177,14 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const client = new ServerClient(server, opts);
   const progress = createProgress(io.stderr, { quiet: flag(args, 'quiet') });
   const scanLocally = flag(args, 'scan-locally');
+  const model = parseModel(str(args, 'model'));
+  const platform = str(args, 'platform');
+  const archive = {
+    layerCache: new Map(),
+    layerManifests: new Map(),
+    ...(platform !== undefined ? { platform } : {}),
+  };
+  const sent = new Set<unknown>();
   if (flag(args, 'hash') && !scanLocally)
     throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
   const saveName = str(args, 'save-as');
@@ -231,23 +244,32 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       progress.done(`uploaded ${name} as image ${reply.id}${reply.deduplicated ? ' (already known)' : ''}`);
     } else {
       if (kinds[k] === 'image') progress.note(`scanning ${name} locally...`);
-      const loaded = await loadInput(input.path, input.devices, { hash: flag(args, 'hash') });
-      const reply = await client.request<IdReply>(
-        'POST',
-        `/api/manifests?name=${encodeURIComponent(loaded.manifest.image.name)}`,
-        {
-          body: gzipNdjson(loaded.manifest),
-          stream: true,
-          headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
-          what: `upload of the manifest of ${input.path}`,
-        },
-      );
-      if (!reply || typeof reply.id !== 'string')
-        throw serverError(`upload of the manifest of ${input.path}: the server's reply has no manifest id`);
-      manifestIds.push(reply.id);
-      progress.note(
-        `uploaded the manifest of ${name} (${loaded.manifest.files.length} records) as ${reply.id}`,
-      );
+      if (kinds[k] === 'archive') progress.note(`predicting ${name} (OCI image, read here)...`);
+      // An OCI archive gives one predicted manifest per image or per distinct layer (--model).
+      for (const loaded of await loadInputs(input.path, input.devices, {
+        hash: flag(args, 'hash'),
+        model,
+        archive,
+      })) {
+        if (sent.has(loaded.manifest)) continue; // a layer shared by several archives is one image
+        sent.add(loaded.manifest);
+        const reply = await client.request<IdReply>(
+          'POST',
+          `/api/manifests?name=${encodeURIComponent(loaded.manifest.image.name)}`,
+          {
+            body: gzipNdjson(loaded.manifest),
+            stream: true,
+            headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+            what: `upload of the manifest of ${input.path}`,
+          },
+        );
+        if (!reply || typeof reply.id !== 'string')
+          throw serverError(`upload of the manifest of ${input.path}: the server's reply has no manifest id`);
+        manifestIds.push(reply.id);
+        progress.note(
+          `uploaded the ${loaded.manifest.predicted ? 'predicted ' : ''}manifest of ${loaded.manifest.image.name} (${loaded.manifest.files.length} records) as ${reply.id}`,
+        );
+      }
     }
   }
   // The server scans uploaded images in the background: wait for each.

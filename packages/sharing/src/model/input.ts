@@ -36,6 +36,7 @@ export function imageEntryFromManifest(
   };
   if (manifest.image.sha256 !== undefined) entry.sha256 = manifest.image.sha256;
   if (extra.publisher !== undefined) entry.publisher = extra.publisher;
+  if (manifest.predicted) entry.predicted = manifest.predicted;
   return entry;
 }
 

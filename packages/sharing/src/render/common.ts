@@ -80,3 +80,13 @@ export function withSharingRange(min: number, max: number): string {
     ? `with sharing between ${formatInteger(lo)} and ${formatInteger(hi)} bytes`
     : `with sharing between ${a} and ${b}`;
 }
+
+/** One line saying which images are predicted from OCI images (docs/oci.md), or null when none is. */
+export function predictedNote(report: Report): string | null {
+  const p = report.images.filter((i) => i.predicted);
+  if (p.length === 0) return null;
+  const opts = [...new Set(p.map((i) => `${i.predicted!.tool} ${i.predicted!.options.join(' ')}`))].join(
+    '; ',
+  );
+  return `PREDICTED: ${p.length} of ${report.images.length} image(s) are predicted from OCI images, as ${opts} would build them (${p.map((i) => i.name).join(', ')}).`;
+}

@@ -2,7 +2,7 @@
 import type { Report } from '../report.js';
 import type { ReportDelta } from '../model/compare.js';
 import { formatBytes, formatPercent } from './bytes.js';
-import { bothMeasures, headline, instanceState, topGroups, withSharingRange } from './common.js';
+import { bothMeasures, headline, instanceState, predictedNote, topGroups, withSharingRange } from './common.js';
 
 export interface MarkdownOptions {
   /** Link to the full report. */
@@ -26,6 +26,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   const both = bothMeasures(report);
   if (both) out.push('', both);
   if (opts.url) out.push('', `[Full report](${opts.url})`);
+  const note = predictedNote(report);
+  if (note) out.push('', `_${esc(note)}_`);
   if (report.bounds)
     out.push(
       '',

@@ -1,7 +1,7 @@
 /** Plain-text summary for terminals (the CLI's default output). */
 import type { Report } from '../report.js';
 import { formatBytes, formatInteger } from './bytes.js';
-import { bothMeasures, headline, instanceState, topGroups, withSharingRange } from './common.js';
+import { bothMeasures, headline, instanceState, predictedNote, topGroups, withSharingRange } from './common.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -14,6 +14,8 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
   const out: string[] = [headline(report)];
   const both = bothMeasures(report);
   if (both) out.push(`  ${both}`);
+  const note = predictedNote(report);
+  if (note) out.push(`  ${note}`);
   const t = report.totals;
   out.push(
     `  exact: ${formatInteger(t.bytesWithoutSharing)} / ${formatInteger(t.bytesWithSharing)} / ${formatInteger(t.bytesSaved)} bytes (${report.options.pageSize}-byte pages, working set ${report.options.workingSetFraction})`,

@@ -1,0 +1,193 @@
+/**
+ * OCI images on the command line: `docker save` archives, OCI image layouts (directory or
+ * tar) and root-filesystem tars, read with @sharemap/oci into predicted manifests of the
+ * two deployment models (docs/oci.md). Node I/O lives here; the package has none.
+ */
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import type { Manifest } from '@sharemap/erofs';
+import { nodeFileSource, nodeSha256 } from '@sharemap/erofs/node';
+import {
+  FLAT_BUILD,
+  LAYER_BUILD,
+  OciError,
+  compressionOf,
+  layerImageName,
+  loadImages,
+  looksLikeTar,
+  openArchive,
+  parsePlatform,
+  predictImage,
+  readLayer,
+  resolveOciLimits,
+  treeToManifest,
+  mkfsTree,
+  type ArchiveFiles,
+  type ImagePrediction,
+  type OciLayer,
+  type Platform,
+} from '@sharemap/oci';
+import { inputError, oneLine } from './errors.js';
+
+export type Model = 'layers' | 'flattened';
+
+/** One archive read: its images' predictions, or a rootfs tar's. */
+export interface LoadedArchive {
+  path: string;
+  kind: 'docker-save' | 'oci-layout' | 'rootfs';
+  images: ImagePrediction[];
+}
+
+/** Whether `path` is an image archive, an OCI layout directory or a tar (from its bytes). */
+export async function isArchive(path: string): Promise<boolean> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    return false;
+  }
+  if (st.isDirectory()) return true;
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const h = head.subarray(0, bytesRead);
+    const c = compressionOf(h);
+    if (c === 'zstd') return true;
+    if (c === 'gzip') {
+      // A gzip manifest or a gzip tar: look at the first decompressed block.
+      try {
+        return looksLikeTar(gunzipSync(h, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 512));
+      } catch {
+        return false;
+      }
+    }
+    return looksLikeTar(h);
+  } finally {
+    await fh.close();
+  }
+}
+
+function dirFiles(dir: string): ArchiveFiles {
+  return {
+    name: dir,
+    get: async (rel) => {
+      if (rel.split('/').some((c) => c === '..')) return undefined;
+      const p = join(dir, rel);
+      try {
+        const st = await stat(p);
+        if (!st.isFile()) return undefined;
+        return {
+          size: st.size,
+          stream: () => createReadStream(p, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
+        };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+export interface LoadArchiveOptions {
+  hash: boolean;
+  platform?: string;
+  /** Shared across the archives of one command: identical layers are read once. */
+  layerCache?: Map<string, OciLayer>;
+  layerManifests?: Map<string, Manifest>;
+}
+
+/** OciError (or a reader error) -> one line naming the archive, exit 2. */
+function archiveError(path: string, e: unknown): Error {
+  if (e instanceof OciError) return inputError(`${path}: ${oneLine(e.message)}`, e);
+  return inputError(`${path}: ${oneLine((e as Error).message ?? String(e))}`, e);
+}
+
+export async function loadArchive(path: string, o: LoadArchiveOptions): Promise<LoadedArchive> {
+  let platform: Platform | undefined;
+  try {
+    platform = o.platform ? parsePlatform(o.platform) : undefined;
+  } catch (e) {
+    throw inputError(`--platform: ${oneLine((e as Error).message)}`);
+  }
+  const popts = { hash: o.hash, ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}) };
+  const lopts = {
+    hasher: nodeSha256,
+    ...(platform ? { platform } : {}),
+    ...(o.layerCache ? { layerCache: o.layerCache } : {}),
+  };
+  try {
+    if ((await stat(path)).isDirectory()) {
+      const { kind, images } = await loadImages(dirFiles(path), lopts);
+      return { path, kind, images: images.map((i) => predictImage(i, popts)) };
+    }
+  } catch (e) {
+    throw archiveError(path, e);
+  }
+  const src = await nodeFileSource(path);
+  try {
+    const a = await openArchive(src, basename(path));
+    if (a.kind !== 'rootfs') {
+      const { images } = await loadImages(a.files, lopts);
+      return { path, kind: a.kind, images: images.map((i) => predictImage(i, popts)) };
+    }
+    // A rootfs tar (docker export): one tar, read once, built both ways.
+    const members = await readLayer(a.stream(), { hasher: nodeSha256, limits: resolveOciLimits() });
+    const name = basename(path);
+    const mk = (build: typeof FLAT_BUILD, imageName: string) =>
+      treeToManifest(mkfsTree(members, build), {
+        build,
+        imageName,
+        imageSize: src.size,
+        hash: o.hash,
+        source: `rootfs tar ${name}`,
+      });
+    const layer: OciLayer = {
+      diffId: '',
+      digest: '',
+      compression: a.compression,
+      storedSize: src.size,
+      size: src.size,
+      members,
+    };
+    const flattened = mk(FLAT_BUILD, name);
+    const layerManifest = mk(LAYER_BUILD, `${layerImageName(name)}`);
+    return {
+      path,
+      kind: 'rootfs',
+      images: [
+        {
+          image: { name, repoTags: [], configDigest: '', layers: [layer] },
+          flattened,
+          layers: [{ layer, manifest: layerManifest }],
+        },
+      ],
+    };
+  } catch (e) {
+    throw archiveError(path, e);
+  } finally {
+    await src.close();
+  }
+}
+
+/** The manifests of one model: flattened = one per OCI image; layers = one per distinct diff id. */
+export function modelManifests(archives: LoadedArchive[], model: Model): Manifest[] {
+  if (model === 'flattened') return archives.flatMap((a) => a.images.map((i) => i.flattened));
+  const seen = new Set<Manifest>();
+  const out: Manifest[] = [];
+  for (const a of archives)
+    for (const i of a.images)
+      for (const l of i.layers)
+        if (!seen.has(l.manifest)) {
+          seen.add(l.manifest);
+          out.push(l.manifest);
+        }
+  return out;
+}
+
+export function parseModel(v: string | undefined): Model {
+  if (v === undefined || v === 'flattened') return 'flattened';
+  if (v === 'layers') return 'layers';
+  throw inputError(`--model: expected layers or flattened, not ${JSON.stringify(v)}`);
+}
