@@ -11,7 +11,7 @@ import { createDomainRedactor, formatBytes, type Report } from '@sharemap/sharin
 import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK, inputError, oneLine, serverError } from '../errors.js';
-import { detectInput, loadInput, loadInputs, readMaybeGzipText, readMountConfig, readResidencyFile } from '../inputs.js';
+import { detectInput, loadInputs, readMaybeGzipText, readMountConfig, readResidencyFile } from '../inputs.js';
 import { splitResidencyArg } from '../config.js';
 import { parseModel } from '../archives.js';
 import { MODEL_OPTIONS } from '../models.js';
