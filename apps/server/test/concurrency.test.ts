@@ -48,5 +48,6 @@ describe('concurrency', () => {
       clearInterval(watch);
     }
     expect(readdirSync(path.join(s.dataDir, 'tmp'))).toEqual([]);
-  });
+    // 20 scans on a loaded 2-core CI machine take minutes; waitImage bounds each wait (120 s).
+  }, 300_000);
 });

@@ -86,10 +86,10 @@ describe('scan limits', () => {
     });
     const events = fetch(`${s.url}/api/images/${up.body.id as string}/events`).then((r) => r.text());
     await new Promise((ok) => setTimeout(ok, 20));
-    const t0 = Date.now();
-    await s.close(); // default grace of 10 s: the open stream must not hold it up
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // A grace far beyond the test's timeout: if the open stream held shutdown up, close() would
+    // wait out the grace and the test would time out; no wall-clock assertion (loaded CI).
+    await s.close(10 * 60_000);
     await s.stop();
     expect(await events).toMatch(/^event: status/);
-  });
+  }, 120_000);
 });
