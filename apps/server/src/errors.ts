@@ -185,7 +185,8 @@ function drainThenClose(req: Parameters<RequestHandler>[0], res: Parameters<Requ
   const stop = (): void => {
     clearTimeout(timer);
     req.off('data', onData);
-    req.socket.destroy();
+    // The socket may already be gone (the client left, or the response ended and detached it).
+    req.destroy();
   };
   const onData = (chunk: Buffer): void => {
     seen += chunk.length;
@@ -195,6 +196,7 @@ function drainThenClose(req: Parameters<RequestHandler>[0], res: Parameters<Requ
   timer.unref();
   req.on('data', onData);
   req.on('end', () => clearTimeout(timer));
+  req.on('close', () => clearTimeout(timer));
   req.resume();
 }
 

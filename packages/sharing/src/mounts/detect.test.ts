@@ -11,7 +11,7 @@ describe('format detection keeps the options (fstab line with domain_id= is not 
     expect(c.format).toBe('fstab');
     expect(c.entries).toHaveLength(1);
     expect(c.entries[0]!.domainKnown).toBe(true);
-    expect(c.entries[0]!.domain).toEqual({ label: 'D1' });
+    expect(c.entries[0]!.domain).toEqual({ label: 'D1', source: 'domain-id' });
     expect(c.entries[0]!.options.domainIdGiven).toBe(true);
   });
 
