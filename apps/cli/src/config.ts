@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { FindingCode } from '@sharemap/sharing';
+import { trimTrailingSlashes, type FindingCode } from '@sharemap/sharing';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { inputError } from './errors.js';
 import { parseCount, parseNumber, parseSize } from './units.js';
@@ -138,7 +138,7 @@ export function checkValue(
       try {
         const u = new URL(v);
         return u.protocol === 'http:' || u.protocol === 'https:'
-          ? { ok: true, value: v.replace(/\/+$/, '') }
+          ? { ok: true, value: trimTrailingSlashes(v) }
           : bad();
       } catch {
         return bad();
