@@ -32,6 +32,12 @@ export interface Limits {
   maxMountConfigsPerReport: number;
   /** Wall-clock budget of one analysis (report creation), ms (default 5 minutes). */
   analysisTimeoutMs: number;
+  /** Wall-clock budget of parsing one mount configuration in its worker, ms (default 10 s). */
+  mountConfigParseTimeoutMs: number;
+  /** CSV/Markdown renders running at once, in their own worker pool (default 1). */
+  maxConcurrentRenders: number;
+  /** Renders waiting for a worker; more export requests get 503 (default 16). */
+  maxQueuedRenders: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -49,6 +55,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxImagesPerReport: 64,
   maxMountConfigsPerReport: 32,
   analysisTimeoutMs: 5 * 60_000,
+  mountConfigParseTimeoutMs: 10_000,
+  maxConcurrentRenders: 1,
+  maxQueuedRenders: 16,
 });
 
 /** `maxUploadBytes` -> `SHAREMAP_MAX_UPLOAD_BYTES`. */

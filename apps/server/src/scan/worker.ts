@@ -7,10 +7,24 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { manifestHeader, manifestToNdjson, parseManifest, StringTable, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
-import { analyze, renderMarkdown, reportToCsv, type AnalysisInput, type Report } from '@sharemap/sharing';
+import {
+  analyze,
+  createDomainRedactor,
+  MountConfigError,
+  parseMountConfig,
+  renderMarkdown,
+  reportToCsv,
+  type AnalysisInput,
+  type Report,
+} from '@sharemap/sharing';
+import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BlobStore } from '../storage/blobs.js';
 import type {
+  MountConfigResult,
+  MountConfigTask,
   PartsResult,
   PartsTask,
   RenderResult,
@@ -130,7 +144,33 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
 async function render(task: RenderTask): Promise<RenderResult> {
   const store = new BlobStore(task.dataDir);
   const report = JSON.parse(await store.readGunzip(task.reportBlob)) as Report;
-  return { text: task.format === 'csv' ? reportToCsv(report) : renderMarkdown(report, { url: task.url }) };
+  const text = task.format === 'csv' ? reportToCsv(report) : renderMarkdown(report, { url: task.url });
+  const gz = gzipSync(text, { level: 6 });
+  // tmp/ then rename: a reader of the cache sees a whole file or none (tmp/ is swept at start).
+  const tmp = path.join(store.tmpDir, `${randomBytes(12).toString('hex')}.render`);
+  try {
+    await writeFile(tmp, gz, { mode: 0o600 });
+    await rename(tmp, task.outFile);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  return { bytes: gz.length };
+}
+
+function parseConfig(task: MountConfigTask): MountConfigResult {
+  const redactor = createDomainRedactor(task.domainKey, task.known);
+  const opts: Parameters<typeof parseMountConfig>[1] = { domains: redactor };
+  if (task.file !== undefined) opts.file = task.file;
+  if (task.format) opts.format = task.format;
+  try {
+    const config = parseMountConfig(task.text, opts);
+    return { config, labels: redactor.entries() };
+  } catch (e) {
+    if (!(e instanceof MountConfigError)) throw e;
+    const { code, problem, file, line, column } = e;
+    return { error: { code, problem, file, line, column } };
+  }
 }
 
 function serialize(e: unknown): SerializedError {
@@ -146,11 +186,13 @@ function serialize(e: unknown): SerializedError {
 const task = workerData as Task;
 (task.kind === 'scan'
   ? scan(task)
-  : task.kind === 'render'
-    ? render(task)
-    : task.kind === 'parts'
-      ? parts(task)
-      : runAnalysis(task)
+  : task.kind === 'mount-config'
+    ? Promise.resolve().then(() => parseConfig(task))
+    : task.kind === 'render'
+      ? render(task)
+      : task.kind === 'parts'
+        ? parts(task)
+        : runAnalysis(task)
 ).then(
   (result) => post({ type: 'done', result }),
   (e: unknown) => post({ type: 'error', error: serialize(e) }),
