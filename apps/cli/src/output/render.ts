@@ -3,7 +3,15 @@
  * pull-request comment), and the GitHub Actions job summary (`$GITHUB_STEP_SUMMARY`).
  */
 import { appendFile } from 'node:fs/promises';
-import { formatBytes, renderMarkdown, renderText, type Report, type ReportDelta } from '@sharemap/sharing';
+import {
+  formatBytes,
+  markdownText,
+  renderMarkdown,
+  renderText,
+  terminalText,
+  type Report,
+  type ReportDelta,
+} from '@sharemap/sharing';
 import { gateMarkdown, gateText, type GateResult } from '../gate.js';
 import type { Io } from '../io.js';
 
@@ -33,7 +41,7 @@ function signed(bytes: number): string {
 export function deltaText(delta: ReportDelta, baseline: string | undefined, top = 10): string {
   const d = delta.totals;
   const out = [
-    `Compared with the baseline${baseline ? ` (${baseline})` : ''}:`,
+    `Compared with the baseline${baseline ? ` (${terminalText(baseline)})` : ''}:`,
     `  saved ${signed(d.delta.bytesSaved)}: ${formatBytes(d.base.bytesSaved)} -> ${formatBytes(d.next.bytesSaved)} (${d.base.percentSaved.toFixed(1)} % -> ${d.next.percentSaved.toFixed(1)} %)`,
     `  without sharing ${signed(d.delta.bytesWithoutSharing)}, with sharing ${signed(d.delta.bytesWithSharing)}`,
     `  bytes lost ${formatBytes(delta.bytesLost)}, gained ${formatBytes(delta.bytesGained)}; ${delta.stoppedSharing.length} file(s) stopped sharing, ${delta.startedSharing.length} started`,
@@ -41,7 +49,8 @@ export function deltaText(delta: ReportDelta, baseline: string | undefined, top 
   const worst = [...delta.stoppedSharing].sort((a, b) => b.savedBefore - a.savedBefore).slice(0, top);
   if (worst.length > 0) {
     out.push('  top regressions (stopped sharing):');
-    for (const f of worst) out.push(`    ${formatBytes(f.savedBefore).padStart(10)}  ${f.image}:${f.path}`);
+    for (const f of worst)
+      out.push(`    ${formatBytes(f.savedBefore).padStart(10)}  ${terminalText(`${f.image}:${f.path}`)}`);
   }
   return out.join('\n') + '\n';
 }
@@ -54,16 +63,11 @@ function baselineLabel(r: CliResult): string | undefined {
 
 export function resultText(r: CliResult): string {
   let s = renderText(r.report);
-  if (r.url) s = `Report: ${r.url}\n` + s;
+  if (r.url) s = `Report: ${terminalText(r.url)}\n` + s;
   if (r.delta) s += '\n' + deltaText(r.delta, baselineLabel(r));
   const g = gateText(r.gate);
   if (g) s += '\n' + g;
   return s;
-}
-
-/** Text for a Markdown link label: no brackets, backslashes or markup characters. */
-function mdLabel(s: string): string {
-  return s.replace(/[[\]\\`*_<>|]/g, (c) => `\\${c}`);
 }
 
 export function resultMarkdown(r: CliResult): string {
@@ -82,7 +86,7 @@ export function resultMarkdown(r: CliResult): string {
   }
   let out = lines.join('\n');
   if (r.delta) {
-    const link = r.baselineUrl ? ` ([${mdLabel(r.baseline ?? 'report')}](${r.baselineUrl}))` : '';
+    const link = r.baselineUrl ? ` ([${markdownText(r.baseline ?? 'report')}](${r.baselineUrl}))` : '';
     out += `\nBytes lost since the baseline${link}: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
   }
   out += gateMarkdown(r.gate);
