@@ -43,6 +43,7 @@ describe('markdownText', () => {
     expect(markdownText('me@evil.example')).toBe('me\\@evil.example');
     expect(markdownText('`code` *b* _i_ ~s~ \\')).toBe('\\`code\\` \\*b\\* \\_i\\_ \\~s\\~ \\\\');
     expect(markdownText('/usr/lib/libc.so.6')).toBe('/usr/lib/libc.so.6');
+    expect(markdownText('\u001b[2J\tx')).toBe('\\\\x1b\\[2J\\\\x09x');
   });
 
   it('a table row keeps its cells whatever the text holds', () => {

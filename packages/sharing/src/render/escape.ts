@@ -40,10 +40,11 @@ export function toCsv(header: readonly string[], rows: readonly (readonly (strin
  * (GFM tables). `:` and `@` escaped also split the `scheme://` and `user@host` forms GFM would
  * turn into links by themselves; `www.` gets its dot escaped for the same reason. Line breaks
  * (CR, LF, CRLF, and the Unicode line separators) become spaces: a row must stay one line.
+ * Other control characters are shown as terminalText shows them (Markdown is printed to
+ * terminals too: `sharemap analyze --markdown`).
  */
 export function markdownText(s: string): string {
-  return s
-    .replace(/\r\n?|[\n\u2028\u2029]/g, ' ')
+  return terminalText(s.replace(/\r\n?|[\n\u2028\u2029]/g, ' '))
     .replace(/[!-,:-@[-`{-~]/g, '\\$&')
     .replace(/(www)\./gi, '$1\\.');
 }
