@@ -14,7 +14,6 @@
 //   node bench/server-soak.bench.mjs --seconds 30 --rate 10 --skip truncated-multipart
 //
 // Last stdout line: one JSON object (scripts/bench.mjs).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
+import { startServerChild } from './server-child.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
@@ -77,41 +77,6 @@ const tempFiles = (dataDir) => {
     return 0;
   }
 };
-
-function startServer(dataDir) {
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(root, 'apps/server/dist/main.js'),
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--no-demo',
-    ],
-    { env: { ...process.env, SHAREMAP_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let err = '';
-  proc.stderr.on('data', (d) => {
-    err = (err + d).slice(-20_000);
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d) => {
-      out += d;
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
-      if (m) {
-        proc.stdout.off('data', onData);
-        proc.stdout.resume(); // request logs: read and dropped
-        resolve({ proc, url: m[1], stderr: () => err });
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.on('exit', (c) => reject(new Error(`server exited ${c}: ${err}`)));
-  });
-}
 
 // ---------------------------------------------------------------- HTTP helpers
 
@@ -277,7 +242,7 @@ const round = (x) => (x === null ? null : Math.round(x * 10) / 10);
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sharemap-soak-'));
-  const server = await startServer(dataDir);
+  const server = await startServerChild(dataDir);
   const pid = server.proc.pid;
   const t0 = Date.now();
   let exited = null;
@@ -292,8 +257,8 @@ async function main() {
   const start = { rssKiB: procStatus(pid)?.rssKiB, fds: openFds(pid), tempFiles: tempFiles(dataDir) };
 
   const byKind = {};
-  const count = (kind, r) => {
-    const k = (byKind[kind] ??= {
+  const stats = (kind) =>
+    (byKind[kind] ??= {
       sent: 0,
       answered: 0,
       '2xx': 0,
@@ -303,6 +268,8 @@ async function main() {
       aborted: 0,
       failed: 0,
     });
+  const count = (kind, r) => {
+    const k = stats(kind);
     if (r.status === 'aborted') k.aborted++;
     else if (typeof r.status === 'number') {
       k.answered++;
@@ -346,16 +313,7 @@ async function main() {
         return;
       }
       const kind = MIX[sent++ % MIX.length];
-      (byKind[kind] ??= {
-        sent: 0,
-        answered: 0,
-        '2xx': 0,
-        '3xx': 0,
-        '4xx': 0,
-        '5xx': 0,
-        aborted: 0,
-        failed: 0,
-      }).sent++;
+      stats(kind).sent++;
       const p = KINDS[kind](server.url).then(
         (r) => count(kind, r),
         () => count(kind, { status: 'failed' }),

@@ -3,69 +3,28 @@
  * during a scan and during report creation: after a restart everything committed is there
  * and readable, nothing partial is visible, and leftovers are removed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_FILE, referencedBlobs } from '../src/context.js';
 import { openDb } from '../src/storage/db.js';
-import { api, ensureBuilt, erofs, mounts, repo, serverDir, tempDir, waitImage } from './helpers.js';
+import {
+  api,
+  ensureBuilt,
+  erofs,
+  kill9,
+  mounts,
+  startChildServer,
+  tempDir,
+  waitImage,
+  type Child,
+} from './helpers.js';
 
 const ADMIN = 'crash-test-admin-token';
 const admin = { authorization: `Bearer ${ADMIN}` };
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(serverDir, 'dist/main.js'),
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--no-demo',
-    ],
-    {
-      cwd: repo,
-      env: { ...process.env, SHAREMAP_ADMIN_TOKEN: ADMIN, SHAREMAP_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, url: m[1]! });
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
-    });
-  });
-}
-
-function kill9(c: Child): Promise<void> {
-  return new Promise((resolve) => {
-    c.proc.removeAllListeners('exit');
-    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
-    c.proc.once('exit', () => resolve());
-    c.proc.kill('SIGKILL');
-  });
-}
+const startChild = (dataDir: string): Promise<Child> =>
+  startChildServer(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
 
 /** The data folder's invariants with the server stopped: every row's blobs exist, no temp files after a start. */
 function checkConsistent(dataDir: string): { reports: number; images: number } {

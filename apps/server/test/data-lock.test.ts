@@ -3,55 +3,24 @@
  * crashed server whose pid is alive again (a container restarted as pid 1, here: this very
  * process's pid) does not block a start, while a second live server on the folder is refused.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../src/context.js';
-import { api, ensureBuilt, repo, serverDir, startTestServer, tempDir } from './helpers.js';
+import {
+  api,
+  ensureBuilt,
+  kill9,
+  startChildServer,
+  startTestServer,
+  tempDir,
+  type Child,
+} from './helpers.js';
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-function startChild(dataDir: string): Promise<Child> {
+const startChild = (dataDir: string): Promise<Child> => {
   ensureBuilt();
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(serverDir, 'dist/main.js'),
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--no-demo',
-    ],
-    { cwd: repo, env: { ...process.env, SHAREMAP_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
-      if (m) resolve({ proc, url: m[1]! });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));
-  });
-}
-
-function kill9(c: Child): Promise<void> {
-  return new Promise((resolve) => {
-    c.proc.removeAllListeners('exit');
-    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
-    c.proc.once('exit', () => resolve());
-    c.proc.kill('SIGKILL');
-  });
-}
+  return startChildServer(dataDir);
+};
 
 describe('data folder lock', () => {
   it('a stale lock file holding a live pid (this process, as pid 1 after a container restart) does not block a start', async () => {
