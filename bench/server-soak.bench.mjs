@@ -28,7 +28,7 @@ const { values: opts } = parseArgs({
   options: {
     seconds: { type: 'string', default: process.env.SHAREMAP_SOAK_SECONDS ?? '600' },
     /** Requests started per second (valid and hostile together). */
-    rate: { type: 'string', default: '8' },
+    rate: { type: 'string', default: '5' },
     /** Comma-separated kinds to leave out of the mix. */
     skip: { type: 'string', default: '' },
   },
@@ -39,8 +39,8 @@ if (!(SECONDS > 0) || !(RATE > 0)) throw new Error('--seconds and --rate must be
 const SKIP = new Set(opts.skip.split(',').filter(Boolean));
 /** A trickling sender sends one byte per second for this long, then gives up. */
 const TRICKLE_SECONDS = 5;
-/** After the load stops: in-flight requests get this long to end before the end figures. */
-const DRAIN_MS = 30_000;
+/** After the load stops: in-flight requests, then queued scans and renders, get this long to end. */
+const DRAIN_MS = 120_000;
 
 const { scanImageFile } = await import(path.join(root, 'packages/erofs/dist/node.js'));
 const { manifestToNdjson } = await import(path.join(root, 'packages/erofs/dist/index.js'));
@@ -80,12 +80,13 @@ const tempFiles = (dataDir) => {
 
 // ---------------------------------------------------------------- HTTP helpers
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-
-/** A request with a whole body; resolves {status, body} or {error}. */
+/**
+ * A request with a whole body, on its own connection (no client-side pool: the server sees
+ * the offered load as it is, and must shed what it cannot take); resolves {status, body} or {error}.
+ */
 function send(base, method, url, { body, headers = {} } = {}) {
   return new Promise((resolve) => {
-    const req = http.request(base + url, { method, headers, agent }, (res) => {
+    const req = http.request(base + url, { method, headers, agent: false }, (res) => {
       const parts = [];
       res.on('data', (c) => parts.push(c));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(parts).toString('utf8') }));
@@ -326,7 +327,16 @@ async function main() {
   const drainEnd = Date.now() + DRAIN_MS;
   while (inflight.size > 0 && Date.now() < drainEnd)
     await Promise.race([...inflight, new Promise((r) => setTimeout(r, 500))]);
-  agent.destroy();
+  // Then the server's own queues (scans of the last uploads, renders).
+  for (;;) {
+    const h = await send(server.url, 'GET', '/api/health');
+    const b = h.status === 200 ? JSON.parse(h.body) : null;
+    const busy = b
+      ? b.scans.running + b.scans.queued + (b.renders?.running ?? 0) + (b.renders?.queued ?? 0)
+      : 0;
+    if (busy === 0 || Date.now() > drainEnd || exited) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   healthAgent.destroy();
   // Give the server a moment to notice closed sockets and clean up after them (polled, bounded).
   let end = { rssKiB: procStatus(pid)?.rssKiB, fds: openFds(pid), tempFiles: tempFiles(dataDir) };
