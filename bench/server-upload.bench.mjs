@@ -3,15 +3,13 @@
 // the throughput with a plain fsynced file write of the same bytes on the same disk. Samples
 // the server's RSS every 50 ms: growth must stay flat (the upload is streamed, never buffered).
 // Last stdout line: one JSON object (scripts/bench.mjs).
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServerChild } from './server-child.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOTAL = Number(process.env.SHAREMAP_BENCH_BYTES ?? 2 * 1024 ** 3);
 const CHUNK = 1 << 20;
 const block = Buffer.alloc(CHUNK);
@@ -50,34 +48,7 @@ function rssKiB(pid) {
   }
 }
 
-async function startServer(dataDir) {
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(root, 'apps/server/dist/main.js'),
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--no-demo',
-    ],
-    {
-      env: { ...process.env, SHAREMAP_MAX_UPLOAD_BYTES: String(TOTAL + 1), SHAREMAP_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let err = '';
-    proc.stderr.on('data', (d) => {
-      err += d;
-      const m = /serving the web UI and API on (\S+)/.exec(err);
-      if (m) resolve({ proc, url: m[1] });
-    });
-    proc.on('exit', (c) => reject(new Error(`server exited ${c}: ${err}`)));
-  });
-}
+const startServer = (dataDir) => startServerChild(dataDir, { SHAREMAP_MAX_UPLOAD_BYTES: String(TOTAL + 1) });
 
 function upload(url) {
   return new Promise((resolve, reject) => {

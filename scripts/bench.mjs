@@ -1,13 +1,17 @@
 // `pnpm bench`: runs every benchmark in bench/*.bench.mjs (each a standalone Node script that
 // prints one JSON object on its last stdout line), and writes bench/results/<name>.json plus
 // bench/results/summary.json. Benchmarks compare against peer tools in the same run and report
-// ratios; they never assert timings. `pnpm bench NAME...` runs only the named ones.
+// ratios; they never assert timings. `pnpm bench NAME...` runs only the named ones; options
+// after the names (`pnpm bench server-soak --seconds 30`) are passed on to each benchmark.
 import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { root, log, ensureInstalled, build } from './lib.mjs';
 
-const only = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const firstOption = argv.findIndex((a) => a.startsWith('--'));
+const only = firstOption < 0 ? argv : argv.slice(0, firstOption);
+const passOn = firstOption < 0 ? [] : argv.slice(firstOption);
 const benchDir = path.join(root, 'bench');
 const outDir = path.join(benchDir, 'results');
 mkdirSync(outDir, { recursive: true });
@@ -16,11 +20,13 @@ ensureInstalled();
 build();
 
 const summary = { date: new Date().toISOString(), node: process.version, results: {} };
-for (const file of readdirSync(benchDir).filter((f) => f.endsWith('.bench.mjs')).sort()) {
+for (const file of readdirSync(benchDir)
+  .filter((f) => f.endsWith('.bench.mjs'))
+  .sort()) {
   const name = file.replace(/\.bench\.mjs$/, '');
   if (only.length && !only.includes(name)) continue;
   log(`bench ${name}`);
-  const r = spawnSync(process.execPath, ['--expose-gc', path.join(benchDir, file)], {
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(benchDir, file), ...passOn], {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -86,7 +86,8 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
     });
   } catch (e) {
     // e.g. two images on one block device (R9): bad input, one line, exit 2.
-    if (e instanceof AnalysisInputError || e instanceof MountConfigError) throw inputError(oneLine(e.message));
+    if (e instanceof AnalysisInputError || e instanceof MountConfigError)
+      throw inputError(oneLine(e.message));
     throw e;
   }
   for (const w of built.warnings) {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { trimTrailingSlashes } from '@sharemap/sharing';
 import { CliError, EXIT_BAD_INPUT, EXIT_SERVER, oneLine, serverError } from './errors.js';
 
 export interface ClientOptions {
@@ -40,7 +41,7 @@ export class ServerClient {
   private readonly signal: AbortSignal | undefined;
 
   constructor(base: string, opts: ClientOptions = {}) {
-    this.base = base.replace(/\/+$/, '');
+    this.base = trimTrailingSlashes(base);
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.fetchImpl = opts.fetch ?? fetch;

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { checkTrustPolicy, type FindingCode, type TrustPolicy } from '@sharemap/sharing';
+import { checkTrustPolicy, trimTrailingSlashes, type FindingCode, type TrustPolicy } from '@sharemap/sharing';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { inputError } from './errors.js';
 import { parseCount, parseNumber, parseSize } from './units.js';
@@ -163,7 +163,7 @@ export function checkValue(
       try {
         const u = new URL(v);
         return u.protocol === 'http:' || u.protocol === 'https:'
-          ? { ok: true, value: v.replace(/\/+$/, '') }
+          ? { ok: true, value: trimTrailingSlashes(v) }
           : bad();
       } catch {
         return bad();

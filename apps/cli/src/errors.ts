@@ -36,5 +36,10 @@ export function serverError(message: string, cause?: unknown): CliError {
 
 /** Collapse a message to one line (errors are one line on stderr, never a stack trace). */
 export function oneLine(s: string): string {
-  return s.replace(/\s*\r?\n\s*/g, ' ').trim();
+  // Split and trim (linear), not /\s*\r?\n\s*/g, which rescans runs of blank space.
+  return s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
 }

@@ -15,7 +15,9 @@ type ServerModule = typeof ServerModuleNs;
  */
 const PACKED_WEB_DIR = new URL('./web/', import.meta.url);
 
-export async function loadServer(): Promise<Pick<ServerModule, 'start' | 'createTokenIn' | 'revokeTokenIn' | 'listTokensIn'>> {
+export async function loadServer(): Promise<
+  Pick<ServerModule, 'start' | 'createTokenIn' | 'revokeTokenIn' | 'listTokensIn'>
+> {
   if (!process.env.SHAREMAP_WEB_DIR && existsSync(new URL('index.html', PACKED_WEB_DIR)))
     process.env.SHAREMAP_WEB_DIR = fileURLToPath(PACKED_WEB_DIR);
   try {

@@ -23,7 +23,7 @@ const UNIT: Record<string, number> = {
  */
 export function parseSize(text: string | number): number | null {
   if (typeof text === 'number') return Number.isSafeInteger(text) && text >= 0 ? text : null;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
   if (!m) return null;
   const unit = UNIT[m[2]!.toLowerCase()];
   if (unit === undefined) return null;

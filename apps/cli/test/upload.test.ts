@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@sharemap/server';
-import { formatBytes, formatPercent, type Report } from '@sharemap/sharing';
+import { formatBytes, formatPercent, markdownText, type Report } from '@sharemap/sharing';
 import { cli, cliProcessAsync, fx, haveBuild, MOUNTS, oneLine, tmp } from './helpers.js';
 import { serve } from './server-helpers.js';
 
@@ -90,7 +90,7 @@ describe('sharemap upload (open server)', () => {
       `**${report.instances.filter((i) => i.mountError === undefined && !(i.inodeShare.effective === false && i.inodeShare.reason === 'not-mounted')).length} instances, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, ${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})**`,
     );
     for (const [label, d] of Object.entries(report.perDomain)) {
-      const row = r.stdout.split('\n').find((l) => l.startsWith(`| ${label} |`));
+      const row = r.stdout.split('\n').find((l) => l.startsWith(`| ${markdownText(label)} |`));
       expect(row, label).toBeDefined();
       expect(row).toContain(
         `| ${formatBytes(d.bytesWithoutSharing)} | ${formatBytes(d.bytesWithSharing)} | ${formatBytes(d.bytesSaved)} (${formatPercent(d.percentSaved)}) |`,

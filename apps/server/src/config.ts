@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trimTrailingSlashes } from '@sharemap/sharing';
 import { resolveLimits, type Limits } from './limits.js';
 
 export interface ServerConfig {
@@ -87,7 +88,7 @@ export function loadConfig(
   if (env.SHAREMAP_ADMIN_TOKEN) c.adminToken = env.SHAREMAP_ADMIN_TOKEN;
   if (env.SHAREMAP_DEMO_DIR) c.demoDir = path.resolve(env.SHAREMAP_DEMO_DIR);
   if (env.SHAREMAP_DEMO !== undefined && !truthy(env.SHAREMAP_DEMO)) c.demoDir = null;
-  if (env.SHAREMAP_PUBLIC_URL) c.publicUrl = env.SHAREMAP_PUBLIC_URL.replace(/\/+$/, '');
+  if (env.SHAREMAP_PUBLIC_URL) c.publicUrl = trimTrailingSlashes(env.SHAREMAP_PUBLIC_URL);
   if (env.SHAREMAP_LOG_LEVEL) c.logLevel = logLevel(env.SHAREMAP_LOG_LEVEL);
 
   for (let i = 0; i < argv.length; i++) {
@@ -120,7 +121,7 @@ export function loadConfig(
         c.demoDir = null;
         break;
       case '--public-url':
-        c.publicUrl = value().replace(/\/+$/, '');
+        c.publicUrl = trimTrailingSlashes(value());
         break;
       case '--log-level':
         c.logLevel = logLevel(value());

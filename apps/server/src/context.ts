@@ -12,11 +12,13 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './scan/pool.js';
@@ -41,6 +43,10 @@ export interface AppContext {
   log: Logger;
   scans: WorkerPool;
   analyses: WorkerPool;
+  /** CSV/Markdown renders: their own pool, so exports cannot starve report creation. */
+  renders: WorkerPool;
+  /** Mount-configuration parsing (one at a time, see routes/mount-configs.ts). */
+  parses: WorkerPool;
   /** `image:<id>` events: ('progress', ScanProgress) and ('status', status). */
   bus: EventEmitter;
   progress: Map<string, ScanProgress>;
@@ -103,37 +109,48 @@ export function referencedBlobs(db: Db): Set<string> {
 
 export const LOCK_FILE = 'server.lock';
 
-function alive(pid: number): boolean {
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Empty, or a SQLite database (the lock); anything else is a pid file of an older server. */
+function isLockDatabase(file: string): boolean {
+  const fd = openSync(file, 'r');
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === 'EPERM';
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    return n === 0 || head.toString('latin1', 0, n) === SQLITE_MAGIC.slice(0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
 /**
  * One server per data folder: the startup sweep would delete another server's uploads in
- * progress. The lock names the owner's pid; a lock left by a dead process (kill -9) is taken over.
+ * progress. The lock is an exclusive SQLite lock (a POSIX advisory lock underneath) on
+ * `server.lock`, held by an open connection for the server's life: the operating system
+ * releases it when the process ends, however it ends (kill -9, a container restart that
+ * reuses pid 1), so a crashed server never blocks the next one. A second server gets
+ * SQLITE_BUSY at once (busy timeout 0) and refuses to start.
  */
 export function lockDataDir(dataDir: string): () => void {
   const file = path.join(dataDir, LOCK_FILE);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'EEXIST' || attempt > 0) throw e;
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && alive(pid))
-        throw new Error(
-          `the data folder ${dataDir} is in use by another sharemap server (pid ${pid}; ${file})`,
-        );
-      rmSync(file, { force: true });
-    }
+  // Servers before this lock wrote their pid as text here; a pid is no proof of life (pid 1
+  // in every container), and the file is not a database: replace it.
+  if (existsSync(file) && !isLockDatabase(file)) rmSync(file, { force: true });
+  const lock = new Database(file, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+  } catch (e) {
+    lock.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY')
+      throw new Error(
+        `the data folder ${dataDir} is in use by another sharemap server (${file} is locked by a running process)`,
+      );
+    throw e;
   }
+  // The file stays: removing it would let a third server lock a new file while a second one
+  // still holds the old one.
+  return () => lock.close();
 }
 
 export function openContext(config: ServerConfig, log: Logger = createLogger(config.logLevel)): AppContext {
@@ -161,6 +178,8 @@ function openLocked(config: ServerConfig, log: Logger, unlock: () => void): AppC
     log,
     scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb),
     analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
+    renders: new WorkerPool(l.maxConcurrentRenders, l.maxQueuedRenders, l.workerHeapMb),
+    parses: new WorkerPool(1, 64, Math.min(512, l.workerHeapMb)),
     bus: new EventEmitter(),
     progress: new Map(),
     scanGen: new Map(),
@@ -172,7 +191,7 @@ function openLocked(config: ServerConfig, log: Logger, unlock: () => void): AppC
       if (ctx.closing) return;
       ctx.closing = true;
       ctx.bus.emit('shutdown');
-      await Promise.all([ctx.scans.close(), ctx.analyses.close()]);
+      await Promise.all([ctx.scans.close(), ctx.analyses.close(), ctx.renders.close(), ctx.parses.close()]);
       db.close();
       unlock();
     },

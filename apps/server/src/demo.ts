@@ -69,7 +69,9 @@ export async function ensureDemo(ctx: AppContext): Promise<void> {
     if (ctx.closing) return;
     const mountConfigs: string[] = [];
     if (existsSync(mounts))
-      mountConfigs.push(parseAndStore(ctx, readFileSync(mounts, 'utf8'), path.basename(mounts), 'fstab').id);
+      mountConfigs.push(
+        (await parseAndStore(ctx, readFileSync(mounts, 'utf8'), path.basename(mounts), 'fstab')).id,
+      );
     const created = await createReport(ctx, {
       images: ids,
       manifests: [],

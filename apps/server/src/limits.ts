@@ -48,6 +48,12 @@ export interface Limits {
   minBodyBytesPerWindow: number;
   /** Open connections at once; more get 503 and are closed (default 512, below a 1024 fd ulimit). */
   maxConnections: number;
+  /** Wall-clock budget of parsing one mount configuration in its worker, ms (default 10 s). */
+  mountConfigParseTimeoutMs: number;
+  /** CSV/Markdown renders running at once, in their own worker pool (default 1). */
+  maxConcurrentRenders: number;
+  /** Renders waiting for a worker; more export requests get 503 (default 16). */
+  maxQueuedRenders: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -70,6 +76,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   bodyTimeoutMs: 30_000,
   minBodyBytesPerWindow: 1024,
   maxConnections: 512,
+  mountConfigParseTimeoutMs: 10_000,
+  maxConcurrentRenders: 1,
+  maxQueuedRenders: 16,
 });
 
 /** `maxUploadBytes` -> `SHAREMAP_MAX_UPLOAD_BYTES`. */

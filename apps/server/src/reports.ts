@@ -269,7 +269,10 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     origin: u.entry.origin,
     reason: u.reason,
   }));
-  const warnings: { code: string; message: string }[] = built.warnings.map((w) => ({ code: w.code, message: w.message }));
+  const warnings: { code: string; message: string }[] = built.warnings.map((w) => ({
+    code: w.code,
+    message: w.message,
+  }));
   const instances: InstanceInput[] = built.instances;
   if (configs.length > 0 && instances.length === 0)
     throw unprocessable(

@@ -18,6 +18,25 @@ The web UI is served from <code>WEB_DIR</code>.</p>
 </body></html>
 `;
 
+const HASHED_EXTENSIONS = new Set(['.js', '.css', '.wasm', '.woff', '.woff2']);
+
+/**
+ * A bundler's hashed asset name (`index-3fA9x_2b.js`, `a.worker-DucSc-lN.js`): a `.` or `-`
+ * followed by 8+ word characters or dashes before the extension. Checked without a regular
+ * expression over the whole name (that one rescanned runs of dashes).
+ */
+function isHashedAsset(file: string): boolean {
+  const ext = path.extname(file);
+  if (!HASHED_EXTENSIONS.has(ext)) return false;
+  const stem = path.basename(file, ext);
+  const dot = stem.lastIndexOf('.');
+  const tail = stem.slice(dot + 1);
+  if (!/^[\w-]*$/.test(tail)) return false;
+  // The earliest separator gives the longest hash: the last dot, else the tail's first dash.
+  const hash = dot >= 0 ? tail : tail.slice(tail.indexOf('-') + 1);
+  return (dot >= 0 || tail.includes('-')) && hash.length >= 8;
+}
+
 export function webRouter(webDir: string): Router {
   const r = Router();
   const index = path.join(webDir, 'index.html');
@@ -30,9 +49,7 @@ export function webRouter(webDir: string): Router {
         // Hashed asset names can be cached for ever; index.html must be revalidated.
         res.setHeader(
           'Cache-Control',
-          /[.-][0-9a-zA-Z_-]{8,}\.(js|css|wasm|woff2?)$/.test(file)
-            ? 'public, max-age=31536000, immutable'
-            : 'no-cache',
+          isHashedAsset(file) ? 'public, max-age=31536000, immutable' : 'no-cache',
         );
       },
     }),

@@ -8,19 +8,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_FILE, referencedBlobs } from '../src/context.js';
 import { openDb } from '../src/storage/db.js';
-import { api, ensureBuilt, erofs, mounts, startChild, tempDir, waitImage, type Child } from './helpers.js';
+import {
+  api,
+  ensureBuilt,
+  erofs,
+  kill9,
+  mounts,
+  startChildServer,
+  tempDir,
+  waitImage,
+  type Child,
+} from './helpers.js';
 
 const ADMIN = 'crash-test-admin-token';
 const admin = { authorization: `Bearer ${ADMIN}` };
 
-function kill9(c: Child): Promise<void> {
-  return new Promise((resolve) => {
-    c.proc.removeAllListeners('exit');
-    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
-    c.proc.once('exit', () => resolve());
-    c.proc.kill('SIGKILL');
-  });
-}
+const startChild = (dataDir: string): Promise<Child> =>
+  startChildServer(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
 
 /** The data folder's invariants with the server stopped: every row's blobs exist, no temp files after a start. */
 function checkConsistent(dataDir: string): { reports: number; images: number } {

@@ -151,13 +151,14 @@ export async function waitImage(base: string, id: string, timeoutMs = 60_000): P
   }
 }
 
+/** A server in a child process (the built dist/main.js), for kill -9 and lock tests. */
 export interface Child {
   proc: ChildProcess;
   url: string;
 }
 
 /** The built server (dist/main.js) in a child process on 127.0.0.1 and a free port. */
-export function startChild(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
+export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
   const proc = spawn(
     process.execPath,
     [
@@ -193,5 +194,14 @@ export function startChild(dataDir: string, env: Record<string, string> = {}): P
       clearTimeout(t);
       reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
     });
+  });
+}
+
+export function kill9(c: Child): Promise<void> {
+  return new Promise((resolve) => {
+    c.proc.removeAllListeners('exit');
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
+    c.proc.once('exit', () => resolve());
+    c.proc.kill('SIGKILL');
   });
 }

@@ -18,7 +18,7 @@ import {
   api,
   ensureBuilt,
   erofs,
-  startChild,
+  startChildServer,
   startTestServer,
   tempDir,
   waitImage,
@@ -452,7 +452,7 @@ describe('the crashes of #13 against the built server in its own process (items 
   beforeAll(async () => {
     ensureBuilt();
     dataDir = tempDir();
-    c = await startChild(dataDir);
+    c = await startChildServer(dataDir);
     port = Number(new URL(c.url).port);
   });
   afterAll(async () => {

@@ -20,7 +20,10 @@ export function App() {
             navigate('/');
           }}
         >
-          <span className="logo" aria-hidden="true">◧</span> sharemap
+          <span className="logo" aria-hidden="true">
+            ◧
+          </span>{' '}
+          sharemap
         </a>
         <span className="tagline">page-cache sharing of EROFS images under inode_share</span>
         <ThemeToggle />
@@ -37,4 +40,3 @@ export function App() {
     </>
   );
 }
-

@@ -641,8 +641,7 @@ class RecordSink {
       );
     }
     this.prev = key;
-    if (this.count >= this.maxRecords)
-      throw new ManifestError(`more than ${this.maxRecords} records`, line);
+    if (this.count >= this.maxRecords) throw new ManifestError(`more than ${this.maxRecords} records`, line);
     this.count++;
     if (this.keep) this.files.push(rec);
   }

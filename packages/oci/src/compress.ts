@@ -22,10 +22,10 @@ export function looksLikeTar(head: Uint8Array): boolean {
   if (head.length < BLOCK) return false;
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : head[i]!;
-  const field = new TextDecoder('latin1')
-    .decode(head.subarray(148, 156))
-    .replace(/[\0 ]+$/, '')
-    .trim();
+  // The checksum field ends in NULs and/or spaces (trimmed by hand: no regex over input).
+  let end = 156;
+  while (end > 148 && (head[end - 1] === 0 || head[end - 1] === 0x20)) end--;
+  const field = new TextDecoder('latin1').decode(head.subarray(148, end)).trim();
   return /^[0-7]+$/.test(field) && parseInt(field, 8) === sum;
 }
 

@@ -37,7 +37,10 @@ const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder();
 
 function cleanName(n: string): string {
-  return n.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  const s = n.replace(/^(\.\/)+/, '');
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x2f) end--; // trailing '/' (a loop: no quadratic regex)
+  return s.slice(0, end);
 }
 
 /**

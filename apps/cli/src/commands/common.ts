@@ -5,7 +5,13 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { applyTrustPolicy, compareReports, headline, reportNameProblem, type Report } from '@sharemap/sharing';
+import {
+  applyTrustPolicy,
+  compareReports,
+  headline,
+  reportNameProblem,
+  type Report,
+} from '@sharemap/sharing';
 import type { ServerClient } from '../client.js';
 import { EXIT_GATE_FAILED, EXIT_OK, inputError, serverError } from '../errors.js';
 import { evaluateGate } from '../gate.js';

@@ -5,10 +5,12 @@
 import { appendFile } from 'node:fs/promises';
 import {
   formatBytes,
+  markdownText,
   renderMarkdown,
   renderText,
   renderTrustMarkdown,
   renderTrustText,
+  terminalText,
   type Report,
   type ReportDelta,
 } from '@sharemap/sharing';
@@ -58,7 +60,7 @@ function signed(bytes: number): string {
 export function deltaText(delta: ReportDelta, baseline: string | undefined, top = 10): string {
   const d = delta.totals;
   const out = [
-    `Compared with the baseline${baseline ? ` (${baseline})` : ''}:`,
+    `Compared with the baseline${baseline ? ` (${terminalText(baseline)})` : ''}:`,
     `  saved ${signed(d.delta.bytesSaved)}: ${formatBytes(d.base.bytesSaved)} -> ${formatBytes(d.next.bytesSaved)} (${d.base.percentSaved.toFixed(1)} % -> ${d.next.percentSaved.toFixed(1)} %)`,
     `  without sharing ${signed(d.delta.bytesWithoutSharing)}, with sharing ${signed(d.delta.bytesWithSharing)}`,
     `  bytes lost ${formatBytes(delta.bytesLost)}, gained ${formatBytes(delta.bytesGained)}; ${delta.stoppedSharing.length} file(s) stopped sharing, ${delta.startedSharing.length} started`,
@@ -66,7 +68,8 @@ export function deltaText(delta: ReportDelta, baseline: string | undefined, top 
   const worst = [...delta.stoppedSharing].sort((a, b) => b.savedBefore - a.savedBefore).slice(0, top);
   if (worst.length > 0) {
     out.push('  top regressions (stopped sharing):');
-    for (const f of worst) out.push(`    ${formatBytes(f.savedBefore).padStart(10)}  ${f.image}:${f.path}`);
+    for (const f of worst)
+      out.push(`    ${formatBytes(f.savedBefore).padStart(10)}  ${terminalText(`${f.image}:${f.path}`)}`);
   }
   return out.join('\n') + '\n';
 }
@@ -83,17 +86,12 @@ export function resultText(r: CliResult): string {
       ? renderTrustText(r.report.trust)
       : 'The report has no trust model (a report from an older server?).\n'
     : renderText(r.report);
-  if (r.url) s = `Report: ${r.url}\n` + s;
+  if (r.url) s = `Report: ${terminalText(r.url)}\n` + s;
   if (r.delta) s += '\n' + deltaText(r.delta, baselineLabel(r));
   if (r.mountConfigs?.length) s += '\n' + mountConfigsText(r.mountConfigs);
   const g = gateText(r.gate);
   if (g) s += '\n' + g;
   return s;
-}
-
-/** Text for a Markdown link label: no brackets, backslashes or markup characters. */
-function mdLabel(s: string): string {
-  return s.replace(/[[\]\\`*_<>|]/g, (c) => `\\${c}`);
 }
 
 export function resultMarkdown(r: CliResult): string {
@@ -112,7 +110,7 @@ export function resultMarkdown(r: CliResult): string {
   }
   let out = lines.join('\n');
   if (r.delta) {
-    const link = r.baselineUrl ? ` ([${mdLabel(r.baseline ?? 'report')}](${r.baselineUrl}))` : '';
+    const link = r.baselineUrl ? ` ([${markdownText(r.baseline ?? 'report')}](${r.baselineUrl}))` : '';
     out += `\nBytes lost since the baseline${link}: ${formatBytes(r.delta.bytesLost)}, gained: ${formatBytes(r.delta.bytesGained)}.\n`;
   }
   // The trust section: asked for, or a trust policy was evaluated (the sign-off).

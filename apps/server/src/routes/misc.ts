@@ -28,6 +28,12 @@ export function miscRouter(ctx: AppContext): Router {
       uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
       database: db,
       scans: { running: ctx.scans.active, queued: ctx.scans.queued },
+      renders: {
+        running: ctx.renders.active,
+        queued: ctx.renders.queued,
+        cancelled: ctx.renders.cancelledCount,
+      },
+      mountConfigParses: { running: ctx.parses.active, queued: ctx.parses.queued },
       requireToken: ctx.config.requireToken,
       demo: ctx.demo.status,
     });

@@ -5,14 +5,16 @@
  */
 import express, { Router, type Request, type Response } from 'express';
 import {
-  createDomainRedactor,
-  parseMountConfig,
+  MountConfigError,
   type MountConfig,
+  type MountConfigErrorCode,
   type MountFormat,
 } from '@sharemap/sharing';
 import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
-import { badRequest, notFound, unsupportedMediaType } from '../errors.js';
+import { badRequest, notFound, unprocessable, unsupportedMediaType } from '../errors.js';
+import { TaskError } from '../scan/pool.js';
+import type { MountConfigResult, MountConfigTask } from '../scan/tasks.js';
 import { ID_RE, newId } from '../ids.js';
 import { queryString, safeName } from '../names.js';
 import { nowIso } from '../storage/db.js';
@@ -34,42 +36,77 @@ function format(v: unknown): MountFormat | undefined {
   throw badRequest('bad-request', `format must be one of ${MOUNT_FORMATS.join(', ')}`);
 }
 
-/** Parse with the server's redactor and persist newly assigned labels (one synchronous transaction). */
+/**
+ * One parse at a time: labels (D1, D2, ...) are numbered in order of first appearance over
+ * the server's life, so two parses must not both hand out the next number.
+ */
+let parseChain: Promise<unknown> = Promise.resolve();
+
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const run = parseChain.then(fn, fn);
+  parseChain = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * Parse in a worker thread (bounded by `mountConfigParseTimeoutMs`) with the server's
+ * redactor, then persist the newly assigned labels and the configuration in one transaction.
+ */
 export function parseAndStore(
   ctx: AppContext,
   text: string,
   fileName: string | undefined,
   fmt: MountFormat | undefined,
-): { id: string; name: string; config: MountConfig } {
-  const db = ctx.db;
-  return db.transaction(() => {
+): Promise<{ id: string; name: string; config: MountConfig }> {
+  return serialized(async () => {
+    const db = ctx.db;
     const known = (
       db.prepare('SELECT fingerprint, label FROM domain_labels').all() as {
         fingerprint: string;
         label: string;
       }[]
     ).map((r) => [r.fingerprint, r.label] as [string, string]);
-    const redactor = createDomainRedactor(ctx.domainKey, known);
-    const opts: Parameters<typeof parseMountConfig>[1] = { domains: redactor };
-    if (fileName !== undefined) opts.file = fileName;
-    if (fmt) opts.format = fmt;
-    const config = parseMountConfig(text, opts);
-    const insert = db.prepare('INSERT OR IGNORE INTO domain_labels (fingerprint, label) VALUES (?, ?)');
-    for (const [fp, label] of redactor.entries()) insert.run(fp, label);
-    const id = newId();
-    db.prepare(
-      'INSERT INTO mount_configs (id, name, format, config, entries, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(
-      id,
-      config.file,
-      config.format,
-      JSON.stringify(config),
-      config.entries.length,
-      config.warnings.length,
-      nowIso(),
-    );
-    return { id, name: config.file, config };
-  })();
+    const task: MountConfigTask = { kind: 'mount-config', text, domainKey: ctx.domainKey, known };
+    if (fileName !== undefined) task.file = fileName;
+    if (fmt) task.format = fmt;
+    const limit = ctx.config.limits.mountConfigParseTimeoutMs;
+    let result: MountConfigResult;
+    try {
+      result = await ctx.parses.run<MountConfigResult>(task, { timeoutMs: limit });
+    } catch (e) {
+      if (e instanceof TaskError && (e.code === 'timeout' || e.code === 'out-of-memory'))
+        throw unprocessable(
+          'bad-mount-config',
+          e.code === 'timeout'
+            ? `parsing the mount configuration took longer than ${limit} ms (SHAREMAP_MOUNT_CONFIG_PARSE_TIMEOUT_MS) and was stopped`
+            : `parsing the mount configuration ran out of memory`,
+          { reason: e.code },
+        );
+      throw e;
+    }
+    if ('error' in result) {
+      const x = result.error;
+      throw new MountConfigError(x.code as MountConfigErrorCode, x.problem, x.file, x.line, x.column);
+    }
+    const { config, labels } = result;
+    return db.transaction(() => {
+      const insert = db.prepare('INSERT OR IGNORE INTO domain_labels (fingerprint, label) VALUES (?, ?)');
+      for (const [fp, label] of labels) insert.run(fp, label);
+      const id = newId();
+      db.prepare(
+        'INSERT INTO mount_configs (id, name, format, config, entries, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        id,
+        config.file,
+        config.format,
+        JSON.stringify(config),
+        config.entries.length,
+        config.warnings.length,
+        nowIso(),
+      );
+      return { id, name: config.file, config };
+    })();
+  });
 }
 
 export function mountConfigJson(id: string, name: string, c: MountConfig): Record<string, unknown> {
@@ -107,7 +144,7 @@ export function mountConfigsRouter(ctx: AppContext): Router {
     }),
   ];
 
-  r.post('/mount-configs', requireWriter(ctx), text, (req: Request, res: Response) => {
+  r.post('/mount-configs', requireWriter(ctx), text, async (req: Request, res: Response) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const body = typeof req.body === 'string' ? req.body : '';
     let input = body;
@@ -146,7 +183,7 @@ export function mountConfigsRouter(ctx: AppContext): Router {
     }
     if (input.trim() === '') throw badRequest('bad-request', 'the mount configuration is empty');
     const given = fileName !== undefined ? safeName(fileName, 'file name') : undefined;
-    const { id, name, config } = parseAndStore(ctx, input, given, fmt);
+    const { id, name, config } = await parseAndStore(ctx, input, given, fmt);
     res
       .status(201)
       .location(`/api/mount-configs/${id}`)

@@ -5,22 +5,48 @@
  */
 import { FILES_CONTENT_TYPE } from '@sharemap/report-wire';
 import express, { Router, type Request, type Response } from 'express';
+import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, onlyJson } from '../errors.js';
+import { ID_RE } from '../ids.js';
 import { queryString } from '../names.js';
+import { cachedRender, type CachedRender } from '../renders.js';
 import { createReport, getReportRow, parseReportRequest, reportParts } from '../reports.js';
-import type { RenderResult } from '../scan/tasks.js';
 import { sendReportHtml } from './report-html.js';
 import { requireAdmin, requireWriter } from '../tokens.js';
 
-export function reportUrl(ctx: AppContext, req: Request | undefined, id: string): string {
+/**
+ * The link to a report: under the configured public URL (`--public-url`,
+ * `SHAREMAP_PUBLIC_URL`), else relative (`/r/<id>`). Never built from the request's `Host`
+ * header, which any client sets (a Markdown report pasted into a pull request would link to
+ * the client's host).
+ */
+export function reportUrl(ctx: AppContext, _req: Request | undefined, id: string): string {
   const path = `/r/${id}`;
-  if (ctx.config.publicUrl) return ctx.config.publicUrl + path;
-  if (!req) return path;
-  return path;
+  return ctx.config.publicUrl ? ctx.config.publicUrl + path : path;
+}
+
+/**
+ * Paging cursor of the admin list: `<createdAt>~<id>`. Reports are listed by (created_at, id)
+ * descending, so rows with equal timestamps are neither skipped nor repeated across pages.
+ */
+export function reportCursor(createdAt: string, id: string): string {
+  return `${createdAt}~${id}`;
+}
+
+const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/** `before=`: a cursor (`next` of the previous page) or, as before cursors existed, a time. */
+function parseBefore(text: string): { createdAt: string; id: string | null } {
+  const cut = text.lastIndexOf('~');
+  const createdAt = cut < 0 ? text : text.slice(0, cut);
+  const id = cut < 0 ? null : text.slice(cut + 1);
+  if (!ISO_TIME_RE.test(createdAt) || (id !== null && !ID_RE.test(id)))
+    throw badRequest('bad-request', 'before must be the next value of the previous page (<createdAt>~<id>)');
+  return { createdAt, id };
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -34,6 +60,17 @@ function sendBlob(
   etag: string,
   contentType = JSON_TYPE,
 ): Promise<void> | void {
+  return sendGzip(req, res, () => ctx.blobs.createReadStream(sha), etag, contentType);
+}
+
+/** Gzip bytes with an immutable ETag: 304 on a match, as is with gzip, else decompressed. */
+function sendGzip(
+  req: Request,
+  res: Response,
+  open: () => NodeJS.ReadableStream,
+  etag: string,
+  contentType: string,
+): Promise<void> | void {
   res.setHeader('Content-Type', contentType);
   res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
   res.setHeader('ETag', `"${etag}"`);
@@ -43,7 +80,7 @@ function sendBlob(
     return;
   }
   const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-  const src = ctx.blobs.createReadStream(sha);
+  const src = open();
   if (gz) {
     res.setHeader('Content-Encoding', 'gzip');
     return pipeline(src, res);
@@ -83,17 +120,18 @@ export function reportsRouter(ctx: AppContext): Router {
     const limit = limitText === undefined ? 100 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw badRequest('bad-request', 'limit must be 1-1000');
-    const before = queryString(req.query.before);
+    const beforeText = queryString(req.query.before);
+    const before = beforeText === undefined ? undefined : parseBefore(beforeText);
+    const cols = 'SELECT id, title, summary, created_at FROM reports';
+    const order = 'ORDER BY created_at DESC, id DESC LIMIT ?';
     const rows = (
-      before
-        ? ctx.db
-            .prepare(
-              'SELECT id, title, summary, created_at FROM reports WHERE created_at < ? ORDER BY created_at DESC LIMIT ?',
-            )
-            .all(before, limit)
-        : ctx.db
-            .prepare('SELECT id, title, summary, created_at FROM reports ORDER BY created_at DESC LIMIT ?')
-            .all(limit)
+      before === undefined
+        ? ctx.db.prepare(`${cols} ${order}`).all(limit)
+        : before.id === null
+          ? ctx.db.prepare(`${cols} WHERE created_at < ? ${order}`).all(before.createdAt, limit)
+          : ctx.db
+              .prepare(`${cols} WHERE created_at < ? OR (created_at = ? AND id < ?) ${order}`)
+              .all(before.createdAt, before.createdAt, before.id, limit)
     ) as { id: string; title: string | null; summary: string; created_at: string }[];
     res.setHeader('Cache-Control', 'no-store');
     res.json({
@@ -104,7 +142,10 @@ export function reportsRouter(ctx: AppContext): Router {
         createdAt: x.created_at,
         summary: JSON.parse(x.summary) as unknown,
       })),
-      next: rows.length === limit ? rows[rows.length - 1]!.created_at : null,
+      next:
+        rows.length === limit
+          ? reportCursor(rows[rows.length - 1]!.created_at, rows[rows.length - 1]!.id)
+          : null,
     });
   });
 
@@ -117,18 +158,28 @@ export function reportsRouter(ctx: AppContext): Router {
     if (format === 'html') return sendReportHtml(ctx, res, row);
     if (format !== 'csv' && format !== 'markdown' && format !== 'md')
       throw badRequest('bad-request', 'format must be json, csv, markdown or html');
-    const url = ctx.config.publicUrl ? reportUrl(ctx, req, id) : absoluteUrl(req, `/r/${id}`);
+    const url = reportUrl(ctx, req, id);
     const fmt = format === 'csv' ? 'csv' : 'markdown';
-    const { text } = await ctx.analyses.run<RenderResult>(
-      { kind: 'render', dataDir: ctx.config.dataDir, reportBlob: row.blob, format: fmt, url },
-      { timeoutMs: ctx.config.limits.analysisTimeoutMs },
+    // A client that leaves before the render is ready cancels its part of the job.
+    const client = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) client.abort();
+    });
+    let render: CachedRender;
+    try {
+      render = await cachedRender(ctx, row.blob, fmt, url, client.signal);
+    } catch (e) {
+      if (client.signal.aborted) return; // nobody to answer
+      throw e;
+    }
+    if (fmt === 'csv') res.setHeader('Content-Disposition', `attachment; filename="sharemap-${id}.csv"`);
+    return sendGzip(
+      req,
+      res,
+      () => createReadStream(render.file),
+      render.key,
+      fmt === 'csv' ? 'text/csv; charset=utf-8' : 'text/markdown; charset=utf-8',
     );
-    res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
-    if (fmt === 'csv') {
-      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="sharemap-${id}.csv"`);
-    } else res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
-    res.send(text);
   });
 
   // The web UI's parts: the summary first (headline, per-instance figures), the per-file
@@ -157,9 +208,4 @@ export function reportsRouter(ctx: AppContext): Router {
   });
 
   return r;
-}
-
-function absoluteUrl(req: Request, path: string): string {
-  const host = req.headers.host;
-  return host && /^[\w.:[\]-]+$/.test(host) ? `${req.protocol}://${host}${path}` : path;
 }

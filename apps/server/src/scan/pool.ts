@@ -58,10 +58,15 @@ function workerExecArgv(): string[] {
 
 interface Job {
   task: Task;
+  signal: AbortSignal | undefined;
   timeoutMs: number;
   onProgress: ((m: Extract<WorkerMessage, { type: 'progress' }>) => void) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+}
+
+function cancelled(task: Task): TaskError {
+  return new TaskError('cancelled', `${task.kind} was cancelled: nobody waits for it any more`);
 }
 
 export class WorkerPool {
@@ -85,22 +90,44 @@ export class WorkerPool {
 
   run<T>(
     task: Task,
-    opts: { timeoutMs: number; onProgress?: (m: Extract<WorkerMessage, { type: 'progress' }>) => void },
+    opts: {
+      timeoutMs: number;
+      onProgress?: (m: Extract<WorkerMessage, { type: 'progress' }>) => void;
+      /** Aborting removes a waiting task, or terminates its worker (a client that left). */
+      signal?: AbortSignal;
+    },
   ): Promise<T> {
     if (this.closed) return Promise.reject(new TaskError('shutdown', 'the server is shutting down'));
+    if (opts.signal?.aborted) return Promise.reject(cancelled(task));
     if (this.queue.length >= this.maxQueue)
       return Promise.reject(new PoolBusyError(`too many tasks waiting (${this.maxQueue}); try again later`));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({
+      const job: Job = {
         task,
+        signal: opts.signal,
         timeoutMs: opts.timeoutMs,
         onProgress: opts.onProgress,
         resolve: resolve as (v: unknown) => void,
         reject,
-      });
+      };
+      this.queue.push(job);
+      opts.signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.queue.indexOf(job);
+          if (i < 0) return; // running: start() listens too
+          this.queue.splice(i, 1);
+          this.cancelledCount++;
+          reject(cancelled(task));
+        },
+        { once: true },
+      );
       this.pump();
     });
   }
+
+  /** Tasks cancelled by their signal (waiting or running) since the pool was made. */
+  cancelledCount = 0;
 
   private pump(): void {
     while (!this.closed && this.running.size < this.concurrency && this.queue.length > 0)
@@ -125,11 +152,17 @@ export class WorkerPool {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      job.signal?.removeEventListener('abort', onAbort);
       this.running.delete(worker);
       fn();
       void worker.terminate();
       this.pump();
     };
+    const onAbort = (): void => {
+      this.cancelledCount++;
+      settle(() => job.reject(cancelled(job.task)));
+    };
+    job.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       settle(() =>
         job.reject(

@@ -1,6 +1,13 @@
 /** Messages between the main thread and the scan/analysis workers (plain structured-clone data). */
 import type { ManifestHeader } from '@sharemap/erofs';
-import type { AnalysisOptions, InstanceInput, ResidencyInput, Totals } from '@sharemap/sharing';
+import type {
+  AnalysisOptions,
+  InstanceInput,
+  MountConfig,
+  MountFormat,
+  ResidencyInput,
+  Totals,
+} from '@sharemap/sharing';
 import type { ImageEntry } from '@sharemap/sharing';
 
 export interface ScanTask {
@@ -65,20 +72,50 @@ export interface PartsResult {
   filesBlob: string;
 }
 
-/** Render a stored report as CSV or Markdown (large reports: off the event loop). */
+/**
+ * Render a stored report as CSV or Markdown (large reports: off the event loop) into a gzip
+ * file of the render cache (written in tmp/, renamed to `outFile`: complete or absent).
+ */
 export interface RenderTask {
   kind: 'render';
   dataDir: string;
   reportBlob: string;
   format: 'csv' | 'markdown';
   url: string;
+  outFile: string;
 }
 
 export interface RenderResult {
-  text: string;
+  /** Size of the gzip file. */
+  bytes: number;
 }
 
-export type Task = ScanTask | AnalyzeTask | RenderTask | PartsTask;
+/**
+ * Parse one mount configuration with the server's domain redactor (the event loop never
+ * parses untrusted configurations: a pathological one once held it for 30 s).
+ */
+export interface MountConfigTask {
+  kind: 'mount-config';
+  text: string;
+  file?: string;
+  format?: MountFormat;
+  domainKey: Uint8Array;
+  /** fingerprint -> label pairs already assigned (labels stay stable across uploads). */
+  known: [string, string][];
+}
+
+export type MountConfigResult =
+  | {
+      config: MountConfig;
+      /** Every fingerprint -> label pair after parsing (the known ones and new ones). */
+      labels: [string, string][];
+    }
+  | {
+      /** A MountConfigError's fields (rebuilt on the main thread: 422 with the location). */
+      error: { code: string; problem: string; file: string; line: number; column: number };
+    };
+
+export type Task = ScanTask | AnalyzeTask | RenderTask | PartsTask | MountConfigTask;
 
 export interface SerializedError {
   name: string;
@@ -91,5 +128,5 @@ export interface SerializedError {
 
 export type WorkerMessage =
   | { type: 'progress'; files: number; bytesHashed: number; path: string }
-  | { type: 'done'; result: ScanResult | AnalyzeResult | RenderResult | PartsResult }
+  | { type: 'done'; result: ScanResult | AnalyzeResult | RenderResult | PartsResult | MountConfigResult }
   | { type: 'error'; error: SerializedError };

@@ -15,17 +15,25 @@ import { scanImageFile } from '@sharemap/erofs/node';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
 import {
   analyze,
+  createDomainRedactor,
+  MountConfigError,
+  parseMountConfig,
   renderMarkdown,
   reportToCsv,
   withTrust,
   type AnalysisInput,
   type Report,
 } from '@sharemap/sharing';
+import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { splitLines } from '../manifest-stream.js';
 import { BlobStore } from '../storage/blobs.js';
 import type {
+  MountConfigResult,
+  MountConfigTask,
   PartsResult,
   PartsTask,
   RenderResult,
@@ -162,7 +170,33 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
 async function render(task: RenderTask): Promise<RenderResult> {
   const store = new BlobStore(task.dataDir);
   const report = JSON.parse(await store.readGunzip(task.reportBlob)) as Report;
-  return { text: task.format === 'csv' ? reportToCsv(report) : renderMarkdown(report, { url: task.url }) };
+  const text = task.format === 'csv' ? reportToCsv(report) : renderMarkdown(report, { url: task.url });
+  const gz = gzipSync(text, { level: 6 });
+  // tmp/ then rename: a reader of the cache sees a whole file or none (tmp/ is swept at start).
+  const tmp = path.join(store.tmpDir, `${randomBytes(12).toString('hex')}.render`);
+  try {
+    await writeFile(tmp, gz, { mode: 0o600 });
+    await rename(tmp, task.outFile);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  return { bytes: gz.length };
+}
+
+function parseConfig(task: MountConfigTask): MountConfigResult {
+  const redactor = createDomainRedactor(task.domainKey, task.known);
+  const opts: Parameters<typeof parseMountConfig>[1] = { domains: redactor };
+  if (task.file !== undefined) opts.file = task.file;
+  if (task.format) opts.format = task.format;
+  try {
+    const config = parseMountConfig(task.text, opts);
+    return { config, labels: redactor.entries() };
+  } catch (e) {
+    if (!(e instanceof MountConfigError)) throw e;
+    const { code, problem, file, line, column } = e;
+    return { error: { code, problem, file, line, column } };
+  }
 }
 
 function serialize(e: unknown): SerializedError {
@@ -178,11 +212,13 @@ function serialize(e: unknown): SerializedError {
 const task = workerData as Task;
 (task.kind === 'scan'
   ? scan(task)
-  : task.kind === 'render'
-    ? render(task)
-    : task.kind === 'parts'
-      ? parts(task)
-      : runAnalysis(task)
+  : task.kind === 'mount-config'
+    ? Promise.resolve().then(() => parseConfig(task))
+    : task.kind === 'render'
+      ? render(task)
+      : task.kind === 'parts'
+        ? parts(task)
+        : runAnalysis(task)
 ).then(
   (result) => post({ type: 'done', result }),
   (e: unknown) => post({ type: 'error', error: serialize(e) }),

@@ -16,11 +16,26 @@ interface TNode {
 const W = 900;
 const H = 520;
 
-export function Treemap({ r, rows, dir, onDir, onFile }: { r: Report; rows: Uint32Array; dir: string; onDir(d: string): void; onFile(row: number): void }) {
+export function Treemap({
+  r,
+  rows,
+  dir,
+  onDir,
+  onFile,
+}: {
+  r: Report;
+  rows: Uint32Array;
+  dir: string;
+  onDir(d: string): void;
+  onFile(row: number): void;
+}) {
   const svg = useRef<SVGSVGElement>(null);
   const tree = useMemo(() => directoryTree(r, rows, dir, 2), [r, rows, dir]);
   const leaves = useMemo(() => {
-    const toT = (n: DirNode): TNode => ({ node: n, children: n.children ? [...n.children.values()].map(toT) : undefined });
+    const toT = (n: DirNode): TNode => ({
+      node: n,
+      children: n.children ? [...n.children.values()].map(toT) : undefined,
+    });
     const h = hierarchy<TNode>(toT(tree), (d) => d.children)
       .sum((d) => (d.children && d.children.length ? 0 : d.node.total))
       .sort((a, b) => (b.value ?? 0) - (a.value ?? 0));
@@ -32,18 +47,36 @@ export function Treemap({ r, rows, dir, onDir, onFile }: { r: Report; rows: Uint
     <figure className="chart treemap">
       <figcaption>
         <nav aria-label="Directory" className="crumbs">
-          <button type="button" className="linkish" onClick={() => onDir('')}>/</button>
+          <button type="button" className="linkish" onClick={() => onDir('')}>
+            /
+          </button>
           {crumbs.map((c, i) => (
             <span key={i}>
               {' '}
-              <button type="button" className="linkish" onClick={() => onDir('/' + crumbs.slice(0, i + 1).join('/'))}>{c}</button> /
+              <button
+                type="button"
+                className="linkish"
+                onClick={() => onDir('/' + crumbs.slice(0, i + 1).join('/'))}
+              >
+                {c}
+              </button>{' '}
+              /
             </span>
           ))}
-          <span className="muted"> {formatBytes(tree.total)} in {tree.files} rows</span>
+          <span className="muted">
+            {' '}
+            {formatBytes(tree.total)} in {tree.files} rows
+          </span>
         </nav>
         <ExportButtons target={svg} name="sharemap-treemap" />
       </figcaption>
-      <svg ref={svg} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Treemap of ${dir || '/'} by cached bytes`} className="treemap-svg">
+      <svg
+        ref={svg}
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`Treemap of ${dir || '/'} by cached bytes`}
+        className="treemap-svg"
+      >
         {leaves.map((d, k) => {
           const n = d.data.node;
           const cat = dominantCategory(n);
@@ -72,10 +105,18 @@ export function Treemap({ r, rows, dir, onDir, onFile }: { r: Report; rows: Uint
               }}
             >
               <title>{`${n.path}\n${formatBytes(n.total)} cached without sharing\nshared ${formatBytes(n.bytes.shared)}, private ${formatBytes(n.bytes.private)}, unsharable duplicate ${formatBytes(n.bytes.duplicate)}`}</title>
-              <rect width={w} height={h} fill={parent ? 'var(--panel)' : CATEGORY_COLOR[cat]} stroke="var(--bg)" fillOpacity={parent ? 1 : 0.85} />
+              <rect
+                width={w}
+                height={h}
+                fill={parent ? 'var(--panel)' : CATEGORY_COLOR[cat]}
+                stroke="var(--bg)"
+                fillOpacity={parent ? 1 : 0.85}
+              />
               {w > 40 && h > 13 && (
                 <text x={3} y={11} className="tm-label">
-                  {n.name.length * 6.5 > w ? n.name.slice(0, Math.max(1, Math.floor(w / 6.5) - 1)) + '…' : n.name}
+                  {n.name.length * 6.5 > w
+                    ? n.name.slice(0, Math.max(1, Math.floor(w / 6.5) - 1)) + '…'
+                    : n.name}
                 </text>
               )}
             </g>

@@ -2,7 +2,17 @@
 import type { RefObject } from 'react';
 import { download } from '../components/common';
 
-const STYLE_PROPS = ['fill', 'stroke', 'stroke-width', 'font-size', 'font-family', 'font-weight', 'opacity', 'text-anchor', 'dominant-baseline'];
+const STYLE_PROPS = [
+  'fill',
+  'stroke',
+  'stroke-width',
+  'font-size',
+  'font-family',
+  'font-weight',
+  'opacity',
+  'text-anchor',
+  'dominant-baseline',
+];
 
 function serialise(svg: SVGSVGElement): string {
   const clone = svg.cloneNode(true) as SVGSVGElement;
@@ -52,10 +62,18 @@ export function exportPng(svg: SVGSVGElement, name: string, scale = 2): void {
 export function ExportButtons({ target, name }: { target: RefObject<SVGSVGElement | null>; name: string }) {
   return (
     <span className="export-buttons">
-      <button type="button" className="btn small" onClick={() => target.current && exportSvg(target.current, name)}>
+      <button
+        type="button"
+        className="btn small"
+        onClick={() => target.current && exportSvg(target.current, name)}
+      >
         SVG
       </button>
-      <button type="button" className="btn small" onClick={() => target.current && exportPng(target.current, name)}>
+      <button
+        type="button"
+        className="btn small"
+        onClick={() => target.current && exportPng(target.current, name)}
+      >
         PNG
       </button>
     </span>

@@ -28,7 +28,15 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="state empty">{children}</div>;
 }
 
-export function ErrorBox({ title, message, children }: { title: string; message: string; children?: ReactNode }) {
+export function ErrorBox({
+  title,
+  message,
+  children,
+}: {
+  title: string;
+  message: string;
+  children?: ReactNode;
+}) {
   return (
     <div className="state error" role="alert">
       <strong>{title}</strong>
@@ -39,7 +47,17 @@ export function ErrorBox({ title, message, children }: { title: string; message:
 }
 
 /** An in-app link to a view state of the current report: real href (copyable), client-side navigation. */
-export function ViewLink({ to, children, className, title }: { to: Partial<ViewState>; children: ReactNode; className?: string; title?: string }) {
+export function ViewLink({
+  to,
+  children,
+  className,
+  title,
+}: {
+  to: Partial<ViewState>;
+  children: ReactNode;
+  className?: string;
+  title?: string;
+}) {
   const v = useStore((s) => s.v);
   const setView = useStore((s) => s.setView);
   const href = location.pathname + formatQuery({ ...v, ...to });
@@ -71,14 +89,8 @@ export function download(name: string, data: BlobPart, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-function csvCell(v: string | number): string {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function toCsv(header: string[], rows: (string | number)[][]): string {
-  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
+/** The one CSV writer (packages/sharing): the server's export and the web's write the same way. */
+export { toCsv } from '@sharemap/sharing';
 
 export function CsvButton({ name, build }: { name: string; build: () => string }) {
   return (

@@ -5,15 +5,7 @@
 import type { FileStatus } from '@sharemap/sharing';
 
 export type ViewId =
-  | 'overview'
-  | 'instances'
-  | 'graph'
-  | 'overlap'
-  | 'files'
-  | 'findings'
-  | 'scenarios'
-  | 'compare'
-  | 'trust';
+  'overview' | 'instances' | 'graph' | 'overlap' | 'files' | 'findings' | 'scenarios' | 'compare' | 'trust';
 
 export const VIEWS: { id: ViewId; label: string }[] = [
   { id: 'overview', label: 'Overview' },

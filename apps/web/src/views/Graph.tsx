@@ -3,7 +3,18 @@
  * an instance x instance heatmap ordered by domain and image, readable at 200 instances.
  */
 import { useMemo, useRef, useState } from 'react';
-import { forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, interpolateCividis, scaleSequentialSqrt, scaleSqrt } from 'd3';
+import {
+  forceCenter,
+  forceCollide,
+  forceLink,
+  forceManyBody,
+  forceSimulation,
+  forceX,
+  forceY,
+  interpolateCividis,
+  scaleSequentialSqrt,
+  scaleSqrt,
+} from 'd3';
 import type { SimulationLinkDatum, SimulationNodeDatum } from 'd3';
 import { formatBytes } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
@@ -39,12 +50,22 @@ function ForceGraph({ r }: { r: Report }) {
     const rs = scaleSqrt().domain([0, maxSelf]).range([6, 30]);
     const nodes: N[] = r.instances.map((_, i) => ({ i, r: rs(m[i * n + i]!) }));
     const links: L[] = [];
-    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (m[a * n + b]! > 0) links.push({ source: a, target: b, bytes: m[a * n + b]! });
+    for (let a = 0; a < n; a++)
+      for (let b = a + 1; b < n; b++)
+        if (m[a * n + b]! > 0) links.push({ source: a, target: b, bytes: m[a * n + b]! });
     const maxL = Math.max(1, ...links.map((l) => l.bytes));
     const sim = forceSimulation(nodes)
-      .force('link', forceLink<N, L>(links).strength((l) => 0.2 + 0.8 * (l.bytes / maxL)).distance(110))
+      .force(
+        'link',
+        forceLink<N, L>(links)
+          .strength((l) => 0.2 + 0.8 * (l.bytes / maxL))
+          .distance(110),
+      )
       .force('charge', forceManyBody().strength(-260))
-      .force('collide', forceCollide<N>((d) => d.r + 6))
+      .force(
+        'collide',
+        forceCollide<N>((d) => d.r + 6),
+      )
       .force('center', forceCenter(W / 2, H / 2))
       // Weak gravity keeps instances that share nothing near the middle instead of at the edges.
       .force('x', forceX(W / 2).strength(0.06))
@@ -61,16 +82,31 @@ function ForceGraph({ r }: { r: Report }) {
   return (
     <figure className="chart">
       <figcaption>
-        Nodes are instances (area: cached bytes without sharing, colour: domain); an edge's width is the bytes two instances share.{' '}
-        <ExportButtons target={svg} name="sharemap-graph" />
+        Nodes are instances (area: cached bytes without sharing, colour: domain); an edge's width is the bytes
+        two instances share. <ExportButtons target={svg} name="sharemap-graph" />
       </figcaption>
-      <svg ref={svg} viewBox={`0 0 ${W} ${H}`} className="graph-svg" role="img" aria-label="Sharing graph of instances">
+      <svg
+        ref={svg}
+        viewBox={`0 0 ${W} ${H}`}
+        className="graph-svg"
+        role="img"
+        aria-label="Sharing graph of instances"
+      >
         {layout.links.map((l, k) => {
           const s = l.source as N;
           const t = l.target as N;
           const on = hover < 0 || hover === s.i || hover === t.i;
           return (
-            <line key={k} x1={s.x} y1={s.y} x2={t.x} y2={t.y} strokeWidth={layout.ws(l.bytes)} className="edge" strokeOpacity={on ? 0.55 : 0.08}>
+            <line
+              key={k}
+              x1={s.x}
+              y1={s.y}
+              x2={t.x}
+              y2={t.y}
+              strokeWidth={layout.ws(l.bytes)}
+              className="edge"
+              strokeOpacity={on ? 0.55 : 0.08}
+            >
               <title>{`${r.instances[s.i]!.label} ↔ ${r.instances[t.i]!.label}: ${formatBytes(l.bytes)} shared`}</title>
             </line>
           );
@@ -90,8 +126,16 @@ function ForceGraph({ r }: { r: Report }) {
               className="node"
               aria-label={`${inst.label}: ${formatBytes(m[d.i * n + d.i]!)} cached${off ? ', inode_share off' : ''}`}
             >
-              <circle r={d.r} fill={off ? 'var(--muted-bg)' : (colours.get(inst.domain?.label ?? '') ?? OKABE_ITO[7])} stroke="var(--fg)" strokeWidth={off ? 1 : 0.5} strokeDasharray={off ? '3 2' : undefined} />
-              <text y={d.r + 12} textAnchor="middle" className="node-label">{inst.label.split('/').pop()}</text>
+              <circle
+                r={d.r}
+                fill={off ? 'var(--muted-bg)' : (colours.get(inst.domain?.label ?? '') ?? OKABE_ITO[7])}
+                stroke="var(--fg)"
+                strokeWidth={off ? 1 : 0.5}
+                strokeDasharray={off ? '3 2' : undefined}
+              />
+              <text y={d.r + 12} textAnchor="middle" className="node-label">
+                {inst.label.split('/').pop()}
+              </text>
               <title>{`${inst.label} (${inst.id})\n${formatBytes(m[d.i * n + d.i]!)} cached without sharing${off ? '\ninode_share off' : `\ndomain ${inst.domain?.label ?? 'unknown'}`}`}</title>
             </g>
           );
@@ -103,7 +147,9 @@ function ForceGraph({ r }: { r: Report }) {
             <i className="sw" style={{ background: colours.get(d.label) }} /> {d.label}
           </span>
         ))}
-        <span><i className="sw dashed" /> inode_share off</span>
+        <span>
+          <i className="sw dashed" /> inode_share off
+        </span>
       </div>
     </figure>
   );
@@ -123,7 +169,11 @@ function Heatmap({ r }: { r: Report }) {
           const B = r.instances[b]!;
           const da = A.inodeShare.effective ? (A.domain?.label ?? '\uffff') : '\uffff\uffff';
           const db = B.inodeShare.effective ? (B.domain?.label ?? '\uffff') : '\uffff\uffff';
-          return (da < db ? -1 : da > db ? 1 : 0) || (A.imageId < B.imageId ? -1 : A.imageId > B.imageId ? 1 : 0) || a - b;
+          return (
+            (da < db ? -1 : da > db ? 1 : 0) ||
+            (A.imageId < B.imageId ? -1 : A.imageId > B.imageId ? 1 : 0) ||
+            a - b
+          );
         }),
     [r],
   );
@@ -143,7 +193,17 @@ function Heatmap({ r }: { r: Report }) {
       if (a === b) continue;
       const v = m[a * n + b]!;
       if (v <= 0) continue;
-      cells.push(<rect key={`${x}.${y}`} x={x * cell} y={y * cell} width={cell - (cell > 4 ? 1 : 0)} height={cell - (cell > 4 ? 1 : 0)} fill={colour(v)} onMouseEnter={() => setHover([a, b])} />);
+      cells.push(
+        <rect
+          key={`${x}.${y}`}
+          x={x * cell}
+          y={y * cell}
+          width={cell - (cell > 4 ? 1 : 0)}
+          height={cell - (cell > 4 ? 1 : 0)}
+          fill={colour(v)}
+          onMouseEnter={() => setHover([a, b])}
+        />,
+      );
     }
   const short = (i: number) => {
     const l = r.instances[i]!.label;
@@ -156,27 +216,62 @@ function Heatmap({ r }: { r: Report }) {
         <ExportButtons target={svg} name="sharemap-matrix" />
       </figcaption>
       <p className="muted small" aria-live="polite" data-testid="matrix-hover">
-        {hover ? `${r.instances[hover[0]]!.label} ↔ ${r.instances[hover[1]]!.label}: ${formatBytes(m[hover[0] * n + hover[1]]!)} shared` : 'Hover a cell for the pair and its shared bytes.'}
+        {hover
+          ? `${r.instances[hover[0]]!.label} ↔ ${r.instances[hover[1]]!.label}: ${formatBytes(m[hover[0] * n + hover[1]]!)} shared`
+          : 'Hover a cell for the pair and its shared bytes.'}
       </p>
-      <svg ref={svg} width={size + margin + 10} height={size + margin + 10} className="heatmap-svg" role="img" aria-label={`Instance by instance sharing matrix, ${n} instances`} onMouseLeave={() => setHover(null)}>
+      <svg
+        ref={svg}
+        width={size + margin + 10}
+        height={size + margin + 10}
+        className="heatmap-svg"
+        role="img"
+        aria-label={`Instance by instance sharing matrix, ${n} instances`}
+        onMouseLeave={() => setHover(null)}
+      >
         <g transform={`translate(${margin},${margin})`}>
           <rect width={size} height={size} className="hm-bg" />
           {order.map((i, k) => (
-            <rect key={`d${k}`} x={k * cell} y={k * cell} width={cell - 1} height={cell - 1} className="hm-diag" />
+            <rect
+              key={`d${k}`}
+              x={k * cell}
+              y={k * cell}
+              width={cell - 1}
+              height={cell - 1}
+              className="hm-diag"
+            />
           ))}
           {cells}
           {labels &&
             order.map((i, k) => (
               <g key={`l${k}`}>
-                <text x={-4} y={k * cell + cell / 2} textAnchor="end" dominantBaseline="middle" className={`hm-label${hover && hover[0] === i ? ' hot' : ''}`}>{short(i)}</text>
-                <text transform={`translate(${k * cell + cell / 2},-4) rotate(-60)`} className={`hm-label${hover && hover[1] === i ? ' hot' : ''}`}>{short(i)}</text>
+                <text
+                  x={-4}
+                  y={k * cell + cell / 2}
+                  textAnchor="end"
+                  dominantBaseline="middle"
+                  className={`hm-label${hover && hover[0] === i ? ' hot' : ''}`}
+                >
+                  {short(i)}
+                </text>
+                <text
+                  transform={`translate(${k * cell + cell / 2},-4) rotate(-60)`}
+                  className={`hm-label${hover && hover[1] === i ? ' hot' : ''}`}
+                >
+                  {short(i)}
+                </text>
               </g>
             ))}
         </g>
       </svg>
       <div className="legend">
         <span>0</span>
-        <span className="gradient" style={{ background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => colour(t * t * max)).join(',')})` }} />
+        <span
+          className="gradient"
+          style={{
+            background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => colour(t * t * max)).join(',')})`,
+          }}
+        />
         <span>{formatBytes(max)}</span>
       </div>
     </figure>
@@ -193,14 +288,29 @@ export default function Graph({ report: r }: { report: Report }) {
     <div>
       <div className="toolbar">
         <span className="seg-buttons" role="group" aria-label="Graph mode">
-          <button type="button" disabled={tooMany} className={mode === 'force' ? 'btn small active' : 'btn small'} aria-pressed={mode === 'force'} onClick={() => setView({ gm: 'force' }, true)}>
+          <button
+            type="button"
+            disabled={tooMany}
+            className={mode === 'force' ? 'btn small active' : 'btn small'}
+            aria-pressed={mode === 'force'}
+            onClick={() => setView({ gm: 'force' }, true)}
+          >
             Graph
           </button>
-          <button type="button" className={mode === 'matrix' ? 'btn small active' : 'btn small'} aria-pressed={mode === 'matrix'} onClick={() => setView({ gm: 'matrix' }, true)}>
+          <button
+            type="button"
+            className={mode === 'matrix' ? 'btn small active' : 'btn small'}
+            aria-pressed={mode === 'matrix'}
+            onClick={() => setView({ gm: 'matrix' }, true)}
+          >
             Matrix
           </button>
         </span>
-        {tooMany && <span className="muted small">{r.instances.length} instances: the matrix stays readable where a graph would not.</span>}
+        {tooMany && (
+          <span className="muted small">
+            {r.instances.length} instances: the matrix stays readable where a graph would not.
+          </span>
+        )}
         <ViewLink to={{ view: 'instances' }}>Assign domains…</ViewLink>
       </div>
       {mode === 'force' ? <ForceGraph r={r} /> : <Heatmap r={r} />}

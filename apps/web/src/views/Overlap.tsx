@@ -16,20 +16,30 @@ export default function Overlap({ report: r }: { report: Report }) {
   if (all.length === 0) return <Empty>No content appears in more than one place: nothing overlaps.</Empty>;
   const sets = [...all].sort((a, b) => b[metric] - a[metric] || b.count - a.count).slice(0, MAX_COMBOS);
   const images = r.images.filter((im) => sets.some((s) => s.images.includes(im.id)));
-  const setSize = new Map(images.map((im) => [im.id, all.filter((s) => s.images.includes(im.id)).reduce((a, s) => a + s.bytes, 0)]));
+  const setSize = new Map(
+    images.map((im) => [im.id, all.filter((s) => s.images.includes(im.id)).reduce((a, s) => a + s.bytes, 0)]),
+  );
   const left = 320;
   const top = 230;
   const colW = 26;
   const rowH = 22;
   const W = left + sets.length * colW + 20;
   const H = top + images.length * rowH + 20;
-  const x = scaleBand<number>().domain(sets.map((_, i) => i)).range([left, left + sets.length * colW]).padding(0.2);
-  const y = scaleLinear().domain([0, Math.max(1, ...sets.map((s) => s[metric]))]).range([top - 10, 70]);
-  const sx = scaleLinear().domain([0, Math.max(1, ...setSize.values())]).range([0, 110]);
+  const x = scaleBand<number>()
+    .domain(sets.map((_, i) => i))
+    .range([left, left + sets.length * colW])
+    .padding(0.2);
+  const y = scaleLinear()
+    .domain([0, Math.max(1, ...sets.map((s) => s[metric]))])
+    .range([top - 10, 70]);
+  const sx = scaleLinear()
+    .domain([0, Math.max(1, ...setSize.values())])
+    .range([0, 110]);
   return (
     <figure className="chart">
       <figcaption>
-        Each column is a combination of images that hold the same content (a shared inode and its duplicates); bars show{' '}
+        Each column is a combination of images that hold the same content (a shared inode and its duplicates);
+        bars show{' '}
         <label>
           <select value={metric} onChange={(e) => setMetric(e.target.value as 'saved' | 'bytes')}>
             <option value="saved">bytes saved by sharing</option>
@@ -37,28 +47,69 @@ export default function Overlap({ report: r }: { report: Report }) {
           </select>
         </label>
         . Left bars: content per image. <ExportButtons target={svg} name="sharemap-overlap" />{' '}
-        <CsvButton name="sharemap-overlap.csv" build={() => toCsv(['images', 'contents', 'bytes', 'bytes_saved'], all.map((s) => [s.images.map((i) => r.images.find((x) => x.id === i)?.name ?? i).join(' & '), s.count, s.bytes, s.saved]))} />
+        <CsvButton
+          name="sharemap-overlap.csv"
+          build={() =>
+            toCsv(
+              ['images', 'contents', 'bytes', 'bytes_saved'],
+              all.map((s) => [
+                s.images.map((i) => r.images.find((x) => x.id === i)?.name ?? i).join(' & '),
+                s.count,
+                s.bytes,
+                s.saved,
+              ]),
+            )
+          }
+        />
       </figcaption>
-      <svg ref={svg} width={W} height={H} role="img" aria-label="UpSet chart of content shared across images" className="upset-svg">
+      <svg
+        ref={svg}
+        width={W}
+        height={H}
+        role="img"
+        aria-label="UpSet chart of content shared across images"
+        className="upset-svg"
+      >
         {sets.map((s, i) => (
           <g key={i}>
-            <rect x={x(i)} y={y(s[metric])} width={x.bandwidth()} height={top - 10 - y(s[metric])} className="bar">
+            <rect
+              x={x(i)}
+              y={y(s[metric])}
+              width={x.bandwidth()}
+              height={top - 10 - y(s[metric])}
+              className="bar"
+            >
               <title>{`${s.images.map((id) => r.images.find((q) => q.id === id)?.name ?? id).join(' ∩ ')}\n${s.count} contents, ${formatBytes(s.bytes)}, saves ${formatBytes(s.saved)}`}</title>
             </rect>
             {sets.length <= 20 && (
-              <text transform={`translate(${x(i)! + x.bandwidth() / 2},${y(s[metric]) - 4}) rotate(-60)`} className="bar-label">{formatBytes(s[metric])}</text>
+              <text
+                transform={`translate(${x(i)! + x.bandwidth() / 2},${y(s[metric]) - 4}) rotate(-60)`}
+                className="bar-label"
+              >
+                {formatBytes(s[metric])}
+              </text>
             )}
           </g>
         ))}
         {images.map((im, j) => (
           <g key={im.id} transform={`translate(0,${top + j * rowH})`}>
-            {j % 2 === 0 && <rect x={left - 4} y={0} width={sets.length * colW + 8} height={rowH} className="stripe" />}
-            <text x={left - 8} y={rowH / 2} textAnchor="end" dominantBaseline="middle" className="set-label">{im.name}</text>
+            {j % 2 === 0 && (
+              <rect x={left - 4} y={0} width={sets.length * colW + 8} height={rowH} className="stripe" />
+            )}
+            <text x={left - 8} y={rowH / 2} textAnchor="end" dominantBaseline="middle" className="set-label">
+              {im.name}
+            </text>
             <rect x={4} y={5} width={sx(setSize.get(im.id) ?? 0)} height={rowH - 10} className="set-bar">
               <title>{`${im.name}: ${formatBytes(setSize.get(im.id) ?? 0)} of overlapping content`}</title>
             </rect>
             {sets.map((s, i) => (
-              <circle key={i} cx={x(i)! + x.bandwidth() / 2} cy={rowH / 2} r={6} className={s.images.includes(im.id) ? 'dot on' : 'dot'} />
+              <circle
+                key={i}
+                cx={x(i)! + x.bandwidth() / 2}
+                cy={rowH / 2}
+                r={6}
+                className={s.images.includes(im.id) ? 'dot on' : 'dot'}
+              />
             ))}
           </g>
         ))}
@@ -66,7 +117,16 @@ export default function Overlap({ report: r }: { report: Report }) {
           const js = images.map((im, j) => (s.images.includes(im.id) ? j : -1)).filter((j) => j >= 0);
           if (js.length < 2) return null;
           const cx = x(i)! + x.bandwidth() / 2;
-          return <line key={i} x1={cx} x2={cx} y1={top + js[0]! * rowH + rowH / 2} y2={top + js[js.length - 1]! * rowH + rowH / 2} className="dot-line" />;
+          return (
+            <line
+              key={i}
+              x1={cx}
+              x2={cx}
+              y1={top + js[0]! * rowH + rowH / 2}
+              y2={top + js[js.length - 1]! * rowH + rowH / 2}
+              className="dot-line"
+            />
+          );
         })}
       </svg>
     </figure>

@@ -11,7 +11,6 @@ import type { ReportHead } from '../lib/head';
 import { Bytes, Empty, ViewLink } from '../components/common';
 import './trust.css';
 
-
 /** Finding codes the Trust view lists (the rest are about memory, not trust). */
 const TRUST_FINDINGS: readonly string[] = [
   'fingerprint-mismatch',

@@ -5,7 +5,13 @@
  * the report's analysis input itself (`GET /api/reports/:id/input`, once per report), so a large
  * input is never parsed or copied on the main thread.
  */
-import { analyze, canonicalAnalysisInput, runScenarios, standardScenarios, withTrust } from '@sharemap/sharing';
+import {
+  analyze,
+  canonicalAnalysisInput,
+  runScenarios,
+  standardScenarios,
+  withTrust,
+} from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
 import { errorOf } from '../api/client';
 import { applyWhatIf, type WhatIf } from '../lib/whatif';

@@ -61,7 +61,11 @@ export function detectFormat(text: string, fileName?: string): MountFormat {
   ) {
     return 'mountinfo';
   }
-  if (name.endsWith('.sh') || trimmed.startsWith('#!') || /^\s*(?:sudo\s+)?(?:mount|losetup)\s+-/m.test(head))
+  if (
+    name.endsWith('.sh') ||
+    trimmed.startsWith('#!') ||
+    /^[ \t]*(?:sudo[ \t]+)?(?:mount|losetup)[ \t]+-/m.test(head)
+  )
     return 'mount-commands';
   if (!configOnly && (name === 'mounts' || name === 'mtab' || name.endsWith('.mounts'))) return 'proc-mounts';
   if (name === 'fstab' || name.endsWith('.fstab')) return 'fstab';

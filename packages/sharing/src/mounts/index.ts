@@ -32,6 +32,7 @@ export { parseMountCommands } from './mount-commands.js';
 export { parseLosetupJson } from './losetup-json.js';
 export { parsePlan, toPlan, PLAN_KIND, PLAN_VERSION, type MountPlan, type PlanMount } from './plan.js';
 export { detectFormat } from './detect.js';
+export { trimTrailing, trimTrailingSlashes } from './text.js';
 export {
   resolveInstances,
   type ResolvedInstance,

@@ -15,7 +15,7 @@
  */
 import type { DomainLabel, InodeShareState, InstanceInput } from '../report.js';
 import { MountConfigError } from './errors.js';
-import { basename } from './text.js';
+import { basename, trimTrailingSlashes } from './text.js';
 import type { MountConfig, MountEntry, MountWarning, NotMounted } from './types.js';
 
 /** InstanceInput plus what the configuration alone says (fields additive to InstanceInput). */
@@ -237,7 +237,7 @@ export function resolveInstances(
         let bestLen = -1;
         for (const inst of live) {
           for (const mp of inst.mountPoints) {
-            const m = mp.replace(/\/+$/, '');
+            const m = trimTrailingSlashes(mp);
             if ((dir === m || dir.startsWith(m + '/')) && m.length > bestLen) {
               best = inst;
               bestLen = m.length;

@@ -10,7 +10,7 @@ import { MountConfigError } from './errors.js';
 import { buildEntry, checkEntryCount, emptyConfig, overlayContext } from './entry.js';
 import { createDomainRedactor } from './domains.js';
 import { MAX_UNIT_FILES } from './limits.js';
-import { basename, splitLines } from './text.js';
+import { basename, splitLines, trimTrailingSlashes } from './text.js';
 import type { MountConfig, ParseOptions } from './types.js';
 
 /** Mount point a unit file name stands for (inverse of systemd-escape --path, unit_name_path_unescape()). */
@@ -99,7 +99,7 @@ export function parseSystemdUnits(
         1,
       );
     const whereOrigin = { file, line: where?.line ?? mountSectionLine, column: where?.column ?? 1 };
-    if (fromName !== null && mountPoint.replace(/\/+$/, '') !== fromName) {
+    if (fromName !== null && trimTrailingSlashes(mountPoint) !== fromName) {
       config.warnings.push({
         code: 'unit-name-mismatch',
         message: `${file}:${whereOrigin.line}:${whereOrigin.column}: Where=${mountPoint} does not match the unit name (${fromName}); systemd refuses such a unit`,

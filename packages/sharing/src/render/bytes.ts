@@ -12,7 +12,11 @@ export interface FormatBytesOptions {
 /** Thousands-separated integer, locale-independent: 7602176 -> "7,602,176". */
 export function formatInteger(n: number): string {
   const sign = n < 0 ? '-' : '';
-  return sign + String(Math.abs(Math.trunc(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const digits = String(Math.abs(Math.trunc(n)));
+  let out = '';
+  for (let end = digits.length; end > 0; end -= 3)
+    out = digits.slice(Math.max(0, end - 3), end) + (out ? ',' + out : '');
+  return sign + out;
 }
 
 /** 1023 -> "1023 B", 7602176 -> "7.3 MiB"; negative values keep their sign. */

@@ -1,5 +1,9 @@
-/** CSV export: one row per (instance, file) of the report's file table, RFC 4180 quoting. */
+/**
+ * CSV export: one row per (instance, file) of the report's file table, written with the one
+ * CSV writer of sharemap (escape.ts: RFC 4180 quoting, CRLF, formula cells neutralised).
+ */
 import type { Report } from '../report.js';
+import { csvLine } from './escape.js';
 
 export const CSV_COLUMNS = [
   'instance',
@@ -17,21 +21,16 @@ export const CSV_COLUMNS = [
   'fingerprint',
 ] as const;
 
-function cell(v: string | number): string {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function reportToCsv(report: Report): string {
   const f = report.files;
   const ps = report.options.pageSize;
   const imageName = new Map(report.images.map((x) => [x.id, x.name]));
-  const lines: string[] = [CSV_COLUMNS.join(',')];
+  const lines: string[] = [csvLine(CSV_COLUMNS)];
   for (let r = 0; r < f.instance.length; r++) {
     const inst = report.instances[f.instance[r]!]!;
     const g = f.group[r]! >= 0 ? report.groups[f.group[r]!] : undefined;
     lines.push(
-      [
+      csvLine([
         inst.id,
         inst.label,
         imageName.get(inst.imageId) ?? inst.imageId,
@@ -45,10 +44,8 @@ export function reportToCsv(report: Report): string {
         f.pagesWith[r]! * ps,
         f.group[r]!,
         g?.fingerprint ?? '',
-      ]
-        .map(cell)
-        .join(','),
+      ]),
     );
   }
-  return lines.join('\n') + '\n';
+  return lines.join('');
 }

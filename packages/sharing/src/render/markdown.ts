@@ -2,7 +2,15 @@
 import type { Report } from '../report.js';
 import type { ReportDelta } from '../model/compare.js';
 import { formatBytes, formatPercent } from './bytes.js';
-import { bothMeasures, headline, instanceState, predictedNote, topGroups, withSharingRange } from './common.js';
+import {
+  bothMeasures,
+  headline,
+  instanceState,
+  predictedNote,
+  topGroups,
+  withSharingRange,
+} from './common.js';
+import { markdownText } from './escape.js';
 
 export interface MarkdownOptions {
   /** Link to the full report. */
@@ -13,9 +21,7 @@ export interface MarkdownOptions {
   top?: number;
 }
 
-function esc(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+const esc = markdownText;
 
 function signed(bytes: number): string {
   return (bytes > 0 ? '+' : '') + formatBytes(bytes);
@@ -51,6 +57,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
         out.push(`| ${esc(f.image)}:${esc(f.path)} | ${formatBytes(f.savedBefore)} |`);
     }
   }
+  // Instance states and finding codes are the engine's own words; everything else is escaped.
   out.push('', '| domain | instances | without | with | saved |', '|---|---:|---:|---:|---:|');
   for (const [label, t] of Object.entries(report.perDomain)) {
     const n =

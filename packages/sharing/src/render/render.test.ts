@@ -50,10 +50,11 @@ describe('renderers', () => {
     expect(fleetMd).toContain('#### Findings');
   });
 
-  it('reportToCsv: one row per instance x file, quoted', () => {
+  it('reportToCsv: one row per instance x file, quoted, CRLF', () => {
     const small = analyze(inputOf([inst('a', 'edge-mini.b16k', 'D1')]));
     const csv = reportToCsv(small);
-    const lines = csv.trimEnd().split('\n');
+    expect(csv.endsWith('\r\n')).toBe(true);
+    const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(small.files.instance.length + 1);
     const withComma = small.paths['edge-mini.b16k']!.find((p) => /[",]/.test(p));

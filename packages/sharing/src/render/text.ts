@@ -1,7 +1,15 @@
 /** Plain-text summary for terminals (the CLI's default output). */
 import type { Report } from '../report.js';
 import { formatBytes, formatInteger } from './bytes.js';
-import { bothMeasures, headline, instanceState, predictedNote, topGroups, withSharingRange } from './common.js';
+import {
+  bothMeasures,
+  headline,
+  instanceState,
+  predictedNote,
+  topGroups,
+  withSharingRange,
+} from './common.js';
+import { terminalText as tty } from './escape.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -29,12 +37,13 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
       `  read order: ${withSharingRange(report.orderBounds.best.bytesWithSharing, report.orderBounds.worst.bytesWithSharing)}`,
     );
   out.push('', 'Instances:');
-  const w = Math.max(8, ...report.instances.map((i) => i.label.length));
+  // Labels, names, paths and messages can come from images: no control sequence reaches the terminal.
+  const w = Math.max(8, ...report.instances.map((i) => tty(i.label).length));
   for (const inst of report.instances) {
     const x = report.perInstance[inst.id]!;
     const m = report.measured?.perInstance[inst.id];
     out.push(
-      `  ${pad(inst.label, w)}  ${pad(inst.domain?.label ?? '-', 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}` +
+      `  ${pad(tty(inst.label), w)}  ${pad(tty(inst.domain?.label ?? '-'), 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}` +
         (m
           ? `  measured ${lpad(formatBytes(m.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(m.bytesWithSharing), 10)}`
           : ''),
@@ -48,12 +57,12 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     out.push('', 'Top shared files:');
     for (const g of top)
       out.push(
-        `  ${lpad(formatBytes(g.saved), 10)} saved  ${g.file} (${g.group.members.length} members, ${g.group.domain})`,
+        `  ${lpad(formatBytes(g.saved), 10)} saved  ${tty(g.file)} (${g.group.members.length} members, ${tty(g.group.domain)})`,
       );
   }
   if (report.findings.length > 0) {
     out.push('', 'Findings:');
-    for (const f of report.findings) out.push(`  [${f.severity}] ${f.code}: ${f.message}`);
+    for (const f of report.findings) out.push(`  [${f.severity}] ${f.code}: ${tty(f.message)}`);
   }
   return out.join('\n') + '\n';
 }

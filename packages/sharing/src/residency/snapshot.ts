@@ -16,6 +16,7 @@
  *
  * `files` entries are [path inside the mount, resident pages, size in bytes].
  */
+import { trimTrailingSlashes } from '../mounts/text.js';
 import { ResidencyError } from './errors.js';
 import { MAX_RESIDENT_PAGES } from './limits.js';
 import { checkRecordCount, LocatedJson } from './text.js';
@@ -48,7 +49,7 @@ export interface HostSnapshot {
 
 /** Joins a mount point and a path inside it. */
 function join(mountPoint: string, path: string): string {
-  return mountPoint === '/' ? path : mountPoint.replace(/\/+$/, '') + path;
+  return mountPoint === '/' ? path : trimTrailingSlashes(mountPoint) + path;
 }
 
 /** Validates a host snapshot (parsed JSON text) and returns it with its residency as records. */
