@@ -10,6 +10,7 @@ import { parseManifest, type FileRecord, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { indexTar, readTar, resolveOciLimits } from '@sharemap/oci';
 import { memorySource } from '@sharemap/erofs';
+import { markdownText } from '@sharemap/sharing';
 import { runAnalysis } from '../src/analysis.js';
 import { cli, ROOT, tmp } from './helpers.js';
 
@@ -120,8 +121,9 @@ describe('sharemap analyze ARCHIVE', () => {
   it('reports label predicted images (markdown, text, JSON)', async () => {
     const md = await cli(['analyze', DOCKER, join(OCI, 'image.flat.img'), '--markdown']);
     expect(md.code).toBe(0);
+    // The note names images (untrusted text): Markdown-escaped like every other name.
     expect(md.stdout).toContain(
-      '_PREDICTED: 1 of 2 image(s) are predicted from OCI images, as mkfs.erofs 1.9.3 --tar=f --xattr-inode-digest -T0 --mkfs-time would build them (sharemap_demo:1.0)._',
+      `_${markdownText('PREDICTED: 1 of 2 image(s) are predicted from OCI images, as mkfs.erofs 1.9.3 --tar=f --xattr-inode-digest -T0 --mkfs-time would build them (sharemap_demo:1.0).')}_`,
     );
     const text = await cli(['analyze', DOCKER, '--model', 'layers']);
     expect(text.stdout.split('\n')[1]).toMatch(/^ {2}PREDICTED: 3 of 3 image\(s\) .*--aufs -Enoinline_data/);
