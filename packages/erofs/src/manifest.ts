@@ -539,6 +539,13 @@ const RECORD_FIELDS = [
 ] as const;
 const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256', 'ino'] as const;
 
+/**
+ * Longest xattr name a record may carry, in UTF-8 bytes: the longest short prefix
+ * ("system.posix_acl_default", 24) + a long-prefix infix (<= 256) + a suffix (<= 255), each
+ * byte decoded to at most 3 UTF-8 bytes (U+FFFD): 1557, rounded up.
+ */
+export const MAX_XATTR_NAME_BYTES = 2048;
+
 function validateRecord(
   v: V,
   raw: unknown,
@@ -566,7 +573,10 @@ function validateRecord(
   if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
   const xattrs: Record<string, string> = {};
   for (const n of xnames) {
-    if (n.length === 0 || utf8Length(n) > 255 || n.includes('\0')) v.fail('invalid xattr name', 'xattrs');
+    // On disk a name is bytes (short prefix + long-prefix infix + suffix, §4.4/§4.6): NUL bytes
+    // are possible and the reader decodes invalid UTF-8 as U+FFFD, so only emptiness and size
+    // are checked; whatever the reader lists must be accepted here (round trip, issue 14 item 8).
+    if (n.length === 0 || utf8Length(n) > MAX_XATTR_NAME_BYTES) v.fail('invalid xattr name', 'xattrs');
     xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
   }
   const { hashed, metabox } = ctx;

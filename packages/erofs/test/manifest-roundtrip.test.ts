@@ -204,7 +204,9 @@ describe('manifest round trips (scan -> every manifest form -> parsed back uncha
           expectRoundTrips(m);
         },
       ),
-      { numRuns: 80 },
+      // The first example was a failure: an xattr name with NUL bytes (a mutated shared xattr)
+      // that the reader lists and the manifest validator refused.
+      { numRuns: 80, examples: [[0, 1207508414]] },
     );
     expect(accepted).toBeGreaterThan(0);
   }, 180_000);
