@@ -1,4 +1,4 @@
-// CI benchmark (docs/ci.md, issue #20):
+// CI benchmark (docs/ci.md):
 //  - install: `pnpm pack:cli` once, then `npm install -g --prefix <fresh dir> ./sharemap-*.tgz`
 //    with npm's cache warm (one untimed install first) and offline, RUNS times: median and all;
 //    also `sharemap --version` from the installed package (start-up);

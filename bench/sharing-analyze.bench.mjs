@@ -4,7 +4,7 @@
 // so most fingerprints recur across images.
 //
 // Only analyze() is timed; it builds every index it needs from the manifests itself (nothing
-// is precomputed here). Issue #5's target: 200 x 10,000 in under 2 s (targetMs) and under
+// is precomputed here). The target (docs/benchmarks.md#sharing-analyze-the-engine-at-fleet-scale): 200 x 10,000 in under 2 s (targetMs) and under
 // 1 GiB (targetMB, compared with peakRssMB: the whole process, input included).
 //
 // By default records of different images share their string objects (one string per

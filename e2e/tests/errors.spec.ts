@@ -27,7 +27,7 @@ test('a bad mount line shows its message with line and column', async ({ page })
   await page.goto('/');
   await page.getByTestId('file-input').setInputFiles(path.join(fixtures, 'app.fp.img'));
   // A mountinfo line (the kernel's own view) cannot hold a value the kernel refuses: an error.
-  // (In a request such as fstab the value fails that mount only, as the kernel does: issue #14.)
+  // (In a request such as fstab the value fails that mount only, as the kernel does: docs/sharing-rules.md#r2.)
   await page
     .getByLabel(/paste a mount configuration/i)
     .fill('36 25 0:51 / /run/app ro,relatime - erofs /var/lib/images/app.fp.img ro,inode_share,dax=sometimes\n');

@@ -14,7 +14,7 @@ async function controlBoxes(
   return out;
 }
 
-// Issue 14, item 10: the demo card arrives after the page; it must not move the controls under
+// The demo card arrives after the page (docs/web.md#tests); it must not move the controls under
 // the pointer (a click aimed at the checkbox landed on another control). The demo request is
 // held until the positions before it are measured, then released.
 test('the start page does not shift under the pointer when the demo card arrives', async ({ page }) => {

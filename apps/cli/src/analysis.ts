@@ -55,7 +55,7 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
   let domainSecrets: AnalysisInput['domainSecrets'];
   if (req.mounts.length > 0) {
     const domains = createDomainRedactor();
-    domainSecrets = domains; // the engine compares raw domain ids (key concatenation, spec §8.4); never in the report
+    domainSecrets = domains; // the engine compares raw domain ids (key concatenation, docs/format.md#sharing-key); never in the report
     for (const path of req.mounts) {
       const { config, residency } = await readMountConfig(path, domains);
       configs.push(config);

@@ -1,5 +1,5 @@
 /**
- * Issue 14, item 11: a report is a function of its inputs, whichever way it is made.
+ * A report is a function of its inputs, whichever way it is made (docs/metrics.md#determinism-a-report-is-a-function-of-its-inputs).
  *  - the CLI: `analyze` of base-v1.fp, base-v2.fp, app.fp, base-v1.fp.lz4hc in two orders;
  *  - the server: the same images uploaded in different orders, the report requested in the
  *    order the scans finished (what the web UI does) or in upload order;

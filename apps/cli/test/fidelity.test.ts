@@ -1,5 +1,5 @@
 /**
- * Issue #14 (fidelity) through the CLI: the exit codes and one-line errors a user gets, on real
+ * Fidelity to the kernel (docs/sharing-rules.md) through the CLI: the exit codes and one-line errors a user gets, on real
  * fixture images and manifests edited the way a publisher's own tooling could write them.
  */
 import { writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ function file(dir: string, name: string, text: string): string {
 const OPENSSL = '/etc/ssl/openssl.cnf';
 const LIBZ = '/lib/x86_64-linux-gnu/libz.so.1.2.13';
 
-describe('issue 14 through sharemap analyze', () => {
+describe('fidelity through sharemap analyze', () => {
   it('item 2 (R11): a plan label "D1" next to an fstab domain_id labelled D1: exit 2 naming both', async () => {
     // testdata/mounts/label-clash: the fstab's domain_id becomes D1; the plan writes "D1".
     const fstab = join(MOUNTS, 'label-clash/host.fstab');

@@ -1,7 +1,7 @@
 /**
  * `sharemap token create | list | revoke` against a running server that requires tokens: a
  * revoked token is refused at its next request (over a real socket), and `list` shows when
- * each token was last used (issue #13 item 15).
+ * each token was last used (docs/cli.md#sharemap-token-create).
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

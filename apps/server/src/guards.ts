@@ -1,5 +1,5 @@
 /**
- * Connection-level guards (issue #13 item 15): a cap on open connections answered with 503
+ * Connection-level guards (docs/server.md#limits): a cap on open connections answered with 503
  * (never a 500 from running out of file descriptors), and a body rate check that ends silent
  * or trickling request bodies with 408 (a body sent at 1 byte per 100 s would otherwise keep
  * its socket and its temp file for ever; the socket idle timeout never fires on it).

@@ -4,7 +4,7 @@
  * arrives (ManifestStreamValidator, all the rules of parseManifest) and written out again in
  * the canonical NDJSON form. Memory stays bounded by one record (MAX_RECORD_BYTES) whatever
  * the manifest's size, and the work per network chunk is bounded, so one upload cannot block
- * the event loop for the others (issue #13, items 3 and 4).
+ * the event loop for the others (docs/server.md#limits).
  */
 import { JSONParser } from '@streamparser/json';
 import { ManifestError, type ManifestHeader, type ManifestStreamValidator } from '@sharemap/erofs';

@@ -180,7 +180,7 @@ describe('malformed input', () => {
   });
 
   it('bad mount line -> 422 with file, line and column', async () => {
-    // A value the kernel refuses in a request (fstab) fails that mount only (issue #14 item 7);
+    // A value the kernel refuses in a request (fstab) fails that mount only (docs/sharing-rules.md#r2);
     // in the kernel's own view (mountinfo) it cannot occur, so the input is refused.
     const text =
       '22 1 0:21 / /proc rw - proc proc rw\n36 25 0:51 / /run/a ro,relatime - erofs /var/lib/images/a.img ro,dax=sometimes\n';

@@ -1,12 +1,12 @@
 /**
- * Issue #14 (fidelity) over the HTTP API: contradictory mount inputs and clashing domain labels
+ * Fidelity to the kernel (docs/sharing-rules.md) over the HTTP API: contradictory mount inputs and clashing domain labels
  * are refused with 422 and a message naming both sources, never folded silently.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, erofs, errorOf, mounts, startTestServer, waitImage, type TestServer } from './helpers.js';
 
-describe('issue 14 over the API', () => {
+describe('fidelity over the API', () => {
   let s: TestServer;
   const ids: Record<string, string> = {};
 

@@ -1,5 +1,5 @@
 /**
- * Regression tests of issue #13 (server hardening), one per item, each sending the real
+ * Regression tests of the server hardening (docs/server.md#limits), one per defect, each sending the real
  * thing over a real socket: truncated multipart bodies, aborted gzip uploads, decompression
  * bombs, a line without a newline, malformed percent-encoding, corrupt deflate/br bodies, a
  * full scan queue, trickling bodies, headers that never end, too many connections. After
@@ -49,7 +49,7 @@ async function expectAlive(s: TestServer): Promise<void> {
   expect(h.ok, `health: best of 3 probes ${h.bestMs.toFixed(1)} ms`).toBe(true);
 }
 
-describe('hostile requests (issue #13)', () => {
+describe('hostile requests', () => {
   let s: TestServer;
   let image: Buffer;
   let manifest: Manifest;
@@ -320,7 +320,7 @@ describe('hostile requests (issue #13)', () => {
   });
 });
 
-describe('limits on time and connections (issue #13 item 15)', () => {
+describe('limits on time and connections', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer({
@@ -395,7 +395,7 @@ describe('limits on time and connections (issue #13 item 15)', () => {
   });
 });
 
-describe('a full scan queue (issue #13 item 12)', () => {
+describe('a full scan queue', () => {
   let s: TestServer;
   let fifo: string;
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 // HTTP requests as a hostile or careless client sends them, shared by the server's tests
 // (hostile.test.ts, robustness.test.ts, http-fuzz.test.ts) and `pnpm fuzz:http`
 // (scripts/fuzz-http.mjs): a raw-socket client, valid request templates for every route of
-// the OpenAPI description, the malformed classes of issue #13, seeded random mutations, and
+// the OpenAPI description, the malformed classes of docs/development.md#fuzzing-the-server, seeded random mutations, and
 // the judgement of an answer. Plain ESM so that the script runs it without a TypeScript step.
 // Loopback only: every request goes to 127.0.0.1.
 import { connect } from 'node:net';
@@ -214,7 +214,7 @@ export function validRequest(op, fx) {
 // ------------------------------------------------------------------ malformed classes
 
 /**
- * The malformed classes of issue #13 for one operation: each { name, bytes, then, trickle? }.
+ * The malformed classes (docs/development.md#fuzzing-the-server) for one operation: each { name, bytes, then, trickle? }.
  * Body classes apply to operations with a request body; the others to every operation.
  */
 export function malformedClasses(op, fx) {

@@ -1,5 +1,5 @@
 /**
- * Issue 14, item 8: a manifest the reader writes is always accepted. The browser scans an image
+ * A manifest the reader writes is always accepted (docs/manifest.md#validation-of-untrusted-manifests). The browser scans an image
  * with scanManifest and uploads manifestToNdjson (apps/web/src/workers/scan.worker.ts); here the
  * same calls, sent to the real server: a fingerprint xattr present but empty is "" in the
  * manifest, the upload is accepted and the file is private (R4) in the report.

@@ -1,4 +1,4 @@
-/** Mount configurations as users paste and generate them (issue 14, items 9 and 12). */
+/** Mount configurations as users paste and generate them (docs/mount-formats.md). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startTestServer, type TestServer } from './helpers.js';
 

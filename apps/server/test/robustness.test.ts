@@ -1,5 +1,5 @@
 /**
- * The robustness suite of issue #13: every operation of the server's OpenAPI description
+ * The robustness suite (docs/development.md#fuzzing-the-server): every operation of the server's OpenAPI description
  * (apps/server/src/openapi.ts) gets every malformed class (percent-encoding, aborted
  * connection, truncated multipart, trickling sender, gzip bomb, corrupt gzip/deflate/br,
  * unknown encoding, wrong type, invalid JSON, a declared length past every limit) over a

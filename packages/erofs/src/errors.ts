@@ -4,9 +4,9 @@
  * message like "ECORRUPT: bogus dirent nameoff 65520 (block size 160) @ nid 69 offset 2260"
  * points straight at the bytes (house style: errors are values with a location).
  *
- * Codes mirror the Linux errno classes of spec §0.2 / §10:
- *  - EBADMAGIC          not an EROFS image (superblock magic, §2.1)
- *  - EINVAL_SUPERBLOCK  superblock present but invalid or refused (§10.1), incl. checksum (EBADMSG)
+ * Codes mirror the Linux errno classes of docs/format.md#conventions:
+ *  - EBADMAGIC          not an EROFS image (superblock magic, docs/format.md#superblock)
+ *  - EINVAL_SUPERBLOCK  superblock present but invalid or refused (docs/format.md#validate-superblock), incl. checksum (EBADMSG)
  *  - ECORRUPT           image is corrupt (EFSCORRUPTED)
  *  - ENOTSUP            valid but unsupported feature (EOPNOTSUPP)
  *  - EIO                read outside a byte source / truncated image

@@ -55,7 +55,7 @@ export type { Inode } from './disk/inode.js';
 export type { Superblock } from './disk/superblock.js';
 
 export interface OpenImageOptions {
-  /** Extra devices in device-table order (spec §2.7): `--blobdev` blobs, the tar of `--tar=i`. */
+  /** Extra devices in device-table order (docs/format.md#device-table): `--blobdev` blobs, the tar of `--tar=i`. */
   devices?: ByteSource[];
   limits?: Partial<ErofsLimits>;
   /** Block cache in front of the primary source; `false` to read it directly. */
@@ -65,7 +65,7 @@ export interface OpenImageOptions {
 /** An xattr as the reader sees it: full name (null if its prefix is unknown) and raw value. */
 export interface XattrRecord {
   name: string | null;
-  /** Shown by listxattr (known, non-empty namespace prefix, spec §4.6). */
+  /** Shown by listxattr (known, non-empty namespace prefix, docs/format.md#xattr-names). */
   listed: boolean;
   value: Uint8Array;
   shared: boolean;
@@ -75,7 +75,7 @@ export interface XattrRecord {
 
 export interface ErofsStats {
   nid: number;
-  /** st_ino as the kernel derives it (spec §1.3); the same number as `nid` (see disk/nid.ts). */
+  /** st_ino as the kernel derives it (docs/format.md#nid); the same number as `nid` (see disk/nid.ts). */
   ino: number;
   type: FileType;
   /** Full st_mode (type and permission bits). */
@@ -84,7 +84,7 @@ export interface ErofsStats {
   uid: number;
   gid: number;
   size: number;
-  /** Seconds and nanoseconds; atime and ctime equal mtime (spec §3.5). */
+  /** Seconds and nanoseconds; atime and ctime equal mtime (docs/format.md#inode-times). */
   mtime: number;
   mtimeNsec: number;
   mtimeMs: number;
@@ -100,7 +100,7 @@ export interface ErofsDirent {
   /** Raw name bytes (names need not be valid UTF-8). */
   nameBytes: Uint8Array;
   nid: number;
-  /** From the directory entry (spec §5.3); 'unknown' for type 0. */
+  /** From the directory entry (docs/format.md#file-types); 'unknown' for type 0. */
   type: FileType | 'unknown';
   parentPath: string;
   isFile(): boolean;
@@ -169,9 +169,9 @@ export class ErofsImage {
   readonly source: ByteSource;
   readonly devices: readonly ByteSource[];
   readonly limits: ErofsLimits;
-  /** Long xattr name prefixes (spec §4.4). */
+  /** Long xattr name prefixes (docs/format.md#xattr-long-prefixes). */
   readonly prefixes: readonly LongPrefix[];
-  /** Full name of the fingerprint xattr (spec §8.2) or null without ISHARE_XATTRS. */
+  /** Full name of the fingerprint xattr (docs/format.md#fingerprints) or null without ISHARE_XATTRS. */
   readonly fingerprintXattrName: string | null;
   /** Root directory inode. */
   readonly root: Inode;
@@ -187,7 +187,7 @@ export class ErofsImage {
   private readonly inodeScratch = new Uint8Array(64);
   private readonly zfileCache = new QuickLRU<number, Promise<CompressedFile>>({ maxSize: 64 });
   private packed: Inode | null = null;
-  /** The metabox inode (METABOX, spec §6.6) and a block-cached source over its data. */
+  /** The metabox inode (METABOX, docs/format.md#packed-metabox) and a block-cached source over its data. */
   private metabox: Inode | null = null;
   private metaSource: ByteSource | null = null;
 
@@ -214,7 +214,7 @@ export class ErofsImage {
   }
 
   /**
-   * Container 2 of spec §1.4: the decompressed data of the metabox inode, with a block cache
+   * Container 2 of docs/format.md#containers: the decompressed data of the metabox inode, with a block cache
    * (every inode, xattr area and index table in the metabox is read through it). A read past
    * its end means a nid or address pointing outside the metabox: corruption.
    */
@@ -238,13 +238,13 @@ export class ErofsImage {
     };
   }
 
-  /** The byte container of an inode and of everything stored next to it (spec §1.3). */
+  /** The byte container of an inode and of everything stored next to it (docs/format.md#nid). */
   private containerOf(ino: Inode): ByteSource {
     if (!ino.inMetabox) return this.source;
     return this.metaSource!; // inode() only decodes metabox inodes when there is a metabox
   }
 
-  /** The container of the shared xattr area (spec §4.5): the metabox with SHARED_EA_IN_METABOX. */
+  /** The container of the shared xattr area (docs/format.md#xattr-shared): the metabox with SHARED_EA_IN_METABOX. */
   private sharedXattrSource(nid: number): ByteSource {
     if (!(this.superblock.featureCompat & COMPAT_SHARED_EA_IN_METABOX)) return this.source;
     if (!this.metaSource)
@@ -258,7 +258,7 @@ export class ErofsImage {
     return this.metaSource;
   }
 
-  /** Open sequence of spec §1.5. */
+  /** Open sequence of docs/format.md#open-sequence. */
   static async open(src: ByteSource, opts: OpenImageOptions = {}): Promise<ErofsImage> {
     const limits = resolveLimits(opts.limits);
     const source = opts.cache === false ? src : cachedSource(src, opts.cache ?? {});
@@ -288,7 +288,7 @@ export class ErofsImage {
       packed = await bootstrap.inode(sb.packedNid);
       bootstrap.packed = packed;
     }
-    // spec §1.5 step 4, §6.6: the metabox inode is an ordinary inode on the primary device
+    // docs/format.md#open-sequence step 4, docs/format.md#packed-metabox: the metabox inode is an ordinary inode on the primary device
     // (readSuperblock rejected a metabox_nid with bit 63); its data holds the bit-63 inodes.
     let metabox: Inode | null = null;
     if (sb.featureIncompat & INCOMPAT_METABOX) {
@@ -302,7 +302,7 @@ export class ErofsImage {
         `root inode is not a directory (mode 0${root.mode.toString(8)})`,
         { nid: root.nid, offset: root.offset },
       );
-    // spec §4.4: table placement (plain on the device, else metabox, else packed inode)
+    // docs/format.md#xattr-long-prefixes: table placement (plain on the device, else metabox, else packed inode)
     let prefixes: LongPrefix[] = [];
     if (sb.xattrPrefixCount > 0) {
       const start = sb.xattrPrefixStart * 4;
@@ -332,7 +332,7 @@ export class ErofsImage {
     return (this.superblock.featureIncompat & INCOMPAT_METABOX) !== 0;
   }
 
-  /** Where inode `nid` (a key, disk/nid.ts) lives: its container and byte offset (spec §1.3). */
+  /** Where inode `nid` (a key, disk/nid.ts) lives: its container and byte offset (docs/format.md#nid). */
   inodeLocation(nid: number): { inMetabox: boolean; offset: number } {
     const { slot, inMetabox } = nidLocation(nid, this.hasMetabox);
     return inMetabox
@@ -347,7 +347,7 @@ export class ErofsImage {
 
   /**
    * Map (device id, byte address) to a source and offset; works like erofs_map_dev in
-   * the Linux kernel (spec §2.8): separate devices when the caller supplied them, else
+   * the Linux kernel (docs/format.md#device-map): separate devices when the caller supplied them, else
    * the flat model on the primary image.
    */
   mapDevice(
@@ -404,7 +404,7 @@ export class ErofsImage {
 
   // ------------------------------------------------------------------ inodes
 
-  /** Load and decode inode `nid` (spec §3). */
+  /** Load and decode inode `nid` (docs/format.md#inodes). */
   async inode(nid: number): Promise<Inode> {
     const now = this.inodeNow(nid);
     if (now) return now;
@@ -444,7 +444,7 @@ export class ErofsImage {
   private inodeSource(nid: number): { src: ByteSource; offset: number; inMetabox: boolean } {
     if (!Number.isSafeInteger(nid) || nid < 0) throw new ErofsError('ECORRUPT', `invalid nid ${nid}`);
     const { inMetabox, offset } = this.inodeLocation(nid);
-    // spec §1.3, §10.2 rule 8: a bit-63 nid needs the metabox (loaded at open with METABOX)
+    // docs/format.md#nid, docs/format.md#validate-inodes: a bit-63 nid needs the metabox (loaded at open with METABOX)
     const src = inMetabox ? this.metaSource : this.source;
     if (!src)
       throw new ErofsError(
@@ -458,7 +458,7 @@ export class ErofsImage {
   private decodeInodeAt(b: Uint8Array, nid: number, offset: number, inMetabox: boolean): Inode {
     const ino = decodeInode(b, nid, offset, this.superblock, inMetabox);
     if (isCompressedLayout(ino.layout) && !this.superblock.compressed) {
-      throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // spec §2.10
+      throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // docs/format.md#compressed-fs
     }
     if (ino.xattrIsize > this.limits.maxXattrIsize)
       throw new ErofsError('ELIMIT', `xattr area ${ino.xattrIsize} > ${this.limits.maxXattrIsize}`, {
@@ -511,8 +511,8 @@ export class ErofsImage {
   }
 
   /**
-   * Read `length` bytes of an inode's content at `offset` (spec §6 for uncompressed
-   * layouts, §7 through the compressed module). Reads are clipped to i_size unless
+   * Read `length` bytes of an inode's content at `offset` (docs/format.md#flat-data for uncompressed
+   * layouts, docs/format.md#compressed through the compressed module). Reads are clipped to i_size unless
    * `exact` is set, in which case a short range is an error.
    */
   async readData(ino: Inode, offset: number, length: number, exact = false): Promise<Uint8Array> {
@@ -553,7 +553,7 @@ export class ErofsImage {
         if (ino.hole) return new Uint8Array(len);
         return this.readDev(0, ino.startBlk * bs + offset, len, ino.nid);
       case LAYOUT_FLAT_INLINE: {
-        // spec §6.2: body blocks then the tail right after the xattrs.
+        // docs/format.md#flat-inline: body blocks then the tail right after the xattrs.
         const nblocks = Math.ceil(ino.size / bs);
         const tailStart = (nblocks - 1) * bs;
         const tailLen = ino.size - tailStart;
@@ -587,7 +587,7 @@ export class ErofsImage {
 
   private chunkTable(ino: Inode): { g: ChunkGeometry; tableOffset: number } {
     const g = chunkGeometry(ino.chunkFormat, this.superblock.blkszbits, ino.size, ino.nid);
-    return { g, tableOffset: roundUp(ino.dataOffset, g.unit) }; // spec §6.3
+    return { g, tableOffset: roundUp(ino.dataOffset, g.unit) }; // docs/format.md#chunk-based
   }
 
   private async readChunked(ino: Inode, offset: number, len: number): Promise<Uint8Array> {
@@ -724,7 +724,7 @@ export class ErofsImage {
 
   // ------------------------------------------------------------------ directories
 
-  /** Raw directory entries of a directory inode, including "." and ".." (spec §5). */
+  /** Raw directory entries of a directory inode, including "." and ".." (docs/format.md#directories). */
   async dirents(ino: Inode): Promise<RawDirent[]> {
     if (ino.type !== 'dir') throw new ErofsError('ENOTDIR', 'not a directory', { nid: ino.nid });
     const cached = this.dirCache.get(ino.nid);
@@ -923,7 +923,7 @@ export class ErofsImage {
     return this.readlinkInode(ino);
   }
 
-  /** Symlink target (spec §6.4): 1..maxSymlinkSize bytes, no NUL. */
+  /** Symlink target (docs/format.md#symlinks): 1..maxSymlinkSize bytes, no NUL. */
   async readlinkInode(ino: Inode): Promise<string> {
     const raw = await this.readlinkBytes(ino);
     return decodeName(raw);
@@ -941,10 +941,10 @@ export class ErofsImage {
     return raw;
   }
 
-  /** All xattrs of an inode (inline first, then shared, spec §4.5), names resolved (§4.6). */
+  /** All xattrs of an inode (inline first, then shared, docs/format.md#xattr-shared), names resolved (docs/format.md#xattr-names). */
   async xattrsOf(ino: Inode): Promise<XattrRecord[]> {
     if (ino.xattrIsize === 0) return [];
-    // spec §3.6: i_xattr_icount 1 (header only) is "not supported yet" in the kernel.
+    // docs/format.md#xattr-isize: i_xattr_icount 1 (header only) is "not supported yet" in the kernel.
     if (ino.xattrIcount === 1)
       throw new ErofsError('ENOTSUP', 'i_xattr_icount 1 (xattr header without entries) is not supported', {
         nid: ino.nid,
@@ -986,7 +986,7 @@ export class ErofsImage {
   }
 
   /**
-   * getxattr(2) by full name (spec §4.6). The bloom filter (§4.7) is consulted only to
+   * getxattr(2) by full name (docs/format.md#xattr-names). The bloom filter (docs/format.md#xattr-filter) is consulted only to
    * skip the scan when its bit says "definitely absent", as the kernel does.
    * Throws ENODATA when absent.
    */
@@ -1012,7 +1012,7 @@ export class ErofsImage {
     });
   }
 
-  /** The fingerprint xattr value (spec §8.2) of an inode, or null (also null without ISHARE_XATTRS). */
+  /** The fingerprint xattr value (docs/format.md#fingerprints) of an inode, or null (also null without ISHARE_XATTRS). */
   async fingerprintOf(ino: Inode, xattrs?: XattrRecord[]): Promise<Uint8Array | null> {
     const fp = this.fingerprintXattrName;
     if (fp === null || ino.xattrIsize === 0) return null;
@@ -1084,7 +1084,7 @@ function makeDirent(e: RawDirent, parentPath: string): ErofsDirent {
   };
 }
 
-/** Open an EROFS image from a byte source (spec §1.5). */
+/** Open an EROFS image from a byte source (docs/format.md#open-sequence). */
 export function openImage(source: ByteSource, opts: OpenImageOptions = {}): Promise<ErofsImage> {
   return ErofsImage.open(source, opts);
 }

@@ -1,5 +1,5 @@
 /**
- * Named bounds of the reader. An EROFS image is untrusted input (spec §10): every loop
+ * Named bounds of the reader. An EROFS image is untrusted input (docs/format.md#validation): every loop
  * and allocation driven by on-disk values is capped by one of these. Each can be
  * overridden per image through `openImage(src, { limits: { ... } })`.
  */
@@ -14,7 +14,7 @@ export interface ErofsLimits {
   maxDirEntries: number;
   /** Inodes visited by one whole-tree walk (distinct paths, hard links counted per path). */
   maxInodesWalked: number;
-  /** Longest file name: EROFS_NAME_LEN in the kernel and erofs-utils (§5.2). */
+  /** Longest file name: EROFS_NAME_LEN in the kernel and erofs-utils (docs/format.md#dirent). */
   maxNameLength: number;
   /** Largest file readFile() materialises in memory; use createReadStream() for more. */
   maxReadFileSize: number;
@@ -27,9 +27,9 @@ export interface ErofsLimits {
   /** Xattr entries on one inode (inline + shared). mkfs allows at most 255 shared ids, and an
    * inline area is at most 12 + 4*65534 bytes, i.e. < 65536 minimal entries. */
   maxXattrCount: number;
-  /** Xattr area size: i_xattr_icount is u16, so at most 12 + 4*65534 bytes (§3.6). */
+  /** Xattr area size: i_xattr_icount is u16, so at most 12 + 4*65534 bytes (docs/format.md#xattr-isize). */
   maxXattrIsize: number;
-  /** Symlink target length: the kernel reads targets of at most one page (§6.4). */
+  /** Symlink target length: the kernel reads targets of at most one page (docs/format.md#symlinks). */
   maxSymlinkSize: number;
   /** Wall-clock budget (ms) of one walk/scan; 0 disables. Guards against pathological images. */
   maxWalkMillis: number;
@@ -53,17 +53,17 @@ export const DEFAULT_LIMITS: Readonly<ErofsLimits> = Object.freeze({
   streamChunkSize: 1024 * 1024,
 });
 
-/** Superblock-level constants fixed by the format (spec §2). */
+/** Superblock-level constants fixed by the format (docs/format.md#superblock). */
 export const EROFS_SUPER_OFFSET = 1024;
 export const EROFS_SUPER_MAGIC = 0xe0f5e1e2;
-/** blkszbits range: erofs-utils allows 9..12, kernels on 64 KiB-page machines up to 16 (§1.1). */
+/** blkszbits range: erofs-utils allows 9..12, kernels on 64 KiB-page machines up to 16 (docs/format.md#geometry). */
 export const MIN_BLKSZBITS = 9;
 export const MAX_BLKSZBITS = 16;
-/** sb_size must fit in the first page after the 1024-byte boot area (§2.5). */
+/** sb_size must fit in the first page after the 1024-byte boot area (docs/format.md#sb-size). */
 export const MAX_SB_SIZE = 4096 - 1024;
-/** At most 128 long xattr prefixes (the index has 7 bits, §4.4). */
+/** At most 128 long xattr prefixes (the index has 7 bits, docs/format.md#xattr-long-prefixes). */
 export const MAX_XATTR_PREFIXES = 128;
-/** Compression configuration records are at most 65536 bytes each (§2.9). */
+/** Compression configuration records are at most 65536 bytes each (docs/format.md#compr-cfgs). */
 export const MAX_COMPR_CFG_SIZE = 65_536;
 /** Extra devices: u16 on disk; a table larger than this is rejected as implausible. */
 export const MAX_EXTRA_DEVICES = 4096;

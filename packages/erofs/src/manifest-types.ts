@@ -23,7 +23,7 @@ export const MANIFEST_VERSIONS_READ: readonly number[] = [1, 2];
 /**
  * An on-disk nid as erofs-utils prints it (`dump.erofs --nid=N` takes it back): a JSON number
  * up to Number.MAX_SAFE_INTEGER, else its decimal string (METABOX inodes have bit 63 set,
- * spec §1.3, so their nids are always strings).
+ * docs/format.md#nid, so their nids are always strings).
  */
 export type Nid = number | string;
 
@@ -33,7 +33,7 @@ export type DataLayout =
 
 export interface ManifestSuperblock {
   block_size: number;
-  /** Total blocks: primary device plus device-table slots, as dump.erofs prints them (spec §2.6). */
+  /** Total blocks: primary device plus device-table slots, as dump.erofs prints them (docs/format.md#root-nid). */
   blocks: number;
   meta_blkaddr: number;
   xattr_blkaddr: number;
@@ -43,20 +43,20 @@ export interface ManifestSuperblock {
   metabox_nid?: number;
   inodes: number;
   sb_size: number;
-  /** Feature names as dump.erofs prints them (spec §2.2, §2.3). */
+  /** Feature names as dump.erofs prints them (docs/format.md#feature-compat, docs/format.md#feature-incompat). */
   feature_compat: string[];
   feature_incompat: string[];
   uuid: string;
   /** Build time, seconds since the epoch. */
   build_time: number;
-  /** Compat bit ISHARE_XATTRS (spec §8.2). */
+  /** Compat bit ISHARE_XATTRS (docs/format.md#fingerprints). */
   ishare: boolean;
-  /** Full name of the fingerprint xattr (spec §8.2), or null without ISHARE_XATTRS. */
+  /** Full name of the fingerprint xattr (docs/format.md#fingerprints), or null without ISHARE_XATTRS. */
   fingerprint_xattr_name: string | null;
   /** Minimum Linux version the image's features need, as `dump.erofs -s` prints it ("required kernel");
    * null when dump.erofs prints none (no incompat feature). */
   required_kernel: string | null;
-  /** Extra devices from the device table (spec §2.7). */
+  /** Extra devices from the device table (docs/format.md#device-table). */
   devices: { tag: string; blocks: number; mapped_blkaddr: number }[];
 }
 
@@ -115,7 +115,7 @@ export interface FileRecord {
   rdev?: [number, number];
   /** As listxattr reports them: full name -> hex value. The hidden fingerprint xattr is not listed. */
   xattrs: Record<string, string>;
-  /** Hex of the whole fingerprint xattr value (spec §8.2), null when absent. */
+  /** Hex of the whole fingerprint xattr value (docs/format.md#fingerprints), null when absent. */
   fingerprint: string | null;
   /** Hex sha256 of the full decompressed content (regular files, `--hash` only). */
   sha256?: string;

@@ -49,7 +49,7 @@ export function nidText(nid: bigint): Nid {
 
 /**
  * The kernel's inode number of a record (what `stat` shows, unique per inode: hard links share
- * it): `ino` on METABOX images, else the nid itself (spec §1.3).
+ * it): `ino` on METABOX images, else the nid itself (docs/format.md#nid).
  */
 export function inodeNumber(rec: Pick<FileRecord, 'nid' | 'ino'>): number {
   if (rec.ino !== undefined) return rec.ino;
@@ -573,9 +573,9 @@ function validateRecord(
   if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
   const xattrs: Record<string, string> = {};
   for (const n of xnames) {
-    // On disk a name is bytes (short prefix + long-prefix infix + suffix, §4.4/§4.6): NUL bytes
+    // On disk a name is bytes (short prefix + long-prefix infix + suffix, docs/format.md#xattr-names): NUL bytes
     // are possible and the reader decodes invalid UTF-8 as U+FFFD, so only emptiness and size
-    // are checked; whatever the reader lists must be accepted here (round trip, issue 14 item 8).
+    // are checked; whatever the reader lists must be accepted here (round trip, docs/manifest.md#validation-of-untrusted-manifests).
     if (n.length === 0 || utf8Length(n) > MAX_XATTR_NAME_BYTES) v.fail('invalid xattr name', 'xattrs');
     xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
   }

@@ -22,7 +22,7 @@ export interface NodeFileSource extends ByteSource {
 /**
  * A ByteSource over a file, read with positional `readSync`. A metadata scan issues tens of
  * thousands of small reads (inodes and directory blocks are scattered among data blocks, spec
- * §3.1); through fs/promises each costs a libuv thread-pool round trip (~30 µs), which made the
+ * docs/format.md#regions); through fs/promises each costs a libuv thread-pool round trip (~30 µs), which made the
  * hop, not the copy, the cost of a scan. Callers (the CLI, the server's scan worker threads) run
  * a scan off any event loop that serves requests, so blocking reads are the right trade.
  */

@@ -1,5 +1,5 @@
 /**
- * Whole-tree walk with the robustness rules of spec §5.4 / §10.4: a directory nid seen
+ * Whole-tree walk with the robustness rules of docs/format.md#validate-dirs: a directory nid seen
  * twice is a cycle (ECORRUPT), "." must point to the directory and ".." to its parent,
  * dirent file types must agree with the inodes, and depth / entry / time budgets are
  * enforced. Iterative (explicit stack): never recursion-deep, never unbounded.

@@ -1,4 +1,4 @@
-// Damaged images must fail with a typed CompressedDataError (spec §10.6), never hang or read
+// Damaged images must fail with a typed CompressedDataError (docs/format.md#validate-compressed), never hang or read
 // out of bounds.
 import { describe, expect, it } from 'vitest';
 import { CompressedDataError, type CompressedErrorCode } from '../src/compressed/index.js';
@@ -106,7 +106,7 @@ describe('corrupt compressed inodes', () => {
     await expectError((await img.open(TEXT_NID)).read(e.logicalStart, e.logicalLength), 'ECORRUPT', /lz4/);
   });
 
-  it('map header consistency (spec §7.3)', async () => {
+  it('map header consistency (docs/format.md#map-advise)', async () => {
     let d = damaged();
     d.img.bytes[d.header + 4] = 0x02; // BIG_PCLUSTER_1 without _2 on compact indexes
     await expectError(d.img.open(TEXT_NID), 'ECORRUPT', /big pcluster/);

@@ -1,5 +1,5 @@
 // Minimal stand-alone image parsing for the compressed-data tests: just enough of the
-// superblock (spec §2.1, §2.9, §2.10) and inodes (spec §3) to build CompressedFileContexts
+// superblock (docs/format.md#superblock) and inodes (docs/format.md#inodes) to build CompressedFileContexts
 // without the core reader.
 
 import { readFileSync } from 'node:fs';
@@ -90,7 +90,7 @@ export class TestImage {
     return Promise.resolve(this.bytes.subarray(offset, offset + length));
   };
 
-  /** Inode fields needed for a context (spec §3). */
+  /** Inode fields needed for a context (docs/format.md#inodes). */
   context(nid: number, overrides: Partial<CompressedFileContext> = {}): CompressedFileContext {
     const off = this.metaBlkaddr * 2 ** this.blkszbits + nid * 32;
     const b = this.bytes;

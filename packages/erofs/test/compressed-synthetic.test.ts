@@ -1,7 +1,7 @@
-// Hand-built inodes for layouts no shared fixture contains: encoded extents (spec §7.10) with
+// Hand-built inodes for layouts no shared fixture contains: encoded extents (docs/format.md#encoded-extents) with
 // 4-, 8- and 16-byte records, byte-aligned pclusters, holes, PARTIAL references, SHIFTED and
-// INTERLACED uncompressed pclusters (spec §7.11), plus full indexes with PARTIAL_REF, HOLE and
-// HEAD2 (spec §7.4, §7.13, §7.14).
+// INTERLACED uncompressed pclusters (docs/format.md#plain-pclusters), plus full indexes with PARTIAL_REF, HOLE and
+// HEAD2 (docs/format.md#full-indexes, docs/format.md#dedupe, docs/format.md#sparse).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -184,13 +184,13 @@ describe('full indexes: PARTIAL_REF, HOLE, HEAD2, interlaced PLAIN', () => {
   // lcluster 0: HEAD1 lz4, 1-block pcluster at block 8, PARTIAL_REF (stream yields 4200 bytes,
   //             the extent uses 4196)
   // lcluster 1: PLAIN head at block 20, clusterofs 100, interlaced, big (CBLKCNT 2 in lcluster 2)
-  // lcluster 3: HEAD2 with the HOLE bit (spec §7.14)
+  // lcluster 3: HEAD2 with the HOLE bit (docs/format.md#sparse)
   const size = 4 * BS;
   const img = new Img();
   // hand-made lz4 block: 200 literals, then a 4000-byte match at offset 200
   const matchExtra = [...new Array<number>(15).fill(255), 3996 - 15 - 255 * 15];
   const block = Uint8Array.from([0xff, 200 - 15, ...sample.subarray(0, 200), 200, 0, ...matchExtra]);
-  img.bytes.set(block, 9 * BS - block.length); // zero padding in front (spec §7.12)
+  img.bytes.set(block, 9 * BS - block.length); // zero padding in front (docs/format.md#compressed-streams)
   const ext0 = new Uint8Array(BS + 100);
   for (let i = 0; i < ext0.length; i++) ext0[i] = sample[i % 200]!;
   // extent 1 covers [BS+100, 3*BS) = 8092 bytes, stored interlaced in 2 blocks at block 20:

@@ -1,4 +1,4 @@
-// Output bounds and windows of the four decompressors (spec §2.9, §2.10, §7.1, §7.12): each
+// Output bounds and windows of the four decompressors (docs/format.md#compr-cfgs, docs/format.md#compressed-streams): each
 // allocates only the declared decompressed length (plus one byte on full DEFLATE decodes, to
 // see an overlong stream) or refuses before allocating, whatever sizes a crafted stream claims;
 // LZ4 matches beyond the image's lz4_max_distance are corruption.
@@ -42,7 +42,7 @@ function expectBounded(out: Uint8Array, outLen: number, slack = 0): void {
   expect(out.buffer.byteLength).toBeLessThanOrEqual(outLen + slack);
 }
 
-/** A raw LZMA1 stream turned into MicroLZMA (spec §7.12): byte 0 = ~props (lc=3, lp=0, pb=2). */
+/** A raw LZMA1 stream turned into MicroLZMA (docs/format.md#compressed-streams): byte 0 = ~props (lc=3, lp=0, pb=2). */
 function micro(name: string): Uint8Array {
   const s = read(name).slice();
   expect(s[0]).toBe(0);
@@ -104,7 +104,7 @@ describe('lz4: lz4_max_distance window', () => {
     const H = BS + 32; // inode at BS, 32 bytes, no xattrs
     dv.setUint16(H + 16, 1, true); // lcluster 0: HEAD1, clusterofs 0
     dv.setUint32(H + 20, 8, true); // at block 8
-    bytes.set(stream, 9 * BS - stream.length); // zero padding in front (spec §7.12)
+    bytes.set(stream, 9 * BS - stream.length); // zero padding in front (docs/format.md#compressed-streams)
     const ctx: CompressedFileContext = {
       nid: 128,
       layout: 1,
@@ -129,7 +129,7 @@ describe('lz4: lz4_max_distance window', () => {
     raw: Uint8Array.from([distance & 0xff, distance >> 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
   });
 
-  it('the window of a compressed file comes from its image (spec §2.9, §2.10)', async () => {
+  it('the window of a compressed file comes from its image (docs/format.md#compr-cfgs, docs/format.md#compressed-fs)', async () => {
     expect(await lz4File({ comprConfigs: [record(0xffff)] })).toBe(expected);
     expect(await lz4File({ comprConfigs: [record(0)] })).toBe(expected);
     expect(await lz4File({ comprConfigs: [record(20)] })).toBe(expected);
@@ -247,7 +247,7 @@ describe('DEFLATE: output bound', () => {
 });
 
 describe('Zstandard: output bound', () => {
-  /** A frame of RLE blocks (RFC 8878 §3.1.1.2): `blocks` x `blockSize` copies of `byte`. */
+  /** A frame of RLE blocks (RFC 8878 section 3.1.1.2): `blocks` x `blockSize` copies of `byte`. */
   function rleFrame(opts: {
     fcs?: number;
     windowLog?: number;

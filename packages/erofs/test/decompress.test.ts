@@ -25,7 +25,7 @@ function lz4Block(): Uint8Array {
   return f.subarray(19, 19 + size);
 }
 
-/** xz raw LZMA1 (lc=3, lp=0, pb=2) turned into MicroLZMA: byte 0 = ~props (spec §7.12). */
+/** xz raw LZMA1 (lc=3, lp=0, pb=2) turned into MicroLZMA: byte 0 = ~props (docs/format.md#compressed-streams). */
 function microLzma(): Uint8Array {
   const s = read('sample.lzma1raw').slice();
   expect(s[0]).toBe(0);

@@ -30,7 +30,7 @@ const hexBytes = (s: string) =>
   );
 const ascii = (s: string) => new TextEncoder().encode(s);
 
-// spec §2.4 test vector (tv.img, first 128 superblock bytes)
+// docs/format.md#sb-checksum test vector (tv.img, first 128 superblock bytes)
 const TV_SB = hexBytes(`
 e2 e1 f5 e0 36 0c 88 71 37 00 00 00 0c 00 26 00
 0c 00 00 00 00 00 00 00 00 f1 53 65 00 00 00 00
@@ -46,7 +46,7 @@ function imageWith(sb: Uint8Array, size = 8192): Uint8Array {
   return img;
 }
 
-describe('superblock (§2)', () => {
+describe('superblock (docs/format.md#superblock)', () => {
   it('decodes the spec test vector', () => {
     const f = decodeSuperblock(TV_SB, 1 << 20);
     expect(f.checksum).toBe(0x71880c36);
@@ -100,7 +100,7 @@ describe('superblock (§2)', () => {
     expect(mut(13, 200)).toThrow(/sb_extslots/);
   });
 
-  it('48-bit root nid and block count (§2.6)', () => {
+  it('48-bit root nid and block count (docs/format.md#root-nid)', () => {
     const b = TV_SB.slice();
     b[80] = 0x80; // 48BIT only
     b[91] = 0;
@@ -150,8 +150,8 @@ describe('superblock (§2)', () => {
   });
 });
 
-describe('inode (§3)', () => {
-  // spec §3.8 test vector: /a.txt, nid 46 at 1472
+describe('inode (docs/format.md#inodes)', () => {
+  // docs/format.md#inode-example test vector: /a.txt, nid 46 at 1472
   const INODE = hexBytes('04000e00a48101000c00000000000000ffffffff020000000000000000000000');
   it('decodes the compact test vector', () => {
     const i = decodeInode(INODE, 46, 1472, { epoch: 1700000000, fixedNsec: 0 });
@@ -219,8 +219,8 @@ describe('inode (§3)', () => {
   });
 });
 
-describe('xattrs (§4)', () => {
-  // spec §3.8: xattr area of /a.txt (64 bytes): 2 shared ids + fingerprint entry
+describe('xattrs (docs/format.md#xattrs)', () => {
+  // docs/format.md#inode-example: xattr area of /a.txt (64 bytes): 2 shared ids + fingerprint entry
   const AREA = hexBytes(`ff9effff 02000000 00000000 20010000 25010000 00802700 7368613235363aa9
     48904f2f0f479b8f8197694b30184b0d 2ed1c1cd2a1ec0fb85d299a192a44700`);
   it('parses the inline area of the test vector', () => {
@@ -270,7 +270,7 @@ describe('xattrs (§4)', () => {
     expect(splitName('trusted.overlay.opaque')).toEqual({ base: 4, rest: 'overlay.opaque' });
     expect(splitName('erofs.fingerprint.v1')).toEqual({ base: 0, rest: 'erofs.fingerprint.v1' });
   });
-  it('long prefix records (§4.4 verified record)', async () => {
+  it('long prefix records (docs/format.md#xattr-long-prefixes verified record)', async () => {
     const img = new Uint8Array(64);
     img.set(hexBytes('15000065726f66732e66696e6765727072696e742e7631'), 4);
     const p = await readLongPrefixes((o, l) => memorySource(img).read(o, l), 4, 1);
@@ -283,7 +283,7 @@ describe('xattrs (§4)', () => {
       code: 'ECORRUPT',
     });
   });
-  it('xxh32 and bloom filter bits (§4.7 vectors)', () => {
+  it('xxh32 and bloom filter bits (docs/format.md#xattr-filter vectors)', () => {
     expect(xxh32(new Uint8Array(), 0)).toBe(0x02cc5d05);
     expect(xxh32(ascii('abc'), 0)).toBe(0x32d153ff);
     expect(xxh32(ascii('Nobody inspects the spammish repetition'), 0)).toBe(0xe2293b2f);
@@ -310,7 +310,7 @@ function dirBlock(names: [string, number, number][], size: number): Uint8Array {
   return b;
 }
 
-describe('dirents (§5)', () => {
+describe('dirents (docs/format.md#directories)', () => {
   it('parses a block; last name ends at NUL or block end', () => {
     const b = dirBlock(
       [
@@ -373,7 +373,7 @@ describe('dirents (§5)', () => {
   });
 });
 
-describe('chunks (§6.3)', () => {
+describe('chunks (docs/format.md#chunk-based)', () => {
   it('block map and chunk index entries, holes, device ids', () => {
     const g4 = chunkGeometry(0x01, 12, 20000, 1);
     expect(g4).toMatchObject({ chunkSize: 8192, unit: 4, count: 3 });

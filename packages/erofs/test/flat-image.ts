@@ -1,6 +1,6 @@
-// A small uncompressed EROFS image built field by field (spec §2-§5) from a description: a
+// A small uncompressed EROFS image built field by field (docs/format.md#superblock to docs/format.md#directories) from a description: a
 // root directory of regular files, symlinks and empty directories, each inode in its own
-// block with its inline xattrs and inline data (FLAT_INLINE). Fingerprints (spec §8.2) use a
+// block with its inline xattrs and inline data (FLAT_INLINE). Fingerprints (docs/format.md#fingerprints) use a
 // long xattr prefix (PLAIN_XATTR_PFX: the table sits on the device), so a test can give a file
 // any fingerprint value: none, empty (R4: private), or any bytes. Used by property tests.
 import {
@@ -47,7 +47,7 @@ export function buildFlatImage(spec: FlatImage): Uint8Array {
   const n = spec.entries.length;
   const img = new ImageBytes(FLAT_BS, 2 + n);
   const nidOf = (k: number) => BigInt(((2 + k) * FLAT_BS) / 32);
-  // long prefix table at byte 2048 of block 0 (spec §4.4): u16 size, u8 base index, infix
+  // long prefix table at byte 2048 of block 0 (docs/format.md#xattr-long-prefixes): u16 size, u8 base index, infix
   const [base, infix] =
     spec.fingerprintName === 'erofs.fingerprint.v1' ? [0, 'erofs.fingerprint.v1'] : [4, 'erofs.fingerprint'];
   img

@@ -7,7 +7,7 @@
 // same ops on the same image gives the same bytes, so a case is described by its JSON.
 // Operations: bit flips, random bytes, overwrites of on-disk fields with boundary values,
 // zeroed or copied runs, truncation; the superblock checksum is usually recomputed afterwards
-// so that mutations reach past the superblock check (spec §2.4).
+// so that mutations reach past the superblock check (docs/format.md#sb-checksum).
 
 /** Deterministic PRNG in [0, 1). */
 export function rng(seed) {
@@ -27,7 +27,7 @@ export function caseSeed(seed, index) {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-// ------------------------------------------------------------------ superblock checksum (§2.4)
+// ------------------------------------------------------------------ superblock checksum (docs/format.md#sb-checksum)
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -161,7 +161,7 @@ export function describeOps(ops) {
 
 // ------------------------------------------------------------------ where to mutate
 
-/** Superblock fields (offset from 1024, width), spec §2.1. */
+/** Superblock fields (offset from 1024, width), docs/format.md#superblock. */
 const SB_FIELDS = [
   [0, 4],
   [8, 4],
@@ -212,13 +212,13 @@ const EXTENDED_FIELDS = [
   [40, 4],
   [44, 4],
 ];
-/** Dirent fields of the first entries of a block (spec §5.2). */
+/** Dirent fields of the first entries of a block (docs/format.md#dirent). */
 const DIRENT_FIELDS = [0, 1, 2, 3].flatMap((i) => [
   [12 * i, 8],
   [12 * i + 8, 2],
   [12 * i + 10, 1],
 ]);
-/** Map header fields (spec §7.2) and the first index entries. */
+/** Map header fields (docs/format.md#map-header) and the first index entries. */
 const ZHEADER_FIELDS = [
   [0, 4],
   [2, 2],
@@ -236,7 +236,7 @@ const ZHEADER_FIELDS = [
   [26, 2],
   [28, 4],
 ];
-/** Xattr header (spec §4.1) and the first entry. */
+/** Xattr header (docs/format.md#xattr-ibody) and the first entry. */
 const XATTR_FIELDS = [
   [0, 4],
   [4, 1],
@@ -260,7 +260,7 @@ export async function collectRegions(api, image, opts = {}) {
   const regions = [];
   const sb = image.superblock;
   const bs = sb.blockSize;
-  // Structures inside the metabox (METABOX, spec §1.4) are mutated where its data is stored
+  // Structures inside the metabox (METABOX, docs/format.md#containers) are mutated where its data is stored
   // as is (FLAT_PLAIN / uncompressed pclusters); compressed metabox pclusters get mutated as
   // pclusters.
   let metaExtents = [];
@@ -543,7 +543,7 @@ export async function exerciseImage(api, bytes, opts = {}) {
     try {
       const st = await img.lstat(p);
       const names = await img.listxattr(p);
-      // getxattr of a present and of an absent name (the bloom filter path, spec §4.7)
+      // getxattr of a present and of an absent name (the bloom filter path, docs/format.md#xattr-filter)
       if (names.length) await img.getxattr(p, names[0]);
       try {
         await img.getxattr(p, 'user.fuzz.absent');

@@ -1,5 +1,5 @@
 /**
- * Issue 14, item 8: every manifest `scan` writes is read back unchanged by every path the product
+ * Every manifest `scan` writes is read back unchanged by every path the product
  * reads manifests through. Property: any image the reader accepts -> manifest -> each manifest
  * form (NDJSON as `scan --ndjson` writes it, with CRLF, streamed line by line as the server and
  * the browser upload take it, gzip as the CLI reads `.ndjson.gz`, JSON compact and pretty, with

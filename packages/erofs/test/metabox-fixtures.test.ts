@@ -1,7 +1,7 @@
 /**
  * METABOX images made by mkfs.erofs 1.9.3 (`-m4096`, testdata/erofs/metabox/README.md) against
  * the ground truth written from the source tree (`NAME.files.json`, never read from an image).
- * Issue 14, item 1: nids exactly as erofs-utils prints them (bit 63 set for inodes in the
+ * Nids exactly as erofs-utils prints them (docs/format.md#nid) (bit 63 set for inodes in the
  * metabox), the kernel's inode number beside them; content equal to the source tree.
  */
 import { createHash } from 'node:crypto';
@@ -104,7 +104,7 @@ describe.each(IMAGES)(
       expect(manifest.superblock.root_nid).toBe('9223372036854775936'); // README: (1<<63) | 128
       expect(manifest.superblock.metabox_nid).toBe(37);
       expect(rec('/').nid).toBe('9223372036854775936');
-      // erofs_nid_to_ino64(): bit 63 -> bit 31, bits 31..62 up one place (spec §1.3)
+      // erofs_nid_to_ino64(): bit 63 -> bit 31, bits 31..62 up one place (docs/format.md#nid)
       expect(rec('/').ino).toBe(2 ** 31 + 128);
       const nids = new Set<string>();
       for (const r of manifest.files) {

@@ -1,4 +1,4 @@
-// A synthetic METABOX image (spec §1.3, §1.4, §2.5, §4.4, §4.5, §6.6), built field by field:
+// A synthetic METABOX image (docs/format.md#packed-metabox, docs/format.md#containers), built field by field:
 // the mkfs.erofs versions of testdata/ cannot make one. Used by metabox.test.ts and, written
 // to testdata/erofs/synthetic/, by the fuzzer.
 //
@@ -49,13 +49,13 @@ export interface BuildOptions {
   bigNid?: bigint;
 }
 
-/** The whole image; every number below is a field of spec §2-§7. */
+/** The whole image; every number below is a field of docs/format.md (superblock to compressed data). */
 export function buildMetaboxImage(opts: BuildOptions): Uint8Array {
   const M = new ImageBytes(BS, 3); // metabox data
   const dev = new ImageBytes(BS, 8);
   const ino = (slot: number) => slot * 32;
 
-  // root directory: inline dirents right after the inode (spec §6.2)
+  // root directory: inline dirents right after the inode (docs/format.md#flat-inline)
   const rootDir = dirBlock([
     ['.', metaboxNid(META_SLOTS.root), 2],
     ['..', metaboxNid(META_SLOTS.root), 2],
@@ -97,14 +97,14 @@ export function buildMetaboxImage(opts: BuildOptions): Uint8Array {
   M.set(ino(META_SLOTS.big), compactInode({ layout: 0, mode: S_IFREG | 0o644, size: BIG.length, u: 4 }));
   dev.set(4 * BS, BIG);
 
-  // /chunked: CHUNK_BASED, 4-byte block map in the metabox: block 6, hole, block 6 (spec §6.3)
+  // /chunked: CHUNK_BASED, 4-byte block map in the metabox: block 6, hole, block 6 (docs/format.md#chunk-based)
   M.set(ino(META_SLOTS.chunked), compactInode({ layout: 4, mode: S_IFREG | 0o600, size: 3 * BS, u: 0 }));
   M.u32(ino(META_SLOTS.chunked) + 32, 6).u32(ino(META_SLOTS.chunked) + 36, 0xffffffff);
   M.u32(ino(META_SLOTS.chunked) + 40, 6);
   dev.set(6 * BS, CHUNK);
 
   // /zfile: COMPRESSED_FULL; lcluster 0 -> LZ4 pcluster in device block 7 (zero padded in
-  // front), lcluster 1 -> ztailpacking pcluster inline in the metabox (spec §7.4, §7.8)
+  // front), lcluster 1 -> ztailpacking pcluster inline in the metabox (docs/format.md#full-indexes, docs/format.md#ztailpacking)
   const z0 = lz4Compress(ZDATA.subarray(0, BS));
   const z1 = lz4Compress(ZDATA.subarray(BS));
   const zi = ino(META_SLOTS.zfile);
@@ -121,9 +121,9 @@ export function buildMetaboxImage(opts: BuildOptions): Uint8Array {
   M.set(ino(META_SLOTS.link), compactInode({ layout: 2, mode: S_IFLNK | 0o777, size: target.length, u: -1 }));
   M.set(ino(META_SLOTS.link) + 32, target);
 
-  // long prefix table (spec §4.4: in the metabox without PLAIN_XATTR_PFX) at metabox byte 2048
+  // long prefix table (docs/format.md#xattr-long-prefixes: in the metabox without PLAIN_XATTR_PFX) at metabox byte 2048
   M.u16(2048, 21).u8(2050, 0).set(2051, utf8('erofs.fingerprint.v1'));
-  // shared xattr area at xattr_blkaddr 2 of the metabox (spec §4.5): id 0 = user.shared
+  // shared xattr area at xattr_blkaddr 2 of the metabox (docs/format.md#xattr-shared): id 0 = user.shared
   M.set(2 * BS, xattrEntry(1, 'shared', utf8('s')));
 
   // /sub: an ordinary directory on the device, with a hard link to /hello
@@ -138,7 +138,7 @@ export function buildMetaboxImage(opts: BuildOptions): Uint8Array {
   );
   dev.set(SUB_NID * 32 + 32, subDir);
 
-  // the metabox inode (spec §6.6), data in device blocks 1-3
+  // the metabox inode (docs/format.md#packed-metabox), data in device blocks 1-3
   const mb = METABOX_NID * 32;
   if (opts.metabox === 'plain') {
     dev.set(mb, compactInode({ layout: 0, mode: S_IFREG | 0o600, size: M.bytes.length, u: 1 }));

@@ -1,5 +1,5 @@
 /**
- * METABOX (metadata compression, spec §1.3, §1.4, §2.5, §4.4, §4.5, §6.6, §10) on the
+ * METABOX (metadata compression, docs/format.md#packed-metabox, docs/format.md#containers) on the
  * synthetic images of metabox-image.ts (layout described there).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ const open = (bytes: Uint8Array) => openImage(memorySource(bytes));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const eq = (a: Uint8Array, b: Uint8Array) => expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
 
-describe('nid keys (spec §1.3)', () => {
+describe('nid keys (docs/format.md#nid)', () => {
   it('are the kernel inode numbers and lead back to the nid', () => {
     const ino64 = (nid: bigint) =>
       ((nid << 1n) & 0xffffffff00000000n) | (nid & 0x7fffffffn) | ((nid >> 63n) << 31n);
@@ -96,7 +96,7 @@ describe.each(['lz4', 'plain'] as const)('a METABOX image (%s metabox inode)', (
     expect(img.root).toMatchObject({ nid: key(META_SLOTS.root), inMetabox: true, offset: 128, type: 'dir' });
     expect(img.fingerprintXattrName).toBe('erofs.fingerprint.v1');
     expect(await img.readdir('/')).toEqual(['big', 'chunked', 'hello', 'link', 'sub', 'zfile']);
-    // the metabox inode itself is an ordinary device inode (spec §6.6)
+    // the metabox inode itself is an ordinary device inode (docs/format.md#packed-metabox)
     expect(await img.inode(METABOX_NID)).toMatchObject({
       inMetabox: false,
       offset: METABOX_NID * 32,

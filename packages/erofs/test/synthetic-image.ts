@@ -49,7 +49,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-// ---------------------------------------------------------------- superblock (spec §2.1)
+// ---------------------------------------------------------------- superblock (docs/format.md#superblock)
 
 export interface SuperblockFields {
   compat?: number;
@@ -100,7 +100,7 @@ export function writeSuperblock(img: ImageBytes, f: SuperblockFields): void {
   if ((f.extslots ?? 0) >= 1) img.u64(o + 128, f.metaboxNid ?? 0n);
 }
 
-// ---------------------------------------------------------------- inodes (spec §3)
+// ---------------------------------------------------------------- inodes (docs/format.md#inodes)
 
 export const S_IFREG = 0o100000;
 export const S_IFDIR = 0o040000;
@@ -121,7 +121,7 @@ export interface InodeFields {
   ino?: number;
 }
 
-/** A 32-byte compact inode (spec §3.2). */
+/** A 32-byte compact inode (docs/format.md#inode-compact). */
 export function compactInode(f: InodeFields): Uint8Array {
   const b = new ImageBytes(32, 1);
   b.u16(0, f.layout << 1);
@@ -137,10 +137,10 @@ export function compactInode(f: InodeFields): Uint8Array {
   return b.bytes;
 }
 
-/** A 64-bit nid with bit 63 set: slot `slot` of the metabox data (spec §1.3). */
+/** A 64-bit nid with bit 63 set: slot `slot` of the metabox data (docs/format.md#nid). */
 export const metaboxNid = (slot: number): bigint => (1n << 63n) | BigInt(slot);
 
-// ---------------------------------------------------------------- directories (spec §5.2)
+// ---------------------------------------------------------------- directories (docs/format.md#dirent)
 
 /** One directory block: dirents then names, sorted by name bytes (memcmp order). */
 export function dirBlock(entries: [string, bigint, number][], len?: number): Uint8Array {
@@ -159,9 +159,9 @@ export function dirBlock(entries: [string, bigint, number][], len?: number): Uin
   return b.bytes;
 }
 
-// ---------------------------------------------------------------- xattrs (spec §4)
+// ---------------------------------------------------------------- xattrs (docs/format.md#xattrs)
 
-/** One xattr entry (spec §4.2), padded to 4 bytes. */
+/** One xattr entry (docs/format.md#xattr-entry), padded to 4 bytes. */
 export function xattrEntry(nameIndex: number, suffix: string, value: Uint8Array): Uint8Array {
   const name = utf8(suffix);
   const b = new ImageBytes(1, Math.ceil((4 + name.length + value.length) / 4) * 4);
@@ -173,7 +173,7 @@ export function xattrEntry(nameIndex: number, suffix: string, value: Uint8Array)
   return b.bytes;
 }
 
-/** An inline xattr area (spec §4.1): header (filter all ones = no claims), shared ids, entries. */
+/** An inline xattr area (docs/format.md#xattr-ibody): header (filter all ones = no claims), shared ids, entries. */
 export function xattrArea(sharedIds: number[], entries: Uint8Array[]): Uint8Array {
   const head = new ImageBytes(1, 12 + 4 * sharedIds.length);
   head.u32(0, 0).u8(4, sharedIds.length);
@@ -181,7 +181,7 @@ export function xattrArea(sharedIds: number[], entries: Uint8Array[]): Uint8Arra
   return concat(head.bytes, ...entries);
 }
 
-// ---------------------------------------------------------------- LZ4 (spec §7.12)
+// ---------------------------------------------------------------- LZ4 (docs/format.md#compressed-streams)
 
 /**
  * Greedy LZ4 block compressor (raw block format, no frame). Follows the format's end rules:

@@ -10,7 +10,7 @@ import { BLOCK } from './tar.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
-/** gzip 1f 8b; zstd frame 28 b5 2f fd (RFC 8878 §3.1.1). */
+/** gzip 1f 8b; zstd frame 28 b5 2f fd (RFC 8878 section 3.1.1). */
 export function compressionOf(head: Uint8Array): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';

@@ -50,7 +50,7 @@ export function buildArgs(o: BuildOptions): string[] {
   return a;
 }
 
-/** The standard xattr name prefixes EROFS stores as an index (spec §3.6, EROFS_XATTR_INDEX_*). */
+/** The standard xattr name prefixes EROFS stores as an index (docs/format.md#xattr-short-prefixes, EROFS_XATTR_INDEX_*). */
 const XATTR_PREFIXES = [
   'user.',
   'system.posix_acl_access',
@@ -60,7 +60,7 @@ const XATTR_PREFIXES = [
   'security.',
 ];
 
-/** On-disk size of one inline xattr entry: 4-byte header, name suffix, value, padded to 4 (spec §3.6). */
+/** On-disk size of one inline xattr entry: 4-byte header, name suffix, value, padded to 4 (docs/format.md#xattr-entry). */
 function xattrEntrySize(name: string, valueLen: number): number {
   const nameLen = new TextEncoder().encode(name).length;
   const p = XATTR_PREFIXES.find((x) => name.startsWith(x));

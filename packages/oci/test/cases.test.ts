@@ -1,5 +1,5 @@
 /**
- * One test per tar / layer case the prediction must handle (issue #17): whiteouts, opaque
+ * One test per tar / layer case the prediction must handle (docs/oci.md#how-layers-are-applied-flattening): whiteouts, opaque
  * directories, hard links across layers, file -> dir -> file, long names (PAX and GNU),
  * non-UTF-8 names, sparse members, huge sizes, and the hostile inputs (escapes, tar bombs,
  * truncation) that must fail with a typed error and no result.

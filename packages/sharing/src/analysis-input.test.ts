@@ -1,5 +1,5 @@
 /**
- * Issue 14, item 11: a report is a function of its inputs. For random fleets (images with
+ * A report is a function of its inputs (docs/metrics.md#determinism-a-report-is-a-function-of-its-inputs). For random fleets (images with
  * repeated names, mount configurations with domains, unknown domains and failed mounts), every
  * order of the images gives a byte-identical report.
  */

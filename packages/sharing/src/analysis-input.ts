@@ -2,7 +2,7 @@
  * The one way to turn "these images (manifests), these mount configurations" into the engine's
  * AnalysisInput, shared by the CLI, the server and the browser's analysis worker, so a report
  * is a function of its inputs, not of argument order, upload order or which scan finished
- * first (issue 14, item 11; docs/metrics.md "Determinism").
+ * first (docs/metrics.md#determinism-a-report-is-a-function-of-its-inputs).
  *
  * The engine is order-sensitive where the kernel is (the first member of a shared inode decides
  * its size and attribution, R5/R6), so the order of images and instances is fixed here:

@@ -19,7 +19,7 @@ import type { BackingFileAttributes, TrustModel } from './trust/types.js';
 export const REPORT_KIND = 'sharemap-report';
 export const REPORT_VERSION = 1;
 
-/** Address-space-operation class of a file on an instance (spec §8.4, R6). */
+/** Address-space-operation class of a file on an instance (docs/format.md#sharing-key, R6). */
 export type AopsClass = 'compressed' | 'block' | 'file-backed';
 
 /** How an instance's image is attached: a block device (loop, dm-verity...) or an image file (file-backed mount). */
@@ -32,7 +32,7 @@ export interface DomainLabel {
   /**
    * 'domain-id': the label a parser made for a `domain_id=` value (mounts/domains.ts); absent:
    * a label written by a user (plan `domain`, a domain assignment). The two namespaces never
-   * meet: the engine refuses a label that stands for both (issue #14, R11).
+   * meet: the engine refuses a label that stands for both (docs/sharing-rules.md#r11).
    */
   source?: 'domain-id';
 }
@@ -71,7 +71,7 @@ export interface InstanceInput {
    * has no domain_id at all.
    */
   domain: DomainLabel | null;
-  /** Options as the kernel sees them (spec §8.3). */
+  /** Options as the kernel sees them (docs/format.md#ishare-mount). */
   options: {
     inodeShare: boolean;
     /**
@@ -206,7 +206,7 @@ export interface FileTable {
   hardlinks: { row: number[]; primary: number[] };
 }
 
-/** One shared anonymous inode (spec §8.4): a (fingerprint, domain, aops) key and its members. */
+/** One shared anonymous inode (docs/format.md#sharing-key): a (fingerprint, domain, aops) key and its members. */
 export interface SharedGroup {
   /** Hex of the fingerprint value. */
   fingerprint: string;
@@ -243,7 +243,7 @@ export type FindingCode =
   | 'mount-failed' // EINVAL
   | 'order-dependent' // result depends on which member is read first (R5, R6)
   | 'domain-unknown' // instances without a known domain: figures are bounds
-  | 'cross-domain-key-collision'; // fingerprint ++ domain id of two domains are equal bytes: one inode spans both (spec §8.4)
+  | 'cross-domain-key-collision'; // fingerprint ++ domain id of two domains are equal bytes: one inode spans both (docs/format.md#sharing-key)
 
 export interface Finding {
   code: FindingCode;
@@ -373,7 +373,7 @@ export interface AnalysisInput {
    * The raw domain ids behind labels made by a parser (`source: 'domain-id'`), held in memory by
    * the domain redactor that made them (mounts/domains.ts) and never copied into a report. The
    * engine compares them to find sharing keys the kernel's concatenation makes equal across
-   * two domains (spec §8.4, `cross-domain-key-collision`); without it that check is skipped.
+   * two domains (docs/format.md#sharing-key, `cross-domain-key-collision`); without it that check is skipped.
    * Not serialisable: a function, so a stored input or a worker message cannot carry secrets.
    */
   domainSecrets?: DomainSecrets;

@@ -165,7 +165,7 @@ export default function Trust({ head }: { head: ReportHead }) {
                     ))}
                   </>
                 )}{' '}
-                <span className="badge rule">R12, §8.5</span>
+                <span className="badge rule">R12, docs/format.md#shared-runtime</span>
               </li>
             ))}
         </ul>

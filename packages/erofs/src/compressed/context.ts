@@ -1,13 +1,13 @@
-// Interface between the core reader and the compressed-data reader (layouts 1 and 3, spec §7).
+// Interface between the core reader and the compressed-data reader (layouts 1 and 3, docs/format.md#compressed).
 //
 // The core reader parses the superblock and the inode, then hands a CompressedFileContext to
 // openCompressedFile() (compressed/index.ts). Everything below the inode body (map header,
 // lcluster indexes or encoded extents, inline tail pcluster, pclusters) is read by this module.
 
-/** Superblock feature_incompat bits this module looks at (spec §2.3). */
+/** Superblock feature_incompat bits this module looks at (docs/format.md#feature-incompat). */
 export const INCOMPAT_ZERO_PADDING = 0x0001; // LZ4_0PADDING
 export const INCOMPAT_COMPR_CFGS = 0x0002;
-export const INCOMPAT_BIG_PCLUSTER = 0x0002; // same bit as COMPR_CFGS (spec §2.3)
+export const INCOMPAT_BIG_PCLUSTER = 0x0002; // same bit as COMPR_CFGS (docs/format.md#feature-incompat)
 export const INCOMPAT_CHUNKED_FILE = 0x0004;
 export const INCOMPAT_DEVICE_TABLE = 0x0008;
 export const INCOMPAT_ZTAILPACKING = 0x0010;
@@ -15,7 +15,7 @@ export const INCOMPAT_FRAGMENTS = 0x0020;
 export const INCOMPAT_DEDUPE = 0x0020;
 export const INCOMPAT_48BIT = 0x0080;
 
-/** Compression algorithm ids (spec §2.10). */
+/** Compression algorithm ids (docs/format.md#compressed-fs). */
 export const ALG_LZ4 = 0;
 export const ALG_LZMA = 1;
 export const ALG_DEFLATE = 2;
@@ -24,37 +24,37 @@ export const ALG_ZSTD = 3;
 export interface CompressedFileContext {
   /** Inode number (for error messages; bit 63 = metabox inode). */
   nid: number;
-  /** 1 = COMPRESSED_FULL, 3 = COMPRESSED_COMPACT (spec §3.1). */
+  /** 1 = COMPRESSED_FULL, 3 = COMPRESSED_COMPACT (docs/format.md#i-format). */
   layout: 1 | 3;
   /** i_size in bytes. */
   size: number;
   /**
    * Byte offset of the inode inside its container: the main device for ordinary nids, the
-   * decompressed metabox data when `readMeta` is given (spec §1.3, §1.4).
+   * decompressed metabox data when `readMeta` is given (docs/format.md#nid, docs/format.md#containers).
    */
   inodeOffset: number;
   inodeSize: 32 | 64;
-  /** Bytes of the inline xattr area following the inode (spec §3.6); 0 if none. */
+  /** Bytes of the inline xattr area following the inode (docs/format.md#xattr-isize); 0 if none. */
   xattrIsize: number;
-  /** Raw i_u (offset 16) of the inode: informational block count for compressed inodes (spec §3.4). */
+  /** Raw i_u (offset 16) of the inode: informational block count for compressed inodes (docs/format.md#i-u). */
   iU: number;
   blockSizeBits: number;
   /** Raw superblock feature_incompat bitmask. */
   featureIncompat: number;
   /**
-   * Effective algorithm bitmask per spec §2.10: the superblock `available_compr_algs` when
+   * Effective algorithm bitmask per docs/format.md#compressed-fs: the superblock `available_compr_algs` when
    * COMPR_CFGS is set; otherwise 0x1 (LZ4) if the image counts as LZ4-compressed (LZ4_0PADDING
    * or lz4_max_distance != 0), else 0 (plain filesystem; compressed inodes are rejected).
    */
   availableComprAlgs: number;
-  /** Compression configuration records (spec §2.9) in on-disk order; may be empty. */
+  /** Compression configuration records (docs/format.md#compr-cfgs) in on-disk order; may be empty. */
   comprConfigs: { algorithm: number; raw: Uint8Array }[];
   /**
-   * Superblock `lz4_max_distance` (offset 84) when COMPR_CFGS is clear (spec §2.10); with
+   * Superblock `lz4_max_distance` (offset 84) when COMPR_CFGS is clear (docs/format.md#compressed-fs); with
    * COMPR_CFGS the LZ4 record's `max_distance` applies instead. 0 or absent = 64 KiB.
    */
   lz4MaxDistance?: number;
-  /** Superblock packed_nid when FRAGMENTS is set (spec §7.9). */
+  /** Superblock packed_nid when FRAGMENTS is set (docs/format.md#fragments). */
   packedNid?: number;
   /** Bytes of device 0 (absolute offsets). Must throw if the range is outside the device. */
   readMain(offset: number, length: number): Promise<Uint8Array>;
@@ -68,10 +68,10 @@ export interface CompressedFileContext {
    * indexes and the inline (ztailpacking) pcluster are read through this; defaults to readMain.
    */
   readMeta?(offset: number, length: number): Promise<Uint8Array>;
-  /** Decompressed bytes of the packed inode (fragments, spec §7.9). Must throw when out of range. */
+  /** Decompressed bytes of the packed inode (fragments, docs/format.md#fragments). Must throw when out of range. */
   readPacked?(offset: number, length: number): Promise<Uint8Array>;
   limits: {
-    /** Largest pcluster accepted, bytes (kernel: 1 MiB, spec §7.1). */
+    /** Largest pcluster accepted, bytes (kernel: 1 MiB, docs/format.md#compression-terms). */
     maxPclusterBytes: number;
     /** Largest i_size accepted. */
     maxFileSize: number;
@@ -83,7 +83,7 @@ export interface CompressedFileContext {
 export type ZExtentKind =
   'lz4' | 'lzma' | 'deflate' | 'zstd' | 'shifted' | 'interlaced' | 'fragment' | 'hole';
 
-/** One logical extent of a compressed file (spec §7.1, §7.6, §7.10). */
+/** One logical extent of a compressed file (docs/format.md#map-lookup, docs/format.md#encoded-extents). */
 export interface ZExtent {
   /** Logical (decompressed) start byte. */
   logicalStart: number;
@@ -92,9 +92,9 @@ export interface ZExtent {
   physicalAddr: number;
   physicalLength: number;
   kind: ZExtentKind;
-  /** Extent covers only a prefix of the pcluster's decoded output (PARTIAL_REF, spec §7.13). */
+  /** Extent covers only a prefix of the pcluster's decoded output (PARTIAL_REF, docs/format.md#dedupe). */
   partial: boolean;
-  /** ztailpacking: pcluster stored inline after the indexes (spec §7.8). */
+  /** ztailpacking: pcluster stored inline after the indexes (docs/format.md#ztailpacking). */
   inline: boolean;
   /** For kind 'fragment': byte offset in the packed inode's data of `logicalStart`. */
   fragmentOffset?: number;
@@ -109,7 +109,7 @@ export interface CompressedFile {
 }
 
 export const DEFAULT_COMPRESSED_LIMITS: CompressedFileContext['limits'] = {
-  maxPclusterBytes: 1 << 20, // Z_EROFS_PCLUSTER_MAX_SIZE, the kernel's 1 MiB ceiling (spec §7.1)
+  maxPclusterBytes: 1 << 20, // Z_EROFS_PCLUSTER_MAX_SIZE, the kernel's 1 MiB ceiling (docs/format.md#compression-terms)
   maxFileSize: 2 ** 40,
   // 4 Mi lclusters = 16 GiB at 4 KiB lclusters; the index table costs 16 bytes per lcluster
   maxExtents: 1 << 22,

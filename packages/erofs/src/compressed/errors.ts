@@ -1,4 +1,4 @@
-// Typed error for compressed-data problems (spec §10.6). The core reader may wrap or map it
+// Typed error for compressed-data problems (docs/format.md#validate-compressed). The core reader may wrap or map it
 // onto its own ErofsError; `code` follows the same vocabulary.
 
 export type CompressedErrorCode =

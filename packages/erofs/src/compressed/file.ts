@@ -1,4 +1,4 @@
-// Reading a compressed (layout 1 or 3) regular file: spec §7.11, §7.12, §7.15.
+// Reading a compressed (layout 1 or 3) regular file: docs/format.md#read-file.
 
 import { decompressPcluster } from '../decompress/index.js';
 import { PclusterCache } from './cache.js';
@@ -25,7 +25,7 @@ const PCLUSTER_CACHE_BYTES = 4 << 20;
 
 /**
  * Open a compressed regular file. Reads the map header and the whole index/extent table up
- * front and validates it (spec §10.6); data is decoded lazily by read().
+ * front and validates it (docs/format.md#validate-compressed); data is decoded lazily by read().
  */
 export async function openCompressedFile(ctx: CompressedFileContext): Promise<CompressedFile> {
   if (!(ctx.layout === 1 || ctx.layout === 3)) {
@@ -43,7 +43,7 @@ export async function openCompressedFile(ctx: CompressedFileContext): Promise<Co
     throw new CompressedDataError('ELIMIT', `i_size ${ctx.size} exceeds the limit`, ctx.inodeOffset, ctx.nid);
   }
   if (ctx.availableComprAlgs === 0) {
-    // spec §2.10: compressed inode in a plain filesystem
+    // docs/format.md#compressed-fs: compressed inode in a plain filesystem
     throw new CompressedDataError(
       'ECORRUPT',
       'compressed inode is invalid in a plain filesystem',
@@ -70,9 +70,9 @@ export async function openCompressedFile(ctx: CompressedFileContext): Promise<Co
 class ZFile implements CompressedFile {
   readonly size: number;
   private readonly cache = new PclusterCache(PCLUSTER_CACHE_BYTES);
-  /** dict_size of the LZMA configuration record (spec §2.9), if any. */
+  /** dict_size of the LZMA configuration record (docs/format.md#compr-cfgs), if any. */
   private readonly lzmaDictSize: number | undefined;
-  /** LZ4 match window (spec §2.9, §2.10); 0 = the 64 KiB default. */
+  /** LZ4 match window (docs/format.md#compr-cfgs, docs/format.md#compressed-fs); 0 = the 64 KiB default. */
   private readonly lz4MaxDistance: number;
 
   constructor(
@@ -116,7 +116,7 @@ class ZFile implements CompressedFile {
       if (to <= from) continue;
       if (e.kind === 'hole') continue; // already zero
       if (e.kind === 'fragment') {
-        // spec §7.9: fragments are byte ranges of the packed inode's data
+        // docs/format.md#fragments: fragments are byte ranges of the packed inode's data
         const bytes = await this.ctx.readPacked!(e.fragmentOffset! + (from - e.logicalStart), to - from);
         if (bytes.length !== to - from)
           corrupt(this.ctx, `fragment read of ${to - from} bytes came back short`, -1);
@@ -129,7 +129,7 @@ class ZFile implements CompressedFile {
     return out;
   }
 
-  /** Decode one whole extent (spec §7.15 inner step). */
+  /** Decode one whole extent (docs/format.md#read-file inner step). */
   private async decodeExtent(e: ZExtentInternal): Promise<Uint8Array> {
     const ctx = this.ctx;
     const bs = 2 ** ctx.blockSizeBits;
@@ -139,16 +139,16 @@ class ZFile implements CompressedFile {
     if (raw.length !== e.physicalLength)
       corrupt(ctx, `pcluster read of ${e.physicalLength} bytes came back short`, e.physicalAddr);
     const llen = e.logicalLength;
-    if (e.kind === 'shifted') return raw.slice(0, llen); // spec §7.11
+    if (e.kind === 'shifted') return raw.slice(0, llen); // docs/format.md#plain-pclusters
     if (e.kind === 'interlaced') {
-      // spec §7.11: extent bytes [0, c) are the last c bytes of the pcluster
+      // docs/format.md#plain-pclusters: extent bytes [0, c) are the last c bytes of the pcluster
       const c = Math.min(bs - (e.logicalStart % bs), llen);
       const out = new Uint8Array(llen);
       out.set(raw.subarray(e.physicalLength - c), 0);
       out.set(raw.subarray(0, llen - c), c);
       return out;
     }
-    // spec §7.12: skip the zero padding in front of the stream (z_erofs_fixup_insize scans
+    // docs/format.md#compressed-streams: skip the zero padding in front of the stream (z_erofs_fixup_insize scans
     // only the first block of the pcluster).
     let src = raw;
     if (ctx.featureIncompat & INCOMPAT_ZERO_PADDING || e.algorithm !== 0) {
@@ -159,7 +159,7 @@ class ZFile implements CompressedFile {
       src = raw.subarray(skip);
     }
     // The tail extent may be stored with a stream that continues past i_size, and PARTIAL_REF
-    // extents use only a prefix of their pcluster (spec §7.12, §7.13): decode those partially.
+    // extents use only a prefix of their pcluster (docs/format.md#compressed-streams, docs/format.md#dedupe): decode those partially.
     // z_erofs_lz4_decompress_mem(): "legacy format could compress extra data in a pcluster",
     // so LZ4 without LZ4_0PADDING is always decoded partially too.
     const isTail = e.logicalStart + llen === this.size;

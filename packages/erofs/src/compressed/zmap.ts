@@ -1,4 +1,4 @@
-// Map header and extent table of a compressed inode (spec §7.2 - §7.10). Builds the complete,
+// Map header and extent table of a compressed inode (docs/format.md#map-header to docs/format.md#encoded-extents). Builds the complete,
 // validated list of logical extents once per inode. The per-lcluster decoding mirrors
 // z_erofs_load_full_lcluster() / z_erofs_load_compact_lcluster() and the extent logic mirrors
 // z_erofs_do_map_blocks() / z_erofs_map_blocks_ext() in the kernel's fs/erofs/zmap.c.
@@ -13,7 +13,7 @@ import {
 } from './context.js';
 import { CompressedDataError } from './errors.js';
 
-/** h_advise bits (spec §7.3). */
+/** h_advise bits (docs/format.md#map-advise). */
 export const ADVISE_COMPACTED_2B = 0x0001;
 export const ADVISE_EXTENTS = 0x0001;
 export const ADVISE_BIG_PCLUSTER_1 = 0x0002;
@@ -22,31 +22,31 @@ export const ADVISE_INLINE_PCLUSTER = 0x0008;
 export const ADVISE_INTERLACED_PCLUSTER = 0x0010;
 export const ADVISE_FRAGMENT_PCLUSTER = 0x0020;
 
-/** lcluster types (spec §7.1). */
+/** lcluster types (docs/format.md#compression-terms). */
 export const LCLUSTER_PLAIN = 0;
 export const LCLUSTER_HEAD1 = 1;
 export const LCLUSTER_NONHEAD = 2;
 export const LCLUSTER_HEAD2 = 3;
 
-/** di_advise bits of full indexes (spec §7.4, §7.13, §7.14). */
+/** di_advise bits of full indexes (docs/format.md#full-indexes, docs/format.md#dedupe, docs/format.md#sparse). */
 const LI_PARTIAL_REF = 0x8000;
 const LI_HOLE = 0x4000;
 /** NONHEAD delta[0] flag: the low 11 bits are the pcluster's block count (Z_EROFS_LI_D0_CBLKCNT). */
 const LI_D0_CBLKCNT = 0x800;
 
-/** Encoded-extent plen fields (spec §7.10). */
+/** Encoded-extent plen fields (docs/format.md#encoded-extents). */
 const EXTENT_PLEN_MASK = 0x1fffff;
 const EXTENT_PLEN_PARTIAL = 1 << 27;
 
-/** Z_EROFS_PCLUSTER_MAX_DSIZE: largest decoded (non-fragment) extent, 12 MiB (spec §7.1). */
+/** Z_EROFS_PCLUSTER_MAX_DSIZE: largest decoded (non-fragment) extent, 12 MiB (docs/format.md#compression-terms). */
 export const MAX_EXTENT_DSIZE = 12 << 20;
 /** Compact indexes support lclusters up to 16 KiB (kernel: lclusterbits > 14 -> EOPNOTSUPP). */
 const MAX_COMPACT_LCLUSTERBITS = 14;
-/** The 2-byte compact form stores 12-bit lo fields (spec §7.5). */
+/** The 2-byte compact form stores 12-bit lo fields (docs/format.md#compact-indexes). */
 const MAX_COMPACT_2B_LCLUSTERBITS = 12;
-/** erofs-utils proposal: lclusterbits above 30 is corrupt (spec §10.6). */
+/** erofs-utils proposal: lclusterbits above 30 is corrupt (docs/format.md#validate-compressed). */
 const MAX_LCLUSTERBITS = 30;
-/** Physical addresses stay below block 2^48 (spec §7.7). */
+/** Physical addresses stay below block 2^48 (docs/format.md#pcluster-length). */
 const MAX_BLOCK = 2 ** 48;
 
 export interface MapHeader {
@@ -56,7 +56,7 @@ export interface MapHeader {
   advise: number;
   algorithmType: [number, number];
   lclusterBits: number;
-  /** Whole file stored in the packed inode (bit 63 form, spec §7.2). */
+  /** Whole file stored in the packed inode (bit 63 form, docs/format.md#map-header). */
   wholeFragment: boolean;
   fragmentOffset: number;
   idataSize: number;
@@ -87,14 +87,14 @@ export function readMeta(ctx: CompressedFileContext, offset: number, length: num
   return ctx.readMeta ? ctx.readMeta(offset, length) : ctx.readMain(offset, length);
 }
 
-/** Read and validate the map header; mirrors z_erofs_fill_inode_lazy(). Spec §7.2, §7.3, §10.6. */
+/** Read and validate the map header; mirrors z_erofs_fill_inode_lazy() (docs/format.md#map-header). */
 export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHeader> {
   const offset = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
   const raw = await readMeta(ctx, offset, 8);
   if (raw.length < 8) corrupt(ctx, 'map header truncated', offset);
   const wholeFragment = (raw[7]! & 0x80) !== 0;
   if (wholeFragment) {
-    // spec §7.2: the 63-bit fragment offset is the only field.
+    // docs/format.md#map-header: the 63-bit fragment offset is the only field.
     if (!(ctx.featureIncompat & INCOMPAT_FRAGMENTS)) {
       corrupt(ctx, 'whole-file fragment without the FRAGMENTS feature', offset);
     }
@@ -126,7 +126,7 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
     fragmentOffset: le32(raw, 0),
     idataSize: le16(raw, 2),
   };
-  // with 16/32-byte extent records bytes 6-7 hold h_extents_hi instead (spec §7.2)
+  // with 16/32-byte extent records bytes 6-7 hold h_extents_hi instead (docs/format.md#map-header)
   const variableExtents = extents && ((advise >> 1) & 3) >= 2;
   if (!variableExtents && lclusterBits > MAX_LCLUSTERBITS) {
     corrupt(ctx, `lclusterbits ${lclusterBits} out of range`, offset + 7);
@@ -232,7 +232,7 @@ class LclusterTable {
   }
 }
 
-/** Compact index geometry (spec §7.5), shared by the decoder and the inline-tail locator. */
+/** Compact index geometry (docs/format.md#compact-indexes), shared by the decoder and the inline-tail locator. */
 export class CompactIndex {
   readonly ebase: number;
   readonly initial4b: number;
@@ -296,7 +296,7 @@ function compactBits(
 }
 
 /**
- * Build the validated extent list (spec §7.6, §7.7, §7.8, §7.9, §7.11, §7.13, §7.14). Every
+ * Build the validated extent list (docs/format.md#map-lookup and the sections after it, to docs/format.md#sparse). Every
  * entry is read once from one buffer holding the whole index area; loops are bounded by the
  * entry count, which is bounded by limits.maxExtents.
  */
@@ -319,9 +319,9 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
 
   // --- read every index entry ---
   let entries: LclusterTable;
-  let inlinePos: number; // byte just past the last lcluster's entry (spec §7.8)
+  let inlinePos: number; // byte just past the last lcluster's entry (docs/format.md#ztailpacking)
   if (ctx.layout === 1) {
-    // spec §7.4: z_erofs_load_full_lcluster()
+    // docs/format.md#full-indexes: z_erofs_load_full_lcluster()
     const base = hdr.offset + 16;
     entries = new LclusterTable(n, (lcn) => base + 8 * lcn);
     const buf = await readMeta(ctx, base, 8 * n);
@@ -354,7 +354,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
     }
     inlinePos = base + 8 * n;
   } else {
-    // spec §7.5: z_erofs_load_compact_lcluster()
+    // docs/format.md#compact-indexes: z_erofs_load_compact_lcluster()
     const ebase = hdr.offset + 8;
     const totalidx = Math.ceil(size / bs); // erofs_iblks()
     const ci = new CompactIndex(ebase, totalidx, hdr.advise, hdr.lclusterBits);
@@ -392,7 +392,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
           e.delta0 = (ptype !== LCLUSTER_NONHEAD ? 0 : plo & LI_D0_CBLKCNT ? 1 : plo) + 1;
         }
       } else {
-        // physical block: walk backwards inside the pack (spec §7.5)
+        // physical block: walk backwards inside the pack (docs/format.md#compact-indexes)
         let nblk: number;
         let j = loc.k;
         if (!big1) {
@@ -464,7 +464,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
     const isTail = lcn === tailHead;
 
     if (isTail && hdr.advise & ADVISE_INLINE_PCLUSTER) {
-      // spec §7.8: ztailpacking inline pcluster right after the index entries
+      // docs/format.md#ztailpacking: ztailpacking inline pcluster right after the index entries
       const plen = hdr.idataSize;
       if (plen === 0 || (inlinePos % bs) + plen > bs) {
         corrupt(ctx, `invalid tail-packing pclustersize ${plen}`, inlinePos);
@@ -473,13 +473,13 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
       continue;
     }
     if (isTail && hdr.advise & ADVISE_FRAGMENT_PCLUSTER) {
-      // spec §7.9: full indexes keep the high 32 bits of the offset in the head's blkaddr
+      // docs/format.md#fragments: full indexes keep the high 32 bits of the offset in the head's blkaddr
       const fo = hdr.fragmentOffset + (ctx.layout === 1 ? e.pblk * 2 ** 32 : 0);
       if (!Number.isSafeInteger(fo)) unsupported(ctx, `fragment offset too large @ lcn ${lcn}`, e.pos);
       out.push(fragmentExtent(ctx, la, llen, fo));
       continue;
     }
-    // spec §7.7: z_erofs_get_extent_compressedlen()
+    // docs/format.md#pcluster-length: z_erofs_get_extent_compressedlen()
     let blocks = 1;
     const big = e.type === LCLUSTER_HEAD1 ? big1 : big2;
     if (big && (lcn + 1) * L < size) {
@@ -490,7 +490,7 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
       }
     }
     if (blocks === 0 || e.hole) {
-      // spec §7.14: sparse pcluster (CBLKCNT 0 or HOLE bit)
+      // docs/format.md#sparse: sparse pcluster (CBLKCNT 0 or HOLE bit)
       out.push(holeExtent(la, llen));
       continue;
     }
@@ -520,7 +520,7 @@ function fragmentExtent(
   llen: number,
   fragmentOffset: number,
 ): ZExtentInternal {
-  // spec §10.6.12: packed inode -> fragment -> packed inode must not recurse
+  // docs/format.md#validate-compressed: packed inode -> fragment -> packed inode must not recurse
   if (ctx.packedNid !== undefined && ctx.nid === ctx.packedNid) {
     corrupt(ctx, 'the packed inode cannot store its own data in fragments', -1);
   }
@@ -542,7 +542,7 @@ function fragmentExtent(
 
 const KINDS: readonly ZExtentKind[] = ['lz4', 'lzma', 'deflate', 'zstd'];
 
-/** Algorithm selection and length checks for an index-based head (spec §7.6, §7.11, §10.6). */
+/** Algorithm selection and length checks for an index-based head (docs/format.md#map-lookup, docs/format.md#plain-pclusters). */
 function finishExtent(
   ctx: CompressedFileContext,
   hdr: MapHeader,
@@ -607,7 +607,7 @@ function compressedExtent(
   };
 }
 
-/** Encoded extents (spec §7.10); mirrors z_erofs_map_blocks_ext(). */
+/** Encoded extents (docs/format.md#encoded-extents); mirrors z_erofs_map_blocks_ext(). */
 async function loadEncodedExtents(ctx: CompressedFileContext, hdr: MapHeader): Promise<ZExtentInternal[]> {
   const size = ctx.size;
   const bs = 2 ** ctx.blockSizeBits;

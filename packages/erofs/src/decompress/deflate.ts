@@ -1,4 +1,4 @@
-// Raw DEFLATE (RFC 1951, no zlib/gzip wrapper), spec §7.12 algorithm 2, via fflate. Mirrors
+// Raw DEFLATE (RFC 1951, no zlib/gzip wrapper), docs/format.md#compressed-streams algorithm 2, via fflate. Mirrors
 // z_erofs_deflate_decompress(): decoding stops as soon as the output buffer is full.
 
 import { Inflate, inflateSync } from 'fflate';
@@ -7,7 +7,7 @@ import { CompressedDataError } from '../compressed/errors.js';
 /**
  * Input bytes inflated per step. DEFLATE expands at most 1032:1 (258-byte matches from
  * 2-bit codes), so one step walks through at most ~8.3 MiB of output, below the 12 MiB extent
- * limit (spec §7.1); decoding stops at the first step that fills the output, so a stream that
+ * limit (docs/format.md#compression-terms); decoding stops at the first step that fills the output, so a stream that
  * claims far more output than the extent needs costs neither memory nor time beyond that.
  */
 const STEP = 8192;
@@ -21,7 +21,7 @@ const ONE_SHOT_MAX = 64 << 10;
 
 /**
  * Inflate into exactly `outLen` bytes. A partial decode keeps the first `outLen` bytes of a
- * longer stream (spec §7.12). On a full decode the buffer has one spare byte: a stream that
+ * longer stream (docs/format.md#compressed-streams). On a full decode the buffer has one spare byte: a stream that
  * produces more than `outLen` bytes is corruption, as in the kernel (zlib_inflate returning
  * Z_OK with the output full).
  */

@@ -1,4 +1,4 @@
-// One entry point for the four EROFS compression algorithms (spec §2.10, §7.12).
+// One entry point for the four EROFS compression algorithms (docs/format.md#compressed-fs, docs/format.md#compressed-streams).
 
 import { CompressedDataError } from '../compressed/errors.js';
 import { deflateDecompress } from './deflate.js';
@@ -12,18 +12,18 @@ export { deflateDecompress } from './deflate.js';
 export { zstdDecompress, zstdFrameContentSize } from './zstd.js';
 
 export interface DecompressOptions {
-  /** Stream may describe more than `outLen` bytes; return its first `outLen` (spec §7.12). */
+  /** Stream may describe more than `outLen` bytes; return its first `outLen` (docs/format.md#compressed-streams). */
   partial: boolean;
   /** Bound for scratch buffers (bytes); the kernel's Z_EROFS_PCLUSTER_MAX_DSIZE is 12 MiB. */
   maxOutput: number;
   /**
-   * LZMA dictionary size from the compression configuration (spec §2.9); matches reaching
+   * LZMA dictionary size from the compression configuration (docs/format.md#compr-cfgs); matches reaching
    * further back are rejected like xz-embedded's dict_is_distance_valid(). Unlimited if absent.
    */
   lzmaDictSize?: number;
   /**
-   * LZ4 match window (spec §2.9 `max_distance`, or the superblock `lz4_max_distance` without
-   * COMPR_CFGS, §2.10); 0 or absent means the 64 KiB default, i.e. any 16-bit offset.
+   * LZ4 match window (docs/format.md#compr-cfgs `max_distance`, or the superblock `lz4_max_distance` without
+   * COMPR_CFGS, docs/format.md#compressed-fs); 0 or absent means the 64 KiB default, i.e. any 16-bit offset.
    */
   lz4MaxDistance?: number;
 }

@@ -1,4 +1,4 @@
-// LZ4 block format decoder (spec §7.12, algorithm 0). Raw blocks only: no frame header, no
+// LZ4 block format decoder (docs/format.md#compressed-streams, algorithm 0). Raw blocks only: no frame header, no
 // checksum. Mirrors the semantics the kernel relies on in z_erofs_lz4_decompress_mem():
 // LZ4_decompress_safe() for full decodes (input consumed exactly, output exactly `outLen`) and
 // LZ4_decompress_safe_partial() for partial decodes (stop once `outLen` bytes exist).
@@ -20,7 +20,7 @@ function corrupt(what: string, ip: number): never {
  * @param partial when true the stream may describe more output than `outLen`; decoding stops
  *   as soon as `outLen` bytes are produced. When false the block must produce exactly `outLen`
  *   bytes and end exactly at the end of `src`.
- * @param maxDistance the match window of the image (`lz4_max_distance`, spec §2.9/§2.10/§7.12).
+ * @param maxDistance the match window of the image (`lz4_max_distance`, docs/format.md#compr-cfgs).
  *   A match reaching further back is corruption: the kernel keeps only that many bytes of
  *   earlier output mapped (z_erofs_lz4_prepare_dstpages reuses the pages behind the window),
  *   so such a stream would decode to different bytes there.

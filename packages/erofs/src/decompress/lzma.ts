@@ -1,4 +1,4 @@
-// MicroLZMA decoder (spec §7.12, algorithm 1): a raw LZMA1 stream whose first byte is the
+// MicroLZMA decoder (docs/format.md#compressed-streams, algorithm 1): a raw LZMA1 stream whose first byte is the
 // bitwise NOT of the properties byte (lc + lp*9 + pb*45), no header, optional end marker, known
 // compressed and uncompressed sizes. Mirrors xz-embedded's xz_dec_microlzma_run() as used by
 // the kernel's z_erofs_lzma_decompress(); the decoder structure follows the public-domain
@@ -155,7 +155,7 @@ export function lzmaDecompress(
     if (op >= outLen) {
       // A full decode must end the stream here, as xz_dec_microlzma_run() checks with an
       // exact output size: no input left and the range coder finished (code 0), or an end
-      // marker. A longer stream is corruption rather than silently cut (spec §7.12).
+      // marker. A longer stream is corruption rather than silently cut (docs/format.md#compressed-streams).
       if (partial || (ip === inLen && code === 0)) break;
       atEnd = true;
     }

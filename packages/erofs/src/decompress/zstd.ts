@@ -1,4 +1,4 @@
-// Zstandard frame (RFC 8878), spec §7.12 algorithm 3, via fzstd. Mirrors
+// Zstandard frame (RFC 8878), docs/format.md#compressed-streams algorithm 3, via fzstd. Mirrors
 // z_erofs_zstd_decompress(). fzstd is always given a preallocated output buffer so it never
 // allocates its own window (which could be up to 2 GiB for a hostile frame header).
 
@@ -11,7 +11,7 @@ function corrupt(what: string): never {
   throw new CompressedDataError('ECORRUPT', `zstd: ${what}`);
 }
 
-/** Frame_Content_Size from the frame header, or -1 when absent (RFC 8878 §3.1.1.1). */
+/** Frame_Content_Size from the frame header, or -1 when absent (RFC 8878 section 3.1.1.1). */
 export function zstdFrameContentSize(src: Uint8Array): number {
   if (src.length < 6) corrupt(`frame of ${src.length} bytes is too short`);
   const magic = (src[0]! | (src[1]! << 8) | (src[2]! << 16) | (src[3]! << 24)) >>> 0;

@@ -1,4 +1,4 @@
-/** Little-endian field access on byte arrays (spec §0.2: nothing on disk is big-endian). */
+/** Little-endian field access on byte arrays (docs/format.md#conventions: nothing on disk is big-endian). */
 export function le16(b: Uint8Array, off: number): number {
   return b[off]! | (b[off + 1]! << 8);
 }
@@ -31,7 +31,7 @@ export function latin1(b: Uint8Array): string {
   return latin.decode(b);
 }
 
-/** Compare two byte strings as memcmp would, a proper prefix first (§5.4). */
+/** Compare two byte strings as memcmp would, a proper prefix first (docs/format.md#dir-order). */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {

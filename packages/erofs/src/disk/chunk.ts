@@ -1,4 +1,4 @@
-/** Chunk-based layout (spec §6.3): chunk format and table entries. */
+/** Chunk-based layout (docs/format.md#chunk-based): chunk format and table entries. */
 import { ErofsError } from '../errors.js';
 import { le16, le32 } from './bytes.js';
 

@@ -1,4 +1,4 @@
-/** CRC32C (Castagnoli, reflected polynomial 0x82F63B78), as used by the superblock checksum (§2.4). */
+/** CRC32C (Castagnoli, reflected polynomial 0x82F63B78), as used by the superblock checksum (docs/format.md#sb-checksum). */
 const TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {

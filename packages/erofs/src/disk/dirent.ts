@@ -1,4 +1,4 @@
-/** Directory blocks (spec §5.2). Pure decoder of one directory block. */
+/** Directory blocks (docs/format.md#dirent). Pure decoder of one directory block. */
 import { ErofsError } from '../errors.js';
 import { compareBytes, le16, le32 } from './bytes.js';
 import { decodeNid } from './nid.js';
@@ -15,8 +15,8 @@ export interface RawDirent {
 
 /**
  * Decode one directory block of `block.length` valid bytes (the last block may be short,
- * §5.1). `blockSize` is the filesystem block size; `where` locates the block for errors.
- * Checks §10.4: nameoff0 bounds and alignment, names inside the block, 1..maxName bytes,
+ * docs/format.md#directories). `blockSize` is the filesystem block size; `where` locates the block for errors.
+ * Checks docs/format.md#validate-dirs: nameoff0 bounds and alignment, names inside the block, 1..maxName bytes,
  * contiguous offsets, file_type < 8, no '/' or NUL, sorted order within the block, and nids
  * (bit 63 only with METABOX, `metabox`). Returned nids are keys (disk/nid.ts).
  */
@@ -67,7 +67,7 @@ export function parseDirBlock(
     if (name.includes(0x2f) || name.includes(0))
       throw err(`dirent name at index ${i} contains '/' or NUL`, nameoff);
     if (fileType >= 8) throw err(`invalid dirent file_type ${fileType} at index ${i}`, d + 10);
-    // spec §1.3/§5.2: bit 63 = inode in the metabox (METABOX only); nids become keys
+    // docs/format.md#dirent: bit 63 = inode in the metabox (METABOX only); nids become keys
     const lo = le32(block, d);
     const hi = le32(block, d + 4);
     let nid: number;

@@ -1,4 +1,4 @@
-/** Inodes (spec §3): compact (32 B) and extended (64 B) forms. Pure decoders. */
+/** Inodes (docs/format.md#inodes): compact (32 B) and extended (64 B) forms. Pure decoders. */
 import { ErofsError } from '../errors.js';
 import type { DataLayout, FileType } from '../manifest-types.js';
 import { le16, le32, le64 } from './bytes.js';
@@ -46,7 +46,7 @@ export interface Inode {
   nid: number;
   /** Byte offset of the inode in its container: the primary device, or the metabox data. */
   offset: number;
-  /** The inode lives in the metabox inode's data (nid bit 63, spec §1.3); so do its xattrs,
+  /** The inode lives in the metabox inode's data (nid bit 63, docs/format.md#nid); so do its xattrs,
    * inline tail, chunk table and compressed index area (everything at `offset`..`dataOffset`). */
   inMetabox: boolean;
   format: number;
@@ -54,10 +54,10 @@ export interface Inode {
   inodeSize: 32 | 64;
   layout: number;
   layoutName: DataLayout;
-  /** i_format bit 4 for directories (§5.4). */
+  /** i_format bit 4 for directories (docs/format.md#dir-order). */
   dotOmitted: boolean;
   xattrIcount: number;
-  /** Xattr area bytes (§3.6). */
+  /** Xattr area bytes (docs/format.md#xattr-isize). */
   xattrIsize: number;
   mode: number;
   type: FileType;
@@ -69,22 +69,22 @@ export interface Inode {
   gid: number;
   /** Raw i_u (offset 16). */
   rawU: number;
-  /** High address bits (i_nb) where they apply (§3.4). */
+  /** High address bits (i_nb) where they apply (docs/format.md#i-u). */
   hi: number;
   /** For FLAT_*: first data block (hi<<32 | i_u). For compressed: physical block count. */
   startBlk: number;
   /** For FLAT_PLAIN: the whole file is a hole (startblk all ones under the address mask). */
   hole: boolean;
-  /** CHUNK_BASED: chunk format (§6.3). */
+  /** CHUNK_BASED: chunk format (docs/format.md#chunk-based). */
   chunkFormat: number;
-  /** chr/blk: [major, minor] (§3.4). */
+  /** chr/blk: [major, minor] (docs/format.md#i-u). */
   rdev: [number, number] | null;
-  /** Offset just past inode + xattrs: `P` of §3.7. */
+  /** Offset just past inode + xattrs: `P` of docs/format.md#inode-tail. */
   dataOffset: number;
 }
 
 export function decodeXattrIsize(icount: number): number {
-  return icount === 0 ? 0 : 12 + 4 * (icount - 1); // spec §3.6
+  return icount === 0 ? 0 : 12 + 4 * (icount - 1); // docs/format.md#xattr-isize
 }
 
 /** The first two bytes decide the inode size. */
@@ -93,7 +93,7 @@ export function inodeSizeOf(format: number): 32 | 64 {
 }
 
 /**
- * Decode an inode (§3.2/§3.3) from `b`, which holds at least `inodeSizeOf(i_format)` bytes
+ * Decode an inode (docs/format.md#inode-compact, docs/format.md#inode-extended) from `b`, which holds at least `inodeSizeOf(i_format)` bytes
  * starting at the inode's `offset` in its container (the metabox data when `inMetabox`).
  */
 export function decodeInode(
@@ -104,7 +104,7 @@ export function decodeInode(
   inMetabox = false,
 ): Inode {
   const format = le16(b, 0);
-  // spec §3.1: bits 5-15 reserved.
+  // docs/format.md#i-format: bits 5-15 reserved.
   if (format & ~0x1f)
     throw new ErofsError('ENOTSUP', `unsupported i_format 0x${format.toString(16)}`, { nid, offset });
   const extended = (format & 1) === 1;
@@ -146,7 +146,7 @@ export function decodeInode(
     addrBits = 48;
   } else {
     size = le32(b, 8);
-    mtime = ctx.epoch + le32(b, 12); // spec §3.5
+    mtime = ctx.epoch + le32(b, 12); // docs/format.md#inode-times
     mtimeNsec = ctx.fixedNsec;
     uid = le16(b, 24);
     gid = le16(b, 26);
@@ -157,7 +157,7 @@ export function decodeInode(
   }
   const startBlk = hi * 0x1_0000_0000 + rawU;
   const addrMask = 2 ** addrBits - 1;
-  const hole = layout === LAYOUT_FLAT_PLAIN && startBlk % 2 ** addrBits === addrMask; // spec §3.4 / §6.1
+  const hole = layout === LAYOUT_FLAT_PLAIN && startBlk % 2 ** addrBits === addrMask; // docs/format.md#i-u
   let rdev: [number, number] | null = null;
   if (type === 'chr' || type === 'blk') {
     rdev = [(rawU >>> 8) & 0xfff, (rawU & 0xff) | ((rawU >>> 12) & 0xfff00)];

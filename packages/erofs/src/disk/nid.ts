@@ -1,5 +1,5 @@
 /**
- * Inode numbers (spec §1.3). On-disk nids are 64-bit; bit 63 (METABOX images only) puts the
+ * Inode numbers (docs/format.md#nid). On-disk nids are 64-bit; bit 63 (METABOX images only) puts the
  * inode inside the metabox inode's data. The reader names every inode by one non-negative
  * safe integer, its *key*, which is also the inode number `stat` shows under Linux:
  *
@@ -41,7 +41,7 @@ export function nidOfKey(key: number, metabox: boolean): bigint {
 
 /**
  * Decode a 64-bit nid field (dirent, superblock) into a key: bit 63 without METABOX and
- * nids no image can address are corruption (spec §1.3: the kernel's EFSCORRUPTED).
+ * nids no image can address are corruption (docs/format.md#nid: the kernel's EFSCORRUPTED).
  */
 export function decodeNid(nid: bigint, metabox: boolean, what: string, offset?: number): number {
   if (nid & NID_METABOX_BIT && !metabox)

@@ -1,6 +1,6 @@
 /**
- * Superblock (spec §2): fields, feature names, checksum, device table and compression
- * configuration records. Mirrors the kernel's erofs_read_superblock() order (§1.5).
+ * Superblock (docs/format.md#superblock): fields, feature names, checksum, device table and compression
+ * configuration records. Mirrors the kernel's erofs_read_superblock() order (docs/format.md#open-sequence).
  */
 import { ErofsError } from '../errors.js';
 import {
@@ -24,14 +24,14 @@ function cString(s: string): string {
 import { crc32cUpdate } from './crc32c.js';
 import { decodeNid, nidKey } from './nid.js';
 
-// spec §2.2
+// docs/format.md#feature-compat
 export const COMPAT_SB_CHKSUM = 0x01;
 export const COMPAT_MTIME = 0x02;
 export const COMPAT_XATTR_FILTER = 0x04;
 export const COMPAT_SHARED_EA_IN_METABOX = 0x08;
 export const COMPAT_PLAIN_XATTR_PFX = 0x10;
 export const COMPAT_ISHARE_XATTRS = 0x20;
-// spec §2.3
+// docs/format.md#feature-incompat
 export const INCOMPAT_LZ4_0PADDING = 0x001;
 export const INCOMPAT_COMPR_CFGS = 0x002;
 export const INCOMPAT_BIG_PCLUSTER = 0x002;
@@ -67,7 +67,7 @@ const INCOMPAT_FEATURES: readonly (readonly [number, string, string])[] = [
   [INCOMPAT_48BIT, '48bit', '6.15'],
   [INCOMPAT_METABOX, 'metabox', '6.17'],
 ];
-/** Algorithm ids (§2.10) with names as dump.erofs prints them and their minimum kernel. */
+/** Algorithm ids (docs/format.md#compressed-fs) with names as dump.erofs prints them and their minimum kernel. */
 export const COMPR_ALGS: readonly (readonly [string, string | null])[] = [
   ['lz4', null],
   ['lzma', '5.16'],
@@ -87,7 +87,7 @@ export interface DeviceSlot {
 }
 
 export interface ComprCfgRecord {
-  /** Algorithm id 0..3 (§2.10). */
+  /** Algorithm id 0..3 (docs/format.md#compressed-fs). */
   alg: number;
   /** Absolute offset of the le16 length field. */
   offset: number;
@@ -97,7 +97,7 @@ export interface ComprCfgRecord {
 
 export interface Superblock {
   checksum: number;
-  /** True when SB_CHKSUM was set and the CRC32C matched (§2.4). */
+  /** True when SB_CHKSUM was set and the CRC32C matched (docs/format.md#sb-checksum). */
   checksumVerified: boolean;
   featureCompat: number;
   featureIncompat: number;
@@ -112,15 +112,15 @@ export interface Superblock {
   inodes: number;
   epoch: number;
   fixedNsec: number;
-  /** Primary device block count (48-bit aware, §2.6). */
+  /** Primary device block count (48-bit aware, docs/format.md#root-nid). */
   blocks: number;
-  /** Primary plus all device-table blocks: what statfs and dump.erofs report (§2.6). */
+  /** Primary plus all device-table blocks: what statfs and dump.erofs report (docs/format.md#root-nid). */
   totalBlocks: number;
   metaBlkaddr: number;
   xattrBlkaddr: number;
   uuid: string;
   volumeName: string;
-  /** Bit set of algorithms (§2.10), derived for non-COMPR_CFGS images. */
+  /** Bit set of algorithms (docs/format.md#compressed-fs), derived for non-COMPR_CFGS images. */
   availableComprAlgs: number;
   /** Raw offset-84 value when COMPR_CFGS is clear. */
   lz4MaxDistance: number;
@@ -136,17 +136,17 @@ export interface Superblock {
   ishareXattrPrefixId: number;
   /** Raw build_time field (offset 108). */
   buildTimeField: number;
-  /** Image creation time in seconds = epoch + build_time (§3.5). */
+  /** Image creation time in seconds = epoch + build_time (docs/format.md#inode-times). */
   buildTime: number;
-  /** On-disk nid of the metabox inode (METABOX, spec §6.6; never in the metabox); 0 = none. */
+  /** On-disk nid of the metabox inode (METABOX, docs/format.md#packed-metabox; never in the metabox); 0 = none. */
   metaboxNid: number;
   devices: DeviceSlot[];
-  /** device_id_mask (§2.7). */
+  /** device_id_mask (docs/format.md#device-table). */
   deviceIdMask: number;
   comprCfgs: ComprCfgRecord[];
   /** "required kernel" as dump.erofs -s prints it, null when it prints none (no incompat feature). */
   requiredKernel: string | null;
-  /** Whether any compressed inode may exist (§2.10). */
+  /** Whether any compressed inode may exist (docs/format.md#compressed-fs). */
   compressed: boolean;
 }
 
@@ -231,7 +231,7 @@ export function decodeSuperblock(
   if (dirblkbits !== 0) throw bad(`dirblkbits ${dirblkbits} isn't supported`, at(90));
   const is48 = (featureIncompat & INCOMPAT_48BIT) !== 0;
   const metabox = (featureIncompat & INCOMPAT_METABOX) !== 0;
-  // spec §2.6
+  // docs/format.md#root-nid
   const rootnid8 = le64n(sb, 112);
   let rootNidBig: bigint;
   let blocks = le32(sb, 36);
@@ -249,7 +249,7 @@ export function decodeSuperblock(
   if (packedNid === null) throw bad(`packed nid ${packedBig} out of range`, at(96));
   let metaboxNid = 0;
   if (metabox) {
-    // spec §2.5, §6.6, §10.1 rule 7: metabox_nid lives in the first extension slot and must
+    // docs/format.md#sb-size, docs/format.md#validate-superblock item 7: metabox_nid lives in the first extension slot and must
     // not point into the metabox itself
     if (sbSize < 144)
       throw new ErofsError('ECORRUPT', `METABOX needs sb_size >= 144, have ${sbSize}`, { offset: at(13) });
@@ -277,7 +277,7 @@ export function decodeSuperblock(
     }
   } else {
     lz4MaxDistance = raw84;
-    availableComprAlgs = featureIncompat & INCOMPAT_LZ4_0PADDING || raw84 !== 0 ? 1 : 0; // §2.10
+    availableComprAlgs = featureIncompat & INCOMPAT_LZ4_0PADDING || raw84 !== 0 ? 1 : 0; // docs/format.md#compressed-fs
   }
   const extraDevices = featureIncompat & INCOMPAT_DEVICE_TABLE ? le16(sb, 86) : 0;
   const xattrPrefixCount = sb[91]!;
@@ -286,7 +286,7 @@ export function decodeSuperblock(
       offset: at(91),
     });
   const ishareXattrPrefixId = sb[105]!;
-  // spec §8.2 item 2
+  // docs/format.md#fingerprints item 2
   if (featureCompat & COMPAT_ISHARE_XATTRS && ishareXattrPrefixId >= xattrPrefixCount) {
     throw new ErofsError(
       'ECORRUPT',
@@ -336,14 +336,14 @@ export function decodeSuperblock(
   };
 }
 
-/** Superblock CRC32C over [1024, 1024 + len) with the checksum field zeroed (§2.4). */
+/** Superblock CRC32C over [1024, 1024 + len) with the checksum field zeroed (docs/format.md#sb-checksum). */
 export function superblockChecksum(region: Uint8Array): number {
   const copy = region.slice();
   copy[4] = copy[5] = copy[6] = copy[7] = 0;
   return crc32cUpdate(0xffffffff, copy);
 }
 
-/** Read, validate and decode the superblock and the structures it points at (§1.5 steps 1-3). */
+/** Read, validate and decode the superblock and the structures it points at (docs/format.md#open-sequence steps 1-3). */
 export async function readSuperblock(src: ByteSource): Promise<Superblock> {
   if (src.size < EROFS_SUPER_OFFSET + 128) {
     // A short file cannot hold a superblock; report it as "not EROFS" if the magic is absent too.
@@ -378,7 +378,7 @@ export async function readSuperblock(src: ByteSource): Promise<Superblock> {
     }
     checksumVerified = true;
   }
-  // spec §2.9: compression configuration records right after the superblock.
+  // docs/format.md#compr-cfgs: compression configuration records right after the superblock.
   const comprCfgs: ComprCfgRecord[] = [];
   if (f.featureIncompat & INCOMPAT_COMPR_CFGS) {
     let pos = EROFS_SUPER_OFFSET + f.sbSize;
@@ -397,7 +397,7 @@ export async function readSuperblock(src: ByteSource): Promise<Superblock> {
       pos += 2 + len;
     }
   }
-  // spec §2.7: device table.
+  // docs/format.md#device-table: device table.
   const devices: DeviceSlot[] = [];
   if (f.extraDevices > MAX_EXTRA_DEVICES)
     throw bad(

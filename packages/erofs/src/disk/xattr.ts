@@ -1,8 +1,8 @@
-/** Extended attributes (spec §4): inline area, entries, prefixes, bloom filter. */
+/** Extended attributes (docs/format.md#xattrs): inline area, entries, prefixes, bloom filter. */
 import { ErofsError } from '../errors.js';
 import { decodeName, le16, le32, roundUp } from './bytes.js';
 
-/** Short prefix indexes (§4.3). Index 0 is "" (hidden); 5 and 7..127 are unknown. */
+/** Short prefix indexes (docs/format.md#xattr-short-prefixes). Index 0 is "" (hidden); 5 and 7..127 are unknown. */
 export const SHORT_PREFIXES: ReadonlyMap<number, string> = new Map([
   [0, ''],
   [1, 'user.'],
@@ -13,7 +13,7 @@ export const SHORT_PREFIXES: ReadonlyMap<number, string> = new Map([
 ]);
 
 export interface LongPrefix {
-  /** Short prefix index the long prefix extends (§4.4). */
+  /** Short prefix index the long prefix extends (docs/format.md#xattr-long-prefixes). */
   base: number;
   infix: Uint8Array;
 }
@@ -38,7 +38,7 @@ export const xattrEntrySize = (nameLen: number, valueSize: number): number =>
   roundUp(XATTR_ENTRY_HEADER + nameLen + valueSize, 4);
 
 /**
- * Parse the inline xattr area (§4.1) of `xattrIsize` bytes at absolute `offset`.
+ * Parse the inline xattr area (docs/format.md#xattr-ibody) of `xattrIsize` bytes at absolute `offset`.
  * `area` holds exactly those bytes.
  */
 export function parseXattrArea(area: Uint8Array, offset: number, nid: number, maxCount: number): XattrHeader {
@@ -50,7 +50,7 @@ export function parseXattrArea(area: Uint8Array, offset: number, nid: number, ma
       offset,
     });
   const sharedCount = area[4]!;
-  // spec §4.1: 12 + 4n <= xattr_isize
+  // docs/format.md#xattr-ibody: 12 + 4n <= xattr_isize
   if (12 + 4 * sharedCount > isize) {
     throw new ErofsError('ECORRUPT', `h_shared_count ${sharedCount} overflows xattr area of ${isize} bytes`, {
       nid,
@@ -79,7 +79,7 @@ export function parseXattrArea(area: Uint8Array, offset: number, nid: number, ma
         { nid, offset: offset + pos },
       );
     }
-    // Zero-filled padding "entries" (name_len 0, index 0, value 0) are legal and never listed (§4.1).
+    // Zero-filled padding "entries" (name_len 0, index 0, value 0) are legal and never listed (docs/format.md#xattr-ibody).
     if (!(nameLen === 0 && nameIndex === 0 && valueSize === 0)) {
       if (inline.length + sharedCount >= maxCount)
         throw new ErofsError('ELIMIT', `more than ${maxCount} xattrs`, { nid, offset: offset + pos });
@@ -102,7 +102,7 @@ export function entryBodyLength(head: Uint8Array): number {
   return head[0]! + le16(head, 2);
 }
 
-/** Decode the long-prefix table records (§4.4) from `read(pos, len)` of their container. */
+/** Decode the long-prefix table records (docs/format.md#xattr-long-prefixes) from `read(pos, len)` of their container. */
 export async function readLongPrefixes(
   read: (pos: number, len: number) => Promise<Uint8Array>,
   start: number,
@@ -126,7 +126,7 @@ export async function readLongPrefixes(
 }
 
 export interface ResolvedName {
-  /** Effective short prefix index (§4.6). */
+  /** Effective short prefix index (docs/format.md#xattr-names). */
   base: number;
   /** Name after the short prefix: infix + suffix for long entries. */
   rest: Uint8Array;
@@ -136,7 +136,7 @@ export interface ResolvedName {
   listed: boolean;
 }
 
-/** Full name reconstruction (§4.6). */
+/** Full name reconstruction (docs/format.md#xattr-names). */
 export function resolveName(
   e: { nameIndex: number; suffix: Uint8Array },
   prefixes: readonly LongPrefix[],
@@ -159,7 +159,7 @@ export function resolveName(
   return { base, rest, full: short + decodeName(rest), listed: short !== '' };
 }
 
-/** Split a user-visible name into (short index, remainder) the way the kernel does for lookups (§4.6). */
+/** Split a user-visible name into (short index, remainder) the way the kernel does for lookups (docs/format.md#xattr-names). */
 export function splitName(name: string): { base: number; rest: string } {
   let best = 0;
   let bestLen = 0;
@@ -172,7 +172,7 @@ export function splitName(name: string): { base: number; rest: string } {
   return { base: best, rest: name.slice(bestLen) };
 }
 
-// ---- bloom filter (§4.7): an optimisation only, never the source of truth ----
+// ---- bloom filter (docs/format.md#xattr-filter): an optimisation only, never the source of truth ----
 
 const P1 = 0x9e3779b1,
   P2 = 0x85ebca77,
@@ -222,7 +222,7 @@ export function xxh32(data: Uint8Array, seed: number): number {
 }
 
 export const XATTR_FILTER_SEED = 0x25bbe08f;
-/** Bit of the bloom filter for a name (§4.7). */
+/** Bit of the bloom filter for a name (docs/format.md#xattr-filter). */
 export function filterBit(base: number, rest: Uint8Array): number {
   return xxh32(rest, (XATTR_FILTER_SEED + base) >>> 0) & 31;
 }

@@ -7,7 +7,7 @@ import { ErofsError } from '../errors.js';
  *
  * Contract: `read(offset, length)` resolves to exactly `length` bytes or rejects with
  * ErofsError 'EIO' naming the offset; reads past `size` are errors, never short reads
- * or zero fill (spec §10.1 rule 14). The returned array may alias internal buffers:
+ * or zero fill (docs/format.md#validate-superblock item 14). The returned array may alias internal buffers:
  * callers must not modify it.
  */
 export interface ByteSource {

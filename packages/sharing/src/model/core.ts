@@ -1,9 +1,9 @@
 /**
- * The sharing core (spec §8.4): one pass over every (instance, file) pair in a fixed order
+ * The sharing core (docs/format.md#sharing-key): one pass over every (instance, file) pair in a fixed order
  * that applies the kernel's fill-inode check to each file as it comes (key lookup, then the
  * first member's aops class (R6) and size (R5)), then one pass to list each key's members.
  *
- * Sized for fleets of millions of records (issue #5: 200 images x 10,000 files in under 2 s,
+ * Sized for fleets of millions of records (docs/benchmarks.md#sharing-analyze-the-engine-at-fleet-scale: 200 images x 10,000 files in under 2 s,
  * `pnpm bench sharing-analyze`): every string a record carries is read once, in
  * `prepareImage`, and turned into integer ids (fingerprint, content); everything after that
  * works on flat arrays indexed by file, row or key, and allocates only the report itself.
@@ -375,7 +375,7 @@ export function runCore(
   const instancePagesWithout = new Float64Array(nInst);
   const instancePagesWith = new Float64Array(nInst);
 
-  // Keys (spec §8.4: fingerprint ++ domain, here (fpId, domain index)) in order of first
+  // Keys (docs/format.md#sharing-key: fingerprint ++ domain, here (fpId, domain index)) in order of first
   // appearance: a "slot" per key, holding what the first member fixed and how many joined.
   // Key -> slot goes through a dense table when the key space is small (the common case), else a Map.
   const keySpace = prepared.fingerprints.length * nDomains;
@@ -460,7 +460,7 @@ export function runCore(
         colWith[row] = pw;
         sumWith += pw;
       } else {
-        // The kernel checks aops before size (spec §8.4).
+        // The kernel checks aops before size (docs/format.md#sharing-key).
         slotCandidates[slot] = slotCandidates[slot]! + 1;
         if (aops !== slotAops[slot]) {
           colStatus[row] = 'private-aops-mismatch'; // R6
@@ -571,7 +571,7 @@ export function runCore(
     }
     // A rejected candidate alone does not make the key order-dependent: only a read order that
     // changes the key's saving does (e.g. two classes of one file each save 0 whichever reads
-    // first), so keys whose every class saves the same are left out (issue #14 item 4).
+    // first), so keys whose every class saves the same are left out (docs/sharing-rules.md#r6).
     if (best === worst) continue;
     for (const r of candidates) if (orderRows.length < MAX_ORDER_ROWS) orderRows.push(r);
     orderBestDelta += best - actual;

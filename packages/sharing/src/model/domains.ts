@@ -2,7 +2,7 @@
  * Which domain each instance shares in (R2, R11). Labels are the domain identity: a parser
  * maps each raw domain_id to one label, so equal labels mean equal domain ids.
  *
- * Key ambiguity (spec §8.4): the kernel key is value ++ domain bytes without a separator, so
+ * Key ambiguity (docs/format.md#sharing-key): the kernel key is value ++ domain bytes without a separator, so
  * (value "ab", domain "c") equals (value "a", domain "bc"). The model keys on the pair
  * (fingerprint, label) and cannot reproduce that collision: it would need the raw domain
  * strings, which a report never holds (R11), and fingerprint values of different lengths
@@ -33,7 +33,7 @@ function describeSource(inst: InstanceInput): string {
  * Labels derived from secret domain_id values ("D1", ...) and labels written by users (a plan's
  * `domain`, a domain assignment) are two namespaces: the same string in both says nothing about
  * the domain ids being equal, and merging them would join two trust domains the kernel keeps
- * apart (issue #14 item 2). So a label used both ways is refused, naming both sources. A
+ * apart (docs/sharing-rules.md#domain-labels-three-namespaces-r11). So a label used both ways is refused, naming both sources. A
  * RangeError: the CLI exits 2 on it and the server answers 422 (bad-report-request).
  */
 export function checkDomainLabelNamespaces(instances: readonly InstanceInput[]): void {

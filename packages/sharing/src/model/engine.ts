@@ -1,6 +1,6 @@
 /**
  * analyze(): manifests + instances in, Report out. Pure and synchronous; the web UI reruns it
- * live. Rules R1-R12 (docs/sharing-rules.md), spec §8.3-§8.6.
+ * live. Rules R1-R12 (docs/sharing-rules.md), docs/format.md#ishare-mount to docs/format.md#page-cache.
  */
 import type {
   AnalysisInput,

@@ -1,7 +1,7 @@
 /**
- * Regression tests of issue #14 (fidelity) for the engine: each named after the issue's item
- * and the rule it concerns, on the fixture oracles. Each failed on main at 274eee2. The mount
- * side (items 2, 5, 7) is in ../mounts/fidelity.test.ts.
+ * Regression tests of the engine's fidelity to the kernel, each named after the rule it
+ * concerns (docs/sharing-rules.md), on the fixture oracles. Each failed on main at 274eee2.
+ * The mount side is in ../mounts/fidelity.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@sharemap/erofs';
@@ -33,7 +33,7 @@ function rowOf(report: Report, instanceId: string, path: string): number {
 
 const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
 
-describe('issue 14 item 3 (R4, R12): the sharing key is fingerprint ++ domain id, nothing between', () => {
+describe('R4, R12: the sharing key is fingerprint ++ domain id, nothing between', () => {
   // Domain ids "c" and "bc" through a parser's redactor: labels D1, D2; the raw ids stay in it.
   const domains = createDomainRedactor();
   const c = domains.labelFor('c');
@@ -115,7 +115,7 @@ describe('issue 14 item 3 (R4, R12): the sharing key is fingerprint ++ domain id
   });
 });
 
-describe('issue 14 item 4 (R5, R6): order-dependent only where read order changes a figure', () => {
+describe('R5, R6: order-dependent only where read order changes a figure', () => {
   // libz of v2 one byte bigger: one candidate of each size, so whichever reads first saves 0.
   const bigger = (): AnalysisInput['images'][number] => {
     const base = image('base-v2.fp');
@@ -164,7 +164,7 @@ describe('issue 14 item 4 (R5, R6): order-dependent only where read order change
   });
 });
 
-describe('issue 14 item 6 (R11): unknown-domain bounds', () => {
+describe('R11: unknown-domain bounds', () => {
   it('best considers the unknown instance joining a known domain', () => {
     const r = analyze(inputOf([inst('a', 'base-v1.fp', 'acme'), inst('b', 'base-v2.fp', null)]));
     // Each alone (the report's figures) vs b in acme: the worked figure of v1 + v2 in one domain.
@@ -206,7 +206,7 @@ describe('issue 14 item 6 (R11): unknown-domain bounds', () => {
   });
 });
 
-describe('issue 14 item 7 (R2): fsoffset must be a multiple of the image block size', () => {
+describe('R2: fsoffset must be a multiple of the image block size', () => {
   const at = (fsoffset: number, name = 'base-v1.fp') => {
     const i = inst('a', name, 'acme');
     i.options.fsoffset = fsoffset;
@@ -230,7 +230,7 @@ describe('issue 14 item 7 (R2): fsoffset must be a multiple of the image block s
   });
 });
 
-describe("issue 14 item 2, the class (R11): written labels never join the engine's own domains", () => {
+describe("R11, the class: written labels never join the engine's own domains", () => {
   it('"?b" would join the unknown domain of instance b; "(not sharing)" the row of instances that do not share', () => {
     const assigned = inst('a', 'base-v1.fp', '?b');
     expect(() => analyze(inputOf([assigned, inst('b', 'base-v2.fp', null)]))).toThrow(
@@ -240,7 +240,7 @@ describe("issue 14 item 2, the class (R11): written labels never join the engine
   });
 });
 
-describe('issue 14 item 2: a user assigning an existing domain joins it (what-if, domainAssignments)', () => {
+describe('R11: a user assigning an existing domain joins it (what-if, domainAssignments)', () => {
   it('the domain_id-made D1 is reused, so the instance joins it; a new label is a written one', () => {
     const redactor = createDomainRedactor();
     const a = { ...inst('a', 'base-v1.fp', null), domain: redactor.labelFor('tenant-a') };

@@ -230,7 +230,7 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     });
   }
 
-  // Cross-domain key collisions (spec §8.4, R4, R12): a shared inode whose members are in
+  // Cross-domain key collisions (docs/format.md#sharing-key, R4, R12): a shared inode whose members are in
   // several domains, because fingerprint ++ domain id of one equals that of another. Grouped by
   // the set of domains; the message names labels and files, never domain ids or fingerprints
   // (together they would tell how one domain id ends).
@@ -252,7 +252,7 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
         code: 'cross-domain-key-collision',
         severity: 'error',
         message:
-          `Domains ${list(e.domains, 10)} share page cache: the kernel's sharing key is the fingerprint followed by the domain id with nothing between (spec §8.4), ` +
+          `Domains ${list(e.domains, 10)} share page cache: the kernel's sharing key is the fingerprint followed by the domain id with nothing between (docs/format.md#sharing-key), ` +
           `and here the two make the same bytes for files of different domains, so ${e.rows.length} file(s) read through one shared inode across the domain boundary ` +
           `(${list(e.rows.map(pathOf))}); whichever reads first supplies the pages in every one of these domains (R12). ` +
           `Use fingerprints of one fixed length (mkfs writes 39 bytes), or domain ids of which none ends with another.`,

@@ -1,6 +1,6 @@
 /**
  * Building engine input: image entries from manifests, default instances, and the
- * kernel's mount-time checks (spec §8.3, R2, R3) that decide each instance's state.
+ * kernel's mount-time checks (docs/format.md#ishare-mount, R2, R3) that decide each instance's state.
  */
 import type { Manifest } from '@sharemap/erofs';
 import type {
@@ -68,7 +68,7 @@ export function defaultInstances(images: readonly Pick<ReportImage, 'id' | 'name
 }
 
 /**
- * The kernel's verdict on one instance, in fill_super's order (spec §8.3):
+ * The kernel's verdict on one instance, in fill_super's order (docs/format.md#ishare-mount):
  * not mounted; parser-reported failure; inode_share without domain_id -> EINVAL;
  * inode_share with dax=always -> EINVAL; fsoffset not a multiple of the image's block size ->
  * EINVAL; no inode_share -> private; image without

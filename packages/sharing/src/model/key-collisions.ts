@@ -1,6 +1,6 @@
 /**
  * The kernel's sharing key is the fingerprint value's bytes followed by the domain id's bytes,
- * with nothing between them (erofs_ishare_fill_inode(), spec §8.4: `key = v ++
+ * with nothing between them (erofs_ishare_fill_inode(), docs/format.md#sharing-key: `key = v ++
  * bytes(M.domain_id)`, R4). So fingerprint `ab` in domain `c` and fingerprint `a` in domain
  * `bc` are one key: the two files read through one shared inode although their domains
  * differ. The core keys on (fingerprint id, domain index); this module finds the pairs of such

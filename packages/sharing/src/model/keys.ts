@@ -1,12 +1,12 @@
 /**
- * The per-file pieces of the sharing key (spec §8.4): eligibility (R1, R4), the
+ * The per-file pieces of the sharing key (docs/format.md#sharing-key): eligibility (R1, R4), the
  * address-space-operations class (R6), and content identity for findings.
  * Mirrors the kernel's erofs_ishare_fill_inode(); see docs/sharing-rules.md.
  */
 import type { DataLayout, FileRecord } from '@sharemap/erofs';
 import type { AopsClass, Backing } from '../report.js';
 
-/** Hex of the ASCII prefix `sha256:` that mkfs.erofs puts before the 32 raw digest bytes (spec §8.2). */
+/** Hex of the ASCII prefix `sha256:` that mkfs.erofs puts before the 32 raw digest bytes (docs/format.md#fingerprints). */
 export const SHA256_FINGERPRINT_PREFIX_HEX = '7368613235363a';
 /** Length in hex digits of an mkfs fingerprint value: 7 + 32 bytes. */
 export const SHA256_FINGERPRINT_HEX_LENGTH = 2 * (7 + 32);

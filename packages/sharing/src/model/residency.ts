@@ -8,7 +8,7 @@
  *   regular file, the first path of a hard-linked inode: R1, R8, R10); its measured pages are
  *   its resident pages clamped to the file's pages (R7: ceil(size / pageSize)); no data = 0.
  * - Without sharing each instance keeps the pages it reported.
- * - With sharing a shared inode (a group's members) holds one page cache (spec §8.4): its
+ * - With sharing a shared inode (a group's members) holds one page cache (docs/format.md#sharing-key): its
  *   resident pages are counted once, charged to the first member like `pagesWith`. On a host
  *   that shares, every member reports that same page cache, so summing members would count it
  *   once per member (the double-count trap). Counted: the largest count any member reports;

@@ -144,7 +144,7 @@ describe('sharing rules', () => {
     expect(explainFile(r, row)).toContain(`size ${size} differs from first member's ${size - 1}`);
     expect(explainFile(r, row)).toMatch(/R5/);
     // One file of each size: whichever reads first, nothing is saved, so read order cannot
-    // matter and there is no order-dependent finding (issue #14 item 4).
+    // matter and there is no order-dependent finding (docs/sharing-rules.md#r6).
     expect(r.findings.some((f) => f.code === 'order-dependent')).toBe(false);
     expect(r.orderBounds).toBeUndefined();
   });
@@ -246,7 +246,7 @@ describe('sharing rules', () => {
     expect(r.domains.map((d) => d.label)).toEqual(['?a', '?b', 'D1']);
     expect(r.bounds!.worst).toEqual(r.totals);
     // Best: a and b join D1 with app (the worked figure of v1 + v2 + app in one domain), more
-    // than v1 + v2 in a domain of their own (6,946,816 + 1,073,152): issue #14 item 6.
+    // than v1 + v2 in a domain of their own (6,946,816 + 1,073,152): docs/sharing-rules.md#unknown-domain-bounds.
     expect(r.bounds!.best.bytesWithSharing).toBe(7_434_240);
     expect(r.totals.bytesWithSharing).toBe(7_602_176 + 1_073_152);
     const f = r.findings.find((x) => x.code === 'domain-unknown')!;

@@ -16,7 +16,7 @@ export interface Scenario {
 
 /** Label of the single domain of `merge-domains`. */
 export const MERGED_DOMAIN_LABEL = 'merged';
-/** Name mkfs.erofs gives the fingerprint xattr by default (spec §8.2). */
+/** Name mkfs.erofs gives the fingerprint xattr by default (docs/format.md#fingerprints). */
 export const DEFAULT_FINGERPRINT_XATTR = 'erofs.fingerprint.v1';
 export const DEFAULT_WORKING_SET_SCENARIO = 0.5;
 

@@ -14,7 +14,7 @@ interface RefMount {
   backing?: Backing;
 }
 
-/** Reference model, written independently of the engine: spec §8.4 pseudo-code, mounts in order. */
+/** Reference model, written independently of the engine: docs/format.md#sharing-key pseudo-code, mounts in order. */
 function reference(mounts: RefMount[]): { without: number; with: number } {
   let without = 0;
   let withSharing = 0;

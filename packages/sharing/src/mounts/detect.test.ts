@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDomainRedactor, detectFormat, parseMountConfig } from './index.js';
 
-// Issue 14, item 12: format detection must not throw information away.
+// Format detection must not throw information away (docs/mount-formats.md).
 describe('format detection keeps the options (fstab line with domain_id= is not /proc/mounts)', () => {
   const LINE = '/images/base.erofs /mnt/base erofs ro,inode_share,domain_id=tenant-a 0 0\n';
 

@@ -12,7 +12,7 @@ const PROC_MOUNTS_LINE = /^\S+ \S+ \S+ (?:rw|ro)(?:,\S*)? \d+ \d+$/;
 
 /**
  * Options the kernel never prints in /proc/mounts or mountinfo: `domain_id` (erofs_show_options()
- * omits it, spec §8.7 / R11) and mount(8)'s user-space options (fstab's `defaults`, `noauto`,
+ * omits it, docs/format.md#show-options / R11) and mount(8)'s user-space options (fstab's `defaults`, `noauto`,
  * `nofail`, `x-*`, ...), which never reach the kernel. A line carrying one was written by a
  * person (fstab, a plan pasted as text), so the kernel formats are ruled out: reading it as
  * /proc/mounts would drop the options (the domain becomes unknown).

@@ -1,6 +1,6 @@
 /**
  * Domain redaction (sharing-rules R11): the kernel treats `domain_id` as a secret (freed with
- * kfree_sensitive, never printed by erofs_show_options, spec §8.3/§8.7). sharemap does the
+ * kfree_sensitive, never printed by erofs_show_options, docs/format.md#show-options). sharemap does the
  * same: a parser turns each raw string into a label ("D1", "D2", ... in order of first
  * appearance) at the point of reading, and only the label travels on.
  *
@@ -36,7 +36,7 @@ export function createDomainRedactor(
   }
   const fingerprintOf = (raw: string): string => bytesToHex(hmac(sha256, k, utf8ToBytes(raw)));
   // The raw bytes behind each label seen in this redactor's lifetime, in memory only: the
-  // engine compares them for the kernel's key concatenation (spec §8.4). Never in entries().
+  // engine compares them for the kernel's key concatenation (docs/format.md#sharing-key). Never in entries().
   const secrets = new Map<string, Uint8Array>();
   return {
     fingerprintOf,

@@ -28,7 +28,7 @@ export interface EntryInput {
   /**
    * 'kernel': the text is the kernel's own view of a live mount (mountinfo, /proc/mounts):
    * no mount errors, inode_share printed = in effect, domain never shown (R11).
-   * 'config': a request (fstab, unit, script, plan): the §8.3 checks apply.
+   * 'config': a request (fstab, unit, script, plan): the docs/format.md#ishare-mount checks apply.
    */
   view: 'kernel' | 'config';
   /** major:minor when known (mountinfo). */
@@ -51,7 +51,7 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
     line: input.optionsLine ?? origin.line,
     column: input.optionsColumn,
     domains: input.domains,
-    // A request the kernel refuses fails that mount only (issue #14 item 7).
+    // A request the kernel refuses fails that mount only (docs/sharing-rules.md#r2).
     badValues: input.view === 'config' ? 'fail-mount' : 'throw',
   });
   // A plan's `domain` is a label written by a user: never one a domain_id= value was given.
@@ -84,7 +84,7 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
 
   let inodeShareEffective: boolean | null;
   if (input.view === 'kernel')
-    inodeShareEffective = o.inodeShare; // printed only while still in effect (§8.7)
+    inodeShareEffective = o.inodeShare; // printed only while still in effect (docs/format.md#show-options)
   else if (!o.inodeShare || mountError || notMounted) inodeShareEffective = false;
   else inodeShareEffective = null; // R3: the image decides
 

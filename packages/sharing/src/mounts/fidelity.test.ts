@@ -1,6 +1,6 @@
 /**
- * Regression tests of issue #14 (fidelity) for the mount-configuration side: each named after
- * the issue's item and the rule it concerns. Each failed on main at 274eee2.
+ * Regression tests of fidelity to the kernel for the mount-configuration side, each named after
+ * the rule it concerns (docs/sharing-rules.md). Each failed on main at 274eee2.
  */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../model/engine.js';
@@ -28,7 +28,7 @@ function thrown(f: () => unknown): unknown {
   throw new Error('expected an error');
 }
 
-describe('issue 14 item 2 (R11): labels of domain_id values and written labels never merge', () => {
+describe('R11: labels of domain_id values and written labels never merge', () => {
   const text = plan([
     {
       source: '/var/lib/images/base-v1.fp.img',
@@ -88,7 +88,7 @@ describe('issue 14 item 2 (R11): labels of domain_id values and written labels n
   });
 });
 
-describe('issue 14 item 5 (R9): contradictory block-device inputs are refused, never folded', () => {
+describe('R9: contradictory block-device inputs are refused, never folded', () => {
   it('two mounts of one major:minor over different images', () => {
     const text = plan([
       {
@@ -155,7 +155,7 @@ describe('issue 14 item 5 (R9): contradictory block-device inputs are refused, n
   });
 });
 
-describe('issue 14 item 7 (R2): an empty domain_id= fails that mount only', () => {
+describe('R2: an empty domain_id= fails that mount only', () => {
   it('the mount fails with the kernel message; the other mounts go on', () => {
     const c = parseFstab(
       '/var/lib/images/base-v1.fp.img /run/a erofs ro,inode_share,domain_id= 0 0\n' +

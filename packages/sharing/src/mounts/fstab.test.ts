@@ -110,7 +110,7 @@ describe('fstab: fleet.fstab', () => {
   });
 
   it('bad option value: that mount fails (EINVAL) with line and column, no domain string in the message', () => {
-    // The kernel refuses such a mount and mounts the others (issue #14 item 7, fidelity.test.ts).
+    // The kernel refuses such a mount and mounts the others (docs/sharing-rules.md#r2, fidelity.test.ts).
     const text =
       '/i.img /a erofs ro,inode_share,domain_id=acme-signed,fsoffset=12k 0 0\n/j.img /b erofs ro 0 0\n';
     const c = parseFstab(text, { file: 'f' });

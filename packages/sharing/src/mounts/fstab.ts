@@ -1,6 +1,6 @@
 /**
  * /etc/fstab (fstab(5)): `SPEC FILE VFSTYPE MNTOPTS [FREQ [PASSNO]]`, `#` comments, octal
- * escapes (`\040`). A request, not a live mount: the §8.3 checks apply (EINVAL for
+ * escapes (`\040`). A request, not a live mount: the docs/format.md#ishare-mount checks apply (EINVAL for
  * inode_share without domain_id or with dax=always), `noauto` lines are not mounted at boot,
  * and `domain_id=` values are redacted to labels (R11).
  */

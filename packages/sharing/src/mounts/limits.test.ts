@@ -12,7 +12,7 @@ function oneLinePlan(n: number): string {
   return JSON.stringify({ mounts, version: 1, kind: 'sharemap-mount-plan' });
 }
 
-// Issue 14, item 9: limits that real fleets fit in.
+// Limits that real fleets fit in (docs/mount-formats.md#limits-mountslimitsts).
 describe('limits that real fleets fit in (a compact one-line JSON plan over 64 KiB is accepted)', () => {
   it('a one-line plan of 650 mounts (> 64 KiB on one line) parses, kind after the mounts', () => {
     const text = oneLinePlan(650);

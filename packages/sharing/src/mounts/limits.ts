@@ -25,7 +25,7 @@ export const MAX_ENTRIES = 20_000;
 export const MAX_OPTIONS_PER_MOUNT = 2_048;
 
 /** Largest number of `device=` options on one mount. The EROFS device table counts extra
- * devices in a le16 (`extra_devices`, spec §2.7). */
+ * devices in a le16 (`extra_devices`, docs/format.md#device-table). */
 export const MAX_DEVICES_PER_MOUNT = 65_535;
 
 /** Shell scripts: largest number of distinct variables, and the longest value a `$VAR`

@@ -14,7 +14,7 @@
  * /dev/loopN FILE` loop-device mappings. Control flow (if/for/while/case/functions) and
  * command substitution are not modelled and are reported as warnings.
  *
- * `set -e` semantics: a mount that fails (EINVAL, spec §8.3 / R2) outside an `&&`/`||`
+ * `set -e` semantics: a mount that fails (EINVAL, docs/format.md#ishare-mount / R2) outside an `&&`/`||`
  * list stops the script; every later mount is reported `notMounted: 'script-stopped'` and
  * later overlays as inactive. With `set -u` an unset variable stops the script too.
  * Variable values never leave this file: domain_id values are redacted (R11).

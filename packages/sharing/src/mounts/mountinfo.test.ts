@@ -52,7 +52,7 @@ describe('mountinfo: host.mountinfo', () => {
     expect(cfg.entries[0]!.origin).toEqual({ file: 'host.mountinfo', line: 6, column: 65 });
   });
 
-  it('reads super options per §8.7 and the per-mount VFS flags', () => {
+  it('reads super options per docs/format.md#show-options and the per-mount VFS flags', () => {
     const z = cfg.entries[5]!;
     expect(z.options.directio).toBe(true);
     expect(z.options.cacheStrategy).toBe('readahead');
@@ -72,7 +72,7 @@ describe('mountinfo: host.mountinfo', () => {
     }
   });
 
-  it('inode_share is in effect exactly where printed (§8.7)', () => {
+  it('inode_share is in effect exactly where printed (docs/format.md#show-options)', () => {
     expect(cfg.entries.map((e) => e.inodeShareEffective)).toEqual([
       true,
       true,

@@ -7,7 +7,7 @@
  * mount ID, parent ID, major:minor of st_dev, root, mount point, per-mount options, zero or
  * more optional fields (shared:N, master:N, ...), a single "-", fs type, source, super options.
  * Paths are octal-escaped (`\040` space). The kernel's view: `inode_share` is printed only
- * while still in effect, `domain_id` never (§8.7, R11), so every domain is unknown.
+ * while still in effect, `domain_id` never (docs/format.md#show-options, R11), so every domain is unknown.
  * major:minor identifies the superblock (R9): equal values are one instance.
  */
 import { impossibleDeviceNumber } from './devices.js';

@@ -1,5 +1,5 @@
 /**
- * EROFS mount-option semantics (spec §8.3 and §8.7; Documentation/filesystems/erofs.rst,
+ * EROFS mount-option semantics (docs/format.md#ishare-mount and docs/format.md#show-options; Documentation/filesystems/erofs.rst,
  * Linux 7.0-7.2). Mirrors erofs_fc_parse_param() for the EROFS parameters and the checks at
  * the start of erofs_fc_fill_super(); generic VFS flags and mount(8)/systemd user-space
  * options are recognised and kept verbatim.
@@ -352,7 +352,7 @@ export function parseOptions(text: string, ctx: OptionContext): ParsedOptions {
 }
 
 /**
- * The mount-time checks of spec §8.3 that the configuration alone decides, in the kernel's
+ * The mount-time checks of docs/format.md#ishare-mount that the configuration alone decides, in the kernel's
  * order (unknown parameter at parse time, then erofs_fc_fill_super's checks 1 and 2).
  * The R3 check (image lacks ISHARE_XATTRS) needs the image and is the engine's.
  */

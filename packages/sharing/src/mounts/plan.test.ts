@@ -114,7 +114,7 @@ describe('plan: sharemap-mount-plan v1', () => {
     expect(msg('{"source":"/a.img","mountPoint":"/a","colour":"red"}')).toBe(
       'p:2:39: mounts[0].colour: unknown field "colour"',
     );
-    // A value the kernel refuses fails that mount, at its position (issue #14 item 7).
+    // A value the kernel refuses fails that mount, at its position (docs/sharing-rules.md#r2).
     expect(msg('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}')).toBe('no error');
     expect(
       parsePlan(base('{"source":"/a.img","mountPoint":"/a","options":"cache_strategy=x"}'), { file: 'p' })

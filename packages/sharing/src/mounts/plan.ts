@@ -10,7 +10,7 @@
  *                   "lowerdirs": [..], "user": "web-1" } ] }
  *
  * Validated field by field; every error names the field and its `plan.json:line:column`.
- * Options get the §8.3 checks of a request (view 'config'). `domain_id=` values in options
+ * Options get the docs/format.md#ishare-mount checks of a request (view 'config'). `domain_id=` values in options
  * are redacted like everywhere else (R11); `domain` is a label and not a secret.
  */
 import { impossibleDeviceNumber, isAnonymousDevice } from './devices.js';
@@ -178,7 +178,7 @@ export function parsePlan(text: string, opts: ParseOptions = {}): MountConfig {
       const impossible = impossibleDeviceNumber(device);
       if (impossible !== null) bad(`${ptr}/device`, impossible);
       // A block device has a real major; a file-backed mount gets an anonymous device (major 0,
-      // get_tree_nodev, R9). A plan saying otherwise contradicts itself (issue #14 item 5).
+      // get_tree_nodev, R9). A plan saying otherwise contradicts itself (docs/sharing-rules.md#r9).
       if (backing === 'bdev' && isAnonymousDevice(device))
         bad(
           `${ptr}/device`,

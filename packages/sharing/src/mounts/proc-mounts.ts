@@ -1,7 +1,7 @@
 /**
  * /proc/mounts (= /proc/self/mounts, /etc/mtab; fs/proc_namespace.c show_vfsmnt()):
  * `SOURCE MOUNTPOINT FSTYPE OPTIONS 0 0`, paths octal-escaped. OPTIONS is the VFS flags
- * followed by erofs_show_options() output (§8.7): `inode_share` only while in effect,
+ * followed by erofs_show_options() output (docs/format.md#show-options): `inode_share` only while in effect,
  * `domain_id` never (R11). No major:minor, so R9 merging goes by source path.
  */
 import { MountConfigError } from './errors.js';

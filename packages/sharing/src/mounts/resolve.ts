@@ -107,7 +107,7 @@ function configState(e: MountEntry): InodeShareState | null {
       message: 'the script stops (set -e) before this mount runs',
     };
   if (!e.domainKnown) {
-    // Kernel view (§8.7): inode_share is printed only while in effect.
+    // Kernel view (docs/format.md#show-options): inode_share is printed only while in effect.
     return e.options.inodeShare
       ? { effective: true }
       : {

@@ -3,7 +3,7 @@
  * Options=. The unit file name is the escaped mount point (systemd-escape --path:
  * `/` -> `-`, other bytes as `\xNN`, so `run-images-base\x2dv1.mount` is /run/images/base-v1);
  * a Where= that does not match it is reported, as systemd refuses such units.
- * Options are a request: the §8.3 checks apply. `noauto` has no effect in a unit file
+ * Options are a request: the docs/format.md#ishare-mount checks apply. `noauto` has no effect in a unit file
  * (activation follows [Install] and dependencies), so units count as mounted.
  */
 import { MountConfigError } from './errors.js';

@@ -41,7 +41,7 @@ export interface MountWarning {
 export type DaxMode = 'always' | 'never';
 export type CacheStrategy = 'disabled' | 'readahead' | 'readaround';
 
-/** Mount options as the EROFS kernel code sees them (spec §8.3, §8.7). */
+/** Mount options as the EROFS kernel code sees them (docs/format.md#ishare-mount, docs/format.md#show-options). */
 export interface MountOptions {
   /** `inode_share` present (requested). */
   inodeShare: boolean;
@@ -53,7 +53,7 @@ export interface MountOptions {
   directio: boolean;
   /** `cache_strategy=`; null when absent (kernel default `readaround`). */
   cacheStrategy: CacheStrategy | null;
-  /** `device=` options in order (extra devices, spec §2.7). */
+  /** `device=` options in order (extra devices, docs/format.md#device-table). */
   devices: string[];
   /** `fsoffset=` in bytes; 0 when absent. */
   fsoffset: number;
@@ -77,7 +77,7 @@ export interface MountOptions {
 
 export interface MountError {
   errno: 'EINVAL';
-  /** Which check of spec §8.3 / R2 fails the mount. */
+  /** Which check of docs/format.md#ishare-mount / R2 fails the mount. */
   reason: 'no-domain' | 'dax' | 'fsoffset-unaligned' | 'unknown-option' | 'empty-value' | 'bad-value';
   /** The kernel's message. */
   message: string;

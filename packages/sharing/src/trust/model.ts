@@ -468,7 +468,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     if (domainParties.length > 1)
       statements.push({
         rule: 'R12',
-        text: `Domain ${d.label} mixes ${domainParties.length} publishers (${domainParties.map(partyLabel).join(', ')}): a domain is one trusted publisher's federated file system (§8.9), so each of them can supply pages the others read.`,
+        text: `Domain ${d.label} mixes ${domainParties.length} publishers (${domainParties.map(partyLabel).join(', ')}): a domain is one trusted publisher's federated file system (docs/format.md#trust), so each of them can supply pages the others read.`,
         imageIds,
       });
     if (groups.length > 0) {
@@ -481,7 +481,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       }
       statements.push({
         rule: 'R5, R12',
-        text: `${plural(groups.length, 'shared inode')} in ${d.label} ${agree(groups.length, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (§8.5).`,
+        text: `${plural(groups.length, 'shared inode')} in ${d.label} ${agree(groups.length, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (docs/format.md#shared-runtime).`,
         rows,
         rowCount,
         examples: groups.slice(0, TRUST_EXAMPLES).map((gi) => ix.fileOf(report.groups[gi]!.members[0]!)),
@@ -603,20 +603,20 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     .map((x) => ({ instanceId: x.id, source: x.source, directIo: x.loopDirectIo ?? null }));
   const lifeStatements: TrustStatement[] = [];
   lifeStatements.push({
-    rule: '§8.5, R9',
+    rule: 'docs/format.md#shared-runtime, R9',
     text: `${plural(heldByMany, 'shared inode')} ${agree(heldByMany, 'has', 'have')} members on more than one instance: their pages stay in memory while any member instance is mounted, and after the instance that read them first unmounts, cache misses are filled through another live member.`,
   });
   const holders = instances.filter((x) => x.sharedInodesHeld > 0);
   if (holders.length > 0)
     lifeStatements.push({
-      rule: '§8.5',
+      rule: 'docs/format.md#shared-runtime',
       text: `Instances that keep shared pages alive: ${holders.map((x) => `${x.label} (${plural(x.sharedInodesHeld, 'shared inode')})`).join(', ')}.`,
       instanceIds: holders.map((x) => x.id),
     });
   const byState = (s: BackingFileState) => backingFiles.filter((b) => b.state === s);
   if (byState('writable').length > 0)
     lifeStatements.push({
-      rule: '§8.9',
+      rule: 'docs/format.md#trust',
       text: `Backing files of ${byState('writable')
         .map((b) => b.instanceId)
         .join(
@@ -626,7 +626,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     });
   if (byState('not-immutable').length > 0)
     lifeStatements.push({
-      rule: '§8.9',
+      rule: 'docs/format.md#trust',
       text: `Backing files of ${byState('not-immutable')
         .map((b) => b.instanceId)
         .join(', ')} have no write bit but are not immutable: their owner or root can change them.`,
@@ -634,7 +634,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     });
   if (byState('unknown').length > 0)
     lifeStatements.push({
-      rule: '§8.9',
+      rule: 'docs/format.md#trust',
       text: `Owner, mode and immutable attribute of the backing files of ${plural(byState('unknown').length, 'file-backed instance')} (${byState(
         'unknown',
       )

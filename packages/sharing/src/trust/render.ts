@@ -51,7 +51,7 @@ export function renderTrustText(model: TrustModel): string {
     out.push(
       `    ${party.get(c.supplier) ?? c.supplier} -> ${party.get(c.reader) ?? c.reader}: ${trustBytes(c.bytes)}, ${formatInteger(c.files)} file(s), ${formatInteger(c.inodes)} shared inode(s) in ${c.domains.join(', ')} (e.g. ${c.examples.join(', ')})`,
     );
-  out.push('', '  Per instance, the images it trusts implicitly [R12, §8.5]:');
+  out.push('', '  Per instance, the images it trusts implicitly [R12, docs/format.md#shared-runtime]:');
   for (const i of model.instances) {
     if (i.trustsImplicitly.length === 0) continue;
     const reads = i.reads.map(

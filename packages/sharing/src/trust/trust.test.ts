@@ -1,7 +1,7 @@
 /**
  * The trust model (docs/trust.md) on the fixtures: forged and serial fingerprints, and the
  * fleet of testdata/mounts/fleet.fstab with two publishers in one domain. Expected figures were
- * computed by hand from the oracles (testdata/erofs/*.expected.json) with the spec §8.4
+ * computed by hand from the oracles (testdata/erofs/*.expected.json) with the docs/format.md#sharing-key
  * pseudo-code (first candidate fixes aops class and size, hard links once): see `referenceCells`.
  */
 import { describe, expect, it } from 'vitest';
@@ -273,7 +273,7 @@ describe('trust model: who can affect whose pages (R5, R12)', () => {
   });
 });
 
-describe('trust model: lifetime (§8.5, R8, §8.9)', () => {
+describe('trust model: lifetime (docs/format.md#shared-runtime, R8, docs/format.md#trust)', () => {
   it('backing files: immutable, writable, not immutable and unknown; loop devices without direct I/O', () => {
     const a = inst('a', 'base-v1.fp', 'acme');
     a.backingFile = { uid: 0, gid: 0, mode: 0o444, immutable: true };

@@ -4,7 +4,7 @@
  * reviewer's policy evaluated on it. Plain JSON-serialisable data carried as `Report.trust`.
  *
  * Every statement names the rule it rests on (R-codes of docs/sharing-rules.md, or a section
- * of the format reference, "§8.5") and the rows of the report's file table behind it (at most
+ * of the format reference, "docs/format.md#shared-runtime") and the rows of the report's file table behind it (at most
  * MAX_TRUST_ROWS; `rowCount` has the full count). Domains appear by label only (R11).
  */
 
@@ -35,7 +35,7 @@ export interface TrustParty {
 
 /** A sentence of the write-up, with the rule it rests on and the files behind it. */
 export interface TrustStatement {
-  /** "R5", "R12", "§8.5"... (several joined by ", "). */
+  /** "R5", "R12", "docs/format.md#shared-runtime"... (several joined by ", "). */
   rule: string;
   text: string;
   /** Rows of the report's file table behind the statement (capped; see rowCount). */
@@ -51,7 +51,7 @@ export interface TrustStatement {
   cell?: { supplier: string; reader: string };
 }
 
-/** What a fingerprint value is bound to (docs/trust.md#fingerprints). */
+/** What a fingerprint value is bound to (docs/trust.md#what-the-fingerprints-are-bound-to). */
 export type FingerprintBinding =
   /** `sha256:`+digest, and the scanned content's sha256 equals it (--hash). */
   | 'content-bound'
@@ -96,7 +96,7 @@ export interface CrossImageInode {
   supplierImageId: string;
   /** Images of the other members, in member order. */
   readerImageIds: string[];
-  /** Member instance ids: all of them keep the pages alive (§8.5). */
+  /** Member instance ids: all of them keep the pages alive (docs/format.md#shared-runtime). */
   instanceIds: string[];
   /** Bytes the other images' instances read from the supplier (pages per reading member). */
   bytes: number;
@@ -144,7 +144,7 @@ export interface TrustInstance {
   reads: { imageId: string; files: number; bytes: number }[];
   /**
    * Every other image with a member in one of its shared inodes: any of them can fill a page
-   * it reads (the first reader at run time, or any live member on a cache miss, §8.5).
+   * it reads (the first reader at run time, or any live member on a cache miss, docs/format.md#shared-runtime).
    */
   trustsImplicitly: string[];
   /** Shared inodes it holds together with another instance (their pages live while any member is mounted). */
@@ -186,7 +186,7 @@ export interface TrustLoopDevice {
 }
 
 export interface TrustLifetime {
-  /** Shared inodes with members on two or more instances: each member keeps the pages alive (§8.5). */
+  /** Shared inodes with members on two or more instances: each member keeps the pages alive (docs/format.md#shared-runtime). */
   sharedInodesHeldByMany: number;
   backingFiles: TrustBackingFile[];
   loopDevices: TrustLoopDevice[];
