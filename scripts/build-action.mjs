@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
- * `pnpm build:action [--out DIR]`: the GitHub Action's bundle (action.yml -> action/dist/index.js),
- * from apps/cli/src/action-main.ts, with the HTML report template beside it. The bundle is
- * committed (a JavaScript action runs from the repository as checked out): rebuild it when the
- * CLI changes. `serve` is not part of the action.
+ * `pnpm build:action [--out DIR] [--template FILE]`: the GitHub Action's bundle (action.yml ->
+ * action/dist/index.js), from apps/cli/src/action-main.ts, with the HTML report template beside
+ * it (by default the one `pnpm build` leaves in apps/web/dist). The bundle is committed (a
+ * JavaScript action runs from the repository as checked out): rebuild it when the CLI, the
+ * sharing model or the web report changes; scripts/test/action-dist.test.ts fails while the
+ * committed copy differs from what the sources build. `serve` is not part of the action.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,9 +15,11 @@ import { bundle } from './bundle.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outIdx = process.argv.indexOf('--out');
 const out = resolve(outIdx > 0 ? process.argv[outIdx + 1] : join(root, 'action/dist'));
-const template = join(root, 'apps/web/dist/report-template.html');
+const templateIdx = process.argv.indexOf('--template');
+const template =
+  templateIdx > 0 ? resolve(process.argv[templateIdx + 1]) : join(root, 'apps/web/dist/report-template.html');
 if (!existsSync(template)) {
-  console.error('build:action: apps/web/dist/report-template.html is missing: run pnpm build first');
+  console.error(`build:action: ${template} is missing: run pnpm build first`);
   process.exit(2);
 }
 mkdirSync(out, { recursive: true });
