@@ -7,7 +7,8 @@
 // Reports: requests sent and answered (by kind and status class), p50/p99/max latency of
 // /api/health, the server's peak RSS, and its open file descriptors and temp files (tmp/ of
 // the data folder) at the start and at the end (after the load stops and in-flight requests
-// have ended). Whether the server survived. No assertions: figures go to docs/benchmarks.md.
+// have ended), RSS and the machine's load average every 30 s. Whether the server survived.
+// No assertions: figures go to docs/benchmarks.md.
 //
 //   pnpm bench server-soak                     # 10 minutes
 //   pnpm bench server-soak --seconds 30        # a short run
@@ -41,6 +42,8 @@ const SKIP = new Set(opts.skip.split(',').filter(Boolean));
 const TRICKLE_SECONDS = 5;
 /** After the load stops: in-flight requests, then queued scans and renders, get this long to end. */
 const DRAIN_MS = 120_000;
+/** RSS and load average are sampled this often for the timeline in the result. */
+const SAMPLE_EVERY_MS = 30_000;
 
 const { scanImageFile } = await import(path.join(root, 'packages/erofs/dist/node.js'));
 const { manifestToNdjson } = await import(path.join(root, 'packages/erofs/dist/index.js'));
@@ -283,6 +286,17 @@ async function main() {
   const healthMs = [];
   let healthFailures = 0;
   let peakRssKiB = start.rssKiB ?? 0;
+  // RSS and the machine's 1-minute load average over time (the machine may be shared: the
+  // load says how much CPU the server had), one sample per SAMPLE_EVERY_MS.
+  const timeline = [];
+  const sample = () =>
+    timeline.push({
+      atSeconds: round((Date.now() - t0) / 1000),
+      rssMiB: round((procStatus(pid)?.rssKiB ?? 0) / 1024),
+      load1: round(os.loadavg()[0]),
+    });
+  sample();
+  const sampler = setInterval(sample, SAMPLE_EVERY_MS);
   const loadEnd = Date.now() + SECONDS * 1000;
   const probe = (async () => {
     while (Date.now() < loadEnd && !exited) {
@@ -338,6 +352,8 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
   }
   healthAgent.destroy();
+  clearInterval(sampler);
+  sample();
   // Give the server a moment to notice closed sockets and clean up after them (polled, bounded).
   let end = { rssKiB: procStatus(pid)?.rssKiB, fds: openFds(pid), tempFiles: tempFiles(dataDir) };
   for (let k = 0; k < 20 && !exited && (end.fds > start.fds || end.tempFiles > start.tempFiles); k++) {
@@ -367,6 +383,8 @@ async function main() {
       peakMiB: round(Math.max(peakRssKiB, hwm ?? 0) / 1024),
       endMiB: round((end.rssKiB ?? 0) / 1024),
     },
+    timeline,
+    loadAverage: { atEnd: os.loadavg().map(round), peak1: Math.max(...timeline.map((x) => x.load1)) },
     fds: { start: start.fds, end: end.fds },
     tempFiles: { start: start.tempFiles, end: end.tempFiles },
     reports: state.reports.length,
