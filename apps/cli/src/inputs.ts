@@ -11,6 +11,7 @@ import {
   MAX_RESIDENCY_INPUT_BYTES,
   MountConfigError,
   parseHostSnapshot,
+  snapshotMountConfigText,
   parseMountConfig,
   parseResidency,
   ResidencyError,
@@ -180,8 +181,8 @@ export async function readResidencyFile(path: string): Promise<ResidencyData> {
 }
 
 /**
- * A mount configuration (`--mounts`); a host snapshot counts as one (its mountinfo lines) and
- * brings its residency along.
+ * A mount configuration (`--mounts`); a host snapshot counts as one (its mountinfo lines and
+ * backing files) and brings its residency along.
  */
 export async function readMountConfig(
   path: string,
@@ -191,14 +192,15 @@ export async function readMountConfig(
   let residency: ResidencyData | undefined;
   const snap = snapshotOf(text, path);
   if (snap) {
-    text = snap.snapshot.mountinfo;
+    // Its mount table and what collect recorded of the backing files, without the residency.
+    text = snapshotMountConfigText(snap.snapshot);
     residency = snap.residency;
   }
   try {
     const config = parseMountConfig(text, {
       file: basename(path),
       domains,
-      ...(snap ? { format: 'mountinfo' as const } : {}),
+      ...(snap ? { format: 'host-snapshot' as const } : {}),
     });
     return residency ? { text, config, residency } : { text, config };
   } catch (e) {
