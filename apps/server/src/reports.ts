@@ -69,7 +69,11 @@ export function parseReportRequest(body: unknown, limits: Limits): ReportRequest
   const images = b.images ?? [];
   const manifests = b.manifests ?? [];
   if (images.length + manifests.length === 0)
-    throw new HttpError(400, 'bad-report-request', 'give at least one image or manifest id (images, manifests)');
+    throw new HttpError(
+      400,
+      'bad-report-request',
+      'give at least one image or manifest id (images, manifests)',
+    );
   if (images.length + manifests.length > limits.maxImagesPerReport)
     throw new HttpError(
       413,

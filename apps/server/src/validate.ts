@@ -44,7 +44,10 @@ function messageOf(e: ErrorObject): { status: number; message: string } {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties':
-      return { status: 400, message: `${at ? `${at}: ` : ''}unknown field ${JSON.stringify(p.additionalProperty)}` };
+      return {
+        status: 400,
+        message: `${at ? `${at}: ` : ''}unknown field ${JSON.stringify(p.additionalProperty)}`,
+      };
     case 'required': {
       const missing = String(p.missingProperty);
       const props = (e.parentSchema as { properties?: Record<string, { errorMessage?: string }> }).properties;
@@ -57,11 +60,21 @@ function messageOf(e: ErrorObject): { status: number; message: string } {
     case 'maxProperties':
       return { status: 413, message: `${at}: at most ${String(p.limit)} entries` };
     case 'uniqueItems':
-      return { status: 400, message: `${at}: an entry is listed twice (items ${String(p.j)} and ${String(p.i)})` };
+      return {
+        status: 400,
+        message: `${at}: an entry is listed twice (items ${String(p.i)} and ${String(p.j)})`,
+      };
     case 'propertyNames':
-      return { status: 400, message: `${at}: key ${JSON.stringify(String(p.propertyName).slice(0, 40))} is too long` };
+      return {
+        status: 400,
+        message: `${at}: key ${JSON.stringify(String(p.propertyName).slice(0, 40))} is too long`,
+      };
   }
-  if (!at) return { status: 400, message: e.keyword === 'type' ? 'the body must be a JSON object' : `the body ${e.message}` };
+  if (!at)
+    return {
+      status: 400,
+      message: e.keyword === 'type' ? 'the body must be a JSON object' : `the body ${e.message}`,
+    };
   return { status: 400, message: `${at} ${own ?? e.message ?? 'is not valid'}` };
 }
 

@@ -49,7 +49,10 @@ export function openapiDocument(routes: ApiRoute[], opts: OpenApiOptions): Json 
     op.responses = Object.fromEntries(
       Object.entries(r.responses).map(([status, res]) => {
         const content = media(res.schema, res.media);
-        return [status, { description: res.description, ...(Object.keys(content).length ? { content } : {}) }];
+        return [
+          status,
+          { description: res.description, ...(Object.keys(content).length ? { content } : {}) },
+        ];
       }),
     );
     (paths[r.path] ??= {})[r.method] = op;

@@ -281,7 +281,11 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
           schema: Type.String(),
         },
       ],
-      responses: { 200: ok('reports, newest first', ReportList), 400: err('bad limit or cursor'), ...adminOnly },
+      responses: {
+        200: ok('reports, newest first', ReportList),
+        400: err('bad limit or cursor'),
+        ...adminOnly,
+      },
     },
     {
       method: 'get',
@@ -296,7 +300,11 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
         },
       ],
       responses: {
-        200: { description: 'report', schema: Report, media: { 'text/csv': {}, 'text/markdown': {}, 'text/html': {} } },
+        200: {
+          description: 'report',
+          schema: Report,
+          media: { 'text/csv': {}, 'text/markdown': {}, 'text/html': {} },
+        },
         400: err('unknown format'),
         404: err('unknown report'),
       },
@@ -338,7 +346,12 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
       auth: 'admin',
       params: [
         limitQuery,
-        { name: 'after', in: 'query', description: 'cursor: the `next` of the previous page', schema: Type.String() },
+        {
+          name: 'after',
+          in: 'query',
+          description: 'cursor: the `next` of the previous page',
+          schema: Type.String(),
+        },
       ],
       responses: { 200: ok('names in name order', ReportNameList), 400: err('bad limit'), ...adminOnly },
     },
@@ -388,7 +401,12 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
       summary: 'Create a token (admin); the token is returned once',
       auth: 'admin',
       body: { schema: TokenCreate },
-      responses: { 201: ok('created', TokenCreated), 400: err('bad name'), ...adminOnly, 415: err('not application/json') },
+      responses: {
+        201: ok('created', TokenCreated),
+        400: err('bad name'),
+        ...adminOnly,
+        415: err('not application/json'),
+      },
     },
   ];
 }

@@ -112,14 +112,16 @@ export const MountConfig = Obj(
       Obj({
         source: Type.String(),
         mountPoint: Type.String(),
-        backing: Type.Optional(Type.Unknown()),
+        backing: Type.Unknown({ description: 'the block device or loop backing file' }),
         domain: Nullable(Type.String({ description: 'a label (D1, D2, ...), never the domain itself' })),
-        domainKnown: Type.Optional(Type.Boolean()),
+        domainKnown: Type.Boolean({ description: 'false when the format never shows domain_id' }),
         inodeShare: Type.Boolean(),
-        inodeShareEffective: Type.Optional(Type.Boolean()),
-        mountError: Type.Optional(Nullable(Type.String())),
-        notMounted: Type.Optional(Type.Boolean()),
-        origin: Type.Optional(Origin),
+        inodeShareEffective: Nullable(
+          Type.Boolean({ description: 'null: the image decides (its ishare feature)' }),
+        ),
+        mountError: Nullable(Type.String({ description: 'why the kernel would refuse the mount' })),
+        notMounted: Nullable(Type.Union([Type.Literal('noauto'), Type.Literal('script-stopped')])),
+        origin: Origin,
       }),
     ),
     warnings: Type.Array(Obj({ code: Type.Optional(Type.String()), message: Type.String() })),
@@ -163,8 +165,7 @@ export const MAX_TITLE_LENGTH = 200;
 /** A domain label: letters, digits and a few separators, 1-64 characters (never starting with "?"). */
 export const LABEL_PATTERN = '^[\\p{L}\\p{N}_.@:+-][\\p{L}\\p{N}_.@:+ -]{0,63}$';
 
-const idList = (what: string, max: number) =>
-  Type.Array(Id(what), { maxItems: max, uniqueItems: true });
+const idList = (what: string, max: number) => Type.Array(Id(what), { maxItems: max, uniqueItems: true });
 const stringMap = (description: string, value = Type.String({ maxLength: MAX_MAP_STRING })) =>
   Type.Record(Type.String(), value, {
     description,
@@ -196,7 +197,9 @@ export const AnalysisOptions = Type.Object(
 );
 
 /** POST /api/reports. Count limits are the server's (SHAREMAP_MAX_IMAGES_PER_REPORT, ...). */
-export function reportRequestSchema(l: Pick<ApiLimits, 'maxImagesPerReport' | 'maxMountConfigsPerReport' | 'maxResidencyPerReport'>) {
+export function reportRequestSchema(
+  l: Pick<ApiLimits, 'maxImagesPerReport' | 'maxMountConfigsPerReport' | 'maxResidencyPerReport'>,
+) {
   return Type.Object(
     {
       images: Type.Optional(idList('an image id', l.maxImagesPerReport)),
