@@ -180,25 +180,31 @@ export async function readResidencyFile(path: string): Promise<ResidencyData> {
 }
 
 /**
- * A mount configuration (`--mounts`); a host snapshot counts as one (its mountinfo lines) and
- * brings its residency along.
+ * The text of a `--mounts` file, read (and gunzipped) once: a host snapshot's mountinfo lines
+ * are the mount configuration, and its residency comes along with the snapshot's own text
+ * (`raw`, what `upload` sends to /api/residency).
  */
+export async function readMountInput(
+  path: string,
+): Promise<{ text: string; raw: string; snapshot: boolean; residency?: ResidencyData }> {
+  const raw = await readMaybeGzipText(path);
+  const snap = snapshotOf(raw, path);
+  return snap
+    ? { text: snap.snapshot.mountinfo, raw, snapshot: true, residency: snap.residency }
+    : { text: raw, raw, snapshot: false };
+}
+
+/** A mount configuration (`--mounts`), parsed; a host snapshot counts as one (readMountInput). */
 export async function readMountConfig(
   path: string,
   domains: DomainRedactor,
 ): Promise<{ text: string; config: MountConfig; residency?: ResidencyData }> {
-  let text = await readMaybeGzipText(path);
-  let residency: ResidencyData | undefined;
-  const snap = snapshotOf(text, path);
-  if (snap) {
-    text = snap.snapshot.mountinfo;
-    residency = snap.residency;
-  }
+  const { text, snapshot, residency } = await readMountInput(path);
   try {
     const config = parseMountConfig(text, {
       file: basename(path),
       domains,
-      ...(snap ? { format: 'mountinfo' as const } : {}),
+      ...(snapshot ? { format: 'mountinfo' as const } : {}),
     });
     return residency ? { text, config, residency } : { text, config };
   } catch (e) {
