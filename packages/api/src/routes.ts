@@ -91,6 +91,21 @@ const token = { 401: err('token required or unknown') };
 const adminOnly = { 401: err('no or unknown token'), 403: err('not an admin token') };
 const busyParts = err('busy or timeout while deriving the parts of an older report');
 
+/** GET of one stored resource by id: 200 with its schema, 404 for an unknown id. */
+const byId = (
+  path: string,
+  what: string,
+  summary: string,
+  body: ApiResponse,
+  missing = `unknown ${what}`,
+): ApiRoute => ({
+  method: 'get',
+  path,
+  summary,
+  params: [idParam(what)],
+  responses: { 200: body, 404: err(missing) },
+});
+
 /** The route table, with the server's limits in the descriptions and schemas. */
 export function apiRoutes(l: ApiLimits): ApiRoute[] {
   return [
@@ -142,13 +157,12 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
         503: err('scan queue full'),
       },
     },
-    {
-      method: 'get',
-      path: '/api/images/{id}',
-      summary: 'Image status, scan progress, error, manifest summary (polling)',
-      params: [idParam('image')],
-      responses: { 200: ok('image', Image), 404: err('unknown image') },
-    },
+    byId(
+      '/api/images/{id}',
+      'image',
+      'Image status, scan progress, error, manifest summary (polling)',
+      ok('image', Image),
+    ),
     {
       method: 'get',
       path: '/api/images/{id}/events',
@@ -192,13 +206,7 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
         422: err('invalid manifest (line, field)'),
       },
     },
-    {
-      method: 'get',
-      path: '/api/manifests/{id}',
-      summary: 'Manifest summary',
-      params: [idParam('manifest')],
-      responses: { 200: ok('manifest', Manifest), 404: err('unknown manifest') },
-    },
+    byId('/api/manifests/{id}', 'manifest', 'Manifest summary', ok('manifest', Manifest)),
     {
       method: 'post',
       path: '/api/mount-configs',
@@ -219,13 +227,13 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
         422: err('parse error with file, line and column'),
       },
     },
-    {
-      method: 'get',
-      path: '/api/mount-configs/{id}',
-      summary: 'A stored (redacted) mount configuration',
-      params: [idParam('mount configuration')],
-      responses: { 200: ok('config', MountConfig), 404: err('unknown') },
-    },
+    byId(
+      '/api/mount-configs/{id}',
+      'mount configuration',
+      'A stored (redacted) mount configuration',
+      ok('config', MountConfig),
+      'unknown',
+    ),
     {
       method: 'post',
       path: '/api/residency',
@@ -243,13 +251,13 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
         422: err('parse error with file, line and column (code bad-residency)'),
       },
     },
-    {
-      method: 'get',
-      path: '/api/residency/{id}',
-      summary: 'A stored residency input (its summary)',
-      params: [idParam('residency input')],
-      responses: { 200: ok('summary', Residency), 404: err('unknown') },
-    },
+    byId(
+      '/api/residency/{id}',
+      'residency input',
+      'A stored residency input (its summary)',
+      ok('summary', Residency),
+      'unknown',
+    ),
     {
       method: 'post',
       path: '/api/reports',
@@ -332,13 +340,12 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
         503: busyParts,
       },
     },
-    {
-      method: 'get',
-      path: '/api/reports/{id}/input',
-      summary: 'The analysis input of a report (to re-run the model live)',
-      params: [idParam('report')],
-      responses: { 200: ok('input', AnalysisInput), 404: err('unknown report') },
-    },
+    byId(
+      '/api/reports/{id}/input',
+      'report',
+      'The analysis input of a report (to re-run the model live)',
+      ok('input', AnalysisInput),
+    ),
     {
       method: 'get',
       path: '/api/report-names',
