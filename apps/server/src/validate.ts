@@ -5,7 +5,7 @@
  * too-large, like a body past its byte limit; everything else is 400.
  */
 import type { Static, TSchema } from '@sharemap/api';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { HttpError, type ErrorCode } from './errors.js';
 
 /** RFC 3339 date-time as the server writes it (storage/db.ts nowIso). */
@@ -91,8 +91,10 @@ export function requestValidator<S extends TSchema>(
   code: ErrorCode,
   opts: { nullIsAbsent?: boolean } = {},
 ): RequestValidator<Static<S>> {
-  const check = apiAjv().compile(schema);
+  // Compiled on first use: a server start (and a crash-restart) pays nothing for it.
+  let check: ValidateFunction | undefined;
   return (body: unknown) => {
+    check ??= apiAjv().compile(schema);
     let b = body;
     if (opts.nullIsAbsent && b && typeof b === 'object' && !Array.isArray(b))
       b = Object.fromEntries(Object.entries(b).filter(([, v]) => v !== null));
