@@ -18,6 +18,7 @@ import {
   type BuiltAnalysisInput,
   type InstanceInput,
   type MountConfig,
+  type TrustPolicy,
 } from '@sharemap/sharing';
 import { reportRequestSchema, type ReportRequest as ApiReportRequest } from '@sharemap/api';
 import type { AppContext } from './context.js';
@@ -38,6 +39,8 @@ export interface ReportRequest {
   mapping: Record<string, string>;
   domainAssignments: Record<string, string>;
   publishers: Record<string, string>;
+  /** The reviewer's trust policy, evaluated on the report (docs/trust.md#policy). */
+  trustPolicy?: TrustPolicy;
   options: { pageSize?: number; workingSetFraction?: number };
   title?: string;
   /** Residency inputs (POST /api/residency ids), each for one instance or mapped by mount point. */
@@ -93,6 +96,7 @@ export function parseReportRequest(body: unknown, limits: Limits): ReportRequest
     options: { ...b.options },
     residency: b.residency ?? [],
   };
+  if (b.trustPolicy !== undefined) req.trustPolicy = { ...b.trustPolicy };
   // eslint-disable-next-line no-control-regex
   if (b.title !== undefined) req.title = b.title.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   return req;
@@ -230,6 +234,7 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     createdAt,
   };
   if (req.title !== undefined) task.title = req.title;
+  if (req.trustPolicy !== undefined) task.trustPolicy = req.trustPolicy;
   if (req.residency && req.residency.length > 0) {
     const sources: ResidencySource[] = req.residency.map((r) => {
       const data = loadResidency(ctx, r.id);

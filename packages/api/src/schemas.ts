@@ -9,7 +9,13 @@
  * ("<field> <errorMessage>"); it is an annotation, ignored by other JSON Schema tools.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { MAX_PAGE_SIZE, MIN_PAGE_SIZE, PAGE_SIZE_RULE, pageSizes } from '@sharemap/sharing';
+import {
+  MAX_PAGE_SIZE,
+  MIN_PAGE_SIZE,
+  PAGE_SIZE_RULE,
+  pageSizes,
+  TRUST_DOMAIN_POLICIES,
+} from '@sharemap/sharing';
 
 /** A server id: 22 characters, base64url of 128 random bits (apps/server/src/ids.ts). */
 export const ID_PATTERN = '^[A-Za-z0-9_-]{22}$';
@@ -197,6 +203,22 @@ export const AnalysisOptions = Type.Object(
 );
 
 /** POST /api/reports. Count limits are the server's (SHAREMAP_MAX_IMAGES_PER_REPORT, ...). */
+/**
+ * A reviewer's trust policy (`.sharemap.yml` `trust:`, docs/trust.md#policy): the server
+ * evaluates it on the report's trust model and stores the result in `trust.policy`.
+ */
+export const TrustPolicySchema = Type.Object(
+  {
+    domains: Type.Optional(Type.Union(TRUST_DOMAIN_POLICIES.map((d) => Type.Literal(d)))),
+    allowPublisherDefinedFingerprints: Type.Optional(Type.Boolean()),
+    requireVerified: Type.Optional(Type.Boolean()),
+  },
+  {
+    additionalProperties: false,
+    description: 'trust rules evaluated on the report (docs/trust.md#policy); the result is in trust.policy',
+  },
+);
+
 export function reportRequestSchema(
   l: Pick<ApiLimits, 'maxImagesPerReport' | 'maxMountConfigsPerReport' | 'maxResidencyPerReport'>,
 ) {
@@ -239,6 +261,7 @@ export function reportRequestSchema(
         ),
       ),
       publishers: Type.Optional(stringMap('image id or name -> publisher')),
+      trustPolicy: Type.Optional(TrustPolicySchema),
       options: Type.Optional(AnalysisOptions),
       title: Type.Optional(Type.String({ maxLength: MAX_TITLE_LENGTH })),
     },

@@ -277,7 +277,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     progress.note(`uploaded residency ${basename(path)}`);
   };
   for (const p of settings.mounts) {
-    // A host snapshot: its mountinfo lines are the mount configuration, the rest is residency.
+    // A host snapshot: without its residency it is the mount configuration; the residency goes apart.
     const { text, raw, residency: snapshotResidency } = await readMountInput(p);
     if (snapshotResidency) await sendResidency(raw, p);
     const reply = await client.request<MountConfigInfo>(
@@ -307,6 +307,8 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   if (residency.length > 0) body.residency = residency;
   if (Object.keys(settings.mapping).length > 0) body.mapping = settings.mapping;
   if (Object.keys(settings.publishers).length > 0) body.publishers = settings.publishers;
+  // The server evaluates the trust policy too, so the stored report carries its result.
+  if (settings.trust && Object.keys(settings.trust).length > 0) body.trustPolicy = settings.trust;
   const created = await client.request<ReportCreated>('POST', '/api/reports', {
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
