@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, openSync, writeSync, fsyncSync, clos
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { startServerChild } from './server-child.mjs';
+import { startServerChild } from '../apps/server/test/child-server.mjs';
 
 const TOTAL = Number(process.env.SHAREMAP_BENCH_BYTES ?? 2 * 1024 ** 3);
 const CHUNK = 1 << 20;

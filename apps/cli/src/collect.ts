@@ -9,7 +9,7 @@
  * a snapshot of what it may see. Runtime and size are bounded (COLLECT_LIMITS).
  */
 import { execFile } from 'node:child_process';
-import { lstat, opendir, readFile } from 'node:fs/promises';
+import { lstat, opendir, readFile, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,6 +19,8 @@ import {
   parseMountinfo,
   unescapeHex,
   type HostSnapshot,
+  type MountEntry,
+  type SnapshotBacking,
   type SnapshotMount,
 } from '@sharemap/sharing';
 import { inputError, oneLine } from './errors.js';
@@ -41,6 +43,8 @@ export interface CollectOptions {
   /** Directory that mount points are mapped under (--root), or null for the live host. */
   root: string | null;
   fincore: string;
+  /** The lsattr program (e2fsprogs) that tells the immutable attribute; default lsattr on $PATH. */
+  lsattr?: string;
   maxFiles: number;
   maxSeconds: number;
   /** Now, for the deadline and createdAt (tests pass a fixed clock only for createdAt). */
@@ -143,6 +147,72 @@ export async function fincoreVersion(fincore: string): Promise<string> {
   });
 }
 
+const LOOP_DEVICE = /^\/dev\/(loop\d+)$/;
+
+/** A host path as the collector sees it: under --root when given. */
+const mapped = (root: string | null, path: string): string => (root !== null ? join(root, path) : path);
+
+/** A small file of /sys, trimmed; null when it cannot be read. */
+async function sysValue(path: string): Promise<string | null> {
+  return readFile(path, 'utf8').then(
+    (t) => t.trim(),
+    () => null,
+  );
+}
+
+/**
+ * Whether `lsattr -d` shows the immutable flag (`i` in its flag field, FS_IMMUTABLE_FL); null when
+ * lsattr is missing or the file system has no such attributes (lsattr fails: the state is unknown).
+ */
+export function immutableOf(lsattr: string, path: string): Promise<boolean | null> {
+  return new Promise((resolve) => {
+    execFile(lsattr, ['-d', '--', path], { timeout: 5000, encoding: 'utf8' }, (err, out) => {
+      if (err) return resolve(null);
+      resolve(immutableFromLsattr(out));
+    });
+  });
+}
+
+/** The immutable flag from one line of `lsattr -d` output (`----i---------e------- /path`). */
+export function immutableFromLsattr(out: string): boolean | null {
+  const flags = /^(\S+) /.exec(out)?.[1];
+  return flags === undefined || !/^[-a-zA-Z]+$/.test(flags) ? null : flags.includes('i');
+}
+
+/**
+ * The file behind an EROFS mount and its owner, mode and immutable attribute (docs/trust.md,
+ * lifetime): a loop device's backing file and direct I/O from /sys/block/loopN/loop, or a
+ * file-backed mount's source. Nothing is opened or read.
+ */
+async function backingOf(
+  entry: MountEntry,
+  root: string | null,
+  lsattr: string,
+): Promise<SnapshotBacking | null> {
+  const loop = LOOP_DEVICE.exec(entry.source);
+  let backing: SnapshotBacking;
+  if (loop) {
+    const sys = mapped(root, `/sys/block/${loop[1]!}/loop`);
+    let path = await sysValue(`${sys}/backing_file`);
+    if (path === null || !path.startsWith('/')) return null;
+    if (path.endsWith(' (deleted)')) path = path.slice(0, -' (deleted)'.length);
+    backing = { path, loopDevice: entry.source };
+    const dio = await sysValue(`${sys}/dio`);
+    if (dio === '0' || dio === '1') backing.directIo = dio === '1';
+  } else if (entry.backing === 'file' && entry.source.startsWith('/')) {
+    backing = { path: entry.source };
+  } else return null;
+  const st = await stat(mapped(root, backing.path)).catch(() => null);
+  if (st && st.isFile()) {
+    backing.uid = st.uid;
+    backing.gid = st.gid;
+    backing.mode = st.mode & 0o7777;
+    const immutable = await immutableOf(lsattr, mapped(root, backing.path));
+    if (immutable !== null) backing.immutable = immutable;
+  }
+  return backing;
+}
+
 export async function collectSnapshot(opts: CollectOptions): Promise<HostSnapshot> {
   const now = opts.now ?? ((): Date => new Date());
   const started = Date.now();
@@ -172,6 +242,8 @@ export async function collectSnapshot(opts: CollectOptions): Promise<HostSnapsho
       unreadable: 0,
       truncated: false,
     };
+    const backing = await backingOf(entry, opts.root, opts.lsattr ?? 'lsattr');
+    if (backing) mount.backing = backing;
     mounts.push(mount);
     if (mounts.some((m) => m !== mount && m.mountPoint === mp)) continue; // one walk per mount point (the top mount)
     const base = opts.root !== null ? join(opts.root, mp) : mp;

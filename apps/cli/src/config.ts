@@ -5,7 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { checkTrustPolicy, trimTrailingSlashes, type FindingCode, type TrustPolicy } from '@sharemap/sharing';
+import {
+  checkTrustPolicy,
+  isPageSize,
+  PAGE_SIZE_RULE,
+  trimTrailingSlashes,
+  type FindingCode,
+  type TrustPolicy,
+} from '@sharemap/sharing';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { inputError } from './errors.js';
 import { parseCount, parseNumber, parseSize } from './units.js';
@@ -120,7 +127,7 @@ const EXPECT: Record<Kind, string> = {
   count: 'a non-negative integer',
   percent: 'a number between 0 and 100',
   fraction: 'a number greater than 0 and at most 1 (or a percentage such as "50%")',
-  pageSize: 'a power of two between 512 and 65536',
+  pageSize: PAGE_SIZE_RULE,
   url: 'an http(s) URL',
   codes: `a list of finding codes (${FINDING_CODES.join(', ')})`,
   paths: 'a list of file paths',
@@ -156,7 +163,7 @@ export function checkValue(
     }
     case 'pageSize': {
       const n = typeof v === 'number' || typeof v === 'string' ? parseSize(v) : null;
-      return n === null || n < 512 || n > 65536 || (n & (n - 1)) !== 0 ? bad() : { ok: true, value: n };
+      return isPageSize(n) ? { ok: true, value: n } : bad();
     }
     case 'url': {
       if (typeof v !== 'string') return bad();

@@ -11,6 +11,7 @@ import {
   MAX_RESIDENCY_INPUT_BYTES,
   MountConfigError,
   parseHostSnapshot,
+  snapshotMountConfigText,
   parseMountConfig,
   parseResidency,
   ResidencyError,
@@ -180,25 +181,32 @@ export async function readResidencyFile(path: string): Promise<ResidencyData> {
 }
 
 /**
- * A mount configuration (`--mounts`); a host snapshot counts as one (its mountinfo lines) and
- * brings its residency along.
+ * The text of a `--mounts` file, read (and gunzipped) once: a host snapshot without its
+ * residency (its mountinfo lines and what collect recorded of the backing files) is the mount
+ * configuration, and its residency comes along with the snapshot's own text (`raw`, what
+ * `upload` sends to /api/residency).
  */
+export async function readMountInput(
+  path: string,
+): Promise<{ text: string; raw: string; snapshot: boolean; residency?: ResidencyData }> {
+  const raw = await readMaybeGzipText(path);
+  const snap = snapshotOf(raw, path);
+  return snap
+    ? { text: snapshotMountConfigText(snap.snapshot), raw, snapshot: true, residency: snap.residency }
+    : { text: raw, raw, snapshot: false };
+}
+
+/** A mount configuration (`--mounts`), parsed; a host snapshot counts as one (readMountInput). */
 export async function readMountConfig(
   path: string,
   domains: DomainRedactor,
 ): Promise<{ text: string; config: MountConfig; residency?: ResidencyData }> {
-  let text = await readMaybeGzipText(path);
-  let residency: ResidencyData | undefined;
-  const snap = snapshotOf(text, path);
-  if (snap) {
-    text = snap.snapshot.mountinfo;
-    residency = snap.residency;
-  }
+  const { text, snapshot, residency } = await readMountInput(path);
   try {
     const config = parseMountConfig(text, {
       file: basename(path),
       domains,
-      ...(snap ? { format: 'mountinfo' as const } : {}),
+      ...(snapshot ? { format: 'host-snapshot' as const } : {}),
     });
     return residency ? { text, config, residency } : { text, config };
   } catch (e) {

@@ -5,7 +5,7 @@ import { checkValue, FINDING_CODES, loadConfig, type CliConfig, type Thresholds 
 import { inputError } from './errors.js';
 import type { Io } from './io.js';
 import type { OutputFormat } from './output/render.js';
-import { RESIDENCY_FORMAT_NAMES } from '@sharemap/sharing';
+import { MAX_PAGE_SIZE, MIN_PAGE_SIZE, RESIDENCY_FORMAT_NAMES } from '@sharemap/sharing';
 import type { TrustPolicy } from '@sharemap/sharing';
 
 export const ANALYSIS_OPTIONS: Record<string, OptionSpec> = {
@@ -34,7 +34,7 @@ export const ANALYSIS_OPTIONS: Record<string, OptionSpec> = {
   'page-size': {
     type: 'string',
     value: 'N',
-    description: 'Page size in bytes (power of two, 512-65536); default 4096.',
+    description: `Page size in bytes (power of two, ${MIN_PAGE_SIZE}-${MAX_PAGE_SIZE}); default 4096.`,
     group: 'Analysis',
   },
   'working-set': {

@@ -73,7 +73,7 @@ describe('.sharemap.yml', () => {
     );
     expect(err('treshold: 1\n')).toMatch(/^\.sharemap\.yml:1:1: unknown key "treshold"/);
     expect(err('pageSize: 3000\n')).toMatch(
-      /^\.sharemap\.yml:1:11: pageSize: expected a power of two between 512 and 65536, got 3000$/,
+      /^\.sharemap\.yml:1:11: pageSize: expected a power of two from 512 to 65536, got 3000$/,
     );
     expect(err('workingSet: 0\n')).toMatch(/workingSet: expected a number greater than 0 and at most 1/);
     expect(err('server: ftp://x\n')).toMatch(/server: expected an http\(s\) URL/);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '@sharemap/sharing';
 import { cli, FLEET_IMAGES, fx, MOUNTS, oneLine, tmp } from './helpers.js';
+import { serve } from './server-helpers.js';
 
 const json = (s: string): Report & { gate: { passed: boolean; checks: { id: string; ok: boolean }[] } } =>
   JSON.parse(s) as Report & { gate: { passed: boolean; checks: { id: string; ok: boolean }[] } };
@@ -195,5 +196,46 @@ describe('.sharemap.yml trust policy: each rule passes and fails (exit 1 naming 
     r = await cli(['analyze', fx('app.fp.img')], { cwd: policyDir('  requireVerified: yes please') });
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(/trust\.requireVerified: expected true or false, got "yes please"/);
+  });
+});
+
+describe('trust policy on the server: the stored report carries the policy and its result', () => {
+  it('sharemap upload sends the policy; the server evaluates it; a bad policy is a 400 naming the field', async () => {
+    const { server } = await serve(false);
+    try {
+      const dir = policyDir('  allowPublisherDefinedFingerprints: false');
+      const images = [fx('base-v1.fp.serial.img'), fx('base-v2.fp.serial.img')]; // the server hashes what it scans
+      const r = await cli(['upload', ...images, '--server', server.url, '--json', '-q'], { cwd: dir });
+      expect(r.code).toBe(1); // the gate fails on the serials, as offline
+      const { id } = JSON.parse(r.stdout) as { id: string };
+      const stored = (await (await fetch(`${server.url}/api/reports/${id}`)).json()) as Report;
+      expect(stored.trust!.policy).toEqual({
+        policy: { allowPublisherDefinedFingerprints: false },
+        passed: false,
+        checks: [
+          expect.objectContaining({
+            id: 'trust.allowPublisherDefinedFingerprints',
+            ok: false,
+            message:
+              'publisher-defined fingerprints are not allowed: 476 file(s) in base-v1.fp.serial.img (238), base-v2.fp.serial.img (238)',
+          }),
+        ],
+      });
+      // The same report offline carries the same result.
+      const offline = json((await cli(['analyze', ...SERIAL, '--json'], { cwd: dir })).stdout);
+      expect(stored.trust!.policy).toEqual(offline.trust!.policy);
+      const ids = ['A'.repeat(22)]; // well-formed; the policy is checked before any lookup
+      const bad = await fetch(`${server.url}/api/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ images: ids, trustPolicy: { domains: 'one-per-image' } }),
+      });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+        /^trustPolicy\.domains /,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });

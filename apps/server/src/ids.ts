@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '@sharemap/api';
 import { createHash, randomBytes } from 'node:crypto';
 
 /** A random id of 128 bits, base64url (22 characters): report links are capabilities. */
@@ -6,7 +7,7 @@ export function newId(): string {
 }
 
 /** Ids the server hands out look like this; anything else is 404 without a lookup. */
-export const ID_RE = /^[A-Za-z0-9_-]{22}$/;
+export const ID_RE = new RegExp(ID_PATTERN);
 
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

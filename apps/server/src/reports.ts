@@ -18,16 +18,20 @@ import {
   type BuiltAnalysisInput,
   type InstanceInput,
   type MountConfig,
+  type TrustPolicy,
 } from '@sharemap/sharing';
+import { reportRequestSchema, type ReportRequest as ApiReportRequest } from '@sharemap/api';
 import type { AppContext } from './context.js';
 import { HttpError, unprocessable } from './errors.js';
 import { ID_RE, newId } from './ids.js';
+import { requestValidator, type RequestValidator } from './validate.js';
 import { PoolBusyError, TaskError } from './scan/pool.js';
 import { getImage, waitForScan } from './scan/scheduler.js';
 import type { AnalyzeResult, AnalyzeTask, PartsResult, ReportSummary } from './scan/tasks.js';
 import { nowIso } from './storage/db.js';
 import { loadResidency } from './routes/residency.js';
 
+/** A checked POST /api/reports body: every list and map present (empty when not given). */
 export interface ReportRequest {
   images: string[];
   manifests: string[];
@@ -35,6 +39,8 @@ export interface ReportRequest {
   mapping: Record<string, string>;
   domainAssignments: Record<string, string>;
   publishers: Record<string, string>;
+  /** The reviewer's trust policy, evaluated on the report (docs/trust.md#policy). */
+  trustPolicy?: TrustPolicy;
   options: { pageSize?: number; workingSetFraction?: number };
   title?: string;
   /** Residency inputs (POST /api/residency ids), each for one instance or mapped by mount point. */
@@ -44,118 +50,55 @@ export interface ReportRequest {
 /** Residency inputs one report may name. */
 export const MAX_RESIDENCY_PER_REPORT = 64;
 
-function residencyList(v: unknown): NonNullable<ReportRequest['residency']> {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw bad('residency must be an array of {id, instance?}');
-  if (v.length > MAX_RESIDENCY_PER_REPORT)
-    throw new HttpError(413, 'too-large', `residency: at most ${MAX_RESIDENCY_PER_REPORT} entries`);
-  return v.map((x: unknown, k) => {
-    const o = x as Record<string, unknown>;
-    if (!o || typeof o !== 'object' || typeof o.id !== 'string' || !ID_RE.test(o.id))
-      throw bad(`residency[${k}].id must be a residency input id`);
-    for (const key of Object.keys(o))
-      if (key !== 'id' && key !== 'instance')
-        throw bad(`residency[${k}]: unknown field ${JSON.stringify(key)}`);
-    if (
-      o.instance !== undefined &&
-      (typeof o.instance !== 'string' || o.instance === '' || o.instance.length > 4096)
-    )
-      throw bad(`residency[${k}].instance must be an instance id, label or mount point`);
-    return o.instance === undefined ? { id: o.id } : { id: o.id, instance: o.instance as string };
-  });
-}
+type Limits = AppContext['config']['limits'];
+const validators = new WeakMap<Limits, RequestValidator<ApiReportRequest>>();
 
-const bad = (message: string): HttpError => new HttpError(400, 'bad-report-request', message);
-const LABEL_RE = /^[\p{L}\p{N}_.@:+-][\p{L}\p{N}_.@:+ -]{0,63}$/u;
-
-function idList(v: unknown, field: string, max: number): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw bad(`${field} must be an array of ids`);
-  if (v.length > max) throw new HttpError(413, 'too-large', `${field}: at most ${max} entries`);
-  for (const x of v)
-    if (typeof x !== 'string' || !ID_RE.test(x)) throw bad(`${field}: ${JSON.stringify(x)} is not an id`);
-  if (new Set(v).size !== v.length) throw bad(`${field}: an id is listed twice`);
-  return v as string[];
-}
-
-function stringMap(v: unknown, field: string, valueRe?: RegExp): Record<string, string> {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw bad(`${field} must be an object of strings`);
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  const entries = Object.entries(v as Record<string, unknown>);
-  if (entries.length > 10_000) throw new HttpError(413, 'too-large', `${field}: too many entries`);
-  for (const [k, x] of entries) {
-    if (typeof x !== 'string' || k.length > 4096 || x.length > 4096)
-      throw bad(`${field}.${k} must be a string`);
-    if (valueRe && !valueRe.test(x)) throw bad(`${field}.${k}: ${JSON.stringify(x)} is not a valid value`);
-    out[k] = x;
+/**
+ * Validate the JSON body of POST /api/reports against its schema (packages/api
+ * reportRequestSchema: 400 naming the field, 413 for too many entries), then the rules across
+ * fields the schema does not state.
+ */
+export function parseReportRequest(body: unknown, limits: Limits): ReportRequest {
+  let check = validators.get(limits);
+  if (!check) {
+    check = requestValidator(
+      reportRequestSchema({ ...limits, maxResidencyPerReport: MAX_RESIDENCY_PER_REPORT }),
+      'bad-report-request',
+      { nullIsAbsent: true },
+    );
+    validators.set(limits, check);
   }
-  return out;
-}
-
-/** Validate the JSON body of POST /api/reports (400 with the field at fault). */
-export function parseReportRequest(body: unknown, limits: AppContext['config']['limits']): ReportRequest {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  const known = new Set([
-    'images',
-    'manifests',
-    'mountConfigs',
-    'mapping',
-    'domainAssignments',
-    'publishers',
-    'options',
-    'title',
-    'residency',
-  ]);
-  for (const k of Object.keys(b)) if (!known.has(k)) throw bad(`unknown field ${JSON.stringify(k)}`);
-  const images = idList(b.images, 'images', limits.maxImagesPerReport);
-  const manifests = idList(b.manifests, 'manifests', limits.maxImagesPerReport);
+  const b = check(body);
+  const images = b.images ?? [];
+  const manifests = b.manifests ?? [];
   if (images.length + manifests.length === 0)
-    throw bad('give at least one image or manifest id (images, manifests)');
+    throw new HttpError(
+      400,
+      'bad-report-request',
+      'give at least one image or manifest id (images, manifests)',
+    );
   if (images.length + manifests.length > limits.maxImagesPerReport)
     throw new HttpError(
       413,
       'too-large',
       `at most ${limits.maxImagesPerReport} images and manifests per report`,
     );
+  // Objects without a prototype: a key such as "__proto__" is data, not a setter.
+  const map = (m: Record<string, string> | undefined): Record<string, string> =>
+    Object.assign(Object.create(null) as Record<string, string>, m);
   const req: ReportRequest = {
     images,
     manifests,
-    mountConfigs: idList(b.mountConfigs, 'mountConfigs', limits.maxMountConfigsPerReport),
-    mapping: stringMap(b.mapping, 'mapping'),
-    domainAssignments: stringMap(b.domainAssignments, 'domainAssignments', LABEL_RE),
-    publishers: stringMap(b.publishers, 'publishers'),
-    options: {},
-    residency: residencyList(b.residency),
+    mountConfigs: b.mountConfigs ?? [],
+    mapping: map(b.mapping),
+    domainAssignments: map(b.domainAssignments),
+    publishers: map(b.publishers),
+    options: { ...b.options },
+    residency: b.residency ?? [],
   };
-  for (const label of Object.values(req.domainAssignments))
-    if (label.startsWith('?')) throw bad('domainAssignments: labels must not start with "?"');
-  if (b.options !== undefined && b.options !== null) {
-    if (typeof b.options !== 'object' || Array.isArray(b.options)) throw bad('options must be an object');
-    const o = b.options as Record<string, unknown>;
-    for (const k of Object.keys(o))
-      if (k !== 'pageSize' && k !== 'workingSetFraction')
-        throw bad(`options: unknown field ${JSON.stringify(k)}`);
-    if (o.pageSize !== undefined) {
-      const p = o.pageSize;
-      if (typeof p !== 'number' || !Number.isInteger(p) || p < 4096 || p > 65536 || (p & (p - 1)) !== 0)
-        throw bad('options.pageSize must be a power of two from 4096 to 65536');
-      req.options.pageSize = p;
-    }
-    if (o.workingSetFraction !== undefined) {
-      const f = o.workingSetFraction;
-      if (typeof f !== 'number' || !(f > 0 && f <= 1))
-        throw bad('options.workingSetFraction must be a number in (0, 1]');
-      req.options.workingSetFraction = f;
-    }
-  }
-  if (b.title !== undefined && b.title !== null) {
-    if (typeof b.title !== 'string' || b.title.length > 200)
-      throw bad('title must be a string of at most 200 characters');
-    // eslint-disable-next-line no-control-regex
-    req.title = b.title.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-  }
+  if (b.trustPolicy !== undefined) req.trustPolicy = { ...b.trustPolicy };
+  // eslint-disable-next-line no-control-regex
+  if (b.title !== undefined) req.title = b.title.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   return req;
 }
 
@@ -291,6 +234,7 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     createdAt,
   };
   if (req.title !== undefined) task.title = req.title;
+  if (req.trustPolicy !== undefined) task.trustPolicy = req.trustPolicy;
   if (req.residency && req.residency.length > 0) {
     const sources: ResidencySource[] = req.residency.map((r) => {
       const data = loadResidency(ctx, r.id);

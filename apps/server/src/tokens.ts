@@ -2,6 +2,7 @@
  * API tokens for CI: `smt_` + 32 random bytes (base64url). Only the sha256 of a token is
  * stored; `createToken` returns the token itself once.
  */
+import { TOKEN_NAME_PATTERN } from '@sharemap/api';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { sha256Hex } from './ids.js';
 import { nowIso, openDb, type Db } from './storage/db.js';
 import { defaultConfig } from './config.js';
 
-export const TOKEN_NAME_RE = /^[\w.@-]{1,64}$/;
+export const TOKEN_NAME_RE = new RegExp(TOKEN_NAME_PATTERN);
 
 export interface TokenInfo {
   id: number;

@@ -1,5 +1,5 @@
 /** Test helpers: a real server on port 0 over a temp data folder, and small HTTP helpers. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, type ServerConfig } from '../src/config.js';
 import { resolveLimits, type Limits } from '../src/limits.js';
 import { startServer, type RunningServer } from '../src/server.js';
+import { startServerChild, type ServerChild } from './child-server.mjs';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverDir = path.join(repo, 'apps/server');
@@ -152,50 +153,11 @@ export async function waitImage(base: string, id: string, timeoutMs = 60_000): P
 }
 
 /** A server in a child process (the built dist/main.js), for kill -9 and lock tests. */
-export interface Child {
-  proc: ChildProcess;
-  url: string;
-}
+export type Child = ServerChild;
 
-/** The built server (dist/main.js) in a child process on 127.0.0.1 and a free port. */
-export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(serverDir, 'dist/main.js'),
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--no-demo',
-    ],
-    {
-      cwd: repo,
-      env: { ...process.env, SHAREMAP_LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, url: m[1]! });
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
-    });
-  });
-}
+/** The built server (dist/main.js) in a child process on 127.0.0.1 and a free port (child-server.mjs). */
+export const startChildServer = (dataDir: string, env: Record<string, string> = {}): Promise<Child> =>
+  startServerChild(dataDir, env);
 
 export function kill9(c: Child): Promise<void> {
   return new Promise((resolve) => {

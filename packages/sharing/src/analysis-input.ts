@@ -138,6 +138,8 @@ export function instanceInputOf(r: ResolvedInstance): InstanceInput {
   if (r.origin) inst.origin = r.origin;
   if (r.notMounted) inst.notMounted = r.notMounted;
   if (r.mountError) inst.mountError = r.mountError;
+  if (r.backingFile) inst.backingFile = { ...r.backingFile };
+  if (r.loopDirectIo !== undefined) inst.loopDirectIo = r.loopDirectIo;
   return inst;
 }
 

@@ -3,15 +3,23 @@
  * manifests) and mount configurations to a sharemap server, create the report, print its
  * link and summary, and gate on thresholds like `analyze`.
  */
+import type {
+  ImageInfo,
+  ManifestInfo,
+  MountConfigInfo,
+  ReportCreated,
+  ReportRequest,
+  ResidencyInfo,
+} from '@sharemap/api';
 import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import { manifestToNdjson, type Manifest } from '@sharemap/erofs';
-import { createDomainRedactor, formatBytes, type Report } from '@sharemap/sharing';
+import { formatBytes, type Report } from '@sharemap/sharing';
 import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK, inputError, oneLine, serverError } from '../errors.js';
-import { detectInput, loadInputs, readMaybeGzipText, readMountConfig, readResidencyFile } from '../inputs.js';
+import { detectInput, loadInputs, readMaybeGzipText, readMountInput, readResidencyFile } from '../inputs.js';
 import { splitResidencyArg } from '../config.js';
 import { parseModel } from '../archives.js';
 import { MODEL_OPTIONS } from '../models.js';
@@ -102,27 +110,6 @@ export const uploadSpec: CommandSpec = {
   ],
 };
 
-interface IdReply {
-  id: string;
-}
-interface ImageReply {
-  id: string;
-  status?: 'queued' | 'scanning' | 'ready' | 'failed';
-  deduplicated?: boolean;
-  error?: { code?: string; message?: string };
-  progress?: { files?: number };
-}
-interface ReportReply {
-  id: string;
-  url: string;
-  warnings?: { message?: string }[];
-  unresolved?: {
-    mountPoint?: string;
-    reason?: string;
-    origin?: { file: string; line: number; column: number };
-  }[];
-}
-
 function gzipNdjson(m: Manifest): ReadableStream<Uint8Array> {
   const gz = Readable.from(manifestToNdjson(m)).pipe(createGzip());
   return Readable.toWeb(gz) as unknown as ReadableStream<Uint8Array>;
@@ -141,7 +128,7 @@ async function waitForScan(
   let delay = 100;
   let noted = false;
   for (;;) {
-    const img = await client.request<ImageReply>('GET', `/api/images/${encodeURIComponent(id)}`, {
+    const img = await client.request<ImageInfo>('GET', `/api/images/${encodeURIComponent(id)}`, {
       what: `status of image ${id}`,
     });
     if (img.status === 'ready' || img.status === undefined) return;
@@ -225,11 +212,11 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       // An image with devices goes as one multipart request, so the server scans it once.
       const reply =
         input.devices.length === 0
-          ? await client.uploadFile<ImageReply>(input.path, `/api/images?name=${encodeURIComponent(name)}`, {
+          ? await client.uploadFile<ImageInfo>(input.path, `/api/images?name=${encodeURIComponent(name)}`, {
               onProgress: (sent) => progress.update(sent),
               what,
             })
-          : await client.uploadMultipart<ImageReply>(
+          : await client.uploadMultipart<ImageInfo>(
               '/api/images',
               [
                 { field: 'image', path: input.path, name },
@@ -253,7 +240,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       })) {
         if (sent.has(loaded.manifest)) continue; // a layer shared by several archives is one image
         sent.add(loaded.manifest);
-        const reply = await client.request<IdReply>(
+        const reply = await client.request<ManifestInfo>(
           'POST',
           `/api/manifests?name=${encodeURIComponent(loaded.manifest.image.name)}`,
           {
@@ -277,7 +264,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const mountConfigIds: string[] = [];
   const residency: { id: string; instance?: string }[] = [];
   const sendResidency = async (text: string, path: string, instance?: string): Promise<void> => {
-    const reply = await client.request<IdReply>(
+    const reply = await client.request<ResidencyInfo>(
       'POST',
       `/api/residency?name=${encodeURIComponent(basename(path))}`,
       {
@@ -290,16 +277,10 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     progress.note(`uploaded residency ${basename(path)}`);
   };
   for (const p of settings.mounts) {
-    let text = await readMaybeGzipText(p);
-    // A host snapshot: its mountinfo lines are the mount configuration, the rest is residency.
-    const snapshot = /"kind"\s*:\s*"sharemap-host-snapshot"/.test(text.slice(0, 4096))
-      ? await readMountConfig(p, createDomainRedactor())
-      : null;
-    if (snapshot?.residency) {
-      await sendResidency(text, p);
-      text = snapshot.text;
-    }
-    const reply = await client.request<IdReply & { format?: string }>(
+    // A host snapshot: without its residency it is the mount configuration; the residency goes apart.
+    const { text, raw, residency: snapshotResidency } = await readMountInput(p);
+    if (snapshotResidency) await sendResidency(raw, p);
+    const reply = await client.request<MountConfigInfo>(
       'POST',
       `/api/mount-configs?name=${encodeURIComponent(basename(p))}`,
       {
@@ -314,19 +295,21 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     progress.note(`uploaded mount configuration ${basename(p)} (${formatBytes(text.length)}${readAs})`);
   }
   for (const r of residencyArgs) await sendResidency(await readMaybeGzipText(r.file), r.file, r.instance);
-  const body: Record<string, unknown> = {
+  const options: NonNullable<ReportRequest['options']> = {};
+  if (settings.pageSize !== undefined) options.pageSize = settings.pageSize;
+  if (settings.workingSet !== undefined) options.workingSetFraction = settings.workingSet;
+  const body: ReportRequest = {
     images: imageIds,
     manifests: manifestIds,
     mountConfigs: mountConfigIds,
-    options: {},
+    options,
   };
   if (residency.length > 0) body.residency = residency;
-  if (settings.pageSize !== undefined) (body.options as Record<string, unknown>).pageSize = settings.pageSize;
-  if (settings.workingSet !== undefined)
-    (body.options as Record<string, unknown>).workingSetFraction = settings.workingSet;
   if (Object.keys(settings.mapping).length > 0) body.mapping = settings.mapping;
   if (Object.keys(settings.publishers).length > 0) body.publishers = settings.publishers;
-  const created = await client.request<ReportReply>('POST', '/api/reports', {
+  // The server evaluates the trust policy too, so the stored report carries its result.
+  if (settings.trust && Object.keys(settings.trust).length > 0) body.trustPolicy = settings.trust;
+  const created = await client.request<ReportCreated>('POST', '/api/reports', {
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
     what: 'report creation',

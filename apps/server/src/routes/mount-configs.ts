@@ -28,6 +28,7 @@ export const MOUNT_FORMATS: readonly MountFormat[] = [
   'mount-commands',
   'losetup-json',
   'plan',
+  'host-snapshot',
 ];
 
 function format(v: unknown): MountFormat | undefined {

@@ -6,15 +6,16 @@
  * the server requires tokens, reading a name needs a valid token (any token), exactly like
  * writing one; without the switch names are as open as writes are.
  */
+import { ReportNamePut } from '@sharemap/api';
 import { reportNameProblem } from '@sharemap/sharing';
 import express, { Router, type Request } from 'express';
 import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, HttpError, notFound, unprocessable, onlyJson } from '../errors.js';
-import { ID_RE } from '../ids.js';
 import { queryString } from '../names.js';
 import { getReportRow } from '../reports.js';
 import { nowIso } from '../storage/db.js';
+import { requestValidator } from '../validate.js';
 import { principalOf, requireAdmin, requireWriter } from '../tokens.js';
 import { reportUrl } from './reports.js';
 
@@ -54,19 +55,13 @@ export function reportNamesRouter(ctx: AppContext): Router {
   const r = Router();
   const tokenIfRequired = requireWriter(ctx);
   const json = express.json({ limit: 4096, type: () => true });
+  const checkBody = requestValidator(ReportNamePut, 'bad-request');
   const get = (name: string): NameRow | undefined =>
     ctx.db.prepare('SELECT * FROM report_names WHERE name = ?').get(name) as NameRow | undefined;
 
   r.put('/report-names/*name', tokenIfRequired, onlyJson, declaredBodyLimit(4096), json, (req, res) => {
     const name = nameParam(req);
-    const b = req.body as unknown;
-    if (!b || typeof b !== 'object' || Array.isArray(b))
-      throw badRequest('bad-request', 'the body must be a JSON object {"reportId": "<report id>"}');
-    for (const k of Object.keys(b))
-      if (k !== 'reportId') throw badRequest('bad-request', `unknown field ${JSON.stringify(k)}`);
-    const reportId = (b as { reportId?: unknown }).reportId;
-    if (typeof reportId !== 'string' || !ID_RE.test(reportId))
-      throw badRequest('bad-request', 'reportId must be a report id (22 characters of base64url)');
+    const { reportId } = checkBody(req.body);
     if (!getReportRow(ctx, reportId))
       throw unprocessable('unknown-report', `report ${reportId} not found`, { reportId });
     const who = principalOf(res);

@@ -9,7 +9,8 @@ import { nowIso } from '../storage/db.js';
 import { TaskError } from './pool.js';
 import type { ScanResult, ScanTask } from './tasks.js';
 
-export type ImageStatus = 'queued' | 'scanning' | 'ready' | 'failed';
+export type { ImageStatus } from '@sharemap/api';
+import type { ImageStatus } from '@sharemap/api';
 
 export interface ImageRow {
   id: string;

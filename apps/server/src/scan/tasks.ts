@@ -7,6 +7,7 @@ import type {
   MountFormat,
   ResidencyInput,
   Totals,
+  TrustPolicy,
 } from '@sharemap/sharing';
 import type { ImageEntry } from '@sharemap/sharing';
 
@@ -36,6 +37,8 @@ export interface AnalyzeTask {
   title?: string;
   /** Residency per instance (the measured working set), when the request named some. */
   residency?: ResidencyInput;
+  /** Evaluated on the report's trust model; its result is stored in `report.trust.policy`. */
+  trustPolicy?: TrustPolicy;
 }
 
 export interface ReportSummary {

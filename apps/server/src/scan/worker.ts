@@ -21,6 +21,7 @@ import {
   renderMarkdown,
   reportToCsv,
   withTrust,
+  applyTrustPolicy,
   type AnalysisInput,
   type Report,
 } from '@sharemap/sharing';
@@ -145,6 +146,8 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
   if (task.residency) input.residency = task.residency;
   // The trust model (docs/trust.md) is built here, where the manifests are.
   const report = withTrust(analyze(input), input);
+  // The reviewer's policy and its result travel with the stored report (a reproducible sign-off).
+  if (task.trustPolicy && report.trust) applyTrustPolicy(report.trust, task.trustPolicy);
   const reportBlob = await store.putGzip(reportJson(report));
   const inputBlob = await store.putGzip(inputJson(input));
   const { summaryBlob, filesBlob } = await writeParts(store, report);

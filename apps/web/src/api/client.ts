@@ -2,19 +2,30 @@
  * Typed client of the sharemap server API (docs/api.md). Every failure becomes an ApiError
  * carrying the server's `{error: {code, message, line, column, ...}}` so views can show it.
  */
+import type {
+  ApiErrorBody,
+  DemoInfo,
+  ImageInfo,
+  ManifestInfo,
+  MountConfigInfo,
+  ReportCreated,
+  ReportRequest,
+  ResidencyInfo,
+} from '@sharemap/api';
 import type { ReportSummaryDoc } from '@sharemap/report-wire';
-import type { Report, Totals } from '@sharemap/sharing';
+import type { Report } from '@sharemap/sharing';
 
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  reason?: string;
-  problem?: string;
-  field?: string;
-}
+// The API's types are defined once, with the server's schemas (packages/api); types only, so
+// nothing of it reaches the bundle.
+export type {
+  ApiErrorBody,
+  ImageInfo,
+  ImageStatus,
+  ManifestInfo,
+  MountConfigInfo,
+  ReportCreated,
+  ReportRequest,
+} from '@sharemap/api';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -25,61 +36,6 @@ export class ApiError extends Error {
     this.status = status;
     this.body = body;
   }
-}
-
-export type ImageStatus = 'queued' | 'scanning' | 'ready' | 'failed';
-
-export interface ImageInfo {
-  id: string;
-  name: string;
-  sha256?: string;
-  size: number;
-  status: ImageStatus;
-  deduplicated?: boolean;
-  progress?: { files: number; bytesHashed: number };
-  error?: { code: string; message: string };
-  manifest?: { id: string; fileCount: number; hashed: boolean };
-}
-
-export interface ManifestInfo {
-  id: string;
-  name: string;
-  fileCount: number;
-  hashed: boolean;
-}
-
-export interface MountConfigInfo {
-  id: string;
-  name: string;
-  format: string;
-  entries: {
-    source: string;
-    mountPoint: string;
-    domain: string | null;
-    inodeShare: boolean;
-    inodeShareEffective?: boolean;
-    mountError?: string | null;
-  }[];
-  warnings: { code?: string; message: string }[];
-}
-
-export interface ReportRequest {
-  images?: string[];
-  manifests?: string[];
-  mountConfigs?: string[];
-  /** Residency inputs (POST /api/residency), for the measured working set. */
-  residency?: { id: string; instance?: string }[];
-  domainAssignments?: Record<string, string>;
-  options?: { pageSize?: number; workingSetFraction?: number };
-  title?: string;
-}
-
-export interface ReportCreated {
-  id: string;
-  url: string;
-  summary: { title?: string; createdAt: string; images: number; instances: number; totals: Totals };
-  unresolved?: { source: string; mountPoint: string; reason: string }[];
-  warnings?: { code: string; message: string }[];
 }
 
 /** An ApiError from a failed response (also used by the workers, which fetch for themselves). */
@@ -117,7 +73,7 @@ async function json<T>(res: Promise<Response>): Promise<T> {
 const enc = encodeURIComponent;
 
 export const api = {
-  demo: () => json<{ id: string; url: string }>(fetch('/api/demo')),
+  demo: () => json<DemoInfo>(fetch('/api/demo')),
   /** The whole report as one JSON document (the CLI's form; the UI loads summary + files instead). */
   report: (id: string) => json<Report>(fetch(`/api/reports/${enc(id)}`)),
   /** The report without its per-file parts: small, for the first screen. */
@@ -144,7 +100,7 @@ export const api = {
     ),
   /** Page-cache residency (fincore, vmtouch, pcstat, access list, host snapshot): docs/working-set.md. */
   residency: (name: string, text: string) =>
-    json<{ id: string; name: string; format: string; records: number; residentPages: number }>(
+    json<ResidencyInfo>(
       fetch(`/api/residency?name=${enc(name)}`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain' },

@@ -4,7 +4,12 @@
  * or reopen a recent report.
  */
 import { useEffect, useRef, useState } from 'react';
-import { detectResidencyFormat, formatBytes, type ResidencyFormat } from '@sharemap/sharing';
+import {
+  detectResidencyFormat,
+  formatBytes,
+  snapshotMountConfigText,
+  type ResidencyFormat,
+} from '@sharemap/sharing';
 import { headlineOf } from '../lib/head';
 import { api, ApiError } from '../api/client';
 import type { ScanMessage } from '../workers/scan.worker';
@@ -181,7 +186,7 @@ export function Start() {
             if (format === 'host-snapshot') {
               const mc = await api.mountConfig(
                 it.file.name,
-                (JSON.parse(text) as { mountinfo: string }).mountinfo,
+                snapshotMountConfigText(JSON.parse(text) as { mounts: { files: unknown[] }[] }),
               );
               mountConfigs.push(mc.id);
               detail += `; ${mc.entries.length} mount${mc.entries.length === 1 ? '' : 's'}`;

@@ -8,6 +8,32 @@ import type { AnalysisOptions, Totals } from '../report.js';
 export const DEFAULT_PAGE_SIZE = 4096;
 /** The static bound: every file fully read (product.md "What memory means"). */
 export const DEFAULT_WORKING_SET_FRACTION = 1;
+/**
+ * Page sizes the model accepts: powers of two from the smallest EROFS block (512) to the
+ * largest Linux base page (64 KiB: arm64, ppc64). The one rule: the CLI, the server's request
+ * schema (packages/api) and the OpenAPI document all take it from here.
+ */
+export const MIN_PAGE_SIZE = 512;
+export const MAX_PAGE_SIZE = 65536;
+/** The rule as words, for error messages ("pageSize must be ..."). */
+export const PAGE_SIZE_RULE = `a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}`;
+
+/** Every page size the model accepts (MIN_PAGE_SIZE..MAX_PAGE_SIZE, powers of two). */
+export function pageSizes(): number[] {
+  const out: number[] = [];
+  for (let p = MIN_PAGE_SIZE; p <= MAX_PAGE_SIZE; p *= 2) out.push(p);
+  return out;
+}
+
+export function isPageSize(n: unknown): n is number {
+  return (
+    typeof n === 'number' &&
+    Number.isInteger(n) &&
+    n >= MIN_PAGE_SIZE &&
+    n <= MAX_PAGE_SIZE &&
+    (n & (n - 1)) === 0
+  );
+}
 
 /** R7: pages a fully read file of `size` bytes occupies: ceil(size / pageSize), whatever the EROFS block size. */
 export function pagesOf(size: number, pageSize: number): number {
@@ -27,9 +53,7 @@ export function workingSetPages(pages: number, fraction: number): number {
 export function normaliseOptions(options: Partial<AnalysisOptions> | undefined): AnalysisOptions {
   const pageSize = options?.pageSize ?? DEFAULT_PAGE_SIZE;
   const workingSetFraction = options?.workingSetFraction ?? DEFAULT_WORKING_SET_FRACTION;
-  if (!Number.isInteger(pageSize) || pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) {
-    throw new RangeError(`pageSize must be a power of two >= 512, got ${pageSize}`);
-  }
+  if (!isPageSize(pageSize)) throw new RangeError(`pageSize must be ${PAGE_SIZE_RULE}, got ${pageSize}`);
   if (!(workingSetFraction > 0 && workingSetFraction <= 1)) {
     throw new RangeError(`workingSetFraction must be in (0, 1], got ${workingSetFraction}`);
   }

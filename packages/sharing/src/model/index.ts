@@ -3,8 +3,13 @@ export type { AnalysisContext } from './engine.js';
 export {
   DEFAULT_PAGE_SIZE,
   DEFAULT_WORKING_SET_FRACTION,
+  MAX_PAGE_SIZE,
+  MIN_PAGE_SIZE,
+  PAGE_SIZE_RULE,
   backingFileCachePages,
+  isPageSize,
   normaliseOptions,
+  pageSizes,
   pagesOf,
   totalsOf,
   workingSetPages,

@@ -44,6 +44,7 @@ export function detectFormat(text: string, fileName?: string): MountFormat {
     // the whole input (up to the size every parser accepts), not the head only.
     const json = text.length <= MAX_INPUT_BYTES ? text : head;
     if (/"kind"\s*:\s*"sharemap-mount-plan"/.test(json)) return 'plan';
+    if (/"kind"\s*:\s*"sharemap-host-snapshot"/.test(json)) return 'host-snapshot';
     if (/"loopdevices"\s*:/.test(json)) return 'losetup-json';
   }
   if (/^\[Mount\]\s*$/m.test(head)) return 'systemd-unit';

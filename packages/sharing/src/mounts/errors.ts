@@ -13,6 +13,7 @@ export type MountConfigErrorCode =
   | 'bad-json' // JSON syntax error
   | 'bad-plan' // JSON plan: a field of the wrong type or value
   | 'bad-losetup' // losetup --json output of the wrong shape
+  | 'bad-snapshot' // a `sharemap collect` host snapshot of the wrong shape
   | 'unknown-format' // format detection failed
   | 'contradictory-mounts'; // two mounts of one block device over different images (R9)
 

@@ -5,6 +5,7 @@
 import { createDomainRedactor } from './domains.js';
 import { detectFormat } from './detect.js';
 import { parseFstab } from './fstab.js';
+import { parseHostSnapshotMounts } from './host-snapshot.js';
 import { parseLosetupJson } from './losetup-json.js';
 import { parseMountCommands } from './mount-commands.js';
 import { parseMountinfo } from './mountinfo.js';
@@ -30,6 +31,7 @@ export { parseFstab } from './fstab.js';
 export { parseSystemdUnit, parseSystemdUnits, unitNameToPath } from './systemd-unit.js';
 export { parseMountCommands } from './mount-commands.js';
 export { parseLosetupJson } from './losetup-json.js';
+export { parseHostSnapshotMounts, snapshotMountConfigText, type SnapshotBacking } from './host-snapshot.js';
 export { parsePlan, toPlan, PLAN_KIND, PLAN_VERSION, type MountPlan, type PlanMount } from './plan.js';
 export { detectFormat } from './detect.js';
 export { trimTrailing, trimTrailingSlashes } from './text.js';
@@ -49,6 +51,7 @@ const PARSERS: Record<MountFormat, (text: string, opts: ParseOptions) => MountCo
   'mount-commands': parseMountCommands,
   'losetup-json': parseLosetupJson,
   plan: parsePlan,
+  'host-snapshot': parseHostSnapshotMounts,
 };
 
 /** Parse any supported input; the format is detected from `opts.file` and the content unless given. */

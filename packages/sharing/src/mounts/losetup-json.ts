@@ -3,7 +3,8 @@
  * "back-file": "/path/img", "offset": 0, "ro": true, ...}]}`. Yields loop-device ->
  * backing-file mappings only (no mount entries); resolveInstances() uses them to find the
  * image behind a `/dev/loopN` mount source. util-linux appends " (deleted)" to the
- * back-file of a deleted file; it is stripped with a warning.
+ * back-file of a deleted file; it is stripped with a warning. The DIO column (whether the loop
+ * device bypasses the backing file's page cache) goes to `loopDirectIo`.
  */
 import { MountConfigError } from './errors.js';
 import { emptyConfig } from './entry.js';
@@ -57,6 +58,18 @@ export function parseLosetupJson(text: string, opts: ParseOptions = {}): MountCo
       });
     }
     config.loopDevices[name as string] = back as string;
+    // util-linux prints DIO as a JSON boolean (2.38) or as "0"/"1" (older releases).
+    const dio = rec['dio'];
+    if (dio !== undefined && dio !== null) {
+      const on =
+        dio === true || dio === 1 || dio === '1'
+          ? true
+          : dio === false || dio === 0 || dio === '0'
+            ? false
+            : null;
+      if (on === null) bad(`${ptr}/dio`, '"dio" must be true, false, 1, 0, "1" or "0"');
+      (config.loopDirectIo ??= {})[name as string] = on as boolean;
+    }
   });
   return config;
 }

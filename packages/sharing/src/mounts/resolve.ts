@@ -14,6 +14,7 @@
  *   (image lacks ISHARE_XATTRS) is the engine's.
  */
 import type { DomainLabel, InodeShareState, InstanceInput } from '../report.js';
+import type { BackingFileAttributes } from '../trust/types.js';
 import { MountConfigError } from './errors.js';
 import { basename, trimTrailingSlashes } from './text.js';
 import type { MountConfig, MountEntry, MountWarning, NotMounted } from './types.js';
@@ -147,7 +148,13 @@ export function resolveInstances(
 ): ResolveResult {
   const mapping = opts.mapping ?? {};
   const loops: Record<string, string> = {};
-  for (const c of configs) Object.assign(loops, c.loopDevices);
+  const loopDirectIo: Record<string, boolean> = {};
+  const backingFiles: Record<string, BackingFileAttributes> = {};
+  for (const c of configs) {
+    Object.assign(loops, c.loopDevices);
+    Object.assign(loopDirectIo, c.loopDirectIo);
+    Object.assign(backingFiles, c.backingFiles);
+  }
   const instances: ResolvedInstance[] = [];
   const unresolved: UnresolvedEntry[] = [];
   const warnings: MountWarning[] = [];
@@ -222,6 +229,14 @@ export function resolveInstances(
       if (entry.mountError) inst.mountError = entry.mountError.message;
       if (entry.notMounted) inst.notMounted = entry.notMounted;
       if (entry.device !== null) inst.device = entry.device;
+      // What a collector recorded of the file behind the mount (trust model, lifetime).
+      const backFile =
+        loops[entry.source] ??
+        (entry.backing === 'file' || entry.options.loop !== false ? entry.source : undefined);
+      const attributes = backFile !== undefined ? backingFiles[backFile] : undefined;
+      if (attributes) inst.backingFile = { ...attributes };
+      const dio = loopDirectIo[entry.source];
+      if (dio !== undefined) inst.loopDirectIo = dio;
       instances.push(inst);
       for (const k of keys) bySuperblock.set(k, inst);
     }

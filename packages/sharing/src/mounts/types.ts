@@ -3,6 +3,7 @@
  * Raw `domain_id` strings never appear here, only `DomainLabel`s (sharing-rules R11).
  */
 import type { Backing, DomainLabel, DomainSecrets, SourceLocation } from '../report.js';
+import type { BackingFileAttributes } from '../trust/types.js';
 
 export type MountFormat =
   | 'mountinfo' // /proc/self/mountinfo
@@ -11,7 +12,8 @@ export type MountFormat =
   | 'systemd-unit' // *.mount units
   | 'mount-commands' // shell script of mount/losetup commands
   | 'losetup-json' // losetup --list --json
-  | 'plan'; // sharemap's own JSON plan (docs/mount-plan.md)
+  | 'plan' // sharemap's own JSON plan (docs/mount-plan.md)
+  | 'host-snapshot'; // `sharemap collect` output: its mountinfo plus what it recorded of each mount's backing
 
 /** A location with line and column always known (1-based). */
 export interface Origin extends SourceLocation {
@@ -137,6 +139,16 @@ export interface MountConfig {
   context: ContextEntry[];
   /** Loop device -> backing file (losetup). */
   loopDevices: Record<string, string>;
+  /**
+   * Loop device -> whether it uses direct I/O (losetup's DIO column, /sys/block/loopN/loop/dio).
+   * Absent: unknown. Without direct I/O the backing file's own page cache holds the image bytes too.
+   */
+  loopDirectIo?: Record<string, boolean>;
+  /**
+   * Backing file path (a file-backed mount's source, or a loop device's backing file) -> its owner,
+   * mode and immutable attribute as a host collector recorded them (docs/trust.md, lifetime).
+   */
+  backingFiles?: Record<string, BackingFileAttributes>;
   ignored: IgnoredEntry[];
   warnings: MountWarning[];
 }

@@ -11,7 +11,8 @@
  *   "tool": "fincore from util-linux 2.38.1",
  *   "mountinfo": "36 35 0:51 / /run/images/app ro - erofs /var/lib/images/app.img ro,...\n",
  *   "mounts": [{ "mountPoint": "/run/images/app", "source": "...", "overlays": ["/run/c/web-1/rootfs"],
- *                "files": [["/usr/bin/x", 3, 12288]], "unreadable": 0, "truncated": false }]
+ *                "files": [["/usr/bin/x", 3, 12288]], "unreadable": 0, "truncated": false,
+ *                "backing": { "path": "/var/lib/images/app.img", "uid": 0, "gid": 0, "mode": 420, "immutable": true } }]
  * }
  *
  * `files` entries are [path inside the mount, resident pages, size in bytes].
@@ -20,6 +21,7 @@ import { trimTrailingSlashes } from '../mounts/text.js';
 import { ResidencyError } from './errors.js';
 import { MAX_RESIDENT_PAGES } from './limits.js';
 import { checkRecordCount, LocatedJson } from './text.js';
+import type { SnapshotBacking } from '../mounts/host-snapshot.js';
 import type { ResidencyData, ResidencyRecord } from './types.js';
 
 export const HOST_SNAPSHOT_KIND = 'sharemap-host-snapshot';
@@ -35,6 +37,12 @@ export interface SnapshotMount {
   unreadable: number;
   /** True when a bound (files, time) stopped the walk early: the files listed are a part. */
   truncated: boolean;
+  /**
+   * The file behind the mount (file-backed source or loop backing file) with its owner, mode and
+   * immutable attribute, and the loop device's direct I/O; absent when the source is no file.
+   * Read as a mount configuration by mounts/host-snapshot.ts (docs/trust.md, lifetime).
+   */
+  backing?: SnapshotBacking;
 }
 
 export interface HostSnapshot {

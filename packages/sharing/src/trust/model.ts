@@ -589,8 +589,15 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   });
 
   // Lifetime: members keep pages alive; backing files; loop devices.
+  // File-backed mounts, and loop devices whose backing file a collector recorded: either way the
+  // image bytes come from a file whose writers can change what every member reads.
   const backingFiles = report.instances
-    .filter((x) => x.backing === 'file' && x.mountError === undefined && !x.notMounted)
+    .filter(
+      (x) =>
+        (x.backing === 'file' || (LOOP_DEVICE_RE.test(x.source) && x.backingFile !== undefined)) &&
+        x.mountError === undefined &&
+        !x.notMounted,
+    )
     .map((x) => {
       const attributes = x.backingFile ?? null;
       return { instanceId: x.id, source: x.source, attributes, state: backingStateOf(attributes) };
