@@ -19,8 +19,11 @@
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ManifestError } from './errors.js';
+import { isParquet } from './manifest-magic.js';
 import { manifestHeader, ManifestStreamValidator, type ParseManifestOptions } from './manifest.js';
 import type { FileRecord, Manifest } from './manifest-types.js';
+
+export { isParquet };
 
 /** The columnar layout's own version (the manifest's `version` is in the header as usual). */
 export const COLUMNAR_MANIFEST_VERSION = 1;
@@ -57,13 +60,6 @@ export const PARQUET_MANIFEST_COLUMNS = [
   'fingerprint',
   'sha256',
 ] as const;
-
-/** Parquet files start (and end) with these four bytes. */
-export function isParquet(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31
-  );
-}
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
