@@ -61,7 +61,9 @@ export const PARQUET_MANIFEST_COLUMNS = [
   'sha256',
 ] as const;
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** ASCII codes of the hex digits. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const LATIN1 = new TextDecoder('latin1');
 
 function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length >>> 1);
@@ -69,10 +71,18 @@ function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * Lower-case hex of `b` as one flat string, decoded in one call: a string built by 2n
+ * concatenations is a rope that every Map lookup (StringTable) and comparison would flatten
+ * first; this was the largest cost of reading a 1M-record manifest (profiled, docs/benchmarks.md).
+ */
 function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
-  return s;
+  const out = new Uint8Array(2 * b.length);
+  for (let i = 0; i < b.length; i++) {
+    out[2 * i] = HEX_DIGITS[b[i]! >> 4]!;
+    out[2 * i + 1] = HEX_DIGITS[b[i]! & 15]!;
+  }
+  return LATIN1.decode(out);
 }
 
 /** "/usr/lib/x" -> ["/usr/lib", "x"]; "/x" -> ["/", "x"]; the root "/" -> ["", ""]. */
