@@ -71,12 +71,25 @@ function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/** Node's Buffer, when there (its hex encoder is native); the browser uses the TextDecoder path. */
+const NodeBuffer = (
+  globalThis as {
+    Buffer?: { from(b: ArrayBuffer, off: number, len: number): { toString(enc: 'hex'): string } };
+  }
+).Buffer;
+
 /**
- * Lower-case hex of `b` as one flat string, decoded in one call: a string built by 2n
- * concatenations is a rope that every Map lookup (StringTable) and comparison would flatten
- * first; this was the largest cost of reading a 1M-record manifest (profiled, docs/benchmarks.md).
+ * Lower-case hex of `b` as one flat string. A string built by 2n concatenations is a rope that
+ * every StringTable lookup and comparison flattens again: that was the largest cost of reading
+ * a 1M-record manifest in the profile (docs/benchmarks.md).
  */
 function bytesToHex(b: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength).toString('hex');
+  return portableHex(b);
+}
+
+/** bytesToHex without Node's Buffer (browsers): the digits written as bytes, decoded in one call. Exported for its test. */
+export function portableHex(b: Uint8Array): string {
   const out = new Uint8Array(2 * b.length);
   for (let i = 0; i < b.length; i++) {
     out[2 * i] = HEX_DIGITS[b[i]! >> 4]!;

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
 import { manifestToNdjson, parseManifest, StringTable } from '../src/manifest.js';
 import type { FileRecord, Manifest } from '../src/manifest-types.js';
-import { isParquet, manifestToParquet, parseParquetManifest } from '../src/manifest-parquet.js';
+import { isParquet, manifestToParquet, parseParquetManifest, portableHex } from '../src/manifest-parquet.js';
 import { scanImageFile } from '../src/node.js';
 
 const PROPERTY_SEED = Number(process.env.SHAREMAP_PROPERTY_SEED ?? 20261205);
@@ -165,6 +165,16 @@ describe('Parquet manifest form', () => {
       { seed: PROPERTY_SEED, numRuns: 150 },
     );
   }, 120_000);
+
+  it('decodes bytes to the same hex without Node Buffer (the browser path)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+        expect(portableHex(b)).toBe(Buffer.from(b).toString('hex'));
+      }),
+      { seed: PROPERTY_SEED },
+    );
+    expect(portableHex(Uint8Array.from([0x00, 0x0f, 0xa0, 0xff]))).toBe('000fa0ff');
+  });
 
   it('refuses what is not a sharemap Parquet manifest', async () => {
     const m = parseManifest(
