@@ -6,7 +6,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ManifestError, parseManifest, type Manifest, type StringTable } from '@sharemap/erofs';
+import { isParquet, ManifestError, parseManifest, type Manifest, type StringTable } from '@sharemap/erofs';
 import {
   MAX_RESIDENCY_INPUT_BYTES,
   MountConfigError,
@@ -39,7 +39,7 @@ export type InputKind = 'image' | 'manifest' | 'archive';
  * EROFS images by their magic, then by content.
  */
 export async function detectInput(path: string): Promise<InputKind> {
-  if (/\.(json|ndjson|jsonl)(\.gz)?$/i.test(path)) return 'manifest';
+  if (/\.(json|ndjson|jsonl)(\.gz)?$|\.parquet$/i.test(path)) return 'manifest';
   if (await isArchive(path)) return 'archive';
   if (MANIFEST_EXT.test(path)) return 'manifest';
   let head: Buffer;
@@ -57,6 +57,7 @@ export async function detectInput(path: string): Promise<InputKind> {
   }
   if (head.length >= 1028 && head.readUInt32LE(1024) === EROFS_MAGIC) return 'image';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'manifest';
+  if (isParquet(head)) return 'manifest'; // the columnar form (docs/manifest.md)
   const first = head
     .subarray(0, 64)
     .toString('utf8')
@@ -73,6 +74,8 @@ export async function readManifestFile(path: string, strings?: StringTable): Pro
   } catch (e) {
     throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
   }
+  // The form is told by the bytes, whatever the name: Parquet ("PAR1"), gzip, else JSON/NDJSON text.
+  if (isParquet(buf)) return readParquetManifest(path, buf, strings);
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = gunzipSync(buf);
@@ -82,6 +85,17 @@ export async function readManifestFile(path: string, strings?: StringTable): Pro
   }
   try {
     return parseManifest(buf.toString('utf8'), strings ? { strings } : {});
+  } catch (e) {
+    if (e instanceof ManifestError) throw inputError(`${path}: ${oneLine(e.message)}`);
+    throw inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);
+  }
+}
+
+/** The columnar form; the Parquet reader is loaded only for such a file. */
+async function readParquetManifest(path: string, buf: Buffer, strings?: StringTable): Promise<Manifest> {
+  const { parseParquetManifest } = await import('@sharemap/erofs/parquet');
+  try {
+    return await parseParquetManifest(buf, strings ? { strings } : {});
   } catch (e) {
     if (e instanceof ManifestError) throw inputError(`${path}: ${oneLine(e.message)}`);
     throw inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);

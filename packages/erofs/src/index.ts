@@ -41,5 +41,6 @@ export {
   type ScanProgress,
   type ParseManifestOptions,
 } from './manifest.js';
+export { isParquet } from './manifest-magic.js';
 export { wasmSha256, type Hasher, type HasherFactory } from './hash.js';
 export { requiredKernel, featureNames } from './disk/superblock.js';
