@@ -1,4 +1,4 @@
-// Issue #16, analysis half: `sharemap analyze` at scale, whole process, under a heap limit.
+// `sharemap analyze` at scale, whole process, under a heap limit.
 //
 // Builds its own inputs (deterministic; cached under $TMPDIR/sharemap-scale-analyze, rebuilt
 // when missing) and runs the built CLI (apps/cli/dist/main.js) once per case under
@@ -6,7 +6,7 @@
 // included), with `--max-old-space-size` set to the case's memory target, so running out of
 // memory fails the case loudly instead of swapping: the bench exits 1 and the case says why.
 //
-// Cases (targets from issue #16):
+// Cases (targets in docs/benchmarks.md#scale-analyze-analysis-at-a-million-files):
 //   two-1m-ndjson   two manifests of 1,000,000 files + 1,000 directories each (NDJSON, the
 //                   second a new version: every 10th file changed), `analyze --json`; <= 5 s, <= 1 GB
 //   two-1m-parquet  the same two manifests in the columnar form (scan --format parquet); <= 5 s, <= 1 GB

@@ -1,5 +1,5 @@
 /**
- * Issue 16: `sharemap scan --format parquet` writes the columnar manifest, and every command
+ * `sharemap scan --format parquet` writes the columnar manifest, and every command
  * that reads manifests takes it, told apart by its bytes (not its name): the fleet analysed from
  * Parquet manifests gives byte for byte the report analysed from NDJSON manifests.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 16: the columnar (Parquet) form carries the same manifest as NDJSON. Every fixture's
+ * The columnar (Parquet) form carries the same manifest as NDJSON. Every fixture's
  * manifest (scanned with --hash, devices included) and property-generated manifests (any
  * record kind, xattrs with odd names, empty and arbitrary fingerprints, METABOX nids above
  * 2^53) are written as Parquet, read back and compared with the NDJSON form: equal objects and
