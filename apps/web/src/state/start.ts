@@ -424,7 +424,8 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         };
         try {
           const created = await deps.api.createReport(req);
-          patchStart({ busy: false, created });
+          // The report has the inputs now: the start page begins empty again (as on a first visit).
+          patchStart({ busy: false, created, items: [], pasted: '', pasteError: null });
           return created.id;
         } catch (e) {
           patchStart({ busy: false, error: `Creating the report failed: ${errorText(e)}` });
