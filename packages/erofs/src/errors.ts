@@ -36,6 +36,8 @@ export interface ErofsErrorDetails {
 
 export class ErofsError extends Error {
   readonly code: ErofsErrorCode;
+  /** The message without the code in front and the location after it (for wrapping errors). */
+  readonly problem: string;
   readonly offset?: number;
   readonly nid?: number;
   readonly path?: string;
@@ -51,6 +53,7 @@ export class ErofsError extends Error {
     );
     this.name = 'ErofsError';
     this.code = code;
+    this.problem = message;
     if (details.offset !== undefined) this.offset = details.offset;
     if (details.nid !== undefined) this.nid = details.nid;
     if (details.path !== undefined) this.path = details.path;
@@ -59,8 +62,7 @@ export class ErofsError extends Error {
   /** A copy of this error that also names `path` (used when a lookup walks through a bad inode). */
   withPath(path: string): ErofsError {
     if (this.path !== undefined) return this;
-    const base = this.message.replace(/^[A-Z_]+: /, '').replace(/ @ .*$/, '');
-    const e = new ErofsError(this.code, base, {
+    const e = new ErofsError(this.code, this.problem, {
       offset: this.offset,
       nid: this.nid,
       path,

@@ -31,6 +31,7 @@ import {
   INCOMPAT_FRAGMENTS,
   INCOMPAT_METABOX,
   readSuperblock,
+  checkNotTruncated,
   type Superblock,
 } from './disk/superblock.js';
 import {
@@ -143,7 +144,8 @@ const MAX_SYMLINK_HOPS = 40; // Linux MAXSYMLINKS
 
 function inodeReadError(e: unknown, nid: number, offset: number): unknown {
   if (e instanceof ErofsError && e.code === 'EIO')
-    return new ErofsError('EIO', `failed to read inode: ${e.message}`, { nid, offset, cause: e });
+    // The inner error's problem only: its code is this error's code (never "EIO: ... EIO: ...").
+    return new ErofsError('EIO', `failed to read inode: ${e.problem}`, { nid, offset, cause: e });
   return e;
 }
 
@@ -263,6 +265,7 @@ export class ErofsImage {
     const limits = resolveLimits(opts.limits);
     const source = opts.cache === false ? src : cachedSource(src, opts.cache ?? {});
     const sb = await readSuperblock(source);
+    checkNotTruncated(sb, source.size);
     const devices = opts.devices ?? [];
     if (devices.length && devices.length !== sb.extraDevices) {
       throw new ErofsError(

@@ -4,7 +4,7 @@
  * (docker save, OCI layout, rootfs tar) as mkfs.erofs would build it (docs/oci.md).
  */
 import { manifestToJson, manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erofs';
-import { formatBytes, formatInteger } from '@sharemap/sharing/format';
+import { formatBytes, formatFingerprint, formatInteger } from '@sharemap/sharing/format';
 import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { isArchive, loadArchive } from '../archives.js';
 import { EXIT_OK, inputError } from '../errors.js';
@@ -81,10 +81,9 @@ function typeChar(t: FileRecord['type']): string {
 
 /** "sha256:" + raw digest (mkfs --xattr-inode-digest) shown as text, anything else as hex. */
 export function fingerprintText(hex: string): string {
-  const prefix = '7368613235363a'; // "sha256:"
-  if (hex.startsWith(prefix) && hex.length === prefix.length + 64)
-    return `sha256:${hex.slice(prefix.length)}`;
-  return hex.length > 40 ? `${hex.slice(0, 40)}…` : hex;
+  const text = formatFingerprint(hex);
+  // A sha256 fingerprint is shown whole; other values are cut to fit the listing.
+  return text.startsWith('sha256:') || text.length <= 40 ? text : `${text.slice(0, 40)}…`;
 }
 
 export function summaryLines(m: Manifest): string[] {

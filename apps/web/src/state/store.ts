@@ -14,6 +14,8 @@ import { fullReport, loadFiles, type LoadedFiles } from './files';
 import { DEFAULT_VIEW, formatQuery, parseQuery, parseRoute, type Route, type ViewState } from './url';
 import { runAnalysis } from './analysis';
 import { rememberReport } from './recent';
+import { createStartSlice, type StartSlice } from './start';
+import { scanInWorker } from './scan';
 
 export type Theme = 'light' | 'dark';
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -62,7 +64,7 @@ interface ThemeSlice {
   setTheme(t: Theme): void;
 }
 
-export type Store = RouteSlice & ReportSlice & LiveSlice & ThemeSlice;
+export type Store = RouteSlice & ReportSlice & LiveSlice & ThemeSlice & StartSlice;
 
 /**
  * Where a report's parts come from: the server's API, or the data embedded in a static HTML
@@ -260,6 +262,7 @@ export const useStore = create<Store>()((...a) => ({
   ...reportSlice(...a),
   ...liveSlice(...a),
   ...themeSlice(...a),
+  ...createStartSlice({ api, scanInBrowser: scanInWorker })(...a),
 }));
 
 /** The full report the views show: the live recompute when the user changed something, else the stored one (null until its files are in). */

@@ -3,7 +3,14 @@
  * sort/filter/search, a directory treemap, and the detail of one row with its explanation.
  */
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { explainFile, formatBytes, formatInteger, partyLabels, trustCellRows } from '@sharemap/sharing';
+import {
+  explainFile,
+  formatBytes,
+  formatFingerprint,
+  formatInteger,
+  partyLabels,
+  trustCellRows,
+} from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { Bytes, Empty, toCsv, download, ViewLink } from '../components/common';
 import { imageName, queryRows, relatedRows, rowPath, STATUS_FILTERS, STATUS_LABEL } from '../lib/derive';
@@ -227,7 +234,7 @@ function Detail({ r, row }: { r: Report; row: number }) {
           <>
             <dt>Fingerprint</dt>
             <dd>
-              <code className="fp">{g.fingerprint}</code>
+              <code className="fp">{formatFingerprint(g.fingerprint)}</code>
             </dd>
             <dt>Shared inode</dt>
             <dd>

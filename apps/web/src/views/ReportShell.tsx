@@ -1,10 +1,11 @@
 /** A report: headline bar, view tabs, and the selected view (heavy views lazy-loaded). */
-import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { formatInteger } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { headlineOf } from '../lib/head';
 import { selectHead, selectReport, useStore } from '../state/store';
 import { VIEWS, type ViewId } from '../state/url';
+import { unresolvedText } from '../state/start';
 import { ErrorBox, Loading } from '../components/common';
 import { Overview } from './Overview';
 import { Instances } from './Instances';
@@ -32,6 +33,21 @@ export function ReportShell() {
   const liveError = useStore((s) => s.liveError);
   const v = useStore((s) => s.v);
   const tabs = useRef<HTMLDivElement>(null);
+  // Mounts of the configurations that named no uploaded image: said once, on the report just made.
+  const unresolved = useStore((s) =>
+    s.start.created?.id === s.reportId ? unresolvedText(s.start.created) : null,
+  );
+  /** What "Copy link" did: confirmed in words (a click with no visible effect looks broken). */
+  const [copied, setCopied] = useState('');
+  const copyLink = () => {
+    const done = navigator.clipboard
+      ? navigator.clipboard.writeText(location.href)
+      : Promise.reject(new Error('no clipboard'));
+    done.then(
+      () => setCopied('Link copied'),
+      () => setCopied('Cannot copy here: copy the address bar'),
+    );
+  };
 
   useEffect(() => {
     if (head) document.title = `sharemap: ${headlineOf(head)}`;
@@ -91,15 +107,23 @@ export function ReportShell() {
           </button>
         ))}
         <span className="tab-spacer" />
+        <span className="muted small" role="status" aria-live="polite" data-testid="copy-status">
+          {copied}
+        </span>
         <button
           type="button"
           className="btn small"
-          onClick={() => void navigator.clipboard?.writeText(location.href)}
+          onClick={copyLink}
           title="Copy a link to exactly this view"
         >
           Copy link
         </button>
       </nav>
+      {unresolved && (
+        <p className="notice" role="status" data-testid="unresolved-mounts">
+          {unresolved}
+        </p>
+      )}
       {(changed > 0 || computing || liveError) && (
         <div className={`whatif-bar${liveError ? ' error' : ''}`} role="status" aria-live="polite">
           {liveError

@@ -3,7 +3,8 @@
  * Scans an EROFS image in the browser (packages/erofs over a Blob): the image never leaves
  * the machine, only the manifest (paths, sizes, xattrs, content hashes) is sent back.
  */
-import { blobSource, isErofsError, manifestToNdjson, openImage, scanManifest } from '@sharemap/erofs';
+import { isErofsError } from '@sharemap/erofs';
+import { scanToNdjson } from '../lib/scan';
 
 export interface ScanRequest {
   image: File;
@@ -20,16 +21,10 @@ self.onmessage = async (e: MessageEvent<ScanRequest>) => {
   const { image, devices } = e.data;
   const post = (m: ScanMessage) => self.postMessage(m);
   try {
-    const img = await openImage(blobSource(image), { devices: devices.map((d) => blobSource(d)) });
-    const manifest = await scanManifest(img, {
-      imageName: image.name,
-      imageSize: image.size,
-      hash: true,
-      onProgress: (p) => post({ kind: 'progress', files: p.files, bytesHashed: p.bytesHashed }),
-    });
-    let ndjson = '';
-    for (const line of manifestToNdjson(manifest)) ndjson += line;
-    post({ kind: 'done', ndjson, files: manifest.files.length });
+    const { ndjson, files } = await scanToNdjson(image, image.name, devices, (files, bytesHashed) =>
+      post({ kind: 'progress', files, bytesHashed }),
+    );
+    post({ kind: 'done', ndjson, files });
   } catch (err) {
     post({
       kind: 'error',

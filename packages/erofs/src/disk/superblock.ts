@@ -343,6 +343,22 @@ export function superblockChecksum(region: Uint8Array): number {
   return crc32cUpdate(0xffffffff, copy);
 }
 
+/**
+ * An image file shorter than the blocks its superblock counts (the kernel's
+ * primarydevice_blocks) lost its tail, e.g. a partial copy: openImage says so at once, rather
+ * than as some later read past the end. (readSuperblock itself also reads a superblock from
+ * the head of an image alone.)
+ */
+export function checkNotTruncated(sb: Pick<Superblock, 'blocks' | 'blockSize'>, size: number): void {
+  const declared = sb.blocks * sb.blockSize;
+  if (declared > size)
+    throw new ErofsError(
+      'EIO',
+      `truncated image: the superblock counts ${sb.blocks} blocks of ${sb.blockSize} bytes (${declared} bytes), the file has ${size}`,
+      { offset: size },
+    );
+}
+
 /** Read, validate and decode the superblock and the structures it points at (docs/format.md#open-sequence steps 1-3). */
 export async function readSuperblock(src: ByteSource): Promise<Superblock> {
   if (src.size < EROFS_SUPER_OFFSET + 128) {

@@ -174,7 +174,7 @@ describe('R11: unknown-domain bounds', () => {
     const f = r.findings.find((x) => x.code === 'domain-unknown')!;
     expect(f.range).toEqual({ min: 6_946_816, max: 7_602_176 });
     expect(f.message).toContain(
-      'between 6946816 bytes (b in acme, luckiest order) and 7602176 bytes (b in new domain 1, unluckiest order)',
+      'between 6.6 MiB (6,946,816 bytes) (b in acme, luckiest order) and 7.3 MiB (7,602,176 bytes) (b in new domain 1, unluckiest order)',
     );
   });
 
@@ -201,7 +201,7 @@ describe('R11: unknown-domain bounds', () => {
     expect(r.bounds!.best).toEqual(r.bounds!.worst);
     const f = r.findings.find((x) => x.code === 'domain-unknown')!;
     expect(f.range).toBeUndefined();
-    expect(f.message).toContain('whatever their domains and the read order, 3784704 bytes with sharing');
+    expect(f.message).toContain('whatever their domains and the read order, 3.6 MiB (3,784,704 bytes) with sharing');
     expect(renderText(r)).toContain('  unknown domains: with sharing 3.6 MiB');
   });
 });

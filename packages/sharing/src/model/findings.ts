@@ -7,6 +7,10 @@ import type { Finding, Report } from '../report.js';
 import { contentIdOf } from './core.js';
 import type { AnalysisContext } from './engine.js';
 import { isMounted } from './input.js';
+import { formatBytes } from '../render/bytes.js';
+
+/** Bytes in a finding's message: with units, and exact ("3.6 MiB (3,784,704 bytes)"). */
+const bytesText = (n: number) => formatBytes(n, { exact: true });
 
 export const MAX_FINDING_ROWS = 1000;
 /** How many example paths a message quotes. */
@@ -63,7 +67,7 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
       findings.push({
         code: 'inode-share-ineffective',
         severity: 'warning',
-        message: `${inst.label}: inode_share requested, but ${st.message}; rebuild the image with mkfs.erofs --xattr-inode-digest to share its ${pages * pageSize} bytes.`,
+        message: `${inst.label}: inode_share requested, but ${st.message}; rebuild the image with mkfs.erofs --xattr-inode-digest to share its ${bytesText(pages * pageSize)}.`,
         bytes: pages * pageSize,
         instanceIds: [inst.id],
         imageIds: [inst.imageId],
@@ -223,7 +227,7 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     findings.push({
       code: 'unsharable-duplicate',
       severity: 'warning',
-      message: `${e.rows.length} file(s) duplicate content already in memory elsewhere but cannot share because ${whyText[why]}: ${e.pages * pageSize} bytes lost (e.g. ${list(e.rows.slice(0, EXAMPLES).map(pathOf))}${e.rows.length > EXAMPLES ? ', ...' : ''}).`,
+      message: `${e.rows.length} file(s) duplicate content already in memory elsewhere but cannot share because ${whyText[why]}: ${bytesText(e.pages * pageSize)} lost (e.g. ${list(e.rows.slice(0, EXAMPLES).map(pathOf))}${e.rows.length > EXAMPLES ? ', ...' : ''}).`,
       bytes: e.pages * pageSize,
       instanceIds: [...e.inst].sort((a, b) => a - b).map((i) => instances[i]!.id),
       ...capped(e.rows),
@@ -273,8 +277,8 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
       severity: 'warning',
       message:
         `${core.orderDependentKeys} shared key(s) have candidates of different sizes or aops classes: the first file read fixes them (R5, R6), ` +
-        `so memory with sharing is between ${best.bytesWithSharing} and ${worst.bytesWithSharing} bytes; ` +
-        `the figures use instances in input order and files in path order (${report.totals.bytesWithSharing} bytes).`,
+        `so memory with sharing is between ${bytesText(best.bytesWithSharing)} and ${bytesText(worst.bytesWithSharing)}; ` +
+        `the figures use instances in input order and files in path order (${bytesText(report.totals.bytesWithSharing)}).`,
       range: { min: best.bytesWithSharing, max: worst.bytesWithSharing },
       bytes: worst.bytesWithSharing - best.bytesWithSharing,
       ...capped(core.orderRows),
@@ -298,16 +302,16 @@ export function computeFindings(ctx: AnalysisContext, report: Report): Finding[]
     };
     const range =
       best.bytesWithSharing === worst.bytesWithSharing
-        ? `whatever their domains and the read order, ${best.bytesWithSharing} bytes with sharing`
-        : `depending on their domains and the read order, between ${best.bytesWithSharing} bytes (${placement(ub.best)}, luckiest order) ` +
-          `and ${worst.bytesWithSharing} bytes (${placement(ub.worst)}, unluckiest order)` +
+        ? `whatever their domains and the read order, ${bytesText(best.bytesWithSharing)} with sharing`
+        : `depending on their domains and the read order, between ${bytesText(best.bytesWithSharing)} (${placement(ub.best)}, luckiest order) ` +
+          `and ${bytesText(worst.bytesWithSharing)} (${placement(ub.worst)}, unluckiest order)` +
           (ub.exhaustive ? '' : ` among the ${ub.evaluations} placements tried (too many to try all)`);
     findings.push({
       code: 'domain-unknown',
       severity: 'info',
       message:
         `${unknownIds.length} instance(s) share with an unknown domain (the kernel never prints domain_id, R11): ` +
-        `the figures assume each is alone in its own domain (${report.totals.bytesWithSharing} bytes with sharing); ` +
+        `the figures assume each is alone in its own domain (${bytesText(report.totals.bytesWithSharing)} with sharing); ` +
         `${range}. Assign domains to get one figure.`,
       instanceIds: unknownIds,
       ...(best.bytesWithSharing !== worst.bytesWithSharing

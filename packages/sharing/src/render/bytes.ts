@@ -41,3 +41,6 @@ export function formatBytes(bytes: number, opts: FormatBytesOptions = {}): strin
 export function formatPercent(p: number): string {
   return `${p.toFixed(1)} %`;
 }
+
+/** Fingerprint values as people read them (re-exported here for the CLI's light `@sharemap/sharing/format` entry). */
+export { formatFingerprint } from './fingerprint.js';

@@ -7,3 +7,4 @@ export type { MarkdownOptions } from './markdown.js';
 export { renderText } from './text.js';
 export { bothMeasures, headline, topGroups } from './common.js';
 export type { TopGroup } from './common.js';
+export { formatFingerprint } from './fingerprint.js';

@@ -1,0 +1,446 @@
+/**
+ * The start page's workflow as a store slice: the files the user dropped (images, their extra
+ * devices, mount configurations, page-cache residency), the pasted mount configuration, and
+ * analyse(): upload or scan each input, then create the report (docs/web.md "Start").
+ *
+ * Everything the workflow talks to comes in through StartDeps (the HTTP API and the in-browser
+ * scan), so the slice runs in Node against a real server (start.test.ts); the view only renders
+ * this state and calls these actions.
+ *
+ * An input that was sent once keeps the server's id: analysing again after removing a failed
+ * file sends only what is new or changed, never the others again.
+ */
+import type { StateCreator } from 'zustand';
+import {
+  detectFormat,
+  detectResidencyFormat,
+  formatBytes,
+  snapshotMountConfigText,
+  type MountFormat,
+  type ResidencyFormat,
+} from '@sharemap/sharing';
+import type { api as httpApi, ReportCreated, ReportRequest } from '../api/client';
+import { headlineOf } from '../lib/head';
+import { errorText, placeOf, type ErrorPlace } from '../lib/errors';
+
+export type InputKind = 'image' | 'device' | 'mounts' | 'residency';
+export type Phase = 'waiting' | 'uploading' | 'scanning' | 'ready' | 'failed';
+export type ScanMode = 'server' | 'browser';
+/** A mount format the user chose, or `auto`: the parser's detection (detectFormat) decides. */
+export type FormatChoice = MountFormat | 'auto';
+
+/** What a sent input became on the server (the ids a report request names). */
+export interface InputRefs {
+  images: string[];
+  manifests: string[];
+  mountConfigs: string[];
+  residency: string[];
+}
+
+export interface StartItem {
+  key: number;
+  file: File;
+  kind: InputKind;
+  /** For devices: key of the image they belong to (-1: none). */
+  of: number;
+  phase: Phase;
+  /** 0..1 upload progress. */
+  progress: number;
+  detail: string;
+  error: string;
+  /** Mount configurations: the format detected from name and content (null: not known yet / undetectable). */
+  detected: MountFormat | null;
+  /** Mount configurations: the format the user chose. */
+  format: FormatChoice;
+  /** Set once the input is on the server (phase `ready`): reused by the next analyse(). */
+  refs: InputRefs | null;
+}
+
+/** A parse error of the pasted configuration, placed at its line and column. */
+export interface PasteError {
+  message: string;
+  place: ErrorPlace | null;
+}
+
+export interface StartState {
+  items: StartItem[];
+  mode: ScanMode;
+  pasted: string;
+  pastedFormat: FormatChoice;
+  pasteError: PasteError | null;
+  /** The pasted configuration as last sent (text, format, server id): not sent again while unchanged. */
+  pastedSent: { text: string; format: FormatChoice; id: string } | null;
+  busy: boolean;
+  /** A failure of the whole analysis (not of one input). */
+  error: string;
+  demo: { id: string; headline: string } | null;
+  demoError: string;
+  /** The last report created here, with the mounts it could not resolve (shown on the report). */
+  created: ReportCreated | null;
+}
+
+export interface StartSlice {
+  start: StartState;
+  addFiles(files: Iterable<File>): Promise<void>;
+  removeItem(key: number): void;
+  /** Change what the user may change about an input; a changed input is sent again. */
+  changeItem(key: number, patch: Partial<Pick<StartItem, 'kind' | 'of' | 'format'>>): void;
+  setPasted(text: string): void;
+  setPastedFormat(format: FormatChoice): void;
+  setMode(mode: ScanMode): void;
+  /** Fetch the demo report's headline (for the start page). */
+  loadDemo(): Promise<void>;
+  /** The demo report's id, or null (the error is in `demoError`). */
+  openDemo(): Promise<string | null>;
+  /** Send every input not sent yet, then create the report; its id, or null on failure. */
+  analyse(): Promise<string | null>;
+}
+
+type Api = typeof httpApi;
+export type StartApi = Pick<
+  Api,
+  | 'uploadImage'
+  | 'waitForScan'
+  | 'mountConfig'
+  | 'residency'
+  | 'manifest'
+  | 'createReport'
+  | 'demo'
+  | 'summary'
+>;
+
+export interface StartDeps {
+  api: StartApi;
+  /** Scan an image (with its devices) here and return its manifest as NDJSON. */
+  scanInBrowser(
+    file: File,
+    devices: File[],
+    onProgress: (files: number, bytes: number) => void,
+  ): Promise<string>;
+}
+
+/** The kind a file's name suggests (the user can change it). */
+export function kindOf(name: string): InputKind {
+  if (/\.(?:img|erofs|ero)$/i.test(name)) return 'image';
+  if (/\.(?:blob|tar|dev)$/i.test(name)) return 'device';
+  if (/(?:snapshot|fincore|vmtouch|pcstat|access)[^/]*$|\.gz$/i.test(name)) return 'residency';
+  return 'mounts';
+}
+
+/** A dropped text file, gunzipped when it starts with the gzip magic (host snapshots are gzip). */
+export async function textOf(f: Blob): Promise<string> {
+  const head = new Uint8Array(await f.slice(0, 2).arrayBuffer());
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return f.text();
+  return new Response(f.stream().pipeThrough(new DecompressionStream('gzip'))).text();
+}
+
+/** The mount format the parser would pick for this text (null: none fits). */
+export function detectedMountFormat(text: string, fileName?: string): MountFormat | null {
+  if (text.trim() === '') return null;
+  try {
+    return detectFormat(text, fileName);
+  } catch {
+    return null;
+  }
+}
+
+/** The residency format of a text, or null (access lists only when the kind says residency: fstab lines also start with "/"). */
+function residencyFormatOf(text: string, chosen: InputKind): ResidencyFormat | null {
+  try {
+    const f = detectResidencyFormat(text);
+    return f === 'access-list' && chosen !== 'residency' ? null : f;
+  } catch {
+    return null;
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const NO_REFS = (): InputRefs => ({ images: [], manifests: [], mountConfigs: [], residency: [] });
+
+/** Back to `waiting`: the input changed, so what the server has for it no longer applies. */
+const unsent = { phase: 'waiting', progress: 0, detail: '', error: '', refs: null } as const;
+
+let nextKey = 1;
+
+export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
+  return (set, get) => {
+    const patchStart = (patch: Partial<StartState>) => set((s) => ({ start: { ...s.start, ...patch } }));
+    const update = (key: number, patch: Partial<StartItem>) =>
+      set((s) => ({
+        start: { ...s.start, items: s.start.items.map((x) => (x.key === key ? { ...x, ...patch } : x)) },
+      }));
+    /** The image a device belongs to must be sent again with its new set of devices. */
+    const resetImage = (items: StartItem[], imageKey: number) =>
+      items.map((x) => (x.key === imageKey && x.kind === 'image' ? { ...x, ...unsent } : x));
+
+    /** Send one input (not a device: those go with their image); what the server made of it. */
+    async function send(it: StartItem): Promise<InputRefs> {
+      const refs = NO_REFS();
+      const { api } = deps;
+      if (it.kind === 'mounts' || it.kind === 'residency') {
+        update(it.key, { phase: 'uploading' });
+        const text = await textOf(it.file);
+        const format = residencyFormatOf(text, it.kind);
+        if (format !== null) {
+          // Residency (docs/working-set.md); a host snapshot also holds its mount table.
+          const res = await api.residency(it.file.name, text);
+          refs.residency.push(res.id);
+          let detail = `residency (${res.format}), ${res.records} files, ${res.residentPages} resident pages`;
+          if (format === 'host-snapshot') {
+            const mc = await api.mountConfig(
+              it.file.name,
+              snapshotMountConfigText(JSON.parse(text) as { mounts: { files: unknown[] }[] }),
+            );
+            refs.mountConfigs.push(mc.id);
+            detail += `; ${plural(mc.entries.length, 'mount')}`;
+          }
+          update(it.key, { phase: 'ready', progress: 1, detail, refs });
+          return refs;
+        }
+        if (it.kind === 'residency')
+          throw new Error('not a residency format (fincore, vmtouch, pcstat, access list, host snapshot)');
+        const mc = await api.mountConfig(it.file.name, text, it.format === 'auto' ? undefined : it.format);
+        refs.mountConfigs.push(mc.id);
+        const warnings = mc.warnings.length ? `; ${mc.warnings.map((w) => w.message).join('; ')}` : '';
+        update(it.key, {
+          phase: 'ready',
+          progress: 1,
+          detail: `${mc.format}, ${plural(mc.entries.length, 'mount')}${warnings}`,
+          refs,
+        });
+        return refs;
+      }
+      const devices = get()
+        .start.items.filter((d) => d.kind === 'device' && d.of === it.key)
+        .map((d) => d.file);
+      if (get().start.mode === 'browser') {
+        update(it.key, { phase: 'scanning', detail: 'scanning in your browser' });
+        const ndjson = await deps.scanInBrowser(it.file, devices, (files, bytes) =>
+          update(it.key, {
+            detail: `scanning in your browser: ${files} files, ${formatBytes(bytes)} hashed`,
+          }),
+        );
+        update(it.key, {
+          phase: 'uploading',
+          detail: `uploading the manifest (${formatBytes(ndjson.length)}); the image stays here`,
+        });
+        const m = await api.manifest(it.file.name, ndjson);
+        refs.manifests.push(m.id);
+        update(it.key, {
+          phase: 'ready',
+          progress: 1,
+          detail: `manifest of ${m.fileCount} files (scanned in the browser)`,
+          refs,
+        });
+        return refs;
+      }
+      update(it.key, { phase: 'uploading' });
+      const img = await api.uploadImage(it.file, devices, (loaded, total) =>
+        update(it.key, {
+          progress: total ? loaded / total : 0,
+          detail: `${formatBytes(loaded)} of ${formatBytes(total)}`,
+        }),
+      );
+      update(it.key, { phase: 'scanning', progress: 1, detail: 'scanning on the server' });
+      const done = await api.waitForScan(img.id, (p) => {
+        if (p.progress) update(it.key, { detail: `scanning on the server: ${p.progress.files} files` });
+      });
+      if (done.status === 'failed') throw done.error ?? new Error('scan failed');
+      refs.images.push(img.id);
+      update(it.key, {
+        phase: 'ready',
+        detail: `${done.manifest?.fileCount ?? '?'} files${done.deduplicated ? ' (already scanned)' : ''}`,
+        refs,
+      });
+      return refs;
+    }
+
+    /** The pasted configuration's server id (sent again only when text or format changed). */
+    async function sendPasted(): Promise<string | null> {
+      const { pasted: text, pastedFormat: format, pastedSent } = get().start;
+      if (!text.trim()) return null;
+      if (pastedSent && pastedSent.text === text && pastedSent.format === format) return pastedSent.id;
+      const mc = await deps.api.mountConfig('pasted', text, format === 'auto' ? undefined : format);
+      patchStart({ pastedSent: { text, format, id: mc.id } });
+      return mc.id;
+    }
+
+    return {
+      start: {
+        items: [],
+        mode: 'server',
+        pasted: '',
+        pastedFormat: 'auto',
+        pasteError: null,
+        pastedSent: null,
+        busy: false,
+        error: '',
+        demo: null,
+        demoError: '',
+        created: null,
+      },
+
+      async addFiles(files) {
+        const added: StartItem[] = [];
+        let items = [...get().start.items];
+        for (const file of files) {
+          const kind = kindOf(file.name);
+          let of = -1;
+          if (kind === 'device') {
+            // A device goes with the image whose name it starts with, else the last image.
+            const imgs = items.filter((x) => x.kind === 'image');
+            const stem = file.name.replace(/\.[^.]*(?:\.[^.]*)?$/, '').split('.')[0]!;
+            of = (imgs.find((x) => x.file.name.startsWith(stem)) ?? imgs[imgs.length - 1])?.key ?? -1;
+            items = resetImage(items, of);
+          }
+          const it: StartItem = {
+            key: nextKey++,
+            file,
+            kind,
+            of,
+            ...unsent,
+            detected: null,
+            format: 'auto',
+          };
+          items.push(it);
+          added.push(it);
+        }
+        patchStart({ items });
+        // Show the detected format of each mount configuration (reading is asynchronous).
+        await Promise.all(
+          added
+            .filter((it) => it.kind === 'mounts')
+            .map(async (it) => {
+              try {
+                update(it.key, { detected: detectedMountFormat(await textOf(it.file), it.file.name) });
+              } catch {
+                /* unreadable: the upload reports it */
+              }
+            }),
+        );
+      },
+
+      removeItem(key) {
+        const gone = get().start.items.find((x) => x.key === key);
+        let items = get().start.items.filter((x) => x.key !== key);
+        if (gone?.kind === 'device') items = resetImage(items, gone.of);
+        // Devices of a removed image now belong to no image.
+        items = items.map((x) => (x.kind === 'device' && x.of === key ? { ...x, of: -1 } : x));
+        patchStart({ items });
+      },
+
+      changeItem(key, patch) {
+        const before = get().start.items.find((x) => x.key === key);
+        if (!before) return;
+        let items = get().start.items.map((x) => (x.key === key ? { ...x, ...patch, ...unsent } : x));
+        if (before.kind === 'device') items = resetImage(items, before.of);
+        if (patch.of !== undefined) items = resetImage(items, patch.of);
+        patchStart({ items });
+        const after = items.find((x) => x.key === key)!;
+        if (after.kind === 'mounts' && after.detected === null)
+          void textOf(after.file).then(
+            (text) => update(key, { detected: detectedMountFormat(text, after.file.name) }),
+            () => undefined,
+          );
+      },
+
+      setPasted(pasted) {
+        patchStart({ pasted, pasteError: null });
+      },
+      setPastedFormat(pastedFormat) {
+        patchStart({ pastedFormat, pasteError: null });
+      },
+      setMode(mode) {
+        patchStart({ mode });
+      },
+
+      async loadDemo() {
+        try {
+          const d = await deps.api.demo();
+          const summary = await deps.api.summary(d.id);
+          patchStart({ demo: { id: d.id, headline: headlineOf(summary) } });
+        } catch {
+          /* the demo is optional: "Open the demo report" says why when clicked */
+        }
+      },
+
+      async openDemo() {
+        patchStart({ demoError: '' });
+        try {
+          return (await deps.api.demo()).id;
+        } catch (e) {
+          patchStart({ demoError: errorText(e) });
+          return null;
+        }
+      },
+
+      async analyse() {
+        if (get().start.busy) return null;
+        patchStart({ busy: true, error: '', pasteError: null, created: null });
+        const sent = new Map<number, InputRefs>();
+        let pastedId: string | null = null;
+        let failed = 0;
+        const jobs: Promise<unknown>[] = get()
+          .start.items.filter((it) => it.kind !== 'device')
+          .map(async (it) => {
+            if (it.phase === 'ready' && it.refs) return void sent.set(it.key, it.refs); // sent before: not again
+            try {
+              sent.set(it.key, await send(it));
+            } catch (e) {
+              failed++;
+              update(it.key, { phase: 'failed', error: errorText(e) });
+            }
+          });
+        jobs.push(
+          sendPasted().then(
+            (id) => void (pastedId = id),
+            (e: unknown) => {
+              failed++;
+              patchStart({ pasteError: { message: errorText(e), place: placeOf(e) } });
+            },
+          ),
+        );
+        await Promise.all(jobs);
+        // The request lists the inputs in the order the user added them (the pasted text last).
+        const all = NO_REFS();
+        for (const it of get().start.items) {
+          const r = sent.get(it.key);
+          if (!r) continue;
+          all.images.push(...r.images);
+          all.manifests.push(...r.manifests);
+          all.mountConfigs.push(...r.mountConfigs);
+          all.residency.push(...r.residency);
+        }
+        if (pastedId !== null) all.mountConfigs.push(pastedId);
+        if (failed > 0 || all.images.length + all.manifests.length === 0) {
+          patchStart({ busy: false, error: failed ? '' : 'Add at least one EROFS image.' });
+          return null;
+        }
+        const req: ReportRequest = {
+          images: all.images,
+          manifests: all.manifests,
+          mountConfigs: all.mountConfigs,
+          ...(all.residency.length > 0 ? { residency: all.residency.map((id) => ({ id })) } : {}),
+        };
+        try {
+          const created = await deps.api.createReport(req);
+          // The report has the inputs now: the start page begins empty again (as on a first visit).
+          patchStart({ busy: false, created, items: [], pasted: '', pasteError: null });
+          return created.id;
+        } catch (e) {
+          patchStart({ busy: false, error: `Creating the report failed: ${errorText(e)}` });
+          return null;
+        }
+      },
+    };
+  };
+}
+
+/** "3 mounts name images you did not upload: a.img (/run/a), ...": null when every mount resolved. */
+export function unresolvedText(created: ReportCreated | null): string | null {
+  const u = created?.unresolved ?? [];
+  if (u.length === 0) return null;
+  const list = u.map((m) => `${m.source} (${m.mountPoint})`).join(', ');
+  return `${plural(u.length, 'mount')} name${u.length === 1 ? 's an image' : ' images'} you did not upload: ${list}`;
+}
