@@ -11,6 +11,7 @@ export const MOUNT_FORMAT_LABELS: Record<MountFormat, string> = {
   'mount-commands': 'mount commands',
   'losetup-json': 'losetup --json',
   plan: 'sharemap plan (JSON)',
+  'host-snapshot': 'sharemap collect snapshot',
 };
 
 /** "auto (detected: fstab)" plus every format: the user overrides a wrong detection here. */
