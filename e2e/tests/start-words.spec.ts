@@ -1,5 +1,5 @@
 /**
- * Issue #19 "Words": what the start page and the report say about the user's inputs, in words:
+ * What the start page and the report say about the user's inputs, in words:
  * detected formats (with an override), parse errors at their line, mounts left out, "Link
  * copied", inputs not sent twice, errors without repeated codes, fingerprints and bytes as
  * people read them.
