@@ -42,6 +42,9 @@ function messageOf(e: ErrorObject): { status: number; message: string } {
   const at = fieldOf(e.instancePath);
   const own = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
   const p = e.params as Record<string, unknown>;
+  // A key of a map broke propertyNames: name the key, not the map's value.
+  if (e.propertyName !== undefined)
+    return { status: 400, message: `${at}: key ${JSON.stringify(e.propertyName.slice(0, 40))} ${e.message}` };
   switch (e.keyword) {
     case 'additionalProperties':
       return {
@@ -63,11 +66,6 @@ function messageOf(e: ErrorObject): { status: number; message: string } {
       return {
         status: 400,
         message: `${at}: an entry is listed twice (items ${String(p.i)} and ${String(p.j)})`,
-      };
-    case 'propertyNames':
-      return {
-        status: 400,
-        message: `${at}: key ${JSON.stringify(String(p.propertyName).slice(0, 40))} is too long`,
       };
   }
   if (!at)

@@ -311,6 +311,12 @@ describe('request rules from the schemas', () => {
         'mapping["/dev/vda"] must be string',
       ],
       [
+        { manifests: [manifest], mapping: { ['k'.repeat(4097)]: 'x' } },
+        400,
+        'bad-report-request',
+        `mapping: key "${'k'.repeat(40)}" must NOT have more than 4096 characters`,
+      ],
+      [
         { manifests: [manifest], domainAssignments: { i1: '?x' } },
         400,
         'bad-report-request',

@@ -1,9 +1,9 @@
 /**
  * The robustness suite (docs/development.md#fuzzing-the-server): every operation of the server's OpenAPI description
- * (apps/server/src/openapi.ts) gets every malformed class (percent-encoding, aborted
- * connection, truncated multipart, trickling sender, gzip bomb, corrupt gzip/deflate/br,
- * unknown encoding, wrong type, invalid JSON, a declared length past every limit) over a
- * real socket. After each request: a 4xx/503 JSON error naming the problem (or a closed
+ * (built from packages/api, the one definition of the routes) gets every malformed class
+ * (percent-encoding, aborted connection, truncated multipart, trickling sender, gzip bomb,
+ * corrupt gzip/deflate/br, unknown encoding, wrong type, invalid JSON, a declared length past
+ * every limit) over a real socket. After each request: a 4xx/503 JSON error naming the problem (or a closed
  * connection for the aborted ones), the server alive with /api/health answering (best of 3
  * probes under 100 ms: a blocked event loop fails it), and no new file in the data folder's
  * blobs/ or tmp/ (a refused request writes nothing that stays).
