@@ -30,6 +30,7 @@ export function httpRequest(
   headers?: Record<string, string | number>,
   body?: Buffer | string,
 ): Buffer;
+export const HEALTH_BOUND_MS: number;
 export function healthy(
   port: number,
   probes?: number,
