@@ -381,7 +381,6 @@ export interface ContainerCost {
   hostBytes: number;
 }
 
-
 /**
  * Page-cache residency per instance, in pages of the report's page size: image path
  * ("/usr/lib/x.so") -> resident pages, or `all` for a file known to be read but not how much

@@ -59,7 +59,8 @@ function entityDeltas(a: Map<string, Figures>, b: Map<string, Figures>): EntityD
       bytesWithSharing: t.bytesWithSharing,
     });
     if (x && y) {
-      if (x.bytesWithoutSharing === y.bytesWithoutSharing && x.bytesWithSharing === y.bytesWithSharing) continue;
+      if (x.bytesWithoutSharing === y.bytesWithoutSharing && x.bytesWithSharing === y.bytesWithSharing)
+        continue;
       out.push({ name, change: 'changed', before: pick(x), after: pick(y) });
     } else if (y) out.push({ name, change: 'added', after: pick(y) });
     else out.push({ name, change: 'removed', before: pick(x!) });
@@ -88,7 +89,6 @@ function add(m: Map<string, Figures>, name: string, t: Totals | undefined): void
     bytesWithSharing: cur.bytesWithSharing + (t?.bytesWithSharing ?? 0),
   });
 }
-
 
 interface FileAgg {
   image: string;

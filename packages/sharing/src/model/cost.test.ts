@@ -163,7 +163,10 @@ describe('cost laws on random mounts of the fixture images', () => {
         const r = analyze(
           inputOf(
             ms.map((m, k) => ({
-              ...inst(`i${k}`, m.image, m.domain, { backing: m.bdev ? 'bdev' : 'file', directio: m.directio }),
+              ...inst(`i${k}`, m.image, m.domain, {
+                backing: m.bdev ? 'bdev' : 'file',
+                directio: m.directio,
+              }),
               users: m.users,
             })),
           ),

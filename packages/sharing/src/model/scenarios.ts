@@ -276,8 +276,7 @@ export function standardScenarios(input: AnalysisInput, fraction = DEFAULT_WORKI
 /** The scenarios that change something only for some inputs (backing-file cache, unknown domains). */
 function conditionalScenarios(input: AnalysisInput): Scenario[] {
   const out: Scenario[] = [];
-  if (input.instances.some((i) => i.backing === 'file' && !i.options.directio))
-    out.push(...CACHE_SCENARIOS);
+  if (input.instances.some((i) => i.backing === 'file' && !i.options.directio)) out.push(...CACHE_SCENARIOS);
   if (input.instances.some(domainUnknown)) out.push(...UNKNOWN_DOMAIN_SCENARIOS);
   return out;
 }

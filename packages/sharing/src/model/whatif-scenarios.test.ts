@@ -75,7 +75,9 @@ describe('scenarioById', () => {
     expect(scenarioById(input, 'working-set:1').apply(input).options?.workingSetFraction).toBe(1);
   });
   it('refuses unknown ids and bad fractions, naming them', () => {
-    expect(() => scenarioById(input, 'working-set:0')).toThrow('scenario "working-set:0": the working-set fraction must be a number in (0, 1]');
+    expect(() => scenarioById(input, 'working-set:0')).toThrow(
+      'scenario "working-set:0": the working-set fraction must be a number in (0, 1]',
+    );
     expect(() => scenarioById(input, 'working-set:1.5')).toThrow('must be a number in (0, 1]');
     expect(() => scenarioById(input, 'working-set:')).toThrow('must be a number in (0, 1]');
     expect(() => scenarioById(input, 'working-set:abc')).toThrow('must be a number in (0, 1]');

@@ -100,6 +100,7 @@ export function hostTotalLine(report: Report): string | null {
   if (!h) return null;
   const parts = [`${formatBytes(report.totals.bytesWithSharing)} of image files`];
   if (h.backingFileBytes > 0) parts.push(`${formatBytes(h.backingFileBytes)} of backing-file cache`);
-  if (h.unsharedBytes > h.backingFileBytes) parts.push(`${formatBytes(h.unsharedBytes - h.backingFileBytes)} of metadata`);
+  if (h.unsharedBytes > h.backingFileBytes)
+    parts.push(`${formatBytes(h.unsharedBytes - h.backingFileBytes)} of metadata`);
   return `host page cache: ${formatBytes(h.bytesWithSharing)} with sharing (${parts.join(' + ')}), ${formatBytes(h.bytesWithoutSharing)} without`;
 }

@@ -39,7 +39,10 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     out.push(
       `  read order: ${withSharingRange(report.orderBounds.best.bytesWithSharing, report.orderBounds.worst.bytesWithSharing)}`,
     );
-  out.push('', report.cost ? 'Instances (without -> with, first member pays; fair share; host cost):' : 'Instances:');
+  out.push(
+    '',
+    report.cost ? 'Instances (without -> with, first member pays; fair share; host cost):' : 'Instances:',
+  );
   // Labels, names, paths and messages can come from images: no control sequence reaches the terminal.
   const w = Math.max(8, ...report.instances.map((i) => tty(i.label).length));
   for (const inst of report.instances) {
@@ -48,7 +51,9 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     const c = report.cost?.perInstance[inst.id];
     out.push(
       `  ${pad(tty(inst.label), w)}  ${pad(tty(inst.domain?.label ?? '-'), 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}` +
-        (c ? `  fair ${lpad(formatBytes(c.fairBytes), 10)}  host ${lpad(formatBytes(c.hostBytes), 10)}` : '') +
+        (c
+          ? `  fair ${lpad(formatBytes(c.fairBytes), 10)}  host ${lpad(formatBytes(c.hostBytes), 10)}`
+          : '') +
         (m
           ? `  measured ${lpad(formatBytes(m.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(m.bytesWithSharing), 10)}`
           : ''),
