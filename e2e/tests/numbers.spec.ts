@@ -135,6 +135,13 @@ test('demo: fair share per instance and per container, first member pays kept as
     .reduce((a, i) => a + cost.perInstance[i.id]!.fairBytes, 0);
   expect(cost.containers.reduce((a, c) => a + c.fairBytes, 0) + orphans).toBe(FLEET_WITH_SHARING);
   await shot(page, 'fair-share');
+
+  // The Instances view gives the same fair share and host cost beside the cached bytes.
+  await page.goto(`/r/${id}?view=instances`);
+  for (const inst of report.instances) {
+    expect(await bytesOf(page.getByTestId(`fair-${inst.id}`))).toBe(cost.perInstance[inst.id]!.fairBytes);
+    expect(await bytesOf(page.getByTestId(`host-${inst.id}`))).toBe(cost.perInstance[inst.id]!.hostBytes);
+  }
 });
 
 test('unknown domains: the headline gives the range, and one click places the unknown instances', async ({
