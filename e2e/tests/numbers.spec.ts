@@ -181,8 +181,12 @@ test('unknown domains: the headline gives the range, and one click places the un
   expect(await delta.nth(0).getAttribute('data-bytes')).toBe('7602176');
   expect(await delta.nth(1).getAttribute('data-bytes')).toBe('6946816');
   expect(await delta.nth(2).getAttribute('data-bytes')).toBe('-655360');
-  // The per-instance fair shares show before -> after too.
+  // The tables show before -> after too: per instance (fair share), per domain, per image.
   await expect(page.getByTestId('table-inst').getByTestId('row-change')).toHaveCount(2);
+  await expect(
+    page.getByTestId('table-dom').locator('tr[data-key="unknown-merged"]').getByTestId('row-change'),
+  ).toHaveText('added');
+  await expect(page.getByTestId('table-img').getByTestId('row-change')).toHaveCount(2);
 
   // One domain per publisher: both images are acme's.
   await page.goto(`/r/${id}?scn=domain-per-publisher`);

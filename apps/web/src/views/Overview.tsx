@@ -554,17 +554,25 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
         <TotalsTable
           caption="Per domain"
           kind="dom"
+          whatIf={base !== null}
           rows={Object.entries(r.perDomain).map(([k, t]) => ({
             key: k,
             label: k,
             t,
             note: r.domains.find((d) => d.label === k)?.unknown ? '(unknown)' : undefined,
+            before: base?.perDomain[k]?.bytesWithSharing,
           }))}
         />
         <TotalsTable
           caption="Per image"
           kind="img"
-          rows={Object.entries(r.perImage).map(([k, t]) => ({ key: k, label: names.get(k) ?? k, t }))}
+          whatIf={base !== null}
+          rows={Object.entries(r.perImage).map(([k, t]) => ({
+            key: k,
+            label: names.get(k) ?? k,
+            t,
+            before: base?.perImage[k]?.bytesWithSharing,
+          }))}
         />
       </div>
       <TotalsTable
