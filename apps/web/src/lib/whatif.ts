@@ -2,7 +2,7 @@
  * What the user changed on top of a stored report: domain assignments and applied scenarios.
  * Pure functions over AnalysisInput, shared by the analysis worker and the unit tests.
  */
-import { assignedDomain, scenarioById } from '@sharemap/sharing';
+import { scenarioById, withAssignedDomains } from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
 
 export interface WhatIf {
@@ -21,19 +21,7 @@ export function isIdentity(w: WhatIf): boolean {
 /** The input with the user's domain labels: a domain_id given, so inode_share can be effective. */
 export function assignDomains(input: AnalysisInput, domains: Record<string, string>): AnalysisInput {
   if (Object.keys(domains).length === 0) return input;
-  return {
-    ...input,
-    instances: input.instances.map((inst) => {
-      const label = domains[inst.id];
-      if (label === undefined) return inst;
-      return {
-        ...inst,
-        domain: assignedDomain(input.instances, label),
-        domainKnown: true,
-        options: { ...inst.options, domainIdGiven: true },
-      };
-    }),
-  };
+  return withAssignedDomains(input, (inst) => (Object.hasOwn(domains, inst.id) ? domains[inst.id]! : null));
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Instances and domains: effective inode_share (or why not), aops class, domain assignment with live recompute. */
 import { useState } from 'react';
 import type { ReportHead } from '../lib/head';
-import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
+import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName, instanceState } from '../lib/derive';
 import { useStore } from '../state/store';
 
@@ -146,16 +146,7 @@ export function Instances({ head: r }: { head: ReportHead }) {
             <th scope="col" className="num">
               Cached
             </th>
-            <th
-              scope="col"
-              className="num"
-              title="Each shared page's bytes divided among its members (like PSS)"
-            >
-              Fair share
-            </th>
-            <th scope="col" className="num" title="Fair share + its page cache that never shares (R8)">
-              Host cost
-            </th>
+            <CostHeads />
             <th scope="col" className="num" title="The first instance to read a shared page pays all of it">
               Saved (first member pays)
             </th>

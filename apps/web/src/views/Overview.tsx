@@ -3,7 +3,7 @@ import { formatBytes, formatPercent } from '@sharemap/sharing';
 import type { ReportCost, Totals } from '@sharemap/sharing';
 import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
-import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
+import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
 import { useStore } from '../state/store';
 
@@ -112,20 +112,7 @@ function TotalsTable({
           <th scope="col" className="num">
             Without sharing
           </th>
-          {cost && (
-            <th
-              scope="col"
-              className="num"
-              title="Each shared page's bytes divided among its members (like PSS)"
-            >
-              Fair share
-            </th>
-          )}
-          {cost && (
-            <th scope="col" className="num" title="Fair share + its page cache that never shares (R8)">
-              Host cost
-            </th>
-          )}
+          {cost && <CostHeads />}
           {whatIf && (
             <th scope="col" className="num">
               {cost ? 'Fair share before -> after' : 'With sharing before -> after'}

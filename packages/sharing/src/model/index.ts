@@ -52,6 +52,7 @@ export {
   standardScenarios,
   withScenarios,
   workingSet,
+  withAssignedDomains,
   workingSetScenario,
 } from './scenarios.js';
 export { costOf, splitExact } from './cost.js';

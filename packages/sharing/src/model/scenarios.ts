@@ -133,8 +133,14 @@ function domainUnknown(inst: InstanceInput): boolean {
   );
 }
 
-/** The input with `label` as the domain of each instance `labelOf` names (a domain_id given, as a user's assignment). */
-function withDomains(input: AnalysisInput, labelOf: (inst: InstanceInput) => string | null): AnalysisInput {
+/**
+ * The input with `labelOf(instance)` as the domain of each instance it names (non-null), as a
+ * user's assignment: a domain_id given, so inode_share can be effective (the UI's what-ifs too).
+ */
+export function withAssignedDomains(
+  input: AnalysisInput,
+  labelOf: (inst: InstanceInput) => string | null,
+): AnalysisInput {
   return {
     ...input,
     instances: input.instances.map((inst) => {
@@ -152,7 +158,7 @@ function withDomains(input: AnalysisInput, labelOf: (inst: InstanceInput) => str
 
 /** Every instance of unknown domain (R11) in one domain `unknown-merged`; known domains unchanged. */
 export function mergeUnknownDomains(input: AnalysisInput): AnalysisInput {
-  return withDomains(input, (inst) => (domainUnknown(inst) ? UNKNOWN_MERGED_LABEL : null));
+  return withAssignedDomains(input, (inst) => (domainUnknown(inst) ? UNKNOWN_MERGED_LABEL : null));
 }
 
 /**
@@ -161,7 +167,7 @@ export function mergeUnknownDomains(input: AnalysisInput): AnalysisInput {
  */
 export function domainPerPublisher(input: AnalysisInput): AnalysisInput {
   const publisherOf = new Map(input.images.map(({ image }) => [image.id, image.publisher]));
-  return withDomains(input, (inst) => {
+  return withAssignedDomains(input, (inst) => {
     if (!domainUnknown(inst)) return null;
     const p = publisherOf.get(inst.imageId);
     return p ? `publisher:${p}` : NO_PUBLISHER_LABEL;
