@@ -6,6 +6,7 @@ import type { ReportHead } from '../lib/head';
 import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
 import { useStore } from '../state/store';
+import type { ViewState } from '../state/url';
 
 function mountedCount(r: ReportHead): number {
   return r.instances.filter(
@@ -383,6 +384,36 @@ function Measures({ head: r }: { head: ReportHead }) {
   );
 }
 
+/** A headline figure that links to the files behind it (Files view filtered and sorted). */
+function FigureLink({
+  status,
+  sort,
+  title,
+  testid,
+  bytes,
+  saved = false,
+}: {
+  status: ViewState['status'];
+  sort: string;
+  title: string;
+  testid: string;
+  bytes: number;
+  saved?: boolean;
+}) {
+  return (
+    <ViewLink
+      to={{ inst: '', img: '', q: '', sel: -1, view: 'files', status, sort }}
+      className={saved ? 'num-link saved' : 'num-link'}
+      title={title}
+    >
+      <strong data-testid={testid}>
+        <Bytes n={bytes} />
+      </strong>
+      {saved ? ' saved' : ''}
+    </ViewLink>
+  );
+}
+
 /** Everything here comes from the report's head: it renders before the file table loads. */
 export function Overview({ head: r, base = null }: { head: ReportHead; base?: ReportHead | null }) {
   const t = r.totals;
@@ -391,7 +422,6 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
   const top = r.topGroups;
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const warnings = r.findings.filter((f) => f.severity === 'warning').length;
-  const linkBase = { inst: '', img: '', q: '', sel: -1, view: 'files' as const };
   const cost = r.cost;
   const unshared = cost?.host.unsharedBytes ?? r.unsharedCaches.reduce((a, u) => a + u.bytes, 0);
   /** Unknown domains whose ends differ: the headline gives the range itself (R11). */
@@ -405,15 +435,13 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           <span data-testid="instances-count">{n}</span> instance{n === 1 ? '' : 's'}
         </ViewLink>
         ,{' '}
-        <ViewLink
-          to={{ ...linkBase, status: 'cached', sort: '-size' }}
-          className="num-link"
+        <FigureLink
+          status="cached"
+          sort="-size"
           title="Files in page cache without sharing"
-        >
-          <strong data-testid="bytes-without">
-            <Bytes n={t.bytesWithoutSharing} />
-          </strong>
-        </ViewLink>{' '}
+          testid="bytes-without"
+          bytes={t.bytesWithoutSharing}
+        />{' '}
         of page cache without sharing,{' '}
         {range ? (
           <>
@@ -440,26 +468,22 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           </>
         ) : (
           <>
-            <ViewLink
-              to={{ ...linkBase, status: 'held', sort: '-cached' }}
-              className="num-link"
+            <FigureLink
+              status="held"
+              sort="-cached"
               title="Files holding page cache with sharing"
-            >
-              <strong data-testid="bytes-with">
-                <Bytes n={t.bytesWithSharing} />
-              </strong>
-            </ViewLink>{' '}
+              testid="bytes-with"
+              bytes={t.bytesWithSharing}
+            />{' '}
             with,{' '}
-            <ViewLink
-              to={{ ...linkBase, status: 'saving', sort: '-saved' }}
-              className="num-link saved"
+            <FigureLink
+              status="saving"
+              sort="-saved"
               title="Files whose sharing saves memory"
-            >
-              <strong data-testid="bytes-saved">
-                <Bytes n={t.bytesSaved} />
-              </strong>{' '}
+              testid="bytes-saved"
+              bytes={t.bytesSaved}
               saved
-            </ViewLink>{' '}
+            />{' '}
             (<span data-testid="percent-saved">{formatPercent(t.percentSaved)}</span>)
           </>
         )}
