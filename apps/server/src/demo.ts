@@ -1,7 +1,7 @@
 /**
  * Demo data: on the first start with an empty data folder, scan real EROFS images shipped in
- * the repository (testdata/erofs) and the fleet fstab (testdata/mounts/fleet.fstab) into a
- * report, so a first-time visitor sees a real sharing report. `GET /api/demo` returns its id.
+ * the repository (testdata/erofs) and the fleet fstab (testdata/mounts/fleet.fstab, with the
+ * containers above it from fleet-containers.fstab) into a report, so a first-time visitor sees a real sharing report. `GET /api/demo` returns its id.
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +23,8 @@ export const DEMO_IMAGES = [
   'edge.img',
 ];
 export const DEMO_MOUNTS = 'mounts/fleet.fstab';
+/** The containers (overlay mounts) above fleet.fstab's mounts: the demo groups instances by them. */
+export const DEMO_CONTAINERS = 'mounts/fleet-containers.fstab';
 export const DEMO_TITLE = 'Demo: a host running images of two publishers (testdata/mounts/fleet.fstab)';
 
 /** Load the demo if this data folder never had one; sets ctx.demo. Never throws. */
@@ -68,10 +70,11 @@ export async function ensureDemo(ctx: AppContext): Promise<void> {
     await Promise.all(ids.map((id) => waitForScan(ctx, id, ctx.config.limits.scanTimeoutMs + 5000)));
     if (ctx.closing) return;
     const mountConfigs: string[] = [];
-    if (existsSync(mounts))
-      mountConfigs.push(
-        (await parseAndStore(ctx, readFileSync(mounts, 'utf8'), path.basename(mounts), 'fstab')).id,
-      );
+    for (const file of [mounts, path.join(dir, DEMO_CONTAINERS)])
+      if (existsSync(file))
+        mountConfigs.push(
+          (await parseAndStore(ctx, readFileSync(file, 'utf8'), path.basename(file), 'fstab')).id,
+        );
     const created = await createReport(ctx, {
       images: ids,
       manifests: [],

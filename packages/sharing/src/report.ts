@@ -276,6 +276,10 @@ export interface ScenarioResult {
   totals: Totals;
   /** totals.bytesSaved - report.totals.bytesSaved */
   deltaBytesSaved: number;
+  /** The scenario's host total with sharing (`cost.host.bytesWithSharing`: file data + never-shared caches). */
+  hostBytesWithSharing?: number;
+  /** hostBytesWithSharing - the report's: what the scenario changes in the host's page cache. */
+  deltaHostBytes?: number;
 }
 
 export interface Report {
@@ -321,6 +325,60 @@ export interface Report {
   measured?: MeasuredWorkingSet;
   /** The trust model (docs/trust.md), set by `withTrust` where the manifests are at hand. */
   trust?: TrustModel;
+  /**
+   * What memory costs (model/cost.ts): the host total (file data + never-shared caches), fair
+   * shares per instance and containers. Absent in reports made before it existed.
+   */
+  cost?: ReportCost;
+}
+
+/**
+ * What memory costs (model/cost.ts, docs/metrics.md "Cost"): what the host's page cache holds
+ * for these mounts, and who pays for a shared page. All in bytes (fair shares are whole bytes,
+ * not whole pages).
+ */
+export interface ReportCost {
+  host: HostTotal;
+  /** Per instance id. */
+  perInstance: Record<string, InstanceCost>;
+  /** Containers (overlay mounts above the instances, `InstanceInput.users`), sorted by name. */
+  containers: ContainerCost[];
+}
+
+/** The host's page cache for these mounts: file data (`totals`) + never-shared lines (R8). */
+export interface HostTotal {
+  /** totals.bytesWithoutSharing + unsharedBytes. */
+  bytesWithoutSharing: number;
+  /** totals.bytesWithSharing + unsharedBytes. */
+  bytesWithSharing: number;
+  /** Sum of `unsharedCaches` (the same with and without sharing). */
+  unsharedBytes: number;
+  /** Of which the backing files' page cache (file-backed mounts without `directio`). */
+  backingFileBytes: number;
+}
+
+export interface InstanceCost {
+  /** File data by fair share: each shared inode's bytes divided among its members (whole bytes). */
+  fairBytes: number;
+  /** This instance's never-shared lines (R8). */
+  unsharedBytes: number;
+  /** fairBytes + unsharedBytes: what this instance costs the host. */
+  hostBytes: number;
+}
+
+export interface ContainerCost {
+  /** Container name (from the overlay mount point, mounts/entry.ts `userFromMountPoint`). */
+  name: string;
+  /** Instances its overlay's lowerdirs reach, in report order. */
+  instanceIds: string[];
+  /** Sum of its instances' bytesWithoutSharing. */
+  bytesWithoutSharing: number;
+  /** Its instances' data with each shared inode they hold counted once (the container alone). */
+  bytesWithSharing: number;
+  /** Sum of its instances' fair shares; an instance used by n containers is split n ways. */
+  fairBytes: number;
+  /** The same split of its instances' host cost (fair share + never-shared lines). */
+  hostBytes: number;
 }
 
 /**

@@ -99,3 +99,17 @@ export function CsvButton({ name, build }: { name: string; build: () => string }
     </button>
   );
 }
+
+/** The two column heads of what an instance costs (model/cost.ts): its fair share and host cost. */
+export function CostHeads() {
+  return (
+    <>
+      <th scope="col" className="num" title="Each shared page's bytes divided among its members (like PSS)">
+        Fair share
+      </th>
+      <th scope="col" className="num" title="Fair share + its page cache that never shares (R8)">
+        Host cost
+      </th>
+    </>
+  );
+}

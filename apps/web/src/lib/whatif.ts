@@ -2,7 +2,7 @@
  * What the user changed on top of a stored report: domain assignments and applied scenarios.
  * Pure functions over AnalysisInput, shared by the analysis worker and the unit tests.
  */
-import { assignedDomain, standardScenarios } from '@sharemap/sharing';
+import { scenarioById, withAssignedDomains } from '@sharemap/sharing';
 import type { AnalysisInput } from '@sharemap/sharing';
 
 export interface WhatIf {
@@ -21,29 +21,16 @@ export function isIdentity(w: WhatIf): boolean {
 /** The input with the user's domain labels: a domain_id given, so inode_share can be effective. */
 export function assignDomains(input: AnalysisInput, domains: Record<string, string>): AnalysisInput {
   if (Object.keys(domains).length === 0) return input;
-  return {
-    ...input,
-    instances: input.instances.map((inst) => {
-      const label = domains[inst.id];
-      if (label === undefined) return inst;
-      return {
-        ...inst,
-        domain: assignedDomain(input.instances, label),
-        domainKnown: true,
-        options: { ...inst.options, domainIdGiven: true },
-      };
-    }),
-  };
+  return withAssignedDomains(input, (inst) => (Object.hasOwn(domains, inst.id) ? domains[inst.id]! : null));
 }
 
+/**
+ * The input with the user's what-if applied. A scenario id that names no scenario, or a
+ * `working-set:<f>` outside (0, 1], throws (scenarioById): the recompute fails with that
+ * message in the what-if bar instead of showing the stored figures as if it had applied.
+ */
 export function applyWhatIf(input: AnalysisInput, w: WhatIf): AnalysisInput {
   let out = assignDomains(input, w.domains);
-  if (w.scenarios.length) {
-    const all = standardScenarios(out);
-    for (const id of w.scenarios) {
-      const s = all.find((x) => x.id === id);
-      if (s) out = s.apply(out);
-    }
-  }
+  for (const id of w.scenarios) out = scenarioById(out, id).apply(out);
   return out;
 }

@@ -1,7 +1,7 @@
 /** Compare: this report (new) against a baseline report id: totals delta, files that stopped or started sharing. */
 import { useEffect, useState } from 'react';
 import { compareReports, formatPercent } from '@sharemap/sharing';
-import type { Report } from '@sharemap/sharing';
+import type { EntityDelta, Report } from '@sharemap/sharing';
 import { loadFullReport } from '../state/files';
 import { Bytes, CsvButton, Empty, ErrorBox, Loading, toCsv } from '../components/common';
 import { useStore } from '../state/store';
@@ -102,13 +102,23 @@ export default function Compare({ report: r }: { report: Report }) {
               </tr>
             </tbody>
           </table>
-          <p>
-            Bytes of savings lost <Bytes n={delta.bytesLost} />, gained <Bytes n={delta.bytesGained} />.
+          <EntityTable caption="Images" testid="compare-images" rows={delta.images} />
+          <EntityTable caption="Instances" testid="compare-instances" rows={delta.instances} />
+          <p data-testid="compare-lost-gained">
+            Bytes of savings lost <Bytes n={delta.bytesLost} />, gained <Bytes n={delta.bytesGained} />
+            {delta.bytesLost + delta.bytesGained > 0
+              ? ', file by file in the tables below.'
+              : ': no file saves more or less than before.'}
           </p>
-          {(['stoppedSharing', 'startedSharing'] as const).map((k) => (
-            <table className="grid" key={k}>
+          {(['stoppedSharing', 'startedSharing', 'changedSharing'] as const).map((k) => (
+            <table className="grid" key={k} data-testid={`compare-${k}`}>
               <caption>
-                {k === 'stoppedSharing' ? 'Stopped sharing' : 'Started sharing'} ({delta[k].length}){' '}
+                {k === 'stoppedSharing'
+                  ? 'Stopped sharing'
+                  : k === 'startedSharing'
+                    ? 'Started sharing'
+                    : 'Still sharing, saving more or less'}{' '}
+                ({delta[k].length}){' '}
                 <CsvButton
                   name={`sharemap-${k}.csv`}
                   build={() =>
@@ -150,5 +160,51 @@ export default function Compare({ report: r }: { report: Report }) {
         </>
       )}
     </div>
+  );
+}
+
+/** Images or instances added, removed or changed between the two reports. */
+function EntityTable({ caption, rows, testid }: { caption: string; rows: EntityDelta[]; testid: string }) {
+  return (
+    <table className="grid" data-testid={testid}>
+      <caption>
+        {caption}: {rows.filter((x) => x.change === 'added').length} added,{' '}
+        {rows.filter((x) => x.change === 'removed').length} removed,{' '}
+        {rows.filter((x) => x.change === 'changed').length} changed
+      </caption>
+      {rows.length > 0 && (
+        <>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Change</th>
+              <th scope="col" className="num">
+                With sharing before
+              </th>
+              <th scope="col" className="num">
+                With sharing after
+              </th>
+              <th scope="col" className="num">
+                Without sharing before -&gt; after
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((x) => (
+              <tr key={x.name} data-key={x.name}>
+                <th scope="row">{x.name}</th>
+                <td data-testid="change">{x.change}</td>
+                <td className="num">{x.before ? <Bytes n={x.before.bytesWithSharing} /> : '–'}</td>
+                <td className="num">{x.after ? <Bytes n={x.after.bytesWithSharing} /> : '–'}</td>
+                <td className="num">
+                  {x.before ? <Bytes n={x.before.bytesWithoutSharing} /> : '–'} -&gt;{' '}
+                  {x.after ? <Bytes n={x.after.bytesWithoutSharing} /> : '–'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </>
+      )}
+    </table>
   );
 }

@@ -1,7 +1,7 @@
 /** Instances and domains: effective inode_share (or why not), aops class, domain assignment with live recompute. */
 import { useState } from 'react';
 import type { ReportHead } from '../lib/head';
-import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
+import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName, instanceState } from '../lib/derive';
 import { useStore } from '../state/store';
 
@@ -110,6 +110,8 @@ export function Instances({ head: r }: { head: ReportHead }) {
                   'bytes_without',
                   'bytes_with',
                   'bytes_saved',
+                  'fair_share_bytes',
+                  'host_bytes',
                 ],
                 r.instances.map((i) => {
                   const t = r.perInstance[i.id];
@@ -125,6 +127,8 @@ export function Instances({ head: r }: { head: ReportHead }) {
                     t?.bytesWithoutSharing ?? 0,
                     t?.bytesWithSharing ?? 0,
                     t?.bytesSaved ?? 0,
+                    r.cost?.perInstance[i.id]?.fairBytes ?? '',
+                    r.cost?.perInstance[i.id]?.hostBytes ?? '',
                   ];
                 }),
               )
@@ -142,8 +146,9 @@ export function Instances({ head: r }: { head: ReportHead }) {
             <th scope="col" className="num">
               Cached
             </th>
-            <th scope="col" className="num">
-              Saved
+            <CostHeads />
+            <th scope="col" className="num" title="The first instance to read a shared page pays all of it">
+              Saved (first member pays)
             </th>
           </tr>
         </thead>
@@ -151,6 +156,7 @@ export function Instances({ head: r }: { head: ReportHead }) {
           {r.instances.map((i) => {
             const st = instanceState(i);
             const t = r.perInstance[i.id];
+            const c = r.cost?.perInstance[i.id];
             const classes = r.instanceAops[i.id] ?? [];
             return (
               <tr key={i.id} data-testid={`instance-${i.id}`}>
@@ -190,6 +196,12 @@ export function Instances({ head: r }: { head: ReportHead }) {
                 </td>
                 <td className="num">
                   <Bytes n={t?.bytesWithoutSharing ?? 0} />
+                </td>
+                <td className="num" data-testid={`fair-${i.id}`}>
+                  {c ? <Bytes n={c.fairBytes} /> : '–'}
+                </td>
+                <td className="num" data-testid={`host-${i.id}`}>
+                  {c ? <Bytes n={c.hostBytes} /> : '–'}
                 </td>
                 <td className="num" data-testid={`saved-${i.id}`}>
                   <Bytes n={t?.bytesSaved ?? 0} />

@@ -1,9 +1,12 @@
-/** Overview: the one-line answer first, then per domain, per instance, per image. */
+/** Overview: the one-line answer first, then per domain, per instance, per container, per image. */
 import { formatBytes, formatPercent } from '@sharemap/sharing';
-import type { Totals } from '@sharemap/sharing';
+import type { ReportCost, Totals } from '@sharemap/sharing';
+import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
-import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
+import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
+import { useStore } from '../state/store';
+import type { ViewState } from '../state/url';
 
 function mountedCount(r: ReportHead): number {
   return r.instances.filter(
@@ -11,47 +14,94 @@ function mountedCount(r: ReportHead): number {
   ).length;
 }
 
-/** A horizontal bar: with-sharing part and saved part of the without-sharing total, against `max`. */
-function SavingBar({ t, max, label }: { t: Totals; max: number; label: string }) {
-  const w = max > 0 ? (t.bytesWithSharing / max) * 100 : 0;
-  const s = max > 0 ? (t.bytesSaved / max) * 100 : 0;
+/** Scenario ids the Overview offers as one click (packages/sharing scenarios.ts). */
+const SCN_DIRECTIO = 'directio';
+const SCN_LOOP_DIRECTIO = 'loop-directio';
+const SCN_MERGE_UNKNOWN = 'merge-unknown';
+const SCN_PER_PUBLISHER = 'domain-per-publisher';
+
+/**
+ * A horizontal bar of the without-sharing total, against `max`: with-sharing part, never-shared
+ * part (R8: the backing file's cache, `extra`) and saved part.
+ */
+function SavingBar({ t, max, label, extra = 0 }: { t: Totals; max: number; label: string; extra?: number }) {
+  const pct = (n: number) => (max > 0 ? (n / max) * 100 : 0);
   return (
     <div
       className="savebar"
       role="img"
-      aria-label={`${label}: ${formatBytes(t.bytesWithoutSharing)} without sharing, ${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved`}
+      aria-label={`${label}: ${formatBytes(t.bytesWithoutSharing)} without sharing, ${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved${extra ? `, plus ${formatBytes(extra)} never shared` : ''}`}
     >
-      <span className="seg with" style={{ width: `${w}%` }} />
-      <span className="seg saved" style={{ width: `${s}%` }} />
+      <span className="seg with" style={{ width: `${pct(t.bytesWithSharing)}%` }} />
+      {extra > 0 && <span className="seg unshared" style={{ width: `${pct(extra)}%` }} />}
+      <span className="seg saved" style={{ width: `${pct(t.bytesSaved)}%` }} />
     </div>
   );
+}
+
+/** "before -> after (±delta)" of a byte figure, shown after a what-if. */
+function Change({ before, after, testid }: { before: number; after: number; testid?: string }) {
+  const d = after - before;
+  return (
+    <span className="change" data-testid={testid}>
+      <Bytes n={before} /> -&gt; <Bytes n={after} />{' '}
+      <span className="delta">
+        (<Bytes n={d} signed />)
+      </span>
+    </span>
+  );
+}
+
+interface Row {
+  key: string;
+  label: string;
+  t: Totals;
+  note?: string;
+  /** Fair share and host cost (instances). */
+  fair?: number;
+  host?: number;
+  /** The stored report's figure (before the what-if) of the row's cost. */
+  before?: number;
 }
 
 function TotalsTable({
   rows,
   caption,
   kind,
+  withCost,
+  whatIf,
 }: {
-  rows: { key: string; label: string; t: Totals; note?: string }[];
+  rows: Row[];
   caption: string;
   kind: 'inst' | 'dom' | 'img';
+  withCost?: boolean;
+  whatIf?: boolean;
 }) {
   const max = Math.max(1, ...rows.map((r) => r.t.bytesWithoutSharing));
+  const cost = withCost === true;
   return (
-    <table className="grid totals-table">
+    <table className="grid totals-table" data-testid={`table-${kind}`}>
       <caption>
         {caption}{' '}
         <CsvButton
           name={`sharemap-${kind}.csv`}
           build={() =>
             toCsv(
-              ['name', 'bytes_without_sharing', 'bytes_with_sharing', 'bytes_saved', 'percent_saved'],
+              [
+                'name',
+                'bytes_without_sharing',
+                'bytes_with_sharing',
+                'bytes_saved',
+                'percent_saved',
+                ...(cost ? ['fair_share_bytes', 'host_bytes'] : []),
+              ],
               rows.map((r) => [
                 r.label,
                 r.t.bytesWithoutSharing,
                 r.t.bytesWithSharing,
                 r.t.bytesSaved,
                 r.t.percentSaved.toFixed(2),
+                ...(cost ? [r.fair ?? '', r.host ?? ''] : []),
               ]),
             )
           }
@@ -63,8 +113,18 @@ function TotalsTable({
           <th scope="col" className="num">
             Without sharing
           </th>
-          <th scope="col" className="num">
-            With
+          {cost && <CostHeads />}
+          {whatIf && (
+            <th scope="col" className="num">
+              {cost ? 'Fair share before -> after' : 'With sharing before -> after'}
+            </th>
+          )}
+          <th
+            scope="col"
+            className="num"
+            title={cost ? 'The first instance to read a shared page pays all of it' : undefined}
+          >
+            {cost ? 'First member pays' : 'With'}
           </th>
           <th scope="col" className="num">
             Saved
@@ -79,7 +139,7 @@ function TotalsTable({
       </thead>
       <tbody>
         {rows.map((r) => (
-          <tr key={r.key}>
+          <tr key={r.key} data-key={r.key}>
             <th scope="row">
               {kind === 'inst' ? (
                 <ViewLink to={{ view: 'files', inst: r.key, img: '', status: 'cached', sel: -1 }}>
@@ -97,7 +157,29 @@ function TotalsTable({
             <td className="num">
               <Bytes n={r.t.bytesWithoutSharing} />
             </td>
-            <td className="num">
+            {cost && (
+              <td className="num" data-testid="fair">
+                {r.fair === undefined ? '–' : <Bytes n={r.fair} />}
+              </td>
+            )}
+            {cost && (
+              <td className="num" data-testid="host">
+                {r.host === undefined ? '–' : <Bytes n={r.host} />}
+              </td>
+            )}
+            {whatIf && (
+              <td className="num" data-testid="row-change">
+                {r.before === undefined ? (
+                  'added'
+                ) : (
+                  <Change
+                    before={r.before}
+                    after={cost ? (r.fair ?? r.t.bytesWithSharing) : r.t.bytesWithSharing}
+                  />
+                )}
+              </td>
+            )}
+            <td className="num" data-testid="first-member">
               <Bytes n={r.t.bytesWithSharing} />
             </td>
             <td className="num">
@@ -111,6 +193,173 @@ function TotalsTable({
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Containers (overlay mounts above the instances): memory alone, and their fair share of the host's. */
+function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<string, string> }) {
+  return (
+    <table className="grid containers-table" data-testid="table-containers">
+      <caption>
+        Per container (overlay mounts above the instances){' '}
+        <CsvButton
+          name="sharemap-containers.csv"
+          build={() =>
+            toCsv(
+              [
+                'container',
+                'instances',
+                'bytes_without_sharing',
+                'bytes_with_sharing',
+                'fair_share_bytes',
+                'host_bytes',
+              ],
+              cost.containers.map((c) => [
+                c.name,
+                c.instanceIds.join(' '),
+                c.bytesWithoutSharing,
+                c.bytesWithSharing,
+                c.fairBytes,
+                c.hostBytes,
+              ]),
+            )
+          }
+        />
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Container</th>
+          <th scope="col">Instances</th>
+          <th scope="col" className="num">
+            Without sharing
+          </th>
+          <th
+            scope="col"
+            className="num"
+            title="Its instances' files with each shared page counted once (the container alone)"
+          >
+            With sharing (alone)
+          </th>
+          <th
+            scope="col"
+            className="num"
+            title="Its instances' fair shares; an instance used by n containers is split n ways"
+          >
+            Fair share
+          </th>
+          <th
+            scope="col"
+            className="num"
+            title="Fair share + never-shared page cache (R8), split the same way"
+          >
+            Host cost
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {cost.containers.map((c) => (
+          <tr key={c.name} data-key={c.name}>
+            <th scope="row">{c.name}</th>
+            <td>{c.instanceIds.map((id) => labelOf.get(id) ?? id).join(', ')}</td>
+            <td className="num">
+              <Bytes n={c.bytesWithoutSharing} />
+            </td>
+            <td className="num">
+              <Bytes n={c.bytesWithSharing} />
+            </td>
+            <td className="num" data-testid="fair">
+              <Bytes n={c.fairBytes} />
+            </td>
+            <td className="num" data-testid="host">
+              <Bytes n={c.hostBytes} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A button that applies one scenario (added to the URL's `scn`, recomputed in the browser). */
+function ScenarioButton({ id, children, testid }: { id: string; children: ReactNode; testid: string }) {
+  const scn = useStore((s) => s.v.scn);
+  const setView = useStore((s) => s.setView);
+  const on = scn.includes(id);
+  return (
+    <button
+      type="button"
+      className="btn small"
+      data-testid={testid}
+      disabled={on}
+      onClick={() => setView({ scn: [...scn, id] }, true)}
+    >
+      {on ? 'Applied: ' : ''}
+      {children}
+    </button>
+  );
+}
+
+/**
+ * What the host's page cache really holds for these mounts: the image files' data with sharing
+ * plus the page cache that never shares (R8), with the what-ifs that remove the backing files' cache.
+ */
+function HostTotal({ head: r, base }: { head: ReportHead; base: ReportHead | null }) {
+  const host = r.cost!.host;
+  const before = base?.cost?.host;
+  return (
+    <div className="host-total" data-testid="host-total">
+      <p>
+        Host page cache for these mounts:{' '}
+        <strong data-testid="host-with">
+          <Bytes n={host.bytesWithSharing} />
+        </strong>{' '}
+        with sharing (
+        <span data-testid="host-files">
+          <Bytes n={r.totals.bytesWithSharing} />
+        </span>{' '}
+        of image files
+        {host.backingFileBytes > 0 && (
+          <>
+            {' '}
+            +{' '}
+            <span data-testid="host-backing">
+              <Bytes n={host.backingFileBytes} />
+            </span>{' '}
+            of backing-file cache
+          </>
+        )}
+        {host.unsharedBytes > host.backingFileBytes && (
+          <>
+            {' '}
+            + <Bytes n={host.unsharedBytes - host.backingFileBytes} /> of metadata
+          </>
+        )}
+        ),{' '}
+        <span data-testid="host-without">
+          <Bytes n={host.bytesWithoutSharing} />
+        </span>{' '}
+        without.
+        {before && before.bytesWithSharing !== host.bytesWithSharing && (
+          <>
+            {' '}
+            Before -&gt; after:{' '}
+            <Change before={before.bytesWithSharing} after={host.bytesWithSharing} testid="host-change" />
+          </>
+        )}
+      </p>
+      {host.backingFileBytes > 0 && (
+        <p className="muted small">
+          File-backed mounts without <code>directio</code> keep the raw image in the backing file
+          system&apos;s page cache too (R8, never shared). Remove it:{' '}
+          <ScenarioButton id={SCN_DIRECTIO} testid="apply-directio">
+            mount with directio
+          </ScenarioButton>{' '}
+          <ScenarioButton id={SCN_LOOP_DIRECTIO} testid="apply-loop-directio">
+            loop devices with direct I/O
+          </ScenarioButton>
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -135,15 +384,50 @@ function Measures({ head: r }: { head: ReportHead }) {
   );
 }
 
+/** A headline figure that links to the files behind it (Files view filtered and sorted). */
+function FigureLink({
+  status,
+  sort,
+  title,
+  testid,
+  bytes,
+  saved = false,
+}: {
+  status: ViewState['status'];
+  sort: string;
+  title: string;
+  testid: string;
+  bytes: number;
+  saved?: boolean;
+}) {
+  return (
+    <ViewLink
+      to={{ inst: '', img: '', q: '', sel: -1, view: 'files', status, sort }}
+      className={saved ? 'num-link saved' : 'num-link'}
+      title={title}
+    >
+      <strong data-testid={testid}>
+        <Bytes n={bytes} />
+      </strong>
+      {saved ? ' saved' : ''}
+    </ViewLink>
+  );
+}
+
 /** Everything here comes from the report's head: it renders before the file table loads. */
-export function Overview({ head: r }: { head: ReportHead }) {
+export function Overview({ head: r, base = null }: { head: ReportHead; base?: ReportHead | null }) {
   const t = r.totals;
   const n = mountedCount(r);
   const names = imageName(r);
   const top = r.topGroups;
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const warnings = r.findings.filter((f) => f.severity === 'warning').length;
-  const base = { inst: '', img: '', q: '', sel: -1, view: 'files' as const };
+  const cost = r.cost;
+  const unshared = cost?.host.unsharedBytes ?? r.unsharedCaches.reduce((a, u) => a + u.bytes, 0);
+  /** Unknown domains whose ends differ: the headline gives the range itself (R11). */
+  const range =
+    r.bounds && r.bounds.best.bytesWithSharing !== r.bounds.worst.bytesWithSharing ? r.bounds : undefined;
+  const labelOf = new Map(r.instances.map((i) => [i.id, i.label]));
   return (
     <div className="overview">
       <p className="headline" data-testid="headline">
@@ -151,61 +435,113 @@ export function Overview({ head: r }: { head: ReportHead }) {
           <span data-testid="instances-count">{n}</span> instance{n === 1 ? '' : 's'}
         </ViewLink>
         ,{' '}
-        <ViewLink
-          to={{ ...base, status: 'cached', sort: '-size' }}
-          className="num-link"
+        <FigureLink
+          status="cached"
+          sort="-size"
           title="Files in page cache without sharing"
-        >
-          <strong data-testid="bytes-without">
-            <Bytes n={t.bytesWithoutSharing} />
-          </strong>
-        </ViewLink>{' '}
+          testid="bytes-without"
+          bytes={t.bytesWithoutSharing}
+        />{' '}
         of page cache without sharing,{' '}
-        <ViewLink
-          to={{ ...base, status: 'held', sort: '-cached' }}
-          className="num-link"
-          title="Files holding page cache with sharing"
-        >
-          <strong data-testid="bytes-with">
-            <Bytes n={t.bytesWithSharing} />
-          </strong>
-        </ViewLink>{' '}
-        with,{' '}
-        <ViewLink
-          to={{ ...base, status: 'saving', sort: '-saved' }}
-          className="num-link saved"
-          title="Files whose sharing saves memory"
-        >
-          <strong data-testid="bytes-saved">
-            <Bytes n={t.bytesSaved} />
-          </strong>{' '}
-          saved
-        </ViewLink>{' '}
-        (<span data-testid="percent-saved">{formatPercent(t.percentSaved)}</span>)
+        {range ? (
+          <>
+            <strong data-testid="range-with">
+              <span data-testid="range-with-best">
+                <Bytes n={range.best.bytesWithSharing} />
+              </span>
+              {' – '}
+              <span data-testid="range-with-worst">
+                <Bytes n={range.worst.bytesWithSharing} />
+              </span>
+            </strong>{' '}
+            with,{' '}
+            <strong data-testid="range-saved" className="saved-range">
+              <Bytes n={range.worst.bytesSaved} />
+              {' – '}
+              <Bytes n={range.best.bytesSaved} />
+            </strong>{' '}
+            saved (
+            <span data-testid="range-percent">
+              {formatPercent(range.worst.percentSaved)} – {formatPercent(range.best.percentSaved)}
+            </span>
+            ), depending on the unknown domains
+          </>
+        ) : (
+          <>
+            <FigureLink
+              status="held"
+              sort="-cached"
+              title="Files holding page cache with sharing"
+              testid="bytes-with"
+              bytes={t.bytesWithSharing}
+            />{' '}
+            with,{' '}
+            <FigureLink
+              status="saving"
+              sort="-saved"
+              title="Files whose sharing saves memory"
+              testid="bytes-saved"
+              bytes={t.bytesSaved}
+              saved
+            />{' '}
+            (<span data-testid="percent-saved">{formatPercent(t.percentSaved)}</span>)
+          </>
+        )}
       </p>
+      {base && (
+        <p className="whatif-delta" data-testid="whatif-delta">
+          What-if, before -&gt; after: with sharing{' '}
+          <Change before={base.totals.bytesWithSharing} after={t.bytesWithSharing} testid="change-with" />,
+          saved <Change before={base.totals.bytesSaved} after={t.bytesSaved} testid="change-saved" />
+          {base.totals.bytesWithoutSharing !== t.bytesWithoutSharing && (
+            <>
+              , without sharing{' '}
+              <Change
+                before={base.totals.bytesWithoutSharing}
+                after={t.bytesWithoutSharing}
+                testid="change-without"
+              />
+            </>
+          )}
+          .
+        </p>
+      )}
+      {cost && <HostTotal head={r} base={base} />}
       {r.measured && <Measures head={r} />}
       <div className="big-bar">
-        <SavingBar t={t} max={t.bytesWithoutSharing} label="All instances" />
+        <SavingBar t={t} max={t.bytesWithoutSharing + unshared} label="All instances" extra={unshared} />
         <div className="legend">
           <span>
             <i className="sw with" /> with sharing
           </span>
+          {unshared > 0 && (
+            <span>
+              <i className="sw unshared" /> never shared (backing-file cache, R8)
+            </span>
+          )}
           <span>
             <i className="sw saved" /> saved by sharing
           </span>
           <span className="muted">
-            page size {r.options.pageSize} B, working set {Math.round(r.options.workingSetFraction * 100)} %
+            page size {r.options.pageSize} B, working set{' '}
+            {Math.round(r.options.workingSetFraction * 1000) / 10} %
           </span>
         </div>
       </div>
       {(r.bounds || r.orderBounds) && (
         <div className="callout">
           {r.bounds && (
-            <p>
+            <p data-testid="unknown-domains">
               Some instances have no known domain: memory with sharing lies between{' '}
-              <Bytes n={r.bounds.best.bytesWithSharing} /> (all unknown instances in one domain) and{' '}
-              <Bytes n={r.bounds.worst.bytesWithSharing} /> (each alone).{' '}
-              <ViewLink to={{ view: 'instances' }}>Assign domains</ViewLink> to get one figure.
+              <Bytes n={r.bounds.best.bytesWithSharing} /> (best placement) and{' '}
+              <Bytes n={r.bounds.worst.bytesWithSharing} /> (worst); the tables put each alone.{' '}
+              <ViewLink to={{ view: 'instances' }}>Assign domains</ViewLink> to get one figure, or try:{' '}
+              <ScenarioButton id={SCN_MERGE_UNKNOWN} testid="apply-merge-unknown">
+                all unknown instances in one domain
+              </ScenarioButton>{' '}
+              <ScenarioButton id={SCN_PER_PUBLISHER} testid="apply-per-publisher">
+                one domain per publisher
+              </ScenarioButton>
             </p>
           )}
           {r.orderBounds && (
@@ -229,29 +565,56 @@ export function Overview({ head: r }: { head: ReportHead }) {
         <TotalsTable
           caption="Per domain"
           kind="dom"
+          whatIf={base !== null}
           rows={Object.entries(r.perDomain).map(([k, t]) => ({
             key: k,
             label: k,
             t,
             note: r.domains.find((d) => d.label === k)?.unknown ? '(unknown)' : undefined,
+            before: base?.perDomain[k]?.bytesWithSharing,
           }))}
         />
         <TotalsTable
           caption="Per image"
           kind="img"
-          rows={Object.entries(r.perImage).map(([k, t]) => ({ key: k, label: names.get(k) ?? k, t }))}
+          whatIf={base !== null}
+          rows={Object.entries(r.perImage).map(([k, t]) => ({
+            key: k,
+            label: names.get(k) ?? k,
+            t,
+            before: base?.perImage[k]?.bytesWithSharing,
+          }))}
         />
       </div>
       <TotalsTable
-        caption="Per instance"
+        caption={
+          cost
+            ? 'Per instance: what it costs (fair share: each shared page divided among its members; first member pays: the old view)'
+            : 'Per instance'
+        }
         kind="inst"
-        rows={r.instances.map((i) => ({
-          key: i.id,
-          label: i.label,
-          t: r.perInstance[i.id] ?? zero,
-          note: `${i.id} · ${names.get(i.imageId) ?? i.imageId}${i.domain ? ` · ${i.domain.label}` : ''}`,
-        }))}
+        withCost={cost !== undefined}
+        whatIf={base !== null}
+        rows={r.instances.map((i) => {
+          const c = cost?.perInstance[i.id];
+          const row: Row = {
+            key: i.id,
+            label: i.label,
+            t: r.perInstance[i.id] ?? zero,
+            note: `${i.id} · ${names.get(i.imageId) ?? i.imageId}${i.domain ? ` · ${i.domain.label}` : ''}`,
+          };
+          if (c) {
+            row.fair = c.fairBytes;
+            row.host = c.hostBytes;
+          }
+          if (base) {
+            const b = base.cost?.perInstance[i.id]?.fairBytes ?? base.perInstance[i.id]?.bytesWithSharing;
+            if (b !== undefined) row.before = b;
+          }
+          return row;
+        })}
       />
+      {cost && cost.containers.length > 0 && <ContainersTable cost={cost} labelOf={labelOf} />}
       {top.length > 0 && (
         <table className="grid">
           <caption>Contents that save the most</caption>
@@ -292,7 +655,7 @@ export function Overview({ head: r }: { head: ReportHead }) {
       {r.unsharedCaches.length > 0 && (
         <details className="unshared">
           <summary>
-            Page cache that never shares (R8): <Bytes n={r.unsharedCaches.reduce((a, u) => a + u.bytes, 0)} />
+            Page cache that never shares (R8): <Bytes n={unshared} />
           </summary>
           <ul>
             {r.unsharedCaches.map((u, k) => (

@@ -1,6 +1,6 @@
 /** A report: headline bar, view tabs, and the selected view (heavy views lazy-loaded). */
 import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
-import { formatInteger } from '@sharemap/sharing';
+import { formatBytes, formatInteger } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { headlineOf } from '../lib/head';
 import { selectHead, selectReport, useStore } from '../state/store';
@@ -23,6 +23,8 @@ export function ReportShell() {
   const error = useStore((s) => s.error);
   const reportId = useStore((s) => s.reportId);
   const head = useStore(selectHead);
+  /** The stored report's head while a what-if shows a recomputed one: the "before" of its deltas. */
+  const before = useStore((s) => (s.live ? s.head : null));
   const report = useStore(selectReport);
   const filesStatus = useStore((s) => s.filesStatus);
   const filesError = useStore((s) => s.filesError);
@@ -131,7 +133,7 @@ export function ReportShell() {
             : computing
               ? 'Recomputing in the browser…'
               : live
-                ? `What-if: ${Object.keys(v.dom).length} domain assignment(s), ${v.scn.length} scenario(s) applied; figures recomputed in your browser.`
+                ? `What-if: ${Object.keys(v.dom).length} domain assignment(s), ${v.scn.length} scenario(s) applied${v.scn.length ? ` (${v.scn.join(', ')})` : ''}; figures recomputed in your browser${before ? `: with sharing ${formatBytes(before.totals.bytesWithSharing)} -> ${formatBytes(head.totals.bytesWithSharing)}` : ''}.`
                 : 'Loading the analysis input…'}
           {changed > 0 && (
             <button type="button" className="btn small" onClick={() => setView({ dom: {}, scn: [] }, true)}>
@@ -148,7 +150,7 @@ export function ReportShell() {
         data-view={view}
       >
         <Suspense fallback={<Loading what="view" />}>
-          {view === 'overview' && <Overview head={head} />}
+          {view === 'overview' && <Overview head={head} base={before} />}
           {view === 'instances' && <Instances head={head} />}
           {view === 'graph' && withFiles((r) => <Graph report={r} />)}
           {view === 'overlap' && withFiles((r) => <Overlap report={r} />)}

@@ -15,6 +15,7 @@ import { backingFileCachePages, normaliseOptions, PageSums, totalsOf } from './a
 import { prepareImages, runCore } from './core.js';
 import type { CoreResult, Prepared } from './core.js';
 import { assignDomains, checkDomainLabelNamespaces, NOT_SHARING_LABEL } from './domains.js';
+import { costOf } from './cost.js';
 import { computeFindings } from './findings.js';
 import { keyAliases } from './key-collisions.js';
 import { unknownDomainBounds } from './unknown-bounds.js';
@@ -183,6 +184,8 @@ export function analyze(input: AnalysisInput): Report {
       pageSize,
     );
   report.findings = computeFindings(ctx, report);
+  // Host total, fair shares, containers: an accounting step over the result (cost.ts).
+  report.cost = costOf(report);
   return report;
 }
 

@@ -40,16 +40,27 @@ export {
   DEFAULT_FINGERPRINT_XATTR,
   DEFAULT_WORKING_SET_SCENARIO,
   MERGED_DOMAIN_LABEL,
+  NO_PUBLISHER_LABEL,
+  UNKNOWN_MERGED_LABEL,
+  WORKING_SET_SCENARIO_PREFIX,
   consistentCompression,
+  directIo,
+  domainPerPublisher,
   dropImage,
+  loopDirectIo,
   mergeDomains,
+  mergeUnknownDomains,
+  scenarioById,
   rebuildWithFingerprints,
   runScenarios,
   separateDomains,
   standardScenarios,
   withScenarios,
   workingSet,
+  withAssignedDomains,
+  workingSetScenario,
 } from './scenarios.js';
+export { costOf, splitExact } from './cost.js';
 export type { Scenario } from './scenarios.js';
 export { compareReports } from './compare.js';
-export type { FileDelta, ReportDelta } from './compare.js';
+export type { EntityDelta, FileDelta, ReportDelta } from './compare.js';

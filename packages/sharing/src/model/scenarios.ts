@@ -5,6 +5,7 @@
 import type { DataLayout, FileRecord } from '@sharemap/erofs';
 import type { AnalysisInput, InstanceInput, Report, ScenarioResult } from '../report.js';
 import { analyze } from './engine.js';
+import { assignedDomain } from './input.js';
 import { sha256Fingerprint } from './keys.js';
 
 export interface Scenario {
@@ -115,7 +116,131 @@ export function workingSet(fraction: number): (input: AnalysisInput) => Analysis
   return (input) => ({ ...input, options: { ...input.options, workingSetFraction: fraction } });
 }
 
-/** The standard scenarios for an input: the four global ones, one drop-image per image, one working set. */
+/** Label of the one domain `merge-unknown` puts every unknown-domain instance in. */
+export const UNKNOWN_MERGED_LABEL = 'unknown-merged';
+/** Domain label `domain-per-publisher` gives instances of an image without a publisher. */
+export const NO_PUBLISHER_LABEL = 'publisher:(none)';
+/** Prefix of the working-set scenario ids: `working-set:<fraction>`, 0 < fraction <= 1. */
+export const WORKING_SET_SCENARIO_PREFIX = 'working-set:';
+
+/** An instance whose domain the input cannot show (R11: mountinfo, /proc/mounts), as the engine decides it (input.ts). */
+function domainUnknown(inst: InstanceInput): boolean {
+  return (
+    inst.options.inodeShare &&
+    inst.domain === null &&
+    inst.options.domainIdGiven !== false &&
+    inst.domainKnown !== true
+  );
+}
+
+/**
+ * The input with `labelOf(instance)` as the domain of each instance it names (non-null), as a
+ * user's assignment: a domain_id given, so inode_share can be effective (the UI's what-ifs too).
+ */
+export function withAssignedDomains(
+  input: AnalysisInput,
+  labelOf: (inst: InstanceInput) => string | null,
+): AnalysisInput {
+  return {
+    ...input,
+    instances: input.instances.map((inst) => {
+      const label = labelOf(inst);
+      if (label === null) return inst;
+      return {
+        ...inst,
+        domain: assignedDomain(input.instances, label),
+        domainKnown: true,
+        options: { ...inst.options, domainIdGiven: true },
+      };
+    }),
+  };
+}
+
+/** Every instance of unknown domain (R11) in one domain `unknown-merged`; known domains unchanged. */
+export function mergeUnknownDomains(input: AnalysisInput): AnalysisInput {
+  return withAssignedDomains(input, (inst) => (domainUnknown(inst) ? UNKNOWN_MERGED_LABEL : null));
+}
+
+/**
+ * Every instance of unknown domain (R11) in the domain of its image's publisher,
+ * `publisher:<name>` (`publisher:(none)` for images without one); known domains unchanged.
+ */
+export function domainPerPublisher(input: AnalysisInput): AnalysisInput {
+  const publisherOf = new Map(input.images.map(({ image }) => [image.id, image.publisher]));
+  return withAssignedDomains(input, (inst) => {
+    if (!domainUnknown(inst)) return null;
+    const p = publisherOf.get(inst.imageId);
+    return p ? `publisher:${p}` : NO_PUBLISHER_LABEL;
+  });
+}
+
+/**
+ * Every file-backed mount with `-o directio`: reads bypass the backing file system's page
+ * cache, so no backing-file cache (R8) stays; nothing else changes (same aops class).
+ */
+export function directIo(input: AnalysisInput): AnalysisInput {
+  return {
+    ...input,
+    instances: input.instances.map((inst) =>
+      inst.backing === 'file' && !inst.options.directio
+        ? { ...inst, options: { ...inst.options, directio: true } }
+        : inst,
+    ),
+  };
+}
+
+/**
+ * Every file-backed mount on a loop device of its own with direct I/O (`losetup --direct-io=on`):
+ * a block-device mount, so no backing-file cache (R8), and plain files change aops class from
+ * file-backed to block (R6). Each mount keeps its own superblock (one loop device each).
+ */
+export function loopDirectIo(input: AnalysisInput): AnalysisInput {
+  return {
+    ...input,
+    instances: input.instances.map((inst) =>
+      inst.backing === 'file' ? { ...inst, backing: 'bdev' as const, loopDirectIo: true } : inst,
+    ),
+  };
+}
+
+/** The working-set scenario for a fraction (0 < f <= 1), id `working-set:<f>`. */
+export function workingSetScenario(fraction: number): Scenario {
+  if (!(fraction > 0 && fraction <= 1))
+    throw new RangeError(`working-set fraction must be in (0, 1], got ${fraction}`);
+  const pct = Math.round(fraction * 1000) / 10;
+  return {
+    id: `${WORKING_SET_SCENARIO_PREFIX}${fraction}`,
+    title: `Working set ${pct} %`,
+    description: `Each file ${pct} % resident (rounded up to whole pages per file).`,
+    apply: workingSet(fraction),
+  };
+}
+
+/**
+ * The scenario an id names: a standard one, or `working-set:<f>` for any fraction in (0, 1].
+ * Throws a RangeError naming the id for anything else, so a link with an unknown or bad
+ * scenario is refused, never silently ignored.
+ */
+export function scenarioById(input: AnalysisInput, id: string): Scenario {
+  const standard = [...standardScenarios(input), ...CACHE_SCENARIOS, ...UNKNOWN_DOMAIN_SCENARIOS].find(
+    (s) => s.id === id,
+  );
+  if (standard) return standard;
+  if (id.startsWith(WORKING_SET_SCENARIO_PREFIX)) {
+    const text = id.slice(WORKING_SET_SCENARIO_PREFIX.length);
+    const f = text.trim() === '' ? Number.NaN : Number(text);
+    if (!(f > 0 && f <= 1))
+      throw new RangeError(`scenario "${id}": the working-set fraction must be a number in (0, 1]`);
+    return workingSetScenario(f);
+  }
+  throw new RangeError(`unknown scenario "${id}"`);
+}
+
+/**
+ * The standard scenarios for an input: the four global ones, one drop-image per image, one
+ * working set; with file-backed mounts without `directio`, the two that remove the backing
+ * file's cache (R8); with unknown domains (R11), the two that place them.
+ */
 export function standardScenarios(input: AnalysisInput, fraction = DEFAULT_WORKING_SET_SCENARIO): Scenario[] {
   return [
     {
@@ -149,14 +274,49 @@ export function standardScenarios(input: AnalysisInput, fraction = DEFAULT_WORKI
       description: `The image ${image.name} and its instances removed.`,
       apply: dropImage(image.id),
     })),
-    {
-      id: `working-set:${fraction}`,
-      title: `Working set ${Math.round(fraction * 100)} %`,
-      description: `Each file ${Math.round(fraction * 100)} % resident (rounded up to whole pages per file).`,
-      apply: workingSet(fraction),
-    },
+    workingSetScenario(fraction),
+    ...conditionalScenarios(input),
   ];
 }
+
+/** The scenarios that change something only for some inputs (backing-file cache, unknown domains). */
+function conditionalScenarios(input: AnalysisInput): Scenario[] {
+  const out: Scenario[] = [];
+  if (input.instances.some((i) => i.backing === 'file' && !i.options.directio)) out.push(...CACHE_SCENARIOS);
+  if (input.instances.some(domainUnknown)) out.push(...UNKNOWN_DOMAIN_SCENARIOS);
+  return out;
+}
+
+const CACHE_SCENARIOS: Scenario[] = [
+  {
+    id: 'directio',
+    title: 'Mount with directio',
+    description: "File-backed mounts with -o directio: no backing file's page cache (R8).",
+    apply: directIo,
+  },
+  {
+    id: 'loop-directio',
+    title: 'Loop devices with direct I/O',
+    description:
+      'File-backed mounts on loop devices with direct I/O (block devices): no backing file cache (R8); plain files become block class (R6).',
+    apply: loopDirectIo,
+  },
+];
+
+const UNKNOWN_DOMAIN_SCENARIOS: Scenario[] = [
+  {
+    id: 'merge-unknown',
+    title: 'All unknown instances in one domain',
+    description: `Every instance of unknown domain in one domain "${UNKNOWN_MERGED_LABEL}"; known domains unchanged.`,
+    apply: mergeUnknownDomains,
+  },
+  {
+    id: 'domain-per-publisher',
+    title: 'One domain per publisher',
+    description: "Every instance of unknown domain in its image publisher's domain; known domains unchanged.",
+    apply: domainPerPublisher,
+  },
+];
 
 /** Analyses each scenario; `base` defaults to analyze(input). */
 export function runScenarios(
@@ -164,16 +324,24 @@ export function runScenarios(
   scenarios: readonly Scenario[] = standardScenarios(input),
   base?: Report,
 ): ScenarioResult[] {
-  const baseSaved = (base ?? analyze(input)).totals.bytesSaved;
+  const baseReport = base ?? analyze(input);
+  const baseSaved = baseReport.totals.bytesSaved;
+  const baseHost = baseReport.cost?.host.bytesWithSharing;
   return scenarios.map((s) => {
-    const totals = analyze(s.apply(input)).totals;
-    return {
+    const r = analyze(s.apply(input));
+    const totals = r.totals;
+    const result: ScenarioResult = {
       id: s.id,
       title: s.title,
       description: s.description,
       totals,
       deltaBytesSaved: totals.bytesSaved - baseSaved,
     };
+    if (r.cost && baseHost !== undefined) {
+      result.hostBytesWithSharing = r.cost.host.bytesWithSharing;
+      result.deltaHostBytes = r.cost.host.bytesWithSharing - baseHost;
+    }
+    return result;
   });
 }
 

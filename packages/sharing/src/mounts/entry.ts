@@ -121,11 +121,17 @@ export function buildEntry(input: EntryInput): { entry: MountEntry; warnings: Mo
   return { entry, warnings };
 }
 
-/** The `lowerdir=` layers of an overlay option string (`:`-separated, `\:` escapes a colon). */
+/**
+ * The lower layers of an overlay option string: `lowerdir=` (`:`-separated, `\:` escapes a
+ * colon, `::` before data-only layers), and the per-layer `lowerdir+=` and `datadir+=` (Linux
+ * 6.8+; a data-only layer holds the file data the layers above redirect to, so the container
+ * reads its pages too). Documentation/filesystems/overlayfs.rst, "Data-only lower layers".
+ */
 export function overlayLowerdirs(optionsText: string): string[] {
   const out: string[] = [];
   for (const opt of optionsText.split(',')) {
-    if (!opt.startsWith('lowerdir=') && !opt.startsWith('lowerdir+=')) continue;
+    if (!opt.startsWith('lowerdir=') && !opt.startsWith('lowerdir+=') && !opt.startsWith('datadir+='))
+      continue;
     const v = opt.slice(opt.indexOf('=') + 1);
     let cur = '';
     for (let i = 0; i < v.length; i++) {

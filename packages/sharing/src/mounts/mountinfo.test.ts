@@ -201,6 +201,22 @@ describe('proc-mounts: host.mounts', () => {
   });
 });
 
+describe('mountinfo: overlay layers (overlay-layers.mountinfo)', () => {
+  it('keeps lowerdir+=, datadir+= and classic lowerdir with data-only layers, and resolves each container', () => {
+    const cfg = parseMountinfo(read('overlay-layers.mountinfo'), { file: 'overlay-layers.mountinfo' });
+    expect(cfg.context.map((c) => [c.user, c.lowerdirs])).toEqual([
+      ['api', ['/run/images/app', '/run/images/base-v1']],
+      ['worker', ['/run/images/app/usr', '/run/images/base-v2']],
+    ]);
+    const { instances } = resolveInstances([cfg], IMAGES);
+    expect(instances.map((i) => [i.imageId, i.users ?? []])).toEqual([
+      ['base-v1.fp', ['api']],
+      ['base-v2.fp', ['worker']],
+      ['app.fp', ['api', 'worker']],
+    ]);
+  });
+});
+
 describe('losetup --json', () => {
   it('maps /dev/loop0 to app.fp.img', () => {
     const c = parseLosetupJson(read('losetup.json'), { file: 'losetup.json' });

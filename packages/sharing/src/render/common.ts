@@ -90,3 +90,17 @@ export function predictedNote(report: Report): string | null {
   );
   return `PREDICTED: ${p.length} of ${report.images.length} image(s) are predicted from OCI images, as ${opts} would build them (${p.map((i) => i.name).join(', ')}).`;
 }
+
+/**
+ * "host page cache: 28.0 MiB with sharing (14.1 MiB of image files + 13.9 MiB of backing-file
+ * cache), 30.7 MiB without": the host total (model/cost.ts), or null for a report without it.
+ */
+export function hostTotalLine(report: Report): string | null {
+  const h = report.cost?.host;
+  if (!h) return null;
+  const parts = [`${formatBytes(report.totals.bytesWithSharing)} of image files`];
+  if (h.backingFileBytes > 0) parts.push(`${formatBytes(h.backingFileBytes)} of backing-file cache`);
+  if (h.unsharedBytes > h.backingFileBytes)
+    parts.push(`${formatBytes(h.unsharedBytes - h.backingFileBytes)} of metadata`);
+  return `host page cache: ${formatBytes(h.bytesWithSharing)} with sharing (${parts.join(' + ')}), ${formatBytes(h.bytesWithoutSharing)} without`;
+}

@@ -5,6 +5,7 @@ import { formatBytes, formatPercent } from './bytes.js';
 import {
   bothMeasures,
   headline,
+  hostTotalLine,
   instanceState,
   predictedNote,
   topGroups,
@@ -31,6 +32,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   const out: string[] = ['### sharemap: page cache sharing', '', `**${headline(report)}**`];
   const both = bothMeasures(report);
   if (both) out.push('', both);
+  const host = hostTotalLine(report);
+  if (host) out.push('', host);
   if (opts.url) out.push('', `[Full report](${opts.url})`);
   const note = predictedNote(report);
   if (note) out.push('', `_${esc(note)}_`);
@@ -67,13 +70,34 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       `| ${esc(label)} | ${n} | ${formatBytes(t.bytesWithoutSharing)} | ${formatBytes(t.bytesWithSharing)} | ${formatBytes(t.bytesSaved)} (${formatPercent(t.percentSaved)}) |`,
     );
   }
-  out.push('', '| instance | image | domain | state | without | with |', '|---|---|---|---|---:|---:|');
+  const cost = report.cost;
+  out.push(
+    '',
+    cost
+      ? '| instance | image | domain | state | without | fair share | host cost | with (first member pays) |'
+      : '| instance | image | domain | state | without | with |',
+    cost ? '|---|---|---|---|---:|---:|---:|---:|' : '|---|---|---|---|---:|---:|',
+  );
   const imageName = new Map(report.images.map((x) => [x.id, x.name]));
   for (const inst of report.instances) {
     const t = report.perInstance[inst.id]!;
+    const c = cost?.perInstance[inst.id];
     out.push(
-      `| ${esc(inst.label)} | ${esc(imageName.get(inst.imageId) ?? inst.imageId)} | ${esc(inst.domain?.label ?? '-')} | ${instanceState(report, inst.id)} | ${formatBytes(t.bytesWithoutSharing)} | ${formatBytes(t.bytesWithSharing)} |`,
+      `| ${esc(inst.label)} | ${esc(imageName.get(inst.imageId) ?? inst.imageId)} | ${esc(inst.domain?.label ?? '-')} | ${instanceState(report, inst.id)} | ${formatBytes(t.bytesWithoutSharing)} | ` +
+        (c ? `${formatBytes(c.fairBytes)} | ${formatBytes(c.hostBytes)} | ` : '') +
+        `${formatBytes(t.bytesWithSharing)} |`,
     );
+  }
+  if (cost && cost.containers.length > 0) {
+    out.push(
+      '',
+      '| container | instances | without | with (alone) | fair share | host cost |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const c of cost.containers)
+      out.push(
+        `| ${esc(c.name)} | ${c.instanceIds.length} | ${formatBytes(c.bytesWithoutSharing)} | ${formatBytes(c.bytesWithSharing)} | ${formatBytes(c.fairBytes)} | ${formatBytes(c.hostBytes)} |`,
+      );
   }
   const top = topGroups(report, opts.top ?? 10);
   if (top.length > 0) {

@@ -4,6 +4,7 @@ import { formatBytes, formatInteger } from './bytes.js';
 import {
   bothMeasures,
   headline,
+  hostTotalLine,
   instanceState,
   predictedNote,
   topGroups,
@@ -28,6 +29,8 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
   out.push(
     `  exact: ${formatInteger(t.bytesWithoutSharing)} / ${formatInteger(t.bytesWithSharing)} / ${formatInteger(t.bytesSaved)} bytes (${report.options.pageSize}-byte pages, working set ${report.options.workingSetFraction})`,
   );
+  const host = hostTotalLine(report);
+  if (host) out.push(`  ${host}`);
   if (report.bounds)
     out.push(
       `  unknown domains: ${withSharingRange(report.bounds.best.bytesWithSharing, report.bounds.worst.bytesWithSharing)}`,
@@ -36,14 +39,21 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     out.push(
       `  read order: ${withSharingRange(report.orderBounds.best.bytesWithSharing, report.orderBounds.worst.bytesWithSharing)}`,
     );
-  out.push('', 'Instances:');
+  out.push(
+    '',
+    report.cost ? 'Instances (without -> with, first member pays; fair share; host cost):' : 'Instances:',
+  );
   // Labels, names, paths and messages can come from images: no control sequence reaches the terminal.
   const w = Math.max(8, ...report.instances.map((i) => tty(i.label).length));
   for (const inst of report.instances) {
     const x = report.perInstance[inst.id]!;
     const m = report.measured?.perInstance[inst.id];
+    const c = report.cost?.perInstance[inst.id];
     out.push(
       `  ${pad(tty(inst.label), w)}  ${pad(tty(inst.domain?.label ?? '-'), 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}` +
+        (c
+          ? `  fair ${lpad(formatBytes(c.fairBytes), 10)}  host ${lpad(formatBytes(c.hostBytes), 10)}`
+          : '') +
         (m
           ? `  measured ${lpad(formatBytes(m.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(m.bytesWithSharing), 10)}`
           : ''),
@@ -52,6 +62,15 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
   const caches = report.unsharedCaches.reduce((a, l) => a + l.bytes, 0);
   if (caches > 0)
     out.push(`  + never shared (R8, not in the totals): ${formatBytes(caches)} of backing-file cache`);
+  const containers = report.cost?.containers ?? [];
+  if (containers.length > 0) {
+    out.push('', 'Containers (without -> with sharing alone; fair share; host cost):');
+    const cw = Math.max(8, ...containers.map((c) => tty(c.name).length));
+    for (const c of containers)
+      out.push(
+        `  ${pad(tty(c.name), cw)}  ${lpad(formatBytes(c.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(c.bytesWithSharing), 10)}  fair ${lpad(formatBytes(c.fairBytes), 10)}  host ${lpad(formatBytes(c.hostBytes), 10)}  (${c.instanceIds.length} instance${c.instanceIds.length === 1 ? '' : 's'})`,
+      );
+  }
   const top = topGroups(report, opts.top ?? 5);
   if (top.length > 0) {
     out.push('', 'Top shared files:');

@@ -1,0 +1,133 @@
+/**
+ * What memory costs (docs/metrics.md "Cost"): the host total, fair shares and containers.
+ * An accounting step over the engine's result, no sharing rule of its own:
+ *
+ *  - host total: the image file data in page cache (`totals`) plus every never-shared cache line
+ *    (`unsharedCaches`, R8: the backing file's page cache of file-backed mounts without
+ *    `directio`, and metadata lines where the engine models them). That is what the host's page
+ *    cache really holds for these mounts.
+ *  - fair share (proportional share, like PSS in smem): a shared inode's bytes are divided among
+ *    its members, so no instance's cost depends on which member was read first. Shares are
+ *    whole bytes: each member gets floor(B / m), and the remainder (B mod m bytes, fewer than m)
+ *    goes one byte each to the first members in member order (`splitExact`). Shares of a group
+ *    therefore add up exactly to its bytes, and per-instance fair shares to
+ *    `totals.bytesWithSharing`.
+ *  - containers: an overlay mount over instances (`InstanceInput.users`, from the overlay's
+ *    lowerdirs, mounts/resolve.ts). An instance used by n containers has its fair share (and
+ *    its host cost) split n ways by the same rule, in `users` order.
+ */
+import type { ContainerCost, InstanceCost, Report, ReportCost } from '../report.js';
+
+/** Share k (0-based) of `total` whole bytes split into `parts` parts: floor, remainder to the first parts. */
+export function splitExact(total: number, parts: number, k: number): number {
+  const q = Math.floor(total / parts);
+  return q + (k < total - q * parts ? 1 : 0);
+}
+
+export type CostInput = Pick<
+  Report,
+  'instances' | 'perInstance' | 'files' | 'groups' | 'unsharedCaches' | 'totals' | 'options'
+>;
+
+export function costOf(report: CostInput): ReportCost {
+  const ps = report.options.pageSize;
+  const n = report.instances.length;
+  const rowInstance = report.files.instance;
+
+  // Fair shares: start from the first-member view and move each shared inode's bytes from its
+  // first member's instance to all its members.
+  const fair = new Array<number>(n).fill(0);
+  report.instances.forEach((inst, i) => {
+    fair[i] = report.perInstance[inst.id]?.bytesWithSharing ?? 0;
+  });
+  for (const g of report.groups) {
+    const m = g.members.length;
+    if (m < 2) continue;
+    const bytes = g.pages * ps;
+    fair[rowInstance[g.members[0]!]!]! -= bytes;
+    for (let k = 0; k < m; k++) fair[rowInstance[g.members[k]!]!]! += splitExact(bytes, m, k);
+  }
+
+  const unsharedOf = new Map<string, number>();
+  let unsharedBytes = 0;
+  let backingFileBytes = 0;
+  for (const line of report.unsharedCaches) {
+    unsharedOf.set(line.instanceId, (unsharedOf.get(line.instanceId) ?? 0) + line.bytes);
+    unsharedBytes += line.bytes;
+    if (line.kind === 'backing-file') backingFileBytes += line.bytes;
+  }
+
+  const perInstance: Record<string, InstanceCost> = {};
+  report.instances.forEach((inst, i) => {
+    const u = unsharedOf.get(inst.id) ?? 0;
+    perInstance[inst.id] = { fairBytes: fair[i]!, unsharedBytes: u, hostBytes: fair[i]! + u };
+  });
+
+  return {
+    host: {
+      bytesWithoutSharing: report.totals.bytesWithoutSharing + unsharedBytes,
+      bytesWithSharing: report.totals.bytesWithSharing + unsharedBytes,
+      unsharedBytes,
+      backingFileBytes,
+    },
+    perInstance,
+    containers: containersOf(report, perInstance),
+  };
+}
+
+/** Containers by name (sorted), with their memory alone and their fair share of the host's. */
+function containersOf(report: CostInput, perInstance: Record<string, InstanceCost>): ContainerCost[] {
+  const ps = report.options.pageSize;
+  const names = new Map<string, number>();
+  const containers: ContainerCost[] = [];
+  /** Container indices of each instance, in its `users` order. */
+  const usersOf: number[][] = report.instances.map((inst) =>
+    (inst.users ?? []).map((name) => {
+      let c = names.get(name);
+      if (c === undefined) {
+        names.set(name, (c = containers.length));
+        containers.push({
+          name,
+          instanceIds: [],
+          bytesWithoutSharing: 0,
+          bytesWithSharing: 0,
+          fairBytes: 0,
+          hostBytes: 0,
+        });
+      }
+      return c;
+    }),
+  );
+  if (containers.length === 0) return [];
+  report.instances.forEach((inst, i) => {
+    const users = usersOf[i]!;
+    const own = report.perInstance[inst.id]?.bytesWithoutSharing ?? 0;
+    const cost = perInstance[inst.id]!;
+    users.forEach((c, k) => {
+      const box = containers[c]!;
+      box.instanceIds.push(inst.id);
+      box.bytesWithoutSharing += own;
+      box.fairBytes += splitExact(cost.fairBytes, users.length, k);
+      box.hostBytes += splitExact(cost.hostBytes, users.length, k);
+    });
+  });
+  // With sharing, as the container alone would hold it: its instances' data with each shared
+  // inode it reaches counted once (k members in the container save (k - 1) copies).
+  for (const c of containers) c.bytesWithSharing = c.bytesWithoutSharing;
+  const count = new Array<number>(containers.length).fill(0);
+  const touched: number[] = [];
+  for (const g of report.groups) {
+    if (g.members.length < 2) continue;
+    for (const row of g.members)
+      for (const c of usersOf[report.files.instance[row]!]!) {
+        if (count[c] === 0) touched.push(c);
+        count[c]!++;
+      }
+    for (const c of touched) {
+      containers[c]!.bytesWithSharing -= (count[c]! - 1) * g.pages * ps;
+      count[c] = 0;
+    }
+    touched.length = 0;
+  }
+  return containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
