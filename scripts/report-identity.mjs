@@ -255,29 +255,46 @@ function randomFleet(rand) {
   const images = [];
   for (let k = 0; k < nImages; k++) {
     const ishare = rand() < 0.8;
+    const hashed = rand() < 0.3;
     const nFiles = int(11);
     const files = [];
     for (let j = 0; j < nFiles; j++) {
       const dir = rand() < 0.15;
       const fp = int(7) - 1; // -1: none
       const hardlink = j > 0 && rand() < 0.08;
-      files.push({
+      // Mostly sha256 fingerprints; some serials (unverifiable) and short ones whose
+      // concatenation with a domain id can collide with another's (spec §8.4).
+      const kind = rand();
+      const fingerprint =
+        dir || fp < 0
+          ? null
+          : kind < 0.8
+            ? '7368613235363a' + fp.toString(16).padStart(64, '0')
+            : kind < 0.85
+              ? Buffer.from(`serial-${fp}`).toString('hex')
+              : Buffer.from(['a', 'ab', 'abc'][fp % 3]).toString('hex');
+      const short = fingerprint !== null && kind >= 0.85;
+      const digestHex = fp < 0 ? (j + 1000 * k).toString(16).padStart(64, '0') : fp.toString(16).padStart(64, '0');
+      const record = {
         path: `/d${int(3)}/f${String(j).padStart(3, '0')}`,
         nid: hardlink ? 100 + j - 1 : 100 + j,
         type: dir ? 'dir' : 'file',
         mode: '0644',
         uid: 0,
         gid: 0,
-        size: dir ? 4096 : rand() < 0.7 && fp >= 0 ? FP_SIZES[fp + 1] : pick(FP_SIZES),
+        size: dir || short ? 4096 : rand() < 0.7 && fp >= 0 ? FP_SIZES[fp + 1] : pick(FP_SIZES),
         nlink: hardlink ? 2 : 1,
         mtime: 0,
         mtime_nsec: 0,
-        layout: dir ? 'flat_inline' : pick(LAYOUTS),
+        layout: dir ? 'flat_inline' : short ? 'flat_plain' : pick(LAYOUTS),
         inode_size: 32,
         xattr_isize: 0,
         xattrs: {},
-        fingerprint: dir || fp < 0 ? null : '7368613235363a' + fp.toString(16).padStart(64, '0'),
-      });
+        fingerprint,
+      };
+      // Hashed images: the content digest, now and then not the one the fingerprint claims (R12).
+      if (hashed && !dir) record.sha256 = rand() < 0.1 ? 'f'.repeat(64) : digestHex;
+      files.push(record);
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const seen = new Set();
@@ -304,7 +321,7 @@ function randomFleet(rand) {
         required_kernel: '7.0',
         devices: [],
       },
-      hashed: false,
+      hashed,
       file_count: unique.length,
       files: unique,
     };
@@ -314,6 +331,9 @@ function randomFleet(rand) {
     );
     images.push({ image: entry, manifest });
   }
+  // Some fleets name their domains by raw domain id through a redactor, as parsed mount
+  // configurations do: the engine then compares the raw ids (key concatenation, R4).
+  const redactor = rand() < 0.5 ? sharing.createDomainRedactor(new Uint8Array(32)) : null;
   const nInst = 1 + int(6);
   const instances = [];
   for (let i = 0; i < nInst; i++) {
@@ -327,7 +347,7 @@ function randomFleet(rand) {
       mountPoints: [`/m/${i}`],
       source: bdev ? `/dev/loop${i}` : `img${img}.img`,
       backing: bdev ? 'bdev' : 'file',
-      domain: domain < 0 ? null : { label: `D${domain + 1}` },
+      domain: domain < 0 ? null : redactor ? redactor.labelFor(['c', 'bc', 'abc'][domain]) : { label: `D${domain + 1}` },
       options: {
         inodeShare: rand() < 0.85,
         dax: rand() < 0.05 ? 'always' : null,
@@ -342,12 +362,15 @@ function randomFleet(rand) {
     instances.push(inst);
   }
   const input = { images, instances, createdAt: CREATED_AT };
+  if (redactor) input.domainSecrets = redactor;
   if (rand() < 0.2) input.options = { pageSize: pick([4096, 16384, 65536]), workingSetFraction: pick([0.1, 0.5, 1]) };
   return input;
 }
 
 const fleets = digest();
 const rand = prng(SEED);
+/** Findings per code over the fleets (--list prints it: the fleets should reach every code). */
+const codes = new Map();
 for (let n = 0; n < FLEETS; n++) {
   const input = randomFleet(rand);
   let report;
@@ -357,6 +380,7 @@ for (let n = 0; n < FLEETS; n++) {
     fleets.add(`fleet${n}/error`, String(e.message));
     continue;
   }
+  for (const f of report.findings) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
   fleets.add(`fleet${n}/json`, JSON.stringify(report));
   fleets.add(`fleet${n}/text`, sharing.renderText(report));
   fleets.add(`fleet${n}/markdown`, sharing.renderMarkdown(report));
@@ -368,6 +392,7 @@ for (let n = 0; n < FLEETS; n++) {
   }
 }
 
+if (args.list) process.stderr.write(`fleet findings: ${JSON.stringify(Object.fromEntries(codes))}\n`);
 console.log(
   JSON.stringify({ fixtures: fixtures.hex(), fleets: fleets.hex(), count: fixtures.count + fleets.count }),
 );
