@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisInput } from '../report.js';
 import { analyze } from './engine.js';
+import { FINDING_DETECTORS } from './findings.js';
 import { image, inputOf, inst } from '../../test/model-fixtures.js';
 
 describe('findings', () => {
@@ -77,5 +78,30 @@ describe('findings', () => {
         (a, b) => ['error', 'warning', 'info'].indexOf(a) - ['error', 'warning', 'info'].indexOf(b),
       ),
     );
+  });
+
+  it('the detector table runs one detector per finding code, in the documented order, each naming its rule', () => {
+    expect(FINDING_DETECTORS.map((d) => d.code)).toEqual([
+      'mount-failed',
+      'inode-share-ineffective',
+      'fingerprint-mismatch',
+      'fingerprint-unverifiable',
+      'mixed-publishers',
+      'unsharable-duplicate',
+      'cross-domain-key-collision',
+      'order-dependent',
+      'domain-unknown',
+    ]);
+    expect(FINDING_DETECTORS.map((d) => d.rule)).toEqual([
+      'R2 (the mount fails with EINVAL)',
+      'R2, R3',
+      'R12',
+      'R12',
+      'R12 (one domain, one publisher)',
+      'R2-R6',
+      'R4, R12',
+      'R5, R6',
+      'R11',
+    ]);
   });
 });
