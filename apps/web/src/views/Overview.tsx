@@ -1,14 +1,12 @@
 /** Overview: the one-line answer first, then per domain, per instance, per image. */
-import { formatBytes, formatPercent } from '@sharemap/sharing';
+import { formatBytes, formatPercent, isMounted } from '@sharemap/sharing';
 import type { Totals } from '@sharemap/sharing';
 import type { ReportHead } from '../lib/head';
 import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
 
 function mountedCount(r: ReportHead): number {
-  return r.instances.filter(
-    (i) => i.mountError === undefined && !(!i.inodeShare.effective && i.inodeShare.reason === 'not-mounted'),
-  ).length;
+  return r.instances.filter(isMounted).length;
 }
 
 /** A horizontal bar: with-sharing part and saved part of the without-sharing total, against `max`. */
