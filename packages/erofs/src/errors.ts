@@ -36,6 +36,9 @@ export interface ErofsErrorDetails {
 
 export class ErofsError extends Error {
   readonly code: ErofsErrorCode;
+  /** What went wrong, without the code and the location (`message` is built from the three):
+   * what a wrapper that adds its own context or location starts from. */
+  readonly detail: string;
   readonly offset?: number;
   readonly nid?: number;
   readonly path?: string;
@@ -51,6 +54,7 @@ export class ErofsError extends Error {
     );
     this.name = 'ErofsError';
     this.code = code;
+    this.detail = message;
     if (details.offset !== undefined) this.offset = details.offset;
     if (details.nid !== undefined) this.nid = details.nid;
     if (details.path !== undefined) this.path = details.path;
@@ -59,8 +63,7 @@ export class ErofsError extends Error {
   /** A copy of this error that also names `path` (used when a lookup walks through a bad inode). */
   withPath(path: string): ErofsError {
     if (this.path !== undefined) return this;
-    const base = this.message.replace(/^[A-Z_]+: /, '').replace(/ @ .*$/, '');
-    const e = new ErofsError(this.code, base, {
+    const e = new ErofsError(this.code, this.detail, {
       offset: this.offset,
       nid: this.nid,
       path,
