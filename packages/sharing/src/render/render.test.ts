@@ -5,7 +5,11 @@ import { formatBytes, formatInteger } from './bytes.js';
 import { reportToCsv, CSV_COLUMNS } from './csv.js';
 import { renderMarkdown } from './markdown.js';
 import { renderText } from './text.js';
-import { fleetInstances, inputOf, inst } from '../../test/model-fixtures.js';
+import { readFileSync } from 'node:fs';
+import { manifestHeader } from '@sharemap/erofs';
+import { buildAnalysisInput } from '../analysis-input.js';
+import { parseFstab } from '../mounts/fstab.js';
+import { fleetInstances, image, inputOf, inst } from '../../test/model-fixtures.js';
 
 describe('formatBytes', () => {
   it('uses binary units and gives exact bytes on request', () => {
@@ -31,7 +35,43 @@ describe('renderers', () => {
     expect(text).toContain('17,666,048');
     expect(text).toContain('read order: with sharing between');
     expect(text).toContain('[error] mount-failed');
-    expect(text).not.toContain('acme-signed'.toUpperCase());
+  });
+
+  it('renderText of a parsed fstab names domains by label only, never by their domain_id', () => {
+    // fleet.fstab's domain ids are "acme-signed" and "thirdparty" (secrets, R11).
+    const config = parseFstab(
+      readFileSync(new URL('../../../../testdata/mounts/fleet.fstab', import.meta.url), 'utf8'),
+      {
+        file: 'fleet.fstab',
+      },
+    );
+    const built = buildAnalysisInput({
+      images: ['base-v1.fp', 'base-v2.fp', 'app.fp', 'base-v1.fp.lz4hc', 'app.fp.lz4hc', 'edge'].map((n) => {
+        const { manifest } = image(n);
+        return { header: manifestHeader(manifest), name: `${n}.img`, payload: manifest };
+      }),
+      mountConfigs: [config],
+    });
+    const text = renderText(
+      analyze({
+        images: built.images.map((x) => ({ image: x.image, manifest: x.payload })),
+        instances: built.instances,
+      }),
+    );
+    // fstab lines 4-11 (line 12's image is not given): acme-signed is D1, thirdparty D2.
+    expect(built.instances.map((i) => i.domain?.label ?? null)).toEqual([
+      'D1',
+      'D1',
+      'D1',
+      'D1',
+      'D2',
+      'D1',
+      null,
+      'D1',
+    ]);
+    expect(text).toContain('D2');
+    expect(text).not.toContain('acme-signed');
+    expect(text.replaceAll('/run/images/app-thirdparty', '')).not.toContain('thirdparty'); // a mount point's name is no secret
   });
 
   it('renderMarkdown: tables, link, delta', () => {
@@ -57,7 +97,10 @@ describe('renderers', () => {
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(small.files.instance.length + 1);
-    const withComma = small.paths['edge-mini.b16k']!.find((p) => /[",]/.test(p));
-    if (withComma) expect(csv).toContain(`"${withComma.replace(/"/g, '""')}"`);
+    // The one path of edge-mini with a quote (and ;, &, space): quoted, the quote doubled.
+    const quoted = lines.filter((l) => l.includes('special;chars'));
+    expect(quoted).toEqual([
+      `a,/run/images/a,edge-mini.b16k.img,"/names/with space & special;chars'""",private-no-inode-share,,8,1,1,4096,4096,-1,`,
+    ]);
   });
 });
