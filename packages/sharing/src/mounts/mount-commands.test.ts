@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDomainRedactor, MountConfigError, parseMountCommands, resolveInstances } from './index.js';
+import { MountScriptInterpreter } from './mount-commands.js';
+import type { Command, Sep } from './shell-lexer.js';
 
 const read = (name: string): string =>
   readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
@@ -124,5 +126,79 @@ describe('mount-commands: mount-commands.sh', () => {
     expect(c.warnings[0]!.message).toBe(
       's:1:22: dax= must be always or never: the kernel refuses the mount (EINVAL)',
     );
+  });
+});
+
+describe('mount-commands interpreter (MountScriptInterpreter) on commands as the lexer hands them over', () => {
+  /** One command per entry: its words (columns 1, 10, 20, ...) and the separator after it. */
+  function run(cmds: [string[], Sep][]) {
+    const it = new MountScriptInterpreter('', 'x.sh', createDomainRedactor());
+    let before: Sep = '\n';
+    cmds.forEach(([words, after], k) => {
+      const cmd: Command = {
+        words: words.map((value, j) => ({ value, line: k + 1, column: 1 + 10 * j })),
+        before,
+        after,
+        line: k + 1,
+      };
+      it.execute(cmd);
+      before = after;
+    });
+    return it;
+  }
+
+  it('losetup maps a loop device; sudo is skipped; several -o are joined as mount(8) does', () => {
+    const it = run([
+      [['sudo', 'losetup', '-r', '/dev/loop3', '/v/app.img'], '\n'],
+      [['mount', '-t', 'erofs', '-o', 'inode_share', '-o', 'domain_id=a', '/dev/loop3', '/run/app'], '\n'],
+    ]);
+    expect(it.config.loopDevices).toEqual({ '/dev/loop3': '/v/app.img' });
+    expect(
+      it.config.entries.map((e) => [e.source, e.mountPoint, e.options.inodeShare, e.domain?.label]),
+    ).toEqual([['/dev/loop3', '/run/app', true, 'D1']]);
+  });
+
+  it('set -e: a failing mount (EINVAL, R2) stops the script; later mounts are script-stopped', () => {
+    const it = run([
+      [['set', '-e'], '\n'],
+      [['mount', '-t', 'erofs', '-o', 'inode_share', '/v/a.img', '/run/a'], '\n'],
+      [['mount', '-t', 'erofs', '-o', 'inode_share,domain_id=x', '/v/b.img', '/run/b'], '\n'],
+    ]);
+    expect(
+      it.config.entries.map((e) => [e.mountPoint, e.mountError !== undefined, e.notMounted ?? null]),
+    ).toEqual([
+      ['/run/a', true, null],
+      ['/run/b', true, 'script-stopped'], // not mounted either: it holds nothing
+    ]);
+    expect(it.stoppedAt).toEqual({ file: 'x.sh', line: 2, column: 1 });
+  });
+
+  it('a failure inside an && / || list does not stop set -e; || runs only after a failure', () => {
+    const it = run([
+      [['set', '-e'], '\n'],
+      [['mount', '-t', 'erofs', '-o', 'inode_share', '/v/a.img', '/run/a'], '||'],
+      [['mount', '-t', 'erofs', '-o', 'inode_share,domain_id=x', '/v/a.img', '/run/a2'], '&&'],
+      [['mount', '-t', 'erofs', '-o', 'inode_share,domain_id=x', '/v/c.img', '/run/c'], '||'],
+      [['mount', '-t', 'erofs', '-o', 'inode_share,domain_id=x', '/v/d.img', '/run/d'], '\n'],
+    ]);
+    expect(it.stoppedAt).toBeNull();
+    expect(it.config.entries.map((e) => e.mountPoint)).toEqual(['/run/a', '/run/a2', '/run/c']);
+  });
+
+  it('assignments set variables; mount -a and operand-less mounts are warnings, not entries', () => {
+    const it = run([
+      [['IMAGES=/v', 'X=1'], '\n'],
+      [['mount', '-a'], '\n'],
+      [['mount', '-t', 'erofs', '/v/a.img'], '\n'],
+    ]);
+    expect([...it.vars]).toEqual([
+      ['IMAGES', '/v'],
+      ['X', '1'],
+    ]);
+    expect(it.config.entries).toEqual([]);
+    expect(it.config.warnings.map((w) => w.message)).toEqual([
+      'x.sh:2:11: mount -a mounts /etc/fstab entries: parse the fstab instead',
+      'x.sh:3:1: mount with 1 operand(s) is not modelled (expected SOURCE DIR)',
+    ]);
   });
 });
