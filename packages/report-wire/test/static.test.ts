@@ -7,7 +7,7 @@ import {
   STATIC_SUMMARY_MARK,
   STATIC_TEMPLATE_META,
   StaticTemplateError,
-} from './index.js';
+} from '../src/index.js';
 
 const TEMPLATE = `<html><head>${STATIC_TEMPLATE_META}<title>t</title></head><body><div id="root"></div></body></html>`;
 

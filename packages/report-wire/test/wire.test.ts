@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyze, topGroups, type Report } from '@sharemap/sharing';
-import { fleetInstances, inputOf } from '../../sharing/test/model-fixtures.js';
+import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
 import {
   assembleFiles,
   decodeFiles,
@@ -14,7 +14,7 @@ import {
   reportSummary,
   transferables,
   type FilesHeader,
-} from './index.js';
+} from '../src/index.js';
 
 const fleet = analyze(inputOf(fleetInstances()));
 

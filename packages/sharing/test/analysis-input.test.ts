@@ -8,12 +8,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@sharemap/erofs';
 import { manifestHeader, manifestToNdjson } from '@sharemap/erofs';
-import { oracleManifest } from '../test/model-fixtures.js';
-import { buildAnalysisInput, canonicalAnalysisInput, imagesNeedingDigest } from './analysis-input.js';
-import { analyze } from './model/engine.js';
-import { createDomainRedactor } from './mounts/domains.js';
-import { parseMountConfig } from './mounts/index.js';
-import type { AnalysisInput } from './report.js';
+import { oracleManifest } from './model-fixtures.js';
+import { buildAnalysisInput, canonicalAnalysisInput, imagesNeedingDigest } from '../src/analysis-input.js';
+import { analyze } from '../src/model/engine.js';
+import { createDomainRedactor } from '../src/mounts/domains.js';
+import { parseMountConfig } from '../src/mounts/index.js';
+import type { AnalysisInput } from '../src/report.js';
 
 const FIXTURES = [
   'base-v1.fp',

@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { assembleFiles, decodeFiles, encodeFiles, reportSummary } from '@sharemap/report-wire';
 import { analyze, explainFile, headline, type Report } from '@sharemap/sharing';
-import { fleetInstances, inputOf, inst } from '../../../../packages/sharing/test/model-fixtures.js';
-import { headOf, headlineOf, joinReport } from './head';
-import { applyWhatIf } from './whatif';
-import { overlapSets, queryRows, rowPath, sharingMatrix, directoryTree } from './derive';
-import { DEFAULT_VIEW, formatQuery, parseQuery, parseRoute } from '../state/url';
+import { fleetInstances, inputOf, inst } from '@sharemap/sharing/testing';
+import { headOf, headlineOf, joinReport } from '../../src/lib/head';
+import { applyWhatIf } from '../../src/lib/whatif';
+import { overlapSets, queryRows, rowPath, sharingMatrix, directoryTree } from '../../src/lib/derive';
+import { DEFAULT_VIEW, formatQuery, parseQuery, parseRoute } from '../../src/state/url';
 
 const input = inputOf([
   inst('i1', 'base-v1.fp', 'D1'),

@@ -1,6 +1,6 @@
 /** The radix row sort against a comparator sort: same order, ties in row order, any numbers. */
 import { describe, expect, it } from 'vitest';
-import { sortRows, sortRowsBy, stringRanks } from './sort';
+import { sortRows, sortRowsBy, stringRanks } from '../../src/lib/sort';
 
 function reference(rows: Uint32Array, key: (r: number) => number, desc: boolean): number[] {
   return [...rows].sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)) || a - b);

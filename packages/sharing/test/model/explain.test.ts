@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyze } from './engine.js';
-import { explainFile } from './explain.js';
-import { fleetInstances, inputOf, inst } from '../../test/model-fixtures.js';
+import { analyze } from '../../src/model/engine.js';
+import { explainFile } from '../../src/model/explain.js';
+import { fleetInstances, inputOf, inst } from '../model-fixtures.js';
 
 describe('explainFile', () => {
   it('names the rule and the domain for every status in the fleet', () => {

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@sharemap/erofs';
-import type { AnalysisInput, Report } from '../report.js';
-import { createDomainRedactor } from '../mounts/domains.js';
-import { renderMarkdown, renderText } from '../render/index.js';
-import { withSharingRange } from '../render/common.js';
-import { analyze } from './engine.js';
-import { assignedDomain } from './input.js';
-import { image, inputOf, inst, oracleManifest } from '../../test/model-fixtures.js';
+import type { AnalysisInput, Report } from '../../src/report.js';
+import { createDomainRedactor } from '../../src/mounts/domains.js';
+import { renderMarkdown, renderText } from '../../src/render/index.js';
+import { withSharingRange } from '../../src/render/common.js';
+import { analyze } from '../../src/model/engine.js';
+import { assignedDomain } from '../../src/model/input.js';
+import { image, inputOf, inst, oracleManifest } from '../model-fixtures.js';
 
 const OPENSSL = '/etc/ssl/openssl.cnf'; // 12,332 bytes (4 pages) in base-v1.fp and base-v2.fp
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AnalysisInput } from '../report.js';
-import { analyze } from './engine.js';
-import { FINDING_DETECTORS } from './findings.js';
-import { image, inputOf, inst } from '../../test/model-fixtures.js';
+import type { AnalysisInput } from '../../src/report.js';
+import { analyze } from '../../src/model/engine.js';
+import { FINDING_DETECTORS } from '../../src/model/findings.js';
+import { image, inputOf, inst } from '../model-fixtures.js';
 
 describe('findings', () => {
   it('fingerprint-unverifiable: serial fingerprints, warning when trusted by another image', () => {
@@ -56,7 +56,7 @@ describe('findings', () => {
   });
 
   it('mount-failed and inode-share-ineffective for the fleet', async () => {
-    const { fleetInstances } = await import('../../test/model-fixtures.js');
+    const { fleetInstances } = await import('../model-fixtures.js');
     const r = analyze(inputOf(fleetInstances()));
     const codes = r.findings.map((f) => `${f.code}:${(f.instanceIds ?? []).join(',')}`);
     expect(codes).toContain('mount-failed:no-domain');

@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MANIFEST_VERSION, type DataLayout, type FileRecord, type Manifest } from '@sharemap/erofs';
-import type { AnalysisInput, Backing, InstanceInput } from '../report.js';
-import { analyze } from './engine.js';
-import { imageEntryFromManifest } from './input.js';
-import { mergeDomains } from './scenarios.js';
+import type { AnalysisInput, Backing, InstanceInput } from '../../src/report.js';
+import { analyze } from '../../src/model/engine.js';
+import { imageEntryFromManifest } from '../../src/model/input.js';
+import { mergeDomains } from '../../src/model/scenarios.js';
 
 interface GenFile {
   fp: number; // -1: none

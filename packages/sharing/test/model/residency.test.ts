@@ -3,9 +3,9 @@
  * (238 regular files, 3,374,094 bytes; every file fingerprinted), 4 KiB pages.
  */
 import { describe, expect, it } from 'vitest';
-import type { ResidencyInput } from '../report.js';
-import { analyze } from './engine.js';
-import { inputOf, inst } from '../../test/model-fixtures.js';
+import type { ResidencyInput } from '../../src/report.js';
+import { analyze } from '../../src/model/engine.js';
+import { inputOf, inst } from '../model-fixtures.js';
 
 const LIBCAP = '/lib/x86_64-linux-gnu/libcap.so.2.66'; // 47128 bytes = 12 pages
 const EXPAT = '/lib/x86_64-linux-gnu/libexpat.so.1.8.10'; // 174184 bytes = 43 pages
@@ -81,7 +81,7 @@ describe('measured working set', () => {
 
 describe('renderers show both measures', () => {
   it('text and markdown: "static: A -> B, P; measured: C -> D, Q" with coverage', async () => {
-    const { renderText, renderMarkdown } = await import('../render/index.js');
+    const { renderText, renderMarkdown } = await import('../../src/render/index.js');
     const report = run({ instances: { m1: { [LIBCAP]: 7 }, m2: { [LIBCAP]: 7 } } });
     // Static: 238 files in whole pages (924 pages = 3.6 MiB) per instance, shared once in one domain.
     expect(report.totals).toMatchObject({ pagesWithoutSharing: 2 * 924, pagesWithSharing: 924 });

@@ -1,10 +1,10 @@
 /** One test per sharing rule (docs/sharing-rules.md R1-R12), on the real fixture oracles. */
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@sharemap/erofs';
-import type { AnalysisInput, FileStatus, Report } from '../report.js';
-import { analyze } from './engine.js';
-import { explainFile } from './explain.js';
-import { image, inputOf, inst, oracleManifest } from '../../test/model-fixtures.js';
+import type { AnalysisInput, FileStatus, Report } from '../../src/report.js';
+import { analyze } from '../../src/model/engine.js';
+import { explainFile } from '../../src/model/explain.js';
+import { image, inputOf, inst, oracleManifest } from '../model-fixtures.js';
 
 function rowOf(report: Report, instanceId: string, path: string): number {
   const i = report.instances.findIndex((x) => x.id === instanceId);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyze } from './engine.js';
-import { compareReports } from './compare.js';
-import { defaultInstances } from './input.js';
+import { analyze } from '../../src/model/engine.js';
+import { compareReports } from '../../src/model/compare.js';
+import { defaultInstances } from '../../src/model/input.js';
 import {
   consistentCompression,
   mergeDomains,
@@ -10,8 +10,8 @@ import {
   separateDomains,
   standardScenarios,
   withScenarios,
-} from './scenarios.js';
-import { fleetInstances, image, inputOf, inst } from '../../test/model-fixtures.js';
+} from '../../src/model/scenarios.js';
+import { fleetInstances, image, inputOf, inst } from '../model-fixtures.js';
 
 describe('scenarios', () => {
   const fleet = inputOf(fleetInstances());

@@ -4,9 +4,9 @@
  * reference implementation below that works straight from the oracle records.
  */
 import { describe, expect, it } from 'vitest';
-import type { Backing } from '../report.js';
-import { analyze } from './engine.js';
-import { fleetInstances, inputOf, inst, oracleInodes } from '../../test/model-fixtures.js';
+import type { Backing } from '../../src/report.js';
+import { analyze } from '../../src/model/engine.js';
+import { fleetInstances, inputOf, inst, oracleInodes } from '../model-fixtures.js';
 
 interface RefMount {
   image: string;
@@ -178,7 +178,7 @@ describe('worked figures (docs/sharing-rules.md)', () => {
 describe('worked figures through the mount parsers', () => {
   it('fleet.fstab parsed by parseMountConfig + resolveInstances gives the same figures', async () => {
     const { readFileSync } = await import('node:fs');
-    const { parseMountConfig, resolveInstances } = await import('../mounts/index.js');
+    const { parseMountConfig, resolveInstances } = await import('../../src/mounts/index.js');
     const text = readFileSync(new URL('../../../../testdata/mounts/fleet.fstab', import.meta.url), 'utf8');
     const names = [
       'base-v1.fp',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDomainRedactor, detectFormat, parseMountConfig } from './index.js';
+import { createDomainRedactor, detectFormat, parseMountConfig } from '../../src/mounts/index.js';
 
 // Issue 14, item 12: format detection must not throw information away.
 describe('format detection keeps the options (fstab line with domain_id= is not /proc/mounts)', () => {

@@ -3,8 +3,8 @@
  * the issue's item and the rule it concerns. Each failed on main at 274eee2.
  */
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../model/engine.js';
-import { image } from '../../test/model-fixtures.js';
+import { analyze } from '../../src/model/engine.js';
+import { image } from '../model-fixtures.js';
 import {
   createDomainRedactor,
   MountConfigError,
@@ -12,7 +12,7 @@ import {
   parseMountinfo,
   parsePlan,
   resolveInstances,
-} from './index.js';
+} from '../../src/mounts/index.js';
 
 const IMAGES = ['base-v1.fp', 'base-v2.fp', 'app.fp'].map((id) => ({ id, name: `${id}.img` }));
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createDomainRedactor, parseFstab, resolveInstances } from './index.js';
+import { createDomainRedactor, parseFstab, resolveInstances } from '../../src/mounts/index.js';
 
 const IMAGES = [
   'base-v1.fp',

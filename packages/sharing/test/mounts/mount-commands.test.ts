@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createDomainRedactor, MountConfigError, parseMountCommands, resolveInstances } from './index.js';
-import { MountScriptInterpreter } from './mount-commands.js';
-import type { Command, Sep } from './shell-lexer.js';
+import { createDomainRedactor, MountConfigError, parseMountCommands, resolveInstances } from '../../src/mounts/index.js';
+import { MountScriptInterpreter } from '../../src/mounts/mount-commands.js';
+import type { Command, Sep } from '../../src/mounts/shell-lexer.js';
 
 const read = (name: string): string =>
   readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');

@@ -7,7 +7,7 @@ import {
   parseMountinfo,
   parseProcMounts,
   resolveInstances,
-} from './index.js';
+} from '../../src/mounts/index.js';
 
 const dir = new URL('../../../../testdata/mounts/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');

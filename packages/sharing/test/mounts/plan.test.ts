@@ -10,7 +10,7 @@ import {
   parsePlan,
   resolveInstances,
   toPlan,
-} from './index.js';
+} from '../../src/mounts/index.js';
 
 const read = (name: string): string =>
   readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');

@@ -1,8 +1,8 @@
 /** The shell lexer alone (shell-lexer.ts): words, quoting, expansions and separators, with a
  * host that records what the lexer asks of it. The semantics are in mount-commands.test.ts. */
 import { describe, expect, it } from 'vitest';
-import { MountConfigError } from './errors.js';
-import { ShellLexer, type Command, type Sep, type ShellHost } from './shell-lexer.js';
+import { MountConfigError } from '../../src/mounts/errors.js';
+import { ShellLexer, type Command, type Sep, type ShellHost } from '../../src/mounts/shell-lexer.js';
 
 function lex(text: string, vars: Record<string, string> = {}) {
   const warnings: string[] = [];

@@ -7,7 +7,7 @@ import {
   parseSystemdUnits,
   resolveInstances,
   unitNameToPath,
-} from './index.js';
+} from '../../src/mounts/index.js';
 
 const UNITS = fileURLToPath(new URL('../../../../testdata/mounts/units/', import.meta.url));
 const read = (name: string): string => readFileSync(UNITS + name, 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvLine, markdownText, terminalText, toCsv } from './escape.js';
+import { csvCell, csvLine, markdownText, terminalText, toCsv } from '../../src/render/escape.js';
 
 describe('csvCell (OWASP CSV injection, RFC 4180)', () => {
   it('neutralises cells that start a formula, quotes what needs quoting, leaves numbers alone', () => {

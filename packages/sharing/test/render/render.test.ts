@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../model/engine.js';
-import { compareReports } from '../model/compare.js';
-import { formatBytes, formatInteger } from './bytes.js';
-import { reportToCsv, CSV_COLUMNS } from './csv.js';
-import { renderMarkdown } from './markdown.js';
-import { renderText } from './text.js';
+import { analyze } from '../../src/model/engine.js';
+import { compareReports } from '../../src/model/compare.js';
+import { formatBytes, formatInteger } from '../../src/render/bytes.js';
+import { reportToCsv, CSV_COLUMNS } from '../../src/render/csv.js';
+import { renderMarkdown } from '../../src/render/markdown.js';
+import { renderText } from '../../src/render/text.js';
 import { readFileSync } from 'node:fs';
 import { manifestHeader } from '@sharemap/erofs';
-import { buildAnalysisInput } from '../analysis-input.js';
-import { parseFstab } from '../mounts/fstab.js';
-import { fleetInstances, image, inputOf, inst } from '../../test/model-fixtures.js';
+import { buildAnalysisInput } from '../../src/analysis-input.js';
+import { parseFstab } from '../../src/mounts/fstab.js';
+import { fleetInstances, image, inputOf, inst } from '../model-fixtures.js';
 
 describe('formatBytes', () => {
   it('uses binary units and gives exact bytes on request', () => {

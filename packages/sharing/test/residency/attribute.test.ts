@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { inst } from '../../test/model-fixtures.js';
-import { attributeResidency, parseFincoreJson, parseResidency, ResidencyMappingError } from './index.js';
+import { inst } from '../model-fixtures.js';
+import { attributeResidency, parseFincoreJson, parseResidency, ResidencyMappingError } from '../../src/residency/index.js';
 
 const dir = new URL('../../../../testdata/residency/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');

@@ -9,8 +9,8 @@ import {
   parseResidency,
   parseVmtouch,
   ResidencyError,
-} from './index.js';
-import type { ResidencyData } from './index.js';
+} from '../../src/residency/index.js';
+import type { ResidencyData } from '../../src/residency/index.js';
 
 const dir = new URL('../../../../testdata/residency/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@sharemap/erofs';
-import { analyze } from '../model/engine.js';
-import type { AnalysisInput, Finding, InstanceInput, Report } from '../report.js';
+import { analyze } from '../../src/model/engine.js';
+import type { AnalysisInput, Finding, InstanceInput, Report } from '../../src/report.js';
 import {
   fleetInstances,
   image,
@@ -15,10 +15,10 @@ import {
   inst,
   oracleInodes,
   oracleManifest,
-} from '../../test/model-fixtures.js';
-import { CROSS_DOMAIN_KEY_COLLISION, buildTrustModel, trustCellRows, withTrust } from './index.js';
-import { evaluateTrustPolicy } from './policy.js';
-import { renderTrustMarkdown, renderTrustText } from './render.js';
+} from '../model-fixtures.js';
+import { CROSS_DOMAIN_KEY_COLLISION, buildTrustModel, trustCellRows, withTrust } from '../../src/trust/index.js';
+import { evaluateTrustPolicy } from '../../src/trust/policy.js';
+import { renderTrustMarkdown, renderTrustText } from '../../src/trust/render.js';
 
 function inputWith(instances: InstanceInput[], publishers: Record<string, string>): AnalysisInput {
   const input = inputOf(instances);
