@@ -58,6 +58,7 @@ const { runAnalysis } = await load('apps/cli/dist/analysis.js');
 const { renderResult } = await load('apps/cli/dist/output/render.js');
 const { renderJunit } = await load('apps/cli/dist/output/junit.js');
 const { evaluateGate } = await load('apps/cli/dist/gate.js');
+const { FINDING_CODES } = await load('apps/cli/dist/config.js');
 
 /** A digest that also counts what went in; each part is length-prefixed (no ambiguity). */
 function digest() {
@@ -77,17 +78,6 @@ function digest() {
   };
 }
 
-const FINDING_CODES = [
-  'fingerprint-mismatch',
-  'fingerprint-unverifiable',
-  'mixed-publishers',
-  'unsharable-duplicate',
-  'inode-share-ineffective',
-  'mount-failed',
-  'order-dependent',
-  'domain-unknown',
-  'cross-domain-key-collision',
-];
 const TEMPLATE = `<!doctype html><html><head><title>t</title>${wire.STATIC_TEMPLATE_META}</head><body>${wire.STATIC_SUMMARY_MARK}<p>x</p></body></html>`;
 
 /** Every output form of one report (and its input, for the scenarios). */
