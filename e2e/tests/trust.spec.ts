@@ -142,7 +142,7 @@ test('Trust view: serial fingerprints and fleet.fstab with two publishers in one
   expect(res.status(), await res.text()).toBe(201);
   id = ((await res.json()) as { id: string }).id;
   const report = await apiReport(request, id);
-  // Hand figures (packages/sharing/src/trust/trust.test.ts, reference from the oracles).
+  // Hand figures (packages/sharing/test/trust/trust.test.ts, reference from the oracles).
   const want: [string, string, number, number][] = [
     ['acme', 'acme', 2_334_720, 261],
     ['acme', 'appco', 585_728, 4],

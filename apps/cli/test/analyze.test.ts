@@ -21,7 +21,12 @@ describe('sharemap analyze', () => {
     expect(report.instances).toHaveLength(3);
     expect(report.domains.map((d) => d.label)).toEqual(['default']);
     expect(report.totals.bytesSaved).toBe(report.totals.bytesWithoutSharing - report.totals.bytesWithSharing);
-    expect(report.totals.bytesSaved).toBeGreaterThan(0);
+    // docs/sharing-rules.md worked example "base-v1.fp, base-v2.fp, app.fp : acme".
+    expect(report.totals).toMatchObject({
+      bytesWithoutSharing: 8_675_328,
+      bytesWithSharing: 7_434_240,
+      bytesSaved: 1_241_088,
+    });
     expect(report.gate).toEqual({ passed: true, checks: [] });
     expect(report.delta).toBeNull();
     const t = await cli(['analyze', ...IMAGES]);

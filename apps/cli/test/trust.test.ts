@@ -2,7 +2,7 @@
  * `sharemap analyze --threat-model`, the Markdown trust section, the JSON `trust` part and the
  * `.sharemap.yml` trust policy, on the fixtures with forged and serial fingerprints and on
  * testdata/mounts/fleet.fstab with two publishers in one domain. Figures computed by hand from
- * the oracles (packages/sharing/src/trust/trust.test.ts has the reference computation).
+ * the oracles (packages/sharing/test/trust/trust.test.ts has the reference computation).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

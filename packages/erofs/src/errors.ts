@@ -36,8 +36,9 @@ export interface ErofsErrorDetails {
 
 export class ErofsError extends Error {
   readonly code: ErofsErrorCode;
-  /** The message without the code in front and the location after it (for wrapping errors). */
-  readonly problem: string;
+  /** What went wrong, without the code and the location (`message` is built from the three):
+   * what a wrapper that adds its own context or location starts from. */
+  readonly detail: string;
   readonly offset?: number;
   readonly nid?: number;
   readonly path?: string;
@@ -53,7 +54,7 @@ export class ErofsError extends Error {
     );
     this.name = 'ErofsError';
     this.code = code;
-    this.problem = message;
+    this.detail = message;
     if (details.offset !== undefined) this.offset = details.offset;
     if (details.nid !== undefined) this.nid = details.nid;
     if (details.path !== undefined) this.path = details.path;
@@ -62,7 +63,7 @@ export class ErofsError extends Error {
   /** A copy of this error that also names `path` (used when a lookup walks through a bad inode). */
   withPath(path: string): ErofsError {
     if (this.path !== undefined) return this;
-    const e = new ErofsError(this.code, this.problem, {
+    const e = new ErofsError(this.code, this.detail, {
       offset: this.offset,
       nid: this.nid,
       path,

@@ -145,7 +145,7 @@ const MAX_SYMLINK_HOPS = 40; // Linux MAXSYMLINKS
 function inodeReadError(e: unknown, nid: number, offset: number): unknown {
   if (e instanceof ErofsError && e.code === 'EIO')
     // The inner error's problem only: its code is this error's code (never "EIO: ... EIO: ...").
-    return new ErofsError('EIO', `failed to read inode: ${e.problem}`, { nid, offset, cause: e });
+    return new ErofsError('EIO', `failed to read inode: ${e.detail}`, { nid, offset, cause: e });
   return e;
 }
 
@@ -171,12 +171,10 @@ export class ErofsImage {
   readonly source: ByteSource;
   readonly devices: readonly ByteSource[];
   readonly limits: ErofsLimits;
-  /** Long xattr name prefixes (docs/format.md#xattr-long-prefixes). */
-  readonly prefixes: readonly LongPrefix[];
-  /** Full name of the fingerprint xattr (docs/format.md#fingerprints) or null without ISHARE_XATTRS. */
-  readonly fingerprintXattrName: string | null;
-  /** Root directory inode. */
-  readonly root: Inode;
+  /** What open() reads with the instance itself (the root inode is an inode like any other,
+   * the prefix table may sit in the packed inode or the metabox): set once, before open()
+   * returns the image, so every method a caller can reach sees it. */
+  private opened: { root: Inode; prefixes: LongPrefix[]; fp: string | null } | null = null;
 
   // Inodes read asynchronously (a Blob, the metabox); synchronous sources decode from the block
   // cache instead. quick-lru, not a Map re-inserted on every hit: V8's ordered hash tables keep
@@ -193,26 +191,31 @@ export class ErofsImage {
   private metabox: Inode | null = null;
   private metaSource: ByteSource | null = null;
 
-  private constructor(init: {
-    sb: Superblock;
-    source: ByteSource;
-    devices: ByteSource[];
-    limits: ErofsLimits;
-    prefixes: LongPrefix[];
-    fp: string | null;
-    root: Inode;
-    packed: Inode | null;
-    metabox: Inode | null;
-  }) {
+  private constructor(init: { sb: Superblock; source: ByteSource; devices: ByteSource[]; limits: ErofsLimits }) {
     this.superblock = init.sb;
     this.source = init.source;
     this.devices = init.devices;
     this.limits = init.limits;
-    this.prefixes = init.prefixes;
-    this.fingerprintXattrName = init.fp;
-    this.root = init.root;
-    this.packed = init.packed;
-    if (init.metabox) this.setMetabox(init.metabox);
+  }
+
+  private get openState(): { root: Inode; prefixes: LongPrefix[]; fp: string | null } {
+    if (this.opened === null) throw new Error('ErofsImage used before open() finished'); // unreachable: open() returns it only when set
+    return this.opened;
+  }
+
+  /** Root directory inode. */
+  get root(): Inode {
+    return this.openState.root;
+  }
+
+  /** Long xattr name prefixes (docs/format.md#xattr-long-prefixes). */
+  get prefixes(): readonly LongPrefix[] {
+    return this.openState.prefixes;
+  }
+
+  /** Full name of the fingerprint xattr (docs/format.md#fingerprints) or null without ISHARE_XATTRS. */
+  get fingerprintXattrName(): string | null {
+    return this.openState.fp;
   }
 
   /**
@@ -274,31 +277,20 @@ export class ErofsImage {
         { offset: 1024 + 86 },
       );
     }
-    // A temporary instance with no prefixes loads the special inodes and the prefix table.
-    const bootstrap = new ErofsImage({
-      sb,
-      source,
-      devices,
-      limits,
-      prefixes: [],
-      fp: null,
-      root: undefined as unknown as Inode,
-      packed: null,
-      metabox: null,
-    });
+    // The image reads its own special inodes and prefix table (they are inodes and data like
+    // any other), then becomes usable once `opened` is set.
+    const image = new ErofsImage({ sb, source, devices, limits });
     let packed: Inode | null = null;
     if (sb.featureIncompat & INCOMPAT_FRAGMENTS && sb.packedNid !== 0) {
-      packed = await bootstrap.inode(sb.packedNid);
-      bootstrap.packed = packed;
+      packed = await image.inode(sb.packedNid);
+      image.packed = packed;
     }
     // docs/format.md#open-sequence step 4, docs/format.md#packed-metabox: the metabox inode is an ordinary inode on the primary device
     // (readSuperblock rejected a metabox_nid with bit 63); its data holds the bit-63 inodes.
-    let metabox: Inode | null = null;
     if (sb.featureIncompat & INCOMPAT_METABOX) {
-      metabox = await bootstrap.inode(decodeNid(BigInt(sb.metaboxNid), true, 'metabox nid', 1024 + 128));
-      bootstrap.setMetabox(metabox);
+      image.setMetabox(await image.inode(decodeNid(BigInt(sb.metaboxNid), true, 'metabox nid', 1024 + 128)));
     }
-    const root = await bootstrap.inode(sb.rootNid);
+    const root = await image.inode(sb.rootNid);
     if (root.type !== 'dir')
       throw new ErofsError(
         'EINVAL_SUPERBLOCK',
@@ -311,8 +303,9 @@ export class ErofsImage {
       const start = sb.xattrPrefixStart * 4;
       const plain = (sb.featureCompat & COMPAT_PLAIN_XATTR_PFX) !== 0;
       let read = (p: number, l: number) => source.read(p, l);
-      if (!plain && bootstrap.metaSource) read = (p, l) => bootstrap.metaSource!.read(p, l);
-      else if (!plain && packed !== null) read = (p, l) => bootstrap.readData(packed, p, l, true);
+      const meta = image.metaSource;
+      if (!plain && meta) read = (p, l) => meta.read(p, l);
+      else if (!plain && packed !== null) read = (p, l) => image.readData(packed, p, l, true);
       prefixes = await readLongPrefixes(read, start, sb.xattrPrefixCount);
     }
     let fp: string | null = null;
@@ -321,7 +314,8 @@ export class ErofsImage {
       const short = p ? SHORT_PREFIXES.get(p.base) : undefined;
       if (p && short !== undefined) fp = short + decodeName(p.infix);
     }
-    return new ErofsImage({ sb, source, devices, limits, prefixes, fp, root, packed, metabox });
+    image.opened = { root, prefixes, fp };
+    return image;
   }
 
   // ------------------------------------------------------------------ addressing
@@ -394,8 +388,10 @@ export class ErofsImage {
     try {
       return await m.src.read(m.offset, length);
     } catch (e) {
+      // A byte source's error knows the offset (m.offset) but not the inode, nor which extra
+      // device it is (device 0, the image itself, needs no name).
       if (e instanceof ErofsError && e.nid === undefined) {
-        throw new ErofsError(e.code, `${e.message.replace(/^[A-Z_]+: /, '')} (device ${m.device})`, {
+        throw new ErofsError(e.code, m.device === 0 ? e.detail : `${e.detail} (device ${m.device})`, {
           nid,
           offset: m.offset,
           cause: e,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErofsError } from '../src/errors.js';
 import { openImage, type ErofsImage } from '../src/image.js';
-import { openImageFile } from '../src/node.js';
+import { openImageFile, scanImageFile } from '../src/node.js';
 import { memorySource } from '../src/source/memory.js';
 import { walk } from '../src/walk.js';
 import type { FileRecord } from '../src/manifest-types.js';
@@ -210,6 +210,47 @@ describe('devices', () => {
     const ok = await openImage(memorySource(bytes('edge-mini.chunk4k.blob.img')), { devices: [blob] });
     const r = oracle('edge-mini.chunk4k.blob.img').files.find((f) => f.path === '/b16385')!;
     expect(sha(await ok.readFile('/b16385'))).toBe(r.sha256);
+  });
+
+  it('a read past the end of a truncated device names the device, the inode and the offset once', async () => {
+    const blob = memorySource(bytes('edge-mini.chunk4k.blob.blob').subarray(0, 4096));
+    const image = await openImage(memorySource(bytes('edge-mini.chunk4k.blob.img')), { devices: [blob] });
+    const e = await image.readFile('/b16385').then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(ErofsError);
+    // The source's own "@ offset 0" is not repeated: the device read's offset is the same.
+    expect((e as ErofsError).message).toBe(
+      'EIO: read of 16384 bytes past the end of memory source (size 4096) (device 1) @ nid 57, offset 0',
+    );
+    expect((e as ErofsError).detail).toBe('read of 16384 bytes past the end of memory source (size 4096) (device 1)');
+  });
+
+  it('a read past the end of the image itself (device 0) names no device; a walk adds the path', async () => {
+    const e = await scanImageFile(join(DIR, 'broken/truncated-half.img'), { hash: true }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect((e as ErofsError).message).toBe(
+      'EIO: read of 4 bytes past the end of image (size 110592) @ path "/xattr/acl-file", nid 3394, offset 167936',
+    );
+  });
+});
+
+describe('ErofsError', () => {
+  it('withPath keeps the whole detail (even one with " @ " in it) and adds the path to the location', () => {
+    const e = new ErofsError('ECORRUPT', 'xattr name "a @ b" too long', { nid: 69, offset: 2260 });
+    expect(e.message).toBe('ECORRUPT: xattr name "a @ b" too long @ nid 69, offset 2260');
+    const p = e.withPath('/etc/x');
+    expect(p.message).toBe('ECORRUPT: xattr name "a @ b" too long @ path "/etc/x", nid 69, offset 2260');
+    expect([p.code, p.detail, p.nid, p.offset, p.path]).toEqual([
+      'ECORRUPT',
+      'xattr name "a @ b" too long',
+      69,
+      2260,
+      '/etc/x',
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * Test support for packages/sharing/src/model and render: the fixture oracles
- * (testdata/erofs/*.expected.json) as manifests, and instance builders.
+ * Test support for the tests of packages/sharing and of the packages and apps above it (import
+ * it as `@sharemap/sharing/testing`: a "source"-only export, for vitest; nothing ships it): the
+ * fixture oracles (testdata/erofs/*.expected.json) as manifests, and instance builders.
  */
 import { readFileSync } from 'node:fs';
 import { MANIFEST_VERSION, type FileRecord, type Manifest, type Nid } from '@sharemap/erofs';

@@ -1,5 +1,5 @@
 /** Overview: the one-line answer first, then per domain, per instance, per container, per image. */
-import { formatBytes, formatPercent } from '@sharemap/sharing';
+import { formatBytes, formatPercent, isMounted } from '@sharemap/sharing';
 import type { ReportCost, Totals } from '@sharemap/sharing';
 import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
@@ -9,9 +9,7 @@ import { useStore } from '../state/store';
 import type { ViewState } from '../state/url';
 
 function mountedCount(r: ReportHead): number {
-  return r.instances.filter(
-    (i) => i.mountError === undefined && !(!i.inodeShare.effective && i.inodeShare.reason === 'not-mounted'),
-  ).length;
+  return r.instances.filter(isMounted).length;
 }
 
 /** Scenario ids the Overview offers as one click (packages/sharing scenarios.ts). */

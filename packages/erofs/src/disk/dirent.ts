@@ -76,7 +76,7 @@ export function parseDirBlock(
       try {
         nid = decodeNid((BigInt(hi) << 32n) | BigInt(lo), metabox, 'dirent nid');
       } catch (e) {
-        throw err(`${(e as Error).message.replace(/^[A-Z_]+: /, '')} at index ${i}`, d);
+        throw err(`${e instanceof ErofsError ? e.detail : String(e)} at index ${i}`, d);
       }
     }
     if (out.length && compareBytes(out[out.length - 1]!.name, name) >= 0)

@@ -6,35 +6,20 @@ import type {
   AnalysisInput,
   Report,
   ReportImage,
-  ReportInstance,
   Totals,
   UnsharedCacheLine,
 } from '../report.js';
 import { REPORT_KIND, REPORT_VERSION } from '../report.js';
 import { backingFileCachePages, normaliseOptions, PageSums, totalsOf } from './accounting.js';
 import { prepareImages, runCore } from './core.js';
-import type { CoreResult, Prepared } from './core.js';
 import { assignDomains, checkDomainLabelNamespaces, NOT_SHARING_LABEL } from './domains.js';
+import type { AnalysisContext } from './analysis-context.js';
 import { costOf } from './cost.js';
 import { computeFindings } from './findings.js';
 import { keyAliases } from './key-collisions.js';
 import { unknownDomainBounds } from './unknown-bounds.js';
 import { isMounted, resolveInstanceState } from './input.js';
 import { measureWorkingSet } from './residency.js';
-
-/** Internal view of one analysis, shared by findings and scenarios. */
-export interface AnalysisContext {
-  prepared: Prepared;
-  instances: ReportInstance[];
-  core: CoreResult;
-  /** Domain label of each instance as analysed (worst case for unknown ones), null when not sharing. */
-  domainLabelOf: (string | null)[];
-  pageSize: number;
-  /** Whether keys of different domains are one key under the kernel's concatenation (key-collisions.ts). */
-  keysCollide: boolean;
-  /** The unknown-domain bounds' search, when some domain is unknown (R11). */
-  unknownBounds?: ReturnType<typeof unknownDomainBounds>;
-}
 
 export function analyze(input: AnalysisInput): Report {
   const options = normaliseOptions(input.options);

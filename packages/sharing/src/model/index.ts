@@ -1,5 +1,4 @@
 export { analyze, analyzeTotals } from './engine.js';
-export type { AnalysisContext } from './engine.js';
 export {
   DEFAULT_PAGE_SIZE,
   DEFAULT_WORKING_SET_FRACTION,

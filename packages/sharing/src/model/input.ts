@@ -152,8 +152,9 @@ export function assignedDomain(instances: readonly InstanceInput[], label: strin
   return { label };
 }
 
-/** Whether an instance holds page cache at all (mounted, mount succeeded). */
-export function isMounted(instance: ReportInstance): boolean {
+/** Whether an instance holds page cache at all (mounted, mount succeeded): the one definition
+ * the engine, the findings, the renderers' headline and the web UI's Overview count by. */
+export function isMounted(instance: Pick<ReportInstance, 'mountError' | 'inodeShare'>): boolean {
   return (
     instance.mountError === undefined &&
     !(instance.inodeShare.effective === false && instance.inodeShare.reason === 'not-mounted')

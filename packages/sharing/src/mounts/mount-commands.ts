@@ -6,11 +6,11 @@
  *   losetup -r /dev/loop3 "$IMAGES/app.fp.img"
  *   mount -t erofs -o inode_share,domain_id=acme-signed /dev/loop3 /run/images/app
  *
- * A small POSIX-shell subset, interpreted in order: `\`-newline continuations, comments,
- * single and double quotes, backslash escapes, `NAME=value` / `export NAME=value`,
- * `$NAME`, `${NAME}`, `${NAME:-default}` (unquoted expansions are field-split), `;`, `&&`,
- * `||`, `|`, `&` lists, redirections (dropped), `set -e`/`-u`/`-o errexit`, `exit`, `sudo`.
- * `mount -t erofs` lines become entries, `mount -t overlay` lines context, `losetup [-r]
+ * A small POSIX-shell subset, interpreted in order. Two parts: the lexer (shell-lexer.ts:
+ * words, quoting, escapes, continuations, comments, `$NAME` expansions, `;` `&&` `||` `|` `&`
+ * lists, redirections) and, here, the interpreter (the semantics): `NAME=value` /
+ * `export NAME=value`, `set -e`/`-u`/`-o errexit`, `exit`, `sudo`, `&&`/`||` statuses,
+ * `mount` and `losetup`. `mount -t erofs` lines become entries, `mount -t overlay` lines context, `losetup [-r]
  * /dev/loopN FILE` loop-device mappings. Control flow (if/for/while/case/functions) and
  * command substitution are not modelled and are reported as warnings.
  *
@@ -22,38 +22,23 @@
 import { MountConfigError } from './errors.js';
 import { buildEntry, checkEntryCount, emptyConfig, overlayContext } from './entry.js';
 import { createDomainRedactor } from './domains.js';
-import { MAX_SHELL_VARIABLES, MAX_SHELL_WORD_LENGTH } from './limits.js';
+import { MAX_SHELL_VARIABLES } from './limits.js';
+import { ShellLexer, type Command, type ShellHost, type Sep, type Word } from './shell-lexer.js';
 import { splitLines } from './text.js';
 import type { DomainRedactor, MountConfig, MountWarning, Origin, ParseOptions } from './types.js';
 
-interface Word {
-  value: string;
-  line: number;
-  /** Column of the word's first character (inside an opening quote, if it starts with one). */
-  column: number;
-}
-type Sep = '\n' | ';' | '&&' | '||' | '|' | '&' | 'eof';
-interface Command {
-  words: Word[];
-  /** Separator before this command ('\n' at the start) and after it. */
-  before: Sep;
-  after: Sep;
-  line: number;
-}
-
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-class Interpreter {
-  private pos = 0;
-  private line = 1;
-  private col = 1;
+/** The semantics of a script's commands, in order (the lexer hands them over one at a time,
+ * after the previous one ran, so variables are expanded with the values assigned so far). */
+export class MountScriptInterpreter implements ShellHost {
   readonly vars = new Map<string, string>();
   errexit = false;
   nounset = false;
   /** Set once the script has stopped (set -e failure, exit, set -u). */
   stoppedAt: Origin | null = null;
   private lastStatus = 0;
-  private warnedLines = new Set<number>();
+  readonly warnedLines = new Set<number>();
   readonly config: MountConfig;
 
   constructor(
@@ -64,7 +49,7 @@ class Interpreter {
     this.config = emptyConfig('mount-commands', file);
   }
 
-  private warn(code: MountWarning['code'], problem: string, line: number, column: number): void {
+  warn(code: MountWarning['code'], problem: string, line: number, column: number): void {
     this.config.warnings.push({
       code,
       message: `${this.file}:${line}:${column}: ${problem}`,
@@ -72,20 +57,7 @@ class Interpreter {
     });
   }
 
-  private peek(k = 0): string | undefined {
-    return this.text[this.pos + k];
-  }
-
-  private advance(): string {
-    const c = this.text[this.pos++]!;
-    if (c === '\n') {
-      this.line++;
-      this.col = 1;
-    } else this.col++;
-    return c;
-  }
-
-  private lookupVar(name: string, line: number, column: number, dflt: string | null): string {
+  variable(name: string, line: number, column: number, dflt: string | null): string {
     const v = this.vars.get(name);
     if (v !== undefined && !(dflt !== null && v === '')) return v;
     if (dflt !== null) return dflt;
@@ -103,267 +75,20 @@ class Interpreter {
     return '';
   }
 
-  /** Parse `$...` after the `$`; returns the expansion. */
-  private dollar(line: number, column: number): string {
-    const c = this.peek();
-    if (c === '{') {
-      this.advance();
-      let body = '';
-      while (this.peek() !== undefined && this.peek() !== '}') body += this.advance();
-      if (this.peek() !== '}')
-        throw new MountConfigError(
-          'unterminated-quote',
-          'unterminated ${...} expansion',
-          this.file,
-          line,
-          column,
-        );
-      this.advance();
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::?-(.*))?$/s.exec(body);
-      if (!m) {
-        this.warn('unsupported-shell', 'unsupported parameter expansion (expands to nothing)', line, column);
-        return '';
-      }
-      return this.lookupVar(m[1]!, line, column, m[2] ?? null);
-    }
-    if (c === '(') {
-      let depth = 0;
-      do {
-        const ch = this.advance();
-        if (ch === '(') depth++;
-        else if (ch === ')') depth--;
-      } while (depth > 0 && this.peek() !== undefined);
-      if (depth > 0)
-        throw new MountConfigError(
-          'unterminated-quote',
-          'unterminated $(...) command substitution',
-          this.file,
-          line,
-          column,
-        );
-      this.warn(
-        'unsupported-shell',
-        'command substitution is not modelled (expands to nothing)',
-        line,
-        column,
-      );
-      return '';
-    }
-    if (c !== undefined && /[A-Za-z_]/.test(c)) {
-      let name = '';
-      while (this.peek() !== undefined && /[A-Za-z0-9_]/.test(this.peek()!)) name += this.advance();
-      return this.lookupVar(name, line, column, null);
-    }
-    if (c !== undefined && /[0-9@*#?$!-]/.test(c)) {
-      this.advance();
-      this.warn(
-        'unsupported-shell',
-        `special parameter $${c} is not modelled (expands to nothing)`,
-        line,
-        column,
-      );
-      return '';
-    }
-    return '$';
-  }
-
-  /** Next command (words up to a separator), or null at the end of input. */
-  private nextCommand(before: Sep): Command | null {
-    const words: Word[] = [];
-    let cur: string | null = null;
-    let curLine = this.line;
-    let curCol = this.col;
-    let dropNext = false; // word after a redirection operator
-    const start = (): void => {
-      if (cur === null) {
-        cur = '';
-        curLine = this.line;
-        curCol = this.col;
-      }
-    };
-    const append = (s: string): void => {
-      start();
-      cur += s;
-      if (cur!.length > MAX_SHELL_WORD_LENGTH)
-        throw new MountConfigError(
-          'too-large',
-          `shell word longer than ${MAX_SHELL_WORD_LENGTH} characters`,
-          this.file,
-          curLine,
-          curCol,
-        );
-    };
-    const finish = (): void => {
-      if (cur === null) return;
-      if (dropNext) dropNext = false;
-      else words.push({ value: cur, line: curLine, column: curCol });
-      cur = null;
-    };
-    const firstLine = this.line;
-    while (this.pos < this.text.length) {
-      const c = this.peek()!;
-      if (c === '\\' && this.peek(1) === '\n') {
-        this.advance();
-        this.advance();
-        continue;
-      }
-      if (c === ' ' || c === '\t' || c === '\r') {
-        finish();
-        this.advance();
-        continue;
-      }
-      if (c === '#' && cur === null) {
-        while (this.pos < this.text.length && this.peek() !== '\n') this.advance();
-        continue;
-      }
-      if (c === '\n' || c === ';' || c === '&' || c === '|') {
-        finish();
-        let sep: Sep = c === '\n' ? '\n' : c;
-        this.advance();
-        if ((c === '&' || c === '|') && this.peek() === c) {
-          this.advance();
-          sep = c === '&' ? '&&' : '||';
-        } else if (c === '&' && this.peek() === '>') {
-          this.advance();
-          dropNext = true; // &> file
-          continue;
-        }
-        if (words.length === 0 && (sep === '\n' || sep === ';')) {
-          before = sep;
-          continue;
-        }
-        return { words, before, after: sep, line: words[0]?.line ?? firstLine };
-      }
-      if (c === '>' || c === '<') {
-        if (cur !== null && /^\d+$/.test(cur)) cur = null; // 2>...
-        finish();
-        this.advance();
-        if (this.peek() === '>' || this.peek() === '&') this.advance();
-        dropNext = true;
-        continue;
-      }
-      if (c === '(' || c === ')' || (c === '{' && cur === null) || (c === '}' && cur === null)) {
-        if (!this.warnedLines.has(this.line)) {
-          this.warnedLines.add(this.line);
-          this.warn(
-            'unsupported-shell',
-            `"${c}" (subshells, groups, functions) is not modelled`,
-            this.line,
-            this.col,
-          );
-        }
-        finish();
-        this.advance();
-        continue;
-      }
-      if (c === "'") {
-        const l = this.line;
-        const col = this.col;
-        this.advance();
-        start();
-        if (cur === '') curCol = this.col;
-        let s = '';
-        while (this.pos < this.text.length && this.peek() !== "'") s += this.advance();
-        if (this.pos >= this.text.length)
-          throw new MountConfigError('unterminated-quote', 'unterminated single quote', this.file, l, col);
-        this.advance();
-        append(s);
-        continue;
-      }
-      if (c === '"') {
-        const l = this.line;
-        const col = this.col;
-        this.advance();
-        start();
-        if (cur === '') curCol = this.col;
-        for (;;) {
-          if (this.pos >= this.text.length)
-            throw new MountConfigError('unterminated-quote', 'unterminated double quote', this.file, l, col);
-          const d = this.peek()!;
-          if (d === '"') {
-            this.advance();
-            break;
-          }
-          if (d === '\\' && this.peek(1) !== undefined && '"\\$`\n'.includes(this.peek(1)!)) {
-            this.advance();
-            const e = this.advance();
-            if (e !== '\n') append(e);
-            continue;
-          }
-          if (d === '$') {
-            const el = this.line;
-            const ec = this.col;
-            this.advance();
-            append(this.dollar(el, ec));
-            continue;
-          }
-          if (d === '`')
-            throw new MountConfigError(
-              'unterminated-quote',
-              'backquote command substitution is not supported',
-              this.file,
-              this.line,
-              this.col,
-            );
-          append(this.advance());
-        }
-        continue;
-      }
-      if (c === '`')
-        throw new MountConfigError(
-          'unterminated-quote',
-          'backquote command substitution is not supported',
-          this.file,
-          this.line,
-          this.col,
-        );
-      if (c === '\\') {
-        start();
-        this.advance();
-        if (this.pos < this.text.length) append(this.advance());
-        continue;
-      }
-      if (c === '$') {
-        const el = this.line;
-        const ec = this.col;
-        const wasEmpty = cur === null;
-        this.advance();
-        const v = this.dollar(el, ec);
-        // Unquoted expansion: field splitting on blanks.
-        const parts = v.split(/[ \t\n]+/);
-        parts.forEach((p, k) => {
-          if (k > 0) finish();
-          if (p !== '') {
-            const fresh = cur === null;
-            append(p);
-            if (fresh && k === 0 && wasEmpty) {
-              curLine = el;
-              curCol = ec;
-            }
-          }
-        });
-        continue;
-      }
-      start();
-      append(this.advance());
-    }
-    finish();
-    if (words.length === 0) return null;
-    return { words, before, after: 'eof', line: words[0]!.line };
-  }
-
   run(): MountConfig {
     const first = this.text.split('\n', 1)[0] ?? '';
     if (/^#!\S*\s+-\w*e/.test(first)) this.errexit = true;
     let before: Sep = '\n';
-    for (let cmd = this.nextCommand(before); cmd; cmd = this.nextCommand(before)) {
+    const lexer = new ShellLexer(this.text, this.file, this);
+    for (let cmd = lexer.next(before); cmd; cmd = lexer.next(before)) {
       before = cmd.after;
       this.execute(cmd);
     }
     return this.config;
   }
 
-  private execute(cmd: Command): void {
+  /** Run one command: assignments, set, exit, losetup, mount; others have no effect on mounts. */
+  execute(cmd: Command): void {
     // && / || lists: run the right side only when the left side's status says so.
     if (cmd.before === '&&' && this.lastStatus !== 0) return;
     if (cmd.before === '||' && this.lastStatus === 0) return;
@@ -600,5 +325,5 @@ class Interpreter {
 export function parseMountCommands(text: string, opts: ParseOptions = {}): MountConfig {
   const file = opts.file ?? 'mount-commands.sh';
   splitLines(text, file); // bounds
-  return new Interpreter(text, file, opts.domains ?? createDomainRedactor()).run();
+  return new MountScriptInterpreter(text, file, opts.domains ?? createDomainRedactor()).run();
 }

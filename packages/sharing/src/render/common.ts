@@ -1,12 +1,11 @@
 /** Shared helpers of the text and markdown renderers. */
 import type { Report, SharedGroup } from '../report.js';
+import { isMounted } from '../model/input.js';
 import { formatBytes, formatInteger, formatPercent } from './bytes.js';
 
 export function headline(report: Report): string {
   const t = report.totals;
-  const mounted = report.instances.filter(
-    (i) => i.mountError === undefined && !(!i.inodeShare.effective && i.inodeShare.reason === 'not-mounted'),
-  ).length;
+  const mounted = report.instances.filter(isMounted).length;
   return (
     `${mounted} instance${mounted === 1 ? '' : 's'}, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, ` +
     `${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})`

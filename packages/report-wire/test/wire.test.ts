@@ -1,0 +1,195 @@
+/**
+ * The report's wire formats on real engine reports (fixture oracles, the fleet of
+ * testdata/mounts/fleet.fstab) and on hand-made edge cases: the files encoding decodes to
+ * exactly the report's files, groups and paths; the summary is the report without them.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyze, topGroups, type Report } from '@sharemap/sharing';
+import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
+import {
+  assembleFiles,
+  decodeFiles,
+  encodeFiles,
+  FilesFormatError,
+  reportSummary,
+  transferables,
+  type FilesHeader,
+} from '../src/index.js';
+
+const fleet = analyze(inputOf(fleetInstances()));
+
+/** Typed arrays -> plain arrays, so parts compare with toEqual against the engine's. */
+function plain<T>(v: T): T {
+  return JSON.parse(
+    JSON.stringify(v, (_k, x: unknown) => (ArrayBuffer.isView(x) ? Array.from(x as Uint8Array) : x)),
+  ) as T;
+}
+
+function roundTrip(parts: Pick<Report, 'files' | 'groups' | 'paths'>) {
+  const bytes = encodeFiles(parts);
+  // A copy into a fresh ArrayBuffer, as fetch() gives it.
+  const buf = bytes.slice().buffer;
+  return { bytes, out: assembleFiles(decodeFiles(buf)) };
+}
+
+function header(bytes: Uint8Array): FilesHeader {
+  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))) as FilesHeader;
+}
+
+describe('files encoding', () => {
+  it('round-trips the fleet report exactly', () => {
+    expect(fleet.files.instance.length).toBeGreaterThan(100);
+    expect(fleet.groups.length).toBeGreaterThan(5);
+    const { out } = roundTrip(fleet);
+    expect(plain(out.files)).toEqual(fleet.files);
+    expect(out.groups).toEqual(fleet.groups);
+    expect(out.paths).toEqual(fleet.paths);
+    expect(Object.keys(out.paths)).toEqual(Object.keys(fleet.paths));
+    // Numeric columns are typed arrays, read by index like the engine's arrays.
+    expect(ArrayBuffer.isView(out.files.instance)).toBe(true);
+    expect(out.files.status.every((s) => typeof s === 'string')).toBe(true);
+  });
+
+  it('is compact: narrow columns, the file column as deltas, each path once', () => {
+    const { bytes } = roundTrip(fleet);
+    const h = header(bytes);
+    const s = new Map(h.sections.map((x) => [x.name, x]));
+    expect(s.get('files.instance')!.type).toBe('u8');
+    expect(s.get('files.status')!.type).toBe('u8');
+    expect(s.get('files.file')!.delta).toBe(true);
+    expect(s.get('files.group')!.delta).toBe(true);
+    expect(s.get('paths.index')!.delta).toBe(true);
+    const distinct = new Set(Object.values(fleet.paths).flat()).size;
+    expect(h.strings).toBe(distinct);
+    expect(h.strings).toBeLessThan(Object.values(fleet.paths).flat().length);
+    for (const x of h.sections) expect(x.offset % 8).toBe(0);
+    expect(bytes.length).toBeLessThan(
+      JSON.stringify({ f: fleet.files, g: fleet.groups, p: fleet.paths }).length / 2,
+    );
+  });
+
+  it('keeps values that need more than 32 bits, negatives, fractions and non-hex fingerprints', () => {
+    const parts: Pick<Report, 'files' | 'groups' | 'paths'> = {
+      files: {
+        instance: [0, 1, 1, 0],
+        file: [3, 0, 1, 2],
+        status: ['shared', 'shared', 'hardlink', 'private-not-regular'],
+        group: [0, 0, -1, -1],
+        pagesWithout: [2 ** 40, 1, 0, 0],
+        pagesWith: [0.5, 1, 0, 0],
+        size: [2 ** 52, 4096, 4096, 0],
+        hardlinks: { row: [2], primary: [1] },
+      },
+      groups: [
+        {
+          fingerprint: 'not hex: serial 7',
+          domain: 'D1',
+          aops: 'block',
+          size: 4096,
+          pages: 1,
+          members: [0, 1],
+          rejected: [],
+          orderDependent: true,
+        },
+      ],
+      paths: { a: ['/x', '/y', '/z/ü', '/snow ☃'], b: ['/x', '/y'] },
+    };
+    const { bytes, out } = roundTrip(parts);
+    expect(header(bytes).fingerprints).toBe('list');
+    expect(plain(out.files)).toEqual(parts.files);
+    expect(out.groups).toEqual(parts.groups);
+    expect(out.paths).toEqual(parts.paths);
+  });
+
+  it('keeps orderDependent false apart from absent, and an empty report', () => {
+    const g = {
+      fingerprint: 'ab01',
+      domain: 'D',
+      aops: 'compressed' as const,
+      size: 1,
+      pages: 1,
+      members: [0],
+      rejected: [1],
+    };
+    const parts: Pick<Report, 'files' | 'groups' | 'paths'> = {
+      files: {
+        instance: [0, 0],
+        file: [0, 1],
+        status: ['shared-alone', 'private-size-mismatch'],
+        group: [0, 1],
+        pagesWithout: [1, 1],
+        pagesWith: [1, 1],
+        size: [1, 2],
+        hardlinks: { row: [], primary: [] },
+      },
+      groups: [g, { ...g, fingerprint: '', orderDependent: false }],
+      paths: { a: ['/a', '/b'] },
+    };
+    const { out } = roundTrip(parts);
+    expect(out.groups).toEqual(parts.groups);
+    expect('orderDependent' in out.groups[0]!).toBe(false);
+    expect(out.groups[1]!.orderDependent).toBe(false);
+    const empty = roundTrip({
+      files: {
+        instance: [],
+        file: [],
+        status: [],
+        group: [],
+        pagesWithout: [],
+        pagesWith: [],
+        size: [],
+        hardlinks: { row: [], primary: [] },
+      },
+      groups: [],
+      paths: {},
+    }).out;
+    expect(plain(empty.files)).toEqual({
+      instance: [],
+      file: [],
+      status: [],
+      group: [],
+      pagesWithout: [],
+      pagesWith: [],
+      size: [],
+      hardlinks: { row: [], primary: [] },
+    });
+    expect(empty.groups).toEqual([]);
+    expect(empty.paths).toEqual({});
+  });
+
+  it('lists every typed array buffer once for transfer', () => {
+    const cols = decodeFiles(encodeFiles(fleet).slice().buffer);
+    const list = transferables(cols);
+    expect(new Set(list).size).toBe(list.length);
+    expect(list.length).toBeGreaterThan(0);
+  });
+
+  it('refuses other bytes', () => {
+    expect(() => decodeFiles(new TextEncoder().encode('{"kind":"sharemap-report"}').buffer)).toThrow(
+      FilesFormatError,
+    );
+    const bytes = encodeFiles(fleet);
+    expect(() => decodeFiles(bytes.slice(0, bytes.length - 64).buffer)).toThrow(/bad section|truncated/);
+  });
+});
+
+describe('summary', () => {
+  it('is the report without files, groups and paths, plus the first screen figures', () => {
+    const s = reportSummary(fleet);
+    expect('files' in s || 'groups' in s || 'paths' in s).toBe(false);
+    const { files, groups, paths, ...rest } = fleet;
+    void paths;
+    expect(s).toMatchObject(rest);
+    expect(s.fileRows).toBe(files.instance.length);
+    expect(s.groupCount).toBe(groups.length);
+    expect(s.topGroups).toEqual(topGroups(fleet, 10));
+    expect(s.topGroups.length).toBeGreaterThan(0);
+    // Every instance with a shared row has its aops classes.
+    const withGroups = new Set(
+      groups.flatMap((g) => g.members.map((r) => fleet.instances[files.instance[r]!]!.id)),
+    );
+    expect(Object.keys(s.instanceAops).sort()).toEqual([...withGroups].sort());
+    expect(JSON.stringify(s).length).toBeLessThan(JSON.stringify(fleet).length);
+  });
+});

@@ -1,0 +1,203 @@
+/** Property tests (fast-check) on small synthetic inputs. */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MANIFEST_VERSION, type DataLayout, type FileRecord, type Manifest } from '@sharemap/erofs';
+import type { AnalysisInput, Backing, InstanceInput } from '../../src/report.js';
+import { analyze } from '../../src/model/engine.js';
+import { imageEntryFromManifest } from '../../src/model/input.js';
+import { mergeDomains } from '../../src/model/scenarios.js';
+
+interface GenFile {
+  fp: number; // -1: none
+  size: number;
+  compressed: boolean;
+  dir: boolean;
+}
+interface GenInst {
+  image: number;
+  domain: number; // -1: unknown
+  bdev: boolean;
+  share: boolean;
+}
+
+const FP_SIZES = [1, 4096, 4097, 10_000, 65_536, 123_457];
+
+function manifestOf(name: string, files: GenFile[], ishare: boolean): Manifest {
+  const records: FileRecord[] = files.map((f, k) => ({
+    path: `/f${String(k).padStart(4, '0')}`,
+    nid: 100 + k,
+    type: f.dir ? 'dir' : 'file',
+    mode: '0644',
+    uid: 0,
+    gid: 0,
+    size: f.size,
+    nlink: 1,
+    mtime: 0,
+    mtime_nsec: 0,
+    layout: (f.compressed ? 'compressed_compact' : 'flat_plain') as DataLayout,
+    inode_size: 32,
+    xattr_isize: 0,
+    xattrs: {},
+    fingerprint: f.fp < 0 || f.dir ? null : '7368613235363a' + f.fp.toString(16).padStart(64, '0'),
+  }));
+  return {
+    kind: 'sharemap-manifest',
+    version: MANIFEST_VERSION,
+    image: { name, size: 4096 * (files.length + 1) },
+    superblock: {
+      block_size: 4096,
+      blocks: files.length + 1,
+      meta_blkaddr: 0,
+      xattr_blkaddr: 0,
+      root_nid: 36,
+      inodes: files.length,
+      sb_size: 128,
+      feature_compat: ishare ? ['ishare_xattrs'] : [],
+      feature_incompat: [],
+      uuid: '',
+      build_time: 0,
+      ishare,
+      fingerprint_xattr_name: ishare ? 'erofs.fingerprint.v1' : null,
+      required_kernel: '7.0',
+      devices: [],
+    },
+    hashed: false,
+    file_count: files.length,
+    files: records,
+  };
+}
+
+function build(images: { files: GenFile[]; ishare: boolean }[], instances: GenInst[]): AnalysisInput {
+  const imgs = images.map((im, k) => {
+    const manifest = manifestOf(`img${k}.img`, im.files, im.ishare);
+    return { image: imageEntryFromManifest(manifest, { id: `img${k}` }), manifest };
+  });
+  const insts: InstanceInput[] = instances.map((g, k) => ({
+    id: `i${k}`,
+    label: `/m/${k}`,
+    imageId: `img${g.image % images.length}`,
+    mountPoints: [],
+    source: `img${g.image % images.length}.img`,
+    backing: (g.bdev ? 'bdev' : 'file') as Backing,
+    domain: g.domain < 0 ? null : { label: `D${g.domain}` },
+    options: {
+      inodeShare: g.share,
+      dax: null,
+      directio: false,
+      cacheStrategy: null,
+      devices: [],
+      fsoffset: 0,
+    },
+  }));
+  return { images: imgs, instances: insts, createdAt: 'x' };
+}
+
+/** consistent: the size is a function of the fingerprint, and everything is one aops class. */
+function arbInput(opts: { consistent: boolean }) {
+  const file = fc.record({
+    fp: fc.integer({ min: -1, max: 5 }),
+    size: fc.constantFrom(...FP_SIZES),
+    compressed: opts.consistent ? fc.constant(false) : fc.boolean(),
+    dir: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+  });
+  const img = fc.record({
+    files: fc.array(file, { maxLength: 8 }),
+    ishare: opts.consistent ? fc.constant(true) : fc.boolean(),
+  });
+  const instance = fc.record({
+    image: fc.nat(3),
+    domain: fc.integer({ min: -1, max: 2 }),
+    bdev: opts.consistent ? fc.constant(false) : fc.boolean(),
+    share: opts.consistent ? fc.constant(true) : fc.boolean(),
+  });
+  return fc
+    .tuple(fc.array(img, { minLength: 1, maxLength: 4 }), fc.array(instance, { minLength: 1, maxLength: 6 }))
+    .map(([images, instances]) => {
+      if (opts.consistent)
+        for (const im of images) for (const f of im.files) if (f.fp >= 0) f.size = FP_SIZES[f.fp]!;
+      return build(images, instances);
+    });
+}
+
+describe('properties', () => {
+  it('savings are never negative and never exceed the no-sharing total', () => {
+    fc.assert(
+      fc.property(arbInput({ consistent: false }), (input) => {
+        const r = analyze(input);
+        expect(r.totals.bytesSaved).toBeGreaterThanOrEqual(0);
+        expect(r.totals.bytesSaved).toBeLessThanOrEqual(r.totals.bytesWithoutSharing);
+        for (const t of [
+          ...Object.values(r.perInstance),
+          ...Object.values(r.perDomain),
+          ...Object.values(r.perImage),
+        ]) {
+          expect(t.bytesSaved).toBeGreaterThanOrEqual(0);
+        }
+        const sum = Object.values(r.perInstance).reduce((a, t) => a + t.bytesWithSharing, 0);
+        expect(sum).toBe(r.totals.bytesWithSharing);
+        // bounds.best (all unknown in one domain) is usually, not always, below bounds.worst: with
+        // mixed aops classes one domain can share less than separate ones (see the test below).
+        if (r.bounds) expect(r.bounds.best.bytesSaved).toBeGreaterThanOrEqual(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('merging domains never reduces savings when all instances share one aops class', () => {
+    fc.assert(
+      fc.property(arbInput({ consistent: true }), (input) => {
+        expect(analyze(mergeDomains(input)).totals.bytesSaved).toBeGreaterThanOrEqual(
+          analyze(input).totals.bytesSaved,
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with mixed aops classes merging domains can reduce savings', () => {
+    const f: GenFile = { fp: 1, size: 65_536, compressed: false, dir: false };
+    const input = build(
+      [{ files: [f], ishare: true }],
+      [
+        { image: 0, domain: 0, bdev: false, share: true }, // file-backed, first in the merged domain
+        { image: 0, domain: 1, bdev: true, share: true },
+        { image: 0, domain: 1, bdev: true, share: true },
+      ],
+    );
+    const separate = analyze(input).totals.bytesSaved;
+    const merged = analyze(mergeDomains(input)).totals.bytesSaved;
+    expect(separate).toBe(65_536); // the two block-device mounts share in D1
+    expect(merged).toBe(0); // the file-backed member came first: both bdev files are rejected (R6)
+  });
+
+  it('results do not depend on instance order except where an order-dependent finding says so', () => {
+    fc.assert(
+      fc.property(
+        arbInput({ consistent: false }).chain((input) =>
+          fc.tuple(
+            fc.constant(input),
+            fc.shuffledSubarray(input.instances, { minLength: input.instances.length }),
+          ),
+        ),
+        ([input, shuffled]) => {
+          const a = analyze(input);
+          const b = analyze({ ...input, instances: shuffled });
+          expect(b.totals.bytesWithoutSharing).toBe(a.totals.bytesWithoutSharing);
+          const dependent = a.findings.some((f) => f.code === 'order-dependent');
+          expect(b.findings.some((f) => f.code === 'order-dependent')).toBe(dependent);
+          if (!dependent) {
+            expect(b.totals).toEqual(a.totals);
+            expect(b.bounds).toEqual(a.bounds);
+          } else {
+            expect(b.orderBounds).toEqual(a.orderBounds);
+            for (const r of [a, b]) {
+              expect(r.totals.bytesWithSharing).toBeGreaterThanOrEqual(r.orderBounds!.best.bytesWithSharing);
+              expect(r.totals.bytesWithSharing).toBeLessThanOrEqual(r.orderBounds!.worst.bytesWithSharing);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * The measured working set (model/residency.ts): exact figures on the base-v1.fp fixture
+ * (238 regular files, 3,374,094 bytes; every file fingerprinted), 4 KiB pages.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ResidencyInput } from '../../src/report.js';
+import { analyze } from '../../src/model/engine.js';
+import { inputOf, inst } from '../model-fixtures.js';
+
+const LIBCAP = '/lib/x86_64-linux-gnu/libcap.so.2.66'; // 47128 bytes = 12 pages
+const EXPAT = '/lib/x86_64-linux-gnu/libexpat.so.1.8.10'; // 174184 bytes = 43 pages
+const OPENSSL_CNF = '/etc/ssl/openssl.cnf'; // 12332 bytes = 4 pages
+const P = 4096;
+
+/** Two mounts of base-v1.fp in one domain (or with inode_share off), with the given residency. */
+function run(residency: ResidencyInput, share = true) {
+  const o = { inodeShare: share };
+  return analyze({
+    ...inputOf([inst('m1', 'base-v1.fp', 'd', o), inst('m2', 'base-v1.fp', 'd', o)]),
+    residency,
+  });
+}
+
+describe('measured working set', () => {
+  it('the double-count trap: a shared inode both instances report resident counts once; sharing off, twice', () => {
+    // Under inode_share both members read one page cache, so both report its 7 pages.
+    const residency: ResidencyInput = { instances: { m1: { [LIBCAP]: 7 }, m2: { [LIBCAP]: 7 } } };
+    const on = run(residency).measured!;
+    expect(on.totals).toEqual({
+      pagesWithoutSharing: 14,
+      pagesWithSharing: 7,
+      bytesWithoutSharing: 14 * P,
+      bytesWithSharing: 7 * P,
+      bytesSaved: 7 * P,
+      percentSaved: 50,
+    });
+    // Charged to the first member's instance, like the static pagesWith.
+    expect(on.perInstance['m1']).toMatchObject({ pagesWithoutSharing: 7, pagesWithSharing: 7 });
+    expect(on.perInstance['m2']).toMatchObject({ pagesWithoutSharing: 7, pagesWithSharing: 0 });
+    const off = run(residency, false).measured!;
+    expect(off.totals).toMatchObject({ pagesWithoutSharing: 14, pagesWithSharing: 14, bytesSaved: 0 });
+  });
+
+  it('clamps to the file, counts unknown files as not resident, reports coverage; the static totals stay', () => {
+    const residency: ResidencyInput = {
+      instances: {
+        m1: { [LIBCAP]: 7, [OPENSSL_CNF]: 2, '/no/such/file': 3 },
+        // 100 resident pages of a 43-page file: a tool's larger page size or a changed file; clamped.
+        m2: { [LIBCAP]: 7, [EXPAT]: 100 },
+        ghost: { [LIBCAP]: 1 },
+      },
+      sources: ['host.snapshot.json.gz'],
+    };
+    const report = run(residency);
+    const m = report.measured!;
+    // without: 7 + 2 + 7 + 43 = 59; with: libcap once (7), openssl.cnf's shared inode 2 (m2 has
+    // no data for it: the largest member count), expat 43 = 52.
+    expect(m.totals).toMatchObject({ pagesWithoutSharing: 59, pagesWithSharing: 52, bytesSaved: 7 * P });
+    expect(m.coverage).toEqual({
+      files: 2 * 238,
+      bytes: 2 * 3374094,
+      filesWithData: 4,
+      bytesWithData: 47128 + 12332 + 47128 + 174184,
+      // '/no/such/file' and the unknown instance's entry.
+      unmatchedEntries: 2,
+    });
+    expect(m.sources).toEqual(['host.snapshot.json.gz']);
+    expect(m.pagesWithout.reduce((a, b) => a + b, 0)).toBe(59);
+    expect(m.pagesWith.reduce((a, b) => a + b, 0)).toBe(52);
+    // The static bound is today's figure, unchanged by residency.
+    const plain = analyze(inputOf([inst('m1', 'base-v1.fp', 'd'), inst('m2', 'base-v1.fp', 'd')]));
+    expect(report.totals).toEqual(plain.totals);
+    expect(plain.measured).toBeUndefined();
+  });
+
+  it('an access-list entry ("all") counts every page of the file', () => {
+    const m = run({ instances: { m1: { [EXPAT]: 'all' } } }).measured!;
+    expect(m.totals).toMatchObject({ pagesWithoutSharing: 43, pagesWithSharing: 43 });
+  });
+});
+
+describe('renderers show both measures', () => {
+  it('text and markdown: "static: A -> B, P; measured: C -> D, Q" with coverage', async () => {
+    const { renderText, renderMarkdown } = await import('../../src/render/index.js');
+    const report = run({ instances: { m1: { [LIBCAP]: 7 }, m2: { [LIBCAP]: 7 } } });
+    // Static: 238 files in whole pages (924 pages = 3.6 MiB) per instance, shared once in one domain.
+    expect(report.totals).toMatchObject({ pagesWithoutSharing: 2 * 924, pagesWithSharing: 924 });
+    const line = `static: 7.2 MiB -> 3.6 MiB, 50.0 %; measured: 56.0 KiB -> 28.0 KiB, 50.0 % (residency data for 2 of 476 files, 92.0 KiB of 6.4 MiB)`;
+    expect(renderText(report).split('\n')[1]).toBe(`  ${line}`);
+    expect(renderMarkdown(report)).toContain(`\n\n${line}\n`);
+  });
+});
