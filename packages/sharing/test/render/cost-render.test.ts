@@ -1,9 +1,9 @@
 /** The CLI renderers print the host total, fair share and containers (model/cost.ts) on a worked figure. */
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../model/engine.js';
-import { inputOf, inst } from '../../test/model-fixtures.js';
-import { renderMarkdown } from './markdown.js';
-import { renderText } from './text.js';
+import { analyze } from '../../src/model/engine.js';
+import { inputOf, inst } from '../model-fixtures.js';
+import { renderMarkdown } from '../../src/render/markdown.js';
+import { renderText } from '../../src/render/text.js';
 
 // base-v1.fp : acme, base-v2.fp : acme (docs/sharing-rules.md): 6,946,816 bytes with sharing,
 // 3,538,944 + 3,571,712 bytes of backing files; web uses both mounts, api only base-v2's.

@@ -5,10 +5,10 @@
  * docs/sharing-rules.md.
  */
 import { describe, expect, it } from 'vitest';
-import { image, inputOf, inst } from '../../test/model-fixtures.js';
-import { compareReports } from './compare.js';
-import { analyze } from './engine.js';
-import { runScenarios, scenarioById, standardScenarios } from './scenarios.js';
+import { image, inputOf, inst } from '../model-fixtures.js';
+import { compareReports } from '../../src/model/compare.js';
+import { analyze } from '../../src/model/engine.js';
+import { runScenarios, scenarioById, standardScenarios } from '../../src/model/scenarios.js';
 
 describe('unknown-domain scenarios', () => {
   const unknown = inputOf([inst('m1', 'base-v1.fp', null), inst('m2', 'base-v2.fp', null)]);

@@ -1,8 +1,8 @@
 /** The summary carries the report's cost (host total, fair shares, containers: sharing's model/cost.ts) as is. */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '@sharemap/sharing';
-import { fleetInstances, inputOf } from '../../sharing/test/model-fixtures.js';
-import { reportSummary } from './summary.js';
+import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
+import { reportSummary } from '../src/summary.js';
 
 describe('summary: cost', () => {
   it('is the report cost, through JSON, with the worked fleet.fstab figure for fair shares', () => {

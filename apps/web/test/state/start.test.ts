@@ -8,9 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { create } from 'zustand';
 import type { Report } from '@sharemap/sharing';
-import { api } from '../api/client';
-import { scanToNdjson } from '../lib/scan';
-import { createStartSlice, unresolvedText, type Phase, type StartSlice } from './start';
+import { api } from '../../src/api/client';
+import { scanToNdjson } from '../../src/lib/scan';
+import { createStartSlice, unresolvedText, type Phase, type StartSlice } from '../../src/state/start';
 // The server's own test helper: the one way tests start a real server (temp data folder, port 0).
 import { erofs, mounts, startTestServer, type TestServer } from '../../../server/test/helpers.js';
 

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { instanceInputOf } from '../analysis-input.js';
-import { MountConfigError } from './errors.js';
-import { detectFormat, parseMountConfig, resolveInstances, snapshotMountConfigText } from './index.js';
+import { instanceInputOf } from '../../src/analysis-input.js';
+import { MountConfigError } from '../../src/mounts/errors.js';
+import { detectFormat, parseMountConfig, resolveInstances, snapshotMountConfigText } from '../../src/mounts/index.js';
 
 const MOUNTS = join(__dirname, '../../../../testdata/mounts');
 

@@ -5,11 +5,11 @@
 import { statSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { InstanceInput } from '../report.js';
-import { inputOf, inst, oracleInodes } from '../../test/model-fixtures.js';
-import { splitExact } from './cost.js';
-import { analyze } from './engine.js';
-import { directIo, loopDirectIo } from './scenarios.js';
+import type { InstanceInput } from '../../src/report.js';
+import { inputOf, inst, oracleInodes } from '../model-fixtures.js';
+import { splitExact } from '../../src/model/cost.js';
+import { analyze } from '../../src/model/engine.js';
+import { directIo, loopDirectIo } from '../../src/model/scenarios.js';
 
 const imageFileBytes = (name: string) =>
   statSync(new URL(`../../../../testdata/erofs/${name}.img`, import.meta.url)).size;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatFingerprint } from './fingerprint.js';
+import { formatFingerprint } from '../../src/render/fingerprint.js';
 
 const hexOf = (s: string) => Buffer.from(s, 'latin1').toString('hex');
 const DIGEST = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
