@@ -2,11 +2,11 @@
  * Scanning an image into a manifest (docs/manifest.md): one record per path, in path byte
  * order, with the field names and encodings of the fixture oracles.
  */
-import { compareBytes, compareUtf8, hex } from './disk/bytes.js';
+import { compareUtf8, hex } from './disk/bytes.js';
 import type { Inode } from './disk/inode.js';
 import { nidOfKey } from './disk/nid.js';
 import { ErofsError } from './errors.js';
-import type { ErofsImage, XattrRecord } from './image.js';
+import { isDotOrDotDot, type ErofsImage, type XattrRecord } from './image.js';
 import { wasmSha256, type HasherFactory } from './hash.js';
 import {
   MANIFEST_KIND,
@@ -120,19 +120,135 @@ async function hashInode(
   return h.digestHex();
 }
 
-/** Build the manifest of a whole image (one walk; hard links share per-inode work). */
-export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promise<Manifest> {
+/**
+ * Where a streamed scan puts its output: the header (with file_count) first, then every record
+ * in path byte order. A method may return a promise (a full output buffer waiting to drain):
+ * the scan waits for it, and never otherwise, so a scan that writes nothing slow pays no
+ * promise per record.
+ */
+export interface ManifestSink {
+  header(h: ManifestHeader): void | Promise<void>;
+  record(rec: FileRecord): void | Promise<void>;
+}
+
+/**
+ * One step of the sorted walk inside a directory: a child's own record (key: its name) or, for
+ * a child directory, its whole subtree (key: name + "/"). Sorting these steps by key is sorting
+ * the paths below the directory by their bytes: "/a" < "/a.txt" < "/a/x", since "." (0x2e)
+ * sorts before "/" (0x2f), so a directory's record and its subtree need not be adjacent.
+ */
+interface Step {
+  entry: WalkEntry;
+  subtree: boolean;
+}
+
+function compareSteps(a: Step, b: Step): number {
+  const x = a.entry.pathBytes;
+  const y = b.entry.pathBytes;
+  // Siblings share the parent's bytes: compare from the first byte that can differ.
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  // One name is a prefix of the other (or they are equal); a subtree key continues with "/".
+  const xNext = x.length > n ? x[n]! : a.subtree ? SLASH : -1;
+  const yNext = y.length > n ? y[n]! : b.subtree ? SLASH : -1;
+  if (xNext !== yNext) return xNext - yNext;
+  if (x.length !== y.length) return x.length - y.length;
+  return Number(a.subtree) - Number(b.subtree);
+}
+const SLASH = 0x2f;
+
+function stepsOf(children: WalkEntry[]): Step[] {
+  const steps: Step[] = [];
+  for (const entry of children) {
+    steps.push({ entry, subtree: false });
+    if (entry.inode.type === 'dir') steps.push({ entry, subtree: true });
+  }
+  // Array.prototype.sort is stable: entries with equal names (only on a corrupt image) keep
+  // their on-disk order, as the whole-manifest sort kept it.
+  return steps.sort(compareSteps);
+}
+
+/**
+ * The number of paths of an image (the header's file_count, which precedes the records), from
+ * its directories alone: the dirent file type says which children are directories (spec §5.2),
+ * so only directory inodes are read. Throws on anything the walk would refuse.
+ */
+async function countPaths(image: ErofsImage): Promise<number> {
+  const maxInodes = image.limits.maxInodesWalked;
+  const visited = new Set<number>();
+  const stack: Inode[] = [image.root];
+  let count = 1;
+  while (stack.length) {
+    const dir = stack.pop()!;
+    if (visited.has(dir.nid)) throw new ErofsError('ECORRUPT', `directory cycle at nid ${dir.nid}`);
+    visited.add(dir.nid);
+    for (const d of await image.dirents(dir)) {
+      if (isDotOrDotDot(d.name)) continue;
+      if (++count > maxInodes) throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`);
+      if (d.fileType !== FT_DIR && d.fileType !== 0) continue;
+      const ino = image.inodeNow(d.nid) ?? (await image.inode(d.nid));
+      if (ino.type === 'dir') stack.push(ino);
+    }
+  }
+  return count;
+}
+const FT_DIR = 2;
+
+/**
+ * Scan an image into `sink` without holding its records: the header (file_count from a first
+ * pass over the directories), then one record per path, written as the walk reaches it. The
+ * walk visits each directory's entries in path byte order (stepsOf), so the records come out
+ * in exactly the order of the whole-manifest sort, one directory's entries in memory per level.
+ * Hard links share per-inode work (xattrs, fingerprint, target, digest).
+ */
+export async function scanManifestTo(
+  image: ErofsImage,
+  opts: ScanOptions,
+  sink: ManifestSink,
+): Promise<ManifestHeader> {
+  let count: number;
+  try {
+    count = await countPaths(image);
+  } catch (countError) {
+    // A broken tree: the walk names the problem as a whole scan always has (with its path);
+    // whatever the walk does not refuse, the count's error says.
+    await walkRecords(image, opts, { header: () => undefined, record: () => undefined }, Infinity);
+    throw countError;
+  }
+  const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
+  if (opts.imageSha256 !== undefined) image_.sha256 = opts.imageSha256;
+  const header: ManifestHeader = {
+    kind: MANIFEST_KIND,
+    version: MANIFEST_VERSION,
+    image: image_,
+    superblock: manifestSuperblock(image),
+    hashed: !!opts.hash,
+    file_count: count,
+  };
+  const h = sink.header(header);
+  if (h) await h;
+  const written = await walkRecords(image, opts, sink, count);
+  if (written !== count)
+    throw new ErofsError('ECORRUPT', `the tree changed between passes: ${count} paths, then ${written}`);
+  return header;
+}
+
+/** The sorted walk of scanManifestTo; returns the number of records written (at most `max`). */
+async function walkRecords(
+  image: ErofsImage,
+  opts: ScanOptions,
+  sink: ManifestSink,
+  max: number,
+): Promise<number> {
   const hasher = opts.hasher ?? wasmSha256;
   const every = Math.max(1, opts.progressEvery ?? 256);
-  const rows: { key: Uint8Array; rec: FileRecord }[] = [];
   // The reader names inodes by their kernel inode number (disk/nid.ts); the manifest carries
   // the nid erofs-utils prints (bit 63 for METABOX inodes) and, on METABOX images, both.
   const metabox = image.hasMetabox;
   const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
   let bytesHashed = 0;
+  let written = 0;
   const walker = new TreeWalker(image);
-  // Whole directories at a time; records are sorted at the end, so visiting order is free.
-  const dirs: WalkEntry[] = [];
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
     try {
@@ -147,7 +263,7 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
   };
-  const record = (e: WalkEntry, per: PerInode): void => {
+  const record = (e: WalkEntry, per: PerInode): FileRecord => {
     const ino = e.inode;
     const rec = {
       path: e.path,
@@ -170,9 +286,7 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
     rec.xattrs = per.xattrs;
     rec.fingerprint = per.fingerprint;
     if (per.sha256 !== undefined) rec.sha256 = per.sha256;
-    rows.push({ key: e.pathBytes, rec });
-    if (opts.onProgress && rows.length % every === 0)
-      opts.onProgress({ files: rows.length, bytesHashed, path: e.path });
+    return rec;
   };
   // Most entries of an unhashed scan need no further reads: no promise for them.
   const readyPer = (ino: Inode): PerInode | undefined =>
@@ -180,29 +294,41 @@ export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promis
     (ino.xattrIsize === 0 && ino.type !== 'symlink' && !(opts.hash && ino.type === 'file')
       ? NO_EXTRAS
       : undefined);
-  let batch = [walker.root];
-  for (;;) {
-    for (const e of batch) {
-      walker.visit(e);
-      record(e, readyPer(e.inode) ?? (await perInode(e)));
-      if (e.inode.type === 'dir') dirs.push(e);
-    }
-    const dir = dirs.pop();
-    if (!dir) break;
-    batch = await walker.children(dir);
-  }
-  rows.sort((a, b) => compareBytes(a.key, b.key));
-  const files = rows.map((r) => r.rec);
-  opts.onProgress?.({ files: files.length, bytesHashed, path: '' });
-  const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
-  if (opts.imageSha256 !== undefined) image_.sha256 = opts.imageSha256;
-  return {
-    kind: MANIFEST_KIND,
-    version: MANIFEST_VERSION,
-    image: image_,
-    superblock: manifestSuperblock(image),
-    hashed: !!opts.hash,
-    file_count: files.length,
-    files,
+  const emit = async (e: WalkEntry): Promise<void> => {
+    walker.visit(e);
+    if (written >= max)
+      throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
+    const p = sink.record(record(e, readyPer(e.inode) ?? (await perInode(e))));
+    if (p) await p;
+    if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
   };
+  await emit(walker.root);
+  // One frame per directory on the path from the root: its steps and the next one to take.
+  const stack: { steps: Step[]; next: number }[] = [];
+  if (walker.root.inode.type === 'dir')
+    stack.push({ steps: stepsOf(await walker.children(walker.root)), next: 0 });
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.steps.length) {
+      stack.pop();
+      continue;
+    }
+    const step = top.steps[top.next++]!;
+    if (step.subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
+    else await emit(step.entry);
+  }
+  opts.onProgress?.({ files: written, bytesHashed, path: '' });
+  return written;
+}
+
+/** Build the manifest of a whole image in memory (scanManifestTo into an array). */
+export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promise<Manifest> {
+  const files: FileRecord[] = [];
+  const header = await scanManifestTo(image, opts, {
+    header: () => undefined,
+    record: (rec) => {
+      files.push(rec);
+    },
+  });
+  return { ...header, files };
 }
