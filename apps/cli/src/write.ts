@@ -3,7 +3,8 @@ import type { Out } from './io.js';
 
 const CHUNK = 64 * 1024;
 
-async function put(out: Out, s: string): Promise<void> {
+/** Write one chunk, waiting for 'drain' when the stream asks for it. */
+export async function put(out: Out, s: string): Promise<void> {
   const ok = out.write(s);
   const stream = out as Out & { once?: (ev: string, f: () => void) => unknown; writableNeedDrain?: boolean };
   if (ok === false && typeof stream.once === 'function') {

@@ -3,14 +3,21 @@
  * `sharemap scan ARCHIVE [--layers] [--platform P]`: the predicted manifest of an OCI image
  * (docker save, OCI layout, rootfs tar) as mkfs.erofs would build it (docs/oci.md).
  */
-import { manifestToJson, manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erofs';
+import {
+  manifestToJson,
+  manifestToNdjson,
+  type FileRecord,
+  type Manifest,
+  type ManifestHeader,
+  type ManifestSink,
+} from '@sharemap/erofs';
 import { formatBytes, formatInteger } from '@sharemap/sharing/format';
 import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { isArchive, loadArchive } from '../archives.js';
 import { EXIT_OK, inputError } from '../errors.js';
-import { scanImage } from '../images.js';
-import type { Io } from '../io.js';
-import { writeLines } from '../write.js';
+import { scanImage, scanImageTo } from '../images.js';
+import type { Io, Out } from '../io.js';
+import { put, writeLines } from '../write.js';
 
 export const scanSpec: CommandSpec = {
   name: 'scan',
@@ -133,10 +140,10 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   // Hashing reads every byte: show a live counter on a terminal (never in logs or pipes).
   const live = hash && !flag(args, 'quiet') && !!io.stderr.isTTY;
   let last = 0;
-  const m = await scanImage(path, {
+  const opts = {
     devices: list(args, 'device'),
     hash,
-    onProgress: (p) => {
+    onProgress: (p: { files: number; bytesHashed: number }) => {
       const now = Date.now();
       if (!live || now - last < 100) return;
       last = now;
@@ -144,11 +151,21 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
         `\r\x1b[2Khashing ${path}: ${formatInteger(p.files)} files, ${formatBytes(p.bytesHashed)}`,
       );
     },
-  });
+  };
+  const ndjson = flag(args, 'ndjson');
+  if (ndjson || flag(args, 'json')) {
+    // Streamed: each record is written as the walk reaches it, so memory stays bounded by one
+    // directory per level whatever the image's size (docs/manifest.md, "Scanning at scale").
+    const sink = ndjson ? new NdjsonSink(io.stdout) : new JsonSink(io.stdout);
+    await scanImageTo(path, opts, sink);
+    if (live && last > 0) io.stderr.write('\r\x1b[2K');
+    await sink.end();
+    return EXIT_OK;
+  }
+  // The text form starts with totals (regular files, fingerprinted): it needs every record.
+  const m = await scanImage(path, opts);
   if (live && last > 0) io.stderr.write('\r\x1b[2K');
-  if (flag(args, 'ndjson')) await writeLines(io.stdout, manifestToNdjson(m));
-  else if (flag(args, 'json')) await writeLines(io.stdout, [manifestToJson(m) + '\n']);
-  else await writeLines(io.stdout, textLines(m));
+  await writeLines(io.stdout, textLines(m));
   return EXIT_OK;
 }
 
@@ -178,4 +195,45 @@ async function scanArchive(path: string, args: ParsedArgs, io: Io): Promise<numb
     for (const m of manifests) await writeLines(io.stdout, textLines(m));
   }
   return EXIT_OK;
+}
+
+/** Output buffered up to this many characters per write (fewer, larger writes to the pipe). */
+const SINK_CHUNK = 256 * 1024;
+
+/** The NDJSON form (manifestToNdjson's bytes) written record by record. */
+class NdjsonSink implements ManifestSink {
+  protected buf = '';
+  constructor(protected readonly out: Out) {}
+  header(h: ManifestHeader): void {
+    this.buf += JSON.stringify(h) + '\n';
+  }
+  record(rec: FileRecord): Promise<void> | undefined {
+    this.buf += JSON.stringify(rec) + '\n';
+    return this.buf.length >= SINK_CHUNK ? this.flush() : undefined;
+  }
+  protected flush(): Promise<void> {
+    const s = this.buf;
+    this.buf = '';
+    return put(this.out, s);
+  }
+  async end(): Promise<void> {
+    if (this.buf) await this.flush();
+  }
+}
+
+/** The JSON form (manifestToJson's bytes, `{...header,"files":[...]}`) written record by record. */
+class JsonSink extends NdjsonSink {
+  private first = true;
+  override header(h: ManifestHeader): void {
+    this.buf += JSON.stringify(h).slice(0, -1) + ',"files":[';
+  }
+  override record(rec: FileRecord): Promise<void> | undefined {
+    this.buf += (this.first ? '' : ',') + JSON.stringify(rec);
+    this.first = false;
+    return this.buf.length >= SINK_CHUNK ? this.flush() : undefined;
+  }
+  override async end(): Promise<void> {
+    this.buf += ']}\n';
+    await super.end();
+  }
 }
