@@ -197,43 +197,61 @@ async function scanArchive(path: string, args: ParsedArgs, io: Io): Promise<numb
   return EXIT_OK;
 }
 
-/** Output buffered up to this many characters per write (fewer, larger writes to the pipe). */
-const SINK_CHUNK = 256 * 1024;
+/**
+ * Records are encoded into one buffer of this many bytes and written when it fills: strings
+ * concatenated per record and encoded per write cost more than the scan itself (profiled on a
+ * 1M-inode image: the UTF-8 encoding of the concatenated strings took 17 % of the time).
+ */
+const SINK_BYTES = 1024 * 1024;
 
 /** The NDJSON form (manifestToNdjson's bytes) written record by record. */
 class NdjsonSink implements ManifestSink {
-  protected buf = '';
-  constructor(protected readonly out: Out) {}
-  header(h: ManifestHeader): void {
-    this.buf += JSON.stringify(h) + '\n';
+  private buf = Buffer.allocUnsafe(SINK_BYTES);
+  private used = 0;
+  constructor(private readonly out: Out) {}
+  header(h: ManifestHeader): Promise<void> | undefined {
+    return this.put(JSON.stringify(h) + '\n');
   }
   record(rec: FileRecord): Promise<void> | undefined {
-    this.buf += JSON.stringify(rec) + '\n';
-    return this.buf.length >= SINK_CHUNK ? this.flush() : undefined;
+    return this.put(JSON.stringify(rec) + '\n');
   }
-  protected flush(): Promise<void> {
-    const s = this.buf;
-    this.buf = '';
-    return put(this.out, s);
+  /** Append `s`; when the buffer is full, hand it to the stream (a promise: wait for drain). */
+  protected put(s: string): Promise<void> | undefined {
+    // A UTF-16 unit encodes to at most 3 UTF-8 bytes.
+    if (this.used + 3 * s.length > this.buf.length) {
+      const p = this.flush();
+      if (3 * s.length > this.buf.length) return p.then(() => put(this.out, s));
+      this.used += this.buf.write(s, this.used);
+      return p;
+    }
+    this.used += this.buf.write(s, this.used);
+    return undefined;
+  }
+  private flush(): Promise<void> {
+    const full = this.buf.subarray(0, this.used);
+    // The stream may hold the written buffer: a new one for what follows.
+    this.buf = Buffer.allocUnsafe(SINK_BYTES);
+    this.used = 0;
+    return put(this.out, full);
   }
   async end(): Promise<void> {
-    if (this.buf) await this.flush();
+    if (this.used) await this.flush();
   }
 }
 
 /** The JSON form (manifestToJson's bytes, `{...header,"files":[...]}`) written record by record. */
 class JsonSink extends NdjsonSink {
   private first = true;
-  override header(h: ManifestHeader): void {
-    this.buf += JSON.stringify(h).slice(0, -1) + ',"files":[';
+  override header(h: ManifestHeader): Promise<void> | undefined {
+    return this.put(JSON.stringify(h).slice(0, -1) + ',"files":[');
   }
   override record(rec: FileRecord): Promise<void> | undefined {
-    this.buf += (this.first ? '' : ',') + JSON.stringify(rec);
+    const s = (this.first ? '' : ',') + JSON.stringify(rec);
     this.first = false;
-    return this.buf.length >= SINK_CHUNK ? this.flush() : undefined;
+    return this.put(s);
   }
   override async end(): Promise<void> {
-    this.buf += ']}\n';
+    await this.put(']}\n');
     await super.end();
   }
 }
