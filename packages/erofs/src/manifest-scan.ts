@@ -79,8 +79,12 @@ export function manifestSuperblock(image: ErofsImage): ManifestSuperblock {
   return out;
 }
 
+/** Shared by every record without xattrs; records are read-only once built. */
+const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** Xattrs as listxattr shows them, name -> hex value, keys in byte order (the oracles' order). */
 export function xattrMap(xs: readonly XattrRecord[]): Record<string, string> {
+  if (!xs.some((x) => x.listed && x.name !== null)) return NO_XATTRS; // e.g. a fingerprint alone
   const seen = new Map<string, string>();
   for (const x of xs) if (x.listed && x.name !== null && !seen.has(x.name)) seen.set(x.name, hex(x.value));
   const names = [...seen.keys()].sort(compareUtf8);
@@ -96,8 +100,6 @@ interface PerInode {
   sha256?: string;
 }
 
-/** Shared by every record without xattrs; records are read-only once built. */
-const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NO_EXTRAS: PerInode = Object.freeze({ xattrs: NO_XATTRS, fingerprint: null });
 
 async function xattrInfo(image: ErofsImage, ino: Inode): Promise<PerInode> {
@@ -288,17 +290,38 @@ async function walkRecords(
     if (per.sha256 !== undefined) rec.sha256 = per.sha256;
     return rec;
   };
-  // Most entries of an unhashed scan need no further reads: no promise for them.
-  const readyPer = (ino: Inode): PerInode | undefined =>
-    (ino.nlink > 1 ? shared.get(ino.nid) : undefined) ??
-    (ino.xattrIsize === 0 && ino.type !== 'symlink' && !(opts.hash && ino.type === 'file')
-      ? NO_EXTRAS
-      : undefined);
+  // Most entries of an unhashed scan need no reads but their inline xattrs: no promise for them.
+  const fpName = image.fingerprintXattrName;
+  const readyPer = (ino: Inode): PerInode | undefined => {
+    const known = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
+    if (known) return known;
+    if (ino.type === 'symlink' || (opts.hash && ino.type === 'file')) return undefined;
+    if (ino.xattrIsize === 0) return NO_EXTRAS;
+    const xs = image.xattrsNow(ino);
+    if (!xs) return undefined;
+    // fingerprintOf(ino, xs), without its promise
+    let fp: Uint8Array | null = null;
+    if (fpName !== null)
+      for (const x of xs)
+        if (x.name === fpName) {
+          fp = x.value;
+          break;
+        }
+    const per: PerInode = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+    if (ino.nlink > 1) shared.set(ino.nid, per);
+    return per;
+  };
   const emit = async (e: WalkEntry): Promise<void> => {
     walker.visit(e);
     if (written >= max)
       throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
-    const p = sink.record(record(e, readyPer(e.inode) ?? (await perInode(e))));
+    let ready: PerInode | undefined;
+    try {
+      ready = readyPer(e.inode);
+    } catch (err) {
+      throw err instanceof ErofsError ? err.withPath(e.path) : err;
+    }
+    const p = sink.record(record(e, ready ?? (await perInode(e))));
     if (p) await p;
     if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
   };
