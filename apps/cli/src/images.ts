@@ -4,8 +4,8 @@
  * sharing model and the mount parsers.
  */
 import { ErofsError } from '@sharemap/erofs';
-import { scanImageFile, type ScanImageFileOptions } from '@sharemap/erofs/node';
-import type { Manifest } from '@sharemap/erofs';
+import { scanImageFile, scanImageFileTo, type ScanImageFileOptions } from '@sharemap/erofs/node';
+import type { Manifest, ManifestHeader, ManifestSink } from '@sharemap/erofs';
 import { inputError, oneLine } from './errors.js';
 
 export function fsMessage(e: unknown): string {
@@ -22,9 +22,10 @@ export function imageErrorLine(path: string, e: unknown): string {
   return `${path}: ${oneLine((e as Error).message ?? String(e))}`;
 }
 
-export async function scanImage(path: string, opts: ScanImageFileOptions = {}): Promise<Manifest> {
+/** scanImage's errors for any scan of an image file. */
+async function asInputError<T>(path: string, scan: () => Promise<T>): Promise<T> {
   try {
-    return await scanImageFile(path, opts);
+    return await scan();
   } catch (e) {
     if (e instanceof ErofsError && e.code === 'EIO' && /cannot open/.test(e.message)) {
       const cause = (e as Error & { cause?: unknown }).cause;
@@ -32,4 +33,17 @@ export async function scanImage(path: string, opts: ScanImageFileOptions = {}): 
     }
     throw inputError(imageErrorLine(path, e), e);
   }
+}
+
+export function scanImage(path: string, opts: ScanImageFileOptions = {}): Promise<Manifest> {
+  return asInputError(path, () => scanImageFile(path, opts));
+}
+
+/** scanImage streamed into `sink` (records in manifest order, none held). */
+export function scanImageTo(
+  path: string,
+  opts: ScanImageFileOptions,
+  sink: ManifestSink,
+): Promise<ManifestHeader> {
+  return asInputError(path, () => scanImageFileTo(path, opts, sink));
 }

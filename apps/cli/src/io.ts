@@ -1,6 +1,7 @@
 /** What a command may touch of the process, injectable so tests run commands in-process. */
 export interface Out {
-  write(chunk: string): unknown;
+  /** Text, or bytes of whole UTF-8 characters (a streamed manifest's buffers). */
+  write(chunk: string | Uint8Array): unknown;
   /** True when writing to a terminal (progress bars, colours); false in CI logs and pipes. */
   isTTY?: boolean;
   /** Terminal width, when a TTY. */
@@ -32,8 +33,8 @@ export class BufferOut implements Out {
   text = '';
   isTTY = false;
   columns = 80;
-  write(chunk: string): boolean {
-    this.text += chunk;
+  write(chunk: string | Uint8Array): boolean {
+    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
   }
 }

@@ -3,14 +3,26 @@ import type { Out } from './io.js';
 
 const CHUNK = 64 * 1024;
 
-async function put(out: Out, s: string): Promise<void> {
-  const ok = out.write(s);
-  const stream = out as Out & { once?: (ev: string, f: () => void) => unknown; writableNeedDrain?: boolean };
-  if (ok === false && typeof stream.once === 'function') {
+/** Write one chunk, waiting for 'drain' when the stream asks for it. */
+export async function put(out: Out, chunk: string | Uint8Array): Promise<void> {
+  const ok = out.write(chunk);
+  const s = out as Out & {
+    once?: (ev: string, f: () => void) => unknown;
+    off?: (ev: string, f: () => void) => unknown;
+  };
+  if (ok === false && s.once && s.off) {
+    const { once, off } = { once: s.once.bind(s), off: s.off.bind(s) };
     await new Promise<void>((resolve) => {
-      stream.once!('drain', resolve);
-      stream.once!('close', resolve);
-      stream.once!('error', resolve);
+      // Whichever comes first; the other two listeners go, or every wait would leave two behind.
+      const done = () => {
+        off('drain', done);
+        off('close', done);
+        off('error', done);
+        resolve();
+      };
+      once('drain', done);
+      once('close', done);
+      once('error', done);
     });
   }
 }

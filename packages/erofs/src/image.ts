@@ -973,6 +973,27 @@ export class ErofsImage {
     });
   }
 
+  /**
+   * xattrsOf(ino) without waiting, for the common case of a scan: inline xattrs only, read
+   * through a container that reads synchronously (an image file or memory). Undefined when
+   * only xattrsOf will do (shared xattrs, a Blob, an i_xattr_icount xattrsOf refuses). A
+   * promise per fingerprinted inode was the largest cost left in a metadata scan.
+   */
+  xattrsNow(ino: Inode): XattrRecord[] | undefined {
+    if (ino.xattrIsize === 0) return [];
+    const src = this.containerOf(ino);
+    if (ino.xattrIcount === 1 || !src.readInto) return undefined;
+    const areaOff = ino.offset + ino.inodeSize;
+    const area = new Uint8Array(ino.xattrIsize);
+    src.readInto(areaOff, area);
+    const h = parseXattrArea(area, areaOff, ino.nid, this.limits.maxXattrCount);
+    if (h.sharedIds.length) return undefined;
+    return h.inline.map((e) => {
+      const r = resolveName(e, this.prefixes);
+      return { name: r.full, listed: r.listed, value: e.value, shared: e.shared, base: r.base, rest: r.rest };
+    });
+  }
+
   /** listxattr(2): visible names, first occurrence wins. */
   async listxattrInode(ino: Inode): Promise<string[]> {
     const seen = new Set<string>();

@@ -26,6 +26,8 @@ export {
 export { walk, type WalkEntry, type WalkOptions } from './walk.js';
 export {
   scanManifest,
+  scanManifestTo,
+  type ManifestSink,
   manifestToNdjson,
   ManifestStreamValidator,
   manifestToJson,

@@ -9,8 +9,8 @@ import { basename } from 'node:path';
 import { ErofsError } from './errors.js';
 import type { Hasher, HasherFactory } from './hash.js';
 import { openImage, type ErofsImage, type OpenImageOptions } from './image.js';
-import { scanManifest, type ScanOptions } from './manifest.js';
-import type { Manifest } from './manifest-types.js';
+import { scanManifestTo, type ManifestSink, type ScanOptions } from './manifest.js';
+import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
 
 export * from './index.js';
@@ -145,6 +145,22 @@ async function sha256File(path: string): Promise<string> {
 
 /** Scan an image file into a manifest (`sharemap scan`). */
 export async function scanImageFile(path: string, opts: ScanImageFileOptions = {}): Promise<Manifest> {
+  const files: Manifest['files'] = [];
+  const header = await scanImageFileTo(path, opts, {
+    header: () => undefined,
+    record: (rec) => {
+      files.push(rec);
+    },
+  });
+  return { ...header, files };
+}
+
+/** Scan an image file into `sink`, record by record, holding none (`sharemap scan --ndjson`). */
+export async function scanImageFileTo(
+  path: string,
+  opts: ScanImageFileOptions,
+  sink: ManifestSink,
+): Promise<ManifestHeader> {
   const { hash, imageSha256, onProgress, ...openOpts } = opts;
   const opened = await openImageFile(path, openOpts);
   try {
@@ -156,7 +172,7 @@ export async function scanImageFile(path: string, opts: ScanImageFileOptions = {
     };
     if (onProgress) scan.onProgress = onProgress;
     if (imageSha256) scan.imageSha256 = await sha256File(path);
-    return await scanManifest(opened.image, scan);
+    return await scanManifestTo(opened.image, scan, sink);
   } finally {
     await opened.close();
   }

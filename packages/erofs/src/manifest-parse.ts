@@ -1,0 +1,629 @@
+/**
+ * Parsing and validating untrusted manifests (docs/manifest.md) field by field: the whole-text
+ * parser, the incremental NDJSON parser and the streaming validator that keeps no records.
+ */
+import { compareUtf8, utf8Length } from './disk/bytes.js';
+import { nidKey, nidOfKey } from './disk/nid.js';
+import { ManifestError } from './errors.js';
+import {
+  MANIFEST_KIND,
+  MANIFEST_VERSION,
+  MANIFEST_VERSIONS_READ,
+  type DataLayout,
+  type FileRecord,
+  type FileType,
+  type Manifest,
+  type ManifestHeader,
+  type ManifestSuperblock,
+  type Nid,
+} from './manifest-types.js';
+import { nidText } from './manifest-scan.js';
+
+/**
+ * One string object per distinct value, shared by the manifests of one analysis. The images of
+ * a fleet are mostly versions of one another, so the same paths, fingerprints and digests recur
+ * in every manifest: interned, they are stored once, and the sharing engine, which compares
+ * them by reference before comparing characters, finds equal ones at once.
+ */
+export class StringTable {
+  private readonly strings = new Map<string, string>();
+  /** The string last returned for each (record index, field) slot: manifests of one fleet list
+   * mostly the same values at the same positions, and comparing with it skips hashing the
+   * string for the Map (which cost more than the rest of parsing a record). */
+  private readonly bySlot: string[] = [];
+
+  intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** intern(s), first compared with the value returned for the same slot last time. */
+  internAt(slot: number, s: string): string {
+    const last = this.bySlot[slot];
+    if (last === s) return last;
+    const v = this.intern(s);
+    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+    return v;
+  }
+
+  get size(): number {
+    return this.strings.size;
+  }
+}
+const MAX_INTERN_SLOTS = 3 * 1_000_000;
+
+export interface ParseManifestOptions {
+  /** Intern paths, fingerprints and sha256s in this table (see StringTable). */
+  strings?: StringTable;
+  /** Most records accepted (default 10 M). */
+  maxRecords?: number;
+  /** Longest NDJSON line in characters (default 8 MiB: 64 KiB xattr values hex-encode to 128 KiB each). */
+  maxLineLength?: number;
+  /** Most xattrs per record (default 65536). */
+  maxXattrs?: number;
+}
+
+const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
+const LAYOUTS: readonly DataLayout[] = [
+  'flat_plain',
+  'flat_inline',
+  'compressed_full',
+  'compressed_compact',
+  'chunk_based',
+];
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const MODE_RE = /^[0-7]{4}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KERNEL_RE = /^\d{1,3}\.\d{1,3}$/;
+const U32 = 0xffffffff;
+
+type Obj = Record<string, unknown>;
+
+const allowedKeys = new WeakMap<readonly string[], WeakMap<readonly string[], Set<string>>>();
+
+class V {
+  constructor(
+    readonly line: number,
+    readonly prefix = '',
+  ) {}
+  fail(msg: string, field?: string): never {
+    throw new ManifestError(msg, this.line, field === undefined ? undefined : this.prefix + field);
+  }
+  obj(v: unknown, field?: string): Obj {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail('expected an object', field);
+    return v as Obj;
+  }
+  keys(o: Obj, required: readonly string[], optional: readonly string[], where?: string): void {
+    for (const k of required) if (!Object.hasOwn(o, k)) this.fail('missing', where ? `${where}.${k}` : k);
+    // One Set per pair of field lists (the record's are module constants), not one per record.
+    let all = allowedKeys.get(required)?.get(optional);
+    if (!all) {
+      all = new Set([...required, ...optional]);
+      const byOptional = allowedKeys.get(required) ?? new WeakMap<readonly string[], Set<string>>();
+      byOptional.set(optional, all);
+      allowedKeys.set(required, byOptional);
+    }
+    for (const k in o) if (!all.has(k)) this.fail('unknown field', where ? `${where}.${k}` : k);
+  }
+  int(v: unknown, field: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+      this.fail(`expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`, field);
+    return v;
+  }
+  str(v: unknown, field: string, maxLen: number, re?: RegExp): string {
+    if (typeof v !== 'string' || v.length > maxLen || (re && !re.test(v))) {
+      this.fail(`invalid string ${JSON.stringify(v)?.slice(0, 80)}`, field);
+    }
+    return v;
+  }
+  /** A Nid: an integer 0..2^53-1, or the canonical decimal string of one in 2^53..2^64-1. */
+  nid(v: unknown, field: string): Nid {
+    if (typeof v === 'number') return this.int(v, field, 0, Number.MAX_SAFE_INTEGER);
+    if (
+      typeof v !== 'string' ||
+      !/^[1-9][0-9]{15,19}$/.test(v) ||
+      BigInt(v) <= BigInt(Number.MAX_SAFE_INTEGER) ||
+      BigInt(v) >= 1n << 64n
+    )
+      this.fail(
+        `expected a nid (an integer, or a decimal string above 2^53), got ${JSON.stringify(v)?.slice(0, 40)}`,
+        field,
+      );
+    return v;
+  }
+  bool(v: unknown, field: string): boolean {
+    if (typeof v !== 'boolean') this.fail('expected a boolean', field);
+    return v;
+  }
+}
+
+/** Path syntax: absolute, no empty/"."/".." components, no NUL, components <= 255 bytes. */
+export function validManifestPath(p: string): boolean {
+  if (p === '/') return true;
+  if (p.length > 4096 || p.charCodeAt(0) !== SLASH) return false;
+  // One pass, no substrings: components are p[start..i), checked at each '/' and at the end.
+  let start = 1;
+  for (let i = 1; i <= p.length; i++) {
+    const c = i < p.length ? p.charCodeAt(i) : SLASH;
+    if (c === 0) return false;
+    if (c !== SLASH) continue;
+    const n = i - start;
+    if (n === 0) return false; // "//" or a trailing "/"
+    if (n <= 2 && p.charCodeAt(start) === DOT && (n === 1 || p.charCodeAt(start + 1) === DOT)) return false;
+    // a component's UTF-8 length is at most 3 bytes per UTF-16 unit: count only when it matters
+    if (n > 85 && utf8Length(p.slice(start, i)) > 255) return false;
+    start = i + 1;
+  }
+  return true;
+}
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/**
+ * What record validation needs from the header: whether records are hashed, whether the image
+ * has METABOX (records carry `ino`, nids may have bit 63), and the version written (version 1
+ * carried the kernel's inode number as `nid` on METABOX images; it is upgraded on reading).
+ */
+interface RecordContext {
+  hashed: boolean;
+  metabox: boolean;
+  version: number;
+}
+
+const isMetabox = (sb: ManifestSuperblock): boolean => sb.feature_incompat.includes('metabox');
+
+/**
+ * A nid field of the given manifest version, as version 2 writes it. Version 1 wrote the
+ * kernel's inode number on METABOX images (disk/nid.ts keys): back to the on-disk nid.
+ */
+function readNid(v: V, raw: unknown, field: string, metabox: boolean, version: number): Nid {
+  if (version === 1 && metabox) return nidText(nidOfKey(v.int(raw, field, 0, Number.MAX_SAFE_INTEGER), true));
+  const nid = v.nid(raw, field);
+  if (!metabox && typeof nid === 'string') v.fail('a nid above 2^53 needs METABOX (bit 63)', field);
+  if (metabox && nidKey(BigInt(nid), true) === null) v.fail('nid out of range', field);
+  return nid;
+}
+
+function validateSuperblock(v: V, raw: unknown, version: number): ManifestSuperblock {
+  const s = v.obj(raw, 'superblock');
+  v.keys(
+    s,
+    [
+      'block_size',
+      'blocks',
+      'meta_blkaddr',
+      'xattr_blkaddr',
+      'root_nid',
+      'inodes',
+      'sb_size',
+      'feature_compat',
+      'feature_incompat',
+      'uuid',
+      'build_time',
+      'ishare',
+      'fingerprint_xattr_name',
+      'required_kernel',
+      'devices',
+    ],
+    ['packed_nid', 'metabox_nid'],
+    'superblock',
+  );
+  const bs = v.int(s.block_size, 'superblock.block_size', 512, 65536);
+  if (bs & (bs - 1)) v.fail('block size must be a power of two', 'superblock.block_size');
+  const names = (x: unknown, f: string) => {
+    if (!Array.isArray(x) || x.length > 64) v.fail('expected an array of feature names', f);
+    return x.map((n, i) => v.str(n, `${f}[${i}]`, 64, /^[a-z0-9_]+$/));
+  };
+  const devsRaw = s.devices;
+  if (!Array.isArray(devsRaw) || devsRaw.length > 65535) v.fail('expected an array', 'superblock.devices');
+  const devices = devsRaw.map((d, i) => {
+    const o = v.obj(d, `superblock.devices[${i}]`);
+    v.keys(o, ['tag', 'blocks', 'mapped_blkaddr'], [], `superblock.devices[${i}]`);
+    return {
+      tag: v.str(o.tag, `superblock.devices[${i}].tag`, 64),
+      blocks: v.int(o.blocks, `superblock.devices[${i}].blocks`, 0, 2 ** 48),
+      mapped_blkaddr: v.int(o.mapped_blkaddr, `superblock.devices[${i}].mapped_blkaddr`, 0, 2 ** 48),
+    };
+  });
+  const out: ManifestSuperblock = {
+    block_size: bs,
+    blocks: v.int(s.blocks, 'superblock.blocks', 0, 2 ** 48),
+    meta_blkaddr: v.int(s.meta_blkaddr, 'superblock.meta_blkaddr', 0, U32),
+    xattr_blkaddr: v.int(s.xattr_blkaddr, 'superblock.xattr_blkaddr', 0, U32),
+    root_nid: 0, // below: how it reads depends on the features
+    inodes: v.int(s.inodes, 'superblock.inodes', 0, Number.MAX_SAFE_INTEGER),
+    sb_size: v.int(s.sb_size, 'superblock.sb_size', 128, 3072),
+    feature_compat: names(s.feature_compat, 'superblock.feature_compat'),
+    feature_incompat: names(s.feature_incompat, 'superblock.feature_incompat'),
+    uuid: v.str(s.uuid, 'superblock.uuid', 36, UUID_RE),
+    build_time: v.int(s.build_time, 'superblock.build_time', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER),
+    ishare: v.bool(s.ishare, 'superblock.ishare'),
+    fingerprint_xattr_name:
+      s.fingerprint_xattr_name === null
+        ? null
+        : v.str(s.fingerprint_xattr_name, 'superblock.fingerprint_xattr_name', 255, /^[^\0]+$/),
+    required_kernel:
+      s.required_kernel === null
+        ? null
+        : v.str(s.required_kernel, 'superblock.required_kernel', 7, KERNEL_RE),
+    devices,
+  };
+  const metabox = isMetabox(out);
+  out.root_nid = readNid(v, s.root_nid, 'superblock.root_nid', metabox, version);
+  if (s.packed_nid !== undefined)
+    out.packed_nid = readNid(v, s.packed_nid, 'superblock.packed_nid', metabox, version);
+  if (s.metabox_nid !== undefined)
+    out.metabox_nid = v.int(s.metabox_nid, 'superblock.metabox_nid', 0, Number.MAX_SAFE_INTEGER);
+  return out;
+}
+
+function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boolean): ManifestHeader {
+  const h = v.obj(raw);
+  v.keys(
+    h,
+    ['kind', 'version', 'image', 'superblock', 'hashed', 'file_count'],
+    withFiles ? ['files', 'predicted'] : ['predicted'],
+  );
+  if (h.kind !== MANIFEST_KIND) v.fail(`not a sharemap manifest (kind ${JSON.stringify(h.kind)})`, 'kind');
+  if (typeof h.version !== 'number' || !MANIFEST_VERSIONS_READ.includes(h.version))
+    v.fail(
+      `unsupported manifest version ${JSON.stringify(h.version)} (this reader understands ${MANIFEST_VERSIONS_READ.join(' and ')})`,
+      'version',
+    );
+  const im = v.obj(h.image, 'image');
+  v.keys(im, ['name', 'size'], ['sha256'], 'image');
+  const image: ManifestHeader['image'] = {
+    name: v.str(im.name, 'image.name', 4096, /^[^\0/]+$/),
+    size: v.int(im.size, 'image.size', 0, Number.MAX_SAFE_INTEGER),
+  };
+  if (im.sha256 !== undefined) image.sha256 = v.str(im.sha256, 'image.sha256', 64, SHA256_RE);
+  const out: ManifestHeader = {
+    kind: MANIFEST_KIND,
+    version: MANIFEST_VERSION,
+    image,
+    superblock: validateSuperblock(v, h.superblock, h.version),
+    hashed: v.bool(h.hashed, 'hashed'),
+    file_count: v.int(h.file_count, 'file_count', 0, maxRecords),
+  };
+  if (h.predicted !== undefined) {
+    const p = v.obj(h.predicted, 'predicted');
+    v.keys(p, ['tool', 'options', 'source'], [], 'predicted');
+    const opts = p.options;
+    if (!Array.isArray(opts) || opts.length > 64) v.fail('expected an array of options', 'predicted.options');
+    out.predicted = {
+      tool: v.str(p.tool, 'predicted.tool', 64),
+      options: opts.map((o, i) => v.str(o, `predicted.options[${i}]`, 256)),
+      source: v.str(p.source, 'predicted.source', 4096),
+    };
+  }
+  return out;
+}
+
+const RECORD_FIELDS = [
+  'path',
+  'nid',
+  'type',
+  'mode',
+  'uid',
+  'gid',
+  'size',
+  'nlink',
+  'mtime',
+  'mtime_nsec',
+  'layout',
+  'inode_size',
+  'xattr_isize',
+  'xattrs',
+  'fingerprint',
+] as const;
+const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256', 'ino'] as const;
+
+/**
+ * Longest xattr name a record may carry, in UTF-8 bytes: the longest short prefix
+ * ("system.posix_acl_default", 24) + a long-prefix infix (<= 256) + a suffix (<= 255), each
+ * byte decoded to at most 3 UTF-8 bytes (U+FFFD): 1557, rounded up.
+ */
+export const MAX_XATTR_NAME_BYTES = 2048;
+
+function validateRecord(
+  v: V,
+  raw: unknown,
+  ctx: RecordContext,
+  maxXattrs: number,
+  strings: StringTable | undefined,
+  index: number,
+): FileRecord {
+  const r = v.obj(raw);
+  v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
+  let path = v.str(r.path, 'path', 4096);
+  if (!validManifestPath(path)) v.fail(`invalid path ${JSON.stringify(path).slice(0, 120)}`, 'path');
+  if (strings) path = strings.internAt(3 * index, path);
+  const type = r.type as FileType;
+  if (!FILE_TYPES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
+  const layout = r.layout as DataLayout;
+  if (!LAYOUTS.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
+  const inodeSize = r.inode_size;
+  if (inodeSize !== 32 && inodeSize !== 64) v.fail('expected 32 or 64', 'inode_size');
+  const xattrIsize = v.int(r.xattr_isize, 'xattr_isize', 0, 12 + 4 * 65534);
+  if (xattrIsize !== 0 && (xattrIsize < 12 || (xattrIsize - 12) % 4 !== 0))
+    v.fail('not a valid xattr area size (0 or 12 + 4n)', 'xattr_isize');
+  const xr = v.obj(r.xattrs, 'xattrs');
+  const xnames = Object.keys(xr);
+  if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
+  const xattrs: Record<string, string> = {};
+  for (const n of xnames) {
+    // On disk a name is bytes (short prefix + long-prefix infix + suffix, docs/format.md#xattr-names): NUL bytes
+    // are possible and the reader decodes invalid UTF-8 as U+FFFD, so only emptiness and size
+    // are checked; whatever the reader lists must be accepted here (round trip, docs/manifest.md#validation-of-untrusted-manifests).
+    if (n.length === 0 || utf8Length(n) > MAX_XATTR_NAME_BYTES) v.fail('invalid xattr name', 'xattrs');
+    xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
+  }
+  const { hashed, metabox } = ctx;
+  const nid = readNid(v, r.nid, 'nid', metabox, ctx.version);
+  // METABOX records carry the kernel's inode number, which follows from the nid (disk/nid.ts).
+  let ino: number | undefined;
+  if (metabox) {
+    ino = nidKey(BigInt(nid), true)!;
+    if (ctx.version >= 2 && r.ino !== ino)
+      v.fail(`expected ${ino} (the inode number of nid ${nid}), got ${JSON.stringify(r.ino)}`, 'ino');
+  } else if (r.ino !== undefined) v.fail('only METABOX images have ino', 'ino');
+  // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
+  // manifest serialises to the same bytes as the one scanned.
+  const rec = {
+    path,
+    nid,
+    ...(ino !== undefined ? { ino } : {}),
+    type,
+    mode: v.str(r.mode, 'mode', 4, MODE_RE),
+    uid: v.int(r.uid, 'uid', 0, U32),
+    gid: v.int(r.gid, 'gid', 0, U32),
+    size: v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER),
+    nlink: v.int(r.nlink, 'nlink', 0, U32),
+    mtime: v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER),
+    mtime_nsec: v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999),
+    layout,
+    inode_size: inodeSize,
+    xattr_isize: xattrIsize,
+  } as FileRecord;
+  if (type === 'symlink') {
+    rec.target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
+  } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
+  if (type === 'chr' || type === 'blk') {
+    const rd = r.rdev;
+    if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
+    rec.rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
+  } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
+  rec.xattrs = xattrs;
+  rec.fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
+  if (strings && rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * index + 1, rec.fingerprint);
+  if (hashed && type === 'file') {
+    const sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
+    rec.sha256 = strings ? strings.internAt(3 * index + 2, sha256) : sha256;
+  } else if (r.sha256 !== undefined)
+    v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
+  return rec;
+}
+
+function recordContext(header: ManifestHeader, version: number): RecordContext {
+  return { hashed: header.hashed, metabox: isMetabox(header.superblock), version };
+}
+
+/** Record-order and count checks shared by both forms. */
+class RecordSink {
+  readonly files: FileRecord[] = [];
+  private prev: string | null = null;
+  /** Records accepted so far (kept in `files` unless `keep` is false). */
+  count = 0;
+  constructor(
+    private readonly maxRecords: number,
+    private readonly keep = true,
+  ) {}
+  add(rec: FileRecord, line: number): void {
+    const key = rec.path;
+    if (this.prev === null) {
+      if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
+    } else if (compareUtf8(this.prev, key) >= 0) {
+      throw new ManifestError(
+        `records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`,
+        line,
+        'path',
+      );
+    }
+    this.prev = key;
+    if (this.count >= this.maxRecords) throw new ManifestError(`more than ${this.maxRecords} records`, line);
+    this.count++;
+    if (this.keep) this.files.push(rec);
+  }
+}
+
+/**
+ * Validation of a manifest one record at a time without keeping the records (streamed
+ * uploads: memory stays bounded by one record whatever the manifest's size). The caller
+ * gives the header first, then each record in order, then calls `end()`; every rule of
+ * parseManifest applies (fields, order by path bytes, "/" first, file_count).
+ */
+export class ManifestStreamValidator {
+  private head: ManifestHeader | null = null;
+  private ctx: RecordContext | null = null;
+  private readonly sink: RecordSink;
+  private readonly maxRecords: number;
+  private readonly maxXattrs: number;
+
+  constructor(opts: Omit<ParseManifestOptions, 'strings'> = {}) {
+    this.maxRecords = opts.maxRecords ?? 10_000_000;
+    this.maxXattrs = opts.maxXattrs ?? 65_536;
+    this.sink = new RecordSink(this.maxRecords, false);
+  }
+
+  get manifestHeader(): ManifestHeader | null {
+    return this.head;
+  }
+
+  get records(): number {
+    return this.sink.count;
+  }
+
+  /** The header (an NDJSON first line, or the JSON form's fields other than `files`). */
+  header(raw: unknown, line: number): ManifestHeader {
+    if (this.head) throw new ManifestError('a second manifest header', line);
+    this.head = validateHeader(new V(line), raw, this.maxRecords, false);
+    this.ctx = recordContext(this.head, (raw as { version: number }).version);
+    return this.head;
+  }
+
+  /** One record; `prefix` names it in errors of the JSON form (`files[12].`). */
+  record(raw: unknown, line: number, prefix = ''): FileRecord {
+    if (!this.head) throw new ManifestError('a record before the manifest header', line);
+    const index = this.sink.count;
+    const rec = validateRecord(new V(line, prefix), raw, this.ctx!, this.maxXattrs, undefined, index);
+    this.sink.add(rec, line);
+    return rec;
+  }
+
+  end(): ManifestHeader {
+    if (!this.head) throw new ManifestError('empty manifest', 1);
+    if (this.sink.count !== this.head.file_count)
+      throw new ManifestError(
+        `file_count is ${this.head.file_count} but ${this.sink.count} records follow`,
+        1,
+        'file_count',
+      );
+    return this.head;
+  }
+}
+
+/**
+ * Incremental NDJSON manifest parser for streamed uploads: feed lines (without or with
+ * their "\n") with `line()`, then call `end()`. Each line is validated as it arrives, so
+ * a bad upload is refused at the first bad line without buffering the rest.
+ */
+export class NdjsonManifestParser {
+  private header: ManifestHeader | null = null;
+  private ctx: RecordContext | null = null;
+  private lineNo = 0;
+  private blankAt = 0;
+  private readonly sink: RecordSink;
+  private readonly maxLine: number;
+  private readonly maxXattrs: number;
+  private readonly maxRecords: number;
+  private readonly strings: StringTable | undefined;
+
+  constructor(opts: ParseManifestOptions = {}) {
+    this.maxRecords = opts.maxRecords ?? 10_000_000;
+    this.maxLine = opts.maxLineLength ?? 8 * 1024 * 1024;
+    this.maxXattrs = opts.maxXattrs ?? 65_536;
+    this.sink = new RecordSink(this.maxRecords);
+    this.strings = opts.strings;
+  }
+
+  /** Header, once the first line has been accepted. */
+  get manifestHeader(): ManifestHeader | null {
+    return this.header;
+  }
+
+  line(raw: string): void {
+    this.lineNo++;
+    let line = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.length > this.maxLine)
+      throw new ManifestError(`line longer than ${this.maxLine} characters`, this.lineNo);
+    if (line.trim() === '') {
+      // Only a final empty line (trailing newline) is allowed; remember and fail if more follows.
+      if (!this.blankAt) this.blankAt = this.lineNo;
+      return;
+    }
+    if (this.blankAt) throw new ManifestError('empty line', this.blankAt);
+    let val: unknown;
+    try {
+      val = JSON.parse(line);
+    } catch (e) {
+      throw new ManifestError(`invalid JSON: ${(e as Error).message}`, this.lineNo);
+    }
+    const v: V = new V(this.lineNo);
+    if (!this.header) {
+      this.header = validateHeader(v, val, this.maxRecords, false);
+      this.ctx = recordContext(this.header, (val as { version: number }).version);
+    } else
+      this.sink.add(
+        validateRecord(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
+        this.lineNo,
+      );
+  }
+
+  end(): Manifest {
+    if (!this.header) throw new ManifestError('empty manifest', 1);
+    const files = this.sink.files;
+    if (files.length !== this.header.file_count) {
+      throw new ManifestError(
+        `file_count is ${this.header.file_count} but ${files.length} records follow`,
+        1,
+        'file_count',
+      );
+    }
+    return { ...this.header, files };
+  }
+}
+
+/**
+ * Parse and validate a manifest in JSON or NDJSON form (untrusted input). Every field is
+ * type- and range-checked; records must be sorted by path bytes without duplicates, "/"
+ * first, and their number must equal file_count. Throws ManifestError naming the line.
+ */
+export function parseManifest(text: string, opts: ParseManifestOptions = {}): Manifest {
+  if (typeof text !== 'string') throw new ManifestError('manifest must be text', 0);
+  const trimmed = text.replace(/^\uFEFF/, '').trimStart();
+  if (!trimmed) throw new ManifestError('empty manifest', 1);
+  const nl = trimmed.indexOf('\n');
+  let isNdjson = false;
+  try {
+    const first: unknown = JSON.parse(nl < 0 ? trimmed : trimmed.slice(0, nl));
+    isNdjson =
+      typeof first === 'object' && first !== null && !Array.isArray(first) && !Object.hasOwn(first, 'files');
+  } catch {
+    isNdjson = false;
+  }
+  if (isNdjson) {
+    const p = new NdjsonManifestParser(opts);
+    let start = 0;
+    while (start <= trimmed.length) {
+      const end = trimmed.indexOf('\n', start);
+      if (end < 0) {
+        if (start < trimmed.length) p.line(trimmed.slice(start));
+        break;
+      }
+      p.line(trimmed.slice(start, end));
+      start = end + 1;
+    }
+    return p.end();
+  }
+  const maxRecords = opts.maxRecords ?? 10_000_000;
+  const maxXattrs = opts.maxXattrs ?? 65_536;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(trimmed);
+  } catch (e) {
+    throw new ManifestError(`invalid JSON: ${(e as Error).message}`, 1);
+  }
+  const v: V = new V(1);
+  const o = v.obj(doc);
+  const header = validateHeader(v, o, maxRecords, true);
+  const ctx = recordContext(header, o.version as number);
+  const list = o.files;
+  if (!Array.isArray(list)) v.fail('expected an array', 'files');
+  if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
+  const sink = new RecordSink(maxRecords);
+  list.forEach((r: unknown, i: number) =>
+    sink.add(validateRecord(new V(1, `files[${i}].`), r, ctx, maxXattrs, opts.strings, i), 1),
+  );
+  if (sink.files.length !== header.file_count) {
+    throw new ManifestError(
+      `file_count is ${header.file_count} but ${sink.files.length} records follow`,
+      1,
+      'file_count',
+    );
+  }
+  return { ...header, files: sink.files };
+}

@@ -1,0 +1,357 @@
+/**
+ * Scanning an image into a manifest (docs/manifest.md): one record per path, in path byte
+ * order, with the field names and encodings of the fixture oracles.
+ */
+import { compareUtf8, hex } from './disk/bytes.js';
+import type { Inode } from './disk/inode.js';
+import { nidOfKey } from './disk/nid.js';
+import { ErofsError } from './errors.js';
+import { isDotOrDotDot, type ErofsImage, type XattrRecord } from './image.js';
+import { wasmSha256, type HasherFactory } from './hash.js';
+import {
+  MANIFEST_KIND,
+  MANIFEST_VERSION,
+  type FileRecord,
+  type Manifest,
+  type ManifestHeader,
+  type ManifestSuperblock,
+  type Nid,
+} from './manifest-types.js';
+import { TreeWalker, type WalkEntry } from './walk.js';
+
+export interface ScanProgress {
+  files: number;
+  bytesHashed: number;
+  path: string;
+}
+
+export interface ScanOptions {
+  imageName: string;
+  imageSize: number;
+  imageSha256?: string;
+  /** Hash the full decompressed content of every regular file. */
+  hash?: boolean;
+  /** SHA-256 implementation; default hash-wasm (browser and Node). node.ts passes node:crypto. */
+  hasher?: HasherFactory;
+  onProgress?: (p: ScanProgress) => void;
+  /** Report progress every this many records (default 256). */
+  progressEvery?: number;
+}
+
+/** A 64-bit nid as erofs-utils prints it (`%llu`): a number up to 2^53 - 1, else its decimal string. */
+export function nidText(nid: bigint): Nid {
+  return nid <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(nid) : nid.toString();
+}
+
+/**
+ * The kernel's inode number of a record (what `stat` shows, unique per inode: hard links share
+ * it): `ino` on METABOX images, else the nid itself (docs/format.md#nid).
+ */
+export function inodeNumber(rec: Pick<FileRecord, 'nid' | 'ino'>): number {
+  if (rec.ino !== undefined) return rec.ino;
+  // parseManifest guarantees a number here: a string nid only occurs on METABOX images, whose
+  // records always carry ino.
+  return typeof rec.nid === 'number' ? rec.nid : Number(rec.nid);
+}
+
+export function manifestSuperblock(image: ErofsImage): ManifestSuperblock {
+  const sb = image.superblock;
+  const metabox = image.hasMetabox;
+  const out: ManifestSuperblock = {
+    block_size: sb.blockSize,
+    blocks: sb.totalBlocks,
+    meta_blkaddr: sb.metaBlkaddr,
+    xattr_blkaddr: sb.xattrBlkaddr,
+    root_nid: nidText(nidOfKey(sb.rootNid, metabox)),
+    inodes: sb.inodes,
+    sb_size: sb.sbSize,
+    feature_compat: sb.compatNames,
+    feature_incompat: sb.incompatNames,
+    uuid: sb.uuid,
+    build_time: sb.buildTime,
+    ishare: image.fingerprintXattrName !== null || (sb.featureCompat & 0x20) !== 0,
+    fingerprint_xattr_name: image.fingerprintXattrName,
+    required_kernel: sb.requiredKernel,
+    devices: sb.devices.map((d) => ({ tag: d.tag, blocks: d.blocks, mapped_blkaddr: d.mappedBlkaddr })),
+  };
+  if (sb.packedNid) out.packed_nid = nidText(nidOfKey(sb.packedNid, metabox));
+  if (sb.metaboxNid && sb.sbSize >= 144) out.metabox_nid = sb.metaboxNid;
+  return out;
+}
+
+/** Shared by every record without xattrs; records are read-only once built. */
+const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Xattrs as listxattr shows them, name -> hex value, keys in byte order (the oracles' order). */
+export function xattrMap(xs: readonly XattrRecord[]): Record<string, string> {
+  if (!xs.some((x) => x.listed && x.name !== null)) return NO_XATTRS; // e.g. a fingerprint alone
+  const seen = new Map<string, string>();
+  for (const x of xs) if (x.listed && x.name !== null && !seen.has(x.name)) seen.set(x.name, hex(x.value));
+  const names = [...seen.keys()].sort(compareUtf8);
+  const out: Record<string, string> = {};
+  for (const n of names) out[n] = seen.get(n)!;
+  return out;
+}
+
+interface PerInode {
+  xattrs: Record<string, string>;
+  fingerprint: string | null;
+  target?: string;
+  sha256?: string;
+}
+
+const NO_EXTRAS: PerInode = Object.freeze({ xattrs: NO_XATTRS, fingerprint: null });
+
+async function xattrInfo(image: ErofsImage, ino: Inode): Promise<PerInode> {
+  const xs = await image.xattrsOf(ino);
+  const fp = await image.fingerprintOf(ino, xs);
+  return { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+}
+
+async function hashInode(
+  image: ErofsImage,
+  ino: Inode,
+  hasher: HasherFactory,
+  onBytes: (n: number) => void,
+): Promise<string> {
+  const h = await hasher();
+  for await (const chunk of image.streamData(ino)) {
+    h.update(chunk);
+    onBytes(chunk.length);
+  }
+  return h.digestHex();
+}
+
+/**
+ * Where a streamed scan puts its output: the header (with file_count) first, then every record
+ * in path byte order. A method may return a promise (a full output buffer waiting to drain):
+ * the scan waits for it, and never otherwise, so a scan that writes nothing slow pays no
+ * promise per record.
+ */
+export interface ManifestSink {
+  header(h: ManifestHeader): void | Promise<void>;
+  record(rec: FileRecord): void | Promise<void>;
+}
+
+/**
+ * One step of the sorted walk inside a directory: a child's own record (key: its name) or, for
+ * a child directory, its whole subtree (key: name + "/"). Sorting these steps by key is sorting
+ * the paths below the directory by their bytes: "/a" < "/a.txt" < "/a/x", since "." (0x2e)
+ * sorts before "/" (0x2f), so a directory's record and its subtree need not be adjacent.
+ */
+interface Step {
+  entry: WalkEntry;
+  subtree: boolean;
+}
+
+function compareSteps(a: Step, b: Step): number {
+  const x = a.entry.pathBytes;
+  const y = b.entry.pathBytes;
+  // Siblings share the parent's bytes: compare from the first byte that can differ.
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  // One name is a prefix of the other (or they are equal); a subtree key continues with "/".
+  const xNext = x.length > n ? x[n]! : a.subtree ? SLASH : -1;
+  const yNext = y.length > n ? y[n]! : b.subtree ? SLASH : -1;
+  if (xNext !== yNext) return xNext - yNext;
+  if (x.length !== y.length) return x.length - y.length;
+  return Number(a.subtree) - Number(b.subtree);
+}
+const SLASH = 0x2f;
+
+function stepsOf(children: WalkEntry[]): Step[] {
+  const steps: Step[] = [];
+  for (const entry of children) {
+    steps.push({ entry, subtree: false });
+    if (entry.inode.type === 'dir') steps.push({ entry, subtree: true });
+  }
+  // Array.prototype.sort is stable: entries with equal names (only on a corrupt image) keep
+  // their on-disk order, as the whole-manifest sort kept it.
+  return steps.sort(compareSteps);
+}
+
+/**
+ * The number of paths of an image (the header's file_count, which precedes the records), from
+ * its directories alone: the dirent file type says which children are directories (docs/format.md#dirent),
+ * so only directory inodes are read. Throws on anything the walk would refuse.
+ */
+async function countPaths(image: ErofsImage): Promise<number> {
+  const maxInodes = image.limits.maxInodesWalked;
+  const visited = new Set<number>();
+  const stack: Inode[] = [image.root];
+  let count = 1;
+  while (stack.length) {
+    const dir = stack.pop()!;
+    if (visited.has(dir.nid)) throw new ErofsError('ECORRUPT', `directory cycle at nid ${dir.nid}`);
+    visited.add(dir.nid);
+    for (const d of await image.dirents(dir)) {
+      if (isDotOrDotDot(d.name)) continue;
+      if (++count > maxInodes) throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`);
+      if (d.fileType !== FT_DIR && d.fileType !== 0) continue;
+      const ino = image.inodeNow(d.nid) ?? (await image.inode(d.nid));
+      if (ino.type === 'dir') stack.push(ino);
+    }
+  }
+  return count;
+}
+const FT_DIR = 2;
+
+/**
+ * Scan an image into `sink` without holding its records: the header (file_count from a first
+ * pass over the directories), then one record per path, written as the walk reaches it. The
+ * walk visits each directory's entries in path byte order (stepsOf), so the records come out
+ * in exactly the order of the whole-manifest sort, one directory's entries in memory per level.
+ * Hard links share per-inode work (xattrs, fingerprint, target, digest).
+ */
+export async function scanManifestTo(
+  image: ErofsImage,
+  opts: ScanOptions,
+  sink: ManifestSink,
+): Promise<ManifestHeader> {
+  let count: number;
+  try {
+    count = await countPaths(image);
+  } catch (countError) {
+    // A broken tree: the walk names the problem as a whole scan always has (with its path);
+    // whatever the walk does not refuse, the count's error says.
+    await walkRecords(image, opts, { header: () => undefined, record: () => undefined }, Infinity);
+    throw countError;
+  }
+  const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
+  if (opts.imageSha256 !== undefined) image_.sha256 = opts.imageSha256;
+  const header: ManifestHeader = {
+    kind: MANIFEST_KIND,
+    version: MANIFEST_VERSION,
+    image: image_,
+    superblock: manifestSuperblock(image),
+    hashed: !!opts.hash,
+    file_count: count,
+  };
+  const h = sink.header(header);
+  if (h) await h;
+  const written = await walkRecords(image, opts, sink, count);
+  if (written !== count)
+    throw new ErofsError('ECORRUPT', `the tree changed between passes: ${count} paths, then ${written}`);
+  return header;
+}
+
+/** The sorted walk of scanManifestTo; returns the number of records written (at most `max`). */
+async function walkRecords(
+  image: ErofsImage,
+  opts: ScanOptions,
+  sink: ManifestSink,
+  max: number,
+): Promise<number> {
+  const hasher = opts.hasher ?? wasmSha256;
+  const every = Math.max(1, opts.progressEvery ?? 256);
+  // The reader names inodes by their kernel inode number (disk/nid.ts); the manifest carries
+  // the nid erofs-utils prints (bit 63 for METABOX inodes) and, on METABOX images, both.
+  const metabox = image.hasMetabox;
+  const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
+  let bytesHashed = 0;
+  let written = 0;
+  const walker = new TreeWalker(image);
+  const perInode = async (e: WalkEntry): Promise<PerInode> => {
+    const ino = e.inode;
+    try {
+      const per: PerInode =
+        ino.xattrIsize === 0 ? { xattrs: NO_XATTRS, fingerprint: null } : await xattrInfo(image, ino);
+      if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
+      if (opts.hash && ino.type === 'file')
+        per.sha256 = await hashInode(image, ino, hasher, (n) => (bytesHashed += n));
+      if (ino.nlink > 1) shared.set(ino.nid, per);
+      return per;
+    } catch (err) {
+      throw err instanceof ErofsError ? err.withPath(e.path) : err;
+    }
+  };
+  const record = (e: WalkEntry, per: PerInode): FileRecord => {
+    const ino = e.inode;
+    const rec = {
+      path: e.path,
+      nid: metabox ? nidText(nidOfKey(ino.nid, true)) : ino.nid,
+      ...(metabox ? { ino: ino.nid } : {}),
+      type: ino.type,
+      mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
+      uid: ino.uid,
+      gid: ino.gid,
+      size: ino.size,
+      nlink: ino.nlink,
+      mtime: ino.mtime,
+      mtime_nsec: ino.mtimeNsec,
+      layout: ino.layoutName,
+      inode_size: ino.inodeSize,
+      xattr_isize: ino.xattrIsize,
+    } as FileRecord;
+    if (per.target !== undefined) rec.target = per.target;
+    if (ino.rdev) rec.rdev = [ino.rdev[0], ino.rdev[1]];
+    rec.xattrs = per.xattrs;
+    rec.fingerprint = per.fingerprint;
+    if (per.sha256 !== undefined) rec.sha256 = per.sha256;
+    return rec;
+  };
+  // Most entries of an unhashed scan need no reads but their inline xattrs: no promise for them.
+  const fpName = image.fingerprintXattrName;
+  const readyPer = (ino: Inode): PerInode | undefined => {
+    const known = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
+    if (known) return known;
+    if (ino.type === 'symlink' || (opts.hash && ino.type === 'file')) return undefined;
+    if (ino.xattrIsize === 0) return NO_EXTRAS;
+    const xs = image.xattrsNow(ino);
+    if (!xs) return undefined;
+    // fingerprintOf(ino, xs), without its promise
+    let fp: Uint8Array | null = null;
+    if (fpName !== null)
+      for (const x of xs)
+        if (x.name === fpName) {
+          fp = x.value;
+          break;
+        }
+    const per: PerInode = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+    if (ino.nlink > 1) shared.set(ino.nid, per);
+    return per;
+  };
+  const emit = async (e: WalkEntry): Promise<void> => {
+    walker.visit(e);
+    if (written >= max)
+      throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
+    let ready: PerInode | undefined;
+    try {
+      ready = readyPer(e.inode);
+    } catch (err) {
+      throw err instanceof ErofsError ? err.withPath(e.path) : err;
+    }
+    const p = sink.record(record(e, ready ?? (await perInode(e))));
+    if (p) await p;
+    if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
+  };
+  await emit(walker.root);
+  // One frame per directory on the path from the root: its steps and the next one to take.
+  const stack: { steps: Step[]; next: number }[] = [];
+  if (walker.root.inode.type === 'dir')
+    stack.push({ steps: stepsOf(await walker.children(walker.root)), next: 0 });
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.steps.length) {
+      stack.pop();
+      continue;
+    }
+    const step = top.steps[top.next++]!;
+    if (step.subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
+    else await emit(step.entry);
+  }
+  opts.onProgress?.({ files: written, bytesHashed, path: '' });
+  return written;
+}
+
+/** Build the manifest of a whole image in memory (scanManifestTo into an array). */
+export async function scanManifest(image: ErofsImage, opts: ScanOptions): Promise<Manifest> {
+  const files: FileRecord[] = [];
+  const header = await scanManifestTo(image, opts, {
+    header: () => undefined,
+    record: (rec) => {
+      files.push(rec);
+    },
+  });
+  return { ...header, files };
+}
