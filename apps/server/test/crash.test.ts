@@ -163,5 +163,5 @@ describe.skipIf(!built)('kill -9', () => {
     db.close();
     c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
     for (const f of blobFiles(dataDir)) expect(refs.has(f), f).toBe(true);
-  });
+  }, 240_000); // six restarts of a child server on a loaded machine
 });
