@@ -13,6 +13,7 @@ import { imagesRouter } from './routes/images.js';
 import { manifestsRouter } from './routes/manifests.js';
 import { miscRouter } from './routes/misc.js';
 import { mountConfigsRouter } from './routes/mount-configs.js';
+import { opsRouter } from './routes/ops.js';
 import { residencyRouter } from './routes/residency.js';
 import { reportNamesRouter } from './routes/report-names.js';
 import { reportsRouter } from './routes/reports.js';
@@ -83,11 +84,13 @@ export function createApp(config: ServerConfig, ctx: AppContext = openContext(co
   app.set('query parser', 'simple');
   app.use(securityHeaders);
   app.use(accessLog(ctx.log));
+  app.use(ctx.metrics.middleware());
   app.use(bodyTimeout(config.limits));
   app.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  app.use(opsRouter(ctx));
   app.use('/api', miscRouter(ctx));
   app.use('/api', imagesRouter(ctx));
   app.use('/api', manifestsRouter(ctx));

@@ -21,6 +21,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { WorkerPool } from './scan/pool.js';
 import { BlobStore } from './storage/blobs.js';
 import { openDb, type Db } from './storage/db.js';
@@ -54,8 +55,13 @@ export interface AppContext {
   scanGen: Map<string, number>;
   domainKey: Uint8Array;
   demo: DemoState;
+  /** Prometheus metrics of this server (metrics.ts, GET /metrics). */
+  metrics: Metrics;
   startedAt: number;
+  /** Set when shutdown begins: /api/ready answers 503, scans still running may finish. */
+  stopping: boolean;
   closing: boolean;
+  /** Stop the pools (running tasks are ended), hand back unfinished scans, close the database. */
   close(): Promise<void>;
 }
 
@@ -185,13 +191,32 @@ function openLocked(config: ServerConfig, log: Logger, unlock: () => void): AppC
     scanGen: new Map(),
     domainKey: loadDomainKey(config.dataDir),
     demo: { status: config.demoDir ? 'loading' : 'disabled' },
+    metrics: new Metrics({
+      scansRunning: () => ctx.scans.active,
+      scansQueued: () => ctx.scans.queued,
+      analysesRunning: () => ctx.analyses.active,
+      analysesQueued: () => ctx.analyses.queued,
+    }),
     startedAt: Date.now(),
+    stopping: false,
     closing: false,
     async close() {
       if (ctx.closing) return;
+      ctx.stopping = true;
       ctx.closing = true;
       ctx.bus.emit('shutdown');
       await Promise.all([ctx.scans.close(), ctx.analyses.close(), ctx.renders.close(), ctx.parses.close()]);
+      // Scans the pools ended are handed back: queued again, so the next start (or, with a
+      // shared database, another replica) runs them; none is left 'scanning' without a worker.
+      try {
+        const handedBack = db
+          .prepare(`UPDATE images SET status = 'queued', updated_at = ? WHERE status = 'scanning'`)
+          .run(new Date().toISOString()).changes;
+        if (handedBack) log.info('scans handed back', { images: handedBack });
+      } catch (e) {
+        // A database that fails here re-queues them at the next start (resumeScans).
+        log.error('could not hand back running scans', { error: (e as Error).message });
+      }
       db.close();
       unlock();
     },

@@ -54,6 +54,11 @@ export interface Limits {
   maxConcurrentRenders: number;
   /** Renders waiting for a worker; more export requests get 503 (default 16). */
   maxQueuedRenders: number;
+  /**
+   * Graceful shutdown (SIGTERM), ms (default 10 s): requests in flight and running scans may
+   * finish within it; scans still running then are ended and handed back (queued again).
+   */
+  shutdownGraceMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -79,6 +84,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   mountConfigParseTimeoutMs: 10_000,
   maxConcurrentRenders: 1,
   maxQueuedRenders: 16,
+  shutdownGraceMs: 10_000,
 });
 
 /** `maxUploadBytes` -> `SHAREMAP_MAX_UPLOAD_BYTES`. */

@@ -24,6 +24,7 @@ import { reportRequestSchema, type ReportRequest as ApiReportRequest } from '@sh
 import type { AppContext } from './context.js';
 import { HttpError, unprocessable } from './errors.js';
 import { ID_RE, newId } from './ids.js';
+import { Metrics } from './metrics.js';
 import { requestValidator, type RequestValidator } from './validate.js';
 import { PoolBusyError, TaskError } from './scan/pool.js';
 import { getImage, waitForScan } from './scan/scheduler.js';
@@ -252,9 +253,12 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     }
   }
   let result: AnalyzeResult;
+  const analysisStart = process.hrtime.bigint();
   try {
     result = await ctx.analyses.run<AnalyzeResult>(task, { timeoutMs: limits.analysisTimeoutMs });
+    ctx.metrics.reportCreation.observe({ outcome: 'created' }, Metrics.since(analysisStart));
   } catch (e) {
+    ctx.metrics.reportCreation.observe({ outcome: 'failed' }, Metrics.since(analysisStart));
     if (e instanceof PoolBusyError) throw new HttpError(503, 'busy', e.message);
     if (e instanceof TaskError) {
       if (e.code === 'timeout')

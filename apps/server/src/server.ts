@@ -16,7 +16,11 @@ export interface RunningServer {
   server: Server;
   /** Resolves once the demo report is ready (or known to be absent). */
   demo: Promise<void>;
-  /** Stop accepting connections, finish requests in flight (up to graceMs), stop workers, close the database. */
+  /**
+   * Stop accepting connections; let requests in flight and running scans finish (up to
+   * graceMs, default the limit shutdownGraceMs); end and hand back the scans still running;
+   * stop workers; close the database.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -61,10 +65,11 @@ export async function startServer(
       log.info('demo report ready', { url: `${config.publicUrl ?? url}/r/${ctx.demo.id}` });
   });
   let closing: Promise<void> | null = null;
-  const close = (graceMs = 10_000): Promise<void> => {
+  const close = (graceMs = l.shutdownGraceMs): Promise<void> => {
     closing ??= (async () => {
+      ctx.stopping = true; // /api/ready answers 503 from now on
       ctx.bus.emit('shutdown'); // end server-sent event streams so connections can close
-      await new Promise<void>((resolve) => {
+      const requests = new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           server.closeAllConnections();
           resolve();
@@ -75,8 +80,15 @@ export async function startServer(
         });
         server.closeIdleConnections();
       });
+      // Running scans may finish within the same grace (queued ones stay queued); those still
+      // running then are ended, and handed back by ctx.close().
+      const scans = ctx.scans.drain(graceMs).then(async (running) => {
+        await ctx.scans.close();
+        return running;
+      });
+      const [, unfinished] = await Promise.all([requests, scans]);
       await ctx.close();
-      log.info('stopped');
+      log.info('stopped', { scansUnfinished: unfinished });
     })();
     return closing;
   };

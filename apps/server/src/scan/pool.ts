@@ -61,6 +61,7 @@ interface Job {
   signal: AbortSignal | undefined;
   timeoutMs: number;
   onProgress: ((m: Extract<WorkerMessage, { type: 'progress' }>) => void) | undefined;
+  onStart: (() => void) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -72,6 +73,10 @@ function cancelled(task: Task): TaskError {
 export class WorkerPool {
   private readonly queue: Job[] = [];
   private readonly running = new Set<Worker>();
+  /** How to end each running task from outside (close()): reject it with `shutdown`. */
+  private readonly stoppers = new Map<Worker, () => void>();
+  /** Called whenever the last running task settles (drain()). */
+  private idleWaiters: (() => void)[] = [];
   private closed = false;
 
   constructor(
@@ -93,6 +98,8 @@ export class WorkerPool {
     opts: {
       timeoutMs: number;
       onProgress?: (m: Extract<WorkerMessage, { type: 'progress' }>) => void;
+      /** Called when the task leaves the queue and its worker starts. */
+      onStart?: () => void;
       /** Aborting removes a waiting task, or terminates its worker (a client that left). */
       signal?: AbortSignal;
     },
@@ -107,6 +114,7 @@ export class WorkerPool {
         signal: opts.signal,
         timeoutMs: opts.timeoutMs,
         onProgress: opts.onProgress,
+        onStart: opts.onStart,
         resolve: resolve as (v: unknown) => void,
         reject,
       };
@@ -147,6 +155,7 @@ export class WorkerPool {
       return;
     }
     this.running.add(worker);
+    job.onStart?.();
     let settled = false;
     const settle = (fn: () => void): void => {
       if (settled) return;
@@ -154,7 +163,9 @@ export class WorkerPool {
       clearTimeout(timer);
       job.signal?.removeEventListener('abort', onAbort);
       this.running.delete(worker);
+      this.stoppers.delete(worker);
       fn();
+      if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
       void worker.terminate();
       this.pump();
     };
@@ -163,6 +174,9 @@ export class WorkerPool {
       settle(() => job.reject(cancelled(job.task)));
     };
     job.signal?.addEventListener('abort', onAbort, { once: true });
+    this.stoppers.set(worker, () =>
+      settle(() => job.reject(new TaskError('shutdown', 'the server is shutting down'))),
+    );
     const timer = setTimeout(() => {
       settle(() =>
         job.reject(
@@ -189,12 +203,39 @@ export class WorkerPool {
     });
   }
 
-  /** Stop accepting tasks; reject the waiting ones; terminate running workers. */
-  async close(): Promise<void> {
+  /**
+   * Graceful shutdown, first half: stop accepting tasks, reject the waiting ones (`shutdown`)
+   * and let the running ones finish, for at most `graceMs`. Resolves with the number of tasks
+   * still running then (close() ends them).
+   */
+  async drain(graceMs: number): Promise<number> {
+    this.stopAccepting();
+    if (this.running.size > 0)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    return this.running.size;
+  }
+
+  private stopAccepting(): void {
     this.closed = true;
     for (const job of this.queue.splice(0))
       job.reject(new TaskError('shutdown', 'the server is shutting down'));
-    await Promise.all([...this.running].map((w) => w.terminate()));
+  }
+
+  /**
+   * Stop accepting tasks; reject the waiting ones and the running ones with `shutdown`
+   * (their callers hand them back), and terminate the running workers.
+   */
+  async close(): Promise<void> {
+    this.stopAccepting();
+    const workers = [...this.running];
+    for (const w of workers) this.stoppers.get(w)?.();
+    await Promise.all(workers.map((w) => w.terminate()));
     this.running.clear();
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { AppContext } from '../context.js';
 import { newId } from '../ids.js';
+import { Metrics } from '../metrics.js';
 import { nowIso } from '../storage/db.js';
 import { TaskError } from './pool.js';
 import type { ScanResult, ScanTask } from './tasks.js';
@@ -54,7 +55,9 @@ export function scheduleScan(ctx: AppContext, id: string): void {
   if (!row) return;
   const gen = (ctx.scanGen.get(id) ?? 0) + 1;
   ctx.scanGen.set(id, gen);
-  const current = (): boolean => ctx.scanGen.get(id) === gen && !ctx.closing;
+  // A scan that finishes while the server is stopping still counts (graceful shutdown lets
+  // running scans finish); one the pool ends is handed back by ctx.close().
+  const current = (): boolean => ctx.scanGen.get(id) === gen;
   if (row.status !== 'queued') setStatus(ctx, id, 'queued');
   ctx.progress.set(id, { files: 0, bytesHashed: 0 });
   const devices = JSON.parse(row.devices) as DeviceRef[];
@@ -67,9 +70,16 @@ export function scheduleScan(ctx: AppContext, id: string): void {
     timeoutMs: ctx.config.limits.scanTimeoutMs,
   };
   let started = false;
+  let startedAt: bigint | undefined;
+  const observe = (outcome: 'ready' | 'failed'): void => {
+    if (startedAt !== undefined) ctx.metrics.scanDuration.observe({ outcome }, Metrics.since(startedAt));
+  };
   ctx.scans
     .run<ScanResult>(task, {
       timeoutMs: ctx.config.limits.scanTimeoutMs,
+      onStart: () => {
+        startedAt = process.hrtime.bigint();
+      },
       onProgress: (p) => {
         if (!current()) return;
         if (!started) {
@@ -84,6 +94,7 @@ export function scheduleScan(ctx: AppContext, id: string): void {
     .then(
       (result) => {
         if (!current()) return;
+        observe('ready');
         const manifestId = newId();
         const now = nowIso();
         ctx.db.transaction(() => {
@@ -116,7 +127,11 @@ export function scheduleScan(ctx: AppContext, id: string): void {
         ctx.bus.emit(`image:${id}`, 'status', 'ready');
       },
       (e: unknown) => {
-        if (!current()) return; // superseded by a newer scan, or shutting down (resumed at the next start)
+        if (!current()) return; // superseded by a newer scan
+        // Shutting down: left queued, or handed back by ctx.close() (resumed at the next start
+        // or by another replica).
+        if (e instanceof TaskError && e.code === 'shutdown') return;
+        observe('failed');
         const err =
           e instanceof TaskError
             ? { code: e.code === 'timeout' ? 'scan-timeout' : e.code, message: e.message }
