@@ -96,6 +96,7 @@ describe('the OpenAPI document against the running server', () => {
   /** A valid request for each operation and the status it must get. */
   const cases: Record<string, () => { status: number; url: string; init?: RequestInit }> = {
     'get /api/health': () => ({ status: 200, url: '/api/health' }),
+    'get /api/ready': () => ({ status: 200, url: '/api/ready' }),
     'get /api/openapi.json': () => ({ status: 200, url: '/api/openapi.json' }),
     'get /api/demo': () => ({ status: 200, url: '/api/demo' }),
     'post /api/images': () => ({

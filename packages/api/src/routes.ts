@@ -10,6 +10,7 @@ import {
   Demo,
   ErrorBody,
   Health,
+  Ready,
   Id,
   Image,
   Manifest,
@@ -114,6 +115,12 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
       path: '/api/health',
       summary: 'Liveness and state',
       responses: { 200: ok('ok', Health), 503: err('database unavailable') },
+    },
+    {
+      method: 'get',
+      path: '/api/ready',
+      summary: 'Readiness: database and blob store reachable (503 with the reason otherwise, and while shutting down)',
+      responses: { 200: ok('ready', Ready), 503: err('not ready: the reason') },
     },
     {
       method: 'get',

@@ -374,6 +374,13 @@ export const ReportNameList = Obj({
 
 // ------------------------------------------------------------------ misc
 
+/** GET /api/ready: the database answers and the blob store is writable ("ok" or the error). */
+export const Ready = Obj({
+  status: Type.Literal('ready'),
+  database: Type.String(),
+  blobStore: Type.String(),
+});
+
 export const Health = Obj({
   status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
   version: Type.String(),
