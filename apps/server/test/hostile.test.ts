@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -418,9 +418,13 @@ describe('a full scan queue', () => {
     void s.ctx.scans.run(task, { timeoutMs: 600_000 }).catch(() => undefined); // waits: queue full
   });
   afterAll(async () => {
-    // Unblock the reader (EOF), so the worker ends.
+    // The queued scan starts when the first ends and would block on the FIFO in its turn: put
+    // an empty regular file at the blob's path first (it fails fast), then unblock the reader
+    // that holds the FIFO (EOF) through the FIFO's new name, so every worker ends.
+    renameSync(fifo, `${fifo}.fifo`);
+    writeFileSync(fifo, '');
     try {
-      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      closeSync(openSync(`${fifo}.fifo`, constants.O_WRONLY | constants.O_NONBLOCK));
     } catch {
       // no reader any more
     }

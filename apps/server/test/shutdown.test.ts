@@ -83,7 +83,12 @@ describe('SIGTERM', () => {
   async function run(grace: number): Promise<{ caught: string; after: Record<string, string>; out: string }> {
     const dataDir = tempDir('sharemap-shutdown-');
     dirs.push(dataDir);
-    const env = { SHAREMAP_MAX_CONCURRENT_SCANS: '1', SHAREMAP_SHUTDOWN_GRACE_MS: String(grace) };
+    // info: the shutdown's own log lines ("stopped") are what the test reads on stdout.
+    const env = {
+      SHAREMAP_MAX_CONCURRENT_SCANS: '1',
+      SHAREMAP_SHUTDOWN_GRACE_MS: String(grace),
+      SHAREMAP_LOG_LEVEL: 'info',
+    };
     const c = await startChildServer(dataDir, env);
     children.push(c);
     const ids = await uploadAll(c);
