@@ -199,9 +199,14 @@ export class MountScriptInterpreter implements ShellHost {
   private losetup(args: Word[], cmd: Word): void {
     const pos: Word[] = [];
     let detach = false;
+    // losetup(8): without --direct-io the loop device reads through the backing file's page
+    // cache; `--direct-io` alone means on.
+    let directIo = false;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!.value;
-      if (a === '-o' || a === '--offset' || a === '--sizelimit' || a === '-b' || a === '--sector-size') {
+      if (a === '--direct-io' || a === '--direct-io=on') directIo = true;
+      else if (a === '--direct-io=off') directIo = false;
+      else if (a === '-o' || a === '--offset' || a === '--sizelimit' || a === '-b' || a === '--sector-size') {
         const v = args[++i];
         if ((a === '-o' || a === '--offset') && v && v.value !== '0') {
           this.warn('loop-offset', 'loop device with a non-zero offset', v.line, v.column);
@@ -211,11 +216,15 @@ export class MountScriptInterpreter implements ShellHost {
       else pos.push(args[i]!);
     }
     if (detach) {
-      for (const p of pos) delete this.config.loopDevices[p.value];
+      for (const p of pos) {
+        delete this.config.loopDevices[p.value];
+        if (this.config.loopDirectIo) delete this.config.loopDirectIo[p.value];
+      }
       return;
     }
     if (pos.length === 2 && pos[0]!.value.startsWith('/dev/')) {
       this.config.loopDevices[pos[0]!.value] = pos[1]!.value;
+      (this.config.loopDirectIo ??= {})[pos[0]!.value] = directIo;
     } else if (pos.length > 0) {
       this.warn(
         'unsupported-shell',

@@ -158,6 +158,24 @@ describe('mount-commands interpreter (MountScriptInterpreter) on commands as the
     ).toEqual([['/dev/loop3', '/run/app', true, 'D1']]);
   });
 
+  it('losetup --direct-io: on, =on, =off and absent (off, the default); detach forgets the device', () => {
+    const it = run([
+      [['losetup', '--direct-io', '/dev/loop1', '/v/a.img'], '\n'],
+      [['losetup', '--direct-io=on', '-r', '/dev/loop2', '/v/b.img'], '\n'],
+      [['losetup', '--direct-io=off', '/dev/loop3', '/v/c.img'], '\n'],
+      [['losetup', '-r', '/dev/loop4', '/v/d.img'], '\n'],
+      [['losetup', '-r', '/dev/loop5', '/v/e.img'], '\n'],
+      [['losetup', '-d', '/dev/loop5'], '\n'],
+    ]);
+    expect(it.config.loopDirectIo).toEqual({
+      '/dev/loop1': true,
+      '/dev/loop2': true,
+      '/dev/loop3': false,
+      '/dev/loop4': false,
+    });
+    expect(Object.keys(it.config.loopDevices)).toEqual(['/dev/loop1', '/dev/loop2', '/dev/loop3', '/dev/loop4']);
+  });
+
   it('set -e: a failing mount (EINVAL, R2) stops the script; later mounts are script-stopped', () => {
     const it = run([
       [['set', '-e'], '\n'],
