@@ -209,7 +209,9 @@ export function encodeFiles(
   if (report.measured) {
     const m = report.measured;
     if (m.pagesWithout.length !== rows || m.pagesWith.length !== rows)
-      throw new RangeError(`measured columns: ${m.pagesWithout.length}/${m.pagesWith.length} values, not ${rows}`);
+      throw new RangeError(
+        `measured columns: ${m.pagesWithout.length}/${m.pagesWith.length} values, not ${rows}`,
+      );
     sections.push(numericSection('measured.pagesWithout', m.pagesWithout));
     sections.push(numericSection('measured.pagesWith', m.pagesWith));
   }
@@ -513,7 +515,9 @@ export function decodeFiles(buf: ArrayBuffer): FilesColumns {
   // Both measured columns or neither (optional: encodings from reports without residency data).
   const mw = byName.has('measured.pagesWithout');
   if (mw !== byName.has('measured.pagesWith'))
-    throw new FilesFormatError('measured columns: one of measured.pagesWithout and measured.pagesWith is missing');
+    throw new FilesFormatError(
+      'measured columns: one of measured.pagesWithout and measured.pagesWith is missing',
+    );
   if (mw) {
     const measured = { pagesWithout: num('measured.pagesWithout'), pagesWith: num('measured.pagesWith') };
     for (const k of ['pagesWithout', 'pagesWith'] as const)
@@ -573,9 +577,7 @@ export const ASSEMBLE_STEP = 1 << 18;
  * FileTable type says number[]: they are read by index only). The generator yields between
  * steps of at most ASSEMBLE_STEP rows, so that a caller can let the event loop run.
  */
-export function* assembleFilesSteps(
-  c: FilesColumns,
-): Generator<void, FilesParts> {
+export function* assembleFilesSteps(c: FilesColumns): Generator<void, FilesParts> {
   const names = c.statuses;
   const status = new Array<FileStatus>(c.rows);
   for (let i0 = 0; i0 < c.rows; i0 += ASSEMBLE_STEP) {
