@@ -7,8 +7,8 @@ import { fixtures, root, shot } from './helpers';
 const pair = (t: Totals) =>
   `${formatBytes(t.bytesWithoutSharing)} -> ${formatBytes(t.bytesWithSharing)}, ${formatPercent(t.percentSaved)}`;
 
-/** Uploads base-v1/v2, the recorded host snapshot and fleet.fstab; the new report's id. */
-async function reportWithSnapshot(request: APIRequestContext): Promise<string> {
+/** Uploads base-v1/v2, the recorded host snapshot and fleet.fstab; the new report's id and JSON from the API. */
+async function reportWithSnapshot(request: APIRequestContext): Promise<{ id: string; report: Report }> {
   const images: string[] = [];
   for (const name of ['base-v1.fp.img', 'base-v2.fp.img']) {
     const up = await request.post(`/api/images?name=${name}`, {
@@ -38,15 +38,15 @@ async function reportWithSnapshot(request: APIRequestContext): Promise<string> {
     timeout: 60_000,
   });
   expect(created.status()).toBe(201);
-  return ((await created.json()) as { id: string }).id;
+  const id = ((await created.json()) as { id: string }).id;
+  return { id, report: (await (await request.get(`/api/reports/${id}`)).json()) as Report };
 }
 
 test('images plus a host snapshot: the headline shows the static and the measured numbers of the API', async ({
   page,
   request,
 }) => {
-  const id = await reportWithSnapshot(request);
-  const report = (await (await request.get(`/api/reports/${id}`)).json()) as Report;
+  const { id, report } = await reportWithSnapshot(request);
   // testdata/residency/README.md: libcap on both mounts (shared once), openssl's readahead, libexpat.
   expect(report.measured!.totals).toMatchObject({ pagesWithoutSharing: 74, pagesWithSharing: 62 });
 
@@ -93,8 +93,7 @@ test('the files table and the file detail switch to measured bytes, as the API h
   page,
   request,
 }) => {
-  const id = await reportWithSnapshot(request);
-  const report = (await (await request.get(`/api/reports/${id}`)).json()) as Report;
+  const { id, report } = await reportWithSnapshot(request);
   const m = report.measured!;
   const ps = report.options.pageSize;
   const n = report.files.instance.length;
