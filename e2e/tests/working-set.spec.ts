@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { formatBytes, formatPercent, type Report, type Totals } from '@sharemap/sharing';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { formatBytes, formatInteger, formatPercent, type Report, type Totals } from '@sharemap/sharing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixtures, root, shot } from './helpers';
@@ -7,10 +7,8 @@ import { fixtures, root, shot } from './helpers';
 const pair = (t: Totals) =>
   `${formatBytes(t.bytesWithoutSharing)} -> ${formatBytes(t.bytesWithSharing)}, ${formatPercent(t.percentSaved)}`;
 
-test('images plus a host snapshot: the headline shows the static and the measured numbers of the API', async ({
-  page,
-  request,
-}) => {
+/** Uploads base-v1/v2, the recorded host snapshot and fleet.fstab; the new report's id and JSON from the API. */
+async function reportWithSnapshot(request: APIRequestContext): Promise<{ id: string; report: Report }> {
   const images: string[] = [];
   for (const name of ['base-v1.fp.img', 'base-v2.fp.img']) {
     const up = await request.post(`/api/images?name=${name}`, {
@@ -41,7 +39,14 @@ test('images plus a host snapshot: the headline shows the static and the measure
   });
   expect(created.status()).toBe(201);
   const id = ((await created.json()) as { id: string }).id;
-  const report = (await (await request.get(`/api/reports/${id}`)).json()) as Report;
+  return { id, report: (await (await request.get(`/api/reports/${id}`)).json()) as Report };
+}
+
+test('images plus a host snapshot: the headline shows the static and the measured numbers of the API', async ({
+  page,
+  request,
+}) => {
+  const { id, report } = await reportWithSnapshot(request);
   // testdata/residency/README.md: libcap on both mounts (shared once), openssl's readahead, libexpat.
   expect(report.measured!.totals).toMatchObject({ pagesWithoutSharing: 74, pagesWithSharing: 62 });
 
@@ -56,7 +61,10 @@ test('images plus a host snapshot: the headline shows the static and the measure
   await shot(page, 'working-set-headline');
 });
 
-test('dropping a host snapshot beside the images: both numbers in the headline, as the API has them', async ({ page, request }) => {
+test('dropping a host snapshot beside the images: both numbers in the headline, as the API has them', async ({
+  page,
+  request,
+}) => {
   await page.goto('/');
   await page
     .getByTestId('file-input')
@@ -72,8 +80,68 @@ test('dropping a host snapshot beside the images: both numbers in the headline, 
   const id = new URL(page.url()).pathname.split('/').pop()!;
   const report = (await (await request.get(`/api/reports/${id}`)).json()) as Report;
   // The snapshot's mount table never shows domain_id (R11): each mount alone, nothing shared.
-  expect(report.instances.map((i) => i.mountPoints[0])).toEqual(['/run/images/base-v1', '/run/images/base-v2']);
+  expect(report.instances.map((i) => i.mountPoints[0])).toEqual([
+    '/run/images/base-v1',
+    '/run/images/base-v2',
+  ]);
   expect(report.measured!.totals).toMatchObject({ pagesWithoutSharing: 74, pagesWithSharing: 74 });
   await expect(page.getByTestId('measure-static')).toHaveText(pair(report.totals));
   await expect(page.getByTestId('measure-measured')).toHaveText('296.0 KiB -> 296.0 KiB, 0.0 %');
+});
+
+test('the files table and the file detail switch to measured bytes, as the API has them', async ({
+  page,
+  request,
+}) => {
+  const { id, report } = await reportWithSnapshot(request);
+  const m = report.measured!;
+  const ps = report.options.pageSize;
+  const n = report.files.instance.length;
+  const count = (t: Totals) =>
+    `${formatInteger(n)} of ${formatInteger(n)} rows · ${formatBytes(t.bytesWithoutSharing)} without sharing, ${formatBytes(t.bytesWithSharing)} with`;
+  // The default sort (-saved): most saved bytes first, then the larger file, then row order (stable).
+  const topRow = (without: number[], withS: number[]) =>
+    [...Array(n).keys()].sort(
+      (a, b) =>
+        without[b]! - withS[b]! - (without[a]! - withS[a]!) ||
+        report.files.size[b]! - report.files.size[a]! ||
+        a - b,
+    )[0]!;
+
+  await page.goto(`/r/${id}?view=files`);
+  await expect(page.getByTestId('files-count')).toHaveText(count(report.totals));
+  const toggle = page.getByTestId('measure-toggle');
+  await expect(toggle.getByRole('button', { name: 'static' })).toHaveAttribute('aria-pressed', 'true');
+  await toggle.getByRole('button', { name: 'measured' }).click();
+  await expect(page).toHaveURL(/[?&]measure=measured/);
+  await expect(page.getByTestId('files-count')).toHaveText(count(m.totals));
+
+  // The first row is the measured working set's top saving, with its measured bytes.
+  const top = topRow(m.pagesWithout, m.pagesWith);
+  expect(top).not.toBe(topRow(report.files.pagesWithout, report.files.pagesWith));
+  const first = page.locator('[data-testid=files-body] [data-row]').first();
+  await expect(first).toHaveAttribute('data-row', String(top));
+  const cells = first.getByRole('gridcell');
+  await expect(cells.nth(4)).toHaveText(formatBytes(m.pagesWith[top]! * ps));
+  await expect(cells.nth(5)).toHaveText(formatBytes((m.pagesWithout[top]! - m.pagesWith[top]!) * ps));
+
+  // Its detail: static page cache, measured residency, and the residency of every holder row.
+  await first.click();
+  const detail = page.getByTestId('file-detail');
+  await expect(detail.getByTestId('detail-measured')).toHaveText(
+    `${formatBytes(m.pagesWithout[top]! * ps)} resident without sharing, ${formatBytes(m.pagesWith[top]! * ps)} with`,
+  );
+  const group = report.groups[report.files.group[top]!]!;
+  expect(group.members.length).toBeGreaterThan(1);
+  await expect(detail.getByTestId('holder-resident')).toHaveText(
+    [...group.members, ...group.rejected].map(
+      (row) => `· resident ${formatBytes(m.pagesWithout[row]! * ps)}`,
+    ),
+  );
+  await shot(page, 'working-set-files-measured');
+
+  // Back to static: the static figures again; the choice is in the URL.
+  await toggle.getByRole('button', { name: 'static' }).click();
+  await expect(page.getByTestId('files-count')).toHaveText(count(report.totals));
+  await expect(page).not.toHaveURL(/measure=/);
 });

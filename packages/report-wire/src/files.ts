@@ -17,6 +17,11 @@
  * images once, joined by NUL (paths never contain NUL), and per image the index of each of its
  * paths in that table; fingerprints as raw bytes (they are even-length hex).
  *
+ * Optional sections (a decoder looks sections up by name, so encodings without them, and
+ * decoders that do not know them, still work): `measured.pagesWithout` and `measured.pagesWith`,
+ * the measured working set's per-row pages (`Report.measured`, docs/working-set.md), present
+ * when the report has residency data.
+ *
  * The decoder runs in a browser worker: `decodeFiles` gives typed arrays (transferable) and a
  * few strings; `assembleFiles` turns them into the Report's shapes (typed arrays in place of
  * number arrays) on the main thread, step by step so that no step blocks it for long.
@@ -169,7 +174,9 @@ function hexToBytes(hex: string, out: Uint8Array, at: number): void {
 }
 
 /** Encode the per-file parts of a report. */
-export function encodeFiles(report: Pick<Report, 'files' | 'groups' | 'paths'>): Uint8Array {
+export function encodeFiles(
+  report: Pick<Report, 'files' | 'groups' | 'paths'> & { measured?: MeasuredRows },
+): Uint8Array {
   const f = report.files;
   const rows = f.instance.length;
   const sections: PendingSection[] = [];
@@ -199,6 +206,15 @@ export function encodeFiles(report: Pick<Report, 'files' | 'groups' | 'paths'>):
   sections.push(numericSection('files.size', f.size));
   sections.push(numericSection('files.hardlinks.row', f.hardlinks.row, { delta: true }));
   sections.push(numericSection('files.hardlinks.primary', f.hardlinks.primary));
+  if (report.measured) {
+    const m = report.measured;
+    if (m.pagesWithout.length !== rows || m.pagesWith.length !== rows)
+      throw new RangeError(
+        `measured columns: ${m.pagesWithout.length}/${m.pagesWith.length} values, not ${rows}`,
+      );
+    sections.push(numericSection('measured.pagesWithout', m.pagesWithout));
+    sections.push(numericSection('measured.pagesWith', m.pagesWith));
+  }
 
   // Shared inodes.
   const groups = report.groups;
@@ -337,6 +353,9 @@ export class FilesFormatError extends Error {
   override readonly name = 'FilesFormatError';
 }
 
+/** The measured working set's per-row columns (`Report.measured`, without its totals). */
+export type MeasuredRows = Pick<NonNullable<Report['measured']>, 'pagesWithout' | 'pagesWith'>;
+
 /** Decoded columns: typed arrays (transferable to the main thread) and a few strings. */
 export interface FilesColumns {
   rows: number;
@@ -350,6 +369,8 @@ export interface FilesColumns {
   size: NumArray;
   hardlinkRow: IntArray;
   hardlinkPrimary: IntArray;
+  /** Measured pages per row, when the encoding has them (optional sections). */
+  measured?: { pagesWithout: NumArray; pagesWith: NumArray };
   groups: {
     count: number;
     domains: string[];
@@ -491,6 +512,19 @@ export function decodeFiles(buf: ArrayBuffer): FilesColumns {
   for (const k of ['instance', 'file', 'status', 'group', 'pagesWithout', 'pagesWith', 'size'] as const)
     if (cols[k].length !== h.rows)
       throw new FilesFormatError(`column ${k}: ${cols[k].length} values, not ${h.rows}`);
+  // Both measured columns or neither (optional: encodings from reports without residency data).
+  const mw = byName.has('measured.pagesWithout');
+  if (mw !== byName.has('measured.pagesWith'))
+    throw new FilesFormatError(
+      'measured columns: one of measured.pagesWithout and measured.pagesWith is missing',
+    );
+  if (mw) {
+    const measured = { pagesWithout: num('measured.pagesWithout'), pagesWith: num('measured.pagesWith') };
+    for (const k of ['pagesWithout', 'pagesWith'] as const)
+      if (measured[k].length !== h.rows)
+        throw new FilesFormatError(`column measured.${k}: ${measured[k].length} values, not ${h.rows}`);
+    cols.measured = measured;
+  }
   return cols;
 }
 
@@ -508,6 +542,7 @@ export function transferables(c: FilesColumns): ArrayBuffer[] {
     c.size,
     c.hardlinkRow,
     c.hardlinkPrimary,
+    ...(c.measured ? [c.measured.pagesWithout, c.measured.pagesWith] : []),
   ])
     add(a);
   const g = c.groups;
@@ -529,6 +564,9 @@ export function transferables(c: FilesColumns): ArrayBuffer[] {
   return [...set];
 }
 
+/** The Report's per-file parts, with the measured per-row columns when the encoding has them. */
+export type FilesParts = Pick<Report, 'files' | 'groups' | 'paths'> & { measuredRows?: MeasuredRows };
+
 const NONE: number[] = Object.freeze([]) as unknown as number[];
 
 /** Rows (and paths) per step of `assembleFilesSteps`; shared inodes per step: a sixteenth. */
@@ -539,9 +577,7 @@ export const ASSEMBLE_STEP = 1 << 18;
  * FileTable type says number[]: they are read by index only). The generator yields between
  * steps of at most ASSEMBLE_STEP rows, so that a caller can let the event loop run.
  */
-export function* assembleFilesSteps(
-  c: FilesColumns,
-): Generator<void, Pick<Report, 'files' | 'groups' | 'paths'>> {
+export function* assembleFilesSteps(c: FilesColumns): Generator<void, FilesParts> {
   const names = c.statuses;
   const status = new Array<FileStatus>(c.rows);
   for (let i0 = 0; i0 < c.rows; i0 += ASSEMBLE_STEP) {
@@ -608,11 +644,14 @@ export function* assembleFilesSteps(
     size: c.size,
     hardlinks: { row: c.hardlinkRow, primary: c.hardlinkPrimary },
   } as unknown as FileTable;
-  return { files, groups, paths };
+  const out: FilesParts = { files, groups, paths };
+  // Typed arrays like the other numeric columns (read by index only).
+  if (c.measured) out.measuredRows = c.measured as unknown as MeasuredRows;
+  return out;
 }
 
 /** All steps at once. */
-export function assembleFiles(c: FilesColumns): Pick<Report, 'files' | 'groups' | 'paths'> {
+export function assembleFiles(c: FilesColumns): FilesParts {
   const it = assembleFilesSteps(c);
   for (;;) {
     const r = it.next();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyze, topGroups, type Report } from '@sharemap/sharing';
-import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
+import { fleetInstances, inputOf, inst } from '@sharemap/sharing/testing';
 import {
   assembleFiles,
   decodeFiles,
@@ -171,6 +171,67 @@ describe('files encoding', () => {
     );
     const bytes = encodeFiles(fleet);
     expect(() => decodeFiles(bytes.slice(0, bytes.length - 64).buffer)).toThrow(/bad section|truncated/);
+  });
+});
+
+/** Two mounts of base-v1.fp in one domain with residency data (libcap on both, expat on one). */
+const measuredReport = analyze({
+  ...inputOf([inst('m1', 'base-v1.fp', 'd'), inst('m2', 'base-v1.fp', 'd')]),
+  residency: {
+    instances: {
+      m1: { '/lib/x86_64-linux-gnu/libcap.so.2.66': 7, '/lib/x86_64-linux-gnu/libexpat.so.1.8.10': 'all' },
+      m2: { '/lib/x86_64-linux-gnu/libcap.so.2.66': 5 },
+    },
+  },
+});
+
+describe('files encoding: the measured columns (optional sections)', () => {
+  it('round-trips the measured per-row pages of a report with residency data', () => {
+    const m = measuredReport.measured!;
+    // libcap (12 pages) 7 + 5 resident, counted once with sharing (7); libexpat 43 pages.
+    expect(m.totals).toMatchObject({ pagesWithoutSharing: 7 + 5 + 43, pagesWithSharing: 7 + 43 });
+    const bytes = encodeFiles(measuredReport);
+    const names = header(bytes).sections.map((x) => x.name);
+    expect(names).toContain('measured.pagesWithout');
+    expect(names).toContain('measured.pagesWith');
+    const out = assembleFiles(decodeFiles(bytes.slice().buffer));
+    expect(plain(out.measuredRows)).toEqual({ pagesWithout: m.pagesWithout, pagesWith: m.pagesWith });
+    expect(plain(out.files)).toEqual(measuredReport.files);
+    expect(out.groups).toEqual(measuredReport.groups);
+    const cols = decodeFiles(bytes.slice().buffer);
+    const list = transferables(cols);
+    expect(list).toContain(cols.measured!.pagesWithout.buffer);
+    expect(list).toContain(cols.measured!.pagesWith.buffer);
+  });
+
+  it('reads encodings without them (reports without residency data, encodings made before them)', () => {
+    const { measured, ...noMeasured } = measuredReport;
+    void measured;
+    const bytes = encodeFiles(noMeasured);
+    expect(header(bytes).sections.some((x) => x.name.startsWith('measured.'))).toBe(false);
+    const out = assembleFiles(decodeFiles(bytes.slice().buffer));
+    expect('measuredRows' in out).toBe(false);
+    expect(plain(out.files)).toEqual(measuredReport.files);
+    // With them, every other section is stored as without them (only the offsets move past the
+    // longer header): a decoder that does not know them reads the same columns.
+    const same = ({ offset, ...x }: FilesHeader['sections'][number]) => (void offset, x);
+    const withM = header(encodeFiles(measuredReport)).sections.filter((x) => !x.name.startsWith('measured.'));
+    expect(withM.map(same)).toEqual(header(bytes).sections.map(same));
+  });
+
+  it('refuses one measured column without the other, and columns of the wrong length', () => {
+    const bytes = encodeFiles(measuredReport);
+    // Rename a section in the header (same length: the layout stays).
+    const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+    const text = new TextDecoder().decode(bytes.subarray(12, 12 + len));
+    const renamed = new TextEncoder().encode(text.replace('"measured.pagesWith"', '"measured.pagesWitX"'));
+    const one = bytes.slice();
+    one.set(renamed, 12);
+    expect(() => decodeFiles(one.buffer)).toThrow(/measured\.pagesWith is missing/);
+    const rows = measuredReport.files.instance.length;
+    expect(() =>
+      encodeFiles({ ...measuredReport, measured: { ...measuredReport.measured!, pagesWith: [1] } }),
+    ).toThrow(`measured columns: ${rows}/1 values, not ${rows}`);
   });
 });
 

@@ -3,14 +3,14 @@
  * first screen needs. The stored report's head comes from the server before its file table;
  * a live report (recomputed in the browser) has its head derived once.
  */
-import { reportSummary, type ReportSummaryDoc } from '@sharemap/report-wire';
+import { reportSummary, type FilesParts, type ReportSummaryDoc } from '@sharemap/report-wire';
 import { headline } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 
 export type ReportHead = ReportSummaryDoc;
 
-/** Per-file parts of a report (`GET /api/reports/:id/files`, decoded). */
-export type ReportFiles = Pick<Report, 'files' | 'groups' | 'paths'>;
+/** Per-file parts of a report (`GET /api/reports/:id/files`, decoded), with the measured per-row columns if any. */
+export type ReportFiles = FilesParts;
 
 const heads = new WeakMap<Report, ReportHead>();
 
@@ -23,14 +23,17 @@ export function headOf(r: Report): ReportHead {
 
 /** The full report from its head and its per-file parts; its head is the given one. */
 export function joinReport(head: ReportHead, parts: ReportFiles): Report {
-  // The head's measured working set lacks its per-row columns; the head keeps it (headlineOf).
+  // The head's measured working set lacks its per-row columns: they come with the files (an
+  // encoding without them, from before they were encoded, leaves the report without `measured`;
+  // the head keeps its totals for the headline).
   const { fileRows, groupCount, topGroups, instanceAops, measured, ...rest } = head;
-  void measured;
   void fileRows;
   void groupCount;
   void topGroups;
   void instanceAops;
-  const r: Report = { ...rest, ...parts };
+  const { measuredRows, ...files } = parts;
+  const r: Report = { ...rest, ...files };
+  if (measured && measuredRows) r.measured = { ...measured, ...measuredRows };
   heads.set(r, head);
   return r;
 }

@@ -51,7 +51,11 @@ export interface ViewState {
   base: string;
   /** Files: only the rows of a trust matrix cell, "<supplier party>><reader party>" ('' = all; docs/trust.md). */
   tc: string;
+  /** Bytes of the files table, treemap and graph: static (every page read) or measured (resident; docs/working-set.md). */
+  measure: Measure;
 }
+
+export type Measure = 'static' | 'measured';
 
 export const DEFAULT_VIEW: ViewState = {
   view: 'overview',
@@ -68,6 +72,7 @@ export const DEFAULT_VIEW: ViewState = {
   scn: [],
   base: '',
   tc: '',
+  measure: 'static',
 };
 
 const VIEW_IDS = new Set(VIEWS.map((v) => v.id));
@@ -121,6 +126,7 @@ export function parseQuery(search: string): ViewState {
     scn: (p.get('scn') ?? '').split(',').filter(Boolean),
     base: p.get('base') ?? '',
     tc: p.get('tc') ?? '',
+    measure: p.get('measure') === 'measured' ? 'measured' : 'static',
   };
 }
 
@@ -142,6 +148,7 @@ export function formatQuery(v: ViewState): string {
   if (v.scn.length) p.set('scn', v.scn.join(','));
   if (v.base) p.set('base', v.base);
   if (v.tc) p.set('tc', v.tc);
+  if (v.measure !== 'static') p.set('measure', v.measure);
   const s = p.toString();
   return s ? `?${s}` : '';
 }

@@ -17,6 +17,8 @@ import { imageName, queryRows, relatedRows, rowPath, STATUS_FILTERS, STATUS_LABE
 import { useStore } from '../state/store';
 import type { StatusFilter } from '../state/url';
 import { Treemap } from '../charts/Treemap';
+import { MeasureToggle } from '../components/MeasureToggle';
+import { reportIn } from '../lib/measure';
 import { timing } from '../lib/timing';
 import './trust.css';
 
@@ -184,6 +186,8 @@ function Detail({ r, row }: { r: Report; row: number }) {
   if (row < 0 || row >= r.files.instance.length)
     return <Empty>Select a row to see which instances hold the file and why it is (not) shared.</Empty>;
   const f = r.files;
+  // Residency per instance (docs/working-set.md): each holder row's resident pages.
+  const m = r.measured?.pagesWithout ? r.measured : undefined;
   const inst = r.instances[f.instance[row]!]!;
   const g = f.group[row]! >= 0 ? r.groups[f.group[row]!] : undefined;
   const path = rowPath(r, row);
@@ -230,6 +234,15 @@ function Detail({ r, row }: { r: Report; row: number }) {
           <Bytes n={f.pagesWithout[row]! * r.options.pageSize} /> without sharing,{' '}
           <Bytes n={f.pagesWith[row]! * r.options.pageSize} /> with
         </dd>
+        {m && (
+          <>
+            <dt>Measured</dt>
+            <dd data-testid="detail-measured">
+              <Bytes n={m.pagesWithout[row]! * r.options.pageSize} /> resident without sharing,{' '}
+              <Bytes n={m.pagesWith[row]! * r.options.pageSize} /> with
+            </dd>
+          </>
+        )}
         {g && (
           <>
             <dt>Fingerprint</dt>
@@ -268,6 +281,12 @@ function Detail({ r, row }: { r: Report; row: number }) {
                 {names.get(i.imageId)}:{rowPath(r, k)}
               </span>{' '}
               <span className={`c-status st-${f.status[k]}`}>{STATUS_LABEL[f.status[k]!]}</span>
+              {m && (
+                <span className="muted" data-testid="holder-resident">
+                  {' '}
+                  · resident {formatBytes(m.pagesWithout[k]! * r.options.pageSize)}
+                </span>
+              )}
             </li>
           );
         })}
@@ -276,8 +295,10 @@ function Detail({ r, row }: { r: Report; row: number }) {
   );
 }
 
-export default function Files({ report: r }: { report: Report }) {
+export default function Files({ report }: { report: Report }) {
   const v = useStore((s) => s.v);
+  // Bytes, sort and treemap in the chosen measure; the detail explains the report itself.
+  const r = reportIn(report, v.measure);
   const setView = useStore((s) => s.setView);
   const [q, setQ] = useState(v.q);
   const dq = useDeferredValue(q);
@@ -407,6 +428,7 @@ export default function Files({ report: r }: { report: Report }) {
             Treemap
           </button>
         </span>
+        <MeasureToggle r={report} />
         <button type="button" className="btn small" onClick={exportCsv}>
           Export CSV
         </button>
@@ -443,7 +465,7 @@ export default function Files({ report: r }: { report: Report }) {
         ) : (
           <VirtualTable r={r} rows={rows} sel={v.sel} onSelect={(row) => setView({ sel: row })} />
         )}
-        <Detail r={r} row={v.sel} />
+        <Detail r={report} row={v.sel} />
       </div>
     </div>
   );

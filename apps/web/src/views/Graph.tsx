@@ -22,6 +22,8 @@ import { Empty, ViewLink } from '../components/common';
 import { ExportButtons } from '../charts/export';
 import { OKABE_ITO } from '../charts/palette';
 import { sharingMatrix } from '../lib/derive';
+import { reportIn } from '../lib/measure';
+import { MeasureToggle } from '../components/MeasureToggle';
 import { useStore } from '../state/store';
 
 interface N extends SimulationNodeDatum {
@@ -278,8 +280,10 @@ function Heatmap({ r }: { r: Report }) {
   );
 }
 
-export default function Graph({ report: r }: { report: Report }) {
+export default function Graph({ report }: { report: Report }) {
   const gm = useStore((s) => s.v.gm);
+  // Edge widths, node sizes and matrix cells in the chosen measure (lib/measure.ts).
+  const r = reportIn(report, useStore((s) => s.v.measure));
   const setView = useStore((s) => s.setView);
   if (r.instances.length === 0) return <Empty>No instances.</Empty>;
   const tooMany = r.instances.length > FORCE_LIMIT;
@@ -311,6 +315,7 @@ export default function Graph({ report: r }: { report: Report }) {
             {r.instances.length} instances: the matrix stays readable where a graph would not.
           </span>
         )}
+        <MeasureToggle r={report} />
         <ViewLink to={{ view: 'instances' }}>Assign domains…</ViewLink>
       </div>
       {mode === 'force' ? <ForceGraph r={r} /> : <Heatmap r={r} />}
