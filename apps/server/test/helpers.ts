@@ -23,7 +23,7 @@ export async function bigManifest(n: number): Promise<string> {
   const m: Manifest = await scanImageFile(erofs('base-v1.fp.img'), { hash: true });
   const root = m.files.find((f) => f.path === '/')!;
   const template = m.files.find((f) => f.type === 'file' && f.size > 0)!;
-  const dir: FileRecord = { ...root, path: '/data', nid: root.nid + 1 };
+  const dir: FileRecord = { ...root, path: '/data', nid: Number(root.nid) + 1 };
   const files: FileRecord[] = [root, dir];
   for (let k = 0; k < n; k++) {
     const sha = k.toString(16).padStart(64, '0');
