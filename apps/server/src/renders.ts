@@ -66,7 +66,7 @@ export async function cachedRender(
     const controller = new AbortController();
     // Written in tmp/ while the render streams; removed here when the render fails or is
     // cancelled (its worker terminated), so nothing of an unfinished render stays.
-    const tmpFile = path.join(ctx.config.dataDir, 'tmp', `${randomBytes(12).toString('hex')}.render`);
+    const tmpFile = path.join(ctx.blobs.tmpDir, `${randomBytes(12).toString('hex')}.render`);
     const promise = parts()
       .then(({ summaryBlob, filesBlob }) => {
         if (controller.signal.aborted) throw new TaskError('cancelled', 'the client went away');
