@@ -3,14 +3,16 @@
  * kept as a gzip file in `cache/renders/` of the data folder; requests for a render in
  * progress wait for the same job, and the job is cancelled (its worker terminated) when every
  * client waiting for it has gone. Renders run in their own worker pool (`ctx.renders`), so
- * exports of big reports cannot keep report creation (`ctx.analyses`) waiting.
+ * exports of big reports cannot keep report creation (`ctx.analyses`) waiting. A render reads
+ * the report's stored parts (summary, columnar files), never the whole report JSON, and streams
+ * its output (scan/render.ts; docs/server.md#renders).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from './context.js';
 import { TaskError } from './scan/pool.js';
-import type { RenderResult, RenderTask } from './scan/tasks.js';
+import type { PartsResult, RenderResult, RenderTask } from './scan/tasks.js';
 
 /** Folder of cached renders, below the data folder. Safe to delete while the server is stopped. */
 export const RENDER_CACHE_DIR = path.join('cache', 'renders');
@@ -46,6 +48,7 @@ export interface CachedRender {
 export async function cachedRender(
   ctx: AppContext,
   reportBlob: string,
+  parts: () => Promise<PartsResult>,
   format: RenderFormat,
   url: string,
   signal: AbortSignal,
@@ -61,18 +64,31 @@ export async function cachedRender(
   if (!job) {
     mkdirSync(dir, { recursive: true });
     const controller = new AbortController();
-    const task: RenderTask = {
-      kind: 'render',
-      dataDir: ctx.config.dataDir,
-      reportBlob,
-      format,
-      url,
-      outFile: file,
-    };
-    const promise = ctx.renders.run<RenderResult>(task, {
-      timeoutMs: ctx.config.limits.analysisTimeoutMs,
-      signal: controller.signal,
-    });
+    // Written in tmp/ while the render streams; removed here when the render fails or is
+    // cancelled (its worker terminated), so nothing of an unfinished render stays.
+    const tmpFile = path.join(ctx.blobs.tmpDir, `${randomBytes(12).toString('hex')}.render`);
+    const promise = parts()
+      .then(({ summaryBlob, filesBlob }) => {
+        if (controller.signal.aborted) throw new TaskError('cancelled', 'the client went away');
+        const task: RenderTask = {
+          kind: 'render',
+          dataDir: ctx.config.dataDir,
+          summaryBlob,
+          filesBlob,
+          format,
+          url,
+          tmpFile,
+          outFile: file,
+        };
+        return ctx.renders.run<RenderResult>(task, {
+          timeoutMs: ctx.config.limits.analysisTimeoutMs,
+          signal: controller.signal,
+        });
+      })
+      .catch((e: unknown) => {
+        rmSync(tmpFile, { force: true });
+        throw e;
+      });
     const created: Inflight = { promise, controller, waiters: 0 };
     const forget = (): void => {
       if (jobs.get(key) === created) jobs.delete(key);

@@ -8,10 +8,29 @@ import { defaultConfig, type ServerConfig } from '../src/config.js';
 import { resolveLimits, type Limits } from '../src/limits.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { startServerChild, type ServerChild } from './child-server.mjs';
+import { manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erofs';
+import { scanImageFile } from '@sharemap/erofs/node';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverDir = path.join(repo, 'apps/server');
 export const erofs = (name: string): string => path.join(repo, 'testdata/erofs', name);
+
+/**
+ * The NDJSON of a manifest of `n` regular files `/data/f0000000`... (distinct contents), built
+ * from a real image's records: big reports for the render tests.
+ */
+export async function bigManifest(n: number): Promise<string> {
+  const m: Manifest = await scanImageFile(erofs('base-v1.fp.img'), { hash: true });
+  const root = m.files.find((f) => f.path === '/')!;
+  const template = m.files.find((f) => f.type === 'file' && f.size > 0)!;
+  const dir: FileRecord = { ...root, path: '/data', nid: Number(root.nid) + 1 };
+  const files: FileRecord[] = [root, dir];
+  for (let k = 0; k < n; k++) {
+    const sha = k.toString(16).padStart(64, '0');
+    files.push({ ...template, path: `/data/f${String(k).padStart(7, '0')}`, nid: 1000 + k * 2, sha256: sha });
+  }
+  return [...manifestToNdjson({ ...m, files, file_count: files.length } as Manifest)].join('');
+}
 export const mounts = (name: string): string => path.join(repo, 'testdata/mounts', name);
 
 function newest(dir: string): number {

@@ -6,26 +6,12 @@ import { readdirSync } from 'node:fs';
 import { request, type ClientRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erofs';
+import { manifestToNdjson } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { RENDER_CACHE_DIR } from '../src/renders.js';
-import { api, erofs, startTestServer, type Json, type TestServer } from './helpers.js';
+import { api, bigManifest, erofs, startTestServer, type Json, type TestServer } from './helpers.js';
 
 const BIG_FILES = 120_000;
-
-/** A manifest of `n` regular files under /data, built from a real image's records. */
-async function bigManifest(n: number): Promise<string> {
-  const m: Manifest = await scanImageFile(erofs('base-v1.fp.img'), { hash: true });
-  const root = m.files.find((f) => f.path === '/')!;
-  const template = m.files.find((f) => f.type === 'file' && f.size > 0)!;
-  const dir: FileRecord = { ...root, path: '/data', nid: root.nid + 1 };
-  const files: FileRecord[] = [root, dir];
-  for (let k = 0; k < n; k++) {
-    const sha = k.toString(16).padStart(64, '0');
-    files.push({ ...template, path: `/data/f${String(k).padStart(7, '0')}`, nid: 1000 + k * 2, sha256: sha });
-  }
-  return [...manifestToNdjson({ ...m, files, file_count: files.length } as Manifest)].join('');
-}
 
 async function health(s: TestServer): Promise<{ running: number; queued: number; cancelled: number }> {
   const h = await api(s.url, 'GET', '/api/health');

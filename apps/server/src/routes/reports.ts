@@ -167,7 +167,7 @@ export function reportsRouter(ctx: AppContext): Router {
     });
     let render: CachedRender;
     try {
-      render = await cachedRender(ctx, row.blob, fmt, url, client.signal);
+      render = await cachedRender(ctx, row.blob, () => reportParts(ctx, row), fmt, url, client.signal);
     } catch (e) {
       if (client.signal.aborted) return; // nobody to answer
       throw e;

@@ -76,15 +76,18 @@ export interface PartsResult {
 }
 
 /**
- * Render a stored report as CSV or Markdown (large reports: off the event loop) into a gzip
- * file of the render cache (written in tmp/, renamed to `outFile`: complete or absent).
+ * Render a stored report as CSV or Markdown (large reports: off the event loop) from its
+ * parts (see PartsResult) into a gzip file of the render cache, streamed into `tmpFile` (in
+ * tmp/) and renamed to `outFile`: complete or absent.
  */
 export interface RenderTask {
   kind: 'render';
   dataDir: string;
-  reportBlob: string;
+  summaryBlob: string;
+  filesBlob: string;
   format: 'csv' | 'markdown';
   url: string;
+  tmpFile: string;
   outFile: string;
 }
 

@@ -18,27 +18,21 @@ import {
   createDomainRedactor,
   MountConfigError,
   parseMountConfig,
-  renderMarkdown,
-  reportToCsv,
   withTrust,
   applyTrustPolicy,
   type AnalysisInput,
   type Report,
 } from '@sharemap/sharing';
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { splitLines } from '../manifest-stream.js';
+import { renderToFile } from './render.js';
 import { BlobStore } from '../storage/blobs.js';
 import type {
   MountConfigResult,
   MountConfigTask,
   PartsResult,
   PartsTask,
-  RenderResult,
-  RenderTask,
   AnalyzeResult,
   AnalyzeTask,
   ScanResult,
@@ -170,23 +164,6 @@ async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
   };
 }
 
-async function render(task: RenderTask): Promise<RenderResult> {
-  const store = new BlobStore(task.dataDir);
-  const report = JSON.parse(await store.readGunzip(task.reportBlob)) as Report;
-  const text = task.format === 'csv' ? reportToCsv(report) : renderMarkdown(report, { url: task.url });
-  const gz = gzipSync(text, { level: 6 });
-  // tmp/ then rename: a reader of the cache sees a whole file or none (tmp/ is swept at start).
-  const tmp = path.join(store.tmpDir, `${randomBytes(12).toString('hex')}.render`);
-  try {
-    await writeFile(tmp, gz, { mode: 0o600 });
-    await rename(tmp, task.outFile);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  return { bytes: gz.length };
-}
-
 function parseConfig(task: MountConfigTask): MountConfigResult {
   const redactor = createDomainRedactor(task.domainKey, task.known);
   const opts: Parameters<typeof parseMountConfig>[1] = { domains: redactor };
@@ -218,7 +195,7 @@ const task = workerData as Task;
   : task.kind === 'mount-config'
     ? Promise.resolve().then(() => parseConfig(task))
     : task.kind === 'render'
-      ? render(task)
+      ? renderToFile(task)
       : task.kind === 'parts'
         ? parts(task)
         : runAnalysis(task)

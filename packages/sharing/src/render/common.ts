@@ -3,7 +3,7 @@ import type { Report, SharedGroup } from '../report.js';
 import { isMounted } from '../model/input.js';
 import { formatBytes, formatInteger, formatPercent } from './bytes.js';
 
-export function headline(report: Report): string {
+export function headline(report: Pick<Report, 'totals' | 'instances'>): string {
   const t = report.totals;
   const mounted = report.instances.filter(isMounted).length;
   return (
@@ -17,7 +17,10 @@ export function headline(report: Report): string {
  * "static: 16.8 MiB -> 14.1 MiB, 16 %; measured: 5.2 MiB -> 4.9 MiB, 6 %", then the coverage
  * ("residency data for 4 of 476 files, 275 KiB of 6.4 MiB"). null without residency data.
  */
-export function bothMeasures(report: Report): string | null {
+export function bothMeasures(report: {
+  totals: Report['totals'];
+  measured?: Pick<NonNullable<Report['measured']>, 'totals' | 'coverage'> | undefined;
+}): string | null {
   const m = report.measured;
   if (!m) return null;
   const t = report.totals;
@@ -56,7 +59,7 @@ export function topGroups(report: Report, n: number): TopGroup[] {
     });
 }
 
-export function instanceState(report: Report, id: string): string {
+export function instanceState(report: Pick<Report, 'instances'>, id: string): string {
   const inst = report.instances.find((i) => i.id === id)!;
   if (inst.mountError !== undefined) return 'mount fails';
   if (inst.inodeShare.effective)
@@ -81,7 +84,7 @@ export function withSharingRange(min: number, max: number): string {
 }
 
 /** One line saying which images are predicted from OCI images (docs/oci.md), or null when none is. */
-export function predictedNote(report: Report): string | null {
+export function predictedNote(report: Pick<Report, 'images'>): string | null {
   const p = report.images.filter((i) => i.predicted);
   if (p.length === 0) return null;
   const opts = [...new Set(p.map((i) => `${i.predicted!.tool} ${i.predicted!.options.join(' ')}`))].join(
@@ -94,7 +97,7 @@ export function predictedNote(report: Report): string | null {
  * "host page cache: 28.0 MiB with sharing (14.1 MiB of image files + 13.9 MiB of backing-file
  * cache), 30.7 MiB without": the host total (model/cost.ts), or null for a report without it.
  */
-export function hostTotalLine(report: Report): string | null {
+export function hostTotalLine(report: Pick<Report, 'cost' | 'totals'>): string | null {
   const h = report.cost?.host;
   if (!h) return null;
   const parts = [`${formatBytes(report.totals.bytesWithSharing)} of image files`];

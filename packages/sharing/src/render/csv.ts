@@ -21,31 +21,72 @@ export const CSV_COLUMNS = [
   'fingerprint',
 ] as const;
 
-export function reportToCsv(report: Report): string {
+/**
+ * The per-file values the CSV reads, row by row: a Report's file table (`reportCsvRows`) or
+ * the server's stored columnar parts (report-wire's files encoding), so that a report too big
+ * to parse whole is rendered from its compact columns.
+ */
+export interface CsvRows {
+  rows: number;
+  instance: ArrayLike<number>;
+  file: ArrayLike<number>;
+  group: ArrayLike<number>;
+  size: ArrayLike<number>;
+  pagesWithout: ArrayLike<number>;
+  pagesWith: ArrayLike<number>;
+  status(row: number): string;
+  /** Path `file` of image `imageId` (undefined when the report has none). */
+  path(imageId: string, file: number): string | undefined;
+  /** Fingerprint of shared inode `group` (>= 0). */
+  fingerprint(group: number): string | undefined;
+}
+
+/** The CsvRows of a whole Report. */
+export function reportCsvRows(report: Pick<Report, 'files' | 'groups' | 'paths'>): CsvRows {
   const f = report.files;
+  return {
+    rows: f.instance.length,
+    instance: f.instance,
+    file: f.file,
+    group: f.group,
+    size: f.size,
+    pagesWithout: f.pagesWithout,
+    pagesWith: f.pagesWith,
+    status: (r) => f.status[r]!,
+    path: (imageId, file) => report.paths[imageId]?.[file],
+    fingerprint: (g) => report.groups[g]?.fingerprint,
+  };
+}
+
+/** The CSV line by line (header first), each with its line end: written as a stream. */
+export function* csvLines(
+  report: Pick<Report, 'images' | 'instances' | 'options'>,
+  f: CsvRows,
+): Generator<string> {
   const ps = report.options.pageSize;
   const imageName = new Map(report.images.map((x) => [x.id, x.name]));
-  const lines: string[] = [csvLine(CSV_COLUMNS)];
-  for (let r = 0; r < f.instance.length; r++) {
+  yield csvLine(CSV_COLUMNS);
+  for (let r = 0; r < f.rows; r++) {
     const inst = report.instances[f.instance[r]!]!;
-    const g = f.group[r]! >= 0 ? report.groups[f.group[r]!] : undefined;
-    lines.push(
-      csvLine([
-        inst.id,
-        inst.label,
-        imageName.get(inst.imageId) ?? inst.imageId,
-        report.paths[inst.imageId]?.[f.file[r]!] ?? '',
-        f.status[r]!,
-        inst.inodeShare.effective ? (inst.domain?.label ?? `?${inst.id}`) : '',
-        f.size[r]!,
-        f.pagesWithout[r]!,
-        f.pagesWith[r]!,
-        f.pagesWithout[r]! * ps,
-        f.pagesWith[r]! * ps,
-        f.group[r]!,
-        g?.fingerprint ?? '',
-      ]),
-    );
+    const group = f.group[r]!;
+    yield csvLine([
+      inst.id,
+      inst.label,
+      imageName.get(inst.imageId) ?? inst.imageId,
+      f.path(inst.imageId, f.file[r]!) ?? '',
+      f.status(r),
+      inst.inodeShare.effective ? (inst.domain?.label ?? `?${inst.id}`) : '',
+      f.size[r]!,
+      f.pagesWithout[r]!,
+      f.pagesWith[r]!,
+      f.pagesWithout[r]! * ps,
+      f.pagesWith[r]! * ps,
+      group,
+      (group >= 0 ? f.fingerprint(group) : undefined) ?? '',
+    ]);
   }
-  return lines.join('');
+}
+
+export function reportToCsv(report: Report): string {
+  return [...csvLines(report, reportCsvRows(report))].join('');
 }

@@ -10,6 +10,7 @@ import {
   predictedNote,
   topGroups,
   withSharingRange,
+  type TopGroup,
 } from './common.js';
 import { markdownText } from './escape.js';
 
@@ -28,7 +29,20 @@ function signed(bytes: number): string {
   return (bytes > 0 ? '+' : '') + formatBytes(bytes);
 }
 
-export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
+/**
+ * What the Markdown reads of a report: a whole Report, or everything but its per-file parts
+ * with the shared inodes that save the most already picked (`topGroups`, as report-wire's
+ * summary holds them: at least `top` of them), so that a report too big to parse whole is
+ * rendered from its small summary.
+ */
+export type MarkdownReport =
+  | Report
+  | (Omit<Report, 'files' | 'groups' | 'paths' | 'measured'> & {
+      measured?: Omit<NonNullable<Report['measured']>, 'pagesWithout' | 'pagesWith'>;
+      topGroups: TopGroup[];
+    });
+
+export function renderMarkdown(report: MarkdownReport, opts: MarkdownOptions = {}): string {
   const out: string[] = ['### sharemap: page cache sharing', '', `**${headline(report)}**`];
   const both = bothMeasures(report);
   if (both) out.push('', both);
@@ -99,7 +113,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
         `| ${esc(c.name)} | ${c.instanceIds.length} | ${formatBytes(c.bytesWithoutSharing)} | ${formatBytes(c.bytesWithSharing)} | ${formatBytes(c.fairBytes)} | ${formatBytes(c.hostBytes)} |`,
       );
   }
-  const top = topGroups(report, opts.top ?? 10);
+  const n = opts.top ?? 10;
+  const top = 'topGroups' in report ? report.topGroups.slice(0, n) : topGroups(report, n);
   if (top.length > 0) {
     out.push('', '| top shared files | members | domain | saved |', '|---|---:|---|---:|');
     for (const g of top)

@@ -1,0 +1,93 @@
+/**
+ * A CSV render of a big report fits in a small heap: the render reads the report's stored
+ * parts (summary, columnar files) and streams its output (scan/render.ts). The report is
+ * stored through the real server; the render runs in a child process under
+ * `--max-old-space-size=RENDER_HEAP_MB` (test/render-child.mjs), where the render as it was
+ * made before (the report JSON parsed whole, the CSV built as one string) runs out of memory.
+ */
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CSV_COLUMNS } from '@sharemap/sharing';
+import { api, bigManifest, startTestServer, type TestServer } from './helpers.js';
+import type { ReportRow } from '../src/reports.js';
+
+/** Regular files of the big report (its CSV has two more rows: `/` and `/data`). */
+const FILES = 200_000;
+/**
+ * Heap of the child process (MiB). Measured with 200,000 files: the render from the parts
+ * completes in 32 MiB; the render of the whole JSON runs out of memory at 64 MiB and needs
+ * between 64 and 128 MiB (it grows with the rows: at 2M rows past V8's string limit).
+ */
+const RENDER_HEAP_MB = 48;
+
+const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'render-child.mjs');
+
+function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [`--max-old-space-size=${RENDER_HEAP_MB}`, child, ...args],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) => resolve({ code: err ? ((err.code as number | undefined) ?? 1) : 0, stderr }),
+    );
+  });
+}
+
+describe('a CSV render of a big report in a small heap', () => {
+  let s: TestServer;
+  let row: ReportRow;
+
+  beforeAll(async () => {
+    s = await startTestServer({ limits: { maxConcurrentScans: 1 } });
+    const up = await api(s.url, 'POST', '/api/manifests?name=big.img', {
+      body: await bigManifest(FILES),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    expect(up.status).toBe(201);
+    const r = await api(s.url, 'POST', '/api/reports', { json: { manifests: [up.body.id], title: 'big' } });
+    expect(r.status).toBe(201);
+    row = s.ctx.db.prepare('SELECT * FROM reports WHERE id = ?').get(r.body.id) as ReportRow;
+  }, 300_000);
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  it('the render from the stored parts completes: every row, first and last rows exact', async () => {
+    const out = path.join(s.dataDir, 'parts.csv.gz');
+    const res = await run(['parts', s.dataDir, row.summary_blob!, row.files_blob!, out]);
+    expect(res).toEqual({ code: 0, stderr: '' });
+    const lines = createInterface({ input: createReadStream(out).pipe(createGunzip()), crlfDelay: Infinity });
+    let n = 0;
+    let data = 0;
+    let header = '';
+    let first = '';
+    let last = '';
+    for await (const line of lines) {
+      if (n === 0) header = line;
+      if (n === 1) first = line;
+      if (line.includes(',/data/f')) data++;
+      last = line;
+      n++;
+    }
+    expect(header).toBe(CSV_COLUMNS.join(','));
+    expect(n).toBe(1 + FILES + 2);
+    expect(data).toBe(FILES);
+    expect(first).toBe('i1,big.img,big.img,/,private-not-regular,default,0,0,0,0,0,-1,');
+    // Every file has the template's fingerprint: one shared inode (group 0), its first member pays.
+    expect(last).toBe(
+      `i1,big.img,big.img,/data/f0${FILES - 1},shared,default,12332,4,0,16384,0,0,` +
+        '7368613235363a7ae8cae2e64856b34c80276deb1dcf60f76da27bc1e00382201ba7bb7dc33311',
+    );
+  }, 120_000);
+
+  it('the render as it was made before (the whole report JSON) runs out of memory under the same limit', async () => {
+    const res = await run(['whole', s.dataDir, row.blob, path.join(s.dataDir, 'whole.csv.gz')]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/heap out of memory/);
+  }, 120_000);
+});
