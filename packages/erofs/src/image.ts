@@ -194,7 +194,12 @@ export class ErofsImage {
    * straight to it, past the block cache, whose blocks they would only evict. */
   private directRead: ((offset: number, target: Uint8Array) => void) | null = null;
 
-  private constructor(init: { sb: Superblock; source: ByteSource; devices: ByteSource[]; limits: ErofsLimits }) {
+  private constructor(init: {
+    sb: Superblock;
+    source: ByteSource;
+    devices: ByteSource[];
+    limits: ErofsLimits;
+  }) {
     this.superblock = init.sb;
     this.source = init.source;
     this.devices = init.devices;

@@ -134,7 +134,8 @@ class ZFile implements CompressedFile {
   async forEachPiece(sink: (piece: Uint8Array) => void): Promise<void> {
     let pos = 0; // bytes sunk so far
     const zeros = (n: number): void => {
-      for (; n > 0; n -= ZERO_PIECE.length) sink(n >= ZERO_PIECE.length ? ZERO_PIECE : ZERO_PIECE.subarray(0, n));
+      for (; n > 0; n -= ZERO_PIECE.length)
+        sink(n >= ZERO_PIECE.length ? ZERO_PIECE : ZERO_PIECE.subarray(0, n));
     };
     for (let i = 0; i < this.ext.length && pos < this.size; i++) {
       const e = this.ext[i]!;
