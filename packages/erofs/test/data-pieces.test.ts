@@ -39,12 +39,7 @@ async function piecesOf(
     parts.push(p.slice());
     largest = Math.max(largest, p.length);
   });
-  const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    data.set(p, at);
-    at += p.length;
-  }
+  const data = Buffer.concat(parts);
   return { data, largest };
 }
 
