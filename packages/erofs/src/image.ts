@@ -50,7 +50,7 @@ import { ErofsError } from './errors.js';
 import type { FileType } from './manifest-types.js';
 import { resolveLimits, type ErofsLimits } from './limits.js';
 import { cachedSource, type CachedSourceOptions } from './source/cached.js';
-import type { ByteSource } from './source/types.js';
+import { checkRange, type ByteSource } from './source/types.js';
 
 export type { Inode } from './disk/inode.js';
 export type { Superblock } from './disk/superblock.js';
@@ -190,8 +190,16 @@ export class ErofsImage {
   /** The metabox inode (METABOX, docs/format.md#packed-metabox) and a block-cached source over its data. */
   private metabox: Inode | null = null;
   private metaSource: ByteSource | null = null;
+  /** The uncached source's synchronous read, when it has one: whole-file reads (hashing) go
+   * straight to it, past the block cache, whose blocks they would only evict. */
+  private directRead: ((offset: number, target: Uint8Array) => void) | null = null;
 
-  private constructor(init: { sb: Superblock; source: ByteSource; devices: ByteSource[]; limits: ErofsLimits }) {
+  private constructor(init: {
+    sb: Superblock;
+    source: ByteSource;
+    devices: ByteSource[];
+    limits: ErofsLimits;
+  }) {
     this.superblock = init.sb;
     this.source = init.source;
     this.devices = init.devices;
@@ -280,6 +288,7 @@ export class ErofsImage {
     // The image reads its own special inodes and prefix table (they are inodes and data like
     // any other), then becomes usable once `opened` is set.
     const image = new ErofsImage({ sb, source, devices, limits });
+    if (src.readInto) image.directRead = src.readInto.bind(src);
     let packed: Inode | null = null;
     if (sb.featureIncompat & INCOMPAT_FRAGMENTS && sb.packedNid !== 0) {
       packed = await image.inode(sb.packedNid);
@@ -901,6 +910,54 @@ export class ErofsImage {
     const ino = await this.resolve(path, true);
     if (ino.type === 'dir') throw new ErofsError('EISDIR', 'is a directory', { path, nid: ino.nid });
     yield* this.streamData(ino, opts);
+  }
+
+  /**
+   * Feed an inode's whole content to `sink` in order, in pieces of at most `scratch.length`
+   * bytes (hashing a file, `scan --hash`). A piece may alias `scratch` and is valid only during
+   * the call. The body blocks of a flat inode on a synchronous source (docs/format.md#flat-data)
+   * are read straight into `scratch` with one positional read per piece: no block cache, no
+   * new buffer, no concatenation with the inline tail. Everything else goes through readData,
+   * with its checks.
+   */
+  async forEachDataPiece(ino: Inode, scratch: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void> {
+    const bs = this.blockSize;
+    // Bytes of body blocks read directly: all of a FLAT_PLAIN file, all but the last
+    // (inline) block of a FLAT_INLINE one; -1 when the direct path does not apply.
+    const body =
+      ino.layout === LAYOUT_FLAT_PLAIN && !ino.hole
+        ? ino.size
+        : ino.layout === LAYOUT_FLAT_INLINE && ino.size > 0
+          ? (Math.ceil(ino.size / bs) - 1) * bs
+          : -1;
+    if (isCompressedLayout(ino.layout) && ino.size <= this.limits.maxContentSize) {
+      const f = await this.compressedFile(ino);
+      try {
+        await f.forEachPiece(sink);
+      } catch (e) {
+        throw toErofsError(e, ino.nid);
+      }
+      return;
+    }
+    const direct = this.directRead;
+    if (!direct || body < 0 || this.devices.length > 0 || ino.size > this.limits.maxContentSize) {
+      for await (const piece of this.streamData(ino, { chunkSize: scratch.length })) sink(piece);
+      return;
+    }
+    const start = ino.startBlk * bs;
+    for (let pos = 0; pos < body; pos += scratch.length) {
+      const piece = scratch.length <= body - pos ? scratch : scratch.subarray(0, body - pos);
+      try {
+        checkRange(this.source.size, start + pos, piece.length, 'image'); // as the block cache words it
+        direct(start + pos, piece);
+      } catch (e) {
+        throw e instanceof ErofsError && e.nid === undefined
+          ? new ErofsError(e.code, e.detail, { nid: ino.nid, offset: start + pos, cause: e })
+          : e;
+      }
+      sink(piece);
+    }
+    if (body < ino.size) sink(await this.readData(ino, body, ino.size - body, true));
   }
 
   /** Stream an inode's content; `end` is inclusive like fs.createReadStream. */

@@ -112,13 +112,14 @@ async function hashInode(
   image: ErofsImage,
   ino: Inode,
   hasher: HasherFactory,
+  scratch: Uint8Array,
   onBytes: (n: number) => void,
 ): Promise<string> {
   const h = await hasher();
-  for await (const chunk of image.streamData(ino)) {
-    h.update(chunk);
-    onBytes(chunk.length);
-  }
+  await image.forEachDataPiece(ino, scratch, (piece) => {
+    h.update(piece);
+    onBytes(piece.length);
+  });
   return h.digestHex();
 }
 
@@ -250,6 +251,7 @@ async function walkRecords(
   const shared = new Map<number, PerInode>(); // only inodes with nlink > 1
   let bytesHashed = 0;
   let written = 0;
+  let scratch: Uint8Array | undefined; // one read buffer for every hashed file (sequential)
   const walker = new TreeWalker(image);
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
@@ -258,7 +260,13 @@ async function walkRecords(
         ino.xattrIsize === 0 ? { xattrs: NO_XATTRS, fingerprint: null } : await xattrInfo(image, ino);
       if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
       if (opts.hash && ino.type === 'file')
-        per.sha256 = await hashInode(image, ino, hasher, (n) => (bytesHashed += n));
+        per.sha256 = await hashInode(
+          image,
+          ino,
+          hasher,
+          (scratch ??= new Uint8Array(image.limits.streamChunkSize)),
+          (n) => (bytesHashed += n),
+        );
       if (ino.nlink > 1) shared.set(ino.nid, per);
       return per;
     } catch (err) {

@@ -106,6 +106,12 @@ export interface CompressedFile {
   extents(): Promise<ZExtent[]>;
   /** Read `length` bytes at `offset` (clipped to size). */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Feed the whole content [0, size) to `sink` in order, the same bytes as read(0, size), one
+   * decoded extent at a time: no output buffer of the file's size, no copy out of the decoded
+   * pcluster (hashing, `scan --hash`). A piece is valid only during the call.
+   */
+  forEachPiece(sink: (piece: Uint8Array) => void): Promise<void>;
 }
 
 export const DEFAULT_COMPRESSED_LIMITS: CompressedFileContext['limits'] = {

@@ -22,6 +22,8 @@ import {
 
 /** Decoded pclusters kept per open file (bytes). Enough for a few maximal (1 MiB) pclusters. */
 const PCLUSTER_CACHE_BYTES = 4 << 20;
+/** Zeros forEachPiece passes for holes and gaps, a piece at a time (never written to). */
+const ZERO_PIECE = new Uint8Array(64 * 1024);
 
 /**
  * Open a compressed regular file. Reads the map header and the whole index/extent table up
@@ -127,6 +129,46 @@ class ZFile implements CompressedFile {
       out.set(data.subarray(from - e.logicalStart, to - e.logicalStart), from - start);
     }
     return out;
+  }
+
+  async forEachPiece(sink: (piece: Uint8Array) => void): Promise<void> {
+    let pos = 0; // bytes sunk so far
+    const zeros = (n: number): void => {
+      for (; n > 0; n -= ZERO_PIECE.length)
+        sink(n >= ZERO_PIECE.length ? ZERO_PIECE : ZERO_PIECE.subarray(0, n));
+    };
+    for (let i = 0; i < this.ext.length && pos < this.size; i++) {
+      const e = this.ext[i]!;
+      const from = Math.max(pos, e.logicalStart);
+      const to = Math.min(this.size, e.logicalStart + e.logicalLength);
+      if (to <= from) continue;
+      if (e.logicalStart < pos) {
+        // Extents overlapping earlier ones: read() lets later ones win; stream what it returns.
+        for (let at = pos; at < this.size; at += ZERO_PIECE.length)
+          sink(await this.read(at, Math.min(ZERO_PIECE.length, this.size - at)));
+        return;
+      }
+      zeros(from - pos); // a gap between extents reads as zeros in read()
+      pos = to;
+      if (e.kind === 'hole') {
+        zeros(to - from);
+        continue;
+      }
+      let data: Uint8Array;
+      if (e.kind === 'fragment') {
+        data = await this.ctx.readPacked!(e.fragmentOffset! + (from - e.logicalStart), to - from);
+        if (data.length !== to - from)
+          corrupt(this.ctx, `fragment read of ${to - from} bytes came back short`, -1);
+      } else {
+        // Decoded once and passed on: a sequential pass never comes back to an extent, so
+        // the pcluster cache would only hold it.
+        const whole = await this.decodeExtent(e);
+        data = whole.subarray(from - e.logicalStart, to - e.logicalStart);
+      }
+      sink(data);
+      zeros(to - from - data.length); // a short extent reads as zeros in read()
+    }
+    zeros(this.size - pos);
   }
 
   /** Decode one whole extent (docs/format.md#read-file inner step). */
