@@ -25,10 +25,10 @@ describe('every route x every malformed class (OpenAPI walk)', () => {
     await s.stop();
   });
 
-  it('walks all 25 operations of the OpenAPI description', () => {
+  it('walks all 27 operations of the OpenAPI description', () => {
     expect(ops.map((o) => `${o.method} ${o.path}`)).toContain('POST /api/images/{id}/devices');
     expect(ops.map((o) => `${o.method} ${o.path}`)).toContain('POST /api/residency');
-    expect(ops).toHaveLength(25);
+    expect(ops).toHaveLength(27);
   });
 
   it('answers every malformed request with a 4xx/503 JSON error, stays up and fast, and keeps nothing', async () => {
