@@ -10,28 +10,23 @@ import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Manifest } from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256 } from '@sharemap/erofs/node';
 import {
-  FLAT_BUILD,
-  LAYER_BUILD,
   OciError,
   compressionOf,
-  layerImageName,
   loadImages,
   looksLikeTar,
-  openArchive,
+  modelManifests as ociModelManifests,
   parsePlatform,
+  predictArchive,
   predictImage,
-  readLayer,
-  resolveOciLimits,
-  treeToManifest,
-  mkfsTree,
   type ArchiveFiles,
+  type DeploymentModel,
   type ImagePrediction,
   type OciLayer,
   type Platform,
 } from '@sharemap/oci';
 import { inputError, oneLine } from './errors.js';
 
-export type Model = 'layers' | 'flattened';
+export type Model = DeploymentModel;
 
 /** One archive read: its images' predictions, or a rootfs tar's. */
 export interface LoadedArchive {
@@ -127,43 +122,8 @@ export async function loadArchive(path: string, o: LoadArchiveOptions): Promise<
   }
   const src = await nodeFileSource(path);
   try {
-    const a = await openArchive(src, basename(path));
-    if (a.kind !== 'rootfs') {
-      const { images } = await loadImages(a.files, lopts);
-      return { path, kind: a.kind, images: images.map((i) => predictImage(i, popts)) };
-    }
-    // A rootfs tar (docker export): one tar, read once, built both ways.
-    const members = await readLayer(a.stream(), { hasher: nodeSha256, limits: resolveOciLimits() });
-    const name = basename(path);
-    const mk = (build: typeof FLAT_BUILD, imageName: string) =>
-      treeToManifest(mkfsTree(members, build), {
-        build,
-        imageName,
-        imageSize: src.size,
-        hash: o.hash,
-        source: `rootfs tar ${name}`,
-      });
-    const layer: OciLayer = {
-      diffId: '',
-      digest: '',
-      compression: a.compression,
-      storedSize: src.size,
-      size: src.size,
-      members,
-    };
-    const flattened = mk(FLAT_BUILD, name);
-    const layerManifest = mk(LAYER_BUILD, `${layerImageName(name)}`);
-    return {
-      path,
-      kind: 'rootfs',
-      images: [
-        {
-          image: { name, repoTags: [], configDigest: '', layers: [layer] },
-          flattened,
-          layers: [{ layer, manifest: layerManifest }],
-        },
-      ],
-    };
+    const { kind, images } = await predictArchive(src, basename(path), { ...lopts, ...popts });
+    return { path, kind, images };
   } catch (e) {
     throw archiveError(path, e);
   } finally {
@@ -173,17 +133,10 @@ export async function loadArchive(path: string, o: LoadArchiveOptions): Promise<
 
 /** The manifests of one model: flattened = one per OCI image; layers = one per distinct diff id. */
 export function modelManifests(archives: LoadedArchive[], model: Model): Manifest[] {
-  if (model === 'flattened') return archives.flatMap((a) => a.images.map((i) => i.flattened));
-  const seen = new Set<Manifest>();
-  const out: Manifest[] = [];
-  for (const a of archives)
-    for (const i of a.images)
-      for (const l of i.layers)
-        if (!seen.has(l.manifest)) {
-          seen.add(l.manifest);
-          out.push(l.manifest);
-        }
-  return out;
+  return ociModelManifests(
+    archives.flatMap((a) => a.images),
+    model,
+  );
 }
 
 export function parseModel(v: string | undefined): Model {

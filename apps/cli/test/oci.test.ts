@@ -230,7 +230,7 @@ describe('broken archives: exit 2, one line on stderr, no report', () => {
 });
 
 describe('sharemap upload ARCHIVE', () => {
-  it('sends the predicted manifests (never the archive) to a real server; the stored report equals the local analysis', async () => {
+  it('sends the archives to a real server, which predicts them (POST /api/archives); a layer shared by both is one image; the stored report equals the local analysis', async () => {
     const { serve } = await import('./server-helpers.js');
     const s = (await serve(false)).server;
     try {
@@ -261,6 +261,28 @@ describe('sharemap upload ARCHIVE', () => {
         images: { predicted?: { tool: string } }[];
       };
       expect(stored.images.every((i) => i.predicted?.tool === 'mkfs.erofs 1.9.3')).toBe(true);
+      // The server predicted them (its own manifests, source 'scan'): the archives were sent,
+      // three layers each; the report has the 3 distinct layers (checked above).
+      const sources = s.ctx.db.prepare('SELECT source, COUNT(*) AS n FROM manifests GROUP BY source').all();
+      expect(sources).toEqual([{ source: 'scan', n: 6 }]);
+      // --scan-locally: predicted here, only the manifests go (source 'upload').
+      const local2 = await cli([
+        'upload',
+        DOCKER,
+        OCI_TAR,
+        '--model',
+        'layers',
+        '--scan-locally',
+        '--server',
+        s.url,
+        '--json',
+        '--quiet',
+      ]);
+      expect(local2.code).toBe(0);
+      expect((JSON.parse(local2.stdout) as { totals: unknown }).totals).toEqual(up.totals);
+      expect(s.ctx.db.prepare("SELECT COUNT(*) AS n FROM manifests WHERE source = 'upload'").get()).toEqual({
+        n: 3,
+      });
     } finally {
       await s.close(1000);
     }

@@ -9,6 +9,7 @@ import { openContext, type AppContext } from './context.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { bodyTimeout } from './guards.js';
 import type { Logger } from './log.js';
+import { archivesRouter } from './routes/archives.js';
 import { imagesRouter } from './routes/images.js';
 import { manifestsRouter } from './routes/manifests.js';
 import { miscRouter } from './routes/misc.js';
@@ -93,6 +94,7 @@ export function createApp(config: ServerConfig, ctx: AppContext = openContext(co
   app.use(opsRouter(ctx));
   app.use('/api', miscRouter(ctx));
   app.use('/api', imagesRouter(ctx));
+  app.use('/api', archivesRouter(ctx));
   app.use('/api', manifestsRouter(ctx));
   app.use('/api', mountConfigsRouter(ctx));
   app.use('/api', residencyRouter(ctx));

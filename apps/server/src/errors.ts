@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'bad-mount-config'
   | 'bad-residency'
   | 'bad-image'
+  | 'bad-archive'
   | 'bad-gzip'
   | 'bad-encoding'
   | 'bad-url'

@@ -7,6 +7,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import {
   AnalysisInput,
+  Archive,
   Demo,
   ErrorBody,
   Health,
@@ -119,7 +120,8 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
     {
       method: 'get',
       path: '/api/ready',
-      summary: 'Readiness: database and blob store reachable (503 with the reason otherwise, and while shutting down)',
+      summary:
+        'Readiness: database and blob store reachable (503 with the reason otherwise, and while shutting down)',
       responses: { 200: ok('ready', Ready), 503: err('not ready: the reason') },
     },
     {
@@ -214,6 +216,40 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
       },
     },
     byId('/api/manifests/{id}', 'manifest', 'Manifest summary', ok('manifest', Manifest)),
+    {
+      method: 'post',
+      path: '/api/archives',
+      summary:
+        'Upload an OCI archive (docker save, OCI layout tar, rootfs tar; layers plain, gzip or zstd; kind told from the bytes): streamed to disk, its predicted EROFS manifests stored (docs/oci.md)',
+      auth: 'writer',
+      params: [
+        nameQuery("file name (a rootfs tar's image name)"),
+        {
+          name: 'model',
+          in: 'query',
+          description: 'flattened (default): one manifest per OCI image; layers: one per distinct layer',
+          schema: Type.Union([Type.Literal('flattened'), Type.Literal('layers')]),
+        },
+        {
+          name: 'platform',
+          in: 'query',
+          description: 'os/arch[/variant] picked from a multi-platform index (default linux/amd64)',
+          schema: Type.String(),
+        },
+      ],
+      body: { media: { 'application/octet-stream': binary, 'application/x-tar': binary } },
+      responses: {
+        201: ok('predicted, manifests stored', Archive),
+        400: err('bad name, model or platform; interrupted upload'),
+        ...token,
+        413: err(`larger than ${l.maxUploadBytes} bytes`),
+        415: err('content type or encoding not accepted'),
+        422: err(
+          '`bad-archive`: not an archive, truncated, digest mismatch, missing layer, escaping link, over a limit (`reason`: the OCI error code); nothing stored',
+        ),
+        503: err('scan queue full, or the prediction took longer than scanTimeoutMs'),
+      },
+    },
     {
       method: 'post',
       path: '/api/mount-configs',
@@ -430,6 +466,7 @@ export const NAMED_SCHEMAS: Record<string, TSchema> = {
   Error: ErrorBody,
   Image,
   Manifest,
+  Archive,
   MountConfig,
   Residency,
   ReportCreated,

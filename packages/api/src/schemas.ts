@@ -107,6 +107,42 @@ export const Manifest = Obj({
 });
 export type ManifestInfo = Static<typeof Manifest>;
 
+/** POST /api/archives: an OCI archive's images and the predicted manifests stored from it (docs/oci.md). */
+export const ARCHIVE_KINDS = ['docker-save', 'oci-layout', 'rootfs'] as const;
+export const Archive = Obj({
+  name: Type.String({ description: 'the ?name= of the upload' }),
+  sha256: Type.String({ description: 'of the archive as sent (the archive itself is not kept)' }),
+  size: Type.Integer(),
+  kind: Type.Union(
+    ARCHIVE_KINDS.map((k) => Type.Literal(k)),
+    { description: 'told from the bytes' },
+  ),
+  model: Type.Union([Type.Literal('flattened'), Type.Literal('layers')]),
+  images: Type.Array(
+    Obj({
+      name: Type.String(),
+      repoTags: Type.Array(Type.String()),
+      manifestDigest: Type.Optional(Type.String()),
+      configDigest: Type.String({ description: 'empty for a rootfs tar' }),
+      platform: Type.Optional(Type.String({ description: 'os/arch[/variant]' })),
+      layers: Type.Array(
+        Obj({
+          diffId: Type.String({ description: 'empty for a rootfs tar' }),
+          digest: Type.String(),
+          compression: Type.String({ description: 'none, gzip or zstd (from the bytes)' }),
+          storedSize: Type.Integer(),
+          size: Type.Integer({ description: 'uncompressed tar bytes' }),
+        }),
+      ),
+    }),
+  ),
+  manifests: Type.Array(Manifest, {
+    description:
+      'the predicted manifests (flattened: one per OCI image; layers: one per distinct layer); reports take their ids in `manifests`',
+  }),
+});
+export type ArchiveInfo = Static<typeof Archive>;
+
 const Origin = Obj({ file: Type.String(), line: Type.Integer(), column: Type.Integer() });
 
 export const MountConfig = Obj(

@@ -46,3 +46,10 @@ export {
   type LayerPrediction,
   type PredictImageOptions,
 } from './image.js';
+export {
+  predictArchive,
+  modelManifests,
+  type DeploymentModel,
+  type PredictArchiveOptions,
+  type PredictedArchive,
+} from './predict-archive.js';

@@ -4,6 +4,7 @@
  * link and summary, and gate on thresholds like `analyze`.
  */
 import type {
+  ArchiveInfo,
   ImageInfo,
   ManifestInfo,
   MountConfigInfo,
@@ -45,7 +46,7 @@ export const uploadSpec: CommandSpec = {
   usage:
     'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... --server URL [--token T] [--scan-locally] [--baseline NAME|ID|URL|FILE] [--save-as NAME] [--json|--markdown] [thresholds]',
   details: [
-    'OCI archives (docker save, OCI layouts, rootfs tars) are read here and their predicted manifests are sent (docs/oci.md; --model layers|flattened).',
+    'OCI archives (docker save, OCI layout tars, rootfs tars) are sent to the server, which predicts their manifests (docs/oci.md; --model layers|flattened); with --scan-locally, and for OCI layout directories, they are read here and only the predicted manifests are sent.',
     'Images are streamed to the server, which scans them. With --scan-locally the images are scanned here and only their manifests (gzip NDJSON) are sent: the image bytes never leave the machine. Manifest files (from `sharemap scan`) are sent as they are.',
     'The token is read from --token or, better in CI, from the SHAREMAP_TOKEN environment variable. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The report link is printed on stdout (first line of the text output).',
     'CI: the main branch saves each report under a name (--save-as main), pull requests compare with it (--baseline main) and gate on the change. --baseline is resolved before anything is uploaded, so --baseline main --save-as main compares with the previous report of that name, then moves the name.',
@@ -229,6 +230,35 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       pending.push({ id: reply.id, path: input.path });
       imageIds.push(reply.id);
       progress.done(`uploaded ${name} as image ${reply.id}${reply.deduplicated ? ' (already known)' : ''}`);
+    } else if (kinds[k] === 'archive' && !scanLocally && (await stat(input.path)).isFile()) {
+      // An archive file goes to the server, which predicts it (POST /api/archives, docs/oci.md);
+      // a layout directory is predicted here (below).
+      if (input.devices.length > 0)
+        throw inputError(`${input.path}: --device applies to EROFS images, not to archives`);
+      const size = (await stat(input.path)).size;
+      progress.start(`uploading ${name}`, size);
+      const query = new URLSearchParams({ name, model, ...(platform !== undefined ? { platform } : {}) });
+      const reply = await client.uploadFile<ArchiveInfo>(input.path, `/api/archives?${query}`, {
+        onProgress: (sent) => progress.update(sent),
+        what: `upload of ${input.path}`,
+      });
+      if (!reply || !Array.isArray(reply.manifests) || !Array.isArray(reply.images))
+        throw serverError(`upload of ${input.path}: the server's reply has no manifests`);
+      // Per layer, manifest k is the k-th distinct layer of the archive: a layer already sent
+      // with another archive is one EROFS image, mounted once (docs/oci.md, two models).
+      const layerOf =
+        model === 'layers' ? [...new Set(reply.images.flatMap((i) => i.layers.map((l) => l.diffId)))] : [];
+      for (const [j, m] of reply.manifests.entries()) {
+        const diffId = layerOf[j];
+        if (diffId) {
+          if (sent.has(diffId)) continue;
+          sent.add(diffId);
+        }
+        manifestIds.push(m.id);
+      }
+      progress.done(
+        `uploaded ${name} (${reply.kind}): ${reply.manifests.length} predicted manifest(s), ${model}`,
+      );
     } else {
       if (kinds[k] === 'image') progress.note(`scanning ${name} locally...`);
       if (kinds[k] === 'archive') progress.note(`predicting ${name} (OCI image, read here)...`);

@@ -57,7 +57,7 @@ export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown>
 }
 
 /** Give back an uploaded blob: removed unless a row now names it (see BlobStore.release). */
-function releaseUpload(ctx: AppContext, blob: StoredBlob): void {
+export function releaseUpload(ctx: AppContext, blob: StoredBlob): void {
   ctx.blobs.release(blob.sha256, (sha) => blobReferenced(ctx.db, sha));
 }
 
@@ -65,7 +65,7 @@ function releaseUpload(ctx: AppContext, blob: StoredBlob): void {
  * Stream a request (or a multipart file part) into the blob folder, mapping size and abort
  * errors. The blob is held until the caller releases it (releaseUpload), recorded or not.
  */
-async function storeStream(ctx: AppContext, src: Readable): Promise<StoredBlob> {
+export async function storeStream(ctx: AppContext, src: Readable): Promise<StoredBlob> {
   try {
     return await ctx.blobs.write(src, { maxBytes: ctx.config.limits.maxUploadBytes, hold: true });
   } catch (e) {
@@ -81,7 +81,7 @@ async function storeStream(ctx: AppContext, src: Readable): Promise<StoredBlob> 
   }
 }
 
-function checkDeclaredLength(ctx: AppContext, req: Request): void {
+export function checkDeclaredLength(ctx: AppContext, req: Request): void {
   const len = Number(req.headers['content-length']);
   if (Number.isFinite(len) && len > ctx.config.limits.maxUploadBytes)
     throw tooLarge(
@@ -185,7 +185,7 @@ function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
  * is read and again before the image is recorded, so an accepted upload always gets its scan
  * (never a 202 followed by a scan that fails with "busy").
  */
-function refuseWhenQueueFull(ctx: AppContext): void {
+export function refuseWhenQueueFull(ctx: AppContext): void {
   if (ctx.scans.queued >= ctx.scans.maxQueue)
     throw new HttpError(
       503,
@@ -199,7 +199,7 @@ function refuseWhenQueueFull(ctx: AppContext): void {
  * Images are stored byte for byte: a compressed body would be stored compressed and its scan
  * would fail later. Refuse any Content-Encoding up front (415) rather than accept the unusable.
  */
-function refuseEncoded(req: Request): void {
+export function refuseEncoded(req: Request): void {
   const enc = String(req.headers['content-encoding'] ?? 'identity')
     .trim()
     .toLowerCase();
@@ -211,7 +211,7 @@ function refuseEncoded(req: Request): void {
     );
 }
 
-function mediaType(req: Request): string {
+export function mediaType(req: Request): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 

@@ -94,7 +94,7 @@ export function manifestsRouter(ctx: AppContext): Router {
   return r;
 }
 
-function manifestJson(id: string, name: string, h: ManifestHeader): Record<string, unknown> {
+export function manifestJson(id: string, name: string, h: ManifestHeader): Record<string, unknown> {
   return {
     id,
     name,

@@ -27,6 +27,36 @@ export interface ScanResult {
   header: ManifestHeader;
 }
 
+/**
+ * Predict the EROFS manifests of an uploaded OCI archive (docker save, OCI layout tar, rootfs
+ * tar) with @sharemap/oci, as `sharemap scan ARCHIVE` does (docs/oci.md): one manifest per OCI
+ * image (flattened) or per distinct layer (layers), each stored as a gzip NDJSON blob.
+ */
+export interface PredictTask {
+  kind: 'predict';
+  dataDir: string;
+  archive: { sha256: string; name: string };
+  model: 'layers' | 'flattened';
+  /** "os/arch[/variant]" picked from a multi-platform index (default linux/amd64). */
+  platform?: string;
+  /** Records per predicted manifest (maxFilesPerImage). */
+  maxFiles: number;
+}
+
+/** What the archive held: its images, their layers, and the stored predicted manifests. */
+export interface PredictResult {
+  kind: 'docker-save' | 'oci-layout' | 'rootfs';
+  images: {
+    name: string;
+    repoTags: string[];
+    manifestDigest?: string;
+    configDigest: string;
+    platform?: string;
+    layers: { diffId: string; digest: string; compression: string; storedSize: number; size: number }[];
+  }[];
+  manifests: { blob: string; header: ManifestHeader }[];
+}
+
 export interface AnalyzeTask {
   kind: 'analyze';
   dataDir: string;
@@ -121,7 +151,7 @@ export type MountConfigResult =
       error: { code: string; problem: string; file: string; line: number; column: number };
     };
 
-export type Task = ScanTask | AnalyzeTask | RenderTask | PartsTask | MountConfigTask;
+export type Task = ScanTask | PredictTask | AnalyzeTask | RenderTask | PartsTask | MountConfigTask;
 
 export interface SerializedError {
   name: string;
@@ -134,5 +164,8 @@ export interface SerializedError {
 
 export type WorkerMessage =
   | { type: 'progress'; files: number; bytesHashed: number; path: string }
-  | { type: 'done'; result: ScanResult | AnalyzeResult | RenderResult | PartsResult | MountConfigResult }
+  | {
+      type: 'done';
+      result: ScanResult | PredictResult | AnalyzeResult | RenderResult | PartsResult | MountConfigResult;
+    }
   | { type: 'error'; error: SerializedError };

@@ -11,7 +11,8 @@ import {
   StringTable,
   type Manifest,
 } from '@sharemap/erofs';
-import { scanImageFile } from '@sharemap/erofs/node';
+import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
+import { modelManifests, OciError, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
 import {
   analyze,
@@ -33,6 +34,8 @@ import type {
   MountConfigTask,
   PartsResult,
   PartsTask,
+  PredictResult,
+  PredictTask,
   AnalyzeResult,
   AnalyzeTask,
   ScanResult,
@@ -55,6 +58,57 @@ async function scan(task: ScanTask): Promise<ScanResult> {
   manifest.image = { name: task.image.name, size: task.image.size, sha256: task.image.sha256 };
   const blob = await store.putGzip(manifestToNdjson(manifest));
   return { blob: blob.sha256, header: manifestHeader(manifest) };
+}
+
+/**
+ * An uploaded archive's predicted manifests, by the same package functions as `sharemap scan
+ * ARCHIVE` (predictArchive, modelManifests). Every manifest is checked before any is stored,
+ * so a refused archive leaves no blob behind.
+ */
+async function predict(task: PredictTask): Promise<PredictResult> {
+  const store = new BlobStore(task.dataDir);
+  const src = await nodeFileSource(store.path(task.archive.sha256));
+  try {
+    const a = await predictArchive(src, task.archive.name, {
+      hasher: nodeSha256,
+      hash: true,
+      ...(task.platform !== undefined ? { platform: parsePlatform(task.platform) } : {}),
+      layerCache: new Map(),
+      layerManifests: new Map(),
+    });
+    const manifests = modelManifests(a.images, task.model);
+    for (const m of manifests)
+      if (m.files.length > task.maxFiles)
+        throw new OciError(
+          'ELIMIT',
+          `predicted image ${m.image.name} has ${m.files.length} paths, more than maxFilesPerImage (${task.maxFiles})`,
+        );
+    const stored: PredictResult['manifests'] = [];
+    for (const m of manifests) {
+      const blob = await store.putGzip(manifestToNdjson(m));
+      stored.push({ blob: blob.sha256, header: manifestHeader(m) });
+    }
+    return {
+      kind: a.kind,
+      images: a.images.map(({ image }) => ({
+        name: image.name,
+        repoTags: image.repoTags,
+        ...(image.manifestDigest ? { manifestDigest: image.manifestDigest } : {}),
+        configDigest: image.configDigest,
+        ...(image.platform ? { platform: platformString(image.platform) } : {}),
+        layers: image.layers.map((l) => ({
+          diffId: l.diffId,
+          digest: l.digest,
+          compression: l.compression,
+          storedSize: l.storedSize,
+          size: l.size,
+        })),
+      })),
+      manifests: stored,
+    };
+  } finally {
+    await src.close();
+  }
 }
 
 /** JSON of a report, key by key (no single giant string for 2M-row tables). */
@@ -192,13 +246,15 @@ function serialize(e: unknown): SerializedError {
 const task = workerData as Task;
 (task.kind === 'scan'
   ? scan(task)
-  : task.kind === 'mount-config'
-    ? Promise.resolve().then(() => parseConfig(task))
-    : task.kind === 'render'
-      ? renderToFile(task)
-      : task.kind === 'parts'
-        ? parts(task)
-        : runAnalysis(task)
+  : task.kind === 'predict'
+    ? predict(task)
+    : task.kind === 'mount-config'
+      ? Promise.resolve().then(() => parseConfig(task))
+      : task.kind === 'render'
+        ? renderToFile(task)
+        : task.kind === 'parts'
+          ? parts(task)
+          : runAnalysis(task)
 ).then(
   (result) => post({ type: 'done', result }),
   (e: unknown) => post({ type: 'error', error: serialize(e) }),

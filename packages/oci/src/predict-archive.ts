@@ -1,0 +1,101 @@
+/**
+ * One archive in, its predicted manifests out: from the bytes of a `docker save` archive, a
+ * tarred OCI image layout or a root-filesystem tar (kind told by the bytes, archive.ts
+ * openArchive) to the manifests of both deployment models (docs/oci.md). Shared by the CLI
+ * (`sharemap scan|analyze|upload ARCHIVE`) and the server's archive uploads, so both predict
+ * the same manifest from the same bytes.
+ */
+import type { ByteSource, HasherFactory, Manifest } from '@sharemap/erofs';
+import { loadImages, openArchive, type ArchiveKind, type OciLayer, type Platform } from './archive.js';
+import { layerImageName, predictImage, type ImagePrediction } from './image.js';
+import { readLayer } from './layer.js';
+import { resolveOciLimits, type OciLimits } from './limits.js';
+import { FLAT_BUILD, LAYER_BUILD, treeToManifest, type BuildOptions } from './manifest.js';
+import { mkfsTree } from './predict.js';
+
+/** The two deployment models (docs/oci.md): one EROFS image per distinct layer, or per OCI image. */
+export type DeploymentModel = 'layers' | 'flattened';
+
+export interface PredictArchiveOptions {
+  hasher: HasherFactory;
+  /** Add each regular file's content sha256 to the records. */
+  hash?: boolean;
+  /** Platform picked from a multi-platform index (default linux/amd64). */
+  platform?: Platform;
+  limits?: Partial<OciLimits>;
+  /** Shared across the archives of one analysis: identical layers are read once. */
+  layerCache?: Map<string, OciLayer>;
+  layerManifests?: Map<string, Manifest>;
+}
+
+export interface PredictedArchive {
+  kind: ArchiveKind;
+  images: ImagePrediction[];
+}
+
+/**
+ * Predict every image of an archive held in `source` (`name` names it in messages and is the
+ * image name of a rootfs tar). Throws OciError for anything mkfs.erofs or the OCI specs refuse.
+ */
+export async function predictArchive(
+  source: ByteSource,
+  name: string,
+  o: PredictArchiveOptions,
+): Promise<PredictedArchive> {
+  const popts = { hash: !!o.hash, ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}) };
+  const a = await openArchive(source, name, o.limits);
+  if (a.kind !== 'rootfs') {
+    const { images } = await loadImages(a.files, {
+      hasher: o.hasher,
+      ...(o.limits ? { limits: o.limits } : {}),
+      ...(o.platform ? { platform: o.platform } : {}),
+      ...(o.layerCache ? { layerCache: o.layerCache } : {}),
+    });
+    return { kind: a.kind, images: images.map((i) => predictImage(i, popts)) };
+  }
+  // A rootfs tar (docker export): one tar, read once, built both ways.
+  const members = await readLayer(a.stream(), { hasher: o.hasher, limits: resolveOciLimits(o.limits) });
+  const mk = (build: BuildOptions, imageName: string): Manifest =>
+    treeToManifest(mkfsTree(members, build), {
+      build,
+      imageName,
+      imageSize: source.size,
+      hash: !!o.hash,
+      source: `rootfs tar ${name}`,
+    });
+  const layer: OciLayer = {
+    diffId: '',
+    digest: '',
+    compression: a.compression,
+    storedSize: source.size,
+    size: source.size,
+    members,
+  };
+  return {
+    kind: 'rootfs',
+    images: [
+      {
+        image: { name, repoTags: [], configDigest: '', layers: [layer] },
+        flattened: mk(FLAT_BUILD, name),
+        layers: [{ layer, manifest: mk(LAYER_BUILD, layerImageName(name)) }],
+      },
+    ],
+  };
+}
+
+/**
+ * The manifests of one model: flattened = one per OCI image; layers = one per distinct layer
+ * (identical diff ids are one EROFS image, mounted once: containerd's EROFS snapshotter).
+ */
+export function modelManifests(images: ImagePrediction[], model: DeploymentModel): Manifest[] {
+  if (model === 'flattened') return images.map((i) => i.flattened);
+  const seen = new Set<Manifest>();
+  const out: Manifest[] = [];
+  for (const i of images)
+    for (const l of i.layers)
+      if (!seen.has(l.manifest)) {
+        seen.add(l.manifest);
+        out.push(l.manifest);
+      }
+  return out;
+}
