@@ -23,6 +23,13 @@ interface Oracle {
   files: FileRecord[];
 }
 
+const MOUNTS = new URL('../../../testdata/mounts/', import.meta.url);
+
+/** A mount-configuration sample from testdata/mounts/ (copies of the shared mount fixtures), as text. */
+export function readMountSample(name: string): string {
+  return readFileSync(new URL(name, MOUNTS), 'utf8');
+}
+
 /** The oracle of `NAME` (e.g. "base-v1.fp") wrapped as a Manifest (records carry sha256: hashed). */
 export function oracleManifest(name: string): Manifest {
   let m = cache.get(name);

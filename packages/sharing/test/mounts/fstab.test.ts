@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readMountSample } from '../model-fixtures.js';
 import { createDomainRedactor, parseFstab, resolveInstances } from '../../src/mounts/index.js';
 
 const IMAGES = [
@@ -11,8 +11,7 @@ const IMAGES = [
   'app.fp.lz4hc',
   'edge',
 ].map((id) => ({ id, name: `${id}.img` }));
-const read = (name: string): string =>
-  readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
+const read = readMountSample;
 
 describe('fstab: fleet.fstab', () => {
   const domains = createDomainRedactor();

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readMountSample } from '../model-fixtures.js';
 import { createDomainRedactor, MountConfigError, parseMountCommands, resolveInstances } from '../../src/mounts/index.js';
 import { MountScriptInterpreter } from '../../src/mounts/mount-commands.js';
 import type { Command, Sep } from '../../src/mounts/shell-lexer.js';
 
-const read = (name: string): string =>
-  readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
+const read = readMountSample;
 const IMAGES = [
   'base-v1.fp',
   'base-v2.fp',

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readMountSample } from '../model-fixtures.js';
 import {
   createDomainRedactor,
   MountConfigError,
@@ -9,8 +9,7 @@ import {
   resolveInstances,
 } from '../../src/mounts/index.js';
 
-const dir = new URL('../../../../testdata/mounts/', import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
+const read = readMountSample;
 const IMAGES = [
   'base-v1.fp',
   'base-v2.fp',

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readMountSample } from '../model-fixtures.js';
 import {
   createDomainRedactor,
   detectFormat,
@@ -12,8 +12,7 @@ import {
   toPlan,
 } from '../../src/mounts/index.js';
 
-const read = (name: string): string =>
-  readFileSync(new URL(`../../../../testdata/mounts/${name}`, import.meta.url), 'utf8');
+const read = readMountSample;
 const IMAGES = [
   'base-v1.fp',
   'base-v2.fp',
