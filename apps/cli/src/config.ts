@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   checkTrustPolicy,
+  FINDING_CODES,
   isPageSize,
   PAGE_SIZE_RULE,
   trimTrailingSlashes,
@@ -19,22 +20,8 @@ import { parseCount, parseNumber, parseSize } from './units.js';
 
 export const CONFIG_FILE_NAMES = ['.sharemap.yml', '.sharemap.yaml'] as const;
 
-/** Finding codes `failOn` accepts (every code the engine reports). */
-export const FINDING_CODES = [
-  'fingerprint-mismatch',
-  'fingerprint-unverifiable',
-  'mixed-publishers',
-  'unsharable-duplicate',
-  'inode-share-ineffective',
-  'mount-failed',
-  'order-dependent',
-  'domain-unknown',
-  'cross-domain-key-collision',
-] as const satisfies readonly FindingCode[];
-// Compile-time check that the list is complete.
-type Missing = Exclude<FindingCode, (typeof FINDING_CODES)[number]>;
-const _complete: [Missing] extends [never] ? true : Missing = true;
-void _complete;
+/** Finding codes `failOn` accepts: every code the engine reports, in its detector table's order. */
+export { FINDING_CODES };
 
 export interface Thresholds {
   /** Fail when totals.percentSaved is below this (0-100). */

@@ -66,7 +66,7 @@ describe('.sharemap.yml', () => {
       /^\.sharemap\.yml:2:20: thresholds\.minSavedPercent: expected a number between 0 and 100, got 120$/,
     );
     expect(err('thresholds:\n  failOn:\n    - fingerprint-mismatch\n    - oops\n')).toMatch(
-      /^\.sharemap\.yml:4:7: thresholds\.failOn\.1: unknown finding code "oops" \(known: fingerprint-mismatch/,
+      /^\.sharemap\.yml:4:7: thresholds\.failOn\.1: unknown finding code "oops" \(known: mount-failed, inode-share-ineffective, fingerprint-mismatch, fingerprint-unverifiable, mixed-publishers, unsharable-duplicate, cross-domain-key-collision, order-dependent, domain-unknown\)$/,
     );
     expect(err('thresholds:\n  minSavedPercnt: 5\n')).toMatch(
       /^\.sharemap\.yml:2:3: unknown key "thresholds\.minSavedPercnt" \(did you mean "minSavedPercent"\?\)$/,

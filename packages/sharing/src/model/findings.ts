@@ -35,6 +35,9 @@ export const FINDING_DETECTORS: readonly FindingDetector[] = Object.entries(DETE
   ([code, d]) => ({ code: code as FindingCode, ...d }),
 );
 
+/** Every finding code, in table order (what a CI gate's `failOn` accepts). */
+export const FINDING_CODES: readonly FindingCode[] = FINDING_DETECTORS.map((d) => d.code);
+
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 /** The report's findings: every detector's, errors first, then warnings, then infos (each in

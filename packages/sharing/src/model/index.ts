@@ -32,7 +32,7 @@ export {
   sha256Fingerprint,
 } from './keys.js';
 export type { FingerprintState } from './keys.js';
-export { MAX_FINDING_ROWS } from './findings.js';
+export { FINDING_CODES, MAX_FINDING_ROWS } from './findings.js';
 export { describeRow, explainFile } from './explain.js';
 export type { FileRef } from './explain.js';
 export {
