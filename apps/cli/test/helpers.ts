@@ -1,9 +1,10 @@
 /** Test helpers: run the CLI in-process with captured output, or as a child process. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { run } from '../src/cli.js';
 import { BufferOut } from '../src/io.js';
 
@@ -75,8 +76,18 @@ export function cliProcessAsync(
 
 export const haveBuild = (): boolean => existsSync(MAIN_JS);
 
+const tmpDirs: string[] = [];
+// Registered in the root suite of every test file that imports these helpers (files run
+// isolated), so the folders tmp() made are gone when the file ends, whatever its tests did.
+afterAll(() => {
+  for (const dir of tmpDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed after the test file. */
 export function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'sharemap-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'sharemap-cli-'));
+  tmpDirs.push(dir);
+  return dir;
 }
 
 /** stderr is exactly one line (the error convention). */
