@@ -411,50 +411,11 @@ function validateRecord(
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
   // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
   // manifest serialises to the same bytes as the one scanned. The usual record (no ino, target
-  // or rdev) is one literal with every field, so its object has them all in place: added one by
-  // one they spill into a second allocation, ~40 bytes more per record at millions of records.
-  if (ino === undefined && target === undefined && rdev === undefined) {
-    if (sha256 === undefined)
-      return {
-        path,
-        nid,
-        type,
-        mode,
-        uid,
-        gid,
-        size,
-        nlink,
-        mtime,
-        mtime_nsec: mtimeNsec,
-        layout,
-        inode_size: inodeSize,
-        xattr_isize: xattrIsize,
-        xattrs,
-        fingerprint,
-      };
-    return {
-      path,
-      nid,
-      type,
-      mode,
-      uid,
-      gid,
-      size,
-      nlink,
-      mtime,
-      mtime_nsec: mtimeNsec,
-      layout,
-      inode_size: inodeSize,
-      xattr_isize: xattrIsize,
-      xattrs,
-      fingerprint,
-      sha256,
-    };
-  }
-  const rec = {
+  // or rdev) is one literal with every field but sha256, so its object has them in place: added
+  // one by one they spill into a second allocation, ~40 bytes more per record at millions.
+  const plain: FileRecord = {
     path,
     nid,
-    ...(ino !== undefined ? { ino } : {}),
     type,
     mode,
     uid,
@@ -466,11 +427,24 @@ function validateRecord(
     layout,
     inode_size: inodeSize,
     xattr_isize: xattrIsize,
-  } as FileRecord;
-  if (target !== undefined) rec.target = target;
-  if (rdev !== undefined) rec.rdev = rdev;
-  rec.xattrs = xattrs;
-  rec.fingerprint = fingerprint;
+    xattrs,
+    fingerprint,
+  };
+  let rec = plain;
+  if (ino !== undefined || target !== undefined || rdev !== undefined) {
+    // METABOX records, symlinks and devices: `ino` after `nid`, `target`/`rdev` before `xattrs`.
+    const { path: _path, nid: _nid, xattrs: _xattrs, fingerprint: _fingerprint, ...middle } = plain;
+    rec = {
+      path,
+      nid,
+      ...(ino !== undefined ? { ino } : {}),
+      ...middle,
+      ...(target !== undefined ? { target } : {}),
+      ...(rdev !== undefined ? { rdev } : {}),
+      xattrs,
+      fingerprint,
+    };
+  }
   if (sha256 !== undefined) rec.sha256 = sha256;
   return rec;
 }
