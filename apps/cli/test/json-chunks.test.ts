@@ -16,9 +16,10 @@ describe('jsonChunks', () => {
     const pieces = [...jsonChunks(report, 512)];
     expect(pieces.join('')).toBe(whole);
     expect(pieces.length).toBeGreaterThan(whole.length / 4096);
-    // A piece ends once it reaches 512 characters: one string (key or value) more may overshoot it.
+    // A piece ends once it reaches 512 characters: one key and value more, or one run of up to
+    // 512 / 16 array elements, may overshoot it.
     const longestString = Math.max(...[...whole.matchAll(/"(?:[^"\\]|\\.)*"/g)].map((m) => m[0].length));
-    for (const p of pieces) expect(p.length).toBeLessThan(512 + 2 * longestString + 8);
+    for (const p of pieces) expect(p.length).toBeLessThan(512 + (512 / 16) * (longestString + 1) + 8);
   });
 
   it('writes what JSON.stringify writes for values JSON cannot carry, toJSON and large nested arrays', () => {
@@ -36,8 +37,9 @@ describe('jsonChunks', () => {
       j: [],
       k: {},
       l: [[]],
+      m: [1, { a: 1 }, 2, 'x', [3], undefined, null, new Array(3), 5, { toJSON: () => 'j' }],
     };
-    for (const n of [1, 7, 100, 65536]) expect([...jsonChunks(value, n)].join('')).toBe(JSON.stringify(value));
+    for (const n of [1, 7, 16, 100, 65536]) expect([...jsonChunks(value, n)].join('')).toBe(JSON.stringify(value));
     expect([...jsonChunks(undefined)].join('')).toBe('null');
     expect([...jsonChunks('s')].join('')).toBe('"s"');
     expect(() => [...jsonChunks({ n: 1n })]).toThrow(/BigInt/);

@@ -1,7 +1,7 @@
 /**
  * JSON text of a large value in pieces, for `--json` reports of millions of rows: the pieces,
  * joined, are exactly `JSON.stringify(value)`, but no piece is much longer than `chunkChars`
- * unless one string alone is. `JSON.stringify` of a 2M-row report makes one ~320 MB string
+ * unless one string alone is (a run of array elements is at most `chunkChars / 16` long). `JSON.stringify` of a 2M-row report makes one ~320 MB string
  * and its ~320 MB UTF-8 copy at the write (docs/benchmarks.md#scale-analyze-analysis-at-a-million-files);
  * these pieces are written and dropped one at a time.
  *
@@ -26,14 +26,23 @@ export function* jsonChunks(value: unknown, chunkChars = JSON_CHUNK_CHARS): Gene
     }
     if (Array.isArray(v)) {
       buf += '[';
-      for (let i = 0; i < v.length; i++) {
+      // Runs of primitives (a report's columns: numbers, statuses, paths) go to JSON.stringify a
+      // slice at a time: written natively, not one element at a time here.
+      const run = Math.max(1, chunkChars >> 4);
+      for (let i = 0; i < v.length; ) {
         if (i > 0) buf += ',';
-        const el = withToJson(String(i), v[i] as unknown);
-        // Numbers (most elements of a report's columns) as JSON.stringify writes them, without the call.
-        if (typeof el === 'number') buf += Number.isFinite(el) ? String(el) : 'null';
-        else if (isContainer(el)) yield* walk(String(i), el);
-        // An element that is undefined, a function or a symbol is `null` in an array.
-        else buf += JSON.stringify(el) ?? 'null';
+        let j = i;
+        while (j < v.length && j - i < run && isPrimitive(v[j])) j++;
+        if (j > i) {
+          buf += JSON.stringify(v.slice(i, j)).slice(1, -1);
+          i = j;
+        } else {
+          const el = withToJson(String(i), v[i] as unknown);
+          if (isContainer(el)) yield* walk(String(i), el);
+          // An element that is undefined, a function or a symbol is `null` in an array.
+          else buf += JSON.stringify(el) ?? 'null';
+          i++;
+        }
         if (buf.length >= chunkChars) {
           yield buf;
           buf = '';
@@ -60,6 +69,12 @@ export function* jsonChunks(value: unknown, chunkChars = JSON_CHUNK_CHARS): Gene
   }
   yield* walk('', value);
   if (buf) yield buf;
+}
+
+/** Values JSON.stringify writes the same in an array whatever their key (no toJSON to call). */
+function isPrimitive(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'number' || t === 'string' || t === 'boolean' || v === null || v === undefined;
 }
 
 /** Plain objects and arrays are walked; anything else (Date, Map, boxed values...) is JSON.stringify's. */
