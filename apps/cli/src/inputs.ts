@@ -6,7 +6,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { isParquet, ManifestError, parseManifest, type Manifest, type StringTable } from '@sharemap/erofs';
+import { isParquet, ManifestError, parseManifestBytes, type Manifest, type StringTable } from '@sharemap/erofs';
 import {
   MAX_RESIDENCY_INPUT_BYTES,
   MountConfigError,
@@ -84,7 +84,8 @@ export async function readManifestFile(path: string, strings?: StringTable): Pro
     }
   }
   try {
-    return parseManifest(buf.toString('utf8'), strings ? { strings } : {});
+    // From the bytes: NDJSON is decoded a piece at a time, never as one string of the whole file.
+    return parseManifestBytes(buf, strings ? { strings } : {});
   } catch (e) {
     if (e instanceof ManifestError) throw inputError(`${path}: ${oneLine(e.message)}`);
     throw inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);

@@ -34,6 +34,7 @@ export {
   manifestHeader,
   manifestSuperblock,
   parseManifest,
+  parseManifestBytes,
   NdjsonManifestParser,
   StringTable,
   validManifestPath,

@@ -328,6 +328,18 @@ const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256', 'ino'] as const;
  */
 export const MAX_XATTR_NAME_BYTES = 2048;
 
+/** The `xattrs` of records that list none, shared (readers never write to a parsed record). */
+const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** One string per mode value (at most 4096: four octal digits) instead of one per record. */
+const modeStrings = new Map<string, string>();
+function internMode(mode: string): string {
+  const known = modeStrings.get(mode);
+  if (known !== undefined) return known;
+  modeStrings.set(mode, mode);
+  return mode;
+}
+
 function validateRecord(
   v: V,
   raw: unknown,
@@ -353,7 +365,8 @@ function validateRecord(
   const xr = v.obj(r.xattrs, 'xattrs');
   const xnames = Object.keys(xr);
   if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
-  const xattrs: Record<string, string> = {};
+  // Most records have no listed xattrs: they share one frozen empty object (~56 bytes each otherwise).
+  const xattrs: Record<string, string> = xnames.length === 0 ? NO_XATTRS : {};
   for (const n of xnames) {
     // On disk a name is bytes (short prefix + long-prefix infix + suffix, docs/format.md#xattr-names): NUL bytes
     // are possible and the reader decodes invalid UTF-8 as U+FFFD, so only emptiness and size
@@ -370,40 +383,69 @@ function validateRecord(
     if (ctx.version >= 2 && r.ino !== ino)
       v.fail(`expected ${ino} (the inode number of nid ${nid}), got ${JSON.stringify(r.ino)}`, 'ino');
   } else if (r.ino !== undefined) v.fail('only METABOX images have ino', 'ino');
-  // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
-  // manifest serialises to the same bytes as the one scanned.
-  const rec = {
-    path,
-    nid,
-    ...(ino !== undefined ? { ino } : {}),
-    type,
-    mode: v.str(r.mode, 'mode', 4, MODE_RE),
-    uid: v.int(r.uid, 'uid', 0, U32),
-    gid: v.int(r.gid, 'gid', 0, U32),
-    size: v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER),
-    nlink: v.int(r.nlink, 'nlink', 0, U32),
-    mtime: v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER),
-    mtime_nsec: v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999),
-    layout,
-    inode_size: inodeSize,
-    xattr_isize: xattrIsize,
-  } as FileRecord;
+  // Checked in this order (the first problem is the one reported), then assembled below.
+  const mode = internMode(v.str(r.mode, 'mode', 4, MODE_RE));
+  const uid = v.int(r.uid, 'uid', 0, U32);
+  const gid = v.int(r.gid, 'gid', 0, U32);
+  const size = v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER);
+  const nlink = v.int(r.nlink, 'nlink', 0, U32);
+  const mtime = v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER);
+  const mtimeNsec = v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999);
+  let target: string | undefined;
   if (type === 'symlink') {
-    rec.target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
+    target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
   } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
+  let rdev: [number, number] | undefined;
   if (type === 'chr' || type === 'blk') {
     const rd = r.rdev;
     if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
-    rec.rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
+    rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
-  rec.xattrs = xattrs;
-  rec.fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
-  if (strings && rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * index + 1, rec.fingerprint);
+  let fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
+  if (strings && fingerprint !== null) fingerprint = strings.internAt(3 * index + 1, fingerprint);
+  let sha256: string | undefined;
   if (hashed && type === 'file') {
-    const sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
-    rec.sha256 = strings ? strings.internAt(3 * index + 2, sha256) : sha256;
+    sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
+    if (strings) sha256 = strings.internAt(3 * index + 2, sha256);
   } else if (r.sha256 !== undefined)
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
+  // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
+  // manifest serialises to the same bytes as the one scanned. The usual record (no ino, target
+  // or rdev) is one literal with every field but sha256, so its object has them in place: added
+  // one by one they spill into a second allocation, ~40 bytes more per record at millions.
+  const plain: FileRecord = {
+    path,
+    nid,
+    type,
+    mode,
+    uid,
+    gid,
+    size,
+    nlink,
+    mtime,
+    mtime_nsec: mtimeNsec,
+    layout,
+    inode_size: inodeSize,
+    xattr_isize: xattrIsize,
+    xattrs,
+    fingerprint,
+  };
+  let rec = plain;
+  if (ino !== undefined || target !== undefined || rdev !== undefined) {
+    // METABOX records, symlinks and devices: `ino` after `nid`, `target`/`rdev` before `xattrs`.
+    const { path: _path, nid: _nid, xattrs: _xattrs, fingerprint: _fingerprint, ...middle } = plain;
+    rec = {
+      path,
+      nid,
+      ...(ino !== undefined ? { ino } : {}),
+      ...middle,
+      ...(target !== undefined ? { target } : {}),
+      ...(rdev !== undefined ? { rdev } : {}),
+      xattrs,
+      fingerprint,
+    };
+  }
+  if (sha256 !== undefined) rec.sha256 = sha256;
   return rec;
 }
 
@@ -565,6 +607,59 @@ export class NdjsonManifestParser {
     }
     return { ...this.header, files };
   }
+}
+
+/** Bytes decoded at a time by parseManifestBytes (then cut at the next newline). */
+export const MANIFEST_DECODE_CHUNK_BYTES = 1 << 20;
+
+/** What parseManifest's `trimStart()` skips that can be told from one byte: ASCII whitespace. */
+const isAsciiSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/**
+ * parseManifest of UTF-8 bytes (a manifest file as read), with the same result and errors, but
+ * NDJSON is decoded about a MiB at a time, cut at newlines (a newline byte never occurs inside a
+ * multi-byte UTF-8 sequence), so a 300 MB manifest is never one 300 MB string beside its bytes
+ * (docs/benchmarks.md#scale-analyze-analysis-at-a-million-files). The JSON form, and anything
+ * not starting with `{` after a BOM and ASCII whitespace, is decoded whole and given to parseManifest.
+ */
+export function parseManifestBytes(
+  bytes: Uint8Array,
+  opts: ParseManifestOptions = {},
+  chunkBytes = MANIFEST_DECODE_CHUNK_BYTES,
+): Manifest {
+  // ignoreBOM: every decode call starts a new stream; a BOM later in the bytes stays a character.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (start < bytes.length && isAsciiSpace(bytes[start]!)) start++;
+  const nl = bytes.indexOf(0x0a, start);
+  const firstEnd = nl < 0 ? bytes.length : nl;
+  let isNdjson = false;
+  if (bytes[start] === 0x7b /* { */ && firstEnd - start <= (opts.maxLineLength ?? 8 * 1024 * 1024)) {
+    try {
+      const first: unknown = JSON.parse(decoder.decode(bytes.subarray(start, firstEnd)));
+      isNdjson =
+        typeof first === 'object' && first !== null && !Array.isArray(first) && !Object.hasOwn(first, 'files');
+    } catch {
+      isNdjson = false;
+    }
+  }
+  if (!isNdjson) return parseManifest(new TextDecoder().decode(bytes), opts);
+  const p = new NdjsonManifestParser(opts);
+  for (let pos = start; pos < bytes.length; ) {
+    const cut = bytes.indexOf(0x0a, Math.min(pos + Math.max(1, chunkBytes), bytes.length) - 1);
+    const end = cut < 0 ? bytes.length : cut + 1;
+    const text = decoder.decode(bytes.subarray(pos, end));
+    // Lines as parseManifest cuts them: every "\n" ends one; text after the last is a line when
+    // not empty (only the final piece can have such text).
+    let from = 0;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', from)) {
+      p.line(text.slice(from, i));
+      from = i + 1;
+    }
+    if (from < text.length) p.line(text.slice(from));
+    pos = end;
+  }
+  return p.end();
 }
 
 /**

@@ -2,8 +2,8 @@
  * `sharemap analyze IMAGE_OR_MANIFEST... [--mounts FILE]... [options]`: the sharing report,
  * computed locally (nothing leaves the machine), optionally gated and compared with a baseline.
  */
-import { StringTable } from '@sharemap/erofs';
-import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec } from '../args.js';
+import { StringTable, type Manifest } from '@sharemap/erofs';
+import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
@@ -108,7 +108,42 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(renderComparison(cmp, format));
     return EXIT_OK;
   }
-  const manifests = [];
+  const manifests = await readManifests(args, hash, model, platform);
+  const { report, warnings, mountConfigs } = await runAnalysis({
+    manifests,
+    mounts: settings.mounts,
+    residency: settings.residency,
+    cwd: io.cwd,
+    mapping: settings.mapping,
+    publishers: settings.publishers,
+    ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
+    ...(settings.workingSet !== undefined ? { workingSet: settings.workingSet } : {}),
+  });
+  // The records are not needed past the analysis (the report has its own columns): at a million
+  // files they are hundreds of MB that writing the report need not carry.
+  manifests.length = 0;
+  for (const w of warnings) io.stderr.write(`sharemap: warning: ${w}\n`);
+  return finish(io, report, settings, format, {
+    baseline,
+    ...(ref !== undefined ? { baselineRef: ref } : {}),
+    ...outputFiles(args),
+    threatModel: flag(args, 'threat-model'),
+    ...(mountConfigs.length > 0 ? { mountConfigs } : {}),
+  });
+}
+
+/**
+ * The manifests of the positionals (images scanned, manifests read, archives predicted), each
+ * once. Its own function so that the StringTable (a Map of every distinct path and fingerprint,
+ * ~100 MB at two million records) is garbage once reading ends, not held through the analysis.
+ */
+async function readManifests(
+  args: ParsedArgs,
+  hash: boolean,
+  model: ReturnType<typeof parseModel>,
+  platform: string | undefined,
+): Promise<Manifest[]> {
+  const manifests: Manifest[] = [];
   const strings = new StringTable();
   // Identical layers of several archives are read once and are one per-layer image.
   const archive = {
@@ -123,22 +158,5 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
         seen.add(x.manifest);
         manifests.push(x.manifest);
       }
-  const { report, warnings, mountConfigs } = await runAnalysis({
-    manifests,
-    mounts: settings.mounts,
-    residency: settings.residency,
-    cwd: io.cwd,
-    mapping: settings.mapping,
-    publishers: settings.publishers,
-    ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
-    ...(settings.workingSet !== undefined ? { workingSet: settings.workingSet } : {}),
-  });
-  for (const w of warnings) io.stderr.write(`sharemap: warning: ${w}\n`);
-  return finish(io, report, settings, format, {
-    baseline,
-    ...(ref !== undefined ? { baselineRef: ref } : {}),
-    ...outputFiles(args),
-    threatModel: flag(args, 'threat-model'),
-    ...(mountConfigs.length > 0 ? { mountConfigs } : {}),
-  });
+  return manifests;
 }

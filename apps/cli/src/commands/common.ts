@@ -22,6 +22,7 @@ import { loadTemplate, renderHtml } from '../output/html.js';
 import { renderJunit } from '../output/junit.js';
 import {
   renderResult,
+  resultJsonChunks,
   writeStepSummary,
   type CliResult,
   type MountConfigRead,
@@ -138,7 +139,12 @@ export async function saveAs(c: ServerClient, name: string, reportId: string): P
 }
 
 /** Writes one of the output files; a failure is bad input (exit 2) naming the option. */
-async function writeOutput(io: Io, option: string, file: string, data: string | Uint8Array): Promise<void> {
+async function writeOutput(
+  io: Io,
+  option: string,
+  file: string,
+  data: string | Uint8Array | Iterable<string>,
+): Promise<void> {
   try {
     await writeFile(resolve(io.cwd, file), data);
   } catch (e) {
@@ -174,13 +180,14 @@ export async function finish(
   if (extra.url !== undefined) result.url = extra.url;
   if (extra.id !== undefined) result.id = extra.id;
   if (extra.mountConfigs !== undefined) result.mountConfigs = extra.mountConfigs;
+  // JSON goes out in pieces (resultJsonChunks): a report of millions of rows is never one string.
   if (extra.jsonOut !== undefined)
-    await writeOutput(io, '--json-out', extra.jsonOut, renderResult(result, 'json'));
+    await writeOutput(io, '--json-out', extra.jsonOut, resultJsonChunks(result));
   if (extra.junitOut !== undefined)
     await writeOutput(io, '--junit', extra.junitOut, renderJunit(report, gate, delta, headline(report)));
   if (extra.htmlOut !== undefined)
     await writeOutput(io, '--html', extra.htmlOut, renderHtml(await loadTemplate(io.env), report));
-  await writeLines(io.stdout, [renderResult(result, format)]);
+  await writeLines(io.stdout, format === 'json' ? resultJsonChunks(result) : [renderResult(result, format)]);
   await writeStepSummary(io, result);
   if (!gate.passed) {
     const failed = gate.checks.filter((x) => !x.ok);

@@ -16,6 +16,7 @@ import {
 } from '@sharemap/sharing';
 import { gateMarkdown, gateText, type GateResult } from '../gate.js';
 import type { Io } from '../io.js';
+import { jsonChunks } from './json-chunks.js';
 
 export type OutputFormat = 'text' | 'json' | 'markdown';
 
@@ -120,6 +121,17 @@ export function resultMarkdown(r: CliResult): string {
 }
 
 export function resultJson(r: CliResult): string {
+  return JSON.stringify(resultJsonValue(r)) + '\n';
+}
+
+/** resultJson() in pieces (json-chunks.ts): what `--json` writes, so a 2M-row report is never one string. */
+export function* resultJsonChunks(r: CliResult): Generator<string> {
+  yield* jsonChunks(resultJsonValue(r));
+  yield '\n';
+}
+
+/** The report with the CLI's additions (gate, delta, links): the value `--json` prints. */
+function resultJsonValue(r: CliResult): Record<string, unknown> {
   const extra: Record<string, unknown> = { gate: r.gate, delta: r.delta };
   if (r.baseline !== undefined) extra.baseline = r.baseline;
   if (r.baselineUrl !== undefined) extra.baselineUrl = r.baselineUrl;
@@ -127,7 +139,7 @@ export function resultJson(r: CliResult): string {
   if (r.url !== undefined) extra.url = r.url;
   if (r.id !== undefined) extra.id = r.id;
   if (r.mountConfigs !== undefined) extra.mountConfigs = r.mountConfigs;
-  return JSON.stringify({ ...r.report, ...extra }) + '\n';
+  return { ...r.report, ...extra };
 }
 
 export function renderResult(r: CliResult, format: OutputFormat): string {

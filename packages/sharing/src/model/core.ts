@@ -38,6 +38,8 @@ export const AOPS_CLASSES: readonly AopsClass[] = ['compressed', 'block', 'file-
 const AOPS_COMPRESSED = 0;
 const AOPS_BLOCK = 1;
 const AOPS_FILE_BACKED = 2;
+/** Fingerprint values as validated manifests carry them (docs/manifest.md). */
+const LOWER_HEX = /^[0-9a-f]*$/;
 /** Largest fingerprints x domains key space looked up through a dense Int32Array (64 MiB). */
 const DENSE_KEY_LIMIT = 1 << 24;
 /** How many candidate rows of order-dependent keys the `order-dependent` finding lists at most. */
@@ -164,13 +166,25 @@ class Interner {
   /** Content id of each fingerprint id: of the digest it claims, else of `fp:` + its value. */
   fingerprintContentIds(): Int32Array {
     const ids = new Int32Array(this.fingerprints.length);
+    // Without content ids of files' own sha256 yet (the usual case) and with lower-case hex values
+    // (what validated manifests carry), distinct fingerprints have distinct identities (a digest,
+    // or `fp:` + a value, which has a ':' no digest has): content id = fingerprint id, and the
+    // ~1M digests need no Map.
+    if (this.contentIndex.size === 0 && this.fingerprints.every((fp) => LOWER_HEX.test(fp))) {
+      for (let id = 0; id < ids.length; id++) ids[id] = id;
+      this.plainContentIds = ids.length;
+      return ids;
+    }
     for (let id = 0; id < ids.length; id++)
       ids[id] = this.contentId(this.fpDigest[id] ?? 'fp:' + this.fingerprints[id]!);
     return ids;
   }
 
+  /** Set when fingerprintContentIds took the fingerprint ids as content ids: how many there are. */
+  private plainContentIds = -1;
+
   get contentCount(): number {
-    return this.contentIndex.size;
+    return this.plainContentIds >= 0 ? this.plainContentIds : this.contentIndex.size;
   }
 }
 
@@ -607,8 +621,15 @@ function plainAopsOf(instance: ReportInstance): number {
   return instance.backing === 'bdev' ? AOPS_BLOCK : AOPS_FILE_BACKED;
 }
 
+/**
+ * The empty row list, shared: most groups reject no row, and ~1M empty arrays cost ~30 MB
+ * (report-wire's decoder shares one the same way). Frozen: nothing may add to it.
+ */
+const NO_ROWS = Object.freeze([]) as unknown as number[];
+
 /** xs[start .. end - 1] as a plain array. */
 function rangeOf(xs: Int32Array, start: number, end: number): number[] {
+  if (end === start) return NO_ROWS;
   const out = new Array<number>(end - start);
   for (let k = start; k < end; k++) out[k - start] = xs[k]!;
   return out;

@@ -55,6 +55,33 @@ describe('findings', () => {
     expect(noFp.findings.find((x) => x.code === 'unsharable-duplicate')!.message).toMatch(/inode_share/);
   });
 
+  it('unsharable-duplicate: the same digest claimed in upper and lower case is one content, two keys', () => {
+    // Unhashed copies of one image, one with its fingerprints in upper case: keys compare the
+    // values as given (no sharing across the two), content identity compares the digests.
+    const unhashed = (id: string, fp: (v: string) => string): AnalysisInput['images'][number] => {
+      const { image: entry, manifest } = image('base-v1.fp');
+      const files = manifest.files.map(({ sha256: _, ...f }) => ({
+        ...f,
+        fingerprint: f.fingerprint === null ? null : fp(f.fingerprint),
+      }));
+      return { image: { ...entry, id, name: id, hashed: false }, manifest: { ...manifest, hashed: false, files } };
+    };
+    const same = analyze({
+      images: [unhashed('lower', (v) => v), unhashed('upper', (v) => v.toUpperCase())],
+      instances: [inst('a', 'lower', 'D1'), inst('b', 'upper', 'D1')],
+    });
+    const f = same.findings.find((x) => x.code === 'unsharable-duplicate')!;
+    expect(f.message).toMatch(/different fingerprints/);
+    // What the two would save with equal fingerprints: every non-empty file's pages, once.
+    const equal = analyze({
+      images: [unhashed('lower', (v) => v), unhashed('lower2', (v) => v)],
+      instances: [inst('a', 'lower', 'D1'), inst('b', 'lower2', 'D1')],
+    });
+    expect(same.totals.bytesSaved).toBe(0);
+    expect(f.bytes).toBe(equal.totals.bytesSaved);
+    expect(f.bytes).toBeGreaterThan(0);
+  });
+
   it('mount-failed and inode-share-ineffective for the fleet', async () => {
     const { fleetInstances } = await import('../model-fixtures.js');
     const r = analyze(inputOf(fleetInstances()));
