@@ -337,6 +337,16 @@ export async function reportParts(ctx: AppContext, row: ReportRow): Promise<Part
             'timeout',
             `deriving the report parts took longer than ${ctx.config.limits.analysisTimeoutMs} ms`,
           );
+        // The report JSON is read as a stream (scan/report-read.ts), so only the Report itself
+        // must fit the worker heap, as it did in the analysis that made it; a smaller heap
+        // than then is refused with the limit named. The JSON itself stays available.
+        if (e instanceof TaskError && e.code === 'out-of-memory')
+          throw new HttpError(
+            413,
+            'too-large',
+            `this report was stored before its parts existed and deriving them needs more than SHAREMAP_WORKER_HEAP_MB (${ctx.config.limits.workerHeapMb} MiB) of worker heap; raise it, or fetch the report as JSON`,
+            { limit: 'SHAREMAP_WORKER_HEAP_MB' },
+          );
         throw e;
       })
       .finally(() => inflight.delete(row.id));
