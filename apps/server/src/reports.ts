@@ -175,6 +175,16 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
       payload: m.blob,
     };
   });
+  // Refused up front what the analysis could not finish (docs/server.md#limits): a report
+  // accepted must be usable, not a 503 after minutes of work.
+  const records = imageSources.reduce((n, s) => n + s.header.file_count, 0);
+  if (records > limits.maxReportRecords)
+    throw new HttpError(
+      413,
+      'too-large',
+      `the report's images and manifests hold ${records} file records, more than SHAREMAP_MAX_REPORT_RECORDS (${limits.maxReportRecords})`,
+      { limit: 'SHAREMAP_MAX_REPORT_RECORDS', records },
+    );
   // Images equal in name and header are ordered by the digest of their NDJSON form (the blob
   // holds exactly manifestToNdjson's text, gzipped), as the CLI orders them.
   for (const k of imagesNeedingDigest(imageSources)) {

@@ -46,7 +46,12 @@ describe('a CSV render of a big report in a small heap', () => {
   let row: ReportRow;
 
   beforeAll(async () => {
-    s = await startTestServer({ limits: { maxConcurrentScans: 1 } });
+    const webDir = tempDir('sharemap-render-web-');
+    writeFileSync(
+      path.join(webDir, 'report-template.html'),
+      `<!doctype html><html><head>${STATIC_TEMPLATE_META}<title>t</title></head><body></body></html>`,
+    );
+    s = await startTestServer({ limits: { maxConcurrentScans: 1 }, config: { webDir } });
     const up = await api(s.url, 'POST', '/api/manifests?name=big.img', {
       body: await bigManifest(FILES),
       headers: { 'content-type': 'application/x-ndjson' },
@@ -87,6 +92,25 @@ describe('a CSV render of a big report in a small heap', () => {
         '7368613235363a7ae8cae2e64856b34c80276deb1dcf60f76da27bc1e00382201ba7bb7dc33311',
     );
   }, 120_000);
+
+  // Accepted means usable: every form of the big report answers 200 over HTTP.
+  it('every render of the big report answers 200 with its content', async () => {
+    const id = row.id;
+    for (const [url, type] of [
+      [`/api/reports/${id}`, 'application/json'],
+      [`/api/reports/${id}?format=csv`, 'text/csv'],
+      [`/api/reports/${id}?format=markdown`, 'text/markdown'],
+      [`/api/reports/${id}/summary`, 'application/json'],
+      [`/api/reports/${id}/files`, 'application/vnd.sharemap.files'],
+      [`/api/reports/${id}?format=html`, 'text/html'],
+    ] as const) {
+      const res = await fetch(s.url + url);
+      const body = await res.arrayBuffer();
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get('content-type'), url).toContain(type);
+      expect(body.byteLength, url).toBeGreaterThan(1000);
+    }
+  }, 300_000);
 
   it('the render as it was made before (the whole report JSON) runs out of memory under the same limit', async () => {
     const res = await run(['whole', s.dataDir, row.blob, path.join(s.dataDir, 'whole.csv.gz')]);
