@@ -12,19 +12,16 @@
 // Usage: node bench/ci-pack.bench.mjs [--images 200] [--files 10000] [--runs 3]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { renderStaticReport } from '../packages/report-wire/dist/index.js';
 import { analyze, headline } from '../packages/sharing/dist/index.js';
-import { chromiumLaunchOptions } from '../e2e/chromium.mjs';
 import { fleet } from './fleet.mjs';
+import { openHtmlReport } from './html-open.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(path.join(root, 'e2e/package.json'));
-const { chromium } = require('@playwright/test');
 const opt = (name, dflt) => {
   const k = process.argv.indexOf(`--${name}`);
   return k > 0 ? process.argv[k + 1] : dflt;
@@ -94,39 +91,7 @@ try {
   const expectedHeadline = headline(report);
 
   log('opening it in Chromium');
-  const browser = await chromium.launch(chromiumLaunchOptions);
-  const opens = [];
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 900 } });
-      const page = await context.newPage();
-      await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'commit' });
-      const h = await page.waitForFunction(
-        () => {
-          const el = document.querySelector('[data-testid="headline"]');
-          return el ? { text: el.textContent, at: performance.now() } : null;
-        },
-        null,
-        { timeout: 120_000, polling: 'raf' },
-      );
-      const { text, at: headlineMs } = await h.jsonValue();
-      if (text !== expectedHeadline)
-        throw new Error(`headline ${JSON.stringify(text)} != ${JSON.stringify(expectedHeadline)}`);
-      await page.getByRole('tab', { name: 'Files' }).click();
-      const f = await page.waitForFunction(
-        () =>
-          document.querySelector('[data-testid="files-body"] [role="row"], [data-testid="files-body"] tr')
-            ? performance.now()
-            : null,
-        null,
-        { timeout: 300_000, polling: 'raf' },
-      );
-      opens.push({ headlineMs: Math.round(headlineMs), filesRowsMs: Math.round(await f.jsonValue()) });
-      await context.close();
-    }
-  } finally {
-    await browser.close();
-  }
+  const opens = await openHtmlReport(htmlFile, expectedHeadline, RUNS);
 
   console.log(
     JSON.stringify({

@@ -63,6 +63,11 @@ export interface AppContext {
   closing: boolean;
   /** Stop the pools (running tasks are ended), hand back unfinished scans, close the database. */
   close(): Promise<void>;
+  /**
+   * Worker threads of every pool told to terminate that have not ended (blocked in a system
+   * call; pool.ts WORKER_EXIT_TIMEOUT_MS). While one exists the process cannot exit normally.
+   */
+  stuckWorkers(): number;
 }
 
 export const DB_FILE = 'sharemap.db';
@@ -220,6 +225,8 @@ function openLocked(config: ServerConfig, log: Logger, unlock: () => void): AppC
       db.close();
       unlock();
     },
+    stuckWorkers: () =>
+      ctx.scans.stuckWorkers + ctx.analyses.stuckWorkers + ctx.renders.stuckWorkers + ctx.parses.stuckWorkers,
   };
   ctx.bus.setMaxListeners(0);
   return ctx;

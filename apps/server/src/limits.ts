@@ -35,7 +35,19 @@ export interface Limits {
   maxImagesPerReport: number;
   /** Mount configurations in one report (default 32). */
   maxMountConfigsPerReport: number;
-  /** Wall-clock budget of one analysis (report creation), ms (default 5 minutes). */
+  /**
+   * File records of all images and manifests of one report (their headers' file_count),
+   * checked before the analysis starts, so a report too big to analyse is refused up front
+   * with 413 instead of failing after minutes (default 2,000,000: the largest report
+   * measured end to end, `pnpm bench server-2m`,
+   * docs/benchmarks.md#server-2m-2m-records-end-to-end).
+   */
+  maxReportRecords: number;
+  /**
+   * Wall-clock budget of one analysis (report creation), ms (default 15 minutes: a report of
+   * maxReportRecords took 4.6 minutes on a loaded 2-core machine,
+   * docs/benchmarks.md#server-2m-2m-records-end-to-end).
+   */
   analysisTimeoutMs: number;
   /** Time to receive a request's headers, ms (default 30 s; Node answers 408 beyond). */
   headersTimeoutMs: number;
@@ -76,7 +88,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxManifestRecords: 2_000_000,
   maxImagesPerReport: 64,
   maxMountConfigsPerReport: 32,
-  analysisTimeoutMs: 5 * 60_000,
+  maxReportRecords: 2_000_000,
+  analysisTimeoutMs: 15 * 60_000,
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
   minBodyBytesPerWindow: 1024,

@@ -29,16 +29,31 @@ async function main(): Promise<void> {
     if (d.status === 'ready' && d.id)
       process.stderr.write(`sharemap: demo report: ${config.publicUrl ?? running.url}/r/${d.id}\n`);
   });
+  /**
+   * process.exit() joins every worker thread, so it never returns while a worker is blocked in
+   * a system call that terminate() cannot interrupt (pool.ts WORKER_EXIT_TIMEOUT_MS). Then the
+   * process ends by the signal it was sent (its default action), as it would have without a
+   * handler: the database is closed and the scans handed back by then.
+   */
+  const exit = (signal: NodeJS.Signals, code: number): void => {
+    if (running.ctx.stuckWorkers() === 0) process.exit(code);
+    process.stderr.write(`sharemap: worker threads did not end; exiting by ${signal}\n`);
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  };
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      process.exit(130);
+      // At once, by the signal's default action: process.exit() could wait for a worker.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      return;
     }
     stopping = true;
     process.stderr.write(`sharemap: ${signal}, shutting down\n`);
     running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exit(signal, 0),
+      () => exit(signal, 1),
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));

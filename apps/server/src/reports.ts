@@ -175,6 +175,16 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
       payload: m.blob,
     };
   });
+  // Refused up front what the analysis could not finish (docs/server.md#limits): a report
+  // accepted must be usable, not a 503 after minutes of work.
+  const records = imageSources.reduce((n, s) => n + s.header.file_count, 0);
+  if (records > limits.maxReportRecords)
+    throw new HttpError(
+      413,
+      'too-large',
+      `the report's images and manifests hold ${records} file records, more than SHAREMAP_MAX_REPORT_RECORDS (${limits.maxReportRecords})`,
+      { limit: 'SHAREMAP_MAX_REPORT_RECORDS', records },
+    );
   // Images equal in name and header are ordered by the digest of their NDJSON form (the blob
   // holds exactly manifestToNdjson's text, gzipped), as the CLI orders them.
   for (const k of imagesNeedingDigest(imageSources)) {
@@ -336,6 +346,16 @@ export async function reportParts(ctx: AppContext, row: ReportRow): Promise<Part
             503,
             'timeout',
             `deriving the report parts took longer than ${ctx.config.limits.analysisTimeoutMs} ms`,
+          );
+        // The report JSON is read as a stream (scan/report-read.ts), so only the Report itself
+        // must fit the worker heap, as it did in the analysis that made it; a smaller heap
+        // than then is refused with the limit named. The JSON itself stays available.
+        if (e instanceof TaskError && e.code === 'out-of-memory')
+          throw new HttpError(
+            413,
+            'too-large',
+            `this report was stored before its parts existed and deriving them needs more than SHAREMAP_WORKER_HEAP_MB (${ctx.config.limits.workerHeapMb} MiB) of worker heap; raise it, or fetch the report as JSON`,
+            { limit: 'SHAREMAP_WORKER_HEAP_MB' },
           );
         throw e;
       })

@@ -7,6 +7,7 @@ import { openContext, type AppContext } from './context.js';
 import { ensureDemo } from './demo.js';
 import { capConnections } from './guards.js';
 import { createLogger, type Logger } from './log.js';
+import { WORKER_EXIT_TIMEOUT_MS } from './scan/pool.js';
 
 export interface RunningServer {
   url: string;
@@ -88,7 +89,14 @@ export async function startServer(
       });
       const [, unfinished] = await Promise.all([requests, scans]);
       await ctx.close();
-      log.info('stopped', { scansUnfinished: unfinished });
+      const stuck = ctx.stuckWorkers();
+      if (stuck > 0)
+        log.warn('worker threads did not end', {
+          workers: stuck,
+          waitedMs: WORKER_EXIT_TIMEOUT_MS,
+          note: 'blocked in a system call; the process cannot exit normally',
+        });
+      log.info('stopped', { scansUnfinished: unfinished, workersStuck: stuck });
     })();
     return closing;
   };

@@ -145,4 +145,19 @@ describe('report parts for the web UI', () => {
         .files_blob,
     ).toBe(row.files_blob);
   });
+
+  it('refuses with 413 naming SHAREMAP_WORKER_HEAP_MB when the parts cannot be derived in the worker heap', async () => {
+    // A server started with a far smaller worker heap than the one that made the report: the
+    // worker deriving the parts really runs out of memory. The report's JSON stays available.
+    await s.close(1000);
+    const db = new Database(path.join(s.dataDir, 'sharemap.db'));
+    db.prepare('UPDATE reports SET summary_blob = NULL, files_blob = NULL WHERE id = ?').run(id);
+    db.close();
+    s = await startTestServer({ dataDir: s.dataDir, limits: { workerHeapMb: 2 } });
+    const r = await api(s.url, 'GET', `/api/reports/${id}/summary`);
+    expect(r.status).toBe(413);
+    expect(errorOf(r)).toMatchObject({ code: 'too-large', limit: 'SHAREMAP_WORKER_HEAP_MB' });
+    expect(errorOf(r).message).toMatch(/needs more than SHAREMAP_WORKER_HEAP_MB \(2 MiB\)/);
+    expect((await api(s.url, 'GET', `/api/reports/${id}`)).status).toBe(200);
+  });
 });

@@ -4,10 +4,12 @@
  * back (queued again); queued ones stay queued; none is left 'scanning', none is lost, and
  * the next start scans the rest.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DB_FILE } from '../src/context.js';
+import { BlobStore } from '../src/storage/blobs.js';
 import { openDb } from '../src/storage/db.js';
 import { api, erofs, kill9, startChildServer, tempDir, waitImage, type Child } from './helpers.js';
 
@@ -49,15 +51,34 @@ async function oneScanning(c: Child, ids: string[]): Promise<string> {
   }
 }
 
-/** SIGTERM and the exit code; stdout collected until then. */
-function sigterm(c: Child): Promise<{ code: number | null; out: string }> {
+/** SIGTERM and the exit code (or the signal that ended the process); stdout collected until then. */
+function sigterm(c: Child): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   let out = '';
   c.proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve) => {
     c.proc.removeAllListeners('exit');
-    c.proc.once('exit', (code) => resolve({ code, out }));
+    c.proc.once('exit', (code, signal) => resolve({ code, signal, out }));
     c.proc.kill('SIGTERM');
   });
+}
+
+/**
+ * Poll until a thread of process `pid` sleeps in the kernel's FIFO open (`wait_for_partner`:
+ * an open() of a FIFO that waits for a writer), read from /proc/PID/task/TID/wchan.
+ */
+async function threadBlockedOnFifo(pid: number): Promise<void> {
+  for (;;) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let wchan = '';
+      try {
+        wchan = readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      if (wchan === 'wait_for_partner') return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function statuses(dataDir: string, ids: string[]): Record<string, string> {
@@ -118,5 +139,43 @@ describe('SIGTERM', () => {
     const { caught, after, out } = await run(1);
     expect(after[caught]).toBe('queued');
     expect(out).toMatch(/"msg":"scans handed back","images":1\b/);
+  }, 180_000);
+
+  // terminate() interrupts JavaScript only: a worker thread blocked in open() of a FIFO never
+  // ends, and Node's exit joins every worker thread, so the shutdown used to wait for it forever.
+  it('ends a process whose scan worker is blocked in open() of a FIFO (pool.ts WORKER_EXIT_TIMEOUT_MS)', async () => {
+    const dataDir = tempDir('sharemap-shutdown-fifo-');
+    dirs.push(dataDir);
+    const env = { SHAREMAP_SHUTDOWN_GRACE_MS: '1', SHAREMAP_LOG_LEVEL: 'info' };
+    const first = await startChildServer(dataDir, env);
+    children.push(first);
+    const up = await api(first.url, 'POST', '/api/images?name=edge.img', {
+      body: readFileSync(erofs('edge.img')),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(up.status).toBe(202);
+    const id = up.body.id as string;
+    expect((await waitImage(first.url, id, 120_000)).status).toBe('ready');
+    expect((await sigterm(first)).code).toBe(0);
+    // The image's blob becomes a FIFO and its scan is queued again: the next start's scan
+    // worker blocks in openSync() (nodeFileSource) waiting for a writer that never comes.
+    const db = openDb(path.join(dataDir, DB_FILE));
+    const { sha256 } = db.prepare('SELECT sha256 FROM images WHERE id = ?').get(id) as { sha256: string };
+    db.prepare(`UPDATE images SET status = 'queued' WHERE id = ?`).run(id);
+    db.close();
+    const blob = new BlobStore(dataDir).path(sha256);
+    rmSync(blob);
+    execFileSync('mkfifo', [blob]);
+    const second = await startChildServer(dataDir, env);
+    children.push(second);
+    await threadBlockedOnFifo(second.proc.pid!);
+    // The process ends (the test's timeout is the only clock): the worker is given up after
+    // the bound, the database closed, the scan handed back, and the process ends by its signal.
+    const { code, signal, out } = await sigterm(second);
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(out).toMatch(/"msg":"stopped","scansUnfinished":1,"workersStuck":1\b/);
+    expect(statuses(dataDir, [id])).toEqual({ [id]: 'queued' });
+    expect(second.stderr()).toMatch(/"msg":"worker threads did not end","workers":1\b/);
+    expect(second.stderr()).toContain('worker threads did not end; exiting by SIGTERM');
   }, 180_000);
 }, 300_000);

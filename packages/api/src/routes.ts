@@ -312,7 +312,9 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
         400: err('bad request body (the message names the field)'),
         ...token,
         409: err('an image is still being scanned'),
-        413: err(`body larger than ${l.maxJsonBodyBytes} bytes or too many images`),
+        413: err(
+          `body larger than ${l.maxJsonBodyBytes} bytes, too many images, or more file records than SHAREMAP_MAX_REPORT_RECORDS`,
+        ),
         415: err('not application/json'),
         422: err('unknown ids, failed scans, no mount matches an image'),
         503: err('analysis timeout or queue full'),

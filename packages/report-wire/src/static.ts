@@ -36,14 +36,46 @@ function base64(bytes: Uint8Array): string {
   return btoa(bin);
 }
 
+/** Bytes per data element: STATIC_CHUNK_CHARS base64 characters encode this many bytes. */
+const STATIC_CHUNK_BYTES = (STATIC_CHUNK_CHARS / 4) * 3;
+
+function dataElement(part: string, base64Text: string): string {
+  return `<script type="application/octet-stream" ${STATIC_PART_ATTR}="${part}">${base64Text}</script>\n`;
+}
+
 function dataElements(part: string, bytes: Uint8Array): string {
   const text = base64(bytes);
   const out: string[] = [];
   for (let i = 0; i < text.length || i === 0; i += STATIC_CHUNK_CHARS)
-    out.push(
-      `<script type="application/octet-stream" ${STATIC_PART_ATTR}="${part}">${text.slice(i, i + STATIC_CHUNK_CHARS)}</script>\n`,
-    );
+    out.push(dataElement(part, text.slice(i, i + STATIC_CHUNK_CHARS)));
   return out.join('');
+}
+
+/**
+ * The data elements of one part from its bytes as they arrive, one element (64 KiB of text)
+ * at a time: the same text as dataElements() of the whole part, in bounded memory.
+ */
+async function* streamDataElements(part: string, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  let pending = new Uint8Array(STATIC_CHUNK_BYTES);
+  let filled = 0;
+  let emitted = false;
+  for await (const chunk of chunks) {
+    let at = 0;
+    while (at < chunk.length) {
+      const n = Math.min(STATIC_CHUNK_BYTES - filled, chunk.length - at);
+      pending.set(chunk.subarray(at, at + n), filled);
+      filled += n;
+      at += n;
+      if (filled === STATIC_CHUNK_BYTES) {
+        yield dataElement(part, base64(pending));
+        emitted = true;
+        pending = new Uint8Array(STATIC_CHUNK_BYTES);
+        filled = 0;
+      }
+    }
+  }
+  // The last, shorter element; an empty part is one empty element (as dataElements gives).
+  if (filled > 0 || !emitted) yield dataElement(part, base64(pending.subarray(0, filled)));
 }
 
 function htmlText(s: string): string {
@@ -82,19 +114,66 @@ function checkTemplate(template: string): void {
     throw new StaticTemplateError('the report template has no </body>');
 }
 
-/** The page from already compressed parts (the server's stored blobs are exactly these). */
-export function fillStaticTemplate(template: string, parts: StaticReportParts, title: string): string {
+/**
+ * The template cut around the data: the page is `beforeSummary`, the summary's data elements,
+ * `beforeFiles`, the files' data elements, `tail`. The title is set; the data is never part of
+ * a replacement (slices, not String.replace: data must not be read as a replacement pattern).
+ */
+function templatePieces(
+  template: string,
+  title: string,
+): { beforeSummary: string; beforeFiles: string; tail: string } {
   checkTemplate(template);
   const end = template.lastIndexOf('</body>');
-  const summary = dataElements(STATIC_SUMMARY_PART, parts.summaryGzip);
-  const files = dataElements(STATIC_FILES_PART, parts.filesGzip);
-  // Slices, not String.replace: the data must not be read as a replacement pattern.
-  let head = template.slice(0, end);
+  const withTitle = (text: string): string =>
+    text.replace(/<title>[^<]*<\/title>/, () => `<title>${htmlText(title)}</title>`);
+  const head = template.slice(0, end);
   const mark = head.indexOf(STATIC_SUMMARY_MARK);
-  head =
-    mark < 0 ? head + summary : head.slice(0, mark) + summary + head.slice(mark + STATIC_SUMMARY_MARK.length);
-  head = head.replace(/<title>[^<]*<\/title>/, () => `<title>${htmlText(title)}</title>`);
-  return head + files + template.slice(end);
+  const tail = template.slice(end);
+  if (mark < 0) return { beforeSummary: withTitle(head), beforeFiles: '', tail };
+  // The title element precedes the mark (it is in <head>); it is replaced wherever it is.
+  const before = head.slice(0, mark);
+  const after = head.slice(mark + STATIC_SUMMARY_MARK.length);
+  const titled = withTitle(before);
+  return titled !== before
+    ? { beforeSummary: titled, beforeFiles: after, tail }
+    : { beforeSummary: before, beforeFiles: withTitle(after), tail };
+}
+
+/** The page from already compressed parts (the server's stored blobs are exactly these). */
+export function fillStaticTemplate(template: string, parts: StaticReportParts, title: string): string {
+  const { beforeSummary, beforeFiles, tail } = templatePieces(template, title);
+  return (
+    beforeSummary +
+    dataElements(STATIC_SUMMARY_PART, parts.summaryGzip) +
+    beforeFiles +
+    dataElements(STATIC_FILES_PART, parts.filesGzip) +
+    tail
+  );
+}
+
+/** The compressed parts as streams of gzip bytes (the server reads its stored blobs so). */
+export interface StaticReportPartStreams {
+  summaryGzip: AsyncIterable<Uint8Array>;
+  filesGzip: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * The page of fillStaticTemplate, text piece by text piece from the parts' bytes as they
+ * arrive: neither the parts nor the page is ever whole in memory (the server streams it, so
+ * a report of millions of rows renders in a small heap). Byte for byte fillStaticTemplate's page.
+ */
+export async function* streamStaticTemplate(
+  template: string,
+  parts: StaticReportPartStreams,
+  title: string,
+): AsyncGenerator<string> {
+  const { beforeSummary, beforeFiles, tail } = templatePieces(template, title);
+  yield beforeSummary;
+  yield* streamDataElements(STATIC_SUMMARY_PART, parts.summaryGzip);
+  yield beforeFiles;
+  yield* streamDataElements(STATIC_FILES_PART, parts.filesGzip);
+  yield tail;
 }
 
 /** The compressed parts embedded in a static report page (null when it holds none). */

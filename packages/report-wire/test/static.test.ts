@@ -7,6 +7,7 @@ import {
   STATIC_SUMMARY_MARK,
   STATIC_TEMPLATE_META,
   StaticTemplateError,
+  streamStaticTemplate,
 } from '../src/index.js';
 
 const TEMPLATE = `<html><head>${STATIC_TEMPLATE_META}<title>t</title></head><body><div id="root"></div></body></html>`;
@@ -53,5 +54,47 @@ describe('static report data', () => {
     const parts = { summaryGzip: bytes(1, 1), filesGzip: bytes(1, 1) };
     expect(() => fillStaticTemplate('<html><body></body></html>', parts, 't')).toThrow(StaticTemplateError);
     expect(() => fillStaticTemplate(`<html>${STATIC_TEMPLATE_META}`, parts, 't')).toThrow(/has no <\/body>/);
+  });
+
+  /** The parts cut into chunks of `size` bytes, as a file stream delivers them. */
+  async function* chunked(b: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+  }
+
+  // The streamed page equals the whole one for every way the bytes arrive: empty parts, parts
+  // ending on and around an element's boundary (49,152 bytes), one chunk or many uneven ones.
+  const ELEMENT_BYTES = (STATIC_CHUNK_CHARS / 4) * 3;
+  const MARKED = `<html><head>${STATIC_TEMPLATE_META}<title>x</title></head><body>${STATIC_SUMMARY_MARK}<script>app()</script></body></html>`;
+  for (const [template, label] of [
+    [TEMPLATE, 'no mark'],
+    [MARKED, 'with the summary mark'],
+  ] as const)
+    for (const size of [0, 1, ELEMENT_BYTES - 1, ELEMENT_BYTES, ELEMENT_BYTES + 1, 3 * ELEMENT_BYTES + 17])
+      for (const chunk of [1 << 20, 1000, ELEMENT_BYTES - 1])
+        it(`streams the same page (${label}, ${size} bytes of files in chunks of ${chunk})`, async () => {
+          const parts = { summaryGzip: bytes(Math.min(size, 5000), 3), filesGzip: bytes(size, 4) };
+          let streamed = '';
+          for await (const piece of streamStaticTemplate(
+            template,
+            { summaryGzip: chunked(parts.summaryGzip, chunk), filesGzip: chunked(parts.filesGzip, chunk) },
+            'a <b>',
+          ))
+            streamed += piece;
+          expect(streamed).toBe(fillStaticTemplate(template, parts, 'a <b>'));
+        });
+
+  it('refuses to stream a page that is not the template, before reading any part', async () => {
+    let read = false;
+    const part = (async function* () {
+      read = true;
+      yield bytes(1, 1);
+    })();
+    const pages = streamStaticTemplate(
+      '<html><body></body></html>',
+      { summaryGzip: part, filesGzip: part },
+      't',
+    );
+    await expect(pages.next()).rejects.toThrow(StaticTemplateError);
+    expect(read).toBe(false);
   });
 });

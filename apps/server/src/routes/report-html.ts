@@ -2,16 +2,18 @@
  * `GET /api/reports/:id?format=html`: the self-contained HTML report (docs/api.md), the web
  * UI's static-report template (`report-template.html` in the web directory) filled with the
  * report's stored parts. The parts are already the gzip bytes the page embeds, so nothing is
- * parsed or re-encoded here.
+ * parsed or re-encoded here, and the page is streamed as the blobs are read: neither the parts
+ * nor the page is ever whole in memory (docs/server.md#renders).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buffer } from 'node:stream/consumers';
-import { fillStaticTemplate } from '@sharemap/report-wire';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { reportParts, type ReportRow } from '../reports.js';
+import { reportHtmlPieces } from '../scan/render.js';
 
 export const REPORT_TEMPLATE = 'report-template.html';
 
@@ -26,14 +28,13 @@ export async function sendReportHtml(ctx: AppContext, res: Response, row: Report
       `this server has no HTML report template (${REPORT_TEMPLATE} in its web directory; build the web UI)`,
     );
   }
-  const { summaryBlob, filesBlob } = await reportParts(ctx, row);
-  const [summaryGzip, filesGzip] = await Promise.all([
-    buffer(ctx.blobs.createReadStream(summaryBlob)),
-    buffer(ctx.blobs.createReadStream(filesBlob)),
-  ]);
-  const html = fillStaticTemplate(template, { summaryGzip, filesGzip }, `sharemap report ${row.id}`);
+  const parts = await reportParts(ctx, row);
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
   res.setHeader('Content-Disposition', `attachment; filename="sharemap-${row.id}.html"`);
-  res.send(html);
+  // A client that leaves ends the pipeline, which closes the blob streams.
+  await pipeline(
+    Readable.from(reportHtmlPieces(ctx.blobs, template, parts, `sharemap report ${row.id}`)),
+    res,
+  );
 }

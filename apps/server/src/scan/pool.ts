@@ -18,6 +18,15 @@ export class TaskError extends Error {
   }
 }
 
+/**
+ * How long close() waits for a worker to end after `worker.terminate()` (ms). Termination
+ * interrupts JavaScript only: a worker blocked in a system call (a synchronous open() of a
+ * FIFO planted where an image should be, a read from a hung network mount) never ends, and
+ * neither would a shutdown that waited for it. Past this bound the worker is given up and
+ * counted in `stuckWorkers` (docs/server.md#running: the process then ends by its signal).
+ */
+export const WORKER_EXIT_TIMEOUT_MS = 5_000;
+
 export class PoolBusyError extends Error {
   override readonly name = 'PoolBusyError';
 }
@@ -75,6 +84,14 @@ export class WorkerPool {
   private readonly running = new Set<Worker>();
   /** How to end each running task from outside (close()): reject it with `shutdown`. */
   private readonly stoppers = new Map<Worker, () => void>();
+  /**
+   * Workers told to terminate whose thread has not ended yet, with the promise of their end.
+   * A task that settles (done, failed, timed out, cancelled) terminates its worker without
+   * waiting; close() waits for these too, for at most WORKER_EXIT_TIMEOUT_MS.
+   */
+  private readonly ending = new Map<Worker, Promise<unknown>>();
+  /** Ending workers a close() already waited for in vain: later calls do not wait again. */
+  private readonly givenUp = new Set<Worker>();
   /** Called whenever the last running task settles (drain()). */
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -166,7 +183,7 @@ export class WorkerPool {
       this.stoppers.delete(worker);
       fn();
       if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-      void worker.terminate();
+      this.terminate(worker);
       this.pump();
     };
     const onAbort = (): void => {
@@ -221,6 +238,25 @@ export class WorkerPool {
     return this.running.size;
   }
 
+  /** Terminate a worker and remember it until its thread has really ended. */
+  private terminate(worker: Worker): void {
+    if (this.ending.has(worker)) return;
+    const forget = (): void => {
+      this.ending.delete(worker);
+      this.givenUp.delete(worker);
+    };
+    const ended = worker.terminate().then(forget, forget);
+    this.ending.set(worker, ended);
+  }
+
+  /**
+   * Worker threads that were told to terminate and have not ended (blocked in a system call).
+   * While one exists, the process cannot exit normally: Node's exit joins every worker thread.
+   */
+  get stuckWorkers(): number {
+    return this.ending.size;
+  }
+
   private stopAccepting(): void {
     this.closed = true;
     for (const job of this.queue.splice(0))
@@ -229,13 +265,27 @@ export class WorkerPool {
 
   /**
    * Stop accepting tasks; reject the waiting ones and the running ones with `shutdown`
-   * (their callers hand them back), and terminate the running workers.
+   * (their callers hand them back), and terminate the running workers. Waits for every
+   * terminated worker to end, at most `boundMs` (WORKER_EXIT_TIMEOUT_MS); resolves with the
+   * number still not ended then (stuckWorkers).
    */
-  async close(): Promise<void> {
+  async close(boundMs = WORKER_EXIT_TIMEOUT_MS): Promise<number> {
     this.stopAccepting();
-    const workers = [...this.running];
-    for (const w of workers) this.stoppers.get(w)?.();
-    await Promise.all(workers.map((w) => w.terminate()));
+    for (const w of [...this.running]) {
+      this.stoppers.get(w)?.();
+      this.terminate(w); // settle() did already, unless the worker had no stopper yet
+    }
     this.running.clear();
+    const waiting = [...this.ending].filter(([w]) => !this.givenUp.has(w));
+    if (waiting.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(waiting.map(([, ended]) => ended)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs))),
+      ]);
+      clearTimeout(timer);
+      for (const w of this.ending.keys()) this.givenUp.add(w);
+    }
+    return this.ending.size;
   }
 }

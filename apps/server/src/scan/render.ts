@@ -1,5 +1,5 @@
 /**
- * The CSV and Markdown renders of a stored report, made from its stored parts (report-wire:
+ * The CSV, Markdown and HTML renders of a stored report, made from its stored parts (report-wire:
  * the summary JSON and the columnar files encoding) instead of the report JSON, and written
  * to their gzip file as a stream: a report of millions of rows is never one string nor one
  * parsed JSON document (docs/server.md#renders).
@@ -12,10 +12,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import { createGunzip, createGzip } from 'node:zlib';
-import { decodeFiles, type FilesColumns, type ReportSummaryDoc } from '@sharemap/report-wire';
+import {
+  decodeFiles,
+  streamStaticTemplate,
+  type FilesColumns,
+  type ReportSummaryDoc,
+} from '@sharemap/report-wire';
 import { csvLines, renderMarkdown, type CsvRows } from '@sharemap/sharing';
 import { BlobStore } from '../storage/blobs.js';
-import type { RenderResult, RenderTask } from './tasks.js';
+import type { PartsResult, RenderResult, RenderTask } from './tasks.js';
 
 /** Output characters gathered before a write: few writes, little memory. */
 export const RENDER_CHUNK_CHARS = 64 * 1024;
@@ -110,4 +115,27 @@ export async function renderToFile(task: RenderTask): Promise<RenderResult> {
   } finally {
     await fh.close().catch(() => undefined); // closed already when the stream finished
   }
+}
+
+/**
+ * The HTML page of a report's stored parts, piece by piece (report-wire streamStaticTemplate):
+ * the parts are the gzip bytes the page embeds, so the page is the template, base64 of the
+ * blobs as they are read, 64 KiB of text at a time, and the template's end. Cheap enough for
+ * the main thread, and never whole in memory (GET /api/reports/:id?format=html streams it).
+ */
+export function reportHtmlPieces(
+  blobs: BlobStore,
+  template: string,
+  parts: PartsResult,
+  title: string,
+): AsyncGenerator<string> {
+  // Each blob is opened when the page reaches it: a client gone before leaves no open file.
+  const blob = (sha: string): AsyncIterable<Uint8Array> => ({
+    [Symbol.asyncIterator]: () => blobs.createReadStream(sha)[Symbol.asyncIterator](),
+  });
+  return streamStaticTemplate(
+    template,
+    { summaryGzip: blob(parts.summaryBlob), filesGzip: blob(parts.filesBlob) },
+    title,
+  );
 }

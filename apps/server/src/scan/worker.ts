@@ -28,6 +28,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { splitLines } from '../manifest-stream.js';
 import { renderToFile } from './render.js';
+import { readStoredReport } from './report-read.js';
 import { BlobStore } from '../storage/blobs.js';
 import type {
   MountConfigResult,
@@ -159,8 +160,7 @@ async function writeParts(store: BlobStore, report: Report): Promise<PartsResult
 
 async function parts(task: PartsTask): Promise<PartsResult> {
   const store = new BlobStore(task.dataDir);
-  const report = JSON.parse(await store.readGunzip(task.reportBlob)) as Report;
-  return writeParts(store, report);
+  return writeParts(store, await readStoredReport(store, task.reportBlob));
 }
 
 /** Longest line of a stored manifest (written by this server, so trusted more than an upload). */
