@@ -72,5 +72,14 @@ test('a docker save archive dropped on the start page is predicted in the browse
     ['sharemap_demo:1.0', 34, 'mkfs.erofs 1.9.3'],
   ]);
   await expect(page.getByTestId('predicted-note')).toContainText('predicted from OCI images');
+  // The image detail: tags, config digest, the layers and what each adds, changes, deletes.
+  const detail = page.getByTestId('oci-image');
+  await expect(detail).toContainText('sharemap/demo:1.0');
+  await expect(detail).toContainText('sha256:c1a2d21b34457521279d5fa8a3cfd1e9cc7a6d9663ad94bac9c9a7df730ba756');
+  const layers = detail.getByTestId('oci-layer');
+  await expect(layers).toHaveCount(3);
+  await expect(layers.nth(1).getByTestId('layer-deleted')).toHaveText('6');
+  await layers.nth(1).getByTestId('layer-deleted').click();
+  await expect(layers.nth(1)).toContainText('/usr/share/doc/legacy');
   await shot(page, 'oci-browser-overview');
 });

@@ -5,6 +5,7 @@ import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
 import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
+import { OciImages } from './OciImages';
 import { useStore } from '../state/store';
 import type { ViewState } from '../state/url';
 
@@ -673,6 +674,7 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           </ul>
         </details>
       )}
+      <OciImages images={r.images} />
     </div>
   );
 }
