@@ -68,6 +68,8 @@ export interface PredictImageOptions {
   layerBuild?: BuildOptions;
   /** Per-layer manifests already made, by diff id (identical layers are one image). */
   layerManifests?: Map<string, Manifest>;
+  /** OciLimits.maxPaths: checked while each manifest's tree is walked. */
+  maxPaths?: number;
 }
 
 /** A manifest image name (no "/"): "repo_name:tag". */
@@ -90,6 +92,7 @@ export function predictLayer(layer: OciLayer, o: PredictImageOptions = {}): Mani
     imageSize: layer.size,
     hash: !!o.hash,
     source: `layer ${layer.diffId}`,
+    ...(o.maxPaths !== undefined ? { maxPaths: o.maxPaths } : {}),
   });
   o.layerManifests?.set(layer.diffId, m);
   return m;
@@ -108,6 +111,7 @@ export function predictImage(image: OciImage, o: PredictImageOptions = {}): Imag
     imageSize: image.layers.reduce((s, l) => s + l.size, 0),
     hash: !!o.hash,
     source: `flattened image ${image.name}${image.manifestDigest ? ` (${image.manifestDigest})` : ''}`,
+    ...(o.maxPaths !== undefined ? { maxPaths: o.maxPaths } : {}),
   });
   const detail: PredictedOciImage = {
     repoTags: image.repoTags,

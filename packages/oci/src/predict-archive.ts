@@ -44,7 +44,12 @@ export async function predictArchive(
   name: string,
   o: PredictArchiveOptions,
 ): Promise<PredictedArchive> {
-  const popts = { hash: !!o.hash, ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}) };
+  const { maxPaths } = resolveOciLimits(o.limits);
+  const popts = {
+    hash: !!o.hash,
+    maxPaths,
+    ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}),
+  };
   const a = await openArchive(source, name, o.limits);
   if (a.kind !== 'rootfs') {
     // Bytes of the layers read before this one, plus the current layer's.
@@ -85,6 +90,7 @@ export async function predictArchive(
       imageSize: source.size,
       hash: !!o.hash,
       source: `rootfs tar ${name}`,
+      maxPaths,
     });
   const layer: OciLayer = {
     diffId: '',
