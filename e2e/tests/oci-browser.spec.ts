@@ -24,7 +24,10 @@ test('a docker save archive dropped on the start page is predicted in the browse
     const bin = atob(b64);
     const u8 = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-    const dt = new DataTransfer();
+    // The page's DataTransfer (the e2e project is type-checked without the DOM library).
+    const Dt = (globalThis as unknown as { DataTransfer: new () => { items: { add(f: File): void } } })
+      .DataTransfer;
+    const dt = new Dt();
     dt.items.add(new File([u8], 'image.docker.tar', { type: 'application/x-tar' }));
     return dt;
   }, bytes.toString('base64'));
@@ -34,7 +37,9 @@ test('a docker save archive dropped on the start page is predicted in the browse
   await expect(row).toHaveCount(1);
   // Told from its bytes: an OCI archive; small, so by default the server would predict it.
   await expect(row.getByLabel('Kind of image.docker.tar')).toHaveValue('archive');
-  await expect(row.getByTestId('archive-place')).toHaveText('will be uploaded to the server, which predicts it');
+  await expect(row.getByTestId('archive-place')).toHaveText(
+    'will be uploaded to the server, which predicts it',
+  );
   await page.getByTestId('browser-archives-above').fill('0');
   await expect(row.getByTestId('archive-place')).toHaveText(
     'will be predicted in this browser: only the predicted manifests are sent',
@@ -75,7 +80,9 @@ test('a docker save archive dropped on the start page is predicted in the browse
   // The image detail: tags, config digest, the layers and what each adds, changes, deletes.
   const detail = page.getByTestId('oci-image');
   await expect(detail).toContainText('sharemap/demo:1.0');
-  await expect(detail).toContainText('sha256:c1a2d21b34457521279d5fa8a3cfd1e9cc7a6d9663ad94bac9c9a7df730ba756');
+  await expect(detail).toContainText(
+    'sha256:c1a2d21b34457521279d5fa8a3cfd1e9cc7a6d9663ad94bac9c9a7df730ba756',
+  );
   const layers = detail.getByTestId('oci-layer');
   await expect(layers).toHaveCount(3);
   await expect(layers.nth(1).getByTestId('layer-deleted')).toHaveText('6');

@@ -22,8 +22,13 @@ function readTar(buf) {
   for (let off = 0; off + BLOCK <= buf.length; ) {
     const h = buf.subarray(off, off + BLOCK);
     if (h.every((b) => b === 0)) break;
-    const name = h.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
-    const size = parseInt(h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    const field = (from, len) => {
+      const f = h.subarray(from, from + len).toString('latin1');
+      const nul = f.indexOf('\0');
+      return nul < 0 ? f : f.slice(0, nul);
+    };
+    const name = field(0, 100);
+    const size = parseInt(field(124, 12).trim() || '0', 8);
     out.set(name, buf.subarray(off + BLOCK, off + BLOCK + size));
     off += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
   }

@@ -211,7 +211,9 @@ describe('POST /api/archives', () => {
       expect(r.status, r.text).toBe(422);
       const e = errorOf(r);
       expect(e.reason).toBe('ELIMIT');
-      expect(e.message).toMatch(/^big\.tar: .*predicted image sharemap_demo:1\.0 has more than 33 paths \(maxPaths\)/);
+      expect(e.message).toMatch(
+        /^big\.tar: .*predicted image sharemap_demo:1\.0 has more than 33 paths \(maxPaths\)/,
+      );
       expect(filesUnder(small.ctx.blobs.blobDir)).toEqual([]);
     } finally {
       await small.stop();

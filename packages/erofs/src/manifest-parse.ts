@@ -287,7 +287,12 @@ function validatePredictedImage(v: V, raw: unknown): PredictedOciImage {
   out.layers = o.layers.map((l, i) => {
     const lf = `${f}.layers[${i}]`;
     const lo = v.obj(l, lf);
-    v.keys(lo, ['diffId', 'digest', 'compression', 'size', 'storedSize', 'added', 'changed', 'deleted', 'paths'], [], lf);
+    v.keys(
+      lo,
+      ['diffId', 'digest', 'compression', 'size', 'storedSize', 'added', 'changed', 'deleted', 'paths'],
+      [],
+      lf,
+    );
     const po = v.obj(lo.paths, `${lf}.paths`);
     v.keys(po, ['added', 'changed', 'deleted'], [], `${lf}.paths`);
     const count = (k: string) => v.int(lo[k], `${lf}.${k}`, 0, Number.MAX_SAFE_INTEGER);

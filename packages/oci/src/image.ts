@@ -5,7 +5,12 @@
  *  - flattened: one EROFS image of the image's root filesystem (layers applied with the
  *    OCI whiteout rules, tree.ts applyFlatten).
  */
-import { MAX_LAYER_CHANGE_PATHS, type Manifest, type PredictedLayer, type PredictedOciImage } from '@sharemap/erofs';
+import {
+  MAX_LAYER_CHANGE_PATHS,
+  type Manifest,
+  type PredictedLayer,
+  type PredictedOciImage,
+} from '@sharemap/erofs';
 import { platformString, type OciImage, type OciLayer } from './archive.js';
 import { displayPath, type PathKey } from './layer.js';
 import { FLAT_BUILD, LAYER_BUILD, treeToManifest, type BuildOptions } from './manifest.js';

@@ -35,10 +35,7 @@ export function mkfsTree(members: LayerMember[], build: BuildOptions, rootOwner 
  * The root of a flattened image: an image's layers have no "./" member, so the exporter's
  * root (`docker export`, containerd's snapshot) is 0755 root:root; a layer's "./" member overrides it.
  */
-export function flattenLayers(
-  layers: LayerMember[][],
-  onChange?: (layer: number) => OnLayerChange,
-): Dentry {
+export function flattenLayers(layers: LayerMember[][], onChange?: (layer: number) => OnLayerChange): Dentry {
   const root = newRoot(0o755, 0, 0, 0);
   layers.forEach((members, i) => {
     const on = onChange?.(i);

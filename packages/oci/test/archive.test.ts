@@ -148,9 +148,7 @@ describe('Docker 25+ docker save (an OCI layout inside, plus manifest.json: make
     expect(v25.flattened).toEqual(classic.flattened);
     expect(v25.layers.map((l) => l.manifest)).toEqual(classic.layers.map((l) => l.manifest));
     // Layers named by blob: each one's stored digest is checked (equal to its diff id: uncompressed).
-    expect(v25.layers.map((l) => [l.layer.diffId, l.layer.digest])).toEqual(
-      DIFF_IDS.map((d) => [d, d]),
-    );
+    expect(v25.layers.map((l) => [l.layer.diffId, l.layer.digest])).toEqual(DIFF_IDS.map((d) => [d, d]));
   });
 
   it('a layer blob whose bytes do not match its name is refused (EDIGEST)', async () => {
@@ -166,5 +164,5 @@ describe('Docker 25+ docker save (an OCI layout inside, plus manifest.json: make
     expect((e as Error).message).toMatch(
       /layer blob has digest sha256:[0-9a-f]{64}, its descriptor says sha256:05574326af0cb021/,
     );
-});
+  });
 });

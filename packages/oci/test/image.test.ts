@@ -123,7 +123,9 @@ describe('the image detail of a flattened prediction', () => {
   it('OCI layout: the manifest digest, platform and gzip layers; the same changes', async () => {
     const img = (await detail('image.oci.tar')).predicted!.image!;
     expect(img.repoTags).toEqual(['1.0']);
-    expect(img.manifestDigest).toBe('sha256:d4cde16f32c9817f7d80c9e678a569a781536a9f03327eeda349c65878bd224b');
+    expect(img.manifestDigest).toBe(
+      'sha256:d4cde16f32c9817f7d80c9e678a569a781536a9f03327eeda349c65878bd224b',
+    );
     expect(img.platform).toBe('linux/amd64');
     expect(img.layers.map((l) => [l.diffId, l.digest, l.compression])).toEqual([
       [DIFF_IDS[0], 'sha256:6548128a56840538c488fccc757770176d77705a31a4a44ae80a1ada0a910ebe', 'gzip'],

@@ -24,7 +24,9 @@ describe('predictArchive maxPaths', () => {
       limits: { maxPaths: 33 },
     }).catch((x: unknown) => x);
     expect(isOciError(e, 'ELIMIT')).toBe(true);
-    expect((e as Error).message).toMatch(/predicted image sharemap_demo:1\.0 has more than 33 paths \(maxPaths\)/);
+    expect((e as Error).message).toMatch(
+      /predicted image sharemap_demo:1\.0 has more than 33 paths \(maxPaths\)/,
+    );
   });
 
   it('a rootfs tar (82 paths) too', async () => {

@@ -475,7 +475,10 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         patchStart({ mode });
       },
       setArchiveModel(archiveModel) {
-        patchStart({ archiveModel, items: get().start.items.map((x) => (x.kind === 'archive' ? { ...x, ...unsent } : x)) });
+        patchStart({
+          archiveModel,
+          items: get().start.items.map((x) => (x.kind === 'archive' ? { ...x, ...unsent } : x)),
+        });
       },
       setBrowserArchivesAbove(bytes) {
         if (Number.isFinite(bytes) && bytes >= 0) patchStart({ browserArchivesAbove: bytes });

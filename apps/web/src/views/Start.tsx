@@ -88,8 +88,8 @@ export function Start() {
           <p>
             Drop EROFS images (<code>.img</code>, <code>.erofs</code>), their extra devices (
             <code>.blob</code>, <code>.tar</code>) and mount configurations (mountinfo, fstab, systemd units,
-            mount commands, JSON plans) or OCI archives (<code>docker save</code>, OCI layout or rootfs
-            tars: their EROFS manifests are predicted) here, or{' '}
+            mount commands, JSON plans) or OCI archives (<code>docker save</code>, OCI layout or rootfs tars:
+            their EROFS manifests are predicted) here, or{' '}
             <button type="button" className="linkish" onClick={() => input.current?.click()}>
               choose files
             </button>

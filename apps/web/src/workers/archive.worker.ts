@@ -22,7 +22,9 @@ self.onmessage = async (e: MessageEvent<ArchiveRequest>) => {
   const { archive, model } = e.data;
   const post = (m: ArchiveMessage) => self.postMessage(m);
   try {
-    const out = await predictToNdjson(archive, archive.name, model, (bytes) => post({ kind: 'progress', bytes }));
+    const out = await predictToNdjson(archive, archive.name, model, (bytes) =>
+      post({ kind: 'progress', bytes }),
+    );
     post({ kind: 'done', result: out });
   } catch (err) {
     post({
