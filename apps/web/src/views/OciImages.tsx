@@ -27,6 +27,19 @@ function Paths({ layer, kind }: { layer: Layer; kind: 'added' | 'changed' | 'del
   );
 }
 
+/** One term of the image's description list, left out when the image has no value for it. */
+function Field({ label, value }: { label: string; value: string | undefined }) {
+  if (!value) return null;
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>
+        <code>{value}</code>
+      </dd>
+    </>
+  );
+}
+
 export function OciImages({ images }: { images: ReportImage[] }) {
   const oci = images.filter((i) => i.predicted?.image);
   if (oci.length === 0) return null;
@@ -43,28 +56,9 @@ export function OciImages({ images }: { images: ReportImage[] }) {
             <dl>
               <dt>Repository tags</dt>
               <dd>{d.repoTags.length ? d.repoTags.join(', ') : <span className="muted">none</span>}</dd>
-              {d.manifestDigest && (
-                <>
-                  <dt>Manifest digest</dt>
-                  <dd>
-                    <code>{d.manifestDigest}</code>
-                  </dd>
-                </>
-              )}
-              {d.configDigest && (
-                <>
-                  <dt>Config digest</dt>
-                  <dd>
-                    <code>{d.configDigest}</code>
-                  </dd>
-                </>
-              )}
-              {d.platform && (
-                <>
-                  <dt>Platform</dt>
-                  <dd>{d.platform}</dd>
-                </>
-              )}
+              <Field label="Manifest digest" value={d.manifestDigest} />
+              <Field label="Config digest" value={d.configDigest} />
+              <Field label="Platform" value={d.platform} />
             </dl>
             <table className="grid" aria-label={`Layers of ${im.name}`}>
               <thead>
