@@ -63,11 +63,19 @@ describe('sharemap scan ARCHIVE', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const m = parseManifest(r.stdout) as Manifest;
-    expect(m.predicted).toEqual({
+    const { image, ...build } = m.predicted!;
+    expect(build).toEqual({
       tool: 'mkfs.erofs 1.9.3',
       options: ['--tar=f', '--xattr-inode-digest', '-T0', '--mkfs-time'],
       source: 'flattened image sharemap/demo:1.0',
     });
+    // The image detail (its exact values: packages/oci/test/image.test.ts).
+    expect(image!.repoTags).toEqual(['sharemap/demo:1.0']);
+    expect(image!.layers.map((l) => [l.added, l.changed, l.deleted])).toEqual([
+      [36, 0, 0],
+      [6, 3, 6],
+      [5, 3, 2],
+    ]);
     expect(m.image.name).toBe('sharemap_demo:1.0');
     const img = await scanImageFile(join(OCI, 'image.flat.img'), { hash: true });
     expect(m.files.map(core)).toEqual(img.files.map(core));

@@ -172,6 +172,54 @@ describe('POST /api/archives', () => {
       });
   });
 
+  it('a failed database insert leaves none of the blobs the prediction wrote', async () => {
+    // A name of its own: the predicted manifest (it carries the name) is a blob no row has yet.
+    const body = readFileSync(oci('rootfs.tar'));
+    const rows = (): number =>
+      (s.ctx.db.prepare('SELECT COUNT(*) AS n FROM manifests').get() as { n: number }).n;
+    const before = { rows: rows(), blobs: filesUnder(s.ctx.blobs.blobDir) };
+    s.ctx.db
+      .prepare(
+        `CREATE TRIGGER refuse_manifests BEFORE INSERT ON manifests BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+      )
+      .run();
+    try {
+      const r = await upload(body, 'name=insert-fails.tar');
+      expect(r.status, r.text).toBe(500);
+      expect(errorOf(r).message).toBeTruthy();
+    } finally {
+      s.ctx.db.prepare('DROP TRIGGER refuse_manifests').run();
+    }
+    expect(rows()).toBe(before.rows);
+    expect(filesUnder(s.ctx.blobs.blobDir)).toEqual(before.blobs);
+    // The same upload, recorded: one blob more (the one a failed insert must not leave).
+    const ok = await upload(body, 'name=insert-fails.tar');
+    expect(ok.status, ok.text).toBe(201);
+    expect(filesUnder(s.ctx.blobs.blobDir)).toHaveLength(before.blobs.length + 1);
+  });
+
+  it('maxFilesPerImage is checked while predicting: 422 ELIMIT, nothing stored', async () => {
+    const small = await startTestServer({ config: { adminToken: ADMIN }, limits: { maxFilesPerImage: 33 } });
+    try {
+      const post = (name: string) =>
+        api(small.url, 'POST', `/api/archives?name=${name}`, {
+          body: readFileSync(oci('image.docker.tar')),
+          headers: { ...auth, 'content-type': 'application/octet-stream' },
+        });
+      // The flattened image has 34 paths (image.flat.files.json).
+      const r = await post('big.tar');
+      expect(r.status, r.text).toBe(422);
+      const e = errorOf(r);
+      expect(e.reason).toBe('ELIMIT');
+      expect(e.message).toMatch(
+        /^big\.tar: .*predicted image sharemap_demo:1\.0 has more than 33 paths \(maxPaths\)/,
+      );
+      expect(filesUnder(small.ctx.blobs.blobDir)).toEqual([]);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('refuses an unknown model or platform before reading the body (400)', async () => {
     const r = await upload(new Uint8Array(10), 'name=a.tar&model=tree');
     expect(r.status).toBe(400);

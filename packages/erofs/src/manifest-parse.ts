@@ -9,6 +9,8 @@ import {
   MANIFEST_KIND,
   MANIFEST_VERSION,
   MANIFEST_VERSIONS_READ,
+  MAX_LAYER_CHANGE_PATHS,
+  type PredictedOciImage,
   type DataLayout,
   type FileRecord,
   type FileType,
@@ -260,6 +262,56 @@ function validateSuperblock(v: V, raw: unknown, version: number): ManifestSuperb
   return out;
 }
 
+/** Layers of one predicted OCI image (the OCI loader's maxLayers default). */
+const MAX_PREDICTED_LAYERS = 1000;
+
+function strList(v: V, raw: unknown, field: string, max: number, maxLen: number): string[] {
+  if (!Array.isArray(raw) || raw.length > max) v.fail(`expected an array of at most ${max} strings`, field);
+  return raw.map((x, i) => v.str(x, `${field}[${i}]`, maxLen));
+}
+
+/** predicted.image: the OCI image of a flattened prediction, every list bounded. */
+function validatePredictedImage(v: V, raw: unknown): PredictedOciImage {
+  const f = 'predicted.image';
+  const o = v.obj(raw, f);
+  v.keys(o, ['repoTags', 'configDigest', 'layers'], ['manifestDigest', 'platform'], f);
+  const out: PredictedOciImage = {
+    repoTags: strList(v, o.repoTags, `${f}.repoTags`, 256, 4096),
+    configDigest: v.str(o.configDigest, `${f}.configDigest`, 80),
+    layers: [],
+  };
+  if (o.manifestDigest !== undefined) out.manifestDigest = v.str(o.manifestDigest, `${f}.manifestDigest`, 80);
+  if (o.platform !== undefined) out.platform = v.str(o.platform, `${f}.platform`, 64);
+  if (!Array.isArray(o.layers) || o.layers.length > MAX_PREDICTED_LAYERS)
+    v.fail(`expected an array of at most ${MAX_PREDICTED_LAYERS} layers`, `${f}.layers`);
+  out.layers = o.layers.map((l, i) => {
+    const lf = `${f}.layers[${i}]`;
+    const lo = v.obj(l, lf);
+    v.keys(
+      lo,
+      ['diffId', 'digest', 'compression', 'size', 'storedSize', 'added', 'changed', 'deleted', 'paths'],
+      [],
+      lf,
+    );
+    const po = v.obj(lo.paths, `${lf}.paths`);
+    v.keys(po, ['added', 'changed', 'deleted'], [], `${lf}.paths`);
+    const count = (k: string) => v.int(lo[k], `${lf}.${k}`, 0, Number.MAX_SAFE_INTEGER);
+    const list = (k: string) => strList(v, po[k], `${lf}.paths.${k}`, MAX_LAYER_CHANGE_PATHS, 4096);
+    return {
+      diffId: v.str(lo.diffId, `${lf}.diffId`, 80),
+      digest: v.str(lo.digest, `${lf}.digest`, 80),
+      compression: v.str(lo.compression, `${lf}.compression`, 16),
+      size: count('size'),
+      storedSize: count('storedSize'),
+      added: count('added'),
+      changed: count('changed'),
+      deleted: count('deleted'),
+      paths: { added: list('added'), changed: list('changed'), deleted: list('deleted') },
+    };
+  });
+  return out;
+}
+
 function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boolean): ManifestHeader {
   const h = v.obj(raw);
   v.keys(
@@ -290,7 +342,7 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
   };
   if (h.predicted !== undefined) {
     const p = v.obj(h.predicted, 'predicted');
-    v.keys(p, ['tool', 'options', 'source'], [], 'predicted');
+    v.keys(p, ['tool', 'options', 'source'], ['image'], 'predicted');
     const opts = p.options;
     if (!Array.isArray(opts) || opts.length > 64) v.fail('expected an array of options', 'predicted.options');
     out.predicted = {
@@ -298,6 +350,7 @@ function validateHeader(v: V, raw: unknown, maxRecords: number, withFiles: boole
       options: opts.map((o, i) => v.str(o, `predicted.options[${i}]`, 256)),
       source: v.str(p.source, 'predicted.source', 4096),
     };
+    if (p.image !== undefined) out.predicted.image = validatePredictedImage(v, p.image);
   }
   return out;
 }

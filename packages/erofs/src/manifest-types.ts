@@ -73,6 +73,42 @@ export interface ManifestPrediction {
   options: string[];
   /** What the manifest was predicted from, e.g. "rootfs tar", "layer sha256:...", "flattened image repo:tag". */
   source: string;
+  /** Flattened OCI images: the image it was predicted from (the report's image detail, docs/oci.md). */
+  image?: PredictedOciImage;
+}
+
+/**
+ * Paths listed per layer and kind of change in PredictedLayer.paths (the counts are always
+ * exact): bounds the manifest header of an image with huge layers (docs/manifest.md).
+ */
+export const MAX_LAYER_CHANGE_PATHS = 50;
+
+/** One layer of a predicted OCI image and what it does to the layers below (OCI image-spec layer.md). */
+export interface PredictedLayer {
+  /** sha256 of the uncompressed tar (config rootfs.diff_ids). */
+  diffId: string;
+  /** Digest of the blob as stored. */
+  digest: string;
+  compression: string;
+  /** Uncompressed tar bytes, and bytes as stored. */
+  size: number;
+  storedSize: number;
+  /** Paths this layer adds (not in the layers below), changes (replaces or re-attributes) and deletes (whiteouts, opaque directories). */
+  added: number;
+  changed: number;
+  deleted: number;
+  /** The first MAX_LAYER_CHANGE_PATHS paths of each kind, sorted by bytes. */
+  paths: { added: string[]; changed: string[]; deleted: string[] };
+}
+
+export interface PredictedOciImage {
+  repoTags: string[];
+  manifestDigest?: string;
+  /** Empty for a rootfs tar. */
+  configDigest: string;
+  /** "os/arch[/variant]". */
+  platform?: string;
+  layers: PredictedLayer[];
 }
 
 export interface ManifestHeader {

@@ -21,6 +21,9 @@ export interface OciLimits {
   maxJsonBytes: number;
   /** Layers of one image (Docker's own limit is 127 for overlay2). */
   maxLayers: number;
+  /** Paths of one predicted manifest (a flattened image or a layer), counted while its tree is
+   * walked, before any record is built: the server sets its maxFilesPerImage here. */
+  maxPaths: number;
 }
 
 export const DEFAULT_OCI_LIMITS: Readonly<OciLimits> = Object.freeze({
@@ -31,6 +34,7 @@ export const DEFAULT_OCI_LIMITS: Readonly<OciLimits> = Object.freeze({
   maxPathBytes: 4096,
   maxJsonBytes: 16 << 20,
   maxLayers: 1000,
+  maxPaths: 16_000_000,
 });
 
 export function resolveOciLimits(over: Partial<OciLimits> = {}): OciLimits {

@@ -11,6 +11,7 @@ import {
   type Manifest,
   type ManifestSuperblock,
 } from '@sharemap/erofs';
+import { OciError } from './errors.js';
 import { displayKey, type PathKey } from './layer.js';
 import type { Dentry, Inode } from './tree.js';
 
@@ -118,13 +119,22 @@ export interface PredictManifestOptions {
   /** Add `sha256` to records (`scan --hash`). */
   hash: boolean;
   source: string;
+  /** More paths than this: ELIMIT, found while walking the tree (OciLimits.maxPaths). */
+  maxPaths?: number;
 }
 
 /** The predicted manifest of a tree (see the module comment). */
 export function treeToManifest(root: Dentry, o: PredictManifestOptions): Manifest {
   const rows: { key: string; ino: Inode; path: PathKey[] }[] = [];
   const names = new Map<Inode, number>();
+  const maxPaths = o.maxPaths ?? Infinity;
   const walk = (d: Dentry, path: PathKey[]) => {
+    if (rows.length >= maxPaths)
+      throw new OciError(
+        'ELIMIT',
+        `predicted image ${o.imageName} has more than ${maxPaths} paths (maxPaths)`,
+        { member: o.source },
+      );
     rows.push({ key: '/' + path.join('/'), ino: d.inode, path });
     names.set(d.inode, (names.get(d.inode) ?? 0) + 1);
     if (d.inode.children) for (const [k, c] of d.inode.children) walk(c, [...path, k]);

@@ -26,6 +26,8 @@ export interface PredictArchiveOptions {
   /** Shared across the archives of one analysis: identical layers are read once. */
   layerCache?: Map<string, OciLayer>;
   layerManifests?: Map<string, Manifest>;
+  /** Uncompressed tar bytes read so far (a progress display: image archives can be gigabytes). */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface PredictedArchive {
@@ -42,10 +44,32 @@ export async function predictArchive(
   name: string,
   o: PredictArchiveOptions,
 ): Promise<PredictedArchive> {
-  const popts = { hash: !!o.hash, ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}) };
+  const { maxPaths } = resolveOciLimits(o.limits);
+  const popts = {
+    hash: !!o.hash,
+    maxPaths,
+    ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}),
+  };
   const a = await openArchive(source, name, o.limits);
   if (a.kind !== 'rootfs') {
+    // Bytes of the layers read before this one, plus the current layer's.
+    let done = 0;
+    let current = 0;
+    let layer = '';
+    const onProgress = o.onProgress;
     const { images } = await loadImages(a.files, {
+      ...(onProgress
+        ? {
+            onProgress: (p: { layer: string; bytes: number }) => {
+              if (p.layer !== layer) {
+                done += current;
+                layer = p.layer;
+              }
+              current = p.bytes;
+              onProgress(done + current);
+            },
+          }
+        : {}),
       hasher: o.hasher,
       ...(o.limits ? { limits: o.limits } : {}),
       ...(o.platform ? { platform: o.platform } : {}),
@@ -54,7 +78,11 @@ export async function predictArchive(
     return { kind: a.kind, images: images.map((i) => predictImage(i, popts)) };
   }
   // A rootfs tar (docker export): one tar, read once, built both ways.
-  const members = await readLayer(a.stream(), { hasher: o.hasher, limits: resolveOciLimits(o.limits) });
+  const members = await readLayer(a.stream(), {
+    hasher: o.hasher,
+    limits: resolveOciLimits(o.limits),
+    ...(o.onProgress ? { onData: o.onProgress } : {}),
+  });
   const mk = (build: BuildOptions, imageName: string): Manifest =>
     treeToManifest(mkfsTree(members, build), {
       build,
@@ -62,6 +90,7 @@ export async function predictArchive(
       imageSize: source.size,
       hash: !!o.hash,
       source: `rootfs tar ${name}`,
+      maxPaths,
     });
   const layer: OciLayer = {
     diffId: '',

@@ -5,7 +5,7 @@ import type { HasherFactory, Manifest } from '@sharemap/erofs';
 import { readLayer, type LayerMember } from './layer.js';
 import { resolveOciLimits, type OciLimits } from './limits.js';
 import { treeToManifest, type BuildOptions } from './manifest.js';
-import { applyFlatten, applyMkfs, newRoot, type Dentry } from './tree.js';
+import { applyFlatten, applyMkfs, newRoot, type Dentry, type OnLayerChange } from './tree.js';
 
 export interface PredictTarOptions {
   hasher: HasherFactory;
@@ -35,10 +35,11 @@ export function mkfsTree(members: LayerMember[], build: BuildOptions, rootOwner 
  * The root of a flattened image: an image's layers have no "./" member, so the exporter's
  * root (`docker export`, containerd's snapshot) is 0755 root:root; a layer's "./" member overrides it.
  */
-export function flattenLayers(layers: LayerMember[][]): Dentry {
+export function flattenLayers(layers: LayerMember[][], onChange?: (layer: number) => OnLayerChange): Dentry {
   const root = newRoot(0o755, 0, 0, 0);
   layers.forEach((members, i) => {
-    for (const m of members) applyFlatten(root, m, i);
+    const on = onChange?.(i);
+    for (const m of members) applyFlatten(root, m, i, on);
   });
   return root;
 }

@@ -96,6 +96,10 @@ function lookup(root: Dentry, path: PathKey[]): Dentry | undefined {
   return d;
 }
 
+/** What a layer does to a path of the layers below it (the image detail, docs/oci.md). */
+export type LayerChange = 'added' | 'changed' | 'deleted';
+export type OnLayerChange = (kind: LayerChange, path: PathKey[]) => void;
+
 const WH = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 const EMPTY = new Uint8Array(0);
@@ -106,7 +110,13 @@ const Y = new Uint8Array([0x79]);
  * mkfs fails (ENOTDIR) in a single tar; when flattening, an entry of a lower layer is
  * replaced (the layer changed a file into a directory).
  */
-function parentOf(root: Dentry, path: PathKey[], layer: number, flatten: boolean): Dentry {
+function parentOf(
+  root: Dentry,
+  path: PathKey[],
+  layer: number,
+  flatten: boolean,
+  onChange?: OnLayerChange,
+): Dentry {
   let d = root;
   for (let i = 0; i < path.length - 1; i++) {
     const c = path[i]!;
@@ -118,7 +128,8 @@ function parentOf(root: Dentry, path: PathKey[], layer: number, flatten: boolean
         });
       }
       next = undefined;
-    }
+      onChange?.('changed', path.slice(0, i + 1));
+    } else if (!next) onChange?.('added', path.slice(0, i + 1));
     if (!next) {
       next = implicitDir(d.inode, layer);
       d.inode.children!.set(c, next);
@@ -213,11 +224,24 @@ export function applyMkfs(root: Dentry, m: LayerMember, aufs: boolean): void {
 }
 
 /** Opaque directory: hide every entry lower layers put below it (entries of this layer stay). */
-function hideLower(dir: Inode, layer: number): void {
+function hideLower(dir: Inode, layer: number, path: PathKey[], onChange?: OnLayerChange): void {
   for (const [k, d] of dir.children!) {
-    if (d.layer < layer) dir.children!.delete(k);
-    else if (d.inode.children) hideLower(d.inode, layer);
+    if (d.layer < layer) {
+      dir.children!.delete(k);
+      onChange?.('deleted', [...path, k]);
+    } else if (d.inode.children) hideLower(d.inode, layer, [...path, k], onChange);
   }
+}
+
+/** Whether a directory member changes a directory's attributes (mode, owner, mtime, xattrs). */
+function dirAttrsDiffer(ino: Inode, m: LayerMember): boolean {
+  if (ino.mode !== m.mode || ino.uid !== m.uid || ino.gid !== m.gid) return true;
+  if (ino.mtime !== m.mtime || ino.mtimeNsec !== m.mtimeNsec) return true;
+  if (ino.xattrs.length !== m.xattrs.length) return true;
+  return ino.xattrs.some(([n, v], i) => {
+    const [n2, v2] = m.xattrs[i]!;
+    return n !== n2 || v.length !== v2.length || v.some((b, j) => b !== v2[j]);
+  });
 }
 
 /**
@@ -228,33 +252,42 @@ function hideLower(dir: Inode, layer: number): void {
  * in order, a directory over a directory keeps its children and takes the upper metadata,
  * anything else replaces the whole lower path. Hard links may name files of lower layers.
  */
-export function applyFlatten(root: Dentry, m: LayerMember, layer: number): void {
+export function applyFlatten(root: Dentry, m: LayerMember, layer: number, onChange?: OnLayerChange): void {
   if (m.path.length === 0) {
-    if (m.kind === 'dir') takeDirAttrs(root.inode, m, false);
+    if (m.kind === 'dir') {
+      if (dirAttrsDiffer(root.inode, m)) onChange?.('changed', []);
+      takeDirAttrs(root.inode, m, false);
+    }
     return;
   }
   const name = m.path[m.path.length - 1]!;
   if (name.startsWith(WH)) {
     const dir = lookup(root, m.path.slice(0, -1));
     if (!dir?.inode.children) return; // nothing below to hide
-    if (name === OPAQUE) hideLower(dir.inode, layer);
+    if (name === OPAQUE) hideLower(dir.inode, layer, m.path.slice(0, -1), onChange);
     else {
       const victim = dir.inode.children.get(name.slice(WH.length));
-      if (victim && victim.layer < layer) dir.inode.children.delete(name.slice(WH.length));
+      if (victim && victim.layer < layer) {
+        dir.inode.children.delete(name.slice(WH.length));
+        onChange?.('deleted', [...m.path.slice(0, -1), name.slice(WH.length)]);
+      }
     }
     return;
   }
-  const parent = parentOf(root, m.path, layer, true);
+  const parent = parentOf(root, m.path, layer, true, onChange);
   const kids = parent.inode.children!;
+  const old = kids.get(name);
   if (m.kind === 'hardlink') {
     kids.set(name, { inode: hardLinkTarget(root, m), layer });
+    onChange?.(old ? 'changed' : 'added', m.path);
     return;
   }
-  const old = kids.get(name);
   if (old?.inode.children && m.kind === 'dir') {
+    if (dirAttrsDiffer(old.inode, m)) onChange?.('changed', m.path);
     takeDirAttrs(old.inode, m, false);
     old.layer = layer;
     return;
   }
   kids.set(name, { inode: inodeOf(m), layer });
+  onChange?.(old ? 'changed' : 'added', m.path);
 }

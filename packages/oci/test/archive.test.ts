@@ -6,7 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { memorySource } from '@sharemap/erofs';
 import { describe, expect, it } from 'vitest';
-import { FLAT_BUILD, loadImages, openArchive, predictImage, type OciLayer } from '../src/index.js';
+import {
+  FLAT_BUILD,
+  isOciError,
+  loadImages,
+  openArchive,
+  predictArchive,
+  predictImage,
+  type OciLayer,
+} from '../src/index.js';
 import { comparable, hasher, linkGroups, OCI_DATA, scanned } from './helpers.js';
 
 const T1700 = { ...FLAT_BUILD, buildTime: 1700000000, mkfsTime: false };
@@ -121,5 +129,40 @@ describe('image archives', () => {
   it('a plain rootfs tar is recognised from its members', async () => {
     const a = await openArchive(memorySource(readFileSync(OCI_DATA + 'rootfs.tar')), 'rootfs.tar');
     expect(a.kind).toBe('rootfs');
+  });
+});
+
+describe('Docker 25+ docker save (an OCI layout inside, plus manifest.json: make-docker25.mjs)', () => {
+  it('is detected as docker save and predicted the same as the classic form, both models', async () => {
+    const predict = async (file: string) => {
+      const a = await predictArchive(memorySource(readFileSync(OCI_DATA + file)), file, {
+        hasher,
+        hash: true,
+      });
+      expect(a.images).toHaveLength(1);
+      return { kind: a.kind, flattened: a.images[0]!.flattened, layers: a.images[0]!.layers };
+    };
+    const classic = await predict('image.docker.tar');
+    const v25 = await predict('image.docker25.tar');
+    expect(v25.kind).toBe('docker-save');
+    expect(v25.flattened).toEqual(classic.flattened);
+    expect(v25.layers.map((l) => l.manifest)).toEqual(classic.layers.map((l) => l.manifest));
+    // Layers named by blob: each one's stored digest is checked (equal to its diff id: uncompressed).
+    expect(v25.layers.map((l) => [l.layer.diffId, l.layer.digest])).toEqual(DIFF_IDS.map((d) => [d, d]));
+  });
+
+  it('a layer blob whose bytes do not match its name is refused (EDIGEST)', async () => {
+    const bytes = readFileSync(OCI_DATA + 'image.docker25.tar');
+    // Layer 2's /etc/os-release says VERSION="3": still a valid tar, no longer its blob name.
+    const at = bytes.indexOf(Buffer.from('VERSION="2"'));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 9] = 0x33;
+    const e: unknown = await predictArchive(memorySource(bytes), 'bad25.tar', { hasher }).catch(
+      (x: unknown) => x,
+    );
+    expect(isOciError(e, 'EDIGEST')).toBe(true);
+    expect((e as Error).message).toMatch(
+      /layer blob has digest sha256:[0-9a-f]{64}, its descriptor says sha256:05574326af0cb021/,
+    );
   });
 });

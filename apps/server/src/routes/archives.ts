@@ -17,6 +17,7 @@ import { TaskError } from '../scan/pool.js';
 import type { PredictResult, PredictTask } from '../scan/tasks.js';
 import type { StoredBlob } from '../storage/blobs.js';
 import { nowIso } from '../storage/db.js';
+import { blobReferenced } from '../storage/refs.js';
 import { requireWriter } from '../tokens.js';
 import {
   checkDeclaredLength,
@@ -112,18 +113,25 @@ export function archivesRouter(ctx: AppContext): Router {
       const insert = ctx.db.prepare(
         `INSERT INTO manifests (id, name, blob, header, file_count, hashed, source, image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'scan', NULL, ?)`,
       );
-      ctx.db.transaction(() => {
-        for (const m of rows)
-          insert.run(
-            m.id,
-            m.header.image.name,
-            m.blob,
-            JSON.stringify(m.header),
-            m.header.file_count,
-            m.header.hashed ? 1 : 0,
-            now,
-          );
-      })();
+      try {
+        ctx.db.transaction(() => {
+          for (const m of rows)
+            insert.run(
+              m.id,
+              m.header.image.name,
+              m.blob,
+              JSON.stringify(m.header),
+              m.header.file_count,
+              m.header.hashed ? 1 : 0,
+              now,
+            );
+        })();
+      } catch (e) {
+        // The worker wrote the manifest blobs; no row names them now (the transaction rolled
+        // back), so they go too, unless an earlier manifest of the same content keeps one.
+        for (const m of rows) ctx.blobs.discard(m.blob, (sha) => blobReferenced(ctx.db, sha));
+        throw e;
+      }
       ctx.log.info('archive predicted', {
         reqId: (req as { id?: string }).id,
         kind: result.kind,

@@ -12,7 +12,7 @@ import {
   type Manifest,
 } from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
-import { modelManifests, OciError, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
+import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
 import {
   analyze,
@@ -76,14 +76,10 @@ async function predict(task: PredictTask): Promise<PredictResult> {
       ...(task.platform !== undefined ? { platform: parsePlatform(task.platform) } : {}),
       layerCache: new Map(),
       layerManifests: new Map(),
+      // maxFilesPerImage, checked while each tree is walked (before its records are built).
+      limits: { maxPaths: task.maxFiles },
     });
     const manifests = modelManifests(a.images, task.model);
-    for (const m of manifests)
-      if (m.files.length > task.maxFiles)
-        throw new OciError(
-          'ELIMIT',
-          `predicted image ${m.image.name} has ${m.files.length} paths, more than maxFilesPerImage (${task.maxFiles})`,
-        );
     const stored: PredictResult['manifests'] = [];
     for (const m of manifests) {
       const blob = await store.putGzip(manifestToNdjson(m));

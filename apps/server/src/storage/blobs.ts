@@ -145,6 +145,15 @@ export class BlobStore {
     if (!referenced(sha256)) rmSync(this.path(sha256), { force: true });
   }
 
+  /**
+   * Remove a blob written without `hold` whose row could not be recorded (a failed insert),
+   * unless a request holds it or `referenced` says a row names it (blobs are shared by content).
+   */
+  discard(sha256: string, referenced: (sha256: string) => boolean): void {
+    if (this.holds.has(sha256) || referenced(sha256)) return;
+    rmSync(this.path(sha256), { force: true });
+  }
+
   /** Store bytes (small content) as a blob. */
   async put(data: Uint8Array | string): Promise<StoredBlob> {
     return this.write([typeof data === 'string' ? Buffer.from(data) : data]);

@@ -2,6 +2,9 @@
  * The start page's workflow as a store slice: the files the user dropped (images, their extra
  * devices, mount configurations, page-cache residency), the pasted mount configuration, and
  * analyse(): upload or scan each input, then create the report (docs/web.md "Start").
+ * OCI archives (docker save, OCI layout tar, rootfs tar: told from the bytes) are predicted
+ * in the browser when larger than `browserArchivesAbove` (or in browser mode), else sent to
+ * POST /api/archives; either way the report holds their predicted manifests (docs/oci.md).
  *
  * Everything the workflow talks to comes in through StartDeps (the HTTP API and the in-browser
  * scan), so the slice runs in Node against a real server (start.test.ts); the view only renders
@@ -20,10 +23,18 @@ import {
   type ResidencyFormat,
 } from '@sharemap/sharing';
 import type { api as httpApi, ReportCreated, ReportRequest } from '../api/client';
+import type { PredictedNdjson } from '../lib/archive';
 import { headlineOf } from '../lib/head';
 import { errorText, placeOf, type ErrorPlace } from '../lib/errors';
 
-export type InputKind = 'image' | 'device' | 'mounts' | 'residency';
+export type InputKind = 'image' | 'device' | 'mounts' | 'residency' | 'archive';
+export type ArchiveModel = 'flattened' | 'layers';
+
+/**
+ * Default of `browserArchivesAbove`: OCI archives larger than this are predicted in the browser
+ * even in server mode (images can be gigabytes: sending them costs more than reading them here).
+ */
+export const BROWSER_ARCHIVES_ABOVE_BYTES = 256 * 1024 ** 2;
 export type Phase = 'waiting' | 'uploading' | 'scanning' | 'ready' | 'failed';
 export type ScanMode = 'server' | 'browser';
 /** A mount format the user chose, or `auto`: the parser's detection (detectFormat) decides. */
@@ -77,6 +88,10 @@ export interface StartState {
   demoError: string;
   /** The last report created here, with the mounts it could not resolve (shown on the report). */
   created: ReportCreated | null;
+  /** OCI archives: one EROFS image per OCI image (flattened) or per distinct layer (docs/oci.md). */
+  archiveModel: ArchiveModel;
+  /** OCI archives larger than this many bytes are predicted in the browser in server mode too. */
+  browserArchivesAbove: number;
 }
 
 export interface StartSlice {
@@ -88,6 +103,9 @@ export interface StartSlice {
   setPasted(text: string): void;
   setPastedFormat(format: FormatChoice): void;
   setMode(mode: ScanMode): void;
+  setArchiveModel(model: ArchiveModel): void;
+  /** Bytes above which archives are predicted in the browser; a negative or non-finite value is refused. */
+  setBrowserArchivesAbove(bytes: number): void;
   /** Fetch the demo report's headline (for the start page). */
   loadDemo(): Promise<void>;
   /** The demo report's id, or null (the error is in `demoError`). */
@@ -100,6 +118,7 @@ type Api = typeof httpApi;
 export type StartApi = Pick<
   Api,
   | 'uploadImage'
+  | 'uploadArchive'
   | 'waitForScan'
   | 'mountConfig'
   | 'residency'
@@ -117,6 +136,47 @@ export interface StartDeps {
     devices: File[],
     onProgress: (files: number, bytes: number) => void,
   ): Promise<string>;
+  /** Predict an OCI archive's manifests here (lib/archive.ts in a worker). */
+  predictInBrowser(
+    file: File,
+    model: ArchiveModel,
+    onProgress: (bytes: number) => void,
+  ): Promise<PredictedNdjson>;
+}
+
+/** Where an OCI archive is predicted: here in browser mode or above the size, else on the server. */
+export function archivePlace(size: number, mode: ScanMode, browserAbove: number): ScanMode {
+  return mode === 'browser' || size > browserAbove ? 'browser' : 'server';
+}
+
+/**
+ * Whether a file's bytes are an OCI archive or tar (a tar header at 0, or a gzip/zstd stream
+ * holding one), as the CLI's isArchive decides. The OCI code is imported lazily: it is not part
+ * of the page's initial JS.
+ */
+export async function looksLikeArchive(f: Blob): Promise<boolean> {
+  const { compressionOf, looksLikeTar } = await import('@sharemap/oci');
+  const head = new Uint8Array(await f.slice(0, 512).arrayBuffer());
+  const c = compressionOf(head);
+  if (c === 'zstd') return true;
+  if (c === 'none') return looksLikeTar(head);
+  // gzip: a gzip tar, or a gzip text (residency snapshot)? The first decompressed block says.
+  try {
+    const reader = f.stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+    const got = new Uint8Array(512);
+    let n = 0;
+    while (n < 512) {
+      const r = await reader.read();
+      if (r.done) break;
+      const take = r.value.subarray(0, 512 - n);
+      got.set(take, n);
+      n += take.length;
+    }
+    void reader.cancel().catch(() => undefined);
+    return looksLikeTar(got.subarray(0, n));
+  } catch {
+    return false;
+  }
 }
 
 /** The kind a file's name suggests (the user can change it). */
@@ -211,6 +271,7 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         });
         return refs;
       }
+      if (it.kind === 'archive') return sendArchive(it, refs);
       const devices = get()
         .start.items.filter((d) => d.kind === 'device' && d.of === it.key)
         .map((d) => d.file);
@@ -256,6 +317,55 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
       return refs;
     }
 
+    /** An OCI archive: predicted here (only the manifests are sent) or sent to POST /api/archives. */
+    async function sendArchive(it: StartItem, refs: InputRefs): Promise<InputRefs> {
+      const { api } = deps;
+      const { mode, browserArchivesAbove, archiveModel } = get().start;
+      const plural2 = (n: number) => plural(n, 'predicted manifest');
+      if (archivePlace(it.file.size, mode, browserArchivesAbove) === 'browser') {
+        update(it.key, { phase: 'scanning', detail: 'predicting in your browser' });
+        const p = await deps.predictInBrowser(it.file, archiveModel, (bytes) =>
+          update(it.key, {
+            progress: it.file.size ? Math.min(1, bytes / it.file.size) : 0,
+            detail: `predicting in your browser: ${formatBytes(bytes)} of layers read`,
+          }),
+        );
+        update(it.key, {
+          phase: 'uploading',
+          detail: `uploading ${plural2(p.manifests.length)}; the archive stays here`,
+        });
+        let files = 0;
+        for (const m of p.manifests) {
+          const info = await api.manifest(m.name, m.ndjson);
+          refs.manifests.push(info.id);
+          files += info.fileCount;
+        }
+        update(it.key, {
+          phase: 'ready',
+          progress: 1,
+          detail: `${p.kind}: ${plural2(p.manifests.length)} (${archiveModel}), ${files} files, predicted in the browser`,
+          refs,
+        });
+        return refs;
+      }
+      update(it.key, { phase: 'uploading', detail: 'uploading the archive to the server' });
+      const a = await api.uploadArchive(it.file, archiveModel, (loaded, total) =>
+        update(it.key, {
+          progress: total ? loaded / total : 0,
+          detail: `${formatBytes(loaded)} of ${formatBytes(total)}; the server predicts it`,
+        }),
+      );
+      refs.manifests.push(...a.manifests.map((m) => m.id));
+      const files = a.manifests.reduce((n, m) => n + m.fileCount, 0);
+      update(it.key, {
+        phase: 'ready',
+        progress: 1,
+        detail: `${a.kind}: ${plural2(a.manifests.length)} (${a.model}), ${files} files, predicted on the server`,
+        refs,
+      });
+      return refs;
+    }
+
     /** The pasted configuration's server id (sent again only when text or format changed). */
     async function sendPasted(): Promise<string | null> {
       const { pasted: text, pastedFormat: format, pastedSent } = get().start;
@@ -279,13 +389,23 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         demo: null,
         demoError: '',
         created: null,
+        archiveModel: 'flattened',
+        browserArchivesAbove: BROWSER_ARCHIVES_ABOVE_BYTES,
       },
 
       async addFiles(files) {
         const added: StartItem[] = [];
         let items = [...get().start.items];
         for (const file of files) {
-          const kind = kindOf(file.name);
+          let kind = kindOf(file.name);
+          // An OCI archive is told from its bytes; a tar named after a dropped image (its stem)
+          // stays that image's device (mkfs.erofs --tar=i keeps the data in the tar).
+          if (kind !== 'image') {
+            const stem = file.name.split('.')[0]!;
+            const deviceOf = items.some((x) => x.kind === 'image' && x.file.name.startsWith(stem));
+            if (!(kind === 'device' && deviceOf) && (await looksLikeArchive(file).catch(() => false)))
+              kind = 'archive';
+          }
           let of = -1;
           if (kind === 'device') {
             // A device goes with the image whose name it starts with, else the last image.
@@ -354,6 +474,15 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
       setMode(mode) {
         patchStart({ mode });
       },
+      setArchiveModel(archiveModel) {
+        patchStart({
+          archiveModel,
+          items: get().start.items.map((x) => (x.kind === 'archive' ? { ...x, ...unsent } : x)),
+        });
+      },
+      setBrowserArchivesAbove(bytes) {
+        if (Number.isFinite(bytes) && bytes >= 0) patchStart({ browserArchivesAbove: bytes });
+      },
 
       async loadDemo() {
         try {
@@ -414,7 +543,7 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         }
         if (pastedId !== null) all.mountConfigs.push(pastedId);
         if (failed > 0 || all.images.length + all.manifests.length === 0) {
-          patchStart({ busy: false, error: failed ? '' : 'Add at least one EROFS image.' });
+          patchStart({ busy: false, error: failed ? '' : 'Add at least one EROFS image or OCI archive.' });
           return null;
         }
         const req: ReportRequest = {

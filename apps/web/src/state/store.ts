@@ -15,7 +15,7 @@ import { DEFAULT_VIEW, formatQuery, parseQuery, parseRoute, type Route, type Vie
 import { runAnalysis } from './analysis';
 import { rememberReport } from './recent';
 import { createStartSlice, type StartSlice } from './start';
-import { scanInWorker } from './scan';
+import { predictInWorker, scanInWorker } from './scan';
 
 export type Theme = 'light' | 'dark';
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -262,7 +262,7 @@ export const useStore = create<Store>()((...a) => ({
   ...reportSlice(...a),
   ...liveSlice(...a),
   ...themeSlice(...a),
-  ...createStartSlice({ api, scanInBrowser: scanInWorker })(...a),
+  ...createStartSlice({ api, scanInBrowser: scanInWorker, predictInBrowser: predictInWorker })(...a),
 }));
 
 /** The full report the views show: the live recompute when the user changed something, else the stored one (null until its files are in). */

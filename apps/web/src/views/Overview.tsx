@@ -1,10 +1,11 @@
 /** Overview: the one-line answer first, then per domain, per instance, per container, per image. */
-import { formatBytes, formatPercent, isMounted } from '@sharemap/sharing';
+import { formatBytes, formatPercent, isMounted, predictedNote } from '@sharemap/sharing';
 import type { ReportCost, Totals } from '@sharemap/sharing';
 import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
 import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
+import { OciImages } from './OciImages';
 import { useStore } from '../state/store';
 import type { ViewState } from '../state/url';
 
@@ -426,6 +427,9 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
   const range =
     r.bounds && r.bounds.best.bytesWithSharing !== r.bounds.worst.bytesWithSharing ? r.bounds : undefined;
   const labelOf = new Map(r.instances.map((i) => [i.id, i.label]));
+  // Images predicted from OCI archives (docs/oci.md) are labelled so everywhere, as in the CLI.
+  const predicted = predictedNote(r);
+  const predictedIds = new Set(r.images.filter((i) => i.predicted).map((i) => i.id));
   return (
     <div className="overview">
       <p className="headline" data-testid="headline">
@@ -486,6 +490,11 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           </>
         )}
       </p>
+      {predicted && (
+        <p className="callout" data-testid="predicted-note">
+          {predicted}
+        </p>
+      )}
       {base && (
         <p className="whatif-delta" data-testid="whatif-delta">
           What-if, before -&gt; after: with sharing{' '}
@@ -580,6 +589,7 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
             key: k,
             label: names.get(k) ?? k,
             t,
+            ...(predictedIds.has(k) ? { note: '(predicted)' } : {}),
             before: base?.perImage[k]?.bytesWithSharing,
           }))}
         />
@@ -664,6 +674,7 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           </ul>
         </details>
       )}
+      <OciImages images={r.images} />
     </div>
   );
 }

@@ -29,14 +29,16 @@ function AppLink({ to, children }: { to: string; children: React.ReactNode }) {
 export function Start() {
   const navigate = useStore((s) => s.navigate);
   const start = useStore((s) => s.start);
-  const { addFiles, setMode, loadDemo, openDemo, analyse } = useStore.getState();
+  const { addFiles, setMode, setArchiveModel, setBrowserArchivesAbove, loadDemo, openDemo, analyse } =
+    useStore.getState();
   const [drag, setDrag] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const recent = recentReports();
   useEffect(() => void loadDemo(), [loadDemo]);
 
   const go = (id: string | null) => id !== null && navigate(`/r/${id}`);
-  const hasImage = start.items.some((x) => x.kind === 'image');
+  const hasImage = start.items.some((x) => x.kind === 'image' || x.kind === 'archive');
+  const hasArchive = start.items.some((x) => x.kind === 'archive');
   return (
     <div className="start">
       <section className="hero">
@@ -86,7 +88,8 @@ export function Start() {
           <p>
             Drop EROFS images (<code>.img</code>, <code>.erofs</code>), their extra devices (
             <code>.blob</code>, <code>.tar</code>) and mount configurations (mountinfo, fstab, systemd units,
-            mount commands, JSON plans) here, or{' '}
+            mount commands, JSON plans) or OCI archives (<code>docker save</code>, OCI layout or rootfs tars:
+            their EROFS manifests are predicted) here, or{' '}
             <button type="button" className="linkish" onClick={() => input.current?.click()}>
               choose files
             </button>
@@ -128,6 +131,35 @@ export function Start() {
             Scan in this browser: images never leave your machine, only their manifests are uploaded
           </label>
         </fieldset>
+        {hasArchive && (
+          <fieldset className="mode" data-testid="archive-options">
+            <legend>OCI archives (predicted as mkfs.erofs 1.9.3 would build them)</legend>
+            <label>
+              Model{' '}
+              <select
+                value={start.archiveModel}
+                disabled={start.busy}
+                onChange={(e) => setArchiveModel(e.target.value as 'flattened' | 'layers')}
+              >
+                <option value="flattened">flattened: one EROFS image per OCI image</option>
+                <option value="layers">per layer: one EROFS image per distinct layer</option>
+              </select>
+            </label>
+            <label>
+              Predict archives larger than{' '}
+              <input
+                type="number"
+                min={0}
+                step={1}
+                value={Math.round(start.browserArchivesAbove / 1024 ** 2)}
+                disabled={start.busy}
+                onChange={(e) => setBrowserArchivesAbove(Number(e.target.value) * 1024 ** 2)}
+                data-testid="browser-archives-above"
+              />{' '}
+              MiB in this browser (smaller ones are uploaded unless you scan in the browser)
+            </label>
+          </fieldset>
+        )}
         <button
           type="button"
           className="btn primary"

@@ -4,11 +4,14 @@
  * the server as a page's would against its origin; every request the slice makes is recorded.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { create } from 'zustand';
 import type { Report } from '@sharemap/sharing';
 import { api } from '../../src/api/client';
+import { predictToNdjson } from '../../src/lib/archive';
 import { scanToNdjson } from '../../src/lib/scan';
 import { createStartSlice, unresolvedText, type Phase, type StartSlice } from '../../src/state/start';
 // The server's own test helper: the one way tests start a real server (temp data folder, port 0).
@@ -43,6 +46,7 @@ function newStore() {
       api,
       scanInBrowser: async (file, devices, onProgress) =>
         (await scanToNdjson(file, file.name, devices, onProgress)).ndjson,
+      predictInBrowser: (file, model, onProgress) => predictToNdjson(file, file.name, model, onProgress),
     }),
   );
   /** Each input's phases in the order it went through them (repeats collapsed). */
@@ -192,6 +196,95 @@ describe('start slice against the real server', () => {
     expect(phases.get('base-v2.fp.img')).toEqual(['waiting', 'scanning', 'uploading', 'ready']);
     expect(requests).toEqual(['POST /api/manifests', 'POST /api/reports']);
     expect((await report(id!)).images.map((i) => i.name)).toEqual(['base-v2.fp.img']);
+  });
+});
+
+/** testdata/oci: the OCI fixtures (README.fixtures.md). */
+const oci = (f: string) => fileURLToPath(new URL(`../../../../testdata/oci/${f}`, import.meta.url));
+
+describe('OCI archives in the start slice', () => {
+  it('tells archives from their bytes: docker save, OCI layout and rootfs tars, not an EROFS image or a gzip text', async () => {
+    const { store } = newStore();
+    const gzText = new File([gzipSync('{"kind":"sharemap-host-snapshot"}')], 'host.snapshot.gz');
+    await store
+      .getState()
+      .addFiles([
+        fileOf(erofs('app.fp.img')),
+        fileOf(oci('image.docker.tar')),
+        fileOf(oci('image.oci.tar')),
+        fileOf(oci('rootfs.tar')),
+        new File([gzipSync(readFileSync(oci('rootfs.tar')))], 'rootfs.tgz'),
+        gzText,
+        fileOf(mounts('fleet.fstab')),
+      ]);
+    expect(store.getState().start.items.map((x) => [x.file.name, x.kind])).toEqual([
+      ['app.fp.img', 'image'],
+      ['image.docker.tar', 'archive'],
+      ['image.oci.tar', 'archive'],
+      ['rootfs.tar', 'archive'],
+      ['rootfs.tgz', 'archive'],
+      ['host.snapshot.gz', 'residency'],
+      ['fleet.fstab', 'mounts'],
+    ]);
+  });
+
+  it('above the size (or in browser mode) an archive is predicted here: only its manifests are sent', async () => {
+    const { store, phases, lastItems } = newStore();
+    store.getState().setBrowserArchivesAbove(1024); // every fixture is larger
+    await store.getState().addFiles([fileOf(oci('image.docker.tar'))]);
+    const id = await store.getState().analyse();
+    expect(id).not.toBeNull();
+    expect(phases.get('image.docker.tar')).toEqual(['waiting', 'scanning', 'uploading', 'ready']);
+    expect(requests).toEqual(['POST /api/manifests', 'POST /api/reports']);
+    expect(lastItems()[0]!.detail).toBe(
+      'docker-save: 1 predicted manifest (flattened), 34 files, predicted in the browser',
+    );
+    const r = await report(id!);
+    expect(r.images.map((i) => [i.name, i.fileCount, i.predicted?.source])).toEqual([
+      ['sharemap_demo:1.0', 34, 'flattened image sharemap/demo:1.0'],
+    ]);
+  });
+
+  it('at most the size, in server mode, an archive goes to POST /api/archives; both ways give the same report', async () => {
+    const run = async (above: number, model: 'flattened' | 'layers') => {
+      const { store } = newStore();
+      store.getState().setBrowserArchivesAbove(above);
+      store.getState().setArchiveModel(model);
+      await store.getState().addFiles([fileOf(oci('image.oci.tar'))]);
+      requests = [];
+      const id = await store.getState().analyse();
+      expect(id).not.toBeNull();
+      return { sent: requests, report: await report(id!) };
+    };
+    const server = await run(1 << 30, 'layers');
+    expect(server.sent).toEqual(['POST /api/archives', 'POST /api/reports']);
+    const here = await run(0, 'layers');
+    expect(here.sent).toEqual([
+      'POST /api/manifests',
+      'POST /api/manifests',
+      'POST /api/manifests',
+      'POST /api/reports',
+    ]);
+    expect(here.report.images.map((i) => [i.name, i.fileCount])).toEqual(
+      server.report.images.map((i) => [i.name, i.fileCount]),
+    );
+    // image.layerN.files.json: 37, 24 and 18 paths (the report lists images by name).
+    expect(here.report.images.map((i) => i.fileCount).sort((a, b) => a - b)).toEqual([18, 24, 37]);
+    expect(here.report.totals).toEqual(server.report.totals);
+  });
+
+  it('a config whose digest does not match is refused in the browser, nothing sent', async () => {
+    const { store } = newStore();
+    store.getState().setBrowserArchivesAbove(0);
+    const bytes = readFileSync(oci('image.docker.tar'));
+    // The config (named by its digest) says amd65: still JSON, no longer its digest.
+    const at = bytes.indexOf(Buffer.from('"amd64"'));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 5] = 0x35;
+    await store.getState().addFiles([new File([bytes], 'bad.tar')]);
+    expect(await store.getState().analyse()).toBeNull();
+    expect(store.getState().start.items[0]!.error).toMatch(/^EDIGEST: /);
+    expect(requests).toEqual([]);
   });
 });
 

@@ -1,12 +1,14 @@
 /** The dropped files: kind (and image of a device, format of a mount configuration), progress, result. */
 import { formatBytes } from '@sharemap/sharing';
 import { useStore } from '../../state/store';
-import type { InputKind, StartItem } from '../../state/start';
+import { archivePlace, type InputKind, type StartItem } from '../../state/start';
 import { FormatSelect } from './formats';
 
 function Row({ it, images, busy }: { it: StartItem; images: StartItem[]; busy: boolean }) {
   const changeItem = useStore((s) => s.changeItem);
   const removeItem = useStore((s) => s.removeItem);
+  const mode = useStore((s) => s.start.mode);
+  const browserAbove = useStore((s) => s.start.browserArchivesAbove);
   const name = it.file.name;
   return (
     <li className={`upload ${it.phase}`} data-testid="upload-item">
@@ -21,6 +23,7 @@ function Row({ it, images, busy }: { it: StartItem; images: StartItem[]; busy: b
         <option value="device">device of an image</option>
         <option value="mounts">mount configuration</option>
         <option value="residency">page-cache residency</option>
+        <option value="archive">OCI archive (predicted)</option>
       </select>
       {it.kind === 'device' && (
         <select
@@ -48,6 +51,13 @@ function Row({ it, images, busy }: { it: StartItem; images: StartItem[]; busy: b
       <span className="muted small">{formatBytes(it.file.size)}</span>
       <progress max={1} value={it.phase === 'ready' ? 1 : it.progress} aria-label={`Progress of ${name}`} />
       <span className="phase">{it.phase}</span>
+      {it.kind === 'archive' && it.phase === 'waiting' && (
+        <span className="muted small" data-testid="archive-place">
+          {archivePlace(it.file.size, mode, browserAbove) === 'browser'
+            ? 'will be predicted in this browser: only the predicted manifests are sent'
+            : 'will be uploaded to the server, which predicts it'}
+        </span>
+      )}
       {it.detail && <span className="muted small">{it.detail}</span>}
       {it.error && (
         <span className="field-error" role="alert" data-testid="upload-error">
