@@ -22,7 +22,10 @@ export function headline(report: Pick<Report, 'totals' | 'instances' | 'bounds'>
       `${formatBytes(b.worst.bytesSaved)} – ${formatBytes(b.best.bytesSaved)} saved ` +
       `(${formatPercent(b.worst.percentSaved)} – ${formatPercent(b.best.percentSaved)}), depending on the unknown domains`
     );
-  return head + `${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})`;
+  return (
+    head +
+    `${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})`
+  );
 }
 
 /**
