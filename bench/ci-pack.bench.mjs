@@ -115,7 +115,7 @@ try {
       await page.getByRole('tab', { name: 'Files' }).click();
       const f = await page.waitForFunction(
         () =>
-          document.querySelector('[data-testid="files-body"] [role="row"], [data-testid="files-body"] tr')
+          document.querySelector('[data-testid="files-body"] [data-row], [data-testid="files-body"] tr')
             ? performance.now()
             : null,
         null,
