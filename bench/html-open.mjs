@@ -34,7 +34,7 @@ export async function openHtmlReport(htmlFile, expectedHeadline, runs) {
       await page.getByRole('tab', { name: 'Files' }).click();
       const f = await page.waitForFunction(
         () =>
-          document.querySelector('[data-testid="files-body"] [role="row"], [data-testid="files-body"] tr')
+          document.querySelector('[data-testid="files-body"] [data-row], [data-testid="files-body"] tr')
             ? performance.now()
             : null,
         null,

@@ -216,7 +216,7 @@ try {
     const watch = [
       ['headline', '[data-testid=headline]', () => tab('Instances').click()],
       ['instances', 'table.instances-table', () => tab('Files').click()],
-      ['filesRows', '[data-testid=files-body] [role=row]', null],
+      ['filesRows', '[data-testid=files-body] [data-row]', null],
     ];
     new MutationObserver(() => {
       for (const [k, sel, next] of watch)

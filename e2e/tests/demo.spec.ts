@@ -27,7 +27,7 @@ test('every view of the demo report renders (screenshots)', async ({ page, reque
     ['graph', '?view=graph', 'svg.graph-svg'],
     ['matrix', '?view=graph&gm=matrix', 'svg.heatmap-svg'],
     ['overlap', '?view=overlap', 'svg.upset-svg'],
-    ['files', '?view=files', '[data-testid=files-body] [role=row]'],
+    ['files', '?view=files', '[data-testid=files-body] [data-row]'],
     ['treemap', '?view=files&fv=treemap', 'svg.treemap-svg'],
     ['findings', '?view=findings', '.finding'],
     ['scenarios', '?view=scenarios', 'table.scenarios-table'],
@@ -42,7 +42,7 @@ test('every view of the demo report renders (screenshots)', async ({ page, reque
   await page.getByTestId('bytes-saved').click();
   await expect(page).toHaveURL(/view=files/);
   await expect(page).toHaveURL(/status=saving/);
-  const row = page.locator('[data-testid=files-body] [role=row]').first();
+  const row = page.locator('[data-testid=files-body] [data-row]').first();
   await row.click();
   await expect(page.getByTestId('explanation')).toContainText(/shared|private|R\d/);
   await shot(page, 'file-detail');

@@ -8,7 +8,7 @@ test('a copied link opened in a fresh browser context shows the same view', asyn
   await page.getByTestId('files-search').fill('libexpat');
   await expect(page).toHaveURL(/q=libexpat/);
   await page.getByTestId('files-status').selectOption('shared');
-  const first = page.locator('[data-testid=files-body] [role=row]').first();
+  const first = page.locator('[data-testid=files-body] [data-row]').first();
   await first.click();
   await expect(page).toHaveURL(/sel=\d+/);
   const path = await page.locator('.detail-path').textContent();

@@ -36,7 +36,7 @@ test('the headline and the Instances view come before the file table, which foll
   release();
   await expect(page.locator('svg.upset-svg')).toBeVisible();
   await page.getByRole('tab', { name: 'Files' }).click();
-  await expect(page.locator('[data-testid=files-body] [role=row]').first()).toBeVisible();
+  await expect(page.locator('[data-testid=files-body] [data-row]').first()).toBeVisible();
   await expect(page.getByTestId('files-count')).toContainText(
     `of ${formatInteger(report.files.instance.length)} rows`,
   );

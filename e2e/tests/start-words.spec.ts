@@ -149,7 +149,7 @@ test('a fingerprint is shown as its value (sha256:<digest>); findings print byte
 }) => {
   const id = await demoId(request);
   await page.goto(`/r/${id}?view=files&status=shared`);
-  await page.locator('[data-testid=files-body] [role=row]').first().click();
+  await page.locator('[data-testid=files-body] [data-row]').first().click();
   await expect(page.locator('code.fp')).toHaveText(/^sha256:[0-9a-f]{64}$/);
 
   await page.goto(`/r/${id}?view=findings`);

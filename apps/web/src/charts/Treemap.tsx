@@ -73,7 +73,7 @@ export function Treemap({
       <svg
         ref={svg}
         viewBox={`0 0 ${W} ${H}`}
-        role="img"
+        role="group"
         aria-label={`Treemap of ${dir || '/'} by cached bytes`}
         className="treemap-svg"
       >

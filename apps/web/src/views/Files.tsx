@@ -54,7 +54,10 @@ function VirtualTable({
   const n = rows.length;
   const full = n * RH;
   const virt = Math.min(full, MAX_SCROLL_PX);
-  const ratio = virt > height ? (full - height) / (virt - height) : 1;
+  // The sticky header row sits in the scroll container above the rows: the rows' own viewport
+  // is one row shorter.
+  const bodyHeight = Math.max(RH, height - RH);
+  const ratio = virt > bodyHeight ? (full - bodyHeight) / (virt - bodyHeight) : 1;
   const offset = scrollTop * ratio;
   const start = Math.max(0, Math.floor(offset / RH));
   const count = Math.ceil(height / RH) + 2;
@@ -78,7 +81,7 @@ function VirtualTable({
     const el = box.current;
     if (!el) return;
     const top = (i * RH) / ratio;
-    if (i < start + 1 || i >= start + count - 3) el.scrollTop = Math.max(0, top - height / 2);
+    if (i < start + 1 || i >= start + count - 3) el.scrollTop = Math.max(0, top - bodyHeight / 2);
   };
   const onKey = (e: React.KeyboardEvent) => {
     let i = selIndex;
@@ -97,14 +100,16 @@ function VirtualTable({
   };
   const inst = r.instances;
   return (
-    <div className="vtable" role="grid" aria-rowcount={n + 1} aria-label="Files" aria-multiselectable="false">
-      <div className="vrow vhead" role="row" aria-rowindex={1}>
-        {COLUMNS.map((c) => (
-          <SortHeader key={c.key} col={c} />
-        ))}
-      </div>
+    <div className="vtable">
+      {/* ARIA grid pattern: the one focusable, scrolling element is the grid; its keyboard
+          cursor (the selected row) is announced through aria-activedescendant, and the header
+          row is inside it (sticky), so every row has the grid as its parent. */}
       <div
         className="vbody"
+        role="grid"
+        aria-rowcount={n + 1}
+        aria-label="Files"
+        aria-multiselectable="false"
         ref={box}
         tabIndex={0}
         data-testid="files-body"
@@ -112,6 +117,11 @@ function VirtualTable({
         onKeyDown={onKey}
         aria-activedescendant={selIndex >= start && selIndex < end ? `row-${sel}` : undefined}
       >
+        <div className="vrow vhead" role="row" aria-rowindex={1}>
+          {COLUMNS.map((c) => (
+            <SortHeader key={c.key} col={c} />
+          ))}
+        </div>
         <div style={{ height: virt, position: 'relative' }}>
           <div style={{ position: 'absolute', top: shift, left: 0, right: 0 }}>
             {Array.from({ length: end - start }, (_, k) => {

@@ -20,6 +20,7 @@ import { formatBytes } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { Empty, ViewLink } from '../components/common';
 import { ExportButtons } from '../charts/export';
+import { PairsList } from '../charts/PairsList';
 import { OKABE_ITO } from '../charts/palette';
 import { sharingMatrix } from '../lib/derive';
 import { reportIn } from '../lib/measure';
@@ -226,6 +227,7 @@ function Heatmap({ r }: { r: Report }) {
         ref={svg}
         width={size + margin + 10}
         height={size + margin + 10}
+        viewBox={`0 0 ${size + margin + 10} ${size + margin + 10}`}
         className="heatmap-svg"
         role="img"
         aria-label={`Instance by instance sharing matrix, ${n} instances`}
@@ -319,6 +321,7 @@ export default function Graph({ report }: { report: Report }) {
         <ViewLink to={{ view: 'instances' }}>Assign domains…</ViewLink>
       </div>
       {mode === 'force' ? <ForceGraph r={r} /> : <Heatmap r={r} />}
+      <PairsList r={r} />
     </div>
   );
 }

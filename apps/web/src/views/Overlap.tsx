@@ -41,7 +41,11 @@ export default function Overlap({ report: r }: { report: Report }) {
         Each column is a combination of images that hold the same content (a shared inode and its duplicates);
         bars show{' '}
         <label>
-          <select value={metric} onChange={(e) => setMetric(e.target.value as 'saved' | 'bytes')}>
+          <select
+            aria-label="Bar measure"
+            value={metric}
+            onChange={(e) => setMetric(e.target.value as 'saved' | 'bytes')}
+          >
             <option value="saved">bytes saved by sharing</option>
             <option value="bytes">bytes of content (one copy)</option>
           </select>
@@ -66,6 +70,7 @@ export default function Overlap({ report: r }: { report: Report }) {
         ref={svg}
         width={W}
         height={H}
+        viewBox={`0 0 ${W} ${H}`}
         role="img"
         aria-label="UpSet chart of content shared across images"
         className="upset-svg"

@@ -92,22 +92,40 @@ export function ReportShell() {
   };
   return (
     <div className="report">
-      <nav className="tabs" role="tablist" aria-label="Report views" ref={tabs} onKeyDown={onKey}>
-        {VIEWS.map((t) => (
-          <button
-            key={t.id}
-            role="tab"
-            type="button"
-            id={`tab-${t.id}`}
-            aria-selected={view === t.id}
-            aria-controls="view-panel"
-            tabIndex={view === t.id ? 0 : -1}
-            className={view === t.id ? 'tab active' : 'tab'}
-            onClick={() => setView({ view: t.id as ViewId }, true)}
+      {/* The tablist holds tabs only (ARIA tablist: no other children); on a narrow screen it
+          collapses into the "View" menu beside it (styles.css, phone block). */}
+      <div className="tabs-bar">
+        <div className="tabs" role="tablist" aria-label="Report views" ref={tabs} onKeyDown={onKey}>
+          {VIEWS.map((t) => (
+            <button
+              key={t.id}
+              role="tab"
+              type="button"
+              id={`tab-${t.id}`}
+              aria-selected={view === t.id}
+              aria-controls="view-panel"
+              tabIndex={view === t.id ? 0 : -1}
+              className={view === t.id ? 'tab active' : 'tab'}
+              onClick={() => setView({ view: t.id as ViewId }, true)}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
+        <label className="view-menu">
+          View{' '}
+          <select
+            value={view}
+            data-testid="view-menu"
+            onChange={(e) => setView({ view: e.target.value as ViewId }, true)}
           >
-            {t.label}
-          </button>
-        ))}
+            {VIEWS.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+        </label>
         <span className="tab-spacer" />
         <span className="muted small" role="status" aria-live="polite" data-testid="copy-status">
           {copied}
@@ -120,7 +138,7 @@ export function ReportShell() {
         >
           Copy link
         </button>
-      </nav>
+      </div>
       {unresolved && (
         <p className="notice" role="status" data-testid="unresolved-mounts">
           {unresolved}

@@ -3,11 +3,27 @@ import type { Report, SharedGroup } from '../report.js';
 import { isMounted } from '../model/input.js';
 import { formatBytes, formatInteger, formatPercent } from './bytes.js';
 
-export function headline(report: Pick<Report, 'totals' | 'instances'>): string {
+/**
+ * "6 instances, 16.8 MiB of page cache without sharing, 14.1 MiB with, 2.8 MiB saved (16.5 %)".
+ * With unknown domains whose best and worst placements differ, the headline itself gives the
+ * range, as the web UI's does ("6.6 MiB – 7.3 MiB with, 0 B – 640.0 KiB saved (0.0 % – 8.6 %),
+ * depending on the unknown domains"): the totals alone are the worst case
+ * (docs/sharing-rules.md#unknown-domain-bounds), which reads as a verdict.
+ */
+export function headline(report: Pick<Report, 'totals' | 'instances' | 'bounds'>): string {
   const t = report.totals;
   const mounted = report.instances.filter(isMounted).length;
+  const head = `${mounted} instance${mounted === 1 ? '' : 's'}, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, `;
+  const b = report.bounds;
+  if (b && b.best.bytesWithSharing !== b.worst.bytesWithSharing)
+    return (
+      head +
+      `${formatBytes(b.best.bytesWithSharing)} – ${formatBytes(b.worst.bytesWithSharing)} with, ` +
+      `${formatBytes(b.worst.bytesSaved)} – ${formatBytes(b.best.bytesSaved)} saved ` +
+      `(${formatPercent(b.worst.percentSaved)} – ${formatPercent(b.best.percentSaved)}), depending on the unknown domains`
+    );
   return (
-    `${mounted} instance${mounted === 1 ? '' : 's'}, ${formatBytes(t.bytesWithoutSharing)} of page cache without sharing, ` +
+    head +
     `${formatBytes(t.bytesWithSharing)} with, ${formatBytes(t.bytesSaved)} saved (${formatPercent(t.percentSaved)})`
   );
 }

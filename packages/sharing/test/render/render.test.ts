@@ -5,6 +5,7 @@ import { formatBytes, formatInteger } from '../../src/render/bytes.js';
 import { reportToCsv, CSV_COLUMNS } from '../../src/render/csv.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { renderText } from '../../src/render/text.js';
+import { headline } from '../../src/render/common.js';
 import { readFileSync } from 'node:fs';
 import { manifestHeader } from '@sharemap/erofs';
 import { buildAnalysisInput } from '../../src/analysis-input.js';
@@ -35,6 +36,24 @@ describe('renderers', () => {
     expect(text).toContain('17,666,048');
     expect(text).toContain('read order: with sharing between');
     expect(text).toContain('[error] mount-failed');
+  });
+
+  it('headline: with unknown domains the range is in the headline itself, not only on a later line', () => {
+    // Two file-backed instances of base-v1.fp and base-v2.fp, domains unknown: the worked
+    // figures' 7,602,176 bytes when each is alone (worst), 6,946,816 in one domain (best).
+    const unknown = analyze(inputOf([inst('a', 'base-v1.fp', null), inst('b', 'base-v2.fp', null)]));
+    expect(unknown.bounds?.best.bytesWithSharing).toBe(6_946_816);
+    expect(unknown.bounds?.worst.bytesWithSharing).toBe(7_602_176);
+    expect(headline(unknown)).toBe(
+      '2 instances, 7.3 MiB of page cache without sharing, 6.6 MiB – 7.3 MiB with, 0 B – 640.0 KiB saved (0.0 % – 8.6 %), depending on the unknown domains',
+    );
+    expect(renderText(unknown).split('\n')[0]).toBe(headline(unknown));
+    // Known domains: no range, the plain figures.
+    const known = analyze(inputOf([inst('a', 'base-v1.fp', 'D1'), inst('b', 'base-v2.fp', 'D1')]));
+    expect(known.bounds).toBeUndefined();
+    expect(headline(known)).toBe(
+      '2 instances, 7.3 MiB of page cache without sharing, 6.6 MiB with, 640.0 KiB saved (8.6 %)',
+    );
   });
 
   it('renderText of a parsed fstab names domains by label only, never by their domain_id', () => {
