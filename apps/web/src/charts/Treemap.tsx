@@ -30,7 +30,9 @@ const labelColour = (p: number) => (p < 0.5 ? '#fff' : '#000');
 
 /** The parent of a treemap directory ('' is the root). */
 export function parentDir(dir: string): string {
-  const k = dir.replace(/\/+$/, '').lastIndexOf('/');
+  let end = dir.length;
+  while (end > 0 && dir[end - 1] === '/') end--;
+  const k = dir.lastIndexOf('/', end - 1);
   return k <= 0 ? '' : dir.slice(0, k);
 }
 

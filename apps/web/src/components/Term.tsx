@@ -23,7 +23,12 @@ function Defined({ entry, children, link }: { entry: GlossaryEntry; children: Re
   return (
     <span className="term" data-term={entry.id}>
       {link ? (
-        <a className="term-word" href={`#gl-${entry.id}`} aria-describedby={tip} onClick={(e) => jumpTo(entry.id, e)}>
+        <a
+          className="term-word"
+          href={`#gl-${entry.id}`}
+          aria-describedby={tip}
+          onClick={(e) => jumpTo(entry.id, e)}
+        >
           {children}
         </a>
       ) : (
@@ -64,8 +69,6 @@ export function RuleText({ text }: { text: string }) {
   const parts = text.split(/\b(R\d{1,2})\b/);
   if (parts.length === 1) return <>{text}</>;
   return (
-    <>
-      {parts.map((p, k) => (k % 2 === 1 ? <Rule key={k} code={p} /> : <Fragment key={k}>{p}</Fragment>))}
-    </>
+    <>{parts.map((p, k) => (k % 2 === 1 ? <Rule key={k} code={p} /> : <Fragment key={k}>{p}</Fragment>))}</>
   );
 }

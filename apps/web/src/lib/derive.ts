@@ -259,7 +259,9 @@ export const overlapSets = memo((r) => {
 /** The overlap set of exactly these images (`ov=` of the URL: image ids, ','-joined), or undefined. */
 export function overlapSetOf(r: Report, ov: string): OverlapSet | undefined {
   const want = ov.split(',').filter(Boolean);
-  return overlapSets(r).find((s) => s.images.length === want.length && want.every((id) => s.images.includes(id)));
+  return overlapSets(r).find(
+    (s) => s.images.length === want.length && want.every((id) => s.images.includes(id)),
+  );
 }
 
 /** Treemap categories. */

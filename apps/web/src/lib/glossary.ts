@@ -106,15 +106,18 @@ export const RULES: GlossaryEntry[] = [
   ['The first member also fixes the aops class (compressed, block device or file-backed).'],
   ['Shared memory is decompressed data: ceil(size / page size) pages.'],
   ['Metadata, the compressed cache, the packed inode and the backing file’s cache never share.'],
-  [
-    'Two mounts of one block device are one superblock; file-backed mounts of one file are separate.',
-  ],
+  ['Two mounts of one block device are one superblock; file-backed mounts of one file are separate.'],
   ['Hard links are one inode (counted once); two inodes with the same key in one image share.'],
   ['The domain id is a secret, never printed; mountinfo inputs have unknown domains.'],
   [
     'Within a domain the first reader supplies the pages for all members: a wrong fingerprint is an integrity risk for every other image of the domain.',
   ],
-].map(([text], k) => ({ id: `r${k + 1}`, term: `R${k + 1}`, text: text!, more: `sharing-rules.md#r${k + 1}` }));
+].map(([text], k) => ({
+  id: `r${k + 1}`,
+  term: `R${k + 1}`,
+  text: text!,
+  more: `sharing-rules.md#r${k + 1}`,
+}));
 
 /** Every entry, terms first, then the rules. */
 export const GLOSSARY: GlossaryEntry[] = [...Object.values(TERMS), ...RULES];
@@ -143,7 +146,12 @@ export function glossaryMarkdown(): string {
     '',
   ];
   for (const e of Object.values(TERMS)) lines.push(...entry(e));
-  lines.push('## Sharing rules', '', 'The rules the engine applies (R-codes in findings and explanations):', '');
+  lines.push(
+    '## Sharing rules',
+    '',
+    'The rules the engine applies (R-codes in findings and explanations):',
+    '',
+  );
   for (const e of RULES) lines.push(...entry(e));
   return lines.join('\n');
 }

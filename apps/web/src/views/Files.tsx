@@ -24,7 +24,7 @@ import {
 } from '../lib/derive';
 import { pairFiles, parsePair } from '../lib/pairs';
 import { useContentIds } from '../state/content';
-import { Term } from '../components/Term';
+import { RuleText, Term } from '../components/Term';
 import { useStore } from '../state/store';
 import type { StatusFilter } from '../state/url';
 import { Treemap } from '../charts/Treemap';
@@ -256,13 +256,18 @@ function Detail({ r, row }: { r: Report; row: number }) {
         )}
         {g && (
           <>
-            <dt>Fingerprint</dt>
+            <dt>
+              <Term k="fingerprint">Fingerprint</Term>
+            </dt>
             <dd>
               <code className="fp">{formatFingerprint(g.fingerprint)}</code>
             </dd>
-            <dt>Shared inode</dt>
+            <dt>
+              <Term k="sharedInode">Shared inode</Term>
+            </dt>
             <dd>
-              domain {g.domain}, {g.aops}, {g.members.length} member{g.members.length === 1 ? '' : 's'}
+              <Term k="domain" /> {g.domain}, <Term k="aops">{g.aops}</Term>, {g.members.length} member
+              {g.members.length === 1 ? '' : 's'}
               {g.rejected.length ? `, ${g.rejected.length} rejected` : ''}
               {g.orderDependent ? ', order-dependent' : ''}
             </dd>
@@ -271,7 +276,7 @@ function Detail({ r, row }: { r: Report; row: number }) {
       </dl>
       <p className="explanation" data-testid="explanation">
         <strong>Why: </strong>
-        {explanation}
+        <RuleText text={explanation} />
       </p>
       <h4>
         Held by {holders.length} instance row{holders.length === 1 ? '' : 's'}
@@ -482,8 +487,8 @@ export default function Files({ report }: { report: Report }) {
           {pair && pairIds ? (
             <>
               Files behind the pair <strong>{r.instances[instIndexOf(r, pairIds[0])]!.label}</strong> and{' '}
-              <strong>{r.instances[instIndexOf(r, pairIds[1])]!.label}</strong>: {formatInteger(pair.sharedContents)}{' '}
-              shared content{pair.sharedContents === 1 ? '' : 's'},{' '}
+              <strong>{r.instances[instIndexOf(r, pairIds[1])]!.label}</strong>:{' '}
+              {formatInteger(pair.sharedContents)} shared content{pair.sharedContents === 1 ? '' : 's'},{' '}
               <span data-testid="pair-shared">
                 <Bytes n={pair.sharedBytes} />
               </span>{' '}

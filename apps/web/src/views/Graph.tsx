@@ -112,9 +112,9 @@ function ForceGraph({ r }: { r: Report }) {
   return (
     <figure className="chart">
       <figcaption>
-        Nodes are instances (area: cached bytes without sharing, colour: <Term k="domain" />); an edge's width
-        is the bytes two instances share. Click a node or an edge (or focus it and press Enter) for its files.{' '}
-        <ExportButtons target={svg} name="sharemap-graph" />
+        Nodes are instances (area: cached bytes without sharing, colour: <Term k="domain" />
+        ); an edge's width is the bytes two instances share. Click a node or an edge (or focus it and press
+        Enter) for its files. <ExportButtons target={svg} name="sharemap-graph" />
       </figcaption>
       <svg
         ref={svg}
@@ -230,7 +230,8 @@ function ForceGraph({ r }: { r: Report }) {
           <i className="sw-line" /> shared bytes (width)
         </span>
         <span data-testid="legend-cross">
-          <i className="sw-line cross" /> <Term k="crossDomain">same content, not shared</Term>: different domains
+          <i className="sw-line cross" /> <Term k="crossDomain">same content, not shared</Term>: different
+          domains
         </span>
       </div>
     </figure>
@@ -330,7 +331,9 @@ function Heatmap({ r }: { r: Report }) {
         image; a cell opens the pair's files). <ExportButtons target={svg} name="sharemap-matrix" />
       </figcaption>
       <p className="muted small" aria-live="polite" data-testid="matrix-hover">
-        {hover ? pairText(hover[0], hover[1]) : 'Hover a cell for the pair and its shared bytes; click it for the files.'}
+        {hover
+          ? pairText(hover[0], hover[1])
+          : 'Hover a cell for the pair and its shared bytes; click it for the files.'}
       </p>
       <svg
         ref={svg}
@@ -451,7 +454,10 @@ function Heatmap({ r }: { r: Report }) {
 export default function Graph({ report }: { report: Report }) {
   const gm = useStore((s) => s.v.gm);
   // Edge widths, node sizes and matrix cells in the chosen measure (lib/measure.ts).
-  const r = reportIn(report, useStore((s) => s.v.measure));
+  const r = reportIn(
+    report,
+    useStore((s) => s.v.measure),
+  );
   const setView = useStore((s) => s.setView);
   if (r.instances.length === 0) return <Empty>No instances.</Empty>;
   const tooMany = r.instances.length > FORCE_LIMIT;

@@ -18,7 +18,17 @@ export default function Overlap({ report: r }: { report: Report }) {
   // A column opens its contents in the Files view (other file filters cleared).
   const openSet = (images: string[]) =>
     setView(
-      { view: 'files', q: '', status: '', inst: '', img: '', tc: '', pair: '', sel: -1, ov: images.join(',') },
+      {
+        view: 'files',
+        q: '',
+        status: '',
+        inst: '',
+        img: '',
+        tc: '',
+        pair: '',
+        sel: -1,
+        ov: images.join(','),
+      },
       true,
     );
   const all = overlapSets(r).filter((s) => s.images.length > 0);

@@ -22,7 +22,8 @@ describe('contentIdsByImage', () => {
     const input = inputOf(fleetInstances());
     const r = analyze(input);
     const ids = contentIdsByImage(input.images);
-    const contentOf = (row: number) => ids[r.instances[r.files.instance[row]!]!.imageId]![r.files.file[row]!]!;
+    const contentOf = (row: number) =>
+      ids[r.instances[r.files.instance[row]!]!.imageId]![r.files.file[row]!]!;
     expect(r.groups.length).toBeGreaterThan(0);
     const seen = new Map<number, number>();
     r.groups.forEach((g, k) => {
