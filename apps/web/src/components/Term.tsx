@@ -1,10 +1,10 @@
 /**
  * A term of the glossary (lib/glossary.ts) with its definition on hover and on keyboard focus:
- * the definition is a tooltip the term names with aria-describedby, so screen readers read it
- * too (a `title` alone is neither focusable nor reliably read). R-codes link to their entry in
+ * a tooltip the word names with aria-describedby while it shows, and the word's aria-description
+ * always, so screen readers read it too (a `title` alone is neither focusable nor reliably read). R-codes link to their entry in
  * the glossary at the foot of the report page.
  */
-import { Fragment, useId, type ReactNode } from 'react';
+import { Fragment, useId, useState, type ReactNode } from 'react';
 import { ruleEntry, TERMS, type GlossaryEntry, type TermKey } from '../lib/glossary';
 import './glossary.css';
 
@@ -20,25 +20,46 @@ function jumpTo(id: string, e: React.MouseEvent) {
 
 function Defined({ entry, children, link }: { entry: GlossaryEntry; children: ReactNode; link: boolean }) {
   const tip = useId();
+  const [open, setOpen] = useState(false);
+  const description = `${entry.term}: ${entry.text}`;
+  // The definition is the word's accessible description at all times (aria-description); the
+  // visible tooltip exists only while the word is hovered or focused, so the page's text (copy,
+  // search, a static report) holds each definition once, in the glossary.
+  const word = {
+    className: 'term-word',
+    'aria-description': description,
+    'aria-describedby': open ? tip : undefined,
+  };
   return (
-    <span className="term" data-term={entry.id}>
+    <span
+      className="term"
+      data-term={entry.id}
+      onMouseEnter={() => setOpen(true)}
+      onMouseLeave={() => setOpen(false)}
+      onFocus={() => setOpen(true)}
+      onBlur={() => setOpen(false)}
+      onKeyDown={(e) => {
+        // Dismissible without moving focus or the pointer (WCAG 1.4.13).
+        if (e.key === 'Escape' && open) {
+          e.stopPropagation();
+          setOpen(false);
+        }
+      }}
+    >
       {link ? (
-        <a
-          className="term-word"
-          href={`#gl-${entry.id}`}
-          aria-describedby={tip}
-          onClick={(e) => jumpTo(entry.id, e)}
-        >
+        <a {...word} href={`#gl-${entry.id}`} onClick={(e) => jumpTo(entry.id, e)}>
           {children}
         </a>
       ) : (
-        <span className="term-word" tabIndex={0} aria-describedby={tip}>
+        <span {...word} tabIndex={0}>
           {children}
         </span>
       )}
-      <span role="tooltip" id={tip} className="term-tip">
-        <strong>{entry.term}</strong>: {entry.text}
-      </span>
+      {open && (
+        <span role="tooltip" id={tip} className="term-tip">
+          <strong>{entry.term}</strong>: {entry.text}
+        </span>
+      )}
     </span>
   );
 }
