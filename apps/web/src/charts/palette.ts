@@ -9,17 +9,3 @@ export const OKABE_ITO = [
   '#CC79A7',
   '#999999',
 ];
-
-export const CATEGORY_COLOR = {
-  shared: '#009E73',
-  private: '#56B4E9',
-  duplicate: '#D55E00',
-  other: '#999999',
-} as const;
-
-export const CATEGORY_LABEL = {
-  shared: 'shared',
-  private: 'private',
-  duplicate: 'unsharable duplicate',
-  other: 'not cached separately (dirs, links, unmounted)',
-} as const;

@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { useStore } from '../state/store';
 import type { ViewState } from '../state/url';
 import { formatQuery } from '../state/url';
+import { Term } from './Term';
 
 /** "7.3 MiB" with the exact byte count on hover and for screen readers. */
 export function Bytes({ n, signed = false }: { n: number; signed?: boolean }) {
@@ -104,11 +105,11 @@ export function CsvButton({ name, build }: { name: string; build: () => string }
 export function CostHeads() {
   return (
     <>
-      <th scope="col" className="num" title="Each shared page's bytes divided among its members (like PSS)">
-        Fair share
+      <th scope="col" className="num">
+        <Term k="fairShare">Fair share</Term>
       </th>
-      <th scope="col" className="num" title="Fair share + its page cache that never shares (R8)">
-        Host cost
+      <th scope="col" className="num">
+        <Term k="hostCost">Host cost</Term>
       </th>
     </>
   );

@@ -227,6 +227,8 @@ export interface OverlapSet {
   bytes: number;
   /** Bytes saved by sharing those contents. */
   saved: number;
+  /** The shared inodes (indices into `groups`) of these contents: what the column stands for. */
+  groups: number[];
 }
 
 /**
@@ -238,20 +240,29 @@ export const overlapSets = memo((r) => {
   const ps = r.options.pageSize;
   const imgOrder = new Map(r.images.map((x, i) => [x.id, i]));
   const combos = new Map<string, OverlapSet>();
-  for (const g of r.groups) {
+  r.groups.forEach((g, gi) => {
     const imgs = new Set<string>();
     for (const row of g.members) imgs.add(r.instances[f.instance[row]!]!.imageId);
     for (const row of g.rejected) imgs.add(r.instances[f.instance[row]!]!.imageId);
     const list = [...imgs].sort((a, b) => imgOrder.get(a)! - imgOrder.get(b)!);
     const key = list.join('\u0000');
     let s = combos.get(key);
-    if (!s) combos.set(key, (s = { images: list, count: 0, bytes: 0, saved: 0 }));
+    if (!s) combos.set(key, (s = { images: list, count: 0, bytes: 0, saved: 0, groups: [] }));
     s.count++;
     s.bytes += g.size;
     s.saved += (g.members.length - 1) * g.pages * ps;
-  }
+    s.groups.push(gi);
+  });
   return [...combos.values()].sort((a, b) => b.saved - a.saved || b.bytes - a.bytes);
 });
+
+/** The overlap set of exactly these images (`ov=` of the URL: image ids, ','-joined), or undefined. */
+export function overlapSetOf(r: Report, ov: string): OverlapSet | undefined {
+  const want = ov.split(',').filter(Boolean);
+  return overlapSets(r).find(
+    (s) => s.images.length === want.length && want.every((id) => s.images.includes(id)),
+  );
+}
 
 /** Treemap categories. */
 export type Category = 'shared' | 'private' | 'duplicate' | 'other';
@@ -276,8 +287,12 @@ export function categoryOf(r: Report, row: number): Category {
 export interface DirNode {
   name: string;
   path: string;
+  /** Bytes without sharing, by category. */
   bytes: Record<Category, number>;
+  /** Bytes without sharing. */
   total: number;
+  /** Bytes with sharing (the pages the rows hold: 0 for later members of a shared inode). */
+  withTotal: number;
   files: number;
   children: Map<string, DirNode> | null;
   /** A file leaf: one representative row. */
@@ -297,6 +312,7 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
     path: dir,
     bytes: { shared: 0, private: 0, duplicate: 0, other: 0 },
     total: 0,
+    withTotal: 0,
     files: 0,
     children: new Map(),
   };
@@ -304,6 +320,7 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
     const row = rows[k]!;
     const bytes = f.pagesWithout[row]! * ps;
     if (bytes <= 0) continue;
+    const withBytes = f.pagesWith[row]! * ps;
     const p = rowPath(r, row);
     if (!p.startsWith(prefix)) continue;
     const parts = p.slice(prefix.length).split('/');
@@ -311,6 +328,7 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
     let node = root;
     node.bytes[cat] += bytes;
     node.total += bytes;
+    node.withTotal += withBytes;
     node.files++;
     let path = prefix.slice(0, -1);
     for (let d = 0; d < Math.min(depth, parts.length); d++) {
@@ -324,6 +342,7 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
           path,
           bytes: { shared: 0, private: 0, duplicate: 0, other: 0 },
           total: 0,
+          withTotal: 0,
           files: 0,
           children: leaf ? null : new Map(),
           row: leaf ? row : undefined,
@@ -332,6 +351,7 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
       }
       child.bytes[cat] += bytes;
       child.total += bytes;
+      child.withTotal += withBytes;
       child.files++;
       node = child;
     }
@@ -339,15 +359,9 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
   return root;
 }
 
-export function dominantCategory(n: DirNode): Category {
-  let best: Category = 'other';
-  let v = -1;
-  for (const c of ['shared', 'duplicate', 'private', 'other'] as Category[])
-    if (n.bytes[c] > v) {
-      v = n.bytes[c];
-      best = c;
-    }
-  return best;
+/** The proportion (0..1) of a box's bytes without sharing that are in shared files (the treemap's colour). */
+export function sharedProportion(n: DirNode): number {
+  return n.total > 0 ? n.bytes.shared / n.total : 0;
 }
 
 /** Instance status line: "sharing in D1", or the reason inode_share is off. */

@@ -7,6 +7,7 @@ interface Reply {
   ok: boolean;
   report?: Report;
   scenarios?: ScenarioResult[];
+  contents?: Record<string, Int32Array>;
   error?: string;
   ms?: number;
 }

@@ -84,6 +84,11 @@ export function setReportSource(s: ReportSource): void {
   source = s;
 }
 
+/** Why this page has no analysis input (a static report), or undefined when it has one. */
+export function inputUnavailable(): string | undefined {
+  return source.noLive;
+}
+
 const loc = () => (typeof location === 'undefined' ? { pathname: '/', search: '' } : location);
 
 const routeSlice: StateCreator<Store, [], [], RouteSlice> = (set, get) => ({

@@ -53,6 +53,12 @@ export interface ViewState {
   tc: string;
   /** Bytes of the files table, treemap and graph: static (every page read) or measured (resident; docs/working-set.md). */
   measure: Measure;
+  /** Files: only the rows two instances share or hold as the same content ("<a>,<b>", lib/pairs.ts; '' = all). */
+  pair: string;
+  /** Files: only the contents held by exactly these images (an Overlap column: image ids, ','-joined; '' = all). */
+  ov: string;
+  /** Treemap box sizes: bytes without sharing, or with sharing. */
+  tms: 'without' | 'with';
 }
 
 export type Measure = 'static' | 'measured';
@@ -73,6 +79,9 @@ export const DEFAULT_VIEW: ViewState = {
   base: '',
   tc: '',
   measure: 'static',
+  pair: '',
+  ov: '',
+  tms: 'without',
 };
 
 const VIEW_IDS = new Set(VIEWS.map((v) => v.id));
@@ -127,6 +136,9 @@ export function parseQuery(search: string): ViewState {
     base: p.get('base') ?? '',
     tc: p.get('tc') ?? '',
     measure: p.get('measure') === 'measured' ? 'measured' : 'static',
+    pair: p.get('pair') ?? '',
+    ov: p.get('ov') ?? '',
+    tms: p.get('tms') === 'with' ? 'with' : 'without',
   };
 }
 
@@ -149,6 +161,9 @@ export function formatQuery(v: ViewState): string {
   if (v.base) p.set('base', v.base);
   if (v.tc) p.set('tc', v.tc);
   if (v.measure !== 'static') p.set('measure', v.measure);
+  if (v.pair) p.set('pair', v.pair);
+  if (v.ov) p.set('ov', v.ov);
+  if (v.tms !== 'without') p.set('tms', v.tms);
   const s = p.toString();
   return s ? `?${s}` : '';
 }

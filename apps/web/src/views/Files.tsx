@@ -13,7 +13,18 @@ import {
 } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { Bytes, Empty, toCsv, download, ViewLink } from '../components/common';
-import { imageName, queryRows, relatedRows, rowPath, STATUS_FILTERS, STATUS_LABEL } from '../lib/derive';
+import {
+  imageName,
+  overlapSetOf,
+  queryRows,
+  relatedRows,
+  rowPath,
+  STATUS_FILTERS,
+  STATUS_LABEL,
+} from '../lib/derive';
+import { pairFiles, parsePair } from '../lib/pairs';
+import { useContentIds } from '../state/content';
+import { RuleText, Term } from '../components/Term';
 import { useStore } from '../state/store';
 import type { StatusFilter } from '../state/url';
 import { Treemap } from '../charts/Treemap';
@@ -255,13 +266,18 @@ function Detail({ r, row }: { r: Report; row: number }) {
         )}
         {g && (
           <>
-            <dt>Fingerprint</dt>
+            <dt>
+              <Term k="fingerprint">Fingerprint</Term>
+            </dt>
             <dd>
               <code className="fp">{formatFingerprint(g.fingerprint)}</code>
             </dd>
-            <dt>Shared inode</dt>
+            <dt>
+              <Term k="sharedInode">Shared inode</Term>
+            </dt>
             <dd>
-              domain {g.domain}, {g.aops}, {g.members.length} member{g.members.length === 1 ? '' : 's'}
+              <Term k="domain" /> {g.domain}, <Term k="aops">{g.aops}</Term>, {g.members.length} member
+              {g.members.length === 1 ? '' : 's'}
               {g.rejected.length ? `, ${g.rejected.length} rejected` : ''}
               {g.orderDependent ? ', order-dependent' : ''}
             </dd>
@@ -270,7 +286,7 @@ function Detail({ r, row }: { r: Report; row: number }) {
       </dl>
       <p className="explanation" data-testid="explanation">
         <strong>Why: </strong>
-        {explanation}
+        <RuleText text={explanation} />
       </p>
       <h4>
         Held by {holders.length} instance row{holders.length === 1 ? '' : 's'}
@@ -305,6 +321,10 @@ function Detail({ r, row }: { r: Report; row: number }) {
   );
 }
 
+function instIndexOf(r: Report, id: string): number {
+  return r.instances.findIndex((i) => i.id === id);
+}
+
 export default function Files({ report }: { report: Report }) {
   const v = useStore((s) => s.v);
   // Bytes, sort and treemap in the chosen measure; the detail explains the report itself.
@@ -327,13 +347,34 @@ export default function Files({ report }: { report: Report }) {
     const reader = v.tc.slice(k + 1);
     return { supplier, reader, rows: new Set(trustCellRows(r, supplier, reader)) };
   }, [r, v.tc]);
+  // A graph edge or matrix cell (`pair`): the files two instances share or hold as the same content.
+  const pairIds = useMemo(() => (v.pair ? parsePair(v.pair) : null), [v.pair]);
+  const contents = useContentIds();
+  const pair = useMemo(
+    () => (pairIds ? pairFiles(r, pairIds[0], pairIds[1], contents.ids) : null),
+    [r, pairIds, contents.ids],
+  );
+  // An Overlap column (`ov`): the contents held by exactly these images.
+  const combo = useMemo(() => {
+    if (!v.ov) return null;
+    const set = overlapSetOf(r, v.ov);
+    const rows = new Set<number>();
+    for (const gi of set?.groups ?? []) {
+      const g = r.groups[gi]!;
+      for (const row of g.members) rows.add(row);
+      for (const row of g.rejected) rows.add(row);
+    }
+    return { set, rows };
+  }, [r, v.ov]);
   const rows = useMemo(() => {
     const t = performance.now();
     let out = queryRows(r, { q: v.q, status: v.status, inst: v.inst, img: v.img, sort: v.sort });
     if (cell) out = out.filter((row) => cell.rows.has(row));
+    if (v.pair) out = pair ? out.filter((row) => pair.rows.has(row)) : out.slice(0, 0);
+    if (combo) out = out.filter((row) => combo.rows.has(row));
     timing('files:query', t);
     return out;
-  }, [r, v.q, v.status, v.inst, v.img, v.sort, cell]);
+  }, [r, v.q, v.status, v.inst, v.img, v.sort, cell, v.pair, pair, combo]);
   const parties = useMemo(() => (r.trust ? partyLabels(r.trust) : new Map<string, string>()), [r]);
   const names = imageName(r);
   const ps = r.options.pageSize;
@@ -451,6 +492,54 @@ export default function Files({ report }: { report: Report }) {
           <ViewLink to={{ tc: '', sel: -1 }}>show all files</ViewLink>
         </p>
       )}
+      {v.pair && (
+        <p className="chart-filter small" data-testid="files-pair">
+          {pair && pairIds ? (
+            <>
+              Files behind the pair <strong>{r.instances[instIndexOf(r, pairIds[0])]!.label}</strong> and{' '}
+              <strong>{r.instances[instIndexOf(r, pairIds[1])]!.label}</strong>:{' '}
+              {formatInteger(pair.sharedContents)} shared content{pair.sharedContents === 1 ? '' : 's'},{' '}
+              <span data-testid="pair-shared">
+                <Bytes n={pair.sharedBytes} />
+              </span>{' '}
+              shared
+              {pair.crossBytes === null ? (
+                contents.error ? (
+                  ` (same content in other domains unknown: ${contents.error})`
+                ) : (
+                  ' (looking for the same content in other domains…)'
+                )
+              ) : pair.crossBytes > 0 ? (
+                <>
+                  ; {formatInteger(pair.crossContents)} <Term k="crossDomain">same content, not shared</Term>{' '}
+                  (different <Term k="domain">domains</Term>):{' '}
+                  <span data-testid="pair-cross">
+                    <Bytes n={pair.crossBytes} />
+                  </span>
+                </>
+              ) : null}
+            </>
+          ) : (
+            `No such pair of instances: ${v.pair}`
+          )}{' '}
+          · <ViewLink to={{ pair: '', sel: -1 }}>show all files</ViewLink>
+        </p>
+      )}
+      {combo && (
+        <p className="chart-filter small" data-testid="files-overlap">
+          {combo.set ? (
+            <>
+              Contents held by exactly{' '}
+              <strong>{combo.set.images.map((id) => names.get(id) ?? id).join(' ∩ ')}</strong>:{' '}
+              {formatInteger(combo.set.count)} content{combo.set.count === 1 ? '' : 's'}, saving{' '}
+              <Bytes n={combo.set.saved} />
+            </>
+          ) : (
+            `No content is held by exactly these images: ${v.ov}`
+          )}{' '}
+          · <ViewLink to={{ ov: '', sel: -1 }}>show all files</ViewLink>
+        </p>
+      )}
       <p className="muted small" data-testid="files-count" aria-live="polite">
         {formatInteger(rows.length)} of {formatInteger(r.files.instance.length)} rows ·{' '}
         {formatBytes(sumWithout.without)} without sharing, {formatBytes(sumWithout.with)} with
@@ -469,8 +558,10 @@ export default function Files({ report }: { report: Report }) {
             r={r}
             rows={rows}
             dir={v.dir}
+            size={v.tms}
             onDir={(dir) => setView({ dir }, true)}
             onFile={(row) => setView({ sel: row })}
+            onSize={(tms) => setView({ tms }, true)}
           />
         ) : (
           <VirtualTable r={r} rows={rows} sel={v.sel} onSelect={(row) => setView({ sel: row })} />

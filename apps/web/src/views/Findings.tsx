@@ -1,6 +1,7 @@
 /** Findings: errors first, each with its message, bytes and a link to the files involved. */
 import type { ReportHead } from '../lib/head';
 import { Bytes, Empty, ViewLink } from '../components/common';
+import { RuleText } from '../components/Term';
 
 const ORDER = { error: 0, warning: 1, info: 2 } as const;
 
@@ -19,7 +20,9 @@ export default function Findings({ head: r }: { head: ReportHead }) {
               · <Bytes n={f.bytes} />
             </>
           )}
-          <p>{f.message}</p>
+          <p>
+            <RuleText text={f.message} />
+          </p>
           {f.rows && f.rows.length > 0 && (
             <p className="small">
               <ViewLink to={{ view: 'files', sel: f.rows[0]!, q: '', status: '', inst: '', img: '' }}>

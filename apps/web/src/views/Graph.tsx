@@ -18,11 +18,15 @@ import {
 import type { SimulationLinkDatum, SimulationNodeDatum } from 'd3';
 import { formatBytes } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
-import { Empty, ViewLink } from '../components/common';
+import { Bytes, Empty, ViewLink } from '../components/common';
 import { ExportButtons } from '../charts/export';
 import { PairsList } from '../charts/PairsList';
 import { OKABE_ITO } from '../charts/palette';
 import { sharingMatrix } from '../lib/derive';
+import { crossDomainMatrix, formatPair } from '../lib/pairs';
+import { useContentIds } from '../state/content';
+import { Term } from '../components/Term';
+import '../charts/charts.css';
 import { reportIn } from '../lib/measure';
 import { MeasureToggle } from '../components/MeasureToggle';
 import { useStore } from '../state/store';
@@ -36,6 +40,10 @@ interface L extends SimulationLinkDatum<N> {
 }
 
 const FORCE_LIMIT = 80;
+/** Matrix pairs listed (as links to their files) under the matrix: its keyboard way in. */
+const TOP_PAIRS = 10;
+/** The Files view of what a node, an edge or a cell stands for (other file filters cleared). */
+const FILES_OF = { view: 'files', q: '', status: '', img: '', tc: '', ov: '', sel: -1 } as const;
 
 function domainColour(r: Report): Map<string, string> {
   return new Map(r.domains.map((d, k) => [d.label, OKABE_ITO[k % (OKABE_ITO.length - 1)]!]));
@@ -44,7 +52,27 @@ function domainColour(r: Report): Map<string, string> {
 function ForceGraph({ r }: { r: Report }) {
   const svg = useRef<SVGSVGElement>(null);
   const [hover, setHover] = useState(-1);
+  const setView = useStore((s) => s.setView);
   const { n, m } = sharingMatrix(r);
+  const { ids } = useContentIds();
+  // Same content in two domains (not shared, R4): drawn between the laid-out nodes, no force of its own.
+  const cross = useMemo(() => {
+    if (!ids) return [];
+    const x = crossDomainMatrix(r, ids);
+    const out: { a: number; b: number; bytes: number }[] = [];
+    for (let a = 0; a < n; a++)
+      for (let b = a + 1; b < n; b++) if (x[a * n + b]! > 0) out.push({ a, b, bytes: x[a * n + b]! });
+    return out;
+  }, [r, ids, n]);
+  const openPair = (a: number, b: number) =>
+    setView({ ...FILES_OF, inst: '', pair: formatPair(r.instances[a]!.id, r.instances[b]!.id) }, true);
+  const openInstance = (i: number) => setView({ ...FILES_OF, pair: '', inst: r.instances[i]!.id }, true);
+  const onEnter = (go: () => void) => (e: React.KeyboardEvent) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      go();
+    }
+  };
   const W = 860;
   const H = 560;
   const colours = domainColour(r);
@@ -85,8 +113,9 @@ function ForceGraph({ r }: { r: Report }) {
   return (
     <figure className="chart">
       <figcaption>
-        Nodes are instances (area: cached bytes without sharing, colour: domain); an edge's width is the bytes
-        two instances share. <ExportButtons target={svg} name="sharemap-graph" />
+        Nodes are instances (area: cached bytes without sharing, colour: <Term k="domain" />
+        ); an edge's width is the bytes two instances share. Click a node or an edge (or focus it and press
+        Enter) for its files. <ExportButtons target={svg} name="sharemap-graph" />
       </figcaption>
       <svg
         ref={svg}
@@ -95,23 +124,64 @@ function ForceGraph({ r }: { r: Report }) {
         role="img"
         aria-label="Sharing graph of instances"
       >
+        {cross.map((c, k) => {
+          const s = layout.nodes[c.a]!;
+          const t = layout.nodes[c.b]!;
+          const on = hover < 0 || hover === c.a || hover === c.b;
+          const label = `${r.instances[c.a]!.label} ↔ ${r.instances[c.b]!.label}: ${formatBytes(c.bytes)} of the same content, not shared: different domains`;
+          return (
+            <g
+              key={`x${k}`}
+              className="edge-hit cross"
+              tabIndex={0}
+              role="link"
+              aria-label={label}
+              data-pair={`${r.instances[c.a]!.id},${r.instances[c.b]!.id}`}
+              onClick={() => openPair(c.a, c.b)}
+              onKeyDown={onEnter(() => openPair(c.a, c.b))}
+            >
+              <line x1={s.x} y1={s.y} x2={t.x} y2={t.y} className="hit" />
+              <line
+                x1={s.x}
+                y1={s.y}
+                x2={t.x}
+                y2={t.y}
+                strokeWidth={Math.max(1.5, layout.ws(c.bytes) / 2)}
+                className="edge edge-cross"
+                strokeOpacity={on ? 0.9 : 0.15}
+              />
+              <title>{label}</title>
+            </g>
+          );
+        })}
         {layout.links.map((l, k) => {
           const s = l.source as N;
           const t = l.target as N;
           const on = hover < 0 || hover === s.i || hover === t.i;
+          const label = `${r.instances[s.i]!.label} ↔ ${r.instances[t.i]!.label}: ${formatBytes(l.bytes)} shared`;
           return (
-            <line
+            <g
               key={k}
-              x1={s.x}
-              y1={s.y}
-              x2={t.x}
-              y2={t.y}
-              strokeWidth={layout.ws(l.bytes)}
-              className="edge"
-              strokeOpacity={on ? 0.55 : 0.08}
+              className="edge-hit"
+              tabIndex={0}
+              role="link"
+              aria-label={label}
+              data-pair={`${r.instances[s.i]!.id},${r.instances[t.i]!.id}`}
+              onClick={() => openPair(s.i, t.i)}
+              onKeyDown={onEnter(() => openPair(s.i, t.i))}
             >
-              <title>{`${r.instances[s.i]!.label} ↔ ${r.instances[t.i]!.label}: ${formatBytes(l.bytes)} shared`}</title>
-            </line>
+              <line x1={s.x} y1={s.y} x2={t.x} y2={t.y} className="hit" />
+              <line
+                x1={s.x}
+                y1={s.y}
+                x2={t.x}
+                y2={t.y}
+                strokeWidth={layout.ws(l.bytes)}
+                className="edge"
+                strokeOpacity={on ? 0.55 : 0.08}
+              />
+              <title>{label}</title>
+            </g>
           );
         })}
         {layout.nodes.map((d) => {
@@ -125,7 +195,11 @@ function ForceGraph({ r }: { r: Report }) {
               onMouseLeave={() => setHover(-1)}
               onFocus={() => setHover(d.i)}
               onBlur={() => setHover(-1)}
+              onClick={() => openInstance(d.i)}
+              onKeyDown={onEnter(() => openInstance(d.i))}
               tabIndex={0}
+              role="link"
+              data-instance={inst.id}
               className="node"
               aria-label={`${inst.label}: ${formatBytes(m[d.i * n + d.i]!)} cached${off ? ', inode_share off' : ''}`}
             >
@@ -151,18 +225,32 @@ function ForceGraph({ r }: { r: Report }) {
           </span>
         ))}
         <span>
-          <i className="sw dashed" /> inode_share off
+          <i className="sw dashed" /> <Term k="inodeShare" /> off
+        </span>
+        <span>
+          <i className="sw-line" /> shared bytes (width)
+        </span>
+        <span data-testid="legend-cross">
+          <i className="sw-line cross" /> <Term k="crossDomain">same content, not shared</Term>: different
+          domains
         </span>
       </div>
     </figure>
   );
 }
 
+/** The domain an instance is ordered and labelled by in the matrix. */
+function domainKey(i: Report['instances'][number]): string {
+  return i.inodeShare.effective ? (i.domain?.label ?? `?${i.id}`) : '(not sharing)';
+}
+
 function Heatmap({ r }: { r: Report }) {
   const svg = useRef<SVGSVGElement>(null);
   const { n, m } = sharingMatrix(r);
+  const setView = useStore((s) => s.setView);
   const [hover, setHover] = useState<[number, number] | null>(null);
-  // Order: by domain, then image, then id, so domains show as blocks on the diagonal.
+  // Order: by domain, then image, then id, so domains show as blocks on the diagonal and the
+  // instances of one image (which share most) sit together inside them.
   const order = useMemo(
     () =>
       r.instances
@@ -180,15 +268,31 @@ function Heatmap({ r }: { r: Report }) {
         }),
     [r],
   );
-  const cell = Math.max(3, Math.min(26, Math.floor(760 / Math.max(1, n))));
+  // Runs of one domain along the axes: labelled blocks when instances are too many to name each.
+  const blocks = useMemo(() => {
+    const out: { label: string; from: number; to: number }[] = [];
+    order.forEach((i, k) => {
+      const d = domainKey(r.instances[i]!);
+      const last = out[out.length - 1];
+      if (last && last.label === d) last.to = k + 1;
+      else out.push({ label: d, from: k, to: k + 1 });
+    });
+    return out;
+  }, [r, order]);
+  const cell = Math.max(4, Math.min(26, Math.floor(760 / Math.max(1, n))));
   const labels = cell >= 9;
-  const margin = labels ? 150 : 10;
+  const margin = labels ? 150 : 120;
   const size = cell * n;
   let max = 1;
   for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) max = Math.max(max, m[a * n + b]!);
-  // Reversed cividis: little sharing is pale, much is dark (colour-blind safe, readable in both themes).
+  // Reversed cividis from zero: little sharing is pale, much is dark (colour-blind safe, both themes).
   const colour = scaleSequentialSqrt((t: number) => interpolateCividis(1 - t * 0.9)).domain([0, max]);
+  const pairText = (a: number, b: number) =>
+    `${r.instances[a]!.label} ↔ ${r.instances[b]!.label}: ${formatBytes(m[a * n + b]!)} shared`;
+  const openPair = (a: number, b: number) =>
+    setView({ ...FILES_OF, inst: '', pair: formatPair(r.instances[a]!.id, r.instances[b]!.id) }, true);
   const cells: React.ReactNode[] = [];
+  const top: [number, number, number][] = [];
   for (let x = 0; x < n; x++)
     for (let y = 0; y < n; y++) {
       const a = order[y]!;
@@ -196,6 +300,7 @@ function Heatmap({ r }: { r: Report }) {
       if (a === b) continue;
       const v = m[a * n + b]!;
       if (v <= 0) continue;
+      if (a < b) top.push([a, b, v]);
       cells.push(
         <rect
           key={`${x}.${y}`}
@@ -204,24 +309,32 @@ function Heatmap({ r }: { r: Report }) {
           width={cell - (cell > 4 ? 1 : 0)}
           height={cell - (cell > 4 ? 1 : 0)}
           fill={colour(v)}
+          className="hm-cell"
+          data-pair={`${r.instances[a]!.id},${r.instances[b]!.id}`}
           onMouseEnter={() => setHover([a, b])}
-        />,
+          onClick={() => openPair(a, b)}
+        >
+          <title>{pairText(a, b)}</title>
+        </rect>,
       );
     }
+  top.sort((p, q) => q[2] - p[2] || p[0] - q[0] || p[1] - q[1]);
   const short = (i: number) => {
     const l = r.instances[i]!.label;
     return l.length > 22 ? '…' + l.slice(-21) : l;
   };
+  const shortDomain = (d: string) => (d.length > 18 ? d.slice(0, 17) + '…' : d);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => t * t * max);
   return (
     <figure className="chart">
       <figcaption>
-        Bytes of page cache each pair of instances shares (rows and columns ordered by domain and image).{' '}
-        <ExportButtons target={svg} name="sharemap-matrix" />
+        Bytes of page cache each pair of instances shares (rows and columns ordered by <Term k="domain" /> and
+        image; a cell opens the pair's files). <ExportButtons target={svg} name="sharemap-matrix" />
       </figcaption>
       <p className="muted small" aria-live="polite" data-testid="matrix-hover">
         {hover
-          ? `${r.instances[hover[0]]!.label} ↔ ${r.instances[hover[1]]!.label}: ${formatBytes(m[hover[0] * n + hover[1]]!)} shared`
-          : 'Hover a cell for the pair and its shared bytes.'}
+          ? pairText(hover[0], hover[1])
+          : 'Hover a cell for the pair and its shared bytes; click it for the files.'}
       </p>
       <svg
         ref={svg}
@@ -246,38 +359,96 @@ function Heatmap({ r }: { r: Report }) {
             />
           ))}
           {cells}
-          {labels &&
-            order.map((i, k) => (
-              <g key={`l${k}`}>
-                <text
-                  x={-4}
-                  y={k * cell + cell / 2}
-                  textAnchor="end"
-                  dominantBaseline="middle"
-                  className={`hm-label${hover && hover[0] === i ? ' hot' : ''}`}
-                >
-                  {short(i)}
-                </text>
-                <text
-                  transform={`translate(${k * cell + cell / 2},-4) rotate(-60)`}
-                  className={`hm-label${hover && hover[1] === i ? ' hot' : ''}`}
-                >
-                  {short(i)}
-                </text>
-              </g>
-            ))}
+          {hover && (
+            <g className="hm-cross" pointerEvents="none">
+              <rect x={0} y={order.indexOf(hover[0]) * cell} width={size} height={cell} />
+              <rect x={order.indexOf(hover[1]) * cell} y={0} width={cell} height={size} />
+            </g>
+          )}
+          {labels
+            ? order.map((i, k) => (
+                <g key={`l${k}`}>
+                  <text
+                    x={-4}
+                    y={k * cell + cell / 2}
+                    textAnchor="end"
+                    dominantBaseline="middle"
+                    className={`hm-label${hover && hover[0] === i ? ' hot' : ''}`}
+                  >
+                    {short(i)}
+                  </text>
+                  <text
+                    transform={`translate(${k * cell + cell / 2},-4) rotate(-60)`}
+                    className={`hm-label${hover && hover[1] === i ? ' hot' : ''}`}
+                  >
+                    {short(i)}
+                  </text>
+                </g>
+              ))
+            : blocks.map((bl, k) => (
+                // Too many instances to name each: the axes name the domain blocks, hover names the pair.
+                <g key={`b${k}`} data-testid="matrix-axis-block">
+                  <line x1={-6} x2={-6} y1={bl.from * cell + 1} y2={bl.to * cell - 1} className="hm-block" />
+                  <line y1={-6} y2={-6} x1={bl.from * cell + 1} x2={bl.to * cell - 1} className="hm-block" />
+                  {(bl.to - bl.from) * cell >= 10 && (
+                    <>
+                      <text
+                        x={-10}
+                        y={((bl.from + bl.to) / 2) * cell}
+                        textAnchor="end"
+                        dominantBaseline="middle"
+                        className="hm-label"
+                      >
+                        {shortDomain(bl.label)} ({bl.to - bl.from})
+                      </text>
+                      <text
+                        transform={`translate(${((bl.from + bl.to) / 2) * cell},-10) rotate(-60)`}
+                        className="hm-label"
+                      >
+                        {shortDomain(bl.label)}
+                      </text>
+                    </>
+                  )}
+                </g>
+              ))}
         </g>
       </svg>
-      <div className="legend">
-        <span>0</span>
-        <span
-          className="gradient"
-          style={{
-            background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => colour(t * t * max)).join(',')})`,
-          }}
-        />
-        <span>{formatBytes(max)}</span>
+      <div className="legend hm-legend" data-testid="matrix-legend">
+        <span>Bytes shared by the pair:</span>
+        <span className="hm-scale">
+          <span
+            className="gradient"
+            style={{ background: `linear-gradient(to right, ${ticks.map((v) => colour(v)).join(',')})` }}
+          />
+          <span className="hm-ticks">
+            {ticks.map((v, k) => (
+              <span key={k} data-bytes={Math.round(v)}>
+                {formatBytes(Math.round(v))}
+              </span>
+            ))}
+          </span>
+        </span>
+        <span>
+          <i className="sw hm-none" /> nothing shared
+        </span>
       </div>
+      {top.length > 0 && (
+        <details className="hm-top">
+          <summary>The {Math.min(TOP_PAIRS, top.length)} pairs that share most</summary>
+          <ol>
+            {top.slice(0, TOP_PAIRS).map(([a, b, v]) => (
+              <li key={`${a}.${b}`}>
+                <ViewLink
+                  to={{ ...FILES_OF, inst: '', pair: formatPair(r.instances[a]!.id, r.instances[b]!.id) }}
+                >
+                  {r.instances[a]!.label} ↔ {r.instances[b]!.label}
+                </ViewLink>
+                : <Bytes n={v} />
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
     </figure>
   );
 }
@@ -285,7 +456,10 @@ function Heatmap({ r }: { r: Report }) {
 export default function Graph({ report }: { report: Report }) {
   const gm = useStore((s) => s.v.gm);
   // Edge widths, node sizes and matrix cells in the chosen measure (lib/measure.ts).
-  const r = reportIn(report, useStore((s) => s.v.measure));
+  const r = reportIn(
+    report,
+    useStore((s) => s.v.measure),
+  );
   const setView = useStore((s) => s.setView);
   if (r.instances.length === 0) return <Empty>No instances.</Empty>;
   const tooMany = r.instances.length > FORCE_LIMIT;

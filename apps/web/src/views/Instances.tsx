@@ -1,4 +1,5 @@
 /** Instances and domains: effective inode_share (or why not), aops class, domain assignment with live recompute. */
+import { Term } from '../components/Term';
 import { useState } from 'react';
 import type { ReportHead } from '../lib/head';
 import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
@@ -140,9 +141,15 @@ export function Instances({ head: r }: { head: ReportHead }) {
             <th scope="col">Instance</th>
             <th scope="col">Image</th>
             <th scope="col">Backing</th>
-            <th scope="col">Domain</th>
-            <th scope="col">inode_share</th>
-            <th scope="col">aops</th>
+            <th scope="col">
+              <Term k="domain">Domain</Term>
+            </th>
+            <th scope="col">
+              <Term k="inodeShare" />
+            </th>
+            <th scope="col">
+              <Term k="aops">aops</Term>
+            </th>
             <th scope="col" className="num">
               Cached
             </th>

@@ -6,12 +6,31 @@ import type { Report } from '@sharemap/sharing';
 import { CsvButton, Empty, toCsv } from '../components/common';
 import { ExportButtons } from '../charts/export';
 import { overlapSets } from '../lib/derive';
+import { useStore } from '../state/store';
+import '../charts/charts.css';
 
 const MAX_COMBOS = 30;
 
 export default function Overlap({ report: r }: { report: Report }) {
   const svg = useRef<SVGSVGElement>(null);
   const [metric, setMetric] = useState<'saved' | 'bytes'>('saved');
+  const setView = useStore((s) => s.setView);
+  // A column opens its contents in the Files view (other file filters cleared).
+  const openSet = (images: string[]) =>
+    setView(
+      {
+        view: 'files',
+        q: '',
+        status: '',
+        inst: '',
+        img: '',
+        tc: '',
+        pair: '',
+        sel: -1,
+        ov: images.join(','),
+      },
+      true,
+    );
   const all = overlapSets(r).filter((s) => s.images.length > 0);
   if (all.length === 0) return <Empty>No content appears in more than one place: nothing overlaps.</Empty>;
   const sets = [...all].sort((a, b) => b[metric] - a[metric] || b.count - a.count).slice(0, MAX_COMBOS);
@@ -19,7 +38,7 @@ export default function Overlap({ report: r }: { report: Report }) {
   const setSize = new Map(
     images.map((im) => [im.id, all.filter((s) => s.images.includes(im.id)).reduce((a, s) => a + s.bytes, 0)]),
   );
-  const left = 320;
+  const left = 380;
   const top = 230;
   const colW = 26;
   const rowH = 22;
@@ -50,7 +69,8 @@ export default function Overlap({ report: r }: { report: Report }) {
             <option value="bytes">bytes of content (one copy)</option>
           </select>
         </label>
-        . Left bars: content per image. <ExportButtons target={svg} name="sharemap-overlap" />{' '}
+        . Left bars: content per image. Click a column (or focus it and press Enter) for its files.{' '}
+        <ExportButtons target={svg} name="sharemap-overlap" />{' '}
         <CsvButton
           name="sharemap-overlap.csv"
           build={() =>
@@ -75,27 +95,46 @@ export default function Overlap({ report: r }: { report: Report }) {
         aria-label="UpSet chart of content shared across images"
         className="upset-svg"
       >
-        {sets.map((s, i) => (
-          <g key={i}>
-            <rect
-              x={x(i)}
-              y={y(s[metric])}
-              width={x.bandwidth()}
-              height={top - 10 - y(s[metric])}
-              className="bar"
+        {sets.map((s, i) => {
+          const names = s.images.map((id) => r.images.find((q) => q.id === id)?.name ?? id).join(' ∩ ');
+          return (
+            <g
+              key={i}
+              className="upset-col"
+              tabIndex={0}
+              role="link"
+              aria-label={`${names}: ${s.count} contents, ${formatBytes(s.bytes)}, saves ${formatBytes(s.saved)}`}
+              data-images={s.images.join(',')}
+              onClick={() => openSet(s.images)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' || e.key === ' ') {
+                  e.preventDefault();
+                  openSet(s.images);
+                }
+              }}
             >
-              <title>{`${s.images.map((id) => r.images.find((q) => q.id === id)?.name ?? id).join(' ∩ ')}\n${s.count} contents, ${formatBytes(s.bytes)}, saves ${formatBytes(s.saved)}`}</title>
-            </rect>
-            {sets.length <= 20 && (
-              <text
-                transform={`translate(${x(i)! + x.bandwidth() / 2},${y(s[metric]) - 4}) rotate(-60)`}
-                className="bar-label"
+              {/* The whole column (bar and dots) is the target. */}
+              <rect x={x(i)} y={60} width={x.bandwidth()} height={H - 60} fill="transparent" />
+              <rect
+                x={x(i)}
+                y={y(s[metric])}
+                width={x.bandwidth()}
+                height={top - 10 - y(s[metric])}
+                className="bar"
               >
-                {formatBytes(s[metric])}
-              </text>
-            )}
-          </g>
-        ))}
+                <title>{`${names}\n${s.count} contents, ${formatBytes(s.bytes)}, saves ${formatBytes(s.saved)}`}</title>
+              </rect>
+              {sets.length <= 20 && (
+                <text
+                  transform={`translate(${x(i)! + x.bandwidth() / 2},${y(s[metric]) - 4}) rotate(-60)`}
+                  className="bar-label"
+                >
+                  {formatBytes(s[metric])}
+                </text>
+              )}
+            </g>
+          );
+        })}
         {images.map((im, j) => (
           <g key={im.id} transform={`translate(0,${top + j * rowH})`}>
             {j % 2 === 0 && (
@@ -107,6 +146,17 @@ export default function Overlap({ report: r }: { report: Report }) {
             <rect x={4} y={5} width={sx(setSize.get(im.id) ?? 0)} height={rowH - 10} className="set-bar">
               <title>{`${im.name}: ${formatBytes(setSize.get(im.id) ?? 0)} of overlapping content`}</title>
             </rect>
+            {/* The set size written on its bar (not only on hover). */}
+            <text
+              x={8 + sx(setSize.get(im.id) ?? 0)}
+              y={rowH / 2}
+              dominantBaseline="middle"
+              className="set-value"
+              data-image={im.id}
+              data-bytes={setSize.get(im.id) ?? 0}
+            >
+              {formatBytes(setSize.get(im.id) ?? 0)}
+            </text>
             {sets.map((s, i) => (
               <circle
                 key={i}

@@ -1,9 +1,11 @@
 /** Overview: the one-line answer first, then per domain, per instance, per container, per image. */
+import { Rule, Term } from '../components/Term';
+import { Pager, SortHead, TABLE_PAGE_ROWS, useTableView, type SortKeys } from '../components/TableView';
 import { formatBytes, formatPercent, isMounted, predictedNote } from '@sharemap/sharing';
-import type { ReportCost, Totals } from '@sharemap/sharing';
+import type { ContainerCost, ReportCost, Totals } from '@sharemap/sharing';
 import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
-import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
+import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
 import { OciImages } from './OciImages';
 import { useStore } from '../state/store';
@@ -63,6 +65,76 @@ interface Row {
   before?: number;
 }
 
+/** Instances named in the summary of a long report. */
+const SUMMARY_TOP = 5;
+
+/**
+ * A long report (more instances than a table page) opens on a summary: how many of what, the
+ * instances that cost most and the domains that save most; the tables below are paginated.
+ */
+function LongSummary({ head: r }: { head: ReportHead }) {
+  const cost = r.cost;
+  const costOf = (id: string) => cost?.perInstance[id]?.fairBytes ?? r.perInstance[id]?.bytesWithSharing ?? 0;
+  const costly = [...r.instances].sort((a, b) => costOf(b.id) - costOf(a.id)).slice(0, SUMMARY_TOP);
+  const domains = Object.entries(r.perDomain)
+    .sort((a, b) => b[1].bytesSaved - a[1].bytesSaved)
+    .slice(0, SUMMARY_TOP);
+  return (
+    <section className="long-summary" data-testid="long-summary" aria-label="Summary">
+      <h2>Summary</h2>
+      <p>
+        <span data-testid="summary-counts">
+          {r.instances.length} instances in {Object.keys(r.perDomain).length} domains over {r.images.length}{' '}
+          images
+        </span>
+        ; the tables below show {TABLE_PAGE_ROWS} rows at a time, sortable by any column.
+      </p>
+      <p data-testid="summary-costly">
+        Costliest instances ({cost ? <Term k="fairShare">fair share</Term> : 'with sharing'}):{' '}
+        {costly.map((i, k) => (
+          <span key={i.id}>
+            {k > 0 ? ', ' : ''}
+            <ViewLink to={{ view: 'files', inst: i.id, img: '', status: 'cached', sel: -1 }}>
+              {i.label}
+            </ViewLink>{' '}
+            <Bytes n={costOf(i.id)} />
+          </span>
+        ))}
+        .
+      </p>
+      <p data-testid="summary-domains">
+        <Term k="domain">Domains</Term> that save most:{' '}
+        {domains.map(([label, t], k) => (
+          <span key={label}>
+            {k > 0 ? ', ' : ''}
+            {label} <Bytes n={t.bytesSaved} />
+          </span>
+        ))}
+        .
+      </p>
+    </section>
+  );
+}
+
+/** Sort keys of the totals tables (components/TableView.tsx). */
+const TOTALS_KEYS: SortKeys<Row> = {
+  name: (r) => r.label,
+  without: (r) => r.t.bytesWithoutSharing,
+  fair: (r) => r.fair ?? -1,
+  host: (r) => r.host ?? -1,
+  with: (r) => r.t.bytesWithSharing,
+  saved: (r) => r.t.bytesSaved,
+  percent: (r) => r.t.percentSaved,
+};
+
+const CONTAINER_KEYS: SortKeys<ContainerCost> = {
+  name: (c) => c.name,
+  without: (c) => c.bytesWithoutSharing,
+  with: (c) => c.bytesWithSharing,
+  fair: (c) => c.fairBytes,
+  host: (c) => c.hostBytes,
+};
+
 function TotalsTable({
   rows,
   caption,
@@ -78,204 +150,203 @@ function TotalsTable({
 }) {
   const max = Math.max(1, ...rows.map((r) => r.t.bytesWithoutSharing));
   const cost = withCost === true;
+  const tv = useTableView(rows, TOTALS_KEYS);
+  const name = kind === 'inst' ? 'Instance' : kind === 'dom' ? 'Domain' : 'Image';
   return (
-    <table className="grid totals-table" data-testid={`table-${kind}`}>
-      <caption>
-        {caption}{' '}
-        <CsvButton
-          name={`sharemap-${kind}.csv`}
-          build={() =>
-            toCsv(
-              [
-                'name',
-                'bytes_without_sharing',
-                'bytes_with_sharing',
-                'bytes_saved',
-                'percent_saved',
-                ...(cost ? ['fair_share_bytes', 'host_bytes'] : []),
-              ],
-              rows.map((r) => [
-                r.label,
-                r.t.bytesWithoutSharing,
-                r.t.bytesWithSharing,
-                r.t.bytesSaved,
-                r.t.percentSaved.toFixed(2),
-                ...(cost ? [r.fair ?? '', r.host ?? ''] : []),
-              ]),
-            )
-          }
-        />
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">{kind === 'inst' ? 'Instance' : kind === 'dom' ? 'Domain' : 'Image'}</th>
-          <th scope="col" className="num">
-            Without sharing
-          </th>
-          {cost && <CostHeads />}
-          {whatIf && (
-            <th scope="col" className="num">
-              {cost ? 'Fair share before -> after' : 'With sharing before -> after'}
-            </th>
-          )}
-          <th
-            scope="col"
-            className="num"
-            title={cost ? 'The first instance to read a shared page pays all of it' : undefined}
-          >
-            {cost ? 'First member pays' : 'With'}
-          </th>
-          <th scope="col" className="num">
-            Saved
-          </th>
-          <th scope="col" className="num">
-            %
-          </th>
-          <th scope="col" className="barcol">
-            <span className="sr-only">Bar</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.key} data-key={r.key}>
-            <th scope="row">
-              {kind === 'inst' ? (
-                <ViewLink to={{ view: 'files', inst: r.key, img: '', status: 'cached', sel: -1 }}>
-                  {r.label}
-                </ViewLink>
-              ) : kind === 'img' ? (
-                <ViewLink to={{ view: 'files', img: r.key, inst: '', status: 'cached', sel: -1 }}>
-                  {r.label}
-                </ViewLink>
-              ) : (
-                r.label
-              )}
-              {r.note && <span className="muted"> {r.note}</span>}
-            </th>
-            <td className="num">
-              <Bytes n={r.t.bytesWithoutSharing} />
-            </td>
+    <>
+      <table className="grid totals-table" data-testid={`table-${kind}`}>
+        <caption>
+          {caption}{' '}
+          <CsvButton
+            name={`sharemap-${kind}.csv`}
+            build={() =>
+              toCsv(
+                [
+                  'name',
+                  'bytes_without_sharing',
+                  'bytes_with_sharing',
+                  'bytes_saved',
+                  'percent_saved',
+                  ...(cost ? ['fair_share_bytes', 'host_bytes'] : []),
+                ],
+                rows.map((r) => [
+                  r.label,
+                  r.t.bytesWithoutSharing,
+                  r.t.bytesWithSharing,
+                  r.t.bytesSaved,
+                  r.t.percentSaved.toFixed(2),
+                  ...(cost ? [r.fair ?? '', r.host ?? ''] : []),
+                ]),
+              )
+            }
+          />
+        </caption>
+        <thead>
+          <tr>
+            <SortHead
+              t={tv}
+              k="name"
+              label={name}
+              term={kind === 'dom' ? <Term k="domain">Domain</Term> : undefined}
+            />
+            <SortHead t={tv} k="without" label="Without sharing" num />
             {cost && (
-              <td className="num" data-testid="fair">
-                {r.fair === undefined ? '–' : <Bytes n={r.fair} />}
-              </td>
-            )}
-            {cost && (
-              <td className="num" data-testid="host">
-                {r.host === undefined ? '–' : <Bytes n={r.host} />}
-              </td>
+              <>
+                <SortHead
+                  t={tv}
+                  k="fair"
+                  label="Fair share"
+                  term={<Term k="fairShare">Fair share</Term>}
+                  num
+                />
+                <SortHead t={tv} k="host" label="Host cost" term={<Term k="hostCost">Host cost</Term>} num />
+              </>
             )}
             {whatIf && (
-              <td className="num" data-testid="row-change">
-                {r.before === undefined ? (
-                  'added'
-                ) : (
-                  <Change
-                    before={r.before}
-                    after={cost ? (r.fair ?? r.t.bytesWithSharing) : r.t.bytesWithSharing}
-                  />
-                )}
-              </td>
+              <th scope="col" className="num">
+                {cost ? 'Fair share before -> after' : 'With sharing before -> after'}
+              </th>
             )}
-            <td className="num" data-testid="first-member">
-              <Bytes n={r.t.bytesWithSharing} />
-            </td>
-            <td className="num">
-              <Bytes n={r.t.bytesSaved} />
-            </td>
-            <td className="num">{formatPercent(r.t.percentSaved)}</td>
-            <td className="barcol">
-              <SavingBar t={r.t} max={max} label={r.label} />
-            </td>
+            <SortHead
+              t={tv}
+              k="with"
+              label={cost ? 'First member pays' : 'With'}
+              term={cost ? <Term k="firstMember">First member pays</Term> : undefined}
+              num
+            />
+            <SortHead t={tv} k="saved" label="Saved" num />
+            <SortHead t={tv} k="percent" label="%" num />
+            <th scope="col" className="barcol">
+              <span className="sr-only">Bar</span>
+            </th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {tv.visible.map((r) => (
+            <tr key={r.key} data-key={r.key}>
+              <th scope="row">
+                {kind === 'inst' ? (
+                  <ViewLink to={{ view: 'files', inst: r.key, img: '', status: 'cached', sel: -1 }}>
+                    {r.label}
+                  </ViewLink>
+                ) : kind === 'img' ? (
+                  <ViewLink to={{ view: 'files', img: r.key, inst: '', status: 'cached', sel: -1 }}>
+                    {r.label}
+                  </ViewLink>
+                ) : (
+                  r.label
+                )}
+                {r.note && <span className="muted"> {r.note}</span>}
+              </th>
+              <td className="num">
+                <Bytes n={r.t.bytesWithoutSharing} />
+              </td>
+              {cost && (
+                <td className="num" data-testid="fair">
+                  {r.fair === undefined ? '–' : <Bytes n={r.fair} />}
+                </td>
+              )}
+              {cost && (
+                <td className="num" data-testid="host">
+                  {r.host === undefined ? '–' : <Bytes n={r.host} />}
+                </td>
+              )}
+              {whatIf && (
+                <td className="num" data-testid="row-change">
+                  {r.before === undefined ? (
+                    'added'
+                  ) : (
+                    <Change
+                      before={r.before}
+                      after={cost ? (r.fair ?? r.t.bytesWithSharing) : r.t.bytesWithSharing}
+                    />
+                  )}
+                </td>
+              )}
+              <td className="num" data-testid="first-member">
+                <Bytes n={r.t.bytesWithSharing} />
+              </td>
+              <td className="num">
+                <Bytes n={r.t.bytesSaved} />
+              </td>
+              <td className="num">{formatPercent(r.t.percentSaved)}</td>
+              <td className="barcol">
+                <SavingBar t={r.t} max={max} label={r.label} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager t={tv} what={kind === 'inst' ? 'instances' : kind === 'dom' ? 'domains' : 'images'} />
+    </>
   );
 }
 
 /** Containers (overlay mounts above the instances): memory alone, and their fair share of the host's. */
 function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<string, string> }) {
+  const tv = useTableView(cost.containers, CONTAINER_KEYS);
   return (
-    <table className="grid containers-table" data-testid="table-containers">
-      <caption>
-        Per container (overlay mounts above the instances){' '}
-        <CsvButton
-          name="sharemap-containers.csv"
-          build={() =>
-            toCsv(
-              [
-                'container',
-                'instances',
-                'bytes_without_sharing',
-                'bytes_with_sharing',
-                'fair_share_bytes',
-                'host_bytes',
-              ],
-              cost.containers.map((c) => [
-                c.name,
-                c.instanceIds.join(' '),
-                c.bytesWithoutSharing,
-                c.bytesWithSharing,
-                c.fairBytes,
-                c.hostBytes,
-              ]),
-            )
-          }
-        />
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Container</th>
-          <th scope="col">Instances</th>
-          <th scope="col" className="num">
-            Without sharing
-          </th>
-          <th
-            scope="col"
-            className="num"
-            title="Its instances' files with each shared page counted once (the container alone)"
-          >
-            With sharing (alone)
-          </th>
-          <th
-            scope="col"
-            className="num"
-            title="Its instances' fair shares; an instance used by n containers is split n ways"
-          >
-            Fair share
-          </th>
-          <th
-            scope="col"
-            className="num"
-            title="Fair share + never-shared page cache (R8), split the same way"
-          >
-            Host cost
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {cost.containers.map((c) => (
-          <tr key={c.name} data-key={c.name}>
-            <th scope="row">{c.name}</th>
-            <td>{c.instanceIds.map((id) => labelOf.get(id) ?? id).join(', ')}</td>
-            <td className="num">
-              <Bytes n={c.bytesWithoutSharing} />
-            </td>
-            <td className="num">
-              <Bytes n={c.bytesWithSharing} />
-            </td>
-            <td className="num" data-testid="fair">
-              <Bytes n={c.fairBytes} />
-            </td>
-            <td className="num" data-testid="host">
-              <Bytes n={c.hostBytes} />
-            </td>
+    <>
+      <table className="grid containers-table" data-testid="table-containers">
+        <caption>
+          Per container (overlay mounts above the instances){' '}
+          <CsvButton
+            name="sharemap-containers.csv"
+            build={() =>
+              toCsv(
+                [
+                  'container',
+                  'instances',
+                  'bytes_without_sharing',
+                  'bytes_with_sharing',
+                  'fair_share_bytes',
+                  'host_bytes',
+                ],
+                cost.containers.map((c) => [
+                  c.name,
+                  c.instanceIds.join(' '),
+                  c.bytesWithoutSharing,
+                  c.bytesWithSharing,
+                  c.fairBytes,
+                  c.hostBytes,
+                ]),
+              )
+            }
+          />
+        </caption>
+        <thead>
+          <tr>
+            <SortHead t={tv} k="name" label="Container" />
+            <th scope="col">Instances</th>
+            <SortHead t={tv} k="without" label="Without sharing" num />
+            <SortHead t={tv} k="with" label="With sharing (alone)" num />
+            <SortHead t={tv} k="fair" label="Fair share" term={<Term k="fairShare">Fair share</Term>} num />
+            <SortHead t={tv} k="host" label="Host cost" term={<Term k="hostCost">Host cost</Term>} num />
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {tv.visible.map((c) => (
+            <tr key={c.name} data-key={c.name}>
+              <th scope="row">{c.name}</th>
+              <td>{c.instanceIds.map((id) => labelOf.get(id) ?? id).join(', ')}</td>
+              <td className="num">
+                <Bytes n={c.bytesWithoutSharing} />
+              </td>
+              <td className="num">
+                <Bytes n={c.bytesWithSharing} />
+              </td>
+              <td className="num" data-testid="fair">
+                <Bytes n={c.fairBytes} />
+              </td>
+              <td className="num" data-testid="host">
+                <Bytes n={c.hostBytes} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager t={tv} what="containers" />
+    </>
   );
 }
 
@@ -308,7 +379,7 @@ function HostTotal({ head: r, base }: { head: ReportHead; base: ReportHead | nul
   return (
     <div className="host-total" data-testid="host-total">
       <p>
-        Host page cache for these mounts:{' '}
+        <Term k="hostTotal">Host page cache</Term> for these mounts:{' '}
         <strong data-testid="host-with">
           <Bytes n={host.bytesWithSharing} />
         </strong>{' '}
@@ -349,7 +420,7 @@ function HostTotal({ head: r, base }: { head: ReportHead; base: ReportHead | nul
       {host.backingFileBytes > 0 && (
         <p className="muted small">
           File-backed mounts without <code>directio</code> keep the raw image in the backing file
-          system&apos;s page cache too (R8, never shared). Remove it:{' '}
+          system&apos;s page cache too (<Rule code="R8" />, never shared). Remove it:{' '}
           <ScenarioButton id={SCN_DIRECTIO} testid="apply-directio">
             mount with directio
           </ScenarioButton>{' '}
@@ -539,7 +610,7 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
         <div className="callout">
           {r.bounds && (
             <p data-testid="unknown-domains">
-              Some instances have no known domain: memory with sharing lies between{' '}
+              Some instances have no known <Term k="domain" />: memory with sharing lies between{' '}
               <Bytes n={r.bounds.best.bytesWithSharing} /> (best placement) and{' '}
               <Bytes n={r.bounds.worst.bytesWithSharing} /> (worst); the tables put each alone.{' '}
               <ViewLink to={{ view: 'instances' }}>Assign domains</ViewLink> to get one figure, or try:{' '}
@@ -553,7 +624,7 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           )}
           {r.orderBounds && (
             <p>
-              Read order matters for some contents: with sharing between{' '}
+              <Term k="readOrder">Read order</Term> matters for some contents: with sharing between{' '}
               <Bytes n={r.orderBounds.best.bytesWithSharing} /> and{' '}
               <Bytes n={r.orderBounds.worst.bytesWithSharing} />.
             </p>
@@ -568,6 +639,7 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           in the findings.
         </p>
       )}
+      {r.instances.length > TABLE_PAGE_ROWS && <LongSummary head={r} />}
       <div className="two-col">
         <TotalsTable
           caption="Per domain"
@@ -628,12 +700,18 @@ export function Overview({ head: r, base = null }: { head: ReportHead; base?: Re
           <caption>Contents that save the most</caption>
           <thead>
             <tr>
-              <th scope="col">First member</th>
+              <th scope="col">
+                <Term k="firstMember">First member</Term>
+              </th>
               <th scope="col" className="num">
                 Copies
               </th>
-              <th scope="col">Domain</th>
-              <th scope="col">aops</th>
+              <th scope="col">
+                <Term k="domain">Domain</Term>
+              </th>
+              <th scope="col">
+                <Term k="aops">aops</Term>
+              </th>
               <th scope="col" className="num">
                 Saved
               </th>

@@ -1,4 +1,5 @@
 /** A report: headline bar, view tabs, and the selected view (heavy views lazy-loaded). */
+import { Glossary } from '../components/Glossary';
 import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { formatBytes, formatInteger } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
@@ -179,6 +180,7 @@ export function ReportShell() {
           {view === 'trust' && <Trust head={head} />}
         </Suspense>
       </section>
+      <Glossary />
     </div>
   );
 }

@@ -8,6 +8,7 @@
 import {
   analyze,
   canonicalAnalysisInput,
+  contentIdsByImage,
   runScenarios,
   standardScenarios,
   withTrust,
@@ -19,7 +20,9 @@ import { applyWhatIf, type WhatIf } from '../lib/whatif';
 export type AnalysisRequest =
   | { seq: number; kind: 'input'; inputUrl: string }
   | { seq: number; kind: 'analyze'; inputUrl: string; whatIf: WhatIf }
-  | { seq: number; kind: 'scenarios'; inputUrl: string; whatIf: WhatIf };
+  | { seq: number; kind: 'scenarios'; inputUrl: string; whatIf: WhatIf }
+  /** The content id of every file of every image (lib/pairs.ts: same content across domains). */
+  | { seq: number; kind: 'contents'; inputUrl: string };
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -45,6 +48,14 @@ self.onmessage = async (e: MessageEvent<AnalysisRequest>) => {
     const input = await inputOf(m.inputUrl);
     if (m.kind === 'input') {
       self.postMessage({ seq: m.seq, ok: true });
+      return;
+    }
+    if (m.kind === 'contents') {
+      const contents = contentIdsByImage(input.images);
+      self.postMessage(
+        { seq: m.seq, ok: true, contents },
+        Object.values(contents).map((a) => a.buffer),
+      );
       return;
     }
     // The same canonical image order as the server and the CLI (packages/sharing

@@ -34,6 +34,7 @@ export {
 export type { FingerprintState } from './keys.js';
 export { FINDING_CODES, MAX_FINDING_ROWS } from './findings.js';
 export { describeRow, explainFile } from './explain.js';
+export { contentIdsByImage } from './content.js';
 export type { FileRef } from './explain.js';
 export {
   DEFAULT_FINGERPRINT_XATTR,
