@@ -145,3 +145,47 @@ test('the files table and the file detail switch to measured bytes, as the API h
   await expect(page.getByTestId('files-count')).toHaveText(count(report.totals));
   await expect(page).not.toHaveURL(/measure=/);
 });
+
+test('pasting residency beside the images: its format shown, a bad line placed, then both numbers in the headline', async ({
+  page,
+  request,
+}) => {
+  await page.goto('/');
+  await page
+    .getByTestId('file-input')
+    .setInputFiles([path.join(fixtures, 'base-v1.fp.img'), path.join(fixtures, 'base-v2.fp.img')]);
+  await page
+    .getByLabel(/paste a mount configuration/i)
+    .fill(
+      '/var/lib/images/base-v1.fp.img /run/images/base-v1 erofs ro,inode_share,domain_id=acme 0 0\n' +
+        '/var/lib/images/base-v2.fp.img /run/images/base-v2 erofs ro,inode_share,domain_id=acme 0 0\n',
+    );
+  // fincore --raw over both mounts: libcap read on both (one shared inode), 4 pages of openssl.
+  const libcap = (v: string) => `48K 12 46K /run/images/${v}/lib/x86_64-linux-gnu/libcap.so.2.66`;
+  const bad = '16K four 953.3K /run/images/base-v1/usr/bin/openssl';
+  const paste = page.getByLabel(/paste page-cache residency/i);
+  await paste.fill(['RES PAGES SIZE FILE', libcap('base-v1'), bad, libcap('base-v2')].join('\n') + '\n');
+  await expect(page.getByTestId('paste-residency-format')).toHaveText('Read as fincore-raw (detected)');
+  await page.getByTestId('analyze').click();
+  const err = page.getByTestId('paste-residency-error');
+  await expect(err).toBeVisible({ timeout: 30_000 });
+  await expect(err).toContainText('pasted-residency:3:');
+  await expect(page.getByTestId('paste-residency-error-line')).toHaveText(bad);
+  await expect(err).toContainText(`^ column ${bad.indexOf('four') + 1}`);
+  await expect(paste).toHaveAttribute('aria-invalid', 'true');
+  await expect(page).toHaveURL(/\/$/);
+  await shot(page, 'working-set-paste-error');
+
+  await paste.fill(
+    ['RES PAGES SIZE FILE', libcap('base-v1'), bad.replace('four', '4'), libcap('base-v2')].join('\n') + '\n',
+  );
+  await expect(page.getByTestId('paste-residency-error')).toHaveCount(0);
+  await page.getByTestId('analyze').click();
+  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  const report = (await (await request.get(`/api/reports/${id}`)).json()) as Report;
+  // 12 + 12 + 4 pages without sharing; libcap's 12 once with it.
+  expect(report.measured!.totals).toMatchObject({ pagesWithoutSharing: 28, pagesWithSharing: 16 });
+  await expect(page.getByTestId('measure-static')).toHaveText(pair(report.totals));
+  await expect(page.getByTestId('measure-measured')).toHaveText('112.0 KiB -> 64.0 KiB, 42.9 %');
+});

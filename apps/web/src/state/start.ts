@@ -1,6 +1,7 @@
 /**
  * The start page's workflow as a store slice: the files the user dropped (images, their extra
- * devices, mount configurations, page-cache residency), the pasted mount configuration, and
+ * devices, mount configurations, page-cache residency), the pasted mount configuration and
+ * residency text, and
  * analyse(): upload or scan each input, then create the report (docs/web.md "Start").
  *
  * Everything the workflow talks to comes in through StartDeps (the HTTP API and the in-browser
@@ -70,6 +71,11 @@ export interface StartState {
   pasteError: PasteError | null;
   /** The pasted configuration as last sent (text, format, server id): not sent again while unchanged. */
   pastedSent: { text: string; format: FormatChoice; id: string } | null;
+  /** Pasted page-cache residency (fincore, vmtouch, pcstat, access list, host snapshot: docs/working-set.md). */
+  pastedResidency: string;
+  residencyPasteError: PasteError | null;
+  /** The pasted residency as last sent, with what the server made of it: not sent again while unchanged. */
+  pastedResidencySent: { text: string; refs: InputRefs } | null;
   busy: boolean;
   /** A failure of the whole analysis (not of one input). */
   error: string;
@@ -87,6 +93,7 @@ export interface StartSlice {
   changeItem(key: number, patch: Partial<Pick<StartItem, 'kind' | 'of' | 'format'>>): void;
   setPasted(text: string): void;
   setPastedFormat(format: FormatChoice): void;
+  setPastedResidency(text: string): void;
   setMode(mode: ScanMode): void;
   /** Fetch the demo report's headline (for the start page). */
   loadDemo(): Promise<void>;
@@ -144,6 +151,11 @@ export function detectedMountFormat(text: string, fileName?: string): MountForma
   }
 }
 
+/** The residency format the parser would pick for this text (null: none fits). */
+export function detectedResidencyFormat(text: string): ResidencyFormat | null {
+  return text.trim() === '' ? null : residencyFormatOf(text, 'residency');
+}
+
 /** The residency format of a text, or null (access lists only when the kind says residency: fstab lines also start with "/"). */
 function residencyFormatOf(text: string, chosen: InputKind): ResidencyFormat | null {
   try {
@@ -183,18 +195,7 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         const text = await textOf(it.file);
         const format = residencyFormatOf(text, it.kind);
         if (format !== null) {
-          // Residency (docs/working-set.md); a host snapshot also holds its mount table.
-          const res = await api.residency(it.file.name, text);
-          refs.residency.push(res.id);
-          let detail = `residency (${res.format}), ${res.records} files, ${res.residentPages} resident pages`;
-          if (format === 'host-snapshot') {
-            const mc = await api.mountConfig(
-              it.file.name,
-              snapshotMountConfigText(JSON.parse(text) as { mounts: { files: unknown[] }[] }),
-            );
-            refs.mountConfigs.push(mc.id);
-            detail += `; ${plural(mc.entries.length, 'mount')}`;
-          }
+          const detail = await sendResidency(it.file.name, text, format, refs);
           update(it.key, { phase: 'ready', progress: 1, detail, refs });
           return refs;
         }
@@ -256,6 +257,41 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
       return refs;
     }
 
+    /** Residency text (docs/working-set.md) to the server, its ids into `refs`; a host snapshot also holds its mount table. */
+    async function sendResidency(
+      name: string,
+      text: string,
+      format: ResidencyFormat,
+      refs: InputRefs,
+    ): Promise<string> {
+      const res = await deps.api.residency(name, text);
+      refs.residency.push(res.id);
+      let detail = `residency (${res.format}), ${res.records} files, ${res.residentPages} resident pages`;
+      if (format === 'host-snapshot') {
+        const mc = await deps.api.mountConfig(
+          name,
+          snapshotMountConfigText(JSON.parse(text) as { mounts: { files: unknown[] }[] }),
+        );
+        refs.mountConfigs.push(mc.id);
+        detail += `; ${plural(mc.entries.length, 'mount')}`;
+      }
+      return detail;
+    }
+
+    /**
+     * The pasted residency's server ids (sent again only when the text changed). A text of no
+     * residency format is still sent: the server's error names the line it could not read.
+     */
+    async function sendPastedResidency(): Promise<InputRefs | null> {
+      const { pastedResidency: text, pastedResidencySent: sent } = get().start;
+      if (!text.trim()) return null;
+      if (sent && sent.text === text) return sent.refs;
+      const refs = NO_REFS();
+      await sendResidency('pasted-residency', text, detectedResidencyFormat(text) ?? 'access-list', refs);
+      patchStart({ pastedResidencySent: { text, refs } });
+      return refs;
+    }
+
     /** The pasted configuration's server id (sent again only when text or format changed). */
     async function sendPasted(): Promise<string | null> {
       const { pasted: text, pastedFormat: format, pastedSent } = get().start;
@@ -274,6 +310,9 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         pastedFormat: 'auto',
         pasteError: null,
         pastedSent: null,
+        pastedResidency: '',
+        residencyPasteError: null,
+        pastedResidencySent: null,
         busy: false,
         error: '',
         demo: null,
@@ -351,6 +390,9 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
       setPastedFormat(pastedFormat) {
         patchStart({ pastedFormat, pasteError: null });
       },
+      setPastedResidency(pastedResidency) {
+        patchStart({ pastedResidency, residencyPasteError: null });
+      },
       setMode(mode) {
         patchStart({ mode });
       },
@@ -377,9 +419,10 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
 
       async analyse() {
         if (get().start.busy) return null;
-        patchStart({ busy: true, error: '', pasteError: null, created: null });
+        patchStart({ busy: true, error: '', pasteError: null, residencyPasteError: null, created: null });
         const sent = new Map<number, InputRefs>();
         let pastedId: string | null = null;
+        let pastedResidency: InputRefs | null = null;
         let failed = 0;
         const jobs: Promise<unknown>[] = get()
           .start.items.filter((it) => it.kind !== 'device')
@@ -401,6 +444,15 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
             },
           ),
         );
+        jobs.push(
+          sendPastedResidency().then(
+            (refs) => void (pastedResidency = refs),
+            (e: unknown) => {
+              failed++;
+              patchStart({ residencyPasteError: { message: errorText(e), place: placeOf(e) } });
+            },
+          ),
+        );
         await Promise.all(jobs);
         // The request lists the inputs in the order the user added them (the pasted text last).
         const all = NO_REFS();
@@ -413,6 +465,11 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
           all.residency.push(...r.residency);
         }
         if (pastedId !== null) all.mountConfigs.push(pastedId);
+        if (pastedResidency !== null) {
+          const r: InputRefs = pastedResidency;
+          all.mountConfigs.push(...r.mountConfigs);
+          all.residency.push(...r.residency);
+        }
         if (failed > 0 || all.images.length + all.manifests.length === 0) {
           patchStart({ busy: false, error: failed ? '' : 'Add at least one EROFS image.' });
           return null;
@@ -426,7 +483,15 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         try {
           const created = await deps.api.createReport(req);
           // The report has the inputs now: the start page begins empty again (as on a first visit).
-          patchStart({ busy: false, created, items: [], pasted: '', pasteError: null });
+          patchStart({
+            busy: false,
+            created,
+            items: [],
+            pasted: '',
+            pasteError: null,
+            pastedResidency: '',
+            residencyPasteError: null,
+          });
           return created.id;
         } catch (e) {
           patchStart({ busy: false, error: `Creating the report failed: ${errorText(e)}` });
