@@ -7,6 +7,10 @@
  * - A row holds pages only where the static accounting gives it some (a mounted instance's
  *   regular file, the first path of a hard-linked inode: R1, R8, R10); its measured pages are
  *   its resident pages clamped to the file's pages (R7: ceil(size / pageSize)); no data = 0.
+ * - Hard links (R10): one inode, one page cache, whatever path a tool named. A residency input
+ *   lists one path per inode (fincore and vmtouch walk paths, `collect` keeps each inode once),
+ *   so the data of any path of a hard-linked inode is the inode's: the largest count over its
+ *   paths goes to its first path, the row that holds its pages.
  * - Without sharing each instance keeps the pages it reported.
  * - With sharing a shared inode (a group's members) holds one page cache (docs/format.md#sharing-key): its
  *   resident pages are counted once, charged to the first member like `pagesWith`. On a host
@@ -48,6 +52,13 @@ export function measureWorkingSet(
   let bytesWithData = 0;
   // Entries matched per instance, to count the ones that named nothing.
   const matched = new Map<string, Set<string>>();
+  // The other paths of each hard-linked inode, by its first path's row (R10).
+  const linksOf = new Map<number, number[]>();
+  files.hardlinks.primary.forEach((primary, k) => {
+    const links = linksOf.get(primary);
+    if (links) links.push(files.hardlinks.row[k]!);
+    else linksOf.set(primary, [files.hardlinks.row[k]!]);
+  });
   for (let row = 0; row < rows; row++) {
     if (!holdsPages(files.status[row]!)) continue;
     const size = files.size[row]!;
@@ -58,12 +69,18 @@ export function measureWorkingSet(
     bytes += size;
     const data = residency.instances[inst.id];
     if (!data) continue;
-    const path = img.paths[files.file[row]!]!;
-    const resident = Object.prototype.hasOwnProperty.call(data, path) ? data[path] : undefined;
+    let resident: number | 'all' | undefined;
+    for (const r of [row, ...(linksOf.get(row) ?? [])]) {
+      const path = img.paths[files.file[r]!]!;
+      if (!Object.prototype.hasOwnProperty.call(data, path)) continue;
+      const pages = data[path]!;
+      resident =
+        resident === undefined ? pages : resident === 'all' || pages === 'all' ? 'all' : Math.max(resident, pages);
+      let m = matched.get(inst.id);
+      if (!m) matched.set(inst.id, (m = new Set()));
+      m.add(path);
+    }
     if (resident === undefined) continue;
-    let m = matched.get(inst.id);
-    if (!m) matched.set(inst.id, (m = new Set()));
-    m.add(path);
     filesWithData++;
     bytesWithData += size;
     const filePages = pagesOf(size, pageSize);

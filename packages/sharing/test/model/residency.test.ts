@@ -89,4 +89,34 @@ describe('renderers show both measures', () => {
     expect(renderText(report).split('\n')[1]).toBe(`  ${line}`);
     expect(renderMarkdown(report)).toContain(`\n\n${line}\n`);
   });
+
+  it('hard links: any path of the inode gives its residency to the one row holding its pages (R10)', () => {
+    // edge-mini.fp-trusted: /hl_c_toplevel, /links/hl_a and /links/hl_b are one inode of 1900
+    // bytes (1 page); /hl_c_toplevel, first in path order, holds its pages.
+    const both = [inst('m1', 'edge-mini.fp-trusted', 'd'), inst('m2', 'edge-mini.fp-trusted', 'd')];
+    const report = analyze({
+      ...inputOf(both),
+      residency: { instances: { m1: { '/links/hl_b': 1 }, m2: { '/links/hl_a': 1, '/links/hl_b': 1 } } },
+    });
+    const m = report.measured!;
+    // One inode, one set of pages: m2's two paths count once; with sharing the inode once.
+    expect(m.totals).toMatchObject({ pagesWithoutSharing: 2, pagesWithSharing: 1, bytesSaved: P });
+    expect(m.perInstance['m1']).toMatchObject({ pagesWithoutSharing: 1, pagesWithSharing: 1 });
+    expect(m.perInstance['m2']).toMatchObject({ pagesWithoutSharing: 1, pagesWithSharing: 0 });
+    expect(m.coverage).toMatchObject({ filesWithData: 2, bytesWithData: 2 * 1900, unmatchedEntries: 0 });
+    const f = report.files;
+    const rowOf = (instance: number, path: string) =>
+      [...f.instance.keys()].find(
+        (r) => f.instance[r] === instance && report.paths[report.instances[instance]!.imageId]![f.file[r]!] === path,
+      )!;
+    for (const i of [0, 1]) {
+      expect(f.status[rowOf(i, '/links/hl_b')]).toBe('hardlink');
+      expect(m.pagesWithout[rowOf(i, '/hl_c_toplevel')]).toBe(1);
+      expect(m.pagesWithout[rowOf(i, '/links/hl_a')]).toBe(0);
+      expect(m.pagesWithout[rowOf(i, '/links/hl_b')]).toBe(0);
+    }
+    // Without the link rule the data of /links/* would have matched nothing.
+    const plain = analyze({ ...inputOf(both), residency: { instances: { m1: { '/hl_c_toplevel': 1 } } } });
+    expect(plain.measured!.totals).toMatchObject({ pagesWithoutSharing: 1, pagesWithSharing: 1 });
+  });
 });
