@@ -58,6 +58,10 @@ test('images plus a host snapshot: the headline shows the static and the measure
   await expect(page.getByTestId('measure-coverage')).toHaveText(
     `(residency data for ${c.filesWithData} of ${c.files} files, ${formatBytes(c.bytesWithData)} of ${formatBytes(c.bytes)})`,
   );
+  // Every file of the snapshot has data: the bounds meet and no upper bound is shown.
+  expect(c.filesWithData).toBe(c.files);
+  expect(report.measured!.upper).toEqual(report.measured!.totals);
+  await expect(page.getByTestId('measure-upper')).toHaveCount(0);
   await shot(page, 'working-set-headline');
 });
 
@@ -188,4 +192,11 @@ test('pasting residency beside the images: its format shown, a bad line placed, 
   expect(report.measured!.totals).toMatchObject({ pagesWithoutSharing: 28, pagesWithSharing: 16 });
   await expect(page.getByTestId('measure-static')).toHaveText(pair(report.totals));
   await expect(page.getByTestId('measure-measured')).toHaveText('112.0 KiB -> 64.0 KiB, 42.9 %');
+  // 3 of 476 files had data: the upper bound counts the 473 others fully resident (libcap's 12
+  // pages twice and openssl's 239 static pages replaced by 12 + 12 + 4 measured).
+  const upper = report.measured!.upper!;
+  expect(upper.pagesWithoutSharing).toBe(report.totals.pagesWithoutSharing - (12 + 12 + 239) + 28);
+  await expect(page.getByTestId('measure-upper')).toHaveText(
+    `; at most ${pair(upper)} if the files without data were fully resident`,
+  );
 });

@@ -405,8 +405,18 @@ export interface ResidencyCoverage {
 }
 
 export interface MeasuredWorkingSet {
-  /** Resident pages without sharing (each instance's own) and with sharing (a shared inode's once). */
+  /**
+   * Resident pages without sharing (each instance's own) and with sharing (a shared inode's
+   * once). Files without residency data count as not resident: a lower bound when coverage is
+   * partial.
+   */
   totals: Totals;
+  /**
+   * The same accounting with every file without residency data fully resident (its static
+   * pages): the upper bound of the measured figures. Equal to `totals` at full coverage; absent
+   * in reports made before it existed. docs/working-set.md "Coverage bounds".
+   */
+  upper?: Totals;
   perInstance: Record<string, Totals>;
   coverage: ResidencyCoverage;
   /** Per row of `files`: the row's measured pages without and with sharing (0 where no data). */

@@ -1,5 +1,5 @@
 /** Overview: the one-line answer first, then per domain, per instance, per container, per image. */
-import { formatBytes, formatPercent, isMounted } from '@sharemap/sharing';
+import { formatBytes, formatPercent, isMounted, measuredUpperText, measurePair } from '@sharemap/sharing';
 import type { ReportCost, Totals } from '@sharemap/sharing';
 import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
@@ -363,21 +363,27 @@ function HostTotal({ head: r, base }: { head: ReportHead; base: ReportHead | nul
 
 /**
  * Both measures when the report has residency data (docs/working-set.md): the static bound
- * (every file read) and the measured working set, each "without -> with, percent saved".
+ * (every file read) and the measured working set, each "without -> with, percent saved", with
+ * the measured figures' upper bound when coverage is partial.
  */
 function Measures({ head: r }: { head: ReportHead }) {
   const m = r.measured!;
-  const pair = (t: Totals) =>
-    `${formatBytes(t.bytesWithoutSharing)} -> ${formatBytes(t.bytesWithSharing)}, ${formatPercent(t.percentSaved)}`;
   const c = m.coverage;
+  // The upper bound when coverage is partial: files without data fully resident.
+  const upper = measuredUpperText(m);
   return (
     <p className="measures" data-testid="measures">
-      static: <strong data-testid="measure-static">{pair(r.totals)}</strong>; measured:{' '}
-      <strong data-testid="measure-measured">{pair(m.totals)}</strong>{' '}
+      static: <strong data-testid="measure-static">{measurePair(r.totals)}</strong>; measured:{' '}
+      <strong data-testid="measure-measured">{measurePair(m.totals)}</strong>{' '}
       <span className="muted" data-testid="measure-coverage">
         (residency data for {c.filesWithData} of {c.files} files, {formatBytes(c.bytesWithData)} of{' '}
         {formatBytes(c.bytes)})
       </span>
+      {upper && (
+        <span className="muted" data-testid="measure-upper">
+          ; {upper}
+        </span>
+      )}
     </p>
   );
 }
