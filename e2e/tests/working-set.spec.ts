@@ -200,3 +200,28 @@ test('pasting residency beside the images: its format shown, a bad line placed, 
     `; at most ${pair(upper)} if the files without data were fully resident`,
   );
 });
+
+test('the Instances view shows the fair shares of the measured working set when the measure is measured', async ({
+  page,
+  request,
+}) => {
+  const { id, report } = await reportWithSnapshot(request);
+  const fair = report.cost!.measured!.perInstance;
+  // The measured fair shares add up to the measured working set with sharing (62 pages).
+  expect(Object.values(fair).reduce((a, c) => a + c.fairBytes, 0)).toBe(62 * 4096);
+  const bytesIn = async (instanceId: string) =>
+    Number(
+      await page.getByTestId(`fair-${instanceId}`).locator('[data-bytes]').first().getAttribute('data-bytes'),
+    );
+  const mounted = report.instances.filter((i) => report.cost!.perInstance[i.id]);
+
+  await page.goto(`/r/${id}?view=instances`);
+  const toggle = page.getByTestId('measure-toggle');
+  await expect(toggle.getByRole('button', { name: 'static' })).toHaveAttribute('aria-pressed', 'true');
+  for (const i of mounted) expect(await bytesIn(i.id)).toBe(report.cost!.perInstance[i.id]!.fairBytes);
+  await toggle.getByRole('button', { name: 'measured' }).click();
+  await expect(page).toHaveURL(/[?&]measure=measured/);
+  await expect(page.getByRole('columnheader', { name: 'Fair share (measured)' })).toBeVisible();
+  for (const i of mounted) expect(await bytesIn(i.id)).toBe(fair[i.id]!.fairBytes);
+  await shot(page, 'working-set-fair-measured');
+});

@@ -343,6 +343,20 @@ export interface ReportCost {
   perInstance: Record<string, InstanceCost>;
   /** Containers (overlay mounts above the instances, `InstanceInput.users`), sorted by name. */
   containers: ContainerCost[];
+  /** The fair shares of the measured working set, when the report has one (`Report.measured`). */
+  measured?: MeasuredCost;
+}
+
+/**
+ * Fair shares on the measured working set (model/cost.ts): each shared inode's measured pages
+ * divided among its members like the static ones; they add up to
+ * `measured.totals.bytesWithSharing`.
+ */
+export interface MeasuredCost {
+  /** Per instance id. */
+  perInstance: Record<string, { fairBytes: number }>;
+  /** Per container, in the order of `ReportCost.containers`. */
+  containers: { name: string; fairBytes: number }[];
 }
 
 /** The host's page cache for these mounts: file data (`totals`) + never-shared lines (R8). */

@@ -101,11 +101,19 @@ export function CsvButton({ name, build }: { name: string; build: () => string }
 }
 
 /** The two column heads of what an instance costs (model/cost.ts): its fair share and host cost. */
-export function CostHeads() {
+export function CostHeads({ measured = false }: { measured?: boolean }) {
   return (
     <>
-      <th scope="col" className="num" title="Each shared page's bytes divided among its members (like PSS)">
-        Fair share
+      <th
+        scope="col"
+        className="num"
+        title={
+          measured
+            ? "Each shared inode's measured (resident) bytes divided among its members (docs/working-set.md)"
+            : "Each shared page's bytes divided among its members (like PSS)"
+        }
+      >
+        {measured ? 'Fair share (measured)' : 'Fair share'}
       </th>
       <th scope="col" className="num" title="Fair share + its page cache that never shares (R8)">
         Host cost

@@ -196,6 +196,9 @@ function TotalsTable({
 
 /** Containers (overlay mounts above the instances): memory alone, and their fair share of the host's. */
 function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<string, string> }) {
+  // Measure "measured" (the Instances and Files views' switch): fair shares of the measured working set.
+  const measured = useStore((s) => s.v.measure) === 'measured' ? cost.measured : undefined;
+  const fairOf = (k: number) => (measured ? (measured.containers[k]?.fairBytes ?? 0) : cost.containers[k]!.fairBytes);
   return (
     <table className="grid containers-table" data-testid="table-containers">
       <caption>
@@ -209,15 +212,15 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
                 'instances',
                 'bytes_without_sharing',
                 'bytes_with_sharing',
-                'fair_share_bytes',
+                measured ? 'measured_fair_share_bytes' : 'fair_share_bytes',
                 'host_bytes',
               ],
-              cost.containers.map((c) => [
+              cost.containers.map((c, k) => [
                 c.name,
                 c.instanceIds.join(' '),
                 c.bytesWithoutSharing,
                 c.bytesWithSharing,
-                c.fairBytes,
+                fairOf(k),
                 c.hostBytes,
               ]),
             )
@@ -241,9 +244,9 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
           <th
             scope="col"
             className="num"
-            title="Its instances' fair shares; an instance used by n containers is split n ways"
+            title={`Its instances' fair shares${measured ? ' of the measured working set' : ''}; an instance used by n containers is split n ways`}
           >
-            Fair share
+            {measured ? 'Fair share (measured)' : 'Fair share'}
           </th>
           <th
             scope="col"
@@ -255,7 +258,7 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
         </tr>
       </thead>
       <tbody>
-        {cost.containers.map((c) => (
+        {cost.containers.map((c, k) => (
           <tr key={c.name} data-key={c.name}>
             <th scope="row">{c.name}</th>
             <td>{c.instanceIds.map((id) => labelOf.get(id) ?? id).join(', ')}</td>
@@ -266,7 +269,7 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
               <Bytes n={c.bytesWithSharing} />
             </td>
             <td className="num" data-testid="fair">
-              <Bytes n={c.fairBytes} />
+              <Bytes n={fairOf(k)} />
             </td>
             <td className="num" data-testid="host">
               <Bytes n={c.hostBytes} />
