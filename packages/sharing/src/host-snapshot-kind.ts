@@ -30,7 +30,10 @@ export function isHostSnapshotText(text: string): boolean {
  * The header check both snapshot parsers make on the parsed JSON: an object of this kind and
  * version. `bad` throws the parser's own located error at a JSON pointer.
  */
-export function checkHostSnapshotHeader(value: unknown, bad: (pointer: string, problem: string) => never): void {
+export function checkHostSnapshotHeader(
+  value: unknown,
+  bad: (pointer: string, problem: string) => never,
+): void {
   const v = value as Record<string, unknown> | null;
   if (!v || typeof v !== 'object' || Array.isArray(v) || v['kind'] !== HOST_SNAPSHOT_KIND)
     bad('', `not a host snapshot (no "kind": "${HOST_SNAPSHOT_KIND}")`);

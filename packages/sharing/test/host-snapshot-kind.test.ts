@@ -54,7 +54,11 @@ describe('the host snapshot kind, defined once', () => {
     expect(() => parseHostSnapshotMounts(v2, { file: 's.json' })).toThrow(MountConfigError);
     expect(() => parseHostSnapshotMounts(v2, { file: 's.json' })).toThrow(problem);
     const other = '{"kind": "other", "version": 1}';
-    expect(() => parseHostSnapshot(other)).toThrow('not a host snapshot (no "kind": "sharemap-host-snapshot")');
-    expect(() => parseHostSnapshotMounts(other)).toThrow('not a host snapshot (no "kind": "sharemap-host-snapshot")');
+    expect(() => parseHostSnapshot(other)).toThrow(
+      'not a host snapshot (no "kind": "sharemap-host-snapshot")',
+    );
+    expect(() => parseHostSnapshotMounts(other)).toThrow(
+      'not a host snapshot (no "kind": "sharemap-host-snapshot")',
+    );
   });
 });

@@ -198,7 +198,8 @@ function TotalsTable({
 function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<string, string> }) {
   // Measure "measured" (the Instances and Files views' switch): fair shares of the measured working set.
   const measured = useStore((s) => s.v.measure) === 'measured' ? cost.measured : undefined;
-  const fairOf = (k: number) => (measured ? (measured.containers[k]?.fairBytes ?? 0) : cost.containers[k]!.fairBytes);
+  const fairOf = (k: number) =>
+    measured ? (measured.containers[k]?.fairBytes ?? 0) : cost.containers[k]!.fairBytes;
   return (
     <table className="grid containers-table" data-testid="table-containers">
       <caption>

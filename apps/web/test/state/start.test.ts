@@ -192,7 +192,9 @@ describe('start slice against the real server', () => {
   it('pasted residency: its format detected, a parse error placed at its line; then measured in the report', async () => {
     const { store } = newStore();
     await store.getState().addFiles([fileOf(erofs('base-v1.fp.img'))]);
-    store.getState().setPasted('/var/lib/images/base-v1.fp.img /run/images/base-v1 erofs ro,inode_share 0 0\n');
+    store
+      .getState()
+      .setPasted('/var/lib/images/base-v1.fp.img /run/images/base-v1 erofs ro,inode_share 0 0\n');
     const libcap = '/run/images/base-v1/lib/x86_64-linux-gnu/libcap.so.2.66';
     const bad = `# fatrace -f O\n${libcap}\n  usr/bin/openssl\n`;
     expect(detectedResidencyFormat(bad)).toBe('access-list');
@@ -202,7 +204,9 @@ describe('start slice against the real server', () => {
     expect(await store.getState().analyse()).toBeNull();
     const e = store.getState().start.residencyPasteError!;
     expect(e.place).toEqual({ line: 3, column: 3 });
-    expect(e.message).toBe('bad-residency: pasted-residency:3:3: expected an absolute path, found "usr/bin/openssl"');
+    expect(e.message).toBe(
+      'bad-residency: pasted-residency:3:3: expected an absolute path, found "usr/bin/openssl"',
+    );
     expect(store.getState().start.pasteError).toBeNull();
 
     store.getState().setPastedResidency(`${libcap}\n/run/images/base-v1/usr/bin/openssl\n`);
@@ -218,7 +222,11 @@ describe('start slice against the real server', () => {
     // openssl 976,136 bytes (239 pages) of 4096 bytes.
     const m = (await report(id!)).measured!;
     expect(m.totals.pagesWithoutSharing).toBe(12 + 239);
-    expect(m.coverage).toMatchObject({ filesWithData: 2, bytesWithData: 47_128 + 976_136, unmatchedEntries: 0 });
+    expect(m.coverage).toMatchObject({
+      filesWithData: 2,
+      bytesWithData: 47_128 + 976_136,
+      unmatchedEntries: 0,
+    });
     expect(store.getState().start.pastedResidency).toBe('');
   });
 

@@ -81,7 +81,11 @@ export function measureWorkingSet(
       if (!Object.prototype.hasOwnProperty.call(data, path)) continue;
       const pages = data[path]!;
       resident =
-        resident === undefined ? pages : resident === 'all' || pages === 'all' ? 'all' : Math.max(resident, pages);
+        resident === undefined
+          ? pages
+          : resident === 'all' || pages === 'all'
+            ? 'all'
+            : Math.max(resident, pages);
       let m = matched.get(inst.id);
       if (!m) matched.set(inst.id, (m = new Set()));
       m.add(path);

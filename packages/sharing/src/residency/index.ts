@@ -21,11 +21,7 @@ export { parseVmtouch } from './vmtouch.js';
 export { parsePcstatJson } from './pcstat-json.js';
 export { parseAccessList } from './access-list.js';
 export { HOST_SNAPSHOT_KIND, HOST_SNAPSHOT_VERSION, isHostSnapshotText } from '../host-snapshot-kind.js';
-export {
-  parseHostSnapshot,
-  type HostSnapshot,
-  type SnapshotMount,
-} from './snapshot.js';
+export { parseHostSnapshot, type HostSnapshot, type SnapshotMount } from './snapshot.js';
 export {
   attributeResidency,
   findInstance,

@@ -17,7 +17,11 @@
  *
  * `files` entries are [path inside the mount, resident pages, size in bytes].
  */
-import { checkHostSnapshotHeader, HOST_SNAPSHOT_KIND, HOST_SNAPSHOT_VERSION } from '../host-snapshot-kind.js';
+import {
+  checkHostSnapshotHeader,
+  type HOST_SNAPSHOT_KIND,
+  type HOST_SNAPSHOT_VERSION,
+} from '../host-snapshot-kind.js';
 import { trimTrailingSlashes } from '../mounts/text.js';
 import { ResidencyError } from './errors.js';
 import { MAX_RESIDENT_PAGES } from './limits.js';

@@ -210,7 +210,9 @@ describe('fair share on the measured working set', () => {
         users(inst('m2', 'base-v1.fp', 'acme'), ['web-1', 'web-2']),
         users(inst('m3', 'base-v1.fp', 'acme'), ['web-2']),
       ]),
-      residency: { instances: { m1: { [LIBCAP]: 7 }, m2: { [LIBCAP]: 7 }, m3: { [LIBCAP]: 5, [OPENSSL_CNF]: 3 } } },
+      residency: {
+        instances: { m1: { [LIBCAP]: 7 }, m2: { [LIBCAP]: 7 }, m3: { [LIBCAP]: 5, [OPENSSL_CNF]: 3 } },
+      },
     });
     const m = r.measured!;
     // With sharing: libcap's shared inode 7 pages (largest member count), openssl.cnf's 3 (m3's),
@@ -229,25 +231,35 @@ describe('fair share on the measured working set', () => {
       { name: 'web-2', fairBytes: 6_826 + 13_653 },
     ]);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    expect(sum(Object.values(r.cost!.measured!.perInstance).map((c) => c.fairBytes))).toBe(m.totals.bytesWithSharing);
+    expect(sum(Object.values(r.cost!.measured!.perInstance).map((c) => c.fairBytes))).toBe(
+      m.totals.bytesWithSharing,
+    );
     expect(sum(r.cost!.measured!.containers.map((c) => c.fairBytes))).toBe(m.totals.bytesWithSharing);
     // The static fair shares are those of the static figures, residency or not.
-    const plain = analyze(inputOf([inst('m1', 'base-v1.fp', 'acme'), inst('m2', 'base-v1.fp', 'acme'), inst('m3', 'base-v1.fp', 'acme')]));
+    const plain = analyze(
+      inputOf([
+        inst('m1', 'base-v1.fp', 'acme'),
+        inst('m2', 'base-v1.fp', 'acme'),
+        inst('m3', 'base-v1.fp', 'acme'),
+      ]),
+    );
     expect(r.cost!.perInstance['m1']!.fairBytes).toBe(plain.cost!.perInstance['m1']!.fairBytes);
     expect(plain.cost!.measured).toBeUndefined();
 
     // Text and markdown show the measured fair share beside the static one (13,654 B = 13.3 KiB,
     // containers 20,481 and 20,479 B = 20.0 KiB).
     const text = renderText(r).split('\n');
-    expect(text.find((l) => l.startsWith('  /run/images/m1 '))).toMatch(
-      /  measured   28\.0 KiB ->   40\.0 KiB  fair   13\.3 KiB$/,
+    expect(text.find((l) => l.startsWith('  /run/images/m1 '))).toContain(
+      '  measured   28.0 KiB ->   40.0 KiB  fair   13.3 KiB',
     );
-    expect(text.find((l) => l.startsWith('  web-2 '))).toMatch(/  measured fair   20\.0 KiB  \(2 instances\)$/);
+    expect(text.find((l) => l.startsWith('  web-2 '))).toContain('  measured fair   20.0 KiB  (2 instances)');
     const md = renderMarkdown(r);
     expect(md).toContain(
       '| instance | image | domain | state | without | fair share | host cost | measured fair share | with (first member pays) |',
     );
-    expect(md).toContain('| /run/images/m2 | base-v1.fp.img | acme | sharing | 3.6 MiB | 1.2 MiB | 1.2 MiB | 13.3 KiB | 0 B |');
+    expect(md).toContain(
+      '| /run/images/m2 | base-v1.fp.img | acme | sharing | 3.6 MiB | 1.2 MiB | 1.2 MiB | 13.3 KiB | 0 B |',
+    );
     expect(md).toContain('| web-1 | 2 | 7.2 MiB | 3.6 MiB | 1.8 MiB | 5.2 MiB | 20.0 KiB |');
   });
 });

@@ -85,7 +85,10 @@ describe('measured working set', () => {
     expect(none.totals).toMatchObject({ pagesWithoutSharing: 1848, pagesWithSharing: 924 });
     // edge-mini.fp-trusted alone, every file an access-list entry ("all") but /b4097 (2 pages),
     // which has 1 resident page: the bounds meet.
-    const report = analyze({ ...inputOf([inst('m1', 'edge-mini.fp-trusted', 'd')]), residency: { instances: {} } });
+    const report = analyze({
+      ...inputOf([inst('m1', 'edge-mini.fp-trusted', 'd')]),
+      residency: { instances: {} },
+    });
     const paths = report.paths[report.instances[0]!.imageId]!;
     const data: Record<string, number | 'all'> = {};
     report.files.file.forEach((f, row) => {
@@ -139,7 +142,9 @@ describe('renderers show both measures', () => {
     const f = report.files;
     const rowOf = (instance: number, path: string) =>
       [...f.instance.keys()].find(
-        (r) => f.instance[r] === instance && report.paths[report.instances[instance]!.imageId]![f.file[r]!] === path,
+        (r) =>
+          f.instance[r] === instance &&
+          report.paths[report.instances[instance]!.imageId]![f.file[r]!] === path,
       )!;
     for (const i of [0, 1]) {
       expect(f.status[rowOf(i, '/links/hl_b')]).toBe('hardlink');
