@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { formatBytes, formatInteger, formatPercent, type Report, type Totals } from '@sharemap/sharing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,6 +42,14 @@ async function reportWithSnapshot(request: APIRequestContext): Promise<{ id: str
   return { id, report: (await (await request.get(`/api/reports/${id}`)).json()) as Report };
 }
 
+/** The start page with base-v1.fp and base-v2.fp (and `more` files) chosen. */
+async function startWithBaseImages(page: Page, more: string[] = []): Promise<void> {
+  await page.goto('/');
+  await page
+    .getByTestId('file-input')
+    .setInputFiles([path.join(fixtures, 'base-v1.fp.img'), path.join(fixtures, 'base-v2.fp.img'), ...more]);
+}
+
 test('images plus a host snapshot: the headline shows the static and the measured numbers of the API', async ({
   page,
   request,
@@ -69,14 +77,7 @@ test('dropping a host snapshot beside the images: both numbers in the headline, 
   page,
   request,
 }) => {
-  await page.goto('/');
-  await page
-    .getByTestId('file-input')
-    .setInputFiles([
-      path.join(fixtures, 'base-v1.fp.img'),
-      path.join(fixtures, 'base-v2.fp.img'),
-      path.join(root, 'testdata/residency/host.snapshot.json.gz'),
-    ]);
+  await startWithBaseImages(page, [path.join(root, 'testdata/residency/host.snapshot.json.gz')]);
   await expect(page.getByTestId('upload-item')).toHaveCount(3);
   await expect(page.getByLabel('Kind of host.snapshot.json.gz')).toHaveValue('residency');
   await page.getByTestId('analyze').click();
@@ -154,10 +155,7 @@ test('pasting residency beside the images: its format shown, a bad line placed, 
   page,
   request,
 }) => {
-  await page.goto('/');
-  await page
-    .getByTestId('file-input')
-    .setInputFiles([path.join(fixtures, 'base-v1.fp.img'), path.join(fixtures, 'base-v2.fp.img')]);
+  await startWithBaseImages(page);
   await page
     .getByLabel(/paste a mount configuration/i)
     .fill(

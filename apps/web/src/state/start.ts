@@ -435,23 +435,19 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
               update(it.key, { phase: 'failed', error: errorText(e) });
             }
           });
+        /** A pasted text's job: its failure is placed at the text (`errorKey`), not on an input. */
+        const pastedJob = <T>(
+          sending: Promise<T>,
+          done: (v: T) => void,
+          errorKey: 'pasteError' | 'residencyPasteError',
+        ) =>
+          sending.then(done, (e: unknown) => {
+            failed++;
+            patchStart({ [errorKey]: { message: errorText(e), place: placeOf(e) } });
+          });
+        jobs.push(pastedJob(sendPasted(), (id) => void (pastedId = id), 'pasteError'));
         jobs.push(
-          sendPasted().then(
-            (id) => void (pastedId = id),
-            (e: unknown) => {
-              failed++;
-              patchStart({ pasteError: { message: errorText(e), place: placeOf(e) } });
-            },
-          ),
-        );
-        jobs.push(
-          sendPastedResidency().then(
-            (refs) => void (pastedResidency = refs),
-            (e: unknown) => {
-              failed++;
-              patchStart({ residencyPasteError: { message: errorText(e), place: placeOf(e) } });
-            },
-          ),
+          pastedJob(sendPastedResidency(), (refs) => void (pastedResidency = refs), 'residencyPasteError'),
         );
         await Promise.all(jobs);
         // The request lists the inputs in the order the user added them (the pasted text last).

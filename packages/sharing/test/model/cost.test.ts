@@ -253,13 +253,12 @@ describe('fair share on the measured working set', () => {
       '  measured   28.0 KiB ->   40.0 KiB  fair   13.3 KiB',
     );
     expect(text.find((l) => l.startsWith('  web-2 '))).toContain('  measured fair   20.0 KiB  (2 instances)');
-    const md = renderMarkdown(r);
-    expect(md).toContain(
+    const mdLines = renderMarkdown(r).split('\n');
+    for (const line of [
       '| instance | image | domain | state | without | fair share | host cost | measured fair share | with (first member pays) |',
-    );
-    expect(md).toContain(
       '| /run/images/m2 | base-v1.fp.img | acme | sharing | 3.6 MiB | 1.2 MiB | 1.2 MiB | 13.3 KiB | 0 B |',
-    );
-    expect(md).toContain('| web-1 | 2 | 7.2 MiB | 3.6 MiB | 1.8 MiB | 5.2 MiB | 20.0 KiB |');
+      '| web-1 | 2 | 7.2 MiB | 3.6 MiB | 1.8 MiB | 5.2 MiB | 20.0 KiB |',
+    ])
+      expect(mdLines).toContain(line);
   });
 });
