@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { formatBytes, formatInteger, formatPercent, type Report, type Totals } from '@sharemap/sharing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,6 +42,14 @@ async function reportWithSnapshot(request: APIRequestContext): Promise<{ id: str
   return { id, report: (await (await request.get(`/api/reports/${id}`)).json()) as Report };
 }
 
+/** The start page with base-v1.fp and base-v2.fp (and `more` files) chosen. */
+async function startWithBaseImages(page: Page, more: string[] = []): Promise<void> {
+  await page.goto('/');
+  await page
+    .getByTestId('file-input')
+    .setInputFiles([path.join(fixtures, 'base-v1.fp.img'), path.join(fixtures, 'base-v2.fp.img'), ...more]);
+}
+
 test('images plus a host snapshot: the headline shows the static and the measured numbers of the API', async ({
   page,
   request,
@@ -58,6 +66,10 @@ test('images plus a host snapshot: the headline shows the static and the measure
   await expect(page.getByTestId('measure-coverage')).toHaveText(
     `(residency data for ${c.filesWithData} of ${c.files} files, ${formatBytes(c.bytesWithData)} of ${formatBytes(c.bytes)})`,
   );
+  // Every file of the snapshot has data: the bounds meet and no upper bound is shown.
+  expect(c.filesWithData).toBe(c.files);
+  expect(report.measured!.upper).toEqual(report.measured!.totals);
+  await expect(page.getByTestId('measure-upper')).toHaveCount(0);
   await shot(page, 'working-set-headline');
 });
 
@@ -65,14 +77,7 @@ test('dropping a host snapshot beside the images: both numbers in the headline, 
   page,
   request,
 }) => {
-  await page.goto('/');
-  await page
-    .getByTestId('file-input')
-    .setInputFiles([
-      path.join(fixtures, 'base-v1.fp.img'),
-      path.join(fixtures, 'base-v2.fp.img'),
-      path.join(root, 'testdata/residency/host.snapshot.json.gz'),
-    ]);
+  await startWithBaseImages(page, [path.join(root, 'testdata/residency/host.snapshot.json.gz')]);
   await expect(page.getByTestId('upload-item')).toHaveCount(3);
   await expect(page.getByLabel('Kind of host.snapshot.json.gz')).toHaveValue('residency');
   await page.getByTestId('analyze').click();
@@ -144,4 +149,77 @@ test('the files table and the file detail switch to measured bytes, as the API h
   await toggle.getByRole('button', { name: 'static' }).click();
   await expect(page.getByTestId('files-count')).toHaveText(count(report.totals));
   await expect(page).not.toHaveURL(/measure=/);
+});
+
+test('pasting residency beside the images: its format shown, a bad line placed, then both numbers in the headline', async ({
+  page,
+  request,
+}) => {
+  await startWithBaseImages(page);
+  await page
+    .getByLabel(/paste a mount configuration/i)
+    .fill(
+      '/var/lib/images/base-v1.fp.img /run/images/base-v1 erofs ro,inode_share,domain_id=acme 0 0\n' +
+        '/var/lib/images/base-v2.fp.img /run/images/base-v2 erofs ro,inode_share,domain_id=acme 0 0\n',
+    );
+  // fincore --raw over both mounts: libcap read on both (one shared inode), 4 pages of openssl.
+  const libcap = (v: string) => `48K 12 46K /run/images/${v}/lib/x86_64-linux-gnu/libcap.so.2.66`;
+  const bad = '16K four 953.3K /run/images/base-v1/usr/bin/openssl';
+  const paste = page.getByLabel(/paste page-cache residency/i);
+  await paste.fill(['RES PAGES SIZE FILE', libcap('base-v1'), bad, libcap('base-v2')].join('\n') + '\n');
+  await expect(page.getByTestId('paste-residency-format')).toHaveText('Read as fincore-raw (detected)');
+  await page.getByTestId('analyze').click();
+  const err = page.getByTestId('paste-residency-error');
+  await expect(err).toBeVisible({ timeout: 30_000 });
+  await expect(err).toContainText('pasted-residency:3:');
+  await expect(page.getByTestId('paste-residency-error-line')).toHaveText(bad);
+  await expect(err).toContainText(`^ column ${bad.indexOf('four') + 1}`);
+  await expect(paste).toHaveAttribute('aria-invalid', 'true');
+  await expect(page).toHaveURL(/\/$/);
+  await shot(page, 'working-set-paste-error');
+
+  await paste.fill(
+    ['RES PAGES SIZE FILE', libcap('base-v1'), bad.replace('four', '4'), libcap('base-v2')].join('\n') + '\n',
+  );
+  await expect(page.getByTestId('paste-residency-error')).toHaveCount(0);
+  await page.getByTestId('analyze').click();
+  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  const report = (await (await request.get(`/api/reports/${id}`)).json()) as Report;
+  // 12 + 12 + 4 pages without sharing; libcap's 12 once with it.
+  expect(report.measured!.totals).toMatchObject({ pagesWithoutSharing: 28, pagesWithSharing: 16 });
+  await expect(page.getByTestId('measure-static')).toHaveText(pair(report.totals));
+  await expect(page.getByTestId('measure-measured')).toHaveText('112.0 KiB -> 64.0 KiB, 42.9 %');
+  // 3 of 476 files had data: the upper bound counts the 473 others fully resident (libcap's 12
+  // pages twice and openssl's 239 static pages replaced by 12 + 12 + 4 measured).
+  const upper = report.measured!.upper!;
+  expect(upper.pagesWithoutSharing).toBe(report.totals.pagesWithoutSharing - (12 + 12 + 239) + 28);
+  await expect(page.getByTestId('measure-upper')).toHaveText(
+    `; at most ${pair(upper)} if the files without data were fully resident`,
+  );
+});
+
+test('the Instances view shows the fair shares of the measured working set when the measure is measured', async ({
+  page,
+  request,
+}) => {
+  const { id, report } = await reportWithSnapshot(request);
+  const fair = report.cost!.measured!.perInstance;
+  // The measured fair shares add up to the measured working set with sharing (62 pages).
+  expect(Object.values(fair).reduce((a, c) => a + c.fairBytes, 0)).toBe(62 * 4096);
+  const bytesIn = async (instanceId: string) =>
+    Number(
+      await page.getByTestId(`fair-${instanceId}`).locator('[data-bytes]').first().getAttribute('data-bytes'),
+    );
+  const mounted = report.instances.filter((i) => report.cost!.perInstance[i.id]);
+
+  await page.goto(`/r/${id}?view=instances`);
+  const toggle = page.getByTestId('measure-toggle');
+  await expect(toggle.getByRole('button', { name: 'static' })).toHaveAttribute('aria-pressed', 'true');
+  for (const i of mounted) expect(await bytesIn(i.id)).toBe(report.cost!.perInstance[i.id]!.fairBytes);
+  await toggle.getByRole('button', { name: 'measured' }).click();
+  await expect(page).toHaveURL(/[?&]measure=measured/);
+  await expect(page.getByRole('columnheader', { name: 'Fair share (measured)' })).toBeVisible();
+  for (const i of mounted) expect(await bytesIn(i.id)).toBe(fair[i.id]!.fairBytes);
+  await shot(page, 'working-set-fair-measured');
 });

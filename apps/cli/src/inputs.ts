@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isParquet, ManifestError, parseManifestBytes, type Manifest, type StringTable } from '@sharemap/erofs';
 import {
+  isHostSnapshotText,
   MAX_RESIDENCY_INPUT_BYTES,
   MountConfigError,
   parseHostSnapshot,
@@ -171,11 +172,9 @@ export async function readMaybeGzipText(path: string): Promise<string> {
   return buf.toString('utf8');
 }
 
-const SNAPSHOT_KIND = /^\s*\{[^]{0,200}"kind"\s*:\s*"sharemap-host-snapshot"/;
-
 /** A `sharemap collect` snapshot, parsed; null when the text is not one. */
 function snapshotOf(text: string, path: string): { snapshot: HostSnapshot; residency: ResidencyData } | null {
-  if (!SNAPSHOT_KIND.test(text.slice(0, 4096))) return null;
+  if (!isHostSnapshotText(text)) return null; // the detector detectFormat and detectResidencyFormat use
   try {
     return parseHostSnapshot(text, basename(path));
   } catch (e) {

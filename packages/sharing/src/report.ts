@@ -343,6 +343,20 @@ export interface ReportCost {
   perInstance: Record<string, InstanceCost>;
   /** Containers (overlay mounts above the instances, `InstanceInput.users`), sorted by name. */
   containers: ContainerCost[];
+  /** The fair shares of the measured working set, when the report has one (`Report.measured`). */
+  measured?: MeasuredCost;
+}
+
+/**
+ * Fair shares on the measured working set (model/cost.ts): each shared inode's measured pages
+ * divided among its members like the static ones; they add up to
+ * `measured.totals.bytesWithSharing`.
+ */
+export interface MeasuredCost {
+  /** Per instance id. */
+  perInstance: Record<string, { fairBytes: number }>;
+  /** Per container, in the order of `ReportCost.containers`. */
+  containers: { name: string; fairBytes: number }[];
 }
 
 /** The host's page cache for these mounts: file data (`totals`) + never-shared lines (R8). */
@@ -405,8 +419,18 @@ export interface ResidencyCoverage {
 }
 
 export interface MeasuredWorkingSet {
-  /** Resident pages without sharing (each instance's own) and with sharing (a shared inode's once). */
+  /**
+   * Resident pages without sharing (each instance's own) and with sharing (a shared inode's
+   * once). Files without residency data count as not resident: a lower bound when coverage is
+   * partial.
+   */
   totals: Totals;
+  /**
+   * The same accounting with every file without residency data fully resident (its static
+   * pages): the upper bound of the measured figures. Equal to `totals` at full coverage; absent
+   * in reports made before it existed. docs/working-set.md "Coverage bounds".
+   */
+  upper?: Totals;
   perInstance: Record<string, Totals>;
   coverage: ResidencyCoverage;
   /** Per row of `files`: the row's measured pages without and with sharing (0 where no data). */

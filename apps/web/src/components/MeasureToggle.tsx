@@ -1,6 +1,7 @@
 /**
  * "Measure: static | measured": which bytes the files table, the treemap and the graph show
- * (the `measure` URL parameter). Shown only when the report has residency data (lib/measure.ts).
+ * (the `measure` URL parameter), and which fair shares the Instances view shows. Shown only when
+ * the report has residency data (lib/measure.ts).
  */
 import type { Report } from '@sharemap/sharing';
 import { hasMeasuredRows } from '../lib/measure';
@@ -17,9 +18,13 @@ const CHOICES: { id: Measure; label: string; title: string }[] = [
 ];
 
 export function MeasureToggle({ r }: { r: Report }) {
+  return hasMeasuredRows(r) ? <MeasureChoice /> : null;
+}
+
+/** The buttons alone, for a view that decides itself whether the report has measured figures. */
+export function MeasureChoice() {
   const measure = useStore((s) => s.v.measure);
   const setView = useStore((s) => s.setView);
-  if (!hasMeasuredRows(r)) return null;
   return (
     <span className="seg-buttons" role="group" aria-label="Measure" data-testid="measure-toggle">
       <span className="muted small">Measure: </span>

@@ -102,11 +102,11 @@ export function CsvButton({ name, build }: { name: string; build: () => string }
 }
 
 /** The two column heads of what an instance costs (model/cost.ts): its fair share and host cost. */
-export function CostHeads() {
+export function CostHeads({ measured = false }: { measured?: boolean }) {
   return (
     <>
       <th scope="col" className="num">
-        <Term k="fairShare">Fair share</Term>
+        <Term k="fairShare">{measured ? 'Fair share (measured)' : 'Fair share'}</Term>
       </th>
       <th scope="col" className="num">
         <Term k="hostCost">Host cost</Term>

@@ -1,6 +1,7 @@
 /**
  * The start page's workflow as a store slice: the files the user dropped (images, their extra
- * devices, mount configurations, page-cache residency), the pasted mount configuration, and
+ * devices, mount configurations, page-cache residency), the pasted mount configuration and
+ * residency text, and
  * analyse(): upload or scan each input, then create the report (docs/web.md "Start").
  * OCI archives (docker save, OCI layout tar, rootfs tar: told from the bytes) are predicted
  * in the browser when larger than `browserArchivesAbove` (or in browser mode), else sent to
@@ -81,6 +82,11 @@ export interface StartState {
   pasteError: PasteError | null;
   /** The pasted configuration as last sent (text, format, server id): not sent again while unchanged. */
   pastedSent: { text: string; format: FormatChoice; id: string } | null;
+  /** Pasted page-cache residency (fincore, vmtouch, pcstat, access list, host snapshot: docs/working-set.md). */
+  pastedResidency: string;
+  residencyPasteError: PasteError | null;
+  /** The pasted residency as last sent, with what the server made of it: not sent again while unchanged. */
+  pastedResidencySent: { text: string; refs: InputRefs } | null;
   busy: boolean;
   /** A failure of the whole analysis (not of one input). */
   error: string;
@@ -102,6 +108,7 @@ export interface StartSlice {
   changeItem(key: number, patch: Partial<Pick<StartItem, 'kind' | 'of' | 'format'>>): void;
   setPasted(text: string): void;
   setPastedFormat(format: FormatChoice): void;
+  setPastedResidency(text: string): void;
   setMode(mode: ScanMode): void;
   setArchiveModel(model: ArchiveModel): void;
   /** Bytes above which archives are predicted in the browser; a negative or non-finite value is refused. */
@@ -204,6 +211,11 @@ export function detectedMountFormat(text: string, fileName?: string): MountForma
   }
 }
 
+/** The residency format the parser would pick for this text (null: none fits). */
+export function detectedResidencyFormat(text: string): ResidencyFormat | null {
+  return text.trim() === '' ? null : residencyFormatOf(text, 'residency');
+}
+
 /** The residency format of a text, or null (access lists only when the kind says residency: fstab lines also start with "/"). */
 function residencyFormatOf(text: string, chosen: InputKind): ResidencyFormat | null {
   try {
@@ -243,18 +255,7 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         const text = await textOf(it.file);
         const format = residencyFormatOf(text, it.kind);
         if (format !== null) {
-          // Residency (docs/working-set.md); a host snapshot also holds its mount table.
-          const res = await api.residency(it.file.name, text);
-          refs.residency.push(res.id);
-          let detail = `residency (${res.format}), ${res.records} files, ${res.residentPages} resident pages`;
-          if (format === 'host-snapshot') {
-            const mc = await api.mountConfig(
-              it.file.name,
-              snapshotMountConfigText(JSON.parse(text) as { mounts: { files: unknown[] }[] }),
-            );
-            refs.mountConfigs.push(mc.id);
-            detail += `; ${plural(mc.entries.length, 'mount')}`;
-          }
+          const detail = await sendResidency(it.file.name, text, format, refs);
           update(it.key, { phase: 'ready', progress: 1, detail, refs });
           return refs;
         }
@@ -366,6 +367,41 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
       return refs;
     }
 
+    /** Residency text (docs/working-set.md) to the server, its ids into `refs`; a host snapshot also holds its mount table. */
+    async function sendResidency(
+      name: string,
+      text: string,
+      format: ResidencyFormat,
+      refs: InputRefs,
+    ): Promise<string> {
+      const res = await deps.api.residency(name, text);
+      refs.residency.push(res.id);
+      let detail = `residency (${res.format}), ${res.records} files, ${res.residentPages} resident pages`;
+      if (format === 'host-snapshot') {
+        const mc = await deps.api.mountConfig(
+          name,
+          snapshotMountConfigText(JSON.parse(text) as { mounts: { files: unknown[] }[] }),
+        );
+        refs.mountConfigs.push(mc.id);
+        detail += `; ${plural(mc.entries.length, 'mount')}`;
+      }
+      return detail;
+    }
+
+    /**
+     * The pasted residency's server ids (sent again only when the text changed). A text of no
+     * residency format is still sent: the server's error names the line it could not read.
+     */
+    async function sendPastedResidency(): Promise<InputRefs | null> {
+      const { pastedResidency: text, pastedResidencySent: sent } = get().start;
+      if (!text.trim()) return null;
+      if (sent && sent.text === text) return sent.refs;
+      const refs = NO_REFS();
+      await sendResidency('pasted-residency', text, detectedResidencyFormat(text) ?? 'access-list', refs);
+      patchStart({ pastedResidencySent: { text, refs } });
+      return refs;
+    }
+
     /** The pasted configuration's server id (sent again only when text or format changed). */
     async function sendPasted(): Promise<string | null> {
       const { pasted: text, pastedFormat: format, pastedSent } = get().start;
@@ -384,6 +420,9 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         pastedFormat: 'auto',
         pasteError: null,
         pastedSent: null,
+        pastedResidency: '',
+        residencyPasteError: null,
+        pastedResidencySent: null,
         busy: false,
         error: '',
         demo: null,
@@ -471,6 +510,9 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
       setPastedFormat(pastedFormat) {
         patchStart({ pastedFormat, pasteError: null });
       },
+      setPastedResidency(pastedResidency) {
+        patchStart({ pastedResidency, residencyPasteError: null });
+      },
       setMode(mode) {
         patchStart({ mode });
       },
@@ -506,9 +548,10 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
 
       async analyse() {
         if (get().start.busy) return null;
-        patchStart({ busy: true, error: '', pasteError: null, created: null });
+        patchStart({ busy: true, error: '', pasteError: null, residencyPasteError: null, created: null });
         const sent = new Map<number, InputRefs>();
         let pastedId: string | null = null;
+        let pastedResidency: InputRefs | null = null;
         let failed = 0;
         const jobs: Promise<unknown>[] = get()
           .start.items.filter((it) => it.kind !== 'device')
@@ -521,14 +564,19 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
               update(it.key, { phase: 'failed', error: errorText(e) });
             }
           });
+        /** A pasted text's job: its failure is placed at the text (`errorKey`), not on an input. */
+        const pastedJob = <T>(
+          sending: Promise<T>,
+          done: (v: T) => void,
+          errorKey: 'pasteError' | 'residencyPasteError',
+        ) =>
+          sending.then(done, (e: unknown) => {
+            failed++;
+            patchStart({ [errorKey]: { message: errorText(e), place: placeOf(e) } });
+          });
+        jobs.push(pastedJob(sendPasted(), (id) => void (pastedId = id), 'pasteError'));
         jobs.push(
-          sendPasted().then(
-            (id) => void (pastedId = id),
-            (e: unknown) => {
-              failed++;
-              patchStart({ pasteError: { message: errorText(e), place: placeOf(e) } });
-            },
-          ),
+          pastedJob(sendPastedResidency(), (refs) => void (pastedResidency = refs), 'residencyPasteError'),
         );
         await Promise.all(jobs);
         // The request lists the inputs in the order the user added them (the pasted text last).
@@ -542,6 +590,11 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
           all.residency.push(...r.residency);
         }
         if (pastedId !== null) all.mountConfigs.push(pastedId);
+        if (pastedResidency !== null) {
+          const r: InputRefs = pastedResidency;
+          all.mountConfigs.push(...r.mountConfigs);
+          all.residency.push(...r.residency);
+        }
         if (failed > 0 || all.images.length + all.manifests.length === 0) {
           patchStart({ busy: false, error: failed ? '' : 'Add at least one EROFS image or OCI archive.' });
           return null;
@@ -555,7 +608,15 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         try {
           const created = await deps.api.createReport(req);
           // The report has the inputs now: the start page begins empty again (as on a first visit).
-          patchStart({ busy: false, created, items: [], pasted: '', pasteError: null });
+          patchStart({
+            busy: false,
+            created,
+            items: [],
+            pasted: '',
+            pasteError: null,
+            pastedResidency: '',
+            residencyPasteError: null,
+          });
           return created.id;
         } catch (e) {
           patchStart({ busy: false, error: `Creating the report failed: ${errorText(e)}` });

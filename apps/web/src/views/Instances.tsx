@@ -3,6 +3,7 @@ import { Term } from '../components/Term';
 import { useState } from 'react';
 import type { ReportHead } from '../lib/head';
 import { Bytes, CostHeads, CsvButton, toCsv, ViewLink } from '../components/common';
+import { MeasureChoice } from '../components/MeasureToggle';
 import { imageName, instanceState } from '../lib/derive';
 import { useStore } from '../state/store';
 
@@ -75,6 +76,8 @@ export function Instances({ head: r }: { head: ReportHead }) {
   const names = imageName(r);
   const stored = useStore((s) => s.head);
   const inputLoading = useStore((s) => s.inputStatus === 'loading');
+  // Measure "measured": fair shares of the measured working set (model/cost.ts), when the report has them.
+  const measuredFair = useStore((s) => s.v.measure) === 'measured' ? r.cost?.measured : undefined;
   const labels = [
     ...new Set(
       [...(stored?.domains ?? []), ...r.domains].map((d) => d.label).filter((l) => !l.startsWith('?')),
@@ -95,6 +98,7 @@ export function Instances({ head: r }: { head: ReportHead }) {
       <table className="grid instances-table">
         <caption>
           {r.instances.length} instances in {r.domains.length} domain{r.domains.length === 1 ? '' : 's'}{' '}
+          {r.cost?.measured && <MeasureChoice />}{' '}
           <CsvButton
             name="sharemap-instances.csv"
             build={() =>
@@ -111,7 +115,7 @@ export function Instances({ head: r }: { head: ReportHead }) {
                   'bytes_without',
                   'bytes_with',
                   'bytes_saved',
-                  'fair_share_bytes',
+                  measuredFair ? 'measured_fair_share_bytes' : 'fair_share_bytes',
                   'host_bytes',
                 ],
                 r.instances.map((i) => {
@@ -128,7 +132,7 @@ export function Instances({ head: r }: { head: ReportHead }) {
                     t?.bytesWithoutSharing ?? 0,
                     t?.bytesWithSharing ?? 0,
                     t?.bytesSaved ?? 0,
-                    r.cost?.perInstance[i.id]?.fairBytes ?? '',
+                    (measuredFair ?? r.cost)?.perInstance[i.id]?.fairBytes ?? '',
                     r.cost?.perInstance[i.id]?.hostBytes ?? '',
                   ];
                 }),
@@ -153,7 +157,7 @@ export function Instances({ head: r }: { head: ReportHead }) {
             <th scope="col" className="num">
               Cached
             </th>
-            <CostHeads />
+            <CostHeads measured={measuredFair !== undefined} />
             <th scope="col" className="num" title="The first instance to read a shared page pays all of it">
               Saved (first member pays)
             </th>
@@ -205,7 +209,7 @@ export function Instances({ head: r }: { head: ReportHead }) {
                   <Bytes n={t?.bytesWithoutSharing ?? 0} />
                 </td>
                 <td className="num" data-testid={`fair-${i.id}`}>
-                  {c ? <Bytes n={c.fairBytes} /> : '–'}
+                  {c ? <Bytes n={(measuredFair?.perInstance[i.id] ?? c).fairBytes} /> : '–'}
                 </td>
                 <td className="num" data-testid={`host-${i.id}`}>
                   {c ? <Bytes n={c.hostBytes} /> : '–'}

@@ -1,7 +1,7 @@
 /** Overview: the one-line answer first, then per domain, per instance, per container, per image. */
 import { Rule, Term } from '../components/Term';
 import { Pager, SortHead, TABLE_PAGE_ROWS, useTableView, type SortKeys } from '../components/TableView';
-import { formatBytes, formatPercent, isMounted, predictedNote } from '@sharemap/sharing';
+import { formatBytes, formatPercent, isMounted, measuredUpperText, measurePair, predictedNote } from '@sharemap/sharing';
 import type { ContainerCost, ReportCost, Totals } from '@sharemap/sharing';
 import type { ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
@@ -284,6 +284,10 @@ function TotalsTable({
 
 /** Containers (overlay mounts above the instances): memory alone, and their fair share of the host's. */
 function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<string, string> }) {
+  // Measure "measured" (the Instances and Files views' switch): fair shares of the measured working set.
+  const measured = useStore((s) => s.v.measure) === 'measured' ? cost.measured : undefined;
+  const fairOf = (c: ContainerCost) =>
+    measured ? (measured.containers[cost.containers.indexOf(c)]?.fairBytes ?? 0) : c.fairBytes;
   const tv = useTableView(cost.containers, CONTAINER_KEYS);
   return (
     <>
@@ -299,7 +303,7 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
                   'instances',
                   'bytes_without_sharing',
                   'bytes_with_sharing',
-                  'fair_share_bytes',
+                  measured ? 'measured_fair_share_bytes' : 'fair_share_bytes',
                   'host_bytes',
                 ],
                 cost.containers.map((c) => [
@@ -307,7 +311,7 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
                   c.instanceIds.join(' '),
                   c.bytesWithoutSharing,
                   c.bytesWithSharing,
-                  c.fairBytes,
+                  fairOf(c),
                   c.hostBytes,
                 ]),
               )
@@ -320,7 +324,13 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
             <th scope="col">Instances</th>
             <SortHead t={tv} k="without" label="Without sharing" num />
             <SortHead t={tv} k="with" label="With sharing (alone)" num />
-            <SortHead t={tv} k="fair" label="Fair share" term={<Term k="fairShare">Fair share</Term>} num />
+            <SortHead
+              t={tv}
+              k="fair"
+              label={measured ? 'Fair share (measured)' : 'Fair share'}
+              term={<Term k="fairShare">{measured ? 'Fair share (measured)' : 'Fair share'}</Term>}
+              num
+            />
             <SortHead t={tv} k="host" label="Host cost" term={<Term k="hostCost">Host cost</Term>} num />
           </tr>
         </thead>
@@ -336,7 +346,7 @@ function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<str
                 <Bytes n={c.bytesWithSharing} />
               </td>
               <td className="num" data-testid="fair">
-                <Bytes n={c.fairBytes} />
+                <Bytes n={fairOf(c)} />
               </td>
               <td className="num" data-testid="host">
                 <Bytes n={c.hostBytes} />
@@ -435,21 +445,27 @@ function HostTotal({ head: r, base }: { head: ReportHead; base: ReportHead | nul
 
 /**
  * Both measures when the report has residency data (docs/working-set.md): the static bound
- * (every file read) and the measured working set, each "without -> with, percent saved".
+ * (every file read) and the measured working set, each "without -> with, percent saved", with
+ * the measured figures' upper bound when coverage is partial.
  */
 function Measures({ head: r }: { head: ReportHead }) {
   const m = r.measured!;
-  const pair = (t: Totals) =>
-    `${formatBytes(t.bytesWithoutSharing)} -> ${formatBytes(t.bytesWithSharing)}, ${formatPercent(t.percentSaved)}`;
   const c = m.coverage;
+  // The upper bound when coverage is partial: files without data fully resident.
+  const upper = measuredUpperText(m);
   return (
     <p className="measures" data-testid="measures">
-      static: <strong data-testid="measure-static">{pair(r.totals)}</strong>; measured:{' '}
-      <strong data-testid="measure-measured">{pair(m.totals)}</strong>{' '}
+      static: <strong data-testid="measure-static">{measurePair(r.totals)}</strong>; measured:{' '}
+      <strong data-testid="measure-measured">{measurePair(m.totals)}</strong>{' '}
       <span className="muted" data-testid="measure-coverage">
         (residency data for {c.filesWithData} of {c.files} files, {formatBytes(c.bytesWithData)} of{' '}
         {formatBytes(c.bytes)})
       </span>
+      {upper && (
+        <span className="muted" data-testid="measure-upper">
+          ; {upper}
+        </span>
+      )}
     </p>
   );
 }

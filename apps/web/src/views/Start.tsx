@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/store';
 import { recentReports } from '../state/recent';
-import { PasteConfig } from './start/PasteConfig';
+import { PasteConfig, PasteResidency } from './start/PasteConfig';
 import { Uploads } from './start/Uploads';
 
 /** A link inside the app (no page load). */
@@ -107,6 +107,7 @@ export function Start() {
         </div>
         <Uploads />
         <PasteConfig />
+        <PasteResidency />
         <fieldset className="mode">
           <legend>Where to scan the images</legend>
           <label>

@@ -13,7 +13,13 @@ import type { Report } from '@sharemap/sharing';
 import { api } from '../../src/api/client';
 import { predictToNdjson } from '../../src/lib/archive';
 import { scanToNdjson } from '../../src/lib/scan';
-import { createStartSlice, unresolvedText, type Phase, type StartSlice } from '../../src/state/start';
+import {
+  createStartSlice,
+  detectedResidencyFormat,
+  unresolvedText,
+  type Phase,
+  type StartSlice,
+} from '../../src/state/start';
 // The server's own test helper: the one way tests start a real server (temp data folder, port 0).
 import { erofs, mounts, startTestServer, type TestServer } from '../../../server/test/helpers.js';
 
@@ -185,6 +191,47 @@ describe('start slice against the real server', () => {
       format: string;
     };
     expect(mc.format).toBe('fstab');
+  });
+
+  it('pasted residency: its format detected, a parse error placed at its line; then measured in the report', async () => {
+    const { store } = newStore();
+    await store.getState().addFiles([fileOf(erofs('base-v1.fp.img'))]);
+    store
+      .getState()
+      .setPasted('/var/lib/images/base-v1.fp.img /run/images/base-v1 erofs ro,inode_share 0 0\n');
+    const libcap = '/run/images/base-v1/lib/x86_64-linux-gnu/libcap.so.2.66';
+    const bad = `# fatrace -f O\n${libcap}\n  usr/bin/openssl\n`;
+    expect(detectedResidencyFormat(bad)).toBe('access-list');
+    expect(detectedResidencyFormat('RES PAGES SIZE FILE\n4K 1 300B /etc/os-release\n')).toBe('fincore-raw');
+    expect(detectedResidencyFormat('   \n')).toBeNull();
+    store.getState().setPastedResidency(bad);
+    expect(await store.getState().analyse()).toBeNull();
+    const e = store.getState().start.residencyPasteError!;
+    expect(e.place).toEqual({ line: 3, column: 3 });
+    expect(e.message).toBe(
+      'bad-residency: pasted-residency:3:3: expected an absolute path, found "usr/bin/openssl"',
+    );
+    expect(store.getState().start.pasteError).toBeNull();
+
+    store.getState().setPastedResidency(`${libcap}\n/run/images/base-v1/usr/bin/openssl\n`);
+    expect(store.getState().start.residencyPasteError).toBeNull();
+    requests = [];
+    const id = await store.getState().analyse();
+    expect(id).not.toBeNull();
+    expect(requests.filter((r) => r !== 'POST /api/mount-configs')).toEqual([
+      'POST /api/residency',
+      'POST /api/reports',
+    ]);
+    // An access list reads each listed file whole: libcap 47,128 bytes (12 pages) and
+    // openssl 976,136 bytes (239 pages) of 4096 bytes.
+    const m = (await report(id!)).measured!;
+    expect(m.totals.pagesWithoutSharing).toBe(12 + 239);
+    expect(m.coverage).toMatchObject({
+      filesWithData: 2,
+      bytesWithData: 47_128 + 976_136,
+      unmatchedEntries: 0,
+    });
+    expect(store.getState().start.pastedResidency).toBe('');
   });
 
   it('scanning in the browser: scans here, uploads only the manifest', async () => {

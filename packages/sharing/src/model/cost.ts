@@ -15,8 +15,12 @@
  *  - containers: an overlay mount over instances (`InstanceInput.users`, from the overlay's
  *    lowerdirs, mounts/resolve.ts). An instance used by n containers has its fair share (and
  *    its host cost) split n ways by the same rule, in `users` order.
+ *  - measured fair share (`measured`, with residency data): the same division on the measured
+ *    working set (model/residency.ts): a shared inode's measured pages (its first member's
+ *    `measured.pagesWith`) divided among its members; shares add up to
+ *    `measured.totals.bytesWithSharing` (docs/working-set.md "Fair share").
  */
-import type { ContainerCost, InstanceCost, Report, ReportCost } from '../report.js';
+import type { ContainerCost, InstanceCost, MeasuredCost, Report, ReportCost } from '../report.js';
 
 /** Share k (0-based) of `total` whole bytes split into `parts` parts: floor, remainder to the first parts. */
 export function splitExact(total: number, parts: number, k: number): number {
@@ -27,26 +31,38 @@ export function splitExact(total: number, parts: number, k: number): number {
 export type CostInput = Pick<
   Report,
   'instances' | 'perInstance' | 'files' | 'groups' | 'unsharedCaches' | 'totals' | 'options'
->;
+> &
+  Partial<Pick<Report, 'measured'>>;
 
-export function costOf(report: CostInput): ReportCost {
-  const ps = report.options.pageSize;
-  const n = report.instances.length;
+/**
+ * Fair shares per instance (by index): start from the first-member view (`firstMemberBytes`)
+ * and move each shared inode's bytes (`groupBytes`) from its first member's instance to all its
+ * members.
+ */
+function fairShares(
+  report: CostInput,
+  firstMemberBytes: (id: string) => number,
+  groupBytes: (g: Report['groups'][number]) => number,
+): number[] {
   const rowInstance = report.files.instance;
-
-  // Fair shares: start from the first-member view and move each shared inode's bytes from its
-  // first member's instance to all its members.
-  const fair = new Array<number>(n).fill(0);
-  report.instances.forEach((inst, i) => {
-    fair[i] = report.perInstance[inst.id]?.bytesWithSharing ?? 0;
-  });
+  const fair = report.instances.map((inst) => firstMemberBytes(inst.id));
   for (const g of report.groups) {
     const m = g.members.length;
     if (m < 2) continue;
-    const bytes = g.pages * ps;
+    const bytes = groupBytes(g);
     fair[rowInstance[g.members[0]!]!]! -= bytes;
     for (let k = 0; k < m; k++) fair[rowInstance[g.members[k]!]!]! += splitExact(bytes, m, k);
   }
+  return fair;
+}
+
+export function costOf(report: CostInput): ReportCost {
+  const ps = report.options.pageSize;
+  const fair = fairShares(
+    report,
+    (id) => report.perInstance[id]?.bytesWithSharing ?? 0,
+    (g) => g.pages * ps,
+  );
 
   const unsharedOf = new Map<string, number>();
   let unsharedBytes = 0;
@@ -63,7 +79,8 @@ export function costOf(report: CostInput): ReportCost {
     perInstance[inst.id] = { fairBytes: fair[i]!, unsharedBytes: u, hostBytes: fair[i]! + u };
   });
 
-  return {
+  const containers = containersOf(report, perInstance);
+  const cost: ReportCost = {
     host: {
       bytesWithoutSharing: report.totals.bytesWithoutSharing + unsharedBytes,
       bytesWithSharing: report.totals.bytesWithSharing + unsharedBytes,
@@ -71,7 +88,40 @@ export function costOf(report: CostInput): ReportCost {
       backingFileBytes,
     },
     perInstance,
-    containers: containersOf(report, perInstance),
+    containers,
+  };
+  if (report.measured) cost.measured = measuredCostOf(report, report.measured, containers);
+  return cost;
+}
+
+/** The fair shares of the measured working set, per instance and per container (`containers`' order). */
+function measuredCostOf(
+  report: CostInput,
+  measured: NonNullable<Report['measured']>,
+  containers: readonly ContainerCost[],
+): MeasuredCost {
+  const ps = report.options.pageSize;
+  const fair = fairShares(
+    report,
+    (id) => measured.perInstance[id]?.bytesWithSharing ?? 0,
+    (g) => (measured.pagesWith[g.members[0]!] ?? 0) * ps,
+  );
+  const perInstance: MeasuredCost['perInstance'] = {};
+  report.instances.forEach((inst, i) => {
+    perInstance[inst.id] = { fairBytes: fair[i]! };
+  });
+  const byName = new Map(containers.map((c, k) => [c.name, k]));
+  const containerFair = new Array<number>(containers.length).fill(0);
+  report.instances.forEach((inst, i) => {
+    const users = inst.users ?? [];
+    users.forEach((name, k) => {
+      const c = byName.get(name);
+      if (c !== undefined) containerFair[c]! += splitExact(fair[i]!, users.length, k);
+    });
+  });
+  return {
+    perInstance,
+    containers: containers.map((c, k) => ({ name: c.name, fairBytes: containerFair[k]! })),
   };
 }
 

@@ -7,7 +7,13 @@
  * - A row holds pages only where the static accounting gives it some (a mounted instance's
  *   regular file, the first path of a hard-linked inode: R1, R8, R10); its measured pages are
  *   its resident pages clamped to the file's pages (R7: ceil(size / pageSize)); no data = 0.
+ * - Hard links (R10): one inode, one page cache, whatever path a tool named. A residency input
+ *   lists one path per inode (fincore and vmtouch walk paths, `collect` keeps each inode once),
+ *   so the data of any path of a hard-linked inode is the inode's: the largest count over its
+ *   paths goes to its first path, the row that holds its pages.
  * - Without sharing each instance keeps the pages it reported.
+ * - Coverage bounds: `totals` counts files without data as not resident (the lower bound);
+ *   `upper` counts them fully resident (their static pages), the same accounting otherwise.
  * - With sharing a shared inode (a group's members) holds one page cache (docs/format.md#sharing-key): its
  *   resident pages are counted once, charged to the first member like `pagesWith`. On a host
  *   that shares, every member reports that same page cache, so summing members would count it
@@ -42,12 +48,21 @@ export function measureWorkingSet(
   const rows = files.instance.length;
   const without = new Array<number>(rows).fill(0);
   const withSharing = new Array<number>(rows).fill(0);
+  // The upper bound's pages: a row without data counts all its pages.
+  const upperWithout = new Array<number>(rows).fill(0);
   let files_ = 0;
   let bytes = 0;
   let filesWithData = 0;
   let bytesWithData = 0;
   // Entries matched per instance, to count the ones that named nothing.
   const matched = new Map<string, Set<string>>();
+  // The other paths of each hard-linked inode, by its first path's row (R10).
+  const linksOf = new Map<number, number[]>();
+  files.hardlinks.primary.forEach((primary, k) => {
+    const links = linksOf.get(primary);
+    if (links) links.push(files.hardlinks.row[k]!);
+    else linksOf.set(primary, [files.hardlinks.row[k]!]);
+  });
   for (let row = 0; row < rows; row++) {
     if (!holdsPages(files.status[row]!)) continue;
     const size = files.size[row]!;
@@ -56,28 +71,51 @@ export function measureWorkingSet(
     const img = prepared.images[imageOf[files.instance[row]!]!]!;
     files_++;
     bytes += size;
+    const filePages = pagesOf(size, pageSize);
+    upperWithout[row] = filePages;
     const data = residency.instances[inst.id];
     if (!data) continue;
-    const path = img.paths[files.file[row]!]!;
-    const resident = Object.prototype.hasOwnProperty.call(data, path) ? data[path] : undefined;
+    let resident: number | 'all' | undefined;
+    for (const r of [row, ...(linksOf.get(row) ?? [])]) {
+      const path = img.paths[files.file[r]!]!;
+      if (!Object.prototype.hasOwnProperty.call(data, path)) continue;
+      const pages = data[path]!;
+      resident =
+        resident === undefined
+          ? pages
+          : resident === 'all' || pages === 'all'
+            ? 'all'
+            : Math.max(resident, pages);
+      let m = matched.get(inst.id);
+      if (!m) matched.set(inst.id, (m = new Set()));
+      m.add(path);
+    }
     if (resident === undefined) continue;
-    let m = matched.get(inst.id);
-    if (!m) matched.set(inst.id, (m = new Set()));
-    m.add(path);
     filesWithData++;
     bytesWithData += size;
-    const filePages = pagesOf(size, pageSize);
     const pages = resident === 'all' ? filePages : Math.min(resident, filePages);
     without[row] = pages;
     withSharing[row] = pages;
+    upperWithout[row] = pages;
   }
+  const upperWith = upperWithout.slice();
   // A shared inode's pages once: the largest member count, on its first member (members are in row order).
-  for (const g of groups) {
-    if (g.members.length < 2) continue;
-    let most = 0;
-    for (const r of g.members) most = Math.max(most, without[r]!);
-    withSharing[g.members[0]!] = most;
-    for (let k = 1; k < g.members.length; k++) withSharing[g.members[k]!] = 0;
+  const onceEach = (w: number[], out: number[]) => {
+    for (const g of groups) {
+      if (g.members.length < 2) continue;
+      let most = 0;
+      for (const r of g.members) most = Math.max(most, w[r]!);
+      out[g.members[0]!] = most;
+      for (let k = 1; k < g.members.length; k++) out[g.members[k]!] = 0;
+    }
+  };
+  onceEach(without, withSharing);
+  onceEach(upperWithout, upperWith);
+  let upperSumWithout = 0;
+  let upperSumWith = 0;
+  for (let row = 0; row < rows; row++) {
+    upperSumWithout += upperWithout[row]!;
+    upperSumWith += upperWith[row]!;
   }
   const perInstance = new PageSums();
   let sumWithout = 0;
@@ -94,6 +132,7 @@ export function measureWorkingSet(
     unmatchedEntries += Object.keys(data).length - (matched.get(id)?.size ?? 0);
   return {
     totals: totalsOf(sumWithout, sumWith, pageSize),
+    upper: totalsOf(upperSumWithout, upperSumWith, pageSize),
     perInstance: perInstance.toRecord(pageSize),
     coverage: { files: files_, bytes, filesWithData, bytesWithData, unmatchedEntries },
     pagesWithout: without,

@@ -1,4 +1,5 @@
 /** Guess the format of a mount-configuration input from its file name and content. */
+import { isHostSnapshotText } from '../host-snapshot-kind.js';
 import { MountConfigError } from './errors.js';
 import { basename } from './text.js';
 import type { MountFormat } from './types.js';
@@ -44,7 +45,7 @@ export function detectFormat(text: string, fileName?: string): MountFormat {
     // the whole input (up to the size every parser accepts), not the head only.
     const json = text.length <= MAX_INPUT_BYTES ? text : head;
     if (/"kind"\s*:\s*"sharemap-mount-plan"/.test(json)) return 'plan';
-    if (/"kind"\s*:\s*"sharemap-host-snapshot"/.test(json)) return 'host-snapshot';
+    if (isHostSnapshotText(text)) return 'host-snapshot';
     if (/"loopdevices"\s*:/.test(json)) return 'losetup-json';
   }
   if (/^\[Mount\]\s*$/m.test(head)) return 'systemd-unit';

@@ -11,15 +11,13 @@
  *                "backing": { "path": "/var/lib/images/app.img", "loopDevice": "/dev/loop0",
  *                             "directIo": false, "uid": 0, "gid": 0, "mode": 420, "immutable": true } }]
  */
+import { checkHostSnapshotHeader } from '../host-snapshot-kind.js';
 import type { BackingFileAttributes } from '../trust/types.js';
 import { MountConfigError } from './errors.js';
 import { parseJsonLocated, type Json } from './json.js';
 import { parseMountinfo } from './mountinfo.js';
 import { checkInputSize } from './text.js';
 import type { MountConfig, ParseOptions } from './types.js';
-
-/** Same literal as residency/snapshot.ts HOST_SNAPSHOT_KIND (kept here so mounts/ needs nothing from residency/). */
-const SNAPSHOT_KIND = 'sharemap-host-snapshot';
 
 /** Largest uid/gid (Linux uid_t is 32 bits; (uid_t)-1 means "none"). */
 const MAX_ID = 0xfffffffe;
@@ -44,11 +42,8 @@ export function parseHostSnapshotMounts(text: string, opts: ParseOptions = {}): 
     const p = positions.get(ptr) ?? { line: 1, column: 1 };
     throw new MountConfigError('bad-snapshot', problem, file, p.line, p.column);
   };
-  if (!isObj(value) || value['kind'] !== SNAPSHOT_KIND)
-    bad('', `not a host snapshot (no "kind": "${SNAPSHOT_KIND}")`);
+  checkHostSnapshotHeader(value, bad);
   const top = value as Obj;
-  if (top['version'] !== 1)
-    bad('/version', `unsupported snapshot version ${JSON.stringify(top['version'])} (this sharemap reads 1)`);
   const mountinfo = top['mountinfo'];
   if (typeof mountinfo !== 'string') bad('/mountinfo', '"mountinfo" must be a string');
   // Origins point into the embedded mount table: "<file> mountinfo:LINE:COLUMN".

@@ -28,23 +28,41 @@ export function headline(report: Pick<Report, 'totals' | 'instances' | 'bounds'>
   );
 }
 
+/** "5.2 MiB -> 4.9 MiB, 6.0 %": one measure, without and with sharing, and the saving. */
+export function measurePair(t: Report['totals']): string {
+  return `${formatBytes(t.bytesWithoutSharing)} -> ${formatBytes(t.bytesWithSharing)}, ${formatPercent(t.percentSaved)}`;
+}
+
+/**
+ * The measured figures' upper bound, when coverage is partial and the report has it: "at most
+ * 7.2 MiB -> 3.6 MiB, 50.0 % if the files without data were fully resident"
+ * (docs/working-set.md "Coverage bounds"); null otherwise.
+ */
+export function measuredUpperText(
+  m: Pick<NonNullable<Report['measured']>, 'upper' | 'coverage'> | undefined,
+): string | null {
+  if (!m?.upper || m.coverage.filesWithData >= m.coverage.files) return null;
+  return `at most ${measurePair(m.upper)} if the files without data were fully resident`;
+}
+
 /**
  * Both measures on one line, when the report has a measured working set:
  * "static: 16.8 MiB -> 14.1 MiB, 16 %; measured: 5.2 MiB -> 4.9 MiB, 6 %", then the coverage
- * ("residency data for 4 of 476 files, 275 KiB of 6.4 MiB"). null without residency data.
+ * ("residency data for 4 of 476 files, 275 KiB of 6.4 MiB") and, when coverage is partial, the
+ * upper bound (measuredUpperText). null without residency data.
  */
 export function bothMeasures(report: {
   totals: Report['totals'];
-  measured?: Pick<NonNullable<Report['measured']>, 'totals' | 'coverage'> | undefined;
+  measured?: Pick<NonNullable<Report['measured']>, 'totals' | 'coverage' | 'upper'> | undefined;
 }): string | null {
   const m = report.measured;
   if (!m) return null;
-  const t = report.totals;
   const c = m.coverage;
+  const upper = measuredUpperText(m);
   return (
-    `static: ${formatBytes(t.bytesWithoutSharing)} -> ${formatBytes(t.bytesWithSharing)}, ${formatPercent(t.percentSaved)}; ` +
-    `measured: ${formatBytes(m.totals.bytesWithoutSharing)} -> ${formatBytes(m.totals.bytesWithSharing)}, ${formatPercent(m.totals.percentSaved)} ` +
-    `(residency data for ${c.filesWithData} of ${c.files} files, ${formatBytes(c.bytesWithData)} of ${formatBytes(c.bytes)})`
+    `static: ${measurePair(report.totals)}; measured: ${measurePair(m.totals)} ` +
+    `(residency data for ${c.filesWithData} of ${c.files} files, ${formatBytes(c.bytesWithData)} of ${formatBytes(c.bytes)})` +
+    (upper ? `; ${upper}` : '')
   );
 }
 

@@ -85,12 +85,14 @@ export function renderMarkdown(report: MarkdownReport, opts: MarkdownOptions = {
     );
   }
   const cost = report.cost;
+  // With residency data: the fair share of the measured working set too (model/cost.ts).
+  const mc = cost?.measured;
   out.push(
     '',
     cost
-      ? '| instance | image | domain | state | without | fair share | host cost | with (first member pays) |'
+      ? `| instance | image | domain | state | without | fair share | host cost | ${mc ? 'measured fair share | ' : ''}with (first member pays) |`
       : '| instance | image | domain | state | without | with |',
-    cost ? '|---|---|---|---|---:|---:|---:|---:|' : '|---|---|---|---|---:|---:|',
+    cost ? `|---|---|---|---|---:|---:|---:|${mc ? '---:|' : ''}---:|` : '|---|---|---|---|---:|---:|',
   );
   const imageName = new Map(report.images.map((x) => [x.id, x.name]));
   for (const inst of report.instances) {
@@ -99,19 +101,22 @@ export function renderMarkdown(report: MarkdownReport, opts: MarkdownOptions = {
     out.push(
       `| ${esc(inst.label)} | ${esc(imageName.get(inst.imageId) ?? inst.imageId)} | ${esc(inst.domain?.label ?? '-')} | ${instanceState(report, inst.id)} | ${formatBytes(t.bytesWithoutSharing)} | ` +
         (c ? `${formatBytes(c.fairBytes)} | ${formatBytes(c.hostBytes)} | ` : '') +
+        (mc ? `${formatBytes(mc.perInstance[inst.id]?.fairBytes ?? 0)} | ` : '') +
         `${formatBytes(t.bytesWithSharing)} |`,
     );
   }
   if (cost && cost.containers.length > 0) {
     out.push(
       '',
-      '| container | instances | without | with (alone) | fair share | host cost |',
-      '|---|---:|---:|---:|---:|---:|',
+      `| container | instances | without | with (alone) | fair share | host cost |${mc ? ' measured fair share |' : ''}`,
+      `|---|---:|---:|---:|---:|---:|${mc ? '---:|' : ''}`,
     );
-    for (const c of cost.containers)
+    cost.containers.forEach((c, k) =>
       out.push(
-        `| ${esc(c.name)} | ${c.instanceIds.length} | ${formatBytes(c.bytesWithoutSharing)} | ${formatBytes(c.bytesWithSharing)} | ${formatBytes(c.fairBytes)} | ${formatBytes(c.hostBytes)} |`,
-      );
+        `| ${esc(c.name)} | ${c.instanceIds.length} | ${formatBytes(c.bytesWithoutSharing)} | ${formatBytes(c.bytesWithSharing)} | ${formatBytes(c.fairBytes)} | ${formatBytes(c.hostBytes)} |` +
+          (mc ? ` ${formatBytes(mc.containers[k]?.fairBytes ?? 0)} |` : ''),
+      ),
+    );
   }
   const n = opts.top ?? 10;
   const top = 'topGroups' in report ? report.topGroups.slice(0, n) : topGroups(report, n);

@@ -41,7 +41,9 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     );
   out.push(
     '',
-    report.cost ? 'Instances (without -> with, first member pays; fair share; host cost):' : 'Instances:',
+    report.cost
+      ? `Instances (without -> with, first member pays; fair share; host cost${report.cost.measured ? '; measured without -> with, fair share' : ''}):`
+      : 'Instances:',
   );
   // Labels, names, paths and messages can come from images: no control sequence reaches the terminal.
   const w = Math.max(8, ...report.instances.map((i) => tty(i.label).length));
@@ -49,6 +51,7 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     const x = report.perInstance[inst.id]!;
     const m = report.measured?.perInstance[inst.id];
     const c = report.cost?.perInstance[inst.id];
+    const mf = report.cost?.measured?.perInstance[inst.id];
     out.push(
       `  ${pad(tty(inst.label), w)}  ${pad(tty(inst.domain?.label ?? '-'), 8)} ${pad(instanceState(report, inst.id), 24)} ${lpad(formatBytes(x.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(x.bytesWithSharing), 10)}` +
         (c
@@ -56,7 +59,8 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
           : '') +
         (m
           ? `  measured ${lpad(formatBytes(m.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(m.bytesWithSharing), 10)}`
-          : ''),
+          : '') +
+        (m && mf ? `  fair ${lpad(formatBytes(mf.fairBytes), 10)}` : ''),
     );
   }
   const caches = report.unsharedCaches.reduce((a, l) => a + l.bytes, 0);
@@ -64,12 +68,19 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     out.push(`  + never shared (R8, not in the totals): ${formatBytes(caches)} of backing-file cache`);
   const containers = report.cost?.containers ?? [];
   if (containers.length > 0) {
-    out.push('', 'Containers (without -> with sharing alone; fair share; host cost):');
+    const mc = report.cost?.measured?.containers;
+    out.push(
+      '',
+      `Containers (without -> with sharing alone; fair share; host cost${mc ? '; measured fair share' : ''}):`,
+    );
     const cw = Math.max(8, ...containers.map((c) => tty(c.name).length));
-    for (const c of containers)
+    containers.forEach((c, k) =>
       out.push(
-        `  ${pad(tty(c.name), cw)}  ${lpad(formatBytes(c.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(c.bytesWithSharing), 10)}  fair ${lpad(formatBytes(c.fairBytes), 10)}  host ${lpad(formatBytes(c.hostBytes), 10)}  (${c.instanceIds.length} instance${c.instanceIds.length === 1 ? '' : 's'})`,
-      );
+        `  ${pad(tty(c.name), cw)}  ${lpad(formatBytes(c.bytesWithoutSharing), 10)} -> ${lpad(formatBytes(c.bytesWithSharing), 10)}  fair ${lpad(formatBytes(c.fairBytes), 10)}  host ${lpad(formatBytes(c.hostBytes), 10)}` +
+          (mc ? `  measured fair ${lpad(formatBytes(mc[k]?.fairBytes ?? 0), 10)}` : '') +
+          `  (${c.instanceIds.length} instance${c.instanceIds.length === 1 ? '' : 's'})`,
+      ),
+    );
   }
   const top = topGroups(report, opts.top ?? 5);
   if (top.length > 0) {

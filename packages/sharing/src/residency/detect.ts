@@ -1,4 +1,5 @@
 /** Which residency format a text is, from its content (the file name is only for the error). */
+import { isHostSnapshotText } from '../host-snapshot-kind.js';
 import { ResidencyError } from './errors.js';
 import type { ResidencyFormat } from './types.js';
 import { VMTOUCH_BAR } from './vmtouch.js';
@@ -8,10 +9,8 @@ const FINCORE_HEADER = /^[A-Z_-]+(?: [A-Z_-]+)*$/;
 export function detectResidencyFormat(text: string, file = 'input'): ResidencyFormat {
   const head = text.slice(0, 64 * 1024);
   const trimmed = head.trimStart();
-  if (trimmed.startsWith('{')) {
-    if (/"kind"\s*:\s*"sharemap-host-snapshot"/.test(head)) return 'host-snapshot';
-    if (/^\{\s*"fincore"\s*:/.test(trimmed)) return 'fincore-json';
-  }
+  if (isHostSnapshotText(text)) return 'host-snapshot';
+  if (/^\{\s*"fincore"\s*:/.test(trimmed)) return 'fincore-json';
   if (
     trimmed.startsWith('[') &&
     (/^\[\s*(?:\]|\{\s*"filename"\s*:)/.test(trimmed) || /^\[\s*\{/.test(trimmed))

@@ -20,13 +20,8 @@ export { parseFincoreRaw, unescapeHex } from './fincore-raw.js';
 export { parseVmtouch } from './vmtouch.js';
 export { parsePcstatJson } from './pcstat-json.js';
 export { parseAccessList } from './access-list.js';
-export {
-  HOST_SNAPSHOT_KIND,
-  HOST_SNAPSHOT_VERSION,
-  parseHostSnapshot,
-  type HostSnapshot,
-  type SnapshotMount,
-} from './snapshot.js';
+export { HOST_SNAPSHOT_KIND, HOST_SNAPSHOT_VERSION, isHostSnapshotText } from '../host-snapshot-kind.js';
+export { parseHostSnapshot, type HostSnapshot, type SnapshotMount } from './snapshot.js';
 export {
   attributeResidency,
   findInstance,

@@ -17,15 +17,17 @@
  *
  * `files` entries are [path inside the mount, resident pages, size in bytes].
  */
+import {
+  checkHostSnapshotHeader,
+  type HOST_SNAPSHOT_KIND,
+  type HOST_SNAPSHOT_VERSION,
+} from '../host-snapshot-kind.js';
 import { trimTrailingSlashes } from '../mounts/text.js';
 import { ResidencyError } from './errors.js';
 import { MAX_RESIDENT_PAGES } from './limits.js';
 import { checkRecordCount, LocatedJson } from './text.js';
 import type { SnapshotBacking } from '../mounts/host-snapshot.js';
 import type { ResidencyData, ResidencyRecord } from './types.js';
-
-export const HOST_SNAPSHOT_KIND = 'sharemap-host-snapshot';
-export const HOST_SNAPSHOT_VERSION = 1;
 
 export interface SnapshotMount {
   mountPoint: string;
@@ -77,10 +79,7 @@ export function parseHostSnapshot(
     }
     throw new ResidencyError('bad-snapshot', located!.problem, located!.file, located!.line, located!.column);
   };
-  if (!v || typeof v !== 'object' || Array.isArray(v) || v['kind'] !== HOST_SNAPSHOT_KIND)
-    bad('', `not a host snapshot (no "kind": "${HOST_SNAPSHOT_KIND}")`);
-  if (v!['version'] !== HOST_SNAPSHOT_VERSION)
-    bad('/version', `unsupported snapshot version ${JSON.stringify(v!['version'])} (this sharemap reads 1)`);
+  checkHostSnapshotHeader(v, bad);
   if (typeof v!['createdAt'] !== 'string' || Number.isNaN(Date.parse(v!['createdAt'])))
     bad('/createdAt', '"createdAt" must be an ISO date');
   const host = v!['host'] as Record<string, unknown> | undefined;

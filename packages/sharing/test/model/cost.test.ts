@@ -9,6 +9,7 @@ import type { InstanceInput } from '../../src/report.js';
 import { inputOf, inst, oracleInodes } from '../model-fixtures.js';
 import { splitExact } from '../../src/model/cost.js';
 import { analyze } from '../../src/model/engine.js';
+import { renderMarkdown, renderText } from '../../src/render/index.js';
 import { directIo, loopDirectIo } from '../../src/model/scenarios.js';
 
 const imageFileBytes = (name: string) =>
@@ -194,5 +195,70 @@ describe('cost laws on random mounts of the fixture images', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('fair share on the measured working set', () => {
+  const LIBCAP = '/lib/x86_64-linux-gnu/libcap.so.2.66'; // 12 pages
+  const OPENSSL_CNF = '/etc/ssl/openssl.cnf'; // 4 pages
+  const users = (i: InstanceInput, u: string[]): InstanceInput => ({ ...i, users: u });
+
+  it('divides each shared inode`s measured pages among its members; shares add up to the measured total', () => {
+    const r = analyze({
+      ...inputOf([
+        users(inst('m1', 'base-v1.fp', 'acme'), ['web-1']),
+        users(inst('m2', 'base-v1.fp', 'acme'), ['web-1', 'web-2']),
+        users(inst('m3', 'base-v1.fp', 'acme'), ['web-2']),
+      ]),
+      residency: {
+        instances: { m1: { [LIBCAP]: 7 }, m2: { [LIBCAP]: 7 }, m3: { [LIBCAP]: 5, [OPENSSL_CNF]: 3 } },
+      },
+    });
+    const m = r.measured!;
+    // With sharing: libcap's shared inode 7 pages (largest member count), openssl.cnf's 3 (m3's),
+    // both charged to m1, the first member.
+    expect(m.totals.bytesWithSharing).toBe(10 * 4096);
+    expect(m.perInstance['m1']!.bytesWithSharing).toBe(40_960);
+    // libcap's 28,672 bytes in three: 9,558 + 9,557 + 9,557; openssl.cnf's 12,288: 4,096 each.
+    expect(r.cost!.measured!.perInstance).toEqual({
+      m1: { fairBytes: 9_558 + 4_096 },
+      m2: { fairBytes: 9_557 + 4_096 },
+      m3: { fairBytes: 9_557 + 4_096 },
+    });
+    // Containers: m2 is used by both, split 6,827 + 6,826.
+    expect(r.cost!.measured!.containers).toEqual([
+      { name: 'web-1', fairBytes: 13_654 + 6_827 },
+      { name: 'web-2', fairBytes: 6_826 + 13_653 },
+    ]);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(Object.values(r.cost!.measured!.perInstance).map((c) => c.fairBytes))).toBe(
+      m.totals.bytesWithSharing,
+    );
+    expect(sum(r.cost!.measured!.containers.map((c) => c.fairBytes))).toBe(m.totals.bytesWithSharing);
+    // The static fair shares are those of the static figures, residency or not.
+    const plain = analyze(
+      inputOf([
+        inst('m1', 'base-v1.fp', 'acme'),
+        inst('m2', 'base-v1.fp', 'acme'),
+        inst('m3', 'base-v1.fp', 'acme'),
+      ]),
+    );
+    expect(r.cost!.perInstance['m1']!.fairBytes).toBe(plain.cost!.perInstance['m1']!.fairBytes);
+    expect(plain.cost!.measured).toBeUndefined();
+
+    // Text and markdown show the measured fair share beside the static one (13,654 B = 13.3 KiB,
+    // containers 20,481 and 20,479 B = 20.0 KiB).
+    const text = renderText(r).split('\n');
+    expect(text.find((l) => l.startsWith('  /run/images/m1 '))).toContain(
+      '  measured   28.0 KiB ->   40.0 KiB  fair   13.3 KiB',
+    );
+    expect(text.find((l) => l.startsWith('  web-2 '))).toContain('  measured fair   20.0 KiB  (2 instances)');
+    const mdLines = renderMarkdown(r).split('\n');
+    for (const line of [
+      '| instance | image | domain | state | without | fair share | host cost | measured fair share | with (first member pays) |',
+      '| /run/images/m2 | base-v1.fp.img | acme | sharing | 3.6 MiB | 1.2 MiB | 1.2 MiB | 13.3 KiB | 0 B |',
+      '| web-1 | 2 | 7.2 MiB | 3.6 MiB | 1.8 MiB | 5.2 MiB | 20.0 KiB |',
+    ])
+      expect(mdLines).toContain(line);
   });
 });
