@@ -109,21 +109,20 @@ export function archivesRouter(ctx: AppContext): Router {
       const now = nowIso();
       const rows = result.manifests.map((m) => ({ id: newId(), ...m }));
       // Predicted manifests are the server's own work, as scans are: source 'scan', no image row.
-      const insert = ctx.db.prepare(
-        `INSERT INTO manifests (id, name, blob, header, file_count, hashed, source, image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'scan', NULL, ?)`,
+      // One statement: every predicted manifest is recorded, or none.
+      await ctx.store.manifests.insert(
+        rows.map((m) => ({
+          id: m.id,
+          name: m.header.image.name,
+          blob: m.blob,
+          header: JSON.stringify(m.header),
+          file_count: m.header.file_count,
+          hashed: m.header.hashed ? 1 : 0,
+          source: 'scan' as const,
+          image_id: null,
+          created_at: now,
+        })),
       );
-      ctx.db.transaction(() => {
-        for (const m of rows)
-          insert.run(
-            m.id,
-            m.header.image.name,
-            m.blob,
-            JSON.stringify(m.header),
-            m.header.file_count,
-            m.header.hashed ? 1 : 0,
-            now,
-          );
-      })();
       ctx.log.info('archive predicted', {
         reqId: (req as { id?: string }).id,
         kind: result.kind,
@@ -141,7 +140,7 @@ export function archivesRouter(ctx: AppContext): Router {
       });
     } finally {
       // The archive is not kept: its predicted manifests are what reports use.
-      releaseUpload(ctx, blob);
+      await releaseUpload(ctx, blob);
     }
   });
 
