@@ -156,6 +156,16 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (backend) => {
     });
     expect(await s().names.delete('main')).toBe(1);
     expect(await s().names.delete('main')).toBe(0);
+    // Names are listed byte by byte on both (not by a locale's collation).
+    for (const name of ['release_1', 'alpha', 'release/1.2', 'Zeta'])
+      await s().names.upsert({ name, report_id: 'r1', set_by: null, created_at: T0, updated_at: T0 });
+    expect((await s().names.list('', 10)).map((n) => n.name)).toEqual([
+      'Zeta',
+      'alpha',
+      'release/1.2',
+      'release_1',
+    ]);
+    expect((await s().names.list('alpha', 1)).map((n) => n.name)).toEqual(['release/1.2']);
   });
 
   it('keeps the first label of a domain, and tokens in creation order', async () => {

@@ -3,7 +3,7 @@
  * compile to SQLite and to PostgreSQL alike (no dialect-only SQL except where a repository
  * says so). They run on the store's connection or inside one of its transactions (store.ts).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { SqlDialect } from '../schema.js';
 import type {
   ImagesTable,
@@ -18,6 +18,17 @@ import type {
 
 /** A connection or a transaction (Kysely's Transaction is a Kysely). */
 export type Q = Kysely<Tables>;
+
+/**
+ * A text column compared byte by byte, as SQLite compares TEXT: PostgreSQL would use the
+ * database's collation (en_US orders "release_1" before "release/1.2" and ignores case), so
+ * listings and their paging cursors would differ between the backends.
+ */
+function bytewise(dialect: SqlDialect, column: string): RawBuilder<string> {
+  return dialect === 'postgres'
+    ? sql<string>`${sql.ref(column)} COLLATE "C"`
+    : sql<string>`${sql.ref(column)}`;
+}
 
 export type ImageRow = ImagesTable;
 export type ManifestRow = ManifestsTable;
@@ -181,7 +192,10 @@ export class MountConfigsRepo {
 }
 
 export class ReportsRepo {
-  constructor(private readonly q: Q) {}
+  constructor(
+    private readonly q: Q,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   get(id: string): Promise<ReportRow | undefined> {
     return this.q.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
@@ -204,18 +218,20 @@ export class ReportsRepo {
     limit: number,
     before?: { createdAt: string; id: string | null },
   ): Promise<Pick<ReportRow, 'id' | 'title' | 'summary' | 'created_at'>[]> {
+    const createdAt = bytewise(this.dialect, 'created_at');
+    const id = bytewise(this.dialect, 'id');
     let q = this.q.selectFrom('reports').select(['id', 'title', 'summary', 'created_at']);
-    if (before && before.id === null) q = q.where('created_at', '<', before.createdAt);
+    if (before && before.id === null) q = q.where(createdAt, '<', before.createdAt);
     else if (before) {
-      const { createdAt, id } = before as { createdAt: string; id: string };
+      const cursor = before as { createdAt: string; id: string };
       q = q.where((eb) =>
         eb.or([
-          eb('created_at', '<', createdAt),
-          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+          eb(createdAt, '<', cursor.createdAt),
+          eb.and([eb('created_at', '=', cursor.createdAt), eb(id, '<', cursor.id)]),
         ]),
       );
     }
-    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return q.orderBy(createdAt, 'desc').orderBy(id, 'desc').limit(limit).execute();
   }
 
   async any(): Promise<boolean> {
@@ -224,7 +240,10 @@ export class ReportsRepo {
 }
 
 export class NamesRepo {
-  constructor(private readonly q: Q) {}
+  constructor(
+    private readonly q: Q,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   get(name: string): Promise<NameRow | undefined> {
     return this.q.selectFrom('report_names').selectAll().where('name', '=', name).executeTakeFirst();
@@ -254,8 +273,8 @@ export class NamesRepo {
     return this.q
       .selectFrom('report_names')
       .selectAll()
-      .where('name', '>', after)
-      .orderBy('name')
+      .where(bytewise(this.dialect, 'name'), '>', after)
+      .orderBy(bytewise(this.dialect, 'name'))
       .limit(limit)
       .execute();
   }

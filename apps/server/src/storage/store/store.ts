@@ -42,8 +42,8 @@ export class Store {
     this.images = new ImagesRepo(q, dialect);
     this.manifests = new ManifestsRepo(q);
     this.mountConfigs = new MountConfigsRepo(q);
-    this.reports = new ReportsRepo(q);
-    this.names = new NamesRepo(q);
+    this.reports = new ReportsRepo(q, dialect);
+    this.names = new NamesRepo(q, dialect);
     this.tokens = new TokensRepo(q);
     this.residency = new ResidencyRepo(q);
     this.meta = new MetaRepo(q);
