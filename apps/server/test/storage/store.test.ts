@@ -6,7 +6,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import type { ImageRow, ManifestRow } from '../../src/storage/store/repos.js';
 import { postgresStore, sqliteStore, type Store } from '../../src/storage/store/store.js';
 import { api, ensureBuilt, erofs, repo, startTestServer, tempDir, waitImage } from '../helpers.js';
 import { readFileSync } from 'node:fs';
-import { startPgCluster, type PgCluster } from '../pg-cluster.js';
+import { freePort, startPgCluster, type PgCluster } from '../pg-cluster.js';
 
 const T0 = '2026-12-05T10:00:00.000Z';
 const sha = (c: string): string => c.repeat(64);
@@ -49,17 +48,6 @@ const manifest = (id: string, over: Partial<ManifestRow> = {}): ManifestRow => (
   created_at: T0,
   ...over,
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let cluster: PgCluster;
 const dir = tempDir('sharemap-store-');
@@ -224,7 +212,7 @@ describe('SHAREMAP_DATABASE_URL', () => {
   });
 
   it('an unreachable or unknown database fails the start with one line', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens there
     await expect(
       openStore({ dataDir: dir, databaseUrl: `postgres://sharemap:secret@127.0.0.1:${port}/x` }),
     ).rejects.toThrow(
@@ -240,27 +228,12 @@ describe('SHAREMAP_DATABASE_URL', () => {
     ensureBuilt();
     const data = tempDir();
     try {
-      const r = spawnSync(
-        process.execPath,
-        [
-          path.join(repo, 'apps/server/dist/main.js'),
-          '--port',
-          '0',
-          '--host',
-          '127.0.0.1',
-          '--data',
-          data,
-          '--no-demo',
-        ],
-        {
-          encoding: 'utf8',
-          env: { ...process.env, SHAREMAP_DATABASE_URL: `postgres://sharemap@127.0.0.1:${port}/x` },
-          timeout: 120_000,
-        },
-      );
-      expect(r.status).toBe(1);
-      expect(r.stderr).toBe(
-        `sharemap server: cannot use the database postgres://sharemap@127.0.0.1:${port}/x: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      const refused = `postgres://sharemap@127.0.0.1:${port}/x`;
+      await expect(startServerChild(data, { SHAREMAP_DATABASE_URL: refused })).rejects.toThrow(
+        // child-server.mjs: the exit status, then stdout (nothing) and stderr (one line).
+        new Error(
+          `server exited with 1:\n\nsharemap server: cannot use the database ${refused}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+        ),
       );
       const bad = spawnSync(process.execPath, [path.join(repo, 'apps/server/dist/main.js'), '--data', data], {
         encoding: 'utf8',

@@ -38,6 +38,9 @@ export type MountConfigRow = MountConfigsTable;
 export type ResidencyRow = ResidencyInputsTable;
 export type TokenRow = Omit<TokensTable, 'id'> & { id: number };
 
+/** The columns of a scan's outcome, cleared. */
+const NOT_SCANNED = { manifest_id: null, error_code: null, error_message: null } as const;
+
 /** Images and their scan state (the in-process scan queue's persistent side). */
 export class ImagesRepo {
   constructor(
@@ -77,52 +80,32 @@ export class ImagesRepo {
     return r?.manifest_id ?? undefined;
   }
 
-  async setStatus(
+  /** Change columns of one image row. */
+  private async update(id: string, changes: Partial<Omit<ImageRow, 'id'>>): Promise<void> {
+    await this.q.updateTable('images').set(changes).where('id', '=', id).execute();
+  }
+
+  setStatus(
     id: string,
     status: ImageRow['status'],
     error: { code: string; message: string } | undefined,
     now: string,
   ): Promise<void> {
-    await this.q
-      .updateTable('images')
-      .set({
-        status,
-        error_code: error?.code ?? null,
-        error_message: error?.message ?? null,
-        updated_at: now,
-      })
-      .where('id', '=', id)
-      .execute();
+    return this.update(id, {
+      status,
+      error_code: error?.code ?? null,
+      error_message: error?.message ?? null,
+      updated_at: now,
+    });
   }
 
   /** New device list: the image is scanned again (its earlier manifest no longer applies). */
-  async setDevices(id: string, devices: string, now: string): Promise<void> {
-    await this.q
-      .updateTable('images')
-      .set({
-        devices,
-        status: 'queued',
-        manifest_id: null,
-        error_code: null,
-        error_message: null,
-        updated_at: now,
-      })
-      .where('id', '=', id)
-      .execute();
+  setDevices(id: string, devices: string, now: string): Promise<void> {
+    return this.update(id, { devices, ...NOT_SCANNED, status: 'queued', updated_at: now });
   }
 
-  async markReady(id: string, manifestId: string, now: string): Promise<void> {
-    await this.q
-      .updateTable('images')
-      .set({
-        status: 'ready',
-        manifest_id: manifestId,
-        error_code: null,
-        error_message: null,
-        updated_at: now,
-      })
-      .where('id', '=', id)
-      .execute();
+  markReady(id: string, manifestId: string, now: string): Promise<void> {
+    return this.update(id, { ...NOT_SCANNED, status: 'ready', manifest_id: manifestId, updated_at: now });
   }
 
   /** Images whose scan was queued or running, oldest first (resumed at start). */
