@@ -16,6 +16,7 @@ import type { ImageRow, ManifestRow } from '../../src/storage/store/repos.js';
 import { postgresStore, sqliteStore, type Store } from '../../src/storage/store/store.js';
 import { api, ensureBuilt, erofs, repo, startTestServer, tempDir, waitImage } from '../helpers.js';
 import { readFileSync } from 'node:fs';
+import { startServerChild } from '../child-server.mjs';
 import { freePort, startPgCluster, type PgCluster } from '../pg-cluster.js';
 
 const T0 = '2026-12-05T10:00:00.000Z';
