@@ -84,18 +84,40 @@ check('typecheck', pnpm(['-s', 'typecheck']));
 log('lint');
 check('lint', pnpm(['-s', 'lint']));
 
+/** One vitest run: its per-test results go into the totals. */
+function vitestStep(name, args) {
+  const out = path.join(resultsDir, `${name}.json`);
+  const code = pnpm([
+    '-s',
+    'exec',
+    'vitest',
+    'run',
+    ...args,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile=${out}`,
+  ]);
+  const result = readJson(out);
+  if (result) {
+    totals.passed += result.numPassedTests;
+    totals.failed += result.numFailedTests;
+    totals.skipped += result.numPendingTests + result.numTodoTests;
+    // A suite that fails to load has no failed tests but a non-zero exit: count it.
+    if (code !== 0 && result.numFailedTests === 0) check(`${name} (suite errors)`, code);
+    if (result.numFailedTests > 0) failedSteps.push(name);
+  } else check(name, code || 1);
+}
+
 log('unit and integration tests (vitest)');
-const vitestOut = path.join(resultsDir, 'vitest.json');
-const vitestCode = pnpm(['-s', 'exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${vitestOut}`]);
-const vitest = readJson(vitestOut);
-if (vitest) {
-  totals.passed += vitest.numPassedTests;
-  totals.failed += vitest.numFailedTests;
-  totals.skipped += vitest.numPendingTests + vitest.numTodoTests;
-  // A suite that fails to load has no failed tests but a non-zero exit: count it.
-  if (vitestCode !== 0 && vitest.numFailedTests === 0) check('vitest (suite errors)', vitestCode);
-  if (vitest.numFailedTests > 0) failedSteps.push('vitest');
-} else check('vitest', vitestCode || 1);
+vitestStep('vitest', []);
+
+// The server's HTTP tests again with the server on PostgreSQL (apps/server/vitest.postgres.config.ts:
+// one private cluster, a database per test server).
+const pgOnPath = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).status === 0;
+if (havePostgres() || pgOnPath) {
+  log('server tests on PostgreSQL (vitest)');
+  vitestStep('vitest-postgres', ['--config', 'apps/server/vitest.postgres.config.ts']);
+} else log('server tests on PostgreSQL: not run (no PostgreSQL binaries)');
 
 log('browser tests (Playwright, Debian chromium)');
 if (haveChromium) {

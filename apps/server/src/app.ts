@@ -5,7 +5,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { ServerConfig } from './config.js';
-import { openContext, type AppContext } from './context.js';
+import type { AppContext } from './context.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { bodyTimeout } from './guards.js';
 import type { Logger } from './log.js';
@@ -18,7 +18,6 @@ import { opsRouter } from './routes/ops.js';
 import { residencyRouter } from './routes/residency.js';
 import { reportNamesRouter } from './routes/report-names.js';
 import { reportsRouter } from './routes/reports.js';
-import { resumeScans } from './scan/scheduler.js';
 import { webRouter } from './web.js';
 
 export const CSP = [
@@ -76,8 +75,11 @@ export interface SharemapApp extends Express {
   locals: Express['locals'] & { sharemap: AppContext };
 }
 
-/** The app over an opened context (or a new one for `config`). */
-export function createApp(config: ServerConfig, ctx: AppContext = openContext(config)): SharemapApp {
+/**
+ * The app over an opened context (`await openContext(config)`). Scans left pending by an
+ * earlier run are resumed by startServer (resumeScans), before it listens.
+ */
+export function createApp(config: ServerConfig, ctx: AppContext): SharemapApp {
   const app = express() as SharemapApp;
   app.locals.sharemap = ctx;
   app.disable('x-powered-by');
@@ -104,7 +106,5 @@ export function createApp(config: ServerConfig, ctx: AppContext = openContext(co
   app.use(webRouter(config.webDir));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.log));
-  const resumed = resumeScans(ctx);
-  if (resumed) ctx.log.info('resumed pending scans', { images: resumed });
   return app;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trimTrailingSlashes } from '@sharemap/sharing';
 import { resolveLimits, type Limits } from './limits.js';
+import { DATABASE_URL_RE, redactUrl } from './storage/open.js';
 
 export interface ServerConfig {
   /** TCP port (default 8080; 0 picks a free one). */
@@ -16,6 +17,11 @@ export interface ServerConfig {
   host: string | undefined;
   /** Data folder: SQLite file, blob folder and the domain-redaction key (default ./data). */
   dataDir: string;
+  /**
+   * PostgreSQL instead of the data folder's SQLite file (`postgres://user:pass@host:5432/db`);
+   * the blobs stay in the data folder. Default: none (SQLite).
+   */
+  databaseUrl: string | undefined;
   /** Uploads and report creation need `Authorization: Bearer <token>` (default false). */
   requireToken: boolean;
   /** Extra admin token (compared hashed), e.g. from a secret store; tokens created with `admin` work too. */
@@ -42,6 +48,7 @@ export function defaultConfig(): ServerConfig {
     port: 8080,
     host: undefined,
     dataDir: path.resolve('data'),
+    databaseUrl: undefined,
     requireToken: false,
     adminToken: undefined,
     webDir: path.join(repoRoot, 'apps/web/dist'),
@@ -60,8 +67,9 @@ export class ConfigError extends Error {
 
 /** Usage text of `node apps/server/dist/main.js --help`. */
 export const USAGE = `usage: node apps/server/dist/main.js [--port N] [--host H] [--data DIR] [--web DIR]
-                                   [--require-token] [--no-demo] [--public-url URL]
-environment: PORT, HOST, SHAREMAP_DATA, SHAREMAP_WEB_DIR, SHAREMAP_REQUIRE_TOKEN=1,
+                                   [--database-url postgres://...] [--require-token]
+                                   [--no-demo] [--public-url URL]
+environment: PORT, HOST, SHAREMAP_DATA, SHAREMAP_DATABASE_URL, SHAREMAP_WEB_DIR, SHAREMAP_REQUIRE_TOKEN=1,
   SHAREMAP_ADMIN_TOKEN, SHAREMAP_DEMO=0, SHAREMAP_DEMO_DIR, SHAREMAP_PUBLIC_URL,
   SHAREMAP_LOG_LEVEL, and every limit as SHAREMAP_<LIMIT> (docs/server.md)
 `;
@@ -83,6 +91,8 @@ export function loadConfig(
   c.port = port(env.PORT, 'PORT') ?? c.port;
   if (env.HOST) c.host = env.HOST;
   if (env.SHAREMAP_DATA) c.dataDir = path.resolve(env.SHAREMAP_DATA);
+  if (env.SHAREMAP_DATABASE_URL)
+    c.databaseUrl = databaseUrl(env.SHAREMAP_DATABASE_URL, 'SHAREMAP_DATABASE_URL');
   if (env.SHAREMAP_WEB_DIR) c.webDir = path.resolve(env.SHAREMAP_WEB_DIR);
   if (env.SHAREMAP_REQUIRE_TOKEN !== undefined) c.requireToken = truthy(env.SHAREMAP_REQUIRE_TOKEN);
   if (env.SHAREMAP_ADMIN_TOKEN) c.adminToken = env.SHAREMAP_ADMIN_TOKEN;
@@ -111,6 +121,9 @@ export function loadConfig(
       case '--data':
         c.dataDir = path.resolve(value());
         break;
+      case '--database-url':
+        c.databaseUrl = databaseUrl(value(), '--database-url');
+        break;
       case '--web':
         c.webDir = path.resolve(value());
         break;
@@ -131,6 +144,15 @@ export function loadConfig(
     }
   }
   return c;
+}
+
+/** A postgres:// or postgresql:// URL (its password never appears in the message). */
+function databaseUrl(v: string, what: string): string {
+  if (!DATABASE_URL_RE.test(v))
+    throw new ConfigError(
+      `${what}: expected a postgres://user:password@host:port/database URL, got ${redactUrl(v)}`,
+    );
+  return v;
 }
 
 function logLevel(v: string): LogLevel {

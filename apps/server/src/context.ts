@@ -24,7 +24,10 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { WorkerPool } from './scan/pool.js';
 import { BlobStore } from './storage/blobs.js';
-import { openDb, type Db } from './storage/db.js';
+import { DB_FILE, type Db } from './storage/db.js';
+import { openStore } from './storage/open.js';
+import { collectBlobRefs } from './storage/store/repos.js';
+import type { Store } from './storage/store/store.js';
 
 export interface ScanProgress {
   files: number;
@@ -39,7 +42,13 @@ export interface DemoState {
 
 export interface AppContext {
   config: ServerConfig;
-  db: Db;
+  /** The data layer (SQLite or PostgreSQL): every query of the server goes through it. */
+  store: Store;
+  /**
+   * The SQLite connection under the store, for synchronous tools and tests; throws on a
+   * server that runs on PostgreSQL.
+   */
+  readonly db: Db;
   blobs: BlobStore;
   log: Logger;
   scans: WorkerPool;
@@ -70,7 +79,7 @@ export interface AppContext {
   stuckWorkers(): number;
 }
 
-export const DB_FILE = 'sharemap.db';
+export { DB_FILE };
 export const DOMAIN_KEY_FILE = 'domain-hmac.key';
 
 /** The persistent HMAC key of domain redaction (32 random bytes, created once, mode 0600). */
@@ -93,29 +102,18 @@ export function loadDomainKey(dataDir: string): Uint8Array {
   return new Uint8Array(key);
 }
 
-/** Blobs referenced by any row (everything else in the blob folder is an orphan). */
+/** Blobs referenced by any row of a SQLite database (everything else in the blob folder is an orphan). */
 export function referencedBlobs(db: Db): Set<string> {
-  const out = new Set<string>();
-  for (const r of db.prepare('SELECT sha256, devices FROM images').all() as {
-    sha256: string;
-    devices: string;
-  }[]) {
-    out.add(r.sha256);
-    for (const d of JSON.parse(r.devices) as { sha256: string }[]) out.add(d.sha256);
-  }
-  for (const r of db.prepare('SELECT blob FROM manifests').all() as { blob: string }[]) out.add(r.blob);
-  for (const r of db.prepare('SELECT blob, input_blob, summary_blob, files_blob FROM reports').all() as {
-    blob: string;
-    input_blob: string;
-    summary_blob: string | null;
-    files_blob: string | null;
-  }[]) {
-    out.add(r.blob);
-    out.add(r.input_blob);
-    if (r.summary_blob) out.add(r.summary_blob);
-    if (r.files_blob) out.add(r.files_blob);
-  }
-  return out;
+  return collectBlobRefs(
+    db.prepare('SELECT sha256, devices FROM images').all() as { sha256: string; devices: string }[],
+    db.prepare('SELECT blob FROM manifests').all() as { blob: string }[],
+    db.prepare('SELECT blob, input_blob, summary_blob, files_blob FROM reports').all() as {
+      blob: string;
+      input_blob: string;
+      summary_blob: string | null;
+      files_blob: string | null;
+    }[],
+  );
 }
 
 export const LOCK_FILE = 'server.lock';
@@ -164,27 +162,41 @@ export function lockDataDir(dataDir: string): () => void {
   return () => lock.close();
 }
 
-export function openContext(config: ServerConfig, log: Logger = createLogger(config.logLevel)): AppContext {
+export async function openContext(
+  config: ServerConfig,
+  log: Logger = createLogger(config.logLevel),
+): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
   const unlock = lockDataDir(config.dataDir);
   try {
-    return openLocked(config, log, unlock);
+    return await openLocked(config, log, unlock);
   } catch (e) {
     unlock();
     throw e;
   }
 }
 
-function openLocked(config: ServerConfig, log: Logger, unlock: () => void): AppContext {
-  const db = openDb(path.join(config.dataDir, DB_FILE));
+async function openLocked(config: ServerConfig, log: Logger, unlock: () => void): Promise<AppContext> {
+  const { store, sqlite } = await openStore(config, log);
   const blobs = new BlobStore(config.dataDir);
-  const swept = blobs.sweep(referencedBlobs(db));
+  let swept;
+  try {
+    swept = blobs.sweep(await store.blobRefs.all());
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   if (swept.tmp || swept.orphans)
     log.info('removed leftovers of an interrupted run', { tempFiles: swept.tmp, orphanBlobs: swept.orphans });
   const l = config.limits;
   const ctx: AppContext = {
     config,
-    db,
+    store,
+    get db(): Db {
+      if (!sqlite)
+        throw new Error('this server stores its data in PostgreSQL (SHAREMAP_DATABASE_URL): use ctx.store');
+      return sqlite;
+    },
     blobs,
     log,
     scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb),
@@ -214,15 +226,15 @@ function openLocked(config: ServerConfig, log: Logger, unlock: () => void): AppC
       // Scans the pools ended are handed back: queued again, so the next start (or, with a
       // shared database, another replica) runs them; none is left 'scanning' without a worker.
       try {
-        const handedBack = db
-          .prepare(`UPDATE images SET status = 'queued', updated_at = ? WHERE status = 'scanning'`)
-          .run(new Date().toISOString()).changes;
+        const handedBack = await store.images.handBack(new Date().toISOString());
         if (handedBack) log.info('scans handed back', { images: handedBack });
       } catch (e) {
         // A database that fails here re-queues them at the next start (resumeScans).
         log.error('could not hand back running scans', { error: (e as Error).message });
       }
-      db.close();
+      await store
+        .close()
+        .catch((e: unknown) => log.error('could not close the database', { error: (e as Error).message }));
       unlock();
     },
     stuckWorkers: () =>

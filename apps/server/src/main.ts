@@ -4,6 +4,7 @@
  */
 import { ConfigError, loadConfig, USAGE } from './config.js';
 import { startServer } from './server.js';
+import { DatabaseOpenError } from './storage/open.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -22,7 +23,18 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const running = await startServer(config);
+  let running;
+  try {
+    running = await startServer(config);
+  } catch (e) {
+    // A database that cannot be reached or used: one line, no stack.
+    if (e instanceof DatabaseOpenError) {
+      process.stderr.write(`sharemap server: ${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
   process.stderr.write(`sharemap: serving the web UI and API on ${running.url}\n`);
   void running.demo.then(() => {
     const d = running.ctx.demo;

@@ -31,6 +31,7 @@ import { getImage, waitForScan } from './scan/scheduler.js';
 import type { AnalyzeResult, AnalyzeTask, PartsResult, ReportSummary } from './scan/tasks.js';
 import { nowIso } from './storage/db.js';
 import { loadResidency } from './routes/residency.js';
+import type { ReportRow } from './storage/store/repos.js';
 
 /** A checked POST /api/reports body: every list and map present (empty when not given). */
 export interface ReportRequest {
@@ -145,8 +146,7 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     sources.push({ serverId: id, name: row.name, manifestId: row.manifest_id });
   }
   for (const id of req.manifests) {
-    const m = ctx.db.prepare('SELECT id, name FROM manifests WHERE id = ?').get(id) as
-      { id: string; name: string } | undefined;
+    const m = await ctx.store.manifests.get(id);
     if (!m) throw unprocessable('bad-report-request', `manifest ${id} not found`, { manifestId: id });
     sources.push({ serverId: id, name: m.name, manifestId: m.id });
   }
@@ -155,26 +155,23 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   // first. Analysis ids are the names (readable reports), made unique.
   const configs: MountConfig[] = [];
   for (const id of req.mountConfigs) {
-    const row = ctx.db.prepare('SELECT config FROM mount_configs WHERE id = ?').get(id) as
-      { config: string } | undefined;
+    const row = await ctx.store.mountConfigs.get(id);
     if (!row)
       throw unprocessable('bad-report-request', `mount configuration ${id} not found`, {
         mountConfigId: id,
       });
     configs.push(JSON.parse(row.config) as MountConfig);
   }
-  const imageSources: AnalysisImageSource<string>[] = sources.map((s) => {
-    const m = ctx.db.prepare('SELECT blob, header FROM manifests WHERE id = ?').get(s.manifestId) as {
-      blob: string;
-      header: string;
-    };
-    return {
+  const imageSources: AnalysisImageSource<string>[] = [];
+  for (const s of sources) {
+    const m = (await ctx.store.manifests.get(s.manifestId))!;
+    imageSources.push({
       header: JSON.parse(m.header) as ManifestHeader,
       name: s.name,
       aliases: [s.serverId],
       payload: m.blob,
-    };
-  });
+    });
+  }
   // Refused up front what the analysis could not finish (docs/server.md#limits): a report
   // accepted must be usable, not a 503 after minutes of work.
   const records = imageSources.reduce((n, s) => n + s.header.file_count, 0);
@@ -247,12 +244,13 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   if (req.title !== undefined) task.title = req.title;
   if (req.trustPolicy !== undefined) task.trustPolicy = req.trustPolicy;
   if (req.residency && req.residency.length > 0) {
-    const sources: ResidencySource[] = req.residency.map((r) => {
-      const data = loadResidency(ctx, r.id);
+    const sources: ResidencySource[] = [];
+    for (const r of req.residency) {
+      const data = await loadResidency(ctx, r.id);
       if (!data)
         throw unprocessable('bad-report-request', `residency input ${r.id} not found`, { residencyId: r.id });
-      return r.instance === undefined ? { data } : { data, instance: r.instance };
-    });
+      sources.push(r.instance === undefined ? { data } : { data, instance: r.instance });
+    }
     try {
       const attributed = attributeResidency(sources, instances, req.options.pageSize ?? DEFAULT_PAGE_SIZE);
       task.residency = attributed.residency;
@@ -279,39 +277,26 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     throw e;
   }
   const id = newId();
-  ctx.db
-    .prepare(
-      'INSERT INTO reports (id, title, blob, input_blob, summary_blob, files_blob, summary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    )
-    .run(
-      id,
-      req.title ?? null,
-      result.reportBlob,
-      result.inputBlob,
-      result.summaryBlob,
-      result.filesBlob,
-      JSON.stringify(result.summary),
-      createdAt,
-    );
+  await ctx.store.reports.insert({
+    id,
+    title: req.title ?? null,
+    blob: result.reportBlob,
+    input_blob: result.inputBlob,
+    summary_blob: result.summaryBlob,
+    files_blob: result.filesBlob,
+    summary: JSON.stringify(result.summary),
+    created_at: createdAt,
+  });
   ctx.log.info('report created', { reportId: id, images: images.length, instances: instances.length });
   return { id, summary: result.summary, unresolved, warnings };
 }
 
-export interface ReportRow {
-  id: string;
-  title: string | null;
-  blob: string;
-  input_blob: string;
-  /** The web UI's parts; null for reports created before they existed (see reportParts). */
-  summary_blob: string | null;
-  files_blob: string | null;
-  summary: string;
-  created_at: string;
-}
+/** A report's row; summary_blob and files_blob are null for reports created before the parts existed (see reportParts). */
+export type { ReportRow };
 
-export function getReportRow(ctx: AppContext, id: string): ReportRow | undefined {
+export async function getReportRow(ctx: AppContext, id: string): Promise<ReportRow | undefined> {
   if (!ID_RE.test(id)) return undefined;
-  return ctx.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as ReportRow | undefined;
+  return ctx.store.reports.get(id);
 }
 
 const deriving = new WeakMap<AppContext, Map<string, Promise<PartsResult>>>();
@@ -332,10 +317,8 @@ export async function reportParts(ctx: AppContext, row: ReportRow): Promise<Part
         { kind: 'parts', dataDir: ctx.config.dataDir, reportBlob: row.blob },
         { timeoutMs: ctx.config.limits.analysisTimeoutMs },
       )
-      .then((parts) => {
-        ctx.db
-          .prepare('UPDATE reports SET summary_blob = ?, files_blob = ? WHERE id = ?')
-          .run(parts.summaryBlob, parts.filesBlob, row.id);
+      .then(async (parts) => {
+        await ctx.store.reports.setParts(row.id, parts.summaryBlob, parts.filesBlob);
         ctx.log.info('report parts derived', { reportId: row.id });
         return parts;
       })

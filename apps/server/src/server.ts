@@ -5,6 +5,7 @@ import { createApp, type SharemapApp } from './app.js';
 import { defaultConfig, loadConfig, type ServerConfig } from './config.js';
 import { openContext, type AppContext } from './context.js';
 import { ensureDemo } from './demo.js';
+import { resumeScans } from './scan/scheduler.js';
 import { capConnections } from './guards.js';
 import { createLogger, type Logger } from './log.js';
 import { WORKER_EXIT_TIMEOUT_MS } from './scan/pool.js';
@@ -29,8 +30,16 @@ export async function startServer(
   config: ServerConfig,
   log: Logger = createLogger(config.logLevel),
 ): Promise<RunningServer> {
-  const ctx = openContext(config, log);
-  const app = createApp(config, ctx);
+  const ctx = await openContext(config, log);
+  let app: SharemapApp;
+  try {
+    app = createApp(config, ctx);
+    const resumed = await resumeScans(ctx);
+    if (resumed) log.info('resumed pending scans', { images: resumed });
+  } catch (e) {
+    await ctx.close();
+    throw e;
+  }
   const l = config.limits;
   // Large uploads may take long (no overall request timeout; the body rate check of
   // guards.ts ends trickling bodies), headers must arrive within headersTimeoutMs, and a

@@ -8,10 +8,11 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { RequestHandler } from 'express';
 import type { AppContext } from './context.js';
-import { DB_FILE } from './context.js';
 import { HttpError } from './errors.js';
 import { sha256Hex } from './ids.js';
-import { nowIso, openDb, type Db } from './storage/db.js';
+import { nowIso, type Db } from './storage/db.js';
+import { openStore } from './storage/open.js';
+import { Store } from './storage/store/store.js';
 import { defaultConfig } from './config.js';
 
 export const TOKEN_NAME_RE = new RegExp(TOKEN_NAME_PATTERN);
@@ -24,17 +25,33 @@ export interface TokenInfo {
   lastUsedAt: string | null;
 }
 
-/** Create a token named `name` (admin tokens may also list reports); returns the token once. */
-export function createToken(db: Db, name: string, opts: { admin?: boolean } = {}): string {
+/** A new token and the row that stores it (its sha256, never the token). */
+function newToken(
+  name: string,
+  opts: { admin?: boolean },
+): { token: string; row: { name: string; hash: string; admin: number; created_at: string } } {
   if (!TOKEN_NAME_RE.test(name))
     throw new RangeError('token name must be 1-64 letters, digits, ".", "_", "@" or "-"');
   const token = `smt_${randomBytes(32).toString('base64url')}`;
-  db.prepare('INSERT INTO tokens (name, hash, admin, created_at) VALUES (?, ?, ?, ?)').run(
-    name,
-    sha256Hex(token),
-    opts.admin ? 1 : 0,
-    nowIso(),
-  );
+  return { token, row: { name, hash: sha256Hex(token), admin: opts.admin ? 1 : 0, created_at: nowIso() } };
+}
+
+/**
+ * Create a token named `name` (admin tokens may also list reports); returns the token once.
+ * Through the store (any backend, asynchronous) or a SQLite connection (synchronous).
+ */
+export function createToken(db: Db, name: string, opts?: { admin?: boolean }): string;
+export function createToken(store: Store, name: string, opts?: { admin?: boolean }): Promise<string>;
+export function createToken(
+  target: Db | Store,
+  name: string,
+  opts: { admin?: boolean } = {},
+): string | Promise<string> {
+  const { token, row } = newToken(name, opts);
+  if (target instanceof Store) return target.tokens.insert(row).then(() => token);
+  target
+    .prepare('INSERT INTO tokens (name, hash, admin, created_at) VALUES (?, ?, ?, ?)')
+    .run(row.name, row.hash, row.admin, row.created_at);
   return token;
 }
 
@@ -42,19 +59,25 @@ export function createToken(db: Db, name: string, opts: { admin?: boolean } = {}
  * Revoke (delete) every token named `name`; returns how many there were. A revoked token is
  * refused at its next request (401 "unknown or revoked token"): tokens are looked up per request.
  */
-export function revokeToken(db: Db, name: string): number {
-  return db.prepare('DELETE FROM tokens WHERE name = ?').run(name).changes;
+export function revokeToken(store: Store, name: string): Promise<number> {
+  return store.tokens.deleteByName(name);
 }
 
-/** The database of a server's data folder (SQLite's own locking lets this run beside the server). */
-function withTokenDb<T>(dataDir: string | undefined, fn: (db: Db) => T): T {
-  const dir = dataDir ?? process.env.SHAREMAP_DATA ?? defaultConfig().dataDir;
+/**
+ * The database of a server's data folder, or its PostgreSQL database when
+ * SHAREMAP_DATABASE_URL is set (SQLite's own locking lets this run beside the server).
+ */
+async function withTokenStore<T>(dataDir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const dir = path.resolve(dataDir ?? process.env.SHAREMAP_DATA ?? defaultConfig().dataDir);
   mkdirSync(dir, { recursive: true });
-  const db = openDb(path.join(path.resolve(dir), DB_FILE));
+  const { store } = await openStore({
+    dataDir: dir,
+    databaseUrl: process.env.SHAREMAP_DATABASE_URL || undefined,
+  });
   try {
-    return fn(db);
+    return await fn(store);
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -64,29 +87,21 @@ export async function createTokenIn(
   name: string,
   opts: { admin?: boolean } = {},
 ): Promise<string> {
-  return withTokenDb(dataDir, (db) => createToken(db, name, opts));
+  return withTokenStore(dataDir, (store) => createToken(store, name, opts));
 }
 
 /** `sharemap token revoke NAME`: how many tokens named NAME were revoked. */
 export async function revokeTokenIn(dataDir: string | undefined, name: string): Promise<number> {
-  return withTokenDb(dataDir, (db) => revokeToken(db, name));
+  return withTokenStore(dataDir, (store) => revokeToken(store, name));
 }
 
 /** `sharemap token list`: the tokens of a data folder with their last use (never the tokens). */
 export async function listTokensIn(dataDir: string | undefined): Promise<TokenInfo[]> {
-  return withTokenDb(dataDir, (db) => listTokens(db));
+  return withTokenStore(dataDir, (store) => listTokens(store));
 }
 
-export function listTokens(db: Db): TokenInfo[] {
-  return (
-    db.prepare('SELECT id, name, admin, created_at, last_used_at FROM tokens ORDER BY id').all() as {
-      id: number;
-      name: string;
-      admin: number;
-      created_at: string;
-      last_used_at: string | null;
-    }[]
-  ).map((r) => ({
+export async function listTokens(store: Store): Promise<TokenInfo[]> {
+  return (await store.tokens.list()).map((r) => ({
     id: r.id,
     name: r.name,
     admin: r.admin === 1,
@@ -107,7 +122,10 @@ export interface Principal {
 }
 
 /** Who the request's bearer token belongs to: undefined without a header; throws 401 on a bad one. */
-export function authenticate(ctx: AppContext, header: string | undefined): Principal | undefined {
+export async function authenticate(
+  ctx: AppContext,
+  header: string | undefined,
+): Promise<Principal | undefined> {
   const tok = bearer(header);
   if (tok === undefined) return undefined;
   if (tok === null)
@@ -118,10 +136,9 @@ export function authenticate(ctx: AppContext, header: string | undefined): Princ
     const a = Buffer.from(sha256Hex(admin), 'hex');
     if (timingSafeEqual(a, Buffer.from(hash, 'hex'))) return { name: 'admin', admin: true };
   }
-  const row = ctx.db.prepare('SELECT id, name, admin FROM tokens WHERE hash = ?').get(hash) as
-    { id: number; name: string; admin: number } | undefined;
+  const row = await ctx.store.tokens.byHash(hash);
   if (!row) throw new HttpError(401, 'unauthorized', 'unknown or revoked token');
-  ctx.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(nowIso(), row.id);
+  await ctx.store.tokens.touch(row.id, nowIso());
   return { name: row.name, admin: row.admin === 1 };
 }
 
@@ -138,9 +155,9 @@ export function principalOf(res: { locals: Record<string, unknown> }): Principal
  * left in `res.locals.principal` (see principalOf).
  */
 export function requireWriter(ctx: AppContext): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     try {
-      const who = authenticate(ctx, req.headers.authorization);
+      const who = await authenticate(ctx, req.headers.authorization);
       res.locals.principal = who;
       if (!who && ctx.config.requireToken) {
         res.set(challenge);
@@ -160,9 +177,9 @@ export function requireWriter(ctx: AppContext): RequestHandler {
 
 /** Admin routes (listing reports, creating tokens): an admin token, always. */
 export function requireAdmin(ctx: AppContext): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     try {
-      const who = authenticate(ctx, req.headers.authorization);
+      const who = await authenticate(ctx, req.headers.authorization);
       if (!who) {
         res.set(challenge);
         throw new HttpError(401, 'unauthorized', 'an admin token is required');

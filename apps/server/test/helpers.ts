@@ -1,5 +1,6 @@
 /** Test helpers: a real server on port 0 over a temp data folder, and small HTTP helpers. */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,8 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { startServerChild, type ServerChild } from './child-server.mjs';
 import { manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
+import pg from 'pg';
+import { inject } from 'vitest';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverDir = path.join(repo, 'apps/server');
@@ -96,6 +99,31 @@ export interface TestServer extends RunningServer {
   stop(keep?: boolean): Promise<void>;
 }
 
+/** The database of each data folder a test server used (a restart on the folder keeps its data). */
+const testDatabases = new Map<string, string>();
+
+/**
+ * On the PostgreSQL run (vitest.postgres.config.ts provides the cluster): the database of a
+ * data folder, created empty the first time. Undefined on the SQLite run.
+ */
+export async function testDatabaseUrl(dataDir: string): Promise<string | undefined> {
+  const admin = inject('pgAdminUrl');
+  if (!admin) return undefined;
+  const known = testDatabases.get(dataDir);
+  if (known) return known;
+  const name = `t_${randomBytes(8).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = admin.replace(/\/postgres$/, `/${name}`);
+  testDatabases.set(dataDir, url);
+  return url;
+}
+
 export async function startTestServer(
   opts: { dataDir?: string; limits?: Partial<Limits>; config?: Partial<ServerConfig> } = {},
 ): Promise<TestServer> {
@@ -109,6 +137,7 @@ export async function startTestServer(
     demoDir: null,
     logLevel: 'silent',
     webDir: path.join(dataDir, 'no-web'),
+    databaseUrl: await testDatabaseUrl(dataDir),
     ...opts.config,
     limits: resolveLimits(opts.limits ?? {}),
   };

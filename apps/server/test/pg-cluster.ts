@@ -54,7 +54,8 @@ function clusterUser(): { name: string; uid: number; gid: number } | null {
   throw new Error('running as root and neither a postgres nor a nobody user exists to run initdb as');
 }
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

@@ -17,7 +17,6 @@ import { TaskError } from '../scan/pool.js';
 import type { PredictResult, PredictTask } from '../scan/tasks.js';
 import type { StoredBlob } from '../storage/blobs.js';
 import { nowIso } from '../storage/db.js';
-import { blobReferenced } from '../storage/refs.js';
 import { requireWriter } from '../tokens.js';
 import {
   checkDeclaredLength,
@@ -110,26 +109,26 @@ export function archivesRouter(ctx: AppContext): Router {
       const now = nowIso();
       const rows = result.manifests.map((m) => ({ id: newId(), ...m }));
       // Predicted manifests are the server's own work, as scans are: source 'scan', no image row.
-      const insert = ctx.db.prepare(
-        `INSERT INTO manifests (id, name, blob, header, file_count, hashed, source, image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'scan', NULL, ?)`,
-      );
+      // One statement: every predicted manifest is recorded, or none.
       try {
-        ctx.db.transaction(() => {
-          for (const m of rows)
-            insert.run(
-              m.id,
-              m.header.image.name,
-              m.blob,
-              JSON.stringify(m.header),
-              m.header.file_count,
-              m.header.hashed ? 1 : 0,
-              now,
-            );
-        })();
+        await ctx.store.manifests.insert(
+          rows.map((m) => ({
+            id: m.id,
+            name: m.header.image.name,
+            blob: m.blob,
+            header: JSON.stringify(m.header),
+            file_count: m.header.file_count,
+            hashed: m.header.hashed ? 1 : 0,
+            source: 'scan' as const,
+            image_id: null,
+            created_at: now,
+          })),
+        );
       } catch (e) {
-        // The worker wrote the manifest blobs; no row names them now (the transaction rolled
-        // back), so they go too, unless an earlier manifest of the same content keeps one.
-        for (const m of rows) ctx.blobs.discard(m.blob, (sha) => blobReferenced(ctx.db, sha));
+        // The worker wrote the manifest blobs; no row names them now (the insert failed as a
+        // whole), so they go too, unless an earlier manifest of the same content keeps one.
+        for (const m of rows)
+          if (!(await ctx.store.blobRefs.referenced(m.blob))) ctx.blobs.discard(m.blob, () => false);
         throw e;
       }
       ctx.log.info('archive predicted', {
@@ -149,7 +148,7 @@ export function archivesRouter(ctx: AppContext): Router {
       });
     } finally {
       // The archive is not kept: its predicted manifests are what reports use.
-      releaseUpload(ctx, blob);
+      await releaseUpload(ctx, blob);
     }
   });
 

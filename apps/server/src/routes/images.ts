@@ -9,13 +9,19 @@ import type { AppContext } from '../context.js';
 import { badRequest, HttpError, notFound, tooLarge, unsupportedMediaType } from '../errors.js';
 import { ID_RE, newId } from '../ids.js';
 import { queryString, safeName } from '../names.js';
-import { getImage, scheduleScan, type DeviceRef, type ImageRow } from '../scan/scheduler.js';
+import {
+  admitScan,
+  getImage,
+  scansWaiting,
+  scheduleScan,
+  type DeviceRef,
+  type ImageRow,
+} from '../scan/scheduler.js';
 import { BlobTooLargeError, type StoredBlob } from '../storage/blobs.js';
 import { nowIso } from '../storage/db.js';
-import { blobReferenced } from '../storage/refs.js';
 import { requireWriter } from '../tokens.js';
 
-export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown> {
+export async function imageJson(ctx: AppContext, r: ImageRow): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {
     id: r.id,
     name: r.name,
@@ -30,9 +36,7 @@ export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown>
   const p = ctx.progress.get(r.id);
   if (p && (r.status === 'scanning' || r.status === 'queued')) out.progress = p;
   if (r.manifest_id) {
-    const m = ctx.db
-      .prepare('SELECT id, file_count, hashed, header FROM manifests WHERE id = ?')
-      .get(r.manifest_id) as { id: string; file_count: number; hashed: number; header: string } | undefined;
+    const m = await ctx.store.manifests.get(r.manifest_id);
     if (m) {
       const h = JSON.parse(m.header) as {
         superblock: {
@@ -57,8 +61,13 @@ export function imageJson(ctx: AppContext, r: ImageRow): Record<string, unknown>
 }
 
 /** Give back an uploaded blob: removed unless a row now names it (see BlobStore.release). */
-export function releaseUpload(ctx: AppContext, blob: StoredBlob): void {
-  ctx.blobs.release(blob.sha256, (sha) => blobReferenced(ctx.db, sha));
+export function releaseUpload(ctx: AppContext, blob: StoredBlob): Promise<void> {
+  return ctx.blobs.release(blob.sha256, (sha) => ctx.store.blobRefs.referenced(sha));
+}
+
+/** Give back every uploaded blob of a request (see releaseUpload). */
+export async function releaseUploads(ctx: AppContext, blobs: StoredBlob[]): Promise<void> {
+  for (const b of blobs) await releaseUpload(ctx, b);
 }
 
 /**
@@ -128,14 +137,18 @@ function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
       // Parts still being written would wait forever for data that no longer comes (and keep
       // their temp files): end them, so that every write removes its temp file.
       for (const st of streams) if (!st.readableEnded) st.destroy(new Error('upload refused'));
-      Promise.allSettled(parts).then(
-        (settled) => {
+      Promise.allSettled(parts)
+        .then((settled) =>
           // Parts stored before the failure belong to no image: drop their blobs.
-          for (const p of settled) if (p.status === 'fulfilled') releaseUpload(ctx, p.value.blob);
-          reject(e);
-        },
-        () => reject(e),
-      );
+          releaseUploads(
+            ctx,
+            settled.flatMap((p) => (p.status === 'fulfilled' ? [p.value.blob] : [])),
+          ),
+        )
+        .then(
+          () => reject(e),
+          () => reject(e),
+        );
     };
     bb.on('file', (field, stream, info) => {
       streams.push(stream);
@@ -186,7 +199,7 @@ function readMultipart(ctx: AppContext, req: Request): Promise<Part[]> {
  * (never a 202 followed by a scan that fails with "busy").
  */
 export function refuseWhenQueueFull(ctx: AppContext): void {
-  if (ctx.scans.queued >= ctx.scans.maxQueue)
+  if (scansWaiting(ctx) >= ctx.scans.maxQueue)
     throw new HttpError(
       503,
       'busy',
@@ -255,29 +268,28 @@ export function imagesRouter(ctx: AppContext): Router {
       const id = newId();
       const now = nowIso();
       // Identical content (and devices) scanned before: reuse its manifest, no second scan.
-      const prior = ctx.db
-        .prepare(
-          `SELECT manifest_id FROM images WHERE sha256 = ? AND devices = ? AND status = 'ready' AND manifest_id IS NOT NULL ORDER BY created_at LIMIT 1`,
-        )
-        .get(image.blob.sha256, devJson) as { manifest_id: string } | undefined;
+      const prior = await ctx.store.images.priorManifest(image.blob.sha256, devJson);
       // Checked again now that the body is stored: other uploads may have filled the queue.
       if (!prior) refuseWhenQueueFull(ctx);
-      ctx.db
-        .prepare(
-          `INSERT INTO images (id, name, sha256, size, devices, status, manifest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
+      const admitted = prior ? undefined : admitScan(ctx);
+      try {
+        await ctx.store.images.insert({
           id,
-          image.name,
-          image.blob.sha256,
-          image.blob.size,
-          devJson,
-          prior ? 'ready' : 'queued',
-          prior?.manifest_id ?? null,
-          now,
-          now,
-        );
-      if (!prior) scheduleScan(ctx, id);
+          name: image.name,
+          sha256: image.blob.sha256,
+          size: image.blob.size,
+          devices: devJson,
+          status: prior ? 'ready' : 'queued',
+          error_code: null,
+          error_message: null,
+          manifest_id: prior ?? null,
+          created_at: now,
+          updated_at: now,
+        });
+        if (!prior) await scheduleScan(ctx, id);
+      } finally {
+        admitted?.();
+      }
       ctx.log.info('image uploaded', {
         reqId: (req as { id?: string }).id,
         imageId: id,
@@ -287,16 +299,16 @@ export function imagesRouter(ctx: AppContext): Router {
       res
         .status(prior ? 200 : 202)
         .location(`/api/images/${id}`)
-        .json({ ...imageJson(ctx, getImage(ctx, id)!), deduplicated: !!prior });
+        .json({ ...(await imageJson(ctx, (await getImage(ctx, id))!)), deduplicated: !!prior });
     } finally {
       // Recorded blobs stay (a row names them); those of a refused upload go.
-      for (const b of stored) releaseUpload(ctx, b);
+      await releaseUploads(ctx, stored);
     }
   });
 
   r.post('/images/:id/devices', writer, async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
+    const row = ID_RE.test(id) ? await getImage(ctx, id) : undefined;
     if (!row) throw notFound(`image ${id}`);
     const type = mediaType(req);
     refuseEncoded(req);
@@ -316,42 +328,45 @@ export function imagesRouter(ctx: AppContext): Router {
           `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=`,
         );
       }
-      const txn = ctx.db.transaction(() => {
-        refuseWhenQueueFull(ctx);
-        const cur = getImage(ctx, id);
-        if (!cur) throw notFound(`image ${id}`);
-        const devs = JSON.parse(cur.devices) as DeviceRef[];
-        if (devs.length + added.length > ctx.config.limits.maxDevicesPerImage)
-          throw new HttpError(
-            409,
-            'conflict',
-            `an image has at most ${ctx.config.limits.maxDevicesPerImage} devices`,
-          );
-        for (const a of added) devs.push({ name: a.name, sha256: a.blob.sha256, size: a.blob.size });
-        ctx.db
-          .prepare(
-            `UPDATE images SET devices = ?, status = 'queued', manifest_id = NULL, error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?`,
-          )
-          .run(JSON.stringify(devs), nowIso(), id);
-      });
-      txn();
-      scheduleScan(ctx, id);
-      res.status(202).json(imageJson(ctx, getImage(ctx, id)!));
+      refuseWhenQueueFull(ctx);
+      const admitted = admitScan(ctx);
+      try {
+        await ctx.store.transaction(async (tx) => {
+          const cur = await tx.images.getForUpdate(id);
+          if (!cur) throw notFound(`image ${id}`);
+          const devs = JSON.parse(cur.devices) as DeviceRef[];
+          if (devs.length + added.length > ctx.config.limits.maxDevicesPerImage)
+            throw new HttpError(
+              409,
+              'conflict',
+              `an image has at most ${ctx.config.limits.maxDevicesPerImage} devices`,
+            );
+          for (const a of added) devs.push({ name: a.name, sha256: a.blob.sha256, size: a.blob.size });
+          await tx.images.setDevices(id, JSON.stringify(devs), nowIso());
+        });
+        await scheduleScan(ctx, id);
+      } finally {
+        admitted();
+      }
+      res.status(202).json(await imageJson(ctx, (await getImage(ctx, id))!));
     } finally {
-      for (const a of added) releaseUpload(ctx, a.blob);
+      await releaseUploads(
+        ctx,
+        added.map((a) => a.blob),
+      );
     }
   });
 
-  r.get('/images/:id', (req, res) => {
+  r.get('/images/:id', async (req, res) => {
     const id = String(req.params.id);
-    const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
+    const row = ID_RE.test(id) ? await getImage(ctx, id) : undefined;
     if (!row) throw notFound(`image ${id}`);
-    res.json(imageJson(ctx, row));
+    res.json(await imageJson(ctx, row));
   });
 
-  r.get('/images/:id/events', (req, res) => {
+  r.get('/images/:id/events', async (req, res) => {
     const id = String(req.params.id);
-    const row = ID_RE.test(id) ? getImage(ctx, id) : undefined;
+    const row = ID_RE.test(id) ? await getImage(ctx, id) : undefined;
     if (!row) throw notFound(`image ${id}`);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -360,7 +375,20 @@ export function imagesRouter(ctx: AppContext): Router {
       'X-Accel-Buffering': 'no',
     });
     const send = (event: string, data: unknown): void => {
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    // Events in the order they happened: a status event reads the row first, and a progress
+    // event after it must not overtake it.
+    let sending: Promise<void> = Promise.resolve();
+    const inOrder = (step: () => Promise<void> | void): void => {
+      sending = sending.then(step).catch((e: unknown) => {
+        ctx.log.warn('image events: could not read the image', { imageId: id, error: (e as Error).message });
+        end();
+      });
+    };
+    const sendStatus = async (): Promise<void> => {
+      const cur = await getImage(ctx, id);
+      if (cur) send('status', await imageJson(ctx, cur));
     };
     const ev = `image:${id}`;
     let closed = false;
@@ -373,19 +401,24 @@ export function imagesRouter(ctx: AppContext): Router {
       res.end();
     };
     const onEvent = (kind: string, data: unknown): void => {
-      if (kind === 'progress') send('progress', data);
-      else if (kind === 'status') {
-        const cur = getImage(ctx, id);
-        if (cur) send('status', imageJson(ctx, cur));
-        if (data === 'ready' || data === 'failed') end();
-      }
+      if (kind === 'progress') inOrder(() => send('progress', data));
+      else if (kind === 'status')
+        inOrder(async () => {
+          await sendStatus();
+          if (data === 'ready' || data === 'failed') end();
+        });
     };
     const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     res.on('close', end);
     ctx.bus.once('shutdown', end);
-    send('status', imageJson(ctx, row));
-    if (row.status === 'ready' || row.status === 'failed') end();
-    else ctx.bus.on(ev, onEvent);
+    if (row.status === 'ready' || row.status === 'failed') {
+      send('status', await imageJson(ctx, row));
+      end();
+    } else {
+      // The first status is queued before listening: events meanwhile follow it, none is lost.
+      inOrder(async () => send('status', await imageJson(ctx, row)));
+      ctx.bus.on(ev, onEvent);
+    }
   });
 
   return r;

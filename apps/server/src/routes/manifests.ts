@@ -62,31 +62,28 @@ export function manifestsRouter(ctx: AppContext): Router {
     }
     const id = newId();
     const header = validator.end();
-    ctx.db
-      .prepare(
-        `INSERT INTO manifests (id, name, blob, header, file_count, hashed, source, image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'upload', NULL, ?)`,
-      )
-      .run(
+    await ctx.store.manifests.insert([
+      {
         id,
-        displayName,
-        blob.sha256,
-        JSON.stringify(header),
-        header.file_count,
-        header.hashed ? 1 : 0,
-        nowIso(),
-      );
+        name: displayName,
+        blob: blob.sha256,
+        header: JSON.stringify(header),
+        file_count: header.file_count,
+        hashed: header.hashed ? 1 : 0,
+        source: 'upload',
+        image_id: null,
+        created_at: nowIso(),
+      },
+    ]);
     res
       .status(201)
       .location(`/api/manifests/${id}`)
       .json(manifestJson(id, displayName, header));
   });
 
-  r.get('/manifests/:id', (req, res) => {
+  r.get('/manifests/:id', async (req, res) => {
     const id = String(req.params.id);
-    const row = ID_RE.test(id)
-      ? (ctx.db.prepare('SELECT id, name, header FROM manifests WHERE id = ?').get(id) as
-          { id: string; name: string; header: string } | undefined)
-      : undefined;
+    const row = ID_RE.test(id) ? await ctx.store.manifests.get(id) : undefined;
     if (!row) throw notFound(`manifest ${id}`);
     res.json(manifestJson(row.id, row.name, JSON.parse(row.header) as ManifestHeader));
   });

@@ -15,10 +15,10 @@ export const SERVER_VERSION = '0.1.0';
 export function miscRouter(ctx: AppContext): Router {
   const r = Router();
 
-  r.get('/health', (_req, res) => {
+  r.get('/health', async (_req, res) => {
     let db = 'ok';
     try {
-      ctx.db.prepare('SELECT 1').get();
+      await ctx.store.ping();
     } catch {
       db = 'error';
     }
@@ -66,9 +66,9 @@ export function miscRouter(ctx: AppContext): Router {
   });
 
   const admin = requireAdmin(ctx);
-  r.get('/tokens', admin, (_req, res) => {
+  r.get('/tokens', admin, async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ tokens: listTokens(ctx.db) });
+    res.json({ tokens: await listTokens(ctx.store) });
   });
   const checkToken = requestValidator(TokenCreate, 'bad-request');
   const tokenBody: RequestHandler[] = [
@@ -76,9 +76,9 @@ export function miscRouter(ctx: AppContext): Router {
     declaredBodyLimit(4096),
     express.json({ limit: 4096, type: () => true }),
   ];
-  r.post('/tokens', admin, tokenBody, (req: Request, res: Response) => {
+  r.post('/tokens', admin, tokenBody, async (req: Request, res: Response) => {
     const b = checkToken(req.body);
-    const token = createToken(ctx.db, b.name, { admin: b.admin === true });
+    const token = await createToken(ctx.store, b.name, { admin: b.admin === true });
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ name: b.name, admin: b.admin === true, token });
   });

@@ -60,13 +60,7 @@ export function parseAndStore(
   fmt: MountFormat | undefined,
 ): Promise<{ id: string; name: string; config: MountConfig }> {
   return serialized(async () => {
-    const db = ctx.db;
-    const known = (
-      db.prepare('SELECT fingerprint, label FROM domain_labels').all() as {
-        fingerprint: string;
-        label: string;
-      }[]
-    ).map((r) => [r.fingerprint, r.label] as [string, string]);
+    const known = await ctx.store.mountConfigs.labels();
     const task: MountConfigTask = { kind: 'mount-config', text, domainKey: ctx.domainKey, known };
     if (fileName !== undefined) task.file = fileName;
     if (fmt) task.format = fmt;
@@ -90,23 +84,20 @@ export function parseAndStore(
       throw new MountConfigError(x.code as MountConfigErrorCode, x.problem, x.file, x.line, x.column);
     }
     const { config, labels } = result;
-    return db.transaction(() => {
-      const insert = db.prepare('INSERT OR IGNORE INTO domain_labels (fingerprint, label) VALUES (?, ?)');
-      for (const [fp, label] of labels) insert.run(fp, label);
+    return ctx.store.transaction(async (tx) => {
+      await tx.mountConfigs.addLabels(labels);
       const id = newId();
-      db.prepare(
-        'INSERT INTO mount_configs (id, name, format, config, entries, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(
+      await tx.mountConfigs.insert({
         id,
-        config.file,
-        config.format,
-        JSON.stringify(config),
-        config.entries.length,
-        config.warnings.length,
-        nowIso(),
-      );
+        name: config.file,
+        format: config.format,
+        config: JSON.stringify(config),
+        entries: config.entries.length,
+        warnings: config.warnings.length,
+        created_at: nowIso(),
+      });
       return { id, name: config.file, config };
-    })();
+    });
   });
 }
 
@@ -191,12 +182,9 @@ export function mountConfigsRouter(ctx: AppContext): Router {
       .json(mountConfigJson(id, name, config));
   });
 
-  r.get('/mount-configs/:id', (req, res) => {
+  r.get('/mount-configs/:id', async (req, res) => {
     const id = String(req.params.id);
-    const row = ID_RE.test(id)
-      ? (ctx.db.prepare('SELECT id, name, config FROM mount_configs WHERE id = ?').get(id) as
-          { id: string; name: string; config: string } | undefined)
-      : undefined;
+    const row = ID_RE.test(id) ? await ctx.store.mountConfigs.get(id) : undefined;
     if (!row) throw notFound(`mount configuration ${id}`);
     res.json(mountConfigJson(row.id, row.name, JSON.parse(row.config) as MountConfig));
   });

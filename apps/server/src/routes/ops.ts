@@ -21,7 +21,7 @@ export interface Readiness {
 export async function checkReady(ctx: AppContext): Promise<Readiness> {
   let database = 'ok';
   try {
-    ctx.db.prepare('SELECT 1').get();
+    await ctx.store.ping();
   } catch (e) {
     database = `error: ${(e as Error).message}`;
   }

@@ -56,27 +56,26 @@ export function reportNamesRouter(ctx: AppContext): Router {
   const tokenIfRequired = requireWriter(ctx);
   const json = express.json({ limit: 4096, type: () => true });
   const checkBody = requestValidator(ReportNamePut, 'bad-request');
-  const get = (name: string): NameRow | undefined =>
-    ctx.db.prepare('SELECT * FROM report_names WHERE name = ?').get(name) as NameRow | undefined;
+  const get = (name: string): Promise<NameRow | undefined> => ctx.store.names.get(name);
 
-  r.put('/report-names/*name', tokenIfRequired, onlyJson, declaredBodyLimit(4096), json, (req, res) => {
+  r.put('/report-names/*name', tokenIfRequired, onlyJson, declaredBodyLimit(4096), json, async (req, res) => {
     const name = nameParam(req);
     const { reportId } = checkBody(req.body);
-    if (!getReportRow(ctx, reportId))
+    if (!(await getReportRow(ctx, reportId)))
       throw unprocessable('unknown-report', `report ${reportId} not found`, { reportId });
     const who = principalOf(res);
     const now = nowIso();
-    const previous = ctx.db.transaction(() => {
-      const before = get(name);
-      ctx.db
-        .prepare(
-          `INSERT INTO report_names (name, report_id, set_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (name) DO UPDATE SET report_id = excluded.report_id, set_by = excluded.set_by,
-             updated_at = excluded.updated_at`,
-        )
-        .run(name, reportId, who?.name ?? null, now, now);
+    const previous = await ctx.store.transaction(async (tx) => {
+      const before = await tx.names.get(name);
+      await tx.names.upsert({
+        name,
+        report_id: reportId,
+        set_by: who?.name ?? null,
+        created_at: now,
+        updated_at: now,
+      });
       return before;
-    })();
+    });
     ctx.log.info('report name set', {
       name,
       reportId,
@@ -85,34 +84,32 @@ export function reportNamesRouter(ctx: AppContext): Router {
     });
     res
       .status(previous ? 200 : 201)
-      .json({ ...view(ctx, req, get(name)!), previousReportId: previous?.report_id ?? null });
+      .json({ ...view(ctx, req, (await get(name))!), previousReportId: previous?.report_id ?? null });
   });
 
-  r.get('/report-names/*name', tokenIfRequired, (req, res) => {
+  r.get('/report-names/*name', tokenIfRequired, async (req, res) => {
     const name = nameParam(req);
-    const row = get(name);
+    const row = await get(name);
     if (!row)
       throw new HttpError(404, 'not-found', `report name ${JSON.stringify(name)} not found`, { name });
     res.json(view(ctx, req, row));
   });
 
-  r.delete('/report-names/*name', tokenIfRequired, (req, res) => {
+  r.delete('/report-names/*name', tokenIfRequired, async (req, res) => {
     const name = nameParam(req);
-    const done = ctx.db.prepare('DELETE FROM report_names WHERE name = ?').run(name);
-    if (done.changes === 0) throw notFound(`report name ${JSON.stringify(name)}`);
+    const deleted = await ctx.store.names.delete(name);
+    if (deleted === 0) throw notFound(`report name ${JSON.stringify(name)}`);
     ctx.log.info('report name deleted', { name, by: principalOf(res)?.name });
     res.status(204).end();
   });
 
-  r.get('/report-names', requireAdmin(ctx), (req, res) => {
+  r.get('/report-names', requireAdmin(ctx), async (req, res) => {
     const limitText = queryString(req.query.limit);
     const limit = limitText === undefined ? 1000 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw badRequest('bad-request', 'limit must be 1-1000');
     const after = queryString(req.query.after) ?? '';
-    const rows = ctx.db
-      .prepare('SELECT * FROM report_names WHERE name > ? ORDER BY name LIMIT ?')
-      .all(after, limit) as NameRow[];
+    const rows = await ctx.store.names.list(after, limit);
     res.json({
       names: rows.map((row) => view(ctx, req, row)),
       next: rows.length === limit ? rows[rows.length - 1]!.name : null,

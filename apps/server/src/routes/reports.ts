@@ -115,24 +115,14 @@ export function reportsRouter(ctx: AppContext): Router {
       });
   });
 
-  r.get('/reports', requireAdmin(ctx), (req, res) => {
+  r.get('/reports', requireAdmin(ctx), async (req, res) => {
     const limitText = queryString(req.query.limit);
     const limit = limitText === undefined ? 100 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw badRequest('bad-request', 'limit must be 1-1000');
     const beforeText = queryString(req.query.before);
     const before = beforeText === undefined ? undefined : parseBefore(beforeText);
-    const cols = 'SELECT id, title, summary, created_at FROM reports';
-    const order = 'ORDER BY created_at DESC, id DESC LIMIT ?';
-    const rows = (
-      before === undefined
-        ? ctx.db.prepare(`${cols} ${order}`).all(limit)
-        : before.id === null
-          ? ctx.db.prepare(`${cols} WHERE created_at < ? ${order}`).all(before.createdAt, limit)
-          : ctx.db
-              .prepare(`${cols} WHERE created_at < ? OR (created_at = ? AND id < ?) ${order}`)
-              .all(before.createdAt, before.createdAt, before.id, limit)
-    ) as { id: string; title: string | null; summary: string; created_at: string }[];
+    const rows = await ctx.store.reports.list(limit, before);
     res.setHeader('Cache-Control', 'no-store');
     res.json({
       reports: rows.map((x) => ({
@@ -151,7 +141,7 @@ export function reportsRouter(ctx: AppContext): Router {
 
   r.get('/reports/:id', async (req, res) => {
     const id = String(req.params.id);
-    const row = getReportRow(ctx, id);
+    const row = await getReportRow(ctx, id);
     if (!row) throw notFound(`report ${id}`);
     const format = queryString(req.query.format) ?? 'json';
     if (format === 'json') return sendBlob(ctx, req, res, row.blob, row.blob);
@@ -186,7 +176,7 @@ export function reportsRouter(ctx: AppContext): Router {
   // columns in the background (compact binary encoding).
   r.get('/reports/:id/summary', async (req, res) => {
     const id = String(req.params.id);
-    const row = getReportRow(ctx, id);
+    const row = await getReportRow(ctx, id);
     if (!row) throw notFound(`report ${id}`);
     const { summaryBlob } = await reportParts(ctx, row);
     return sendBlob(ctx, req, res, summaryBlob, summaryBlob);
@@ -194,15 +184,15 @@ export function reportsRouter(ctx: AppContext): Router {
 
   r.get('/reports/:id/files', async (req, res) => {
     const id = String(req.params.id);
-    const row = getReportRow(ctx, id);
+    const row = await getReportRow(ctx, id);
     if (!row) throw notFound(`report ${id}`);
     const { filesBlob } = await reportParts(ctx, row);
     return sendBlob(ctx, req, res, filesBlob, filesBlob, FILES_CONTENT_TYPE);
   });
 
-  r.get('/reports/:id/input', (req, res) => {
+  r.get('/reports/:id/input', async (req, res) => {
     const id = String(req.params.id);
-    const row = getReportRow(ctx, id);
+    const row = await getReportRow(ctx, id);
     if (!row) throw notFound(`report ${id}`);
     return sendBlob(ctx, req, res, row.input_blob, row.input_blob);
   });

@@ -30,11 +30,10 @@ function residencyJson(id: string, d: ResidencyData): Record<string, unknown> {
 }
 
 /** The stored residency input of an id, or undefined. */
-export function loadResidency(ctx: AppContext, id: string): ResidencyData | undefined {
+export async function loadResidency(ctx: AppContext, id: string): Promise<ResidencyData | undefined> {
   if (!ID_RE.test(id)) return undefined;
-  const row = ctx.db.prepare('SELECT data FROM residency_inputs WHERE id = ?').get(id) as
-    { data: string } | undefined;
-  return row ? (JSON.parse(row.data) as ResidencyData) : undefined;
+  const data = await ctx.store.residency.data(id);
+  return data !== undefined ? (JSON.parse(data) as ResidencyData) : undefined;
 }
 
 export function residencyRouter(ctx: AppContext): Router {
@@ -42,7 +41,7 @@ export function residencyRouter(ctx: AppContext): Router {
   // Gzip bodies (Content-Encoding: gzip) are inflated by the parser, within the limit.
   const text = express.text({ type: () => true, limit: MAX_RESIDENCY_UPLOAD_BYTES, defaultCharset: 'utf-8' });
 
-  r.post('/residency', requireWriter(ctx), text, (req: Request, res: Response) => {
+  r.post('/residency', requireWriter(ctx), text, async (req: Request, res: Response) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!type.startsWith('text/') && type !== 'application/json' && type !== 'application/octet-stream')
       throw unsupportedMediaType(
@@ -54,17 +53,20 @@ export function residencyRouter(ctx: AppContext): Router {
     // A ResidencyError becomes 422 bad-residency with file, line and column (errors.ts).
     const data = parseResidency(body, { file: name });
     const id = newId();
-    ctx.db
-      .prepare(
-        'INSERT INTO residency_inputs (id, name, format, data, records, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(id, data.file, data.format, JSON.stringify(data), data.records.length, nowIso());
+    await ctx.store.residency.insert({
+      id,
+      name: data.file,
+      format: data.format,
+      data: JSON.stringify(data),
+      records: data.records.length,
+      created_at: nowIso(),
+    });
     res.status(201).location(`/api/residency/${id}`).json(residencyJson(id, data));
   });
 
-  r.get('/residency/:id', (req, res) => {
+  r.get('/residency/:id', async (req, res) => {
     const id = String(req.params.id);
-    const data = loadResidency(ctx, id);
+    const data = await loadResidency(ctx, id);
     if (!data) throw notFound(`residency input ${id}`);
     res.json(residencyJson(id, data));
   });

@@ -13,19 +13,8 @@ import type { ScanResult, ScanTask } from './tasks.js';
 export type { ImageStatus } from '@sharemap/api';
 import type { ImageStatus } from '@sharemap/api';
 
-export interface ImageRow {
-  id: string;
-  name: string;
-  sha256: string;
-  size: number;
-  devices: string;
-  status: ImageStatus;
-  error_code: string | null;
-  error_message: string | null;
-  manifest_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type { ImageRow } from '../storage/store/repos.js';
+import type { ImageRow } from '../storage/store/repos.js';
 
 export interface DeviceRef {
   name: string;
@@ -33,32 +22,54 @@ export interface DeviceRef {
   size: number;
 }
 
-export function getImage(ctx: AppContext, id: string): ImageRow | undefined {
-  return ctx.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+export function getImage(ctx: AppContext, id: string): Promise<ImageRow | undefined> {
+  return ctx.store.images.get(id);
 }
 
-function setStatus(
+/** Record an image's status, then tell the listeners (who read the row anew). */
+async function setStatus(
   ctx: AppContext,
   id: string,
   status: ImageStatus,
   error?: { code: string; message: string },
-): void {
-  ctx.db
-    .prepare('UPDATE images SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?')
-    .run(status, error?.code ?? null, error?.message ?? null, nowIso(), id);
+): Promise<void> {
+  await ctx.store.images.setStatus(id, status, error, nowIso());
   ctx.bus.emit(`image:${id}`, 'status', status);
 }
 
-/** Queue (or re-queue) the scan of an image. Returns immediately. */
-export function scheduleScan(ctx: AppContext, id: string): void {
-  const row = getImage(ctx, id);
+/**
+ * Scans a route has admitted (the queue limit checked) but not yet handed to the pool: they
+ * count as waiting, so that requests checking the limit while the image row is being written
+ * cannot all pass it (an admitted upload always gets its scan).
+ */
+const admitted = new WeakMap<AppContext, number>();
+
+/** Scans waiting for a worker, the admitted ones included. */
+export function scansWaiting(ctx: AppContext): number {
+  return ctx.scans.queued + (admitted.get(ctx) ?? 0);
+}
+
+/** Count one scan as waiting until the returned function is called (once it is scheduled, or not). */
+export function admitScan(ctx: AppContext): () => void {
+  admitted.set(ctx, (admitted.get(ctx) ?? 0) + 1);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    admitted.set(ctx, (admitted.get(ctx) ?? 1) - 1);
+  };
+}
+
+/** Queue (or re-queue) the scan of an image. Resolves once it is queued, not when it is done. */
+export async function scheduleScan(ctx: AppContext, id: string): Promise<void> {
+  const row = await getImage(ctx, id);
   if (!row) return;
   const gen = (ctx.scanGen.get(id) ?? 0) + 1;
   ctx.scanGen.set(id, gen);
   // A scan that finishes while the server is stopping still counts (graceful shutdown lets
   // running scans finish); one the pool ends is handed back by ctx.close().
   const current = (): boolean => ctx.scanGen.get(id) === gen;
-  if (row.status !== 'queued') setStatus(ctx, id, 'queued');
+  if (row.status !== 'queued') await setStatus(ctx, id, 'queued');
   ctx.progress.set(id, { files: 0, bytesHashed: 0 });
   const devices = JSON.parse(row.devices) as DeviceRef[];
   const task: ScanTask = {
@@ -68,6 +79,14 @@ export function scheduleScan(ctx: AppContext, id: string): void {
     devices: devices.map((d) => d.sha256),
     maxFiles: ctx.config.limits.maxFilesPerImage,
     timeoutMs: ctx.config.limits.scanTimeoutMs,
+  };
+  // The scan's writes (scanning, then ready or failed) one after the other: on a pool of
+  // connections an unordered 'scanning' could land after 'ready'.
+  let writes: Promise<void> = Promise.resolve();
+  const record = (write: () => Promise<void>): void => {
+    writes = writes.then(write).catch((e: unknown) => {
+      ctx.log.error('could not record the scan', { imageId: id, error: (e as Error).message });
+    });
   };
   let started = false;
   let startedAt: bigint | undefined;
@@ -84,7 +103,7 @@ export function scheduleScan(ctx: AppContext, id: string): void {
         if (!current()) return;
         if (!started) {
           started = true;
-          setStatus(ctx, id, 'scanning');
+          record(() => setStatus(ctx, id, 'scanning'));
         }
         const prog = { files: p.files, bytesHashed: p.bytesHashed };
         ctx.progress.set(id, prog);
@@ -92,85 +111,86 @@ export function scheduleScan(ctx: AppContext, id: string): void {
       },
     })
     .then(
-      (result) => {
-        if (!current()) return;
-        observe('ready');
-        const manifestId = newId();
-        const now = nowIso();
-        ctx.db.transaction(() => {
-          ctx.db
-            .prepare(
-              `INSERT INTO manifests (id, name, blob, header, file_count, hashed, source, image_id, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, 'scan', ?, ?)`,
-            )
-            .run(
-              manifestId,
-              row.name,
-              result.blob,
-              JSON.stringify(result.header),
-              result.header.file_count,
-              result.header.hashed ? 1 : 0,
-              id,
-              now,
-            );
-          ctx.db
-            .prepare(
-              `UPDATE images SET status = 'ready', manifest_id = ?, error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?`,
-            )
-            .run(manifestId, now, id);
-        })();
-        ctx.progress.set(id, {
-          files: result.header.file_count,
-          bytesHashed: ctx.progress.get(id)?.bytesHashed ?? 0,
-        });
-        ctx.log.info('image scanned', { imageId: id, files: result.header.file_count });
-        ctx.bus.emit(`image:${id}`, 'status', 'ready');
-      },
-      (e: unknown) => {
-        if (!current()) return; // superseded by a newer scan
-        // Shutting down: left queued, or handed back by ctx.close() (resumed at the next start
-        // or by another replica).
-        if (e instanceof TaskError && e.code === 'shutdown') return;
-        observe('failed');
-        const err =
-          e instanceof TaskError
-            ? { code: e.code === 'timeout' ? 'scan-timeout' : e.code, message: e.message }
-            : { code: 'scan-failed', message: (e as Error).message };
-        if (err.code === 'worker-failed' || err.code === 'out-of-memory')
-          ctx.log.error('scan worker failed', { imageId: id, ...err });
-        else ctx.log.info('image rejected', { imageId: id, ...err });
-        setStatus(ctx, id, 'failed', err);
-      },
+      (result) =>
+        record(async () => {
+          if (!current()) return;
+          observe('ready');
+          const manifestId = newId();
+          const now = nowIso();
+          // The manifest row and the image's status commit together (its blob is durable already).
+          await ctx.store.transaction(async (tx) => {
+            await tx.manifests.insert([
+              {
+                id: manifestId,
+                name: row.name,
+                blob: result.blob,
+                header: JSON.stringify(result.header),
+                file_count: result.header.file_count,
+                hashed: result.header.hashed ? 1 : 0,
+                source: 'scan',
+                image_id: id,
+                created_at: now,
+              },
+            ]);
+            await tx.images.markReady(id, manifestId, now);
+          });
+          ctx.progress.set(id, {
+            files: result.header.file_count,
+            bytesHashed: ctx.progress.get(id)?.bytesHashed ?? 0,
+          });
+          ctx.log.info('image scanned', { imageId: id, files: result.header.file_count });
+          ctx.bus.emit(`image:${id}`, 'status', 'ready');
+        }),
+      (e: unknown) =>
+        record(async () => {
+          if (!current()) return; // superseded by a newer scan
+          // Shutting down: left queued, or handed back by ctx.close() (resumed at the next start
+          // or by another replica).
+          if (e instanceof TaskError && e.code === 'shutdown') return;
+          observe('failed');
+          const err =
+            e instanceof TaskError
+              ? { code: e.code === 'timeout' ? 'scan-timeout' : e.code, message: e.message }
+              : { code: 'scan-failed', message: (e as Error).message };
+          if (err.code === 'worker-failed' || err.code === 'out-of-memory')
+            ctx.log.error('scan worker failed', { imageId: id, ...err });
+          else ctx.log.info('image rejected', { imageId: id, ...err });
+          await setStatus(ctx, id, 'failed', err);
+        }),
     );
 }
 
 /** Re-queue scans that were pending when the server stopped. */
-export function resumeScans(ctx: AppContext): number {
-  const rows = ctx.db
-    .prepare(`SELECT id FROM images WHERE status IN ('queued', 'scanning') ORDER BY created_at`)
-    .all() as {
-    id: string;
-  }[];
-  for (const r of rows) scheduleScan(ctx, r.id);
-  return rows.length;
+export async function resumeScans(ctx: AppContext): Promise<number> {
+  const ids = await ctx.store.images.pending();
+  for (const id of ids) await scheduleScan(ctx, id);
+  return ids.length;
 }
 
 /** Resolves with the image once its scan has finished (ready or failed), or after timeoutMs. */
 export function waitForScan(ctx: AppContext, id: string, timeoutMs: number): Promise<ImageRow | undefined> {
   const done = (r: ImageRow | undefined): boolean => !r || r.status === 'ready' || r.status === 'failed';
-  const now = getImage(ctx, id);
-  if (done(now)) return Promise.resolve(now);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const ev = `image:${id}`;
-    const finish = (): void => {
+    let settled = false;
+    const settle = (row: Promise<ImageRow | undefined>): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       ctx.bus.off(ev, onEvent);
-      resolve(getImage(ctx, id));
+      row.then(resolve, reject);
     };
     const onEvent = (kind: string, status: unknown): void => {
-      if (kind === 'status' && (status === 'ready' || status === 'failed')) finish();
+      if (kind === 'status' && (status === 'ready' || status === 'failed')) settle(getImage(ctx, id));
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const timer = setTimeout(() => settle(getImage(ctx, id)), timeoutMs);
+    // Listening before reading: a scan that ends while the row is read is not missed.
     ctx.bus.on(ev, onEvent);
+    getImage(ctx, id).then(
+      (now) => {
+        if (done(now)) settle(Promise.resolve(now));
+      },
+      (e: unknown) => settle(Promise.reject(e as Error)),
+    );
   });
 }

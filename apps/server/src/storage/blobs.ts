@@ -39,6 +39,13 @@ export class BlobStore {
    */
   private readonly holds = new Map<string, number>();
 
+  /**
+   * Blobs release() is deciding about (it awaits the database): a write of the same content
+   * meanwhile marks its entry, and release() then keeps the blob (the writer may record a row
+   * after release() read the rows).
+   */
+  private readonly releasing = new Map<string, { taken: boolean }>();
+
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tmpDir = path.join(dataDir, 'tmp');
@@ -117,9 +124,14 @@ export class BlobStore {
       if (!ok) await rm(tmp, { force: true });
     }
     const sha256 = hash.digest('hex');
-    // Taken before the first await of commit(): release() runs synchronously, so it either
-    // removed the blob before this point (commit then writes it anew) or sees the hold.
-    if (opts.hold) this.holds.set(sha256, (this.holds.get(sha256) ?? 0) + 1);
+    // Taken before the first await of commit(): release() removes a blob synchronously after
+    // its last check, so it either removed the blob before this point (commit then writes it
+    // anew) or sees the hold (or the mark in `releasing`).
+    if (opts.hold) {
+      this.holds.set(sha256, (this.holds.get(sha256) ?? 0) + 1);
+      const deciding = this.releasing.get(sha256);
+      if (deciding) deciding.taken = true;
+    }
     try {
       await this.commit(tmp, sha256);
     } catch (e) {
@@ -138,11 +150,27 @@ export class BlobStore {
 
   /**
    * Give back a blob written with `hold`: once no request holds it and `referenced` says no
-   * row names it (a refused or aborted upload), it is removed. Synchronous on purpose (see write).
+   * row names it (a refused or aborted upload), it is removed. The check after the database's
+   * answer and the removal run without an await between them (see write).
    */
-  release(sha256: string, referenced: (sha256: string) => boolean): void {
+  async release(sha256: string, referenced: (sha256: string) => Promise<boolean>): Promise<void> {
     if (this.unhold(sha256) > 0) return;
-    if (!referenced(sha256)) rmSync(this.path(sha256), { force: true });
+    // Another release is deciding: a hold taken since it began marked it, so it asks again.
+    if (this.releasing.has(sha256)) return;
+    const deciding = { taken: false };
+    this.releasing.set(sha256, deciding);
+    try {
+      for (;;) {
+        deciding.taken = false;
+        const named = await referenced(sha256);
+        if (this.holds.has(sha256)) return; // its holder decides when it gives the blob back
+        if (deciding.taken) continue; // written and given back meanwhile: ask the rows again
+        if (!named) rmSync(this.path(sha256), { force: true });
+        return;
+      }
+    } finally {
+      this.releasing.delete(sha256);
+    }
   }
 
   /**

@@ -10,6 +10,9 @@ import { compiledMigrations, MIGRATIONS_TABLE_SQL, SCHEMA_VERSION } from './sche
 
 export type Db = Database.Database;
 
+/** The SQLite database file in the data folder. */
+export const DB_FILE = 'sharemap.db';
+
 const MIGRATIONS = compiledMigrations('sqlite');
 export { SCHEMA_VERSION };
 

@@ -16,8 +16,18 @@ export const PG_POOL_SIZE = 10;
 /** int8 (bigint: sizes, counts) as a JS number: every stored value is below 2^53 (limits.ts). */
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/**
+ * How long opening one connection may take (node-postgres `connectionTimeoutMillis`): an
+ * unreachable host fails start after this instead of after the system's TCP timeout.
+ */
+export const PG_CONNECT_TIMEOUT_MS = 10_000;
+
 export function openPgPool(url: string): pg.Pool {
-  return new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
+  return new pg.Pool({
+    connectionString: url,
+    max: PG_POOL_SIZE,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+  });
 }
 
 /** Apply pending migrations; refuses a database from a newer server. Returns the versions applied. */
