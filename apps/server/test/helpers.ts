@@ -13,6 +13,8 @@ import { manifestToNdjson, type FileRecord, type Manifest } from '@sharemap/erof
 import { scanImageFile } from '@sharemap/erofs/node';
 import pg from 'pg';
 import { inject } from 'vitest';
+// The ProvidedContext declaration of 'pgAdminUrl' (inject's type) lives with the global setup.
+import type {} from './pg-global-setup.js';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverDir = path.join(repo, 'apps/server');
