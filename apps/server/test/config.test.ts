@@ -84,8 +84,23 @@ describe('scan limits', () => {
       body: readFileSync(erofs('base-v2.fp.img')),
       headers: { 'content-type': 'application/octet-stream' },
     });
-    const events = fetch(`${s.url}/api/images/${up.body.id as string}/events`).then((r) => r.text());
-    await new Promise((ok) => setTimeout(ok, 20));
+    // The stream is open (its first event read) before the close: no sleep as synchronisation.
+    const res = await fetch(`${s.url}/api/images/${up.body.id as string}/events`);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('\n\n')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const events = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return text;
+        text += decoder.decode(value, { stream: true });
+      }
+    })();
     // A grace far beyond the test's timeout: if the open stream held shutdown up, close() would
     // wait out the grace and the test would time out; no wall-clock assertion (loaded CI).
     await s.close(10 * 60_000);
