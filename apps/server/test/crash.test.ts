@@ -64,7 +64,7 @@ describe.skipIf(!built)('kill -9', () => {
   let reportText = '';
 
   beforeAll(async () => {
-    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
+    c = await startChild(dataDir);
   });
   afterAll(async () => {
     if (c) await kill9(c);
@@ -110,7 +110,7 @@ describe.skipIf(!built)('kill -9', () => {
     await killed;
     const before = checkConsistent(dataDir);
     expect(before.images).toBe(1); // the interrupted upload never became a row
-    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
+    c = await startChild(dataDir);
     expect(readdirSync(path.join(dataDir, 'tmp'))).toEqual([]); // temp file swept at start
     expect((await api(c.url, 'GET', `/api/reports/${reportId}`)).text).toBe(reportText);
     expect((await api(c.url, 'GET', `/api/images/${imageId}`)).body.status).toBe('ready');
@@ -124,7 +124,7 @@ describe.skipIf(!built)('kill -9', () => {
     expect(up.status).toBe(202);
     await kill9(c);
     checkConsistent(dataDir);
-    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
+    c = await startChild(dataDir);
     expect((await waitImage(c.url, up.body.id as string)).status).toBe('ready');
   });
 
@@ -145,7 +145,7 @@ describe.skipIf(!built)('kill -9', () => {
       await kill9(c);
       await pending;
       checkConsistent(dataDir);
-      c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
+      c = await startChild(dataDir);
       const list = await api(c.url, 'GET', '/api/reports?limit=1000', { headers: admin });
       expect(list.status).toBe(200);
       for (const r of list.body.reports as { id: string }[]) {
@@ -161,7 +161,7 @@ describe.skipIf(!built)('kill -9', () => {
     const db = openDb(path.join(dataDir, DB_FILE));
     const refs = referencedBlobs(db);
     db.close();
-    c = await startChild(dataDir, { SHAREMAP_ADMIN_TOKEN: ADMIN });
+    c = await startChild(dataDir);
     for (const f of blobFiles(dataDir)) expect(refs.has(f), f).toBe(true);
   }, 240_000); // six restarts of a child server on a loaded machine
 });

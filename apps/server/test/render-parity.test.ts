@@ -75,7 +75,7 @@ describe('renders from the stored parts equal the renders of the whole report', 
 
   /** The stored parts' gzip bytes (the blobs the page embeds). */
   const storedParts = async (id: string): Promise<{ summaryGzip: Uint8Array; filesGzip: Uint8Array }> => {
-    const { summaryBlob, filesBlob } = await reportParts(s.ctx, getReportRow(s.ctx, id)!);
+    const { summaryBlob, filesBlob } = await reportParts(s.ctx, (await getReportRow(s.ctx, id))!);
     return {
       summaryGzip: readFileSync(s.ctx.blobs.path(summaryBlob)),
       filesGzip: readFileSync(s.ctx.blobs.path(filesBlob)),

@@ -94,7 +94,7 @@ describe('report names (open server)', () => {
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ reportId: r2, previousReportId: r1 });
     expect(moved.body.createdAt).toBe(set.body.createdAt);
-    expect(moved.body.updatedAt >= (set.body.updatedAt as string)).toBe(true);
+    expect((moved.body.updatedAt as string) >= (set.body.updatedAt as string)).toBe(true);
     expect((await api(s.url, 'GET', '/api/report-names/main')).body.reportId).toBe(r2);
     // names are case-sensitive
     expect((await api(s.url, 'GET', '/api/report-names/Main')).status).toBe(404);
