@@ -121,7 +121,7 @@ function ForceGraph({ r }: { r: Report }) {
         ref={svg}
         viewBox={`0 0 ${W} ${H}`}
         className="graph-svg"
-        role="img"
+        role="group"
         aria-label="Sharing graph of instances"
       >
         {cross.map((c, k) => {
@@ -342,7 +342,7 @@ function Heatmap({ r }: { r: Report }) {
         height={size + margin + 10}
         viewBox={`0 0 ${size + margin + 10} ${size + margin + 10}`}
         className="heatmap-svg"
-        role="img"
+        role="group"
         aria-label={`Instance by instance sharing matrix, ${n} instances`}
         onMouseLeave={() => setHover(null)}
       >

@@ -91,7 +91,7 @@ export default function Overlap({ report: r }: { report: Report }) {
         width={W}
         height={H}
         viewBox={`0 0 ${W} ${H}`}
-        role="img"
+        role="group"
         aria-label="UpSet chart of content shared across images"
         className="upset-svg"
       >
