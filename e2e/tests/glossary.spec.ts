@@ -75,6 +75,8 @@ test('terms show their definition on hover and on keyboard focus, in every view'
     await expect(page.getByTestId('glossary')).toBeAttached();
     if (q.includes('graph')) await expect(page.locator('svg.graph-svg')).toBeVisible();
     if (q.includes('files')) await expect(page.getByTestId('file-detail')).toBeVisible();
+    // The view renders after its data arrives (the glossary at the foot comes first): wait for a term.
+    await expect(page.locator('[data-term]').first()).toBeAttached();
     expect(await termsMatchGlossary(page)).toBeGreaterThan(0);
     for (const t of await page
       .locator('[data-term]')

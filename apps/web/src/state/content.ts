@@ -34,14 +34,15 @@ function load(reportId: string): void {
 
 /**
  * The content ids of the report on screen: null while they load, and for good where there is no
- * analysis input (a static HTML report) or it failed (`error`).
+ * analysis input (a static HTML report) or it failed (`error`). `wanted` false (a view that
+ * only needs them for one filter, when it is off) loads nothing: the input is large.
  */
-export function useContentIds(): { ids: ContentIds | null; error: string | null } {
+export function useContentIds(wanted = true): { ids: ContentIds | null; error: string | null } {
   const reportId = useStore((s) => s.reportId);
   const hasInput = inputUnavailable() === undefined;
   useEffect(() => {
-    if (reportId && hasInput) load(reportId);
-  }, [reportId, hasInput]);
+    if (wanted && reportId && hasInput) load(reportId);
+  }, [wanted, reportId, hasInput]);
   const st = useContent();
   return st.reportId === reportId ? { ids: st.ids, error: st.error } : { ids: null, error: null };
 }

@@ -349,7 +349,7 @@ export default function Files({ report }: { report: Report }) {
   }, [r, v.tc]);
   // A graph edge or matrix cell (`pair`): the files two instances share or hold as the same content.
   const pairIds = useMemo(() => (v.pair ? parsePair(v.pair) : null), [v.pair]);
-  const contents = useContentIds();
+  const contents = useContentIds(pairIds !== null);
   const pair = useMemo(
     () => (pairIds ? pairFiles(r, pairIds[0], pairIds[1], contents.ids) : null),
     [r, pairIds, contents.ids],
