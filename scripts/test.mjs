@@ -55,6 +55,8 @@ function ensurePostgres() {
 /** Each step adds to the totals; a step that produces no per-test results counts as one check. */
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failedSteps = [];
+/** Names of the tests that failed, printed again at the end: CI shows only the tail of the log. */
+const failedTests = [];
 
 function check(name, code) {
   if (code === 0) totals.passed += 1;
@@ -105,6 +107,13 @@ function vitestStep(name, args) {
     // A suite that fails to load has no failed tests but a non-zero exit: count it.
     if (code !== 0 && result.numFailedTests === 0) check(`${name} (suite errors)`, code);
     if (result.numFailedTests > 0) failedSteps.push(name);
+    for (const file of result.testResults ?? []) {
+      for (const t of file.assertionResults ?? []) {
+        if (t.status !== 'failed') continue;
+        const why = String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 200);
+        failedTests.push(`${name}: ${path.relative(process.cwd(), file.name)} > ${t.fullName}: ${why}`);
+      }
+    }
   } else check(name, code || 1);
 }
 
@@ -131,10 +140,27 @@ if (haveChromium) {
     totals.failed += pw.stats.unexpected;
     totals.skipped += pw.stats.skipped;
     if (pw.stats.unexpected > 0) failedSteps.push('e2e');
+    collectPlaywrightFailures(pw.suites ?? [], []);
     if (pwCode !== 0 && pw.stats.unexpected === 0) check('e2e (runner error)', pwCode);
   } else check('e2e', pwCode || 1);
 } else check('e2e (no chromium)', 1);
 
+/** Walks Playwright's JSON suites for tests whose outcome was unexpected. */
+function collectPlaywrightFailures(suites, titles) {
+  for (const suite of suites) {
+    const inner = suite.file ? [suite.file] : [...titles, suite.title];
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'unexpected') continue;
+        const error = t.results?.at(-1)?.error?.message ?? '';
+        failedTests.push(`e2e: ${[...inner, spec.title].join(' > ')}: ${String(error).split('\n')[0].slice(0, 200)}`);
+      }
+    }
+    collectPlaywrightFailures(suite.suites ?? [], inner);
+  }
+}
+
+for (const line of failedTests) log(`FAILED ${line}`);
 if (failedSteps.length) log(`failed: ${failedSteps.join(', ')}`);
 process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exit(totals.failed > 0 ? 1 : 0);
