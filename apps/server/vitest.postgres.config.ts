@@ -39,5 +39,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    retry: process.env.CI ? 1 : 0, // as vitest.config.ts: docs/development.md#flaky-tests
   },
 });
