@@ -26,6 +26,16 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * How long an idle keep-alive connection stays open between requests (Node's default is 5 s).
+ * A client whose event loop was busy (hashing, a synchronous child process, a loaded CI
+ * runner) for about that long sends its next request on a socket the server is closing at the
+ * same moment, and gets ECONNRESET on a POST that no client retries. 65 s outlasts the usual
+ * 60 s idle timeout of load balancers in front, so they, not the server, close idle sockets
+ * (docs/server.md#limits).
+ */
+export const KEEP_ALIVE_IDLE_MS = 65_000;
+
 export async function startServer(
   config: ServerConfig,
   log: Logger = createLogger(config.logLevel),
@@ -50,6 +60,7 @@ export async function startServer(
       headersTimeout: l.headersTimeoutMs,
       // How often Node checks headersTimeout: a fraction of it, so that it holds to about 25 %.
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(l.headersTimeoutMs / 4))),
+      keepAliveTimeout: KEEP_ALIVE_IDLE_MS,
     },
     app,
   );
