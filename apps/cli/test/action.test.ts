@@ -114,7 +114,7 @@ describe('GitHub Action (action.yml, action/dist/index.js)', () => {
       ['json', 'sharemap-report.json'],
       ['junit', 'sharemap-junit.xml'],
       ['html', 'sharemap-report.html'],
-    ]) {
+    ] as const) {
       expect(r.outputs[name]).toBe(join(r.dir, file));
       expect(existsSync(join(r.dir, file)), file).toBe(true);
     }
