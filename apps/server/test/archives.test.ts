@@ -218,7 +218,7 @@ describe('POST /api/archives', () => {
     } finally {
       await small.stop();
     }
-  });
+  }, 180_000);
 
   it('refuses an unknown model or platform before reading the body (400)', async () => {
     const r = await upload(new Uint8Array(10), 'name=a.tar&model=tree');

@@ -97,7 +97,7 @@ describe('hostile requests', () => {
     expect(r.response?.status).toBe(400);
     await expectAlive(s);
     expect(storedFiles(s.dataDir)).toEqual(before);
-  });
+  }, 180_000);
 
   it('item 2: a gzip manifest upload aborted half-way -> the process lives, no temp file', async () => {
     const gz = gzipSync(Buffer.from([...manifestToNdjson(manifest)].join('').repeat(20)));
