@@ -146,15 +146,19 @@ describe('sharemap scan', () => {
     120_000,
   );
 
-  it.skipIf(!haveBuild())('child process: exit codes and a single stderr line (built CLI)', () => {
-    let r = cliProcess(['scan', fx('broken/zeroed-magic.img')]);
-    expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toMatch(/EBADMAGIC: .*offset 1024/);
-    r = cliProcess(['scan', fx('app.fp.img'), '--ndjson']);
-    expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(oracle('app.fp.img').files.length + 1);
-    r = cliProcess(['--version']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^sharemap \d+\.\d+\.\d+\n$/);
-  });
+  it.skipIf(!haveBuild())(
+    'child process: exit codes and a single stderr line (built CLI)',
+    () => {
+      let r = cliProcess(['scan', fx('broken/zeroed-magic.img')]);
+      expect(r.code).toBe(2);
+      expect(oneLine(r.stderr)).toMatch(/EBADMAGIC: .*offset 1024/);
+      r = cliProcess(['scan', fx('app.fp.img'), '--ndjson']);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(oracle('app.fp.img').files.length + 1);
+      r = cliProcess(['--version']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^sharemap \d+\.\d+\.\d+\n$/);
+    },
+    120_000,
+  );
 });
