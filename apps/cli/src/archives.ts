@@ -44,6 +44,9 @@ export async function isArchive(path: string): Promise<boolean> {
     return false;
   }
   if (st.isDirectory()) return true;
+  // Not a regular file (a FIFO, a socket, a device): no archive, and open() of a FIFO without
+  // a writer would never return; the image reader refuses it with a message (nodeFileSource).
+  if (!st.isFile()) return false;
   const fh = await open(path, 'r');
   try {
     const head = Buffer.alloc(64 * 1024);

@@ -114,7 +114,7 @@ describe('GitHub Action (action.yml, action/dist/index.js)', () => {
       ['json', 'sharemap-report.json'],
       ['junit', 'sharemap-junit.xml'],
       ['html', 'sharemap-report.html'],
-    ]) {
+    ] as const) {
       expect(r.outputs[name]).toBe(join(r.dir, file));
       expect(existsSync(join(r.dir, file)), file).toBe(true);
     }
@@ -178,7 +178,7 @@ describe('GitHub Action (action.yml, action/dist/index.js)', () => {
     });
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^::error::sharemap: cannot reach/m);
-  });
+  }, 120_000);
 
   it('an output value never contains its delimiter', () => {
     const rec = outputRecord('x', 'a\nb');

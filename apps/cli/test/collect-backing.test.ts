@@ -99,7 +99,7 @@ describe.skipIf(!hasFincore)('sharemap collect: backing files and loop devices',
         ...(spawnSync('lsattr', ['--help']).error ? {} : { immutable: false }),
       },
     ]);
-  });
+  }, 180_000);
 
   it('the snapshot as mount configuration carries them into the report and the threat model', async () => {
     const images = [fx('base-v1.fp.img'), fx('base-v2.fp.img')];
@@ -160,5 +160,5 @@ describe.skipIf(!hasFincore)('sharemap collect: backing files and loop devices',
     } finally {
       await server.close();
     }
-  });
+  }, 180_000);
 });

@@ -21,7 +21,12 @@ const NAMES = ['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img', 'base-v1.fp.lz4
 const at = (json: string, createdAt = '2026-01-01T00:00:00.000Z'): string =>
   JSON.stringify({ ...(JSON.parse(json) as object), createdAt });
 
-async function post(s: RunningServer, url: string, body: BodyInit, type: string): Promise<{ id: string }> {
+async function post(
+  s: RunningServer,
+  url: string,
+  body: RequestInit['body'],
+  type: string,
+): Promise<{ id: string }> {
   const res = await fetch(s.url + url, { method: 'POST', body, headers: { 'content-type': type } });
   expect(res.status, await res.clone().text()).toBeLessThan(300);
   return (await res.json()) as { id: string };
@@ -110,7 +115,10 @@ describe('a report is a function of its inputs', () => {
     const posted = new Promise<{ ok: boolean; report?: unknown; error?: string }>((resolve) => {
       (globalThis as { self?: unknown }).self = { postMessage: resolve };
     });
-    await import('../../web/src/workers/analysis.worker.js');
+    // A specifier in a variable: tsc does not follow it into apps/web, whose sources use the
+    // bundler's module resolution and are typechecked by apps/web/tsconfig.json; vitest loads it.
+    const analysisWorker = '../../web/src/workers/analysis.worker.js';
+    await import(analysisWorker);
     const self = (globalThis as unknown as { self: { onmessage: (e: { data: unknown }) => Promise<void> } })
       .self;
     await self.onmessage({

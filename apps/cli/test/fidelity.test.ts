@@ -56,7 +56,7 @@ describe('fidelity through sharemap analyze', () => {
         'rename the written label, or give that mount the domain_id= option instead',
     );
     expect(r.stderr).not.toContain('tenant-a');
-  });
+  }, 120_000);
 
   it('item 3 (R4): serial fingerprints of different lengths share across two domains: an error finding', async () => {
     const dir = tmp();

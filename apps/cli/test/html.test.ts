@@ -56,7 +56,7 @@ describe('sharemap analyze --html', () => {
     );
     const files = part(html, STATIC_FILES_PART);
     expect(files.equals(Buffer.from(encodeFiles(report)))).toBe(true);
-    const cols = decodeFiles(files.buffer.slice(files.byteOffset, files.byteOffset + files.byteLength));
+    const cols = decodeFiles(Uint8Array.from(files).buffer);
     expect(cols.rows).toBe(report.files.status.length);
   });
 

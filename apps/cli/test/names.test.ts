@@ -112,7 +112,7 @@ describe('named baselines (open server)', () => {
     main = json(j.stdout);
     expect(main.savedAs).toBe('main');
     expect(await nameOf(s, 'main')).toBe(main.id);
-  });
+  }, 120_000);
 
   it('upload --baseline main: delta against the named report, gate exit 1', async () => {
     const cwd = checkout('v1');
@@ -374,7 +374,7 @@ describe('named baselines (server requiring tokens): the CI journey', () => {
       env,
     });
     expect(again.code).toBe(0);
-  });
+  }, 120_000);
 
   it('resolving a name needs a token on this server', async () => {
     const cwd = checkout('v1');

@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '@sharemap/erofs';
-import { cli, cliProcess, fx, haveBuild, oneLine } from './helpers.js';
+import { cli, cliProcess, fx, haveBuild, oneLine, tmp } from './helpers.js';
 
 interface Oracle {
   image: string;
@@ -127,15 +129,36 @@ describe('sharemap scan', () => {
     expect(r.code).toBe(2);
   });
 
-  it.skipIf(!haveBuild())('child process: exit codes and a single stderr line (built CLI)', () => {
-    let r = cliProcess(['scan', fx('broken/zeroed-magic.img')]);
-    expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toMatch(/EBADMAGIC: .*offset 1024/);
-    r = cliProcess(['scan', fx('app.fp.img'), '--ndjson']);
-    expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(oracle('app.fp.img').files.length + 1);
-    r = cliProcess(['--version']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^sharemap \d+\.\d+\.\d+\n$/);
-  });
+  // A child process: were the reader to open the FIFO as before, the open() would wait for a
+  // writer forever; spawnSync's timeout then ends the child and the exit code is not 2.
+  it.skipIf(!haveBuild())(
+    'a FIFO given as the image: exit 2 with one line naming it, without waiting for a writer (built CLI)',
+    () => {
+      const fifo = join(tmp(), 'image.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const r = cliProcess(['scan', fifo]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(oneLine(r.stderr)).toBe(
+        `sharemap: ${fifo}: EINVAL: not a regular file (a FIFO) @ path ${JSON.stringify(fifo)}`,
+      );
+    },
+    120_000,
+  );
+
+  it.skipIf(!haveBuild())(
+    'child process: exit codes and a single stderr line (built CLI)',
+    () => {
+      let r = cliProcess(['scan', fx('broken/zeroed-magic.img')]);
+      expect(r.code).toBe(2);
+      expect(oneLine(r.stderr)).toMatch(/EBADMAGIC: .*offset 1024/);
+      r = cliProcess(['scan', fx('app.fp.img'), '--ndjson']);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(oracle('app.fp.img').files.length + 1);
+      r = cliProcess(['--version']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^sharemap \d+\.\d+\.\d+\n$/);
+    },
+    120_000,
+  );
 });

@@ -237,5 +237,5 @@ describe('trust policy on the server: the stored report carries the policy and i
     } finally {
       await server.close();
     }
-  });
+  }, 180_000);
 });

@@ -53,7 +53,7 @@ describe('sharemap upload (open server)', () => {
     expect(t.code).toBe(0);
     expect(t.stderr).toBe('');
     expect(t.stdout).toMatch(new RegExp(`^Report: ${s.url.replace(/\./g, '\\.')}/r/[A-Za-z0-9_-]{22,}\\n`));
-  });
+  }, 120_000);
 
   it('--scan-locally sends manifests only; --mounts; markdown numbers = the report; job summary', async () => {
     const summary = join(tmp(), 'summary.md');
@@ -159,7 +159,7 @@ describe('sharemap upload (open server)', () => {
       '-q',
     ]);
     expect(m.code).toBe(2);
-  });
+  }, 120_000);
 
   it('--baseline REPORT_ID and report link: delta against the stored report', async () => {
     const v2 = join(tmp(), 'v2');
@@ -280,5 +280,6 @@ describe('sharemap upload (server requiring tokens) and sharemap token create', 
       expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^sharemap: gate failed: minSavedPercent/);
       expect(r.stderr).toMatch(/^uploading app\.fp\.img: 896\.0 KiB$/m); // plain lines, not a TTY
     },
+    120_000,
   );
 });

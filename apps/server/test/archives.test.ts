@@ -89,7 +89,7 @@ describe('POST /api/archives', () => {
       headers: auth,
     });
     expect(rep.status, rep.text).toBe(201);
-  });
+  }, 120_000);
 
   it('an OCI layout tar, arm64 (zstd layers), per layer: one manifest per layer, as `scan --layers`', async () => {
     const r = await upload(
@@ -130,7 +130,7 @@ describe('POST /api/archives', () => {
       'gzip',
     );
     expect(storedNdjson(manifestIds(r.body)[0]!)).toBe(cliScan(gz));
-  });
+  }, 120_000);
 
   describe('bad archives: 422 naming the problem, nothing stored', () => {
     const docker = (): Buffer => readFileSync(oci('image.docker.tar'));
@@ -218,7 +218,7 @@ describe('POST /api/archives', () => {
     } finally {
       await small.stop();
     }
-  });
+  }, 180_000);
 
   it('refuses an unknown model or platform before reading the body (400)', async () => {
     const r = await upload(new Uint8Array(10), 'name=a.tar&model=tree');

@@ -76,7 +76,7 @@ describe('scan limits', () => {
     } finally {
       await t.stop();
     }
-  });
+  }, 180_000);
 
   it('shuts down promptly with a server-sent event stream open', async () => {
     const s = await startTestServer({ limits: { maxConcurrentScans: 1 } });

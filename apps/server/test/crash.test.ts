@@ -82,7 +82,7 @@ describe.skipIf(!built)('kill -9', () => {
     expect(created.status).toBe(201);
     reportId = created.body.id as string;
     reportText = (await api(c.url, 'GET', `/api/reports/${reportId}`)).text;
-  });
+  }, 180_000);
 
   it('during an upload: loses nothing committed, leaves nothing partial', async () => {
     const chunk = Buffer.alloc(1 << 20, 7);
@@ -114,7 +114,7 @@ describe.skipIf(!built)('kill -9', () => {
     expect(readdirSync(path.join(dataDir, 'tmp'))).toEqual([]); // temp file swept at start
     expect((await api(c.url, 'GET', `/api/reports/${reportId}`)).text).toBe(reportText);
     expect((await api(c.url, 'GET', `/api/images/${imageId}`)).body.status).toBe('ready');
-  });
+  }, 180_000);
 
   it('during a scan: the image is scanned again after the restart', async () => {
     const up = await api(c.url, 'POST', '/api/images?name=base-v2.fp.img', {
@@ -126,7 +126,7 @@ describe.skipIf(!built)('kill -9', () => {
     checkConsistent(dataDir);
     c = await startChild(dataDir);
     expect((await waitImage(c.url, up.body.id as string)).status).toBe('ready');
-  });
+  }, 180_000);
 
   it('during report creation: each report is either complete or absent', async () => {
     const fstab = await api(c.url, 'POST', '/api/mount-configs?name=fleet.fstab', {

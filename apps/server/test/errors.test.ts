@@ -112,6 +112,7 @@ describe('malformed input', () => {
       expect(rep.status).toBe(422);
       expect(errorOf(rep)).toMatchObject({ code: 'bad-image', reason: e.code });
     },
+    180_000,
   );
 
   it('empty image -> 422', async () => {
@@ -368,5 +369,5 @@ describe('web UI', () => {
     } finally {
       await s.stop();
     }
-  });
+  }, 180_000);
 });

@@ -47,7 +47,7 @@ describe('fidelity over the API', () => {
       'domain label "D1" is both the label of a domain_id= value (/run/a (host.fstab:1:1)) and a label written by hand (/run/b (extra.plan.json:1:53))',
     );
     expect(r.text).not.toContain('tenant-a');
-  });
+  }, 120_000);
 
   it('item 5 (R9): two images on one block device: 422 naming both mounts', async () => {
     const mi = await config(

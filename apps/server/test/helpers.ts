@@ -191,8 +191,11 @@ export function errorOf(r: { body: Json }): { code: string; message: string; [k:
   return r.body.error as { code: string; message: string };
 }
 
-/** Poll an image until its scan ends. */
-export async function waitImage(base: string, id: string, timeoutMs = 60_000): Promise<Json> {
+/**
+ * Poll an image until its scan ends. 120 s by default: on a loaded 2-core machine a scan waits
+ * behind others for a core; tests that wait give themselves more than this.
+ */
+export async function waitImage(base: string, id: string, timeoutMs = 120_000): Promise<Json> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const r = await api(base, 'GET', `/api/images/${id}`);

@@ -97,7 +97,7 @@ describe('hostile requests', () => {
     expect(r.response?.status).toBe(400);
     await expectAlive(s);
     expect(storedFiles(s.dataDir)).toEqual(before);
-  });
+  }, 180_000);
 
   it('item 2: a gzip manifest upload aborted half-way -> the process lives, no temp file', async () => {
     const gz = gzipSync(Buffer.from([...manifestToNdjson(manifest)].join('').repeat(20)));
@@ -400,25 +400,20 @@ describe('a full scan queue', () => {
   let fifo: string;
   beforeAll(async () => {
     s = await startTestServer({ limits: { maxConcurrentScans: 1, maxQueuedScans: 1 } });
-    // Occupy the one scan worker for real: a "blob" that is a FIFO blocks the scan's read
-    // until a writer opens it (at the end of the test).
+    // Occupy the one scan worker for real: a stored report "blob" that is a FIFO blocks the
+    // worker's read of it (an fs stream's open() of the FIFO) until a writer opens it (at the
+    // end of the test). A scan's own read would not do: the image reader refuses a FIFO
+    // without waiting (nodeFileSource opens with O_NONBLOCK).
     const sha = 'f'.repeat(64);
     fifo = s.ctx.blobs.path(sha);
     mkdirSync(path.dirname(fifo), { recursive: true });
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const task = {
-      kind: 'scan' as const,
-      dataDir: s.dataDir,
-      image: { sha256: sha, name: 'fifo', size: 1 },
-      devices: [],
-      maxFiles: 10,
-      timeoutMs: 600_000,
-    };
+    const task = { kind: 'parts' as const, dataDir: s.dataDir, reportBlob: sha };
     void s.ctx.scans.run(task, { timeoutMs: 600_000 }).catch(() => undefined); // runs (blocked)
     void s.ctx.scans.run(task, { timeoutMs: 600_000 }).catch(() => undefined); // waits: queue full
   });
   afterAll(async () => {
-    // The queued scan starts when the first ends and would block on the FIFO in its turn: put
+    // The queued task starts when the first ends and would block on the FIFO in its turn: put
     // an empty regular file at the blob's path first (it fails fast), then unblock the reader
     // that holds the FIFO (EOF) through the FIFO's new name, so every worker ends.
     renameSync(fifo, `${fifo}.fifo`);

@@ -73,7 +73,7 @@ describe('/metrics', () => {
     expect(after.get('sharemap_scans_running')).toBe(0);
     // Default process metrics are there too, under the same prefix.
     expect(after.has('sharemap_process_resident_memory_bytes')).toBe(true);
-  });
+  }, 120_000);
 
   it('never uses a URL as a label: hostile paths fall into one series', async () => {
     const before = await scrape(s);

@@ -144,7 +144,7 @@ describe('report parts for the web UI', () => {
       (s.ctx.db.prepare('SELECT files_blob FROM reports WHERE id = ?').get(id) as { files_blob: string })
         .files_blob,
     ).toBe(row.files_blob);
-  });
+  }, 180_000);
 
   it('refuses with 413 naming SHAREMAP_WORKER_HEAP_MB when the parts cannot be derived in the worker heap', async () => {
     // A server started with a far smaller worker heap than the one that made the report: the
@@ -159,5 +159,5 @@ describe('report parts for the web UI', () => {
     expect(errorOf(r)).toMatchObject({ code: 'too-large', limit: 'SHAREMAP_WORKER_HEAP_MB' });
     expect(errorOf(r).message).toMatch(/needs more than SHAREMAP_WORKER_HEAP_MB \(2 MiB\)/);
     expect((await api(s.url, 'GET', `/api/reports/${id}`)).status).toBe(200);
-  });
+  }, 180_000);
 });

@@ -271,5 +271,5 @@ describe('report names: schema migration and restart', () => {
     } finally {
       await s.stop();
     }
-  });
+  }, 180_000);
 });

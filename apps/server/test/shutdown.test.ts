@@ -141,9 +141,13 @@ describe('SIGTERM', () => {
     expect(out).toMatch(/"msg":"scans handed back","images":1\b/);
   }, 180_000);
 
-  // terminate() interrupts JavaScript only: a worker thread blocked in open() of a FIFO never
-  // ends, and Node's exit joins every worker thread, so the shutdown used to wait for it forever.
-  it('ends a process whose scan worker is blocked in open() of a FIFO (pool.ts WORKER_EXIT_TIMEOUT_MS)', async () => {
+  // terminate() interrupts JavaScript only: a worker whose read is blocked in a system call
+  // never ends, and Node's exit joins every worker thread, so the shutdown used to wait for it
+  // forever. The read blocked here is a report's: the analysis worker reads the stored
+  // manifest with fs streams, whose open() runs in a libuv thread-pool thread, and a worker
+  // does not end while one of its requests is in flight. (Image scans no longer block on a
+  // FIFO: nodeFileSource opens with O_NONBLOCK and refuses what is not a regular file.)
+  it('ends a process whose analysis worker is blocked in open() of a FIFO (pool.ts WORKER_EXIT_TIMEOUT_MS)', async () => {
     const dataDir = tempDir('sharemap-shutdown-fifo-');
     dirs.push(dataDir);
     const env = { SHAREMAP_SHUTDOWN_GRACE_MS: '1', SHAREMAP_LOG_LEVEL: 'info' };
@@ -157,24 +161,28 @@ describe('SIGTERM', () => {
     const id = up.body.id as string;
     expect((await waitImage(first.url, id, 120_000)).status).toBe('ready');
     expect((await sigterm(first)).code).toBe(0);
-    // The image's blob becomes a FIFO and its scan is queued again: the next start's scan
-    // worker blocks in openSync() (nodeFileSource) waiting for a writer that never comes.
+    // The image's stored manifest becomes a FIFO: the next start's report over the image
+    // blocks in open() of it, waiting for a writer that never comes.
     const db = openDb(path.join(dataDir, DB_FILE));
-    const { sha256 } = db.prepare('SELECT sha256 FROM images WHERE id = ?').get(id) as { sha256: string };
-    db.prepare(`UPDATE images SET status = 'queued' WHERE id = ?`).run(id);
+    const { blob } = db
+      .prepare('SELECT m.blob AS blob FROM images i JOIN manifests m ON m.id = i.manifest_id WHERE i.id = ?')
+      .get(id) as { blob: string };
     db.close();
-    const blob = new BlobStore(dataDir).path(sha256);
-    rmSync(blob);
-    execFileSync('mkfifo', [blob]);
+    const manifestBlob = new BlobStore(dataDir).path(blob);
+    rmSync(manifestBlob);
+    execFileSync('mkfifo', [manifestBlob]);
     const second = await startChildServer(dataDir, env);
     children.push(second);
+    // The request waits for the analysis, which never ends; its answer (or the closed
+    // connection at the shutdown) does not matter.
+    void api(second.url, 'POST', '/api/reports', { json: { images: [id] } }).catch(() => undefined);
     await threadBlockedOnFifo(second.proc.pid!);
     // The process ends (the test's timeout is the only clock): the worker is given up after
-    // the bound, the database closed, the scan handed back, and the process ends by its signal.
+    // the bound, the database closed, and the process ends by its signal.
     const { code, signal, out } = await sigterm(second);
     expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
-    expect(out).toMatch(/"msg":"stopped","scansUnfinished":1,"workersStuck":1\b/);
-    expect(statuses(dataDir, [id])).toEqual({ [id]: 'queued' });
+    expect(out).toMatch(/"msg":"stopped","scansUnfinished":0,"workersStuck":1\b/);
+    expect(statuses(dataDir, [id])).toEqual({ [id]: 'ready' });
     expect(second.stderr()).toMatch(/"msg":"worker threads did not end","workers":1\b/);
     expect(second.stderr()).toContain('worker threads did not end; exiting by SIGTERM');
   }, 180_000);

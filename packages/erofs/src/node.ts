@@ -3,7 +3,7 @@
  * one-call helpers. The only module of the package that imports Node built-ins.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ErofsError } from './errors.js';
@@ -28,13 +28,29 @@ export interface NodeFileSource extends ByteSource {
  */
 export async function nodeFileSource(path: string): Promise<NodeFileSource> {
   let fd: number;
-  let size: number;
+  let stats: Stats;
   try {
-    fd = openSync(path, 'r');
-    size = fstatSync(fd).size;
+    // O_NONBLOCK: open() of a FIFO without a writer would otherwise wait for one forever (the
+    // kernel's fifo_open() sleeps in wait_for_partner()), in a thread that nothing can wake;
+    // the fstat below then refuses it. Reads of a regular file ignore the flag.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (cause) {
     throw new ErofsError('EIO', `cannot open ${path}: ${(cause as Error).message}`, { path, cause });
   }
+  try {
+    stats = fstatSync(fd);
+  } catch (cause) {
+    closeSync(fd);
+    throw new ErofsError('EIO', `cannot open ${path}: ${(cause as Error).message}`, { path, cause });
+  }
+  // An image is a regular file: a FIFO, socket or character device has no size and no
+  // positions to read at, and fstat() gives a block device the size 0.
+  const kind = nonRegularKind(stats);
+  if (kind !== undefined) {
+    closeSync(fd);
+    throw new ErofsError('EINVAL', `not a regular file (${kind})`, { path });
+  }
+  const size = stats.size;
   let closed = false;
   function readInto(offset: number, target: Uint8Array): void {
     const length = target.length;
@@ -77,6 +93,17 @@ export async function nodeFileSource(path: string): Promise<NodeFileSource> {
       return Promise.resolve();
     },
   };
+}
+
+/** What a file that is not a regular one is, as a message names it; undefined for a regular file. */
+function nonRegularKind(s: Stats): string | undefined {
+  if (s.isFile()) return undefined;
+  if (s.isFIFO()) return 'a FIFO';
+  if (s.isDirectory()) return 'a directory';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  return 'a special file';
 }
 
 /** SHA-256 via node:crypto (native, fastest in Node). */

@@ -79,7 +79,7 @@ describe('superblock (docs/format.md#superblock)', () => {
     // the tv vector's real crc covers bytes we do not have; put in the one we computed
     const ok = await readSuperblock(memorySource(img));
     expect(ok.checksumVerified).toBe(true);
-    img[3000] ^= 1;
+    img[3000]! ^= 1;
     await expect(readSuperblock(memorySource(img))).rejects.toMatchObject({
       code: 'EINVAL_SUPERBLOCK',
       offset: 1028,

@@ -1,4 +1,5 @@
 /** The fs-like API, devices, hard links, symlinks, xattrs, streaming, layouts, walk limits. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,7 +144,10 @@ describe('edge.img through the fs-like API', async () => {
   });
 
   it('inode(nid) and superblock inspection', async () => {
-    const i = await img.inode(byPath.get('/owners/huge')!.nid);
+    const nid = byPath.get('/owners/huge')!.nid;
+    // nids up to Number.MAX_SAFE_INTEGER are JSON numbers in the manifest (docs/format.md#nid)
+    assert(typeof nid === 'number');
+    const i = await img.inode(nid);
     expect(i.extended).toBe(true);
     expect(i.uid).toBe(4000000000);
     expect(img.superblock.blockSize).toBe(4096);
@@ -224,7 +228,9 @@ describe('devices', () => {
     expect((e as ErofsError).message).toBe(
       'EIO: read of 16384 bytes past the end of memory source (size 4096) (device 1) @ nid 57, offset 0',
     );
-    expect((e as ErofsError).detail).toBe('read of 16384 bytes past the end of memory source (size 4096) (device 1)');
+    expect((e as ErofsError).detail).toBe(
+      'read of 16384 bytes past the end of memory source (size 4096) (device 1)',
+    );
   });
 
   it('an image shorter than its superblock says is called truncated at open, naming no device', async () => {

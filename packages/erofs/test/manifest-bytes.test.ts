@@ -45,7 +45,7 @@ describe('parseManifestBytes', () => {
     expectSameAsWhole(nd.slice(0, -1));
     expectSameAsWhole(nd + '\n'); // one empty line at the end is allowed
     expectSameAsWhole(manifestToJson(m));
-    expectSameAsWhole(manifestToJson(m, true));
+    expectSameAsWhole(manifestToJson(m, 2));
     expectSameAsWhole('\u00a0' + nd); // non-ASCII whitespace: decoded whole, as parseManifest trims it
   });
 

@@ -88,7 +88,7 @@ describe('serialisation', () => {
     expect(seen.at(-1)).toBe(a.files.length);
     const o = JSON.parse(readFileSync(join(DIR, 'edge-mini.b512.expected.json'), 'utf8'));
     expect(a.files).toEqual(o.files);
-  });
+  }, 120_000);
 });
 
 describe('parseManifest rejects bad input with the line number', () => {

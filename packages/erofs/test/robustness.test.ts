@@ -39,7 +39,9 @@ async function scanOutcome(bytes: Uint8Array): Promise<'ok' | string> {
   return viaSync;
 }
 
-describe('mutated images', () => {
+// Hundreds of scans each, CPU-bound: 38-45 s under two CPU burners on 2 cores, past the
+// default 30 s; the bound is for a hang, not for speed.
+describe('mutated images', { timeout: 300_000 }, () => {
   const base = new Uint8Array(readFileSync(join(DIR, 'edge-mini.nosbcrc.img')));
   // Metadata lives in the first blocks (superblock, inodes, inline dirents, xattrs).
   const metaEnd = 16 * 4096;
@@ -110,7 +112,7 @@ describe('mutated images', () => {
   });
 });
 
-describe('bounded run of the fuzzer (pnpm fuzz runs the same cases for longer)', () => {
+describe('bounded run of the fuzzer (pnpm fuzz runs the same cases for longer)', { timeout: 300_000 }, () => {
   // One image per layout family, including the two with extra devices and the synthetic
   // METABOX images; CASES cases each.
   const IMAGES = [

@@ -32,7 +32,10 @@ async function load(
   const src = memorySource(readFileSync(OCI_DATA + file));
   const a = await openArchive(src, file);
   if (a.kind === 'rootfs') throw new Error('not an image archive');
-  return { kind: a.kind, ...(await loadImages(a.files, { hasher, platform, layerCache: cache })) };
+  const loaded = await loadImages(a.files, { hasher, platform, layerCache: cache });
+  // what the archive's index said it is and what its contents loaded as agree
+  expect(loaded.kind).toBe(a.kind);
+  return loaded;
 }
 
 async function expectImageMatchesFixtures(images: Awaited<ReturnType<typeof load>>['images']) {

@@ -143,14 +143,14 @@ describe('names', () => {
   const long = 'dir-' + 'n'.repeat(120) + '/' + 'f'.repeat(200);
   it('long names: PAX path, GNU L (name) and K (link name), ustar prefix all give the full path', async () => {
     const t = tar(
-      ...[pax([['path', long]], { name: 'short-pax', data: 'p' })],
-      ...[...gnuLong('L', long + '-gnu'), ...member({ name: 'truncated-gnu', data: 'g', magic: 'gnu' })],
-      ...[
+      pax([['path', long]], { name: 'short-pax', data: 'p' }),
+      [...gnuLong('L', long + '-gnu'), ...member({ name: 'truncated-gnu', data: 'g', magic: 'gnu' })],
+      [
         ...gnuLong('K', '/' + 'l'.repeat(150)),
         ...gnuLong('L', 'link-' + 'k'.repeat(110)),
         ...member({ name: 'x', type: '2', linkname: 'trunc', magic: 'gnu' }),
       ],
-      ...member({ name: 'f'.repeat(100), data: 'u', raw: [[345, new TextEncoder().encode('prefix-dir')]] }),
+      member({ name: 'f'.repeat(100), data: 'u', raw: [[345, new TextEncoder().encode('prefix-dir')]] }),
     );
     const m = await build(t);
     expect(rec(m, '/' + long)!.size).toBe(1);

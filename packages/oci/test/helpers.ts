@@ -1,6 +1,6 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FileRecord, Manifest } from '@sharemap/erofs';
+import type { FileRecord, Manifest, Nid } from '@sharemap/erofs';
 import { nodeSha256, scanImageFile } from '@sharemap/erofs/node';
 import { readTar, resolveOciLimits } from '../src/index.js';
 
@@ -40,7 +40,7 @@ export async function scanned(img: string): Promise<Manifest> {
 
 /** Hard-link groups as sorted path lists, keyed by nid (predicted nids are inode ordinals). */
 export function linkGroups(m: Manifest): string[][] {
-  const by = new Map<number, string[]>();
+  const by = new Map<Nid, string[]>();
   for (const f of m.files) if (f.type !== 'dir') by.set(f.nid, [...(by.get(f.nid) ?? []), f.path]);
   return [...by.values()]
     .filter((g) => g.length > 1)

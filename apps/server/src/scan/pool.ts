@@ -20,8 +20,8 @@ export class TaskError extends Error {
 
 /**
  * How long close() waits for a worker to end after `worker.terminate()` (ms). Termination
- * interrupts JavaScript only: a worker blocked in a system call (a synchronous open() of a
- * FIFO planted where an image should be, a read from a hung network mount) never ends, and
+ * interrupts JavaScript only: a worker blocked in a system call (a read from a hung network
+ * mount; an fs stream's open() of a FIFO planted where a blob should be) never ends, and
  * neither would a shutdown that waited for it. Past this bound the worker is given up and
  * counted in `stuckWorkers` (docs/server.md#running: the process then ends by its signal).
  */

@@ -210,7 +210,7 @@ describe('SHAREMAP_DATABASE_URL', () => {
     } finally {
       await s.stop();
     }
-  });
+  }, 180_000);
 
   it('an unreachable or unknown database fails the start with one line', async () => {
     const port = await freePort(); // nothing listens there

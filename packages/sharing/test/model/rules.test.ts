@@ -1,6 +1,6 @@
 /** One test per sharing rule (docs/sharing-rules.md R1-R12), on the real fixture oracles. */
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '@sharemap/erofs';
+import type { Manifest, Nid } from '@sharemap/erofs';
 import type { AnalysisInput, FileStatus, Report } from '../../src/report.js';
 import { analyze } from '../../src/model/engine.js';
 import { explainFile } from '../../src/model/explain.js';
@@ -173,7 +173,7 @@ describe('sharing rules', () => {
   it('R7 pages are ceil(size / page size) whatever the EROFS block size', () => {
     for (const name of ['edge-mini.b512', 'edge-mini.b16k']) {
       const m = oracleManifest(name);
-      const seen = new Set<number>();
+      const seen = new Set<Nid>();
       let pages = 0;
       for (const f of m.files) {
         if (f.type !== 'file' || seen.has(f.nid)) continue;

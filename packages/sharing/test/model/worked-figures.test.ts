@@ -172,7 +172,7 @@ describe('worked figures (docs/sharing-rules.md)', () => {
     expect(report.orderBounds?.worst.bytesWithSharing).toBe(15_265_792);
     const od = report.findings.find((f) => f.code === 'order-dependent');
     expect(od?.range).toEqual({ min: 14_745_600, max: 15_265_792 });
-  });
+  }, 120_000);
 });
 
 describe('worked figures through the mount parsers', () => {
