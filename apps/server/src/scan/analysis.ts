@@ -4,14 +4,13 @@
  * its analysis input (references to the manifest blobs, analysis-input.ts) and the web UI's
  * parts. `onPhase` gets each phase's wall time (bench/report-phases.bench.mjs prints them).
  */
-import { NdjsonManifestParser, StringTable, type Manifest } from '@sharemap/erofs';
-import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { splitLines } from '../manifest-stream.js';
+import { StringTable } from '@sharemap/erofs';
 import { encodeFiles, reportSummary } from '@sharemap/report-wire';
 import { analyze, applyTrustPolicy, withTrust, type AnalysisInput, type Report } from '@sharemap/sharing';
 import { gzipSync } from 'node:zlib';
-import { BlobStore } from '../storage/blobs.js';
+import { analysisInputRefJson } from '../analysis-input.js';
+import { BlobStore, SERVER_GZIP_LEVEL } from '../storage/blobs.js';
+import { readStoredManifest } from './stored-manifest.js';
 import type { AnalyzeResult, AnalyzeTask, PartsResult } from './tasks.js';
 
 /** Phases of report creation, in order. */
@@ -44,33 +43,8 @@ export function* reportJson(report: Report): Generator<string> {
  */
 export async function writeParts(store: BlobStore, report: Report): Promise<PartsResult> {
   const summary = await store.putGzipSync(JSON.stringify(reportSummary(report)));
-  const files = await store.put(gzipSync(encodeFiles(report), { level: 6 }));
+  const files = await store.put(gzipSync(encodeFiles(report), { level: SERVER_GZIP_LEVEL }));
   return { summaryBlob: summary.sha256, filesBlob: files.sha256 };
-}
-
-/** JSON of the analysis input, record by record. */
-function* inputJson(input: AnalysisInput): Generator<string> {
-  yield '{"images":[';
-  for (const [k, { image, manifest }] of input.images.entries()) {
-    const { files, ...header } = manifest;
-    yield `${k ? ',' : ''}{"image":${JSON.stringify(image)},"manifest":`;
-    yield JSON.stringify({ ...header, files: [] }).slice(0, -2); // up to '"files":['
-    for (const [j, f] of files.entries()) yield (j ? ',' : '') + JSON.stringify(f);
-    yield ']}}';
-  }
-  yield `],"instances":${JSON.stringify(input.instances)},"options":${JSON.stringify(input.options ?? {})}`;
-  if (input.createdAt !== undefined) yield `,"createdAt":${JSON.stringify(input.createdAt)}`;
-  yield '}';
-}
-
-/** Longest line of a stored manifest (written by this server, so trusted more than an upload). */
-const MAX_STORED_LINE_BYTES = 64 * 1024 * 1024;
-
-async function readStoredManifest(store: BlobStore, sha: string, strings: StringTable): Promise<Manifest> {
-  const parser = new NdjsonManifestParser({ strings, maxLineLength: MAX_STORED_LINE_BYTES });
-  const text = pipeline(store.createReadStream(sha), createGunzip(), () => undefined);
-  for await (const line of splitLines(text, MAX_STORED_LINE_BYTES)) parser.line(line.toString('utf8'));
-  return parser.end();
 }
 
 export async function runAnalysis(
@@ -107,7 +81,14 @@ export async function runAnalysis(
   phase('trust');
   const reportBlob = await store.putGzip(reportJson(report));
   phase('report-blob');
-  const inputBlob = await store.putGzip(inputJson(input));
+  const inputBlob = await store.putGzipSync(
+    analysisInputRefJson({
+      images: task.images,
+      instances: task.instances,
+      options: task.options,
+      createdAt: task.createdAt,
+    }),
+  );
   phase('input-blob');
   const { summaryBlob, filesBlob } = await writeParts(store, report);
   phase('parts');
