@@ -1,5 +1,5 @@
 /**
- * A report's analysis input, stored as references (docs/server.md#analysis-input): the
+ * A report's analysis input, stored as references (docs/server.md#stored-manifests-and-analysis-inputs): the
  * instances, options and time of the analysis, and for each image its entry and the stored
  * manifest blob it was read from, by content hash, instead of a second copy of every record.
  * `GET /api/reports/:id/input` rebuilds from it the same JSON (same bytes once decompressed)

@@ -1,6 +1,6 @@
 /**
  * A manifest blob this server wrote, read back for an analysis without validating each record
- * again (docs/server.md#stored-manifests). Every stored manifest went through
+ * again (docs/server.md#stored-manifests-and-analysis-inputs). Every stored manifest went through
  * ManifestStreamValidator (all the rules of parseManifest) on its way in and was written in the
  * canonical NDJSON form, and a blob's name is the sha256 of its bytes: so the bytes are hashed
  * while they are read, and a blob whose hash is not its name (a damaged disk, an edited file)
