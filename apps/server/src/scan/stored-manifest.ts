@@ -1,8 +1,9 @@
 /**
  * A manifest blob this server wrote, read back for an analysis without validating each record
- * again (docs/server.md#stored-manifests-and-analysis-inputs). Every stored manifest went through
- * ManifestStreamValidator (all the rules of parseManifest) on its way in and was written in the
- * canonical NDJSON form, and a blob's name is the sha256 of its bytes: so the bytes are hashed
+ * again (docs/server.md#stored-manifests-and-analysis-inputs). Every stored manifest is in the
+ * canonical NDJSON form, either validated on its way in (ManifestStreamValidator: all the rules
+ * of parseManifest) or written by the server's own scan or archive prediction
+ * (manifestToNdjson), and a blob's name is the sha256 of its bytes: so the bytes are hashed
  * while they are read, and a blob whose hash is not its name (a damaged disk, an edited file)
  * is refused with StoredBlobDamagedError before any report is made from it. What remains is
  * gunzip, one JSON.parse per line and the string interning the engine relies on (StringTable).
