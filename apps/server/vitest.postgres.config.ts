@@ -14,6 +14,7 @@ import { defineConfig } from 'vitest/config';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const POSTGRES_TEST_FILES = [
+  'analysis-input',
   'api-routes',
   'concurrency',
   'fidelity',

@@ -7,6 +7,7 @@ import { ErofsError, ManifestError } from '@sharemap/erofs';
 import { MountConfigError, ResidencyError } from '@sharemap/sharing';
 import type { Logger } from './log.js';
 import { PoolBusyError, TaskError } from './scan/pool.js';
+import { STORED_BLOB_DAMAGED, StoredBlobDamagedError } from './scan/stored-manifest.js';
 
 export type ErrorCode =
   | 'bad-request'
@@ -34,6 +35,7 @@ export type ErrorCode =
   | 'busy'
   | 'timeout'
   | 'aborted'
+  | 'damaged-data'
   | 'internal';
 
 /** Retry-After of a 503 (queue full, connection cap, timeout): seconds. */
@@ -81,6 +83,10 @@ export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
   if (err instanceof PoolBusyError) return new HttpError(503, 'busy', err.message);
   if (err instanceof TaskError && err.code === 'timeout') return new HttpError(503, 'timeout', err.message);
+  // A stored blob that is not what the server wrote (scan/stored-manifest.ts): a server fault,
+  // but named, so the operator knows which file to restore.
+  if (err instanceof StoredBlobDamagedError || (err instanceof TaskError && err.code === STORED_BLOB_DAMAGED))
+    return new HttpError(500, 'damaged-data', err.message);
   if (err instanceof ManifestError) {
     const d: Record<string, unknown> = { line: err.line };
     if (err.field !== undefined) d.field = err.field;

@@ -7,7 +7,9 @@ import { FILES_CONTENT_TYPE } from '@sharemap/report-wire';
 import express, { Router, type Request, type Response } from 'express';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import { analysisInputJson, readAnalysisInputRef } from '../analysis-input.js';
 import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, onlyJson } from '../errors.js';
@@ -16,6 +18,8 @@ import { queryString } from '../names.js';
 import { cachedRender, type CachedRender } from '../renders.js';
 import { createReport, getReportRow, parseReportRequest, reportParts } from '../reports.js';
 import { sendReportHtml } from './report-html.js';
+import { StoredBlobDamagedError } from '../scan/stored-manifest.js';
+import { batched, SERVER_GZIP_LEVEL } from '../storage/blobs.js';
 import { requireAdmin, requireWriter } from '../tokens.js';
 
 /**
@@ -63,13 +67,18 @@ function sendBlob(
   return sendGzip(req, res, () => ctx.blobs.createReadStream(sha), etag, contentType);
 }
 
-/** Gzip bytes with an immutable ETag: 304 on a match, as is with gzip, else decompressed. */
+/**
+ * Gzip bytes with an immutable ETag: 304 on a match, as is with gzip, else decompressed.
+ * With `compress`, `open` gives the bytes uncompressed: gzipped (SERVER_GZIP_LEVEL) on the
+ * way for clients that accept gzip, else sent as they are.
+ */
 function sendGzip(
   req: Request,
   res: Response,
   open: () => NodeJS.ReadableStream,
   etag: string,
   contentType: string,
+  { compress = false }: { compress?: boolean } = {},
 ): Promise<void> | void {
   res.setHeader('Content-Type', contentType);
   res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
@@ -83,9 +92,9 @@ function sendGzip(
   const src = open();
   if (gz) {
     res.setHeader('Content-Encoding', 'gzip');
-    return pipeline(src, res);
+    return compress ? pipeline(src, createGzip({ level: SERVER_GZIP_LEVEL }), res) : pipeline(src, res);
   }
-  return pipeline(src, createGunzip(), res);
+  return compress ? pipeline(src, res) : pipeline(src, createGunzip(), res);
 }
 
 export function reportsRouter(ctx: AppContext): Router {
@@ -194,7 +203,20 @@ export function reportsRouter(ctx: AppContext): Router {
     const id = String(req.params.id);
     const row = await getReportRow(ctx, id);
     if (!row) throw notFound(`report ${id}`);
-    return sendBlob(ctx, req, res, row.input_blob, row.input_blob);
+    const ref = await readAnalysisInputRef(ctx.blobs, row.input_blob);
+    if (!ref) return sendBlob(ctx, req, res, row.input_blob, row.input_blob); // stored in full (older reports)
+    // Every manifest blob must be there before the answer starts (a damaged one ends it later).
+    for (const { manifestBlob } of ref.images)
+      if (!(await ctx.blobs.has(manifestBlob)))
+        throw new StoredBlobDamagedError(manifestBlob, 'missing, yet report ' + id + ' references it');
+    return sendGzip(
+      req,
+      res,
+      () => Readable.from(batched(analysisInputJson(ctx.blobs, ref))),
+      row.input_blob,
+      JSON_TYPE,
+      { compress: true },
+    );
   });
 
   return r;

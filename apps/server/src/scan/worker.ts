@@ -4,29 +4,11 @@
  * runaway task is ended with worker.terminate().
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  manifestHeader,
-  manifestToNdjson,
-  NdjsonManifestParser,
-  StringTable,
-  type Manifest,
-} from '@sharemap/erofs';
+import { manifestHeader, manifestToNdjson } from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
-import { encodeFiles, reportSummary } from '@sharemap/report-wire';
-import {
-  analyze,
-  createDomainRedactor,
-  MountConfigError,
-  parseMountConfig,
-  withTrust,
-  applyTrustPolicy,
-  type AnalysisInput,
-  type Report,
-} from '@sharemap/sharing';
-import { pipeline } from 'node:stream';
-import { createGunzip, gzipSync } from 'node:zlib';
-import { splitLines } from '../manifest-stream.js';
+import { createDomainRedactor, MountConfigError, parseMountConfig } from '@sharemap/sharing';
+import { runAnalysis, writeParts } from './analysis.js';
 import { renderToFile } from './render.js';
 import { readStoredReport } from './report-read.js';
 import { BlobStore } from '../storage/blobs.js';
@@ -37,8 +19,6 @@ import type {
   PartsTask,
   PredictResult,
   PredictTask,
-  AnalyzeResult,
-  AnalyzeTask,
   ScanResult,
   ScanTask,
   SerializedError,
@@ -108,110 +88,9 @@ async function predict(task: PredictTask): Promise<PredictResult> {
   }
 }
 
-/** JSON of a report, key by key (no single giant string for 2M-row tables). */
-function* reportJson(report: Report): Generator<string> {
-  let first = true;
-  yield '{';
-  for (const [k, v] of Object.entries(report)) {
-    if (v === undefined) continue;
-    yield `${first ? '' : ','}${JSON.stringify(k)}:`;
-    if (k === 'files' && v && typeof v === 'object') {
-      let f2 = true;
-      yield '{';
-      for (const [k2, v2] of Object.entries(v as object)) {
-        yield `${f2 ? '' : ','}${JSON.stringify(k2)}:${JSON.stringify(v2)}`;
-        f2 = false;
-      }
-      yield '}';
-    } else yield JSON.stringify(v);
-    first = false;
-  }
-  yield '}';
-}
-
-/** JSON of the analysis input, record by record. */
-function* inputJson(input: AnalysisInput): Generator<string> {
-  yield '{"images":[';
-  for (const [k, { image, manifest }] of input.images.entries()) {
-    const { files, ...header } = manifest;
-    yield `${k ? ',' : ''}{"image":${JSON.stringify(image)},"manifest":`;
-    yield JSON.stringify({ ...header, files: [] }).slice(0, -2); // up to '"files":['
-    for (const [j, f] of files.entries()) yield (j ? ',' : '') + JSON.stringify(f);
-    yield ']}}';
-  }
-  yield `],"instances":${JSON.stringify(input.instances)},"options":${JSON.stringify(input.options ?? {})}`;
-  if (input.createdAt !== undefined) yield `,"createdAt":${JSON.stringify(input.createdAt)}`;
-  yield '}';
-}
-
-/**
- * The web UI's parts of a report: the summary (JSON gzip) and the per-file columns
- * (sharemap-files encoding, gzip), derived from the report and stored once.
- */
-async function writeParts(store: BlobStore, report: Report): Promise<PartsResult> {
-  const summary = await store.putGzipSync(JSON.stringify(reportSummary(report)));
-  const files = await store.put(gzipSync(encodeFiles(report), { level: 6 }));
-  return { summaryBlob: summary.sha256, filesBlob: files.sha256 };
-}
-
 async function parts(task: PartsTask): Promise<PartsResult> {
   const store = new BlobStore(task.dataDir);
   return writeParts(store, await readStoredReport(store, task.reportBlob));
-}
-
-/** Longest line of a stored manifest (written by this server, so trusted more than an upload). */
-const MAX_STORED_LINE_BYTES = 64 * 1024 * 1024;
-
-/**
- * A stored manifest blob (gzip NDJSON) parsed line by line from the file: never one string,
- * so a manifest larger than V8's string limit (512 MiB) is as usable as a small one (#13 item 10).
- */
-async function readStoredManifest(store: BlobStore, sha: string, strings: StringTable): Promise<Manifest> {
-  const parser = new NdjsonManifestParser({ strings, maxLineLength: MAX_STORED_LINE_BYTES });
-  const text = pipeline(store.createReadStream(sha), createGunzip(), () => undefined);
-  for await (const line of splitLines(text, MAX_STORED_LINE_BYTES)) parser.line(line.toString('utf8'));
-  return parser.end();
-}
-
-async function runAnalysis(task: AnalyzeTask): Promise<AnalyzeResult> {
-  const store = new BlobStore(task.dataDir);
-  const images: AnalysisInput['images'] = [];
-  const strings = new StringTable(); // one copy of each recurring path, fingerprint and digest
-  for (const { image, manifestBlob } of task.images) {
-    const manifest = await readStoredManifest(store, manifestBlob, strings);
-    images.push({ image, manifest });
-  }
-  const input: AnalysisInput = {
-    images,
-    instances: task.instances,
-    options: task.options,
-    createdAt: task.createdAt,
-  };
-  if (task.residency) input.residency = task.residency;
-  // The trust model (docs/trust.md) is built here, where the manifests are.
-  const report = withTrust(analyze(input), input);
-  // The reviewer's policy and its result travel with the stored report (a reproducible sign-off).
-  if (task.trustPolicy && report.trust) applyTrustPolicy(report.trust, task.trustPolicy);
-  const reportBlob = await store.putGzip(reportJson(report));
-  const inputBlob = await store.putGzip(inputJson(input));
-  const { summaryBlob, filesBlob } = await writeParts(store, report);
-  const findings: Record<string, number> = {};
-  for (const f of report.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
-  return {
-    reportBlob: reportBlob.sha256,
-    inputBlob: inputBlob.sha256,
-    summaryBlob,
-    filesBlob,
-    summary: {
-      title: task.title ?? null,
-      createdAt: report.createdAt,
-      images: report.images.length,
-      instances: report.instances.length,
-      totals: report.totals,
-      ...(report.measured ? { measured: report.measured.totals } : {}),
-      findings,
-    },
-  };
 }
 
 function parseConfig(task: MountConfigTask): MountConfigResult {

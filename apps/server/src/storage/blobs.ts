@@ -21,6 +21,15 @@ export class BlobTooLargeError extends Error {
   }
 }
 
+/**
+ * gzip level of the blobs the server writes (manifests, report JSON, analysis inputs, the web
+ * UI's parts). Level 1: on the server's manifests and reports it compresses 1.5-2x faster
+ * than level 6 for a few per cent more bytes (docs/benchmarks.md#server-2m-2m-records-end-to-end);
+ * the stored bytes are what clients download with `Accept-Encoding: gzip`, so the size still
+ * matters a little, the time of report creation more.
+ */
+export const SERVER_GZIP_LEVEL = 1;
+
 export interface StoredBlob {
   sha256: string;
   size: number;
@@ -191,13 +200,13 @@ export class BlobStore {
   async putGzip(lines: Iterable<string> | AsyncIterable<string>): Promise<StoredBlob> {
     // pipeline, not pipe: an error of the lines (a refused upload) must end the gzip stream
     // too, so that write() stops and removes its temp file (pipe would leave it waiting).
-    const gz = createGzip({ level: 6 });
+    const gz = createGzip({ level: SERVER_GZIP_LEVEL });
     pipeline(Readable.from(batched(lines), { objectMode: false }), gz, () => undefined);
     return this.write(gz);
   }
 
   putGzipSync(text: string): Promise<StoredBlob> {
-    return this.put(gzipSync(text));
+    return this.put(gzipSync(text, { level: SERVER_GZIP_LEVEL }));
   }
 
   private async commit(tmp: string, sha256: string): Promise<void> {
@@ -259,7 +268,7 @@ async function fsyncDir(dir: string): Promise<void> {
  * Join small strings (one manifest record, one report column) into chunks of about 256 KiB:
  * each chunk is one call into zlib, and millions of tiny calls cost more than the compression.
  */
-async function* batched(lines: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
+export async function* batched(lines: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
   let parts: string[] = [];
   let size = 0;
   for await (const line of lines) {

@@ -1,0 +1,126 @@
+/**
+ * A manifest blob this server wrote, read back for an analysis without validating each record
+ * again (docs/server.md#stored-manifests-and-analysis-inputs). Every stored manifest is in the
+ * canonical NDJSON form, either validated on its way in (ManifestStreamValidator: all the rules
+ * of parseManifest) or written by the server's own scan or archive prediction
+ * (manifestToNdjson), and a blob's name is the sha256 of its bytes: so the bytes are hashed
+ * while they are read, and a blob whose hash is not its name (a damaged disk, an edited file)
+ * is refused with StoredBlobDamagedError before any report is made from it. What remains is
+ * gunzip, one JSON.parse per line and the string interning the engine relies on (StringTable).
+ */
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { FileRecord, Manifest, ManifestHeader, StringTable } from '@sharemap/erofs';
+import type { BlobStore } from '../storage/blobs.js';
+
+/** Longest line of a stored manifest (written by this server, so trusted more than an upload). */
+export const MAX_STORED_LINE_BYTES = 64 * 1024 * 1024;
+
+/** `code` of StoredBlobDamagedError (also as a worker's TaskError code). */
+export const STORED_BLOB_DAMAGED = 'stored-blob-damaged';
+
+/** A stored blob whose bytes are not what the server wrote (its sha256 is not its name, or it does not decode). */
+export class StoredBlobDamagedError extends Error {
+  override readonly name = 'StoredBlobDamagedError';
+  readonly code = STORED_BLOB_DAMAGED;
+  constructor(
+    readonly blob: string,
+    problem: string,
+  ) {
+    super(
+      `stored blob ${blob} is damaged (${problem}): restore the data folder from a backup or upload the input again`,
+    );
+  }
+}
+
+/** Shared by every record without listed xattrs, as the validating parser does (memory at millions). */
+const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * The lines of a gzip blob as strings (without "\n"), hashing the stored bytes on the way; the
+ * hash is compared with the blob's name once the last byte has been read.
+ */
+export async function* storedBlobLines(
+  store: BlobStore,
+  sha256: string,
+  maxLine = MAX_STORED_LINE_BYTES,
+): AsyncGenerator<string> {
+  const hash = createHash('sha256');
+  const file = store.createReadStream(sha256);
+  file.on('data', (c: Buffer | string) => {
+    hash.update(c);
+  });
+  const text = pipeline(file, createGunzip(), () => undefined);
+  let rest: Buffer | null = null;
+  try {
+    for await (const chunk of text as AsyncIterable<Buffer>) {
+      const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        yield buf.toString('utf8', start, nl);
+        start = nl + 1;
+      }
+      rest = start < buf.length ? buf.subarray(start) : null;
+      if (rest && rest.length > maxLine)
+        throw new StoredBlobDamagedError(sha256, `a line longer than ${maxLine} bytes`);
+    }
+  } catch (e) {
+    if (e instanceof StoredBlobDamagedError) throw e;
+    const err = e as { code?: string; message?: string };
+    if (err.code === 'ENOENT') throw new StoredBlobDamagedError(sha256, 'missing');
+    throw new StoredBlobDamagedError(sha256, `gzip: ${err.message ?? String(e)}`);
+  }
+  if (rest) yield rest.toString('utf8');
+  const actual = hash.digest('hex');
+  if (actual !== sha256) throw new StoredBlobDamagedError(sha256, `its content hashes to ${actual}`);
+}
+
+/**
+ * A stored manifest blob (gzip NDJSON, the canonical lines written at upload or scan) as a
+ * Manifest: header, then one record per line, each as JSON.parse gives it (the canonical
+ * field order is the validated record's), with paths, fingerprints and digests interned in
+ * `strings` at the same slots as the validating parser. Never one string: a manifest past
+ * V8's string limit (512 MiB) reads like a small one.
+ */
+export async function readStoredManifest(
+  store: BlobStore,
+  sha256: string,
+  strings: StringTable,
+): Promise<Manifest> {
+  let header: ManifestHeader | null = null;
+  const files: FileRecord[] = [];
+  let lineNo = 0;
+  for await (const line of storedBlobLines(store, sha256)) {
+    lineNo++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new StoredBlobDamagedError(sha256, `line ${lineNo} is not JSON: ${(e as Error).message}`);
+    }
+    if (header === null) {
+      header = value as ManifestHeader;
+      continue;
+    }
+    const r = value as FileRecord;
+    const slot = 3 * files.length;
+    r.path = strings.internAt(slot, r.path);
+    if (r.fingerprint !== null) r.fingerprint = strings.internAt(slot + 1, r.fingerprint);
+    if (r.sha256 !== undefined) r.sha256 = strings.internAt(slot + 2, r.sha256);
+    if (isEmpty(r.xattrs)) r.xattrs = NO_XATTRS;
+    files.push(r);
+  }
+  if (header === null) throw new StoredBlobDamagedError(sha256, 'empty');
+  if (files.length !== header.file_count)
+    throw new StoredBlobDamagedError(
+      sha256,
+      `file_count is ${header.file_count} but ${files.length} records follow`,
+    );
+  return { ...header, files };
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}

@@ -1,0 +1,95 @@
+// Server report creation, phase by phase (docs/benchmarks.md#server-2m-2m-records-end-to-end):
+// a manifest of RECORDS records (bench/manifest-2m.mjs) is stored as an upload stores it
+// (validated record by record by canonicalManifest, gzip blob), then the analysis worker's
+// code (apps/server/dist/scan/analysis.js runAnalysis) runs in this process and each phase's
+// wall time is recorded: reading the stored manifest back, analyze(), the trust model, the
+// report blob, the analysis input blob, the web UI's parts. Prints one JSON object with the
+// phases (wall and CPU ms), the blob sizes and the load average. Needs `pnpm build`.
+// Usage: node bench/report-phases.bench.mjs [--records 500000] [--runs 1]
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { ManifestStreamValidator } from '../packages/erofs/dist/index.js';
+import { buildAnalysisInput } from '../packages/sharing/dist/index.js';
+import { canonicalManifest } from '../apps/server/dist/manifest-stream.js';
+import { runAnalysis } from '../apps/server/dist/scan/analysis.js';
+import { BlobStore } from '../apps/server/dist/storage/blobs.js';
+import { manifestLines } from './manifest-2m.mjs';
+
+const opt = (name, dflt) => {
+  const k = process.argv.indexOf(`--${name}`);
+  return k > 0 ? process.argv[k + 1] : dflt;
+};
+const RECORDS = Number(opt('records', 500_000));
+const RUNS = Number(opt('runs', 1));
+const log = (s) => process.stderr.write(`[report-phases bench] ${s}\n`);
+
+async function* asBuffers(lines) {
+  for await (const s of lines) yield Buffer.from(s);
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'sharemap-report-phases-'));
+try {
+  const store = new BlobStore(dataDir);
+  const load = [loadavg()[0]];
+  log(`storing a manifest of ${RECORDS} records as an upload does`);
+  let t0 = performance.now();
+  const validator = new ManifestStreamValidator({ maxRecords: RECORDS });
+  const blob = await store.putGzip(canonicalManifest(asBuffers(manifestLines(RECORDS)), validator, {}));
+  const header = validator.end();
+  const storeMs = Math.round(performance.now() - t0);
+  const built = buildAnalysisInput({
+    images: [{ header, name: header.image.name, aliases: ['m1'], payload: blob.sha256 }],
+    mountConfigs: [],
+    mapping: {},
+    publishers: {},
+    domainAssignments: {},
+  });
+  const task = {
+    kind: 'analyze',
+    dataDir,
+    images: built.images.map((i) => ({ image: i.image, manifestBlob: i.payload })),
+    instances: built.instances,
+    options: {},
+    createdAt: '2026-12-06T00:00:00.000Z',
+  };
+  const runs = [];
+  for (let run = 0; run < RUNS; run++) {
+    const phases = {};
+    const cpu = {};
+    t0 = performance.now();
+    let cpuAt = process.cpuUsage();
+    const result = await runAnalysis(task, (name, ms) => {
+      // CPU time of the process (this thread and zlib's): less at the mercy of the load than wall time.
+      const used = process.cpuUsage(cpuAt);
+      cpuAt = process.cpuUsage();
+      phases[name] = Math.round(ms);
+      cpu[name] = Math.round((used.user + used.system) / 1000);
+      log(`run ${run + 1}: ${name} ${Math.round(ms)} ms (cpu ${cpu[name]} ms)`);
+    });
+    const totalMs = Math.round(performance.now() - t0);
+    const size = (sha) => statSync(store.path(sha)).size;
+    runs.push({
+      totalMs,
+      phases,
+      cpuMs: cpu,
+      bytes: {
+        report: size(result.reportBlob),
+        input: size(result.inputBlob),
+        summary: size(result.summaryBlob),
+        files: size(result.filesBlob),
+      },
+    });
+    load.push(loadavg()[0]);
+  }
+  const out = {
+    records: RECORDS,
+    manifestBlobBytes: blob.size,
+    storeMs,
+    runs,
+    loadAverage: load.map((l) => Math.round(l * 10) / 10),
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
