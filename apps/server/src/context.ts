@@ -213,7 +213,10 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
       throw e;
     }
     if (swept.tmp || swept.orphans)
-      log.info('removed leftovers of an interrupted run', { tempFiles: swept.tmp, orphanBlobs: swept.orphans });
+      log.info('removed leftovers of an interrupted run', {
+        tempFiles: swept.tmp,
+        orphanBlobs: swept.orphans,
+      });
   }
   const l = config.limits;
   const bus = new EventEmitter();
@@ -299,7 +302,11 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     }
   } else {
     // Errors are logged where they happen (runScan's record); a scan ended by shutdown is handed back.
-    ctx.scanQueue = new LocalScanQueue(ctx.scans, (row) => runScan(ctx, row), () => undefined);
+    ctx.scanQueue = new LocalScanQueue(
+      ctx.scans,
+      (row) => runScan(ctx, row),
+      () => undefined,
+    );
   }
   // Shutdown begins (server.ts): this replica takes no more jobs; running ones may finish.
   bus.once('shutdown', () => void ctx.scanQueue.stopTaking());

@@ -110,7 +110,8 @@ export class PgImageEvents implements ImageEvents {
       .then(() => this.pool.query('SELECT pg_notify($1, $2)', [IMAGE_EVENTS_CHANNEL, payload]))
       .then(
         () => undefined,
-        (e: unknown) => this.log.warn('image events: NOTIFY failed', { imageId, error: (e as Error).message }),
+        (e: unknown) =>
+          this.log.warn('image events: NOTIFY failed', { imageId, error: (e as Error).message }),
       );
   }
 

@@ -120,15 +120,11 @@ export class PgScanQueue implements ScanQueue {
   }
 
   async enqueue(row: ImageRow): Promise<void> {
-    await this.boss.send(
-      SCAN_QUEUE,
-      { imageId: row.id } satisfies ScanJobData,
-      {
-        retryLimit: SCAN_JOB_RETRY_LIMIT,
-        retryDelay: SCAN_JOB_RETRY_DELAY_S,
-        expireInSeconds: Math.max(1, Math.ceil(this.o.leaseMs / 1000)),
-      },
-    );
+    await this.boss.send(SCAN_QUEUE, { imageId: row.id } satisfies ScanJobData, {
+      retryLimit: SCAN_JOB_RETRY_LIMIT,
+      retryDelay: SCAN_JOB_RETRY_DELAY_S,
+      expireInSeconds: Math.max(1, Math.ceil(this.o.leaseMs / 1000)),
+    });
     this.size++;
     // An idle worker of this replica fetches it now instead of at its next poll.
     for (const w of this.workers) this.boss.notifyWorker(w);
