@@ -28,6 +28,7 @@ import { PgScanQueue } from './scan/pg-queue.js';
 import { WorkerPool } from './scan/pool.js';
 import { LocalScanQueue, type ScanQueue } from './scan/queue.js';
 import { runScan } from './scan/scheduler.js';
+import type { AnalyzeResult, AnalyzeTask } from './scan/tasks.js';
 import { BlobStore } from './storage/blobs.js';
 import { DB_FILE, type Db } from './storage/db.js';
 import { openStore } from './storage/open.js';
@@ -58,6 +59,11 @@ export interface AppContext {
   log: Logger;
   scans: WorkerPool;
   analyses: WorkerPool;
+  /**
+   * Report creation's analysis: in this process's `analyses` pool (SQLite), or on whichever
+   * replica takes the job from the shared queue (PostgreSQL; scan/pg-queue.ts).
+   */
+  analyze(task: AnalyzeTask, timeoutMs: number): Promise<AnalyzeResult>;
   /** CSV/Markdown renders: their own pool, so exports cannot starve report creation. */
   renders: WorkerPool;
   /** Mount-configuration parsing (one at a time, see routes/mount-configs.ts). */
@@ -234,6 +240,8 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     log,
     scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb),
     analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
+    analyze: (task, timeoutMs) =>
+      ctx.analyses.run<AnalyzeResult>({ ...task, dataDir: config.dataDir }, { timeoutMs }),
     renders: new WorkerPool(l.maxConcurrentRenders, l.maxQueuedRenders, l.workerHeapMb),
     parses: new WorkerPool(1, 64, Math.min(512, l.workerHeapMb)),
     bus,
@@ -285,14 +293,19 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
   if (pgPool && config.databaseUrl) {
     const events = new PgImageEvents(config.databaseUrl, pgPool, bus, progress, log);
     ctx.events = events;
-    ctx.scanQueue = new PgScanQueue({
+    const localAnalyze = ctx.analyze;
+    const queue = new PgScanQueue({
       url: config.databaseUrl,
       concurrency: l.maxConcurrentScans,
       leaseMs: l.jobLeaseMs,
       run: (row) => runScan(ctx, row),
       getRow: (id) => store.images.get(id),
+      analysisConcurrency: ctx.analyses.concurrency,
+      analyze: localAnalyze,
       log,
     });
+    ctx.scanQueue = queue;
+    ctx.analyze = (task, timeoutMs) => queue.runAnalysis(task, timeoutMs);
     try {
       await events.start();
       await ctx.scanQueue.start();

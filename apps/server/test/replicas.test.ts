@@ -133,6 +133,8 @@ describe.skipIf(!built)(
     let url: string;
     let dataDir: string;
     const replicas: Replica[] = [];
+    /** Replicas killed (their logs stay readable). */
+    const gone: Replica[] = [];
 
     const startReplica = async (name: string): Promise<Replica> => {
       const c = await startServerChild(
@@ -206,7 +208,7 @@ describe.skipIf(!built)(
         const runner = await takenBy(replicas, id);
         const survivor = replicas.find((r) => r !== runner)!;
         await kill9(runner); // its job stays active in PostgreSQL, its scan unrecorded
-        replicas.splice(replicas.indexOf(runner), 1);
+        gone.push(...replicas.splice(replicas.indexOf(runner), 1));
         await hold.release();
         released = true;
         // After the lease (LEASE_MS) the queue's maintenance fails the job and queues a retry.
@@ -230,6 +232,11 @@ describe.skipIf(!built)(
       });
       expect(created.status, created.text).toBe(201);
       const reportId = created.body.id as string;
+      // Its analysis ran as a job of the shared queue, taken by one replica once.
+      const analyses = [...replicas, ...gone].map(
+        (r) => r.stdout().split('"msg":"analysis job taken"').length - 1,
+      );
+      expect(analyses.reduce((x, y) => x + y)).toBe(1);
       const fromFirst = await api(first.url, 'GET', `/api/reports/${reportId}`);
       const fromLater = await api(later.url, 'GET', `/api/reports/${reportId}`);
       expect(fromFirst.status).toBe(200);

@@ -12,10 +12,25 @@ import PgBoss from 'pg-boss';
 import { MAX_JOB_LEASE_MS } from '../limits.js';
 import type { Logger } from '../log.js';
 import type { ImageRow } from '../storage/store/repos.js';
+import { PoolBusyError, TaskError } from './pool.js';
 import type { RunScan, ScanQueue } from './queue.js';
+import type { AnalyzeResult, AnalyzeTask } from './tasks.js';
 
 /** The pg-boss queue of image scans. */
 export const SCAN_QUEUE = 'sharemap-scan';
+
+/** The pg-boss queue of analyses (report creation). */
+export const ANALYSIS_QUEUE = 'sharemap-analyze';
+
+/**
+ * Attempts of an analysis job after its first: only a replica that died (or stopped) while
+ * running it fails the job; an analysis that refuses its input, runs out of time or memory
+ * completes the job with that error, which the requesting replica answers with.
+ */
+export const ANALYSIS_JOB_RETRY_LIMIT = 1;
+
+/** How often the requesting replica reads the state of its analysis job. */
+export const ANALYSIS_POLL_MS = 250;
 
 /** pg-boss's schema in the server's database (created and migrated by pg-boss at start). */
 export const PG_BOSS_SCHEMA = 'pgboss';
@@ -51,6 +66,14 @@ interface ScanJobData {
   imageId: string;
 }
 
+interface AnalysisJobData {
+  task: AnalyzeTask;
+  timeoutMs: number;
+}
+
+/** What an analysis job completes with: the result, or the error the analysis ended with. */
+type AnalysisOutput = { result: AnalyzeResult } | { error: { name: string; code?: string; message: string } };
+
 export interface PgScanQueueOptions {
   url: string;
   /** pg-boss workers of this replica (maxConcurrentScans). */
@@ -59,6 +82,10 @@ export interface PgScanQueueOptions {
   run: RunScan;
   /** The image's row, read when a job is taken. */
   getRow: (id: string) => Promise<ImageRow | undefined>;
+  /** pg-boss workers of analyses on this replica (the analysis pool's size). */
+  analysisConcurrency: number;
+  /** Run an analysis in this replica's pool (its dataDir is this replica's). */
+  analyze: (task: AnalyzeTask, timeoutMs: number) => Promise<AnalyzeResult>;
   log: Logger;
 }
 
@@ -99,6 +126,15 @@ export class PgScanQueue implements ScanQueue {
           ([job]) => this.take(job!),
         ),
       );
+    await this.boss.createQueue(ANALYSIS_QUEUE, { name: ANALYSIS_QUEUE, policy: 'standard' });
+    for (let i = 0; i < this.o.analysisConcurrency; i++)
+      this.workers.push(
+        await this.boss.work<AnalysisJobData>(
+          ANALYSIS_QUEUE,
+          { batchSize: 1, pollingIntervalSeconds: QUEUE_POLL_INTERVAL_S },
+          ([job]) => this.analyzeJob(job!),
+        ),
+      );
     await this.refreshSize();
     this.sizeTimer = setInterval(() => void this.refreshSize(), QUEUE_SIZE_REFRESH_MS);
     this.sizeTimer.unref();
@@ -116,6 +152,56 @@ export class PgScanQueue implements ScanQueue {
       await this.o.run(row);
     } finally {
       this.mine.delete(id);
+    }
+  }
+
+  /** An analysis job this replica took; its output goes to the requesting replica. */
+  private async analyzeJob(job: PgBoss.Job<AnalysisJobData>): Promise<AnalysisOutput> {
+    this.o.log.info('analysis job taken', { jobId: job.id });
+    try {
+      return { result: await this.o.analyze(job.data.task, job.data.timeoutMs) };
+    } catch (e) {
+      // Shutdown: the job fails and another replica runs it.
+      if (e instanceof TaskError && e.code === 'shutdown') throw e;
+      if (e instanceof TaskError) return { error: { name: 'TaskError', code: e.code, message: e.message } };
+      if (e instanceof PoolBusyError) return { error: { name: 'PoolBusyError', message: e.message } };
+      throw e;
+    }
+  }
+
+  /**
+   * Report creation's analysis on whichever replica takes the job. Resolves with its result;
+   * rejects with the TaskError or PoolBusyError it ended with, with TaskError 'timeout' when
+   * no replica finished it in time, or 'worker-failed' when every attempt died.
+   */
+  async runAnalysis(task: AnalyzeTask, timeoutMs: number): Promise<AnalyzeResult> {
+    // A running analysis may take timeoutMs; the lease must not end it sooner.
+    const leaseMs = Math.min(MAX_JOB_LEASE_MS, Math.max(this.o.leaseMs, timeoutMs + 60_000));
+    const id = await this.boss.send(ANALYSIS_QUEUE, { task, timeoutMs } satisfies AnalysisJobData, {
+      retryLimit: ANALYSIS_JOB_RETRY_LIMIT,
+      retryDelay: SCAN_JOB_RETRY_DELAY_S,
+      expireInSeconds: Math.ceil(leaseMs / 1000),
+    });
+    if (!id) throw new Error('the job queue did not take the analysis');
+    for (const w of this.workers) this.boss.notifyWorker(w);
+    // Waiting for another worker, then the analysis, then (if that replica died) one retry.
+    const deadline = Date.now() + timeoutMs + (ANALYSIS_JOB_RETRY_LIMIT + 1) * leaseMs;
+    for (;;) {
+      const job = await this.boss.getJobById<AnalysisJobData>(ANALYSIS_QUEUE, id, { includeArchive: true });
+      const state = job?.state;
+      if (state === 'completed') {
+        const out = job!.output as AnalysisOutput;
+        if ('result' in out) return out.result;
+        if (out.error.name === 'PoolBusyError') throw new PoolBusyError(out.error.message);
+        throw new TaskError(out.error.code ?? 'worker-failed', out.error.message);
+      }
+      if (!job || state === 'failed' || state === 'cancelled')
+        throw new TaskError('worker-failed', 'the analysis failed on every replica that ran it');
+      if (Date.now() > deadline) {
+        await this.boss.cancel(ANALYSIS_QUEUE, id).catch(() => undefined);
+        throw new TaskError('timeout', `the analysis did not finish within ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, ANALYSIS_POLL_MS));
     }
   }
 
