@@ -148,7 +148,7 @@ describe.skipIf(!built)(
         { startTimeoutMs: 180_000 },
       );
       let out = '';
-      c.proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const r: Replica = { ...c, name, stdout: () => out };
       replicas.push(r);
       return r;
