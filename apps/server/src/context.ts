@@ -296,6 +296,7 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     const localAnalyze = ctx.analyze;
     const queue = new PgScanQueue({
       url: config.databaseUrl,
+      pool: pgPool,
       concurrency: l.maxConcurrentScans,
       leaseMs: l.jobLeaseMs,
       run: (row) => runScan(ctx, row),

@@ -8,9 +8,11 @@
  * a retry, which another replica takes. Why pg-boss and not graphile-worker:
  * docs/server.md#several-replicas.
  */
+import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { MAX_JOB_LEASE_MS } from '../limits.js';
 import type { Logger } from '../log.js';
+import { MIGRATION_LOCK_KEY } from '../storage/pg.js';
 import type { ImageRow } from '../storage/store/repos.js';
 import { PoolBusyError, TaskError } from './pool.js';
 import type { RunScan, ScanQueue } from './queue.js';
@@ -31,6 +33,13 @@ export const ANALYSIS_JOB_RETRY_LIMIT = 1;
 
 /** How often the requesting replica reads the state of its analysis job. */
 export const ANALYSIS_POLL_MS = 250;
+
+/**
+ * Key of the advisory lock held while pg-boss installs or migrates its schema and the queues
+ * are created: replicas starting together then find it installed, instead of racing through
+ * pg-boss's own install (whose loser ends with an error in a shared transaction).
+ */
+export const QUEUE_INSTALL_LOCK_KEY = MIGRATION_LOCK_KEY + 1n;
 
 /** pg-boss's schema in the server's database (created and migrated by pg-boss at start). */
 export const PG_BOSS_SCHEMA = 'pgboss';
@@ -76,6 +85,8 @@ type AnalysisOutput = { result: AnalyzeResult } | { error: { name: string; code?
 
 export interface PgScanQueueOptions {
   url: string;
+  /** The store's pool (the install lock is taken on one of its connections). */
+  pool: pg.Pool;
   /** pg-boss workers of this replica (maxConcurrentScans). */
   concurrency: number;
   leaseMs: number;
@@ -114,30 +125,43 @@ export class PgScanQueue implements ScanQueue {
   }
 
   async start(): Promise<void> {
-    // pg-boss migrates its schema under an advisory lock; creating an existing queue does nothing.
-    await this.boss.start();
-    this.started = true;
-    await this.boss.createQueue(SCAN_QUEUE, { name: SCAN_QUEUE, policy: 'standard' });
-    for (let i = 0; i < this.o.concurrency; i++)
-      this.workers.push(
-        await this.boss.work<ScanJobData>(
-          SCAN_QUEUE,
-          { batchSize: 1, pollingIntervalSeconds: QUEUE_POLL_INTERVAL_S },
-          ([job]) => this.take(job!),
-        ),
-      );
-    await this.boss.createQueue(ANALYSIS_QUEUE, { name: ANALYSIS_QUEUE, policy: 'standard' });
-    for (let i = 0; i < this.o.analysisConcurrency; i++)
-      this.workers.push(
-        await this.boss.work<AnalysisJobData>(
-          ANALYSIS_QUEUE,
-          { batchSize: 1, pollingIntervalSeconds: QUEUE_POLL_INTERVAL_S },
-          ([job]) => this.analyzeJob(job!),
-        ),
-      );
+    // One replica at a time installs pg-boss's schema; creating an existing queue does nothing.
+    const lock = await this.o.pool.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [QUEUE_INSTALL_LOCK_KEY.toString()]);
+      await this.boss.start();
+      this.started = true;
+      await this.boss.createQueue(SCAN_QUEUE, { name: SCAN_QUEUE, policy: 'standard' });
+      await this.boss.createQueue(ANALYSIS_QUEUE, { name: ANALYSIS_QUEUE, policy: 'standard' });
+    } finally {
+      await lock
+        .query('SELECT pg_advisory_unlock($1)', [QUEUE_INSTALL_LOCK_KEY.toString()])
+        .catch(() => undefined);
+      lock.release();
+    }
+    await this.addWorkers<ScanJobData>(SCAN_QUEUE, this.o.concurrency, (job) => this.take(job));
+    await this.addWorkers<AnalysisJobData>(ANALYSIS_QUEUE, this.o.analysisConcurrency, (job) =>
+      this.analyzeJob(job),
+    );
     await this.refreshSize();
     this.sizeTimer = setInterval(() => void this.refreshSize(), QUEUE_SIZE_REFRESH_MS);
     this.sizeTimer.unref();
+  }
+
+  /** `n` pg-boss workers of a queue, each taking one job at a time. */
+  private async addWorkers<T extends object>(
+    queue: string,
+    n: number,
+    handle: (job: PgBoss.Job<T>) => Promise<unknown>,
+  ): Promise<void> {
+    for (let i = 0; i < n; i++)
+      this.workers.push(
+        await this.boss.work<T>(
+          queue,
+          { batchSize: 1, pollingIntervalSeconds: QUEUE_POLL_INTERVAL_S },
+          ([job]) => handle(job!),
+        ),
+      );
   }
 
   /** A job this replica took: the scan runs here; its rejection fails the job (retried). */
