@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trimTrailingSlashes } from '@sharemap/sharing';
-import { resolveLimits, type Limits } from './limits.js';
+import { MAX_JOB_LEASE_MS, resolveLimits, type Limits } from './limits.js';
 import { DATABASE_URL_RE, redactUrl } from './storage/open.js';
 
 export interface ServerConfig {
@@ -22,6 +22,12 @@ export interface ServerConfig {
    * the blobs stay in the data folder. Default: none (SQLite).
    */
   databaseUrl: string | undefined;
+  /**
+   * The data folder is shared by several replicas (NFS or a volume) on one PostgreSQL: no
+   * `server.lock`, no startup sweep of temp files and unreferenced blobs (another replica may
+   * be writing them). Needs `databaseUrl` (default false; docs/server.md#several-replicas).
+   */
+  sharedData: boolean;
   /** Uploads and report creation need `Authorization: Bearer <token>` (default false). */
   requireToken: boolean;
   /** Extra admin token (compared hashed), e.g. from a secret store; tokens created with `admin` work too. */
@@ -49,6 +55,7 @@ export function defaultConfig(): ServerConfig {
     host: undefined,
     dataDir: path.resolve('data'),
     databaseUrl: undefined,
+    sharedData: false,
     requireToken: false,
     adminToken: undefined,
     webDir: path.join(repoRoot, 'apps/web/dist'),
@@ -67,10 +74,10 @@ export class ConfigError extends Error {
 
 /** Usage text of `node apps/server/dist/main.js --help`. */
 export const USAGE = `usage: node apps/server/dist/main.js [--port N] [--host H] [--data DIR] [--web DIR]
-                                   [--database-url postgres://...] [--require-token]
+                                   [--database-url postgres://...] [--shared-data] [--require-token]
                                    [--no-demo] [--public-url URL]
-environment: PORT, HOST, SHAREMAP_DATA, SHAREMAP_DATABASE_URL, SHAREMAP_WEB_DIR, SHAREMAP_REQUIRE_TOKEN=1,
-  SHAREMAP_ADMIN_TOKEN, SHAREMAP_DEMO=0, SHAREMAP_DEMO_DIR, SHAREMAP_PUBLIC_URL,
+environment: PORT, HOST, SHAREMAP_DATA, SHAREMAP_DATABASE_URL, SHAREMAP_SHARED_DATA=1, SHAREMAP_WEB_DIR,
+  SHAREMAP_REQUIRE_TOKEN=1, SHAREMAP_ADMIN_TOKEN, SHAREMAP_DEMO=0, SHAREMAP_DEMO_DIR, SHAREMAP_PUBLIC_URL,
   SHAREMAP_LOG_LEVEL, and every limit as SHAREMAP_<LIMIT> (docs/server.md)
 `;
 
@@ -93,6 +100,7 @@ export function loadConfig(
   if (env.SHAREMAP_DATA) c.dataDir = path.resolve(env.SHAREMAP_DATA);
   if (env.SHAREMAP_DATABASE_URL)
     c.databaseUrl = databaseUrl(env.SHAREMAP_DATABASE_URL, 'SHAREMAP_DATABASE_URL');
+  if (env.SHAREMAP_SHARED_DATA !== undefined) c.sharedData = truthy(env.SHAREMAP_SHARED_DATA);
   if (env.SHAREMAP_WEB_DIR) c.webDir = path.resolve(env.SHAREMAP_WEB_DIR);
   if (env.SHAREMAP_REQUIRE_TOKEN !== undefined) c.requireToken = truthy(env.SHAREMAP_REQUIRE_TOKEN);
   if (env.SHAREMAP_ADMIN_TOKEN) c.adminToken = env.SHAREMAP_ADMIN_TOKEN;
@@ -124,6 +132,9 @@ export function loadConfig(
       case '--database-url':
         c.databaseUrl = databaseUrl(value(), '--database-url');
         break;
+      case '--shared-data':
+        c.sharedData = true;
+        break;
       case '--web':
         c.webDir = path.resolve(value());
         break;
@@ -143,6 +154,14 @@ export function loadConfig(
         throw new ConfigError(`unknown option ${a}\n${USAGE}`);
     }
   }
+  if (c.limits.jobLeaseMs > MAX_JOB_LEASE_MS)
+    throw new ConfigError(
+      `SHAREMAP_JOB_LEASE_MS: at most ${MAX_JOB_LEASE_MS} (23 hours, pg-boss's longest expiration), got ${c.limits.jobLeaseMs}`,
+    );
+  if (c.sharedData && c.databaseUrl === undefined)
+    throw new ConfigError(
+      'SHAREMAP_SHARED_DATA (--shared-data) needs SHAREMAP_DATABASE_URL: replicas share one PostgreSQL database, SQLite serves one process',
+    );
   return c;
 }
 

@@ -9,6 +9,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -22,7 +23,12 @@ import Database from 'better-sqlite3';
 import type { ServerConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { localImageEvents, PgImageEvents, type ImageEvents } from './scan/events.js';
+import { PgScanQueue } from './scan/pg-queue.js';
 import { WorkerPool } from './scan/pool.js';
+import { LocalScanQueue, type ScanQueue } from './scan/queue.js';
+import { runScan } from './scan/scheduler.js';
+import type { AnalyzeResult, AnalyzeTask } from './scan/tasks.js';
 import { BlobStore } from './storage/blobs.js';
 import { DB_FILE, type Db } from './storage/db.js';
 import { openStore } from './storage/open.js';
@@ -53,12 +59,21 @@ export interface AppContext {
   log: Logger;
   scans: WorkerPool;
   analyses: WorkerPool;
+  /**
+   * Report creation's analysis: in this process's `analyses` pool (SQLite), or on whichever
+   * replica takes the job from the shared queue (PostgreSQL; scan/pg-queue.ts).
+   */
+  analyze(task: AnalyzeTask, timeoutMs: number): Promise<AnalyzeResult>;
   /** CSV/Markdown renders: their own pool, so exports cannot starve report creation. */
   renders: WorkerPool;
   /** Mount-configuration parsing (one at a time, see routes/mount-configs.ts). */
   parses: WorkerPool;
   /** `image:<id>` events: ('progress', ScanProgress) and ('status', status). */
   bus: EventEmitter;
+  /** Sends image events to the bus, and to the other replicas on PostgreSQL (scan/events.ts). */
+  events: ImageEvents;
+  /** Where scans wait: the worker pool (SQLite) or the shared queue (PostgreSQL; scan/queue.ts). */
+  scanQueue: ScanQueue;
   progress: Map<string, ScanProgress>;
   /** Scan generation per image: a result counts only if no newer scan was scheduled. */
   scanGen: Map<string, number>;
@@ -90,7 +105,7 @@ export function loadDomainKey(dataDir: string): Uint8Array {
     if (key.length >= 32) return new Uint8Array(key);
   }
   const key = randomBytes(32);
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, key);
@@ -98,7 +113,20 @@ export function loadDomainKey(dataDir: string): Uint8Array {
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, file);
+  if (existsSync(file)) {
+    renameSync(tmp, file); // a short key of an older run is replaced
+    return new Uint8Array(key);
+  }
+  // Replicas starting together on a shared folder: link() creates the key only if no other
+  // replica did, so all of them use the same key (the first one's).
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    return new Uint8Array(readFileSync(file));
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   return new Uint8Array(key);
 }
 
@@ -167,7 +195,8 @@ export async function openContext(
   log: Logger = createLogger(config.logLevel),
 ): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
-  const unlock = lockDataDir(config.dataDir);
+  // Replicas share the folder (docs/server.md#several-replicas): no lock of one server.
+  const unlock = config.sharedData ? () => undefined : lockDataDir(config.dataDir);
   try {
     return await openLocked(config, log, unlock);
   } catch (e) {
@@ -177,18 +206,28 @@ export async function openContext(
 }
 
 async function openLocked(config: ServerConfig, log: Logger, unlock: () => void): Promise<AppContext> {
-  const { store, sqlite } = await openStore(config, log);
+  const { store, sqlite, pgPool } = await openStore(config, log);
   const blobs = new BlobStore(config.dataDir);
-  let swept;
-  try {
-    swept = blobs.sweep(await store.blobRefs.all());
-  } catch (e) {
-    await store.close();
-    throw e;
+  // A shared folder is not swept: another replica's uploads in progress are in tmp/, and a
+  // blob it just wrote has no row yet.
+  if (!config.sharedData) {
+    let swept;
+    try {
+      swept = blobs.sweep(await store.blobRefs.all());
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    if (swept.tmp || swept.orphans)
+      log.info('removed leftovers of an interrupted run', {
+        tempFiles: swept.tmp,
+        orphanBlobs: swept.orphans,
+      });
   }
-  if (swept.tmp || swept.orphans)
-    log.info('removed leftovers of an interrupted run', { tempFiles: swept.tmp, orphanBlobs: swept.orphans });
   const l = config.limits;
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  const progress = new Map<string, ScanProgress>();
   const ctx: AppContext = {
     config,
     store,
@@ -201,16 +240,20 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     log,
     scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb),
     analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
+    analyze: (task, timeoutMs) =>
+      ctx.analyses.run<AnalyzeResult>({ ...task, dataDir: config.dataDir }, { timeoutMs }),
     renders: new WorkerPool(l.maxConcurrentRenders, l.maxQueuedRenders, l.workerHeapMb),
     parses: new WorkerPool(1, 64, Math.min(512, l.workerHeapMb)),
-    bus: new EventEmitter(),
-    progress: new Map(),
+    bus,
+    events: localImageEvents(bus),
+    scanQueue: null as unknown as ScanQueue, // set below: it runs scans with this context
+    progress,
     scanGen: new Map(),
     domainKey: loadDomainKey(config.dataDir),
     demo: { status: config.demoDir ? 'loading' : 'disabled' },
     metrics: new Metrics({
       scansRunning: () => ctx.scans.active,
-      scansQueued: () => ctx.scans.queued,
+      scansQueued: () => ctx.scanQueue.waiting(),
       analysesRunning: () => ctx.analyses.active,
       analysesQueued: () => ctx.analyses.queued,
     }),
@@ -222,11 +265,18 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
       ctx.stopping = true;
       ctx.closing = true;
       ctx.bus.emit('shutdown');
+      await ctx.scanQueue.stopTaking();
+      // This process's scans (null: every scanning image is this process's).
+      const mine = ctx.scanQueue.running();
       await Promise.all([ctx.scans.close(), ctx.analyses.close(), ctx.renders.close(), ctx.parses.close()]);
+      await ctx.scanQueue
+        .close()
+        .catch((e: unknown) => log.error('could not close the job queue', { error: (e as Error).message }));
+      await ctx.events.close();
       // Scans the pools ended are handed back: queued again, so the next start (or, with a
       // shared database, another replica) runs them; none is left 'scanning' without a worker.
       try {
-        const handedBack = await store.images.handBack(new Date().toISOString());
+        const handedBack = await store.images.handBack(new Date().toISOString(), mine ?? undefined);
         if (handedBack) log.info('scans handed back', { images: handedBack });
       } catch (e) {
         // A database that fails here re-queues them at the next start (resumeScans).
@@ -240,6 +290,39 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     stuckWorkers: () =>
       ctx.scans.stuckWorkers + ctx.analyses.stuckWorkers + ctx.renders.stuckWorkers + ctx.parses.stuckWorkers,
   };
-  ctx.bus.setMaxListeners(0);
+  if (pgPool && config.databaseUrl) {
+    const events = new PgImageEvents(config.databaseUrl, pgPool, bus, progress, log);
+    ctx.events = events;
+    const localAnalyze = ctx.analyze;
+    const queue = new PgScanQueue({
+      url: config.databaseUrl,
+      pool: pgPool,
+      concurrency: l.maxConcurrentScans,
+      leaseMs: l.jobLeaseMs,
+      run: (row) => runScan(ctx, row),
+      getRow: (id) => store.images.get(id),
+      analysisConcurrency: ctx.analyses.concurrency,
+      analyze: localAnalyze,
+      log,
+    });
+    ctx.scanQueue = queue;
+    ctx.analyze = (task, timeoutMs) => queue.runAnalysis(task, timeoutMs);
+    try {
+      await events.start();
+      await ctx.scanQueue.start();
+    } catch (e) {
+      await ctx.close();
+      throw e;
+    }
+  } else {
+    // Errors are logged where they happen (runScan's record); a scan ended by shutdown is handed back.
+    ctx.scanQueue = new LocalScanQueue(
+      ctx.scans,
+      (row) => runScan(ctx, row),
+      () => undefined,
+    );
+  }
+  // Shutdown begins (server.ts): this replica takes no more jobs; running ones may finish.
+  bus.once('shutdown', () => void ctx.scanQueue.stopTaking());
   return ctx;
 }

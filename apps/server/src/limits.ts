@@ -71,6 +71,13 @@ export interface Limits {
    * finish within it; scans still running then are ended and handed back (queued again).
    */
   shutdownGraceMs: number;
+  /**
+   * Lease of a job of the shared queue (PostgreSQL, several replicas), ms (default 11 minutes:
+   * longer than scanTimeoutMs, so a live replica's scan never outlasts it). A job whose
+   * replica died is run again by another replica once its lease has expired
+   * (docs/server.md#several-replicas).
+   */
+  jobLeaseMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -98,7 +105,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConcurrentRenders: 1,
   maxQueuedRenders: 16,
   shutdownGraceMs: 10_000,
+  jobLeaseMs: 11 * 60_000,
 });
+
+/** The longest jobLeaseMs: pg-boss's job expiration must stay below 24 hours. */
+export const MAX_JOB_LEASE_MS = 23 * 3600_000;
 
 /** `maxUploadBytes` -> `SHAREMAP_MAX_UPLOAD_BYTES`. */
 export function limitEnvName(key: keyof Limits): string {

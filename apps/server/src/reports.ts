@@ -263,7 +263,7 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
   let result: AnalyzeResult;
   const analysisStart = process.hrtime.bigint();
   try {
-    result = await ctx.analyses.run<AnalyzeResult>(task, { timeoutMs: limits.analysisTimeoutMs });
+    result = await ctx.analyze(task, limits.analysisTimeoutMs);
     ctx.metrics.reportCreation.observe({ outcome: 'created' }, Metrics.since(analysisStart));
   } catch (e) {
     ctx.metrics.reportCreation.observe({ outcome: 'failed' }, Metrics.since(analysisStart));

@@ -42,6 +42,22 @@ describe('config', () => {
     expect(() => resolveLimits({}, { SHAREMAP_SCAN_TIMEOUT_MS: '-5' })).toThrow(/SHAREMAP_SCAN_TIMEOUT_MS/);
   });
 
+  it('--shared-data needs a PostgreSQL URL; the job lease stays below pg-boss bound', () => {
+    const url = 'postgres://sharemap@127.0.0.1:5432/sharemap';
+    expect(loadConfig({ SHAREMAP_SHARED_DATA: '1', SHAREMAP_DATABASE_URL: url }, []).sharedData).toBe(true);
+    expect(loadConfig({ SHAREMAP_DATABASE_URL: url }, ['--shared-data']).sharedData).toBe(true);
+    expect(loadConfig({}, []).sharedData).toBe(false);
+    expect(() => loadConfig({}, ['--shared-data'])).toThrow(
+      new ConfigError(
+        'SHAREMAP_SHARED_DATA (--shared-data) needs SHAREMAP_DATABASE_URL: replicas share one PostgreSQL database, SQLite serves one process',
+      ),
+    );
+    expect(loadConfig({ SHAREMAP_JOB_LEASE_MS: '30000' }, []).limits.jobLeaseMs).toBe(30_000);
+    expect(() => loadConfig({ SHAREMAP_JOB_LEASE_MS: String(24 * 3600_000) }, [])).toThrow(
+      /^SHAREMAP_JOB_LEASE_MS: at most 82800000 \(23 hours, pg-boss's longest expiration\), got 86400000$/,
+    );
+  });
+
   it('documents every limit in docs/server.md', () => {
     const doc = readFileSync(path.join(repo, 'docs/server.md'), 'utf8');
     for (const k of Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]) {

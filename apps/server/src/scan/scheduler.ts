@@ -26,7 +26,7 @@ export function getImage(ctx: AppContext, id: string): Promise<ImageRow | undefi
   return ctx.store.images.get(id);
 }
 
-/** Record an image's status, then tell the listeners (who read the row anew). */
+/** Record an image's status, then tell the listeners (who read the row anew), on every replica. */
 async function setStatus(
   ctx: AppContext,
   id: string,
@@ -34,11 +34,11 @@ async function setStatus(
   error?: { code: string; message: string },
 ): Promise<void> {
   await ctx.store.images.setStatus(id, status, error, nowIso());
-  ctx.bus.emit(`image:${id}`, 'status', status);
+  ctx.events.publish(id, 'status', status);
 }
 
 /**
- * Scans a route has admitted (the queue limit checked) but not yet handed to the pool: they
+ * Scans a route has admitted (the queue limit checked) but not yet handed to the queue: they
  * count as waiting, so that requests checking the limit while the image row is being written
  * cannot all pass it (an admitted upload always gets its scan).
  */
@@ -46,7 +46,7 @@ const admitted = new WeakMap<AppContext, number>();
 
 /** Scans waiting for a worker, the admitted ones included. */
 export function scansWaiting(ctx: AppContext): number {
-  return ctx.scans.queued + (admitted.get(ctx) ?? 0);
+  return ctx.scanQueue.waiting() + (admitted.get(ctx) ?? 0);
 }
 
 /** Count one scan as waiting until the returned function is called (once it is scheduled, or not). */
@@ -60,17 +60,32 @@ export function admitScan(ctx: AppContext): () => void {
   };
 }
 
-/** Queue (or re-queue) the scan of an image. Resolves once it is queued, not when it is done. */
+/**
+ * Queue (or re-queue) the scan of an image: in this process's worker pool, or in the shared
+ * queue any replica takes jobs from (scan/queue.ts). Resolves once it is queued, not when it
+ * is done.
+ */
 export async function scheduleScan(ctx: AppContext, id: string): Promise<void> {
   const row = await getImage(ctx, id);
   if (!row) return;
+  if (row.status !== 'queued') await setStatus(ctx, id, 'queued');
+  ctx.progress.set(id, { files: 0, bytesHashed: 0 });
+  await ctx.scanQueue.enqueue(row);
+}
+
+/**
+ * Scan an image in the worker pool and record the result. The task is in the pool before the
+ * first await. Resolves once the result is recorded (or dropped: superseded by a newer scan,
+ * or recorded already by another run of the same job); rejects with TaskError 'shutdown' when
+ * the pool ended it (the scan is handed back).
+ */
+export function runScan(ctx: AppContext, row: ImageRow): Promise<void> {
+  const id = row.id;
   const gen = (ctx.scanGen.get(id) ?? 0) + 1;
   ctx.scanGen.set(id, gen);
   // A scan that finishes while the server is stopping still counts (graceful shutdown lets
   // running scans finish); one the pool ends is handed back by ctx.close().
   const current = (): boolean => ctx.scanGen.get(id) === gen;
-  if (row.status !== 'queued') await setStatus(ctx, id, 'queued');
-  ctx.progress.set(id, { files: 0, bytesHashed: 0 });
   const devices = JSON.parse(row.devices) as DeviceRef[];
   const task: ScanTask = {
     kind: 'scan',
@@ -82,18 +97,22 @@ export async function scheduleScan(ctx: AppContext, id: string): Promise<void> {
   };
   // The scan's writes (scanning, then ready or failed) one after the other: on a pool of
   // connections an unordered 'scanning' could land after 'ready'.
+  // A write that fails is logged here, and rejects the scan's promise (a job of the shared
+  // queue then fails and is retried).
   let writes: Promise<void> = Promise.resolve();
-  const record = (write: () => Promise<void>): void => {
-    writes = writes.then(write).catch((e: unknown) => {
+  const record = (write: () => Promise<void>): Promise<void> => {
+    const done = writes.then(write);
+    writes = done.catch((e: unknown) => {
       ctx.log.error('could not record the scan', { imageId: id, error: (e as Error).message });
     });
+    return done;
   };
   let started = false;
   let startedAt: bigint | undefined;
   const observe = (outcome: 'ready' | 'failed'): void => {
     if (startedAt !== undefined) ctx.metrics.scanDuration.observe({ outcome }, Metrics.since(startedAt));
   };
-  ctx.scans
+  return ctx.scans
     .run<ScanResult>(task, {
       timeoutMs: ctx.config.limits.scanTimeoutMs,
       onStart: () => {
@@ -103,22 +122,25 @@ export async function scheduleScan(ctx: AppContext, id: string): Promise<void> {
         if (!current()) return;
         if (!started) {
           started = true;
-          record(() => setStatus(ctx, id, 'scanning'));
+          record(() => setStatus(ctx, id, 'scanning')).catch(() => undefined); // logged by record()
         }
         const prog = { files: p.files, bytesHashed: p.bytesHashed };
         ctx.progress.set(id, prog);
-        ctx.bus.emit(`image:${id}`, 'progress', prog);
+        ctx.events.publish(id, 'progress', prog);
       },
     })
     .then(
       (result) =>
         record(async () => {
           if (!current()) return;
-          observe('ready');
           const manifestId = newId();
           const now = nowIso();
-          // The manifest row and the image's status commit together (its blob is durable already).
-          await ctx.store.transaction(async (tx) => {
+          // The manifest row and the image's status commit together (its blob is durable
+          // already), once: a result for other devices (superseded on another replica) or for
+          // an image another run of the same job recorded already is dropped.
+          const recorded = await ctx.store.transaction(async (tx) => {
+            const cur = await tx.images.getForUpdate(id);
+            if (!cur || cur.devices !== row.devices || cur.status === 'ready') return false;
             await tx.manifests.insert([
               {
                 id: manifestId,
@@ -133,20 +155,26 @@ export async function scheduleScan(ctx: AppContext, id: string): Promise<void> {
               },
             ]);
             await tx.images.markReady(id, manifestId, now);
+            return true;
           });
+          if (!recorded) {
+            ctx.log.info('scan result dropped: superseded or recorded already', { imageId: id });
+            return;
+          }
+          observe('ready');
           ctx.progress.set(id, {
             files: result.header.file_count,
             bytesHashed: ctx.progress.get(id)?.bytesHashed ?? 0,
           });
           ctx.log.info('image scanned', { imageId: id, files: result.header.file_count });
-          ctx.bus.emit(`image:${id}`, 'status', 'ready');
+          ctx.events.publish(id, 'status', 'ready');
         }),
-      (e: unknown) =>
-        record(async () => {
+      (e: unknown) => {
+        // Shutting down: left queued, or handed back by ctx.close() (resumed at the next start
+        // or by another replica).
+        if (e instanceof TaskError && e.code === 'shutdown') throw e;
+        return record(async () => {
           if (!current()) return; // superseded by a newer scan
-          // Shutting down: left queued, or handed back by ctx.close() (resumed at the next start
-          // or by another replica).
-          if (e instanceof TaskError && e.code === 'shutdown') return;
           observe('failed');
           const err =
             e instanceof TaskError
@@ -156,13 +184,17 @@ export async function scheduleScan(ctx: AppContext, id: string): Promise<void> {
             ctx.log.error('scan worker failed', { imageId: id, ...err });
           else ctx.log.info('image rejected', { imageId: id, ...err });
           await setStatus(ctx, id, 'failed', err);
-        }),
+        });
+      },
     );
 }
 
-/** Re-queue scans that were pending when the server stopped. */
+/**
+ * Re-queue scans that were pending when the server stopped (with the shared queue: those
+ * that have no job there, e.g. a replica died between recording the upload and queueing it).
+ */
 export async function resumeScans(ctx: AppContext): Promise<number> {
-  const ids = await ctx.store.images.pending();
+  const ids = await ctx.scanQueue.toResume(await ctx.store.images.pending());
   for (const id of ids) await scheduleScan(ctx, id);
   return ids.length;
 }

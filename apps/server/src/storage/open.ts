@@ -3,6 +3,7 @@
  * (migrated at start under the advisory lock, pg.ts), else SQLite in the data folder.
  */
 import path from 'node:path';
+import type pg from 'pg';
 import type { Logger } from '../log.js';
 import { DB_FILE, openDb, type Db } from './db.js';
 import { migratePg, openPgPool } from './pg.js';
@@ -44,6 +45,8 @@ export interface OpenedStore {
   store: Store;
   /** The SQLite connection (null on PostgreSQL): the synchronous tools and tests use it. */
   sqlite: Db | null;
+  /** The PostgreSQL pool under the store (null on SQLite): the job queue's events use it. */
+  pgPool: pg.Pool | null;
 }
 
 export async function openStore(
@@ -53,7 +56,7 @@ export async function openStore(
   const url = opts.databaseUrl;
   if (url === undefined) {
     const db = openDb(path.join(opts.dataDir, DB_FILE));
-    return { store: sqliteStore(db), sqlite: db };
+    return { store: sqliteStore(db), sqlite: db, pgPool: null };
   }
   if (!DATABASE_URL_RE.test(url))
     throw new DatabaseOpenError(`SHAREMAP_DATABASE_URL must be a postgres:// URL, got ${redactUrl(url)}`);
@@ -73,5 +76,5 @@ export async function openStore(
     await pool.end().catch(() => undefined);
     throw new DatabaseOpenError(`cannot use the database ${redactUrl(url)}: ${reason(e)}`);
   }
-  return { store: postgresStore(pool), sqlite: null };
+  return { store: postgresStore(pool), sqlite: null, pgPool: pool };
 }

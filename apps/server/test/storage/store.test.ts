@@ -108,6 +108,19 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (backend) => {
     expect([...(await s().blobRefs.all())].sort()).toEqual([sha('a'), sha('b'), sha('d')]);
   });
 
+  it("hands back only the given images' scans (a replica's own), or none for an empty list", async () => {
+    await s().images.insert(image('h1', { status: 'scanning' }));
+    await s().images.insert(image('h2', { status: 'scanning' }));
+    await s().images.insert(image('h3', { status: 'ready' }));
+    expect(await s().images.handBack(T0, [])).toBe(0);
+    expect(await s().images.handBack(T0, ['h2', 'h3'])).toBe(1);
+    expect((await s().images.get('h1'))?.status).toBe('scanning'); // another replica's
+    expect((await s().images.get('h2'))?.status).toBe('queued');
+    expect((await s().images.get('h3'))?.status).toBe('ready');
+    expect(await s().images.handBack(T0)).toBe(1); // all: h1
+    expect((await s().images.get('h1'))?.status).toBe('queued');
+  });
+
   it('lists reports by (created_at, id) descending across equal times, and moves names', async () => {
     const report = (id: string, created_at: string) => ({
       id,

@@ -119,13 +119,18 @@ export class ImagesRepo {
     return rows.map((r) => r.id);
   }
 
-  /** Running scans back to queued (shutdown); returns how many. */
-  async handBack(now: string): Promise<number> {
-    const r = await this.q
+  /**
+   * Running scans back to queued (shutdown); returns how many. `ids`: only these images (a
+   * replica hands back its own scans, not those other replicas are running).
+   */
+  async handBack(now: string, ids?: readonly string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    let q = this.q
       .updateTable('images')
       .set({ status: 'queued', updated_at: now })
-      .where('status', '=', 'scanning')
-      .executeTakeFirst();
+      .where('status', '=', 'scanning');
+    if (ids) q = q.where('id', 'in', ids);
+    const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
 
