@@ -6,7 +6,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import path from 'node:path';
-import { apiReport, demoId, root, shot } from './helpers';
+import { apiReport, demoId, openDemo, root, shot } from './helpers';
 
 /** The WCAG 2.x A and AA rules (axe's tags); best practices are not part of the bar. */
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -203,10 +203,8 @@ test("390 px: the graph hides its labels and lists the pairs instead, with the A
 
 test('the file grid: role grid, focus stays on it, aria-activedescendant follows the keyboard cursor', async ({
   page,
-  request,
 }) => {
-  const id = await demoId(request);
-  await page.goto(`/r/${id}?view=files`);
+  await openDemo(page, 'files');
   const grid = page.getByRole('grid', { name: 'Files' });
   await expect(grid.locator('[data-row]').first()).toBeVisible();
   await expect(grid).toHaveAttribute('data-testid', 'files-body');

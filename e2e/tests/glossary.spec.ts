@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { GLOSSARY, RULES, TERMS } from '../../apps/web/src/lib/glossary';
-import { demoId, shot } from './helpers';
+import { openDemo, shot } from './helpers';
 
 const byId = new Map(GLOSSARY.map((e) => [e.id, e]));
 
@@ -29,12 +29,8 @@ async function termsMatchGlossary(page: Page): Promise<number> {
   return found.length;
 }
 
-test('terms show their definition on hover and on keyboard focus, in every view', async ({
-  page,
-  request,
-}) => {
-  const id = await demoId(request);
-  await page.goto(`/r/${id}?view=instances`);
+test('terms show their definition on hover and on keyboard focus, in every view', async ({ page }) => {
+  const id = await openDemo(page, 'instances');
   const aops = page.locator('th [data-term="aops-class"]').first();
   await expect(aops).toBeVisible();
   const tip = aops.getByRole('tooltip');
@@ -93,9 +89,8 @@ test('terms show their definition on hover and on keyboard focus, in every view'
   await expect(page.locator('#glossary .glossary-entry')).toHaveCount(GLOSSARY.length);
 });
 
-test('an R-code links to its explanation', async ({ page, request }) => {
-  const id = await demoId(request);
-  await page.goto(`/r/${id}?view=findings`);
+test('an R-code links to its explanation', async ({ page }) => {
+  await openDemo(page, 'findings');
   const code = page.locator('.finding a.term-word').first();
   await expect(code).toBeVisible();
   const text = (await code.textContent())!;

@@ -36,3 +36,14 @@ export async function shot(page: Page, name: string): Promise<void> {
   if (!existsSync(shotsDir)) mkdirSync(shotsDir, { recursive: true });
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: false });
 }
+
+/**
+ * The demo report open in `page` at `view` (the URL's `view=`; '' for the overview) with `params`
+ * added to the URL, once the server has it ready; its id. The one way the specs open the demo.
+ */
+export async function openDemo(page: Page, view = '', params: Record<string, string> = {}): Promise<string> {
+  const id = await demoId(page.request);
+  const q = new URLSearchParams({ ...(view ? { view } : {}), ...params }).toString();
+  await page.goto(`/r/${id}${q ? `?${q}` : ''}`);
+  return id;
+}

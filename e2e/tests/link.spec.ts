@@ -1,9 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { demoId, headlineTotals } from './helpers';
+import { openDemo, headlineTotals } from './helpers';
 
-test('a copied link opened in a fresh browser context shows the same view', async ({ page, browser, request }) => {
-  const id = await demoId(request);
-  await page.goto(`/r/${id}`);
+test('a copied link opened in a fresh browser context shows the same view', async ({ page, browser }) => {
+  await openDemo(page);
   await page.getByRole('tab', { name: 'Files' }).click();
   await page.getByTestId('files-search').fill('libexpat');
   await expect(page).toHaveURL(/q=libexpat/);
@@ -28,9 +27,8 @@ test('a copied link opened in a fresh browser context shows the same view', asyn
   await ctx.close();
 });
 
-test('a link with a domain reassignment reproduces the recomputed figures', async ({ page, browser, request }) => {
-  const id = await demoId(request);
-  await page.goto(`/r/${id}?view=instances`);
+test('a link with a domain reassignment reproduces the recomputed figures', async ({ page, browser }) => {
+  await openDemo(page, 'instances');
   const field = page.getByTestId('domain-i5');
   await field.fill('D1');
   await field.press('Enter');

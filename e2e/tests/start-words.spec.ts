@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
-import { demoId, fixtures, root, shot } from './helpers';
+import { openDemo, fixtures, root, shot } from './helpers';
 
 const fstab = path.join(root, 'testdata/mounts/fleet.fstab');
 const img = (name: string) => path.join(fixtures, name);
@@ -90,14 +90,9 @@ test('mounts whose image was not uploaded are listed on the new report', async (
   await shot(page, 'report-unresolved-mounts');
 });
 
-test('Copy link confirms: "Link copied", and the clipboard holds the address', async ({
-  page,
-  context,
-  request,
-}) => {
+test('Copy link confirms: "Link copied", and the clipboard holds the address', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
-  const id = await demoId(request);
-  await page.goto(`/r/${id}?view=instances`);
+  await openDemo(page, 'instances');
   await expect(page.getByTestId('copy-status')).toHaveText('');
   await page.getByRole('button', { name: 'Copy link' }).click();
   await expect(page.getByTestId('copy-status')).toHaveText('Link copied');
@@ -145,10 +140,8 @@ test('a truncated image is called truncated; a corrupt one scanned in the browse
 
 test('a fingerprint is shown as its value (sha256:<digest>); findings print bytes with units', async ({
   page,
-  request,
 }) => {
-  const id = await demoId(request);
-  await page.goto(`/r/${id}?view=files&status=shared`);
+  const id = await openDemo(page, 'files', { status: 'shared' });
   await page.locator('[data-testid=files-body] [data-row]').first().click();
   await expect(page.locator('code.fp')).toHaveText(/^sha256:[0-9a-f]{64}$/);
 

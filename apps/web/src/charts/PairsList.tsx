@@ -7,7 +7,7 @@ import { useMemo, useState } from 'react';
 import { formatInteger } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { Bytes } from '../components/common';
-import { sharingPairs } from '../lib/pairs-list';
+import { sharingPairs } from '../lib/pairs';
 
 /** Rows shown before "and N more pairs" (a 200-instance fleet can have 20,000 pairs). */
 export const PAIRS_LIST_LIMIT = 50;

@@ -1,12 +1,13 @@
 /**
- * What an edge of the sharing graph or a cell of the matrix stands for: the files two instances
- * share (members of one shared inode on both), and the same content they hold without sharing
- * it because their domains differ (the key is fingerprint ++ domain id,
- * docs/sharing-rules.md#r4). Content identity comes from the analysis input
- * (`contentIdsByImage` of @sharemap/sharing, computed in the analysis worker, state/content.ts).
+ * Pairs of instances: what an edge of the sharing graph or a cell of the matrix stands for.
+ * The files two instances share (members of one shared inode on both), the same content they
+ * hold without sharing it because their domains differ (the key is fingerprint ++ domain id,
+ * docs/sharing-rules.md#r4), and the list of sharing pairs (the graph's text fallback).
+ * Content identity comes from the analysis input (`contentIdsByImage` of @sharemap/sharing,
+ * computed in the analysis worker, state/content.ts).
  */
 import type { Report } from '@sharemap/sharing';
-import { instanceIndex } from './derive';
+import { instanceIndex, sharingMatrix } from './derive';
 
 /** By image id, per file index: the engine's content id, -1 for none. */
 export type ContentIds = Record<string, Int32Array>;
@@ -154,4 +155,29 @@ export function parsePair(s: string): [string, string] | null {
 
 export function formatPair(a: string, b: string): string {
   return `${encodeURIComponent(a)},${encodeURIComponent(b)}`;
+}
+
+/** One pair of instances that shares page cache. */
+export interface SharingPair {
+  /** Instance indexes, a < b. */
+  a: number;
+  b: number;
+  /** Bytes of page cache the two share (their cell of `sharingMatrix`). */
+  bytes: number;
+}
+
+/**
+ * The sharing graph as a list: pairs with shared bytes > 0, by bytes descending, then by
+ * instance order. The graph's text fallback where its labels cannot be read (a phone) and for
+ * screen readers (the drawing is one image).
+ */
+export function sharingPairs(r: Report): SharingPair[] {
+  const { n, m } = sharingMatrix(r);
+  const out: SharingPair[] = [];
+  for (let a = 0; a < n; a++)
+    for (let b = a + 1; b < n; b++) {
+      const bytes = m[a * n + b]!;
+      if (bytes > 0) out.push({ a, b, bytes });
+    }
+  return out.sort((x, y) => y.bytes - x.bytes || x.a - y.a || x.b - y.b);
 }

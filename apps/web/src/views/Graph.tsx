@@ -49,6 +49,56 @@ function domainColour(r: Report): Map<string, string> {
   return new Map(r.domains.map((d, k) => [d.label, OKABE_ITO[k % (OKABE_ITO.length - 1)]!]));
 }
 
+/** Enter or Space on a focused node or edge opens it, as a click does (they are role="link"). */
+const onEnter = (go: () => void) => (e: React.KeyboardEvent) => {
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    go();
+  }
+};
+
+/**
+ * One edge of the graph as a way in: a wide invisible hit line under the drawn one, focusable,
+ * opening the pair's files. `cross`: the same content held in two domains, not shared
+ * (docs/sharing-rules.md#r4), drawn in its own style.
+ */
+function EdgeLink(props: {
+  from: { x?: number; y?: number };
+  to: { x?: number; y?: number };
+  label: string;
+  /** The two instance ids, "a,b" (data-pair, read by the e2e tests). */
+  pair: string;
+  onOpen: () => void;
+  cross?: boolean;
+  width: number;
+  opacity: number;
+}) {
+  const { from: s, to: t, label, cross = false } = props;
+  return (
+    <g
+      className={cross ? 'edge-hit cross' : 'edge-hit'}
+      tabIndex={0}
+      role="link"
+      aria-label={label}
+      data-pair={props.pair}
+      onClick={props.onOpen}
+      onKeyDown={onEnter(props.onOpen)}
+    >
+      <line x1={s.x} y1={s.y} x2={t.x} y2={t.y} className="hit" />
+      <line
+        x1={s.x}
+        y1={s.y}
+        x2={t.x}
+        y2={t.y}
+        strokeWidth={props.width}
+        className={cross ? 'edge edge-cross' : 'edge'}
+        strokeOpacity={props.opacity}
+      />
+      <title>{label}</title>
+    </g>
+  );
+}
+
 function ForceGraph({ r }: { r: Report }) {
   const svg = useRef<SVGSVGElement>(null);
   const [hover, setHover] = useState(-1);
@@ -67,12 +117,6 @@ function ForceGraph({ r }: { r: Report }) {
   const openPair = (a: number, b: number) =>
     setView({ ...FILES_OF, inst: '', pair: formatPair(r.instances[a]!.id, r.instances[b]!.id) }, true);
   const openInstance = (i: number) => setView({ ...FILES_OF, pair: '', inst: r.instances[i]!.id }, true);
-  const onEnter = (go: () => void) => (e: React.KeyboardEvent) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      go();
-    }
-  };
   const W = 860;
   const H = 560;
   const colours = domainColour(r);
@@ -125,63 +169,36 @@ function ForceGraph({ r }: { r: Report }) {
         aria-label="Sharing graph of instances"
       >
         {cross.map((c, k) => {
-          const s = layout.nodes[c.a]!;
-          const t = layout.nodes[c.b]!;
           const on = hover < 0 || hover === c.a || hover === c.b;
-          const label = `${r.instances[c.a]!.label} ↔ ${r.instances[c.b]!.label}: ${formatBytes(c.bytes)} of the same content, not shared: different domains`;
           return (
-            <g
+            <EdgeLink
               key={`x${k}`}
-              className="edge-hit cross"
-              tabIndex={0}
-              role="link"
-              aria-label={label}
-              data-pair={`${r.instances[c.a]!.id},${r.instances[c.b]!.id}`}
-              onClick={() => openPair(c.a, c.b)}
-              onKeyDown={onEnter(() => openPair(c.a, c.b))}
-            >
-              <line x1={s.x} y1={s.y} x2={t.x} y2={t.y} className="hit" />
-              <line
-                x1={s.x}
-                y1={s.y}
-                x2={t.x}
-                y2={t.y}
-                strokeWidth={Math.max(1.5, layout.ws(c.bytes) / 2)}
-                className="edge edge-cross"
-                strokeOpacity={on ? 0.9 : 0.15}
-              />
-              <title>{label}</title>
-            </g>
+              from={layout.nodes[c.a]!}
+              to={layout.nodes[c.b]!}
+              label={`${r.instances[c.a]!.label} ↔ ${r.instances[c.b]!.label}: ${formatBytes(c.bytes)} of the same content, not shared: different domains`}
+              pair={`${r.instances[c.a]!.id},${r.instances[c.b]!.id}`}
+              onOpen={() => openPair(c.a, c.b)}
+              cross
+              width={Math.max(1.5, layout.ws(c.bytes) / 2)}
+              opacity={on ? 0.9 : 0.15}
+            />
           );
         })}
         {layout.links.map((l, k) => {
           const s = l.source as N;
           const t = l.target as N;
           const on = hover < 0 || hover === s.i || hover === t.i;
-          const label = `${r.instances[s.i]!.label} ↔ ${r.instances[t.i]!.label}: ${formatBytes(l.bytes)} shared`;
           return (
-            <g
+            <EdgeLink
               key={k}
-              className="edge-hit"
-              tabIndex={0}
-              role="link"
-              aria-label={label}
-              data-pair={`${r.instances[s.i]!.id},${r.instances[t.i]!.id}`}
-              onClick={() => openPair(s.i, t.i)}
-              onKeyDown={onEnter(() => openPair(s.i, t.i))}
-            >
-              <line x1={s.x} y1={s.y} x2={t.x} y2={t.y} className="hit" />
-              <line
-                x1={s.x}
-                y1={s.y}
-                x2={t.x}
-                y2={t.y}
-                strokeWidth={layout.ws(l.bytes)}
-                className="edge"
-                strokeOpacity={on ? 0.55 : 0.08}
-              />
-              <title>{label}</title>
-            </g>
+              from={s}
+              to={t}
+              label={`${r.instances[s.i]!.label} ↔ ${r.instances[t.i]!.label}: ${formatBytes(l.bytes)} shared`}
+              pair={`${r.instances[s.i]!.id},${r.instances[t.i]!.id}`}
+              onOpen={() => openPair(s.i, t.i)}
+              width={layout.ws(l.bytes)}
+              opacity={on ? 0.55 : 0.08}
+            />
           );
         })}
         {layout.nodes.map((d) => {

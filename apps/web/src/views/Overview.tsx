@@ -3,7 +3,7 @@ import { Rule, Term } from '../components/Term';
 import { Pager, SortHead, TABLE_PAGE_ROWS, useTableView, type SortKeys } from '../components/TableView';
 import { formatBytes, formatPercent, isMounted, measuredUpperText, measurePair, predictedNote } from '@sharemap/sharing';
 import type { ContainerCost, ReportCost, Totals } from '@sharemap/sharing';
-import type { ReactNode } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';
 import { Bytes, CsvButton, toCsv, ViewLink } from '../components/common';
 import { imageName } from '../lib/derive';
@@ -131,6 +131,7 @@ const CONTAINER_KEYS: SortKeys<ContainerCost> = {
   name: (c) => c.name,
   without: (c) => c.bytesWithoutSharing,
   with: (c) => c.bytesWithSharing,
+  // The static fair share; ContainersTable puts the measured one here when it shows that.
   fair: (c) => c.fairBytes,
   host: (c) => c.hostBytes,
 };
@@ -286,9 +287,13 @@ function TotalsTable({
 function ContainersTable({ cost, labelOf }: { cost: ReportCost; labelOf: Map<string, string> }) {
   // Measure "measured" (the Instances and Files views' switch): fair shares of the measured working set.
   const measured = useStore((s) => s.v.measure) === 'measured' ? cost.measured : undefined;
-  const fairOf = (c: ContainerCost) =>
-    measured ? (measured.containers[cost.containers.indexOf(c)]?.fairBytes ?? 0) : c.fairBytes;
-  const tv = useTableView(cost.containers, CONTAINER_KEYS);
+  // The fair share shown (static or measured), by container name: the column sorts by it too.
+  const { fairOf, keys } = useMemo(() => {
+    const byName = measured ? new Map(measured.containers.map((x) => [x.name, x.fairBytes])) : null;
+    const fairOf = (c: ContainerCost) => (byName ? (byName.get(c.name) ?? 0) : c.fairBytes);
+    return { fairOf, keys: { ...CONTAINER_KEYS, fair: fairOf } };
+  }, [measured]);
+  const tv = useTableView(cost.containers, keys);
   return (
     <>
       <table className="grid containers-table" data-testid="table-containers">

@@ -1,8 +1,8 @@
-/** The sharing graph as a list (lib/pairs-list.ts) on reports from the real engine over fixture oracles. */
+/** The sharing graph as a list (lib/pairs.ts) on reports from the real engine over fixture oracles. */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '@sharemap/sharing';
 import { inputOf, inst } from '@sharemap/sharing/testing';
-import { sharingPairs } from '../../src/lib/pairs-list';
+import { sharingPairs } from '../../src/lib/pairs';
 
 describe('sharingPairs', () => {
   it('lists each pair that shares once, most bytes first (docs/sharing-rules.md worked examples)', () => {
