@@ -39,7 +39,12 @@ export default tseslint.config(
   {
     // The reader's universal entry runs in browsers and workers: no Node built-ins there.
     files: ['packages/erofs/src/**/*.ts', 'packages/sharing/src/**/*.ts', 'packages/oci/src/**/*.ts'],
-    ignores: ['packages/erofs/src/node.ts', 'packages/erofs/src/node/**', '**/*.test.ts'],
+    ignores: [
+      'packages/erofs/src/node.ts',
+      'packages/erofs/src/node/**',
+      'packages/oci/src/node.ts',
+      '**/*.test.ts',
+    ],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'crypto', 'os', 'stream'] }],
     },

@@ -24,6 +24,7 @@ import {
   type OciLayer,
   type Platform,
 } from '@sharemap/oci';
+import { workerSha256 } from '@sharemap/oci/node';
 import { inputError, oneLine } from './errors.js';
 
 export type Model = DeploymentModel;
@@ -112,6 +113,8 @@ export async function loadArchive(path: string, o: LoadArchiveOptions): Promise<
   const popts = { hash: o.hash, ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}) };
   const lopts = {
     hasher: nodeSha256,
+    // Each layer's whole-blob digest on a second core (docs/oci.md#library).
+    digestHasher: workerSha256,
     ...(platform ? { platform } : {}),
     ...(o.layerCache ? { layerCache: o.layerCache } : {}),
   };

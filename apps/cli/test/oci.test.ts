@@ -294,5 +294,5 @@ describe('sharemap upload ARCHIVE', () => {
     } finally {
       await s.close(1000);
     }
-  }, 180_000);
+  }, 180_000); // a server and four CLI runs: generous on a loaded machine
 });

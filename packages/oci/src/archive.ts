@@ -64,7 +64,11 @@ export interface OciImage {
 export type ArchiveKind = 'docker-save' | 'oci-layout' | 'rootfs';
 
 export interface LoadOptions {
+  /** Hashes every file's data (its fingerprint) and the JSON documents. */
   hasher: HasherFactory;
+  /** Hashes each layer blob whole (its digest, its diff id); default `hasher`. In Node,
+   * `workerSha256` of `@sharemap/oci/node` runs these on a second core. */
+  digestHasher?: HasherFactory;
   limits?: Partial<OciLimits>;
   /** Platform picked from a multi-platform index (default linux/amd64). */
   platform?: Platform;
@@ -159,7 +163,8 @@ class Loader {
       throw new OciError('EDIGEST', `layer blob has ${f.size} bytes, its descriptor says ${size}`, {
         member: path,
       });
-    const rawHash = await this.o.hasher();
+    const digestHasher = this.o.digestHasher ?? this.o.hasher;
+    const rawHash = await digestHasher();
     let head: Uint8Array | null = null;
     let stored = 0;
     const tee = async function* (src: AsyncIterable<Uint8Array>) {
@@ -182,7 +187,7 @@ class Loader {
         yield r.value;
       }
     };
-    const diffHash = compression === 'none' ? null : await this.o.hasher();
+    const diffHash = compression === 'none' ? null : await digestHasher();
     let size_ = 0;
     const progress = this.o.onProgress;
     const tar = async function* (src: AsyncIterable<Uint8Array>) {

@@ -74,9 +74,9 @@ export async function readLayer(
   let hashed = 0;
   for await (const e of readTar(chunks, opts.limits)) {
     const path = normalisePath(e.name);
-    const shown = utf8.decode(e.name);
+    const shown = () => utf8.decode(e.name); // for error messages only
     if (!path)
-      throw new OciError('EESCAPE', 'member path climbs above the root', { path: shown, offset: e.offset });
+      throw new OciError('EESCAPE', 'member path climbs above the root', { path: shown(), offset: e.offset });
     const m: LayerMember = {
       kind: e.kind,
       path,
@@ -94,7 +94,7 @@ export async function readLayer(
         throw new OciError(
           'EESCAPE',
           `hard link target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
-          { path: shown, offset: e.offset },
+          { path: shown(), offset: e.offset },
         );
       m.link = link;
     } else if (e.kind === 'symlink') {
@@ -105,19 +105,24 @@ export async function readLayer(
         throw new OciError(
           'EESCAPE',
           `symlink target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
-          { path: shown, offset: e.offset },
+          { path: shown(), offset: e.offset },
         );
       }
       m.symlink = latin1.decode(e.linkname);
     } else if (e.kind === 'chr' || e.kind === 'blk') {
       m.rdev = [e.devmajor, e.devminor];
     } else if (e.kind === 'file') {
-      const h = await opts.hasher();
-      for await (const c of e.data()) {
+      // A synchronous hasher (node:crypto) is used without an await, and the data is fed from
+      // the read buffer without a promise per chunk: per-member overhead, not hashing, was the
+      // cost for small files (docs/benchmarks.md#oci-predicting-from-a-docker-save-archive).
+      const made = opts.hasher();
+      const h = made instanceof Promise ? await made : made;
+      const onData = opts.onData;
+      await e.eachChunk((c) => {
         h.update(c);
         hashed += c.length;
-        opts.onData?.(hashed);
-      }
+        onData?.(hashed);
+      });
       m.sha256 = h.digestHex();
     }
     members.push(m);

@@ -61,9 +61,11 @@ const XATTR_PREFIXES = [
   'security.',
 ];
 
+const utf8Encoder = new TextEncoder();
+
 /** On-disk size of one inline xattr entry: 4-byte header, name suffix, value, padded to 4 (docs/format.md#xattr-entry). */
 function xattrEntrySize(name: string, valueLen: number): number {
-  const nameLen = new TextEncoder().encode(name).length;
+  const nameLen = utf8Encoder.encode(name).length;
   const p = XATTR_PREFIXES.find((x) => name.startsWith(x));
   const suffix = p ? nameLen - p.length : nameLen;
   return (4 + suffix + valueLen + 3) & ~3;
@@ -88,6 +90,15 @@ function dirSize(names: PathKey[]): number {
     size += len;
   }
   return size;
+}
+
+/** `mode` as the reader prints it (4 octal digits), precomputed for every permission value (mode & 07777). */
+const MODE_TEXT: string[] = Array.from({ length: 0o10000 }, (_, m) => m.toString(8).padStart(4, '0'));
+
+/** Whether a key (binary string, one char per byte) has 7-bit bytes only: then its display path is the key itself. */
+function asciiOnly(key: string): boolean {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** hex of an xattr value. */
@@ -125,26 +136,28 @@ export interface PredictManifestOptions {
 
 /** The predicted manifest of a tree (see the module comment). */
 export function treeToManifest(root: Dentry, o: PredictManifestOptions): Manifest {
-  const rows: { key: string; ino: Inode; path: PathKey[] }[] = [];
+  const rows: { key: PathKey; ino: Inode }[] = [];
   const names = new Map<Inode, number>();
   const maxPaths = o.maxPaths ?? Infinity;
-  const walk = (d: Dentry, path: PathKey[]) => {
+  const walk = (d: Dentry, key: string) => {
     if (rows.length >= maxPaths)
       throw new OciError(
         'ELIMIT',
         `predicted image ${o.imageName} has more than ${maxPaths} paths (maxPaths)`,
         { member: o.source },
       );
-    rows.push({ key: '/' + path.join('/'), ino: d.inode, path });
-    names.set(d.inode, (names.get(d.inode) ?? 0) + 1);
-    if (d.inode.children) for (const [k, c] of d.inode.children) walk(c, [...path, k]);
+    rows.push({ key, ino: d.inode });
+    // Names of a non-directory = its nlink (hard links); a directory's nlink counts subdirectories.
+    if (d.inode.children)
+      for (const [k, c] of d.inode.children) walk(c, key.length > 1 ? key + '/' + k : '/' + k);
+    else names.set(d.inode, (names.get(d.inode) ?? 0) + 1);
   };
-  walk(root, []);
+  walk(root, '/');
   // Records sorted by path bytes (binary strings compare by byte).
   rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const ordinal = new Map<Inode, number>();
   const b = o.build;
-  const files: FileRecord[] = rows.map(({ ino, path }) => {
+  const files: FileRecord[] = rows.map(({ key, ino }) => {
     if (!ordinal.has(ino)) ordinal.set(ino, ordinal.size + 1);
     let size: number;
     let nlink: number;
@@ -177,11 +190,14 @@ export function treeToManifest(root: Dentry, o: PredictManifestOptions): Manifes
       mtimeNsec !== 0;
     const xattrs: Record<string, string> = {};
     for (const [k, v] of ino.xattrs) if (!(k in xattrs)) xattrs[k] = hex(v); // the first of duplicate names wins (rule 3)
+    // One object literal in the field order the output has had since the first release
+    // (target/rdev/sha256 after xattrs/fingerprint): a spread copy per record cost more
+    // than building it (docs/benchmarks.md#oci-predicting-from-a-docker-save-archive).
     const rec: FileRecord = {
-      path: path.length ? '/' + path.map(displayKey).join('/') : '/',
+      path: asciiOnly(key) ? key : '/' + key.slice(1).split('/').map(displayKey).join('/'),
       nid: ordinal.get(ino)!,
       type: ino.type,
-      mode: ino.mode.toString(8).padStart(4, '0'),
+      mode: MODE_TEXT[ino.mode] ?? ino.mode.toString(8).padStart(4, '0'),
       uid: ino.uid,
       gid: ino.gid,
       size,
@@ -196,10 +212,8 @@ export function treeToManifest(root: Dentry, o: PredictManifestOptions): Manifes
     };
     if (ino.type === 'symlink') rec.target = displayKey(ino.symlink!);
     if (ino.rdev) rec.rdev = ino.rdev;
-    // Field order as the reader writes it: target/rdev before xattrs.
-    const ordered: FileRecord = { ...rec, xattrs, fingerprint: rec.fingerprint };
-    if (o.hash && ino.type === 'file') ordered.sha256 = ino.sha256 ?? EMPTY_SHA256;
-    return ordered;
+    if (o.hash && ino.type === 'file') rec.sha256 = ino.sha256 ?? EMPTY_SHA256;
+    return rec;
   });
   const superblock: ManifestSuperblock = {
     block_size: BLOCK_SIZE,

@@ -18,6 +18,8 @@ export type DeploymentModel = 'layers' | 'flattened';
 
 export interface PredictArchiveOptions {
   hasher: HasherFactory;
+  /** Hashes whole layer blobs (LoadOptions.digestHasher); default `hasher`. */
+  digestHasher?: HasherFactory;
   /** Add each regular file's content sha256 to the records. */
   hash?: boolean;
   /** Platform picked from a multi-platform index (default linux/amd64). */
@@ -71,6 +73,7 @@ export async function predictArchive(
           }
         : {}),
       hasher: o.hasher,
+      ...(o.digestHasher ? { digestHasher: o.digestHasher } : {}),
       ...(o.limits ? { limits: o.limits } : {}),
       ...(o.platform ? { platform: o.platform } : {}),
       ...(o.layerCache ? { layerCache: o.layerCache } : {}),

@@ -21,9 +21,11 @@ export interface ArchiveFiles {
   get(path: string): Promise<ArchiveFile | undefined>;
 }
 
-const CHUNK = 1 << 20;
+/** Read size of archive members: large reads mean fewer awaits and allocations per byte
+ * (docs/benchmarks.md#oci-predicting-from-a-docker-save-archive); one chunk is held at a time. */
+const CHUNK = 4 << 20;
 
-/** Chunks of `source` from `offset`, `length` bytes. */
+/** Chunks of `source` from `offset`, `length` bytes; each chunk is a new buffer, never reused. */
 export async function* rangeChunks(
   source: ByteSource,
   offset: number,

@@ -42,6 +42,12 @@ export interface TarEntry extends TarAttrs {
   offset: number;
   /** The member's data, at most once; unread data is skipped by the next iteration. */
   data(): AsyncGenerator<Uint8Array>;
+  /**
+   * The member's data passed to `sink` chunk by chunk (instead of `data()`, at most once):
+   * chunks already buffered are passed without an await, so a small member costs no promise.
+   * A chunk is valid only during the call (it is a view of the read buffer).
+   */
+  eachChunk(sink: (chunk: Uint8Array) => void): Promise<void>;
 }
 
 const TYPE_KIND: Record<string, TarKind> = {
@@ -103,6 +109,18 @@ function checksumOk(h: Uint8Array, at: number): boolean {
     signed += c > 127 ? c - 256 : c;
   }
   return stored === unsigned || stored === signed;
+}
+
+/** POSIX ustar magic "ustar\0" at offset 257 (GNU tar's "ustar  " has no prefix field). */
+function isUstarMagic(h: Uint8Array): boolean {
+  return (
+    h[257] === 0x75 &&
+    h[258] === 0x73 &&
+    h[259] === 0x74 &&
+    h[260] === 0x61 &&
+    h[261] === 0x72 &&
+    h[262] === 0
+  );
 }
 
 function isZeroBlock(h: Uint8Array): boolean {
@@ -192,7 +210,7 @@ export async function* readTar(
   let longLink: Uint8Array | null = null;
   /** Unread data + padding of the previous member. */
   let pending = 0;
-  let pendingPath = '';
+  let pendingPath: () => string = () => '';
 
   const checkTotal = () => {
     if (r.offset > limits.maxTarBytes) {
@@ -201,12 +219,12 @@ export async function* readTar(
       });
     }
   };
-  const skip = async (n: number, path: string) => {
+  const skip = async (n: number, path: () => string) => {
     while (n > 0) {
-      const c = await r.readSome(Math.min(n, 1 << 20));
+      const c = r.readSomeBuffered(n) ?? (await r.readSome(n));
       if (!c)
         throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${n} bytes missing)`, {
-          path,
+          path: path(),
           offset: r.offset,
         });
       n -= c.length;
@@ -221,10 +239,10 @@ export async function* readTar(
         { offset: r.offset },
       );
     }
-    const d = await r.read(size);
+    const d = r.readBuffered(size) ?? (await r.read(size));
     if (!d) throw new OciError('ETRUNCATED', `archive ends inside a ${what}`, { offset: r.offset });
     const copy = d.slice();
-    await skip(pad(size), '');
+    await skip(pad(size), () => '');
     return copy;
   };
 
@@ -233,7 +251,7 @@ export async function* readTar(
       if (pending > 0) await skip(pending, pendingPath);
       pending = 0;
       const at = r.offset;
-      const h = await r.read(BLOCK);
+      const h = r.readBuffered(BLOCK) ?? (await r.read(BLOCK));
       if (!h) {
         throw new OciError(
           'ETRUNCATED',
@@ -274,7 +292,8 @@ export async function* readTar(
         else longLink = d;
         continue;
       }
-      const recs = new Map([...globalPax, ...(pax ?? [])]);
+      // Records for this member: the global ones overridden by its own (copied only when both exist).
+      const recs = pax === null ? globalPax : globalPax.size === 0 ? pax : new Map([...globalPax, ...pax]);
       pax = null;
 
       // Name: PAX path > GNU L > ustar prefix + "/" + name (prefix only in POSIX ustar headers).
@@ -284,17 +303,19 @@ export async function* readTar(
       else if (longName) name = longName;
       else {
         name = cstr(h, 0, 100);
-        const posix = h[257] === 0x75 && h[262] === 0 && latin1.decode(h.subarray(257, 262)) === 'ustar';
+        const posix = isUstarMagic(h);
         const prefix = posix ? cstr(h, 345, 155) : new Uint8Array(0);
         if (prefix.length) name = joinBytes(prefix, 0x2f, name);
       }
       const linkname = recs.get('linkpath') ?? longLink ?? cstr(h, 157, 100);
       longName = null;
       longLink = null;
-      const pathStr = utf8.decode(name);
+      // The display name is for error messages only: decoded when one is thrown.
+      const nameBytes = name;
+      const shownPath = () => utf8.decode(nameBytes);
       if (name.length > limits.maxPathBytes || linkname.length > limits.maxPathBytes) {
         throw new OciError('ELIMIT', `name longer than maxPathBytes (${limits.maxPathBytes})`, {
-          path: pathStr.slice(0, 200),
+          path: shownPath().slice(0, 200),
           offset: at,
         });
       }
@@ -315,21 +336,21 @@ export async function* readTar(
           ext = e[504] !== 0;
         }
         pending = size + pad(size);
-        pendingPath = pathStr;
+        pendingPath = shownPath;
         continue;
       }
       const kind = TYPE_KIND[type];
       if (!kind) {
         // Unknown typeflags are skipped, as mkfs does (rule 1).
         pending = size + pad(size);
-        pendingPath = pathStr;
+        pendingPath = shownPath;
         continue;
       }
       if (size > limits.maxMemberSize) {
         throw new OciError(
           'ELIMIT',
           `member of ${size} bytes exceeds maxMemberSize (${limits.maxMemberSize})`,
-          { path: pathStr.slice(0, 200), offset: at },
+          { path: shownPath().slice(0, 200), offset: at },
         );
       }
       // Links, directories and devices carry no data in the image; a tar may still store
@@ -346,7 +367,7 @@ export async function* readTar(
         mtimeNsec = Number(((m[3] ?? '') + '000000000').slice(0, 9));
       }
       const xattrs: [string, Uint8Array][] = [];
-      for (const [k, v] of recs) {
+      for (const [k, v] of recs.size === 0 ? [] : recs) {
         if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v]);
         else if (k.startsWith('LIBARCHIVE.xattr.'))
           xattrs.push([percentDecode(k.slice(17)), base64Bytes(latin1.decode(v), at)]);
@@ -355,7 +376,12 @@ export async function* readTar(
       const gidRec = recs.get('gid');
       let remaining = storedSize;
       pending = storedSize + pad(storedSize);
-      pendingPath = pathStr;
+      pendingPath = shownPath;
+      const truncatedData = () =>
+        new OciError('ETRUNCATED', `archive ends inside the data of a member (${remaining} bytes missing)`, {
+          path: shownPath(),
+          offset: r.offset,
+        });
       const entry: TarEntry = {
         kind,
         name,
@@ -373,16 +399,22 @@ export async function* readTar(
         async *data() {
           if (kind !== 'file') return;
           while (remaining > 0) {
-            const c = await r.readSome(Math.min(remaining, 1 << 20));
-            if (!c)
-              throw new OciError(
-                'ETRUNCATED',
-                `archive ends inside the data of a member (${remaining} bytes missing)`,
-                { path: pathStr, offset: r.offset },
-              );
+            const c = await r.readSome(remaining);
+            if (!c) throw truncatedData();
             remaining -= c.length;
             pending -= c.length;
             yield c;
+          }
+          checkTotal();
+        },
+        async eachChunk(sink) {
+          if (kind !== 'file') return;
+          while (remaining > 0) {
+            const c = r.readSomeBuffered(remaining) ?? (await r.readSome(remaining));
+            if (!c) throw truncatedData();
+            remaining -= c.length;
+            pending -= c.length;
+            sink(c);
           }
           checkTotal();
         },

@@ -47,3 +47,16 @@ export function linkGroups(m: Manifest): string[][] {
     .map((g) => g.sort())
     .sort();
 }
+
+/** Deterministic pseudo-random bytes (xorshift32), so no two blocks of test data are alike. */
+export function noise(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
