@@ -65,7 +65,9 @@ function randomBlock(seed: number): { block: Uint8Array; out: Uint8Array } {
     }
     const maxOffset = Math.min(out.length, 65535);
     const offset =
-      r() < 0.5 ? Math.min(maxOffset, pick([1, 2, 3, 4, 5, 7, 8, 16, 31, 32, 33])) : 1 + Math.floor(r() * maxOffset);
+      r() < 0.5
+        ? Math.min(maxOffset, pick([1, 2, 3, 4, 5, 7, 8, 16, 31, 32, 33]))
+        : 1 + Math.floor(r() * maxOffset);
     stream.push(offset & 0xff, offset >>> 8);
     if (matchLen - 4 >= 15) lengthBytes(matchLen - 4 - 15, stream);
     for (let i = 0; i < matchLen; i++) out.push(out[out.length - offset]!);
@@ -126,9 +128,10 @@ describe('lz4 random blocks (seeded)', () => {
       if (!Buffer.from(fresh).equals(out)) throw new Error(`seed ${seed}: whole decode differs`);
       const reused = lz4Decompress(block, out.length, false, undefined, scratch);
       if (!Buffer.from(reused).equals(out)) throw new Error(`seed ${seed}: decode into scratch differs`);
-      const n = 1 + (seed * 7919) % out.length;
+      const n = 1 + ((seed * 7919) % out.length);
       const part = lz4Decompress(block, n, true, undefined, scratch);
-      if (!Buffer.from(part).equals(out.subarray(0, n))) throw new Error(`seed ${seed}: partial ${n} differs`);
+      if (!Buffer.from(part).equals(out.subarray(0, n)))
+        throw new Error(`seed ${seed}: partial ${n} differs`);
     }
   });
 
@@ -136,6 +139,8 @@ describe('lz4 random blocks (seeded)', () => {
     const { block, out } = randomBlock(7);
     expect(() => lz4Decompress(block, out.length - 1, false)).toThrow(/lz4:/);
     expect(() => lz4Decompress(block, out.length + 1, false)).toThrow(/lz4:/);
-    expect(() => lz4Decompress(block, out.length - 1, false, undefined, staleScratch(1 << 16))).toThrow(/lz4:/);
+    expect(() => lz4Decompress(block, out.length - 1, false, undefined, staleScratch(1 << 16))).toThrow(
+      /lz4:/,
+    );
   });
 });

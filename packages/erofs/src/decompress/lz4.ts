@@ -67,7 +67,7 @@ export function lz4Decompress(
       return dst;
     }
     if (litLen < SHORT_COPY) {
-      for (const end = ip + litLen; ip < end; ) dst[op++] = src[ip++]!;
+      for (const end = ip + litLen; ip < end;) dst[op++] = src[ip++]!;
     } else {
       dst.set(src.subarray(ip, ip + litLen), op);
       ip += litLen;
@@ -100,7 +100,7 @@ export function lz4Decompress(
     let from = op - offset;
     if (matchLen < SHORT_COPY) {
       // a forward byte copy also repeats the last `offset` bytes when the match overlaps
-      for (const end = op + matchLen; op < end; ) dst[op++] = dst[from++]!;
+      for (const end = op + matchLen; op < end;) dst[op++] = dst[from++]!;
     } else if (offset >= matchLen) {
       // non-overlapping long match: one native copy
       dst.copyWithin(op, from, from + matchLen);
