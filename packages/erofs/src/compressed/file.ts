@@ -26,6 +26,19 @@ const PCLUSTER_CACHE_BYTES = 4 << 20;
 const ZERO_PIECE = new Uint8Array(64 * 1024);
 
 /**
+ * The buffer forEachPiece decodes LZ4 extents into, shared by every file: allocating and
+ * zeroing an output per pcluster cost as much as decoding it (docs/benchmarks.md, `lz4-decode`).
+ * Safe to share because forEachPiece decodes and sinks a piece in one synchronous span (no
+ * await between), so no other file's decode can overwrite it before the sink has used it.
+ * Grows to the largest extent decoded so far, at most MAX_EXTENT_DSIZE (12 MiB).
+ */
+let sharedScratch = new Uint8Array(0);
+function scratchOf(n: number): Uint8Array {
+  if (sharedScratch.length < n) sharedScratch = new Uint8Array(Math.max(n, 2 * sharedScratch.length));
+  return sharedScratch;
+}
+
+/**
  * Open a compressed regular file. Reads the map header and the whole index/extent table up
  * front and validates it (docs/format.md#validate-compressed); data is decoded lazily by read().
  */
@@ -161,8 +174,10 @@ class ZFile implements CompressedFile {
           corrupt(this.ctx, `fragment read of ${to - from} bytes came back short`, -1);
       } else {
         // Decoded once and passed on: a sequential pass never comes back to an extent, so
-        // the pcluster cache would only hold it.
-        const whole = await this.decodeExtent(e);
+        // the pcluster cache would only hold it. Read, then decode into the shared scratch
+        // and sink with no await in between (see sharedScratch).
+        const raw = await this.readExtent(e);
+        const whole = this.decodeRaw(e, raw, scratchOf(Math.min(e.logicalLength, MAX_EXTENT_DSIZE)));
         data = whole.subarray(from - e.logicalStart, to - e.logicalStart);
       }
       sink(data);
@@ -171,15 +186,29 @@ class ZFile implements CompressedFile {
     zeros(this.size - pos);
   }
 
-  /** Decode one whole extent (docs/format.md#read-file inner step). */
+  /** Decode one whole extent (docs/format.md#read-file inner step) into a buffer of its own. */
   private async decodeExtent(e: ZExtentInternal): Promise<Uint8Array> {
+    return this.decodeRaw(e, await this.readExtent(e));
+  }
+
+  /** The stored bytes of one extent (its pcluster, or its inline bytes). */
+  private async readExtent(e: ZExtentInternal): Promise<Uint8Array> {
     const ctx = this.ctx;
-    const bs = 2 ** ctx.blockSizeBits;
     const raw = e.inline
       ? await readMeta(ctx, e.physicalAddr, e.physicalLength)
       : await ctx.readMain(e.physicalAddr, e.physicalLength);
     if (raw.length !== e.physicalLength)
       corrupt(ctx, `pcluster read of ${e.physicalLength} bytes came back short`, e.physicalAddr);
+    return raw;
+  }
+
+  /**
+   * Decode the stored bytes of one extent. With `into`, the LZ4 decoder writes into it and the
+   * result is a view of it (valid until the next decode into it); otherwise a buffer of its own.
+   */
+  private decodeRaw(e: ZExtentInternal, raw: Uint8Array, into?: Uint8Array): Uint8Array {
+    const ctx = this.ctx;
+    const bs = 2 ** ctx.blockSizeBits;
     const llen = e.logicalLength;
     if (e.kind === 'shifted') return raw.slice(0, llen); // docs/format.md#plain-pclusters
     if (e.kind === 'interlaced') {
@@ -211,6 +240,7 @@ class ZFile implements CompressedFile {
         partial: e.partial || isTail || legacyLz4,
         maxOutput: MAX_EXTENT_DSIZE,
         lz4MaxDistance: this.lz4MaxDistance,
+        ...(into !== undefined ? { into } : {}),
         ...(this.lzmaDictSize !== undefined ? { lzmaDictSize: this.lzmaDictSize } : {}),
       });
     } catch (err) {

@@ -26,13 +26,18 @@ export interface DecompressOptions {
    * COMPR_CFGS, docs/format.md#compressed-fs); 0 or absent means the 64 KiB default, i.e. any 16-bit offset.
    */
   lz4MaxDistance?: number;
+  /**
+   * Scratch buffer the LZ4 decoder writes into when it is large enough (the result is then a
+   * view of it, overwritten by the next decode into it); the other decoders allocate.
+   */
+  into?: Uint8Array;
 }
 
 /** Decoder signature: exactly `outLen` bytes or a CompressedDataError. */
 export type Decompressor = (src: Uint8Array, outLen: number, opts: DecompressOptions) => Uint8Array;
 
 export const DECOMPRESSORS: readonly Decompressor[] = [
-  (s, n, o) => lz4Decompress(s, n, o.partial, o.lz4MaxDistance || undefined),
+  (s, n, o) => lz4Decompress(s, n, o.partial, o.lz4MaxDistance || undefined, o.into),
   (s, n, o) => lzmaDecompress(s, n, o.partial, o.lzmaDictSize),
   (s, n, o) => deflateDecompress(s, n, o.partial),
   (s, n, o) => zstdDecompress(s, n, o.partial, o.maxOutput),

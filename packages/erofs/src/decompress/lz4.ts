@@ -9,14 +9,22 @@ import { CompressedDataError } from '../compressed/errors.js';
 const MIN_MATCH = 4;
 /** Largest offset a 16-bit LZ4 match can encode; also the window when none is configured. */
 export const LZ4_MAX_DISTANCE = 65535;
+/**
+ * Literal runs and matches shorter than this are copied byte by byte: a native copy costs a
+ * call (and, for literals, a subarray object) that short runs do not repay. Measured on the
+ * pclusters of an lz4hc /usr/share image (docs/benchmarks.md, `lz4-decode`): 8 and 16 were
+ * slower, 64 no faster.
+ */
+const SHORT_COPY = 32;
 
 function corrupt(what: string, ip: number): never {
   throw new CompressedDataError('ECORRUPT', `lz4: ${what} at input byte ${ip}`);
 }
 
 /**
- * Decode an LZ4 block into a new buffer of exactly `outLen` bytes; nothing else is allocated,
- * and no write goes past `outLen` whatever lengths the stream claims.
+ * Decode an LZ4 block into exactly `outLen` bytes: a new buffer, or the first `outLen` bytes of
+ * `into` when it is given and large enough (returned as a view of it; nothing else is
+ * allocated). No write goes past `outLen` whatever lengths the stream claims.
  * @param partial when true the stream may describe more output than `outLen`; decoding stops
  *   as soon as `outLen` bytes are produced. When false the block must produce exactly `outLen`
  *   bytes and end exactly at the end of `src`.
@@ -24,14 +32,18 @@ function corrupt(what: string, ip: number): never {
  *   A match reaching further back is corruption: the kernel keeps only that many bytes of
  *   earlier output mapped (z_erofs_lz4_prepare_dstpages reuses the pages behind the window),
  *   so such a stream would decode to different bytes there.
+ * @param into a scratch buffer to decode into: allocating and zeroing a new output per pcluster
+ *   cost as much as the decoding itself (docs/benchmarks.md, `lz4-decode`). The result is a view
+ *   of it, valid until the caller next decodes into it.
  */
 export function lz4Decompress(
   src: Uint8Array,
   outLen: number,
   partial: boolean,
   maxDistance = LZ4_MAX_DISTANCE,
+  into?: Uint8Array,
 ): Uint8Array {
-  const dst = new Uint8Array(outLen);
+  const dst = into && into.length >= outLen ? into.subarray(0, outLen) : new Uint8Array(outLen);
   const srcLen = src.length;
   let ip = 0;
   let op = 0;
@@ -54,7 +66,9 @@ export function lz4Decompress(
       dst.set(src.subarray(ip, ip + (outLen - op)), op);
       return dst;
     }
-    if (litLen > 0) {
+    if (litLen < SHORT_COPY) {
+      for (const end = ip + litLen; ip < end;) dst[op++] = src[ip++]!;
+    } else {
       dst.set(src.subarray(ip, ip + litLen), op);
       ip += litLen;
       op += litLen;
@@ -84,13 +98,23 @@ export function lz4Decompress(
       matchLen = outLen - op;
     }
     let from = op - offset;
-    if (offset >= matchLen && matchLen > 32) {
+    if (matchLen < SHORT_COPY) {
+      // a forward byte copy also repeats the last `offset` bytes when the match overlaps
+      for (const end = op + matchLen; op < end;) dst[op++] = dst[from++]!;
+    } else if (offset >= matchLen) {
       // non-overlapping long match: one native copy
       dst.copyWithin(op, from, from + matchLen);
       op += matchLen;
     } else {
-      // short or overlapping match: a forward byte copy repeats the last `offset` bytes
-      for (const end = op + matchLen; op < end;) dst[op++] = dst[from++]!;
+      // Long overlapping match (a run): the output repeats the `offset` bytes at `from`.
+      // Copying from `from` as many bytes as are already repeated (op - from, a multiple of
+      // `offset`) never reads past `op`, so each copy is native and the copied span doubles.
+      const end = op + matchLen;
+      while (op < end) {
+        const n = Math.min(op - from, end - op);
+        dst.copyWithin(op, from, from + n);
+        op += n;
+      }
     }
     if (partial && op === outLen) return dst;
   }

@@ -1,0 +1,146 @@
+/**
+ * Exactness of the LZ4 block decoder (src/decompress/lz4.ts): blocks made by the lz4 tool and
+ * seeded random blocks whose expected output is built alongside the stream, decoded whole,
+ * partially, and into a reused scratch buffer holding stale bytes (the `scan --hash` path).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lz4Decompress } from '../src/decompress/index.js';
+
+const dir = join(import.meta.dirname, 'decompress-fixtures');
+const read = (n: string): Uint8Array => new Uint8Array(readFileSync(join(dir, n)));
+
+/** The single block of an `lz4 -BI -B4 --content-size` frame (15-byte header, see the README). */
+function onlyBlock(frame: Uint8Array): Uint8Array {
+  const size = new DataView(frame.buffer, frame.byteOffset).getUint32(15, true);
+  expect(size & 0x80000000).toBe(0); // compressed, not stored
+  expect(frame.length).toBe(19 + size + 4); // then the end mark
+  return frame.subarray(19, 19 + size);
+}
+
+/** Deterministic PRNG (mulberry32) so a failure names a reproducible seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An LZ4 length beyond the token's nibble: 255-bytes while it lasts, then the remainder. */
+function lengthBytes(rest: number, out: number[]): void {
+  for (; rest >= 255; rest -= 255) out.push(255);
+  out.push(rest);
+}
+
+/**
+ * A random valid LZ4 block and the bytes it decodes to, built sequence by sequence: the
+ * expected output is produced by a byte-at-a-time copy here, independently of the decoder.
+ * Lengths cluster on the encoding's boundaries (15, 15 + 255) and the decoder's copy strategies
+ * (short, long, overlapping with small offsets).
+ */
+function randomBlock(seed: number): { block: Uint8Array; out: Uint8Array } {
+  const r = rng(seed);
+  const pick = (xs: number[]): number => xs[Math.floor(r() * xs.length)]!;
+  const len = (): number =>
+    r() < 0.5 ? pick([0, 1, 3, 14, 15, 16, 31, 32, 33, 269, 270, 271, 525]) : Math.floor(r() * 600);
+  const stream: number[] = [];
+  const out: number[] = [];
+  const sequences = 1 + Math.floor(r() * 60);
+  for (let s = 0; s < sequences; s++) {
+    const lit = len() + (out.length === 0 ? 1 : 0); // a match needs earlier output
+    const matchLen = 4 + len();
+    const tokenLit = Math.min(lit, 15);
+    const tokenMatch = Math.min(matchLen - 4, 15);
+    stream.push((tokenLit << 4) | tokenMatch);
+    if (lit >= 15) lengthBytes(lit - 15, stream);
+    for (let i = 0; i < lit; i++) {
+      const b = r() < 0.7 ? 97 + Math.floor(r() * 4) : Math.floor(r() * 256);
+      stream.push(b);
+      out.push(b);
+    }
+    const maxOffset = Math.min(out.length, 65535);
+    const offset =
+      r() < 0.5
+        ? Math.min(maxOffset, pick([1, 2, 3, 4, 5, 7, 8, 16, 31, 32, 33]))
+        : 1 + Math.floor(r() * maxOffset);
+    stream.push(offset & 0xff, offset >>> 8);
+    if (matchLen - 4 >= 15) lengthBytes(matchLen - 4 - 15, stream);
+    for (let i = 0; i < matchLen; i++) out.push(out[out.length - offset]!);
+  }
+  // The last sequence has literals only (the block ends after them).
+  const last = 1 + Math.floor(r() * 40);
+  stream.push(Math.min(last, 15) << 4);
+  if (last >= 15) lengthBytes(last - 15, stream);
+  for (let i = 0; i < last; i++) {
+    const b = Math.floor(r() * 256);
+    stream.push(b);
+    out.push(b);
+  }
+  return { block: Uint8Array.from(stream), out: Uint8Array.from(out) };
+}
+
+/** A scratch buffer full of stale bytes: the decoder must overwrite every byte it returns. */
+function staleScratch(n: number): Uint8Array {
+  return new Uint8Array(n).fill(0xa5);
+}
+
+describe('lz4 blocks made by the lz4 tool', () => {
+  const runs = read('runs.bin');
+  for (const name of ['runs.lz4frame', 'runs-hc.lz4frame', 'sample.lz4frame']) {
+    const expected = name === 'sample.lz4frame' ? read('sample.bin') : runs;
+    it(`${name}: whole, into a reused buffer, and every partial length`, () => {
+      const block = onlyBlock(read(name));
+      expect(Buffer.from(lz4Decompress(block, expected.length, false)).equals(expected)).toBe(true);
+      const scratch = staleScratch(expected.length + 100);
+      const viaScratch = lz4Decompress(block, expected.length, false, undefined, scratch);
+      expect(viaScratch.buffer).toBe(scratch.buffer); // no new output buffer
+      expect(viaScratch.length).toBe(expected.length);
+      expect(Buffer.from(viaScratch).equals(expected)).toBe(true);
+      for (let n = 1; n <= expected.length; n += 997) {
+        const part = lz4Decompress(block, n, true, undefined, scratch);
+        expect(Buffer.from(part).equals(expected.subarray(0, n))).toBe(true);
+      }
+    });
+  }
+
+  it('a scratch buffer too small is not used: the result is a buffer of its own', () => {
+    const block = onlyBlock(read('runs.lz4frame'));
+    const runs = read('runs.bin');
+    const small = staleScratch(100);
+    const out = lz4Decompress(block, runs.length, false, undefined, small);
+    expect(out.buffer).not.toBe(small.buffer);
+    expect(Buffer.from(out).equals(runs)).toBe(true);
+    expect(small.every((b) => b === 0xa5)).toBe(true);
+  });
+});
+
+describe('lz4 random blocks (seeded)', () => {
+  it('500 blocks decode exactly: fresh, into one reused buffer, and partially', () => {
+    const scratch = staleScratch(1 << 16);
+    for (let seed = 1; seed <= 500; seed++) {
+      const { block, out } = randomBlock(seed);
+      const fresh = lz4Decompress(block, out.length, false);
+      if (!Buffer.from(fresh).equals(out)) throw new Error(`seed ${seed}: whole decode differs`);
+      const reused = lz4Decompress(block, out.length, false, undefined, scratch);
+      if (!Buffer.from(reused).equals(out)) throw new Error(`seed ${seed}: decode into scratch differs`);
+      const n = 1 + ((seed * 7919) % out.length);
+      const part = lz4Decompress(block, n, true, undefined, scratch);
+      if (!Buffer.from(part).equals(out.subarray(0, n)))
+        throw new Error(`seed ${seed}: partial ${n} differs`);
+    }
+  });
+
+  it('a block one byte short or long of its output is refused, as before', () => {
+    const { block, out } = randomBlock(7);
+    expect(() => lz4Decompress(block, out.length - 1, false)).toThrow(/lz4:/);
+    expect(() => lz4Decompress(block, out.length + 1, false)).toThrow(/lz4:/);
+    expect(() => lz4Decompress(block, out.length - 1, false, undefined, staleScratch(1 << 16))).toThrow(
+      /lz4:/,
+    );
+  });
+});
