@@ -63,7 +63,8 @@ describe('reading layers in large chunks', () => {
 
   it('catches one changed byte deep in the layer when the digest runs on the worker', async () => {
     const bad = LAYER.slice();
-    bad[512 + 512 + 100 + 6 * MiB] ^= 1; // inside usr/big, in the second read chunk
+    const at = 512 + 512 + 100 + 6 * MiB; // inside usr/big, in the second read chunk
+    bad[at] = bad[at]! ^ 1;
     const err = await load(dockerSave(bad, `sha256:${sha256(LAYER)}`), { digestHasher: workerSha256 }).catch(
       (e: unknown) => e,
     );
