@@ -27,6 +27,11 @@ export class Metrics {
   readonly uploadBytes: Counter<'route'>;
   readonly scanDuration: Histogram<'outcome'>;
   readonly reportCreation: Histogram<'outcome'>;
+  /** Garbage collection (src/gc): runs, rows expired, blobs and bytes removed. */
+  readonly gcRuns: Counter<'outcome'>;
+  readonly gcRowsExpired: Counter<'kind'>;
+  readonly gcBlobs: Counter;
+  readonly gcBytes: Counter;
 
   constructor(probe: QueueProbe) {
     const registers = [this.registry];
@@ -61,6 +66,28 @@ export class Metrics {
       help: 'Analyses of report creation, by outcome (created, failed)',
       labelNames: ['outcome'],
       buckets: JOB_BUCKETS,
+      registers,
+    });
+    this.gcRuns = new Counter({
+      name: 'sharemap_gc_runs_total',
+      help: 'Garbage collections, by outcome (done, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.gcRowsExpired = new Counter({
+      name: 'sharemap_gc_rows_expired_total',
+      help: 'Rows deleted by retention, by kind (reports, images, manifests, mount_configs, residency_inputs)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.gcBlobs = new Counter({
+      name: 'sharemap_gc_blobs_collected_total',
+      help: 'Blobs removed by garbage collection (no row named them past the grace period)',
+      registers,
+    });
+    this.gcBytes = new Counter({
+      name: 'sharemap_gc_bytes_collected_total',
+      help: 'Bytes of the blobs removed by garbage collection',
       registers,
     });
     const gauge = (name: string, help: string, read: () => number): void => {
