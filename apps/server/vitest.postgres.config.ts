@@ -3,7 +3,8 @@
  * for the run (test/pg-global-setup.ts), a fresh database per test server (test/helpers.ts).
  * `npm test` runs it after the main suite when PostgreSQL is installed:
  *   pnpm exec vitest run --config apps/server/vitest.postgres.config.ts
- * The files below are every server test that drives the HTTP API only; the others also open
+ * The files below are every server test that drives the HTTP API only (gc: also its rows,
+ * through test/backend-sql.ts, on either backend); the others also open
  * the SQLite file or the better-sqlite3 connection (ctx.db) to inspect or damage it, which a
  * PostgreSQL server does not have (docs/server.md#deployment-with-postgresql).
  */
@@ -18,6 +19,7 @@ export const POSTGRES_TEST_FILES = [
   'concurrency',
   'fidelity',
   'flow',
+  'gc',
   'manifest-accept',
   'mount-config-worker',
   'mount-formats',

@@ -187,6 +187,11 @@ describe('the OpenAPI document against the running server', () => {
       url: '/api/report-names/walk/gone',
       init: { method: 'DELETE', headers: auth },
     }),
+    'post /api/admin/gc': () => ({
+      status: 200,
+      url: '/api/admin/gc',
+      init: { method: 'POST', headers: auth },
+    }),
     'get /api/tokens': () => ({ status: 200, url: '/api/tokens', init: { headers: auth } }),
     'post /api/tokens': () => ({
       status: 201,
