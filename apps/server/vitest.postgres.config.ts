@@ -17,10 +17,13 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const POSTGRES_TEST_FILES = [
   'api-routes',
   'concurrency',
+  'errors',
   'fidelity',
   'flow',
   'gc',
+  'hostile',
   'manifest-accept',
+  'metrics',
   'mount-config-worker',
   'mount-formats',
   'output-injection',
@@ -28,6 +31,9 @@ export const POSTGRES_TEST_FILES = [
   'renders',
   'report-html',
   'report-links',
+  'report-list',
+  'report-names',
+  'report-size',
   'residency',
 ].map((f) => `apps/server/test/${f}.test.ts`);
 

@@ -6,7 +6,9 @@
  * does not expose (backdating a row, counting rows), so they run on both backends.
  */
 import pg from 'pg';
+import { inject } from 'vitest';
 import type { TestServer } from './helpers.js';
+import type {} from './pg-global-setup.js';
 
 export async function backendSql<T = Record<string, unknown>>(
   s: Pick<TestServer, 'ctx' | 'config'>,
@@ -36,5 +38,8 @@ export async function backendSql<T = Record<string, unknown>>(
   }
 }
 
-/** Is this file running on PostgreSQL (vitest.postgres.config.ts)? */
-export const onPostgres = (s: Pick<TestServer, 'config'>): boolean => s.config.databaseUrl !== undefined;
+/**
+ * Is this the PostgreSQL run (vitest.postgres.config.ts provides the cluster)? For the tests
+ * of a ported file that stay SQLite-only (they write a SQLite file by hand).
+ */
+export const postgresRun = (): boolean => Boolean(inject('pgAdminUrl'));
