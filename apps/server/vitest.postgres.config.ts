@@ -3,10 +3,11 @@
  * for the run (test/pg-global-setup.ts), a fresh database per test server (test/helpers.ts).
  * `npm test` runs it after the main suite when PostgreSQL is installed:
  *   pnpm exec vitest run --config apps/server/vitest.postgres.config.ts
- * The files below are every server test that drives the HTTP API only (gc: also its rows,
- * through test/backend-sql.ts, on either backend); the others also open
- * the SQLite file or the better-sqlite3 connection (ctx.db) to inspect or damage it, which a
- * PostgreSQL server does not have (docs/server.md#deployment-with-postgresql).
+ * The files below are every server test whose behaviour does not depend on the backend: they
+ * drive the HTTP API and look at or change rows through test/backend-sql.ts (the server's own
+ * database, either backend) or ctx.store. The others stay SQLite-only, for the reasons listed
+ * in docs/development.md#tests (they write or damage the SQLite file itself, or test
+ * what has no database).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export const POSTGRES_TEST_FILES = [
   'api-routes',
+  'archives',
   'concurrency',
   'errors',
   'fidelity',
@@ -28,6 +30,7 @@ export const POSTGRES_TEST_FILES = [
   'mount-formats',
   'output-injection',
   'render-parity',
+  'render-memory',
   'renders',
   'report-html',
   'report-links',

@@ -68,28 +68,24 @@ export class Metrics {
       buckets: JOB_BUCKETS,
       registers,
     });
-    this.gcRuns = new Counter({
-      name: 'sharemap_gc_runs_total',
-      help: 'Garbage collections, by outcome (done, failed)',
-      labelNames: ['outcome'],
-      registers,
-    });
-    this.gcRowsExpired = new Counter({
-      name: 'sharemap_gc_rows_expired_total',
-      help: 'Rows deleted by retention, by kind (reports, images, manifests, mount_configs, residency_inputs)',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.gcBlobs = new Counter({
-      name: 'sharemap_gc_blobs_collected_total',
-      help: 'Blobs removed by garbage collection (no row named them past the grace period)',
-      registers,
-    });
-    this.gcBytes = new Counter({
-      name: 'sharemap_gc_bytes_collected_total',
-      help: 'Bytes of the blobs removed by garbage collection',
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> =>
+      new Counter<L>({ name, help, labelNames, registers });
+    this.gcRuns = counter('sharemap_gc_runs_total', 'Garbage collections, by outcome (done, failed)', [
+      'outcome',
+    ]);
+    this.gcRowsExpired = counter(
+      'sharemap_gc_rows_expired_total',
+      'Rows deleted by retention, by kind (reports, images, manifests, mount_configs, residency_inputs)',
+      ['kind'],
+    );
+    this.gcBlobs = counter(
+      'sharemap_gc_blobs_collected_total',
+      'Blobs removed by garbage collection (no row named them past the grace period)',
+    );
+    this.gcBytes = counter(
+      'sharemap_gc_bytes_collected_total',
+      'Bytes of the blobs removed by garbage collection',
+    );
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
         name,
