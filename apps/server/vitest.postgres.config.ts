@@ -3,9 +3,11 @@
  * for the run (test/pg-global-setup.ts), a fresh database per test server (test/helpers.ts).
  * `npm test` runs it after the main suite when PostgreSQL is installed:
  *   pnpm exec vitest run --config apps/server/vitest.postgres.config.ts
- * The files below are every server test that drives the HTTP API only; the others also open
- * the SQLite file or the better-sqlite3 connection (ctx.db) to inspect or damage it, which a
- * PostgreSQL server does not have (docs/server.md#deployment-with-postgresql).
+ * The files below are every server test whose behaviour does not depend on the backend: they
+ * drive the HTTP API and look at or change rows through test/backend-sql.ts (the server's own
+ * database, either backend) or ctx.store. The others stay SQLite-only, for the reasons listed
+ * in docs/development.md#tests (they write or damage the SQLite file itself, or test
+ * what has no database).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,17 +18,26 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const POSTGRES_TEST_FILES = [
   'analysis-input',
   'api-routes',
+  'archives',
   'concurrency',
+  'errors',
   'fidelity',
   'flow',
+  'gc',
+  'hostile',
   'manifest-accept',
+  'metrics',
   'mount-config-worker',
   'mount-formats',
   'output-injection',
   'render-parity',
+  'render-memory',
   'renders',
   'report-html',
   'report-links',
+  'report-list',
+  'report-names',
+  'report-size',
   'residency',
 ].map((f) => `apps/server/test/${f}.test.ts`);
 

@@ -9,6 +9,7 @@ import type { AppContext } from './context.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { bodyTimeout } from './guards.js';
 import type { Logger } from './log.js';
+import { gcRouter } from './gc/route.js';
 import { archivesRouter } from './routes/archives.js';
 import { imagesRouter } from './routes/images.js';
 import { manifestsRouter } from './routes/manifests.js';
@@ -102,6 +103,7 @@ export function createApp(config: ServerConfig, ctx: AppContext): SharemapApp {
   app.use('/api', residencyRouter(ctx));
   app.use('/api', reportsRouter(ctx));
   app.use('/api', reportNamesRouter(ctx));
+  app.use('/api', gcRouter(ctx));
   app.use('/api', notFoundHandler);
   app.use(webRouter(config.webDir));
   app.use(notFoundHandler);

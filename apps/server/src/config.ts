@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trimTrailingSlashes } from '@sharemap/sharing';
+import { resolveRetention, retentionFromEnv, type RetentionConfig } from './gc/retention.js';
 import { MAX_JOB_LEASE_MS, resolveLimits, type Limits } from './limits.js';
 import { DATABASE_URL_RE, redactUrl } from './storage/open.js';
 
@@ -41,6 +42,8 @@ export interface ServerConfig {
   /** Log level: "debug" | "info" | "warn" | "error" | "silent" (default info). */
   logLevel: LogLevel;
   limits: Limits;
+  /** Expiry of reports and uploads, garbage collection (gc/retention.ts, docs/server.md#retention). */
+  retention: RetentionConfig;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -63,6 +66,7 @@ export function defaultConfig(): ServerConfig {
     publicUrl: undefined,
     logLevel: 'info',
     limits: resolveLimits(),
+    retention: resolveRetention(),
   };
 }
 
@@ -78,7 +82,8 @@ export const USAGE = `usage: node apps/server/dist/main.js [--port N] [--host H]
                                    [--no-demo] [--public-url URL]
 environment: PORT, HOST, SHAREMAP_DATA, SHAREMAP_DATABASE_URL, SHAREMAP_SHARED_DATA=1, SHAREMAP_WEB_DIR,
   SHAREMAP_REQUIRE_TOKEN=1, SHAREMAP_ADMIN_TOKEN, SHAREMAP_DEMO=0, SHAREMAP_DEMO_DIR, SHAREMAP_PUBLIC_URL,
-  SHAREMAP_LOG_LEVEL, and every limit as SHAREMAP_<LIMIT> (docs/server.md)
+  SHAREMAP_LOG_LEVEL, SHAREMAP_REPORT_TTL_DAYS, SHAREMAP_UPLOAD_TTL_DAYS, SHAREMAP_GC_INTERVAL_MINUTES,
+  SHAREMAP_GC_GRACE_MINUTES, and every limit as SHAREMAP_<LIMIT> (docs/server.md)
 `;
 
 /** Configuration from the environment and flags (flags win), on top of the defaults. */
@@ -87,7 +92,11 @@ export function loadConfig(
   argv: string[] = [],
   base: ServerConfig = defaultConfig(),
 ): ServerConfig {
-  const c: ServerConfig = { ...base, limits: resolveLimits({}, env) };
+  const c: ServerConfig = {
+    ...base,
+    limits: resolveLimits({}, env),
+    retention: { ...base.retention, ...retentionFromEnv(env) },
+  };
   const port = (text: string | undefined, what: string): number | undefined => {
     if (text === undefined || text === '') return undefined;
     const n = Number(text);

@@ -27,6 +27,11 @@ export class Metrics {
   readonly uploadBytes: Counter<'route'>;
   readonly scanDuration: Histogram<'outcome'>;
   readonly reportCreation: Histogram<'outcome'>;
+  /** Garbage collection (src/gc): runs, rows expired, blobs and bytes removed. */
+  readonly gcRuns: Counter<'outcome'>;
+  readonly gcRowsExpired: Counter<'kind'>;
+  readonly gcBlobs: Counter;
+  readonly gcBytes: Counter;
 
   constructor(probe: QueueProbe) {
     const registers = [this.registry];
@@ -63,6 +68,24 @@ export class Metrics {
       buckets: JOB_BUCKETS,
       registers,
     });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> =>
+      new Counter<L>({ name, help, labelNames, registers });
+    this.gcRuns = counter('sharemap_gc_runs_total', 'Garbage collections, by outcome (done, failed)', [
+      'outcome',
+    ]);
+    this.gcRowsExpired = counter(
+      'sharemap_gc_rows_expired_total',
+      'Rows deleted by retention, by kind (reports, images, manifests, mount_configs, residency_inputs)',
+      ['kind'],
+    );
+    this.gcBlobs = counter(
+      'sharemap_gc_blobs_collected_total',
+      'Blobs removed by garbage collection (no row named them past the grace period)',
+    );
+    this.gcBytes = counter(
+      'sharemap_gc_bytes_collected_total',
+      'Bytes of the blobs removed by garbage collection',
+    );
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
         name,

@@ -6,6 +6,7 @@ import { defaultConfig, loadConfig, type ServerConfig } from './config.js';
 import { openContext, type AppContext } from './context.js';
 import { ensureDemo } from './demo.js';
 import { resumeScans } from './scan/scheduler.js';
+import { startGcTimer } from './gc/schedule.js';
 import { capConnections } from './guards.js';
 import { createLogger, type Logger } from './log.js';
 import { WORKER_EXIT_TIMEOUT_MS } from './scan/pool.js';
@@ -85,9 +86,11 @@ export async function startServer(
     if (ctx.demo.status === 'ready' && ctx.demo.id)
       log.info('demo report ready', { url: `${config.publicUrl ?? url}/r/${ctx.demo.id}` });
   });
+  const stopGc = startGcTimer(ctx);
   let closing: Promise<void> | null = null;
   const close = (graceMs = l.shutdownGraceMs): Promise<void> => {
     closing ??= (async () => {
+      stopGc();
       ctx.stopping = true; // /api/ready answers 503 from now on
       ctx.bus.emit('shutdown'); // end server-sent event streams so connections can close
       const requests = new Promise<void>((resolve) => {

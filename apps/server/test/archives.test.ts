@@ -5,12 +5,14 @@
  * per layer) and a rootfs tar (plain and gzip); bad archives get a 422 naming the problem and
  * leave no row and no blob behind.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendSql } from './backend-sql.js';
 import { api, errorOf, erofs, repo, startTestServer, type Json, type TestServer } from './helpers.js';
 
 const ADMIN = 'smt_archives-admin';
@@ -19,13 +21,19 @@ const oci = (name: string): string => path.join(repo, 'testdata/oci', name);
 const cli = path.join(repo, 'apps/cli/dist/main.js');
 
 /** What `sharemap scan FILE --hash --ndjson ...args` prints (exit 0 required). */
-function cliScan(file: string, ...args: string[]): string {
-  const r = spawnSync(process.execPath, [cli, 'scan', file, '--hash', '--ndjson', ...args], {
+const execFileAsync = promisify(execFile);
+
+/**
+ * Asynchronous, so the event loop keeps running meanwhile: a synchronous child blocking it for
+ * longer than the server's keep-alive timeout would let fetch reuse a socket the server has
+ * closed (ECONNRESET on the next request, on a loaded machine).
+ */
+async function cliScan(file: string, ...args: string[]): Promise<string> {
+  const r = await execFileAsync(process.execPath, [cli, 'scan', file, '--hash', '--ndjson', ...args], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
   expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
   return r.stdout;
 }
 
@@ -59,10 +67,12 @@ describe('POST /api/archives', () => {
     });
 
   /** The stored NDJSON of a manifest id (the blob the server wrote). */
-  const storedNdjson = (id: string): string => {
-    const row = s.ctx.db.prepare('SELECT blob FROM manifests WHERE id = ?').get(id) as { blob: string };
-    return gunzipSync(readFileSync(s.ctx.blobs.path(row.blob))).toString('utf8');
+  const storedNdjson = async (id: string): Promise<string> => {
+    const [row] = await backendSql<{ blob: string }>(s, 'SELECT blob FROM manifests WHERE id = $1', [id]);
+    return gunzipSync(readFileSync(s.ctx.blobs.path(row!.blob))).toString('utf8');
   };
+  const manifestRows = async (): Promise<number> =>
+    Number((await backendSql<{ n: number }>(s, 'SELECT COUNT(*) AS n FROM manifests'))[0]!.n);
   const manifestIds = (body: Json): string[] => (body.manifests as { id: string }[]).map((m) => m.id);
 
   it('a docker save archive: the flattened image, as `sharemap scan` predicts it', async () => {
@@ -80,7 +90,7 @@ describe('POST /api/archives', () => {
     ]);
     const ids = manifestIds(r.body);
     expect(ids).toHaveLength(1);
-    expect(storedNdjson(ids[0]!)).toBe(cliScan(oci('image.docker.tar')));
+    expect(await storedNdjson(ids[0]!)).toBe(await cliScan(oci('image.docker.tar')));
     // The image.flat ground truth: 34 paths (testdata/oci/README.fixtures.md).
     expect((r.body.manifests as { fileCount: number }[])[0]!.fileCount).toBe(34);
     // A report takes the predicted manifest like an uploaded one.
@@ -110,8 +120,8 @@ describe('POST /api/archives', () => {
     ]);
     const ids = manifestIds(r.body);
     expect(ids).toHaveLength(3);
-    expect(ids.map(storedNdjson).join('')).toBe(
-      cliScan(oci('image.oci.tar'), '--layers', '--platform', 'linux/arm64/v8'),
+    expect((await Promise.all(ids.map(storedNdjson))).join('')).toBe(
+      await cliScan(oci('image.oci.tar'), '--layers', '--platform', 'linux/arm64/v8'),
     );
   });
 
@@ -119,7 +129,7 @@ describe('POST /api/archives', () => {
     const plain = await upload(readFileSync(oci('rootfs.tar')), 'name=rootfs.tar');
     expect(plain.status, plain.text).toBe(201);
     expect(plain.body.kind).toBe('rootfs');
-    expect(storedNdjson(manifestIds(plain.body)[0]!)).toBe(cliScan(oci('rootfs.tar')));
+    expect(await storedNdjson(manifestIds(plain.body)[0]!)).toBe(await cliScan(oci('rootfs.tar')));
     // A gzip rootfs under a name that says nothing of its kind.
     const gz = path.join(tmp, 'export.bin');
     writeFileSync(gz, gzipSync(readFileSync(oci('rootfs.tar'))));
@@ -129,7 +139,7 @@ describe('POST /api/archives', () => {
     expect((r.body.images as { layers: { compression: string }[] }[])[0]!.layers[0]!.compression).toBe(
       'gzip',
     );
-    expect(storedNdjson(manifestIds(r.body)[0]!)).toBe(cliScan(gz));
+    expect(await storedNdjson(manifestIds(r.body)[0]!)).toBe(await cliScan(gz));
   }, 120_000);
 
   describe('bad archives: 422 naming the problem, nothing stored', () => {
@@ -157,9 +167,7 @@ describe('POST /api/archives', () => {
     ];
     for (const [what, body, reason, message] of cases)
       it(what, async () => {
-        const rows = (): number =>
-          (s.ctx.db.prepare('SELECT COUNT(*) AS n FROM manifests').get() as { n: number }).n;
-        const before = { rows: rows(), blobs: filesUnder(s.ctx.blobs.blobDir) };
+        const before = { rows: await manifestRows(), blobs: filesUnder(s.ctx.blobs.blobDir) };
         const r = await upload(body(), 'name=bad.tar');
         expect(r.status, r.text).toBe(422);
         const e = errorOf(r);
@@ -167,7 +175,7 @@ describe('POST /api/archives', () => {
         expect(e.reason).toBe(reason);
         expect(e.message).toMatch(/^bad\.tar: /);
         expect(e.message).toMatch(message);
-        expect(rows()).toBe(before.rows);
+        expect(await manifestRows()).toBe(before.rows);
         expect(filesUnder(s.ctx.blobs.blobDir)).toEqual(before.blobs);
       });
   });
@@ -175,22 +183,34 @@ describe('POST /api/archives', () => {
   it('a failed database insert leaves none of the blobs the prediction wrote', async () => {
     // A name of its own: the predicted manifest (it carries the name) is a blob no row has yet.
     const body = readFileSync(oci('rootfs.tar'));
-    const rows = (): number =>
-      (s.ctx.db.prepare('SELECT COUNT(*) AS n FROM manifests').get() as { n: number }).n;
-    const before = { rows: rows(), blobs: filesUnder(s.ctx.blobs.blobDir) };
-    s.ctx.db
-      .prepare(
+    const before = { rows: await manifestRows(), blobs: filesUnder(s.ctx.blobs.blobDir) };
+    // A trigger that refuses every manifest row, in each backend's own trigger language.
+    const postgres = s.config.databaseUrl !== undefined;
+    if (postgres) {
+      await backendSql(
+        s,
+        `CREATE FUNCTION refuse_manifest() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`,
+      );
+      await backendSql(
+        s,
+        'CREATE TRIGGER refuse_manifests BEFORE INSERT ON manifests FOR EACH ROW EXECUTE FUNCTION refuse_manifest()',
+      );
+    } else
+      await backendSql(
+        s,
         `CREATE TRIGGER refuse_manifests BEFORE INSERT ON manifests BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
-      )
-      .run();
+      );
     try {
       const r = await upload(body, 'name=insert-fails.tar');
       expect(r.status, r.text).toBe(500);
       expect(errorOf(r).message).toBeTruthy();
     } finally {
-      s.ctx.db.prepare('DROP TRIGGER refuse_manifests').run();
+      await backendSql(
+        s,
+        postgres ? 'DROP TRIGGER refuse_manifests ON manifests' : 'DROP TRIGGER refuse_manifests',
+      );
     }
-    expect(rows()).toBe(before.rows);
+    expect(await manifestRows()).toBe(before.rows);
     expect(filesUnder(s.ctx.blobs.blobDir)).toEqual(before.blobs);
     // The same upload, recorded: one blob more (the one a failed insert must not leave).
     const ok = await upload(body, 'name=insert-fails.tar');

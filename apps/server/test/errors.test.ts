@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToNdjson } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { createToken } from '../src/tokens.js';
+import { backendSql } from './backend-sql.js';
 import { api, erofs, errorOf, startTestServer, waitImage, type TestServer } from './helpers.js';
 
 const octet = { 'content-type': 'application/octet-stream' };
@@ -273,8 +274,8 @@ describe('tokens', () => {
   let admin = '';
   beforeAll(async () => {
     s = await startTestServer({ config: { requireToken: true } });
-    writer = createToken(s.ctx.db, 'ci');
-    admin = createToken(s.ctx.db, 'ops', { admin: true });
+    writer = await createToken(s.ctx.store, 'ci');
+    admin = await createToken(s.ctx.store, 'ops', { admin: true });
   });
   afterAll(async () => {
     await s.stop();
@@ -321,8 +322,9 @@ describe('tokens', () => {
     expect((await api(s.url, 'GET', `/api/reports/${rep.body.id as string}`)).status).toBe(200);
   });
 
-  it('stores tokens only as hashes', () => {
-    const rows = s.ctx.db.prepare('SELECT hash FROM tokens').all() as { hash: string }[];
+  it('stores tokens only as hashes', async () => {
+    const rows = await backendSql<{ hash: string }>(s, 'SELECT hash FROM tokens');
+    expect(rows).toHaveLength(2);
     for (const r of rows) expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(rows)).not.toContain(writer);
   });

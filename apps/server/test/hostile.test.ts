@@ -14,6 +14,7 @@ import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToJson, manifestToNdjson, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
+import { backendSql } from './backend-sql.js';
 import {
   api,
   ensureBuilt,
@@ -156,9 +157,9 @@ describe('hostile requests', () => {
     const { id: _b, ...n } = asNdjson.body;
     expect(j).toEqual(n);
     // Both stored as the same canonical blob: one blob for the two uploads.
-    const blobs = (id: string): string =>
-      (s.ctx.db.prepare('SELECT blob FROM manifests WHERE id = ?').get(id) as { blob: string }).blob;
-    expect(blobs(asJson.body.id as string)).toBe(blobs(asNdjson.body.id as string));
+    const blobs = async (id: string): Promise<string> =>
+      (await backendSql<{ blob: string }>(s, 'SELECT blob FROM manifests WHERE id = $1', [id]))[0]!.blob;
+    expect(await blobs(asJson.body.id as string)).toBe(await blobs(asNdjson.body.id as string));
     // A record out of order in the JSON form is refused naming it.
     const bad = { ...manifest, files: [manifest.files[0]!, manifest.files[2]!, manifest.files[1]!] };
     const r = await api(s.url, 'POST', '/api/manifests', {
@@ -438,7 +439,7 @@ describe('a full scan queue', () => {
     expect(r.response?.headers['retry-after']).toBe('10');
     expect((r.response?.json as ErrorBody).error).toMatchObject({ code: 'busy', limit: 1 });
     expect((r.response?.json as ErrorBody).error.message).toContain('maxQueuedScans');
-    expect((s.ctx.db.prepare('SELECT count(*) AS n FROM images').get() as { n: number }).n).toBe(0);
+    expect((await backendSql<{ n: number }>(s, 'SELECT count(*) AS n FROM images'))[0]!.n).toBe(0);
     expect(storedFiles(s.dataDir)).toEqual(before);
     await expectAlive(s);
   });

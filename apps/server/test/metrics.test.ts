@@ -5,6 +5,7 @@
  */
 import { readFileSync, renameSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresRun } from './backend-sql.js';
 import { api, erofs, startTestServer, type TestServer } from './helpers.js';
 import { delta, parseMetrics } from './metrics-text.js';
 
@@ -117,11 +118,16 @@ describe('/api/ready', () => {
     }
     expect((await api(s.url, 'GET', '/api/ready')).status).toBe(200);
 
-    // The database stops answering.
-    s.ctx.db.close();
+    // The database stops answering (the SQLite connection, or the PostgreSQL pool, closed).
+    if (postgresRun()) await s.ctx.store.close();
+    else s.ctx.db.close();
     const noDb = await api(s.url, 'GET', '/api/ready');
     expect(noDb.status).toBe(503);
-    expect(noDb.body.database).toBe('error: The database connection is not open');
+    expect(noDb.body.database).toBe(
+      postgresRun()
+        ? 'error: driver has already been destroyed'
+        : 'error: The database connection is not open',
+    );
     expect((noDb.body.error as { code: string }).code).toBe('not-ready');
   });
 });

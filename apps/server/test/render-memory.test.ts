@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillStaticTemplate, STATIC_TEMPLATE_META } from '@sharemap/report-wire';
 import { CSV_COLUMNS } from '@sharemap/sharing';
 import { BlobStore } from '../src/storage/blobs.js';
+import { backendSql } from './backend-sql.js';
 import { api, bigManifest, startTestServer, tempDir, type TestServer } from './helpers.js';
 import type { ReportRow } from '../src/reports.js';
 
@@ -59,7 +60,7 @@ describe('a CSV render of a big report in a small heap', () => {
     expect(up.status).toBe(201);
     const r = await api(s.url, 'POST', '/api/reports', { json: { manifests: [up.body.id], title: 'big' } });
     expect(r.status).toBe(201);
-    row = s.ctx.db.prepare('SELECT * FROM reports WHERE id = ?').get(r.body.id) as ReportRow;
+    [row] = (await backendSql(s, 'SELECT * FROM reports WHERE id = $1', [r.body.id])) as [ReportRow];
   }, 300_000);
   afterAll(async () => {
     await s.stop();

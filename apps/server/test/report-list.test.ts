@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToNdjson } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
+import { backendSql } from './backend-sql.js';
 import { api, erofs, errorOf, startTestServer, type TestServer } from './helpers.js';
 
 const ADMIN = 'report-list-admin-token';
@@ -30,9 +31,11 @@ describe('GET /api/reports paging', () => {
       ids.push(r.body.id as string);
     }
     // Several reports in one millisecond (a busy CI fleet): five share a time, two are older.
-    const setTime = s.ctx.db.prepare('UPDATE reports SET created_at = ? WHERE id = ?');
     for (const [k, id] of ids.entries())
-      setTime.run(k < 5 ? '2026-12-05T10:00:00.000Z' : '2026-12-05T09:00:00.000Z', id);
+      await backendSql(s, 'UPDATE reports SET created_at = $1 WHERE id = $2', [
+        k < 5 ? '2026-12-05T10:00:00.000Z' : '2026-12-05T09:00:00.000Z',
+        id,
+      ]);
   }, 120_000);
   afterAll(async () => {
     await s.stop();

@@ -9,6 +9,7 @@ import { reportNameProblem } from '@sharemap/sharing';
 import { DB_FILE } from '../src/context.js';
 import { openDb, SCHEMA_VERSION } from '../src/storage/db.js';
 import { createToken } from '../src/tokens.js';
+import { backendSql, postgresRun } from './backend-sql.js';
 import { api, erofs, errorOf, startTestServer, tempDir, waitImage, type TestServer } from './helpers.js';
 
 const octet = { 'content-type': 'application/octet-stream' };
@@ -179,9 +180,9 @@ describe('report names (server requiring tokens)', () => {
   let r2 = '';
   beforeAll(async () => {
     s = await startTestServer({ config: { requireToken: true } });
-    writer = createToken(s.ctx.db, 'ci-main');
-    other = createToken(s.ctx.db, 'ci-pr');
-    admin = createToken(s.ctx.db, 'ops', { admin: true });
+    writer = await createToken(s.ctx.store, 'ci-main');
+    other = await createToken(s.ctx.store, 'ci-pr');
+    admin = await createToken(s.ctx.store, 'ops', { admin: true });
     [r1, r2] = await twoReports(s, { authorization: `Bearer ${writer}` });
   });
   afterAll(async () => {
@@ -211,7 +212,7 @@ describe('report names (server requiring tokens)', () => {
     });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ reportId: r2, previousReportId: r1, setBy: 'ci-pr' });
-    const row = s.ctx.db.prepare('SELECT * FROM report_names WHERE name = ?').get('main');
+    const [row] = await backendSql(s, 'SELECT * FROM report_names WHERE name = $1', ['main']);
     expect(row).toMatchObject({ name: 'main', report_id: r2, set_by: 'ci-pr' });
   });
 
@@ -250,7 +251,8 @@ describe('report names (server requiring tokens)', () => {
 });
 
 describe('report names: schema migration and restart', () => {
-  it('a version-2 database gains the table; names survive a restart', async () => {
+  // A SQLite file written as a version-2 server left it: the migration path of that file.
+  it.skipIf(postgresRun())('a version-2 database gains the table; names survive a restart', async () => {
     const dataDir = tempDir();
     // A database as a version-2 server left it.
     const db = openDb(path.join(dataDir, DB_FILE));

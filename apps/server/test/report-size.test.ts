@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToNdjson } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
+import { backendSql } from './backend-sql.js';
 import { api, erofs, errorOf, startTestServer, type TestServer } from './helpers.js';
 
 describe('SHAREMAP_MAX_REPORT_RECORDS', () => {
@@ -35,8 +36,8 @@ describe('SHAREMAP_MAX_REPORT_RECORDS', () => {
     await s.stop();
   });
 
-  const reportCount = (): number =>
-    (s.ctx.db.prepare('SELECT COUNT(*) AS n FROM reports').get() as { n: number }).n;
+  const reportCount = async (): Promise<number> =>
+    Number((await backendSql<{ n: number }>(s, 'SELECT COUNT(*) AS n FROM reports'))[0]!.n);
 
   it('a report at the limit is created', async () => {
     const r = await api(s.url, 'POST', '/api/reports', { json: { manifests: ids } });
@@ -51,7 +52,7 @@ describe('SHAREMAP_MAX_REPORT_RECORDS', () => {
       headers: { 'content-type': 'application/x-ndjson' },
     });
     expect(up.status).toBe(201);
-    const before = reportCount();
+    const before = await reportCount();
     const r = await api(s.url, 'POST', '/api/reports', { json: { manifests: [...ids, up.body.id] } });
     expect(r.status).toBe(413);
     expect(errorOf(r)).toMatchObject({
@@ -62,6 +63,6 @@ describe('SHAREMAP_MAX_REPORT_RECORDS', () => {
     expect(errorOf(r).message).toBe(
       `the report's images and manifests hold ${records + v2.files.length} file records, more than SHAREMAP_MAX_REPORT_RECORDS (${records})`,
     );
-    expect(reportCount()).toBe(before);
+    expect(await reportCount()).toBe(before);
   });
 });

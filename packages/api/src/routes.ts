@@ -10,6 +10,7 @@ import {
   Archive,
   Demo,
   ErrorBody,
+  GcResult,
   Health,
   Ready,
   Id,
@@ -439,6 +440,14 @@ export function apiRoutes(l: ApiLimits): ApiRoute[] {
       auth: 'writer',
       params: [reportName],
       responses: { 204: ok('removed'), 400: err('bad name'), ...token, 404: err('unknown name') },
+    },
+    {
+      method: 'post',
+      path: '/api/admin/gc',
+      summary:
+        'Run one garbage collection now (admin): expire unnamed reports and uploads past their TTL, remove blobs no row names past the grace period',
+      auth: 'admin',
+      responses: { 200: ok('what it removed', GcResult), ...adminOnly },
     },
     {
       method: 'get',

@@ -417,6 +417,17 @@ export const Ready = Obj({
   blobStore: Type.String(),
 });
 
+/** What one garbage collection removed (POST /api/admin/gc; docs/server.md#retention). */
+export const GcResult = Obj({
+  reportsExpired: Type.Integer({ minimum: 0 }),
+  imagesExpired: Type.Integer({ minimum: 0 }),
+  manifestsExpired: Type.Integer({ minimum: 0 }),
+  mountConfigsExpired: Type.Integer({ minimum: 0 }),
+  residencyInputsExpired: Type.Integer({ minimum: 0 }),
+  blobsCollected: Type.Integer({ minimum: 0 }),
+  bytesCollected: Type.Integer({ minimum: 0 }),
+});
+
 export const Health = Obj({
   status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
   version: Type.String(),

@@ -88,6 +88,7 @@ export function archivesRouter(ctx: AppContext): Router {
     refuseWhenQueueFull(ctx);
     checkDeclaredLength(ctx, req);
     const blob: StoredBlob = await storeStream(ctx, req);
+    let released = false;
     try {
       if (blob.size === 0) throw unprocessable('bad-archive', 'the archive is empty');
       const task: PredictTask = {
@@ -137,6 +138,10 @@ export function archivesRouter(ctx: AppContext): Router {
         size: blob.size,
         manifests: rows.length,
       });
+      // The archive is not kept: its predicted manifests are what reports use. Given back
+      // before the answer, so a client that has its answer sees the blob folder as it stays.
+      released = true;
+      await releaseUpload(ctx, blob);
       res.status(201).json({
         name,
         sha256: blob.sha256,
@@ -147,8 +152,7 @@ export function archivesRouter(ctx: AppContext): Router {
         manifests: rows.map((m) => manifestJson(m.id, m.header.image.name, m.header)),
       });
     } finally {
-      // The archive is not kept: its predicted manifests are what reports use.
-      await releaseUpload(ctx, blob);
+      if (!released) await releaseUpload(ctx, blob);
     }
   });
 

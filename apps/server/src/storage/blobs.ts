@@ -3,13 +3,22 @@
  * file in `tmp/`, is hashed while it streams, fsynced, then renamed into place (and the
  * folder fsynced), so a blob is either complete or absent. Identical content is stored once.
  * `sweep()` (at startup, before requests) removes temp leftovers of interrupted writes and
- * blobs that no database row references.
+ * blobs that no database row references; `collect()` (the garbage collector, src/gc) removes
+ * blobs no row names while the server runs, past a grace period.
  *
  * Used by the main thread and by the worker threads (no Express, no SQLite here).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, type ReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import {
+  createReadStream,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  type ReadStream,
+} from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
@@ -213,12 +222,67 @@ export class BlobStore {
     const dest = this.path(sha256);
     const dir = path.dirname(dest);
     await mkdir(dir, { recursive: true });
-    if (await this.has(sha256)) {
-      await rm(tmp, { force: true }); // same content already stored
-      return;
-    }
+    // Same content already stored: replaced all the same (same bytes, a new file), so that
+    // the blob's modification time is this write's: the garbage collector measures its grace
+    // period from it (collect()), and an old copy it is about to remove is not this one.
     await rename(tmp, dest);
     await fsyncDir(dir);
+  }
+
+  /**
+   * Garbage collection of blobs (docs/server.md#garbage-collection): remove every blob last
+   * written before `cutoffMs` (epoch ms) that `live()` does not name and no request holds.
+   * The candidates are listed first and `live()` is asked after, so a row committed after
+   * the answer belongs to a writer that wrote its blob within the grace period, after the
+   * cutoff. Each removal renames the blob into tmp/ first and looks at what it moved: a
+   * writer that stored the same content again just before (a new file, written after the
+   * cutoff) gets it back; one that stores it just after finds no file and renames its own.
+   * No await between the checks and the removal: writes of this thread cannot interleave.
+   */
+  async collect(
+    cutoffMs: number,
+    live: () => Promise<Set<string>>,
+  ): Promise<{ blobs: number; bytes: number }> {
+    const candidates: string[] = [];
+    for (const d of await readdir(this.blobDir, { withFileTypes: true })) {
+      if (!d.isDirectory()) continue;
+      for (const f of await readdir(path.join(this.blobDir, d.name))) {
+        if (!SHA_RE.test(f)) continue;
+        const st = await stat(path.join(this.blobDir, d.name, f)).catch(() => null);
+        if (st?.isFile() && st.mtimeMs < cutoffMs) candidates.push(f);
+      }
+    }
+    if (candidates.length === 0) return { blobs: 0, bytes: 0 };
+    const named = await live();
+    let blobs = 0;
+    let bytes = 0;
+    for (const sha of candidates) {
+      if (named.has(sha) || this.holds.has(sha) || this.releasing.has(sha)) continue;
+      const removed = this.removeIfOlder(sha, cutoffMs);
+      if (removed !== null) {
+        blobs++;
+        bytes += removed;
+      }
+    }
+    return { blobs, bytes };
+  }
+
+  /** Remove one blob unless it was written at or after `cutoffMs`; its size, or null when kept. */
+  private removeIfOlder(sha256: string, cutoffMs: number): number | null {
+    const dest = this.path(sha256);
+    const trash = path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.gc`);
+    try {
+      renameSync(dest, trash);
+    } catch {
+      return null; // removed meanwhile (release, another collection)
+    }
+    const st = statSync(trash);
+    if (st.mtimeMs >= cutoffMs) {
+      renameSync(trash, dest); // a writer stored it again just now: same content, keep it
+      return null;
+    }
+    rmSync(trash, { force: true });
+    return st.size;
   }
 
   createReadStream(sha256: string): ReadStream {

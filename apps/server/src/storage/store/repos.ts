@@ -24,7 +24,7 @@ export type Q = Kysely<Tables>;
  * database's collation (en_US orders "release_1" before "release/1.2" and ignores case), so
  * listings and their paging cursors would differ between the backends.
  */
-function bytewise(dialect: SqlDialect, column: string): RawBuilder<string> {
+export function bytewise(dialect: SqlDialect, column: string): RawBuilder<string> {
   return dialect === 'postgres'
     ? sql<string>`${sql.ref(column)} COLLATE "C"`
     : sql<string>`${sql.ref(column)}`;

@@ -21,6 +21,7 @@ import {
   TokensRepo,
   type Q,
 } from './repos.js';
+import { RetentionRepo } from './retention.js';
 import type { Tables } from './tables.js';
 
 export class Store {
@@ -33,6 +34,8 @@ export class Store {
   readonly residency: ResidencyRepo;
   readonly meta: MetaRepo;
   readonly blobRefs: BlobRefsRepo;
+  /** Expiry of reports and uploads, and the blobs rows name (src/gc). */
+  readonly retention: RetentionRepo;
 
   constructor(
     private readonly q: Q,
@@ -48,6 +51,7 @@ export class Store {
     this.residency = new ResidencyRepo(q);
     this.meta = new MetaRepo(q);
     this.blobRefs = new BlobRefsRepo(q);
+    this.retention = new RetentionRepo(q, dialect);
   }
 
   /**
