@@ -8,13 +8,22 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToJson, manifestToNdjson, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
-import { backendSql } from './backend-sql.js';
+import { backendSql, postgresRun } from './backend-sql.js';
 import {
   api,
   ensureBuilt,
@@ -396,7 +405,10 @@ describe('limits on time and connections', () => {
   });
 });
 
-describe('a full scan queue', () => {
+// SQLite's in-process queue: the bound is the local pool's queue, filled here by blocking its
+// one worker. On PostgreSQL the bound is the shared queue's size in the database, read every
+// QUEUE_SIZE_REFRESH_MS (scan/pg-queue.ts), which this set-up does not fill.
+describe.skipIf(postgresRun())('a full scan queue', () => {
   let s: TestServer;
   let fifo: string;
   beforeAll(async () => {
