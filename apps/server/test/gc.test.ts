@@ -179,6 +179,25 @@ describe('retention', () => {
     // The fresh image's manifest row was backdated too, but its image names it: it stays.
     expect((await api(s.url, 'POST', '/api/reports', { json: { images: [fresh] } })).status).toBe(201);
   });
+
+  it("keeps the manifest blob an expired upload leaves behind while a report's input names it", async () => {
+    const s = await server({ uploadTtlMs: 7 * DAY_MS, gcGraceMs: 0 });
+    const image = await uploadImage(s, 'base-v1.fp.img');
+    const report = await createReport(s, image, 'made from an old upload');
+    const input = await api(s.url, 'GET', `/api/reports/${report}/input`);
+    expect(input.status).toBe(200);
+    const longAgo = new Date(Date.now() - 8 * DAY_MS).toISOString();
+    await backendSql(s, 'UPDATE images SET updated_at = $1, created_at = $1 WHERE id = $2', [longAgo, image]);
+    await backendSql(s, 'UPDATE manifests SET created_at = $1', [longAgo]);
+
+    const r = await collectGarbage(s.ctx);
+    expect([r.imagesExpired, r.manifestsExpired]).toEqual([1, 1]);
+    expect(r.blobsCollected).toBe(1); // the image; its manifest is named by the report's input
+    expect((await api(s.url, 'GET', `/api/images/${image}`)).status).toBe(404);
+    const again = await api(s.url, 'GET', `/api/reports/${report}/input`);
+    expect(again.status, again.text.slice(0, 200)).toBe(200);
+    expect(again.text).toBe(input.text);
+  });
 });
 
 describe('garbage collection racing requests', () => {

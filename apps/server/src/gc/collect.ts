@@ -5,6 +5,7 @@
  * (SHAREMAP_GC_INTERVAL_MINUTES, schedule.ts) and on request (POST /api/admin/gc, route.ts);
  * one collection at a time per server.
  */
+import { readAnalysisInputRef } from '../analysis-input.js';
 import type { AppContext } from '../context.js';
 
 export interface GcResult {
@@ -57,7 +58,7 @@ async function collect(ctx: GcContext, now: number): Promise<GcResult> {
       result.residencyInputsExpired = u.residencyInputs;
     }
     // The cutoff is taken before the rows are read (inside collect): see BlobStore.collect.
-    const swept = await ctx.blobs.collect(Date.now() - r.gcGraceMs, () => ctx.store.retention.liveBlobs());
+    const swept = await ctx.blobs.collect(Date.now() - r.gcGraceMs, () => liveBlobs(ctx));
     result.blobsCollected = swept.blobs;
     result.bytesCollected = swept.bytes;
   } catch (e) {
@@ -78,6 +79,25 @@ async function collect(ctx: GcContext, now: number): Promise<GcResult> {
     ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
   });
   return result;
+}
+
+/**
+ * Every blob a row names, plus the manifest blobs a report's analysis input names inside its
+ * blob (a reference document, docs/server.md#stored-manifests-and-analysis-inputs): an expired
+ * upload's manifest row goes, but a report made from it still serves its input from that blob.
+ */
+async function liveBlobs(ctx: GcContext): Promise<Set<string>> {
+  const live = await ctx.store.retention.liveBlobs();
+  for (const input of await ctx.store.retention.reportInputBlobs()) {
+    let ref;
+    try {
+      ref = await readAnalysisInputRef(ctx.blobs, input);
+    } catch {
+      continue; // missing or damaged: its route answers the error; nothing here to keep
+    }
+    for (const { manifestBlob } of ref?.images ?? []) live.add(manifestBlob);
+  }
+  return live;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

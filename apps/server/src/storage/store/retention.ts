@@ -89,6 +89,12 @@ export class RetentionRepo {
     };
   }
 
+  /** The analysis-input blob of every report (the collector reads the references inside). */
+  async reportInputBlobs(): Promise<string[]> {
+    const rows = await this.q.selectFrom('reports').select('input_blob').execute();
+    return rows.map((r) => r.input_blob);
+  }
+
   /**
    * Every blob id found in any column of any image, manifest or report row: a superset of
    * the columns that name blobs today (BlobRefsRepo), so a column added later that names
