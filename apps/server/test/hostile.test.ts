@@ -407,7 +407,8 @@ describe('limits on time and connections', () => {
 
 // SQLite's in-process queue: the bound is the local pool's queue, filled here by blocking its
 // one worker. On PostgreSQL the bound is the shared queue's size in the database, read every
-// QUEUE_SIZE_REFRESH_MS (scan/pg-queue.ts), which this set-up does not fill.
+// QUEUE_SIZE_REFRESH_MS (scan/pg-queue.ts), which this set-up does not fill: replicas.test.ts's
+// "the shared scan queue full on PostgreSQL" fills it (two replicas, their workers held).
 describe.skipIf(postgresRun())('a full scan queue', () => {
   let s: TestServer;
   let fifo: string;
