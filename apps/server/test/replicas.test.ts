@@ -1,6 +1,7 @@
 /**
- * Several replicas (docs/server.md#several-replicas): two real server processes (the built
- * dist/main.js) on one private PostgreSQL cluster and one shared data folder. Scans go
+ * Several replicas (docs/server.md#several-replicas): real server processes (the built
+ * dist/main.js), two at a time on one database of a private PostgreSQL cluster and one shared
+ * data folder. Scans go
  * through the job queue in PostgreSQL (pg-boss), their events through LISTEN/NOTIFY. Which
  * replica takes a job is up to the queue: the test reads it from the replica's log line
  * `scan job taken`. A scan is held at a known point by locking the `manifests` table from
