@@ -40,6 +40,8 @@ export interface TarEntry extends TarAttrs {
   xattrs: [string, Uint8Array][];
   /** Offset of the member's (first) header in the tar stream. */
   offset: number;
+  /** Offset of the member's data in the tar stream (regular files: `size` bytes from here). */
+  dataOffset: number;
   /** The member's data, at most once; unread data is skipped by the next iteration. */
   data(): AsyncGenerator<Uint8Array>;
   /**
@@ -208,8 +210,10 @@ export async function* readTar(
   let pax: Map<string, Uint8Array> | null = null;
   let longName: Uint8Array | null = null;
   let longLink: Uint8Array | null = null;
-  /** Unread data + padding of the previous member. */
+  /** Unread data + padding of the previous member, and that padding (not counted as missing
+   * data in a truncation error, so a skipped member's error reads as a read one's). */
   let pending = 0;
+  let pendingPad = 0;
   let pendingPath: () => string = () => '';
 
   const checkTotal = () => {
@@ -219,11 +223,12 @@ export async function* readTar(
       });
     }
   };
-  const skip = async (n: number, path: () => string) => {
+  const skip = async (n: number, path: () => string, padding = 0) => {
     while (n > 0) {
       const c = r.readSomeBuffered(n) ?? (await r.readSome(n));
+      const missing = n > padding ? n - padding : n;
       if (!c)
-        throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${n} bytes missing)`, {
+        throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${missing} bytes missing)`, {
           path: path(),
           offset: r.offset,
         });
@@ -248,8 +253,9 @@ export async function* readTar(
 
   try {
     for (;;) {
-      if (pending > 0) await skip(pending, pendingPath);
+      if (pending > 0) await skip(pending, pendingPath, pendingPad);
       pending = 0;
+      pendingPad = 0;
       const at = r.offset;
       const h = r.readBuffered(BLOCK) ?? (await r.read(BLOCK));
       if (!h) {
@@ -336,6 +342,7 @@ export async function* readTar(
           ext = e[504] !== 0;
         }
         pending = size + pad(size);
+        pendingPad = pad(size);
         pendingPath = shownPath;
         continue;
       }
@@ -343,6 +350,7 @@ export async function* readTar(
       if (!kind) {
         // Unknown typeflags are skipped, as mkfs does (rule 1).
         pending = size + pad(size);
+        pendingPad = pad(size);
         pendingPath = shownPath;
         continue;
       }
@@ -376,6 +384,7 @@ export async function* readTar(
       const gidRec = recs.get('gid');
       let remaining = storedSize;
       pending = storedSize + pad(storedSize);
+      pendingPad = pad(storedSize);
       pendingPath = shownPath;
       const truncatedData = () =>
         new OciError('ETRUNCATED', `archive ends inside the data of a member (${remaining} bytes missing)`, {
@@ -396,6 +405,7 @@ export async function* readTar(
         devminor: kind === 'chr' || kind === 'blk' ? parseNumber(h, 337, 8, 'devminor', at) : 0,
         xattrs,
         offset: at,
+        dataOffset: r.offset,
         async *data() {
           if (kind !== 'file') return;
           while (remaining > 0) {
