@@ -170,29 +170,25 @@ class Loader {
       });
     const digestHasher = this.o.digestHasher ?? this.o.hasher;
     const tarHasher = this.o.tarHasher;
-    // Peek at the first chunk for the magic bytes, then replay it.
-    const it = f.stream()[Symbol.asyncIterator]();
-    const first = await it.next();
-    const compression = compressionOf(first.done ? new Uint8Array(0) : first.value);
+    // The magic bytes, from a first chunk read on its own (the stream proper is opened
+    // knowing the compression: an uncompressed one may recycle its buffers).
+    let head: Uint8Array = new Uint8Array(0);
+    for await (const c of f.stream()) {
+      head = c.subarray(0, 512);
+      break;
+    }
+    const compression = compressionOf(head);
     // An uncompressed blob is the tar itself: with a TarHasher its digest is the tar stream's.
     const rawHash = compression === 'none' && tarHasher ? null : await digestHasher();
     let stored = 0;
+    // Every consumer below hashes or copies a chunk before the tar reader pulls the next
+    // (StreamOptions.recycle); the decompressors are not known to, so they get fresh buffers.
+    const stream = f.stream({ recycle: compression === 'none' });
     const blob = async function* () {
-      try {
-        if (!first.done) {
-          rawHash?.update(first.value);
-          stored += first.value.length;
-          yield first.value;
-        }
-        for (;;) {
-          const r = await it.next();
-          if (r.done) return;
-          rawHash?.update(r.value);
-          stored += r.value.length;
-          yield r.value;
-        }
-      } finally {
-        await it.return?.();
+      for await (const c of stream) {
+        rawHash?.update(c);
+        stored += c.length;
+        yield c;
       }
     };
     const diffHash = compression === 'none' || tarHasher ? null : await digestHasher();
@@ -458,7 +454,7 @@ export async function openArchive(
   const rootfs = (c: Compression): OpenedArchive => ({
     kind: 'rootfs',
     compression: c,
-    stream: () => decompress(c, rangeChunks(source, 0, source.size), name),
+    stream: () => decompress(c, rangeChunks(source, 0, source.size, undefined, c === 'none'), name),
   });
   if (compression !== 'none') return rootfs(compression);
   if (!looksLikeTar(head))

@@ -30,7 +30,8 @@ export interface TarAttrs {
 
 export interface TarEntry extends TarAttrs {
   kind: TarKind;
-  /** Member name as stored (PAX `path` > GNU `L` > ustar prefix/name), raw bytes. */
+  /** Member name as stored (PAX `path` > GNU `L` > ustar prefix/name), raw bytes; like
+   * `linkname`, valid until the next member is read (it may be a view of the read buffer). */
   name: Uint8Array;
   /** Link name (symlink target or hard-link target), raw bytes; empty when none. */
   linkname: Uint8Array;
@@ -316,8 +317,9 @@ export async function* readTar(
       const linkname = recs.get('linkpath') ?? longLink ?? cstr(h, 157, 100);
       longName = null;
       longLink = null;
-      // The display name is for error messages only: decoded when one is thrown.
-      const nameBytes = name;
+      // The display name is for error messages only: decoded when one is thrown, from a copy
+      // (the header may lie in a read buffer that is reused meanwhile: StreamOptions.recycle).
+      const nameBytes = name.slice();
       const shownPath = () => utf8.decode(nameBytes);
       if (name.length > limits.maxPathBytes || linkname.length > limits.maxPathBytes) {
         throw new OciError('ELIMIT', `name longer than maxPathBytes (${limits.maxPathBytes})`, {
