@@ -12,12 +12,7 @@ export {
   type ReadLayerOptions,
   type ReadLayerHashedOptions,
 } from './layer.js';
-export {
-  TAR_HASH_CHUNK_BYTES,
-  tarHashChunks,
-  type TarHasher,
-  type TarHasherFactory,
-} from './tar-hasher.js';
+export { TAR_HASH_CHUNK_BYTES, tarHashChunks, type TarHasher, type TarHasherFactory } from './tar-hasher.js';
 export { applyMkfs, applyFlatten, newRoot, type Dentry, type Inode } from './tree.js';
 export {
   treeToManifest,

@@ -309,7 +309,9 @@ export const workerTarHasher: TarHasherFactory = async (): Promise<TarHasher> =>
     update(chunk) {
       open();
       if (chunk.length > DIGEST_SLOT_BYTES)
-        throw new Error(`tar hasher chunk of ${chunk.length} bytes exceeds ${DIGEST_SLOT_BYTES} (split it first)`);
+        throw new Error(
+          `tar hasher chunk of ${chunk.length} bytes exceeds ${DIGEST_SLOT_BYTES} (split it first)`,
+        );
       if (chunk.length === 0) return;
       send();
       held = chunk;

@@ -229,10 +229,14 @@ export async function* readTar(
       const c = r.readSomeBuffered(n) ?? (await r.readSome(n));
       const missing = n > padding ? n - padding : n;
       if (!c)
-        throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${missing} bytes missing)`, {
-          path: path(),
-          offset: r.offset,
-        });
+        throw new OciError(
+          'ETRUNCATED',
+          `archive ends inside the data of a member (${missing} bytes missing)`,
+          {
+            path: path(),
+            offset: r.offset,
+          },
+        );
       n -= c.length;
     }
     checkTotal();

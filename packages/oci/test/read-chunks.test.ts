@@ -91,7 +91,9 @@ function countingSource(bytes: Uint8Array, withReadInto: boolean) {
   const src: ByteSource = {
     size: m.size,
     read: (o, n) => (counts.read++, m.read(o, n)),
-    ...(withReadInto ? { readInto: (o: number, t: Uint8Array) => (counts.readInto++, m.readInto!(o, t)) } : {}),
+    ...(withReadInto
+      ? { readInto: (o: number, t: Uint8Array) => (counts.readInto++, m.readInto!(o, t)) }
+      : {}),
   };
   return { src, counts };
 }

@@ -91,22 +91,26 @@ describe('readLayerHashed (worker) against readLayer (this thread)', () => {
     ['4 MiB read chunks', TAR_HASH_CHUNK_BYTES],
     ['odd 1 MiB + 3 chunks', MiB + 3],
     ['512-byte chunks at the start of each read', 64 * 1024 + 512],
-  ])('same members and digests with %s', async (_what, chunk) => {
-    const here = await readLayer(bytesChunks(LAYER, chunk), { hasher, limits });
-    const there = await readLayerHashed(bytesChunks(LAYER, chunk), { tarHasher: workerTarHasher, limits });
-    expect(there.members).toEqual(here);
-    expect(there.digest).toBe(sha256(LAYER));
-    const files = there.members.filter((m) => m.kind === 'file');
-    expect(files.map((m) => [m.path.join('/'), m.sha256])).toEqual(
-      LAYER_FILES.map(([name, data]) => [name, sha256(data)]),
-    );
-    expect(files[1]!.sha256).toBe(EMPTY);
-    const links = there.members.filter((m) => m.kind === 'hardlink');
-    expect(links.map((m) => [m.path.join('/'), m.link?.join('/'), m.sha256])).toEqual([
-      ['usr/big-link', 'usr/big', undefined],
-      ['etc/link-to-empty', 'etc/empty', undefined],
-    ]);
-  }, 120_000);
+  ])(
+    'same members and digests with %s',
+    async (_what, chunk) => {
+      const here = await readLayer(bytesChunks(LAYER, chunk), { hasher, limits });
+      const there = await readLayerHashed(bytesChunks(LAYER, chunk), { tarHasher: workerTarHasher, limits });
+      expect(there.members).toEqual(here);
+      expect(there.digest).toBe(sha256(LAYER));
+      const files = there.members.filter((m) => m.kind === 'file');
+      expect(files.map((m) => [m.path.join('/'), m.sha256])).toEqual(
+        LAYER_FILES.map(([name, data]) => [name, sha256(data)]),
+      );
+      expect(files[1]!.sha256).toBe(EMPTY);
+      const links = there.members.filter((m) => m.kind === 'hardlink');
+      expect(links.map((m) => [m.path.join('/'), m.link?.join('/'), m.sha256])).toEqual([
+        ['usr/big-link', 'usr/big', undefined],
+        ['etc/link-to-empty', 'etc/empty', undefined],
+      ]);
+    },
+    120_000,
+  );
 
   it('a truncated layer fails as on this thread, and the worker stays usable', async () => {
     const cut = LAYER.subarray(0, 512 * 3 + 6 * MiB); // inside usr/big's data
