@@ -24,7 +24,7 @@ import {
   type OciLayer,
   type Platform,
 } from '@sharemap/oci';
-import { workerSha256 } from '@sharemap/oci/node';
+import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { inputError, oneLine } from './errors.js';
 
 export type Model = DeploymentModel;
@@ -113,8 +113,9 @@ export async function loadArchive(path: string, o: LoadArchiveOptions): Promise<
   const popts = { hash: o.hash, ...(o.layerManifests ? { layerManifests: o.layerManifests } : {}) };
   const lopts = {
     hasher: nodeSha256,
-    // Each layer's whole-blob digest on a second core (docs/oci.md#library).
+    // Each layer's digests and its files' fingerprints on a second core (docs/oci.md#library).
     digestHasher: workerSha256,
+    tarHasher: workerTarHasher,
     ...(platform ? { platform } : {}),
     ...(o.layerCache ? { layerCache: o.layerCache } : {}),
   };

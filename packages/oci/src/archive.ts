@@ -13,8 +13,9 @@
 import type { ByteSource, HasherFactory } from '@sharemap/erofs';
 import { compressionOf, decompress, looksLikeTar, type Compression } from './compress.js';
 import { OciError } from './errors.js';
-import { readLayer, type LayerMember } from './layer.js';
+import { readLayer, readLayerHashed, type LayerMember } from './layer.js';
 import { resolveOciLimits, type OciLimits } from './limits.js';
+import type { TarHasherFactory } from './tar-hasher.js';
 import { indexTar, rangeChunks, tarFiles, type ArchiveFile, type ArchiveFiles } from './tar-index.js';
 
 export interface Platform {
@@ -69,6 +70,10 @@ export interface LoadOptions {
   /** Hashes each layer blob whole (its digest, its diff id); default `hasher`. In Node,
    * `workerSha256` of `@sharemap/oci/node` runs these on a second core. */
   digestHasher?: HasherFactory;
+  /** Hashes each layer's tar stream and its files' data in one pass (the diff id and the
+   * fingerprints) instead of `hasher` per file; in Node, `workerTarHasher` of
+   * `@sharemap/oci/node` does it on a worker thread. Same results. */
+  tarHasher?: TarHasherFactory;
   limits?: Partial<OciLimits>;
   /** Platform picked from a multi-platform index (default linux/amd64). */
   platform?: Platform;
@@ -164,30 +169,29 @@ class Loader {
         member: path,
       });
     const digestHasher = this.o.digestHasher ?? this.o.hasher;
-    const rawHash = await digestHasher();
-    let head: Uint8Array | null = null;
+    const tarHasher = this.o.tarHasher;
+    // The magic bytes, from a first chunk read on its own (the stream proper is opened
+    // knowing the compression: an uncompressed one may recycle its buffers).
+    let head: Uint8Array = new Uint8Array(0);
+    for await (const c of f.stream()) {
+      head = c.subarray(0, 512);
+      break;
+    }
+    const compression = compressionOf(head);
+    // An uncompressed blob is the tar itself: with a TarHasher its digest is the tar stream's.
+    const rawHash = compression === 'none' && tarHasher ? null : await digestHasher();
     let stored = 0;
-    const tee = async function* (src: AsyncIterable<Uint8Array>) {
-      for await (const c of src) {
-        rawHash.update(c);
+    // Every consumer below hashes or copies a chunk before the tar reader pulls the next
+    // (StreamOptions.recycle); the decompressors are not known to, so they get fresh buffers.
+    const stream = f.stream({ recycle: compression === 'none' });
+    const blob = async function* () {
+      for await (const c of stream) {
+        rawHash?.update(c);
         stored += c.length;
         yield c;
       }
     };
-    // Peek at the first chunk for the magic bytes, then replay it.
-    const it = tee(f.stream())[Symbol.asyncIterator]();
-    const first = await it.next();
-    head = first.done ? new Uint8Array(0) : first.value;
-    const compression = compressionOf(head);
-    const replay = async function* () {
-      if (!first.done) yield first.value;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    };
-    const diffHash = compression === 'none' ? null : await digestHasher();
+    const diffHash = compression === 'none' || tarHasher ? null : await digestHasher();
     let size_ = 0;
     const progress = this.o.onProgress;
     const tar = async function* (src: AsyncIterable<Uint8Array>) {
@@ -199,16 +203,19 @@ class Loader {
       }
     };
     let members: LayerMember[];
+    let tarDigest: string | undefined;
     try {
-      members = await readLayer(tar(decompress(compression, replay(), path)), {
-        hasher: this.o.hasher,
-        limits: this.limits,
-      });
+      const chunks = tar(decompress(compression, blob(), path));
+      if (tarHasher) {
+        const read = await readLayerHashed(chunks, { tarHasher, limits: this.limits });
+        members = read.members;
+        tarDigest = 'sha256:' + read.digest;
+      } else members = await readLayer(chunks, { hasher: this.o.hasher, limits: this.limits });
     } catch (e) {
       throw e instanceof OciError ? e.inMember(path) : e;
     }
-    const rawDigest = 'sha256:' + rawHash.digestHex();
-    const tarDigest = diffHash ? 'sha256:' + diffHash.digestHex() : rawDigest;
+    const rawDigest = rawHash ? 'sha256:' + rawHash.digestHex() : tarDigest!;
+    tarDigest ??= diffHash ? 'sha256:' + diffHash.digestHex() : rawDigest;
     if (digest !== undefined && rawDigest !== digest)
       throw new OciError('EDIGEST', `layer blob has digest ${rawDigest}, its descriptor says ${digest}`, {
         member: path,
@@ -447,7 +454,7 @@ export async function openArchive(
   const rootfs = (c: Compression): OpenedArchive => ({
     kind: 'rootfs',
     compression: c,
-    stream: () => decompress(c, rangeChunks(source, 0, source.size), name),
+    stream: () => decompress(c, rangeChunks(source, 0, source.size, undefined, c === 'none'), name),
   });
   if (compression !== 'none') return rootfs(compression);
   if (!looksLikeTar(head))

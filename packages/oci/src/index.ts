@@ -4,12 +4,15 @@ export { DEFAULT_OCI_LIMITS, resolveOciLimits, type OciLimits } from './limits.j
 export { readTar, parsePax, parseNumber, type TarEntry, type TarKind } from './tar.js';
 export {
   readLayer,
+  readLayerHashed,
   normalisePath,
   displayPath,
   type LayerMember,
   type PathKey,
   type ReadLayerOptions,
+  type ReadLayerHashedOptions,
 } from './layer.js';
+export { TAR_HASH_CHUNK_BYTES, tarHashChunks, type TarHasher, type TarHasherFactory } from './tar-hasher.js';
 export { applyMkfs, applyFlatten, newRoot, type Dentry, type Inode } from './tree.js';
 export {
   treeToManifest,

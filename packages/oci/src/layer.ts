@@ -7,7 +7,8 @@
 import type { HasherFactory } from '@sharemap/erofs';
 import { OciError } from './errors.js';
 import type { OciLimits } from './limits.js';
-import { readTar, type TarAttrs, type TarKind } from './tar.js';
+import { readTar, type TarAttrs, type TarEntry, type TarKind } from './tar.js';
+import { tarHashChunks, type TarHasherFactory } from './tar-hasher.js';
 
 /** Path components as "binary" strings: one char per byte (latin1), so names stay byte-exact
  * and string order is byte order. */
@@ -65,7 +66,51 @@ export function normalisePath(raw: Uint8Array, base: PathKey[] = []): PathKey[] 
   return out;
 }
 
-/** Read a tar stream into its members (see the module comment). */
+/** A member's record from its tar entry (everything but a regular file's sha256). */
+function memberOf(e: TarEntry): LayerMember {
+  const path = normalisePath(e.name);
+  const shown = () => utf8.decode(e.name); // for error messages only
+  if (!path)
+    throw new OciError('EESCAPE', 'member path climbs above the root', { path: shown(), offset: e.offset });
+  const m: LayerMember = {
+    kind: e.kind,
+    path,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    size: e.size,
+    mtime: e.mtime,
+    mtimeNsec: e.mtimeNsec,
+    xattrs: e.xattrs,
+  };
+  if (e.kind === 'hardlink') {
+    const link = normalisePath(e.linkname);
+    if (!link)
+      throw new OciError(
+        'EESCAPE',
+        `hard link target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
+        { path: shown(), offset: e.offset },
+      );
+    m.link = link;
+  } else if (e.kind === 'symlink') {
+    // A relative target is resolved from the link's directory; an absolute one from the
+    // root. Lexically climbing above "/" is refused: it points outside the image.
+    const abs = e.linkname[0] === 0x2f;
+    if (!normalisePath(e.linkname, abs ? [] : path.slice(0, -1))) {
+      throw new OciError(
+        'EESCAPE',
+        `symlink target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
+        { path: shown(), offset: e.offset },
+      );
+    }
+    m.symlink = latin1.decode(e.linkname);
+  } else if (e.kind === 'chr' || e.kind === 'blk') {
+    m.rdev = [e.devmajor, e.devminor];
+  }
+  return m;
+}
+
+/** Read a tar stream into its members, hashing each file on this thread (see the module comment). */
 export async function readLayer(
   chunks: AsyncIterable<Uint8Array>,
   opts: ReadLayerOptions,
@@ -73,45 +118,8 @@ export async function readLayer(
   const members: LayerMember[] = [];
   let hashed = 0;
   for await (const e of readTar(chunks, opts.limits)) {
-    const path = normalisePath(e.name);
-    const shown = () => utf8.decode(e.name); // for error messages only
-    if (!path)
-      throw new OciError('EESCAPE', 'member path climbs above the root', { path: shown(), offset: e.offset });
-    const m: LayerMember = {
-      kind: e.kind,
-      path,
-      mode: e.mode,
-      uid: e.uid,
-      gid: e.gid,
-      size: e.size,
-      mtime: e.mtime,
-      mtimeNsec: e.mtimeNsec,
-      xattrs: e.xattrs,
-    };
-    if (e.kind === 'hardlink') {
-      const link = normalisePath(e.linkname);
-      if (!link)
-        throw new OciError(
-          'EESCAPE',
-          `hard link target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
-          { path: shown(), offset: e.offset },
-        );
-      m.link = link;
-    } else if (e.kind === 'symlink') {
-      // A relative target is resolved from the link's directory; an absolute one from the
-      // root. Lexically climbing above "/" is refused: it points outside the image.
-      const abs = e.linkname[0] === 0x2f;
-      if (!normalisePath(e.linkname, abs ? [] : path.slice(0, -1))) {
-        throw new OciError(
-          'EESCAPE',
-          `symlink target ${JSON.stringify(utf8.decode(e.linkname))} climbs above the root`,
-          { path: shown(), offset: e.offset },
-        );
-      }
-      m.symlink = latin1.decode(e.linkname);
-    } else if (e.kind === 'chr' || e.kind === 'blk') {
-      m.rdev = [e.devmajor, e.devminor];
-    } else if (e.kind === 'file') {
+    const m = memberOf(e);
+    if (e.kind === 'file') {
       // A synchronous hasher (node:crypto) is used without an await, and the data is fed from
       // the read buffer without a promise per chunk: per-member overhead, not hashing, was the
       // cost for small files (docs/benchmarks.md#oci-predicting-from-a-docker-save-archive).
@@ -128,4 +136,56 @@ export async function readLayer(
     members.push(m);
   }
   return members;
+}
+
+export interface ReadLayerHashedOptions {
+  /** Hashes the stream and every file's data span (e.g. `workerTarHasher`, on a worker thread). */
+  tarHasher: TarHasherFactory;
+  limits: OciLimits;
+  /** Called with the bytes of the tar stream read so far (progress). */
+  onData?: (bytes: number) => void;
+}
+
+/**
+ * readLayer with the hashing left to a TarHasher: this thread parses headers and skips file
+ * data, telling the hasher where each file's data lies; the hasher returns the stream's digest
+ * (the layer's diff id) and every file's. Same members, same digests as readLayer.
+ */
+export async function readLayerHashed(
+  chunks: AsyncIterable<Uint8Array>,
+  opts: ReadLayerHashedOptions,
+): Promise<{ members: LayerMember[]; digest: string }> {
+  const th = await opts.tarHasher();
+  const members: LayerMember[] = [];
+  const files: LayerMember[] = [];
+  let read = 0;
+  const onData = opts.onData;
+  // The hasher sees each chunk as the tar reader pulls it, so every span is declared before
+  // the bytes after its first chunk reach the hasher (TarHasher.file).
+  const fed = async function* () {
+    for await (const c of tarHashChunks(chunks)) {
+      th.update(c);
+      read += c.length;
+      onData?.(read);
+      yield c;
+    }
+  };
+  try {
+    for await (const e of readTar(fed(), opts.limits)) {
+      const m = memberOf(e);
+      if (e.kind === 'file') {
+        th.file(e.dataOffset, e.size);
+        files.push(m);
+      }
+      members.push(m);
+    }
+  } catch (e) {
+    th.abort();
+    throw e;
+  }
+  const { digest, files: digests } = await th.finish();
+  if (digests.length !== files.length)
+    throw new Error(`the tar hasher returned ${digests.length} file digests for ${files.length} files`);
+  files.forEach((m, i) => (m.sha256 = digests[i]!));
+  return { members, digest };
 }

@@ -8,10 +8,11 @@
 import type { ByteSource, HasherFactory, Manifest } from '@sharemap/erofs';
 import { loadImages, openArchive, type ArchiveKind, type OciLayer, type Platform } from './archive.js';
 import { layerImageName, predictImage, type ImagePrediction } from './image.js';
-import { readLayer } from './layer.js';
+import { readLayer, readLayerHashed } from './layer.js';
 import { resolveOciLimits, type OciLimits } from './limits.js';
 import { FLAT_BUILD, LAYER_BUILD, treeToManifest, type BuildOptions } from './manifest.js';
 import { mkfsTree } from './predict.js';
+import type { TarHasherFactory } from './tar-hasher.js';
 
 /** The two deployment models (docs/oci.md): one EROFS image per distinct layer, or per OCI image. */
 export type DeploymentModel = 'layers' | 'flattened';
@@ -20,6 +21,8 @@ export interface PredictArchiveOptions {
   hasher: HasherFactory;
   /** Hashes whole layer blobs (LoadOptions.digestHasher); default `hasher`. */
   digestHasher?: HasherFactory;
+  /** Hashes each tar stream and its files' data in one pass (LoadOptions.tarHasher). */
+  tarHasher?: TarHasherFactory;
   /** Add each regular file's content sha256 to the records. */
   hash?: boolean;
   /** Platform picked from a multi-platform index (default linux/amd64). */
@@ -74,6 +77,7 @@ export async function predictArchive(
         : {}),
       hasher: o.hasher,
       ...(o.digestHasher ? { digestHasher: o.digestHasher } : {}),
+      ...(o.tarHasher ? { tarHasher: o.tarHasher } : {}),
       ...(o.limits ? { limits: o.limits } : {}),
       ...(o.platform ? { platform: o.platform } : {}),
       ...(o.layerCache ? { layerCache: o.layerCache } : {}),
@@ -81,11 +85,11 @@ export async function predictArchive(
     return { kind: a.kind, images: images.map((i) => predictImage(i, popts)) };
   }
   // A rootfs tar (docker export): one tar, read once, built both ways.
-  const members = await readLayer(a.stream(), {
-    hasher: o.hasher,
-    limits: resolveOciLimits(o.limits),
-    ...(o.onProgress ? { onData: o.onProgress } : {}),
-  });
+  const limits = resolveOciLimits(o.limits);
+  const onData = o.onProgress ? { onData: o.onProgress } : {};
+  const members = o.tarHasher
+    ? (await readLayerHashed(a.stream(), { tarHasher: o.tarHasher, limits, ...onData })).members
+    : await readLayer(a.stream(), { hasher: o.hasher, limits, ...onData });
   const mk = (build: BuildOptions, imageName: string): Manifest =>
     treeToManifest(mkfsTree(members, build), {
       build,

@@ -2,13 +2,16 @@
  * Prediction entry points for one tar: the members -> the mkfs.erofs tree -> the manifest.
  */
 import type { HasherFactory, Manifest } from '@sharemap/erofs';
-import { readLayer, type LayerMember } from './layer.js';
+import { readLayer, readLayerHashed, type LayerMember } from './layer.js';
 import { resolveOciLimits, type OciLimits } from './limits.js';
 import { treeToManifest, type BuildOptions } from './manifest.js';
+import type { TarHasherFactory } from './tar-hasher.js';
 import { applyFlatten, applyMkfs, newRoot, type Dentry, type OnLayerChange } from './tree.js';
 
 export interface PredictTarOptions {
   hasher: HasherFactory;
+  /** Hashes the stream and its files' data in one pass instead of `hasher` (readLayerHashed). */
+  tarHasher?: TarHasherFactory;
   build: BuildOptions;
   imageName: string;
   imageSize: number;
@@ -47,7 +50,9 @@ export function flattenLayers(layers: LayerMember[][], onChange?: (layer: number
 /** Predict the manifest of `mkfs.erofs <build options> IMG TAR` from a tar stream. */
 export async function predictTar(chunks: AsyncIterable<Uint8Array>, o: PredictTarOptions): Promise<Manifest> {
   const limits = resolveOciLimits(o.limits);
-  const members = await readLayer(chunks, { hasher: o.hasher, limits });
+  const members = o.tarHasher
+    ? (await readLayerHashed(chunks, { tarHasher: o.tarHasher, limits })).members
+    : await readLayer(chunks, { hasher: o.hasher, limits });
   return treeToManifest(mkfsTree(members, o.build, o.rootOwner), {
     build: o.build,
     imageName: o.imageName,

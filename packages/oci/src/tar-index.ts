@@ -10,9 +10,24 @@ import { BLOCK, parseNumber, parsePax } from './tar.js';
 
 export interface ArchiveFile {
   size: number;
-  /** The file's bytes, in chunks of bounded size. */
-  stream(): AsyncIterable<Uint8Array>;
+  /** The file's bytes, in chunks of bounded size (see StreamOptions.recycle). */
+  stream(o?: StreamOptions): AsyncIterable<Uint8Array>;
 }
+
+export interface StreamOptions {
+  /**
+   * The consumer lets go of each chunk before RECYCLED_CHUNKS - 1 more have been pulled (it
+   * copies whatever it keeps longer), so a source that can read into a given buffer
+   * (ByteSource.readInto) may reuse RECYCLED_CHUNKS buffers instead of allocating one per
+   * chunk: a fresh 4 MiB buffer per read cost page faults and garbage collections worth about
+   * a quarter of the prediction's CPU (docs/benchmarks.md#oci-predicting-from-a-docker-save-archive).
+   */
+  recycle?: boolean;
+}
+
+/** Buffers a recycling stream rotates through (StreamOptions.recycle): the tar reader holds
+ * at most two chunks (one it is joining with the next), the worker hasher one more. */
+export const RECYCLED_CHUNKS = 4;
 
 /** Files of an image archive or OCI layout directory by relative path ("index.json", "blobs/sha256/..."). */
 export interface ArchiveFiles {
@@ -25,14 +40,28 @@ export interface ArchiveFiles {
  * (docs/benchmarks.md#oci-predicting-from-a-docker-save-archive); one chunk is held at a time. */
 const CHUNK = 4 << 20;
 
-/** Chunks of `source` from `offset`, `length` bytes; each chunk is a new buffer, never reused. */
+/**
+ * Chunks of `source` from `offset`, `length` bytes; each chunk is a new buffer, unless
+ * `recycle` (StreamOptions.recycle) and the source reads into given buffers.
+ */
 export async function* rangeChunks(
   source: ByteSource,
   offset: number,
   length: number,
   chunk = CHUNK,
+  recycle = false,
 ): AsyncGenerator<Uint8Array> {
-  for (let p = 0; p < length; p += chunk) yield await source.read(offset + p, Math.min(chunk, length - p));
+  const pool: Uint8Array[] | null = recycle && source.readInto && length > chunk ? [] : null;
+  for (let p = 0, i = 0; p < length; p += chunk, i++) {
+    const n = Math.min(chunk, length - p);
+    if (!pool) {
+      yield await source.read(offset + p, n);
+      continue;
+    }
+    const b = (pool[i % RECYCLED_CHUNKS] ??= new Uint8Array(chunk)).subarray(0, n);
+    source.readInto!(offset + p, b);
+    yield b;
+  }
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -130,7 +159,10 @@ export function tarFiles(
     get: async (path) => {
       const m = index.get(cleanName(path));
       if (!m) return undefined;
-      return { size: m.size, stream: () => rangeChunks(source, m.offset, m.size) };
+      return {
+        size: m.size,
+        stream: (o?: StreamOptions) => rangeChunks(source, m.offset, m.size, CHUNK, !!o?.recycle),
+      };
     },
   };
 }

@@ -30,7 +30,8 @@ export interface TarAttrs {
 
 export interface TarEntry extends TarAttrs {
   kind: TarKind;
-  /** Member name as stored (PAX `path` > GNU `L` > ustar prefix/name), raw bytes. */
+  /** Member name as stored (PAX `path` > GNU `L` > ustar prefix/name), raw bytes; like
+   * `linkname`, valid until the next member is read (it may be a view of the read buffer). */
   name: Uint8Array;
   /** Link name (symlink target or hard-link target), raw bytes; empty when none. */
   linkname: Uint8Array;
@@ -40,6 +41,8 @@ export interface TarEntry extends TarAttrs {
   xattrs: [string, Uint8Array][];
   /** Offset of the member's (first) header in the tar stream. */
   offset: number;
+  /** Offset of the member's data in the tar stream (regular files: `size` bytes from here). */
+  dataOffset: number;
   /** The member's data, at most once; unread data is skipped by the next iteration. */
   data(): AsyncGenerator<Uint8Array>;
   /**
@@ -208,8 +211,10 @@ export async function* readTar(
   let pax: Map<string, Uint8Array> | null = null;
   let longName: Uint8Array | null = null;
   let longLink: Uint8Array | null = null;
-  /** Unread data + padding of the previous member. */
+  /** Unread data + padding of the previous member, and that padding (not counted as missing
+   * data in a truncation error, so a skipped member's error reads as a read one's). */
   let pending = 0;
+  let pendingPad = 0;
   let pendingPath: () => string = () => '';
 
   const checkTotal = () => {
@@ -219,14 +224,19 @@ export async function* readTar(
       });
     }
   };
-  const skip = async (n: number, path: () => string) => {
+  const skip = async (n: number, path: () => string, padding = 0) => {
     while (n > 0) {
       const c = r.readSomeBuffered(n) ?? (await r.readSome(n));
+      const missing = n > padding ? n - padding : n;
       if (!c)
-        throw new OciError('ETRUNCATED', `archive ends inside the data of a member (${n} bytes missing)`, {
-          path: path(),
-          offset: r.offset,
-        });
+        throw new OciError(
+          'ETRUNCATED',
+          `archive ends inside the data of a member (${missing} bytes missing)`,
+          {
+            path: path(),
+            offset: r.offset,
+          },
+        );
       n -= c.length;
     }
     checkTotal();
@@ -248,8 +258,9 @@ export async function* readTar(
 
   try {
     for (;;) {
-      if (pending > 0) await skip(pending, pendingPath);
+      if (pending > 0) await skip(pending, pendingPath, pendingPad);
       pending = 0;
+      pendingPad = 0;
       const at = r.offset;
       const h = r.readBuffered(BLOCK) ?? (await r.read(BLOCK));
       if (!h) {
@@ -310,8 +321,9 @@ export async function* readTar(
       const linkname = recs.get('linkpath') ?? longLink ?? cstr(h, 157, 100);
       longName = null;
       longLink = null;
-      // The display name is for error messages only: decoded when one is thrown.
-      const nameBytes = name;
+      // The display name is for error messages only: decoded when one is thrown, from a copy
+      // (the header may lie in a read buffer that is reused meanwhile: StreamOptions.recycle).
+      const nameBytes = name.slice();
       const shownPath = () => utf8.decode(nameBytes);
       if (name.length > limits.maxPathBytes || linkname.length > limits.maxPathBytes) {
         throw new OciError('ELIMIT', `name longer than maxPathBytes (${limits.maxPathBytes})`, {
@@ -336,6 +348,7 @@ export async function* readTar(
           ext = e[504] !== 0;
         }
         pending = size + pad(size);
+        pendingPad = pad(size);
         pendingPath = shownPath;
         continue;
       }
@@ -343,6 +356,7 @@ export async function* readTar(
       if (!kind) {
         // Unknown typeflags are skipped, as mkfs does (rule 1).
         pending = size + pad(size);
+        pendingPad = pad(size);
         pendingPath = shownPath;
         continue;
       }
@@ -376,6 +390,7 @@ export async function* readTar(
       const gidRec = recs.get('gid');
       let remaining = storedSize;
       pending = storedSize + pad(storedSize);
+      pendingPad = pad(storedSize);
       pendingPath = shownPath;
       const truncatedData = () =>
         new OciError('ETRUNCATED', `archive ends inside the data of a member (${remaining} bytes missing)`, {
@@ -396,6 +411,7 @@ export async function* readTar(
         devminor: kind === 'chr' || kind === 'blk' ? parseNumber(h, 337, 8, 'devminor', at) : 0,
         xattrs,
         offset: at,
+        dataOffset: r.offset,
         async *data() {
           if (kind !== 'file') return;
           while (remaining > 0) {

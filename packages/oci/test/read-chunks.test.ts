@@ -5,10 +5,10 @@
  * (workerSha256) as on this one, and a changed byte deep in the layer is still caught.
  */
 import { createHash } from 'node:crypto';
-import { memorySource } from '@sharemap/erofs';
+import { memorySource, type ByteSource } from '@sharemap/erofs';
 import { describe, expect, it } from 'vitest';
 import { isOciError, loadImages, openArchive, predictImage, type LoadOptions } from '../src/index.js';
-import { workerSha256 } from '../src/node.js';
+import { workerSha256, workerTarHasher } from '../src/node.js';
 import { hasher, noise } from './helpers.js';
 import { member, tar } from './tar-writer.js';
 
@@ -42,8 +42,9 @@ function dockerSave(layer: Uint8Array, diffId = `sha256:${sha256(layer)}`): Uint
   );
 }
 
-async function load(archive: Uint8Array, o: Partial<LoadOptions> = {}) {
-  const a = await openArchive(memorySource(archive), 'chunks.tar');
+async function load(archive: Uint8Array | ByteSource, o: Partial<LoadOptions> = {}) {
+  const src = archive instanceof Uint8Array ? memorySource(archive) : archive;
+  const a = await openArchive(src, 'chunks.tar');
   if (a.kind === 'rootfs') throw new Error('not an image archive');
   return (await loadImages(a.files, { hasher, ...o })).images;
 }
@@ -70,5 +71,57 @@ describe('reading layers in large chunks', () => {
     );
     expect(isOciError(err) && err.code).toBe('EDIGEST');
     expect((err as Error).message).toContain(`sha256:${sha256(bad)}`);
+  }, 120_000);
+});
+
+// Six read chunks: a 17 MiB file whose header lies four chunks before its end, then many small
+// files, then a 5 MiB one.
+const MANY: [string, Uint8Array][] = [
+  ['a/first', noise(3000, 5)],
+  ['a/huge', noise(17 * MiB + 3, 6)],
+  ...Array.from({ length: 50 }, (_, i): [string, Uint8Array] => [`b/f${i}`, noise(1000 + i * 997, 10 + i)]),
+  ['b/tail', noise(5 * MiB, 7)],
+];
+const MANY_LAYER = tar(...MANY.map(([name, data]) => member({ name, data, mode: 0o600, mtime: 1700000001 })));
+
+/** A memory source that counts its reads: `readInto` means recycled buffers. */
+function countingSource(bytes: Uint8Array, withReadInto: boolean) {
+  const m = memorySource(bytes);
+  const counts = { read: 0, readInto: 0 };
+  const src: ByteSource = {
+    size: m.size,
+    read: (o, n) => (counts.read++, m.read(o, n)),
+    ...(withReadInto
+      ? { readInto: (o: number, t: Uint8Array) => (counts.readInto++, m.readInto!(o, t)) }
+      : {}),
+  };
+  return { src, counts };
+}
+
+describe('recycled read buffers (StreamOptions.recycle)', () => {
+  it('predict the same as fresh buffers, with the hashes on the worker or on this thread', async () => {
+    const archive = dockerSave(MANY_LAYER);
+    const recycled = countingSource(archive, true);
+    const worker = await load(recycled.src, { digestHasher: workerSha256, tarHasher: workerTarHasher });
+    expect(recycled.counts.readInto).toBe(Math.ceil(MANY_LAYER.length / (4 * MiB)));
+    const recycledHere = await load(countingSource(archive, true).src);
+    const fresh = countingSource(archive, false);
+    const here = await load(fresh.src);
+    expect(fresh.counts.readInto).toBe(0);
+    const files = here[0]!.layers[0]!.members.filter((m) => m.kind === 'file');
+    expect(files.map((m) => [m.path.join('/'), m.sha256])).toEqual(MANY.map(([n, d]) => [n, sha256(d)]));
+    expect(predictImage(worker[0]!, { hash: true })).toEqual(predictImage(here[0]!, { hash: true }));
+    expect(predictImage(recycledHere[0]!, { hash: true })).toEqual(predictImage(here[0]!, { hash: true }));
+  }, 120_000);
+
+  it('name the member in a truncation error read chunks after its header', async () => {
+    // The layer ends 16.5 MiB into a/huge, in its fifth read chunk: the first chunk, which
+    // held the file's header, was read into the buffer the fifth reuses.
+    const cut = MANY_LAYER.subarray(0, 512 + 3072 + 512 + 16.5 * MiB);
+    for (const o of [{}, { tarHasher: workerTarHasher }]) {
+      const err = await load(countingSource(dockerSave(cut), true).src, o).catch((e: unknown) => e);
+      expect(isOciError(err) && err.code).toBe('ETRUNCATED');
+      expect((err as Error).message).toContain('path "a/huge"');
+    }
   }, 120_000);
 });

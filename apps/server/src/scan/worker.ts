@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { manifestHeader, manifestToNdjson } from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
+import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { createDomainRedactor, MountConfigError, parseMountConfig } from '@sharemap/sharing';
 import { runAnalysis, writeParts } from './analysis.js';
 import { renderToFile } from './render.js';
@@ -52,6 +53,10 @@ async function predict(task: PredictTask): Promise<PredictResult> {
   try {
     const a = await predictArchive(src, task.archive.name, {
       hasher: nodeSha256,
+      // The layers' digests and the files' fingerprints on a thread of this task's own (it
+      // ends with this worker, so the scan pool bounds them), as the CLI does (docs/oci.md#library).
+      digestHasher: workerSha256,
+      tarHasher: workerTarHasher,
       hash: true,
       ...(task.platform !== undefined ? { platform: parsePlatform(task.platform) } : {}),
       layerCache: new Map(),
