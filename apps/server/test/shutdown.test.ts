@@ -135,11 +135,31 @@ describe('SIGTERM', () => {
     expect(out).not.toContain('"msg":"scans handed back"');
   }, 180_000);
 
+  // The scan seen running may end between the poll that saw it and the signal (the fixtures
+  // scan in milliseconds; on a loaded machine the signal can come later than that). The
+  // server's own "stopped" line says how many scans were still running when the grace was
+  // over: an attempt where none was is checked for what it shows (the caught scan finished,
+  // nothing handed back) and made again, so the outcome does not depend on timing.
   it('ends a scan still running when the grace is over and hands it back', async () => {
-    const { caught, after, out } = await run(1);
-    expect(after[caught]).toBe('queued');
-    expect(out).toMatch(/"msg":"scans handed back","images":1\b/);
-  }, 180_000);
+    const ATTEMPTS = 5;
+    for (let attempt = 1; ; attempt++) {
+      const { caught, after, out } = await run(1);
+      const stopped = /"msg":"stopped","scansUnfinished":(\d+)/.exec(out);
+      expect(stopped, 'the "stopped" log line').not.toBeNull();
+      const unfinished = Number(stopped![1]);
+      if (unfinished === 0) {
+        expect(after[caught]).toBe('ready');
+        expect(out).not.toContain('"msg":"scans handed back"');
+        if (attempt < ATTEMPTS) continue;
+        throw new Error(`no scan was still running when the grace was over, in ${ATTEMPTS} attempts`);
+      }
+      // With one scan at a time, the one still running is the caught scan, or the next one
+      // if the caught scan ended within the grace.
+      expect(unfinished).toBe(1);
+      expect(out).toMatch(/"msg":"scans handed back","images":1\b/);
+      return;
+    }
+  }, 900_000);
 
   // terminate() interrupts JavaScript only: a worker whose read is blocked in a system call
   // never ends, and Node's exit joins every worker thread, so the shutdown used to wait for it
