@@ -1,9 +1,10 @@
 /** Findings that turn one figure into a range: order-dependent (R5, R6), domain-unknown (R11). */
 import type { Finding } from '../../report.js';
-import { bytesText, capped, type FindingInput } from './common.js';
+import { bytesText, capped, countRows, type FindingInput } from './common.js';
 
 /** Shared keys whose candidates differ in size or aops class: the first read fixes them (R5, R6). */
-export function orderDependent({ report, core }: FindingInput): Finding[] {
+export function orderDependent(x: FindingInput): Finding[] {
+  const { report, core } = x;
   if (!report.orderBounds) return [];
   const { best, worst } = report.orderBounds;
   return [
@@ -16,7 +17,7 @@ export function orderDependent({ report, core }: FindingInput): Finding[] {
         `the figures use instances in input order and files in path order (${bytesText(report.totals.bytesWithSharing)}).`,
       range: { min: best.bytesWithSharing, max: worst.bytesWithSharing },
       bytes: worst.bytesWithSharing - best.bytesWithSharing,
-      ...capped(core.orderRows),
+      ...capped(core.orderRows, countRows(x, core.orderRows)),
     },
   ];
 }
