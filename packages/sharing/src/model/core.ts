@@ -43,7 +43,7 @@ const LOWER_HEX = /^[0-9a-f]*$/;
 /** Largest fingerprints x domains key space looked up through a dense Int32Array (64 MiB). */
 const DENSE_KEY_LIMIT = 1 << 24;
 /** How many candidate rows of order-dependent keys the `order-dependent` finding lists at most. */
-const MAX_ORDER_ROWS = 10_000;
+export const MAX_ORDER_ROWS = 10_000;
 
 /** One image's files as flat arrays, computed once however often the image is mounted. */
 export interface PreparedImage {

@@ -1,5 +1,6 @@
 /** Findings that turn one figure into a range: order-dependent (R5, R6), domain-unknown (R11). */
 import type { Finding } from '../../report.js';
+import { MAX_ORDER_ROWS } from '../core.js';
 import { bytesText, capped, countRows, type FindingInput } from './common.js';
 
 /** Shared keys whose candidates differ in size or aops class: the first read fixes them (R5, R6). */
@@ -17,7 +18,8 @@ export function orderDependent(x: FindingInput): Finding[] {
         `the figures use instances in input order and files in path order (${bytesText(report.totals.bytesWithSharing)}).`,
       range: { min: best.bytesWithSharing, max: worst.bytesWithSharing },
       bytes: worst.bytesWithSharing - best.bytesWithSharing,
-      ...capped(core.orderRows, countRows(x, core.orderRows)),
+      // The per-instance count stops at the core's cap: so does a compact table's.
+      ...capped(core.orderRows, Math.min(MAX_ORDER_ROWS, countRows(x, core.orderRows))),
     },
   ];
 }
