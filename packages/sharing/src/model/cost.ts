@@ -67,7 +67,11 @@ function fairShares(
     if (extra > 0) {
       const lists = g.members.map((r) => classes[rowInstance[r]!]!);
       const below = lowestInstancesBound(lists, extra);
-      for (const list of lists) for (const i of list) if (i < below) fair[i]! += 1;
+      for (const list of lists)
+        for (const i of list) {
+          if (i >= below) break; // ascending
+          fair[i]! += 1;
+        }
     }
   }
   return fair;

@@ -439,23 +439,33 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   }
   const instanceById = new Map(report.instances.map((x) => [x.id, x]));
   const imageById = new Map(report.images.map((x) => [x.id, x]));
+  /** Per instance: the inodeOf call that last listed it (a Set of id strings costs ~10x more). */
+  const listedIn = new Int32Array(nInst).fill(-1);
+  let calls = 0;
   const inodeOf = (gi: number): CrossImageInode => {
     const g = report.groups[gi]!;
     const s = g.members[0]!;
     const supplierImageId = ix.imageOfRow(s);
     const readers = new Set<string>();
-    const insts = new Set<string>();
+    const insts: string[] = [];
+    const call = calls++;
+    const list = (i: number): void => {
+      if (listedIn[i] === call) return;
+      listedIn[i] = call;
+      insts.push(report.instances[i]!.id);
+    };
     for (const m of g.members) {
       const id = ix.imageOfRow(m);
       if (id !== supplierImageId) readers.add(id);
-      for (const i of classes === null ? [inst[m]!] : classes[inst[m]!]!) insts.add(report.instances[i]!.id);
+      if (classes === null) list(inst[m]!);
+      else for (const i of classes[inst[m]!]!) list(i);
     }
     return {
       group: gi,
       file: ix.fileOf(s),
       supplierImageId,
       readerImageIds: [...readers],
-      instanceIds: [...insts],
+      instanceIds: insts,
       bytes: groupCrossBytes[gi]!,
       ...(g.orderDependent ? { orderDependent: true } : {}),
     };

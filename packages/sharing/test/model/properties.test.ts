@@ -6,7 +6,7 @@ import type { AnalysisInput, Backing, InstanceInput } from '../../src/report.js'
 import { analyze } from '../../src/model/engine.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
 import { mergeDomains } from '../../src/model/scenarios.js';
-import { memberCount, rejectedCount } from '../../src/model/file-rows.js';
+import { expandFileTable, memberCount, rejectedCount } from '../../src/model/file-rows.js';
 import { buildTrustModel } from '../../src/trust/model.js';
 import type { Finding, Report } from '../../src/report.js';
 
@@ -213,6 +213,10 @@ describe('properties', () => {
           expect(compact[k], k).toEqual(full[k]);
         expect(compact.version).toBe(compact.files.rowsOf ? 2 : 1);
         expect(expandRows(compact)).toEqual(columnsOf(full));
+        const expanded = expandFileTable(compact);
+        expect(expanded.files).toEqual(full.files);
+        expect(expanded.groups).toEqual(full.groups);
+        expect(expanded.version).toBe(1);
         expect(compact.groups.map(groupFigures)).toEqual(full.groups.map(groupFigures));
         expect(sortedFindings(compact)).toEqual(sortedFindings(full));
         const tc = buildTrustModel(compact, input);
