@@ -441,6 +441,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const imageById = new Map(report.images.map((x) => [x.id, x]));
   /** Per instance: the inodeOf call that last listed it (a Set of id strings costs ~10x more). */
   const listedIn = new Int32Array(nInst).fill(-1);
+  const idOf = report.instances.map((x) => x.id);
   let calls = 0;
   const inodeOf = (gi: number): CrossImageInode => {
     const g = report.groups[gi]!;
@@ -452,7 +453,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     const list = (i: number): void => {
       if (listedIn[i] === call) return;
       listedIn[i] = call;
-      insts.push(report.instances[i]!.id);
+      insts.push(idOf[i]!);
     };
     for (const m of g.members) {
       const id = ix.imageOfRow(m);
