@@ -113,7 +113,9 @@ export async function runAnalysis(req: AnalysisRequest): Promise<AnalysisResult>
     const data = await readResidencyFile(resolve(req.cwd ?? process.cwd(), file));
     residencySources.push(instance === undefined ? { data } : { data, instance });
   }
-  const input: AnalysisInput = { images, instances, options: {} };
+  // 'auto': a fleet of many mounts of few images gets a compact file table (report version 2,
+  // docs/metrics.md#compact-file-table) rather than a row per (instance, file).
+  const input: AnalysisInput = { images, instances, options: {}, fileTable: 'auto' };
   if (residencySources.length > 0) {
     try {
       const attributed = attributeResidency(residencySources, instances, req.pageSize ?? DEFAULT_PAGE_SIZE);

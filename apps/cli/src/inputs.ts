@@ -15,6 +15,7 @@ import {
   snapshotMountConfigText,
   parseMountConfig,
   parseResidency,
+  REPORT_VERSION,
   ResidencyError,
   type DomainRedactor,
   type HostSnapshot,
@@ -236,9 +237,9 @@ export function reportFromJson(value: unknown, what: string): Report {
     v = v.report as Record<string, unknown>;
   if (!v || typeof v !== 'object' || v.kind !== 'sharemap-report')
     throw inputError(`${what}: not a sharemap report (no "kind": "sharemap-report")`);
-  if (v.version !== 1)
+  if (typeof v.version !== 'number' || !Number.isInteger(v.version) || v.version < 1 || v.version > REPORT_VERSION)
     throw inputError(
-      `${what}: unsupported report version ${JSON.stringify(v.version)} (this sharemap reads version 1)`,
+      `${what}: unsupported report version ${JSON.stringify(v.version)} (this sharemap reads versions 1 to ${REPORT_VERSION})`,
     );
   for (const k of ['totals', 'images', 'instances', 'files', 'paths', 'findings'] as const)
     if (!v[k] || typeof v[k] !== 'object') throw inputError(`${what}: report lacks "${k}"`);

@@ -2,7 +2,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatPercent, type Report } from '@sharemap/sharing';
+import { analyze, formatBytes, formatPercent, REPORT_VERSION, type Report } from '@sharemap/sharing';
+import { inputOf, inst } from '@sharemap/sharing/testing';
 import { cli, cliProcess, FLEET_IMAGES, fx, haveBuild, MOUNTS, oneLine, tmp } from './helpers.js';
 
 type JsonResult = Report & {
@@ -282,6 +283,34 @@ describe('sharemap analyze', () => {
       /--baseline main: no such file; to fetch the report named "main" from a server, give --server URL/,
     );
   });
+
+  it('reads a compact (version 2) baseline as its per-instance form, and refuses a newer version', async () => {
+    const dir = tmp();
+    // Three mounts of each image in one domain: a compact table keeps the first's rows only.
+    const names = ['base-v1.fp', 'base-v2.fp', 'app.fp'];
+    const fleet = [0, 1, 2].flatMap((k) => names.map((n) => inst(`${n}-${k}`, n, 'default')));
+    const perInstance = analyze(inputOf(fleet));
+    const compact = analyze({ ...inputOf(fleet), fileTable: 'compact' });
+    expect(compact.version).toBe(REPORT_VERSION);
+    expect(compact.files.status.length * 3).toBe(perInstance.files.status.length);
+    const files = { v1: join(dir, 'v1.json'), v2: join(dir, 'v2.json'), v3: join(dir, 'v3.json') };
+    writeFileSync(files.v1, JSON.stringify(perInstance));
+    writeFileSync(files.v2, JSON.stringify(compact));
+    writeFileSync(files.v3, JSON.stringify({ ...compact, version: REPORT_VERSION + 1 }));
+    const deltaOf = async (baseline: string) => {
+      const r = await cli(['analyze', ...IMAGES, '--baseline', baseline, '--json']);
+      expect(r.code).toBe(0);
+      return json(r.stdout).delta;
+    };
+    const d1 = await deltaOf(files.v1);
+    expect(d1).not.toBeNull();
+    expect(await deltaOf(files.v2)).toEqual(d1);
+    const bad = await cli(['analyze', ...IMAGES, '--baseline', files.v3]);
+    expect(bad.code).toBe(2);
+    expect(oneLine(bad.stderr)).toBe(
+      `sharemap: ${files.v3}: unsupported report version ${REPORT_VERSION + 1} (this sharemap reads versions 1 to ${REPORT_VERSION})`,
+    );
+  }, 120_000);
 
   it('--markdown: PR comment with the report numbers, delta, gate; appended to $GITHUB_STEP_SUMMARY', async () => {
     const before = release('v2');

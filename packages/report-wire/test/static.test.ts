@@ -1,8 +1,12 @@
 /** The static report page's data elements: chunked base64 that reads back to the same bytes. */
 import { describe, expect, it } from 'vitest';
+import { analyze } from '@sharemap/sharing';
+import { inputOf, inst } from '@sharemap/sharing/testing';
 import {
+  decodeFiles,
   extractStaticParts,
   fillStaticTemplate,
+  renderStaticReport,
   STATIC_CHUNK_CHARS,
   STATIC_SUMMARY_MARK,
   STATIC_TEMPLATE_META,
@@ -96,5 +100,20 @@ describe('static report data', () => {
     );
     await expect(pages.next()).rejects.toThrow(StaticTemplateError);
     expect(read).toBe(false);
+  });
+
+  it('carries a compact file table (version 2) as the per-instance table the web UI reads', () => {
+    const fleet = [0, 1, 2].flatMap((k) => [inst(`a${k}`, 'base-v1.fp', 'd'), inst(`b${k}`, 'base-v2.fp', 'd')]);
+    const perInstance = analyze(inputOf(fleet));
+    const compact = analyze({ ...inputOf(fleet), fileTable: 'compact' });
+    expect(compact.files.rowsOf).toEqual([0, 1, 0, 1, 0, 1]);
+    const identity = (b: Uint8Array): Uint8Array => b;
+    const filesOf = (html: string) => {
+      const b = extractStaticParts(html)!.filesGzip;
+      return decodeFiles(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+    };
+    const fromCompact = filesOf(renderStaticReport(TEMPLATE, compact, identity, 't'));
+    expect(fromCompact).toEqual(filesOf(renderStaticReport(TEMPLATE, perInstance, identity, 't')));
+    expect(fromCompact.rows).toBe(perInstance.files.status.length);
   });
 });

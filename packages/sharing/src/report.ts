@@ -10,14 +10,21 @@
  *  - "saved" is always `without - with`, never counted twice.
  *  - Domain ids are secrets (sharing-rules R11): a report carries only labels.
  *  - The per-file table is columnar (parallel arrays) so 2M rows stay compact.
+ *  - Version 2 adds the compact file table (`FileTable.rowsOf`): instances whose every file has
+ *    the fate of an earlier instance's share that instance's rows, so a fleet of many mounts of
+ *    few images has rows per (image, file) and class, not per (instance, file)
+ *    (docs/metrics.md#compact-file-table). A report without `rowsOf` is written as version 1.
  *
- * Owned by packages/sharing; changes must be additive within REPORT_VERSION 1.
+ * Owned by packages/sharing; changes must be additive within a REPORT_VERSION.
  */
 import type { Manifest, ManifestPrediction } from '@sharemap/erofs';
 import type { BackingFileAttributes, TrustModel } from './trust/types.js';
 
 export const REPORT_KIND = 'sharemap-report';
-export const REPORT_VERSION = 1;
+/** The newest report version this sharemap writes and reads (it reads every version from 1). */
+export const REPORT_VERSION = 2;
+/** Report versions: 1, or 2 when the file table is compact (`FileTable.rowsOf`). */
+export type ReportVersion = 1 | typeof REPORT_VERSION;
 
 /** Address-space-operation class of a file on an instance (docs/format.md#sharing-key, R6). */
 export type AopsClass = 'compressed' | 'block' | 'file-backed';
@@ -204,6 +211,17 @@ export interface FileTable {
   size: number[];
   /** R10: `row[k]` is another path of the inode first seen at row `primary[k]` on the same instance. */
   hardlinks: { row: number[]; primary: number[] };
+  /**
+   * Compact file table (version 2, docs/metrics.md#compact-file-table); absent: every instance
+   * has rows of its own. Per instance: the instance whose rows stand for it. An instance that
+   * mounts the same image in the same domain, with the same aops class and mount state as an
+   * earlier one (its "lead", `rowsOf[i] = lead < i`), has no rows of its own: each row r of
+   * the lead is also its row, with the lead's status, except that 'shared-alone' reads
+   * 'shared' and a member's `pagesWith` reads 0 (it is never a first member), and with the
+   * lead's group. `rowsOf[i] = i` for an instance with rows. Group member lists and finding rows
+   * name the lead's rows; `SharedGroup.memberCount` counts every instance.
+   */
+  rowsOf?: number[];
 }
 
 /** One shared anonymous inode (docs/format.md#sharing-key): a (fingerprint, domain, aops) key and its members. */
@@ -219,6 +237,12 @@ export interface SharedGroup {
   members: number[];
   /** Rows with the same key that stayed private (size or aops mismatch). */
   rejected: number[];
+  /**
+   * Compact file table (`FileTable.rowsOf`): the members and rejected candidates counting each
+   * instance a row stands for. Absent: `members.length`, `rejected.length`.
+   */
+  memberCount?: number;
+  rejectedCount?: number;
   /** True when the candidates span several (size, aops) classes: another read order could pick another first member. */
   orderDependent?: boolean;
 }
@@ -252,7 +276,10 @@ export interface Finding {
   /** Bytes affected (lost savings, or bytes exposed). */
   bytes?: number;
   instanceIds?: string[];
-  /** Rows of `files` involved (at most MAX_FINDING_ROWS; `rowCount` has the full count). */
+  /**
+   * Rows of `files` involved (at most MAX_FINDING_ROWS; `rowCount` has the full count). In a
+   * compact file table a row is listed once and `rowCount` counts each instance it stands for.
+   */
   rows?: number[];
   rowCount?: number;
   /** Images involved (ReportImage.id). */
@@ -284,7 +311,7 @@ export interface ScenarioResult {
 
 export interface Report {
   kind: typeof REPORT_KIND;
-  version: typeof REPORT_VERSION;
+  version: ReportVersion;
   createdAt: string;
   options: AnalysisOptions;
   images: ReportImage[];
@@ -451,6 +478,14 @@ export interface AnalysisInput {
   createdAt?: string;
   /** Page-cache residency per instance: adds `Report.measured` (the measured working set). */
   residency?: ResidencyInput;
+  /**
+   * The file table's form (docs/metrics.md#compact-file-table): 'per-instance' (the default)
+   * gives every instance rows of its own; 'compact' lets instances of one class share their
+   * first instance's rows (`FileTable.rowsOf`, version 2); 'auto' is compact when the
+   * per-instance table would pass COMPACT_FILE_TABLE_ROWS rows. With `residency` the table is
+   * always per instance (each instance has its own resident pages).
+   */
+  fileTable?: 'per-instance' | 'compact' | 'auto';
   /**
    * The raw domain ids behind labels made by a parser (`source: 'domain-id'`), held in memory by
    * the domain redactor that made them (mounts/domains.ts) and never copied into a report. The

@@ -2,6 +2,7 @@
  * Comparing two reports (e.g. a release against its baseline): files, identified by image
  * name + path, that stopped or started sharing, and where bytes were lost or gained.
  */
+import { rowCopies } from './file-rows.js';
 import type { Report, Totals } from '../report.js';
 
 export interface FileDelta {
@@ -102,6 +103,7 @@ function aggregate(report: Report): Map<string, FileAgg> {
   const { instance, file, status, pagesWith, pagesWithout } = report.files;
   const ps = report.options.pageSize;
   const imgName = new Map(report.images.map((x) => [x.id, x.name]));
+  const copies = rowCopies(report.files, report.instances.length);
   for (let r = 0; r < instance.length; r++) {
     const inst = report.instances[instance[r]!]!;
     const name = imgName.get(inst.imageId) ?? inst.imageId;
@@ -111,6 +113,13 @@ function aggregate(report: Report): Map<string, FileAgg> {
     if (!a) out.set(key, (a = { image: name, path, saved: 0, shared: 0 }));
     a.saved += (pagesWithout[r]! - pagesWith[r]!) * ps;
     if (status[r] === 'shared') a.shared++;
+    // A compact table's row also stands for its instance's copies (docs/metrics.md#compact-file-table):
+    // never first members, so a member copy holds no pages and a private one its own.
+    const n = (copies?.[instance[r]!] ?? 1) - 1;
+    if (n > 0 && (status[r] === 'shared' || status[r] === 'shared-alone')) {
+      a.saved += pagesWithout[r]! * ps * n;
+      a.shared += n;
+    }
   }
   return out;
 }

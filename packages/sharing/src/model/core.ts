@@ -43,7 +43,7 @@ const LOWER_HEX = /^[0-9a-f]*$/;
 /** Largest fingerprints x domains key space looked up through a dense Int32Array (64 MiB). */
 const DENSE_KEY_LIMIT = 1 << 24;
 /** How many candidate rows of order-dependent keys the `order-dependent` finding lists at most. */
-const MAX_ORDER_ROWS = 10_000;
+export const MAX_ORDER_ROWS = 10_000;
 
 /** One image's files as flat arrays, computed once however often the image is mounted. */
 export interface PreparedImage {
@@ -343,26 +343,39 @@ export interface CoreResult {
   orderDependentKeys: number;
   /** Rows of order-dependent keys' candidates. */
   orderRows: number[];
+  /**
+   * Compact file table (`files.rowsOf`): per instance, how many instances its rows stand for
+   * (1 + the instances whose lead it is; 0 for those without rows). null: one per instance.
+   */
+  copies: Int32Array | null;
 }
 
-/** Runs the sharing rules for one domain assignment. */
+/**
+ * Runs the sharing rules for one domain assignment. `compact`: instances of one class (same
+ * image, domain, plain aops class and mount state) after the first get no rows of their own
+ * (`files.rowsOf`, docs/metrics.md#compact-file-table).
+ */
 export function runCore(
   prepared: Prepared,
   instances: readonly ReportInstance[],
   domains: DomainAssignment,
   { pageSize, workingSetFraction }: AnalysisOptions,
+  compact = false,
 ): CoreResult {
   const nInst = instances.length;
   const nDomains = Math.max(1, domains.labels.length);
   const imageOf = new Int32Array(nInst).fill(-1);
   const rowStart = new Int32Array(nInst + 1);
+  const classes = compact ? instanceClasses(prepared, instances, domains) : null;
+  const rowsOf = classes?.rowsOf ?? null;
+  const copies = classes?.copies ?? null;
   let totalRows = 0;
   for (let i = 0; i < nInst; i++) {
     rowStart[i] = totalRows;
     const img = prepared.byId.get(instances[i]!.imageId);
     if (img) {
       imageOf[i] = img.index;
-      totalRows += img.n;
+      if (rowsOf === null || rowsOf[i] === i) totalRows += img.n;
     }
   }
   rowStart[nInst] = totalRows;
@@ -377,6 +390,7 @@ export function runCore(
     size: new Array<number>(totalRows).fill(0),
     hardlinks: { row: [], primary: [] },
   };
+  if (rowsOf !== null) files.rowsOf = rowsOf;
   const {
     instance: colInstance,
     file: colFile,
@@ -409,10 +423,20 @@ export function runCore(
   const slotCandidates = new Int32Array(maxSlots);
   /** Members, the first one included. */
   const slotMembers = new Int32Array(maxSlots);
+  // With a compact table a row stands for `copies` instances: the counts above count instances,
+  // these count rows (the lengths of the member and rejected lists).
+  const slotCandidateRows = copies !== null ? new Int32Array(maxSlots) : slotCandidates;
+  const slotMemberRows = copies !== null ? new Int32Array(maxSlots) : slotMembers;
+  /** Per instance with rows: pages of its rows that are first members (its copies hold none of them). */
+  const firstMemberPages = copies !== null ? new Float64Array(nInst) : null;
 
   for (let i = 0; i < nInst; i++) {
     const ii = imageOf[i]!;
     if (ii < 0) continue;
+    if (rowsOf !== null && rowsOf[i] !== i) continue; // a copy: accounted for below
+    /** Instances each row of this instance stands for (compact table), else 1. */
+    const mult = copies !== null ? copies[i]! : 1;
+    let firstPages = 0;
     const inst = instances[i]!;
     const img = prepared.images[ii]!;
     const mounted = isMounted(inst);
@@ -468,14 +492,21 @@ export function runCore(
         slotSize[slot] = size;
         slotFp[slot] = fp;
         slotDomain[slot] = dom;
-        slotCandidates[slot] = 1;
-        slotMembers[slot] = 1;
-        colStatus[row] = 'shared-alone';
+        slotCandidates[slot] = mult;
+        slotMembers[slot] = mult;
+        if (copies !== null) {
+          slotCandidateRows[slot] = 1;
+          slotMemberRows[slot] = 1;
+        }
+        // With copies (compact table), the first member's class already makes two members.
+        colStatus[row] = mult > 1 ? 'shared' : 'shared-alone';
         colWith[row] = pw;
         sumWith += pw;
+        firstPages += pw;
       } else {
         // The kernel checks aops before size (docs/format.md#sharing-key).
-        slotCandidates[slot] = slotCandidates[slot]! + 1;
+        slotCandidates[slot] = slotCandidates[slot]! + mult;
+        if (copies !== null) slotCandidateRows[slot] = slotCandidateRows[slot]! + 1;
         if (aops !== slotAops[slot]) {
           colStatus[row] = 'private-aops-mismatch'; // R6
           colWith[row] = pw;
@@ -487,9 +518,10 @@ export function runCore(
         } else {
           // A member: its pages are the first member's (pagesWith stays 0).
           colStatus[row] = 'shared';
-          const members = slotMembers[slot]! + 1;
-          slotMembers[slot] = members;
-          if (members === 2) colStatus[slotFirstRow[slot]!] = 'shared';
+          const before = slotMembers[slot]!;
+          slotMembers[slot] = before + mult;
+          if (copies !== null) slotMemberRows[slot] = slotMemberRows[slot]! + 1;
+          if (before === 1) colStatus[slotFirstRow[slot]!] = 'shared';
         }
       }
       // The row's group is known once every key has all its candidates: until then the
@@ -499,7 +531,17 @@ export function runCore(
     }
     instancePagesWithout[i] = sumWithout;
     instancePagesWith[i] = sumWith;
+    if (firstMemberPages !== null) firstMemberPages[i] = firstPages;
   }
+  // Copies (compact table): the lead's files and fates, but never a first member, so the pages
+  // the lead holds as first members are the only difference.
+  if (rowsOf !== null && firstMemberPages !== null)
+    for (let i = 0; i < nInst; i++) {
+      const lead = rowsOf[i]!;
+      if (lead === i || imageOf[i]! < 0) continue;
+      instancePagesWithout[i] = instancePagesWithout[lead]!;
+      instancePagesWith[i] = instancePagesWith[lead]! - firstMemberPages[lead]!;
+    }
 
   // Groups: keys with two or more candidates, in order of first appearance. Their rows are
   // gathered by one sequential pass over the rows into two flat lists, members and rejected,
@@ -512,8 +554,8 @@ export function runCore(
   for (let s = 0; s < nSlots; s++) {
     if (slotCandidates[s]! < 2) continue; // alone: stays 'shared-alone', in no group
     groupOfSlot[s] = nGroups++;
-    nMemberRows += slotMembers[s]!;
-    nRejectedRows += slotCandidates[s]! - slotMembers[s]!;
+    nMemberRows += slotMemberRows[s]!;
+    nRejectedRows += slotCandidateRows[s]! - slotMemberRows[s]!;
   }
   /** Group g's members are memberRows[memberStart[g] .. memberStart[g + 1] - 1]; likewise rejected. */
   const memberStart = new Int32Array(nGroups + 1);
@@ -521,8 +563,8 @@ export function runCore(
   for (let s = 0; s < nSlots; s++) {
     const g = groupOfSlot[s]!;
     if (g < 0) continue;
-    memberStart[g + 1] = memberStart[g]! + slotMembers[s]!;
-    rejectedStart[g + 1] = rejectedStart[g]! + slotCandidates[s]! - slotMembers[s]!;
+    memberStart[g + 1] = memberStart[g]! + slotMemberRows[s]!;
+    rejectedStart[g + 1] = rejectedStart[g]! + slotCandidateRows[s]! - slotMemberRows[s]!;
   }
   const memberRows = new Int32Array(nMemberRows);
   const rejectedRows = new Int32Array(nRejectedRows);
@@ -552,6 +594,12 @@ export function runCore(
       members: rangeOf(memberRows, memberStart[g]!, memberStart[g + 1]!),
       rejected: rangeOf(rejectedRows, rejectedStart[g]!, rejectedStart[g + 1]!),
     };
+    if (copies !== null) {
+      const group = groups[g]!;
+      const rejected = slotCandidates[s]! - slotMembers[s]!;
+      if (slotMembers[s] !== group.members.length) group.memberCount = slotMembers[s]!;
+      if (rejected !== group.rejected.length) group.rejectedCount = rejected;
+    }
   }
 
   // Order dependence (R5, R6): candidates in several (aops, size) classes; whichever class
@@ -568,17 +616,18 @@ export function runCore(
   for (const g of groups) {
     if (g.rejected.length === 0) continue;
     const candidates = mergeSorted(g.members, g.rejected);
-    const classes = new Map<string, { count: number; pages: number }>();
+    const sizeClasses = new Map<string, { count: number; pages: number }>();
     for (const r of candidates) {
       const k = `${aopsOfRow(r)}:${colSize[r]}`;
-      const c = classes.get(k);
-      if (c) c.count++;
-      else classes.set(k, { count: 1, pages: colWithout[r]! });
+      const n = copies !== null ? copies[colInstance[r]!]! : 1;
+      const c = sizeClasses.get(k);
+      if (c) c.count += n;
+      else sizeClasses.set(k, { count: n, pages: colWithout[r]! });
     }
-    const actual = (g.members.length - 1) * g.pages;
+    const actual = ((g.memberCount ?? g.members.length) - 1) * g.pages;
     let best = actual;
     let worst = actual;
-    for (const c of classes.values()) {
+    for (const c of sizeClasses.values()) {
       const saving = (c.count - 1) * c.pages;
       if (saving > best) best = saving;
       if (saving < worst) worst = saving;
@@ -613,7 +662,44 @@ export function runCore(
     orderWorstWith: pagesWithTotal + orderWorstDelta,
     orderDependentKeys,
     orderRows,
+    copies,
   };
+}
+
+/**
+ * Instance classes of a compact file table (docs/metrics.md#compact-file-table): instances with
+ * the same image, domain (R2, R11: unknown domains are each their own), plain aops class (R6:
+ * block device or file-backed) and mount state see every file the same way, and none after the
+ * first of its class is ever a first member (instances go in input order), so their rows are
+ * the first one's. `rowsOf[i]`: the class's first instance; `copies[lead]`: the class's size.
+ */
+function instanceClasses(
+  prepared: Prepared,
+  instances: readonly ReportInstance[],
+  domains: DomainAssignment,
+): { rowsOf: number[]; copies: Int32Array } {
+  const n = instances.length;
+  const rowsOf = new Array<number>(n);
+  const copies = new Int32Array(n);
+  const leadOf = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const inst = instances[i]!;
+    const img = prepared.byId.get(inst.imageId);
+    const key =
+      img === undefined
+        ? null
+        : isMounted(inst)
+          ? `${img.index}:${domains.domainOf[i]}:${plainAopsOf(inst)}`
+          : `${img.index}:not-mounted`;
+    let lead = key === null ? undefined : leadOf.get(key);
+    if (lead === undefined) {
+      lead = i;
+      if (key !== null) leadOf.set(key, i);
+    }
+    rowsOf[i] = lead;
+    copies[lead] = copies[lead]! + 1;
+  }
+  return { rowsOf, copies };
 }
 
 /** aops class (R6) of an instance's files with an uncompressed layout: by how it attaches the image. */

@@ -21,6 +21,7 @@
  *    `measured.totals.bytesWithSharing` (docs/working-set.md "Fair share").
  */
 import type { ContainerCost, InstanceCost, MeasuredCost, Report, ReportCost } from '../report.js';
+import { forEachMemberInstance, memberCount, rowClasses } from './file-rows.js';
 
 /** Share k (0-based) of `total` whole bytes split into `parts` parts: floor, remainder to the first parts. */
 export function splitExact(total: number, parts: number, k: number): number {
@@ -46,14 +47,65 @@ function fairShares(
 ): number[] {
   const rowInstance = report.files.instance;
   const fair = report.instances.map((inst) => firstMemberBytes(inst.id));
+  const classes = rowClasses(report.files, report.instances.length);
   for (const g of report.groups) {
-    const m = g.members.length;
+    const m = memberCount(g);
     if (m < 2) continue;
     const bytes = groupBytes(g);
     fair[rowInstance[g.members[0]!]!]! -= bytes;
-    for (let k = 0; k < m; k++) fair[rowInstance[g.members[k]!]!]! += splitExact(bytes, m, k);
+    if (classes === null) {
+      for (let k = 0; k < m; k++) fair[rowInstance[g.members[k]!]!]! += splitExact(bytes, m, k);
+      continue;
+    }
+    // Compact table: member k in instance order (the per-instance table's member order) gets
+    // splitExact(bytes, m, k), i.e. q, plus 1 for the `extra` lowest instance indices.
+    const q = Math.floor(bytes / m);
+    const extra = bytes - q * m;
+    forEachMemberInstance(g, rowInstance, classes, (i) => {
+      fair[i]! += q;
+    });
+    if (extra > 0) {
+      const lists = g.members.map((r) => classes[rowInstance[r]!]!);
+      const below = lowestInstancesBound(lists, extra);
+      for (const list of lists)
+        for (const i of list) {
+          if (i >= below) break; // ascending
+          fair[i]! += 1;
+        }
+    }
   }
   return fair;
+}
+
+/**
+ * The instance index t such that exactly `count` instances of the ascending `lists` (disjoint)
+ * are below t: a binary search on t, counting each list's part below it by another.
+ */
+function lowestInstancesBound(lists: readonly Int32Array[], count: number): number {
+  const below = (t: number): number => {
+    let n = 0;
+    for (const list of lists) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid]! < t) lo = mid + 1;
+        else hi = mid;
+      }
+      n += lo;
+    }
+    return n;
+  };
+  let lo = 0;
+  let hi = 0;
+  for (const list of lists) if (list.length > 0) hi = Math.max(hi, list[list.length - 1]! + 1);
+  // Smallest t with below(t) >= count; instances are distinct, so below(t) = count there.
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (below(mid) < count) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function costOf(report: CostInput): ReportCost {
@@ -166,13 +218,15 @@ function containersOf(report: CostInput, perInstance: Record<string, InstanceCos
   for (const c of containers) c.bytesWithSharing = c.bytesWithoutSharing;
   const count = new Array<number>(containers.length).fill(0);
   const touched: number[] = [];
+  const classes = rowClasses(report.files, report.instances.length);
   for (const g of report.groups) {
-    if (g.members.length < 2) continue;
-    for (const row of g.members)
-      for (const c of usersOf[report.files.instance[row]!]!) {
+    if (memberCount(g) < 2) continue;
+    forEachMemberInstance(g, report.files.instance, classes, (i) => {
+      for (const c of usersOf[i]!) {
         if (count[c] === 0) touched.push(c);
         count[c]!++;
       }
+    });
     for (const c of touched) {
       containers[c]!.bytesWithSharing -= (count[c]! - 1) * g.pages * ps;
       count[c] = 0;

@@ -10,6 +10,7 @@ import type {
   UnsharedCacheLine,
 } from '../report.js';
 import { REPORT_KIND, REPORT_VERSION } from '../report.js';
+import type { Prepared } from './core.js';
 import { backingFileCachePages, normaliseOptions, PageSums, totalsOf } from './accounting.js';
 import { prepareImages, runCore } from './core.js';
 import { assignDomains, checkDomainLabelNamespaces, NOT_SHARING_LABEL } from './domains.js';
@@ -36,7 +37,12 @@ export function analyze(input: AnalysisInput): Report {
 
   const worst = assignDomains(instances);
   worst.keyAlias = keyAliases(prepared, worst.labels, input.domainSecrets);
-  const core = runCore(prepared, instances, worst, options);
+  const core = runCore(prepared, instances, worst, options, compactTable(input, prepared));
+  // A compact table where no instance repeats another's class is the per-instance one.
+  if (core.copies !== null && core.files.rowsOf?.every((lead, i) => lead === i)) {
+    delete core.files.rowsOf;
+    core.copies = null;
+  }
   const totals = totalsOf(core.pagesWithout, core.pagesWith, pageSize);
   const domainLabelOf = instances.map((_, i) =>
     worst.domainOf[i]! >= 0 ? worst.labels[worst.domainOf[i]!]! : null,
@@ -138,7 +144,8 @@ export function analyze(input: AnalysisInput): Report {
   if (unknownBounds) ctx.unknownBounds = unknownBounds;
   const report: Report = {
     kind: REPORT_KIND,
-    version: REPORT_VERSION,
+    // Only a compact table needs version 2: other reports stay readable by version-1 readers.
+    version: core.files.rowsOf ? REPORT_VERSION : 1,
     createdAt: input.createdAt ?? new Date().toISOString(),
     options,
     images,
@@ -172,6 +179,22 @@ export function analyze(input: AnalysisInput): Report {
   // Host total, fair shares, containers: an accounting step over the result (cost.ts).
   report.cost = costOf(report);
   return report;
+}
+
+/**
+ * Rows of the per-instance file table past which `fileTable: 'auto'` makes it compact
+ * (docs/metrics.md#compact-file-table): about 100 MB of report JSON, and ~70 bytes of heap per row.
+ */
+export const COMPACT_FILE_TABLE_ROWS = 1_000_000;
+
+/** Whether the analysis gets a compact file table (AnalysisInput.fileTable). */
+function compactTable(input: AnalysisInput, prepared: Prepared): boolean {
+  const form = input.fileTable ?? 'per-instance';
+  if (form === 'per-instance' || input.residency) return false;
+  if (form === 'compact') return true;
+  let rows = 0;
+  for (const inst of input.instances) rows += prepared.byId.get(inst.imageId)?.n ?? 0;
+  return rows > COMPACT_FILE_TABLE_ROWS;
 }
 
 /** Totals only (no findings kept): for scenarios and property tests. */

@@ -2,6 +2,7 @@
  * "Why (not) shared?" for one row of the file table: the rule that decided, and what would
  * change it. Works on the Report alone (what the web UI and server hold).
  */
+import { memberCount, rejectedCount } from './file-rows.js';
 import type { Report, ReportInstance } from '../report.js';
 
 export interface FileRef {
@@ -78,11 +79,11 @@ export function explainFile(report: Report, row: number): string {
     }
     case 'shared': {
       if (!g) return `shared in ${domainOf(inst)}.`;
-      const others = g.members.length - 1;
+      const others = memberCount(g) - 1;
       const first = g.members[0] === row;
       const rejected =
-        g.rejected.length > 0
-          ? ` ${g.rejected.length} other candidate(s) with the same fingerprint stay private (size or aops mismatch).`
+        rejectedCount(g) > 0
+          ? ` ${rejectedCount(g)} other candidate(s) with the same fingerprint stay private (size or aops mismatch).`
           : '';
       return first
         ? `shared with ${others} other${others === 1 ? '' : 's'} in ${domainOf(inst)}: this file was read first and holds the ${g.pages} shared page(s) (${g.aops}).${rejected}`

@@ -1,4 +1,5 @@
 /** Shared helpers of the text and markdown renderers. */
+import { memberCount } from '../model/file-rows.js';
 import type { Report, SharedGroup } from '../report.js';
 import { isMounted } from '../model/input.js';
 import { formatBytes, formatInteger, formatPercent } from './bytes.js';
@@ -78,7 +79,7 @@ export function topGroups(report: Report, n: number): TopGroup[] {
   const ps = report.options.pageSize;
   const imageName = new Map(report.images.map((x) => [x.id, x.name]));
   return report.groups
-    .map((group) => ({ group, saved: (group.members.length - 1) * group.pages * ps }))
+    .map((group) => ({ group, saved: (memberCount(group) - 1) * group.pages * ps }))
     .filter((x) => x.saved > 0)
     .sort((a, b) => b.saved - a.saved)
     .slice(0, n)

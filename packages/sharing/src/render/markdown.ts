@@ -1,4 +1,5 @@
 /** Markdown for pull-request comments: headline, per-domain and per-instance tables, top files, findings. */
+import { memberCount } from '../model/file-rows.js';
 import type { Report } from '../report.js';
 import type { ReportDelta } from '../model/compare.js';
 import { formatBytes, formatPercent } from './bytes.js';
@@ -124,7 +125,7 @@ export function renderMarkdown(report: MarkdownReport, opts: MarkdownOptions = {
     out.push('', '| top shared files | members | domain | saved |', '|---|---:|---|---:|');
     for (const g of top)
       out.push(
-        `| ${esc(g.file)} | ${g.group.members.length} | ${esc(g.group.domain)} | ${formatBytes(g.saved)} |`,
+        `| ${esc(g.file)} | ${memberCount(g.group)} | ${esc(g.group.domain)} | ${formatBytes(g.saved)} |`,
       );
   }
   if (report.findings.length > 0) {

@@ -1,4 +1,5 @@
 /** Plain-text summary for terminals (the CLI's default output). */
+import { memberCount } from '../model/file-rows.js';
 import type { Report } from '../report.js';
 import { formatBytes, formatInteger } from './bytes.js';
 import {
@@ -87,7 +88,7 @@ export function renderText(report: Report, opts: { top?: number } = {}): string 
     out.push('', 'Top shared files:');
     for (const g of top)
       out.push(
-        `  ${lpad(formatBytes(g.saved), 10)} saved  ${tty(g.file)} (${g.group.members.length} members, ${tty(g.group.domain)})`,
+        `  ${lpad(formatBytes(g.saved), 10)} saved  ${tty(g.file)} (${memberCount(g.group)} members, ${tty(g.group.domain)})`,
       );
   }
   if (report.findings.length > 0) {

@@ -6,6 +6,7 @@
  */
 import type { AnalysisInput, Report, ReportInstance } from '../report.js';
 import { formatBytes, formatInteger } from '../render/bytes.js';
+import { memberCount, rowClasses, rowCopies } from '../model/file-rows.js';
 import {
   SHA256_FINGERPRINT_HEX_LENGTH,
   SHA256_FINGERPRINT_PREFIX_HEX,
@@ -262,6 +263,14 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const ps = report.options.pageSize;
   const files = report.files;
   const name = (id: string): string => ix.imageName.get(id) ?? id;
+  // A compact file table (docs/metrics.md#compact-file-table): a row stands for its instance's
+  // class. Copies read what their lead reads and hold what it holds, so the per-instance
+  // figures are computed for leads and copied.
+  const nInst = report.instances.length;
+  const copies = rowCopies(files, nInst);
+  const classes = rowClasses(files, nInst);
+  const rowsOf = files.rowsOf;
+  const copiesOfRow = (r: number): number => (copies === null ? 1 : copies[files.instance[r]!]!);
 
   // Parties (publishers, or an image whose publisher is unknown).
   const parties = new Map<string, TrustParty>();
@@ -307,7 +316,8 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       const r = g.members[k]!;
       const rImg = instImage[inst[r]!]!;
       if (rImg === sImg || rImg < 0 || sImg < 0) continue;
-      const bytes = files.pagesWithout[r]! * ps;
+      const n = copiesOfRow(r);
+      const bytes = files.pagesWithout[r]! * ps * n;
       const key = imgParty[sImg]! * partyKeys.length + imgParty[rImg]!;
       // Members of one group mostly fall in one cell: one Map lookup per change of cell.
       let c = key === lastKey ? lastCell : cells.get(key);
@@ -329,7 +339,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       lastKey = key;
       lastCell = c;
       c.bytes += bytes;
-      c.files++;
+      c.files += n;
       if (c.lastGroup !== gi) {
         c.lastGroup = gi;
         c.inodes++;
@@ -340,13 +350,18 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       if (crossGroups[crossGroups.length - 1] !== gi) crossGroups.push(gi);
       groupCrossBytes[gi] = groupCrossBytes[gi]! + bytes;
       const perInst = reads[inst[r]!]!;
+      const one = bytes / n;
       const e = perInst.get(sImg);
       if (e) {
         e.files++;
-        e.bytes += bytes;
-      } else perInst.set(sImg, { files: 1, bytes });
+        e.bytes += one;
+      } else perInst.set(sImg, { files: 1, bytes: one });
     }
   });
+  if (rowsOf)
+    rowsOf.forEach((lead, i) => {
+      if (lead !== i) reads[i] = new Map([...reads[lead]!].map(([img, e]) => [img, { ...e }]));
+    });
   const matrix: TrustMatrixCell[] = [...cells.values()]
     .map(({ lastGroup: _l, doms, ...c }) => ({ ...c, domains: [...doms].sort() }))
     .sort(
@@ -366,11 +381,13 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     groupBits.fill(0);
     memberInst.length = 0;
     let distinctImages = 0;
+    let memberInstances = 0;
     for (const m of g.members) {
       const i = inst[m]!;
       if (stamp[i] !== gi) {
         stamp[i] = gi;
         memberInst.push(i);
+        memberInstances += copies === null ? 1 : copies[i]!;
       }
       const img = instImage[i]!;
       if (img < 0) continue;
@@ -380,13 +397,19 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
         distinctImages++;
       }
     }
-    if (memberInst.length > 1) {
+    if (memberInstances > 1) {
       heldByMany++;
       for (const i of memberInst) heldOf[i]!++;
     }
     if (distinctImages < 2) return;
     for (const i of memberInst) for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
   });
+  if (rowsOf)
+    rowsOf.forEach((lead, i) => {
+      if (lead === i) return;
+      heldOf[i] = heldOf[lead]!;
+      instBits.copyWithin(i * words, lead * words, lead * words + words);
+    });
   const trustsOf = (i: number): string[] => {
     const out: string[] = [];
     for (let img = 0; img < nImages; img++)
@@ -416,23 +439,34 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   }
   const instanceById = new Map(report.instances.map((x) => [x.id, x]));
   const imageById = new Map(report.images.map((x) => [x.id, x]));
+  /** Per instance: the inodeOf call that last listed it (a Set of id strings costs ~10x more). */
+  const listedIn = new Int32Array(nInst).fill(-1);
+  const idOf = report.instances.map((x) => x.id);
+  let calls = 0;
   const inodeOf = (gi: number): CrossImageInode => {
     const g = report.groups[gi]!;
     const s = g.members[0]!;
     const supplierImageId = ix.imageOfRow(s);
     const readers = new Set<string>();
-    const insts = new Set<string>();
+    const insts: string[] = [];
+    const call = calls++;
+    const list = (i: number): void => {
+      if (listedIn[i] === call) return;
+      listedIn[i] = call;
+      insts.push(idOf[i]!);
+    };
     for (const m of g.members) {
       const id = ix.imageOfRow(m);
       if (id !== supplierImageId) readers.add(id);
-      insts.add(report.instances[inst[m]!]!.id);
+      if (classes === null) list(inst[m]!);
+      else for (const i of classes[inst[m]!]!) list(i);
     }
     return {
       group: gi,
       file: ix.fileOf(s),
       supplierImageId,
       readerImageIds: [...readers],
-      instanceIds: [...insts],
+      instanceIds: insts,
       bytes: groupCrossBytes[gi]!,
       ...(g.orderDependent ? { orderDependent: true } : {}),
     };
@@ -476,7 +510,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       let rowCount = 0;
       for (const gi of groups) {
         const members = report.groups[gi]!.members;
-        rowCount += members.length;
+        rowCount += memberCount(report.groups[gi]!);
         for (let k = 0; k < members.length && rows.length < MAX_TRUST_ROWS; k++) rows.push(members[k]!);
       }
       statements.push({
@@ -516,7 +550,9 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     domainsOfImage.set(inst.imageId, s);
   });
   // Rows (on any instance) of files with a weak binding, per image and binding: one pass.
-  const rowsOf = new Map<string, Partial<Record<FingerprintBinding, number[]>>>();
+  const weakRows = new Map<string, Partial<Record<FingerprintBinding, number[]>>>();
+  /** The same rows counted per instance (compact table: each row's class). */
+  const weakCounts = new Map<string, Partial<Record<FingerprintBinding, number>>>();
   // Only instances of images with a weak binding have rows to list (usually none).
   const bindingsOfInstance = report.instances.map((x) => {
     const raw = fpRaw.get(x.imageId);
@@ -528,9 +564,12 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     if (code < 0 || code === CONTENT_BOUND) continue;
     const id = ix.imageOfRow(r);
     const b = FINGERPRINT_BINDINGS[code]!;
-    const per = rowsOf.get(id) ?? {};
+    const per = weakRows.get(id) ?? {};
     (per[b] ??= []).push(r);
-    rowsOf.set(id, per);
+    weakRows.set(id, per);
+    const counts = weakCounts.get(id) ?? {};
+    counts[b] = (counts[b] ?? 0) + copiesOfRow(r);
+    weakCounts.set(id, counts);
   }
   const fingerprints: TrustImageFingerprints[] = report.images.map((img) => {
     const { bindingOf: _b, ...raw } = fpRaw.get(img.id) ?? {
@@ -572,9 +611,9 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       const [rule, text] = texts[b](n);
       const st: TrustStatement = { rule, text, imageIds: [img.id], binding: b };
       if (b !== 'content-bound') {
-        const rows = rowsOf.get(img.id)?.[b] ?? [];
+        const rows = weakRows.get(img.id)?.[b] ?? [];
         st.rows = capRows(rows);
-        st.rowCount = rows.length;
+        st.rowCount = weakCounts.get(img.id)?.[b] ?? 0;
         st.examples = (raw.examples[b] ?? []).map((p) => `${img.name}:${p}`);
       }
       statements.push(st);

@@ -6,6 +6,9 @@ import type { AnalysisInput, Backing, InstanceInput } from '../../src/report.js'
 import { analyze } from '../../src/model/engine.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
 import { mergeDomains } from '../../src/model/scenarios.js';
+import { expandFileTable, memberCount, rejectedCount } from '../../src/model/file-rows.js';
+import { buildTrustModel } from '../../src/trust/model.js';
+import type { Finding, Report } from '../../src/report.js';
 
 interface GenFile {
   fp: number; // -1: none
@@ -200,4 +203,92 @@ describe('properties', () => {
       { numRuns: 300 },
     );
   });
+
+  it('a compact file table gives every figure of the per-instance one, and its rows expand to them', () => {
+    fc.assert(
+      fc.property(arbInput({ consistent: false }), (input) => {
+        const full = analyze(input);
+        const compact = analyze({ ...input, fileTable: 'compact' });
+        for (const k of ['totals', 'bounds', 'orderBounds', 'perInstance', 'perDomain', 'perImage', 'cost'] as const)
+          expect(compact[k], k).toEqual(full[k]);
+        expect(compact.version).toBe(compact.files.rowsOf ? 2 : 1);
+        expect(expandRows(compact)).toEqual(columnsOf(full));
+        const expanded = expandFileTable(compact);
+        expect(expanded.files).toEqual(full.files);
+        expect(expanded.groups).toEqual(full.groups);
+        expect(expanded.version).toBe(1);
+        expect(compact.groups.map(groupFigures)).toEqual(full.groups.map(groupFigures));
+        expect(sortedFindings(compact)).toEqual(sortedFindings(full));
+        const tc = buildTrustModel(compact, input);
+        const tf = buildTrustModel(full, input);
+        expect(tc.instances).toEqual(tf.instances);
+        expect(tc.lifetime).toEqual(tf.lifetime);
+        const cells = (t: typeof tc) => t.matrix.map(({ rows: _r, examples: _e, ...c }) => c);
+        expect(cells(tc)).toEqual(cells(tf));
+        const doms = (t: typeof tc) =>
+          t.domains.map((d) => [d.crossImageBytes, d.crossImageInodeCount, d.statements.map((x) => x.rowCount)]);
+        expect(doms(tc)).toEqual(doms(tf));
+      }),
+      { numRuns: 400 },
+    );
+  });
 });
+
+/** The per-instance columns a compact table stands for (docs/metrics.md#compact-file-table). */
+function expandRows(r: Report): Record<string, unknown[]> {
+  const f = r.files;
+  if (!f.rowsOf) return columnsOf(r);
+  const out = columnsOf({ ...r, files: { ...f, instance: [], file: [] } });
+  const firstRow = new Map<number, number>();
+  f.instance.forEach((i, row) => {
+    if (!firstRow.has(i)) firstRow.set(i, row);
+  });
+  r.instances.forEach((inst, i) => {
+    const lead = f.rowsOf?.[i] ?? i;
+    const n = r.paths[inst.imageId]?.length ?? 0;
+    const start = firstRow.get(lead);
+    for (let k = 0; k < n && start !== undefined; k++) {
+      const row = start + k;
+      const member = f.status[row] === 'shared' || f.status[row] === 'shared-alone';
+      out.instance!.push(i);
+      out.file!.push(f.file[row]);
+      out.status!.push(lead !== i && member ? 'shared' : f.status[row]);
+      out.group!.push(f.group[row]);
+      out.pagesWithout!.push(f.pagesWithout[row]);
+      out.pagesWith!.push(lead !== i && member ? 0 : f.pagesWith[row]);
+      out.size!.push(f.size[row]);
+    }
+  });
+  return out;
+}
+
+function columnsOf(r: Report): Record<string, unknown[]> {
+  const f = r.files;
+  // A compact table's own columns are replaced row by row in expandRows.
+  const own = !f.rowsOf;
+  return {
+    instance: [...f.instance],
+    file: [...f.file],
+    status: own ? [...f.status] : [],
+    group: own ? [...f.group] : [],
+    pagesWithout: own ? [...f.pagesWithout] : [],
+    pagesWith: own ? [...f.pagesWith] : [],
+    size: own ? [...f.size] : [],
+  };
+}
+
+function groupFigures(g: Report['groups'][number]) {
+  return [g.fingerprint, g.domain, g.aops, g.size, g.pages, memberCount(g), rejectedCount(g), g.orderDependent];
+}
+
+/** Findings without their row lists and example paths (a compact table names each row once). */
+function sortedFindings(r: Report): unknown[] {
+  return r.findings
+    .map((x: Finding) => ({
+      ...x,
+      message: x.message.replace(/ \(e\.g\. .*$/, ''),
+      rows: undefined,
+      instanceIds: [...(x.instanceIds ?? [])].sort(),
+    }))
+    .sort((a, b) => (a.code + a.bytes).localeCompare(b.code + b.bytes));
+}

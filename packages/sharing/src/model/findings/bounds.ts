@@ -1,9 +1,11 @@
 /** Findings that turn one figure into a range: order-dependent (R5, R6), domain-unknown (R11). */
 import type { Finding } from '../../report.js';
-import { bytesText, capped, type FindingInput } from './common.js';
+import { MAX_ORDER_ROWS } from '../core.js';
+import { bytesText, capped, countRows, type FindingInput } from './common.js';
 
 /** Shared keys whose candidates differ in size or aops class: the first read fixes them (R5, R6). */
-export function orderDependent({ report, core }: FindingInput): Finding[] {
+export function orderDependent(x: FindingInput): Finding[] {
+  const { report, core } = x;
   if (!report.orderBounds) return [];
   const { best, worst } = report.orderBounds;
   return [
@@ -16,7 +18,8 @@ export function orderDependent({ report, core }: FindingInput): Finding[] {
         `the figures use instances in input order and files in path order (${bytesText(report.totals.bytesWithSharing)}).`,
       range: { min: best.bytesWithSharing, max: worst.bytesWithSharing },
       bytes: worst.bytesWithSharing - best.bytesWithSharing,
-      ...capped(core.orderRows),
+      // The per-instance count stops at the core's cap: so does a compact table's.
+      ...capped(core.orderRows, Math.min(MAX_ORDER_ROWS, countRows(x, core.orderRows))),
     },
   ];
 }

@@ -7,6 +7,7 @@ import type { Finding, FindingCode, Report } from '../../report.js';
 import type { AnalysisContext } from '../analysis-context.js';
 import type { PreparedImage } from '../core.js';
 import { isMounted } from '../input.js';
+import { rowClasses } from '../file-rows.js';
 import { formatBytes } from '../../render/bytes.js';
 
 export const MAX_FINDING_ROWS = 1000;
@@ -29,6 +30,10 @@ export interface FindingInput extends AnalysisContext {
   files: Report['files'];
   /** Path of row r of the file table. */
   pathOf: (r: number) => string;
+  /** How many instances row r stands for: 1, or its class's size in a compact table (`files.rowsOf`). */
+  copiesOfRow: (r: number) => number;
+  /** The instances row r stands for (itself, or its class in a compact table). */
+  instancesOfRow: (r: number) => Iterable<number>;
   /** Indices of the instances that share, per domain label. */
   instancesOfDomain: Map<string, number[]>;
 }
@@ -36,6 +41,8 @@ export interface FindingInput extends AnalysisContext {
 export function findingInput(ctx: AnalysisContext, report: Report): FindingInput {
   const { core, prepared, domainLabelOf } = ctx;
   const files = core.files;
+  const copies = core.copies;
+  const classes = rowClasses(files, ctx.instances.length);
   const instancesOfDomain = new Map<string, number[]>();
   domainLabelOf.forEach((d, i) => {
     if (d === null) return;
@@ -48,15 +55,26 @@ export function findingInput(ctx: AnalysisContext, report: Report): FindingInput
     report,
     files,
     pathOf: (r) => prepared.images[core.imageOf[files.instance[r]!]!]!.paths[files.file[r]!]!,
+    copiesOfRow: copies === null ? () => 1 : (r) => copies[files.instance[r]!]!,
+    instancesOfRow:
+      classes === null ? (r) => [files.instance[r]!] : (r) => classes[files.instance[r]!]!,
     instancesOfDomain,
   };
 }
 
-export function capped(rows: number[]): { rows: number[]; rowCount: number } {
+/** `rowCount`: the rows counting each instance a row stands for (compact table), default rows.length. */
+export function capped(rows: number[], rowCount = rows.length): { rows: number[]; rowCount: number } {
   return {
     rows: rows.length > MAX_FINDING_ROWS ? rows.slice(0, MAX_FINDING_ROWS) : rows,
-    rowCount: rows.length,
+    rowCount,
   };
+}
+
+/** Rows counting each instance a row stands for (compact table). */
+export function countRows(x: Pick<FindingInput, 'copiesOfRow'>, rows: readonly number[]): number {
+  let n = 0;
+  for (const r of rows) n += x.copiesOfRow(r);
+  return n;
 }
 
 /** "a, b, c and 2 more". */

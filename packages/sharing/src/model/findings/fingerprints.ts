@@ -1,6 +1,6 @@
 /** Fingerprint integrity (R12) and verifiability, per image. */
 import type { Finding } from '../../report.js';
-import { capped, imageExposure, list, type FindingInput } from './common.js';
+import { capped, countRows, imageExposure, list, type FindingInput } from './common.js';
 
 /** Files whose fingerprint is a sha256 that does not match their content (R12). */
 export function fingerprintMismatch(x: FindingInput): Finding[] {
@@ -12,7 +12,7 @@ export function fingerprintMismatch(x: FindingInput): Finding[] {
     const { sharingIdx, doms, others, rowsFor } = imageExposure(x, img);
     const rows = rowsFor(mismatched);
     const exposed = rows.filter((r) => files.status[r] === 'shared');
-    const bytes = exposed.reduce((a, r) => a + files.pagesWithout[r]!, 0) * pageSize;
+    const bytes = exposed.reduce((a, r) => a + files.pagesWithout[r]! * x.copiesOfRow(r), 0) * pageSize;
     const names = mismatched.map((f) => img.paths[f]!);
     const risk =
       doms.length === 0
@@ -28,7 +28,7 @@ export function fingerprintMismatch(x: FindingInput): Finding[] {
       instanceIds: sharingIdx.map((i) => instances[i]!.id),
       imageIds: [img.entry.id, ...others],
       domains: doms,
-      ...capped(rows),
+      ...capped(rows, countRows(x, rows)),
     });
   }
   return out;
@@ -56,7 +56,7 @@ export function fingerprintUnverifiable(x: FindingInput): Finding[] {
       instanceIds: sharingIdx.map((i) => instances[i]!.id),
       imageIds: [img.entry.id],
       domains: doms,
-      ...capped(rows),
+      ...capped(rows, countRows(x, rows)),
     });
   }
   return out;

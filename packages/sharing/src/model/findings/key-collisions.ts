@@ -5,21 +5,26 @@
  * they would tell how one domain id ends).
  */
 import type { Finding } from '../../report.js';
+import { memberCount } from '../file-rows.js';
 import { capped, list, unique, type FindingInput } from './common.js';
 
 export function crossDomainKeyCollision(x: FindingInput): Finding[] {
   const { instances, domainLabelOf, files, report, pageSize } = x;
   if (!x.keysCollide) return [];
-  const bySet = new Map<string, { domains: string[]; rows: number[]; pages: number; inst: Set<number> }>();
+  const bySet = new Map<
+    string,
+    { domains: string[]; rows: number[]; count: number; pages: number; inst: Set<number> }
+  >();
   for (const g of report.groups) {
     const doms = unique(g.members.map((r) => domainLabelOf[files.instance[r]!]!)).sort();
     if (doms.length < 2) continue;
     const k = JSON.stringify(doms);
     let e = bySet.get(k);
-    if (!e) bySet.set(k, (e = { domains: doms, rows: [], pages: 0, inst: new Set() }));
+    if (!e) bySet.set(k, (e = { domains: doms, rows: [], count: 0, pages: 0, inst: new Set() }));
     e.rows.push(...g.members);
-    e.pages += (g.members.length - 1) * g.pages;
-    for (const r of g.members) e.inst.add(files.instance[r]!);
+    e.count += memberCount(g);
+    e.pages += (memberCount(g) - 1) * g.pages;
+    for (const r of g.members) for (const i of x.instancesOfRow(r)) e.inst.add(i);
   }
   const out: Finding[] = [];
   for (const e of bySet.values()) {
@@ -29,14 +34,14 @@ export function crossDomainKeyCollision(x: FindingInput): Finding[] {
       severity: 'error',
       message:
         `Domains ${list(e.domains, 10)} share page cache: the kernel's sharing key is the fingerprint followed by the domain id with nothing between (docs/format.md#sharing-key), ` +
-        `and here the two make the same bytes for files of different domains, so ${e.rows.length} file(s) read through one shared inode across the domain boundary ` +
+        `and here the two make the same bytes for files of different domains, so ${e.count} file(s) read through one shared inode across the domain boundary ` +
         `(${list(e.rows.map(x.pathOf))}); whichever reads first supplies the pages in every one of these domains (R12). ` +
         `Use fingerprints of one fixed length (mkfs writes 39 bytes), or domain ids of which none ends with another.`,
       bytes: e.pages * pageSize,
       instanceIds: inst.map((i) => instances[i]!.id),
       imageIds: unique(inst.map((i) => instances[i]!.imageId)),
       domains: e.domains,
-      ...capped(e.rows),
+      ...capped(e.rows, e.count),
     });
   }
   return out;

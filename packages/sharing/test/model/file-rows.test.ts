@@ -1,0 +1,83 @@
+/**
+ * The compact file table (docs/metrics.md#compact-file-table) on a fleet of many mounts of the
+ * fixture images: its rows do not grow with the instance count, and its figures are those of
+ * the per-instance table.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../../src/model/engine.js';
+import { expandFileTable, memberCount, rowCopies } from '../../src/model/file-rows.js';
+import { REPORT_VERSION, type InstanceInput, type Report } from '../../src/report.js';
+import { inputOf, inst } from '../model-fixtures.js';
+
+/** Eleven kinds of mount, repeated in this order: every class of the fleet appears in any 11 instances. */
+function fleet(n: number): InstanceInput[] {
+  const kinds: ((id: string) => InstanceInput)[] = [
+    (id) => inst(id, 'base-v1.fp', 'acme'),
+    (id) => inst(id, 'base-v2.fp', 'acme'),
+    (id) => inst(id, 'app.fp', 'acme'),
+    (id) => inst(id, 'base-v1.fp.lz4hc', 'acme'),
+    (id) => inst(id, 'base-v2.fp', 'other'),
+    (id) => inst(id, 'base-v2.fp.forged', 'acme'),
+    (id) => inst(id, 'base-v1.fp', 'acme', { backing: 'bdev' }),
+    (id) => inst(id, 'app.fp', 'other', { inodeShare: false }),
+    (id) => inst(id, 'base-v1.fp.serial', 'acme'),
+    (id) => inst(id, 'edge', 'acme'), // hard links (R10)
+    (id) => inst(id, 'base-v2.fp', 'acme', { notMounted: 'noauto' }),
+  ];
+  return Array.from({ length: n }, (_, k) => kinds[k % kinds.length]!(`i${k}`));
+}
+
+const figures = (r: Report) => ({
+  totals: r.totals,
+  orderBounds: r.orderBounds,
+  perInstance: r.perInstance,
+  perDomain: r.perDomain,
+  perImage: r.perImage,
+  cost: r.cost,
+  groups: r.groups.length,
+  members: r.groups.reduce((a, g) => a + memberCount(g), 0),
+  findings: r.findings.map((f) => [f.code, f.bytes, f.rowCount, f.instanceIds?.length]),
+});
+
+describe('compact file table', () => {
+  it('has as many file rows and group member entries for 1,100 instances as for 22', () => {
+    const small = analyze({ ...inputOf(fleet(22)), fileTable: 'compact' });
+    const large = analyze({ ...inputOf(fleet(1100)), fileTable: 'compact' });
+    expect(small.version).toBe(REPORT_VERSION);
+    expect(large.version).toBe(REPORT_VERSION);
+    expect(large.instances).toHaveLength(1100);
+    expect(large.files.status.length).toBe(small.files.status.length);
+    // One lead per kind: the first 11 instances have rows, none of the other 1,089.
+    expect(large.files.rowsOf!.filter((lead, i) => lead === i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(rowCopies(large.files, 1100)!.slice(0, 11)).toEqual(new Int32Array(11).fill(100));
+    expect(large.groups.map((g) => g.members.length)).toEqual(small.groups.map((g) => g.members.length));
+    expect(large.groups.map(memberCount)).toEqual(small.groups.map((g) => memberCount(g) * 50));
+    const perInstance = analyze(inputOf(fleet(1100)));
+    expect(perInstance.files.status.length).toBe(small.files.status.length * 100);
+    expect(JSON.stringify(large.files).length).toBeLessThan(JSON.stringify(perInstance.files).length / 50);
+  }, 120_000);
+
+  it('gives the per-instance table figures, for 11, 22 and 1,100 instances', () => {
+    for (const n of [11, 22, 1100]) {
+      const compact = analyze({ ...inputOf(fleet(n)), fileTable: 'compact' });
+      const perInstance = analyze(inputOf(fleet(n)));
+      expect(perInstance.version).toBe(1);
+      expect(perInstance.files.rowsOf).toBeUndefined();
+      expect(figures(compact)).toEqual(figures(perInstance));
+      const expanded = expandFileTable(compact);
+      expect(expanded.files).toEqual(perInstance.files);
+      expect(expanded.groups).toEqual(perInstance.groups);
+    }
+    // A figure to hold on to: the 11-instance fleet saves what its per-instance table says.
+    const ten = analyze(inputOf(fleet(11)));
+    expect(analyze({ ...inputOf(fleet(11)), fileTable: 'compact' }).totals.bytesSaved).toBe(ten.totals.bytesSaved);
+    expect(ten.totals.bytesSaved).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('stays per instance under "auto" below the row threshold and with residency data', () => {
+    expect(analyze({ ...inputOf(fleet(20)), fileTable: 'auto' }).files.rowsOf).toBeUndefined();
+    const r = analyze({ ...inputOf(fleet(20)), fileTable: 'compact', residency: { instances: {} } });
+    expect(r.files.rowsOf).toBeUndefined();
+    expect(r.version).toBe(1);
+  }, 120_000);
+});
