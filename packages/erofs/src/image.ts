@@ -1038,17 +1038,29 @@ export class ErofsImage {
    */
   xattrsNow(ino: Inode): XattrRecord[] | undefined {
     if (ino.xattrIsize === 0) return [];
-    const src = this.containerOf(ino);
-    if (ino.xattrIcount === 1 || !src.readInto) return undefined;
+    const area = this.xattrAreaNow(ino, new Uint8Array(ino.xattrIsize));
+    if (!area) return undefined;
     const areaOff = ino.offset + ino.inodeSize;
-    const area = new Uint8Array(ino.xattrIsize);
-    src.readInto(areaOff, area);
     const h = parseXattrArea(area, areaOff, ino.nid, this.limits.maxXattrCount);
     if (h.sharedIds.length) return undefined;
     return h.inline.map((e) => {
       const r = resolveName(e, this.prefixes);
       return { name: r.full, listed: r.listed, value: e.value, shared: e.shared, base: r.base, rest: r.rest };
     });
+  }
+
+  /**
+   * The raw inline xattr area of an inode (docs/format.md#xattr-ibody), read synchronously into
+   * `scratch` (at least xattrIsize bytes; the result is a view of it), or undefined when only
+   * xattrsOf will do (a Blob or the metabox, an i_xattr_icount xattrsOf refuses). Unvalidated:
+   * parseXattrArea or inlineFingerprint decides what it holds.
+   */
+  xattrAreaNow(ino: Inode, scratch: Uint8Array): Uint8Array | undefined {
+    const src = this.containerOf(ino);
+    if (ino.xattrIcount === 1 || !src.readInto || scratch.length < ino.xattrIsize) return undefined;
+    const area = scratch.length === ino.xattrIsize ? scratch : scratch.subarray(0, ino.xattrIsize);
+    src.readInto(ino.offset + ino.inodeSize, area);
+    return area;
   }
 
   /** listxattr(2): visible names, first occurrence wins. */

@@ -3,6 +3,7 @@
  * order, with the field names and encodings of the fixture oracles.
  */
 import { compareUtf8, hex } from './disk/bytes.js';
+import { inlineFingerprint } from './disk/xattr.js';
 import type { Inode } from './disk/inode.js';
 import { nidOfKey } from './disk/nid.js';
 import { ErofsError } from './errors.js';
@@ -93,19 +94,27 @@ export function xattrMap(xs: readonly XattrRecord[]): Record<string, string> {
   return out;
 }
 
+/**
+ * What a record carries beyond its inode (shared by the names of a hard-linked inode): listed
+ * xattrs (null: none), the fingerprint's bytes, a symlink's target, the content digest.
+ */
 interface PerInode {
-  xattrs: Record<string, string>;
-  fingerprint: string | null;
+  xattrs: Record<string, string> | null;
+  fingerprint: Uint8Array | null;
   target?: string;
   sha256?: string;
 }
 
-const NO_EXTRAS: PerInode = Object.freeze({ xattrs: NO_XATTRS, fingerprint: null });
+const NO_EXTRAS: PerInode = Object.freeze({ xattrs: null, fingerprint: null });
+
+function perInodeOf(xs: readonly XattrRecord[], fp: Uint8Array | null): PerInode {
+  const xattrs = xattrMap(xs);
+  return { xattrs: xattrs === NO_XATTRS ? null : xattrs, fingerprint: fp };
+}
 
 async function xattrInfo(image: ErofsImage, ino: Inode): Promise<PerInode> {
   const xs = await image.xattrsOf(ino);
-  const fp = await image.fingerprintOf(ino, xs);
-  return { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+  return perInodeOf(xs, await image.fingerprintOf(ino, xs));
 }
 
 async function hashInode(
@@ -124,6 +133,57 @@ async function hashInode(
 }
 
 /**
+ * One path's record as the scan has it, before any object or string is made of it: the
+ * walk's entry (path as string and bytes, decoded inode) and what the record adds. A field
+ * sink reads it during its call only: the scan reuses the object, and `fingerprint` may view
+ * a buffer the next path overwrites. recordOf() makes the manifest record of it.
+ */
+export interface RecordFields {
+  /** The path ("/" for the root) as the manifest writes it (names decoded as UTF-8, docs/manifest.md). */
+  path: string;
+  /** The path's raw bytes (names need not be UTF-8). */
+  pathBytes: Uint8Array;
+  inode: Inode;
+  /** The nid as erofs-utils prints it (see Nid). */
+  nid: Nid;
+  /** METABOX images only: the kernel's inode number. */
+  ino: number | undefined;
+  /** Listed xattrs, name -> hex value in the manifest's key order; null when none are listed. */
+  xattrs: Record<string, string> | null;
+  /** The fingerprint xattr's value (docs/format.md#fingerprints), or null. */
+  fingerprint: Uint8Array | null;
+  target: string | undefined;
+  sha256: string | undefined;
+}
+
+/** The manifest record of a scan's fields (docs/manifest.md; the fixture oracles' field order). */
+export function recordOf(f: RecordFields): FileRecord {
+  const ino = f.inode;
+  const rec = {
+    path: f.path,
+    nid: f.nid,
+    ...(f.ino !== undefined ? { ino: f.ino } : {}),
+    type: ino.type,
+    mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
+    uid: ino.uid,
+    gid: ino.gid,
+    size: ino.size,
+    nlink: ino.nlink,
+    mtime: ino.mtime,
+    mtime_nsec: ino.mtimeNsec,
+    layout: ino.layoutName,
+    inode_size: ino.inodeSize,
+    xattr_isize: ino.xattrIsize,
+  } as FileRecord;
+  if (f.target !== undefined) rec.target = f.target;
+  if (ino.rdev) rec.rdev = [ino.rdev[0], ino.rdev[1]];
+  rec.xattrs = f.xattrs ?? NO_XATTRS;
+  rec.fingerprint = f.fingerprint ? hex(f.fingerprint) : null;
+  if (f.sha256 !== undefined) rec.sha256 = f.sha256;
+  return rec;
+}
+
+/**
  * Where a streamed scan puts its output: the header (with file_count) first, then every record
  * in path byte order. A method may return a promise (a full output buffer waiting to drain):
  * the scan waits for it, and never otherwise, so a scan that writes nothing slow pays no
@@ -132,6 +192,16 @@ async function hashInode(
 export interface ManifestSink {
   header(h: ManifestHeader): void | Promise<void>;
   record(rec: FileRecord): void | Promise<void>;
+}
+
+/**
+ * A ManifestSink that takes each path's fields instead of a record object (e.g. to write JSON
+ * bytes straight from them, manifest-encode.ts): a scan of a million paths then builds no
+ * object or string per path for its output. `f` is valid during the call only.
+ */
+export interface ManifestFieldSink {
+  header(h: ManifestHeader): void | Promise<void>;
+  file(f: RecordFields): void | Promise<void>;
 }
 
 /**
@@ -202,12 +272,13 @@ const FT_DIR = 2;
  * pass over the directories), then one record per path, written as the walk reaches it. The
  * walk visits each directory's entries in path byte order (stepsOf), so the records come out
  * in exactly the order of the whole-manifest sort, one directory's entries in memory per level.
- * Hard links share per-inode work (xattrs, fingerprint, target, digest).
+ * Hard links share per-inode work (xattrs, fingerprint, target, digest). A ManifestFieldSink
+ * gets each path's fields, a ManifestSink its record object.
  */
 export async function scanManifestTo(
   image: ErofsImage,
   opts: ScanOptions,
-  sink: ManifestSink,
+  sink: ManifestSink | ManifestFieldSink,
 ): Promise<ManifestHeader> {
   let count: number;
   try {
@@ -215,7 +286,7 @@ export async function scanManifestTo(
   } catch (countError) {
     // A broken tree: the walk names the problem as a whole scan always has (with its path);
     // whatever the walk does not refuse, the count's error says.
-    await walkRecords(image, opts, { header: () => undefined, record: () => undefined }, Infinity);
+    await walkRecords(image, opts, () => undefined, Infinity);
     throw countError;
   }
   const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
@@ -230,7 +301,9 @@ export async function scanManifestTo(
   };
   const h = sink.header(header);
   if (h) await h;
-  const written = await walkRecords(image, opts, sink, count);
+  const file =
+    'file' in sink ? (f: RecordFields) => sink.file(f) : (f: RecordFields) => sink.record(recordOf(f));
+  const written = await walkRecords(image, opts, file, count);
   if (written !== count)
     throw new ErofsError('ECORRUPT', `the tree changed between passes: ${count} paths, then ${written}`);
   return header;
@@ -240,7 +313,7 @@ export async function scanManifestTo(
 async function walkRecords(
   image: ErofsImage,
   opts: ScanOptions,
-  sink: ManifestSink,
+  file: (f: RecordFields) => void | Promise<void>,
   max: number,
 ): Promise<number> {
   const hasher = opts.hasher ?? wasmSha256;
@@ -252,12 +325,14 @@ async function walkRecords(
   let bytesHashed = 0;
   let written = 0;
   let scratch: Uint8Array | undefined; // one read buffer for every hashed file (sequential)
+  // One buffer for every inline xattr area (the largest is 12 + 4 * 65535 bytes): the
+  // fingerprint a path's fields view lives there until the next path.
+  let xattrScratch = new Uint8Array(1024);
   const walker = new TreeWalker(image);
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
     try {
-      const per: PerInode =
-        ino.xattrIsize === 0 ? { xattrs: NO_XATTRS, fingerprint: null } : await xattrInfo(image, ino);
+      const per: PerInode = ino.xattrIsize === 0 ? { ...NO_EXTRAS } : await xattrInfo(image, ino);
       if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
       if (opts.hash && ino.type === 'file')
         per.sha256 = await hashInode(
@@ -273,63 +348,94 @@ async function walkRecords(
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
   };
-  const record = (e: WalkEntry, per: PerInode): FileRecord => {
-    const ino = e.inode;
-    const rec = {
-      path: e.path,
-      nid: metabox ? nidText(nidOfKey(ino.nid, true)) : ino.nid,
-      ...(metabox ? { ino: ino.nid } : {}),
-      type: ino.type,
-      mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
-      uid: ino.uid,
-      gid: ino.gid,
-      size: ino.size,
-      nlink: ino.nlink,
-      mtime: ino.mtime,
-      mtime_nsec: ino.mtimeNsec,
-      layout: ino.layoutName,
-      inode_size: ino.inodeSize,
-      xattr_isize: ino.xattrIsize,
-    } as FileRecord;
-    if (per.target !== undefined) rec.target = per.target;
-    if (ino.rdev) rec.rdev = [ino.rdev[0], ino.rdev[1]];
-    rec.xattrs = per.xattrs;
-    rec.fingerprint = per.fingerprint;
-    if (per.sha256 !== undefined) rec.sha256 = per.sha256;
-    return rec;
+  const fields: RecordFields = {
+    path: '/',
+    pathBytes: walker.root.pathBytes,
+    inode: walker.root.inode,
+    nid: 0,
+    ino: undefined,
+    xattrs: null,
+    fingerprint: null,
+    target: undefined,
+    sha256: undefined,
   };
-  // Most entries of an unhashed scan need no reads but their inline xattrs: no promise for them.
+  // Most entries of an unhashed scan need no reads but their inline xattrs, and on a
+  // fingerprinting image hold the fingerprint alone: fill `fields` without a promise or an
+  // object for them (true), else leave it to perInode (false).
   const fpName = image.fingerprintXattrName;
-  const readyPer = (ino: Inode): PerInode | undefined => {
+  const prefixes = image.prefixes;
+  const maxXattrs = image.limits.maxXattrCount;
+  const fillNow = (ino: Inode): boolean => {
     const known = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
-    if (known) return known;
-    if (ino.type === 'symlink' || (opts.hash && ino.type === 'file')) return undefined;
-    if (ino.xattrIsize === 0) return NO_EXTRAS;
-    const xs = image.xattrsNow(ino);
-    if (!xs) return undefined;
-    // fingerprintOf(ino, xs), without its promise
-    let fp: Uint8Array | null = null;
-    if (fpName !== null)
-      for (const x of xs)
-        if (x.name === fpName) {
-          fp = x.value;
-          break;
-        }
-    const per: PerInode = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+    if (known) {
+      fields.xattrs = known.xattrs;
+      fields.fingerprint = known.fingerprint;
+      fields.target = known.target;
+      fields.sha256 = known.sha256;
+      return true;
+    }
+    if (ino.type === 'symlink' || (opts.hash && ino.type === 'file')) return false;
+    fields.target = undefined;
+    fields.sha256 = undefined;
+    if (ino.xattrIsize === 0) {
+      fields.xattrs = null;
+      fields.fingerprint = null;
+      return true;
+    }
+    if (xattrScratch.length < ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
+    const area = image.xattrAreaNow(ino, xattrScratch);
+    if (!area) return false;
+    const fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+    let per: PerInode;
+    if (fp !== undefined) {
+      fields.xattrs = null;
+      fields.fingerprint = fp;
+      if (ino.nlink <= 1) return true;
+      per = { xattrs: null, fingerprint: fp && fp.slice() };
+    } else {
+      const xs = image.xattrsNow(ino);
+      if (!xs) return false;
+      // fingerprintOf(ino, xs), without its promise
+      let value: Uint8Array | null = null;
+      if (fpName !== null)
+        for (const x of xs)
+          if (x.name === fpName) {
+            value = x.value;
+            break;
+          }
+      per = perInodeOf(xs, value);
+    }
     if (ino.nlink > 1) shared.set(ino.nid, per);
-    return per;
+    fields.xattrs = per.xattrs;
+    fields.fingerprint = per.fingerprint;
+    return true;
   };
   const emit = async (e: WalkEntry): Promise<void> => {
     walker.visit(e);
     if (written >= max)
       throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
-    let ready: PerInode | undefined;
+    const ino = e.inode;
+    let ready: boolean;
     try {
-      ready = readyPer(e.inode);
+      ready = fillNow(ino);
     } catch (err) {
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
-    const p = sink.record(record(e, ready ?? (await perInode(e))));
+    if (!ready) {
+      const per = await perInode(e);
+      fields.xattrs = per.xattrs;
+      fields.fingerprint = per.fingerprint;
+      fields.target = per.target;
+      fields.sha256 = per.sha256;
+    }
+    fields.path = e.path;
+    fields.pathBytes = e.pathBytes;
+    fields.inode = ino;
+    if (metabox) {
+      fields.nid = nidText(nidOfKey(ino.nid, true));
+      fields.ino = ino.nid;
+    } else fields.nid = ino.nid;
+    const p = file(fields);
     if (p) await p;
     if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
   };
