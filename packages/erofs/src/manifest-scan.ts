@@ -7,7 +7,7 @@ import { inlineFingerprint } from './disk/xattr.js';
 import type { Inode } from './disk/inode.js';
 import { nidOfKey } from './disk/nid.js';
 import { ErofsError } from './errors.js';
-import { isDotOrDotDot, type ErofsImage, type XattrRecord } from './image.js';
+import type { ErofsImage, XattrRecord } from './image.js';
 import { wasmSha256, type HasherFactory } from './hash.js';
 import {
   MANIFEST_KIND,
@@ -251,15 +251,26 @@ async function countPaths(image: ErofsImage): Promise<number> {
   const visited = new Set<number>();
   const stack: Inode[] = [image.root];
   let count = 1;
+  // Children that may be directories (by dirent type), read once the whole directory passed
+  // its checks, as the walk reads them.
+  const maybeDirs: number[] = [];
+  let over = false;
+  const visit = (nid: number, fileType: number, name: Uint8Array, start: number, end: number): void => {
+    // "." and "..": not paths of their own
+    if (name[start] === 0x2e && (end - start === 1 || (end - start === 2 && name[start + 1] === 0x2e)))
+      return;
+    if (++count > maxInodes) over = true;
+    if (fileType === FT_DIR || fileType === 0) maybeDirs.push(nid);
+  };
   while (stack.length) {
     const dir = stack.pop()!;
     if (visited.has(dir.nid)) throw new ErofsError('ECORRUPT', `directory cycle at nid ${dir.nid}`);
     visited.add(dir.nid);
-    for (const d of await image.dirents(dir)) {
-      if (isDotOrDotDot(d.name)) continue;
-      if (++count > maxInodes) throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`);
-      if (d.fileType !== FT_DIR && d.fileType !== 0) continue;
-      const ino = image.inodeNow(d.nid) ?? (await image.inode(d.nid));
+    maybeDirs.length = 0;
+    await image.forEachDirent(dir, visit);
+    if (over) throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`);
+    for (const nid of maybeDirs) {
+      const ino = image.inodeNow(nid) ?? (await image.inode(nid));
       if (ino.type === 'dir') stack.push(ino);
     }
   }
