@@ -16,16 +16,12 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
 const PATH_KEY = ascii('{"path":');
 const NID_KEY = ascii(',"nid":');
 const INO_KEY = ascii(',"ino":');
-const TYPE_KEY = ascii(',"type":');
-const MODE_KEY = ascii(',"mode":"');
 const UID_KEY = ascii('","uid":'); // closes the mode string
 const GID_KEY = ascii(',"gid":');
 const SIZE_KEY = ascii(',"size":');
 const NLINK_KEY = ascii(',"nlink":');
 const MTIME_KEY = ascii(',"mtime":');
 const MTIME_NSEC_KEY = ascii(',"mtime_nsec":');
-const LAYOUT_KEY = ascii(',"layout":');
-const INODE_SIZE_KEY = ascii(',"inode_size":');
 const XATTR_ISIZE_KEY = ascii(',"xattr_isize":');
 const TARGET_KEY = ascii(',"target":');
 const RDEV_KEY = ascii(',"rdev":[');
@@ -35,13 +31,17 @@ const FP_KEY = ascii(',"fingerprint":');
 const NULL = ascii('null');
 const SHA_KEY = ascii(',"sha256":');
 
-/** Quoted JSON strings of the values every record repeats (types, layouts). */
-const quotedCache = new Map<string, Uint8Array>();
-function quoted(s: string): Uint8Array {
-  let q = quotedCache.get(s);
-  if (!q) quotedCache.set(s, (q = utf8.encode(JSON.stringify(s))));
-  return q;
+/** The bytes of `before + JSON.stringify(value) + after`, per value every record repeats (types, layouts). */
+function fragments(before: string, after: string): (value: string) => Uint8Array {
+  const cache = new Map<string, Uint8Array>();
+  return (value) => {
+    let q = cache.get(value);
+    if (!q) cache.set(value, (q = utf8.encode(before + JSON.stringify(value) + after)));
+    return q;
+  };
 }
+const typeAndMode = fragments(',"type":', ',"mode":"');
+const layoutAndInodeSize = fragments(',"layout":', ',"inode_size":');
 
 /** Two ASCII hex digits per byte value. */
 const HEX = ascii(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''));
@@ -152,9 +152,7 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
     pos = put(out, pos, INO_KEY);
     pos = putNumber(out, pos, f.ino);
   }
-  pos = put(out, pos, TYPE_KEY);
-  pos = put(out, pos, quoted(ino.type));
-  pos = put(out, pos, MODE_KEY);
+  pos = put(out, pos, typeAndMode(ino.type));
   // (mode & 0o7777).toString(8).padStart(4, '0'): always 4 octal digits.
   const mode = ino.mode & 0o7777;
   out[pos++] = 0x30 + ((mode >> 9) & 7);
@@ -173,9 +171,7 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
   pos = putNumber(out, pos, ino.mtime);
   pos = put(out, pos, MTIME_NSEC_KEY);
   pos = putNumber(out, pos, ino.mtimeNsec);
-  pos = put(out, pos, LAYOUT_KEY);
-  pos = put(out, pos, quoted(ino.layoutName));
-  pos = put(out, pos, INODE_SIZE_KEY);
+  pos = put(out, pos, layoutAndInodeSize(ino.layoutName));
   pos = putNumber(out, pos, ino.inodeSize);
   pos = put(out, pos, XATTR_ISIZE_KEY);
   pos = putNumber(out, pos, ino.xattrIsize);

@@ -139,8 +139,9 @@ async function hashInode(
  * a buffer the next path overwrites. recordOf() makes the manifest record of it.
  */
 export interface RecordFields {
-  /** The path ("/" for the root) as the manifest writes it (names decoded as UTF-8, docs/manifest.md). */
-  path: string;
+  /** The path ("/" for the root) as the manifest writes it (names decoded as UTF-8,
+   * docs/manifest.md). Made when first read: an ASCII path is written from its bytes. */
+  readonly path: string;
   /** The path's raw bytes (names need not be UTF-8). */
   pathBytes: Uint8Array;
   inode: Inode;
@@ -154,6 +155,25 @@ export interface RecordFields {
   fingerprint: Uint8Array | null;
   target: string | undefined;
   sha256: string | undefined;
+}
+
+/** The RecordFields a scan reuses from path to path; the path string only when read. */
+class ScanFields implements RecordFields {
+  pathBytes: Uint8Array;
+  inode: Inode;
+  nid: Nid = 0;
+  ino: number | undefined = undefined;
+  xattrs: Record<string, string> | null = null;
+  fingerprint: Uint8Array | null = null;
+  target: string | undefined = undefined;
+  sha256: string | undefined = undefined;
+  constructor(public entry: WalkEntry) {
+    this.pathBytes = entry.pathBytes;
+    this.inode = entry.inode;
+  }
+  get path(): string {
+    return this.entry.path;
+  }
 }
 
 /** The manifest record of a scan's fields (docs/manifest.md; the fixture oracles' field order). */
@@ -210,31 +230,34 @@ export interface ManifestFieldSink {
  * the paths below the directory by their bytes: "/a" < "/a.txt" < "/a/x", since "." (0x2e)
  * sorts before "/" (0x2f), so a directory's record and its subtree need not be adjacent.
  */
-interface Step {
-  entry: WalkEntry;
-  subtree: boolean;
+class Subtree {
+  constructor(readonly entry: WalkEntry) {}
 }
+/** A child itself (its record), or a child directory's subtree: no object for the former. */
+type Step = WalkEntry | Subtree;
 
 function compareSteps(a: Step, b: Step): number {
-  const x = a.entry.pathBytes;
-  const y = b.entry.pathBytes;
+  const aSub = a instanceof Subtree;
+  const bSub = b instanceof Subtree;
+  const x = (aSub ? a.entry : a).pathBytes;
+  const y = (bSub ? b.entry : b).pathBytes;
   // Siblings share the parent's bytes: compare from the first byte that can differ.
   const n = Math.min(x.length, y.length);
   for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   // One name is a prefix of the other (or they are equal); a subtree key continues with "/".
-  const xNext = x.length > n ? x[n]! : a.subtree ? SLASH : -1;
-  const yNext = y.length > n ? y[n]! : b.subtree ? SLASH : -1;
+  const xNext = x.length > n ? x[n]! : aSub ? SLASH : -1;
+  const yNext = y.length > n ? y[n]! : bSub ? SLASH : -1;
   if (xNext !== yNext) return xNext - yNext;
   if (x.length !== y.length) return x.length - y.length;
-  return Number(a.subtree) - Number(b.subtree);
+  return Number(aSub) - Number(bSub);
 }
 const SLASH = 0x2f;
 
 function stepsOf(children: WalkEntry[]): Step[] {
   const steps: Step[] = [];
   for (const entry of children) {
-    steps.push({ entry, subtree: false });
-    if (entry.inode.type === 'dir') steps.push({ entry, subtree: true });
+    steps.push(entry);
+    if (entry.inode.type === 'dir') steps.push(new Subtree(entry));
   }
   // Array.prototype.sort is stable: entries with equal names (only on a corrupt image) keep
   // their on-disk order, as the whole-manifest sort kept it.
@@ -336,9 +359,9 @@ async function walkRecords(
   let bytesHashed = 0;
   let written = 0;
   let scratch: Uint8Array | undefined; // one read buffer for every hashed file (sequential)
-  // One buffer for every inline xattr area (the largest is 12 + 4 * 65535 bytes): the
+  // One buffer for the inline xattr areas (the largest is 12 + 4 * 65535 bytes): the
   // fingerprint a path's fields view lives there until the next path.
-  let xattrScratch = new Uint8Array(1024);
+  let xattrScratch = new Uint8Array(0);
   const walker = new TreeWalker(image);
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
@@ -359,17 +382,7 @@ async function walkRecords(
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
   };
-  const fields: RecordFields = {
-    path: '/',
-    pathBytes: walker.root.pathBytes,
-    inode: walker.root.inode,
-    nid: 0,
-    ino: undefined,
-    xattrs: null,
-    fingerprint: null,
-    target: undefined,
-    sha256: undefined,
-  };
+  const fields = new ScanFields(walker.root);
   // Most entries of an unhashed scan need no reads but their inline xattrs, and on a
   // fingerprinting image hold the fingerprint alone: fill `fields` without a promise or an
   // object for them (true), else leave it to perInode (false).
@@ -393,7 +406,8 @@ async function walkRecords(
       fields.fingerprint = null;
       return true;
     }
-    if (xattrScratch.length < ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
+    // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
+    if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
     const area = image.xattrAreaNow(ino, xattrScratch);
     if (!area) return false;
     const fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
@@ -439,7 +453,7 @@ async function walkRecords(
       fields.target = per.target;
       fields.sha256 = per.sha256;
     }
-    fields.path = e.path;
+    fields.entry = e;
     fields.pathBytes = e.pathBytes;
     fields.inode = ino;
     if (metabox) {
@@ -462,8 +476,8 @@ async function walkRecords(
       continue;
     }
     const step = top.steps[top.next++]!;
-    if (step.subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
-    else await emit(step.entry);
+    if (step instanceof Subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
+    else await emit(step);
   }
   opts.onProgress?.({ files: written, bytesHashed, path: '' });
   return written;
