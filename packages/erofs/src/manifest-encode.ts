@@ -13,23 +13,26 @@ import type { RecordFields } from './manifest-scan.js';
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-const PATH_KEY = ascii('{"path":');
-const NID_KEY = ascii(',"nid":');
-const INO_KEY = ascii(',"ino":');
-const UID_KEY = ascii('","uid":'); // closes the mode string
-const GID_KEY = ascii(',"gid":');
-const SIZE_KEY = ascii(',"size":');
-const NLINK_KEY = ascii(',"nlink":');
-const MTIME_KEY = ascii(',"mtime":');
-const MTIME_NSEC_KEY = ascii(',"mtime_nsec":');
-const XATTR_ISIZE_KEY = ascii(',"xattr_isize":');
-const TARGET_KEY = ascii(',"target":');
-const RDEV_KEY = ascii(',"rdev":[');
-const XATTRS_KEY = ascii(',"xattrs":');
-const NO_XATTRS_FP_KEY = ascii(',"xattrs":{},"fingerprint":');
-const FP_KEY = ascii(',"fingerprint":');
-const NULL = ascii('null');
-const SHA_KEY = ascii(',"sha256":');
+/** The fixed parts of a record, as bytes. */
+const KEY = {
+  path: ascii('{"path":'),
+  nid: ascii(',"nid":'),
+  ino: ascii(',"ino":'),
+  uid: ascii('","uid":'), // closes the mode string
+  gid: ascii(',"gid":'),
+  size: ascii(',"size":'),
+  nlink: ascii(',"nlink":'),
+  mtime: ascii(',"mtime":'),
+  mtimeNsec: ascii(',"mtime_nsec":'),
+  xattrIsize: ascii(',"xattr_isize":'),
+  target: ascii(',"target":'),
+  rdev: ascii(',"rdev":['),
+  xattrs: ascii(',"xattrs":'),
+  noXattrsFingerprint: ascii(',"xattrs":{},"fingerprint":'),
+  fingerprint: ascii(',"fingerprint":'),
+  null: ascii('null'),
+  sha256: ascii(',"sha256":'),
+};
 
 /** The bytes of `before + JSON.stringify(value) + after`, per value every record repeats (types, layouts). */
 function fragments(before: string, after: string): (value: string) => Uint8Array {
@@ -140,16 +143,16 @@ export function recordBound(f: RecordFields): number {
  */
 export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): number {
   const ino = f.inode;
-  pos = put(out, pos, PATH_KEY);
+  pos = put(out, pos, KEY.path);
   // Path bytes are written as they are only when they are what the path string encodes to:
   // ASCII. Other names were decoded with U+FFFD for invalid UTF-8 (and a leading BOM dropped):
   // the string is the truth there.
   const p = putPlainAscii(out, pos, f.pathBytes);
   pos = p >= 0 ? p : putJson(out, pos, f.path);
-  pos = put(out, pos, NID_KEY);
+  pos = put(out, pos, KEY.nid);
   pos = typeof f.nid === 'number' ? putNumber(out, pos, f.nid) : putString(out, pos, f.nid);
   if (f.ino !== undefined) {
-    pos = put(out, pos, INO_KEY);
+    pos = put(out, pos, KEY.ino);
     pos = putNumber(out, pos, f.ino);
   }
   pos = put(out, pos, typeAndMode(ino.type));
@@ -159,36 +162,36 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
   out[pos++] = 0x30 + ((mode >> 6) & 7);
   out[pos++] = 0x30 + ((mode >> 3) & 7);
   out[pos++] = 0x30 + (mode & 7);
-  pos = put(out, pos, UID_KEY);
+  pos = put(out, pos, KEY.uid);
   pos = putNumber(out, pos, ino.uid);
-  pos = put(out, pos, GID_KEY);
+  pos = put(out, pos, KEY.gid);
   pos = putNumber(out, pos, ino.gid);
-  pos = put(out, pos, SIZE_KEY);
+  pos = put(out, pos, KEY.size);
   pos = putNumber(out, pos, ino.size);
-  pos = put(out, pos, NLINK_KEY);
+  pos = put(out, pos, KEY.nlink);
   pos = putNumber(out, pos, ino.nlink);
-  pos = put(out, pos, MTIME_KEY);
+  pos = put(out, pos, KEY.mtime);
   pos = putNumber(out, pos, ino.mtime);
-  pos = put(out, pos, MTIME_NSEC_KEY);
+  pos = put(out, pos, KEY.mtimeNsec);
   pos = putNumber(out, pos, ino.mtimeNsec);
   pos = put(out, pos, layoutAndInodeSize(ino.layoutName));
   pos = putNumber(out, pos, ino.inodeSize);
-  pos = put(out, pos, XATTR_ISIZE_KEY);
+  pos = put(out, pos, KEY.xattrIsize);
   pos = putNumber(out, pos, ino.xattrIsize);
   if (f.target !== undefined) {
-    pos = put(out, pos, TARGET_KEY);
+    pos = put(out, pos, KEY.target);
     pos = putString(out, pos, f.target);
   }
   if (ino.rdev) {
-    pos = put(out, pos, RDEV_KEY);
+    pos = put(out, pos, KEY.rdev);
     pos = putNumber(out, pos, ino.rdev[0]);
     out[pos++] = 0x2c;
     pos = putNumber(out, pos, ino.rdev[1]);
     out[pos++] = 0x5d;
   }
-  if (f.xattrs === null) pos = put(out, pos, NO_XATTRS_FP_KEY);
+  if (f.xattrs === null) pos = put(out, pos, KEY.noXattrsFingerprint);
   else {
-    pos = put(out, pos, XATTRS_KEY);
+    pos = put(out, pos, KEY.xattrs);
     // Own enumerable keys in insertion order, as JSON.stringify walks them (xattr names are
     // never array indices: every listed name starts with a prefix such as "user.").
     let sep = 0x7b; // "{"
@@ -201,11 +204,11 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
     }
     if (sep === 0x7b) out[pos++] = 0x7b;
     out[pos++] = 0x7d;
-    pos = put(out, pos, FP_KEY);
+    pos = put(out, pos, KEY.fingerprint);
   }
-  pos = f.fingerprint === null ? put(out, pos, NULL) : putHex(out, pos, f.fingerprint);
+  pos = f.fingerprint === null ? put(out, pos, KEY.null) : putHex(out, pos, f.fingerprint);
   if (f.sha256 !== undefined) {
-    pos = put(out, pos, SHA_KEY);
+    pos = put(out, pos, KEY.sha256);
     pos = putString(out, pos, f.sha256);
   }
   out[pos++] = 0x7d;

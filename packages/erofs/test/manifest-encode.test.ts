@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeName } from '../src/disk/bytes.js';
-import type { Inode } from '../src/disk/inode.js';
+import { FT_NAMES } from '../src/disk/dirent.js';
+import { LAYOUT_NAMES, type Inode } from '../src/disk/inode.js';
 import { inlineFingerprint, parseXattrArea, resolveName, type LongPrefix } from '../src/disk/xattr.js';
 import { openImage, type ErofsImage } from '../src/image.js';
 import { encodeRecord, recordBound } from '../src/manifest-encode.js';
@@ -212,16 +213,10 @@ const fieldsArb = fc
     names: fc.array(nameBytes, { maxLength: 4 }),
     nid: fc.oneof(number, fc.constantFrom('9223372036854775936', 'a"b')),
     ino: fc.option(fc.maxSafeNat(), { nil: undefined }),
-    type: fc.constantFrom('file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'),
+    type: fc.constantFrom(...FT_NAMES.slice(1)), // every type but "unknown"
     mode: fc.integer({ min: 0, max: 0xffff }),
     nums: fc.array(number, { minLength: 8, maxLength: 8 }),
-    layout: fc.constantFrom(
-      'flat_plain',
-      'flat_inline',
-      'compressed_full',
-      'compressed_compact',
-      'chunk_based',
-    ),
+    layout: fc.constantFrom(...LAYOUT_NAMES),
     rdev: fc.option(fc.tuple(number, number), { nil: null }),
     target: fc.option(fc.string({ unit: 'binary', maxLength: 20 }), { nil: undefined }),
     xattrs: fc.option(
