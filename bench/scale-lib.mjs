@@ -76,7 +76,7 @@ export function image(name, mkfs, args) {
  * its heap (or failed otherwise) fails the bench loudly: memory limits are enforced, not hoped for.
  */
 export function measure(cmd) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', `${cmd} >/dev/null`], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', 'sh', '-c', `${cmd} >/dev/null`], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -87,14 +87,21 @@ export function measure(cmd) {
       `${oom ? 'OUT OF MEMORY' : `exit ${r.status}`}: ${cmd}: ${lines.slice(-3).join(' | ').slice(0, 500)}`,
     );
   }
-  const [wall, rssKb] = lines.at(-1).split(' ').map(Number);
-  return { wallS: wall, rssMB: Math.round(rssKb / 1024), load1: +loadavg()[0].toFixed(2) };
+  const [wall, rssKb, user, sys] = lines.at(-1).split(' ').map(Number);
+  // CPU seconds (user + sys) move less with a shared machine's load than wall time does.
+  return {
+    wallS: wall,
+    cpuS: +(user + sys).toFixed(2),
+    rssMB: Math.round(rssKb / 1024),
+    load1: +loadavg()[0].toFixed(2),
+  };
 }
 
 /**
  * Each command run `runs` times after one warm-up (page cache warm for all alike), the
  * commands alternating within each round so a shared machine's load falls on all of them.
- * Returns per command the median wall, the largest peak RSS and every sample.
+ * Returns per command the median wall and CPU (user + sys) seconds, the largest peak RSS and
+ * every sample.
  */
 export function alternate(cmds, runs) {
   for (const c of Object.values(cmds)) measure(c);
@@ -103,8 +110,10 @@ export function alternate(cmds, runs) {
   const out = {};
   for (const [k, s] of Object.entries(samples)) {
     const walls = s.map((x) => x.wallS).sort((a, b) => a - b);
+    const cpus = s.map((x) => x.cpuS).sort((a, b) => a - b);
     out[k] = {
       wallS: walls[Math.floor(walls.length / 2)],
+      cpuS: cpus[Math.floor(cpus.length / 2)],
       rssMB: Math.max(...s.map((x) => x.rssMB)),
       samples: s,
     };

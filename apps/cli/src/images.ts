@@ -5,7 +5,7 @@
  */
 import { ErofsError } from '@sharemap/erofs';
 import { scanImageFile, scanImageFileTo, type ScanImageFileOptions } from '@sharemap/erofs/node';
-import type { Manifest, ManifestHeader, ManifestSink } from '@sharemap/erofs';
+import type { Manifest, ManifestFieldSink, ManifestHeader, ManifestSink } from '@sharemap/erofs';
 import { inputError, oneLine } from './errors.js';
 
 export function fsMessage(e: unknown): string {
@@ -43,7 +43,7 @@ export function scanImage(path: string, opts: ScanImageFileOptions = {}): Promis
 export function scanImageTo(
   path: string,
   opts: ScanImageFileOptions,
-  sink: ManifestSink,
+  sink: ManifestSink | ManifestFieldSink,
 ): Promise<ManifestHeader> {
   return asInputError(path, () => scanImageFileTo(path, opts, sink));
 }

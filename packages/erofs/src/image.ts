@@ -11,7 +11,7 @@ import { DEFAULT_COMPRESSED_LIMITS } from './compressed/context.js';
 import { openCompressedFile } from './compressed/file.js';
 import { compareBytes, decodeName, roundUp } from './disk/bytes.js';
 import { chunkGeometry, decodeChunkEntry, type ChunkGeometry } from './disk/chunk.js';
-import { FT_NAMES, parseDirBlock, type RawDirent } from './disk/dirent.js';
+import { FT_NAMES, forEachDirent, type RawDirent } from './disk/dirent.js';
 import {
   decodeInode,
   inodeSizeOf,
@@ -750,6 +750,37 @@ export class ErofsImage {
   }
 
   private async parseDirents(ino: Inode): Promise<RawDirent[]> {
+    const out: RawDirent[] = [];
+    await this.visitDirents(ino, (nid, fileType, bytes, start, end) => {
+      out.push({ nid, name: bytes.subarray(start, end), fileType });
+    });
+    return out;
+  }
+
+  /**
+   * The raw entries of a directory ("." and ".." included) handed to `visit` one by one, name
+   * = bytes[start..end), with every check of dirents() but no object per entry, and nothing
+   * cached: for a pass over every directory that only counts (a scan's file_count). `visit`
+   * must only take note: a corrupt block throws after some of its entries were visited.
+   */
+  async forEachDirent(
+    ino: Inode,
+    visit: (nid: number, fileType: number, bytes: Uint8Array, start: number, end: number) => void,
+  ): Promise<void> {
+    if (ino.type !== 'dir') throw new ErofsError('ENOTDIR', 'not a directory', { nid: ino.nid });
+    const cached = this.dirCache.get(ino.nid);
+    if (cached instanceof ErofsError) throw cached;
+    if (cached) {
+      for (const d of cached) visit(d.nid, d.fileType, d.name, 0, d.name.length);
+      return;
+    }
+    await this.visitDirents(ino, visit);
+  }
+
+  private async visitDirents(
+    ino: Inode,
+    visit: (nid: number, fileType: number, bytes: Uint8Array, start: number, end: number) => void,
+  ): Promise<void> {
     if (ino.size > this.limits.maxDirSize)
       throw new ErofsError(
         'ELIMIT',
@@ -758,36 +789,58 @@ export class ErofsImage {
       );
     const bs = this.blockSize;
     const data = await this.readData(ino, 0, ino.size, true);
-    const out: RawDirent[] = [];
     const flatBase = ino.layout === LAYOUT_FLAT_PLAIN && !ino.hole ? ino.startBlk * bs : undefined;
+    // The last name of the blocks so far and the first of the current one, as bounds in `data`.
+    let lastStart = -1;
+    let lastEnd = -1;
+    let firstStart = -1;
+    let firstEnd = -1;
+    let count = 0;
     for (let lblk = 0; lblk * bs < ino.size; lblk++) {
-      const block = data.subarray(lblk * bs, Math.min(ino.size, (lblk + 1) * bs));
+      const base = lblk * bs;
+      const block = data.subarray(base, Math.min(ino.size, base + bs));
       let offset: number | undefined;
-      if (flatBase !== undefined) offset = flatBase + lblk * bs;
+      if (flatBase !== undefined) offset = flatBase + base;
       else if (ino.layout === LAYOUT_FLAT_INLINE && (lblk + 1) * bs >= ino.size)
         offset = ino.inMetabox ? undefined : ino.dataOffset;
-      else if (ino.layout === LAYOUT_FLAT_INLINE) offset = ino.startBlk * bs + lblk * bs;
-      const ents = parseDirBlock(
+      else if (ino.layout === LAYOUT_FLAT_INLINE) offset = ino.startBlk * bs + base;
+      let inBlock = 0;
+      let blockLastStart = -1;
+      let blockLastEnd = -1;
+      forEachDirent(
         block,
         bs,
         { nid: ino.nid, lblk, ...(offset !== undefined ? { offset } : {}) },
         this.limits.maxNameLength,
         this.hasMetabox,
+        (nid, fileType, start, end) => {
+          if (inBlock++ === 0) {
+            firstStart = base + start;
+            firstEnd = base + end;
+          }
+          blockLastStart = base + start;
+          blockLastEnd = base + end;
+          visit(nid, fileType, data, base + start, base + end);
+        },
       );
-      if (out.length && ents.length && compareBytes(out[out.length - 1]!.name, ents[0]!.name) >= 0) {
-        throw new ErofsError(
-          'ECORRUPT',
-          `directory entries not sorted across blocks ${lblk - 1} and ${lblk}`,
-          { nid: ino.nid, ...(offset !== undefined ? { offset } : {}) },
-        );
+      if (lastStart >= 0 && inBlock > 0) {
+        if (compareBytes(data.subarray(lastStart, lastEnd), data.subarray(firstStart, firstEnd)) >= 0)
+          throw new ErofsError(
+            'ECORRUPT',
+            `directory entries not sorted across blocks ${lblk - 1} and ${lblk}`,
+            { nid: ino.nid, ...(offset !== undefined ? { offset } : {}) },
+          );
       }
-      for (const e of ents) out.push(e);
-      if (out.length > this.limits.maxDirEntries)
+      if (inBlock > 0) {
+        lastStart = blockLastStart;
+        lastEnd = blockLastEnd;
+      }
+      count += inBlock;
+      if (count > this.limits.maxDirEntries)
         throw new ErofsError('ELIMIT', `directory has more than ${this.limits.maxDirEntries} entries`, {
           nid: ino.nid,
         });
     }
-    return out;
   }
 
   /** Find `name` in a directory (the kernel binary-searches; the parsed block list is cached). */
@@ -1038,17 +1091,29 @@ export class ErofsImage {
    */
   xattrsNow(ino: Inode): XattrRecord[] | undefined {
     if (ino.xattrIsize === 0) return [];
-    const src = this.containerOf(ino);
-    if (ino.xattrIcount === 1 || !src.readInto) return undefined;
+    const area = this.xattrAreaNow(ino, new Uint8Array(ino.xattrIsize));
+    if (!area) return undefined;
     const areaOff = ino.offset + ino.inodeSize;
-    const area = new Uint8Array(ino.xattrIsize);
-    src.readInto(areaOff, area);
     const h = parseXattrArea(area, areaOff, ino.nid, this.limits.maxXattrCount);
     if (h.sharedIds.length) return undefined;
     return h.inline.map((e) => {
       const r = resolveName(e, this.prefixes);
       return { name: r.full, listed: r.listed, value: e.value, shared: e.shared, base: r.base, rest: r.rest };
     });
+  }
+
+  /**
+   * The raw inline xattr area of an inode (docs/format.md#xattr-ibody), read synchronously into
+   * `scratch` (at least xattrIsize bytes; the result is a view of it), or undefined when only
+   * xattrsOf will do (a Blob or the metabox, an i_xattr_icount xattrsOf refuses). Unvalidated:
+   * parseXattrArea or inlineFingerprint decides what it holds.
+   */
+  xattrAreaNow(ino: Inode, scratch: Uint8Array): Uint8Array | undefined {
+    const src = this.containerOf(ino);
+    if (ino.xattrIcount === 1 || !src.readInto || scratch.length < ino.xattrIsize) return undefined;
+    const area = scratch.length === ino.xattrIsize ? scratch : scratch.subarray(0, ino.xattrIsize);
+    src.readInto(ino.offset + ino.inodeSize, area);
+    return area;
   }
 
   /** listxattr(2): visible names, first occurrence wins. */

@@ -28,6 +28,9 @@ export {
   scanManifest,
   scanManifestTo,
   type ManifestSink,
+  type ManifestFieldSink,
+  type RecordFields,
+  recordOf,
   manifestToNdjson,
   ManifestStreamValidator,
   manifestToJson,
@@ -45,5 +48,6 @@ export {
   type ParseManifestOptions,
 } from './manifest.js';
 export { isParquet } from './manifest-magic.js';
+export { encodeRecord, recordBound } from './manifest-encode.js';
 export { wasmSha256, type Hasher, type HasherFactory } from './hash.js';
 export { requiredKernel, featureNames } from './disk/superblock.js';

@@ -3,10 +3,11 @@
  * order, with the field names and encodings of the fixture oracles.
  */
 import { compareUtf8, hex } from './disk/bytes.js';
+import { inlineFingerprint } from './disk/xattr.js';
 import type { Inode } from './disk/inode.js';
 import { nidOfKey } from './disk/nid.js';
 import { ErofsError } from './errors.js';
-import { isDotOrDotDot, type ErofsImage, type XattrRecord } from './image.js';
+import type { ErofsImage, XattrRecord } from './image.js';
 import { wasmSha256, type HasherFactory } from './hash.js';
 import {
   MANIFEST_KIND,
@@ -93,19 +94,27 @@ export function xattrMap(xs: readonly XattrRecord[]): Record<string, string> {
   return out;
 }
 
+/**
+ * What a record carries beyond its inode (shared by the names of a hard-linked inode): listed
+ * xattrs (null: none), the fingerprint's bytes, a symlink's target, the content digest.
+ */
 interface PerInode {
-  xattrs: Record<string, string>;
-  fingerprint: string | null;
+  xattrs: Record<string, string> | null;
+  fingerprint: Uint8Array | null;
   target?: string;
   sha256?: string;
 }
 
-const NO_EXTRAS: PerInode = Object.freeze({ xattrs: NO_XATTRS, fingerprint: null });
+const NO_EXTRAS: PerInode = Object.freeze({ xattrs: null, fingerprint: null });
+
+function perInodeOf(xs: readonly XattrRecord[], fp: Uint8Array | null): PerInode {
+  const xattrs = xattrMap(xs);
+  return { xattrs: xattrs === NO_XATTRS ? null : xattrs, fingerprint: fp };
+}
 
 async function xattrInfo(image: ErofsImage, ino: Inode): Promise<PerInode> {
   const xs = await image.xattrsOf(ino);
-  const fp = await image.fingerprintOf(ino, xs);
-  return { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+  return perInodeOf(xs, await image.fingerprintOf(ino, xs));
 }
 
 async function hashInode(
@@ -124,6 +133,77 @@ async function hashInode(
 }
 
 /**
+ * One path's record as the scan has it, before any object or string is made of it: the
+ * walk's entry (path as string and bytes, decoded inode) and what the record adds. A field
+ * sink reads it during its call only: the scan reuses the object, and `fingerprint` may view
+ * a buffer the next path overwrites. recordOf() makes the manifest record of it.
+ */
+export interface RecordFields {
+  /** The path ("/" for the root) as the manifest writes it (names decoded as UTF-8,
+   * docs/manifest.md). Made when first read: an ASCII path is written from its bytes. */
+  readonly path: string;
+  /** The path's raw bytes (names need not be UTF-8). */
+  pathBytes: Uint8Array;
+  inode: Inode;
+  /** The nid as erofs-utils prints it (see Nid). */
+  nid: Nid;
+  /** METABOX images only: the kernel's inode number. */
+  ino: number | undefined;
+  /** Listed xattrs, name -> hex value in the manifest's key order; null when none are listed. */
+  xattrs: Record<string, string> | null;
+  /** The fingerprint xattr's value (docs/format.md#fingerprints), or null. */
+  fingerprint: Uint8Array | null;
+  target: string | undefined;
+  sha256: string | undefined;
+}
+
+/** The RecordFields a scan reuses from path to path; the path string only when read. */
+class ScanFields implements RecordFields {
+  pathBytes: Uint8Array;
+  inode: Inode;
+  nid: Nid = 0;
+  ino: number | undefined = undefined;
+  xattrs: Record<string, string> | null = null;
+  fingerprint: Uint8Array | null = null;
+  target: string | undefined = undefined;
+  sha256: string | undefined = undefined;
+  constructor(public entry: WalkEntry) {
+    this.pathBytes = entry.pathBytes;
+    this.inode = entry.inode;
+  }
+  get path(): string {
+    return this.entry.path;
+  }
+}
+
+/** The manifest record of a scan's fields (docs/manifest.md; the fixture oracles' field order). */
+export function recordOf(f: RecordFields): FileRecord {
+  const ino = f.inode;
+  const rec = {
+    path: f.path,
+    nid: f.nid,
+    ...(f.ino !== undefined ? { ino: f.ino } : {}),
+    type: ino.type,
+    mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
+    uid: ino.uid,
+    gid: ino.gid,
+    size: ino.size,
+    nlink: ino.nlink,
+    mtime: ino.mtime,
+    mtime_nsec: ino.mtimeNsec,
+    layout: ino.layoutName,
+    inode_size: ino.inodeSize,
+    xattr_isize: ino.xattrIsize,
+  } as FileRecord;
+  if (f.target !== undefined) rec.target = f.target;
+  if (ino.rdev) rec.rdev = [ino.rdev[0], ino.rdev[1]];
+  rec.xattrs = f.xattrs ?? NO_XATTRS;
+  rec.fingerprint = f.fingerprint ? hex(f.fingerprint) : null;
+  if (f.sha256 !== undefined) rec.sha256 = f.sha256;
+  return rec;
+}
+
+/**
  * Where a streamed scan puts its output: the header (with file_count) first, then every record
  * in path byte order. A method may return a promise (a full output buffer waiting to drain):
  * the scan waits for it, and never otherwise, so a scan that writes nothing slow pays no
@@ -135,36 +215,49 @@ export interface ManifestSink {
 }
 
 /**
+ * A ManifestSink that takes each path's fields instead of a record object (e.g. to write JSON
+ * bytes straight from them, manifest-encode.ts): a scan of a million paths then builds no
+ * object or string per path for its output. `f` is valid during the call only.
+ */
+export interface ManifestFieldSink {
+  header(h: ManifestHeader): void | Promise<void>;
+  file(f: RecordFields): void | Promise<void>;
+}
+
+/**
  * One step of the sorted walk inside a directory: a child's own record (key: its name) or, for
  * a child directory, its whole subtree (key: name + "/"). Sorting these steps by key is sorting
  * the paths below the directory by their bytes: "/a" < "/a.txt" < "/a/x", since "." (0x2e)
  * sorts before "/" (0x2f), so a directory's record and its subtree need not be adjacent.
  */
-interface Step {
-  entry: WalkEntry;
-  subtree: boolean;
+class Subtree {
+  constructor(readonly entry: WalkEntry) {}
 }
+/** A child itself (its record), or a child directory's subtree: no object for the former. */
+type Step = WalkEntry | Subtree;
 
 function compareSteps(a: Step, b: Step): number {
-  const x = a.entry.pathBytes;
-  const y = b.entry.pathBytes;
+  const aSub = a instanceof Subtree;
+  const bSub = b instanceof Subtree;
+  const x = (aSub ? a.entry : a).pathBytes;
+  const y = (bSub ? b.entry : b).pathBytes;
   // Siblings share the parent's bytes: compare from the first byte that can differ.
   const n = Math.min(x.length, y.length);
   for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   // One name is a prefix of the other (or they are equal); a subtree key continues with "/".
-  const xNext = x.length > n ? x[n]! : a.subtree ? SLASH : -1;
-  const yNext = y.length > n ? y[n]! : b.subtree ? SLASH : -1;
+  const xNext = x.length > n ? x[n]! : aSub ? SLASH : -1;
+  const yNext = y.length > n ? y[n]! : bSub ? SLASH : -1;
   if (xNext !== yNext) return xNext - yNext;
   if (x.length !== y.length) return x.length - y.length;
-  return Number(a.subtree) - Number(b.subtree);
+  return Number(aSub) - Number(bSub);
 }
 const SLASH = 0x2f;
 
 function stepsOf(children: WalkEntry[]): Step[] {
   const steps: Step[] = [];
   for (const entry of children) {
-    steps.push({ entry, subtree: false });
-    if (entry.inode.type === 'dir') steps.push({ entry, subtree: true });
+    steps.push(entry);
+    if (entry.inode.type === 'dir') steps.push(new Subtree(entry));
   }
   // Array.prototype.sort is stable: entries with equal names (only on a corrupt image) keep
   // their on-disk order, as the whole-manifest sort kept it.
@@ -181,15 +274,26 @@ async function countPaths(image: ErofsImage): Promise<number> {
   const visited = new Set<number>();
   const stack: Inode[] = [image.root];
   let count = 1;
+  // Children that may be directories (by dirent type), read once the whole directory passed
+  // its checks, as the walk reads them.
+  const maybeDirs: number[] = [];
+  let over = false;
+  const visit = (nid: number, fileType: number, name: Uint8Array, start: number, end: number): void => {
+    // "." and "..": not paths of their own
+    if (name[start] === 0x2e && (end - start === 1 || (end - start === 2 && name[start + 1] === 0x2e)))
+      return;
+    if (++count > maxInodes) over = true;
+    if (fileType === FT_DIR || fileType === 0) maybeDirs.push(nid);
+  };
   while (stack.length) {
     const dir = stack.pop()!;
     if (visited.has(dir.nid)) throw new ErofsError('ECORRUPT', `directory cycle at nid ${dir.nid}`);
     visited.add(dir.nid);
-    for (const d of await image.dirents(dir)) {
-      if (isDotOrDotDot(d.name)) continue;
-      if (++count > maxInodes) throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`);
-      if (d.fileType !== FT_DIR && d.fileType !== 0) continue;
-      const ino = image.inodeNow(d.nid) ?? (await image.inode(d.nid));
+    maybeDirs.length = 0;
+    await image.forEachDirent(dir, visit);
+    if (over) throw new ErofsError('ELIMIT', `more than ${maxInodes} entries walked`);
+    for (const nid of maybeDirs) {
+      const ino = image.inodeNow(nid) ?? (await image.inode(nid));
       if (ino.type === 'dir') stack.push(ino);
     }
   }
@@ -202,12 +306,13 @@ const FT_DIR = 2;
  * pass over the directories), then one record per path, written as the walk reaches it. The
  * walk visits each directory's entries in path byte order (stepsOf), so the records come out
  * in exactly the order of the whole-manifest sort, one directory's entries in memory per level.
- * Hard links share per-inode work (xattrs, fingerprint, target, digest).
+ * Hard links share per-inode work (xattrs, fingerprint, target, digest). A ManifestFieldSink
+ * gets each path's fields, a ManifestSink its record object.
  */
 export async function scanManifestTo(
   image: ErofsImage,
   opts: ScanOptions,
-  sink: ManifestSink,
+  sink: ManifestSink | ManifestFieldSink,
 ): Promise<ManifestHeader> {
   let count: number;
   try {
@@ -215,7 +320,7 @@ export async function scanManifestTo(
   } catch (countError) {
     // A broken tree: the walk names the problem as a whole scan always has (with its path);
     // whatever the walk does not refuse, the count's error says.
-    await walkRecords(image, opts, { header: () => undefined, record: () => undefined }, Infinity);
+    await walkRecords(image, opts, () => undefined, Infinity);
     throw countError;
   }
   const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
@@ -230,7 +335,9 @@ export async function scanManifestTo(
   };
   const h = sink.header(header);
   if (h) await h;
-  const written = await walkRecords(image, opts, sink, count);
+  const file =
+    'file' in sink ? (f: RecordFields) => sink.file(f) : (f: RecordFields) => sink.record(recordOf(f));
+  const written = await walkRecords(image, opts, file, count);
   if (written !== count)
     throw new ErofsError('ECORRUPT', `the tree changed between passes: ${count} paths, then ${written}`);
   return header;
@@ -240,7 +347,7 @@ export async function scanManifestTo(
 async function walkRecords(
   image: ErofsImage,
   opts: ScanOptions,
-  sink: ManifestSink,
+  file: (f: RecordFields) => void | Promise<void>,
   max: number,
 ): Promise<number> {
   const hasher = opts.hasher ?? wasmSha256;
@@ -252,12 +359,14 @@ async function walkRecords(
   let bytesHashed = 0;
   let written = 0;
   let scratch: Uint8Array | undefined; // one read buffer for every hashed file (sequential)
+  // One buffer for the inline xattr areas (the largest is 12 + 4 * 65535 bytes): the
+  // fingerprint a path's fields view lives there until the next path.
+  let xattrScratch = new Uint8Array(0);
   const walker = new TreeWalker(image);
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
     try {
-      const per: PerInode =
-        ino.xattrIsize === 0 ? { xattrs: NO_XATTRS, fingerprint: null } : await xattrInfo(image, ino);
+      const per: PerInode = ino.xattrIsize === 0 ? { ...NO_EXTRAS } : await xattrInfo(image, ino);
       if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
       if (opts.hash && ino.type === 'file')
         per.sha256 = await hashInode(
@@ -273,63 +382,85 @@ async function walkRecords(
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
   };
-  const record = (e: WalkEntry, per: PerInode): FileRecord => {
-    const ino = e.inode;
-    const rec = {
-      path: e.path,
-      nid: metabox ? nidText(nidOfKey(ino.nid, true)) : ino.nid,
-      ...(metabox ? { ino: ino.nid } : {}),
-      type: ino.type,
-      mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
-      uid: ino.uid,
-      gid: ino.gid,
-      size: ino.size,
-      nlink: ino.nlink,
-      mtime: ino.mtime,
-      mtime_nsec: ino.mtimeNsec,
-      layout: ino.layoutName,
-      inode_size: ino.inodeSize,
-      xattr_isize: ino.xattrIsize,
-    } as FileRecord;
-    if (per.target !== undefined) rec.target = per.target;
-    if (ino.rdev) rec.rdev = [ino.rdev[0], ino.rdev[1]];
-    rec.xattrs = per.xattrs;
-    rec.fingerprint = per.fingerprint;
-    if (per.sha256 !== undefined) rec.sha256 = per.sha256;
-    return rec;
-  };
-  // Most entries of an unhashed scan need no reads but their inline xattrs: no promise for them.
+  const fields = new ScanFields(walker.root);
+  // Most entries of an unhashed scan need no reads but their inline xattrs, and on a
+  // fingerprinting image hold the fingerprint alone: fill `fields` without a promise or an
+  // object for them (true), else leave it to perInode (false).
   const fpName = image.fingerprintXattrName;
-  const readyPer = (ino: Inode): PerInode | undefined => {
+  const prefixes = image.prefixes;
+  const maxXattrs = image.limits.maxXattrCount;
+  const fillNow = (ino: Inode): boolean => {
     const known = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
-    if (known) return known;
-    if (ino.type === 'symlink' || (opts.hash && ino.type === 'file')) return undefined;
-    if (ino.xattrIsize === 0) return NO_EXTRAS;
-    const xs = image.xattrsNow(ino);
-    if (!xs) return undefined;
-    // fingerprintOf(ino, xs), without its promise
-    let fp: Uint8Array | null = null;
-    if (fpName !== null)
-      for (const x of xs)
-        if (x.name === fpName) {
-          fp = x.value;
-          break;
-        }
-    const per: PerInode = { xattrs: xattrMap(xs), fingerprint: fp ? hex(fp) : null };
+    if (known) {
+      fields.xattrs = known.xattrs;
+      fields.fingerprint = known.fingerprint;
+      fields.target = known.target;
+      fields.sha256 = known.sha256;
+      return true;
+    }
+    if (ino.type === 'symlink' || (opts.hash && ino.type === 'file')) return false;
+    fields.target = undefined;
+    fields.sha256 = undefined;
+    if (ino.xattrIsize === 0) {
+      fields.xattrs = null;
+      fields.fingerprint = null;
+      return true;
+    }
+    // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
+    if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
+    const area = image.xattrAreaNow(ino, xattrScratch);
+    if (!area) return false;
+    const fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+    let per: PerInode;
+    if (fp !== undefined) {
+      fields.xattrs = null;
+      fields.fingerprint = fp;
+      if (ino.nlink <= 1) return true;
+      per = { xattrs: null, fingerprint: fp && fp.slice() };
+    } else {
+      const xs = image.xattrsNow(ino);
+      if (!xs) return false;
+      // fingerprintOf(ino, xs), without its promise
+      let value: Uint8Array | null = null;
+      if (fpName !== null)
+        for (const x of xs)
+          if (x.name === fpName) {
+            value = x.value;
+            break;
+          }
+      per = perInodeOf(xs, value);
+    }
     if (ino.nlink > 1) shared.set(ino.nid, per);
-    return per;
+    fields.xattrs = per.xattrs;
+    fields.fingerprint = per.fingerprint;
+    return true;
   };
   const emit = async (e: WalkEntry): Promise<void> => {
     walker.visit(e);
     if (written >= max)
       throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
-    let ready: PerInode | undefined;
+    const ino = e.inode;
+    let ready: boolean;
     try {
-      ready = readyPer(e.inode);
+      ready = fillNow(ino);
     } catch (err) {
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
-    const p = sink.record(record(e, ready ?? (await perInode(e))));
+    if (!ready) {
+      const per = await perInode(e);
+      fields.xattrs = per.xattrs;
+      fields.fingerprint = per.fingerprint;
+      fields.target = per.target;
+      fields.sha256 = per.sha256;
+    }
+    fields.entry = e;
+    fields.pathBytes = e.pathBytes;
+    fields.inode = ino;
+    if (metabox) {
+      fields.nid = nidText(nidOfKey(ino.nid, true));
+      fields.ino = ino.nid;
+    } else fields.nid = ino.nid;
+    const p = file(fields);
     if (p) await p;
     if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
   };
@@ -345,8 +476,8 @@ async function walkRecords(
       continue;
     }
     const step = top.steps[top.next++]!;
-    if (step.subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
-    else await emit(step.entry);
+    if (step instanceof Subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
+    else await emit(step);
   }
   opts.onProgress?.({ files: written, bytesHashed, path: '' });
   return written;

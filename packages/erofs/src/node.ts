@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { ErofsError } from './errors.js';
 import type { Hasher, HasherFactory } from './hash.js';
 import { openImage, type ErofsImage, type OpenImageOptions } from './image.js';
-import { scanManifestTo, type ManifestSink, type ScanOptions } from './manifest.js';
+import { scanManifestTo, type ManifestFieldSink, type ManifestSink, type ScanOptions } from './manifest.js';
 import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
 
@@ -186,7 +186,7 @@ export async function scanImageFile(path: string, opts: ScanImageFileOptions = {
 export async function scanImageFileTo(
   path: string,
   opts: ScanImageFileOptions,
-  sink: ManifestSink,
+  sink: ManifestSink | ManifestFieldSink,
 ): Promise<ManifestHeader> {
   const { hash, imageSha256, onProgress, ...openOpts } = opts;
   const opened = await openImageFile(path, openOpts);

@@ -12,12 +12,12 @@ import { decodeName } from './disk/bytes.js';
 import { FT_NAMES } from './disk/dirent.js';
 import type { Inode } from './disk/inode.js';
 import { ErofsError } from './errors.js';
-import { isDotOrDotDot, type ErofsImage } from './image.js';
+import type { ErofsImage } from './image.js';
 import type { ErofsLimits } from './limits.js';
 
 export interface WalkEntry {
   /** Absolute path ("/" for the root). */
-  path: string;
+  readonly path: string;
   /** Path as raw bytes (names need not be UTF-8; sort key of the manifest). */
   pathBytes: Uint8Array;
   inode: Inode;
@@ -85,24 +85,40 @@ export class TreeWalker {
         path: e.path,
       });
     this.visitedDirs.add(dir.nid);
-    let ents;
+    // The entries as bounds in the directory's bytes (no object per entry), taken once the
+    // whole directory passed dirents()'s checks.
+    const nids: number[] = [];
+    const types: number[] = [];
+    const bytes: Uint8Array[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
     try {
-      ents = await image.dirents(dir);
+      await image.forEachDirent(dir, (nid, fileType, b, start, end) => {
+        nids.push(nid);
+        types.push(fileType);
+        bytes.push(b);
+        starts.push(start);
+        ends.push(end);
+      });
     } catch (err) {
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
     let sawDot = false;
     let sawDotDot = false;
     const children: WalkEntry[] = [];
-    const prefix = e.depth === 0 ? '/' : e.path + '/';
-    for (const d of ents) {
-      if (isDotOrDotDot(d.name)) {
-        const isDot = d.name.length === 1;
+    const childPath = (i: number): string =>
+      (e.depth === 0 ? '/' : e.path + '/') + decodeName(bytes[i]!.subarray(starts[i]!, ends[i]!));
+    for (let i = 0; i < nids.length; i++) {
+      const b = bytes[i]!;
+      const start = starts[i]!;
+      const len = ends[i]! - start;
+      if (b[start] === DOT && (len === 1 || (len === 2 && b[start + 1] === DOT))) {
+        const isDot = len === 1;
         const want = isDot ? dir.nid : e.parentNid;
-        if (d.nid !== want) {
+        if (nids[i] !== want) {
           throw new ErofsError(
             'ECORRUPT',
-            `"${isDot ? '.' : '..'}" points to nid ${d.nid}, expected ${want}`,
+            `"${isDot ? '.' : '..'}" points to nid ${nids[i]}, expected ${want}`,
             { nid: dir.nid, path: e.path },
           );
         }
@@ -112,28 +128,23 @@ export class TreeWalker {
       }
       if (e.depth + 1 > this.maxDepth)
         throw new ErofsError('ELIMIT', `tree deeper than ${this.maxDepth}`, { path: e.path });
-      // "/" is never part of a UTF-8 sequence, so decoding name by name equals decoding the path.
-      const path = prefix + decodeName(d.name);
+      const nid = nids[i]!;
       let ino: Inode;
       try {
-        ino = image.inodeNow(d.nid) ?? (await image.inode(d.nid));
+        ino = image.inodeNow(nid) ?? (await image.inode(nid));
       } catch (err) {
-        throw err instanceof ErofsError ? err.withPath(path) : err;
+        throw err instanceof ErofsError ? err.withPath(childPath(i)) : err;
       }
-      if (this.checkTypes && d.fileType !== 0 && FT_NAMES[d.fileType] !== ino.type) {
+      const fileType = types[i]!;
+      if (this.checkTypes && fileType !== 0 && FT_NAMES[fileType] !== ino.type) {
         throw new ErofsError(
           'ECORRUPT',
-          `dirent type ${FT_NAMES[d.fileType]} disagrees with inode type ${ino.type}`,
-          { nid: d.nid, path },
+          `dirent type ${FT_NAMES[fileType]} disagrees with inode type ${ino.type}`,
+          { nid, path: childPath(i) },
         );
       }
-      children.push({
-        path,
-        pathBytes: this.joinPath(e.pathBytes, d.name),
-        inode: ino,
-        depth: e.depth + 1,
-        parentNid: dir.nid,
-      });
+      const pathBytes = this.joinPath(e.pathBytes, b, start, ends[i]!);
+      children.push(new ChildEntry(e, pathBytes, ino, e.depth + 1, dir.nid));
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
       throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, {
@@ -144,9 +155,9 @@ export class TreeWalker {
     return children;
   }
 
-  private joinPath(parent: Uint8Array, name: Uint8Array): Uint8Array {
+  private joinPath(parent: Uint8Array, name: Uint8Array, start: number, end: number): Uint8Array {
     const root = parent.length === 1 && parent[0] === SLASH;
-    const length = parent.length + (root ? 0 : 1) + name.length;
+    const length = parent.length + (root ? 0 : 1) + (end - start);
     if (this.slabUsed + length > this.slab.length) {
       this.slab = new Uint8Array(Math.max(PATH_SLAB_BYTES, length));
       this.slabUsed = 0;
@@ -156,8 +167,35 @@ export class TreeWalker {
     out.set(parent, 0);
     let p = parent.length;
     if (!root) out[p++] = SLASH;
-    out.set(name, p);
+    for (let i = start; i < end; i++) out[p++] = name[i]!;
     return out;
+  }
+}
+
+const DOT = 0x2e;
+
+/**
+ * An entry below the root. Its path string is made when first read, from the parent's and
+ * its own name's bytes: a scan writes ASCII paths from their bytes (manifest-encode.ts) and
+ * never reads most of them, and a string per path was a large part of its garbage.
+ */
+class ChildEntry implements WalkEntry {
+  private text: string | undefined;
+  constructor(
+    private readonly parent: WalkEntry,
+    readonly pathBytes: Uint8Array,
+    readonly inode: Inode,
+    readonly depth: number,
+    readonly parentNid: number,
+  ) {}
+  get path(): string {
+    if (this.text === undefined) {
+      const p = this.parent;
+      // "/" is never part of a UTF-8 sequence, so decoding name by name equals decoding the path.
+      const nameStart = p.pathBytes.length === 1 ? 1 : p.pathBytes.length + 1;
+      this.text = (p.depth === 0 ? '/' : p.path + '/') + decodeName(this.pathBytes.subarray(nameStart));
+    }
+    return this.text;
   }
 }
 

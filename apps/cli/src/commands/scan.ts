@@ -4,12 +4,15 @@
  * (docker save, OCI layout, rootfs tar) as mkfs.erofs would build it (docs/oci.md).
  */
 import {
+  encodeRecord,
   manifestToJson,
   manifestToNdjson,
+  recordBound,
   type FileRecord,
   type Manifest,
+  type ManifestFieldSink,
   type ManifestHeader,
-  type ManifestSink,
+  type RecordFields,
 } from '@sharemap/erofs';
 import { formatBytes, formatFingerprint, formatInteger } from '@sharemap/sharing/format';
 import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
@@ -221,28 +224,39 @@ async function scanArchive(path: string, args: ParsedArgs, io: Io): Promise<numb
  */
 const SINK_BYTES = 1024 * 1024;
 
-/** The NDJSON form (manifestToNdjson's bytes) written record by record. */
-class NdjsonSink implements ManifestSink {
-  private buf = Buffer.allocUnsafe(SINK_BYTES);
-  private used = 0;
+/**
+ * The NDJSON form (manifestToNdjson's bytes) written path by path: each record's JSON is
+ * encoded from the scan's fields straight into the buffer (encodeRecord), with no record
+ * object or string in between (docs/benchmarks.md#scale-scan-and-scale-verify-a-million-inodes).
+ */
+class NdjsonSink implements ManifestFieldSink {
+  protected buf = Buffer.allocUnsafe(SINK_BYTES);
+  protected used = 0;
   constructor(private readonly out: Out) {}
   header(h: ManifestHeader): Promise<void> | undefined {
     return this.put(JSON.stringify(h) + '\n');
   }
-  record(rec: FileRecord): Promise<void> | undefined {
-    return this.put(JSON.stringify(rec) + '\n');
+  file(f: RecordFields): Promise<void> | undefined {
+    const p = this.room(recordBound(f) + 1);
+    this.used = encodeRecord(f, this.buf, this.used);
+    this.buf[this.used++] = 0x0a;
+    return p;
   }
-  /** Append `s`; when the buffer is full, hand it to the stream (a promise: wait for drain). */
+  /**
+   * Make room for `n` more bytes: when they do not fit, hand the buffer to the stream and go on
+   * in a new one (at least `n` bytes); the promise waits for the stream to drain.
+   */
+  protected room(n: number): Promise<void> | undefined {
+    if (this.used + n <= this.buf.length) return undefined;
+    const p = this.used ? this.flush() : undefined;
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+    return p;
+  }
+  /** Append `s` (UTF-16 units encode to at most 3 bytes each). */
   protected put(s: string): Promise<void> | undefined {
-    // A UTF-16 unit encodes to at most 3 UTF-8 bytes.
-    if (this.used + 3 * s.length > this.buf.length) {
-      const p = this.flush();
-      if (3 * s.length > this.buf.length) return p.then(() => put(this.out, s));
-      this.used += this.buf.write(s, this.used);
-      return p;
-    }
+    const p = this.room(3 * s.length);
     this.used += this.buf.write(s, this.used);
-    return undefined;
+    return p;
   }
   private flush(): Promise<void> {
     const full = this.buf.subarray(0, this.used);
@@ -256,16 +270,18 @@ class NdjsonSink implements ManifestSink {
   }
 }
 
-/** The JSON form (manifestToJson's bytes, `{...header,"files":[...]}`) written record by record. */
+/** The JSON form (manifestToJson's bytes, `{...header,"files":[...]}`) written path by path. */
 class JsonSink extends NdjsonSink {
   private first = true;
   override header(h: ManifestHeader): Promise<void> | undefined {
     return this.put(JSON.stringify(h).slice(0, -1) + ',"files":[');
   }
-  override record(rec: FileRecord): Promise<void> | undefined {
-    const s = (this.first ? '' : ',') + JSON.stringify(rec);
+  override file(f: RecordFields): Promise<void> | undefined {
+    const p = this.room(recordBound(f) + 1);
+    if (!this.first) this.buf[this.used++] = 0x2c;
     this.first = false;
-    return this.put(s);
+    this.used = encodeRecord(f, this.buf, this.used);
+    return p;
   }
   override async end(): Promise<void> {
     await this.put(']}\n');

@@ -1,6 +1,6 @@
 /** Directory blocks (docs/format.md#dirent). Pure decoder of one directory block. */
 import { ErofsError } from '../errors.js';
-import { compareBytes, le16, le32 } from './bytes.js';
+import { le16, le32 } from './bytes.js';
 import { decodeNid } from './nid.js';
 
 export const DIRENT_SIZE = 12;
@@ -27,6 +27,26 @@ export function parseDirBlock(
   maxNameLength = 255,
   metabox = false,
 ): RawDirent[] {
+  const out: RawDirent[] = [];
+  forEachDirent(block, blockSize, where, maxNameLength, metabox, (nid, fileType, start, end) => {
+    out.push({ nid, name: block.subarray(start, end), fileType });
+  });
+  return out;
+}
+
+/**
+ * parseDirBlock's checks and entries, each handed to `visit` as its nid, file type and the
+ * bounds of its name in `block`, with no object per entry (a count of a million paths made
+ * two million of them).
+ */
+export function forEachDirent(
+  block: Uint8Array,
+  blockSize: number,
+  where: { nid: number; offset?: number; lblk: number },
+  maxNameLength: number,
+  metabox: boolean,
+  visit: (nid: number, fileType: number, nameStart: number, nameEnd: number) => void,
+): void {
   const len = block.length;
   const err = (msg: string, off?: number) =>
     new ErofsError('ECORRUPT', `${msg} (directory block ${where.lblk})`, {
@@ -39,8 +59,8 @@ export function parseDirBlock(
     throw err(`invalid de[0].nameoff ${nameoff0}`, 8);
   }
   const count = nameoff0 / DIRENT_SIZE;
-  const out: RawDirent[] = [];
   let expectOff = nameoff0;
+  let prevStart = -1;
   for (let i = 0; i < count; i++) {
     const d = i * DIRENT_SIZE;
     const nameoff = le16(block, d + 8);
@@ -63,9 +83,10 @@ export function parseDirBlock(
     const nameLen = end - nameoff;
     if (nameLen < 1 || nameLen > maxNameLength)
       throw err(`bogus dirent name length ${nameLen} at index ${i}`, d + 8);
-    const name = block.subarray(nameoff, end);
-    if (name.includes(0x2f) || name.includes(0))
-      throw err(`dirent name at index ${i} contains '/' or NUL`, nameoff);
+    for (let j = nameoff; j < end; j++) {
+      const c = block[j]!;
+      if (c === 0x2f || c === 0) throw err(`dirent name at index ${i} contains '/' or NUL`, nameoff);
+    }
     if (fileType >= 8) throw err(`invalid dirent file_type ${fileType} at index ${i}`, d + 10);
     // docs/format.md#dirent: bit 63 = inode in the metabox (METABOX only); nids become keys
     const lo = le32(block, d);
@@ -79,10 +100,21 @@ export function parseDirBlock(
         throw err(`${e instanceof ErofsError ? e.detail : String(e)} at index ${i}`, d);
       }
     }
-    if (out.length && compareBytes(out[out.length - 1]!.name, name) >= 0)
+    // The previous name ends where this one starts (contiguous offsets, checked above).
+    if (prevStart >= 0 && compareRange(block, prevStart, nameoff, nameoff, end) >= 0)
       throw err(`dirents not sorted at index ${i}`, nameoff);
-    out.push({ nid, name, fileType });
+    visit(nid, fileType, nameoff, end);
+    prevStart = nameoff;
     expectOff = end;
   }
-  return out;
+}
+
+/** compareBytes of b[aStart..aEnd) and b[bStart..bEnd) (docs/format.md#dir-order). */
+function compareRange(b: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = b[aStart + i]! - b[bStart + i]!;
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
 }

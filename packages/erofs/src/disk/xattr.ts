@@ -97,6 +97,62 @@ export function parseXattrArea(area: Uint8Array, offset: number, nid: number, ma
   return { nameFilter: le32(area, 0), sharedIds, inline };
 }
 
+/**
+ * The fingerprint of an inline xattr area without building its entries, for the case a
+ * metadata scan meets on almost every inode: only hidden xattrs (short prefix index 0, none
+ * listed), no shared ones. Returns the value of the first xattr named `fpName` (a view of
+ * `area`) or null when there is none; undefined when the area needs parseXattrArea and
+ * resolveName: anything it would refuse (the error is theirs to word), shared xattrs, a
+ * listed xattr, or a name that is not plain ASCII (decodeName decides what those equal).
+ * Same result as resolving every entry and comparing full names (test/disk.test.ts).
+ */
+export function inlineFingerprint(
+  area: Uint8Array,
+  maxCount: number,
+  prefixes: readonly LongPrefix[],
+  fpName: string | null,
+): Uint8Array | null | undefined {
+  const isize = area.length;
+  if (isize < 12 || area[4] !== 0) return undefined; // header only, or shared xattrs
+  let fp: Uint8Array | null = null;
+  let count = 0;
+  let pos = 12;
+  while (pos < isize) {
+    if (isize - pos < XATTR_ENTRY_HEADER) return undefined;
+    const nameLen = area[pos]!;
+    const nameIndex = area[pos + 1]!;
+    const valueSize = le16(area, pos + 2);
+    const sz = xattrEntrySize(nameLen, valueSize);
+    if (sz > isize - pos) return undefined;
+    if (!(nameLen === 0 && nameIndex === 0 && valueSize === 0)) {
+      if (++count > maxCount) return undefined;
+      const s = pos + XATTR_ENTRY_HEADER;
+      let infix: Uint8Array | null = null;
+      let base = nameIndex;
+      if (nameIndex & 0x80) {
+        const p = prefixes[nameIndex & 0x7f];
+        if (p) {
+          base = p.base;
+          infix = p.infix;
+        } else base = -1; // unknown long prefix: no name, never listed (resolveName)
+      }
+      if (base === 0) {
+        // Hidden: full name = infix + suffix, compared with fpName unit by unit.
+        const il = infix ? infix.length : 0;
+        let same = fp === null && fpName !== null && fpName.length === il + nameLen;
+        for (let i = 0; i < il + nameLen; i++) {
+          const c = i < il ? infix![i]! : area[s + i - il]!;
+          if (c >= 0x80) return undefined;
+          if (same && fpName!.charCodeAt(i) !== c) same = false;
+        }
+        if (same) fp = area.subarray(s + nameLen, s + nameLen + valueSize);
+      } else if (base > 0 && SHORT_PREFIXES.has(base)) return undefined; // listed
+    }
+    pos += sz;
+  }
+  return fp;
+}
+
 /** Decode one entry whose 4-byte header is `head`; returns the number of body bytes that follow. */
 export function entryBodyLength(head: Uint8Array): number {
   return head[0]! + le16(head, 2);

@@ -192,6 +192,11 @@ function syncCachedSource(
   const maxRun = Math.max(1, Math.min(MAX_RUN_BLOCKS, Math.floor(slots / 4)));
   let scratch: Uint8Array | null = null;
 
+  // The block of the last lookup and its slot: a metadata walk reads inode after inode from
+  // one block (a 4 KiB block holds 128 compact inodes), so most lookups skip the map.
+  let lastBlock = -1;
+  let lastSlot = -1;
+
   function freeSlot(): number {
     if (filled < slots) return filled++;
     while (referenced[hand]) {
@@ -201,6 +206,7 @@ function syncCachedSource(
     const slot = hand;
     hand = (hand + 1) % slots;
     slotOf.delete(blockIn[slot]!);
+    if (slot === lastSlot) lastBlock = lastSlot = -1;
     blockIn[slot] = -1;
     return slot;
   }
@@ -216,10 +222,17 @@ function syncCachedSource(
    * blocks that follow it up to block `wanted` (the rest of the caller's range).
    */
   function slotStart(b: number, wanted: number): number {
+    if (b === lastBlock) {
+      stats.hits++;
+      referenced[lastSlot] = 1;
+      return lastSlot * blockSize;
+    }
     const cached = slotOf.get(b);
     if (cached !== undefined) {
       stats.hits++;
       referenced[cached] = 1;
+      lastBlock = b;
+      lastSlot = cached;
       return cached * blockSize;
     }
     let count = 1;

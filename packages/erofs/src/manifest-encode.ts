@@ -1,0 +1,216 @@
+/**
+ * A manifest record (docs/manifest.md) written as JSON bytes straight from a scan's fields
+ * (RecordFields), without building the record object or any string: exactly the bytes of
+ * `JSON.stringify(recordOf(fields))` in UTF-8. A streamed scan of a million paths spent more
+ * time building and stringifying one object per path than reading the image
+ * (docs/benchmarks.md#scale-scan-and-scale-verify-a-million-inodes).
+ *
+ * Fast paths cover what images hold almost always (ASCII paths without characters JSON
+ * escapes, non-negative integers, hex); everything else goes through JSON.stringify of the
+ * one value, so the output never depends on re-implementing its rules for rare inputs.
+ */
+import type { RecordFields } from './manifest-scan.js';
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+/** The fixed parts of a record, as bytes. */
+const KEY = {
+  path: ascii('{"path":'),
+  nid: ascii(',"nid":'),
+  ino: ascii(',"ino":'),
+  uid: ascii('","uid":'), // closes the mode string
+  gid: ascii(',"gid":'),
+  size: ascii(',"size":'),
+  nlink: ascii(',"nlink":'),
+  mtime: ascii(',"mtime":'),
+  mtimeNsec: ascii(',"mtime_nsec":'),
+  xattrIsize: ascii(',"xattr_isize":'),
+  target: ascii(',"target":'),
+  rdev: ascii(',"rdev":['),
+  xattrs: ascii(',"xattrs":'),
+  noXattrsFingerprint: ascii(',"xattrs":{},"fingerprint":'),
+  fingerprint: ascii(',"fingerprint":'),
+  null: ascii('null'),
+  sha256: ascii(',"sha256":'),
+};
+
+/** The bytes of `before + JSON.stringify(value) + after`, per value every record repeats (types, layouts). */
+function fragments(before: string, after: string): (value: string) => Uint8Array {
+  const cache = new Map<string, Uint8Array>();
+  return (value) => {
+    let q = cache.get(value);
+    if (!q) cache.set(value, (q = utf8.encode(before + JSON.stringify(value) + after)));
+    return q;
+  };
+}
+const typeAndMode = fragments(',"type":', ',"mode":"');
+const layoutAndInodeSize = fragments(',"layout":', ',"inode_size":');
+
+/** Two ASCII hex digits per byte value. */
+const HEX = ascii(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''));
+
+const utf8 = new TextEncoder();
+
+function put(out: Uint8Array, pos: number, a: Uint8Array): number {
+  // A byte loop: cheaper than a native set() for the few bytes of a key.
+  for (let i = 0; i < a.length; i++) out[pos + i] = a[i]!;
+  return pos + a.length;
+}
+
+/** Anything JSON.stringify writes, as UTF-8 (the rare paths: escapes, non-ASCII, odd numbers). */
+function putJson(out: Uint8Array, pos: number, v: unknown): number {
+  const { read, written } = utf8.encodeInto(JSON.stringify(v), out.subarray(pos));
+  void read;
+  return pos + written;
+}
+
+/** A number as JSON.stringify writes it: the digits of a safe non-negative integer, else its text. */
+function putNumber(out: Uint8Array, pos: number, n: number): number {
+  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) return putJson(out, pos, n);
+  if (n < 10) {
+    out[pos] = 0x30 + n;
+    return pos + 1;
+  }
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  let i = pos + digits;
+  for (let t = n; i > pos; t = Math.floor(t / 10)) out[--i] = 0x30 + (t % 10);
+  return pos + digits;
+}
+
+/**
+ * A string from its UTF-8 bytes when they are plain ASCII that JSON writes as is (no control
+ * characters, quote or backslash): the common path name. Returns -1 for anything else.
+ */
+function putPlainAscii(out: Uint8Array, pos: number, b: Uint8Array): number {
+  out[pos++] = 0x22;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return -1;
+    out[pos++] = c;
+  }
+  out[pos++] = 0x22;
+  return pos;
+}
+
+/** A JS string as a JSON string: copied when plain ASCII, else JSON.stringify's text. */
+function putString(out: Uint8Array, pos: number, s: string): number {
+  const start = pos;
+  out[pos++] = 0x22;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return putJson(out, start, s);
+    out[pos++] = c;
+  }
+  out[pos++] = 0x22;
+  return pos;
+}
+
+function putHex(out: Uint8Array, pos: number, b: Uint8Array): number {
+  out[pos++] = 0x22;
+  for (let i = 0; i < b.length; i++) {
+    const j = 2 * b[i]!;
+    out[pos++] = HEX[j]!;
+    out[pos++] = HEX[j + 1]!;
+  }
+  out[pos++] = 0x22;
+  return pos;
+}
+
+/** Upper bound of a JSON string's UTF-8 bytes: 6 per UTF-16 unit (`\u001f`), plus quotes. */
+const stringBound = (s: string): number => 6 * s.length + 2;
+
+/** The bytes encodeRecord may write for `f` at most (the caller makes room for them first). */
+export function recordBound(f: RecordFields): number {
+  // Fixed keys and punctuation take under 250 bytes; each number at most 24 (JSON.stringify of a
+  // double), 12 numbers at most: 800 leaves room to spare.
+  let n = 800;
+  // The path is written from its bytes (<= 6 each) or from its string (a byte decodes to at
+  // most one UTF-16 unit, written in <= 6 bytes).
+  n += 6 * f.pathBytes.length + 2;
+  if (typeof f.nid === 'string') n += stringBound(f.nid);
+  if (f.target !== undefined) n += stringBound(f.target);
+  if (f.xattrs !== null) for (const k in f.xattrs) n += stringBound(k) + stringBound(f.xattrs[k]!) + 2;
+  if (f.fingerprint !== null) n += 2 * f.fingerprint.length + 2;
+  if (f.sha256 !== undefined) n += stringBound(f.sha256);
+  return n;
+}
+
+/**
+ * Write the record of `f` as JSON (no newline) into `out` at `pos`, which has room for
+ * recordBound(f) bytes; returns the position after it. The bytes equal
+ * `JSON.stringify(recordOf(f))` encoded as UTF-8 (test/manifest-encode.test.ts).
+ */
+export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): number {
+  const ino = f.inode;
+  pos = put(out, pos, KEY.path);
+  // Path bytes are written as they are only when they are what the path string encodes to:
+  // ASCII. Other names were decoded with U+FFFD for invalid UTF-8 (and a leading BOM dropped):
+  // the string is the truth there.
+  const p = putPlainAscii(out, pos, f.pathBytes);
+  pos = p >= 0 ? p : putJson(out, pos, f.path);
+  pos = put(out, pos, KEY.nid);
+  pos = typeof f.nid === 'number' ? putNumber(out, pos, f.nid) : putString(out, pos, f.nid);
+  if (f.ino !== undefined) {
+    pos = put(out, pos, KEY.ino);
+    pos = putNumber(out, pos, f.ino);
+  }
+  pos = put(out, pos, typeAndMode(ino.type));
+  // (mode & 0o7777).toString(8).padStart(4, '0'): always 4 octal digits.
+  const mode = ino.mode & 0o7777;
+  out[pos++] = 0x30 + ((mode >> 9) & 7);
+  out[pos++] = 0x30 + ((mode >> 6) & 7);
+  out[pos++] = 0x30 + ((mode >> 3) & 7);
+  out[pos++] = 0x30 + (mode & 7);
+  pos = put(out, pos, KEY.uid);
+  pos = putNumber(out, pos, ino.uid);
+  pos = put(out, pos, KEY.gid);
+  pos = putNumber(out, pos, ino.gid);
+  pos = put(out, pos, KEY.size);
+  pos = putNumber(out, pos, ino.size);
+  pos = put(out, pos, KEY.nlink);
+  pos = putNumber(out, pos, ino.nlink);
+  pos = put(out, pos, KEY.mtime);
+  pos = putNumber(out, pos, ino.mtime);
+  pos = put(out, pos, KEY.mtimeNsec);
+  pos = putNumber(out, pos, ino.mtimeNsec);
+  pos = put(out, pos, layoutAndInodeSize(ino.layoutName));
+  pos = putNumber(out, pos, ino.inodeSize);
+  pos = put(out, pos, KEY.xattrIsize);
+  pos = putNumber(out, pos, ino.xattrIsize);
+  if (f.target !== undefined) {
+    pos = put(out, pos, KEY.target);
+    pos = putString(out, pos, f.target);
+  }
+  if (ino.rdev) {
+    pos = put(out, pos, KEY.rdev);
+    pos = putNumber(out, pos, ino.rdev[0]);
+    out[pos++] = 0x2c;
+    pos = putNumber(out, pos, ino.rdev[1]);
+    out[pos++] = 0x5d;
+  }
+  if (f.xattrs === null) pos = put(out, pos, KEY.noXattrsFingerprint);
+  else {
+    pos = put(out, pos, KEY.xattrs);
+    // Own enumerable keys in insertion order, as JSON.stringify walks them (xattr names are
+    // never array indices: every listed name starts with a prefix such as "user.").
+    let sep = 0x7b; // "{"
+    for (const k in f.xattrs) {
+      out[pos++] = sep;
+      sep = 0x2c;
+      pos = putString(out, pos, k);
+      out[pos++] = 0x3a;
+      pos = putString(out, pos, f.xattrs[k]!);
+    }
+    if (sep === 0x7b) out[pos++] = 0x7b;
+    out[pos++] = 0x7d;
+    pos = put(out, pos, KEY.fingerprint);
+  }
+  pos = f.fingerprint === null ? put(out, pos, KEY.null) : putHex(out, pos, f.fingerprint);
+  if (f.sha256 !== undefined) {
+    pos = put(out, pos, KEY.sha256);
+    pos = putString(out, pos, f.sha256);
+  }
+  out[pos++] = 0x7d;
+  return pos;
+}
