@@ -30,6 +30,12 @@ export function bytewise(dialect: SqlDialect, column: string): RawBuilder<string
     : sql<string>`${sql.ref(column)}`;
 }
 
+/** SQLite's SQLITE_CONSTRAINT_FOREIGNKEY or PostgreSQL's 23503 foreign_key_violation. */
+export function isForeignKeyViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
 export type ImageRow = ImagesTable;
 export type ManifestRow = ManifestsTable;
 export type ReportRow = ReportsTable;
@@ -191,6 +197,17 @@ export class ReportsRepo {
 
   async insert(row: ReportRow): Promise<void> {
     await this.q.insertInto('reports').values(row).execute();
+  }
+
+  /**
+   * Does the report exist? Inside a transaction on PostgreSQL the row is then locked against
+   * deletion until the transaction ends (SELECT ... FOR KEY SHARE: the lock a foreign-key
+   * check takes), so the garbage collector's expiry waits for a name being set on it and then
+   * keeps the report; SQLite has one writer at a time.
+   */
+  async existsLocked(id: string): Promise<boolean> {
+    const q = this.q.selectFrom('reports').select('id').where('id', '=', id);
+    return (await (this.dialect === 'postgres' ? q.forKeyShare() : q).executeTakeFirst()) !== undefined;
   }
 
   async setParts(id: string, summaryBlob: string, filesBlob: string): Promise<void> {

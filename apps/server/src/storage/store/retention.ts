@@ -2,7 +2,7 @@
  * The rows retention removes (docs/server.md#retention) and the blobs rows name, for the
  * garbage collector (src/gc/collect.ts). The same queries on SQLite and PostgreSQL.
  */
-import { bytewise, type Q } from './repos.js';
+import { bytewise, isForeignKeyViolation, type Q } from './repos.js';
 import type { SqlDialect } from '../schema.js';
 
 /** A blob name as it appears in any column: 64 lowercase hex digits (a sha256). */
@@ -122,10 +122,4 @@ export class RetentionRepo {
     add(await this.q.selectFrom('reports').selectAll().execute());
     return out;
   }
-}
-
-/** SQLite's SQLITE_CONSTRAINT_FOREIGNKEY or PostgreSQL's 23503 foreign_key_violation. */
-function isForeignKeyViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
