@@ -161,6 +161,7 @@ describe('retention', () => {
 
     const manifestBytes = statSync(blobPath(s, oldManifest!.blob)).size;
 
+    const before = parseMetrics((await api(s.url, 'GET', '/metrics')).text);
     const r = await collectGarbage(s.ctx);
     expect(r).toEqual({
       reportsExpired: 0,
@@ -171,6 +172,13 @@ describe('retention', () => {
       blobsCollected: 2,
       bytesCollected: statSync(erofs('base-v1.fp.img')).size + manifestBytes,
     });
+    // Each expiry count under its own kind (one table of kinds in collect.ts).
+    const after = parseMetrics((await api(s.url, 'GET', '/metrics')).text);
+    const expired = (kind: string): number =>
+      delta(before, after, 'sharemap_gc_rows_expired_total', { kind });
+    expect(['reports', 'images', 'manifests', 'mount_configs', 'residency_inputs'].map(expired)).toEqual([
+      0, 1, 1, 0, 0,
+    ]);
     expect(existsSync(blobPath(s, oldRow!.sha256))).toBe(false);
     expect(existsSync(blobPath(s, oldManifest!.blob))).toBe(false);
     expect((await api(s.url, 'GET', `/api/images/${oldImage}`)).status).toBe(404);
