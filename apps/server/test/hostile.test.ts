@@ -400,28 +400,20 @@ describe('a refused body is read before the answer, so the client sees it (not E
   afterAll(async () => {
     await s?.stop();
   });
+  const postManifest = (type: string, body: Buffer) =>
+    postThenRead(s.port, '/api/manifests', { 'content-type': type, authorization: `Bearer ${writer}` }, body);
 
   it('a 30 MB manifest refused at its first line: 422 bad-manifest, read by the client', async () => {
     const body = Buffer.alloc(MB30, 'x'); // line 1 is not a manifest header
     body.write('not a manifest header\n');
-    const r = await postThenRead(
-      s.port,
-      '/api/manifests',
-      { 'content-type': 'application/x-ndjson', authorization: `Bearer ${writer}` },
-      body,
-    );
+    const r = await postManifest('application/x-ndjson', body);
     expect(r).toMatchObject({ status: 422, json: { error: { code: 'bad-manifest' } } });
     await expectAlive(s);
   }, 180_000);
 
   it('30 MB refused before or while it is read (415 content type, 401 token, 413 image size): the client reads the answer', async () => {
     const body = Buffer.alloc(MB30, 'x');
-    const html = await postThenRead(
-      s.port,
-      '/api/manifests',
-      { 'content-type': 'text/html', authorization: `Bearer ${writer}` },
-      body,
-    );
+    const html = await postManifest('text/html', body);
     expect(html).toMatchObject({ status: 415, json: { error: { code: 'unsupported-media-type' } } });
     const anonymous = await postThenRead(
       s.port,
