@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync } from 'node:f
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ensureInstalled, build, root, log, pnpm } from './lib.mjs';
+import { firstLine, playwrightTitle } from './failure-lines.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const resultsDir = path.join(root, 'node_modules', '.cache', 'sharemap-test');
@@ -112,11 +113,11 @@ function vitestStep(name, args) {
     for (const file of result.testResults ?? []) {
       for (const t of file.assertionResults ?? []) {
         if (t.status === 'passed' && t.failureMessages?.length) {
-          const first = String(t.failureMessages[0]).split('\n')[0].slice(0, 200);
+          const first = firstLine(t.failureMessages[0]);
           flakyTests.push(`${name}: ${path.relative(process.cwd(), file.name)} > ${t.fullName}: ${first}`);
         }
         if (t.status !== 'failed') continue;
-        const why = String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 200);
+        const why = firstLine(t.failureMessages?.[0]);
         failedTests.push(`${name}: ${path.relative(process.cwd(), file.name)} > ${t.fullName}: ${why}`);
       }
     }
@@ -158,12 +159,12 @@ function collectPlaywrightFailures(suites, titles) {
     for (const spec of suite.specs ?? []) {
       for (const t of spec.tests ?? []) {
         if (t.status === 'flaky') {
-          const first = t.results?.[0]?.error?.message ?? '';
-          flakyTests.push(`e2e: ${[...inner, spec.title].join(' > ')}: ${String(first).split('\n')[0].slice(0, 200)}`);
+          const first = t.results?.[0]?.error?.message;
+          flakyTests.push(`e2e: ${playwrightTitle(inner, spec.title)}: ${firstLine(first)}`);
         }
         if (t.status !== 'unexpected') continue;
-        const error = t.results?.at(-1)?.error?.message ?? '';
-        failedTests.push(`e2e: ${[...inner, spec.title].join(' > ')}: ${String(error).split('\n')[0].slice(0, 200)}`);
+        const error = t.results?.at(-1)?.error?.message;
+        failedTests.push(`e2e: ${playwrightTitle(inner, spec.title)}: ${firstLine(error)}`);
       }
     }
     collectPlaywrightFailures(suite.suites ?? [], inner);

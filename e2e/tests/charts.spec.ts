@@ -12,7 +12,7 @@ import { formatBytes, formatPercent } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { apiReport, demoId, fixtures, shot } from './helpers';
+import { apiReport, fixtures, openDemo, shot } from './helpers';
 
 const idOf = (r: Report, label: string): string => {
   const i = r.instances.find((x) => x.label === label);
@@ -61,13 +61,12 @@ test('graph: an edge and a node open their files; cross-domain duplicates are th
   page,
   request,
 }) => {
-  const id = await demoId(request);
+  const id = await openDemo(page, 'graph');
   const r = await apiReport(request, id);
   const v1 = idOf(r, '/run/images/base-v1');
   const v2 = idOf(r, '/run/images/base-v2');
   const app = idOf(r, '/run/images/app');
   const third = idOf(r, '/run/images/app-thirdparty');
-  await page.goto(`/r/${id}?view=graph`);
   const edge = page.locator(pairSel('g.edge-hit:not(.cross)', v1, v2));
   await expect(edge).toHaveCount(1);
   const want = sharedBetween(r, v1, v2);
@@ -91,7 +90,7 @@ test('graph: an edge and a node open their files; cross-domain duplicates are th
   await fresh.close();
 
   // app (acme-signed) and app-thirdparty (thirdparty) hold the same content in two domains (R4).
-  await page.goto(`/r/${id}?view=graph`);
+  await openDemo(page, 'graph');
   await expect(page.getByTestId('legend-cross')).toBeVisible();
   // The words as shown (innerText: without the hidden definition of the glossary term).
   expect(await page.getByTestId('legend-cross').innerText()).toContain(
@@ -125,7 +124,7 @@ test('graph: an edge and a node open their files; cross-domain duplicates are th
   expect(await bytesAt(page, 'pair-shared')).toBe(0);
 
   // A node opens its instance's files.
-  await page.goto(`/r/${id}?view=graph`);
+  await openDemo(page, 'graph');
   await page.locator(`g.node[data-instance="${v2}"]`).click();
   await expect(page).toHaveURL(new RegExp(`view=files.*inst=${v2}`));
   const rowsOfV2 = r.files.instance.filter((i) => i === indexOf(r, v2)).length;
@@ -133,14 +132,13 @@ test('graph: an edge and a node open their files; cross-domain duplicates are th
 });
 
 test('overlap: set sizes carry their values and a column opens its files', async ({ page, request }) => {
-  const id = await demoId(request);
+  const id = await openDemo(page, 'overlap');
   const r = await apiReport(request, id);
   // Each content (shared inode) belongs to the exact set of images holding it.
   const imagesOf = (g: Report['groups'][number]) =>
     [
       ...new Set([...g.members, ...g.rejected].map((row) => r.instances[r.files.instance[row]!]!.imageId)),
     ].sort();
-  await page.goto(`/r/${id}?view=overlap`);
   const values = page.locator('text.set-value');
   await expect(values.first()).toBeVisible();
   for (const t of await values.all()) {
@@ -164,7 +162,7 @@ test('treemap: coloured by the shared proportion, sized without or with sharing,
   page,
   request,
 }) => {
-  const id = await demoId(request);
+  const id = await openDemo(page, 'files', { fv: 'treemap' });
   const r = await apiReport(request, id);
   const ps = r.options.pageSize;
   const under = (p: string) => {
@@ -180,7 +178,6 @@ test('treemap: coloured by the shared proportion, sized without or with sharing,
     }
     return { total, shared };
   };
-  await page.goto(`/r/${id}?view=files&fv=treemap`);
   await expect(page.getByTestId('treemap-legend')).toContainText('0 %');
   await expect(page.getByTestId('treemap-legend')).toContainText('100 %');
   await expect(page.getByTestId('treemap-total')).toContainText(
@@ -235,9 +232,7 @@ test('treemap: coloured by the shared proportion, sized without or with sharing,
 });
 
 test('overview tables sort by any column', async ({ page, request }) => {
-  const id = await demoId(request);
-  const r = await apiReport(request, id);
-  await page.goto(`/r/${id}`);
+  const r = await apiReport(request, await openDemo(page));
   const t = page.getByTestId('table-img');
   await t.locator('button[data-sort=saved]').click();
   const want = Object.entries(r.perImage)

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { formatPercent } from '@sharemap/sharing';
-import { apiReport, demoId, headlineTotals, shot } from './helpers';
+import { apiReport, demoId, headlineTotals, openDemo, shot } from './helpers';
 
 test('demo report loads and its headline equals GET /api/reports/:id totals', async ({ page, request }) => {
   const id = await demoId(request);
@@ -18,27 +18,27 @@ test('demo report loads and its headline equals GET /api/reports/:id totals', as
   await shot(page, 'overview');
 });
 
-test('every view of the demo report renders (screenshots)', async ({ page, request }) => {
-  const id = await demoId(request);
+test('every view of the demo report renders (screenshots)', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const views: [string, string, string][] = [
-    ['instances', '?view=instances', 'table.instances-table'],
-    ['graph', '?view=graph', 'svg.graph-svg'],
-    ['matrix', '?view=graph&gm=matrix', 'svg.heatmap-svg'],
-    ['overlap', '?view=overlap', 'svg.upset-svg'],
-    ['files', '?view=files', '[data-testid=files-body] [data-row]'],
-    ['treemap', '?view=files&fv=treemap', 'svg.treemap-svg'],
-    ['findings', '?view=findings', '.finding'],
-    ['scenarios', '?view=scenarios', 'table.scenarios-table'],
+  // [screenshot name, view, other URL parameters, what shows it rendered]
+  const views: [string, string, Record<string, string>, string][] = [
+    ['instances', 'instances', {}, 'table.instances-table'],
+    ['graph', 'graph', {}, 'svg.graph-svg'],
+    ['matrix', 'graph', { gm: 'matrix' }, 'svg.heatmap-svg'],
+    ['overlap', 'overlap', {}, 'svg.upset-svg'],
+    ['files', 'files', {}, '[data-testid=files-body] [data-row]'],
+    ['treemap', 'files', { fv: 'treemap' }, 'svg.treemap-svg'],
+    ['findings', 'findings', {}, '.finding'],
+    ['scenarios', 'scenarios', {}, 'table.scenarios-table'],
   ];
-  for (const [name, query, sel] of views) {
-    await page.goto(`/r/${id}${query}`);
+  for (const [name, view, params, sel] of views) {
+    await openDemo(page, view, params);
     await expect(page.locator(sel).first()).toBeVisible();
     await shot(page, name);
   }
   // The headline's "saved" number links to the files behind it.
-  await page.goto(`/r/${id}`);
+  await openDemo(page);
   await page.getByTestId('bytes-saved').click();
   await expect(page).toHaveURL(/view=files/);
   await expect(page).toHaveURL(/status=saving/);

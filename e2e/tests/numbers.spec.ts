@@ -10,7 +10,7 @@ import { analyze, compareReports, loopDirectIo, workingSet } from '@sharemap/sha
 import type { AnalysisInput } from '@sharemap/sharing';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { apiReport, demoId, fixtures, headlineTotals, shot } from './helpers';
+import { apiReport, demoId, fixtures, headlineTotals, openDemo, shot } from './helpers';
 
 /** fleet.fstab with every file-backed instance mounted reads 14,745,600 bytes with sharing (docs/sharing-rules.md). */
 const FLEET_WITH_SHARING = 14_745_600;
@@ -52,13 +52,12 @@ test('demo: the host total adds the backing files cache, and directio removes it
   page,
   request,
 }) => {
-  const id = await demoId(request);
+  const id = await openDemo(page);
   const report = await apiReport(request, id);
   const backing = BACKED.reduce((a, n) => a + pageUp(statSync(path.join(fixtures, n)).size), 0);
   expect(report.totals.bytesWithSharing).toBe(FLEET_WITH_SHARING);
   expect(report.cost!.host.backingFileBytes).toBe(backing);
 
-  await page.goto(`/r/${id}`);
   const host = page.getByTestId('host-total');
   await expect(host).toBeVisible();
   expect(await bytesOf(host.getByTestId('host-with'))).toBe(FLEET_WITH_SHARING + backing);
@@ -81,7 +80,7 @@ test('demo: the host total adds the backing files cache, and directio removes it
   // Loop devices with direct I/O: as the model computes it, and no backing-file cache either.
   const loop = analyze(loopDirectIo(await input(request, id)));
   expect(loop.cost!.host.backingFileBytes).toBe(0);
-  await page.goto(`/r/${id}?scn=loop-directio`);
+  await openDemo(page, '', { scn: 'loop-directio' });
   await waitRecomputed(page);
   await expect.poll(() => bytesOf(host.getByTestId('host-with'))).toBe(loop.cost!.host.bytesWithSharing);
 });
@@ -90,13 +89,11 @@ test('demo: fair share per instance and per container, first member pays kept as
   page,
   request,
 }) => {
-  const id = await demoId(request);
-  const report = await apiReport(request, id);
+  const report = await apiReport(request, await openDemo(page));
   const cost = report.cost!;
   const fairSum = Object.values(cost.perInstance).reduce((a, c) => a + c.fairBytes, 0);
   expect(fairSum).toBe(FLEET_WITH_SHARING);
 
-  await page.goto(`/r/${id}`);
   const table = page.getByTestId('table-inst');
   await expect(table.locator('thead')).toContainText('Fair share');
   await expect(table.locator('thead')).toContainText('First member pays');
@@ -137,7 +134,7 @@ test('demo: fair share per instance and per container, first member pays kept as
   await shot(page, 'fair-share');
 
   // The Instances view gives the same fair share and host cost beside the cached bytes.
-  await page.goto(`/r/${id}?view=instances`);
+  await openDemo(page, 'instances');
   for (const inst of report.instances) {
     expect(await bytesOf(page.getByTestId(`fair-${inst.id}`))).toBe(cost.perInstance[inst.id]!.fairBytes);
     expect(await bytesOf(page.getByTestId(`host-${inst.id}`))).toBe(cost.perInstance[inst.id]!.hostBytes);
@@ -209,7 +206,7 @@ test('scn=working-set:0.1 applies, a slider applies any fraction, an unknown sce
   expect((await headlineTotals(page)).bytesWithSharing).toBe(tenth.bytesWithSharing);
   await expect(page.locator('.big-bar .legend')).toContainText('working set 10 %');
 
-  await page.goto(`/r/${id}?view=scenarios`);
+  await openDemo(page, 'scenarios');
   const slider = page.getByTestId('working-set-slider');
   await slider.fill('0.25');
   await expect(page.getByTestId('working-set-value')).toHaveText('25 %');

@@ -9,6 +9,7 @@
  * Used by the analysis worker (writes the reference) and the main thread (serves the input).
  */
 import { constants, gunzipSync } from 'node:zlib';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { AnalysisOptions, ImageEntry, InstanceInput } from '@sharemap/sharing';
 import type { BlobStore } from './storage/blobs.js';
@@ -58,19 +59,79 @@ export async function readAnalysisInputRef(
   try {
     const buf = Buffer.alloc(PREFIX_BYTES);
     const { bytesRead } = await fh.read(buf, 0, PREFIX_BYTES, 0);
-    // A partial gzip stream: Z_SYNC_FLUSH decodes what is there instead of failing at its end.
-    head = gunzipSync(buf.subarray(0, bytesRead), { finishFlush: constants.Z_SYNC_FLUSH });
+    head = gunzipHead(buf.subarray(0, bytesRead));
   } catch (e) {
-    throw new StoredBlobDamagedError(sha256, `gzip: ${(e as Error).message}`);
+    throw badGzip(sha256, e);
   } finally {
     await fh.close();
   }
-  if (!head.toString('utf8', 0, REF_PREFIX.length).startsWith(REF_PREFIX)) return null;
+  if (!isRefHead(head)) return null;
+  let text: string;
+  try {
+    text = await store.readGunzip(sha256);
+  } catch (e) {
+    throw notARef(sha256, e);
+  }
+  return parseRef(sha256, text);
+}
+
+/**
+ * readAnalysisInputRef of the blob file `file` (named `sha256`), synchronously: for the
+ * migration that fills `reports.manifest_blobs` (storage/schema.ts, version 5), which runs
+ * inside SQLite's synchronous transaction. Only a reference document is read whole (a few
+ * KiB); a full input is told apart by its first bytes.
+ */
+export function readAnalysisInputRefSync(file: string, sha256: string): AnalysisInputRef | null {
+  const fd = openSync(file, 'r');
+  let head: Buffer;
+  try {
+    const buf = Buffer.alloc(PREFIX_BYTES);
+    const bytesRead = readSync(fd, buf, 0, PREFIX_BYTES, 0);
+    head = gunzipHead(buf.subarray(0, bytesRead));
+  } catch (e) {
+    throw badGzip(sha256, e);
+  } finally {
+    closeSync(fd);
+  }
+  if (!isRefHead(head)) return null;
+  let text: string;
+  try {
+    text = gunzipSync(readFileSync(file)).toString('utf8');
+  } catch (e) {
+    throw notARef(sha256, e);
+  }
+  return parseRef(sha256, text);
+}
+
+/**
+ * The manifest blobs an analysis input names, each once, in order: a reference document's
+ * `images[].manifestBlob`; none for an input stored in full (its manifests are inside it).
+ * What a report row keeps in `manifest_blobs`, so the garbage collector sees them without
+ * reading the input (docs/server.md#stored-manifests-and-analysis-inputs).
+ */
+export function manifestBlobsOf(images: readonly { manifestBlob: string }[] | undefined): string[] {
+  return [...new Set((images ?? []).map((i) => i.manifestBlob))];
+}
+
+/** The start of a gzip stream decoded (a partial stream: Z_SYNC_FLUSH decodes what is there). */
+const gunzipHead = (bytes: Buffer): Buffer => gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH });
+
+const badGzip = (sha256: string, e: unknown): StoredBlobDamagedError =>
+  new StoredBlobDamagedError(sha256, `gzip: ${(e as Error).message}`);
+
+const isRefHead = (head: Buffer): boolean =>
+  head.toString('utf8', 0, REF_PREFIX.length).startsWith(REF_PREFIX);
+
+const notARef = (sha256: string, e: unknown): StoredBlobDamagedError =>
+  new StoredBlobDamagedError(sha256, `not a reference document: ${(e as Error).message}`);
+
+/** The reference document from the blob's whole text, checked. */
+function parseRef(sha256: string, text: string): AnalysisInputRef {
   let doc: AnalysisInputRef;
   try {
-    doc = JSON.parse(await store.readGunzip(sha256)) as AnalysisInputRef;
+    doc = JSON.parse(text) as AnalysisInputRef;
   } catch (e) {
-    throw new StoredBlobDamagedError(sha256, `not a reference document: ${(e as Error).message}`);
+    throw notARef(sha256, e);
   }
   if (doc.version !== INPUT_REF_VERSION)
     throw new StoredBlobDamagedError(

@@ -7,8 +7,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { HttpError, tooLarge } from './errors.js';
 
 /** Below this many decompressed bytes the ratio is not checked (small bodies compress well). */
@@ -115,7 +114,12 @@ export async function* decodedBody(req: IncomingMessage, limits: DecodeLimits): 
   // zlib's bytesWritten is the input it has consumed so far: the ratio is exact per output
   // chunk, however much of the body has already arrived.
   const gunzip = gzip ? createGunzip() : null;
-  const source: AsyncIterable<Buffer> = gunzip ? pipeline(req, gunzip, () => undefined) : req;
+  // Leaving early (a refusal) stops reading but leaves the request open: the error handler
+  // reads the rest before it answers (errors.ts answerAfterDrain), so the client, still
+  // sending, gets the answer instead of a reset connection.
+  const source: AsyncIterable<Buffer> = gunzip
+    ? inflating(req, gunzip)
+    : req.iterator({ destroyOnReturn: false });
   let total = 0;
   try {
     for await (const chunk of source) {
@@ -131,8 +135,29 @@ export async function* decodedBody(req: IncomingMessage, limits: DecodeLimits): 
     if (!req.complete) throw abortedError();
   } catch (e) {
     throw mapStreamError(e);
+  }
+}
+
+/**
+ * The request piped through `gunzip`, its output: an error or an early end of the request
+ * (the client went away) ends the output with that error; leaving the loop early destroys
+ * the gunzip and unpipes the request without destroying it.
+ */
+async function* inflating(req: IncomingMessage, gunzip: Gunzip): AsyncGenerator<Buffer> {
+  const onError = (e: Error): void => void gunzip.destroy(e);
+  const onClose = (): void => {
+    if (!req.complete) gunzip.destroy(abortedError());
+  };
+  req.on('error', onError);
+  req.on('close', onClose);
+  req.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
   } finally {
-    if (!req.complete) req.destroy();
+    req.unpipe(gunzip);
+    req.off('error', onError);
+    req.off('close', onClose);
+    gunzip.destroy();
   }
 }
 

@@ -135,11 +135,12 @@ export function referencedBlobs(db: Db): Set<string> {
   return collectBlobRefs(
     db.prepare('SELECT sha256, devices FROM images').all() as { sha256: string; devices: string }[],
     db.prepare('SELECT blob FROM manifests').all() as { blob: string }[],
-    db.prepare('SELECT blob, input_blob, summary_blob, files_blob FROM reports').all() as {
+    db.prepare('SELECT blob, input_blob, summary_blob, files_blob, manifest_blobs FROM reports').all() as {
       blob: string;
       input_blob: string;
       summary_blob: string | null;
       files_blob: string | null;
+      manifest_blobs: string | null;
     }[],
   );
 }

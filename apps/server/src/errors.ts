@@ -162,48 +162,81 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    if (!req.complete) drainThenClose(req, res);
-    if (http) {
-      if (http.status >= 500) log.error(http.message, { reqId: id, code: http.code });
-      if (http.status === 503 && !res.getHeader('Retry-After'))
-        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-      res.status(http.status).json({ error: { code: http.code, message: http.message, ...http.details } });
-      return;
-    }
-    log.error('internal error', { reqId: id, method: req.method, path: req.path, err: err as Error });
-    res.status(500).json({
-      error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id },
-    });
+    const answer = (): void => {
+      if (res.headersSent) return; // the body timeout answered 408 meanwhile (guards.ts)
+      if (http) {
+        if (http.status >= 500) log.error(http.message, { reqId: id, code: http.code });
+        if (http.status === 503 && !res.getHeader('Retry-After'))
+          res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        res.status(http.status).json({ error: { code: http.code, message: http.message, ...http.details } });
+        return;
+      }
+      log.error('internal error', { reqId: id, method: req.method, path: req.path, err: err as Error });
+      res.status(500).json({
+        error: { code: 'internal', message: `internal server error (request id ${id})`, requestId: id },
+      });
+    };
+    if (req.complete || req.destroyed) answer();
+    else answerAfterDrain(req, res, answer);
   };
 }
 
-/** Bytes and time a refused request's unread body may still take, so the client reads our error. */
+/**
+ * Bytes and time the unread body of a refused request may still take before the answer
+ * (docs/server.md#limits): read and discarded, then the answer, then the connection closed.
+ */
 export const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
-export const DRAIN_MAX_MS = 10_000;
+export const DRAIN_MAX_MS = 30_000;
 
 /**
- * An error answered before the body was read (too large, bad type, bad token): clients such
- * as fetch only see the response once they have sent their body, so read and discard the
- * rest (bounded in bytes and time), then close the connection.
+ * An error answered before the whole body was read (too large, bad type, bad token, a bad
+ * first line): read and discard the rest first (bounded in bytes and time), then answer and
+ * close the connection. Answering while the client is still sending would not do: the
+ * connection closes after the answer (`Connection: close`), the kernel resets a connection
+ * closed with unread data, and a client that reads only after sending its body (fetch, curl)
+ * gets EPIPE or ECONNRESET instead of the answer. A body declared larger than
+ * DRAIN_MAX_BYTES, or one that goes past it or past DRAIN_MAX_MS, is not waited for: the
+ * answer goes at once and the connection closes.
  */
-function drainThenClose(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]): void {
+function answerAfterDrain(
+  req: Parameters<RequestHandler>[0],
+  res: Parameters<RequestHandler>[1],
+  answer: () => void,
+): void {
   res.setHeader('Connection', 'close');
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > DRAIN_MAX_BYTES) {
+    answer();
+    return;
+  }
   let seen = 0;
-  const stop = (): void => {
+  let done = false;
+  const finish = (cut: boolean): void => {
+    if (done) return;
+    done = true;
     clearTimeout(timer);
     req.off('data', onData);
-    // The socket may already be gone (the client left, or the response ended and detached it).
-    req.destroy();
+    req.off('end', onEnd);
+    req.off('close', onEnd);
+    req.off('error', onEnd);
+    answer();
+    if (!cut) return;
+    // The rest of the body is not read: end the connection once the answer has gone out.
+    if (res.writableFinished || !res.headersSent) req.destroy();
+    else res.once('finish', () => req.destroy());
   };
   const onData = (chunk: Buffer): void => {
     seen += chunk.length;
-    if (seen > DRAIN_MAX_BYTES) stop();
+    if (seen > DRAIN_MAX_BYTES) finish(true);
   };
-  const timer = setTimeout(stop, DRAIN_MAX_MS);
+  // The body ended, or the client went away (an answer then goes nowhere, harmlessly).
+  const onEnd = (): void => finish(false);
+  const timer = setTimeout(() => finish(true), DRAIN_MAX_MS);
   timer.unref();
   req.on('data', onData);
-  req.on('end', () => clearTimeout(timer));
-  req.on('close', () => clearTimeout(timer));
+  req.on('end', onEnd);
+  req.on('close', onEnd);
+  req.on('error', onEnd);
   req.resume();
 }
 

@@ -97,8 +97,14 @@ export async function* canonicalManifest(
       yield n.value;
     }
   }
-  if (isNdjsonHeader(first)) yield* ndjson(rest(), validator, opts);
-  else yield* jsonForm(rest(), validator, opts);
+  try {
+    if (isNdjsonHeader(first)) yield* ndjson(rest(), validator, opts);
+    else yield* jsonForm(rest(), validator, opts);
+  } finally {
+    // A refusal (or a consumer that stops) ends the body's iteration too: the body stops
+    // being read, and the request is left for the error handler to drain (errors.ts).
+    if (!done) await it.return?.();
+  }
   validator.end();
 }
 

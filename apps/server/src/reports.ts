@@ -21,6 +21,7 @@ import {
   type TrustPolicy,
 } from '@sharemap/sharing';
 import { reportRequestSchema, type ReportRequest as ApiReportRequest } from '@sharemap/api';
+import { manifestBlobsOf } from './analysis-input.js';
 import type { AppContext } from './context.js';
 import { HttpError, unprocessable } from './errors.js';
 import { ID_RE, newId } from './ids.js';
@@ -284,6 +285,9 @@ export async function createReport(ctx: AppContext, req: ReportRequest): Promise
     input_blob: result.inputBlob,
     summary_blob: result.summaryBlob,
     files_blob: result.filesBlob,
+    // The manifest blobs the input (a reference document) names: the collector keeps them
+    // from this row alone (docs/server.md#stored-manifests-and-analysis-inputs).
+    manifest_blobs: JSON.stringify(manifestBlobsOf(images)),
     summary: JSON.stringify(result.summary),
     created_at: createdAt,
   });

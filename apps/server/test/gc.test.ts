@@ -6,7 +6,7 @@
  * progress has stored (a real multipart upload held open on a socket while it runs).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,7 +134,7 @@ describe('retention', () => {
     for (const b of kept) expect(existsSync(blobPath(s, b))).toBe(true);
     // The image is an upload, not expired (no upload TTL): it still makes reports.
     await createReport(s, image, 'again');
-  });
+  }, 120_000);
 
   it('deletes uploads past the TTL with their blobs, but never an image whose scan is queued', async () => {
     const s = await server({ uploadTtlMs: 7 * DAY_MS, gcGraceMs: 0 });
@@ -161,6 +161,7 @@ describe('retention', () => {
 
     const manifestBytes = statSync(blobPath(s, oldManifest!.blob)).size;
 
+    const before = parseMetrics((await api(s.url, 'GET', '/metrics')).text);
     const r = await collectGarbage(s.ctx);
     expect(r).toEqual({
       reportsExpired: 0,
@@ -171,6 +172,13 @@ describe('retention', () => {
       blobsCollected: 2,
       bytesCollected: statSync(erofs('base-v1.fp.img')).size + manifestBytes,
     });
+    // Each expiry count under its own kind (one table of kinds in collect.ts).
+    const after = parseMetrics((await api(s.url, 'GET', '/metrics')).text);
+    const expired = (kind: string): number =>
+      delta(before, after, 'sharemap_gc_rows_expired_total', { kind });
+    expect(['reports', 'images', 'manifests', 'mount_configs', 'residency_inputs'].map(expired)).toEqual([
+      0, 1, 1, 0, 0,
+    ]);
     expect(existsSync(blobPath(s, oldRow!.sha256))).toBe(false);
     expect(existsSync(blobPath(s, oldManifest!.blob))).toBe(false);
     expect((await api(s.url, 'GET', `/api/images/${oldImage}`)).status).toBe(404);
@@ -178,7 +186,7 @@ describe('retention', () => {
     expect((await api(s.url, 'GET', `/api/images/${fresh}`)).body.status).toBe('ready');
     // The fresh image's manifest row was backdated too, but its image names it: it stays.
     expect((await api(s.url, 'POST', '/api/reports', { json: { images: [fresh] } })).status).toBe(201);
-  });
+  }, 120_000);
 
   it("keeps the manifest blob an expired upload leaves behind while a report's input names it", async () => {
     const s = await server({ uploadTtlMs: 7 * DAY_MS, gcGraceMs: 0 });
@@ -197,7 +205,75 @@ describe('retention', () => {
     const again = await api(s.url, 'GET', `/api/reports/${report}/input`);
     expect(again.status, again.text.slice(0, 200)).toBe(200);
     expect(again.text).toBe(input.text);
-  });
+  }, 120_000);
+});
+
+describe("a report's manifest blobs, from its row", () => {
+  /** A report made from an upload that then expires: its image, manifest row and manifest blob. */
+  async function expiredUploadReport(
+    s: TestServer,
+  ): Promise<{ report: string; manifestBlob: string; input: string }> {
+    const image = await uploadImage(s, 'base-v1.fp.img');
+    const report = await createReport(s, image, 'made from an old upload');
+    const [row] = await backendSql<{ blob: string; input_blob: string; manifest_blobs: string }>(
+      s,
+      'SELECT m.blob, r.input_blob, r.manifest_blobs FROM reports r, images i, manifests m WHERE r.id = $1 AND i.id = $2 AND m.id = i.manifest_id',
+      [report, image],
+    );
+    // Stored when the report was created: the manifest blob its input names.
+    expect(JSON.parse(row!.manifest_blobs)).toEqual([row!.blob]);
+    const longAgo = new Date(Date.now() - 8 * DAY_MS).toISOString();
+    await backendSql(s, 'UPDATE images SET updated_at = $1, created_at = $1 WHERE id = $2', [longAgo, image]);
+    await backendSql(s, 'UPDATE manifests SET created_at = $1', [longAgo]);
+    return { report, manifestBlob: row!.blob, input: row!.input_blob };
+  }
+
+  it('keeps the manifest blobs a report names without reading its input (an unreadable input changes nothing)', async () => {
+    const s = await server({ uploadTtlMs: 7 * DAY_MS, gcGraceMs: 0 });
+    const { manifestBlob, input } = await expiredUploadReport(s);
+    // The input blob replaced by a folder: any read of it fails (EISDIR). The collector of
+    // before read every report's input on each run and, failing here, lost the manifest.
+    rmSync(blobPath(s, input));
+    mkdirSync(blobPath(s, input));
+
+    const r = await collectGarbage(s.ctx);
+    expect([r.imagesExpired, r.manifestsExpired, r.blobsCollected]).toEqual([1, 1, 1]); // the image only
+    expect(existsSync(blobPath(s, manifestBlob))).toBe(true);
+  }, 120_000);
+
+  it('fills the manifest blobs of a row an older server inserted, from its input, once', async () => {
+    const s = await server({ uploadTtlMs: 7 * DAY_MS, gcGraceMs: 0 });
+    const { report, manifestBlob } = await expiredUploadReport(s);
+    await backendSql(s, 'UPDATE reports SET manifest_blobs = NULL WHERE id = $1', [report]);
+
+    const r = await collectGarbage(s.ctx);
+    expect([r.imagesExpired, r.manifestsExpired, r.blobsCollected]).toEqual([1, 1, 1]);
+    expect(existsSync(blobPath(s, manifestBlob))).toBe(true);
+    const [row] = await backendSql<{ manifest_blobs: string }>(
+      s,
+      'SELECT manifest_blobs FROM reports WHERE id = $1',
+      [report],
+    );
+    expect(JSON.parse(row!.manifest_blobs)).toEqual([manifestBlob]);
+    expect((await api(s.url, 'GET', `/api/reports/${report}/input`)).status).toBe(200);
+  }, 120_000);
+
+  it('keeps them through a restart: the startup sweep sees them too', async () => {
+    const s = await server({ uploadTtlMs: 7 * DAY_MS, gcGraceMs: 0 });
+    const { report, manifestBlob } = await expiredUploadReport(s);
+    const input = await api(s.url, 'GET', `/api/reports/${report}/input`);
+    expect(input.status).toBe(200);
+    expect((await collectGarbage(s.ctx)).manifestsExpired).toBe(1);
+    await s.stop(true);
+    servers.splice(servers.indexOf(s), 1);
+    // The same data folder (and database): the sweep of a start removes blobs no row names.
+    const again = await startTestServer({ dataDir: s.dataDir, config: { adminToken: ADMIN } });
+    servers.push(again);
+    expect(existsSync(blobPath(again, manifestBlob))).toBe(true);
+    const after = await api(again.url, 'GET', `/api/reports/${report}/input`);
+    expect(after.status, after.text.slice(0, 200)).toBe(200);
+    expect(after.text).toBe(input.text);
+  }, 180_000);
 });
 
 describe('garbage collection racing requests', () => {
@@ -246,7 +322,7 @@ describe('garbage collection racing requests', () => {
     const img = await waitImage(s.url, up.body.id);
     expect(img.error).toBeUndefined();
     expect(img.status).toBe('ready');
-  });
+  }, 120_000);
 
   it('creates reports while collections run: every report whole, only old orphans removed', async () => {
     const s = await server({ reportTtlMs: DAY_MS }); // the default grace period (1 hour)
@@ -274,5 +350,5 @@ describe('garbage collection racing requests', () => {
       expect((await api(s.url, 'GET', `/api/reports/${id}`)).status).toBe(200);
       expect((await api(s.url, 'GET', `/api/reports/${id}/files`)).status).toBe(200);
     }
-  });
+  }, 120_000);
 });

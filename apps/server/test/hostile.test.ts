@@ -23,6 +23,7 @@ import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToJson, manifestToNdjson, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
+import { createToken } from '../src/tokens.js';
 import { backendSql, postgresRun } from './backend-sql.js';
 import {
   api,
@@ -35,7 +36,7 @@ import {
   type Child,
   type TestServer,
 } from './helpers.js';
-import { eventually, healthy, httpRequest, rawRequest, storedFiles } from './raw-http.js';
+import { eventually, healthy, httpRequest, parseResponse, rawRequest, storedFiles } from './raw-http.js';
 
 const BOUNDARY = 'xyz';
 const multipartType = `multipart/form-data; boundary=${BOUNDARY}`;
@@ -328,6 +329,124 @@ describe('hostile requests', () => {
     }
     await expectAlive(s);
   });
+});
+
+/**
+ * POST `body` on a raw connection of its own as a client that reads the answer only once it
+ * has sent the whole body (as fetch and curl do): reading is paused until the last byte is
+ * written. The answer's status and JSON, or the error that came instead: a server that
+ * answers and closes while the body is still arriving resets the connection, and the writer
+ * gets EPIPE or ECONNRESET without ever seeing the answer.
+ */
+function postThenRead(
+  port: number,
+  target: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; json: ErrorBody } | { error: string }> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const sock = connect(port, '127.0.0.1');
+    const settle = (v: { status: number; json: ErrorBody } | { error: string }): void => {
+      if (!settled) resolve(v);
+      settled = true;
+      sock.destroy();
+    };
+    sock.pause();
+    const chunks: Buffer[] = [];
+    let sent = false;
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      settle({ error: `${sent ? 'read' : 'write'}: ${e.code ?? e.message}` }),
+    );
+    sock.on('end', () => {
+      const r = parseResponse(Buffer.concat(chunks), true);
+      if (r?.json === undefined)
+        settle({ error: `no JSON answer: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}` });
+      else settle({ status: r.status, json: r.json as ErrorBody });
+    });
+    sock.on('connect', () => {
+      const PIECE = 1024 * 1024;
+      const whole = httpRequest('POST', target, headers, body);
+      let at = 0;
+      const write = (): void => {
+        while (at < whole.length) {
+          const piece = whole.subarray(at, at + PIECE);
+          at += piece.length;
+          const last = at >= whole.length;
+          const ok = sock.write(piece, last ? () => ((sent = true), sock.resume()) : undefined);
+          if (!ok && !last) {
+            sock.once('drain', write);
+            return;
+          }
+        }
+      };
+      write();
+    });
+  });
+}
+
+describe('a refused body is read before the answer, so the client sees it (not EPIPE)', () => {
+  const MB30 = 30 * 1000 * 1000;
+  let s: TestServer;
+  let writer = '';
+  beforeAll(async () => {
+    s = await startTestServer({
+      config: { requireToken: true },
+      limits: { maxUploadBytes: 8 * 1024 * 1024 },
+    });
+    writer = await createToken(s.ctx.store, 'ci');
+  }, 120_000);
+  afterAll(async () => {
+    await s?.stop();
+  });
+  const postManifest = (type: string, body: Buffer) =>
+    postThenRead(s.port, '/api/manifests', { 'content-type': type, authorization: `Bearer ${writer}` }, body);
+
+  it('a 30 MB manifest refused at its first line: 422 bad-manifest, read by the client', async () => {
+    const body = Buffer.alloc(MB30, 'x'); // line 1 is not a manifest header
+    body.write('not a manifest header\n');
+    const r = await postManifest('application/x-ndjson', body);
+    expect(r).toMatchObject({ status: 422, json: { error: { code: 'bad-manifest' } } });
+    await expectAlive(s);
+  }, 180_000);
+
+  it('30 MB refused before or while it is read (415 content type, 401 token, 413 image size): the client reads the answer', async () => {
+    const body = Buffer.alloc(MB30, 'x');
+    const html = await postManifest('text/html', body);
+    expect(html).toMatchObject({ status: 415, json: { error: { code: 'unsupported-media-type' } } });
+    const anonymous = await postThenRead(
+      s.port,
+      '/api/images?name=x.img',
+      { 'content-type': 'application/octet-stream' },
+      body,
+    );
+    expect(anonymous).toMatchObject({ status: 401, json: { error: { code: 'unauthorized' } } });
+    // Past maxUploadBytes (8 MiB): declared up front, and found part-way in a chunked body.
+    const auth = { 'content-type': 'application/octet-stream', authorization: `Bearer ${writer}` };
+    const declared = await postThenRead(s.port, '/api/images?name=big.img', auth, body);
+    expect(declared).toMatchObject({
+      status: 413,
+      json: { error: { code: 'too-large', limit: 8 * 1024 * 1024 } },
+    });
+    const chunked = Buffer.concat([
+      Buffer.from(`${body.length.toString(16)}\r\n`),
+      body,
+      Buffer.from('\r\n0\r\n\r\n'),
+    ]);
+    const found = await postThenRead(
+      s.port,
+      '/api/images?name=big.img',
+      { ...auth, 'transfer-encoding': 'chunked' },
+      chunked,
+    );
+    expect(found).toMatchObject({
+      status: 413,
+      json: { error: { code: 'too-large', limit: 8 * 1024 * 1024 } },
+    });
+    expect(storedFiles(s.dataDir).filter((f) => f.startsWith('tmp/'))).toEqual([]);
+    await expectAlive(s);
+  }, 180_000);
 });
 
 describe('limits on time and connections', () => {

@@ -4,9 +4,12 @@
  */
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportNameProblem } from '@sharemap/sharing';
 import { DB_FILE } from '../src/context.js';
+import { collectGarbage } from '../src/gc/collect.js';
+import { resolveRetention } from '../src/gc/retention.js';
 import { openDb, SCHEMA_VERSION } from '../src/storage/db.js';
 import { createToken } from '../src/tokens.js';
 import { backendSql, postgresRun } from './backend-sql.js';
@@ -250,28 +253,135 @@ describe('report names (server requiring tokens)', () => {
   });
 });
 
+describe('report names racing the expiry of their report', () => {
+  const DAY_MS = 24 * 3600 * 1000;
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({
+      config: { retention: { ...resolveRetention(), reportTtlMs: DAY_MS, gcIntervalMs: 0 } },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  const put = (name: string, reportId: string) =>
+    api(s.url, 'PUT', `/api/report-names/${name}`, { json: { reportId } });
+  const unknownReport = (reportId: string) => ({
+    code: 'unknown-report',
+    message: `report ${reportId} not found`,
+    reportId,
+  });
+
+  it('a report the collector has expired cannot be named: 422 unknown-report', async () => {
+    const [old, kept] = await twoReports(s);
+    const longAgo = new Date(Date.now() - 2 * DAY_MS).toISOString();
+    await backendSql(s, 'UPDATE reports SET created_at = $1 WHERE id = $2', [longAgo, old]);
+    expect((await collectGarbage(s.ctx)).reportsExpired).toBe(1);
+    const r = await put('expired', old);
+    expect(r.status, r.text).toBe(422);
+    expect(errorOf(r)).toEqual(unknownReport(old));
+    expect((await api(s.url, 'GET', '/api/report-names/expired')).status).toBe(404);
+    expect((await put('expired', kept)).status).toBe(201);
+  }, 180_000);
+
+  it('a report deleted inside the transaction that names it: 422 unknown-report, never a 500', async () => {
+    const [a, b] = await twoReports(s);
+    expect((await put('moving', a)).status).toBe(201);
+    // A trigger deletes the report in the very statement that inserts (or moves) the name:
+    // the last moment an expiry could come in, after every check the route makes.
+    if (postgresRun()) {
+      await backendSql(
+        s,
+        `CREATE FUNCTION expire_named() RETURNS trigger AS $f$ BEGIN DELETE FROM reports WHERE id = NEW.report_id; RETURN NEW; END $f$ LANGUAGE plpgsql`,
+      );
+      await backendSql(
+        s,
+        'CREATE TRIGGER expire_named BEFORE INSERT ON report_names FOR EACH ROW EXECUTE FUNCTION expire_named()',
+      );
+    } else
+      await backendSql(
+        s,
+        'CREATE TRIGGER expire_named BEFORE INSERT ON report_names BEGIN DELETE FROM reports WHERE id = NEW.report_id; END',
+      );
+    try {
+      const fresh = await put('fresh', b);
+      expect(fresh.status, fresh.text).toBe(422);
+      expect(errorOf(fresh)).toEqual(unknownReport(b));
+      expect((await api(s.url, 'GET', '/api/report-names/fresh')).status).toBe(404);
+      // Moving a name rolls back whole: it still points where it did.
+      const moved = await put('moving', a);
+      expect(moved.status, moved.text).toBe(422);
+      expect(errorOf(moved)).toEqual(unknownReport(a));
+    } finally {
+      await backendSql(
+        s,
+        postgresRun() ? 'DROP TRIGGER expire_named ON report_names' : 'DROP TRIGGER expire_named',
+      );
+    }
+    expect((await api(s.url, 'GET', '/api/reports/' + b)).status).toBe(200); // rolled back too
+    const still = await api(s.url, 'GET', '/api/report-names/moving');
+    expect(still.body.reportId).toBe(a);
+  }, 180_000);
+
+  it.runIf(postgresRun())(
+    'PostgreSQL: a name set while an expiry of its report is uncommitted waits for it, then 422',
+    async () => {
+      const [doomed] = await twoReports(s);
+      const other = new pg.Client({ connectionString: s.config.databaseUrl });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query('DELETE FROM reports WHERE id = $1', [doomed]);
+        const answer = put('waits', doomed);
+        // The request's check (the report row, locked) waits for the delete's transaction.
+        const end = Date.now() + 120_000;
+        for (;;) {
+          const waiting = await other.query(
+            `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+          );
+          if (waiting.rows.length) break;
+          if (Date.now() > end) throw new Error('the request never waited for the report row');
+          await new Promise((ok) => setTimeout(ok, 20));
+        }
+        await other.query('COMMIT');
+        const r = await answer;
+        expect(r.status, r.text).toBe(422);
+        expect(errorOf(r)).toEqual(unknownReport(doomed));
+      } finally {
+        await other.end();
+      }
+    },
+    180_000,
+  );
+});
+
 describe('report names: schema migration and restart', () => {
   // A SQLite file written as a version-2 server left it: the migration path of that file.
-  it.skipIf(postgresRun())('a version-2 database gains the table; names survive a restart', async () => {
-    const dataDir = tempDir();
-    // A database as a version-2 server left it.
-    const db = openDb(path.join(dataDir, DB_FILE));
-    db.exec('DROP TABLE report_names');
-    db.prepare('DELETE FROM schema_migrations WHERE version = 3').run();
-    db.close();
-    let s = await startTestServer({ dataDir });
-    try {
-      expect((await api(s.url, 'GET', '/api/health')).body.schemaVersion).toBe(SCHEMA_VERSION);
-      const [r1] = await twoReports(s);
-      expect((await api(s.url, 'PUT', '/api/report-names/main', { json: { reportId: r1 } })).status).toBe(
-        201,
-      );
-      await s.stop(true);
-      s = await startTestServer({ dataDir });
-      const got = await api(s.url, 'GET', '/api/report-names/main');
-      expect(got.body).toMatchObject({ name: 'main', reportId: r1 });
-    } finally {
-      await s.stop();
-    }
-  }, 180_000);
+  it.skipIf(postgresRun())(
+    'a version-2 database gains the table; names survive a restart',
+    async () => {
+      const dataDir = tempDir();
+      // A database as a version-2 server left it.
+      const db = openDb(path.join(dataDir, DB_FILE));
+      db.exec('DROP TABLE report_names');
+      db.prepare('DELETE FROM schema_migrations WHERE version = 3').run();
+      db.close();
+      let s = await startTestServer({ dataDir });
+      try {
+        expect((await api(s.url, 'GET', '/api/health')).body.schemaVersion).toBe(SCHEMA_VERSION);
+        const [r1] = await twoReports(s);
+        expect((await api(s.url, 'PUT', '/api/report-names/main', { json: { reportId: r1 } })).status).toBe(
+          201,
+        );
+        await s.stop(true);
+        s = await startTestServer({ dataDir });
+        const got = await api(s.url, 'GET', '/api/report-names/main');
+        expect(got.body).toMatchObject({ name: 'main', reportId: r1 });
+      } finally {
+        await s.stop();
+      }
+    },
+    180_000,
+  );
 });

@@ -8,9 +8,14 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import type { ImageEntry } from '@sharemap/sharing';
+import { analysisInputRefJson } from '../src/analysis-input.js';
+import { BlobStore } from '../src/storage/blobs.js';
 import { openDb, type Db } from '../src/storage/db.js';
+import { migrationData } from '../src/storage/migration-data.js';
 import { migratePg, openPgPool } from '../src/storage/pg.js';
-import { SCHEMA_VERSION } from '../src/storage/schema.js';
+import { compiledMigrations, MIGRATIONS_TABLE_SQL, SCHEMA_VERSION } from '../src/storage/schema.js';
 import { tempDir } from './helpers.js';
 import { startPgCluster, type PgCluster } from './pg-cluster.js';
 
@@ -63,8 +68,8 @@ describe('one schema, SQLite and PostgreSQL', () => {
   });
 
   it('migrates both to the same tables, columns and nullability', async () => {
-    expect(await migratePg(pool)).toEqual([1, 2, 3, 4]);
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(await migratePg(pool)).toEqual([1, 2, 3, 4, 5]);
+    expect(SCHEMA_VERSION).toBe(5);
     expect(await migratePg(pool)).toEqual([]); // idempotent
     const lite = sqliteColumns(sqlite);
     expect(await pgColumns(pool)).toEqual(lite);
@@ -72,7 +77,8 @@ describe('one schema, SQLite and PostgreSQL', () => {
     expect(lite).toContain('reports.summary_blob null');
     expect(lite).toContain('report_names.report_id not null');
     expect(lite).toContain('schema_migrations.version not null');
-    expect(lite.length).toBe(59); // 10 tables
+    expect(lite).toContain('reports.manifest_blobs null');
+    expect(lite.length).toBe(60); // 10 tables
   });
 
   it('refuses the same bad rows on both', async () => {
@@ -130,14 +136,103 @@ describe('one schema, SQLite and PostgreSQL', () => {
     await expect(pool.query(tok)).rejects.toThrow(/duplicate key value/);
   });
 
+  it("fills reports.manifest_blobs (version 5) from each report's input, read once, on both", async () => {
+    const data = tempDir('sharemap-schema-fill-');
+    const blobs = new BlobStore(data);
+    const manifest = 'a'.repeat(64);
+    const other = 'b'.repeat(64);
+    const ref = await blobs.putGzipSync(
+      analysisInputRefJson({
+        images: [
+          { image: { id: 'i1', name: 'one' } as ImageEntry, manifestBlob: manifest },
+          { image: { id: 'i2', name: 'two' } as ImageEntry, manifestBlob: other },
+          { image: { id: 'i3', name: 'one again' } as ImageEntry, manifestBlob: manifest },
+        ],
+        instances: [],
+        options: {},
+      }),
+    );
+    // An input stored in full by a server before references: it names no manifest blob.
+    const full = await blobs.putGzipSync(JSON.stringify({ images: [], instances: [], options: {} }));
+    const missing = 'c'.repeat(64); // named by its row, gone from the folder
+    const expected = {
+      r_ref: JSON.stringify([manifest, other]),
+      r_full: '[]',
+      r_missing: '[]',
+    };
+    const reportRows: [string, string][] = [
+      ['r_ref', ref.sha256],
+      ['r_full', full.sha256],
+      ['r_missing', missing],
+    ];
+    const now = new Date().toISOString();
+    const insert = `INSERT INTO reports (id, blob, input_blob, summary, created_at) VALUES ($1, $2, $3, '{}', $4)`;
+    const upTo4 = compiledMigrations('sqlite').filter((m) => m.version <= 4);
+    const pgUpTo4 = compiledMigrations('postgres').filter((m) => m.version <= 4);
+
+    // SQLite: a database as a version-4 server left it, opened in its data folder.
+    const file = path.join(data, 'sharemap.db');
+    const old = new Database(file);
+    old.exec(MIGRATIONS_TABLE_SQL);
+    for (const m of upTo4) {
+      for (const st of m.sql) old.exec(st);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, now);
+    }
+    for (const [id, input] of reportRows)
+      old.prepare(insert.replace(/\$\d/g, '?')).run(id, 'd'.repeat(64), input, now);
+    old.close();
+    const lite = openDb(file);
+    try {
+      const rows = lite.prepare('SELECT id, manifest_blobs FROM reports ORDER BY id').all();
+      expect(rows).toEqual(
+        Object.entries(expected)
+          .sort()
+          .map(([id, m]) => ({ id, manifest_blobs: m })),
+      );
+    } finally {
+      lite.close();
+    }
+
+    // PostgreSQL: the same, migrated with the data folder's blobs.
+    const url = cluster.createDatabase('fill');
+    const p = openPgPool(url);
+    try {
+      const c = await p.connect();
+      try {
+        await c.query(MIGRATIONS_TABLE_SQL);
+        for (const m of pgUpTo4) {
+          for (const st of m.sql) await c.query(st);
+          await c.query('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [m.version, m.name, now]);
+        }
+        for (const [id, input] of reportRows) await c.query(insert, [id, 'd'.repeat(64), input, now]);
+      } finally {
+        c.release();
+      }
+      // Without the blob folder the data step cannot run: refused, nothing applied.
+      await expect(migratePg(p)).rejects.toThrow(
+        `migration 5 (the manifest blobs a report's analysis input names, in its row) needs the data folder's blobs`,
+      );
+      expect(await migratePg(p, migrationData(data))).toEqual([5]);
+      const rows = (await p.query('SELECT id, manifest_blobs FROM reports ORDER BY id')).rows;
+      expect(rows).toEqual(
+        Object.entries(expected)
+          .sort()
+          .map(([id, m]) => ({ id, manifest_blobs: m })),
+      );
+    } finally {
+      await p.end();
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('applies each migration once when replicas start together, and refuses a newer schema', async () => {
     const url = cluster.createDatabase('replicas');
     const pools = [openPgPool(url), openPgPool(url), openPgPool(url)];
     try {
       const applied = await Promise.all(pools.map((p) => migratePg(p)));
-      expect(applied.flat().sort()).toEqual([1, 2, 3, 4]);
+      expect(applied.flat().sort()).toEqual([1, 2, 3, 4, 5]);
       const rows = (await pools[0]!.query('SELECT version FROM schema_migrations ORDER BY version')).rows;
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
       await pools[0]!.query(`INSERT INTO schema_migrations VALUES (99, 'future', 'now')`);
       await expect(migratePg(pools[1]!)).rejects.toThrow(
         `the database has schema version 99, newer than this server knows (${SCHEMA_VERSION}); upgrade the server`,

@@ -5,8 +5,8 @@
  * (SHAREMAP_GC_INTERVAL_MINUTES, schedule.ts) and on request (POST /api/admin/gc, route.ts);
  * one collection at a time per server.
  */
-import { readAnalysisInputRef } from '../analysis-input.js';
 import type { AppContext } from '../context.js';
+import { reportManifestBlobsJson } from '../storage/migration-data.js';
 
 export interface GcResult {
   reportsExpired: number;
@@ -17,6 +17,18 @@ export interface GcResult {
   blobsCollected: number;
   bytesCollected: number;
 }
+
+/**
+ * The `kind` label of sharemap_gc_rows_expired_total for each expiry count of a GcResult
+ * (docs/server.md#operations): one table, so a new expiry is counted where it is reported.
+ */
+const EXPIRED_KINDS = [
+  ['reports', 'reportsExpired'],
+  ['images', 'imagesExpired'],
+  ['manifests', 'manifestsExpired'],
+  ['mount_configs', 'mountConfigsExpired'],
+  ['residency_inputs', 'residencyInputsExpired'],
+] as const satisfies readonly (readonly [string, keyof GcResult])[];
 
 export type GcContext = Pick<AppContext, 'store' | 'blobs' | 'config' | 'metrics' | 'log'>;
 
@@ -67,11 +79,7 @@ async function collect(ctx: GcContext, now: number): Promise<GcResult> {
   }
   const m = ctx.metrics;
   m.gcRuns.inc({ outcome: 'done' });
-  m.gcRowsExpired.inc({ kind: 'reports' }, result.reportsExpired);
-  m.gcRowsExpired.inc({ kind: 'images' }, result.imagesExpired);
-  m.gcRowsExpired.inc({ kind: 'manifests' }, result.manifestsExpired);
-  m.gcRowsExpired.inc({ kind: 'mount_configs' }, result.mountConfigsExpired);
-  m.gcRowsExpired.inc({ kind: 'residency_inputs' }, result.residencyInputsExpired);
+  for (const [kind, field] of EXPIRED_KINDS) m.gcRowsExpired.inc({ kind }, result[field]);
   m.gcBlobs.inc(result.blobsCollected);
   m.gcBytes.inc(result.bytesCollected);
   ctx.log.info('garbage collected', {
@@ -82,22 +90,19 @@ async function collect(ctx: GcContext, now: number): Promise<GcResult> {
 }
 
 /**
- * Every blob a row names, plus the manifest blobs a report's analysis input names inside its
- * blob (a reference document, docs/server.md#stored-manifests-and-analysis-inputs): an expired
- * upload's manifest row goes, but a report made from it still serves its input from that blob.
+ * Every blob a row names. A report's row names the manifest blobs its analysis input names
+ * (`manifest_blobs`, docs/server.md#stored-manifests-and-analysis-inputs): an expired
+ * upload's manifest row goes, but a report made from it still serves its input from that
+ * blob; the row scan sees them, so no input blob is read. A row an older server inserted
+ * without them (replicas upgraded one at a time) has its input read once and the row filled.
  */
 async function liveBlobs(ctx: GcContext): Promise<Set<string>> {
-  const live = await ctx.store.retention.liveBlobs();
-  for (const input of await ctx.store.retention.reportInputBlobs()) {
-    let ref;
-    try {
-      ref = await readAnalysisInputRef(ctx.blobs, input);
-    } catch {
-      continue; // missing or damaged: its route answers the error; nothing here to keep
-    }
-    for (const { manifestBlob } of ref?.images ?? []) live.add(manifestBlob);
-  }
-  return live;
+  for (const { id, input_blob } of await ctx.store.retention.unfilledReports())
+    await ctx.store.retention.setManifestBlobs(
+      id,
+      reportManifestBlobsJson(ctx.blobs.path(input_blob), input_blob),
+    );
+  return ctx.store.retention.liveBlobs();
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

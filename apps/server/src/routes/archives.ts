@@ -24,6 +24,7 @@ import {
   refuseEncoded,
   refuseWhenQueueFull,
   releaseUpload,
+  requestBody,
   storeStream,
 } from './images.js';
 import { manifestJson } from './manifests.js';
@@ -87,7 +88,7 @@ export function archivesRouter(ctx: AppContext): Router {
     const platform = parsePlatformParam(queryString(req.query.platform));
     refuseWhenQueueFull(ctx);
     checkDeclaredLength(ctx, req);
-    const blob: StoredBlob = await storeStream(ctx, req);
+    const blob: StoredBlob = await storeStream(ctx, requestBody(req));
     let released = false;
     try {
       if (blob.size === 0) throw unprocessable('bad-archive', 'the archive is empty');

@@ -71,10 +71,21 @@ export async function releaseUploads(ctx: AppContext, blobs: StoredBlob[]): Prom
 }
 
 /**
- * Stream a request (or a multipart file part) into the blob folder, mapping size and abort
+ * The body of a request as storeStream reads it: a refusal part-way (too large) stops reading
+ * without destroying the request, so the error handler reads the rest and the client, still
+ * sending, gets the answer (errors.ts answerAfterDrain).
+ */
+export const requestBody = (req: Request): AsyncIterable<Uint8Array> =>
+  req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+
+/**
+ * Stream a request body (requestBody) or a multipart file part into the blob folder, mapping size and abort
  * errors. The blob is held until the caller releases it (releaseUpload), recorded or not.
  */
-export async function storeStream(ctx: AppContext, src: Readable): Promise<StoredBlob> {
+export async function storeStream(
+  ctx: AppContext,
+  src: AsyncIterable<Uint8Array | string>,
+): Promise<StoredBlob> {
   try {
     return await ctx.blobs.write(src, { maxBytes: ctx.config.limits.maxUploadBytes, hold: true });
   } catch (e) {
@@ -251,7 +262,7 @@ export function imagesRouter(ctx: AppContext): Router {
       } else if (type === 'application/octet-stream' || type === 'application/vnd.erofs') {
         const name = safeName(queryString(req.query.name), 'query parameter "name"');
         checkDeclaredLength(ctx, req);
-        image = { name, blob: await storeStream(ctx, req) };
+        image = { name, blob: await storeStream(ctx, requestBody(req)) };
         stored.push(image.blob);
       } else {
         throw unsupportedMediaType(
@@ -322,7 +333,7 @@ export function imagesRouter(ctx: AppContext): Router {
       } else if (type === 'application/octet-stream') {
         const name = safeName(queryString(req.query.name), 'query parameter "name"');
         checkDeclaredLength(ctx, req);
-        added = [{ name, blob: await storeStream(ctx, req) }];
+        added = [{ name, blob: await storeStream(ctx, requestBody(req)) }];
       } else {
         throw unsupportedMediaType(
           `content type ${JSON.stringify(type || '(none)')} is not accepted: send application/octet-stream with ?name=`,

@@ -13,7 +13,8 @@ import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, HttpError, notFound, unprocessable, onlyJson } from '../errors.js';
 import { queryString } from '../names.js';
-import { getReportRow } from '../reports.js';
+import { ID_RE } from '../ids.js';
+import { isForeignKeyViolation } from '../storage/store/repos.js';
 import { nowIso } from '../storage/db.js';
 import { requestValidator } from '../validate.js';
 import { principalOf, requireAdmin, requireWriter } from '../tokens.js';
@@ -61,19 +62,31 @@ export function reportNamesRouter(ctx: AppContext): Router {
   r.put('/report-names/*name', tokenIfRequired, onlyJson, declaredBodyLimit(4096), json, async (req, res) => {
     const name = nameParam(req);
     const { reportId } = checkBody(req.body);
-    if (!(await getReportRow(ctx, reportId)))
-      throw unprocessable('unknown-report', `report ${reportId} not found`, { reportId });
+    const unknown = (): HttpError =>
+      unprocessable('unknown-report', `report ${reportId} not found`, { reportId });
+    if (!ID_RE.test(reportId)) throw unknown();
     const who = principalOf(res);
     const now = nowIso();
     const previous = await ctx.store.transaction(async (tx) => {
+      // Checked inside the transaction, the row locked until the name commits: an expiry of
+      // the report (the garbage collector, docs/server.md#retention) either ran before (the
+      // report is gone: 422) or waits and then keeps the named report.
+      if (!(await tx.reports.existsLocked(reportId))) throw unknown();
       const before = await tx.names.get(name);
-      await tx.names.upsert({
-        name,
-        report_id: reportId,
-        set_by: who?.name ?? null,
-        created_at: now,
-        updated_at: now,
-      });
+      try {
+        await tx.names.upsert({
+          name,
+          report_id: reportId,
+          set_by: who?.name ?? null,
+          created_at: now,
+          updated_at: now,
+        });
+      } catch (e) {
+        // The report deleted in between all the same (the name's foreign key): the same
+        // answer as for a report that was never there, never a 500.
+        if (isForeignKeyViolation(e)) throw unknown();
+        throw e;
+      }
       return before;
     });
     ctx.log.info('report name set', {

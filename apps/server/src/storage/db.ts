@@ -6,7 +6,16 @@
  * SQLite and PostgreSQL in schema.ts.
  */
 import Database from 'better-sqlite3';
-import { compiledMigrations, MIGRATIONS_TABLE_SQL, SCHEMA_VERSION } from './schema.js';
+import path from 'node:path';
+import { migrationData } from './migration-data.js';
+import {
+  compiledMigrations,
+  fillSql,
+  MIGRATIONS_TABLE_SQL,
+  SCHEMA_VERSION,
+  type CompiledMigration,
+  type MigrationData,
+} from './schema.js';
 
 export type Db = Database.Database;
 
@@ -16,17 +25,19 @@ export const DB_FILE = 'sharemap.db';
 const MIGRATIONS = compiledMigrations('sqlite');
 export { SCHEMA_VERSION };
 
-export function openDb(file: string): Db {
+/** Open (and migrate) the database `file` of a data folder; its blobs are beside it (`data`). */
+export function openDb(file: string, data: MigrationData = migrationData(path.dirname(file))): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  migrate(db, data);
   return db;
 }
 
-export function migrate(db: Db): void {
+/** Apply pending migrations; `data` computes what their data steps need (schema.ts MigrationData). */
+export function migrate(db: Db, data?: MigrationData): void {
   db.exec(MIGRATIONS_TABLE_SQL);
   const applied = new Set(
     (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
@@ -42,6 +53,7 @@ export function migrate(db: Db): void {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       for (const statement of m.sql) db.exec(statement);
+      if (m.fill) fill(db, m, data);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,
         m.name,
@@ -49,6 +61,17 @@ export function migrate(db: Db): void {
       );
     })();
   }
+}
+
+/** The data step of migration `m`: each row's column computed from its source, once. */
+function fill(db: Db, m: CompiledMigration, data: MigrationData | undefined): void {
+  const f = m.fill!;
+  const { select, update } = fillSql(f, 'sqlite');
+  const rows = db.prepare(select).all() as { key: string; source: string }[];
+  if (rows.length === 0) return;
+  if (!data) throw new Error(`migration ${m.version} (${m.name}) needs the data folder's blobs`);
+  const set = db.prepare(update);
+  for (const r of rows) set.run(data[f.value](r.source), r.key);
 }
 
 export function getMeta(db: Db, key: string): string | undefined {

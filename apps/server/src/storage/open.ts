@@ -6,6 +6,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 import { DB_FILE, openDb, type Db } from './db.js';
+import { migrationData } from './migration-data.js';
 import { migratePg, openPgPool } from './pg.js';
 import { postgresStore, sqliteStore, type Store } from './store/store.js';
 
@@ -70,7 +71,7 @@ export async function openStore(
   // without a listener the pool's 'error' event would end the process.
   pool.on('error', (e) => log?.warn('database connection lost', { error: e.message }));
   try {
-    const applied = await migratePg(pool);
+    const applied = await migratePg(pool, migrationData(opts.dataDir));
     if (applied.length) log?.info('database migrated', { versions: applied });
   } catch (e) {
     await pool.end().catch(() => undefined);

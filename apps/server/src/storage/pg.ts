@@ -5,7 +5,13 @@
  * is applied whole or not at all, as on SQLite).
  */
 import pg from 'pg';
-import { compiledMigrations, MIGRATIONS_TABLE_SQL, SCHEMA_VERSION } from './schema.js';
+import {
+  compiledMigrations,
+  fillSql,
+  MIGRATIONS_TABLE_SQL,
+  SCHEMA_VERSION,
+  type MigrationData,
+} from './schema.js';
 
 /** Key of the advisory lock that serialises migrations across replicas ("sharemap" in ASCII). */
 export const MIGRATION_LOCK_KEY = 0x73686172656d6170n;
@@ -30,8 +36,12 @@ export function openPgPool(url: string): pg.Pool {
   });
 }
 
-/** Apply pending migrations; refuses a database from a newer server. Returns the versions applied. */
-export async function migratePg(pool: pg.Pool): Promise<number[]> {
+/**
+ * Apply pending migrations; refuses a database from a newer server. Returns the versions
+ * applied. `data` computes what their data steps need (schema.ts MigrationData: the blob
+ * folder); without it, a migration that has rows to fill fails (a fresh database has none).
+ */
+export async function migratePg(pool: pg.Pool, data?: MigrationData): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
   try {
@@ -51,6 +61,14 @@ export async function migratePg(pool: pg.Pool): Promise<number[]> {
     for (const m of compiledMigrations('postgres')) {
       if (done.has(m.version)) continue;
       for (const statement of m.sql) await client.query(statement);
+      if (m.fill) {
+        const f = m.fill;
+        const { select, update } = fillSql(f, 'postgres');
+        const rows = (await client.query<{ key: string; source: string }>(select)).rows;
+        if (rows.length && !data)
+          throw new Error(`migration ${m.version} (${m.name}) needs the data folder's blobs`);
+        for (const r of rows) await client.query(update, [data![f.value](r.source), r.key]);
+      }
       await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
         m.version,
         m.name,

@@ -26,6 +26,39 @@ interface Migration {
   version: number;
   name: string;
   statements(s: SchemaModule, t: Types): Compilable[];
+  /** A column of the rows already there filled after the statements, in the same transaction. */
+  fill?: ColumnFill;
+}
+
+/**
+ * The data step of a migration: `target` of every row of `table` set from its `source` column
+ * by a function of the caller (`MigrationData`: it reads the blob folder, which SQL cannot).
+ * Identifiers are constants of this file, never input.
+ */
+export interface ColumnFill {
+  table: string;
+  key: string;
+  source: string;
+  target: string;
+  value: keyof MigrationData;
+}
+
+/** What the data steps of migrations compute outside SQL, given by whoever opens the database. */
+export interface MigrationData {
+  /**
+   * `reports.manifest_blobs` (version 5) of a report whose analysis input is the blob
+   * `inputBlob`: the JSON array of the manifest blobs it names (reportManifestBlobsJson).
+   */
+  reportManifestBlobs(inputBlob: string): string;
+}
+
+/** The SQL of a fill: the rows to fill (`key`, `source`), and the update (value, then key). */
+export function fillSql(f: ColumnFill, dialect: SqlDialect): { select: string; update: string } {
+  const [a, b] = dialect === 'postgres' ? ['$1', '$2'] : ['?', '?'];
+  return {
+    select: `SELECT ${f.key} AS key, ${f.source} AS source FROM ${f.table} WHERE ${f.target} IS NULL`,
+    update: `UPDATE ${f.table} SET ${f.target} = ${a} WHERE ${f.key} = ${b}`,
+  };
 }
 
 /** Column types per dialect: SQLite's INTEGER is 64-bit; PostgreSQL needs bigint for sizes past 2 GiB. */
@@ -145,6 +178,22 @@ const MIGRATIONS: Migration[] = [
         .addColumn('created_at', 'text', (c) => c.notNull()),
     ],
   },
+  {
+    version: 5,
+    name: "the manifest blobs a report's analysis input names, in its row",
+    // A JSON array of blob names (docs/server.md#stored-manifests-and-analysis-inputs): the
+    // garbage collector's row scan keeps them live without reading any input blob. Filled
+    // here for the reports already there, from their input read once; NULL afterwards only
+    // for a row an older server inserted, which the collector fills (gc/collect.ts).
+    statements: (s) => [s.alterTable('reports').addColumn('manifest_blobs', 'text')],
+    fill: {
+      table: 'reports',
+      key: 'id',
+      source: 'input_blob',
+      target: 'manifest_blobs',
+      value: 'reportManifestBlobs',
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -178,6 +227,7 @@ export interface CompiledMigration {
   name: string;
   /** SQL statements, in order, without parameters. */
   sql: string[];
+  fill?: ColumnFill;
 }
 
 /** Every migration compiled to one dialect's SQL. */
@@ -187,6 +237,7 @@ export function compiledMigrations(dialect: SqlDialect): CompiledMigration[] {
   return MIGRATIONS.map((m) => ({
     version: m.version,
     name: m.name,
+    ...(m.fill ? { fill: m.fill } : {}),
     sql: m.statements(k.schema, types).map((b) => {
       const c = b.compile();
       if (c.parameters.length) throw new Error(`migration ${m.version}: a schema statement has parameters`);

@@ -130,6 +130,7 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (backend) => {
       summary: '{}',
       summary_blob: null,
       files_blob: null,
+      manifest_blobs: JSON.stringify([sha('f')]),
       created_at,
     });
     await s().reports.insert(report('r1', T0));
@@ -138,6 +139,9 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (backend) => {
     const ids = async (before?: { createdAt: string; id: string | null }) =>
       (await s().reports.list(10, before)).map((r) => r.id);
     expect(await ids()).toEqual(['r3', 'r1', 'r2']);
+    // The manifest blobs a report's input names are named by its row.
+    expect(await s().blobRefs.referenced(sha('f'))).toBe(true);
+    expect(await s().blobRefs.all()).toContain(sha('f'));
     expect(await ids({ createdAt: T0, id: 'r3' })).toEqual(['r1', 'r2']);
     expect(await ids({ createdAt: T0, id: null })).toEqual(['r2']);
     await s().names.upsert({ name: 'main', report_id: 'r1', set_by: 'ci', created_at: T0, updated_at: T0 });

@@ -30,6 +30,12 @@ export function bytewise(dialect: SqlDialect, column: string): RawBuilder<string
     : sql<string>`${sql.ref(column)}`;
 }
 
+/** SQLite's SQLITE_CONSTRAINT_FOREIGNKEY or PostgreSQL's 23503 foreign_key_violation. */
+export function isForeignKeyViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
 export type ImageRow = ImagesTable;
 export type ManifestRow = ManifestsTable;
 export type ReportRow = ReportsTable;
@@ -193,6 +199,17 @@ export class ReportsRepo {
     await this.q.insertInto('reports').values(row).execute();
   }
 
+  /**
+   * Does the report exist? Inside a transaction on PostgreSQL the row is then locked against
+   * deletion until the transaction ends (SELECT ... FOR KEY SHARE: the lock a foreign-key
+   * check takes), so the garbage collector's expiry waits for a name being set on it and then
+   * keeps the report; SQLite has one writer at a time.
+   */
+  async existsLocked(id: string): Promise<boolean> {
+    const q = this.q.selectFrom('reports').select('id').where('id', '=', id);
+    return (await (this.dialect === 'postgres' ? q.forKeyShare() : q).executeTakeFirst()) !== undefined;
+  }
+
   async setParts(id: string, summaryBlob: string, filesBlob: string): Promise<void> {
     await this.q
       .updateTable('reports')
@@ -331,7 +348,10 @@ export class MetaRepo {
 export class BlobRefsRepo {
   constructor(private readonly q: Q) {}
 
-  /** Is the blob named by any row? Devices are a JSON list, so a device blob is its quoted sha. */
+  /**
+   * Is the blob named by any row? Devices and a report's manifest blobs are JSON lists, so
+   * such a blob is its quoted sha.
+   */
   async referenced(sha256: string): Promise<boolean> {
     // A sha256 is 64 hex digits: no LIKE wildcard can occur in it.
     const quoted = `%"${sha256}"%`;
@@ -339,6 +359,7 @@ export class BlobRefsRepo {
       SELECT 1 AS hit FROM images WHERE sha256 = ${sha256} OR devices LIKE ${quoted}
       UNION ALL SELECT 1 AS hit FROM manifests WHERE blob = ${sha256}
       UNION ALL SELECT 1 AS hit FROM reports WHERE ${sha256} IN (blob, input_blob, summary_blob, files_blob)
+        OR manifest_blobs LIKE ${quoted}
       LIMIT 1`.execute(this.q);
     return r.rows.length > 0;
   }
@@ -350,17 +371,20 @@ export class BlobRefsRepo {
       await this.q.selectFrom('manifests').select('blob').execute(),
       await this.q
         .selectFrom('reports')
-        .select(['blob', 'input_blob', 'summary_blob', 'files_blob'])
+        .select(['blob', 'input_blob', 'summary_blob', 'files_blob', 'manifest_blobs'])
         .execute(),
     );
   }
 }
 
-/** The blobs named by image, manifest and report rows (an image's devices are a JSON list). */
+/**
+ * The blobs named by image, manifest and report rows (an image's devices and a report's
+ * manifest blobs are JSON lists).
+ */
 export function collectBlobRefs(
   images: Pick<ImageRow, 'sha256' | 'devices'>[],
   manifests: Pick<ManifestRow, 'blob'>[],
-  reports: Pick<ReportRow, 'blob' | 'input_blob' | 'summary_blob' | 'files_blob'>[],
+  reports: Pick<ReportRow, 'blob' | 'input_blob' | 'summary_blob' | 'files_blob' | 'manifest_blobs'>[],
 ): Set<string> {
   const out = new Set<string>();
   for (const r of images) {
@@ -373,6 +397,7 @@ export function collectBlobRefs(
     out.add(r.input_blob);
     if (r.summary_blob) out.add(r.summary_blob);
     if (r.files_blob) out.add(r.files_blob);
+    for (const m of JSON.parse(r.manifest_blobs ?? '[]') as string[]) out.add(m);
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * The rows retention removes (docs/server.md#retention) and the blobs rows name, for the
  * garbage collector (src/gc/collect.ts). The same queries on SQLite and PostgreSQL.
  */
-import { bytewise, type Q } from './repos.js';
+import { bytewise, isForeignKeyViolation, type Q } from './repos.js';
 import type { SqlDialect } from '../schema.js';
 
 /** A blob name as it appears in any column: 64 lowercase hex digits (a sha256). */
@@ -89,16 +89,26 @@ export class RetentionRepo {
     };
   }
 
-  /** The analysis-input blob of every report (the collector reads the references inside). */
-  async reportInputBlobs(): Promise<string[]> {
-    const rows = await this.q.selectFrom('reports').select('input_blob').execute();
-    return rows.map((r) => r.input_blob);
+  /**
+   * Reports whose `manifest_blobs` is not filled: none, unless an older server (schema 4)
+   * still inserts reports into this database (replicas upgraded one at a time).
+   */
+  unfilledReports(): Promise<{ id: string; input_blob: string }[]> {
+    return this.q
+      .selectFrom('reports')
+      .select(['id', 'input_blob'])
+      .where('manifest_blobs', 'is', null)
+      .execute();
+  }
+
+  async setManifestBlobs(id: string, json: string): Promise<void> {
+    await this.q.updateTable('reports').set({ manifest_blobs: json }).where('id', '=', id).execute();
   }
 
   /**
-   * Every blob id found in any column of any image, manifest or report row: a superset of
-   * the columns that name blobs today (BlobRefsRepo), so a column added later that names
-   * blobs (a report's input as references to manifest blobs) keeps them alive too.
+   * Every blob id found in any column of any image, manifest or report row (a report's
+   * `manifest_blobs` among them): a superset of the columns that name blobs today
+   * (BlobRefsRepo), so a column added later that names blobs keeps them alive too.
    */
   async liveBlobs(): Promise<Set<string>> {
     const out = new Set<string>();
@@ -112,10 +122,4 @@ export class RetentionRepo {
     add(await this.q.selectFrom('reports').selectAll().execute());
     return out;
   }
-}
-
-/** SQLite's SQLITE_CONSTRAINT_FOREIGNKEY or PostgreSQL's 23503 foreign_key_violation. */
-function isForeignKeyViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }

@@ -58,6 +58,11 @@ export interface ReportsTable {
   summary: string;
   summary_blob: string | null;
   files_blob: string | null;
+  /**
+   * JSON array of the manifest blobs the analysis input names (schema version 5); null only
+   * for a row an older server inserted, until the garbage collector fills it.
+   */
+  manifest_blobs: string | null;
   created_at: string;
 }
 
