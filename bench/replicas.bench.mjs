@@ -13,10 +13,13 @@
 // Reports per configuration: wall time from the first upload to the last scan recorded (the
 // latest `updatedAt` of the images, the servers' clock, the same machine), scans per minute,
 // the upload phase alone, and per replica the uploads it took and the scans it ran with their
-// mean duration (`sharemap_scan_duration_seconds` of its /metrics); the load average before and
-// after, and the core count. Configurations: sqlite, pg-1, pg-2 and pg-2x1 (two replicas with
+// mean duration (`sharemap_scan_duration_seconds` of its /metrics); the CPU seconds the replicas
+// (worker threads included) and the PostgreSQL cluster spent meanwhile, per scan (/proc: the
+// machine is shared, wall times follow its load); the load average before and after, and the
+// core count. Configurations: sqlite, pg-1, pg-2 and pg-2x1 (two replicas with
 // SHAREMAP_MAX_CONCURRENT_SCANS=1 each: as many scans at once as one replica runs by default).
-// No assertions on figures: they go to docs/benchmarks.md#replicas.
+// No assertions on figures: they go to
+// docs/benchmarks.md#replicas-scans-per-minute-with-one-and-two-replicas.
 //
 // Fails (exit code 1, one line on stderr, {"error"} as the JSON result) when an upload is not
 // accepted, a scan fails, a replica exits during a run, or the scans do not end within
@@ -28,7 +31,17 @@
 //
 // Last stdout line: one JSON object (scripts/bench.mjs).
 import { spawnSync } from 'node:child_process';
-import { cpSync, createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -236,8 +249,49 @@ async function scanMetrics(base) {
   };
 }
 
+// ---------------------------------------------------------------- CPU time
+
+/** Clock ticks per second of /proc/<pid>/stat's times. */
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** utime, stime, cutime, cstime (seconds) and the parent pid of a process, from /proc/<pid>/stat (proc(5)). */
+function procTimes(pid) {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // gone meanwhile
+  }
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const at = (field) => Number(f[field - 3]) / CLK_TCK;
+  return { ppid: Number(f[4 - 3]), self: at(14) + at(15), children: at(16) + at(17) };
+}
+
+/** CPU seconds of a process so far, its threads (the scan workers) included. */
+const cpuOf = (pid) => procTimes(pid)?.self ?? 0;
+
+/**
+ * CPU seconds of the PostgreSQL cluster so far: the postmaster with its ended children (reaped:
+ * cutime, cstime) plus the live ones (a backend per connection, the background processes).
+ */
+function clusterCpu(cluster) {
+  if (!cluster) return 0;
+  const pid = Number(readFileSync(path.join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const main = procTimes(pid);
+  if (!main) die(`the PostgreSQL cluster (pid ${pid}) is gone`);
+  let total = main.self + main.children;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const t = procTimes(entry);
+    if (t?.ppid === pid) total += t.self;
+  }
+  return total;
+}
+
 // ---------------------------------------------------------------- one configuration
 
+const round2 = (x) => Math.round(x * 100) / 100;
 const loadavg = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
 
 async function startReplicas(name, config, dataDir, env) {
@@ -327,6 +381,8 @@ async function runConfig(name, round, images, cluster) {
       );
   }, WATCHDOG_MS);
 
+  const cpu0 = { replicas: replicas.map((r) => cpuOf(r.proc.pid)), postgres: clusterCpu(cluster) };
+  const client0 = process.cpuUsage();
   const t0 = Date.now();
   const scans = [];
   let next = 0;
@@ -352,6 +408,9 @@ async function runConfig(name, round, images, cluster) {
   );
   await Promise.all(scans);
   const clientDone = Date.now();
+  const replicaCpu = replicas.map((r, k) => cpuOf(r.proc.pid) - cpu0.replicas[k]);
+  const postgresCpu = config.postgres ? clusterCpu(cluster) - cpu0.postgres : 0;
+  const clientCpu = process.cpuUsage(client0);
   clearTimeout(timeout);
   clearInterval(watchdog);
   for (const s of streams) s.destroy();
@@ -361,15 +420,17 @@ async function runConfig(name, round, images, cluster) {
   const lastRecorded = Math.max(...done.map((s) => Date.parse(s.updatedAt)));
   const wallSeconds = (lastRecorded - t0) / 1000;
   const perReplica = [];
-  for (const r of replicas) {
+  for (const [k, r] of replicas.entries()) {
     const m = await scanMetrics(r.url);
     perReplica.push({
       replica: r.name,
       uploads: r.uploads,
       scans: m.scans,
       meanScanSeconds: m.scans ? Math.round((m.seconds / m.scans) * 1000) / 1000 : null,
+      cpuSeconds: round2(replicaCpu[k]),
     });
   }
+  const serverCpu = replicaCpu.reduce((a, b) => a + b, 0) + postgresCpu;
   const loadAfter = loadavg();
   await stopReplicas(replicas);
   rmSync(dataDir, { recursive: true, force: true });
@@ -389,6 +450,15 @@ async function runConfig(name, round, images, cluster) {
     /** Scans run (metrics) beyond the images: a job run twice (none expected: no replica dies). */
     scansRunTwice: perReplica.reduce((n, r) => n + r.scans, 0) - done.length,
     settledBy,
+    /** CPU seconds from the first upload to the last scan: the replicas (threads included), the cluster, this client. */
+    cpuSeconds: {
+      replicas: round2(replicaCpu.reduce((a, b) => a + b, 0)),
+      postgres: round2(postgresCpu),
+      client: round2((clientCpu.user + clientCpu.system) / 1e6),
+    },
+    serverCpuSecondsPerScan: round2(serverCpu / done.length),
+    /** Scans a minute if the server had every core to itself at that CPU cost (the machine is shared). */
+    cpuBoundScansPerMinute: Math.round(((os.cpus().length * 60) / (serverCpu / done.length)) * 10) / 10,
     perReplica,
     loadavgBefore: loadBefore,
     loadavgAfter: loadAfter,
