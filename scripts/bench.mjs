@@ -3,6 +3,7 @@
 // bench/results/summary.json. Benchmarks compare against peer tools in the same run and report
 // ratios; they never assert timings. `pnpm bench NAME...` runs only the named ones; options
 // after the names (`pnpm bench server-soak --seconds 30`) are passed on to each benchmark.
+// Exits with code 1 when any benchmark exits with another code than 0 (its error is its JSON result).
 import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -39,6 +40,7 @@ for (const file of readdirSync(benchDir)
   } catch {
     result = { error: `no JSON result (exit ${r.status})`, output: lines.slice(-5) };
   }
+  if (r.status !== 0) process.exitCode = 1;
   summary.results[name] = result;
   writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -1,7 +1,7 @@
 // Helpers shared by the repo's entry scripts (start, test, bench, fuzz). Node built-ins only:
 // these run on a fresh clone before any dependency is installed.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -61,4 +61,35 @@ export function build(packages = []) {
   log(`building${packages.length ? ` ${packages.join(', ')}` : ''}...`);
   if (!packages.length) pnpmOrExit(['-s', 'build']);
   else pnpmOrExit(['-s', ...packages.flatMap((p) => ['--filter', `${p}...`]), 'run', 'build']);
+}
+
+/**
+ * PostgreSQL's binaries for a private cluster (apps/server/test/pg-cluster.mjs: the newest
+ * /usr/lib/postgresql/N/bin, or SHAREMAP_PG_BIN) are there.
+ */
+export function havePostgres() {
+  if (process.env.SHAREMAP_PG_BIN) return existsSync(path.join(process.env.SHAREMAP_PG_BIN, 'initdb'));
+  const base = '/usr/lib/postgresql';
+  return existsSync(base) && readdirSync(base).some((v) => existsSync(path.join(base, v, 'bin', 'initdb')));
+}
+
+/**
+ * Installs Debian's postgresql when it is missing and we are root (as for chromium), for
+ * `forWhat` (the server's PostgreSQL tests, the replicas benchmark); otherwise says on stderr
+ * that `forWhat` fails until it is installed (never skipped). Returns whether it is there.
+ */
+export function ensurePostgres(forWhat) {
+  if (havePostgres()) return true;
+  if (process.getuid?.() === 0) {
+    log(`installing Debian's postgresql for ${forWhat} (apt-get)...`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'inherit', env });
+    if (havePostgres()) return true;
+  }
+  process.stderr.write(
+    "[sharemap] PostgreSQL not found: install Debian's postgresql (sudo apt-get install -y postgresql) " +
+      `or set SHAREMAP_PG_BIN; ${forWhat} fail until then.\n`,
+  );
+  return false;
 }

@@ -2,10 +2,10 @@
 // Installs what is missing (dependencies; Debian's chromium and postgresql when root), builds, then runs
 // typecheck, lint, unit + integration tests (vitest) and browser e2e tests (Playwright),
 // and ends with one summary line: `N passed, N failed`.
-import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureInstalled, build, root, log, pnpm } from './lib.mjs';
+import { ensureInstalled, ensurePostgres, havePostgres, build, root, log, pnpm } from './lib.mjs';
 import { firstLine, playwrightTitle } from './failure-lines.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,32 +25,6 @@ function ensureChromium() {
       'or set CHROMIUM_PATH; the e2e tests count as failed until then.\n',
   );
   return false;
-}
-
-/**
- * The server's PostgreSQL tests start a private cluster (apps/server/test/pg-cluster.ts) with
- * the newest /usr/lib/postgresql/N/bin (or SHAREMAP_PG_BIN): install Debian's postgresql when
- * it is missing and we are root. Without it those tests fail and say why (never skipped).
- */
-function havePostgres() {
-  if (process.env.SHAREMAP_PG_BIN) return existsSync(path.join(process.env.SHAREMAP_PG_BIN, 'initdb'));
-  const base = '/usr/lib/postgresql';
-  return existsSync(base) && readdirSync(base).some((v) => existsSync(path.join(base, v, 'bin', 'initdb')));
-}
-
-function ensurePostgres() {
-  if (havePostgres()) return;
-  if (process.getuid?.() === 0) {
-    log("installing Debian's postgresql for the server's PostgreSQL tests (apt-get)...");
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'inherit', env });
-    if (havePostgres()) return;
-  }
-  process.stderr.write(
-    "[sharemap] PostgreSQL not found: install Debian's postgresql (sudo apt-get install -y postgresql) " +
-      "or set SHAREMAP_PG_BIN; the server's PostgreSQL tests fail until then.\n",
-  );
 }
 
 /** Each step adds to the totals; a step that produces no per-test results counts as one check. */
@@ -79,7 +53,7 @@ function readJson(file) {
 
 ensureInstalled();
 const haveChromium = ensureChromium();
-ensurePostgres();
+ensurePostgres("the server's PostgreSQL tests");
 build();
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
