@@ -56,6 +56,35 @@ describe('upload -> scan -> report -> link', () => {
     ids.baseV2 = id;
   });
 
+  // The events route reads the image, then listens. A scan that ends between the two (its
+  // status event already gone: another replica, or a slow first read) used to leave the
+  // stream open with keep-alives only. The interleaving is made exact: the route's first
+  // read returns the row as it was while scanning, and the final event fires before that
+  // read resolves, so before the route could listen.
+  it('ends the event stream of a scan that ended between its first read and its listening', async () => {
+    const id = ids.baseV1!;
+    const images = s.ctx.store.images;
+    const get = images.get.bind(images);
+    let first = true;
+    images.get = async (imageId: string) => {
+      const row = await get(imageId);
+      if (imageId !== id || !first || !row) return row;
+      first = false;
+      s.ctx.bus.emit(`image:${id}`, 'status', 'ready'); // nobody listens yet
+      return { ...row, status: 'scanning' };
+    };
+    try {
+      const text = await (await fetch(`${s.url}/api/images/${id}/events`)).text(); // ends, or the test times out
+      const statuses = [...text.matchAll(/^event: status\ndata: (.*)$/gm)].map(
+        (m) => (JSON.parse(m[1]!) as { status: string }).status,
+      );
+      expect(first).toBe(false); // the route's first read was the stale one
+      expect(statuses).toEqual(['ready']);
+    } finally {
+      images.get = get;
+    }
+  }, 120_000);
+
   it('stores identical content once and reuses its scan', async () => {
     const bytes = readFileSync(erofs('base-v1.fp.img'));
     const up = await api(s.url, 'POST', '/api/images?name=copy-of-base-v1.img', {

@@ -426,9 +426,17 @@ export function imagesRouter(ctx: AppContext): Router {
       send('status', await imageJson(ctx, row));
       end();
     } else {
-      // The first status is queued before listening: events meanwhile follow it, none is lost.
-      inOrder(async () => send('status', await imageJson(ctx, row)));
+      // Listen, then read the row again for the first status: a change between the first
+      // read and this listener (its event already gone, e.g. a scan that ended on another
+      // replica meanwhile) is in the re-read, and every later one comes as an event. The
+      // first status is queued before any event's, so none overtakes it.
       ctx.bus.on(ev, onEvent);
+      inOrder(async () => {
+        const cur = await getImage(ctx, id);
+        if (!cur) return end();
+        send('status', await imageJson(ctx, cur));
+        if (cur.status === 'ready' || cur.status === 'failed') end();
+      });
     }
   });
 
