@@ -209,7 +209,15 @@ describe('properties', () => {
       fc.property(arbInput({ consistent: false }), (input) => {
         const full = analyze(input);
         const compact = analyze({ ...input, fileTable: 'compact' });
-        for (const k of ['totals', 'bounds', 'orderBounds', 'perInstance', 'perDomain', 'perImage', 'cost'] as const)
+        for (const k of [
+          'totals',
+          'bounds',
+          'orderBounds',
+          'perInstance',
+          'perDomain',
+          'perImage',
+          'cost',
+        ] as const)
           expect(compact[k], k).toEqual(full[k]);
         expect(compact.version).toBe(compact.files.rowsOf ? 2 : 1);
         expect(expandRows(compact)).toEqual(columnsOf(full));
@@ -226,7 +234,11 @@ describe('properties', () => {
         const cells = (t: typeof tc) => t.matrix.map(({ rows: _r, examples: _e, ...c }) => c);
         expect(cells(tc)).toEqual(cells(tf));
         const doms = (t: typeof tc) =>
-          t.domains.map((d) => [d.crossImageBytes, d.crossImageInodeCount, d.statements.map((x) => x.rowCount)]);
+          t.domains.map((d) => [
+            d.crossImageBytes,
+            d.crossImageInodeCount,
+            d.statements.map((x) => x.rowCount),
+          ]);
         expect(doms(tc)).toEqual(doms(tf));
       }),
       { numRuns: 400 },
@@ -278,7 +290,16 @@ function columnsOf(r: Report): Record<string, unknown[]> {
 }
 
 function groupFigures(g: Report['groups'][number]) {
-  return [g.fingerprint, g.domain, g.aops, g.size, g.pages, memberCount(g), rejectedCount(g), g.orderDependent];
+  return [
+    g.fingerprint,
+    g.domain,
+    g.aops,
+    g.size,
+    g.pages,
+    memberCount(g),
+    rejectedCount(g),
+    g.orderDependent,
+  ];
 }
 
 /** Findings without their row lists and example paths (a compact table names each row once). */
@@ -290,5 +311,6 @@ function sortedFindings(r: Report): unknown[] {
       rows: undefined,
       instanceIds: [...(x.instanceIds ?? [])].sort(),
     }))
-    .sort((a, b) => (a.code + a.bytes).localeCompare(b.code + b.bytes));
+    .map((x) => JSON.stringify(x))
+    .sort(); // in full: two findings may share code and bytes, and the two tables list them in another order
 }
