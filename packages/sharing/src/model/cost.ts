@@ -65,21 +65,27 @@ function fairShares(
       fair[i]! += q;
     });
     if (extra > 0) {
+      // Members below instance t - 1 get 1 each; instance t - 1 (several members of one image
+      // may be in one instance) gets the rest of `extra`.
       const lists = g.members.map((r) => classes[rowInstance[r]!]!);
-      const below = lowestInstancesBound(lists, extra);
+      const t = lowestInstancesBound(lists, extra);
+      let given = 0;
       for (const list of lists)
         for (const i of list) {
-          if (i >= below) break; // ascending
+          if (i >= t - 1) break; // ascending
           fair[i]! += 1;
+          given++;
         }
+      fair[t - 1]! += extra - given;
     }
   }
   return fair;
 }
 
 /**
- * The instance index t such that exactly `count` instances of the ascending `lists` (disjoint)
- * are below t: a binary search on t, counting each list's part below it by another.
+ * The smallest instance index t such that at least `count` entries of the ascending `lists`
+ * are below t (an instance counts once per list it is in: one per member row): a binary
+ * search on t, counting each list's part below it by another.
  */
 function lowestInstancesBound(lists: readonly Int32Array[], count: number): number {
   const below = (t: number): number => {
@@ -99,7 +105,6 @@ function lowestInstancesBound(lists: readonly Int32Array[], count: number): numb
   let lo = 0;
   let hi = 0;
   for (const list of lists) if (list.length > 0) hi = Math.max(hi, list[list.length - 1]! + 1);
-  // Smallest t with below(t) >= count; instances are distinct, so below(t) = count there.
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (below(mid) < count) lo = mid + 1;
