@@ -52,7 +52,9 @@ export function rejectedCount(g: Pick<SharedGroup, 'rejected' | 'rejectedCount'>
 export function rowClasses(files: Pick<FileTable, 'rowsOf'>, instanceCount: number): Int32Array[] | null {
   const copies = copiesOf(files, instanceCount);
   if (!copies) return null;
-  return copies.map((others, i) => (files.rowsOf![i] === i ? Int32Array.from([i, ...others]) : new Int32Array(0)));
+  return copies.map((others, i) =>
+    files.rowsOf![i] === i ? Int32Array.from([i, ...others]) : new Int32Array(0),
+  );
 }
 
 /** Visits each member instance of a shared inode (rows of a compact table stand for several). */
