@@ -3,7 +3,7 @@
  * `maxQueue` wait. A task past its time budget is terminated with its worker. A worker that
  * finished a task of a reusable kind (`reuse`) waits for the next task instead of ending:
  * starting a thread and loading the reader's modules cost more than a small image's scan
- * (docs/benchmarks.md#server-scan-worker-threads).
+ * (docs/benchmarks.md#scan-workers-where-a-server-scans-time-goes).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
