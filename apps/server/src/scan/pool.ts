@@ -201,6 +201,9 @@ export class WorkerPool {
       execArgv: workerExecArgv(),
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
+    // A task's or an idle worker's own listeners handle its errors; this one keeps an error
+    // that comes after them (a worker being terminated) from ending the process unhandled.
+    worker.on('error', () => undefined);
     this.workersStarted++;
     return { worker, tasks: 0 };
   }
