@@ -277,9 +277,9 @@ describe('properties', () => {
       i1: { fairBytes: 8_192, unsharedBytes: 16_384, hostBytes: 24_576 },
       i2: { fairBytes: 12_288, unsharedBytes: 0, hostBytes: 12_288 },
     };
-    expect(full.cost.perInstance).toEqual(expected);
-    expect(compact.cost.perInstance).toEqual(expected);
-    expect(compact.cost.host).toEqual(full.cost.host);
+    expect(full.cost?.perInstance).toEqual(expected);
+    expect(compact.cost?.perInstance).toEqual(expected);
+    expect(compact.cost?.host).toEqual(full.cost?.host);
   });
 });
 
