@@ -239,7 +239,8 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     },
     blobs,
     log,
-    scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb),
+    // Scan workers are kept for the next scan (pool.ts); the other kinds get a fresh one each.
+    scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb, { reuse: ['scan'] }),
     analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
     analyze: (task, timeoutMs) =>
       ctx.analyses.run<AnalyzeResult>({ ...task, dataDir: config.dataDir }, { timeoutMs }),

@@ -187,6 +187,13 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
  */
 export const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
 export const DRAIN_MAX_MS = 30_000;
+/**
+ * A refused request whose body stops arriving for this long (a client that declared a length
+ * and sends nothing, or stalled) gets its answer then, on a connection kept open: the drain
+ * goes on within the bounds above, so a client that still sends is never reset (no EPIPE),
+ * and one whose body ends keeps a usable keep-alive connection (docs/server.md#limits).
+ */
+export const DRAIN_STALL_MS = 1_000;
 
 /**
  * An error answered before the whole body was read (too large, bad type, bad token, a bad
@@ -196,7 +203,8 @@ export const DRAIN_MAX_MS = 30_000;
  * closed with unread data, and a client that reads only after sending its body (fetch, curl)
  * gets EPIPE or ECONNRESET instead of the answer. A body declared larger than
  * DRAIN_MAX_BYTES, or one that goes past it or past DRAIN_MAX_MS, is not waited for: the
- * answer goes at once and the connection closes.
+ * answer goes at once and the connection closes. A body that stalls for DRAIN_STALL_MS is
+ * answered then, without closing: the drain goes on behind the answer.
  */
 function answerAfterDrain(
   req: Parameters<RequestHandler>[0],
@@ -211,19 +219,40 @@ function answerAfterDrain(
   }
   let seen = 0;
   let done = false;
+  let answered = false;
   const finish = (cut: boolean): void => {
     if (done) return;
     done = true;
     clearTimeout(timer);
+    clearTimeout(stall);
     req.off('data', onData);
     req.off('end', onEnd);
     req.off('close', onEnd);
     req.off('error', onEnd);
-    answer();
+    if (!answered) answer();
     if (!cut) return;
     // The rest of the body is not read: end the connection once the answer has gone out.
     if (res.writableFinished || !res.headersSent) req.destroy();
     else res.once('finish', () => req.destroy());
+  };
+  // A stall is no byte in a whole DRAIN_STALL_MS (bytes since the timer was armed re-arm it),
+  // checked in the check phase (setImmediate), after the poll phase has read what already
+  // arrived: a process descheduled past DRAIN_STALL_MS with bytes waiting is not a stall.
+  let seenAtArm = 0;
+  const onStall = (): void =>
+    void setImmediate(() => {
+      if (done || answered) return;
+      if (seen !== seenAtArm) return armStall();
+      answered = true;
+      res.removeHeader('Connection'); // kept open: the drain goes on behind the answer
+      answer();
+    });
+  let stall: NodeJS.Timeout | undefined;
+  const armStall = (): void => {
+    seenAtArm = seen;
+    clearTimeout(stall);
+    stall = setTimeout(onStall, DRAIN_STALL_MS);
+    stall.unref();
   };
   const onData = (chunk: Buffer): void => {
     seen += chunk.length;
@@ -237,6 +266,7 @@ function answerAfterDrain(
   req.on('end', onEnd);
   req.on('close', onEnd);
   req.on('error', onEnd);
+  armStall();
   req.resume();
 }
 

@@ -447,6 +447,59 @@ describe('a refused body is read before the answer, so the client sees it (not E
     expect(storedFiles(s.dataDir).filter((f) => f.startsWith('tmp/'))).toEqual([]);
     await expectAlive(s);
   }, 180_000);
+
+  // A client that declares a body and sends none of it: the refusal comes once the body has
+  // stalled (errors.ts DRAIN_STALL_MS), not after the whole drain bound (DRAIN_MAX_MS, 30 s),
+  // on a connection kept open. The client then sends its body late and a second request on
+  // the same connection: both answered, so nothing was cut. The old drain answered only at
+  // DRAIN_MAX_MS and closed the connection, so the second request got no answer.
+  it('a declared body that never comes: the refusal comes while the connection stays open for the body and the next request', async () => {
+    const sock = connect(s.port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let ended = false;
+    const waiters: (() => void)[] = [];
+    const wake = (): void => {
+      for (const w of waiters.splice(0)) w();
+    };
+    sock.on('data', (d: Buffer) => ((buf = Buffer.concat([buf, d])), wake()));
+    sock.on('end', () => ((ended = true), wake()));
+    sock.on('error', () => ((ended = true), wake()));
+    /** The next whole answer on the connection (null once it has closed without one). */
+    const nextAnswer = async (): Promise<ReturnType<typeof parseResponse>> => {
+      for (;;) {
+        const r = parseResponse(buf, false);
+        if (r) {
+          const end = buf.indexOf('\r\n\r\n') + 4 + Number(r.headers['content-length'] ?? 0);
+          buf = buf.subarray(end);
+          return r;
+        }
+        if (ended) return null;
+        await new Promise<void>((w) => waiters.push(w));
+      }
+    };
+    try {
+      await new Promise<void>((ok) => sock.once('connect', ok));
+      const declared = 4096;
+      sock.write(
+        httpRequest('POST', '/api/manifests', {
+          'content-type': 'text/html',
+          authorization: `Bearer ${writer}`,
+          'content-length': String(declared),
+        }),
+      );
+      const refused = await nextAnswer(); // the body has not been sent
+      expect(refused?.status).toBe(415);
+      expect((refused?.json as ErrorBody).error.code).toBe('unsupported-media-type');
+      expect(refused?.headers.connection).not.toBe('close');
+      sock.write(Buffer.alloc(declared, 'x'));
+      sock.write(httpRequest('GET', '/api/health'));
+      const next = await nextAnswer();
+      expect(next?.status).toBe(200);
+    } finally {
+      sock.destroy();
+    }
+    await expectAlive(s);
+  }, 180_000);
 });
 
 describe('limits on time and connections', () => {

@@ -377,8 +377,9 @@ export function imagesRouter(ctx: AppContext): Router {
 
   r.get('/images/:id/events', async (req, res) => {
     const id = String(req.params.id);
-    const row = ID_RE.test(id) ? await getImage(ctx, id) : undefined;
-    if (!row) throw notFound(`image ${id}`);
+    // The existence check only (a 404 before the stream starts); the first status is read
+    // once listening, below.
+    if (!ID_RE.test(id) || !(await getImage(ctx, id))) throw notFound(`image ${id}`);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -422,22 +423,17 @@ export function imagesRouter(ctx: AppContext): Router {
     const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     res.on('close', end);
     ctx.bus.once('shutdown', end);
-    if (row.status === 'ready' || row.status === 'failed') {
-      send('status', await imageJson(ctx, row));
-      end();
-    } else {
-      // Listen, then read the row again for the first status: a change between the first
-      // read and this listener (its event already gone, e.g. a scan that ended on another
-      // replica meanwhile) is in the re-read, and every later one comes as an event. The
-      // first status is queued before any event's, so none overtakes it.
-      ctx.bus.on(ev, onEvent);
-      inOrder(async () => {
-        const cur = await getImage(ctx, id);
-        if (!cur) return end();
-        send('status', await imageJson(ctx, cur));
-        if (cur.status === 'ready' || cur.status === 'failed') end();
-      });
-    }
+    // Listen, then read the row for the first status: a change after the existence check
+    // (its event already gone, e.g. a scan that ended on another replica meanwhile) is in
+    // this read, and every later one comes as an event. The first status is queued before
+    // any event's, so none overtakes it; a finished image's stream ends with it.
+    ctx.bus.on(ev, onEvent);
+    inOrder(async () => {
+      const cur = await getImage(ctx, id);
+      if (!cur) return end();
+      send('status', await imageJson(ctx, cur));
+      if (cur.status === 'ready' || cur.status === 'failed') end();
+    });
   });
 
   return r;

@@ -1,6 +1,9 @@
 /**
- * A bounded pool of worker threads: at most `concurrency` tasks run at once (one fresh
- * worker each), at most `maxQueue` wait. A task past its time budget is terminated.
+ * A bounded pool of worker threads: at most `concurrency` tasks run at once, at most
+ * `maxQueue` wait. A task past its time budget is terminated with its worker. A worker that
+ * finished a task of a reusable kind (`reuse`) waits for the next task instead of ending:
+ * starting a thread and loading the reader's modules cost more than a small image's scan
+ * (docs/benchmarks.md#scan-workers-where-a-server-scans-time-goes).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +29,14 @@ export class TaskError extends Error {
  * counted in `stuckWorkers` (docs/server.md#running: the process then ends by its signal).
  */
 export const WORKER_EXIT_TIMEOUT_MS = 5_000;
+
+/**
+ * A reused worker is retired (terminated, a fresh one started for the next task) after this
+ * many tasks, or when its V8 heap in use after a task is above this fraction of its heap
+ * limit: a task that left garbage or a leak behind does not shrink the next task's room.
+ */
+export const WORKER_MAX_TASKS = 200;
+export const WORKER_RETIRE_HEAP_FRACTION = 0.5;
 
 export class PoolBusyError extends Error {
   override readonly name = 'PoolBusyError';
@@ -79,9 +90,21 @@ function cancelled(task: Task): TaskError {
   return new TaskError('cancelled', `${task.kind} was cancelled: nobody waits for it any more`);
 }
 
+/** A worker thread of the pool, with the tasks it has run. */
+interface PoolWorker {
+  worker: Worker;
+  tasks: number;
+  /** Listens for an idle worker's unexpected end (it is then dropped from `idle`). */
+  onIdleEnd?: () => void;
+}
+
 export class WorkerPool {
   private readonly queue: Job[] = [];
   private readonly running = new Set<Worker>();
+  /** Workers waiting for a task (reusable kinds only), most recently used last. */
+  private readonly idle: PoolWorker[] = [];
+  /** Worker threads started since the pool was made (fresh threads, not reuses). */
+  workersStarted = 0;
   /** How to end each running task from outside (close()): reject it with `shutdown`. */
   private readonly stoppers = new Map<Worker, () => void>();
   /**
@@ -96,11 +119,17 @@ export class WorkerPool {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
 
+  /** Task kinds whose worker is kept for the next task (default: none, one worker per task). */
+  private readonly reuse: ReadonlySet<Task['kind']>;
+
   constructor(
     readonly concurrency: number,
     readonly maxQueue: number,
     private readonly heapMb: number,
-  ) {}
+    opts: { reuse?: readonly Task['kind'][] } = {},
+  ) {
+    this.reuse = new Set(opts.reuse ?? []);
+  }
 
   get active(): number {
     return this.running.size;
@@ -159,31 +188,78 @@ export class WorkerPool {
       this.start(this.queue.shift()!);
   }
 
+  /** An idle worker, or a fresh one. */
+  private take(): PoolWorker {
+    const pw = this.idle.pop();
+    if (pw) {
+      pw.worker.off('exit', pw.onIdleEnd!);
+      pw.worker.off('error', pw.onIdleEnd!);
+      pw.worker.ref();
+      return pw;
+    }
+    const worker = new Worker(workerScript(), {
+      execArgv: workerExecArgv(),
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+    });
+    // A task's or an idle worker's own listeners handle its errors; this one keeps an error
+    // that comes after them (a worker being terminated) from ending the process unhandled.
+    worker.on('error', () => undefined);
+    this.workersStarted++;
+    return { worker, tasks: 0 };
+  }
+
+  /** Keep a worker that finished its task for the next one, or terminate it. */
+  private release(pw: PoolWorker, kind: Task['kind'], heapUsed: number | undefined): void {
+    const keep =
+      !this.closed &&
+      this.reuse.has(kind) &&
+      pw.tasks < WORKER_MAX_TASKS &&
+      heapUsed !== undefined &&
+      heapUsed <= WORKER_RETIRE_HEAP_FRACTION * this.heapMb * 1024 * 1024;
+    if (!keep) {
+      this.terminate(pw.worker);
+      return;
+    }
+    const onIdleEnd = (): void => {
+      const i = this.idle.indexOf(pw);
+      if (i >= 0) this.idle.splice(i, 1);
+      this.terminate(pw.worker);
+    };
+    pw.onIdleEnd = onIdleEnd;
+    pw.worker.once('exit', onIdleEnd);
+    pw.worker.once('error', onIdleEnd);
+    pw.worker.unref(); // an idle worker does not keep the process alive
+    this.idle.push(pw);
+  }
+
   private start(job: Job): void {
-    let worker: Worker;
+    let pw: PoolWorker;
     try {
-      worker = new Worker(workerScript(), {
-        workerData: job.task,
-        execArgv: workerExecArgv(),
-        resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
-      });
+      pw = this.take();
     } catch (e) {
       job.reject(e);
       return;
     }
+    const worker = pw.worker;
+    pw.tasks++;
     this.running.add(worker);
     job.onStart?.();
     let settled = false;
-    const settle = (fn: () => void): void => {
+    /** `reusable`: the worker answered and may take another task (its heap in use then). */
+    const settle = (fn: () => void, reusable?: { heapUsed: number | undefined }): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       job.signal?.removeEventListener('abort', onAbort);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
       this.running.delete(worker);
       this.stoppers.delete(worker);
       fn();
       if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-      this.terminate(worker);
+      if (reusable) this.release(pw, job.task.kind, reusable.heapUsed);
+      else this.terminate(worker);
       this.pump();
     };
     const onAbort = (): void => {
@@ -201,23 +277,29 @@ export class WorkerPool {
         ),
       );
     }, job.timeoutMs);
-    worker.on('message', (m: WorkerMessage) => {
+    const onMessage = (m: WorkerMessage): void => {
       if (m.type === 'progress') job.onProgress?.(m);
-      else if (m.type === 'done') settle(() => job.resolve(m.result));
+      else if (m.type === 'done') settle(() => job.resolve(m.result), { heapUsed: m.heapUsed });
       else {
         const { name: _n, message, code, ...details } = m.error;
-        settle(() => job.reject(new TaskError(code ?? m.error.name, message, details)));
+        settle(() => job.reject(new TaskError(code ?? m.error.name, message, details)), {
+          heapUsed: m.heapUsed,
+        });
       }
-    });
-    worker.on('error', (e: Error & { code?: string }) => {
+    };
+    const onError = (e: Error & { code?: string }): void => {
       const code = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'worker-failed';
       settle(() => job.reject(new TaskError(code, `${job.task.kind} worker failed: ${e.message}`)));
-    });
-    worker.on('exit', (code) => {
+    };
+    const onExit = (code: number): void => {
       settle(() =>
         job.reject(new TaskError('worker-failed', `${job.task.kind} worker exited with code ${code}`)),
       );
-    });
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage(job.task);
   }
 
   /**
@@ -261,6 +343,16 @@ export class WorkerPool {
     this.closed = true;
     for (const job of this.queue.splice(0))
       job.reject(new TaskError('shutdown', 'the server is shutting down'));
+    for (const pw of this.idle.splice(0)) {
+      pw.worker.off('exit', pw.onIdleEnd!);
+      pw.worker.off('error', pw.onIdleEnd!);
+      this.terminate(pw.worker);
+    }
+  }
+
+  /** Workers waiting for a task. */
+  get idleWorkers(): number {
+    return this.idle.length;
   }
 
   /**

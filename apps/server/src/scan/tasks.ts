@@ -167,5 +167,7 @@ export type WorkerMessage =
   | {
       type: 'done';
       result: ScanResult | PredictResult | AnalyzeResult | RenderResult | PartsResult | MountConfigResult;
+      /** The worker's V8 heap in use after the task (pool.ts retires a worker above its bound). */
+      heapUsed?: number;
     }
-  | { type: 'error'; error: SerializedError };
+  | { type: 'error'; error: SerializedError; heapUsed?: number };

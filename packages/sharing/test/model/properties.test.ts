@@ -244,6 +244,43 @@ describe('properties', () => {
       { numRuns: 400 },
     );
   });
+
+  // fast-check seed 805281024 of the property above, fixed: three files of one image with one
+  // fingerprint sit in one inode_share instance (one shared inode of 2 pages = 8,192 bytes, 3
+  // members: 2,730 each plus a remainder of 2 bytes), and another image is mounted twice without
+  // inode_share, so the compact table merges those two instances' rows. The remainder goes to
+  // exactly 2 members: the instance holding all three gets 8,192 bytes, not 8,193
+  // (docs/metrics.md "Cost": shares add up to the group's bytes).
+  it("a compact table gives a group's remainder bytes to exactly that many members when they share one instance", () => {
+    const same: GenFile = { fp: 2, size: 4097, compressed: true, dir: false };
+    const other: GenFile = { fp: 3, size: 10_000, compressed: false, dir: false };
+    const input = build(
+      [
+        { files: [same, same, same], ishare: true },
+        { files: [other], ishare: false },
+      ],
+      [
+        { image: 1, domain: -1, bdev: false, share: false },
+        { image: 0, domain: 0, bdev: false, share: true },
+        { image: 1, domain: -1, bdev: false, share: false },
+      ],
+    );
+    const full = analyze(input);
+    const compact = analyze({ ...input, fileTable: 'compact' });
+    expect(compact.files.rowsOf).toBeDefined(); // i2 takes the rows of i0
+    expect(full.groups.filter((g) => memberCount(g) > 1).map((g) => [g.pages, memberCount(g)])).toEqual([
+      [2, 3],
+    ]);
+    const expected = {
+      // i0 and i2 mount one file without directio: its page cache once (R8), on the first.
+      i0: { fairBytes: 12_288, unsharedBytes: 8_192, hostBytes: 20_480 },
+      i1: { fairBytes: 8_192, unsharedBytes: 16_384, hostBytes: 24_576 },
+      i2: { fairBytes: 12_288, unsharedBytes: 0, hostBytes: 12_288 },
+    };
+    expect(full.cost?.perInstance).toEqual(expected);
+    expect(compact.cost?.perInstance).toEqual(expected);
+    expect(compact.cost?.host).toEqual(full.cost?.host);
+  });
 });
 
 /** The per-instance columns a compact table stands for (docs/metrics.md#compact-file-table). */
