@@ -2,23 +2,96 @@
  * Scan an EROFS image held in a Blob (packages/erofs over blobSource) into its manifest as
  * NDJSON: what "scan in this browser" uploads instead of the image. The scan worker runs it off
  * the main thread; the start slice's tests run it in Node.
+ *
+ * The manifest comes out as a Blob, written path by path without a record object or a string
+ * per path (scanManifestTo with a ManifestFieldSink, encodeRecord: the CLI's streamed scan,
+ * docs/manifest.md#scanning-at-scale): each CHUNK_BYTES of NDJSON become a Blob of their own,
+ * which the browser keeps in its blob store (outside the tab's heap, paged to disk when large),
+ * and the manifest is the Blob of those parts, uploaded as the request body. A scan of the
+ * 1M-inode image (296 MB of NDJSON) so holds one chunk and one directory per level in the tab,
+ * where one record object per path and the whole text as one string took gigabytes
+ * (docs/benchmarks.md#web-scan-a-million-files-scanned-in-a-tab).
  */
-import { blobSource, manifestToNdjson, openImage, scanManifest } from '@sharemap/erofs';
+import {
+  blobSource,
+  encodeRecord,
+  openImage,
+  recordBound,
+  scanManifestTo,
+  type ByteSource,
+  type ManifestFieldSink,
+  type ManifestHeader,
+  type RecordFields,
+} from '@sharemap/erofs';
+
+/** NDJSON bytes gathered before they become one Blob part (see above). */
+export const CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface ScanToNdjsonOptions {
+  /** Blob part size (tests use tiny ones to cross part boundaries); default CHUNK_BYTES. */
+  chunkBytes?: number;
+  /** How the image's bytes are read; default blobSource (the scan worker passes a synchronous one). */
+  source?: (blob: Blob) => ByteSource;
+}
+
+/** A ManifestFieldSink writing the manifest's NDJSON bytes into Blob parts of `chunkBytes`. */
+export class NdjsonBlobSink implements ManifestFieldSink {
+  private readonly parts: Blob[] = [];
+  private buf: Uint8Array<ArrayBuffer>;
+  private used = 0;
+  files = 0;
+  constructor(private readonly chunkBytes: number = CHUNK_BYTES) {
+    this.buf = new Uint8Array(chunkBytes);
+  }
+  header(h: ManifestHeader): void {
+    const bytes = new TextEncoder().encode(JSON.stringify(h) + '\n');
+    this.room(bytes.length);
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+  file(f: RecordFields): void {
+    this.room(recordBound(f) + 1);
+    this.used = encodeRecord(f, this.buf, this.used);
+    this.buf[this.used++] = 0x0a;
+    this.files++;
+  }
+  /** The whole NDJSON (call once, after the scan). */
+  end(): Blob {
+    this.seal();
+    return new Blob(this.parts, { type: 'application/x-ndjson' });
+  }
+  /** Make room for `n` more bytes: seal what is written and go on in a new buffer. */
+  private room(n: number): void {
+    if (this.used + n <= this.buf.length) return;
+    this.seal();
+    if (n > this.buf.length) this.buf = new Uint8Array(n);
+  }
+  private seal(): void {
+    // The Blob takes a copy of the bytes (File API, "Blob constructor"): the buffer is reused.
+    if (this.used) this.parts.push(new Blob([this.buf.subarray(0, this.used)]));
+    this.used = 0;
+  }
+}
 
 export async function scanToNdjson(
   image: Blob,
   name: string,
   devices: Blob[],
   onProgress: (files: number, bytesHashed: number) => void,
-): Promise<{ ndjson: string; files: number }> {
-  const img = await openImage(blobSource(image), { devices: devices.map((d) => blobSource(d)) });
-  const manifest = await scanManifest(img, {
-    imageName: name,
-    imageSize: image.size,
-    hash: true,
-    onProgress: (p) => onProgress(p.files, p.bytesHashed),
-  });
-  let ndjson = '';
-  for (const line of manifestToNdjson(manifest)) ndjson += line;
-  return { ndjson, files: manifest.files.length };
+  opts: ScanToNdjsonOptions = {},
+): Promise<{ ndjson: Blob; files: number }> {
+  const source = opts.source ?? blobSource;
+  const img = await openImage(source(image), { devices: devices.map((d) => source(d)) });
+  const sink = new NdjsonBlobSink(opts.chunkBytes);
+  await scanManifestTo(
+    img,
+    {
+      imageName: name,
+      imageSize: image.size,
+      hash: true,
+      onProgress: (p) => onProgress(p.files, p.bytesHashed),
+    },
+    sink,
+  );
+  return { ndjson: sink.end(), files: sink.files };
 }
