@@ -12,6 +12,7 @@
  * where one record object per path and the whole text as one string took gigabytes
  * (docs/benchmarks.md#web-scan-a-million-files-scanned-in-a-tab).
  */
+import { createSHA256, type IHasher } from 'hash-wasm';
 import {
   blobSource,
   encodeRecord,
@@ -19,6 +20,8 @@ import {
   recordBound,
   scanManifestTo,
   type ByteSource,
+  type Hasher,
+  type HasherFactory,
   type ManifestFieldSink,
   type ManifestHeader,
   type RecordFields,
@@ -32,6 +35,29 @@ export interface ScanToNdjsonOptions {
   chunkBytes?: number;
   /** How the image's bytes are read; default blobSource (the scan worker passes a synchronous one). */
   source?: (blob: Blob) => ByteSource;
+}
+
+/**
+ * SHA-256 hashers from a pool of hash-wasm instances, each reset (`init`) for the next file
+ * once its digest is taken. The reader's default (wasmSha256) instantiates the WebAssembly
+ * module once per file: on the 1M-inode image of tiny files that was most of the browser
+ * scan's time (docs/benchmarks.md#web-scan-a-million-files-scanned-in-a-tab). A scan hashes one
+ * file at a time, so the pool holds one instance; it grows only if hashes overlap.
+ */
+export function pooledSha256(): HasherFactory {
+  const free: IHasher[] = [];
+  return async (): Promise<Hasher> => {
+    const h = free.pop() ?? (await createSHA256());
+    h.init();
+    return {
+      update: (d) => void h.update(d),
+      digestHex: () => {
+        const hex = h.digest('hex');
+        free.push(h);
+        return hex;
+      },
+    };
+  };
 }
 
 /** A ManifestFieldSink writing the manifest's NDJSON bytes into Blob parts of `chunkBytes`. */
@@ -89,6 +115,7 @@ export async function scanToNdjson(
       imageName: name,
       imageSize: image.size,
       hash: true,
+      hasher: pooledSha256(),
       onProgress: (p) => onProgress(p.files, p.bytesHashed),
     },
     sink,

@@ -5,6 +5,7 @@
  */
 import { isErofsError } from '@sharemap/erofs';
 import { scanToNdjson } from '../lib/scan';
+import { fileReaderSync, syncBlobSource } from '../lib/sync-blob-source';
 
 export interface ScanRequest {
   image: File;
@@ -22,8 +23,14 @@ self.onmessage = async (e: MessageEvent<ScanRequest>) => {
   const { image, devices } = e.data;
   const post = (m: ScanMessage) => self.postMessage(m);
   try {
-    const { ndjson, files } = await scanToNdjson(image, image.name, devices, (files, bytesHashed) =>
-      post({ kind: 'progress', files, bytesHashed }),
+    // Read the image synchronously where the worker can (lib/sync-blob-source.ts says why).
+    const Reader = fileReaderSync();
+    const { ndjson, files } = await scanToNdjson(
+      image,
+      image.name,
+      devices,
+      (files, bytesHashed) => post({ kind: 'progress', files, bytesHashed }),
+      Reader ? { source: (b) => syncBlobSource(b, Reader) } : {},
     );
     post({ kind: 'done', ndjson, files });
   } catch (err) {

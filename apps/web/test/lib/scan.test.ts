@@ -3,11 +3,12 @@
  * what `sharemap scan --hash --ndjson` writes for the same image: the streamed Blob parts join
  * into the CLI's NDJSON whatever their size.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memorySource } from '@sharemap/erofs';
-import { CHUNK_BYTES, scanToNdjson } from '../../src/lib/scan';
+import { CHUNK_BYTES, pooledSha256, scanToNdjson } from '../../src/lib/scan';
 // The CLI in-process, as its own tests run it: the reference output.
 import { cli, fx } from '../../../cli/test/helpers.js';
 
@@ -69,5 +70,31 @@ describe('scanToNdjson', () => {
     await expect(
       scanToNdjson(new Blob([new Uint8Array(8192)]), 'zeros.img', [], () => undefined),
     ).rejects.toMatchObject({ code: 'EBADMAGIC' });
+  });
+});
+
+describe('pooledSha256', () => {
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  it('gives node:crypto digests for files hashed one after another on one instance', async () => {
+    const factory = pooledSha256();
+    const inputs = [new Uint8Array(0), new TextEncoder().encode('a/b/c\n'), new Uint8Array(70_000).fill(7)];
+    for (const input of [...inputs, ...inputs]) {
+      const h = await factory();
+      h.update(input.subarray(0, 5));
+      h.update(input.subarray(5));
+      expect(h.digestHex()).toBe(sha(input));
+    }
+  });
+  it('keeps overlapping hashes apart', async () => {
+    const factory = pooledSha256();
+    const a = await factory();
+    const b = await factory();
+    a.update(new TextEncoder().encode('one'));
+    b.update(new TextEncoder().encode('two'));
+    expect(b.digestHex()).toBe(sha(new TextEncoder().encode('two')));
+    const c = await factory(); // reuses b's instance, reset
+    c.update(new TextEncoder().encode('three'));
+    expect(a.digestHex()).toBe(sha(new TextEncoder().encode('one')));
+    expect(c.digestHex()).toBe(sha(new TextEncoder().encode('three')));
   });
 });
