@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { apiReport, fixtures, headlineTotals, shot } from './helpers';
+import { apiReport, fixtures, headlineTotals, root, shot } from './helpers';
 
 const IMAGES = ['base-v1.fp.img', 'app.fp.img'];
 
@@ -43,4 +44,33 @@ test('scan in the browser: no image bytes are sent, only manifests', async ({ pa
   });
   expect(report.images.every((i) => i.hashed)).toBe(true);
   await shot(page, 'browser-scan-overview');
+});
+
+test('the manifest a browser scan uploads is byte for byte sharemap scan --hash --ndjson of the image', async ({ page }) => {
+  // The scan worker reads the image with FileReaderSync, hashes with pooled hash-wasm instances
+  // and uploads its NDJSON as a Blob of parts (apps/web/src/lib/scan.ts); the CLI streams the
+  // same records through node:crypto.
+  const bodies: Buffer[] = [];
+  await page.route('**/api/manifests**', async (route) => {
+    const body = route.request().postDataBuffer();
+    if (body) bodies.push(body);
+    await route.continue();
+  });
+  await page.goto('/');
+  await page.getByTestId('mode-browser').check();
+  await page.getByTestId('file-input').setInputFiles(IMAGES.map((f) => path.join(fixtures, f)));
+  await page.getByTestId('analyze').click();
+  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 45_000 });
+  const cli = (f: string) =>
+    execFileSync(process.execPath, [path.join(root, 'apps/cli/dist/main.js'), 'scan', path.join(fixtures, f), '--hash', '--ndjson'], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  expect(bodies).toHaveLength(IMAGES.length);
+  // The two scans run side by side: match each body to its image by the header's name.
+  const byName = new Map(bodies.map((b) => [JSON.parse(b.subarray(0, b.indexOf(10)).toString('utf8')).image.name as string, b]));
+  for (const f of IMAGES) {
+    const expected = cli(f);
+    expect(expected.length).toBeGreaterThan(1000);
+    expect(byName.get(f)?.equals(expected)).toBe(true);
+  }
 });
