@@ -6,10 +6,11 @@
  * The manifest comes out as a Blob, written path by path without a record object or a string
  * per path (scanManifestTo with a ManifestFieldSink, encodeRecord: the CLI's streamed scan,
  * docs/manifest.md#scanning-at-scale): each CHUNK_BYTES of NDJSON become a Blob of their own,
- * which the browser keeps in its blob store (outside the tab's heap, paged to disk when large),
- * and the manifest is the Blob of those parts, uploaded as the request body. A scan of the
- * 1M-inode image (296 MB of NDJSON) so holds one chunk and one directory per level in the tab,
- * where one record object per path and the whole text as one string took gigabytes
+ * which the browser keeps in its blob store (the browser process, which may page blobs to
+ * disk; not the tab's heap), and the manifest is the Blob of those parts, posted as the request
+ * body. A hashed scan of the 1M-inode image (354 MiB of NDJSON) so holds one part and one
+ * directory per level in the tab (peak renderer RSS ~320 MB), where the whole manifest as
+ * record objects took 2.75 GB in the CLI and the text one more string of its size
  * (docs/benchmarks.md#web-scan-a-million-files-scanned-in-a-tab).
  */
 import { createSHA256, type IHasher } from 'hash-wasm';
@@ -19,7 +20,6 @@ import {
   openImage,
   recordBound,
   scanManifestTo,
-  type ByteSource,
   type Hasher,
   type HasherFactory,
   type ManifestFieldSink,
@@ -33,8 +33,6 @@ export const CHUNK_BYTES = 4 * 1024 * 1024;
 export interface ScanToNdjsonOptions {
   /** Blob part size (tests use tiny ones to cross part boundaries); default CHUNK_BYTES. */
   chunkBytes?: number;
-  /** How the image's bytes are read; default blobSource (the scan worker passes a synchronous one). */
-  source?: (blob: Blob) => ByteSource;
 }
 
 /**
@@ -106,8 +104,7 @@ export async function scanToNdjson(
   onProgress: (files: number, bytesHashed: number) => void,
   opts: ScanToNdjsonOptions = {},
 ): Promise<{ ndjson: Blob; files: number }> {
-  const source = opts.source ?? blobSource;
-  const img = await openImage(source(image), { devices: devices.map((d) => source(d)) });
+  const img = await openImage(blobSource(image), { devices: devices.map((d) => blobSource(d)) });
   const sink = new NdjsonBlobSink(opts.chunkBytes);
   await scanManifestTo(
     img,

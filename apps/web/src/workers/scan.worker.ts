@@ -5,7 +5,6 @@
  */
 import { isErofsError } from '@sharemap/erofs';
 import { scanToNdjson } from '../lib/scan';
-import { fileReaderSync, syncBlobSource } from '../lib/sync-blob-source';
 
 export interface ScanRequest {
   image: File;
@@ -23,14 +22,8 @@ self.onmessage = async (e: MessageEvent<ScanRequest>) => {
   const { image, devices } = e.data;
   const post = (m: ScanMessage) => self.postMessage(m);
   try {
-    // Read the image synchronously where the worker can (lib/sync-blob-source.ts says why).
-    const Reader = fileReaderSync();
-    const { ndjson, files } = await scanToNdjson(
-      image,
-      image.name,
-      devices,
-      (files, bytesHashed) => post({ kind: 'progress', files, bytesHashed }),
-      Reader ? { source: (b) => syncBlobSource(b, Reader) } : {},
+    const { ndjson, files } = await scanToNdjson(image, image.name, devices, (files, bytesHashed) =>
+      post({ kind: 'progress', files, bytesHashed }),
     );
     post({ kind: 'done', ndjson, files });
   } catch (err) {

@@ -5,9 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { memorySource } from '@sharemap/erofs';
 import { CHUNK_BYTES, pooledSha256, scanToNdjson } from '../../src/lib/scan';
 // The CLI in-process, as its own tests run it: the reference output.
 import { cli, fx } from '../../../cli/test/helpers.js';
@@ -51,20 +50,6 @@ describe('scanToNdjson', () => {
         expect(progressed).toBeLessThanOrEqual(lines);
       }
     }, TIMEOUT_MS);
-
-  it('reads through the source it is given (the scan worker gives a synchronous one)', async () => {
-    let reads = 0;
-    const bytes = readFileSync(join(fx('app.fp.img')));
-    const out = await scanToNdjson(new Blob([bytes]), 'app.fp.img', [], () => undefined, {
-      source: () => {
-        const m = memorySource(new Uint8Array(bytes));
-        return { size: m.size, read: (o: number, n: number) => (reads++, m.read(o, n)) };
-      },
-    });
-    expect(reads).toBeGreaterThan(0);
-    const ref = await cli(['scan', fx('app.fp.img'), '--hash', '--ndjson']);
-    expect((await bytesOf(out.ndjson)).equals(Buffer.from(ref.stdout, 'utf8'))).toBe(true);
-  }, TIMEOUT_MS);
 
   it('refuses what is not an EROFS image with the reader error', async () => {
     await expect(
