@@ -46,10 +46,11 @@ test('scan in the browser: no image bytes are sent, only manifests', async ({ pa
   await shot(page, 'browser-scan-overview');
 });
 
-test('the manifest a browser scan uploads is byte for byte sharemap scan --hash --ndjson of the image', async ({ page }) => {
-  // The scan worker reads the image with FileReaderSync, hashes with pooled hash-wasm instances
-  // and uploads its NDJSON as a Blob of parts (apps/web/src/lib/scan.ts); the CLI streams the
-  // same records through node:crypto.
+test('the manifest a browser scan uploads is byte for byte sharemap scan --hash --ndjson of the image', async ({
+  page,
+}) => {
+  // The scan worker hashes with pooled hash-wasm instances and posts its NDJSON as a Blob of
+  // parts (apps/web/src/lib/scan.ts); the CLI streams the same records, hashed by node:crypto.
   const bodies: Buffer[] = [];
   await page.route('**/api/manifests**', async (route) => {
     const body = route.request().postDataBuffer();
@@ -62,12 +63,16 @@ test('the manifest a browser scan uploads is byte for byte sharemap scan --hash 
   await page.getByTestId('analyze').click();
   await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 45_000 });
   const cli = (f: string) =>
-    execFileSync(process.execPath, [path.join(root, 'apps/cli/dist/main.js'), 'scan', path.join(fixtures, f), '--hash', '--ndjson'], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'apps/cli/dist/main.js'), 'scan', path.join(fixtures, f), '--hash', '--ndjson'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
   expect(bodies).toHaveLength(IMAGES.length);
   // The two scans run side by side: match each body to its image by the header's name.
-  const byName = new Map(bodies.map((b) => [JSON.parse(b.subarray(0, b.indexOf(10)).toString('utf8')).image.name as string, b]));
+  const byName = new Map(
+    bodies.map((b) => [JSON.parse(b.subarray(0, b.indexOf(10)).toString('utf8')).image.name as string, b]),
+  );
   for (const f of IMAGES) {
     const expected = cli(f);
     expect(expected.length).toBeGreaterThan(1000);

@@ -27,29 +27,39 @@ const fileBlob = (path: string) => new Blob([readFileSync(path)]);
 
 describe('scanToNdjson', () => {
   for (const { image, devices = [] } of IMAGES)
-    it(`gives the bytes of sharemap scan --hash --ndjson for ${image}`, async () => {
-      const ref = await cli(['scan', fx(image), '--hash', '--ndjson', ...devices.flatMap((d) => ['--device', fx(d)])]);
-      expect(ref.stderr).toBe('');
-      expect(ref.code).toBe(0);
-      const expected = Buffer.from(ref.stdout, 'utf8');
-      const lines = ref.stdout.split('\n').length - 2; // header and final newline
-      // The default part size (one part for a fixture) and tiny parts (a part per record or
-      // two, and records longer than a part): the parts join into the same bytes.
-      for (const chunkBytes of [CHUNK_BYTES, 700, 64]) {
-        let progressed = 0;
-        const out = await scanToNdjson(
-          fileBlob(fx(image)),
-          basename(image),
-          devices.map((d) => fileBlob(fx(d))),
-          (files) => void (progressed = files),
-          { chunkBytes },
-        );
-        expect(out.files).toBe(lines);
-        expect(out.ndjson.type).toBe('application/x-ndjson');
-        expect((await bytesOf(out.ndjson)).equals(expected)).toBe(true);
-        expect(progressed).toBeLessThanOrEqual(lines);
-      }
-    }, TIMEOUT_MS);
+    it(
+      `gives the bytes of sharemap scan --hash --ndjson for ${image}`,
+      async () => {
+        const ref = await cli([
+          'scan',
+          fx(image),
+          '--hash',
+          '--ndjson',
+          ...devices.flatMap((d) => ['--device', fx(d)]),
+        ]);
+        expect(ref.stderr).toBe('');
+        expect(ref.code).toBe(0);
+        const expected = Buffer.from(ref.stdout, 'utf8');
+        const lines = ref.stdout.split('\n').length - 2; // header and final newline
+        // The default part size (one part for a fixture) and tiny parts (a part per record or
+        // two, and records longer than a part): the parts join into the same bytes.
+        for (const chunkBytes of [CHUNK_BYTES, 700, 64]) {
+          let progressed = 0;
+          const out = await scanToNdjson(
+            fileBlob(fx(image)),
+            basename(image),
+            devices.map((d) => fileBlob(fx(d))),
+            (files) => void (progressed = files),
+            { chunkBytes },
+          );
+          expect(out.files).toBe(lines);
+          expect(out.ndjson.type).toBe('application/x-ndjson');
+          expect((await bytesOf(out.ndjson)).equals(expected)).toBe(true);
+          expect(progressed).toBeLessThanOrEqual(lines);
+        }
+      },
+      TIMEOUT_MS,
+    );
 
   it('refuses what is not an EROFS image with the reader error', async () => {
     await expect(
