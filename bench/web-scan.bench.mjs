@@ -147,7 +147,10 @@ try {
   const jsHeapMb = opt('js-heap-mb', '');
   browser = await chromium.launch({
     ...chromiumLaunchOptions,
-    args: [...chromiumLaunchOptions.args, ...(jsHeapMb ? [`--js-flags=--max-old-space-size=${jsHeapMb}`] : [])],
+    args: [
+      ...chromiumLaunchOptions.args,
+      ...(jsHeapMb ? [`--js-flags=--max-old-space-size=${jsHeapMb}`] : []),
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const cdp = await page.context().newCDPSession(page);
