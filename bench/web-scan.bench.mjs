@@ -20,13 +20,13 @@
 // Usage: node bench/web-scan.bench.mjs [--image IMG] [--max-renderer-mb N] [--js-heap-mb N] [--web-dir DIR]
 // (IMG default: /tmp/sharemap-scale/fp-1m.img when it exists, else the scale benches' 1M-inode
 // image, built with the mkfs.erofs on PATH: bench/scale-lib.mjs).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromiumLaunchOptions } from '../e2e/chromium.mjs';
+import { addMarkWatcher, startBenchServer } from './browser-lib.mjs';
 import { image as scaleImage, load } from './scale-lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,21 +110,7 @@ const mb = (x) => Math.round(x);
 // --- The server (no demo), as bench/web.bench.mjs starts it.
 const port = 19500 + (process.pid % 400);
 const data = mkdtempSync(path.join(tmpdir(), 'sharemap-webscan-'));
-const server = spawn(process.execPath, ['apps/server/dist/main.js'], {
-  cwd: root,
-  env: {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SHAREMAP_DATA: data,
-    SHAREMAP_DEMO: '0',
-    SHAREMAP_WEB_DIR: webDir,
-    SHAREMAP_WORKER_HEAP_MB: '8192',
-    SHAREMAP_LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const base = `http://127.0.0.1:${port}`;
+const { server, base, ready } = startBenchServer({ root, port, data, webDir });
 
 let browser;
 let sampler;
@@ -132,15 +118,7 @@ const peak = { rendererMb: 0, totalMb: 0, browserMb: 0, pageJsHeapUsedMb: 0, pag
 let phase = 'start';
 const peakByPhase = {};
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (i > 240) throw new Error('the server never answered');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await ready();
   log(`image ${imagePath} (${(imageBytes / 1e6).toFixed(1)} MB), load ${loadStart.join(' ')}`);
   // --js-heap-mb N caps every V8 heap of the tab (page and workers): a scan that needs more runs
   // out of memory for real, which is how the failure path of this bench is checked.
@@ -199,6 +177,7 @@ try {
   // In the page from its first script: milestones as performance.now(). The scan ends when the
   // item says it uploads the manifest; on the report page, as in bench/web.bench.mjs, the
   // headline is clicked through to the Instances table by a task queued when it appears.
+  await addMarkWatcher(page);
   await page.addInitScript(() => {
     const b = (window.__bench = { marks: {}, failure: null });
     const tab = (name) =>
@@ -211,21 +190,12 @@ try {
       ['headline', () => document.querySelector('[data-testid=headline]'), () => tab('Instances').click()],
       ['instances', () => document.querySelector('table.instances-table'), null],
     ];
-    new MutationObserver(() => {
-      if (!b.failure) {
-        const alert = document.querySelector('[data-testid=upload-error], .start [role=alert]');
-        if (alert && alert.textContent.trim()) b.failure = alert.textContent.trim();
-      }
-      for (const [k, found, next] of watch)
-        if (b.marks[k] === undefined && found()) {
-          b.marks[k] = performance.now();
-          if (next)
-            setTimeout(() => {
-              b.marks[`${k}Click`] = performance.now();
-              next();
-            }, 0);
-        }
-    }).observe(document, { childList: true, subtree: true, characterData: true });
+    const noteFailure = () => {
+      if (b.failure) return;
+      const alert = document.querySelector('[data-testid=upload-error], .start [role=alert]');
+      if (alert && alert.textContent.trim()) b.failure = alert.textContent.trim();
+    };
+    window.__benchWatch(b.marks, watch, noteFailure, { childList: true, subtree: true, characterData: true });
   });
   await page.goto(base + '/');
   await page.getByTestId('mode-browser').check();

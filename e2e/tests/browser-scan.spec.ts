@@ -1,10 +1,19 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiReport, fixtures, headlineTotals, root, shot } from './helpers';
 
 const IMAGES = ['base-v1.fp.img', 'app.fp.img'];
+
+/** The start page in browser-scan mode, IMAGES chosen, Analyze: until the report page opens. */
+async function scanImagesInBrowser(page: Page): Promise<void> {
+  await page.goto('/');
+  await page.getByTestId('mode-browser').check();
+  await page.getByTestId('file-input').setInputFiles(IMAGES.map((f) => path.join(fixtures, f)));
+  await page.getByTestId('analyze').click();
+  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 45_000 });
+}
 
 test('scan in the browser: no image bytes are sent, only manifests', async ({ page, request }) => {
   const imageBytes = IMAGES.map((f) => readFileSync(path.join(fixtures, f)));
@@ -14,11 +23,7 @@ test('scan in the browser: no image bytes are sent, only manifests', async ({ pa
     sent.push({ url: req.url(), method: req.method(), size: req.postDataBuffer()?.length ?? 0, body: req.postDataBuffer() });
     await route.continue();
   });
-  await page.goto('/');
-  await page.getByTestId('mode-browser').check();
-  await page.getByTestId('file-input').setInputFiles(IMAGES.map((f) => path.join(fixtures, f)));
-  await page.getByTestId('analyze').click();
-  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 45_000 });
+  await scanImagesInBrowser(page);
 
   const posts = sent.filter((s) => s.method === 'POST');
   expect(posts.some((s) => s.url.includes('/api/images'))).toBe(false);
@@ -57,11 +62,7 @@ test('the manifest a browser scan uploads is byte for byte sharemap scan --hash 
     if (body) bodies.push(body);
     await route.continue();
   });
-  await page.goto('/');
-  await page.getByTestId('mode-browser').check();
-  await page.getByTestId('file-input').setInputFiles(IMAGES.map((f) => path.join(fixtures, f)));
-  await page.getByTestId('analyze').click();
-  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 45_000 });
+  await scanImagesInBrowser(page);
   const cli = (f: string) =>
     execFileSync(
       process.execPath,
