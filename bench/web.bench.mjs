@@ -15,7 +15,6 @@
 // [--data DIR] (--web-dir: serve another build of apps/web, e.g. an older one, to compare;
 // --data: keep the server's data folder there and reuse its report in later runs, since
 // creating a report of 2M rows takes minutes).
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -25,6 +24,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromiumLaunchOptions } from '../e2e/chromium.mjs';
+import { addMarkWatcher, startBenchServer } from './browser-lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'e2e/package.json'));
@@ -123,21 +123,7 @@ const data = keep ? path.resolve(keep) : mkdtempSync(path.join(tmpdir(), 'sharem
 mkdirSync(data, { recursive: true });
 const saved = path.join(data, 'web-bench.json');
 const reuse = existsSync(saved) ? JSON.parse(readFileSync(saved, 'utf8')) : null;
-const server = spawn(process.execPath, ['apps/server/dist/main.js'], {
-  cwd: root,
-  env: {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SHAREMAP_DATA: data,
-    SHAREMAP_DEMO: '0',
-    SHAREMAP_WEB_DIR: webDir,
-    SHAREMAP_WORKER_HEAP_MB: '8192',
-    SHAREMAP_LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const base = `http://127.0.0.1:${port}`;
+const { server, base, ready } = startBenchServer({ root, port, data, webDir });
 /**
  * POST a body and parse the JSON answer. Unlike fetch, the server's answer is read even when
  * writing the body fails (a server that refuses an upload may answer and close before the body
@@ -191,15 +177,7 @@ function wireBytes(p) {
 }
 
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (i > 120) throw new Error('the server never answered');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await ready();
   let id;
   let createMs = null;
   if (reuse && reuse.rows === ROWS && reuse.images === IMAGES) {
@@ -242,26 +220,18 @@ try {
   // round trip to the benchmark process is counted: as soon as the headline is on screen, a task
   // clicks the Instances tab (it runs when the main thread is free: the page answers input);
   // when the Instances table is on screen, a task clicks Files.
+  await addMarkWatcher(page);
   await page.addInitScript(() => {
     const b = (window.__bench = { marks: {}, longTasks: [] });
     const tab = (name) =>
       [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.startsWith(name));
+    const seen = (sel) => () => document.querySelector(sel);
     const watch = [
-      ['headline', '[data-testid=headline]', () => tab('Instances').click()],
-      ['instances', 'table.instances-table', () => tab('Files').click()],
-      ['filesRows', '[data-testid=files-body] [data-row]', null],
+      ['headline', seen('[data-testid=headline]'), () => tab('Instances').click()],
+      ['instances', seen('table.instances-table'), () => tab('Files').click()],
+      ['filesRows', seen('[data-testid=files-body] [data-row]'), null],
     ];
-    new MutationObserver(() => {
-      for (const [k, sel, next] of watch)
-        if (b.marks[k] === undefined && document.querySelector(sel)) {
-          b.marks[k] = performance.now();
-          if (next)
-            setTimeout(() => {
-              b.marks[`${k}Click`] = performance.now();
-              next();
-            }, 0);
-        }
-    }).observe(document, { childList: true, subtree: true });
+    window.__benchWatch(b.marks, watch, null, { childList: true, subtree: true });
     new PerformanceObserver((l) => {
       for (const e of l.getEntries()) b.longTasks.push({ start: e.startTime, ms: e.duration });
     }).observe({ type: 'longtask', buffered: true });

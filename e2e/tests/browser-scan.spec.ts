@@ -1,9 +1,19 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { apiReport, fixtures, headlineTotals, shot } from './helpers';
+import { apiReport, fixtures, headlineTotals, root, shot } from './helpers';
 
 const IMAGES = ['base-v1.fp.img', 'app.fp.img'];
+
+/** The start page in browser-scan mode, IMAGES chosen, Analyze: until the report page opens. */
+async function scanImagesInBrowser(page: Page): Promise<void> {
+  await page.goto('/');
+  await page.getByTestId('mode-browser').check();
+  await page.getByTestId('file-input').setInputFiles(IMAGES.map((f) => path.join(fixtures, f)));
+  await page.getByTestId('analyze').click();
+  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 45_000 });
+}
 
 test('scan in the browser: no image bytes are sent, only manifests', async ({ page, request }) => {
   const imageBytes = IMAGES.map((f) => readFileSync(path.join(fixtures, f)));
@@ -13,11 +23,7 @@ test('scan in the browser: no image bytes are sent, only manifests', async ({ pa
     sent.push({ url: req.url(), method: req.method(), size: req.postDataBuffer()?.length ?? 0, body: req.postDataBuffer() });
     await route.continue();
   });
-  await page.goto('/');
-  await page.getByTestId('mode-browser').check();
-  await page.getByTestId('file-input').setInputFiles(IMAGES.map((f) => path.join(fixtures, f)));
-  await page.getByTestId('analyze').click();
-  await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 45_000 });
+  await scanImagesInBrowser(page);
 
   const posts = sent.filter((s) => s.method === 'POST');
   expect(posts.some((s) => s.url.includes('/api/images'))).toBe(false);
@@ -43,4 +49,34 @@ test('scan in the browser: no image bytes are sent, only manifests', async ({ pa
   });
   expect(report.images.every((i) => i.hashed)).toBe(true);
   await shot(page, 'browser-scan-overview');
+});
+
+test('the manifest a browser scan uploads is byte for byte sharemap scan --hash --ndjson of the image', async ({
+  page,
+}) => {
+  // The scan worker hashes with pooled hash-wasm instances and posts its NDJSON as a Blob of
+  // parts (apps/web/src/lib/scan.ts); the CLI streams the same records, hashed by node:crypto.
+  const bodies: Buffer[] = [];
+  await page.route('**/api/manifests**', async (route) => {
+    const body = route.request().postDataBuffer();
+    if (body) bodies.push(body);
+    await route.continue();
+  });
+  await scanImagesInBrowser(page);
+  const cli = (f: string) =>
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'apps/cli/dist/main.js'), 'scan', path.join(fixtures, f), '--hash', '--ndjson'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+  expect(bodies).toHaveLength(IMAGES.length);
+  // The two scans run side by side: match each body to its image by the header's name.
+  const byName = new Map(
+    bodies.map((b) => [JSON.parse(b.subarray(0, b.indexOf(10)).toString('utf8')).image.name as string, b]),
+  );
+  for (const f of IMAGES) {
+    const expected = cli(f);
+    expect(expected.length).toBeGreaterThan(1000);
+    expect(byName.get(f)?.equals(expected)).toBe(true);
+  }
 });

@@ -153,7 +153,8 @@ export const api = {
         body: text,
       }),
     ),
-  manifest: (name: string, ndjson: string) =>
+  /** A manifest's NDJSON: a string, or a Blob (a browser scan's, sent from the blob store as it is). */
+  manifest: (name: string, ndjson: string | Blob) =>
     json<ManifestInfo>(
       fetch(`/api/manifests?name=${enc(name)}`, {
         method: 'POST',

@@ -34,18 +34,18 @@ function runWorker<M extends Reply, R>(
   });
 }
 
-/** Scan `file` (with its devices) in a worker; resolves with the manifest as NDJSON. */
+/** Scan `file` (with its devices) in a worker; resolves with the manifest as NDJSON (a Blob). */
 export function scanInWorker(
   file: File,
   devices: File[],
   onProgress: (files: number, bytes: number) => void,
-): Promise<string> {
+): Promise<Blob> {
   // The URL is spelled out here: the bundler makes the worker chunk from it.
   const w = new Worker(new URL('../workers/scan.worker.ts', import.meta.url), {
     type: 'module',
     name: 'scan',
   });
-  return runWorker<ScanMessage, string>(
+  return runWorker<ScanMessage, Blob>(
     w,
     { image: file, devices },
     'scan',

@@ -142,7 +142,7 @@ export interface StartDeps {
     file: File,
     devices: File[],
     onProgress: (files: number, bytes: number) => void,
-  ): Promise<string>;
+  ): Promise<Blob>;
   /** Predict an OCI archive's manifests here (lib/archive.ts in a worker). */
   predictInBrowser(
     file: File,
@@ -285,7 +285,7 @@ export function createStartSlice(deps: StartDeps): StateCreator<StartSlice> {
         );
         update(it.key, {
           phase: 'uploading',
-          detail: `uploading the manifest (${formatBytes(ndjson.length)}); the image stays here`,
+          detail: `uploading the manifest (${formatBytes(ndjson.size)}); the image stays here`,
         });
         const m = await api.manifest(it.file.name, ndjson);
         refs.manifests.push(m.id);

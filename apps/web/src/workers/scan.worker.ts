@@ -12,7 +12,8 @@ export interface ScanRequest {
 }
 export type ScanMessage =
   | { kind: 'progress'; files: number; bytesHashed: number }
-  | { kind: 'done'; ndjson: string; files: number }
+  /** The manifest's NDJSON as a Blob of parts (lib/scan.ts): posted without a copy of its bytes. */
+  | { kind: 'done'; ndjson: Blob; files: number }
   | { kind: 'error'; code: string; message: string };
 
 declare const self: DedicatedWorkerGlobalScope;
