@@ -20,6 +20,12 @@ import { parquetMetadata, parquetRead } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ManifestError } from './errors.js';
 import { isParquet } from './manifest-magic.js';
+import {
+  columnarManifest,
+  ManifestColumns,
+  newValidatedRecord,
+  recordOfValidated,
+} from './manifest-columns.js';
 import { manifestHeader, ManifestStreamValidator, type ParseManifestOptions } from './manifest.js';
 import type { FileRecord, Manifest } from './manifest-types.js';
 
@@ -322,7 +328,10 @@ export async function parseParquetManifest(
     c('sha256'),
   ];
   const strings = opts.strings;
-  const files: FileRecord[] = new Array(rows);
+  // Columnar: the validated fields go straight into the columns (docs/manifest.md#columnar-in-memory-form).
+  const columns = opts.columnar === true ? new ManifestColumns(rows) : null;
+  const files: FileRecord[] = columns ? [] : new Array(rows);
+  const scratch = newValidatedRecord();
   for (let i = 0; i < rows; i++) {
     const line = i + 2;
     if (typeof dir[i] !== 'string' || typeof name[i] !== 'string')
@@ -360,14 +369,10 @@ export async function parseParquetManifest(
     }
     const digest = bytesHex(sha[i], 'sha256', i);
     if (digest !== null) raw.sha256 = digest;
-    const rec = validator.record(raw, line);
-    if (strings) {
-      rec.path = strings.internAt(3 * i, rec.path);
-      if (rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * i + 1, rec.fingerprint);
-      if (rec.sha256 !== undefined) rec.sha256 = strings.internAt(3 * i + 2, rec.sha256);
-    }
-    files[i] = rec;
+    validator.recordInto(raw, line, scratch, strings);
+    if (columns) columns.push(scratch);
+    else files[i] = recordOfValidated(scratch);
   }
   validator.end();
-  return { ...header, files };
+  return columns ? columnarManifest(header, columns) : { ...header, files };
 }

@@ -20,6 +20,15 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
+import {
+  columnarManifest,
+  internMode,
+  ManifestColumns,
+  newValidatedRecord,
+  NO_XATTRS,
+  recordOfValidated,
+  type ValidatedRecord,
+} from './manifest-columns.js';
 
 /**
  * One string object per distinct value, shared by the manifests of one analysis. The images of
@@ -65,6 +74,12 @@ export interface ParseManifestOptions {
   maxLineLength?: number;
   /** Most xattrs per record (default 65536). */
   maxXattrs?: number;
+  /**
+   * Read NDJSON (and Parquet) records into columns (ManifestColumns, docs/manifest.md#columnar-in-memory-form)
+   * instead of one object per record; `files` is made from them on first access. The JSON
+   * form is read as records either way.
+   */
+  columnar?: boolean;
 }
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
@@ -381,26 +396,21 @@ const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256', 'ino'] as const;
  */
 export const MAX_XATTR_NAME_BYTES = 2048;
 
-/** The `xattrs` of records that list none, shared (readers never write to a parsed record). */
-const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-/** One string per mode value (at most 4096: four octal digits) instead of one per record. */
-const modeStrings = new Map<string, string>();
-function internMode(mode: string): string {
-  const known = modeStrings.get(mode);
-  if (known !== undefined) return known;
-  modeStrings.set(mode, mode);
-  return mode;
-}
-
-function validateRecord(
+/**
+ * Validates one record into `out` (a reused ValidatedRecord): the checks of
+ * docs/manifest.md#validation-of-untrusted-manifests, in an order that decides which problem is
+ * reported first. The record parser makes a FileRecord of it (recordOfValidated), the columnar
+ * one appends it to its columns (ManifestColumns.push): both see the same checks and errors.
+ */
+function validateRecordInto(
   v: V,
   raw: unknown,
   ctx: RecordContext,
   maxXattrs: number,
   strings: StringTable | undefined,
   index: number,
-): FileRecord {
+  out: ValidatedRecord,
+): void {
   const r = v.obj(raw);
   v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
   let path = v.str(r.path, 'path', 4096);
@@ -436,14 +446,14 @@ function validateRecord(
     if (ctx.version >= 2 && r.ino !== ino)
       v.fail(`expected ${ino} (the inode number of nid ${nid}), got ${JSON.stringify(r.ino)}`, 'ino');
   } else if (r.ino !== undefined) v.fail('only METABOX images have ino', 'ino');
-  // Checked in this order (the first problem is the one reported), then assembled below.
-  const mode = internMode(v.str(r.mode, 'mode', 4, MODE_RE));
-  const uid = v.int(r.uid, 'uid', 0, U32);
-  const gid = v.int(r.gid, 'gid', 0, U32);
-  const size = v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER);
-  const nlink = v.int(r.nlink, 'nlink', 0, U32);
-  const mtime = v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER);
-  const mtimeNsec = v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999);
+  // Checked in this order (the first problem is the one reported).
+  out.mode = internMode(v.str(r.mode, 'mode', 4, MODE_RE));
+  out.uid = v.int(r.uid, 'uid', 0, U32);
+  out.gid = v.int(r.gid, 'gid', 0, U32);
+  out.size = v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER);
+  out.nlink = v.int(r.nlink, 'nlink', 0, U32);
+  out.mtime = v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER);
+  out.mtime_nsec = v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999);
   let target: string | undefined;
   if (type === 'symlink') {
     target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
@@ -462,44 +472,32 @@ function validateRecord(
     if (strings) sha256 = strings.internAt(3 * index + 2, sha256);
   } else if (r.sha256 !== undefined)
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
-  // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
-  // manifest serialises to the same bytes as the one scanned. The usual record (no ino, target
-  // or rdev) is one literal with every field but sha256, so its object has them in place: added
-  // one by one they spill into a second allocation, ~40 bytes more per record at millions.
-  const plain: FileRecord = {
-    path,
-    nid,
-    type,
-    mode,
-    uid,
-    gid,
-    size,
-    nlink,
-    mtime,
-    mtime_nsec: mtimeNsec,
-    layout,
-    inode_size: inodeSize,
-    xattr_isize: xattrIsize,
-    xattrs,
-    fingerprint,
-  };
-  let rec = plain;
-  if (ino !== undefined || target !== undefined || rdev !== undefined) {
-    // METABOX records, symlinks and devices: `ino` after `nid`, `target`/`rdev` before `xattrs`.
-    const { path: _path, nid: _nid, xattrs: _xattrs, fingerprint: _fingerprint, ...middle } = plain;
-    rec = {
-      path,
-      nid,
-      ...(ino !== undefined ? { ino } : {}),
-      ...middle,
-      ...(target !== undefined ? { target } : {}),
-      ...(rdev !== undefined ? { rdev } : {}),
-      xattrs,
-      fingerprint,
-    };
-  }
-  if (sha256 !== undefined) rec.sha256 = sha256;
-  return rec;
+  out.path = path;
+  out.nid = nid;
+  out.ino = ino;
+  out.type = type;
+  out.layout = layout;
+  out.inode_size = inodeSize;
+  out.xattr_isize = xattrIsize;
+  out.target = target;
+  out.rdev = rdev;
+  out.xattrs = xattrs;
+  out.fingerprint = fingerprint;
+  out.sha256 = sha256;
+}
+
+/** validateRecordInto, as a record object. */
+function validateRecord(
+  v: V,
+  raw: unknown,
+  ctx: RecordContext,
+  maxXattrs: number,
+  strings: StringTable | undefined,
+  index: number,
+): FileRecord {
+  const out = newValidatedRecord();
+  validateRecordInto(v, raw, ctx, maxXattrs, strings, index, out);
+  return recordOfValidated(out);
 }
 
 function recordContext(header: ManifestHeader, version: number): RecordContext {
@@ -510,26 +508,29 @@ function recordContext(header: ManifestHeader, version: number): RecordContext {
 class RecordSink {
   readonly files: FileRecord[] = [];
   private prev: string | null = null;
-  /** Records accepted so far (kept in `files` unless `keep` is false). */
+  /** Records accepted so far (kept in `files` by add() unless `keep` is false). */
   count = 0;
   constructor(
     private readonly maxRecords: number,
     private readonly keep = true,
   ) {}
-  add(rec: FileRecord, line: number): void {
-    const key = rec.path;
+  /** The order and count checks of one more record with this path. */
+  check(path: string, line: number): void {
     if (this.prev === null) {
-      if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
-    } else if (compareUtf8(this.prev, key) >= 0) {
+      if (path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
+    } else if (compareUtf8(this.prev, path) >= 0) {
       throw new ManifestError(
-        `records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`,
+        `records not sorted by path bytes (or duplicate path ${JSON.stringify(path).slice(0, 120)})`,
         line,
         'path',
       );
     }
-    this.prev = key;
+    this.prev = path;
     if (this.count >= this.maxRecords) throw new ManifestError(`more than ${this.maxRecords} records`, line);
     this.count++;
+  }
+  add(rec: FileRecord, line: number): void {
+    this.check(rec.path, line);
     if (this.keep) this.files.push(rec);
   }
 }
@@ -578,6 +579,13 @@ export class ManifestStreamValidator {
     return rec;
   }
 
+  /** record() into `out` (a reused ValidatedRecord) instead of a record object: the columnar readers. */
+  recordInto(raw: unknown, line: number, out: ValidatedRecord, strings?: StringTable): void {
+    if (!this.head) throw new ManifestError('a record before the manifest header', line);
+    validateRecordInto(new V(line), raw, this.ctx!, this.maxXattrs, strings, this.sink.count, out);
+    this.sink.check(out.path, line);
+  }
+
   end(): ManifestHeader {
     if (!this.head) throw new ManifestError('empty manifest', 1);
     if (this.sink.count !== this.head.file_count)
@@ -605,6 +613,9 @@ export class NdjsonManifestParser {
   private readonly maxXattrs: number;
   private readonly maxRecords: number;
   private readonly strings: StringTable | undefined;
+  private readonly columnar: boolean;
+  private columns: ManifestColumns | null = null;
+  private readonly scratch = newValidatedRecord();
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
@@ -612,6 +623,7 @@ export class NdjsonManifestParser {
     this.maxXattrs = opts.maxXattrs ?? 65_536;
     this.sink = new RecordSink(this.maxRecords);
     this.strings = opts.strings;
+    this.columnar = opts.columnar === true;
   }
 
   /** Header, once the first line has been accepted. */
@@ -641,6 +653,13 @@ export class NdjsonManifestParser {
     if (!this.header) {
       this.header = validateHeader(v, val, this.maxRecords, false);
       this.ctx = recordContext(this.header, (val as { version: number }).version);
+      if (this.columnar) this.columns = new ManifestColumns(this.header.file_count);
+    } else if (this.columns) {
+      // The columnar form: the validated fields go straight into the columns, no record object.
+      const out = this.scratch;
+      validateRecordInto(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2, out);
+      this.sink.check(out.path, this.lineNo);
+      this.columns.push(out);
     } else
       this.sink.add(
         validateRecord(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
@@ -650,15 +669,15 @@ export class NdjsonManifestParser {
 
   end(): Manifest {
     if (!this.header) throw new ManifestError('empty manifest', 1);
-    const files = this.sink.files;
-    if (files.length !== this.header.file_count) {
+    const count = this.sink.count;
+    if (count !== this.header.file_count) {
       throw new ManifestError(
-        `file_count is ${this.header.file_count} but ${files.length} records follow`,
+        `file_count is ${this.header.file_count} but ${count} records follow`,
         1,
         'file_count',
       );
     }
-    return { ...this.header, files };
+    return this.columns ? columnarManifest(this.header, this.columns) : { ...this.header, files: this.sink.files };
   }
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
-import { manifestToNdjson, parseManifest, StringTable } from '../src/manifest.js';
+import { manifestColumns, manifestToNdjson, parseManifest, StringTable } from '../src/manifest.js';
 import type { FileRecord, Manifest } from '../src/manifest-types.js';
 import { isParquet, manifestToParquet, parseParquetManifest, portableHex } from '../src/manifest-parquet.js';
 import { scanImageFile } from '../src/node.js';
@@ -30,6 +30,13 @@ async function expectSameManifest(m: Manifest): Promise<void> {
   // With a shared StringTable (how analyses read manifests) the values are the same too.
   const strings = new StringTable();
   expect(await parseParquetManifest(pq, { strings })).toStrictEqual(fromNdjson);
+  // Read into columns (docs/manifest.md#columnar-in-memory-form): the same NDJSON bytes from the
+  // columns, the same columns as the NDJSON form read into columns, the same records.
+  const cols = await parseParquetManifest(pq, { columnar: true, strings: new StringTable() });
+  expect(manifestColumns(cols)).toBeDefined();
+  expect([...manifestToNdjson(cols)].join('')).toBe([...manifestToNdjson(fromNdjson)].join(''));
+  expect(manifestColumns(cols)).toStrictEqual(manifestColumns(parseManifest(nd, { columnar: true })));
+  expect(cols).toStrictEqual(fromNdjson);
 }
 
 describe('Parquet manifest form', () => {
