@@ -166,6 +166,8 @@ export class ManifestColumns {
   private readonly targets = new Map<number, string>();
   private readonly rdevs = new Map<number, [number, number]>();
   private readonly xattrLists = new Map<number, Record<string, string>>();
+  /** pushRecord's reused fields. */
+  private scratch: ValidatedRecord | null = null;
 
   /** `expected`: the header's file_count (a claim: at most MAX_PREALLOCATED_RECORDS are allocated before records come). */
   constructor(expected = 0) {
@@ -293,34 +295,42 @@ export class ManifestColumns {
     return out;
   }
 
-  /** The columns of records already made (what the engine reads from a manifest given as objects). */
+  /** Appends a record object already valid (a parsed record, or one the server wrote and reads back). */
+  pushRecord(f: FileRecord): void {
+    const s = (this.scratch ??= newValidatedRecord());
+    s.path = f.path;
+    s.nid = f.nid;
+    s.ino = f.ino;
+    s.type = f.type;
+    s.mode = f.mode;
+    s.uid = f.uid;
+    s.gid = f.gid;
+    s.size = f.size;
+    s.nlink = f.nlink;
+    s.mtime = f.mtime;
+    s.mtime_nsec = f.mtime_nsec;
+    s.layout = f.layout;
+    s.inode_size = f.inode_size;
+    s.xattr_isize = f.xattr_isize;
+    s.target = f.target;
+    s.rdev = f.rdev;
+    s.xattrs = isEmpty(f.xattrs) ? NO_XATTRS : f.xattrs;
+    s.fingerprint = f.fingerprint;
+    s.sha256 = f.sha256;
+    this.push(s);
+  }
+
+  /** The columns of records already made. */
   static fromRecords(files: readonly FileRecord[]): ManifestColumns {
     const cols = new ManifestColumns(files.length);
-    const s = newValidatedRecord();
-    for (const f of files) {
-      s.path = f.path;
-      s.nid = f.nid;
-      s.ino = f.ino;
-      s.type = f.type;
-      s.mode = f.mode;
-      s.uid = f.uid;
-      s.gid = f.gid;
-      s.size = f.size;
-      s.nlink = f.nlink;
-      s.mtime = f.mtime;
-      s.mtime_nsec = f.mtime_nsec;
-      s.layout = f.layout;
-      s.inode_size = f.inode_size;
-      s.xattr_isize = f.xattr_isize;
-      s.target = f.target;
-      s.rdev = f.rdev;
-      s.xattrs = Object.keys(f.xattrs).length === 0 ? NO_XATTRS : f.xattrs;
-      s.fingerprint = f.fingerprint;
-      s.sha256 = f.sha256;
-      cols.push(s);
-    }
+    for (const f of files) cols.pushRecord(f);
     return cols;
   }
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 const columnsOf = new WeakMap<Manifest, ManifestColumns>();
