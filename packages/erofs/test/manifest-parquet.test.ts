@@ -173,6 +173,17 @@ describe('Parquet manifest form', () => {
     );
   }, 120_000);
 
+  it('reads a file of many row groups one group at a time (records and columns)', async () => {
+    const m = await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true });
+    const want = parseManifest([...manifestToNdjson(m)].join(''));
+    expect(want.files.length).toBeGreaterThan(20);
+    for (const rowGroupRows of [1, 7, want.files.length - 1]) {
+      const pq = manifestToParquet(m, rowGroupRows);
+      expect(await parseParquetManifest(pq)).toStrictEqual(want);
+      expect(await parseParquetManifest(pq, { columnar: true })).toStrictEqual(want);
+    }
+  });
+
   it('decodes bytes to the same hex without Node Buffer (the browser path)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
