@@ -22,7 +22,9 @@ import {
 import { nidText } from './manifest-scan.js';
 import {
   columnarManifest,
+  FILE_TYPE_CODES,
   internMode,
+  LAYOUT_CODES,
   ManifestColumns,
   newValidatedRecord,
   NO_XATTRS,
@@ -82,14 +84,9 @@ export interface ParseManifestOptions {
   columnar?: boolean;
 }
 
-const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
-const LAYOUTS: readonly DataLayout[] = [
-  'flat_plain',
-  'flat_inline',
-  'compressed_full',
-  'compressed_compact',
-  'chunk_based',
-];
+/** The enumerations a record's `type` and `layout` take (the columns' codes index them). */
+const FILE_TYPES = FILE_TYPE_CODES;
+const LAYOUTS = LAYOUT_CODES;
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const MODE_RE = /^[0-7]{4}$/;
@@ -677,7 +674,9 @@ export class NdjsonManifestParser {
         'file_count',
       );
     }
-    return this.columns ? columnarManifest(this.header, this.columns) : { ...this.header, files: this.sink.files };
+    return this.columns
+      ? columnarManifest(this.header, this.columns)
+      : { ...this.header, files: this.sink.files };
   }
 }
 
