@@ -12,7 +12,7 @@
  * ordinary `Manifest` whose `files` are made (once, on first access) from the columns, so
  * every consumer of records keeps working; `record(i)` makes one record on demand.
  */
-import type { DataLayout, FileRecord, FileType, Manifest, ManifestHeader, Nid } from './manifest-types.js';
+import type { DataLayout, FileRecord, FileType, Manifest, ManifestHeader } from './manifest-types.js';
 
 /** Type codes of the `type` column: an index into this list. */
 export const FILE_TYPE_CODES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
@@ -29,28 +29,14 @@ export const LAYOUT_CODES: readonly DataLayout[] = [
 /** Records the columns are sized for up front, at most: a header's `file_count` is only a claim until the records are counted. */
 export const MAX_PREALLOCATED_RECORDS = 1 << 20;
 
-/** The fields of one validated record, written into one reused object by the parsers. */
-export interface ValidatedRecord {
-  path: string;
-  nid: Nid;
-  ino: number | undefined;
-  type: FileType;
-  mode: string;
-  uid: number;
-  gid: number;
-  size: number;
-  nlink: number;
-  mtime: number;
-  mtime_nsec: number;
-  layout: DataLayout;
-  inode_size: 32 | 64;
-  xattr_isize: number;
-  target: string | undefined;
-  rdev: [number, number] | undefined;
-  xattrs: Record<string, string>;
-  fingerprint: string | null;
-  sha256: string | undefined;
-}
+/**
+ * The fields of one validated record, written into one reused object by the parsers: a
+ * FileRecord whose optional fields are always there (undefined when absent), so every record
+ * gives the object the same shape.
+ */
+export type ValidatedRecord = Required<Omit<FileRecord, 'ino' | 'target' | 'rdev' | 'sha256'>> & {
+  [K in 'ino' | 'target' | 'rdev' | 'sha256']: FileRecord[K] | undefined;
+};
 
 export function newValidatedRecord(): ValidatedRecord {
   return {
@@ -143,6 +129,23 @@ function modeBits(mode: string): number {
   );
 }
 
+/** The typed-array columns of ManifestColumns (grown together). */
+const NUMERIC_COLUMNS = [
+  'type',
+  'layout',
+  'inodeSize',
+  'mode',
+  'uid',
+  'gid',
+  'nlink',
+  'mtimeNsec',
+  'xattrIsize',
+  'size',
+  'mtime',
+  'nid',
+  'ino',
+] as const;
+
 /** The records of one manifest as columns, in record order (sorted by path bytes). */
 export class ManifestColumns {
   /** Number of records. */
@@ -196,27 +199,15 @@ export class ManifestColumns {
 
   private grow(): void {
     const c = this.cap * 2;
-    const more = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
-      a: T,
-      make: (n: number) => T,
-    ): T => {
-      const b = make(c);
+    type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+    const cols = this as unknown as Record<string, Column | null>;
+    for (const k of NUMERIC_COLUMNS) {
+      const a = cols[k];
+      if (!a) continue;
+      const b: Column = new (a.constructor as new (n: number) => Column)(c);
       b.set(a);
-      return b;
-    };
-    this.type = more(this.type, (k) => new Uint8Array(k));
-    this.layout = more(this.layout, (k) => new Uint8Array(k));
-    this.inodeSize = more(this.inodeSize, (k) => new Uint8Array(k));
-    this.mode = more(this.mode, (k) => new Uint16Array(k));
-    this.uid = more(this.uid, (k) => new Uint32Array(k));
-    this.gid = more(this.gid, (k) => new Uint32Array(k));
-    this.nlink = more(this.nlink, (k) => new Uint32Array(k));
-    this.mtimeNsec = more(this.mtimeNsec, (k) => new Uint32Array(k));
-    this.xattrIsize = more(this.xattrIsize, (k) => new Uint32Array(k));
-    this.size = more(this.size, (k) => new Float64Array(k));
-    this.mtime = more(this.mtime, (k) => new Float64Array(k));
-    this.nid = more(this.nid, (k) => new Float64Array(k));
-    if (this.ino) this.ino = more(this.ino, (k) => new Float64Array(k));
+      cols[k] = b;
+    }
     this.cap = c;
   }
 

@@ -413,15 +413,20 @@ function validateRecordInto(
   let path = v.str(r.path, 'path', 4096);
   if (!validManifestPath(path)) v.fail(`invalid path ${JSON.stringify(path).slice(0, 120)}`, 'path');
   if (strings) path = strings.internAt(3 * index, path);
+  out.path = path;
   const type = r.type as FileType;
   if (!FILE_TYPES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
+  out.type = type;
   const layout = r.layout as DataLayout;
   if (!LAYOUTS.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
+  out.layout = layout;
   const inodeSize = r.inode_size;
   if (inodeSize !== 32 && inodeSize !== 64) v.fail('expected 32 or 64', 'inode_size');
+  out.inode_size = inodeSize;
   const xattrIsize = v.int(r.xattr_isize, 'xattr_isize', 0, 12 + 4 * 65534);
   if (xattrIsize !== 0 && (xattrIsize < 12 || (xattrIsize - 12) % 4 !== 0))
     v.fail('not a valid xattr area size (0 or 12 + 4n)', 'xattr_isize');
+  out.xattr_isize = xattrIsize;
   const xr = v.obj(r.xattrs, 'xattrs');
   const xnames = Object.keys(xr);
   if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
@@ -434,8 +439,10 @@ function validateRecordInto(
     if (n.length === 0 || utf8Length(n) > MAX_XATTR_NAME_BYTES) v.fail('invalid xattr name', 'xattrs');
     xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
   }
+  out.xattrs = xattrs;
   const { hashed, metabox } = ctx;
   const nid = readNid(v, r.nid, 'nid', metabox, ctx.version);
+  out.nid = nid;
   // METABOX records carry the kernel's inode number, which follows from the nid (disk/nid.ts).
   let ino: number | undefined;
   if (metabox) {
@@ -443,6 +450,7 @@ function validateRecordInto(
     if (ctx.version >= 2 && r.ino !== ino)
       v.fail(`expected ${ino} (the inode number of nid ${nid}), got ${JSON.stringify(r.ino)}`, 'ino');
   } else if (r.ino !== undefined) v.fail('only METABOX images have ino', 'ino');
+  out.ino = ino;
   // Checked in this order (the first problem is the one reported).
   out.mode = internMode(v.str(r.mode, 'mode', 4, MODE_RE));
   out.uid = v.int(r.uid, 'uid', 0, U32);
@@ -455,12 +463,14 @@ function validateRecordInto(
   if (type === 'symlink') {
     target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
   } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
+  out.target = target;
   let rdev: [number, number] | undefined;
   if (type === 'chr' || type === 'blk') {
     const rd = r.rdev;
     if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
     rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
+  out.rdev = rdev;
   let fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
   if (strings && fingerprint !== null) fingerprint = strings.internAt(3 * index + 1, fingerprint);
   let sha256: string | undefined;
@@ -469,16 +479,6 @@ function validateRecordInto(
     if (strings) sha256 = strings.internAt(3 * index + 2, sha256);
   } else if (r.sha256 !== undefined)
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
-  out.path = path;
-  out.nid = nid;
-  out.ino = ino;
-  out.type = type;
-  out.layout = layout;
-  out.inode_size = inodeSize;
-  out.xattr_isize = xattrIsize;
-  out.target = target;
-  out.rdev = rdev;
-  out.xattrs = xattrs;
   out.fingerprint = fingerprint;
   out.sha256 = sha256;
 }

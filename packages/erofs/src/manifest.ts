@@ -6,12 +6,4 @@
 export * from './manifest-scan.js';
 export * from './manifest-serialise.js';
 export * from './manifest-parse.js';
-export {
-  ManifestColumns,
-  manifestColumns,
-  columnarManifest,
-  FILE_TYPE_CODES,
-  LAYOUT_CODES,
-  TYPE_FILE,
-  MAX_PREALLOCATED_RECORDS,
-} from './manifest-columns.js';
+export * from './manifest-columns.js';
