@@ -407,7 +407,7 @@ function validateRecordInto(
   strings: StringTable | undefined,
   index: number,
   out: ValidatedRecord,
-): void {
+): ValidatedRecord {
   const r = v.obj(raw);
   v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
   let path = v.str(r.path, 'path', 4096);
@@ -481,21 +481,13 @@ function validateRecordInto(
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
   out.fingerprint = fingerprint;
   out.sha256 = sha256;
+  return out;
 }
 
-/** validateRecordInto, as a record object. */
-function validateRecord(
-  v: V,
-  raw: unknown,
-  ctx: RecordContext,
-  maxXattrs: number,
-  strings: StringTable | undefined,
-  index: number,
-): FileRecord {
-  const out = newValidatedRecord();
-  validateRecordInto(v, raw, ctx, maxXattrs, strings, index, out);
-  return recordOfValidated(out);
-}
+/** validateRecordInto, as a record object (the record parser). */
+const recordOf = (...args: ValidateArgs): FileRecord =>
+  recordOfValidated(validateRecordInto(...args, newValidatedRecord()));
+type ValidateArgs = [V, unknown, RecordContext, number, StringTable | undefined, number];
 
 function recordContext(header: ManifestHeader, version: number): RecordContext {
   return { hashed: header.hashed, metabox: isMetabox(header.superblock), version };
@@ -571,7 +563,7 @@ export class ManifestStreamValidator {
   record(raw: unknown, line: number, prefix = ''): FileRecord {
     if (!this.head) throw new ManifestError('a record before the manifest header', line);
     const index = this.sink.count;
-    const rec = validateRecord(new V(line, prefix), raw, this.ctx!, this.maxXattrs, undefined, index);
+    const rec = recordOf(new V(line, prefix), raw, this.ctx!, this.maxXattrs, undefined, index);
     this.sink.add(rec, line);
     return rec;
   }
@@ -659,7 +651,7 @@ export class NdjsonManifestParser {
       this.columns.push(out);
     } else
       this.sink.add(
-        validateRecord(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
+        recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
         this.lineNo,
       );
   }
@@ -782,7 +774,7 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
   const sink = new RecordSink(maxRecords);
   list.forEach((r: unknown, i: number) =>
-    sink.add(validateRecord(new V(1, `files[${i}].`), r, ctx, maxXattrs, opts.strings, i), 1),
+    sink.add(recordOf(new V(1, `files[${i}].`), r, ctx, maxXattrs, opts.strings, i), 1),
   );
   if (sink.files.length !== header.file_count) {
     throw new ManifestError(
