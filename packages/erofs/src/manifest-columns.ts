@@ -129,22 +129,22 @@ function modeBits(mode: string): number {
   );
 }
 
-/** The typed-array columns of ManifestColumns (grown together). */
-const NUMERIC_COLUMNS = [
-  'type',
-  'layout',
-  'inodeSize',
-  'mode',
-  'uid',
-  'gid',
-  'nlink',
-  'mtimeNsec',
-  'xattrIsize',
-  'size',
-  'mtime',
-  'nid',
-  'ino',
-] as const;
+type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+/** The typed-array columns of ManifestColumns and their element types (allocated and grown together). */
+const COLUMN_TYPES: Record<string, new (n: number) => Column> = {
+  type: Uint8Array,
+  layout: Uint8Array,
+  inodeSize: Uint8Array,
+  mode: Uint16Array,
+  uid: Uint32Array,
+  gid: Uint32Array,
+  nlink: Uint32Array,
+  mtimeNsec: Uint32Array,
+  xattrIsize: Uint32Array,
+  size: Float64Array,
+  mtime: Float64Array,
+  nid: Float64Array,
+};
 
 /** The records of one manifest as columns, in record order (sorted by path bytes). */
 export class ManifestColumns {
@@ -157,19 +157,20 @@ export class ManifestColumns {
   readonly fingerprint: (string | null)[] = [];
   /** sha256 hex of regular files of a hashed manifest; null when no record has one. */
   sha256: (string | undefined)[] | null = null;
-  type: Uint8Array;
-  layout: Uint8Array;
-  inodeSize: Uint8Array;
-  mode: Uint16Array;
-  uid: Uint32Array;
-  gid: Uint32Array;
-  nlink: Uint32Array;
-  mtimeNsec: Uint32Array;
-  xattrIsize: Uint32Array;
-  size: Float64Array;
-  mtime: Float64Array;
+  // Allocated by resize() (COLUMN_TYPES).
+  type!: Uint8Array;
+  layout!: Uint8Array;
+  inodeSize!: Uint8Array;
+  mode!: Uint16Array;
+  uid!: Uint32Array;
+  gid!: Uint32Array;
+  nlink!: Uint32Array;
+  mtimeNsec!: Uint32Array;
+  xattrIsize!: Uint32Array;
+  size!: Float64Array;
+  mtime!: Float64Array;
   /** Nids that are numbers; NaN where the nid is a decimal string (METABOX, above 2^53: `bigNids`). */
-  nid: Float64Array;
+  nid!: Float64Array;
   /** METABOX records' `ino`, null on other images. */
   ino: Float64Array | null = null;
   private readonly bigNids = new Map<number, string>();
@@ -182,33 +183,28 @@ export class ManifestColumns {
   /** `expected`: the header's file_count (a claim: at most MAX_PREALLOCATED_RECORDS are allocated before records come). */
   constructor(expected = 0) {
     this.cap = Math.max(16, Math.min(expected, MAX_PREALLOCATED_RECORDS));
-    const c = this.cap;
-    this.type = new Uint8Array(c);
-    this.layout = new Uint8Array(c);
-    this.inodeSize = new Uint8Array(c);
-    this.mode = new Uint16Array(c);
-    this.uid = new Uint32Array(c);
-    this.gid = new Uint32Array(c);
-    this.nlink = new Uint32Array(c);
-    this.mtimeNsec = new Uint32Array(c);
-    this.xattrIsize = new Uint32Array(c);
-    this.size = new Float64Array(c);
-    this.mtime = new Float64Array(c);
-    this.nid = new Float64Array(c);
+    this.resize(this.cap);
+  }
+
+  /** (Re)allocates every typed column for `cap` records, keeping the records so far. */
+  private resize(cap: number): void {
+    const cols = this as unknown as Record<string, Column | null>;
+    for (const [k, make] of Object.entries(COLUMN_TYPES)) {
+      const b = new make(cap);
+      const a = cols[k];
+      if (a) b.set(a);
+      cols[k] = b;
+    }
+    if (this.ino) {
+      const b = new Float64Array(cap).fill(NaN);
+      b.set(this.ino);
+      this.ino = b;
+    }
+    this.cap = cap;
   }
 
   private grow(): void {
-    const c = this.cap * 2;
-    type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
-    const cols = this as unknown as Record<string, Column | null>;
-    for (const k of NUMERIC_COLUMNS) {
-      const a = cols[k];
-      if (!a) continue;
-      const b: Column = new (a.constructor as new (n: number) => Column)(c);
-      b.set(a);
-      cols[k] = b;
-    }
-    this.cap = c;
+    this.resize(this.cap * 2);
   }
 
   /** Appends one validated record (the parsers have checked every field, order and count). */
