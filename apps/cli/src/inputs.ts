@@ -6,7 +6,14 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { isParquet, ManifestError, parseManifestBytes, type Manifest, type StringTable } from '@sharemap/erofs';
+import {
+  isParquet,
+  ManifestError,
+  parseManifestBytes,
+  type Manifest,
+  type ParseManifestOptions,
+  type StringTable,
+} from '@sharemap/erofs';
 import {
   isHostSnapshotText,
   MAX_RESIDENCY_INPUT_BYTES,
@@ -69,6 +76,14 @@ export async function detectInput(path: string): Promise<InputKind> {
   return 'image'; // the reader names the problem (e.g. EBADMAGIC at offset 1024)
 }
 
+/**
+ * Manifests are read into columns (docs/manifest.md#columnar-in-memory-form): the engine and the
+ * trust model read those, and no record object is made unless something asks for `files`.
+ */
+function manifestReadOptions(strings: StringTable | undefined): ParseManifestOptions {
+  return strings ? { strings, columnar: true } : { columnar: true };
+}
+
 export async function readManifestFile(path: string, strings?: StringTable): Promise<Manifest> {
   let buf: Buffer;
   try {
@@ -87,7 +102,7 @@ export async function readManifestFile(path: string, strings?: StringTable): Pro
   }
   try {
     // From the bytes: NDJSON is decoded a piece at a time, never as one string of the whole file.
-    return parseManifestBytes(buf, strings ? { strings } : {});
+    return parseManifestBytes(buf, manifestReadOptions(strings));
   } catch (e) {
     if (e instanceof ManifestError) throw inputError(`${path}: ${oneLine(e.message)}`);
     throw inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);
@@ -98,7 +113,7 @@ export async function readManifestFile(path: string, strings?: StringTable): Pro
 async function readParquetManifest(path: string, buf: Buffer, strings?: StringTable): Promise<Manifest> {
   const { parseParquetManifest } = await import('@sharemap/erofs/parquet');
   try {
-    return await parseParquetManifest(buf, strings ? { strings } : {});
+    return await parseParquetManifest(buf, manifestReadOptions(strings));
   } catch (e) {
     if (e instanceof ManifestError) throw inputError(`${path}: ${oneLine(e.message)}`);
     throw inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);

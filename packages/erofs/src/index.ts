@@ -46,6 +46,13 @@ export {
   type ScanOptions,
   type ScanProgress,
   type ParseManifestOptions,
+  ManifestColumns,
+  manifestColumns,
+  columnarManifest,
+  FILE_TYPE_CODES,
+  LAYOUT_CODES,
+  TYPE_FILE,
+  MAX_PREALLOCATED_RECORDS,
 } from './manifest.js';
 export { isParquet } from './manifest-magic.js';
 export { encodeRecord, recordBound } from './manifest-encode.js';

@@ -20,6 +20,12 @@ import { parquetMetadata, parquetRead } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ManifestError } from './errors.js';
 import { isParquet } from './manifest-magic.js';
+import {
+  columnarManifest,
+  ManifestColumns,
+  newValidatedRecord,
+  recordOfValidated,
+} from './manifest-columns.js';
 import { manifestHeader, ManifestStreamValidator, type ParseManifestOptions } from './manifest.js';
 import type { FileRecord, Manifest } from './manifest-types.js';
 
@@ -115,8 +121,8 @@ function nidToInt64(nid: number | string): bigint {
   return BigInt.asIntN(64, BigInt(nid));
 }
 
-/** The Parquet form of a manifest (what `sharemap scan --format parquet` writes). */
-export function manifestToParquet(m: Manifest): Uint8Array {
+/** The Parquet form of a manifest (what `sharemap scan --format parquet` writes); `rowGroupRows` for tests. */
+export function manifestToParquet(m: Manifest, rowGroupRows = ROW_GROUP_ROWS): Uint8Array {
   const n = m.files.length;
   const dir: string[] = new Array(n);
   const name: string[] = new Array(n);
@@ -198,7 +204,7 @@ export function manifestToParquet(m: Manifest): Uint8Array {
       { key: PARQUET_VERSION_KEY, value: String(COLUMNAR_MANIFEST_VERSION) },
       { key: PARQUET_HEADER_KEY, value: JSON.stringify(manifestHeader(m)) },
     ],
-    rowGroupSize: ROW_GROUP_ROWS,
+    rowGroupSize: rowGroupRows,
     createdBy: 'sharemap',
   });
   return new Uint8Array(buf);
@@ -221,6 +227,40 @@ function bytesHex(v: unknown, field: string, row: number): string | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Uint8Array) return bytesToHex(v);
   throw new ManifestError(`expected bytes`, row + 2, field);
+}
+
+/** The values of rows [from, to) of every manifest column, by column name (hostile files: ManifestError). */
+async function readRows(
+  file: ArrayBuffer,
+  metadata: ReturnType<typeof parquetMetadata>,
+  from: number,
+  to: number,
+): Promise<Map<string, unknown[]>> {
+  const cols = new Map<string, unknown[]>();
+  for (const c of PARQUET_MANIFEST_COLUMNS) cols.set(c, new Array(to - from));
+  try {
+    await parquetRead({
+      file,
+      metadata,
+      columns: [...PARQUET_MANIFEST_COLUMNS],
+      rowStart: from,
+      rowEnd: to,
+      // STRING columns decode to strings, plain BYTE_ARRAY stays bytes, INT64 stays bigint.
+      utf8: false,
+      onChunk: (chunk) => {
+        const col = cols.get(chunk.columnName);
+        if (!col) return;
+        const data = chunk.columnData as Column;
+        if (chunk.rowStart < from || chunk.rowStart + data.length > to)
+          throw new Error(`column ${chunk.columnName}: rows out of range`);
+        for (let i = 0; i < data.length; i++) col[chunk.rowStart - from + i] = data[i];
+      },
+    });
+  } catch (e) {
+    if (e instanceof ManifestError) throw e;
+    throw new ManifestError(`bad Parquet file: ${(e as Error).message}`, 0);
+  }
+  return cols;
 }
 
 /**
@@ -273,101 +313,89 @@ export async function parseParquetManifest(
   for (const c of PARQUET_MANIFEST_COLUMNS)
     if (!names.has(c)) throw new ManifestError(`missing column ${c}`, 1, c);
 
-  const cols = new Map<string, unknown[]>();
-  for (const c of PARQUET_MANIFEST_COLUMNS) cols.set(c, new Array(rows));
-  try {
-    await parquetRead({
-      file,
-      metadata,
-      columns: [...PARQUET_MANIFEST_COLUMNS],
-      // STRING columns decode to strings, plain BYTE_ARRAY stays bytes, INT64 stays bigint.
-      utf8: false,
-      onChunk: (chunk) => {
-        const col = cols.get(chunk.columnName);
-        if (!col) return;
-        const data = chunk.columnData as Column;
-        if (chunk.rowStart < 0 || chunk.rowStart + data.length > rows)
-          throw new Error(`column ${chunk.columnName}: rows out of range`);
-        for (let i = 0; i < data.length; i++) col[chunk.rowStart + i] = data[i];
-      },
-    });
-  } catch (e) {
-    if (e instanceof ManifestError) throw e;
-    throw new ManifestError(`bad Parquet file: ${(e as Error).message}`, 0);
-  }
-  const c = (k: (typeof PARQUET_MANIFEST_COLUMNS)[number]): unknown[] => cols.get(k)!;
-  const [dir, name, nid, ino, type, mode, uid, gid, size, nlink, mtime, nsec, layout, isz, xisz] = [
-    c('dir'),
-    c('name'),
-    c('nid'),
-    c('ino'),
-    c('type'),
-    c('mode'),
-    c('uid'),
-    c('gid'),
-    c('size'),
-    c('nlink'),
-    c('mtime'),
-    c('mtime_nsec'),
-    c('layout'),
-    c('inode_size'),
-    c('xattr_isize'),
-  ];
-  const [target, major, minor, xattrs, fp, sha] = [
-    c('target'),
-    c('rdev_major'),
-    c('rdev_minor'),
-    c('xattrs'),
-    c('fingerprint'),
-    c('sha256'),
-  ];
   const strings = opts.strings;
-  const files: FileRecord[] = new Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const line = i + 2;
-    if (typeof dir[i] !== 'string' || typeof name[i] !== 'string')
-      throw new ManifestError('expected a string', line, 'path');
-    const m = mode[i];
-    const raw: Record<string, unknown> = {
-      path: joinPath(dir[i] as string, name[i] as string),
-      nid: nidValue(nid[i]),
-      type: type[i],
-      // Permission bits back to the 4 octal digits of the NDJSON form (range checked there).
-      mode: typeof m === 'number' && m >= 0 && m <= 0o7777 ? m.toString(8).padStart(4, '0') : m,
-      uid: num(uid[i]),
-      gid: num(gid[i]),
-      size: num(size[i]),
-      nlink: num(nlink[i]),
-      mtime: num(mtime[i]),
-      mtime_nsec: nsec[i],
-      layout: layout[i],
-      inode_size: isz[i],
-      xattr_isize: xisz[i],
-      fingerprint: bytesHex(fp[i], 'fingerprint', i),
-    };
-    if (ino[i] !== null && ino[i] !== undefined) raw.ino = num(ino[i]);
-    if (target[i] !== null && target[i] !== undefined) raw.target = target[i];
-    if (major[i] !== null && major[i] !== undefined) raw.rdev = [major[i], minor[i]];
-    const x = xattrs[i];
-    if (x === null || x === undefined) raw.xattrs = {};
-    else {
-      if (typeof x !== 'string') throw new ManifestError('expected JSON text', line, 'xattrs');
-      try {
-        raw.xattrs = JSON.parse(x);
-      } catch (e) {
-        throw new ManifestError(`invalid JSON: ${(e as Error).message}`, line, 'xattrs');
+  // Columnar: the validated fields go straight into the columns (docs/manifest.md#columnar-in-memory-form).
+  const columns = opts.columnar === true ? new ManifestColumns(rows) : null;
+  const files: FileRecord[] = columns ? [] : new Array(rows);
+  const scratch = newValidatedRecord();
+  // One row group at a time: only its decoded values (strings, bigints: ~100 bytes a row) are
+  // alive at once, not those of every row (hundreds of MB at a million rows, all garbage).
+  let from = 0;
+  for (const group of metadata.row_groups) {
+    const to = Math.min(rows, from + Number(group.num_rows));
+    if (to <= from) continue;
+    const cols = await readRows(file, metadata, from, to);
+    const c = (k: (typeof PARQUET_MANIFEST_COLUMNS)[number]): unknown[] => cols.get(k)!;
+    const [dir, name, nid, ino, type, mode, uid, gid, size, nlink, mtime, nsec, layout, isz, xisz] = [
+      c('dir'),
+      c('name'),
+      c('nid'),
+      c('ino'),
+      c('type'),
+      c('mode'),
+      c('uid'),
+      c('gid'),
+      c('size'),
+      c('nlink'),
+      c('mtime'),
+      c('mtime_nsec'),
+      c('layout'),
+      c('inode_size'),
+      c('xattr_isize'),
+    ];
+    const [target, major, minor, xattrs, fp, sha] = [
+      c('target'),
+      c('rdev_major'),
+      c('rdev_minor'),
+      c('xattrs'),
+      c('fingerprint'),
+      c('sha256'),
+    ];
+    for (let i = from; i < to; i++) {
+      const line = i + 2;
+      const j = i - from;
+      if (typeof dir[j] !== 'string' || typeof name[j] !== 'string')
+        throw new ManifestError('expected a string', line, 'path');
+      const m = mode[j];
+      const raw: Record<string, unknown> = {
+        path: joinPath(dir[j] as string, name[j] as string),
+        nid: nidValue(nid[j]),
+        type: type[j],
+        // Permission bits back to the 4 octal digits of the NDJSON form (range checked there).
+        mode: typeof m === 'number' && m >= 0 && m <= 0o7777 ? m.toString(8).padStart(4, '0') : m,
+        uid: num(uid[j]),
+        gid: num(gid[j]),
+        size: num(size[j]),
+        nlink: num(nlink[j]),
+        mtime: num(mtime[j]),
+        mtime_nsec: nsec[j],
+        layout: layout[j],
+        inode_size: isz[j],
+        xattr_isize: xisz[j],
+        fingerprint: bytesHex(fp[j], 'fingerprint', i),
+      };
+      if (ino[j] !== null && ino[j] !== undefined) raw.ino = num(ino[j]);
+      if (target[j] !== null && target[j] !== undefined) raw.target = target[j];
+      if (major[j] !== null && major[j] !== undefined) raw.rdev = [major[j], minor[j]];
+      const x = xattrs[j];
+      if (x === null || x === undefined) raw.xattrs = {};
+      else {
+        if (typeof x !== 'string') throw new ManifestError('expected JSON text', line, 'xattrs');
+        try {
+          raw.xattrs = JSON.parse(x);
+        } catch (e) {
+          throw new ManifestError(`invalid JSON: ${(e as Error).message}`, line, 'xattrs');
+        }
       }
+      const digest = bytesHex(sha[j], 'sha256', i);
+      if (digest !== null) raw.sha256 = digest;
+      validator.recordInto(raw, line, scratch, strings);
+      if (columns) columns.push(scratch);
+      else files[i] = recordOfValidated(scratch);
     }
-    const digest = bytesHex(sha[i], 'sha256', i);
-    if (digest !== null) raw.sha256 = digest;
-    const rec = validator.record(raw, line);
-    if (strings) {
-      rec.path = strings.internAt(3 * i, rec.path);
-      if (rec.fingerprint !== null) rec.fingerprint = strings.internAt(3 * i + 1, rec.fingerprint);
-      if (rec.sha256 !== undefined) rec.sha256 = strings.internAt(3 * i + 2, rec.sha256);
-    }
-    files[i] = rec;
+    from = to;
   }
+  if (from !== rows) throw new ManifestError(`the row groups hold ${from} of ${rows} rows`, 0);
   validator.end();
-  return { ...header, files };
+  return columns ? columnarManifest(header, columns) : { ...header, files };
 }

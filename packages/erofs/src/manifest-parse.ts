@@ -20,6 +20,17 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
+import {
+  columnarManifest,
+  FILE_TYPE_CODES,
+  internMode,
+  LAYOUT_CODES,
+  ManifestColumns,
+  newValidatedRecord,
+  NO_XATTRS,
+  recordOfValidated,
+  type ValidatedRecord,
+} from './manifest-columns.js';
 
 /**
  * One string object per distinct value, shared by the manifests of one analysis. The images of
@@ -65,16 +76,17 @@ export interface ParseManifestOptions {
   maxLineLength?: number;
   /** Most xattrs per record (default 65536). */
   maxXattrs?: number;
+  /**
+   * Read NDJSON (and Parquet) records into columns (ManifestColumns, docs/manifest.md#columnar-in-memory-form)
+   * instead of one object per record; `files` is made from them on first access. The JSON
+   * form is read as records either way.
+   */
+  columnar?: boolean;
 }
 
-const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
-const LAYOUTS: readonly DataLayout[] = [
-  'flat_plain',
-  'flat_inline',
-  'compressed_full',
-  'compressed_compact',
-  'chunk_based',
-];
+/** The enumerations a record's `type` and `layout` take (the columns' codes index them). */
+const FILE_TYPES = FILE_TYPE_CODES;
+const LAYOUTS = LAYOUT_CODES;
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const MODE_RE = /^[0-7]{4}$/;
@@ -381,40 +393,40 @@ const RECORD_OPTIONAL_FIELDS = ['target', 'rdev', 'sha256', 'ino'] as const;
  */
 export const MAX_XATTR_NAME_BYTES = 2048;
 
-/** The `xattrs` of records that list none, shared (readers never write to a parsed record). */
-const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-/** One string per mode value (at most 4096: four octal digits) instead of one per record. */
-const modeStrings = new Map<string, string>();
-function internMode(mode: string): string {
-  const known = modeStrings.get(mode);
-  if (known !== undefined) return known;
-  modeStrings.set(mode, mode);
-  return mode;
-}
-
-function validateRecord(
+/**
+ * Validates one record into `out` (a reused ValidatedRecord): the checks of
+ * docs/manifest.md#validation-of-untrusted-manifests, in an order that decides which problem is
+ * reported first. The record parser makes a FileRecord of it (recordOfValidated), the columnar
+ * one appends it to its columns (ManifestColumns.push): both see the same checks and errors.
+ */
+function validateRecordInto(
   v: V,
   raw: unknown,
   ctx: RecordContext,
   maxXattrs: number,
   strings: StringTable | undefined,
   index: number,
-): FileRecord {
+  out: ValidatedRecord,
+): ValidatedRecord {
   const r = v.obj(raw);
   v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
   let path = v.str(r.path, 'path', 4096);
   if (!validManifestPath(path)) v.fail(`invalid path ${JSON.stringify(path).slice(0, 120)}`, 'path');
   if (strings) path = strings.internAt(3 * index, path);
+  out.path = path;
   const type = r.type as FileType;
   if (!FILE_TYPES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
+  out.type = type;
   const layout = r.layout as DataLayout;
   if (!LAYOUTS.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
+  out.layout = layout;
   const inodeSize = r.inode_size;
   if (inodeSize !== 32 && inodeSize !== 64) v.fail('expected 32 or 64', 'inode_size');
+  out.inode_size = inodeSize;
   const xattrIsize = v.int(r.xattr_isize, 'xattr_isize', 0, 12 + 4 * 65534);
   if (xattrIsize !== 0 && (xattrIsize < 12 || (xattrIsize - 12) % 4 !== 0))
     v.fail('not a valid xattr area size (0 or 12 + 4n)', 'xattr_isize');
+  out.xattr_isize = xattrIsize;
   const xr = v.obj(r.xattrs, 'xattrs');
   const xnames = Object.keys(xr);
   if (xnames.length > maxXattrs) v.fail(`more than ${maxXattrs} xattrs`, 'xattrs');
@@ -427,8 +439,10 @@ function validateRecord(
     if (n.length === 0 || utf8Length(n) > MAX_XATTR_NAME_BYTES) v.fail('invalid xattr name', 'xattrs');
     xattrs[n] = v.str(xr[n], `xattrs[${JSON.stringify(n)}]`, 2 * 65535, HEX_RE);
   }
+  out.xattrs = xattrs;
   const { hashed, metabox } = ctx;
   const nid = readNid(v, r.nid, 'nid', metabox, ctx.version);
+  out.nid = nid;
   // METABOX records carry the kernel's inode number, which follows from the nid (disk/nid.ts).
   let ino: number | undefined;
   if (metabox) {
@@ -436,24 +450,27 @@ function validateRecord(
     if (ctx.version >= 2 && r.ino !== ino)
       v.fail(`expected ${ino} (the inode number of nid ${nid}), got ${JSON.stringify(r.ino)}`, 'ino');
   } else if (r.ino !== undefined) v.fail('only METABOX images have ino', 'ino');
-  // Checked in this order (the first problem is the one reported), then assembled below.
-  const mode = internMode(v.str(r.mode, 'mode', 4, MODE_RE));
-  const uid = v.int(r.uid, 'uid', 0, U32);
-  const gid = v.int(r.gid, 'gid', 0, U32);
-  const size = v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER);
-  const nlink = v.int(r.nlink, 'nlink', 0, U32);
-  const mtime = v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER);
-  const mtimeNsec = v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999);
+  out.ino = ino;
+  // Checked in this order (the first problem is the one reported).
+  out.mode = internMode(v.str(r.mode, 'mode', 4, MODE_RE));
+  out.uid = v.int(r.uid, 'uid', 0, U32);
+  out.gid = v.int(r.gid, 'gid', 0, U32);
+  out.size = v.int(r.size, 'size', 0, Number.MAX_SAFE_INTEGER);
+  out.nlink = v.int(r.nlink, 'nlink', 0, U32);
+  out.mtime = v.int(r.mtime, 'mtime', -(2 ** 53) + 1, Number.MAX_SAFE_INTEGER);
+  out.mtime_nsec = v.int(r.mtime_nsec, 'mtime_nsec', 0, 999_999_999);
   let target: string | undefined;
   if (type === 'symlink') {
     target = v.str(r.target, 'target', 4095, /^[^\0]+$/);
   } else if (r.target !== undefined) v.fail('only symlinks have a target', 'target');
+  out.target = target;
   let rdev: [number, number] | undefined;
   if (type === 'chr' || type === 'blk') {
     const rd = r.rdev;
     if (!Array.isArray(rd) || rd.length !== 2) v.fail('expected [major, minor]', 'rdev');
     rdev = [v.int(rd[0], 'rdev[0]', 0, 0xfff), v.int(rd[1], 'rdev[1]', 0, 0xfffff)];
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
+  out.rdev = rdev;
   let fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
   if (strings && fingerprint !== null) fingerprint = strings.internAt(3 * index + 1, fingerprint);
   let sha256: string | undefined;
@@ -462,45 +479,15 @@ function validateRecord(
     if (strings) sha256 = strings.internAt(3 * index + 2, sha256);
   } else if (r.sha256 !== undefined)
     v.fail(hashed ? 'only regular files have sha256' : 'sha256 in an unhashed manifest', 'sha256');
-  // Fields in the documented order (docs/manifest.md, what scanManifest writes), so a parsed
-  // manifest serialises to the same bytes as the one scanned. The usual record (no ino, target
-  // or rdev) is one literal with every field but sha256, so its object has them in place: added
-  // one by one they spill into a second allocation, ~40 bytes more per record at millions.
-  const plain: FileRecord = {
-    path,
-    nid,
-    type,
-    mode,
-    uid,
-    gid,
-    size,
-    nlink,
-    mtime,
-    mtime_nsec: mtimeNsec,
-    layout,
-    inode_size: inodeSize,
-    xattr_isize: xattrIsize,
-    xattrs,
-    fingerprint,
-  };
-  let rec = plain;
-  if (ino !== undefined || target !== undefined || rdev !== undefined) {
-    // METABOX records, symlinks and devices: `ino` after `nid`, `target`/`rdev` before `xattrs`.
-    const { path: _path, nid: _nid, xattrs: _xattrs, fingerprint: _fingerprint, ...middle } = plain;
-    rec = {
-      path,
-      nid,
-      ...(ino !== undefined ? { ino } : {}),
-      ...middle,
-      ...(target !== undefined ? { target } : {}),
-      ...(rdev !== undefined ? { rdev } : {}),
-      xattrs,
-      fingerprint,
-    };
-  }
-  if (sha256 !== undefined) rec.sha256 = sha256;
-  return rec;
+  out.fingerprint = fingerprint;
+  out.sha256 = sha256;
+  return out;
 }
+
+/** validateRecordInto, as a record object (the record parser). */
+const recordOf = (...args: ValidateArgs): FileRecord =>
+  recordOfValidated(validateRecordInto(...args, newValidatedRecord()));
+type ValidateArgs = [V, unknown, RecordContext, number, StringTable | undefined, number];
 
 function recordContext(header: ManifestHeader, version: number): RecordContext {
   return { hashed: header.hashed, metabox: isMetabox(header.superblock), version };
@@ -510,26 +497,29 @@ function recordContext(header: ManifestHeader, version: number): RecordContext {
 class RecordSink {
   readonly files: FileRecord[] = [];
   private prev: string | null = null;
-  /** Records accepted so far (kept in `files` unless `keep` is false). */
+  /** Records accepted so far (kept in `files` by add() unless `keep` is false). */
   count = 0;
   constructor(
     private readonly maxRecords: number,
     private readonly keep = true,
   ) {}
-  add(rec: FileRecord, line: number): void {
-    const key = rec.path;
+  /** The order and count checks of one more record with this path. */
+  check(path: string, line: number): void {
     if (this.prev === null) {
-      if (rec.path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
-    } else if (compareUtf8(this.prev, key) >= 0) {
+      if (path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
+    } else if (compareUtf8(this.prev, path) >= 0) {
       throw new ManifestError(
-        `records not sorted by path bytes (or duplicate path ${JSON.stringify(rec.path).slice(0, 120)})`,
+        `records not sorted by path bytes (or duplicate path ${JSON.stringify(path).slice(0, 120)})`,
         line,
         'path',
       );
     }
-    this.prev = key;
+    this.prev = path;
     if (this.count >= this.maxRecords) throw new ManifestError(`more than ${this.maxRecords} records`, line);
     this.count++;
+  }
+  add(rec: FileRecord, line: number): void {
+    this.check(rec.path, line);
     if (this.keep) this.files.push(rec);
   }
 }
@@ -573,9 +563,16 @@ export class ManifestStreamValidator {
   record(raw: unknown, line: number, prefix = ''): FileRecord {
     if (!this.head) throw new ManifestError('a record before the manifest header', line);
     const index = this.sink.count;
-    const rec = validateRecord(new V(line, prefix), raw, this.ctx!, this.maxXattrs, undefined, index);
+    const rec = recordOf(new V(line, prefix), raw, this.ctx!, this.maxXattrs, undefined, index);
     this.sink.add(rec, line);
     return rec;
+  }
+
+  /** record() into `out` (a reused ValidatedRecord) instead of a record object: the columnar readers. */
+  recordInto(raw: unknown, line: number, out: ValidatedRecord, strings?: StringTable): void {
+    if (!this.head) throw new ManifestError('a record before the manifest header', line);
+    validateRecordInto(new V(line), raw, this.ctx!, this.maxXattrs, strings, this.sink.count, out);
+    this.sink.check(out.path, line);
   }
 
   end(): ManifestHeader {
@@ -605,6 +602,9 @@ export class NdjsonManifestParser {
   private readonly maxXattrs: number;
   private readonly maxRecords: number;
   private readonly strings: StringTable | undefined;
+  private readonly columnar: boolean;
+  private columns: ManifestColumns | null = null;
+  private readonly scratch = newValidatedRecord();
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
@@ -612,6 +612,7 @@ export class NdjsonManifestParser {
     this.maxXattrs = opts.maxXattrs ?? 65_536;
     this.sink = new RecordSink(this.maxRecords);
     this.strings = opts.strings;
+    this.columnar = opts.columnar === true;
   }
 
   /** Header, once the first line has been accepted. */
@@ -641,24 +642,33 @@ export class NdjsonManifestParser {
     if (!this.header) {
       this.header = validateHeader(v, val, this.maxRecords, false);
       this.ctx = recordContext(this.header, (val as { version: number }).version);
+      if (this.columnar) this.columns = new ManifestColumns(this.header.file_count);
+    } else if (this.columns) {
+      // The columnar form: the validated fields go straight into the columns, no record object.
+      const out = this.scratch;
+      validateRecordInto(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2, out);
+      this.sink.check(out.path, this.lineNo);
+      this.columns.push(out);
     } else
       this.sink.add(
-        validateRecord(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
+        recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
         this.lineNo,
       );
   }
 
   end(): Manifest {
     if (!this.header) throw new ManifestError('empty manifest', 1);
-    const files = this.sink.files;
-    if (files.length !== this.header.file_count) {
+    const count = this.sink.count;
+    if (count !== this.header.file_count) {
       throw new ManifestError(
-        `file_count is ${this.header.file_count} but ${files.length} records follow`,
+        `file_count is ${this.header.file_count} but ${count} records follow`,
         1,
         'file_count',
       );
     }
-    return { ...this.header, files };
+    return this.columns
+      ? columnarManifest(this.header, this.columns)
+      : { ...this.header, files: this.sink.files };
   }
 }
 
@@ -764,7 +774,7 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   if (list.length > maxRecords) v.fail(`more than ${maxRecords} records`, 'files');
   const sink = new RecordSink(maxRecords);
   list.forEach((r: unknown, i: number) =>
-    sink.add(validateRecord(new V(1, `files[${i}].`), r, ctx, maxXattrs, opts.strings, i), 1),
+    sink.add(recordOf(new V(1, `files[${i}].`), r, ctx, maxXattrs, opts.strings, i), 1),
   );
   if (sink.files.length !== header.file_count) {
     throw new ManifestError(

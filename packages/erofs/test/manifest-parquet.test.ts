@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
-import { manifestToNdjson, parseManifest, StringTable } from '../src/manifest.js';
+import { manifestColumns, manifestToNdjson, parseManifest, StringTable } from '../src/manifest.js';
 import type { FileRecord, Manifest } from '../src/manifest-types.js';
 import { isParquet, manifestToParquet, parseParquetManifest, portableHex } from '../src/manifest-parquet.js';
 import { scanImageFile } from '../src/node.js';
@@ -30,6 +30,13 @@ async function expectSameManifest(m: Manifest): Promise<void> {
   // With a shared StringTable (how analyses read manifests) the values are the same too.
   const strings = new StringTable();
   expect(await parseParquetManifest(pq, { strings })).toStrictEqual(fromNdjson);
+  // Read into columns (docs/manifest.md#columnar-in-memory-form): the same NDJSON bytes from the
+  // columns, the same columns as the NDJSON form read into columns, the same records.
+  const cols = await parseParquetManifest(pq, { columnar: true, strings: new StringTable() });
+  expect(manifestColumns(cols)).toBeDefined();
+  expect([...manifestToNdjson(cols)].join('')).toBe([...manifestToNdjson(fromNdjson)].join(''));
+  expect(manifestColumns(cols)).toStrictEqual(manifestColumns(parseManifest(nd, { columnar: true })));
+  expect(cols).toStrictEqual(fromNdjson);
 }
 
 describe('Parquet manifest form', () => {
@@ -165,6 +172,17 @@ describe('Parquet manifest form', () => {
       { seed: PROPERTY_SEED, numRuns: 150 },
     );
   }, 120_000);
+
+  it('reads a file of many row groups one group at a time (records and columns)', async () => {
+    const m = await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true });
+    const want = parseManifest([...manifestToNdjson(m)].join(''));
+    expect(want.files.length).toBeGreaterThan(20);
+    for (const rowGroupRows of [1, 7, want.files.length - 1]) {
+      const pq = manifestToParquet(m, rowGroupRows);
+      expect(await parseParquetManifest(pq)).toStrictEqual(want);
+      expect(await parseParquetManifest(pq, { columnar: true })).toStrictEqual(want);
+    }
+  });
 
   it('decodes bytes to the same hex without Node Buffer (the browser path)', () => {
     fc.assert(

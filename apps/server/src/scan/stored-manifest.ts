@@ -11,7 +11,14 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { FileRecord, Manifest, ManifestHeader, StringTable } from '@sharemap/erofs';
+import {
+  columnarManifest,
+  ManifestColumns,
+  type FileRecord,
+  type Manifest,
+  type ManifestHeader,
+  type StringTable,
+} from '@sharemap/erofs';
 import type { BlobStore } from '../storage/blobs.js';
 
 /** Longest line of a stored manifest (written by this server, so trusted more than an upload). */
@@ -33,9 +40,6 @@ export class StoredBlobDamagedError extends Error {
     );
   }
 }
-
-/** Shared by every record without listed xattrs, as the validating parser does (memory at millions). */
-const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /**
  * The lines of a gzip blob as strings (without "\n"), hashing the stored bytes on the way; the
@@ -78,10 +82,12 @@ export async function* storedBlobLines(
 
 /**
  * A stored manifest blob (gzip NDJSON, the canonical lines written at upload or scan) as a
- * Manifest: header, then one record per line, each as JSON.parse gives it (the canonical
- * field order is the validated record's), with paths, fingerprints and digests interned in
- * `strings` at the same slots as the validating parser. Never one string: a manifest past
- * V8's string limit (512 MiB) reads like a small one.
+ * columnar Manifest (docs/manifest.md#columnar-in-memory-form): header, then each line's record
+ * as JSON.parse gives it goes into the columns and is dropped, so no record object outlives its
+ * line (the engine and the trust model read the columns; `files` is made from them if asked
+ * for), with paths, fingerprints and digests interned in `strings` at the same slots as the
+ * validating parser. Never one string: a manifest past V8's string limit (512 MiB) reads like a
+ * small one.
  */
 export async function readStoredManifest(
   store: BlobStore,
@@ -89,7 +95,7 @@ export async function readStoredManifest(
   strings: StringTable,
 ): Promise<Manifest> {
   let header: ManifestHeader | null = null;
-  const files: FileRecord[] = [];
+  let cols: ManifestColumns | null = null;
   let lineNo = 0;
   for await (const line of storedBlobLines(store, sha256)) {
     lineNo++;
@@ -99,28 +105,23 @@ export async function readStoredManifest(
     } catch (e) {
       throw new StoredBlobDamagedError(sha256, `line ${lineNo} is not JSON: ${(e as Error).message}`);
     }
-    if (header === null) {
+    if (cols === null) {
       header = value as ManifestHeader;
+      cols = new ManifestColumns(header.file_count);
       continue;
     }
     const r = value as FileRecord;
-    const slot = 3 * files.length;
+    const slot = 3 * cols.n;
     r.path = strings.internAt(slot, r.path);
     if (r.fingerprint !== null) r.fingerprint = strings.internAt(slot + 1, r.fingerprint);
     if (r.sha256 !== undefined) r.sha256 = strings.internAt(slot + 2, r.sha256);
-    if (isEmpty(r.xattrs)) r.xattrs = NO_XATTRS;
-    files.push(r);
+    cols.pushRecord(r);
   }
-  if (header === null) throw new StoredBlobDamagedError(sha256, 'empty');
-  if (files.length !== header.file_count)
+  if (header === null || cols === null) throw new StoredBlobDamagedError(sha256, 'empty');
+  if (cols.n !== header.file_count)
     throw new StoredBlobDamagedError(
       sha256,
-      `file_count is ${header.file_count} but ${files.length} records follow`,
+      `file_count is ${header.file_count} but ${cols.n} records follow`,
     );
-  return { ...header, files };
-}
-
-function isEmpty(o: object): boolean {
-  for (const _ in o) return false;
-  return true;
+  return columnarManifest(header, cols);
 }

@@ -1,12 +1,12 @@
 /**
- * The trusted read of a stored manifest blob (scan/stored-manifest.ts): the same Manifest as
+ * The trusted read of a stored manifest blob (scan/stored-manifest.ts), into columns: the same Manifest as
  * the validating parser gives for the canonical NDJSON the server stores, and a clear
  * StoredBlobDamagedError, never a manifest, for a blob whose bytes are not what was stored.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { manifestToNdjson, parseManifest, StringTable } from '@sharemap/erofs';
+import { manifestColumns, manifestToNdjson, parseManifest, StringTable } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { readStoredManifest, StoredBlobDamagedError } from '../../src/scan/stored-manifest.js';
 import { BlobStore } from '../../src/storage/blobs.js';
@@ -28,6 +28,9 @@ describe('readStoredManifest', () => {
       const { sha, text } = await stored(image);
       const strings = new StringTable();
       const got = await readStoredManifest(store, sha, strings);
+      // Read into columns (what the engine reads), which serialise back to the stored lines.
+      expect(manifestColumns(got)?.n).toBe(got.file_count);
+      expect([...manifestToNdjson(got)].join('')).toBe(text);
       expect(got).toEqual(parseManifest(text));
       // The validating parser's manifest serialises to the stored lines, header and records:
       // the analysis input is rebuilt from those lines (analysis-input.ts).

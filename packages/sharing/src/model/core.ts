@@ -19,7 +19,7 @@
  * inodes are first loaded; where that can change a result the key is marked order-dependent
  * and the best and worst first members are computed key by key.
  */
-import { inodeNumber, type Manifest } from '@sharemap/erofs';
+import { inodeNumber, LAYOUT_CODES, manifestColumns, TYPE_FILE, type Manifest } from '@sharemap/erofs';
 import type {
   AnalysisOptions,
   AopsClass,
@@ -232,11 +232,14 @@ function prepareImage(
   manifest: Manifest,
   interner: Interner,
 ): PreparedImage {
-  const files = manifest.files;
-  const n = files.length;
+  // A columnar manifest (docs/manifest.md#columnar-in-memory-form) is read from its columns, a
+  // manifest of record objects from its records: each field read below picks one or the other.
+  const cols = manifestColumns(manifest);
+  const files = cols ? null : manifest.files;
+  const n = cols ? cols.n : files!.length;
   const blockSize = image.blockSize;
   interner.reservePositions(n);
-  const paths = new Array<string>(n);
+  const paths = cols ? cols.paths : new Array<string>(n);
   const regular = new Uint8Array(n);
   const compressed = new Uint8Array(n);
   const size = new Array<number>(n).fill(0);
@@ -249,21 +252,22 @@ function prepareImage(
   let regularFiles = 0;
   let fingerprintedFiles = 0;
   for (let f = 0; f < n; f++) {
-    const rec = files[f]!;
-    paths[f] = rec.path;
-    if (rec.type !== 'file') continue; // R1
+    const rec = files?.[f];
+    if (rec) paths[f] = rec.path;
+    if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue; // R1
     regular[f] = 1;
     regularFiles++;
-    if (rec.nlink > 1) {
+    if ((rec ? rec.nlink : cols!.nlink[f]!) > 1) {
       multiLink[f] = 1;
-      nid.set(f, inodeNumber(rec)); // hard links share the inode number (nids may be strings)
+      // hard links share the inode number (nids may be strings)
+      nid.set(f, rec ? inodeNumber(rec) : cols!.inodeNumber(f));
     }
-    const bytes = rec.size;
+    const bytes = rec ? rec.size : cols!.size[f]!;
     size[f] = bytes;
-    const layout = rec.layout;
+    const layout = rec ? rec.layout : LAYOUT_CODES[cols!.layout[f]!]!;
     if (layout === 'compressed_full' || layout === 'compressed_compact') compressed[f] = 1;
-    const fingerprint = rec.fingerprint;
-    const sha = rec.sha256;
+    const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
+    const sha = rec ? rec.sha256 : cols!.sha256?.[f];
     let id = -1;
     /** The record's sha256 is exactly the digest its fingerprint claims. */
     let shaIsClaimedDigest = false;

@@ -4,6 +4,7 @@
  * domains and findings, and the manifests only to classify each fingerprint (content-bound,
  * verified-mismatch, unverifiable, publisher-defined); it changes nothing in the report.
  */
+import { manifestColumns, TYPE_FILE, type Manifest } from '@sharemap/erofs';
 import type { AnalysisInput, Report, ReportInstance } from '../report.js';
 import { formatBytes, formatInteger } from '../render/bytes.js';
 import { memberCount, rowClasses, rowCopies } from '../model/file-rows.js';
@@ -183,7 +184,9 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
   // result: images of a fleet are versions of one another and manifests parsed with one
   // StringTable share string objects, so most records repeat a pair (compared by reference)
   // and skip the 64-character comparison (core.ts's Interner does the same for fingerprints).
-  const maxFiles = Math.max(0, ...input.images.map((x) => x.manifest.files.length));
+  // Columnar manifests (docs/manifest.md#columnar-in-memory-form) are read from their columns.
+  const fileCount = (m: Manifest): number => manifestColumns(m)?.n ?? m.files.length;
+  const maxFiles = Math.max(0, ...input.images.map((x) => fileCount(x.manifest)));
   const lastFp: (string | null)[] = new Array<string | null>(maxFiles).fill(null);
   const lastSha: (string | undefined)[] = new Array<string | undefined>(maxFiles).fill(undefined);
   const lastCode = new Int8Array(maxFiles);
@@ -192,22 +195,26 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
     const n = new Int32Array(FINGERPRINT_BINDINGS.length);
     const ex: string[][] = FINGERPRINT_BINDINGS.map(() => []);
     let none = 0;
-    const files = manifest.files;
-    const bindingOf = new Int8Array(files.length).fill(-1);
-    for (let f = 0; f < files.length; f++) {
-      const rec = files[f]!;
-      if (rec.type !== 'file') continue;
-      if (fingerprintState(rec.fingerprint, image.blockSize) !== 'ok') {
+    const cols = manifestColumns(manifest);
+    const files = cols ? null : manifest.files;
+    const count = fileCount(manifest);
+    const bindingOf = new Int8Array(count).fill(-1);
+    const pathOf = (f: number): string => (files ? files[f]!.path : cols!.paths[f]!);
+    for (let f = 0; f < count; f++) {
+      const rec = files?.[f];
+      if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue;
+      const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
+      if (fingerprintState(fingerprint, image.blockSize) !== 'ok') {
         none++;
         continue;
       }
-      const fp = rec.fingerprint!;
-      const sha = rec.sha256;
+      const fp = fingerprint!;
+      const sha = rec ? rec.sha256 : cols!.sha256?.[f];
       if (lastFp[f] === fp && lastSha[f] === sha) {
         const code = lastCode[f]!;
         n[code] = n[code]! + 1;
         bindingOf[f] = code;
-        if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(rec.path);
+        if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
         continue;
       }
       const code = !isSha256Form(fp)
@@ -223,7 +230,7 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
       lastCode[f] = code;
       n[code] = n[code]! + 1;
       bindingOf[f] = code;
-      if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(rec.path);
+      if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
     }
     const counts = Object.fromEntries(FINGERPRINT_BINDINGS.map((b, k) => [b, n[k]!])) as Record<
       FingerprintBinding,

@@ -1,0 +1,111 @@
+/**
+ * The engine and the trust model read a columnar manifest (docs/manifest.md#columnar-in-memory-form)
+ * from its columns and give the very report they give for the same manifest as record objects:
+ * every fixture oracle, the fleet.fstab instances, and random fleets of fixture images with random
+ * mounts (domains, backing, inode_share, working set). No record object is made on the way.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  manifestColumns,
+  manifestToNdjson,
+  parseManifest,
+  StringTable,
+  type Manifest,
+} from '@sharemap/erofs';
+import { analyze } from '../../src/model/engine.js';
+import { withTrust } from '../../src/trust/model.js';
+import type { AnalysisInput, Backing } from '../../src/report.js';
+import { fleetInstances, image, inputOf, inst } from '../model-fixtures.js';
+
+const PROPERTY_SEED = Number(process.env.SHAREMAP_PROPERTY_SEED ?? 20261205);
+
+const NAMES = [
+  'app.fp',
+  'app.fp.lz4hc',
+  'base-v1.fp',
+  'base-v1.fp.lz4hc',
+  'base-v1.fp.serial',
+  'base-v2.fp',
+  'base-v2.fp.forged',
+  'base-v2.fp.lz4hc',
+  'base-v2.fp.serial',
+  'edge-mini.fp-trusted',
+  'edge-mini.b16k',
+  'edge-mini.48bit',
+  'edge',
+  'edge.zstd.fp',
+];
+
+/** A manifest read back from its NDJSON form into columns, whose `files` would throw if asked for. */
+function columnar(m: Manifest, strings: StringTable): Manifest {
+  // The oracles of images without incompat features leave required_kernel out; a scan writes null.
+  const sb = { ...m.superblock, required_kernel: m.superblock.required_kernel ?? null };
+  const back = parseManifest([...manifestToNdjson({ ...m, superblock: sb })].join(''), {
+    columnar: true,
+    strings,
+  });
+  expect(manifestColumns(back)).toBeDefined();
+  Object.defineProperty(back, 'files', {
+    get: () => {
+      throw new Error('a record object was asked for');
+    },
+  });
+  return back;
+}
+
+/** The same analysis over columnar manifests: report and trust model equal, as JSON text too. */
+function expectSameReport(input: AnalysisInput): void {
+  const strings = new StringTable();
+  const cols: AnalysisInput = {
+    ...input,
+    images: input.images.map((x) => ({ image: x.image, manifest: columnar(x.manifest, strings) })),
+  };
+  const want = withTrust(analyze(input), input);
+  const got = withTrust(analyze(cols), cols);
+  expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+}
+
+describe('analysis of columnar manifests', () => {
+  it('gives the report of the record form on every fixture image, each mounted once', () => {
+    expectSameReport(inputOf(NAMES.map((n, k) => inst(`i${k}`, n, k % 3 === 0 ? null : `d${k % 2}`))));
+  });
+
+  it('gives the report of the record form on the fleet.fstab instances', () => {
+    expectSameReport(inputOf(fleetInstances()));
+  });
+
+  it('gives the report of the record form on random fleets of fixture images', () => {
+    const mount = fc.record({
+      image: fc.constantFrom(...NAMES),
+      domain: fc.constantFrom(null, 'a', 'b'),
+      backing: fc.constantFrom<Backing>('file', 'file', 'bdev'),
+      inodeShare: fc.boolean(),
+      directio: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(mount, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(undefined, 0.5),
+        (mounts, workingSetFraction) => {
+          const input = inputOf(
+            mounts.map((x, k) =>
+              inst(`m${k}`, x.image, x.domain, {
+                backing: x.backing,
+                inodeShare: x.inodeShare,
+                directio: x.directio,
+              }),
+            ),
+          );
+          if (workingSetFraction !== undefined) input.options = { workingSetFraction };
+          expectSameReport(input);
+        },
+      ),
+      { seed: PROPERTY_SEED, numRuns: 60 },
+    );
+  }, 120_000);
+
+  it('the fixture images exist (a guard for the lists above)', () => {
+    for (const n of NAMES) expect(image(n).manifest.files.length).toBeGreaterThan(0);
+  });
+});
