@@ -12,10 +12,10 @@ import { openImage, type ErofsImage, type OpenImageOptions } from './image.js';
 import { scanManifestTo, type ManifestFieldSink, type ManifestSink, type ScanOptions } from './manifest.js';
 import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
-import { DigestPool, digestWorkerScript } from './node-digest.js';
+import { DigestPool, digestWorkerScript } from './node/digest-pool.js';
 
 export * from './index.js';
-export { DigestPool, defaultDigestThreads, MAX_DIGEST_THREADS } from './node-digest.js';
+export { DigestPool, defaultDigestThreads, MAX_DIGEST_THREADS } from './node/digest-pool.js';
 
 export interface NodeFileSource extends ByteSource {
   close(): Promise<void>;

@@ -1,21 +1,21 @@
 /**
- * A content digest thread (node-digest.ts): opens the image file itself, then for each batch
+ * A content digest thread (digest-pool.ts): opens the image file itself, then for each batch
  * of nids hashes every file's full content, as the scan's own thread would
  * (ErofsImage.forEachDataPiece, the same reader and checks), and answers the digests or the
  * reader's errors in the batch's order.
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ErofsError } from './errors.js';
-import type { ErofsImage } from './image.js';
+import { ErofsError } from '../errors.js';
+import type { ErofsImage } from '../image.js';
 import {
   DIGEST_CACHE_BYTES,
   type DigestRequest,
   type DigestResponse,
   type DigestResult,
   type DigestWorkerData,
-} from './node-digest.js';
-import { openImageFile, type OpenImageFileOptions } from './node.js';
+} from './digest-pool.js';
+import { openImageFile, type OpenImageFileOptions } from '../node.js';
 
 const data = workerData as DigestWorkerData;
 const port = parentPort!;

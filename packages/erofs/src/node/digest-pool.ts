@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Inode } from './disk/inode.js';
-import { ErofsError, type ErofsErrorCode } from './errors.js';
-import type { OpenImageOptions } from './image.js';
-import type { ContentDigester, DigestTarget } from './manifest-scan.js';
+import type { Inode } from '../disk/inode.js';
+import { ErofsError, type ErofsErrorCode } from '../errors.js';
+import type { OpenImageOptions } from '../image.js';
+import type { ContentDigester, DigestTarget } from '../manifest-scan.js';
 
 /** Default number of digest threads: the cores available, at most this many. */
 export const MAX_DIGEST_THREADS = 4;
@@ -50,15 +50,15 @@ export interface DigestResponse {
 }
 
 /**
- * The worker script beside this module (dist/node-digest-worker.js, or the packed CLI's own
+ * The worker script beside this module (dist/node/digest-worker.js, or the packed CLI's own
  * copy beside its bundle); undefined when it is not there (e.g. the GitHub Action's single-file
  * bundle): the scan then hashes in its own thread.
  */
 export function digestWorkerScript(): URL | undefined {
   const here = import.meta.url;
   const url = here.endsWith('.ts')
-    ? new URL('../dist/node-digest-worker.js', here)
-    : new URL('./node-digest-worker.js', here);
+    ? new URL('../../dist/node/digest-worker.js', here)
+    : new URL('./digest-worker.js', here);
   return existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
