@@ -1,5 +1,5 @@
 /**
- * `sharemap scan --hash --threads N` (docs/cli.md#scan): the digest threads change nothing in
+ * `sharemap scan --hash --threads N` (docs/cli.md#sharemap-scan): the digest threads change nothing in
  * the output, a bad N is refused with one line, and a file the threads cannot read (a corrupt
  * pcluster) ends the built CLI with exit code 2 and the line the in-thread scan prints.
  */

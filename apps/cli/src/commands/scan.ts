@@ -25,7 +25,7 @@ import { parseCount } from '../units.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
 
-/** The most digest threads `--threads` takes (docs/cli.md#scan): more than cores only adds switching. */
+/** The most digest threads `--threads` takes (docs/cli.md#sharemap-scan): more than cores only adds switching. */
 export const MAX_SCAN_THREADS = 64;
 
 export const scanSpec: CommandSpec = {
@@ -95,7 +95,7 @@ export const scanSpec: CommandSpec = {
   ],
 };
 
-/** `--threads N` (default: the available cores, capped; docs/cli.md#scan). */
+/** `--threads N` (default: the available cores, capped; docs/cli.md#sharemap-scan). */
 function scanThreads(args: ParsedArgs): number {
   const text = str(args, 'threads');
   if (text === undefined) return defaultDigestThreads();
