@@ -25,8 +25,8 @@ import {
   scanManifest,
   type ContentDigester,
   type DigestTarget,
-  type Manifest,
 } from '../../src/manifest.js';
+import type { Manifest } from '../../src/manifest-types.js';
 import { DigestPool, digestWorkerScript, type DigestWorkerData } from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
 
