@@ -36,6 +36,8 @@ export interface ContentDigester {
   flush(): void;
   /** The most records a scan holds while their digests are computed (bounds its memory). */
   readonly maxPending: number;
+  /** Files of at most this many bytes are hashed by the scan itself (by ScanOptions.hasher). */
+  readonly inThreadBytes: number;
 }
 
 /** Where a ContentDigester delivers one file's digest. */
@@ -383,7 +385,10 @@ async function walkRecords(
   const hasher = opts.hasher ?? wasmSha256;
   const digester = opts.hash ? opts.digester : undefined;
   // Files of this scan hashed here, in the walk (no digester).
-  const hashHere = !!opts.hash && !digester;
+  // With a digester, files of at most `digester.inThreadBytes` too: shipping a tiny file to
+  // another thread and its digest back costs more than hashing it here.
+  const hashHere = (ino: Inode): boolean =>
+    !!opts.hash && ino.type === 'file' && (!digester || ino.size <= digester.inThreadBytes);
   const every = Math.max(1, opts.progressEvery ?? 256);
   // The reader names inodes by their kernel inode number (disk/nid.ts); the manifest carries
   // the nid erofs-utils prints (bit 63 for METABOX inodes) and, on METABOX images, both.
@@ -401,7 +406,7 @@ async function walkRecords(
     try {
       const per: PerInode = ino.xattrIsize === 0 ? { ...NO_EXTRAS } : await xattrInfo(image, ino);
       if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
-      if (hashHere && ino.type === 'file')
+      if (hashHere(ino))
         per.sha256 = await hashInode(
           image,
           ino,
@@ -431,7 +436,7 @@ async function walkRecords(
       fields.sha256 = known.sha256;
       return true;
     }
-    if (ino.type === 'symlink' || (hashHere && ino.type === 'file')) return false;
+    if (ino.type === 'symlink' || hashHere(ino)) return false;
     fields.target = undefined;
     fields.sha256 = undefined;
     if (ino.xattrIsize === 0) {
@@ -550,7 +555,7 @@ async function walkRecords(
     } else fields.nid = ino.nid;
     let digest = false;
     let link: Waiting | undefined;
-    if (digester && ino.type === 'file') {
+    if (digester && ino.type === 'file' && !hashHere(ino)) {
       link = ino.nlink > 1 ? linkDigests.get(ino.nid) : undefined;
       if (link && link.state === DONE) {
         fields.sha256 = link.sha256;

@@ -22,6 +22,11 @@ export const DIGEST_BATCH_FILES = 64;
 export const DIGEST_BATCH_BYTES = 8 << 20;
 /** Block cache of a digest thread (it reads an inode and an inline tail per file, no directories). */
 export const DIGEST_CACHE_BYTES = 1 << 20;
+/**
+ * Files of at most this many bytes are hashed by the scan's own thread: sending one to a
+ * digest thread and its digest back costs more than hashing it (1M tiny files: +50 % CPU).
+ */
+export const DIGEST_IN_THREAD_BYTES = 4096;
 /** Records a scan holds while their digests are computed (ScanOptions.digester). */
 export const DIGEST_MAX_PENDING = 4096;
 
@@ -84,6 +89,7 @@ function errorOf(r: Exclude<DigestResult, string>): Error {
 /** A pool of digest threads over one image file; close() it when the scan ends (or fails). */
 export class DigestPool implements ContentDigester {
   readonly maxPending = DIGEST_MAX_PENDING;
+  readonly inThreadBytes = DIGEST_IN_THREAD_BYTES;
   private readonly threads: Thread[] = [];
   private nextBatch = 0;
   private batch: { nids: number[]; targets: DigestTarget[]; bytes: number } = {

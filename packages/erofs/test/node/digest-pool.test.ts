@@ -60,9 +60,17 @@ function ndjson(m: Manifest): string {
   return [...manifestToNdjson(m)].join('');
 }
 
-/** The pool seen through a scan that may hold at most `maxPending` records. */
+/**
+ * The pool seen through a scan that may hold at most `maxPending` records and sends it every
+ * file, also those the scan hashes itself by default (DIGEST_IN_THREAD_BYTES).
+ */
 function limited(pool: DigestPool, maxPending: number): ContentDigester {
-  return { maxPending, digest: (ino, t) => pool.digest(ino, t), flush: () => pool.flush() };
+  return {
+    maxPending,
+    inThreadBytes: -1,
+    digest: (ino, t) => pool.digest(ino, t),
+    flush: () => pool.flush(),
+  };
 }
 
 /** A pool of `threads` digest threads over `path`. */
@@ -138,7 +146,7 @@ describe('scan --hash through digest threads', () => {
   });
 
   it.each(images.map((i) => [i.name, i] as const))(
-    '%s: the same NDJSON as the in-thread scan (2 threads; the scan holding 4096, 1 and 3 records)',
+    '%s: the same NDJSON as the in-thread scan (2 threads; small files here or there; the scan holding 4096, 1 and 3 records)',
     async (_name, { path, devices }) => {
       const inThread = ndjson(await scanImageFile(path, { devices, hash: true }));
       expect(inThread).toContain('"sha256":');
@@ -146,6 +154,7 @@ describe('scan --hash through digest threads', () => {
       const pool = poolOf(path, devices, 2);
       try {
         expect(ndjson(await scanThrough(path, devices, pool))).toBe(inThread);
+        expect(ndjson(await scanThrough(path, devices, limited(pool, 4096)))).toBe(inThread);
         expect(ndjson(await scanThrough(path, devices, limited(pool, 1)))).toBe(inThread);
         expect(ndjson(await scanThrough(path, devices, limited(pool, 3)))).toBe(inThread);
       } finally {
@@ -189,7 +198,7 @@ describe('scan --hash through digest threads', () => {
     expect(expected).toBeInstanceOf(ErofsError);
     expect((expected as ErofsError).path).toBe('/text.txt');
     for (const got of [
-      await errorOf(scanWithPool(bad, [], 2)),
+      await errorOf(scanWithPool(bad, [], 2)), // /text.txt is larger than DIGEST_IN_THREAD_BYTES
       await errorOf(scanWithPool(bad, [], 1, (p) => limited(p, 1))),
       await errorOf(scanImageFile(bad, { hash: true, threads: 2 })),
     ]) {
@@ -207,6 +216,7 @@ describe('scan --hash through digest threads', () => {
     let cut = false;
     const cutting = (pool: DigestPool): ContentDigester => ({
       maxPending: 8,
+      inThreadBytes: -1,
       digest(ino: Inode, t: DigestTarget) {
         if (!cut) {
           cut = true;
@@ -230,7 +240,7 @@ describe('scan --hash through digest threads', () => {
       "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => process.exit(3));\n",
     );
     const err = await errorOf(
-      scanWithPool(join(ROOT, 'erofs/app.fp.img'), [], 1, (p) => p, pathToFileURL(dying)),
+      scanWithPool(join(ROOT, 'erofs/app.fp.img'), [], 1, (p) => limited(p, 4096), pathToFileURL(dying)),
     );
     expect(err).toBeInstanceOf(ErofsError);
     expect((err as ErofsError).code).toBe('EIO');
