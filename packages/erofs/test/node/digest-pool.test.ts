@@ -233,30 +233,31 @@ describe('scan --hash through digest threads', () => {
     expect((err as ErofsError).code).toBe('EIO');
   }, 60_000);
 
-  it('a thread that dies: its files fail with EIO, the scan ends', async () => {
-    const dying = join(tmp, 'dying-worker.mjs');
-    writeFileSync(
-      dying,
-      "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => process.exit(3));\n",
-    );
-    const err = await errorOf(
-      scanWithPool(join(ROOT, 'erofs/app.fp.img'), [], 1, (p) => limited(p, 4096), pathToFileURL(dying)),
-    );
-    expect(err).toBeInstanceOf(ErofsError);
-    expect((err as ErofsError).code).toBe('EIO');
-    expect((err as ErofsError).message).toMatch(/content digest thread failed: exited with code 3/);
-  }, 60_000);
-
-  it('a thread that throws: the same', async () => {
-    const throwing = join(tmp, 'throwing-worker.mjs');
-    writeFileSync(
-      throwing,
-      "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => { throw new Error('boom'); });\n",
-    );
-    const err = await errorOf(
-      scanWithPool(join(ROOT, 'erofs/app.fp.img'), [], 2, (p) => limited(p, 2), pathToFileURL(throwing)),
-    );
-    expect(err).toBeInstanceOf(ErofsError);
-    expect((err as ErofsError).message).toMatch(/content digest thread failed: boom/);
-  }, 60_000);
+  // A thread that dies (1 thread, the scan holding 4096 records) or throws (2 threads, 2 records).
+  it.each([
+    ['exits', 'process.exit(3)', 1, 4096, /content digest thread failed: exited with code 3/],
+    ['throws', "{ throw new Error('boom'); }", 2, 2, /content digest thread failed: boom/],
+  ] as const)(
+    'a thread that %s: its files fail with EIO, the scan ends',
+    async (kind, body, threads, maxPending, message) => {
+      const script = join(tmp, `${kind}-worker.mjs`);
+      writeFileSync(
+        script,
+        `import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => ${body});\n`,
+      );
+      const err = await errorOf(
+        scanWithPool(
+          join(ROOT, 'erofs/app.fp.img'),
+          [],
+          threads,
+          (p) => limited(p, maxPending),
+          pathToFileURL(script),
+        ),
+      );
+      expect(err).toBeInstanceOf(ErofsError);
+      expect((err as ErofsError).code).toBe('EIO');
+      expect((err as ErofsError).message).toMatch(message);
+    },
+    60_000,
+  );
 });
