@@ -20,6 +20,31 @@ import {
 } from './manifest-types.js';
 import { TreeWalker, type WalkEntry } from './walk.js';
 
+/**
+ * Computes the SHA-256 of regular files' content away from the scan's thread (node.ts's
+ * DigestPool). The scan asks for a digest as the walk reaches a file and writes the file's
+ * record once it has arrived, in path order.
+ */
+export interface ContentDigester {
+  /**
+   * Compute the lower-case hex SHA-256 of `ino`'s full decompressed content and give it to
+   * `target.digested` (or the reader's error as its second argument), later, once. A callback
+   * rather than a promise: a promise per file was a large part of the scan's garbage.
+   */
+  digest(ino: Inode, target: DigestTarget): void;
+  /** Called before the scan waits for a digest: start any work held back to batch it. */
+  flush(): void;
+  /** The most records a scan holds while their digests are computed (bounds its memory). */
+  readonly maxPending: number;
+  /** Files of at most this many bytes are hashed by the scan itself (by ScanOptions.hasher). */
+  readonly inThreadBytes: number;
+}
+
+/** Where a ContentDigester delivers one file's digest. */
+export interface DigestTarget {
+  digested(sha256: string | undefined, error?: unknown): void;
+}
+
 export interface ScanProgress {
   files: number;
   bytesHashed: number;
@@ -34,6 +59,13 @@ export interface ScanOptions {
   hash?: boolean;
   /** SHA-256 implementation; default hash-wasm (browser and Node). node.ts passes node:crypto. */
   hasher?: HasherFactory;
+  /**
+   * With `hash`: content digests computed elsewhere (node.ts: worker threads, docs/reader.md#content-digests-on-worker-threads)
+   * instead of by `hasher` in this thread. The walk then goes on while digests are computed,
+   * holding at most `digester.maxPending` records that wait for theirs, and writes every
+   * record in path order as before.
+   */
+  digester?: ContentDigester;
   onProgress?: (p: ScanProgress) => void;
   /** Report progress every this many records (default 256). */
   progressEvery?: number;
@@ -351,6 +383,12 @@ async function walkRecords(
   max: number,
 ): Promise<number> {
   const hasher = opts.hasher ?? wasmSha256;
+  const digester = opts.hash ? opts.digester : undefined;
+  // Files of this scan hashed here, in the walk (no digester).
+  // With a digester, files of at most `digester.inThreadBytes` too: shipping a tiny file to
+  // another thread and its digest back costs more than hashing it here.
+  const hashHere = (ino: Inode): boolean =>
+    !!opts.hash && ino.type === 'file' && (!digester || ino.size <= digester.inThreadBytes);
   const every = Math.max(1, opts.progressEvery ?? 256);
   // The reader names inodes by their kernel inode number (disk/nid.ts); the manifest carries
   // the nid erofs-utils prints (bit 63 for METABOX inodes) and, on METABOX images, both.
@@ -368,7 +406,7 @@ async function walkRecords(
     try {
       const per: PerInode = ino.xattrIsize === 0 ? { ...NO_EXTRAS } : await xattrInfo(image, ino);
       if (ino.type === 'symlink') per.target = await image.readlinkInode(ino);
-      if (opts.hash && ino.type === 'file')
+      if (hashHere(ino))
         per.sha256 = await hashInode(
           image,
           ino,
@@ -398,7 +436,7 @@ async function walkRecords(
       fields.sha256 = known.sha256;
       return true;
     }
-    if (ino.type === 'symlink' || (opts.hash && ino.type === 'file')) return false;
+    if (ino.type === 'symlink' || hashHere(ino)) return false;
     fields.target = undefined;
     fields.sha256 = undefined;
     if (ino.xattrIsize === 0) {
@@ -435,10 +473,65 @@ async function walkRecords(
     fields.fingerprint = per.fingerprint;
     return true;
   };
+  // Writing a record: the sink gets `fields`, filled from the walk or from a waiting record.
+  const write = async (e: WalkEntry): Promise<void> => {
+    const p = file(fields);
+    if (p) await p;
+    if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
+  };
+  // With a digester: records that wait for a digest (theirs or an earlier record's), in path
+  // order from `head`; a record goes out once every record before it has.
+  const waiting: (Waiting | undefined)[] = [];
+  let head = 0;
+  // The first name's record of each hard-linked file whose digest was asked for, by inode:
+  // later names take its digest (the first is written before them).
+  const linkDigests = new Map<number, Waiting>();
+  const onDigest = (n: number): void => {
+    bytesHashed += n;
+  };
+  const writeWaiting = async (w: Waiting): Promise<void> => {
+    fields.entry = w.entry;
+    fields.pathBytes = w.entry.pathBytes;
+    fields.inode = w.entry.inode;
+    fields.nid = w.nid;
+    fields.ino = w.ino;
+    fields.xattrs = w.xattrs;
+    fields.fingerprint = w.fingerprint;
+    fields.target = w.target;
+    fields.sha256 = w.link ? w.link.sha256 : w.sha256;
+    await write(w.entry);
+  };
+  /** Write the waiting records that can go; with `all`, wait for every one (end of the walk). */
+  const drain = async (all: boolean): Promise<void> => {
+    while (head < waiting.length) {
+      const w = waiting[head]!;
+      if (w.state === PENDING) {
+        // Wait only when the scan holds as many records as it may (or at the end).
+        if (!all && waiting.length - head < digester!.maxPending) break;
+        digester!.flush();
+        await new Promise<void>((resolve) => (w.wake = resolve));
+      }
+      if (w.state === FAILED) {
+        const err = w.error;
+        throw err instanceof ErofsError ? err.withPath(w.entry.path) : err;
+      }
+      waiting[head++] = undefined;
+      await writeWaiting(w);
+    }
+    if (head === waiting.length) {
+      waiting.length = 0;
+      head = 0;
+    } else if (head > 4096) {
+      waiting.splice(0, head);
+      head = 0;
+    }
+  };
+  let emitted = 0;
   const emit = async (e: WalkEntry): Promise<void> => {
     walker.visit(e);
-    if (written >= max)
+    if (emitted >= max)
       throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
+    emitted++;
     const ino = e.inode;
     let ready: boolean;
     try {
@@ -460,27 +553,103 @@ async function walkRecords(
       fields.nid = nidText(nidOfKey(ino.nid, true));
       fields.ino = ino.nid;
     } else fields.nid = ino.nid;
-    const p = file(fields);
-    if (p) await p;
-    if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
-  };
-  await emit(walker.root);
-  // One frame per directory on the path from the root: its steps and the next one to take.
-  const stack: { steps: Step[]; next: number }[] = [];
-  if (walker.root.inode.type === 'dir')
-    stack.push({ steps: stepsOf(await walker.children(walker.root)), next: 0 });
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    if (top.next === top.steps.length) {
-      stack.pop();
-      continue;
+    let digest = false;
+    let link: Waiting | undefined;
+    if (digester && ino.type === 'file' && !hashHere(ino)) {
+      link = ino.nlink > 1 ? linkDigests.get(ino.nid) : undefined;
+      if (link && link.state === DONE) {
+        fields.sha256 = link.sha256;
+        link = undefined;
+      } else if (!link) digest = true;
     }
-    const step = top.steps[top.next++]!;
-    if (step instanceof Subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
-    else await emit(step);
+    // Nothing waits and nothing to wait for: straight out.
+    if (!digest && !link && head === waiting.length) return write(e);
+    const w = new Waiting(
+      e,
+      fields.nid,
+      fields.ino,
+      fields.xattrs,
+      // may view the walk's xattr scratch, which the next path overwrites
+      fields.fingerprint && fields.fingerprint.slice(),
+      fields.target,
+      fields.sha256,
+      digest ? PENDING : DONE,
+      link,
+      digest ? onDigest : undefined,
+    );
+    waiting.push(w);
+    if (digest) {
+      if (ino.nlink > 1) linkDigests.set(ino.nid, w);
+      digester!.digest(ino, w);
+    }
+    await drain(false);
+  };
+  try {
+    await walkTree();
+  } catch (walkError) {
+    // The records before the walk's error go out first, and an earlier file's digest error is
+    // the one to report: exactly what the sequential scan writes and throws.
+    if (digester) await drain(true);
+    throw walkError;
   }
+  if (digester) await drain(true);
   opts.onProgress?.({ files: written, bytesHashed, path: '' });
   return written;
+
+  async function walkTree(): Promise<void> {
+    await emit(walker.root);
+    // One frame per directory on the path from the root: its steps and the next one to take.
+    const stack: { steps: Step[]; next: number }[] = [];
+    if (walker.root.inode.type === 'dir')
+      stack.push({ steps: stepsOf(await walker.children(walker.root)), next: 0 });
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.steps.length) {
+        stack.pop();
+        continue;
+      }
+      const step = top.steps[top.next++]!;
+      if (step instanceof Subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
+      else await emit(step);
+    }
+  }
+}
+
+const PENDING = 0;
+const DONE = 1;
+const FAILED = 2;
+
+/** A record held until its digest (or an earlier record's) has arrived (scan with a digester). */
+class Waiting implements DigestTarget {
+  error: unknown = undefined;
+  /** The scan waiting for this record's digest, if it is. */
+  wake: (() => void) | undefined = undefined;
+  constructor(
+    readonly entry: WalkEntry,
+    readonly nid: Nid,
+    readonly ino: number | undefined,
+    readonly xattrs: Record<string, string> | null,
+    readonly fingerprint: Uint8Array | null,
+    readonly target: string | undefined,
+    public sha256: string | undefined,
+    public state: typeof PENDING | typeof DONE | typeof FAILED,
+    /** A hard link's first name, whose digest this record takes. */
+    readonly link: Waiting | undefined,
+    private readonly onDigest: ((bytes: number) => void) | undefined,
+  ) {}
+
+  digested(sha256: string | undefined, error?: unknown): void {
+    if (this.state !== PENDING) return;
+    if (sha256 !== undefined && error === undefined) {
+      this.sha256 = sha256;
+      this.state = DONE;
+      this.onDigest?.(this.entry.inode.size);
+    } else {
+      this.error = error ?? new ErofsError('EIO', 'no digest');
+      this.state = FAILED;
+    }
+    this.wake?.();
+  }
 }
 
 /** Build the manifest of a whole image in memory (scanManifestTo into an array). */

@@ -12,8 +12,10 @@ import { openImage, type ErofsImage, type OpenImageOptions } from './image.js';
 import { scanManifestTo, type ManifestFieldSink, type ManifestSink, type ScanOptions } from './manifest.js';
 import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
+import { DigestPool, digestWorkerScript } from './node/digest-pool.js';
 
 export * from './index.js';
+export { DigestPool, defaultDigestThreads, MAX_DIGEST_THREADS } from './node/digest-pool.js';
 
 export interface NodeFileSource extends ByteSource {
   close(): Promise<void>;
@@ -157,6 +159,13 @@ export interface ScanImageFileOptions extends OpenImageFileOptions {
   /** Also hash the image file itself (adds image.sha256 to the manifest). */
   imageSha256?: boolean;
   onProgress?: ScanOptions['onProgress'];
+  /**
+   * With `hash`: worker threads that read and hash file content while this thread walks
+   * (docs/reader.md#content-digests-on-worker-threads); 0 or unset hashes in this thread (the
+   * server's scans, already on worker threads of their own). `sharemap scan` passes
+   * `--threads` (default defaultDigestThreads()).
+   */
+  threads?: number;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -188,8 +197,9 @@ export async function scanImageFileTo(
   opts: ScanImageFileOptions,
   sink: ManifestSink | ManifestFieldSink,
 ): Promise<ManifestHeader> {
-  const { hash, imageSha256, onProgress, ...openOpts } = opts;
+  const { hash, imageSha256, onProgress, threads, ...openOpts } = opts;
   const opened = await openImageFile(path, openOpts);
+  let pool: DigestPool | undefined;
   try {
     const scan: ScanOptions = {
       imageName: basename(path),
@@ -199,8 +209,18 @@ export async function scanImageFileTo(
     };
     if (onProgress) scan.onProgress = onProgress;
     if (imageSha256) scan.imageSha256 = await sha256File(path);
+    const script = hash && threads && threads > 0 ? digestWorkerScript() : undefined;
+    if (script) {
+      pool = new DigestPool(
+        script,
+        { path, devices: openOpts.devices ?? [], limits: openOpts.limits },
+        threads!,
+      );
+      scan.digester = pool;
+    }
     return await scanManifestTo(opened.image, scan, sink);
   } finally {
+    await pool?.close();
     await opened.close();
   }
 }

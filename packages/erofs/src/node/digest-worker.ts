@@ -1,0 +1,80 @@
+/**
+ * A content digest thread (digest-pool.ts): opens the image file itself, then for each batch
+ * of nids hashes every file's full content, as the scan's own thread would
+ * (ErofsImage.forEachDataPiece, the same reader and checks), and answers the digests or the
+ * reader's errors in the batch's order.
+ */
+import { createHash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ErofsError } from '../errors.js';
+import type { ErofsImage } from '../image.js';
+import {
+  DIGEST_CACHE_BYTES,
+  type DigestRequest,
+  type DigestResponse,
+  type DigestResult,
+  type DigestWorkerData,
+} from './digest-pool.js';
+import { openImageFile, type OpenImageFileOptions } from '../node.js';
+
+const data = workerData as DigestWorkerData;
+const port = parentPort!;
+// A small block cache: this thread reads one inode and the inline tail per file, never a
+// directory walk, and every thread's cache is memory the scan's RSS budget pays for.
+const options: OpenImageFileOptions = {
+  devices: data.devices,
+  cache: { blockSize: 4096, maxBytes: DIGEST_CACHE_BYTES },
+};
+if (data.limits) options.limits = data.limits;
+const opened = openImageFile(data.path, options);
+// An image that cannot be opened fails every file asked for; never an unhandled rejection.
+opened.catch(() => undefined);
+
+function resultOf(e: unknown): DigestResult {
+  if (e instanceof ErofsError) {
+    const r: DigestResult = { code: e.code, detail: e.detail, message: e.message };
+    if (e.nid !== undefined) r.nid = e.nid;
+    if (e.offset !== undefined) r.offset = e.offset;
+    return r;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: 'Error', detail: message, message };
+}
+
+async function digestOf(image: ErofsImage, nid: number, scratch: Uint8Array): Promise<string> {
+  const ino = image.inodeNow(nid) ?? (await image.inode(nid));
+  const h = createHash('sha256');
+  await image.forEachDataPiece(ino, scratch, (piece) => {
+    h.update(piece);
+  });
+  return h.digest('hex');
+}
+
+let scratch: Uint8Array | undefined;
+async function run(m: DigestRequest): Promise<void> {
+  const results: DigestResult[] = [];
+  let image: ErofsImage | undefined;
+  try {
+    image = (await opened).image;
+  } catch (e) {
+    const r = resultOf(e);
+    for (let i = 0; i < m.nids.length; i++) results.push(r);
+  }
+  if (image) {
+    scratch ??= new Uint8Array(image.limits.streamChunkSize);
+    for (const nid of m.nids) {
+      try {
+        results.push(await digestOf(image, nid, scratch));
+      } catch (e) {
+        results.push(resultOf(e));
+      }
+    }
+  }
+  port.postMessage({ batch: m.batch, results } satisfies DigestResponse);
+}
+
+// One batch at a time: the files of a batch share one read buffer.
+let chain = Promise.resolve();
+port.on('message', (m: DigestRequest) => {
+  chain = chain.then(() => run(m));
+});

@@ -1,0 +1,263 @@
+/**
+ * Content digests on worker threads (src/node/digest-pool.ts, docs/reader.md#content-digests-on-worker-threads):
+ * the NDJSON of a hashed scan through the pool is byte for byte the one the scan's own thread
+ * makes, on every image of testdata, also when the scan may hold only a few records; a file
+ * the reader cannot read (a corrupt pcluster, an image truncated under the running scan, a
+ * thread that dies) fails the scan with the reader's typed error, never a hang.
+ */
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Inode } from '../../src/disk/inode.js';
+import { ErofsError } from '../../src/errors.js';
+import {
+  manifestToNdjson,
+  scanManifest,
+  type ContentDigester,
+  type DigestTarget,
+} from '../../src/manifest.js';
+import type { Manifest } from '../../src/manifest-types.js';
+import { DigestPool, digestWorkerScript, type DigestWorkerData } from '../../src/node/digest-pool.js';
+import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
+
+const ROOT = join(import.meta.dirname, '../../../../testdata');
+const tmp = mkdtempSync(join(tmpdir(), 'sharemap-digest-pool-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Every image of testdata (EROFS fixtures, synthetic and METABOX ones, OCI-built ones), with its devices. */
+function repositoryImages(): { name: string; path: string; devices: string[] }[] {
+  const out: { name: string; path: string; devices: string[] }[] = [];
+  for (const sub of ['erofs', 'erofs/synthetic', 'erofs/metabox', 'oci', 'hostile']) {
+    const dir = join(ROOT, sub);
+    for (const f of readdirSync(dir).sort()) {
+      if (!f.endsWith('.img')) continue;
+      let devices: string[] = [];
+      try {
+        const o = JSON.parse(readFileSync(join(dir, f.replace(/\.img$/, '.expected.json')), 'utf8')) as {
+          devices?: string[];
+        };
+        devices = (o.devices ?? []).map((d) => join(dir, d));
+      } catch {
+        // no oracle: no extra devices
+      }
+      out.push({ name: `${sub}/${f}`, path: join(dir, f), devices });
+    }
+  }
+  return out;
+}
+
+function ndjson(m: Manifest): string {
+  return [...manifestToNdjson(m)].join('');
+}
+
+/**
+ * The pool seen through a scan that may hold at most `maxPending` records and sends it every
+ * file, also those the scan hashes itself by default (DIGEST_IN_THREAD_BYTES).
+ */
+function limited(pool: DigestPool, maxPending: number): ContentDigester {
+  return {
+    maxPending,
+    inThreadBytes: -1,
+    digest: (ino, t) => pool.digest(ino, t),
+    flush: () => pool.flush(),
+  };
+}
+
+/** A pool of `threads` digest threads over `path`. */
+function poolOf(
+  path: string,
+  devices: string[],
+  threads: number,
+  script: URL = digestWorkerScript()!,
+): DigestPool {
+  const data: DigestWorkerData = { path, devices, limits: undefined };
+  return new DigestPool(script, data, threads);
+}
+
+/** A hashed scan of `path` whose digests come from `digester(pool)` (a pool of `threads`). */
+async function scanWithPool(
+  path: string,
+  devices: string[],
+  threads: number,
+  digester: (pool: DigestPool) => ContentDigester = (p) => p,
+  script: URL = digestWorkerScript()!,
+): Promise<Manifest> {
+  const pool = poolOf(path, devices, threads, script);
+  try {
+    return await scanThrough(path, devices, digester(pool));
+  } finally {
+    await pool.close();
+  }
+}
+
+/** A hashed scan of `path` whose digests come from `digester`. */
+async function scanThrough(path: string, devices: string[], digester: ContentDigester): Promise<Manifest> {
+  const opened = await openImageFile(path, { devices });
+  try {
+    return await scanManifest(opened.image, {
+      imageName: basename(path), // as scanImageFile names it
+      imageSize: opened.size,
+      hash: true,
+      hasher: nodeSha256,
+      digester,
+    });
+  } finally {
+    await opened.close();
+  }
+}
+
+async function errorOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+describe('scan --hash through digest threads', () => {
+  const images = repositoryImages();
+
+  it('finds the built worker script and the images it claims to cover', () => {
+    // The tests run the built worker (pnpm build): without it the CLI would hash in-thread.
+    expect(digestWorkerScript()).toBeDefined();
+    expect(images.map((i) => i.name)).toEqual(
+      expect.arrayContaining([
+        'erofs/app.fp.img',
+        'erofs/app.fp.lz4hc.img',
+        'erofs/edge.lzma.frag-dedupe-ztail.img',
+        'erofs/edge.zstd.fp.img',
+        'erofs/edge-mini.chunk4k.blob.img',
+        'erofs/edge-mini.tar-i.img',
+        'erofs/metabox/mbox.metabox.fp.lz4hc.img',
+        'oci/rootfs.img',
+        'hostile/hostile-names.img',
+      ]),
+    );
+    expect(images.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(images.map((i) => [i.name, i] as const))(
+    '%s: the same NDJSON as the in-thread scan (2 threads; small files here or there; the scan holding 4096, 1 and 3 records)',
+    async (_name, { path, devices }) => {
+      const inThread = ndjson(await scanImageFile(path, { devices, hash: true }));
+      expect(inThread).toContain('"sha256":');
+      // One pool for the three scans: its threads outlive a scan.
+      const pool = poolOf(path, devices, 2);
+      try {
+        expect(ndjson(await scanThrough(path, devices, pool))).toBe(inThread);
+        expect(ndjson(await scanThrough(path, devices, limited(pool, 4096)))).toBe(inThread);
+        expect(ndjson(await scanThrough(path, devices, limited(pool, 1)))).toBe(inThread);
+        expect(ndjson(await scanThrough(path, devices, limited(pool, 3)))).toBe(inThread);
+      } finally {
+        await pool.close();
+      }
+    },
+    120_000,
+  );
+
+  it.each([
+    'erofs/app.fp.lz4hc.img',
+    'erofs/edge-mini.chunk4k.blob.img',
+    'erofs/metabox/mbox.metabox.fp.img',
+  ])(
+    "%s: scanImageFile's threads option (`sharemap scan --threads 2`)",
+    async (name) => {
+      const { path, devices } = images.find((i) => i.name === name)!;
+      const inThread = ndjson(await scanImageFile(path, { devices, hash: true }));
+      expect(ndjson(await scanImageFile(path, { devices, hash: true, threads: 2 }))).toBe(inThread);
+    },
+    60_000,
+  );
+
+  it('a corrupt pcluster: the typed error the in-thread scan throws, with its path', async () => {
+    const src = join(ROOT, 'erofs/edge.lz4.img');
+    const opened = await openImageFile(src);
+    let at: number;
+    try {
+      const layout = await opened.image.layoutOf('/text.txt');
+      const ext = layout.extents.find((x) => x.physicalAddr !== null && x.kind !== 'inline')!;
+      at = ext.physicalAddr!;
+    } finally {
+      await opened.close();
+    }
+    const bad = join(tmp, 'bad-pcluster.img');
+    const bytes = readFileSync(src);
+    // An LZ4 sequence whose match offset points before the start of the output.
+    bytes.fill(0xff, at, at + 64);
+    writeFileSync(bad, bytes);
+    const expected = await errorOf(scanImageFile(bad, { hash: true }));
+    expect(expected).toBeInstanceOf(ErofsError);
+    expect((expected as ErofsError).path).toBe('/text.txt');
+    for (const got of [
+      await errorOf(scanWithPool(bad, [], 2)), // /text.txt is larger than DIGEST_IN_THREAD_BYTES
+      await errorOf(scanWithPool(bad, [], 1, (p) => limited(p, 1))),
+      await errorOf(scanImageFile(bad, { hash: true, threads: 2 })),
+    ]) {
+      expect(got).toBeInstanceOf(ErofsError);
+      expect((got as ErofsError).message).toBe((expected as ErofsError).message);
+    }
+  }, 60_000);
+
+  it('an image truncated under the running scan: EIO, no hang', async () => {
+    const path = join(tmp, 'truncated-under.img');
+    copyFileSync(join(ROOT, 'erofs/app.fp.img'), path);
+    const size = readFileSync(path).length;
+    // The first file asked for cuts the image to its first 4 KiB (superblock and root inode
+    // survive): every thread's read of file data after that finds the file shorter.
+    let cut = false;
+    const cutting = (pool: DigestPool): ContentDigester => ({
+      maxPending: 8,
+      inThreadBytes: -1,
+      digest(ino: Inode, t: DigestTarget) {
+        if (!cut) {
+          cut = true;
+          truncateSync(path, 4096);
+        }
+        pool.digest(ino, t);
+      },
+      flush: () => pool.flush(),
+    });
+    const err = await errorOf(scanWithPool(path, [], 2, cutting));
+    expect(cut).toBe(true);
+    expect(size).toBeGreaterThan(4096);
+    expect(err).toBeInstanceOf(ErofsError);
+    expect((err as ErofsError).code).toBe('EIO');
+  }, 60_000);
+
+  // A thread that dies (1 thread, the scan holding 4096 records) or throws (2 threads, 2 records).
+  it.each([
+    ['exits', 'process.exit(3)', 1, 4096, /content digest thread failed: exited with code 3/],
+    ['throws', "{ throw new Error('boom'); }", 2, 2, /content digest thread failed: boom/],
+  ] as const)(
+    'a thread that %s: its files fail with EIO, the scan ends',
+    async (kind, body, threads, maxPending, message) => {
+      const script = join(tmp, `${kind}-worker.mjs`);
+      writeFileSync(
+        script,
+        `import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => ${body});\n`,
+      );
+      const err = await errorOf(
+        scanWithPool(
+          join(ROOT, 'erofs/app.fp.img'),
+          [],
+          threads,
+          (p) => limited(p, maxPending),
+          pathToFileURL(script),
+        ),
+      );
+      expect(err).toBeInstanceOf(ErofsError);
+      expect((err as ErofsError).code).toBe('EIO');
+      expect((err as ErofsError).message).toMatch(message);
+    },
+    60_000,
+  );
+});
