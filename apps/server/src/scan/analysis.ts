@@ -51,9 +51,6 @@ export async function runAnalysis(
   // The reviewer's policy and its result travel with the stored report (a reproducible sign-off).
   if (task.trustPolicy && report.trust) applyTrustPolicy(report.trust, task.trustPolicy);
   phase('trust');
-  // The manifests are not needed past the trust model: let their records go before the blobs
-  // are written, the phase of the peak RSS (docs/benchmarks.md#report-creation-phase-by-phase-report-phases).
-  images.length = 0;
   const inputBlob = await store.putGzipSync(
     analysisInputRefJson({
       images: task.images,

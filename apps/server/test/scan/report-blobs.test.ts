@@ -44,6 +44,8 @@ describe('reportJson: the text of JSON.stringify(report), in pieces', () => {
       withToJson: { toJSON: () => 'custom' },
       files: {
         instance: big,
+        // A column of numbers is written whole; this one ends in other values.
+        file: Array.from({ length: n }, (_, i) => (i < n - 2 ? i : i === n - 1 ? 'x' : undefined)),
         empty: [],
         exactlyOnePiece: Array.from({ length: JSON_ARRAY_CHUNK }, (_, i) => i),
         hardlinks: { row: [], primary: [undefined, () => 1, null] },
