@@ -228,7 +228,7 @@ export function encodeFiles(report: FilesInput): Uint8Array {
 /**
  * Encode the per-file parts of a report as pieces: the same bytes as `encodeFiles`, without
  * copying the columns into one buffer (the server streams them into gzip:
- * docs/server.md#report-creation).
+ * docs/server.md#stored-manifests-and-analysis-inputs).
  */
 export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   const f = report.files;

@@ -1,11 +1,11 @@
 /**
- * The blobs of a new report (docs/server.md#report-creation): its JSON, and the web UI's parts
- * (the summary, JSON, and the per-file columns in the sharemap-files encoding), each gzip at
- * SERVER_GZIP_LEVEL. The JSON is generated in pieces and the files encoding handed over as
- * views of its columns: nothing is held as one string or one buffer, and zlib's asynchronous
- * API compresses on libuv's thread pool while this thread generates the next piece. The
- * stored bytes are those of `gzipSync(JSON.stringify(report))` and `gzipSync(encodeFiles(report))`
- * (apps/server/test/scan/report-blobs.test.ts).
+ * The blobs of a new report (docs/server.md#stored-manifests-and-analysis-inputs): its JSON,
+ * and the web UI's parts (the summary, JSON, and the per-file columns in the sharemap-files
+ * encoding), each gzip at SERVER_GZIP_LEVEL. The JSON is generated in pieces and the files
+ * encoding handed over as views of its columns: nothing is held as one string or one buffer,
+ * and zlib's asynchronous API compresses on libuv's thread pool while this thread generates
+ * the next piece. The stored bytes are those of `gzipSync(JSON.stringify(report))` and
+ * `gzipSync(encodeFiles(report))` (apps/server/test/scan/report-blobs.test.ts).
  */
 import { encodeFilesPieces, reportSummary, type FilesEncoding } from '@sharemap/report-wire';
 import type { Report } from '@sharemap/sharing';
