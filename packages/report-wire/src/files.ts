@@ -207,8 +207,8 @@ export interface FilesEncoding {
   byteLength: number;
   /**
    * The encoding's bytes in order: the magic, length and header, then each section's values and
-   * its padding. Pieces are views of the encoder's columns (nothing is copied); iterate as often
-   * as needed, but do not change them.
+   * its padding, none empty. Pieces are views of the encoder's columns (nothing is copied);
+   * iterate as often as needed, but do not change them.
    */
   pieces(): Generator<Uint8Array>;
 }
@@ -422,6 +422,8 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
       for (const [k, s] of sections.entries()) {
         let end = layout[k]!.offset;
         for (const chunk of byteChunks(s.data)) {
+          // An empty section (no hard links) gives no piece: a stream may take an empty chunk for its end.
+          if (chunk.length === 0) continue;
           yield chunk;
           end += chunk.length;
         }
