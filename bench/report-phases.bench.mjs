@@ -3,7 +3,9 @@
 // (validated record by record by canonicalManifest, gzip blob), then the analysis worker's
 // code (apps/server/dist/scan/analysis.js runAnalysis) runs in this process and each phase's
 // wall time is recorded: reading the stored manifest back, analyze(), the trust model, the
-// report blob, the analysis input blob, the web UI's parts. Prints one JSON object with the
+// analysis input blob, encoding the web UI's parts, and the report blob and parts stored
+// concurrently (phase names: apps/server/src/scan/analysis.ts AnalysisPhase; older code had
+// `report-blob` and `parts` instead of the last two). Prints one JSON object with the
 // phases (wall and CPU ms, and the peak RSS of the process during each: VmHWM, reset between
 // phases through /proc/self/clear_refs), the blob sizes and the load average. Needs
 // `pnpm build`. Profile the analysis with `node --cpu-prof bench/report-phases.bench.mjs`.
