@@ -3,10 +3,14 @@
 // (validated record by record by canonicalManifest, gzip blob), then the analysis worker's
 // code (apps/server/dist/scan/analysis.js runAnalysis) runs in this process and each phase's
 // wall time is recorded: reading the stored manifest back, analyze(), the trust model, the
-// report blob, the analysis input blob, the web UI's parts. Prints one JSON object with the
-// phases (wall and CPU ms), the blob sizes and the load average. Needs `pnpm build`.
+// analysis input blob, encoding the web UI's parts, and the report blob and parts stored
+// concurrently (phase names: apps/server/src/scan/analysis.ts AnalysisPhase; older code had
+// `report-blob` and `parts` instead of the last two). Prints one JSON object with the
+// phases (wall and CPU ms, and the peak RSS of the process during each: VmHWM, reset between
+// phases through /proc/self/clear_refs), the blob sizes and the load average. Needs
+// `pnpm build`. Profile the analysis with `node --cpu-prof bench/report-phases.bench.mjs`.
 // Usage: node bench/report-phases.bench.mjs [--records 500000] [--runs 1]
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ManifestStreamValidator } from '../packages/erofs/dist/index.js';
@@ -23,6 +27,22 @@ const opt = (name, dflt) => {
 const RECORDS = Number(opt('records', 500_000));
 const RUNS = Number(opt('runs', 1));
 const log = (s) => process.stderr.write(`[report-phases bench] ${s}\n`);
+const MiB = 1024 * 1024;
+
+/** Peak RSS of this process since the last reset, in MiB (Linux: VmHWM). */
+function peakRssMiB() {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Math.round((Number(m[1]) * 1024) / MiB) : null;
+}
+
+/** Start a new peak: writing 5 to clear_refs sets VmHWM to the current RSS (Linux >= 4.0). */
+function resetPeakRss() {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // not Linux, or not allowed: the peaks are then since the start of the process
+  }
+}
 
 async function* asBuffers(lines) {
   for await (const s of lines) yield Buffer.from(s);
@@ -57,7 +77,10 @@ try {
   for (let run = 0; run < RUNS; run++) {
     const phases = {};
     const cpu = {};
+    const peakRss = {};
     t0 = performance.now();
+    resetPeakRss();
+    const rssAtStart = Math.round(process.memoryUsage().rss / MiB);
     let cpuAt = process.cpuUsage();
     const result = await runAnalysis(task, (name, ms) => {
       // CPU time of the process (this thread and zlib's): less at the mercy of the load than wall time.
@@ -65,7 +88,9 @@ try {
       cpuAt = process.cpuUsage();
       phases[name] = Math.round(ms);
       cpu[name] = Math.round((used.user + used.system) / 1000);
-      log(`run ${run + 1}: ${name} ${Math.round(ms)} ms (cpu ${cpu[name]} ms)`);
+      peakRss[name] = peakRssMiB();
+      resetPeakRss();
+      log(`run ${run + 1}: ${name} ${Math.round(ms)} ms (cpu ${cpu[name]} ms, peak RSS ${peakRss[name]} MiB)`);
     });
     const totalMs = Math.round(performance.now() - t0);
     const size = (sha) => statSync(store.path(sha)).size;
@@ -73,6 +98,8 @@ try {
       totalMs,
       phases,
       cpuMs: cpu,
+      rssAtStartMiB: rssAtStart,
+      peakRssMiB: peakRss,
       bytes: {
         report: size(result.reportBlob),
         input: size(result.inputBlob),

@@ -92,14 +92,27 @@ function widthFor(max: number, integral: boolean): SectionType {
 
 interface PendingSection {
   name: string;
-  data: NumArray;
+  /** The stored values, or (`paths.text`) UTF-8 bytes in chunks, never joined into one buffer. */
+  data: NumArray | Uint8Array[];
   bias?: number;
   delta?: boolean;
   values?: SectionType;
 }
 
-function typeOf(a: NumArray): SectionType {
-  return a instanceof Uint8Array
+/** A section's bytes as they are written: views of its values (nothing copied). */
+function byteChunks(data: PendingSection['data']): Uint8Array[] {
+  return Array.isArray(data) ? data : [new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
+}
+
+function byteLengthOf(data: PendingSection['data']): number {
+  if (!Array.isArray(data)) return data.byteLength;
+  let n = 0;
+  for (const c of data) n += c.byteLength;
+  return n;
+}
+
+function typeOf(a: PendingSection['data']): SectionType {
+  return Array.isArray(a) || a instanceof Uint8Array
     ? 'u8'
     : a instanceof Uint16Array
       ? 'u16'
@@ -173,10 +186,51 @@ function hexToBytes(hex: string, out: Uint8Array, at: number): void {
     out[at + i / 2] = (NIBBLE[hex.charCodeAt(i)]! << 4) | NIBBLE[hex.charCodeAt(i + 1)]!;
 }
 
+/** Paths per chunk of `paths.text` (UTF-8 encoded a chunk at a time, not as one string). */
+const TEXT_CHUNK = 1 << 16;
+
+/** Padding between sections (fewer than 8 bytes, zeros). */
+const PADDING = new Uint8Array(8);
+
+/** True when every path sorts after the one before it (so none repeats). */
+function strictlyAscending(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1]! < list[i]!)) return false;
+  return true;
+}
+
+/** The parts `encodeFiles` encodes. */
+export type FilesInput = Pick<Report, 'files' | 'groups' | 'paths'> & { measured?: MeasuredRows };
+
+/** An encoding as the pieces it is made of, for a stream (e.g. into gzip) without one big buffer. */
+export interface FilesEncoding {
+  /** Length of the whole encoding in bytes. */
+  byteLength: number;
+  /**
+   * The encoding's bytes in order: the magic, length and header, then each section's values and
+   * its padding, none empty. Pieces are views of the encoder's columns (nothing is copied);
+   * iterate as often as needed, but do not change them.
+   */
+  pieces(): Generator<Uint8Array>;
+}
+
 /** Encode the per-file parts of a report. */
-export function encodeFiles(
-  report: Pick<Report, 'files' | 'groups' | 'paths'> & { measured?: MeasuredRows },
-): Uint8Array {
+export function encodeFiles(report: FilesInput): Uint8Array {
+  const encoding = encodeFilesPieces(report);
+  const out = new Uint8Array(encoding.byteLength);
+  let at = 0;
+  for (const piece of encoding.pieces()) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+/**
+ * Encode the per-file parts of a report as pieces: the same bytes as `encodeFiles`, without
+ * copying the columns into one buffer (the server streams them into gzip:
+ * docs/server.md#stored-manifests-and-analysis-inputs).
+ */
+export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   const f = report.files;
   const rows = f.instance.length;
   const sections: PendingSection[] = [];
@@ -284,23 +338,38 @@ export function encodeFiles(
   const images: FilesHeader['images'] = [];
   const table = new Map<string, number>();
   const strings: string[] = [];
+  const lists = Object.entries(report.paths);
   let total = 0;
-  for (const list of Object.values(report.paths)) total += list.length;
+  for (const [, list] of lists) total += list.length;
   const index = new Array<number>(total);
   let at = 0;
-  for (const [id, list] of Object.entries(report.paths)) {
+  for (let k = 0; k < lists.length; k++) {
+    const [id, list] = lists[k]!;
     images.push({ id, paths: list.length });
+    // No later image looks up the last image's paths, and a strictly ascending list (a
+    // manifest's paths are sorted) repeats none of its own: they need not go into the table. A
+    // one-image report then needs no table at all (its millions of insertions were most of the
+    // encoder's time at 2M rows: docs/benchmarks.md#report-creation-phase-by-phase-report-phases).
+    const keep = k < lists.length - 1 || !strictlyAscending(list);
     for (const p of list) {
-      let c = table.get(p);
+      let c = table.size === 0 ? undefined : table.get(p);
       if (c === undefined) {
         if (p.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(p)}`);
-        table.set(p, (c = strings.push(p) - 1));
+        c = strings.push(p) - 1;
+        if (keep) table.set(p, c);
       }
       index[at++] = c;
     }
   }
   sections.push(numericSection('paths.index', index, { delta: true }));
-  sections.push({ name: 'paths.text', data: enc.encode(strings.join('\u0000')) });
+  // The paths joined by NUL, encoded a chunk of paths at a time (the same bytes as the whole
+  // joined text encoded at once: chunks end between paths, before a NUL).
+  const text: Uint8Array[] = [];
+  for (let i = 0; i < strings.length; i += TEXT_CHUNK) {
+    const part = strings.slice(i, i + TEXT_CHUNK).join('\u0000');
+    text.push(enc.encode(i === 0 ? part : '\u0000' + part));
+  }
+  sections.push({ name: 'paths.text', data: text });
 
   // Layout.
   const header: FilesHeader = {
@@ -326,27 +395,43 @@ export function encodeFiles(
   for (;;) {
     offset = 12 + headerLen;
     header.sections = sections.map((s) => {
-      const out: Section = { name: s.name, type: typeOf(s.data), length: s.data.length, offset };
+      const bytes = byteLengthOf(s.data);
+      const length = Array.isArray(s.data) ? bytes : s.data.length;
+      const out: Section = { name: s.name, type: typeOf(s.data), length, offset };
       if (s.bias !== undefined) out.bias = s.bias;
       if (s.delta) out.delta = true;
       if (s.values !== undefined) out.values = s.values;
-      offset = align(offset + s.data.byteLength);
+      offset = align(offset + bytes);
       return out;
     });
     headerBytes = enc.encode(JSON.stringify(header));
     if (headerBytes.length <= headerLen) break;
     headerLen = align(12 + headerBytes.length + 32) - 12;
   }
-  const out = new Uint8Array(offset);
-  out.set(enc.encode(FILES_MAGIC), 0);
-  new DataView(out.buffer).setUint32(8, headerLen, true);
-  out.fill(0x20, 12, 12 + headerLen);
-  out.set(headerBytes, 12);
-  for (const [k, s] of sections.entries()) {
-    const bytes = new Uint8Array(s.data.buffer, s.data.byteOffset, s.data.byteLength);
-    out.set(bytes, header.sections[k]!.offset);
-  }
-  return out;
+  const prefix = new Uint8Array(12 + headerLen);
+  prefix.set(enc.encode(FILES_MAGIC), 0);
+  new DataView(prefix.buffer).setUint32(8, headerLen, true);
+  prefix.fill(0x20, 12);
+  prefix.set(headerBytes, 12);
+  const byteLength = offset;
+  const layout = header.sections;
+  return {
+    byteLength,
+    *pieces() {
+      yield prefix;
+      for (const [k, s] of sections.entries()) {
+        let end = layout[k]!.offset;
+        for (const chunk of byteChunks(s.data)) {
+          // An empty section (no hard links) gives no piece: a stream may take an empty chunk for its end.
+          if (chunk.length === 0) continue;
+          yield chunk;
+          end += chunk.length;
+        }
+        const next = k + 1 < layout.length ? layout[k + 1]!.offset : byteLength;
+        if (next > end) yield PADDING.subarray(0, next - end);
+      }
+    },
+  };
 }
 
 export class FilesFormatError extends Error {

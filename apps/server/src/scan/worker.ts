@@ -13,8 +13,9 @@ import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node'
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { createDomainRedactor, MountConfigError, parseMountConfig } from '@sharemap/sharing';
-import { runAnalysis, writeParts } from './analysis.js';
+import { runAnalysis } from './analysis.js';
 import { renderToFile } from './render.js';
+import { writeParts } from './report-blobs.js';
 import { readStoredReport } from './report-read.js';
 import { BlobStore } from '../storage/blobs.js';
 import type {

@@ -214,6 +214,17 @@ export class BlobStore {
     return this.write(gz);
   }
 
+  /**
+   * Store bytes gzip-compressed, piece by piece (the sharemap-files encoding as views of its
+   * columns): the compression runs on libuv's thread pool, the same bytes as gzipSync of the
+   * pieces joined (zlib's output does not depend on how its input is split).
+   */
+  async putGzipBytes(pieces: Iterable<Uint8Array>): Promise<StoredBlob> {
+    const gz = createGzip({ level: SERVER_GZIP_LEVEL });
+    pipeline(Readable.from(pieces, { objectMode: false }), gz, () => undefined);
+    return this.write(gz);
+  }
+
   putGzipSync(text: string): Promise<StoredBlob> {
     return this.put(gzipSync(text, { level: SERVER_GZIP_LEVEL }));
   }
