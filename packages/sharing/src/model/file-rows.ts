@@ -163,3 +163,155 @@ export function expandFileTable(report: Report): Report {
   }
   return expanded;
 }
+
+/**
+ * The per-instance rows (version 1) of a file table, read in place: row `v` is the row
+ * `expandFileTable()` would give that index, without building the per-instance table (a
+ * compact table of 20,000 mounts of 20 images stands for 20M rows). For a table without
+ * `rowsOf` every method reads the columns at `v` itself. Used by the web UI's data layer and by
+ * the static report (docs/metrics.md#compact-file-table).
+ */
+export interface FileRowView {
+  /** Rows of the per-instance table. */
+  readonly count: number;
+  /** Whether the table is compact (reads go through a lead's rows). */
+  readonly compact: boolean;
+  instance(v: number): number;
+  /** The row of `files` that per-instance row `v` reads (its lead's row in a compact table). */
+  source(v: number): number;
+  file(v: number): number;
+  status(v: number): FileStatus;
+  group(v: number): number;
+  pagesWithout(v: number): number;
+  pagesWith(v: number): number;
+  size(v: number): number;
+  /** The per-instance row of row `r` of `files` on its own instance (what finding and trust rows name). */
+  rowOf(r: number): number;
+  /** The per-instance rows row `r` of `files` stands for, ascending (its instance's and its copies'). */
+  copies(r: number): number[];
+  /** The per-instance rows of a shared inode's members (or rejected candidates), ascending. */
+  members(g: Pick<SharedGroup, 'members'>): number[];
+  rejected(g: Pick<SharedGroup, 'rejected'>): number[];
+  /** The per-instance row of another path of the same inode (R10) for a hard-link row, or -1. */
+  hardlinkPrimary(v: number): number;
+}
+
+/** The per-instance rows of `files` (see FileRowView); `instanceCount` = `report.instances.length`. */
+export function fileRowView(files: FileTable, instanceCount: number): FileRowView {
+  return files.rowsOf ? compactView(files, instanceCount) : plainView(files);
+}
+
+function plainView(f: FileTable): FileRowView {
+  let primaryOf: Map<number, number> | null = null;
+  return {
+    count: f.instance.length,
+    compact: false,
+    instance: (v) => f.instance[v]!,
+    source: (v) => v,
+    file: (v) => f.file[v]!,
+    status: (v) => f.status[v]!,
+    group: (v) => f.group[v]!,
+    pagesWithout: (v) => f.pagesWithout[v]!,
+    pagesWith: (v) => f.pagesWith[v]!,
+    size: (v) => f.size[v]!,
+    rowOf: (r) => r,
+    copies: (r) => [r],
+    members: (g) => g.members,
+    rejected: (g) => g.rejected,
+    hardlinkPrimary(v) {
+      primaryOf ??= hardlinkMap(f);
+      return primaryOf.get(v) ?? -1;
+    },
+  };
+}
+
+function hardlinkMap(f: FileTable): Map<number, number> {
+  const m = new Map<number, number>();
+  for (let k = 0; k < f.hardlinks.row.length; k++) m.set(f.hardlinks.row[k]!, f.hardlinks.primary[k]!);
+  return m;
+}
+
+function compactView(f: FileTable, nInst: number): FileRowView {
+  const rowsOf = f.rowsOf!;
+  const nRows = f.instance.length;
+  /** First row of each instance with rows in `files`; its rows run on for `count[i]` rows. */
+  const start = new Float64Array(nInst).fill(-1);
+  const count = new Float64Array(nInst);
+  for (let r = 0; r < nRows; r++) {
+    const i = f.instance[r]!;
+    if (start[i] === -1) start[i] = r;
+    count[i]!++;
+  }
+  /** First per-instance row of each instance (expandFileTable's order), and the total at the end. */
+  const vStart = new Float64Array(nInst + 1);
+  const leadOf = new Int32Array(nInst);
+  for (let i = 0; i < nInst; i++) {
+    leadOf[i] = rowsOf[i] ?? i;
+    vStart[i + 1] = vStart[i]! + count[leadOf[i]!]!;
+  }
+  const classes = rowClasses(f, nInst)!;
+  // The instance of the last row looked up: loops over rows in order hit it (no search).
+  let lastI = 0;
+  const instanceOf = (v: number): number => {
+    if (v >= vStart[lastI]! && v < vStart[lastI + 1]!) return lastI;
+    let lo = 0;
+    let hi = nInst - 1;
+    // The last instance whose first row is <= v (instances without rows have empty ranges).
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (vStart[mid]! <= v) lo = mid;
+      else hi = mid - 1;
+    }
+    return (lastI = lo);
+  };
+  const source = (v: number): number => {
+    const i = instanceOf(v);
+    return start[leadOf[i]!]! + v - vStart[i]!;
+  };
+  /** A copy: a row of an instance that reads its lead's rows (never a first member). */
+  const isCopy = (v: number): boolean => {
+    const i = instanceOf(v);
+    return leadOf[i] !== i;
+  };
+  const copies = (r: number): number[] => {
+    const lead = f.instance[r]!;
+    const at = r - start[lead]!;
+    return Array.from(classes[lead]!, (c) => vStart[c]! + at);
+  };
+  const spread = (rows: readonly number[]): number[] => {
+    const out: number[] = [];
+    for (const r of rows) for (const v of copies(r)) out.push(v);
+    return out.sort((a, b) => a - b);
+  };
+  let primaryOf: Map<number, number> | null = null;
+  return {
+    count: vStart[nInst]!,
+    compact: true,
+    instance: instanceOf,
+    source,
+    file: (v) => f.file[source(v)]!,
+    status(v) {
+      const s = f.status[source(v)]!;
+      return s === 'shared-alone' && isCopy(v) ? 'shared' : s;
+    },
+    group: (v) => f.group[source(v)]!,
+    pagesWithout: (v) => f.pagesWithout[source(v)]!,
+    pagesWith(v) {
+      const r = source(v);
+      const s = f.status[r]!;
+      return (s === 'shared' || s === 'shared-alone') && isCopy(v) ? 0 : f.pagesWith[r]!;
+    },
+    size: (v) => f.size[source(v)]!,
+    rowOf: (r) => vStart[f.instance[r]!]! + r - start[f.instance[r]!]!,
+    copies,
+    members: (g) => spread(g.members),
+    rejected: (g) => spread(g.rejected),
+    hardlinkPrimary(v) {
+      primaryOf ??= hardlinkMap(f);
+      const p = primaryOf.get(source(v));
+      if (p === undefined) return -1;
+      const i = instanceOf(v);
+      return vStart[i]! + p - start[leadOf[i]!]!;
+    },
+  };
+}

@@ -8,6 +8,7 @@ import { analyze } from '../../src/model/engine.js';
 import { expandFileTable, memberCount, rowCopies } from '../../src/model/file-rows.js';
 import { REPORT_VERSION, type InstanceInput, type Report } from '../../src/report.js';
 import { inputOf, inst } from '../model-fixtures.js';
+import { expectViewIsExpansion } from './row-view-check.js';
 
 /** Eleven kinds of mount, repeated in this order: every class of the fleet appears in any 11 instances. */
 function fleet(n: number): InstanceInput[] {
@@ -67,6 +68,9 @@ describe('compact file table', () => {
       const expanded = expandFileTable(compact);
       expect(expanded.files).toEqual(perInstance.files);
       expect(expanded.groups).toEqual(perInstance.groups);
+      // The per-instance rows read in place (the web UI's data layer) are the expanded ones.
+      expectViewIsExpansion(compact);
+      expectViewIsExpansion(perInstance);
     }
     // A figure to hold on to: the 11-instance fleet saves what its per-instance table says.
     const ten = analyze(inputOf(fleet(11)));

@@ -8,6 +8,7 @@ import { imageEntryFromManifest } from '../../src/model/input.js';
 import { mergeDomains } from '../../src/model/scenarios.js';
 import { expandFileTable, memberCount, rejectedCount } from '../../src/model/file-rows.js';
 import { buildTrustModel } from '../../src/trust/model.js';
+import { expectViewIsExpansion } from './row-view-check.js';
 import type { Finding, Report } from '../../src/report.js';
 
 interface GenFile {
@@ -224,6 +225,7 @@ describe('properties', () => {
         const expanded = expandFileTable(compact);
         expect(expanded.files).toEqual(full.files);
         expect(expanded.groups).toEqual(full.groups);
+        expectViewIsExpansion(compact);
         expect(expanded.version).toBe(1);
         expect(compact.groups.map(groupFigures)).toEqual(full.groups.map(groupFigures));
         expect(sortedFindings(compact)).toEqual(sortedFindings(full));
