@@ -3,7 +3,7 @@
  * `paths`), plus the few figures the first screen derives from them. Small (kilobytes for a
  * report of millions of rows), so the web UI can show the headline before the file table loads.
  */
-import { topGroups } from '@sharemap/sharing';
+import { fileRowView, forEachMemberInstance, rowClasses, topGroups } from '@sharemap/sharing';
 import type { AopsClass, Report, TopGroup } from '@sharemap/sharing';
 
 export const SUMMARY_TOP_GROUPS = 10;
@@ -11,7 +11,7 @@ export const SUMMARY_TOP_GROUPS = 10;
 export interface ReportSummaryDoc extends Omit<Report, 'files' | 'groups' | 'paths' | 'measured'> {
   /** The measured working set without its per-row columns (docs/working-set.md). */
   measured?: Omit<NonNullable<Report['measured']>, 'pagesWithout' | 'pagesWith'>;
-  /** Rows of the per-file table (`files.instance.length`). */
+  /** Rows of the per-instance file table (`files.instance.length`; of a compact table, the rows it stands for). */
   fileRows: number;
   /** Shared inodes (`groups.length`). */
   groupCount: number;
@@ -21,19 +21,18 @@ export interface ReportSummaryDoc extends Omit<Report, 'files' | 'groups' | 'pat
   instanceAops: Record<string, AopsClass[]>;
 }
 
-/** The aops classes per instance id, from the shared inodes' members. */
+/** The aops classes per instance id, from the shared inodes' members (every instance a compact table's row stands for). */
 export function instanceAopsOf(
   report: Pick<Report, 'instances' | 'files' | 'groups'>,
 ): Record<string, AopsClass[]> {
   const sets = new Map<number, Set<AopsClass>>();
-  const inst = report.files.instance;
+  const classes = rowClasses(report.files, report.instances.length);
   for (const g of report.groups)
-    for (const row of g.members) {
-      const i = inst[row]!;
+    forEachMemberInstance(g, report.files.instance, classes, (i) => {
       let s = sets.get(i);
       if (!s) sets.set(i, (s = new Set()));
       s.add(g.aops);
-    }
+    });
   const out: Record<string, AopsClass[]> = {};
   for (const [i, s] of [...sets].sort((a, b) => a[0] - b[0])) {
     const id = report.instances[i]?.id;
@@ -42,15 +41,30 @@ export function instanceAopsOf(
   return out;
 }
 
+/**
+ * The top shared inodes, their member lists in per-instance rows (a compact table's lists name
+ * lead rows, docs/metrics.md#compact-file-table): the web UI links to the first member's row of
+ * the file table, which it numbers per instance.
+ */
+function perInstanceTopGroups(report: Report): TopGroup[] {
+  const top = topGroups(report, SUMMARY_TOP_GROUPS);
+  if (!report.files.rowsOf) return top;
+  const view = fileRowView(report.files, report.instances.length);
+  return top.map(({ group: { memberCount: _m, rejectedCount: _r, ...g }, ...x }) => ({
+    ...x,
+    group: { ...g, members: view.members(g), rejected: view.rejected(g) },
+  }));
+}
+
 /** The summary of a report (shares every value with `report`: no copies of large parts). */
 export function reportSummary(report: Report): ReportSummaryDoc {
   const { files, groups, paths, measured, ...rest } = report;
   void paths;
   const summary: ReportSummaryDoc = {
     ...rest,
-    fileRows: files.instance.length,
+    fileRows: fileRowView(files, report.instances.length).count,
     groupCount: groups.length,
-    topGroups: topGroups(report, SUMMARY_TOP_GROUPS),
+    topGroups: perInstanceTopGroups(report),
     instanceAops: instanceAopsOf(report),
   };
   if (measured) {

@@ -76,7 +76,7 @@ describe('compact file table', () => {
     const ten = analyze(inputOf(fleet(11)));
     expect(analyze({ ...inputOf(fleet(11)), fileTable: 'compact' }).totals.bytesSaved).toBe(ten.totals.bytesSaved);
     expect(ten.totals.bytesSaved).toBeGreaterThan(0);
-  }, 120_000);
+  }, 600_000);
 
   it('stays per instance under "auto" below the row threshold and with residency data', () => {
     expect(analyze({ ...inputOf(fleet(20)), fileTable: 'auto' }).files.rowsOf).toBeUndefined();
