@@ -6,27 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/model/engine.js';
 import { expandFileTable, memberCount, rowCopies } from '../../src/model/file-rows.js';
-import { REPORT_VERSION, type InstanceInput, type Report } from '../../src/report.js';
-import { inputOf, inst } from '../model-fixtures.js';
+import { REPORT_VERSION, type Report } from '../../src/report.js';
+import { classFleet as fleet, inputOf } from '../model-fixtures.js';
 import { expectViewIsExpansion } from './row-view-check.js';
-
-/** Eleven kinds of mount, repeated in this order: every class of the fleet appears in any 11 instances. */
-function fleet(n: number): InstanceInput[] {
-  const kinds: ((id: string) => InstanceInput)[] = [
-    (id) => inst(id, 'base-v1.fp', 'acme'),
-    (id) => inst(id, 'base-v2.fp', 'acme'),
-    (id) => inst(id, 'app.fp', 'acme'),
-    (id) => inst(id, 'base-v1.fp.lz4hc', 'acme'),
-    (id) => inst(id, 'base-v2.fp', 'other'),
-    (id) => inst(id, 'base-v2.fp.forged', 'acme'),
-    (id) => inst(id, 'base-v1.fp', 'acme', { backing: 'bdev' }),
-    (id) => inst(id, 'app.fp', 'other', { inodeShare: false }),
-    (id) => inst(id, 'base-v1.fp.serial', 'acme'),
-    (id) => inst(id, 'edge', 'acme'), // hard links (R10)
-    (id) => inst(id, 'base-v2.fp', 'acme', { notMounted: 'noauto' }),
-  ];
-  return Array.from({ length: n }, (_, k) => kinds[k % kinds.length]!(`i${k}`));
-}
 
 const figures = (r: Report) => ({
   totals: r.totals,
