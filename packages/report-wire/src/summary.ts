@@ -3,8 +3,16 @@
  * `paths`), plus the few figures the first screen derives from them. Small (kilobytes for a
  * report of millions of rows), so the web UI can show the headline before the file table loads.
  */
-import { fileRowView, forEachMemberInstance, rowClasses, topGroups } from '@sharemap/sharing';
-import type { AopsClass, Report, TopGroup } from '@sharemap/sharing';
+import {
+  fileRowView,
+  forEachMemberInstance,
+  mapReportRows,
+  MAX_FINDING_ROWS,
+  MAX_TRUST_ROWS,
+  rowClasses,
+  topGroups,
+} from '@sharemap/sharing';
+import type { AopsClass, FileRowView, Report, TopGroup } from '@sharemap/sharing';
 
 export const SUMMARY_TOP_GROUPS = 10;
 
@@ -46,10 +54,9 @@ export function instanceAopsOf(
  * lead rows, docs/metrics.md#compact-file-table): the web UI links to the first member's row of
  * the file table, which it numbers per instance.
  */
-function perInstanceTopGroups(report: Report): TopGroup[] {
+function perInstanceTopGroups(report: Report, view: FileRowView): TopGroup[] {
   const top = topGroups(report, SUMMARY_TOP_GROUPS);
-  if (!report.files.rowsOf) return top;
-  const view = fileRowView(report.files, report.instances.length);
+  if (!view.compact) return top;
   return top.map(({ group: { memberCount: _m, rejectedCount: _r, ...g }, ...x }) => ({
     ...x,
     group: { ...g, members: view.members(g), rejected: view.rejected(g) },
@@ -60,13 +67,22 @@ function perInstanceTopGroups(report: Report): TopGroup[] {
 export function reportSummary(report: Report): ReportSummaryDoc {
   const { files, groups, paths, measured, ...rest } = report;
   void paths;
+  const view = fileRowView(files, report.instances.length);
   const summary: ReportSummaryDoc = {
     ...rest,
-    fileRows: fileRowView(files, report.instances.length).count,
+    fileRows: view.count,
     groupCount: groups.length,
-    topGroups: perInstanceTopGroups(report),
+    topGroups: perInstanceTopGroups(report, view),
     instanceAops: instanceAopsOf(report),
   };
+  // A compact table's finding and trust rows name lead rows, each standing for its copies too:
+  // the summary names every copy's per-instance row, which is how the web UI numbers the file
+  // table (docs/metrics.md#compact-file-table), capped as the lists are.
+  if (view.compact)
+    Object.assign(
+      summary,
+      mapReportRows(report, view.copies, { findings: MAX_FINDING_ROWS, trust: MAX_TRUST_ROWS }),
+    );
   if (measured) {
     const { pagesWithout: _w, pagesWith: _h, ...totals } = measured;
     summary.measured = totals;

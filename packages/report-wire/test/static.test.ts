@@ -115,7 +115,10 @@ describe('static report data', () => {
   });
 
   it('carries a compact file table (version 2) compact: rows of the leads, the per-instance rows read in place', () => {
-    const fleet = [0, 1, 2].flatMap((k) => [inst(`a${k}`, 'base-v1.fp', 'd'), inst(`b${k}`, 'base-v2.fp', 'd')]);
+    const fleet = [0, 1, 2].flatMap((k) => [
+      inst(`a${k}`, 'base-v1.fp', 'd'),
+      inst(`b${k}`, 'base-v2.fp', 'd'),
+    ]);
     const perInstance = analyze(inputOf(fleet));
     const compact = analyze({ ...inputOf(fleet), fileTable: 'compact' });
     expect(compact.files.rowsOf).toEqual([0, 1, 0, 1, 0, 1]);
@@ -136,6 +139,7 @@ describe('static report data', () => {
       fileRows: perInstance.files.status.length,
       instanceAops: reportSummary(perInstance).instanceAops,
       topGroups: reportSummary(perInstance).topGroups,
+      findings: reportSummary(perInstance).findings,
     });
   });
 

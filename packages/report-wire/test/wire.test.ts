@@ -239,12 +239,14 @@ describe('files encoding: the measured columns (optional sections)', () => {
 const compactReport = analyze({ ...inputOf(classFleet(44)), fileTable: 'compact' });
 
 describe('files encoding: a compact file table (optional sections)', () => {
-  it('round-trips rowsOf and the groups\' instance counts exactly', () => {
+  it("round-trips rowsOf and the groups' instance counts exactly", () => {
     expect(compactReport.version).toBe(2);
     expect(compactReport.groups.some((g) => g.memberCount !== undefined)).toBe(true);
     const { bytes, out } = roundTrip(compactReport);
     const names = header(bytes).sections.map((x) => x.name);
-    expect(names).toEqual(expect.arrayContaining(['files.rowsOf', 'groups.memberCount', 'groups.rejectedCount']));
+    expect(names).toEqual(
+      expect.arrayContaining(['files.rowsOf', 'groups.memberCount', 'groups.rejectedCount']),
+    );
     expect(plain(out.files)).toEqual(compactReport.files);
     expect(out.groups).toEqual(compactReport.groups);
     const cols = decodeFiles(bytes.slice().buffer);
@@ -257,7 +259,9 @@ describe('files encoding: a compact file table (optional sections)', () => {
     const rowsOf = [...compactReport.files.rowsOf!];
     rowsOf[0] = 5;
     const bad = encodeFiles({ ...compactReport, files: { ...compactReport.files, rowsOf } });
-    expect(() => decodeFiles(bad.slice().buffer)).toThrow(/files\.rowsOf: an instance reads the rows of a later one/);
+    expect(() => decodeFiles(bad.slice().buffer)).toThrow(
+      /files\.rowsOf: an instance reads the rows of a later one/,
+    );
   });
 });
 

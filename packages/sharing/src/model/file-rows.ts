@@ -52,7 +52,9 @@ export function rejectedCount(g: Pick<SharedGroup, 'rejected' | 'rejectedCount'>
 export function rowClasses(files: Pick<FileTable, 'rowsOf'>, instanceCount: number): Int32Array[] | null {
   const copies = copiesOf(files, instanceCount);
   if (!copies) return null;
-  return copies.map((others, i) => (files.rowsOf![i] === i ? Int32Array.from([i, ...others]) : new Int32Array(0)));
+  return copies.map((others, i) =>
+    files.rowsOf![i] === i ? Int32Array.from([i, ...others]) : new Int32Array(0),
+  );
 }
 
 /** Visits each member instance of a shared inode (rows of a compact table stand for several). */
@@ -140,28 +142,51 @@ export function expandFileTable(report: Report): Report {
       out.hardlinks.primary.push(base + primary);
     }
   }
-  const mapRows = (rows: number[] | undefined): number[] | undefined => rows?.map((r) => newRow[r]!);
   const expanded: Report = {
     ...report,
     version: 1,
     files: out,
     groups,
-    findings: report.findings.map((x) => (x.rows ? { ...x, rows: mapRows(x.rows)! } : x)),
+    ...mapReportRows(report, (r) => newRow[r]!),
+  };
+  return expanded;
+}
+
+/**
+ * The report's row lists (findings, the trust model's statements, matrix cells and boundary
+ * breaks) with each row mapped by `map` to one or more rows (a compact table's rows to
+ * per-instance rows: the lead's own copy, as `expandFileTable()` numbers it, or every copy),
+ * ascending when a row maps to several, and at most `cap` of them (the lists' own caps,
+ * MAX_FINDING_ROWS and MAX_TRUST_ROWS, when rows map to several).
+ */
+export function mapReportRows(
+  report: Pick<Report, 'findings' | 'trust'>,
+  map: (row: number) => number | number[],
+  cap: { findings: number; trust: number } = { findings: Infinity, trust: Infinity },
+): Pick<Report, 'findings' | 'trust'> {
+  let limit = cap.findings;
+  const mapRows = (rows: number[]): number[] => {
+    const out = rows.flatMap(map);
+    return out.length === rows.length ? out : out.sort((a, b) => a - b).slice(0, limit);
+  };
+  const out: Pick<Report, 'findings' | 'trust'> = {
+    findings: report.findings.map((x) => (x.rows ? { ...x, rows: mapRows(x.rows) } : x)),
   };
   const t = report.trust;
+  limit = cap.trust;
   if (t) {
     const statements = <S extends { rows?: number[] }>(list: S[]): S[] =>
-      list.map((s) => (s.rows ? { ...s, rows: mapRows(s.rows)! } : s));
-    expanded.trust = {
+      list.map((s) => (s.rows ? { ...s, rows: mapRows(s.rows) } : s));
+    out.trust = {
       ...t,
       domains: t.domains.map((d) => ({ ...d, statements: statements(d.statements) })),
-      matrix: t.matrix.map((c) => ({ ...c, rows: mapRows(c.rows)! })),
+      matrix: t.matrix.map((c) => ({ ...c, rows: mapRows(c.rows) })),
       fingerprints: t.fingerprints.map((x) => ({ ...x, statements: statements(x.statements) })),
       lifetime: { ...t.lifetime, statements: statements(t.lifetime.statements) },
-      boundaryBreaks: t.boundaryBreaks.map((b) => ({ ...b, rows: mapRows(b.rows)! })),
+      boundaryBreaks: t.boundaryBreaks.map((b) => ({ ...b, rows: mapRows(b.rows) })),
     };
   }
-  return expanded;
+  return out;
 }
 
 /**

@@ -4,6 +4,7 @@ export {
   expandFileTable,
   fileRowView,
   forEachMemberInstance,
+  mapReportRows,
   memberCount,
   rejectedCount,
   rowClasses,

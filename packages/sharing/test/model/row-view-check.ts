@@ -14,7 +14,15 @@ export function expectViewIsExpansion(compact: Report): void {
   const view = fileRowView(compact.files, compact.instances.length);
   expect(view.count).toBe(e.instance.length);
   expect(view.compact).toBe(compact.files.rowsOf !== undefined);
-  const cols = { instance: [], file: [], status: [], group: [], pagesWithout: [], pagesWith: [], size: [] } as {
+  const cols = {
+    instance: [],
+    file: [],
+    status: [],
+    group: [],
+    pagesWithout: [],
+    pagesWith: [],
+    size: [],
+  } as {
     [K in 'instance' | 'file' | 'status' | 'group' | 'pagesWithout' | 'pagesWith' | 'size']: unknown[];
   };
   for (let v = 0; v < view.count; v++)
