@@ -4,6 +4,7 @@
  * instance of its class. These helpers give the per-instance view's counts without building it.
  */
 import type { FileStatus, FileTable, Report, SharedGroup } from '../report.js';
+import type { CrossImageInode } from '../trust/types.js';
 
 /**
  * Per instance: how many instances its rows stand for (1 + the instances it leads; 0 for an
@@ -149,6 +150,24 @@ export function expandFileTable(report: Report): Report {
     groups,
     ...mapReportRows(report, (r) => newRow[r]!),
   };
+  // The trust model's cross-image inodes list their member instances again (version 1's form).
+  if (expanded.trust) {
+    const t = expanded.trust;
+    // In version 1's key order (a report's JSON is compared byte for byte).
+    const listed = (x: CrossImageInode): CrossImageInode => ({
+      group: x.group,
+      file: x.file,
+      supplierImageId: x.supplierImageId,
+      readerImageIds: x.readerImageIds,
+      instanceIds: crossImageInodeInstanceIds(report, x),
+      bytes: x.bytes,
+      ...(x.orderDependent ? { orderDependent: true } : {}),
+    });
+    expanded.trust = {
+      ...t,
+      domains: t.domains.map((d) => ({ ...d, crossImageInodes: d.crossImageInodes.map(listed) })),
+    };
+  }
   return expanded;
 }
 
@@ -339,4 +358,27 @@ function compactView(f: FileTable, nInst: number): FileRowView {
       return vStart[i]! + p - start[leadOf[i]!]!;
     },
   };
+}
+
+/**
+ * The member instance ids of a cross-image inode of the trust model, in the order version 1
+ * lists them (`instanceIds`: input order), from either form: a compact table's report names the classes'
+ * leads (`instanceClasses`), each standing for the instances whose `files.rowsOf` names it.
+ */
+export function crossImageInodeInstanceIds(
+  report: Pick<Report, 'instances' | 'files'>,
+  node: Pick<CrossImageInode, 'instanceIds' | 'instanceClasses'>,
+): string[] {
+  if (node.instanceIds) return node.instanceIds;
+  const index = new Map(report.instances.map((x, i) => [x.id, i]));
+  const classes = rowClasses(report.files, report.instances.length);
+  const members: number[] = [];
+  for (const lead of node.instanceClasses ?? []) {
+    const i = index.get(lead);
+    if (i === undefined) continue;
+    if (classes === null) members.push(i);
+    else for (const c of classes[i]!) members.push(c);
+  }
+  // Version 1 lists them in member order: rows, hence instances, ascending.
+  return members.sort((a, b) => a - b).map((i) => report.instances[i]!.id);
 }

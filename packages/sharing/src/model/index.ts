@@ -1,6 +1,7 @@
 export { COMPACT_FILE_TABLE_ROWS, analyze, analyzeTotals } from './engine.js';
 export {
   copiesOf,
+  crossImageInodeInstanceIds,
   expandFileTable,
   fileRowView,
   forEachMemberInstance,

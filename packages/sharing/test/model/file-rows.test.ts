@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/model/engine.js';
-import { expandFileTable, memberCount, rowCopies } from '../../src/model/file-rows.js';
+import { buildTrustModel } from '../../src/trust/model.js';
+import {
+  crossImageInodeInstanceIds,
+  expandFileTable,
+  memberCount,
+  rowCopies,
+} from '../../src/model/file-rows.js';
 import { REPORT_VERSION, type Report } from '../../src/report.js';
 import { classFleet as fleet, inputOf } from '../model-fixtures.js';
 import { expectViewIsExpansion } from './row-view-check.js';
@@ -56,8 +62,30 @@ describe('compact file table', () => {
     }
     // A figure to hold on to: the 11-instance fleet saves what its per-instance table says.
     const ten = analyze(inputOf(fleet(11)));
-    expect(analyze({ ...inputOf(fleet(11)), fileTable: 'compact' }).totals.bytesSaved).toBe(ten.totals.bytesSaved);
+    expect(analyze({ ...inputOf(fleet(11)), fileTable: 'compact' }).totals.bytesSaved).toBe(
+      ten.totals.bytesSaved,
+    );
     expect(ten.totals.bytesSaved).toBeGreaterThan(0);
+  }, 600_000);
+
+  it("lists the trust model's cross-image inodes by class in version 2: 220 mounts name 11 leads", () => {
+    const input = inputOf(fleet(220));
+    const compact = analyze({ ...input, fileTable: 'compact' });
+    const full = analyze(input);
+    const tc = buildTrustModel(compact, input);
+    const tf = buildTrustModel(full, input);
+    const nodes = (t: typeof tc) => t.domains.flatMap((d) => d.crossImageInodes);
+    expect(nodes(tc).length).toBeGreaterThan(0);
+    expect(nodes(tc).length).toBe(nodes(tf).length);
+    for (const [k, x] of nodes(tc).entries()) {
+      const v1 = nodes(tf)[k]!;
+      expect(x.instanceIds).toBeUndefined();
+      expect(x.instanceClasses!.length).toBeLessThanOrEqual(11);
+      expect(x.instanceCount).toBe(v1.instanceIds!.length);
+      expect(crossImageInodeInstanceIds(compact, x)).toEqual(v1.instanceIds);
+      // 20 mounts per class: the list names one of every 20 members.
+      expect(x.instanceCount).toBe(x.instanceClasses!.length * 20);
+    }
   }, 600_000);
 
   it('stays per instance under "auto" below the row threshold and with residency data', () => {
