@@ -5,11 +5,9 @@
  */
 import {
   fileRowView,
-  forEachMemberInstance,
   mapReportRows,
   MAX_FINDING_ROWS,
   MAX_TRUST_ROWS,
-  rowClasses,
   topGroups,
 } from '@sharemap/sharing';
 import type { AopsClass, FileRowView, Report, TopGroup } from '@sharemap/sharing';
@@ -33,14 +31,22 @@ export interface ReportSummaryDoc extends Omit<Report, 'files' | 'groups' | 'pat
 export function instanceAopsOf(
   report: Pick<Report, 'instances' | 'files' | 'groups'>,
 ): Record<string, AopsClass[]> {
-  const sets = new Map<number, Set<AopsClass>>();
-  const classes = rowClasses(report.files, report.instances.length);
+  // Per instance with rows; a compact table's other instances take their lead's (its rows are theirs).
+  const byRows = new Map<number, Set<AopsClass>>();
+  const inst = report.files.instance;
   for (const g of report.groups)
-    forEachMemberInstance(g, report.files.instance, classes, (i) => {
-      let s = sets.get(i);
-      if (!s) sets.set(i, (s = new Set()));
+    for (const row of g.members) {
+      const i = inst[row]!;
+      let s = byRows.get(i);
+      if (!s) byRows.set(i, (s = new Set()));
       s.add(g.aops);
-    });
+    }
+  const rowsOf = report.files.rowsOf;
+  const sets = new Map<number, Set<AopsClass>>();
+  for (let i = 0; i < report.instances.length; i++) {
+    const s = byRows.get(rowsOf?.[i] ?? i);
+    if (s) sets.set(i, s);
+  }
   const out: Record<string, AopsClass[]> = {};
   for (const [i, s] of [...sets].sort((a, b) => a[0] - b[0])) {
     const id = report.instances[i]?.id;

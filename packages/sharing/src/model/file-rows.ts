@@ -85,14 +85,7 @@ export function expandFileTable(report: Report): Report {
   if (!rowsOf) return report;
   const nInst = report.instances.length;
   const nRows = f.instance.length;
-  /** First row of each instance with rows, -1 for the others; its rows run to the next instance's. */
-  const start = new Int32Array(nInst).fill(-1);
-  const count = new Int32Array(nInst);
-  for (let r = 0; r < nRows; r++) {
-    const i = f.instance[r]!;
-    if (start[i] === -1) start[i] = r;
-    count[i]!++;
-  }
+  const { start, count } = instanceRows(f, nInst);
   let total = 0;
   for (let i = 0; i < nInst; i++) total += count[rowsOf[i] ?? i]!;
   const out: FileTable = {
@@ -180,12 +173,16 @@ export function expandFileTable(report: Report): Report {
  */
 export function mapReportRows(
   report: Pick<Report, 'findings' | 'trust'>,
-  map: (row: number) => number | number[],
+  map: (row: number, limit: number) => number | number[],
   cap: { findings: number; trust: number } = { findings: Infinity, trust: Infinity },
 ): Pick<Report, 'findings' | 'trust'> {
   let limit = cap.findings;
   const mapRows = (rows: number[]): number[] => {
-    const out = rows.flatMap(map);
+    // Each row's rows come ascending: only the first `limit` of each can be among the kept.
+    const out = rows.flatMap((r) => {
+      const m = map(r, limit);
+      return typeof m === 'number' || m.length <= limit ? m : m.slice(0, limit);
+    });
     return out.length === rows.length ? out : out.sort((a, b) => a - b).slice(0, limit);
   };
   const out: Pick<Report, 'findings' | 'trust'> = {
@@ -231,8 +228,8 @@ export interface FileRowView {
   size(v: number): number;
   /** The per-instance row of row `r` of `files` on its own instance (what finding and trust rows name). */
   rowOf(r: number): number;
-  /** The per-instance rows row `r` of `files` stands for, ascending (its instance's and its copies'). */
-  copies(r: number): number[];
+  /** The per-instance rows row `r` of `files` stands for, ascending (its instance's and its copies'), at most `limit`. */
+  copies(r: number, limit?: number): number[];
   /** The per-instance rows of a shared inode's members (or rejected candidates), ascending. */
   members(g: Pick<SharedGroup, 'members'>): number[];
   rejected(g: Pick<SharedGroup, 'rejected'>): number[];
@@ -275,17 +272,27 @@ function hardlinkMap(f: FileTable): Map<number, number> {
   return m;
 }
 
-function compactView(f: FileTable, nInst: number): FileRowView {
-  const rowsOf = f.rowsOf!;
-  const nRows = f.instance.length;
-  /** First row of each instance with rows in `files`; its rows run on for `count[i]` rows. */
+/**
+ * Per instance: its first row in `files` (-1 for an instance without rows) and how many rows it
+ * has (they run on from the first: rows go instance by instance).
+ */
+function instanceRows(
+  f: Pick<FileTable, 'instance'>,
+  nInst: number,
+): { start: Float64Array; count: Float64Array } {
   const start = new Float64Array(nInst).fill(-1);
   const count = new Float64Array(nInst);
-  for (let r = 0; r < nRows; r++) {
+  for (let r = 0; r < f.instance.length; r++) {
     const i = f.instance[r]!;
     if (start[i] === -1) start[i] = r;
     count[i]!++;
   }
+  return { start, count };
+}
+
+function compactView(f: FileTable, nInst: number): FileRowView {
+  const rowsOf = f.rowsOf!;
+  const { start, count } = instanceRows(f, nInst);
   /** First per-instance row of each instance (expandFileTable's order), and the total at the end. */
   const vStart = new Float64Array(nInst + 1);
   const leadOf = new Int32Array(nInst);
@@ -317,10 +324,13 @@ function compactView(f: FileTable, nInst: number): FileRowView {
     const i = instanceOf(v);
     return leadOf[i] !== i;
   };
-  const copies = (r: number): number[] => {
+  const copies = (r: number, limit = Infinity): number[] => {
     const lead = f.instance[r]!;
     const at = r - start[lead]!;
-    return Array.from(classes[lead]!, (c) => vStart[c]! + at);
+    const cls = classes[lead]!;
+    const out = new Array<number>(Math.min(cls.length, limit));
+    for (let k = 0; k < out.length; k++) out[k] = vStart[cls[k]!]! + at;
+    return out;
   };
   const spread = (rows: readonly number[]): number[] => {
     const out: number[] = [];

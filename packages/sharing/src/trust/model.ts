@@ -449,7 +449,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     const supplierImageId = ix.imageOfRow(s);
     const readers = new Set<string>();
     // Member instances; of a compact table, the leads of their classes (instanceClasses): the
-    // list grows with classes, not instances (docs/trust.md#cross-image-inodes).
+    // list grows with classes, not instances (docs/metrics.md#compact-file-table).
     const insts: string[] = [];
     let instanceCount = 0;
     const call = calls++;

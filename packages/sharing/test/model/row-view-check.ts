@@ -14,17 +14,11 @@ export function expectViewIsExpansion(compact: Report): void {
   const view = fileRowView(compact.files, compact.instances.length);
   expect(view.count).toBe(e.instance.length);
   expect(view.compact).toBe(compact.files.rowsOf !== undefined);
-  const cols = {
-    instance: [],
-    file: [],
-    status: [],
-    group: [],
-    pagesWithout: [],
-    pagesWith: [],
-    size: [],
-  } as {
-    [K in 'instance' | 'file' | 'status' | 'group' | 'pagesWithout' | 'pagesWith' | 'size']: unknown[];
-  };
+  const names = ['instance', 'file', 'status', 'group', 'pagesWithout', 'pagesWith', 'size'] as const;
+  const cols = Object.fromEntries(names.map((k) => [k, [] as unknown[]])) as Record<
+    (typeof names)[number],
+    unknown[]
+  >;
   for (let v = 0; v < view.count; v++)
     for (const k of Object.keys(cols) as (keyof typeof cols)[]) cols[k].push(view[k](v));
   for (const k of Object.keys(cols) as (keyof typeof cols)[]) expect(cols[k], k).toEqual(e[k]);
