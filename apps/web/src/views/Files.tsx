@@ -350,7 +350,11 @@ export default function Files({ report }: { report: Report }) {
     const reader = v.tc.slice(k + 1);
     // A compact table's reading rows stand for every instance of their class.
     const view = rowView(r);
-    return { supplier, reader, rows: new Set(trustCellRows(r, supplier, reader).flatMap(view.copies)) };
+    return {
+      supplier,
+      reader,
+      rows: new Set(trustCellRows(r, supplier, reader).flatMap((row) => view.copies(row))),
+    };
   }, [r, v.tc]);
   // A graph edge or matrix cell (`pair`): the files two instances share or hold as the same content.
   const pairIds = useMemo(() => (v.pair ? parsePair(v.pair) : null), [v.pair]);
