@@ -20,12 +20,18 @@
  * Optional sections (a decoder looks sections up by name, so encodings without them, and
  * decoders that do not know them, still work): `measured.pagesWithout` and `measured.pagesWith`,
  * the measured working set's per-row pages (`Report.measured`, docs/working-set.md), present
- * when the report has residency data.
+ * when the report has residency data. A compact file table (report version 2,
+ * docs/metrics.md#compact-file-table) adds `files.rowsOf` (per instance, the instance whose
+ * rows stand for it) and `groups.memberCount`, `groups.rejectedCount` (every instance counted);
+ * its rows are the compact ones, so the encoding grows with files and instances, not with their
+ * product. A decoder from before these sections would read such a table as per-instance rows:
+ * the web UI and the static page always ship with the encoder that wrote them.
  *
  * The decoder runs in a browser worker: `decodeFiles` gives typed arrays (transferable) and a
  * few strings; `assembleFiles` turns them into the Report's shapes (typed arrays in place of
  * number arrays) on the main thread, step by step so that no step blocks it for long.
  */
+import { memberCount, rejectedCount } from '@sharemap/sharing';
 import type { AopsClass, FileStatus, FileTable, Report, SharedGroup } from '@sharemap/sharing';
 
 export const FILES_MAGIC = 'SMFILES1';
@@ -260,6 +266,7 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   sections.push(numericSection('files.size', f.size));
   sections.push(numericSection('files.hardlinks.row', f.hardlinks.row, { delta: true }));
   sections.push(numericSection('files.hardlinks.primary', f.hardlinks.primary));
+  if (f.rowsOf) sections.push(numericSection('files.rowsOf', f.rowsOf));
   if (report.measured) {
     const m = report.measured;
     if (m.pagesWithout.length !== rows || m.pagesWith.length !== rows)
@@ -329,6 +336,10 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   sections.push(numericSection('groups.members', members, { delta: true }));
   sections.push(numericSection('groups.rejectedEnds', rejectedEnds, { delta: true }));
   sections.push(numericSection('groups.rejected', rejected, { delta: true }));
+  if (f.rowsOf) {
+    sections.push(numericSection('groups.memberCount', groups.map(memberCount)));
+    sections.push(numericSection('groups.rejectedCount', groups.map(rejectedCount)));
+  }
   if (fp) {
     sections.push(numericSection('groups.fingerprintEnds', fpEnds, { delta: true }));
     sections.push({ name: 'groups.fingerprint', data: fp });
@@ -456,6 +467,8 @@ export interface FilesColumns {
   hardlinkPrimary: IntArray;
   /** Measured pages per row, when the encoding has them (optional sections). */
   measured?: { pagesWithout: NumArray; pagesWith: NumArray };
+  /** A compact file table's `FileTable.rowsOf` (optional section). */
+  rowsOf?: IntArray;
   groups: {
     count: number;
     domains: string[];
@@ -469,6 +482,9 @@ export interface FilesColumns {
     members: IntArray;
     rejectedEnds: IntArray;
     rejected: IntArray;
+    /** A compact table's members and rejected candidates counting every instance (optional sections). */
+    memberCount?: NumArray;
+    rejectedCount?: NumArray;
     /**
      * All fingerprints concatenated, as a string or as its ASCII bytes (hex digits: moved to the
      * main thread without a copy, turned into a string there in one step); `fingerprintEnds` in
@@ -610,6 +626,16 @@ export function decodeFiles(buf: ArrayBuffer): FilesColumns {
         throw new FilesFormatError(`column measured.${k}: ${measured[k].length} values, not ${h.rows}`);
     cols.measured = measured;
   }
+  if (byName.has('files.rowsOf')) {
+    const rowsOf = int('files.rowsOf');
+    if (rowsOf.length === 0 || rowsOf.some((lead, i) => lead > i || rowsOf[lead] !== lead))
+      throw new FilesFormatError('files.rowsOf: an instance reads the rows of a later one or of a non-lead');
+    cols.rowsOf = rowsOf;
+    const counts = [num('groups.memberCount'), num('groups.rejectedCount')];
+    if (counts.some((c) => c.length !== h.groups))
+      throw new FilesFormatError(`groups.memberCount / rejectedCount: not ${h.groups} values`);
+    [cols.groups.memberCount, cols.groups.rejectedCount] = counts;
+  }
   return cols;
 }
 
@@ -628,6 +654,7 @@ export function transferables(c: FilesColumns): ArrayBuffer[] {
     c.hardlinkRow,
     c.hardlinkPrimary,
     ...(c.measured ? [c.measured.pagesWithout, c.measured.pagesWith] : []),
+    ...(c.rowsOf ? [c.rowsOf] : []),
   ])
     add(a);
   const g = c.groups;
@@ -642,6 +669,7 @@ export function transferables(c: FilesColumns): ArrayBuffer[] {
     g.rejectedEnds,
     g.rejected,
     g.fingerprintEnds,
+    ...(g.memberCount && g.rejectedCount ? [g.memberCount, g.rejectedCount] : []),
   ])
     add(a);
   add(c.paths.index);
@@ -696,6 +724,11 @@ export function* assembleFilesSteps(c: FilesColumns): Generator<void, FilesParts
       members,
       rejected,
     };
+    // Set only where they differ from the lists' lengths, as the engine sets them.
+    const mc = g.memberCount?.[k];
+    if (mc !== undefined && mc !== members.length) x.memberCount = mc;
+    const rc = g.rejectedCount?.[k];
+    if (rc !== undefined && rc !== rejected.length) x.rejectedCount = rc;
     const od = g.orderDependent[k]!;
     if (od !== 0) x.orderDependent = od === 1;
     groups[k] = x;
@@ -728,6 +761,7 @@ export function* assembleFilesSteps(c: FilesColumns): Generator<void, FilesParts
     pagesWith: c.pagesWith,
     size: c.size,
     hardlinks: { row: c.hardlinkRow, primary: c.hardlinkPrimary },
+    ...(c.rowsOf ? { rowsOf: c.rowsOf } : {}),
   } as unknown as FileTable;
   const out: FilesParts = { files, groups, paths };
   // Typed arrays like the other numeric columns (read by index only).

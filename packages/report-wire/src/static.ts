@@ -9,7 +9,7 @@
  * `file://` with no network. The columnar files part gzips far smaller than the report's JSON,
  * so the page stays under 1.5 times the size of the gzip JSON even for fleet-sized reports.
  */
-import { expandFileTable, type Report } from '@sharemap/sharing';
+import type { Report } from '@sharemap/sharing';
 import { encodeFiles } from './files.js';
 import { reportSummary } from './summary.js';
 
@@ -95,17 +95,16 @@ export interface StaticReportParts {
 /**
  * The HTML page of `report` from the template. `gzip` compresses (Node's zlib in the CLI:
  * this package does no I/O); `title` becomes the page's initial title. A compact file table
- * (version 2) is expanded to the per-instance one the web UI reads
- * (docs/metrics.md#compact-file-table): the page is as large as for a per-instance report.
+ * (version 2, docs/metrics.md#compact-file-table) stays compact: the page grows with files and
+ * instances, and the web UI reads its per-instance rows in place (`fileRowView()`).
  */
 export function renderStaticReport(
   template: string,
-  compactOrNot: Report,
+  report: Report,
   gzip: (data: Uint8Array) => Uint8Array,
   title: string,
 ): string {
   checkTemplate(template);
-  const report = expandFileTable(compactOrNot);
   const summaryGzip = gzip(new TextEncoder().encode(JSON.stringify(reportSummary(report))));
   return fillStaticTemplate(template, { summaryGzip, filesGzip: gzip(encodeFiles(report)) }, title);
 }

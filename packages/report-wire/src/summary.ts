@@ -3,15 +3,21 @@
  * `paths`), plus the few figures the first screen derives from them. Small (kilobytes for a
  * report of millions of rows), so the web UI can show the headline before the file table loads.
  */
-import { topGroups } from '@sharemap/sharing';
-import type { AopsClass, Report, TopGroup } from '@sharemap/sharing';
+import {
+  fileRowView,
+  mapReportRows,
+  MAX_FINDING_ROWS,
+  MAX_TRUST_ROWS,
+  topGroups,
+} from '@sharemap/sharing';
+import type { AopsClass, FileRowView, Report, TopGroup } from '@sharemap/sharing';
 
 export const SUMMARY_TOP_GROUPS = 10;
 
 export interface ReportSummaryDoc extends Omit<Report, 'files' | 'groups' | 'paths' | 'measured'> {
   /** The measured working set without its per-row columns (docs/working-set.md). */
   measured?: Omit<NonNullable<Report['measured']>, 'pagesWithout' | 'pagesWith'>;
-  /** Rows of the per-file table (`files.instance.length`). */
+  /** Rows of the per-instance file table (`files.instance.length`; of a compact table, the rows it stands for). */
   fileRows: number;
   /** Shared inodes (`groups.length`). */
   groupCount: number;
@@ -21,19 +27,26 @@ export interface ReportSummaryDoc extends Omit<Report, 'files' | 'groups' | 'pat
   instanceAops: Record<string, AopsClass[]>;
 }
 
-/** The aops classes per instance id, from the shared inodes' members. */
+/** The aops classes per instance id, from the shared inodes' members (every instance a compact table's row stands for). */
 export function instanceAopsOf(
   report: Pick<Report, 'instances' | 'files' | 'groups'>,
 ): Record<string, AopsClass[]> {
-  const sets = new Map<number, Set<AopsClass>>();
+  // Per instance with rows; a compact table's other instances take their lead's (its rows are theirs).
+  const byRows = new Map<number, Set<AopsClass>>();
   const inst = report.files.instance;
   for (const g of report.groups)
     for (const row of g.members) {
       const i = inst[row]!;
-      let s = sets.get(i);
-      if (!s) sets.set(i, (s = new Set()));
+      let s = byRows.get(i);
+      if (!s) byRows.set(i, (s = new Set()));
       s.add(g.aops);
     }
+  const rowsOf = report.files.rowsOf;
+  const sets = new Map<number, Set<AopsClass>>();
+  for (let i = 0; i < report.instances.length; i++) {
+    const s = byRows.get(rowsOf?.[i] ?? i);
+    if (s) sets.set(i, s);
+  }
   const out: Record<string, AopsClass[]> = {};
   for (const [i, s] of [...sets].sort((a, b) => a[0] - b[0])) {
     const id = report.instances[i]?.id;
@@ -42,17 +55,40 @@ export function instanceAopsOf(
   return out;
 }
 
+/**
+ * The top shared inodes, their member lists in per-instance rows (a compact table's lists name
+ * lead rows, docs/metrics.md#compact-file-table): the web UI links to the first member's row of
+ * the file table, which it numbers per instance.
+ */
+function perInstanceTopGroups(report: Report, view: FileRowView): TopGroup[] {
+  const top = topGroups(report, SUMMARY_TOP_GROUPS);
+  if (!view.compact) return top;
+  return top.map(({ group: { memberCount: _m, rejectedCount: _r, ...g }, ...x }) => ({
+    ...x,
+    group: { ...g, members: view.members(g), rejected: view.rejected(g) },
+  }));
+}
+
 /** The summary of a report (shares every value with `report`: no copies of large parts). */
 export function reportSummary(report: Report): ReportSummaryDoc {
   const { files, groups, paths, measured, ...rest } = report;
   void paths;
+  const view = fileRowView(files, report.instances.length);
   const summary: ReportSummaryDoc = {
     ...rest,
-    fileRows: files.instance.length,
+    fileRows: view.count,
     groupCount: groups.length,
-    topGroups: topGroups(report, SUMMARY_TOP_GROUPS),
+    topGroups: perInstanceTopGroups(report, view),
     instanceAops: instanceAopsOf(report),
   };
+  // A compact table's finding and trust rows name lead rows, each standing for its copies too:
+  // the summary names every copy's per-instance row, which is how the web UI numbers the file
+  // table (docs/metrics.md#compact-file-table), capped as the lists are.
+  if (view.compact)
+    Object.assign(
+      summary,
+      mapReportRows(report, view.copies, { findings: MAX_FINDING_ROWS, trust: MAX_TRUST_ROWS }),
+    );
   if (measured) {
     const { pagesWithout: _w, pagesWith: _h, ...totals } = measured;
     summary.measured = totals;

@@ -1,12 +1,16 @@
 /** The static report page's data elements: chunked base64 that reads back to the same bytes. */
 import { describe, expect, it } from 'vitest';
-import { analyze } from '@sharemap/sharing';
-import { inputOf, inst } from '@sharemap/sharing/testing';
+import { analyze, fileRowView } from '@sharemap/sharing';
+import { gzipSync } from 'node:zlib';
+import { classFleet, inputOf, inst } from '@sharemap/sharing/testing';
 import {
+  assembleFiles,
   decodeFiles,
+  encodeFiles,
   extractStaticParts,
   fillStaticTemplate,
   renderStaticReport,
+  reportSummary,
   STATIC_CHUNK_CHARS,
   STATIC_SUMMARY_MARK,
   STATIC_TEMPLATE_META,
@@ -15,6 +19,14 @@ import {
 } from '../src/index.js';
 
 const TEMPLATE = `<html><head>${STATIC_TEMPLATE_META}<title>t</title></head><body><div id="root"></div></body></html>`;
+
+const identity = (b: Uint8Array): Uint8Array => b;
+const filesOf = (html: string) => {
+  const b = extractStaticParts(html)!.filesGzip;
+  return decodeFiles(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+};
+const summaryOf = (html: string): unknown =>
+  JSON.parse(new TextDecoder().decode(extractStaticParts(html)!.summaryGzip));
 
 function bytes(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -102,18 +114,49 @@ describe('static report data', () => {
     expect(read).toBe(false);
   });
 
-  it('carries a compact file table (version 2) as the per-instance table the web UI reads', () => {
-    const fleet = [0, 1, 2].flatMap((k) => [inst(`a${k}`, 'base-v1.fp', 'd'), inst(`b${k}`, 'base-v2.fp', 'd')]);
+  it('carries a compact file table (version 2) compact: rows of the leads, the per-instance rows read in place', () => {
+    const fleet = [0, 1, 2].flatMap((k) => [
+      inst(`a${k}`, 'base-v1.fp', 'd'),
+      inst(`b${k}`, 'base-v2.fp', 'd'),
+    ]);
     const perInstance = analyze(inputOf(fleet));
     const compact = analyze({ ...inputOf(fleet), fileTable: 'compact' });
     expect(compact.files.rowsOf).toEqual([0, 1, 0, 1, 0, 1]);
-    const identity = (b: Uint8Array): Uint8Array => b;
-    const filesOf = (html: string) => {
-      const b = extractStaticParts(html)!.filesGzip;
-      return decodeFiles(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-    };
     const fromCompact = filesOf(renderStaticReport(TEMPLATE, compact, identity, 't'));
-    expect(fromCompact).toEqual(filesOf(renderStaticReport(TEMPLATE, perInstance, identity, 't')));
-    expect(fromCompact.rows).toBe(perInstance.files.status.length);
+    expect(fromCompact.rows).toBe(compact.files.status.length);
+    expect(fromCompact.rows * 3).toBe(perInstance.files.status.length);
+    expect(Array.from(fromCompact.rowsOf!)).toEqual([0, 1, 0, 1, 0, 1]);
+    // The page's rows, read per instance, are the per-instance report's.
+    const parts = assembleFiles(fromCompact);
+    const view = fileRowView(parts.files, compact.instances.length);
+    const statuses = Array.from({ length: view.count }, (_, v) => view.status(v));
+    const pagesWith = Array.from({ length: view.count }, (_, v) => view.pagesWith(v));
+    expect(statuses).toEqual(perInstance.files.status);
+    expect(pagesWith).toEqual(perInstance.files.pagesWith);
+    expect(parts.groups.map((g) => view.members(g))).toEqual(perInstance.groups.map((g) => g.members));
+    expect(summaryOf(renderStaticReport(TEMPLATE, compact, identity, 't'))).toMatchObject({
+      version: 2,
+      fileRows: perInstance.files.status.length,
+      instanceAops: reportSummary(perInstance).instanceAops,
+      topGroups: reportSummary(perInstance).topGroups,
+      findings: reportSummary(perInstance).findings,
+    });
   });
+
+  it('keeps the page of a compact report growing with files and instances: 2,200 mounts cost little more than 220', () => {
+    const gzip = (b: Uint8Array): Uint8Array => gzipSync(b);
+    const page = (n: number) =>
+      renderStaticReport(TEMPLATE, analyze({ ...inputOf(classFleet(n)), fileTable: 'compact' }), gzip, 't');
+    const small = extractStaticParts(page(220))!;
+    const large = extractStaticParts(page(2200))!;
+    // The file table: the same rows for 10x the mounts (only rowsOf grows, a value per mount),
+    // where the per-instance table has 10x the rows.
+    expect(large.filesGzip.length - small.filesGzip.length).toBeLessThan(4 * 1980);
+    const rawFiles = (n: number, fileTable: 'compact' | 'per-instance') =>
+      encodeFiles(analyze({ ...inputOf(classFleet(n)), fileTable })).length;
+    expect(rawFiles(2200, 'compact') * 50).toBeLessThan(rawFiles(2200, 'per-instance'));
+    expect(rawFiles(2200, 'compact')).toBeLessThan(rawFiles(220, 'compact') + 8 * 1980);
+    // The summary grows with the instances (their entries, totals, costs), about linearly.
+    expect(large.summaryGzip.length).toBeLessThan(small.summaryGzip.length * 12);
+  }, 600_000);
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyze, topGroups, type Report } from '@sharemap/sharing';
-import { fleetInstances, inputOf, inst } from '@sharemap/sharing/testing';
+import { classFleet, fleetInstances, inputOf, inst } from '@sharemap/sharing/testing';
 import {
   assembleFiles,
   decodeFiles,
@@ -232,6 +232,36 @@ describe('files encoding: the measured columns (optional sections)', () => {
     expect(() =>
       encodeFiles({ ...measuredReport, measured: { ...measuredReport.measured!, pagesWith: [1] } }),
     ).toThrow(`measured columns: ${rows}/1 values, not ${rows}`);
+  });
+});
+
+/** 44 mounts of the eleven kinds of `classFleet`: four instances per class (docs/metrics.md#compact-file-table). */
+const compactReport = analyze({ ...inputOf(classFleet(44)), fileTable: 'compact' });
+
+describe('files encoding: a compact file table (optional sections)', () => {
+  it("round-trips rowsOf and the groups' instance counts exactly", () => {
+    expect(compactReport.version).toBe(2);
+    expect(compactReport.groups.some((g) => g.memberCount !== undefined)).toBe(true);
+    const { bytes, out } = roundTrip(compactReport);
+    const names = header(bytes).sections.map((x) => x.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['files.rowsOf', 'groups.memberCount', 'groups.rejectedCount']),
+    );
+    expect(plain(out.files)).toEqual(compactReport.files);
+    expect(out.groups).toEqual(compactReport.groups);
+    const cols = decodeFiles(bytes.slice().buffer);
+    expect(transferables(cols)).toContain(cols.rowsOf!.buffer);
+    // A per-instance table has none of them.
+    expect(header(encodeFiles(fleet)).sections.some((x) => /rowsOf|Count$/.test(x.name))).toBe(false);
+  });
+
+  it('refuses rowsOf naming a later instance', () => {
+    const rowsOf = [...compactReport.files.rowsOf!];
+    rowsOf[0] = 5;
+    const bad = encodeFiles({ ...compactReport, files: { ...compactReport.files, rowsOf } });
+    expect(() => decodeFiles(bad.slice().buffer)).toThrow(
+      /files\.rowsOf: an instance reads the rows of a later one/,
+    );
   });
 });
 

@@ -147,3 +147,24 @@ export function fleetInstances(): InstanceInput[] {
     inst('base-v2-z', 'base-v2.fp.lz4hc', 'acme-signed', { inodeShare: false, notMounted: 'noauto' }),
   ];
 }
+
+/**
+ * A fleet of `n` mounts of eleven kinds, repeated in this order: every class of a compact file
+ * table (docs/metrics.md#compact-file-table) appears in any 11 instances.
+ */
+export function classFleet(n: number): InstanceInput[] {
+  const kinds: ((id: string) => InstanceInput)[] = [
+    (id) => inst(id, 'base-v1.fp', 'acme'),
+    (id) => inst(id, 'base-v2.fp', 'acme'),
+    (id) => inst(id, 'app.fp', 'acme'),
+    (id) => inst(id, 'base-v1.fp.lz4hc', 'acme'),
+    (id) => inst(id, 'base-v2.fp', 'other'),
+    (id) => inst(id, 'base-v2.fp.forged', 'acme'),
+    (id) => inst(id, 'base-v1.fp', 'acme', { backing: 'bdev' }),
+    (id) => inst(id, 'app.fp', 'other', { inodeShare: false }),
+    (id) => inst(id, 'base-v1.fp.serial', 'acme'),
+    (id) => inst(id, 'edge', 'acme'), // hard links (R10)
+    (id) => inst(id, 'base-v2.fp', 'acme', { notMounted: 'noauto' }),
+  ];
+  return Array.from({ length: n }, (_, k) => kinds[k % kinds.length]!(`i${k}`));
+}

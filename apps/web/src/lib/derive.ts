@@ -1,8 +1,14 @@
 /**
  * Derived data over a Report, computed once per report object (WeakMap memo) over the
  * columnar file table: flat typed arrays, no per-row objects, so 2M rows stay fast.
+ *
+ * Rows are per-instance rows, read through `rowView(r)` (`fileRowView()` of @sharemap/sharing):
+ * a compact file table (report version 2, docs/metrics.md#compact-file-table) is read in place,
+ * its row v being the row the per-instance table would have at v, so every view shows what it
+ * shows for the per-instance report. The report's finding and trust rows name per-instance rows
+ * too: the summary maps them (`reportSummary()` of @sharemap/report-wire).
  */
-import type { FileStatus, Report } from '@sharemap/sharing';
+import { fileRowView, memberCount, type FileRowView, type FileStatus, type Report } from '@sharemap/sharing';
 import type { StatusFilter } from '../state/url';
 import { sortRows, stringRanks } from './sort';
 
@@ -39,12 +45,18 @@ export const STATUS_FILTERS: { id: StatusFilter; label: string }[] = [
     .map((s) => ({ id: s as StatusFilter, label: STATUS_LABEL[s] })),
 ];
 
+/** The per-instance rows of the report's file table (read in place when it is compact). */
+export const rowView = memo((r: Pick<Report, 'files' | 'instances'>): FileRowView =>
+  fileRowView(r.files, r.instances.length),
+);
+
 export const instanceIndex = memo((r) => new Map(r.instances.map((x, i) => [x.id, i])));
 export const imageName = memo((r: Pick<Report, 'images'>) => new Map(r.images.map((x) => [x.id, x.name])));
 
 export function rowPath(r: Report, row: number): string {
-  const inst = r.instances[r.files.instance[row]!]!;
-  return r.paths[inst.imageId]?.[r.files.file[row]!] ?? '?';
+  const v = rowView(r);
+  const inst = r.instances[v.instance(row)]!;
+  return r.paths[inst.imageId]?.[v.file(row)] ?? '?';
 }
 
 /** Lower-cased paths per image (for search), computed once. */
@@ -54,18 +66,18 @@ const lowerPaths = memo((r) => {
   return out;
 });
 
-function matchesStatus(r: Report, row: number, f: StatusFilter): boolean {
+function matchesStatus(v: FileRowView, row: number, f: StatusFilter): boolean {
   if (!f) return true;
-  const s = r.files.status[row]!;
+  const s = v.status(row);
   switch (f) {
     case 'private':
       return s.startsWith('private-');
     case 'saving':
-      return r.files.pagesWith[row]! < r.files.pagesWithout[row]!;
+      return v.pagesWith(row) < v.pagesWithout(row);
     case 'cached':
-      return r.files.pagesWithout[row]! > 0;
+      return v.pagesWithout(row) > 0;
     case 'held':
-      return r.files.pagesWith[row]! > 0;
+      return v.pagesWith(row) > 0;
     default:
       return s === f;
   }
@@ -82,20 +94,33 @@ export interface RowQuery {
 /** The numeric columns a sort by a numeric key reads. */
 export type NumericColumns = Pick<Report['files'], 'instance' | 'size' | 'pagesWith' | 'pagesWithout'>;
 
+/** The per-row values a sort by a numeric key reads. */
+export type NumericRows = Pick<FileRowView, 'instance' | 'size' | 'pagesWith' | 'pagesWithout'>;
+
+/** Numeric columns read row by row (the files worker sorts its decoded columns so). */
+export function columnRows(f: NumericColumns): NumericRows {
+  return {
+    instance: (a) => f.instance[a]!,
+    size: (a) => f.size[a]!,
+    pagesWith: (a) => f.pagesWith[a]!,
+    pagesWithout: (a) => f.pagesWithout[a]!,
+  };
+}
+
 /**
  * The keys of a sort by a numeric column, most significant first (ties: row order), or null for
  * keys that need more of the report (status, path) and no key.
  */
-export function numericSortKeys(f: NumericColumns, key: string): ((row: number) => number)[] | null {
+export function numericSortKeys(f: NumericRows, key: string): ((row: number) => number)[] | null {
   switch (key) {
     case 'size':
-      return [(a) => f.size[a]!];
+      return [(a) => f.size(a)];
     case 'saved':
-      return [(a) => f.pagesWithout[a]! - f.pagesWith[a]!, (a) => f.size[a]!];
+      return [(a) => f.pagesWithout(a) - f.pagesWith(a), (a) => f.size(a)];
     case 'cached':
-      return [(a) => f.pagesWith[a]!];
+      return [(a) => f.pagesWith(a)];
     case 'instance':
-      return [(a) => f.instance[a]!];
+      return [(a) => f.instance(a)];
     default:
       return null;
   }
@@ -103,8 +128,8 @@ export function numericSortKeys(f: NumericColumns, key: string): ((row: number) 
 
 /** Every row in the order of `sort` (a radix sort, lib/sort.ts: stable, ties in row order). */
 function sortAll(r: Report, sort: string): Uint32Array {
-  const f = r.files;
-  const n = f.instance.length;
+  const f = rowView(r);
+  const n = f.count;
   const all = new Uint32Array(n);
   for (let i = 0; i < n; i++) all[i] = i;
   const desc = sort.startsWith('-');
@@ -117,12 +142,12 @@ function sortAll(r: Report, sort: string): Uint32Array {
         .sort()
         .map((x, i) => [x, i]),
     );
-    return sortRows(all, [(a) => rank.get(f.status[a]!) ?? rank.size], desc);
+    return sortRows(all, [(a) => rank.get(f.status(a)) ?? rank.size], desc);
   }
   if (key === 'path') {
     const ranks = pathRanks(r);
     const imgOfInst = r.instances.map((x) => x.imageId);
-    return sortRows(all, [(a) => ranks[imgOfInst[f.instance[a]!]!]![f.file[a]!]!], desc);
+    return sortRows(all, [(a) => ranks[imgOfInst[f.instance(a)]!]![f.file(a)]!], desc);
   }
   return desc ? all.reverse() : all;
 }
@@ -152,7 +177,7 @@ export function seedRowOrder(r: Report, sort: string, order: Uint32Array): void 
 export function queryRows(r: Report, query: RowQuery): Uint32Array {
   const order = rowOrder(r, query.sort);
   if (!query.q.trim() && !query.status && !query.inst && !query.img) return order;
-  const f = r.files;
+  const f = rowView(r);
   const instIdx = query.inst ? (instanceIndex(r).get(query.inst) ?? -2) : -1;
   const q = query.q.trim().toLowerCase();
   const lp = q ? lowerPaths(r) : null;
@@ -161,11 +186,11 @@ export function queryRows(r: Report, query: RowQuery): Uint32Array {
   let k = 0;
   for (let i = 0; i < order.length; i++) {
     const row = order[i]!;
-    const ii = f.instance[row]!;
+    const ii = f.instance(row);
     if (instIdx !== -1 && ii !== instIdx) continue;
     if (query.img && imgOfInst[ii] !== query.img) continue;
-    if (query.status && !matchesStatus(r, row, query.status)) continue;
-    if (lp && !lp[imgOfInst[ii]!]![f.file[row]!]!.includes(q)) continue;
+    if (query.status && !matchesStatus(f, row, query.status)) continue;
+    if (lp && !lp[imgOfInst[ii]!]![f.file(row)]!.includes(q)) continue;
     out[k++] = row;
   }
   return out.slice(0, k);
@@ -189,10 +214,11 @@ const pathRanks = memo((r) => {
 
 /** Rows of the same content as `row`: its shared group's members and rejected rows. */
 export function relatedRows(r: Report, row: number): number[] {
-  const g = r.files.group[row]!;
+  const v = rowView(r);
+  const g = v.group(row);
   if (g < 0) return [row];
   const grp = r.groups[g]!;
-  return [...grp.members, ...grp.rejected];
+  return [...v.members(grp), ...v.rejected(grp)];
 }
 
 /**
@@ -204,9 +230,9 @@ export const sharingMatrix = memo((r) => {
   const n = r.instances.length;
   const m = new Float64Array(n * n);
   const ps = r.options.pageSize;
-  const f = r.files;
+  const f = rowView(r);
   for (const g of r.groups) {
-    const insts = [...new Set(g.members.map((row) => f.instance[row]!))];
+    const insts = [...new Set(f.members(g).map((row) => f.instance(row)))];
     const bytes = g.pages * ps;
     for (let a = 0; a < insts.length; a++)
       for (let b = a + 1; b < insts.length; b++) {
@@ -236,6 +262,7 @@ export interface OverlapSet {
  * of images that hold a row with it; sets aggregated by that combination.
  */
 export const overlapSets = memo((r) => {
+  // A compact table's lead rows suffice: every instance a row stands for mounts the lead's image.
   const f = r.files;
   const ps = r.options.pageSize;
   const imgOrder = new Map(r.images.map((x, i) => [x.id, i]));
@@ -250,7 +277,7 @@ export const overlapSets = memo((r) => {
     if (!s) combos.set(key, (s = { images: list, count: 0, bytes: 0, saved: 0, groups: [] }));
     s.count++;
     s.bytes += g.size;
-    s.saved += (g.members.length - 1) * g.pages * ps;
+    s.saved += (memberCount(g) - 1) * g.pages * ps;
     s.groups.push(gi);
   });
   return [...combos.values()].sort((a, b) => b.saved - a.saved || b.bytes - a.bytes);
@@ -272,12 +299,13 @@ export const duplicateRows = memo((r) => {
   const s = new Set<number>();
   for (const fd of r.findings)
     if (fd.code === 'unsharable-duplicate') for (const row of fd.rows ?? []) s.add(row);
-  for (const g of r.groups) for (const row of g.rejected) s.add(row);
+  const v = rowView(r);
+  for (const g of r.groups) for (const row of v.rejected(g)) s.add(row);
   return s;
 });
 
 export function categoryOf(r: Report, row: number): Category {
-  const s = r.files.status[row]!;
+  const s = rowView(r).status(row);
   if (s === 'shared') return 'shared';
   if (duplicateRows(r).has(row)) return 'duplicate';
   if (s === 'private-not-regular' || s === 'hardlink' || s === 'not-mounted') return 'other';
@@ -304,7 +332,7 @@ export interface DirNode {
  * rows of `rows` (already filtered). Leaves deeper than `depth` are folded into their directory.
  */
 export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, depth = 2): DirNode {
-  const f = r.files;
+  const f = rowView(r);
   const ps = r.options.pageSize;
   const prefix = dir ? (dir.endsWith('/') ? dir : dir + '/') : '/';
   const root: DirNode = {
@@ -318,9 +346,9 @@ export function directoryTree(r: Report, rows: ArrayLike<number>, dir: string, d
   };
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k]!;
-    const bytes = f.pagesWithout[row]! * ps;
+    const bytes = f.pagesWithout(row) * ps;
     if (bytes <= 0) continue;
-    const withBytes = f.pagesWith[row]! * ps;
+    const withBytes = f.pagesWith(row) * ps;
     const p = rowPath(r, row);
     if (!p.startsWith(prefix)) continue;
     const parts = p.slice(prefix.length).split('/');

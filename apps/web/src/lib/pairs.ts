@@ -6,8 +6,8 @@
  * Content identity comes from the analysis input (`contentIdsByImage` of @sharemap/sharing,
  * computed in the analysis worker, state/content.ts).
  */
-import type { Report } from '@sharemap/sharing';
-import { instanceIndex, sharingMatrix } from './derive';
+import type { FileRowView, Report } from '@sharemap/sharing';
+import { instanceIndex, rowView, sharingMatrix } from './derive';
 
 /** By image id, per file index: the engine's content id, -1 for none. */
 export type ContentIds = Record<string, Int32Array>;
@@ -20,14 +20,14 @@ function sharingDomain(inst: Report['instances'][number]): string | null {
 }
 
 /** Rows that could have shared had the domains been one: the key's candidates (R4). */
-function candidate(r: Report, row: number): boolean {
-  const s = r.files.status[row]!;
-  return (s === 'shared' || s === 'shared-alone') && r.files.pagesWithout[row]! > 0;
+function candidate(v: FileRowView, row: number): boolean {
+  const s = v.status(row);
+  return (s === 'shared' || s === 'shared-alone') && v.pagesWithout(row) > 0;
 }
 
-function contentOf(r: Report, ids: ContentIds, row: number): number {
-  const inst = r.instances[r.files.instance[row]!]!;
-  return ids[inst.imageId]?.[r.files.file[row]!] ?? -1;
+function contentOf(r: Report, v: FileRowView, ids: ContentIds, row: number): number {
+  const inst = r.instances[v.instance(row)]!;
+  return ids[inst.imageId]?.[v.file(row)] ?? -1;
 }
 
 const crossCache = new WeakMap<Report, WeakMap<ContentIds, Float64Array>>();
@@ -47,14 +47,15 @@ export function crossDomainMatrix(r: Report, ids: ContentIds): Float64Array {
   const domains = r.instances.map(sharingDomain);
   // content -> instance -> pages (one copy per instance)
   const holders = new Map<number, Map<number, number>>();
-  for (let row = 0; row < r.files.instance.length; row++) {
-    if (!candidate(r, row)) continue;
-    const c = contentOf(r, ids, row);
+  const f = rowView(r);
+  for (let row = 0; row < f.count; row++) {
+    if (!candidate(f, row)) continue;
+    const c = contentOf(r, f, ids, row);
     if (c < 0) continue;
     let h = holders.get(c);
     if (!h) holders.set(c, (h = new Map()));
-    const i = r.files.instance[row]!;
-    h.set(i, Math.max(h.get(i) ?? 0, r.files.pagesWithout[row]!));
+    const i = f.instance(row);
+    h.set(i, Math.max(h.get(i) ?? 0, f.pagesWithout(row)));
   }
   for (const h of holders.values()) {
     if (h.size < 2) continue;
@@ -91,7 +92,7 @@ export function pairFiles(r: Report, a: string, b: string, ids: ContentIds | nul
   const ia = idx.get(a);
   const ib = idx.get(b);
   if (ia === undefined || ib === undefined || ia === ib) return null;
-  const f = r.files;
+  const f = rowView(r);
   const ps = r.options.pageSize;
   const rows = new Set<number>();
   let sharedBytes = 0;
@@ -99,14 +100,15 @@ export function pairFiles(r: Report, a: string, b: string, ids: ContentIds | nul
   for (const g of r.groups) {
     let onA = false;
     let onB = false;
-    for (const row of g.members) {
-      if (f.instance[row] === ia) onA = true;
-      else if (f.instance[row] === ib) onB = true;
+    const members = f.members(g);
+    for (const row of members) {
+      if (f.instance(row) === ia) onA = true;
+      else if (f.instance(row) === ib) onB = true;
     }
     if (!onA || !onB) continue;
     sharedBytes += g.pages * ps;
     sharedContents++;
-    for (const row of g.members) if (f.instance[row] === ia || f.instance[row] === ib) rows.add(row);
+    for (const row of members) if (f.instance(row) === ia || f.instance(row) === ib) rows.add(row);
   }
   let crossBytes: number | null = null;
   let crossContents = 0;
@@ -116,24 +118,24 @@ export function pairFiles(r: Report, a: string, b: string, ids: ContentIds | nul
     crossBytes = 0;
     if (da !== null && db !== null && da !== db) {
       const onA = new Map<number, number[]>();
-      for (let row = 0; row < f.instance.length; row++) {
-        if (f.instance[row] !== ia || !candidate(r, row)) continue;
-        const c = contentOf(r, ids, row);
+      for (let row = 0; row < f.count; row++) {
+        if (f.instance(row) !== ia || !candidate(f, row)) continue;
+        const c = contentOf(r, f, ids, row);
         if (c < 0) continue;
         const list = onA.get(c);
         if (list) list.push(row);
         else onA.set(c, [row]);
       }
       const seen = new Map<number, number>();
-      for (let row = 0; row < f.instance.length; row++) {
-        if (f.instance[row] !== ib || !candidate(r, row)) continue;
-        const c = contentOf(r, ids, row);
+      for (let row = 0; row < f.count; row++) {
+        if (f.instance(row) !== ib || !candidate(f, row)) continue;
+        const c = contentOf(r, f, ids, row);
         const list = c < 0 ? undefined : onA.get(c);
         if (!list) continue;
         rows.add(row);
         for (const x of list) rows.add(x);
-        const pa = Math.max(...list.map((x) => f.pagesWithout[x]!));
-        seen.set(c, Math.max(seen.get(c) ?? 0, Math.min(pa, f.pagesWithout[row]!)));
+        const pa = Math.max(...list.map((x) => f.pagesWithout(x)));
+        seen.set(c, Math.max(seen.get(c) ?? 0, Math.min(pa, f.pagesWithout(row))));
       }
       for (const p of seen.values()) crossBytes += p * ps;
       crossContents = seen.size;

@@ -12,7 +12,7 @@ import {
   STATIC_SUMMARY_PART,
   type ReportSummaryDoc,
 } from '@sharemap/report-wire';
-import { numericSortKeys, type NumericColumns } from '../lib/derive';
+import { columnRows, numericSortKeys, type NumericColumns } from '../lib/derive';
 import { sortRows } from '../lib/sort';
 import { nextTask, type LoadedFiles } from '../state/files';
 import { DEFAULT_VIEW } from '../state/url';
@@ -68,7 +68,10 @@ export async function embeddedFiles(): Promise<LoadedFiles> {
   const cols = decodeFiles(await part(STATIC_FILES_PART));
   const sort = DEFAULT_VIEW.sort;
   const desc = sort.startsWith('-');
-  const keys = numericSortKeys(cols as unknown as NumericColumns, desc ? sort.slice(1) : sort);
+  // A compact table's rows are not the per-instance rows the table lists: the page sorts those.
+  const keys = cols.rowsOf
+    ? null
+    : numericSortKeys(columnRows(cols as unknown as NumericColumns), desc ? sort.slice(1) : sort);
   let order: LoadedFiles['order'] = null;
   if (keys) {
     const all = new Uint32Array(cols.rows);

@@ -8,7 +8,9 @@ import {
   formatBytes,
   formatFingerprint,
   formatInteger,
+  memberCount,
   partyLabels,
+  rejectedCount,
   trustCellRows,
 } from '@sharemap/sharing';
 import type { Report } from '@sharemap/sharing';
@@ -19,6 +21,7 @@ import {
   queryRows,
   relatedRows,
   rowPath,
+  rowView,
   STATUS_FILTERS,
   STATUS_LABEL,
 } from '../lib/derive';
@@ -60,7 +63,7 @@ function VirtualTable({
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(560);
-  const f = r.files;
+  const f = rowView(r);
   const ps = r.options.pageSize;
   const n = rows.length;
   const full = n * RH;
@@ -138,8 +141,8 @@ function VirtualTable({
             {Array.from({ length: end - start }, (_, k) => {
               const i = start + k;
               const row = rows[i]!;
-              const st = f.status[row]!;
-              const saved = (f.pagesWithout[row]! - f.pagesWith[row]!) * ps;
+              const st = f.status(row);
+              const saved = (f.pagesWithout(row) - f.pagesWith(row)) * ps;
               return (
                 <div
                   key={row}
@@ -155,16 +158,16 @@ function VirtualTable({
                     {rowPath(r, row)}
                   </span>
                   <span role="gridcell" className="c-instance">
-                    {inst[f.instance[row]!]!.label}
+                    {inst[f.instance(row)]!.label}
                   </span>
                   <span role="gridcell" className={`c-status st-${st}`}>
                     {STATUS_LABEL[st]}
                   </span>
-                  <span role="gridcell" className="num" title={`${formatInteger(f.size[row]!)} bytes`}>
-                    {formatBytes(f.size[row]!)}
+                  <span role="gridcell" className="num" title={`${formatInteger(f.size(row))} bytes`}>
+                    {formatBytes(f.size(row))}
                   </span>
                   <span role="gridcell" className="num">
-                    {formatBytes(f.pagesWith[row]! * ps)}
+                    {formatBytes(f.pagesWith(row) * ps)}
                   </span>
                   <span role="gridcell" className="num">
                     {saved ? formatBytes(saved) : ''}
@@ -204,17 +207,17 @@ function SortHeader({ col }: { col: { key: string; label: string; num?: boolean 
 function Detail({ r, row }: { r: Report; row: number }) {
   const setView = useStore((s) => s.setView);
   const names = imageName(r);
-  if (row < 0 || row >= r.files.instance.length)
+  const f = rowView(r);
+  if (row < 0 || row >= f.count)
     return <Empty>Select a row to see which instances hold the file and why it is (not) shared.</Empty>;
-  const f = r.files;
   // Residency per instance (docs/working-set.md): each holder row's resident pages.
   const m = r.measured?.pagesWithout ? r.measured : undefined;
-  const inst = r.instances[f.instance[row]!]!;
-  const g = f.group[row]! >= 0 ? r.groups[f.group[row]!] : undefined;
+  const inst = r.instances[f.instance(row)]!;
+  const g = f.group(row) >= 0 ? r.groups[f.group(row)] : undefined;
   const path = rowPath(r, row);
   let explanation: string;
   try {
-    explanation = explainFile(r, row);
+    explanation = explainFile(r, f.source(row), f.instance(row));
   } catch (e) {
     explanation = (e as Error).message;
   }
@@ -222,12 +225,12 @@ function Detail({ r, row }: { r: Report; row: number }) {
   let holders = relatedRows(r, row);
   if (holders.length === 1) {
     holders = [];
-    for (let k = 0; k < f.instance.length; k++)
-      if (f.file[k] === f.file[row] && r.instances[f.instance[k]!]!.imageId === inst.imageId) holders.push(k);
-    for (let k = 0; k < f.instance.length && holders.length < 500; k++)
+    for (let k = 0; k < f.count; k++)
+      if (f.file(k) === f.file(row) && r.instances[f.instance(k)]!.imageId === inst.imageId) holders.push(k);
+    for (let k = 0; k < f.count && holders.length < 500; k++)
       if (
-        r.instances[f.instance[k]!]!.imageId !== inst.imageId &&
-        f.size[k] === f.size[row] &&
+        r.instances[f.instance(k)]!.imageId !== inst.imageId &&
+        f.size(k) === f.size(row) &&
         rowPath(r, k) === path
       )
         holders.push(k);
@@ -244,16 +247,16 @@ function Detail({ r, row }: { r: Report; row: number }) {
         </dd>
         <dt>Status</dt>
         <dd>
-          <span className={`c-status st-${f.status[row]}`}>{STATUS_LABEL[f.status[row]!]}</span>
+          <span className={`c-status st-${f.status(row)}`}>{STATUS_LABEL[f.status(row)]}</span>
         </dd>
         <dt>Size</dt>
         <dd>
-          <Bytes n={f.size[row]!} /> ({formatInteger(f.size[row]!)} bytes)
+          <Bytes n={f.size(row)} /> ({formatInteger(f.size(row))} bytes)
         </dd>
         <dt>Page cache</dt>
         <dd>
-          <Bytes n={f.pagesWithout[row]! * r.options.pageSize} /> without sharing,{' '}
-          <Bytes n={f.pagesWith[row]! * r.options.pageSize} /> with
+          <Bytes n={f.pagesWithout(row) * r.options.pageSize} /> without sharing,{' '}
+          <Bytes n={f.pagesWith(row) * r.options.pageSize} /> with
         </dd>
         {m && (
           <>
@@ -276,9 +279,9 @@ function Detail({ r, row }: { r: Report; row: number }) {
               <Term k="sharedInode">Shared inode</Term>
             </dt>
             <dd>
-              <Term k="domain" /> {g.domain}, <Term k="aops">{g.aops}</Term>, {g.members.length} member
-              {g.members.length === 1 ? '' : 's'}
-              {g.rejected.length ? `, ${g.rejected.length} rejected` : ''}
+              <Term k="domain" /> {g.domain}, <Term k="aops">{g.aops}</Term>, {memberCount(g)} member
+              {memberCount(g) === 1 ? '' : 's'}
+              {rejectedCount(g) ? `, ${rejectedCount(g)} rejected` : ''}
               {g.orderDependent ? ', order-dependent' : ''}
             </dd>
           </>
@@ -293,7 +296,7 @@ function Detail({ r, row }: { r: Report; row: number }) {
       </h4>
       <ul className="holders">
         {holders.slice(0, 200).map((k) => {
-          const i = r.instances[f.instance[k]!]!;
+          const i = r.instances[f.instance(k)]!;
           return (
             <li key={k}>
               <button
@@ -306,7 +309,7 @@ function Detail({ r, row }: { r: Report; row: number }) {
               <span className="muted">
                 {names.get(i.imageId)}:{rowPath(r, k)}
               </span>{' '}
-              <span className={`c-status st-${f.status[k]}`}>{STATUS_LABEL[f.status[k]!]}</span>
+              <span className={`c-status st-${f.status(k)}`}>{STATUS_LABEL[f.status(k)]}</span>
               {m && (
                 <span className="muted" data-testid="holder-resident">
                   {' '}
@@ -345,7 +348,13 @@ export default function Files({ report }: { report: Report }) {
     if (k <= 0) return null;
     const supplier = v.tc.slice(0, k);
     const reader = v.tc.slice(k + 1);
-    return { supplier, reader, rows: new Set(trustCellRows(r, supplier, reader)) };
+    // A compact table's reading rows stand for every instance of their class.
+    const view = rowView(r);
+    return {
+      supplier,
+      reader,
+      rows: new Set(trustCellRows(r, supplier, reader).flatMap((row) => view.copies(row))),
+    };
   }, [r, v.tc]);
   // A graph edge or matrix cell (`pair`): the files two instances share or hold as the same content.
   const pairIds = useMemo(() => (v.pair ? parsePair(v.pair) : null), [v.pair]);
@@ -359,10 +368,11 @@ export default function Files({ report }: { report: Report }) {
     if (!v.ov) return null;
     const set = overlapSetOf(r, v.ov);
     const rows = new Set<number>();
+    const view = rowView(r);
     for (const gi of set?.groups ?? []) {
       const g = r.groups[gi]!;
-      for (const row of g.members) rows.add(row);
-      for (const row of g.rejected) rows.add(row);
+      for (const row of view.members(g)) rows.add(row);
+      for (const row of view.rejected(g)) rows.add(row);
     }
     return { set, rows };
   }, [r, v.ov]);
@@ -381,26 +391,27 @@ export default function Files({ report }: { report: Report }) {
   const sumWithout = useMemo(() => {
     let a = 0;
     let b = 0;
+    const f = rowView(r);
     for (let k = 0; k < rows.length; k++) {
-      a += r.files.pagesWithout[rows[k]!]!;
-      b += r.files.pagesWith[rows[k]!]!;
+      a += f.pagesWithout(rows[k]!);
+      b += f.pagesWith(rows[k]!);
     }
     return { without: a * ps, with: b * ps };
   }, [r, rows, ps]);
   const exportCsv = () => {
-    const f = r.files;
+    const f = rowView(r);
     const out: (string | number)[][] = [];
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k]!;
-      const inst = r.instances[f.instance[row]!]!;
+      const inst = r.instances[f.instance(row)]!;
       out.push([
         inst.id,
         names.get(inst.imageId) ?? inst.imageId,
         rowPath(r, row),
-        f.status[row]!,
-        f.size[row]!,
-        f.pagesWithout[row]! * ps,
-        f.pagesWith[row]! * ps,
+        f.status(row),
+        f.size(row),
+        f.pagesWithout(row) * ps,
+        f.pagesWith(row) * ps,
       ]);
     }
     download(
@@ -541,7 +552,7 @@ export default function Files({ report }: { report: Report }) {
         </p>
       )}
       <p className="muted small" data-testid="files-count" aria-live="polite">
-        {formatInteger(rows.length)} of {formatInteger(r.files.instance.length)} rows ·{' '}
+        {formatInteger(rows.length)} of {formatInteger(rowView(r).count)} rows ·{' '}
         {formatBytes(sumWithout.without)} without sharing, {formatBytes(sumWithout.with)} with
         {(v.q || v.status || v.inst || v.img) && (
           <>

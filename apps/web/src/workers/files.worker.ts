@@ -6,7 +6,7 @@
  */
 import { decodeFiles, transferables, type FilesColumns } from '@sharemap/report-wire';
 import { errorOf, type ApiErrorBody } from '../api/client';
-import { numericSortKeys, type NumericColumns } from '../lib/derive';
+import { columnRows, numericSortKeys, type NumericColumns } from '../lib/derive';
 import { sortRows } from '../lib/sort';
 import { DEFAULT_VIEW } from '../state/url';
 
@@ -66,7 +66,10 @@ self.onmessage = async (e: MessageEvent<FilesRequest>) => {
     const t2 = performance.now();
     const sort = DEFAULT_VIEW.sort;
     const desc = sort.startsWith('-');
-    const keys = numericSortKeys(cols as unknown as NumericColumns, desc ? sort.slice(1) : sort);
+    // A compact table's rows are not the per-instance rows the table lists: the page sorts those.
+    const keys = cols.rowsOf
+      ? null
+      : numericSortKeys(columnRows(cols as unknown as NumericColumns), desc ? sort.slice(1) : sort);
     let order: { sort: string; rows: Uint32Array } | null = null;
     if (keys) {
       const all = new Uint32Array(cols.rows);

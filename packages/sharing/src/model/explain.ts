@@ -35,13 +35,18 @@ function domainOf(inst: ReportInstance): string {
 /**
  * One or two sentences: the fate of the file on its instance, the rule (R1-R12) that decided
  * it, and what would change it.
+ * `asInstance`: the instance whose copy of `row` to explain, for a compact file table's row
+ * that stands for several instances (default: the row's own instance).
  */
-export function explainFile(report: Report, row: number): string {
+export function explainFile(report: Report, row: number, asInstance?: number): string {
   const f = report.files;
   if (row < 0 || row >= f.instance.length)
     throw new RangeError(`no row ${row} (the report has ${f.instance.length})`);
-  const inst = report.instances[f.instance[row]!]!;
-  const status = f.status[row]!;
+  // A compact table's row read for another instance of its class (docs/metrics.md#compact-file-table):
+  // that instance is never a first member, so 'shared-alone' reads 'shared'.
+  const copy = asInstance !== undefined && asInstance !== f.instance[row];
+  const inst = report.instances[copy ? asInstance : f.instance[row]!]!;
+  const status = copy && f.status[row] === 'shared-alone' ? 'shared' : f.status[row]!;
   const g = f.group[row]! >= 0 ? report.groups[f.group[row]!] : undefined;
   const size = f.size[row]!;
   switch (status) {
@@ -80,7 +85,7 @@ export function explainFile(report: Report, row: number): string {
     case 'shared': {
       if (!g) return `shared in ${domainOf(inst)}.`;
       const others = memberCount(g) - 1;
-      const first = g.members[0] === row;
+      const first = !copy && g.members[0] === row;
       const rejected =
         rejectedCount(g) > 0
           ? ` ${rejectedCount(g)} other candidate(s) with the same fingerprint stay private (size or aops mismatch).`

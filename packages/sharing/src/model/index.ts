@@ -1,5 +1,17 @@
 export { COMPACT_FILE_TABLE_ROWS, analyze, analyzeTotals } from './engine.js';
-export { copiesOf, expandFileTable, forEachMemberInstance, memberCount, rejectedCount, rowClasses, rowCopies } from './file-rows.js';
+export {
+  copiesOf,
+  crossImageInodeInstanceIds,
+  expandFileTable,
+  fileRowView,
+  forEachMemberInstance,
+  mapReportRows,
+  memberCount,
+  rejectedCount,
+  rowClasses,
+  rowCopies,
+  type FileRowView,
+} from './file-rows.js';
 export {
   DEFAULT_PAGE_SIZE,
   DEFAULT_WORKING_SET_FRACTION,

@@ -1,6 +1,6 @@
 /** Shared helpers of the text and markdown renderers. */
 import { memberCount } from '../model/file-rows.js';
-import type { Report, SharedGroup } from '../report.js';
+import type { Report, ReportInstance, SharedGroup } from '../report.js';
 import { isMounted } from '../model/input.js';
 import { formatBytes, formatInteger, formatPercent } from './bytes.js';
 
@@ -94,8 +94,16 @@ export function topGroups(report: Report, n: number): TopGroup[] {
     });
 }
 
+/** Instances by id, per instances array (a lookup per instance line: 20,000 lines made a find() each quadratic). */
+const instancesById = new WeakMap<readonly ReportInstance[], Map<string, ReportInstance>>();
+
 export function instanceState(report: Pick<Report, 'instances'>, id: string): string {
-  const inst = report.instances.find((i) => i.id === id)!;
+  let byId = instancesById.get(report.instances);
+  if (!byId) {
+    instancesById.set(report.instances, (byId = new Map()));
+    for (const i of report.instances) if (!byId.has(i.id)) byId.set(i.id, i); // the first, as find() gave
+  }
+  const inst = byId.get(id)!;
   if (inst.mountError !== undefined) return 'mount fails';
   if (inst.inodeShare.effective)
     return inst.inodeShare.domainUnknown ? 'sharing (domain unknown)' : 'sharing';

@@ -455,25 +455,26 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     const s = g.members[0]!;
     const supplierImageId = ix.imageOfRow(s);
     const readers = new Set<string>();
+    // Member instances; of a compact table, the leads of their classes (instanceClasses): the
+    // list grows with classes, not instances (docs/metrics.md#compact-file-table).
     const insts: string[] = [];
+    let instanceCount = 0;
     const call = calls++;
-    const list = (i: number): void => {
-      if (listedIn[i] === call) return;
-      listedIn[i] = call;
-      insts.push(idOf[i]!);
-    };
     for (const m of g.members) {
       const id = ix.imageOfRow(m);
       if (id !== supplierImageId) readers.add(id);
-      if (classes === null) list(inst[m]!);
-      else for (const i of classes[inst[m]!]!) list(i);
+      const i = inst[m]!;
+      if (listedIn[i] === call) continue;
+      listedIn[i] = call;
+      insts.push(idOf[i]!);
+      instanceCount += classes === null ? 1 : classes[i]!.length;
     }
     return {
       group: gi,
       file: ix.fileOf(s),
       supplierImageId,
       readerImageIds: [...readers],
-      instanceIds: insts,
+      ...(classes === null ? { instanceIds: insts } : { instanceClasses: insts, instanceCount }),
       bytes: groupCrossBytes[gi]!,
       ...(g.orderDependent ? { orderDependent: true } : {}),
     };

@@ -96,8 +96,20 @@ export interface CrossImageInode {
   supplierImageId: string;
   /** Images of the other members, in member order. */
   readerImageIds: string[];
-  /** Member instance ids: all of them keep the pages alive (docs/format.md#shared-runtime). */
-  instanceIds: string[];
+  /**
+   * Member instance ids: all of them keep the pages alive (docs/format.md#shared-runtime).
+   * Report version 1 only; a compact file table (version 2) gives `instanceClasses` and
+   * `instanceCount` instead (`crossImageInodeInstanceIds()` lists the ids).
+   */
+  instanceIds?: string[];
+  /**
+   * Compact file table (version 2, docs/metrics.md#compact-file-table): the member instances'
+   * classes, each by its lead's id, in member order; the members are every instance whose
+   * `files.rowsOf` names one of them. Grows with classes, not instances.
+   */
+  instanceClasses?: string[];
+  /** With `instanceClasses`: how many member instances they stand for. */
+  instanceCount?: number;
   /** Bytes the other images' instances read from the supplier (pages per reading member). */
   bytes: number;
   orderDependent?: boolean;

@@ -5,27 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/model/engine.js';
-import { expandFileTable, memberCount, rowCopies } from '../../src/model/file-rows.js';
-import { REPORT_VERSION, type InstanceInput, type Report } from '../../src/report.js';
-import { inputOf, inst } from '../model-fixtures.js';
-
-/** Eleven kinds of mount, repeated in this order: every class of the fleet appears in any 11 instances. */
-function fleet(n: number): InstanceInput[] {
-  const kinds: ((id: string) => InstanceInput)[] = [
-    (id) => inst(id, 'base-v1.fp', 'acme'),
-    (id) => inst(id, 'base-v2.fp', 'acme'),
-    (id) => inst(id, 'app.fp', 'acme'),
-    (id) => inst(id, 'base-v1.fp.lz4hc', 'acme'),
-    (id) => inst(id, 'base-v2.fp', 'other'),
-    (id) => inst(id, 'base-v2.fp.forged', 'acme'),
-    (id) => inst(id, 'base-v1.fp', 'acme', { backing: 'bdev' }),
-    (id) => inst(id, 'app.fp', 'other', { inodeShare: false }),
-    (id) => inst(id, 'base-v1.fp.serial', 'acme'),
-    (id) => inst(id, 'edge', 'acme'), // hard links (R10)
-    (id) => inst(id, 'base-v2.fp', 'acme', { notMounted: 'noauto' }),
-  ];
-  return Array.from({ length: n }, (_, k) => kinds[k % kinds.length]!(`i${k}`));
-}
+import { buildTrustModel } from '../../src/trust/model.js';
+import {
+  crossImageInodeInstanceIds,
+  expandFileTable,
+  memberCount,
+  rowCopies,
+} from '../../src/model/file-rows.js';
+import { REPORT_VERSION, type Report } from '../../src/report.js';
+import { classFleet as fleet, inputOf } from '../model-fixtures.js';
+import { expectViewIsExpansion } from './row-view-check.js';
 
 const figures = (r: Report) => ({
   totals: r.totals,
@@ -67,12 +56,37 @@ describe('compact file table', () => {
       const expanded = expandFileTable(compact);
       expect(expanded.files).toEqual(perInstance.files);
       expect(expanded.groups).toEqual(perInstance.groups);
+      // The per-instance rows read in place (the web UI's data layer) are the expanded ones.
+      expectViewIsExpansion(compact);
+      expectViewIsExpansion(perInstance);
     }
     // A figure to hold on to: the 11-instance fleet saves what its per-instance table says.
     const ten = analyze(inputOf(fleet(11)));
-    expect(analyze({ ...inputOf(fleet(11)), fileTable: 'compact' }).totals.bytesSaved).toBe(ten.totals.bytesSaved);
+    expect(analyze({ ...inputOf(fleet(11)), fileTable: 'compact' }).totals.bytesSaved).toBe(
+      ten.totals.bytesSaved,
+    );
     expect(ten.totals.bytesSaved).toBeGreaterThan(0);
-  }, 120_000);
+  }, 600_000);
+
+  it("lists the trust model's cross-image inodes by class in version 2: 220 mounts name 11 leads", () => {
+    const input = inputOf(fleet(220));
+    const compact = analyze({ ...input, fileTable: 'compact' });
+    const full = analyze(input);
+    const tc = buildTrustModel(compact, input);
+    const tf = buildTrustModel(full, input);
+    const nodes = (t: typeof tc) => t.domains.flatMap((d) => d.crossImageInodes);
+    expect(nodes(tc).length).toBeGreaterThan(0);
+    expect(nodes(tc).length).toBe(nodes(tf).length);
+    for (const [k, x] of nodes(tc).entries()) {
+      const v1 = nodes(tf)[k]!;
+      expect(x.instanceIds).toBeUndefined();
+      expect(x.instanceClasses!.length).toBeLessThanOrEqual(11);
+      expect(x.instanceCount).toBe(v1.instanceIds!.length);
+      expect(crossImageInodeInstanceIds(compact, x)).toEqual(v1.instanceIds);
+      // 20 mounts per class: the list names one of every 20 members.
+      expect(x.instanceCount).toBe(x.instanceClasses!.length * 20);
+    }
+  }, 600_000);
 
   it('stays per instance under "auto" below the row threshold and with residency data', () => {
     expect(analyze({ ...inputOf(fleet(20)), fileTable: 'auto' }).files.rowsOf).toBeUndefined();

@@ -6,8 +6,14 @@ import type { AnalysisInput, Backing, InstanceInput } from '../../src/report.js'
 import { analyze } from '../../src/model/engine.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
 import { mergeDomains } from '../../src/model/scenarios.js';
-import { expandFileTable, memberCount, rejectedCount } from '../../src/model/file-rows.js';
+import {
+  crossImageInodeInstanceIds,
+  expandFileTable,
+  memberCount,
+  rejectedCount,
+} from '../../src/model/file-rows.js';
 import { buildTrustModel } from '../../src/trust/model.js';
+import { expectViewIsExpansion } from './row-view-check.js';
 import type { Finding, Report } from '../../src/report.js';
 
 interface GenFile {
@@ -224,6 +230,7 @@ describe('properties', () => {
         const expanded = expandFileTable(compact);
         expect(expanded.files).toEqual(full.files);
         expect(expanded.groups).toEqual(full.groups);
+        expectViewIsExpansion(compact);
         expect(expanded.version).toBe(1);
         expect(compact.groups.map(groupFigures)).toEqual(full.groups.map(groupFigures));
         expect(sortedFindings(compact)).toEqual(sortedFindings(full));
@@ -240,6 +247,23 @@ describe('properties', () => {
             d.statements.map((x) => x.rowCount),
           ]);
         expect(doms(tc)).toEqual(doms(tf));
+        // Cross-image inodes: classes and a count in version 2, the same instances listed.
+        const inodes = (t: typeof tc, r: Report) =>
+          t.domains.map((d) =>
+            d.crossImageInodes.map(({ instanceClasses: _c, instanceCount, instanceIds, ...x }) => ({
+              ...x,
+              ids: crossImageInodeInstanceIds(r, { instanceIds, instanceClasses: _c }),
+              count: instanceCount ?? instanceIds!.length,
+            })),
+          );
+        expect(inodes(tc, compact)).toEqual(inodes(tf, full));
+        if (compact.files.rowsOf)
+          for (const d of tc.domains)
+            for (const x of d.crossImageInodes) expect(x.instanceIds).toBeUndefined();
+        const expandedTrust = expandFileTable({ ...compact, trust: tc }).trust!;
+        expect(expandedTrust.domains.map((d) => d.crossImageInodes)).toEqual(
+          tf.domains.map((d) => d.crossImageInodes),
+        );
       }),
       { numRuns: 400 },
     );
