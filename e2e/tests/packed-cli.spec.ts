@@ -84,6 +84,7 @@ test.describe('packed CLI', () => {
     const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
     expect(files.filter((f) => !f.startsWith('package/dist/web/assets/'))).toEqual([
       'package/README.md',
+      'package/dist/digest-worker.js',
       'package/dist/main.js',
       'package/dist/report-template.html',
       'package/dist/server.js',
@@ -117,6 +118,13 @@ test.describe('packed CLI', () => {
       files: unknown[];
     };
     expect((JSON.parse(scan.stdout) as { files: unknown[] }).files.length).toBe(expected.files.length);
+    // `scan --hash` on the package's digest thread (dist/digest-worker.js beside main.js) prints
+    // the bytes of the in-thread scan.
+    const threaded = run(['scan', 'app.fp.img', '--hash', '--ndjson', '--threads', '2']);
+    const inThread = run(['scan', 'app.fp.img', '--hash', '--ndjson', '--threads', '0']);
+    expect([threaded.code, threaded.stderr, inThread.code]).toEqual([0, '', 0]);
+    expect(threaded.stdout).toBe(inThread.stdout);
+    expect(threaded.stdout).toContain('"sha256":"');
 
     const r = run([
       'analyze',
