@@ -39,7 +39,7 @@ describe('sharemap upload (open server)', () => {
   it('uploads images, prints the link, the summary matches the stored report', async () => {
     const r = await cli(['upload', fx('base-v2.fp.img'), fx('app.fp.img'), '--server', s.url, '--json']);
     expect(r.stderr).toMatch(/^uploading base-v2\.fp\.img: 3\.4 MiB\n/);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const out = json(r.stdout);
     expect(out.url).toBe(`${s.url}/r/${out.id}`);
     const stored = await getReport(s, out.id);
@@ -76,7 +76,7 @@ describe('sharemap upload (open server)', () => {
       ],
       { env: { GITHUB_STEP_SUMMARY: summary } },
     );
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /scanning base-v1\.fp\.img locally\.\.\.\nuploaded the manifest of base-v1\.fp\.img \(\d+ records\) as /,
     );
@@ -116,7 +116,7 @@ describe('sharemap upload (open server)', () => {
       '-q',
     ]);
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const rep = await getReport(s, json(r.stdout).id);
     expect(rep.images.map((i) => i.name).sort()).toEqual(['app.fp.img', 'edge-mini.chunk4k.blob.img']);
   });
@@ -189,7 +189,7 @@ describe('sharemap upload (open server)', () => {
       '--max-bytes-lost',
       '0',
     ]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const next = json(r.stdout);
     expect(next.delta!.totals.delta.bytesSaved).toBe(next.totals.bytesSaved - first.totals.bytesSaved);
     expect(next.delta!.stoppedSharing.map((f) => `${f.image}:${f.path}`)).toContain(
@@ -204,7 +204,7 @@ describe('sharemap upload (open server)', () => {
       '--baseline',
       first.url,
     ]);
-    expect(a.code).toBe(0);
+    expect(a.code, a.stderr).toBe(0);
     expect(json(a.stdout).delta!.totals.delta.bytesSaved).toBe(next.delta!.totals.delta.bytesSaved);
     // unknown id (and no name like it): the server says 404 -> exit 2
     const u = await cli([
@@ -215,7 +215,7 @@ describe('sharemap upload (open server)', () => {
       '--server',
       s.url,
     ]);
-    expect(u.code).toBe(2);
+    expect(u.code, u.stderr).toBe(2);
     expect(oneLine(u.stderr)).toMatch(
       /--baseline AAAAAAAAAAAAAAAAAAAAAA: no report has this id or name on the sharemap server at /,
     );
@@ -275,7 +275,7 @@ describe('sharemap upload (server requiring tokens) and sharemap token create', 
           env: { SHAREMAP_TOKEN: token },
         },
       );
-      expect(r.code).toBe(1);
+      expect(r.code, r.stderr).toBe(1);
       expect(r.stdout).toMatch(/^Report: http:\/\/127\.0\.0\.1:\d+\/r\//);
       expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^sharemap: gate failed: minSavedPercent/);
       expect(r.stderr).toMatch(/^uploading app\.fp\.img: 896\.0 KiB$/m); // plain lines, not a TTY
