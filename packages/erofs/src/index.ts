@@ -58,3 +58,10 @@ export { isParquet } from './manifest-magic.js';
 export { encodeRecord, recordBound } from './manifest-encode.js';
 export { wasmSha256, type Hasher, type HasherFactory } from './hash.js';
 export { requiredKernel, featureNames } from './disk/superblock.js';
+export {
+  setLz4Decoder,
+  getLz4Decoder,
+  lz4WasmAvailable,
+  LZ4_WASM_MAX_MEMORY,
+  type Lz4DecoderKind,
+} from './decompress/index.js';

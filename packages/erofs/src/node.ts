@@ -13,9 +13,28 @@ import { scanManifestTo, type ManifestFieldSink, type ManifestSink, type ScanOpt
 import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
 import { DigestPool, digestWorkerScript } from './node/digest-pool.js';
+import { setLz4Decoder } from './decompress/index.js';
 
 export * from './index.js';
 export { DigestPool, defaultDigestThreads, MAX_DIGEST_THREADS } from './node/digest-pool.js';
+
+/** Environment variable choosing the LZ4 decoder: `js` or `wasm` (docs/reader.md#lz4-decoders). */
+export const LZ4_DECODER_ENV = 'SHAREMAP_LZ4_DECODER';
+
+/**
+ * Apply SHAREMAP_LZ4_DECODER to this thread. openImageFile() calls it, in every thread that
+ * opens an image (the digest threads inherit the environment), so a process uses one decoder
+ * and a bad value fails the open like any other bad input. Unset or empty keeps the
+ * WebAssembly default; a value other than `js` or `wasm` is refused by name.
+ */
+export function lz4DecoderFromEnv(env: NodeJS.ProcessEnv = process.env): void {
+  const v = env[LZ4_DECODER_ENV];
+  if (v === undefined || v === '') return;
+  if (v !== 'js' && v !== 'wasm') {
+    throw new ErofsError('EINVAL', `${LZ4_DECODER_ENV} must be "js" or "wasm", not ${JSON.stringify(v.slice(0, 40))}`);
+  }
+  setLz4Decoder(v);
+}
 
 export interface NodeFileSource extends ByteSource {
   close(): Promise<void>;
@@ -132,6 +151,7 @@ export interface OpenedImageFile {
 
 /** Open an image file (and its extra device files). Call close() when done. */
 export async function openImageFile(path: string, opts: OpenImageFileOptions = {}): Promise<OpenedImageFile> {
+  lz4DecoderFromEnv();
   const src = await nodeFileSource(path);
   const devs: NodeFileSource[] = [];
   const closeAll = async () => {

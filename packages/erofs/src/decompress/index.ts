@@ -3,10 +3,12 @@
 import { CompressedDataError } from '../compressed/errors.js';
 import { deflateDecompress } from './deflate.js';
 import { lz4Decompress } from './lz4.js';
+import { lz4DecompressWasm } from './lz4-wasm.js';
 import { lzmaDecompress } from './lzma.js';
 import { zstdDecompress } from './zstd.js';
 
 export { lz4Decompress } from './lz4.js';
+export { LZ4_WASM_MAX_MEMORY, lz4DecompressWasm, lz4WasmAvailable } from './lz4-wasm.js';
 export { lzmaDecompress } from './lzma.js';
 export { deflateDecompress } from './deflate.js';
 export { zstdDecompress, zstdFrameContentSize } from './zstd.js';
@@ -36,8 +38,26 @@ export interface DecompressOptions {
 /** Decoder signature: exactly `outLen` bytes or a CompressedDataError. */
 export type Decompressor = (src: Uint8Array, outLen: number, opts: DecompressOptions) => Uint8Array;
 
+/** The two LZ4 block decoders: the same bytes and errors (docs/reader.md#lz4-decoders). */
+export type Lz4DecoderKind = 'wasm' | 'js';
+const LZ4_DECODERS = { wasm: lz4DecompressWasm, js: lz4Decompress } as const;
+let lz4Decoder: Lz4DecoderKind = 'wasm';
+
+/**
+ * Choose this thread's LZ4 decoder: 'wasm' (the default; the JavaScript one is still used where
+ * WebAssembly is unavailable) or 'js' (SHAREMAP_LZ4_DECODER=js in Node, see node.ts).
+ */
+export function setLz4Decoder(kind: Lz4DecoderKind): void {
+  lz4Decoder = kind;
+}
+
+/** The LZ4 decoder setLz4Decoder() chose. */
+export function getLz4Decoder(): Lz4DecoderKind {
+  return lz4Decoder;
+}
+
 export const DECOMPRESSORS: readonly Decompressor[] = [
-  (s, n, o) => lz4Decompress(s, n, o.partial, o.lz4MaxDistance || undefined, o.into),
+  (s, n, o) => LZ4_DECODERS[lz4Decoder](s, n, o.partial, o.lz4MaxDistance || undefined, o.into),
   (s, n, o) => lzmaDecompress(s, n, o.partial, o.lzmaDictSize),
   (s, n, o) => deflateDecompress(s, n, o.partial),
   (s, n, o) => zstdDecompress(s, n, o.partial, o.maxOutput),

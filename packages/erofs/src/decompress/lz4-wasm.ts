@@ -1,0 +1,126 @@
+// The WebAssembly LZ4 block decoder (wasm/lz4.wat, assembled into lz4-wasm-bytes.ts): the same
+// contract as lz4Decompress() in lz4.ts, which stays the fallback where WebAssembly is
+// unavailable, for blocks larger than the instance's memory, and the source of every error
+// message. docs/reader.md#lz4-decoders; measured in docs/benchmarks.md, `lz4-decode`.
+
+import { CompressedDataError } from '../compressed/errors.js';
+import { LZ4_MAX_DISTANCE, lz4Decompress } from './lz4.js';
+import { LZ4_WASM_BASE64 } from './lz4-wasm-bytes.js';
+
+/**
+ * Largest memory of the decoder's instance (bytes; one instance per thread, and WebAssembly
+ * memory never shrinks): a 1 MiB pcluster (Z_EROFS_PCLUSTER_MAX_SIZE) plus a 12 MiB extent
+ * (Z_EROFS_PCLUSTER_MAX_DSIZE, docs/format.md#compressed-streams) and their slack, rounded up to
+ * 64 KiB pages. The module declares the same maximum (224 pages). A block that needs more is
+ * decoded by the JavaScript decoder.
+ */
+export const LZ4_WASM_MAX_MEMORY = 14 << 20;
+/** Bytes after each region the decoder's 8-byte copies may touch (see wasm/lz4.wat). */
+const WASM_SLACK = 64;
+const WASM_PAGE = 65536;
+
+/**
+ * The part of the WebAssembly API used here: the package compiles against ES2023 without the
+ * DOM library, which is where TypeScript declares WebAssembly.
+ */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+interface Lz4WasmExports {
+  memory: WasmMemory;
+  decode(src: number, srcLen: number, dst: number, outLen: number, partial: number, maxDist: number): number;
+}
+
+/** The instance of this thread: undefined until first used, null when it cannot be made. */
+let wasm: Lz4WasmExports | null | undefined;
+/** A view of `wasm.memory`, renewed when growing the memory replaces its buffer. */
+let heap = new Uint8Array(0);
+
+function base64Bytes(b64: string): Uint8Array {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Instantiate the decoder on first use, synchronously (693 bytes compile at once; the decoding
+ * paths are synchronous). Null where WebAssembly is missing or refused (a Content-Security-Policy
+ * without 'wasm-unsafe-eval'): callers then use the JavaScript decoder.
+ */
+function instance(): Lz4WasmExports | null {
+  if (wasm !== undefined) return wasm;
+  try {
+    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (!api) return (wasm = null);
+    const module = new api.Module(base64Bytes(LZ4_WASM_BASE64));
+    wasm = new api.Instance(module, {}).exports as Lz4WasmExports;
+    heap = new Uint8Array(wasm.memory.buffer);
+  } catch {
+    wasm = null;
+  }
+  return wasm;
+}
+
+/** Whether this thread can decode with WebAssembly. */
+export function lz4WasmAvailable(): boolean {
+  return instance() !== null;
+}
+
+/**
+ * Decode in WebAssembly memory. Returns a view of that memory holding the `outLen` bytes (valid
+ * until the next call on this thread), the decoder's negative error code (see wasm/lz4.wat), or
+ * null when the block does not fit LZ4_WASM_MAX_MEMORY or WebAssembly is unavailable.
+ */
+export function lz4DecodeWasmRaw(
+  src: Uint8Array,
+  outLen: number,
+  partial: boolean,
+  maxDistance = LZ4_MAX_DISTANCE,
+): Uint8Array | number | null {
+  const w = instance();
+  if (!w) return null;
+  const dstAt = (src.length + WASM_SLACK + 7) & ~7;
+  const need = dstAt + outLen + WASM_SLACK;
+  if (need > LZ4_WASM_MAX_MEMORY) return null;
+  if (need > w.memory.buffer.byteLength) {
+    w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / WASM_PAGE));
+  }
+  if (heap.buffer !== w.memory.buffer) heap = new Uint8Array(w.memory.buffer);
+  heap.set(src, 0);
+  const r = w.decode(0, src.length, dstAt, outLen, partial ? 1 : 0, maxDistance);
+  return r < 0 ? r : heap.subarray(dstAt, dstAt + outLen);
+}
+
+/**
+ * lz4Decompress() (lz4.ts) decoded in WebAssembly: exactly `outLen` bytes in a new buffer, or
+ * in the first `outLen` bytes of `into` when it is given and large enough; the same
+ * CompressedDataError for a corrupt block, whose message the JavaScript decoder writes (errors
+ * are rare, and one wording keeps the two decoders' reports identical).
+ */
+export function lz4DecompressWasm(
+  src: Uint8Array,
+  outLen: number,
+  partial: boolean,
+  maxDistance = LZ4_MAX_DISTANCE,
+  into?: Uint8Array,
+): Uint8Array {
+  const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
+  if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
+  if (typeof r === 'number') {
+    lz4Decompress(src, outLen, partial, maxDistance);
+    // Unreachable while the decoders agree (test/lz4-decoders.test.ts checks they do).
+    throw new CompressedDataError('ECORRUPT', `lz4: the WebAssembly decoder refused the block (code ${r})`);
+  }
+  if (into && into.length >= outLen) {
+    into.set(r);
+    return into.subarray(0, outLen);
+  }
+  return r.slice();
+}
