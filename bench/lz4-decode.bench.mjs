@@ -5,12 +5,14 @@
 // /usr/share) as `scan --hash` decodes them, up to CORPUS_BYTES of output; without it the
 // corpus is the lz4 tool's blocks in packages/erofs/test/decompress-fixtures. `--runs N`
 // (default 3) passes over the corpus per variant. Every decode is compared with the first.
+// Both decoders run: the JavaScript one (js*) and the WebAssembly one (wasm*, wasm/lz4.wat);
+// `wasmOverJs` is the WebAssembly decoder's speed over the JavaScript one's, per variant.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadavg } from 'node:os';
 
 const erofs = path.resolve('packages/erofs/dist');
-const { DECOMPRESSORS, lz4Decompress } = await import(`${erofs}/decompress/index.js`);
+const { DECOMPRESSORS, lz4Decompress, lz4DecompressWasm, lz4WasmAvailable } = await import(`${erofs}/decompress/index.js`);
 const { scanImageFileTo } = await import(`${erofs}/node.js`);
 
 /** Decoded bytes captured from an image: enough for a stable figure, bounded memory. */
@@ -67,9 +69,12 @@ const outBytes = corpus.reduce((n, c) => n + c.outLen, 0);
 const scratch = new Uint8Array(Math.max(...corpus.map((c) => c.outLen)));
 const expected = corpus.map((c) => Buffer.from(lz4Decompress(c.src, c.outLen, c.partial, c.maxDistance)));
 
+if (!lz4WasmAvailable()) throw new Error('the WebAssembly LZ4 decoder cannot be instantiated here');
 const variants = {
-  newBuffer: (c) => lz4Decompress(c.src, c.outLen, c.partial, c.maxDistance),
-  reusedScratch: (c) => lz4Decompress(c.src, c.outLen, c.partial, c.maxDistance, scratch),
+  jsNewBuffer: (c) => lz4Decompress(c.src, c.outLen, c.partial, c.maxDistance),
+  jsReusedScratch: (c) => lz4Decompress(c.src, c.outLen, c.partial, c.maxDistance, scratch),
+  wasmNewBuffer: (c) => lz4DecompressWasm(c.src, c.outLen, c.partial, c.maxDistance),
+  wasmReusedScratch: (c) => lz4DecompressWasm(c.src, c.outLen, c.partial, c.maxDistance, scratch),
 };
 const result = {
   corpus: imagePath ?? 'decompress-fixtures',
@@ -92,5 +97,10 @@ for (const [name, decode] of Object.entries(variants)) {
   }
   result.mbPerCpuS[name] = { best: Math.max(...samples), samples };
 }
+const m = result.mbPerCpuS;
+result.wasmOverJs = {
+  newBuffer: +(m.wasmNewBuffer.best / m.jsNewBuffer.best).toFixed(2),
+  reusedScratch: +(m.wasmReusedScratch.best / m.jsReusedScratch.best).toFixed(2),
+};
 result.loadAfter = loadavg().map((x) => +x.toFixed(2));
 console.log(JSON.stringify(result));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CompressedDataError, type CompressedErrorCode } from '../src/compressed/index.js';
 import { CompactIndex } from '../src/compressed/zmap.js';
 import { TestImage } from './compressed-harness.js';
+import { LZ4_DECODER_KINDS, useLz4Decoder } from './lz4-decoders.js';
 
 const TEXT_NID = 5603; // /text.txt in edge.lz4.img: compact indexes, 40 lz4 pclusters
 
@@ -46,139 +47,144 @@ function setEntry(img: TestImage, ci: CompactIndex, lcn: number, type: number, l
   dv.setUint32(at, v >>> 0, true);
 }
 
-describe('corrupt compressed inodes', () => {
-  it('the undamaged file reads', async () => {
-    const { img } = damaged();
-    const f = await img.open(TEXT_NID);
-    expect((await f.read(0, f.size)).length).toBe(162890);
+// Every case runs with each LZ4 decoder (docs/reader.md#lz4-decoders): the same typed errors.
+describe.each(LZ4_DECODER_KINDS)('%s LZ4 decoder', (kind) => {
+  useLz4Decoder(kind);
+
+  describe('corrupt compressed inodes', () => {
+    it('the undamaged file reads', async () => {
+      const { img } = damaged();
+      const f = await img.open(TEXT_NID);
+      expect((await f.read(0, f.size)).length).toBe(162890);
+    });
+
+    it('NONHEAD at lcn 0 (bad lcluster type) -> bogus lookback', async () => {
+      const { img, ci } = damaged();
+      setEntry(img, ci, 0, 2, 1);
+      await expectError(img.open(TEXT_NID), 'ECORRUPT', /lookback/);
+    });
+
+    it('lookback past the extent head -> ECORRUPT', async () => {
+      const { img, ci } = damaged();
+      // an entry that stores delta[0] itself (not the last of its pack), pointing before lcn 0
+      let lcn = 1;
+      while (ci.locate(lcn).k + 1 === ci.locate(lcn).vcnt) lcn++;
+      setEntry(img, ci, lcn, 2, lcn + 1);
+      await expectError(img.open(TEXT_NID), 'ECORRUPT', /lookback/);
+    });
+
+    it('first head with clusterofs != 0 -> ECORRUPT', async () => {
+      const { img, ci } = damaged();
+      setEntry(img, ci, 0, 1, 100);
+      await expectError(img.open(TEXT_NID), 'ECORRUPT', /first extent/);
+    });
+
+    it('out-of-range block address -> ECORRUPT at open', async () => {
+      const { img, ci } = damaged();
+      const loc = ci.locate(0);
+      new DataView(img.bytes.buffer).setUint32(loc.packStart + loc.packSize - 4, 0x7ffffff0, true);
+      await expectError(img.open(TEXT_NID), 'ECORRUPT', /beyond the \d+-byte device/);
+    });
+
+    it('truncated image (pcluster past the end) -> ECORRUPT', async () => {
+      const { img } = damaged();
+      const f = await img.open(TEXT_NID);
+      const last = (await f.extents()).at(-1)!;
+      // the inode sits behind its data, so model the truncation through the device size
+      await expectError(img.open(TEXT_NID, { mainDeviceSize: last.physicalAddr + 100 }), 'ECORRUPT', /beyond/);
+    });
+
+    it('zeroed pcluster -> compressed data start not found', async () => {
+      const { img } = damaged();
+      const e = (await (await img.open(TEXT_NID)).extents())[3]!;
+      img.bytes.fill(0, e.physicalAddr, e.physicalAddr + e.physicalLength);
+      const f = await img.open(TEXT_NID);
+      await f.read(0, e.logicalStart); // earlier extents still read
+      const err = await expectError(f.read(e.logicalStart, 10), 'ECORRUPT', /start not found/);
+      expect(err.offset).toBe(e.physicalAddr);
+    });
+
+    it('garbage inside a pcluster -> ECORRUPT from the decoder', async () => {
+      const { img } = damaged();
+      const e = (await (await img.open(TEXT_NID)).extents())[2]!;
+      img.bytes.fill(0xff, e.physicalAddr + e.physicalLength - 600, e.physicalAddr + e.physicalLength);
+      await expectError((await img.open(TEXT_NID)).read(e.logicalStart, e.logicalLength), 'ECORRUPT', /lz4/);
+    });
+
+    it('map header consistency (docs/format.md#map-advise)', async () => {
+      let d = damaged();
+      d.img.bytes[d.header + 4] = 0x02; // BIG_PCLUSTER_1 without _2 on compact indexes
+      await expectError(d.img.open(TEXT_NID), 'ECORRUPT', /big pcluster/);
+      d = damaged();
+      d.img.bytes[d.header + 4] = 0x28; // INLINE_PCLUSTER | FRAGMENT_PCLUSTER
+      await expectError(d.img.open(TEXT_NID), 'ECORRUPT');
+      d = damaged();
+      d.img.bytes[d.header + 6] = 0x05; // unknown HEAD1 algorithm
+      await expectError(d.img.open(TEXT_NID), 'ENOTSUP', /algorithm/);
+      d = damaged();
+      d.img.bytes[d.header + 7] = 0x05; // lclusterbits 17 on compact indexes
+      await expectError(d.img.open(TEXT_NID), 'ENOTSUP', /lclusterbits/);
+    });
+
+    it('algorithm not in available_compr_algs -> ECORRUPT', async () => {
+      const { img } = damaged();
+      await expectError(
+        img.open(TEXT_NID, { availableComprAlgs: 0b1000 }),
+        'ECORRUPT',
+        /inconsistent algorithmtype/,
+      );
+      await expectError(img.open(TEXT_NID, { availableComprAlgs: 0 }), 'ECORRUPT', /plain filesystem/);
+    });
+
+    it('limits -> ELIMIT', async () => {
+      const { img } = damaged();
+      await expectError(
+        img.open(TEXT_NID, { limits: { maxExtents: 10, maxFileSize: 1 << 30, maxPclusterBytes: 1 << 20 } }),
+        'ELIMIT',
+      );
+      await expectError(
+        img.open(TEXT_NID, { limits: { maxExtents: 1e6, maxFileSize: 1000, maxPclusterBytes: 1 << 20 } }),
+        'ELIMIT',
+      );
+    });
   });
 
-  it('NONHEAD at lcn 0 (bad lcluster type) -> bogus lookback', async () => {
-    const { img, ci } = damaged();
-    setEntry(img, ci, 0, 2, 1);
-    await expectError(img.open(TEXT_NID), 'ECORRUPT', /lookback/);
-  });
-
-  it('lookback past the extent head -> ECORRUPT', async () => {
-    const { img, ci } = damaged();
-    // an entry that stores delta[0] itself (not the last of its pack), pointing before lcn 0
-    let lcn = 1;
-    while (ci.locate(lcn).k + 1 === ci.locate(lcn).vcnt) lcn++;
-    setEntry(img, ci, lcn, 2, lcn + 1);
-    await expectError(img.open(TEXT_NID), 'ECORRUPT', /lookback/);
-  });
-
-  it('first head with clusterofs != 0 -> ECORRUPT', async () => {
-    const { img, ci } = damaged();
-    setEntry(img, ci, 0, 1, 100);
-    await expectError(img.open(TEXT_NID), 'ECORRUPT', /first extent/);
-  });
-
-  it('out-of-range block address -> ECORRUPT at open', async () => {
-    const { img, ci } = damaged();
-    const loc = ci.locate(0);
-    new DataView(img.bytes.buffer).setUint32(loc.packStart + loc.packSize - 4, 0x7ffffff0, true);
-    await expectError(img.open(TEXT_NID), 'ECORRUPT', /beyond the \d+-byte device/);
-  });
-
-  it('truncated image (pcluster past the end) -> ECORRUPT', async () => {
-    const { img } = damaged();
-    const f = await img.open(TEXT_NID);
-    const last = (await f.extents()).at(-1)!;
-    // the inode sits behind its data, so model the truncation through the device size
-    await expectError(img.open(TEXT_NID, { mainDeviceSize: last.physicalAddr + 100 }), 'ECORRUPT', /beyond/);
-  });
-
-  it('zeroed pcluster -> compressed data start not found', async () => {
-    const { img } = damaged();
-    const e = (await (await img.open(TEXT_NID)).extents())[3]!;
-    img.bytes.fill(0, e.physicalAddr, e.physicalAddr + e.physicalLength);
-    const f = await img.open(TEXT_NID);
-    await f.read(0, e.logicalStart); // earlier extents still read
-    const err = await expectError(f.read(e.logicalStart, 10), 'ECORRUPT', /start not found/);
-    expect(err.offset).toBe(e.physicalAddr);
-  });
-
-  it('garbage inside a pcluster -> ECORRUPT from the decoder', async () => {
-    const { img } = damaged();
-    const e = (await (await img.open(TEXT_NID)).extents())[2]!;
-    img.bytes.fill(0xff, e.physicalAddr + e.physicalLength - 600, e.physicalAddr + e.physicalLength);
-    await expectError((await img.open(TEXT_NID)).read(e.logicalStart, e.logicalLength), 'ECORRUPT', /lz4/);
-  });
-
-  it('map header consistency (docs/format.md#map-advise)', async () => {
-    let d = damaged();
-    d.img.bytes[d.header + 4] = 0x02; // BIG_PCLUSTER_1 without _2 on compact indexes
-    await expectError(d.img.open(TEXT_NID), 'ECORRUPT', /big pcluster/);
-    d = damaged();
-    d.img.bytes[d.header + 4] = 0x28; // INLINE_PCLUSTER | FRAGMENT_PCLUSTER
-    await expectError(d.img.open(TEXT_NID), 'ECORRUPT');
-    d = damaged();
-    d.img.bytes[d.header + 6] = 0x05; // unknown HEAD1 algorithm
-    await expectError(d.img.open(TEXT_NID), 'ENOTSUP', /algorithm/);
-    d = damaged();
-    d.img.bytes[d.header + 7] = 0x05; // lclusterbits 17 on compact indexes
-    await expectError(d.img.open(TEXT_NID), 'ENOTSUP', /lclusterbits/);
-  });
-
-  it('algorithm not in available_compr_algs -> ECORRUPT', async () => {
-    const { img } = damaged();
-    await expectError(
-      img.open(TEXT_NID, { availableComprAlgs: 0b1000 }),
-      'ECORRUPT',
-      /inconsistent algorithmtype/,
-    );
-    await expectError(img.open(TEXT_NID, { availableComprAlgs: 0 }), 'ECORRUPT', /plain filesystem/);
-  });
-
-  it('limits -> ELIMIT', async () => {
-    const { img } = damaged();
-    await expectError(
-      img.open(TEXT_NID, { limits: { maxExtents: 10, maxFileSize: 1 << 30, maxPclusterBytes: 1 << 20 } }),
-      'ELIMIT',
-    );
-    await expectError(
-      img.open(TEXT_NID, { limits: { maxExtents: 1e6, maxFileSize: 1000, maxPclusterBytes: 1 << 20 } }),
-      'ELIMIT',
-    );
-  });
-});
-
-describe('mutation fuzzing of map headers, indexes and pclusters', () => {
-  it.each([
-    ['edge.lz4', 5603],
-    ['edge-mini.mkfs15.lz4hc', -1],
-    ['edge.lzma.frag-dedupe-ztail', -1],
-  ] as const)('%s: only typed errors', async (name, nidHint) => {
-    const base = TestImage.load(name);
-    const oracle = (await import('./compressed-harness.js')).loadOracle(name);
-    const f = oracle.files.find((x) =>
-      nidHint < 0 ? x.layout.startsWith('compressed') && x.size > 9000 : x.nid === nidHint,
-    )!;
-    const ctx = base.context(f.nid);
-    const header = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
-    const extents = await (await base.open(f.nid)).extents();
-    const pcl = extents.find((e) => e.physicalLength > 0);
-    let seed = 12345;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
-    for (let i = 0; i < 150; i++) {
-      const img = new TestImage(base.bytes.slice());
-      for (let j = 0; j < 3; j++) {
-        const inIndex = i % 3 !== 2 || !pcl;
-        const at = inIndex ? header + rnd(64) : pcl.physicalAddr + rnd(pcl.physicalLength);
-        img.bytes[at] = rnd(256);
+  describe('mutation fuzzing of map headers, indexes and pclusters', () => {
+    it.each([
+      ['edge.lz4', 5603],
+      ['edge-mini.mkfs15.lz4hc', -1],
+      ['edge.lzma.frag-dedupe-ztail', -1],
+    ] as const)('%s: only typed errors', async (name, nidHint) => {
+      const base = TestImage.load(name);
+      const oracle = (await import('./compressed-harness.js')).loadOracle(name);
+      const f = oracle.files.find((x) =>
+        nidHint < 0 ? x.layout.startsWith('compressed') && x.size > 9000 : x.nid === nidHint,
+      )!;
+      const ctx = base.context(f.nid);
+      const header = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
+      const extents = await (await base.open(f.nid)).extents();
+      const pcl = extents.find((e) => e.physicalLength > 0);
+      let seed = 12345;
+      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+      for (let i = 0; i < 150; i++) {
+        const img = new TestImage(base.bytes.slice());
+        for (let j = 0; j < 3; j++) {
+          const inIndex = i % 3 !== 2 || !pcl;
+          const at = inIndex ? header + rnd(64) : pcl.physicalAddr + rnd(pcl.physicalLength);
+          img.bytes[at] = rnd(256);
+        }
+        try {
+          const file = await img.open(f.nid);
+          await file.read(0, file.size);
+        } catch (e) {
+          // RangeError "outside the image" is the harness readMain refusing an out-of-range read
+          if (
+            !(e instanceof CompressedDataError) &&
+            !(e instanceof RangeError && /outside the/.test(e.message))
+          )
+            throw e;
+        }
       }
-      try {
-        const file = await img.open(f.nid);
-        await file.read(0, file.size);
-      } catch (e) {
-        // RangeError "outside the image" is the harness readMain refusing an out-of-range read
-        if (
-          !(e instanceof CompressedDataError) &&
-          !(e instanceof RangeError && /outside the/.test(e.message))
-        )
-          throw e;
-      }
-    }
+    });
   });
 });

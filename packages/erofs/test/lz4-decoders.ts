@@ -26,3 +26,68 @@ export function useLz4Decoder(kind: Lz4DecoderKind): void {
   });
   afterAll(() => setLz4Decoder('wasm'));
 }
+
+/** Deterministic PRNG (mulberry32) so a failure names a reproducible seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An LZ4 length beyond the token's nibble: 255-bytes while it lasts, then the remainder. */
+function lengthBytes(rest: number, out: number[]): void {
+  for (; rest >= 255; rest -= 255) out.push(255);
+  out.push(rest);
+}
+
+/**
+ * A random valid LZ4 block and the bytes it decodes to, built sequence by sequence: the
+ * expected output is produced by a byte-at-a-time copy here, independently of the decoder.
+ * Lengths cluster on the encoding's boundaries (15, 15 + 255) and the decoder's copy strategies
+ * (short, long, overlapping with small offsets).
+ */
+export function randomBlock(seed: number): { block: Uint8Array; out: Uint8Array } {
+  const r = rng(seed);
+  const pick = (xs: number[]): number => xs[Math.floor(r() * xs.length)]!;
+  const len = (): number =>
+    r() < 0.5 ? pick([0, 1, 3, 14, 15, 16, 31, 32, 33, 269, 270, 271, 525]) : Math.floor(r() * 600);
+  const stream: number[] = [];
+  const out: number[] = [];
+  const sequences = 1 + Math.floor(r() * 60);
+  for (let s = 0; s < sequences; s++) {
+    const lit = len() + (out.length === 0 ? 1 : 0); // a match needs earlier output
+    const matchLen = 4 + len();
+    const tokenLit = Math.min(lit, 15);
+    const tokenMatch = Math.min(matchLen - 4, 15);
+    stream.push((tokenLit << 4) | tokenMatch);
+    if (lit >= 15) lengthBytes(lit - 15, stream);
+    for (let i = 0; i < lit; i++) {
+      const b = r() < 0.7 ? 97 + Math.floor(r() * 4) : Math.floor(r() * 256);
+      stream.push(b);
+      out.push(b);
+    }
+    const maxOffset = Math.min(out.length, 65535);
+    const offset =
+      r() < 0.5
+        ? Math.min(maxOffset, pick([1, 2, 3, 4, 5, 7, 8, 16, 31, 32, 33]))
+        : 1 + Math.floor(r() * maxOffset);
+    stream.push(offset & 0xff, offset >>> 8);
+    if (matchLen - 4 >= 15) lengthBytes(matchLen - 4 - 15, stream);
+    for (let i = 0; i < matchLen; i++) out.push(out[out.length - offset]!);
+  }
+  // The last sequence has literals only (the block ends after them).
+  const last = 1 + Math.floor(r() * 40);
+  stream.push(Math.min(last, 15) << 4);
+  if (last >= 15) lengthBytes(last - 15, stream);
+  for (let i = 0; i < last; i++) {
+    const b = Math.floor(r() * 256);
+    stream.push(b);
+    out.push(b);
+  }
+  return { block: Uint8Array.from(stream), out: Uint8Array.from(out) };
+}

@@ -1,0 +1,154 @@
+/**
+ * The WebAssembly LZ4 decoder (src/decompress/lz4-wasm.ts, wasm/lz4.wat) against the
+ * JavaScript one (src/decompress/lz4.ts): random and mutated blocks give the same bytes or the
+ * same refusal; results never reach past `outLen`; blocks beyond the instance's memory bound
+ * fall back; and the committed bytes are what the source assembles to.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CompressedDataError } from '../src/compressed/errors.js';
+import { lz4Decompress, lz4DecompressWasm, LZ4_WASM_MAX_MEMORY } from '../src/decompress/index.js';
+import { lz4DecodeWasmRaw } from '../src/decompress/lz4-wasm.js';
+import { randomBlock, rng } from './lz4-decoders.js';
+// @ts-expect-error: a plain .mjs build script without declarations
+import { BYTES_PATH, lz4WasmModuleText, WAT_PATH } from '../scripts/build-lz4-wasm.mjs';
+
+const fixtures = join(import.meta.dirname, 'decompress-fixtures');
+
+/** The decoder's error code (wasm/lz4.wat) for each refusal the JavaScript decoder words. */
+const CODE_OF_MESSAGE: readonly [RegExp, number][] = [
+  [/truncated literal length/, -1],
+  [/literal run of \d+ bytes past end of input/, -2],
+  [/literal run of \d+ bytes overflows output/, -3],
+  [/truncated match offset/, -4],
+  [/match offset \d+ outside the/, -5],
+  [/lz4_max_distance window/, -6],
+  [/truncated match length/, -7],
+  [/match of \d+ bytes overflows output/, -8],
+  [/block decoded to \d+ bytes/, -9],
+];
+
+type Outcome = { bytes: Buffer } | { code: number };
+
+function viaJs(src: Uint8Array, outLen: number, partial: boolean, maxDistance?: number): Outcome {
+  try {
+    return { bytes: Buffer.from(lz4Decompress(src, outLen, partial, maxDistance)) };
+  } catch (e) {
+    expect(e).toBeInstanceOf(CompressedDataError);
+    const msg = (e as Error).message;
+    const hit = CODE_OF_MESSAGE.find(([re]) => re.test(msg));
+    if (!hit) throw new Error(`unmapped JS refusal: ${msg}`);
+    return { code: hit[1] };
+  }
+}
+
+function viaWasm(src: Uint8Array, outLen: number, partial: boolean, maxDistance?: number): Outcome {
+  const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
+  if (r === null) throw new Error('the WebAssembly decoder did not run');
+  return typeof r === 'number' ? { code: r } : { bytes: Buffer.from(r) };
+}
+
+/** Both decoders on one input: the same outcome, and lz4DecompressWasm throws the JS error. */
+function expectSame(src: Uint8Array, outLen: number, partial: boolean, maxDistance?: number, what = ''): Outcome {
+  const js = viaJs(src, outLen, partial, maxDistance);
+  const wasm = viaWasm(src, outLen, partial, maxDistance);
+  if ('code' in js) {
+    if (!('code' in wasm) || wasm.code !== js.code)
+      throw new Error(`${what}: JS refuses with ${js.code}, WebAssembly gives ${'code' in wasm ? wasm.code : 'bytes'}`);
+    let jsMsg = '';
+    try {
+      lz4Decompress(src, outLen, partial, maxDistance);
+    } catch (e) {
+      jsMsg = (e as Error).message;
+    }
+    expect(() => lz4DecompressWasm(src, outLen, partial, maxDistance)).toThrow(jsMsg);
+  } else if (!('bytes' in wasm) || !wasm.bytes.equals(js.bytes)) {
+    throw new Error(`${what}: JS decodes, WebAssembly ${'code' in wasm ? `refuses (${wasm.code})` : 'differs'}`);
+  }
+  return js;
+}
+
+describe('WebAssembly and JavaScript LZ4 decoders agree', () => {
+  it('random valid blocks, whole and partial, with windows: the same bytes', () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const { block, out } = randomBlock(seed);
+      expect(expectSame(block, out.length, false, undefined, `seed ${seed}`)).toHaveProperty('bytes');
+      const n = 1 + ((seed * 7919) % out.length);
+      expectSame(block, n, true, undefined, `seed ${seed} partial ${n}`);
+      // a window narrower than some match offsets: both refuse the same way, or both decode
+      expectSame(block, out.length, false, 1 + (seed % 40), `seed ${seed} window`);
+    }
+  });
+
+  it('mutated and truncated blocks: the same bytes or the same refusal', () => {
+    const bases: Uint8Array[] = ['runs.lz4frame', 'runs-hc.lz4frame', 'sample.lz4frame'].map((name) => {
+      const f = new Uint8Array(readFileSync(join(fixtures, name)));
+      const size = new DataView(f.buffer, f.byteOffset).getUint32(15, true);
+      return f.subarray(19, 19 + size);
+    });
+    for (let seed = 1; seed <= 400; seed++) bases.push(randomBlock(1000 + seed).block);
+    const r = rng(77);
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const base = bases[i % bases.length]!;
+      const b = base.slice(0, 1 + Math.floor(r() * base.length));
+      const flips = Math.floor(r() * 4);
+      for (let k = 0; k < flips; k++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+      const outLen = Math.floor(r() * 3 * base.length);
+      const o = expectSame(b, outLen, r() < 0.5, r() < 0.2 ? 1 + Math.floor(r() * 1000) : undefined, `case ${i}`);
+      outcomes.add('code' in o ? String(o.code) : 'bytes');
+    }
+    // the cases reach decoded output and most of the refusals, not one path only
+    expect(outcomes.has('bytes')).toBe(true);
+    expect(outcomes.size).toBeGreaterThanOrEqual(7);
+  });
+
+  it('random bytes: refused alike, never a crash', () => {
+    const r = rng(99);
+    for (let i = 0; i < 2000; i++) {
+      const b = Uint8Array.from({ length: 1 + Math.floor(r() * 300) }, () => Math.floor(r() * 256));
+      expectSame(b, Math.floor(r() * 5000), r() < 0.5, undefined, `random ${i}`);
+    }
+  });
+});
+
+describe('the WebAssembly decoder writes only what it returns', () => {
+  it('a caller buffer beyond outLen keeps its bytes, whole and partial', () => {
+    const { block, out } = randomBlock(3);
+    const into = new Uint8Array(out.length + 200).fill(0xa5);
+    const got = lz4DecompressWasm(block, out.length, false, undefined, into);
+    expect(got.buffer).toBe(into.buffer);
+    expect(Buffer.from(got).equals(out)).toBe(true);
+    expect(into.subarray(out.length).every((x) => x === 0xa5)).toBe(true);
+    into.fill(0xa5);
+    const part = lz4DecompressWasm(block, 10, true, undefined, into);
+    expect(Buffer.from(part).equals(out.subarray(0, 10))).toBe(true);
+    expect(into.subarray(10).every((x) => x === 0xa5)).toBe(true);
+  });
+
+  it('a block needing more than LZ4_WASM_MAX_MEMORY is decoded by the JavaScript decoder', () => {
+    // one literal 'A', a match of period 1 up to 5 bytes before the end, then 5 literals 'B':
+    // 15 MiB of output is more than the instance's memory may grow to
+    const outLen = 15 << 20;
+    expect(outLen).toBeGreaterThan(LZ4_WASM_MAX_MEMORY);
+    const stream = [0x1f, 0x41, 0x01, 0x00];
+    let rest = outLen - 1 - 4 - 15 - 5;
+    for (; rest >= 255; rest -= 255) stream.push(255);
+    stream.push(rest, 0x50, 0x42, 0x42, 0x42, 0x42, 0x42);
+    const src = Uint8Array.from(stream);
+    expect(lz4DecodeWasmRaw(src, outLen, false)).toBeNull();
+    const got = lz4DecompressWasm(src, outLen, false);
+    expect(got.length).toBe(outLen);
+    expect(got[0]).toBe(0x41);
+    expect(got[outLen - 6]).toBe(0x41);
+    expect(Buffer.from(got.subarray(outLen - 5)).toString()).toBe('BBBBB');
+  });
+});
+
+describe('the committed WebAssembly bytes', () => {
+  it('are what wasm/lz4.wat assembles to (node scripts/build-lz4-wasm.mjs)', async () => {
+    const rebuilt: string = await lz4WasmModuleText(readFileSync(WAT_PATH, 'utf8'));
+    expect(readFileSync(BYTES_PATH, 'utf8')).toBe(rebuilt);
+  });
+});
