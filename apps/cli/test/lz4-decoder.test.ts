@@ -1,0 +1,52 @@
+/**
+ * SHAREMAP_LZ4_DECODER (docs/reader.md#lz4-decoders): `scan --hash --ndjson` of every compressed
+ * image in testdata prints the same bytes with the JavaScript and the WebAssembly LZ4 decoder,
+ * on the scan's thread and on the digest threads (the built CLI as a child process, so the
+ * variable reaches every thread as it does for users); a bad value is refused with one line.
+ */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cliProcessAsync, FIX, fx, haveBuild, oneLine } from './helpers.js';
+
+/** Every compressed image of testdata/erofs (the algorithm is in the name). */
+const COMPRESSED = readdirSync(FIX).filter((n) => /\.(lz4|lz4hc|lzma|deflate|zstd)\b.*\.img$/.test(n));
+
+describe.skipIf(!haveBuild())('SHAREMAP_LZ4_DECODER', () => {
+  it('testdata holds the compressed images this test is about', () => {
+    expect(COMPRESSED).toEqual(
+      expect.arrayContaining(['app.fp.lz4hc.img', 'edge.lz4.img', 'edge-mini.mkfs15.lz4hc.img', 'edge.zstd.fp.img']),
+    );
+  });
+
+  it.each(COMPRESSED)(
+    '%s: scan --hash --ndjson prints the same bytes with either decoder and thread count',
+    async (name) => {
+      const args = ['scan', fx(name), '--hash', '--ndjson'];
+      const js = await cliProcessAsync([...args, '--threads', '0'], { env: { SHAREMAP_LZ4_DECODER: 'js' } });
+      expect(js.stderr).toBe('');
+      expect(js.code).toBe(0);
+      expect(js.stdout).toContain('"sha256":');
+      for (const [env, threads] of [
+        [{ SHAREMAP_LZ4_DECODER: 'wasm' }, '0'],
+        [{ SHAREMAP_LZ4_DECODER: 'wasm' }, '2'],
+        [{ SHAREMAP_LZ4_DECODER: 'js' }, '2'],
+        [{}, '2'],
+      ] as const) {
+        const r = await cliProcessAsync([...args, '--threads', threads], { env });
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe(js.stdout);
+      }
+    },
+    300_000,
+  );
+
+  it('a value other than js or wasm is refused with one line naming the variable', async () => {
+    const r = await cliProcessAsync(['scan', fx('edge.lz4.img'), '--hash', '--ndjson'], {
+      env: { SHAREMAP_LZ4_DECODER: 'fast' },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(oneLine(r.stderr)).toContain('SHAREMAP_LZ4_DECODER must be "js" or "wasm", not "fast"');
+  }, 120_000);
+});
