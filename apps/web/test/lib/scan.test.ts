@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { getLz4Decoder, lz4WasmAvailable, setLz4Decoder } from '@sharemap/erofs';
 import { CHUNK_BYTES, pooledSha256, scanToNdjson } from '../../src/lib/scan';
 // The CLI in-process, as its own tests run it: the reference output.
 import { cli, fx } from '../../../cli/test/helpers.js';
@@ -66,6 +67,29 @@ describe('scanToNdjson', () => {
       scanToNdjson(new Blob([new Uint8Array(8192)]), 'zeros.img', [], () => undefined),
     ).rejects.toMatchObject({ code: 'EBADMAGIC' });
   });
+});
+
+// The scan worker decodes LZ4 with the WebAssembly decoder (docs/reader.md#lz4-decoders), the
+// JavaScript one where WebAssembly is refused: a compressed image's manifest is the same.
+describe('scanToNdjson with either LZ4 decoder', () => {
+  it.each(['base-v1.fp.lz4hc.img', 'edge-mini.mkfs15.lz4hc.img'])(
+    '%s: the WebAssembly decoder (the default) and the JavaScript one give the same bytes',
+    async (image) => {
+      expect(lz4WasmAvailable()).toBe(true);
+      expect(getLz4Decoder()).toBe('wasm');
+      const viaWasm = await scanToNdjson(fileBlob(fx(image)), basename(image), [], () => undefined);
+      setLz4Decoder('js');
+      try {
+        const viaJs = await scanToNdjson(fileBlob(fx(image)), basename(image), [], () => undefined);
+        expect(viaJs.files).toBe(viaWasm.files);
+        expect((await bytesOf(viaJs.ndjson)).equals(await bytesOf(viaWasm.ndjson))).toBe(true);
+      } finally {
+        setLz4Decoder('wasm');
+      }
+      expect((await bytesOf(viaWasm.ndjson)).toString()).toContain('"sha256":');
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe('pooledSha256', () => {
