@@ -22,6 +22,14 @@ import {
 
 /** Decoded pclusters kept per open file (bytes). Enough for a few maximal (1 MiB) pclusters. */
 const PCLUSTER_CACHE_BYTES = 4 << 20;
+/**
+ * forEachPiece reads the pclusters of consecutive extents that lie back to back on the device
+ * with one read of at most this many bytes. lz4hc images store mostly one-block pclusters: a
+ * read each made the positional reads, not the decoding, the cost of `scan --hash` on them
+ * (docs/benchmarks.md#lz4-decode-the-lz4-block-decoder). One maximal pcluster (1 MiB,
+ * docs/format.md#compressed-streams) fits.
+ */
+export const PCLUSTER_READAHEAD_BYTES = 1 << 20;
 /** Zeros forEachPiece passes for holes and gaps, a piece at a time (never written to). */
 const ZERO_PIECE = new Uint8Array(64 * 1024);
 
@@ -36,6 +44,12 @@ let sharedScratch = new Uint8Array(0);
 function scratchOf(n: number): Uint8Array {
   if (sharedScratch.length < n) sharedScratch = new Uint8Array(Math.max(n, 2 * sharedScratch.length));
   return sharedScratch;
+}
+
+/** The device bytes [start, start + bytes.length) a sequential pass read ahead. */
+interface ReadSpan {
+  start: number;
+  bytes: Uint8Array;
 }
 
 /**
@@ -146,6 +160,7 @@ class ZFile implements CompressedFile {
 
   async forEachPiece(sink: (piece: Uint8Array) => void): Promise<void> {
     let pos = 0; // bytes sunk so far
+    const span: ReadSpan = { start: 0, bytes: new Uint8Array(0) };
     const zeros = (n: number): void => {
       for (; n > 0; n -= ZERO_PIECE.length)
         sink(n >= ZERO_PIECE.length ? ZERO_PIECE : ZERO_PIECE.subarray(0, n));
@@ -176,7 +191,7 @@ class ZFile implements CompressedFile {
         // Decoded once and passed on: a sequential pass never comes back to an extent, so
         // the pcluster cache would only hold it. Read, then decode into the shared scratch
         // and sink with no await in between (see sharedScratch).
-        const raw = await this.readExtent(e);
+        const raw = await this.readAhead(i, span);
         const whole = this.decodeRaw(e, raw, scratchOf(Math.min(e.logicalLength, MAX_EXTENT_DSIZE)));
         data = whole.subarray(from - e.logicalStart, to - e.logicalStart);
       }
@@ -189,6 +204,44 @@ class ZFile implements CompressedFile {
   /** Decode one whole extent (docs/format.md#read-file inner step) into a buffer of its own. */
   private async decodeExtent(e: ZExtentInternal): Promise<Uint8Array> {
     return this.decodeRaw(e, await this.readExtent(e));
+  }
+
+  /**
+   * The stored bytes of extent `i` for a sequential pass: from `span` when an earlier read
+   * covered them, else one read of its pcluster and those of the extents after it that follow
+   * it on the device, up to PCLUSTER_READAHEAD_BYTES. A span read that fails falls back to the
+   * extent's own read, so errors are those of reading extent by extent.
+   */
+  private async readAhead(i: number, span: ReadSpan): Promise<Uint8Array> {
+    const e = this.ext[i]!;
+    const spanned = (x: ZExtentInternal): boolean =>
+      !x.inline && x.physicalLength > 0 && x.kind !== 'fragment' && x.kind !== 'hole';
+    if (!spanned(e)) return this.readExtent(e);
+    const at = e.physicalAddr - span.start;
+    if (at >= 0 && at + e.physicalLength <= span.bytes.length)
+      return span.bytes.subarray(at, at + e.physicalLength);
+    let end = e.physicalAddr + e.physicalLength;
+    for (let j = i + 1; j < this.ext.length; j++) {
+      const x = this.ext[j]!;
+      if (
+        !spanned(x) ||
+        x.physicalAddr !== end ||
+        end + x.physicalLength - e.physicalAddr > PCLUSTER_READAHEAD_BYTES
+      )
+        break;
+      end += x.physicalLength;
+    }
+    if (end === e.physicalAddr + e.physicalLength) return this.readExtent(e);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.ctx.readMain(e.physicalAddr, end - e.physicalAddr);
+    } catch {
+      return this.readExtent(e);
+    }
+    if (bytes.length !== end - e.physicalAddr) return this.readExtent(e);
+    span.start = e.physicalAddr;
+    span.bytes = bytes;
+    return bytes.subarray(0, e.physicalLength);
   }
 
   /** The stored bytes of one extent (its pcluster, or its inline bytes). */
