@@ -14,7 +14,12 @@ const COMPRESSED = readdirSync(FIX).filter((n) => /\.(lz4|lz4hc|lzma|deflate|zst
 describe.skipIf(!haveBuild())('SHAREMAP_LZ4_DECODER', () => {
   it('testdata holds the compressed images this test is about', () => {
     expect(COMPRESSED).toEqual(
-      expect.arrayContaining(['app.fp.lz4hc.img', 'edge.lz4.img', 'edge-mini.mkfs15.lz4hc.img', 'edge.zstd.fp.img']),
+      expect.arrayContaining([
+        'app.fp.lz4hc.img',
+        'edge.lz4.img',
+        'edge-mini.mkfs15.lz4hc.img',
+        'edge.zstd.fp.img',
+      ]),
     );
   });
 

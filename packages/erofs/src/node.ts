@@ -31,7 +31,10 @@ export function lz4DecoderFromEnv(env: NodeJS.ProcessEnv = process.env): void {
   const v = env[LZ4_DECODER_ENV];
   if (v === undefined || v === '') return;
   if (v !== 'js' && v !== 'wasm') {
-    throw new ErofsError('EINVAL', `${LZ4_DECODER_ENV} must be "js" or "wasm", not ${JSON.stringify(v.slice(0, 40))}`);
+    throw new ErofsError(
+      'EINVAL',
+      `${LZ4_DECODER_ENV} must be "js" or "wasm", not ${JSON.stringify(v.slice(0, 40))}`,
+    );
   }
   setLz4Decoder(v);
 }

@@ -91,7 +91,11 @@ describe.each(LZ4_DECODER_KINDS)('%s LZ4 decoder', (kind) => {
       const f = await img.open(TEXT_NID);
       const last = (await f.extents()).at(-1)!;
       // the inode sits behind its data, so model the truncation through the device size
-      await expectError(img.open(TEXT_NID, { mainDeviceSize: last.physicalAddr + 100 }), 'ECORRUPT', /beyond/);
+      await expectError(
+        img.open(TEXT_NID, { mainDeviceSize: last.physicalAddr + 100 }),
+        'ECORRUPT',
+        /beyond/,
+      );
     });
 
     it('zeroed pcluster -> compressed data start not found', async () => {

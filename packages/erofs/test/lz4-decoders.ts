@@ -4,7 +4,12 @@
  * (src/decompress/lz4-wasm.ts, wasm/lz4.wat).
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { lz4Decompress, lz4DecompressWasm, lz4WasmAvailable, setLz4Decoder } from '../src/decompress/index.js';
+import {
+  lz4Decompress,
+  lz4DecompressWasm,
+  lz4WasmAvailable,
+  setLz4Decoder,
+} from '../src/decompress/index.js';
 import type { Lz4DecoderKind } from '../src/decompress/index.js';
 
 /** [name, decoder] pairs for describe.each. */

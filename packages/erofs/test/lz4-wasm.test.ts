@@ -50,12 +50,20 @@ function viaWasm(src: Uint8Array, outLen: number, partial: boolean, maxDistance?
 }
 
 /** Both decoders on one input: the same outcome, and lz4DecompressWasm throws the JS error. */
-function expectSame(src: Uint8Array, outLen: number, partial: boolean, maxDistance?: number, what = ''): Outcome {
+function expectSame(
+  src: Uint8Array,
+  outLen: number,
+  partial: boolean,
+  maxDistance?: number,
+  what = '',
+): Outcome {
   const js = viaJs(src, outLen, partial, maxDistance);
   const wasm = viaWasm(src, outLen, partial, maxDistance);
   if ('code' in js) {
     if (!('code' in wasm) || wasm.code !== js.code)
-      throw new Error(`${what}: JS refuses with ${js.code}, WebAssembly gives ${'code' in wasm ? wasm.code : 'bytes'}`);
+      throw new Error(
+        `${what}: JS refuses with ${js.code}, WebAssembly gives ${'code' in wasm ? wasm.code : 'bytes'}`,
+      );
     let jsMsg = '';
     try {
       lz4Decompress(src, outLen, partial, maxDistance);
@@ -64,7 +72,9 @@ function expectSame(src: Uint8Array, outLen: number, partial: boolean, maxDistan
     }
     expect(() => lz4DecompressWasm(src, outLen, partial, maxDistance)).toThrow(jsMsg);
   } else if (!('bytes' in wasm) || !wasm.bytes.equals(js.bytes)) {
-    throw new Error(`${what}: JS decodes, WebAssembly ${'code' in wasm ? `refuses (${wasm.code})` : 'differs'}`);
+    throw new Error(
+      `${what}: JS decodes, WebAssembly ${'code' in wasm ? `refuses (${wasm.code})` : 'differs'}`,
+    );
   }
   return js;
 }
@@ -96,7 +106,13 @@ describe('WebAssembly and JavaScript LZ4 decoders agree', () => {
       const flips = Math.floor(r() * 4);
       for (let k = 0; k < flips; k++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
       const outLen = Math.floor(r() * 3 * base.length);
-      const o = expectSame(b, outLen, r() < 0.5, r() < 0.2 ? 1 + Math.floor(r() * 1000) : undefined, `case ${i}`);
+      const o = expectSame(
+        b,
+        outLen,
+        r() < 0.5,
+        r() < 0.2 ? 1 + Math.floor(r() * 1000) : undefined,
+        `case ${i}`,
+      );
       outcomes.add('code' in o ? String(o.code) : 'bytes');
     }
     // the cases reach decoded output and most of the refusals, not one path only
