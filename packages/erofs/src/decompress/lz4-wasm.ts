@@ -104,18 +104,18 @@ export function lz4DecodeWasmRaw(
  * CompressedDataError for a corrupt block, whose message the JavaScript decoder writes (errors
  * are rare, and one wording keeps the two decoders' reports identical).
  */
-export function lz4DecompressWasm(
-  src: Uint8Array,
-  outLen: number,
-  partial: boolean,
+export const lz4DecompressWasm: typeof lz4Decompress = (
+  src,
+  outLen,
+  partial,
   maxDistance = LZ4_MAX_DISTANCE,
-  into?: Uint8Array,
-): Uint8Array {
+  into,
+) => {
   const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
   if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
   if (typeof r === 'number') {
     lz4Decompress(src, outLen, partial, maxDistance);
-    // Unreachable while the decoders agree (test/lz4-decoders.test.ts checks they do).
+    // Unreachable while the decoders agree (test/lz4-wasm.test.ts checks they do).
     throw new CompressedDataError('ECORRUPT', `lz4: the WebAssembly decoder refused the block (code ${r})`);
   }
   if (into && into.length >= outLen) {
@@ -123,4 +123,4 @@ export function lz4DecompressWasm(
     return into.subarray(0, outLen);
   }
   return r.slice();
-}
+};
