@@ -8,9 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TaskError, WorkerPool } from '../../src/scan/pool.js';
 import type { ScanResult, ScanTask } from '../../src/scan/tasks.js';
 import { BlobStore } from '../../src/storage/blobs.js';
-import { ensureBuilt, erofs, tempDir } from '../helpers.js';
+import { ensureBuilt, erofs, HOLD_SCAN_FLAGS, tempDir } from '../helpers.js';
 
-/** The worker's test-only hold (docs/development.md#holding-a-scan): this name never ends. */
+/** The test-only hold (hold-scan.mjs, docs/development.md#holding-a-scan): this name never ends. */
 const HELD = 'held.img';
 const HEAP_MB = 512;
 
@@ -27,7 +27,7 @@ describe('worker pool', () => {
       const blob = await store.put(bytes);
       images[name] = { sha256: blob.sha256, name, size: bytes.length };
     }
-    // Read by each worker at its start (Worker's env defaults to process.env).
+    // Read by the hold preload in each worker (Worker's env defaults to process.env).
     process.env.SHAREMAP_TEST_HOLD_SCAN = HELD;
   }, 120_000);
   afterEach(async () => {
@@ -76,7 +76,7 @@ describe('worker pool', () => {
   }, 300_000);
 
   it('ends a scan that never finishes at its time limit; the next scan runs on a fresh worker', async () => {
-    const pool = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan'] });
+    const pool = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan'], workerFlags: HOLD_SCAN_FLAGS });
     pools.push(pool);
     await pool.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });
     const held = { ...images['edge.img']!, name: HELD };
