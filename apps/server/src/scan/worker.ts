@@ -56,8 +56,9 @@ async function predict(task: PredictTask): Promise<PredictResult> {
   try {
     const a = await predictArchive(src, task.archive.name, {
       hasher: nodeSha256,
-      // The layers' digests and the files' fingerprints on a thread of this task's own (it
-      // ends with this worker, so the scan pool bounds them), as the CLI does (docs/oci.md#library).
+      // The layers' digests and the files' fingerprints on a thread of this worker's own (kept
+      // with it for its next prediction, ended with it, so the scan pool bounds them), as the
+      // CLI does (docs/oci.md#library).
       digestHasher: workerSha256,
       tarHasher: workerTarHasher,
       hash: true,
