@@ -240,7 +240,7 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     blobs,
     log,
     // Scan and archive-prediction workers are kept for the next task (pool.ts): a thread's
-    // start costs more than a small scan (docs/benchmarks.md#scan-workers). The other kinds get
+    // start costs more than a small scan (docs/benchmarks.md#scan-workers-where-a-server-scans-time-goes). The other kinds get
     // a fresh one each.
     scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb, {
       reuse: ['scan', 'predict'],

@@ -63,7 +63,7 @@ export function reportCsvRows(report: Pick<Report, 'files' | 'groups' | 'paths'>
  * is the cells of `csvLine`, built without a per-row array: the cells that depend on the
  * instance only (id, label, image, domain) and each status are quoted once, and the numbers
  * need no quoting (escape.ts csvCell writes them as they are). 2,000,000 rows took 3.4 us each
- * through csvLine (docs/benchmarks.md#server-2m).
+ * through csvLine (docs/benchmarks.md#server-2m-2m-records-end-to-end).
  */
 export function* csvLines(
   report: Pick<Report, 'images' | 'instances' | 'options'>,
