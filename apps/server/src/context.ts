@@ -239,8 +239,12 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     },
     blobs,
     log,
-    // Scan workers are kept for the next scan (pool.ts); the other kinds get a fresh one each.
-    scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb, { reuse: ['scan'] }),
+    // Scan and archive-prediction workers are kept for the next task (pool.ts): a thread's
+    // start costs more than a small scan (docs/benchmarks.md#scan-workers-where-a-server-scans-time-goes). The other kinds get
+    // a fresh one each.
+    scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb, {
+      reuse: ['scan', 'predict'],
+    }),
     analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
     analyze: (task, timeoutMs) =>
       ctx.analyses.run<AnalyzeResult>({ ...task, dataDir: config.dataDir }, { timeoutMs }),

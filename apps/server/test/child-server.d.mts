@@ -10,5 +10,5 @@ export interface ServerChild {
 export function startServerChild(
   dataDir: string,
   env?: Record<string, string>,
-  opts?: { startTimeoutMs?: number },
+  opts?: { startTimeoutMs?: number; nodeArgs?: readonly string[] },
 ): Promise<ServerChild>;

@@ -11,13 +11,15 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const TAIL_CHARS = 20_000;
 
 /**
- * Resolves once the server serves (the line main.js prints on stderr); rejects with both
+ * `nodeArgs`: Node flags before main.js (e.g. `--import` of a test preload; the server's worker
+ * threads get them too). Resolves once the server serves (the line main.js prints on stderr); rejects with both
  * streams' tails when it exits first or does not start within `startTimeoutMs`.
  */
-export function startServerChild(dataDir, env = {}, { startTimeoutMs = 60_000 } = {}) {
+export function startServerChild(dataDir, env = {}, { startTimeoutMs = 60_000, nodeArgs = [] } = {}) {
   const proc = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       path.join(repo, 'apps/server/dist/main.js'),
       '--port',
       '0',

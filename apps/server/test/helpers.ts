@@ -209,8 +209,20 @@ export async function waitImage(base: string, id: string, timeoutMs = 120_000): 
 export type Child = ServerChild;
 
 /** The built server (dist/main.js) in a child process on 127.0.0.1 and a free port (child-server.mjs). */
-export const startChildServer = (dataDir: string, env: Record<string, string> = {}): Promise<Child> =>
-  startServerChild(dataDir, env);
+export const startChildServer = (
+  dataDir: string,
+  env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
+): Promise<Child> => startServerChild(dataDir, env, { nodeArgs });
+
+/**
+ * Node flags that load the test-only scan hold (test/scan/hold-scan.mjs,
+ * docs/development.md#holding-a-scan) into a server's or a pool's worker threads.
+ */
+export const HOLD_SCAN_FLAGS: readonly string[] = [
+  '--import',
+  new URL('./scan/hold-scan.mjs', import.meta.url).href,
+];
 
 export function kill9(c: Child): Promise<void> {
   return new Promise((resolve) => {

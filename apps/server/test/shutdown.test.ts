@@ -11,7 +11,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DB_FILE } from '../src/context.js';
 import { BlobStore } from '../src/storage/blobs.js';
 import { openDb } from '../src/storage/db.js';
-import { api, erofs, kill9, startChildServer, tempDir, waitImage, type Child } from './helpers.js';
+import {
+  api,
+  erofs,
+  HOLD_SCAN_FLAGS,
+  kill9,
+  startChildServer,
+  tempDir,
+  waitImage,
+  type Child,
+} from './helpers.js';
 
 /** Distinct images (identical bytes would share one scan). */
 const IMAGES = [
@@ -135,7 +144,8 @@ describe('SIGTERM', () => {
       SHAREMAP_SHUTDOWN_GRACE_MS: String(grace),
       SHAREMAP_LOG_LEVEL: 'info',
     };
-    const c = await startChildServer(dataDir, { ...env, ...firstOnly });
+    // The test-only hold is loaded into the first server only (its env names the held image).
+    const c = await startChildServer(dataDir, { ...env, ...firstOnly }, HOLD_SCAN_FLAGS);
     children.push(c);
     const ids = await uploadAll(c);
     const caught = await awaitScanning(c, ids);

@@ -61,7 +61,7 @@ export function workerScript(): URL {
  * and must load the packages' built entries (a test runner's "source" condition would
  * point it at TypeScript files).
  */
-function workerExecArgv(): string[] {
+function workerExecArgv(extra: readonly string[]): string[] {
   const out: string[] = [];
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
@@ -73,7 +73,7 @@ function workerExecArgv(): string[] {
     if (a.startsWith('--conditions=') || a.startsWith('-C=')) continue;
     out.push(a);
   }
-  return out;
+  return [...out, ...extra];
 }
 
 interface Job {
@@ -122,13 +122,17 @@ export class WorkerPool {
   /** Task kinds whose worker is kept for the next task (default: none, one worker per task). */
   private readonly reuse: ReadonlySet<Task['kind']>;
 
+  /** Node flags for this pool's workers after the parent's (e.g. a test's `--import` preload). */
+  private readonly workerFlags: readonly string[];
+
   constructor(
     readonly concurrency: number,
     readonly maxQueue: number,
     private readonly heapMb: number,
-    opts: { reuse?: readonly Task['kind'][] } = {},
+    opts: { reuse?: readonly Task['kind'][]; workerFlags?: readonly string[] } = {},
   ) {
     this.reuse = new Set(opts.reuse ?? []);
+    this.workerFlags = opts.workerFlags ?? [];
   }
 
   get active(): number {
@@ -198,7 +202,7 @@ export class WorkerPool {
       return pw;
     }
     const worker = new Worker(workerScript(), {
-      execArgv: workerExecArgv(),
+      execArgv: workerExecArgv(this.workerFlags),
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
     // A task's or an idle worker's own listeners handle its errors; this one keeps an error

@@ -4,8 +4,6 @@
  * images and a runaway task is ended with worker.terminate(). The pool keeps the worker for
  * the next task or ends it (pool.ts `reuse`).
  */
-import { existsSync, watch } from 'node:fs';
-import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { manifestHeader, manifestToNdjson } from '@sharemap/erofs';
@@ -34,36 +32,7 @@ import type {
 
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 
-/**
- * Test-only (docs/development.md#holding-a-scan): the scan of an image of this name reports
- * its start and then waits: until the file SHAREMAP_TEST_RELEASE_SCAN exists (then it scans),
- * or, without that variable, until the pool ends it (its time limit, a shutdown). So a test
- * knows the scan is running, whatever the machine's load. Unset in production.
- */
-const HOLD_SCAN_OF = process.env.SHAREMAP_TEST_HOLD_SCAN;
-const RELEASE_SCAN_FILE = process.env.SHAREMAP_TEST_RELEASE_SCAN;
-
-function held(): Promise<void> {
-  // Without a release file: the port's message listener keeps this thread alive meanwhile.
-  if (RELEASE_SCAN_FILE === undefined) return new Promise<never>(() => undefined);
-  const file = RELEASE_SCAN_FILE;
-  return new Promise<void>((resolve) => {
-    // Watch first, then look: a file made in between is seen by one or the other.
-    const watcher = watch(path.dirname(file), () => released());
-    const released = (): void => {
-      if (!existsSync(file)) return;
-      watcher.close();
-      resolve();
-    };
-    released();
-  });
-}
-
 async function scan(task: ScanTask): Promise<ScanResult> {
-  if (HOLD_SCAN_OF !== undefined && task.image.name === HOLD_SCAN_OF) {
-    post({ type: 'progress', files: 0, bytesHashed: 0, path: '' });
-    await held();
-  }
   const store = new BlobStore(task.dataDir);
   const manifest = await scanImageFile(store.path(task.image.sha256), {
     devices: task.devices.map((d) => store.path(d)),
@@ -87,8 +56,9 @@ async function predict(task: PredictTask): Promise<PredictResult> {
   try {
     const a = await predictArchive(src, task.archive.name, {
       hasher: nodeSha256,
-      // The layers' digests and the files' fingerprints on a thread of this task's own (it
-      // ends with this worker, so the scan pool bounds them), as the CLI does (docs/oci.md#library).
+      // The layers' digests and the files' fingerprints on a thread of this worker's own (kept
+      // with it for its next prediction, ended with it, so the scan pool bounds them), as the
+      // CLI does (docs/oci.md#library).
       digestHasher: workerSha256,
       tarHasher: workerTarHasher,
       hash: true,

@@ -6,11 +6,12 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TaskError, WorkerPool } from '../../src/scan/pool.js';
-import type { ScanResult, ScanTask } from '../../src/scan/tasks.js';
+import type { PredictResult, PredictTask, ScanResult, ScanTask } from '../../src/scan/tasks.js';
 import { BlobStore } from '../../src/storage/blobs.js';
-import { ensureBuilt, erofs, tempDir } from '../helpers.js';
+import { ensureBuilt, erofs, HOLD_SCAN_FLAGS, repo, tempDir } from '../helpers.js';
+import { join } from 'node:path';
 
-/** The worker's test-only hold (docs/development.md#holding-a-scan): this name never ends. */
+/** The test-only hold (hold-scan.mjs, docs/development.md#holding-a-scan): this name never ends. */
 const HELD = 'held.img';
 const HEAP_MB = 512;
 
@@ -27,7 +28,7 @@ describe('worker pool', () => {
       const blob = await store.put(bytes);
       images[name] = { sha256: blob.sha256, name, size: bytes.length };
     }
-    // Read by each worker at its start (Worker's env defaults to process.env).
+    // Read by the hold preload in each worker (Worker's env defaults to process.env).
     process.env.SHAREMAP_TEST_HOLD_SCAN = HELD;
   }, 120_000);
   afterEach(async () => {
@@ -76,7 +77,7 @@ describe('worker pool', () => {
   }, 300_000);
 
   it('ends a scan that never finishes at its time limit; the next scan runs on a fresh worker', async () => {
-    const pool = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan'] });
+    const pool = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan'], workerFlags: HOLD_SCAN_FLAGS });
     pools.push(pool);
     await pool.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });
     const held = { ...images['edge.img']!, name: HELD };
@@ -114,5 +115,40 @@ describe('worker pool', () => {
     const r = await pool.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });
     expect(r.header.file_count).toBe(expectedFiles('edge.img'));
     expect(pool.workersStarted).toBe(1);
+  }, 300_000);
+
+  // Archive predictions share the server's scan pool (routes/archives.ts) and keep their
+  // thread too (context.ts): its digest thread (@sharemap/oci/node) stays with it and serves
+  // the next prediction. The manifests are those of a prediction on a fresh thread.
+  it('runs predictions and scans one after the other on one kept worker thread', async () => {
+    const bytes = readFileSync(join(repo, 'testdata/oci/image.docker.tar'));
+    const archive = { sha256: (await new BlobStore(dataDir).put(bytes)).sha256, name: 'image.docker.tar' };
+    const predict = (model: PredictTask['model']): PredictTask => ({
+      kind: 'predict',
+      dataDir,
+      archive,
+      model,
+      maxFiles: 1_000_000,
+    });
+    const fresh = new WorkerPool(1, 10, HEAP_MB);
+    pools.push(fresh);
+    const expected = {
+      layers: await fresh.run<PredictResult>(predict('layers'), { timeoutMs: 600_000 }),
+      flattened: await fresh.run<PredictResult>(predict('flattened'), { timeoutMs: 600_000 }),
+    };
+    expect(expected.layers.manifests.length).toBe(3); // 3 layers (testdata/oci/README.fixtures.md)
+    expect(expected.flattened.manifests.length).toBe(1);
+    const pool = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan', 'predict'] });
+    pools.push(pool);
+    for (const model of ['layers', 'flattened', 'layers'] as const) {
+      const r = await pool.run<PredictResult>(predict(model), { timeoutMs: 600_000 });
+      expect(r).toEqual(expected[model]);
+    }
+    const s = await pool.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });
+    expect(s.header.file_count).toBe(expectedFiles('edge.img'));
+    const again = await pool.run<PredictResult>(predict('flattened'), { timeoutMs: 600_000 });
+    expect(again).toEqual(expected.flattened);
+    expect(pool.workersStarted).toBe(1);
+    expect(pool.idleWorkers).toBe(1);
   }, 300_000);
 });
