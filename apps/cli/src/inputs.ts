@@ -133,6 +133,8 @@ export async function loadInput(
   devices: string[],
   opts: {
     hash?: boolean;
+    /** With hash: digest threads for an EROFS image (--threads; docs/cli.md#digest-threads). */
+    threads?: number;
     onProgress?: ScanImageFileOptions['onProgress'];
     /** Shared by the manifests of one analysis (see StringTable). */
     strings?: StringTable;
@@ -144,6 +146,7 @@ export async function loadInput(
     return { path, kind, devices, manifest: await readManifestFile(path, opts.strings) };
   }
   const scanOpts: ScanImageFileOptions = { devices, hash: !!opts.hash };
+  if (opts.threads !== undefined) scanOpts.threads = opts.threads;
   if (opts.onProgress) scanOpts.onProgress = opts.onProgress;
   return { path, kind, devices, manifest: await scanImage(path, scanOpts) };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openImageFile } from '@sharemap/erofs/node';
 import { cli, cliProcess, fx, haveBuild, oneLine, tmp } from './helpers.js';
+import { serve } from './server-helpers.js';
 
 describe('sharemap scan --threads', () => {
   it.each(['app.fp.lz4hc.img', 'edge.zstd.fp.img', 'base-v2.fp.img'])(
@@ -68,3 +69,81 @@ describe('sharemap scan --threads', () => {
     120_000,
   );
 });
+
+/**
+ * `--threads` is a scan option of every command that scans images with --hash
+ * (docs/cli.md#digest-threads): the digests, so the fingerprint-mismatch findings of a forged
+ * image, are the same whether the walking thread or two digest threads compute them.
+ */
+describe('analyze and upload --scan-locally take --threads', () => {
+  const FORGED = ['base-v2.fp.forged.img', 'base-v2.fp.img'];
+
+  it('analyze --hash --json: --threads 0 and --threads 2 print the same report, bad N refused', async () => {
+    const r0 = await cli(['analyze', ...FORGED.map(fx), '--hash', '--json', '--threads', '0']);
+    expect(r0.code, r0.stderr).toBe(0);
+    expect(r0.stdout).toContain('fingerprint-mismatch');
+    const r2 = await cli(['analyze', ...FORGED.map(fx), '--hash', '--json', '--threads', '2']);
+    expect(r2.code, r2.stderr).toBe(0);
+    // the report differs in its creation time only
+    expect(withoutIdentity(JSON.parse(r2.stdout))).toEqual(withoutIdentity(JSON.parse(r0.stdout)));
+    const bad = await cli(['analyze', fx('app.fp.img'), '--hash', '--threads', '65']);
+    expect(bad.code).toBe(2);
+    expect(oneLine(bad.stderr)).toContain(
+      'sharemap analyze: --threads must be an integer from 0 to 64, not "65"',
+    );
+  }, 120_000);
+
+  it('upload --scan-locally --hash: --threads 0 and --threads 2 store the same report, bad N refused', async () => {
+    const { server } = await serve(false);
+    try {
+      const reports: unknown[] = [];
+      for (const threads of ['0', '2']) {
+        const r = await cli([
+          'upload',
+          ...FORGED.map(fx),
+          '--scan-locally',
+          '--hash',
+          '--threads',
+          threads,
+          '--server',
+          server.url,
+          '--json',
+          '-q',
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        const { id } = JSON.parse(r.stdout) as { id: string };
+        const res = await fetch(`${server.url}/api/reports/${id}`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as Record<string, unknown>;
+        expect(JSON.stringify(body)).toContain('fingerprint-mismatch');
+        reports.push(body);
+      }
+      expect(withoutIdentity(reports[1])).toEqual(withoutIdentity(reports[0]));
+      const bad = await cli([
+        'upload',
+        fx('app.fp.img'),
+        '--scan-locally',
+        '--hash',
+        '--threads',
+        'x',
+        '--server',
+        server.url,
+      ]);
+      expect(bad.code).toBe(2);
+      expect(oneLine(bad.stderr)).toContain(
+        'sharemap upload: --threads must be an integer from 0 to 64, not "x"',
+      );
+    } finally {
+      await server.close(1000);
+    }
+  }, 180_000);
+});
+
+/** A stored report without what names the upload (its id, its time, the manifest ids). */
+function withoutIdentity(report: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(report, (key, value: unknown) =>
+      ['id', 'createdAt', 'created_at', 'manifestId', 'manifestIds', 'url'].includes(key) ? undefined : value,
+    ),
+  );
+}

@@ -12,6 +12,7 @@ import { openImage, type ErofsImage, type OpenImageOptions } from './image.js';
 import { scanManifestTo, type ManifestFieldSink, type ManifestSink, type ScanOptions } from './manifest.js';
 import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
+import { MAX_READAHEAD_BYTES } from './source/cached.js';
 import { DigestPool, digestWorkerScript } from './node/digest-pool.js';
 import { setLz4Decoder } from './decompress/index.js';
 
@@ -169,7 +170,13 @@ export async function openImageFile(path: string, opts: OpenImageFileOptions = {
     // scan, while a positional read costs little per call. Measured on a 600 MB image of
     // /usr/share: 510 MB read with 64 KiB blocks (the default, right for browser Blobs whose
     // reads cost far more per call), 178 MB with 16 KiB, 79 MB with 4 KiB.
-    const image = await openImage(src, { cache: { blockSize: 4096 }, ...rest, devices: devs });
+    // Readahead then fetches a forward walk of the dense inode area in 256 KiB runs
+    // (docs/reader.md#metadata-readahead): 4x fewer reads on that image, 40x on 1M inodes.
+    const image = await openImage(src, {
+      cache: { blockSize: 4096, readaheadBytes: MAX_READAHEAD_BYTES },
+      ...rest,
+      devices: devs,
+    });
     return { image, size: src.size, close: closeAll };
   } catch (e) {
     await closeAll();

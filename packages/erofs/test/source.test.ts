@@ -1,7 +1,7 @@
 /** Byte sources: bounds, blob adapter, LRU block cache with read coalescing. */
 import { describe, expect, it } from 'vitest';
 import { blobSource } from '../src/source/blob.js';
-import { cachedSource } from '../src/source/cached.js';
+import { cachedSource, MAX_READAHEAD_BYTES } from '../src/source/cached.js';
 import { memorySource } from '../src/source/memory.js';
 import type { ByteSource } from '../src/source/types.js';
 
@@ -162,6 +162,56 @@ describe('cachedSource', () => {
     expect(fresh.calls.length).toBe(before + 1);
     f.readInto!(63 * 4096, new Uint8Array(16)); // still cached
     expect(fresh.calls.length).toBe(before + 1);
+  });
+
+  it('readahead (docs/reader.md#metadata-readahead): a miss close after the last one reads a run', () => {
+    const size = (1 << 20) + 100; // the last block is partial
+    const src = counting(size, true);
+    const direct = new Uint8Array(size).map((_, i) => i & 0xff);
+    // 257 slots: readahead runs of 64 KiB = 16 blocks (under the quarter-of-the-slots bound)
+    const c = cachedSource(src, { blockSize: 4096, maxBytes: 4 << 20, readaheadBytes: 64 * 1024 });
+    const B = 4096;
+    const at = (block: number) => {
+      const got = new Uint8Array(16);
+      c.readInto!(block * B + 8, got);
+      expect(Buffer.from(got).equals(Buffer.from(direct.subarray(block * B + 8, block * B + 24)))).toBe(true);
+    };
+    at(0); // the first miss: one block
+    at(1); // the next block: a run of 16
+    for (let b = 2; b <= 16; b++) at(b); // all cached
+    at(200); // far ahead: one block
+    at(100); // backwards: one block
+    at(101); // next: a run
+    at(190); // far: one block
+    at(192); // close ahead: a run that stops at block 200, cached
+    at(250); // far: one block
+    at(252); // close ahead: a run that stops at the end of the source
+    expect(src.calls).toEqual([
+      [0, B],
+      [B, 16 * B],
+      [200 * B, B],
+      [100 * B, B],
+      [101 * B, 16 * B],
+      [190 * B, B],
+      [192 * B, 8 * B],
+      [250 * B, B],
+      [252 * B, size - 252 * B],
+    ]);
+  });
+
+  it('readahead is bounded by MAX_READAHEAD_BYTES and off by default', () => {
+    const big = counting(4 << 20, true);
+    const c = cachedSource(big, { blockSize: 4096, maxBytes: 16 << 20, readaheadBytes: 10 << 20 });
+    c.readInto!(0, new Uint8Array(8));
+    c.readInto!(4096, new Uint8Array(8));
+    expect(big.calls).toEqual([
+      [0, 4096],
+      [4096, MAX_READAHEAD_BYTES],
+    ]);
+    const plain = counting(4 << 20, true);
+    const d = cachedSource(plain, { blockSize: 4096, maxBytes: 16 << 20 });
+    for (let b = 0; b < 4; b++) d.readInto!(b * 4096, new Uint8Array(8));
+    expect(plain.calls).toEqual([0, 1, 2, 3].map((b) => [b * 4096, 4096]));
   });
 
   it('an async-only source gets no readInto', () => {

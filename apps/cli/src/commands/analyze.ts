@@ -11,6 +11,7 @@ import { loadInputs } from '../inputs.js';
 import { parseModel } from '../archives.js';
 import { compareModels, MODEL_OPTIONS, renderComparison } from '../models.js';
 import type { Io } from '../io.js';
+import { scanThreads, threadsOption } from '../scan-threads.js';
 import {
   ANALYSIS_OPTIONS,
   GATE_OPTIONS,
@@ -44,6 +45,7 @@ export const analyzeSpec: CommandSpec = {
       description: 'Hash file contents of images to verify fingerprints (finds fingerprint-mismatch).',
       group: 'Inputs',
     },
+    threads: threadsOption('Inputs'),
     ...MODEL_OPTIONS,
     ...ANALYSIS_OPTIONS,
     ...OUTPUT_OPTIONS,
@@ -108,7 +110,12 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(renderComparison(cmp, format));
     return EXIT_OK;
   }
-  const manifests = await readManifests(args, hash, model, platform);
+  const manifests = await readManifests(
+    args,
+    { hash, threads: scanThreads(args, 'analyze') },
+    model,
+    platform,
+  );
   const { report, warnings, mountConfigs } = await runAnalysis({
     manifests,
     mounts: settings.mounts,
@@ -139,7 +146,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
  */
 async function readManifests(
   args: ParsedArgs,
-  hash: boolean,
+  scan: { hash: boolean; threads: number },
   model: ReturnType<typeof parseModel>,
   platform: string | undefined,
 ): Promise<Manifest[]> {
@@ -153,7 +160,7 @@ async function readManifests(
   };
   const seen = new Set<unknown>();
   for (const { path, devices } of positionalsWithDevices(args))
-    for (const x of await loadInputs(path, devices, { hash, strings, model, archive }))
+    for (const x of await loadInputs(path, devices, { ...scan, strings, model, archive }))
       if (!seen.has(x.manifest)) {
         seen.add(x.manifest);
         manifests.push(x.manifest);

@@ -14,19 +14,17 @@ import {
   type ManifestHeader,
   type RecordFields,
 } from '@sharemap/erofs';
-import { defaultDigestThreads, MAX_DIGEST_THREADS } from '@sharemap/erofs/node';
 import { formatBytes, formatFingerprint, formatInteger } from '@sharemap/sharing/format';
 import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { isArchive, loadArchive } from '../archives.js';
 import { EXIT_OK, inputError } from '../errors.js';
 import { scanImage, scanImageTo } from '../images.js';
 import type { Io, Out } from '../io.js';
-import { parseCount } from '../units.js';
+import { scanThreads, threadsOption } from '../scan-threads.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
 
-/** The most digest threads `--threads` takes (docs/cli.md#sharemap-scan): more than cores only adds switching. */
-export const MAX_SCAN_THREADS = 64;
+export { MAX_SCAN_THREADS } from '../scan-threads.js';
 
 export const scanSpec: CommandSpec = {
   name: 'scan',
@@ -48,11 +46,7 @@ export const scanSpec: CommandSpec = {
       description:
         "Add the sha256 of each regular file's full decompressed content (slower; verifies fingerprints).",
     },
-    threads: {
-      type: 'string',
-      value: 'N',
-      description: `With --hash: threads that read and hash file content beside the one that walks the image (default: the available cores, at most ${MAX_DIGEST_THREADS}; 0 hashes in the walking thread; at most ${MAX_SCAN_THREADS}).`,
-    },
+    threads: threadsOption(),
     json: { type: 'boolean', description: 'Print the manifest as one JSON document.' },
     ndjson: {
       type: 'boolean',
@@ -94,18 +88,6 @@ export const scanSpec: CommandSpec = {
     'sharemap scan oci-dir/ --platform linux/arm64/v8 --layers --json',
   ],
 };
-
-/** `--threads N` (default: the available cores, capped; docs/cli.md#sharemap-scan). */
-function scanThreads(args: ParsedArgs): number {
-  const text = str(args, 'threads');
-  if (text === undefined) return defaultDigestThreads();
-  const n = parseCount(text);
-  if (n === null || n > MAX_SCAN_THREADS)
-    throw inputError(
-      `sharemap scan: --threads must be an integer from 0 to ${MAX_SCAN_THREADS}, not ${JSON.stringify(text)}`,
-    );
-  return n;
-}
 
 function typeChar(t: FileRecord['type']): string {
   return { file: '-', dir: 'd', symlink: 'l', chr: 'c', blk: 'b', fifo: 'p', sock: 's' }[t];
@@ -169,7 +151,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   const format = outputForm(args);
   const path = args.positionals[0]!;
   const hash = flag(args, 'hash');
-  const threads = scanThreads(args);
+  const threads = scanThreads(args, 'scan');
   if (await isArchive(path)) return scanArchive(path, args, io);
   if (flag(args, 'layers') || str(args, 'platform') !== undefined)
     throw inputError(

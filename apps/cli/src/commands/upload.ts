@@ -34,6 +34,7 @@ import {
   resolveSettings,
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
+import { scanThreads, threadsOption } from '../scan-threads.js';
 import { reportNameProblem } from '@sharemap/sharing';
 import { finish, loadBaseline, saveAs } from './common.js';
 import { readFile, stat } from 'node:fs/promises';
@@ -72,6 +73,7 @@ export const uploadSpec: CommandSpec = {
       description: 'With --scan-locally: hash file contents to verify fingerprints.',
       group: 'Inputs',
     },
+    threads: threadsOption('Inputs'),
     server: {
       type: 'string',
       value: 'URL',
@@ -175,6 +177,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const sent = new Set<unknown>();
   if (flag(args, 'hash') && !scanLocally)
     throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
+  const threads = scanThreads(args, 'upload');
   const saveName = str(args, 'save-as');
   const nameProblem = saveName === undefined ? undefined : reportNameProblem(saveName);
   if (nameProblem !== undefined) throw inputError(`--save-as ${saveName}: a report name ${nameProblem}`);
@@ -265,6 +268,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       // An OCI archive gives one predicted manifest per image or per distinct layer (--model).
       for (const loaded of await loadInputs(input.path, input.devices, {
         hash: flag(args, 'hash'),
+        threads,
         model,
         archive,
       })) {

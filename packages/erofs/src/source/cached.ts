@@ -9,7 +9,21 @@ export interface CachedSourceOptions {
   /** Reads of at least this many bytes bypass the cache, so streamed file content does not evict
    * metadata. Default max(2 blocks, 256 KiB), capped at maxBytes / 2. */
   bypassBytes?: number;
+  /**
+   * Over a synchronous source only: when a miss follows the previous miss closely (a walk
+   * reading inodes in nid order, which mkfs lays out densely), fetch up to this many bytes
+   * from the missing block on with one read instead of one block at a time. At most
+   * MAX_READAHEAD_BYTES; default 0 (none). docs/reader.md#metadata-readahead
+   */
+  readaheadBytes?: number;
 }
+
+/**
+ * The most bytes one readahead fetches (docs/reader.md#metadata-readahead). 256 KiB: large
+ * enough that the 4 KiB inode blocks of a dense inode area cost one read per 64 blocks, small
+ * enough that a misjudged run (inodes among data blocks) reads little data.
+ */
+export const MAX_READAHEAD_BYTES = 256 * 1024;
 
 export interface CachedSource extends ByteSource {
   /** Counters for tests and diagnostics. */
@@ -31,7 +45,9 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
   const maxBlocks = Math.max(1, Math.floor(maxBytes / blockSize));
   const bypassBytes =
     opts.bypassBytes ?? Math.max(blockSize * 2, Math.min(256 * 1024, Math.floor(maxBytes / 2)));
-  if (src.readInto) return syncCachedSource(src, src.readInto.bind(src), blockSize, maxBlocks, bypassBytes);
+  const readaheadBytes = Math.max(0, Math.min(MAX_READAHEAD_BYTES, Math.floor(opts.readaheadBytes ?? 0)));
+  if (src.readInto)
+    return syncCachedSource(src, src.readInto.bind(src), blockSize, maxBlocks, bypassBytes, readaheadBytes);
   const size = src.size;
   // quick-lru keeps two generations of at most maxSize blocks each, hence half the blocks.
   // (A Map re-inserted on every hit and evicted via keys().next() degrades in V8: deleted
@@ -176,6 +192,7 @@ function syncCachedSource(
   blockSize: number,
   maxBlocks: number,
   bypassBytes: number,
+  readaheadBytes: number,
 ): CachedSource {
   const size = src.size;
   const slots = Math.max(1, Math.min(maxBlocks, Math.ceil(size / blockSize)));
@@ -190,6 +207,12 @@ function syncCachedSource(
   // A run of missing blocks is fetched with one read, of at most a quarter of the slots, so
   // that installing the run cannot evict its own first block.
   const maxRun = Math.max(1, Math.min(MAX_RUN_BLOCKS, Math.floor(slots / 4)));
+  // Readahead runs obey the same quarter-of-the-slots bound.
+  const aheadRun = Math.max(1, Math.min(Math.floor(readaheadBytes / blockSize), Math.floor(slots / 4)));
+  const scratchBlocks = Math.max(maxRun, aheadRun);
+  // The block after the last fetched run: a miss at most one readahead past it is taken as a
+  // forward walk (the next inode block, or one a few files later) and read ahead.
+  let nextMiss = -1;
   let scratch: Uint8Array | null = null;
 
   // The block of the last lookup and its slot: a metadata walk reads inode after inode from
@@ -237,6 +260,12 @@ function syncCachedSource(
     }
     let count = 1;
     while (b + count <= wanted && count < maxRun && !slotOf.has(b + count)) count++;
+    if (aheadRun > count && nextMiss >= 0 && b >= nextMiss && b - nextMiss < aheadRun) {
+      // Stop at the end of the source and at the first block already cached.
+      const last = Math.ceil(size / blockSize);
+      while (count < aheadRun && b + count < last && !slotOf.has(b + count)) count++;
+    }
+    nextMiss = b + count;
     const start = b * blockSize;
     const length = Math.min(size, (b + count) * blockSize) - start;
     arena ??= new Uint8Array(slots * blockSize);
@@ -244,7 +273,7 @@ function syncCachedSource(
     stats.underlyingReads++;
     stats.underlyingBytes += length;
     // Through a scratch buffer: the run's slots need not be adjacent.
-    scratch ??= new Uint8Array(maxRun * blockSize);
+    scratch ??= new Uint8Array(scratchBlocks * blockSize);
     readInto(start, scratch.subarray(0, length));
     let first = -1;
     for (let i = 0; i < count; i++) {

@@ -1,0 +1,34 @@
+/**
+ * `--threads N`: the digest threads of every command that scans EROFS images with `--hash`
+ * (`scan`, `analyze`, `upload --scan-locally`; docs/cli.md#digest-threads). One option table
+ * entry and one parser, so the commands cannot disagree on its meaning or its limit.
+ */
+import { defaultDigestThreads, MAX_DIGEST_THREADS } from '@sharemap/erofs/node';
+import { str, type OptionSpec, type ParsedArgs } from './args.js';
+import { inputError } from './errors.js';
+import { parseCount } from './units.js';
+
+/** The most digest threads `--threads` takes (docs/cli.md#digest-threads): more than cores only adds switching. */
+export const MAX_SCAN_THREADS = 64;
+
+/** The option's help entry, in the help section `group` of the command that takes it. */
+export function threadsOption(group?: string): OptionSpec {
+  return {
+    type: 'string',
+    value: 'N',
+    description: `With --hash: threads that read and hash file content beside the one that walks the image (default: the available cores, at most ${MAX_DIGEST_THREADS}; 0 hashes in the walking thread; at most ${MAX_SCAN_THREADS}).`,
+    ...(group !== undefined ? { group } : {}),
+  };
+}
+
+/** `--threads N` of `sharemap COMMAND` (default: the available cores, capped). */
+export function scanThreads(args: ParsedArgs, command: string): number {
+  const text = str(args, 'threads');
+  if (text === undefined) return defaultDigestThreads();
+  const n = parseCount(text);
+  if (n === null || n > MAX_SCAN_THREADS)
+    throw inputError(
+      `sharemap ${command}: --threads must be an integer from 0 to ${MAX_SCAN_THREADS}, not ${JSON.stringify(text)}`,
+    );
+  return n;
+}
