@@ -87,7 +87,7 @@ describe('stored columnar form of a manifest', () => {
     });
     it('refuses a wrong magic and another version', () => {
       const magic = Uint8Array.from(good);
-      magic[0] ^= 0xff;
+      magic[0] = 0x00;
       refuses(magic, /magic/);
       const version = Uint8Array.from(good);
       new DataView(version.buffer).setUint32(8, COLUMNS_CODEC_VERSION + 1, true);
