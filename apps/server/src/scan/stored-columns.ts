@@ -2,7 +2,7 @@
  * The columnar form of a stored manifest (docs/server.md#stored-columnar-manifests): beside the
  * manifest's gzip NDJSON blob, a file columns/<xx>/<manifest sha256> holding
  * encodeManifestColumns' bytes and their CRC-32, which report creation reads back instead of
- * parsing the NDJSON again (docs/benchmarks.md#server-2m). It is a cache derived from the
+ * parsing the NDJSON again (docs/benchmarks.md#server-2m-2m-records-end-to-end). It is a cache derived from the
  * manifest blob: written the first time a report reads the manifest (so manifests stored
  * before it existed get one too), deleted with the blob (BlobStore), and never trusted: a
  * missing, cut, damaged or other-version file is logged and the NDJSON is read instead (and the
