@@ -55,6 +55,15 @@ export {
   MAX_PREALLOCATED_RECORDS,
 } from './manifest.js';
 export { isParquet } from './manifest-magic.js';
+export {
+  encodeManifestColumns,
+  decodeManifestColumns,
+  ManifestColumnsCodecError,
+  COLUMNS_CODEC_MAGIC,
+  COLUMNS_CODEC_VERSION,
+  MAX_COLUMNS_STRING_UNITS,
+  type ColumnsStringInterner,
+} from './manifest-columns-codec.js';
 export { encodeRecord, recordBound } from './manifest-encode.js';
 export { wasmSha256, type Hasher, type HasherFactory } from './hash.js';
 export { requiredKernel, featureNames } from './disk/superblock.js';

@@ -1,6 +1,6 @@
 /**
  * Report creation in the analysis worker, phase by phase: the stored manifests read back
- * (stored-manifest.ts), analyze() and the trust model, then the blobs of the report: its
+ * (their columnar form, stored-columns.ts, or else their NDJSON, stored-manifest.ts), analyze() and the trust model, then the blobs of the report: its
  * analysis input (references to the manifest blobs, analysis-input.ts), its JSON and the web
  * UI's parts (report-blobs.ts). `onPhase` gets each phase's wall time
  * (bench/report-phases.bench.mjs prints them).
@@ -10,7 +10,8 @@ import { analyze, applyTrustPolicy, withTrust, type AnalysisInput } from '@share
 import { analysisInputRefJson } from '../analysis-input.js';
 import { BlobStore } from '../storage/blobs.js';
 import { writeReportBlobs } from './report-blobs.js';
-import { readStoredManifest } from './stored-manifest.js';
+import type { Logger } from '../log.js';
+import { readManifestForReport } from './stored-columns.js';
 import type { AnalyzeResult, AnalyzeTask } from './tasks.js';
 
 /**
@@ -22,6 +23,7 @@ export type AnalysisPhase = 'read-manifests' | 'analyze' | 'trust' | 'input-blob
 export async function runAnalysis(
   task: AnalyzeTask,
   onPhase: (phase: AnalysisPhase, ms: number) => void = () => undefined,
+  log?: Logger,
 ): Promise<AnalyzeResult> {
   const store = new BlobStore(task.dataDir);
   let t = performance.now();
@@ -33,7 +35,7 @@ export async function runAnalysis(
   const images: AnalysisInput['images'] = [];
   const strings = new StringTable(); // one copy of each recurring path, fingerprint and digest
   for (const { image, manifestBlob } of task.images) {
-    const manifest = await readStoredManifest(store, manifestBlob, strings);
+    const { manifest } = await readManifestForReport(store, manifestBlob, strings, log);
     images.push({ image, manifest });
   }
   phase('read-manifests');

@@ -11,6 +11,7 @@ import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node'
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { createDomainRedactor, MountConfigError, parseMountConfig } from '@sharemap/sharing';
+import { createLogger } from '../log.js';
 import { runAnalysis } from './analysis.js';
 import { renderToFile } from './render.js';
 import { writeParts } from './report-blobs.js';
@@ -140,8 +141,11 @@ function run(task: Task): Promise<TaskResult> {
           ? renderToFile(task)
           : task.kind === 'parts'
             ? parts(task)
-            : runAnalysis(task);
+            : runAnalysis(task, undefined, workerLog);
 }
+
+/** Warnings of a task (a damaged columnar manifest read from its NDJSON instead): one JSON line on stderr, like the server's log. */
+const workerLog = createLogger('warn');
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
 

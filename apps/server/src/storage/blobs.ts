@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   createReadStream,
+  existsSync,
   mkdirSync,
   readdirSync,
   renameSync,
@@ -49,6 +50,8 @@ const SHA_RE = /^[0-9a-f]{64}$/;
 export class BlobStore {
   readonly blobDir: string;
   readonly tmpDir: string;
+  /** Columnar forms of manifest blobs, by the blob's name (scan/stored-columns.ts): removed with their blob. */
+  readonly columnsDir: string;
 
   /**
    * Blobs written by requests still in progress (`write(..., { hold: true })`), by count:
@@ -67,6 +70,7 @@ export class BlobStore {
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tmpDir = path.join(dataDir, 'tmp');
+    this.columnsDir = path.join(dataDir, 'columns');
     mkdirSync(this.blobDir, { recursive: true });
     mkdirSync(this.tmpDir, { recursive: true });
   }
@@ -75,6 +79,18 @@ export class BlobStore {
   path(sha256: string): string {
     if (!SHA_RE.test(sha256)) throw new Error(`bad blob name ${JSON.stringify(sha256)}`);
     return path.join(this.blobDir, sha256.slice(0, 2), sha256);
+  }
+
+  /** Path of the columnar form of manifest blob `sha256` (docs/server.md#stored-columnar-manifests). */
+  columnsPath(sha256: string): string {
+    if (!SHA_RE.test(sha256)) throw new Error(`bad blob name ${JSON.stringify(sha256)}`);
+    return path.join(this.columnsDir, sha256.slice(0, 2), sha256);
+  }
+
+  /** Removes a blob and the columnar form derived from it, if any. */
+  private removeBlob(sha256: string): void {
+    rmSync(this.path(sha256), { force: true });
+    rmSync(this.columnsPath(sha256), { force: true });
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -183,7 +199,7 @@ export class BlobStore {
         const named = await referenced(sha256);
         if (this.holds.has(sha256)) return; // its holder decides when it gives the blob back
         if (deciding.taken) continue; // written and given back meanwhile: ask the rows again
-        if (!named) rmSync(this.path(sha256), { force: true });
+        if (!named) this.removeBlob(sha256);
         return;
       }
     } finally {
@@ -197,7 +213,7 @@ export class BlobStore {
    */
   discard(sha256: string, referenced: (sha256: string) => boolean): void {
     if (this.holds.has(sha256) || referenced(sha256)) return;
-    rmSync(this.path(sha256), { force: true });
+    this.removeBlob(sha256);
   }
 
   /** Store bytes (small content) as a blob. */
@@ -293,6 +309,7 @@ export class BlobStore {
       return null;
     }
     rmSync(trash, { force: true });
+    rmSync(this.columnsPath(sha256), { force: true });
     return st.size;
   }
 
@@ -322,6 +339,14 @@ export class BlobStore {
         }
       }
     }
+    // Columnar forms whose manifest blob is gone (not counted: they are derived, not blobs).
+    if (existsSync(this.columnsDir))
+      for (const d of readdirSync(this.columnsDir)) {
+        const sub = path.join(this.columnsDir, d);
+        if (!statSync(sub).isDirectory()) continue;
+        for (const f of readdirSync(sub))
+          if (!referenced.has(f)) rmSync(path.join(sub, f), { force: true, recursive: true });
+      }
     return { tmp, orphans };
   }
 }

@@ -1,0 +1,244 @@
+/**
+ * The columnar form of stored manifests (src/scan/stored-columns.ts): a report made from it is
+ * the same bytes as one made from the NDJSON (fixture fleets and a generated 10k-record
+ * manifest, comparing the stored report blobs, whose names are their sha256); a damaged one
+ * (cut, a flipped byte, another version) is logged, the NDJSON is read instead and the report
+ * is the same; and it is deleted with its manifest blob (release, discard, collect, sweep).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  manifestHeader,
+  manifestToNdjson,
+  ManifestStreamValidator,
+  StringTable,
+  type Manifest,
+} from '@sharemap/erofs';
+import { scanImageFile } from '@sharemap/erofs/node';
+import { buildAnalysisInput } from '@sharemap/sharing';
+import { createLogger } from '../src/log.js';
+import { canonicalManifest } from '../src/manifest-stream.js';
+import { runAnalysis } from '../src/scan/analysis.js';
+import { readManifestForReport } from '../src/scan/stored-columns.js';
+import { BlobStore } from '../src/storage/blobs.js';
+import type { AnalyzeTask } from '../src/scan/tasks.js';
+
+const ERofs = path.join(import.meta.dirname, '../../../testdata/erofs');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function newStore(): BlobStore {
+  const d = mkdtempSync(path.join(tmpdir(), 'sharemap-columns-'));
+  dirs.push(d);
+  return new BlobStore(d);
+}
+
+async function* asBuffers(lines: Iterable<string>): AsyncGenerator<Buffer> {
+  for (const s of lines) yield Buffer.from(s);
+}
+
+/** Stores NDJSON manifests as an upload does (validated, canonical) and makes the analysis task of one instance per image. */
+async function storedTask(store: BlobStore, manifests: string[][]): Promise<AnalyzeTask> {
+  const images = [];
+  for (const [k, lines] of manifests.entries()) {
+    const validator = new ManifestStreamValidator({});
+    const blob = await store.putGzip(canonicalManifest(asBuffers(lines), validator, {}));
+    const header = validator.end();
+    images.push({ header, name: `${k}-${header.image.name}`, aliases: [`m${k}`], payload: blob.sha256 });
+  }
+  const built = buildAnalysisInput({
+    images,
+    mountConfigs: [],
+    mapping: {},
+    publishers: {},
+    domainAssignments: {},
+  });
+  return {
+    kind: 'analyze',
+    dataDir: store.dataDir,
+    images: built.images.map((i) => ({ image: i.image, manifestBlob: i.payload })),
+    instances: built.instances,
+    options: {},
+    createdAt: '2026-12-06T00:00:00.000Z',
+  };
+}
+
+const ndjsonLines = (m: Manifest): string[] => [...manifestToNdjson(m)];
+
+/** A valid manifest of `n` records: base-v1's root and a regular file's fields, under 100 folders, every 7th content repeated. */
+async function generated(n: number): Promise<string[]> {
+  const base = await scanImageFile(path.join(ERofs, 'base-v1.fp.img'), { hash: true });
+  const dirT = base.files.find((f) => f.path === '/')!;
+  const fileT = base.files.find((f) => f.type === 'file' && f.size > 0 && f.sha256)!;
+  const header = { ...manifestHeader(base), image: { name: 'gen.img', size: 1 << 30 }, file_count: n };
+  const out = [JSON.stringify(header) + '\n'];
+  let nid = 36;
+  const dir = (p: string): string => JSON.stringify({ ...dirT, path: p, nid: (nid += 2), nlink: 2 }) + '\n';
+  out.push(dir('/'));
+  const folders = 100;
+  const files = n - 1 - folders;
+  let k = 0;
+  for (let d = 0; d < folders; d++) {
+    const folder = `/d${String(d).padStart(3, '0')}`;
+    out.push(dir(folder));
+    for (const end = Math.floor(((d + 1) * files) / folders); k < end; k++) {
+      const content = k % 7 === 6 ? k - 6 : k;
+      const sha = content.toString(16).padStart(64, '0');
+      out.push(
+        JSON.stringify({
+          ...fileT,
+          path: `${folder}/f${String(k).padStart(6, '0')}`,
+          nid: (nid += 2),
+          size: 1 + ((content * 2654435761) % 400_000),
+          fingerprint: '7368613235363a' + sha,
+          sha256: sha,
+        }) + '\n',
+      );
+    }
+  }
+  return out;
+}
+
+async function fleet(): Promise<string[][]> {
+  const out = [];
+  for (const img of ['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img', 'edge-mini.fp-trusted.img'])
+    out.push(ndjsonLines(await scanImageFile(path.join(ERofs, img), { hash: true })));
+  return out;
+}
+
+function capture(): {
+  log: ReturnType<typeof createLogger>;
+  lines: { level: string; msg: string; problem?: string }[];
+} {
+  const lines: { level: string; msg: string; problem?: string }[] = [];
+  return { log: createLogger('info', (l) => lines.push(JSON.parse(l))), lines };
+}
+
+async function sources(store: BlobStore, task: AnalyzeTask): Promise<string[]> {
+  const out = [];
+  for (const { manifestBlob } of task.images)
+    out.push((await readManifestForReport(store, manifestBlob, new StringTable())).source);
+  return out;
+}
+
+describe('columnar form of stored manifests', () => {
+  for (const [name, make] of [
+    ['a fixture fleet', fleet],
+    ['a generated 10k-record manifest', async () => [await generated(10_000)]],
+  ] as const) {
+    it(
+      `makes the same report bytes from the columns as from the NDJSON: ${name}`,
+      { timeout: 120_000 },
+      async () => {
+        const store = newStore();
+        const task = await storedTask(store, await make());
+        const first = capture();
+        const fromNdjson = await runAnalysis(task, undefined, first.log);
+        // The first report read the NDJSON (no columnar form yet) and wrote the columns.
+        expect(first.lines.map((l) => l.msg)).toEqual(
+          task.images.map(() => 'manifest has no columnar form yet: read its NDJSON'),
+        );
+        for (const i of task.images) expect(existsSync(store.columnsPath(i.manifestBlob))).toBe(true);
+        const second = capture();
+        const fromColumns = await runAnalysis(task, undefined, second.log);
+        expect(second.lines).toEqual([]);
+        expect(await sources(store, task)).toEqual(task.images.map(() => 'columns'));
+        expect(fromColumns.reportBlob).toBe(fromNdjson.reportBlob);
+        expect(fromColumns.summaryBlob).toBe(fromNdjson.summaryBlob);
+        expect(fromColumns.filesBlob).toBe(fromNdjson.filesBlob);
+        expect(fromColumns.inputBlob).toBe(fromNdjson.inputBlob);
+      },
+    );
+  }
+
+  describe('a damaged columnar file', () => {
+    const damages: [string, (file: string) => void, RegExp][] = [
+      ['cut short', (f) => truncateSync(f, Math.floor(readFileSync(f).length / 2)), /CRC-32/],
+      [
+        'a flipped byte',
+        (f) => {
+          const b = readFileSync(f);
+          b[Math.floor(b.length / 2)]! ^= 0x40;
+          writeFileSync(f, b);
+        },
+        /CRC-32/,
+      ],
+      [
+        'another version (its CRC-32 right)',
+        (f) => {
+          const b = readFileSync(f);
+          b.writeUInt32LE(99, 8);
+          b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4);
+          writeFileSync(f, b);
+        },
+        /version 99/,
+      ],
+      ['empty', (f) => writeFileSync(f, ''), /0 bytes/],
+    ];
+    for (const [what, damage, problem] of damages) {
+      it(
+        `${what}: is logged, the NDJSON read instead and the report the same`,
+        { timeout: 120_000 },
+        async () => {
+          const store = newStore();
+          const task = await storedTask(store, await fleet());
+          const good = await runAnalysis(task);
+          const victim = task.images[1]!.manifestBlob;
+          damage(store.columnsPath(victim));
+          const c = capture();
+          const again = await runAnalysis(task, undefined, c.log);
+          expect(c.lines).toHaveLength(1);
+          expect(c.lines[0]).toMatchObject({ level: 'warn', manifest: victim });
+          expect(c.lines[0]!.problem).toMatch(problem);
+          expect(again.reportBlob).toBe(good.reportBlob);
+          expect(again.filesBlob).toBe(good.filesBlob);
+          // Written again from the NDJSON: the next report reads columns.
+          expect(await sources(store, task)).toEqual(task.images.map(() => 'columns'));
+        },
+      );
+    }
+  });
+
+  describe('deleted with its manifest blob', () => {
+    async function withColumns(): Promise<{ store: BlobStore; sha: string }> {
+      const store = newStore();
+      const task = await storedTask(store, [
+        ndjsonLines(await scanImageFile(path.join(ERofs, 'app.fp.img'))),
+      ]);
+      await runAnalysis(task);
+      const sha = task.images[0]!.manifestBlob;
+      expect(existsSync(store.columnsPath(sha))).toBe(true);
+      return { store, sha };
+    }
+    it('by retention and garbage collection (collect)', async () => {
+      const { store, sha } = await withColumns();
+      const live = new Set<string>(); // no row names the manifest any more
+      await store.collect(Date.now() + 60_000, () => Promise.resolve(live));
+      expect(existsSync(store.path(sha))).toBe(false);
+      expect(existsSync(store.columnsPath(sha))).toBe(false);
+    });
+    it('by release and discard of an unrecorded blob', async () => {
+      for (const remove of [
+        (s: BlobStore, sha: string) => s.release(sha, () => Promise.resolve(false)),
+        (s: BlobStore, sha: string) => s.discard(sha, () => false),
+      ]) {
+        const { store, sha } = await withColumns();
+        await remove(store, sha);
+        expect(existsSync(store.path(sha))).toBe(false);
+        expect(existsSync(store.columnsPath(sha))).toBe(false);
+      }
+    });
+    it('by the startup sweep, and kept while the manifest is referenced', async () => {
+      const { store, sha } = await withColumns();
+      store.sweep(new Set([sha]));
+      expect(existsSync(store.columnsPath(sha))).toBe(true);
+      store.sweep(new Set());
+      expect(existsSync(store.columnsPath(sha))).toBe(false);
+    });
+  });
+});

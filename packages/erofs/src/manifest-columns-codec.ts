@@ -1,0 +1,305 @@
+/**
+ * A binary form of a manifest's columns (docs/manifest.md#stored-columnar-form): the typed
+ * columns of ManifestColumns as raw little-endian bytes, the paths, fingerprints and sha256s as
+ * one UTF-8 blob each with end offsets, and the fields few records carry (decimal-string nids,
+ * symlink targets, devices, listed xattrs) as one small JSON list. Reading it back copies bytes
+ * into typed arrays and slices strings out of three decoded blobs: no JSON.parse per record,
+ * which is what reading the NDJSON form costs (docs/benchmarks.md#server-2m-2m-records-end-to-end).
+ *
+ * The decoder trusts nothing: every length, offset and code is checked against the bytes it
+ * was given, and any problem is a ManifestColumnsCodecError (its caller falls back to the
+ * NDJSON form). It does not detect a flipped byte inside a column: the container that stores
+ * it carries a checksum (the server's columnar blobs, docs/server.md#stored-manifests-and-analysis-inputs).
+ */
+import {
+  FILE_TYPE_CODES,
+  LAYOUT_CODES,
+  ManifestColumns,
+  newValidatedRecord,
+  NO_XATTRS,
+} from './manifest-columns.js';
+import type { ManifestHeader } from './manifest-types.js';
+
+/** First 8 bytes of an encoded form. */
+export const COLUMNS_CODEC_MAGIC = 'SMCOLS\0\0';
+/** Version written; any other is refused (its reader falls back to the NDJSON form). */
+export const COLUMNS_CODEC_VERSION = 1;
+/**
+ * Longest string blob (paths, fingerprints or sha256s of one manifest) in UTF-16 code units:
+ * each is decoded as one JS string, and V8 refuses strings past ~2^29 units. A manifest past it
+ * is not encoded (encodeManifestColumns returns null) and stays in its NDJSON form.
+ */
+export const MAX_COLUMNS_STRING_UNITS = 256 * 1024 * 1024;
+
+/** The encoded form is not a valid one (short, a wrong magic or version, an offset out of bounds...). */
+export class ManifestColumnsCodecError extends Error {
+  override readonly name = 'ManifestColumnsCodecError';
+}
+
+const FLAG_SHA256 = 1;
+const FLAG_INO = 2;
+/** magic, version, flags, n, header JSON bytes, extras JSON bytes, 3 string blob byte lengths. */
+const PREAMBLE_BYTES = 8 + 4 * 8;
+
+type TypedColumn = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+/** The typed columns in their stored order (widest first, so every column stays 8-byte aligned in the stored bytes). */
+const FIXED_COLUMNS = [
+  'size',
+  'mtime',
+  'nid',
+  'uid',
+  'gid',
+  'nlink',
+  'mtimeNsec',
+  'xattrIsize',
+  'mode',
+  'type',
+  'layout',
+  'inodeSize',
+] as const;
+type FixedColumn = (typeof FIXED_COLUMNS)[number];
+
+/** Sparse fields of record `i`: [i, nid as a decimal string | null, target | null, rdev | null, xattrs | null]. */
+type Extra = [number, string | null, string | null, [number, number] | null, Record<string, string> | null];
+
+/** Interning of decoded strings (StringTable): slot 3i path, 3i+1 fingerprint, 3i+2 sha256. */
+export interface ColumnsStringInterner {
+  internAt(slot: number, s: string): string;
+}
+
+const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function bytesOf(a: TypedColumn, n: number): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT);
+}
+
+/** One string blob: the strings joined (absent ones empty) and each one's end offset in UTF-16 units. */
+function joinStrings(
+  values: readonly (string | null | undefined)[],
+  n: number,
+): { text: string; ends: Uint32Array; present: Uint8Array } | null {
+  const ends = new Uint32Array(n);
+  const present = new Uint8Array(n);
+  const parts: string[] = [];
+  let units = 0;
+  for (let i = 0; i < n; i++) {
+    const s = values[i];
+    if (s !== null && s !== undefined) {
+      parts.push(s);
+      units += s.length;
+      present[i] = 1;
+      if (units > MAX_COLUMNS_STRING_UNITS) return null;
+    }
+    ends[i] = units;
+  }
+  return { text: parts.join(''), ends, present };
+}
+
+/**
+ * The encoded form of a manifest's header and columns, as pieces to write one after the other
+ * (views of the columns, no copy of them), or null when a string blob would pass
+ * MAX_COLUMNS_STRING_UNITS.
+ */
+export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColumns): Uint8Array[] | null {
+  if (!isLittleEndian) return null; // the columns are stored as this host's bytes
+  const n = cols.n;
+  const paths = joinStrings(cols.paths, n);
+  const fps = joinStrings(cols.fingerprint, n);
+  const shas = joinStrings(cols.sha256 ?? [], n);
+  if (!paths || !fps || !shas) return null;
+  const extras: Extra[] = [];
+  const s = newValidatedRecord();
+  for (let i = 0; i < n; i++) {
+    cols.fieldsOf(i, s);
+    const bigNid = typeof s.nid === 'string' ? s.nid : null;
+    const xattrs = s.xattrs === NO_XATTRS ? null : s.xattrs;
+    if (bigNid === null && s.target === undefined && s.rdev === undefined && xattrs === null) continue;
+    extras.push([i, bigNid, s.target ?? null, s.rdev ?? null, xattrs]);
+  }
+  const enc = new TextEncoder();
+  const headerBytes = enc.encode(JSON.stringify(header));
+  const extrasBytes = enc.encode(JSON.stringify(extras));
+  const blobs = [enc.encode(paths.text), enc.encode(fps.text), enc.encode(shas.text)];
+  const pre = new Uint8Array(PREAMBLE_BYTES);
+  const dv = new DataView(pre.buffer);
+  for (let k = 0; k < 8; k++) pre[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
+  const flags = (cols.sha256 ? FLAG_SHA256 : 0) | (cols.ino ? FLAG_INO : 0);
+  const words = [
+    COLUMNS_CODEC_VERSION,
+    flags,
+    n,
+    headerBytes.length,
+    extrasBytes.length,
+    ...blobs.map((b) => b.length),
+  ];
+  words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
+  const pieces: Uint8Array[] = [
+    pre,
+    headerBytes,
+    extrasBytes,
+    new Uint8Array(padTo8(headerBytes.length + extrasBytes.length)),
+  ];
+  for (const k of FIXED_COLUMNS) pieces.push(bytesOf(cols[k], n));
+  if (cols.ino) pieces.push(bytesOf(cols.ino, n));
+  for (const t of [paths, fps, shas]) pieces.push(bytesOf(t.ends, n), t.present);
+  pieces.push(...blobs);
+  return pieces;
+}
+
+function padTo8(len: number): number {
+  return (8 - (len % 8)) % 8;
+}
+
+/** Reads `count` bytes at `at`, or throws naming what is missing. */
+class Reader {
+  at = 0;
+  constructor(readonly bytes: Uint8Array) {}
+  take(count: number, what: string): Uint8Array {
+    if (this.at + count > this.bytes.length)
+      throw new ManifestColumnsCodecError(`truncated: ${what} ends past the ${this.bytes.length} bytes`);
+    const v = this.bytes.subarray(this.at, this.at + count);
+    this.at += count;
+    return v;
+  }
+}
+
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new ManifestColumnsCodecError(`${what} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Copies `count` elements of a column out of the stored bytes into `into` (any alignment). */
+function fill(into: TypedColumn, bytes: Uint8Array): void {
+  new Uint8Array(into.buffer, into.byteOffset, bytes.length).set(bytes);
+}
+
+/** A string blob read back: `get(i)` is record i's string, or null when absent (offsets checked on use). */
+function stringColumn(
+  ends: Uint32Array,
+  present: Uint8Array,
+  blob: Uint8Array,
+  what: string,
+): (i: number) => string | null {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
+  } catch (e) {
+    throw new ManifestColumnsCodecError(`${what} are not UTF-8: ${(e as Error).message}`);
+  }
+  return (i: number) => {
+    if (!present[i]) return null;
+    const start = i === 0 ? 0 : ends[i - 1]!;
+    const end = ends[i]!;
+    if (start > end || end > text.length)
+      throw new ManifestColumnsCodecError(`${what} offset of record ${i} is out of bounds`);
+    return text.slice(start, end);
+  };
+}
+
+/**
+ * The header and columns of an encoded form, checked: a wrong magic or version, a length past
+ * the bytes, an offset out of bounds, an unknown type or layout code or trailing bytes throw
+ * ManifestColumnsCodecError. Strings are interned in `strings` at the slots readStoredManifest
+ * uses, when given.
+ */
+export function decodeManifestColumns(
+  bytes: Uint8Array,
+  strings?: ColumnsStringInterner,
+): { header: ManifestHeader; cols: ManifestColumns } {
+  if (!isLittleEndian) throw new ManifestColumnsCodecError('a big-endian host reads no stored columns');
+  const r = new Reader(bytes);
+  const pre = r.take(PREAMBLE_BYTES, 'the preamble');
+  for (let k = 0; k < 8; k++)
+    if (pre[k] !== COLUMNS_CODEC_MAGIC.charCodeAt(k))
+      throw new ManifestColumnsCodecError('not a columnar manifest (magic)');
+  const dv = new DataView(pre.buffer, pre.byteOffset, pre.byteLength);
+  const word = (k: number): number => dv.getUint32(8 + 4 * k, true);
+  const version = word(0);
+  if (version !== COLUMNS_CODEC_VERSION)
+    throw new ManifestColumnsCodecError(`version ${version}, this reader knows ${COLUMNS_CODEC_VERSION}`);
+  const flags = word(1);
+  const n = word(2);
+  const headerLen = word(3);
+  const extrasLen = word(4);
+  const blobLens = [word(5), word(6), word(7)];
+  const header = parseJson(r.take(headerLen, 'the header'), 'the header') as ManifestHeader;
+  if (typeof header !== 'object' || header === null || header.file_count !== n)
+    throw new ManifestColumnsCodecError(`the header's file_count is not the ${n} records stored`);
+  const extras = parseJson(r.take(extrasLen, 'the sparse fields'), 'the sparse fields');
+  if (!Array.isArray(extras)) throw new ManifestColumnsCodecError('the sparse fields are not a list');
+  r.take(padTo8(headerLen + extrasLen), 'the padding');
+  const fixed = {} as Record<FixedColumn, Uint8Array>;
+  const width: Record<FixedColumn, number> = {
+    size: 8,
+    mtime: 8,
+    nid: 8,
+    uid: 4,
+    gid: 4,
+    nlink: 4,
+    mtimeNsec: 4,
+    xattrIsize: 4,
+    mode: 2,
+    type: 1,
+    layout: 1,
+    inodeSize: 1,
+  };
+  for (const k of FIXED_COLUMNS) fixed[k] = r.take(width[k] * n, `column ${k}`);
+  const inoBytes = flags & FLAG_INO ? r.take(8 * n, 'column ino') : null;
+  const names = ['paths', 'fingerprints', 'sha256s'] as const;
+  const offsets = names.map((what) => {
+    const ends = new Uint32Array(n);
+    fill(ends, r.take(4 * n, `${what} offsets`));
+    return { ends, present: r.take(n, `${what} presence`) };
+  });
+  const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
+  if (r.at !== bytes.length)
+    throw new ManifestColumnsCodecError(`${bytes.length - r.at} bytes after the last blob`);
+  const [pathOf, fpOf, shaOf] = names.map((what, k) =>
+    stringColumn(offsets[k]!.ends, offsets[k]!.present, blobs[k]!, what),
+  ) as [(i: number) => string | null, (i: number) => string | null, (i: number) => string | null];
+  for (let i = 0; i < n; i++) {
+    if (fixed.type[i]! >= FILE_TYPE_CODES.length)
+      throw new ManifestColumnsCodecError(`record ${i}: type code ${fixed.type[i]}`);
+    if (fixed.layout[i]! >= LAYOUT_CODES.length)
+      throw new ManifestColumnsCodecError(`record ${i}: layout code ${fixed.layout[i]}`);
+  }
+  const nids = new Float64Array(n);
+  fill(nids, fixed.nid);
+  const inos = inoBytes ? new Float64Array(n) : null;
+  if (inos) fill(inos, inoBytes!);
+  const extraAt = new Map<number, Extra>();
+  for (const e of extras as Extra[]) {
+    if (!Array.isArray(e) || e.length !== 5 || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= n)
+      throw new ManifestColumnsCodecError('a sparse field names no record');
+    extraAt.set(e[0], e);
+  }
+  // push() keeps the strings and sparse fields; the typed columns are then overwritten with
+  // the stored bytes (push wrote placeholders), so a record reads back exactly as stored.
+  const cols = new ManifestColumns(n);
+  const s = newValidatedRecord();
+  for (let i = 0; i < n; i++) {
+    const slot = 3 * i;
+    const path = pathOf(i);
+    if (path === null) throw new ManifestColumnsCodecError(`record ${i} has no path`);
+    s.path = strings ? strings.internAt(slot, path) : path;
+    const fp = fpOf(i);
+    s.fingerprint = fp !== null && strings ? strings.internAt(slot + 1, fp) : fp;
+    const sha = shaOf(i);
+    s.sha256 = sha === null ? undefined : strings ? strings.internAt(slot + 2, sha) : sha;
+    const ino = inos?.[i];
+    s.ino = ino === undefined || Number.isNaN(ino) ? undefined : ino;
+    const e = extraAt.get(i);
+    s.nid = e?.[1] ?? 0;
+    s.target = e?.[2] ?? undefined;
+    s.rdev = e?.[3] ?? undefined;
+    s.xattrs = e?.[4] ?? NO_XATTRS;
+    cols.push(s);
+  }
+  if (flags & FLAG_SHA256) cols.sha256 ??= new Array<string | undefined>(n).fill(undefined);
+  for (const k of FIXED_COLUMNS) fill(cols[k], fixed[k]);
+  if (inos && cols.ino) cols.ino.set(inos);
+  return { header, cols };
+}
