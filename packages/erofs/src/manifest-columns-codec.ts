@@ -67,6 +67,9 @@ export interface ColumnsStringInterner {
   internAt(slot: number, s: string): string;
 }
 
+/** String.prototype.isWellFormed (ES2024; Node 20 has it, the repo's TypeScript lib does not list it). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
 const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function bytesOf(a: TypedColumn, n: number): Uint8Array {
@@ -85,6 +88,9 @@ function joinStrings(
   for (let i = 0; i < n; i++) {
     const s = values[i];
     if (s !== null && s !== undefined) {
+      // A lone surrogate (a path the NDJSON form carries as "\\udXXX") would come back from
+      // the UTF-8 blob as U+FFFD: such a manifest is not encoded and stays in its NDJSON form.
+      if (!(s as WellFormedCheck).isWellFormed()) return null;
       parts.push(s);
       units += s.length;
       present[i] = 1;
@@ -98,7 +104,7 @@ function joinStrings(
 /**
  * The encoded form of a manifest's header and columns, as pieces to write one after the other
  * (views of the columns, no copy of them), or null when a string blob would pass
- * MAX_COLUMNS_STRING_UNITS.
+ * MAX_COLUMNS_STRING_UNITS or a string is not well-formed UTF-16 (a lone surrogate).
  */
 export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColumns): Uint8Array[] | null {
   if (!isLittleEndian) return null; // the columns are stored as this host's bytes

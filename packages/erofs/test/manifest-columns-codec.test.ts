@@ -66,6 +66,21 @@ describe('stored columnar form of a manifest', () => {
     }
   });
 
+  it('leaves a manifest with a lone surrogate in a string unencoded (UTF-8 would turn it into U+FFFD)', async () => {
+    const nd = ndjsonOf(await scanImageFile(join(DIR, 'base-v1.fp.img'), { hash: true }));
+    for (const column of ['paths', 'fingerprint', 'sha256'] as const) {
+      const m = parseManifest(nd, { columnar: true });
+      const cols = manifestColumns(m)!;
+      const values = cols[column]! as (string | null | undefined)[];
+      const i = values.findIndex((v) => typeof v === 'string' && v.length > 1);
+      expect(i).toBeGreaterThanOrEqual(0);
+      values[i] = `${values[i]}\ud800`;
+      expect(encodeManifestColumns(manifestHeader(m), cols)).toBeNull();
+      values[i] = `${values[i]!.slice(0, -1)}\ud800\udc00`; // a pair is well-formed
+      expect(encodeManifestColumns(manifestHeader(m), cols)).not.toBeNull();
+    }
+  });
+
   describe('damaged bytes', async () => {
     // edge-mini: symlinks, devices and listed xattrs (the sparse fields).
     const nd = ndjsonOf(await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true }));
