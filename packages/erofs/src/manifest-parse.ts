@@ -84,9 +84,6 @@ export interface ParseManifestOptions {
   columnar?: boolean;
 }
 
-/** The enumerations a record's `type` and `layout` take (the columns' codes index them). */
-const FILE_TYPES = FILE_TYPE_CODES;
-const LAYOUTS = LAYOUT_CODES;
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const MODE_RE = /^[0-7]{4}$/;
@@ -415,10 +412,10 @@ function validateRecordInto(
   if (strings) path = strings.internAt(3 * index, path);
   out.path = path;
   const type = r.type as FileType;
-  if (!FILE_TYPES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
+  if (!FILE_TYPE_CODES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
   out.type = type;
   const layout = r.layout as DataLayout;
-  if (!LAYOUTS.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
+  if (!LAYOUT_CODES.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
   out.layout = layout;
   const inodeSize = r.inode_size;
   if (inodeSize !== 32 && inodeSize !== 64) v.fail('expected 32 or 64', 'inode_size');
