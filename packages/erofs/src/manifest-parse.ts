@@ -20,6 +20,7 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
+import { asciiSliceable, asciiString, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
 import {
   columnarManifest,
   FILE_TYPE_CODES,
@@ -59,6 +60,20 @@ export class StringTable {
     const v = this.intern(s);
     if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
     return v;
+  }
+
+  /**
+   * internAt() of the ASCII bytes [start, end) (the NDJSON fast path, manifest-fast-line.ts):
+   * when they are the slot's last string, that string, without making one from the bytes.
+   */
+  internAtAscii(slot: number, bytes: Uint8Array, start: number, end: number): string {
+    const last = this.bySlot[slot];
+    if (last !== undefined && last.length === end - start) {
+      let i = 0;
+      while (i < last.length && last.charCodeAt(i) === bytes[start + i]) i++;
+      if (i === last.length) return last;
+    }
+    return this.internAt(slot, asciiString(bytes, start, end));
   }
 
   get size(): number {
@@ -602,6 +617,8 @@ export class NdjsonManifestParser {
   private readonly columnar: boolean;
   private columns: ManifestColumns | null = null;
   private readonly scratch = newValidatedRecord();
+  /** Set by the header when its records can take the fast path (lineBytes). */
+  private fast: FastLineContext | null = null;
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
@@ -640,6 +657,8 @@ export class NdjsonManifestParser {
       this.header = validateHeader(v, val, this.maxRecords, false);
       this.ctx = recordContext(this.header, (val as { version: number }).version);
       if (this.columnar) this.columns = new ManifestColumns(this.header.file_count);
+      // Records of version 1, and METABOX records (ino, nids above 2^53), always take the general path.
+      if (this.ctx.version === MANIFEST_VERSION && !this.ctx.metabox) this.fast = { hashed: this.ctx.hashed };
     } else if (this.columns) {
       // The columnar form: the validated fields go straight into the columns, no record object.
       const out = this.scratch;
@@ -651,6 +670,32 @@ export class NdjsonManifestParser {
         recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
         this.lineNo,
       );
+  }
+
+  /** Whether record lines can take the fast path (lineBytes), known once the header is read. */
+  get fastLines(): boolean {
+    return this.fast !== null;
+  }
+
+  /**
+   * The next line as UTF-8 bytes [start, end) (without its "\n"), when it is a record line as
+   * sharemap writes it (manifest-fast-line.ts): read without decoding it or JSON.parse, with the
+   * values, checks and errors of line(). Returns false, having consumed nothing, for any other
+   * line: the caller gives it to line() as text.
+   */
+  lineBytes(bytes: Uint8Array, start: number, end: number): boolean {
+    if (!this.fast || this.blankAt) return false;
+    if (end > start && bytes[end - 1] === 0x0d) end--; // "\r\n", as line() strips it
+    if (end - start > this.maxLine) return false;
+    const out = this.scratch;
+    // index: this record's (lineNo - 2 once lineNo counts this line)
+    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out)) return false;
+    this.lineNo++;
+    if (this.columns) {
+      this.sink.check(out.path, this.lineNo);
+      this.columns.push(out);
+    } else this.sink.add(recordOfValidated(out), this.lineNo);
+    return true;
   }
 
   end(): Manifest {
@@ -705,7 +750,34 @@ export function parseManifestBytes(
   }
   if (!isNdjson) return parseManifest(new TextDecoder().decode(bytes), opts);
   const p = new NdjsonManifestParser(opts);
-  for (let pos = start; pos < bytes.length; ) {
+  // Line by line on the bytes: record lines as sharemap writes them take the fast path
+  // (lineBytes: no decoding, no JSON.parse); the header and any other line are decoded alone
+  // and go to line(). Lines are cut as parseManifest cuts them: every "\n" ends one, and text
+  // after the last is a line when not empty.
+  const b = asciiSliceable(bytes);
+  let pos = start;
+  while (pos < b.length) {
+    const nl = b.indexOf(0x0a, pos);
+    const end = nl < 0 ? b.length : nl;
+    if (!p.lineBytes(b, pos, end)) {
+      // Records that can never take the fast path (METABOX, version 1): decoded a chunk at a time.
+      if (p.manifestHeader && !p.fastLines) return feedChunks(p, b, pos, decoder, chunkBytes);
+      p.line(decoder.decode(b.subarray(pos, end)));
+    }
+    pos = end + 1;
+  }
+  return p.end();
+}
+
+/** The lines of bytes[pos..] to line(), decoded about `chunkBytes` at a time, cut at newlines. */
+function feedChunks(
+  p: NdjsonManifestParser,
+  bytes: Uint8Array,
+  pos: number,
+  decoder: { decode(b: Uint8Array): string },
+  chunkBytes: number,
+): Manifest {
+  while (pos < bytes.length) {
     const cut = bytes.indexOf(0x0a, Math.min(pos + Math.max(1, chunkBytes), bytes.length) - 1);
     const end = cut < 0 ? bytes.length : cut + 1;
     const text = decoder.decode(bytes.subarray(pos, end));
