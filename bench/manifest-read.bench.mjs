@@ -21,7 +21,8 @@ const cases = {};
 
 async function readPair(form, parse) {
   const files = ['big-a', 'big-b'].map((b) => path.join(dir, `${b}.${form}`));
-  if (!files.every(existsSync)) return { error: `missing inputs in ${dir}: run pnpm bench scale-analyze first` };
+  if (!files.every(existsSync))
+    return { error: `missing inputs in ${dir}: run pnpm bench scale-analyze first` };
   const strings = new StringTable();
   const out = { files: [] };
   const t0 = performance.now();
@@ -29,7 +30,11 @@ async function readPair(form, parse) {
     const bytes = readFileSync(f);
     const t = performance.now();
     const m = await parse(bytes, { strings, columnar: true });
-    out.files.push({ file: path.basename(f), records: manifestColumns(m).n, parseS: +((performance.now() - t) / 1000).toFixed(3) });
+    out.files.push({
+      file: path.basename(f),
+      records: manifestColumns(m).n,
+      parseS: +((performance.now() - t) / 1000).toFixed(3),
+    });
   }
   out.totalS = +((performance.now() - t0) / 1000).toFixed(3);
   out.heapMB = Math.round(process.memoryUsage().heapUsed / 1e6);
@@ -38,6 +43,7 @@ async function readPair(form, parse) {
 
 if (!only || only === 'ndjson') cases.ndjson = await readPair('ndjson', (b, o) => parseManifestBytes(b, o));
 globalThis.gc?.();
-if (!only || only === 'parquet') cases.parquet = await readPair('parquet', (b, o) => parseParquetManifest(b, o));
+if (!only || only === 'parquet')
+  cases.parquet = await readPair('parquet', (b, o) => parseParquetManifest(b, o));
 load.push(loadavg()[0]);
 console.log(JSON.stringify({ name: 'manifest-read', loadavg: load.map((x) => +x.toFixed(2)), cases }));

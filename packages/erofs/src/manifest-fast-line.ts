@@ -12,7 +12,13 @@
  * error (message, line, field) stays exactly what it was
  * (docs/manifest.md#columnar-in-memory-form; test/manifest-fast-line.test.ts compares the two).
  */
-import { FILE_TYPE_CODES, internMode, LAYOUT_CODES, NO_XATTRS, type ValidatedRecord } from './manifest-columns.js';
+import {
+  FILE_TYPE_CODES,
+  internMode,
+  LAYOUT_CODES,
+  NO_XATTRS,
+  type ValidatedRecord,
+} from './manifest-columns.js';
 import type { DataLayout, FileType } from './manifest-types.js';
 
 /** What the fast path needs from the header (the general parser's RecordContext). */
@@ -228,7 +234,7 @@ export function fastRecordLine(
     p += 65;
   }
   // the general parser: sha256 exactly on the regular files of a hashed manifest
-  if ((shaStart >= 0) !== (ctx.hashed && type === 0)) return false;
+  if (shaStart >= 0 !== (ctx.hashed && type === 0)) return false;
   if (p + 1 !== end || b[p] !== 0x7d /* } */) return false;
 
   // Valid: the strings, interned in the general parser's slots.
@@ -255,7 +261,13 @@ export function fastRecordLine(
 }
 
 /** The ASCII bytes [start, end) as a string (interned in `slot` when a table is given). */
-function ascii(b: Uint8Array, start: number, end: number, strings: AsciiInterner | undefined, slot: number): string {
+function ascii(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  strings: AsciiInterner | undefined,
+  slot: number,
+): string {
   return strings ? strings.internAtAscii(slot, b, start, end) : asciiString(b, start, end);
 }
 

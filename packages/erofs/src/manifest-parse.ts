@@ -666,10 +666,7 @@ export class NdjsonManifestParser {
       this.sink.check(out.path, this.lineNo);
       this.columns.push(out);
     } else
-      this.sink.add(
-        recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
-        this.lineNo,
-      );
+      this.sink.add(recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2), this.lineNo);
   }
 
   /** Whether record lines can take the fast path (lineBytes), known once the header is read. */
@@ -743,7 +740,10 @@ export function parseManifestBytes(
     try {
       const first: unknown = JSON.parse(decoder.decode(bytes.subarray(start, firstEnd)));
       isNdjson =
-        typeof first === 'object' && first !== null && !Array.isArray(first) && !Object.hasOwn(first, 'files');
+        typeof first === 'object' &&
+        first !== null &&
+        !Array.isArray(first) &&
+        !Object.hasOwn(first, 'files');
     } catch {
       isNdjson = false;
     }
