@@ -19,6 +19,7 @@ import {
   NO_XATTRS,
   type ValidatedRecord,
 } from './manifest-columns.js';
+import { hashStep, STRING_HASH_SEED } from './manifest-strings.js';
 import type { DataLayout, FileType } from './manifest-types.js';
 
 /** What the fast path needs from the header (the general parser's RecordContext). */
@@ -27,9 +28,16 @@ export interface FastLineContext {
   hashed: boolean;
 }
 
-/** The interning the reader was given (StringTable.internAtAscii): a string for bytes [start, end). */
+/** The interning the reader was given (StringTable.internAtAscii): a string for bytes [start, end) of this hash. */
 export interface AsciiInterner {
-  internAtAscii(slot: number, bytes: Uint8Array, start: number, end: number): string;
+  internAtAscii(
+    slot: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    hash: number,
+    make: (b: Uint8Array, start: number, end: number) => string,
+  ): string;
 }
 
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -106,6 +114,8 @@ function int(b: Uint8Array, pos: number, end: number, signed: boolean): number {
 
 /** The index of the quoted enumeration value at pos (its bytes up to the closing quote) in `list`, or -1. */
 let enumEnd = 0;
+/** The hashString() state of the string pathEnd() or hexEnd() last scanned (manifest-strings.ts). */
+let scannedHash = 0;
 function enumIndex(b: Uint8Array, pos: number, end: number, list: readonly Uint8Array[]): number {
   const close = b.indexOf(QUOTE, pos);
   if (close < 0 || close >= end) return -1;
@@ -127,11 +137,13 @@ function enumIndex(b: Uint8Array, pos: number, end: number, list: readonly Uint8
  */
 function pathEnd(b: Uint8Array, pos: number, end: number): number {
   if (b[pos] !== SLASH) return -1;
+  let h = hashStep(STRING_HASH_SEED, SLASH);
   let start = pos + 1;
   let i = pos + 1;
   for (; i < end; i++) {
     const c = b[i]!;
     if (c === QUOTE) break;
+    h = hashStep(h, c);
     if (c < 0x20 || c > 0x7e || c === BACKSLASH) return -1;
     if (c !== SLASH) continue;
     if (!componentOk(b, start, i)) return -1;
@@ -140,6 +152,7 @@ function pathEnd(b: Uint8Array, pos: number, end: number): number {
   if (i >= end || i - pos > MAX_PATH) return -1;
   // "/" alone is the root; otherwise the last component must be valid too (no trailing "/")
   if (i - pos > 1 && !componentOk(b, start, i)) return -1;
+  scannedHash = h;
   return i;
 }
 
@@ -151,12 +164,15 @@ function componentOk(b: Uint8Array, start: number, end: number): boolean {
 
 /** End (the closing quote) of lower-case hex of even length <= max at pos, else -1. */
 function hexEnd(b: Uint8Array, pos: number, end: number, max: number): number {
+  let h = STRING_HASH_SEED;
   let i = pos;
   for (; i < end; i++) {
     const c = b[i]!;
     if ((c < 0x30 || c > 0x39) && (c < 0x61 || c > 0x66)) break;
+    h = hashStep(h, c);
   }
   if (i >= end || b[i] !== QUOTE || (i - pos) % 2 !== 0 || i - pos > max) return -1;
+  scannedHash = h;
   return i;
 }
 
@@ -180,6 +196,7 @@ export function fastRecordLine(
   const pathStart = p;
   const pathClose = pathEnd(b, p, end);
   if (pathClose < 0) return false;
+  const pathHash = scannedHash;
   if ((p = lit(b, pathClose, end, K_NID)) < 0 || (p = int(b, p, end, false)) < 0) return false;
   const nid = numValue;
   if ((p = lit(b, p, end, K_TYPE)) < 0) return false;
@@ -221,16 +238,20 @@ export function fastRecordLine(
   if ((p = lit(b, p, end, K_XATTRS_FP)) < 0) return false;
   let fpStart = -1;
   let fpClose = -1;
+  let fpHash = 0;
   if (b[p] === QUOTE) {
     fpStart = p + 1;
     if ((fpClose = hexEnd(b, fpStart, end, MAX_FINGERPRINT_HEX)) < 0) return false;
+    fpHash = scannedHash;
     p = fpClose + 1;
   } else if ((p = lit(b, p, end, K_NULL)) < 0) return false;
   let shaStart = -1;
+  let shaHash = 0;
   if (b[p] === 0x2c /* , */) {
     if ((p = lit(b, p, end, K_SHA)) < 0) return false;
     shaStart = p;
     if (hexEnd(b, p, end, 64) !== p + 64) return false;
+    shaHash = scannedHash;
     p += 65;
   }
   // the general parser: sha256 exactly on the regular files of a hashed manifest
@@ -238,7 +259,7 @@ export function fastRecordLine(
   if (p + 1 !== end || b[p] !== 0x7d /* } */) return false;
 
   // Valid: the strings, interned in the general parser's slots.
-  out.path = ascii(b, pathStart, pathClose, strings, 3 * index);
+  out.path = ascii(b, pathStart, pathClose, strings, 3 * index, pathHash);
   out.nid = nid;
   out.ino = undefined;
   out.type = FILE_TYPE_CODES[type] as FileType;
@@ -255,20 +276,21 @@ export function fastRecordLine(
   out.target = undefined;
   out.rdev = undefined;
   out.xattrs = NO_XATTRS;
-  out.fingerprint = fpStart < 0 ? null : ascii(b, fpStart, fpClose, strings, 3 * index + 1);
-  out.sha256 = shaStart < 0 ? undefined : ascii(b, shaStart, shaStart + 64, strings, 3 * index + 2);
+  out.fingerprint = fpStart < 0 ? null : ascii(b, fpStart, fpClose, strings, 3 * index + 1, fpHash);
+  out.sha256 = shaStart < 0 ? undefined : ascii(b, shaStart, shaStart + 64, strings, 3 * index + 2, shaHash);
   return true;
 }
 
-/** The ASCII bytes [start, end) as a string (interned in `slot` when a table is given). */
+/** The ASCII bytes [start, end) as a string (interned in `slot` when a table is given; `hash`: their hashString()). */
 function ascii(
   b: Uint8Array,
   start: number,
   end: number,
   strings: AsciiInterner | undefined,
   slot: number,
+  hash: number,
 ): string {
-  return strings ? strings.internAtAscii(slot, b, start, end) : asciiString(b, start, end);
+  return strings ? strings.internAtAscii(slot, b, start, end, hash, asciiString) : asciiString(b, start, end);
 }
 
 /** A Uint8Array that is Node's Buffer: its latin1 slice makes a flat one-byte string natively. */

@@ -20,7 +20,8 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
-import { asciiSliceable, asciiString, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
+import { asciiSliceable, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
+import { StringTable } from './manifest-strings.js';
 import {
   columnarManifest,
   FILE_TYPE_CODES,
@@ -33,54 +34,7 @@ import {
   type ValidatedRecord,
 } from './manifest-columns.js';
 
-/**
- * One string object per distinct value, shared by the manifests of one analysis. The images of
- * a fleet are mostly versions of one another, so the same paths, fingerprints and digests recur
- * in every manifest: interned, they are stored once, and the sharing engine, which compares
- * them by reference before comparing characters, finds equal ones at once.
- */
-export class StringTable {
-  private readonly strings = new Map<string, string>();
-  /** The string last returned for each (record index, field) slot: manifests of one fleet list
-   * mostly the same values at the same positions, and comparing with it skips hashing the
-   * string for the Map (which cost more than the rest of parsing a record). */
-  private readonly bySlot: string[] = [];
-
-  intern(s: string): string {
-    const known = this.strings.get(s);
-    if (known !== undefined) return known;
-    this.strings.set(s, s);
-    return s;
-  }
-
-  /** intern(s), first compared with the value returned for the same slot last time. */
-  internAt(slot: number, s: string): string {
-    const last = this.bySlot[slot];
-    if (last === s) return last;
-    const v = this.intern(s);
-    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
-    return v;
-  }
-
-  /**
-   * internAt() of the ASCII bytes [start, end) (the NDJSON fast path, manifest-fast-line.ts):
-   * when they are the slot's last string, that string, without making one from the bytes.
-   */
-  internAtAscii(slot: number, bytes: Uint8Array, start: number, end: number): string {
-    const last = this.bySlot[slot];
-    if (last !== undefined && last.length === end - start) {
-      let i = 0;
-      while (i < last.length && last.charCodeAt(i) === bytes[start + i]) i++;
-      if (i === last.length) return last;
-    }
-    return this.internAt(slot, asciiString(bytes, start, end));
-  }
-
-  get size(): number {
-    return this.strings.size;
-  }
-}
-const MAX_INTERN_SLOTS = 3 * 1_000_000;
+export { StringTable };
 
 export interface ParseManifestOptions {
   /** Intern paths, fingerprints and sha256s in this table (see StringTable). */
