@@ -1,7 +1,7 @@
 /**
  * The fast path of the NDJSON reader: a record line exactly as sharemap writes it
  * (`manifestToNdjson()`: JSON.stringify of a record, fields in the documented order,
- * docs/manifest.md#record-lines), read straight from its UTF-8 bytes in one pass, without
+ * docs/manifest.md#records), read straight from its UTF-8 bytes in one pass, without
  * decoding the line to a string, without JSON.parse and without an intermediate object.
  *
  * It accepts only what it can prove the general parser (manifest-parse.ts, validateRecordInto)
