@@ -19,7 +19,7 @@ import {
   NO_XATTRS,
   type ValidatedRecord,
 } from './manifest-columns.js';
-import { hashStep, STRING_HASH_SEED } from './manifest-strings.js';
+import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
 import type { DataLayout, FileType } from './manifest-types.js';
 
 /** What the fast path needs from the header (the general parser's RecordContext). */
@@ -28,17 +28,8 @@ export interface FastLineContext {
   hashed: boolean;
 }
 
-/** The interning the reader was given (StringTable.internAtAscii): a string for bytes [start, end) of this hash. */
-export interface AsciiInterner {
-  internAtAscii(
-    slot: number,
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    hash: number,
-    make: (b: Uint8Array, start: number, end: number) => string,
-  ): string;
-}
+/** The interning the reader was given: StringTable.internAtAscii. */
+export type AsciiInterner = Pick<StringTable, 'internAtAscii'>;
 
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const K_PATH = enc('{"path":"');
