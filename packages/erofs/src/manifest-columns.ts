@@ -12,20 +12,18 @@
  * ordinary `Manifest` whose `files` are made (once, on first access) from the columns, so
  * every consumer of records keeps working; `record(i)` makes one record on demand.
  */
+import { LAYOUT_NAMES } from './disk/inode.js';
 import type { DataLayout, FileRecord, FileType, Manifest, ManifestHeader } from './manifest-types.js';
 
 /** Type codes of the `type` column: an index into this list. */
 export const FILE_TYPE_CODES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
 /** Code of 'file' in the `type` column. */
 export const TYPE_FILE = 0;
-/** Layout codes of the `layout` column: an index into this list. */
-export const LAYOUT_CODES: readonly DataLayout[] = [
-  'flat_plain',
-  'flat_inline',
-  'compressed_full',
-  'compressed_compact',
-  'chunk_based',
-];
+/**
+ * Layout codes of the `layout` column: the on-disk datalayout numbers (docs/format.md#inodes),
+ * an index into disk/inode.ts's LAYOUT_NAMES, which this is (one list, not a second order).
+ */
+export const LAYOUT_CODES: readonly DataLayout[] = LAYOUT_NAMES;
 /** Records the columns are sized for up front, at most: a header's `file_count` is only a claim until the records are counted. */
 export const MAX_PREALLOCATED_RECORDS = 1 << 20;
 

@@ -20,6 +20,8 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
+import { asciiSliceable, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
+import { StringTable } from './manifest-strings.js';
 import {
   columnarManifest,
   FILE_TYPE_CODES,
@@ -32,40 +34,7 @@ import {
   type ValidatedRecord,
 } from './manifest-columns.js';
 
-/**
- * One string object per distinct value, shared by the manifests of one analysis. The images of
- * a fleet are mostly versions of one another, so the same paths, fingerprints and digests recur
- * in every manifest: interned, they are stored once, and the sharing engine, which compares
- * them by reference before comparing characters, finds equal ones at once.
- */
-export class StringTable {
-  private readonly strings = new Map<string, string>();
-  /** The string last returned for each (record index, field) slot: manifests of one fleet list
-   * mostly the same values at the same positions, and comparing with it skips hashing the
-   * string for the Map (which cost more than the rest of parsing a record). */
-  private readonly bySlot: string[] = [];
-
-  intern(s: string): string {
-    const known = this.strings.get(s);
-    if (known !== undefined) return known;
-    this.strings.set(s, s);
-    return s;
-  }
-
-  /** intern(s), first compared with the value returned for the same slot last time. */
-  internAt(slot: number, s: string): string {
-    const last = this.bySlot[slot];
-    if (last === s) return last;
-    const v = this.intern(s);
-    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
-    return v;
-  }
-
-  get size(): number {
-    return this.strings.size;
-  }
-}
-const MAX_INTERN_SLOTS = 3 * 1_000_000;
+export { StringTable };
 
 export interface ParseManifestOptions {
   /** Intern paths, fingerprints and sha256s in this table (see StringTable). */
@@ -84,9 +53,6 @@ export interface ParseManifestOptions {
   columnar?: boolean;
 }
 
-/** The enumerations a record's `type` and `layout` take (the columns' codes index them). */
-const FILE_TYPES = FILE_TYPE_CODES;
-const LAYOUTS = LAYOUT_CODES;
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const MODE_RE = /^[0-7]{4}$/;
@@ -415,10 +381,10 @@ function validateRecordInto(
   if (strings) path = strings.internAt(3 * index, path);
   out.path = path;
   const type = r.type as FileType;
-  if (!FILE_TYPES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
+  if (!FILE_TYPE_CODES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
   out.type = type;
   const layout = r.layout as DataLayout;
-  if (!LAYOUTS.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
+  if (!LAYOUT_CODES.includes(layout)) v.fail(`invalid layout ${JSON.stringify(r.layout)}`, 'layout');
   out.layout = layout;
   const inodeSize = r.inode_size;
   if (inodeSize !== 32 && inodeSize !== 64) v.fail('expected 32 or 64', 'inode_size');
@@ -605,6 +571,8 @@ export class NdjsonManifestParser {
   private readonly columnar: boolean;
   private columns: ManifestColumns | null = null;
   private readonly scratch = newValidatedRecord();
+  /** Set by the header when its records can take the fast path (lineBytes). */
+  private fast: FastLineContext | null = null;
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
@@ -643,6 +611,8 @@ export class NdjsonManifestParser {
       this.header = validateHeader(v, val, this.maxRecords, false);
       this.ctx = recordContext(this.header, (val as { version: number }).version);
       if (this.columnar) this.columns = new ManifestColumns(this.header.file_count);
+      // Records of version 1, and METABOX records (ino, nids above 2^53), always take the general path.
+      if (this.ctx.version === MANIFEST_VERSION && !this.ctx.metabox) this.fast = { hashed: this.ctx.hashed };
     } else if (this.columns) {
       // The columnar form: the validated fields go straight into the columns, no record object.
       const out = this.scratch;
@@ -650,10 +620,33 @@ export class NdjsonManifestParser {
       this.sink.check(out.path, this.lineNo);
       this.columns.push(out);
     } else
-      this.sink.add(
-        recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2),
-        this.lineNo,
-      );
+      this.sink.add(recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2), this.lineNo);
+  }
+
+  /** Whether record lines can take the fast path (lineBytes), known once the header is read. */
+  get fastLines(): boolean {
+    return this.fast !== null;
+  }
+
+  /**
+   * The next line as UTF-8 bytes [start, end) (without its "\n"), when it is a record line as
+   * sharemap writes it (manifest-fast-line.ts): read without decoding it or JSON.parse, with the
+   * values, checks and errors of line(). Returns false, having consumed nothing, for any other
+   * line: the caller gives it to line() as text.
+   */
+  lineBytes(bytes: Uint8Array, start: number, end: number): boolean {
+    if (!this.fast || this.blankAt) return false;
+    if (end > start && bytes[end - 1] === 0x0d) end--; // "\r\n", as line() strips it
+    if (end - start > this.maxLine) return false;
+    const out = this.scratch;
+    // index: this record's (lineNo - 2 once lineNo counts this line)
+    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out)) return false;
+    this.lineNo++;
+    if (this.columns) {
+      this.sink.check(out.path, this.lineNo);
+      this.columns.push(out);
+    } else this.sink.add(recordOfValidated(out), this.lineNo);
+    return true;
   }
 
   end(): Manifest {
@@ -701,14 +694,44 @@ export function parseManifestBytes(
     try {
       const first: unknown = JSON.parse(decoder.decode(bytes.subarray(start, firstEnd)));
       isNdjson =
-        typeof first === 'object' && first !== null && !Array.isArray(first) && !Object.hasOwn(first, 'files');
+        typeof first === 'object' &&
+        first !== null &&
+        !Array.isArray(first) &&
+        !Object.hasOwn(first, 'files');
     } catch {
       isNdjson = false;
     }
   }
   if (!isNdjson) return parseManifest(new TextDecoder().decode(bytes), opts);
   const p = new NdjsonManifestParser(opts);
-  for (let pos = start; pos < bytes.length; ) {
+  // Line by line on the bytes: record lines as sharemap writes them take the fast path
+  // (lineBytes: no decoding, no JSON.parse); the header and any other line are decoded alone
+  // and go to line(). Lines are cut as parseManifest cuts them: every "\n" ends one, and text
+  // after the last is a line when not empty.
+  const b = asciiSliceable(bytes);
+  let pos = start;
+  while (pos < b.length) {
+    const nl = b.indexOf(0x0a, pos);
+    const end = nl < 0 ? b.length : nl;
+    if (!p.lineBytes(b, pos, end)) {
+      // Records that can never take the fast path (METABOX, version 1): decoded a chunk at a time.
+      if (p.manifestHeader && !p.fastLines) return feedChunks(p, b, pos, decoder, chunkBytes);
+      p.line(decoder.decode(b.subarray(pos, end)));
+    }
+    pos = end + 1;
+  }
+  return p.end();
+}
+
+/** The lines of bytes[pos..] to line(), decoded about `chunkBytes` at a time, cut at newlines. */
+function feedChunks(
+  p: NdjsonManifestParser,
+  bytes: Uint8Array,
+  pos: number,
+  decoder: { decode(b: Uint8Array): string },
+  chunkBytes: number,
+): Manifest {
+  while (pos < bytes.length) {
     const cut = bytes.indexOf(0x0a, Math.min(pos + Math.max(1, chunkBytes), bytes.length) - 1);
     const end = cut < 0 ? bytes.length : cut + 1;
     const text = decoder.decode(bytes.subarray(pos, end));

@@ -1,0 +1,147 @@
+/**
+ * Interning of the strings of an analysis's manifests (paths, fingerprints, digests): one
+ * string object per distinct value. The images of a fleet are mostly versions of one another,
+ * so the same values recur in every manifest: interned, they are stored once, and the sharing
+ * engine, which compares them by reference before comparing characters, finds equal ones at once.
+ *
+ * The table is its own open-addressing hash table over typed arrays rather than a `Map`: at two
+ * million strings a `Map` cost ~3 µs an insertion here (the largest part of reading a 1M-record
+ * manifest, docs/benchmarks.md#scale-analyze-analysis-at-a-million-files), and the NDJSON fast
+ * path (manifest-fast-line.ts) can hash a value's bytes while it validates them and find the
+ * string without making one from the bytes. The hash is FNV-1a over UTF-16 code units (bytes
+ * of ASCII text hash alike), seeded once per process so that crafted inputs cannot aim at
+ * collisions; equal strings are found whatever the hash, only the speed depends on it.
+ */
+
+/** FNV-1a's prime; the offset basis is replaced by a per-process random seed. */
+const FNV_PRIME = 0x01000193;
+/** The initial hash state (exported for the fast path, which hashes bytes as it scans them). */
+export const STRING_HASH_SEED = (Math.random() * 0x100000000) | 0;
+
+/** Mixes one code unit (or ASCII byte) into a hash state. */
+export const hashStep = (h: number, c: number): number => Math.imul(h ^ c, FNV_PRIME);
+
+/** The hash state of a whole string (hashStep over its code units from STRING_HASH_SEED). */
+export function hashString(s: string): number {
+  let h = STRING_HASH_SEED;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/** The final mix of a hash state into a table index (FNV's low bits alone are weak). */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
+
+/** Slots kept for internAt's same-position shortcut: 3 per record of a 1M-record manifest. */
+const MAX_INTERN_SLOTS = 3 * 1_000_000;
+/** Initial table size (slots; a power of two). */
+const INITIAL_TABLE = 1 << 10;
+
+export class StringTable {
+  /** The distinct strings, in the order first seen. */
+  private readonly strings: string[] = [];
+  /** hashString() of each string, beside it. */
+  private hashes = new Int32Array(INITIAL_TABLE >> 1);
+  /** Open addressing, linear probing: 1 + the index of a string, 0 for empty; at most half full. */
+  private table = new Int32Array(INITIAL_TABLE);
+  /** The string last returned for each (record index, field) slot: manifests of one fleet list
+   * mostly the same values at the same positions, and comparing with it skips the table. */
+  private readonly bySlot: string[] = [];
+
+  intern(s: string): string {
+    return this.internHashed(s, hashString(s));
+  }
+
+  /** intern(s), first compared with the value returned for the same slot last time. */
+  internAt(slot: number, s: string): string {
+    const last = this.bySlot[slot];
+    if (last === s) return last;
+    const v = this.intern(s);
+    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+    return v;
+  }
+
+  /**
+   * internAt() of the ASCII bytes [start, end), whose hashString() state the caller computed
+   * while scanning them (manifest-fast-line.ts): a string is made from the bytes only when the
+   * table has none equal to them.
+   */
+  internAtAscii(
+    slot: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    hash: number,
+    make: (b: Uint8Array, start: number, end: number) => string,
+  ): string {
+    const last = this.bySlot[slot];
+    if (last !== undefined && sameAscii(last, bytes, start, end)) return last;
+    const mask = this.table.length - 1;
+    const { table, hashes, strings } = this;
+    for (let i = mix(hash) & mask; ; i = (i + 1) & mask) {
+      const e = table[i]!;
+      if (e === 0) break;
+      if (hashes[e - 1] === hash && sameAscii(strings[e - 1]!, bytes, start, end)) {
+        const v = strings[e - 1]!;
+        if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+        return v;
+      }
+    }
+    const v = this.add(make(bytes, start, end), hash);
+    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+    return v;
+  }
+
+  get size(): number {
+    return this.strings.length;
+  }
+
+  private internHashed(s: string, hash: number): string {
+    const mask = this.table.length - 1;
+    const { table, hashes, strings } = this;
+    for (let i = mix(hash) & mask; ; i = (i + 1) & mask) {
+      const e = table[i]!;
+      if (e === 0) break;
+      if (hashes[e - 1] === hash && strings[e - 1] === s) return strings[e - 1]!;
+    }
+    return this.add(s, hash);
+  }
+
+  /** Appends a string known to be absent; grows the table to stay at most half full. */
+  private add(s: string, hash: number): string {
+    const n = this.strings.length;
+    if (n === this.hashes.length) {
+      const h = new Int32Array(2 * n);
+      h.set(this.hashes);
+      this.hashes = h;
+    }
+    this.strings.push(s);
+    this.hashes[n] = hash;
+    if (2 * (n + 1) > this.table.length) this.rehash(2 * this.table.length);
+    else this.place(n);
+    return s;
+  }
+
+  private place(index: number): void {
+    const mask = this.table.length - 1;
+    let i = mix(this.hashes[index]!) & mask;
+    while (this.table[i] !== 0) i = (i + 1) & mask;
+    this.table[i] = index + 1;
+  }
+
+  private rehash(size: number): void {
+    this.table = new Int32Array(size);
+    for (let k = 0; k < this.strings.length; k++) this.place(k);
+  }
+}
+
+/** Whether the string `s` is the ASCII bytes [start, end). */
+function sameAscii(s: string, b: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== b[start + i]) return false;
+  return true;
+}

@@ -1,0 +1,51 @@
+/**
+ * StringTable (manifest-strings.ts): one string object per distinct value, whether it comes as
+ * a string (intern, internAt) or as ASCII bytes hashed by the NDJSON fast path (internAtAscii),
+ * through the table's growth.
+ */
+import { describe, expect, it } from 'vitest';
+import { asciiString } from '../src/manifest-fast-line.js';
+import { hashString, StringTable } from '../src/manifest-strings.js';
+
+/** A string equal to `s` but another object (built char by char, then flattened). */
+const copyOf = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
+// (String identity is not observable in JavaScript: size counts the entries.)
+
+describe('StringTable', () => {
+  it('holds one entry per distinct value, through growth', () => {
+    const t = new StringTable();
+    const values = Array.from({ length: 20_000 }, (_, i) => `/usr/lib/pkg${i >> 7}/file${i}.so`);
+    const first = values.map((v) => t.intern(v));
+    for (let i = 0; i < values.length; i++) expect(first[i]).toBe(values[i]);
+    expect(t.size).toBe(20_000);
+    for (let i = 0; i < values.length; i += 7) {
+      const again = t.intern(copyOf(values[i]!));
+      expect(again).toBe(values[i]);
+    }
+    expect(t.intern('')).toBe('');
+    expect(t.intern('\u00e9\u{1f600}')).toBe('\u00e9\u{1f600}');
+    expect(t.size).toBe(20_002);
+  });
+
+  it('finds from ASCII bytes what was interned as strings, and the reverse', () => {
+    const t = new StringTable();
+    const enc = new TextEncoder();
+    const a = t.intern('/a/b');
+    const bytes = enc.encode('x"/a/b"y/c/d"');
+    // bytes [2, 6) are "/a/b": found, not made again
+    expect(t.internAtAscii(0, bytes, 2, 6, hashString('/a/b'), asciiString)).toBe(a);
+    const cd = t.internAtAscii(1, bytes, 8, 12, hashString('/c/d'), asciiString);
+    expect(cd).toBe('/c/d');
+    expect(t.intern(copyOf('/c/d'))).toBe(cd);
+    // the slot's last value is compared first; another value in the slot is interned as usual
+    expect(t.internAtAscii(1, bytes, 2, 6, hashString('/a/b'), asciiString)).toBe(a);
+    expect(t.internAt(5, copyOf('/a/b'))).toBe(a);
+    expect(t.size).toBe(2);
+  });
+
+  it('hashes ASCII bytes and their string alike, and different strings apart', () => {
+    expect(hashString('abc')).toBe(hashString(copyOf('abc')));
+    const seen = new Set(Array.from({ length: 1000 }, (_, i) => hashString(`f${i}`)));
+    expect(seen.size).toBeGreaterThan(990);
+  });
+});
