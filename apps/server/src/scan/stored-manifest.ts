@@ -14,6 +14,8 @@ import { createGunzip } from 'node:zlib';
 import {
   columnarManifest,
   ManifestColumns,
+  ManifestError,
+  NdjsonManifestParser,
   type FileRecord,
   type Manifest,
   type ManifestHeader,
@@ -82,14 +84,83 @@ export async function* storedBlobLines(
 
 /**
  * A stored manifest blob (gzip NDJSON, the canonical lines written at upload or scan) as a
- * columnar Manifest (docs/manifest.md#columnar-in-memory-form): header, then each line's record
- * as JSON.parse gives it goes into the columns and is dropped, so no record object outlives its
- * line (the engine and the trust model read the columns; `files` is made from them if asked
- * for), with paths, fingerprints and digests interned in `strings` at the same slots as the
- * validating parser. Never one string: a manifest past V8's string limit (512 MiB) reads like a
- * small one.
+ * columnar Manifest (docs/manifest.md#columnar-in-memory-form), with paths, fingerprints and
+ * digests interned in `strings` at the same slots as the validating parser. The lines go
+ * through NdjsonManifestParser's byte fast path (the canonical record lines: no UTF-8 decoding,
+ * no JSON.parse, no object per record), straight from the gunzipped chunks; should that parser
+ * refuse anything (a manifest the server's own scan wrote can pass limits an upload may not),
+ * the blob is read again by readStoredManifestTrusted, which takes the lines as written.
+ * Never one string: a manifest past V8's string limit (512 MiB) reads like a small one.
  */
 export async function readStoredManifest(
+  store: BlobStore,
+  sha256: string,
+  strings: StringTable,
+): Promise<Manifest> {
+  const parser = new NdjsonManifestParser({
+    columnar: true,
+    strings,
+    maxLineLength: MAX_STORED_LINE_BYTES,
+    maxRecords: Number.MAX_SAFE_INTEGER,
+    maxXattrs: Number.MAX_SAFE_INTEGER,
+  });
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  try {
+    for await (const [bytes, start, end] of storedBlobLineBytes(store, sha256)) {
+      if (!parser.lineBytes(bytes, start, end)) parser.line(decoder.decode(bytes.subarray(start, end)));
+    }
+    return parser.end();
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    return readStoredManifestTrusted(store, sha256, strings);
+  }
+}
+
+/**
+ * The lines of a gzip blob as byte ranges [start, end) of a buffer (without "\n"), hashing the
+ * stored bytes on the way like storedBlobLines; a range is valid until the next one is asked for.
+ */
+async function* storedBlobLineBytes(
+  store: BlobStore,
+  sha256: string,
+  maxLine = MAX_STORED_LINE_BYTES,
+): AsyncGenerator<[Buffer, number, number]> {
+  const hash = createHash('sha256');
+  const file = store.createReadStream(sha256);
+  file.on('data', (c: Buffer | string) => {
+    hash.update(c);
+  });
+  const text = pipeline(file, createGunzip(), () => undefined);
+  let rest: Buffer | null = null;
+  try {
+    for await (const chunk of text as AsyncIterable<Buffer>) {
+      const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        yield [buf, start, nl];
+        start = nl + 1;
+      }
+      rest = start < buf.length ? buf.subarray(start) : null;
+      if (rest && rest.length > maxLine)
+        throw new StoredBlobDamagedError(sha256, `a line longer than ${maxLine} bytes`);
+    }
+  } catch (e) {
+    if (e instanceof StoredBlobDamagedError) throw e;
+    const err = e as { code?: string; message?: string };
+    if (err.code === 'ENOENT') throw new StoredBlobDamagedError(sha256, 'missing');
+    throw new StoredBlobDamagedError(sha256, `gzip: ${err.message ?? String(e)}`);
+  }
+  if (rest) yield [rest, 0, rest.length];
+  const actual = hash.digest('hex');
+  if (actual !== sha256) throw new StoredBlobDamagedError(sha256, `its content hashes to ${actual}`);
+}
+
+/**
+ * readStoredManifest taking each line as the server wrote it: header, then each line's record
+ * as JSON.parse gives it goes into the columns and is dropped (no validation: the blob's hash
+ * is its name). For a stored manifest the validating parser refuses.
+ */
+export async function readStoredManifestTrusted(
   store: BlobStore,
   sha256: string,
   strings: StringTable,
