@@ -52,34 +52,8 @@ export async function* storedBlobLines(
   sha256: string,
   maxLine = MAX_STORED_LINE_BYTES,
 ): AsyncGenerator<string> {
-  const hash = createHash('sha256');
-  const file = store.createReadStream(sha256);
-  file.on('data', (c: Buffer | string) => {
-    hash.update(c);
-  });
-  const text = pipeline(file, createGunzip(), () => undefined);
-  let rest: Buffer | null = null;
-  try {
-    for await (const chunk of text as AsyncIterable<Buffer>) {
-      const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-      let start = 0;
-      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-        yield buf.toString('utf8', start, nl);
-        start = nl + 1;
-      }
-      rest = start < buf.length ? buf.subarray(start) : null;
-      if (rest && rest.length > maxLine)
-        throw new StoredBlobDamagedError(sha256, `a line longer than ${maxLine} bytes`);
-    }
-  } catch (e) {
-    if (e instanceof StoredBlobDamagedError) throw e;
-    const err = e as { code?: string; message?: string };
-    if (err.code === 'ENOENT') throw new StoredBlobDamagedError(sha256, 'missing');
-    throw new StoredBlobDamagedError(sha256, `gzip: ${err.message ?? String(e)}`);
-  }
-  if (rest) yield rest.toString('utf8');
-  const actual = hash.digest('hex');
-  if (actual !== sha256) throw new StoredBlobDamagedError(sha256, `its content hashes to ${actual}`);
+  for await (const [bytes, start, end] of storedBlobLineBytes(store, sha256, maxLine))
+    yield bytes.toString('utf8', start, end);
 }
 
 /**
