@@ -38,6 +38,7 @@ export {
   manifestSuperblock,
   parseManifest,
   parseManifestBytes,
+  ManifestBytesParser,
   NdjsonManifestParser,
   StringTable,
   validManifestPath,

@@ -20,7 +20,7 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
-import { asciiSliceable, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
+import { fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
 import { StringTable } from './manifest-strings.js';
 import {
   columnarManifest,
@@ -663,89 +663,6 @@ export class NdjsonManifestParser {
       ? columnarManifest(this.header, this.columns)
       : { ...this.header, files: this.sink.files };
   }
-}
-
-/** Bytes decoded at a time by parseManifestBytes (then cut at the next newline). */
-export const MANIFEST_DECODE_CHUNK_BYTES = 1 << 20;
-
-/** What parseManifest's `trimStart()` skips that can be told from one byte: ASCII whitespace. */
-const isAsciiSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
-
-/**
- * parseManifest of UTF-8 bytes (a manifest file as read), with the same result and errors, but
- * NDJSON is decoded about a MiB at a time, cut at newlines (a newline byte never occurs inside a
- * multi-byte UTF-8 sequence), so a 300 MB manifest is never one 300 MB string beside its bytes
- * (docs/benchmarks.md#scale-analyze-analysis-at-a-million-files). The JSON form, and anything
- * not starting with `{` after a BOM and ASCII whitespace, is decoded whole and given to parseManifest.
- */
-export function parseManifestBytes(
-  bytes: Uint8Array,
-  opts: ParseManifestOptions = {},
-  chunkBytes = MANIFEST_DECODE_CHUNK_BYTES,
-): Manifest {
-  // ignoreBOM: every decode call starts a new stream; a BOM later in the bytes stays a character.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (start < bytes.length && isAsciiSpace(bytes[start]!)) start++;
-  const nl = bytes.indexOf(0x0a, start);
-  const firstEnd = nl < 0 ? bytes.length : nl;
-  let isNdjson = false;
-  if (bytes[start] === 0x7b /* { */ && firstEnd - start <= (opts.maxLineLength ?? 8 * 1024 * 1024)) {
-    try {
-      const first: unknown = JSON.parse(decoder.decode(bytes.subarray(start, firstEnd)));
-      isNdjson =
-        typeof first === 'object' &&
-        first !== null &&
-        !Array.isArray(first) &&
-        !Object.hasOwn(first, 'files');
-    } catch {
-      isNdjson = false;
-    }
-  }
-  if (!isNdjson) return parseManifest(new TextDecoder().decode(bytes), opts);
-  const p = new NdjsonManifestParser(opts);
-  // Line by line on the bytes: record lines as sharemap writes them take the fast path
-  // (lineBytes: no decoding, no JSON.parse); the header and any other line are decoded alone
-  // and go to line(). Lines are cut as parseManifest cuts them: every "\n" ends one, and text
-  // after the last is a line when not empty.
-  const b = asciiSliceable(bytes);
-  let pos = start;
-  while (pos < b.length) {
-    const nl = b.indexOf(0x0a, pos);
-    const end = nl < 0 ? b.length : nl;
-    if (!p.lineBytes(b, pos, end)) {
-      // Records that can never take the fast path (METABOX, version 1): decoded a chunk at a time.
-      if (p.manifestHeader && !p.fastLines) return feedChunks(p, b, pos, decoder, chunkBytes);
-      p.line(decoder.decode(b.subarray(pos, end)));
-    }
-    pos = end + 1;
-  }
-  return p.end();
-}
-
-/** The lines of bytes[pos..] to line(), decoded about `chunkBytes` at a time, cut at newlines. */
-function feedChunks(
-  p: NdjsonManifestParser,
-  bytes: Uint8Array,
-  pos: number,
-  decoder: { decode(b: Uint8Array): string },
-  chunkBytes: number,
-): Manifest {
-  while (pos < bytes.length) {
-    const cut = bytes.indexOf(0x0a, Math.min(pos + Math.max(1, chunkBytes), bytes.length) - 1);
-    const end = cut < 0 ? bytes.length : cut + 1;
-    const text = decoder.decode(bytes.subarray(pos, end));
-    // Lines as parseManifest cuts them: every "\n" ends one; text after the last is a line when
-    // not empty (only the final piece can have such text).
-    let from = 0;
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', from)) {
-      p.line(text.slice(from, i));
-      from = i + 1;
-    }
-    if (from < text.length) p.line(text.slice(from));
-    pos = end;
-  }
-  return p.end();
 }
 
 /**

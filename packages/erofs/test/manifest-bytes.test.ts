@@ -1,14 +1,23 @@
 /**
- * parseManifestBytes decodes NDJSON a piece at a time (cut at newlines) and must give what
+ * parseManifestBytes decodes NDJSON a piece at a time (cut at newlines), and ManifestBytesParser
+ * takes the bytes themselves a piece at a time (a file read in chunks); both must give what
  * parseManifest gives on the whole decoded text: the same manifest, the same errors.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
-import { manifestToJson, manifestToNdjson, parseManifest, parseManifestBytes } from '../src/manifest.js';
+import {
+  ManifestBytesParser,
+  manifestToJson,
+  manifestToNdjson,
+  parseManifest,
+  parseManifestBytes,
+  type ParseManifestOptions,
+} from '../src/manifest.js';
 import { scanImageFile } from '../src/node.js';
 
 const DIR = join(import.meta.dirname, '../../../testdata/erofs');
+const METABOX_IMAGE = 'mbox.metabox.fp.img';
 const m = await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true });
 const nd = [...manifestToNdjson(m)].join('');
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -23,11 +32,43 @@ function outcome(f: () => unknown): unknown {
   }
 }
 
-/** parseManifestBytes at several piece sizes (1 byte, odd sizes, the default) against parseManifest. */
-function expectSameAsWhole(text: string): void {
-  const whole = outcome(() => parseManifest(text));
+/**
+ * The bytes pushed `size` at a time through one scratch buffer that is overwritten after each
+ * push (as a file reader reuses its buffer): the parser must keep copies of what it holds.
+ */
+function pushedInPieces(
+  bytes: Uint8Array,
+  size: number,
+  decodeChunk?: number,
+  opts: ParseManifestOptions = {},
+): unknown {
+  const p = new ManifestBytesParser(opts, decodeChunk);
+  const scratch = new Uint8Array(size);
+  for (let at = 0; at < bytes.length; at += size) {
+    const piece = bytes.subarray(at, at + size);
+    scratch.set(piece);
+    p.push(scratch.subarray(0, piece.length));
+    scratch.fill(0x7b); // a "{" everywhere: a kept reference to the scratch would read garbage
+  }
+  return p.end();
+}
+
+/**
+ * parseManifestBytes at several decode sizes (1 byte, odd sizes, the default), and the bytes
+ * pushed at several piece sizes, against parseManifest.
+ */
+function expectSameAsWhole(text: string, opts: ParseManifestOptions = {}): void {
+  const whole = outcome(() => parseManifest(text, opts));
   for (const chunk of [1, 2, 3, 17, 100, 4096, undefined])
-    expect(outcome(() => parseManifestBytes(enc(text), {}, chunk))).toStrictEqual(whole);
+    expect(outcome(() => parseManifestBytes(enc(text), opts, chunk))).toStrictEqual(whole);
+  // Pieces cut inside every kind of place (1 byte), at odd sizes, and larger than the text; with
+  // the default decode size and a tiny one (lines that cannot take the byte fast path).
+  for (const [piece, decode] of [[1], [2], [7], [64], [4096], [3, 5], [1000, 5], [1 << 20, 5]] as const) {
+    expect(
+      outcome(() => pushedInPieces(enc(text), piece, decode, opts)),
+      `pieces of ${piece}`,
+    ).toStrictEqual(whole);
+  }
 }
 
 describe('parseManifestBytes', () => {
@@ -67,5 +108,27 @@ describe('parseManifestBytes', () => {
       expect(r.error).toBeTypeOf('string');
       expectSameAsWhole(text);
     }
+  });
+
+  it('reads records that never take the byte fast path (METABOX: ino, nids past 2^53) the same at any piece size', async () => {
+    const mb = await scanImageFile(join(DIR, 'metabox', METABOX_IMAGE), { hash: true });
+    const text = [...manifestToNdjson(mb)].join('');
+    expect(text).toContain('"ino":');
+    expectSameAsWhole(text);
+  });
+
+  it('refuses a line longer than maxLineLength, the first or a later one, however it is cut', () => {
+    const lines = nd.split('\n');
+    const longest = Math.max(...lines.map((l) => l.length));
+    // A limit every line of the fixture meets, then one its longest record line exceeds.
+    expectSameAsWhole(nd, { maxLineLength: longest });
+    const r = outcome(() => parseManifest(nd, { maxLineLength: longest - 1 })) as { error?: string };
+    expect(r.error).toMatch(/: line longer than \d+ characters$/);
+    expectSameAsWhole(nd, { maxLineLength: longest - 1 });
+    // The first line too long: the bytes are not NDJSON and are parsed whole, as parseManifest does.
+    expectSameAsWhole(nd, { maxLineLength: lines[0]!.length - 1 });
+    // A record line of a megabyte without a newline, pushed 1000 bytes at a time: refused.
+    const huge = lines[0] + '\n{"path":"/' + 'a'.repeat(1 << 20);
+    expectSameAsWhole(huge, { maxLineLength: 1000 });
   });
 });
