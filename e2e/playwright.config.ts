@@ -23,8 +23,12 @@ export default defineConfig({
   outputDir: './test-results',
   timeout: 60_000,
   expect: { timeout: 15_000 },
+  // Spec files run in two browsers at once against the one server (the tests of a file stay in
+  // order, in one browser): a page mostly waits on the server or on rendering, so two keep both
+  // of CI's cores busy. Each spec makes its own reports; the demo report is only read.
+  // docs/development.md#how-long-npm-test-takes
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   // One more run under CI; scripts/test.mjs names each test that needed it (FLAKY lines).
   retries: process.env.CI ? 1 : 0,
   reporter: [['list']],

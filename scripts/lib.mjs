@@ -1,6 +1,6 @@
 // Helpers shared by the repo's entry scripts (start, test, bench, fuzz). Node built-ins only:
 // these run on a fresh clone before any dependency is installed.
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -40,6 +40,22 @@ export function pnpmCommand() {
 export function pnpm(args, opts) {
   const [cmd, pre] = pnpmCommand();
   return run(cmd, [...pre, ...args], opts);
+}
+
+/**
+ * Runs pnpm without blocking, its stdout and stderr kept together in one buffer (for steps that
+ * run side by side and print their output one after the other); resolves with the exit code.
+ */
+export function pnpmCaptured(args) {
+  const [cmd, pre] = pnpmCommand();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [...pre, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    child.stdout.on('data', (d) => chunks.push(d));
+    child.stderr.on('data', (d) => chunks.push(d));
+    child.on('error', (err) => resolve({ code: 1, output: `${err.message}\n` }));
+    child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString() }));
+  });
 }
 
 export function pnpmOrExit(args, opts) {

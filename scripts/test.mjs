@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureInstalled, ensurePostgres, havePostgres, build, root, log, pnpm } from './lib.mjs';
+import { ensureInstalled, ensurePostgres, havePostgres, build, root, log, pnpm, pnpmCaptured } from './lib.mjs';
 import { firstLine, playwrightTitle } from './failure-lines.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -51,17 +51,39 @@ function readJson(file) {
   }
 }
 
+/** Wall time of each step, printed at the end (docs/development.md#how-long-npm-test-takes). */
+const stepTimes = [];
+let stepStart = Date.now();
+/** Ends the step running since the last call: records its wall time under `name`. */
+function stepDone(name) {
+  const now = Date.now();
+  stepTimes.push(`${name} ${Math.round((now - stepStart) / 1000)} s`);
+  stepStart = now;
+}
+
 ensureInstalled();
 const haveChromium = ensureChromium();
 ensurePostgres("the server's PostgreSQL tests");
+stepDone('install');
 build();
+stepDone('build');
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
 
-log('typecheck');
-check('typecheck', pnpm(['-s', 'typecheck']));
-log('lint');
-check('lint', pnpm(['-s', 'lint']));
+// Typecheck and lint side by side: each is one single-threaded process that only reads the
+// tree, so on two cores they take about as long together as the longer one alone. Their
+// output is printed one after the other once both are done.
+log('typecheck and lint (side by side)');
+const [typecheck, lint] = await Promise.all([pnpmCaptured(['-s', 'typecheck']), pnpmCaptured(['-s', 'lint'])]);
+for (const [name, r] of [
+  ['typecheck', typecheck],
+  ['lint', lint],
+]) {
+  log(`${name}: exit code ${r.code}`);
+  process.stdout.write(r.output);
+  check(name, r.code);
+}
+stepDone('typecheck + lint');
 
 /** One vitest run: its per-test results go into the totals. */
 function vitestStep(name, args) {
@@ -100,6 +122,7 @@ function vitestStep(name, args) {
 
 log('unit and integration tests (vitest)');
 vitestStep('vitest', []);
+stepDone('vitest');
 
 // The server's HTTP tests again with the server on PostgreSQL (apps/server/vitest.postgres.config.ts:
 // one private cluster, a database per test server).
@@ -108,6 +131,7 @@ if (havePostgres() || pgOnPath) {
   log('server tests on PostgreSQL (vitest)');
   vitestStep('vitest-postgres', ['--config', 'apps/server/vitest.postgres.config.ts']);
 } else log('server tests on PostgreSQL: not run (no PostgreSQL binaries)');
+stepDone('vitest on PostgreSQL');
 
 log('browser tests (Playwright, Debian chromium)');
 if (haveChromium) {
@@ -125,6 +149,7 @@ if (haveChromium) {
     if (pwCode !== 0 && pw.stats.unexpected === 0) check('e2e (runner error)', pwCode);
   } else check('e2e', pwCode || 1);
 } else check('e2e (no chromium)', 1);
+stepDone('Playwright');
 
 /** Walks Playwright's JSON suites for tests whose outcome was unexpected. */
 function collectPlaywrightFailures(suites, titles) {
@@ -145,6 +170,7 @@ function collectPlaywrightFailures(suites, titles) {
   }
 }
 
+log(`step times: ${stepTimes.join(', ')}`);
 for (const line of flakyTests) log(`FLAKY (passed on its second run) ${line}`);
 for (const line of failedTests) log(`FAILED ${line}`);
 if (failedSteps.length) log(`failed: ${failedSteps.join(', ')}`);

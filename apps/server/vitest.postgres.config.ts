@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { TEST_FILE_WORKERS } from '../../vitest.config.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -51,6 +52,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    maxWorkers: TEST_FILE_WORKERS, // as vitest.config.ts: files side by side, a database each
     retry: process.env.CI ? 1 : 0, // as vitest.config.ts: docs/development.md#flaky-tests
   },
 });

@@ -40,6 +40,13 @@ function fleetDir(extra = ''): string {
 }
 const FLEET_ARGS = () => ['analyze', ...FLEET_IMAGES.map(fx), '--hash'];
 
+/**
+ * Each test below analyses (and hashes) the images two or three times in-process: about 3 s on
+ * a quiet machine, past the 30 s default beside seven other builds on CI's two cores
+ * (docs/development.md#tests: such tests set their own timeout).
+ */
+const ANALYSIS_TIMEOUT_MS = 180_000;
+
 function policyDir(policy: string): string {
   const dir = tmp();
   writeFileSync(join(dir, '.sharemap.yml'), `version: 1\ntrust:\n${policy}\n`);
@@ -71,7 +78,7 @@ describe('sharemap analyze: the trust model in JSON, Markdown and --threat-model
     );
     // Without --threat-model the Markdown has no trust section (no policy either).
     expect((await cli(['analyze', ...FORGED, '--markdown'])).stdout).not.toContain('#### Trust');
-  });
+  }, ANALYSIS_TIMEOUT_MS);
 
   it('serial fingerprints: publisher-defined, acme -> acme 655,360 bytes in 37 files', async () => {
     const pub = ['--publisher', 'base-v1.fp.serial.img=acme', '--publisher', 'base-v2.fp.serial.img=acme'];
@@ -85,7 +92,7 @@ describe('sharemap analyze: the trust model in JSON, Markdown and --threat-model
     expect(t).toContain('238 files of base-v1.fp.serial.img carry publisher-defined fingerprints');
     const md = (await cli(['analyze', ...SERIAL, ...pub, '--markdown', '--threat-model'])).stdout;
     expect(md).toContain('| acme | acme | 655,360 | 37 | 37 | default |');
-  });
+  }, ANALYSIS_TIMEOUT_MS);
 
   it('fleet.fstab, two publishers in one domain: the same pairs, bytes and files in JSON, Markdown and text', async () => {
     const dir = fleetDir();
@@ -110,7 +117,7 @@ describe('sharemap analyze: the trust model in JSON, Markdown and --threat-model
       '/run/images/app (app.fp.img, domain D1): trusts base-v1.fp.img, base-v1.fp.lz4hc.img, base-v2.fp.img; reads 2 file(s), 458,752 bytes (448.0 KiB) from base-v2.fp.img; 2 file(s), 126,976 bytes (124.0 KiB) from base-v1.fp.img',
     );
     expect(t).toContain('No trust policy set');
-  });
+  }, ANALYSIS_TIMEOUT_MS);
 });
 
 describe('.sharemap.yml trust policy: each rule passes and fails (exit 1 naming the rule)', () => {
@@ -147,7 +154,7 @@ describe('.sharemap.yml trust policy: each rule passes and fails (exit 1 naming 
       checks: [expect.objectContaining({ id: 'trust.domains', ok: true })],
     });
     expect(pj.gate.checks).toEqual([expect.objectContaining({ id: 'trust.domains', ok: true })]);
-  });
+  }, ANALYSIS_TIMEOUT_MS);
 
   it('trust.allowPublisherDefinedFingerprints: false fails on serials, passes on sha256 fingerprints', async () => {
     const dir = policyDir('  allowPublisherDefinedFingerprints: false');
@@ -161,7 +168,7 @@ describe('.sharemap.yml trust policy: each rule passes and fails (exit 1 naming 
     // With a policy the Markdown carries the trust section and the policy's result.
     expect(p.stdout).toContain('Trust policy `{"allowPublisherDefinedFingerprints":false}`: passed');
     expect(p.stdout).toContain('- ok `trust.allowPublisherDefinedFingerprints`');
-  });
+  }, ANALYSIS_TIMEOUT_MS);
 
   it('trust.requireVerified fails on a forged fingerprint and without --hash, passes on verified images', async () => {
     const dir = policyDir('  requireVerified: true');
@@ -180,7 +187,7 @@ describe('.sharemap.yml trust policy: each rule passes and fails (exit 1 naming 
     expect(p.stdout).toContain(
       'ok    trust.requireVerified: every sha256 fingerprint of a sharing image was verified',
     );
-  });
+  }, ANALYSIS_TIMEOUT_MS);
 
   it('a bad trust policy is exit 2 with the file, line and rule', async () => {
     let r = await cli(['analyze', fx('app.fp.img')], { cwd: policyDir('  domains: one-per-image') });
