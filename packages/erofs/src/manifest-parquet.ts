@@ -17,7 +17,7 @@
  * bundle does not carry the Parquet library.
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import { ManifestError } from './errors.js';
 import { isParquet } from './manifest-magic.js';
 import {
@@ -131,6 +131,25 @@ function nidToInt64(nid: number | string): bigint {
 
 /** The Parquet form of a manifest (what `sharemap scan --format parquet` writes); `rowGroupRows` for tests. */
 export function manifestToParquet(m: Manifest, rowGroupRows = ROW_GROUP_ROWS): Uint8Array {
+  const buf = parquetWriteBuffer({
+    columnData: manifestParquetColumns(m),
+    kvMetadata: manifestParquetMetadata(m),
+    rowGroupSize: rowGroupRows,
+    createdBy: 'sharemap',
+  });
+  return new Uint8Array(buf);
+}
+
+/** The key-value metadata of a manifest's Parquet form (its header and the columnar version). */
+export function manifestParquetMetadata(m: Manifest): { key: string; value: string }[] {
+  return [
+    { key: PARQUET_VERSION_KEY, value: String(COLUMNAR_MANIFEST_VERSION) },
+    { key: PARQUET_HEADER_KEY, value: JSON.stringify(manifestHeader(m)) },
+  ];
+}
+
+/** The columns of a manifest's Parquet form, as hyparquet-writer takes them (tests write them with other options). */
+export function manifestParquetColumns(m: Manifest): ColumnSource[] {
   const n = m.files.length;
   const dir: string[] = new Array(n);
   const name: string[] = new Array(n);
@@ -184,38 +203,29 @@ export function manifestToParquet(m: Manifest, rowGroupRows = ROW_GROUP_ROWS): U
     }
     sha256[i] = f.sha256 === undefined ? null : hexToBytes(f.sha256);
   }
-  const buf = parquetWriteBuffer({
-    columnData: [
-      { name: 'dir', data: dir, type: 'STRING', nullable: false },
-      { name: 'name', data: name, type: 'STRING', nullable: false },
-      { name: 'nid', data: nid, type: 'INT64', nullable: false },
-      { name: 'ino', data: ino, type: 'INT64' },
-      { name: 'type', data: type, type: 'STRING', nullable: false },
-      { name: 'mode', data: mode, type: 'INT32', nullable: false },
-      { name: 'uid', data: uid, type: 'INT64', nullable: false },
-      { name: 'gid', data: gid, type: 'INT64', nullable: false },
-      { name: 'size', data: size, type: 'INT64', nullable: false },
-      { name: 'nlink', data: nlink, type: 'INT64', nullable: false },
-      { name: 'mtime', data: mtime, type: 'INT64', nullable: false },
-      { name: 'mtime_nsec', data: mtimeNsec, type: 'INT32', nullable: false },
-      { name: 'layout', data: layout, type: 'STRING', nullable: false },
-      { name: 'inode_size', data: inodeSize, type: 'INT32', nullable: false },
-      { name: 'xattr_isize', data: xattrIsize, type: 'INT32', nullable: false },
-      { name: 'target', data: target, type: 'STRING' },
-      { name: 'rdev_major', data: rdevMajor, type: 'INT32' },
-      { name: 'rdev_minor', data: rdevMinor, type: 'INT32' },
-      { name: 'xattrs', data: xattrs, type: 'STRING' },
-      { name: 'fingerprint', data: fingerprint, type: 'BYTE_ARRAY' },
-      { name: 'sha256', data: sha256, type: 'BYTE_ARRAY' },
-    ],
-    kvMetadata: [
-      { key: PARQUET_VERSION_KEY, value: String(COLUMNAR_MANIFEST_VERSION) },
-      { key: PARQUET_HEADER_KEY, value: JSON.stringify(manifestHeader(m)) },
-    ],
-    rowGroupSize: rowGroupRows,
-    createdBy: 'sharemap',
-  });
-  return new Uint8Array(buf);
+  return [
+    { name: 'dir', data: dir, type: 'STRING', nullable: false },
+    { name: 'name', data: name, type: 'STRING', nullable: false },
+    { name: 'nid', data: nid, type: 'INT64', nullable: false },
+    { name: 'ino', data: ino, type: 'INT64' },
+    { name: 'type', data: type, type: 'STRING', nullable: false },
+    { name: 'mode', data: mode, type: 'INT32', nullable: false },
+    { name: 'uid', data: uid, type: 'INT64', nullable: false },
+    { name: 'gid', data: gid, type: 'INT64', nullable: false },
+    { name: 'size', data: size, type: 'INT64', nullable: false },
+    { name: 'nlink', data: nlink, type: 'INT64', nullable: false },
+    { name: 'mtime', data: mtime, type: 'INT64', nullable: false },
+    { name: 'mtime_nsec', data: mtimeNsec, type: 'INT32', nullable: false },
+    { name: 'layout', data: layout, type: 'STRING', nullable: false },
+    { name: 'inode_size', data: inodeSize, type: 'INT32', nullable: false },
+    { name: 'xattr_isize', data: xattrIsize, type: 'INT32', nullable: false },
+    { name: 'target', data: target, type: 'STRING' },
+    { name: 'rdev_major', data: rdevMajor, type: 'INT32' },
+    { name: 'rdev_minor', data: rdevMinor, type: 'INT32' },
+    { name: 'xattrs', data: xattrs, type: 'STRING' },
+    { name: 'fingerprint', data: fingerprint, type: 'BYTE_ARRAY' },
+    { name: 'sha256', data: sha256, type: 'BYTE_ARRAY' },
+  ];
 }
 
 type Column = ArrayLike<unknown>;
@@ -269,6 +279,14 @@ async function readRows(
     throw new ManifestError(`bad Parquet file: ${(e as Error).message}`, 0);
   }
   return cols;
+}
+
+/** How parseParquetManifest reads row groups (tests compare the two paths and check which one ran). */
+export interface ParquetReadHow {
+  /** false: every row group through hyparquet's general reader (default true: the column path where it applies). */
+  columnPath?: boolean;
+  /** Counts, filled in as the file is read. */
+  stats?: { groupsByColumns: number; groupsGeneral: number; rowsFast: number };
 }
 
 type ColumnSchemas = Record<ParquetColumnName, NonNullable<ReturnType<typeof columnSchema>>>;
@@ -373,6 +391,7 @@ function rawRecord(get: (column: ColumnName) => unknown, i: number): Record<stri
 export async function parseParquetManifest(
   bytes: Uint8Array,
   opts: ParseManifestOptions = {},
+  how: ParquetReadHow = {},
 ): Promise<Manifest> {
   if (!isParquet(bytes)) throw new ManifestError('not a Parquet file (no PAR1 magic)', 0);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -426,7 +445,8 @@ export async function parseParquetManifest(
   // The column path decodes files of the shape sharemap writes (METABOX manifests, whose ino and
   // nid rules only the record checks know, take the general one).
   const metabox = header.superblock.feature_incompat.includes('metabox');
-  const shapes = metabox ? null : fastColumnSchemas(metadata);
+  const shapes = metabox || how.columnPath === false ? null : fastColumnSchemas(metadata);
+  const stats = how.stats;
   const u8 = new Uint8Array(file);
   // One row group at a time: only its decoded values are alive at once, not those of every row.
   let from = 0;
@@ -436,9 +456,12 @@ export async function parseParquetManifest(
     const decoded = shapes ? decodeGroup(u8, metadata, g, shapes, to - from) : null;
     if (decoded) {
       const group = new GroupRows(decoded, header.hashed, strings, scratch);
+      if (stats) stats.groupsByColumns++;
       for (let i = from; i < to; i++) {
-        if (group.fast(i - from, i)) validator.acceptChecked(scratch.path, i + 2);
-        else
+        if (group.fast(i - from, i)) {
+          validator.acceptChecked(scratch.path, i + 2);
+          if (stats) stats.rowsFast++;
+        } else
           validator.recordInto(
             rawRecord((k) => group.value(k, i - from), i),
             i + 2,
@@ -448,6 +471,7 @@ export async function parseParquetManifest(
         take(i);
       }
     } else {
+      if (stats) stats.groupsGeneral++;
       const cols = await readRows(file, metadata, from, to);
       for (let i = from; i < to; i++) {
         const j = i - from;
