@@ -104,6 +104,7 @@ export function decodeColumnChunk(
   name: string,
   schema: { element: SchemaElement; path: SchemaTree[] },
   rows: number,
+  reuse?: DecodedColumn,
 ): DecodedColumn {
   const chunks = metadata.row_groups[group]!.columns.filter((c) => c.meta_data?.path_in_schema[0] === name);
   if (chunks.length !== 1) throw new NotColumnar(`column ${name}: ${chunks.length} chunks`);
@@ -128,7 +129,7 @@ export function decodeColumnChunk(
     utf8: false,
   };
   const optional = schema.element.repetition_type === 'OPTIONAL';
-  const out = newColumn(meta.type, rows);
+  const out = newColumn(meta.type, rows, reuse);
   let dictionary: DecodedArray | null = null;
   /** Where this chunk's dictionary entries start in a byte column's `values`. */
   let dictBase = 0;
@@ -181,28 +182,48 @@ export function decodeColumnChunk(
     if (values.length < nonNull) throw new NotColumnar(`column ${name}: too few values`);
     if (out.kind === 'bytes') {
       const base = dictionaryEncoded ? dictBase : out.values.length;
-      const limit = dictionaryEncoded ? dictionary!.length : nonNull;
       if (!dictionaryEncoded) for (let k = 0; k < nonNull; k++) out.values.push(values[k] as Uint8Array);
-      for (let k = 0, v = 0; k < count; k++) {
-        if (present && present[k] !== 1) {
-          out.ids[row + k] = -1;
-          continue;
+      scatterIds(
+        out.ids,
+        row,
+        count,
+        present,
+        dictionaryEncoded ? values : null,
+        base,
+        dictionaryEncoded ? dictionary!.length : nonNull,
+        name,
+      );
+    } else if (dictionaryEncoded) {
+      // Each dictionary entry converted once, then copied to its rows.
+      const entries = intColumnOf(dictionary!, dictionary!.length, meta.type === 'INT64');
+      const ids = new Int32Array(count);
+      scatterIds(ids, 0, count, present, values, 0, dictionary!.length, name);
+      for (let k = 0; k < count; k++) {
+        const id = ids[k]!;
+        if (id < 0) out.state[row + k] = INT_NULL;
+        else {
+          out.num[row + k] = entries.num[id]!;
+          const st = entries.state[id]!;
+          if (st !== INT_OK) {
+            out.state[row + k] = st;
+            out.big.set(row + k, entries.big.get(id)!);
+          }
         }
-        const id = dictionaryEncoded ? (values[v++] as number) : v++;
-        if (!(id >= 0 && id < limit)) throw new NotColumnar(`column ${name}: dictionary index out of range`);
-        out.ids[row + k] = base + id;
       }
     } else {
-      const source = dictionaryEncoded ? dictionary! : values;
+      const page = intColumnOf(values, nonNull, meta.type === 'INT64');
       for (let k = 0, v = 0; k < count; k++) {
         if (present && present[k] !== 1) {
           out.state[row + k] = INT_NULL;
           continue;
         }
-        const at = dictionaryEncoded ? (values[v++] as number) : v++;
-        if (!(at >= 0 && at < source.length))
-          throw new NotColumnar(`column ${name}: dictionary index out of range`);
-        setInt(out, row + k, source, at);
+        out.num[row + k] = page.num[v]!;
+        const st = page.state[v]!;
+        if (st !== INT_OK) {
+          out.state[row + k] = st;
+          out.big.set(row + k, page.big.get(v)!);
+        }
+        v++;
       }
     }
     row += count;
@@ -210,46 +231,94 @@ export function decodeColumnChunk(
   return out;
 }
 
-function newColumn(type: string, rows: number): DecodedColumn {
-  if (type === 'BYTE_ARRAY') return { kind: 'bytes', ids: new Int32Array(rows), values: [] };
-  if (type === 'INT32' || type === 'INT64')
-    return {
-      kind: 'int',
-      int64: type === 'INT64',
-      num: new Float64Array(rows),
-      state: new Uint8Array(rows),
-      big: new Map(),
-    };
+/**
+ * An empty column for `rows` rows, in `reuse`'s arrays when they are big enough (the previous row
+ * group's: tens of MB of typed arrays a group, which would otherwise be garbage at every group).
+ */
+function newColumn(type: string, rows: number, reuse?: DecodedColumn): DecodedColumn {
+  if (type === 'BYTE_ARRAY') {
+    if (reuse?.kind === 'bytes' && reuse.ids.length >= rows)
+      return { kind: 'bytes', ids: reuse.ids, values: [] };
+    return { kind: 'bytes', ids: new Int32Array(rows), values: [] };
+  }
+  if (type === 'INT32' || type === 'INT64') {
+    const int64 = type === 'INT64';
+    if (reuse?.kind === 'int' && reuse.num.length >= rows) {
+      reuse.state.fill(INT_OK, 0, rows);
+      reuse.big.clear();
+      return { ...reuse, int64 };
+    }
+    return { kind: 'int', int64, num: new Float64Array(rows), state: new Uint8Array(rows), big: new Map() };
+  }
   throw new NotColumnar(`type ${type}`);
 }
 
-/** Halves of BigInt64Arrays, by array (each decoded page or dictionary is read once). */
-const halvesOf = new WeakMap<object, Int32Array>();
-
-/** Row `row` of `out` from element `at` of an Int32Array or BigInt64Array. */
-function setInt(out: IntColumn, row: number, source: DecodedArray, at: number): void {
-  if (source instanceof Int32Array) {
-    out.num[row] = source[at]!;
+/**
+ * Ids [row, row + count) of `ids`: -1 where a definition level says null, else `base` + the
+ * value's position (PLAIN: in order) or its dictionary index (`indices`), which must be < `limit`.
+ */
+function scatterIds(
+  ids: Int32Array,
+  row: number,
+  count: number,
+  present: ArrayLike<number> | undefined,
+  indices: DecodedArray | null,
+  base: number,
+  limit: number,
+  name: string,
+): void {
+  if (!present && indices) {
+    for (let k = 0; k < count; k++) {
+      const id = indices[k] as number;
+      if (!(id >= 0 && id < limit)) throw new NotColumnar(`column ${name}: dictionary index out of range`);
+      ids[row + k] = base + id;
+    }
     return;
   }
-  if (!(source instanceof BigInt64Array)) throw new NotColumnar('unexpected integer array');
-  if (LITTLE_ENDIAN) {
-    let halves = halvesOf.get(source);
-    if (!halves)
-      halvesOf.set(source, (halves = new Int32Array(source.buffer, source.byteOffset, 2 * source.length)));
-    const hi = halves[2 * at + 1]!;
-    // |value| < 2^53: exact as a number without making a bigint.
-    if (hi >= -0x200000 && hi < 0x200000) {
-      out.num[row] = hi * TWO_32 + (halves[2 * at]! >>> 0);
-      return;
+  for (let k = 0, v = 0; k < count; k++) {
+    if (present && present[k] !== 1) {
+      ids[row + k] = -1;
+      continue;
+    }
+    const id = indices ? (indices[v++] as number) : v++;
+    if (!(id >= 0 && id < limit)) throw new NotColumnar(`column ${name}: dictionary index out of range`);
+    ids[row + k] = base + id;
+  }
+}
+
+/** The first `count` values of a decoded Int32Array or BigInt64Array as an IntColumn (no nulls). */
+function intColumnOf(source: DecodedArray, count: number, int64: boolean): IntColumn {
+  const out: IntColumn = {
+    kind: 'int',
+    int64,
+    num: new Float64Array(count),
+    state: new Uint8Array(count),
+    big: new Map(),
+  };
+  if (count === 0) return out; // an all-null page: readPlain gives []
+  if (source instanceof Int32Array && !int64) {
+    out.num.set(source.subarray(0, count));
+    return out;
+  }
+  if (!(source instanceof BigInt64Array) || !int64) throw new NotColumnar('unexpected integer array');
+  const halves = LITTLE_ENDIAN ? new Int32Array(source.buffer, source.byteOffset, 2 * source.length) : null;
+  for (let k = 0; k < count; k++) {
+    if (halves) {
+      const hi = halves[2 * k + 1]!;
+      // |value| < 2^53: exact as a number without making a bigint.
+      if (hi >= -0x200000 && hi < 0x200000) {
+        out.num[k] = hi * TWO_32 + (halves[2 * k]! >>> 0);
+        continue;
+      }
+    }
+    const v = source[k]!;
+    if (v > -(2n ** 53n) && v < 2n ** 53n) out.num[k] = Number(v);
+    else {
+      out.state[k] = INT_BIG;
+      out.big.set(k, v);
     }
   }
-  const v = source[at]!;
-  if (v > -(2n ** 53n) && v < 2n ** 53n) out.num[row] = Number(v);
-  else {
-    out.state[row] = INT_BIG;
-    out.big.set(row, v);
-  }
+  return out;
 }
 
 /** The value hyparquet's reader gives for row `row` (utf8: false): what the record checks see. */

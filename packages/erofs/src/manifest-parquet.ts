@@ -319,11 +319,12 @@ function decodeGroup(
   g: number,
   schemas: ColumnSchemas,
   rows: number,
+  previous: DecodedGroup | null,
 ): DecodedGroup | null {
   const out: Partial<Record<ParquetColumnName, DecodedColumn>> = {};
   try {
     for (const name of PARQUET_MANIFEST_COLUMNS)
-      out[name] = decodeColumnChunk(file, metadata, g, name, schemas[name], rows);
+      out[name] = decodeColumnChunk(file, metadata, g, name, schemas[name], rows, previous?.[name]);
   } catch {
     // NotColumnar, or a page hyparquet's functions refuse: the general reader names the problem.
     return null;
@@ -450,11 +451,16 @@ export async function parseParquetManifest(
   const u8 = new Uint8Array(file);
   // One row group at a time: only its decoded values are alive at once, not those of every row.
   let from = 0;
+  let previousGroup: DecodedGroup | null = null;
   for (let g = 0; g < metadata.row_groups.length; g++) {
     const to = Math.min(rows, from + Number(metadata.row_groups[g]!.num_rows));
     if (to <= from) continue;
-    const decoded = shapes ? decodeGroup(u8, metadata, g, shapes, to - from) : null;
+    // The previous group's arrays are reused: its records are in `columns` or `files` by now.
+    const decoded: DecodedGroup | null = shapes
+      ? decodeGroup(u8, metadata, g, shapes, to - from, previousGroup)
+      : null;
     if (decoded) {
+      previousGroup = decoded;
       const group = new GroupRows(decoded, header.hashed, strings, scratch);
       if (stats) stats.groupsByColumns++;
       for (let i = from; i < to; i++) {
