@@ -25,8 +25,9 @@ import {
   internMode,
   LAYOUT_CODES,
   NO_XATTRS,
-  type ValidatedRecord,
+  setCheckedNumbers,
 } from './manifest-columns.js';
+import type { ValidatedRecord } from './manifest-columns.js';
 import { asciiSliceable, asciiString } from './manifest-fast-line.js';
 import { validManifestPath } from './manifest-parse.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
@@ -250,12 +251,7 @@ export class GroupRows {
     out.ino = undefined;
     out.type = typeName;
     out.mode = modeString(mode);
-    out.uid = uid;
-    out.gid = gid;
-    out.size = size;
-    out.nlink = nlink;
-    out.mtime = mtime;
-    out.mtime_nsec = nsec;
+    setCheckedNumbers(out, uid, gid, size, nlink, mtime, nsec);
     out.layout = LAYOUT_CODES[layout]!;
     out.inode_size = inodeSize;
     out.xattr_isize = xattrIsize;

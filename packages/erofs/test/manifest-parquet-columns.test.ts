@@ -58,6 +58,12 @@ const newStats = (): NonNullable<ParquetReadHow['stats']> => ({
   rowsFast: 0,
 });
 
+/** A non-METABOX manifest header (its records are replaced). */
+const FIXTURE_HEADER: Omit<Manifest, 'files'> = await (async () => {
+  const { files: _files, ...header } = await scanImageFile(join(DIR, 'app.fp.img'));
+  return header;
+})();
+
 /** A random valid manifest: a tree of paths, every record kind, some xattrs, hashed or not. */
 const randomManifest = fc
   .record({
@@ -98,31 +104,15 @@ const randomManifest = fc
       if (hashed && type === 'file') f.sha256 = hexOf(new Uint8Array(32).fill(s % 256));
       return f;
     });
+    // The header of a scanned fixture, with this manifest's counts.
+    const { superblock } = FIXTURE_HEADER;
     return {
-      kind: 'sharemap-manifest',
-      version: 2,
-      image: { name: 'gen.img', size: 4096 },
-      superblock: {
-        block_size: 4096,
-        blocks: 1,
-        meta_blkaddr: 0,
-        xattr_blkaddr: 0,
-        root_nid: 36,
-        inodes: files.length,
-        sb_size: 128,
-        feature_compat: ['ishare_xattrs'],
-        feature_incompat: [],
-        uuid: '00000000-0000-4000-8000-000000000002',
-        build_time: 0,
-        ishare: true,
-        fingerprint_xattr_name: 'erofs.fingerprint.v1',
-        required_kernel: null,
-        devices: [],
-      },
+      ...FIXTURE_HEADER,
+      superblock: { ...superblock, inodes: files.length },
       hashed,
       file_count: files.length,
       files,
-    } as Manifest;
+    };
   });
 
 describe('Parquet manifest: the column path', () => {
