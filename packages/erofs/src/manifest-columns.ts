@@ -60,6 +60,27 @@ export function newValidatedRecord(): ValidatedRecord {
   };
 }
 
+/**
+ * The numeric fields of a record whose values were checked one by one (the NDJSON fast path,
+ * manifest-fast-line.ts, and the Parquet column path, manifest-parquet-rows.ts).
+ */
+export function setCheckedNumbers(
+  out: ValidatedRecord,
+  uid: number,
+  gid: number,
+  size: number,
+  nlink: number,
+  mtime: number,
+  mtimeNsec: number,
+): void {
+  out.uid = uid;
+  out.gid = gid;
+  out.size = size;
+  out.nlink = nlink;
+  out.mtime = mtime;
+  out.mtime_nsec = mtimeNsec;
+}
+
 /** The `xattrs` of records that list none, shared (readers never write to a parsed record). */
 export const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 

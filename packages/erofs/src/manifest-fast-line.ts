@@ -17,6 +17,7 @@ import {
   internMode,
   LAYOUT_CODES,
   NO_XATTRS,
+  setCheckedNumbers,
   type ValidatedRecord,
 } from './manifest-columns.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
@@ -255,12 +256,7 @@ export function fastRecordLine(
   out.ino = undefined;
   out.type = FILE_TYPE_CODES[type] as FileType;
   out.mode = modeText[mode] ??= internMode(mode.toString(8).padStart(4, '0'));
-  out.uid = uid;
-  out.gid = gid;
-  out.size = size;
-  out.nlink = nlink;
-  out.mtime = mtime;
-  out.mtime_nsec = nsec;
+  setCheckedNumbers(out, uid, gid, size, nlink, mtime, nsec);
   out.layout = LAYOUT_CODES[layout] as DataLayout;
   out.inode_size = inodeSize;
   out.xattr_isize = xattrIsize;

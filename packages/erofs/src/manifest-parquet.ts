@@ -17,7 +17,7 @@
  * bundle does not carry the Parquet library.
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import { ManifestError } from './errors.js';
 import { isParquet } from './manifest-magic.js';
 import {
@@ -28,6 +28,14 @@ import {
 } from './manifest-columns.js';
 import { manifestHeader, ManifestStreamValidator, type ParseManifestOptions } from './manifest.js';
 import type { FileRecord, Manifest } from './manifest-types.js';
+import { columnSchema, decodeColumnChunk, type DecodedColumn } from './manifest-parquet-columns.js';
+import {
+  type DecodedGroup,
+  GroupRows,
+  PARQUET_COLUMN_SHAPES,
+  type ParquetColumnName,
+} from './manifest-parquet-rows.js';
+import { parquetSchema } from 'hyparquet/src/metadata.js';
 
 export { isParquet };
 
@@ -123,6 +131,25 @@ function nidToInt64(nid: number | string): bigint {
 
 /** The Parquet form of a manifest (what `sharemap scan --format parquet` writes); `rowGroupRows` for tests. */
 export function manifestToParquet(m: Manifest, rowGroupRows = ROW_GROUP_ROWS): Uint8Array {
+  const buf = parquetWriteBuffer({
+    columnData: manifestParquetColumns(m),
+    kvMetadata: manifestParquetMetadata(m),
+    rowGroupSize: rowGroupRows,
+    createdBy: 'sharemap',
+  });
+  return new Uint8Array(buf);
+}
+
+/** The key-value metadata of a manifest's Parquet form (its header and the columnar version). */
+export function manifestParquetMetadata(m: Manifest): { key: string; value: string }[] {
+  return [
+    { key: PARQUET_VERSION_KEY, value: String(COLUMNAR_MANIFEST_VERSION) },
+    { key: PARQUET_HEADER_KEY, value: JSON.stringify(manifestHeader(m)) },
+  ];
+}
+
+/** The columns of a manifest's Parquet form, as hyparquet-writer takes them (tests write them with other options). */
+export function manifestParquetColumns(m: Manifest): ColumnSource[] {
   const n = m.files.length;
   const dir: string[] = new Array(n);
   const name: string[] = new Array(n);
@@ -176,38 +203,29 @@ export function manifestToParquet(m: Manifest, rowGroupRows = ROW_GROUP_ROWS): U
     }
     sha256[i] = f.sha256 === undefined ? null : hexToBytes(f.sha256);
   }
-  const buf = parquetWriteBuffer({
-    columnData: [
-      { name: 'dir', data: dir, type: 'STRING', nullable: false },
-      { name: 'name', data: name, type: 'STRING', nullable: false },
-      { name: 'nid', data: nid, type: 'INT64', nullable: false },
-      { name: 'ino', data: ino, type: 'INT64' },
-      { name: 'type', data: type, type: 'STRING', nullable: false },
-      { name: 'mode', data: mode, type: 'INT32', nullable: false },
-      { name: 'uid', data: uid, type: 'INT64', nullable: false },
-      { name: 'gid', data: gid, type: 'INT64', nullable: false },
-      { name: 'size', data: size, type: 'INT64', nullable: false },
-      { name: 'nlink', data: nlink, type: 'INT64', nullable: false },
-      { name: 'mtime', data: mtime, type: 'INT64', nullable: false },
-      { name: 'mtime_nsec', data: mtimeNsec, type: 'INT32', nullable: false },
-      { name: 'layout', data: layout, type: 'STRING', nullable: false },
-      { name: 'inode_size', data: inodeSize, type: 'INT32', nullable: false },
-      { name: 'xattr_isize', data: xattrIsize, type: 'INT32', nullable: false },
-      { name: 'target', data: target, type: 'STRING' },
-      { name: 'rdev_major', data: rdevMajor, type: 'INT32' },
-      { name: 'rdev_minor', data: rdevMinor, type: 'INT32' },
-      { name: 'xattrs', data: xattrs, type: 'STRING' },
-      { name: 'fingerprint', data: fingerprint, type: 'BYTE_ARRAY' },
-      { name: 'sha256', data: sha256, type: 'BYTE_ARRAY' },
-    ],
-    kvMetadata: [
-      { key: PARQUET_VERSION_KEY, value: String(COLUMNAR_MANIFEST_VERSION) },
-      { key: PARQUET_HEADER_KEY, value: JSON.stringify(manifestHeader(m)) },
-    ],
-    rowGroupSize: rowGroupRows,
-    createdBy: 'sharemap',
-  });
-  return new Uint8Array(buf);
+  return [
+    { name: 'dir', data: dir, type: 'STRING', nullable: false },
+    { name: 'name', data: name, type: 'STRING', nullable: false },
+    { name: 'nid', data: nid, type: 'INT64', nullable: false },
+    { name: 'ino', data: ino, type: 'INT64' },
+    { name: 'type', data: type, type: 'STRING', nullable: false },
+    { name: 'mode', data: mode, type: 'INT32', nullable: false },
+    { name: 'uid', data: uid, type: 'INT64', nullable: false },
+    { name: 'gid', data: gid, type: 'INT64', nullable: false },
+    { name: 'size', data: size, type: 'INT64', nullable: false },
+    { name: 'nlink', data: nlink, type: 'INT64', nullable: false },
+    { name: 'mtime', data: mtime, type: 'INT64', nullable: false },
+    { name: 'mtime_nsec', data: mtimeNsec, type: 'INT32', nullable: false },
+    { name: 'layout', data: layout, type: 'STRING', nullable: false },
+    { name: 'inode_size', data: inodeSize, type: 'INT32', nullable: false },
+    { name: 'xattr_isize', data: xattrIsize, type: 'INT32', nullable: false },
+    { name: 'target', data: target, type: 'STRING' },
+    { name: 'rdev_major', data: rdevMajor, type: 'INT32' },
+    { name: 'rdev_minor', data: rdevMinor, type: 'INT32' },
+    { name: 'xattrs', data: xattrs, type: 'STRING' },
+    { name: 'fingerprint', data: fingerprint, type: 'BYTE_ARRAY' },
+    { name: 'sha256', data: sha256, type: 'BYTE_ARRAY' },
+  ];
 }
 
 type Column = ArrayLike<unknown>;
@@ -263,6 +281,108 @@ async function readRows(
   return cols;
 }
 
+/** How parseParquetManifest reads row groups (tests compare the two paths and check which one ran). */
+export interface ParquetReadHow {
+  /** false: every row group through hyparquet's general reader (default true: the column path where it applies). */
+  columnPath?: boolean;
+  /** Counts, filled in as the file is read. */
+  stats?: { groupsByColumns: number; groupsGeneral: number; rowsFast: number };
+}
+
+type ColumnSchemas = Record<ParquetColumnName, NonNullable<ReturnType<typeof columnSchema>>>;
+
+/** Each manifest column's schema when all have the shape sharemap writes (the column path); null otherwise. */
+function fastColumnSchemas(metadata: ReturnType<typeof parquetMetadata>): ColumnSchemas | null {
+  let tree;
+  try {
+    tree = parquetSchema(metadata);
+  } catch {
+    return null;
+  }
+  const out: Partial<ColumnSchemas> = {};
+  for (const [name, shape] of Object.entries(PARQUET_COLUMN_SHAPES)) {
+    const s = columnSchema(tree, name, shape);
+    if (!s) return null;
+    out[name as ParquetColumnName] = s;
+  }
+  return out as ColumnSchemas;
+}
+
+/**
+ * Every manifest column of row group `g` decoded (manifest-parquet-columns.ts), or null when a
+ * chunk is not of the shape the column path reads: the group is then read by hyparquet's
+ * general reader, which gives such files the values and errors they always had.
+ */
+function decodeGroup(
+  file: Uint8Array,
+  metadata: ReturnType<typeof parquetMetadata>,
+  g: number,
+  schemas: ColumnSchemas,
+  rows: number,
+  previous: DecodedGroup | null,
+): DecodedGroup | null {
+  const out: Partial<Record<ParquetColumnName, DecodedColumn>> = {};
+  try {
+    for (const name of PARQUET_MANIFEST_COLUMNS)
+      out[name] = decodeColumnChunk(file, metadata, g, name, schemas[name], rows, previous?.[name]);
+  } catch {
+    // NotColumnar, or a page hyparquet's functions refuse: the general reader names the problem.
+    return null;
+  }
+  return out as DecodedGroup;
+}
+
+type ColumnName = (typeof PARQUET_MANIFEST_COLUMNS)[number];
+
+/**
+ * The record of row `i` from its column values as hyparquet gives them (strings, bytes, bigints,
+ * numbers, null), in the NDJSON form's fields, for the record checks (ManifestStreamValidator).
+ */
+function rawRecord(get: (column: ColumnName) => unknown, i: number): Record<string, unknown> {
+  const line = i + 2;
+  const dir = get('dir');
+  const name = get('name');
+  if (typeof dir !== 'string' || typeof name !== 'string')
+    throw new ManifestError('expected a string', line, 'path');
+  const m = get('mode');
+  const raw: Record<string, unknown> = {
+    path: joinPath(dir, name),
+    nid: nidValue(get('nid')),
+    type: get('type'),
+    // Permission bits back to the 4 octal digits of the NDJSON form (range checked there).
+    mode: typeof m === 'number' && m >= 0 && m <= 0o7777 ? m.toString(8).padStart(4, '0') : m,
+    uid: num(get('uid')),
+    gid: num(get('gid')),
+    size: num(get('size')),
+    nlink: num(get('nlink')),
+    mtime: num(get('mtime')),
+    mtime_nsec: get('mtime_nsec'),
+    layout: get('layout'),
+    inode_size: get('inode_size'),
+    xattr_isize: get('xattr_isize'),
+    fingerprint: bytesHex(get('fingerprint'), 'fingerprint', i),
+  };
+  const ino = get('ino');
+  if (ino !== null && ino !== undefined) raw.ino = num(ino);
+  const target = get('target');
+  if (target !== null && target !== undefined) raw.target = target;
+  const major = get('rdev_major');
+  if (major !== null && major !== undefined) raw.rdev = [major, get('rdev_minor')];
+  const x = get('xattrs');
+  if (x === null || x === undefined) raw.xattrs = {};
+  else {
+    if (typeof x !== 'string') throw new ManifestError('expected JSON text', line, 'xattrs');
+    try {
+      raw.xattrs = JSON.parse(x);
+    } catch (e) {
+      throw new ManifestError(`invalid JSON: ${(e as Error).message}`, line, 'xattrs');
+    }
+  }
+  const digest = bytesHex(get('sha256'), 'sha256', i);
+  if (digest !== null) raw.sha256 = digest;
+  return raw;
+}
+
 /**
  * Read and validate a manifest in Parquet form (untrusted input): the header and every record
  * go through the checks of parseManifest (ManifestStreamValidator), so what this accepts is
@@ -272,6 +392,7 @@ async function readRows(
 export async function parseParquetManifest(
   bytes: Uint8Array,
   opts: ParseManifestOptions = {},
+  how: ParquetReadHow = {},
 ): Promise<Manifest> {
   if (!isParquet(bytes)) throw new ManifestError('not a Parquet file (no PAR1 magic)', 0);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -318,80 +439,56 @@ export async function parseParquetManifest(
   const columns = opts.columnar === true ? new ManifestColumns(rows) : null;
   const files: FileRecord[] = columns ? [] : new Array(rows);
   const scratch = newValidatedRecord();
-  // One row group at a time: only its decoded values (strings, bigints: ~100 bytes a row) are
-  // alive at once, not those of every row (hundreds of MB at a million rows, all garbage).
+  const take = (i: number): void => {
+    if (columns) columns.push(scratch);
+    else files[i] = recordOfValidated(scratch);
+  };
+  // The column path decodes files of the shape sharemap writes (METABOX manifests, whose ino and
+  // nid rules only the record checks know, take the general one).
+  const metabox = header.superblock.feature_incompat.includes('metabox');
+  const shapes = metabox || how.columnPath === false ? null : fastColumnSchemas(metadata);
+  const stats = how.stats;
+  const u8 = new Uint8Array(file);
+  // One row group at a time: only its decoded values are alive at once, not those of every row.
   let from = 0;
-  for (const group of metadata.row_groups) {
-    const to = Math.min(rows, from + Number(group.num_rows));
+  let previousGroup: DecodedGroup | null = null;
+  for (let g = 0; g < metadata.row_groups.length; g++) {
+    const to = Math.min(rows, from + Number(metadata.row_groups[g]!.num_rows));
     if (to <= from) continue;
-    const cols = await readRows(file, metadata, from, to);
-    const c = (k: (typeof PARQUET_MANIFEST_COLUMNS)[number]): unknown[] => cols.get(k)!;
-    const [dir, name, nid, ino, type, mode, uid, gid, size, nlink, mtime, nsec, layout, isz, xisz] = [
-      c('dir'),
-      c('name'),
-      c('nid'),
-      c('ino'),
-      c('type'),
-      c('mode'),
-      c('uid'),
-      c('gid'),
-      c('size'),
-      c('nlink'),
-      c('mtime'),
-      c('mtime_nsec'),
-      c('layout'),
-      c('inode_size'),
-      c('xattr_isize'),
-    ];
-    const [target, major, minor, xattrs, fp, sha] = [
-      c('target'),
-      c('rdev_major'),
-      c('rdev_minor'),
-      c('xattrs'),
-      c('fingerprint'),
-      c('sha256'),
-    ];
-    for (let i = from; i < to; i++) {
-      const line = i + 2;
-      const j = i - from;
-      if (typeof dir[j] !== 'string' || typeof name[j] !== 'string')
-        throw new ManifestError('expected a string', line, 'path');
-      const m = mode[j];
-      const raw: Record<string, unknown> = {
-        path: joinPath(dir[j] as string, name[j] as string),
-        nid: nidValue(nid[j]),
-        type: type[j],
-        // Permission bits back to the 4 octal digits of the NDJSON form (range checked there).
-        mode: typeof m === 'number' && m >= 0 && m <= 0o7777 ? m.toString(8).padStart(4, '0') : m,
-        uid: num(uid[j]),
-        gid: num(gid[j]),
-        size: num(size[j]),
-        nlink: num(nlink[j]),
-        mtime: num(mtime[j]),
-        mtime_nsec: nsec[j],
-        layout: layout[j],
-        inode_size: isz[j],
-        xattr_isize: xisz[j],
-        fingerprint: bytesHex(fp[j], 'fingerprint', i),
-      };
-      if (ino[j] !== null && ino[j] !== undefined) raw.ino = num(ino[j]);
-      if (target[j] !== null && target[j] !== undefined) raw.target = target[j];
-      if (major[j] !== null && major[j] !== undefined) raw.rdev = [major[j], minor[j]];
-      const x = xattrs[j];
-      if (x === null || x === undefined) raw.xattrs = {};
-      else {
-        if (typeof x !== 'string') throw new ManifestError('expected JSON text', line, 'xattrs');
-        try {
-          raw.xattrs = JSON.parse(x);
-        } catch (e) {
-          throw new ManifestError(`invalid JSON: ${(e as Error).message}`, line, 'xattrs');
-        }
+    // The previous group's arrays are reused: its records are in `columns` or `files` by now.
+    const decoded: DecodedGroup | null = shapes
+      ? decodeGroup(u8, metadata, g, shapes, to - from, previousGroup)
+      : null;
+    if (decoded) {
+      previousGroup = decoded;
+      const group = new GroupRows(decoded, header.hashed, strings, scratch);
+      if (stats) stats.groupsByColumns++;
+      for (let i = from; i < to; i++) {
+        if (group.fast(i - from, i)) {
+          validator.acceptChecked(scratch.path, i + 2);
+          if (stats) stats.rowsFast++;
+        } else
+          validator.recordInto(
+            rawRecord((k) => group.value(k, i - from), i),
+            i + 2,
+            scratch,
+            strings,
+          );
+        take(i);
       }
-      const digest = bytesHex(sha[j], 'sha256', i);
-      if (digest !== null) raw.sha256 = digest;
-      validator.recordInto(raw, line, scratch, strings);
-      if (columns) columns.push(scratch);
-      else files[i] = recordOfValidated(scratch);
+    } else {
+      if (stats) stats.groupsGeneral++;
+      const cols = await readRows(file, metadata, from, to);
+      for (let i = from; i < to; i++) {
+        const j = i - from;
+        validator.recordInto(
+          rawRecord((k) => cols.get(k)![j], i),
+          i + 2,
+          scratch,
+          strings,
+        );
+        take(i);
+      }
     }
     from = to;
   }

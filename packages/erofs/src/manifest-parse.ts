@@ -541,6 +541,15 @@ export class ManifestStreamValidator {
     this.sink.check(out.path, line);
   }
 
+  /**
+   * The order and count checks of a record whose fields the caller checked itself with exactly
+   * the checks of recordInto (the Parquet reader's column path, manifest-parquet.ts).
+   */
+  acceptChecked(path: string, line: number): void {
+    if (!this.head) throw new ManifestError('a record before the manifest header', line);
+    this.sink.check(path, line);
+  }
+
   end(): ManifestHeader {
     if (!this.head) throw new ManifestError('empty manifest', 1);
     if (this.sink.count !== this.head.file_count)

@@ -1,0 +1,330 @@
+/**
+ * Column-chunk decoding of a Parquet manifest (docs/manifest.md#columnar-form-parquet): the pages
+ * of each column chunk of one row group are decoded with hyparquet's page functions (page
+ * headers, decompression, PLAIN and RLE/bit-packed values) into flat typed arrays, without
+ * hyparquet's row assembly (a JS value per row, then an array of them, then a record object per
+ * row: most of the time and garbage of reading a 1M-record manifest, docs/benchmarks.md).
+ *
+ * Byte-array columns keep one entry per dictionary entry and an id per row (`ids`), so what is
+ * derived from a value (its string, its hash, its type code) is computed once per dictionary
+ * entry, not once per row. Integer columns become numbers per row (exact below 2^53; larger ones
+ * are kept as bigints for the record checks to name).
+ *
+ * Only the shapes sharemap writes are decoded here (flat columns of the documented physical
+ * types, PLAIN or dictionary pages, no compression or Snappy): anything else throws
+ * NotColumnar and the caller reads that row group through hyparquet's general reader, whose
+ * values and errors are those of every reader before this one.
+ */
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
+import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
+import { readPlain } from 'hyparquet/src/plain.js';
+import type { parquetMetadata } from 'hyparquet';
+import type { ColumnDecoder, DecodedArray, SchemaElement, SchemaTree } from 'hyparquet/src/types.js';
+
+type FileMetaData = ReturnType<typeof parquetMetadata>;
+
+/** Thrown when a column chunk is not one this decoder reads (the general reader takes the group). */
+export class NotColumnar extends Error {}
+
+/** A BYTE_ARRAY column of one row group: value ids per row (-1: null) into `values`. */
+export interface ByteColumn {
+  kind: 'bytes';
+  ids: Int32Array;
+  /** The dictionaries' entries, then every PLAIN value, each once. */
+  values: Uint8Array[];
+}
+
+/** Row states of an integer column. */
+export const INT_OK = 0;
+export const INT_NULL = 1;
+/** An INT64 at or beyond +-2^53: its exact value is in `big`. */
+export const INT_BIG = 2;
+
+/** An INT32 or INT64 column of one row group: the value of each row as a number. */
+export interface IntColumn {
+  kind: 'int';
+  /** INT64 (hyparquet gives bigints) rather than INT32 (numbers). */
+  int64: boolean;
+  num: Float64Array;
+  state: Uint8Array;
+  big: Map<number, bigint>;
+}
+
+export type DecodedColumn = ByteColumn | IntColumn;
+
+/** The physical type and logical kind a manifest column must have to be decoded here. */
+export type ColumnShape = 'string' | 'bytes' | 'int32' | 'int64';
+
+/** Whether the platform stores typed arrays little-endian (INT64 halves read as two Int32s). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const TWO_32 = 4294967296;
+
+/**
+ * The schema element of a top-level column, when it has `shape` exactly as sharemap writes it
+ * (and as hyparquet turns into strings, bytes or plain numbers); null otherwise.
+ */
+export function columnSchema(
+  tree: SchemaTree,
+  name: string,
+  shape: ColumnShape,
+): { element: SchemaElement; path: SchemaTree[] } | null {
+  const node = tree.children.find((c) => c.element.name === name);
+  if (!node || node.children.length > 0) return null;
+  const e = node.element;
+  if (e.repetition_type !== 'REQUIRED' && e.repetition_type !== 'OPTIONAL') return null;
+  const ctype = e.converted_type;
+  const ltype = e.logical_type?.type;
+  switch (shape) {
+    case 'string':
+      if (e.type !== 'BYTE_ARRAY' || !(ctype === 'UTF8' || ltype === 'STRING')) return null;
+      if (ctype !== undefined && ctype !== 'UTF8') return null;
+      if (ltype !== undefined && ltype !== 'STRING') return null;
+      break;
+    case 'bytes':
+      if (e.type !== 'BYTE_ARRAY' || ctype !== undefined || ltype !== undefined) return null;
+      break;
+    case 'int32':
+    case 'int64':
+      if (e.type !== (shape === 'int32' ? 'INT32' : 'INT64') || ctype !== undefined || ltype !== undefined)
+        return null;
+      break;
+  }
+  return { element: e, path: [tree, node] };
+}
+
+/**
+ * Decodes the chunk of column `name` of row group `group` (rows [0, rows)) from the whole file.
+ * Throws NotColumnar for anything but flat PLAIN/dictionary pages of exactly `rows` values.
+ */
+export function decodeColumnChunk(
+  file: Uint8Array,
+  metadata: FileMetaData,
+  group: number,
+  name: string,
+  schema: { element: SchemaElement; path: SchemaTree[] },
+  rows: number,
+  reuse?: DecodedColumn,
+): DecodedColumn {
+  const chunks = metadata.row_groups[group]!.columns.filter((c) => c.meta_data?.path_in_schema[0] === name);
+  if (chunks.length !== 1) throw new NotColumnar(`column ${name}: ${chunks.length} chunks`);
+  const chunk = chunks[0]!;
+  const meta = chunk.meta_data!;
+  if (chunk.file_path || meta.path_in_schema.length !== 1 || meta.type !== schema.element.type)
+    throw new NotColumnar(`column ${name}: unexpected chunk`);
+  if (meta.codec !== 'UNCOMPRESSED' && meta.codec !== 'SNAPPY') throw new NotColumnar(`codec ${meta.codec}`);
+  // Where hyparquet starts a chunk (rowgroup.js: dictionary page offset, else the first data page).
+  const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+  const end = start + Number(meta.total_compressed_size);
+  if (!(start >= 0 && end <= file.length && end > start))
+    throw new NotColumnar(`column ${name}: chunk out of file`);
+  const reader = { view: new DataView(file.buffer, file.byteOffset + start, end - start), offset: 0 };
+  const decoder: ColumnDecoder = {
+    pathInSchema: meta.path_in_schema,
+    type: meta.type,
+    element: schema.element,
+    schemaPath: schema.path,
+    codec: meta.codec,
+    parsers: DEFAULT_PARSERS,
+    utf8: false,
+  };
+  const optional = schema.element.repetition_type === 'OPTIONAL';
+  const out = newColumn(meta.type, rows, reuse);
+  let dictionary: DecodedArray | null = null;
+  /** Where this chunk's dictionary entries start in a byte column's `values`. */
+  let dictBase = 0;
+  let row = 0;
+  while (row < rows) {
+    if (reader.offset >= reader.view.byteLength - 1) throw new NotColumnar(`column ${name}: too few values`);
+    const header = parquetHeader(reader);
+    const size = header.compressed_page_size;
+    if (!(size >= 0 && reader.offset + size <= reader.view.byteLength))
+      throw new NotColumnar(`column ${name}: page out of chunk`);
+    const compressed = new Uint8Array(reader.view.buffer, reader.view.byteOffset + reader.offset, size);
+    reader.offset += size;
+    if (header.type === 'DICTIONARY_PAGE') {
+      const dph = header.dictionary_page_header;
+      if (!dph || dictionary) throw new NotColumnar(`column ${name}: second dictionary`);
+      const page = decompressPage(compressed, Number(header.uncompressed_page_size), meta.codec, undefined);
+      const view = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
+      dictionary = readPlain(view, meta.type, dph.num_values, schema.element.type_length);
+      if (out.kind === 'bytes') {
+        dictBase = out.values.length;
+        for (let k = 0; k < dictionary.length; k++) out.values.push(dictionary[k] as Uint8Array);
+      }
+      continue;
+    }
+    let levels: ArrayLike<number> | undefined;
+    let values: DecodedArray;
+    let encoding: string;
+    let count: number;
+    if (header.type === 'DATA_PAGE' && header.data_page_header) {
+      const dph = header.data_page_header;
+      const page = decompressPage(compressed, Number(header.uncompressed_page_size), meta.codec, undefined);
+      ({ definitionLevels: levels, dataPage: values } = readDataPage(page, dph, decoder));
+      encoding = dph.encoding;
+      count = dph.num_values;
+    } else if (header.type === 'DATA_PAGE_V2' && header.data_page_header_v2) {
+      const dph = header.data_page_header_v2;
+      ({ definitionLevels: levels, dataPage: values } = readDataPageV2(compressed, header, decoder));
+      encoding = dph.encoding;
+      count = dph.num_values;
+      if (dph.num_rows !== count) throw new NotColumnar(`column ${name}: rows and values differ`);
+    } else throw new NotColumnar(`column ${name}: page type ${header.type}`);
+    const dictionaryEncoded = encoding === 'PLAIN_DICTIONARY' || encoding === 'RLE_DICTIONARY';
+    if (!dictionaryEncoded && encoding !== 'PLAIN') throw new NotColumnar(`encoding ${encoding}`);
+    if (dictionaryEncoded && !dictionary) throw new NotColumnar(`column ${name}: no dictionary`);
+    if (!(count >= 0 && row + count <= rows)) throw new NotColumnar(`column ${name}: too many values`);
+    const present = levels && levels.length > 0 ? levels : undefined;
+    if (present && (!optional || present.length !== count)) throw new NotColumnar(`column ${name}: levels`);
+    let nonNull = count;
+    if (present) for (let k = 0; k < count; k++) if (present[k] !== 1) nonNull--;
+    if (values.length < nonNull) throw new NotColumnar(`column ${name}: too few values`);
+    if (out.kind === 'bytes') {
+      const base = dictionaryEncoded ? dictBase : out.values.length;
+      if (!dictionaryEncoded) for (let k = 0; k < nonNull; k++) out.values.push(values[k] as Uint8Array);
+      scatterIds(
+        out.ids,
+        row,
+        count,
+        present,
+        dictionaryEncoded ? values : null,
+        base,
+        dictionaryEncoded ? dictionary!.length : nonNull,
+        name,
+      );
+    } else if (dictionaryEncoded) {
+      // Each dictionary entry converted once, then copied to its rows.
+      const entries = intColumnOf(dictionary!, dictionary!.length, meta.type === 'INT64');
+      const ids = new Int32Array(count);
+      scatterIds(ids, 0, count, present, values, 0, dictionary!.length, name);
+      for (let k = 0; k < count; k++) {
+        const id = ids[k]!;
+        if (id < 0) out.state[row + k] = INT_NULL;
+        else {
+          out.num[row + k] = entries.num[id]!;
+          const st = entries.state[id]!;
+          if (st !== INT_OK) {
+            out.state[row + k] = st;
+            out.big.set(row + k, entries.big.get(id)!);
+          }
+        }
+      }
+    } else {
+      const page = intColumnOf(values, nonNull, meta.type === 'INT64');
+      for (let k = 0, v = 0; k < count; k++) {
+        if (present && present[k] !== 1) {
+          out.state[row + k] = INT_NULL;
+          continue;
+        }
+        out.num[row + k] = page.num[v]!;
+        const st = page.state[v]!;
+        if (st !== INT_OK) {
+          out.state[row + k] = st;
+          out.big.set(row + k, page.big.get(v)!);
+        }
+        v++;
+      }
+    }
+    row += count;
+  }
+  return out;
+}
+
+/**
+ * An empty column for `rows` rows, in `reuse`'s arrays when they are big enough (the previous row
+ * group's: tens of MB of typed arrays a group, which would otherwise be garbage at every group).
+ */
+function newColumn(type: string, rows: number, reuse?: DecodedColumn): DecodedColumn {
+  if (type === 'BYTE_ARRAY') {
+    if (reuse?.kind === 'bytes' && reuse.ids.length >= rows)
+      return { kind: 'bytes', ids: reuse.ids, values: [] };
+    return { kind: 'bytes', ids: new Int32Array(rows), values: [] };
+  }
+  if (type === 'INT32' || type === 'INT64') {
+    const int64 = type === 'INT64';
+    if (reuse?.kind === 'int' && reuse.num.length >= rows) {
+      reuse.state.fill(INT_OK, 0, rows);
+      reuse.big.clear();
+      return { ...reuse, int64 };
+    }
+    return { kind: 'int', int64, num: new Float64Array(rows), state: new Uint8Array(rows), big: new Map() };
+  }
+  throw new NotColumnar(`type ${type}`);
+}
+
+/**
+ * Ids [row, row + count) of `ids`: -1 where a definition level says null, else `base` + the
+ * value's position (PLAIN: in order) or its dictionary index (`indices`), which must be < `limit`.
+ */
+function scatterIds(
+  ids: Int32Array,
+  row: number,
+  count: number,
+  present: ArrayLike<number> | undefined,
+  indices: DecodedArray | null,
+  base: number,
+  limit: number,
+  name: string,
+): void {
+  if (!present && indices) {
+    for (let k = 0; k < count; k++) {
+      const id = indices[k] as number;
+      if (!(id >= 0 && id < limit)) throw new NotColumnar(`column ${name}: dictionary index out of range`);
+      ids[row + k] = base + id;
+    }
+    return;
+  }
+  for (let k = 0, v = 0; k < count; k++) {
+    if (present && present[k] !== 1) {
+      ids[row + k] = -1;
+      continue;
+    }
+    const id = indices ? (indices[v++] as number) : v++;
+    if (!(id >= 0 && id < limit)) throw new NotColumnar(`column ${name}: dictionary index out of range`);
+    ids[row + k] = base + id;
+  }
+}
+
+/** The first `count` values of a decoded Int32Array or BigInt64Array as an IntColumn (no nulls). */
+function intColumnOf(source: DecodedArray, count: number, int64: boolean): IntColumn {
+  const out: IntColumn = {
+    kind: 'int',
+    int64,
+    num: new Float64Array(count),
+    state: new Uint8Array(count),
+    big: new Map(),
+  };
+  if (count === 0) return out; // an all-null page: readPlain gives []
+  if (source instanceof Int32Array && !int64) {
+    out.num.set(source.subarray(0, count));
+    return out;
+  }
+  if (!(source instanceof BigInt64Array) || !int64) throw new NotColumnar('unexpected integer array');
+  const halves = LITTLE_ENDIAN ? new Int32Array(source.buffer, source.byteOffset, 2 * source.length) : null;
+  for (let k = 0; k < count; k++) {
+    if (halves) {
+      const hi = halves[2 * k + 1]!;
+      // |value| < 2^53: exact as a number without making a bigint.
+      if (hi >= -0x200000 && hi < 0x200000) {
+        out.num[k] = hi * TWO_32 + (halves[2 * k]! >>> 0);
+        continue;
+      }
+    }
+    const v = source[k]!;
+    if (v > -(2n ** 53n) && v < 2n ** 53n) out.num[k] = Number(v);
+    else {
+      out.state[k] = INT_BIG;
+      out.big.set(k, v);
+    }
+  }
+  return out;
+}
+
+/** The value hyparquet's reader gives for row `row` (utf8: false): what the record checks see. */
+export function intValue(c: IntColumn, row: number): bigint | number | null {
+  const s = c.state[row]!;
+  if (s === INT_NULL) return null;
+  if (s === INT_BIG) return c.big.get(row)!;
+  return c.int64 ? BigInt(c.num[row]!) : c.num[row]!;
+}
