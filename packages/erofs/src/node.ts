@@ -21,6 +21,7 @@ export {
   DigestPool,
   defaultDigestThreads,
   DIGEST_POOL_CHANNEL,
+  digestWorkerScript,
   MAX_DIGEST_THREADS,
   type DigestPoolStart,
   type DigestThreadStart,
