@@ -35,6 +35,13 @@ async function poolsOf(args: string[]): Promise<{ r: RunResult; pools: [string, 
   }
 }
 
+/** `args --threads n` succeeds and starts n digest threads for each of IMAGES. */
+async function expectThreadsPerImage(args: string[], n: number): Promise<void> {
+  const { r, pools } = await poolsOf([...args, '--threads', String(n)]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(pools).toEqual(IMAGES.map((i) => [i, n]).sort());
+}
+
 // The pool needs the built worker script (without it a scan hashes in its own thread).
 describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', () => {
   it.each([1, 3])(
@@ -66,16 +73,7 @@ describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', ()
   it.each([1, 3])(
     'analyze --hash --threads %i: N threads for each image',
     async (n) => {
-      const { r, pools } = await poolsOf([
-        'analyze',
-        ...IMAGES.map(fx),
-        '--hash',
-        '--json',
-        '--threads',
-        String(n),
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(pools).toEqual(IMAGES.map((i) => [i, n]).sort());
+      await expectThreadsPerImage(['analyze', ...IMAGES.map(fx), '--hash', '--json'], n);
     },
     120_000,
   );
@@ -84,20 +82,8 @@ describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', ()
     const { server } = await serve(false);
     try {
       for (const n of [1, 3]) {
-        const { r, pools } = await poolsOf([
-          'upload',
-          ...IMAGES.map(fx),
-          '--scan-locally',
-          '--hash',
-          '--threads',
-          String(n),
-          '--server',
-          server.url,
-          '--json',
-          '-q',
-        ]);
-        expect(r.code, r.stderr).toBe(0);
-        expect(pools).toEqual(IMAGES.map((i) => [i, n]).sort());
+        const args = ['upload', ...IMAGES.map(fx), '--scan-locally', '--hash', '--server', server.url];
+        await expectThreadsPerImage([...args, '--json', '-q'], n);
       }
     } finally {
       await server.close(1000);
