@@ -52,7 +52,13 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({
+      args: joinDashValues(argv, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (e) {
     const msg = (e as Error).message
       .replace(/\. To specify a positional argument.*$/s, '')
@@ -77,6 +83,54 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
       );
   }
   return { values, positionals: parsed.positionals, order };
+}
+
+/**
+ * `--name VALUE` (or `-n VALUE`) where VALUE starts with "-" becomes `--name=VALUE` (`-nVALUE`) when VALUE is no option of
+ * the command: node:util parseArgs (strict) refuses such a value as ambiguous, and a server's
+ * report id is 22 random base64url characters, so one in 64 starts with "-" (`upload
+ * --baseline ID` then failed with exit 2 at random). A VALUE that names an option of the
+ * command (`--baseline --json`, `--baseline -q`) is left to parseArgs' refusal: the value was
+ * more likely forgotten. Nothing after a `--` terminator is touched.
+ */
+export function joinDashValues(
+  argv: readonly string[],
+  options: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string }>>,
+): string[] {
+  const shorts = new Map<string, string>();
+  for (const [name, o] of Object.entries(options)) if (o.short) shorts.set(o.short, name);
+  const takesValue = (arg: string): boolean => {
+    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 ? shorts.get(arg[1]!) : undefined;
+    return name !== undefined && !name.includes('=') && options[name]?.type === 'string';
+  };
+  const namesOption = (arg: string): boolean => {
+    if (arg.startsWith('--')) return Object.hasOwn(options, arg.slice(2).split('=')[0]!);
+    // a cluster of known short options (-qh), as parseArgs would read it
+    return [...arg.slice(1)].every((c) => shorts.has(c));
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (
+      next !== undefined &&
+      a.startsWith('-') &&
+      takesValue(a) &&
+      next.length > 1 &&
+      next.startsWith('-') &&
+      next !== '--' &&
+      !namesOption(next)
+    ) {
+      // -o-x is parseArgs' form of a short option's value ("-o=-x" would keep the "=")
+      out.push(a.startsWith('--') ? `${a}=${next}` : `${a}${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 export function str(args: ParsedArgs, name: string): string | undefined {

@@ -2,11 +2,13 @@
  * SHAREMAP_LZ4_DECODER (docs/reader.md#lz4-decoders): `scan --hash --ndjson` of every compressed
  * image in testdata prints the same bytes with the JavaScript and the WebAssembly LZ4 decoder,
  * on the scan's thread and on the digest threads (the built CLI as a child process, so the
- * variable reaches every thread as it does for users); a bad value is refused with one line.
+ * variable reaches every thread as it does for users); a bad value is refused with one line
+ * where the command starts, whatever the command reads.
  */
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliProcessAsync, FIX, fx, haveBuild, oneLine } from './helpers.js';
+import { cliProcessAsync, FIX, fx, haveBuild, oneLine, tmp } from './helpers.js';
 
 /** Every compressed image of testdata/erofs (the algorithm is in the name). */
 const COMPRESSED = readdirSync(FIX).filter((n) => /\.(lz4|lz4hc|lzma|deflate|zstd)\b.*\.img$/.test(n));
@@ -53,5 +55,23 @@ describe.skipIf(!haveBuild())('SHAREMAP_LZ4_DECODER', () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(oneLine(r.stderr)).toContain('SHAREMAP_LZ4_DECODER must be "js" or "wasm", not "fast"');
+  }, 120_000);
+
+  it('the value is checked where the command starts, before any image is opened (analyze of a manifest: exit 2, one line)', async () => {
+    const manifest = join(tmp(), 'app.manifest.ndjson');
+    const scanned = await cliProcessAsync(['scan', fx('app.fp.img'), '--ndjson', '--output', manifest]);
+    expect(scanned.code, scanned.stderr).toBe(0);
+    const r = await cliProcessAsync(['analyze', manifest, '--json'], {
+      env: { SHAREMAP_LZ4_DECODER: 'lz4' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(oneLine(r.stderr)).toBe('sharemap: SHAREMAP_LZ4_DECODER must be "js" or "wasm", not "lz4"');
+    // the same command with a good value runs
+    const ok = await cliProcessAsync(['analyze', manifest, '--json'], {
+      env: { SHAREMAP_LZ4_DECODER: 'js' },
+    });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
   }, 120_000);
 });

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ErofsError, parseLz4DecoderEnv, type Lz4DecoderKind } from '@sharemap/erofs/node';
 import { trimTrailingSlashes } from '@sharemap/sharing';
 import { resolveRetention, retentionFromEnv, type RetentionConfig } from './gc/retention.js';
 import { MAX_JOB_LEASE_MS, resolveLimits, type Limits } from './limits.js';
@@ -44,6 +45,11 @@ export interface ServerConfig {
   limits: Limits;
   /** Expiry of reports and uploads, garbage collection (gc/retention.ts, docs/server.md#retention). */
   retention: RetentionConfig;
+  /**
+   * The LZ4 decoder of the scan workers (SHAREMAP_LZ4_DECODER; default wasm), handed to each
+   * worker thread as it starts (docs/reader.md#lz4-decoders).
+   */
+  lz4Decoder: Lz4DecoderKind;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -67,6 +73,7 @@ export function defaultConfig(): ServerConfig {
     logLevel: 'info',
     limits: resolveLimits(),
     retention: resolveRetention(),
+    lz4Decoder: 'wasm',
   };
 }
 
@@ -83,7 +90,7 @@ export const USAGE = `usage: node apps/server/dist/main.js [--port N] [--host H]
 environment: PORT, HOST, SHAREMAP_DATA, SHAREMAP_DATABASE_URL, SHAREMAP_SHARED_DATA=1, SHAREMAP_WEB_DIR,
   SHAREMAP_REQUIRE_TOKEN=1, SHAREMAP_ADMIN_TOKEN, SHAREMAP_DEMO=0, SHAREMAP_DEMO_DIR, SHAREMAP_PUBLIC_URL,
   SHAREMAP_LOG_LEVEL, SHAREMAP_REPORT_TTL_DAYS, SHAREMAP_UPLOAD_TTL_DAYS, SHAREMAP_GC_INTERVAL_MINUTES,
-  SHAREMAP_GC_GRACE_MINUTES, and every limit as SHAREMAP_<LIMIT> (docs/server.md)
+  SHAREMAP_GC_GRACE_MINUTES, SHAREMAP_LZ4_DECODER=js|wasm, and every limit as SHAREMAP_<LIMIT> (docs/server.md)
 `;
 
 /** Configuration from the environment and flags (flags win), on top of the defaults. */
@@ -117,6 +124,7 @@ export function loadConfig(
   if (env.SHAREMAP_DEMO !== undefined && !truthy(env.SHAREMAP_DEMO)) c.demoDir = null;
   if (env.SHAREMAP_PUBLIC_URL) c.publicUrl = trimTrailingSlashes(env.SHAREMAP_PUBLIC_URL);
   if (env.SHAREMAP_LOG_LEVEL) c.logLevel = logLevel(env.SHAREMAP_LOG_LEVEL);
+  c.lz4Decoder = lz4Decoder(env) ?? c.lz4Decoder;
 
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -181,6 +189,15 @@ function databaseUrl(v: string, what: string): string {
       `${what}: expected a postgres://user:password@host:port/database URL, got ${redactUrl(v)}`,
     );
   return v;
+}
+
+/** SHAREMAP_LZ4_DECODER: a bad value stops the server from starting, naming the variable. */
+function lz4Decoder(env: Record<string, string | undefined>): Lz4DecoderKind | undefined {
+  try {
+    return parseLz4DecoderEnv(env);
+  } catch (e) {
+    throw new ConfigError(e instanceof ErofsError ? e.detail : (e as Error).message);
+  }
 }
 
 function logLevel(v: string): LogLevel {

@@ -244,6 +244,7 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
     // a fresh one each.
     scans: new WorkerPool(l.maxConcurrentScans, l.maxQueuedScans, l.workerHeapMb, {
       reuse: ['scan', 'predict'],
+      lz4Decoder: config.lz4Decoder,
     }),
     analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
     analyze: (task, timeoutMs) =>

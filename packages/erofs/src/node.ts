@@ -14,30 +14,50 @@ import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
 import { MAX_READAHEAD_BYTES } from './source/cached.js';
 import { DigestPool, digestWorkerScript } from './node/digest-pool.js';
-import { setLz4Decoder } from './decompress/index.js';
+import { getLz4Decoder, setLz4Decoder, type Lz4DecoderKind } from './decompress/index.js';
 
 export * from './index.js';
-export { DigestPool, defaultDigestThreads, MAX_DIGEST_THREADS } from './node/digest-pool.js';
+export {
+  DigestPool,
+  defaultDigestThreads,
+  DIGEST_POOL_CHANNEL,
+  digestWorkerScript,
+  MAX_DIGEST_THREADS,
+  type DigestPoolStart,
+  type DigestThreadStart,
+} from './node/digest-pool.js';
 
 /** Environment variable choosing the LZ4 decoder: `js` or `wasm` (docs/reader.md#lz4-decoders). */
 export const LZ4_DECODER_ENV = 'SHAREMAP_LZ4_DECODER';
 
 /**
- * Apply SHAREMAP_LZ4_DECODER to this thread. openImageFile() calls it, in every thread that
- * opens an image (the digest threads inherit the environment), so a process uses one decoder
- * and a bad value fails the open like any other bad input. Unset or empty keeps the
- * WebAssembly default; a value other than `js` or `wasm` is refused by name.
+ * The LZ4 decoder SHAREMAP_LZ4_DECODER names: undefined when it is unset or empty (the
+ * WebAssembly default stays); a value other than `js` or `wasm` is refused by name (EINVAL).
  */
-export function lz4DecoderFromEnv(env: NodeJS.ProcessEnv = process.env): void {
+export function parseLz4DecoderEnv(env: NodeJS.ProcessEnv = process.env): Lz4DecoderKind | undefined {
   const v = env[LZ4_DECODER_ENV];
-  if (v === undefined || v === '') return;
+  if (v === undefined || v === '') return undefined;
   if (v !== 'js' && v !== 'wasm') {
     throw new ErofsError(
       'EINVAL',
       `${LZ4_DECODER_ENV} must be "js" or "wasm", not ${JSON.stringify(v.slice(0, 40))}`,
     );
   }
-  setLz4Decoder(v);
+  return v;
+}
+
+/**
+ * Apply SHAREMAP_LZ4_DECODER to the calling thread and return the decoder it now uses. A
+ * process setting, read once where the process starts (the CLI's entry; the server's start
+ * reads it into its configuration), never per image: threads started later are handed the
+ * choice of the thread that starts them (the digest threads: DigestWorkerData.lz4Decoder;
+ * the server's workers: its configuration), so a process uses one decoder
+ * (docs/reader.md#lz4-decoders). Throws EINVAL for a bad value, naming the variable.
+ */
+export function lz4DecoderFromEnv(env: NodeJS.ProcessEnv = process.env): Lz4DecoderKind {
+  const kind = parseLz4DecoderEnv(env);
+  if (kind !== undefined) setLz4Decoder(kind);
+  return getLz4Decoder();
 }
 
 export interface NodeFileSource extends ByteSource {
@@ -155,7 +175,6 @@ export interface OpenedImageFile {
 
 /** Open an image file (and its extra device files). Call close() when done. */
 export async function openImageFile(path: string, opts: OpenImageFileOptions = {}): Promise<OpenedImageFile> {
-  lz4DecoderFromEnv();
   const src = await nodeFileSource(path);
   const devs: NodeFileSource[] = [];
   const closeAll = async () => {
@@ -243,7 +262,8 @@ export async function scanImageFileTo(
     if (script) {
       pool = new DigestPool(
         script,
-        { path, devices: openOpts.devices ?? [], limits: openOpts.limits },
+        // The digest threads decode with this thread's LZ4 decoder (docs/reader.md#lz4-decoders).
+        { path, devices: openOpts.devices ?? [], limits: openOpts.limits, lz4Decoder: getLz4Decoder() },
         threads!,
       );
       scan.digester = pool;

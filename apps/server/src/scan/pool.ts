@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SerializedError, Task, WorkerMessage } from './tasks.js';
+import type { Lz4DecoderKind } from '@sharemap/erofs';
+import type { SerializedError, Task, WorkerMessage, WorkerStartData } from './tasks.js';
 
 export class TaskError extends Error {
   override readonly name = 'TaskError';
@@ -125,14 +126,23 @@ export class WorkerPool {
   /** Node flags for this pool's workers after the parent's (e.g. a test's `--import` preload). */
   private readonly workerFlags: readonly string[];
 
+  /** What each worker thread starts with (its LZ4 decoder). */
+  private readonly workerData: WorkerStartData;
+
   constructor(
     readonly concurrency: number,
     readonly maxQueue: number,
     private readonly heapMb: number,
-    opts: { reuse?: readonly Task['kind'][]; workerFlags?: readonly string[] } = {},
+    opts: {
+      reuse?: readonly Task['kind'][];
+      workerFlags?: readonly string[];
+      /** The workers' LZ4 decoder (ServerConfig.lz4Decoder); default the reader's (wasm). */
+      lz4Decoder?: Lz4DecoderKind;
+    } = {},
   ) {
     this.reuse = new Set(opts.reuse ?? []);
     this.workerFlags = opts.workerFlags ?? [];
+    this.workerData = opts.lz4Decoder !== undefined ? { lz4Decoder: opts.lz4Decoder } : {};
   }
 
   get active(): number {
@@ -203,6 +213,7 @@ export class WorkerPool {
     }
     const worker = new Worker(workerScript(), {
       execArgv: workerExecArgv(this.workerFlags),
+      workerData: this.workerData,
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
     // A task's or an idle worker's own listeners handle its errors; this one keeps an error

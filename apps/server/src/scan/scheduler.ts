@@ -166,7 +166,11 @@ export function runScan(ctx: AppContext, row: ImageRow): Promise<void> {
             files: result.header.file_count,
             bytesHashed: ctx.progress.get(id)?.bytesHashed ?? 0,
           });
-          ctx.log.info('image scanned', { imageId: id, files: result.header.file_count });
+          ctx.log.info('image scanned', {
+            imageId: id,
+            files: result.header.file_count,
+            lz4Decoder: result.lz4Decoder,
+          });
           ctx.events.publish(id, 'status', 'ready');
         }),
       (e: unknown) => {

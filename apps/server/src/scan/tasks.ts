@@ -1,5 +1,5 @@
 /** Messages between the main thread and the scan/analysis workers (plain structured-clone data). */
-import type { ManifestHeader } from '@sharemap/erofs';
+import type { Lz4DecoderKind, ManifestHeader } from '@sharemap/erofs';
 import type {
   AnalysisOptions,
   InstanceInput,
@@ -25,6 +25,14 @@ export interface ScanTask {
 export interface ScanResult {
   blob: string;
   header: ManifestHeader;
+  /** The LZ4 decoder the worker scanned with (WorkerStartData.lz4Decoder; logged with the scan). */
+  lz4Decoder: Lz4DecoderKind;
+}
+
+/** What the pool starts each worker thread with (its workerData). */
+export interface WorkerStartData {
+  /** The LZ4 decoder, applied as the thread starts (ServerConfig.lz4Decoder, docs/reader.md#lz4-decoders). */
+  lz4Decoder?: Lz4DecoderKind;
 }
 
 /**

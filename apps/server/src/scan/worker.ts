@@ -5,8 +5,8 @@
  * the next task or ends it (pool.ts `reuse`).
  */
 import { getHeapStatistics } from 'node:v8';
-import { parentPort } from 'node:worker_threads';
-import { manifestHeader, manifestToNdjson } from '@sharemap/erofs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { getLz4Decoder, manifestHeader, manifestToNdjson, setLz4Decoder } from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
@@ -29,9 +29,15 @@ import type {
   SerializedError,
   Task,
   WorkerMessage,
+  WorkerStartData,
 } from './tasks.js';
 
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
+
+// The server's LZ4 decoder (SHAREMAP_LZ4_DECODER, checked when the server started), applied
+// once as this thread starts (docs/reader.md#lz4-decoders).
+const start = (workerData ?? {}) as WorkerStartData;
+if (start.lz4Decoder) setLz4Decoder(start.lz4Decoder);
 
 async function scan(task: ScanTask): Promise<ScanResult> {
   const store = new BlobStore(task.dataDir);
@@ -43,7 +49,7 @@ async function scan(task: ScanTask): Promise<ScanResult> {
   });
   manifest.image = { name: task.image.name, size: task.image.size, sha256: task.image.sha256 };
   const blob = await store.putGzip(manifestToNdjson(manifest));
-  return { blob: blob.sha256, header: manifestHeader(manifest) };
+  return { blob: blob.sha256, header: manifestHeader(manifest), lz4Decoder: getLz4Decoder() };
 }
 
 /**

@@ -5,10 +5,12 @@
  * other cores while the scan's thread walks the metadata and writes records. Node only; the
  * browser scan hashes in its own (worker) thread.
  */
+import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Lz4DecoderKind } from '../decompress/index.js';
 import type { Inode } from '../disk/inode.js';
 import { ErofsError, type ErofsErrorCode } from '../errors.js';
 import type { OpenImageOptions } from '../image.js';
@@ -40,7 +42,43 @@ export interface DigestWorkerData {
   path: string;
   devices: string[];
   limits: OpenImageOptions['limits'];
+  /**
+   * The LZ4 decoder the thread uses, applied as it starts: the starting thread's
+   * (getLz4Decoder()), so a scan decodes alike on every thread. Unset: the default (wasm).
+   */
+  lz4Decoder?: Lz4DecoderKind;
 }
+
+/**
+ * Name of the diagnostics channel (node:diagnostics_channel) on which every DigestPool
+ * announces itself as it starts its threads, with a DigestPoolStart: how a caller or a test
+ * sees how many digest threads a scan really used (docs/reader.md#content-digests-on-worker-threads).
+ * Nothing is published while the channel has no subscriber.
+ */
+export const DIGEST_POOL_CHANNEL = 'sharemap:digest-pool';
+
+/** The message of DIGEST_POOL_CHANNEL. */
+export interface DigestPoolStart {
+  /** The image file the threads open. */
+  path: string;
+  /** Threads started. */
+  threads: number;
+  /** The LZ4 decoder they are given (DigestWorkerData.lz4Decoder). */
+  lz4Decoder: Lz4DecoderKind | undefined;
+}
+
+/** What a digest thread reports once it has started (DigestPool.threadsStarted()). */
+export interface DigestThreadStart {
+  /** The LZ4 decoder the thread applied. */
+  lz4Decoder: Lz4DecoderKind;
+}
+
+/** The first message of a digest thread, before any DigestResponse. */
+export interface DigestStartedMessage {
+  started: DigestThreadStart;
+}
+
+const poolChannel = channel(DIGEST_POOL_CHANNEL);
 
 /** A batch of files, by nid (the reader's inode key), and what comes back for each. */
 export interface DigestRequest {
@@ -75,6 +113,8 @@ interface Thread {
   bytes: number;
   sizes: Map<number, number>;
   dead: boolean;
+  /** What the thread reported as it started; undefined until then (or if it died first). */
+  started?: DigestThreadStart;
 }
 
 /** The error a digest thread's result names, as the reader would have thrown it in this thread. */
@@ -98,18 +138,51 @@ export class DigestPool implements ContentDigester {
     bytes: 0,
   };
   private closed = false;
+  /** Called whenever a thread reports its start or dies (threadsStarted()). */
+  private startWaiters: (() => void)[] = [];
 
   constructor(script: URL, data: DigestWorkerData, count: number) {
+    if (poolChannel.hasSubscribers)
+      poolChannel.publish({
+        path: data.path,
+        threads: count,
+        lz4Decoder: data.lz4Decoder,
+      } satisfies DigestPoolStart);
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: data });
       const t: Thread = { worker, batches: new Map(), bytes: 0, sizes: new Map(), dead: false };
-      worker.on('message', (m: DigestResponse) => this.answer(t, m));
+      worker.on('message', (m: DigestResponse | DigestStartedMessage) => {
+        if ('started' in m) this.started(t, m.started);
+        else this.answer(t, m);
+      });
       worker.on('error', (e) => this.fail(t, e));
       worker.on('exit', (code) => this.fail(t, new Error(`exited with code ${code}`)));
       // An idle pool must not keep the process alive (a scan that fails leaves it to close()).
       worker.unref();
       this.threads.push(t);
     }
+  }
+
+  /**
+   * What each thread reported as it started, in thread order, once every thread has either
+   * reported or ended (a thread that ended first is left out). A diagnostic: the scan never
+   * waits for it.
+   */
+  async threadsStarted(): Promise<DigestThreadStart[]> {
+    while (this.threads.some((t) => !t.started && !t.dead))
+      await new Promise<void>((resolve) => this.startWaiters.push(resolve));
+    return this.threads.flatMap((t) => (t.started ? [t.started] : []));
+  }
+
+  private started(t: Thread, s: DigestThreadStart): void {
+    t.started = s;
+    this.wakeStartWaiters();
+  }
+
+  private wakeStartWaiters(): void {
+    const waiters = this.startWaiters;
+    this.startWaiters = [];
+    for (const w of waiters) w();
   }
 
   digest(ino: Inode, target: DigestTarget): void {
@@ -166,6 +239,7 @@ export class DigestPool implements ContentDigester {
   private fail(t: Thread, cause: Error): void {
     if (t.dead) return;
     t.dead = true;
+    this.wakeStartWaiters();
     if (this.closed) return;
     const e = new ErofsError('EIO', `content digest thread failed: ${cause.message}`, { cause });
     for (const targets of t.batches.values()) for (const x of targets) x.digested(undefined, e);

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
+import { getLz4Decoder, setLz4Decoder } from '../decompress/index.js';
 import { ErofsError } from '../errors.js';
 import type { ErofsImage } from '../image.js';
 import {
@@ -13,12 +14,16 @@ import {
   type DigestRequest,
   type DigestResponse,
   type DigestResult,
+  type DigestStartedMessage,
   type DigestWorkerData,
 } from './digest-pool.js';
 import { openImageFile, type OpenImageFileOptions } from '../node.js';
 
 const data = workerData as DigestWorkerData;
 const port = parentPort!;
+// The starting thread's LZ4 decoder, applied once as the thread starts (docs/reader.md#lz4-decoders).
+if (data.lz4Decoder) setLz4Decoder(data.lz4Decoder);
+port.postMessage({ started: { lz4Decoder: getLz4Decoder() } } satisfies DigestStartedMessage);
 // A small block cache: this thread reads one inode and the inline tail per file, never a
 // directory walk, and every thread's cache is memory the scan's RSS budget pays for.
 const options: OpenImageFileOptions = {

@@ -1,0 +1,92 @@
+/**
+ * `--threads N` is used, not only parsed (docs/cli.md#digest-threads): every command that scans
+ * EROFS images with --hash starts exactly N digest threads per image, as the digest pool
+ * announces on its diagnostics channel (DIGEST_POOL_CHANNEL, docs/reader.md#content-digests-on-worker-threads).
+ * N = 1 and N = 3 both: a command that ignored --threads would start the default number
+ * (defaultDigestThreads()) for both, which cannot equal both.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DIGEST_POOL_CHANNEL,
+  defaultDigestThreads,
+  digestWorkerScript,
+  type DigestPoolStart,
+} from '@sharemap/erofs/node';
+import { cli, fx, type RunResult } from './helpers.js';
+import { serve } from './server-helpers.js';
+
+const IMAGES = ['base-v2.fp.forged.img', 'base-v2.fp.img'];
+
+/** Run the CLI in this process; the digest pools it started, as [image name, threads], sorted. */
+async function poolsOf(args: string[]): Promise<{ r: RunResult; pools: [string, number][] }> {
+  const seen: DigestPoolStart[] = [];
+  const listener = (m: unknown): void => {
+    seen.push(m as DigestPoolStart);
+  };
+  subscribe(DIGEST_POOL_CHANNEL, listener);
+  try {
+    const r = await cli(args);
+    const pools = seen.map((m): [string, number] => [basename(m.path), m.threads]).sort();
+    return { r, pools };
+  } finally {
+    unsubscribe(DIGEST_POOL_CHANNEL, listener);
+  }
+}
+
+/** `args --threads n` succeeds and starts n digest threads for each of IMAGES. */
+async function expectThreadsPerImage(args: string[], n: number): Promise<void> {
+  const { r, pools } = await poolsOf([...args, '--threads', String(n)]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(pools).toEqual(IMAGES.map((i) => [i, n]).sort());
+}
+
+// The pool needs the built worker script (without it a scan hashes in its own thread).
+describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', () => {
+  it.each([1, 3])(
+    'scan --hash --threads %i',
+    async (n) => {
+      const { r, pools } = await poolsOf([
+        'scan',
+        fx(IMAGES[1]!),
+        '--hash',
+        '--ndjson',
+        '--threads',
+        String(n),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(pools).toEqual([[IMAGES[1], n]]);
+    },
+    120_000,
+  );
+
+  it('scan --hash without --threads: the default; --threads 0 and no --hash: none', async () => {
+    const img = fx(IMAGES[1]!);
+    expect((await poolsOf(['scan', img, '--hash', '--ndjson'])).pools).toEqual([
+      [IMAGES[1], defaultDigestThreads()],
+    ]);
+    expect((await poolsOf(['scan', img, '--hash', '--ndjson', '--threads', '0'])).pools).toEqual([]);
+    expect((await poolsOf(['scan', img, '--ndjson', '--threads', '3'])).pools).toEqual([]);
+  }, 120_000);
+
+  it.each([1, 3])(
+    'analyze --hash --threads %i: N threads for each image',
+    async (n) => {
+      await expectThreadsPerImage(['analyze', ...IMAGES.map(fx), '--hash', '--json'], n);
+    },
+    120_000,
+  );
+
+  it('upload --scan-locally --hash --threads 1 and 3: N threads for each image', async () => {
+    const { server } = await serve(false);
+    try {
+      for (const n of [1, 3]) {
+        const args = ['upload', ...IMAGES.map(fx), '--scan-locally', '--hash', '--server', server.url];
+        await expectThreadsPerImage([...args, '--json', '-q'], n);
+      }
+    } finally {
+      await server.close(1000);
+    }
+  }, 180_000);
+});
