@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PCLUSTER_READAHEAD_BYTES } from '../src/compressed/file.js';
-import { TestImage } from './compressed-harness.js';
+import { LOCAL_FIXTURES, TestImage } from './compressed-harness.js';
 
 const TEXT_NID = 5603; // /text.txt in edge.lz4.img: compact indexes; 6 extents with stored bytes
 
@@ -64,5 +64,90 @@ describe('pcluster read-ahead in forEachPiece', () => {
     expect((await pieces(file)).equals(expected)).toBe(true);
     // every pcluster was read on its own after the refused spans
     expect(rec.lengths.filter((n) => n <= largest)).toEqual(extents.map((e) => e.physicalLength));
+  });
+});
+
+/** readMainInto of `img` recording each read's length; `refuse` picks reads to fail. */
+function recordingReadsInto(
+  img: TestImage,
+  refuse: (offset: number, length: number) => boolean = () => false,
+) {
+  const lengths: number[] = [];
+  const readMainInto = (offset: number, target: Uint8Array): void => {
+    lengths.push(target.length);
+    if (refuse(offset, target.length)) throw new RangeError(`refused read of ${target.length} bytes`);
+    target.set(img.bytes.subarray(offset, offset + target.length));
+  };
+  return { lengths, readMainInto };
+}
+
+describe('pcluster read-ahead through a synchronous readMainInto', () => {
+  it('the same runs, read into one reused buffer, and no readMain for pclusters', async () => {
+    const img = TestImage.load('edge.lz4');
+    const expected = Buffer.from(await (await img.open(TEXT_NID)).read(0, Number.MAX_SAFE_INTEGER));
+    const viaReadMain = recordingReads(img);
+    const async = await img.open(TEXT_NID, { readMain: viaReadMain.readMain, readMeta: img.readMain });
+    viaReadMain.lengths.length = 0;
+    await pieces(async);
+    const runs = [...viaReadMain.lengths];
+
+    const rec = recordingReads(img);
+    const into = recordingReadsInto(img);
+    const file = await img.open(TEXT_NID, {
+      readMain: rec.readMain,
+      readMainInto: into.readMainInto,
+      readMeta: img.readMain,
+    });
+    rec.lengths.length = 0;
+    expect((await pieces(file)).equals(expected)).toBe(true);
+    expect(into.lengths).toEqual(runs);
+    expect(rec.lengths).toEqual([]);
+  });
+
+  it('a failed synchronous read falls back to readMain for that pcluster alone', async () => {
+    const img = TestImage.load('edge.lz4');
+    const expected = Buffer.from(await (await img.open(TEXT_NID)).read(0, Number.MAX_SAFE_INTEGER));
+    const extents = (await (await img.open(TEXT_NID)).extents()).filter((e) => e.physicalLength > 0);
+    const rec = recordingReads(img);
+    const into = recordingReadsInto(img, () => true);
+    const file = await img.open(TEXT_NID, {
+      readMain: rec.readMain,
+      readMainInto: into.readMainInto,
+      readMeta: img.readMain,
+    });
+    rec.lengths.length = 0;
+    expect((await pieces(file)).equals(expected)).toBe(true);
+    expect(rec.lengths).toEqual(extents.map((e) => e.physicalLength));
+  });
+
+  it('a pass that runs while another holds a span re-reads rather than use its bytes', async () => {
+    const img = TestImage.load('edge.lz4');
+    const expected = Buffer.from(await (await img.open(TEXT_NID)).read(0, Number.MAX_SAFE_INTEGER));
+    const extents = (await (await img.open(TEXT_NID)).extents()).filter((e) => e.physicalLength > 0);
+    // One run holds all of the file's pclusters (the fixture stores them back to back).
+    const total = extents.reduce((n, e) => n + e.physicalLength, 0);
+    expect(extents.at(-1)!.physicalAddr + extents.at(-1)!.physicalLength - extents[0]!.physicalAddr).toBe(
+      total,
+    );
+    // Pass B, another image's file, runs inside pass A's first sink: it reads its own run into
+    // the shared buffer while A's span still covers A's later pclusters.
+    const other = TestImage.load('lz4hc-compact-big', LOCAL_FIXTURES);
+    const fileB = await other.open(44); // /dup1.txt, 40000 bytes
+    const expectedB = Buffer.from(await fileB.read(0, fileB.size));
+    const readsB = recordingReadsInto(other);
+    const passB = await other.open(44, { readMainInto: readsB.readMainInto });
+    const readsA = recordingReadsInto(img);
+    const fileA = await img.open(TEXT_NID, { readMainInto: readsA.readMainInto });
+    const partsA: Buffer[] = [];
+    let b: Promise<Buffer> | undefined;
+    await fileA.forEachPiece((p) => {
+      partsA.push(Buffer.from(p));
+      b ??= pieces(passB);
+    });
+    expect((await b!).equals(expectedB)).toBe(true);
+    expect(readsB.lengths.length).toBeGreaterThan(0);
+    expect(Buffer.concat(partsA).equals(expected)).toBe(true);
+    // A read its whole run, then, once B had taken the buffer, the run from its second pcluster
+    expect(readsA.lengths).toEqual([total, total - extents[0]!.physicalLength]);
   });
 });

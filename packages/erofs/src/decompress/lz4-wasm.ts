@@ -98,6 +98,13 @@ export function lz4DecodeWasmRaw(
   return r < 0 ? r : heap.subarray(dstAt, dstAt + outLen);
 }
 
+/** A block the WebAssembly decoder refused (code `r`): the JavaScript decoder's error for it. */
+function refused(src: Uint8Array, outLen: number, partial: boolean, maxDistance: number, r: number): never {
+  lz4Decompress(src, outLen, partial, maxDistance);
+  // Unreachable while the decoders agree (test/lz4-wasm.test.ts checks they do).
+  throw new CompressedDataError('ECORRUPT', `lz4: the WebAssembly decoder refused the block (code ${r})`);
+}
+
 /**
  * lz4Decompress() (lz4.ts) decoded in WebAssembly: exactly `outLen` bytes in a new buffer, or
  * in the first `outLen` bytes of `into` when it is given and large enough; the same
@@ -113,14 +120,29 @@ export const lz4DecompressWasm: typeof lz4Decompress = (
 ) => {
   const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
   if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
-  if (typeof r === 'number') {
-    lz4Decompress(src, outLen, partial, maxDistance);
-    // Unreachable while the decoders agree (test/lz4-wasm.test.ts checks they do).
-    throw new CompressedDataError('ECORRUPT', `lz4: the WebAssembly decoder refused the block (code ${r})`);
-  }
+  if (typeof r === 'number') refused(src, outLen, partial, maxDistance, r);
   if (into && into.length >= outLen) {
     into.set(r);
     return into.subarray(0, outLen);
   }
   return r.slice();
+};
+
+/**
+ * lz4DecompressWasm() returning the decoded bytes as a view of the instance's memory (valid only
+ * until the next decode on this thread) instead of copying them into `into` or a new buffer:
+ * for a caller that uses them at once (forEachPiece, `scan --hash`). Where the block does not
+ * fit the instance or WebAssembly is unavailable, the JavaScript decoder decodes into `into`.
+ */
+export const lz4DecompressWasmBorrowed: typeof lz4Decompress = (
+  src,
+  outLen,
+  partial,
+  maxDistance = LZ4_MAX_DISTANCE,
+  into,
+) => {
+  const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
+  if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
+  if (typeof r === 'number') refused(src, outLen, partial, maxDistance, r);
+  return r;
 };
