@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PCLUSTER_READAHEAD_BYTES } from '../src/compressed/file.js';
+import { ALG_LZ4 } from '../src/compressed/context.js';
+import { decompressPcluster, setLz4Decoder } from '../src/decompress/index.js';
 import { LOCAL_FIXTURES, TestImage } from './compressed-harness.js';
+import { randomBlock } from './lz4-decoders.js';
+
+/** Options of a whole-block decode into a buffer of its own. */
+const DECODE = { partial: false, maxOutput: 1 << 20 };
 
 const TEXT_NID = 5603; // /text.txt in edge.lz4.img: compact indexes; 6 extents with stored bytes
 
@@ -150,4 +156,36 @@ describe('pcluster read-ahead through a synchronous readMainInto', () => {
     // A read its whole run, then, once B had taken the buffer, the run from its second pcluster
     expect(readsA.lengths).toEqual([total, total - extents[0]!.physicalLength]);
   });
+
+  for (const decoder of ['wasm', 'js'] as const) {
+    it(`a decode of another stream during a pass (${decoder} decoder) makes it re-read, not use stale bytes`, async () => {
+      const img = TestImage.load('edge.lz4');
+      const expected = Buffer.from(await (await img.open(TEXT_NID)).read(0, Number.MAX_SAFE_INTEGER));
+      const extents = (await (await img.open(TEXT_NID)).extents()).filter((e) => e.physicalLength > 0);
+      const total = extents.reduce((n, e) => n + e.physicalLength, 0);
+      const { block, out } = randomBlock(11);
+      const readsA = recordingReadsInto(img);
+      try {
+        setLz4Decoder(decoder);
+        const fileA = await img.open(TEXT_NID, { readMainInto: readsA.readMainInto });
+        const parts: Buffer[] = [];
+        await fileA.forEachPiece((p) => {
+          parts.push(Buffer.from(p));
+          // what read() of another file does on this thread: a decode of a stream it read itself
+          if (parts.length === 1)
+            expect(Buffer.from(decompressPcluster(ALG_LZ4, block, out.length, DECODE)).equals(out)).toBe(
+              true,
+            );
+        });
+        expect(Buffer.concat(parts).equals(expected)).toBe(true);
+      } finally {
+        setLz4Decoder('wasm');
+      }
+      // The WebAssembly decoder copied that stream over the run it held: the run is read again.
+      // The JavaScript decoder's buffer is not the run's, which stays.
+      expect(readsA.lengths).toEqual(
+        decoder === 'wasm' ? [total, total - extents[0]!.physicalLength] : [total],
+      );
+    });
+  }
 });

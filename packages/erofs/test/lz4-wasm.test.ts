@@ -16,7 +16,13 @@ import {
   LZ4_WASM_MAX_MEMORY,
   setLz4Decoder,
 } from '../src/decompress/index.js';
-import { lz4DecodeWasmRaw, lz4DecompressWasmBorrowed } from '../src/decompress/lz4-wasm.js';
+import {
+  LZ4_WASM_INPUT_BYTES,
+  lz4DecodeWasmRaw,
+  lz4DecompressWasmBorrowed,
+  lz4WasmInput,
+  lz4WasmInputHolds,
+} from '../src/decompress/lz4-wasm.js';
 import { randomBlock, rng } from './lz4-decoders.js';
 // @ts-expect-error: a plain .mjs build script without declarations
 import { BYTES_PATH, lz4WasmModuleText, WAT_PATH } from '../scripts/build-lz4-wasm.mjs';
@@ -214,6 +220,53 @@ describe('the borrowing decoder (forEachPiece, `scan --hash`)', () => {
     expect(Buffer.from(wasm).equals(out)).toBe(true);
     const copied = decompressPcluster(ALG_LZ4, block, out.length, opts);
     expect(copied.buffer).toBe(opts.into.buffer);
+  });
+});
+
+describe('the input region (lz4WasmInput): streams decoded where they were read', () => {
+  it('blocks read back to back into the region decode from their subarrays, as copied ones do', () => {
+    const blocks = [1, 2, 3, 4].map((seed) => randomBlock(100 + seed));
+    const n = blocks.reduce((k, b) => k + b.block.length, 0);
+    const region = lz4WasmInput(n)!;
+    expect(region.length).toBe(n);
+    let at = 0;
+    for (const b of blocks) {
+      region.set(b.block, at);
+      at += b.block.length;
+    }
+    at = 0;
+    for (const b of blocks) {
+      const got = lz4DecodeWasmRaw(region.subarray(at, at + b.block.length), b.out.length, false);
+      expect(got).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(got as Uint8Array).equals(b.out)).toBe(true);
+      // the output lies past the region: the blocks after this one are still there
+      expect(lz4WasmInputHolds(region)).toBe(true);
+      expect(Buffer.from(region.subarray(at, at + b.block.length)).equals(b.block)).toBe(true);
+      at += b.block.length;
+    }
+    // a corrupt block in the region is refused with the decoder's code, as a copied one is
+    const cut = region.subarray(0, blocks[0]!.block.length - 2);
+    expect(lz4DecodeWasmRaw(cut, blocks[0]!.out.length, false)).toBe(
+      lz4DecodeWasmRaw(blocks[0]!.block.slice(0, -2), blocks[0]!.out.length, false),
+    );
+  });
+
+  it('a decode of a stream from elsewhere overwrites the region, and says so', () => {
+    const { block, out } = randomBlock(7);
+    const region = lz4WasmInput(block.length)!;
+    region.set(block);
+    expect(lz4WasmInputHolds(region)).toBe(true);
+    expect(Buffer.from(lz4DecompressWasmBorrowed(block.slice(), out.length, false)).equals(out)).toBe(true);
+    expect(lz4WasmInputHolds(region)).toBe(false);
+    // a new region view holds again
+    const again = lz4WasmInput(16)!;
+    expect(lz4WasmInputHolds(again)).toBe(true);
+    expect(lz4WasmInputHolds(region)).toBe(false);
+  });
+
+  it('no region larger than LZ4_WASM_INPUT_BYTES', () => {
+    expect(lz4WasmInput(LZ4_WASM_INPUT_BYTES)!.length).toBe(LZ4_WASM_INPUT_BYTES);
+    expect(lz4WasmInput(LZ4_WASM_INPUT_BYTES + 1)).toBeNull();
   });
 });
 

@@ -1,6 +1,6 @@
 // Reading a compressed (layout 1 or 3) regular file: docs/format.md#read-file.
 
-import { decompressPcluster } from '../decompress/index.js';
+import { decompressPcluster, getLz4Decoder, lz4WasmInput, lz4WasmInputHolds } from '../decompress/index.js';
 import { PclusterCache } from './cache.js';
 import {
   ALG_LZ4,
@@ -50,6 +50,8 @@ function scratchOf(n: number): Uint8Array {
 interface ReadSpan {
   start: number;
   bytes: Uint8Array;
+  /** `bytes` is the LZ4 decoder's input region (lz4WasmInput), not sharedSpan. */
+  inWasm?: boolean;
 }
 
 /**
@@ -59,6 +61,8 @@ interface ReadSpan {
  * (docs/benchmarks.md#compressed-read-path-2026-12-06). `spanOwner` is the ReadSpan whose bytes
  * it holds: a pass that finds another owner there reads again. Grows to the largest run read,
  * at most PCLUSTER_READAHEAD_BYTES or one pcluster (maxPclusterBytes) when that is larger.
+ * With the WebAssembly LZ4 decoder, runs go to its input region instead (lz4WasmInput, the same
+ * owner rule, and lz4WasmInputHolds for decodes of other streams that overwrite it).
  */
 let sharedSpan = new Uint8Array(0);
 let spanOwner: ReadSpan | null = null;
@@ -287,13 +291,16 @@ class ZFile implements CompressedFile {
   private spanNow(i: number, span: ReadSpan): Uint8Array | undefined {
     const e = this.ext[i]!;
     if (!spanned(e)) return undefined;
-    if (spanOwner === span) {
+    if (spanOwner === span && (!span.inWasm || lz4WasmInputHolds(span.bytes))) {
       const at = e.physicalAddr - span.start;
       if (at >= 0 && at + e.physicalLength <= span.bytes.length)
         return span.bytes.subarray(at, at + e.physicalLength);
     }
     const length = this.runEnd(i) - e.physicalAddr;
-    const bytes = spanBufferOf(length).subarray(0, length);
+    // With the WebAssembly LZ4 decoder the run goes straight into its input region: LZ4
+    // pclusters then decode where they lie, with no copy into the instance.
+    const inWasm = getLz4Decoder() === 'wasm' ? lz4WasmInput(length) : null;
+    const bytes = inWasm ?? spanBufferOf(length).subarray(0, length);
     spanOwner = null;
     try {
       this.ctx.readMainInto!(e.physicalAddr, bytes);
@@ -303,6 +310,7 @@ class ZFile implements CompressedFile {
     spanOwner = span;
     span.start = e.physicalAddr;
     span.bytes = bytes;
+    span.inWasm = inWasm !== null;
     return bytes.subarray(0, e.physicalLength);
   }
 

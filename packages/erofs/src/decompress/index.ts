@@ -8,7 +8,14 @@ import { lzmaDecompress } from './lzma.js';
 import { zstdDecompress } from './zstd.js';
 
 export { lz4Decompress } from './lz4.js';
-export { LZ4_WASM_MAX_MEMORY, lz4DecompressWasm, lz4WasmAvailable } from './lz4-wasm.js';
+export {
+  LZ4_WASM_INPUT_BYTES,
+  LZ4_WASM_MAX_MEMORY,
+  lz4DecompressWasm,
+  lz4WasmAvailable,
+  lz4WasmInput,
+  lz4WasmInputHolds,
+} from './lz4-wasm.js';
 export { lzmaDecompress } from './lzma.js';
 export { deflateDecompress } from './deflate.js';
 export { zstdDecompress, zstdFrameContentSize } from './zstd.js';
