@@ -88,6 +88,19 @@ function recordingReadsInto(
 }
 
 describe('pcluster read-ahead through a synchronous readMainInto', () => {
+  /** /text.txt opened with a recorded readMain and readMainInto (`refuse` fails reads of the latter). */
+  async function openRecorded(img: TestImage, refuse?: (offset: number, length: number) => boolean) {
+    const rec = recordingReads(img);
+    const into = recordingReadsInto(img, refuse);
+    const file = await img.open(TEXT_NID, {
+      readMain: rec.readMain,
+      readMainInto: into.readMainInto,
+      readMeta: img.readMain,
+    });
+    rec.lengths.length = 0; // the index reads of the open
+    return { file, reads: rec.lengths, readsInto: into.lengths };
+  }
+
   it('the same runs, read into one reused buffer, and no readMain for pclusters', async () => {
     const img = TestImage.load('edge.lz4');
     const expected = Buffer.from(await (await img.open(TEXT_NID)).read(0, Number.MAX_SAFE_INTEGER));
@@ -97,33 +110,19 @@ describe('pcluster read-ahead through a synchronous readMainInto', () => {
     await pieces(async);
     const runs = [...viaReadMain.lengths];
 
-    const rec = recordingReads(img);
-    const into = recordingReadsInto(img);
-    const file = await img.open(TEXT_NID, {
-      readMain: rec.readMain,
-      readMainInto: into.readMainInto,
-      readMeta: img.readMain,
-    });
-    rec.lengths.length = 0;
+    const { file, reads, readsInto } = await openRecorded(img);
     expect((await pieces(file)).equals(expected)).toBe(true);
-    expect(into.lengths).toEqual(runs);
-    expect(rec.lengths).toEqual([]);
+    expect(readsInto).toEqual(runs);
+    expect(reads).toEqual([]);
   });
 
   it('a failed synchronous read falls back to readMain for that pcluster alone', async () => {
     const img = TestImage.load('edge.lz4');
     const expected = Buffer.from(await (await img.open(TEXT_NID)).read(0, Number.MAX_SAFE_INTEGER));
     const extents = (await (await img.open(TEXT_NID)).extents()).filter((e) => e.physicalLength > 0);
-    const rec = recordingReads(img);
-    const into = recordingReadsInto(img, () => true);
-    const file = await img.open(TEXT_NID, {
-      readMain: rec.readMain,
-      readMainInto: into.readMainInto,
-      readMeta: img.readMain,
-    });
-    rec.lengths.length = 0;
+    const { file, reads } = await openRecorded(img, () => true);
     expect((await pieces(file)).equals(expected)).toBe(true);
-    expect(rec.lengths).toEqual(extents.map((e) => e.physicalLength));
+    expect(reads).toEqual(extents.map((e) => e.physicalLength));
   });
 
   it('a pass that runs while another holds a span re-reads rather than use its bytes', async () => {

@@ -152,30 +152,7 @@ function refused(src: Uint8Array, outLen: number, partial: boolean, maxDistance:
 }
 
 /**
- * lz4Decompress() (lz4.ts) decoded in WebAssembly: exactly `outLen` bytes in a new buffer, or
- * in the first `outLen` bytes of `into` when it is given and large enough; the same
- * CompressedDataError for a corrupt block, whose message the JavaScript decoder writes (errors
- * are rare, and one wording keeps the two decoders' reports identical).
- */
-export const lz4DecompressWasm: typeof lz4Decompress = (
-  src,
-  outLen,
-  partial,
-  maxDistance = LZ4_MAX_DISTANCE,
-  into,
-) => {
-  const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
-  if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
-  if (typeof r === 'number') refused(src, outLen, partial, maxDistance, r);
-  if (into && into.length >= outLen) {
-    into.set(r);
-    return into.subarray(0, outLen);
-  }
-  return r.slice();
-};
-
-/**
- * lz4DecompressWasm() returning the decoded bytes as a view of the instance's memory (valid only
+ * lz4DecompressWasm() (below) returning the decoded bytes as a view of the instance's memory (valid only
  * until the next decode on this thread) instead of copying them into `into` or a new buffer:
  * for a caller that uses them at once (forEachPiece, `scan --hash`). Where the block does not
  * fit the instance or WebAssembly is unavailable, the JavaScript decoder decodes into `into`.
@@ -191,4 +168,26 @@ export const lz4DecompressWasmBorrowed: typeof lz4Decompress = (
   if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
   if (typeof r === 'number') refused(src, outLen, partial, maxDistance, r);
   return r;
+};
+
+/**
+ * lz4Decompress() (lz4.ts) decoded in WebAssembly: exactly `outLen` bytes in a new buffer, or
+ * in the first `outLen` bytes of `into` when it is given and large enough; the same
+ * CompressedDataError for a corrupt block, whose message the JavaScript decoder writes (errors
+ * are rare, and one wording keeps the two decoders' reports identical).
+ */
+export const lz4DecompressWasm: typeof lz4Decompress = (
+  src,
+  outLen,
+  partial,
+  maxDistance = LZ4_MAX_DISTANCE,
+  into,
+) => {
+  const r = lz4DecompressWasmBorrowed(src, outLen, partial, maxDistance, into);
+  if (r.buffer !== heap.buffer) return r; // the JavaScript decoder's, in `into` or its own
+  if (into && into.length >= outLen) {
+    into.set(r);
+    return into.subarray(0, outLen);
+  }
+  return r.slice();
 };
