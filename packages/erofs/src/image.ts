@@ -166,6 +166,19 @@ function toErofsError(e: unknown, nid: number): ErofsError {
   });
 }
 
+/**
+ * CompressedFileContext.readMainInto for an image whose device 0 is the image itself (no extra
+ * devices given: mapDevice's offset is then the address) and reads synchronously (`direct`, the
+ * source's own readInto): pcluster runs bypass the block cache, whose slots they would only
+ * churn, and land in the compressed reader's reused buffer. Nothing otherwise.
+ */
+function readMainIntoOf(
+  direct: ((offset: number, target: Uint8Array) => void) | null,
+  flat: boolean,
+): Pick<CompressedFileContext, 'readMainInto'> {
+  return direct && flat ? { readMainInto: direct } : {};
+}
+
 export class ErofsImage {
   readonly superblock: Superblock;
   readonly source: ByteSource;
@@ -498,6 +511,7 @@ export class ErofsImage {
         comprConfigs: sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload })),
         lz4MaxDistance: sb.lz4MaxDistance,
         readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
+        ...readMainIntoOf(this.directRead, this.devices.length === 0),
         ...(ino.inMetabox
           ? { readMeta: (offset: number, length: number) => this.metaSource!.read(offset, length) }
           : {}),

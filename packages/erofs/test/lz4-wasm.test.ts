@@ -8,8 +8,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CompressedDataError } from '../src/compressed/errors.js';
-import { lz4Decompress, lz4DecompressWasm, LZ4_WASM_MAX_MEMORY } from '../src/decompress/index.js';
-import { lz4DecodeWasmRaw } from '../src/decompress/lz4-wasm.js';
+import { ALG_LZ4 } from '../src/compressed/context.js';
+import {
+  decompressPcluster,
+  lz4Decompress,
+  lz4DecompressWasm,
+  LZ4_WASM_MAX_MEMORY,
+  setLz4Decoder,
+} from '../src/decompress/index.js';
+import {
+  LZ4_WASM_INPUT_BYTES,
+  lz4DecodeWasmRaw,
+  lz4DecompressWasmBorrowed,
+  lz4WasmInput,
+  lz4WasmInputHolds,
+} from '../src/decompress/lz4-wasm.js';
 import { randomBlock, rng } from './lz4-decoders.js';
 // @ts-expect-error: a plain .mjs build script without declarations
 import { BYTES_PATH, lz4WasmModuleText, WAT_PATH } from '../scripts/build-lz4-wasm.mjs';
@@ -159,6 +172,101 @@ describe('the WebAssembly decoder writes only what it returns', () => {
     expect(got[0]).toBe(0x41);
     expect(got[outLen - 6]).toBe(0x41);
     expect(Buffer.from(got.subarray(outLen - 5)).toString()).toBe('BBBBB');
+  });
+});
+
+describe('the borrowing decoder (forEachPiece, `scan --hash`)', () => {
+  it('returns the bytes of lz4Decompress as a view of the instance memory, not of `into`', () => {
+    const into = new Uint8Array(1 << 16).fill(0xa5);
+    for (let seed = 1; seed <= 50; seed++) {
+      const { block, out } = randomBlock(seed);
+      const got = lz4DecompressWasmBorrowed(block, out.length, false, undefined, into);
+      expect(Buffer.from(got).equals(Buffer.from(lz4Decompress(block, out.length, false)))).toBe(true);
+      expect(got.buffer).not.toBe(into.buffer);
+      const n = 1 + ((seed * 7919) % out.length);
+      const part = lz4DecompressWasmBorrowed(block, n, true, undefined, into);
+      expect(Buffer.from(part).equals(out.subarray(0, n))).toBe(true);
+    }
+    // nothing was written into the caller's buffer
+    expect(into.every((x) => x === 0xa5)).toBe(true);
+  });
+
+  it('refuses a corrupt block with the JavaScript decoder`s error', () => {
+    const { block, out } = randomBlock(5);
+    const cut = block.subarray(0, block.length - 3);
+    let jsMsg = '';
+    try {
+      lz4Decompress(cut, out.length, false);
+    } catch (e) {
+      jsMsg = (e as Error).message;
+    }
+    expect(jsMsg).not.toBe('');
+    expect(() => lz4DecompressWasmBorrowed(cut, out.length, false)).toThrow(jsMsg);
+  });
+
+  it('decompressPcluster with `borrow`: the instance memory with wasm, `into` with the JavaScript decoder', () => {
+    const { block, out } = randomBlock(9);
+    const opts = { partial: false, maxOutput: 1 << 20, into: new Uint8Array(out.length) };
+    try {
+      setLz4Decoder('js');
+      const js = decompressPcluster(ALG_LZ4, block, out.length, { ...opts, borrow: true });
+      expect(js.buffer).toBe(opts.into.buffer);
+      expect(Buffer.from(js).equals(out)).toBe(true);
+    } finally {
+      setLz4Decoder('wasm');
+    }
+    const wasm = decompressPcluster(ALG_LZ4, block, out.length, { ...opts, borrow: true });
+    expect(wasm.buffer).not.toBe(opts.into.buffer);
+    expect(Buffer.from(wasm).equals(out)).toBe(true);
+    const copied = decompressPcluster(ALG_LZ4, block, out.length, opts);
+    expect(copied.buffer).toBe(opts.into.buffer);
+  });
+});
+
+describe('the input region (lz4WasmInput): streams decoded where they were read', () => {
+  it('blocks read back to back into the region decode from their subarrays, as copied ones do', () => {
+    const blocks = [1, 2, 3, 4].map((seed) => randomBlock(100 + seed));
+    const n = blocks.reduce((k, b) => k + b.block.length, 0);
+    const region = lz4WasmInput(n)!;
+    expect(region.length).toBe(n);
+    let at = 0;
+    for (const b of blocks) {
+      region.set(b.block, at);
+      at += b.block.length;
+    }
+    at = 0;
+    for (const b of blocks) {
+      const got = lz4DecodeWasmRaw(region.subarray(at, at + b.block.length), b.out.length, false);
+      expect(got).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(got as Uint8Array).equals(b.out)).toBe(true);
+      // the output lies past the region: the blocks after this one are still there
+      expect(lz4WasmInputHolds(region)).toBe(true);
+      expect(Buffer.from(region.subarray(at, at + b.block.length)).equals(b.block)).toBe(true);
+      at += b.block.length;
+    }
+    // a corrupt block in the region is refused with the decoder's code, as a copied one is
+    const cut = region.subarray(0, blocks[0]!.block.length - 2);
+    expect(lz4DecodeWasmRaw(cut, blocks[0]!.out.length, false)).toBe(
+      lz4DecodeWasmRaw(blocks[0]!.block.slice(0, -2), blocks[0]!.out.length, false),
+    );
+  });
+
+  it('a decode of a stream from elsewhere overwrites the region, and says so', () => {
+    const { block, out } = randomBlock(7);
+    const region = lz4WasmInput(block.length)!;
+    region.set(block);
+    expect(lz4WasmInputHolds(region)).toBe(true);
+    expect(Buffer.from(lz4DecompressWasmBorrowed(block.slice(), out.length, false)).equals(out)).toBe(true);
+    expect(lz4WasmInputHolds(region)).toBe(false);
+    // a new region view holds again
+    const again = lz4WasmInput(16)!;
+    expect(lz4WasmInputHolds(again)).toBe(true);
+    expect(lz4WasmInputHolds(region)).toBe(false);
+  });
+
+  it('no region larger than LZ4_WASM_INPUT_BYTES', () => {
+    expect(lz4WasmInput(LZ4_WASM_INPUT_BYTES)!.length).toBe(LZ4_WASM_INPUT_BYTES);
+    expect(lz4WasmInput(LZ4_WASM_INPUT_BYTES + 1)).toBeNull();
   });
 });
 

@@ -59,6 +59,13 @@ export interface CompressedFileContext {
   /** Bytes of device 0 (absolute offsets). Must throw if the range is outside the device. */
   readMain(offset: number, length: number): Promise<Uint8Array>;
   /**
+   * readMain() into `target` (its length is the length read), synchronously, when the device
+   * reads synchronously (an image file, memory): the sequential pass (forEachPiece) then reads
+   * pcluster runs into one reused buffer instead of a new one per read. Must throw if the range
+   * is outside the device or the read comes back short.
+   */
+  readMainInto?(offset: number, target: Uint8Array): void;
+  /**
    * Size of device 0 in bytes, when known. Every pcluster is then checked against it when the
    * file is opened, so an out-of-range block address is reported as ECORRUPT up front.
    */

@@ -1,6 +1,6 @@
 // Reading a compressed (layout 1 or 3) regular file: docs/format.md#read-file.
 
-import { decompressPcluster } from '../decompress/index.js';
+import { decompressPcluster, getLz4Decoder, lz4WasmInput, lz4WasmInputHolds } from '../decompress/index.js';
 import { PclusterCache } from './cache.js';
 import {
   ALG_LZ4,
@@ -50,6 +50,31 @@ function scratchOf(n: number): Uint8Array {
 interface ReadSpan {
   start: number;
   bytes: Uint8Array;
+  /** `bytes` is the LZ4 decoder's input region (lz4WasmInput), not sharedSpan. */
+  inWasm?: boolean;
+}
+
+/**
+ * The buffer forEachPiece reads pcluster runs into when the context reads synchronously
+ * (readMainInto), shared by every file like sharedScratch: a new buffer per read made the
+ * garbage collector a large part of `scan --hash` on lz4hc images
+ * (docs/benchmarks.md#compressed-read-path-2026-12-06). `spanOwner` is the ReadSpan whose bytes
+ * it holds: a pass that finds another owner there reads again. Grows to the largest run read,
+ * at most PCLUSTER_READAHEAD_BYTES or one pcluster (maxPclusterBytes) when that is larger.
+ * With the WebAssembly LZ4 decoder, runs go to its input region instead (lz4WasmInput, the same
+ * owner rule, and lz4WasmInputHolds for decodes of other streams that overwrite it).
+ */
+let sharedSpan = new Uint8Array(0);
+let spanOwner: ReadSpan | null = null;
+function spanBufferOf(n: number): Uint8Array {
+  if (sharedSpan.length < n)
+    sharedSpan = new Uint8Array(Math.max(n, Math.min(PCLUSTER_READAHEAD_BYTES, 2 * sharedSpan.length)));
+  return sharedSpan;
+}
+
+/** Extents whose stored bytes are a pcluster on device 0 (what a read-ahead span can hold). */
+function spanned(x: ZExtentInternal): boolean {
+  return !x.inline && x.physicalLength > 0 && x.kind !== 'fragment' && x.kind !== 'hole';
 }
 
 /**
@@ -189,10 +214,14 @@ class ZFile implements CompressedFile {
           corrupt(this.ctx, `fragment read of ${to - from} bytes came back short`, -1);
       } else {
         // Decoded once and passed on: a sequential pass never comes back to an extent, so
-        // the pcluster cache would only hold it. Read, then decode into the shared scratch
-        // and sink with no await in between (see sharedScratch).
-        const raw = await this.readAhead(i, span);
-        const whole = this.decodeRaw(e, raw, scratchOf(Math.min(e.logicalLength, MAX_EXTENT_DSIZE)));
+        // the pcluster cache would only hold it. Read, then decode into the shared scratch (or
+        // the decoder's own memory, `borrow`) and sink with no await in between (see
+        // sharedScratch, sharedSpan).
+        const raw = this.ctx.readMainInto
+          ? (this.spanNow(i, span) ?? (await this.readExtent(e)))
+          : await this.readAhead(i, span);
+        const into = scratchOf(Math.min(e.logicalLength, MAX_EXTENT_DSIZE));
+        const whole = this.decodeRaw(e, raw, into, true);
         data = whole.subarray(from - e.logicalStart, to - e.logicalStart);
       }
       sink(data);
@@ -214,12 +243,30 @@ class ZFile implements CompressedFile {
    */
   private async readAhead(i: number, span: ReadSpan): Promise<Uint8Array> {
     const e = this.ext[i]!;
-    const spanned = (x: ZExtentInternal): boolean =>
-      !x.inline && x.physicalLength > 0 && x.kind !== 'fragment' && x.kind !== 'hole';
     if (!spanned(e)) return this.readExtent(e);
     const at = e.physicalAddr - span.start;
     if (at >= 0 && at + e.physicalLength <= span.bytes.length)
       return span.bytes.subarray(at, at + e.physicalLength);
+    const end = this.runEnd(i);
+    if (end === e.physicalAddr + e.physicalLength) return this.readExtent(e);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.ctx.readMain(e.physicalAddr, end - e.physicalAddr);
+    } catch {
+      return this.readExtent(e);
+    }
+    if (bytes.length !== end - e.physicalAddr) return this.readExtent(e);
+    span.start = e.physicalAddr;
+    span.bytes = bytes;
+    return bytes.subarray(0, e.physicalLength);
+  }
+
+  /**
+   * The device end of the run of pclusters starting with extent `i`'s: those of the extents
+   * after it that follow it back to back on the device, up to PCLUSTER_READAHEAD_BYTES.
+   */
+  private runEnd(i: number): number {
+    const e = this.ext[i]!;
     let end = e.physicalAddr + e.physicalLength;
     for (let j = i + 1; j < this.ext.length; j++) {
       const x = this.ext[j]!;
@@ -231,16 +278,39 @@ class ZFile implements CompressedFile {
         break;
       end += x.physicalLength;
     }
-    if (end === e.physicalAddr + e.physicalLength) return this.readExtent(e);
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.ctx.readMain(e.physicalAddr, end - e.physicalAddr);
-    } catch {
-      return this.readExtent(e);
+    return end;
+  }
+
+  /**
+   * readAhead() without waiting, for a context that reads synchronously (readMainInto): the
+   * stored bytes of extent `i` from the shared span buffer while `span` owns it, else one read
+   * of its run (runEnd) into that buffer. Undefined when extent `i` is not a pcluster on the
+   * device or the read fails: the caller then reads the extent alone (readExtent), so errors
+   * are those of reading extent by extent. The bytes are valid until the next await.
+   */
+  private spanNow(i: number, span: ReadSpan): Uint8Array | undefined {
+    const e = this.ext[i]!;
+    if (!spanned(e)) return undefined;
+    if (spanOwner === span && (!span.inWasm || lz4WasmInputHolds(span.bytes))) {
+      const at = e.physicalAddr - span.start;
+      if (at >= 0 && at + e.physicalLength <= span.bytes.length)
+        return span.bytes.subarray(at, at + e.physicalLength);
     }
-    if (bytes.length !== end - e.physicalAddr) return this.readExtent(e);
+    const length = this.runEnd(i) - e.physicalAddr;
+    // With the WebAssembly LZ4 decoder the run goes straight into its input region: LZ4
+    // pclusters then decode where they lie, with no copy into the instance.
+    const inWasm = getLz4Decoder() === 'wasm' ? lz4WasmInput(length) : null;
+    const bytes = inWasm ?? spanBufferOf(length).subarray(0, length);
+    spanOwner = null;
+    try {
+      this.ctx.readMainInto!(e.physicalAddr, bytes);
+    } catch {
+      return undefined;
+    }
+    spanOwner = span;
     span.start = e.physicalAddr;
     span.bytes = bytes;
+    span.inWasm = inWasm !== null;
     return bytes.subarray(0, e.physicalLength);
   }
 
@@ -258,12 +328,14 @@ class ZFile implements CompressedFile {
   /**
    * Decode the stored bytes of one extent. With `into`, the LZ4 decoder writes into it and the
    * result is a view of it (valid until the next decode into it); otherwise a buffer of its own.
+   * With `borrow` too, the result may also be a view of `raw` or of the decoder's own memory
+   * (DecompressOptions.borrow), valid until the next decode on this thread or the next await.
    */
-  private decodeRaw(e: ZExtentInternal, raw: Uint8Array, into?: Uint8Array): Uint8Array {
+  private decodeRaw(e: ZExtentInternal, raw: Uint8Array, into?: Uint8Array, borrow = false): Uint8Array {
     const ctx = this.ctx;
     const bs = 2 ** ctx.blockSizeBits;
     const llen = e.logicalLength;
-    if (e.kind === 'shifted') return raw.slice(0, llen); // docs/format.md#plain-pclusters
+    if (e.kind === 'shifted') return borrow ? raw.subarray(0, llen) : raw.slice(0, llen); // docs/format.md#plain-pclusters
     if (e.kind === 'interlaced') {
       // docs/format.md#plain-pclusters: extent bytes [0, c) are the last c bytes of the pcluster
       const c = Math.min(bs - (e.logicalStart % bs), llen);
@@ -294,6 +366,7 @@ class ZFile implements CompressedFile {
         maxOutput: MAX_EXTENT_DSIZE,
         lz4MaxDistance: this.lz4MaxDistance,
         ...(into !== undefined ? { into } : {}),
+        ...(borrow ? { borrow } : {}),
         ...(this.lzmaDictSize !== undefined ? { lzmaDictSize: this.lzmaDictSize } : {}),
       });
     } catch (err) {

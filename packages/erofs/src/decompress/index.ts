@@ -3,12 +3,19 @@
 import { CompressedDataError } from '../compressed/errors.js';
 import { deflateDecompress } from './deflate.js';
 import { lz4Decompress } from './lz4.js';
-import { lz4DecompressWasm } from './lz4-wasm.js';
+import { lz4DecompressWasm, lz4DecompressWasmBorrowed } from './lz4-wasm.js';
 import { lzmaDecompress } from './lzma.js';
 import { zstdDecompress } from './zstd.js';
 
 export { lz4Decompress } from './lz4.js';
-export { LZ4_WASM_MAX_MEMORY, lz4DecompressWasm, lz4WasmAvailable } from './lz4-wasm.js';
+export {
+  LZ4_WASM_INPUT_BYTES,
+  LZ4_WASM_MAX_MEMORY,
+  lz4DecompressWasm,
+  lz4WasmAvailable,
+  lz4WasmInput,
+  lz4WasmInputHolds,
+} from './lz4-wasm.js';
 export { lzmaDecompress } from './lzma.js';
 export { deflateDecompress } from './deflate.js';
 export { zstdDecompress, zstdFrameContentSize } from './zstd.js';
@@ -33,6 +40,12 @@ export interface DecompressOptions {
    * view of it, overwritten by the next decode into it); the other decoders allocate.
    */
   into?: Uint8Array;
+  /**
+   * With `into`: the result may instead be a view of the decoder's own memory (the WebAssembly
+   * LZ4 decoder's instance), valid only until the next decode on this thread, which saves
+   * copying every decoded byte out of it (`scan --hash`, docs/reader.md#lz4-decoders).
+   */
+  borrow?: boolean;
 }
 
 /** Decoder signature: exactly `outLen` bytes or a CompressedDataError. */
@@ -41,6 +54,8 @@ export type Decompressor = (src: Uint8Array, outLen: number, opts: DecompressOpt
 /** The two LZ4 block decoders: the same bytes and errors (docs/reader.md#lz4-decoders). */
 export type Lz4DecoderKind = 'wasm' | 'js';
 const LZ4_DECODERS = { wasm: lz4DecompressWasm, js: lz4Decompress } as const;
+/** The same decoders when the caller can use a view of the decoder's memory (`borrow`). */
+const LZ4_BORROWING_DECODERS = { wasm: lz4DecompressWasmBorrowed, js: lz4Decompress } as const;
 let lz4Decoder: Lz4DecoderKind = 'wasm';
 
 /**
@@ -57,7 +72,14 @@ export function getLz4Decoder(): Lz4DecoderKind {
 }
 
 export const DECOMPRESSORS: readonly Decompressor[] = [
-  (s, n, o) => LZ4_DECODERS[lz4Decoder](s, n, o.partial, o.lz4MaxDistance || undefined, o.into),
+  (s, n, o) =>
+    (o.borrow ? LZ4_BORROWING_DECODERS : LZ4_DECODERS)[lz4Decoder](
+      s,
+      n,
+      o.partial,
+      o.lz4MaxDistance || undefined,
+      o.into,
+    ),
   (s, n, o) => lzmaDecompress(s, n, o.partial, o.lzmaDictSize),
   (s, n, o) => deflateDecompress(s, n, o.partial),
   (s, n, o) => zstdDecompress(s, n, o.partial, o.maxOutput),

@@ -37,10 +37,25 @@ interface Lz4WasmExports {
   decode(src: number, srcLen: number, dst: number, outLen: number, partial: number, maxDist: number): number;
 }
 
+/**
+ * Bytes of the instance memory's input region (lz4WasmInput): one read-ahead run of pclusters
+ * (PCLUSTER_READAHEAD_BYTES in compressed/file.ts) or one maximal 1 MiB pcluster
+ * (Z_EROFS_PCLUSTER_MAX_SIZE). Decodes of a stream in it write after it and its slack, so the
+ * region and a 12 MiB extent fit LZ4_WASM_MAX_MEMORY.
+ */
+export const LZ4_WASM_INPUT_BYTES = 1 << 20;
+/** Where a decode of a stream in the input region writes its output. */
+const INPUT_DST_AT = LZ4_WASM_INPUT_BYTES + WASM_SLACK;
+
 /** The instance of this thread: undefined until first used, null when it cannot be made. */
 let wasm: Lz4WasmExports | null | undefined;
 /** A view of `wasm.memory`, renewed when growing the memory replaces its buffer. */
 let heap = new Uint8Array(0);
+/**
+ * The view of the input region lz4WasmInput() last handed out, while it still holds what its
+ * caller put there; null once a decode of a stream from elsewhere copied that stream over it.
+ */
+let input: Uint8Array | null = null;
 
 function base64Bytes(b64: string): Uint8Array {
   const s = atob(b64);
@@ -86,6 +101,14 @@ export function lz4DecodeWasmRaw(
 ): Uint8Array | number | null {
   const w = instance();
   if (!w) return null;
+  if (input !== null && src.buffer === input.buffer && src.byteOffset + src.length <= input.length) {
+    // A stream the caller read into the input region: decoded where it is, no copy. The memory
+    // is at its bound already (lz4WasmInput), so it is never grown here (growing would empty
+    // every view of it, `src` among them).
+    if (INPUT_DST_AT + outLen + WASM_SLACK > w.memory.buffer.byteLength) return null;
+    const r = w.decode(src.byteOffset, src.length, INPUT_DST_AT, outLen, partial ? 1 : 0, maxDistance);
+    return r < 0 ? r : heap.subarray(INPUT_DST_AT, INPUT_DST_AT + outLen);
+  }
   const dstAt = (src.length + WASM_SLACK + 7) & ~7;
   const need = dstAt + outLen + WASM_SLACK;
   if (need > LZ4_WASM_MAX_MEMORY) return null;
@@ -93,10 +116,59 @@ export function lz4DecodeWasmRaw(
     w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / WASM_PAGE));
   }
   if (heap.buffer !== w.memory.buffer) heap = new Uint8Array(w.memory.buffer);
+  input = null; // the copy and the output overwrite the input region
   heap.set(src, 0);
   const r = w.decode(0, src.length, dstAt, outLen, partial ? 1 : 0, maxDistance);
   return r < 0 ? r : heap.subarray(dstAt, dstAt + outLen);
 }
+
+/**
+ * The first `n` bytes of this thread's input region, for a caller to read pcluster streams into
+ * and decode from (subarrays of it) without copying them into the instance: the sequential pass
+ * (compressed/file.ts, forEachPiece). Null where WebAssembly is unavailable or `n` exceeds
+ * LZ4_WASM_INPUT_BYTES. The bytes stay until the next call, or until a decode of a stream from
+ * outside the region copies that stream over them: lz4WasmInputHolds() tells.
+ */
+export function lz4WasmInput(n: number): Uint8Array | null {
+  const w = instance();
+  if (!w || n > LZ4_WASM_INPUT_BYTES) return null;
+  // Grown to its bound at once (pages never touched cost no memory): no later decode grows it.
+  const grow = LZ4_WASM_MAX_MEMORY - w.memory.buffer.byteLength;
+  if (grow > 0) w.memory.grow(Math.ceil(grow / WASM_PAGE));
+  if (heap.buffer !== w.memory.buffer) heap = new Uint8Array(w.memory.buffer);
+  return (input = heap.subarray(0, n));
+}
+
+/** Whether `view`, from lz4WasmInput(), still holds what its caller put there. */
+export function lz4WasmInputHolds(view: Uint8Array): boolean {
+  return view === input;
+}
+
+/** A block the WebAssembly decoder refused (code `r`): the JavaScript decoder's error for it. */
+function refused(src: Uint8Array, outLen: number, partial: boolean, maxDistance: number, r: number): never {
+  lz4Decompress(src, outLen, partial, maxDistance);
+  // Unreachable while the decoders agree (test/lz4-wasm.test.ts checks they do).
+  throw new CompressedDataError('ECORRUPT', `lz4: the WebAssembly decoder refused the block (code ${r})`);
+}
+
+/**
+ * lz4DecompressWasm() (below) returning the decoded bytes as a view of the instance's memory (valid only
+ * until the next decode on this thread) instead of copying them into `into` or a new buffer:
+ * for a caller that uses them at once (forEachPiece, `scan --hash`). Where the block does not
+ * fit the instance or WebAssembly is unavailable, the JavaScript decoder decodes into `into`.
+ */
+export const lz4DecompressWasmBorrowed: typeof lz4Decompress = (
+  src,
+  outLen,
+  partial,
+  maxDistance = LZ4_MAX_DISTANCE,
+  into,
+) => {
+  const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
+  if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
+  if (typeof r === 'number') refused(src, outLen, partial, maxDistance, r);
+  return r;
+};
 
 /**
  * lz4Decompress() (lz4.ts) decoded in WebAssembly: exactly `outLen` bytes in a new buffer, or
@@ -111,13 +183,8 @@ export const lz4DecompressWasm: typeof lz4Decompress = (
   maxDistance = LZ4_MAX_DISTANCE,
   into,
 ) => {
-  const r = lz4DecodeWasmRaw(src, outLen, partial, maxDistance);
-  if (r === null) return lz4Decompress(src, outLen, partial, maxDistance, into);
-  if (typeof r === 'number') {
-    lz4Decompress(src, outLen, partial, maxDistance);
-    // Unreachable while the decoders agree (test/lz4-wasm.test.ts checks they do).
-    throw new CompressedDataError('ECORRUPT', `lz4: the WebAssembly decoder refused the block (code ${r})`);
-  }
+  const r = lz4DecompressWasmBorrowed(src, outLen, partial, maxDistance, into);
+  if (r.buffer !== heap.buffer) return r; // the JavaScript decoder's, in `into` or its own
   if (into && into.length >= outLen) {
     into.set(r);
     return into.subarray(0, outLen);
