@@ -183,7 +183,7 @@ export class ManifestColumns {
   /**
    * By record: the index of its fingerprint in `strings` (StringTable.indexOf), -1 for none;
    * null unless internedIn was called. The sharing engine takes its fingerprint ids from it
-   * instead of hashing every fingerprint a second time (docs/engine.md#fingerprint-ids).
+   * instead of hashing every fingerprint a second time (docs/manifest.md#fingerprint-ids).
    */
   fingerprintIndex: Int32Array | null = null;
 

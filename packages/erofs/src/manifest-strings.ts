@@ -74,7 +74,7 @@ export class StringTable {
   /**
    * The index of an interned string: 0 .. size - 1, in the order the strings were first seen,
    * -1 when the table has no string equal to `s`. A dense id callers can key typed arrays by
-   * (the sharing engine's fingerprint ids: docs/engine.md#fingerprint-ids) instead of hashing
+   * (the sharing engine's fingerprint ids: docs/manifest.md#fingerprint-ids) instead of hashing
    * the string again.
    */
   indexOf(s: string): number {

@@ -83,7 +83,7 @@ describe('columnar manifests', () => {
         expect(back).toStrictEqual(records);
       }
       // Interned in a table, the columns name each fingerprint's index in it (the sharing
-      // engine's fingerprint ids: docs/engine.md#fingerprint-ids); without one, none.
+      // engine's fingerprint ids: docs/manifest.md#fingerprint-ids); without one, none.
       // (the NDJSON fast path, and the general one, given a fresh table and one already full)
       expect(manifestColumns(parseManifest(nd, { columnar: true }))!.fingerprintIndex).toBeNull();
       for (const interned of [

@@ -171,7 +171,7 @@ class Interner {
   /**
    * Every image's columns carry their fingerprints' indices in this one StringTable
    * (ManifestColumns.fingerprintIndex): fingerprint ids come from them (fingerprintIdOfIndex), and
-   * no fingerprint is hashed again (docs/engine.md#fingerprint-ids). Set by prepareImages
+   * no fingerprint is hashed again (docs/manifest.md#fingerprint-ids). Set by prepareImages
    * before the first image, or never (then fingerprintIdAt's Map).
    */
   private table: StringTable | null = null;

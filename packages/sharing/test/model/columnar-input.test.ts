@@ -67,7 +67,7 @@ function expectSameReport(input: AnalysisInput): void {
   expect(JSON.stringify(got)).toBe(JSON.stringify(want));
 }
 
-describe('fingerprint ids from the StringTable (docs/engine.md#fingerprint-ids)', () => {
+describe('fingerprint ids from the StringTable (docs/manifest.md#fingerprint-ids)', () => {
   const input = inputOf(NAMES.map((n, k) => inst(`i${k}`, n, k % 3 === 0 ? null : `d${k % 2}`)));
   /** The prepared images of the input with its manifests interned by `tableOf(image index)`. */
   const preparedWith = (tableOf: (k: number) => StringTable) =>
