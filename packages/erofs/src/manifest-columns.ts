@@ -14,6 +14,7 @@
  */
 import { LAYOUT_NAMES } from './disk/inode.js';
 import type { DataLayout, FileRecord, FileType, Manifest, ManifestHeader } from './manifest-types.js';
+import type { StringTable } from './manifest-strings.js';
 
 /** Type codes of the `type` column: an index into this list. */
 export const FILE_TYPE_CODES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
@@ -198,6 +199,14 @@ export class ManifestColumns {
   private readonly xattrLists = new Map<number, Record<string, string>>();
   /** pushRecord's reused fields. */
   private scratch: ValidatedRecord | null = null;
+  /** The StringTable the parser interned this manifest's strings in (internedIn), else null. */
+  strings: StringTable | null = null;
+  /**
+   * By record: the index of its fingerprint in `strings` (StringTable.indexOf), -1 for none;
+   * null unless internedIn was called. The sharing engine takes its fingerprint ids from it
+   * instead of hashing every fingerprint a second time (docs/manifest.md#fingerprint-ids).
+   */
+  fingerprintIndex: Int32Array | null = null;
 
   /** `expected`: the header's file_count (a claim: at most MAX_PREALLOCATED_RECORDS are allocated before records come). */
   constructor(expected = 0) {
@@ -219,7 +228,23 @@ export class ManifestColumns {
       b.set(this.ino);
       this.ino = b;
     }
+    if (this.fingerprintIndex) {
+      const b = new Int32Array(cap);
+      b.set(this.fingerprintIndex);
+      this.fingerprintIndex = b;
+    }
     this.cap = cap;
+  }
+
+  /**
+   * Declares that the parser interns every fingerprint in `strings`, record i's at the slot
+   * 3i + 1 (the slots manifest-parse.ts and manifest-fast-line.ts intern at), so push() records
+   * each fingerprint's index. Called before the first push.
+   */
+  internedIn(strings: StringTable): void {
+    if (this.n !== 0) throw new Error('internedIn: records were pushed already');
+    this.strings = strings;
+    this.fingerprintIndex = new Int32Array(this.cap);
   }
 
   private grow(): void {
@@ -232,6 +257,9 @@ export class ManifestColumns {
     const i = this.n++;
     this.paths.push(s.path);
     this.fingerprint.push(s.fingerprint);
+    if (this.fingerprintIndex !== null)
+      this.fingerprintIndex[i] =
+        s.fingerprint === null ? -1 : this.strings!.indexAt(3 * i + 1, s.fingerprint);
     if (s.sha256 !== undefined) {
       this.sha256 ??= new Array<string | undefined>(i).fill(undefined);
       this.sha256[i] = s.sha256;

@@ -619,7 +619,10 @@ export class NdjsonManifestParser {
     if (!this.header) {
       this.header = validateHeader(v, val, this.maxRecords, false);
       this.ctx = recordContext(this.header, (val as { version: number }).version);
-      if (this.columnar) this.columns = new ManifestColumns(this.header.file_count);
+      if (this.columnar) {
+        this.columns = new ManifestColumns(this.header.file_count);
+        if (this.strings) this.columns.internedIn(this.strings);
+      }
       // Records of version 1, and METABOX records (ino, nids above 2^53), always take the general path.
       if (this.ctx.version === MANIFEST_VERSION && !this.ctx.metabox) this.fast = { hashed: this.ctx.hashed };
     } else if (this.columns) {

@@ -51,18 +51,55 @@ export class StringTable {
   /** The string last returned for each (record index, field) slot: manifests of one fleet list
    * mostly the same values at the same positions, and comparing with it skips the table. */
   private readonly bySlot: string[] = [];
+  /** The index (see indexOf) of each bySlot string, beside it. */
+  private readonly bySlotIndex: number[] = [];
 
   intern(s: string): string {
-    return this.internHashed(s, hashString(s));
+    return this.strings[this.internHashed(s, hashString(s))]!;
   }
 
   /** intern(s), first compared with the value returned for the same slot last time. */
   internAt(slot: number, s: string): string {
     const last = this.bySlot[slot];
     if (last === s) return last;
-    const v = this.intern(s);
-    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+    const index = this.internHashed(s, hashString(s));
+    const v = this.strings[index]!;
+    if (slot < MAX_INTERN_SLOTS) {
+      this.bySlot[slot] = v;
+      this.bySlotIndex[slot] = index;
+    }
     return v;
+  }
+
+  /**
+   * The index of an interned string: 0 .. size - 1, in the order the strings were first seen,
+   * -1 when the table has no string equal to `s`. A dense id callers can key typed arrays by
+   * (the sharing engine's fingerprint ids: docs/manifest.md#fingerprint-ids) instead of hashing
+   * the string again.
+   */
+  indexOf(s: string): number {
+    const hash = hashString(s);
+    const mask = this.table.length - 1;
+    const { table, hashes, strings } = this;
+    for (let i = mix(hash) & mask; ; i = (i + 1) & mask) {
+      const e = table[i]!;
+      if (e === 0) return -1;
+      if (hashes[e - 1] === hash && strings[e - 1] === s) return e - 1;
+    }
+  }
+
+  /**
+   * indexOf(s) where `s` is (usually) what internAt/internAtAscii just returned for `slot`: then
+   * a reference comparison and an array read, no hashing.
+   */
+  indexAt(slot: number, s: string): number {
+    if (this.bySlot[slot] === s) return this.bySlotIndex[slot]!;
+    return this.indexOf(s);
+  }
+
+  /** The string at an index (indexOf's inverse). */
+  stringAt(index: number): string | undefined {
+    return this.strings[index];
   }
 
   /**
@@ -87,12 +124,19 @@ export class StringTable {
       if (e === 0) break;
       if (hashes[e - 1] === hash && sameAscii(strings[e - 1]!, bytes, start, end)) {
         const v = strings[e - 1]!;
-        if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+        if (slot < MAX_INTERN_SLOTS) {
+          this.bySlot[slot] = v;
+          this.bySlotIndex[slot] = e - 1;
+        }
         return v;
       }
     }
-    const v = this.add(make(bytes, start, end), hash);
-    if (slot < MAX_INTERN_SLOTS) this.bySlot[slot] = v;
+    const index = this.add(make(bytes, start, end), hash);
+    const v = strings[index]!;
+    if (slot < MAX_INTERN_SLOTS) {
+      this.bySlot[slot] = v;
+      this.bySlotIndex[slot] = index;
+    }
     return v;
   }
 
@@ -100,19 +144,20 @@ export class StringTable {
     return this.strings.length;
   }
 
-  private internHashed(s: string, hash: number): string {
+  /** The index of s, added when absent. */
+  private internHashed(s: string, hash: number): number {
     const mask = this.table.length - 1;
     const { table, hashes, strings } = this;
     for (let i = mix(hash) & mask; ; i = (i + 1) & mask) {
       const e = table[i]!;
       if (e === 0) break;
-      if (hashes[e - 1] === hash && strings[e - 1] === s) return strings[e - 1]!;
+      if (hashes[e - 1] === hash && strings[e - 1] === s) return e - 1;
     }
     return this.add(s, hash);
   }
 
-  /** Appends a string known to be absent; grows the table to stay at most half full. */
-  private add(s: string, hash: number): string {
+  /** Appends a string known to be absent (returns its index); grows the table to stay at most half full. */
+  private add(s: string, hash: number): number {
     const n = this.strings.length;
     if (n === this.hashes.length) {
       const h = new Int32Array(2 * n);
@@ -123,7 +168,7 @@ export class StringTable {
     this.hashes[n] = hash;
     if (2 * (n + 1) > this.table.length) this.rehash(2 * this.table.length);
     else this.place(n);
-    return s;
+    return n;
   }
 
   private place(index: number): void {

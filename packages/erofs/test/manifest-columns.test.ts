@@ -82,6 +82,23 @@ describe('columnar manifests', () => {
         expectColumnsOf(records, cols);
         expect(back).toStrictEqual(records);
       }
+      // Interned in a table, the columns name each fingerprint's index in it (the sharing
+      // engine's fingerprint ids: docs/manifest.md#fingerprint-ids); without one, none.
+      // (the NDJSON fast path, and the general one, given a fresh table and one already full)
+      expect(manifestColumns(parseManifest(nd, { columnar: true }))!.fingerprintIndex).toBeNull();
+      for (const interned of [
+        manifestColumns(parseManifestBytes(new TextEncoder().encode(nd), { columnar: true, strings }))!,
+        manifestColumns(parseManifest(nd, { columnar: true, strings: new StringTable() }))!,
+        manifestColumns(parseManifest(nd, { columnar: true, strings }))!,
+      ]) {
+        const table = interned.strings!;
+        const fpIndex = interned.fingerprintIndex!;
+        for (let i = 0; i < interned.n; i++) {
+          const fp = records.files[i]!.fingerprint;
+          expect(fpIndex[i]).toBe(fp === null ? -1 : table.indexOf(fp));
+          if (fp !== null) expect(table.stringAt(fpIndex[i]!)).toBe(fp);
+        }
+      }
       // Records given as objects make the same columns (what the engine reads from them).
       expectColumnsOf(records, ManifestColumns.fromRecords(records.files));
       // Columns sized for fewer records grow (a header's file_count is only a claim).

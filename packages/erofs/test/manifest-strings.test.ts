@@ -43,6 +43,38 @@ describe('StringTable', () => {
     expect(t.size).toBe(2);
   });
 
+  it('numbers its strings densely in the order first seen (indexOf, indexAt, stringAt)', () => {
+    const t = new StringTable();
+    const enc = new TextEncoder();
+    expect(t.intern('/a')).toBe('/a');
+    expect(t.internAt(4, '/b')).toBe('/b');
+    const bytes = enc.encode('/c/a');
+    expect(t.internAtAscii(7, bytes, 0, 2, hashString('/c'), asciiString)).toBe('/c');
+    // found again through the table: the index of the first entry, nothing added
+    expect(t.internAtAscii(8, bytes, 2, 4, hashString('/a'), asciiString)).toBe('/a');
+    expect([t.indexOf('/a'), t.indexOf(copyOf('/b')), t.indexOf('/c'), t.indexOf('/d')]).toStrictEqual([
+      0, 1, 2, -1,
+    ]);
+    expect([t.stringAt(0), t.stringAt(1), t.stringAt(2), t.stringAt(3)]).toStrictEqual([
+      '/a',
+      '/b',
+      '/c',
+      undefined,
+    ]);
+    // indexAt: the slot's last value and its index, whichever way it was interned
+    expect([t.indexAt(4, '/b'), t.indexAt(7, '/c'), t.indexAt(8, '/a')]).toStrictEqual([1, 2, 0]);
+    // a value other than the slot's, or a slot never used: looked up in the table
+    expect([t.indexAt(4, '/c'), t.indexAt(99, '/b'), t.indexAt(99, '/zz')]).toStrictEqual([2, 1, -1]);
+    // through growth, every index stays its string's
+    const values = Array.from({ length: 5000 }, (_, i) => `/v${i}`);
+    values.forEach((v, i) => t.internAt(3 * i + 1, v));
+    values.forEach((v, i) => {
+      expect(t.indexOf(copyOf(v))).toBe(3 + i);
+      expect(t.indexAt(3 * i + 1, v)).toBe(3 + i);
+    });
+    expect(t.size).toBe(5003);
+  });
+
   it('hashes ASCII bytes and their string alike, and different strings apart', () => {
     expect(hashString('abc')).toBe(hashString(copyOf('abc')));
     const seen = new Set(Array.from({ length: 1000 }, (_, i) => hashString(`f${i}`)));

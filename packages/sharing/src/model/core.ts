@@ -19,7 +19,14 @@
  * inodes are first loaded; where that can change a result the key is marked order-dependent
  * and the best and worst first members are computed key by key.
  */
-import { inodeNumber, LAYOUT_CODES, manifestColumns, TYPE_FILE, type Manifest } from '@sharemap/erofs';
+import {
+  inodeNumber,
+  LAYOUT_CODES,
+  manifestColumns,
+  TYPE_FILE,
+  type Manifest,
+  type StringTable,
+} from '@sharemap/erofs';
 import type {
   AnalysisOptions,
   AopsClass,
@@ -148,11 +155,53 @@ class Interner {
   private fingerprintId(fingerprint: string): number {
     let id = this.fpIndex.get(fingerprint);
     if (id === undefined) {
-      id = this.fingerprints.length;
+      id = this.newFingerprint(fingerprint);
       this.fpIndex.set(fingerprint, id);
-      this.fingerprints.push(fingerprint);
-      this.fpDigest.push(fingerprintDigest(fingerprint));
     }
+    return id;
+  }
+
+  private newFingerprint(fingerprint: string): number {
+    const id = this.fingerprints.length;
+    this.fingerprints.push(fingerprint);
+    this.fpDigest.push(fingerprintDigest(fingerprint));
+    return id;
+  }
+
+  /**
+   * Every image's columns carry their fingerprints' indices in this one StringTable
+   * (ManifestColumns.fingerprintIndex): fingerprint ids come from them (fingerprintIdOfIndex), and
+   * no fingerprint is hashed again (docs/manifest.md#fingerprint-ids). Set by prepareImages
+   * before the first image, or never (then fingerprintIdAt's Map).
+   */
+  private table: StringTable | null = null;
+  /** By StringTable index: the fingerprint id given to it, -1 for none yet. */
+  private idOfIndex: Int32Array = new Int32Array(0);
+
+  get usesTableIndices(): boolean {
+    return this.table !== null;
+  }
+
+  useTableIndices(table: StringTable): void {
+    this.table = table;
+    this.idOfIndex = new Int32Array(table.size).fill(-1);
+  }
+
+  /**
+   * Id of the usable fingerprint at StringTable index `index` (useTableIndices): ids are given
+   * in order of first appearance, as fingerprintIdAt gives them, so both ways number alike.
+   */
+  fingerprintIdOfIndex(index: number, fingerprint: string): number {
+    if (index >= this.idOfIndex.length) {
+      // The table grew after useTableIndices (another analysis sharing it): room for it all.
+      const grown = new Int32Array(Math.max(this.table!.size, index + 1)).fill(-1);
+      grown.set(this.idOfIndex);
+      this.idOfIndex = grown;
+    }
+    if (index < 0)
+      throw new Error(`fingerprint ${JSON.stringify(fingerprint)} is not in the manifest's StringTable`);
+    let id = this.idOfIndex[index]!;
+    if (id < 0) this.idOfIndex[index] = id = this.newFingerprint(fingerprint);
     return id;
   }
 
@@ -190,6 +239,8 @@ class Interner {
 
 export function prepareImages(images: readonly { image: ImageEntry; manifest: Manifest }[]): Prepared {
   const interner = new Interner();
+  const table = sharedStringTable(images.map((i) => i.manifest));
+  if (table !== null) interner.useTableIndices(table);
   const byId = new Map<string, PreparedImage>();
   const out: PreparedImage[] = [];
   for (const { image, manifest } of images) {
@@ -206,6 +257,22 @@ export function prepareImages(images: readonly { image: ImageEntry; manifest: Ma
     fpContentId,
     contentCount: interner.contentCount,
   };
+}
+
+/**
+ * The StringTable every manifest's fingerprints were interned in, when they all were interned
+ * in one and their columns carry the indices (ManifestColumns.internedIn); else null. One
+ * id space for every image, or none: a fingerprint must get one id whichever image shows it.
+ */
+export function sharedStringTable(manifests: readonly Manifest[]): StringTable | null {
+  let table: StringTable | null = null;
+  for (const m of manifests) {
+    const cols = manifestColumns(m);
+    if (!cols?.fingerprintIndex || !cols.strings) return null;
+    if (table !== null && cols.strings !== table) return null;
+    table = cols.strings;
+  }
+  return table;
 }
 
 /**
@@ -236,9 +303,11 @@ function prepareImage(
   // manifest of record objects from its records: each field read below picks one or the other.
   const cols = manifestColumns(manifest);
   const files = cols ? null : manifest.files;
+  /** StringTable indices of the fingerprints, when prepareImages found one table for all images. */
+  const fpIndex = interner.usesTableIndices ? cols!.fingerprintIndex! : null;
   const n = cols ? cols.n : files!.length;
   const blockSize = image.blockSize;
-  interner.reservePositions(n);
+  if (fpIndex === null) interner.reservePositions(n);
   const paths = cols ? cols.paths : new Array<string>(n);
   const regular = new Uint8Array(n);
   const compressed = new Uint8Array(n);
@@ -274,7 +343,10 @@ function prepareImage(
     if (fingerprintState(fingerprint, blockSize) === 'ok') {
       // R4: a usable fingerprint.
       fingerprintedFiles++;
-      id = interner.fingerprintIdAt(f, fingerprint!);
+      id =
+        fpIndex !== null
+          ? interner.fingerprintIdOfIndex(fpIndex[f]!, fingerprint!)
+          : interner.fingerprintIdAt(f, fingerprint!);
       fpId[f] = id;
       const digest = interner.fpDigest[id]!;
       // R12: a sha256 fingerprint is checked against the content; other values cannot be.

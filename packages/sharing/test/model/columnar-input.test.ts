@@ -13,6 +13,7 @@ import {
   StringTable,
   type Manifest,
 } from '@sharemap/erofs';
+import { prepareImages, sharedStringTable } from '../../src/model/core.js';
 import { analyze } from '../../src/model/engine.js';
 import { withTrust } from '../../src/trust/model.js';
 import type { AnalysisInput, Backing } from '../../src/report.js';
@@ -65,6 +66,48 @@ function expectSameReport(input: AnalysisInput): void {
   const got = withTrust(analyze(cols), cols);
   expect(JSON.stringify(got)).toBe(JSON.stringify(want));
 }
+
+describe('fingerprint ids from the StringTable (docs/manifest.md#fingerprint-ids)', () => {
+  const input = inputOf(NAMES.map((n, k) => inst(`i${k}`, n, k % 3 === 0 ? null : `d${k % 2}`)));
+  /** The prepared images of the input with its manifests interned by `tableOf(image index)`. */
+  const preparedWith = (tableOf: (k: number) => StringTable) =>
+    prepareImages(
+      input.images.map((x, k) => ({ image: x.image, manifest: columnar(x.manifest, tableOf(k)) })),
+    );
+
+  it('numbers fingerprints as the records do, and reports alike', () => {
+    const want = prepareImages(input.images);
+    const one = new StringTable();
+    // Another table's strings first: the engine's ids are its own (dense, first seen), not the table's.
+    one.intern('sha256:unrelated');
+    const got = preparedWith(() => one);
+    expect(sharedStringTable(got.images.map((i) => i.manifest))).toBe(one);
+    expect(got.fingerprints).toStrictEqual(want.fingerprints);
+    expect(got.images.map((i) => [...i.fpId])).toStrictEqual(want.images.map((i) => [...i.fpId]));
+    expect([...got.fpContentId]).toStrictEqual([...want.fpContentId]);
+    expect(got.fingerprints.length).toBeGreaterThan(100);
+  });
+
+  it('falls back to its own interning when the images were read into different tables', () => {
+    const want = prepareImages(input.images);
+    const got = preparedWith(() => new StringTable());
+    expect(sharedStringTable(got.images.map((i) => i.manifest))).toBeNull();
+    expect(sharedStringTable(input.images.map((i) => i.manifest))).toBeNull();
+    expect(got.fingerprints).toStrictEqual(want.fingerprints);
+    expect(got.images.map((i) => [...i.fpId])).toStrictEqual(want.images.map((i) => [...i.fpId]));
+    const mixed = new StringTable();
+    const cols: AnalysisInput = {
+      ...input,
+      images: input.images.map((x, k) => ({
+        image: x.image,
+        manifest: columnar(x.manifest, k % 2 ? mixed : new StringTable()),
+      })),
+    };
+    expect(JSON.stringify(withTrust(analyze(cols), cols))).toBe(
+      JSON.stringify(withTrust(analyze(input), input)),
+    );
+  });
+});
 
 describe('analysis of columnar manifests', () => {
   it('gives the report of the record form on every fixture image, each mounted once', () => {
