@@ -18,6 +18,7 @@ import {
   newValidatedRecord,
   NO_XATTRS,
 } from './manifest-columns.js';
+import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
 import type { ManifestHeader } from './manifest-types.js';
 
 /** First 8 bytes of an encoded form. */
@@ -65,6 +66,11 @@ type Extra = [number, string | null, string | null, [number, number] | null, Rec
 /** Interning of decoded strings (StringTable): slot 3i path, 3i+1 fingerprint, 3i+2 sha256. */
 export interface ColumnsStringInterner {
   internAt(slot: number, s: string): string;
+  /** StringTable.internAtAscii: interning straight from ASCII bytes, when the interner has it. */
+  internAtAscii?: StringTable['internAtAscii'];
+  /** StringTable.canAdopt / adoptColumn: a whole column taken without interning it now. */
+  canAdopt?: StringTable['canAdopt'];
+  adoptColumn?: StringTable['adoptColumn'];
 }
 
 /** String.prototype.isWellFormed (ES2024; Node 20 has it, the repo's TypeScript lib does not list it). */
@@ -182,27 +188,60 @@ function fill(into: TypedColumn, bytes: Uint8Array): void {
   new Uint8Array(into.buffer, into.byteOffset, bytes.length).set(bytes);
 }
 
-/** A string blob read back: `get(i)` is record i's string, or null when absent (offsets checked on use). */
+/**
+ * A string blob read back: `out[i]` is record i's string, null when absent, interned at slot
+ * `3i + field` of `strings` when given. The blob is decoded once; each string is a slice of it
+ * (V8 makes a slice a view of its parent, no copy). An ASCII blob (all its strings, usually:
+ * paths and hex) is interned from its bytes (StringTable.internAtAscii, the NDJSON fast path's
+ * way), which makes no string for a value the table already has.
+ */
 function stringColumn(
   ends: Uint32Array,
   present: Uint8Array,
   blob: Uint8Array,
   what: string,
-): (i: number) => string | null {
+  input: ColumnsStringInterner | undefined,
+  field: number,
+): (string | null)[] {
+  let strings = input;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
   } catch (e) {
     throw new ManifestColumnsCodecError(`${what} are not UTF-8: ${(e as Error).message}`);
   }
-  return (i: number) => {
-    if (!present[i]) return null;
-    const start = i === 0 ? 0 : ends[i - 1]!;
+  // UTF-8 takes more bytes than UTF-16 units for every non-ASCII character: equal lengths mean
+  // ASCII, and then the offsets (UTF-16 units) are byte offsets too.
+  const ascii = text.length === blob.length;
+  const n = ends.length;
+  const out: (string | null)[] = [];
+  // Nothing interned yet (the first manifest of an analysis): the slices are handed over
+  // whole and hashed only if another manifest follows (StringTable.adoptColumn).
+  const adopt = strings?.canAdopt?.(field) === true;
+  if (adopt) strings = undefined;
+  const slice = (_b: Uint8Array, start: number, end: number): string => text.slice(start, end);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
     const end = ends[i]!;
     if (start > end || end > text.length)
       throw new ManifestColumnsCodecError(`${what} offset of record ${i} is out of bounds`);
-    return text.slice(start, end);
-  };
+    if (!present[i]) {
+      if (end !== start)
+        throw new ManifestColumnsCodecError(`${what}: absent value of record ${i} has characters`);
+      out.push(null);
+      continue;
+    }
+    const slot = 3 * i + field;
+    if (!strings) out.push(text.slice(start, end));
+    else if (ascii && strings.internAtAscii) {
+      let h = STRING_HASH_SEED;
+      for (let k = start; k < end; k++) h = hashStep(h, blob[k]!);
+      out.push(strings.internAtAscii(slot, blob, start, end, h, slice));
+    } else out.push(strings.internAt(slot, text.slice(start, end)));
+    start = end;
+  }
+  if (adopt) input!.adoptColumn!(field, out);
+  return out;
 }
 
 /**
@@ -263,49 +302,94 @@ export function decodeManifestColumns(
   const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
   if (r.at !== bytes.length)
     throw new ManifestColumnsCodecError(`${bytes.length - r.at} bytes after the last blob`);
-  const [pathOf, fpOf, shaOf] = names.map((what, k) =>
-    stringColumn(offsets[k]!.ends, offsets[k]!.present, blobs[k]!, what),
-  ) as [(i: number) => string | null, (i: number) => string | null, (i: number) => string | null];
+  const column = <T extends TypedColumn>(make: new (n: number) => T, bytes: Uint8Array): T => {
+    const a = new make(n);
+    fill(a, bytes);
+    return a;
+  };
+  const type = column(Uint8Array, fixed.type);
+  const layout = column(Uint8Array, fixed.layout);
+  const inodeSize = column(Uint8Array, fixed.inodeSize);
+  const mode = column(Uint16Array, fixed.mode);
   for (let i = 0; i < n; i++) {
-    if (fixed.type[i]! >= FILE_TYPE_CODES.length)
-      throw new ManifestColumnsCodecError(`record ${i}: type code ${fixed.type[i]}`);
-    if (fixed.layout[i]! >= LAYOUT_CODES.length)
-      throw new ManifestColumnsCodecError(`record ${i}: layout code ${fixed.layout[i]}`);
+    if (type[i]! >= FILE_TYPE_CODES.length)
+      throw new ManifestColumnsCodecError(`record ${i}: type code ${type[i]}`);
+    if (layout[i]! >= LAYOUT_CODES.length)
+      throw new ManifestColumnsCodecError(`record ${i}: layout code ${layout[i]}`);
+    // What the record validator allows (docs/manifest.md): four octal digits, 32- or 64-byte inodes.
+    if (mode[i]! > 0o7777) throw new ManifestColumnsCodecError(`record ${i}: mode ${mode[i]}`);
+    if (inodeSize[i] !== 32 && inodeSize[i] !== 64)
+      throw new ManifestColumnsCodecError(`record ${i}: inode size ${inodeSize[i]}`);
   }
-  const nids = new Float64Array(n);
-  fill(nids, fixed.nid);
-  const inos = inoBytes ? new Float64Array(n) : null;
-  if (inos) fill(inos, inoBytes!);
-  const extraAt = new Map<number, Extra>();
+  const nid = column(Float64Array, fixed.nid);
+  let ino = inoBytes ? column(Float64Array, inoBytes) : null;
+  // push() makes the ino column for the first record with an ino: none, no column.
+  if (ino?.every(Number.isNaN)) ino = null;
+  const bigNids = new Map<number, string>();
+  const targets = new Map<number, string>();
+  const rdevs = new Map<number, [number, number]>();
+  const xattrLists = new Map<number, Record<string, string>>();
   for (const e of extras as Extra[]) {
     if (!Array.isArray(e) || e.length !== 5 || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= n)
       throw new ManifestColumnsCodecError('a sparse field names no record');
-    extraAt.set(e[0], e);
+    const [i, bigNid, target, rdev, xattrs] = e;
+    if (bigNid !== null) {
+      if (typeof bigNid !== 'string' || !Number.isNaN(nid[i]))
+        throw new ManifestColumnsCodecError(`record ${i}: a decimal nid beside a number`);
+      bigNids.set(i, bigNid);
+    }
+    if (target !== null) {
+      if (typeof target !== 'string')
+        throw new ManifestColumnsCodecError(`record ${i}: a target not a string`);
+      targets.set(i, target);
+    }
+    if (rdev !== null) {
+      if (!Array.isArray(rdev) || rdev.length !== 2 || !rdev.every(Number.isInteger))
+        throw new ManifestColumnsCodecError(`record ${i}: a device not [major, minor]`);
+      rdevs.set(i, rdev);
+    }
+    if (xattrs !== null) {
+      if (
+        typeof xattrs !== 'object' ||
+        Array.isArray(xattrs) ||
+        !Object.values(xattrs).every((v) => typeof v === 'string')
+      )
+        throw new ManifestColumnsCodecError(`record ${i}: xattrs not a map of strings`);
+      xattrLists.set(i, xattrs);
+    }
   }
-  // push() keeps the strings and sparse fields; the typed columns are then overwritten with
-  // the stored bytes (push wrote placeholders), so a record reads back exactly as stored.
-  const cols = new ManifestColumns(n);
-  const s = newValidatedRecord();
-  for (let i = 0; i < n; i++) {
-    const slot = 3 * i;
-    const path = pathOf(i);
-    if (path === null) throw new ManifestColumnsCodecError(`record ${i} has no path`);
-    s.path = strings ? strings.internAt(slot, path) : path;
-    const fp = fpOf(i);
-    s.fingerprint = fp !== null && strings ? strings.internAt(slot + 1, fp) : fp;
-    const sha = shaOf(i);
-    s.sha256 = sha === null ? undefined : strings ? strings.internAt(slot + 2, sha) : sha;
-    const ino = inos?.[i];
-    s.ino = ino === undefined || Number.isNaN(ino) ? undefined : ino;
-    const e = extraAt.get(i);
-    s.nid = e?.[1] ?? 0;
-    s.target = e?.[2] ?? undefined;
-    s.rdev = e?.[3] ?? undefined;
-    s.xattrs = e?.[4] ?? NO_XATTRS;
-    cols.push(s);
-  }
-  if (flags & FLAG_SHA256) cols.sha256 ??= new Array<string | undefined>(n).fill(undefined);
-  for (const k of FIXED_COLUMNS) fill(cols[k], fixed[k]);
-  if (inos && cols.ino) cols.ino.set(inos);
+  for (let i = 0; i < n; i++)
+    if (Number.isNaN(nid[i]) && !bigNids.has(i))
+      throw new ManifestColumnsCodecError(`record ${i} has no nid`);
+  const [paths, fingerprint, shas] = names.map((what, k) =>
+    stringColumn(offsets[k]!.ends, offsets[k]!.present, blobs[k]!, what, strings, k),
+  ) as [(string | null)[], (string | null)[], (string | null)[]];
+  const noPath = paths.indexOf(null);
+  if (noPath >= 0) throw new ManifestColumnsCodecError(`record ${noPath} has no path`);
+  // As push() keeps them: no sha256 column unless a record has one (or the manifest is hashed).
+  const anySha = (flags & FLAG_SHA256) !== 0 || shas.some((v) => v !== null);
+  const cols = ManifestColumns.fromColumns({
+    n,
+    type,
+    layout,
+    inodeSize,
+    mode,
+    uid: column(Uint32Array, fixed.uid),
+    gid: column(Uint32Array, fixed.gid),
+    nlink: column(Uint32Array, fixed.nlink),
+    mtimeNsec: column(Uint32Array, fixed.mtimeNsec),
+    xattrIsize: column(Uint32Array, fixed.xattrIsize),
+    size: column(Float64Array, fixed.size),
+    mtime: column(Float64Array, fixed.mtime),
+    nid,
+    ino,
+    paths: paths as string[],
+    fingerprint,
+    sha256: anySha ? shas.map((v) => v ?? undefined) : null,
+    bigNids,
+    targets,
+    rdevs,
+    xattrLists,
+  });
   return { header, cols };
 }
