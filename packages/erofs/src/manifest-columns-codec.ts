@@ -19,7 +19,7 @@ import {
   NO_XATTRS,
 } from './manifest-columns.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
-import type { ManifestHeader } from './manifest-types.js';
+import type { FileRecord, ManifestHeader } from './manifest-types.js';
 
 /** First 8 bytes of an encoded form. */
 export const COLUMNS_CODEC_MAGIC = 'SMCOLS\0\0';
@@ -392,4 +392,210 @@ export function decodeManifestColumns(
     xattrLists,
   });
   return { header, cols };
+}
+
+/** Where ManifestColumnsStreamEncoder appends one section of the form (the caller's storage: a temp file, memory). */
+export interface ColumnsSectionSink {
+  write(bytes: Uint8Array): void;
+}
+
+/** Bytes a section gathers before handing them to its sink. */
+const SECTION_CHUNK_BYTES = 256 * 1024;
+
+/** One section of the form, gathered in chunks: values are written as little-endian bytes. */
+class Section {
+  private chunk = new Uint8Array(SECTION_CHUNK_BYTES);
+  private view = new DataView(this.chunk.buffer);
+  private at = 0;
+  bytes = 0;
+  constructor(readonly sink: ColumnsSectionSink) {}
+  private room(k: number): void {
+    if (this.at + k > this.chunk.length) this.flush();
+  }
+  flush(): void {
+    if (this.at === 0) return;
+    this.sink.write(this.chunk.subarray(0, this.at));
+    this.chunk = new Uint8Array(SECTION_CHUNK_BYTES);
+    this.view = new DataView(this.chunk.buffer);
+    this.at = 0;
+  }
+  u8(v: number): void {
+    this.room(1);
+    this.chunk[this.at++] = v;
+    this.bytes++;
+  }
+  u16(v: number): void {
+    this.room(2);
+    this.view.setUint16(this.at, v, true);
+    this.at += 2;
+    this.bytes += 2;
+  }
+  u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.at, v, true);
+    this.at += 4;
+    this.bytes += 4;
+  }
+  f64(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, v, true);
+    this.at += 8;
+    this.bytes += 8;
+  }
+  utf8(s: string): void {
+    // At most 3 bytes per UTF-16 unit; a longer string goes to the sink whole.
+    if (3 * s.length > SECTION_CHUNK_BYTES) {
+      this.flush();
+      const b = textEncoder.encode(s);
+      this.sink.write(b);
+      this.bytes += b.length;
+      return;
+    }
+    this.room(3 * s.length);
+    const { written } = textEncoder.encodeInto(s, this.chunk.subarray(this.at));
+    this.at += written;
+    this.bytes += written;
+  }
+}
+
+const textEncoder = new TextEncoder();
+
+/** A string column being written: its blob, each record's end offset (UTF-16 units) and presence. */
+interface StringSection {
+  blob: Section;
+  ends: Section;
+  present: Section;
+  units: number;
+}
+
+/**
+ * encodeManifestColumns record by record, for a manifest that is never whole in memory (an
+ * upload, validated and stored as it streams: docs/server.md#stored-columnar-manifests). Each
+ * section of the form (a typed column, a string blob, its offsets) goes to its own sink as it
+ * fills, in chunks of SECTION_CHUNK_BYTES; memory holds those chunks and the sparse fields.
+ * `finish` gives the bytes that go before the sections and the sections in their order: the
+ * form is those bytes, then each section's sink's bytes. The result is the very bytes
+ * encodeManifestColumns makes of the same manifest, or null where it makes none (a lone
+ * surrogate, a string blob past MAX_COLUMNS_STRING_UNITS).
+ */
+export class ManifestColumnsStreamEncoder {
+  private n = 0;
+  private readonly fixed: Record<FixedColumn, Section>;
+  private ino: Section | null = null;
+  private readonly strings: StringSection[];
+  private readonly extras: Extra[] = [];
+  private anySha = false;
+  /** Why the form cannot be made, once it cannot (then records are only counted). */
+  refused: string | null = null;
+
+  /** `sink(name)`: a new sink for the section `name` (called once per section). */
+  constructor(private readonly sink: (name: string) => ColumnsSectionSink) {
+    if (!isLittleEndian) this.refused = 'a big-endian host';
+    this.fixed = Object.fromEntries(FIXED_COLUMNS.map((k) => [k, new Section(sink(k))])) as Record<
+      FixedColumn,
+      Section
+    >;
+    this.strings = ['paths', 'fingerprints', 'sha256s'].map((what) => ({
+      blob: new Section(sink(what)),
+      ends: new Section(sink(`${what} offsets`)),
+      present: new Section(sink(`${what} presence`)),
+      units: 0,
+    }));
+  }
+
+  /** Appends one validated record (as ManifestColumns.pushRecord takes it). */
+  push(f: FileRecord): void {
+    if (this.refused !== null) return;
+    const i = this.n++;
+    const c = this.fixed;
+    c.size.f64(f.size);
+    c.mtime.f64(f.mtime);
+    c.nid.f64(typeof f.nid === 'number' ? f.nid : NaN);
+    c.uid.u32(f.uid);
+    c.gid.u32(f.gid);
+    c.nlink.u32(f.nlink);
+    c.mtimeNsec.u32(f.mtime_nsec);
+    c.xattrIsize.u32(f.xattr_isize);
+    c.mode.u16(parseInt(f.mode, 8));
+    c.type.u8(FILE_TYPE_CODES.indexOf(f.type));
+    c.layout.u8(LAYOUT_CODES.indexOf(f.layout));
+    c.inodeSize.u8(f.inode_size);
+    if (f.ino !== undefined && this.ino === null) {
+      // The column starts with the first record that has an ino (push() does the same).
+      this.ino = new Section(this.sink('ino'));
+      for (let k = 0; k < i; k++) this.ino.f64(NaN);
+    }
+    this.ino?.f64(f.ino ?? NaN);
+    if (f.sha256 !== undefined) this.anySha = true;
+    const values = [f.path, f.fingerprint, f.sha256];
+    for (let k = 0; k < 3; k++) {
+      const s = values[k];
+      const col = this.strings[k]!;
+      if (s !== null && s !== undefined) {
+        if (!(s as WellFormedCheck).isWellFormed()) {
+          this.refused = 'a string with a lone surrogate';
+          return;
+        }
+        col.units += s.length;
+        if (col.units > MAX_COLUMNS_STRING_UNITS) {
+          this.refused = `a string blob past ${MAX_COLUMNS_STRING_UNITS} UTF-16 units`;
+          return;
+        }
+        col.blob.utf8(s);
+        col.present.u8(1);
+      } else col.present.u8(0);
+      col.ends.u32(col.units);
+    }
+    const bigNid = typeof f.nid === 'string' ? f.nid : null;
+    const xattrs = isEmptyObject(f.xattrs) ? null : f.xattrs;
+    if (bigNid !== null || f.target !== undefined || f.rdev !== undefined || xattrs !== null)
+      this.extras.push([i, bigNid, f.target ?? null, f.rdev ?? null, xattrs]);
+  }
+
+  /**
+   * The bytes before the sections and the sections' names in their order (every section is
+   * flushed to its sink first), or null when the form cannot be made (`refused` says why).
+   * `header.file_count` must be the records pushed.
+   */
+  finish(header: ManifestHeader): { head: Uint8Array; sections: string[] } | null {
+    if (this.refused === null && header.file_count !== this.n)
+      this.refused = `the header's file_count is not the ${this.n} records pushed`;
+    if (this.refused !== null) return null;
+    const headerBytes = textEncoder.encode(JSON.stringify(header));
+    const extrasBytes = textEncoder.encode(JSON.stringify(this.extras));
+    const pad = padTo8(headerBytes.length + extrasBytes.length);
+    const head = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + extrasBytes.length + pad);
+    const dv = new DataView(head.buffer);
+    for (let k = 0; k < 8; k++) head[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
+    const flags = (this.anySha ? FLAG_SHA256 : 0) | (this.ino ? FLAG_INO : 0);
+    const words = [
+      COLUMNS_CODEC_VERSION,
+      flags,
+      this.n,
+      headerBytes.length,
+      extrasBytes.length,
+      ...this.strings.map((s) => s.blob.bytes),
+    ];
+    words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
+    head.set(headerBytes, PREAMBLE_BYTES);
+    head.set(extrasBytes, PREAMBLE_BYTES + headerBytes.length);
+    const sections: string[] = [...FIXED_COLUMNS];
+    if (this.ino) sections.push('ino');
+    for (const what of ['paths', 'fingerprints', 'sha256s'])
+      sections.push(`${what} offsets`, `${what} presence`);
+    sections.push('paths', 'fingerprints', 'sha256s');
+    for (const s of Object.values(this.fixed)) s.flush();
+    this.ino?.flush();
+    for (const s of this.strings) {
+      s.blob.flush();
+      s.ends.flush();
+      s.present.flush();
+    }
+    return { head, sections };
+  }
+}
+
+function isEmptyObject(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
