@@ -8,7 +8,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeManifestColumns, encodeManifestColumns } from '../src/manifest-columns-codec.js';
+import {
+  decodeManifestColumns,
+  encodeManifestColumns,
+  ManifestColumnsStreamEncoder,
+} from '../src/manifest-columns-codec.js';
 import { FILE_TYPE_CODES, LAYOUT_CODES, ManifestColumns } from '../src/manifest-columns.js';
 import { StringTable } from '../src/manifest-strings.js';
 import type { FileRecord, ManifestHeader } from '../src/manifest-types.js';
@@ -143,5 +147,58 @@ describe('bulk decode of the stored columnar form', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  /** The form ManifestColumnsStreamEncoder makes of `files`, its sections kept in memory. */
+  function streamed(files: FileRecord[], header: ManifestHeader): Buffer | null {
+    const sections = new Map<string, Uint8Array[]>();
+    const enc = new ManifestColumnsStreamEncoder((name) => {
+      const chunks: Uint8Array[] = [];
+      sections.set(name, chunks);
+      // The encoder reuses nothing it has handed over, but copy to be sure the test would see it.
+      return { write: (b) => chunks.push(Uint8Array.from(b)) };
+    });
+    for (const f of files) enc.push(f);
+    const made = enc.finish(header);
+    if (!made) return null;
+    return Buffer.concat([made.head, ...made.sections.flatMap((k) => sections.get(k)!)]);
+  }
+
+  it('is made record by record as the very bytes encodeManifestColumns makes', () => {
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 60 }), (drawn) => {
+        const files = recordsOf(drawn);
+        const header = { kind: 'sharemap-manifest', file_count: files.length } as unknown as ManifestHeader;
+        const whole = Buffer.concat(encodeManifestColumns(header, ManifestColumns.fromRecords(files))!);
+        expect(streamed(files, header)!.equals(whole)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('makes none of a manifest with a lone surrogate or a wrong file_count', () => {
+    const files = recordsOf([]);
+    const one: FileRecord = {
+      path: '/a\ud800',
+      nid: 1,
+      type: 'file',
+      mode: '0644',
+      uid: 0,
+      gid: 0,
+      size: 0,
+      nlink: 1,
+      mtime: 0,
+      mtime_nsec: 0,
+      layout: 'flat_plain',
+      inode_size: 32,
+      xattr_isize: 0,
+      xattrs: {},
+      fingerprint: null,
+    };
+    const header = (n: number): ManifestHeader =>
+      ({ kind: 'sharemap-manifest', file_count: n }) as unknown as ManifestHeader;
+    expect(streamed([...files, one], header(1))).toBeNull();
+    expect(streamed([{ ...one, path: '/a' }], header(2))).toBeNull();
+    expect(streamed([{ ...one, path: '/a' }], header(1))).not.toBeNull();
   });
 });
