@@ -9,7 +9,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifestToNdjson, parseManifest, StringTable } from '@sharemap/erofs';
+import { manifestToNdjson, parseManifest, StringTable, type ManifestHeader } from '@sharemap/erofs';
+import { buildAnalysisInput } from '@sharemap/sharing';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { createLogger } from '../src/log.js';
 import { runAnalysis } from '../src/scan/analysis.js';
@@ -29,8 +30,11 @@ describe('columnar form written at upload', () => {
   async function upload(body: Buffer | string, headers: Record<string, string>): Promise<string> {
     const up = await api(s.url, 'POST', '/api/manifests', { body, headers });
     expect(up.status, JSON.stringify(up.body)).toBe(201);
-    return (await s.ctx.store.manifests.get(up.body.id as string))!.blob;
+    const row = (await s.ctx.store.manifests.get(up.body.id as string))!;
+    headerOf.set(row.blob, JSON.parse(row.header) as ManifestHeader);
+    return row.blob;
   }
+  const headerOf = new Map<string, ManifestHeader>();
 
   function capture(): { log: ReturnType<typeof createLogger>; msgs: string[] } {
     const msgs: string[] = [];
@@ -58,11 +62,23 @@ describe('columnar form written at upload', () => {
         blobs.push(blob);
       }
       expect(readdirSync(s.ctx.blobs.tmpDir)).toEqual([]); // the section files are gone
+      const built = buildAnalysisInput({
+        images: blobs.map((b, k) => ({
+          header: headerOf.get(b)!,
+          name: `m${k}`,
+          aliases: [`m${k}`],
+          payload: b,
+        })),
+        mountConfigs: [],
+        mapping: {},
+        publishers: {},
+        domainAssignments: {},
+      });
       const task: AnalyzeTask = {
         kind: 'analyze',
         dataDir: s.dataDir,
-        images: blobs.map((b, k) => ({ image: { id: `img${k}`, name: `m${k}` }, manifestBlob: b })),
-        instances: [],
+        images: built.images.map((i) => ({ image: i.image, manifestBlob: i.payload })),
+        instances: built.instances,
         options: {},
         createdAt: '2026-12-06T00:00:00.000Z',
       };
