@@ -76,6 +76,8 @@ export interface ColumnsStringInterner {
 /** String.prototype.isWellFormed (ES2024; Node 20 has it, the repo's TypeScript lib does not list it). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
 
+const textEncoder = new TextEncoder();
+
 const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function bytesOf(a: TypedColumn, n: number): Uint8Array {
@@ -128,34 +130,42 @@ export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColu
     if (bigNid === null && s.target === undefined && s.rdev === undefined && xattrs === null) continue;
     extras.push([i, bigNid, s.target ?? null, s.rdev ?? null, xattrs]);
   }
-  const enc = new TextEncoder();
-  const headerBytes = enc.encode(JSON.stringify(header));
-  const extrasBytes = enc.encode(JSON.stringify(extras));
-  const blobs = [enc.encode(paths.text), enc.encode(fps.text), enc.encode(shas.text)];
-  const pre = new Uint8Array(PREAMBLE_BYTES);
-  const dv = new DataView(pre.buffer);
-  for (let k = 0; k < 8; k++) pre[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
+  const blobs = [textEncoder.encode(paths.text), textEncoder.encode(fps.text), textEncoder.encode(shas.text)];
   const flags = (cols.sha256 ? FLAG_SHA256 : 0) | (cols.ino ? FLAG_INO : 0);
-  const words = [
-    COLUMNS_CODEC_VERSION,
+  const head = headBytes(
+    header,
+    extras,
     flags,
     n,
-    headerBytes.length,
-    extrasBytes.length,
-    ...blobs.map((b) => b.length),
-  ];
-  words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
-  const pieces: Uint8Array[] = [
-    pre,
-    headerBytes,
-    extrasBytes,
-    new Uint8Array(padTo8(headerBytes.length + extrasBytes.length)),
-  ];
+    blobs.map((b) => b.length),
+  );
+  const pieces: Uint8Array[] = [head];
   for (const k of FIXED_COLUMNS) pieces.push(bytesOf(cols[k], n));
   if (cols.ino) pieces.push(bytesOf(cols.ino, n));
   for (const t of [paths, fps, shas]) pieces.push(bytesOf(t.ends, n), t.present);
   pieces.push(...blobs);
   return pieces;
+}
+
+/** The preamble, the header and sparse JSON and the padding after them: the form up to its typed columns. */
+function headBytes(
+  header: ManifestHeader,
+  extras: Extra[],
+  flags: number,
+  n: number,
+  blobLens: number[],
+): Uint8Array {
+  const headerBytes = textEncoder.encode(JSON.stringify(header));
+  const extrasBytes = textEncoder.encode(JSON.stringify(extras));
+  const pad = padTo8(headerBytes.length + extrasBytes.length);
+  const head = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + extrasBytes.length + pad);
+  const dv = new DataView(head.buffer);
+  for (let k = 0; k < 8; k++) head[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
+  const words = [COLUMNS_CODEC_VERSION, flags, n, headerBytes.length, extrasBytes.length, ...blobLens];
+  words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
+  head.set(headerBytes, PREAMBLE_BYTES);
+  head.set(extrasBytes, PREAMBLE_BYTES + headerBytes.length);
+  return head;
 }
 
 function padTo8(len: number): number {
@@ -458,8 +468,6 @@ class Section {
   }
 }
 
-const textEncoder = new TextEncoder();
-
 /** A string column being written: its blob, each record's end offset (UTF-16 units) and presence. */
 interface StringSection {
   blob: Section;
@@ -561,24 +569,14 @@ export class ManifestColumnsStreamEncoder {
     if (this.refused === null && header.file_count !== this.n)
       this.refused = `the header's file_count is not the ${this.n} records pushed`;
     if (this.refused !== null) return null;
-    const headerBytes = textEncoder.encode(JSON.stringify(header));
-    const extrasBytes = textEncoder.encode(JSON.stringify(this.extras));
-    const pad = padTo8(headerBytes.length + extrasBytes.length);
-    const head = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + extrasBytes.length + pad);
-    const dv = new DataView(head.buffer);
-    for (let k = 0; k < 8; k++) head[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
     const flags = (this.anySha ? FLAG_SHA256 : 0) | (this.ino ? FLAG_INO : 0);
-    const words = [
-      COLUMNS_CODEC_VERSION,
+    const head = headBytes(
+      header,
+      this.extras,
       flags,
       this.n,
-      headerBytes.length,
-      extrasBytes.length,
-      ...this.strings.map((s) => s.blob.bytes),
-    ];
-    words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
-    head.set(headerBytes, PREAMBLE_BYTES);
-    head.set(extrasBytes, PREAMBLE_BYTES + headerBytes.length);
+      this.strings.map((s) => s.blob.bytes),
+    );
     const sections: string[] = [...FIXED_COLUMNS];
     if (this.ino) sections.push('ino');
     for (const what of ['paths', 'fingerprints', 'sha256s'])
