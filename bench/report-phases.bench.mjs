@@ -9,7 +9,11 @@
 // phases (wall and CPU ms, and the peak RSS of the process during each: VmHWM, reset between
 // phases through /proc/self/clear_refs), the blob sizes and the load average. Needs
 // `pnpm build`. Profile the analysis with `node --cpu-prof bench/report-phases.bench.mjs`.
-// Usage: node bench/report-phases.bench.mjs [--records 500000] [--runs 1]
+// The manifest is stored as the upload route stores it, columnar file included (written as
+// the records stream, UploadColumnsWriter: `columnsMs` is its final assembly), so run 1 is
+// "upload, then the first report"; `--no-upload-columns` stores the NDJSON alone (as servers
+// before did: run 1 then reads the NDJSON and writes the columnar file).
+// Usage: node bench/report-phases.bench.mjs [--records 500000] [--runs 1] [--no-upload-columns]
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +21,7 @@ import { ManifestStreamValidator } from '../packages/erofs/dist/index.js';
 import { buildAnalysisInput } from '../packages/sharing/dist/index.js';
 import { canonicalManifest } from '../apps/server/dist/manifest-stream.js';
 import { runAnalysis } from '../apps/server/dist/scan/analysis.js';
+import { UploadColumnsWriter } from '../apps/server/dist/scan/stored-columns.js';
 import { BlobStore } from '../apps/server/dist/storage/blobs.js';
 import { manifestLines } from './manifest-2m.mjs';
 
@@ -26,6 +31,7 @@ const opt = (name, dflt) => {
 };
 const RECORDS = Number(opt('records', 500_000));
 const RUNS = Number(opt('runs', 1));
+const UPLOAD_COLUMNS = !process.argv.includes('--no-upload-columns');
 const log = (s) => process.stderr.write(`[report-phases bench] ${s}\n`);
 const MiB = 1024 * 1024;
 
@@ -55,9 +61,18 @@ try {
   log(`storing a manifest of ${RECORDS} records as an upload does`);
   let t0 = performance.now();
   const validator = new ManifestStreamValidator({ maxRecords: RECORDS });
-  const blob = await store.putGzip(canonicalManifest(asBuffers(manifestLines(RECORDS)), validator, {}));
+  const columns = UPLOAD_COLUMNS ? new UploadColumnsWriter(store) : null;
+  const blob = await store.putGzip(
+    canonicalManifest(asBuffers(manifestLines(RECORDS)), validator, {
+      ...(columns ? { onRecord: (r) => columns.push(r) } : {}),
+    }),
+  );
   const header = validator.end();
   const storeMs = Math.round(performance.now() - t0);
+  t0 = performance.now();
+  const notWritten = columns ? await columns.commit(blob.sha256, header) : 'off';
+  const columnsMs = Math.round(performance.now() - t0);
+  log(`stored in ${storeMs} ms, columnar file ${notWritten ?? 'written'} in ${columnsMs} ms`);
   const built = buildAnalysisInput({
     images: [{ header, name: header.image.name, aliases: ['m1'], payload: blob.sha256 }],
     mountConfigs: [],
@@ -113,6 +128,8 @@ try {
     records: RECORDS,
     manifestBlobBytes: blob.size,
     storeMs,
+    uploadColumns: UPLOAD_COLUMNS,
+    columnsMs,
     runs,
     loadAverage: load.map((l) => Math.round(l * 10) / 10),
   };

@@ -7,7 +7,12 @@
  * the event loop for the others (docs/server.md#limits).
  */
 import { JSONParser } from '@streamparser/json';
-import { ManifestError, type ManifestHeader, type ManifestStreamValidator } from '@sharemap/erofs';
+import {
+  ManifestError,
+  type FileRecord,
+  type ManifestHeader,
+  type ManifestStreamValidator,
+} from '@sharemap/erofs';
 
 /** Longest NDJSON line, or JSON-form value, in bytes (the erofs reader's own line bound). */
 export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
@@ -58,6 +63,8 @@ function stripBom(s: string): string {
 export interface ManifestStreamOptions {
   /** Called with the validated header before any record is written (e.g. to check its name). */
   onHeader?: (h: ManifestHeader) => void;
+  /** Called with each validated record, in order, before its line is written (the columnar file, stored-columns.ts). */
+  onRecord?: (r: FileRecord) => void;
 }
 
 /**
@@ -150,7 +157,11 @@ async function* ndjson(
       const h = validator.header(val, lineNo);
       opts.onHeader?.(h);
       yield JSON.stringify(h) + '\n';
-    } else yield JSON.stringify(validator.record(val, lineNo)) + '\n';
+    } else {
+      const r = validator.record(val, lineNo);
+      opts.onRecord?.(r);
+      yield JSON.stringify(r) + '\n';
+    }
   }
 }
 
@@ -195,7 +206,9 @@ async function* jsonForm(
         headerFields[k] = value;
       } else {
         ensureHeader();
-        out.push(JSON.stringify(validator.record(value, 1, `files[${String(key)}].`)) + '\n');
+        const r = validator.record(value, 1, `files[${String(key)}].`);
+        opts.onRecord?.(r);
+        out.push(JSON.stringify(r) + '\n');
       }
     } catch (e) {
       failure = e;

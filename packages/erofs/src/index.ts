@@ -63,6 +63,8 @@ export {
   COLUMNS_CODEC_MAGIC,
   COLUMNS_CODEC_VERSION,
   MAX_COLUMNS_STRING_UNITS,
+  ManifestColumnsStreamEncoder,
+  type ColumnsSectionSink,
   type ColumnsStringInterner,
 } from './manifest-columns-codec.js';
 export { encodeRecord, recordBound } from './manifest-encode.js';

@@ -18,7 +18,8 @@ import {
   newValidatedRecord,
   NO_XATTRS,
 } from './manifest-columns.js';
-import type { ManifestHeader } from './manifest-types.js';
+import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
+import type { FileRecord, ManifestHeader } from './manifest-types.js';
 
 /** First 8 bytes of an encoded form. */
 export const COLUMNS_CODEC_MAGIC = 'SMCOLS\0\0';
@@ -65,10 +66,17 @@ type Extra = [number, string | null, string | null, [number, number] | null, Rec
 /** Interning of decoded strings (StringTable): slot 3i path, 3i+1 fingerprint, 3i+2 sha256. */
 export interface ColumnsStringInterner {
   internAt(slot: number, s: string): string;
+  /** StringTable.internAtAscii: interning straight from ASCII bytes, when the interner has it. */
+  internAtAscii?: StringTable['internAtAscii'];
+  /** StringTable.canAdopt / adoptColumn: a whole column taken without interning it now. */
+  canAdopt?: StringTable['canAdopt'];
+  adoptColumn?: StringTable['adoptColumn'];
 }
 
 /** String.prototype.isWellFormed (ES2024; Node 20 has it, the repo's TypeScript lib does not list it). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
+
+const textEncoder = new TextEncoder();
 
 const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -122,34 +130,42 @@ export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColu
     if (bigNid === null && s.target === undefined && s.rdev === undefined && xattrs === null) continue;
     extras.push([i, bigNid, s.target ?? null, s.rdev ?? null, xattrs]);
   }
-  const enc = new TextEncoder();
-  const headerBytes = enc.encode(JSON.stringify(header));
-  const extrasBytes = enc.encode(JSON.stringify(extras));
-  const blobs = [enc.encode(paths.text), enc.encode(fps.text), enc.encode(shas.text)];
-  const pre = new Uint8Array(PREAMBLE_BYTES);
-  const dv = new DataView(pre.buffer);
-  for (let k = 0; k < 8; k++) pre[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
+  const blobs = [textEncoder.encode(paths.text), textEncoder.encode(fps.text), textEncoder.encode(shas.text)];
   const flags = (cols.sha256 ? FLAG_SHA256 : 0) | (cols.ino ? FLAG_INO : 0);
-  const words = [
-    COLUMNS_CODEC_VERSION,
+  const head = headBytes(
+    header,
+    extras,
     flags,
     n,
-    headerBytes.length,
-    extrasBytes.length,
-    ...blobs.map((b) => b.length),
-  ];
-  words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
-  const pieces: Uint8Array[] = [
-    pre,
-    headerBytes,
-    extrasBytes,
-    new Uint8Array(padTo8(headerBytes.length + extrasBytes.length)),
-  ];
+    blobs.map((b) => b.length),
+  );
+  const pieces: Uint8Array[] = [head];
   for (const k of FIXED_COLUMNS) pieces.push(bytesOf(cols[k], n));
   if (cols.ino) pieces.push(bytesOf(cols.ino, n));
   for (const t of [paths, fps, shas]) pieces.push(bytesOf(t.ends, n), t.present);
   pieces.push(...blobs);
   return pieces;
+}
+
+/** The preamble, the header and sparse JSON and the padding after them: the form up to its typed columns. */
+function headBytes(
+  header: ManifestHeader,
+  extras: Extra[],
+  flags: number,
+  n: number,
+  blobLens: number[],
+): Uint8Array {
+  const headerBytes = textEncoder.encode(JSON.stringify(header));
+  const extrasBytes = textEncoder.encode(JSON.stringify(extras));
+  const pad = padTo8(headerBytes.length + extrasBytes.length);
+  const head = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + extrasBytes.length + pad);
+  const dv = new DataView(head.buffer);
+  for (let k = 0; k < 8; k++) head[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
+  const words = [COLUMNS_CODEC_VERSION, flags, n, headerBytes.length, extrasBytes.length, ...blobLens];
+  words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
+  head.set(headerBytes, PREAMBLE_BYTES);
+  head.set(extrasBytes, PREAMBLE_BYTES + headerBytes.length);
+  return head;
 }
 
 function padTo8(len: number): number {
@@ -182,27 +198,60 @@ function fill(into: TypedColumn, bytes: Uint8Array): void {
   new Uint8Array(into.buffer, into.byteOffset, bytes.length).set(bytes);
 }
 
-/** A string blob read back: `get(i)` is record i's string, or null when absent (offsets checked on use). */
+/**
+ * A string blob read back: `out[i]` is record i's string, null when absent, interned at slot
+ * `3i + field` of `strings` when given. The blob is decoded once; each string is a slice of it
+ * (V8 makes a slice a view of its parent, no copy). An ASCII blob (all its strings, usually:
+ * paths and hex) is interned from its bytes (StringTable.internAtAscii, the NDJSON fast path's
+ * way), which makes no string for a value the table already has.
+ */
 function stringColumn(
   ends: Uint32Array,
   present: Uint8Array,
   blob: Uint8Array,
   what: string,
-): (i: number) => string | null {
+  input: ColumnsStringInterner | undefined,
+  field: number,
+): (string | null)[] {
+  let strings = input;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
   } catch (e) {
     throw new ManifestColumnsCodecError(`${what} are not UTF-8: ${(e as Error).message}`);
   }
-  return (i: number) => {
-    if (!present[i]) return null;
-    const start = i === 0 ? 0 : ends[i - 1]!;
+  // UTF-8 takes more bytes than UTF-16 units for every non-ASCII character: equal lengths mean
+  // ASCII, and then the offsets (UTF-16 units) are byte offsets too.
+  const ascii = text.length === blob.length;
+  const n = ends.length;
+  const out: (string | null)[] = [];
+  // Nothing interned yet (the first manifest of an analysis): the slices are handed over
+  // whole and hashed only if another manifest follows (StringTable.adoptColumn).
+  const adopt = strings?.canAdopt?.(field) === true;
+  if (adopt) strings = undefined;
+  const slice = (_b: Uint8Array, start: number, end: number): string => text.slice(start, end);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
     const end = ends[i]!;
     if (start > end || end > text.length)
       throw new ManifestColumnsCodecError(`${what} offset of record ${i} is out of bounds`);
-    return text.slice(start, end);
-  };
+    if (!present[i]) {
+      if (end !== start)
+        throw new ManifestColumnsCodecError(`${what}: absent value of record ${i} has characters`);
+      out.push(null);
+      continue;
+    }
+    const slot = 3 * i + field;
+    if (!strings) out.push(text.slice(start, end));
+    else if (ascii && strings.internAtAscii) {
+      let h = STRING_HASH_SEED;
+      for (let k = start; k < end; k++) h = hashStep(h, blob[k]!);
+      out.push(strings.internAtAscii(slot, blob, start, end, h, slice));
+    } else out.push(strings.internAt(slot, text.slice(start, end)));
+    start = end;
+  }
+  if (adopt) input!.adoptColumn!(field, out);
+  return out;
 }
 
 /**
@@ -263,49 +312,288 @@ export function decodeManifestColumns(
   const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
   if (r.at !== bytes.length)
     throw new ManifestColumnsCodecError(`${bytes.length - r.at} bytes after the last blob`);
-  const [pathOf, fpOf, shaOf] = names.map((what, k) =>
-    stringColumn(offsets[k]!.ends, offsets[k]!.present, blobs[k]!, what),
-  ) as [(i: number) => string | null, (i: number) => string | null, (i: number) => string | null];
+  const column = <T extends TypedColumn>(make: new (n: number) => T, bytes: Uint8Array): T => {
+    const a = new make(n);
+    fill(a, bytes);
+    return a;
+  };
+  const type = column(Uint8Array, fixed.type);
+  const layout = column(Uint8Array, fixed.layout);
+  const inodeSize = column(Uint8Array, fixed.inodeSize);
+  const mode = column(Uint16Array, fixed.mode);
   for (let i = 0; i < n; i++) {
-    if (fixed.type[i]! >= FILE_TYPE_CODES.length)
-      throw new ManifestColumnsCodecError(`record ${i}: type code ${fixed.type[i]}`);
-    if (fixed.layout[i]! >= LAYOUT_CODES.length)
-      throw new ManifestColumnsCodecError(`record ${i}: layout code ${fixed.layout[i]}`);
+    if (type[i]! >= FILE_TYPE_CODES.length)
+      throw new ManifestColumnsCodecError(`record ${i}: type code ${type[i]}`);
+    if (layout[i]! >= LAYOUT_CODES.length)
+      throw new ManifestColumnsCodecError(`record ${i}: layout code ${layout[i]}`);
+    // What the record validator allows (docs/manifest.md): four octal digits, 32- or 64-byte inodes.
+    if (mode[i]! > 0o7777) throw new ManifestColumnsCodecError(`record ${i}: mode ${mode[i]}`);
+    if (inodeSize[i] !== 32 && inodeSize[i] !== 64)
+      throw new ManifestColumnsCodecError(`record ${i}: inode size ${inodeSize[i]}`);
   }
-  const nids = new Float64Array(n);
-  fill(nids, fixed.nid);
-  const inos = inoBytes ? new Float64Array(n) : null;
-  if (inos) fill(inos, inoBytes!);
-  const extraAt = new Map<number, Extra>();
+  const nid = column(Float64Array, fixed.nid);
+  let ino = inoBytes ? column(Float64Array, inoBytes) : null;
+  // push() makes the ino column for the first record with an ino: none, no column.
+  if (ino?.every(Number.isNaN)) ino = null;
+  const bigNids = new Map<number, string>();
+  const targets = new Map<number, string>();
+  const rdevs = new Map<number, [number, number]>();
+  const xattrLists = new Map<number, Record<string, string>>();
   for (const e of extras as Extra[]) {
     if (!Array.isArray(e) || e.length !== 5 || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= n)
       throw new ManifestColumnsCodecError('a sparse field names no record');
-    extraAt.set(e[0], e);
+    const [i, bigNid, target, rdev, xattrs] = e;
+    if (bigNid !== null) {
+      if (typeof bigNid !== 'string' || !Number.isNaN(nid[i]))
+        throw new ManifestColumnsCodecError(`record ${i}: a decimal nid beside a number`);
+      bigNids.set(i, bigNid);
+    }
+    if (target !== null) {
+      if (typeof target !== 'string')
+        throw new ManifestColumnsCodecError(`record ${i}: a target not a string`);
+      targets.set(i, target);
+    }
+    if (rdev !== null) {
+      if (!Array.isArray(rdev) || rdev.length !== 2 || !rdev.every(Number.isInteger))
+        throw new ManifestColumnsCodecError(`record ${i}: a device not [major, minor]`);
+      rdevs.set(i, rdev);
+    }
+    if (xattrs !== null) {
+      if (
+        typeof xattrs !== 'object' ||
+        Array.isArray(xattrs) ||
+        !Object.values(xattrs).every((v) => typeof v === 'string')
+      )
+        throw new ManifestColumnsCodecError(`record ${i}: xattrs not a map of strings`);
+      xattrLists.set(i, xattrs);
+    }
   }
-  // push() keeps the strings and sparse fields; the typed columns are then overwritten with
-  // the stored bytes (push wrote placeholders), so a record reads back exactly as stored.
-  const cols = new ManifestColumns(n);
-  const s = newValidatedRecord();
-  for (let i = 0; i < n; i++) {
-    const slot = 3 * i;
-    const path = pathOf(i);
-    if (path === null) throw new ManifestColumnsCodecError(`record ${i} has no path`);
-    s.path = strings ? strings.internAt(slot, path) : path;
-    const fp = fpOf(i);
-    s.fingerprint = fp !== null && strings ? strings.internAt(slot + 1, fp) : fp;
-    const sha = shaOf(i);
-    s.sha256 = sha === null ? undefined : strings ? strings.internAt(slot + 2, sha) : sha;
-    const ino = inos?.[i];
-    s.ino = ino === undefined || Number.isNaN(ino) ? undefined : ino;
-    const e = extraAt.get(i);
-    s.nid = e?.[1] ?? 0;
-    s.target = e?.[2] ?? undefined;
-    s.rdev = e?.[3] ?? undefined;
-    s.xattrs = e?.[4] ?? NO_XATTRS;
-    cols.push(s);
-  }
-  if (flags & FLAG_SHA256) cols.sha256 ??= new Array<string | undefined>(n).fill(undefined);
-  for (const k of FIXED_COLUMNS) fill(cols[k], fixed[k]);
-  if (inos && cols.ino) cols.ino.set(inos);
+  for (let i = 0; i < n; i++)
+    if (Number.isNaN(nid[i]) && !bigNids.has(i))
+      throw new ManifestColumnsCodecError(`record ${i} has no nid`);
+  const [paths, fingerprint, shas] = names.map((what, k) =>
+    stringColumn(offsets[k]!.ends, offsets[k]!.present, blobs[k]!, what, strings, k),
+  ) as [(string | null)[], (string | null)[], (string | null)[]];
+  const noPath = paths.indexOf(null);
+  if (noPath >= 0) throw new ManifestColumnsCodecError(`record ${noPath} has no path`);
+  // As push() keeps them: no sha256 column unless a record has one (or the manifest is hashed).
+  const anySha = (flags & FLAG_SHA256) !== 0 || shas.some((v) => v !== null);
+  const cols = ManifestColumns.fromColumns({
+    n,
+    type,
+    layout,
+    inodeSize,
+    mode,
+    uid: column(Uint32Array, fixed.uid),
+    gid: column(Uint32Array, fixed.gid),
+    nlink: column(Uint32Array, fixed.nlink),
+    mtimeNsec: column(Uint32Array, fixed.mtimeNsec),
+    xattrIsize: column(Uint32Array, fixed.xattrIsize),
+    size: column(Float64Array, fixed.size),
+    mtime: column(Float64Array, fixed.mtime),
+    nid,
+    ino,
+    paths: paths as string[],
+    fingerprint,
+    sha256: anySha ? shas.map((v) => v ?? undefined) : null,
+    bigNids,
+    targets,
+    rdevs,
+    xattrLists,
+  });
   return { header, cols };
+}
+
+/** Where ManifestColumnsStreamEncoder appends one section of the form (the caller's storage: a temp file, memory). */
+export interface ColumnsSectionSink {
+  write(bytes: Uint8Array): void;
+}
+
+/** Bytes a section gathers before handing them to its sink. */
+const SECTION_CHUNK_BYTES = 256 * 1024;
+
+/** One section of the form, gathered in chunks: values are written as little-endian bytes. */
+class Section {
+  private chunk = new Uint8Array(SECTION_CHUNK_BYTES);
+  private view = new DataView(this.chunk.buffer);
+  private at = 0;
+  bytes = 0;
+  constructor(readonly sink: ColumnsSectionSink) {}
+  private room(k: number): void {
+    if (this.at + k > this.chunk.length) this.flush();
+  }
+  flush(): void {
+    if (this.at === 0) return;
+    this.sink.write(this.chunk.subarray(0, this.at));
+    this.chunk = new Uint8Array(SECTION_CHUNK_BYTES);
+    this.view = new DataView(this.chunk.buffer);
+    this.at = 0;
+  }
+  u8(v: number): void {
+    this.room(1);
+    this.chunk[this.at++] = v;
+    this.bytes++;
+  }
+  u16(v: number): void {
+    this.room(2);
+    this.view.setUint16(this.at, v, true);
+    this.at += 2;
+    this.bytes += 2;
+  }
+  u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.at, v, true);
+    this.at += 4;
+    this.bytes += 4;
+  }
+  f64(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, v, true);
+    this.at += 8;
+    this.bytes += 8;
+  }
+  utf8(s: string): void {
+    // At most 3 bytes per UTF-16 unit; a longer string goes to the sink whole.
+    if (3 * s.length > SECTION_CHUNK_BYTES) {
+      this.flush();
+      const b = textEncoder.encode(s);
+      this.sink.write(b);
+      this.bytes += b.length;
+      return;
+    }
+    this.room(3 * s.length);
+    const { written } = textEncoder.encodeInto(s, this.chunk.subarray(this.at));
+    this.at += written;
+    this.bytes += written;
+  }
+}
+
+/** A string column being written: its blob, each record's end offset (UTF-16 units) and presence. */
+interface StringSection {
+  blob: Section;
+  ends: Section;
+  present: Section;
+  units: number;
+}
+
+/**
+ * encodeManifestColumns record by record, for a manifest that is never whole in memory (an
+ * upload, validated and stored as it streams: docs/server.md#stored-columnar-manifests). Each
+ * section of the form (a typed column, a string blob, its offsets) goes to its own sink as it
+ * fills, in chunks of SECTION_CHUNK_BYTES; memory holds those chunks and the sparse fields.
+ * `finish` gives the bytes that go before the sections and the sections in their order: the
+ * form is those bytes, then each section's sink's bytes. The result is the very bytes
+ * encodeManifestColumns makes of the same manifest, or null where it makes none (a lone
+ * surrogate, a string blob past MAX_COLUMNS_STRING_UNITS).
+ */
+export class ManifestColumnsStreamEncoder {
+  private n = 0;
+  private readonly fixed: Record<FixedColumn, Section>;
+  private ino: Section | null = null;
+  private readonly strings: StringSection[];
+  private readonly extras: Extra[] = [];
+  private anySha = false;
+  /** Why the form cannot be made, once it cannot (then records are only counted). */
+  refused: string | null = null;
+
+  /** `sink(name)`: a new sink for the section `name` (called once per section). */
+  constructor(private readonly sink: (name: string) => ColumnsSectionSink) {
+    if (!isLittleEndian) this.refused = 'a big-endian host';
+    this.fixed = Object.fromEntries(FIXED_COLUMNS.map((k) => [k, new Section(sink(k))])) as Record<
+      FixedColumn,
+      Section
+    >;
+    this.strings = ['paths', 'fingerprints', 'sha256s'].map((what) => ({
+      blob: new Section(sink(what)),
+      ends: new Section(sink(`${what} offsets`)),
+      present: new Section(sink(`${what} presence`)),
+      units: 0,
+    }));
+  }
+
+  /** Appends one validated record (as ManifestColumns.pushRecord takes it). */
+  push(f: FileRecord): void {
+    if (this.refused !== null) return;
+    const i = this.n++;
+    const c = this.fixed;
+    c.size.f64(f.size);
+    c.mtime.f64(f.mtime);
+    c.nid.f64(typeof f.nid === 'number' ? f.nid : NaN);
+    c.uid.u32(f.uid);
+    c.gid.u32(f.gid);
+    c.nlink.u32(f.nlink);
+    c.mtimeNsec.u32(f.mtime_nsec);
+    c.xattrIsize.u32(f.xattr_isize);
+    c.mode.u16(parseInt(f.mode, 8));
+    c.type.u8(FILE_TYPE_CODES.indexOf(f.type));
+    c.layout.u8(LAYOUT_CODES.indexOf(f.layout));
+    c.inodeSize.u8(f.inode_size);
+    if (f.ino !== undefined && this.ino === null) {
+      // The column starts with the first record that has an ino (push() does the same).
+      this.ino = new Section(this.sink('ino'));
+      for (let k = 0; k < i; k++) this.ino.f64(NaN);
+    }
+    this.ino?.f64(f.ino ?? NaN);
+    if (f.sha256 !== undefined) this.anySha = true;
+    const values = [f.path, f.fingerprint, f.sha256];
+    for (let k = 0; k < 3; k++) {
+      const s = values[k];
+      const col = this.strings[k]!;
+      if (s !== null && s !== undefined) {
+        if (!(s as WellFormedCheck).isWellFormed()) {
+          this.refused = 'a string with a lone surrogate';
+          return;
+        }
+        col.units += s.length;
+        if (col.units > MAX_COLUMNS_STRING_UNITS) {
+          this.refused = `a string blob past ${MAX_COLUMNS_STRING_UNITS} UTF-16 units`;
+          return;
+        }
+        col.blob.utf8(s);
+        col.present.u8(1);
+      } else col.present.u8(0);
+      col.ends.u32(col.units);
+    }
+    const bigNid = typeof f.nid === 'string' ? f.nid : null;
+    const xattrs = isEmptyObject(f.xattrs) ? null : f.xattrs;
+    if (bigNid !== null || f.target !== undefined || f.rdev !== undefined || xattrs !== null)
+      this.extras.push([i, bigNid, f.target ?? null, f.rdev ?? null, xattrs]);
+  }
+
+  /**
+   * The bytes before the sections and the sections' names in their order (every section is
+   * flushed to its sink first), or null when the form cannot be made (`refused` says why).
+   * `header.file_count` must be the records pushed.
+   */
+  finish(header: ManifestHeader): { head: Uint8Array; sections: string[] } | null {
+    if (this.refused === null && header.file_count !== this.n)
+      this.refused = `the header's file_count is not the ${this.n} records pushed`;
+    if (this.refused !== null) return null;
+    const flags = (this.anySha ? FLAG_SHA256 : 0) | (this.ino ? FLAG_INO : 0);
+    const head = headBytes(
+      header,
+      this.extras,
+      flags,
+      this.n,
+      this.strings.map((s) => s.blob.bytes),
+    );
+    const sections: string[] = [...FIXED_COLUMNS];
+    if (this.ino) sections.push('ino');
+    for (const what of ['paths', 'fingerprints', 'sha256s'])
+      sections.push(`${what} offsets`, `${what} presence`);
+    sections.push('paths', 'fingerprints', 'sha256s');
+    for (const s of Object.values(this.fixed)) s.flush();
+    this.ino?.flush();
+    for (const s of this.strings) {
+      s.blob.flush();
+      s.ends.flush();
+      s.present.flush();
+    }
+    return { head, sections };
+  }
+}
+
+function isEmptyObject(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }

@@ -166,6 +166,31 @@ const COLUMN_TYPES: Record<string, new (n: number) => Column> = {
   nid: Float64Array,
 };
 
+/** The whole columns ManifestColumns.fromColumns takes (each typed array and list `n` long). */
+export interface WholeColumns {
+  n: number;
+  type: Uint8Array;
+  layout: Uint8Array;
+  inodeSize: Uint8Array;
+  mode: Uint16Array;
+  uid: Uint32Array;
+  gid: Uint32Array;
+  nlink: Uint32Array;
+  mtimeNsec: Uint32Array;
+  xattrIsize: Uint32Array;
+  size: Float64Array;
+  mtime: Float64Array;
+  nid: Float64Array;
+  ino: Float64Array | null;
+  paths: string[];
+  fingerprint: (string | null)[];
+  sha256: (string | undefined)[] | null;
+  bigNids: Iterable<[number, string]>;
+  targets: Iterable<[number, string]>;
+  rdevs: Iterable<[number, [number, number]]>;
+  xattrLists: Iterable<[number, Record<string, string>]>;
+}
+
 /** The records of one manifest as columns, in record order (sorted by path bytes). */
 export class ManifestColumns {
   /** Number of records. */
@@ -361,6 +386,29 @@ export class ManifestColumns {
     s.fingerprint = f.fingerprint;
     s.sha256 = f.sha256;
     this.push(s);
+  }
+
+  /**
+   * Columns made from whole columns at once (the stored columnar form read back,
+   * manifest-columns-codec.ts): each value is set once, where push() would fill every column
+   * record by record. The arrays are taken, not copied; `n` is their length. The caller has
+   * checked what push()'s callers check (codes in range, a big nid for each NaN nid).
+   */
+  static fromColumns(c: WholeColumns): ManifestColumns {
+    const cols = new ManifestColumns(0);
+    cols.n = c.n;
+    cols.cap = c.n;
+    const typed = cols as unknown as Record<string, Column>;
+    for (const k of Object.keys(COLUMN_TYPES)) typed[k] = (c as unknown as Record<string, Column>)[k]!;
+    (cols as { paths: string[] }).paths = c.paths;
+    (cols as { fingerprint: (string | null)[] }).fingerprint = c.fingerprint;
+    cols.sha256 = c.sha256;
+    cols.ino = c.ino;
+    for (const [i, v] of c.bigNids) cols.bigNids.set(i, v);
+    for (const [i, v] of c.targets) cols.targets.set(i, v);
+    for (const [i, v] of c.rdevs) cols.rdevs.set(i, v);
+    for (const [i, v] of c.xattrLists) cols.xattrLists.set(i, v);
+    return cols;
   }
 
   /** The columns of records already made. */

@@ -54,12 +54,56 @@ export class StringTable {
   /** The index (see indexOf) of each bySlot string, beside it. */
   private readonly bySlotIndex: number[] = [];
 
+  /**
+   * Columns taken as they are while nothing has been interned (adoptColumn), hashed into the
+   * table only when a later call needs the table (flushAdopted): a report of one manifest,
+   * the usual one, never hashes its strings.
+   */
+  private adopted: { field: number; values: readonly (string | null | undefined)[] }[] = [];
+
+  /**
+   * Takes one column of a manifest's strings (record i's value at slot 3i + field, as
+   * internAt's callers number them) without interning them now, when no string has been
+   * interned yet: then there is nothing in the table for them to be equal to, and they are
+   * interned only if another manifest is read into this table after them. Returns false (and
+   * takes nothing) when the table already holds strings: the caller interns them one by one.
+   * The strings stay as given in the caller's column (two equal values of it may be two
+   * objects); only strings interned later are deduplicated against them.
+   */
+  adoptColumn(field: number, values: readonly (string | null | undefined)[]): boolean {
+    if (!this.canAdopt(field)) return false;
+    this.adopted.push({ field, values });
+    return true;
+  }
+
+  /**
+   * Whether adoptColumn(field) would take its column: nothing interned yet, and no column of
+   * that field adopted (a second one is another manifest's, whose values must be found equal
+   * to the first's).
+   */
+  canAdopt(field: number): boolean {
+    return this.strings.length === 0 && !this.adopted.some((a) => a.field === field);
+  }
+
+  /** Interns the adopted columns (first come, first kept), before any lookup. */
+  private flushAdopted(): void {
+    const batches = this.adopted;
+    this.adopted = [];
+    for (const { field, values } of batches)
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (typeof v === 'string') this.internAt(3 * i + field, v);
+      }
+  }
+
   intern(s: string): string {
+    if (this.adopted.length) this.flushAdopted();
     return this.strings[this.internHashed(s, hashString(s))]!;
   }
 
   /** intern(s), first compared with the value returned for the same slot last time. */
   internAt(slot: number, s: string): string {
+    if (this.adopted.length) this.flushAdopted();
     const last = this.bySlot[slot];
     if (last === s) return last;
     const index = this.internHashed(s, hashString(s));
@@ -78,6 +122,7 @@ export class StringTable {
    * the string again.
    */
   indexOf(s: string): number {
+    if (this.adopted.length) this.flushAdopted();
     const hash = hashString(s);
     const mask = this.table.length - 1;
     const { table, hashes, strings } = this;
@@ -99,6 +144,7 @@ export class StringTable {
 
   /** The string at an index (indexOf's inverse). */
   stringAt(index: number): string | undefined {
+    if (this.adopted.length) this.flushAdopted();
     return this.strings[index];
   }
 
@@ -115,6 +161,7 @@ export class StringTable {
     hash: number,
     make: (b: Uint8Array, start: number, end: number) => string,
   ): string {
+    if (this.adopted.length) this.flushAdopted();
     const last = this.bySlot[slot];
     if (last !== undefined && sameAscii(last, bytes, start, end)) return last;
     const mask = this.table.length - 1;
@@ -141,6 +188,7 @@ export class StringTable {
   }
 
   get size(): number {
+    if (this.adopted.length) this.flushAdopted();
     return this.strings.length;
   }
 

@@ -9,6 +9,7 @@ import { checkDeclaredLength, decodedBody, mapStreamError } from '../body.js';
 import type { AppContext } from '../context.js';
 import { notFound, unsupportedMediaType } from '../errors.js';
 import { canonicalManifest } from '../manifest-stream.js';
+import { UploadColumnsWriter } from '../scan/stored-columns.js';
 import type { StoredBlob } from '../storage/blobs.js';
 import { ID_RE, newId } from '../ids.js';
 import { queryString, safeName } from '../names.js';
@@ -43,6 +44,9 @@ export function manifestsRouter(ctx: AppContext): Router {
       maxRecords: Math.min(l.maxManifestRecords, l.maxFilesPerImage),
     });
     let displayName = name ?? '';
+    // The columnar form is written as the records are validated, so the first report reads it
+    // rather than the NDJSON (docs/server.md#stored-columnar-manifests).
+    const columns = new UploadColumnsWriter(ctx.blobs);
     // Validated and stored record by record: neither the body nor the manifest is ever whole
     // in memory; a refused upload leaves no blob (putGzip removes its temp file).
     const lines = canonicalManifest(
@@ -52,29 +56,42 @@ export function manifestsRouter(ctx: AppContext): Router {
         onHeader: (h) => {
           displayName = name ?? safeName(h.image.name, 'manifest image.name');
         },
+        onRecord: (r) => columns.push(r),
       },
     );
     let blob: StoredBlob;
     try {
       blob = await ctx.blobs.putGzip(lines);
     } catch (e) {
+      columns.discard();
       throw mapStreamError(e);
     }
     const id = newId();
     const header = validator.end();
-    await ctx.store.manifests.insert([
-      {
-        id,
-        name: displayName,
-        blob: blob.sha256,
-        header: JSON.stringify(header),
-        file_count: header.file_count,
-        hashed: header.hashed ? 1 : 0,
-        source: 'upload',
-        image_id: null,
-        created_at: nowIso(),
-      },
-    ]);
+    try {
+      await ctx.store.manifests.insert([
+        {
+          id,
+          name: displayName,
+          blob: blob.sha256,
+          header: JSON.stringify(header),
+          file_count: header.file_count,
+          hashed: header.hashed ? 1 : 0,
+          source: 'upload',
+          image_id: null,
+          created_at: nowIso(),
+        },
+      ]);
+    } catch (e) {
+      columns.discard();
+      throw e;
+    }
+    const notWritten = await columns.commit(blob.sha256, header);
+    if (notWritten !== null)
+      ctx.log.warn('no columnar form written at upload: the first report reads the NDJSON', {
+        manifest: blob.sha256,
+        problem: notWritten,
+      });
     res
       .status(201)
       .location(`/api/manifests/${id}`)

@@ -9,6 +9,7 @@
  * file written again), so a report never depends on it being right.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -18,7 +19,10 @@ import {
   manifestColumns,
   manifestHeader,
   encodeManifestColumns,
+  ManifestColumnsStreamEncoder,
+  type FileRecord,
   type Manifest,
+  type ManifestHeader,
   type StringTable,
 } from '@sharemap/erofs';
 import type { Logger } from '../log.js';
@@ -57,23 +61,149 @@ export async function writeColumns(store: BlobStore, sha256: string, manifest: M
   const cols = manifestColumns(manifest);
   const pieces = cols ? encodeManifestColumns(manifestHeader(manifest), cols) : null;
   if (!pieces) return false;
-  let crc = 0;
-  for (const p of pieces) crc = crc32(p, crc);
-  const trailer = Buffer.alloc(CRC_BYTES);
-  trailer.writeUInt32LE(crc);
+  await placeColumns(store, sha256, async (fh) => {
+    let crc = 0;
+    for (const p of pieces) crc = crc32(p, crc);
+    await fh.writev(pieces);
+    return crc;
+  });
+  return true;
+}
+
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
+/**
+ * Writes a columnar file through `write` (which returns the CRC-32 of what it wrote) into a
+ * temp file, appends the CRC-32 and renames it into place.
+ */
+async function placeColumns(
+  store: BlobStore,
+  sha256: string,
+  write: (fh: FileHandle) => Promise<number>,
+): Promise<void> {
   const dest = store.columnsPath(sha256);
   const tmp = path.join(store.tmpDir, `${randomBytes(12).toString('hex')}.cols`);
   const fh = await open(tmp, 'wx', 0o600);
   try {
-    await fh.writev([...pieces, trailer]);
-  } finally {
+    const crc = await write(fh);
+    const trailer = Buffer.alloc(CRC_BYTES);
+    trailer.writeUInt32LE(crc);
+    await fh.write(trailer);
+  } catch (e) {
     await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
   }
+  await fh.close();
   await mkdir(path.dirname(dest), { recursive: true });
   // The manifest's blob may have been deleted meanwhile (retention): then its columns go too.
   await rename(tmp, dest);
   if (!(await store.has(sha256))) await rm(dest, { force: true });
-  return true;
+}
+
+/** Bytes copied at a time from a section's temp file into the columnar file. */
+const COPY_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The columnar file of a manifest being uploaded, written as its records are validated
+ * (docs/server.md#stored-columnar-manifests): ManifestColumnsStreamEncoder's sections each go
+ * to a temp file as they fill (written synchronously, a chunk of 256 KiB at a time), so memory
+ * holds a chunk per section and the sparse fields, never the manifest. `commit` assembles them
+ * into the manifest's columnar file once its blob is stored; `discard` drops them (a refused
+ * upload). A failure here never fails the upload: the file is then made on the first report.
+ */
+export class UploadColumnsWriter {
+  private readonly files = new Map<string, { path: string; fd: number }>();
+  private readonly encoder: ManifestColumnsStreamEncoder | null = null;
+  private failure: unknown = null;
+
+  constructor(private readonly store: BlobStore) {
+    try {
+      this.encoder = this.newEncoder();
+    } catch (e) {
+      this.failure = e; // no temp file (too many open files...): the first report makes the file
+      this.discard();
+    }
+  }
+
+  private newEncoder(): ManifestColumnsStreamEncoder {
+    return new ManifestColumnsStreamEncoder((name) => {
+      const file = path.join(this.store.tmpDir, `${randomBytes(12).toString('hex')}.colpart`);
+      const fd = openSync(file, 'wx', 0o600);
+      this.files.set(name, { path: file, fd });
+      return {
+        write: (bytes) => {
+          for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+        },
+      };
+    });
+  }
+
+  /** Appends one validated record; an I/O error ends the columnar file (not the upload). */
+  push(record: FileRecord): void {
+    if (this.failure !== null || !this.encoder) return;
+    try {
+      this.encoder.push(record);
+    } catch (e) {
+      this.failure = e;
+    }
+  }
+
+  /**
+   * Writes the columnar file of the stored manifest blob `sha256`; returns why it was not
+   * written (a lone surrogate, a write that failed...), or null.
+   */
+  async commit(sha256: string, header: ManifestHeader): Promise<string | null> {
+    try {
+      if (this.failure !== null || !this.encoder)
+        return (this.failure as Error).message ?? String(this.failure);
+      const made = this.encoder.finish(header);
+      if (!made) return this.encoder.refused;
+      this.closeAll();
+      await placeColumns(this.store, sha256, async (fh) => {
+        let crc = crc32(made.head);
+        await fh.write(made.head);
+        const chunk = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
+        for (const name of made.sections) {
+          const part = this.files.get(name);
+          if (!part) throw new Error(`no section ${name}`);
+          const src = await open(part.path, 'r');
+          try {
+            for (;;) {
+              const { bytesRead } = await src.read(chunk, 0, chunk.length);
+              if (bytesRead === 0) break;
+              const got = chunk.subarray(0, bytesRead);
+              crc = crc32(got, crc);
+              await fh.write(got);
+            }
+          } finally {
+            await src.close();
+          }
+        }
+        return crc;
+      });
+      return null;
+    } catch (e) {
+      return (e as Error).message ?? String(e);
+    } finally {
+      this.discard();
+    }
+  }
+
+  /** Removes the section files (after a commit, or for an upload refused or failed). */
+  discard(): void {
+    this.closeAll();
+    for (const { path: file } of this.files.values()) rmSync(file, { force: true });
+    this.files.clear();
+  }
+
+  private closeAll(): void {
+    for (const f of this.files.values())
+      if (f.fd >= 0) {
+        closeSync(f.fd);
+        f.fd = -1;
+      }
+  }
 }
 
 /** Throws StoredBlobDamagedError unless the stored blob's bytes hash to its name. */

@@ -6,7 +6,15 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { getLz4Decoder, manifestHeader, manifestToNdjson, setLz4Decoder } from '@sharemap/erofs';
+import {
+  columnarManifest,
+  getLz4Decoder,
+  ManifestColumns,
+  manifestHeader,
+  manifestToNdjson,
+  setLz4Decoder,
+  type Manifest,
+} from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
@@ -14,6 +22,7 @@ import { createDomainRedactor, MountConfigError, parseMountConfig } from '@share
 import { createLogger } from '../log.js';
 import { runAnalysis } from './analysis.js';
 import { renderToFile } from './render.js';
+import { writeColumns } from './stored-columns.js';
 import { writeParts } from './report-blobs.js';
 import { readStoredReport } from './report-read.js';
 import { BlobStore } from '../storage/blobs.js';
@@ -49,7 +58,25 @@ async function scan(task: ScanTask): Promise<ScanResult> {
   });
   manifest.image = { name: task.image.name, size: task.image.size, sha256: task.image.sha256 };
   const blob = await store.putGzip(manifestToNdjson(manifest));
+  await writeColumnsOf(store, blob.sha256, manifest);
   return { blob: blob.sha256, header: manifestHeader(manifest), lz4Decoder: getLz4Decoder() };
+}
+
+/**
+ * The columnar file of a manifest the worker made and stored (docs/server.md#stored-columnar-manifests),
+ * so its first report need not read the NDJSON back. Best effort: without it that report
+ * reads the NDJSON and writes the file.
+ */
+async function writeColumnsOf(store: BlobStore, sha256: string, m: Manifest): Promise<void> {
+  try {
+    await writeColumns(
+      store,
+      sha256,
+      columnarManifest(manifestHeader(m), ManifestColumns.fromRecords(m.files)),
+    );
+  } catch {
+    // left to the first report (readManifestForReport logs why the file is missing then)
+  }
 }
 
 /**
@@ -79,6 +106,7 @@ async function predict(task: PredictTask): Promise<PredictResult> {
     const stored: PredictResult['manifests'] = [];
     for (const m of manifests) {
       const blob = await store.putGzip(manifestToNdjson(m));
+      await writeColumnsOf(store, blob.sha256, m);
       stored.push({ blob: blob.sha256, header: manifestHeader(m) });
     }
     return {
