@@ -25,7 +25,10 @@ const log = (s) => process.stderr.write(`[report-json bench] ${s}\n`);
 /** A report-shaped value: the big arrays of `analyze` of two images sharing every file. */
 function syntheticReport(groups) {
   const rows = 2 * groups;
-  const paths = Array.from({ length: groups }, (_, i) => `/usr/lib/pkg${String(i >> 10).padStart(5, '0')}/file${i & 1023}.so`);
+  const paths = Array.from(
+    { length: groups },
+    (_, i) => `/usr/lib/pkg${String(i >> 10).padStart(5, '0')}/file${i & 1023}.so`,
+  );
   const hex = (i) => '7368613235363a' + i.toString(16).padStart(16, '0').repeat(4) + '0';
   return {
     kind: 'sharemap-report',
@@ -54,7 +57,9 @@ function syntheticReport(groups) {
 }
 
 let t = performance.now();
-const report = reportFile ? JSON.parse(readFileSync(reportFile, 'utf8')) : syntheticReport(Number(arg('--groups') ?? 300_000));
+const report = reportFile
+  ? JSON.parse(readFileSync(reportFile, 'utf8'))
+  : syntheticReport(Number(arg('--groups') ?? 300_000));
 log(`report ready in ${Math.round(performance.now() - t)} ms`);
 
 function measure(fn) {

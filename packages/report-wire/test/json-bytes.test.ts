@@ -34,7 +34,16 @@ const anyString = fc.oneof(
 
 const anyNumber = fc.oneof(
   fc.integer(),
-  fc.constantFrom(0, -0, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 32, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER),
+  fc.constantFrom(
+    0,
+    -0,
+    2 ** 31 - 1,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 32,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+  ),
   fc.constantFrom(2 ** 53, 2 ** 53 + 2, 1e21, -1e21, 1e300, 5e-324, NaN, Infinity, -Infinity, 0.1, -1.5e-7),
   fc.double(),
   fc.maxSafeInteger(),
@@ -84,7 +93,9 @@ describe('jsonBytes', () => {
     const pieces = [...jsonBytes(report, 512)];
     expect(Buffer.concat(pieces).toString('utf8')).toBe(JSON.stringify(report));
     // Every piece but the last is the piece size, unless one string alone needed more.
-    const longestString = Math.max(...[...JSON.stringify(report).matchAll(/"(?:[^"\\]|\\.)*"/g)].map((m) => m[0].length));
+    const longestString = Math.max(
+      ...[...JSON.stringify(report).matchAll(/"(?:[^"\\]|\\.)*"/g)].map((m) => m[0].length),
+    );
     for (const p of pieces) expect(p.length).toBeLessThanOrEqual(Math.max(512, 3 * longestString));
     expect(pieces.length).toBeGreaterThan(JSON.stringify(report).length / 512 - 1);
   }, 60_000);
@@ -99,9 +110,18 @@ describe('jsonBytes', () => {
   }, 120_000);
 
   it('equals JSON.stringify for any JSON value and any string or number', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => expectSameAsStringify(v, 16)), { numRuns: 300 });
-    fc.assert(fc.property(anyString, (s) => expectSameAsStringify([s, { [s]: s }], 5)), { numRuns: 1000 });
-    fc.assert(fc.property(anyNumber, (n) => expectSameAsStringify([n, { n }], 3)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => expectSameAsStringify(v, 16)),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(anyString, (s) => expectSameAsStringify([s, { [s]: s }], 5)),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(anyNumber, (n) => expectSameAsStringify([n, { n }], 3)),
+      { numRuns: 1000 },
+    );
   }, 120_000);
 
   it('writes what JSON.stringify writes for values JSON cannot carry, toJSON and large nested arrays', () => {
@@ -119,7 +139,19 @@ describe('jsonBytes', () => {
       j: [],
       k: {},
       l: [[]],
-      m: [1, { a: 1 }, 2, 'x', [3], undefined, null, new Array(3), 5, { toJSON: () => 'j' }, { toJSON: () => undefined }],
+      m: [
+        1,
+        { a: 1 },
+        2,
+        'x',
+        [3],
+        undefined,
+        null,
+        new Array(3),
+        5,
+        { toJSON: () => 'j' },
+        { toJSON: () => undefined },
+      ],
       n: { toJSON: () => undefined },
       o: [new Number(3), new String('s\n'), new Boolean(false)],
     };

@@ -55,7 +55,7 @@ describe('the stored report JSON: the text of JSON.stringify(report), in pieces'
         hardlinks: { row: [], primary: [undefined, () => 1, null] },
         nested: { deeper: { deepest: [[1, [2]], { x: undefined }] } },
       },
-      paths: { '__proto__': ['/a'], 'é "quoted"': ['/ü\u2028\ud800', '/b\u0000'] },
+      paths: { __proto__: ['/a'], 'é "quoted"': ['/ü\u2028\ud800', '/b\u0000'] },
       sparse,
       last: null,
     };
