@@ -38,3 +38,8 @@ export async function writeLines(out: Out, lines: Iterable<string>): Promise<voi
   }
   if (buf) await put(out, buf);
 }
+
+/** Write ready-made pieces (UTF-8 bytes of about 256 KiB, output/render.ts resultJsonChunks) one by one. */
+export async function writePieces(out: Out, pieces: Iterable<Uint8Array>): Promise<void> {
+  for (const p of pieces) await put(out, p);
+}

@@ -192,8 +192,47 @@ function hexToBytes(hex: string, out: Uint8Array, at: number): void {
     out[at + i / 2] = (NIBBLE[hex.charCodeAt(i)]! << 4) | NIBBLE[hex.charCodeAt(i + 1)]!;
 }
 
-/** Paths per chunk of `paths.text` (UTF-8 encoded a chunk at a time, not as one string). */
-const TEXT_CHUNK = 1 << 16;
+const enc = new TextEncoder();
+
+/** Bytes per chunk of `paths.text` (UTF-8 written a chunk at a time, never as one buffer). */
+const TEXT_CHUNK_BYTES = 1 << 20;
+
+/**
+ * The strings joined by NUL as UTF-8, in chunks: the bytes of `TextEncoder.encode(list.join('\0'))`
+ * (a lone surrogate is U+FFFD either way: NUL stands between strings, so none pairs across
+ * them). ASCII is written byte by byte; a string with any other character goes to
+ * `encodeInto`. Joining 65,536 paths into one string and encoding it was a third of the
+ * encoder's time at 2M rows (docs/benchmarks.md#report-json-as-bytes).
+ */
+export function joinedUtf8(list: readonly string[]): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let buf = new Uint8Array(TEXT_CHUNK_BYTES);
+  let pos = 0;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    const n = s.length;
+    // NUL before every string but the first, and at most 3 bytes per UTF-16 code unit.
+    if (pos + 1 + 3 * n > buf.length) {
+      if (pos > 0) chunks.push(buf.subarray(0, pos));
+      buf = new Uint8Array(Math.max(TEXT_CHUNK_BYTES, 1 + 3 * n));
+      pos = 0;
+    }
+    if (i > 0) buf[pos++] = 0;
+    let p = pos;
+    let ascii = true;
+    for (let j = 0; j < n; j++) {
+      const c = s.charCodeAt(j);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      buf[p++] = c;
+    }
+    pos = ascii ? p : pos + enc.encodeInto(s, buf.subarray(pos)).written;
+  }
+  if (pos > 0) chunks.push(buf.subarray(0, pos));
+  return chunks;
+}
 
 /** Padding between sections (fewer than 8 bytes, zeros). */
 const PADDING = new Uint8Array(8);
@@ -240,7 +279,6 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   const f = report.files;
   const rows = f.instance.length;
   const sections: PendingSection[] = [];
-  const enc = new TextEncoder();
 
   // Rows.
   sections.push(numericSection('files.instance', f.instance));
@@ -373,14 +411,7 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
     }
   }
   sections.push(numericSection('paths.index', index, { delta: true }));
-  // The paths joined by NUL, encoded a chunk of paths at a time (the same bytes as the whole
-  // joined text encoded at once: chunks end between paths, before a NUL).
-  const text: Uint8Array[] = [];
-  for (let i = 0; i < strings.length; i += TEXT_CHUNK) {
-    const part = strings.slice(i, i + TEXT_CHUNK).join('\u0000');
-    text.push(enc.encode(i === 0 ? part : '\u0000' + part));
-  }
-  sections.push({ name: 'paths.text', data: text });
+  sections.push({ name: 'paths.text', data: joinedUtf8(strings) });
 
   // Layout.
   const header: FilesHeader = {

@@ -6,10 +6,11 @@
  * table, and two images of 60,000 records: shared inodes and paths repeated across images).
  */
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '@sharemap/sharing';
 import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
-import { encodeFiles, encodeFilesPieces } from '../src/index.js';
+import { encodeFiles, encodeFilesPieces, joinedUtf8 } from '../src/index.js';
 import { bigReport } from './big-report.js';
 
 /** Digests of the encoder before it streamed (main at 26ff7b4). */
@@ -51,4 +52,32 @@ describe('files encoding: the same bytes as the encoder before it streamed', () 
     expect(sha256(joined(pieces.pieces()))).toBe(c.sha256);
     expect(sha256(joined(pieces.pieces()))).toBe(c.sha256);
   }, 300_000);
+});
+
+describe('paths.text: the paths joined by NUL as UTF-8 (joinedUtf8)', () => {
+  it('is TextEncoder of the joined paths, for any strings, whatever the chunk ends', () => {
+    const anyPath = fc.oneof(
+      fc.string({ unit: 'grapheme-ascii' }),
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.integer({ min: 1, max: 0xffff }).map((c) => String.fromCharCode(c)) }),
+      fc.constantFrom('/usr/lib/é.so', '\ud800', 'a\udc00', '\u{1f600}', ''),
+    );
+    fc.assert(
+      fc.property(fc.array(anyPath), (list) => {
+        expect(
+          Buffer.from(joined(joinedUtf8(list))).equals(
+            Buffer.from(new TextEncoder().encode(list.join('\u0000'))),
+          ),
+        ).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    // Past one chunk of 1 MiB: a string that fills most of it, then more.
+    const long = ['/' + 'x'.repeat(400_000), 'é'.repeat(300_000), 'tail', ''];
+    const pieces = joinedUtf8(long);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(
+      Buffer.from(joined(pieces)).equals(Buffer.from(new TextEncoder().encode(long.join('\u0000')))),
+    ).toBe(true);
+  }, 120_000);
 });

@@ -28,7 +28,7 @@ import {
   type MountConfigRead,
   type OutputFormat,
 } from '../output/render.js';
-import { writeLines } from '../write.js';
+import { writeLines, writePieces } from '../write.js';
 
 /** A report id as the server makes them: 22 characters of base64url (128 random bits). */
 export const REPORT_ID_RE = /^[A-Za-z0-9_-]{22}$/;
@@ -143,7 +143,7 @@ async function writeOutput(
   io: Io,
   option: string,
   file: string,
-  data: string | Uint8Array | Iterable<string>,
+  data: string | Uint8Array | Iterable<string> | Iterable<Uint8Array>,
 ): Promise<void> {
   try {
     await writeFile(resolve(io.cwd, file), data);
@@ -187,7 +187,8 @@ export async function finish(
     await writeOutput(io, '--junit', extra.junitOut, renderJunit(report, gate, delta, headline(report)));
   if (extra.htmlOut !== undefined)
     await writeOutput(io, '--html', extra.htmlOut, renderHtml(await loadTemplate(io.env), report));
-  await writeLines(io.stdout, format === 'json' ? resultJsonChunks(result) : [renderResult(result, format)]);
+  if (format === 'json') await writePieces(io.stdout, resultJsonChunks(result));
+  else await writeLines(io.stdout, [renderResult(result, format)]);
   await writeStepSummary(io, result);
   if (!gate.passed) {
     const failed = gate.checks.filter((x) => !x.ok);

@@ -16,7 +16,7 @@ import {
 } from '@sharemap/sharing';
 import { gateMarkdown, gateText, type GateResult } from '../gate.js';
 import type { Io } from '../io.js';
-import { jsonChunks } from './json-chunks.js';
+import { jsonBytes } from '@sharemap/report-wire';
 
 export type OutputFormat = 'text' | 'json' | 'markdown';
 
@@ -124,11 +124,16 @@ export function resultJson(r: CliResult): string {
   return JSON.stringify(resultJsonValue(r)) + '\n';
 }
 
-/** resultJson() in pieces (json-chunks.ts): what `--json` writes, so a 2M-row report is never one string. */
-export function* resultJsonChunks(r: CliResult): Generator<string> {
-  yield* jsonChunks(resultJsonValue(r));
-  yield '\n';
+/**
+ * resultJson() as UTF-8 pieces (report-wire's jsonBytes): what `--json` writes, so a 2M-row
+ * report is never one string, and no string is encoded again at the write.
+ */
+export function* resultJsonChunks(r: CliResult): Generator<Uint8Array> {
+  yield* jsonBytes(resultJsonValue(r));
+  yield NEWLINE;
 }
+
+const NEWLINE = new Uint8Array([0x0a]);
 
 /** The report with the CLI's additions (gate, delta, links): the value `--json` prints. */
 function resultJsonValue(r: CliResult): Record<string, unknown> {

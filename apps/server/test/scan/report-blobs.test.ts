@@ -1,6 +1,7 @@
 /**
  * The blobs of a new report (scan/report-blobs.ts) are the bytes the server stored before they
- * were streamed: the report JSON is JSON.stringify(report) however it is cut into pieces, and
+ * were streamed: the report JSON (report-wire's jsonBytes) is JSON.stringify(report) however it
+ * is cut into pieces, and
  * the stored blobs of 2M-style reports (bigReport of @sharemap/report-wire/testing) have the
  * names, so the sha256 of their gzip bytes, that the former code (main at 26ff7b4:
  * `putGzip(reportJson(report))` whole keys at a time, `gzipSync(encodeFiles(report))`) stored.
@@ -8,21 +9,24 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeFiles, reportSummary } from '@sharemap/report-wire';
+import { encodeFiles, JSON_PIECE_BYTES, jsonBytes, reportSummary } from '@sharemap/report-wire';
 import { bigReport } from '@sharemap/report-wire/testing';
 import { analyze, withTrust, type Report } from '@sharemap/sharing';
 import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
-import { JSON_ARRAY_CHUNK, reportJson, writeReportBlobs } from '../../src/scan/report-blobs.js';
+import { writeReportBlobs } from '../../src/scan/report-blobs.js';
 import { BlobStore, SERVER_GZIP_LEVEL } from '../../src/storage/blobs.js';
 import { tempDir } from '../helpers.js';
 
-/** The report JSON as the generator gives it, and its largest piece. */
+/** The report JSON as the server generates it (UTF-8 pieces), and its largest piece. */
 function generated(report: unknown): { text: string; largest: number } {
-  const pieces = [...reportJson(report as Report)];
-  return { text: pieces.join(''), largest: Math.max(...pieces.map((p) => p.length)) };
+  const pieces = [...jsonBytes(report as Report)];
+  return { text: Buffer.concat(pieces).toString('utf8'), largest: Math.max(...pieces.map((p) => p.length)) };
 }
 
-describe('reportJson: the text of JSON.stringify(report), in pieces', () => {
+/** Array elements past one piece of the JSON. */
+const JSON_ARRAY_CHUNK = JSON_PIECE_BYTES / 8;
+
+describe('the stored report JSON: the text of JSON.stringify(report), in pieces', () => {
   it('on the fleet report with its trust model', () => {
     const input = inputOf(fleetInstances());
     const report = withTrust(analyze(input), input);
@@ -44,21 +48,22 @@ describe('reportJson: the text of JSON.stringify(report), in pieces', () => {
       withToJson: { toJSON: () => 'custom' },
       files: {
         instance: big,
-        // A column of numbers is written whole; this one ends in other values.
+        // A column of numbers that ends in other values.
         file: Array.from({ length: n }, (_, i) => (i < n - 2 ? i : i === n - 1 ? 'x' : undefined)),
         empty: [],
         exactlyOnePiece: Array.from({ length: JSON_ARRAY_CHUNK }, (_, i) => i),
         hardlinks: { row: [], primary: [undefined, () => 1, null] },
         nested: { deeper: { deepest: [[1, [2]], { x: undefined }] } },
       },
-      paths: { '__proto__': ['/a'], 'é "quoted"': ['/ü\u2028\ud800', '/b\u0000'] },
+      paths: { __proto__: ['/a'], 'é "quoted"': ['/ü\u2028\ud800', '/b\u0000'] },
       sparse,
       last: null,
     };
     const { text, largest } = generated(odd);
     expect(text).toBe(JSON.stringify(odd));
-    // The arrays longer than a piece were not written as one string.
-    expect(largest).toBeLessThan(JSON.stringify(big).length / 3);
+    // The arrays longer than a piece were not written as one piece.
+    expect(largest).toBeLessThanOrEqual(JSON_PIECE_BYTES);
+    expect(JSON.stringify(big).length).toBeGreaterThan(3 * JSON_PIECE_BYTES);
   });
 });
 

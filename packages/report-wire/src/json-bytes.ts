@@ -1,0 +1,277 @@
+/**
+ * UTF-8 bytes of `JSON.stringify(value)`, in pieces of about `chunkBytes`, for reports of
+ * millions of rows (the CLI's `--json`, the server's stored report JSON): no whole-report
+ * string, no UTF-16 -> UTF-8 copy of it at the write, and nothing held but the piece being
+ * filled (docs/benchmarks.md#report-json-as-bytes).
+ *
+ * The bytes are exactly `new TextEncoder().encode(JSON.stringify(value))` (the property test
+ * in test/json-bytes.test.ts): the same members in the same order (`Object.keys`), `toJSON`
+ * called with the same key, members whose value JSON cannot carry left out, `null` in arrays
+ * for them, numbers as `Number.prototype.toString` writes them. Two fast paths carry a report:
+ * safe integers are written digit by digit, and strings of printable ASCII without `"` or `\`
+ * (paths, fingerprints, statuses) byte by byte; any other string goes through
+ * `JSON.stringify` (its escapes: control characters, lone surrogates) and `TextEncoder`.
+ * Anything that is not a plain object or an array (Date, Map, boxed values, typed arrays) is
+ * `JSON.stringify`'s too.
+ *
+ * Why not a streaming-JSON library: those emit a token at a time through async streams, which
+ * at tens of millions of numbers costs more than the report itself.
+ */
+
+/** Default piece size in bytes: one call into zlib or one write per piece. */
+export const JSON_PIECE_BYTES = 256 * 1024;
+
+/**
+ * Plain objects nested less deep than this (the root is 0) are walked member by member, so that
+ * a piece can be handed out between members (the report, its `files`/`paths`/`perInstance`
+ * maps); deeper objects (one shared inode, one finding) are written whole, which is faster.
+ * Arrays whose parent was walked are walked too (a 2M-element column is never held whole).
+ */
+const WALKED_OBJECT_DEPTH = 2;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+
+const encoder = new TextEncoder();
+
+/**
+ * Distinct object keys kept encoded per report: a report has a few dozen (its fields), but a
+ * map keyed by image or instance name (`paths`, `perInstance`) has one per entry.
+ */
+const KEY_CACHE_SIZE = 1024;
+
+/** Fills pieces of `chunkBytes` bytes; full pieces wait in `done` until taken. */
+class PieceWriter {
+  buf: Uint8Array;
+  pos = 0;
+  done: Uint8Array[] = [];
+  readonly keys = new Map<string, Uint8Array>();
+
+  constructor(readonly chunkBytes: number) {
+    this.buf = new Uint8Array(chunkBytes);
+  }
+
+  /** Room for `n` more bytes in the current piece: else it is done and a new one begins. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
+    this.buf = new Uint8Array(Math.max(this.chunkBytes, n));
+    this.pos = 0;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** JSON text (already escaped) as UTF-8: at most 3 bytes per UTF-16 code unit. */
+  text(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
+  }
+
+  /** A string as JSON: byte by byte while it is printable ASCII, else JSON.stringify's escapes. */
+  string(s: string): void {
+    const n = s.length;
+    this.ensure(n + 2);
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    buf[p++] = QUOTE;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
+        this.pos = start;
+        this.text(JSON.stringify(s));
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = QUOTE;
+    this.pos = p;
+  }
+
+  /** A number as JSON.stringify writes it: digits for safe integers (-0 is "0"), else its text. */
+  number(v: number): void {
+    if (!Number.isSafeInteger(v)) {
+      this.text(JSON.stringify(v));
+      return;
+    }
+    this.ensure(17);
+    const buf = this.buf;
+    if (v < 0) {
+      buf[this.pos++] = 0x2d;
+      v = -v;
+    }
+    if (v <= 0x7fffffff) {
+      // Small integers (a report's columns): 32-bit arithmetic.
+      let digits = 1;
+      for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      do {
+        const q = (v / 10) | 0;
+        buf[--p] = 0x30 + v - q * 10;
+        v = q;
+      } while (v > 0);
+      return;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    do {
+      const q = Math.floor(v / 10);
+      buf[--p] = 0x30 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+  }
+
+  /** `"key":` of an object member; the few distinct keys of a report are encoded once. */
+  key(k: string): void {
+    let bytes = this.keys.get(k);
+    if (bytes === undefined) {
+      bytes = encoder.encode(JSON.stringify(k) + ':');
+      if (this.keys.size < KEY_CACHE_SIZE) this.keys.set(k, bytes);
+    }
+    const n = bytes.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = bytes[i]!;
+    this.pos = p;
+  }
+
+  /** A value JSON can carry that is not walked: primitives fast, the rest JSON.stringify's. */
+  leaf(v: unknown): void {
+    if (typeof v === 'string') this.string(v);
+    else if (typeof v === 'number') this.number(v);
+    else if (v === true) this.text('true');
+    else if (v === false) this.text('false');
+    else if (v === null) this.text('null');
+    // undefined, functions and symbols are `null` in an array (JSON.stringify gives undefined).
+    else this.text(JSON.stringify(v) ?? 'null');
+  }
+
+  /** A whole value (after toJSON) at once; `v` is not undefined, a function or a symbol. */
+  value(v: unknown): void {
+    if (!isContainer(v)) {
+      this.leaf(v);
+      return;
+    }
+    if (Array.isArray(v)) {
+      this.byte(0x5b);
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) this.byte(COMMA);
+        this.element(i, v[i] as unknown);
+      }
+      this.byte(0x5d);
+      return;
+    }
+    this.byte(0x7b);
+    let first = true;
+    for (const k of Object.keys(v)) {
+      const el = withToJson(k, (v as Record<string, unknown>)[k]);
+      if (el === undefined || typeof el === 'function' || typeof el === 'symbol') continue;
+      if (!first) this.byte(COMMA);
+      first = false;
+      this.key(k);
+      this.value(el);
+    }
+    this.byte(0x7d);
+  }
+
+  /** Element `i` of an array: what JSON cannot carry is `null` there. */
+  element(i: number, el: unknown): void {
+    if (typeof el === 'number') this.number(el);
+    else if (typeof el === 'string') this.string(el);
+    else {
+      el = withToJson(String(i), el);
+      if (el === undefined || typeof el === 'function' || typeof el === 'symbol') this.text('null');
+      else this.value(el);
+    }
+  }
+}
+
+/**
+ * `JSON.stringify(value)` as UTF-8, in pieces of `chunkBytes` bytes (the last shorter; a piece
+ * is longer only when one string or one number's text alone needs more). A piece is a fresh
+ * view: the caller may keep it (a stream that has not written it yet) while the next is
+ * filled; it ends at a whole UTF-8 character. Where `JSON.stringify(value)` is undefined (a function, a symbol, undefined) the text
+ * is `null`, as `--json` always wrote. Throws where `JSON.stringify` throws (BigInt), and a
+ * RangeError for a cycle.
+ */
+export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Generator<Uint8Array> {
+  const w = new PieceWriter(chunkBytes);
+
+  // Walked containers: between members the full pieces are handed out (bounded memory).
+  function* walk(v: object, depth: number): Generator<Uint8Array> {
+    if (Array.isArray(v)) {
+      w.byte(0x5b);
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) w.byte(COMMA);
+        const el = v[i] as unknown;
+        if (typeof el === 'object' && el !== null) {
+          const j = withToJson(String(i), el);
+          if (walked(j, depth + 1)) yield* walk(j, depth + 1);
+          else if (j === undefined || typeof j === 'function' || typeof j === 'symbol') w.text('null');
+          else w.value(j);
+        } else w.element(i, el);
+        if (w.done.length > 0) yield* take();
+      }
+      w.byte(0x5d);
+      return;
+    }
+    w.byte(0x7b);
+    let first = true;
+    for (const k of Object.keys(v)) {
+      const el = withToJson(k, (v as Record<string, unknown>)[k]);
+      if (el === undefined || typeof el === 'function' || typeof el === 'symbol') continue;
+      if (!first) w.byte(COMMA);
+      first = false;
+      w.key(k);
+      if (walked(el, depth + 1)) yield* walk(el, depth + 1);
+      else w.value(el);
+      if (w.done.length > 0) yield* take();
+    }
+    w.byte(0x7d);
+  }
+
+  function* take(): Generator<Uint8Array> {
+    const list = w.done;
+    w.done = [];
+    yield* list;
+  }
+
+  const root = withToJson('', value);
+  if (walked(root, 0)) yield* walk(root, 0);
+  else if (root === undefined || typeof root === 'function' || typeof root === 'symbol') w.text('null');
+  else w.value(root);
+  yield* take();
+  if (w.pos > 0) yield w.buf.subarray(0, w.pos);
+}
+
+/** Arrays under a walked parent, and plain objects above WALKED_OBJECT_DEPTH, are walked. */
+function walked(v: unknown, depth: number): v is object {
+  if (!isContainer(v)) return false;
+  return Array.isArray(v) || depth < WALKED_OBJECT_DEPTH;
+}
+
+/** Plain objects and arrays are walked; anything else (Date, Map, boxed values...) is JSON.stringify's. */
+function isContainer(v: unknown): v is object {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** A value's `toJSON(key)` result when it has one (JSON.stringify's SerializeJSONProperty step 2). */
+function withToJson(key: string, v: unknown): unknown {
+  if (
+    ((typeof v === 'object' && v !== null) || typeof v === 'bigint') &&
+    typeof (v as { toJSON?: unknown }).toJSON === 'function'
+  )
+    return (v as { toJSON(k: string): unknown }).toJSON(key);
+  return v;
+}

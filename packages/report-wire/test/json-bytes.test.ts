@@ -1,0 +1,173 @@
+/**
+ * jsonBytes (src/json-bytes.ts) writes a report's JSON as UTF-8 pieces: joined, they are exactly
+ * the UTF-8 of JSON.stringify of the same value, for real reports, for random report-shaped
+ * values (non-ASCII, escapes, lone surrogates, -0, large numbers) and for what JSON cannot carry.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { analyze, withTrust } from '@sharemap/sharing';
+import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
+import { JSON_PIECE_BYTES, jsonBytes } from '../src/json-bytes.js';
+
+const utf8 = new TextEncoder();
+
+function joined(pieces: Iterable<Uint8Array>): Buffer {
+  return Buffer.concat([...pieces]);
+}
+
+/** The pieces joined equal the UTF-8 of JSON.stringify (undefined at the root is `null`). */
+function expectSameAsStringify(value: unknown, chunkBytes?: number): void {
+  const want = Buffer.from(utf8.encode(JSON.stringify(value) ?? 'null'));
+  const got = joined(jsonBytes(value, chunkBytes));
+  // Compared as text first for a readable difference, then byte for byte.
+  expect(got.toString('utf8')).toBe(want.toString('utf8'));
+  expect(got.equals(want)).toBe(true);
+}
+
+/** Strings that take every path of the writer: ASCII, escapes, non-ASCII, lone surrogates. */
+const anyString = fc.oneof(
+  fc.string({ unit: 'grapheme-ascii' }),
+  fc.string({ unit: 'binary' }), // any code point, astral ones as surrogate pairs
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }), // lone surrogates too
+  fc.constantFrom('"', '\\', '\u2028', '\u007f', '\u0000', '\ud800', 'a\udc00b', 'é', '/usr/lib/x.so'),
+);
+
+const anyNumber = fc.oneof(
+  fc.integer(),
+  fc.constantFrom(
+    0,
+    -0,
+    2 ** 31 - 1,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 32,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+  ),
+  fc.constantFrom(2 ** 53, 2 ** 53 + 2, 1e21, -1e21, 1e300, 5e-324, NaN, Infinity, -Infinity, 0.1, -1.5e-7),
+  fc.double(),
+  fc.maxSafeInteger(),
+);
+
+/** A shared inode as a report has it (packages/sharing's SharedGroup). */
+const group = fc.record({
+  fingerprint: anyString,
+  domain: anyString,
+  aops: fc.constantFrom('file-backed', 'anonymous'),
+  size: anyNumber,
+  pages: anyNumber,
+  members: fc.array(anyNumber),
+  rejected: fc.array(fc.record({ instance: anyNumber, reason: anyString })),
+});
+
+/** A report-shaped value: columns, path lists per image, shared inodes and nested leftovers. */
+const reportShaped = fc.record({
+  kind: fc.constant('sharemap-report'),
+  createdAt: anyString,
+  paths: fc.dictionary(anyString, fc.array(anyString)),
+  files: fc.record({
+    instance: fc.array(anyNumber),
+    status: fc.array(anyString),
+    size: fc.array(anyNumber),
+  }),
+  groups: fc.array(group),
+  findings: fc.array(fc.jsonValue()),
+  extra: fc.anything({
+    withNullPrototype: true,
+    withBoxedValues: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withTypedArray: true,
+    withSparseArray: true,
+    withObjectString: true,
+  }),
+});
+
+describe('jsonBytes', () => {
+  it('equals JSON.stringify of a real fleet report, in pieces of the asked size', () => {
+    const input = inputOf(fleetInstances());
+    input.createdAt = '2026-12-05T00:00:00.000Z';
+    const report = withTrust(analyze(input), input);
+    expectSameAsStringify(report);
+    const pieces = [...jsonBytes(report, 512)];
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(JSON.stringify(report));
+    // Every piece but the last is the piece size, unless one string alone needed more.
+    const longestString = Math.max(
+      ...[...JSON.stringify(report).matchAll(/"(?:[^"\\]|\\.)*"/g)].map((m) => m[0].length),
+    );
+    for (const p of pieces) expect(p.length).toBeLessThanOrEqual(Math.max(512, 3 * longestString));
+    expect(pieces.length).toBeGreaterThan(JSON.stringify(report).length / 512 - 1);
+  }, 60_000);
+
+  it('equals JSON.stringify for random report-shaped values', () => {
+    fc.assert(
+      fc.property(reportShaped, fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES), (value, chunk) => {
+        expectSameAsStringify(value, chunk);
+      }),
+      { numRuns: 300 },
+    );
+  }, 120_000);
+
+  it('equals JSON.stringify for any JSON value and any string or number', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => expectSameAsStringify(v, 16)),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(anyString, (s) => expectSameAsStringify([s, { [s]: s }], 5)),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(anyNumber, (n) => expectSameAsStringify([n, { n }], 3)),
+      { numRuns: 1000 },
+    );
+  }, 120_000);
+
+  it('writes what JSON.stringify writes for values JSON cannot carry, toJSON and large nested arrays', () => {
+    const big = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? -i / 3 : i));
+    const value = {
+      a: undefined,
+      b: () => 1,
+      c: Symbol('s'),
+      d: [undefined, () => 1, Symbol('t'), NaN, Infinity, -0, null, 'x"\u2028\n', true],
+      e: new Date(Date.UTC(2026, 11, 5)),
+      f: { toJSON: (key: string) => ({ key }) },
+      g: [big, [big, { nested: big, deeper: { toJSON: (k: string) => [k, undefined] } }], new Map([[1, 2]])],
+      h: Object.assign(Object.create(null) as object, { z: 1, 'quote"key': [1, 2], 'é\ud800': 'v' }),
+      i: new Uint8Array([1, 2, 3]),
+      j: [],
+      k: {},
+      l: [[]],
+      m: [
+        1,
+        { a: 1 },
+        2,
+        'x',
+        [3],
+        undefined,
+        null,
+        new Array(3),
+        5,
+        { toJSON: () => 'j' },
+        { toJSON: () => undefined },
+      ],
+      n: { toJSON: () => undefined },
+      o: [new Number(3), new String('s\n'), new Boolean(false)],
+    };
+    for (const n of [1, 7, 16, 100, 65536]) expectSameAsStringify(value, n);
+    expect(joined(jsonBytes(undefined)).toString()).toBe('null');
+    expect(joined(jsonBytes('s')).toString()).toBe('"s"');
+    expect(joined(jsonBytes({ toJSON: (k: string) => `key[${k}]` })).toString()).toBe('"key[]"');
+    expect(() => [...jsonBytes({ n: 1n })]).toThrow(/BigInt/);
+    expect(() => [...jsonBytes([[1n]])]).toThrow(/BigInt/);
+  });
+
+  it('never splits a UTF-8 character between pieces', () => {
+    const value = { s: ['é'.repeat(10), '\u{1f600}'.repeat(5), 'x\u2028y'], t: 'ü' };
+    const pieces = [...jsonBytes(value, 4)];
+    // Each piece decodes on its own (a stream's consumer may decode piece by piece).
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    expect(pieces.map((p) => decoder.decode(p)).join('')).toBe(JSON.stringify(value));
+  });
+});
