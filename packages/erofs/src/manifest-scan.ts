@@ -60,6 +60,13 @@ export interface ScanOptions {
   /** SHA-256 implementation; default hash-wasm (browser and Node). node.ts passes node:crypto. */
   hasher?: HasherFactory;
   /**
+   * The lower-case hex SHA-256 of `data` at once, synchronously (node.ts: node:crypto's
+   * one-shot hash). With it the walk hashes files of one block without a promise or a hasher
+   * object per file (docs/reader.md#small-files-in-the-walking-thread); without it they go
+   * through `hasher`.
+   */
+  hashNow?: (data: Uint8Array) => string;
+  /**
    * With `hash`: content digests computed elsewhere (node.ts: worker threads, docs/reader.md#content-digests-on-worker-threads)
    * instead of by `hasher` in this thread. The walk then goes on while digests are computed,
    * holding at most `digester.maxPending` records that wait for theirs, and writes every
@@ -427,6 +434,19 @@ async function walkRecords(
   const fpName = image.fingerprintXattrName;
   const prefixes = image.prefixes;
   const maxXattrs = image.limits.maxXattrCount;
+  // Files the walk hashes itself at once (hashNow) when their content fits one block:
+  // read with dataNow into this buffer, hashed in one call.
+  const hashNow = opts.hashNow;
+  const smallBytes = hashNow ? image.blockSize : -1;
+  let smallScratch: Uint8Array | undefined;
+  // The digest of a file hashHere() picks, when it can be had synchronously; else undefined.
+  const digestNow = (ino: Inode): string | undefined => {
+    if (ino.size > smallBytes) return undefined;
+    const data = image.dataNow(ino, (smallScratch ??= new Uint8Array(smallBytes)));
+    if (!data) return undefined;
+    bytesHashed += data.length;
+    return hashNow!(data);
+  };
   const fillNow = (ino: Inode): boolean => {
     const known = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
     if (known) {
@@ -436,12 +456,21 @@ async function walkRecords(
       fields.sha256 = known.sha256;
       return true;
     }
-    if (ino.type === 'symlink' || hashHere(ino)) return false;
+    if (ino.type === 'symlink') return false;
+    const hashed = hashHere(ino);
+    if (hashed && ino.size > smallBytes) return false;
     fields.target = undefined;
     fields.sha256 = undefined;
     if (ino.xattrIsize === 0) {
       fields.xattrs = null;
       fields.fingerprint = null;
+      if (hashed) {
+        // perInode's order: xattrs (none), then the content
+        const sha = digestNow(ino);
+        if (sha === undefined) return false;
+        fields.sha256 = sha;
+        if (ino.nlink > 1) shared.set(ino.nid, { xattrs: null, fingerprint: null, sha256: sha });
+      }
       return true;
     }
     // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
@@ -451,10 +480,15 @@ async function walkRecords(
     const fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
     let per: PerInode;
     if (fp !== undefined) {
+      if (hashed) {
+        const sha = digestNow(ino);
+        if (sha === undefined) return false;
+        fields.sha256 = sha;
+      }
       fields.xattrs = null;
       fields.fingerprint = fp;
       if (ino.nlink <= 1) return true;
-      per = { xattrs: null, fingerprint: fp && fp.slice() };
+      per = { xattrs: null, fingerprint: fp && fp.slice(), sha256: fields.sha256 };
     } else {
       const xs = image.xattrsNow(ino);
       if (!xs) return false;
@@ -467,10 +501,16 @@ async function walkRecords(
             break;
           }
       per = perInodeOf(xs, value);
+      if (hashed) {
+        const sha = digestNow(ino);
+        if (sha === undefined) return false;
+        per.sha256 = sha;
+      }
     }
     if (ino.nlink > 1) shared.set(ino.nid, per);
     fields.xattrs = per.xattrs;
     fields.fingerprint = per.fingerprint;
+    fields.sha256 = per.sha256;
     return true;
   };
   // Writing a record: the sink gets `fields`, filled from the walk or from a waiting record.
