@@ -1053,7 +1053,7 @@ export class ErofsImage {
     )
       return undefined;
     if (tailStart > 0) body(ino.startBlk * bs, out.subarray(0, tailStart));
-    container.readInto(ino.dataOffset, out.subarray(tailStart));
+    container.readInto(ino.dataOffset, tailStart === 0 ? out : out.subarray(tailStart));
     return out;
   }
 

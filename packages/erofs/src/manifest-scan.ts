@@ -514,10 +514,16 @@ async function walkRecords(
     return true;
   };
   // Writing a record: the sink gets `fields`, filled from the walk or from a waiting record.
-  const write = async (e: WalkEntry): Promise<void> => {
-    const p = file(fields);
-    if (p) await p;
+  // Every step below returns a promise only when it must wait (a sink's full output buffer, a
+  // digest not computed yet, perInode's reads): a promise per record was most of the walk's
+  // garbage (docs/reader.md#small-files-in-the-walking-thread).
+  const counted = (e: WalkEntry): void => {
     if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
+  };
+  const write = (e: WalkEntry): void | Promise<void> => {
+    const p = file(fields);
+    if (p) return p.then(() => counted(e));
+    counted(e);
   };
   // With a digester: records that wait for a digest (theirs or an earlier record's), in path
   // order from `head`; a record goes out once every record before it has.
@@ -529,7 +535,7 @@ async function walkRecords(
   const onDigest = (n: number): void => {
     bytesHashed += n;
   };
-  const writeWaiting = async (w: Waiting): Promise<void> => {
+  const writeWaiting = (w: Waiting): void | Promise<void> => {
     fields.entry = w.entry;
     fields.pathBytes = w.entry.pathBytes;
     fields.inode = w.entry.inode;
@@ -539,24 +545,29 @@ async function walkRecords(
     fields.fingerprint = w.fingerprint;
     fields.target = w.target;
     fields.sha256 = w.link ? w.link.sha256 : w.sha256;
-    await write(w.entry);
+    return write(w.entry);
   };
-  /** Write the waiting records that can go; with `all`, wait for every one (end of the walk). */
-  const drain = async (all: boolean): Promise<void> => {
+  /**
+   * Write the waiting records that can go, as far as it can without waiting; a promise to await
+   * before calling it again when it had to stop (a digest to wait for, with `all` or a full
+   * queue; or a sink's write), undefined when done. With `all`, every record (end of the walk).
+   */
+  const drainNow = (all: boolean): Promise<void> | undefined => {
     while (head < waiting.length) {
       const w = waiting[head]!;
       if (w.state === PENDING) {
         // Wait only when the scan holds as many records as it may (or at the end).
         if (!all && waiting.length - head < digester!.maxPending) break;
         digester!.flush();
-        await new Promise<void>((resolve) => (w.wake = resolve));
+        return new Promise<void>((resolve) => (w.wake = resolve));
       }
       if (w.state === FAILED) {
         const err = w.error;
         throw err instanceof ErofsError ? err.withPath(w.entry.path) : err;
       }
       waiting[head++] = undefined;
-      await writeWaiting(w);
+      const p = writeWaiting(w);
+      if (p) return p;
     }
     if (head === waiting.length) {
       waiting.length = 0;
@@ -565,9 +576,21 @@ async function walkRecords(
       waiting.splice(0, head);
       head = 0;
     }
+    return undefined;
+  };
+  const drain = (all: boolean): void | Promise<void> => {
+    const p = drainNow(all);
+    if (p) return drainAfter(p, all);
+  };
+  const drainAfter = async (first: Promise<void>, all: boolean): Promise<void> => {
+    let p: Promise<void> | undefined = first;
+    while (p) {
+      await p;
+      p = drainNow(all);
+    }
   };
   let emitted = 0;
-  const emit = async (e: WalkEntry): Promise<void> => {
+  const emit = (e: WalkEntry): void | Promise<void> => {
     walker.visit(e);
     if (emitted >= max)
       throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
@@ -579,13 +602,21 @@ async function walkRecords(
     } catch (err) {
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
-    if (!ready) {
-      const per = await perInode(e);
-      fields.xattrs = per.xattrs;
-      fields.fingerprint = per.fingerprint;
-      fields.target = per.target;
-      fields.sha256 = per.sha256;
-    }
+    return ready ? emitFilled(e) : emitAfterReads(e);
+  };
+  /** emit() of a path whose extras need perInode's (asynchronous) reads. */
+  const emitAfterReads = async (e: WalkEntry): Promise<void> => {
+    const per = await perInode(e);
+    fields.xattrs = per.xattrs;
+    fields.fingerprint = per.fingerprint;
+    fields.target = per.target;
+    fields.sha256 = per.sha256;
+    const p = emitFilled(e);
+    if (p) await p;
+  };
+  /** The rest of emit() once `fields` holds the path's extras: write, or queue behind a digest. */
+  const emitFilled = (e: WalkEntry): void | Promise<void> => {
+    const ino = e.inode;
     fields.entry = e;
     fields.pathBytes = e.pathBytes;
     fields.inode = ino;
@@ -622,7 +653,7 @@ async function walkRecords(
       if (ino.nlink > 1) linkDigests.set(ino.nid, w);
       digester!.digest(ino, w);
     }
-    await drain(false);
+    return drain(false);
   };
   try {
     await walkTree();
@@ -637,7 +668,8 @@ async function walkRecords(
   return written;
 
   async function walkTree(): Promise<void> {
-    await emit(walker.root);
+    const first = emit(walker.root);
+    if (first) await first;
     // One frame per directory on the path from the root: its steps and the next one to take.
     const stack: { steps: Step[]; next: number }[] = [];
     if (walker.root.inode.type === 'dir')
@@ -650,7 +682,10 @@ async function walkRecords(
       }
       const step = top.steps[top.next++]!;
       if (step instanceof Subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
-      else await emit(step);
+      else {
+        const p = emit(step);
+        if (p) await p;
+      }
     }
   }
 }
