@@ -1024,7 +1024,8 @@ export class ErofsImage {
    */
   dataNow(ino: Inode, scratch: Uint8Array): Uint8Array | undefined {
     const size = ino.size;
-    if (size > scratch.length || size > this.limits.maxContentSize || this.devices.length > 0) return undefined;
+    if (size > scratch.length || size > this.limits.maxContentSize || this.devices.length > 0)
+      return undefined;
     const layout = ino.layout;
     if (layout !== LAYOUT_FLAT_PLAIN && layout !== LAYOUT_FLAT_INLINE) return undefined;
     const out = scratch.subarray(0, size);

@@ -28,7 +28,13 @@ function imagesUnder(dir: string): string[] {
 }
 
 describe('dataNow', () => {
-  const IMAGES = ['edge.img', 'edge-mini.b512.img', 'edge-mini.noinline.img', 'edge-mini.b16k.img', 'app.fp.img'];
+  const IMAGES = [
+    'edge.img',
+    'edge-mini.b512.img',
+    'edge-mini.noinline.img',
+    'edge-mini.b16k.img',
+    'app.fp.img',
+  ];
   for (const name of IMAGES) {
     it(`returns readFile's bytes for every small flat file of ${name} (file and memory sources)`, async () => {
       const fromFile = await openImageFile(join(DIR, name));
