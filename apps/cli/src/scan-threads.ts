@@ -16,12 +16,12 @@ export function threadsOption(group?: string): OptionSpec {
   return {
     type: 'string',
     value: 'N',
-    description: `With --hash: threads that read and hash file content beside the one that walks the image (default: the available cores, at most ${MAX_DIGEST_THREADS}; 0 hashes in the walking thread; at most ${MAX_SCAN_THREADS}).`,
+    description: `With --hash: threads that read and hash file content beside the one that walks the image (default: one per available core beside the walking thread's, at most ${MAX_DIGEST_THREADS}; 0 hashes in the walking thread; at most ${MAX_SCAN_THREADS}).`,
     ...(group !== undefined ? { group } : {}),
   };
 }
 
-/** `--threads N` of `sharemap COMMAND` (default: the available cores, capped). */
+/** `--threads N` of `sharemap COMMAND` (default: the available cores but one, capped). */
 export function scanThreads(args: ParsedArgs, command: string): number {
   const text = str(args, 'threads');
   if (text === undefined) return defaultDigestThreads();

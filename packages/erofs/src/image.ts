@@ -1027,6 +1027,51 @@ export class ErofsImage {
     if (body < ino.size) sink(await this.readData(ino, body, ino.size - body, true));
   }
 
+  /**
+   * The whole content of a small uncompressed file read synchronously into `scratch` (the
+   * result is a view of it, valid until the next call), for hashing it without a promise
+   * (`scan --hash`'s files of one block, docs/reader.md#small-files-in-the-walking-thread).
+   * The bytes are exactly what readData(ino, 0, size) returns (docs/format.md#flat-data: body
+   * blocks, then the inline tail after the xattrs). Undefined whenever only readData will do:
+   * content longer than `scratch`, a compressed, chunk-based or hole layout, extra devices, a
+   * source without synchronous reads, or anything readData refuses (it then names the problem).
+   */
+  dataNow(ino: Inode, scratch: Uint8Array): Uint8Array | undefined {
+    const size = ino.size;
+    if (size > scratch.length || size > this.limits.maxContentSize || this.devices.length > 0)
+      return undefined;
+    const layout = ino.layout;
+    if (layout !== LAYOUT_FLAT_PLAIN && layout !== LAYOUT_FLAT_INLINE) return undefined;
+    const out = scratch.subarray(0, size);
+    if (size === 0) return out; // readData reads nothing for an empty file, whatever its fields
+    const bs = this.blockSize;
+    const src = this.source;
+    // Body blocks past the block cache, as forEachDataPiece reads them: file data would only
+    // evict the metadata the walk reads next. (Set exactly when the source reads synchronously.)
+    const body = this.directRead;
+    if (!body) return undefined;
+    if (layout === LAYOUT_FLAT_PLAIN) {
+      const at = ino.startBlk * bs;
+      if (ino.hole || at + size > src.size) return undefined;
+      body(at, out);
+      return out;
+    }
+    const tailStart = (Math.ceil(size / bs) - 1) * bs;
+    const tailLen = size - tailStart;
+    const container = this.containerOf(ino);
+    if (
+      (ino.dataOffset % bs) + tailLen > bs || // readData's "inline data across blocks"
+      !container.readInto ||
+      ino.dataOffset + tailLen > container.size ||
+      // i_u means nothing when the tail is the whole file (mkfs.erofs leaves it all ones)
+      (tailStart > 0 && ino.startBlk * bs + tailStart > src.size)
+    )
+      return undefined;
+    if (tailStart > 0) body(ino.startBlk * bs, out.subarray(0, tailStart));
+    container.readInto(ino.dataOffset, tailStart === 0 ? out : out.subarray(tailStart));
+    return out;
+  }
+
   /** Stream an inode's content; `end` is inclusive like fs.createReadStream. */
   async *streamData(
     ino: Inode,

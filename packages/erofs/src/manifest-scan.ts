@@ -60,6 +60,13 @@ export interface ScanOptions {
   /** SHA-256 implementation; default hash-wasm (browser and Node). node.ts passes node:crypto. */
   hasher?: HasherFactory;
   /**
+   * The lower-case hex SHA-256 of `data` at once, synchronously (node.ts: node:crypto's
+   * one-shot hash). With it the walk hashes files of one block without a promise or a hasher
+   * object per file (docs/reader.md#small-files-in-the-walking-thread); without it they go
+   * through `hasher`.
+   */
+  hashNow?: (data: Uint8Array) => string;
+  /**
    * With `hash`: content digests computed elsewhere (node.ts: worker threads, docs/reader.md#content-digests-on-worker-threads)
    * instead of by `hasher` in this thread. The walk then goes on while digests are computed,
    * holding at most `digester.maxPending` records that wait for theirs, and writes every
@@ -427,6 +434,19 @@ async function walkRecords(
   const fpName = image.fingerprintXattrName;
   const prefixes = image.prefixes;
   const maxXattrs = image.limits.maxXattrCount;
+  // Files the walk hashes itself at once (hashNow) when their content fits one block:
+  // read with dataNow into this buffer, hashed in one call.
+  const hashNow = opts.hashNow;
+  const smallBytes = hashNow ? image.blockSize : -1;
+  let smallScratch: Uint8Array | undefined;
+  // The digest of a file hashHere() picks, when it can be had synchronously; else undefined.
+  const digestNow = (ino: Inode): string | undefined => {
+    if (ino.size > smallBytes) return undefined;
+    const data = image.dataNow(ino, (smallScratch ??= new Uint8Array(smallBytes)));
+    if (!data) return undefined;
+    bytesHashed += data.length;
+    return hashNow!(data);
+  };
   const fillNow = (ino: Inode): boolean => {
     const known = ino.nlink > 1 ? shared.get(ino.nid) : undefined;
     if (known) {
@@ -436,12 +456,21 @@ async function walkRecords(
       fields.sha256 = known.sha256;
       return true;
     }
-    if (ino.type === 'symlink' || hashHere(ino)) return false;
+    if (ino.type === 'symlink') return false;
+    const hashed = hashHere(ino);
+    if (hashed && ino.size > smallBytes) return false;
     fields.target = undefined;
     fields.sha256 = undefined;
     if (ino.xattrIsize === 0) {
       fields.xattrs = null;
       fields.fingerprint = null;
+      if (hashed) {
+        // perInode's order: xattrs (none), then the content
+        const sha = digestNow(ino);
+        if (sha === undefined) return false;
+        fields.sha256 = sha;
+        if (ino.nlink > 1) shared.set(ino.nid, { xattrs: null, fingerprint: null, sha256: sha });
+      }
       return true;
     }
     // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
@@ -451,10 +480,15 @@ async function walkRecords(
     const fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
     let per: PerInode;
     if (fp !== undefined) {
+      if (hashed) {
+        const sha = digestNow(ino);
+        if (sha === undefined) return false;
+        fields.sha256 = sha;
+      }
       fields.xattrs = null;
       fields.fingerprint = fp;
       if (ino.nlink <= 1) return true;
-      per = { xattrs: null, fingerprint: fp && fp.slice() };
+      per = { xattrs: null, fingerprint: fp && fp.slice(), sha256: fields.sha256 };
     } else {
       const xs = image.xattrsNow(ino);
       if (!xs) return false;
@@ -467,17 +501,29 @@ async function walkRecords(
             break;
           }
       per = perInodeOf(xs, value);
+      if (hashed) {
+        const sha = digestNow(ino);
+        if (sha === undefined) return false;
+        per.sha256 = sha;
+      }
     }
     if (ino.nlink > 1) shared.set(ino.nid, per);
     fields.xattrs = per.xattrs;
     fields.fingerprint = per.fingerprint;
+    fields.sha256 = per.sha256;
     return true;
   };
   // Writing a record: the sink gets `fields`, filled from the walk or from a waiting record.
-  const write = async (e: WalkEntry): Promise<void> => {
-    const p = file(fields);
-    if (p) await p;
+  // Every step below returns a promise only when it must wait (a sink's full output buffer, a
+  // digest not computed yet, perInode's reads): a promise per record was most of the walk's
+  // garbage (docs/reader.md#small-files-in-the-walking-thread).
+  const counted = (e: WalkEntry): void => {
     if (++written % every === 0) opts.onProgress?.({ files: written, bytesHashed, path: e.path });
+  };
+  const write = (e: WalkEntry): void | Promise<void> => {
+    const p = file(fields);
+    if (p) return p.then(() => counted(e));
+    counted(e);
   };
   // With a digester: records that wait for a digest (theirs or an earlier record's), in path
   // order from `head`; a record goes out once every record before it has.
@@ -489,7 +535,7 @@ async function walkRecords(
   const onDigest = (n: number): void => {
     bytesHashed += n;
   };
-  const writeWaiting = async (w: Waiting): Promise<void> => {
+  const writeWaiting = (w: Waiting): void | Promise<void> => {
     fields.entry = w.entry;
     fields.pathBytes = w.entry.pathBytes;
     fields.inode = w.entry.inode;
@@ -499,24 +545,29 @@ async function walkRecords(
     fields.fingerprint = w.fingerprint;
     fields.target = w.target;
     fields.sha256 = w.link ? w.link.sha256 : w.sha256;
-    await write(w.entry);
+    return write(w.entry);
   };
-  /** Write the waiting records that can go; with `all`, wait for every one (end of the walk). */
-  const drain = async (all: boolean): Promise<void> => {
+  /**
+   * Write the waiting records that can go, as far as it can without waiting; a promise to await
+   * before calling it again when it had to stop (a digest to wait for, with `all` or a full
+   * queue; or a sink's write), undefined when done. With `all`, every record (end of the walk).
+   */
+  const drainNow = (all: boolean): Promise<void> | undefined => {
     while (head < waiting.length) {
       const w = waiting[head]!;
       if (w.state === PENDING) {
         // Wait only when the scan holds as many records as it may (or at the end).
         if (!all && waiting.length - head < digester!.maxPending) break;
         digester!.flush();
-        await new Promise<void>((resolve) => (w.wake = resolve));
+        return new Promise<void>((resolve) => (w.wake = resolve));
       }
       if (w.state === FAILED) {
         const err = w.error;
         throw err instanceof ErofsError ? err.withPath(w.entry.path) : err;
       }
       waiting[head++] = undefined;
-      await writeWaiting(w);
+      const p = writeWaiting(w);
+      if (p) return p;
     }
     if (head === waiting.length) {
       waiting.length = 0;
@@ -525,9 +576,21 @@ async function walkRecords(
       waiting.splice(0, head);
       head = 0;
     }
+    return undefined;
+  };
+  const drain = (all: boolean): void | Promise<void> => {
+    const p = drainNow(all);
+    if (p) return drainAfter(p, all);
+  };
+  const drainAfter = async (first: Promise<void>, all: boolean): Promise<void> => {
+    let p: Promise<void> | undefined = first;
+    while (p) {
+      await p;
+      p = drainNow(all);
+    }
   };
   let emitted = 0;
-  const emit = async (e: WalkEntry): Promise<void> => {
+  const emit = (e: WalkEntry): void | Promise<void> => {
     walker.visit(e);
     if (emitted >= max)
       throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
@@ -539,13 +602,21 @@ async function walkRecords(
     } catch (err) {
       throw err instanceof ErofsError ? err.withPath(e.path) : err;
     }
-    if (!ready) {
-      const per = await perInode(e);
-      fields.xattrs = per.xattrs;
-      fields.fingerprint = per.fingerprint;
-      fields.target = per.target;
-      fields.sha256 = per.sha256;
-    }
+    return ready ? emitFilled(e) : emitAfterReads(e);
+  };
+  /** emit() of a path whose extras need perInode's (asynchronous) reads. */
+  const emitAfterReads = async (e: WalkEntry): Promise<void> => {
+    const per = await perInode(e);
+    fields.xattrs = per.xattrs;
+    fields.fingerprint = per.fingerprint;
+    fields.target = per.target;
+    fields.sha256 = per.sha256;
+    const p = emitFilled(e);
+    if (p) await p;
+  };
+  /** The rest of emit() once `fields` holds the path's extras: write, or queue behind a digest. */
+  const emitFilled = (e: WalkEntry): void | Promise<void> => {
+    const ino = e.inode;
     fields.entry = e;
     fields.pathBytes = e.pathBytes;
     fields.inode = ino;
@@ -582,7 +653,7 @@ async function walkRecords(
       if (ino.nlink > 1) linkDigests.set(ino.nid, w);
       digester!.digest(ino, w);
     }
-    await drain(false);
+    return drain(false);
   };
   try {
     await walkTree();
@@ -597,7 +668,8 @@ async function walkRecords(
   return written;
 
   async function walkTree(): Promise<void> {
-    await emit(walker.root);
+    const first = emit(walker.root);
+    if (first) await first;
     // One frame per directory on the path from the root: its steps and the next one to take.
     const stack: { steps: Step[]; next: number }[] = [];
     if (walker.root.inode.type === 'dir')
@@ -610,7 +682,10 @@ async function walkRecords(
       }
       const step = top.steps[top.next++]!;
       if (step instanceof Subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
-      else await emit(step);
+      else {
+        const p = emit(step);
+        if (p) await p;
+      }
     }
   }
 }

@@ -16,7 +16,7 @@ import { ErofsError, type ErofsErrorCode } from '../errors.js';
 import type { OpenImageOptions } from '../image.js';
 import type { ContentDigester, DigestTarget } from '../manifest-scan.js';
 
-/** Default number of digest threads: the cores available, at most this many. */
+/** Default number of digest threads: one fewer than the cores available, at most this many. */
 export const MAX_DIGEST_THREADS = 4;
 /** Files sent to a thread in one message: one message per file cost more than hashing a small file. */
 export const DIGEST_BATCH_FILES = 64;
@@ -32,9 +32,14 @@ export const DIGEST_IN_THREAD_BYTES = 4096;
 /** Records a scan holds while their digests are computed (ScanOptions.digester). */
 export const DIGEST_MAX_PENDING = 4096;
 
-/** Digest threads by default: one per available core, at most MAX_DIGEST_THREADS. */
-export function defaultDigestThreads(): number {
-  return Math.max(1, Math.min(MAX_DIGEST_THREADS, availableParallelism()));
+/**
+ * Digest threads by default: one per available core beside the one the walking thread keeps
+ * busy, at most MAX_DIGEST_THREADS; 0 (hash in the walking thread) on one core. A thread more
+ * than the cores costs its start (~0.2 s of CPU, 25-35 MB) and gains nothing: on 2 cores, 2
+ * threads took 0.3-0.5 s more CPU than 1 for the same wall time (docs/benchmarks.md#verify-plain-one-block-files-in-the-walk-one-digest-thread-per-spare-core-2026-12-06).
+ */
+export function defaultDigestThreads(cores = availableParallelism()): number {
+  return Math.max(0, Math.min(MAX_DIGEST_THREADS, cores - 1));
 }
 
 /** What a digest thread is started with (structured-clonable). */

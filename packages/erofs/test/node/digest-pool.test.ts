@@ -27,7 +27,13 @@ import {
   type DigestTarget,
 } from '../../src/manifest.js';
 import type { Manifest } from '../../src/manifest-types.js';
-import { DigestPool, digestWorkerScript, type DigestWorkerData } from '../../src/node/digest-pool.js';
+import {
+  DigestPool,
+  defaultDigestThreads,
+  digestWorkerScript,
+  MAX_DIGEST_THREADS,
+  type DigestWorkerData,
+} from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
 
 const ROOT = join(import.meta.dirname, '../../../../testdata');
@@ -260,4 +266,11 @@ describe('scan --hash through digest threads', () => {
     },
     60_000,
   );
+});
+
+describe('defaultDigestThreads', () => {
+  it('is one thread per core beside the walking thread, none on one core, at most MAX_DIGEST_THREADS', () => {
+    expect(MAX_DIGEST_THREADS).toBe(4);
+    expect([1, 2, 3, 4, 5, 6, 64].map((cores) => defaultDigestThreads(cores))).toEqual([0, 1, 2, 3, 4, 4, 4]);
+  });
 });
