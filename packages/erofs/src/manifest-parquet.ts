@@ -437,8 +437,6 @@ export async function parseParquetManifest(
   const strings = opts.strings;
   // Columnar: the validated fields go straight into the columns (docs/manifest.md#columnar-in-memory-form).
   const columns = opts.columnar === true ? new ManifestColumns(rows) : null;
-  // Fingerprints are interned at record i's slot 3i+1: the engine takes their ids from the table (docs/manifest.md#fingerprint-ids).
-  if (columns && strings) columns.internedIn(strings);
   const files: FileRecord[] = columns ? [] : new Array(rows);
   const scratch = newValidatedRecord();
   const take = (i: number): void => {
