@@ -2,7 +2,7 @@
  * Errors as the API returns them: `{ "error": { "code", "message", ...details } }` with a
  * 4xx status for every bad input, 5xx only for real server faults (logged with the request id).
  */
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ErofsError, ManifestError } from '@sharemap/erofs';
 import { MountConfigError, ResidencyError } from '@sharemap/sharing';
 import type { Logger } from './log.js';
@@ -153,10 +153,25 @@ export function requestId(req: Request): string {
   return (req as Request & { id?: string }).id ?? '-';
 }
 
+/** A stream piped into the response failed because the client's connection closed. */
+function clientGone(err: unknown, res: Response): boolean {
+  return (err as { code?: string } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE' && res.destroyed;
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const http = toHttpError(err);
     const id = requestId(req);
+    if (clientGone(err, res)) {
+      // The client closed the connection before the answer ended (a page left while its data
+      // loaded): nothing to answer and no fault of the server's.
+      log.info('client closed the connection before the answer', {
+        reqId: id,
+        method: req.method,
+        path: req.path,
+      });
+      return;
+    }
     if (res.headersSent) {
       log.warn('error after the response started', { reqId: id, err: err as Error });
       res.destroy();
