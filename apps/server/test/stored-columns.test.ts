@@ -5,7 +5,15 @@
  * (cut, a flipped byte, another version) is logged, the NDJSON is read instead and the report
  * is the same; and it is deleted with its manifest blob (release, discard, collect, sweep).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -241,4 +249,30 @@ describe('columnar form of stored manifests', () => {
       expect(existsSync(store.columnsPath(sha))).toBe(false);
     });
   });
+
+  it('reads back the columnar file of every testdata image from the columns (an empty column keeps the CRC-32)', async () => {
+    const store = newStore();
+    const images = readdirSync(ERofs).filter((f) => f.endsWith('.img'));
+    const manifests = [];
+    for (const img of images) {
+      try {
+        manifests.push(ndjsonLines(await scanImageFile(path.join(ERofs, img), { hash: true })));
+      } catch {
+        // images the reader refuses have no manifest
+      }
+    }
+    expect(manifests.length).toBeGreaterThan(20);
+    const task = await storedTask(store, manifests);
+    const { log, lines } = capture();
+    for (const { manifestBlob } of task.images) {
+      // The first read finds no columnar file and writes it; the second must read it.
+      expect((await readManifestForReport(store, manifestBlob, new StringTable(), log)).source).toBe(
+        'ndjson',
+      );
+      expect((await readManifestForReport(store, manifestBlob, new StringTable(), log)).source).toBe(
+        'columns',
+      );
+    }
+    expect(lines.filter((l) => l.level !== 'info')).toEqual([]);
+  }, 120_000);
 });

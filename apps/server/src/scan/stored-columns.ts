@@ -29,6 +29,16 @@ import type { Logger } from '../log.js';
 import type { BlobStore } from '../storage/blobs.js';
 import { readStoredManifest, StoredBlobDamagedError } from './stored-manifest.js';
 
+/**
+ * zlib's CRC-32 of `bytes` continued from `crc`. An empty piece leaves it as it is: zlib's
+ * crc32() answers 0 (its initial value) for a null buffer, which Node passes for a view of a
+ * zero-length ArrayBuffer, so an empty column (no symlink targets, say) reset the running CRC
+ * and the file was then read back as damaged.
+ */
+function crc32After(bytes: Uint8Array, crc: number): number {
+  return bytes.byteLength === 0 ? crc : crc32(bytes, crc);
+}
+
 /** Bytes after the encoded form: its CRC-32 (zlib's), little-endian. */
 const CRC_BYTES = 4;
 
@@ -63,7 +73,7 @@ export async function writeColumns(store: BlobStore, sha256: string, manifest: M
   if (!pieces) return false;
   await placeColumns(store, sha256, async (fh) => {
     let crc = 0;
-    for (const p of pieces) crc = crc32(p, crc);
+    for (const p of pieces) crc = crc32After(p, crc);
     await fh.writev(pieces);
     return crc;
   });
@@ -173,7 +183,7 @@ export class UploadColumnsWriter {
               const { bytesRead } = await src.read(chunk, 0, chunk.length);
               if (bytesRead === 0) break;
               const got = chunk.subarray(0, bytesRead);
-              crc = crc32(got, crc);
+              crc = crc32After(got, crc);
               await fh.write(got);
             }
           } finally {
