@@ -7,7 +7,16 @@
  * differs: rebuild with `pnpm build && pnpm build:action` and commit action/dist.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,7 +72,10 @@ function templateInputs(): string[] {
     ...['src', 'report-template.html', 'vite.report.config.ts', 'package.json', 'tsconfig.json'].map((f) =>
       path.join(web, f),
     ),
-    ...readdirSync(packages).flatMap((p) => [path.join(packages, p, 'src'), path.join(packages, p, 'package.json')]),
+    ...readdirSync(packages).flatMap((p) => [
+      path.join(packages, p, 'src'),
+      path.join(packages, p, 'package.json'),
+    ]),
     path.join(root, 'tsconfig.base.json'),
     path.join(root, 'pnpm-lock.yaml'),
   ];
@@ -114,7 +126,17 @@ describe('action/dist', () => {
         'bin/vite.js',
       );
       run(
-        [vite, 'build', '-c', 'vite.report.config.ts', '--outDir', web, '--emptyOutDir', '--logLevel', 'warn'],
+        [
+          vite,
+          'build',
+          '-c',
+          'vite.report.config.ts',
+          '--outDir',
+          web,
+          '--emptyOutDir',
+          '--logLevel',
+          'warn',
+        ],
         path.join(root, 'apps/web'),
       );
       template = path.join(web, 'report-template.html');
