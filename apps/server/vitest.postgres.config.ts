@@ -3,11 +3,14 @@
  * for the run (test/pg-global-setup.ts), a fresh database per test server (test/helpers.ts).
  * `npm test` runs it after the main suite when PostgreSQL is installed:
  *   pnpm exec vitest run --config apps/server/vitest.postgres.config.ts
- * The files below are every server test whose behaviour does not depend on the backend: they
- * drive the HTTP API and look at or change rows through test/backend-sql.ts (the server's own
- * database, either backend) or ctx.store. The others stay SQLite-only, for the reasons listed
- * in docs/development.md#tests (they write or damage the SQLite file itself, or test
- * what has no database).
+ * The files below are the server tests that exercise the store through the HTTP API: they write
+ * and read rows (reports, uploads, names, residency inputs, hostile text in them), look at or
+ * change rows through test/backend-sql.ts (the server's own database, either backend) or
+ * ctx.store, or probe the database (/api/ready, retention, paging cursors). The others stay
+ * SQLite-only, for the reasons listed in docs/development.md#tests: they write or damage the
+ * SQLite file itself, or test what reaches no database (request parsing and refusals before
+ * any row, mount-configuration parsing, link building, the render pool and its file cache):
+ * running those twice tested the same code twice.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,20 +25,15 @@ export const POSTGRES_TEST_FILES = [
   'archives',
   'concurrency',
   'errors',
-  'fidelity',
   'flow',
   'gc',
   'hostile',
-  'manifest-accept',
   'metrics',
-  'mount-config-worker',
   'mount-formats',
   'output-injection',
   'render-parity',
   'render-memory',
-  'renders',
   'report-html',
-  'report-links',
   'report-list',
   'report-names',
   'report-size',
