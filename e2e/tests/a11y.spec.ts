@@ -15,6 +15,12 @@ const BLOCKING = new Set(['serious', 'critical']);
 
 const THEMES = ['light', 'dark'] as const;
 
+// The tests of this file share nothing (each opens its own browser context on the demo report,
+// which is only read): let Playwright hand them to any free worker. In file order, one browser
+// ran all four axe sweeps (about 30 s each on a quiet machine) while the other ran every other
+// spec file (docs/development.md#how-long-npm-test-takes).
+test.describe.configure({ mode: 'parallel' });
+
 /**
  * `SHAREMAP_DOCS_SHOTS=1` also refreshes docs/screenshots/ from the light theme at 1400 px (the
  * Overview as a whole page: headline, host total, fair share per instance and per container).
