@@ -18,6 +18,18 @@ export function run(cmd, args, opts = {}) {
   return r.status ?? 1;
 }
 
+/**
+ * Like `run` without blocking: for a step that runs beside another whose output is being read
+ * (a blocked event loop would leave that one's pipe full and stall it); resolves with the exit code.
+ */
+export function runAsync(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', ...opts, env: { ...process.env, ...opts.env } });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
 export function runOrExit(cmd, args, opts) {
   const code = run(cmd, args, opts);
   if (code !== 0) {
@@ -40,6 +52,12 @@ export function pnpmCommand() {
 export function pnpm(args, opts) {
   const [cmd, pre] = pnpmCommand();
   return run(cmd, [...pre, ...args], opts);
+}
+
+/** `pnpm` without blocking (`runAsync`). */
+export function pnpmAsync(args, opts) {
+  const [cmd, pre] = pnpmCommand();
+  return runAsync(cmd, [...pre, ...args], opts);
 }
 
 /**

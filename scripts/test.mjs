@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureInstalled, ensurePostgres, havePostgres, build, root, log, pnpm, pnpmCaptured } from './lib.mjs';
+import { ensureInstalled, ensurePostgres, havePostgres, build, root, log, pnpm, pnpmAsync, pnpmCaptured } from './lib.mjs';
 import { firstLine, playwrightTitle } from './failure-lines.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -85,20 +85,15 @@ for (const [name, r] of [
 }
 stepDone('typecheck + lint');
 
-/** One vitest run: its per-test results go into the totals. */
-function vitestStep(name, args) {
+/** The arguments of one vitest run writing its JSON results for `name`. */
+function vitestArgs(name, args) {
   const out = path.join(resultsDir, `${name}.json`);
-  const code = pnpm([
-    '-s',
-    'exec',
-    'vitest',
-    'run',
-    ...args,
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile=${out}`,
-  ]);
-  const result = readJson(out);
+  return ['-s', 'exec', 'vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile=${out}`];
+}
+
+/** Adds the per-test results of the vitest run `name`, which ended with exit code `code`, to the totals. */
+function vitestResults(name, code) {
+  const result = readJson(path.join(resultsDir, `${name}.json`));
   if (result) {
     totals.passed += result.numPassedTests;
     totals.failed += result.numFailedTests;
@@ -121,22 +116,30 @@ function vitestStep(name, args) {
 }
 
 log('unit and integration tests (vitest)');
-vitestStep('vitest', []);
+vitestResults('vitest', pnpm(vitestArgs('vitest', [])));
 stepDone('vitest');
 
 // The server's HTTP tests again with the server on PostgreSQL (apps/server/vitest.postgres.config.ts:
-// one private cluster, a database per test server).
+// one private cluster, a database per test server), side by side with Playwright: both spend
+// much of their time waiting (on the database, on child processes, on pages rendering), so
+// together they keep CI's two cores busier than one after the other
+// (docs/development.md#how-long-npm-test-takes). Its output is printed when Playwright is done.
 const pgOnPath = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).status === 0;
-if (havePostgres() || pgOnPath) {
-  log('server tests on PostgreSQL (vitest)');
-  vitestStep('vitest-postgres', ['--config', 'apps/server/vitest.postgres.config.ts']);
-} else log('server tests on PostgreSQL: not run (no PostgreSQL binaries)');
-stepDone('vitest on PostgreSQL');
+const pgStart = Date.now();
+let pgSeconds = 0;
+const pgRun =
+  havePostgres() || pgOnPath
+    ? (log('server tests on PostgreSQL (vitest), beside the browser tests; output when they end'),
+      pnpmCaptured(vitestArgs('vitest-postgres', ['--config', 'apps/server/vitest.postgres.config.ts'])).then((r) => {
+        pgSeconds = Math.round((Date.now() - pgStart) / 1000);
+        return r;
+      }))
+    : (log('server tests on PostgreSQL: not run (no PostgreSQL binaries)'), null);
 
 log('browser tests (Playwright, Debian chromium)');
 if (haveChromium) {
   const pwOut = path.join(resultsDir, 'playwright.json');
-  const pwCode = pnpm(['-s', '--filter', '@sharemap/e2e', 'exec', 'playwright', 'test', '--reporter=list,json'], {
+  const pwCode = await pnpmAsync(['-s', '--filter', '@sharemap/e2e', 'exec', 'playwright', 'test', '--reporter=list,json'], {
     env: { PLAYWRIGHT_JSON_OUTPUT_NAME: pwOut, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', CHROMIUM_PATH: CHROMIUM },
   });
   const pw = readJson(pwOut);
@@ -149,7 +152,14 @@ if (haveChromium) {
     if (pwCode !== 0 && pw.stats.unexpected === 0) check('e2e (runner error)', pwCode);
   } else check('e2e', pwCode || 1);
 } else check('e2e (no chromium)', 1);
-stepDone('Playwright');
+const pwSeconds = Math.round((Date.now() - pgStart) / 1000);
+if (pgRun) {
+  const pg = await pgRun;
+  log(`server tests on PostgreSQL: exit code ${pg.code}`);
+  process.stdout.write(pg.output);
+  vitestResults('vitest-postgres', pg.code);
+}
+stepDone(`vitest on PostgreSQL (${pgSeconds} s) + Playwright (${pwSeconds} s) side by side`);
 
 /** Walks Playwright's JSON suites for tests whose outcome was unexpected. */
 function collectPlaywrightFailures(suites, titles) {
