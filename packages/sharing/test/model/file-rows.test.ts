@@ -14,7 +14,7 @@ import {
 } from '../../src/model/file-rows.js';
 import { REPORT_VERSION, type Report } from '../../src/report.js';
 import { classFleet as fleet, inputOf } from '../model-fixtures.js';
-import { expectViewIsExpansion } from './row-view-check.js';
+import { expectEqualRows, expectViewIsExpansion } from './row-view-check.js';
 
 const figures = (r: Report) => ({
   totals: r.totals,
@@ -26,6 +26,15 @@ const figures = (r: Report) => ({
   groups: r.groups.length,
   members: r.groups.reduce((a, g) => a + memberCount(g), 0),
   findings: r.findings.map((f) => [f.code, f.bytes, f.rowCount, f.instanceIds?.length]),
+});
+
+describe('expectEqualRows (the deep comparison of the tables below)', () => {
+  it("fails where toEqual fails and passes where it passes (an undefined property, toEqual's rule)", () => {
+    expect(() => expectEqualRows([1, 2, 3], [1, 2, 4], 'row 2')).toThrow(/row 2/);
+    expect(() => expectEqualRows({ a: [1] }, { a: [1], b: 2 })).toThrow();
+    expectEqualRows({ a: [1, 2], b: undefined }, { a: [1, 2] });
+    expect(() => expectEqualRows([0, 1], [-0, 1])).toThrow(); // toEqual tells +0 from -0 too
+  });
 });
 
 describe('compact file table', () => {
@@ -54,8 +63,8 @@ describe('compact file table', () => {
       expect(perInstance.files.rowsOf).toBeUndefined();
       expect(figures(compact)).toEqual(figures(perInstance));
       const expanded = expandFileTable(compact);
-      expect(expanded.files).toEqual(perInstance.files);
-      expect(expanded.groups).toEqual(perInstance.groups);
+      expectEqualRows(expanded.files, perInstance.files);
+      expectEqualRows(expanded.groups, perInstance.groups);
       // The per-instance rows read in place (the web UI's data layer) are the expanded ones.
       expectViewIsExpansion(compact);
       expectViewIsExpansion(perInstance);
