@@ -137,9 +137,12 @@ class PieceWriter {
       const el = v[i];
       if (typeof el === 'number' && el >= 0 && el <= 0x7fffffff && (el | 0) === el) {
         // A comma and at most 10 digits.
-        if (this.pos + 11 > this.buf.length) this.ensure(11);
-        const buf = this.buf;
         let p = this.pos;
+        if (p + 11 > this.buf.length) {
+          this.ensure(11);
+          p = this.pos;
+        }
+        const buf = this.buf;
         if (i > 0) buf[p++] = COMMA;
         this.pos = writeUint31(buf, p, el | 0);
       } else if (typeof el === 'number' || typeof el === 'string') {
@@ -210,7 +213,7 @@ class PieceWriter {
     if (typeof el === 'number') this.number(el);
     else if (typeof el === 'string') this.string(el);
     else {
-      el = withToJson(String(i), el);
+      el = withToJson(i, el);
       if (el === undefined || typeof el === 'function' || typeof el === 'symbol') this.text('null');
       else this.value(el);
     }
@@ -240,7 +243,7 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
         if (typeof el === 'number' || typeof el === 'string') continue; // a full piece stopped the run
         if (i > 0) w.byte(COMMA);
         if (typeof el === 'object' && el !== null) {
-          const j = withToJson(String(i), el);
+          const j = withToJson(i, el);
           if (walked(j, depth + 1)) yield* walk(j, depth + 1);
           else if (j === undefined || typeof j === 'function' || typeof j === 'symbol') w.text('null');
           else w.value(j);
@@ -311,12 +314,16 @@ function isContainer(v: unknown): v is object {
   return proto === Object.prototype || proto === null;
 }
 
-/** A value's `toJSON(key)` result when it has one (JSON.stringify's SerializeJSONProperty step 2). */
-function withToJson(key: string, v: unknown): unknown {
+/**
+ * A value's `toJSON(key)` result when it has one (JSON.stringify's SerializeJSONProperty step 2).
+ * An array element's key is its index, made a string only for a `toJSON` call (a report has
+ * 1M shared inodes, and none has a toJSON).
+ */
+function withToJson(key: string | number, v: unknown): unknown {
   if (
     ((typeof v === 'object' && v !== null) || typeof v === 'bigint') &&
     typeof (v as { toJSON?: unknown }).toJSON === 'function'
   )
-    return (v as { toJSON(k: string): unknown }).toJSON(key);
+    return (v as { toJSON(k: string): unknown }).toJSON(String(key));
   return v;
 }
