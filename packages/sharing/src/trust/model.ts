@@ -387,18 +387,19 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const groupBits = new Uint32Array(words);
   const heldOf = new Int32Array(report.instances.length);
   const stamp = new Int32Array(report.instances.length).fill(-1);
-  const memberInst: number[] = [];
+  /** The member instances of the group at hand are memberInst[0 .. nMemberInst - 1]. */
+  const memberInst = new Int32Array(report.instances.length);
   let heldByMany = 0;
   report.groups.forEach((g, gi) => {
     groupBits.fill(0);
-    memberInst.length = 0;
+    let nMemberInst = 0;
     let distinctImages = 0;
     let memberInstances = 0;
     for (const m of g.members) {
       const i = inst[m]!;
       if (stamp[i] !== gi) {
         stamp[i] = gi;
-        memberInst.push(i);
+        memberInst[nMemberInst++] = i;
         memberInstances += copies === null ? 1 : copies[i]!;
       }
       const img = instImage[i]!;
@@ -411,10 +412,13 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     }
     if (memberInstances > 1) {
       heldByMany++;
-      for (const i of memberInst) heldOf[i]!++;
+      for (let k = 0; k < nMemberInst; k++) heldOf[memberInst[k]!]!++;
     }
     if (distinctImages < 2) return;
-    for (const i of memberInst) for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
+    for (let k = 0; k < nMemberInst; k++) {
+      const i = memberInst[k]!;
+      for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
+    }
   });
   if (rowsOf)
     rowsOf.forEach((lead, i) => {
@@ -500,7 +504,8 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       ...new Set(imageIds.map((id) => ix.partyOfImage.get(id) ?? partyKeyOf(id, null))),
     ].sort();
     const groups = byBytesDescending(crossByDomain.get(d.label) ?? [], groupCrossBytes);
-    const crossBytes = groups.reduce((a, gi) => a + groupCrossBytes[gi]!, 0);
+    let crossBytes = 0; // summed in this order (largest first), as the figure always was
+    for (let n = 0; n < groups.length; n++) crossBytes += groupCrossBytes[groups[n]!]!;
     const nodes = groups.slice(0, MAX_TRUST_INODES).map(inodeOf);
     const statements: TrustStatement[] = [];
     const who = images.map((x) => `${x.name} (${x.publisher ?? 'publisher unknown'})`).join(', ');
