@@ -94,6 +94,11 @@ class PieceWriter {
 
   /** A number as JSON.stringify writes it: digits for safe integers (-0 is "0"), else its text. */
   number(v: number): void {
+    if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
+      this.ensure(10);
+      this.pos = writeUint31(this.buf, this.pos, v | 0);
+      return;
+    }
     if (!Number.isSafeInteger(v)) {
       this.text(JSON.stringify(v));
       return;
@@ -105,16 +110,7 @@ class PieceWriter {
       v = -v;
     }
     if (v <= 0x7fffffff) {
-      // Small integers (a report's columns): 32-bit arithmetic.
-      let digits = 1;
-      for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
-      let p = this.pos + digits;
-      this.pos = p;
-      do {
-        const q = (v / 10) | 0;
-        buf[--p] = 0x30 + v - q * 10;
-        v = q;
-      } while (v > 0);
+      this.pos = writeUint31(buf, this.pos, v | 0);
       return;
     }
     let digits = 1;
@@ -126,6 +122,36 @@ class PieceWriter {
       buf[--p] = 0x30 + (v - q * 10);
       v = q;
     } while (v > 0);
+  }
+
+  /**
+   * Elements `from`.. of an array while they are numbers or strings, each after its comma: the
+   * index of the first element not written. Stops early, when `untilPiece`, once a piece is
+   * full (so that a walk can hand it out). A report's columns (2M numbers or statuses) go
+   * through here rather than through `element`'s dispatch and a room check per byte.
+   */
+  primitives(v: readonly unknown[], from: number, untilPiece: boolean): number {
+    const n = v.length;
+    let i = from;
+    for (; i < n && !(untilPiece && this.done.length > 0); i++) {
+      const el = v[i];
+      if (typeof el === 'number' && el >= 0 && el <= 0x7fffffff && (el | 0) === el) {
+        // A comma and at most 10 digits.
+        let p = this.pos;
+        if (p + 11 > this.buf.length) {
+          this.ensure(11);
+          p = this.pos;
+        }
+        const buf = this.buf;
+        if (i > 0) buf[p++] = COMMA;
+        this.pos = writeUint31(buf, p, el | 0);
+      } else if (typeof el === 'number' || typeof el === 'string') {
+        if (i > 0) this.byte(COMMA);
+        if (typeof el === 'number') this.number(el);
+        else this.string(el);
+      } else break;
+    }
+    return i;
   }
 
   /** `"key":` of an object member; the few distinct keys of a report are encoded once. */
@@ -162,7 +188,7 @@ class PieceWriter {
     }
     if (Array.isArray(v)) {
       this.byte(0x5b);
-      for (let i = 0; i < v.length; i++) {
+      for (let i = this.primitives(v, 0, false); i < v.length; i = this.primitives(v, i + 1, false)) {
         if (i > 0) this.byte(COMMA);
         this.element(i, v[i] as unknown);
       }
@@ -187,7 +213,7 @@ class PieceWriter {
     if (typeof el === 'number') this.number(el);
     else if (typeof el === 'string') this.string(el);
     else {
-      el = withToJson(String(i), el);
+      el = withToJson(i, el);
       if (el === undefined || typeof el === 'function' || typeof el === 'symbol') this.text('null');
       else this.value(el);
     }
@@ -209,16 +235,21 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
   function* walk(v: object, depth: number): Generator<Uint8Array> {
     if (Array.isArray(v)) {
       w.byte(0x5b);
-      for (let i = 0; i < v.length; i++) {
-        if (i > 0) w.byte(COMMA);
+      for (let i = 0; i < v.length;) {
+        i = w.primitives(v, i, true);
+        if (w.done.length > 0) yield* take();
+        if (i >= v.length) break;
         const el = v[i] as unknown;
+        if (typeof el === 'number' || typeof el === 'string') continue; // a full piece stopped the run
+        if (i > 0) w.byte(COMMA);
         if (typeof el === 'object' && el !== null) {
-          const j = withToJson(String(i), el);
+          const j = withToJson(i, el);
           if (walked(j, depth + 1)) yield* walk(j, depth + 1);
           else if (j === undefined || typeof j === 'function' || typeof j === 'symbol') w.text('null');
           else w.value(j);
         } else w.element(i, el);
         if (w.done.length > 0) yield* take();
+        i++;
       }
       w.byte(0x5d);
       return;
@@ -252,6 +283,23 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
   if (w.pos > 0) yield w.buf.subarray(0, w.pos);
 }
 
+/**
+ * Writes `v` (0 <= v < 2^31) in decimal at `buf[p]`; returns the index after its last digit.
+ * Counts the digits by comparison first (a division per digit cost more than the writing).
+ */
+function writeUint31(buf: Uint8Array, p: number, v: number): number {
+  let digits = 1;
+  for (let t = 10; digits < 10 && v >= t; t *= 10) digits++;
+  const end = p + digits;
+  let q = end;
+  do {
+    const d = (v / 10) | 0;
+    buf[--q] = 0x30 + v - d * 10;
+    v = d;
+  } while (v > 0);
+  return end;
+}
+
 /** Arrays under a walked parent, and plain objects above WALKED_OBJECT_DEPTH, are walked. */
 function walked(v: unknown, depth: number): v is object {
   if (!isContainer(v)) return false;
@@ -266,12 +314,16 @@ function isContainer(v: unknown): v is object {
   return proto === Object.prototype || proto === null;
 }
 
-/** A value's `toJSON(key)` result when it has one (JSON.stringify's SerializeJSONProperty step 2). */
-function withToJson(key: string, v: unknown): unknown {
+/**
+ * A value's `toJSON(key)` result when it has one (JSON.stringify's SerializeJSONProperty step 2).
+ * An array element's key is its index, made a string only for a `toJSON` call (a report has
+ * 1M shared inodes, and none has a toJSON).
+ */
+function withToJson(key: string | number, v: unknown): unknown {
   if (
     ((typeof v === 'object' && v !== null) || typeof v === 'bigint') &&
     typeof (v as { toJSON?: unknown }).toJSON === 'function'
   )
-    return (v as { toJSON(k: string): unknown }).toJSON(key);
+    return (v as { toJSON(k: string): unknown }).toJSON(String(key));
   return v;
 }

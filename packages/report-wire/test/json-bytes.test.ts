@@ -159,6 +159,14 @@ describe('jsonBytes', () => {
     expect(joined(jsonBytes(undefined)).toString()).toBe('null');
     expect(joined(jsonBytes('s')).toString()).toBe('"s"');
     expect(joined(jsonBytes({ toJSON: (k: string) => `key[${k}]` })).toString()).toBe('"key[]"');
+    // An array element's toJSON gets its index as a string, in a walked array and in one
+    // written whole, between runs of numbers and strings.
+    const keyed = { toJSON: (k: unknown) => `${typeof k}:${String(k)}` };
+    const elements = { a: [1, 'x', keyed, 2, keyed], b: { c: { d: ['y', keyed, 3] } } };
+    expect(joined(jsonBytes(elements)).toString()).toBe(
+      '{"a":[1,"x","string:2",2,"string:4"],"b":{"c":{"d":["y","string:1",3]}}}',
+    );
+    expectSameAsStringify(elements, 3);
     expect(() => [...jsonBytes({ n: 1n })]).toThrow(/BigInt/);
     expect(() => [...jsonBytes([[1n]])]).toThrow(/BigInt/);
   });

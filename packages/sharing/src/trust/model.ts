@@ -81,10 +81,6 @@ function agree(n: number, one: string, many: string): string {
   return n === 1 ? one : many;
 }
 
-function capRows(rows: number[]): number[] {
-  return rows.length > MAX_TRUST_ROWS ? rows.slice(0, MAX_TRUST_ROWS) : rows;
-}
-
 /**
  * `groups` (ascending) ordered by `bytes[group]` descending, ties in group order. Sorts one
  * Float64Array of packed keys natively (a comparator sort of 100,000s of groups costs far more):
@@ -391,18 +387,19 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const groupBits = new Uint32Array(words);
   const heldOf = new Int32Array(report.instances.length);
   const stamp = new Int32Array(report.instances.length).fill(-1);
-  const memberInst: number[] = [];
+  /** The member instances of the group at hand are memberInst[0 .. nMemberInst - 1]. */
+  const memberInst = new Int32Array(report.instances.length);
   let heldByMany = 0;
   report.groups.forEach((g, gi) => {
     groupBits.fill(0);
-    memberInst.length = 0;
+    let nMemberInst = 0;
     let distinctImages = 0;
     let memberInstances = 0;
     for (const m of g.members) {
       const i = inst[m]!;
       if (stamp[i] !== gi) {
         stamp[i] = gi;
-        memberInst.push(i);
+        memberInst[nMemberInst++] = i;
         memberInstances += copies === null ? 1 : copies[i]!;
       }
       const img = instImage[i]!;
@@ -415,10 +412,13 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     }
     if (memberInstances > 1) {
       heldByMany++;
-      for (const i of memberInst) heldOf[i]!++;
+      for (let k = 0; k < nMemberInst; k++) heldOf[memberInst[k]!]!++;
     }
     if (distinctImages < 2) return;
-    for (const i of memberInst) for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
+    for (let k = 0; k < nMemberInst; k++) {
+      const i = memberInst[k]!;
+      for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
+    }
   });
   if (rowsOf)
     rowsOf.forEach((lead, i) => {
@@ -445,13 +445,17 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     sharedInodesHeld: heldOf[i]!,
   }));
 
-  // Domains: cross-image groups by domain, largest first.
+  // Domains: cross-image groups by domain, largest first; and their member rows counted here,
+  // in group order, rather than by visiting every group again in the order of its bytes.
   const crossByDomain = new Map<string, number[]>();
+  const crossRowCount = new Map<string, number>();
   for (const gi of crossGroups) {
-    const d = report.groups[gi]!.domain;
+    const group = report.groups[gi]!;
+    const d = group.domain;
     const list = crossByDomain.get(d);
     if (list) list.push(gi);
     else crossByDomain.set(d, [gi]);
+    crossRowCount.set(d, (crossRowCount.get(d) ?? 0) + memberCount(group));
   }
   const instanceById = new Map(report.instances.map((x) => [x.id, x]));
   const imageById = new Map(report.images.map((x) => [x.id, x]));
@@ -500,7 +504,8 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       ...new Set(imageIds.map((id) => ix.partyOfImage.get(id) ?? partyKeyOf(id, null))),
     ].sort();
     const groups = byBytesDescending(crossByDomain.get(d.label) ?? [], groupCrossBytes);
-    const crossBytes = groups.reduce((a, gi) => a + groupCrossBytes[gi]!, 0);
+    let crossBytes = 0; // summed in this order (largest first), as the figure always was
+    for (let n = 0; n < groups.length; n++) crossBytes += groupCrossBytes[groups[n]!]!;
     const nodes = groups.slice(0, MAX_TRUST_INODES).map(inodeOf);
     const statements: TrustStatement[] = [];
     const who = images.map((x) => `${x.name} (${x.publisher ?? 'publisher unknown'})`).join(', ');
@@ -524,10 +529,9 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       });
     if (groups.length > 0) {
       const rows: number[] = [];
-      let rowCount = 0;
-      for (const gi of groups) {
-        const members = report.groups[gi]!.members;
-        rowCount += memberCount(report.groups[gi]!);
+      const rowCount = crossRowCount.get(d.label) ?? 0;
+      for (let n = 0; n < groups.length && rows.length < MAX_TRUST_ROWS; n++) {
+        const members = report.groups[groups[n]!]!.members;
         for (let k = 0; k < members.length && rows.length < MAX_TRUST_ROWS; k++) rows.push(members[k]!);
       }
       statements.push({
@@ -566,29 +570,29 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     s.add(d);
     domainsOfImage.set(inst.imageId, s);
   });
-  // Rows (on any instance) of files with a weak binding, per image and binding: one pass.
-  const weakRows = new Map<string, Partial<Record<FingerprintBinding, number[]>>>();
-  /** The same rows counted per instance (compact table: each row's class). */
-  const weakCounts = new Map<string, Partial<Record<FingerprintBinding, number>>>();
+  // Rows (on any instance) of files with a weak binding, per image and binding: one pass. By
+  // image index * bindings + binding code: the first MAX_TRUST_ROWS rows (all a statement
+  // lists), and their number counted per instance (compact table: each row's class).
+  const nBindings = FINGERPRINT_BINDINGS.length;
+  const weakRows: number[][] = Array.from({ length: nImages * nBindings }, () => []);
+  const weakCounts = new Float64Array(nImages * nBindings);
   // Only instances of images with a weak binding have rows to list (usually none).
   const bindingsOfInstance = report.instances.map((x) => {
     const raw = fpRaw.get(x.imageId);
     return raw && raw.weakest !== null && raw.weakest !== 'content-bound' ? raw.bindingOf : null;
   });
   const anyWeak = bindingsOfInstance.some((b) => b !== null);
-  for (let r = 0; anyWeak && r < files.instance.length; r++) {
-    const code = bindingsOfInstance[files.instance[r]!]?.[files.file[r]!] ?? -1;
-    if (code < 0 || code === CONTENT_BOUND) continue;
-    const id = ix.imageOfRow(r);
-    const b = FINGERPRINT_BINDINGS[code]!;
-    const per = weakRows.get(id) ?? {};
-    (per[b] ??= []).push(r);
-    weakRows.set(id, per);
-    const counts = weakCounts.get(id) ?? {};
-    counts[b] = (counts[b] ?? 0) + copiesOfRow(r);
-    weakCounts.set(id, counts);
+  const fileCol = files.file;
+  for (let r = 0; anyWeak && r < inst.length; r++) {
+    const i = inst[r]!;
+    const code = bindingsOfInstance[i]?.[fileCol[r]!] ?? -1;
+    if (code < 0 || code === CONTENT_BOUND || instImage[i]! < 0) continue;
+    const k = instImage[i]! * nBindings + code;
+    const rows = weakRows[k]!;
+    if (rows.length < MAX_TRUST_ROWS) rows.push(r);
+    weakCounts[k] = weakCounts[k]! + copiesOfRow(r);
   }
-  const fingerprints: TrustImageFingerprints[] = report.images.map((img) => {
+  const fingerprints: TrustImageFingerprints[] = report.images.map((img, imgIndex) => {
     const { bindingOf: _b, ...raw } = fpRaw.get(img.id) ?? {
       bindingOf: new Int8Array(0),
       imageId: img.id,
@@ -628,9 +632,9 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       const [rule, text] = texts[b](n);
       const st: TrustStatement = { rule, text, imageIds: [img.id], binding: b };
       if (b !== 'content-bound') {
-        const rows = weakRows.get(img.id)?.[b] ?? [];
-        st.rows = capRows(rows);
-        st.rowCount = weakCounts.get(img.id)?.[b] ?? 0;
+        const k = imgIndex * nBindings + FINGERPRINT_BINDINGS.indexOf(b);
+        st.rows = weakRows[k]!;
+        st.rowCount = weakCounts[k]!;
         st.examples = (raw.examples[b] ?? []).map((p) => `${img.name}:${p}`);
       }
       statements.push(st);
