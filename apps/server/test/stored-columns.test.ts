@@ -30,7 +30,7 @@ import { buildAnalysisInput } from '@sharemap/sharing';
 import { createLogger } from '../src/log.js';
 import { canonicalManifest } from '../src/manifest-stream.js';
 import { runAnalysis } from '../src/scan/analysis.js';
-import { readManifestForReport } from '../src/scan/stored-columns.js';
+import { readManifestForReport, writeColumns } from '../src/scan/stored-columns.js';
 import { BlobStore } from '../src/storage/blobs.js';
 import type { AnalyzeTask } from '../src/scan/tasks.js';
 
@@ -275,4 +275,35 @@ describe('columnar form of stored manifests', () => {
     }
     expect(lines.filter((l) => l.level !== 'info')).toEqual([]);
   }, 120_000);
+
+  describe('writeColumns', () => {
+    it('writes the file of a manifest of record objects (a scan): read back, the same records', async () => {
+      const store = newStore();
+      const scanned = await scanImageFile(path.join(ERofs, 'base-v1.fp.img'), { hash: true });
+      const task = await storedTask(store, [ndjsonLines(scanned)]);
+      const sha = task.images[0]!.manifestBlob;
+      const { log, lines } = capture();
+      expect(await writeColumns(store, sha, scanned, log)).toBeNull();
+      expect(lines).toEqual([]);
+      const back = await readManifestForReport(store, sha, new StringTable());
+      expect(back.source).toBe('columns');
+      expect([...manifestToNdjson(back.manifest)]).toEqual(ndjsonLines(scanned));
+    });
+
+    it('logs a write that fails and answers why, never throws', async () => {
+      const store = newStore();
+      const scanned = await scanImageFile(path.join(ERofs, 'app.fp.img'));
+      const task = await storedTask(store, [ndjsonLines(scanned)]);
+      const sha = task.images[0]!.manifestBlob;
+      // The temp folder a columnar file is written in is a file now: its open() fails.
+      rmSync(store.tmpDir, { recursive: true, force: true });
+      writeFileSync(store.tmpDir, '');
+      const { log, lines } = capture();
+      expect(await writeColumns(store, sha, scanned, log)).toMatch(/ENOTDIR/);
+      expect(lines).toMatchObject([
+        { level: 'warn', msg: 'could not write the columnar form of a manifest', manifest: sha },
+      ]);
+      expect(existsSync(store.columnsPath(sha))).toBe(false);
+    });
+  });
 });

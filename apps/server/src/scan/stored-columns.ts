@@ -19,6 +19,7 @@ import {
   manifestColumns,
   manifestHeader,
   encodeManifestColumns,
+  ManifestColumns,
   ManifestColumnsStreamEncoder,
   type FileRecord,
   type Manifest,
@@ -66,18 +67,40 @@ async function readColumns(
   }
 }
 
-/** Writes the columnar file of a manifest read from its NDJSON (temp file, then rename: never half a file under its name). */
-export async function writeColumns(store: BlobStore, sha256: string, manifest: Manifest): Promise<boolean> {
-  const cols = manifestColumns(manifest);
-  const pieces = cols ? encodeManifestColumns(manifestHeader(manifest), cols) : null;
-  if (!pieces) return false;
-  await placeColumns(store, sha256, async (fh) => {
-    let crc = 0;
-    for (const p of pieces) crc = crc32After(p, crc);
-    await fh.writev(pieces);
-    return crc;
-  });
-  return true;
+/**
+ * Writes the columnar file of the stored manifest blob `sha256` (temp file, then rename: never
+ * half a file under its name): the manifest's columns when it is columnar (read back from its
+ * NDJSON), else columns made from its records (a manifest the scan worker or an archive
+ * prediction made). Returns null once written, else why not: a manifest the form cannot hold (a
+ * lone surrogate, a string blob past MAX_COLUMNS_STRING_UNITS; logged at info) or the error
+ * that stopped the write (logged at warn). Never throws: the file is a cache, and without it a
+ * report reads the NDJSON (and writes the file then).
+ */
+export async function writeColumns(
+  store: BlobStore,
+  sha256: string,
+  manifest: Manifest,
+  log?: Logger,
+): Promise<string | null> {
+  try {
+    const cols = manifestColumns(manifest) ?? ManifestColumns.fromRecords(manifest.files);
+    const pieces = encodeManifestColumns(manifestHeader(manifest), cols);
+    if (!pieces) {
+      const why = 'the columnar form cannot hold it (a lone surrogate or a string blob too long)';
+      log?.info('manifest stays without a columnar form', { manifest: sha256, problem: why });
+      return why;
+    }
+    await placeColumns(store, sha256, async (fh) => {
+      let crc = 0;
+      for (const p of pieces) crc = crc32After(p, crc);
+      await fh.writev(pieces);
+      return crc;
+    });
+    return null;
+  } catch (e) {
+    log?.warn('could not write the columnar form of a manifest', { manifest: sha256, err: e });
+    return (e as Error).message ?? String(e);
+  }
 }
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
@@ -259,10 +282,6 @@ export async function readManifestForReport(
       manifest: sha256,
       problem: got.problem,
     });
-  try {
-    await writeColumns(store, sha256, manifest);
-  } catch (e) {
-    log?.warn('could not write the columnar form of a manifest', { manifest: sha256, err: e });
-  }
+  await writeColumns(store, sha256, manifest, log);
   return { manifest, source: 'ndjson' };
 }
