@@ -19,6 +19,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  manifestColumns,
   manifestHeader,
   manifestToNdjson,
   ManifestStreamValidator,
@@ -30,7 +31,7 @@ import { buildAnalysisInput } from '@sharemap/sharing';
 import { createLogger } from '../src/log.js';
 import { canonicalManifest } from '../src/manifest-stream.js';
 import { runAnalysis } from '../src/scan/analysis.js';
-import { readManifestForReport } from '../src/scan/stored-columns.js';
+import { readManifestForReport, readManifestsForReport, writeColumns } from '../src/scan/stored-columns.js';
 import { BlobStore } from '../src/storage/blobs.js';
 import type { AnalyzeTask } from '../src/scan/tasks.js';
 
@@ -275,4 +276,72 @@ describe('columnar form of stored manifests', () => {
     }
     expect(lines.filter((l) => l.level !== 'info')).toEqual([]);
   }, 120_000);
+
+  describe('writeColumns', () => {
+    it('writes the file of a manifest of record objects (a scan): read back, the same records', async () => {
+      const store = newStore();
+      const scanned = await scanImageFile(path.join(ERofs, 'base-v1.fp.img'), { hash: true });
+      const task = await storedTask(store, [ndjsonLines(scanned)]);
+      const sha = task.images[0]!.manifestBlob;
+      const { log, lines } = capture();
+      expect(await writeColumns(store, sha, scanned, log)).toBeNull();
+      expect(lines).toEqual([]);
+      const back = await readManifestForReport(store, sha, new StringTable());
+      expect(back.source).toBe('columns');
+      expect([...manifestToNdjson(back.manifest)]).toEqual(ndjsonLines(scanned));
+    });
+
+    it('logs a write that fails and answers why, never throws', async () => {
+      const store = newStore();
+      const scanned = await scanImageFile(path.join(ERofs, 'app.fp.img'));
+      const task = await storedTask(store, [ndjsonLines(scanned)]);
+      const sha = task.images[0]!.manifestBlob;
+      // The temp folder a columnar file is written in is a file now: its open() fails.
+      rmSync(store.tmpDir, { recursive: true, force: true });
+      writeFileSync(store.tmpDir, '');
+      const { log, lines } = capture();
+      expect(await writeColumns(store, sha, scanned, log)).toMatch(/ENOTDIR/);
+      expect(lines).toMatchObject([
+        { level: 'warn', msg: 'could not write the columnar form of a manifest', manifest: sha },
+      ]);
+      expect(existsSync(store.columnsPath(sha))).toBe(false);
+    });
+  });
+
+  describe('readManifestsForReport', () => {
+    it('declares the fingerprints of several manifests read from columns interned in their one StringTable', async () => {
+      const store = newStore();
+      const task = await storedTask(store, await fleet());
+      await runAnalysis(task); // writes the columnar files
+      const blobs = task.images.map((i) => i.manifestBlob);
+      expect(await sources(store, task)).toEqual(blobs.map(() => 'columns'));
+      const manifests = await readManifestsForReport(store, blobs);
+      // What the engine needs to take fingerprint ids from the table (sharedStringTable):
+      // every image's columns carry indices into one and the same table.
+      const table = manifestColumns(manifests[0]!)!.strings;
+      expect(table).not.toBeNull();
+      let fingerprints = 0;
+      for (const m of manifests) {
+        const cols = manifestColumns(m)!;
+        expect(cols.strings).toBe(table);
+        for (let i = 0; i < cols.n; i++) {
+          const fp = cols.fingerprint[i];
+          if (fp === null) expect(cols.fingerprintIndex![i]).toBe(-1);
+          else {
+            expect(table!.stringAt(cols.fingerprintIndex![i]!)).toBe(fp);
+            fingerprints++;
+          }
+        }
+      }
+      expect(fingerprints).toBeGreaterThan(100);
+    });
+
+    it('leaves a lone manifest as read (interning its fingerprints would cost what the engine saves)', async () => {
+      const store = newStore();
+      const task = await storedTask(store, [await generated(1_000)]);
+      await runAnalysis(task);
+      const [m] = await readManifestsForReport(store, [task.images[0]!.manifestBlob]);
+      expect(manifestColumns(m!)!.fingerprintIndex).toBeNull();
+    });
+  });
 });

@@ -5,13 +5,12 @@
  * UI's parts (report-blobs.ts). `onPhase` gets each phase's wall time
  * (bench/report-phases.bench.mjs prints them).
  */
-import { StringTable } from '@sharemap/erofs';
 import { analyze, applyTrustPolicy, withTrust, type AnalysisInput } from '@sharemap/sharing';
 import { analysisInputRefJson } from '../analysis-input.js';
 import { BlobStore } from '../storage/blobs.js';
 import { writeReportBlobs } from './report-blobs.js';
 import type { Logger } from '../log.js';
-import { readManifestForReport } from './stored-columns.js';
+import { readManifestsForReport } from './stored-columns.js';
 import type { AnalyzeResult, AnalyzeTask } from './tasks.js';
 
 /**
@@ -32,12 +31,15 @@ export async function runAnalysis(
     onPhase(name, now - t);
     t = now;
   };
-  const images: AnalysisInput['images'] = [];
-  const strings = new StringTable(); // one copy of each recurring path, fingerprint and digest
-  for (const { image, manifestBlob } of task.images) {
-    const { manifest } = await readManifestForReport(store, manifestBlob, strings, log);
-    images.push({ image, manifest });
-  }
+  const manifests = await readManifestsForReport(
+    store,
+    task.images.map((i) => i.manifestBlob),
+    log,
+  );
+  const images: AnalysisInput['images'] = task.images.map(({ image }, k) => ({
+    image,
+    manifest: manifests[k]!,
+  }));
   phase('read-manifests');
   const input: AnalysisInput = {
     images,

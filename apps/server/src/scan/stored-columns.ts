@@ -19,11 +19,12 @@ import {
   manifestColumns,
   manifestHeader,
   encodeManifestColumns,
+  ManifestColumns,
   ManifestColumnsStreamEncoder,
   type FileRecord,
   type Manifest,
   type ManifestHeader,
-  type StringTable,
+  StringTable,
 } from '@sharemap/erofs';
 import type { Logger } from '../log.js';
 import type { BlobStore } from '../storage/blobs.js';
@@ -66,18 +67,40 @@ async function readColumns(
   }
 }
 
-/** Writes the columnar file of a manifest read from its NDJSON (temp file, then rename: never half a file under its name). */
-export async function writeColumns(store: BlobStore, sha256: string, manifest: Manifest): Promise<boolean> {
-  const cols = manifestColumns(manifest);
-  const pieces = cols ? encodeManifestColumns(manifestHeader(manifest), cols) : null;
-  if (!pieces) return false;
-  await placeColumns(store, sha256, async (fh) => {
-    let crc = 0;
-    for (const p of pieces) crc = crc32After(p, crc);
-    await fh.writev(pieces);
-    return crc;
-  });
-  return true;
+/**
+ * Writes the columnar file of the stored manifest blob `sha256` (temp file, then rename: never
+ * half a file under its name): the manifest's columns when it is columnar (read back from its
+ * NDJSON), else columns made from its records (a manifest the scan worker or an archive
+ * prediction made). Returns null once written, else why not: a manifest the form cannot hold (a
+ * lone surrogate, a string blob past MAX_COLUMNS_STRING_UNITS; logged at info) or the error
+ * that stopped the write (logged at warn). Never throws: the file is a cache, and without it a
+ * report reads the NDJSON (and writes the file then).
+ */
+export async function writeColumns(
+  store: BlobStore,
+  sha256: string,
+  manifest: Manifest,
+  log?: Logger,
+): Promise<string | null> {
+  try {
+    const cols = manifestColumns(manifest) ?? ManifestColumns.fromRecords(manifest.files);
+    const pieces = encodeManifestColumns(manifestHeader(manifest), cols);
+    if (!pieces) {
+      const why = 'the columnar form cannot hold it (a lone surrogate or a string blob too long)';
+      log?.info('manifest stays without a columnar form', { manifest: sha256, problem: why });
+      return why;
+    }
+    await placeColumns(store, sha256, async (fh) => {
+      let crc = 0;
+      for (const p of pieces) crc = crc32After(p, crc);
+      await fh.writev(pieces);
+      return crc;
+    });
+    return null;
+  } catch (e) {
+    log?.warn('could not write the columnar form of a manifest', { manifest: sha256, err: e });
+    return (e as Error).message ?? String(e);
+  }
 }
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
@@ -229,6 +252,32 @@ async function checkStoredBlobHash(store: BlobStore, sha256: string): Promise<vo
   if (actual !== sha256) throw new StoredBlobDamagedError(sha256, `its content hashes to ${actual}`);
 }
 
+/**
+ * Declares that the fingerprints of a manifest read for a report are interned in `strings`
+ * (ManifestColumns.fingerprintIndex: each record's index, StringTable.indexAt), as the NDJSON
+ * parser declares them (ManifestColumns.internedIn), so the sharing engine takes its
+ * fingerprint ids from the table instead of hashing every fingerprint into a Map of its own
+ * (docs/manifest.md#fingerprint-ids). Only worth it where the table holds them anyway: a
+ * manifest read from its columnar file after another one (its strings interned as they were
+ * decoded), or the first of several (its columns adopted, StringTable.adoptColumn, and interned
+ * when the second is read). The lone manifest of a report is left as it is: interning its
+ * fingerprints here would cost what the engine's Map costs. Right after the strings were
+ * interned each index is a reference comparison (the table remembers the string it last gave
+ * each slot); the first call on adopted columns interns them.
+ */
+export function declareInternedFingerprints(manifest: Manifest, strings: StringTable): void {
+  const cols = manifestColumns(manifest);
+  if (!cols || cols.fingerprintIndex !== null) return; // made by the parser: declared already
+  const index = new Int32Array(cols.n);
+  const fps = cols.fingerprint;
+  for (let i = 0; i < cols.n; i++) {
+    const fp = fps[i];
+    index[i] = fp === null || fp === undefined ? -1 : strings.indexAt(3 * i + 1, fp);
+  }
+  cols.strings = strings;
+  cols.fingerprintIndex = index;
+}
+
 /** Where a manifest for a report was read from. */
 export type ManifestSource = 'columns' | 'ndjson';
 
@@ -259,10 +308,27 @@ export async function readManifestForReport(
       manifest: sha256,
       problem: got.problem,
     });
-  try {
-    await writeColumns(store, sha256, manifest);
-  } catch (e) {
-    log?.warn('could not write the columnar form of a manifest', { manifest: sha256, err: e });
-  }
+  await writeColumns(store, sha256, manifest, log);
   return { manifest, source: 'ndjson' };
+}
+
+/**
+ * The stored manifests of a report, in order, read by readManifestForReport into one
+ * StringTable (one copy of each recurring path, fingerprint and digest). Several manifests have
+ * their fingerprints declared interned in it (declareInternedFingerprints), so the engine takes
+ * its fingerprint ids from the table; a lone one stays as read.
+ */
+export async function readManifestsForReport(
+  store: BlobStore,
+  blobs: readonly string[],
+  log?: Logger,
+): Promise<Manifest[]> {
+  const strings = new StringTable();
+  const out: Manifest[] = [];
+  for (const sha256 of blobs) {
+    const { manifest } = await readManifestForReport(store, sha256, strings, log);
+    if (blobs.length > 1) declareInternedFingerprints(manifest, strings);
+    out.push(manifest);
+  }
+  return out;
 }

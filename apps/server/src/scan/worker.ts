@@ -6,15 +6,7 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  columnarManifest,
-  getLz4Decoder,
-  ManifestColumns,
-  manifestHeader,
-  manifestToNdjson,
-  setLz4Decoder,
-  type Manifest,
-} from '@sharemap/erofs';
+import { getLz4Decoder, manifestHeader, manifestToNdjson, setLz4Decoder } from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
@@ -58,25 +50,9 @@ async function scan(task: ScanTask): Promise<ScanResult> {
   });
   manifest.image = { name: task.image.name, size: task.image.size, sha256: task.image.sha256 };
   const blob = await store.putGzip(manifestToNdjson(manifest));
-  await writeColumnsOf(store, blob.sha256, manifest);
+  // Its first report then reads the columns, not the NDJSON (docs/server.md#stored-columnar-manifests).
+  await writeColumns(store, blob.sha256, manifest, workerLog);
   return { blob: blob.sha256, header: manifestHeader(manifest), lz4Decoder: getLz4Decoder() };
-}
-
-/**
- * The columnar file of a manifest the worker made and stored (docs/server.md#stored-columnar-manifests),
- * so its first report need not read the NDJSON back. Best effort: without it that report
- * reads the NDJSON and writes the file.
- */
-async function writeColumnsOf(store: BlobStore, sha256: string, m: Manifest): Promise<void> {
-  try {
-    await writeColumns(
-      store,
-      sha256,
-      columnarManifest(manifestHeader(m), ManifestColumns.fromRecords(m.files)),
-    );
-  } catch {
-    // left to the first report (readManifestForReport logs why the file is missing then)
-  }
 }
 
 /**
@@ -106,7 +82,7 @@ async function predict(task: PredictTask): Promise<PredictResult> {
     const stored: PredictResult['manifests'] = [];
     for (const m of manifests) {
       const blob = await store.putGzip(manifestToNdjson(m));
-      await writeColumnsOf(store, blob.sha256, m);
+      await writeColumns(store, blob.sha256, m, workerLog);
       stored.push({ blob: blob.sha256, header: manifestHeader(m) });
     }
     return {
@@ -178,7 +154,10 @@ function run(task: Task): Promise<TaskResult> {
             : runAnalysis(task, undefined, workerLog);
 }
 
-/** Warnings of a task (a damaged columnar manifest read from its NDJSON instead): one JSON line on stderr, like the server's log. */
+/**
+ * Warnings of a task (a damaged columnar manifest read from its NDJSON instead, a columnar file
+ * that could not be written): one JSON line on stderr, like the server's log.
+ */
 const workerLog = createLogger('warn');
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
