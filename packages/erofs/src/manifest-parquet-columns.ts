@@ -16,9 +16,11 @@
  * values and errors are those of every reader before this one.
  */
 import { parquetHeader } from 'hyparquet/src/column.js';
-import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
+import { decompressPage, readDataPage } from 'hyparquet/src/datapage.js';
 import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
+import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { readPlain } from 'hyparquet/src/plain.js';
+import { snappyUncompress } from 'hyparquet/src/snappy.js';
 import type { parquetMetadata } from 'hyparquet';
 import type { ColumnDecoder, DecodedArray, SchemaElement, SchemaTree } from 'hyparquet/src/types.js';
 
@@ -131,6 +133,8 @@ export function decodeColumnChunk(
   const optional = schema.element.repetition_type === 'OPTIONAL';
   const out = newColumn(meta.type, rows, reuse);
   let dictionary: DecodedArray | null = null;
+  /** An integer column's dictionary entries as numbers (converted once per chunk, not per page). */
+  let dictInts: IntColumn | null = null;
   /** Where this chunk's dictionary entries start in a byte column's `values`. */
   let dictBase = 0;
   let row = 0;
@@ -166,7 +170,12 @@ export function decodeColumnChunk(
       count = dph.num_values;
     } else if (header.type === 'DATA_PAGE_V2' && header.data_page_header_v2) {
       const dph = header.data_page_header_v2;
-      ({ definitionLevels: levels, dataPage: values } = readDataPageV2(compressed, header, decoder));
+      if (!(dph.num_values >= 0 && row + dph.num_values <= rows))
+        throw new NotColumnar(`column ${name}: too many values`);
+      // The decompressed page may be the shared scratch buffer unless its values are kept:
+      // PLAIN byte arrays are views into it, held in `values` until the group is read.
+      const keep = out.kind === 'bytes' && dph.encoding === 'PLAIN';
+      ({ levels, values } = readPageV2(compressed, header, decoder, optional, keep));
       encoding = dph.encoding;
       count = dph.num_values;
       if (dph.num_rows !== count) throw new NotColumnar(`column ${name}: rows and values differ`);
@@ -194,22 +203,10 @@ export function decodeColumnChunk(
         name,
       );
     } else if (dictionaryEncoded) {
-      // Each dictionary entry converted once, then copied to its rows.
-      const entries = intColumnOf(dictionary!, dictionary!.length, meta.type === 'INT64');
-      const ids = new Int32Array(count);
-      scatterIds(ids, 0, count, present, values, 0, dictionary!.length, name);
-      for (let k = 0; k < count; k++) {
-        const id = ids[k]!;
-        if (id < 0) out.state[row + k] = INT_NULL;
-        else {
-          out.num[row + k] = entries.num[id]!;
-          const st = entries.state[id]!;
-          if (st !== INT_OK) {
-            out.state[row + k] = st;
-            out.big.set(row + k, entries.big.get(id)!);
-          }
-        }
-      }
+      // Each dictionary entry converted once per chunk, then copied to its rows.
+      dictInts ??= intColumnOf(dictionary!, dictionary!.length, meta.type === 'INT64');
+      if (!(values instanceof Int32Array)) throw new NotColumnar(`column ${name}: dictionary ids`);
+      putDictionaryInts(out, row, count, present, values, dictInts, name);
     } else {
       const page = intColumnOf(values, nonNull, meta.type === 'INT64');
       for (let k = 0, v = 0; k < count; k++) {
@@ -232,6 +229,109 @@ export function decodeColumnChunk(
 }
 
 /**
+ * Buffers reused from page to page (decoding is synchronous, and a page's levels, dictionary
+ * ids and, for integer columns, decompressed bytes are consumed before the next page is read):
+ * fresh arrays of a page's size for each, hundreds of MB over a 1M-record manifest, cost page
+ * faults and collections (docs/benchmarks.md).
+ */
+let scratchPage = new Uint8Array(1 << 16);
+let scratchLevels = new Uint8Array(1 << 12);
+let scratchIds = new Int32Array(1 << 12);
+
+function pageBuffer(size: number): Uint8Array {
+  if (scratchPage.length < size) scratchPage = new Uint8Array(Math.max(size, 2 * scratchPage.length));
+  return scratchPage.subarray(0, size);
+}
+
+/**
+ * hyparquet's readDataPageV2 for a flat column (no repetition levels; definition levels of
+ * width 1 when `optional`), giving the levels and dictionary ids as typed arrays (its arrays
+ * are untyped, one per page, and every loop over them polymorphic) and decompressing Snappy
+ * into the scratch buffer unless `keep`. The values are hyparquet's own (the same functions on
+ * the same bytes: RLE/bit-packed ids are int32 arithmetic either way); encodings other than
+ * PLAIN and dictionary are not read here.
+ */
+function readPageV2(
+  compressed: Uint8Array,
+  ph: ReturnType<typeof parquetHeader>,
+  decoder: ColumnDecoder,
+  optional: boolean,
+  keep: boolean,
+): { levels: Uint8Array | undefined; values: DecodedArray } {
+  const daph2 = ph.data_page_header_v2!;
+  const reader = {
+    view: new DataView(compressed.buffer, compressed.byteOffset, compressed.byteLength),
+    offset: daph2.repetition_levels_byte_length,
+  };
+  let levels: Uint8Array | undefined;
+  if (optional) {
+    if (scratchLevels.length < daph2.num_values)
+      scratchLevels = new Uint8Array(Math.max(daph2.num_values, 2 * scratchLevels.length));
+    levels = scratchLevels.subarray(0, daph2.num_values);
+    readRleBitPackedHybrid(reader, 1, levels, daph2.definition_levels_byte_length);
+  }
+  const size =
+    ph.uncompressed_page_size - daph2.definition_levels_byte_length - daph2.repetition_levels_byte_length;
+  if (!(size >= 0)) throw new NotColumnar('negative page size');
+  let page = compressed.subarray(reader.offset);
+  if (daph2.is_compressed !== false && size) {
+    if (decoder.codec === 'SNAPPY') {
+      const into = keep ? new Uint8Array(size) : pageBuffer(size);
+      snappyUncompress(page, into);
+      page = into;
+    } else page = decompressPage(page, size, decoder.codec, undefined);
+  }
+  const pageReader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
+  const nValues = daph2.num_values - daph2.num_nulls;
+  const encoding = daph2.encoding;
+  if (encoding === 'PLAIN')
+    return { levels, values: readPlain(pageReader, decoder.type, nValues, decoder.element.type_length) };
+  if (encoding !== 'PLAIN_DICTIONARY' && encoding !== 'RLE_DICTIONARY')
+    throw new NotColumnar(`encoding ${encoding}`);
+  const width = pageReader.view.getUint8(pageReader.offset++);
+  if (!(nValues >= 0)) throw new NotColumnar('negative value count');
+  if (scratchIds.length < nValues) scratchIds = new Int32Array(Math.max(nValues, 2 * scratchIds.length));
+  const ids = scratchIds.subarray(0, nValues);
+  readRleBitPackedHybrid(pageReader, width, ids, size - 1);
+  return { levels, values: ids };
+}
+
+/**
+ * Rows [row, row + count) of an integer column from dictionary ids (`ids`, one per non-null
+ * row) into the dictionary's entries as numbers; null where a level says so.
+ */
+function putDictionaryInts(
+  out: IntColumn,
+  row: number,
+  count: number,
+  present: ArrayLike<number> | undefined,
+  ids: Int32Array,
+  entries: IntColumn,
+  name: string,
+): void {
+  const { num, state } = out;
+  const entryNum = entries.num;
+  const limit = entryNum.length;
+  const exact = entries.big.size === 0;
+  for (let k = 0, v = 0; k < count; k++) {
+    if (present !== undefined && present[k] !== 1) {
+      state[row + k] = INT_NULL;
+      continue;
+    }
+    const id = ids[v++]!;
+    if (!(id >= 0 && id < limit)) throw new NotColumnar(`column ${name}: dictionary index out of range`);
+    num[row + k] = entryNum[id]!;
+    if (!exact) {
+      const st = entries.state[id]!;
+      if (st !== INT_OK) {
+        state[row + k] = st;
+        out.big.set(row + k, entries.big.get(id)!);
+      }
+    }
+  }
+}
+
+/**
  * An empty column for `rows` rows, in `reuse`'s arrays when they are big enough (the previous row
  * group's: tens of MB of typed arrays a group, which would otherwise be garbage at every group).
  */
@@ -246,7 +346,10 @@ function newColumn(type: string, rows: number, reuse?: DecodedColumn): DecodedCo
     if (reuse?.kind === 'int' && reuse.num.length >= rows) {
       reuse.state.fill(INT_OK, 0, rows);
       reuse.big.clear();
-      return { ...reuse, int64 };
+      // The literal's shape, not a spread's: fast() reads 13 of these per row (one hidden class,
+      // monomorphic loads; a spread made a second class, and those loads were the row loop's
+      // largest cost in the profile).
+      return { kind: 'int', int64, num: reuse.num, state: reuse.state, big: reuse.big };
     }
     return { kind: 'int', int64, num: new Float64Array(rows), state: new Uint8Array(rows), big: new Map() };
   }

@@ -437,6 +437,10 @@ export async function parseParquetManifest(
   const strings = opts.strings;
   // Columnar: the validated fields go straight into the columns (docs/manifest.md#columnar-in-memory-form).
   const columns = opts.columnar === true ? new ManifestColumns(rows) : null;
+  // Both paths intern record i's fingerprint at slot 3i + 1 (GroupRows.fast, the record checks):
+  // the columns carry its index, and the engine takes its fingerprint ids from the table
+  // instead of hashing every fingerprint again (docs/manifest.md#fingerprint-ids).
+  if (columns && strings) columns.internedIn(strings);
   const files: FileRecord[] = columns ? [] : new Array(rows);
   const scratch = newValidatedRecord();
   const take = (i: number): void => {

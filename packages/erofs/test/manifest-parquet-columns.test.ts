@@ -20,6 +20,7 @@ import {
   type ParquetReadHow,
 } from '../src/manifest-parquet.js';
 import { scanImageFile } from '../src/node.js';
+import { columnsByValue, expectFingerprintIndices } from './columns-by-value.js';
 
 const PROPERTY_SEED = Number(process.env.SHAREMAP_PROPERTY_SEED ?? 20261206);
 const DIR = join(import.meta.dirname, '../../../testdata/erofs');
@@ -129,12 +130,22 @@ describe('Parquet manifest: the column path', () => {
         expect(stats.groupsGeneral).toBe(0);
         expect(stats.groupsByColumns).toBe(Math.ceil(m.files.length / o.rowGroupRows));
         expect(stats.rowsFast).toBe(m.files.filter((f) => Object.keys(f.xattrs).length === 0).length);
-        expect(manifestColumns(cols)).toStrictEqual(manifestColumns(parseManifest(nd, { columnar: true })));
+        expect(columnsByValue(manifestColumns(cols))).toStrictEqual(
+          columnsByValue(manifestColumns(parseManifest(nd, { columnar: true }))),
+        );
+        expectFingerprintIndices(manifestColumns(cols)!);
         expect([...manifestToNdjson(cols)].join('')).toBe([...manifestToNdjson(parseManifest(nd))].join(''));
         // Records too, and the general reader's columns.
         expect(await parseParquetManifest(pq)).toStrictEqual(parseManifest(nd));
         const general = await parseParquetManifest(pq, { columnar: true }, { columnPath: false });
-        expect(manifestColumns(general)).toStrictEqual(manifestColumns(cols));
+        expect(columnsByValue(manifestColumns(general))).toStrictEqual(columnsByValue(manifestColumns(cols)));
+        // The general reader given a table declares it too (its rows are interned at the same slots).
+        const generalInterned = await parseParquetManifest(
+          pq,
+          { columnar: true, strings: new StringTable() },
+          { columnPath: false },
+        );
+        expectFingerprintIndices(manifestColumns(generalInterned)!);
       }),
       { seed: PROPERTY_SEED, numRuns: 120 },
     );
@@ -267,8 +278,8 @@ describe('Parquet manifest: the column path', () => {
       groupsGeneral: Math.ceil(m.files.length / 5),
       rowsFast: 0,
     });
-    expect(manifestColumns(read)).toStrictEqual(
-      manifestColumns(parseManifest([...manifestToNdjson(m)].join(''), { columnar: true })),
+    expect(columnsByValue(manifestColumns(read))).toStrictEqual(
+      columnsByValue(manifestColumns(parseManifest([...manifestToNdjson(m)].join(''), { columnar: true }))),
     );
   });
 });
