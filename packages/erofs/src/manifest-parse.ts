@@ -619,6 +619,8 @@ export class NdjsonManifestParser {
     if (!this.header) {
       this.header = validateHeader(v, val, this.maxRecords, false);
       this.ctx = recordContext(this.header, (val as { version: number }).version);
+      // Each record interns its path and fingerprint (and sha256 when hashed): the table sized once.
+      this.strings?.reserve((this.ctx.hashed ? 3 : 2) * this.header.file_count);
       if (this.columnar) {
         this.columns = new ManifestColumns(this.header.file_count);
         if (this.strings) this.columns.internedIn(this.strings);

@@ -40,6 +40,11 @@ function mix(h: number): number {
 const MAX_INTERN_SLOTS = 3 * 1_000_000;
 /** Initial table size (slots; a power of two). */
 const INITIAL_TABLE = 1 << 10;
+/**
+ * Strings reserve() makes room for at most: 3 per record of MAX_PREALLOCATED_RECORDS
+ * (manifest-columns.ts), a table of 8M slots (32 MB), whatever a header claims.
+ */
+export const MAX_RESERVED_STRINGS = 3 * (1 << 20);
 
 export class StringTable {
   /** The distinct strings, in the order first seen. */
@@ -185,6 +190,31 @@ export class StringTable {
       this.bySlotIndex[slot] = index;
     }
     return v;
+  }
+
+  /**
+   * Makes room for `total` strings in all (not `total` more) without growing: the table at
+   * its final size at once, so a manifest's strings are placed once instead of rehashed at
+   * every doubling (docs/benchmarks.md#ndjson-read-2026-12-06). A hint: the NDJSON reader
+   * gives its header's `file_count` times the strings a record interns, capped at
+   * MAX_RESERVED_STRINGS since a header is a claim; a later manifest of a fleet, whose strings
+   * are mostly there already, asks for no more than the table holds.
+   */
+  reserve(total: number): void {
+    const want = Math.min(Math.max(0, Math.floor(total)), MAX_RESERVED_STRINGS);
+    if (want > this.hashes.length) {
+      const h = new Int32Array(want);
+      h.set(this.hashes.subarray(0, this.strings.length));
+      this.hashes = h;
+    }
+    let size = this.table.length;
+    while (2 * want > size) size *= 2;
+    if (size > this.table.length) this.rehash(size);
+  }
+
+  /** Strings the table takes before it grows (it stays at most half full). */
+  get capacity(): number {
+    return this.table.length >> 1;
   }
 
   get size(): number {

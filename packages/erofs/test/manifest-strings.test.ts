@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { asciiString } from '../src/manifest-fast-line.js';
-import { hashString, StringTable } from '../src/manifest-strings.js';
+import { NdjsonManifestParser } from '../src/manifest-parse.js';
+import { hashString, MAX_RESERVED_STRINGS, StringTable } from '../src/manifest-strings.js';
 
 /** A string equal to `s` but another object (built char by char, then flattened). */
 const copyOf = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
@@ -79,5 +80,70 @@ describe('StringTable', () => {
     expect(hashString('abc')).toBe(hashString(copyOf('abc')));
     const seen = new Set(Array.from({ length: 1000 }, (_, i) => hashString(`f${i}`)));
     expect(seen.size).toBeGreaterThan(990);
+  });
+
+  it('reserve() sizes the table once: the same indices, no growth, a claim capped', () => {
+    const values = Array.from({ length: 30_000 }, (_, i) => `/usr/share/doc/p${i >> 5}/f${i}`);
+    const grown = new StringTable();
+    const reserved = new StringTable();
+    reserved.reserve(values.length);
+    const room = reserved.capacity;
+    expect(room).toBeGreaterThanOrEqual(values.length);
+    expect(room).toBeLessThan(2 * values.length); // the smallest power of two that holds them
+    values.forEach((v, i) => {
+      grown.internAt(3 * i, v);
+      reserved.internAt(3 * i, copyOf(v));
+    });
+    expect(reserved.capacity).toBe(room);
+    expect(reserved.size).toBe(grown.size);
+    for (let i = 0; i < values.length; i += 97)
+      expect(reserved.indexOf(values[i]!)).toBe(grown.indexOf(values[i]!));
+    // a total, not more: a table holding enough already is left as it is
+    reserved.reserve(10);
+    expect(reserved.capacity).toBe(room);
+    // a header's claim past the cap reserves no more than MAX_RESERVED_STRINGS
+    const claimed = new StringTable();
+    claimed.reserve(1e12);
+    expect(claimed.capacity).toBeGreaterThanOrEqual(MAX_RESERVED_STRINGS);
+    expect(claimed.capacity).toBeLessThan(2 * MAX_RESERVED_STRINGS);
+  });
+
+  it('is sized from the NDJSON header: 2 strings a record (3 when hashed), before any record', () => {
+    const header = (fileCount: number, hashed: boolean): string =>
+      JSON.stringify({
+        kind: 'sharemap-manifest',
+        version: 2,
+        image: { name: 'x.erofs', size: 4096 },
+        superblock: {
+          block_size: 4096,
+          blocks: 1,
+          meta_blkaddr: 0,
+          xattr_blkaddr: 0,
+          root_nid: 36,
+          inodes: 1,
+          sb_size: 128,
+          feature_compat: [],
+          feature_incompat: [],
+          uuid: '00000000-0000-4000-8000-000000000000',
+          build_time: 0,
+          ishare: true,
+          fingerprint_xattr_name: 'erofs.fingerprint.v1',
+          required_kernel: '7.0',
+          devices: [],
+        },
+        hashed,
+        file_count: fileCount,
+      });
+    const after = (fileCount: number, hashed: boolean): number => {
+      const strings = new StringTable();
+      new NdjsonManifestParser({ columnar: true, strings }).line(header(fileCount, hashed));
+      return strings.capacity;
+    };
+    expect(after(40_000, false)).toBeGreaterThanOrEqual(80_000);
+    expect(after(40_000, false)).toBeLessThan(160_000);
+    expect(after(40_000, true)).toBeGreaterThanOrEqual(120_000);
+    expect(after(40_000, true)).toBeLessThan(240_000);
+    // file_count is a claim: 10M records reserve the cap, not 20M strings
+    expect(after(10_000_000, false)).toBeLessThan(2 * MAX_RESERVED_STRINGS);
   });
 });
