@@ -55,9 +55,11 @@ export class StringTable {
   private table = new Int32Array(INITIAL_TABLE);
   /** The string last returned for each (record index, field) slot: manifests of one fleet list
    * mostly the same values at the same positions, and comparing with it skips the table. */
-  private readonly bySlot: string[] = [];
+  private bySlot: string[] = [];
   /** The index (see indexOf) of each bySlot string, beside it. */
-  private readonly bySlotIndex: number[] = [];
+  private bySlotIndex: number[] = [];
+  /** Set by releaseLookups(): the table and hashes are gone until a lookup rebuilds them. */
+  private released = false;
 
   /**
    * Columns taken as they are while nothing has been interned (adoptColumn), hashed into the
@@ -102,13 +104,13 @@ export class StringTable {
   }
 
   intern(s: string): string {
-    if (this.adopted.length) this.flushAdopted();
+    if (this.adopted.length || this.released) this.prepareLookups();
     return this.strings[this.internHashed(s, hashString(s))]!;
   }
 
   /** intern(s), first compared with the value returned for the same slot last time. */
   internAt(slot: number, s: string): string {
-    if (this.adopted.length) this.flushAdopted();
+    if (this.adopted.length || this.released) this.prepareLookups();
     const last = this.bySlot[slot];
     if (last === s) return last;
     const index = this.internHashed(s, hashString(s));
@@ -127,7 +129,7 @@ export class StringTable {
    * the string again.
    */
   indexOf(s: string): number {
-    if (this.adopted.length) this.flushAdopted();
+    if (this.adopted.length || this.released) this.prepareLookups();
     const hash = hashString(s);
     const mask = this.table.length - 1;
     const { table, hashes, strings } = this;
@@ -166,7 +168,7 @@ export class StringTable {
     hash: number,
     make: (b: Uint8Array, start: number, end: number) => string,
   ): string {
-    if (this.adopted.length) this.flushAdopted();
+    if (this.adopted.length || this.released) this.prepareLookups();
     const last = this.bySlot[slot];
     if (last !== undefined && sameAscii(last, bytes, start, end)) return last;
     const mask = this.table.length - 1;
@@ -201,6 +203,7 @@ export class StringTable {
    * are mostly there already, asks for no more than the table holds.
    */
   reserve(total: number): void {
+    if (this.released) this.prepareLookups();
     const want = Math.min(Math.max(0, Math.floor(total)), MAX_RESERVED_STRINGS);
     if (want > this.hashes.length) {
       const h = new Int32Array(want);
@@ -210,6 +213,36 @@ export class StringTable {
     let size = this.table.length;
     while (2 * want > size) size *= 2;
     if (size > this.table.length) this.rehash(size);
+  }
+
+  /**
+   * Drops what only lookups need (the hash table, the hashes, the per-slot memory of the last
+   * value: ~100 MB at 4M strings) once every input is read, keeping the strings and their
+   * indices (stringAt, size), which is all the analysis asks of the table: its ids were
+   * declared to the columns as they were read (ManifestColumns.internedIn). A later lookup
+   * rebuilds them first (one pass over the strings), so this never changes an answer.
+   */
+  releaseLookups(): void {
+    // Adopted columns stay adopted (never hashed unless a lookup comes).
+    this.released = true;
+    this.hashes = new Int32Array(0);
+    this.table = new Int32Array(0);
+    this.bySlot = [];
+    this.bySlotIndex = [];
+  }
+
+  /** Interns adopted columns and rebuilds what releaseLookups() dropped, before a lookup. */
+  private prepareLookups(): void {
+    if (this.released) {
+      this.released = false;
+      const n = this.strings.length;
+      this.hashes = new Int32Array(Math.max(n, INITIAL_TABLE >> 1));
+      for (let k = 0; k < n; k++) this.hashes[k] = hashString(this.strings[k]!);
+      let size = INITIAL_TABLE;
+      while (2 * n > size) size *= 2;
+      this.rehash(size);
+    }
+    if (this.adopted.length) this.flushAdopted();
   }
 
   /** Strings the table takes before it grows (it stays at most half full). */

@@ -108,6 +108,31 @@ describe('StringTable', () => {
     expect(claimed.capacity).toBeLessThan(2 * MAX_RESERVED_STRINGS);
   });
 
+  it('releaseLookups() frees the table and keeps every answer: strings, indices, later lookups', () => {
+    const t = new StringTable();
+    const enc = new TextEncoder();
+    const values = Array.from({ length: 5_000 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+    for (let i = 0; i < values.length; i++) t.internAt(3 * i + 1, values[i]!);
+    t.releaseLookups();
+    expect(t.capacity).toBe(0);
+    expect(t.size).toBe(5_000);
+    expect(t.stringAt(4_321)).toBe(values[4_321]);
+    // a lookup after the release rebuilds the table: the same indices, equal values found
+    expect(t.indexOf(copyOf(values[17]!))).toBe(17);
+    expect(t.capacity).toBeGreaterThanOrEqual(5_000);
+    expect(t.indexAt(3 * 17 + 1, values[17]!)).toBe(17);
+    const bytes = enc.encode(values[99]!);
+    expect(t.internAtAscii(2, bytes, 0, bytes.length, hashString(values[99]!), asciiString)).toBe(values[99]);
+    expect(t.internAt(4, 'new')).toBe('new');
+    expect(t.indexOf('new')).toBe(5_000);
+    // released twice, then grown: still one entry per value
+    t.releaseLookups();
+    t.releaseLookups();
+    t.reserve(20_000);
+    expect(t.intern(copyOf(values[0]!))).toBe(values[0]);
+    expect(t.size).toBe(5_001);
+  });
+
   it('is sized from the NDJSON header: 2 strings a record (3 when hashed), before any record', () => {
     const header = (fileCount: number, hashed: boolean): string =>
       JSON.stringify({

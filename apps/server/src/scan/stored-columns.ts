@@ -330,5 +330,7 @@ export async function readManifestsForReport(
     if (blobs.length > 1) declareInternedFingerprints(manifest, strings);
     out.push(manifest);
   }
+  // Every string is in: the analysis needs the table's strings and ids, not its lookups.
+  strings.releaseLookups();
   return out;
 }
