@@ -6,7 +6,7 @@ import { processIo } from './io.js';
 // SHAREMAP_LZ4_DECODER is a process setting: applied here, once, for this thread; the digest
 // threads are handed this thread's choice (docs/reader.md#lz4-decoders). A bad value ends the
 // command before it starts, with one line. Unset or empty it changes nothing, and the reader
-// is not loaded for it: `sharemap --version` and `help` need none of it (half their CPU time).
+// is not loaded for it: `sharemap --version` needs none of it (half its CPU time).
 if (process.env.SHAREMAP_LZ4_DECODER) {
   const { ErofsError, lz4DecoderFromEnv } = await import('@sharemap/erofs/node');
   try {
