@@ -16,9 +16,9 @@ import {
   scanManifestTo,
   type HeaderLaterSink,
   type ManifestFieldSink,
-  type ManifestHeader,
   type RecordFields,
 } from '../src/manifest.js';
+import type { ManifestHeader } from '../src/manifest-types.js';
 import { memorySource } from '../src/source/memory.js';
 
 const ROOT = join(import.meta.dirname, '../../../testdata/erofs');
@@ -153,7 +153,7 @@ describe('scanManifestTo into a HeaderLaterSink', () => {
       for (let i = 0; i < 150; i++) {
         const bytes = good.slice();
         const at = base + nids[next() % nids.length]! * 32 + (next() % 64);
-        bytes[at] ^= 1 << (next() % 8);
+        bytes[at] = bytes[at]! ^ (1 << (next() % 8));
         let plain: Outcome;
         try {
           plain = await outcome(await openImage(memorySource(bytes)), plainSink);
