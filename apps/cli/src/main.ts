@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /** Entry point of the `sharemap` command (bin). */
-import { ErofsError, lz4DecoderFromEnv } from '@sharemap/erofs/node';
 import { run } from './cli.js';
 import { processIo } from './io.js';
 
 // SHAREMAP_LZ4_DECODER is a process setting: applied here, once, for this thread; the digest
 // threads are handed this thread's choice (docs/reader.md#lz4-decoders). A bad value ends the
-// command before it starts, with one line.
-try {
-  lz4DecoderFromEnv();
-} catch (e) {
-  process.stderr.write(`sharemap: ${e instanceof ErofsError ? e.detail : (e as Error).message}\n`);
-  process.exit(2);
+// command before it starts, with one line. Unset or empty it changes nothing, and the reader
+// is not loaded for it: `sharemap --version` needs none of it (half its CPU time).
+if (process.env.SHAREMAP_LZ4_DECODER) {
+  const { ErofsError, lz4DecoderFromEnv } = await import('@sharemap/erofs/node');
+  try {
+    lz4DecoderFromEnv();
+  } catch (e) {
+    process.stderr.write(`sharemap: ${e instanceof ErofsError ? e.detail : (e as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 // A closed pipe (`sharemap scan x --ndjson | head`) is not an error.

@@ -29,6 +29,8 @@ export {
   scanManifestTo,
   type ManifestSink,
   type ManifestFieldSink,
+  type HeaderLaterSink,
+  MAX_HELD_BYTES,
   type RecordFields,
   recordOf,
   manifestToNdjson,

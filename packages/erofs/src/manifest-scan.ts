@@ -264,6 +264,28 @@ export interface ManifestFieldSink {
 }
 
 /**
+ * A ManifestFieldSink that can take records before their header (the CLI's NDJSON and JSON
+ * writers): from holdUntilHeader() on it keeps their output, unwritten, and header() writes
+ * the header and then them. scanManifestTo then needs no first pass over the directories to
+ * count the paths for file_count: the walk's own count is it, once the walk ends
+ * (docs/manifest.md#scanning-at-scale). A sink holds at most MAX_HELD_BYTES before the scan
+ * counts the paths after all and gives the header.
+ */
+export interface HeaderLaterSink extends ManifestFieldSink {
+  /** Hold the records given from now on until header(). */
+  holdUntilHeader(): void;
+  /** Bytes of records held (0 once the header has been given). */
+  readonly heldBytes: number;
+}
+
+/**
+ * The most output a HeaderLaterSink holds before the scan counts the paths (a pass over the
+ * directories) and gives the header: 32 MiB holds the NDJSON of about 80,000 paths (the
+ * 56,126 of /usr/share: 21 MB) and bounds a larger image's scan as before plus this much.
+ */
+export const MAX_HELD_BYTES = 32 << 20;
+
+/**
  * One step of the sorted walk inside a directory: a child's own record (key: its name) or, for
  * a child directory, its whole subtree (key: name + "/"). Sorting these steps by key is sorting
  * the paths below the directory by their bytes: "/a" < "/a.txt" < "/a/x", since "." (0x2e)
@@ -353,18 +375,31 @@ export async function scanManifestTo(
   opts: ScanOptions,
   sink: ManifestSink | ManifestFieldSink,
 ): Promise<ManifestHeader> {
+  if ('holdUntilHeader' in sink) return scanHoldingHeader(image, opts, sink as HeaderLaterSink);
   let count: number;
   try {
     count = await countPaths(image);
   } catch (countError) {
     // A broken tree: the walk names the problem as a whole scan always has (with its path);
     // whatever the walk does not refuse, the count's error says.
-    await walkRecords(image, opts, () => undefined, Infinity);
+    await walkRecords(image, opts, () => undefined, { max: Infinity });
     throw countError;
   }
+  const header = headerOf(image, opts, count);
+  const h = sink.header(header);
+  if (h) await h;
+  const file =
+    'file' in sink ? (f: RecordFields) => sink.file(f) : (f: RecordFields) => sink.record(recordOf(f));
+  const written = await walkRecords(image, opts, file, { max: count });
+  if (written !== count)
+    throw new ErofsError('ECORRUPT', `the tree changed between passes: ${count} paths, then ${written}`);
+  return header;
+}
+
+function headerOf(image: ErofsImage, opts: ScanOptions, count: number): ManifestHeader {
   const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
   if (opts.imageSha256 !== undefined) image_.sha256 = opts.imageSha256;
-  const header: ManifestHeader = {
+  return {
     kind: MANIFEST_KIND,
     version: MANIFEST_VERSION,
     image: image_,
@@ -372,22 +407,71 @@ export async function scanManifestTo(
     hashed: !!opts.hash,
     file_count: count,
   };
-  const h = sink.header(header);
-  if (h) await h;
-  const file =
-    'file' in sink ? (f: RecordFields) => sink.file(f) : (f: RecordFields) => sink.record(recordOf(f));
-  const written = await walkRecords(image, opts, file, count);
-  if (written !== count)
-    throw new ErofsError('ECORRUPT', `the tree changed between passes: ${count} paths, then ${written}`);
+}
+
+/**
+ * scanManifestTo into a sink that holds records until their header: the walk starts at once,
+ * and file_count is the number of records it wrote, unless the sink came to hold
+ * MAX_HELD_BYTES first (then the paths are counted there and then, as before the walk
+ * otherwise). The same records, header and errors as counting first: a tree the count
+ * refuses is one the walk refuses (the walk checks all the count does and more), and the
+ * walk's error comes first as it does there; a walk that fails before the header was given
+ * writes nothing (the held records are dropped).
+ */
+async function scanHoldingHeader(
+  image: ErofsImage,
+  opts: ScanOptions,
+  sink: HeaderLaterSink,
+): Promise<ManifestHeader> {
+  sink.holdUntilHeader();
+  let header: ManifestHeader | undefined;
+  let countError: unknown;
+  let counted = false;
+  const limit = { max: Infinity };
+  const countNow = async (): Promise<void> => {
+    counted = true;
+    let count: number;
+    try {
+      count = await countPaths(image);
+    } catch (e) {
+      // As when counting first: the walk goes on writing nothing, and its error comes first.
+      countError = e;
+      return;
+    }
+    limit.max = count;
+    header = headerOf(image, opts, count);
+    const h = sink.header(header);
+    if (h) await h;
+  };
+  const file = (f: RecordFields): void | Promise<void> => {
+    if (countError !== undefined) return;
+    const p = sink.file(f);
+    if (!counted && sink.heldBytes > MAX_HELD_BYTES) return p ? p.then(countNow) : countNow();
+    return p;
+  };
+  const written = await walkRecords(image, opts, file, limit);
+  if (countError !== undefined) throw countError;
+  if (header === undefined) {
+    header = headerOf(image, opts, written);
+    const h = sink.header(header);
+    if (h) await h;
+  } else if (written !== header.file_count)
+    throw new ErofsError(
+      'ECORRUPT',
+      `the tree changed between passes: ${header.file_count} paths, then ${written}`,
+    );
   return header;
 }
 
-/** The sorted walk of scanManifestTo; returns the number of records written (at most `max`). */
+/**
+ * The sorted walk of scanManifestTo; returns the number of records written (at most
+ * `limit.max`, which may be lowered while the walk runs: scanHoldingHeader's count).
+ */
 async function walkRecords(
   image: ErofsImage,
   opts: ScanOptions,
   file: (f: RecordFields) => void | Promise<void>,
-  max: number,
+  limit: { max: number },
 ): Promise<number> {
   const hasher = opts.hasher ?? wasmSha256;
   const digester = opts.hash ? opts.digester : undefined;
@@ -592,8 +676,8 @@ async function walkRecords(
   let emitted = 0;
   const emit = (e: WalkEntry): void | Promise<void> => {
     walker.visit(e);
-    if (emitted >= max)
-      throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${max} paths`);
+    if (emitted >= limit.max)
+      throw new ErofsError('ECORRUPT', `the tree changed between passes: more than ${limit.max} paths`);
     emitted++;
     const ino = e.inode;
     let ready: boolean;

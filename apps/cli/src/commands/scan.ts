@@ -10,7 +10,7 @@ import {
   recordBound,
   type FileRecord,
   type Manifest,
-  type ManifestFieldSink,
+  type HeaderLaterSink,
   type ManifestHeader,
   type RecordFields,
 } from '@sharemap/erofs';
@@ -234,13 +234,36 @@ const SINK_BYTES = 1024 * 1024;
  * The NDJSON form (manifestToNdjson's bytes) written path by path: each record's JSON is
  * encoded from the scan's fields straight into the buffer (encodeRecord), with no record
  * object or string in between (docs/benchmarks.md#scale-scan-and-scale-verify-a-million-inodes).
+ * It takes records before their header (HeaderLaterSink): full buffers are then held, not
+ * written, until the scan gives the header, so the scan need not count the paths first
+ * (docs/manifest.md#scanning-at-scale).
  */
-class NdjsonSink implements ManifestFieldSink {
+class NdjsonSink implements HeaderLaterSink {
   protected buf = Buffer.allocUnsafe(SINK_BYTES);
   protected used = 0;
+  /** Full buffers of records given before the header (holdUntilHeader()), in order; else null. */
+  private held: Buffer[] | null = null;
+  heldBytes = 0;
   constructor(private readonly out: Out) {}
+  holdUntilHeader(): void {
+    this.held ??= [];
+  }
+  protected headerText(h: ManifestHeader): string {
+    return JSON.stringify(h) + '\n';
+  }
   header(h: ManifestHeader): Promise<void> | undefined {
-    return this.put(JSON.stringify(h) + '\n');
+    const held = this.held;
+    if (!held) return this.put(this.headerText(h));
+    // The header, then the held buffers, then the records of the current one, in a new buffer.
+    this.held = null;
+    this.heldBytes = 0;
+    const rest = this.buf.subarray(0, this.used);
+    this.buf = Buffer.allocUnsafe(SINK_BYTES);
+    this.used = 0;
+    return this.writeAll([Buffer.from(this.headerText(h)), ...held, rest]);
+  }
+  private async writeAll(pieces: Uint8Array[]): Promise<void> {
+    for (const p of pieces) if (p.length) await put(this.out, p);
   }
   file(f: RecordFields): Promise<void> | undefined {
     const p = this.room(recordBound(f) + 1);
@@ -249,8 +272,9 @@ class NdjsonSink implements ManifestFieldSink {
     return p;
   }
   /**
-   * Make room for `n` more bytes: when they do not fit, hand the buffer to the stream and go on
-   * in a new one (at least `n` bytes); the promise waits for the stream to drain.
+   * Make room for `n` more bytes: when they do not fit, hand the buffer to the stream (or hold
+   * it, before the header) and go on in a new one (at least `n` bytes); the promise waits for
+   * the stream to drain.
    */
   protected room(n: number): Promise<void> | undefined {
     if (this.used + n <= this.buf.length) return undefined;
@@ -264,11 +288,16 @@ class NdjsonSink implements ManifestFieldSink {
     this.used += this.buf.write(s, this.used);
     return p;
   }
-  private flush(): Promise<void> {
+  private flush(): Promise<void> | undefined {
     const full = this.buf.subarray(0, this.used);
     // The stream may hold the written buffer: a new one for what follows.
     this.buf = Buffer.allocUnsafe(SINK_BYTES);
     this.used = 0;
+    if (this.held) {
+      this.held.push(full);
+      this.heldBytes += full.length;
+      return undefined;
+    }
     return put(this.out, full);
   }
   async end(): Promise<void> {
@@ -279,8 +308,8 @@ class NdjsonSink implements ManifestFieldSink {
 /** The JSON form (manifestToJson's bytes, `{...header,"files":[...]}`) written path by path. */
 class JsonSink extends NdjsonSink {
   private first = true;
-  override header(h: ManifestHeader): Promise<void> | undefined {
-    return this.put(JSON.stringify(h).slice(0, -1) + ',"files":[');
+  protected override headerText(h: ManifestHeader): string {
+    return JSON.stringify(h).slice(0, -1) + ',"files":[';
   }
   override file(f: RecordFields): Promise<void> | undefined {
     const p = this.room(recordBound(f) + 1);

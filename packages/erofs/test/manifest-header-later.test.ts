@@ -1,0 +1,175 @@
+/**
+ * scanManifestTo into a sink that takes records before their header (HeaderLaterSink, the
+ * CLI's NDJSON and JSON writers; docs/manifest.md#scanning-at-scale): the walk's own count is
+ * file_count, so directories are read once instead of twice, and the header, the records and
+ * the errors are exactly those of counting first, on every image of testdata and on thousands
+ * of corrupted copies; a sink that holds MAX_HELD_BYTES has the paths counted mid-walk.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ErofsError } from '../src/errors.js';
+import { openImage, type ErofsImage } from '../src/image.js';
+import {
+  MAX_HELD_BYTES,
+  recordOf,
+  scanManifestTo,
+  type HeaderLaterSink,
+  type ManifestFieldSink,
+  type RecordFields,
+} from '../src/manifest.js';
+import type { ManifestHeader } from '../src/manifest-types.js';
+import { memorySource } from '../src/source/memory.js';
+
+const ROOT = join(import.meta.dirname, '../../../testdata/erofs');
+
+/** What a scan wrote (header and records as JSON lines, in order) and how it ended. */
+interface Outcome {
+  lines: string[];
+  error: string | null;
+}
+
+/** A field sink that writes at once (the scan must count the paths before the walk). */
+function plainSink(lines: string[]): ManifestFieldSink {
+  return {
+    header: (h) => void lines.push(JSON.stringify(h)),
+    file: (f) => void lines.push(JSON.stringify(recordOf(f))),
+  };
+}
+
+/**
+ * A HeaderLaterSink: records before the header are held, and written after it. `fullAfter`
+ * records held make it report MAX_HELD_BYTES + 1 held bytes (the scan must then count).
+ */
+class HoldingSink implements HeaderLaterSink {
+  held: string[] | null = null;
+  heldBytes = 0;
+  headers = 0;
+  constructor(
+    private readonly lines: string[],
+    private readonly fullAfter = Infinity,
+  ) {}
+  holdUntilHeader(): void {
+    this.held = [];
+  }
+  header(h: ManifestHeader): void {
+    this.headers++;
+    this.lines.push(JSON.stringify(h));
+    if (this.held) this.lines.push(...this.held);
+    this.held = null;
+    this.heldBytes = 0;
+  }
+  file(f: RecordFields): void {
+    const line = JSON.stringify(recordOf(f));
+    if (!this.held) return void this.lines.push(line);
+    this.held.push(line);
+    this.heldBytes = this.held.length >= this.fullAfter ? MAX_HELD_BYTES + 1 : 0;
+  }
+}
+
+async function outcome(image: ErofsImage, sink: (lines: string[]) => ManifestFieldSink): Promise<Outcome> {
+  const lines: string[] = [];
+  try {
+    await scanManifestTo(image, { imageName: 'x.img', imageSize: 1 }, sink(lines));
+    return { lines, error: null };
+  } catch (e) {
+    if (!(e instanceof ErofsError)) throw e;
+    return { lines, error: `${e.code} ${e.message}` };
+  }
+}
+
+/** How many times a scan reads a directory's entries (the count pass and the walk each read all). */
+function countDirReads(image: ErofsImage): () => number {
+  let n = 0;
+  const forEachDirent = image.forEachDirent.bind(image);
+  image.forEachDirent = (ino, visit) => {
+    n++;
+    return forEachDirent(ino, visit);
+  };
+  return () => n;
+}
+
+/** The single-device images of testdata/erofs (the multi-device ones need their blobs). */
+function fixtureImages(): string[] {
+  return readdirSync(ROOT)
+    .filter((f) => f.endsWith('.img'))
+    .filter((f) => {
+      try {
+        const o = JSON.parse(readFileSync(join(ROOT, f.replace(/\.img$/, '.expected.json')), 'utf8')) as {
+          devices?: string[];
+        };
+        return !o.devices?.length;
+      } catch {
+        return true;
+      }
+    })
+    .sort();
+}
+
+/** The plain scan's outcome, as a holding sink shows it: a scan that fails writes nothing before the header. */
+function expectedHeld(plain: Outcome): Outcome {
+  return plain.error === null ? plain : { lines: [], error: plain.error };
+}
+
+describe('scanManifestTo into a HeaderLaterSink', () => {
+  it.each(fixtureImages())('%s: the same header and records, each directory read once', async (name) => {
+    const bytes = new Uint8Array(readFileSync(join(ROOT, name)));
+    const first = await openImage(memorySource(bytes));
+    const firstReads = countDirReads(first);
+    const plain = await outcome(first, plainSink);
+    expect(plain.error).toBeNull();
+    const holdingImage = await openImage(memorySource(bytes));
+    const holdingReads = countDirReads(holdingImage);
+    let sink: HoldingSink | undefined;
+    const held = await outcome(holdingImage, (l) => (sink = new HoldingSink(l)));
+    expect(held).toEqual(plain);
+    expect(sink!.headers).toBe(1);
+    const dirs = plain.lines.filter((l) => l.includes('"type":"dir"')).length;
+    expect(firstReads()).toBe(2 * dirs);
+    expect(holdingReads()).toBe(dirs);
+    // a sink full after a few records: the paths are counted mid-walk, the bytes are the same
+    for (const fullAfter of [1, 3]) {
+      const img = await openImage(memorySource(bytes));
+      const full = await outcome(img, (l) => (sink = new HoldingSink(l, fullAfter)));
+      expect(full).toEqual(plain);
+      expect(sink!.headers).toBe(1);
+    }
+  });
+
+  it('corrupted inodes and directories: the same error (or the same output) as counting first', async () => {
+    // Bits flipped in the inodes of two fixtures' paths (their directories' blocks included).
+    let failures = 0;
+    for (const name of ['app.fp.img', 'edge-mini.b512.img']) {
+      const good = new Uint8Array(readFileSync(join(ROOT, name)));
+      const scanned = await outcome(await openImage(memorySource(good)), plainSink);
+      const header = JSON.parse(scanned.lines[0]!) as ManifestHeader;
+      const base = header.superblock.meta_blkaddr * header.superblock.block_size;
+      const nids = scanned.lines.slice(1).map((l) => (JSON.parse(l) as { nid: number }).nid);
+      let seed = 20261206;
+      const next = (): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed >>> 8;
+      };
+      for (let i = 0; i < 150; i++) {
+        const bytes = good.slice();
+        const at = base + nids[next() % nids.length]! * 32 + (next() % 64);
+        bytes[at] = bytes[at]! ^ (1 << (next() % 8));
+        let plain: Outcome;
+        try {
+          plain = await outcome(await openImage(memorySource(bytes)), plainSink);
+        } catch (e) {
+          if (e instanceof ErofsError) continue; // the open refuses it: no scan
+          throw e;
+        }
+        if (plain.error !== null) failures++;
+        const held = await outcome(await openImage(memorySource(bytes)), (l) => new HoldingSink(l));
+        expect(held, `${name} byte ${at}`).toEqual(expectedHeld(plain));
+        const full = await outcome(await openImage(memorySource(bytes)), (l) => new HoldingSink(l, 2));
+        expect(full.error, `${name} byte ${at}, counted mid-walk`).toBe(plain.error);
+        if (plain.error === null) expect(full.lines).toEqual(plain.lines);
+      }
+    }
+    // the corruption reached the walk often enough to mean something
+    expect(failures).toBeGreaterThan(25);
+  }, 120_000);
+});
