@@ -38,6 +38,23 @@ export interface ContentDigester {
   readonly maxPending: number;
   /** Files of at most this many bytes are hashed by the scan itself (by ScanOptions.hasher). */
   readonly inThreadBytes: number;
+  /**
+   * Work sharing (optional): a file given to digest() that no other thread has started, taken
+   * back for the scan to hash itself (by ScanOptions.hasher) rather than wait idle for a digest;
+   * undefined when there is none. The scan then delivers its digest to the job's target.
+   */
+  takeBack?(): DigestJob | undefined;
+  /**
+   * Optional: pass on to their targets, now, the digests computed since the last call (the
+   * scan calls it before it would wait or take a file back).
+   */
+  poll?(): void;
+}
+
+/** A file whose digest was asked for (ContentDigester.takeBack). */
+export interface DigestJob {
+  ino: Inode;
+  target: DigestTarget;
 }
 
 /** Where a ContentDigester delivers one file's digest. */
@@ -643,6 +660,14 @@ async function walkRecords(
         // Wait only when the scan holds as many records as it may (or at the end).
         if (!all && waiting.length - head < digester!.maxPending) break;
         digester!.flush();
+        // A digest may be there already, without its thread's message (which comes only once
+        // this thread waits); else, rather than wait idle, hash a file no thread has started.
+        if (digester!.poll) {
+          digester!.poll();
+          if (w.state !== PENDING) continue;
+        }
+        const job = digester!.takeBack?.();
+        if (job) return hashTakenBack(job);
         return new Promise<void>((resolve) => (w.wake = resolve));
       }
       if (w.state === FAILED) {
@@ -661,6 +686,17 @@ async function walkRecords(
       head = 0;
     }
     return undefined;
+  };
+  /** Hash a file taken back from the digester here and deliver its digest (or error) to it. */
+  const hashTakenBack = async (job: DigestJob): Promise<void> => {
+    let sha: string;
+    try {
+      sha = await hashInode(image, job.ino, hasher, (scratch ??= new Uint8Array(image.limits.streamChunkSize)), noBytes);
+    } catch (err) {
+      job.target.digested(undefined, err);
+      return;
+    }
+    job.target.digested(sha);
   };
   const drain = (all: boolean): void | Promise<void> => {
     const p = drainNow(all);
@@ -773,6 +809,9 @@ async function walkRecords(
     }
   }
 }
+
+/** hashInode's byte count for a file a digest's target counts itself (Waiting.digested). */
+const noBytes = (): void => undefined;
 
 const PENDING = 0;
 const DONE = 1;

@@ -1,6 +1,12 @@
 // Reading a compressed (layout 1 or 3) regular file: docs/format.md#read-file.
 
-import { decompressPcluster, getLz4Decoder, lz4WasmInput, lz4WasmInputHolds } from '../decompress/index.js';
+import {
+  decompressPcluster,
+  getLz4Decoder,
+  lz4WasmInput,
+  lz4WasmInputHolds,
+  type DecompressOptions,
+} from '../decompress/index.js';
 import { PclusterCache } from './cache.js';
 import {
   ALG_LZ4,
@@ -128,6 +134,8 @@ class ZFile implements CompressedFile {
   private readonly lzmaDictSize: number | undefined;
   /** LZ4 match window (docs/format.md#compr-cfgs, docs/format.md#compressed-fs); 0 = the 64 KiB default. */
   private readonly lz4MaxDistance: number;
+  /** decodeRaw's options, reused for every extent (an object per extent was garbage per pcluster). */
+  private readonly decodeOptions: DecompressOptions;
 
   constructor(
     private readonly ctx: CompressedFileContext,
@@ -140,6 +148,14 @@ class ZFile implements CompressedFile {
       : undefined;
     const lz4 = ctx.comprConfigs.find((c) => c.algorithm === ALG_LZ4 && c.raw.length >= 2);
     this.lz4MaxDistance = lz4 ? lz4.raw[0]! | (lz4.raw[1]! << 8) : (ctx.lz4MaxDistance ?? 0);
+    this.decodeOptions = {
+      partial: false,
+      maxOutput: MAX_EXTENT_DSIZE,
+      lz4MaxDistance: this.lz4MaxDistance,
+      into: undefined,
+      borrow: false,
+    };
+    if (this.lzmaDictSize !== undefined) this.decodeOptions.lzmaDictSize = this.lzmaDictSize;
   }
 
   extents(): Promise<ZExtent[]> {
@@ -222,7 +238,11 @@ class ZFile implements CompressedFile {
           : await this.readAhead(i, span);
         const into = scratchOf(Math.min(e.logicalLength, MAX_EXTENT_DSIZE));
         const whole = this.decodeRaw(e, raw, into, true);
-        data = whole.subarray(from - e.logicalStart, to - e.logicalStart);
+        // Mostly the whole extent (decodeRaw returns exactly its length): no view of a view.
+        data =
+          from === e.logicalStart && to - from === whole.length
+            ? whole
+            : whole.subarray(from - e.logicalStart, to - e.logicalStart);
       }
       sink(data);
       zeros(to - from - data.length); // a short extent reads as zeros in read()
@@ -352,7 +372,7 @@ class ZFile implements CompressedFile {
       let skip = 0;
       while (skip < scan && raw[skip] === 0) skip++;
       if (skip === scan) corrupt(ctx, 'compressed data start not found', e.physicalAddr);
-      src = raw.subarray(skip);
+      if (skip > 0) src = raw.subarray(skip);
     }
     // The tail extent may be stored with a stream that continues past i_size, and PARTIAL_REF
     // extents use only a prefix of their pcluster (docs/format.md#compressed-streams, docs/format.md#dedupe): decode those partially.
@@ -360,15 +380,13 @@ class ZFile implements CompressedFile {
     // so LZ4 without LZ4_0PADDING is always decoded partially too.
     const isTail = e.logicalStart + llen === this.size;
     const legacyLz4 = e.algorithm === 0 && !(ctx.featureIncompat & INCOMPAT_ZERO_PADDING);
+    // One options object per file, filled per extent (the decoders only read it during the call).
+    const o = this.decodeOptions;
+    o.partial = e.partial || isTail || legacyLz4;
+    o.into = into;
+    o.borrow = borrow;
     try {
-      return decompressPcluster(e.algorithm, src, llen, {
-        partial: e.partial || isTail || legacyLz4,
-        maxOutput: MAX_EXTENT_DSIZE,
-        lz4MaxDistance: this.lz4MaxDistance,
-        ...(into !== undefined ? { into } : {}),
-        ...(borrow ? { borrow } : {}),
-        ...(this.lzmaDictSize !== undefined ? { lzmaDictSize: this.lzmaDictSize } : {}),
-      });
+      return decompressPcluster(e.algorithm, src, llen, o);
     } catch (err) {
       if (err instanceof CompressedDataError && err.offset < 0) {
         throw new CompressedDataError(

@@ -170,67 +170,39 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
   return hdr;
 }
 
-/** One decoded lcluster index entry (struct z_erofs_maprecorder in the kernel). */
-interface Lcluster {
-  type: number;
-  /** head types: offset of the extent start in the lcluster */
-  clusterofs: number;
-  /** NONHEAD: lookback distance */
-  delta0: number;
-  /** NONHEAD with CBLKCNT: block count of the pcluster; else -1 */
-  cblkcnt: number;
-  /** head types: physical block (full: blkaddr field) */
-  pblk: number;
-  partialRef: boolean;
-  hole: boolean;
-  /** where the entry was read (for messages) */
-  pos: number;
-}
-
 /**
- * All lcluster entries of one inode in flat typed arrays (16 bytes per lcluster instead of one
- * object each), so that large files stay cheap to index.
+ * The decoded lcluster index entries of one inode (struct z_erofs_maprecorder in the kernel,
+ * one per lcluster) in flat typed arrays (16 bytes per lcluster, no object per entry or per
+ * lookup), so that large files stay cheap to index and small ones make no garbage per lcluster.
  */
 class LclusterTable {
-  private readonly type: Uint8Array;
-  private readonly clusterofs: Uint16Array;
-  private readonly delta0: Uint16Array;
-  private readonly cblkcnt: Int16Array;
-  private readonly flags: Uint8Array;
-  private readonly pblk: Float64Array;
+  /** lcluster type (LCLUSTER_*) */
+  readonly type: Uint8Array;
+  /** head types: offset of the extent start in the lcluster */
+  readonly clusterofs: Uint16Array;
+  /** NONHEAD: lookback distance */
+  readonly delta0: Uint16Array;
+  /** NONHEAD with CBLKCNT: block count of the pcluster; else -1 */
+  readonly cblkcnt: Int16Array;
+  /** FLAG_PARTIAL_REF | FLAG_HOLE */
+  readonly flags: Uint8Array;
+  /** head types: physical block (full: blkaddr field) */
+  readonly pblk: Float64Array;
   constructor(
     n: number,
-    private readonly posOf: (lcn: number) => number,
+    /** Where entry `lcn` was read (for messages). */
+    readonly posOf: (lcn: number) => number,
   ) {
     this.type = new Uint8Array(n);
     this.clusterofs = new Uint16Array(n);
     this.delta0 = new Uint16Array(n);
-    this.cblkcnt = new Int16Array(n);
+    this.cblkcnt = new Int16Array(n).fill(-1);
     this.flags = new Uint8Array(n);
     this.pblk = new Float64Array(n);
   }
-  set(lcn: number, e: Lcluster): void {
-    this.type[lcn] = e.type;
-    this.clusterofs[lcn] = e.clusterofs;
-    this.delta0[lcn] = e.delta0;
-    this.cblkcnt[lcn] = e.cblkcnt;
-    this.flags[lcn] = (e.partialRef ? 1 : 0) | (e.hole ? 2 : 0);
-    this.pblk[lcn] = e.pblk;
-  }
-  get(lcn: number): Lcluster {
-    const f = this.flags[lcn]!;
-    return {
-      type: this.type[lcn]!,
-      clusterofs: this.clusterofs[lcn]!,
-      delta0: this.delta0[lcn]!,
-      cblkcnt: this.cblkcnt[lcn]!,
-      pblk: this.pblk[lcn]!,
-      partialRef: (f & 1) !== 0,
-      hole: (f & 2) !== 0,
-      pos: this.posOf(lcn),
-    };
-  }
 }
+const FLAG_PARTIAL_REF = 1;
+const FLAG_HOLE = 2;
 
 /** Compact index geometry (docs/format.md#compact-indexes), shared by the decoder and the inline-tail locator. */
 export class CompactIndex {
@@ -282,17 +254,20 @@ export class CompactIndex {
   }
 }
 
-/** decode_compactedbits(): `lo` and type of entry `k` of a pack. */
-function compactBits(
-  buf: Uint8Array,
-  packOff: number,
-  bits: number,
-  lobits: number,
-  k: number,
-): [number, number] {
+/**
+ * decode_compactedbits(): entry `k` of a pack, shifted down to its `lo` field (the low `lobits`
+ * bits) with the type in the two bits above it (compactLo, compactType): a number, not a pair,
+ * as it runs several times per lcluster.
+ */
+function compactBits(buf: Uint8Array, packOff: number, bits: number, k: number): number {
   const bit = k * bits;
-  const v = le32(buf, packOff + (bit >>> 3)) >>> (bit & 7);
-  return [v & ((1 << lobits) - 1), (v >>> lobits) & 3];
+  return le32(buf, packOff + (bit >>> 3)) >>> (bit & 7);
+}
+function compactLo(v: number, lobits: number): number {
+  return v & ((1 << lobits) - 1);
+}
+function compactType(v: number, lobits: number): number {
+  return (v >>> lobits) & 3;
 }
 
 /**
@@ -330,27 +305,20 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
       const o = 8 * lcn;
       const advise = le16(buf, o);
       const type = advise & 3;
-      const e: Lcluster = {
-        type,
-        clusterofs: le16(buf, o + 2),
-        delta0: 0,
-        cblkcnt: -1,
-        pblk: le32(buf, o + 4),
-        partialRef: (advise & LI_PARTIAL_REF) !== 0,
-        hole: (advise & LI_HOLE) !== 0,
-        pos: base + o,
-      };
+      entries.type[lcn] = type;
+      entries.clusterofs[lcn] = le16(buf, o + 2);
+      entries.pblk[lcn] = le32(buf, o + 4);
+      entries.flags[lcn] = (advise & LI_PARTIAL_REF ? FLAG_PARTIAL_REF : 0) | (advise & LI_HOLE ? FLAG_HOLE : 0);
       if (type === LCLUSTER_NONHEAD) {
         const d0 = le16(buf, o + 4);
         if (d0 & LI_D0_CBLKCNT) {
           if (!big1 && !big2) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, base + o + 4);
-          e.cblkcnt = d0 & ~LI_D0_CBLKCNT;
-          e.delta0 = 1;
+          entries.cblkcnt[lcn] = d0 & ~LI_D0_CBLKCNT;
+          entries.delta0[lcn] = 1;
         } else {
-          e.delta0 = d0;
+          entries.delta0[lcn] = d0;
         }
       }
-      entries.set(lcn, e);
     }
     inlinePos = base + 8 * n;
   } else {
@@ -368,28 +336,25 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
     for (let lcn = 0; lcn < n; lcn++) {
       const loc = ci.locate(lcn);
       const packOff = loc.packStart - start;
-      const [lo, type] = compactBits(buf, packOff, loc.bits, ci.lobits, loc.k);
-      const e: Lcluster = {
-        type,
-        clusterofs: lo,
-        delta0: 0,
-        cblkcnt: -1,
-        pblk: 0,
-        partialRef: false,
-        hole: false,
-        pos: loc.pos,
-      };
+      const lobits = ci.lobits;
+      const raw = compactBits(buf, packOff, loc.bits, loc.k);
+      const lo = compactLo(raw, lobits);
+      const type = compactType(raw, lobits);
+      entries.type[lcn] = type;
+      entries.clusterofs[lcn] = lo;
       if (type === LCLUSTER_NONHEAD) {
         if (lo & LI_D0_CBLKCNT) {
           if (!big1) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, loc.pos);
-          e.cblkcnt = lo & ~LI_D0_CBLKCNT;
-          e.delta0 = 1;
+          entries.cblkcnt[lcn] = lo & ~LI_D0_CBLKCNT;
+          entries.delta0[lcn] = 1;
         } else if (loc.k + 1 !== loc.vcnt) {
-          e.delta0 = lo;
+          entries.delta0[lcn] = lo;
         } else {
           // the last entry of a pack stores delta[1]; derive delta[0] from entry k-1
-          const [plo, ptype] = compactBits(buf, packOff, loc.bits, ci.lobits, loc.k - 1);
-          e.delta0 = (ptype !== LCLUSTER_NONHEAD ? 0 : plo & LI_D0_CBLKCNT ? 1 : plo) + 1;
+          const p = compactBits(buf, packOff, loc.bits, loc.k - 1);
+          const plo = compactLo(p, lobits);
+          entries.delta0[lcn] =
+            (compactType(p, lobits) !== LCLUSTER_NONHEAD ? 0 : plo & LI_D0_CBLKCNT ? 1 : plo) + 1;
         }
       } else {
         // physical block: walk backwards inside the pack (docs/format.md#compact-indexes)
@@ -399,16 +364,17 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
           nblk = 1;
           while (j > 0) {
             j--;
-            const [v, t] = compactBits(buf, packOff, loc.bits, ci.lobits, j);
-            if (t === LCLUSTER_NONHEAD) j -= v;
+            const x = compactBits(buf, packOff, loc.bits, j);
+            if (compactType(x, lobits) === LCLUSTER_NONHEAD) j -= compactLo(x, lobits);
             if (j >= 0) nblk++;
           }
         } else {
           nblk = 0;
           while (j > 0) {
             j--;
-            const [v, t] = compactBits(buf, packOff, loc.bits, ci.lobits, j);
-            if (t === LCLUSTER_NONHEAD) {
+            const x = compactBits(buf, packOff, loc.bits, j);
+            const v = compactLo(x, lobits);
+            if (compactType(x, lobits) === LCLUSTER_NONHEAD) {
               if (v & LI_D0_CBLKCNT) {
                 j--;
                 nblk += v & ~LI_D0_CBLKCNT;
@@ -422,9 +388,8 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
             nblk++;
           }
         }
-        e.pblk = le32(buf, packOff + loc.packSize - 4) + nblk;
+        entries.pblk[lcn] = le32(buf, packOff + loc.packSize - 4) + nblk;
       }
-      entries.set(lcn, e);
     }
     inlinePos = end;
   }
@@ -433,19 +398,21 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   const heads: number[] = [];
   let headLcn = -1;
   for (let lcn = 0; lcn < n; lcn++) {
-    const e = entries.get(lcn);
-    if (e.type === LCLUSTER_NONHEAD) {
+    if (entries.type[lcn] === LCLUSTER_NONHEAD) {
       // lookback must land on this extent's head: 1 <= delta0 <= distance to it
-      if (headLcn < 0 || e.delta0 < 1 || e.delta0 > lcn - headLcn) {
-        corrupt(ctx, `bogus lookback distance ${e.delta0} @ lcn ${lcn}`, e.pos);
+      const delta0 = entries.delta0[lcn]!;
+      if (headLcn < 0 || delta0 < 1 || delta0 > lcn - headLcn) {
+        corrupt(ctx, `bogus lookback distance ${delta0} @ lcn ${lcn}`, entries.posOf(lcn));
       }
       continue;
     }
-    if (e.clusterofs >= L) corrupt(ctx, `invalid clusterofs ${e.clusterofs} @ lcn ${lcn}`, e.pos);
-    if (lcn === 0 && e.clusterofs !== 0) corrupt(ctx, `first extent starts at ${e.clusterofs}, not 0`, e.pos);
-    if (lcn * L + e.clusterofs >= size) {
+    const clusterofs = entries.clusterofs[lcn]!;
+    if (clusterofs >= L) corrupt(ctx, `invalid clusterofs ${clusterofs} @ lcn ${lcn}`, entries.posOf(lcn));
+    if (lcn === 0 && clusterofs !== 0)
+      corrupt(ctx, `first extent starts at ${clusterofs}, not 0`, entries.posOf(lcn));
+    if (lcn * L + clusterofs >= size) {
       // a head past EOF produces no bytes; only the very last lcluster can have one
-      if (lcn !== n - 1) corrupt(ctx, `extent head beyond i_size @ lcn ${lcn}`, e.pos);
+      if (lcn !== n - 1) corrupt(ctx, `extent head beyond i_size @ lcn ${lcn}`, entries.posOf(lcn));
       continue;
     }
     heads.push(lcn);
@@ -456,10 +423,9 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   const tailHead = heads[heads.length - 1]!;
   for (let h = 0; h < heads.length; h++) {
     const lcn = heads[h]!;
-    const e = entries.get(lcn);
-    const la = lcn * L + e.clusterofs;
+    const la = lcn * L + entries.clusterofs[lcn]!;
     const next = heads[h + 1];
-    const end = next === undefined ? size : next * L + entries.get(next).clusterofs;
+    const end = next === undefined ? size : next * L + entries.clusterofs[next]!;
     const llen = end - la;
     const isTail = lcn === tailHead;
 
@@ -469,34 +435,35 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
       if (plen === 0 || (inlinePos % bs) + plen > bs) {
         corrupt(ctx, `invalid tail-packing pclustersize ${plen}`, inlinePos);
       }
-      out.push(finishExtent(ctx, hdr, e, la, llen, inlinePos, plen, true));
+      out.push(finishExtent(ctx, hdr, entries, lcn, la, llen, inlinePos, plen, true));
       continue;
     }
     if (isTail && hdr.advise & ADVISE_FRAGMENT_PCLUSTER) {
       // docs/format.md#fragments: full indexes keep the high 32 bits of the offset in the head's blkaddr
-      const fo = hdr.fragmentOffset + (ctx.layout === 1 ? e.pblk * 2 ** 32 : 0);
-      if (!Number.isSafeInteger(fo)) unsupported(ctx, `fragment offset too large @ lcn ${lcn}`, e.pos);
+      const fo = hdr.fragmentOffset + (ctx.layout === 1 ? entries.pblk[lcn]! * 2 ** 32 : 0);
+      if (!Number.isSafeInteger(fo))
+        unsupported(ctx, `fragment offset too large @ lcn ${lcn}`, entries.posOf(lcn));
       out.push(fragmentExtent(ctx, la, llen, fo));
       continue;
     }
     // docs/format.md#pcluster-length: z_erofs_get_extent_compressedlen()
     let blocks = 1;
-    const big = e.type === LCLUSTER_HEAD1 ? big1 : big2;
-    if (big && (lcn + 1) * L < size) {
-      const nx = entries.get(lcn + 1);
-      if (nx.type === LCLUSTER_NONHEAD) {
-        if (nx.delta0 !== 1 || nx.cblkcnt < 0) corrupt(ctx, `bogus CBLKCNT @ lcn ${lcn + 1}`, nx.pos);
-        blocks = nx.cblkcnt;
-      }
+    const big = entries.type[lcn] === LCLUSTER_HEAD1 ? big1 : big2;
+    if (big && (lcn + 1) * L < size && entries.type[lcn + 1] === LCLUSTER_NONHEAD) {
+      const cblkcnt = entries.cblkcnt[lcn + 1]!;
+      if (entries.delta0[lcn + 1] !== 1 || cblkcnt < 0)
+        corrupt(ctx, `bogus CBLKCNT @ lcn ${lcn + 1}`, entries.posOf(lcn + 1));
+      blocks = cblkcnt;
     }
-    if (blocks === 0 || e.hole) {
+    if (blocks === 0 || entries.flags[lcn]! & FLAG_HOLE) {
       // docs/format.md#sparse: sparse pcluster (CBLKCNT 0 or HOLE bit)
       out.push(holeExtent(la, llen));
       continue;
     }
-    if (e.pblk + blocks > MAX_BLOCK)
-      corrupt(ctx, `pcluster block ${e.pblk} out of range @ lcn ${lcn}`, e.pos);
-    out.push(finishExtent(ctx, hdr, e, la, llen, e.pblk * bs, blocks * bs, false));
+    const pblk = entries.pblk[lcn]!;
+    if (pblk + blocks > MAX_BLOCK)
+      corrupt(ctx, `pcluster block ${pblk} out of range @ lcn ${lcn}`, entries.posOf(lcn));
+    out.push(finishExtent(ctx, hdr, entries, lcn, la, llen, pblk * bs, blocks * bs, false));
   }
   return out;
 }
@@ -546,7 +513,8 @@ const KINDS: readonly ZExtentKind[] = ['lz4', 'lzma', 'deflate', 'zstd'];
 function finishExtent(
   ctx: CompressedFileContext,
   hdr: MapHeader,
-  e: Lcluster,
+  entries: LclusterTable,
+  lcn: number,
   la: number,
   llen: number,
   pa: number,
@@ -554,11 +522,17 @@ function finishExtent(
   inline: boolean,
 ): ZExtentInternal {
   if (plen > ctx.limits.maxPclusterBytes) {
-    unsupported(ctx, `pcluster of ${plen} bytes exceeds ${ctx.limits.maxPclusterBytes}`, e.pos);
+    unsupported(ctx, `pcluster of ${plen} bytes exceeds ${ctx.limits.maxPclusterBytes}`, entries.posOf(lcn));
   }
-  if (e.type === LCLUSTER_PLAIN) {
+  const type = entries.type[lcn]!;
+  const partialRef = (entries.flags[lcn]! & FLAG_PARTIAL_REF) !== 0;
+  if (type === LCLUSTER_PLAIN) {
     if (llen > plen)
-      corrupt(ctx, `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`, e.pos);
+      corrupt(
+        ctx,
+        `uncompressed extent of ${llen} bytes exceeds its ${plen}-byte pcluster`,
+        entries.posOf(lcn),
+      );
     const kind = hdr.advise & ADVISE_INTERLACED_PCLUSTER ? 'interlaced' : 'shifted';
     return {
       logicalStart: la,
@@ -566,13 +540,13 @@ function finishExtent(
       physicalAddr: pa,
       physicalLength: plen,
       kind,
-      partial: e.partialRef,
+      partial: partialRef,
       inline,
       algorithm: -1,
     };
   }
-  const alg = hdr.algorithmType[e.type === LCLUSTER_HEAD2 ? 1 : 0]!;
-  return compressedExtent(ctx, alg, la, llen, pa, plen, e.partialRef, inline, e.pos);
+  const alg = hdr.algorithmType[type === LCLUSTER_HEAD2 ? 1 : 0]!;
+  return compressedExtent(ctx, alg, la, llen, pa, plen, partialRef, inline, entries.posOf(lcn));
 }
 
 function compressedExtent(

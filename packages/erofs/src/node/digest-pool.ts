@@ -14,7 +14,7 @@ import type { Lz4DecoderKind } from '../decompress/index.js';
 import type { Inode } from '../disk/inode.js';
 import { ErofsError, type ErofsErrorCode } from '../errors.js';
 import type { OpenImageOptions } from '../image.js';
-import type { ContentDigester, DigestTarget } from '../manifest-scan.js';
+import type { ContentDigester, DigestJob, DigestTarget } from '../manifest-scan.js';
 
 /** Default number of digest threads: one fewer than the cores available, at most this many. */
 export const MAX_DIGEST_THREADS = 4;
@@ -85,13 +85,42 @@ export interface DigestStartedMessage {
 
 const poolChannel = channel(DIGEST_POOL_CHANNEL);
 
-/** A batch of files, by nid (the reader's inode key), and what comes back for each. */
+/**
+ * A batch of files, by nid (the reader's inode key). What comes back for each travels mostly in
+ * `shared` (a SharedArrayBuffer the batch owns): one claim word per file (Int32, BATCH_CLAIMS),
+ * then 32 bytes of SHA-256 per file (at claimsBytes(n)). The claim word decides who hashes a
+ * file and tells the scan's thread, without a message, when its digest is there:
+ * CLAIM_FREE -> CLAIM_THREAD as a digest thread starts it, then CLAIM_DONE (digest written) or
+ * CLAIM_FAILED (its error in the DigestResponse); CLAIM_FREE -> CLAIM_SCAN when the scan's own
+ * thread takes it back (DigestPool.takeBack, work sharing), so each file is hashed once, by
+ * whoever claims it first.
+ */
 export interface DigestRequest {
   batch: number;
   nids: number[];
+  shared: SharedArrayBuffer;
 }
-export type DigestResult =
-  string | { code: string; detail: string; nid?: number; offset?: number; message: string };
+/** The claim word of a file nobody has started yet. */
+export const CLAIM_FREE = 0;
+/** ...of a file a digest thread is hashing. */
+export const CLAIM_THREAD = 1;
+/** ...of a file the scan's own thread took back (DigestPool.takeBack). */
+export const CLAIM_SCAN = 2;
+/** ...of a file whose digest a thread wrote to the batch's shared memory. */
+export const CLAIM_DONE = 3;
+/** ...of a file a thread could not hash: the DigestResponse carries the error. */
+export const CLAIM_FAILED = 4;
+/** ...of a file whose digest the pool has passed on (set by the scan's thread only). */
+const CLAIM_DELIVERED = 5;
+
+/** Bytes of a batch's claim words, where its digests start (8-byte aligned). */
+export function claimsBytes(files: number): number {
+  return (4 * files + 7) & ~7;
+}
+
+/** The reader's error for a file a thread could not hash (CLAIM_FAILED), or null. */
+export type DigestResult = null | { code: string; detail: string; nid?: number; offset?: number; message: string };
+/** A thread's answer once every file of a batch is done, failed or taken back. */
 export interface DigestResponse {
   batch: number;
   results: DigestResult[];
@@ -110,10 +139,22 @@ export function digestWorkerScript(): URL | undefined {
   return existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
+/** A batch sent to a thread and not answered yet. */
+interface SentBatch {
+  inodes: Inode[];
+  targets: DigestTarget[];
+  claims: Int32Array;
+  digests: Buffer;
+  /** Files before this one are passed on or taken back (the thread works through them in order). */
+  delivered: number;
+  /** Files [0, stealFrom) may still be free to take back; those after are taken or started. */
+  stealFrom: number;
+}
+
 interface Thread {
   worker: Worker;
   /** Batches sent and not answered, by batch number. */
-  batches: Map<number, DigestTarget[]>;
+  batches: Map<number, SentBatch>;
   /** Bytes of content sent and not answered (to pick the least loaded thread). */
   bytes: number;
   sizes: Map<number, number>;
@@ -123,7 +164,7 @@ interface Thread {
 }
 
 /** The error a digest thread's result names, as the reader would have thrown it in this thread. */
-function errorOf(r: Exclude<DigestResult, string>): Error {
+function errorOf(r: Exclude<DigestResult, null>): Error {
   if (r.code === 'Error') return new Error(r.message);
   const details: { nid?: number; offset?: number } = {};
   if (r.nid !== undefined) details.nid = r.nid;
@@ -137,11 +178,13 @@ export class DigestPool implements ContentDigester {
   readonly inThreadBytes = DIGEST_IN_THREAD_BYTES;
   private readonly threads: Thread[] = [];
   private nextBatch = 0;
-  private batch: { nids: number[]; targets: DigestTarget[]; bytes: number } = {
-    nids: [],
+  private batch: { inodes: Inode[]; targets: DigestTarget[]; bytes: number } = {
+    inodes: [],
     targets: [],
     bytes: 0,
   };
+  /** Sent batches not answered yet, oldest first (takeBack looks from the newest). */
+  private sent: SentBatch[] = [];
   private closed = false;
   /** Called whenever a thread reports its start or dies (threadsStarted()). */
   private startWaiters: (() => void)[] = [];
@@ -194,16 +237,51 @@ export class DigestPool implements ContentDigester {
     if (this.closed)
       return target.digested(undefined, new ErofsError('EIO', 'content digest threads are closed'));
     const b = this.batch;
-    b.nids.push(ino.nid);
+    b.inodes.push(ino);
     b.targets.push(target);
     b.bytes += ino.size;
-    if (b.nids.length >= DIGEST_BATCH_FILES || b.bytes >= DIGEST_BATCH_BYTES) this.flush();
+    if (b.inodes.length >= DIGEST_BATCH_FILES || b.bytes >= DIGEST_BATCH_BYTES) this.flush();
+  }
+
+  /**
+   * A file asked for that no thread has started, for the scan's own thread to hash instead of
+   * waiting (ContentDigester.takeBack): the newest first, so the threads, which work from the
+   * oldest, and the scan meet in the middle. Undefined when every file is started or done.
+   */
+  takeBack(): DigestJob | undefined {
+    if (this.closed) return undefined;
+    const b = this.batch;
+    if (b.inodes.length > 0) {
+      const ino = b.inodes.pop()!;
+      b.bytes -= ino.size;
+      return { ino, target: b.targets.pop()! };
+    }
+    for (let k = this.sent.length - 1; k >= 0; k--) {
+      const s = this.sent[k]!;
+      while (s.stealFrom > s.delivered) {
+        const i = --s.stealFrom;
+        const was = Atomics.compareExchange(s.claims, i, CLAIM_FREE, CLAIM_SCAN);
+        if (was === CLAIM_FREE) return { ino: s.inodes[i]!, target: s.targets[i]! };
+        // A thread works through its batch in order: it has started every file before this one.
+        if (was !== CLAIM_SCAN) s.stealFrom = 0;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Pass on the digests the threads have written so far (ContentDigester.poll): the scan's
+   * thread sees them without waiting for a thread's message, which it would only receive once
+   * it waits.
+   */
+  poll(): void {
+    for (const s of this.sent) this.deliver(s, false);
   }
 
   flush(): void {
     const b = this.batch;
-    if (b.nids.length === 0) return;
-    this.batch = { nids: [], targets: [], bytes: 0 };
+    if (b.inodes.length === 0) return;
+    this.batch = { inodes: [], targets: [], bytes: 0 };
     let best: Thread | undefined;
     for (const t of this.threads) if (!t.dead && (!best || t.bytes < best.bytes)) best = t;
     if (!best) {
@@ -212,30 +290,71 @@ export class DigestPool implements ContentDigester {
       return;
     }
     const id = this.nextBatch++;
-    best.batches.set(id, b.targets);
+    const n = b.inodes.length;
+    const shared = new SharedArrayBuffer(claimsBytes(n) + 32 * n);
+    const sent: SentBatch = {
+      inodes: b.inodes,
+      targets: b.targets,
+      claims: new Int32Array(shared, 0, n),
+      digests: Buffer.from(shared, claimsBytes(n), 32 * n),
+      delivered: 0,
+      stealFrom: n,
+    };
+    best.batches.set(id, sent);
+    this.sent.push(sent);
     best.sizes.set(id, b.bytes);
     best.bytes += b.bytes;
     // A thread with work in hand keeps the process alive until it answers.
     if (best.batches.size === 1) best.worker.ref();
-    best.worker.postMessage({ batch: id, nids: b.nids } satisfies DigestRequest);
+    const nids = b.inodes.map((ino) => ino.nid);
+    best.worker.postMessage({ batch: id, nids, shared } satisfies DigestRequest);
+  }
+
+  /**
+   * Pass on the digests of batch `s` from its first file not passed on yet: every one with
+   * `answer` (the thread's DigestResponse, which carries the errors), else as far as the thread
+   * has got.
+   */
+  private deliver(s: SentBatch, answer: DigestResponse | false): void {
+    const n = s.targets.length;
+    for (let i = s.delivered; i < n; i++) {
+      const c = Atomics.load(s.claims, i);
+      if (c === CLAIM_DONE) {
+        s.claims[i] = CLAIM_DELIVERED;
+        s.targets[i]!.digested(s.digests.toString('hex', 32 * i, 32 * i + 32));
+      } else if (c === CLAIM_SCAN || c === CLAIM_DELIVERED) {
+        // the scan's thread hashes it itself, or it is passed on already
+      } else if (answer) {
+        // Failed, or (never, while the thread keeps to the protocol) not done by its answer.
+        const r = c === CLAIM_FAILED ? answer.results[i] : null;
+        s.claims[i] = CLAIM_DELIVERED;
+        s.targets[i]!.digested(
+          undefined,
+          r ? errorOf(r) : new ErofsError('EIO', 'a content digest is missing'),
+        );
+      } else {
+        // Started, not done (or failed: its error comes with the answer).
+        s.delivered = i;
+        return;
+      }
+    }
+    s.delivered = n;
+  }
+
+  private unsend(s: SentBatch): void {
+    const k = this.sent.indexOf(s);
+    if (k >= 0) this.sent.splice(k, 1);
   }
 
   private answer(t: Thread, m: DigestResponse): void {
-    const targets = t.batches.get(m.batch);
-    if (!targets) return;
+    const sent = t.batches.get(m.batch);
+    if (!sent) return;
+    this.unsend(sent);
     t.batches.delete(m.batch);
     t.bytes -= t.sizes.get(m.batch) ?? 0;
     t.sizes.delete(m.batch);
     if (t.batches.size === 0) t.worker.unref();
-    for (let i = 0; i < targets.length; i++) {
-      const r = m.results[i];
-      if (typeof r === 'string') targets[i]!.digested(r);
-      else
-        targets[i]!.digested(
-          undefined,
-          r ? errorOf(r) : new ErofsError('EIO', 'a content digest is missing'),
-        );
-    }
+    this.deliver(sent, m);
     // An idle thread takes whatever the scan has gathered so far rather than wait for a full batch.
     if (t.batches.size === 0) this.flush();
   }
@@ -247,7 +366,16 @@ export class DigestPool implements ContentDigester {
     this.wakeStartWaiters();
     if (this.closed) return;
     const e = new ErofsError('EIO', `content digest thread failed: ${cause.message}`, { cause });
-    for (const targets of t.batches.values()) for (const x of targets) x.digested(undefined, e);
+    for (const s of t.batches.values()) {
+      this.unsend(s);
+      for (let i = s.delivered; i < s.targets.length; i++) {
+        // A digest the thread wrote before it ended still counts; a file the scan's thread took
+        // back is that thread's to pass on; the rest are lost with the thread.
+        const c = Atomics.exchange(s.claims, i, CLAIM_DELIVERED);
+        if (c === CLAIM_DONE) s.targets[i]!.digested(s.digests.toString('hex', 32 * i, 32 * i + 32));
+        else if (c !== CLAIM_SCAN && c !== CLAIM_DELIVERED) s.targets[i]!.digested(undefined, e);
+      }
+    }
     t.batches.clear();
     t.sizes.clear();
     t.bytes = 0;
@@ -259,9 +387,10 @@ export class DigestPool implements ContentDigester {
     this.closed = true;
     const e = new ErofsError('EIO', 'content digest threads are closed');
     for (const x of this.batch.targets) x.digested(undefined, e);
-    this.batch = { nids: [], targets: [], bytes: 0 };
+    this.batch = { inodes: [], targets: [], bytes: 0 };
+    this.sent = [];
     for (const t of this.threads) {
-      for (const targets of t.batches.values()) for (const x of targets) x.digested(undefined, e);
+      for (const s of t.batches.values()) for (const x of s.targets) x.digested(undefined, e);
       t.batches.clear();
     }
     await Promise.all(this.threads.map((t) => t.worker.terminate()));

@@ -10,6 +10,11 @@ import { getLz4Decoder, setLz4Decoder } from '../decompress/index.js';
 import { ErofsError } from '../errors.js';
 import type { ErofsImage } from '../image.js';
 import {
+  CLAIM_DONE,
+  CLAIM_FAILED,
+  CLAIM_FREE,
+  CLAIM_THREAD,
+  claimsBytes,
   DIGEST_CACHE_BYTES,
   type DigestRequest,
   type DigestResponse,
@@ -46,33 +51,45 @@ function resultOf(e: unknown): DigestResult {
   return { code: 'Error', detail: message, message };
 }
 
-async function digestOf(image: ErofsImage, nid: number, scratch: Uint8Array): Promise<string> {
+/** Hash inode `nid`'s whole content into `out` (32 bytes). */
+async function digestInto(image: ErofsImage, nid: number, scratch: Uint8Array, out: Buffer): Promise<void> {
   const ino = image.inodeNow(nid) ?? (await image.inode(nid));
   const h = createHash('sha256');
   await image.forEachDataPiece(ino, scratch, (piece) => {
     h.update(piece);
   });
-  return h.digest('hex');
+  h.digest().copy(out);
 }
 
 let scratch: Uint8Array | undefined;
 async function run(m: DigestRequest): Promise<void> {
-  const results: DigestResult[] = [];
+  const n = m.nids.length;
+  const claims = new Int32Array(m.shared, 0, n);
+  const digests = Buffer.from(m.shared, claimsBytes(n), 32 * n);
+  const results: DigestResult[] = new Array<DigestResult>(n).fill(null);
   let image: ErofsImage | undefined;
+  let openError: DigestResult = null;
   try {
     image = (await opened).image;
   } catch (e) {
-    const r = resultOf(e);
-    for (let i = 0; i < m.nids.length; i++) results.push(r);
+    openError = resultOf(e);
   }
-  if (image) {
+  for (let i = 0; i < n; i++) {
+    // Taken back by the scan's thread (DigestPool.takeBack): it hashes this one itself.
+    if (Atomics.compareExchange(claims, i, CLAIM_FREE, CLAIM_THREAD) !== CLAIM_FREE) continue;
+    if (!image) {
+      results[i] = openError;
+      Atomics.store(claims, i, CLAIM_FAILED);
+      continue;
+    }
     scratch ??= new Uint8Array(image.limits.streamChunkSize);
-    for (const nid of m.nids) {
-      try {
-        results.push(await digestOf(image, nid, scratch));
-      } catch (e) {
-        results.push(resultOf(e));
-      }
+    try {
+      await digestInto(image, m.nids[i]!, scratch, digests.subarray(32 * i, 32 * i + 32));
+      // The digest is written before the word says so: the scan's thread reads it after.
+      Atomics.store(claims, i, CLAIM_DONE);
+    } catch (e) {
+      results[i] = resultOf(e);
+      Atomics.store(claims, i, CLAIM_FAILED);
     }
   }
   port.postMessage({ batch: m.batch, results } satisfies DigestResponse);

@@ -68,15 +68,28 @@ function ndjson(m: Manifest): string {
 
 /**
  * The pool seen through a scan that may hold at most `maxPending` records and sends it every
- * file, also those the scan hashes itself by default (DIGEST_IN_THREAD_BYTES).
+ * file, also those the scan hashes itself by default (DIGEST_IN_THREAD_BYTES); without work
+ * sharing (takeBack, poll) unless `share`.
  */
-function limited(pool: DigestPool, maxPending: number): ContentDigester {
-  return {
+function limited(pool: DigestPool, maxPending: number, share = false): ContentDigester {
+  const d: ContentDigester = {
     maxPending,
     inThreadBytes: -1,
     digest: (ino, t) => pool.digest(ino, t),
     flush: () => pool.flush(),
   };
+  if (share) {
+    d.takeBack = () => pool.takeBack();
+    d.poll = () => pool.poll();
+  }
+  return d;
+}
+
+/** A digest thread that starts and then never takes a file (writes its script under tmp). */
+function silentThread(): URL {
+  const script = join(tmp, 'silent-worker.mjs');
+  writeFileSync(script, `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n`);
+  return pathToFileURL(script);
 }
 
 /** A pool of `threads` digest threads over `path`. */
@@ -122,6 +135,26 @@ async function scanThrough(path: string, devices: string[], digester: ContentDig
   }
 }
 
+/** edge.lz4.img with the first pcluster of /text.txt (larger than a block) made corrupt. */
+async function corruptPclusterImage(): Promise<string> {
+  const src = join(ROOT, 'erofs/edge.lz4.img');
+  const opened = await openImageFile(src);
+  let at: number;
+  try {
+    const layout = await opened.image.layoutOf('/text.txt');
+    const ext = layout.extents.find((x) => x.physicalAddr !== null && x.kind !== 'inline')!;
+    at = ext.physicalAddr!;
+  } finally {
+    await opened.close();
+  }
+  const bad = join(tmp, 'bad-pcluster.img');
+  const bytes = readFileSync(src);
+  // An LZ4 sequence whose match offset points before the start of the output.
+  bytes.fill(0xff, at, at + 64);
+  writeFileSync(bad, bytes);
+  return bad;
+}
+
 async function errorOf(p: Promise<unknown>): Promise<unknown> {
   return p.then(
     () => undefined,
@@ -163,6 +196,8 @@ describe('scan --hash through digest threads', () => {
         expect(ndjson(await scanThrough(path, devices, limited(pool, 4096)))).toBe(inThread);
         expect(ndjson(await scanThrough(path, devices, limited(pool, 1)))).toBe(inThread);
         expect(ndjson(await scanThrough(path, devices, limited(pool, 3)))).toBe(inThread);
+        // Work sharing with every file sent: the scan's thread takes files back as it waits.
+        expect(ndjson(await scanThrough(path, devices, limited(pool, 2, true)))).toBe(inThread);
       } finally {
         await pool.close();
       }
@@ -185,21 +220,7 @@ describe('scan --hash through digest threads', () => {
   );
 
   it('a corrupt pcluster: the typed error the in-thread scan throws, with its path', async () => {
-    const src = join(ROOT, 'erofs/edge.lz4.img');
-    const opened = await openImageFile(src);
-    let at: number;
-    try {
-      const layout = await opened.image.layoutOf('/text.txt');
-      const ext = layout.extents.find((x) => x.physicalAddr !== null && x.kind !== 'inline')!;
-      at = ext.physicalAddr!;
-    } finally {
-      await opened.close();
-    }
-    const bad = join(tmp, 'bad-pcluster.img');
-    const bytes = readFileSync(src);
-    // An LZ4 sequence whose match offset points before the start of the output.
-    bytes.fill(0xff, at, at + 64);
-    writeFileSync(bad, bytes);
+    const bad = await corruptPclusterImage();
     const expected = await errorOf(scanImageFile(bad, { hash: true }));
     expect(expected).toBeInstanceOf(ErofsError);
     expect((expected as ErofsError).path).toBe('/text.txt');
@@ -211,6 +232,30 @@ describe('scan --hash through digest threads', () => {
       expect(got).toBeInstanceOf(ErofsError);
       expect((got as ErofsError).message).toBe((expected as ErofsError).message);
     }
+  }, 60_000);
+
+  // Work sharing (DigestPool.takeBack): a thread that never starts a file leaves every file to
+  // the scan's own thread, which takes each back rather than wait; before, the scan hung.
+  it.each(['erofs/app.fp.lz4hc.img', 'erofs/edge.lzma.frag-dedupe-ztail.img', 'oci/rootfs.lz4hc.img'])(
+    '%s: a thread that never starts a file: the scan hashes every file itself, the same NDJSON',
+    async (name) => {
+      const { path, devices } = images.find((i) => i.name === name)!;
+      const inThread = ndjson(await scanImageFile(path, { devices, hash: true }));
+      const script = silentThread();
+      expect(ndjson(await scanWithPool(path, devices, 1, (p) => p, script))).toBe(inThread);
+      expect(ndjson(await scanWithPool(path, devices, 1, (p) => limited(p, 1, true), script))).toBe(inThread);
+    },
+    60_000,
+  );
+
+  it("a corrupt pcluster hashed by the scan's own thread (taken back): the in-thread error", async () => {
+    const bad = await corruptPclusterImage();
+    const expected = await errorOf(scanImageFile(bad, { hash: true }));
+    expect(expected).toBeInstanceOf(ErofsError);
+    const got = await errorOf(scanWithPool(bad, [], 1, (p) => p, silentThread()));
+    expect(got).toBeInstanceOf(ErofsError);
+    expect((got as ErofsError).message).toBe((expected as ErofsError).message);
+    expect((got as ErofsError).path).toBe('/text.txt');
   }, 60_000);
 
   it('an image truncated under the running scan: EIO, no hang', async () => {
