@@ -101,23 +101,25 @@ export async function isThreadCandidate(path: string, minBytes = MIN_THREAD_BYTE
 }
 
 /**
- * This process's Node flags minus custom export conditions: the thread is compiled JavaScript
- * and must load the packages' built entries (a test runner's "source" condition would point it
- * at TypeScript files).
+ * Worker options: by default a thread takes this process's Node flags (its heap limit among
+ * them). Under a custom export condition (a test runner's "source", which would point the
+ * compiled thread at TypeScript files) the flags are given without it; a Worker refuses
+ * per-process flags in `execArgv`, so the heap limits are not passed on that way.
  */
-function builtExecArgv(): string[] {
-  const out: string[] = [];
+function workerOptions(): { execArgv?: string[] } {
   const args = process.execArgv;
+  if (!args.some((a) => a === '--conditions' || a === '-C' || /^(--conditions|-C)=/.test(a))) return {};
+  const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--conditions' || a === '-C') {
       i++;
       continue;
     }
-    if (a.startsWith('--conditions=') || a.startsWith('-C=')) continue;
+    if (/^(--conditions|-C)=|^--max-(old|semi)-space-size/.test(a)) continue;
     out.push(a);
   }
-  return out;
+  return { execArgv: out };
 }
 
 interface Job {
@@ -166,7 +168,7 @@ export class ManifestThreads {
     this.queue = [...candidates].sort((a, b) => a - b);
     if (this.queue.length > 0) this.mine.add(this.queue.shift()!);
     for (let k = 0; k < count; k++) {
-      const t: Thread = { worker: new Worker(script, { execArgv: builtExecArgv() }), job: null, dead: false };
+      const t: Thread = { worker: new Worker(script, workerOptions()), job: null, dead: false };
       t.worker.on('message', (reply: ManifestReadReply) => this.answer(t, reply));
       t.worker.on('error', (e) => this.died(t, oneLine(e.message)));
       t.worker.on('exit', (code) => this.died(t, `exited with code ${code}`));
