@@ -5,6 +5,7 @@
  * - dist/main.js: one esbuild bundle of apps/cli (scan, analyze, upload, the renderers; the
  *   workspace packages and yaml, fflate, fzstd, hash-wasm inlined): no native dependency.
  * - dist/digest-worker.js: the thread `scan --hash` reads and hashes file content on.
+ * - dist/manifest-read-worker.js: the thread `analyze` reads large manifest inputs on.
  * - dist/report-template.html: the static HTML report template (apps/web, `--html`).
  * - dist/server.js + dist/worker.js + dist/web/: the server for `sharemap serve` and
  *   `token create`, loaded only by them. Its native SQLite binding, better-sqlite3, is an
@@ -49,6 +50,12 @@ try {
   // which the bundled reader starts as ./digest-worker.js beside main.js.
   await bundle({
     entryPoints: { 'digest-worker': join(root, 'packages/erofs/src/node/digest-worker.ts') },
+    outdir: dist,
+  });
+  // The thread `analyze` reads large manifest inputs on (docs/cli.md#manifest-threads), which
+  // the bundled CLI starts as ./manifest-read-worker.js beside main.js.
+  await bundle({
+    entryPoints: { 'manifest-read-worker': join(root, 'apps/cli/src/manifest-read-worker.ts') },
     outdir: dist,
   });
   // The server and its scan/analysis worker (loaded as ./worker.js beside the pool's module).

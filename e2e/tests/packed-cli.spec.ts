@@ -86,6 +86,7 @@ test.describe('packed CLI', () => {
       'package/README.md',
       'package/dist/digest-worker.js',
       'package/dist/main.js',
+      'package/dist/manifest-read-worker.js',
       'package/dist/report-template.html',
       'package/dist/server.js',
       'package/dist/web/index.html',

@@ -411,6 +411,20 @@ export class ManifestColumns {
     return cols;
   }
 
+  /**
+   * The fields few records carry, by record index (fromColumns' `bigNids`, `targets`, `rdevs`,
+   * `xattrLists`): what a reader needs besides the public columns to hand the columns to
+   * another thread (node/columns-transfer.ts). The maps themselves, not copies: read only.
+   */
+  sparseFields(): {
+    bigNids: ReadonlyMap<number, string>;
+    targets: ReadonlyMap<number, string>;
+    rdevs: ReadonlyMap<number, [number, number]>;
+    xattrLists: ReadonlyMap<number, Record<string, string>>;
+  } {
+    return { bigNids: this.bigNids, targets: this.targets, rdevs: this.rdevs, xattrLists: this.xattrLists };
+  }
+
   /** The columns of records already made. */
   static fromRecords(files: readonly FileRecord[]): ManifestColumns {
     const cols = new ManifestColumns(files.length);

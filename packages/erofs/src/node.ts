@@ -27,6 +27,13 @@ export {
   type DigestThreadStart,
 } from './node/digest-pool.js';
 
+export {
+  manifestForTransfer,
+  manifestFromTransfer,
+  type TransferredManifest,
+  type TransferredStrings,
+} from './node/columns-transfer.js';
+
 /** Environment variable choosing the LZ4 decoder: `js` or `wasm` (docs/reader.md#lz4-decoders). */
 export const LZ4_DECODER_ENV = 'SHAREMAP_LZ4_DECODER';
 

@@ -2,12 +2,29 @@
  * `sharemap analyze IMAGE_OR_MANIFEST... [--mounts FILE]... [options]`: the sharing report,
  * computed locally (nothing leaves the machine), optionally gated and compared with a baseline.
  */
-import { StringTable, type Manifest } from '@sharemap/erofs';
-import { flag, helpText, parseCommandArgs, positionalsWithDevices, str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { manifestColumns, StringTable, type Manifest, type ManifestColumns } from '@sharemap/erofs';
+import { manifestFromTransfer } from '@sharemap/erofs/node';
+import {
+  flag,
+  helpText,
+  parseCommandArgs,
+  positionalsWithDevices,
+  str,
+  type CommandSpec,
+  type ParsedArgs,
+} from '../args.js';
 import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
-import { loadInputs } from '../inputs.js';
+import { detectInput, loadInputs } from '../inputs.js';
+import type { MIN_THREAD_BYTES } from '../manifest-threads.js';
+import {
+  isThreadCandidate,
+  manifestThreadCount,
+  manifestThreadsFromEnv,
+  ManifestThreads,
+  manifestWorkerScript,
+} from '../manifest-threads.js';
 import { parseModel } from '../archives.js';
 import { compareModels, MODEL_OPTIONS, renderComparison } from '../models.js';
 import type { Io } from '../io.js';
@@ -115,6 +132,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     { hash, threads: scanThreads(args, 'analyze') },
     model,
     platform,
+    { cores: manifestThreadsFromEnv(io.env) },
   );
   const { report, warnings, mountConfigs } = await runAnalysis({
     manifests,
@@ -143,12 +161,15 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
  * The manifests of the positionals (images scanned, manifests read, archives predicted), each
  * once. Its own function so that the StringTable (a Map of every distinct path and fingerprint,
  * ~100 MB at two million records) is garbage once reading ends, not held through the analysis.
+ * Large manifest files are read on threads beside this one (manifest-threads.ts,
+ * docs/cli.md#manifest-threads); the result is the same as reading them one after another.
  */
-async function readManifests(
+export async function readManifests(
   args: ParsedArgs,
   scan: { hash: boolean; threads: number },
   model: ReturnType<typeof parseModel>,
   platform: string | undefined,
+  manifestThreads: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL } = {},
 ): Promise<Manifest[]> {
   const manifests: Manifest[] = [];
   const strings = new StringTable();
@@ -159,11 +180,55 @@ async function readManifests(
     ...(platform !== undefined ? { platform } : {}),
   };
   const seen = new Set<unknown>();
-  for (const { path, devices } of positionalsWithDevices(args))
-    for (const x of await loadInputs(path, devices, { ...scan, strings, model, archive }))
-      if (!seen.has(x.manifest)) {
-        seen.add(x.manifest);
-        manifests.push(x.manifest);
+  const inputs = positionalsWithDevices(args);
+  const threads = await startManifestThreads(inputs, manifestThreads);
+  /** The columns last read into `strings` (manifestFromTransfer takes its equal strings unhashed). */
+  let previous: ManifestColumns | null = null;
+  try {
+    for (const [i, { path, devices }] of inputs.entries()) {
+      const fromThread = threads?.take(i);
+      const loaded: { kind: string; manifest: Manifest }[] = fromThread
+        ? [{ kind: 'manifest', manifest: manifestFromTransfer(await fromThread, strings, previous) }]
+        : await loadInputs(path, devices, { ...scan, strings, model, archive });
+      for (const x of loaded) {
+        // Only manifest files are read into `strings` (images and archives are not interned).
+        if (x.kind === 'manifest') previous = manifestColumns(x.manifest) ?? null;
+        if (!seen.has(x.manifest)) {
+          seen.add(x.manifest);
+          manifests.push(x.manifest);
+        }
       }
+    }
+  } finally {
+    await threads?.close();
+  }
   return manifests;
+}
+
+/** The manifest threads for these inputs, or null when every input is read here (see manifestThreadCount). */
+async function startManifestThreads(
+  inputs: readonly { path: string; devices: string[] }[],
+  opts: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL },
+): Promise<ManifestThreads | null> {
+  if (inputs.length < 2) return null;
+  const script = opts.script ?? manifestWorkerScript();
+  if (!script) return null;
+  const candidates: number[] = [];
+  for (const [i, { path, devices }] of inputs.entries())
+    // An input with --device is an image (or an error loadInput reports in order); an archive or
+    // image is never a candidate, whatever its first bytes.
+    if (
+      devices.length === 0 &&
+      (await detectInput(path).catch(() => null)) === 'manifest' &&
+      (await isThreadCandidate(path, opts.minBytes))
+    )
+      candidates.push(i);
+  const count = manifestThreadCount(candidates.length, opts.cores);
+  if (count === 0) return null;
+  return new ManifestThreads(
+    inputs.map((x) => x.path),
+    candidates,
+    script,
+    count,
+  );
 }

@@ -1,0 +1,122 @@
+/**
+ * Reading one manifest file (`sharemap scan --json|--ndjson|--format parquet` output, optionally
+ * gzip) into columns, with every failure as one line naming the file (exit 2). Apart from
+ * inputs.ts so that a thread that only reads manifests (manifest-read-worker.ts) loads the
+ * manifest parsers, not the reader's scan, the OCI model or the sharing model.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import {
+  isParquet,
+  ManifestBytesParser,
+  ManifestError,
+  parseManifestBytes,
+  type Manifest,
+  type ParseManifestOptions,
+  type StringTable,
+} from '@sharemap/erofs';
+import { inputError, oneLine } from './errors.js';
+import { fsMessage } from './images.js';
+
+/**
+ * Manifests are read into columns (docs/manifest.md#columnar-in-memory-form): the engine and the
+ * trust model read those, and no record object is made unless something asks for `files`.
+ */
+function manifestReadOptions(strings: StringTable | undefined): ParseManifestOptions {
+  return strings ? { strings, columnar: true } : { columnar: true };
+}
+
+/**
+ * Bytes read at a time from a manifest file. Two such buffers alternate: the next piece is
+ * read while this one is parsed, and a 300 MB manifest is never 300 MB of bytes in memory
+ * (nor 300 MB of freshly faulted pages: a 300 MB buffer cost ~0.7 s of kernel time in page faults,
+ * docs/manifest.md#reading-a-manifest-file).
+ */
+export const MANIFEST_READ_PIECE_BYTES = 4 << 20;
+
+/** A manifest file's error as the CLI's one line naming the file. */
+function manifestFileError(path: string, e: unknown): Error {
+  if (e instanceof ManifestError) return inputError(`${path}: ${oneLine(e.message)}`);
+  return inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);
+}
+
+export async function readManifestFile(path: string, strings?: StringTable): Promise<Manifest> {
+  const cannotRead = (e: unknown): Error => inputError(`${path}: cannot read: ${fsMessage(e)}`);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw cannotRead(e);
+  }
+  try {
+    const bufs = [
+      Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES),
+      Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES),
+    ];
+    // Sequential reads (position null), so a pipe (`<(gunzip -c m.gz)`) reads like a file.
+    const readInto = (buf: Buffer, at: number): Promise<number> =>
+      fh.read(buf, at, buf.length - at, null).then(
+        (r) => r.bytesRead,
+        (e: unknown) => Promise.reject(cannotRead(e)),
+      );
+    // The form is told by the first bytes, whatever the name: Parquet ("PAR1"), gzip, else JSON/NDJSON text.
+    let n = 0;
+    for (let got = -1; n < 4 && got !== 0; n += got) got = await readInto(bufs[0]!, n);
+    const head = bufs[0]!.subarray(0, n);
+    if (isParquet(head) || (head[0] === 0x1f && head[1] === 0x8b)) {
+      const whole = await readRest(head, (b) => readInto(b, 0));
+      if (isParquet(whole)) return await readParquetManifest(path, whole, strings);
+      let text: Buffer;
+      try {
+        text = gunzipSync(whole);
+      } catch (e) {
+        throw inputError(`${path}: bad gzip data: ${fsMessage(e)}`);
+      }
+      try {
+        return parseManifestBytes(text, manifestReadOptions(strings));
+      } catch (e) {
+        throw manifestFileError(path, e);
+      }
+    }
+    // Text: parsed a piece at a time, each line as it completes, while the next piece is read.
+    const parser = new ManifestBytesParser(manifestReadOptions(strings));
+    for (let i = 0; n > 0; i++) {
+      const next = readInto(bufs[(i + 1) & 1]!, 0);
+      try {
+        parser.push(bufs[i & 1]!.subarray(0, n));
+      } catch (e) {
+        await next.catch(() => 0);
+        throw manifestFileError(path, e);
+      }
+      n = await next;
+    }
+    try {
+      return parser.end();
+    } catch (e) {
+      throw manifestFileError(path, e);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `head` and every byte after it (Parquet is read from its footer, gzip is inflated whole). */
+async function readRest(head: Buffer, read: (into: Buffer) => Promise<number>): Promise<Buffer> {
+  const parts = [Buffer.from(head)];
+  for (;;) {
+    const piece = Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES);
+    const n = await read(piece);
+    if (n === 0) return Buffer.concat(parts);
+    parts.push(piece.subarray(0, n));
+  }
+}
+
+/** The columnar form; the Parquet reader is loaded only for such a file. */
+async function readParquetManifest(path: string, buf: Buffer, strings?: StringTable): Promise<Manifest> {
+  const { parseParquetManifest } = await import('@sharemap/erofs/parquet');
+  try {
+    return await parseParquetManifest(buf, manifestReadOptions(strings));
+  } catch (e) {
+    throw manifestFileError(path, e);
+  }
+}

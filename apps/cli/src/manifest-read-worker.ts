@@ -1,0 +1,33 @@
+/**
+ * A thread that reads manifest files for `sharemap analyze` (manifest-threads.ts): each
+ * request names one file; the answer is its manifest as transferable columns
+ * (`@sharemap/erofs/node` manifestForTransfer), or the error reading it gave, as the main
+ * thread would have thrown it (the same one line and exit code).
+ */
+import { parentPort } from 'node:worker_threads';
+import { manifestForTransfer } from '@sharemap/erofs/node';
+import { CliError } from './errors.js';
+import { readManifestFile } from './manifest-file.js';
+import type { ManifestReadReply, ManifestReadRequest } from './manifest-threads.js';
+
+const port = parentPort!;
+port.on('message', (req: ManifestReadRequest) => {
+  void answer(req);
+});
+
+async function answer({ id, path }: ManifestReadRequest): Promise<void> {
+  let reply: ManifestReadReply;
+  try {
+    // No StringTable here: the main thread interns the strings into its own (manifestFromTransfer).
+    const manifest = await readManifestFile(path);
+    const { message, transfer } = manifestForTransfer(manifest);
+    port.postMessage({ id, manifest: message } satisfies ManifestReadReply, transfer);
+    return;
+  } catch (e) {
+    reply =
+      e instanceof CliError
+        ? { id, error: { message: e.message, exitCode: e.exitCode } }
+        : { id, error: { message: (e as Error)?.message ?? String(e) } };
+  }
+  port.postMessage(reply);
+}

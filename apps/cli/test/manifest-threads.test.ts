@@ -1,0 +1,302 @@
+/**
+ * `sharemap analyze` reads large manifest inputs on worker threads (manifest-threads.ts,
+ * docs/cli.md#manifest-threads). What it reads that way is what it reads in one thread: every
+ * form of the fleet's manifests (NDJSON, gzip NDJSON, JSON, gzip JSON, Parquet) gives the same
+ * manifests, columns, strings and StringTable; a bad input gives the same one line and exit code,
+ * and the first bad input in order is the one named; a thread that dies gives one line naming
+ * the file it was reading. The threads are really used (counted on their diagnostics channel).
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { StringTable } from '@sharemap/erofs';
+import { manifestColumns, manifestToJson, manifestToNdjson, type Manifest } from '@sharemap/erofs';
+import { manifestToParquet } from '@sharemap/erofs/parquet';
+import { scanImageFile } from '@sharemap/erofs/node';
+import { parseCommandArgs } from '../src/args.js';
+import { analyzeSpec, readManifests } from '../src/commands/analyze.js';
+import { CliError } from '../src/errors.js';
+import {
+  MANIFEST_THREADS_CHANNEL,
+  MANIFEST_THREADS_ENV,
+  manifestThreadCount,
+  manifestWorkerScript,
+  MIN_THREAD_BYTES,
+} from '../src/manifest-threads.js';
+import { cli, FLEET_IMAGES, fx, MAIN_JS, oneLine, tmp } from './helpers.js';
+
+const EVERY_SIZE = { text: 0, gzip: 0, parquet: 0 };
+const ndjsonOf = (m: Manifest): string => [...manifestToNdjson(m)].join('');
+
+/** The manifests readManifests gives for `files`, and the paths it gave to threads. */
+async function read(
+  files: string[],
+  opts: { cores: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL },
+): Promise<{ manifests: Manifest[]; onThreads: string[] }> {
+  const onThreads: string[] = [];
+  const seen = (m: unknown): void => {
+    onThreads.push((m as { path: string }).path);
+  };
+  subscribe(MANIFEST_THREADS_CHANNEL, seen);
+  try {
+    const args = parseCommandArgs(analyzeSpec, files);
+    const manifests = await readManifests(args, { hash: false, threads: 0 }, 'flattened', undefined, opts);
+    return { manifests, onThreads };
+  } finally {
+    unsubscribe(MANIFEST_THREADS_CHANNEL, seen);
+  }
+}
+
+/** The error a read gives, as the CLI reports it (message and exit code). */
+async function failure(p: Promise<unknown>): Promise<{ message: string; exitCode: number } | string> {
+  try {
+    await p;
+    return 'no error';
+  } catch (e) {
+    return e instanceof CliError
+      ? { message: e.message, exitCode: e.exitCode }
+      : `not a CliError: ${String(e)}`;
+  }
+}
+
+function tableStrings(t: StringTable): string[] {
+  return Array.from({ length: t.size }, (_, i) => t.stringAt(i)!);
+}
+
+/** The fleet's manifests written in every form a manifest file takes. */
+async function fleetFiles(): Promise<string[]> {
+  const dir = tmp();
+  const files: string[] = [];
+  const forms: [string, (m: Manifest) => Uint8Array | string][] = [
+    ['ndjson', ndjsonOf],
+    ['ndjson.gz', (m) => gzipSync(ndjsonOf(m))],
+    ['json', manifestToJson],
+    ['json.gz', (m) => gzipSync(manifestToJson(m))],
+    ['parquet', manifestToParquet],
+  ];
+  for (const [k, name] of FLEET_IMAGES.entries()) {
+    const m = await scanImageFile(fx(name), { hash: k % 2 === 0 });
+    for (const [ext, write] of forms) {
+      const file = join(dir, `${name}.${ext}`);
+      writeFileSync(file, write(m));
+      files.push(file);
+    }
+  }
+  return files;
+}
+
+/** An NDJSON manifest of `files` regular files (directories of 1,000), `version` changing every 10th. */
+function bigManifest(path: string, files: number, version: number): void {
+  const dirs = Math.ceil(files / 1000);
+  const header = {
+    kind: 'sharemap-manifest',
+    version: 2,
+    image: { name: `big-${version}.erofs`, size: 4096 * (files + dirs + 1) },
+    superblock: {
+      block_size: 4096,
+      blocks: files + dirs + 1,
+      meta_blkaddr: 0,
+      xattr_blkaddr: 0,
+      root_nid: 36,
+      inodes: files + dirs + 1,
+      sb_size: 128,
+      feature_compat: ['ishare_xattrs'],
+      feature_incompat: ['xattr_prefixes'],
+      uuid: `00000000-0000-4000-8000-00000000000${version}`,
+      build_time: 0,
+      ishare: true,
+      fingerprint_xattr_name: 'erofs.fingerprint.v1',
+      required_kernel: '7.0',
+      devices: [],
+    },
+    hashed: false,
+    file_count: files + dirs + 1,
+  };
+  const base = { mode: '0755', uid: 0, gid: 0, nlink: 2, mtime: 1700000000, mtime_nsec: 0 };
+  const rest = { inode_size: 32, xattr_isize: 0, xattrs: {} };
+  const lines = [JSON.stringify(header)];
+  const dir = (path: string, nid: number): string =>
+    JSON.stringify({
+      path,
+      nid,
+      type: 'dir',
+      ...base,
+      size: 4096,
+      layout: 'flat_inline',
+      ...rest,
+      fingerprint: null,
+    });
+  lines.push(dir('/', 36));
+  let nid = 100;
+  for (let d = 0, k = 0; d < dirs; d++) {
+    const dirPath = `/usr/lib/pkg${String(d).padStart(5, '0')}`;
+    lines.push(dir(dirPath, nid++));
+    for (let j = 0; j < 1000 && k < files; j++, k++) {
+      const v = version > 0 && k % 10 === 0 ? k * 64 + version : k * 64;
+      lines.push(
+        JSON.stringify({
+          path: `${dirPath}/file${String(j).padStart(4, '0')}.so`,
+          nid: nid++,
+          type: 'file',
+          ...base,
+          mode: '0644',
+          nlink: 1,
+          size: 1 + ((k * 7919) % 200_000),
+          layout: 'flat_plain',
+          ...rest,
+          fingerprint: '7368613235363a' + v.toString(16).padStart(16, '0').repeat(4),
+        }),
+      );
+    }
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+}
+
+describe('manifestThreadCount', () => {
+  it('starts one thread per core beside the main thread, for all but the file the main thread reads', () => {
+    expect(manifestThreadCount(2, 2)).toBe(1);
+    expect(manifestThreadCount(1, 8)).toBe(0); // one input: read here
+    expect(manifestThreadCount(5, 1)).toBe(0); // one core: read here
+    expect(manifestThreadCount(3, 8)).toBe(2);
+    expect(manifestThreadCount(20, 64)).toBe(4);
+  });
+});
+
+describe.skipIf(!manifestWorkerScript())('manifests read on threads', () => {
+  it('gives, for every form of every fleet manifest, what one thread gives', async () => {
+    const files = await fleetFiles();
+    const one = await read(files, { cores: 1, minBytes: EVERY_SIZE });
+    expect(one.onThreads).toStrictEqual([]);
+    const threaded = await read(files, { cores: 3, minBytes: EVERY_SIZE });
+    // Every file but the first (the main thread's own) went to a thread.
+    expect([...threaded.onThreads].sort()).toStrictEqual(files.slice(1).sort());
+    expect(threaded.manifests.length).toBe(files.length);
+    threaded.manifests.forEach((m, i) => {
+      const want = one.manifests[i]!;
+      expect(m, files[i]).toStrictEqual(want);
+      const g = manifestColumns(m);
+      const w = manifestColumns(want);
+      expect(!!g, files[i]).toBe(!!w);
+      if (g && w) {
+        expect(g.paths.slice(0, g.n)).toStrictEqual(w.paths.slice(0, w.n));
+        expect(g.fingerprint.slice(0, g.n)).toStrictEqual(w.fingerprint.slice(0, w.n));
+        for (let r = 0; r < g.n; r++) {
+          const fp = g.fingerprint[r] ?? null;
+          expect(g.fingerprintIndex![r]).toBe(fp === null ? -1 : g.strings!.indexOf(fp));
+          if (w.fingerprintIndex) expect(g.fingerprintIndex![r]).toBe(w.fingerprintIndex[r]);
+        }
+      }
+    });
+    // One StringTable for every file, left in the order the sequential read leaves it.
+    const table = (ms: Manifest[]): StringTable => manifestColumns(ms[0]!)!.strings!;
+    expect(
+      threaded.manifests.every(
+        (m) => !manifestColumns(m)?.strings || manifestColumns(m)!.strings === table(threaded.manifests),
+      ),
+    ).toBe(true);
+    expect(tableStrings(table(threaded.manifests))).toStrictEqual(tableStrings(table(one.manifests)));
+  }, 300_000);
+
+  it('names the first bad input in order, with the one line and exit code of a sequential read', async () => {
+    const files = await fleetFiles();
+    const dir = tmp();
+    const badLine = join(dir, 'bad-line.ndjson');
+    const lines = ndjsonOf(await scanImageFile(fx('app.fp.img'))).split('\n');
+    lines[4] = lines[4]!.replace('"nlink":', '"nlink":-');
+    writeFileSync(badLine, lines.join('\n'));
+    const badGzip = join(dir, 'bad.ndjson.gz');
+    writeFileSync(badGzip, gzipSync(ndjsonOf(await scanImageFile(fx('app.fp.img')))).subarray(0, 200));
+    const missing = join(dir, 'missing.ndjson');
+    for (const inputs of [
+      [files[0]!, badLine, files[1]!],
+      [files[0]!, files[3]!, badGzip, badLine],
+      [files[2]!, badLine, badGzip],
+      [badLine, files[0]!],
+      [files[0]!, missing, files[1]!],
+    ]) {
+      const want = await failure(read(inputs, { cores: 1, minBytes: EVERY_SIZE }));
+      expect(typeof want, inputs.join(' ')).toBe('object');
+      expect(await failure(read(inputs, { cores: 4, minBytes: EVERY_SIZE }))).toStrictEqual(want);
+    }
+    const r = await failure(read([files[0]!, badLine], { cores: 2, minBytes: EVERY_SIZE }));
+    expect(r).toStrictEqual({
+      message: expect.stringMatching(/^\S+bad-line\.ndjson: manifest line 5, field nlink: /),
+      exitCode: 2,
+    });
+  }, 300_000);
+
+  it('a thread that dies is one line naming the file it was reading', async () => {
+    const files = (await fleetFiles()).filter((f) => f.endsWith('.ndjson'));
+    const dir = tmp();
+    const exits = join(dir, 'exits.mjs');
+    writeFileSync(
+      exits,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(7));\n",
+    );
+    const throws = join(dir, 'throws.mjs');
+    writeFileSync(
+      throws,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => { throw new Error('out of\\nsorts'); });\n",
+    );
+    for (const [script, why] of [
+      [exits, 'exited with code 7'],
+      [throws, 'out of sorts'],
+    ] as const) {
+      const r = await failure(
+        read(files, { cores: 2, minBytes: EVERY_SIZE, script: new URL(`file://${script}`) }),
+      );
+      expect(r).toStrictEqual({ message: `${files[1]}: the thread reading it stopped: ${why}`, exitCode: 2 });
+    }
+  }, 120_000);
+
+  it('analyze reads two large manifests on a thread and reports what it reports without', async () => {
+    const dir = tmp();
+    const a = join(dir, 'a.ndjson');
+    const b = join(dir, 'b.ndjson');
+    // Past MIN_THREAD_BYTES.text (~290 bytes a record).
+    const files = Math.ceil(MIN_THREAD_BYTES.text / 250);
+    bigManifest(a, files, 0);
+    bigManifest(b, files, 1);
+    const onThreads: string[] = [];
+    const seen = (m: unknown): void => {
+      onThreads.push((m as { path: string }).path);
+    };
+    subscribe(MANIFEST_THREADS_CHANNEL, seen);
+    let threaded;
+    try {
+      threaded = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '1' } });
+    } finally {
+      unsubscribe(MANIFEST_THREADS_CHANNEL, seen);
+    }
+    expect(onThreads).toStrictEqual([b]);
+    const alone = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '0' } });
+    expect([threaded.code, threaded.stderr]).toStrictEqual([alone.code, alone.stderr]);
+    const pinned = (json: string): string =>
+      JSON.stringify({ ...(JSON.parse(json) as object), createdAt: 0 });
+    expect(pinned(threaded.stdout)).toBe(pinned(alone.stdout));
+    // The built CLI as the scale benchmark runs it, under a heap limit: the thread takes the
+    // process's flags (a Worker given --max-old-space-size in execArgv refuses to start).
+    if (existsSync(MAIN_JS)) {
+      const child = spawnSync(
+        process.execPath,
+        ['--max-old-space-size=512', MAIN_JS, 'analyze', a, b, '--json'],
+        {
+          env: { PATH: process.env.PATH ?? '', [MANIFEST_THREADS_ENV]: '1' },
+          encoding: 'utf8',
+          maxBuffer: 256 << 20,
+          timeout: 240_000,
+        },
+      );
+      expect([child.status, child.stderr]).toStrictEqual([alone.code, alone.stderr]);
+      expect(pinned(child.stdout)).toBe(pinned(alone.stdout));
+    }
+    const bad = await cli(['analyze', a, b], { env: { [MANIFEST_THREADS_ENV]: 'many' } });
+    expect([bad.code, oneLine(bad.stderr)]).toStrictEqual([
+      2,
+      'sharemap: SHAREMAP_MANIFEST_THREADS must be a count of threads (0 for none), not "many"',
+    ]);
+  }, 300_000);
+});

@@ -1,0 +1,288 @@
+/**
+ * A manifest's columns handed from one thread to another (node:worker_threads): the typed
+ * columns move as they are (their buffers transferred, not copied), the strings (paths,
+ * fingerprints, sha256s) as one byte blob per field with each record's end offset, and the
+ * few sparse fields (decimal-string nids, symlink targets, devices, listed xattrs) as lists of
+ * entries. The receiving thread interns the strings into its own StringTable as the parsers
+ * would have, record by record (docs/manifest.md#reading-manifests-on-threads).
+ *
+ * Why not the stored columnar form (manifest-columns-codec.ts): that one is UTF-8, so a path
+ * with a lone surrogate (which NDJSON can carry as "\udXXX") cannot be in it, and its reader
+ * interns a whole column before the next, in another order than the parsers. Here a string that
+ * is not ASCII travels as UTF-16 code units, which keep every string exactly, and the strings
+ * are interned in the parsers' order (path, fingerprint, sha256 of record 0, then of record 1, ...),
+ * so the StringTable ends up as a sequential read would leave it.
+ */
+import { Buffer } from 'node:buffer';
+import {
+  columnarManifest,
+  manifestColumns,
+  ManifestColumns,
+  type WholeColumns,
+} from '../manifest-columns.js';
+import { hashStep, STRING_HASH_SEED, type StringTable } from '../manifest-strings.js';
+import type { Manifest, ManifestHeader } from '../manifest-types.js';
+
+/** The typed columns of ManifestColumns, all `n` long. */
+const TYPED_COLUMNS = [
+  'type',
+  'layout',
+  'inodeSize',
+  'mode',
+  'uid',
+  'gid',
+  'nlink',
+  'mtimeNsec',
+  'xattrIsize',
+  'size',
+  'mtime',
+  'nid',
+] as const;
+type TypedName = (typeof TYPED_COLUMNS)[number];
+
+/** How one record's string of a TransferredStrings is stored. */
+const ABSENT = 0;
+/** ASCII: one byte per character (the usual case: paths and hex). */
+const ASCII = 1;
+/** Anything else: UTF-16LE code units, lone surrogates included. */
+const UTF16 = 2;
+
+/** One string field of every record. */
+export interface TransferredStrings {
+  /** The strings one after the other. */
+  bytes: Uint8Array;
+  /** By record: the end of its string in `bytes` (its start is the previous record's end). */
+  ends: Uint32Array;
+  /** By record: ABSENT, ASCII or UTF16. */
+  kinds: Uint8Array;
+}
+
+/** A manifest in the form manifestForTransfer gives and manifestFromTransfer takes (structured-clonable). */
+export interface TransferredManifest {
+  header: ManifestHeader;
+  /** The manifest was record objects (the JSON form), and is given back as records. */
+  records: boolean;
+  n: number;
+  typed: Record<TypedName, WholeColumns[TypedName]>;
+  ino: Float64Array | null;
+  paths: TransferredStrings;
+  fingerprints: TransferredStrings;
+  /** null when no record has a sha256 column (ManifestColumns.sha256 null). */
+  sha256s: TransferredStrings | null;
+  bigNids: [number, string][];
+  targets: [number, string][];
+  rdevs: [number, [number, number]][];
+  xattrLists: [number, Record<string, string>][];
+}
+
+/** One string field as bytes (see TransferredStrings). */
+function stringsForTransfer(values: readonly (string | null | undefined)[], n: number): TransferredStrings {
+  let units = 0;
+  for (let i = 0; i < n; i++) units += values[i]?.length ?? 0;
+  // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be transferred.
+  let buf = Buffer.allocUnsafeSlow(units + 16);
+  const ends = new Uint32Array(n);
+  const kinds = new Uint8Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const s = values[i];
+    if (s !== null && s !== undefined) {
+      // Room for the widest writing of s (UTF-8, up to 3 bytes a unit) before writing it.
+      if (at + 3 * s.length > buf.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + 3 * s.length));
+        buf.copy(grown, 0, 0, at);
+        buf = grown;
+      }
+      // As UTF-8 a string takes one byte a unit exactly when it is ASCII (a lone surrogate takes 3).
+      const ascii = buf.write(s, at, 'utf8');
+      if (ascii === s.length) {
+        kinds[i] = ASCII;
+        at += ascii;
+      } else {
+        kinds[i] = UTF16;
+        at += buf.write(s, at, 'utf16le');
+      }
+    }
+    ends[i] = at;
+  }
+  return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, at), ends, kinds };
+}
+
+/** The header of a manifest: every field but `files` (read without making the records of a columnar one). */
+function headerOf(m: Manifest): ManifestHeader {
+  const header: Record<string, unknown> = {};
+  for (const k of Object.keys(m)) if (k !== 'files') header[k] = (m as unknown as Record<string, unknown>)[k];
+  return header as unknown as ManifestHeader;
+}
+
+/**
+ * A manifest as a message to another thread, and the buffers to transfer with it
+ * (`postMessage(message, transfer)`): after that the manifest's columns are unusable in this
+ * thread. A manifest of record objects (the JSON form) is turned into columns first.
+ */
+export function manifestForTransfer(m: Manifest): { message: TransferredManifest; transfer: ArrayBuffer[] } {
+  const known = manifestColumns(m);
+  const cols = known ?? ManifestColumns.fromRecords(m.files);
+  const n = cols.n;
+  const transfer = new Set<ArrayBuffer>();
+  const take = <T extends WholeColumns[TypedName] | Float64Array>(a: T): T => {
+    // A column whose buffer is its own goes as it is; one that shares a buffer is copied.
+    const own = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && !transfer.has(a.buffer);
+    const v = (own ? a.subarray(0, n) : a.slice(0, n)) as T;
+    transfer.add(v.buffer as ArrayBuffer);
+    return v;
+  };
+  const typed = {} as Record<TypedName, WholeColumns[TypedName]>;
+  for (const k of TYPED_COLUMNS) typed[k] = take(cols[k]);
+  const strings = [
+    stringsForTransfer(cols.paths, n),
+    stringsForTransfer(cols.fingerprint, n),
+    cols.sha256 ? stringsForTransfer(cols.sha256, n) : null,
+  ];
+  for (const s of strings)
+    if (s) for (const a of [s.bytes, s.ends, s.kinds]) transfer.add(a.buffer as ArrayBuffer);
+  const sparse = cols.sparseFields();
+  const message: TransferredManifest = {
+    header: headerOf(m),
+    records: !known,
+    n,
+    typed,
+    ino: cols.ino ? take(cols.ino) : null,
+    paths: strings[0]!,
+    fingerprints: strings[1]!,
+    sha256s: strings[2] ?? null,
+    bigNids: [...sparse.bigNids],
+    targets: [...sparse.targets],
+    rdevs: [...sparse.rdevs],
+    xattrLists: [...sparse.xattrLists],
+  };
+  return { message, transfer: [...transfer] };
+}
+
+/** Whether the string `s` is the ASCII bytes [start, end). */
+function sameAscii(s: string, b: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== b[start + i]) return false;
+  return true;
+}
+
+/** Node's Buffer has latin1Slice (what toString('latin1') calls, without its argument checks); @types/node does not list it. */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+const latin1 = (b: Uint8Array, start: number, end: number): string =>
+  (b as Latin1Buffer).latin1Slice(start, end);
+
+/**
+ * Interns one string field of every record in `strings` at the parsers' slots (3i + field),
+ * the way the parsers do: `previous[i]`, a string of the manifest read into `strings` before
+ * (so already interned), is taken when the bytes are equal to it, which is what the table's own
+ * same-slot shortcut finds for versions of one image; other strings are looked up in the table
+ * straight from their bytes, and a string is made only for a value the table lacks.
+ */
+class StringField {
+  private readonly buf: Buffer;
+  constructor(
+    private readonly t: TransferredStrings,
+    private readonly field: number,
+    private readonly strings: StringTable,
+    private readonly previous: readonly (string | null | undefined)[] | null,
+  ) {
+    this.buf = Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  }
+
+  /** Record i's string (interned), or null when it has none. */
+  at(i: number): string | null {
+    const { kinds, ends } = this.t;
+    const bytes = this.buf;
+    const kind = kinds[i]!;
+    if (kind === ABSENT) return null;
+    const start = i === 0 ? 0 : ends[i - 1]!;
+    const end = ends[i]!;
+    const slot = 3 * i + this.field;
+    if (kind === ASCII) {
+      const prev = this.previous?.[i];
+      if (typeof prev === 'string' && sameAscii(prev, bytes, start, end)) return prev;
+      let h = STRING_HASH_SEED;
+      for (let k = start; k < end; k++) h = hashStep(h, bytes[k]!);
+      return this.strings.internAtAscii(slot, bytes, start, end, h, latin1);
+    }
+    return this.strings.internAt(slot, bytes.toString('utf16le', start, end));
+  }
+}
+
+/** Checks a transferred manifest's shape (it comes from this program's own thread, but a bug there must not become a wrong report). */
+function check(t: TransferredManifest): void {
+  const n = t.n;
+  const bad = (what: string): never => {
+    throw new Error(`a manifest handed over by a thread is malformed: ${what}`);
+  };
+  if (!Number.isInteger(n) || n < 0) bad('record count');
+  for (const k of TYPED_COLUMNS) if (t.typed[k]?.length !== n) bad(`column ${k}`);
+  if (t.ino && t.ino.length !== n) bad('column ino');
+  for (const s of [t.paths, t.fingerprints, t.sha256s]) {
+    if (!s) continue;
+    if (s.ends.length !== n || s.kinds.length !== n) bad('string offsets');
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const end = s.ends[i]!;
+      if (end < start || end > s.bytes.length || (s.kinds[i] === UTF16 && (end - start) % 2 !== 0))
+        bad(`string offset of record ${i}`);
+      start = end;
+    }
+  }
+}
+
+/**
+ * The manifest of manifestForTransfer, in this thread: its strings interned in `strings` as the
+ * parsers intern them (docs/manifest.md#reading-manifests-on-threads), its columns carrying
+ * their fingerprints' indices in `strings` (ManifestColumns.internedIn's fingerprintIndex).
+ * `previous`: the columns of the manifest read into `strings` just before this one, if any (its
+ * strings must be `strings`' own): equal strings at equal records are taken from it unhashed.
+ */
+export function manifestFromTransfer(
+  t: TransferredManifest,
+  strings: StringTable,
+  previous: ManifestColumns | null = null,
+): Manifest {
+  check(t);
+  const n = t.n;
+  const paths = new Array<string>(n);
+  const fingerprint = new Array<string | null>(n);
+  const sha256 = t.sha256s ? new Array<string | undefined>(n) : null;
+  const fingerprintIndex = new Int32Array(n);
+  const pathField = new StringField(t.paths, 0, strings, previous?.paths ?? null);
+  const fpField = new StringField(t.fingerprints, 1, strings, previous?.fingerprint ?? null);
+  const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null) : null;
+  const prevFp = previous?.fingerprint;
+  const prevIndex = previous?.strings === strings ? previous.fingerprintIndex : null;
+  for (let i = 0; i < n; i++) {
+    const path = pathField.at(i);
+    if (path === null)
+      throw new Error(`a manifest handed over by a thread is malformed: record ${i} has no path`);
+    paths[i] = path;
+    const fp = fpField.at(i);
+    fingerprint[i] = fp;
+    fingerprintIndex[i] =
+      fp === null
+        ? -1
+        : prevIndex !== null && i < prevIndex.length && prevFp![i] === fp
+          ? prevIndex[i]!
+          : strings.indexAt(3 * i + 1, fp);
+    if (shaField) sha256![i] = shaField.at(i) ?? undefined;
+  }
+  const cols = ManifestColumns.fromColumns({
+    n,
+    ...t.typed,
+    ino: t.ino,
+    paths,
+    fingerprint,
+    sha256,
+    bigNids: t.bigNids,
+    targets: t.targets,
+    rdevs: t.rdevs,
+    xattrLists: t.xattrLists,
+  } as WholeColumns);
+  if (t.records) return { ...t.header, files: cols.records() };
+  cols.strings = strings;
+  cols.fingerprintIndex = fingerprintIndex;
+  return columnarManifest(t.header, cols);
+}

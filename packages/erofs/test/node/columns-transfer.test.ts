@@ -1,0 +1,166 @@
+/**
+ * A manifest handed to another thread (node/columns-transfer.ts) is the manifest a sequential
+ * read gives: for every fixture, in every form the readers take (NDJSON, JSON, Parquet), read
+ * after another manifest into one StringTable, the columns, the strings (the table's own
+ * objects, in the table's order) and the fingerprint indices equal those of reading both
+ * files one after the other in one thread. The message goes through structuredClone with its
+ * buffers transferred, as postMessage sends it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ManifestColumns,
+  manifestColumns,
+  manifestToJson,
+  manifestToNdjson,
+  parseManifestBytes,
+  StringTable,
+} from '../../src/manifest.js';
+import type { Manifest } from '../../src/manifest-types.js';
+import { manifestToParquet, parseParquetManifest } from '../../src/manifest-parquet.js';
+import { manifestForTransfer, manifestFromTransfer, scanImageFile } from '../../src/node.js';
+
+const DIR = join(import.meta.dirname, '../../../../testdata/erofs');
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** The manifest `m` as each form is read (columns, or records for the JSON form), strings in `strings`. */
+const FORMS: Record<string, (m: Manifest, strings?: StringTable) => Promise<Manifest>> = {
+  ndjson: async (m, strings) =>
+    parseManifestBytes(utf8([...manifestToNdjson(m)].join('')), {
+      columnar: true,
+      ...(strings ? { strings } : {}),
+    }),
+  json: async (m, strings) =>
+    parseManifestBytes(utf8(manifestToJson(m)), { columnar: true, ...(strings ? { strings } : {}) }),
+  parquet: (m, strings) =>
+    parseParquetManifest(manifestToParquet(m), { columnar: true, ...(strings ? { strings } : {}) }),
+};
+
+/** Through a thread boundary: the message cloned, its buffers transferred (as postMessage does). */
+function handedOver(m: Manifest, strings: StringTable, previous: ManifestColumns | null): Manifest {
+  const { message, transfer } = manifestForTransfer(m);
+  const received = structuredClone(message, { transfer });
+  // Transferred, not copied: the sender's buffers are detached.
+  expect(transfer.every((b) => b.byteLength === 0)).toBe(true);
+  return manifestFromTransfer(received, strings, previous);
+}
+
+function tableStrings(t: StringTable): string[] {
+  return Array.from({ length: t.size }, (_, i) => t.stringAt(i)!);
+}
+
+/** Two reads of one manifest agree field by field, column by column, string object by string object. */
+function expectSameRead(got: Manifest, want: Manifest, gotTable: StringTable, wantTable: StringTable): void {
+  const g = manifestColumns(got);
+  const w = manifestColumns(want);
+  expect(!!g).toBe(!!w);
+  expect(got).toStrictEqual(want);
+  if (!g || !w) {
+    // Records (the JSON form): their strings are the table's objects, at the same indices.
+    got.files.forEach((f, i) => {
+      expect(gotTable.indexOf(f.path)).toBe(wantTable.indexOf(want.files[i]!.path));
+      expect(f.path).toBe(gotTable.stringAt(gotTable.indexOf(f.path)));
+    });
+    return;
+  }
+  expect(g.n).toBe(w.n);
+  for (const k of [
+    'type',
+    'layout',
+    'inodeSize',
+    'mode',
+    'uid',
+    'gid',
+    'nlink',
+    'mtimeNsec',
+    'xattrIsize',
+  ] as const)
+    expect(Array.from(g[k].subarray(0, g.n)), k).toStrictEqual(Array.from(w[k].subarray(0, w.n)));
+  for (const k of ['size', 'mtime', 'nid'] as const)
+    expect(Array.from(g[k].subarray(0, g.n)), k).toStrictEqual(Array.from(w[k].subarray(0, w.n)));
+  expect(g.ino && Array.from(g.ino.subarray(0, g.n))).toStrictEqual(
+    w.ino && Array.from(w.ino.subarray(0, w.n)),
+  );
+  expect(g.paths.slice(0, g.n)).toStrictEqual(w.paths.slice(0, w.n));
+  expect(g.fingerprint.slice(0, g.n)).toStrictEqual(w.fingerprint.slice(0, w.n));
+  expect(g.sha256?.slice(0, g.n) ?? null).toStrictEqual(w.sha256?.slice(0, w.n) ?? null);
+  expect(g.sparseFields()).toStrictEqual(w.sparseFields());
+  for (let i = 0; i < g.n; i++) {
+    // Interned: the strings are the table's own objects.
+    const p = g.paths[i]!;
+    expect(gotTable.stringAt(gotTable.indexOf(p)) === p).toBe(true);
+    const fp = g.fingerprint[i];
+    const want = fp === null || fp === undefined ? -1 : gotTable.indexOf(fp);
+    expect(g.fingerprintIndex![i]).toBe(want);
+    // The sequential read's indices, where it records them (the NDJSON parser), are the same.
+    if (w.fingerprintIndex) expect(g.fingerprintIndex![i]).toBe(w.fingerprintIndex[i]);
+  }
+  expect(g.strings).toBe(gotTable);
+}
+
+describe('manifests handed to another thread', () => {
+  let firstScan: Promise<Manifest> | undefined;
+  const oracles = readdirSync(DIR).filter((f) => f.endsWith('.expected.json'));
+  it('has fixtures to compare', () => expect(oracles.length).toBeGreaterThan(20));
+  for (const oracle of oracles) {
+    it(`carry ${oracle.replace(/\.expected\.json$/, '')} as a sequential read does, in every form`, async () => {
+      const o = JSON.parse(readFileSync(join(DIR, oracle), 'utf8')) as { image: string; devices?: string[] };
+      const scanned = await scanImageFile(join(DIR, o.image), {
+        hash: true,
+        devices: (o.devices ?? []).map((d) => join(DIR, d)),
+      });
+      // Read after another manifest (an older version of the fleet's base), so that the
+      // table already holds strings and `previous` offers equal ones at equal records.
+      const first = await (firstScan ??= scanImageFile(join(DIR, 'base-v1.fp.img'), { hash: true }));
+      for (const [form, read] of Object.entries(FORMS)) {
+        const seqTable = new StringTable();
+        const seqFirst = await read(first, seqTable);
+        const seq = await read(scanned, seqTable);
+        const thrTable = new StringTable();
+        const thrFirst = await read(first, thrTable);
+        const thr = handedOver(await read(scanned), thrTable, manifestColumns(thrFirst) ?? null);
+        expect(manifestColumns(thrFirst) ? 'columns' : 'records', form).toBe(
+          manifestColumns(seqFirst) ? 'columns' : 'records',
+        );
+        expectSameRead(thr, seq, thrTable, seqTable);
+        // The table as the sequential read left it: the same strings in the same order.
+        expect(tableStrings(thrTable)).toStrictEqual(tableStrings(seqTable));
+        // Without a previous manifest to compare with, the same again.
+        const aloneTable = new StringTable();
+        const alone = handedOver(await read(scanned), aloneTable, null);
+        const seqAloneTable = new StringTable();
+        expectSameRead(alone, await read(scanned, seqAloneTable), aloneTable, seqAloneTable);
+      }
+    }, 120_000);
+  }
+
+  it('keeps strings that are not ASCII exactly, lone surrogates included', async () => {
+    const m = await scanImageFile(join(DIR, 'app.fp.img'), { hash: true });
+    // Not a valid manifest (unsorted, a lone surrogate): the handover copies what it is given.
+    const odd = ['/\udc80', '/é', '/\u{1f600}x', '/ascii', '/a\ud800b'];
+    const files = m.files.slice(0, odd.length).map((f, i) => ({ ...f, path: odd[i]! }));
+    files[1] = { ...files[1]!, fingerprint: 'fp-\udfff' };
+    const cols = ManifestColumns.fromRecords(files);
+    const strings = new StringTable();
+    const { message, transfer } = manifestForTransfer(
+      (await import('../../src/manifest-columns.js')).columnarManifest(
+        { ...m, file_count: files.length },
+        cols,
+      ),
+    );
+    const back = manifestFromTransfer(structuredClone(message, { transfer }), strings, null);
+    expect(back.files.map((f) => f.path)).toStrictEqual(odd);
+    expect(back.files[1]!.fingerprint).toBe('fp-\udfff');
+    expect(back.files).toStrictEqual(files);
+  });
+
+  it('refuses a malformed message rather than make wrong columns', async () => {
+    const m = await FORMS.ndjson!(await scanImageFile(join(DIR, 'app.fp.img')));
+    const { message } = manifestForTransfer(m);
+    const cut = { ...message, paths: { ...message.paths, ends: message.paths.ends.subarray(1) } };
+    expect(() => manifestFromTransfer(cut, new StringTable())).toThrow(/malformed: string offsets/);
+    const short = { ...message, typed: { ...message.typed, size: message.typed.size.subarray(1) } };
+    expect(() => manifestFromTransfer(short, new StringTable())).toThrow(/malformed: column size/);
+  });
+});
