@@ -159,8 +159,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
 
 /**
  * The manifests of the positionals (images scanned, manifests read, archives predicted), each
- * once. Its own function so that the StringTable (a Map of every distinct path and fingerprint,
- * ~100 MB at two million records) is garbage once reading ends, not held through the analysis.
+ * once, in one StringTable (one copy of each distinct path and fingerprint) whose lookup
+ * tables are released once reading ends (StringTable.releaseLookups).
  * Large manifest files are read on threads beside this one (manifest-threads.ts,
  * docs/cli.md#manifest-threads); the result is the same as reading them one after another.
  */
@@ -202,6 +202,9 @@ export async function readManifests(
   } finally {
     await threads?.close();
   }
+  // The columns that declare `strings` (internedIn) keep it alive through the analysis, which
+  // needs its strings and ids but not its lookups (~100 MB at two million records).
+  strings.releaseLookups();
   return manifests;
 }
 
