@@ -151,7 +151,7 @@ function modeBits(mode: string): number {
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 /** The typed-array columns of ManifestColumns and their element types (allocated and grown together). */
-const COLUMN_TYPES: Record<string, new (n: number) => Column> = {
+const COLUMN_TYPES = {
   type: Uint8Array,
   layout: Uint8Array,
   inodeSize: Uint8Array,
@@ -164,7 +164,10 @@ const COLUMN_TYPES: Record<string, new (n: number) => Column> = {
   size: Float64Array,
   mtime: Float64Array,
   nid: Float64Array,
-};
+} satisfies Record<string, new (n: number) => Column>;
+/** Names of the typed-array columns of ManifestColumns (each `n` long), in one place. */
+export type TypedColumnName = keyof typeof COLUMN_TYPES;
+export const TYPED_COLUMN_NAMES = Object.keys(COLUMN_TYPES) as readonly TypedColumnName[];
 
 /** The whole columns ManifestColumns.fromColumns takes (each typed array and list `n` long). */
 export interface WholeColumns {

@@ -13,7 +13,12 @@ import {
   encodeManifestColumns,
   ManifestColumnsStreamEncoder,
 } from '../src/manifest-columns-codec.js';
-import { FILE_TYPE_CODES, LAYOUT_CODES, ManifestColumns } from '../src/manifest-columns.js';
+import {
+  FILE_TYPE_CODES,
+  LAYOUT_CODES,
+  ManifestColumns,
+  TYPED_COLUMN_NAMES,
+} from '../src/manifest-columns.js';
 import { StringTable } from '../src/manifest-strings.js';
 import type { FileRecord, ManifestHeader } from '../src/manifest-types.js';
 
@@ -92,26 +97,11 @@ function recordsOf(drawn: Drawn[]): FileRecord[] {
   return out.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
 }
 
-const TYPED = [
-  'type',
-  'layout',
-  'inodeSize',
-  'mode',
-  'uid',
-  'gid',
-  'nlink',
-  'mtimeNsec',
-  'xattrIsize',
-  'size',
-  'mtime',
-  'nid',
-] as const;
-
 function expectSameColumns(bulk: ManifestColumns, byRecord: ManifestColumns): void {
   const n = byRecord.n;
   expect(bulk.n).toBe(n);
   expect(bulk.records()).toEqual(byRecord.records());
-  for (const k of TYPED)
+  for (const k of TYPED_COLUMN_NAMES)
     expect(Array.from(bulk[k].subarray(0, n)), k).toEqual(Array.from(byRecord[k].subarray(0, n)));
   expect(bulk.ino === null).toBe(byRecord.ino === null);
   if (bulk.ino) expect(Array.from(bulk.ino.subarray(0, n))).toEqual(Array.from(byRecord.ino!.subarray(0, n)));

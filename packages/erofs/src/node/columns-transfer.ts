@@ -18,27 +18,12 @@ import {
   columnarManifest,
   manifestColumns,
   ManifestColumns,
+  TYPED_COLUMN_NAMES,
+  type TypedColumnName,
   type WholeColumns,
 } from '../manifest-columns.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from '../manifest-strings.js';
 import type { Manifest, ManifestHeader } from '../manifest-types.js';
-
-/** The typed columns of ManifestColumns, all `n` long. */
-const TYPED_COLUMNS = [
-  'type',
-  'layout',
-  'inodeSize',
-  'mode',
-  'uid',
-  'gid',
-  'nlink',
-  'mtimeNsec',
-  'xattrIsize',
-  'size',
-  'mtime',
-  'nid',
-] as const;
-type TypedName = (typeof TYPED_COLUMNS)[number];
 
 /** How one record's string of a TransferredStrings is stored. */
 const ABSENT = 0;
@@ -63,7 +48,7 @@ export interface TransferredManifest {
   /** The manifest was record objects (the JSON form), and is given back as records. */
   records: boolean;
   n: number;
-  typed: Record<TypedName, WholeColumns[TypedName]>;
+  typed: Record<TypedColumnName, WholeColumns[TypedColumnName]>;
   ino: Float64Array | null;
   paths: TransferredStrings;
   fingerprints: TransferredStrings;
@@ -125,15 +110,15 @@ export function manifestForTransfer(m: Manifest): { message: TransferredManifest
   const cols = known ?? ManifestColumns.fromRecords(m.files);
   const n = cols.n;
   const transfer = new Set<ArrayBuffer>();
-  const take = <T extends WholeColumns[TypedName] | Float64Array>(a: T): T => {
+  const take = <T extends WholeColumns[TypedColumnName] | Float64Array>(a: T): T => {
     // A column whose buffer is its own goes as it is; one that shares a buffer is copied.
     const own = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && !transfer.has(a.buffer);
     const v = (own ? a.subarray(0, n) : a.slice(0, n)) as T;
     transfer.add(v.buffer as ArrayBuffer);
     return v;
   };
-  const typed = {} as Record<TypedName, WholeColumns[TypedName]>;
-  for (const k of TYPED_COLUMNS) typed[k] = take(cols[k]);
+  const typed = {} as Record<TypedColumnName, WholeColumns[TypedColumnName]>;
+  for (const k of TYPED_COLUMN_NAMES) typed[k] = take(cols[k]);
   const strings = [
     stringsForTransfer(cols.paths, n),
     stringsForTransfer(cols.fingerprint, n),
@@ -216,7 +201,7 @@ function check(t: TransferredManifest): void {
     throw new Error(`a manifest handed over by a thread is malformed: ${what}`);
   };
   if (!Number.isInteger(n) || n < 0) bad('record count');
-  for (const k of TYPED_COLUMNS) if (t.typed[k]?.length !== n) bad(`column ${k}`);
+  for (const k of TYPED_COLUMN_NAMES) if (t.typed[k]?.length !== n) bad(`column ${k}`);
   if (t.ino && t.ino.length !== n) bad('column ino');
   for (const s of [t.paths, t.fingerprints, t.sha256s]) {
     if (!s) continue;

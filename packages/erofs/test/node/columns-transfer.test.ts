@@ -17,6 +17,7 @@ import {
   parseManifestBytes,
   StringTable,
 } from '../../src/manifest.js';
+import { TYPED_COLUMN_NAMES } from '../../src/manifest-columns.js';
 import type { Manifest } from '../../src/manifest-types.js';
 import { manifestToParquet, parseParquetManifest } from '../../src/manifest-parquet.js';
 import { manifestForTransfer, manifestFromTransfer, scanImageFile } from '../../src/node.js';
@@ -65,19 +66,7 @@ function expectSameRead(got: Manifest, want: Manifest, gotTable: StringTable, wa
     return;
   }
   expect(g.n).toBe(w.n);
-  for (const k of [
-    'type',
-    'layout',
-    'inodeSize',
-    'mode',
-    'uid',
-    'gid',
-    'nlink',
-    'mtimeNsec',
-    'xattrIsize',
-  ] as const)
-    expect(Array.from(g[k].subarray(0, g.n)), k).toStrictEqual(Array.from(w[k].subarray(0, w.n)));
-  for (const k of ['size', 'mtime', 'nid'] as const)
+  for (const k of TYPED_COLUMN_NAMES)
     expect(Array.from(g[k].subarray(0, g.n)), k).toStrictEqual(Array.from(w[k].subarray(0, w.n)));
   expect(g.ino && Array.from(g.ino.subarray(0, g.n))).toStrictEqual(
     w.ino && Array.from(w.ino.subarray(0, w.n)),
