@@ -13,7 +13,12 @@ export function log(msg) {
 
 /** Runs a command with inherited stdio from the repo root; returns its exit code. */
 export function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts, env: { ...process.env, ...opts.env } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: 'inherit',
+    ...opts,
+    env: { ...process.env, ...opts.env },
+  });
   if (r.error) throw r.error;
   return r.status ?? 1;
 }
@@ -24,7 +29,12 @@ export function run(cmd, args, opts = {}) {
  */
 export function runAsync(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', ...opts, env: { ...process.env, ...opts.env } });
+    const child = spawn(cmd, args, {
+      cwd: root,
+      stdio: 'inherit',
+      ...opts,
+      env: { ...process.env, ...opts.env },
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve(code ?? 1));
   });
@@ -41,7 +51,10 @@ export function runOrExit(cmd, args, opts) {
 /** The pnpm to use: a pnpm 10 on PATH, else `npx -y pnpm@10` (no global state needed). */
 export function pnpmCommand() {
   try {
-    const v = execFileSync('pnpm', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const v = execFileSync('pnpm', ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (v.startsWith('10.')) return ['pnpm', []];
   } catch {
     /* not installed */

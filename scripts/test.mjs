@@ -5,7 +5,17 @@
 import { existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureInstalled, ensurePostgres, havePostgres, build, root, log, pnpm, pnpmAsync, pnpmCaptured } from './lib.mjs';
+import {
+  ensureInstalled,
+  ensurePostgres,
+  havePostgres,
+  build,
+  root,
+  log,
+  pnpm,
+  pnpmAsync,
+  pnpmCaptured,
+} from './lib.mjs';
 import { firstLine, playwrightTitle } from './failure-lines.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -74,7 +84,10 @@ mkdirSync(resultsDir, { recursive: true });
 // tree, so on two cores they take about as long together as the longer one alone. Their
 // output is printed one after the other once both are done.
 log('typecheck and lint (side by side)');
-const [typecheck, lint] = await Promise.all([pnpmCaptured(['-s', 'typecheck']), pnpmCaptured(['-s', 'lint'])]);
+const [typecheck, lint] = await Promise.all([
+  pnpmCaptured(['-s', 'typecheck']),
+  pnpmCaptured(['-s', 'lint']),
+]);
 for (const [name, r] of [
   ['typecheck', typecheck],
   ['lint', lint],
@@ -88,7 +101,16 @@ stepDone('typecheck + lint');
 /** The arguments of one vitest run writing its JSON results for `name`. */
 function vitestArgs(name, args) {
   const out = path.join(resultsDir, `${name}.json`);
-  return ['-s', 'exec', 'vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile=${out}`];
+  return [
+    '-s',
+    'exec',
+    'vitest',
+    'run',
+    ...args,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile=${out}`,
+  ];
 }
 
 /** Adds the per-test results of the vitest run `name`, which ended with exit code `code`, to the totals. */
@@ -130,18 +152,27 @@ let pgSeconds = 0;
 const pgRun =
   havePostgres() || pgOnPath
     ? (log('server tests on PostgreSQL (vitest), beside the browser tests; output when they end'),
-      pnpmCaptured(vitestArgs('vitest-postgres', ['--config', 'apps/server/vitest.postgres.config.ts'])).then((r) => {
-        pgSeconds = Math.round((Date.now() - pgStart) / 1000);
-        return r;
-      }))
+      pnpmCaptured(vitestArgs('vitest-postgres', ['--config', 'apps/server/vitest.postgres.config.ts'])).then(
+        (r) => {
+          pgSeconds = Math.round((Date.now() - pgStart) / 1000);
+          return r;
+        },
+      ))
     : (log('server tests on PostgreSQL: not run (no PostgreSQL binaries)'), null);
 
 log('browser tests (Playwright, Debian chromium)');
 if (haveChromium) {
   const pwOut = path.join(resultsDir, 'playwright.json');
-  const pwCode = await pnpmAsync(['-s', '--filter', '@sharemap/e2e', 'exec', 'playwright', 'test', '--reporter=list,json'], {
-    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: pwOut, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', CHROMIUM_PATH: CHROMIUM },
-  });
+  const pwCode = await pnpmAsync(
+    ['-s', '--filter', '@sharemap/e2e', 'exec', 'playwright', 'test', '--reporter=list,json'],
+    {
+      env: {
+        PLAYWRIGHT_JSON_OUTPUT_NAME: pwOut,
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+        CHROMIUM_PATH: CHROMIUM,
+      },
+    },
+  );
   const pw = readJson(pwOut);
   if (pw?.stats) {
     totals.passed += pw.stats.expected + (pw.stats.flaky ?? 0);
