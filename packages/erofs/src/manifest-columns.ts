@@ -275,6 +275,29 @@ export class ManifestColumns {
     this.fingerprintIndex = new Int32Array(this.cap);
   }
 
+  /**
+   * Declares, after the fact, that this manifest's fingerprints are interned in `strings` (each
+   * at slot 3i + 1, as internedIn's parsers intern them), so the sharing engine takes its
+   * fingerprint ids from the table (docs/manifest.md#fingerprint-ids): for columns made
+   * another way (the server's columnar file read after another manifest, a manifest handed over
+   * by a thread). `index`: each record's index in `strings`, when the caller has it; else each
+   * is looked up (indexAt: a reference comparison right after the slot was interned; the first
+   * lookup interns adopted columns). Columns that declare a table already are left as they are.
+   */
+  declareInterned(strings: StringTable, index?: Int32Array): void {
+    if (this.fingerprintIndex !== null) return;
+    if (!index) {
+      index = new Int32Array(this.n);
+      const fps = this.fingerprint;
+      for (let i = 0; i < this.n; i++) {
+        const fp = fps[i];
+        index[i] = fp === null || fp === undefined ? -1 : strings.indexAt(3 * i + 1, fp);
+      }
+    }
+    this.strings = strings;
+    this.fingerprintIndex = index;
+  }
+
   private grow(): void {
     this.resize(this.cap * 2);
   }

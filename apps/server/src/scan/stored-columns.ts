@@ -252,32 +252,6 @@ async function checkStoredBlobHash(store: BlobStore, sha256: string): Promise<vo
   if (actual !== sha256) throw new StoredBlobDamagedError(sha256, `its content hashes to ${actual}`);
 }
 
-/**
- * Declares that the fingerprints of a manifest read for a report are interned in `strings`
- * (ManifestColumns.fingerprintIndex: each record's index, StringTable.indexAt), as the NDJSON
- * parser declares them (ManifestColumns.internedIn), so the sharing engine takes its
- * fingerprint ids from the table instead of hashing every fingerprint into a Map of its own
- * (docs/manifest.md#fingerprint-ids). Only worth it where the table holds them anyway: a
- * manifest read from its columnar file after another one (its strings interned as they were
- * decoded), or the first of several (its columns adopted, StringTable.adoptColumn, and interned
- * when the second is read). The lone manifest of a report is left as it is: interning its
- * fingerprints here would cost what the engine's Map costs. Right after the strings were
- * interned each index is a reference comparison (the table remembers the string it last gave
- * each slot); the first call on adopted columns interns them.
- */
-export function declareInternedFingerprints(manifest: Manifest, strings: StringTable): void {
-  const cols = manifestColumns(manifest);
-  if (!cols || cols.fingerprintIndex !== null) return; // made by the parser: declared already
-  const index = new Int32Array(cols.n);
-  const fps = cols.fingerprint;
-  for (let i = 0; i < cols.n; i++) {
-    const fp = fps[i];
-    index[i] = fp === null || fp === undefined ? -1 : strings.indexAt(3 * i + 1, fp);
-  }
-  cols.strings = strings;
-  cols.fingerprintIndex = index;
-}
-
 /** Where a manifest for a report was read from. */
 export type ManifestSource = 'columns' | 'ndjson';
 
@@ -315,7 +289,7 @@ export async function readManifestForReport(
 /**
  * The stored manifests of a report, in order, read by readManifestForReport into one
  * StringTable (one copy of each recurring path, fingerprint and digest). Several manifests have
- * their fingerprints declared interned in it (declareInternedFingerprints), so the engine takes
+ * their fingerprints declared interned in it (ManifestColumns.declareInterned), so the engine takes
  * its fingerprint ids from the table; a lone one stays as read.
  */
 export async function readManifestsForReport(
@@ -327,7 +301,11 @@ export async function readManifestsForReport(
   const out: Manifest[] = [];
   for (const sha256 of blobs) {
     const { manifest } = await readManifestForReport(store, sha256, strings, log);
-    if (blobs.length > 1) declareInternedFingerprints(manifest, strings);
+    // The table holds their fingerprints anyway: a manifest read from its columnar file after
+    // another (interned as decoded), or the first of several (its adopted columns interned when
+    // the second is read). A lone one is left as read: interning its fingerprints only for this
+    // would cost what the engine's own Map costs.
+    if (blobs.length > 1) manifestColumns(manifest)?.declareInterned(strings);
     out.push(manifest);
   }
   // Every string is in: the analysis needs the table's strings and ids, not its lookups.

@@ -267,7 +267,6 @@ export function manifestFromTransfer(
     xattrLists: t.xattrLists,
   } as WholeColumns);
   if (t.records) return { ...t.header, files: cols.records() };
-  cols.strings = strings;
-  cols.fingerprintIndex = fingerprintIndex;
+  cols.declareInterned(strings, fingerprintIndex);
   return columnarManifest(t.header, cols);
 }
