@@ -140,28 +140,43 @@ class PieceWriter {
   primitives(v: readonly unknown[], from: number, untilPiece: boolean): number {
     const n = v.length;
     let i = from;
-    for (; i < n && !(untilPiece && this.done.length > 0); i++) {
+    if (untilPiece && this.done.length > 0) return i;
+    // The piece and the position live in locals through a run of int32s (the common case of
+    // a column); they go back to the writer around anything that may begin a new piece.
+    let buf = this.buf;
+    let p = this.pos;
+    for (; i < n; i++) {
       const el = v[i];
       if (typeof el === 'number' && (el | 0) === el) {
         // An int32 (a count, an index, -1 for "none"; -0 is "0" as in JSON.stringify): a comma,
         // a sign and at most 10 digits.
-        let p = this.pos;
-        if (p + 12 > this.buf.length) {
+        if (p + 12 > buf.length) {
+          this.pos = p;
           this.ensure(12);
+          buf = this.buf;
           p = this.pos;
+          // A piece is full: the walk hands it out before this element is written.
+          if (untilPiece && this.done.length > 0) break;
         }
-        const buf = this.buf;
         if (i > 0) buf[p++] = COMMA;
         if (el < 0) {
           buf[p++] = MINUS;
-          this.pos = writeUint32(buf, p, -el);
-        } else this.pos = writeUint32(buf, p, el);
+          p = writeUint32(buf, p, -el);
+        } else p = writeUint32(buf, p, el);
       } else if (typeof el === 'number' || typeof el === 'string') {
+        this.pos = p;
         if (i > 0) this.byte(COMMA);
         if (typeof el === 'number') this.number(el);
         else this.string(el);
+        buf = this.buf;
+        p = this.pos;
+        if (untilPiece && this.done.length > 0) {
+          i++;
+          break;
+        }
       } else break;
     }
+    this.pos = p;
     return i;
   }
 
