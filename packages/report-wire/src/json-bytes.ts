@@ -7,10 +7,12 @@
  * The bytes are exactly `new TextEncoder().encode(JSON.stringify(value))` (the property test
  * in test/json-bytes.test.ts): the same members in the same order (`Object.keys`), `toJSON`
  * called with the same key, members whose value JSON cannot carry left out, `null` in arrays
- * for them, numbers as `Number.prototype.toString` writes them. Two fast paths carry a report:
- * safe integers are written digit by digit, and strings of printable ASCII without `"` or `\`
- * (paths, fingerprints, statuses) byte by byte; any other string goes through
- * `JSON.stringify` (its escapes: control characters, lone surrogates) and `TextEncoder`.
+ * for them, numbers as `Number.prototype.toString` writes them. Three fast paths carry a report:
+ * safe integers are written digit by digit (runs of int32s in a column, -1 included, without a
+ * call per element), strings of printable ASCII without `"` or `\` (paths, fingerprints,
+ * statuses) byte by byte, and objects of one shape (900,000 shared inodes) with their member
+ * names encoded once per shape; any other string goes through `JSON.stringify` (its escapes:
+ * control characters, lone surrogates) and `TextEncoder`.
  * Anything that is not a plain object or an array (Date, Map, boxed values, typed arrays) is
  * `JSON.stringify`'s too.
  *
@@ -32,6 +34,7 @@ const WALKED_OBJECT_DEPTH = 2;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const MINUS = 0x2d;
 
 const encoder = new TextEncoder();
 
@@ -41,12 +44,16 @@ const encoder = new TextEncoder();
  */
 const KEY_CACHE_SIZE = 1024;
 
+/** Object shapes kept (by first member name): a report has a few dozen kinds of object. */
+const SHAPE_CACHE_SIZE = 256;
+
 /** Fills pieces of `chunkBytes` bytes; full pieces wait in `done` until taken. */
 class PieceWriter {
   buf: Uint8Array;
   pos = 0;
   done: Uint8Array[] = [];
   readonly keys = new Map<string, Uint8Array>();
+  readonly shapes = new Map<string, { names: string[]; keys: Uint8Array[] }>();
 
   constructor(readonly chunkBytes: number) {
     this.buf = new Uint8Array(chunkBytes);
@@ -96,7 +103,7 @@ class PieceWriter {
   number(v: number): void {
     if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
       this.ensure(10);
-      this.pos = writeUint31(this.buf, this.pos, v | 0);
+      this.pos = writeUint32(this.buf, this.pos, v | 0);
       return;
     }
     if (!Number.isSafeInteger(v)) {
@@ -110,7 +117,7 @@ class PieceWriter {
       v = -v;
     }
     if (v <= 0x7fffffff) {
-      this.pos = writeUint31(buf, this.pos, v | 0);
+      this.pos = writeUint32(buf, this.pos, v | 0);
       return;
     }
     let digits = 1;
@@ -133,40 +140,83 @@ class PieceWriter {
   primitives(v: readonly unknown[], from: number, untilPiece: boolean): number {
     const n = v.length;
     let i = from;
-    for (; i < n && !(untilPiece && this.done.length > 0); i++) {
+    if (untilPiece && this.done.length > 0) return i;
+    // The piece and the position live in locals through a run of int32s (the common case of
+    // a column); they go back to the writer around anything that may begin a new piece.
+    let buf = this.buf;
+    let p = this.pos;
+    for (; i < n; i++) {
       const el = v[i];
-      if (typeof el === 'number' && el >= 0 && el <= 0x7fffffff && (el | 0) === el) {
-        // A comma and at most 10 digits.
-        let p = this.pos;
-        if (p + 11 > this.buf.length) {
-          this.ensure(11);
+      if (typeof el === 'number' && (el | 0) === el) {
+        // An int32 (a count, an index, -1 for "none"; -0 is "0" as in JSON.stringify): a comma,
+        // a sign and at most 10 digits.
+        if (p + 12 > buf.length) {
+          this.pos = p;
+          this.ensure(12);
+          buf = this.buf;
           p = this.pos;
+          // A piece is full: the walk hands it out before this element is written.
+          if (untilPiece && this.done.length > 0) break;
         }
-        const buf = this.buf;
         if (i > 0) buf[p++] = COMMA;
-        this.pos = writeUint31(buf, p, el | 0);
+        if (el < 0) {
+          buf[p++] = MINUS;
+          p = writeUint32(buf, p, -el);
+        } else p = writeUint32(buf, p, el);
       } else if (typeof el === 'number' || typeof el === 'string') {
+        this.pos = p;
         if (i > 0) this.byte(COMMA);
         if (typeof el === 'number') this.number(el);
         else this.string(el);
+        buf = this.buf;
+        p = this.pos;
+        if (untilPiece && this.done.length > 0) {
+          i++;
+          break;
+        }
       } else break;
     }
+    this.pos = p;
     return i;
   }
 
   /** `"key":` of an object member; the few distinct keys of a report are encoded once. */
   key(k: string): void {
+    this.raw(this.keyBytes(k));
+  }
+
+  /** `"key":` as UTF-8, from the cache of keys when it is there. */
+  keyBytes(k: string): Uint8Array {
     let bytes = this.keys.get(k);
     if (bytes === undefined) {
       bytes = encoder.encode(JSON.stringify(k) + ':');
       if (this.keys.size < KEY_CACHE_SIZE) this.keys.set(k, bytes);
     }
+    return bytes;
+  }
+
+  /** Bytes already encoded (a key), copied one by one: they are a few dozen at most. */
+  raw(bytes: Uint8Array): void {
     const n = bytes.length;
     this.ensure(n);
     const buf = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) buf[p++] = bytes[i]!;
     this.pos = p;
+  }
+
+  /**
+   * The encoded keys of an object with these member names (`Object.keys` order): a report's
+   * 900,000 shared inodes (or findings, rows of a table) share one shape, so a member costs an
+   * array index instead of a lookup by name. Shapes are found by their first name.
+   */
+  shape(names: string[]): Uint8Array[] {
+    const cached = this.shapes.get(names[0]!);
+    if (cached !== undefined && sameNames(cached.names, names)) return cached.keys;
+    const keys = names.map((k) => this.keyBytes(k));
+    if (cached !== undefined || this.shapes.size < SHAPE_CACHE_SIZE)
+      this.shapes.set(names[0]!, { names, keys });
+    return keys;
   }
 
   /** A value JSON can carry that is not walked: primitives fast, the rest JSON.stringify's. */
@@ -196,14 +246,24 @@ class PieceWriter {
       return;
     }
     this.byte(0x7b);
+    const names = Object.keys(v);
+    const keys = names.length > 0 ? this.shape(names) : [];
     let first = true;
-    for (const k of Object.keys(v)) {
-      const el = withToJson(k, (v as Record<string, unknown>)[k]);
-      if (el === undefined || typeof el === 'function' || typeof el === 'symbol') continue;
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i]!;
+      let el = (v as Record<string, unknown>)[k];
+      // Strings and numbers (most members of a shared inode or a finding) have no toJSON.
+      const primitive = typeof el === 'string' || typeof el === 'number';
+      if (!primitive) {
+        el = withToJson(k, el);
+        if (el === undefined || typeof el === 'function' || typeof el === 'symbol') continue;
+      }
       if (!first) this.byte(COMMA);
       first = false;
-      this.key(k);
-      this.value(el);
+      this.raw(keys[i]!);
+      if (typeof el === 'string') this.string(el);
+      else if (typeof el === 'number') this.number(el);
+      else this.value(el);
     }
     this.byte(0x7d);
   }
@@ -284,10 +344,11 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
 }
 
 /**
- * Writes `v` (0 <= v < 2^31) in decimal at `buf[p]`; returns the index after its last digit.
+ * Writes `v` (0 <= v <= 2^31, an int32's magnitude) in decimal at `buf[p]`; returns the index
+ * after its last digit.
  * Counts the digits by comparison first (a division per digit cost more than the writing).
  */
-function writeUint31(buf: Uint8Array, p: number, v: number): number {
+function writeUint32(buf: Uint8Array, p: number, v: number): number {
   let digits = 1;
   for (let t = 10; digits < 10 && v >= t; t *= 10) digits++;
   const end = p + digits;
@@ -298,6 +359,13 @@ function writeUint31(buf: Uint8Array, p: number, v: number): number {
     v = d;
   } while (v > 0);
   return end;
+}
+
+/** The same member names in the same order. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Arrays under a walked parent, and plain objects above WALKED_OBJECT_DEPTH, are walked. */

@@ -171,6 +171,39 @@ describe('jsonBytes', () => {
     expect(() => [...jsonBytes([[1n]])]).toThrow(/BigInt/);
   });
 
+  it('keeps objects of different member names apart that begin with the same name', () => {
+    // Written by shape (the encoded names of the first object with these names): objects that
+    // share a first name but differ after it, skip members, or exceed the shapes kept.
+    const rows = [
+      { a: 1, b: 'x', c: [2] },
+      { a: 1, c: 'y', b: [3] },
+      { a: 1, b: 'x' },
+      { a: 1, b: undefined, c: 'z' },
+      { a: undefined, b: 2, c: 3 },
+      { a: 1, b: 'x', c: [2] },
+      { a: 1, b: 'x', c: [2], d: null },
+      {},
+      { b: () => 1, a: 1 },
+      ...Array.from({ length: 600 }, (_, i) => ({ [`k${i % 300}`]: i, a: -i, [`m${i}`]: [i] })),
+      { a: 1, b: 'x', c: [2] },
+    ];
+    expectSameAsStringify(rows);
+    expectSameAsStringify({ report: { groups: rows } }, 64);
+    expect(joined(jsonBytes(rows.slice(0, 3))).toString()).toBe(
+      '[{"a":1,"b":"x","c":[2]},{"a":1,"c":"y","b":[3]},{"a":1,"b":"x"}]',
+    );
+  });
+
+  it('writes negative int32 columns (-1 for "no group") as JSON.stringify does', () => {
+    const column = [
+      -1, 0, -0, 1, -2147483648, 2147483647, -2147483647, 2147483648, -2147483649, -1.5, -10, -9,
+    ];
+    expect(joined(jsonBytes({ files: { group: column } })).toString()).toBe(
+      '{"files":{"group":[-1,0,0,1,-2147483648,2147483647,-2147483647,2147483648,-2147483649,-1.5,-10,-9]}}',
+    );
+    expectSameAsStringify({ files: { group: column } }, 3);
+  });
+
   it('never splits a UTF-8 character between pieces', () => {
     const value = { s: ['é'.repeat(10), '\u{1f600}'.repeat(5), 'x\u2028y'], t: 'ü' };
     const pieces = [...jsonBytes(value, 4)];
