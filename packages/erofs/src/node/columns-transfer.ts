@@ -60,26 +60,40 @@ export interface TransferredManifest {
   xattrLists: [number, Record<string, string>][];
 }
 
+/** Node's Buffer#utf8Write (what write(s, at, 'utf8') calls after its argument checks); @types/node does not list it. */
+type Utf8Buffer = Buffer & { utf8Write(s: string, at: number, max: number): number };
+
 /** One string field as bytes (see TransferredStrings). */
 function stringsForTransfer(values: readonly (string | null | undefined)[], n: number): TransferredStrings {
   let units = 0;
-  for (let i = 0; i < n; i++) units += values[i]?.length ?? 0;
+  let longest = 0;
+  for (let i = 0; i < n; i++) {
+    const len = values[i]?.length ?? 0;
+    units += len;
+    if (len > longest) longest = len;
+  }
+  // Room for every string as ASCII plus the widest writing (UTF-8, 3 bytes a unit) of the
+  // longest: all-ASCII values never grow the buffer. Sized to the units alone, the last strings
+  // failed the room check below and copied the whole buffer once more: 2.1 s of the 1M-record
+  // worker's 19 s CPU (docs/benchmarks.md#ndjson-read3-2026-12-06).
   // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be transferred.
-  let buf = Buffer.allocUnsafeSlow(units + 16);
+  let buf = Buffer.allocUnsafeSlow(units + 2 * longest + 16) as Utf8Buffer;
   const ends = new Uint32Array(n);
   const kinds = new Uint8Array(n);
   let at = 0;
   for (let i = 0; i < n; i++) {
     const s = values[i];
     if (s !== null && s !== undefined) {
-      // Room for the widest writing of s (UTF-8, up to 3 bytes a unit) before writing it.
+      // Room for the widest writing of s (UTF-8, up to 3 bytes a unit) before writing it, so
+      // utf8Write never cuts it short.
       if (at + 3 * s.length > buf.length) {
-        const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + 3 * s.length));
+        const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + 3 * s.length)) as Utf8Buffer;
         buf.copy(grown, 0, 0, at);
         buf = grown;
       }
       // As UTF-8 a string takes one byte a unit exactly when it is ASCII (a lone surrogate takes 3).
-      const ascii = buf.write(s, at, 'utf8');
+      // utf8Write: the binding itself, without write()'s argument checks (0.5 µs a call).
+      const ascii = buf.utf8Write(s, at, buf.length - at);
       if (ascii === s.length) {
         kinds[i] = ASCII;
         at += ascii;

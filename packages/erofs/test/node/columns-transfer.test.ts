@@ -144,6 +144,26 @@ describe('manifests handed to another thread', () => {
     expect(back.files).toStrictEqual(files);
   });
 
+  it('grows its string buffer for strings that are not ASCII, each kept exactly', async () => {
+    const m = await scanImageFile(join(DIR, 'app.fp.img'));
+    // The buffer is sized for ASCII (one byte a unit, plus room for the longest string): 300
+    // paths of 3-byte characters take 3 bytes a unit as UTF-8 and 2 as UTF-16, so it grows.
+    const base = m.files[1]!;
+    const files = Array.from({ length: 300 }, (_, i) => ({
+      ...base,
+      path: `/${String(i).padStart(3, '0')}${'\u20ac'.repeat(40)}`,
+      fingerprint: i % 2 ? `fp-${i}` : null,
+    }));
+    const { columnarManifest } = await import('../../src/manifest-columns.js');
+    const { message, transfer } = manifestForTransfer(
+      columnarManifest({ ...m, file_count: files.length }, ManifestColumns.fromRecords(files)),
+    );
+    expect(message.paths.kinds.every((k) => k === 2)).toBe(true);
+    expect(message.paths.bytes.length).toBe(300 * 2 * 44);
+    const back = manifestFromTransfer(structuredClone(message, { transfer }), new StringTable(), null);
+    expect(back.files).toStrictEqual(files);
+  });
+
   it('refuses a malformed message rather than make wrong columns', async () => {
     const m = await FORMS.ndjson!(await scanImageFile(join(DIR, 'app.fp.img')));
     const { message } = manifestForTransfer(m);
