@@ -574,11 +574,18 @@ async function walkRecords(
       }
       return true;
     }
-    // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
-    if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
-    const area = image.xattrAreaNow(ino, xattrScratch);
-    if (!area) return false;
-    const fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+    // Read where the block cache holds it (docs/reader.md#metadata-in-place), unless the
+    // content is read next (digestNow), which may replace the cache block the fingerprint views.
+    const at = hashed ? -1 : image.xattrAreaAt(ino);
+    let fp: Uint8Array | null | undefined;
+    if (at >= 0) fp = inlineFingerprint(image.cachedBytes, maxXattrs, prefixes, fpName, at, ino.xattrIsize);
+    else {
+      // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
+      if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
+      const area = image.xattrAreaNow(ino, xattrScratch);
+      if (!area) return false;
+      fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+    }
     let per: PerInode;
     if (fp !== undefined) {
       if (hashed) {
@@ -691,7 +698,13 @@ async function walkRecords(
   const hashTakenBack = async (job: DigestJob): Promise<void> => {
     let sha: string;
     try {
-      sha = await hashInode(image, job.ino, hasher, (scratch ??= new Uint8Array(image.limits.streamChunkSize)), noBytes);
+      sha = await hashInode(
+        image,
+        job.ino,
+        hasher,
+        (scratch ??= new Uint8Array(image.limits.streamChunkSize)),
+        noBytes,
+      );
     } catch (err) {
       job.target.digested(undefined, err);
       return;

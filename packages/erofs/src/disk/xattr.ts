@@ -111,19 +111,22 @@ export function inlineFingerprint(
   maxCount: number,
   prefixes: readonly LongPrefix[],
   fpName: string | null,
+  at = 0,
+  isize = area.length - at,
 ): Uint8Array | null | undefined {
-  const isize = area.length;
-  if (isize < 12 || area[4] !== 0) return undefined; // header only, or shared xattrs
+  // The area is area[at, at + isize): a block cache's memory read in place, or a copy (at 0).
+  const end = at + isize;
+  if (isize < 12 || area[at + 4] !== 0) return undefined; // header only, or shared xattrs
   let fp: Uint8Array | null = null;
   let count = 0;
-  let pos = 12;
-  while (pos < isize) {
-    if (isize - pos < XATTR_ENTRY_HEADER) return undefined;
+  let pos = at + 12;
+  while (pos < end) {
+    if (end - pos < XATTR_ENTRY_HEADER) return undefined;
     const nameLen = area[pos]!;
     const nameIndex = area[pos + 1]!;
     const valueSize = le16(area, pos + 2);
     const sz = xattrEntrySize(nameLen, valueSize);
-    if (sz > isize - pos) return undefined;
+    if (sz > end - pos) return undefined;
     if (!(nameLen === 0 && nameIndex === 0 && valueSize === 0)) {
       if (++count > maxCount) return undefined;
       const s = pos + XATTR_ENTRY_HEADER;
