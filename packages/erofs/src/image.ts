@@ -214,6 +214,8 @@ export class ErofsImage {
   private directRead: ((offset: number, target: Uint8Array) => void) | null = null;
   /** The primary source's block cache read in place, when it reads synchronously. */
   private blockView: BlockView | null = null;
+  /** Byte offset of nid 0 (docs/format.md#nid) on an image without METABOX, else -1. */
+  private readonly inodeBase: number;
 
   private constructor(init: {
     sb: Superblock;
@@ -225,6 +227,7 @@ export class ErofsImage {
     this.source = init.source;
     this.devices = init.devices;
     this.limits = init.limits;
+    this.inodeBase = this.hasMetabox ? -1 : init.sb.metaBlkaddr * init.sb.blockSize;
   }
 
   private get openState(): { root: Inode; prefixes: LongPrefix[]; fp: string | null } {
@@ -458,7 +461,15 @@ export class ErofsImage {
    * first: a promise (and an inode-cache entry) per inode was a large part of a scan's time.
    */
   inodeNow(nid: number): Inode | undefined {
-    const { src, offset, inMetabox } = this.inodeSource(nid);
+    let src: ByteSource, offset: number, inMetabox: boolean;
+    if (this.inodeBase >= 0) {
+      // inodeSource's answer without its objects (three per inode): no METABOX, so every
+      // inode is on the primary device.
+      if (!Number.isSafeInteger(nid) || nid < 0) throw new ErofsError('ECORRUPT', `invalid nid ${nid}`);
+      src = this.source;
+      offset = this.inodeBase + nid * 32;
+      inMetabox = false;
+    } else ({ src, offset, inMetabox } = this.inodeSource(nid));
     if (!src.readInto) return this.inodeCache.get(nid);
     const view = inMetabox ? null : this.blockView;
     if (view) {
