@@ -49,7 +49,12 @@ import {
 import { ErofsError } from './errors.js';
 import type { FileType } from './manifest-types.js';
 import { resolveLimits, type ErofsLimits } from './limits.js';
-import { cachedSource, type CachedSourceOptions } from './source/cached.js';
+import {
+  cachedSource,
+  type BlockView,
+  type CachedSource,
+  type CachedSourceOptions,
+} from './source/cached.js';
 import { checkRange, type ByteSource } from './source/types.js';
 
 export type { Inode } from './disk/inode.js';
@@ -141,6 +146,7 @@ const FT_TO_TYPE: Record<(typeof FT_NAMES)[number], FileType | 'unknown'> = {
 };
 
 const MAX_SYMLINK_HOPS = 40; // Linux MAXSYMLINKS
+const EMPTY_BYTES = new Uint8Array(0);
 
 function inodeReadError(e: unknown, nid: number, offset: number): unknown {
   if (e instanceof ErofsError && e.code === 'EIO')
@@ -206,6 +212,10 @@ export class ErofsImage {
   /** The uncached source's synchronous read, when it has one: whole-file reads (hashing) go
    * straight to it, past the block cache, whose blocks they would only evict. */
   private directRead: ((offset: number, target: Uint8Array) => void) | null = null;
+  /** The primary source's block cache read in place, when it reads synchronously. */
+  private blockView: BlockView | null = null;
+  /** Byte offset of nid 0 (docs/format.md#nid) on an image without METABOX, else -1. */
+  private readonly inodeBase: number;
 
   private constructor(init: {
     sb: Superblock;
@@ -217,6 +227,7 @@ export class ErofsImage {
     this.source = init.source;
     this.devices = init.devices;
     this.limits = init.limits;
+    this.inodeBase = this.hasMetabox ? -1 : init.sb.metaBlkaddr * init.sb.blockSize;
   }
 
   private get openState(): { root: Inode; prefixes: LongPrefix[]; fp: string | null } {
@@ -302,6 +313,7 @@ export class ErofsImage {
     // any other), then becomes usable once `opened` is set.
     const image = new ErofsImage({ sb, source, devices, limits });
     if (src.readInto) image.directRead = src.readInto.bind(src);
+    if (opts.cache !== false) image.blockView = (source as CachedSource).blocks ?? null;
     let packed: Inode | null = null;
     if (sb.featureIncompat & INCOMPAT_FRAGMENTS && sb.packedNid !== 0) {
       packed = await image.inode(sb.packedNid);
@@ -449,8 +461,29 @@ export class ErofsImage {
    * first: a promise (and an inode-cache entry) per inode was a large part of a scan's time.
    */
   inodeNow(nid: number): Inode | undefined {
-    const { src, offset, inMetabox } = this.inodeSource(nid);
+    let src: ByteSource, offset: number, inMetabox: boolean;
+    if (this.inodeBase >= 0) {
+      // inodeSource's answer without its objects (three per inode): no METABOX, so every
+      // inode is on the primary device.
+      if (!Number.isSafeInteger(nid) || nid < 0) throw new ErofsError('ECORRUPT', `invalid nid ${nid}`);
+      src = this.source;
+      offset = this.inodeBase + nid * 32;
+      inMetabox = false;
+    } else ({ src, offset, inMetabox } = this.inodeSource(nid));
     if (!src.readInto) return this.inodeCache.get(nid);
+    const view = inMetabox ? null : this.blockView;
+    if (view) {
+      // Decoded where the block cache holds it (docs/reader.md#metadata-in-place); an inode
+      // across two cache blocks (an extended one at a block's last 32 bytes) is copied below.
+      let at: number;
+      try {
+        at = view.at(offset, 32);
+        if (at >= 0 && inodeSizeOf(le16(view.bytes, at)) === 64) at = view.at(offset, 64);
+      } catch (e) {
+        throw inodeReadError(e, nid, offset);
+      }
+      if (at >= 0) return this.decodeInodeAt(view.bytes, nid, offset, inMetabox, at);
+    }
     // Decoding copies every field out, so one scratch buffer serves all inodes.
     let b = this.inodeScratch.subarray(0, 32);
     try {
@@ -476,8 +509,8 @@ export class ErofsImage {
     return { src, offset, inMetabox };
   }
 
-  private decodeInodeAt(b: Uint8Array, nid: number, offset: number, inMetabox: boolean): Inode {
-    const ino = decodeInode(b, nid, offset, this.superblock, inMetabox);
+  private decodeInodeAt(b: Uint8Array, nid: number, offset: number, inMetabox: boolean, at = 0): Inode {
+    const ino = decodeInode(b, nid, offset, this.superblock, inMetabox, at);
     if (isCompressedLayout(ino.layout) && !this.superblock.compressed) {
       throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // docs/format.md#compressed-fs
     }
@@ -1173,6 +1206,23 @@ export class ErofsImage {
     const area = scratch.length === ino.xattrIsize ? scratch : scratch.subarray(0, ino.xattrIsize);
     src.readInto(ino.offset + ino.inodeSize, area);
     return area;
+  }
+
+  /**
+   * xattrAreaNow without the copy: the index of the inline xattr area in `cachedBytes` (the
+   * block cache's memory, docs/reader.md#metadata-in-place), valid until the image's next
+   * read; -1 when xattrAreaNow must copy it (an area across two cache blocks) or undefined
+   * would come of it.
+   */
+  xattrAreaAt(ino: Inode): number {
+    const view = this.blockView;
+    if (ino.xattrIcount === 1 || ino.inMetabox || !view) return -1;
+    return view.at(ino.offset + ino.inodeSize, ino.xattrIsize);
+  }
+
+  /** The memory xattrAreaAt's indexes point into. */
+  get cachedBytes(): Uint8Array {
+    return this.blockView ? this.blockView.bytes : EMPTY_BYTES;
   }
 
   /** listxattr(2): visible names, first occurrence wins. */

@@ -314,33 +314,37 @@ class Subtree {
 /** A child itself (its record), or a child directory's subtree: no object for the former. */
 type Step = WalkEntry | Subtree;
 
-function compareSteps(a: Step, b: Step): number {
-  const aSub = a instanceof Subtree;
-  const bSub = b instanceof Subtree;
-  const x = (aSub ? a.entry : a).pathBytes;
-  const y = (bSub ? b.entry : b).pathBytes;
-  // Siblings share the parent's bytes: compare from the first byte that can differ.
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  // One name is a prefix of the other (or they are equal); a subtree key continues with "/".
-  const xNext = x.length > n ? x[n]! : aSub ? SLASH : -1;
-  const yNext = y.length > n ? y[n]! : bSub ? SLASH : -1;
-  if (xNext !== yNext) return xNext - yNext;
-  if (x.length !== y.length) return x.length - y.length;
-  return Number(aSub) - Number(bSub);
-}
-const SLASH = 0x2f;
-
+/**
+ * The steps of a directory in key order, without a sort. `children` come in strictly
+ * increasing name byte order (the dirent checks refuse anything else, docs/format.md#dir-order),
+ * so the only steps out of that order are subtrees: a child directory D's subtree (key D + "/")
+ * goes right before the first later sibling whose name is not D followed by a byte below "/"
+ * (e.g. "D-x" and "D.txt" come before "D/", "D0" after it). Directories whose subtree is still
+ * to place wait on a stack: each one's name is a prefix of the next one's, so the top's goes
+ * first. The same steps the comparison sort of key order gave (test/manifest-order.test.ts).
+ */
 function stepsOf(children: WalkEntry[]): Step[] {
   const steps: Step[] = [];
+  const open: WalkEntry[] = [];
   for (const entry of children) {
+    while (open.length && subtreeFirst(open[open.length - 1]!.pathBytes, entry.pathBytes))
+      steps.push(new Subtree(open.pop()!));
     steps.push(entry);
-    if (entry.inode.type === 'dir') steps.push(new Subtree(entry));
+    if (entry.inode.type === 'dir') open.push(entry);
   }
-  // Array.prototype.sort is stable: entries with equal names (only on a corrupt image) keep
-  // their on-disk order, as the whole-manifest sort kept it.
-  return steps.sort(compareSteps);
+  while (open.length) steps.push(new Subtree(open.pop()!));
+  return steps;
 }
+
+/** Whether the subtree key of directory path `dir` (dir + "/") sorts before a later sibling's path. */
+function subtreeFirst(dir: Uint8Array, later: Uint8Array): boolean {
+  // Siblings share the parent's bytes: compare from the first byte that can differ.
+  const n = Math.min(dir.length, later.length);
+  for (let i = 0; i < n; i++) if (dir[i] !== later[i]) return dir[i]! < later[i]!;
+  // `later` sorts after `dir`, so here `dir` is a proper prefix of it.
+  return dir.length < later.length && later[dir.length]! > SLASH;
+}
+const SLASH = 0x2f;
 
 /**
  * The number of paths of an image (the header's file_count, which precedes the records), from
@@ -574,11 +578,18 @@ async function walkRecords(
       }
       return true;
     }
-    // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
-    if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
-    const area = image.xattrAreaNow(ino, xattrScratch);
-    if (!area) return false;
-    const fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+    // Read where the block cache holds it (docs/reader.md#metadata-in-place), unless the
+    // content is read next (digestNow), which may replace the cache block the fingerprint views.
+    const at = hashed ? -1 : image.xattrAreaAt(ino);
+    let fp: Uint8Array | null | undefined;
+    if (at >= 0) fp = inlineFingerprint(image.cachedBytes, maxXattrs, prefixes, fpName, at, ino.xattrIsize);
+    else {
+      // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
+      if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
+      const area = image.xattrAreaNow(ino, xattrScratch);
+      if (!area) return false;
+      fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+    }
     let per: PerInode;
     if (fp !== undefined) {
       if (hashed) {
@@ -691,7 +702,13 @@ async function walkRecords(
   const hashTakenBack = async (job: DigestJob): Promise<void> => {
     let sha: string;
     try {
-      sha = await hashInode(image, job.ino, hasher, (scratch ??= new Uint8Array(image.limits.streamChunkSize)), noBytes);
+      sha = await hashInode(
+        image,
+        job.ino,
+        hasher,
+        (scratch ??= new Uint8Array(image.limits.streamChunkSize)),
+        noBytes,
+      );
     } catch (err) {
       job.target.digested(undefined, err);
       return;

@@ -196,6 +196,17 @@ describe('inode (docs/format.md#inodes)', () => {
       hole: false,
     });
   });
+  it('decodes in place at an index of a larger buffer (a block cache), the same inode', () => {
+    const ctx = { epoch: 1700000000, fixedNsec: 0 };
+    const block = new Uint8Array(4096).fill(0xff);
+    block.set(INODE, 4064); // the block's last 32 bytes
+    expect(decodeInode(block, 46, 1472, ctx, false, 4064)).toEqual(decodeInode(INODE, 46, 1472, ctx));
+    // An extended i_format there needs 64 bytes: 32 are left
+    block[4064] = 0x05;
+    expect(() => decodeInode(block, 46, 1472, ctx, false, 4064)).toThrow(
+      expect.objectContaining({ code: 'EIO', message: expect.stringMatching(/needs 64 bytes, have 32/) }),
+    );
+  });
   it('rdev, holes, bad layout and bad mode', () => {
     const b = new Uint8Array(32);
     const dv = new DataView(b.buffer);

@@ -329,6 +329,14 @@ describe('inlineFingerprint', () => {
             want = e as Error;
           }
           const got = inlineFingerprint(area, max, prefixes, fpName);
+          // The same area read in place inside a larger buffer (a block cache's memory), with
+          // bytes around it that would read as more entries: the same answer.
+          const around = new Uint8Array(area.length + 40).fill(0x01);
+          around.set(area, 7);
+          const inPlace = inlineFingerprint(around, max, prefixes, fpName, 7, area.length);
+          expect(inPlace === undefined || inPlace === null ? inPlace : [...inPlace]).toEqual(
+            got === undefined || got === null ? got : [...got],
+          );
           if (want instanceof Error || want.shared || want.listed) {
             expect(got).toBeUndefined(); // the slow path says what (or refuses)
             return;

@@ -216,5 +216,31 @@ describe('cachedSource', () => {
 
   it('an async-only source gets no readInto', () => {
     expect(cachedSource(counting(4096)).readInto).toBeUndefined();
+    expect(cachedSource(counting(4096)).blocks).toBeUndefined();
+  });
+
+  it('blocks (docs/reader.md#metadata-in-place): one-block ranges in place, through the same cache', () => {
+    const size = 64 * 4096 + 100;
+    const src = counting(size, true);
+    const c = cachedSource(src, { blockSize: 4096, maxBytes: 8 * 4096 });
+    const view = c.blocks!;
+    const expectAt = (offset: number, length: number) => {
+      const at = view.at(offset, length);
+      expect(at).toBeGreaterThanOrEqual(0);
+      const got = view.bytes.subarray(at, at + length);
+      expect([...got]).toEqual(Array.from({ length }, (_, i) => (offset + i) & 0xff));
+    };
+    expectAt(5 * 4096 + 32, 64); // a miss: the block is read in
+    expectAt(5 * 4096 + 4000, 96); // up to the block's last byte, a hit
+    expect(src.calls).toEqual([[5 * 4096, 4096]]);
+    c.readInto!(6 * 4096, new Uint8Array(8)); // readInto and the view share the blocks
+    expectAt(6 * 4096 + 8, 8);
+    expect(src.calls.length).toBe(2);
+    expect(view.at(5 * 4096 + 4064, 64)).toBe(-1); // across two blocks: readInto's job
+    expectAt(64 * 4096, 100); // the short last block
+    for (let b = 10; b < 40; b++) expectAt(b * 4096, 32); // evictions: the arena is reused
+    expectAt(5 * 4096 + 100, 4); // read again after its eviction, still right
+    expect(() => view.at(size - 10, 11)).toThrow(expect.objectContaining({ code: 'EIO' }));
+    expect(() => view.at(-1, 4)).toThrow(expect.objectContaining({ code: 'EIO' }));
   });
 });

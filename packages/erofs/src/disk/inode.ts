@@ -94,7 +94,8 @@ export function inodeSizeOf(format: number): 32 | 64 {
 
 /**
  * Decode an inode (docs/format.md#inode-compact, docs/format.md#inode-extended) from `b`, which holds at least `inodeSizeOf(i_format)` bytes
- * starting at the inode's `offset` in its container (the metabox data when `inMetabox`).
+ * from index `at` on (a block cache's memory: no copy), the bytes at the inode's `offset` in
+ * its container (the metabox data when `inMetabox`).
  */
 export function decodeInode(
   b: Uint8Array,
@@ -102,26 +103,27 @@ export function decodeInode(
   offset: number,
   ctx: InodeContext,
   inMetabox = false,
+  at = 0,
 ): Inode {
-  const format = le16(b, 0);
+  const format = le16(b, at);
   // docs/format.md#i-format: bits 5-15 reserved.
   if (format & ~0x1f)
     throw new ErofsError('ENOTSUP', `unsupported i_format 0x${format.toString(16)}`, { nid, offset });
   const extended = (format & 1) === 1;
   const inodeSize: 32 | 64 = extended ? 64 : 32;
-  if (b.length < inodeSize)
-    throw new ErofsError('EIO', `inode needs ${inodeSize} bytes, have ${b.length}`, { nid, offset });
+  if (b.length - at < inodeSize)
+    throw new ErofsError('EIO', `inode needs ${inodeSize} bytes, have ${b.length - at}`, { nid, offset });
   const layout = (format >> 1) & 7;
   if (layout > LAYOUT_CHUNK_BASED)
     throw new ErofsError('ENOTSUP', `unsupported/invalid data layout ${layout}`, { nid, offset });
-  const xattrIcount = le16(b, 2);
-  const mode = le16(b, 4);
+  const xattrIcount = le16(b, at + 2);
+  const mode = le16(b, at + 4);
   const type = TYPE_BY_FMT.get(mode & S_IFMT);
   if (!type)
     throw new ErofsError('ECORRUPT', `bogus i_mode 0${mode.toString(8)}`, { nid, offset: offset + 4 });
   const bit4 = (format & 0x10) !== 0;
-  const iNb = le16(b, 6);
-  const rawU = le32(b, 16);
+  const iNb = le16(b, at + 6);
+  const rawU = le32(b, at + 16);
   let nlink: number,
     size: number,
     mtime: number,
@@ -131,25 +133,28 @@ export function decodeInode(
     hi: number,
     addrBits: number;
   if (extended) {
-    size = le64(b, 8);
+    size = le64(b, at + 8);
     if (Number.isNaN(size))
-      throw new ErofsError('ECORRUPT', `i_size ${le32(b, 12)}<<32 too large`, { nid, offset: offset + 8 });
-    uid = le32(b, 24);
-    gid = le32(b, 28);
+      throw new ErofsError('ECORRUPT', `i_size ${le32(b, at + 12)}<<32 too large`, {
+        nid,
+        offset: offset + 8,
+      });
+    uid = le32(b, at + 24);
+    gid = le32(b, at + 28);
     // i_mtime is signed 64-bit in the kernel.
-    const lo = le32(b, 32);
-    const hiT = le32(b, 36) | 0;
+    const lo = le32(b, at + 32);
+    const hiT = le32(b, at + 36) | 0;
     mtime = hiT * 0x1_0000_0000 + lo;
-    mtimeNsec = le32(b, 40);
-    nlink = le32(b, 44);
+    mtimeNsec = le32(b, at + 40);
+    nlink = le32(b, at + 44);
     hi = iNb;
     addrBits = 48;
   } else {
-    size = le32(b, 8);
-    mtime = ctx.epoch + le32(b, 12); // docs/format.md#inode-times
+    size = le32(b, at + 8);
+    mtime = ctx.epoch + le32(b, at + 12); // docs/format.md#inode-times
     mtimeNsec = ctx.fixedNsec;
-    uid = le16(b, 24);
-    gid = le16(b, 26);
+    uid = le16(b, at + 24);
+    gid = le16(b, at + 26);
     const nlink1 = bit4 && type !== 'dir';
     nlink = nlink1 ? 1 : iNb;
     hi = nlink1 ? iNb : 0;

@@ -28,6 +28,24 @@ export const MAX_READAHEAD_BYTES = 256 * 1024;
 export interface CachedSource extends ByteSource {
   /** Counters for tests and diagnostics. */
   readonly stats: { hits: number; misses: number; underlyingReads: number; underlyingBytes: number };
+  /** Over a synchronous source only: the cache's blocks read in place (BlockView). */
+  readonly blocks?: BlockView;
+}
+
+/**
+ * In-place reads of a synchronous cache (its arena): a metadata walk decodes an inode or an
+ * xattr area where the cache holds it instead of copying it out first (the copies were the
+ * largest cost of the walk itself, docs/reader.md#metadata-in-place).
+ */
+export interface BlockView {
+  /**
+   * The index in `bytes` of the `length` bytes at `offset` when they lie inside one cache block
+   * (read in if missing, as readInto would), or -1 when they span two (then readInto them).
+   * Valid until the next read of the cache. Throws readInto's errors (a range past the end).
+   */
+  at(offset: number, length: number): number;
+  /** The cache's memory, the same array for the cache's life once `at` has returned an index. */
+  readonly bytes: Uint8Array;
 }
 
 /**
@@ -185,6 +203,7 @@ export function cachedSource(src: ByteSource, opts: CachedSourceOptions = {}): C
  * fetched with one read.
  */
 const MAX_RUN_BLOCKS = 16;
+const EMPTY = new Uint8Array(0);
 
 function syncCachedSource(
   src: ByteSource,
@@ -308,9 +327,23 @@ function syncCachedSource(
     }
   }
 
+  const blocks: BlockView = {
+    at(offset: number, length: number): number {
+      checkRange(size, offset, length, 'image');
+      const b = Math.floor(offset / blockSize);
+      const within = offset - b * blockSize;
+      if (within + length > blockSize) return -1;
+      return slotStart(b, b) + within;
+    },
+    get bytes(): Uint8Array {
+      return arena ?? EMPTY;
+    },
+  };
+
   return {
     size,
     stats,
+    blocks,
     readInto: readIntoCached,
     read(offset: number, length: number): Promise<Uint8Array> {
       try {
