@@ -26,8 +26,10 @@ function prng(seed) {
 /**
  * The manifest's NDJSON lines: the header and records of a real scan (base-v1.fp.img) as
  * templates, then /, /usr, /usr/lib, DIRS package folders and their files, depth first.
+ * `seed` draws which earlier file each copy copies: manifests of other seeds are another
+ * version of the image (the same paths, three files in four with the same content).
  */
-export async function* manifestLines(n) {
+export async function* manifestLines(n, seed = 42) {
   const base = await scanImageFile(path.join(root, 'testdata/erofs/base-v1.fp.img'), { hash: true });
   const dirT = base.files.find((f) => f.path === '/');
   const fileT = base.files.find((f) => f.type === 'file' && f.size > 0 && f.sha256);
@@ -39,7 +41,7 @@ export async function* manifestLines(n) {
   yield dir('/usr');
   yield dir('/usr/lib');
   const files = n - 3 - DIRS;
-  const rand = prng(42);
+  const rand = prng(seed);
   let k = 0;
   for (let d = 0; d < DIRS; d++) {
     const folder = `/usr/lib/pkg${String(d).padStart(4, '0')}`;

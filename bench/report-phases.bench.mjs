@@ -13,7 +13,11 @@
 // the records stream, UploadColumnsWriter: `columnsMs` is its final assembly), so run 1 is
 // "upload, then the first report"; `--no-upload-columns` stores the NDJSON alone (as servers
 // before did: run 1 then reads the NDJSON and writes the columnar file).
-// Usage: node bench/report-phases.bench.mjs [--records 500000] [--runs 1] [--no-upload-columns]
+// `--manifests 2` stores RECORDS records as two manifests of half as many (two versions of the
+// image: manifestLines with seeds 42 and 43), one image each: the several-manifest path, where
+// the fingerprints of both are declared in one StringTable (apps/server/src/scan/stored-columns.ts
+// readManifestsForReport).
+// Usage: node bench/report-phases.bench.mjs [--records 500000] [--runs 1] [--manifests 1] [--no-upload-columns]
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,6 +35,7 @@ const opt = (name, dflt) => {
 };
 const RECORDS = Number(opt('records', 500_000));
 const RUNS = Number(opt('runs', 1));
+const MANIFESTS = Number(opt('manifests', 1));
 const UPLOAD_COLUMNS = !process.argv.includes('--no-upload-columns');
 const log = (s) => process.stderr.write(`[report-phases bench] ${s}\n`);
 const MiB = 1024 * 1024;
@@ -58,23 +63,37 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'sharemap-report-phases-'));
 try {
   const store = new BlobStore(dataDir);
   const load = [loadavg()[0]];
-  log(`storing a manifest of ${RECORDS} records as an upload does`);
-  let t0 = performance.now();
-  const validator = new ManifestStreamValidator({ maxRecords: RECORDS });
-  const columns = UPLOAD_COLUMNS ? new UploadColumnsWriter(store) : null;
-  const blob = await store.putGzip(
-    canonicalManifest(asBuffers(manifestLines(RECORDS)), validator, {
-      ...(columns ? { onRecord: (r) => columns.push(r) } : {}),
-    }),
-  );
-  const header = validator.end();
-  const storeMs = Math.round(performance.now() - t0);
-  t0 = performance.now();
-  const notWritten = columns ? await columns.commit(blob.sha256, header) : 'off';
-  const columnsMs = Math.round(performance.now() - t0);
-  log(`stored in ${storeMs} ms, columnar file ${notWritten ?? 'written'} in ${columnsMs} ms`);
+  const perManifest = Math.floor(RECORDS / MANIFESTS);
+  log(`storing ${MANIFESTS} manifest(s) of ${perManifest} records as an upload does`);
+  const stored = [];
+  let storeMs = 0;
+  let columnsMs = 0;
+  let t0;
+  for (let m = 0; m < MANIFESTS; m++) {
+    t0 = performance.now();
+    const validator = new ManifestStreamValidator({ maxRecords: perManifest });
+    const columns = UPLOAD_COLUMNS ? new UploadColumnsWriter(store) : null;
+    const blob = await store.putGzip(
+      canonicalManifest(asBuffers(manifestLines(perManifest, 42 + m)), validator, {
+        ...(columns ? { onRecord: (r) => columns.push(r) } : {}),
+      }),
+    );
+    const header = validator.end();
+    storeMs += Math.round(performance.now() - t0);
+    t0 = performance.now();
+    const notWritten = columns ? await columns.commit(blob.sha256, header) : 'off';
+    columnsMs += Math.round(performance.now() - t0);
+    log(`manifest ${m + 1} stored, columnar file ${notWritten ?? 'written'}`);
+    stored.push({ blob, header });
+  }
+  log(`stored in ${storeMs} ms, columnar files in ${columnsMs} ms`);
   const built = buildAnalysisInput({
-    images: [{ header, name: header.image.name, aliases: ['m1'], payload: blob.sha256 }],
+    images: stored.map(({ blob, header }, m) => ({
+      header,
+      name: MANIFESTS > 1 ? `${header.image.name}-v${m + 1}` : header.image.name,
+      aliases: [`m${m + 1}`],
+      payload: blob.sha256,
+    })),
     mountConfigs: [],
     mapping: {},
     publishers: {},
@@ -105,7 +124,9 @@ try {
       cpu[name] = Math.round((used.user + used.system) / 1000);
       peakRss[name] = peakRssMiB();
       resetPeakRss();
-      log(`run ${run + 1}: ${name} ${Math.round(ms)} ms (cpu ${cpu[name]} ms, peak RSS ${peakRss[name]} MiB)`);
+      log(
+        `run ${run + 1}: ${name} ${Math.round(ms)} ms (cpu ${cpu[name]} ms, peak RSS ${peakRss[name]} MiB)`,
+      );
     });
     const totalMs = Math.round(performance.now() - t0);
     const size = (sha) => statSync(store.path(sha)).size;
@@ -126,7 +147,8 @@ try {
   }
   const out = {
     records: RECORDS,
-    manifestBlobBytes: blob.size,
+    manifests: MANIFESTS,
+    manifestBlobBytes: stored.reduce((sum, { blob }) => sum + blob.size, 0),
     storeMs,
     uploadColumns: UPLOAD_COLUMNS,
     columnsMs,

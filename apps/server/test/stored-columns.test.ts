@@ -336,6 +336,27 @@ describe('columnar form of stored manifests', () => {
       expect(fingerprints).toBeGreaterThan(100);
     });
 
+    it('interns the fingerprints of several manifests alone: their paths and sha256s stay as decoded', async () => {
+      const store = newStore();
+      const task = await storedTask(store, await fleet());
+      await runAnalysis(task); // writes the columnar files
+      const manifests = await readManifestsForReport(
+        store,
+        task.images.map((i) => i.manifestBlob),
+      );
+      const fingerprints = new Set<string>();
+      let paths = 0;
+      for (const m of manifests) {
+        const cols = manifestColumns(m)!;
+        paths += cols.n;
+        for (let i = 0; i < cols.n; i++)
+          if (cols.fingerprint[i] != null) fingerprints.add(cols.fingerprint[i]!);
+      }
+      expect(paths).toBeGreaterThan(fingerprints.size);
+      // The table the engine numbers fingerprints from holds them and nothing else.
+      expect(manifestColumns(manifests[0]!)!.strings!.size).toBe(fingerprints.size);
+    });
+
     it('leaves a lone manifest as read (interning its fingerprints would cost what the engine saves)', async () => {
       const store = newStore();
       const task = await storedTask(store, [await generated(1_000)]);

@@ -21,6 +21,7 @@ import {
   encodeManifestColumns,
   ManifestColumns,
   ManifestColumnsStreamEncoder,
+  type ColumnsStringInterner,
   type FileRecord,
   type Manifest,
   type ManifestHeader,
@@ -43,6 +44,26 @@ function crc32After(bytes: Uint8Array, crc: number): number {
 /** Bytes after the encoded form: its CRC-32 (zlib's), little-endian. */
 const CRC_BYTES = 4;
 
+/** The field of the fingerprints in a StringTable's slots (3i + field: path 0, fingerprint 1, sha256 2). */
+const FINGERPRINT_FIELD = 1;
+
+/**
+ * What a columnar file's reader interns in `strings`: the fingerprints alone, which the
+ * engine takes its ids from when several manifests share one table (ManifestColumns.declareInterned,
+ * docs/manifest.md#fingerprint-ids). Paths and sha256s stay the decoded blob's slices, as a
+ * lone manifest's always did: the engine compares them by value, and interning them cost two
+ * thirds of reading two 1M-record manifests (docs/benchmarks.md#server-report2-2026-12-06).
+ */
+function fingerprintsInterner(strings: StringTable): ColumnsStringInterner {
+  return {
+    internAt: (slot, s) => strings.internAt(slot, s),
+    internAtAscii: (slot, bytes, start, end, hash, make) =>
+      strings.internAtAscii(slot, bytes, start, end, hash, make),
+    canAdopt: (field) => field !== FINGERPRINT_FIELD || strings.canAdopt(field),
+    adoptColumn: (field, values) => field !== FINGERPRINT_FIELD || strings.adoptColumn(field, values),
+  };
+}
+
 /** Why a columnar file was not used, or null when it was. */
 async function readColumns(
   store: BlobStore,
@@ -60,7 +81,7 @@ async function readColumns(
   const stored = bytes.readUInt32LE(bytes.length - CRC_BYTES);
   if (crc32(body) !== stored) return { problem: 'its CRC-32 does not match its bytes' };
   try {
-    const { header, cols } = decodeManifestColumns(body, strings);
+    const { header, cols } = decodeManifestColumns(body, fingerprintsInterner(strings));
     return { manifest: columnarManifest(header, cols) };
   } catch (e) {
     return { problem: (e as Error).message };
@@ -299,8 +320,11 @@ export async function readManifestsForReport(
 ): Promise<Manifest[]> {
   const strings = new StringTable();
   const out: Manifest[] = [];
-  for (const sha256 of blobs) {
+  for (const [k, sha256] of blobs.entries()) {
     const { manifest } = await readManifestForReport(store, sha256, strings, log);
+    // The table at its final size before the first fingerprints go in (a hint: the others'
+    // counts are not known yet), instead of rehashing at every doubling.
+    if (k === 0 && blobs.length > 1) strings.reserve(manifest.file_count * blobs.length);
     // The table holds their fingerprints anyway: a manifest read from its columnar file after
     // another (interned as decoded), or the first of several (its adopted columns interned when
     // the second is read). A lone one is left as read: interning its fingerprints only for this

@@ -21,8 +21,8 @@ import {
 } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
-import { pipeline, Readable } from 'node:stream';
+import { gunzipSync, gzipSync, createGzip, type ZlibOptions } from 'node:zlib';
+import { pipeline, Readable, type TransformOptions } from 'node:stream';
 
 export class BlobTooLargeError extends Error {
   override readonly name = 'BlobTooLargeError';
@@ -39,6 +39,23 @@ export class BlobTooLargeError extends Error {
  * matters a little, the time of report creation more.
  */
 export const SERVER_GZIP_LEVEL = 1;
+
+/**
+ * zlib's output buffer (its `chunkSize`; Node's default is 16 KiB): each buffer filled is one
+ * round trip to libuv's thread pool and one chunk through write()'s loop, so a 40 MB report
+ * blob took ~2,500 of each. The stored bytes do not depend on it.
+ */
+const GZIP_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Input putGzipBytes lets its producer run ahead of the compression (the gzip stream's
+ * writable high-water mark; Node's default is 16 KiB). With the default, every 256 KiB piece
+ * of the report JSON waited for the one before it to be compressed before it was generated:
+ * generation on this thread and compression on the pool took turns instead of overlapping,
+ * and this thread sat idle for a third of the blobs phase
+ * (docs/benchmarks.md#server-report2-2026-12-06).
+ */
+const GZIP_READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 export interface StoredBlob {
   sha256: string;
@@ -225,7 +242,7 @@ export class BlobStore {
   async putGzip(lines: Iterable<string> | AsyncIterable<string>): Promise<StoredBlob> {
     // pipeline, not pipe: an error of the lines (a refused upload) must end the gzip stream
     // too, so that write() stops and removes its temp file (pipe would leave it waiting).
-    const gz = createGzip({ level: SERVER_GZIP_LEVEL });
+    const gz = createGzip({ level: SERVER_GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
     pipeline(Readable.from(batched(lines), { objectMode: false }), gz, () => undefined);
     return this.write(gz);
   }
@@ -233,10 +250,18 @@ export class BlobStore {
   /**
    * Store bytes gzip-compressed, piece by piece (the sharemap-files encoding as views of its
    * columns): the compression runs on libuv's thread pool, the same bytes as gzipSync of the
-   * pieces joined (zlib's output does not depend on how its input is split).
+   * pieces joined (zlib's output does not depend on how its input is split). The pieces are
+   * taken up to GZIP_READ_AHEAD_BYTES ahead of the compression, so that making them (the
+   * report JSON: CPU on this thread) overlaps compressing them.
    */
   async putGzipBytes(pieces: Iterable<Uint8Array>): Promise<StoredBlob> {
-    const gz = createGzip({ level: SERVER_GZIP_LEVEL });
+    // zlib's streams are Transforms: Node passes these options on (its ZlibOptions type omits them).
+    const options: ZlibOptions & TransformOptions = {
+      level: SERVER_GZIP_LEVEL,
+      chunkSize: GZIP_CHUNK_BYTES,
+      writableHighWaterMark: GZIP_READ_AHEAD_BYTES,
+    };
+    const gz = createGzip(options);
     pipeline(Readable.from(pieces, { objectMode: false }), gz, () => undefined);
     return this.write(gz);
   }
