@@ -17,6 +17,16 @@ if (process.env.SHAREMAP_LZ4_DECODER) {
   }
 }
 
+// `scan --hash` with the default threads: its digest threads start now, so that they load
+// their modules beside this thread's loading of the command, on a core idle until the walk
+// begins; the scan's pool takes them (docs/reader.md#digest-threads-started-ahead). With
+// `--threads` the scan starts the threads it asks for itself.
+const args = process.argv.slice(2);
+if (args[0] === 'scan' && args.includes('--hash') && !args.some((a) => a.startsWith('--threads'))) {
+  const { prestartDigestThreads } = await import('@sharemap/erofs/digest-pool');
+  prestartDigestThreads();
+}
+
 // A closed pipe (`sharemap scan x --ndjson | head`) is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);

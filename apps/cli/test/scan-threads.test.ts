@@ -31,6 +31,23 @@ describe('sharemap scan --threads', () => {
     120_000,
   );
 
+  // The built CLI starts the default digest threads as it starts, before it loads the command
+  // (docs/reader.md#digest-threads-started-ahead); the scan's pool takes them.
+  it.skipIf(!haveBuild())(
+    'the built CLI, default threads (started ahead): the bytes of --threads 0',
+    () => {
+      for (const name of ['app.fp.lz4hc.img', 'edge.zstd.fp.img']) {
+        const base = cliProcess(['scan', fx(name), '--hash', '--ndjson', '--threads', '0']);
+        expect(base.code).toBe(0);
+        const r = cliProcess(['scan', fx(name), '--hash', '--ndjson']);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe(base.stdout);
+      }
+    },
+    120_000,
+  );
+
   it.each(['x', '-1', '65', '1.5', ''])('--threads %j is refused with one line', async (bad) => {
     const r = await cli(['scan', fx('app.fp.img'), '--hash', '--ndjson', `--threads=${bad}`]);
     expect(r.code).not.toBe(0);

@@ -13,7 +13,7 @@ import { scanManifestTo, type ManifestFieldSink, type ManifestSink, type ScanOpt
 import type { Manifest, ManifestHeader } from './manifest-types.js';
 import { checkRange, type ByteSource } from './source/types.js';
 import { MAX_READAHEAD_BYTES } from './source/cached.js';
-import { DigestPool, digestWorkerScript } from './node/digest-pool.js';
+import { DigestPool, digestWorkerScript, releaseSpareDigestThreads } from './node/digest-pool.js';
 import { getLz4Decoder, setLz4Decoder, type Lz4DecoderKind } from './decompress/index.js';
 
 export * from './index.js';
@@ -23,6 +23,9 @@ export {
   DIGEST_POOL_CHANNEL,
   digestWorkerScript,
   MAX_DIGEST_THREADS,
+  prestartDigestThreads,
+  releaseSpareDigestThreads,
+  spareDigestThreads,
   type DigestPoolStart,
   type DigestThreadStart,
 } from './node/digest-pool.js';
@@ -289,6 +292,8 @@ export async function scanImageFileTo(
     return await scanManifestTo(opened.image, scan, sink);
   } finally {
     await pool?.close();
+    // Threads started ahead (prestartDigestThreads) that this scan did not take.
+    await releaseSpareDigestThreads();
     await opened.close();
   }
 }

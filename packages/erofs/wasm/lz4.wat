@@ -5,9 +5,10 @@
 ;;
 ;; The caller (src/decompress/lz4-wasm.ts) copies the stream to `src` and reads `outLen` bytes
 ;; back from `dst`. Both regions are followed by WASM_SLACK (64) bytes the decoder may touch:
-;; short copies move 8 bytes at a time and may read up to 31 bytes past the end of a literal run
-;; and write up to 31 bytes past the end of a copy. Those writes land in bytes later output
-;; overwrites, or in the slack; the result is only ever the first `outLen` bytes of `dst`.
+;; copies of up to 32 bytes are two or four 8-byte moves and may read up to 31 bytes past the end
+;; of a literal run and write up to 31 bytes past the end of a copy. Those writes land in bytes
+;; later output overwrites, or in the slack; the result is only ever the first `outLen` bytes of
+;; `dst`.
 ;; Every length is checked against the region it reads or writes before any copy, so a hostile
 ;; stream cannot reach outside [src, src + srcLen + slack) or [dst, dst + outLen + slack).
 ;;
@@ -59,22 +60,27 @@
             (if (i32.eqz (local.get $partial)) (then (return (i32.const -3))))
             (memory.copy (local.get $op) (local.get $ip) (i32.sub (local.get $opEnd) (local.get $op)))
             (return (local.get $outLen))))
-        (if (i32.le_u (local.get $len) (i32.const 32))
+        (if (i32.le_u (local.get $len) (i32.const 16))
           (then
-            ;; short run: 8-byte steps, overshooting into later output or the slack
-            (local.set $end (i32.add (local.get $op) (local.get $len)))
-            (local.set $from (local.get $ip))
-            (loop $copy8
-              (i64.store align=1 (local.get $op) (i64.load align=1 (local.get $from)))
-              (local.set $op (i32.add (local.get $op) (i32.const 8)))
-              (local.set $from (i32.add (local.get $from) (i32.const 8)))
-              (br_if $copy8 (i32.lt_u (local.get $op) (local.get $end))))
-            (local.set $op (local.get $end))
+            ;; a short run: two or four 8-byte copies, overshooting into later output or the
+            ;; slack (unrolled: a copy loop's exit branch, taken after a varying count each
+            ;; sequence, cost more than the extra copies; docs/benchmarks.md, `lz4-decode`)
+            (i64.store align=1 (local.get $op) (i64.load align=1 (local.get $ip)))
+            (i64.store offset=8 align=1 (local.get $op) (i64.load offset=8 align=1 (local.get $ip)))
+            (local.set $op (i32.add (local.get $op) (local.get $len)))
+            (local.set $ip (i32.add (local.get $ip) (local.get $len))))
+        (else (if (i32.le_u (local.get $len) (i32.const 32))
+          (then
+            (i64.store align=1 (local.get $op) (i64.load align=1 (local.get $ip)))
+            (i64.store offset=8 align=1 (local.get $op) (i64.load offset=8 align=1 (local.get $ip)))
+            (i64.store offset=16 align=1 (local.get $op) (i64.load offset=16 align=1 (local.get $ip)))
+            (i64.store offset=24 align=1 (local.get $op) (i64.load offset=24 align=1 (local.get $ip)))
+            (local.set $op (i32.add (local.get $op) (local.get $len)))
             (local.set $ip (i32.add (local.get $ip) (local.get $len))))
           (else
             (memory.copy (local.get $op) (local.get $ip) (local.get $len))
             (local.set $op (i32.add (local.get $op) (local.get $len)))
-            (local.set $ip (i32.add (local.get $ip) (local.get $len)))))
+            (local.set $ip (i32.add (local.get $ip) (local.get $len)))))))
         ;; the last sequence has literals only
         (br_if $done (i32.eq (local.get $ip) (local.get $ipEnd)))
         (if (i32.and (local.get $partial) (i32.eq (local.get $op) (local.get $opEnd)))
@@ -106,15 +112,21 @@
         (local.set $from (i32.sub (local.get $op) (local.get $off)))
         (local.set $end (i32.add (local.get $op) (local.get $len)))
         (if (i32.and (i32.ge_u (local.get $off) (i32.const 8))
-                     (i32.le_u (local.get $len) (i32.const 32)))
+                     (i32.le_u (local.get $len) (i32.const 16)))
           (then
             ;; short match at least 8 back: each 8-byte read ends at or before the write, so an
-            ;; overlapping match repeats its period as a byte-by-byte copy would
-            (loop $copy8
-              (i64.store align=1 (local.get $op) (i64.load align=1 (local.get $from)))
-              (local.set $op (i32.add (local.get $op) (i32.const 8)))
-              (local.set $from (i32.add (local.get $from) (i32.const 8)))
-              (br_if $copy8 (i32.lt_u (local.get $op) (local.get $end))))
+            ;; overlapping match repeats its period as a byte-by-byte copy would; two or four
+            ;; copies, unrolled as for literals
+            (i64.store align=1 (local.get $op) (i64.load align=1 (local.get $from)))
+            (i64.store offset=8 align=1 (local.get $op) (i64.load offset=8 align=1 (local.get $from)))
+            (local.set $op (local.get $end)))
+        (else (if (i32.and (i32.ge_u (local.get $off) (i32.const 8))
+                     (i32.le_u (local.get $len) (i32.const 32)))
+          (then
+            (i64.store align=1 (local.get $op) (i64.load align=1 (local.get $from)))
+            (i64.store offset=8 align=1 (local.get $op) (i64.load offset=8 align=1 (local.get $from)))
+            (i64.store offset=16 align=1 (local.get $op) (i64.load offset=16 align=1 (local.get $from)))
+            (i64.store offset=24 align=1 (local.get $op) (i64.load offset=24 align=1 (local.get $from)))
             (local.set $op (local.get $end)))
           (else
             (if (i32.ge_u (local.get $off) (local.get $len))
@@ -140,7 +152,7 @@
                         (then (local.set $n (i32.sub (local.get $end) (local.get $op)))))
                       (memory.copy (local.get $op) (local.get $from) (local.get $n))
                       (local.set $op (i32.add (local.get $op) (local.get $n)))
-                      (br_if $double (i32.lt_u (local.get $op) (local.get $end))))))))))
+                      (br_if $double (i32.lt_u (local.get $op) (local.get $end))))))))))))
         (if (i32.and (local.get $partial) (i32.eq (local.get $op) (local.get $opEnd)))
           (then (return (local.get $outLen))))
         (br $sequence)))

@@ -72,6 +72,14 @@ export interface DigestPoolStart {
   lz4Decoder: Lz4DecoderKind | undefined;
 }
 
+/**
+ * The first message to a thread started ahead of its pool (prestartDigestThreads), which
+ * waits for it with its modules loaded: what a pool's threads are otherwise started with.
+ */
+export interface DigestInitMessage {
+  init: DigestWorkerData;
+}
+
 /** What a digest thread reports once it has started (DigestPool.threadsStarted()). */
 export interface DigestThreadStart {
   /** The LZ4 decoder the thread applied. */
@@ -172,6 +180,73 @@ function errorOf(r: Exclude<DigestResult, null>): Error {
   return new ErofsError(r.code as ErofsErrorCode, r.detail, details);
 }
 
+/** A thread started by prestartDigestThreads that no pool has taken yet. */
+interface SpareThread {
+  worker: Worker;
+  /** The script it runs (a pool takes only threads of its own script). */
+  script: string;
+  /** It failed or ended before a pool took it. */
+  dead: boolean;
+}
+const spareThreads: SpareThread[] = [];
+
+/**
+ * Start `count` digest threads now, before any pool exists, for the next DigestPools of this
+ * process to take (docs/reader.md#digest-threads-started-ahead): a thread spends its first
+ * ~0.1 s of CPU loading its modules, which `sharemap scan --hash` otherwise pays once the walk
+ * has begun, on the core the thread is to hash on; started as the command starts, that load
+ * runs beside the command's own module loading, on a core that is idle then. The threads wait
+ * for their image (DigestInitMessage) and keep no process alive. Threads no pool takes are
+ * ended by releaseSpareDigestThreads(), or with the process. `script` is the pool's (the
+ * default). Returns how many were started (none without the worker script, see
+ * digestWorkerScript()).
+ */
+export function prestartDigestThreads(
+  count = defaultDigestThreads(),
+  script: URL | undefined = digestWorkerScript(),
+): number {
+  if (!script) return 0;
+  for (let i = 0; i < count; i++) {
+    const worker = new Worker(script);
+    const spare: SpareThread = { worker, script: script.href, dead: false };
+    // Until a pool takes it, an error or an exit only marks it (the pool then starts a thread
+    // of its own); without a listener an 'error' event would end the process.
+    const ended = (): void => {
+      spare.dead = true;
+    };
+    worker.on('error', ended);
+    worker.on('exit', ended);
+    worker.unref();
+    spareThreads.push(spare);
+  }
+  return count;
+}
+
+/** Threads prestartDigestThreads() started that no pool has taken (and that have not ended). */
+export function spareDigestThreads(): number {
+  return spareThreads.filter((s) => !s.dead).length;
+}
+
+/** End the threads prestartDigestThreads() started that no pool took (a scan with fewer threads). */
+export async function releaseSpareDigestThreads(): Promise<void> {
+  const spares = spareThreads.splice(0);
+  await Promise.all(spares.map((s) => s.worker.terminate()));
+}
+
+/** A spare thread running `script`, given its image for a pool to use; undefined if none. */
+function takeSpare(script: URL, data: DigestWorkerData): Worker | undefined {
+  for (;;) {
+    const i = spareThreads.findIndex((s) => s.script === script.href);
+    if (i < 0) return undefined;
+    const spare = spareThreads.splice(i, 1)[0]!;
+    if (spare.dead) continue;
+    spare.worker.removeAllListeners('error');
+    spare.worker.removeAllListeners('exit');
+    spare.worker.postMessage({ init: data } satisfies DigestInitMessage);
+    return spare.worker;
+  }
+}
+
 /** A pool of digest threads over one image file; close() it when the scan ends (or fails). */
 export class DigestPool implements ContentDigester {
   readonly maxPending = DIGEST_MAX_PENDING;
@@ -197,7 +272,8 @@ export class DigestPool implements ContentDigester {
         lz4Decoder: data.lz4Decoder,
       } satisfies DigestPoolStart);
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(script, { workerData: data });
+      // A thread started ahead (prestartDigestThreads) has its modules loaded already.
+      const worker = takeSpare(script, data) ?? new Worker(script, { workerData: data });
       const t: Thread = { worker, batches: new Map(), bytes: 0, sizes: new Map(), dead: false };
       worker.on('message', (m: DigestResponse | DigestStartedMessage) => {
         if ('started' in m) this.started(t, m.started);

@@ -1,5 +1,6 @@
 /**
- * A content digest thread (digest-pool.ts): opens the image file itself, then for each batch
+ * A content digest thread (digest-pool.ts): opens the image file itself (named by its workerData,
+ * or by its first message when started ahead of its pool), then for each batch
  * of nids hashes every file's full content, as the scan's own thread would
  * (ErofsImage.forEachDataPiece, the same reader and checks), and answers the digests or the
  * reader's errors in the batch's order.
@@ -16,29 +17,35 @@ import {
   CLAIM_THREAD,
   claimsBytes,
   DIGEST_CACHE_BYTES,
+  type DigestInitMessage,
   type DigestRequest,
   type DigestResponse,
   type DigestResult,
   type DigestStartedMessage,
   type DigestWorkerData,
 } from './digest-pool.js';
-import { openImageFile, type OpenImageFileOptions } from '../node.js';
+import { openImageFile, type OpenedImageFile, type OpenImageFileOptions } from '../node.js';
 
-const data = workerData as DigestWorkerData;
 const port = parentPort!;
-// The starting thread's LZ4 decoder, applied once as the thread starts (docs/reader.md#lz4-decoders).
-if (data.lz4Decoder) setLz4Decoder(data.lz4Decoder);
-port.postMessage({ started: { lz4Decoder: getLz4Decoder() } } satisfies DigestStartedMessage);
-// A small block cache: this thread reads one inode and the inline tail per file, never a
-// directory walk, and every thread's cache is memory the scan's RSS budget pays for.
-const options: OpenImageFileOptions = {
-  devices: data.devices,
-  cache: { blockSize: 4096, maxBytes: DIGEST_CACHE_BYTES },
-};
-if (data.limits) options.limits = data.limits;
-const opened = openImageFile(data.path, options);
-// An image that cannot be opened fails every file asked for; never an unhandled rejection.
-opened.catch(() => undefined);
+/** The image, once the thread has it (from workerData, or the first message when started ahead). */
+let opened: Promise<OpenedImageFile> | undefined;
+
+/** Take the image and the starting thread's settings (DigestWorkerData) and say so. */
+function begin(data: DigestWorkerData): void {
+  // The starting thread's LZ4 decoder, applied once as the thread starts (docs/reader.md#lz4-decoders).
+  if (data.lz4Decoder) setLz4Decoder(data.lz4Decoder);
+  port.postMessage({ started: { lz4Decoder: getLz4Decoder() } } satisfies DigestStartedMessage);
+  // A small block cache: this thread reads one inode and the inline tail per file, never a
+  // directory walk, and every thread's cache is memory the scan's RSS budget pays for.
+  const options: OpenImageFileOptions = {
+    devices: data.devices,
+    cache: { blockSize: 4096, maxBytes: DIGEST_CACHE_BYTES },
+  };
+  if (data.limits) options.limits = data.limits;
+  opened = openImageFile(data.path, options);
+  // An image that cannot be opened fails every file asked for; never an unhandled rejection.
+  opened.catch(() => undefined);
+}
 
 function resultOf(e: unknown): DigestResult {
   if (e instanceof ErofsError) {
@@ -70,7 +77,7 @@ async function run(m: DigestRequest): Promise<void> {
   let image: ErofsImage | undefined;
   let openError: DigestResult = null;
   try {
-    image = (await opened).image;
+    image = (await opened!).image;
   } catch (e) {
     openError = resultOf(e);
   }
@@ -95,8 +102,11 @@ async function run(m: DigestRequest): Promise<void> {
   port.postMessage({ batch: m.batch, results } satisfies DigestResponse);
 }
 
-// One batch at a time: the files of a batch share one read buffer.
+// One batch at a time: the files of a batch share one read buffer. A thread started ahead of
+// its pool (prestartDigestThreads: no workerData) is given its image by the first message.
 let chain = Promise.resolve();
-port.on('message', (m: DigestRequest) => {
-  chain = chain.then(() => run(m));
+if (workerData) begin(workerData as DigestWorkerData);
+port.on('message', (m: DigestRequest | DigestInitMessage) => {
+  if ('init' in m) begin(m.init);
+  else chain = chain.then(() => run(m));
 });

@@ -32,6 +32,9 @@ import {
   defaultDigestThreads,
   digestWorkerScript,
   MAX_DIGEST_THREADS,
+  prestartDigestThreads,
+  releaseSpareDigestThreads,
+  spareDigestThreads,
   type DigestWorkerData,
 } from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
@@ -311,6 +314,53 @@ describe('scan --hash through digest threads', () => {
     },
     60_000,
   );
+});
+
+// Threads started ahead of their pool (docs/reader.md#digest-threads-started-ahead): a pool
+// takes them instead of starting its own, hands them its image and settings, and the scan ends
+// those it did not take.
+describe('prestartDigestThreads', () => {
+  const lz4 = join(ROOT, 'erofs/app.fp.lz4hc.img');
+
+  it("a pool takes the threads started ahead, which hash with the pool's image and decoder", async () => {
+    const inThread = ndjson(await scanImageFile(lz4, { hash: true }));
+    expect(prestartDigestThreads(3)).toBe(3);
+    expect(spareDigestThreads()).toBe(3);
+    const data: DigestWorkerData = { path: lz4, devices: [], limits: undefined, lz4Decoder: 'js' };
+    const pool = new DigestPool(digestWorkerScript()!, data, 2);
+    try {
+      expect(spareDigestThreads()).toBe(1); // two taken, none started beside them
+      // The settings reach the threads with their image: each reports the pool's decoder.
+      expect(await pool.threadsStarted()).toEqual([{ lz4Decoder: 'js' }, { lz4Decoder: 'js' }]);
+      expect(ndjson(await scanThrough(lz4, [], limited(pool, 4)))).toBe(inThread);
+    } finally {
+      await pool.close();
+      await releaseSpareDigestThreads();
+    }
+    expect(spareDigestThreads()).toBe(0);
+  }, 60_000);
+
+  it('scanImageFile takes what it needs and ends the rest; a second scan starts its own', async () => {
+    const inThread = ndjson(await scanImageFile(lz4, { hash: true }));
+    prestartDigestThreads(2);
+    expect(ndjson(await scanImageFile(lz4, { hash: true, threads: 1 }))).toBe(inThread);
+    expect(spareDigestThreads()).toBe(0);
+    expect(ndjson(await scanImageFile(lz4, { hash: true, threads: 1 }))).toBe(inThread);
+  }, 60_000);
+
+  it('a thread started ahead that ended before a pool took it: the pool starts its own, and sees that one end', async () => {
+    const script = join(tmp, 'exit-at-once-worker.mjs');
+    writeFileSync(script, 'process.exit(3);\n');
+    expect(prestartDigestThreads(1, pathToFileURL(script))).toBe(1);
+    // Polled, not slept on: the thread's end marks it (and does not end this process).
+    while (spareDigestThreads() > 0) await new Promise((resolve) => setImmediate(resolve));
+    // Taking the ended thread would leave the pool waiting on a thread that never answers.
+    const err = await errorOf(
+      scanWithPool(join(ROOT, 'erofs/app.fp.img'), [], 1, (p) => limited(p, 4096), pathToFileURL(script)),
+    );
+    expect((err as ErofsError).message).toMatch(/content digest thread failed: exited with code 3/);
+    await releaseSpareDigestThreads();
+  }, 60_000);
 });
 
 describe('defaultDigestThreads', () => {
