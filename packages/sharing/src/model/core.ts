@@ -177,13 +177,8 @@ class Interner {
     this.fingerprints.push(fingerprint);
     // A lower-hex value is its own lower case: its digest, if it claims one, is its tail,
     // made on demand (digestOf). Others (rare) go through keys.fingerprintDigest now.
-    if (isLowerHex(fingerprint))
-      this.fpDigest.push(
-        fingerprint.length === SHA256_FINGERPRINT_HEX_LENGTH &&
-          fingerprint.startsWith(SHA256_FINGERPRINT_PREFIX_HEX)
-          ? undefined
-          : null,
-      );
+    const form = lowerHexForm(fingerprint);
+    if (form !== NOT_LOWER_HEX) this.fpDigest.push(form === LOWER_HEX_SHA256 ? undefined : null);
     else {
       this.notLowerHex++;
       this.fpDigest.push(fingerprintDigest(fingerprint));
@@ -725,8 +720,9 @@ export function runCore(
   let orderBestDelta = 0;
   let orderWorstDelta = 0;
   let orderDependentKeys = 0;
-  for (const g of groups) {
-    if (g.rejected.length === 0) continue;
+  for (let gi = 0; gi < nGroups; gi++) {
+    if (rejectedStart[gi + 1] === rejectedStart[gi]) continue; // no rejected candidate
+    const g = groups[gi]!;
     const candidates = mergeSorted(g.members, g.rejected);
     const sizeClasses = new Map<string, { count: number; pages: number }>();
     for (const r of candidates) {
@@ -825,19 +821,32 @@ function plainAopsOf(instance: ReportInstance): number {
  */
 const NO_ROWS = Object.freeze([]) as unknown as number[];
 
-/** Whether every character of s is a lower-case hex digit (0-9, a-f); true for ''. */
-function isLowerHex(s: string): boolean {
+/** lowerHexForm's answers. */
+const NOT_LOWER_HEX = 0;
+const LOWER_HEX_OTHER = 1;
+const LOWER_HEX_SHA256 = 2;
+const PREFIX_CODES = Uint8Array.from(SHA256_FINGERPRINT_PREFIX_HEX, (c) => c.charCodeAt(0));
+
+/**
+ * Whether every character of a fingerprint is a lower-case hex digit (0-9, a-f; true of ''),
+ * and if so whether it has the `sha256:` + 32-byte form: one pass over its characters.
+ */
+function lowerHexForm(s: string): number {
+  let sha256 = s.length === SHA256_FINGERPRINT_HEX_LENGTH;
   for (let k = 0; k < s.length; k++) {
     const c = s.charCodeAt(k);
     // '0'-'9' are 48-57, 'a'-'f' 97-102
-    if (c > 102 || c < 48 || (c > 57 && c < 97)) return false;
+    if (c > 102 || c < 48 || (c > 57 && c < 97)) return NOT_LOWER_HEX;
+    if (sha256 && k < PREFIX_CODES.length && c !== PREFIX_CODES[k]) sha256 = false;
   }
-  return true;
+  return sha256 ? LOWER_HEX_SHA256 : LOWER_HEX_OTHER;
 }
 
 /** xs[start .. end - 1] as a plain array. */
 function rangeOf(xs: Int32Array, start: number, end: number): number[] {
   if (end === start) return NO_ROWS;
+  // Most groups have two members: a literal is one allocation of a packed array.
+  if (end - start === 2) return [xs[start]!, xs[start + 1]!];
   const out = new Array<number>(end - start);
   for (let k = start; k < end; k++) out[k - start] = xs[k]!;
   return out;
