@@ -38,15 +38,21 @@ import type {
 import { pagesOf, workingSetPages } from './accounting.js';
 import type { ImageEntry } from './input.js';
 import { isMounted } from './input.js';
-import { fingerprintDigest, fingerprintMatchesSha256, fingerprintState } from './keys.js';
+import {
+  fingerprintDigest,
+  fingerprintMatchesSha256,
+  fingerprintState,
+  SHA256_FINGERPRINT_HEX_LENGTH,
+  SHA256_FINGERPRINT_PREFIX_HEX,
+} from './keys.js';
 
 /** aops class codes (R6): an index into this list. */
 export const AOPS_CLASSES: readonly AopsClass[] = ['compressed', 'block', 'file-backed'];
 const AOPS_COMPRESSED = 0;
 const AOPS_BLOCK = 1;
 const AOPS_FILE_BACKED = 2;
-/** Fingerprint values as validated manifests carry them (docs/manifest.md). */
-const LOWER_HEX = /^[0-9a-f]*$/;
+/** Length of the digest (hex) a `sha256:` + 32-byte fingerprint claims. */
+const DIGEST_HEX_LENGTH = SHA256_FINGERPRINT_HEX_LENGTH - SHA256_FINGERPRINT_PREFIX_HEX.length;
 /** Largest fingerprints x domains key space looked up through a dense Int32Array (64 MiB). */
 const DENSE_KEY_LIMIT = 1 << 24;
 /** How many candidate rows of order-dependent keys the `order-dependent` finding lists at most. */
@@ -110,8 +116,13 @@ class Interner {
   /**
    * By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null.
    * Once a record's sha256 equals it, that record's string object stands for it (see prepareImage).
+   * undefined: a lower-hex value of that form whose digest string is not made yet (digestOf):
+   * an analysis of manifests without sha256 never needs it, and ~1M 64-character copies are
+   * ~100 MB of heap.
    */
-  readonly fpDigest: (string | null)[] = [];
+  readonly fpDigest: (string | null | undefined)[] = [];
+  /** How many fingerprint values are not lower-case hex (what validated manifests carry, docs/manifest.md). */
+  private notLowerHex = 0;
   private readonly contentIndex = new Map<string, number>();
   /**
    * By file position (index in a manifest): the fingerprint id last found there, and the one
@@ -164,8 +175,23 @@ class Interner {
   private newFingerprint(fingerprint: string): number {
     const id = this.fingerprints.length;
     this.fingerprints.push(fingerprint);
-    this.fpDigest.push(fingerprintDigest(fingerprint));
+    // A lower-hex value is its own lower case: its digest, if it claims one, is its tail,
+    // made on demand (digestOf). Others (rare) go through keys.fingerprintDigest now.
+    const form = lowerHexForm(fingerprint);
+    if (form !== NOT_LOWER_HEX) this.fpDigest.push(form === LOWER_HEX_SHA256 ? undefined : null);
+    else {
+      this.notLowerHex++;
+      this.fpDigest.push(fingerprintDigest(fingerprint));
+    }
     return id;
+  }
+
+  /** The digest fingerprint id `id` claims (fpDigest), made now if it was not yet; null for none. */
+  digestOf(id: number): string | null {
+    let digest = this.fpDigest[id];
+    if (digest === undefined)
+      this.fpDigest[id] = digest = this.fingerprints[id]!.slice(SHA256_FINGERPRINT_PREFIX_HEX.length);
+    return digest;
   }
 
   /**
@@ -219,13 +245,13 @@ class Interner {
     // (what validated manifests carry), distinct fingerprints have distinct identities (a digest,
     // or `fp:` + a value, which has a ':' no digest has): content id = fingerprint id, and the
     // ~1M digests need no Map.
-    if (this.contentIndex.size === 0 && this.fingerprints.every((fp) => LOWER_HEX.test(fp))) {
+    if (this.contentIndex.size === 0 && this.notLowerHex === 0) {
       for (let id = 0; id < ids.length; id++) ids[id] = id;
       this.plainContentIds = ids.length;
       return ids;
     }
     for (let id = 0; id < ids.length; id++)
-      ids[id] = this.contentId(this.fpDigest[id] ?? 'fp:' + this.fingerprints[id]!);
+      ids[id] = this.contentId(this.digestOf(id) ?? 'fp:' + this.fingerprints[id]!);
     return ids;
   }
 
@@ -348,15 +374,20 @@ function prepareImage(
           ? interner.fingerprintIdOfIndex(fpIndex[f]!, fingerprint!)
           : interner.fingerprintIdAt(f, fingerprint!);
       fpId[f] = id;
-      const digest = interner.fpDigest[id]!;
+      const digest = interner.fpDigest[id];
       // R12: a sha256 fingerprint is checked against the content; other values cannot be.
       if (digest === null) unverifiable.push(f);
       else if (sha !== undefined) {
         // Records of different images often share one string object per digest (one file in
         // many images). Object.is compares references before characters (=== on strings first
         // reads both), and keeping the last matching record's string as the digest makes the
-        // next record with that same string object a reference comparison.
-        if (Object.is(sha, digest)) {
+        // next record with that same string object a reference comparison. A digest not made
+        // yet (undefined) is the lower-hex fingerprint's tail: compared in place.
+        if (
+          digest === undefined
+            ? sha.length === DIGEST_HEX_LENGTH && fingerprint!.endsWith(sha)
+            : Object.is(sha, digest)
+        ) {
           shaIsClaimedDigest = true;
           interner.fpDigest[id] = sha;
         } else if (!fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
@@ -689,8 +720,9 @@ export function runCore(
   let orderBestDelta = 0;
   let orderWorstDelta = 0;
   let orderDependentKeys = 0;
-  for (const g of groups) {
-    if (g.rejected.length === 0) continue;
+  for (let gi = 0; gi < nGroups; gi++) {
+    if (rejectedStart[gi + 1] === rejectedStart[gi]) continue; // no rejected candidate
+    const g = groups[gi]!;
     const candidates = mergeSorted(g.members, g.rejected);
     const sizeClasses = new Map<string, { count: number; pages: number }>();
     for (const r of candidates) {
@@ -789,9 +821,32 @@ function plainAopsOf(instance: ReportInstance): number {
  */
 const NO_ROWS = Object.freeze([]) as unknown as number[];
 
+/** lowerHexForm's answers. */
+const NOT_LOWER_HEX = 0;
+const LOWER_HEX_OTHER = 1;
+const LOWER_HEX_SHA256 = 2;
+const PREFIX_CODES = Uint8Array.from(SHA256_FINGERPRINT_PREFIX_HEX, (c) => c.charCodeAt(0));
+
+/**
+ * Whether every character of a fingerprint is a lower-case hex digit (0-9, a-f; true of ''),
+ * and if so whether it has the `sha256:` + 32-byte form: one pass over its characters.
+ */
+function lowerHexForm(s: string): number {
+  let sha256 = s.length === SHA256_FINGERPRINT_HEX_LENGTH;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    // '0'-'9' are 48-57, 'a'-'f' 97-102
+    if (c > 102 || c < 48 || (c > 57 && c < 97)) return NOT_LOWER_HEX;
+    if (sha256 && k < PREFIX_CODES.length && c !== PREFIX_CODES[k]) sha256 = false;
+  }
+  return sha256 ? LOWER_HEX_SHA256 : LOWER_HEX_OTHER;
+}
+
 /** xs[start .. end - 1] as a plain array. */
 function rangeOf(xs: Int32Array, start: number, end: number): number[] {
   if (end === start) return NO_ROWS;
+  // Most groups have two members: a literal is one allocation of a packed array.
+  if (end - start === 2) return [xs[start]!, xs[start + 1]!];
   const out = new Array<number>(end - start);
   for (let k = start; k < end; k++) out[k - start] = xs[k]!;
   return out;

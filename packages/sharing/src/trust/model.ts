@@ -35,6 +35,7 @@ import {
   type TrustParty,
   type TrustStatement,
 } from './types.js';
+import { LargestGroups } from './largest.js';
 
 /** Finding codes listed as boundary breaks. */
 const BOUNDARY_BREAK_CODES: readonly string[] = [CROSS_DOMAIN_KEY_COLLISION];
@@ -82,29 +83,21 @@ function agree(n: number, one: string, many: string): string {
 }
 
 /**
- * `groups` (ascending) ordered by `bytes[group]` descending, ties in group order. Sorts one
- * Float64Array of packed keys natively (a comparator sort of 100,000s of groups costs far more):
- * key = (max - bytes) * G + group with G = last group + 1, exact while below 2^53 (else the
- * comparator sort).
+ * How many of a domain's cross-image groups, largest first, the trust model lists or reads:
+ * its inodes (MAX_TRUST_INODES), its examples, and the groups whose members fill its rows
+ * (MAX_TRUST_ROWS; a cross-image group has at least two members, so no more groups than rows).
  */
-function byBytesDescending(groups: number[], bytes: Float64Array): number[] {
-  if (groups.length === 0) return groups;
-  let max = 0;
-  for (const g of groups) if (bytes[g]! > max) max = bytes[g]!;
-  const G = groups[groups.length - 1]! + 1;
-  if ((max + 1) * G >= 2 ** 53) return groups.sort((a, b) => bytes[b]! - bytes[a]! || a - b);
-  // Plain loops rather than Float64Array.from / Array.from with a callback: a call per element
-  // cost more than the native sort itself at 1M groups (docs/benchmarks.md#engine-at-two-million-records).
-  const n = groups.length;
-  const keys = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const g = groups[k]!;
-    keys[k] = (max - bytes[g]!) * G + g;
-  }
-  keys.sort();
-  const out = new Array<number>(n);
-  for (let k = 0; k < n; k++) out[k] = keys[k]! % G;
-  return out;
+const LISTED_GROUPS = Math.max(MAX_TRUST_INODES, MAX_TRUST_ROWS, TRUST_EXAMPLES);
+
+/** A domain's cross-image groups, gathered in one pass in group order (buildTrustModel). */
+interface DomainCrossGroups {
+  count: number;
+  /** Their member rows (memberCount). */
+  rowCount: number;
+  /** Sum of their bytes in group order; exact while `integers` and below 2^53. */
+  bytes: number;
+  integers: boolean;
+  largest: LargestGroups;
 }
 
 /** The report's per-row helpers used by the trust model and by views (Files filtered to a cell). */
@@ -314,8 +307,8 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const cells = new Map<number, Cell>();
   /** Bytes other images read from each group's first member. */
   const groupCrossBytes = new Float64Array(report.groups.length);
-  /** Groups with a cross-image read, in group order. */
-  const crossGroups: number[] = [];
+  /** Per group: 1 when it has a cross-image read (a flag, not a list: ~1M groups at fleet scale). */
+  const isCross = new Uint8Array(report.groups.length);
   const reads = report.instances.map(() => new Map<number, { files: number; bytes: number }>());
   const inst = files.instance;
   let lastKey = -1;
@@ -359,7 +352,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       }
       if (c.rows.length < MAX_TRUST_ROWS) c.rows.push(r);
       if (c.examples.length < TRUST_EXAMPLES) c.examples.push(ix.fileOf(r));
-      if (crossGroups[crossGroups.length - 1] !== gi) crossGroups.push(gi);
+      isCross[gi] = 1;
       groupCrossBytes[gi] = groupCrossBytes[gi]! + bytes;
       const perInst = reads[inst[r]!]!;
       const one = bytes / n;
@@ -445,18 +438,52 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     sharedInodesHeld: heldOf[i]!,
   }));
 
-  // Domains: cross-image groups by domain, largest first; and their member rows counted here,
-  // in group order, rather than by visiting every group again in the order of its bytes.
-  const crossByDomain = new Map<string, number[]>();
-  const crossRowCount = new Map<string, number>();
-  for (const gi of crossGroups) {
+  // Domains: their cross-image groups counted, their member rows and bytes summed, and the
+  // largest ones chosen (LargestGroups), in one pass in group order: a statement lists at most
+  // LISTED_GROUPS of them, so the rest need no sorting and no list.
+  const crossOfDomain = new Map<string, DomainCrossGroups>();
+  let lastDomain: string | undefined;
+  let lastCross: DomainCrossGroups | undefined;
+  for (let gi = 0; gi < isCross.length; gi++) {
+    if (isCross[gi] === 0) continue;
     const group = report.groups[gi]!;
     const d = group.domain;
-    const list = crossByDomain.get(d);
-    if (list) list.push(gi);
-    else crossByDomain.set(d, [gi]);
-    crossRowCount.set(d, (crossRowCount.get(d) ?? 0) + memberCount(group));
+    // Groups of one domain mostly come together: one Map lookup per change of domain.
+    let c = d === lastDomain ? lastCross : crossOfDomain.get(d);
+    if (!c) {
+      c = {
+        count: 0,
+        rowCount: 0,
+        bytes: 0,
+        integers: true,
+        largest: new LargestGroups(LISTED_GROUPS, groupCrossBytes),
+      };
+      crossOfDomain.set(d, c);
+    }
+    lastDomain = d;
+    lastCross = c;
+    c.count++;
+    c.rowCount += memberCount(group);
+    const bytes = groupCrossBytes[gi]!;
+    c.bytes += bytes;
+    if (!Number.isInteger(bytes)) c.integers = false;
+    c.largest.add(gi);
   }
+  /**
+   * A domain's cross-image bytes. The figure always was the sum largest first; a sum of
+   * integers below 2^53 is exact in any order (every partial sum is an integer below it), so
+   * the one made in group order is that figure, and only other sums are made again in order.
+   */
+  const crossBytesOf = (label: string, c: DomainCrossGroups): number => {
+    if (c.integers && Number.isSafeInteger(c.bytes)) return c.bytes;
+    const all: number[] = [];
+    for (let gi = 0; gi < isCross.length; gi++)
+      if (isCross[gi] === 1 && report.groups[gi]!.domain === label) all.push(gi);
+    all.sort((a, b) => groupCrossBytes[b]! - groupCrossBytes[a]! || a - b);
+    let sum = 0;
+    for (const gi of all) sum += groupCrossBytes[gi]!;
+    return sum;
+  };
   const instanceById = new Map(report.instances.map((x) => [x.id, x]));
   const imageById = new Map(report.images.map((x) => [x.id, x]));
   /** Per instance: the inodeOf call that last listed it (a Set of id strings costs ~10x more). */
@@ -503,9 +530,11 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     const domainParties = [
       ...new Set(imageIds.map((id) => ix.partyOfImage.get(id) ?? partyKeyOf(id, null))),
     ].sort();
-    const groups = byBytesDescending(crossByDomain.get(d.label) ?? [], groupCrossBytes);
-    let crossBytes = 0; // summed in this order (largest first), as the figure always was
-    for (let n = 0; n < groups.length; n++) crossBytes += groupCrossBytes[groups[n]!]!;
+    const cross = crossOfDomain.get(d.label);
+    /** How many cross-image groups the domain has; `groups`: the largest of them, largest first. */
+    const crossCount = cross?.count ?? 0;
+    const groups = cross?.largest.sorted() ?? [];
+    const crossBytes = cross ? crossBytesOf(d.label, cross) : 0;
     const nodes = groups.slice(0, MAX_TRUST_INODES).map(inodeOf);
     const statements: TrustStatement[] = [];
     const who = images.map((x) => `${x.name} (${x.publisher ?? 'publisher unknown'})`).join(', ');
@@ -527,16 +556,16 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
         text: `Domain ${d.label} mixes ${domainParties.length} publishers (${domainParties.map(partyLabel).join(', ')}): a domain is one trusted publisher's federated file system (docs/format.md#trust), so each of them can supply pages the others read.`,
         imageIds,
       });
-    if (groups.length > 0) {
+    if (crossCount > 0) {
       const rows: number[] = [];
-      const rowCount = crossRowCount.get(d.label) ?? 0;
+      const rowCount = cross!.rowCount;
       for (let n = 0; n < groups.length && rows.length < MAX_TRUST_ROWS; n++) {
         const members = report.groups[groups[n]!]!.members;
         for (let k = 0; k < members.length && rows.length < MAX_TRUST_ROWS; k++) rows.push(members[k]!);
       }
       statements.push({
         rule: 'R5, R12',
-        text: `${plural(groups.length, 'shared inode')} in ${d.label} ${agree(groups.length, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (docs/format.md#shared-runtime).`,
+        text: `${plural(crossCount, 'shared inode')} in ${d.label} ${agree(crossCount, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (docs/format.md#shared-runtime).`,
         rows,
         rowCount,
         examples: groups.slice(0, TRUST_EXAMPLES).map((gi) => ix.fileOf(report.groups[gi]!.members[0]!)),
@@ -553,7 +582,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       instances: insts.map((x) => ({ id: x.id, label: x.label, imageId: x.imageId })),
       images,
       parties: domainParties,
-      crossImageInodeCount: groups.length,
+      crossImageInodeCount: crossCount,
       crossImageBytes: crossBytes,
       crossImageInodes: nodes,
       statements,
