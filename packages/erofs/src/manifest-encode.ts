@@ -53,8 +53,9 @@ const utf8 = new TextEncoder();
 
 function put(out: Uint8Array, pos: number, a: Uint8Array): number {
   // A byte loop: cheaper than a native set() for the few bytes of a key.
-  for (let i = 0; i < a.length; i++) out[pos + i] = a[i]!;
-  return pos + a.length;
+  const n = a.length;
+  for (let i = 0; i < n; i++) out[pos + i] = a[i]!;
+  return pos + n;
 }
 
 /** Anything JSON.stringify writes, as UTF-8 (the rare paths: escapes, non-ASCII, odd numbers). */
@@ -64,17 +65,59 @@ function putJson(out: Uint8Array, pos: number, v: unknown): number {
   return pos + written;
 }
 
+/** "00" to "99": two ASCII digits per value below 100, so a number takes one division per two digits. */
+const DIGIT_PAIRS = ascii(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''));
+
 /** A number as JSON.stringify writes it: the digits of a safe non-negative integer, else its text. */
 function putNumber(out: Uint8Array, pos: number, n: number): number {
+  // Almost every field (ids, sizes below 4 GiB, times, nids) is a 32-bit unsigned integer:
+  // digits by integer arithmetic. (-0 >>> 0 is 0 too, and JSON.stringify(-0) is "0".)
+  if (n >>> 0 === n) return putUint32(out, pos, n);
   if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) return putJson(out, pos, n);
-  if (n < 10) {
-    out[pos] = 0x30 + n;
-    return pos + 1;
-  }
   let digits = 1;
   for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
   let i = pos + digits;
   for (let t = n; i > pos; t = Math.floor(t / 10)) out[--i] = 0x30 + (t % 10);
+  return pos + digits;
+}
+
+/** The decimal digits of `n`, an integer from 0 to 2^32 - 1. */
+function putUint32(out: Uint8Array, pos: number, n: number): number {
+  if (n < 10) {
+    out[pos] = 0x30 + n;
+    return pos + 1;
+  }
+  const digits =
+    n < 100
+      ? 2
+      : n < 1000
+        ? 3
+        : n < 10000
+          ? 4
+          : n < 100000
+            ? 5
+            : n < 1000000
+              ? 6
+              : n < 10000000
+                ? 7
+                : n < 100000000
+                  ? 8
+                  : n < 1000000000
+                    ? 9
+                    : 10;
+  let i = pos + digits;
+  let t = n;
+  while (t >= 100) {
+    const q = (t / 100) >>> 0;
+    const j = 2 * (t - 100 * q);
+    out[--i] = DIGIT_PAIRS[j + 1]!;
+    out[--i] = DIGIT_PAIRS[j]!;
+    t = q;
+  }
+  if (t >= 10) {
+    out[--i] = DIGIT_PAIRS[2 * t + 1]!;
+    out[--i] = DIGIT_PAIRS[2 * t]!;
+  } else out[--i] = 0x30 + t;
   return pos + digits;
 }
 
@@ -83,14 +126,16 @@ function putNumber(out: Uint8Array, pos: number, n: number): number {
  * characters, quote or backslash): the common path name. Returns -1 for anything else.
  */
 function putPlainAscii(out: Uint8Array, pos: number, b: Uint8Array): number {
-  out[pos++] = 0x22;
-  for (let i = 0; i < b.length; i++) {
+  const n = b.length;
+  out[pos] = 0x22;
+  const at = pos + 1;
+  for (let i = 0; i < n; i++) {
     const c = b[i]!;
     if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return -1;
-    out[pos++] = c;
+    out[at + i] = c;
   }
-  out[pos++] = 0x22;
-  return pos;
+  out[at + n] = 0x22;
+  return at + n + 1;
 }
 
 /** A JS string as a JSON string: copied when plain ASCII, else JSON.stringify's text. */
@@ -107,14 +152,17 @@ function putString(out: Uint8Array, pos: number, s: string): number {
 }
 
 function putHex(out: Uint8Array, pos: number, b: Uint8Array): number {
-  out[pos++] = 0x22;
-  for (let i = 0; i < b.length; i++) {
+  const n = b.length;
+  out[pos] = 0x22;
+  let o = pos + 1;
+  for (let i = 0; i < n; i++) {
     const j = 2 * b[i]!;
-    out[pos++] = HEX[j]!;
-    out[pos++] = HEX[j + 1]!;
+    out[o] = HEX[j]!;
+    out[o + 1] = HEX[j + 1]!;
+    o += 2;
   }
-  out[pos++] = 0x22;
-  return pos;
+  out[o] = 0x22;
+  return o + 1;
 }
 
 /** Upper bound of a JSON string's UTF-8 bytes: 6 per UTF-16 unit (`\u001f`), plus quotes. */
