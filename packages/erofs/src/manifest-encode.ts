@@ -65,6 +65,21 @@ function putJson(out: Uint8Array, pos: number, v: unknown): number {
   return pos + written;
 }
 
+/**
+ * A key's bytes, then a number: one call per numeric field (encodeRecord is past V8's inlining
+ * budget, so each helper call is a real call), and a one-digit value (most ids and times) written here.
+ */
+function putKeyNumber(out: Uint8Array, pos: number, key: Uint8Array, n: number): number {
+  const k = key.length;
+  for (let i = 0; i < k; i++) out[pos + i] = key[i]!;
+  pos += k;
+  if (n >>> 0 === n && n < 10) {
+    out[pos] = 0x30 + n;
+    return pos + 1;
+  }
+  return putNumber(out, pos, n);
+}
+
 /** "00" to "99": two ASCII digits per value below 100, so a number takes one division per two digits. */
 const DIGIT_PAIRS = ascii(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''));
 
@@ -210,22 +225,14 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
   out[pos++] = 0x30 + ((mode >> 6) & 7);
   out[pos++] = 0x30 + ((mode >> 3) & 7);
   out[pos++] = 0x30 + (mode & 7);
-  pos = put(out, pos, KEY.uid);
-  pos = putNumber(out, pos, ino.uid);
-  pos = put(out, pos, KEY.gid);
-  pos = putNumber(out, pos, ino.gid);
-  pos = put(out, pos, KEY.size);
-  pos = putNumber(out, pos, ino.size);
-  pos = put(out, pos, KEY.nlink);
-  pos = putNumber(out, pos, ino.nlink);
-  pos = put(out, pos, KEY.mtime);
-  pos = putNumber(out, pos, ino.mtime);
-  pos = put(out, pos, KEY.mtimeNsec);
-  pos = putNumber(out, pos, ino.mtimeNsec);
-  pos = put(out, pos, layoutAndInodeSize(ino.layoutName));
-  pos = putNumber(out, pos, ino.inodeSize);
-  pos = put(out, pos, KEY.xattrIsize);
-  pos = putNumber(out, pos, ino.xattrIsize);
+  pos = putKeyNumber(out, pos, KEY.uid, ino.uid);
+  pos = putKeyNumber(out, pos, KEY.gid, ino.gid);
+  pos = putKeyNumber(out, pos, KEY.size, ino.size);
+  pos = putKeyNumber(out, pos, KEY.nlink, ino.nlink);
+  pos = putKeyNumber(out, pos, KEY.mtime, ino.mtime);
+  pos = putKeyNumber(out, pos, KEY.mtimeNsec, ino.mtimeNsec);
+  pos = putKeyNumber(out, pos, layoutAndInodeSize(ino.layoutName), ino.inodeSize);
+  pos = putKeyNumber(out, pos, KEY.xattrIsize, ino.xattrIsize);
   if (f.target !== undefined) {
     pos = put(out, pos, KEY.target);
     pos = putString(out, pos, f.target);
