@@ -13,48 +13,91 @@ import type { RecordFields } from './manifest-scan.js';
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
+/**
+ * A constant run of bytes (a key, a fragment) with its first whole 4-byte words as
+ * little-endian integers: put() stores a word at a time through a DataView, a quarter of the
+ * stores (and bounds checks) of a byte loop; on 300,000 records of a 1M-inode image the
+ * record took ~30 % less CPU (docs/benchmarks.md#scan-encode-the-metadata-scans-ndjson-output-2026-12-06).
+ */
+interface Piece {
+  bytes: Uint8Array;
+  words: Uint32Array;
+}
+
+function piece(bytes: Uint8Array): Piece {
+  const words = new Uint32Array(bytes.length >> 2);
+  for (let i = 0; i < words.length; i++)
+    words[i] =
+      (bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24)) >>>
+      0;
+  return { bytes, words };
+}
+
+const constant = (s: string): Piece => piece(ascii(s));
+
 /** The fixed parts of a record, as bytes. */
 const KEY = {
-  path: ascii('{"path":'),
-  nid: ascii(',"nid":'),
-  ino: ascii(',"ino":'),
-  uid: ascii('","uid":'), // closes the mode string
-  gid: ascii(',"gid":'),
-  size: ascii(',"size":'),
-  nlink: ascii(',"nlink":'),
-  mtime: ascii(',"mtime":'),
-  mtimeNsec: ascii(',"mtime_nsec":'),
-  xattrIsize: ascii(',"xattr_isize":'),
-  target: ascii(',"target":'),
-  rdev: ascii(',"rdev":['),
-  xattrs: ascii(',"xattrs":'),
-  noXattrsFingerprint: ascii(',"xattrs":{},"fingerprint":'),
-  fingerprint: ascii(',"fingerprint":'),
-  null: ascii('null'),
-  sha256: ascii(',"sha256":'),
+  path: constant('{"path":'),
+  nid: constant(',"nid":'),
+  ino: constant(',"ino":'),
+  uid: constant('","uid":'), // closes the mode string
+  gid: constant(',"gid":'),
+  size: constant(',"size":'),
+  nlink: constant(',"nlink":'),
+  mtime: constant(',"mtime":'),
+  mtimeNsec: constant(',"mtime_nsec":'),
+  xattrIsize: constant(',"xattr_isize":'),
+  target: constant(',"target":'),
+  rdev: constant(',"rdev":['),
+  xattrs: constant(',"xattrs":'),
+  noXattrsFingerprint: constant(',"xattrs":{},"fingerprint":'),
+  fingerprint: constant(',"fingerprint":'),
+  null: constant('null'),
+  sha256: constant(',"sha256":'),
 };
 
 /** The bytes of `before + JSON.stringify(value) + after`, per value every record repeats (types, layouts). */
-function fragments(before: string, after: string): (value: string) => Uint8Array {
-  const cache = new Map<string, Uint8Array>();
+function fragments(before: string, after: string): (value: string) => Piece {
+  const cache = new Map<string, Piece>();
   return (value) => {
     let q = cache.get(value);
-    if (!q) cache.set(value, (q = utf8.encode(before + JSON.stringify(value) + after)));
+    if (!q) cache.set(value, (q = piece(utf8.encode(before + JSON.stringify(value) + after))));
     return q;
   };
 }
 const typeAndMode = fragments(',"type":', ',"mode":"');
 const layoutAndInodeSize = fragments(',"layout":', ',"inode_size":');
 
-/** Two ASCII hex digits per byte value. */
-const HEX = ascii(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''));
+/** The two ASCII hex digits of each byte value as one little-endian 16-bit value. */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, i) => {
+  const h = i.toString(16).padStart(2, '0');
+  return h.charCodeAt(0) | (h.charCodeAt(1) << 8);
+});
 
 const utf8 = new TextEncoder();
 
-function put(out: Uint8Array, pos: number, a: Uint8Array): number {
-  // A byte loop: cheaper than a native set() for the few bytes of a key.
-  const n = a.length;
-  for (let i = 0; i < n; i++) out[pos + i] = a[i]!;
+/**
+ * A DataView of `out`, kept for the last output buffer seen: a writer encodes thousands of
+ * records into one buffer, so this makes one view per buffer, not per record.
+ */
+let lastOut: Uint8Array | null = null;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+function viewOf(out: Uint8Array): DataView {
+  if (out !== lastOut) {
+    lastOut = out;
+    lastView = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+  return lastView;
+}
+
+function put(out: Uint8Array, pos: number, k: Piece): number {
+  const v = viewOf(out);
+  const words = k.words;
+  const nw = words.length;
+  for (let i = 0; i < nw; i++) v.setUint32(pos + 4 * i, words[i]!, true);
+  const bytes = k.bytes;
+  const n = bytes.length;
+  for (let i = 4 * nw; i < n; i++) out[pos + i] = bytes[i]!;
   return pos + n;
 }
 
@@ -69,10 +112,8 @@ function putJson(out: Uint8Array, pos: number, v: unknown): number {
  * A key's bytes, then a number: one call per numeric field (encodeRecord is past V8's inlining
  * budget, so each helper call is a real call), and a one-digit value (most ids and times) written here.
  */
-function putKeyNumber(out: Uint8Array, pos: number, key: Uint8Array, n: number): number {
-  const k = key.length;
-  for (let i = 0; i < k; i++) out[pos + i] = key[i]!;
-  pos += k;
+function putKeyNumber(out: Uint8Array, pos: number, key: Piece, n: number): number {
+  pos = put(out, pos, key);
   if (n >>> 0 === n && n < 10) {
     out[pos] = 0x30 + n;
     return pos + 1;
@@ -167,13 +208,20 @@ function putString(out: Uint8Array, pos: number, s: string): number {
 }
 
 function putHex(out: Uint8Array, pos: number, b: Uint8Array): number {
+  const v = viewOf(out);
   const n = b.length;
   out[pos] = 0x22;
   let o = pos + 1;
-  for (let i = 0; i < n; i++) {
-    const j = 2 * b[i]!;
-    out[o] = HEX[j]!;
-    out[o + 1] = HEX[j + 1]!;
+  let i = 0;
+  // Two bytes at a time: their four hex digits in one 32-bit store.
+  for (; i + 1 < n; i += 2) {
+    v.setUint32(o, HEX_PAIRS[b[i]!]! | (HEX_PAIRS[b[i + 1]!]! << 16), true);
+    o += 4;
+  }
+  if (i < n) {
+    const t = HEX_PAIRS[b[i]!]!;
+    out[o] = t & 0xff;
+    out[o + 1] = t >> 8;
     o += 2;
   }
   out[o] = 0x22;
