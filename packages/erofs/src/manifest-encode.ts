@@ -13,48 +13,92 @@ import type { RecordFields } from './manifest-scan.js';
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
+/**
+ * A constant run of bytes (a key, a fragment) with its first whole 4-byte words as
+ * little-endian integers: put() stores a word at a time through a DataView, a quarter of the
+ * stores (and bounds checks) of a byte loop; on 300,000 records of a 1M-inode image the
+ * record took ~30 % less CPU (docs/benchmarks.md#scan-encode-the-metadata-scans-ndjson-output-2026-12-06).
+ */
+interface Piece {
+  bytes: Uint8Array;
+  words: Uint32Array;
+}
+
+function piece(bytes: Uint8Array): Piece {
+  const words = new Uint32Array(bytes.length >> 2);
+  for (let i = 0; i < words.length; i++)
+    words[i] =
+      (bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24)) >>>
+      0;
+  return { bytes, words };
+}
+
+const constant = (s: string): Piece => piece(ascii(s));
+
 /** The fixed parts of a record, as bytes. */
 const KEY = {
-  path: ascii('{"path":'),
-  nid: ascii(',"nid":'),
-  ino: ascii(',"ino":'),
-  uid: ascii('","uid":'), // closes the mode string
-  gid: ascii(',"gid":'),
-  size: ascii(',"size":'),
-  nlink: ascii(',"nlink":'),
-  mtime: ascii(',"mtime":'),
-  mtimeNsec: ascii(',"mtime_nsec":'),
-  xattrIsize: ascii(',"xattr_isize":'),
-  target: ascii(',"target":'),
-  rdev: ascii(',"rdev":['),
-  xattrs: ascii(',"xattrs":'),
-  noXattrsFingerprint: ascii(',"xattrs":{},"fingerprint":'),
-  fingerprint: ascii(',"fingerprint":'),
-  null: ascii('null'),
-  sha256: ascii(',"sha256":'),
+  path: constant('{"path":'),
+  nid: constant(',"nid":'),
+  ino: constant(',"ino":'),
+  uid: constant('","uid":'), // closes the mode string
+  gid: constant(',"gid":'),
+  size: constant(',"size":'),
+  nlink: constant(',"nlink":'),
+  mtime: constant(',"mtime":'),
+  mtimeNsec: constant(',"mtime_nsec":'),
+  xattrIsize: constant(',"xattr_isize":'),
+  target: constant(',"target":'),
+  rdev: constant(',"rdev":['),
+  xattrs: constant(',"xattrs":'),
+  noXattrsFingerprint: constant(',"xattrs":{},"fingerprint":'),
+  fingerprint: constant(',"fingerprint":'),
+  null: constant('null'),
+  sha256: constant(',"sha256":'),
 };
 
 /** The bytes of `before + JSON.stringify(value) + after`, per value every record repeats (types, layouts). */
-function fragments(before: string, after: string): (value: string) => Uint8Array {
-  const cache = new Map<string, Uint8Array>();
+function fragments(before: string, after: string): (value: string) => Piece {
+  const cache = new Map<string, Piece>();
   return (value) => {
     let q = cache.get(value);
-    if (!q) cache.set(value, (q = utf8.encode(before + JSON.stringify(value) + after)));
+    if (!q) cache.set(value, (q = piece(utf8.encode(before + JSON.stringify(value) + after))));
     return q;
   };
 }
 const typeAndMode = fragments(',"type":', ',"mode":"');
 const layoutAndInodeSize = fragments(',"layout":', ',"inode_size":');
 
-/** Two ASCII hex digits per byte value. */
-const HEX = ascii(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''));
+/** The two ASCII hex digits of each byte value as one little-endian 16-bit value. */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, i) => {
+  const h = i.toString(16).padStart(2, '0');
+  return h.charCodeAt(0) | (h.charCodeAt(1) << 8);
+});
 
 const utf8 = new TextEncoder();
 
-function put(out: Uint8Array, pos: number, a: Uint8Array): number {
-  // A byte loop: cheaper than a native set() for the few bytes of a key.
-  for (let i = 0; i < a.length; i++) out[pos + i] = a[i]!;
-  return pos + a.length;
+/**
+ * A DataView of `out`, kept for the last output buffer seen: a writer encodes thousands of
+ * records into one buffer, so this makes one view per buffer, not per record.
+ */
+let lastOut: Uint8Array | null = null;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+function viewOf(out: Uint8Array): DataView {
+  if (out !== lastOut) {
+    lastOut = out;
+    lastView = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+  return lastView;
+}
+
+function put(out: Uint8Array, pos: number, k: Piece): number {
+  const v = viewOf(out);
+  const words = k.words;
+  const nw = words.length;
+  for (let i = 0; i < nw; i++) v.setUint32(pos + 4 * i, words[i]!, true);
+  const bytes = k.bytes;
+  const n = bytes.length;
+  for (let i = 4 * nw; i < n; i++) out[pos + i] = bytes[i]!;
+  return pos + n;
 }
 
 /** Anything JSON.stringify writes, as UTF-8 (the rare paths: escapes, non-ASCII, odd numbers). */
@@ -64,17 +108,72 @@ function putJson(out: Uint8Array, pos: number, v: unknown): number {
   return pos + written;
 }
 
-/** A number as JSON.stringify writes it: the digits of a safe non-negative integer, else its text. */
-function putNumber(out: Uint8Array, pos: number, n: number): number {
-  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) return putJson(out, pos, n);
-  if (n < 10) {
+/**
+ * A key's bytes, then a number: one call per numeric field (encodeRecord is past V8's inlining
+ * budget, so each helper call is a real call), and a one-digit value (most ids and times) written here.
+ */
+function putKeyNumber(out: Uint8Array, pos: number, key: Piece, n: number): number {
+  pos = put(out, pos, key);
+  if (n >>> 0 === n && n < 10) {
     out[pos] = 0x30 + n;
     return pos + 1;
   }
+  return putNumber(out, pos, n);
+}
+
+/** "00" to "99": two ASCII digits per value below 100, so a number takes one division per two digits. */
+const DIGIT_PAIRS = ascii(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''));
+
+/** A number as JSON.stringify writes it: the digits of a safe non-negative integer, else its text. */
+function putNumber(out: Uint8Array, pos: number, n: number): number {
+  // Almost every field (ids, sizes below 4 GiB, times, nids) is a 32-bit unsigned integer:
+  // digits by integer arithmetic. (-0 >>> 0 is 0 too, and JSON.stringify(-0) is "0".)
+  if (n >>> 0 === n) return putUint32(out, pos, n);
+  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) return putJson(out, pos, n);
   let digits = 1;
   for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
   let i = pos + digits;
   for (let t = n; i > pos; t = Math.floor(t / 10)) out[--i] = 0x30 + (t % 10);
+  return pos + digits;
+}
+
+/** The decimal digits of `n`, an integer from 0 to 2^32 - 1. */
+function putUint32(out: Uint8Array, pos: number, n: number): number {
+  if (n < 10) {
+    out[pos] = 0x30 + n;
+    return pos + 1;
+  }
+  const digits =
+    n < 100
+      ? 2
+      : n < 1000
+        ? 3
+        : n < 10000
+          ? 4
+          : n < 100000
+            ? 5
+            : n < 1000000
+              ? 6
+              : n < 10000000
+                ? 7
+                : n < 100000000
+                  ? 8
+                  : n < 1000000000
+                    ? 9
+                    : 10;
+  let i = pos + digits;
+  let t = n;
+  while (t >= 100) {
+    const q = (t / 100) >>> 0;
+    const j = 2 * (t - 100 * q);
+    out[--i] = DIGIT_PAIRS[j + 1]!;
+    out[--i] = DIGIT_PAIRS[j]!;
+    t = q;
+  }
+  if (t >= 10) {
+    out[--i] = DIGIT_PAIRS[2 * t + 1]!;
+    out[--i] = DIGIT_PAIRS[2 * t]!;
+  } else out[--i] = 0x30 + t;
   return pos + digits;
 }
 
@@ -83,14 +182,16 @@ function putNumber(out: Uint8Array, pos: number, n: number): number {
  * characters, quote or backslash): the common path name. Returns -1 for anything else.
  */
 function putPlainAscii(out: Uint8Array, pos: number, b: Uint8Array): number {
-  out[pos++] = 0x22;
-  for (let i = 0; i < b.length; i++) {
+  const n = b.length;
+  out[pos] = 0x22;
+  const at = pos + 1;
+  for (let i = 0; i < n; i++) {
     const c = b[i]!;
     if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return -1;
-    out[pos++] = c;
+    out[at + i] = c;
   }
-  out[pos++] = 0x22;
-  return pos;
+  out[at + n] = 0x22;
+  return at + n + 1;
 }
 
 /** A JS string as a JSON string: copied when plain ASCII, else JSON.stringify's text. */
@@ -107,14 +208,24 @@ function putString(out: Uint8Array, pos: number, s: string): number {
 }
 
 function putHex(out: Uint8Array, pos: number, b: Uint8Array): number {
-  out[pos++] = 0x22;
-  for (let i = 0; i < b.length; i++) {
-    const j = 2 * b[i]!;
-    out[pos++] = HEX[j]!;
-    out[pos++] = HEX[j + 1]!;
+  const v = viewOf(out);
+  const n = b.length;
+  out[pos] = 0x22;
+  let o = pos + 1;
+  let i = 0;
+  // Two bytes at a time: their four hex digits in one 32-bit store.
+  for (; i + 1 < n; i += 2) {
+    v.setUint32(o, HEX_PAIRS[b[i]!]! | (HEX_PAIRS[b[i + 1]!]! << 16), true);
+    o += 4;
   }
-  out[pos++] = 0x22;
-  return pos;
+  if (i < n) {
+    const t = HEX_PAIRS[b[i]!]!;
+    out[o] = t & 0xff;
+    out[o + 1] = t >> 8;
+    o += 2;
+  }
+  out[o] = 0x22;
+  return o + 1;
 }
 
 /** Upper bound of a JSON string's UTF-8 bytes: 6 per UTF-16 unit (`\u001f`), plus quotes. */
@@ -162,22 +273,14 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
   out[pos++] = 0x30 + ((mode >> 6) & 7);
   out[pos++] = 0x30 + ((mode >> 3) & 7);
   out[pos++] = 0x30 + (mode & 7);
-  pos = put(out, pos, KEY.uid);
-  pos = putNumber(out, pos, ino.uid);
-  pos = put(out, pos, KEY.gid);
-  pos = putNumber(out, pos, ino.gid);
-  pos = put(out, pos, KEY.size);
-  pos = putNumber(out, pos, ino.size);
-  pos = put(out, pos, KEY.nlink);
-  pos = putNumber(out, pos, ino.nlink);
-  pos = put(out, pos, KEY.mtime);
-  pos = putNumber(out, pos, ino.mtime);
-  pos = put(out, pos, KEY.mtimeNsec);
-  pos = putNumber(out, pos, ino.mtimeNsec);
-  pos = put(out, pos, layoutAndInodeSize(ino.layoutName));
-  pos = putNumber(out, pos, ino.inodeSize);
-  pos = put(out, pos, KEY.xattrIsize);
-  pos = putNumber(out, pos, ino.xattrIsize);
+  pos = putKeyNumber(out, pos, KEY.uid, ino.uid);
+  pos = putKeyNumber(out, pos, KEY.gid, ino.gid);
+  pos = putKeyNumber(out, pos, KEY.size, ino.size);
+  pos = putKeyNumber(out, pos, KEY.nlink, ino.nlink);
+  pos = putKeyNumber(out, pos, KEY.mtime, ino.mtime);
+  pos = putKeyNumber(out, pos, KEY.mtimeNsec, ino.mtimeNsec);
+  pos = putKeyNumber(out, pos, layoutAndInodeSize(ino.layoutName), ino.inodeSize);
+  pos = putKeyNumber(out, pos, KEY.xattrIsize, ino.xattrIsize);
   if (f.target !== undefined) {
     pos = put(out, pos, KEY.target);
     pos = putString(out, pos, f.target);

@@ -206,6 +206,11 @@ const number = fc.oneof(
   fc.integer({ min: 0, max: 0xffff_ffff }),
   fc.maxSafeNat(),
   fc.constantFrom(0, 9, 10, 99, 100, 2 ** 53, 2 ** 64, -1, 0.5, Number.NaN, -0),
+  // where the digits' fast paths end: 32 bits, each power of ten up to 10^10
+  fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 4_294_967_296.5, -(2 ** 31)),
+  fc
+    .integer({ min: 1, max: 10 })
+    .chain((e) => fc.constantFrom(10 ** e - 1, 10 ** e, 10 ** e + 1, 10 ** e + 99, 10 ** e - 100)),
 );
 
 const fieldsArb = fc
