@@ -63,9 +63,18 @@ export interface TransferredManifest {
 /** One string field as bytes (see TransferredStrings). */
 function stringsForTransfer(values: readonly (string | null | undefined)[], n: number): TransferredStrings {
   let units = 0;
-  for (let i = 0; i < n; i++) units += values[i]?.length ?? 0;
-  // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be transferred.
-  let buf = Buffer.allocUnsafeSlow(units + 16);
+  let longest = 0;
+  for (let i = 0; i < n; i++) {
+    const len = values[i]?.length ?? 0;
+    units += len;
+    if (len > longest) longest = len;
+  }
+  // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be
+  // transferred. Sized for every string in ASCII plus the widest writing of the longest one,
+  // so ASCII strings never grow it: the room check below, near the end of a buffer of `units`
+  // bytes, doubled it, and the whole buffer is transferred (a 1M-record Parquet manifest's
+  // fingerprints went as 156 MB holding 78: docs/benchmarks.md#parquet-threads-2026-12-06).
+  let buf = Buffer.allocUnsafeSlow(units + 3 * longest + 16);
   const ends = new Uint32Array(n);
   const kinds = new Uint8Array(n);
   let at = 0;

@@ -144,6 +144,23 @@ describe('manifests handed to another thread', () => {
     expect(back.files).toStrictEqual(files);
   });
 
+  it('sends each string field in a buffer of about its size, not one doubled near its end', async () => {
+    const m = await FORMS.ndjson!(await scanImageFile(join(DIR, 'app.fp.img'), { hash: true }));
+    const { message } = manifestForTransfer(m);
+    for (const [field, s] of [
+      ['paths', message.paths],
+      ['fingerprints', message.fingerprints],
+      ['sha256s', message.sha256s!],
+    ] as const) {
+      expect(s.bytes.byteLength, field).toBeGreaterThan(1000);
+      // All ASCII here: the strings' bytes and room for the widest writing of the longest one.
+      let longest = 0;
+      for (let i = 0, start = 0; i < s.ends.length; start = s.ends[i]!, i++)
+        longest = Math.max(longest, s.ends[i]! - start);
+      expect(s.bytes.buffer.byteLength, field).toBeLessThanOrEqual(s.bytes.byteLength + 3 * longest + 16);
+    }
+  });
+
   it('refuses a malformed message rather than make wrong columns', async () => {
     const m = await FORMS.ndjson!(await scanImageFile(join(DIR, 'app.fp.img')));
     const { message } = manifestForTransfer(m);
