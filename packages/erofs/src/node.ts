@@ -30,6 +30,9 @@ export {
 export {
   manifestForTransfer,
   manifestFromTransfer,
+  ManifestStringsHandover,
+  TransferStringsWriter,
+  type HandedStrings,
   type TransferredManifest,
   type TransferredStrings,
 } from './node/columns-transfer.js';

@@ -20,7 +20,12 @@ import {
 import { TYPED_COLUMN_NAMES } from '../../src/manifest-columns.js';
 import type { Manifest } from '../../src/manifest-types.js';
 import { manifestToParquet, parseParquetManifest } from '../../src/manifest-parquet.js';
-import { manifestForTransfer, manifestFromTransfer, scanImageFile } from '../../src/node.js';
+import {
+  manifestForTransfer,
+  manifestFromTransfer,
+  ManifestStringsHandover,
+  scanImageFile,
+} from '../../src/node.js';
 
 const DIR = join(import.meta.dirname, '../../../../testdata/erofs');
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -121,6 +126,27 @@ describe('manifests handed to another thread', () => {
         const seqAloneTable = new StringTable();
         expectSameRead(alone, await read(scanned, seqAloneTable), aloneTable, seqAloneTable);
       }
+      // A Parquet file read on a thread: its strings go into the handover's blobs as they are
+      // read (ManifestStringsHandover), never into the thread's columns.
+      const seqTable = new StringTable();
+      const seqFirst = await FORMS.parquet!(first, seqTable);
+      const seq = await FORMS.parquet!(scanned, seqTable);
+      const thrTable = new StringTable();
+      const thrFirst = await FORMS.parquet!(first, thrTable);
+      const handover = new ManifestStringsHandover();
+      const read = await parseParquetManifest(manifestToParquet(scanned), { columnar: true }, { handOver: handover });
+      expect(handover.used).toBe(true);
+      // The thread's columns hold placeholders only.
+      expect(new Set(manifestColumns(read)!.paths.slice(0, read.file_count))).toStrictEqual(new Set(['']));
+      const { message, transfer } = manifestForTransfer(read, handover.strings());
+      const thr = manifestFromTransfer(
+        structuredClone(message, { transfer }),
+        thrTable,
+        manifestColumns(thrFirst) ?? null,
+      );
+      expect(manifestColumns(seqFirst)).toBeTruthy();
+      expectSameRead(thr, seq, thrTable, seqTable);
+      expect(tableStrings(thrTable)).toStrictEqual(tableStrings(seqTable));
     }, 120_000);
   }
 
