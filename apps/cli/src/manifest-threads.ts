@@ -12,11 +12,10 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { isParquet } from '@sharemap/erofs';
+import { isGzip, isParquet } from '@sharemap/erofs';
 import type { TransferredManifest } from '@sharemap/erofs/node';
 import { CliError, inputError, oneLine, type ExitCode } from './errors.js';
 
@@ -83,24 +82,16 @@ export function manifestThreadCount(candidates: number, cores = availableParalle
   return Math.max(0, Math.min(MAX_MANIFEST_THREADS, cores - 1, candidates - 1));
 }
 
-/** Whether `path` is a manifest file large enough to be read on a thread (MIN_THREAD_BYTES); false on any error (the main thread then reads it and reports it). */
-export async function isThreadCandidate(path: string, minBytes = MIN_THREAD_BYTES): Promise<boolean> {
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) return false; // a pipe is read once, by the main thread
-    if (st.size < Math.min(minBytes.text, minBytes.gzip, minBytes.parquet)) return false;
-    const fh = await open(path, 'r');
-    const head = Buffer.alloc(4);
-    try {
-      await fh.read(head, 0, 4, 0);
-    } finally {
-      await fh.close();
-    }
-    const form = isParquet(head) ? 'parquet' : head[0] === 0x1f && head[1] === 0x8b ? 'gzip' : 'text';
-    return st.size >= minBytes[form];
-  } catch {
-    return false;
-  }
+/**
+ * Whether a manifest file of `size` bytes starting with `head` (inspectInput's file) is large
+ * enough for its form to be read on a thread (MIN_THREAD_BYTES).
+ */
+export function isThreadCandidate(
+  file: { size: number; head: Uint8Array },
+  minBytes = MIN_THREAD_BYTES,
+): boolean {
+  const form = isParquet(file.head) ? 'parquet' : isGzip(file.head) ? 'gzip' : 'text';
+  return file.size >= minBytes[form];
 }
 
 /**
