@@ -50,23 +50,30 @@ export async function isArchive(path: string): Promise<boolean> {
   if (!st.isFile()) return false;
   const fh = await open(path, 'r');
   try {
-    const head = Buffer.alloc(64 * 1024);
+    const head = Buffer.alloc(ARCHIVE_HEAD_BYTES);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    const h = head.subarray(0, bytesRead);
-    const c = compressionOf(h);
-    if (c === 'zstd') return true;
-    if (c === 'gzip') {
-      // A gzip manifest or a gzip tar: look at the first decompressed block.
-      try {
-        return looksLikeTar(gunzipSync(h, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 512));
-      } catch {
-        return false;
-      }
-    }
-    return looksLikeTar(h);
+    return isArchiveHead(head.subarray(0, bytesRead));
   } finally {
     await fh.close();
   }
+}
+
+/** The first bytes of a file isArchiveHead looks at. */
+export const ARCHIVE_HEAD_BYTES = 64 * 1024;
+
+/** Whether a regular file starting with `head` (its first ARCHIVE_HEAD_BYTES bytes) is an archive (isArchive). */
+export function isArchiveHead(head: Uint8Array): boolean {
+  const c = compressionOf(head);
+  if (c === 'zstd') return true;
+  if (c === 'gzip') {
+    // A gzip manifest or a gzip tar: look at the first decompressed block.
+    try {
+      return looksLikeTar(gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 512));
+    } catch {
+      return false;
+    }
+  }
+  return looksLikeTar(head);
 }
 
 function dirFiles(dir: string): ArchiveFiles {

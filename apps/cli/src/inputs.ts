@@ -3,10 +3,10 @@
  * manifests (`sharemap scan --json|--ndjson` output, optionally gzip), mount configurations
  * and baseline reports. Every failure becomes one line naming the file (exit 2).
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { isParquet, type Manifest, type StringTable } from '@sharemap/erofs';
+import { isGzip, isParquet, type Manifest, type StringTable } from '@sharemap/erofs';
 import {
   isHostSnapshotText,
   MAX_RESIDENCY_INPUT_BYTES,
@@ -26,7 +26,14 @@ import {
 import { inputError, oneLine } from './errors.js';
 import { fsMessage, scanImage } from './images.js';
 import { readManifestFile } from './manifest-file.js';
-import { isArchive, loadArchive, modelManifests, type LoadArchiveOptions, type Model } from './archives.js';
+import {
+  ARCHIVE_HEAD_BYTES,
+  isArchiveHead,
+  loadArchive,
+  modelManifests,
+  type LoadArchiveOptions,
+  type Model,
+} from './archives.js';
 import type { ScanImageFileOptions } from '@sharemap/erofs/node';
 
 export { fsMessage } from './images.js';
@@ -37,30 +44,76 @@ const MANIFEST_EXT = /\.(json|ndjson|jsonl)(\.gz)?$|\.gz$/i;
 
 export type InputKind = 'image' | 'manifest' | 'archive';
 
+/** Names that make a file a manifest whatever its bytes. */
+const MANIFEST_NAME = /\.(json|ndjson|jsonl)(\.gz)?$|\.parquet$/i;
+
 /**
  * Image, manifest or OCI archive? OCI archives (docker save, OCI layout directory or tar,
  * rootfs tar, gzip/zstd tar) by their bytes (docs/oci.md); then manifests by extension,
  * EROFS images by their magic, then by content.
  */
 export async function detectInput(path: string): Promise<InputKind> {
-  if (/\.(json|ndjson|jsonl)(\.gz)?$|\.parquet$/i.test(path)) return 'manifest';
-  if (await isArchive(path)) return 'archive';
-  if (MANIFEST_EXT.test(path)) return 'manifest';
+  return (await inspectInput(path)).kind;
+}
+
+/** What inspectInput found: the input's kind, and a regular file's size and first bytes. */
+export interface InputInspection {
+  kind: InputKind;
+  /** A regular file's size and first bytes (up to ARCHIVE_HEAD_BYTES); null for anything else, or when the name told the kind and `head` was not asked for. */
+  file: { size: number; head: Buffer } | null;
+}
+
+/**
+ * detectInput, with what it read: a regular file is opened once and its first bytes read once
+ * (the analysis's thread planning takes a manifest's form and size from them too). `head`: read
+ * them even when the name tells the kind (a manifest by its extension). A pipe is read only
+ * where it must be (a FIFO opened without a writer never returns), as detectInput always did.
+ */
+export async function inspectInput(path: string, opts: { head?: boolean } = {}): Promise<InputInspection> {
+  const byName = MANIFEST_NAME.test(path);
+  if (byName && !opts.head) return { kind: 'manifest', file: null };
+  const st = await stat(path).catch(() => null);
+  if (st?.isFile()) {
+    let head: Buffer;
+    try {
+      head = await readHead(path, ARCHIVE_HEAD_BYTES);
+    } catch (e) {
+      if (byName) return { kind: 'manifest', file: null }; // the manifest reader names the problem
+      throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
+    }
+    return { kind: byName ? 'manifest' : kindOfHead(path, head, true), file: { size: st.size, head } };
+  }
+  if (byName) return { kind: 'manifest', file: null };
+  if (st?.isDirectory()) return { kind: 'archive', file: null }; // an OCI layout directory
+  // Not a regular file (a pipe, a device) or not there: by its name, else by its first bytes.
+  if (MANIFEST_EXT.test(path)) return { kind: 'manifest', file: null };
   let head: Buffer;
   try {
-    const fh = await open(path, 'r');
-    try {
-      head = Buffer.alloc(1028);
-      const { bytesRead } = await fh.read(head, 0, 1028, 0);
-      head = head.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    head = await readHead(path, 1028);
   } catch (e) {
     throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
   }
+  return { kind: kindOfHead(path, head, false), file: null };
+}
+
+/** The first `bytes` bytes of the file at `path` (fewer when it is shorter). */
+async function readHead(path: string, bytes: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(head, 0, bytes, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The kind of an input whose name did not tell it, from its first bytes (`regular`: a regular file, which may be an archive). */
+function kindOfHead(path: string, head: Buffer, regular: boolean): InputKind {
+  if (regular && isArchiveHead(head)) return 'archive';
+  if (MANIFEST_EXT.test(path)) return 'manifest';
   if (head.length >= 1028 && head.readUInt32LE(1024) === EROFS_MAGIC) return 'image';
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'manifest';
+  if (isGzip(head)) return 'manifest';
   if (isParquet(head)) return 'manifest'; // the columnar form (docs/manifest.md)
   const first = head
     .subarray(0, 64)
@@ -130,7 +183,7 @@ export async function readMaybeGzipText(path: string): Promise<string> {
   } catch (e) {
     throw inputError(`${path}: cannot read: ${fsMessage(e)}`);
   }
-  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+  if (isGzip(buf)) {
     try {
       buf = gunzipSync(buf, { maxOutputLength: MAX_RESIDENCY_INPUT_BYTES });
     } catch (e) {

@@ -7,6 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import {
+  isGzip,
   isParquet,
   ManifestBytesParser,
   ManifestError,
@@ -15,6 +16,7 @@ import {
   type ParseManifestOptions,
   type StringTable,
 } from '@sharemap/erofs';
+import type { ParquetReadHow } from '@sharemap/erofs/parquet';
 import { inputError, oneLine } from './errors.js';
 import { fsMessage } from './images.js';
 
@@ -40,7 +42,15 @@ function manifestFileError(path: string, e: unknown): Error {
   return inputError(`${path}: not a manifest: ${oneLine((e as Error).message)}`);
 }
 
-export async function readManifestFile(path: string, strings?: StringTable): Promise<Manifest> {
+/**
+ * The manifest in file `path`, in columns (strings interned in `strings` when given). `parquet`:
+ * how a Parquet file is read (a manifest thread hands its strings over as it reads them).
+ */
+export async function readManifestFile(
+  path: string,
+  strings?: StringTable,
+  parquet?: ParquetReadHow,
+): Promise<Manifest> {
   const cannotRead = (e: unknown): Error => inputError(`${path}: cannot read: ${fsMessage(e)}`);
   let fh: FileHandle;
   try {
@@ -63,9 +73,9 @@ export async function readManifestFile(path: string, strings?: StringTable): Pro
     let n = 0;
     for (let got = -1; n < 4 && got !== 0; n += got) got = await readInto(bufs[0]!, n);
     const head = bufs[0]!.subarray(0, n);
-    if (isParquet(head) || (head[0] === 0x1f && head[1] === 0x8b)) {
+    if (isParquet(head) || isGzip(head)) {
       const whole = await readRest(head, (b) => readInto(b, 0));
-      if (isParquet(whole)) return await readParquetManifest(path, whole, strings);
+      if (isParquet(whole)) return await readParquetManifest(path, whole, strings, parquet);
       let text: Buffer;
       try {
         text = gunzipSync(whole);
@@ -112,10 +122,15 @@ async function readRest(head: Buffer, read: (into: Buffer) => Promise<number>): 
 }
 
 /** The columnar form; the Parquet reader is loaded only for such a file. */
-async function readParquetManifest(path: string, buf: Buffer, strings?: StringTable): Promise<Manifest> {
+async function readParquetManifest(
+  path: string,
+  buf: Buffer,
+  strings?: StringTable,
+  how?: ParquetReadHow,
+): Promise<Manifest> {
   const { parseParquetManifest } = await import('@sharemap/erofs/parquet');
   try {
-    return await parseParquetManifest(buf, manifestReadOptions(strings));
+    return await parseParquetManifest(buf, manifestReadOptions(strings), how);
   } catch (e) {
     throw manifestFileError(path, e);
   }

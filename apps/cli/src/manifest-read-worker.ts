@@ -5,7 +5,7 @@
  * thread would have thrown it (the same one line and exit code).
  */
 import { parentPort } from 'node:worker_threads';
-import { manifestForTransfer } from '@sharemap/erofs/node';
+import { manifestForTransfer, ManifestStringsHandover } from '@sharemap/erofs/node';
 import { CliError } from './errors.js';
 import { readManifestFile } from './manifest-file.js';
 import type { ManifestReadReply, ManifestReadRequest } from './manifest-threads.js';
@@ -19,8 +19,13 @@ async function answer({ id, path }: ManifestReadRequest): Promise<void> {
   let reply: ManifestReadReply;
   try {
     // No StringTable here: the main thread interns the strings into its own (manifestFromTransfer).
-    const manifest = await readManifestFile(path);
-    const { message, transfer } = manifestForTransfer(manifest);
+    // A Parquet file's strings go straight into the handover's blobs as they are read, never
+    // held as strings here (docs/cli.md#manifest-threads).
+    const handover = new ManifestStringsHandover();
+    const manifest = await readManifestFile(path, undefined, { handOver: handover });
+    const { message, transfer } = handover.used
+      ? manifestForTransfer(manifest, handover.strings())
+      : manifestForTransfer(manifest);
     port.postMessage({ id, manifest: message } satisfies ManifestReadReply, transfer);
     return;
   } catch (e) {

@@ -12,11 +12,10 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { isParquet } from '@sharemap/erofs';
+import { isGzip, isParquet } from '@sharemap/erofs';
 import type { TransferredManifest } from '@sharemap/erofs/node';
 import { CliError, inputError, oneLine, type ExitCode } from './errors.js';
 
@@ -44,13 +43,15 @@ export const MAX_MANIFEST_THREADS = 4;
 /**
  * The smallest file read on a thread, by form: below it a thread's start (~0.1 s of CPU) and the
  * handover cost more than reading the file in the main thread (NDJSON text is read at ~100 MB/s
- * a core; docs/benchmarks.md#analyze-threads-2026-12-06). Gzip and Parquet files are read whole
- * (inflated, or decoded by row group from the whole file), so two of them read at once hold
- * twice that memory: the Parquet pair of `scale-analyze` peaked at 1,101 MiB RSS read on two
- * threads against 839 MiB in one, past the 1 GB target. They stay in the main thread by default
- * (Infinity); a thread reads them as well as text when asked to (the tests).
+ * a core; docs/benchmarks.md#analyze-threads-2026-12-06). Parquet takes ~17 bytes a record
+ * against NDJSON's ~300, so 1 MiB of it is about as many records as 16 MiB of text; a thread
+ * hands a Parquet file's strings over as it reads them, never holding them as strings
+ * (ManifestStringsHandover), which kept the Parquet pair of `scale-analyze` under 1 GB on two
+ * threads (docs/benchmarks.md#parquet-threads-2026-12-06). Gzip files are inflated whole and
+ * parsed as strings, so two read at once hold twice that memory: they stay in the main thread
+ * by default (Infinity); a thread reads them as well when asked to (the tests).
  */
-export const MIN_THREAD_BYTES = { text: 16 << 20, gzip: Infinity, parquet: Infinity };
+export const MIN_THREAD_BYTES = { text: 16 << 20, gzip: Infinity, parquet: 1 << 20 };
 
 /** The worker script beside this module (dist/manifest-read-worker.js, or the packed CLI's copy beside its bundle); undefined when it is not there (the GitHub Action's single-file bundle): then every manifest is read in the main thread. */
 export function manifestWorkerScript(): URL | undefined {
@@ -83,24 +84,16 @@ export function manifestThreadCount(candidates: number, cores = availableParalle
   return Math.max(0, Math.min(MAX_MANIFEST_THREADS, cores - 1, candidates - 1));
 }
 
-/** Whether `path` is a manifest file large enough to be read on a thread (MIN_THREAD_BYTES); false on any error (the main thread then reads it and reports it). */
-export async function isThreadCandidate(path: string, minBytes = MIN_THREAD_BYTES): Promise<boolean> {
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) return false; // a pipe is read once, by the main thread
-    if (st.size < Math.min(minBytes.text, minBytes.gzip, minBytes.parquet)) return false;
-    const fh = await open(path, 'r');
-    const head = Buffer.alloc(4);
-    try {
-      await fh.read(head, 0, 4, 0);
-    } finally {
-      await fh.close();
-    }
-    const form = isParquet(head) ? 'parquet' : head[0] === 0x1f && head[1] === 0x8b ? 'gzip' : 'text';
-    return st.size >= minBytes[form];
-  } catch {
-    return false;
-  }
+/**
+ * Whether a manifest file of `size` bytes starting with `head` (inspectInput's file) is large
+ * enough for its form to be read on a thread (MIN_THREAD_BYTES).
+ */
+export function isThreadCandidate(
+  file: { size: number; head: Uint8Array },
+  minBytes = MIN_THREAD_BYTES,
+): boolean {
+  const form = isParquet(file.head) ? 'parquet' : isGzip(file.head) ? 'gzip' : 'text';
+  return file.size >= minBytes[form];
 }
 
 /**

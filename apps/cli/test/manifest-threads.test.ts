@@ -8,12 +8,18 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { StringTable } from '@sharemap/erofs';
-import { manifestColumns, manifestToJson, manifestToNdjson, type Manifest } from '@sharemap/erofs';
+import {
+  manifestColumns,
+  manifestToJson,
+  manifestToNdjson,
+  parseManifestBytes,
+  type Manifest,
+} from '@sharemap/erofs';
 import { manifestToParquet } from '@sharemap/erofs/parquet';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { parseCommandArgs } from '../src/args.js';
@@ -298,5 +304,38 @@ describe.skipIf(!manifestWorkerScript())('manifests read on threads', () => {
       2,
       'sharemap: SHAREMAP_MANIFEST_THREADS must be a count of threads (0 for none), not "many"',
     ]);
+  }, 300_000);
+
+  it('analyze reads the second of two large Parquet manifests on a thread by default, with the same report', async () => {
+    const dir = tmp();
+    const parquet = (name: string, version: number): string => {
+      const text = join(dir, `${name}.ndjson`);
+      // ~17 bytes a record in Parquet: past MIN_THREAD_BYTES.parquet.
+      bigManifest(text, 100_000, version);
+      const file = join(dir, `${name}.parquet`);
+      writeFileSync(file, manifestToParquet(parseManifestBytes(readFileSync(text))));
+      return file;
+    };
+    const a = parquet('a', 0);
+    const b = parquet('b', 1);
+    expect(statSync(b).size).toBeGreaterThan(MIN_THREAD_BYTES.parquet);
+    const onThreads: string[] = [];
+    const seen = (m: unknown): void => {
+      onThreads.push((m as { path: string }).path);
+    };
+    subscribe(MANIFEST_THREADS_CHANNEL, seen);
+    let threaded;
+    try {
+      // One thread (two cores), and the default MIN_THREAD_BYTES: a Parquet file this size is a candidate.
+      threaded = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '1' } });
+    } finally {
+      unsubscribe(MANIFEST_THREADS_CHANNEL, seen);
+    }
+    expect(onThreads).toStrictEqual([b]);
+    const alone = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '0' } });
+    expect([threaded.code, threaded.stderr]).toStrictEqual([alone.code, alone.stderr]);
+    const pinned = (json: string): string =>
+      JSON.stringify({ ...(JSON.parse(json) as object), createdAt: 0 });
+    expect(pinned(threaded.stdout)).toBe(pinned(alone.stdout));
   }, 300_000);
 });

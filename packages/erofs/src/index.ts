@@ -57,7 +57,7 @@ export {
   TYPE_FILE,
   MAX_PREALLOCATED_RECORDS,
 } from './manifest.js';
-export { isParquet } from './manifest-magic.js';
+export { isGzip, isParquet } from './manifest-magic.js';
 export {
   encodeManifestColumns,
   decodeManifestColumns,

@@ -281,8 +281,25 @@ async function readRows(
   return cols;
 }
 
+/**
+ * Takes each record's strings as the Parquet reader validates them, instead of the columns
+ * keeping them (a manifest thread writes them straight into its handover's byte blobs:
+ * `@sharemap/erofs/node` ManifestStringsHandover).
+ */
+export interface ParquetStringSink {
+  /** Called once, before the first record: `rows` records follow. */
+  begin(rows: number): void;
+  add(path: string, fingerprint: string | null, sha256: string | undefined): void;
+}
+
 /** How parseParquetManifest reads row groups (tests compare the two paths and check which one ran). */
 export interface ParquetReadHow {
+  /**
+   * Each record's path, fingerprint and sha256 go to this sink; the columns then hold '' for
+   * each (null and undefined where there is none), to be replaced by what the sink made. Not
+   * with `opts.strings` (the strings are interned where the sink's output is read).
+   */
+  handOver?: ParquetStringSink;
   /** false: every row group through hyparquet's general reader (default true: the column path where it applies). */
   columnPath?: boolean;
   /** Counts, filled in as the file is read. */
@@ -395,7 +412,12 @@ export async function parseParquetManifest(
   how: ParquetReadHow = {},
 ): Promise<Manifest> {
   if (!isParquet(bytes)) throw new ManifestError('not a Parquet file (no PAR1 magic)', 0);
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // hyparquet reads an ArrayBuffer: the bytes' own when they are all of it (a whole file read
+  // into one buffer), else a copy (17 MB a 1M-record manifest, alive while it is read).
+  const file =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+      ? bytes.buffer
+      : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   let metadata: ReturnType<typeof parquetMetadata>;
   try {
     metadata = parquetMetadata(file);
@@ -443,7 +465,19 @@ export async function parseParquetManifest(
   if (columns && strings) columns.internedIn(strings);
   const files: FileRecord[] = columns ? [] : new Array(rows);
   const scratch = newValidatedRecord();
+  const sink = how.handOver;
+  if (sink) {
+    if (!columns || strings) throw new Error('parseParquetManifest: handOver takes columns without a StringTable');
+    sink.begin(rows);
+  }
   const take = (i: number): void => {
+    if (sink) {
+      // The strings go to the sink; the columns keep placeholders (one shared '' each).
+      sink.add(scratch.path, scratch.fingerprint, scratch.sha256);
+      scratch.path = '';
+      if (scratch.fingerprint !== null) scratch.fingerprint = '';
+      if (scratch.sha256 !== undefined) scratch.sha256 = '';
+    }
     if (columns) columns.push(scratch);
     else files[i] = recordOfValidated(scratch);
   };

@@ -33,6 +33,9 @@ export {
 export {
   manifestForTransfer,
   manifestFromTransfer,
+  ManifestStringsHandover,
+  TransferStringsWriter,
+  type HandedStrings,
   type TransferredManifest,
   type TransferredStrings,
 } from './node/columns-transfer.js';

@@ -16,7 +16,7 @@ import {
 import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
-import { detectInput, loadInputs } from '../inputs.js';
+import { inspectInput, loadInputs } from '../inputs.js';
 import type { MIN_THREAD_BYTES } from '../manifest-threads.js';
 import {
   isThreadCandidate,
@@ -217,15 +217,15 @@ async function startManifestThreads(
   const script = opts.script ?? manifestWorkerScript();
   if (!script) return null;
   const candidates: number[] = [];
-  for (const [i, { path, devices }] of inputs.entries())
+  for (const [i, { path, devices }] of inputs.entries()) {
     // An input with --device is an image (or an error loadInput reports in order); an archive or
-    // image is never a candidate, whatever its first bytes.
-    if (
-      devices.length === 0 &&
-      (await detectInput(path).catch(() => null)) === 'manifest' &&
-      (await isThreadCandidate(path, opts.minBytes))
-    )
+    // image is never a candidate, whatever its first bytes. One read of each file's head tells
+    // its kind, its form and its size; an error leaves the input to the main thread, which reports it.
+    if (devices.length > 0) continue;
+    const seen = await inspectInput(path, { head: true }).catch(() => null);
+    if (seen?.kind === 'manifest' && seen.file && isThreadCandidate(seen.file, opts.minBytes))
       candidates.push(i);
+  }
   const count = manifestThreadCount(candidates.length, opts.cores);
   if (count === 0) return null;
   return new ManifestThreads(

@@ -63,6 +63,74 @@ export interface TransferredManifest {
 /** Node's Buffer#utf8Write (what write(s, at, 'utf8') calls after its argument checks); @types/node does not list it. */
 type Utf8Buffer = Buffer & { utf8Write(s: string, at: number, max: number): number };
 
+/**
+ * One string field of every record written record by record into a TransferredStrings (a
+ * thread that reads a manifest hands its strings over this way without keeping them as
+ * strings: ManifestStringsHandover). `bytes`: the expected size of the strings' bytes.
+ */
+export class TransferStringsWriter {
+  private buf: Buffer;
+  private at = 0;
+  private n = 0;
+  private ends: Uint32Array;
+  private kinds: Uint8Array;
+
+  constructor(records: number, bytes: number) {
+    // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be transferred.
+    this.buf = Buffer.allocUnsafeSlow(Math.max(16, bytes));
+    this.ends = new Uint32Array(records);
+    this.kinds = new Uint8Array(records);
+  }
+
+  /** The next record's string (null or undefined: it has none). */
+  add(s: string | null | undefined): void {
+    if (this.n === this.ends.length) {
+      const ends = new Uint32Array(Math.max(16, 2 * this.n));
+      ends.set(this.ends);
+      this.ends = ends;
+      const kinds = new Uint8Array(ends.length);
+      kinds.set(this.kinds);
+      this.kinds = kinds;
+    }
+    const i = this.n++;
+    if (s !== null && s !== undefined) {
+      let buf = this.buf;
+      const at = this.at;
+      // Room for the widest writing of s (UTF-8, up to 3 bytes a unit) before writing it.
+      if (at + 3 * s.length > buf.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + 3 * s.length));
+        buf.copy(grown, 0, 0, at);
+        this.buf = buf = grown;
+      }
+      // As UTF-8 a string takes one byte a unit exactly when it is ASCII (a lone surrogate takes 3).
+      // utf8Write: the binding itself, without write()'s argument checks (0.5 µs a call:
+      // docs/benchmarks.md#ndjson-read3-2026-12-06).
+      const ascii = (buf as Utf8Buffer).utf8Write(s, at, buf.length - at);
+      if (ascii === s.length) {
+        this.kinds[i] = ASCII;
+        this.at = at + ascii;
+      } else {
+        this.kinds[i] = UTF16;
+        this.at = at + buf.write(s, at, 'utf16le');
+      }
+    } else this.kinds[i] = ABSENT;
+    this.ends[i] = this.at;
+  }
+
+  /**
+   * The strings written. Their buffers are transferred whole: room never written to is address
+   * space the kernel has not backed with memory (a copy to the exact size would touch as many
+   * pages again while the original is alive).
+   */
+  finish(): TransferredStrings {
+    return {
+      bytes: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.at),
+      ends: this.ends.subarray(0, this.n),
+      kinds: this.kinds.subarray(0, this.n),
+    };
+  }
+}
+
 /** One string field as bytes (see TransferredStrings). */
 function stringsForTransfer(values: readonly (string | null | undefined)[], n: number): TransferredStrings {
   let units = 0;
@@ -72,39 +140,63 @@ function stringsForTransfer(values: readonly (string | null | undefined)[], n: n
     units += len;
     if (len > longest) longest = len;
   }
-  // Room for every string as ASCII plus the widest writing (UTF-8, 3 bytes a unit) of the
-  // longest: all-ASCII values never grow the buffer. Sized to the units alone, the last strings
-  // failed the room check below and copied the whole buffer once more: 2.1 s of the 1M-record
-  // worker's 19 s CPU (docs/benchmarks.md#ndjson-read3-2026-12-06).
-  // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be transferred.
-  let buf = Buffer.allocUnsafeSlow(units + 2 * longest + 16) as Utf8Buffer;
-  const ends = new Uint32Array(n);
-  const kinds = new Uint8Array(n);
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const s = values[i];
-    if (s !== null && s !== undefined) {
-      // Room for the widest writing of s (UTF-8, up to 3 bytes a unit) before writing it, so
-      // utf8Write never cuts it short.
-      if (at + 3 * s.length > buf.length) {
-        const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + 3 * s.length)) as Utf8Buffer;
-        buf.copy(grown, 0, 0, at);
-        buf = grown;
-      }
-      // As UTF-8 a string takes one byte a unit exactly when it is ASCII (a lone surrogate takes 3).
-      // utf8Write: the binding itself, without write()'s argument checks (0.5 µs a call).
-      const ascii = buf.utf8Write(s, at, buf.length - at);
-      if (ascii === s.length) {
-        kinds[i] = ASCII;
-        at += ascii;
-      } else {
-        kinds[i] = UTF16;
-        at += buf.write(s, at, 'utf16le');
-      }
-    }
-    ends[i] = at;
+  // Sized for every string in ASCII plus the widest writing of the longest one, so ASCII strings
+  // never grow it: sized `units`, the room check doubled it near its end, and the whole buffer
+  // is transferred (a 1M-record Parquet manifest's fingerprints went as 156 MB holding 78:
+  // docs/benchmarks.md#parquet-threads-2026-12-06).
+  const w = new TransferStringsWriter(n, units + 3 * longest + 16);
+  for (let i = 0; i < n; i++) w.add(values[i]);
+  return w.finish();
+}
+
+/**
+ * The path, fingerprint and sha256 of every record of a manifest being read, taken as the
+ * reader validates them (the Parquet reader's ParquetStringSink) and written straight into the
+ * handover's byte blobs: the thread never holds the manifest's strings as strings, which at a
+ * million records were ~160 MB of its heap beside the blobs made from them
+ * (docs/benchmarks.md#parquet-threads-2026-12-06). Give `strings()` to manifestForTransfer.
+ */
+export class ManifestStringsHandover {
+  private fields: [TransferStringsWriter, TransferStringsWriter, TransferStringsWriter] | null = null;
+  private sha = false;
+
+  /** `rows` records follow. */
+  begin(rows: number): void {
+    // Room for paths of a few dozen bytes and fingerprints of 80 hex digits (pages the strings do
+    // not reach are never touched), grown when longer; capped, as `rows` is the file's claim.
+    const room = (perRecord: number): number => Math.min(perRecord * rows, 1 << 28);
+    this.fields = [
+      new TransferStringsWriter(rows, room(64)),
+      new TransferStringsWriter(rows, room(80)),
+      new TransferStringsWriter(rows, 0),
+    ];
   }
-  return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, at), ends, kinds };
+
+  add(path: string, fingerprint: string | null, sha256: string | undefined): void {
+    const f = this.fields!;
+    f[0].add(path);
+    f[1].add(fingerprint);
+    f[2].add(sha256);
+    if (sha256 !== undefined) this.sha = true;
+  }
+
+  /** Whether a reader took the strings (begin was called). */
+  get used(): boolean {
+    return this.fields !== null;
+  }
+
+  /** The strings taken, for manifestForTransfer. */
+  strings(): HandedStrings {
+    const f = this.fields!;
+    return { paths: f[0].finish(), fingerprints: f[1].finish(), sha256s: this.sha ? f[2].finish() : null };
+  }
+}
+
+/** The string fields of a manifest already in handover form (ManifestStringsHandover.strings()). */
+export interface HandedStrings {
+  paths: TransferredStrings;
+  fingerprints: TransferredStrings;
+  sha256s: TransferredStrings | null;
 }
 
 /** The header of a manifest: every field but `files` (read without making the records of a columnar one). */
@@ -119,7 +211,10 @@ function headerOf(m: Manifest): ManifestHeader {
  * (`postMessage(message, transfer)`): after that the manifest's columns are unusable in this
  * thread. A manifest of record objects (the JSON form) is turned into columns first.
  */
-export function manifestForTransfer(m: Manifest): { message: TransferredManifest; transfer: ArrayBuffer[] } {
+export function manifestForTransfer(
+  m: Manifest,
+  handed?: HandedStrings,
+): { message: TransferredManifest; transfer: ArrayBuffer[] } {
   const known = manifestColumns(m);
   const cols = known ?? ManifestColumns.fromRecords(m.files);
   const n = cols.n;
@@ -133,11 +228,14 @@ export function manifestForTransfer(m: Manifest): { message: TransferredManifest
   };
   const typed = {} as Record<TypedColumnName, WholeColumns[TypedColumnName]>;
   for (const k of TYPED_COLUMN_NAMES) typed[k] = take(cols[k]);
-  const strings = [
-    stringsForTransfer(cols.paths, n),
-    stringsForTransfer(cols.fingerprint, n),
-    cols.sha256 ? stringsForTransfer(cols.sha256, n) : null,
-  ];
+  // `handed`: the reader gave the strings to a ManifestStringsHandover (the columns hold placeholders).
+  const strings = handed
+    ? [handed.paths, handed.fingerprints, handed.sha256s]
+    : [
+        stringsForTransfer(cols.paths, n),
+        stringsForTransfer(cols.fingerprint, n),
+        cols.sha256 ? stringsForTransfer(cols.sha256, n) : null,
+      ];
   for (const s of strings)
     if (s) for (const a of [s.bytes, s.ends, s.kinds]) transfer.add(a.buffer as ArrayBuffer);
   const sparse = cols.sparseFields();

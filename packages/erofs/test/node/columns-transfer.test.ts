@@ -20,7 +20,12 @@ import {
 import { TYPED_COLUMN_NAMES } from '../../src/manifest-columns.js';
 import type { Manifest } from '../../src/manifest-types.js';
 import { manifestToParquet, parseParquetManifest } from '../../src/manifest-parquet.js';
-import { manifestForTransfer, manifestFromTransfer, scanImageFile } from '../../src/node.js';
+import {
+  manifestForTransfer,
+  manifestFromTransfer,
+  ManifestStringsHandover,
+  scanImageFile,
+} from '../../src/node.js';
 
 const DIR = join(import.meta.dirname, '../../../../testdata/erofs');
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -121,6 +126,31 @@ describe('manifests handed to another thread', () => {
         const seqAloneTable = new StringTable();
         expectSameRead(alone, await read(scanned, seqAloneTable), aloneTable, seqAloneTable);
       }
+      // A Parquet file read on a thread: its strings go into the handover's blobs as they are
+      // read (ManifestStringsHandover), never into the thread's columns.
+      const seqTable = new StringTable();
+      const seqFirst = await FORMS.parquet!(first, seqTable);
+      const seq = await FORMS.parquet!(scanned, seqTable);
+      const thrTable = new StringTable();
+      const thrFirst = await FORMS.parquet!(first, thrTable);
+      const handover = new ManifestStringsHandover();
+      const read = await parseParquetManifest(
+        manifestToParquet(scanned),
+        { columnar: true },
+        { handOver: handover },
+      );
+      expect(handover.used).toBe(true);
+      // The thread's columns hold placeholders only.
+      expect(new Set(manifestColumns(read)!.paths.slice(0, read.file_count))).toStrictEqual(new Set(['']));
+      const { message, transfer } = manifestForTransfer(read, handover.strings());
+      const thr = manifestFromTransfer(
+        structuredClone(message, { transfer }),
+        thrTable,
+        manifestColumns(thrFirst) ?? null,
+      );
+      expect(manifestColumns(seqFirst)).toBeTruthy();
+      expectSameRead(thr, seq, thrTable, seqTable);
+      expect(tableStrings(thrTable)).toStrictEqual(tableStrings(seqTable));
     }, 120_000);
   }
 
@@ -162,6 +192,23 @@ describe('manifests handed to another thread', () => {
     expect(message.paths.bytes.length).toBe(300 * 2 * 44);
     const back = manifestFromTransfer(structuredClone(message, { transfer }), new StringTable(), null);
     expect(back.files).toStrictEqual(files);
+  });
+
+  it('sends each string field in a buffer of about its size, not one doubled near its end', async () => {
+    const m = await FORMS.ndjson!(await scanImageFile(join(DIR, 'app.fp.img'), { hash: true }));
+    const { message } = manifestForTransfer(m);
+    for (const [field, s] of [
+      ['paths', message.paths],
+      ['fingerprints', message.fingerprints],
+      ['sha256s', message.sha256s!],
+    ] as const) {
+      expect(s.bytes.byteLength, field).toBeGreaterThan(1000);
+      // All ASCII here: the strings' bytes and room for the widest writing of the longest one.
+      let longest = 0;
+      for (let i = 0, start = 0; i < s.ends.length; start = s.ends[i]!, i++)
+        longest = Math.max(longest, s.ends[i]! - start);
+      expect(s.bytes.buffer.byteLength, field).toBeLessThanOrEqual(s.bytes.byteLength + 3 * longest + 16);
+    }
   });
 
   it('refuses a malformed message rather than make wrong columns', async () => {
