@@ -135,3 +135,55 @@ async function readParquetManifest(
     throw manifestFileError(path, e);
   }
 }
+
+/** The largest Parquet footer manifestStringsHint reads (a 1M-record manifest's is ~8 KB). */
+const MAX_HINT_FOOTER_BYTES = 1 << 20;
+
+/**
+ * The strings reading the manifest file `path` will intern, as its header declares them (each
+ * record's path and fingerprint, and its sha256 when hashed), from what inspectInput read of
+ * it (`head`, the first bytes) and, for Parquet, its footer; 0 when that is not known without
+ * reading the file (gzip, a header past `head`, anything malformed). A claim of the file, for
+ * StringTable.reserve, which caps it (docs/cli.md#manifest-threads).
+ */
+export async function manifestStringsHint(
+  path: string,
+  file: { size: number; head: Uint8Array },
+): Promise<number> {
+  let header: unknown;
+  if (isParquet(file.head)) header = await parquetHeaderOf(path, file.size).catch(() => undefined);
+  else if (!isGzip(file.head)) {
+    const end = file.head.indexOf(0x0a);
+    if (end < 0) return 0;
+    try {
+      header = JSON.parse(
+        Buffer.from(file.head.subarray(0, end))
+          .toString('utf8')
+          .replace(/^\uFEFF/, ''),
+      );
+    } catch {
+      return 0;
+    }
+  }
+  if (!header || typeof header !== 'object') return 0;
+  const { kind, file_count: count, hashed } = header as Record<string, unknown>;
+  if (kind !== 'sharemap-manifest' || !Number.isSafeInteger(count) || (count as number) < 0) return 0;
+  return (hashed === true ? 3 : 2) * (count as number);
+}
+
+/** The header in a Parquet manifest's footer (parquetFooterHeader), reading only the footer. */
+async function parquetHeaderOf(path: string, size: number): Promise<unknown> {
+  const fh = await open(path, 'r');
+  try {
+    const end = Buffer.alloc(8);
+    if (size < 8 || (await fh.read(end, 0, 8, size - 8)).bytesRead !== 8) return undefined;
+    const length = end.readUInt32LE(0) + 8;
+    if (length > size || length > MAX_HINT_FOOTER_BYTES) return undefined;
+    const tail = Buffer.alloc(length);
+    if ((await fh.read(tail, 0, length, size - length)).bytesRead !== length) return undefined;
+    const { parquetFooterHeader } = await import('@sharemap/erofs/parquet');
+    return parquetFooterHeader(tail);
+  } finally {
+    await fh.close();
+  }
+}

@@ -25,6 +25,7 @@ import { scanImageFile } from '@sharemap/erofs/node';
 import { parseCommandArgs } from '../src/args.js';
 import { analyzeSpec, readManifests } from '../src/commands/analyze.js';
 import { CliError } from '../src/errors.js';
+import { manifestStringsHint } from '../src/manifest-file.js';
 import {
   MANIFEST_THREADS_CHANNEL,
   MANIFEST_THREADS_ENV,
@@ -338,4 +339,57 @@ describe.skipIf(!manifestWorkerScript())('manifests read on threads', () => {
       JSON.stringify({ ...(JSON.parse(json) as object), createdAt: 0 });
     expect(pinned(threaded.stdout)).toBe(pinned(alone.stdout));
   }, 300_000);
+});
+
+describe('the StringTable of an analysis', () => {
+  it('is reserved for every manifest file before any is read: no string is re-placed when the second is interned', async () => {
+    const dir = tmp();
+    // 1,002 records, 2,002 distinct strings: past half of what the first header alone reserves
+    // (2 x 1,002 strings: a table of 4,096 slots, 2,048 strings) once the second's 100 new
+    // fingerprints come.
+    const a = join(dir, 'a.ndjson');
+    const b = join(dir, 'b.ndjson');
+    bigManifest(a, 1000, 0);
+    bigManifest(b, 1000, 1);
+    const pa = join(dir, 'a.parquet');
+    const pb = join(dir, 'b.parquet');
+    writeFileSync(pa, manifestToParquet(parseManifestBytes(readFileSync(a))));
+    writeFileSync(pb, manifestToParquet(parseManifestBytes(readFileSync(b))));
+    const coreCounts = manifestWorkerScript() ? [1, 2] : [1];
+    for (const pair of [
+      [a, b],
+      [pa, pb],
+      [a, pb],
+    ])
+      for (const cores of coreCounts) {
+        const { manifests } = await read(pair, { cores, minBytes: EVERY_SIZE });
+        const table = manifestColumns(manifests[0]!)!.strings!;
+        expect(manifestColumns(manifests[1]!)!.strings).toBe(table);
+        expect(table.size, `${pair.join(' ')} on ${cores} cores`).toBe(2102);
+        expect(table.rehashedStrings, `${pair.join(' ')} on ${cores} cores`).toBe(0);
+      }
+  }, 120_000);
+
+  it('takes what each file declares from its header or Parquet footer, nothing from what it cannot see', async () => {
+    const dir = tmp();
+    const m = await scanImageFile(fx('app.fp.img'), { hash: true });
+    const text = ndjsonOf(m);
+    const write = (name: string, data: string | Uint8Array): { size: number; head: Uint8Array } => {
+      writeFileSync(join(dir, name), data);
+      const bytes = readFileSync(join(dir, name));
+      return { size: bytes.length, head: bytes.subarray(0, 64 * 1024) };
+    };
+    const hint = (name: string, data: string | Uint8Array): Promise<number> =>
+      manifestStringsHint(join(dir, name), write(name, data));
+    expect(m.file_count).toBeGreaterThan(0);
+    expect(await hint('m.ndjson', text)).toBe(3 * m.file_count); // hashed: path, fingerprint, sha256
+    expect(await hint('m.parquet', manifestToParquet(m))).toBe(3 * m.file_count);
+    const unhashed = await scanImageFile(fx('app.fp.img'));
+    expect(await hint('u.ndjson', ndjsonOf(unhashed))).toBe(2 * unhashed.file_count);
+    expect(await hint('m.ndjson.gz', gzipSync(text))).toBe(0);
+    expect(await hint('cut.ndjson', text.slice(0, text.indexOf('\n')))).toBe(0); // no complete first line
+    const claim = text.replace(/"file_count":\d+/, '"file_count":-1');
+    expect(await hint('bad.ndjson', claim)).toBe(0);
+    expect(await hint('cut.parquet', manifestToParquet(m).subarray(0, 1000))).toBe(0);
+  });
 });

@@ -401,6 +401,24 @@ function rawRecord(get: (column: ColumnName) => unknown, i: number): Record<stri
 }
 
 /**
+ * The manifest header a Parquet manifest's footer carries (its `sharemap.manifest` metadata,
+ * parsed but not validated), from the file's last bytes (`tail`: at least the footer, its
+ * length and the closing magic); undefined when they hold no such header. For a hint before
+ * reading (the records a file declares), never for what the reader accepts.
+ */
+export function parquetFooterHeader(tail: Uint8Array): unknown {
+  try {
+    const kv = parquetMetadata(tail).key_value_metadata ?? [];
+    const text = kv.find((e) => e.key === PARQUET_HEADER_KEY)?.value;
+    return text === undefined || text.length > MAX_PARQUET_HEADER_CHARS
+      ? undefined
+      : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Read and validate a manifest in Parquet form (untrusted input): the header and every record
  * go through the checks of parseManifest (ManifestStreamValidator), so what this accepts is
  * exactly what the NDJSON form of the same manifest gives. Errors are ManifestError; `line` is

@@ -60,6 +60,8 @@ export class StringTable {
   private bySlotIndex: number[] = [];
   /** Set by releaseLookups(): the table and hashes are gone until a lookup rebuilds them. */
   private released = false;
+  /** Strings placed again because the table grew (see rehashedStrings). */
+  private regrown = 0;
 
   /**
    * Columns taken as they are while nothing has been interned (adoptColumn), hashed into the
@@ -212,7 +214,7 @@ export class StringTable {
     }
     let size = this.table.length;
     while (2 * want > size) size *= 2;
-    if (size > this.table.length) this.rehash(size);
+    if (size > this.table.length) this.grow(size);
   }
 
   /**
@@ -243,6 +245,16 @@ export class StringTable {
       this.rehash(size);
     }
     if (this.adopted.length) this.flushAdopted();
+  }
+
+  /**
+   * How many strings were placed again because the table grew after they were in it (each
+   * doubling re-places every string so far): 0 when reserve() sized the table for every input
+   * before any was read (docs/benchmarks.md#analyze-reserve-2026-12-06). Not counting the
+   * rebuild after releaseLookups().
+   */
+  get rehashedStrings(): number {
+    return this.regrown;
   }
 
   /** Strings the table takes before it grows (it stays at most half full). */
@@ -277,7 +289,7 @@ export class StringTable {
     }
     this.strings.push(s);
     this.hashes[n] = hash;
-    if (2 * (n + 1) > this.table.length) this.rehash(2 * this.table.length);
+    if (2 * (n + 1) > this.table.length) this.grow(2 * this.table.length);
     else this.place(n);
     return n;
   }
@@ -287,6 +299,12 @@ export class StringTable {
     let i = mix(this.hashes[index]!) & mask;
     while (this.table[i] !== 0) i = (i + 1) & mask;
     this.table[i] = index + 1;
+  }
+
+  /** rehash(size) to make room, counted in rehashedStrings. */
+  private grow(size: number): void {
+    this.regrown += this.strings.length;
+    this.rehash(size);
   }
 
   private rehash(size: number): void {

@@ -17,6 +17,7 @@ import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
 import { inspectInput, loadInputs } from '../inputs.js';
+import { manifestStringsHint } from '../manifest-file.js';
 import type { MIN_THREAD_BYTES } from '../manifest-threads.js';
 import {
   isThreadCandidate,
@@ -181,7 +182,16 @@ export async function readManifests(
   };
   const seen = new Set<unknown>();
   const inputs = positionalsWithDevices(args);
-  const threads = await startManifestThreads(inputs, manifestThreads);
+  const files = await manifestFilesOf(inputs);
+  // The table sized for every manifest file's strings before any is read: a later input's new
+  // strings would otherwise regrow it past the first's reservation, re-placing every string so
+  // far (~2.1M, 0.5-0.9 s of this thread, for two 1M-record manifests:
+  // docs/benchmarks.md#analyze-reserve-2026-12-06). reserve() caps what the headers claim.
+  let claimed = 0;
+  for (const [i, file] of files.entries())
+    if (file) claimed += await manifestStringsHint(inputs[i]!.path, file);
+  strings.reserve(claimed);
+  const threads = startManifestThreads(inputs, files, manifestThreads);
   /** The columns last read into `strings` (manifestFromTransfer takes its equal strings unhashed). */
   let previous: ManifestColumns | null = null;
   try {
@@ -208,24 +218,37 @@ export async function readManifests(
   return manifests;
 }
 
-/** The manifest threads for these inputs, or null when every input is read here (see manifestThreadCount). */
-async function startManifestThreads(
+/**
+ * Each input's file when it is a manifest file (its size and first bytes), else null: read once
+ * for both the strings reservation and the thread planning, and only when there are several
+ * inputs (one manifest's own header sizes the table). An input with --device is an image (or an
+ * error loadInput reports in order); an archive or image is never one, whatever its first bytes.
+ * An error leaves the input to the main thread's read, which reports it.
+ */
+async function manifestFilesOf(
   inputs: readonly { path: string; devices: string[] }[],
+): Promise<({ size: number; head: Uint8Array } | null)[]> {
+  if (inputs.length < 2) return [];
+  const files: ({ size: number; head: Uint8Array } | null)[] = [];
+  for (const { path, devices } of inputs) {
+    const seen = devices.length > 0 ? null : await inspectInput(path, { head: true }).catch(() => null);
+    files.push(seen?.kind === 'manifest' && seen.file ? seen.file : null);
+  }
+  return files;
+}
+
+/** The manifest threads for these inputs (`files`: manifestFilesOf's), or null when every input is read here (see manifestThreadCount). */
+function startManifestThreads(
+  inputs: readonly { path: string; devices: string[] }[],
+  files: readonly ({ size: number; head: Uint8Array } | null)[],
   opts: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL },
-): Promise<ManifestThreads | null> {
+): ManifestThreads | null {
   if (inputs.length < 2) return null;
   const script = opts.script ?? manifestWorkerScript();
   if (!script) return null;
   const candidates: number[] = [];
-  for (const [i, { path, devices }] of inputs.entries()) {
-    // An input with --device is an image (or an error loadInput reports in order); an archive or
-    // image is never a candidate, whatever its first bytes. One read of each file's head tells
-    // its kind, its form and its size; an error leaves the input to the main thread, which reports it.
-    if (devices.length > 0) continue;
-    const seen = await inspectInput(path, { head: true }).catch(() => null);
-    if (seen?.kind === 'manifest' && seen.file && isThreadCandidate(seen.file, opts.minBytes))
-      candidates.push(i);
-  }
+  for (const [i, file] of files.entries())
+    if (file && isThreadCandidate(file, opts.minBytes)) candidates.push(i);
   const count = manifestThreadCount(candidates.length, opts.cores);
   if (count === 0) return null;
   return new ManifestThreads(
