@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestToNdjson, manifestToJson } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import type { Report } from '@sharemap/sharing';
+import { runScan } from '../src/scan/scheduler.js';
 import { api, erofs, errorOf, mounts, startTestServer, waitImage, type TestServer } from './helpers.js';
 
 describe('upload -> scan -> report -> link', () => {
@@ -114,6 +115,11 @@ describe('upload -> scan -> report -> link', () => {
     expect((dev.body.devices as unknown[]).length).toBe(1);
     const img = await waitImage(s.url, up.body.id as string);
     expect(img.status).toBe('ready');
+    // A scan of the image as it was before the device came (its row's devices: none) fails for
+    // want of the device; finishing after the rescan, its failure must not be recorded.
+    const row = (await s.ctx.store.images.get(up.body.id as string))!;
+    await runScan(s.ctx, { ...row, devices: '[]' });
+    expect((await api(s.url, 'GET', `/api/images/${up.body.id as string}`)).body.status).toBe('ready');
   }, 180_000);
 
   it('accepts manifests from `sharemap scan` as gzip NDJSON and as JSON', async () => {

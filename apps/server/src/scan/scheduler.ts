@@ -187,7 +187,21 @@ export function runScan(ctx: AppContext, row: ImageRow): Promise<void> {
           if (err.code === 'worker-failed' || err.code === 'out-of-memory')
             ctx.log.error('scan worker failed', { imageId: id, ...err });
           else ctx.log.info('image rejected', { imageId: id, ...err });
-          await setStatus(ctx, id, 'failed', err);
+          // As a result is: a failure for other devices is dropped. With the shared queue the
+          // newer scan's generation is set only when a replica takes its job, so a scan that
+          // failed for want of a device attached meanwhile would otherwise write 'failed' over
+          // the image's 'queued' (seen as a flaky flow test on PostgreSQL).
+          const recorded = await ctx.store.transaction(async (tx) => {
+            const cur = await tx.images.getForUpdate(id);
+            if (!cur || cur.devices !== row.devices || cur.status === 'ready') return false;
+            await tx.images.setStatus(id, 'failed', err, nowIso());
+            return true;
+          });
+          if (!recorded) {
+            ctx.log.info('scan failure dropped: superseded or recorded already', { imageId: id });
+            return;
+          }
+          ctx.events.publish(id, 'status', 'failed');
         });
       },
     );
