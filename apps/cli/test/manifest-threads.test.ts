@@ -95,6 +95,32 @@ async function fleetFiles(): Promise<string[]> {
   return files;
 }
 
+/** A report without its creation time, to compare two runs' `--json` output. */
+const pinned = (json: string): string => JSON.stringify({ ...(JSON.parse(json) as object), createdAt: 0 });
+
+/**
+ * `analyze A B --json` with one manifest thread, then with none: B (and only B) goes to the
+ * thread, and both runs give the same exit code, stderr and report. Returns the run without.
+ */
+async function analyzeOnOneThreadAndNone(a: string, b: string): Promise<Awaited<ReturnType<typeof cli>>> {
+  const onThreads: string[] = [];
+  const seen = (m: unknown): void => {
+    onThreads.push((m as { path: string }).path);
+  };
+  subscribe(MANIFEST_THREADS_CHANNEL, seen);
+  let threaded;
+  try {
+    threaded = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '1' } });
+  } finally {
+    unsubscribe(MANIFEST_THREADS_CHANNEL, seen);
+  }
+  expect(onThreads).toStrictEqual([b]);
+  const alone = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '0' } });
+  expect([threaded.code, threaded.stderr]).toStrictEqual([alone.code, alone.stderr]);
+  expect(pinned(threaded.stdout)).toBe(pinned(alone.stdout));
+  return alone;
+}
+
 /** An NDJSON manifest of `files` regular files (directories of 1,000), `version` changing every 10th. */
 function bigManifest(path: string, files: number, version: number): void {
   const dirs = Math.ceil(files / 1000);
@@ -267,23 +293,7 @@ describe.skipIf(!manifestWorkerScript())('manifests read on threads', () => {
     const files = Math.ceil(MIN_THREAD_BYTES.text / 250);
     bigManifest(a, files, 0);
     bigManifest(b, files, 1);
-    const onThreads: string[] = [];
-    const seen = (m: unknown): void => {
-      onThreads.push((m as { path: string }).path);
-    };
-    subscribe(MANIFEST_THREADS_CHANNEL, seen);
-    let threaded;
-    try {
-      threaded = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '1' } });
-    } finally {
-      unsubscribe(MANIFEST_THREADS_CHANNEL, seen);
-    }
-    expect(onThreads).toStrictEqual([b]);
-    const alone = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '0' } });
-    expect([threaded.code, threaded.stderr]).toStrictEqual([alone.code, alone.stderr]);
-    const pinned = (json: string): string =>
-      JSON.stringify({ ...(JSON.parse(json) as object), createdAt: 0 });
-    expect(pinned(threaded.stdout)).toBe(pinned(alone.stdout));
+    const alone = await analyzeOnOneThreadAndNone(a, b);
     // The built CLI as the scale benchmark runs it, under a heap limit: the thread takes the
     // process's flags (a Worker given --max-old-space-size in execArgv refuses to start).
     if (existsSync(MAIN_JS)) {
@@ -320,24 +330,8 @@ describe.skipIf(!manifestWorkerScript())('manifests read on threads', () => {
     const a = parquet('a', 0);
     const b = parquet('b', 1);
     expect(statSync(b).size).toBeGreaterThan(MIN_THREAD_BYTES.parquet);
-    const onThreads: string[] = [];
-    const seen = (m: unknown): void => {
-      onThreads.push((m as { path: string }).path);
-    };
-    subscribe(MANIFEST_THREADS_CHANNEL, seen);
-    let threaded;
-    try {
-      // One thread (two cores), and the default MIN_THREAD_BYTES: a Parquet file this size is a candidate.
-      threaded = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '1' } });
-    } finally {
-      unsubscribe(MANIFEST_THREADS_CHANNEL, seen);
-    }
-    expect(onThreads).toStrictEqual([b]);
-    const alone = await cli(['analyze', a, b, '--json'], { env: { [MANIFEST_THREADS_ENV]: '0' } });
-    expect([threaded.code, threaded.stderr]).toStrictEqual([alone.code, alone.stderr]);
-    const pinned = (json: string): string =>
-      JSON.stringify({ ...(JSON.parse(json) as object), createdAt: 0 });
-    expect(pinned(threaded.stdout)).toBe(pinned(alone.stdout));
+    // One thread (two cores), and the default MIN_THREAD_BYTES: a Parquet file this size is a candidate.
+    await analyzeOnOneThreadAndNone(a, b);
   }, 300_000);
 });
 
