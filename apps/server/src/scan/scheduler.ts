@@ -74,6 +74,16 @@ export async function scheduleScan(ctx: AppContext, id: string): Promise<void> {
 }
 
 /**
+ * Whether a scan's outcome (its result or its failure) may still be written to the image, as
+ * read for update in the transaction that writes it: the image still exists, still has the
+ * devices the scan was given (other devices mean a newer scan superseded it, perhaps on another
+ * replica), and no other run of the same job has recorded a result already.
+ */
+function outcomeStillApplies(cur: ImageRow | undefined, scanned: ImageRow): boolean {
+  return cur !== undefined && cur.devices === scanned.devices && cur.status !== 'ready';
+}
+
+/**
  * Scan an image in the worker pool and record the result. The task is in the pool before the
  * first await. Resolves once the result is recorded (or dropped: superseded by a newer scan,
  * or recorded already by another run of the same job); rejects with TaskError 'shutdown' when
@@ -140,7 +150,7 @@ export function runScan(ctx: AppContext, row: ImageRow): Promise<void> {
           // an image another run of the same job recorded already is dropped.
           const recorded = await ctx.store.transaction(async (tx) => {
             const cur = await tx.images.getForUpdate(id);
-            if (!cur || cur.devices !== row.devices || cur.status === 'ready') return false;
+            if (!outcomeStillApplies(cur, row)) return false;
             await tx.manifests.insert([
               {
                 id: manifestId,
@@ -193,7 +203,7 @@ export function runScan(ctx: AppContext, row: ImageRow): Promise<void> {
           // the image's 'queued' (seen as a flaky flow test on PostgreSQL).
           const recorded = await ctx.store.transaction(async (tx) => {
             const cur = await tx.images.getForUpdate(id);
-            if (!cur || cur.devices !== row.devices || cur.status === 'ready') return false;
+            if (!outcomeStillApplies(cur, row)) return false;
             await tx.images.setStatus(id, 'failed', err, nowIso());
             return true;
           });
