@@ -4,8 +4,6 @@
  * holds, on an image of hostile names (non-UTF-8, control characters, quotes, a BOM), and on
  * random fields; inlineFingerprint against resolving every xattr entry.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeName } from '../src/disk/bytes.js';
@@ -24,9 +22,9 @@ import {
 import { nodeSha256, openImageFile } from '../src/node.js';
 import { memorySource } from '../src/source/memory.js';
 import { buildFlatImage, FLAT_BS, type FlatEntry } from './flat-image.js';
+import { repositoryImages } from './repository-images.js';
 import { concat, utf8, xattrArea, xattrEntry } from './synthetic-image.js';
 
-const ROOT = join(import.meta.dirname, '../../../testdata');
 const PROPERTY_SEED = Number(process.env.SHAREMAP_PROPERTY_SEED ?? 20261206);
 
 /** The NDJSON lines of a scan written by encodeRecord through a field sink, as one buffer. */
@@ -65,33 +63,11 @@ async function objectNdjson(image: ErofsImage, hash: boolean): Promise<Buffer> {
   return Buffer.from([...manifestToNdjson(m)].join(''));
 }
 
-/** Every image of testdata (EROFS fixtures, synthetic and METABOX ones, OCI-built ones), with its devices. */
-function repositoryImages(): { path: string; devices: string[] }[] {
-  const out: { path: string; devices: string[] }[] = [];
-  for (const sub of ['erofs', 'erofs/synthetic', 'erofs/metabox', 'oci']) {
-    const dir = join(ROOT, sub);
-    for (const f of readdirSync(dir).sort()) {
-      if (!f.endsWith('.img')) continue;
-      const oracle = join(dir, f.replace(/\.img$/, '.expected.json'));
-      let devices: string[] = [];
-      try {
-        const o = JSON.parse(readFileSync(oracle, 'utf8')) as { devices?: string[] };
-        devices = (o.devices ?? []).map((d) => join(dir, d));
-      } catch {
-        // no oracle: no extra devices
-      }
-      out.push({ path: join(dir, f), devices });
-    }
-  }
-  return out;
-}
-
 describe('encodeRecord: the bytes of recordOf + JSON.stringify', () => {
   const images = repositoryImages();
 
   it('covers the images it claims to (fingerprints, xattrs, long prefixes, METABOX, non-UTF-8 names)', () => {
-    const names = images.map((i) => i.path.slice(ROOT.length + 1));
-    expect(names).toEqual(
+    expect(images.map((i) => i.name)).toEqual(
       expect.arrayContaining([
         'erofs/app.fp.img',
         'erofs/edge.img',
@@ -106,7 +82,7 @@ describe('encodeRecord: the bytes of recordOf + JSON.stringify', () => {
     expect(images.length).toBeGreaterThanOrEqual(40);
   });
 
-  it.each(images.map((i) => [i.path.slice(ROOT.length + 1), i] as const))(
+  it.each(images.map((i) => [i.name, i] as const))(
     '%s, with and without hashes',
     async (_name, { path, devices }) => {
       const opened = await openImageFile(path, { devices });

@@ -4,34 +4,10 @@
  * (every read a copy). A tiny cache of 512-byte blocks puts many inodes and xattr areas across
  * two blocks (the copying fallback) and evicts blocks while the walk goes on.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifestToNdjson, scanManifest } from '../src/manifest.js';
 import { nodeSha256, openImageFile } from '../src/node.js';
-
-const ROOT = join(import.meta.dirname, '../../../testdata');
-
-function images(): { name: string; path: string; devices: string[] }[] {
-  const out: { name: string; path: string; devices: string[] }[] = [];
-  for (const sub of ['erofs', 'erofs/synthetic', 'erofs/metabox', 'oci']) {
-    const dir = join(ROOT, sub);
-    for (const f of readdirSync(dir).sort()) {
-      if (!f.endsWith('.img')) continue;
-      let devices: string[] = [];
-      try {
-        const o = JSON.parse(readFileSync(join(dir, f.replace(/\.img$/, '.expected.json')), 'utf8')) as {
-          devices?: string[];
-        };
-        devices = (o.devices ?? []).map((d) => join(dir, d));
-      } catch {
-        // no oracle: no extra devices
-      }
-      out.push({ name: `${sub}/${f}`, path: join(dir, f), devices });
-    }
-  }
-  return out;
-}
+import { repositoryImages } from './repository-images.js';
 
 async function scanText(
   path: string,
@@ -56,7 +32,7 @@ async function scanText(
 }
 
 describe('metadata in place', () => {
-  const all = images();
+  const all = repositoryImages();
   it('covers the repository images', () => {
     expect(all.length).toBeGreaterThanOrEqual(40);
   });

@@ -5,15 +5,7 @@
  * the reader cannot read (a corrupt pcluster, an image truncated under the running scan, a
  * thread that dies) fails the scan with the reader's typed error, never a hang.
  */
-import {
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,32 +30,10 @@ import {
   type DigestWorkerData,
 } from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
+import { repositoryImages, TESTDATA } from '../repository-images.js';
 
-const ROOT = join(import.meta.dirname, '../../../../testdata');
 const tmp = mkdtempSync(join(tmpdir(), 'sharemap-digest-pool-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Every image of testdata (EROFS fixtures, synthetic and METABOX ones, OCI-built ones), with its devices. */
-function repositoryImages(): { name: string; path: string; devices: string[] }[] {
-  const out: { name: string; path: string; devices: string[] }[] = [];
-  for (const sub of ['erofs', 'erofs/synthetic', 'erofs/metabox', 'oci', 'hostile']) {
-    const dir = join(ROOT, sub);
-    for (const f of readdirSync(dir).sort()) {
-      if (!f.endsWith('.img')) continue;
-      let devices: string[] = [];
-      try {
-        const o = JSON.parse(readFileSync(join(dir, f.replace(/\.img$/, '.expected.json')), 'utf8')) as {
-          devices?: string[];
-        };
-        devices = (o.devices ?? []).map((d) => join(dir, d));
-      } catch {
-        // no oracle: no extra devices
-      }
-      out.push({ name: `${sub}/${f}`, path: join(dir, f), devices });
-    }
-  }
-  return out;
-}
 
 function ndjson(m: Manifest): string {
   return [...manifestToNdjson(m)].join('');
@@ -91,7 +61,10 @@ function limited(pool: DigestPool, maxPending: number, share = false): ContentDi
 /** A digest thread that starts and then never takes a file (writes its script under tmp). */
 function silentThread(): URL {
   const script = join(tmp, 'silent-worker.mjs');
-  writeFileSync(script, `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n`);
+  writeFileSync(
+    script,
+    `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n`,
+  );
   return pathToFileURL(script);
 }
 
@@ -140,7 +113,7 @@ async function scanThrough(path: string, devices: string[], digester: ContentDig
 
 /** edge.lz4.img with the first pcluster of /text.txt (larger than a block) made corrupt. */
 async function corruptPclusterImage(): Promise<string> {
-  const src = join(ROOT, 'erofs/edge.lz4.img');
+  const src = join(TESTDATA, 'erofs/edge.lz4.img');
   const opened = await openImageFile(src);
   let at: number;
   try {
@@ -263,7 +236,7 @@ describe('scan --hash through digest threads', () => {
 
   it('an image truncated under the running scan: EIO, no hang', async () => {
     const path = join(tmp, 'truncated-under.img');
-    copyFileSync(join(ROOT, 'erofs/app.fp.img'), path);
+    copyFileSync(join(TESTDATA, 'erofs/app.fp.img'), path);
     const size = readFileSync(path).length;
     // The first file asked for cuts the image to its first 4 KiB (superblock and root inode
     // survive): every thread's read of file data after that finds the file shorter.
@@ -301,7 +274,7 @@ describe('scan --hash through digest threads', () => {
       );
       const err = await errorOf(
         scanWithPool(
-          join(ROOT, 'erofs/app.fp.img'),
+          join(TESTDATA, 'erofs/app.fp.img'),
           [],
           threads,
           (p) => limited(p, maxPending),
@@ -320,7 +293,7 @@ describe('scan --hash through digest threads', () => {
 // takes them instead of starting its own, hands them its image and settings, and the scan ends
 // those it did not take.
 describe('prestartDigestThreads', () => {
-  const lz4 = join(ROOT, 'erofs/app.fp.lz4hc.img');
+  const lz4 = join(TESTDATA, 'erofs/app.fp.lz4hc.img');
 
   it("a pool takes the threads started ahead, which hash with the pool's image and decoder", async () => {
     const inThread = ndjson(await scanImageFile(lz4, { hash: true }));
@@ -356,7 +329,7 @@ describe('prestartDigestThreads', () => {
     while (spareDigestThreads() > 0) await new Promise((resolve) => setImmediate(resolve));
     // Taking the ended thread would leave the pool waiting on a thread that never answers.
     const err = await errorOf(
-      scanWithPool(join(ROOT, 'erofs/app.fp.img'), [], 1, (p) => limited(p, 4096), pathToFileURL(script)),
+      scanWithPool(join(TESTDATA, 'erofs/app.fp.img'), [], 1, (p) => limited(p, 4096), pathToFileURL(script)),
     );
     expect((err as ErofsError).message).toMatch(/content digest thread failed: exited with code 3/);
     await releaseSpareDigestThreads();
