@@ -131,20 +131,22 @@ export interface LoadedInput {
   manifest: Manifest;
 }
 
-/** Load an image (scanned) or a manifest. */
-export async function loadInput(
+export interface LoadInputOptions {
+  hash?: boolean;
+  /** With hash: digest threads for an EROFS image (--threads; docs/cli.md#digest-threads). */
+  threads?: number;
+  onProgress?: ScanImageFileOptions['onProgress'];
+  /** Shared by the manifests of one analysis (see StringTable). */
+  strings?: StringTable;
+}
+
+/** Load an image (scanned) or a manifest, of the kind detectInput found. */
+async function loadInput(
   path: string,
+  kind: Exclude<InputKind, 'archive'>,
   devices: string[],
-  opts: {
-    hash?: boolean;
-    /** With hash: digest threads for an EROFS image (--threads; docs/cli.md#digest-threads). */
-    threads?: number;
-    onProgress?: ScanImageFileOptions['onProgress'];
-    /** Shared by the manifests of one analysis (see StringTable). */
-    strings?: StringTable;
-  } = {},
+  opts: LoadInputOptions,
 ): Promise<LoadedInput> {
-  const kind = await detectInput(path);
   if (kind === 'manifest') {
     if (devices.length > 0) throw inputError(`${path}: --device applies to images, not to manifests`);
     return { path, kind, devices, manifest: await readManifestFile(path, opts.strings) };
@@ -156,15 +158,22 @@ export async function loadInput(
 }
 
 /**
- * loadInput for every kind: an OCI archive gives one manifest per image (model "flattened")
- * or per distinct layer (model "layers"), all marked predicted.
+ * Load an input of any kind: an image (scanned), a manifest, or an OCI archive, which gives one
+ * manifest per image (model "flattened") or per distinct layer (model "layers"), all marked
+ * predicted. `kind`: what detectInput (or inspectInput) said of `path` already, so that it is
+ * worked out once; detected here when not given.
  */
 export async function loadInputs(
   path: string,
   devices: string[],
-  opts: Parameters<typeof loadInput>[2] & { model?: Model; archive?: Omit<LoadArchiveOptions, 'hash'> } = {},
+  opts: LoadInputOptions & {
+    kind?: InputKind;
+    model?: Model;
+    archive?: Omit<LoadArchiveOptions, 'hash'>;
+  } = {},
 ): Promise<LoadedInput[]> {
-  if ((await detectInput(path)) !== 'archive') return [await loadInput(path, devices, opts)];
+  const kind = opts.kind ?? (await detectInput(path));
+  if (kind !== 'archive') return [await loadInput(path, kind, devices, opts)];
   if (devices.length > 0) throw inputError(`${path}: --device applies to EROFS images, not to archives`);
   const a = await loadArchive(path, { hash: !!opts.hash, ...(opts.archive ?? {}) });
   return modelManifests([a], opts.model ?? 'flattened').map((manifest) => ({

@@ -16,7 +16,7 @@ import {
 import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
-import { inspectInput, loadInputs } from '../inputs.js';
+import { inspectInput, loadInputs, type InputInspection } from '../inputs.js';
 import { manifestStringsHint } from '../manifest-file.js';
 import type { MIN_THREAD_BYTES } from '../manifest-threads.js';
 import {
@@ -182,7 +182,8 @@ export async function readManifests(
   };
   const seen = new Set<unknown>();
   const inputs = positionalsWithDevices(args);
-  const files = await manifestFilesOf(inputs);
+  const inspected = await inspectInputs(inputs);
+  const files = inspected.map((x) => (x?.kind === 'manifest' && x.file ? x.file : null));
   // The table sized for every manifest file's strings before any is read: a later input's new
   // strings would otherwise regrow it past the first's reservation, re-placing every string so
   // far (~2.1M, 0.5-0.9 s of this thread, for two 1M-record manifests:
@@ -199,7 +200,7 @@ export async function readManifests(
       const fromThread = threads?.take(i);
       const loaded: { kind: string; manifest: Manifest }[] = fromThread
         ? [{ kind: 'manifest', manifest: manifestFromTransfer(await fromThread, strings, previous) }]
-        : await loadInputs(path, devices, { ...scan, strings, model, archive });
+        : await loadInputs(path, devices, { ...scan, strings, model, archive, kind: inspected[i]?.kind });
       for (const x of loaded) {
         // Only manifest files are read into `strings` (images and archives are not interned).
         if (x.kind === 'manifest') previous = manifestColumns(x.manifest) ?? null;
@@ -219,25 +220,23 @@ export async function readManifests(
 }
 
 /**
- * Each input's file when it is a manifest file (its size and first bytes), else null: read once
- * for both the strings reservation and the thread planning, and only when there are several
- * inputs (one manifest's own header sizes the table). An input with --device is an image (or an
- * error loadInput reports in order); an archive or image is never one, whatever its first bytes.
- * An error leaves the input to the main thread's read, which reports it.
+ * What each input is (its kind, and a regular file's size and first bytes: a manifest file's
+ * are what the strings reservation and the thread planning read), worked out once for them
+ * and for loadInputs; only when there are several inputs (one manifest's own header sizes the
+ * table). An input with --device is not inspected (an image, or an error loadInputs reports in
+ * order); nor is one whose inspection fails: loadInputs tries it again and reports the error.
  */
-async function manifestFilesOf(
+async function inspectInputs(
   inputs: readonly { path: string; devices: string[] }[],
-): Promise<({ size: number; head: Uint8Array } | null)[]> {
+): Promise<(InputInspection | null)[]> {
   if (inputs.length < 2) return [];
-  const files: ({ size: number; head: Uint8Array } | null)[] = [];
-  for (const { path, devices } of inputs) {
-    const seen = devices.length > 0 ? null : await inspectInput(path, { head: true }).catch(() => null);
-    files.push(seen?.kind === 'manifest' && seen.file ? seen.file : null);
-  }
-  return files;
+  const inspected: (InputInspection | null)[] = [];
+  for (const { path, devices } of inputs)
+    inspected.push(devices.length > 0 ? null : await inspectInput(path, { head: true }).catch(() => null));
+  return inspected;
 }
 
-/** The manifest threads for these inputs (`files`: manifestFilesOf's), or null when every input is read here (see manifestThreadCount). */
+/** The manifest threads for these inputs (`files`: the manifest files of inspectInputs), or null when every input is read here (see manifestThreadCount). */
 function startManifestThreads(
   inputs: readonly { path: string; devices: string[] }[],
   files: readonly ({ size: number; head: Uint8Array } | null)[],

@@ -267,6 +267,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       if (kinds[k] === 'archive') progress.note(`predicting ${name} (OCI image, read here)...`);
       // An OCI archive gives one predicted manifest per image or per distinct layer (--model).
       for (const loaded of await loadInputs(input.path, input.devices, {
+        kind: kinds[k],
         hash: flag(args, 'hash'),
         threads,
         model,
