@@ -11,6 +11,7 @@ import {
   zstdDecompress,
   zstdFrameContentSize,
 } from '../src/decompress/index.js';
+import { seededInts } from './seeded-random.js';
 
 // Vectors made with the Debian tools (see decompress-fixtures/README.md).
 const dir = join(import.meta.dirname, 'decompress-fixtures');
@@ -70,12 +71,11 @@ describe.each(LZ4_DECODE_FNS)('lz4 (%s decoder)', (_name, lz4Decompress) => {
     expectCorrupt(() => lz4Decompress(Uint8Array.from([0xf0, 0xff]), 300, false)); // literal length runs off
   });
   it('never throws anything but CompressedDataError on random input', () => {
-    let seed = 1;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    const rnd = seededInts(1);
     const block = lz4Block();
     for (let i = 0; i < 300; i++) {
       const b = block.slice(0, 64 + (i % 200));
-      for (let j = 0; j < 8; j++) b[rnd() % b.length] = rnd();
+      for (let j = 0; j < 8; j++) b[rnd(b.length)] = rnd(256);
       try {
         lz4Decompress(b, 4096, i % 2 === 0);
       } catch (e) {
@@ -108,11 +108,10 @@ describe('MicroLZMA', () => {
     expectCorrupt(() => lzmaDecompress(bad, 10, false));
   });
   it('never throws anything but CompressedDataError on damaged input', () => {
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    const rnd = seededInts(7);
     for (let i = 0; i < 100; i++) {
       const b = microLzma().slice(0, 200 + i * 13);
-      for (let j = 0; j < 4; j++) b[1 + (rnd() % (b.length - 1))] = rnd();
+      for (let j = 0; j < 4; j++) b[1 + rnd(b.length - 1)] = rnd(256);
       try {
         lzmaDecompress(b, 8192, i % 2 === 0);
       } catch (e) {

@@ -11,6 +11,7 @@ import {
   setLz4Decoder,
 } from '../src/decompress/index.js';
 import type { Lz4DecoderKind } from '../src/decompress/index.js';
+import { seededRandom } from './seeded-random.js';
 
 /** [name, decoder] pairs for describe.each. */
 export const LZ4_DECODE_FNS = [
@@ -32,18 +33,6 @@ export function useLz4Decoder(kind: Lz4DecoderKind): void {
   afterAll(() => setLz4Decoder('wasm'));
 }
 
-/** Deterministic PRNG (mulberry32) so a failure names a reproducible seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** An LZ4 length beyond the token's nibble: 255-bytes while it lasts, then the remainder. */
 function lengthBytes(rest: number, out: number[]): void {
   for (; rest >= 255; rest -= 255) out.push(255);
@@ -57,7 +46,7 @@ function lengthBytes(rest: number, out: number[]): void {
  * (short, long, overlapping with small offsets).
  */
 export function randomBlock(seed: number): { block: Uint8Array; out: Uint8Array } {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = (xs: number[]): number => xs[Math.floor(r() * xs.length)]!;
   const len = (): number =>
     r() < 0.5 ? pick([0, 1, 3, 14, 15, 16, 31, 32, 33, 269, 270, 271, 525]) : Math.floor(r() * 600);

@@ -20,6 +20,7 @@ import {
 } from '../src/manifest.js';
 import type { ManifestHeader } from '../src/manifest-types.js';
 import { memorySource } from '../src/source/memory.js';
+import { seededInts } from './seeded-random.js';
 
 const ROOT = join(import.meta.dirname, '../../../testdata/erofs');
 
@@ -145,15 +146,11 @@ describe('scanManifestTo into a HeaderLaterSink', () => {
       const header = JSON.parse(scanned.lines[0]!) as ManifestHeader;
       const base = header.superblock.meta_blkaddr * header.superblock.block_size;
       const nids = scanned.lines.slice(1).map((l) => (JSON.parse(l) as { nid: number }).nid);
-      let seed = 20261206;
-      const next = (): number => {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        return seed >>> 8;
-      };
+      const int = seededInts(20261206);
       for (let i = 0; i < 150; i++) {
         const bytes = good.slice();
-        const at = base + nids[next() % nids.length]! * 32 + (next() % 64);
-        bytes[at] = bytes[at]! ^ (1 << (next() % 8));
+        const at = base + nids[int(nids.length)]! * 32 + int(64);
+        bytes[at] = bytes[at]! ^ (1 << int(8));
         let plain: Outcome;
         try {
           plain = await outcome(await openImage(memorySource(bytes)), plainSink);

@@ -4,6 +4,7 @@ import { blobSource } from '../src/source/blob.js';
 import { cachedSource, MAX_READAHEAD_BYTES } from '../src/source/cached.js';
 import { memorySource } from '../src/source/memory.js';
 import type { ByteSource } from '../src/source/types.js';
+import { seededInts } from './seeded-random.js';
 
 /** A source over bytes i & 0xff that records its underlying reads; `sync` adds readInto. */
 function counting(size: number, sync = false): ByteSource & { calls: [number, number][] } {
@@ -89,8 +90,7 @@ describe('cachedSource', () => {
     const src = counting(300_000);
     const direct = memorySource(new Uint8Array(300_000).map((_, i) => i & 0xff));
     const c = cachedSource(src, { blockSize: 4096, maxBytes: 64 * 1024, bypassBytes: 32 * 1024 });
-    let seed = 7;
-    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const rand = seededInts(7);
     for (let i = 0; i < 2000; i++) {
       const off = rand(300_000);
       const len = Math.min(300_000 - off, [1, 32, 64, 4096, 9000, 40_000][rand(6)]!);
@@ -129,8 +129,7 @@ describe('cachedSource', () => {
     const direct = memorySource(new Uint8Array(300_000).map((_, i) => i & 0xff));
     const c = cachedSource(src, { blockSize: 4096, maxBytes: 64 * 1024, bypassBytes: 32 * 1024 });
     expect(c.readInto).toBeTypeOf('function');
-    let seed = 11;
-    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const rand = seededInts(11);
     for (let i = 0; i < 2000; i++) {
       const off = rand(300_000);
       const len = Math.min(300_000 - off, [1, 32, 4096, 9000, 40_000][rand(5)]!);

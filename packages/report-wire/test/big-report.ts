@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { analyze, imageEntryFromManifest, withTrust, type AnalysisInput, type Report } from '@sharemap/sharing';
-import { inst, oracleManifest } from '@sharemap/sharing/testing';
+import { inst, oracleManifest, seededRandom } from '@sharemap/sharing/testing';
 
 type Manifest = AnalysisInput['images'][number]['manifest'];
 type FileRecord = Manifest['files'][number];
@@ -17,16 +17,6 @@ type FileRecord = Manifest['files'][number];
 const DIRS = 1000;
 /** One file in DUP_EVERY has the content of an earlier file (same fingerprint and digest). */
 const DUP_EVERY = 4;
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A manifest of `records` records in path order: /, /usr, /usr/lib, the package folders and
@@ -48,7 +38,7 @@ export function bigManifest(records: number, opts: { name: string; seed: number;
   dir('/usr');
   dir('/usr/lib');
   const count = records - 3 - dirs;
-  const rand = prng(opts.seed);
+  const rand = seededRandom(opts.seed);
   let k = 0;
   for (let d = 0; d < dirs; d++) {
     const folder = `/usr/lib/pkg${String(d).padStart(4, '0')}`;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, fileRowView } from '@sharemap/sharing';
 import { gzipSync } from 'node:zlib';
-import { classFleet, inputOf, inst } from '@sharemap/sharing/testing';
+import { classFleet, inputOf, inst, seededBytes as bytes } from '@sharemap/sharing/testing';
 import {
   assembleFiles,
   decodeFiles,
@@ -27,13 +27,6 @@ const filesOf = (html: string) => {
 };
 const summaryOf = (html: string): unknown =>
   JSON.parse(new TextDecoder().decode(extractStaticParts(html)!.summaryGzip));
-
-function bytes(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) b[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
-  return b;
-}
 
 describe('static report data', () => {
   it('splits a part into elements of STATIC_CHUNK_CHARS base64 characters and reads it back', () => {

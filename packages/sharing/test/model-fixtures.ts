@@ -1,12 +1,16 @@
 /**
  * Test support for the tests of packages/sharing and of the packages and apps above it (import
  * it as `@sharemap/sharing/testing`: a "source"-only export, for vitest; nothing ships it): the
- * fixture oracles (testdata/erofs/*.expected.json) as manifests, and instance builders.
+ * fixture oracles (testdata/erofs/*.expected.json) as manifests, and instance builders; and the
+ * seeded random numbers of `@sharemap/erofs/testing`, for the packages that do not depend on
+ * @sharemap/erofs themselves.
  */
 import { readFileSync } from 'node:fs';
 import { MANIFEST_VERSION, type FileRecord, type Manifest, type Nid } from '@sharemap/erofs';
 import type { AnalysisInput, Backing, InstanceInput } from '../src/report.js';
 import { imageEntryFromManifest } from '../src/model/input.js';
+
+export { seededBytes, seededInts, seededRandom } from '@sharemap/erofs/testing';
 
 const ERofs = new URL('../../../testdata/erofs/', import.meta.url);
 const cache = new Map<string, Manifest>();

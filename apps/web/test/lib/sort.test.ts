@@ -1,13 +1,13 @@
 /** The radix row sort against a comparator sort: same order, ties in row order, any numbers. */
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@sharemap/erofs/testing';
 import { sortRows, sortRowsBy, stringRanks } from '../../src/lib/sort';
 
 function reference(rows: Uint32Array, key: (r: number) => number, desc: boolean): number[] {
   return [...rows].sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)) || a - b);
 }
 
-let seed = 7;
-const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const rand = seededRandom(7);
 
 describe('sortRowsBy', () => {
   const n = 5000;

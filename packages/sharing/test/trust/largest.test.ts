@@ -5,24 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_VERSION, type FileRecord, type Manifest } from '@sharemap/erofs';
+import { seededRandom } from '@sharemap/erofs/testing';
 import { analyze } from '../../src/model/engine.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
 import type { AnalysisInput, InstanceInput } from '../../src/report.js';
 import { LargestGroups } from '../../src/trust/largest.js';
 import { buildTrustModel } from '../../src/trust/model.js';
 import { MAX_TRUST_INODES, MAX_TRUST_ROWS, TRUST_EXAMPLES } from '../../src/trust/types.js';
-
-/** A deterministic pseudo-random sequence (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The reference: every group, largest figure first, ties in group order, the first k. */
 function fullSort(bytes: Float64Array, groups: number[], k: number): number[] {
@@ -31,7 +20,7 @@ function fullSort(bytes: Float64Array, groups: number[], k: number): number[] {
 
 describe('LargestGroups', () => {
   it('keeps the k largest, largest first and ties in group order, as a full sort does', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     for (const [n, distinct] of [
       [0, 1],
       [1, 1],
@@ -115,7 +104,7 @@ describe('trust model: a domain with more cross-image inodes than it lists', () 
   it('lists the largest MAX_TRUST_INODES, counts and sums them all, rows and examples from the largest', () => {
     // 700 files in two images, one domain, three instances: each file is one shared inode
     // read across images. Sizes of few distinct page counts, so many inodes tie.
-    const next = random(11);
+    const next = seededRandom(11);
     const n = 700;
     const sizes = Array.from({ length: n }, () => 1 + Math.floor(next() * 6) * 4096);
     const images = ['a', 'b'].map((id) => {
