@@ -70,6 +70,65 @@ export function oracleManifest(name: string): Manifest {
 }
 
 /**
+ * Record `k` of a made-up image (`/f0000`, `/f0001`, ... at nid 100 + k; mode 0644, owner 0,
+ * one link, no time, 32-byte inode, no xattrs) with the fields a test varies.
+ */
+export function syntheticRecord(
+  k: number,
+  f: Pick<FileRecord, 'type' | 'size' | 'layout' | 'fingerprint'>,
+): FileRecord {
+  return {
+    path: `/f${String(k).padStart(4, '0')}`,
+    nid: 100 + k,
+    type: f.type,
+    mode: '0644',
+    uid: 0,
+    gid: 0,
+    size: f.size,
+    nlink: 1,
+    mtime: 0,
+    mtime_nsec: 0,
+    layout: f.layout,
+    inode_size: 32,
+    xattr_isize: 0,
+    xattrs: {},
+    fingerprint: f.fingerprint,
+  };
+}
+
+/**
+ * A manifest of made-up records (syntheticRecord's), not hashed, as a scan of a 4 KiB-block image
+ * of one block per record would give it; `ishare`: built with fingerprints (ishare_xattrs).
+ */
+export function syntheticManifest(name: string, files: FileRecord[], ishare: boolean): Manifest {
+  return {
+    kind: 'sharemap-manifest',
+    version: MANIFEST_VERSION,
+    image: { name, size: 4096 * (files.length + 1) },
+    superblock: {
+      block_size: 4096,
+      blocks: files.length + 1,
+      meta_blkaddr: 0,
+      xattr_blkaddr: 0,
+      root_nid: 36,
+      inodes: files.length,
+      sb_size: 128,
+      feature_compat: ishare ? ['ishare_xattrs'] : [],
+      feature_incompat: [],
+      uuid: '',
+      build_time: 0,
+      ishare,
+      fingerprint_xattr_name: ishare ? 'erofs.fingerprint.v1' : null,
+      required_kernel: '7.0',
+      devices: [],
+    },
+    hashed: false,
+    file_count: files.length,
+    files,
+  };
+}
+
+/**
  * The regular files of fixture `name`, each inode once (R10, by nid), with whether it may share
  * at all (R3 compat, R4 usable fingerprint): the oracle side of the tests' reference models.
  */

@@ -1,7 +1,7 @@
 /** Property tests (fast-check) on small synthetic inputs. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MANIFEST_VERSION, type DataLayout, type FileRecord, type Manifest } from '@sharemap/erofs';
+import type { Manifest } from '@sharemap/erofs';
 import type { AnalysisInput, Backing, InstanceInput } from '../../src/report.js';
 import { analyze } from '../../src/model/engine.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
@@ -13,6 +13,7 @@ import {
   rejectedCount,
 } from '../../src/model/file-rows.js';
 import { buildTrustModel } from '../../src/trust/model.js';
+import { syntheticManifest, syntheticRecord } from '../model-fixtures.js';
 import { expectViewIsExpansion } from './row-view-check.js';
 import type { Finding, Report } from '../../src/report.js';
 
@@ -32,48 +33,15 @@ interface GenInst {
 const FP_SIZES = [1, 4096, 4097, 10_000, 65_536, 123_457];
 
 function manifestOf(name: string, files: GenFile[], ishare: boolean): Manifest {
-  const records: FileRecord[] = files.map((f, k) => ({
-    path: `/f${String(k).padStart(4, '0')}`,
-    nid: 100 + k,
-    type: f.dir ? 'dir' : 'file',
-    mode: '0644',
-    uid: 0,
-    gid: 0,
-    size: f.size,
-    nlink: 1,
-    mtime: 0,
-    mtime_nsec: 0,
-    layout: (f.compressed ? 'compressed_compact' : 'flat_plain') as DataLayout,
-    inode_size: 32,
-    xattr_isize: 0,
-    xattrs: {},
-    fingerprint: f.fp < 0 || f.dir ? null : '7368613235363a' + f.fp.toString(16).padStart(64, '0'),
-  }));
-  return {
-    kind: 'sharemap-manifest',
-    version: MANIFEST_VERSION,
-    image: { name, size: 4096 * (files.length + 1) },
-    superblock: {
-      block_size: 4096,
-      blocks: files.length + 1,
-      meta_blkaddr: 0,
-      xattr_blkaddr: 0,
-      root_nid: 36,
-      inodes: files.length,
-      sb_size: 128,
-      feature_compat: ishare ? ['ishare_xattrs'] : [],
-      feature_incompat: [],
-      uuid: '',
-      build_time: 0,
-      ishare,
-      fingerprint_xattr_name: ishare ? 'erofs.fingerprint.v1' : null,
-      required_kernel: '7.0',
-      devices: [],
-    },
-    hashed: false,
-    file_count: files.length,
-    files: records,
-  };
+  const records = files.map((f, k) =>
+    syntheticRecord(k, {
+      type: f.dir ? 'dir' : 'file',
+      size: f.size,
+      layout: f.compressed ? 'compressed_compact' : 'flat_plain',
+      fingerprint: f.fp < 0 || f.dir ? null : '7368613235363a' + f.fp.toString(16).padStart(64, '0'),
+    }),
+  );
+  return syntheticManifest(name, records, ishare);
 }
 
 function build(images: { files: GenFile[]; ishare: boolean }[], instances: GenInst[]): AnalysisInput {

@@ -4,13 +4,14 @@
  * lists, against a reference computed from the report's groups.
  */
 import { describe, expect, it } from 'vitest';
-import { MANIFEST_VERSION, type FileRecord, type Manifest } from '@sharemap/erofs';
+import type { Manifest } from '@sharemap/erofs';
 import { seededRandom } from '@sharemap/erofs/testing';
 import { analyze } from '../../src/model/engine.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
 import type { AnalysisInput, InstanceInput } from '../../src/report.js';
 import { LargestGroups } from '../../src/trust/largest.js';
 import { buildTrustModel } from '../../src/trust/model.js';
+import { syntheticManifest, syntheticRecord } from '../model-fixtures.js';
 import { MAX_TRUST_INODES, MAX_TRUST_ROWS, TRUST_EXAMPLES } from '../../src/trust/types.js';
 
 /** The reference: every group, largest figure first, ties in group order, the first k. */
@@ -43,48 +44,15 @@ describe('LargestGroups', () => {
 });
 
 function manifestOf(name: string, sizes: number[]): Manifest {
-  const files: FileRecord[] = sizes.map((size, k) => ({
-    path: `/f${String(k).padStart(4, '0')}`,
-    nid: 100 + k,
-    type: 'file',
-    mode: '0644',
-    uid: 0,
-    gid: 0,
-    size,
-    nlink: 1,
-    mtime: 0,
-    mtime_nsec: 0,
-    layout: 'flat_plain',
-    inode_size: 32,
-    xattr_isize: 0,
-    xattrs: {},
-    fingerprint: '7368613235363a' + k.toString(16).padStart(64, '0'),
-  }));
-  return {
-    kind: 'sharemap-manifest',
-    version: MANIFEST_VERSION,
-    image: { name, size: 4096 * (files.length + 1) },
-    superblock: {
-      block_size: 4096,
-      blocks: files.length + 1,
-      meta_blkaddr: 0,
-      xattr_blkaddr: 0,
-      root_nid: 36,
-      inodes: files.length,
-      sb_size: 128,
-      feature_compat: ['ishare_xattrs'],
-      feature_incompat: [],
-      uuid: '',
-      build_time: 0,
-      ishare: true,
-      fingerprint_xattr_name: 'erofs.fingerprint.v1',
-      required_kernel: '7.0',
-      devices: [],
-    },
-    hashed: false,
-    file_count: files.length,
-    files,
-  };
+  const files = sizes.map((size, k) =>
+    syntheticRecord(k, {
+      type: 'file',
+      size,
+      layout: 'flat_plain',
+      fingerprint: '7368613235363a' + k.toString(16).padStart(64, '0'),
+    }),
+  );
+  return syntheticManifest(name, files, true);
 }
 
 function instance(k: number, imageId: string): InstanceInput {
