@@ -51,9 +51,10 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
 describe('a CSV render of a big report in a small heap', () => {
   let s: TestServer;
   let row: ReportRow;
+  let webDir: string;
 
   beforeAll(async () => {
-    const webDir = tempDir('sharemap-render-web-');
+    webDir = tempDir('sharemap-render-web-');
     writeFileSync(
       path.join(webDir, 'report-template.html'),
       `<!doctype html><html><head>${STATIC_TEMPLATE_META}<title>t</title></head><body></body></html>`,
@@ -70,6 +71,7 @@ describe('a CSV render of a big report in a small heap', () => {
   }, 300_000);
   afterAll(async () => {
     await s.stop();
+    rmSync(webDir, { recursive: true, force: true });
   });
 
   it.skipIf(postgresRun())(
