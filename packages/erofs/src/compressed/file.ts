@@ -201,7 +201,9 @@ class ZFile implements CompressedFile {
 
   async forEachPiece(sink: (piece: Uint8Array) => void): Promise<void> {
     let pos = 0; // bytes sunk so far
-    const span: ReadSpan = { start: 0, bytes: new Uint8Array(0) };
+    // Every field set here: one added later (spanNow's inWasm) changed the object's shape
+    // mid-pass, and V8 threw away forEachPiece's optimized code for it.
+    const span: ReadSpan = { start: 0, bytes: new Uint8Array(0), inWasm: false };
     const zeros = (n: number): void => {
       for (; n > 0; n -= ZERO_PIECE.length)
         sink(n >= ZERO_PIECE.length ? ZERO_PIECE : ZERO_PIECE.subarray(0, n));
