@@ -159,7 +159,8 @@ export async function openCompressedFile(ctx: CompressedFileContext): Promise<Co
 
 class ZFile implements CompressedFile {
   readonly size: number;
-  private readonly cache = new PclusterCache(PCLUSTER_CACHE_BYTES);
+  /** Made by the first read(): forEachPiece (`scan --hash`, every file once) never uses it. */
+  private cache: PclusterCache | null = null;
   /** dict_size of the LZMA configuration record (docs/format.md#compr-cfgs), if any. */
   private readonly lzmaDictSize: number | undefined;
   /** LZ4 match window (docs/format.md#compr-cfgs, docs/format.md#compressed-fs); 0 = the 64 KiB default. */
@@ -223,6 +224,7 @@ class ZFile implements CompressedFile {
         out.set(bytes, from - start);
         continue;
       }
+      this.cache ??= new PclusterCache(PCLUSTER_CACHE_BYTES);
       const data = await this.cache.get(i, () => this.decodeExtent(e), e.logicalLength);
       out.set(data.subarray(from - e.logicalStart, to - e.logicalStart), from - start);
     }
