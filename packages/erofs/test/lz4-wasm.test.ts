@@ -178,8 +178,19 @@ describe('the WebAssembly decoder writes only what it returns', () => {
 
 describe("the instance's memory", () => {
   it('is LZ4_WASM_MAX_MEMORY from the start, as the module declares it', () => {
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LZ4_WASM_BASE64, 'base64')));
-    const memory = exports.memory as WebAssembly.Memory;
+    // The part of the WebAssembly API used here: the tests compile without the DOM library,
+    // which is where TypeScript declares it (as src/decompress/lz4-wasm.ts does).
+    const api = (
+      globalThis as unknown as {
+        WebAssembly: {
+          Module: new (bytes: Uint8Array) => object;
+          Instance: new (module: object) => {
+            exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number } };
+          };
+        };
+      }
+    ).WebAssembly;
+    const { memory } = new api.Instance(new api.Module(Buffer.from(LZ4_WASM_BASE64, 'base64'))).exports;
     expect(memory.buffer.byteLength).toBe(LZ4_WASM_MAX_MEMORY);
     // 224 pages as the maximum too: growing it by one page is refused
     expect(() => memory.grow(1)).toThrow(RangeError);
