@@ -178,13 +178,6 @@ function toErofsError(e: unknown, nid: number): ErofsError {
  * source's own readInto): pcluster runs bypass the block cache, whose slots they would only
  * churn, and land in the compressed reader's reused buffer. Nothing otherwise.
  */
-function readMainIntoOf(
-  direct: ((offset: number, target: Uint8Array) => void) | null,
-  flat: boolean,
-): Pick<CompressedFileContext, 'readMainInto'> {
-  return direct && flat ? { readMainInto: direct } : {};
-}
-
 export class ErofsImage {
   readonly superblock: Superblock;
   readonly source: ByteSource;
@@ -205,6 +198,10 @@ export class ErofsImage {
   private readonly dirCache = new QuickLRU<number, RawDirent[] | ErofsError>({ maxSize: 256 });
   private readonly inodeScratch = new Uint8Array(64);
   private readonly zfileCache = new QuickLRU<number, Promise<CompressedFile>>({ maxSize: 64 });
+  /** The superblock's compression configurations as every compressed file's context has them (read only). */
+  private readonly zConfigs: CompressedFileContext['comprConfigs'];
+  /** The limits every compressed file's context has (read only). */
+  private readonly zLimits: CompressedFileContext['limits'];
   private packed: Inode | null = null;
   /** The metabox inode (METABOX, docs/format.md#packed-metabox) and a block-cached source over its data. */
   private metabox: Inode | null = null;
@@ -228,6 +225,11 @@ export class ErofsImage {
     this.devices = init.devices;
     this.limits = init.limits;
     this.inodeBase = this.hasMetabox ? -1 : init.sb.metaBlkaddr * init.sb.blockSize;
+    this.zConfigs = init.sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload }));
+    this.zLimits = {
+      ...DEFAULT_COMPRESSED_LIMITS,
+      maxFileSize: Math.min(DEFAULT_COMPRESSED_LIMITS.maxFileSize, init.limits.maxContentSize),
+    };
   }
 
   private get openState(): { root: Inode; prefixes: LongPrefix[]; fp: string | null } {
@@ -530,6 +532,9 @@ export class ErofsImage {
       const sb = this.superblock;
       const packed = this.packed;
       const isPacked = packed !== null && ino.nid === packed.nid;
+      // Every field in the literal, those a file does not use undefined: one object shape for
+      // every file, so the compressed reader's optimized code is never thrown away for a new
+      // one (docs/benchmarks.md#verify-lz4c-compiled-code-kept-a-smaller-digest-thread-2026-12-07).
       const ctx: CompressedFileContext = {
         nid: ino.nid,
         layout: ino.layout as 1 | 3,
@@ -541,21 +546,18 @@ export class ErofsImage {
         blockSizeBits: sb.blkszbits,
         featureIncompat: sb.featureIncompat,
         availableComprAlgs: sb.availableComprAlgs,
-        comprConfigs: sb.comprCfgs.map((c) => ({ algorithm: c.alg, raw: c.payload })),
+        comprConfigs: this.zConfigs,
         lz4MaxDistance: sb.lz4MaxDistance,
         readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
-        ...readMainIntoOf(this.directRead, this.devices.length === 0),
-        ...(ino.inMetabox
-          ? { readMeta: (offset: number, length: number) => this.metaSource!.read(offset, length) }
-          : {}),
-        limits: {
-          ...DEFAULT_COMPRESSED_LIMITS,
-          maxFileSize: Math.min(DEFAULT_COMPRESSED_LIMITS.maxFileSize, this.limits.maxContentSize),
-        },
+        readMainInto: this.devices.length === 0 ? (this.directRead ?? undefined) : undefined,
+        readMeta: ino.inMetabox
+          ? (offset: number, length: number) => this.metaSource!.read(offset, length)
+          : undefined,
+        readPacked:
+          packed && !isPacked ? (offset, length) => this.readData(packed, offset, length, true) : undefined,
+        packedNid: sb.featureIncompat & INCOMPAT_FRAGMENTS ? sb.packedNid : undefined,
+        limits: this.zLimits,
       };
-      if (sb.featureIncompat & INCOMPAT_FRAGMENTS) ctx.packedNid = sb.packedNid;
-      if (packed && !isPacked)
-        ctx.readPacked = (offset, length) => this.readData(packed, offset, length, true);
       p = openCompressedFile(ctx).catch((e: unknown) => {
         this.zfileCache.delete(ino.nid);
         throw toErofsError(e, ino.nid);

@@ -124,6 +124,41 @@ describe('lz4: lz4_max_distance window', () => {
     const f = await openCompressedFile(ctx);
     return new TextDecoder().decode(await f.read(0, f.size));
   }
+  it('finds the stream behind zero padding of every length mod 16, read aligned or not', async () => {
+    // the stream with j more closing literals: 16 lengths of padding in a row
+    for (let j = 0; j < 16; j++) {
+      const tail = '12345'.padEnd(5 + j, 'x');
+      const token = tail.length < 15 ? [tail.length << 4] : [0xf0, tail.length - 15];
+      const s2 = Uint8Array.from([...stream.subarray(0, 25), ...token, ...new TextEncoder().encode(tail)]);
+      const want = text + text + text.slice(0, 20) + tail;
+      for (const shift of [0, 1, 3]) {
+        const BS = 4096;
+        const bytes = new Uint8Array(16 * BS + shift).subarray(shift);
+        const dv = new DataView(bytes.buffer, bytes.byteOffset);
+        const H = BS + 32;
+        dv.setUint16(H + 16, 1, true);
+        dv.setUint32(H + 20, 8, true);
+        bytes.set(s2, 9 * BS - s2.length);
+        const f = await openCompressedFile({
+          nid: 128,
+          layout: 1,
+          size: want.length,
+          inodeOffset: BS,
+          inodeSize: 32,
+          xattrIsize: 0,
+          iU: 0,
+          blockSizeBits: 12,
+          featureIncompat: 0x1 | 0x2,
+          availableComprAlgs: 1,
+          comprConfigs: [],
+          readMain: (o, len) => Promise.resolve(bytes.subarray(o, o + len)),
+          limits: DEFAULT_COMPRESSED_LIMITS,
+        });
+        expect(new TextDecoder().decode(await f.read(0, f.size)), `j ${j}, shift ${shift}`).toBe(want);
+      }
+    }
+  });
+
   const record = (distance: number) => ({
     algorithm: 0,
     raw: Uint8Array.from([distance & 0xff, distance >> 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),

@@ -23,6 +23,7 @@ import {
   lz4WasmInput,
   lz4WasmInputHolds,
 } from '../src/decompress/lz4-wasm.js';
+import { LZ4_WASM_BASE64 } from '../src/decompress/lz4-wasm-bytes.js';
 import { randomBlock } from './lz4-decoders.js';
 import { seededRandom } from './seeded-random.js';
 // @ts-expect-error: a plain .mjs build script without declarations
@@ -173,6 +174,44 @@ describe('the WebAssembly decoder writes only what it returns', () => {
     expect(got[0]).toBe(0x41);
     expect(got[outLen - 6]).toBe(0x41);
     expect(Buffer.from(got.subarray(outLen - 5)).toString()).toBe('BBBBB');
+  });
+});
+
+describe("the instance's memory", () => {
+  it('is LZ4_WASM_MAX_MEMORY from the start, as the module declares it', () => {
+    // The part of the WebAssembly API used here: the tests compile without the DOM library,
+    // which is where TypeScript declares it (as src/decompress/lz4-wasm.ts does).
+    const api = (
+      globalThis as unknown as {
+        WebAssembly: {
+          Module: new (bytes: Uint8Array) => object;
+          Instance: new (module: object) => {
+            exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number } };
+          };
+        };
+      }
+    ).WebAssembly;
+    const { memory } = new api.Instance(new api.Module(Buffer.from(LZ4_WASM_BASE64, 'base64'))).exports;
+    expect(memory.buffer.byteLength).toBe(LZ4_WASM_MAX_MEMORY);
+    // 224 pages as the maximum too: growing it by one page is refused
+    expect(() => memory.grow(1)).toThrow(RangeError);
+  });
+
+  it('is never grown, so no view of it is detached (a detach costs V8 its optimized code)', () => {
+    const region = lz4WasmInput(16)!;
+    const before = region.buffer;
+    // the largest block that fits, decoded from outside the input region: 1 MiB of input room,
+    // 12 MiB of output (one literal, a period-1 match to 5 bytes before the end, 5 literals)
+    const outLen = 12 << 20;
+    const stream = [0x1f, 0x41, 0x01, 0x00];
+    let rest = outLen - 1 - 4 - 15 - 5;
+    for (; rest >= 255; rest -= 255) stream.push(255);
+    stream.push(rest, 0x50, 0x42, 0x42, 0x42, 0x42, 0x42);
+    const got = lz4DecodeWasmRaw(Uint8Array.from(stream), outLen, false);
+    expect(got).toBeInstanceOf(Uint8Array);
+    expect((got as Uint8Array).buffer).toBe(before);
+    expect(before.byteLength).toBe(LZ4_WASM_MAX_MEMORY);
+    expect(region.length).toBe(16);
   });
 });
 

@@ -15,9 +15,13 @@
 ;; Build: node packages/erofs/scripts/build-lz4-wasm.mjs (wabt); test/lz4-wasm-build.test.ts
 ;; checks the committed bytes are what this source assembles to.
 (module
-  ;; 14 MiB at most: one 1 MiB pcluster plus one 12 MiB extent and their slack
+  ;; 14 MiB: one 1 MiB pcluster plus one 12 MiB extent and their slack
   ;; (LZ4_WASM_MAX_MEMORY in src/decompress/lz4-wasm.ts; docs/format.md#compressed-streams).
-  (memory (export "memory") 1 224)
+  ;; All of it from the start, never grown: growing detaches the memory's ArrayBuffer, and the
+  ;; first detach in a thread throws away the optimized code of every function that reads
+  ;; typed arrays (V8's ArrayBufferDetaching protector), which the thread then compiles again.
+  ;; Pages never touched cost no memory.
+  (memory (export "memory") 224 224)
 
   ;; Returns outLen when the block decodes, else the negative error code:
   ;; -1 truncated literal length, -2 literal run past end of input, -3 literal run overflows the

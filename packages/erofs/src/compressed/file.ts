@@ -78,6 +78,36 @@ function spanBufferOf(n: number): Uint8Array {
   return sharedSpan;
 }
 
+/** A Uint32Array over all of the buffer leadingZeros() last scanned a word at a time. */
+let wordsBuffer: ArrayBufferLike | null = null;
+let words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+/**
+ * How many of the first `scan` bytes of `raw` are zero: the zero padding in front of a
+ * compressed stream, which on lz4hc images is half of most one-block pclusters. Sixteen bytes
+ * at a time where `raw` is 4-byte aligned (pclusters read into the shared span or the LZ4
+ * decoder's input region start on a block), then byte by byte; a byte at a time was 2 % of a
+ * digest thread's profile (docs/benchmarks.md#verify-lz4c-compiled-code-kept-a-smaller-digest-thread-2026-12-07).
+ * The word view is kept per buffer (those two are reused for every pcluster), so scanning
+ * allocates nothing.
+ */
+function leadingZeros(raw: Uint8Array, scan: number): number {
+  let skip = 0;
+  if ((raw.byteOffset & 3) === 0 && scan >= 64) {
+    if (raw.buffer !== wordsBuffer) {
+      wordsBuffer = raw.buffer;
+      words = new Uint32Array(raw.buffer, 0, raw.buffer.byteLength >>> 2);
+    }
+    const first = raw.byteOffset >>> 2;
+    const end = first + ((scan >>> 4) << 2);
+    let w = first;
+    while (w < end && (words[w]! | words[w + 1]! | words[w + 2]! | words[w + 3]!) === 0) w += 4;
+    skip = (w - first) << 2;
+  }
+  while (skip < scan && raw[skip] === 0) skip++;
+  return skip;
+}
+
 /** Extents whose stored bytes are a pcluster on device 0 (what a read-ahead span can hold). */
 function spanned(x: ZExtentInternal): boolean {
   return !x.inline && x.physicalLength > 0 && x.kind !== 'fragment' && x.kind !== 'hole';
@@ -129,7 +159,8 @@ export async function openCompressedFile(ctx: CompressedFileContext): Promise<Co
 
 class ZFile implements CompressedFile {
   readonly size: number;
-  private readonly cache = new PclusterCache(PCLUSTER_CACHE_BYTES);
+  /** Made by the first read(): forEachPiece (`scan --hash`, every file once) never uses it. */
+  private cache: PclusterCache | null = null;
   /** dict_size of the LZMA configuration record (docs/format.md#compr-cfgs), if any. */
   private readonly lzmaDictSize: number | undefined;
   /** LZ4 match window (docs/format.md#compr-cfgs, docs/format.md#compressed-fs); 0 = the 64 KiB default. */
@@ -193,6 +224,7 @@ class ZFile implements CompressedFile {
         out.set(bytes, from - start);
         continue;
       }
+      this.cache ??= new PclusterCache(PCLUSTER_CACHE_BYTES);
       const data = await this.cache.get(i, () => this.decodeExtent(e), e.logicalLength);
       out.set(data.subarray(from - e.logicalStart, to - e.logicalStart), from - start);
     }
@@ -201,7 +233,9 @@ class ZFile implements CompressedFile {
 
   async forEachPiece(sink: (piece: Uint8Array) => void): Promise<void> {
     let pos = 0; // bytes sunk so far
-    const span: ReadSpan = { start: 0, bytes: new Uint8Array(0) };
+    // Every field set here: one added later (spanNow's inWasm) changed the object's shape
+    // mid-pass, and V8 threw away forEachPiece's optimized code for it.
+    const span: ReadSpan = { start: 0, bytes: new Uint8Array(0), inWasm: false };
     const zeros = (n: number): void => {
       for (; n > 0; n -= ZERO_PIECE.length)
         sink(n >= ZERO_PIECE.length ? ZERO_PIECE : ZERO_PIECE.subarray(0, n));
@@ -369,8 +403,7 @@ class ZFile implements CompressedFile {
     let src = raw;
     if (ctx.featureIncompat & INCOMPAT_ZERO_PADDING || e.algorithm !== 0) {
       const scan = Math.min(raw.length, bs - (e.physicalAddr % bs));
-      let skip = 0;
-      while (skip < scan && raw[skip] === 0) skip++;
+      const skip = leadingZeros(raw, scan);
       if (skip === scan) corrupt(ctx, 'compressed data start not found', e.physicalAddr);
       if (skip > 0) src = raw.subarray(skip);
     }

@@ -8,16 +8,18 @@ import { LZ4_MAX_DISTANCE, lz4Decompress } from './lz4.js';
 import { LZ4_WASM_BASE64 } from './lz4-wasm-bytes.js';
 
 /**
- * Largest memory of the decoder's instance (bytes; one instance per thread, and WebAssembly
- * memory never shrinks): a 1 MiB pcluster (Z_EROFS_PCLUSTER_MAX_SIZE) plus a 12 MiB extent
- * (Z_EROFS_PCLUSTER_MAX_DSIZE, docs/format.md#compressed-streams) and their slack, rounded up to
- * 64 KiB pages. The module declares the same maximum (224 pages). A block that needs more is
- * decoded by the JavaScript decoder.
+ * Memory of the decoder's instance (bytes; one instance per thread): a 1 MiB pcluster
+ * (Z_EROFS_PCLUSTER_MAX_SIZE) plus a 12 MiB extent (Z_EROFS_PCLUSTER_MAX_DSIZE,
+ * docs/format.md#compressed-streams) and their slack, rounded up to 64 KiB pages. The module
+ * declares all of it from the start (224 pages, the same minimum and maximum) and it is never
+ * grown: growing a WebAssembly memory detaches its ArrayBuffer, and V8 answers the first detach
+ * in a thread by throwing away the optimized code of every function that reads typed arrays,
+ * which that thread then compiles again (docs/reader.md#lz4-decoders). Pages never touched cost
+ * no memory. A block that needs more is decoded by the JavaScript decoder.
  */
 export const LZ4_WASM_MAX_MEMORY = 14 << 20;
 /** Bytes after each region the decoder's 8-byte copies may touch (see wasm/lz4.wat). */
 const WASM_SLACK = 64;
-const WASM_PAGE = 65536;
 
 /**
  * The part of the WebAssembly API used here: the package compiles against ES2023 without the
@@ -25,7 +27,6 @@ const WASM_PAGE = 65536;
  */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -49,7 +50,7 @@ const INPUT_DST_AT = LZ4_WASM_INPUT_BYTES + WASM_SLACK;
 
 /** The instance of this thread: undefined until first used, null when it cannot be made. */
 let wasm: Lz4WasmExports | null | undefined;
-/** A view of `wasm.memory`, renewed when growing the memory replaces its buffer. */
+/** A view of all of `wasm.memory` (LZ4_WASM_MAX_MEMORY bytes, never grown). */
 let heap = new Uint8Array(0);
 /**
  * The view of the input region lz4WasmInput() last handed out, while it still holds what its
@@ -65,7 +66,7 @@ function base64Bytes(b64: string): Uint8Array {
 }
 
 /**
- * Instantiate the decoder on first use, synchronously (693 bytes compile at once; the decoding
+ * Instantiate the decoder on first use, synchronously (780 bytes compile at once; the decoding
  * paths are synchronous). Null where WebAssembly is missing or refused (a Content-Security-Policy
  * without 'wasm-unsafe-eval'): callers then use the JavaScript decoder.
  */
@@ -75,7 +76,10 @@ function instance(): Lz4WasmExports | null {
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
     if (!api) return (wasm = null);
     const module = new api.Module(base64Bytes(LZ4_WASM_BASE64));
-    wasm = new api.Instance(module, {}).exports as Lz4WasmExports;
+    const exports = new api.Instance(module, {}).exports as Lz4WasmExports;
+    // Every region below assumes the whole bound is there (the module declares it so).
+    if (exports.memory.buffer.byteLength < LZ4_WASM_MAX_MEMORY) return (wasm = null);
+    wasm = exports;
     heap = new Uint8Array(wasm.memory.buffer);
   } catch {
     wasm = null;
@@ -102,20 +106,14 @@ export function lz4DecodeWasmRaw(
   const w = instance();
   if (!w) return null;
   if (input !== null && src.buffer === input.buffer && src.byteOffset + src.length <= input.length) {
-    // A stream the caller read into the input region: decoded where it is, no copy. The memory
-    // is at its bound already (lz4WasmInput), so it is never grown here (growing would empty
-    // every view of it, `src` among them).
-    if (INPUT_DST_AT + outLen + WASM_SLACK > w.memory.buffer.byteLength) return null;
+    // A stream the caller read into the input region: decoded where it is, no copy.
+    if (INPUT_DST_AT + outLen + WASM_SLACK > LZ4_WASM_MAX_MEMORY) return null;
     const r = w.decode(src.byteOffset, src.length, INPUT_DST_AT, outLen, partial ? 1 : 0, maxDistance);
     return r < 0 ? r : heap.subarray(INPUT_DST_AT, INPUT_DST_AT + outLen);
   }
   const dstAt = (src.length + WASM_SLACK + 7) & ~7;
   const need = dstAt + outLen + WASM_SLACK;
   if (need > LZ4_WASM_MAX_MEMORY) return null;
-  if (need > w.memory.buffer.byteLength) {
-    w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / WASM_PAGE));
-  }
-  if (heap.buffer !== w.memory.buffer) heap = new Uint8Array(w.memory.buffer);
   input = null; // the copy and the output overwrite the input region
   heap.set(src, 0);
   const r = w.decode(0, src.length, dstAt, outLen, partial ? 1 : 0, maxDistance);
@@ -130,12 +128,7 @@ export function lz4DecodeWasmRaw(
  * outside the region copies that stream over them: lz4WasmInputHolds() tells.
  */
 export function lz4WasmInput(n: number): Uint8Array | null {
-  const w = instance();
-  if (!w || n > LZ4_WASM_INPUT_BYTES) return null;
-  // Grown to its bound at once (pages never touched cost no memory): no later decode grows it.
-  const grow = LZ4_WASM_MAX_MEMORY - w.memory.buffer.byteLength;
-  if (grow > 0) w.memory.grow(Math.ceil(grow / WASM_PAGE));
-  if (heap.buffer !== w.memory.buffer) heap = new Uint8Array(w.memory.buffer);
+  if (!instance() || n > LZ4_WASM_INPUT_BYTES) return null;
   return (input = heap.subarray(0, n));
 }
 

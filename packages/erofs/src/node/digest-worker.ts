@@ -24,7 +24,7 @@ import {
   type DigestStartedMessage,
   type DigestWorkerData,
 } from './digest-pool.js';
-import { openImageFile, type OpenedImageFile, type OpenImageFileOptions } from '../node.js';
+import { openImageFile, type OpenedImageFile, type OpenImageFileOptions } from './image-file.js';
 
 const port = parentPort!;
 /** The image, once the thread has it (from workerData, or the first message when started ahead). */
