@@ -15,7 +15,15 @@ port.on('message', (req: ManifestReadRequest) => {
   void answer(req);
 });
 
-async function answer({ id, path }: ManifestReadRequest): Promise<void> {
+async function answer(req: ManifestReadRequest): Promise<void> {
+  await read(req);
+  // The thread's last file (ManifestReadRequest.last): it ends now. What it posted is still
+  // delivered (a worker's messages reach the main thread before its 'exit' event).
+  if (req.last) process.exit(0);
+}
+
+/** Reads one file and posts the answer. */
+async function read({ id, path }: ManifestReadRequest): Promise<void> {
   let reply: ManifestReadReply;
   try {
     // No StringTable here: the main thread interns the strings into its own (manifestFromTransfer).

@@ -23,6 +23,13 @@ import { CliError, inputError, oneLine, type ExitCode } from './errors.js';
 export interface ManifestReadRequest {
   id: number;
   path: string;
+  /**
+   * No file follows for this thread: it ends as soon as it has answered, so its heap (the
+   * reader's pages and garbage, ~100 MB at a million records) is freed then, not once the
+   * main thread, still reading its own input, gets to the answer and stops it
+   * (docs/benchmarks.md#parquet-mem-the-handover-released-at-once-2026-12-07).
+   */
+  last: boolean;
 }
 
 /** A manifest thread's answer: the manifest's columns, or the error reading the file gave. */
@@ -215,7 +222,12 @@ export class ManifestThreads {
     this.jobs.set(i, job);
     t.job = job;
     if (threadChannel.hasSubscribers) threadChannel.publish({ path: job.path });
-    t.worker.postMessage({ id: i, path: job.path } satisfies ManifestReadRequest);
+    // The queue never grows: when it is empty now, this thread reads nothing after this file.
+    t.worker.postMessage({
+      id: i,
+      path: job.path,
+      last: this.queue.length === 0,
+    } satisfies ManifestReadRequest);
   }
 
   private answer(t: Thread, reply: ManifestReadReply): void {

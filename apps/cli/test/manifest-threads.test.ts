@@ -9,7 +9,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { StringTable } from '@sharemap/erofs';
@@ -32,6 +34,8 @@ import {
   manifestThreadCount,
   manifestWorkerScript,
   MIN_THREAD_BYTES,
+  type ManifestReadReply,
+  type ManifestReadRequest,
 } from '../src/manifest-threads.js';
 import { cli, FLEET_IMAGES, fx, MAIN_JS, oneLine, tmp } from './helpers.js';
 
@@ -187,6 +191,38 @@ function bigManifest(path: string, files: number, version: number): void {
   }
   writeFileSync(path, lines.join('\n') + '\n');
 }
+
+describe('a manifest thread', () => {
+  it('stays for the next file, and ends by itself once it has answered its last, the answer delivered first', async () => {
+    const script = manifestWorkerScript();
+    expect(script, 'the built worker (pnpm build)').toBeDefined();
+    const m = await scanImageFile(fx('app.fp.img'));
+    const file = join(tmp(), 'app.parquet');
+    writeFileSync(file, manifestToParquet(m));
+    // No flags: the compiled thread must not resolve the workspace to its TypeScript sources.
+    const w = new Worker(script!, { execArgv: [] });
+    try {
+      const events: string[] = [];
+      w.on('message', (r: ManifestReadReply) =>
+        events.push('manifest' in r ? `${r.id}: ${r.manifest.n} records` : `${r.id}: error`),
+      );
+      const exit = new Promise<number>((resolve) =>
+        w.on('exit', (code) => {
+          events.push(`exit ${code}`);
+          resolve(code);
+        }),
+      );
+      w.postMessage({ id: 0, path: file, last: false } satisfies ManifestReadRequest);
+      await once(w, 'message');
+      // Still there: it answers a second request, its last, and then ends with code 0.
+      w.postMessage({ id: 1, path: file, last: true } satisfies ManifestReadRequest);
+      expect(await exit).toBe(0);
+      expect(events).toStrictEqual([`0: ${m.file_count} records`, `1: ${m.file_count} records`, 'exit 0']);
+    } finally {
+      await w.terminate();
+    }
+  }, 120_000);
+});
 
 describe('manifestThreadCount', () => {
   it('starts one thread per core beside the main thread, for all but the file the main thread reads', () => {

@@ -329,11 +329,36 @@ function check(t: TransferredManifest): void {
 }
 
 /**
+ * Frees the string buffers of a handed-over manifest once its strings are interned (they are
+ * garbage then; its typed columns stay, the manifest's own). A buffer's memory goes only when
+ * the GC collects its object, and buffers that lived through the interning are in the old
+ * generation: at a million records ~110 MB of them stayed until a full collection late in the
+ * analysis, at its peak (docs/benchmarks.md#parquet-mem-the-handover-released-at-once-2026-12-07).
+ * Transferring a buffer to a clone that is dropped detaches it: the young clone, and the memory
+ * with it, goes at the next scavenge. A buffer that cannot be transferred is left to the GC.
+ */
+function releaseStrings(t: TransferredManifest): void {
+  const buffers = new Set<ArrayBuffer>();
+  for (const s of [t.paths, t.fingerprints, t.sha256s])
+    if (s)
+      for (const a of [s.bytes, s.ends, s.kinds]) if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
+  for (const b of buffers) {
+    if (b.byteLength === 0) continue;
+    try {
+      structuredClone(b, { transfer: [b] });
+    } catch {
+      // Not detachable (e.g. a view of memory shared with something else): the GC frees it.
+    }
+  }
+}
+
+/**
  * The manifest of manifestForTransfer, in this thread: its strings interned in `strings` as the
  * parsers intern them (docs/manifest.md#reading-manifests-on-threads), its columns carrying
  * their fingerprints' indices in `strings` (ManifestColumns.internedIn's fingerprintIndex).
  * `previous`: the columns of the manifest read into `strings` just before this one, if any (its
  * strings must be `strings`' own): equal strings at equal records are taken from it unhashed.
+ * `t`'s string buffers are detached once read (releaseStrings): `t` is used up.
  */
 export function manifestFromTransfer(
   t: TransferredManifest,
@@ -366,6 +391,7 @@ export function manifestFromTransfer(
           : strings.indexAt(3 * i + 1, fp);
     if (shaField) sha256![i] = shaField.at(i) ?? undefined;
   }
+  releaseStrings(t);
   const cols = ManifestColumns.fromColumns({
     n,
     ...t.typed,

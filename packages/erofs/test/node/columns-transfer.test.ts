@@ -211,6 +211,21 @@ describe('manifests handed to another thread', () => {
     }
   });
 
+  it('frees the strings it was handed once interned, and keeps the typed columns it was handed', async () => {
+    const m = await FORMS.ndjson!(await scanImageFile(join(DIR, 'app.fp.img'), { hash: true }));
+    // The records before the transfer detaches the sender's columns.
+    const want = m.files;
+    const { message, transfer } = manifestForTransfer(m);
+    const received = structuredClone(message, { transfer });
+    const back = manifestFromTransfer(received, new StringTable(), null);
+    // Detached: their memory went with the clone they were transferred to, not at a later full GC.
+    for (const s of [received.paths, received.fingerprints, received.sha256s!])
+      for (const a of [s.bytes, s.ends, s.kinds]) expect(a.buffer.byteLength).toBe(0);
+    const cols = manifestColumns(back)!;
+    for (const k of TYPED_COLUMN_NAMES) expect(cols[k], k).toBe(received.typed[k]);
+    expect(back.files).toStrictEqual(want);
+  });
+
   it('refuses a malformed message rather than make wrong columns', async () => {
     const m = await FORMS.ndjson!(await scanImageFile(join(DIR, 'app.fp.img')));
     const { message } = manifestForTransfer(m);
