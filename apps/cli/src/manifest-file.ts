@@ -13,19 +13,33 @@ import {
   ManifestError,
   parseManifestBytes,
   type Manifest,
+  type ManifestStringSink,
   type ParseManifestOptions,
   type StringTable,
 } from '@sharemap/erofs';
-import type { ParquetReadHow } from '@sharemap/erofs/parquet';
+import type { ParquetReadHow, ParquetStringSink } from '@sharemap/erofs/parquet';
 import { inputError, oneLine } from './errors.js';
 import { fsMessage } from './images.js';
+
+/**
+ * How a manifest thread reads a file (manifest-read-worker.ts): `handOver` takes every record's
+ * strings as the reader validates them (NDJSON, gzip NDJSON and Parquet), for the handover to
+ * the main thread, instead of the columns.
+ */
+export interface ManifestReadHow {
+  handOver?: ManifestStringSink & ParquetStringSink;
+}
 
 /**
  * Manifests are read into columns (docs/manifest.md#columnar-in-memory-form): the engine and the
  * trust model read those, and no record object is made unless something asks for `files`.
  */
-function manifestReadOptions(strings: StringTable | undefined): ParseManifestOptions {
-  return strings ? { strings, columnar: true } : { columnar: true };
+function manifestReadOptions(
+  strings: StringTable | undefined,
+  how: ManifestReadHow = {},
+): ParseManifestOptions {
+  if (strings) return { strings, columnar: true };
+  return how.handOver ? { columnar: true, handOver: how.handOver } : { columnar: true };
 }
 
 /**
@@ -43,13 +57,13 @@ function manifestFileError(path: string, e: unknown): Error {
 }
 
 /**
- * The manifest in file `path`, in columns (strings interned in `strings` when given). `parquet`:
- * how a Parquet file is read (a manifest thread hands its strings over as it reads them).
+ * The manifest in file `path`, in columns (strings interned in `strings` when given). `how`:
+ * a manifest thread hands the strings over as it reads them (without `strings`).
  */
 export async function readManifestFile(
   path: string,
   strings?: StringTable,
-  parquet?: ParquetReadHow,
+  how: ManifestReadHow = {},
 ): Promise<Manifest> {
   const cannotRead = (e: unknown): Error => inputError(`${path}: cannot read: ${fsMessage(e)}`);
   let fh: FileHandle;
@@ -75,7 +89,13 @@ export async function readManifestFile(
     const head = bufs[0]!.subarray(0, n);
     if (isParquet(head) || isGzip(head)) {
       const whole = await readRest(head, (b) => readInto(b, 0));
-      if (isParquet(whole)) return await readParquetManifest(path, whole, strings, parquet);
+      if (isParquet(whole))
+        return await readParquetManifest(
+          path,
+          whole,
+          strings,
+          how.handOver ? { handOver: how.handOver } : {},
+        );
       let text: Buffer;
       try {
         text = gunzipSync(whole);
@@ -83,13 +103,13 @@ export async function readManifestFile(
         throw inputError(`${path}: bad gzip data: ${fsMessage(e)}`);
       }
       try {
-        return parseManifestBytes(text, manifestReadOptions(strings));
+        return parseManifestBytes(text, manifestReadOptions(strings, how));
       } catch (e) {
         throw manifestFileError(path, e);
       }
     }
     // Text: parsed a piece at a time, each line as it completes, while the next piece is read.
-    const parser = new ManifestBytesParser(manifestReadOptions(strings));
+    const parser = new ManifestBytesParser(manifestReadOptions(strings, how));
     for (let i = 0; n > 0; i++) {
       const next = readInto(bufs[(i + 1) & 1]!, 0);
       try {

@@ -49,6 +49,7 @@ export {
   type ScanOptions,
   type ScanProgress,
   type ParseManifestOptions,
+  type ManifestStringSink,
   ManifestColumns,
   manifestColumns,
   columnarManifest,

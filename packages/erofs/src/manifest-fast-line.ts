@@ -32,6 +32,14 @@ export interface FastLineContext {
 /** The interning the reader was given: StringTable.internAtAscii. */
 export type AsciiInterner = Pick<StringTable, 'internAtAscii'>;
 
+/**
+ * Where the strings of the line fastRecordLine last accepted are in its bytes: the path
+ * [pathStart, pathEnd), the fingerprint [fpStart, fpEnd) (fpStart -1: null), the sha256
+ * [shaStart, shaStart + 64) (-1: none). All ASCII. What a reader that hands the bytes on
+ * instead of making strings reads (`makeStrings` false: NdjsonManifestParser's handOver).
+ */
+export const fastLineSpans = { pathStart: 0, pathEnd: 0, fpStart: -1, fpEnd: -1, shaStart: -1 };
+
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const K_PATH = enc('{"path":"');
 const K_NID = enc('","nid":');
@@ -172,7 +180,9 @@ function hexEnd(b: Uint8Array, pos: number, end: number, max: number): number {
  * Reads the record line bytes[start, end) (without its newline) into `out` when it is a
  * canonical line the general parser would accept with the same values; returns false (and
  * interns nothing) otherwise. `index` is the record's index (the StringTable slots, as the
- * general parser uses them).
+ * general parser uses them). `makeStrings` false: no string is made or interned; `out` gets
+ * '' for the path and for a fingerprint or sha256 present (null and undefined where absent),
+ * and the strings' places in `b` are in fastLineSpans.
  */
 export function fastRecordLine(
   b: Uint8Array,
@@ -182,6 +192,7 @@ export function fastRecordLine(
   strings: AsciiInterner | undefined,
   index: number,
   out: ValidatedRecord,
+  makeStrings = true,
 ): boolean {
   let p = lit(b, start, end, K_PATH);
   if (p < 0) return false;
@@ -250,8 +261,6 @@ export function fastRecordLine(
   if (shaStart >= 0 !== (ctx.hashed && type === 0)) return false;
   if (p + 1 !== end || b[p] !== 0x7d /* } */) return false;
 
-  // Valid: the strings, interned in the general parser's slots.
-  out.path = ascii(b, pathStart, pathClose, strings, 3 * index, pathHash);
   out.nid = nid;
   out.ino = undefined;
   out.type = FILE_TYPE_CODES[type] as FileType;
@@ -263,6 +272,20 @@ export function fastRecordLine(
   out.target = undefined;
   out.rdev = undefined;
   out.xattrs = NO_XATTRS;
+  if (!makeStrings) {
+    const spans = fastLineSpans;
+    spans.pathStart = pathStart;
+    spans.pathEnd = pathClose;
+    spans.fpStart = fpStart;
+    spans.fpEnd = fpClose;
+    spans.shaStart = shaStart;
+    out.path = '';
+    out.fingerprint = fpStart < 0 ? null : '';
+    out.sha256 = shaStart < 0 ? undefined : '';
+    return true;
+  }
+  // Valid: the strings, interned in the general parser's slots.
+  out.path = ascii(b, pathStart, pathClose, strings, 3 * index, pathHash);
   out.fingerprint = fpStart < 0 ? null : ascii(b, fpStart, fpClose, strings, 3 * index + 1, fpHash);
   out.sha256 = shaStart < 0 ? undefined : ascii(b, shaStart, shaStart + 64, strings, 3 * index + 2, shaHash);
   return true;

@@ -20,7 +20,7 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
-import { fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
+import { asciiString, fastLineSpans, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
 import { StringTable } from './manifest-strings.js';
 import {
   columnarManifest,
@@ -51,6 +51,35 @@ export interface ParseManifestOptions {
    * form is read as records either way.
    */
   columnar?: boolean;
+  /**
+   * NDJSON read into columns without `strings`: each record's path, fingerprint and sha256 go to
+   * this sink instead of the columns, which hold '' for each (null and undefined where there is
+   * none). A manifest thread writes them straight into its handover's byte blobs, without making
+   * a string of them (`@sharemap/erofs/node` ManifestStringsHandover,
+   * docs/manifest.md#reading-manifests-on-threads). The JSON form is read as records and never
+   * calls it.
+   */
+  handOver?: ManifestStringSink;
+}
+
+/** Takes each record's strings as the NDJSON reader validates them (ParseManifestOptions.handOver). */
+export interface ManifestStringSink {
+  /** Called once, at the header: `rows` records follow (the header's claim). */
+  begin(rows: number): void;
+  /** A record read by the general parser. */
+  add(path: string, fingerprint: string | null, sha256: string | undefined): void;
+  /**
+   * A record read by the fast path: its strings are the ASCII bytes b[pathStart, pathEnd),
+   * b[fpStart, fpEnd) (fpStart -1: no fingerprint) and b[shaStart, shaStart + 64) (-1: none).
+   */
+  addAscii(
+    b: Uint8Array,
+    pathStart: number,
+    pathEnd: number,
+    fpStart: number,
+    fpEnd: number,
+    shaStart: number,
+  ): void;
 }
 
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
@@ -463,6 +492,9 @@ function recordContext(header: ManifestHeader, version: number): RecordContext {
 class RecordSink {
   readonly files: FileRecord[] = [];
   private prev: string | null = null;
+  /** checkAscii's copy of the last path's bytes (then `prev` is null until a string is needed). */
+  private prevBytes: Uint8Array | null = null;
+  private prevLength = 0;
   /** Records accepted so far (kept in `files` by add() unless `keep` is false). */
   count = 0;
   constructor(
@@ -471,16 +503,43 @@ class RecordSink {
   ) {}
   /** The order and count checks of one more record with this path. */
   check(path: string, line: number): void {
-    if (this.prev === null) {
-      if (path !== '/') throw new ManifestError('the first record must be "/"', line, 'path');
-    } else if (compareUtf8(this.prev, path) >= 0) {
-      throw new ManifestError(
-        `records not sorted by path bytes (or duplicate path ${JSON.stringify(path).slice(0, 120)})`,
-        line,
-        'path',
-      );
-    }
+    if (this.count === 0) {
+      if (path !== '/') unsortedFirst(line);
+    } else if (compareUtf8(this.previous(), path) >= 0) unsorted(path, line);
     this.prev = path;
+    this.prevLength = 0;
+    this.counted(line);
+  }
+  /**
+   * check() of the path that is the ASCII bytes b[start, end), without making it a string: byte
+   * order is compareUtf8's order, and the bytes are kept for the next record's comparison.
+   */
+  checkAscii(b: Uint8Array, start: number, end: number, line: number): void {
+    const n = end - start;
+    if (this.count === 0) {
+      if (n !== 1 || b[start] !== 0x2f) unsortedFirst(line);
+    } else if (this.prevLength === 0) {
+      if (compareUtf8(this.prev!, asciiString(b, start, end)) >= 0)
+        unsorted(asciiString(b, start, end), line);
+    } else {
+      const p = this.prevBytes!;
+      const m = this.prevLength;
+      let c = 0;
+      for (let i = 0, k = Math.min(m, n); i < k && c === 0; i++) c = p[i]! - b[start + i]!;
+      if ((c === 0 ? m - n : c) >= 0) unsorted(asciiString(b, start, end), line);
+    }
+    let p = this.prevBytes;
+    if (!p || p.length < n) p = this.prevBytes = new Uint8Array(Math.max(256, 2 * n));
+    for (let i = 0; i < n; i++) p[i] = b[start + i]!;
+    this.prevLength = n;
+    this.prev = null;
+    this.counted(line);
+  }
+  /** The last path (a string made from checkAscii's bytes when that is how it came). */
+  private previous(): string {
+    return this.prevLength > 0 ? asciiString(this.prevBytes!, 0, this.prevLength) : this.prev!;
+  }
+  private counted(line: number): void {
     if (this.count >= this.maxRecords) throw new ManifestError(`more than ${this.maxRecords} records`, line);
     this.count++;
   }
@@ -488,6 +547,18 @@ class RecordSink {
     this.check(rec.path, line);
     if (this.keep) this.files.push(rec);
   }
+}
+
+function unsortedFirst(line: number): never {
+  throw new ManifestError('the first record must be "/"', line, 'path');
+}
+
+function unsorted(path: string, line: number): never {
+  throw new ManifestError(
+    `records not sorted by path bytes (or duplicate path ${JSON.stringify(path).slice(0, 120)})`,
+    line,
+    'path',
+  );
 }
 
 /**
@@ -582,6 +653,8 @@ export class NdjsonManifestParser {
   private readonly scratch = newValidatedRecord();
   /** Set by the header when its records can take the fast path (lineBytes). */
   private fast: FastLineContext | null = null;
+  /** ParseManifestOptions.handOver. */
+  private readonly handOver: ManifestStringSink | null;
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
@@ -590,6 +663,9 @@ export class NdjsonManifestParser {
     this.sink = new RecordSink(this.maxRecords);
     this.strings = opts.strings;
     this.columnar = opts.columnar === true;
+    this.handOver = opts.handOver ?? null;
+    if (this.handOver && (!this.columnar || this.strings))
+      throw new Error('NdjsonManifestParser: handOver takes columns without a StringTable');
   }
 
   /** Header, once the first line has been accepted. */
@@ -625,6 +701,7 @@ export class NdjsonManifestParser {
         this.columns = new ManifestColumns(this.header.file_count);
         if (this.strings) this.columns.internedIn(this.strings);
       }
+      this.handOver?.begin(this.header.file_count);
       // Records of version 1, and METABOX records (ino, nids above 2^53), always take the general path.
       if (this.ctx.version === MANIFEST_VERSION && !this.ctx.metabox) this.fast = { hashed: this.ctx.hashed };
     } else if (this.columns) {
@@ -632,6 +709,12 @@ export class NdjsonManifestParser {
       const out = this.scratch;
       validateRecordInto(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2, out);
       this.sink.check(out.path, this.lineNo);
+      if (this.handOver) {
+        this.handOver.add(out.path, out.fingerprint, out.sha256);
+        out.path = '';
+        if (out.fingerprint !== null) out.fingerprint = '';
+        if (out.sha256 !== undefined) out.sha256 = '';
+      }
       this.columns.push(out);
     } else
       this.sink.add(recordOf(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2), this.lineNo);
@@ -654,9 +737,17 @@ export class NdjsonManifestParser {
     if (end - start > this.maxLine) return false;
     const out = this.scratch;
     // index: this record's (lineNo - 2 once lineNo counts this line)
-    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out)) return false;
+    const handOver = this.handOver;
+    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out, !handOver))
+      return false;
     this.lineNo++;
-    if (this.columns) {
+    if (handOver) {
+      // The strings stay bytes: checked for order as bytes, written on by the sink.
+      const s = fastLineSpans;
+      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo);
+      handOver.addAscii(bytes, s.pathStart, s.pathEnd, s.fpStart, s.fpEnd, s.shaStart);
+      this.columns!.push(out);
+    } else if (this.columns) {
       this.sink.check(out.path, this.lineNo);
       this.columns.push(out);
     } else this.sink.add(recordOfValidated(out), this.lineNo);

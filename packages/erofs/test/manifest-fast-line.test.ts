@@ -18,6 +18,7 @@ import {
   StringTable,
 } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
+import { manifestForTransfer, manifestFromTransfer, ManifestStringsHandover } from '../src/node.js';
 
 function header(hashed: boolean): string {
   return JSON.stringify({
@@ -85,6 +86,20 @@ function outcome(parse: () => Manifest): unknown {
   }
 }
 
+/**
+ * The manifest read from bytes as a manifest thread reads it: no StringTable, every record's
+ * strings handed to a ManifestStringsHandover (the fast path copies its line's bytes), then
+ * taken over into a table as the main thread does (manifestFromTransfer).
+ */
+function readHandedOver(bytes: Uint8Array): Manifest {
+  const handover = new ManifestStringsHandover();
+  const m = parseManifestBytes(bytes, { columnar: true, handOver: handover });
+  const { message, transfer } = handover.used
+    ? manifestForTransfer(m, handover.strings())
+    : manifestForTransfer(m);
+  return manifestFromTransfer(structuredClone(message, { transfer }), new StringTable());
+}
+
 /** Whether the fast path takes `line` (a record of a manifest hashed or not). */
 function fastTakes(line: string, hashed: boolean): boolean {
   const b = new TextEncoder().encode(line);
@@ -103,6 +118,7 @@ function sameAsGeneral(line: string, hashed: boolean, eol = '\n'): boolean {
     outcome(() => parseManifestBytes(bytes, { columnar: true, strings: new StringTable() })),
   ).toStrictEqual(want);
   expect(outcome(() => parseManifestBytes(bytes))).toStrictEqual(want);
+  expect(outcome(() => readHandedOver(bytes))).toStrictEqual(want);
   return (want as { ok: boolean }).ok;
 }
 
@@ -229,5 +245,33 @@ describe('the NDJSON fast path', () => {
     const got = outcome(() => parseManifestBytes(bytes, { columnar: true, strings: new StringTable() }));
     expect(got).toStrictEqual(outcome(() => parseManifest(text)));
     expect(got).toMatchObject({ ok: false, line: 5, field: 'path' });
+  });
+
+  it('checks the order of handed-over paths as bytes, across fast and general lines', () => {
+    const c = canonical(false);
+    const good = (p: string) => lineOf(withField(c, 'path', JSON.stringify(p)));
+    const manifest = (lines: string[]) =>
+      [header(false).replace('"file_count":2', `"file_count":${lines.length}`), ...lines].join('\n') + '\n';
+    const cases: [string, string[], boolean][] = [
+      ['sorted, fast lines', [ROOT, good('/a'), good('/a/b'), good('/ab'), good('/b')], true],
+      ['a prefix after the longer path', [ROOT, good('/ab'), good('/a')], false],
+      ['a duplicate', [ROOT, good('/a'), good('/a')], false],
+      ['a fast line after a general one it sorts after', [ROOT, good('/a\u00e9'), good('/b')], true],
+      // "é" is 0xc3 0xa9 in UTF-8, after "f" (0x66): the fast "/f" must not follow "/é"
+      ['a fast line after a general one it sorts before', [ROOT, good('/\u00e9'), good('/f')], false],
+      ['a general line after a fast one', [ROOT, good('/f'), good('/\u00e9')], true],
+      // an escaped path (general parser) equal to the fast line after it: a duplicate
+      ['an escaped duplicate', [ROOT, lineOf(withField(c, 'path', '"/a\\u0062"')), good('/ab')], false],
+      ['the first record not "/"', [good('/a'), ROOT], false],
+    ];
+    for (const [name, lines, valid] of cases) {
+      const text = manifest(lines);
+      const want = outcome(() => parseManifest(text));
+      expect([name, (want as { ok: boolean }).ok]).toStrictEqual([name, valid]);
+      expect([name, outcome(() => readHandedOver(new TextEncoder().encode(text)))]).toStrictEqual([
+        name,
+        want,
+      ]);
+    }
   });
 });

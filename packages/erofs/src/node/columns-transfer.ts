@@ -24,6 +24,7 @@ import {
 } from '../manifest-columns.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from '../manifest-strings.js';
 import type { Manifest, ManifestHeader } from '../manifest-types.js';
+import type { ManifestStringSink } from '../manifest-parse.js';
 
 /** How one record's string of a TransferredStrings is stored. */
 const ABSENT = 0;
@@ -82,16 +83,46 @@ export class TransferStringsWriter {
     this.kinds = new Uint8Array(records);
   }
 
+  /** Room for one more record. */
+  private more(): void {
+    const ends = new Uint32Array(Math.max(16, 2 * this.n));
+    ends.set(this.ends);
+    this.ends = ends;
+    const kinds = new Uint8Array(ends.length);
+    kinds.set(this.kinds);
+    this.kinds = kinds;
+  }
+
+  /** The next record's string, given as the ASCII bytes b[start, end) (the NDJSON fast path's), copied as they are. */
+  addAscii(b: Uint8Array, start: number, end: number): void {
+    if (this.n === this.ends.length) this.more();
+    const i = this.n++;
+    let buf = this.buf;
+    let at = this.at;
+    const len = end - start;
+    if (at + len > buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + len));
+      buf.copy(grown, 0, 0, at);
+      this.buf = buf = grown;
+    }
+    // A loop: these are tens of bytes, where a subarray and set() cost more than the copy.
+    for (let k = start; k < end; k++) buf[at++] = b[k]!;
+    this.at = at;
+    this.kinds[i] = ASCII;
+    this.ends[i] = at;
+  }
+
+  /** The next record with no string. */
+  addAbsent(): void {
+    if (this.n === this.ends.length) this.more();
+    const i = this.n++;
+    this.kinds[i] = ABSENT;
+    this.ends[i] = this.at;
+  }
+
   /** The next record's string (null or undefined: it has none). */
   add(s: string | null | undefined): void {
-    if (this.n === this.ends.length) {
-      const ends = new Uint32Array(Math.max(16, 2 * this.n));
-      ends.set(this.ends);
-      this.ends = ends;
-      const kinds = new Uint8Array(ends.length);
-      kinds.set(this.kinds);
-      this.kinds = kinds;
-    }
+    if (this.n === this.ends.length) this.more();
     const i = this.n++;
     if (s !== null && s !== undefined) {
       let buf = this.buf;
@@ -151,12 +182,15 @@ function stringsForTransfer(values: readonly (string | null | undefined)[], n: n
 
 /**
  * The path, fingerprint and sha256 of every record of a manifest being read, taken as the
- * reader validates them (the Parquet reader's ParquetStringSink) and written straight into the
- * handover's byte blobs: the thread never holds the manifest's strings as strings, which at a
- * million records were ~160 MB of its heap beside the blobs made from them
- * (docs/benchmarks.md#parquet-threads-2026-12-06). Give `strings()` to manifestForTransfer.
+ * reader validates them (the Parquet reader's ParquetStringSink, the NDJSON reader's
+ * ManifestStringSink) and written straight into the handover's byte blobs: the thread never
+ * holds the manifest's strings as strings, which at a million records were ~160 MB of its heap
+ * beside the blobs made from them (docs/benchmarks.md#parquet-threads-2026-12-06). The NDJSON
+ * fast path gives the bytes of its line, copied without a string ever being made of them
+ * (docs/benchmarks.md#analyze-read-ndjson-strings-handed-over-as-bytes-2026-12-07). Give
+ * `strings()` to manifestForTransfer.
  */
-export class ManifestStringsHandover {
+export class ManifestStringsHandover implements ManifestStringSink {
   private fields: [TransferStringsWriter, TransferStringsWriter, TransferStringsWriter] | null = null;
   private sha = false;
 
@@ -178,6 +212,25 @@ export class ManifestStringsHandover {
     f[1].add(fingerprint);
     f[2].add(sha256);
     if (sha256 !== undefined) this.sha = true;
+  }
+
+  addAscii(
+    b: Uint8Array,
+    pathStart: number,
+    pathEnd: number,
+    fpStart: number,
+    fpEnd: number,
+    shaStart: number,
+  ): void {
+    const f = this.fields!;
+    f[0].addAscii(b, pathStart, pathEnd);
+    if (fpStart < 0) f[1].addAbsent();
+    else f[1].addAscii(b, fpStart, fpEnd);
+    if (shaStart < 0) f[2].addAbsent();
+    else {
+      f[2].addAscii(b, shaStart, shaStart + 64);
+      this.sha = true;
+    }
   }
 
   /** Whether a reader took the strings (begin was called). */

@@ -151,6 +151,31 @@ describe('manifests handed to another thread', () => {
       expect(manifestColumns(seqFirst)).toBeTruthy();
       expectSameRead(thr, seq, thrTable, seqTable);
       expect(tableStrings(thrTable)).toStrictEqual(tableStrings(seqTable));
+      // An NDJSON file read on a thread: the fast path copies each line's string bytes into the
+      // handover's blobs, the general one (symlinks, devices, non-ASCII) gives strings.
+      {
+        const seqTable = new StringTable();
+        const seqFirst = await FORMS.ndjson!(first, seqTable);
+        const seq = await FORMS.ndjson!(scanned, seqTable);
+        const thrTable = new StringTable();
+        const thrFirst = await FORMS.ndjson!(first, thrTable);
+        const handover = new ManifestStringsHandover();
+        const read = parseManifestBytes(utf8([...manifestToNdjson(scanned)].join('')), {
+          columnar: true,
+          handOver: handover,
+        });
+        expect(handover.used).toBe(true);
+        expect(new Set(manifestColumns(read)!.paths.slice(0, read.file_count))).toStrictEqual(new Set(['']));
+        const { message, transfer } = manifestForTransfer(read, handover.strings());
+        const thr = manifestFromTransfer(
+          structuredClone(message, { transfer }),
+          thrTable,
+          manifestColumns(thrFirst) ?? null,
+        );
+        expect(manifestColumns(seqFirst)).toBeTruthy();
+        expectSameRead(thr, seq, thrTable, seqTable);
+        expect(tableStrings(thrTable)).toStrictEqual(tableStrings(seqTable));
+      }
     }, 120_000);
   }
 
