@@ -733,8 +733,10 @@ export class ManifestColumnsStreamEncoder {
     const fps = this.fingerprints;
     if (fp === null) fps.index.i32(NO_FINGERPRINT);
     else {
-      if (!this.acceptable(fp, fps.seen.units + fp.length)) return;
+      // The blob's limit counts the distinct values alone (as distinctStrings does).
+      if (!this.acceptable(fp, 0)) return;
       const { index, added } = fps.seen.indexOf(fp);
+      if (added && !this.acceptable(fp, fps.seen.units)) return;
       fps.index.i32(index);
       if (added) {
         fps.blob.utf8(fp);
