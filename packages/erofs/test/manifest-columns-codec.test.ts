@@ -105,7 +105,7 @@ describe('stored columnar form of a manifest', () => {
     expect(ndjsonOf(columnarManifest(manifestHeader(m), cols))).toBe(nd);
     expect(strings.size).toBe(distinct.length);
     for (let i = 0; i < cols.n; i++) {
-      const fp = cols.fingerprint[i];
+      const fp = cols.fingerprint[i] ?? null;
       if (fp === null) expect(fingerprintIndex![i]).toBe(-1);
       else {
         expect(fingerprintIndex![i]).toBe(distinct.indexOf(fp));
