@@ -7,6 +7,7 @@
  */
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -357,12 +358,50 @@ describe('columnar form of stored manifests', () => {
       expect(manifestColumns(manifests[0]!)!.strings!.size).toBe(fingerprints.size);
     });
 
-    it('leaves a lone manifest as read (interning its fingerprints would cost what the engine saves)', async () => {
+    it('declares a lone manifest\'s fingerprints as its columnar file stores them (deduplicated: no string hashed)', async () => {
       const store = newStore();
       const task = await storedTask(store, [await generated(1_000)]);
-      await runAnalysis(task);
+      await runAnalysis(task); // writes the columnar file
       const [m] = await readManifestsForReport(store, [task.images[0]!.manifestBlob]);
-      expect(manifestColumns(m!)!.fingerprintIndex).toBeNull();
+      const cols = manifestColumns(m!)!;
+      // Every 7th content repeats an earlier one: the table holds each fingerprint once, in
+      // order of first appearance, and the paths and sha256s not at all.
+      const distinct: string[] = [];
+      const seen = new Map<string, number>();
+      for (let i = 0; i < cols.n; i++) {
+        const fp = cols.fingerprint[i] ?? null;
+        if (fp === null) {
+          expect(cols.fingerprintIndex![i]).toBe(-1);
+          continue;
+        }
+        if (!seen.has(fp)) seen.set(fp, distinct.push(fp) - 1);
+        expect(cols.fingerprintIndex![i]).toBe(seen.get(fp));
+      }
+      expect(distinct.length).toBeGreaterThan(700);
+      expect(distinct.length).toBeLessThan(cols.n - 100);
+      expect(cols.strings!.size).toBe(distinct.length);
+      expect(distinct.every((fp, k) => cols.strings!.stringAt(k) === fp)).toBe(true);
+    });
+
+    it('reads a columnar file of version 1 (written before the fingerprints were deduplicated) from its columns', async () => {
+      const store = newStore();
+      const image = 'base-v2.fp';
+      const nd = ndjsonLines(await scanImageFile(path.join(ERofs, `${image}.img`), { hash: true }));
+      const task = await storedTask(store, [nd]);
+      const sha = task.images[0]!.manifestBlob;
+      // The bytes bb147ba's encoder wrote for this manifest, and their CRC-32, as its server stored them.
+      const v1 = readFileSync(
+        path.join(import.meta.dirname, '../../../packages/erofs/test/columns-v1-fixtures', `${image}.hashed.cols`),
+      );
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32LE(crc32(v1));
+      mkdirSync(path.dirname(store.columnsPath(sha)), { recursive: true });
+      writeFileSync(store.columnsPath(sha), Buffer.concat([v1, crc]));
+      const { log, lines } = capture();
+      const got = await readManifestForReport(store, sha, new StringTable(), log);
+      expect(got.source).toBe('columns');
+      expect(ndjsonLines(got.manifest)).toEqual(nd);
+      expect(lines).toEqual([]);
     });
   });
 });

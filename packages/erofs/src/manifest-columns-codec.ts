@@ -18,13 +18,21 @@ import {
   newValidatedRecord,
   NO_XATTRS,
 } from './manifest-columns.js';
-import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
+import { hashStep, STRING_HASH_SEED, StringTable } from './manifest-strings.js';
 import type { FileRecord, ManifestHeader } from './manifest-types.js';
 
 /** First 8 bytes of an encoded form. */
 export const COLUMNS_CODEC_MAGIC = 'SMCOLS\0\0';
-/** Version written; any other is refused (its reader falls back to the NDJSON form). */
-export const COLUMNS_CODEC_VERSION = 1;
+/**
+ * Version written. Version 2 stores the fingerprints deduplicated (each distinct value once, in
+ * order of first appearance, and per record its index among them), so that a reader gets
+ * dense fingerprint ids without hashing a string (docs/manifest.md#stored-columnar-form);
+ * version 1 (one fingerprint per record, each with a presence byte) is still read. Any other
+ * is refused (its reader falls back to the NDJSON form).
+ */
+export const COLUMNS_CODEC_VERSION = 2;
+/** Versions decodeManifestColumns reads. */
+const READ_VERSIONS = [1, 2];
 /**
  * Longest string blob (paths, fingerprints or sha256s of one manifest) in UTF-16 code units:
  * each is decoded as one JS string, and V8 refuses strings past ~2^29 units. A manifest past it
@@ -39,10 +47,15 @@ export class ManifestColumnsCodecError extends Error {
 
 const FLAG_SHA256 = 1;
 const FLAG_INO = 2;
-/** magic, version, flags, n, header JSON bytes, extras JSON bytes, 3 string blob byte lengths. */
-const PREAMBLE_BYTES = 8 + 4 * 8;
+/**
+ * magic, version, flags, n, header JSON bytes, extras JSON bytes, 3 string blob byte lengths;
+ * version 2 adds the number of distinct fingerprints.
+ */
+const preambleBytes = (version: number): number => 8 + 4 * (version === 1 ? 8 : 9);
+/** Index of a record without a fingerprint in the fingerprint index column. */
+const NO_FINGERPRINT = -1;
 
-type TypedColumn = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+type TypedColumn = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
 /** The typed columns in their stored order (widest first, so every column stays 8-byte aligned in the stored bytes). */
 const FIXED_COLUMNS = [
   'size',
@@ -71,6 +84,12 @@ export interface ColumnsStringInterner {
   /** StringTable.canAdopt / adoptColumn: a whole column taken without interning it now. */
   canAdopt?: StringTable['canAdopt'];
   adoptColumn?: StringTable['adoptColumn'];
+  /**
+   * StringTable.internDistinct, for the fingerprints of a version-2 form (stored deduplicated):
+   * each distinct value interned once, their table indices given back (decodeManifestColumns
+   * then gives each record's: `fingerprintIndex`). Without it they are interned record by record.
+   */
+  internDistinct?: StringTable['internDistinct'];
 }
 
 /** String.prototype.isWellFormed (ES2024; Node 20 has it, the repo's TypeScript lib does not list it). */
@@ -110,6 +129,56 @@ function joinStrings(
 }
 
 /**
+ * Deduplicates a column as it is written (version 2's fingerprints): `indexOf` gives a value's
+ * index among the distinct values so far and whether it is new (the caller then writes it).
+ */
+class DistinctValues {
+  private readonly table = new StringTable();
+  count = 0;
+  /** Units of the distinct values so far (MAX_COLUMNS_STRING_UNITS applies to them). */
+  units = 0;
+  indexOf(s: string): { index: number; added: boolean } {
+    const index = this.table.internIndex(s);
+    const added = index === this.count;
+    if (added) {
+      this.count++;
+      this.units += s.length;
+    }
+    return { index, added };
+  }
+}
+
+/**
+ * A column stored deduplicated: its distinct values joined (in order of first appearance), the
+ * end offset of each (UTF-16 units) and each record's index among them (NO_FINGERPRINT when
+ * absent); null as joinStrings.
+ */
+function distinctStrings(
+  values: readonly (string | null | undefined)[],
+  n: number,
+): { text: string; ends: Uint32Array; index: Int32Array } | null {
+  const seen = new DistinctValues();
+  const index = new Int32Array(n);
+  const parts: string[] = [];
+  const ends: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = values[i];
+    if (s === null || s === undefined) {
+      index[i] = NO_FINGERPRINT;
+      continue;
+    }
+    if (!(s as WellFormedCheck).isWellFormed()) return null;
+    const got = seen.indexOf(s);
+    index[i] = got.index;
+    if (!got.added) continue;
+    if (seen.units > MAX_COLUMNS_STRING_UNITS) return null;
+    parts.push(s);
+    ends.push(seen.units);
+  }
+  return { text: parts.join(''), ends: Uint32Array.from(ends), index };
+}
+
+/**
  * The encoded form of a manifest's header and columns, as pieces to write one after the other
  * (views of the columns, no copy of them), or null when a string blob would pass
  * MAX_COLUMNS_STRING_UNITS or a string is not well-formed UTF-16 (a lone surrogate).
@@ -118,7 +187,7 @@ export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColu
   if (!isLittleEndian) return null; // the columns are stored as this host's bytes
   const n = cols.n;
   const paths = joinStrings(cols.paths, n);
-  const fps = joinStrings(cols.fingerprint, n);
+  const fps = distinctStrings(cols.fingerprint, n);
   const shas = joinStrings(cols.sha256 ?? [], n);
   if (!paths || !fps || !shas) return null;
   const extras: Extra[] = [];
@@ -138,13 +207,20 @@ export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColu
     flags,
     n,
     blobs.map((b) => b.length),
+    fps.ends.length,
   );
   const pieces: Uint8Array[] = [head];
   for (const k of FIXED_COLUMNS) pieces.push(bytesOf(cols[k], n));
   if (cols.ino) pieces.push(bytesOf(cols.ino, n));
-  for (const t of [paths, fps, shas]) pieces.push(bytesOf(t.ends, n), t.present);
+  pieces.push(bytesOf(paths.ends, n), paths.present);
+  pieces.push(asBytes(fps.index), asBytes(fps.ends));
+  pieces.push(bytesOf(shas.ends, n), shas.present);
   pieces.push(...blobs);
   return pieces;
+}
+
+function asBytes(a: Int32Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** The preamble, the header and sparse JSON and the padding after them: the form up to its typed columns. */
@@ -154,17 +230,27 @@ function headBytes(
   flags: number,
   n: number,
   blobLens: number[],
+  distinctFingerprints: number,
 ): Uint8Array {
   const headerBytes = textEncoder.encode(JSON.stringify(header));
   const extrasBytes = textEncoder.encode(JSON.stringify(extras));
-  const pad = padTo8(headerBytes.length + extrasBytes.length);
-  const head = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + extrasBytes.length + pad);
+  const preamble = preambleBytes(COLUMNS_CODEC_VERSION);
+  const pad = padTo8(preamble + headerBytes.length + extrasBytes.length);
+  const head = new Uint8Array(preamble + headerBytes.length + extrasBytes.length + pad);
   const dv = new DataView(head.buffer);
   for (let k = 0; k < 8; k++) head[k] = COLUMNS_CODEC_MAGIC.charCodeAt(k);
-  const words = [COLUMNS_CODEC_VERSION, flags, n, headerBytes.length, extrasBytes.length, ...blobLens];
+  const words = [
+    COLUMNS_CODEC_VERSION,
+    flags,
+    n,
+    headerBytes.length,
+    extrasBytes.length,
+    ...blobLens,
+    distinctFingerprints,
+  ];
   words.forEach((w, k) => dv.setUint32(8 + 4 * k, w, true));
-  head.set(headerBytes, PREAMBLE_BYTES);
-  head.set(extrasBytes, PREAMBLE_BYTES + headerBytes.length);
+  head.set(headerBytes, preamble);
+  head.set(extrasBytes, preamble + headerBytes.length);
   return head;
 }
 
@@ -255,26 +341,77 @@ function stringColumn(
 }
 
 /**
- * The header and columns of an encoded form, checked: a wrong magic or version, a length past
- * the bytes, an offset out of bounds, an unknown type or layout code or trailing bytes throw
- * ManifestColumnsCodecError. Strings are interned in `strings` at the slots readStoredManifest
- * uses, when given.
+ * Version 2's fingerprints read back: `out[i]` is record i's fingerprint, null when absent, each
+ * distinct value one string (a slice of the decoded blob, or the table's equal string);
+ * `tableIndex[i]` its index in the interner's table when the interner takes distinct values
+ * (internDistinct), else null (interned record by record, when an interner is given).
+ */
+function distinctColumn(
+  ends: Uint32Array,
+  index: Int32Array,
+  blob: Uint8Array,
+  input: ColumnsStringInterner | undefined,
+): { out: (string | null)[]; tableIndex: Int32Array | null } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
+  } catch (e) {
+    throw new ManifestColumnsCodecError(`fingerprints are not UTF-8: ${(e as Error).message}`);
+  }
+  const d = ends.length;
+  const distinct = new Array<string>(d);
+  let start = 0;
+  for (let k = 0; k < d; k++) {
+    const end = ends[k]!;
+    if (start > end || end > text.length)
+      throw new ManifestColumnsCodecError(`fingerprints offset of value ${k} is out of bounds`);
+    distinct[k] = text.slice(start, end);
+    start = end;
+  }
+  if (start !== text.length) throw new ManifestColumnsCodecError('fingerprints: characters after the last value');
+  const n = index.length;
+  for (let i = 0; i < n; i++)
+    if (index[i]! < NO_FINGERPRINT || index[i]! >= d)
+      throw new ManifestColumnsCodecError(`fingerprint index of record ${i} is out of bounds`);
+  const tableOf = input?.internDistinct?.(distinct) ?? null;
+  const out = new Array<string | null>(n);
+  const tableIndex = tableOf ? new Int32Array(n) : null;
+  for (let i = 0; i < n; i++) {
+    const k = index[i]!;
+    if (k === NO_FINGERPRINT) {
+      out[i] = null;
+      if (tableIndex) tableIndex[i] = -1;
+    } else if (tableIndex) {
+      out[i] = distinct[k]!;
+      tableIndex[i] = tableOf![k]!;
+    } else out[i] = input ? input.internAt(3 * i + 1, distinct[k]!) : distinct[k]!;
+  }
+  return { out, tableIndex };
+}
+
+/**
+ * The header and columns of an encoded form (version 1 or 2), checked: a wrong magic or
+ * version, a length past the bytes, an offset or index out of bounds, an unknown type or layout
+ * code or trailing bytes throw ManifestColumnsCodecError. Strings are interned in `strings` at
+ * the slots readStoredManifest uses, when given; `fingerprintIndex` is each record's
+ * fingerprint's index in it when it took them as distinct values (internDistinct: version 2).
  */
 export function decodeManifestColumns(
   bytes: Uint8Array,
   strings?: ColumnsStringInterner,
-): { header: ManifestHeader; cols: ManifestColumns } {
+): { header: ManifestHeader; cols: ManifestColumns; fingerprintIndex?: Int32Array } {
   if (!isLittleEndian) throw new ManifestColumnsCodecError('a big-endian host reads no stored columns');
   const r = new Reader(bytes);
-  const pre = r.take(PREAMBLE_BYTES, 'the preamble');
+  const magic = r.take(12, 'the preamble');
   for (let k = 0; k < 8; k++)
-    if (pre[k] !== COLUMNS_CODEC_MAGIC.charCodeAt(k))
+    if (magic[k] !== COLUMNS_CODEC_MAGIC.charCodeAt(k))
       throw new ManifestColumnsCodecError('not a columnar manifest (magic)');
+  const version = new DataView(magic.buffer, magic.byteOffset + 8, 4).getUint32(0, true);
+  if (!READ_VERSIONS.includes(version))
+    throw new ManifestColumnsCodecError(`version ${version}, this reader knows ${READ_VERSIONS.join(' and ')}`);
+  const pre = r.take(preambleBytes(version) - 12, 'the preamble');
   const dv = new DataView(pre.buffer, pre.byteOffset, pre.byteLength);
-  const word = (k: number): number => dv.getUint32(8 + 4 * k, true);
-  const version = word(0);
-  if (version !== COLUMNS_CODEC_VERSION)
-    throw new ManifestColumnsCodecError(`version ${version}, this reader knows ${COLUMNS_CODEC_VERSION}`);
+  const word = (k: number): number => dv.getUint32(4 * (k - 1), true);
   const flags = word(1);
   const n = word(2);
   const headerLen = word(3);
@@ -285,7 +422,7 @@ export function decodeManifestColumns(
     throw new ManifestColumnsCodecError(`the header's file_count is not the ${n} records stored`);
   const extras = parseJson(r.take(extrasLen, 'the sparse fields'), 'the sparse fields');
   if (!Array.isArray(extras)) throw new ManifestColumnsCodecError('the sparse fields are not a list');
-  r.take(padTo8(headerLen + extrasLen), 'the padding');
+  r.take(padTo8(preambleBytes(version) + headerLen + extrasLen), 'the padding');
   const fixed = {} as Record<FixedColumn, Uint8Array>;
   const width: Record<FixedColumn, number> = {
     size: 8,
@@ -304,11 +441,29 @@ export function decodeManifestColumns(
   for (const k of FIXED_COLUMNS) fixed[k] = r.take(width[k] * n, `column ${k}`);
   const inoBytes = flags & FLAG_INO ? r.take(8 * n, 'column ino') : null;
   const names = ['paths', 'fingerprints', 'sha256s'] as const;
-  const offsets = names.map((what) => {
-    const ends = new Uint32Array(n);
-    fill(ends, r.take(4 * n, `${what} offsets`));
-    return { ends, present: r.take(n, `${what} presence`) };
+  const u32s = (count: number, what: string): Uint32Array => {
+    const stored = r.take(4 * count, what);
+    const a = new Uint32Array(count);
+    fill(a, stored);
+    return a;
+  };
+  const perRecord = (what: string): { ends: Uint32Array; present: Uint8Array } => ({
+    ends: u32s(n, `${what} offsets`),
+    present: r.take(n, `${what} presence`),
   });
+  const pathOffsets = perRecord('paths');
+  // Version 2: the fingerprints' index per record and the distinct values' ends, in place of
+  // their per-record ends and presence bytes.
+  const fpOffsets = version === 1 ? perRecord('fingerprints') : null;
+  let fpIndex: Int32Array | null = null;
+  let fpDistinctEnds: Uint32Array | null = null;
+  if (!fpOffsets) {
+    const stored = r.take(4 * n, 'fingerprint indices');
+    fpIndex = new Int32Array(n);
+    fill(fpIndex, stored);
+    fpDistinctEnds = u32s(word(8), 'fingerprints offsets');
+  }
+  const shaOffsets = perRecord('sha256s');
   const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
   if (r.at !== bytes.length)
     throw new ManifestColumnsCodecError(`${bytes.length - r.at} bytes after the last blob`);
@@ -371,9 +526,14 @@ export function decodeManifestColumns(
   for (let i = 0; i < n; i++)
     if (Number.isNaN(nid[i]) && !bigNids.has(i))
       throw new ManifestColumnsCodecError(`record ${i} has no nid`);
-  const [paths, fingerprint, shas] = names.map((what, k) =>
-    stringColumn(offsets[k]!.ends, offsets[k]!.present, blobs[k]!, what, strings, k),
-  ) as [(string | null)[], (string | null)[], (string | null)[]];
+  const paths = stringColumn(pathOffsets.ends, pathOffsets.present, blobs[0]!, 'paths', strings, 0);
+  const distinct =
+    fpIndex && fpDistinctEnds ? distinctColumn(fpDistinctEnds, fpIndex, blobs[1]!, strings) : null;
+  const fingerprint = distinct
+    ? distinct.out
+    : stringColumn(fpOffsets!.ends, fpOffsets!.present, blobs[1]!, 'fingerprints', strings, 1);
+  const shas = stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2);
+  const fingerprintIndex = distinct?.tableIndex;
   const noPath = paths.indexOf(null);
   if (noPath >= 0) throw new ManifestColumnsCodecError(`record ${noPath} has no path`);
   // As push() keeps them: no sha256 column unless a record has one (or the manifest is hashed).
@@ -401,7 +561,7 @@ export function decodeManifestColumns(
     rdevs,
     xattrLists,
   });
-  return { header, cols };
+  return fingerprintIndex ? { header, cols, fingerprintIndex } : { header, cols };
 }
 
 /** Where ManifestColumnsStreamEncoder appends one section of the form (the caller's storage: a temp file, memory). */
@@ -446,6 +606,12 @@ class Section {
     this.at += 4;
     this.bytes += 4;
   }
+  i32(v: number): void {
+    this.room(4);
+    this.view.setInt32(this.at, v, true);
+    this.at += 4;
+    this.bytes += 4;
+  }
   f64(v: number): void {
     this.room(8);
     this.view.setFloat64(this.at, v, true);
@@ -476,6 +642,14 @@ interface StringSection {
   units: number;
 }
 
+/** The fingerprints being written deduplicated: distinct values' blob and ends, each record's index. */
+interface DistinctSection {
+  blob: Section;
+  ends: Section;
+  index: Section;
+  seen: DistinctValues;
+}
+
 /**
  * encodeManifestColumns record by record, for a manifest that is never whole in memory (an
  * upload, validated and stored as it streams: docs/server.md#stored-columnar-manifests). Each
@@ -490,7 +664,9 @@ export class ManifestColumnsStreamEncoder {
   private n = 0;
   private readonly fixed: Record<FixedColumn, Section>;
   private ino: Section | null = null;
+  /** Paths and sha256s. */
   private readonly strings: StringSection[];
+  private readonly fingerprints: DistinctSection;
   private readonly extras: Extra[] = [];
   private anySha = false;
   /** Why the form cannot be made, once it cannot (then records are only counted). */
@@ -503,12 +679,18 @@ export class ManifestColumnsStreamEncoder {
       FixedColumn,
       Section
     >;
-    this.strings = ['paths', 'fingerprints', 'sha256s'].map((what) => ({
+    this.strings = ['paths', 'sha256s'].map((what) => ({
       blob: new Section(sink(what)),
       ends: new Section(sink(`${what} offsets`)),
       present: new Section(sink(`${what} presence`)),
       units: 0,
     }));
+    this.fingerprints = {
+      blob: new Section(sink('fingerprints')),
+      ends: new Section(sink('fingerprints offsets')),
+      index: new Section(sink('fingerprint indices')),
+      seen: new DistinctValues(),
+    };
   }
 
   /** Appends one validated record (as ManifestColumns.pushRecord takes it). */
@@ -535,29 +717,44 @@ export class ManifestColumnsStreamEncoder {
     }
     this.ino?.f64(f.ino ?? NaN);
     if (f.sha256 !== undefined) this.anySha = true;
-    const values = [f.path, f.fingerprint, f.sha256];
-    for (let k = 0; k < 3; k++) {
+    const values = [f.path, f.sha256];
+    for (let k = 0; k < 2; k++) {
       const s = values[k];
       const col = this.strings[k]!;
       if (s !== null && s !== undefined) {
-        if (!(s as WellFormedCheck).isWellFormed()) {
-          this.refused = 'a string with a lone surrogate';
-          return;
-        }
+        if (!this.acceptable(s, col.units + s.length)) return;
         col.units += s.length;
-        if (col.units > MAX_COLUMNS_STRING_UNITS) {
-          this.refused = `a string blob past ${MAX_COLUMNS_STRING_UNITS} UTF-16 units`;
-          return;
-        }
         col.blob.utf8(s);
         col.present.u8(1);
       } else col.present.u8(0);
       col.ends.u32(col.units);
     }
+    const fp = f.fingerprint;
+    const fps = this.fingerprints;
+    if (fp === null) fps.index.i32(NO_FINGERPRINT);
+    else {
+      // The blob's limit counts the distinct values alone (as distinctStrings does).
+      if (!this.acceptable(fp, 0)) return;
+      const { index, added } = fps.seen.indexOf(fp);
+      if (added && !this.acceptable(fp, fps.seen.units)) return;
+      fps.index.i32(index);
+      if (added) {
+        fps.blob.utf8(fp);
+        fps.ends.u32(fps.seen.units);
+      }
+    }
     const bigNid = typeof f.nid === 'string' ? f.nid : null;
     const xattrs = isEmptyObject(f.xattrs) ? null : f.xattrs;
     if (bigNid !== null || f.target !== undefined || f.rdev !== undefined || xattrs !== null)
       this.extras.push([i, bigNid, f.target ?? null, f.rdev ?? null, xattrs]);
+  }
+
+  /** Whether a string can go in a blob of `units` units with it; else sets `refused`. */
+  private acceptable(s: string, units: number): boolean {
+    if (!(s as WellFormedCheck).isWellFormed()) this.refused = 'a string with a lone surrogate';
+    else if (units > MAX_COLUMNS_STRING_UNITS)
+      this.refused = `a string blob past ${MAX_COLUMNS_STRING_UNITS} UTF-16 units`;
+    return this.refused === null;
   }
 
   /**
@@ -570,18 +767,20 @@ export class ManifestColumnsStreamEncoder {
       this.refused = `the header's file_count is not the ${this.n} records pushed`;
     if (this.refused !== null) return null;
     const flags = (this.anySha ? FLAG_SHA256 : 0) | (this.ino ? FLAG_INO : 0);
+    const [paths, shas] = this.strings as [StringSection, StringSection];
+    const fps = this.fingerprints;
     const head = headBytes(
       header,
       this.extras,
       flags,
       this.n,
-      this.strings.map((s) => s.blob.bytes),
+      [paths.blob.bytes, fps.blob.bytes, shas.blob.bytes],
+      fps.seen.count,
     );
     const sections: string[] = [...FIXED_COLUMNS];
     if (this.ino) sections.push('ino');
-    for (const what of ['paths', 'fingerprints', 'sha256s'])
-      sections.push(`${what} offsets`, `${what} presence`);
-    sections.push('paths', 'fingerprints', 'sha256s');
+    sections.push('paths offsets', 'paths presence', 'fingerprint indices', 'fingerprints offsets');
+    sections.push('sha256s offsets', 'sha256s presence', 'paths', 'fingerprints', 'sha256s');
     for (const s of Object.values(this.fixed)) s.flush();
     this.ino?.flush();
     for (const s of this.strings) {
@@ -589,6 +788,7 @@ export class ManifestColumnsStreamEncoder {
       s.ends.flush();
       s.present.flush();
     }
+    for (const s of [fps.blob, fps.ends, fps.index]) s.flush();
     return { head, sections };
   }
 }

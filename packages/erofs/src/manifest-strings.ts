@@ -110,6 +110,39 @@ export class StringTable {
     return this.strings[this.internHashed(s, hashString(s))]!;
   }
 
+  /** The index (indexOf) of s, interned first when the table has no string equal to it. */
+  internIndex(s: string): number {
+    if (this.adopted.length || this.released) this.prepareLookups();
+    return this.internHashed(s, hashString(s));
+  }
+
+  /**
+   * Interns distinct values (no two equal: a deduplicated column, the stored columnar form's
+   * fingerprints, docs/manifest.md#stored-columnar-form) and gives each one's index; `values[k]`
+   * becomes the table's string when an equal one was there already. Into an empty table they go
+   * as they are, in their order (index k for values[k]), hashed only when a later lookup needs
+   * the table (as after releaseLookups): a report of one manifest never hashes its
+   * fingerprints. The caller vouches that they are distinct: two equal values would get two
+   * indices.
+   */
+  internDistinct(values: string[]): Int32Array {
+    const index = new Int32Array(values.length);
+    if (this.strings.length === 0 && this.adopted.length === 0) {
+      for (let k = 0; k < values.length; k++) {
+        this.strings.push(values[k]!);
+        index[k] = k;
+      }
+      this.releaseLookups();
+      return index;
+    }
+    for (let k = 0; k < values.length; k++) {
+      const at = this.internIndex(values[k]!);
+      index[k] = at;
+      values[k] = this.strings[at]!;
+    }
+    return index;
+  }
+
   /** intern(s), first compared with the value returned for the same slot last time. */
   internAt(slot: number, s: string): string {
     if (this.adopted.length || this.released) this.prepareLookups();

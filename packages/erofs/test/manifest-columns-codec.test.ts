@@ -81,6 +81,54 @@ describe('stored columnar form of a manifest', () => {
     }
   });
 
+  it('stores each distinct fingerprint once, and each record its index among them (version 2)', async () => {
+    // edge: duplicates and hard links (75 fingerprints, 68 distinct).
+    const nd = ndjsonOf(await scanImageFile(join(DIR, 'edge.zstd.fp.img'), { hash: true }));
+    const m = parseManifest(nd, { columnar: true });
+    const fps = manifestColumns(m)!.fingerprint.filter((v): v is string => v !== null);
+    const distinct = [...new Set(fps)];
+    expect(distinct.length).toBeGreaterThan(50);
+    expect(distinct.length).toBeLessThan(fps.length); // files of equal content share one
+    const bytes = encode(m);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect(dv.getUint32(8, true)).toBe(2); // the version
+    expect(dv.getUint32(8 + 4 * 8, true)).toBe(distinct.length);
+    // The fingerprint blob holds the distinct values alone (hex: a byte per character).
+    expect(dv.getUint32(8 + 4 * 6, true)).toBe(distinct.join('').length);
+    // An empty table takes the distinct values as stored (first seen, first), unhashed; the
+    // records' indices are theirs. Paths and sha256s stay as decoded here (the server's way).
+    const strings = new StringTable();
+    const { cols, fingerprintIndex } = decodeManifestColumns(bytes, {
+      internAt: (_slot, s) => s,
+      internDistinct: (values) => strings.internDistinct(values),
+    });
+    expect(ndjsonOf(columnarManifest(manifestHeader(m), cols))).toBe(nd);
+    expect(strings.size).toBe(distinct.length);
+    for (let i = 0; i < cols.n; i++) {
+      const fp = cols.fingerprint[i] ?? null;
+      if (fp === null) expect(fingerprintIndex![i]).toBe(-1);
+      else {
+        expect(fingerprintIndex![i]).toBe(distinct.indexOf(fp));
+        expect(strings.stringAt(fingerprintIndex![i]!)).toBe(fp);
+      }
+    }
+    // Lookups after it find them (the table is hashed when first asked).
+    expect(strings.indexOf(distinct[7]!)).toBe(7);
+    expect(strings.indexOf(fps[fps.length - 1]!)).toBe(distinct.indexOf(fps[fps.length - 1]!));
+  });
+
+  it('reads the version-1 files the encoder wrote before (test/columns-v1-fixtures)', async () => {
+    for (const img of ['edge-mini.fp-trusted', 'base-v2.fp']) {
+      const v1 = readFileSync(join(import.meta.dirname, 'columns-v1-fixtures', `${img}.hashed.cols`));
+      expect(v1.readUInt32LE(8)).toBe(1);
+      const nd = ndjsonOf(await scanImageFile(join(DIR, `${img}.img`), { hash: true }));
+      expect(roundTrip(v1)).toBe(nd);
+      expect(roundTrip(v1, new StringTable())).toBe(nd);
+      // Version 1 gives no distinct fingerprints: no indices come back.
+      expect(decodeManifestColumns(v1, new StringTable()).fingerprintIndex).toBeUndefined();
+    }
+  });
+
   describe('damaged bytes', async () => {
     // edge-mini: symlinks, devices and listed xattrs (the sparse fields).
     const nd = ndjsonOf(await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true }));
@@ -110,6 +158,19 @@ describe('stored columnar form of a manifest', () => {
     });
     it('refuses trailing bytes', () => {
       refuses(Buffer.concat([good, Buffer.from([0])]), /1 bytes after the last blob/);
+    });
+    it('refuses a fingerprint index past the distinct values', () => {
+      // The fingerprint index column follows the paths' offsets and presence bytes.
+      const dv = new DataView(good.buffer, good.byteOffset, good.byteLength);
+      const n = dv.getUint32(16, true);
+      const distinct = dv.getUint32(8 + 4 * 8, true);
+      const at = good.length - [5, 6, 7].reduce((sum, k) => sum + dv.getUint32(8 + 4 * k, true), 0);
+      const index = at - 5 * n - 4 * distinct - 4 * n; // blobs, sha256s' offsets and presence, fingerprints' offsets
+      const bad = Uint8Array.from(good);
+      const view = new DataView(bad.buffer);
+      const k = [...Array(n).keys()].find((i) => view.getInt32(index + 4 * i, true) >= 0)!;
+      view.setInt32(index + 4 * k, distinct, true);
+      refuses(bad, new RegExp(`fingerprint index of record ${k} is out of bounds`));
     });
     it('refuses a record count the header does not claim', () => {
       const count = Uint8Array.from(good);

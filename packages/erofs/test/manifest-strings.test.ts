@@ -133,6 +133,24 @@ describe('StringTable', () => {
     expect(t.size).toBe(5_001);
   });
 
+  it('internDistinct() takes distinct values: as they are into an empty table, by value into one that holds some', () => {
+    const values = Array.from({ length: 5_000 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+    const empty = new StringTable();
+    const first = values.slice(0, 3_000);
+    expect([...empty.internDistinct(first)]).toEqual(first.map((_, k) => k));
+    expect(empty.capacity).toBe(0); // nothing hashed until a lookup asks
+    expect(empty.size).toBe(3_000);
+    expect(empty.stringAt(2_999)).toBe(values[2_999]);
+    // Later values (another manifest's): equal ones get the index already given, new ones the next.
+    const later = [copyOf(values[10]!), values[4_000]!, copyOf(values[2_999]!), values[4_001]!];
+    expect([...empty.internDistinct(later)]).toEqual([10, 3_000, 2_999, 3_001]);
+    expect(later).toEqual([values[10], values[4_000], values[2_999], values[4_001]]);
+    expect(empty.indexOf(copyOf(values[1_234]!))).toBe(1_234);
+    expect(empty.internIndex(copyOf(values[4_001]!))).toBe(3_001);
+    expect(empty.internIndex('new')).toBe(3_002);
+    expect(empty.size).toBe(3_003);
+  });
+
   it('is sized from the NDJSON header: 2 strings a record (3 when hashed), before any record', () => {
     const header = (fileCount: number, hashed: boolean): string =>
       JSON.stringify({

@@ -61,6 +61,7 @@ function fingerprintsInterner(strings: StringTable): ColumnsStringInterner {
       strings.internAtAscii(slot, bytes, start, end, hash, make),
     canAdopt: (field) => field !== FINGERPRINT_FIELD || strings.canAdopt(field),
     adoptColumn: (field, values) => field !== FINGERPRINT_FIELD || strings.adoptColumn(field, values),
+    internDistinct: (values) => strings.internDistinct(values),
   };
 }
 
@@ -81,7 +82,11 @@ async function readColumns(
   const stored = bytes.readUInt32LE(bytes.length - CRC_BYTES);
   if (crc32(body) !== stored) return { problem: 'its CRC-32 does not match its bytes' };
   try {
-    const { header, cols } = decodeManifestColumns(body, fingerprintsInterner(strings));
+    const { header, cols, fingerprintIndex } = decodeManifestColumns(body, fingerprintsInterner(strings));
+    // A version-2 file stores each record's fingerprint as an index among the distinct ones:
+    // the table took those, so the columns carry their table indices without a string hashed
+    // (docs/manifest.md#fingerprint-ids), a lone manifest's too.
+    if (fingerprintIndex) cols.declareInterned(strings, fingerprintIndex);
     return { manifest: columnarManifest(header, cols) };
   } catch (e) {
     return { problem: (e as Error).message };
@@ -311,7 +316,8 @@ export async function readManifestForReport(
  * The stored manifests of a report, in order, read by readManifestForReport into one
  * StringTable (one copy of each recurring path, fingerprint and digest). Several manifests have
  * their fingerprints declared interned in it (ManifestColumns.declareInterned), so the engine takes
- * its fingerprint ids from the table; a lone one stays as read.
+ * its fingerprint ids from the table; so has a lone one read from a version-2 columnar file
+ * (readColumns: its fingerprints are stored deduplicated), and any other lone one stays as read.
  */
 export async function readManifestsForReport(
   store: BlobStore,
@@ -328,7 +334,7 @@ export async function readManifestsForReport(
     // The table holds their fingerprints anyway: a manifest read from its columnar file after
     // another (interned as decoded), or the first of several (its adopted columns interned when
     // the second is read). A lone one is left as read: interning its fingerprints only for this
-    // would cost what the engine's own Map costs.
+    // would cost what the engine's own Map costs (a version-2 file's come declared, unhashed).
     if (blobs.length > 1) manifestColumns(manifest)?.declareInterned(strings);
     out.push(manifest);
   }
