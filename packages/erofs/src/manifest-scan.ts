@@ -198,8 +198,15 @@ export interface RecordFields {
   /** The path ("/" for the root) as the manifest writes it (names decoded as UTF-8,
    * docs/manifest.md). Made when first read: an ASCII path is written from its bytes. */
   readonly path: string;
-  /** The path's raw bytes (names need not be UTF-8). */
-  pathBytes: Uint8Array;
+  /** The path's raw bytes (names need not be UTF-8): a view of pathBuf, made when read. */
+  readonly pathBytes: Uint8Array;
+  /**
+   * Where the path's bytes are, without a view per path: pathBuf[pathStart, pathStart +
+   * pathLength) (the walk's slab, which later paths share).
+   */
+  pathBuf: Uint8Array;
+  pathStart: number;
+  pathLength: number;
   inode: Inode;
   /** The nid as erofs-utils prints it (see Nid). */
   nid: Nid;
@@ -215,7 +222,9 @@ export interface RecordFields {
 
 /** The RecordFields a scan reuses from path to path; the path string only when read. */
 class ScanFields implements RecordFields {
-  pathBytes: Uint8Array;
+  pathBuf: Uint8Array;
+  pathStart: number;
+  pathLength: number;
   inode: Inode;
   nid: Nid = 0;
   ino: number | undefined = undefined;
@@ -224,8 +233,13 @@ class ScanFields implements RecordFields {
   target: string | undefined = undefined;
   sha256: string | undefined = undefined;
   constructor(public entry: WalkEntry) {
-    this.pathBytes = entry.pathBytes;
+    this.pathBuf = entry.pathBuf;
+    this.pathStart = entry.pathStart;
+    this.pathLength = entry.pathLength;
     this.inode = entry.inode;
+  }
+  get pathBytes(): Uint8Array {
+    return this.pathBuf.subarray(this.pathStart, this.pathStart + this.pathLength);
   }
   get path(): string {
     return this.entry.path;
@@ -327,7 +341,7 @@ function stepsOf(children: WalkEntry[]): Step[] {
   const steps: Step[] = [];
   const open: WalkEntry[] = [];
   for (const entry of children) {
-    while (open.length && subtreeFirst(open[open.length - 1]!.pathBytes, entry.pathBytes))
+    while (open.length && subtreeFirst(open[open.length - 1]!, entry))
       steps.push(new Subtree(open.pop()!));
     steps.push(entry);
     if (entry.inode.type === 'dir') open.push(entry);
@@ -336,13 +350,18 @@ function stepsOf(children: WalkEntry[]): Step[] {
   return steps;
 }
 
-/** Whether the subtree key of directory path `dir` (dir + "/") sorts before a later sibling's path. */
-function subtreeFirst(dir: Uint8Array, later: Uint8Array): boolean {
-  // Siblings share the parent's bytes: compare from the first byte that can differ.
-  const n = Math.min(dir.length, later.length);
-  for (let i = 0; i < n; i++) if (dir[i] !== later[i]) return dir[i]! < later[i]!;
+/** Whether the subtree key of directory `dir` (its path + "/") sorts before a later sibling's path. */
+function subtreeFirst(dir: WalkEntry, later: WalkEntry): boolean {
+  const a = dir.pathBuf;
+  const b = later.pathBuf;
+  const as = dir.pathStart;
+  const bs = later.pathStart;
+  const al = dir.pathLength;
+  const bl = later.pathLength;
+  const n = Math.min(al, bl);
+  for (let i = 0; i < n; i++) if (a[as + i] !== b[bs + i]) return a[as + i]! < b[bs + i]!;
   // `later` sorts after `dir`, so here `dir` is a proper prefix of it.
-  return dir.length < later.length && later[dir.length]! > SLASH;
+  return al < bl && b[bs + al]! > SLASH;
 }
 const SLASH = 0x2f;
 
@@ -648,9 +667,12 @@ async function walkRecords(
     bytesHashed += n;
   };
   const writeWaiting = (w: Waiting): void | Promise<void> => {
-    fields.entry = w.entry;
-    fields.pathBytes = w.entry.pathBytes;
-    fields.inode = w.entry.inode;
+    const e = w.entry;
+    fields.entry = e;
+    fields.pathBuf = e.pathBuf;
+    fields.pathStart = e.pathStart;
+    fields.pathLength = e.pathLength;
+    fields.inode = e.inode;
     fields.nid = w.nid;
     fields.ino = w.ino;
     fields.xattrs = w.xattrs;
@@ -755,7 +777,9 @@ async function walkRecords(
   const emitFilled = (e: WalkEntry): void | Promise<void> => {
     const ino = e.inode;
     fields.entry = e;
-    fields.pathBytes = e.pathBytes;
+    fields.pathBuf = e.pathBuf;
+    fields.pathStart = e.pathStart;
+    fields.pathLength = e.pathLength;
     fields.inode = ino;
     if (metabox) {
       fields.nid = nidText(nidOfKey(ino.nid, true));
