@@ -151,7 +151,9 @@ export class TreeWalker {
         );
       }
       const pathStart = this.joinPath(e, b, start, ends[i]!);
-      children.push(new ChildEntry(e, this.slab, pathStart, this.slabUsed - pathStart, ino, e.depth + 1, dir.nid));
+      children.push(
+        new ChildEntry(e, this.slab, pathStart, this.slabUsed - pathStart, ino, e.depth + 1, dir.nid),
+      );
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
       throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, {
