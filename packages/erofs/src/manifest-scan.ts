@@ -3,7 +3,7 @@
  * order, with the field names and encodings of the fixture oracles.
  */
 import { compareUtf8, hex } from './disk/bytes.js';
-import { inlineFingerprint } from './disk/xattr.js';
+import { FP_FOUND, FP_UNKNOWN, findInlineFingerprint, type ValueSpan } from './disk/xattr.js';
 import type { Inode } from './disk/inode.js';
 import { nidOfKey } from './disk/nid.js';
 import { ErofsError } from './errors.js';
@@ -341,8 +341,7 @@ function stepsOf(children: WalkEntry[]): Step[] {
   const steps: Step[] = [];
   const open: WalkEntry[] = [];
   for (const entry of children) {
-    while (open.length && subtreeFirst(open[open.length - 1]!, entry))
-      steps.push(new Subtree(open.pop()!));
+    while (open.length && subtreeFirst(open[open.length - 1]!, entry)) steps.push(new Subtree(open.pop()!));
     steps.push(entry);
     if (entry.inode.type === 'dir') open.push(entry);
   }
@@ -531,6 +530,10 @@ async function walkRecords(
   // One buffer for the inline xattr areas (the largest is 12 + 4 * 65535 bytes): the
   // fingerprint a path's fields view lives there until the next path.
   let xattrScratch = new Uint8Array(0);
+  // The fingerprint's place in the area (findInlineFingerprint), and the buffer it is copied
+  // to: `fields.fingerprint` until the next path.
+  const fpSpan: ValueSpan = { start: 0, length: 0 };
+  let fpScratch = new Uint8Array(0);
   const walker = new TreeWalker(image);
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
@@ -600,17 +603,29 @@ async function walkRecords(
     // Read where the block cache holds it (docs/reader.md#metadata-in-place), unless the
     // content is read next (digestNow), which may replace the cache block the fingerprint views.
     const at = hashed ? -1 : image.xattrAreaAt(ino);
-    let fp: Uint8Array | null | undefined;
-    if (at >= 0) fp = inlineFingerprint(image.cachedBytes, maxXattrs, prefixes, fpName, at, ino.xattrIsize);
-    else {
+    let area: Uint8Array;
+    let found: number;
+    if (at >= 0) {
+      area = image.cachedBytes;
+      found = findInlineFingerprint(area, maxXattrs, prefixes, fpName, at, ino.xattrIsize, fpSpan);
+    } else {
       // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
       if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
-      const area = image.xattrAreaNow(ino, xattrScratch);
-      if (!area) return false;
-      fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+      const read = image.xattrAreaNow(ino, xattrScratch);
+      if (!read) return false;
+      area = read;
+      found = findInlineFingerprint(area, maxXattrs, prefixes, fpName, 0, area.length, fpSpan);
     }
     let per: PerInode;
-    if (fp !== undefined) {
+    if (found !== FP_UNKNOWN) {
+      let fp: Uint8Array | null = null;
+      if (found === FP_FOUND) {
+        // Copied into one buffer of the value's size (one size per image): no view per path.
+        const { start, length } = fpSpan;
+        if (fpScratch.length !== length) fpScratch = new Uint8Array(length);
+        for (let i = 0; i < length; i++) fpScratch[i] = area[start + i]!;
+        fp = fpScratch;
+      }
       if (hashed) {
         const sha = digestNow(ino);
         if (sha === undefined) return false;
