@@ -87,8 +87,12 @@ export class TreeWalker {
       throw new ErofsError('ELIMIT', `walk exceeded ${this.maxMillis} ms`, { path: e.path });
   }
 
-  /** The entries of directory `e` in name byte order, "." and ".." checked and left out. */
-  async children(e: WalkEntry): Promise<WalkEntry[]> {
+  /**
+   * The entries of directory `e` in name byte order, "." and ".." checked and left out: in
+   * `out` when given (its earlier entries replaced, its length set), so that a walk can keep
+   * one list for every directory.
+   */
+  async children(e: WalkEntry, out: WalkEntry[] = []): Promise<WalkEntry[]> {
     const image = this.image;
     const dir = e.inode;
     if (this.visitedDirs.has(dir.nid))
@@ -112,7 +116,8 @@ export class TreeWalker {
     }
     let sawDot = false;
     let sawDotDot = false;
-    const children: WalkEntry[] = [];
+    const children = out;
+    let k = 0;
     const childPath = (i: number): string =>
       (e.depth === 0 ? '/' : e.path + '/') + decodeName(bytes[i]!.subarray(starts[i]!, ends[i]!));
     for (let i = 0, n = lists.n; i < n; i++) {
@@ -151,8 +156,14 @@ export class TreeWalker {
         );
       }
       const pathStart = this.joinPath(e, b, start, ends[i]!);
-      children.push(
-        new ChildEntry(e, this.slab, pathStart, this.slabUsed - pathStart, ino, e.depth + 1, dir.nid),
+      children[k++] = new ChildEntry(
+        e,
+        this.slab,
+        pathStart,
+        this.slabUsed - pathStart,
+        ino,
+        e.depth + 1,
+        dir.nid,
       );
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
@@ -161,6 +172,7 @@ export class TreeWalker {
         path: e.path,
       });
     }
+    children.length = k;
     // Not after a throw: that walk is over, and the lists go with it.
     lists.release();
     this.freeLists = lists;
