@@ -28,9 +28,9 @@ export interface WalkEntry {
   readonly pathStart: number;
   readonly pathLength: number;
   inode: Inode;
-  depth: number;
+  readonly depth: number;
   /** nid of the containing directory (root: its own nid). */
-  parentNid: number;
+  readonly parentNid: number;
 }
 
 export interface WalkOptions {
@@ -156,15 +156,7 @@ export class TreeWalker {
         );
       }
       const pathStart = this.joinPath(e, b, start, ends[i]!);
-      children[k++] = new ChildEntry(
-        e,
-        this.slab,
-        pathStart,
-        this.slabUsed - pathStart,
-        ino,
-        e.depth + 1,
-        dir.nid,
-      );
+      children[k++] = new ChildEntry(e, this.slab, pathStart, this.slabUsed - pathStart, ino, e.depth + 1);
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
       throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, {
@@ -248,8 +240,11 @@ class ChildEntry implements WalkEntry {
     readonly pathLength: number,
     readonly inode: Inode,
     readonly depth: number,
-    readonly parentNid: number,
   ) {}
+  // The parent's, not an own field: a million entries, 8 bytes a field.
+  get parentNid(): number {
+    return this.parent.inode.nid;
+  }
   get pathBytes(): Uint8Array {
     return this.pathBuf.subarray(this.pathStart, this.pathStart + this.pathLength);
   }
