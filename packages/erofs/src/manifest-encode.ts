@@ -178,15 +178,15 @@ function putUint32(out: Uint8Array, pos: number, n: number): number {
 }
 
 /**
- * A string from its UTF-8 bytes when they are plain ASCII that JSON writes as is (no control
- * characters, quote or backslash): the common path name. Returns -1 for anything else.
+ * A string from its UTF-8 bytes b[start, start + n) when they are plain ASCII that JSON
+ * writes as is (no control characters, quote or backslash): the common path name. Returns -1
+ * for anything else.
  */
-function putPlainAscii(out: Uint8Array, pos: number, b: Uint8Array): number {
-  const n = b.length;
+function putPlainAscii(out: Uint8Array, pos: number, b: Uint8Array, start: number, n: number): number {
   out[pos] = 0x22;
   const at = pos + 1;
   for (let i = 0; i < n; i++) {
-    const c = b[i]!;
+    const c = b[start + i]!;
     if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return -1;
     out[at + i] = c;
   }
@@ -238,7 +238,7 @@ export function recordBound(f: RecordFields): number {
   let n = 800;
   // The path is written from its bytes (<= 6 each) or from its string (a byte decodes to at
   // most one UTF-16 unit, written in <= 6 bytes).
-  n += 6 * f.pathBytes.length + 2;
+  n += 6 * f.pathLength + 2;
   if (typeof f.nid === 'string') n += stringBound(f.nid);
   if (f.target !== undefined) n += stringBound(f.target);
   if (f.xattrs !== null) for (const k in f.xattrs) n += stringBound(k) + stringBound(f.xattrs[k]!) + 2;
@@ -258,7 +258,7 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
   // Path bytes are written as they are only when they are what the path string encodes to:
   // ASCII. Other names were decoded with U+FFFD for invalid UTF-8 (and a leading BOM dropped):
   // the string is the truth there.
-  const p = putPlainAscii(out, pos, f.pathBytes);
+  const p = putPlainAscii(out, pos, f.pathBuf, f.pathStart, f.pathLength);
   pos = p >= 0 ? p : putJson(out, pos, f.path);
   pos = put(out, pos, KEY.nid);
   pos = typeof f.nid === 'number' ? putNumber(out, pos, f.nid) : putString(out, pos, f.nid);

@@ -3,7 +3,7 @@
  * order, with the field names and encodings of the fixture oracles.
  */
 import { compareUtf8, hex } from './disk/bytes.js';
-import { inlineFingerprint } from './disk/xattr.js';
+import { FP_FOUND, FP_UNKNOWN, findInlineFingerprint, type ValueSpan } from './disk/xattr.js';
 import type { Inode } from './disk/inode.js';
 import { nidOfKey } from './disk/nid.js';
 import { ErofsError } from './errors.js';
@@ -198,8 +198,15 @@ export interface RecordFields {
   /** The path ("/" for the root) as the manifest writes it (names decoded as UTF-8,
    * docs/manifest.md). Made when first read: an ASCII path is written from its bytes. */
   readonly path: string;
-  /** The path's raw bytes (names need not be UTF-8). */
-  pathBytes: Uint8Array;
+  /** The path's raw bytes (names need not be UTF-8): a view of pathBuf, made when read. */
+  readonly pathBytes: Uint8Array;
+  /**
+   * Where the path's bytes are, without a view per path: pathBuf[pathStart, pathStart +
+   * pathLength) (the walk's slab, which later paths share).
+   */
+  pathBuf: Uint8Array;
+  pathStart: number;
+  pathLength: number;
   inode: Inode;
   /** The nid as erofs-utils prints it (see Nid). */
   nid: Nid;
@@ -215,7 +222,9 @@ export interface RecordFields {
 
 /** The RecordFields a scan reuses from path to path; the path string only when read. */
 class ScanFields implements RecordFields {
-  pathBytes: Uint8Array;
+  pathBuf: Uint8Array;
+  pathStart: number;
+  pathLength: number;
   inode: Inode;
   nid: Nid = 0;
   ino: number | undefined = undefined;
@@ -224,8 +233,13 @@ class ScanFields implements RecordFields {
   target: string | undefined = undefined;
   sha256: string | undefined = undefined;
   constructor(public entry: WalkEntry) {
-    this.pathBytes = entry.pathBytes;
+    this.pathBuf = entry.pathBuf;
+    this.pathStart = entry.pathStart;
+    this.pathLength = entry.pathLength;
     this.inode = entry.inode;
+  }
+  get pathBytes(): Uint8Array {
+    return this.pathBuf.subarray(this.pathStart, this.pathStart + this.pathLength);
   }
   get path(): string {
     return this.entry.path;
@@ -323,26 +337,35 @@ type Step = WalkEntry | Subtree;
  * to place wait on a stack: each one's name is a prefix of the next one's, so the top's goes
  * first. The same steps the comparison sort of key order gave (test/manifest-order.test.ts).
  */
-function stepsOf(children: WalkEntry[]): Step[] {
-  const steps: Step[] = [];
-  const open: WalkEntry[] = [];
-  for (const entry of children) {
-    while (open.length && subtreeFirst(open[open.length - 1]!.pathBytes, entry.pathBytes))
-      steps.push(new Subtree(open.pop()!));
-    steps.push(entry);
-    if (entry.inode.type === 'dir') open.push(entry);
+function stepsOf(children: readonly WalkEntry[], steps: Step[], open: WalkEntry[]): Step[] {
+  // Written by index into the caller's arrays (one per level of the walk, kept from one
+  // directory to the next): new arrays grown step by step were ~50 MB of a 1M-path scan.
+  let n = 0;
+  let o = 0;
+  for (let i = 0; i < children.length; i++) {
+    const entry = children[i]!;
+    while (o > 0 && subtreeFirst(open[o - 1]!, entry)) steps[n++] = new Subtree(open[--o]!);
+    steps[n++] = entry;
+    if (entry.inode.type === 'dir') open[o++] = entry;
   }
-  while (open.length) steps.push(new Subtree(open.pop()!));
+  while (o > 0) steps[n++] = new Subtree(open[--o]!);
+  // `open` is empty again (o = 0); its stale slots are overwritten by the next directory.
+  steps.length = n;
   return steps;
 }
 
-/** Whether the subtree key of directory path `dir` (dir + "/") sorts before a later sibling's path. */
-function subtreeFirst(dir: Uint8Array, later: Uint8Array): boolean {
-  // Siblings share the parent's bytes: compare from the first byte that can differ.
-  const n = Math.min(dir.length, later.length);
-  for (let i = 0; i < n; i++) if (dir[i] !== later[i]) return dir[i]! < later[i]!;
+/** Whether the subtree key of directory `dir` (its path + "/") sorts before a later sibling's path. */
+function subtreeFirst(dir: WalkEntry, later: WalkEntry): boolean {
+  const a = dir.pathBuf;
+  const b = later.pathBuf;
+  const as = dir.pathStart;
+  const bs = later.pathStart;
+  const al = dir.pathLength;
+  const bl = later.pathLength;
+  const n = Math.min(al, bl);
+  for (let i = 0; i < n; i++) if (a[as + i] !== b[bs + i]) return a[as + i]! < b[bs + i]!;
   // `later` sorts after `dir`, so here `dir` is a proper prefix of it.
-  return dir.length < later.length && later[dir.length]! > SLASH;
+  return al < bl && b[bs + al]! > SLASH;
 }
 const SLASH = 0x2f;
 
@@ -512,6 +535,10 @@ async function walkRecords(
   // One buffer for the inline xattr areas (the largest is 12 + 4 * 65535 bytes): the
   // fingerprint a path's fields view lives there until the next path.
   let xattrScratch = new Uint8Array(0);
+  // The fingerprint's place in the area (findInlineFingerprint), and the buffer it is copied
+  // to: `fields.fingerprint` until the next path.
+  const fpSpan: ValueSpan = { start: 0, length: 0 };
+  let fpScratch = new Uint8Array(0);
   const walker = new TreeWalker(image);
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
@@ -581,17 +608,29 @@ async function walkRecords(
     // Read where the block cache holds it (docs/reader.md#metadata-in-place), unless the
     // content is read next (digestNow), which may replace the cache block the fingerprint views.
     const at = hashed ? -1 : image.xattrAreaAt(ino);
-    let fp: Uint8Array | null | undefined;
-    if (at >= 0) fp = inlineFingerprint(image.cachedBytes, maxXattrs, prefixes, fpName, at, ino.xattrIsize);
-    else {
+    let area: Uint8Array;
+    let found: number;
+    if (at >= 0) {
+      area = image.cachedBytes;
+      found = findInlineFingerprint(area, maxXattrs, prefixes, fpName, at, ino.xattrIsize, fpSpan);
+    } else {
       // Exactly the area's size (images repeat one size): the area is the buffer, not a view of it.
       if (xattrScratch.length !== ino.xattrIsize) xattrScratch = new Uint8Array(ino.xattrIsize);
-      const area = image.xattrAreaNow(ino, xattrScratch);
-      if (!area) return false;
-      fp = inlineFingerprint(area, maxXattrs, prefixes, fpName);
+      const read = image.xattrAreaNow(ino, xattrScratch);
+      if (!read) return false;
+      area = read;
+      found = findInlineFingerprint(area, maxXattrs, prefixes, fpName, 0, area.length, fpSpan);
     }
     let per: PerInode;
-    if (fp !== undefined) {
+    if (found !== FP_UNKNOWN) {
+      let fp: Uint8Array | null = null;
+      if (found === FP_FOUND) {
+        // Copied into one buffer of the value's size (one size per image): no view per path.
+        const { start, length } = fpSpan;
+        if (fpScratch.length !== length) fpScratch = new Uint8Array(length);
+        for (let i = 0; i < length; i++) fpScratch[i] = area[start + i]!;
+        fp = fpScratch;
+      }
       if (hashed) {
         const sha = digestNow(ino);
         if (sha === undefined) return false;
@@ -648,9 +687,12 @@ async function walkRecords(
     bytesHashed += n;
   };
   const writeWaiting = (w: Waiting): void | Promise<void> => {
-    fields.entry = w.entry;
-    fields.pathBytes = w.entry.pathBytes;
-    fields.inode = w.entry.inode;
+    const e = w.entry;
+    fields.entry = e;
+    fields.pathBuf = e.pathBuf;
+    fields.pathStart = e.pathStart;
+    fields.pathLength = e.pathLength;
+    fields.inode = e.inode;
     fields.nid = w.nid;
     fields.ino = w.ino;
     fields.xattrs = w.xattrs;
@@ -755,7 +797,9 @@ async function walkRecords(
   const emitFilled = (e: WalkEntry): void | Promise<void> => {
     const ino = e.inode;
     fields.entry = e;
-    fields.pathBytes = e.pathBytes;
+    fields.pathBuf = e.pathBuf;
+    fields.pathStart = e.pathStart;
+    fields.pathLength = e.pathLength;
     fields.inode = ino;
     if (metabox) {
       fields.nid = nidText(nidOfKey(ino.nid, true));
@@ -808,17 +852,27 @@ async function walkRecords(
     const first = emit(walker.root);
     if (first) await first;
     // One frame per directory on the path from the root: its steps and the next one to take.
-    const stack: { steps: Step[]; next: number }[] = [];
-    if (walker.root.inode.type === 'dir')
-      stack.push({ steps: stepsOf(await walker.children(walker.root)), next: 0 });
-    while (stack.length) {
-      const top = stack[stack.length - 1]!;
+    // Frames stay in `frames` when their directory is done, and the next directory at their
+    // depth takes them, arrays included; one list of children serves every directory.
+    const frames: { steps: Step[]; next: number }[] = [];
+    let depth = 0;
+    const kids: WalkEntry[] = [];
+    const open: WalkEntry[] = [];
+    const enter = async (dir: WalkEntry): Promise<void> => {
+      const frame = (frames[depth] ??= { steps: [], next: 0 });
+      stepsOf(await walker.children(dir, kids), frame.steps, open);
+      frame.next = 0;
+      depth++;
+    };
+    if (walker.root.inode.type === 'dir') await enter(walker.root);
+    while (depth > 0) {
+      const top = frames[depth - 1]!;
       if (top.next === top.steps.length) {
-        stack.pop();
+        depth--;
         continue;
       }
       const step = top.steps[top.next++]!;
-      if (step instanceof Subtree) stack.push({ steps: stepsOf(await walker.children(step.entry)), next: 0 });
+      if (step instanceof Subtree) await enter(step.entry);
       else {
         const p = emit(step);
         if (p) await p;

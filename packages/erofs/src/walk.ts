@@ -18,12 +18,19 @@ import type { ErofsLimits } from './limits.js';
 export interface WalkEntry {
   /** Absolute path ("/" for the root). */
   readonly path: string;
-  /** Path as raw bytes (names need not be UTF-8; sort key of the manifest). */
-  pathBytes: Uint8Array;
+  /**
+   * Path as raw bytes (names need not be UTF-8; sort key of the manifest): a view of
+   * pathBuf, made when read. The walk itself reads the bytes in place, from pathBuf.
+   */
+  readonly pathBytes: Uint8Array;
+  /** The path's bytes are pathBuf[pathStart, pathStart + pathLength) (the walk's slab, shared). */
+  readonly pathBuf: Uint8Array;
+  readonly pathStart: number;
+  readonly pathLength: number;
   inode: Inode;
-  depth: number;
+  readonly depth: number;
   /** nid of the containing directory (root: its own nid). */
-  parentNid: number;
+  readonly parentNid: number;
 }
 
 export interface WalkOptions {
@@ -59,9 +66,13 @@ export class TreeWalker {
     this.maxInodes = opts.limits?.maxInodesWalked ?? image.limits.maxInodesWalked;
     this.maxMillis = opts.limits?.maxWalkMillis ?? image.limits.maxWalkMillis;
     this.checkTypes = opts.checkTypes ?? true;
+    const rootPath = Uint8Array.of(SLASH);
     this.root = {
       path: '/',
-      pathBytes: new Uint8Array([SLASH]),
+      pathBytes: rootPath,
+      pathBuf: rootPath,
+      pathStart: 0,
+      pathLength: 1,
       inode: image.root,
       depth: 0,
       parentNid: image.root.nid,
@@ -76,8 +87,12 @@ export class TreeWalker {
       throw new ErofsError('ELIMIT', `walk exceeded ${this.maxMillis} ms`, { path: e.path });
   }
 
-  /** The entries of directory `e` in name byte order, "." and ".." checked and left out. */
-  async children(e: WalkEntry): Promise<WalkEntry[]> {
+  /**
+   * The entries of directory `e` in name byte order, "." and ".." checked and left out: in
+   * `out` when given (its earlier entries replaced, its length set), so that a walk can keep
+   * one list for every directory.
+   */
+  async children(e: WalkEntry, out: WalkEntry[] = []): Promise<WalkEntry[]> {
     const image = this.image;
     const dir = e.inode;
     if (this.visitedDirs.has(dir.nid))
@@ -101,7 +116,8 @@ export class TreeWalker {
     }
     let sawDot = false;
     let sawDotDot = false;
-    const children: WalkEntry[] = [];
+    const children = out;
+    let k = 0;
     const childPath = (i: number): string =>
       (e.depth === 0 ? '/' : e.path + '/') + decodeName(bytes[i]!.subarray(starts[i]!, ends[i]!));
     for (let i = 0, n = lists.n; i < n; i++) {
@@ -139,8 +155,8 @@ export class TreeWalker {
           { nid, path: childPath(i) },
         );
       }
-      const pathBytes = this.joinPath(e.pathBytes, b, start, ends[i]!);
-      children.push(new ChildEntry(e, pathBytes, ino, e.depth + 1, dir.nid));
+      const pathStart = this.joinPath(e, b, start, ends[i]!);
+      children[k++] = new ChildEntry(e, this.slab, pathStart, this.slabUsed - pathStart, ino, e.depth + 1);
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
       throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, {
@@ -148,26 +164,37 @@ export class TreeWalker {
         path: e.path,
       });
     }
+    children.length = k;
     // Not after a throw: that walk is over, and the lists go with it.
     lists.release();
     this.freeLists = lists;
     return children;
   }
 
-  private joinPath(parent: Uint8Array, name: Uint8Array, start: number, end: number): Uint8Array {
-    const root = parent.length === 1 && parent[0] === SLASH;
-    const length = parent.length + (root ? 0 : 1) + (end - start);
+  /**
+   * Write the path of `parent`'s child named name[start, end) into the slab; returns where it
+   * starts (it ends at slabUsed). The child keeps the slab and two numbers, not a view: a
+   * subarray per path was the largest item (200 MB) of a 1M-path scan's allocation.
+   */
+  private joinPath(parent: WalkEntry, name: Uint8Array, start: number, end: number): number {
+    const parentLength = parent.pathLength;
+    const root = parent.depth === 0;
+    const length = (root ? 0 : parentLength) + 1 + (end - start);
     if (this.slabUsed + length > this.slab.length) {
       this.slab = new Uint8Array(Math.max(PATH_SLAB_BYTES, length));
       this.slabUsed = 0;
     }
-    const out = this.slab.subarray(this.slabUsed, this.slabUsed + length);
-    this.slabUsed += length;
-    out.set(parent, 0);
-    let p = parent.length;
-    if (!root) out[p++] = SLASH;
+    const out = this.slab;
+    const at = this.slabUsed;
+    let p = at;
+    if (!root) {
+      const from = parent.pathBuf;
+      for (let i = parent.pathStart, e = i + parentLength; i < e; i++) out[p++] = from[i]!;
+    }
+    out[p++] = SLASH;
     for (let i = start; i < end; i++) out[p++] = name[i]!;
-    return out;
+    this.slabUsed = p;
+    return at;
   }
 }
 
@@ -208,17 +235,26 @@ class ChildEntry implements WalkEntry {
   private text: string | undefined;
   constructor(
     private readonly parent: WalkEntry,
-    readonly pathBytes: Uint8Array,
+    readonly pathBuf: Uint8Array,
+    readonly pathStart: number,
+    readonly pathLength: number,
     readonly inode: Inode,
     readonly depth: number,
-    readonly parentNid: number,
   ) {}
+  // The parent's, not an own field: a million entries, 8 bytes a field.
+  get parentNid(): number {
+    return this.parent.inode.nid;
+  }
+  get pathBytes(): Uint8Array {
+    return this.pathBuf.subarray(this.pathStart, this.pathStart + this.pathLength);
+  }
   get path(): string {
     if (this.text === undefined) {
       const p = this.parent;
       // "/" is never part of a UTF-8 sequence, so decoding name by name equals decoding the path.
-      const nameStart = p.pathBytes.length === 1 ? 1 : p.pathBytes.length + 1;
-      this.text = (p.depth === 0 ? '/' : p.path + '/') + decodeName(this.pathBytes.subarray(nameStart));
+      const nameStart = this.pathStart + (p.depth === 0 ? 1 : p.pathLength + 1);
+      const name = this.pathBuf.subarray(nameStart, this.pathStart + this.pathLength);
+      this.text = (p.depth === 0 ? '/' : p.path + '/') + decodeName(name);
     }
     return this.text;
   }

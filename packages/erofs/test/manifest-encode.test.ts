@@ -192,6 +192,8 @@ const number = fc.oneof(
 const fieldsArb = fc
   .record({
     names: fc.array(nameBytes, { maxLength: 4 }),
+    // the path's place in a shared buffer (the walk's slab): bytes before and after it
+    around: fc.tuple(fc.uint8Array({ maxLength: 5 }), fc.uint8Array({ maxLength: 5 })),
     nid: fc.oneof(number, fc.constantFrom('9223372036854775936', 'a"b')),
     ino: fc.option(fc.maxSafeNat(), { nil: undefined }),
     type: fc.constantFrom(...FT_NAMES.slice(1)), // every type but "unknown"
@@ -241,9 +243,16 @@ const fieldsArb = fc
       xattrIsize,
       rdev: r.rdev,
     } as unknown as Inode;
+    // Bytes JSON would escape or that are not ASCII around the path: read outside its bounds,
+    // they change the output.
+    const [before, after] = r.around.map((b) => b.map((x) => (x < 0x80 ? 0x22 : x)));
+    const pathBuf = concat(before!, pathBytes, after!);
     return {
       path,
       pathBytes,
+      pathBuf,
+      pathStart: before!.length,
+      pathLength: pathBytes.length,
       inode,
       nid: r.nid,
       ino: r.ino,
