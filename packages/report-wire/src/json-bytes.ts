@@ -364,7 +364,7 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
     const rejectedKey = ascii('],"rejected":[');
     const memberCountKey = ascii('],"memberCount":');
     const rejectedCountKey = ascii(',"rejectedCount":');
-    const orderDependentKey = ascii(',"orderDependent":true');
+    const orderDependentKeys = [null, ascii(',"orderDependent":true'), ascii(',"orderDependent":false')];
     const domainJson = c.domainLabels.map((d) => encoder.encode(JSON.stringify(d)));
     const { memberStart, memberRows, rejectedStart, rejectedRows, memberCount, rejectedCount } = c;
     w.byte(0x5b);
@@ -393,7 +393,8 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
         w.raw(rejectedCountKey);
         w.number(rejectedCount[g]!);
       }
-      if (c.orderDependent[g] === 1) w.raw(orderDependentKey);
+      const orderDependent = orderDependentKeys[c.orderDependent[g]!];
+      if (orderDependent) w.raw(orderDependent);
       w.byte(0x7d);
       if (w.done.length > 0) yield* take();
     }

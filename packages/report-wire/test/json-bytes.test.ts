@@ -104,7 +104,7 @@ describe('jsonBytes', () => {
     ['the fleet', () => inputOf(fleetInstances())],
     ['a compact class fleet', () => ({ ...inputOf(classFleet(44)), fileTable: 'compact' as const })],
   ])(
-    'writes the shared inodes of %s from the engine\'s columns as JSON.stringify writes the objects',
+    "writes the shared inodes of %s from the engine's columns as JSON.stringify writes the objects",
     (_name, inputFor: () => AnalysisInput) => {
       const input = inputFor();
       const report = withTrust(analyze(input), input);

@@ -146,7 +146,10 @@ function resultJsonValue(r: CliResult): Record<string, unknown> {
   if (r.mountConfigs !== undefined) extra.mountConfigs = r.mountConfigs;
   // The report's own properties as they are (not `{ ...r.report }`, which would read its
   // groups as objects: the engine's report keeps them as columns, which jsonBytes writes).
-  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(r.report)) as Record<string, unknown>;
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(r.report)) as Record<
+    string,
+    unknown
+  >;
   return Object.assign(out, extra);
 }
 

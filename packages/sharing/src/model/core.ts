@@ -737,7 +737,14 @@ export function runCore(
     const rejectedFrom = rejectedStart[gi]!;
     const rejectedTo = rejectedStart[gi + 1]!;
     if (rejectedTo === rejectedFrom) continue; // no rejected candidate
-    const candidates = mergeSorted(memberRows, memberStart[gi]!, memberStart[gi + 1]!, rejectedRows, rejectedFrom, rejectedTo);
+    const candidates = mergeSorted(
+      memberRows,
+      memberStart[gi]!,
+      memberStart[gi + 1]!,
+      rejectedRows,
+      rejectedFrom,
+      rejectedTo,
+    );
     const sizeClasses = new Map<string, { count: number; pages: number }>();
     for (const r of candidates) {
       const k = `${aopsOfRow(r)}:${colSize[r]}`;
@@ -746,7 +753,8 @@ export function runCore(
       if (c) c.count += n;
       else sizeClasses.set(k, { count: n, pages: colWithout[r]! });
     }
-    const members = groupMemberCount !== null ? groupMemberCount[gi]! : memberStart[gi + 1]! - memberStart[gi]!;
+    const members =
+      groupMemberCount !== null ? groupMemberCount[gi]! : memberStart[gi + 1]! - memberStart[gi]!;
     const actual = (members - 1) * groupPages[gi]!;
     let best = actual;
     let worst = actual;

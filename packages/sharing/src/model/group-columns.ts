@@ -43,7 +43,10 @@ export interface SharedGroupColumns {
    */
   readonly memberCount: Int32Array | null;
   readonly rejectedCount: Int32Array | null;
-  /** 1 where the key is order-dependent (`SharedGroup.orderDependent`). */
+  /**
+   * `SharedGroup.orderDependent`: 1 where it is true (the key is order-dependent), 0 where it is
+   * absent; 2 where it is false (never from the engine, but a decoded report may say so).
+   */
   readonly orderDependent: Uint8Array;
 }
 
@@ -77,7 +80,8 @@ export function groupObject(c: SharedGroupColumns, g: number): SharedGroup {
     group.memberCount = c.memberCount[g]!;
   if (c.rejectedCount !== null && c.rejectedCount[g] !== group.rejected.length)
     group.rejectedCount = c.rejectedCount[g]!;
-  if (c.orderDependent[g] === 1) group.orderDependent = true;
+  const orderDependent = c.orderDependent[g];
+  if (orderDependent !== 0) group.orderDependent = orderDependent === 1;
   return group;
 }
 
@@ -180,7 +184,7 @@ export function groupColumnsFromObjects(groups: readonly SharedGroup[]): SharedG
     rejectedRows.set(x.rejected, rejectedStart[g]!);
     if (memberCount !== null) memberCount[g] = x.memberCount ?? x.members.length;
     if (rejectedCount !== null) rejectedCount[g] = x.rejectedCount ?? x.rejected.length;
-    if (x.orderDependent === true) orderDependent[g] = 1;
+    if (x.orderDependent !== undefined) orderDependent[g] = x.orderDependent ? 1 : 2;
   }
   return {
     count,

@@ -18,7 +18,10 @@ import { classFleet, fleetInstances, inputOf } from '../model-fixtures.js';
 
 const inputs: [string, () => AnalysisInput][] = [
   ['the fleet (per-instance table)', () => inputOf(fleetInstances())],
-  ['a class fleet of 44 mounts (compact table)', () => ({ ...inputOf(classFleet(44)), fileTable: 'compact' })],
+  [
+    'a class fleet of 44 mounts (compact table)',
+    () => ({ ...inputOf(classFleet(44)), fileTable: 'compact' }),
+  ],
 ];
 
 describe('group columns', () => {
