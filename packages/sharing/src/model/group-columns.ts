@@ -142,8 +142,8 @@ export function groupColumnsOf(report: Pick<Report, 'groups'>): SharedGroupColum
 /** Columns of groups given as objects. */
 export function groupColumnsFromObjects(groups: readonly SharedGroup[]): SharedGroupColumns {
   const count = groups.length;
-  const fingerprintIds = new Map<string, number>();
-  const fingerprints: string[] = [];
+  // One fingerprint entry per group (no Map of ~1M strings: equal ones need not share an id).
+  const fingerprints = new Array<string>(count);
   const domainIds = new Map<string, number>();
   const domainLabels: string[] = [];
   const idOf = (ids: Map<string, number>, list: string[], s: string): number => {
@@ -175,7 +175,8 @@ export function groupColumnsFromObjects(groups: readonly SharedGroup[]): SharedG
   const orderDependent = new Uint8Array(count);
   for (let g = 0; g < count; g++) {
     const x = groups[g]!;
-    fingerprint[g] = idOf(fingerprintIds, fingerprints, x.fingerprint);
+    fingerprint[g] = g;
+    fingerprints[g] = x.fingerprint;
     domain[g] = idOf(domainIds, domainLabels, x.domain);
     aops[g] = AOPS_CLASSES.indexOf(x.aops);
     size[g] = x.size;
