@@ -31,7 +31,7 @@
  * few strings; `assembleFiles` turns them into the Report's shapes (typed arrays in place of
  * number arrays) on the main thread, step by step so that no step blocks it for long.
  */
-import { memberCount, rejectedCount } from '@sharemap/sharing';
+import { AOPS_CLASSES, groupColumnsOf, groupMemberCount, groupRejectedCount } from '@sharemap/sharing';
 import type { AopsClass, FileStatus, FileTable, Report, SharedGroup } from '@sharemap/sharing';
 
 export const FILES_MAGIC = 'SMFILES1';
@@ -315,9 +315,10 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
     sections.push(numericSection('measured.pagesWith', m.pagesWith));
   }
 
-  // Shared inodes.
-  const groups = report.groups;
-  const g = groups.length;
+  // Shared inodes, from their columns (the engine's report makes no objects for this: sharing's
+  // group-columns.ts; a decoded report's objects are made columns first).
+  const groups = groupColumnsOf(report);
+  const g = groups.count;
   const domains: string[] = [];
   const domainCode = new Map<string, number>();
   const aops: string[] = [];
@@ -338,31 +339,32 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   let nr = 0;
   let fpBytes = 0;
   let allHex = true;
+  const fingerprintOf = (k: number): string => groups.fingerprints[groups.fingerprint[k]!]!;
   for (let k = 0; k < g; k++) {
-    const x = groups[k]!;
-    gDomain[k] = code(domainCode, domains, x.domain);
-    const a = code(aopsCode, aops, x.aops);
+    gDomain[k] = code(domainCode, domains, groups.domainLabels[groups.domain[k]!]!);
+    const a = code(aopsCode, aops, AOPS_CLASSES[groups.aops[k]!]!);
     if (a > 255) throw new RangeError('more than 256 distinct aops classes');
     gAops[k] = a;
-    gSize[k] = x.size;
-    gPages[k] = x.pages;
-    gOrder[k] = x.orderDependent === undefined ? 0 : x.orderDependent ? 1 : 2;
-    memberEnds[k] = nm += x.members.length;
-    rejectedEnds[k] = nr += x.rejected.length;
-    if (allHex && !HEX_RE.test(x.fingerprint)) allHex = false;
-    fpBytes += x.fingerprint.length / 2;
+    gSize[k] = groups.size[k]!;
+    gPages[k] = groups.pages[k]!;
+    gOrder[k] = groups.orderDependent[k]!; // 0 absent, 1 true, 2 false: the section's codes too
+    memberEnds[k] = nm = groups.memberStart[k + 1]!;
+    rejectedEnds[k] = nr = groups.rejectedStart[k + 1]!;
+    const fingerprint = fingerprintOf(k);
+    if (allHex && !HEX_RE.test(fingerprint)) allHex = false;
+    fpBytes += fingerprint.length / 2;
   }
   const members = new Array<number>(nm);
   const rejected = new Array<number>(nr);
   let fp: Uint8Array | null = allHex ? new Uint8Array(fpBytes) : null;
   const fpEnds = new Array<number>(g);
-  nm = nr = fpBytes = 0;
+  fpBytes = 0;
+  for (let k = 0; k < nm; k++) members[k] = groups.memberRows[k]!;
+  for (let k = 0; k < nr; k++) rejected[k] = groups.rejectedRows[k]!;
   for (let k = 0; k < g; k++) {
-    const x = groups[k]!;
-    for (const r of x.members) members[nm++] = r;
-    for (const r of x.rejected) rejected[nr++] = r;
-    if (fp) hexToBytes(x.fingerprint, fp, fpBytes);
-    fpEnds[k] = fpBytes += x.fingerprint.length / 2;
+    const fingerprint = fingerprintOf(k);
+    if (fp) hexToBytes(fingerprint, fp, fpBytes);
+    fpEnds[k] = fpBytes += fingerprint.length / 2;
   }
   if (g === 0) fp = allHex ? new Uint8Array(0) : null;
   sections.push(numericSection('groups.domain', gDomain));
@@ -375,8 +377,10 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   sections.push(numericSection('groups.rejectedEnds', rejectedEnds, { delta: true }));
   sections.push(numericSection('groups.rejected', rejected, { delta: true }));
   if (f.rowsOf) {
-    sections.push(numericSection('groups.memberCount', groups.map(memberCount)));
-    sections.push(numericSection('groups.rejectedCount', groups.map(rejectedCount)));
+    const counts = (count: typeof groupMemberCount): number[] =>
+      Array.from({ length: g }, (_, k) => count(groups, k));
+    sections.push(numericSection('groups.memberCount', counts(groupMemberCount)));
+    sections.push(numericSection('groups.rejectedCount', counts(groupRejectedCount)));
   }
   if (fp) {
     sections.push(numericSection('groups.fingerprintEnds', fpEnds, { delta: true }));
@@ -428,7 +432,7 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
     fingerprints: fp ? 'bytes' : 'list',
     sections: [],
   };
-  if (!fp) header.fingerprintList = groups.map((x) => x.fingerprint);
+  if (!fp) header.fingerprintList = Array.from({ length: g }, (_, k) => fingerprintOf(k));
   const align = (n: number) => Math.ceil(n / 8) * 8;
   // The header holds the offsets, which depend on the header's length: grow it until it fits.
   let headerLen = 0;

@@ -20,6 +20,8 @@
  * at tens of millions of numbers costs more than the report itself.
  */
 
+import { AOPS_CLASSES, attachedGroupColumns, type SharedGroupColumns } from '@sharemap/sharing';
+
 /** Default piece size in bytes: one call into zlib or one write per piece. */
 export const JSON_PIECE_BYTES = 256 * 1024;
 
@@ -268,6 +270,18 @@ class PieceWriter {
     this.byte(0x7d);
   }
 
+  /** Non-negative int32s xs[from .. to - 1], comma-separated (a group's rows). */
+  rows(xs: Int32Array, from: number, to: number): void {
+    this.ensure((to - from) * 11);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = from; k < to; k++) {
+      if (k > from) buf[p++] = COMMA;
+      p = writeUint32(buf, p, xs[k]!);
+    }
+    this.pos = p;
+  }
+
   /** Element `i` of an array: what JSON cannot carry is `null` there. */
   element(i: number, el: unknown): void {
     if (typeof el === 'number') this.number(el);
@@ -316,7 +330,17 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
     }
     w.byte(0x7b);
     let first = true;
+    // The engine's report keeps its shared inodes as columns until they are read as objects:
+    // written from there, the objects are never made (sharing's group-columns.ts).
+    const groupColumns = attachedGroupColumns(v);
     for (const k of Object.keys(v)) {
+      if (k === 'groups' && groupColumns !== null) {
+        if (!first) w.byte(COMMA);
+        first = false;
+        w.key(k);
+        yield* groupsFromColumns(groupColumns);
+        continue;
+      }
       const el = withToJson(k, (v as Record<string, unknown>)[k]);
       if (el === undefined || typeof el === 'function' || typeof el === 'symbol') continue;
       if (!first) w.byte(COMMA);
@@ -327,6 +351,54 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
       if (w.done.length > 0) yield* take();
     }
     w.byte(0x7d);
+  }
+
+  /** `JSON.stringify(groupObjects(c))`'s bytes (each group's members in groupObject's order). */
+  function* groupsFromColumns(c: SharedGroupColumns): Generator<Uint8Array> {
+    const ascii = (t: string): Uint8Array => encoder.encode(t);
+    const open = ascii('{"fingerprint":');
+    const domainKey = ascii(',"domain":');
+    const aopsSize = AOPS_CLASSES.map((a) => ascii(`,"aops":${JSON.stringify(a)},"size":`));
+    const pagesKey = ascii(',"pages":');
+    const membersKey = ascii(',"members":[');
+    const rejectedKey = ascii('],"rejected":[');
+    const memberCountKey = ascii('],"memberCount":');
+    const rejectedCountKey = ascii(',"rejectedCount":');
+    const orderDependentKeys = [null, ascii(',"orderDependent":true'), ascii(',"orderDependent":false')];
+    const domainJson = c.domainLabels.map((d) => encoder.encode(JSON.stringify(d)));
+    const { memberStart, memberRows, rejectedStart, rejectedRows, memberCount, rejectedCount } = c;
+    w.byte(0x5b);
+    for (let g = 0; g < c.count; g++) {
+      if (g > 0) w.byte(COMMA);
+      w.raw(open);
+      w.string(c.fingerprints[c.fingerprint[g]!]!);
+      w.raw(domainKey);
+      w.raw(domainJson[c.domain[g]!]!);
+      w.raw(aopsSize[c.aops[g]!]!);
+      w.number(c.size[g]!);
+      w.raw(pagesKey);
+      w.number(c.pages[g]!);
+      w.raw(membersKey);
+      const members = memberStart[g + 1]! - memberStart[g]!;
+      w.rows(memberRows, memberStart[g]!, memberStart[g + 1]!);
+      w.raw(rejectedKey);
+      const rejected = rejectedStart[g + 1]! - rejectedStart[g]!;
+      w.rows(rejectedRows, rejectedStart[g]!, rejectedStart[g + 1]!);
+      // Present only where they differ from the row counts (core.ts, groupObject).
+      if (memberCount !== null && memberCount[g] !== members) {
+        w.raw(memberCountKey);
+        w.number(memberCount[g]!);
+      } else w.byte(0x5d);
+      if (rejectedCount !== null && rejectedCount[g] !== rejected) {
+        w.raw(rejectedCountKey);
+        w.number(rejectedCount[g]!);
+      }
+      const orderDependent = orderDependentKeys[c.orderDependent[g]!];
+      if (orderDependent) w.raw(orderDependent);
+      w.byte(0x7d);
+      if (w.done.length > 0) yield* take();
+    }
+    w.byte(0x5d);
   }
 
   function* take(): Generator<Uint8Array> {

@@ -4,7 +4,9 @@
  * report of millions of rows), so the web UI can show the headline before the file table loads.
  */
 import {
+  AOPS_CLASSES,
   fileRowView,
+  groupColumnsOf,
   mapReportRows,
   MAX_FINDING_ROWS,
   MAX_TRUST_ROWS,
@@ -34,12 +36,14 @@ export function instanceAopsOf(
   // Per instance with rows; a compact table's other instances take their lead's (its rows are theirs).
   const byRows = new Map<number, Set<AopsClass>>();
   const inst = report.files.instance;
-  for (const g of report.groups)
-    for (const row of g.members) {
-      const i = inst[row]!;
+  const groups = groupColumnsOf(report);
+  const { memberStart, memberRows } = groups;
+  for (let g = 0; g < groups.count; g++)
+    for (let k = memberStart[g]!; k < memberStart[g + 1]!; k++) {
+      const i = inst[memberRows[k]!]!;
       let s = byRows.get(i);
       if (!s) byRows.set(i, (s = new Set()));
-      s.add(g.aops);
+      s.add(AOPS_CLASSES[groups.aops[g]!]!);
     }
   const rowsOf = report.files.rowsOf;
   const sets = new Map<number, Set<AopsClass>>();
@@ -71,13 +75,18 @@ function perInstanceTopGroups(report: Report, view: FileRowView): TopGroup[] {
 
 /** The summary of a report (shares every value with `report`: no copies of large parts). */
 export function reportSummary(report: Report): ReportSummaryDoc {
-  const { files, groups, paths, measured, ...rest } = report;
-  void paths;
+  // Every member but these, without reading `groups` (the engine's report keeps it as columns
+  // until read: sharing's group-columns.ts), in the report's order.
+  const rest: Record<string, unknown> = {};
+  for (const k of Object.keys(report))
+    if (k !== 'files' && k !== 'groups' && k !== 'paths' && k !== 'measured')
+      rest[k] = report[k as keyof Report];
+  const { files, measured } = report;
   const view = fileRowView(files, report.instances.length);
   const summary: ReportSummaryDoc = {
-    ...rest,
+    ...(rest as Omit<Report, 'files' | 'groups' | 'paths' | 'measured'>),
     fileRows: view.count,
-    groupCount: groups.length,
+    groupCount: groupColumnsOf(report).count,
     topGroups: perInstanceTopGroups(report, view),
     instanceAops: instanceAopsOf(report),
   };

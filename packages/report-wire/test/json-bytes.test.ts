@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyze, withTrust } from '@sharemap/sharing';
-import { fleetInstances, inputOf } from '@sharemap/sharing/testing';
+import { analyze, attachedGroupColumns, withTrust, type AnalysisInput } from '@sharemap/sharing';
+import { classFleet, fleetInstances, inputOf } from '@sharemap/sharing/testing';
 import { JSON_PIECE_BYTES, jsonBytes } from '../src/json-bytes.js';
 
 const utf8 = new TextEncoder();
@@ -99,6 +99,25 @@ describe('jsonBytes', () => {
     for (const p of pieces) expect(p.length).toBeLessThanOrEqual(Math.max(512, 3 * longestString));
     expect(pieces.length).toBeGreaterThan(JSON.stringify(report).length / 512 - 1);
   }, 60_000);
+
+  it.each([
+    ['the fleet', () => inputOf(fleetInstances())],
+    ['a compact class fleet', () => ({ ...inputOf(classFleet(44)), fileTable: 'compact' as const })],
+  ])(
+    "writes the shared inodes of %s from the engine's columns as JSON.stringify writes the objects",
+    (_name, inputFor: () => AnalysisInput) => {
+      const input = inputFor();
+      const report = withTrust(analyze(input), input);
+      expect(attachedGroupColumns(report)).not.toBeNull();
+      for (const chunk of [512, JSON_PIECE_BYTES]) {
+        const got = joined(jsonBytes(report, chunk));
+        expect(attachedGroupColumns(report)).not.toBeNull(); // written from the columns
+        const other = withTrust(analyze(input), input);
+        expect(got.toString('utf8')).toBe(JSON.stringify(other));
+      }
+    },
+    60_000,
+  );
 
   it('equals JSON.stringify for random report-shaped values', () => {
     fc.assert(

@@ -144,7 +144,13 @@ function resultJsonValue(r: CliResult): Record<string, unknown> {
   if (r.url !== undefined) extra.url = r.url;
   if (r.id !== undefined) extra.id = r.id;
   if (r.mountConfigs !== undefined) extra.mountConfigs = r.mountConfigs;
-  return { ...r.report, ...extra };
+  // The report's own properties as they are (not `{ ...r.report }`, which would read its
+  // groups as objects: the engine's report keeps them as columns, which jsonBytes writes).
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(r.report)) as Record<
+    string,
+    unknown
+  >;
+  return Object.assign(out, extra);
 }
 
 export function renderResult(r: CliResult, format: OutputFormat): string {

@@ -27,15 +27,9 @@ import {
   type Manifest,
   type StringTable,
 } from '@sharemap/erofs';
-import type {
-  AnalysisOptions,
-  AopsClass,
-  FileStatus,
-  FileTable,
-  ReportInstance,
-  SharedGroup,
-} from '../report.js';
+import type { AnalysisOptions, FileStatus, FileTable, ReportInstance } from '../report.js';
 import { pagesOf, workingSetPages } from './accounting.js';
+import { type SharedGroupColumns } from './group-columns.js';
 import type { ImageEntry } from './input.js';
 import { isMounted } from './input.js';
 import {
@@ -46,8 +40,7 @@ import {
   SHA256_FINGERPRINT_PREFIX_HEX,
 } from './keys.js';
 
-/** aops class codes (R6): an index into this list. */
-export const AOPS_CLASSES: readonly AopsClass[] = ['compressed', 'block', 'file-backed'];
+/** aops class codes (R6): indices into group-columns' AOPS_CLASSES. */
 const AOPS_COMPRESSED = 0;
 const AOPS_BLOCK = 1;
 const AOPS_FILE_BACKED = 2;
@@ -434,7 +427,8 @@ export interface DomainAssignment {
 
 export interface CoreResult {
   files: FileTable;
-  groups: SharedGroup[];
+  /** The shared inodes (`Report.groups`), as columns. */
+  groups: SharedGroupColumns;
   /** Image of each instance (index into prepared.images), -1 when unknown. */
   imageOf: Int32Array;
   /** Rows of instance i are rowStart[i] .. rowStart[i + 1] - 1 (rows go instance by instance). */
@@ -688,26 +682,45 @@ export function runCore(
     if (status === 'shared' || status === 'shared-alone') memberRows[memberFill[g]!++] = row;
     else rejectedRows[rejectedFill[g]!++] = row;
   }
-  const groups: SharedGroup[] = new Array<SharedGroup>(nGroups);
+  // The groups' own columns, in group order (the slot tables are sized for every key).
+  const groupFp = new Int32Array(nGroups);
+  const groupDomain = new Int32Array(nGroups);
+  const groupAops = new Uint8Array(nGroups);
+  const groupSize = new Float64Array(nGroups);
+  const groupPages = new Float64Array(nGroups);
+  const groupMemberCount = copies !== null ? new Int32Array(nGroups) : null;
+  const groupRejectedCount = copies !== null ? new Int32Array(nGroups) : null;
   for (let s = 0; s < nSlots; s++) {
     const g = groupOfSlot[s]!;
     if (g < 0) continue;
-    groups[g] = {
-      fingerprint: prepared.fingerprints[slotFp[s]!]!,
-      domain: domains.labels[slotDomain[s]!]!,
-      aops: AOPS_CLASSES[slotAops[s]!]!,
-      size: slotSize[s]!,
-      pages: colWithout[slotFirstRow[s]!]!,
-      members: rangeOf(memberRows, memberStart[g]!, memberStart[g + 1]!),
-      rejected: rangeOf(rejectedRows, rejectedStart[g]!, rejectedStart[g + 1]!),
-    };
-    if (copies !== null) {
-      const group = groups[g]!;
-      const rejected = slotCandidates[s]! - slotMembers[s]!;
-      if (slotMembers[s] !== group.members.length) group.memberCount = slotMembers[s]!;
-      if (rejected !== group.rejected.length) group.rejectedCount = rejected;
+    groupFp[g] = slotFp[s]!;
+    groupDomain[g] = slotDomain[s]!;
+    groupAops[g] = slotAops[s]!;
+    groupSize[g] = slotSize[s]!;
+    groupPages[g] = colWithout[slotFirstRow[s]!]!;
+    if (groupMemberCount !== null && groupRejectedCount !== null) {
+      groupMemberCount[g] = slotMembers[s]!;
+      groupRejectedCount[g] = slotCandidates[s]! - slotMembers[s]!;
     }
   }
+  const groupOrderDependent = new Uint8Array(nGroups);
+  const groups: SharedGroupColumns = {
+    count: nGroups,
+    fingerprint: groupFp,
+    fingerprints: prepared.fingerprints,
+    domain: groupDomain,
+    domainLabels: domains.labels,
+    aops: groupAops,
+    size: groupSize,
+    pages: groupPages,
+    memberStart,
+    memberRows,
+    rejectedStart,
+    rejectedRows,
+    memberCount: groupMemberCount,
+    rejectedCount: groupRejectedCount,
+    orderDependent: groupOrderDependent,
+  };
 
   // Order dependence (R5, R6): candidates in several (aops, size) classes; whichever class
   // reads first wins, so the saving of the key is between the best and worst class.
@@ -721,9 +734,17 @@ export function runCore(
   let orderWorstDelta = 0;
   let orderDependentKeys = 0;
   for (let gi = 0; gi < nGroups; gi++) {
-    if (rejectedStart[gi + 1] === rejectedStart[gi]) continue; // no rejected candidate
-    const g = groups[gi]!;
-    const candidates = mergeSorted(g.members, g.rejected);
+    const rejectedFrom = rejectedStart[gi]!;
+    const rejectedTo = rejectedStart[gi + 1]!;
+    if (rejectedTo === rejectedFrom) continue; // no rejected candidate
+    const candidates = mergeSorted(
+      memberRows,
+      memberStart[gi]!,
+      memberStart[gi + 1]!,
+      rejectedRows,
+      rejectedFrom,
+      rejectedTo,
+    );
     const sizeClasses = new Map<string, { count: number; pages: number }>();
     for (const r of candidates) {
       const k = `${aopsOfRow(r)}:${colSize[r]}`;
@@ -732,7 +753,9 @@ export function runCore(
       if (c) c.count += n;
       else sizeClasses.set(k, { count: n, pages: colWithout[r]! });
     }
-    const actual = ((g.memberCount ?? g.members.length) - 1) * g.pages;
+    const members =
+      groupMemberCount !== null ? groupMemberCount[gi]! : memberStart[gi + 1]! - memberStart[gi]!;
+    const actual = (members - 1) * groupPages[gi]!;
     let best = actual;
     let worst = actual;
     for (const c of sizeClasses.values()) {
@@ -748,7 +771,7 @@ export function runCore(
     orderBestDelta += best - actual;
     orderWorstDelta += actual - worst;
     orderDependentKeys++;
-    g.orderDependent = true;
+    groupOrderDependent[gi] = 1;
   }
 
   let pagesWithoutTotal = 0;
@@ -815,12 +838,6 @@ function plainAopsOf(instance: ReportInstance): number {
   return instance.backing === 'bdev' ? AOPS_BLOCK : AOPS_FILE_BACKED;
 }
 
-/**
- * The empty row list, shared: most groups reject no row, and ~1M empty arrays cost ~30 MB
- * (report-wire's decoder shares one the same way). Frozen: nothing may add to it.
- */
-const NO_ROWS = Object.freeze([]) as unknown as number[];
-
 /** lowerHexForm's answers. */
 const NOT_LOWER_HEX = 0;
 const LOWER_HEX_OTHER = 1;
@@ -842,23 +859,20 @@ function lowerHexForm(s: string): number {
   return sha256 ? LOWER_HEX_SHA256 : LOWER_HEX_OTHER;
 }
 
-/** xs[start .. end - 1] as a plain array. */
-function rangeOf(xs: Int32Array, start: number, end: number): number[] {
-  if (end === start) return NO_ROWS;
-  // Most groups have two members: a literal is one allocation of a packed array.
-  if (end - start === 2) return [xs[start]!, xs[start + 1]!];
-  const out = new Array<number>(end - start);
-  for (let k = start; k < end; k++) out[k - start] = xs[k]!;
-  return out;
-}
-
-/** The union of two ascending lists of distinct numbers, ascending. */
-function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+/** The union of two ascending runs of distinct numbers, a[aFrom .. aTo - 1] and b[bFrom .. bTo - 1], ascending. */
+function mergeSorted(
+  a: Int32Array,
+  aFrom: number,
+  aTo: number,
+  b: Int32Array,
+  bFrom: number,
+  bTo: number,
+): number[] {
   const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+  let i = aFrom;
+  let j = bFrom;
+  while (i < aTo || j < bTo) {
+    if (j >= bTo || (i < aTo && a[i]! < b[j]!)) out.push(a[i++]!);
     else out.push(b[j++]!);
   }
   return out;

@@ -21,7 +21,8 @@
  *    `measured.totals.bytesWithSharing` (docs/working-set.md "Fair share").
  */
 import type { ContainerCost, InstanceCost, MeasuredCost, Report, ReportCost } from '../report.js';
-import { forEachMemberInstance, memberCount, rowClasses } from './file-rows.js';
+import { rowClasses } from './file-rows.js';
+import { groupColumnsOf, groupMemberCount, type SharedGroupColumns } from './group-columns.js';
 
 /** Share k (0-based) of `total` whole bytes split into `parts` parts: floor, remainder to the first parts. */
 export function splitExact(total: number, parts: number, k: number): number {
@@ -37,37 +38,40 @@ export type CostInput = Pick<
 
 /**
  * Fair shares per instance (by index): start from the first-member view (`firstMemberBytes`)
- * and move each shared inode's bytes (`groupBytes`) from its first member's instance to all its
- * members.
+ * and move each shared inode's bytes (`groupBytes` of group g) from its first member's instance
+ * to all its members.
  */
 function fairShares(
   report: CostInput,
+  groups: SharedGroupColumns,
   firstMemberBytes: (id: string) => number,
-  groupBytes: (g: Report['groups'][number]) => number,
+  groupBytes: (g: number) => number,
 ): number[] {
   const rowInstance = report.files.instance;
   const fair = report.instances.map((inst) => firstMemberBytes(inst.id));
   const classes = rowClasses(report.files, report.instances.length);
-  for (const g of report.groups) {
-    const m = memberCount(g);
+  const { memberStart, memberRows } = groups;
+  for (let g = 0; g < groups.count; g++) {
+    const m = groupMemberCount(groups, g);
     if (m < 2) continue;
     const bytes = groupBytes(g);
-    fair[rowInstance[g.members[0]!]!]! -= bytes;
+    const from = memberStart[g]!;
+    const to = memberStart[g + 1]!;
+    fair[rowInstance[memberRows[from]!]!]! -= bytes;
     if (classes === null) {
-      for (let k = 0; k < m; k++) fair[rowInstance[g.members[k]!]!]! += splitExact(bytes, m, k);
+      for (let k = 0; k < m; k++) fair[rowInstance[memberRows[from + k]!]!]! += splitExact(bytes, m, k);
       continue;
     }
     // Compact table: member k in instance order (the per-instance table's member order) gets
     // splitExact(bytes, m, k), i.e. q, plus 1 for the `extra` lowest instance indices.
     const q = Math.floor(bytes / m);
     const extra = bytes - q * m;
-    forEachMemberInstance(g, rowInstance, classes, (i) => {
-      fair[i]! += q;
-    });
+    for (let k = from; k < to; k++) for (const i of classes[rowInstance[memberRows[k]!]!]!) fair[i]! += q;
     if (extra > 0) {
       // Members below instance t - 1 get 1 each; instance t - 1 (several members of one image
       // may be in one instance) gets the rest of `extra`.
-      const lists = g.members.map((r) => classes[rowInstance[r]!]!);
+      const lists: Int32Array[] = [];
+      for (let k = from; k < to; k++) lists.push(classes[rowInstance[memberRows[k]!]!]!);
       const t = lowestInstancesBound(lists, extra);
       let given = 0;
       for (const list of lists)
@@ -115,10 +119,12 @@ function lowestInstancesBound(lists: readonly Int32Array[], count: number): numb
 
 export function costOf(report: CostInput): ReportCost {
   const ps = report.options.pageSize;
+  const groups = groupColumnsOf(report);
   const fair = fairShares(
     report,
+    groups,
     (id) => report.perInstance[id]?.bytesWithSharing ?? 0,
-    (g) => g.pages * ps,
+    (g) => groups.pages[g]! * ps,
   );
 
   const unsharedOf = new Map<string, number>();
@@ -136,7 +142,7 @@ export function costOf(report: CostInput): ReportCost {
     perInstance[inst.id] = { fairBytes: fair[i]!, unsharedBytes: u, hostBytes: fair[i]! + u };
   });
 
-  const containers = containersOf(report, perInstance);
+  const containers = containersOf(report, groups, perInstance);
   const cost: ReportCost = {
     host: {
       bytesWithoutSharing: report.totals.bytesWithoutSharing + unsharedBytes,
@@ -147,21 +153,23 @@ export function costOf(report: CostInput): ReportCost {
     perInstance,
     containers,
   };
-  if (report.measured) cost.measured = measuredCostOf(report, report.measured, containers);
+  if (report.measured) cost.measured = measuredCostOf(report, groups, report.measured, containers);
   return cost;
 }
 
 /** The fair shares of the measured working set, per instance and per container (`containers`' order). */
 function measuredCostOf(
   report: CostInput,
+  groups: SharedGroupColumns,
   measured: NonNullable<Report['measured']>,
   containers: readonly ContainerCost[],
 ): MeasuredCost {
   const ps = report.options.pageSize;
   const fair = fairShares(
     report,
+    groups,
     (id) => measured.perInstance[id]?.bytesWithSharing ?? 0,
-    (g) => (measured.pagesWith[g.members[0]!] ?? 0) * ps,
+    (g) => (measured.pagesWith[groups.memberRows[groups.memberStart[g]!]!] ?? 0) * ps,
   );
   const perInstance: MeasuredCost['perInstance'] = {};
   report.instances.forEach((inst, i) => {
@@ -183,7 +191,11 @@ function measuredCostOf(
 }
 
 /** Containers by name (sorted), with their memory alone and their fair share of the host's. */
-function containersOf(report: CostInput, perInstance: Record<string, InstanceCost>): ContainerCost[] {
+function containersOf(
+  report: CostInput,
+  groups: SharedGroupColumns,
+  perInstance: Record<string, InstanceCost>,
+): ContainerCost[] {
   const ps = report.options.pageSize;
   const names = new Map<string, number>();
   const containers: ContainerCost[] = [];
@@ -224,16 +236,20 @@ function containersOf(report: CostInput, perInstance: Record<string, InstanceCos
   const count = new Array<number>(containers.length).fill(0);
   const touched: number[] = [];
   const classes = rowClasses(report.files, report.instances.length);
-  for (const g of report.groups) {
-    if (memberCount(g) < 2) continue;
-    forEachMemberInstance(g, report.files.instance, classes, (i) => {
-      for (const c of usersOf[i]!) {
-        if (count[c] === 0) touched.push(c);
-        count[c]!++;
-      }
-    });
+  const rowInstance = report.files.instance;
+  const { memberStart, memberRows } = groups;
+  for (let g = 0; g < groups.count; g++) {
+    if (groupMemberCount(groups, g) < 2) continue;
+    for (let k = memberStart[g]!; k < memberStart[g + 1]!; k++) {
+      const i = rowInstance[memberRows[k]!]!;
+      for (const mi of classes === null ? [i] : classes[i]!)
+        for (const c of usersOf[mi]!) {
+          if (count[c] === 0) touched.push(c);
+          count[c]!++;
+        }
+    }
     for (const c of touched) {
-      containers[c]!.bytesWithSharing -= (count[c]! - 1) * g.pages * ps;
+      containers[c]!.bytesWithSharing -= (count[c]! - 1) * groups.pages[g]! * ps;
       count[c] = 0;
     }
     touched.length = 0;

@@ -21,6 +21,7 @@ import { keyAliases } from './key-collisions.js';
 import { unknownDomainBounds } from './unknown-bounds.js';
 import { isMounted, resolveInstanceState } from './input.js';
 import { measureWorkingSet } from './residency.js';
+import { attachGroupColumns } from './group-columns.js';
 
 export function analyze(input: AnalysisInput): Report {
   const options = normaliseOptions(input.options);
@@ -157,11 +158,12 @@ export function analyze(input: AnalysisInput): Report {
     perDomain: perDomain.toRecord(pageSize),
     perImage: perImage.toRecord(pageSize),
     files: core.files,
-    groups: core.groups,
+    groups: [], // the core's columns, attached below: objects only when read (group-columns.ts)
     unsharedCaches,
     findings: [],
     scenarios: [],
   };
+  attachGroupColumns(report, core.groups);
   if (bounds) report.bounds = bounds;
   if (orderBounds) report.orderBounds = orderBounds;
   // The measured working set: an accounting step over the core's rows and groups (residency.ts).

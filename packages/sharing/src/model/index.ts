@@ -28,6 +28,18 @@ export {
 } from './accounting.js';
 export { NOT_SHARING_LABEL, unknownDomainLabel } from './domains.js';
 export {
+  AOPS_CLASSES,
+  attachedGroupColumns,
+  groupColumnsFromObjects,
+  groupColumnsOf,
+  groupMemberCount,
+  groupMembers,
+  groupObject,
+  groupObjects,
+  groupRejectedCount,
+  type SharedGroupColumns,
+} from './group-columns.js';
+export {
   DEFAULT_DOMAIN_LABEL,
   assignedDomain,
   defaultInstances,

@@ -21,15 +21,10 @@
  *   from a host that did not share, the union of the members' pages lies between that and the
  *   sum (page-level data would be needed to know it).
  */
-import type {
-  FileTable,
-  MeasuredWorkingSet,
-  ReportInstance,
-  ResidencyInput,
-  SharedGroup,
-} from '../report.js';
+import type { FileTable, MeasuredWorkingSet, ReportInstance, ResidencyInput } from '../report.js';
 import { pagesOf, PageSums, totalsOf } from './accounting.js';
 import type { Prepared } from './core.js';
+import type { SharedGroupColumns } from './group-columns.js';
 
 /** Rows whose status holds no page cache in any accounting (not mounted, not regular, repeated hard link). */
 function holdsPages(status: FileTable['status'][number]): boolean {
@@ -42,7 +37,7 @@ export function measureWorkingSet(
   instances: readonly ReportInstance[],
   imageOf: Int32Array,
   files: FileTable,
-  groups: readonly SharedGroup[],
+  groups: SharedGroupColumns,
   pageSize: number,
 ): MeasuredWorkingSet {
   const rows = files.instance.length;
@@ -101,12 +96,15 @@ export function measureWorkingSet(
   const upperWith = upperWithout.slice();
   // A shared inode's pages once: the largest member count, on its first member (members are in row order).
   const onceEach = (w: number[], out: number[]) => {
-    for (const g of groups) {
-      if (g.members.length < 2) continue;
+    const { memberStart, memberRows } = groups;
+    for (let g = 0; g < groups.count; g++) {
+      const from = memberStart[g]!;
+      const to = memberStart[g + 1]!;
+      if (to - from < 2) continue;
       let most = 0;
-      for (const r of g.members) most = Math.max(most, w[r]!);
-      out[g.members[0]!] = most;
-      for (let k = 1; k < g.members.length; k++) out[g.members[k]!] = 0;
+      for (let k = from; k < to; k++) most = Math.max(most, w[memberRows[k]!]!);
+      out[memberRows[from]!] = most;
+      for (let k = from + 1; k < to; k++) out[memberRows[k]!] = 0;
     }
   };
   onceEach(without, withSharing);

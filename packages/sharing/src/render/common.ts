@@ -1,5 +1,5 @@
 /** Shared helpers of the text and markdown renderers. */
-import { memberCount } from '../model/file-rows.js';
+import { groupColumnsOf, groupMemberCount, groupObject } from '../model/group-columns.js';
 import type { Report, ReportInstance, SharedGroup } from '../report.js';
 import { isMounted } from '../model/input.js';
 import { formatBytes, formatInteger, formatPercent } from './bytes.js';
@@ -78,17 +78,24 @@ export interface TopGroup {
 export function topGroups(report: Report, n: number): TopGroup[] {
   const ps = report.options.pageSize;
   const imageName = new Map(report.images.map((x) => [x.id, x.name]));
-  return report.groups
-    .map((group) => ({ group, saved: (memberCount(group) - 1) * group.pages * ps }))
-    .filter((x) => x.saved > 0)
-    .sort((a, b) => b.saved - a.saved)
+  // From the columns (group-columns.ts): objects only for the n listed.
+  const groups = groupColumnsOf(report);
+  const saved = new Float64Array(groups.count);
+  const saving: number[] = [];
+  for (let g = 0; g < groups.count; g++) {
+    saved[g] = (groupMemberCount(groups, g) - 1) * groups.pages[g]! * ps;
+    if (saved[g]! > 0) saving.push(g);
+  }
+  return saving
+    .sort((a, b) => saved[b]! - saved[a]!) // stable: ties in group order
     .slice(0, n)
-    .map(({ group, saved }) => {
+    .map((g) => {
+      const group = groupObject(groups, g);
       const r = group.members[0]!;
       const inst = report.instances[report.files.instance[r]!]!;
       return {
         group,
-        saved,
+        saved: saved[g]!,
         file: `${imageName.get(inst.imageId) ?? inst.imageId}:${report.paths[inst.imageId]?.[report.files.file[r]!] ?? '?'}`,
       };
     });

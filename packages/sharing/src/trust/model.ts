@@ -7,7 +7,8 @@
 import { manifestColumns, TYPE_FILE, type Manifest } from '@sharemap/erofs';
 import type { AnalysisInput, Report, ReportInstance } from '../report.js';
 import { formatBytes, formatInteger } from '../render/bytes.js';
-import { memberCount, rowClasses, rowCopies } from '../model/file-rows.js';
+import { rowClasses, rowCopies } from '../model/file-rows.js';
+import { groupColumnsOf, groupMemberCount } from '../model/group-columns.js';
 import {
   SHA256_FINGERPRINT_HEX_LENGTH,
   SHA256_FINGERPRINT_PREFIX_HEX,
@@ -138,15 +139,18 @@ export function forEachCrossImageRead(
   visit: (group: number, supplierRow: number, readerRow: number) => void,
 ): void {
   const inst = report.files.instance;
-  report.groups.forEach((g, gi) => {
-    const first = g.members[0];
-    if (first === undefined) return;
+  const { count, memberStart, memberRows } = groupColumnsOf(report);
+  for (let gi = 0; gi < count; gi++) {
+    const from = memberStart[gi]!;
+    const to = memberStart[gi + 1]!;
+    if (to === from) continue;
+    const first = memberRows[from]!;
     const supplierImage = report.instances[inst[first]!]!.imageId;
-    for (let k = 1; k < g.members.length; k++) {
-      const r = g.members[k]!;
+    for (let k = from + 1; k < to; k++) {
+      const r = memberRows[k]!;
       if (report.instances[inst[r]!]!.imageId !== supplierImage) visit(gi, first, r);
     }
-  });
+  }
 }
 
 /** All reading rows of one matrix cell, uncapped (the Files view filtered to a cell). */
@@ -267,6 +271,9 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const ix = new TrustIndex(report);
   const ps = report.options.pageSize;
   const files = report.files;
+  // Read by index from the columns (the engine's report makes no group objects for this).
+  const groups = groupColumnsOf(report);
+  const { memberStart, memberRows } = groups;
   const name = (id: string): string => ix.imageName.get(id) ?? id;
   // A compact file table (docs/metrics.md#compact-file-table): a row stands for its instance's
   // class. Copies read what their lead reads and hold what it holds, so the per-instance
@@ -306,19 +313,21 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   type Cell = TrustMatrixCell & { lastGroup: number; doms: Set<string> };
   const cells = new Map<number, Cell>();
   /** Bytes other images read from each group's first member. */
-  const groupCrossBytes = new Float64Array(report.groups.length);
+  const groupCrossBytes = new Float64Array(groups.count);
   /** Per group: 1 when it has a cross-image read (a flag, not a list: ~1M groups at fleet scale). */
-  const isCross = new Uint8Array(report.groups.length);
+  const isCross = new Uint8Array(groups.count);
   const reads = report.instances.map(() => new Map<number, { files: number; bytes: number }>());
   const inst = files.instance;
   let lastKey = -1;
   let lastCell: Cell | undefined;
-  report.groups.forEach((g, gi) => {
-    const s = g.members[0];
-    if (s === undefined) return;
+  for (let gi = 0; gi < groups.count; gi++) {
+    const from = memberStart[gi]!;
+    const to = memberStart[gi + 1]!;
+    if (to === from) continue;
+    const s = memberRows[from]!;
     const sImg = instImage[inst[s]!]!;
-    for (let k = 1; k < g.members.length; k++) {
-      const r = g.members[k]!;
+    for (let k = from + 1; k < to; k++) {
+      const r = memberRows[k]!;
       const rImg = instImage[inst[r]!]!;
       if (rImg === sImg || rImg < 0 || sImg < 0) continue;
       const n = copiesOfRow(r);
@@ -348,7 +357,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       if (c.lastGroup !== gi) {
         c.lastGroup = gi;
         c.inodes++;
-        c.doms.add(g.domain);
+        c.doms.add(groups.domainLabels[groups.domain[gi]!]!);
       }
       if (c.rows.length < MAX_TRUST_ROWS) c.rows.push(r);
       if (c.examples.length < TRUST_EXAMPLES) c.examples.push(ix.fileOf(r));
@@ -362,7 +371,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
         e.bytes += one;
       } else perInst.set(sImg, { files: 1, bytes: one });
     }
-  });
+  }
   if (rowsOf)
     rowsOf.forEach((lead, i) => {
       if (lead !== i) reads[i] = new Map([...reads[lead]!].map(([img, e]) => [img, { ...e }]));
@@ -383,13 +392,13 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   /** The member instances of the group at hand are memberInst[0 .. nMemberInst - 1]. */
   const memberInst = new Int32Array(report.instances.length);
   let heldByMany = 0;
-  report.groups.forEach((g, gi) => {
+  for (let gi = 0; gi < groups.count; gi++) {
     groupBits.fill(0);
     let nMemberInst = 0;
     let distinctImages = 0;
     let memberInstances = 0;
-    for (const m of g.members) {
-      const i = inst[m]!;
+    for (let k = memberStart[gi]!; k < memberStart[gi + 1]!; k++) {
+      const i = inst[memberRows[k]!]!;
       if (stamp[i] !== gi) {
         stamp[i] = gi;
         memberInst[nMemberInst++] = i;
@@ -407,12 +416,12 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       heldByMany++;
       for (let k = 0; k < nMemberInst; k++) heldOf[memberInst[k]!]!++;
     }
-    if (distinctImages < 2) return;
+    if (distinctImages < 2) continue;
     for (let k = 0; k < nMemberInst; k++) {
       const i = memberInst[k]!;
       for (let w = 0; w < words; w++) instBits[i * words + w]! |= groupBits[w]!;
     }
-  });
+  }
   if (rowsOf)
     rowsOf.forEach((lead, i) => {
       if (lead === i) return;
@@ -446,8 +455,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   let lastCross: DomainCrossGroups | undefined;
   for (let gi = 0; gi < isCross.length; gi++) {
     if (isCross[gi] === 0) continue;
-    const group = report.groups[gi]!;
-    const d = group.domain;
+    const d = groups.domainLabels[groups.domain[gi]!]!;
     // Groups of one domain mostly come together: one Map lookup per change of domain.
     let c = d === lastDomain ? lastCross : crossOfDomain.get(d);
     if (!c) {
@@ -463,7 +471,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     lastDomain = d;
     lastCross = c;
     c.count++;
-    c.rowCount += memberCount(group);
+    c.rowCount += groupMemberCount(groups, gi);
     const bytes = groupCrossBytes[gi]!;
     c.bytes += bytes;
     if (!Number.isInteger(bytes)) c.integers = false;
@@ -478,7 +486,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     if (c.integers && Number.isSafeInteger(c.bytes)) return c.bytes;
     const all: number[] = [];
     for (let gi = 0; gi < isCross.length; gi++)
-      if (isCross[gi] === 1 && report.groups[gi]!.domain === label) all.push(gi);
+      if (isCross[gi] === 1 && groups.domainLabels[groups.domain[gi]!] === label) all.push(gi);
     all.sort((a, b) => groupCrossBytes[b]! - groupCrossBytes[a]! || a - b);
     let sum = 0;
     for (const gi of all) sum += groupCrossBytes[gi]!;
@@ -491,8 +499,9 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const idOf = report.instances.map((x) => x.id);
   let calls = 0;
   const inodeOf = (gi: number): CrossImageInode => {
-    const g = report.groups[gi]!;
-    const s = g.members[0]!;
+    const from = memberStart[gi]!;
+    const to = memberStart[gi + 1]!;
+    const s = memberRows[from]!;
     const supplierImageId = ix.imageOfRow(s);
     const readers = new Set<string>();
     // Member instances; of a compact table, the leads of their classes (instanceClasses): the
@@ -500,7 +509,8 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     const insts: string[] = [];
     let instanceCount = 0;
     const call = calls++;
-    for (const m of g.members) {
+    for (let k = from; k < to; k++) {
+      const m = memberRows[k]!;
       const id = ix.imageOfRow(m);
       if (id !== supplierImageId) readers.add(id);
       const i = inst[m]!;
@@ -516,7 +526,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       readerImageIds: [...readers],
       ...(classes === null ? { instanceIds: insts } : { instanceClasses: insts, instanceCount }),
       bytes: groupCrossBytes[gi]!,
-      ...(g.orderDependent ? { orderDependent: true } : {}),
+      ...(groups.orderDependent[gi] === 1 ? { orderDependent: true } : {}),
     };
   };
   const domains: TrustDomain[] = report.domains.map((d) => {
@@ -531,11 +541,11 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       ...new Set(imageIds.map((id) => ix.partyOfImage.get(id) ?? partyKeyOf(id, null))),
     ].sort();
     const cross = crossOfDomain.get(d.label);
-    /** How many cross-image groups the domain has; `groups`: the largest of them, largest first. */
+    /** How many cross-image groups the domain has; `largest`: the largest of them, largest first. */
     const crossCount = cross?.count ?? 0;
-    const groups = cross?.largest.sorted() ?? [];
+    const largest = cross?.largest.sorted() ?? [];
     const crossBytes = cross ? crossBytesOf(d.label, cross) : 0;
-    const nodes = groups.slice(0, MAX_TRUST_INODES).map(inodeOf);
+    const nodes = largest.slice(0, MAX_TRUST_INODES).map(inodeOf);
     const statements: TrustStatement[] = [];
     const who = images.map((x) => `${x.name} (${x.publisher ?? 'publisher unknown'})`).join(', ');
     statements.push({
@@ -559,16 +569,17 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     if (crossCount > 0) {
       const rows: number[] = [];
       const rowCount = cross!.rowCount;
-      for (let n = 0; n < groups.length && rows.length < MAX_TRUST_ROWS; n++) {
-        const members = report.groups[groups[n]!]!.members;
-        for (let k = 0; k < members.length && rows.length < MAX_TRUST_ROWS; k++) rows.push(members[k]!);
+      for (let n = 0; n < largest.length && rows.length < MAX_TRUST_ROWS; n++) {
+        const gi = largest[n]!;
+        for (let k = memberStart[gi]!; k < memberStart[gi + 1]! && rows.length < MAX_TRUST_ROWS; k++)
+          rows.push(memberRows[k]!);
       }
       statements.push({
         rule: 'R5, R12',
         text: `${plural(crossCount, 'shared inode')} in ${d.label} ${agree(crossCount, 'has', 'have')} members from more than one image: the first member's image supplies the bytes every member reads (${formatBytes(crossBytes, { exact: true })} read across images), and at run time whichever member reads first, or any live member on a cache miss, fills the pages (docs/format.md#shared-runtime).`,
         rows,
         rowCount,
-        examples: groups.slice(0, TRUST_EXAMPLES).map((gi) => ix.fileOf(report.groups[gi]!.members[0]!)),
+        examples: largest.slice(0, TRUST_EXAMPLES).map((gi) => ix.fileOf(memberRows[memberStart[gi]!]!)),
       });
     } else if (images.length > 1) {
       statements.push({

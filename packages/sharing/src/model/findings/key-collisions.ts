@@ -5,7 +5,7 @@
  * they would tell how one domain id ends).
  */
 import type { Finding } from '../../report.js';
-import { memberCount } from '../file-rows.js';
+import { groupColumnsOf, groupMemberCount, groupMembers } from '../group-columns.js';
 import { capped, list, unique, type FindingInput } from './common.js';
 
 export function crossDomainKeyCollision(x: FindingInput): Finding[] {
@@ -15,16 +15,18 @@ export function crossDomainKeyCollision(x: FindingInput): Finding[] {
     string,
     { domains: string[]; rows: number[]; count: number; pages: number; inst: Set<number> }
   >();
-  for (const g of report.groups) {
-    const doms = unique(g.members.map((r) => domainLabelOf[files.instance[r]!]!)).sort();
+  const groups = groupColumnsOf(report);
+  for (let g = 0; g < groups.count; g++) {
+    const members = groupMembers(groups, g);
+    const doms = unique(members.map((r) => domainLabelOf[files.instance[r]!]!)).sort();
     if (doms.length < 2) continue;
     const k = JSON.stringify(doms);
     let e = bySet.get(k);
     if (!e) bySet.set(k, (e = { domains: doms, rows: [], count: 0, pages: 0, inst: new Set() }));
-    e.rows.push(...g.members);
-    e.count += memberCount(g);
-    e.pages += (memberCount(g) - 1) * g.pages;
-    for (const r of g.members) for (const i of x.instancesOfRow(r)) e.inst.add(i);
+    e.rows.push(...members);
+    e.count += groupMemberCount(groups, g);
+    e.pages += (groupMemberCount(groups, g) - 1) * groups.pages[g]!;
+    for (const r of members) for (const i of x.instancesOfRow(r)) e.inst.add(i);
   }
   const out: Finding[] = [];
   for (const e of bySet.values()) {
