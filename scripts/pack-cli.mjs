@@ -6,6 +6,7 @@
  *   workspace packages and yaml, fflate, fzstd, hash-wasm inlined): no native dependency.
  * - dist/digest-worker.js: the thread `scan --hash` reads and hashes file content on.
  * - dist/manifest-read-worker.js: the thread `analyze` reads large manifest inputs on.
+ * - dist/scan-split-worker.js: the second thread of `scan --ndjson` of a large image.
  * - dist/report-template.html: the static HTML report template (apps/web, `--html`).
  * - dist/server.js + dist/worker.js + dist/web/: the server for `sharemap serve` and
  *   `token create`, loaded only by them. Its native SQLite binding, better-sqlite3, is an
@@ -56,6 +57,12 @@ try {
   // the bundled CLI starts as ./manifest-read-worker.js beside main.js.
   await bundle({
     entryPoints: { 'manifest-read-worker': join(root, 'apps/cli/src/manifest-read-worker.ts') },
+    outdir: dist,
+  });
+  // The second thread of `scan --ndjson|--json` of a large image (docs/cli.md#metadata-scan-on-two-threads),
+  // which the bundled CLI starts as ./scan-split-worker.js beside main.js.
+  await bundle({
+    entryPoints: { 'scan-split-worker': join(root, 'apps/cli/src/scan-split-worker.ts') },
     outdir: dist,
   });
   // The server and its scan/analysis worker (loaded as ./worker.js beside the pool's module).

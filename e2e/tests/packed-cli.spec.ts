@@ -88,6 +88,7 @@ test.describe('packed CLI', () => {
       'package/dist/main.js',
       'package/dist/manifest-read-worker.js',
       'package/dist/report-template.html',
+      'package/dist/scan-split-worker.js',
       'package/dist/server.js',
       'package/dist/web/index.html',
       'package/dist/worker.js',

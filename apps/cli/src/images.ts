@@ -7,6 +7,7 @@ import { ErofsError } from '@sharemap/erofs';
 import { scanImageFile, scanImageFileTo, type ScanImageFileOptions } from '@sharemap/erofs/node';
 import type { Manifest, ManifestFieldSink, ManifestHeader, ManifestSink } from '@sharemap/erofs';
 import { inputError, oneLine } from './errors.js';
+import { scanSplitTo, type ScanSplitOptions, type SplitSink } from './scan-split.js';
 
 export function fsMessage(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -46,4 +47,16 @@ export function scanImageTo(
   sink: ManifestSink | ManifestFieldSink,
 ): Promise<ManifestHeader> {
   return asInputError(path, () => scanImageFileTo(path, opts, sink));
+}
+
+/**
+ * scanImageTo on two threads (scan-split.ts) into the sink `makeSink()` gives; undefined, with
+ * nothing written, when the image is scanned on one thread (scanImageTo, into a new sink).
+ */
+export function scanImageSplitTo(
+  path: string,
+  opts: ScanSplitOptions,
+  makeSink: () => SplitSink,
+): Promise<ManifestHeader | undefined> {
+  return asInputError(path, () => scanSplitTo(path, opts, makeSink));
 }

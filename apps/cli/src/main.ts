@@ -27,6 +27,13 @@ if (args[0] === 'scan' && args.includes('--hash') && !args.some((a) => a.startsW
   prestartDigestThreads();
 }
 
+// `scan IMAGE --ndjson|--json` of a large image: the second thread of its walk starts now, to
+// load the reader on the other core while this thread loads the command (docs/cli.md#metadata-scan-on-two-threads).
+if (args[0] === 'scan') {
+  const { prestartSplitWorker } = await import('./scan-split-start.js');
+  prestartSplitWorker(args.slice(1), process.env);
+}
+
 // A closed pipe (`sharemap scan x --ndjson | head`) is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);

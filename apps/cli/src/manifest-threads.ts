@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { isGzip, isParquet } from '@sharemap/erofs';
 import type { TransferredManifest } from '@sharemap/erofs/node';
 import { CliError, inputError, oneLine, type ExitCode } from './errors.js';
+import { workerOptions } from './worker-options.js';
 
 /** What the main thread asks a manifest thread: read the file `path` (answer with `id`). */
 export interface ManifestReadRequest {
@@ -101,28 +102,6 @@ export function isThreadCandidate(
 ): boolean {
   const form = isParquet(file.head) ? 'parquet' : isGzip(file.head) ? 'gzip' : 'text';
   return file.size >= minBytes[form];
-}
-
-/**
- * Worker options: by default a thread takes this process's Node flags (its heap limit among
- * them). Under a custom export condition (a test runner's "source", which would point the
- * compiled thread at TypeScript files) the flags are given without it; a Worker refuses
- * per-process flags in `execArgv`, so the heap limits are not passed on that way.
- */
-function workerOptions(): { execArgv?: string[] } {
-  const args = process.execArgv;
-  if (!args.some((a) => a === '--conditions' || a === '-C' || /^(--conditions|-C)=/.test(a))) return {};
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--conditions' || a === '-C') {
-      i++;
-      continue;
-    }
-    if (/^(--conditions|-C)=|^--max-(old|semi)-space-size/.test(a)) continue;
-    out.push(a);
-  }
-  return { execArgv: out };
 }
 
 interface Job {

@@ -27,6 +27,10 @@ export { walk, type WalkEntry, type WalkOptions } from './walk.js';
 export {
   scanManifest,
   scanManifestTo,
+  scanSharedTo,
+  scanHeader,
+  countPaths,
+  type RootStepShare,
   type ManifestSink,
   type ManifestFieldSink,
   type HeaderLaterSink,

@@ -374,7 +374,7 @@ const SLASH = 0x2f;
  * its directories alone: the dirent file type says which children are directories (docs/format.md#dirent),
  * so only directory inodes are read. Throws on anything the walk would refuse.
  */
-async function countPaths(image: ErofsImage): Promise<number> {
+export async function countPaths(image: ErofsImage): Promise<number> {
   const maxInodes = image.limits.maxInodesWalked;
   const visited = new Set<number>();
   const stack: Inode[] = [image.root];
@@ -429,7 +429,7 @@ export async function scanManifestTo(
     await walkRecords(image, opts, () => undefined, { max: Infinity });
     throw countError;
   }
-  const header = headerOf(image, opts, count);
+  const header = scanHeader(image, opts, count);
   const h = sink.header(header);
   if (h) await h;
   const file =
@@ -440,7 +440,8 @@ export async function scanManifestTo(
   return header;
 }
 
-function headerOf(image: ErofsImage, opts: ScanOptions, count: number): ManifestHeader {
+/** The header of a scan of `image` with `opts` that wrote `count` records. */
+export function scanHeader(image: ErofsImage, opts: ScanOptions, count: number): ManifestHeader {
   const image_: ManifestHeader['image'] = { name: opts.imageName, size: opts.imageSize };
   if (opts.imageSha256 !== undefined) image_.sha256 = opts.imageSha256;
   return {
@@ -483,7 +484,7 @@ async function scanHoldingHeader(
       return;
     }
     limit.max = count;
-    header = headerOf(image, opts, count);
+    header = scanHeader(image, opts, count);
     const h = sink.header(header);
     if (h) await h;
   };
@@ -496,7 +497,7 @@ async function scanHoldingHeader(
   const written = await walkRecords(image, opts, file, limit);
   if (countError !== undefined) throw countError;
   if (header === undefined) {
-    header = headerOf(image, opts, written);
+    header = scanHeader(image, opts, written);
     const h = sink.header(header);
     if (h) await h;
   } else if (written !== header.file_count)
@@ -508,6 +509,38 @@ async function scanHoldingHeader(
 }
 
 /**
+ * A metadata scan shared between threads by the root directory's steps (stepsOf: a child's
+ * record, or a child directory's whole subtree), in path byte order: concatenated in step
+ * order, the records of the steps are the records of the whole scan after the root's own
+ * (docs/manifest.md#scanning-on-two-threads). Each walk takes the steps `claim` gives it.
+ */
+export interface RootStepShare {
+  /** Whether this walk writes the root's own record (the part that comes first). */
+  readonly withRoot: boolean;
+  /**
+   * The index of the next root step this walk takes, of the `steps` the root has; undefined
+   * when it takes no more. Every record until the next call belongs to that step.
+   */
+  claim(steps: number): number | undefined;
+}
+
+/**
+ * The records of the root steps `share` gives this walk (and the root's, if it says so) in
+ * order, into `file`, without a header or a count of the paths first: the part of one thread
+ * in a scan shared between threads (RootStepShare). Returns the number of records written.
+ * The walk checks what the whole scan's walk checks on its part; a tree whose fault lies
+ * between parts (a directory reached from two of them) is one countPaths() refuses.
+ */
+export function scanSharedTo(
+  image: ErofsImage,
+  opts: ScanOptions,
+  share: RootStepShare,
+  file: (f: RecordFields) => void | Promise<void>,
+): Promise<number> {
+  return walkRecords(image, opts, file, { max: Infinity }, share);
+}
+
+/**
  * The sorted walk of scanManifestTo; returns the number of records written (at most
  * `limit.max`, which may be lowered while the walk runs: scanHoldingHeader's count).
  */
@@ -516,6 +549,7 @@ async function walkRecords(
   opts: ScanOptions,
   file: (f: RecordFields) => void | Promise<void>,
   limit: { max: number },
+  share?: RootStepShare,
 ): Promise<number> {
   const hasher = opts.hasher ?? wasmSha256;
   const digester = opts.hash ? opts.digester : undefined;
@@ -836,6 +870,11 @@ async function walkRecords(
     }
     return drain(false);
   };
+  // walkFrom's frames (one per level below the directory it starts at), its list of children
+  // and its stack of directories whose subtree is still to place (stepsOf): kept across calls.
+  const frames: { steps: Step[]; next: number }[] = [];
+  const kids: WalkEntry[] = [];
+  const open: WalkEntry[] = [];
   try {
     await walkTree();
   } catch (walkError) {
@@ -849,22 +888,44 @@ async function walkRecords(
   return written;
 
   async function walkTree(): Promise<void> {
+    if (share) return walkShared(share);
     const first = emit(walker.root);
     if (first) await first;
-    // One frame per directory on the path from the root: its steps and the next one to take.
+    if (walker.root.inode.type === 'dir') await walkFrom(walker.root);
+  }
+
+  /** walkTree() of the root's record if `share` says so and of the root steps it claims. */
+  async function walkShared(share: RootStepShare): Promise<void> {
+    if (share.withRoot) {
+      const first = emit(walker.root);
+      if (first) await first;
+    } else walker.visit(walker.root);
+    if (walker.root.inode.type !== 'dir') return;
+    // The root's steps in arrays of their own: walkFrom reuses its frames' arrays.
+    const steps = stepsOf(await walker.children(walker.root), [], []);
+    for (let i = share.claim(steps.length); i !== undefined; i = share.claim(steps.length)) {
+      const step = steps[i]!;
+      if (step instanceof Subtree) await walkFrom(step.entry);
+      else {
+        const p = emit(step);
+        if (p) await p;
+      }
+    }
+  }
+
+  /** The records of directory `dir`'s subtree (not its own), in key order. */
+  async function walkFrom(dir: WalkEntry): Promise<void> {
+    // One frame per directory on the path from `dir`: its steps and the next one to take.
     // Frames stay in `frames` when their directory is done, and the next directory at their
     // depth takes them, arrays included; one list of children serves every directory.
-    const frames: { steps: Step[]; next: number }[] = [];
     let depth = 0;
-    const kids: WalkEntry[] = [];
-    const open: WalkEntry[] = [];
-    const enter = async (dir: WalkEntry): Promise<void> => {
+    const enter = async (d: WalkEntry): Promise<void> => {
       const frame = (frames[depth] ??= { steps: [], next: 0 });
-      stepsOf(await walker.children(dir, kids), frame.steps, open);
+      stepsOf(await walker.children(d, kids), frame.steps, open);
       frame.next = 0;
       depth++;
     };
-    if (walker.root.inode.type === 'dir') await enter(walker.root);
+    await enter(dir);
     while (depth > 0) {
       const top = frames[depth - 1]!;
       if (top.next === top.steps.length) {

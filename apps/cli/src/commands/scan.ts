@@ -10,7 +10,6 @@ import {
   recordBound,
   type FileRecord,
   type Manifest,
-  type HeaderLaterSink,
   type ManifestHeader,
   type RecordFields,
 } from '@sharemap/erofs';
@@ -18,8 +17,9 @@ import { formatBytes, formatFingerprint, formatInteger } from '@sharemap/sharing
 import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { isArchive, loadArchive } from '../archives.js';
 import { EXIT_OK, inputError } from '../errors.js';
-import { scanImage, scanImageTo } from '../images.js';
+import { scanImage, scanImageSplitTo, scanImageTo } from '../images.js';
 import type { Io, Out } from '../io.js';
+import { splitAllowed, type SplitSink } from '../scan-split.js';
 import { scanThreads, threadsOption } from '../scan-threads.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
@@ -177,8 +177,20 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     // Streamed: each record is written as the walk reaches it, so memory stays bounded by one
     // directory per level whatever the image's size (docs/manifest.md, "Scanning at scale").
     // Into --output FILE (written whole, renamed into place) and as Parquet, the manifest is built first.
-    const sink = format === 'ndjson' ? new NdjsonSink(io.stdout) : new JsonSink(io.stdout);
-    await scanImageTo(path, opts, sink);
+    const newSink = (): NdjsonSink =>
+      format === 'ndjson' ? new NdjsonSink(io.stdout) : new JsonSink(io.stdout);
+    // Without --hash (whose digest threads have the other cores), a large image's walk is
+    // shared with a second thread (docs/cli.md#metadata-scan-on-two-threads); a sink it did not
+    // use has written nothing.
+    let sink = newSink();
+    const shared =
+      !hash &&
+      splitAllowed(io.env) &&
+      (await scanImageSplitTo(path, { devices: opts.devices, form: format }, () => sink)) !== undefined;
+    if (!shared) {
+      sink = newSink();
+      await scanImageTo(path, opts, sink);
+    }
     if (live && last > 0) io.stderr.write('\r\x1b[2K');
     await sink.end();
     return EXIT_OK;
@@ -238,11 +250,11 @@ const SINK_BYTES = 1024 * 1024;
  * written, until the scan gives the header, so the scan need not count the paths first
  * (docs/manifest.md#scanning-at-scale).
  */
-class NdjsonSink implements HeaderLaterSink {
+export class NdjsonSink implements SplitSink {
   protected buf = Buffer.allocUnsafe(SINK_BYTES);
   protected used = 0;
   /** Full buffers of records given before the header (holdUntilHeader()), in order; else null. */
-  private held: Buffer[] | null = null;
+  private held: Uint8Array[] | null = null;
   heldBytes = 0;
   constructor(private readonly out: Out) {}
   holdUntilHeader(): void {
@@ -270,6 +282,16 @@ class NdjsonSink implements HeaderLaterSink {
     this.used = encodeRecord(f, this.buf, this.used);
     this.buf[this.used++] = 0x0a;
     return p;
+  }
+  /** Records encoded elsewhere in this form (the scan's second thread), after those given so far. */
+  bytes(b: Uint8Array): Promise<void> | undefined {
+    const p = this.used ? this.flush() : undefined;
+    if (this.held) {
+      this.held.push(b);
+      this.heldBytes += b.length;
+      return p;
+    }
+    return p ? p.then(() => put(this.out, b)) : put(this.out, b);
   }
   /**
    * Make room for `n` more bytes: when they do not fit, hand the buffer to the stream (or hold
@@ -306,7 +328,7 @@ class NdjsonSink implements HeaderLaterSink {
 }
 
 /** The JSON form (manifestToJson's bytes, `{...header,"files":[...]}`) written path by path. */
-class JsonSink extends NdjsonSink {
+export class JsonSink extends NdjsonSink {
   private first = true;
   protected override headerText(h: ManifestHeader): string {
     return JSON.stringify(h).slice(0, -1) + ',"files":[';

@@ -1,0 +1,316 @@
+/**
+ * `sharemap scan IMAGE --ndjson|--json` on two threads (scan-split.ts, docs/cli.md#metadata-scan-on-two-threads):
+ * the same bytes and the same error as the one-thread scan, on every image of testdata with the
+ * split forced (the fixtures are far below SPLIT_MIN_INODES), whichever way the root steps are
+ * divided (the worker taking all of them, or all but the first), with the worker's records
+ * passed in memory and through its temporary file, with the header given mid-walk (the worker's
+ * count), and on corrupted copies whose errors lie in the worker's part.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { MAX_HELD_BYTES, type ManifestHeader, type RecordFields } from '@sharemap/erofs';
+import { JsonSink, NdjsonSink } from '../src/commands/scan.js';
+import { scanImageSplitTo, scanImageTo } from '../src/images.js';
+import type { Out } from '../src/io.js';
+import {
+  SCAN_SPLIT_CHANNEL,
+  splitAllowed,
+  type ScanSplitOptions,
+  type SplitScanDone,
+  type SplitSink,
+} from '../src/scan-split.js';
+import { splitWorkerScript } from '../src/scan-split-start.js';
+import { cli, fx, ROOT, tmp } from './helpers.js';
+
+/** Bytes written, in order. */
+class BytesOut implements Out {
+  chunks: Buffer[] = [];
+  write(chunk: string | Uint8Array): boolean {
+    this.chunks.push(Buffer.from(chunk));
+    return true;
+  }
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** What a scan wrote and the message of the error it ended with (null: none). */
+interface Outcome {
+  bytes: Buffer;
+  error: string | null;
+}
+
+type Form = 'ndjson' | 'json';
+const sinkOf = (form: Form, out: Out): NdjsonSink =>
+  form === 'ndjson' ? new NdjsonSink(out) : new JsonSink(out);
+
+/**
+ * A sink that says it holds more than MAX_HELD_BYTES after `fullAfter` records or pieces, so
+ * that the scan gives the header mid-walk (with the worker's count), as a large image's does.
+ */
+class FullSoonSink implements SplitSink {
+  private given = 0;
+  constructor(
+    private readonly inner: NdjsonSink,
+    private readonly fullAfter: number,
+  ) {}
+  get heldBytes(): number {
+    return this.inner.heldBytes > 0 && this.given >= this.fullAfter ? MAX_HELD_BYTES + 1 : 0;
+  }
+  holdUntilHeader(): void {
+    this.inner.holdUntilHeader();
+  }
+  header(h: ManifestHeader): void | Promise<void> {
+    return this.inner.header(h);
+  }
+  file(f: RecordFields): void | Promise<void> {
+    this.given++;
+    return this.inner.file(f);
+  }
+  bytes(b: Uint8Array): void | Promise<void> {
+    this.given++;
+    return this.inner.bytes(b);
+  }
+  end(): Promise<void> {
+    return this.inner.end();
+  }
+}
+
+async function settle(scan: () => Promise<void>, out: BytesOut): Promise<Outcome> {
+  try {
+    await scan();
+    return { bytes: out.bytes, error: null };
+  } catch (e) {
+    return { bytes: out.bytes, error: (e as Error).message };
+  }
+}
+
+/** The one-thread scan (scanCommand's path with SHAREMAP_SCAN_THREADS=0). */
+function alone(path: string, devices: string[], form: Form): Promise<Outcome> {
+  const out = new BytesOut();
+  const sink = sinkOf(form, out);
+  return settle(async () => {
+    await scanImageTo(path, { devices }, sink);
+    await sink.end();
+  }, out);
+}
+
+/** The shared scan, split forced; as scanCommand, a scan it gives back is done on one thread. */
+async function shared(
+  path: string,
+  devices: string[],
+  form: Form,
+  split: Partial<ScanSplitOptions> & { fullAfter?: number },
+): Promise<{ outcome: Outcome; done: SplitScanDone | undefined }> {
+  let done: SplitScanDone | undefined;
+  const listener = (m: unknown): void => {
+    done = m as SplitScanDone;
+  };
+  subscribe(SCAN_SPLIT_CHANNEL, listener);
+  try {
+    const out = new BytesOut();
+    const inner = sinkOf(form, out);
+    const sink = split.fullAfter === undefined ? inner : new FullSoonSink(inner, split.fullAfter);
+    const outcome = await settle(async () => {
+      const header = await scanImageSplitTo(path, { devices, form, minInodes: 0, ...split }, () => sink);
+      if (header === undefined) {
+        expect(out.chunks, 'a scan given back wrote nothing').toEqual([]);
+        const again = sinkOf(form, out);
+        await scanImageTo(path, { devices }, again);
+        await again.end();
+      } else await sink.end();
+    }, out);
+    return { outcome, done };
+  } finally {
+    unsubscribe(SCAN_SPLIT_CHANNEL, listener);
+  }
+}
+
+/** Every image of testdata (EROFS fixtures, broken, synthetic, METABOX, OCI-built), with its devices. */
+function repositoryImages(): { name: string; path: string; devices: string[] }[] {
+  const out: { name: string; path: string; devices: string[] }[] = [];
+  for (const sub of ['erofs', 'erofs/broken', 'erofs/synthetic', 'erofs/metabox', 'oci']) {
+    const dir = join(ROOT, 'testdata', sub);
+    for (const f of readdirSync(dir).sort()) {
+      if (!f.endsWith('.img')) continue;
+      let devices: string[] = [];
+      try {
+        const o = JSON.parse(readFileSync(join(dir, f.replace(/\.img$/, '.expected.json')), 'utf8')) as {
+          devices?: string[];
+        };
+        devices = (o.devices ?? []).map((d) => join(dir, d));
+      } catch {
+        // no oracle: no extra devices
+      }
+      out.push({ name: `${sub}/${f}`, path: join(dir, f), devices });
+    }
+  }
+  return out;
+}
+
+const script = splitWorkerScript();
+
+// The worker is the built script (apps/cli/dist): without it every scan stays on one thread.
+describe.skipIf(!script)('scan on two threads: the one-thread scan, byte for byte', () => {
+  const images = repositoryImages();
+
+  it('covers the images it claims to', () => {
+    expect(images.length).toBeGreaterThanOrEqual(40);
+    expect(images.map((i) => i.name)).toEqual(
+      expect.arrayContaining(['erofs/edge.img', 'erofs/broken/flipped-inode-byte.img', 'oci/rootfs.img']),
+    );
+  });
+
+  it.each(images.map((i) => [i.name, i] as const))(
+    '%s',
+    async (_name, { path, devices }) => {
+      for (const form of ['ndjson', 'json'] as const) {
+        const expected = await alone(path, devices, form);
+        // The worker walks every root step, or every one but the first; its records come in
+        // messages, or through its temporary file; the header at the end, or mid-walk.
+        const cases: (Partial<ScanSplitOptions> & { fullAfter?: number })[] =
+          form === 'ndjson'
+            ? [
+                { mainSteps: 0 },
+                { mainSteps: 1, heldBytes: 0 },
+                { mainSteps: 0, heldBytes: 0, fullAfter: 2 },
+                {},
+              ]
+            : [{ mainSteps: 1, heldBytes: 0 }];
+        for (const c of cases) {
+          const { outcome, done } = await shared(path, devices, form, c);
+          expect(outcome.error, `${form} ${JSON.stringify(c)}`).toBe(expected.error);
+          if (c.fullAfter === undefined || expected.error === null)
+            expect(outcome.bytes.equals(expected.bytes), `${form} ${JSON.stringify(c)}`).toBe(true);
+          if (done && c.mainSteps === 0 && expected.error === null) {
+            // a good image's root steps were all the worker's, as forced
+            expect(done.mainSteps).toBe(0);
+            expect(done.workerSteps).toBe(done.steps);
+            if (c.heldBytes === 0 && done.steps > 0) expect(done.spilledBytes).toBeGreaterThan(0);
+          }
+        }
+      }
+    },
+    120_000,
+  );
+
+  it('the worker does take the root steps of good images (the comparisons above are not one-thread ones)', async () => {
+    for (const name of ['edge.img', 'app.fp.img', 'base-v2.fp.img']) {
+      const { outcome, done } = await shared(fx(name), [], 'ndjson', { mainSteps: 1 });
+      expect(outcome.error).toBeNull();
+      expect(done, name).toBeDefined();
+      expect(done!.mainSteps).toBe(1);
+      expect(done!.steps).toBeGreaterThan(1);
+      expect(done!.workerSteps).toBe(done!.steps - 1);
+      expect(done!.walkedAfter).toBe(0);
+    }
+  });
+
+  it('a worker that ends at once, or dies mid-walk: the one-thread scan all the same', async () => {
+    const dir = tmp();
+    const exits = join(dir, 'exits.mjs');
+    writeFileSync(exits, 'process.exit(3);\n');
+    // The real worker, ended by an exception once it has sent its count and a piece or two.
+    const dies = join(dir, 'dies.mjs');
+    writeFileSync(
+      dies,
+      [
+        "import { parentPort } from 'node:worker_threads';",
+        'let sent = 0;',
+        'const post = parentPort.postMessage.bind(parentPort);',
+        "parentPort.postMessage = (m, t) => { if ('records' in m && ++sent > 2) process.exit(4); post(m, t); };",
+        `await import(${JSON.stringify(script!.href)});`,
+      ].join('\n'),
+    );
+    for (const [worker, name] of [
+      [exits, 'edge.img'],
+      [dies, 'edge.img'],
+      [dies, 'base-v2.fp.img'],
+    ] as const) {
+      for (const form of ['ndjson', 'json'] as const) {
+        const expected = await alone(fx(name), [], form);
+        for (const c of [
+          { mainSteps: 0, heldBytes: 0 },
+          { mainSteps: 1, fullAfter: 2 },
+        ]) {
+          const { outcome } = await shared(fx(name), [], form, { ...c, script: pathToFileURL(worker) });
+          expect(outcome.error, `${worker} ${name} ${form}`).toBeNull();
+          expect(outcome.bytes.equals(expected.bytes), `${worker} ${name} ${form}`).toBe(true);
+        }
+      }
+    }
+  }, 120_000);
+
+  it("corrupted copies: the one-thread scan's error, also when the worker meets it", async () => {
+    // Bits flipped in the inodes of a fixture's paths (its directories included), written to
+    // files (the worker opens the image by path).
+    const dir = join(tmp(), 'corrupt');
+    mkdirSync(dir);
+    let failures = 0;
+    let walkedAfter = 0;
+    for (const name of ['app.fp.img', 'edge-mini.b512.img']) {
+      const good = readFileSync(fx(name));
+      const scanned = (await alone(fx(name), [], 'ndjson')).bytes.toString('utf8').trimEnd().split('\n');
+      const header = JSON.parse(scanned[0]!) as ManifestHeader;
+      const base = header.superblock.meta_blkaddr * header.superblock.block_size;
+      const nids = scanned.slice(1).map((l) => (JSON.parse(l) as { nid: number }).nid);
+      let seed = 20261207;
+      const next = (): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed >>> 8;
+      };
+      for (let i = 0; i < 25; i++) {
+        const bytes = Buffer.from(good);
+        const at = base + nids[next() % nids.length]! * 32 + (next() % 64);
+        bytes[at] = bytes[at]! ^ (1 << (next() % 8));
+        const path = join(dir, `${name}.${i}.img`);
+        writeFileSync(path, bytes);
+        const expected = await alone(path, [], 'ndjson');
+        if (expected.error !== null) failures++;
+        for (const c of [{ mainSteps: 0 }, { mainSteps: 1, fullAfter: 3 }]) {
+          const { outcome, done } = await shared(path, [], 'ndjson', c);
+          expect(outcome.error, `byte ${at} ${JSON.stringify(c)}`).toBe(expected.error);
+          // With the header given early, a failing scan writes what came before its error (as a
+          // one-thread scan of a large image does); the reference here held everything.
+          if (c.fullAfter === undefined || expected.error === null)
+            expect(outcome.bytes.equals(expected.bytes), `byte ${at} ${JSON.stringify(c)}`).toBe(true);
+          walkedAfter += done?.walkedAfter ?? 0;
+        }
+      }
+    }
+    // the corruption reached the walk, and the worker's part, often enough to mean something
+    expect(failures).toBeGreaterThan(6);
+    expect(walkedAfter).toBeGreaterThan(5);
+  }, 300_000);
+});
+
+describe('SHAREMAP_SCAN_THREADS', () => {
+  it('0 keeps every scan on one thread; a count of threads or unset allows a second one on two cores', () => {
+    expect(splitAllowed({ SHAREMAP_SCAN_THREADS: '0' }, 8)).toBe(false);
+    expect(splitAllowed({ SHAREMAP_SCAN_THREADS: '1' }, 8)).toBe(true);
+    expect(splitAllowed({}, 2)).toBe(true);
+    expect(splitAllowed({}, 1)).toBe(false);
+  });
+
+  it('anything else is refused by name', async () => {
+    const r = await cli(['scan', fx('edge.img'), '--ndjson'], { env: { SHAREMAP_SCAN_THREADS: 'two' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('SHAREMAP_SCAN_THREADS must be a count of threads (0 for one), not "two"');
+  });
+
+  it('a fixture-sized image is scanned on one thread by default (below SPLIT_MIN_INODES)', async () => {
+    let published = 0;
+    const listener = (): void => void published++;
+    subscribe(SCAN_SPLIT_CHANNEL, listener);
+    try {
+      const r = await cli(['scan', fx('edge.img'), '--ndjson']);
+      expect(r.code).toBe(0);
+      expect(published).toBe(0);
+    } finally {
+      unsubscribe(SCAN_SPLIT_CHANNEL, listener);
+    }
+  });
+});
