@@ -7,11 +7,12 @@
  * count), and on corrupted copies whose errors lie in the worker's part.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAX_HELD_BYTES, type ManifestHeader, type RecordFields } from '@sharemap/erofs';
+import { repositoryImages, type RepositoryImage } from '@sharemap/erofs/testing';
 import { JsonSink, NdjsonSink } from '../src/commands/scan.js';
 import { scanImageSplitTo, scanImageTo } from '../src/images.js';
 import type { Out } from '../src/io.js';
@@ -23,7 +24,7 @@ import {
   type SplitSink,
 } from '../src/scan-split.js';
 import { splitWorkerScript } from '../src/scan-split-start.js';
-import { cli, fx, ROOT, tmp } from './helpers.js';
+import { cli, fx, tmp } from './helpers.js';
 
 /** Bytes written, in order. */
 class BytesOut implements Out {
@@ -130,32 +131,14 @@ async function shared(
 }
 
 /** Every image of testdata (EROFS fixtures, broken, synthetic, METABOX, OCI-built), with its devices. */
-function repositoryImages(): { name: string; path: string; devices: string[] }[] {
-  const out: { name: string; path: string; devices: string[] }[] = [];
-  for (const sub of ['erofs', 'erofs/broken', 'erofs/synthetic', 'erofs/metabox', 'oci']) {
-    const dir = join(ROOT, 'testdata', sub);
-    for (const f of readdirSync(dir).sort()) {
-      if (!f.endsWith('.img')) continue;
-      let devices: string[] = [];
-      try {
-        const o = JSON.parse(readFileSync(join(dir, f.replace(/\.img$/, '.expected.json')), 'utf8')) as {
-          devices?: string[];
-        };
-        devices = (o.devices ?? []).map((d) => join(dir, d));
-      } catch {
-        // no oracle: no extra devices
-      }
-      out.push({ name: `${sub}/${f}`, path: join(dir, f), devices });
-    }
-  }
-  return out;
-}
+const repositoryImagesWithBroken = (): RepositoryImage[] =>
+  repositoryImages(['erofs', 'erofs/broken', 'erofs/synthetic', 'erofs/metabox', 'oci']);
 
 const script = splitWorkerScript();
 
 // The worker is the built script (apps/cli/dist): without it every scan stays on one thread.
 describe.skipIf(!script)('scan on two threads: the one-thread scan, byte for byte', () => {
-  const images = repositoryImages();
+  const images = repositoryImagesWithBroken();
 
   it('covers the images it claims to', () => {
     expect(images.length).toBeGreaterThanOrEqual(40);

@@ -19,10 +19,13 @@ export interface RepositoryImage {
   devices: string[];
 }
 
-/** Every `.img` of the image folders of testdata, in name order within each folder. */
-export function repositoryImages(): RepositoryImage[] {
+/**
+ * Every `.img` of the given folders of testdata (by default the image folders above), in name
+ * order within each folder.
+ */
+export function repositoryImages(folders: readonly string[] = IMAGE_FOLDERS): RepositoryImage[] {
   const out: RepositoryImage[] = [];
-  for (const sub of IMAGE_FOLDERS) {
+  for (const sub of folders) {
     const dir = join(TESTDATA, sub);
     for (const f of readdirSync(dir).sort()) {
       if (!f.endsWith('.img')) continue;
