@@ -97,18 +97,27 @@ describe('lz4: lz4_max_distance window', () => {
     ...new TextEncoder().encode('12345'),
   ]);
   const expected = text + text + text.slice(0, 20) + '12345';
-  async function lz4File(extra: Partial<CompressedFileContext>): Promise<string> {
+  /**
+   * The text of a one-pcluster LZ4 file whose compressed stream `s` (of a `size`-byte file) ends
+   * block 8, in an image that starts `shift` bytes past an aligned address.
+   */
+  async function lz4File(
+    extra: Partial<CompressedFileContext>,
+    s: Uint8Array = stream,
+    size = expected.length,
+    shift = 0,
+  ): Promise<string> {
     const BS = 4096;
-    const bytes = new Uint8Array(16 * BS);
-    const dv = new DataView(bytes.buffer);
+    const bytes = new Uint8Array(16 * BS + shift).subarray(shift);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset);
     const H = BS + 32; // inode at BS, 32 bytes, no xattrs
     dv.setUint16(H + 16, 1, true); // lcluster 0: HEAD1, clusterofs 0
     dv.setUint32(H + 20, 8, true); // at block 8
-    bytes.set(stream, 9 * BS - stream.length); // zero padding in front (docs/format.md#compressed-streams)
+    bytes.set(s, 9 * BS - s.length); // zero padding in front (docs/format.md#compressed-streams)
     const ctx: CompressedFileContext = {
       nid: 128,
       layout: 1,
-      size: expected.length,
+      size,
       inodeOffset: BS,
       inodeSize: 32,
       xattrIsize: 0,
@@ -124,6 +133,7 @@ describe('lz4: lz4_max_distance window', () => {
     const f = await openCompressedFile(ctx);
     return new TextDecoder().decode(await f.read(0, f.size));
   }
+
   it('finds the stream behind zero padding of every length mod 16, read aligned or not', async () => {
     // the stream with j more closing literals: 16 lengths of padding in a row
     for (let j = 0; j < 16; j++) {
@@ -131,31 +141,8 @@ describe('lz4: lz4_max_distance window', () => {
       const token = tail.length < 15 ? [tail.length << 4] : [0xf0, tail.length - 15];
       const s2 = Uint8Array.from([...stream.subarray(0, 25), ...token, ...new TextEncoder().encode(tail)]);
       const want = text + text + text.slice(0, 20) + tail;
-      for (const shift of [0, 1, 3]) {
-        const BS = 4096;
-        const bytes = new Uint8Array(16 * BS + shift).subarray(shift);
-        const dv = new DataView(bytes.buffer, bytes.byteOffset);
-        const H = BS + 32;
-        dv.setUint16(H + 16, 1, true);
-        dv.setUint32(H + 20, 8, true);
-        bytes.set(s2, 9 * BS - s2.length);
-        const f = await openCompressedFile({
-          nid: 128,
-          layout: 1,
-          size: want.length,
-          inodeOffset: BS,
-          inodeSize: 32,
-          xattrIsize: 0,
-          iU: 0,
-          blockSizeBits: 12,
-          featureIncompat: 0x1 | 0x2,
-          availableComprAlgs: 1,
-          comprConfigs: [],
-          readMain: (o, len) => Promise.resolve(bytes.subarray(o, o + len)),
-          limits: DEFAULT_COMPRESSED_LIMITS,
-        });
-        expect(new TextDecoder().decode(await f.read(0, f.size)), `j ${j}, shift ${shift}`).toBe(want);
-      }
+      for (const shift of [0, 1, 3])
+        expect(await lz4File({}, s2, want.length, shift), `j ${j}, shift ${shift}`).toBe(want);
     }
   });
 
