@@ -93,6 +93,39 @@ function expectSameRead(got: Manifest, want: Manifest, gotTable: StringTable, wa
   expect(g.strings).toBe(gotTable);
 }
 
+/**
+ * `scanned` read on a thread in `form` by `readOnThread` (its strings into a
+ * ManifestStringsHandover, placeholders in its columns), handed over after `first` was read into
+ * the receiving table: the same manifest, columns and table as reading `first` then `scanned`
+ * in one thread.
+ */
+async function expectHandoverMatchesSequential(
+  form: 'ndjson' | 'parquet',
+  first: Manifest,
+  scanned: Manifest,
+  readOnThread: (m: Manifest, handOver: ManifestStringsHandover) => Promise<Manifest>,
+): Promise<void> {
+  const seqTable = new StringTable();
+  const seqFirst = await FORMS[form]!(first, seqTable);
+  const seq = await FORMS[form]!(scanned, seqTable);
+  const thrTable = new StringTable();
+  const thrFirst = await FORMS[form]!(first, thrTable);
+  const handover = new ManifestStringsHandover();
+  const read = await readOnThread(scanned, handover);
+  expect(handover.used, form).toBe(true);
+  // The thread's columns hold placeholders only.
+  expect(new Set(manifestColumns(read)!.paths.slice(0, read.file_count)), form).toStrictEqual(new Set(['']));
+  const { message, transfer } = manifestForTransfer(read, handover.strings());
+  const thr = manifestFromTransfer(
+    structuredClone(message, { transfer }),
+    thrTable,
+    manifestColumns(thrFirst) ?? null,
+  );
+  expect(manifestColumns(seqFirst), form).toBeTruthy();
+  expectSameRead(thr, seq, thrTable, seqTable);
+  expect(tableStrings(thrTable), form).toStrictEqual(tableStrings(seqTable));
+}
+
 describe('manifests handed to another thread', () => {
   let firstScan: Promise<Manifest> | undefined;
   const oracles = readdirSync(DIR).filter((f) => f.endsWith('.expected.json'));
@@ -128,54 +161,14 @@ describe('manifests handed to another thread', () => {
       }
       // A Parquet file read on a thread: its strings go into the handover's blobs as they are
       // read (ManifestStringsHandover), never into the thread's columns.
-      const seqTable = new StringTable();
-      const seqFirst = await FORMS.parquet!(first, seqTable);
-      const seq = await FORMS.parquet!(scanned, seqTable);
-      const thrTable = new StringTable();
-      const thrFirst = await FORMS.parquet!(first, thrTable);
-      const handover = new ManifestStringsHandover();
-      const read = await parseParquetManifest(
-        manifestToParquet(scanned),
-        { columnar: true },
-        { handOver: handover },
+      await expectHandoverMatchesSequential('parquet', first, scanned, (m, handOver) =>
+        parseParquetManifest(manifestToParquet(m), { columnar: true }, { handOver }),
       );
-      expect(handover.used).toBe(true);
-      // The thread's columns hold placeholders only.
-      expect(new Set(manifestColumns(read)!.paths.slice(0, read.file_count))).toStrictEqual(new Set(['']));
-      const { message, transfer } = manifestForTransfer(read, handover.strings());
-      const thr = manifestFromTransfer(
-        structuredClone(message, { transfer }),
-        thrTable,
-        manifestColumns(thrFirst) ?? null,
-      );
-      expect(manifestColumns(seqFirst)).toBeTruthy();
-      expectSameRead(thr, seq, thrTable, seqTable);
-      expect(tableStrings(thrTable)).toStrictEqual(tableStrings(seqTable));
       // An NDJSON file read on a thread: the fast path copies each line's string bytes into the
       // handover's blobs, the general one (symlinks, devices, non-ASCII) gives strings.
-      {
-        const seqTable = new StringTable();
-        const seqFirst = await FORMS.ndjson!(first, seqTable);
-        const seq = await FORMS.ndjson!(scanned, seqTable);
-        const thrTable = new StringTable();
-        const thrFirst = await FORMS.ndjson!(first, thrTable);
-        const handover = new ManifestStringsHandover();
-        const read = parseManifestBytes(utf8([...manifestToNdjson(scanned)].join('')), {
-          columnar: true,
-          handOver: handover,
-        });
-        expect(handover.used).toBe(true);
-        expect(new Set(manifestColumns(read)!.paths.slice(0, read.file_count))).toStrictEqual(new Set(['']));
-        const { message, transfer } = manifestForTransfer(read, handover.strings());
-        const thr = manifestFromTransfer(
-          structuredClone(message, { transfer }),
-          thrTable,
-          manifestColumns(thrFirst) ?? null,
-        );
-        expect(manifestColumns(seqFirst)).toBeTruthy();
-        expectSameRead(thr, seq, thrTable, seqTable);
-        expect(tableStrings(thrTable)).toStrictEqual(tableStrings(seqTable));
-      }
+      await expectHandoverMatchesSequential('ndjson', first, scanned, async (m, handOver) =>
+        parseManifestBytes(utf8([...manifestToNdjson(m)].join('')), { columnar: true, handOver }),
+      );
     }, 120_000);
   }
 
