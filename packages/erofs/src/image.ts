@@ -555,6 +555,7 @@ export class ErofsImage {
           : undefined,
         readPacked:
           packed && !isPacked ? (offset, length) => this.readData(packed, offset, length, true) : undefined,
+        packedSize: packed && !isPacked ? packed.size : undefined,
         packedNid: sb.featureIncompat & INCOMPAT_FRAGMENTS ? sb.packedNid : undefined,
         limits: this.zLimits,
       };

@@ -3,8 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { CompressedDataError, type CompressedErrorCode } from '../src/compressed/index.js';
 import { CompactIndex } from '../src/compressed/zmap.js';
-import { TestImage } from './compressed-harness.js';
+import { superblockChecksum } from '../src/disk/superblock.js';
+import { ErofsError } from '../src/errors.js';
+import { openImage } from '../src/image.js';
+import { memorySource } from '../src/source/memory.js';
+import { loadOracle, TestImage } from './compressed-harness.js';
 import { LZ4_DECODER_KINDS, useLz4Decoder } from './lz4-decoders.js';
+import { seededInts } from './seeded-random.js';
 
 const TEXT_NID = 5603; // /text.txt in edge.lz4.img: compact indexes, 40 lz4 pclusters
 
@@ -160,7 +165,7 @@ describe.each(LZ4_DECODER_KINDS)('%s LZ4 decoder', (kind) => {
       ['edge.lzma.frag-dedupe-ztail', -1],
     ] as const)('%s: only typed errors', async (name, nidHint) => {
       const base = TestImage.load(name);
-      const oracle = (await import('./compressed-harness.js')).loadOracle(name);
+      const oracle = loadOracle(name);
       const f = oracle.files.find((x) =>
         nidHint < 0 ? x.layout.startsWith('compressed') && x.size > 9000 : x.nid === nidHint,
       )!;
@@ -168,8 +173,7 @@ describe.each(LZ4_DECODER_KINDS)('%s LZ4 decoder', (kind) => {
       const header = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
       const extents = await (await base.open(f.nid)).extents();
       const pcl = extents.find((e) => e.physicalLength > 0);
-      let seed = 12345;
-      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+      const rnd = seededInts(12345);
       for (let i = 0; i < 150; i++) {
         const img = new TestImage(base.bytes.slice());
         for (let j = 0; j < 3; j++) {
@@ -181,14 +185,66 @@ describe.each(LZ4_DECODER_KINDS)('%s LZ4 decoder', (kind) => {
           const file = await img.open(f.nid);
           await file.read(0, file.size);
         } catch (e) {
-          // RangeError "outside the image" is the harness readMain refusing an out-of-range read
-          if (
-            !(e instanceof CompressedDataError) &&
-            !(e instanceof RangeError && /outside the/.test(e.message))
-          )
-            throw e;
+          // Nothing else: no read reaches the harness's readMain or readPacked out of range
+          // (pclusters are checked against mainDeviceSize, fragments against packedSize).
+          if (!(e instanceof CompressedDataError)) throw e;
         }
       }
     });
+  });
+});
+
+// docs/format.md#validate-compressed, rule 11: a fragment past the packed inode's data is
+// refused when the file is opened, by the compressed reader itself (not left to readPacked).
+describe('a fragment offset beyond the packed inode', () => {
+  const NAME = 'edge.lzma.frag-dedupe-ztail';
+  /** edge.lzma.frag-dedupe-ztail with /b16385's fragment offset (its map header's first 4 bytes) made 0xffffffff. */
+  function farFragment() {
+    const img = new TestImage(TestImage.load(NAME).bytes.slice());
+    const nid = loadOracle(NAME).files.find((f) => f.path === '/b16385')!.nid;
+    const ctx = img.context(nid);
+    const header = Math.ceil((ctx.inodeOffset + ctx.inodeSize + ctx.xattrIsize) / 8) * 8;
+    return { img, nid, header };
+  }
+
+  it('is ECORRUPT at open, naming the packed inode', async () => {
+    const { img, nid, header } = farFragment();
+    const f = await img.open(nid);
+    const fragment = (await f.extents()).find((e) => e.kind === 'fragment')!;
+    expect(fragment).toBeTruthy();
+    expect(fragment.fragmentOffset! + fragment.logicalLength).toBeLessThanOrEqual(
+      img.context(img.packedNid).size,
+    );
+    img.bytes.fill(0xff, header, header + 4);
+    const err = await img.open(nid).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CompressedDataError);
+    expect(err).toMatchObject({ code: 'ECORRUPT', nid });
+    expect((err as Error).message).toMatch(
+      /fragment \d+\+\d+ of extent at \d+ is beyond the \d+-byte packed inode/,
+    );
+    // Without the packed inode's size the open passes and only readPacked refuses the read.
+    const unchecked = await img.open(nid, { packedSize: undefined });
+    await expect(unchecked.read(0, unchecked.size)).rejects.toThrow(/beyond packed inode size/);
+  });
+
+  it('is the same ECORRUPT through the image reader', async () => {
+    const { img, header } = farFragment();
+    img.bytes.fill(0xff, header, header + 4);
+    // The map header is in the superblock's (checksummed) block: checksummed again.
+    const sbBlock = img.bytes.subarray(1024, 4096);
+    new DataView(sbBlock.buffer, sbBlock.byteOffset).setUint32(4, superblockChecksum(sbBlock), true);
+    const image = await openImage(memorySource(img.bytes));
+    const err = await image.readFile('/b16385').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ErofsError);
+    expect(err).toMatchObject({ code: 'ECORRUPT' });
+    expect((err as Error).message).toMatch(/beyond the \d+-byte packed inode/);
+    // The other files still read.
+    expect((await image.readFile('/b4095')).length).toBe(4095);
   });
 });

@@ -119,6 +119,7 @@ export class TestImage {
     };
     if (this.packedNid !== 0 && ctx.packedNid === undefined && nid !== this.packedNid) {
       ctx.packedNid = this.packedNid;
+      ctx.packedSize = 'packedSize' in overrides ? overrides.packedSize : this.context(this.packedNid).size;
       ctx.readPacked = async (o, n) => {
         this.packed ??= openCompressedFile(this.context(this.packedNid));
         const p = await this.packed;

@@ -77,6 +77,12 @@ export interface CompressedFileContext {
   readMeta?(offset: number, length: number): Promise<Uint8Array>;
   /** Decompressed bytes of the packed inode (fragments, docs/format.md#fragments). Must throw when out of range. */
   readPacked?(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * i_size of the packed inode, when known. Every fragment extent is then checked against it
+   * when the file is opened (docs/format.md#validate-compressed, rule 11), so a fragment offset
+   * past the packed data is reported as ECORRUPT up front, never left to readPacked to refuse.
+   */
+  packedSize?: number;
   limits: {
     /** Largest pcluster accepted, bytes (kernel: 1 MiB, docs/format.md#compression-terms). */
     maxPclusterBytes: number;

@@ -154,6 +154,22 @@ export async function openCompressedFile(ctx: CompressedFileContext): Promise<Co
       }
     }
   }
+  if (ctx.packedSize !== undefined) {
+    for (const e of extents) {
+      // The bytes read() and forEachPiece() take from the packed inode: fragmentOffset on, up
+      // to the extent's end or i_size, whichever comes first.
+      if (e.kind !== 'fragment') continue;
+      const length = Math.min(e.logicalLength, ctx.size - e.logicalStart);
+      if (e.fragmentOffset! + length > ctx.packedSize) {
+        throw new CompressedDataError(
+          'ECORRUPT',
+          `fragment ${e.fragmentOffset}+${length} of extent at ${e.logicalStart} is beyond the ${ctx.packedSize}-byte packed inode`,
+          -1,
+          ctx.nid,
+        );
+      }
+    }
+  }
   return new ZFile(ctx, extents);
 }
 
