@@ -10,8 +10,10 @@
 // --list also prints, on stderr, one line per output (label, sha256 of it): diff two such
 // lists to find which output changed.
 //
-// It uses the built packages (`pnpm build`) of the tree it sits in, or of --root DIR: copy the
-// script to a temp folder and pass --root to check another tree with the same script.
+// It uses the built packages (`pnpm build`) of the tree it sits in, or of --root DIR: to check
+// another tree with the same script, run this one with --root (the fleets' manifest header,
+// packages/sharing/test/synthetic-manifest.mjs, shared with the tests, comes from the script's
+// own tree, so the inputs stay the script's).
 //
 // Fixtures: every image of testdata/erofs (top level, synthetic/, metabox/) scanned with content
 // hashing (the manifest NDJSON is hashed too; images the reader refuses contribute their error
@@ -34,6 +36,7 @@ import { readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { manifestOfRecords } from '../packages/sharing/test/synthetic-manifest.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -290,31 +293,19 @@ function randomFleet(rand) {
     const seen = new Set();
     const unique = files.filter((f) => !seen.has(f.path) && seen.add(f.path));
     const blockSize = rand() < 0.9 ? 4096 : pick([512, 16384]);
-    const manifest = {
-      kind: 'sharemap-manifest',
+    // Drawn in this order (the image size, then the block count): the seed's fleets stay the same.
+    const imageSize = rand() < 0.2 ? 0 : blockSize * (unique.length + 1 + int(50));
+    const blocks = unique.length + 1 + int(20);
+    const manifest = manifestOfRecords({
       version: erofs.MANIFEST_VERSION,
-      image: { name: `img${k}.img`, size: rand() < 0.2 ? 0 : blockSize * (unique.length + 1 + int(50)) },
-      superblock: {
-        block_size: blockSize,
-        blocks: unique.length + 1 + int(20),
-        meta_blkaddr: 0,
-        xattr_blkaddr: 0,
-        root_nid: 36,
-        inodes: unique.length,
-        sb_size: 128,
-        feature_compat: ishare ? ['ishare_xattrs'] : [],
-        feature_incompat: [],
-        uuid: '',
-        build_time: 0,
-        ishare,
-        fingerprint_xattr_name: ishare ? 'erofs.fingerprint.v1' : null,
-        required_kernel: '7.0',
-        devices: [],
-      },
+      name: `img${k}.img`,
+      imageSize,
+      blockSize,
+      blocks,
+      ishare,
       hashed,
-      file_count: unique.length,
       files: unique,
-    };
+    });
     const entry = sharing.imageEntryFromManifest(
       manifest,
       rand() < 0.3 ? { id: `img${k}`, publisher: pick(['acme', 'other']) } : { id: `img${k}` },

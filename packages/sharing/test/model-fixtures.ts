@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { MANIFEST_VERSION, type FileRecord, type Manifest, type Nid } from '@sharemap/erofs';
 import type { AnalysisInput, Backing, InstanceInput } from '../src/report.js';
 import { imageEntryFromManifest } from '../src/model/input.js';
+import { manifestOfRecords } from './synthetic-manifest.mjs';
 
 export { seededBytes, seededInts, seededRandom } from '@sharemap/erofs/testing';
 
@@ -101,31 +102,16 @@ export function syntheticRecord(
  * of one block per record would give it; `ishare`: built with fingerprints (ishare_xattrs).
  */
 export function syntheticManifest(name: string, files: FileRecord[], ishare: boolean): Manifest {
-  return {
-    kind: 'sharemap-manifest',
+  return manifestOfRecords({
     version: MANIFEST_VERSION,
-    image: { name, size: 4096 * (files.length + 1) },
-    superblock: {
-      block_size: 4096,
-      blocks: files.length + 1,
-      meta_blkaddr: 0,
-      xattr_blkaddr: 0,
-      root_nid: 36,
-      inodes: files.length,
-      sb_size: 128,
-      feature_compat: ishare ? ['ishare_xattrs'] : [],
-      feature_incompat: [],
-      uuid: '',
-      build_time: 0,
-      ishare,
-      fingerprint_xattr_name: ishare ? 'erofs.fingerprint.v1' : null,
-      required_kernel: '7.0',
-      devices: [],
-    },
+    name,
+    imageSize: 4096 * (files.length + 1),
+    blockSize: 4096,
+    blocks: files.length + 1,
+    ishare,
     hashed: false,
-    file_count: files.length,
     files,
-  };
+  });
 }
 
 /**
