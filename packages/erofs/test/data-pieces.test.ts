@@ -4,6 +4,7 @@
  * inline (direct positional reads), chunk-based, lz4/lz4hc/deflate/lzma/zstd with fragments,
  * dedupe and ztailpacking (CompressedFile.forEachPiece). A scratch of 1000 bytes, not a multiple
  * of any block size, puts piece boundaries inside blocks and inside the inline tail's block.
+ * Every file with data is read; of the empty ones, the first EMPTY_FILES.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,9 @@ const IMAGES = [
   'edge.zstd.fp.img',
   'app.fp.lz4hc.img',
 ];
+
+/** How many empty files of an image are read (the rest are the same case again). */
+const EMPTY_FILES = 5;
 
 async function piecesOf(
   image: Awaited<ReturnType<typeof openImage>>,
@@ -50,8 +54,12 @@ describe('forEachDataPiece passes on the bytes readFile returns', () => {
       const fromMemory = await openImage(memorySource(new Uint8Array(readFileSync(join(DIR, name)))));
       try {
         let files = 0;
+        let empty = 0;
         for await (const e of walk(fromFile.image)) {
           if (e.inode.type !== 'file') continue;
+          // A few empty files, not all: edge, edge.zstd.fp and edge-mini.b512 each hold 2,970
+          // in /manydir, the same zero-length case that was most of this file's time.
+          if (e.inode.size === 0 && ++empty > EMPTY_FILES) continue;
           files++;
           const expected = await fromFile.image.readFile(e.path);
           for (const image of [fromFile.image, fromMemory]) {
