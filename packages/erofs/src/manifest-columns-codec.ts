@@ -18,7 +18,7 @@ import {
   newValidatedRecord,
   NO_XATTRS,
 } from './manifest-columns.js';
-import { hashStep, STRING_HASH_SEED, StringTable } from './manifest-strings.js';
+import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
 import type { FileRecord, ManifestHeader } from './manifest-types.js';
 
 /** First 8 bytes of an encoded form. */
