@@ -18,7 +18,7 @@ import {
   newValidatedRecord,
   NO_XATTRS,
 } from './manifest-columns.js';
-import { hashStep, STRING_HASH_SEED, StringTable } from './manifest-strings.js';
+import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
 import type { FileRecord, ManifestHeader } from './manifest-types.js';
 
 /** First 8 bytes of an encoded form. */
@@ -128,23 +128,117 @@ function joinStrings(
   return { text: parts.join(''), ends, present };
 }
 
+/** Bytes of the digest a `sha256:` + 32-byte fingerprint claims. */
+const DIGEST_BYTES = 32;
+/** Hex of `sha256:`, which such a fingerprint starts with (docs/format.md#fingerprints). */
+const SHA256_FINGERPRINT_PREFIX = '7368613235363a';
+/** Length in hex digits of such a fingerprint. */
+const SHA256_FINGERPRINT_UNITS = 2 * (7 + DIGEST_BYTES);
+/** Value of each lower-case hex digit by char code, -1 for other characters. */
+const HEX_DIGIT = new Int8Array(128).fill(-1);
+for (let k = 0; k < 16; k++) HEX_DIGIT['0123456789abcdef'.charCodeAt(k)] = k;
+
 /**
  * Deduplicates a column as it is written (version 2's fingerprints): `indexOf` gives a value's
  * index among the distinct values so far and whether it is new (the caller then writes it).
+ * Values of the usual fingerprint form (`sha256:` + 32 bytes, lower-case hex) are held as their
+ * 32 digest bytes in one buffer, in a hash table of their own: a 2M-record upload holds ~1.6M
+ * distinct ones, and as JS strings (each a slice that may keep its whole NDJSON line alive)
+ * they were most of its memory (docs/benchmarks.md#server-trust2-upload-fingerprints-as-bytes-2026-12-07).
+ * Other values (rare) go in a Map. Either way the indices are in order of first appearance.
  */
 class DistinctValues {
-  private readonly table = new StringTable();
   count = 0;
   /** Units of the distinct values so far (MAX_COLUMNS_STRING_UNITS applies to them). */
   units = 0;
+  /** The digests held, DIGEST_BYTES each, in order of first appearance. */
+  private digests = new Uint8Array(DIGEST_BYTES * 1024);
+  /** By digest held: its index among all the distinct values. */
+  private indexOfDigest = new Int32Array(1024);
+  private digestCount = 0;
+  /** Open addressing (linear probing), by hash: the digest held there, -1 for none. */
+  private slots = new Int32Array(2048).fill(-1);
+  /** The digest of the value looked up, decoded from its hex. */
+  private readonly digest = new Uint8Array(DIGEST_BYTES);
+  /** A seed per table: which digests share a slot is not known in advance. */
+  private readonly seed = (Math.random() * 2 ** 32) >>> 0;
+  private others: Map<string, number> | null = null;
+
   indexOf(s: string): { index: number; added: boolean } {
-    const index = this.table.internIndex(s);
-    const added = index === this.count;
+    const isDigest = this.decode(s);
+    let index = isDigest ? this.digestIndex() : (this.others ??= new Map()).get(s);
+    const added = index === undefined;
     if (added) {
-      this.count++;
+      index = this.count++;
       this.units += s.length;
+      if (isDigest) this.addDigest(index);
+      else this.others!.set(s, index);
     }
-    return { index, added };
+    return { index: index!, added };
+  }
+
+  /** Decodes s into `digest` when it has the usual form, else returns false. */
+  private decode(s: string): boolean {
+    if (s.length !== SHA256_FINGERPRINT_UNITS) return false;
+    const p = SHA256_FINGERPRINT_PREFIX.length;
+    for (let k = 0; k < p; k++) if (s.charCodeAt(k) !== SHA256_FINGERPRINT_PREFIX.charCodeAt(k)) return false;
+    const d = this.digest;
+    for (let k = 0; k < DIGEST_BYTES; k++) {
+      const hi = HEX_DIGIT[s.charCodeAt(p + 2 * k)] ?? -1;
+      const lo = HEX_DIGIT[s.charCodeAt(p + 2 * k + 1)] ?? -1;
+      if (hi < 0 || lo < 0) return false;
+      d[k] = (hi << 4) | lo;
+    }
+    return true;
+  }
+
+  private hash(bytes: Uint8Array, at: number): number {
+    let h = this.seed;
+    for (let k = 0; k < DIGEST_BYTES; k++) h = Math.imul(h ^ bytes[at + k]!, 0x01000193);
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
+  /** The index of `digest` among the values, or undefined when it is not held. */
+  private digestIndex(): number | undefined {
+    const mask = this.slots.length - 1;
+    const d = this.digest;
+    const held = this.digests;
+    for (let slot = this.hash(d, 0) & mask; ; slot = (slot + 1) & mask) {
+      const e = this.slots[slot]!;
+      if (e < 0) return undefined;
+      const at = e * DIGEST_BYTES;
+      let k = 0;
+      while (k < DIGEST_BYTES && held[at + k] === d[k]) k++;
+      if (k === DIGEST_BYTES) return this.indexOfDigest[e]!;
+    }
+  }
+
+  /** Holds `digest` (not held yet) as the value of index `index`. */
+  private addDigest(index: number): void {
+    const e = this.digestCount++;
+    if (e === this.indexOfDigest.length) {
+      const digests = new Uint8Array(2 * this.digests.length);
+      digests.set(this.digests);
+      this.digests = digests;
+      const indices = new Int32Array(2 * e);
+      indices.set(this.indexOfDigest);
+      this.indexOfDigest = indices;
+    }
+    this.digests.set(this.digest, e * DIGEST_BYTES);
+    this.indexOfDigest[e] = index;
+    // At most half the slots used: rehash into twice as many.
+    if (2 * this.digestCount > this.slots.length) {
+      this.slots = new Int32Array(2 * this.slots.length).fill(-1);
+      for (let k = 0; k < e; k++) this.place(k);
+    }
+    this.place(e);
+  }
+
+  private place(e: number): void {
+    const mask = this.slots.length - 1;
+    let slot = this.hash(this.digests, e * DIGEST_BYTES) & mask;
+    while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
+    this.slots[slot] = e;
   }
 }
 
@@ -368,7 +462,8 @@ function distinctColumn(
     distinct[k] = text.slice(start, end);
     start = end;
   }
-  if (start !== text.length) throw new ManifestColumnsCodecError('fingerprints: characters after the last value');
+  if (start !== text.length)
+    throw new ManifestColumnsCodecError('fingerprints: characters after the last value');
   const n = index.length;
   for (let i = 0; i < n; i++)
     if (index[i]! < NO_FINGERPRINT || index[i]! >= d)
@@ -408,7 +503,9 @@ export function decodeManifestColumns(
       throw new ManifestColumnsCodecError('not a columnar manifest (magic)');
   const version = new DataView(magic.buffer, magic.byteOffset + 8, 4).getUint32(0, true);
   if (!READ_VERSIONS.includes(version))
-    throw new ManifestColumnsCodecError(`version ${version}, this reader knows ${READ_VERSIONS.join(' and ')}`);
+    throw new ManifestColumnsCodecError(
+      `version ${version}, this reader knows ${READ_VERSIONS.join(' and ')}`,
+    );
   const pre = r.take(preambleBytes(version) - 12, 'the preamble');
   const dv = new DataView(pre.buffer, pre.byteOffset, pre.byteLength);
   const word = (k: number): number => dv.getUint32(4 * (k - 1), true);

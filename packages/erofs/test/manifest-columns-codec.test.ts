@@ -4,6 +4,7 @@
  * the same NDJSON bytes; and damaged bytes (cut anywhere, a wrong magic or version, offsets out
  * of bounds, bad codes, trailing bytes) throw ManifestColumnsCodecError, never a different manifest.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import {
 } from '../src/manifest-columns-codec.js';
 import {
   columnarManifest,
+  ManifestColumns,
   manifestColumns,
   manifestHeader,
   manifestToNdjson,
@@ -115,6 +117,50 @@ describe('stored columnar form of a manifest', () => {
     // Lookups after it find them (the table is hashed when first asked).
     expect(strings.indexOf(distinct[7]!)).toBe(7);
     expect(strings.indexOf(fps[fps.length - 1]!)).toBe(distinct.indexOf(fps[fps.length - 1]!));
+  });
+
+  it('numbers distinct fingerprints of every form in order of first appearance (digests held as bytes, others apart)', async () => {
+    const base = parseManifest(ndjsonOf(await scanImageFile(join(DIR, 'base-v1.fp.img'), { hash: true })), {
+      columnar: true,
+    });
+    const template = base.files.find((f) => f.type === 'file' && f.fingerprint !== null)!;
+    const digest = (k: number): string => createHash('sha256').update(String(k)).digest('hex');
+    // 6,000 sha256-form values (the table grows and rehashes), each seen again later, with
+    // values of other forms between them: upper case, a non-hex character, serials, one that
+    // differs from a digest form only in its prefix, and the same digests' upper-case twins.
+    const values: (string | null)[] = [];
+    for (let k = 0; k < 6_000; k++) {
+      values.push(`7368613235363a${digest(k)}`);
+      if (k % 7 === 0) values.push(`7368613235363a${digest(k)}`.toUpperCase());
+      if (k % 11 === 0) values.push(`7368613235363a${digest(k).slice(0, 63)}g`);
+      if (k % 13 === 0) values.push(`serial-${k % 50}`.replace(/[^0-9a-f]/g, 'a'));
+      if (k % 17 === 0) values.push(`7368613235363b${digest(k)}`);
+      if (k % 5 === 0) values.push(null);
+      if (k >= 3_000) values.push(`7368613235363a${digest(k - 3_000)}`);
+    }
+    const files = values.map((fingerprint, i) => ({
+      ...template,
+      path: `/f${String(i).padStart(6, '0')}`,
+      fingerprint,
+    }));
+    const m = columnarManifest(
+      { ...manifestHeader(base), file_count: files.length },
+      ManifestColumns.fromRecords(files),
+    );
+    const bytes = encode(m);
+    const distinct = [...new Set(values.filter((v): v is string => v !== null))];
+    const strings = new StringTable();
+    const { cols, fingerprintIndex } = decodeManifestColumns(bytes, {
+      internAt: (_slot, s) => s,
+      internDistinct: (v) => strings.internDistinct(v),
+    });
+    expect(strings.size).toBe(distinct.length);
+    for (let k = 0; k < distinct.length; k++) expect(strings.stringAt(k)).toBe(distinct[k]);
+    const at = new Map(distinct.map((v, k) => [v, k]));
+    for (let i = 0; i < values.length; i++) {
+      expect(cols.fingerprint[i] ?? null).toBe(values[i]);
+      expect(fingerprintIndex![i]).toBe(values[i] === null ? -1 : at.get(values[i]!));
+    }
   });
 
   it('reads the version-1 files the encoder wrote before (test/columns-v1-fixtures)', async () => {

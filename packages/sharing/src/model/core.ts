@@ -28,6 +28,7 @@ import {
   type StringTable,
 } from '@sharemap/erofs';
 import type { AnalysisOptions, FileStatus, FileTable, ReportInstance } from '../report.js';
+import { FINGERPRINT_BINDINGS } from '../trust/types.js';
 import { pagesOf, workingSetPages } from './accounting.js';
 import { type SharedGroupColumns } from './group-columns.js';
 import type { ImageEntry } from './input.js';
@@ -46,6 +47,16 @@ const AOPS_BLOCK = 1;
 const AOPS_FILE_BACKED = 2;
 /** Length of the digest (hex) a `sha256:` + 32-byte fingerprint claims. */
 const DIGEST_HEX_LENGTH = SHA256_FINGERPRINT_HEX_LENGTH - SHA256_FINGERPRINT_PREFIX_HEX.length;
+/** Binding codes (indices into FINGERPRINT_BINDINGS) that prepareImage gives the trust model. */
+const BOUND = FINGERPRINT_BINDINGS.indexOf('content-bound');
+const UNVERIFIABLE = FINGERPRINT_BINDINGS.indexOf('unverifiable');
+const PUBLISHER_DEFINED = FINGERPRINT_BINDINGS.indexOf('publisher-defined');
+/** PreparedImage.binding of a file that is not a regular file. */
+export const BINDING_NOT_REGULAR = -1;
+/** PreparedImage.binding of a regular file without a usable fingerprint (R4). */
+export const BINDING_NONE = -2;
+/** PreparedImage.binding of a file the trust model classifies itself (see PreparedImage.binding). */
+export const BINDING_ASK = -3;
 /** Largest fingerprints x domains key space looked up through a dense Int32Array (64 MiB). */
 const DENSE_KEY_LIMIT = 1 << 24;
 /** How many candidate rows of order-dependent keys the `order-dependent` finding lists at most. */
@@ -83,6 +94,15 @@ export interface PreparedImage {
   unverifiable: number[];
   regularFiles: number;
   fingerprintedFiles: number;
+  /**
+   * Each file's fingerprint binding as the trust model classifies it (trust/model.ts
+   * fingerprintsOf: an index into FINGERPRINT_BINDINGS), found by the R12 check above at no
+   * extra string comparison: content-bound, unverifiable or publisher-defined for lower-hex
+   * fingerprints (what validated manifests carry); BINDING_ASK for the rest (mismatches, other
+   * fingerprint forms), which the trust model classifies again; BINDING_NONE and
+   * BINDING_NOT_REGULAR for files without one. 1 byte per file.
+   */
+  binding: Int8Array;
 }
 
 export interface Prepared {
@@ -116,6 +136,8 @@ class Interner {
   readonly fpDigest: (string | null | undefined)[] = [];
   /** How many fingerprint values are not lower-case hex (what validated manifests carry, docs/manifest.md). */
   private notLowerHex = 0;
+  /** The ids of those values; null while there is none. */
+  private notLowerHexIds: Set<number> | null = null;
   private readonly contentIndex = new Map<string, number>();
   /**
    * By file position (index in a manifest): the fingerprint id last found there, and the one
@@ -174,9 +196,15 @@ class Interner {
     if (form !== NOT_LOWER_HEX) this.fpDigest.push(form === LOWER_HEX_SHA256 ? undefined : null);
     else {
       this.notLowerHex++;
+      (this.notLowerHexIds ??= new Set()).add(id);
       this.fpDigest.push(fingerprintDigest(fingerprint));
     }
     return id;
+  }
+
+  /** Whether fingerprint id `id`'s value is lower-case hex (validated manifests' values all are). */
+  isLowerHex(id: number): boolean {
+    return this.notLowerHexIds === null || !this.notLowerHexIds.has(id);
   }
 
   /** The digest fingerprint id `id` claims (fpDigest), made now if it was not yet; null for none. */
@@ -337,6 +365,7 @@ function prepareImage(
   let ownContentId: Int32Array | null = null;
   const mismatched: number[] = [];
   const unverifiable: number[] = [];
+  const binding = new Int8Array(n).fill(BINDING_NOT_REGULAR);
   let regularFiles = 0;
   let fingerprintedFiles = 0;
   for (let f = 0; f < n; f++) {
@@ -359,6 +388,7 @@ function prepareImage(
     let id = -1;
     /** The record's sha256 is exactly the digest its fingerprint claims. */
     let shaIsClaimedDigest = false;
+    binding[f] = BINDING_NONE;
     if (fingerprintState(fingerprint, blockSize) === 'ok') {
       // R4: a usable fingerprint.
       fingerprintedFiles++;
@@ -368,9 +398,17 @@ function prepareImage(
           : interner.fingerprintIdAt(f, fingerprint!);
       fpId[f] = id;
       const digest = interner.fpDigest[id];
+      // The trust model's binding, where the check below settles it as the trust model would:
+      // for a lower-hex value, `sha256:` + 32 bytes (a digest claimed) is its isSha256Form.
+      const lowerHex = interner.isLowerHex(id);
+      binding[f] = BINDING_ASK;
       // R12: a sha256 fingerprint is checked against the content; other values cannot be.
-      if (digest === null) unverifiable.push(f);
-      else if (sha !== undefined) {
+      if (digest === null) {
+        unverifiable.push(f);
+        if (lowerHex) binding[f] = PUBLISHER_DEFINED;
+      } else if (sha === undefined) {
+        if (lowerHex) binding[f] = UNVERIFIABLE;
+      } else {
         // Records of different images often share one string object per digest (one file in
         // many images). Object.is compares references before characters (=== on strings first
         // reads both), and keeping the last matching record's string as the digest makes the
@@ -383,6 +421,8 @@ function prepareImage(
         ) {
           shaIsClaimedDigest = true;
           interner.fpDigest[id] = sha;
+          // A sha256 equal to the digest claimed, which is the fingerprint's tail: endsWith.
+          if (lowerHex) binding[f] = BOUND;
         } else if (!fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
       }
     }
@@ -410,6 +450,7 @@ function prepareImage(
     unverifiable,
     regularFiles,
     fingerprintedFiles,
+    binding,
   };
 }
 

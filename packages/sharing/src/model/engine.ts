@@ -2,13 +2,7 @@
  * analyze(): manifests + instances in, Report out. Pure and synchronous; the web UI reruns it
  * live. Rules R1-R12 (docs/sharing-rules.md), docs/format.md#ishare-mount to docs/format.md#page-cache.
  */
-import type {
-  AnalysisInput,
-  Report,
-  ReportImage,
-  Totals,
-  UnsharedCacheLine,
-} from '../report.js';
+import type { AnalysisInput, Report, ReportImage, Totals, UnsharedCacheLine } from '../report.js';
 import { REPORT_KIND, REPORT_VERSION } from '../report.js';
 import type { Prepared } from './core.js';
 import { backingFileCachePages, normaliseOptions, PageSums, totalsOf } from './accounting.js';
@@ -22,6 +16,7 @@ import { unknownDomainBounds } from './unknown-bounds.js';
 import { isMounted, resolveInstanceState } from './input.js';
 import { measureWorkingSet } from './residency.js';
 import { attachGroupColumns } from './group-columns.js';
+import { keepBindings } from './engine-bindings.js';
 
 export function analyze(input: AnalysisInput): Report {
   const options = normaliseOptions(input.options);
@@ -180,6 +175,8 @@ export function analyze(input: AnalysisInput): Report {
   report.findings = computeFindings(ctx, report);
   // Host total, fair shares, containers: an accounting step over the result (cost.ts).
   report.cost = costOf(report);
+  // For the trust model (withTrust): each file's fingerprint binding, found by the R12 check.
+  keepBindings(report, prepared.images);
   return report;
 }
 

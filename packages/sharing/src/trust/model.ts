@@ -37,6 +37,8 @@ import {
   type TrustStatement,
 } from './types.js';
 import { LargestGroups } from './largest.js';
+import { BINDING_ASK, BINDING_NONE } from '../model/core.js';
+import { engineBindings } from '../model/engine-bindings.js';
 
 /** Finding codes listed as boundary breaks. */
 const BOUNDARY_BREAK_CODES: readonly string[] = [CROSS_DOMAIN_KEY_COLLISION];
@@ -180,7 +182,19 @@ type RawFingerprints = Omit<TrustImageFingerprints, 'domains' | 'statements'> & 
   bindingOf: Int8Array;
 };
 
-function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
+/** The binding of a usable fingerprint and its file's sha256: an index into FINGERPRINT_BINDINGS. */
+function bindingCode(fp: string, sha: string | undefined): number {
+  return !isSha256Form(fp)
+    ? PUBLISHER_DEFINED
+    : !sha
+      ? UNVERIFIABLE
+      : // endsWith first: manifests write both in lower case, and it copies nothing.
+        fp.endsWith(sha) || fingerprintMatchesSha256(fp, sha)
+        ? CONTENT_BOUND
+        : VERIFIED_MISMATCH;
+}
+
+function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFingerprints> {
   const out = new Map<string, RawFingerprints>();
   // Per file position, the (fingerprint, sha256) string objects last classified there and the
   // result: images of a fleet are versions of one another and manifests parsed with one
@@ -188,10 +202,16 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
   // and skip the 64-character comparison (core.ts's Interner does the same for fingerprints).
   // Columnar manifests (docs/manifest.md#columnar-in-memory-form) are read from their columns.
   const fileCount = (m: Manifest): number => manifestColumns(m)?.n ?? m.files.length;
-  const maxFiles = Math.max(0, ...input.images.map((x) => fileCount(x.manifest)));
-  const lastFp: (string | null)[] = new Array<string | null>(maxFiles).fill(null);
-  const lastSha: (string | undefined)[] = new Array<string | undefined>(maxFiles).fill(undefined);
-  const lastCode = new Int8Array(maxFiles);
+  // Made for the first image whose bindings the engine did not keep (usually none).
+  let last: { fp: (string | null)[]; sha: (string | undefined)[]; code: Int8Array } | null = null;
+  const positionMemory = (): NonNullable<typeof last> => {
+    const maxFiles = Math.max(0, ...input.images.map((x) => fileCount(x.manifest)));
+    return {
+      fp: new Array<string | null>(maxFiles).fill(null),
+      sha: new Array<string | undefined>(maxFiles).fill(undefined),
+      code: new Int8Array(maxFiles),
+    };
+  };
   for (const { image, manifest } of input.images) {
     // Integer codes (indices into FINGERPRINT_BINDINGS) in the per-record loop: it runs 2M times.
     const n = new Int32Array(FINGERPRINT_BINDINGS.length);
@@ -202,7 +222,29 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
     const count = fileCount(manifest);
     const bindingOf = new Int8Array(count).fill(-1);
     const pathOf = (f: number): string => (files ? files[f]!.path : cols!.paths[f]!);
-    for (let f = 0; f < count; f++) {
+    // The engine's R12 check settled most files' bindings (core.ts PreparedImage.binding) when
+    // analyze() made this report from this manifest: a byte per file, and only the files it
+    // left (BINDING_ASK: mismatches, fingerprints not in lower-case hex) are classified here.
+    const fromEngine = engineBindings(report, manifest, image.blockSize);
+    if (fromEngine !== null)
+      for (let f = 0; f < count; f++) {
+        let code = fromEngine[f]!;
+        if (code < 0) {
+          if (code === BINDING_NONE) none++;
+          if (code !== BINDING_ASK) continue;
+          const rec = files?.[f];
+          code = bindingCode(
+            rec ? rec.fingerprint! : cols!.fingerprint[f]!,
+            rec ? rec.sha256 : cols!.sha256?.[f],
+          );
+        }
+        n[code] = n[code]! + 1;
+        bindingOf[f] = code;
+        if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
+      }
+    else last ??= positionMemory();
+    const { fp: lastFp, sha: lastSha, code: lastCode } = last ?? { fp: [], sha: [], code: new Int8Array(0) };
+    for (let f = 0; fromEngine === null && f < count; f++) {
       const rec = files?.[f];
       if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue;
       const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
@@ -219,14 +261,7 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
         if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
         continue;
       }
-      const code = !isSha256Form(fp)
-        ? PUBLISHER_DEFINED
-        : !sha
-          ? UNVERIFIABLE
-          : // endsWith first: manifests write both in lower case, and it copies nothing.
-            fp.endsWith(sha) || fingerprintMatchesSha256(fp, sha)
-            ? CONTENT_BOUND
-            : VERIFIED_MISMATCH;
+      const code = bindingCode(fp, sha);
       lastFp[f] = fp;
       lastSha[f] = sha;
       lastCode[f] = code;
@@ -601,7 +636,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   });
 
   // Fingerprints per image.
-  const fpRaw = fingerprintsOf(input);
+  const fpRaw = fingerprintsOf(report, input);
   const domainsOfImage = new Map<string, Set<string>>();
   report.instances.forEach((inst, i) => {
     const d = ix.domainOfInstance[i];

@@ -1,0 +1,31 @@
+/**
+ * The fingerprint bindings analyze() found for a report's manifests (core.ts
+ * PreparedImage.binding), kept for the trust model (trust/model.ts fingerprintsOf), which
+ * then reads one byte per file instead of comparing every record's fingerprint with its sha256
+ * a second time (docs/benchmarks.md#server-trust2-the-trust-phase-from-the-engines-r12-check-2026-12-07).
+ * Held by report, then by manifest, both weakly: nothing here keeps either alive, and a report
+ * that did not come from analyze() (a copy, a parsed one) or a manifest analysed with another
+ * block size finds nothing, and the trust model classifies the records itself.
+ */
+import type { Manifest } from '@sharemap/erofs';
+import type { Report } from '../report.js';
+import type { PreparedImage } from './core.js';
+
+const byReport = new WeakMap<Report, WeakMap<Manifest, { blockSize: number; binding: Int8Array }>>();
+
+/** Keeps each prepared image's bindings for `report` (called by analyze()). */
+export function keepBindings(report: Report, images: readonly PreparedImage[]): void {
+  const byManifest = new WeakMap<Manifest, { blockSize: number; binding: Int8Array }>();
+  for (const p of images) byManifest.set(p.manifest, { blockSize: p.entry.blockSize, binding: p.binding });
+  byReport.set(report, byManifest);
+}
+
+/**
+ * The bindings analyze() found for `manifest` (one byte per file: core.ts BINDING_* codes or an
+ * index into FINGERPRINT_BINDINGS) when it made `report` with that manifest at that block size,
+ * else null.
+ */
+export function engineBindings(report: Report, manifest: Manifest, blockSize: number): Int8Array | null {
+  const kept = byReport.get(report)?.get(manifest);
+  return kept !== undefined && kept.blockSize === blockSize ? kept.binding : null;
+}
