@@ -2,6 +2,7 @@
 /** Entry point of the `sharemap` command (bin). */
 import { run } from './cli.js';
 import { processIo } from './io.js';
+import { v8FlagsFor } from './v8-flags.js';
 
 // SHAREMAP_LZ4_DECODER is a process setting: applied here, once, for this thread; the digest
 // threads are handed this thread's choice (docs/reader.md#lz4-decoders). A bad value ends the
@@ -17,11 +18,18 @@ if (process.env.SHAREMAP_LZ4_DECODER) {
   }
 }
 
+const args = process.argv.slice(2);
+// `scan --hash` raises V8's interrupt budget, so that only its hot functions are optimized, in
+// every thread (v8-flags.ts): set before the digest threads start.
+const v8Flags = v8FlagsFor(args);
+if (v8Flags) {
+  const { setFlagsFromString } = await import('node:v8');
+  setFlagsFromString(v8Flags);
+}
 // `scan --hash` with the default threads: its digest threads start now, so that they load
 // their modules beside this thread's loading of the command, on a core idle until the walk
 // begins; the scan's pool takes them (docs/reader.md#digest-threads-started-ahead). With
 // `--threads` the scan starts the threads it asks for itself.
-const args = process.argv.slice(2);
 if (args[0] === 'scan' && args.includes('--hash') && !args.some((a) => a.startsWith('--threads'))) {
   const { prestartDigestThreads } = await import('@sharemap/erofs/digest-pool');
   prestartDigestThreads();

@@ -273,7 +273,10 @@ function compactType(v: number, lobits: number): number {
 /**
  * Build the validated extent list (docs/format.md#map-lookup and the sections after it, to docs/format.md#sparse). Every
  * entry is read once from one buffer holding the whole index area; loops are bounded by the
- * entry count, which is bounded by limits.maxExtents.
+ * entry count, which is bounded by limits.maxExtents. Only the reads wait: the decoding is in
+ * synchronous functions (fullEntries, compactEntries, extentsOf), which V8 compiles apart and
+ * much more cheaply than one async function holding every loop (an optimizing compile of that
+ * took 50-95 ms per thread, the largest single compile of `scan --hash` on lz4hc images).
  */
 export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): Promise<ZExtentInternal[]> {
   const size = ctx.size;
@@ -289,111 +292,154 @@ export async function loadExtents(ctx: CompressedFileContext, hdr: MapHeader): P
   if (n > ctx.limits.maxExtents) {
     overLimit(ctx, `${n} lclusters exceed the limit of ${ctx.limits.maxExtents}`, hdr.offset);
   }
-  const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
-  const big2 = (hdr.advise & ADVISE_BIG_PCLUSTER_2) !== 0;
 
   // --- read every index entry ---
-  let entries: LclusterTable;
-  let inlinePos: number; // byte just past the last lcluster's entry (docs/format.md#ztailpacking)
   if (ctx.layout === 1) {
     // docs/format.md#full-indexes: z_erofs_load_full_lcluster()
     const base = hdr.offset + 16;
-    entries = new LclusterTable(n, (lcn) => base + 8 * lcn);
     const buf = await readMeta(ctx, base, 8 * n);
-    if (buf.length < 8 * n) corrupt(ctx, 'full lcluster indexes truncated', base);
-    for (let lcn = 0; lcn < n; lcn++) {
-      const o = 8 * lcn;
-      const advise = le16(buf, o);
-      const type = advise & 3;
-      entries.type[lcn] = type;
-      entries.clusterofs[lcn] = le16(buf, o + 2);
-      entries.pblk[lcn] = le32(buf, o + 4);
-      entries.flags[lcn] = (advise & LI_PARTIAL_REF ? FLAG_PARTIAL_REF : 0) | (advise & LI_HOLE ? FLAG_HOLE : 0);
-      if (type === LCLUSTER_NONHEAD) {
-        const d0 = le16(buf, o + 4);
-        if (d0 & LI_D0_CBLKCNT) {
-          if (!big1 && !big2) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, base + o + 4);
-          entries.cblkcnt[lcn] = d0 & ~LI_D0_CBLKCNT;
-          entries.delta0[lcn] = 1;
-        } else {
-          entries.delta0[lcn] = d0;
-        }
+    // inlinePos: the byte just past the last lcluster's entry (docs/format.md#ztailpacking)
+    return extentsOf(ctx, hdr, fullEntries(ctx, hdr, buf, base, n), n, base + 8 * n);
+  }
+  // docs/format.md#compact-indexes: z_erofs_load_compact_lcluster()
+  const ebase = hdr.offset + 8;
+  const totalidx = Math.ceil(size / bs); // erofs_iblks()
+  const ci = new CompactIndex(ebase, totalidx, hdr.advise, hdr.lclusterBits);
+  if (n > totalidx) corrupt(ctx, `lcluster count ${n} exceeds index count ${totalidx}`, hdr.offset);
+  const last = ci.locate(n - 1);
+  const end = last.packStart + last.packSize;
+  const start = ebase - (ebase % 32); // packs are aligned; read whole packs
+  const buf = await readMeta(ctx, start, end - start);
+  return extentsOf(ctx, hdr, compactEntries(ctx, hdr, ci, buf, start, end, n), n, end);
+}
+
+/** The `n` full index entries in `buf`, read at `base` (docs/format.md#full-indexes). */
+function fullEntries(
+  ctx: CompressedFileContext,
+  hdr: MapHeader,
+  buf: Uint8Array,
+  base: number,
+  n: number,
+): LclusterTable {
+  const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
+  const big2 = (hdr.advise & ADVISE_BIG_PCLUSTER_2) !== 0;
+  const entries = new LclusterTable(n, (lcn) => base + 8 * lcn);
+  if (buf.length < 8 * n) corrupt(ctx, 'full lcluster indexes truncated', base);
+  for (let lcn = 0; lcn < n; lcn++) {
+    const o = 8 * lcn;
+    const advise = le16(buf, o);
+    const type = advise & 3;
+    entries.type[lcn] = type;
+    entries.clusterofs[lcn] = le16(buf, o + 2);
+    entries.pblk[lcn] = le32(buf, o + 4);
+    entries.flags[lcn] = (advise & LI_PARTIAL_REF ? FLAG_PARTIAL_REF : 0) | (advise & LI_HOLE ? FLAG_HOLE : 0);
+    if (type === LCLUSTER_NONHEAD) {
+      const d0 = le16(buf, o + 4);
+      if (d0 & LI_D0_CBLKCNT) {
+        if (!big1 && !big2) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, base + o + 4);
+        entries.cblkcnt[lcn] = d0 & ~LI_D0_CBLKCNT;
+        entries.delta0[lcn] = 1;
+      } else {
+        entries.delta0[lcn] = d0;
       }
     }
-    inlinePos = base + 8 * n;
-  } else {
-    // docs/format.md#compact-indexes: z_erofs_load_compact_lcluster()
-    const ebase = hdr.offset + 8;
-    const totalidx = Math.ceil(size / bs); // erofs_iblks()
-    const ci = new CompactIndex(ebase, totalidx, hdr.advise, hdr.lclusterBits);
-    entries = new LclusterTable(n, (lcn) => ci.locate(lcn).pos);
-    if (n > totalidx) corrupt(ctx, `lcluster count ${n} exceeds index count ${totalidx}`, hdr.offset);
-    const last = ci.locate(n - 1);
-    const end = last.packStart + last.packSize;
-    const start = ebase - (ebase % 32); // packs are aligned; read whole packs
-    const buf = await readMeta(ctx, start, end - start);
-    if (buf.length < end - start) corrupt(ctx, 'compact lcluster indexes truncated', start);
-    for (let lcn = 0; lcn < n; lcn++) {
-      const loc = ci.locate(lcn);
-      const packOff = loc.packStart - start;
-      const lobits = ci.lobits;
-      const raw = compactBits(buf, packOff, loc.bits, loc.k);
-      const lo = compactLo(raw, lobits);
-      const type = compactType(raw, lobits);
-      entries.type[lcn] = type;
-      entries.clusterofs[lcn] = lo;
-      if (type === LCLUSTER_NONHEAD) {
-        if (lo & LI_D0_CBLKCNT) {
-          if (!big1) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, loc.pos);
-          entries.cblkcnt[lcn] = lo & ~LI_D0_CBLKCNT;
-          entries.delta0[lcn] = 1;
-        } else if (loc.k + 1 !== loc.vcnt) {
-          entries.delta0[lcn] = lo;
-        } else {
-          // the last entry of a pack stores delta[1]; derive delta[0] from entry k-1
-          const p = compactBits(buf, packOff, loc.bits, loc.k - 1);
-          const plo = compactLo(p, lobits);
-          entries.delta0[lcn] =
-            (compactType(p, lobits) !== LCLUSTER_NONHEAD ? 0 : plo & LI_D0_CBLKCNT ? 1 : plo) + 1;
+  }
+  return entries;
+}
+
+/**
+ * The `n` compact index entries in `buf`, the packs read from `start` to `end`
+ * (docs/format.md#compact-indexes).
+ */
+function compactEntries(
+  ctx: CompressedFileContext,
+  hdr: MapHeader,
+  ci: CompactIndex,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  n: number,
+): LclusterTable {
+  const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
+  const entries = new LclusterTable(n, (lcn) => ci.locate(lcn).pos);
+  if (buf.length < end - start) corrupt(ctx, 'compact lcluster indexes truncated', start);
+  for (let lcn = 0; lcn < n; lcn++) {
+    const loc = ci.locate(lcn);
+    const packOff = loc.packStart - start;
+    const lobits = ci.lobits;
+    const raw = compactBits(buf, packOff, loc.bits, loc.k);
+    const lo = compactLo(raw, lobits);
+    const type = compactType(raw, lobits);
+    entries.type[lcn] = type;
+    entries.clusterofs[lcn] = lo;
+    if (type === LCLUSTER_NONHEAD) {
+      if (lo & LI_D0_CBLKCNT) {
+        if (!big1) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, loc.pos);
+        entries.cblkcnt[lcn] = lo & ~LI_D0_CBLKCNT;
+        entries.delta0[lcn] = 1;
+      } else if (loc.k + 1 !== loc.vcnt) {
+        entries.delta0[lcn] = lo;
+      } else {
+        // the last entry of a pack stores delta[1]; derive delta[0] from entry k-1
+        const p = compactBits(buf, packOff, loc.bits, loc.k - 1);
+        const plo = compactLo(p, lobits);
+        entries.delta0[lcn] =
+          (compactType(p, lobits) !== LCLUSTER_NONHEAD ? 0 : plo & LI_D0_CBLKCNT ? 1 : plo) + 1;
+      }
+    } else {
+      // physical block: walk backwards inside the pack (docs/format.md#compact-indexes)
+      let nblk: number;
+      let j = loc.k;
+      if (!big1) {
+        nblk = 1;
+        while (j > 0) {
+          j--;
+          const x = compactBits(buf, packOff, loc.bits, j);
+          if (compactType(x, lobits) === LCLUSTER_NONHEAD) j -= compactLo(x, lobits);
+          if (j >= 0) nblk++;
         }
       } else {
-        // physical block: walk backwards inside the pack (docs/format.md#compact-indexes)
-        let nblk: number;
-        let j = loc.k;
-        if (!big1) {
-          nblk = 1;
-          while (j > 0) {
-            j--;
-            const x = compactBits(buf, packOff, loc.bits, j);
-            if (compactType(x, lobits) === LCLUSTER_NONHEAD) j -= compactLo(x, lobits);
-            if (j >= 0) nblk++;
-          }
-        } else {
-          nblk = 0;
-          while (j > 0) {
-            j--;
-            const x = compactBits(buf, packOff, loc.bits, j);
-            const v = compactLo(x, lobits);
-            if (compactType(x, lobits) === LCLUSTER_NONHEAD) {
-              if (v & LI_D0_CBLKCNT) {
-                j--;
-                nblk += v & ~LI_D0_CBLKCNT;
-                continue;
-              }
-              // big pcluster shouldn't have plain d0 == 1
-              if (v <= 1) corrupt(ctx, `bogus compact lookback ${v} @ lcn ${lcn}`, loc.pos);
-              j -= v - 2;
+        nblk = 0;
+        while (j > 0) {
+          j--;
+          const x = compactBits(buf, packOff, loc.bits, j);
+          const v = compactLo(x, lobits);
+          if (compactType(x, lobits) === LCLUSTER_NONHEAD) {
+            if (v & LI_D0_CBLKCNT) {
+              j--;
+              nblk += v & ~LI_D0_CBLKCNT;
               continue;
             }
-            nblk++;
+            // big pcluster shouldn't have plain d0 == 1
+            if (v <= 1) corrupt(ctx, `bogus compact lookback ${v} @ lcn ${lcn}`, loc.pos);
+            j -= v - 2;
+            continue;
           }
+          nblk++;
         }
-        entries.pblk[lcn] = le32(buf, packOff + loc.packSize - 4) + nblk;
       }
+      entries.pblk[lcn] = le32(buf, packOff + loc.packSize - 4) + nblk;
     }
-    inlinePos = end;
   }
+  return entries;
+}
 
+/**
+ * The extents of the `n` decoded index entries (z_erofs_do_map_blocks); `inlinePos` is the
+ * byte just past the last lcluster's entry, where a tail-packed pcluster lies.
+ */
+function extentsOf(
+  ctx: CompressedFileContext,
+  hdr: MapHeader,
+  entries: LclusterTable,
+  n: number,
+  inlinePos: number,
+): ZExtentInternal[] {
+  const size = ctx.size;
+  const bs = 2 ** ctx.blockSizeBits;
+  const L = 2 ** hdr.lclusterBits;
+  const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
+  const big2 = (hdr.advise & ADVISE_BIG_PCLUSTER_2) !== 0;
   // --- heads -> extents (z_erofs_do_map_blocks) ---
   const heads: number[] = [];
   let headLcn = -1;
