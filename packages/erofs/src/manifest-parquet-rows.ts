@@ -13,6 +13,7 @@
  */
 import {
   type ByteColumn,
+  byteValue,
   type ColumnShape,
   type DecodedColumn,
   type IntColumn,
@@ -82,8 +83,8 @@ function modeString(bits: number): string {
   return (modeStrings[bits] ??= internMode(bits.toString(8).padStart(4, '0')));
 }
 
-function isAscii(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return false;
+function isAscii(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i]! >= 0x80) return false;
   return true;
 }
 
@@ -91,10 +92,10 @@ function isAscii(b: Uint8Array): boolean {
 class Strings {
   private readonly made: (string | undefined)[];
   constructor(private readonly col: ByteColumn) {
-    this.made = new Array(col.values.length);
+    this.made = new Array(col.count);
   }
   get(id: number): string {
-    return (this.made[id] ??= UTF8.decode(this.col.values[id]!));
+    return (this.made[id] ??= UTF8.decode(byteValue(this.col, id)));
   }
 }
 
@@ -159,8 +160,8 @@ export class GroupRows {
     };
     this.typeCode = codes(bytes('type'), this.strings.type, FILE_TYPE_CODES);
     this.layoutCode = codes(bytes('layout'), this.strings.layout, LAYOUT_CODES);
-    this.dirAscii = new Int8Array(this.dir.values.length).fill(-1);
-    this.dirHash = new Int32Array(this.dir.values.length);
+    this.dirAscii = new Int8Array(this.dir.count).fill(-1);
+    this.dirHash = new Int32Array(this.dir.count);
     this.ints = {
       nid: int('nid'),
       ino: int('ino'),
@@ -184,7 +185,7 @@ export class GroupRows {
     if (c.kind === 'int') return intValue(c, j);
     const id = c.ids[j]!;
     if (id < 0) return null;
-    if (k === 'fingerprint' || k === 'sha256') return c.values[id]!;
+    if (k === 'fingerprint' || k === 'sha256') return byteValue(c, id);
     return this.strings[k as StringColumnName].get(id);
   }
 
@@ -241,9 +242,11 @@ export class GroupRows {
     } else if (ints.rdev_major.state[j] !== INT_NULL) return false;
     const shaId = this.sha.ids[j]!;
     const wantSha = this.hashed && typeName === 'file';
-    if (wantSha ? shaId < 0 || this.sha.values[shaId]!.length !== SHA256_BYTES : shaId >= 0) return false;
-    const fpId = this.fp.ids[j]!;
-    if (fpId >= 0 && this.fp.values[fpId]!.length > MAX_FINGERPRINT_BYTES) return false;
+    const sha = this.sha;
+    if (wantSha ? shaId < 0 || sha.end[shaId]! - sha.start[shaId]! !== SHA256_BYTES : shaId >= 0) return false;
+    const fp = this.fp;
+    const fpId = fp.ids[j]!;
+    if (fpId >= 0 && fp.end[fpId]! - fp.start[fpId]! > MAX_FINGERPRINT_BYTES) return false;
     const path = this.path(j, i);
     if (path === null) return false;
     out.path = path;
@@ -258,41 +261,47 @@ export class GroupRows {
     out.target = target;
     out.rdev = rdev;
     out.xattrs = NO_XATTRS;
-    out.fingerprint = fpId < 0 ? null : this.hex(this.fp.values[fpId]!, 3 * i + 1);
-    out.sha256 = wantSha ? this.hex(this.sha.values[shaId]!, 3 * i + 2) : undefined;
+    out.fingerprint = fpId < 0 ? null : this.hex(fp, fpId, 3 * i + 1);
+    out.sha256 = wantSha ? this.hex(sha, shaId, 3 * i + 2) : undefined;
     return true;
   }
 
   /** Record i's path (interned at its slot, as the record checks do), or null when not a valid one. */
   private path(j: number, i: number): string | null {
-    const dirId = this.dir.ids[j]!;
-    const nameId = this.name.ids[j]!;
+    const dirCol = this.dir;
+    const nameCol = this.name;
+    const dirId = dirCol.ids[j]!;
+    const nameId = nameCol.ids[j]!;
     if (dirId < 0 || nameId < 0) return null;
-    const dir = this.dir.values[dirId]!;
-    const name = this.name.values[nameId]!;
+    const dir = dirCol.bufs[dirCol.buf[dirId]!]!;
+    const dirStart = dirCol.start[dirId]!;
+    const dirEnd = dirCol.end[dirId]!;
+    const name = nameCol.bufs[nameCol.buf[nameId]!]!;
+    const nameStart = nameCol.start[nameId]!;
+    const nameEnd = nameCol.end[nameId]!;
+    const dirLength = dirEnd - dirStart;
+    // The prefix of the joined path (rawRecord's joinPath): "/" for "" and "/", else dir + "/".
+    const dirPrefix = dirLength > 1 || (dirLength === 1 && dir[dirStart] !== SLASH);
     let ascii = this.dirAscii[dirId]!;
     if (ascii < 0) {
-      ascii = this.dirAscii[dirId] = isAscii(dir) ? 1 : 0;
-      // The prefix of the joined path (rawRecord's joinPath): "/" for "" and "/", else dir + "/".
+      ascii = this.dirAscii[dirId] = isAscii(dir, dirStart, dirEnd) ? 1 : 0;
       let h = STRING_HASH_SEED;
-      if (dir.length > 1 || (dir.length === 1 && dir[0] !== SLASH))
-        for (let k = 0; k < dir.length; k++) h = hashStep(h, dir[k]!);
+      if (dirPrefix) for (let k = dirStart; k < dirEnd; k++) h = hashStep(h, dir[k]!);
       this.dirHash[dirId] = hashStep(h, SLASH);
     }
     let path: string;
-    if (ascii === 1 && isAscii(name)) {
+    if (ascii === 1 && isAscii(name, nameStart, nameEnd)) {
       const buf = this.buf;
       let n = 0;
-      if (dir.length + 1 + name.length > MAX_PATH_CHARS) return null;
-      if (dir.length > 1 || (dir.length === 1 && dir[0] !== SLASH)) {
-        buf.set(dir, 0);
-        n = dir.length;
-      }
+      if (dirLength + 1 + nameEnd - nameStart > MAX_PATH_CHARS) return null;
+      if (dirPrefix) for (let k = dirStart; k < dirEnd; k++) buf[n++] = dir[k]!;
       buf[n++] = SLASH;
-      buf.set(name, n);
       let h = this.dirHash[dirId]!;
-      for (let k = 0; k < name.length; k++) h = hashStep(h, name[k]!);
-      n += name.length;
+      for (let k = nameStart; k < nameEnd; k++) {
+        const c = name[k]!;
+        buf[n++] = c;
+        h = hashStep(h, c);
+      }
       path = this.table ? this.table.internAtAscii(3 * i, buf, 0, n, h, asciiString) : asciiString(buf, 0, n);
       if (!validManifestPath(path)) return null;
     } else {
@@ -306,18 +315,21 @@ export class GroupRows {
     return path;
   }
 
-  /** Lower-case hex of `b` (as bytesHex gives it), interned at `slot` when there is a table. */
-  private hex(b: Uint8Array, slot: number): string {
+  /** Lower-case hex of value `id` of `col` (as bytesHex gives it), interned at `slot` when there is a table. */
+  private hex(col: ByteColumn, id: number, slot: number): string {
     const buf = this.buf;
+    const b = col.bufs[col.buf[id]!]!;
+    const start = col.start[id]!;
+    const end = col.end[id]!;
     let h = STRING_HASH_SEED;
-    for (let k = 0; k < b.length; k++) {
+    let n = 0;
+    for (let k = start; k < end; k++) {
       const hi = HEX_DIGITS[b[k]! >> 4]!;
       const lo = HEX_DIGITS[b[k]! & 15]!;
-      buf[2 * k] = hi;
-      buf[2 * k + 1] = lo;
+      buf[n++] = hi;
+      buf[n++] = lo;
       h = hashStep(hashStep(h, hi), lo);
     }
-    const n = 2 * b.length;
     return this.table ? this.table.internAtAscii(slot, buf, 0, n, h, asciiString) : asciiString(buf, 0, n);
   }
 }
@@ -329,7 +341,7 @@ function okInt(c: IntColumn, j: number): number {
 
 /** The code of each value id of a type or layout column (-1: not one of `names`). */
 function codes(col: ByteColumn, strings: Strings, names: readonly string[]): Int8Array {
-  const out = new Int8Array(col.values.length);
+  const out = new Int8Array(col.count);
   for (let id = 0; id < out.length; id++) out[id] = names.indexOf(strings.get(id));
   return out;
 }
