@@ -72,6 +72,7 @@ const MAX_FINGERPRINT_BYTES = 65536;
 const SHA256_BYTES = 32;
 const MAX_MTIME_NSEC = 999_999_999;
 const SLASH = 0x2f;
+const DOT = 0x2e;
 
 /** hyparquet's string decoding (DEFAULT_PARSERS.stringFromBytes: UTF-8, BOM stripped, U+FFFD for bad bytes). */
 const UTF8 = new TextDecoder();
@@ -131,14 +132,36 @@ export class GroupRows {
     | 'rdev_minor',
     IntColumn
   >;
-  /** The path (then hex) being made, as bytes (a Node Buffer where there is one: native latin1 strings). */
-  private readonly buf = asciiSliceable(new Uint8Array(2 * MAX_FINGERPRINT_BYTES + MAX_PATH_CHARS + 2));
+  /**
+   * The path (then hex) being made, as bytes (a Node Buffer where there is one: native latin1
+   * strings). When the strings are handed over as bytes (`spans`), a row's path, fingerprint
+   * hex and sha256 hex are in it one after the other, at pathEnd, fpStart/fpEnd and shaStart.
+   */
+  readonly buf = asciiSliceable(new Uint8Array(MAX_PATH_CHARS + 2 * MAX_FINGERPRINT_BYTES + 2 * SHA256_BYTES + 2));
+  /**
+   * Set by fast() in `spans` mode: true when the row's strings are left in `buf` as ASCII bytes
+   * (the record's path, fingerprint and sha256 then '' in `out`, null/undefined where absent),
+   * false when they are in `out` as strings (a path that is not ASCII).
+   */
+  spanned = false;
+  /** Where fast() left the row's strings in `buf` when `spanned` (-1: no fingerprint, no sha256). */
+  pathEnd = 0;
+  fpStart = -1;
+  fpEnd = -1;
+  shaStart = -1;
+  /** Where the next hex goes in `buf` (spans mode). */
+  private at = 0;
 
   constructor(
     private readonly cols: DecodedGroup,
     private readonly hashed: boolean,
     private readonly table: StringTable | undefined,
     private readonly out: ValidatedRecord,
+    /**
+     * Leave ASCII strings as bytes in `buf` (`spanned`), for a sink that takes bytes (a thread's
+     * handover: docs/manifest.md#reading-manifests-on-threads); never with a table.
+     */
+    private readonly spans = false,
   ) {
     const bytes = (k: ParquetColumnName): ByteColumn => cols[k] as ByteColumn;
     const int = (k: ParquetColumnName): IntColumn => cols[k] as IntColumn;
@@ -249,6 +272,8 @@ export class GroupRows {
     if (fpId >= 0 && fp.end[fpId]! - fp.start[fpId]! > MAX_FINGERPRINT_BYTES) return false;
     const path = this.path(j, i);
     if (path === null) return false;
+    // Spans: the path's bytes end at `at`; the hex values follow them.
+    this.spanned = this.spans && this.at > 0;
     out.path = path;
     out.nid = nid;
     out.ino = undefined;
@@ -261,6 +286,20 @@ export class GroupRows {
     out.target = target;
     out.rdev = rdev;
     out.xattrs = NO_XATTRS;
+    if (this.spanned) {
+      this.pathEnd = this.at;
+      this.fpStart = this.fpEnd = this.shaStart = -1;
+      if (fpId >= 0) {
+        this.fpStart = this.at;
+        out.fingerprint = this.hexSpan(fp, fpId);
+        this.fpEnd = this.at;
+      } else out.fingerprint = null;
+      if (wantSha) {
+        this.shaStart = this.at;
+        out.sha256 = this.hexSpan(sha, shaId);
+      } else out.sha256 = undefined;
+      return true;
+    }
     out.fingerprint = fpId < 0 ? null : this.hex(fp, fpId, 3 * i + 1);
     out.sha256 = wantSha ? this.hex(sha, shaId, 3 * i + 2) : undefined;
     return true;
@@ -290,6 +329,7 @@ export class GroupRows {
       this.dirHash[dirId] = hashStep(h, SLASH);
     }
     let path: string;
+    this.at = 0;
     if (ascii === 1 && isAscii(name, nameStart, nameEnd)) {
       const buf = this.buf;
       let n = 0;
@@ -302,6 +342,12 @@ export class GroupRows {
         buf[n++] = c;
         h = hashStep(h, c);
       }
+      if (this.spans) {
+        // No string: the bytes are checked (validManifestPath's rules) and handed over as they are.
+        if (!validAsciiPath(buf, n)) return null;
+        this.at = n;
+        return '';
+      }
       path = this.table ? this.table.internAtAscii(3 * i, buf, 0, n, h, asciiString) : asciiString(buf, 0, n);
       if (!validManifestPath(path)) return null;
     } else {
@@ -313,6 +359,19 @@ export class GroupRows {
       if (this.table) path = this.table.internAt(3 * i, path);
     }
     return path;
+  }
+
+  /** The lower-case hex of value `id` of `col` written into `buf` at `at` (spans mode): '' in its place. */
+  private hexSpan(col: ByteColumn, id: number): string {
+    const buf = this.buf;
+    const b = col.bufs[col.buf[id]!]!;
+    let n = this.at;
+    for (let k = col.start[id]!, end = col.end[id]!; k < end; k++) {
+      buf[n++] = HEX_DIGITS[b[k]! >> 4]!;
+      buf[n++] = HEX_DIGITS[b[k]! & 15]!;
+    }
+    this.at = n;
+    return '';
   }
 
   /** Lower-case hex of value `id` of `col` (as bytesHex gives it), interned at `slot` when there is a table. */
@@ -332,6 +391,28 @@ export class GroupRows {
     }
     return this.table ? this.table.internAtAscii(slot, buf, 0, n, h, asciiString) : asciiString(buf, 0, n);
   }
+}
+
+/**
+ * validManifestPath() of the ASCII path buf[0, n) (n > 0), on the bytes: absolute, no empty,
+ * "." or ".." component, no NUL, at most 4096 characters, components of at most 255 bytes
+ * (an ASCII component's UTF-8 length is its length).
+ */
+function validAsciiPath(buf: Uint8Array, n: number): boolean {
+  if (buf[0] !== SLASH) return false;
+  if (n === 1) return true;
+  if (n > MAX_PATH_CHARS) return false;
+  let start = 1;
+  for (let i = 1; i <= n; i++) {
+    const c = i < n ? buf[i]! : SLASH;
+    if (c === 0) return false;
+    if (c !== SLASH) continue;
+    const len = i - start;
+    if (len === 0 || len > 255) return false;
+    if (len <= 2 && buf[start] === DOT && (len === 1 || buf[start + 1] === DOT)) return false;
+    start = i + 1;
+  }
+  return true;
 }
 
 /** Row j of an integer column as a number; NaN when null or beyond 2^53 (the checks refuse NaN). */
