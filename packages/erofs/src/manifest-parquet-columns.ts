@@ -29,12 +29,100 @@ type FileMetaData = ReturnType<typeof parquetMetadata>;
 /** Thrown when a column chunk is not one this decoder reads (the general reader takes the group). */
 export class NotColumnar extends Error {}
 
-/** A BYTE_ARRAY column of one row group: value ids per row (-1: null) into `values`. */
+/**
+ * A BYTE_ARRAY column of one row group: value ids per row (-1: null) into its values (the
+ * dictionaries' entries, then every PLAIN value, each once). Value `id` is the bytes
+ * bufs[buf[id]][start[id], end[id]): offsets into the pages, not a Uint8Array view per value
+ * (a million of them a file for the fingerprints, each an object for the collector:
+ * docs/benchmarks.md#parquet-pair-the-parquet-read-without-garbage-2026-12-07).
+ */
 export interface ByteColumn {
   kind: 'bytes';
   ids: Int32Array;
-  /** The dictionaries' entries, then every PLAIN value, each once. */
-  values: Uint8Array[];
+  /** How many values. */
+  count: number;
+  /** By value id: the index of its page in `bufs`, and where it starts and ends there. */
+  buf: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
+  /** The pages (or the whole file's bytes) the values are in. */
+  bufs: Uint8Array[];
+  /**
+   * Snappy PLAIN pages are decompressed into this column's own buffer, one after the other,
+   * reused by the next row group (its values are read by then): `storeAt` bytes are in use.
+   */
+  store: Uint8Array;
+  storeAt: number;
+}
+
+/** Value `id` of a byte column as a view (the slow path's and the strings' accessor; the row loop reads the offsets). */
+export function byteValue(c: ByteColumn, id: number): Uint8Array {
+  return c.bufs[c.buf[id]!]!.subarray(c.start[id]!, c.end[id]!);
+}
+
+/** Room for `more` values past `count`. */
+function moreValues(c: ByteColumn, more: number): void {
+  const want = c.count + more;
+  if (want <= c.start.length) return;
+  const size = Math.max(want, 2 * c.start.length, 64);
+  const grow = (a: Int32Array): Int32Array => {
+    const b = new Int32Array(size);
+    b.set(a.subarray(0, c.count));
+    return b;
+  };
+  c.buf = grow(c.buf);
+  c.start = grow(c.start);
+  c.end = grow(c.end);
+}
+
+/**
+ * `count` PLAIN byte-array values (a u32 length, then the bytes, each) at `at` in `page`,
+ * appended to the column's values as offsets; throws NotColumnar when they overrun the page
+ * (where hyparquet's readPlain throws a RangeError: the general reader then gives its error).
+ */
+function appendPlainBytes(c: ByteColumn, page: Uint8Array, at: number, count: number, name: string): void {
+  moreValues(c, count);
+  const b = c.bufs.length;
+  c.bufs.push(page);
+  const { buf, start, end } = c;
+  const limit = page.length;
+  let v = c.count;
+  for (let k = 0; k < count; k++, v++) {
+    if (at + 4 > limit) throw new NotColumnar(`column ${name}: values past the page`);
+    const len = (page[at]! | (page[at + 1]! << 8) | (page[at + 2]! << 16) | (page[at + 3]! << 24)) >>> 0;
+    at += 4;
+    if (len > limit - at) throw new NotColumnar(`column ${name}: values past the page`);
+    buf[v] = b;
+    start[v] = at;
+    end[v] = at + len;
+    at += len;
+  }
+  c.count = v;
+}
+
+/** Values given as views (hyparquet's v1 data pages), appended as offsets into their own buffers. */
+function appendViews(c: ByteColumn, values: DecodedArray, count: number): void {
+  moreValues(c, count);
+  for (let k = 0; k < count; k++) {
+    const u = values[k] as Uint8Array;
+    if (!(u instanceof Uint8Array)) throw new NotColumnar('unexpected byte value');
+    c.buf[c.count] = c.bufs.length;
+    c.bufs.push(u);
+    c.start[c.count] = 0;
+    c.end[c.count] = u.length;
+    c.count++;
+  }
+}
+
+/** `size` bytes of the column's store for a page decompressed into it (grown: a new buffer, the old one kept in `bufs`). */
+function storeRoom(c: ByteColumn, size: number): Uint8Array {
+  if (c.storeAt + size > c.store.length) {
+    c.store = new Uint8Array(Math.max(size, 2 * c.store.length, 1 << 16));
+    c.storeAt = 0;
+  }
+  const into = c.store.subarray(c.storeAt, c.storeAt + size);
+  c.storeAt += size;
+  return into;
 }
 
 /** Row states of an integer column. */
@@ -132,7 +220,14 @@ export function decodeColumnChunk(
   };
   const optional = schema.element.repetition_type === 'OPTIONAL';
   const out = newColumn(meta.type, rows, reuse);
+  // A byte column's store sized once for the chunk's pages (a hint: capped, grown if short).
+  if (out.kind === 'bytes' && out.store.length === 0 && meta.codec === 'SNAPPY') {
+    const hint = Number(meta.total_uncompressed_size);
+    if (hint > 0) out.store = new Uint8Array(Math.min(hint, MAX_STORE_HINT));
+  }
   let dictionary: DecodedArray | null = null;
+  /** The dictionary's number of entries (-1: no dictionary page yet). */
+  let dictionarySize = -1;
   /** An integer column's dictionary entries as numbers (converted once per chunk, not per page). */
   let dictInts: IntColumn | null = null;
   /** Where this chunk's dictionary entries start in a byte column's `values`. */
@@ -148,18 +243,25 @@ export function decodeColumnChunk(
     reader.offset += size;
     if (header.type === 'DICTIONARY_PAGE') {
       const dph = header.dictionary_page_header;
-      if (!dph || dictionary) throw new NotColumnar(`column ${name}: second dictionary`);
+      if (!dph || dictionarySize >= 0) throw new NotColumnar(`column ${name}: second dictionary`);
       const page = decompressPage(compressed, Number(header.uncompressed_page_size), meta.codec, undefined);
+      if (out.kind === 'bytes') {
+        // The entries as offsets into the page (readPlain would make a view per entry).
+        if (!(dph.num_values >= 0)) throw new NotColumnar(`column ${name}: dictionary size`);
+        dictBase = out.count;
+        appendPlainBytes(out, page, 0, dph.num_values, name);
+        dictionarySize = dph.num_values;
+        continue;
+      }
       const view = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
       dictionary = readPlain(view, meta.type, dph.num_values, schema.element.type_length);
-      if (out.kind === 'bytes') {
-        dictBase = out.values.length;
-        for (let k = 0; k < dictionary.length; k++) out.values.push(dictionary[k] as Uint8Array);
-      }
+      dictionarySize = dictionary.length;
       continue;
     }
     let levels: ArrayLike<number> | undefined;
     let values: DecodedArray;
+    /** A byte column's value count before this page (its PLAIN values are appended from here). */
+    const valuesBefore = out.kind === 'bytes' ? out.count : 0;
     let encoding: string;
     let count: number;
     if (header.type === 'DATA_PAGE' && header.data_page_header) {
@@ -172,26 +274,38 @@ export function decodeColumnChunk(
       const dph = header.data_page_header_v2;
       if (!(dph.num_values >= 0 && row + dph.num_values <= rows))
         throw new NotColumnar(`column ${name}: too many values`);
-      // The decompressed page may be the shared scratch buffer unless its values are kept:
-      // PLAIN byte arrays are views into it, held in `values` until the group is read.
-      const keep = out.kind === 'bytes' && dph.encoding === 'PLAIN';
-      ({ levels, values } = readPageV2(compressed, header, decoder, optional, keep));
+      // PLAIN byte values are decompressed into the column's store and kept there as offsets
+      // until the group is read; any other page may use the shared scratch buffer.
+      ({ levels, values } = readPageV2(
+        compressed,
+        header,
+        decoder,
+        optional,
+        out.kind === 'bytes' && dph.encoding === 'PLAIN' ? out : null,
+        name,
+      ));
       encoding = dph.encoding;
       count = dph.num_values;
       if (dph.num_rows !== count) throw new NotColumnar(`column ${name}: rows and values differ`);
     } else throw new NotColumnar(`column ${name}: page type ${header.type}`);
     const dictionaryEncoded = encoding === 'PLAIN_DICTIONARY' || encoding === 'RLE_DICTIONARY';
     if (!dictionaryEncoded && encoding !== 'PLAIN') throw new NotColumnar(`encoding ${encoding}`);
-    if (dictionaryEncoded && !dictionary) throw new NotColumnar(`column ${name}: no dictionary`);
+    if (dictionaryEncoded && dictionarySize < 0) throw new NotColumnar(`column ${name}: no dictionary`);
     if (!(count >= 0 && row + count <= rows)) throw new NotColumnar(`column ${name}: too many values`);
     const present = levels && levels.length > 0 ? levels : undefined;
     if (present && (!optional || present.length !== count)) throw new NotColumnar(`column ${name}: levels`);
     let nonNull = count;
     if (present) for (let k = 0; k < count; k++) if (present[k] !== 1) nonNull--;
-    if (values.length < nonNull) throw new NotColumnar(`column ${name}: too few values`);
+    // A v2 page's PLAIN byte values are in the column already (readPageV2: PLAIN_APPENDED).
+    const given = values === PLAIN_APPENDED && out.kind === 'bytes' ? out.count - valuesBefore : values.length;
+    if (given < nonNull) throw new NotColumnar(`column ${name}: too few values`);
     if (out.kind === 'bytes') {
-      const base = dictionaryEncoded ? dictBase : out.values.length;
-      if (!dictionaryEncoded) for (let k = 0; k < nonNull; k++) out.values.push(values[k] as Uint8Array);
+      let base = dictBase;
+      if (!dictionaryEncoded) {
+        // Value k of the page is value base + k (a v1 page's are hyparquet's views, appended here).
+        base = valuesBefore;
+        if (values !== PLAIN_APPENDED) appendViews(out, values, nonNull);
+      }
       scatterIds(
         out.ids,
         row,
@@ -199,7 +313,7 @@ export function decodeColumnChunk(
         present,
         dictionaryEncoded ? values : null,
         base,
-        dictionaryEncoded ? dictionary!.length : nonNull,
+        dictionaryEncoded ? dictionarySize : nonNull,
         name,
       );
     } else if (dictionaryEncoded) {
@@ -234,6 +348,12 @@ export function decodeColumnChunk(
  * fresh arrays of a page's size for each, hundreds of MB over a 1M-record manifest, cost page
  * faults and collections (docs/benchmarks.md).
  */
+/** The most a chunk's claimed size reserves for a byte column's store up front (it grows past it if needed). */
+const MAX_STORE_HINT = 32 << 20;
+
+/** readPageV2's answer for PLAIN byte values: appended to the column as offsets, no array made. */
+const PLAIN_APPENDED = [] as unknown as DecodedArray;
+
 let scratchPage = new Uint8Array(1 << 16);
 let scratchLevels = new Uint8Array(1 << 12);
 let scratchIds = new Int32Array(1 << 12);
@@ -256,7 +376,8 @@ function readPageV2(
   ph: ReturnType<typeof parquetHeader>,
   decoder: ColumnDecoder,
   optional: boolean,
-  keep: boolean,
+  bytes: ByteColumn | null,
+  name: string,
 ): { levels: Uint8Array | undefined; values: DecodedArray } {
   const daph2 = ph.data_page_header_v2!;
   const reader = {
@@ -276,14 +397,21 @@ function readPageV2(
   let page = compressed.subarray(reader.offset);
   if (daph2.is_compressed !== false && size) {
     if (decoder.codec === 'SNAPPY') {
-      const into = keep ? new Uint8Array(size) : pageBuffer(size);
+      // PLAIN byte values stay where they are decompressed until the group is read: into the
+      // column's own store (reused by the next group), not the page scratch or a new buffer.
+      const into = bytes ? storeRoom(bytes, size) : pageBuffer(size);
       snappyUncompress(page, into);
       page = into;
     } else page = decompressPage(page, size, decoder.codec, undefined);
   }
-  const pageReader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
   const nValues = daph2.num_values - daph2.num_nulls;
   const encoding = daph2.encoding;
+  if (bytes && encoding === 'PLAIN') {
+    if (!(nValues >= 0)) throw new NotColumnar('negative value count');
+    appendPlainBytes(bytes, page, 0, nValues, name);
+    return { levels, values: PLAIN_APPENDED };
+  }
+  const pageReader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
   if (encoding === 'PLAIN')
     return { levels, values: readPlain(pageReader, decoder.type, nValues, decoder.element.type_length) };
   if (encoding !== 'PLAIN_DICTIONARY' && encoding !== 'RLE_DICTIONARY')
@@ -337,9 +465,31 @@ function putDictionaryInts(
  */
 function newColumn(type: string, rows: number, reuse?: DecodedColumn): DecodedColumn {
   if (type === 'BYTE_ARRAY') {
+    // The previous group's offsets and store are reused (its rows are read by now); its pages are let go.
     if (reuse?.kind === 'bytes' && reuse.ids.length >= rows)
-      return { kind: 'bytes', ids: reuse.ids, values: [] };
-    return { kind: 'bytes', ids: new Int32Array(rows), values: [] };
+      return {
+        kind: 'bytes',
+        ids: reuse.ids,
+        count: 0,
+        buf: reuse.buf,
+        start: reuse.start,
+        end: reuse.end,
+        bufs: [],
+        store: reuse.store,
+        storeAt: 0,
+      };
+    const none = new Int32Array(0);
+    return {
+      kind: 'bytes',
+      ids: new Int32Array(rows),
+      count: 0,
+      buf: none,
+      start: none,
+      end: none,
+      bufs: [],
+      store: new Uint8Array(0),
+      storeAt: 0,
+    };
   }
   if (type === 'INT32' || type === 'INT64') {
     const int64 = type === 'INT64';

@@ -13,6 +13,7 @@
  */
 import {
   type ByteColumn,
+  byteValue,
   type ColumnShape,
   type DecodedColumn,
   type IntColumn,
@@ -71,6 +72,7 @@ const MAX_FINGERPRINT_BYTES = 65536;
 const SHA256_BYTES = 32;
 const MAX_MTIME_NSEC = 999_999_999;
 const SLASH = 0x2f;
+const DOT = 0x2e;
 
 /** hyparquet's string decoding (DEFAULT_PARSERS.stringFromBytes: UTF-8, BOM stripped, U+FFFD for bad bytes). */
 const UTF8 = new TextDecoder();
@@ -82,8 +84,8 @@ function modeString(bits: number): string {
   return (modeStrings[bits] ??= internMode(bits.toString(8).padStart(4, '0')));
 }
 
-function isAscii(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return false;
+function isAscii(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i]! >= 0x80) return false;
   return true;
 }
 
@@ -91,10 +93,10 @@ function isAscii(b: Uint8Array): boolean {
 class Strings {
   private readonly made: (string | undefined)[];
   constructor(private readonly col: ByteColumn) {
-    this.made = new Array(col.values.length);
+    this.made = new Array(col.count);
   }
   get(id: number): string {
-    return (this.made[id] ??= UTF8.decode(this.col.values[id]!));
+    return (this.made[id] ??= UTF8.decode(byteValue(this.col, id)));
   }
 }
 
@@ -130,14 +132,36 @@ export class GroupRows {
     | 'rdev_minor',
     IntColumn
   >;
-  /** The path (then hex) being made, as bytes (a Node Buffer where there is one: native latin1 strings). */
-  private readonly buf = asciiSliceable(new Uint8Array(2 * MAX_FINGERPRINT_BYTES + MAX_PATH_CHARS + 2));
+  /**
+   * The path (then hex) being made, as bytes (a Node Buffer where there is one: native latin1
+   * strings). When the strings are handed over as bytes (`spans`), a row's path, fingerprint
+   * hex and sha256 hex are in it one after the other, at pathEnd, fpStart/fpEnd and shaStart.
+   */
+  readonly buf = asciiSliceable(new Uint8Array(MAX_PATH_CHARS + 2 * MAX_FINGERPRINT_BYTES + 2 * SHA256_BYTES + 2));
+  /**
+   * Set by fast() in `spans` mode: true when the row's strings are left in `buf` as ASCII bytes
+   * (the record's path, fingerprint and sha256 then '' in `out`, null/undefined where absent),
+   * false when they are in `out` as strings (a path that is not ASCII).
+   */
+  spanned = false;
+  /** Where fast() left the row's strings in `buf` when `spanned` (-1: no fingerprint, no sha256). */
+  pathEnd = 0;
+  fpStart = -1;
+  fpEnd = -1;
+  shaStart = -1;
+  /** Where the next hex goes in `buf` (spans mode). */
+  private at = 0;
 
   constructor(
     private readonly cols: DecodedGroup,
     private readonly hashed: boolean,
     private readonly table: StringTable | undefined,
     private readonly out: ValidatedRecord,
+    /**
+     * Leave ASCII strings as bytes in `buf` (`spanned`), for a sink that takes bytes (a thread's
+     * handover: docs/manifest.md#reading-manifests-on-threads); never with a table.
+     */
+    private readonly spans = false,
   ) {
     const bytes = (k: ParquetColumnName): ByteColumn => cols[k] as ByteColumn;
     const int = (k: ParquetColumnName): IntColumn => cols[k] as IntColumn;
@@ -159,8 +183,8 @@ export class GroupRows {
     };
     this.typeCode = codes(bytes('type'), this.strings.type, FILE_TYPE_CODES);
     this.layoutCode = codes(bytes('layout'), this.strings.layout, LAYOUT_CODES);
-    this.dirAscii = new Int8Array(this.dir.values.length).fill(-1);
-    this.dirHash = new Int32Array(this.dir.values.length);
+    this.dirAscii = new Int8Array(this.dir.count).fill(-1);
+    this.dirHash = new Int32Array(this.dir.count);
     this.ints = {
       nid: int('nid'),
       ino: int('ino'),
@@ -184,7 +208,7 @@ export class GroupRows {
     if (c.kind === 'int') return intValue(c, j);
     const id = c.ids[j]!;
     if (id < 0) return null;
-    if (k === 'fingerprint' || k === 'sha256') return c.values[id]!;
+    if (k === 'fingerprint' || k === 'sha256') return byteValue(c, id);
     return this.strings[k as StringColumnName].get(id);
   }
 
@@ -241,11 +265,15 @@ export class GroupRows {
     } else if (ints.rdev_major.state[j] !== INT_NULL) return false;
     const shaId = this.sha.ids[j]!;
     const wantSha = this.hashed && typeName === 'file';
-    if (wantSha ? shaId < 0 || this.sha.values[shaId]!.length !== SHA256_BYTES : shaId >= 0) return false;
-    const fpId = this.fp.ids[j]!;
-    if (fpId >= 0 && this.fp.values[fpId]!.length > MAX_FINGERPRINT_BYTES) return false;
+    const sha = this.sha;
+    if (wantSha ? shaId < 0 || sha.end[shaId]! - sha.start[shaId]! !== SHA256_BYTES : shaId >= 0) return false;
+    const fp = this.fp;
+    const fpId = fp.ids[j]!;
+    if (fpId >= 0 && fp.end[fpId]! - fp.start[fpId]! > MAX_FINGERPRINT_BYTES) return false;
     const path = this.path(j, i);
     if (path === null) return false;
+    // Spans: the path's bytes end at `at`; the hex values follow them.
+    this.spanned = this.spans && this.at > 0;
     out.path = path;
     out.nid = nid;
     out.ino = undefined;
@@ -258,41 +286,68 @@ export class GroupRows {
     out.target = target;
     out.rdev = rdev;
     out.xattrs = NO_XATTRS;
-    out.fingerprint = fpId < 0 ? null : this.hex(this.fp.values[fpId]!, 3 * i + 1);
-    out.sha256 = wantSha ? this.hex(this.sha.values[shaId]!, 3 * i + 2) : undefined;
+    if (this.spanned) {
+      this.pathEnd = this.at;
+      this.fpStart = this.fpEnd = this.shaStart = -1;
+      if (fpId >= 0) {
+        this.fpStart = this.at;
+        out.fingerprint = this.hexSpan(fp, fpId);
+        this.fpEnd = this.at;
+      } else out.fingerprint = null;
+      if (wantSha) {
+        this.shaStart = this.at;
+        out.sha256 = this.hexSpan(sha, shaId);
+      } else out.sha256 = undefined;
+      return true;
+    }
+    out.fingerprint = fpId < 0 ? null : this.hex(fp, fpId, 3 * i + 1);
+    out.sha256 = wantSha ? this.hex(sha, shaId, 3 * i + 2) : undefined;
     return true;
   }
 
   /** Record i's path (interned at its slot, as the record checks do), or null when not a valid one. */
   private path(j: number, i: number): string | null {
-    const dirId = this.dir.ids[j]!;
-    const nameId = this.name.ids[j]!;
+    const dirCol = this.dir;
+    const nameCol = this.name;
+    const dirId = dirCol.ids[j]!;
+    const nameId = nameCol.ids[j]!;
     if (dirId < 0 || nameId < 0) return null;
-    const dir = this.dir.values[dirId]!;
-    const name = this.name.values[nameId]!;
+    const dir = dirCol.bufs[dirCol.buf[dirId]!]!;
+    const dirStart = dirCol.start[dirId]!;
+    const dirEnd = dirCol.end[dirId]!;
+    const name = nameCol.bufs[nameCol.buf[nameId]!]!;
+    const nameStart = nameCol.start[nameId]!;
+    const nameEnd = nameCol.end[nameId]!;
+    const dirLength = dirEnd - dirStart;
+    // The prefix of the joined path (rawRecord's joinPath): "/" for "" and "/", else dir + "/".
+    const dirPrefix = dirLength > 1 || (dirLength === 1 && dir[dirStart] !== SLASH);
     let ascii = this.dirAscii[dirId]!;
     if (ascii < 0) {
-      ascii = this.dirAscii[dirId] = isAscii(dir) ? 1 : 0;
-      // The prefix of the joined path (rawRecord's joinPath): "/" for "" and "/", else dir + "/".
+      ascii = this.dirAscii[dirId] = isAscii(dir, dirStart, dirEnd) ? 1 : 0;
       let h = STRING_HASH_SEED;
-      if (dir.length > 1 || (dir.length === 1 && dir[0] !== SLASH))
-        for (let k = 0; k < dir.length; k++) h = hashStep(h, dir[k]!);
+      if (dirPrefix) for (let k = dirStart; k < dirEnd; k++) h = hashStep(h, dir[k]!);
       this.dirHash[dirId] = hashStep(h, SLASH);
     }
     let path: string;
-    if (ascii === 1 && isAscii(name)) {
+    this.at = 0;
+    if (ascii === 1 && isAscii(name, nameStart, nameEnd)) {
       const buf = this.buf;
       let n = 0;
-      if (dir.length + 1 + name.length > MAX_PATH_CHARS) return null;
-      if (dir.length > 1 || (dir.length === 1 && dir[0] !== SLASH)) {
-        buf.set(dir, 0);
-        n = dir.length;
-      }
+      if (dirLength + 1 + nameEnd - nameStart > MAX_PATH_CHARS) return null;
+      if (dirPrefix) for (let k = dirStart; k < dirEnd; k++) buf[n++] = dir[k]!;
       buf[n++] = SLASH;
-      buf.set(name, n);
       let h = this.dirHash[dirId]!;
-      for (let k = 0; k < name.length; k++) h = hashStep(h, name[k]!);
-      n += name.length;
+      for (let k = nameStart; k < nameEnd; k++) {
+        const c = name[k]!;
+        buf[n++] = c;
+        h = hashStep(h, c);
+      }
+      if (this.spans) {
+        // No string: the bytes are checked (validManifestPath's rules) and handed over as they are.
+        if (!validAsciiPath(buf, n)) return null;
+        this.at = n;
+        return '';
+      }
       path = this.table ? this.table.internAtAscii(3 * i, buf, 0, n, h, asciiString) : asciiString(buf, 0, n);
       if (!validManifestPath(path)) return null;
     } else {
@@ -306,20 +361,58 @@ export class GroupRows {
     return path;
   }
 
-  /** Lower-case hex of `b` (as bytesHex gives it), interned at `slot` when there is a table. */
-  private hex(b: Uint8Array, slot: number): string {
+  /** The lower-case hex of value `id` of `col` written into `buf` at `at` (spans mode): '' in its place. */
+  private hexSpan(col: ByteColumn, id: number): string {
     const buf = this.buf;
+    const b = col.bufs[col.buf[id]!]!;
+    let n = this.at;
+    for (let k = col.start[id]!, end = col.end[id]!; k < end; k++) {
+      buf[n++] = HEX_DIGITS[b[k]! >> 4]!;
+      buf[n++] = HEX_DIGITS[b[k]! & 15]!;
+    }
+    this.at = n;
+    return '';
+  }
+
+  /** Lower-case hex of value `id` of `col` (as bytesHex gives it), interned at `slot` when there is a table. */
+  private hex(col: ByteColumn, id: number, slot: number): string {
+    const buf = this.buf;
+    const b = col.bufs[col.buf[id]!]!;
+    const start = col.start[id]!;
+    const end = col.end[id]!;
     let h = STRING_HASH_SEED;
-    for (let k = 0; k < b.length; k++) {
+    let n = 0;
+    for (let k = start; k < end; k++) {
       const hi = HEX_DIGITS[b[k]! >> 4]!;
       const lo = HEX_DIGITS[b[k]! & 15]!;
-      buf[2 * k] = hi;
-      buf[2 * k + 1] = lo;
+      buf[n++] = hi;
+      buf[n++] = lo;
       h = hashStep(hashStep(h, hi), lo);
     }
-    const n = 2 * b.length;
     return this.table ? this.table.internAtAscii(slot, buf, 0, n, h, asciiString) : asciiString(buf, 0, n);
   }
+}
+
+/**
+ * validManifestPath() of the ASCII path buf[0, n) (n > 0), on the bytes: absolute, no empty,
+ * "." or ".." component, no NUL, at most 4096 characters, components of at most 255 bytes
+ * (an ASCII component's UTF-8 length is its length).
+ */
+function validAsciiPath(buf: Uint8Array, n: number): boolean {
+  if (buf[0] !== SLASH) return false;
+  if (n === 1) return true;
+  if (n > MAX_PATH_CHARS) return false;
+  let start = 1;
+  for (let i = 1; i <= n; i++) {
+    const c = i < n ? buf[i]! : SLASH;
+    if (c === 0) return false;
+    if (c !== SLASH) continue;
+    const len = i - start;
+    if (len === 0 || len > 255) return false;
+    if (len <= 2 && buf[start] === DOT && (len === 1 || buf[start + 1] === DOT)) return false;
+    start = i + 1;
+  }
+  return true;
 }
 
 /** Row j of an integer column as a number; NaN when null or beyond 2^53 (the checks refuse NaN). */
@@ -329,7 +422,7 @@ function okInt(c: IntColumn, j: number): number {
 
 /** The code of each value id of a type or layout column (-1: not one of `names`). */
 function codes(col: ByteColumn, strings: Strings, names: readonly string[]): Int8Array {
-  const out = new Int8Array(col.values.length);
+  const out = new Int8Array(col.count);
   for (let id = 0; id < out.length; id++) out[id] = names.indexOf(strings.get(id));
   return out;
 }

@@ -290,6 +290,19 @@ export interface ParquetStringSink {
   /** Called once, before the first record: `rows` records follow. */
   begin(rows: number): void;
   add(path: string, fingerprint: string | null, sha256: string | undefined): void;
+  /**
+   * When there: the records the column path reads with ASCII paths come as bytes instead, never
+   * made into strings (ManifestStringSink.addAscii: the path b[pathStart, pathEnd), the
+   * fingerprint hex b[fpStart, fpEnd) and the sha256 hex b[shaStart, shaStart + 64); -1: none).
+   */
+  addAscii?(
+    b: Uint8Array,
+    pathStart: number,
+    pathEnd: number,
+    fpStart: number,
+    fpEnd: number,
+    shaStart: number,
+  ): void;
 }
 
 /** How parseParquetManifest reads row groups (tests compare the two paths and check which one ran). */
@@ -504,6 +517,8 @@ export async function parseParquetManifest(
   const metabox = header.superblock.feature_incompat.includes('metabox');
   const shapes = metabox || how.columnPath === false ? null : fastColumnSchemas(metadata);
   const stats = how.stats;
+  /** The column path leaves ASCII strings as bytes for a sink that takes them. */
+  const spans = sink?.addAscii !== undefined;
   const u8 = new Uint8Array(file);
   // One row group at a time: only its decoded values are alive at once, not those of every row.
   let from = 0;
@@ -517,12 +532,19 @@ export async function parseParquetManifest(
       : null;
     if (decoded) {
       previousGroup = decoded;
-      const group = new GroupRows(decoded, header.hashed, strings, scratch);
+      const group = new GroupRows(decoded, header.hashed, strings, scratch, spans);
       if (stats) stats.groupsByColumns++;
       for (let i = from; i < to; i++) {
         if (group.fast(i - from, i)) {
-          validator.acceptChecked(scratch.path, i + 2);
           if (stats) stats.rowsFast++;
+          if (group.spanned) {
+            // The strings stay bytes (group.buf): order checked on them, copied by the sink.
+            validator.acceptCheckedAscii(group.buf, 0, group.pathEnd, i + 2);
+            sink!.addAscii!(group.buf, 0, group.pathEnd, group.fpStart, group.fpEnd, group.shaStart);
+            columns!.push(scratch);
+            continue;
+          }
+          validator.acceptChecked(scratch.path, i + 2);
         } else
           validator.recordInto(
             rawRecord((k) => group.value(k, i - from), i),

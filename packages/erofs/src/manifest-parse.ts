@@ -621,6 +621,12 @@ export class ManifestStreamValidator {
     this.sink.check(path, line);
   }
 
+  /** acceptChecked() of the path that is the ASCII bytes b[start, end), without making it a string (order checked on the bytes). */
+  acceptCheckedAscii(b: Uint8Array, start: number, end: number, line: number): void {
+    if (!this.head) throw new ManifestError('a record before the manifest header', line);
+    this.sink.checkAscii(b, start, end, line);
+  }
+
   end(): ManifestHeader {
     if (!this.head) throw new ManifestError('empty manifest', 1);
     if (this.sink.count !== this.head.file_count)

@@ -53,11 +53,14 @@ export class StringTable {
   private hashes = new Int32Array(INITIAL_TABLE >> 1);
   /** Open addressing, linear probing: 1 + the index of a string, 0 for empty; at most half full. */
   private table = new Int32Array(INITIAL_TABLE);
-  /** The string last returned for each (record index, field) slot: manifests of one fleet list
-   * mostly the same values at the same positions, and comparing with it skips the table. */
-  private bySlot: string[] = [];
-  /** The index (see indexOf) of each bySlot string, beside it. */
-  private bySlotIndex: number[] = [];
+  /**
+   * 1 + the index (see indexOf) of the string last returned for each (record index, field) slot,
+   * 0 for none: manifests of one fleet list mostly the same values at the same positions, and
+   * comparing with it skips the table. A typed array rather than two arrays of strings and
+   * numbers: 4 bytes a slot instead of ~16, and its stores carry no write barrier
+   * (docs/benchmarks.md#parquet-pair-the-parquet-read-without-garbage-2026-12-07).
+   */
+  private bySlotIndex = new Int32Array(0);
   /** Set by releaseLookups(): the table and hashes are gone until a lookup rebuilds them. */
   private released = false;
   /** Strings placed again because the table grew (see rehashedStrings). */
@@ -146,15 +149,29 @@ export class StringTable {
   /** intern(s), first compared with the value returned for the same slot last time. */
   internAt(slot: number, s: string): string {
     if (this.adopted.length || this.released) this.prepareLookups();
-    const last = this.bySlot[slot];
+    const last = this.lastAt(slot);
     if (last === s) return last;
     const index = this.internHashed(s, hashString(s));
-    const v = this.strings[index]!;
-    if (slot < MAX_INTERN_SLOTS) {
-      this.bySlot[slot] = v;
-      this.bySlotIndex[slot] = index;
+    this.remember(slot, index);
+    return this.strings[index]!;
+  }
+
+  /** The string last returned for `slot` (undefined: none). */
+  private lastAt(slot: number): string | undefined {
+    const k = slot < this.bySlotIndex.length ? this.bySlotIndex[slot]! : 0;
+    return k === 0 ? undefined : this.strings[k - 1];
+  }
+
+  /** Records that `slot` last gave the string at `index`. */
+  private remember(slot: number, index: number): void {
+    if (slot >= MAX_INTERN_SLOTS) return;
+    let by = this.bySlotIndex;
+    if (slot >= by.length) {
+      by = new Int32Array(Math.min(MAX_INTERN_SLOTS, Math.max(slot + 1, 2 * by.length, 1024)));
+      by.set(this.bySlotIndex);
+      this.bySlotIndex = by;
     }
-    return v;
+    by[slot] = index + 1;
   }
 
   /**
@@ -180,7 +197,8 @@ export class StringTable {
    * a reference comparison and an array read, no hashing.
    */
   indexAt(slot: number, s: string): number {
-    if (this.bySlot[slot] === s) return this.bySlotIndex[slot]!;
+    const k = slot < this.bySlotIndex.length ? this.bySlotIndex[slot]! : 0;
+    if (k !== 0 && this.strings[k - 1] === s) return k - 1;
     return this.indexOf(s);
   }
 
@@ -204,7 +222,7 @@ export class StringTable {
     make: (b: Uint8Array, start: number, end: number) => string,
   ): string {
     if (this.adopted.length || this.released) this.prepareLookups();
-    const last = this.bySlot[slot];
+    const last = this.lastAt(slot);
     if (last !== undefined && sameAscii(last, bytes, start, end)) return last;
     const mask = this.table.length - 1;
     const { table, hashes, strings } = this;
@@ -212,21 +230,13 @@ export class StringTable {
       const e = table[i]!;
       if (e === 0) break;
       if (hashes[e - 1] === hash && sameAscii(strings[e - 1]!, bytes, start, end)) {
-        const v = strings[e - 1]!;
-        if (slot < MAX_INTERN_SLOTS) {
-          this.bySlot[slot] = v;
-          this.bySlotIndex[slot] = e - 1;
-        }
-        return v;
+        this.remember(slot, e - 1);
+        return strings[e - 1]!;
       }
     }
     const index = this.add(make(bytes, start, end), hash);
-    const v = strings[index]!;
-    if (slot < MAX_INTERN_SLOTS) {
-      this.bySlot[slot] = v;
-      this.bySlotIndex[slot] = index;
-    }
-    return v;
+    this.remember(slot, index);
+    return strings[index]!;
   }
 
   /**
@@ -262,8 +272,7 @@ export class StringTable {
     this.released = true;
     this.hashes = new Int32Array(0);
     this.table = new Int32Array(0);
-    this.bySlot = [];
-    this.bySlotIndex = [];
+    this.bySlotIndex = new Int32Array(0);
   }
 
   /** Interns adopted columns and rebuilds what releaseLookups() dropped, before a lookup. */

@@ -19,7 +19,12 @@ import {
   parseParquetManifest,
   type ParquetReadHow,
 } from '../src/manifest-parquet.js';
-import { scanImageFile } from '../src/node.js';
+import {
+  manifestForTransfer,
+  manifestFromTransfer,
+  ManifestStringsHandover,
+  scanImageFile,
+} from '../src/node.js';
 import { columnsByValue, expectFingerprintIndices } from './columns-by-value.js';
 
 const PROPERTY_SEED = Number(process.env.SHAREMAP_PROPERTY_SEED ?? 20261206);
@@ -146,6 +151,16 @@ describe('Parquet manifest: the column path', () => {
           { columnPath: false },
         );
         expectFingerprintIndices(manifestColumns(generalInterned)!);
+        // Read as a manifest thread reads it (strings handed over, ASCII ones as bytes) and taken
+        // over into a table: the same columns, the same table as the sequential read.
+        const handed = await handedOverRead(pq);
+        expect(handed.asBytes).toBe(
+          m.files.filter((f) => Object.keys(f.xattrs).length === 0 && [...f.path].every((ch) => ch.charCodeAt(0) < 0x80)).length,
+        );
+        expect(columnsByValue(manifestColumns(handed.manifest))).toStrictEqual(
+          columnsByValue(manifestColumns(cols)),
+        );
+        expect(tableStrings(handed.table)).toStrictEqual(tableStrings(strings));
       }),
       { seed: PROPERTY_SEED, numRuns: 120 },
     );
@@ -253,6 +268,8 @@ describe('Parquet manifest: the column path', () => {
         expect(byColumns).toStrictEqual(
           await outcome(parseParquetManifest(pq, { columnar: true }, { columnPath: false })),
         );
+        // The same outcome read as a manifest thread reads it (paths checked as bytes).
+        expect(await outcome(handedOverRead(pq).then((h) => h.manifest))).toStrictEqual(byColumns);
         expect(await outcome(parseParquetManifest(pq))).toStrictEqual(
           await outcome(parseParquetManifest(pq, {}, { columnPath: false })),
         );
@@ -283,6 +300,33 @@ describe('Parquet manifest: the column path', () => {
     );
   });
 });
+
+/** A handover that counts the records given as bytes. */
+class CountingHandover extends ManifestStringsHandover {
+  asBytes = 0;
+  override addAscii(...args: Parameters<ManifestStringsHandover['addAscii']>): void {
+    this.asBytes++;
+    super.addAscii(...args);
+  }
+}
+
+/**
+ * `pq` read as a manifest thread reads it (ManifestStringsHandover, manifestForTransfer) and taken
+ * over by another table (manifestFromTransfer); `asBytes`: the records whose strings came as bytes.
+ */
+async function handedOverRead(pq: Uint8Array): Promise<{ manifest: Manifest; table: StringTable; asBytes: number }> {
+  const handover = new CountingHandover();
+  const read = await parseParquetManifest(pq, { columnar: true }, { handOver: handover });
+  const { message, transfer } = manifestForTransfer(read, handover.strings());
+  const table = new StringTable();
+  const manifest = manifestFromTransfer(structuredClone(message, { transfer }), table, null);
+  return { manifest, table, asBytes: handover.asBytes };
+}
+
+/** Every string of a table, in its order. */
+function tableStrings(t: StringTable): string[] {
+  return Array.from({ length: t.size }, (_, k) => t.stringAt(k)!);
+}
 
 /** A read's outcome: its columns (records made from them) or its error's message, line and field. */
 async function outcome(p: Promise<Manifest>): Promise<unknown> {
