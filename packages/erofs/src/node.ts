@@ -39,6 +39,8 @@ export {
 export {
   manifestForTransfer,
   manifestFromTransfer,
+  appendTransferredPart,
+  firstPathOfTransfer,
   ManifestStringsHandover,
   TransferStringsWriter,
   type HandedStrings,
