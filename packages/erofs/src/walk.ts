@@ -155,7 +155,9 @@ export class TreeWalker {
         throw new ErofsError('ELIMIT', `tree deeper than ${this.maxDepth}`, { path: e.path });
       const nid = nids[i]!;
       // With reuseEntries, the k-th entry of the last directory read at this depth, inode included.
-      const reused = pool ? (pool[k] ??= new ChildEntry(e, this.slab, 0, 0, reusableInode(), depth)) : undefined;
+      const reused = pool
+        ? (pool[k] ??= new ChildEntry(e, this.slab, 0, 0, reusableInode(), depth))
+        : undefined;
       let ino: Inode;
       try {
         ino = image.inodeNow(nid, reused?.own) ?? (await image.inode(nid));

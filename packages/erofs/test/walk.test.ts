@@ -76,25 +76,31 @@ async function walkDepthFirst(image: ErofsImage, reuseEntries: boolean): Promise
 }
 
 describe('TreeWalker reuseEntries', () => {
-  const images = repositoryImages([...['erofs', 'erofs/synthetic', 'erofs/metabox', 'oci', 'hostile'], 'erofs/broken']);
+  const images = repositoryImages([
+    ...['erofs', 'erofs/synthetic', 'erofs/metabox', 'oci', 'hostile'],
+    'erofs/broken',
+  ]);
 
-  it.each(images.map((i) => [i.name, i] as const))('%s: the same walk as with new objects', async (_, img) => {
-    let opened;
-    try {
-      opened = await openImageFile(img.path, { devices: img.devices });
-    } catch {
-      return; // refused at open: no walk to compare
-    }
-    try {
-      const fresh = await walkDepthFirst(opened.image, false);
-      const reused = await walkDepthFirst(opened.image, true);
-      expect(reused.error).toBe(fresh.error);
-      expect(reused.seen).toEqual(fresh.seen);
-      expect(fresh.entries.size).toBe(fresh.seen.length);
-    } finally {
-      await opened.close();
-    }
-  });
+  it.each(images.map((i) => [i.name, i] as const))(
+    '%s: the same walk as with new objects',
+    async (_, img) => {
+      let opened;
+      try {
+        opened = await openImageFile(img.path, { devices: img.devices });
+      } catch {
+        return; // refused at open: no walk to compare
+      }
+      try {
+        const fresh = await walkDepthFirst(opened.image, false);
+        const reused = await walkDepthFirst(opened.image, true);
+        expect(reused.error).toBe(fresh.error);
+        expect(reused.seen).toEqual(fresh.seen);
+        expect(fresh.entries.size).toBe(fresh.seen.length);
+      } finally {
+        await opened.close();
+      }
+    },
+  );
 
   it('reuses entry and inode objects across directories of one depth', async () => {
     // The image with the most paths of those that walk without error.
