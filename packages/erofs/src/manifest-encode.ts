@@ -24,37 +24,13 @@ interface Piece {
   words: Uint32Array;
 }
 
-/**
- * The bytes a record wrote for some of its fields, kept to be written again for the next
- * record whose fields are the same (a directory's files mostly share their type, mode, ids,
- * layout and xattr area size): one run of words instead of a key, a number and a call each.
- * Equal values write equal bytes, so the output is the same either way.
- */
-class Run implements Piece {
-  bytes = new Uint8Array(0);
-  words = new Uint32Array(0);
-  /** Keep out[start, end) as this run's bytes. */
-  keep(out: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    if (this.bytes.length !== n) {
-      this.bytes = new Uint8Array(n);
-      this.words = new Uint32Array(n >> 2);
-    }
-    const bytes = this.bytes;
-    for (let i = 0; i < n; i++) bytes[i] = out[start + i]!;
-    const words = this.words;
-    for (let i = 0; i < words.length; i++)
-      words[i] =
-        (bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24)) >>>
-        0;
-  }
-}
-
 function piece(bytes: Uint8Array): Piece {
-  // A Run, as the runs encodeRecord keeps: put() then sees one object shape.
-  const run = new Run();
-  run.keep(bytes, 0, bytes.length);
-  return run;
+  const words = new Uint32Array(bytes.length >> 2);
+  for (let i = 0; i < words.length; i++)
+    words[i] =
+      (bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24)) >>>
+      0;
+  return { bytes, words };
 }
 
 const constant = (s: string): Piece => piece(ascii(s));
@@ -252,19 +228,6 @@ function putHex(out: Uint8Array, pos: number, b: Uint8Array): number {
   return o + 1;
 }
 
-/** From `,"type":` to the `,"size":` key: the last record's, and the fields it was written from. */
-const typeRun = new Run();
-let runType: string | undefined;
-let runMode = -1;
-let runUid = -1;
-let runGid = -1;
-/** From `,"layout":` to the `,"fingerprint":` key when there are no xattrs, else to the xattr_isize value. */
-const layoutRun = new Run();
-let runLayout: string | undefined;
-let runInodeSize = -1;
-let runXattrIsize = -1;
-let runNoXattrs = false;
-
 /** Upper bound of a JSON string's UTF-8 bytes: 6 per UTF-16 unit (`\u001f`), plus quotes. */
 const stringBound = (s: string): number => 6 * s.length + 2;
 
@@ -303,59 +266,21 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
     pos = put(out, pos, KEY.ino);
     pos = putNumber(out, pos, f.ino);
   }
-  const type = ino.type;
+  pos = put(out, pos, typeAndMode(ino.type));
+  // (mode & 0o7777).toString(8).padStart(4, '0'): always 4 octal digits.
   const mode = ino.mode & 0o7777;
-  const uid = ino.uid;
-  const gid = ino.gid;
-  if (type === runType && mode === runMode && uid === runUid && gid === runGid) pos = put(out, pos, typeRun);
-  else {
-    const start = pos;
-    pos = put(out, pos, typeAndMode(type));
-    // (mode & 0o7777).toString(8).padStart(4, '0'): always 4 octal digits.
-    out[pos++] = 0x30 + ((mode >> 9) & 7);
-    out[pos++] = 0x30 + ((mode >> 6) & 7);
-    out[pos++] = 0x30 + ((mode >> 3) & 7);
-    out[pos++] = 0x30 + (mode & 7);
-    pos = putKeyNumber(out, pos, KEY.uid, uid);
-    pos = putKeyNumber(out, pos, KEY.gid, gid);
-    pos = put(out, pos, KEY.size);
-    typeRun.keep(out, start, pos);
-    runType = type;
-    runMode = mode;
-    runUid = uid;
-    runGid = gid;
-  }
-  pos = putNumber(out, pos, ino.size);
+  out[pos++] = 0x30 + ((mode >> 9) & 7);
+  out[pos++] = 0x30 + ((mode >> 6) & 7);
+  out[pos++] = 0x30 + ((mode >> 3) & 7);
+  out[pos++] = 0x30 + (mode & 7);
+  pos = putKeyNumber(out, pos, KEY.uid, ino.uid);
+  pos = putKeyNumber(out, pos, KEY.gid, ino.gid);
+  pos = putKeyNumber(out, pos, KEY.size, ino.size);
   pos = putKeyNumber(out, pos, KEY.nlink, ino.nlink);
   pos = putKeyNumber(out, pos, KEY.mtime, ino.mtime);
   pos = putKeyNumber(out, pos, KEY.mtimeNsec, ino.mtimeNsec);
-  const layout = ino.layoutName;
-  const inodeSize = ino.inodeSize;
-  const xattrIsize = ino.xattrIsize;
-  const noXattrs = f.xattrs === null;
-  // The xattrs follow the target and rdev: kept with the layout's run only when neither is written.
-  const plain = f.target === undefined && !ino.rdev;
-  if (
-    plain &&
-    layout === runLayout &&
-    inodeSize === runInodeSize &&
-    xattrIsize === runXattrIsize &&
-    noXattrs === runNoXattrs
-  )
-    pos = put(out, pos, layoutRun);
-  else {
-    const start = pos;
-    pos = putKeyNumber(out, pos, layoutAndInodeSize(layout), inodeSize);
-    pos = putKeyNumber(out, pos, KEY.xattrIsize, xattrIsize);
-    if (plain) {
-      if (noXattrs) pos = put(out, pos, KEY.noXattrsFingerprint);
-      layoutRun.keep(out, start, pos);
-      runLayout = layout;
-      runInodeSize = inodeSize;
-      runXattrIsize = xattrIsize;
-      runNoXattrs = noXattrs;
-    }
-  }
+  pos = putKeyNumber(out, pos, layoutAndInodeSize(ino.layoutName), ino.inodeSize);
+  pos = putKeyNumber(out, pos, KEY.xattrIsize, ino.xattrIsize);
   if (f.target !== undefined) {
     pos = put(out, pos, KEY.target);
     pos = putString(out, pos, f.target);
@@ -367,9 +292,8 @@ export function encodeRecord(f: RecordFields, out: Uint8Array, pos: number): num
     pos = putNumber(out, pos, ino.rdev[1]);
     out[pos++] = 0x5d;
   }
-  if (f.xattrs === null) {
-    if (!plain) pos = put(out, pos, KEY.noXattrsFingerprint);
-  } else {
+  if (f.xattrs === null) pos = put(out, pos, KEY.noXattrsFingerprint);
+  else {
     pos = put(out, pos, KEY.xattrs);
     // Own enumerable keys in insertion order, as JSON.stringify walks them (xattr names are
     // never array indices: every listed name starts with a prefix such as "user.").
