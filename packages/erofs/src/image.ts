@@ -461,8 +461,10 @@ export class ErofsImage {
    * container reads synchronously (an image file or memory; not a Blob, not the metabox), else
    * from the inode cache; undefined when only an asynchronous read would do. A walk calls it
    * first: a promise (and an inode-cache entry) per inode was a large part of a scan's time.
+   * With `into` (from reusableInode()), a decoded inode is written into it and it is returned
+   * (an inode from the inode cache is returned as it is, `into` untouched).
    */
-  inodeNow(nid: number): Inode | undefined {
+  inodeNow(nid: number, into?: Inode): Inode | undefined {
     let src: ByteSource, offset: number, inMetabox: boolean;
     if (this.inodeBase >= 0) {
       // inodeSource's answer without its objects (three per inode): no METABOX, so every
@@ -484,7 +486,7 @@ export class ErofsImage {
       } catch (e) {
         throw inodeReadError(e, nid, offset);
       }
-      if (at >= 0) return this.decodeInodeAt(view.bytes, nid, offset, inMetabox, at);
+      if (at >= 0) return this.decodeInodeAt(view.bytes, nid, offset, inMetabox, at, into);
     }
     // Decoding copies every field out, so one scratch buffer serves all inodes.
     let b = this.inodeScratch.subarray(0, 32);
@@ -494,7 +496,7 @@ export class ErofsImage {
     } catch (e) {
       throw inodeReadError(e, nid, offset);
     }
-    return this.decodeInodeAt(b, nid, offset, inMetabox);
+    return this.decodeInodeAt(b, nid, offset, inMetabox, 0, into);
   }
 
   private inodeSource(nid: number): { src: ByteSource; offset: number; inMetabox: boolean } {
@@ -511,8 +513,15 @@ export class ErofsImage {
     return { src, offset, inMetabox };
   }
 
-  private decodeInodeAt(b: Uint8Array, nid: number, offset: number, inMetabox: boolean, at = 0): Inode {
-    const ino = decodeInode(b, nid, offset, this.superblock, inMetabox, at);
+  private decodeInodeAt(
+    b: Uint8Array,
+    nid: number,
+    offset: number,
+    inMetabox: boolean,
+    at = 0,
+    into?: Inode,
+  ): Inode {
+    const ino = decodeInode(b, nid, offset, this.superblock, inMetabox, at, into);
     if (isCompressedLayout(ino.layout) && !this.superblock.compressed) {
       throw new ErofsError('ECORRUPT', `compressed inode is invalid in a plain filesystem`, { nid, offset }); // docs/format.md#compressed-fs
     }

@@ -287,7 +287,8 @@ export interface ManifestSink {
 /**
  * A ManifestSink that takes each path's fields instead of a record object (e.g. to write JSON
  * bytes straight from them, manifest-encode.ts): a scan of a million paths then builds no
- * object or string per path for its output. `f` is valid during the call only.
+ * object or string per path for its output. `f` is valid during the call only, and so is
+ * `f.inode` (a scan without digest threads reuses its inode objects, walk.ts reuseEntries).
  */
 export interface ManifestFieldSink {
   header(h: ManifestHeader): void | Promise<void>;
@@ -573,7 +574,10 @@ async function walkRecords(
   // to: `fields.fingerprint` until the next path.
   const fpSpan: ValueSpan = { start: 0, length: 0 };
   let fpScratch = new Uint8Array(0);
-  const walker = new TreeWalker(image);
+  // Without digest threads a record is written before the walk reads another directory, so
+  // the walker may reuse its entries and their inodes (no object per path); with them, records
+  // wait for their digests, holding their entries.
+  const walker = new TreeWalker(image, { reuseEntries: !digester });
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
     try {

@@ -10,7 +10,7 @@
  */
 import { decodeName } from './disk/bytes.js';
 import { FT_NAMES } from './disk/dirent.js';
-import type { Inode } from './disk/inode.js';
+import { reusableInode, type Inode } from './disk/inode.js';
 import { ErofsError } from './errors.js';
 import type { ErofsImage } from './image.js';
 import type { ErofsLimits } from './limits.js';
@@ -38,6 +38,14 @@ export interface WalkOptions {
   limits?: Partial<Pick<ErofsLimits, 'maxPathDepth' | 'maxInodesWalked' | 'maxWalkMillis'>>;
   /** Check that dirent file types match the inodes (default true). */
   checkTypes?: boolean;
+  /**
+   * TreeWalker only: children() reuses its entry objects and their inodes, one set per depth
+   * of the tree, so that a walk of a million paths makes an object per path for neither. An
+   * entry (and its `inode`) is then valid only until children() reads the next directory at
+   * its parent's depth: for a depth-first walk that is done with a directory's children before
+   * it reads a sibling directory's (the sorted scan without digest threads). Default false.
+   */
+  reuseEntries?: boolean;
 }
 
 const SLASH = 0x2f;
@@ -50,6 +58,8 @@ export class TreeWalker {
   private readonly maxInodes: number;
   private readonly maxMillis: number;
   private readonly checkTypes: boolean;
+  /** With reuseEntries: the entries children() hands out, by their depth, reused by index. */
+  private readonly pools: ChildEntry[][] | undefined;
   private readonly started = Date.now();
   private readonly visitedDirs = new Set<number>();
   private count = 0;
@@ -66,6 +76,7 @@ export class TreeWalker {
     this.maxInodes = opts.limits?.maxInodesWalked ?? image.limits.maxInodesWalked;
     this.maxMillis = opts.limits?.maxWalkMillis ?? image.limits.maxWalkMillis;
     this.checkTypes = opts.checkTypes ?? true;
+    this.pools = opts.reuseEntries ? [] : undefined;
     const rootPath = Uint8Array.of(SLASH);
     this.root = {
       path: '/',
@@ -120,6 +131,8 @@ export class TreeWalker {
     let k = 0;
     const childPath = (i: number): string =>
       (e.depth === 0 ? '/' : e.path + '/') + decodeName(bytes[i]!.subarray(starts[i]!, ends[i]!));
+    const depth = e.depth + 1;
+    const pool = this.pools ? (this.pools[depth] ??= []) : undefined;
     for (let i = 0, n = lists.n; i < n; i++) {
       const b = bytes[i]!;
       const start = starts[i]!;
@@ -141,9 +154,13 @@ export class TreeWalker {
       if (e.depth + 1 > this.maxDepth)
         throw new ErofsError('ELIMIT', `tree deeper than ${this.maxDepth}`, { path: e.path });
       const nid = nids[i]!;
+      // With reuseEntries, the k-th entry of the last directory read at this depth, inode included.
+      const reused = pool
+        ? (pool[k] ??= new ChildEntry(e, this.slab, 0, 0, reusableInode(), depth))
+        : undefined;
       let ino: Inode;
       try {
-        ino = image.inodeNow(nid) ?? (await image.inode(nid));
+        ino = image.inodeNow(nid, reused?.own) ?? (await image.inode(nid));
       } catch (err) {
         throw err instanceof ErofsError ? err.withPath(childPath(i)) : err;
       }
@@ -156,7 +173,9 @@ export class TreeWalker {
         );
       }
       const pathStart = this.joinPath(e, b, start, ends[i]!);
-      children[k++] = new ChildEntry(e, this.slab, pathStart, this.slabUsed - pathStart, ino, e.depth + 1);
+      const length = this.slabUsed - pathStart;
+      if (reused) reused.reset(e, this.slab, pathStart, length, ino);
+      children[k++] = reused ?? new ChildEntry(e, this.slab, pathStart, length, ino, depth);
     }
     if (!sawDotDot || (!sawDot && !dir.dotOmitted)) {
       throw new ErofsError('ECORRUPT', `directory lacks ${sawDotDot ? '"."' : '".."'} entry`, {
@@ -233,14 +252,27 @@ class DirentLists {
  */
 class ChildEntry implements WalkEntry {
   private text: string | undefined;
+  /** With reuseEntries: the inode object this entry decodes into (`inode`, unless the inode came from the inode cache). */
+  readonly own: Inode;
   constructor(
-    private readonly parent: WalkEntry,
-    readonly pathBuf: Uint8Array,
-    readonly pathStart: number,
-    readonly pathLength: number,
-    readonly inode: Inode,
+    private parent: WalkEntry,
+    public pathBuf: Uint8Array,
+    public pathStart: number,
+    public pathLength: number,
+    public inode: Inode,
     readonly depth: number,
-  ) {}
+  ) {
+    this.own = inode;
+  }
+  /** Another path at the same depth (reuseEntries). */
+  reset(parent: WalkEntry, pathBuf: Uint8Array, pathStart: number, pathLength: number, inode: Inode): void {
+    this.parent = parent;
+    this.pathBuf = pathBuf;
+    this.pathStart = pathStart;
+    this.pathLength = pathLength;
+    this.inode = inode;
+    this.text = undefined;
+  }
   // The parent's, not an own field: a million entries, 8 bytes a field.
   get parentNid(): number {
     return this.parent.inode.nid;

@@ -104,6 +104,7 @@ export function decodeInode(
   ctx: InodeContext,
   inMetabox = false,
   at = 0,
+  into?: Inode,
 ): Inode {
   const format = le16(b, at);
   // docs/format.md#i-format: bits 5-15 reserved.
@@ -167,6 +168,28 @@ export function decodeInode(
   if (type === 'chr' || type === 'blk') {
     rdev = [(rawU >>> 8) & 0xfff, (rawU & 0xff) | ((rawU >>> 12) & 0xfff00)];
   }
+  if (into instanceof DecodedInode) {
+    // A walk's reused inode (reusableInode()): the same fields, no object per path.
+    into.nid = nid;
+    into.offset = offset;
+    into.inMetabox = inMetabox;
+    into.format = format;
+    into.layout = layout;
+    into.xattrIsize = decodeXattrIsize(xattrIcount);
+    into.mode = mode;
+    into.type = type;
+    into.nlink = nlink;
+    into.size = size;
+    into.mtime = mtime;
+    into.mtimeNsec = mtimeNsec;
+    into.uid = uid;
+    into.gid = gid;
+    into.rawU = rawU;
+    into.hi = hi;
+    into.hole = hole;
+    into.rdev = rdev;
+    return into;
+  }
   return new DecodedInode(
     nid,
     offset,
@@ -196,24 +219,24 @@ export function decodeInode(
  */
 class DecodedInode implements Inode {
   constructor(
-    readonly nid: number,
-    readonly offset: number,
-    readonly inMetabox: boolean,
-    readonly format: number,
-    readonly layout: number,
-    readonly xattrIsize: number,
-    readonly mode: number,
-    readonly type: FileType,
-    readonly nlink: number,
-    readonly size: number,
-    readonly mtime: number,
-    readonly mtimeNsec: number,
-    readonly uid: number,
-    readonly gid: number,
-    readonly rawU: number,
-    readonly hi: number,
-    readonly hole: boolean,
-    readonly rdev: [number, number] | null,
+    public nid: number,
+    public offset: number,
+    public inMetabox: boolean,
+    public format: number,
+    public layout: number,
+    public xattrIsize: number,
+    public mode: number,
+    public type: FileType,
+    public nlink: number,
+    public size: number,
+    public mtime: number,
+    public mtimeNsec: number,
+    public uid: number,
+    public gid: number,
+    public rawU: number,
+    public hi: number,
+    public hole: boolean,
+    public rdev: [number, number] | null,
   ) {}
   get extended(): boolean {
     return (this.format & 1) === 1;
@@ -239,6 +262,15 @@ class DecodedInode implements Inode {
   get dataOffset(): number {
     return this.offset + this.inodeSize + this.xattrIsize;
   }
+}
+
+/**
+ * An inode object for decodeInode's `into`: a walk that holds each directory's entries only
+ * until the next directory at that depth (TreeWalker's reuseEntries) decodes each path's inode
+ * into one of these instead of a new object per path (docs/reader.md#inode-objects).
+ */
+export function reusableInode(): Inode {
+  return new DecodedInode(0, 0, false, 0, 0, 0, 0, 'file', 0, 0, 0, 0, 0, 0, 0, 0, false, null);
 }
 
 export function isCompressedLayout(layout: number): boolean {
