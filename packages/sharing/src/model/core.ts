@@ -94,6 +94,8 @@ export interface Prepared {
   fpContentId: Int32Array;
   /** Number of distinct content identities: content ids are 0 .. contentCount - 1. */
   contentCount: number;
+  /** Every value of `fingerprints` is lower-case hex (SharedGroupColumns.plainFingerprints). */
+  lowerHexFingerprints: boolean;
 }
 
 /**
@@ -251,6 +253,11 @@ class Interner {
   /** Set when fingerprintContentIds took the fingerprint ids as content ids: how many there are. */
   private plainContentIds = -1;
 
+  /** Every fingerprint value so far is lower-case hex. */
+  get allLowerHex(): boolean {
+    return this.notLowerHex === 0;
+  }
+
   get contentCount(): number {
     return this.plainContentIds >= 0 ? this.plainContentIds : this.contentIndex.size;
   }
@@ -275,6 +282,7 @@ export function prepareImages(images: readonly { image: ImageEntry; manifest: Ma
     fingerprints: interner.fingerprints,
     fpContentId,
     contentCount: interner.contentCount,
+    lowerHexFingerprints: interner.allLowerHex,
   };
 }
 
@@ -708,6 +716,7 @@ export function runCore(
     count: nGroups,
     fingerprint: groupFp,
     fingerprints: prepared.fingerprints,
+    plainFingerprints: prepared.lowerHexFingerprints,
     domain: groupDomain,
     domainLabels: domains.labels,
     aops: groupAops,
