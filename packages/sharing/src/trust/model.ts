@@ -174,6 +174,13 @@ function isSha256Form(fp: string): boolean {
   return true;
 }
 
+/** `old`'s forms (fingerprintsOf's formOfIndex) in an array of `size`, the new ones unseen. */
+function grownForms(old: Int8Array, size: number): Int8Array {
+  const out = new Int8Array(size);
+  out.set(old);
+  return out;
+}
+
 /** Per image, each regular file's fingerprint binding (R4 usable fingerprints only). */
 type RawFingerprints = Omit<TrustImageFingerprints, 'domains' | 'statements'> & {
   /** Binding of each file (manifest index = `Report.paths` index): an index into FINGERPRINT_BINDINGS, -1 none. */
@@ -187,11 +194,16 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
   // StringTable share string objects, so most records repeat a pair (compared by reference)
   // and skip the 64-character comparison (core.ts's Interner does the same for fingerprints).
   // Columnar manifests (docs/manifest.md#columnar-in-memory-form) are read from their columns.
+  // Columns of an unhashed manifest with their fingerprints' StringTable indices (what `analyze`
+  // reads) need neither: a fingerprint's binding is then its form alone, checked once per
+  // distinct value (formOfIndex) rather than per record.
   const fileCount = (m: Manifest): number => manifestColumns(m)?.n ?? m.files.length;
   const maxFiles = Math.max(0, ...input.images.map((x) => fileCount(x.manifest)));
-  const lastFp: (string | null)[] = new Array<string | null>(maxFiles).fill(null);
-  const lastSha: (string | undefined)[] = new Array<string | undefined>(maxFiles).fill(undefined);
-  const lastCode = new Int8Array(maxFiles);
+  let lastFp: (string | null)[] = [];
+  let lastSha: (string | undefined)[] = [];
+  let lastCode = new Int8Array(0);
+  /** By StringTable: each index's form, 0 not seen yet, 1 `sha256:` + 32 bytes, 2 another value. */
+  const formOfIndex = new Map<object, Int8Array>();
   for (const { image, manifest } of input.images) {
     // Integer codes (indices into FINGERPRINT_BINDINGS) in the per-record loop: it runs 2M times.
     const n = new Int32Array(FINGERPRINT_BINDINGS.length);
@@ -202,7 +214,40 @@ function fingerprintsOf(input: AnalysisInput): Map<string, RawFingerprints> {
     const count = fileCount(manifest);
     const bindingOf = new Int8Array(count).fill(-1);
     const pathOf = (f: number): string => (files ? files[f]!.path : cols!.paths[f]!);
-    for (let f = 0; f < count; f++) {
+    const fpIndex = cols && cols.sha256 === null && cols.strings ? cols.fingerprintIndex : null;
+    if (cols && fpIndex) {
+      const table = cols.strings!;
+      let formOf = formOfIndex.get(table) ?? new Int8Array(0);
+      const { type, fingerprint: fingerprints } = cols;
+      for (let f = 0; f < count; f++) {
+        if (type[f] !== TYPE_FILE) continue;
+        const fp = fingerprints[f];
+        if (fingerprintState(fp, image.blockSize) !== 'ok') {
+          none++;
+          continue;
+        }
+        const index = fpIndex[f]!;
+        let form: number;
+        if (index < 0) form = isSha256Form(fp!) ? 1 : 2;
+        else {
+          if (index >= formOf.length) {
+            formOf = grownForms(formOf, Math.max(index + 1, 2 * formOf.length, count));
+            formOfIndex.set(table, formOf);
+          }
+          form = formOf[index]!;
+          if (form === 0) formOf[index] = form = isSha256Form(fp!) ? 1 : 2;
+        }
+        const code = form === 1 ? UNVERIFIABLE : PUBLISHER_DEFINED;
+        n[code] = n[code]! + 1;
+        bindingOf[f] = code;
+        if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(cols.paths[f]!);
+      }
+    } else if (lastCode.length < maxFiles) {
+      lastFp = new Array<string | null>(maxFiles).fill(null);
+      lastSha = new Array<string | undefined>(maxFiles).fill(undefined);
+      lastCode = new Int8Array(maxFiles);
+    }
+    for (let f = 0; f < (fpIndex ? 0 : count); f++) {
       const rec = files?.[f];
       if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue;
       const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
