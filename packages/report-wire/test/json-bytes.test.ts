@@ -157,16 +157,24 @@ describe('jsonBytes', () => {
       { requiredKeys: ['fingerprint', 'domain', 'aops', 'size', 'pages', 'members', 'rejected'] },
     );
     fc.assert(
-      fc.property(fc.array(sharedGroup, { maxLength: 30 }), fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES), (groups, chunk) => {
-        const columns = groupColumnsFromObjects(groups as SharedGroup[]);
-        const value = { kind: 'sharemap-report', groups: [] as SharedGroup[], after: 'é' };
-        attachGroupColumns(value as unknown as Report, columns);
-        const got = joined(jsonBytes(value, chunk));
-        expect(attachedGroupColumns(value)).not.toBeNull(); // written from the columns
-        const want = JSON.stringify({ kind: value.kind, groups: groupObjects(columns), after: value.after });
-        expect(got.toString('utf8')).toBe(want);
-        expect(got.equals(Buffer.from(utf8.encode(want)))).toBe(true);
-      }),
+      fc.property(
+        fc.array(sharedGroup, { maxLength: 30 }),
+        fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES),
+        (groups, chunk) => {
+          const columns = groupColumnsFromObjects(groups as SharedGroup[]);
+          const value = { kind: 'sharemap-report', groups: [] as SharedGroup[], after: 'é' };
+          attachGroupColumns(value as unknown as Report, columns);
+          const got = joined(jsonBytes(value, chunk));
+          expect(attachedGroupColumns(value)).not.toBeNull(); // written from the columns
+          const want = JSON.stringify({
+            kind: value.kind,
+            groups: groupObjects(columns),
+            after: value.after,
+          });
+          expect(got.toString('utf8')).toBe(want);
+          expect(got.equals(Buffer.from(utf8.encode(want)))).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   }, 120_000);
