@@ -41,6 +41,19 @@ const MINUS = 0x2d;
 const encoder = new TextEncoder();
 
 /**
+ * Node's native copy of a string's characters as bytes (`Buffer.prototype.latin1Write`, which
+ * takes any Uint8Array), where there is one; null elsewhere (a browser). For strings known to
+ * be printable ASCII without `"` or `\` (the engine's lower-hex fingerprints): 3-4x faster
+ * than a loop over their 80 characters.
+ */
+const latin1Write =
+  (globalThis as { Buffer?: { prototype: { latin1Write?: unknown } } }).Buffer?.prototype.latin1Write ?? null;
+const copyLatin1 =
+  typeof latin1Write === 'function'
+    ? (latin1Write as (this: Uint8Array, s: string, offset: number, length: number) => number)
+    : null;
+
+/**
  * Distinct object keys kept encoded per report: a report has a few dozen (its fields), but a
  * map keyed by image or instance name (`paths`, `perInstance`) has one per entry.
  */
@@ -165,11 +178,34 @@ class PieceWriter {
           buf[p++] = MINUS;
           p = writeUint32(buf, p, -el);
         } else p = writeUint32(buf, p, el);
-      } else if (typeof el === 'number' || typeof el === 'string') {
+      } else if (typeof el === 'string') {
+        // A path or a status: in place while it is printable ASCII (a comma, quotes).
+        if (p + el.length + 3 > buf.length) {
+          this.pos = p;
+          this.ensure(el.length + 3);
+          buf = this.buf;
+          p = this.pos;
+          if (untilPiece && this.done.length > 0) break;
+        }
+        const q = plainString(buf, i > 0 ? p + 1 : p, el);
+        if (q >= 0) {
+          if (i > 0) buf[p] = COMMA;
+          p = q;
+          continue;
+        }
         this.pos = p;
         if (i > 0) this.byte(COMMA);
-        if (typeof el === 'number') this.number(el);
-        else this.string(el);
+        this.string(el);
+        buf = this.buf;
+        p = this.pos;
+        if (untilPiece && this.done.length > 0) {
+          i++;
+          break;
+        }
+      } else if (typeof el === 'number') {
+        this.pos = p;
+        if (i > 0) this.byte(COMMA);
+        this.number(el);
         buf = this.buf;
         p = this.pos;
         if (untilPiece && this.done.length > 0) {
@@ -270,18 +306,6 @@ class PieceWriter {
     this.byte(0x7d);
   }
 
-  /** Non-negative int32s xs[from .. to - 1], comma-separated (a group's rows). */
-  rows(xs: Int32Array, from: number, to: number): void {
-    this.ensure((to - from) * 11);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let k = from; k < to; k++) {
-      if (k > from) buf[p++] = COMMA;
-      p = writeUint32(buf, p, xs[k]!);
-    }
-    this.pos = p;
-  }
-
   /** Element `i` of an array: what JSON cannot carry is `null` there. */
   element(i: number, el: unknown): void {
     if (typeof el === 'number') this.number(el);
@@ -353,11 +377,16 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
     w.byte(0x7d);
   }
 
-  /** `JSON.stringify(groupObjects(c))`'s bytes (each group's members in groupObject's order). */
+  /**
+   * `JSON.stringify(groupObjects(c))`'s bytes (each group's members in groupObject's order).
+   * One room check per group (its bound: the fixed text, its fingerprint, its rows), then the
+   * piece and the position in locals through the group: a group was a dozen writer calls, each
+   * with its own room check (docs/benchmarks.md#analyze-write2-the-report-after-the-read-2026-12-07).
+   */
   function* groupsFromColumns(c: SharedGroupColumns): Generator<Uint8Array> {
     const ascii = (t: string): Uint8Array => encoder.encode(t);
     const open = ascii('{"fingerprint":');
-    const domainKey = ascii(',"domain":');
+    const domainKeys = c.domainLabels.map((d) => ascii(`,"domain":${JSON.stringify(d)}`));
     const aopsSize = AOPS_CLASSES.map((a) => ascii(`,"aops":${JSON.stringify(a)},"size":`));
     const pagesKey = ascii(',"pages":');
     const membersKey = ascii(',"members":[');
@@ -365,37 +394,100 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
     const memberCountKey = ascii('],"memberCount":');
     const rejectedCountKey = ascii(',"rejectedCount":');
     const orderDependentKeys = [null, ascii(',"orderDependent":true'), ascii(',"orderDependent":false')];
-    const domainJson = c.domainLabels.map((d) => encoder.encode(JSON.stringify(d)));
+    let longestDomain = 0;
+    for (const k of domainKeys) longestDomain = Math.max(longestDomain, k.length);
+    /** Bytes of a group besides its fingerprint and rows: the keys, four numbers, brackets. */
+    const fixed =
+      1 +
+      open.length +
+      2 +
+      longestDomain +
+      Math.max(...aopsSize.map((k) => k.length)) +
+      24 +
+      pagesKey.length +
+      24 +
+      membersKey.length +
+      rejectedKey.length +
+      memberCountKey.length +
+      24 +
+      rejectedCountKey.length +
+      24 +
+      orderDependentKeys[2]!.length +
+      2;
     const { memberStart, memberRows, rejectedStart, rejectedRows, memberCount, rejectedCount } = c;
+    const { fingerprints, fingerprint, domain, aops, size, pages, orderDependent } = c;
+    // Lower-hex fingerprints (the engine saw each) are their JSON between quotes: copied natively.
+    const copyFingerprint = c.plainFingerprints === true ? copyLatin1 : null;
     w.byte(0x5b);
     for (let g = 0; g < c.count; g++) {
-      if (g > 0) w.byte(COMMA);
-      w.raw(open);
-      w.string(c.fingerprints[c.fingerprint[g]!]!);
-      w.raw(domainKey);
-      w.raw(domainJson[c.domain[g]!]!);
-      w.raw(aopsSize[c.aops[g]!]!);
-      w.number(c.size[g]!);
-      w.raw(pagesKey);
-      w.number(c.pages[g]!);
-      w.raw(membersKey);
-      const members = memberStart[g + 1]! - memberStart[g]!;
-      w.rows(memberRows, memberStart[g]!, memberStart[g + 1]!);
-      w.raw(rejectedKey);
-      const rejected = rejectedStart[g + 1]! - rejectedStart[g]!;
-      w.rows(rejectedRows, rejectedStart[g]!, rejectedStart[g + 1]!);
-      // Present only where they differ from the row counts (core.ts, groupObject).
-      if (memberCount !== null && memberCount[g] !== members) {
-        w.raw(memberCountKey);
-        w.number(memberCount[g]!);
-      } else w.byte(0x5d);
-      if (rejectedCount !== null && rejectedCount[g] !== rejected) {
-        w.raw(rejectedCountKey);
-        w.number(rejectedCount[g]!);
+      const fp = fingerprints[fingerprint[g]!]!;
+      const m0 = memberStart[g]!;
+      const m1 = memberStart[g + 1]!;
+      const r0 = rejectedStart[g]!;
+      const r1 = rejectedStart[g + 1]!;
+      // A member row is an int32 of at most 10 digits and a comma.
+      const need = fixed + fp.length + 11 * (m1 - m0 + r1 - r0);
+      w.ensure(need);
+      let buf = w.buf;
+      let p = w.pos;
+      if (g > 0) buf[p++] = COMMA;
+      p = copyBytes(buf, p, open);
+      let q: number;
+      if (copyFingerprint !== null) {
+        buf[p] = QUOTE;
+        q = p + 1 + copyFingerprint.call(buf, fp, p + 1, fp.length);
+        buf[q++] = QUOTE;
+      } else q = plainString(buf, p, fp);
+      if (q < 0) {
+        // A fingerprint with characters JSON escapes (not what manifests carry): the writer's way.
+        w.pos = p;
+        w.string(fp);
+        w.ensure(need);
+        buf = w.buf;
+        p = w.pos;
+      } else p = q;
+      p = copyBytes(buf, p, domainKeys[domain[g]!]!);
+      p = copyBytes(buf, p, aopsSize[aops[g]!]!);
+      p = writeNumber(w, buf, p, size[g]!);
+      if (w.buf !== buf) {
+        w.ensure(need);
+        buf = w.buf;
+        p = w.pos;
       }
-      const orderDependent = orderDependentKeys[c.orderDependent[g]!];
-      if (orderDependent) w.raw(orderDependent);
-      w.byte(0x7d);
+      p = copyBytes(buf, p, pagesKey);
+      p = writeNumber(w, buf, p, pages[g]!);
+      if (w.buf !== buf) {
+        w.ensure(need);
+        buf = w.buf;
+        p = w.pos;
+      }
+      p = copyBytes(buf, p, membersKey);
+      p = writeRows(buf, p, memberRows, m0, m1);
+      p = copyBytes(buf, p, rejectedKey);
+      p = writeRows(buf, p, rejectedRows, r0, r1);
+      // Present only where they differ from the row counts (core.ts, groupObject).
+      if (memberCount !== null && memberCount[g] !== m1 - m0) {
+        p = copyBytes(buf, p, memberCountKey);
+        p = writeNumber(w, buf, p, memberCount[g]!);
+        if (w.buf !== buf) {
+          w.ensure(need);
+          buf = w.buf;
+          p = w.pos;
+        }
+      } else buf[p++] = 0x5d;
+      if (rejectedCount !== null && rejectedCount[g] !== r1 - r0) {
+        p = copyBytes(buf, p, rejectedCountKey);
+        p = writeNumber(w, buf, p, rejectedCount[g]!);
+        if (w.buf !== buf) {
+          w.ensure(need);
+          buf = w.buf;
+          p = w.pos;
+        }
+      }
+      const od = orderDependentKeys[orderDependent[g]!];
+      if (od) p = copyBytes(buf, p, od);
+      buf[p++] = 0x7d;
+      w.pos = p;
       if (w.done.length > 0) yield* take();
     }
     w.byte(0x5d);
@@ -431,6 +523,51 @@ function writeUint32(buf: Uint8Array, p: number, v: number): number {
     v = d;
   } while (v > 0);
   return end;
+}
+
+/** Copies `bytes` (a key, a few dozen bytes) to `buf[p]`; returns the index after them. */
+function copyBytes(buf: Uint8Array, p: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) buf[p++] = bytes[i]!;
+  return p;
+}
+
+/**
+ * `s` as JSON at `buf[p]` (room for s.length + 2 bytes) when it is printable ASCII without `"`
+ * or `\` (so its JSON is its characters, quoted): the index after it; else -1, nothing
+ * meaningful written.
+ */
+function plainString(buf: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  buf[p++] = QUOTE;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return -1;
+    buf[p++] = c;
+  }
+  buf[p++] = QUOTE;
+  return p;
+}
+
+/**
+ * A number at `buf[p]`, `buf` being `w`'s piece with room for 24 bytes: in place for a
+ * non-negative int32, else through the writer (which may begin a new piece: the caller checks
+ * `w.buf`). Returns the position after it in whichever piece holds it (w.pos then).
+ */
+function writeNumber(w: PieceWriter, buf: Uint8Array, p: number, v: number): number {
+  if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) return writeUint32(buf, p, v);
+  w.pos = p;
+  w.number(v);
+  return w.pos;
+}
+
+/** Non-negative int32s xs[from .. to - 1], comma-separated, at `buf[p]` (room for 11 each). */
+function writeRows(buf: Uint8Array, p: number, xs: Int32Array, from: number, to: number): number {
+  for (let k = from; k < to; k++) {
+    if (k > from) buf[p++] = COMMA;
+    p = writeUint32(buf, p, xs[k]!);
+  }
+  return p;
 }
 
 /** The same member names in the same order. */

@@ -5,7 +5,18 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyze, attachedGroupColumns, withTrust, type AnalysisInput } from '@sharemap/sharing';
+import {
+  AOPS_CLASSES,
+  analyze,
+  attachGroupColumns,
+  attachedGroupColumns,
+  groupColumnsFromObjects,
+  groupObjects,
+  withTrust,
+  type AnalysisInput,
+  type Report,
+  type SharedGroup,
+} from '@sharemap/sharing';
 import { classFleet, fleetInstances, inputOf } from '@sharemap/sharing/testing';
 import { JSON_PIECE_BYTES, jsonBytes } from '../src/json-bytes.js';
 
@@ -124,6 +135,46 @@ describe('jsonBytes', () => {
       fc.property(reportShaped, fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES), (value, chunk) => {
         expectSameAsStringify(value, chunk);
       }),
+      { numRuns: 300 },
+    );
+  }, 120_000);
+
+  it('writes shared inodes from columns as JSON.stringify writes their objects, for any values the columns hold', () => {
+    const row = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+    const sharedGroup = fc.record(
+      {
+        fingerprint: anyString,
+        domain: anyString,
+        aops: fc.constantFrom(...AOPS_CLASSES),
+        size: anyNumber,
+        pages: anyNumber,
+        members: fc.array(row, { maxLength: 40 }),
+        rejected: fc.array(row, { maxLength: 5 }),
+        memberCount: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        rejectedCount: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        orderDependent: fc.boolean(),
+      },
+      { requiredKeys: ['fingerprint', 'domain', 'aops', 'size', 'pages', 'members', 'rejected'] },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(sharedGroup, { maxLength: 30 }),
+        fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES),
+        (groups, chunk) => {
+          const columns = groupColumnsFromObjects(groups as SharedGroup[]);
+          const value = { kind: 'sharemap-report', groups: [] as SharedGroup[], after: 'é' };
+          attachGroupColumns(value as unknown as Report, columns);
+          const got = joined(jsonBytes(value, chunk));
+          expect(attachedGroupColumns(value)).not.toBeNull(); // written from the columns
+          const want = JSON.stringify({
+            kind: value.kind,
+            groups: groupObjects(columns),
+            after: value.after,
+          });
+          expect(got.toString('utf8')).toBe(want);
+          expect(got.equals(Buffer.from(utf8.encode(want)))).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   }, 120_000);

@@ -22,6 +22,12 @@ export interface SharedGroupColumns {
   /** `fingerprints[fingerprint[g]]`: hex of the fingerprint value. */
   readonly fingerprint: Int32Array;
   readonly fingerprints: readonly string[];
+  /**
+   * True when every value of `fingerprints` is lower-case hex (what validated manifests carry:
+   * the engine's fingerprint check saw each once), so its JSON is its characters between quotes
+   * and a writer may copy it without looking at each character; absent or false: unknown.
+   */
+  readonly plainFingerprints?: boolean;
   /** `domainLabels[domain[g]]`: the domain's label. */
   readonly domain: Int32Array;
   readonly domainLabels: readonly string[];

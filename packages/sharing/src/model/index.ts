@@ -29,6 +29,7 @@ export {
 export { NOT_SHARING_LABEL, unknownDomainLabel } from './domains.js';
 export {
   AOPS_CLASSES,
+  attachGroupColumns,
   attachedGroupColumns,
   groupColumnsFromObjects,
   groupColumnsOf,

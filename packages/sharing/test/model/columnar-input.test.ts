@@ -148,6 +148,33 @@ describe('analysis of columnar manifests', () => {
     );
   }, 120_000);
 
+  it('gives the trust model of the record form for unhashed manifests (bindings by StringTable index)', () => {
+    // Without sha256 a binding follows from the fingerprint's form, which the trust model
+    // checks once per StringTable index (fingerprintsOf): serials and sha256 forms side by side.
+    const unhashed = (m: Manifest): Manifest => ({
+      ...m,
+      hashed: false,
+      files: m.files.map(({ sha256: _sha256, ...r }) => r),
+    });
+    const input = inputOf(NAMES.map((n, k) => inst(`i${k}`, n, `d${k % 2}`)));
+    input.images = input.images.map((x) => ({ image: x.image, manifest: unhashed(x.manifest) }));
+    const strings = new StringTable();
+    const cols: AnalysisInput = {
+      ...input,
+      images: input.images.map((x) => ({ image: x.image, manifest: columnar(x.manifest, strings) })),
+    };
+    for (const x of cols.images) {
+      expect(manifestColumns(x.manifest)!.sha256).toBeNull();
+      expect(manifestColumns(x.manifest)!.fingerprintIndex).not.toBeNull();
+    }
+    const want = withTrust(analyze(input), input);
+    const got = withTrust(analyze(cols), cols);
+    const bindings = want.trust!.fingerprints.map((x) => x.counts);
+    expect(bindings.some((c) => c['publisher-defined'] > 0)).toBe(true);
+    expect(bindings.some((c) => c.unverifiable > 0)).toBe(true);
+    expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+  });
+
   it('the fixture images exist (a guard for the lists above)', () => {
     for (const n of NAMES) expect(image(n).manifest.files.length).toBeGreaterThan(0);
   });
