@@ -104,7 +104,10 @@ function addReport(d, label, report, input, previous) {
   for (const f of ['text', 'markdown', 'json']) d.add(`${label}/result-${f}`, renderResult(result, f));
   d.add(`${label}/result-text-plain`, renderResult({ ...result, threatModel: false }, 'text'));
   d.add(`${label}/junit`, renderJunit(report, gate, delta, sharing.headline(report)));
-  d.add(`${label}/html`, wire.renderStaticReport(TEMPLATE, report, (b) => b, sharing.headline(report)));
+  d.add(
+    `${label}/html`,
+    wire.renderStaticReport(TEMPLATE, report, (b) => b, sharing.headline(report)),
+  );
   d.add(`${label}/wire-summary`, JSON.stringify(wire.reportSummary(report)));
   d.add(`${label}/wire-files`, wire.encodeFiles(report));
   if (report.trust) {
@@ -112,7 +115,8 @@ function addReport(d, label, report, input, previous) {
     d.add(`${label}/trust-markdown`, sharing.renderTrustMarkdown(report.trust));
   }
   const rows = Math.min(report.files.instance.length, 40);
-  for (let r = 0; r < rows; r++) d.add(`${label}/explain${r}`, JSON.stringify(sharing.explainFile(report, r)));
+  for (let r = 0; r < rows; r++)
+    d.add(`${label}/explain${r}`, JSON.stringify(sharing.explainFile(report, r)));
   if (input) {
     try {
       d.add(`${label}/scenarios`, JSON.stringify(sharing.runScenarios(input, undefined, report)));
@@ -267,7 +271,8 @@ function randomFleet(rand) {
               ? Buffer.from(`serial-${fp}`).toString('hex')
               : Buffer.from(['a', 'ab', 'abc'][fp % 3]).toString('hex');
       const short = fingerprint !== null && kind >= 0.85;
-      const digestHex = fp < 0 ? (j + 1000 * k).toString(16).padStart(64, '0') : fp.toString(16).padStart(64, '0');
+      const digestHex =
+        fp < 0 ? (j + 1000 * k).toString(16).padStart(64, '0') : fp.toString(16).padStart(64, '0');
       const record = {
         path: `/d${int(3)}/f${String(j).padStart(3, '0')}`,
         nid: hardlink ? 100 + j - 1 : 100 + j,
@@ -328,7 +333,12 @@ function randomFleet(rand) {
       mountPoints: [`/m/${i}`],
       source: bdev ? `/dev/loop${i}` : `img${img}.img`,
       backing: bdev ? 'bdev' : 'file',
-      domain: domain < 0 ? null : redactor ? redactor.labelFor(['c', 'bc', 'abc'][domain]) : { label: `D${domain + 1}` },
+      domain:
+        domain < 0
+          ? null
+          : redactor
+            ? redactor.labelFor(['c', 'bc', 'abc'][domain])
+            : { label: `D${domain + 1}` },
       options: {
         inodeShare: rand() < 0.85,
         dax: rand() < 0.05 ? 'always' : null,
@@ -344,7 +354,8 @@ function randomFleet(rand) {
   }
   const input = { images, instances, createdAt: CREATED_AT };
   if (redactor) input.domainSecrets = redactor;
-  if (rand() < 0.2) input.options = { pageSize: pick([4096, 16384, 65536]), workingSetFraction: pick([0.1, 0.5, 1]) };
+  if (rand() < 0.2)
+    input.options = { pageSize: pick([4096, 16384, 65536]), workingSetFraction: pick([0.1, 0.5, 1]) };
   return input;
 }
 

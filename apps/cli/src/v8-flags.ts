@@ -17,6 +17,7 @@ export const SCAN_HASH_INTERRUPT_BUDGET = 8 * V8_DEFAULT_INTERRUPT_BUDGET;
 
 /** The V8 flags (for v8.setFlagsFromString) of the command `args` (argv after `sharemap`), or undefined. */
 export function v8FlagsFor(args: readonly string[]): string | undefined {
-  if (args[0] === 'scan' && args.includes('--hash')) return `--interrupt-budget=${SCAN_HASH_INTERRUPT_BUDGET}`;
+  if (args[0] === 'scan' && args.includes('--hash'))
+    return `--interrupt-budget=${SCAN_HASH_INTERRUPT_BUDGET}`;
   return undefined;
 }

@@ -297,7 +297,8 @@ export function decodeColumnChunk(
     let nonNull = count;
     if (present) for (let k = 0; k < count; k++) if (present[k] !== 1) nonNull--;
     // A v2 page's PLAIN byte values are in the column already (readPageV2: PLAIN_APPENDED).
-    const given = values === PLAIN_APPENDED && out.kind === 'bytes' ? out.count - valuesBefore : values.length;
+    const given =
+      values === PLAIN_APPENDED && out.kind === 'bytes' ? out.count - valuesBefore : values.length;
     if (given < nonNull) throw new NotColumnar(`column ${name}: too few values`);
     if (out.kind === 'bytes') {
       let base = dictBase;

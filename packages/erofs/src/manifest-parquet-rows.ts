@@ -137,7 +137,9 @@ export class GroupRows {
    * strings). When the strings are handed over as bytes (`spans`), a row's path, fingerprint
    * hex and sha256 hex are in it one after the other, at pathEnd, fpStart/fpEnd and shaStart.
    */
-  readonly buf = asciiSliceable(new Uint8Array(MAX_PATH_CHARS + 2 * MAX_FINGERPRINT_BYTES + 2 * SHA256_BYTES + 2));
+  readonly buf = asciiSliceable(
+    new Uint8Array(MAX_PATH_CHARS + 2 * MAX_FINGERPRINT_BYTES + 2 * SHA256_BYTES + 2),
+  );
   /**
    * Set by fast() in `spans` mode: true when the row's strings are left in `buf` as ASCII bytes
    * (the record's path, fingerprint and sha256 then '' in `out`, null/undefined where absent),
@@ -266,7 +268,8 @@ export class GroupRows {
     const shaId = this.sha.ids[j]!;
     const wantSha = this.hashed && typeName === 'file';
     const sha = this.sha;
-    if (wantSha ? shaId < 0 || sha.end[shaId]! - sha.start[shaId]! !== SHA256_BYTES : shaId >= 0) return false;
+    if (wantSha ? shaId < 0 || sha.end[shaId]! - sha.start[shaId]! !== SHA256_BYTES : shaId >= 0)
+      return false;
     const fp = this.fp;
     const fpId = fp.ids[j]!;
     if (fpId >= 0 && fp.end[fpId]! - fp.start[fpId]! > MAX_FINGERPRINT_BYTES) return false;

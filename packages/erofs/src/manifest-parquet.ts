@@ -446,7 +446,9 @@ export async function parseParquetManifest(
   // hyparquet reads an ArrayBuffer: the bytes' own when they are all of it (a whole file read
   // into one buffer), else a copy (17 MB a 1M-record manifest, alive while it is read).
   const file =
-    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
       : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   let metadata: ReturnType<typeof parquetMetadata>;
@@ -498,7 +500,8 @@ export async function parseParquetManifest(
   const scratch = newValidatedRecord();
   const sink = how.handOver;
   if (sink) {
-    if (!columns || strings) throw new Error('parseParquetManifest: handOver takes columns without a StringTable');
+    if (!columns || strings)
+      throw new Error('parseParquetManifest: handOver takes columns without a StringTable');
     sink.begin(rows);
   }
   const take = (i: number): void => {

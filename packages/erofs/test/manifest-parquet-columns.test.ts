@@ -155,7 +155,9 @@ describe('Parquet manifest: the column path', () => {
         // over into a table: the same columns, the same table as the sequential read.
         const handed = await handedOverRead(pq);
         expect(handed.asBytes).toBe(
-          m.files.filter((f) => Object.keys(f.xattrs).length === 0 && [...f.path].every((ch) => ch.charCodeAt(0) < 0x80)).length,
+          m.files.filter(
+            (f) => Object.keys(f.xattrs).length === 0 && [...f.path].every((ch) => ch.charCodeAt(0) < 0x80),
+          ).length,
         );
         expect(columnsByValue(manifestColumns(handed.manifest))).toStrictEqual(
           columnsByValue(manifestColumns(cols)),
@@ -314,7 +316,9 @@ class CountingHandover extends ManifestStringsHandover {
  * `pq` read as a manifest thread reads it (ManifestStringsHandover, manifestForTransfer) and taken
  * over by another table (manifestFromTransfer); `asBytes`: the records whose strings came as bytes.
  */
-async function handedOverRead(pq: Uint8Array): Promise<{ manifest: Manifest; table: StringTable; asBytes: number }> {
+async function handedOverRead(
+  pq: Uint8Array,
+): Promise<{ manifest: Manifest; table: StringTable; asBytes: number }> {
   const handover = new CountingHandover();
   const read = await parseParquetManifest(pq, { columnar: true }, { handOver: handover });
   const { message, transfer } = manifestForTransfer(read, handover.strings());

@@ -332,7 +332,8 @@ function fullEntries(
     entries.type[lcn] = type;
     entries.clusterofs[lcn] = le16(buf, o + 2);
     entries.pblk[lcn] = le32(buf, o + 4);
-    entries.flags[lcn] = (advise & LI_PARTIAL_REF ? FLAG_PARTIAL_REF : 0) | (advise & LI_HOLE ? FLAG_HOLE : 0);
+    entries.flags[lcn] =
+      (advise & LI_PARTIAL_REF ? FLAG_PARTIAL_REF : 0) | (advise & LI_HOLE ? FLAG_HOLE : 0);
     if (type === LCLUSTER_NONHEAD) {
       const d0 = le16(buf, o + 4);
       if (d0 & LI_D0_CBLKCNT) {
