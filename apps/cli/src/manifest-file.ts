@@ -4,7 +4,6 @@
  * inputs.ts so that a thread that only reads manifests (manifest-read-worker.ts) loads the
  * manifest parsers, not the reader's scan, the OCI model or the sharing model.
  */
-import { channel } from 'node:diagnostics_channel';
 import { open, type FileHandle } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -18,9 +17,7 @@ import {
   type ParseManifestOptions,
   type StringTable,
 } from '@sharemap/erofs';
-import type { ManifestColumns } from '@sharemap/erofs';
 import type { ParquetReadHow, ParquetStringSink } from '@sharemap/erofs/parquet';
-import { appendTransferredPart, firstPathOfTransfer, type TransferredManifest } from '@sharemap/erofs/node';
 import { inputError, oneLine } from './errors.js';
 import { fsMessage } from './images.js';
 
@@ -31,20 +28,6 @@ import { fsMessage } from './images.js';
  */
 export interface ManifestReadHow {
   handOver?: ManifestStringSink & ParquetStringSink;
-  /**
-   * A split read's second part, on a manifest thread (docs/cli.md#manifest-threads): the
-   * header line and then the lines from byte `from` (the start of a line past the first
-   * record) to the end, read as ParseManifestOptions.part (NDJSON text only).
-   */
-  part?: { from: number };
-  /**
-   * A split read's first part, in the main thread (with `strings`): the bytes before `at` are
-   * read here, then `part` (the rest, read on a thread with `part: { from: at }`) is taken when
-   * it completes the manifest as reading it here would (ManifestBytesParser.partFits); else,
-   * when it failed or does not fit, the rest is read here too, for the same manifest or the same
-   * error as a sequential read. `previous`: the columns read into `strings` before this file.
-   */
-  split?: { at: number; part: Promise<TransferredManifest>; previous: ManifestColumns | null };
 }
 
 /**
@@ -66,14 +49,6 @@ function manifestReadOptions(
  * docs/manifest.md#reading-a-manifest-file).
  */
 export const MANIFEST_READ_PIECE_BYTES = 4 << 20;
-
-/**
- * Diagnostics channel (node:diagnostics_channel) on which every split read publishes, at its
- * split point, `{ path, at, taken }`: whether the thread's part was taken or the rest is read
- * here (the tests check both happen when they should).
- */
-export const MANIFEST_SPLIT_CHANNEL = 'sharemap:manifest-split';
-const splitChannel = channel(MANIFEST_SPLIT_CHANNEL);
 
 /** A manifest file's error as the CLI's one line naming the file. */
 function manifestFileError(path: string, e: unknown): Error {
@@ -98,33 +73,21 @@ export async function readManifestFile(
     throw cannotRead(e);
   }
   try {
-    if (how.part) return await readManifestPart(path, fh, how.part.from, how.handOver, cannotRead);
     const bufs = [
       Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES),
       Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES),
     ];
-    // A split read stops at `limit` (then goes on to the end if it must: readText).
-    const split = strings ? how.split : undefined;
-    let limit = split?.at ?? Infinity;
-    let consumed = 0;
     // Sequential reads (position null), so a pipe (`<(gunzip -c m.gz)`) reads like a file.
-    const readInto = (buf: Buffer, at: number): Promise<number> => {
-      const max = Math.min(buf.length - at, limit - consumed);
-      if (max <= 0) return Promise.resolve(0);
-      return fh.read(buf, at, max, null).then(
-        (r) => {
-          consumed += r.bytesRead;
-          return r.bytesRead;
-        },
+    const readInto = (buf: Buffer, at: number): Promise<number> =>
+      fh.read(buf, at, buf.length - at, null).then(
+        (r) => r.bytesRead,
         (e: unknown) => Promise.reject(cannotRead(e)),
       );
-    };
     // The form is told by the first bytes, whatever the name: Parquet ("PAR1"), gzip, else JSON/NDJSON text.
     let n = 0;
     for (let got = -1; n < 4 && got !== 0; n += got) got = await readInto(bufs[0]!, n);
     const head = bufs[0]!.subarray(0, n);
     if (isParquet(head) || isGzip(head)) {
-      limit = Infinity;
       const whole = await readRest(head, (b) => readInto(b, 0));
       if (isParquet(whole))
         return await readParquetManifest(
@@ -147,24 +110,15 @@ export async function readManifestFile(
     }
     // Text: parsed a piece at a time, each line as it completes, while the next piece is read.
     const parser = new ManifestBytesParser(manifestReadOptions(strings, how));
-    for (;;) {
-      for (let i = 0; n > 0; i++) {
-        const next = readInto(bufs[(i + 1) & 1]!, 0);
-        try {
-          parser.push(bufs[i & 1]!.subarray(0, n));
-        } catch (e) {
-          await next.catch(() => 0);
-          throw manifestFileError(path, e);
-        }
-        n = await next;
+    for (let i = 0; n > 0; i++) {
+      const next = readInto(bufs[(i + 1) & 1]!, 0);
+      try {
+        parser.push(bufs[i & 1]!.subarray(0, n));
+      } catch (e) {
+        await next.catch(() => 0);
+        throw manifestFileError(path, e);
       }
-      if (!split || limit === Infinity) break;
-      // At the split point: the thread's part, or the rest read here.
-      limit = Infinity;
-      const taken = consumed === split.at && (await takePart(parser, split, strings!));
-      if (splitChannel.hasSubscribers) splitChannel.publish({ path, at: split.at, taken });
-      if (taken) break;
-      n = await readInto(bufs[0]!, 0);
+      n = await next;
     }
     try {
       return parser.end();
@@ -173,93 +127,6 @@ export async function readManifestFile(
     }
   } finally {
     await fh.close();
-  }
-}
-
-/**
- * A split read's first part is read into `parser`: takes the thread's part when it completes the
- * manifest as reading it here would. False (the caller reads the rest here, for the sequential
- * read's manifest or error) when the thread failed (its error is not reported: the same bytes
- * read here give it with its line number) or the part does not fit (order or count across the
- * split, an empty line before it, ...).
- */
-async function takePart(
-  parser: ManifestBytesParser,
-  split: NonNullable<ManifestReadHow['split']>,
-  strings: StringTable,
-): Promise<boolean> {
-  let part: TransferredManifest;
-  try {
-    part = await split.part;
-  } catch {
-    return false;
-  }
-  const first = firstPathOfTransfer(part);
-  if (first === null || !parser.partFits(first, part.n)) return false;
-  parser.takePart(part.n, (columns) => appendTransferredPart(columns, part, strings, split.previous));
-  return true;
-}
-
-/** The longest header line a split read's part is read after (the parser's longest line, 8 Mi characters, in UTF-8). */
-const MAX_HEADER_LINE_BYTES = 3 * 8 * 1024 * 1024 + 1;
-
-/**
- * A split read's second part (ManifestReadHow.part): the header line (the bytes up to the first
- * "\n") and the bytes from `from` to the end, read as ParseManifestOptions.part. Any error is
- * the one line of a sequential read of the same line, but its line number is the part's: the
- * main thread never reports it (it reads the part itself instead).
- */
-async function readManifestPart(
-  path: string,
-  fh: FileHandle,
-  from: number,
-  handOver: ManifestReadHow['handOver'],
-  cannotRead: (e: unknown) => Error,
-): Promise<Manifest> {
-  const readAt = (buf: Buffer, at: number): Promise<number> =>
-    fh.read(buf, 0, buf.length, at).then(
-      (r) => r.bytesRead,
-      (e: unknown) => Promise.reject(cannotRead(e)),
-    );
-  const parser = new ManifestBytesParser({
-    columnar: true,
-    part: true,
-    ...(handOver ? { handOver } : {}),
-  });
-  const piece = Buffer.allocUnsafe(1 << 16);
-  const header: Buffer[] = [];
-  for (let at = 0; ;) {
-    const n = await readAt(piece, at);
-    const nl = piece.subarray(0, n).indexOf(0x0a);
-    if (nl >= 0 && at + nl < from) {
-      header.push(Buffer.from(piece.subarray(0, nl + 1)));
-      break;
-    }
-    if (n === 0 || nl >= 0 || at + n > MAX_HEADER_LINE_BYTES)
-      throw inputError(`${path}: no header line before byte ${from} to read the part after`);
-    header.push(Buffer.from(piece.subarray(0, n)));
-    at += n;
-  }
-  const bufs = [Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES), Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES)];
-  try {
-    parser.push(Buffer.concat(header));
-    let at = from;
-    let n = await readAt(bufs[0]!, at);
-    for (let i = 0; n > 0; i++) {
-      at += n;
-      const next = readAt(bufs[(i + 1) & 1]!, at);
-      try {
-        parser.push(bufs[i & 1]!.subarray(0, n));
-      } catch (e) {
-        await next.catch(() => 0);
-        throw e;
-      }
-      n = await next;
-    }
-    return parser.end();
-  } catch (e) {
-    if (e instanceof ManifestError) throw manifestFileError(path, e);
-    throw e;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * A thread that reads manifest files for `sharemap analyze` (manifest-threads.ts): each
- * request names one file, or the second part of one (a split read, from a byte on); the answer is its manifest as transferable columns
+ * request names one file; the answer is its manifest as transferable columns
  * (`@sharemap/erofs/node` manifestForTransfer), or the error reading it gave, as the main
  * thread would have thrown it (the same one line and exit code).
  */
@@ -23,18 +23,14 @@ async function answer(req: ManifestReadRequest): Promise<void> {
 }
 
 /** Reads one file and posts the answer. */
-async function read({ id, path, from }: ManifestReadRequest): Promise<void> {
+async function read({ id, path }: ManifestReadRequest): Promise<void> {
   let reply: ManifestReadReply;
   try {
     // No StringTable here: the main thread interns the strings into its own (manifestFromTransfer).
     // A Parquet file's strings go straight into the handover's blobs as they are read, never
     // held as strings here (docs/cli.md#manifest-threads).
     const handover = new ManifestStringsHandover();
-    // `from`: a split read's second part (the main thread reads the bytes before it).
-    const manifest = await readManifestFile(path, undefined, {
-      handOver: handover,
-      ...(from !== undefined ? { part: { from } } : {}),
-    });
+    const manifest = await readManifestFile(path, undefined, { handOver: handover });
     const { message, transfer } = handover.used
       ? manifestForTransfer(manifest, handover.strings())
       : manifestForTransfer(manifest);

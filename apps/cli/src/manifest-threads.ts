@@ -12,7 +12,6 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -32,11 +31,6 @@ export interface ManifestReadRequest {
    * (docs/benchmarks.md#parquet-mem-the-handover-released-at-once-2026-12-07).
    */
   last: boolean;
-  /**
-   * A split read (splitPoint): read only the header line and the part of the file from this
-   * byte (ManifestReadHow.part); the main thread reads the bytes before it.
-   */
-  from?: number;
 }
 
 /** A manifest thread's answer: the manifest's columns, or the error reading the file gave. */
@@ -66,70 +60,6 @@ export const MAX_MANIFEST_THREADS = 4;
  * by default (Infinity); a thread reads them as well when asked to (the tests).
  */
 export const MIN_THREAD_BYTES = { text: 16 << 20, gzip: Infinity, parquet: 1 << 20 };
-
-/**
- * The smallest NDJSON file whose reading the main thread splits with a thread (splitPoint): the
- * thread reads the second half while the main thread reads the first, then the thread reads
- * the next file. Below it, the half the main thread is spared (~5 ms of CPU a MB) is not worth
- * the thread's start and the handover (docs/benchmarks.md#analyze-split-the-first-file-read-on-two-threads-2026-12-07).
- */
-export const MIN_SPLIT_BYTES = 32 << 20;
-
-/** Environment variable: `0` reads every manifest file whole (no split read; the threads still read whole files). */
-export const MANIFEST_SPLIT_ENV = 'SHAREMAP_MANIFEST_SPLIT';
-
-/** Whether SHAREMAP_MANIFEST_SPLIT allows a split read (unset, empty or `1`); another value is refused by name (exit 2). */
-export function manifestSplitFromEnv(env: Record<string, string | undefined>): boolean {
-  const v = env[MANIFEST_SPLIT_ENV];
-  if (v === undefined || v === '' || v === '1') return true;
-  if (v === '0') return false;
-  throw inputError(`${MANIFEST_SPLIT_ENV} must be 0 or 1, not ${JSON.stringify(v.slice(0, 40))}`);
-}
-
-/** Bytes read around the middle of a file for the line end a split read starts after. */
-const SPLIT_WINDOW_BYTES = 1 << 16;
-
-/**
- * Where a split read of the manifest file `path` (inspectInput's `file`) starts its second part:
- * the byte after the first "\n" at or after the middle of the file; null when the file is not
- * to be split: smaller than `minBytes`, Parquet or gzip, a first line that is not an NDJSON
- * header within `head` (the JSON form, leading blank lines), no line end in the window read at
- * the middle, or nothing after it. A split read gives what a whole read gives
- * (ManifestReadHow.split): where it starts only moves work between the threads.
- */
-export async function splitPoint(
-  path: string,
-  file: { size: number; head: Uint8Array },
-  minBytes = MIN_SPLIT_BYTES,
-): Promise<number | null> {
-  const { size, head } = file;
-  if (size < Math.max(minBytes, 2) || isParquet(head) || isGzip(head)) return null;
-  const end = head.indexOf(0x0a);
-  if (end < 0) return null;
-  try {
-    const first: unknown = JSON.parse(
-      Buffer.from(head.subarray(0, end))
-        .toString('utf8')
-        .replace(/^\uFEFF/, ''),
-    );
-    if (typeof first !== 'object' || first === null || Array.isArray(first) || Object.hasOwn(first, 'files'))
-      return null;
-  } catch {
-    return null;
-  }
-  const from = Math.max(Math.floor(size / 2), end + 1);
-  const window = Buffer.alloc(SPLIT_WINDOW_BYTES);
-  let n: number;
-  const fh = await open(path, 'r');
-  try {
-    n = (await fh.read(window, 0, window.length, from)).bytesRead;
-  } finally {
-    await fh.close();
-  }
-  const nl = window.subarray(0, n).indexOf(0x0a);
-  if (nl < 0 || from + nl + 1 >= size) return null;
-  return from + nl + 1;
-}
 
 /** The worker script beside this module (dist/manifest-read-worker.js, or the packed CLI's copy beside its bundle); undefined when it is not there (the GitHub Action's single-file bundle): then every manifest is read in the main thread. */
 export function manifestWorkerScript(): URL | undefined {
@@ -176,8 +106,6 @@ export function isThreadCandidate(
 
 interface Job {
   path: string;
-  /** A split read's second part from this byte (ManifestReadRequest.from). */
-  from?: number;
   result: Promise<TransferredManifest>;
   resolve(m: TransferredManifest): void;
   reject(e: Error): void;
@@ -198,9 +126,7 @@ interface Thread {
  * inputs a thread may read (manifest files past MIN_THREAD_BYTES). The main thread calls
  * take(i) for every input in order: a thread's result, or undefined when the main thread is to
  * read input i itself. A thread starts its next file only once its last result has been taken,
- * so at most one manifest per thread waits in memory for the main thread. With `split`, the
- * first thread first reads the second part of the main thread's first input (from byte `at`,
- * splitPoint), taken with takePart(i); it goes on to the next file as soon as it has answered.
+ * so at most one manifest per thread waits in memory for the main thread.
  */
 export class ManifestThreads {
   private readonly threads: Thread[] = [];
@@ -210,8 +136,6 @@ export class ManifestThreads {
   /** Inputs the main thread reads itself. */
   private readonly mine = new Set<number>();
   private closed = false;
-  /** The split read's second part: its input, and its job once a thread has it. */
-  private split: { input: number; at: number; job: Job | null; taken: boolean } | null;
 
   /**
    * Starts `count` threads on `script`. The first candidate is the main thread's (it reads
@@ -222,11 +146,9 @@ export class ManifestThreads {
     candidates: readonly number[],
     script: URL,
     count: number,
-    split: { input: number; at: number } | null = null,
   ) {
     this.queue = [...candidates].sort((a, b) => a - b);
     if (this.queue.length > 0) this.mine.add(this.queue.shift()!);
-    this.split = split && this.mine.has(split.input) ? { ...split, job: null, taken: false } : null;
     for (let k = 0; k < count; k++) {
       const t: Thread = { worker: new Worker(script, workerOptions()), job: null, dead: false };
       t.worker.on('message', (reply: ManifestReadReply) => this.answer(t, reply));
@@ -252,18 +174,6 @@ export class ManifestThreads {
     return job.result;
   }
 
-  /**
-   * The split read of input i (the main thread's first): the byte its second part starts at and
-   * that part as a thread reads it (rejected when the thread failed: the main thread then reads
-   * the part itself), or undefined when input i is not split. Once per input.
-   */
-  takePart(i: number): { at: number; result: Promise<TransferredManifest> } | undefined {
-    const s = this.split;
-    if (!s || s.input !== i || s.taken || !s.job) return undefined;
-    s.taken = true;
-    return { at: s.at, result: s.job.result };
-  }
-
   /** Stops every thread (a result not taken is dropped). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -274,8 +184,7 @@ export class ManifestThreads {
   /** Gives an idle thread the next unclaimed candidate. */
   private pump(t: Thread): void {
     if (this.closed || t.dead || t.job) return;
-    const part = this.split && !this.split.job ? this.split : null;
-    const i = part ? part.input : this.queue.shift();
+    const i = this.queue.shift();
     if (i === undefined) {
       this.retire(t);
       return;
@@ -289,19 +198,14 @@ export class ManifestThreads {
     // Rejections are seen when the main thread takes the input, or never (an earlier input failed).
     result.catch(() => undefined);
     const job: Job = { path: this.paths[i]!, result, resolve, reject, done: false, taken: false };
-    if (part) {
-      job.from = part.at;
-      part.job = job;
-    } else this.jobs.set(i, job);
+    this.jobs.set(i, job);
     t.job = job;
-    if (threadChannel.hasSubscribers)
-      threadChannel.publish(part ? { path: job.path, from: part.at } : { path: job.path });
+    if (threadChannel.hasSubscribers) threadChannel.publish({ path: job.path });
     // The queue never grows: when it is empty now, this thread reads nothing after this file.
     t.worker.postMessage({
       id: i,
       path: job.path,
       last: this.queue.length === 0,
-      ...(part ? { from: part.at } : {}),
     } satisfies ManifestReadRequest);
   }
 
@@ -315,8 +219,7 @@ export class ManifestThreads {
       // What the main thread would have thrown: a CliError, or another error (an unexpected one).
       job.reject(exitCode !== undefined ? new CliError(exitCode, message) : new Error(message));
     }
-    // A split read's part does not hold the thread: the main thread takes it after its own part.
-    if (job.taken || job.from !== undefined) this.freeThreadOf(job);
+    if (job.taken) this.freeThreadOf(job);
     else if (this.queue.length === 0) this.retire(t);
   }
 

@@ -342,42 +342,6 @@ export class ManifestColumns {
     if (s.xattrs !== NO_XATTRS) this.xattrLists.set(i, s.xattrs);
   }
 
-  /**
-   * Appends every record of `part` after these (a split read: the second part of a file, read
-   * on a thread, after the first read here; docs/cli.md#manifest-threads). When these columns
-   * declare a StringTable (internedIn), `part` must declare the same one, its fingerprints
-   * indexed at the slots of their records here (3(n + i) + 1).
-   */
-  append(part: ManifestColumns): void {
-    const base = this.n;
-    const m = part.n;
-    if (this.fingerprintIndex !== null && (part.strings !== this.strings || part.fingerprintIndex === null))
-      throw new Error('ManifestColumns.append: the part is not interned in the same StringTable');
-    if (base + m > this.cap) this.resize(base + m);
-    const cols = this as unknown as Record<string, Column>;
-    const from = part as unknown as Record<string, Column>;
-    for (const k of Object.keys(COLUMN_TYPES)) cols[k]!.set(from[k]!.subarray(0, m), base);
-    if (part.ino) {
-      this.ino ??= new Float64Array(this.cap).fill(NaN);
-      this.ino.set(part.ino.subarray(0, m), base);
-    }
-    if (this.fingerprintIndex !== null)
-      this.fingerprintIndex.set(part.fingerprintIndex!.subarray(0, m), base);
-    for (let i = 0; i < m; i++) {
-      this.paths.push(part.paths[i]!);
-      this.fingerprint.push(part.fingerprint[i]!);
-    }
-    if (part.sha256) {
-      this.sha256 ??= new Array<string | undefined>(base).fill(undefined);
-      for (let i = 0; i < m; i++) this.sha256[base + i] = part.sha256[i];
-    } else if (this.sha256) for (let i = 0; i < m; i++) this.sha256[base + i] = undefined;
-    for (const [i, v] of part.bigNids) this.bigNids.set(base + i, v);
-    for (const [i, v] of part.targets) this.targets.set(base + i, v);
-    for (const [i, v] of part.rdevs) this.rdevs.set(base + i, v);
-    for (const [i, v] of part.xattrLists) this.xattrLists.set(base + i, v);
-    this.n = base + m;
-  }
-
   /** The kernel's inode number of record i (inodeNumber() of its record). */
   inodeNumber(i: number): number {
     const ino = this.ino?.[i];

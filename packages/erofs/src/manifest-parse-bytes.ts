@@ -9,7 +9,6 @@
  * (docs/manifest.md#reading-a-manifest-file).
  */
 import type { Manifest } from './manifest-types.js';
-import type { ManifestColumns } from './manifest-columns.js';
 import { asciiSliceable } from './manifest-fast-line.js';
 import { NdjsonManifestParser, parseManifest, type ParseManifestOptions } from './manifest-parse.js';
 
@@ -78,23 +77,6 @@ export class ManifestBytesParser {
     this.heldBytes += piece.length;
     if (this.mode === 'sniff') this.sniff(false);
     return this;
-  }
-
-  /**
-   * A split read (docs/cli.md#manifest-threads): whether the bytes pushed so far end at a line
-   * end of NDJSON and the file's part after them, read on its own (ParseManifestOptions.part) as
-   * `records` records from the path `firstPath`, completes the manifest exactly as pushing those
-   * bytes here would (NdjsonManifestParser.partFits). When not, push them here.
-   */
-  partFits(firstPath: string, records: number): boolean {
-    return this.mode === 'ndjson' && this.carry === null && this.parser!.partFits(firstPath, records);
-  }
-
-  /** Takes the part partFits accepted (NdjsonManifestParser.takePart); only end() may follow. */
-  takePart(records: number, append: (columns: ManifestColumns) => void): void {
-    if (this.mode !== 'ndjson' || this.carry !== null)
-      throw new Error('takePart: not at a line end of NDJSON');
-    this.parser!.takePart(records, append);
   }
 
   end(): Manifest {

@@ -60,15 +60,6 @@ export interface ParseManifestOptions {
    * calls it.
    */
   handOver?: ManifestStringSink;
-  /**
-   * NDJSON only: the bytes are the header line and then the records of the file from a line
-   * past its first record (a split read: a manifest thread reads the second part of a file
-   * while the main thread reads the first, docs/cli.md#manifest-threads). Every record line is
-   * checked as in a whole read, but the first record read need not be "/" (nor sort after
-   * anything) and end() does not check `file_count`: the reader of the first part checks
-   * those for the whole (NdjsonManifestParser.partFits).
-   */
-  part?: boolean;
 }
 
 /** Takes each record's strings as the NDJSON reader validates them (ParseManifestOptions.handOver). */
@@ -509,13 +500,11 @@ class RecordSink {
   constructor(
     private readonly maxRecords: number,
     private readonly keep = true,
-    /** ParseManifestOptions.part: the first record checked is not the manifest's first. */
-    private readonly part = false,
   ) {}
   /** The order and count checks of one more record with this path. */
   check(path: string, line: number): void {
     if (this.count === 0) {
-      if (path !== '/' && !this.part) unsortedFirst(line);
+      if (path !== '/') unsortedFirst(line);
     } else if (compareUtf8(this.previous(), path) >= 0) unsorted(path, line);
     this.prev = path;
     this.prevLength = 0;
@@ -528,7 +517,7 @@ class RecordSink {
   checkAscii(b: Uint8Array, start: number, end: number, line: number): void {
     const n = end - start;
     if (this.count === 0) {
-      if ((n !== 1 || b[start] !== 0x2f) && !this.part) unsortedFirst(line);
+      if (n !== 1 || b[start] !== 0x2f) unsortedFirst(line);
     } else if (this.prevLength === 0) {
       if (compareUtf8(this.prev!, asciiString(b, start, end)) >= 0)
         unsorted(asciiString(b, start, end), line);
@@ -547,7 +536,7 @@ class RecordSink {
     this.counted(line);
   }
   /** The last path (a string made from checkAscii's bytes when that is how it came). */
-  previous(): string {
+  private previous(): string {
     return this.prevLength > 0 ? asciiString(this.prevBytes!, 0, this.prevLength) : this.prev!;
   }
   private counted(line: number): void {
@@ -672,17 +661,12 @@ export class NdjsonManifestParser {
   private fast: FastLineContext | null = null;
   /** ParseManifestOptions.handOver. */
   private readonly handOver: ManifestStringSink | null;
-  /** ParseManifestOptions.part. */
-  private readonly part: boolean;
-  /** takePart was called: no line may follow. */
-  private partTaken = false;
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
     this.maxLine = opts.maxLineLength ?? 8 * 1024 * 1024;
     this.maxXattrs = opts.maxXattrs ?? 65_536;
-    this.part = opts.part === true;
-    this.sink = new RecordSink(this.maxRecords, true, this.part);
+    this.sink = new RecordSink(this.maxRecords);
     this.strings = opts.strings;
     this.columnar = opts.columnar === true;
     this.handOver = opts.handOver ?? null;
@@ -696,7 +680,6 @@ export class NdjsonManifestParser {
   }
 
   line(raw: string): void {
-    if (this.partTaken) throw new Error('NdjsonManifestParser: a line after the part taken (takePart)');
     this.lineNo++;
     let line = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
     if (line.endsWith('\r')) line = line.slice(0, -1);
@@ -777,37 +760,10 @@ export class NdjsonManifestParser {
     return true;
   }
 
-  /**
-   * A split read (ParseManifestOptions.part): whether the records of the file's part after the
-   * lines read so far, `records` records the first of which has the path `firstPath`, each
-   * line accepted on its own by a `part` parser, complete this manifest exactly as reading them
-   * here would: records read into columns, no empty line so far, the order kept across the
-   * split, and the count the header declares. When not, the caller reads that part here, for
-   * the error (and line number) a sequential read gives.
-   */
-  partFits(firstPath: string, records: number): boolean {
-    if (!this.header || !this.columns || this.handOver || this.blankAt || this.sink.count === 0) return false;
-    if (records < 1 || this.sink.count + records !== this.header.file_count) return false;
-    return compareUtf8(this.sink.previous(), firstPath) < 0;
-  }
-
-  /**
-   * Takes the part partFits accepted: `append` adds its `records` records to the columns (their
-   * strings interned in the order a sequential read interns them); only end() may follow.
-   */
-  takePart(records: number, append: (columns: ManifestColumns) => void): void {
-    append(this.columns!);
-    if (this.columns!.n !== this.sink.count + records) throw new Error('takePart: the part was not appended');
-    this.sink.count += records;
-    // Nothing may be read after the part (its last path is not known here): line() refuses it.
-    this.fast = null;
-    this.partTaken = true;
-  }
-
   end(): Manifest {
     if (!this.header) throw new ManifestError('empty manifest', 1);
     const count = this.sink.count;
-    if (count !== this.header.file_count && !this.part) {
+    if (count !== this.header.file_count) {
       throw new ManifestError(
         `file_count is ${this.header.file_count} but ${count} records follow`,
         1,

@@ -39,8 +39,6 @@ export {
 export {
   manifestForTransfer,
   manifestFromTransfer,
-  appendTransferredPart,
-  firstPathOfTransfer,
   ManifestStringsHandover,
   TransferStringsWriter,
   type HandedStrings,

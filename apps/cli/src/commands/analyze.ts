@@ -17,14 +17,12 @@ import { runAnalysis } from '../analysis.js';
 import { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
 import { inspectInput, loadInputs, type InputInspection } from '../inputs.js';
-import { manifestStringsHint, readManifestFile } from '../manifest-file.js';
+import { manifestStringsHint } from '../manifest-file.js';
 import type { MIN_THREAD_BYTES } from '../manifest-threads.js';
 import {
   isThreadCandidate,
-  manifestSplitFromEnv,
   manifestThreadCount,
   manifestThreadsFromEnv,
-  splitPoint,
   ManifestThreads,
   manifestWorkerScript,
 } from '../manifest-threads.js';
@@ -135,7 +133,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     { hash, threads: scanThreads(args, 'analyze') },
     model,
     platform,
-    { cores: manifestThreadsFromEnv(io.env), split: manifestSplitFromEnv(io.env) },
+    { cores: manifestThreadsFromEnv(io.env) },
   );
   const { report, warnings, mountConfigs } = await runAnalysis({
     manifests,
@@ -172,7 +170,7 @@ export async function readManifests(
   scan: { hash: boolean; threads: number },
   model: ReturnType<typeof parseModel>,
   platform: string | undefined,
-  manifestThreads: ManifestThreadOptions = {},
+  manifestThreads: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL } = {},
 ): Promise<Manifest[]> {
   const manifests: Manifest[] = [];
   const strings = new StringTable();
@@ -194,26 +192,15 @@ export async function readManifests(
   for (const [i, file] of files.entries())
     if (file) claimed += await manifestStringsHint(inputs[i]!.path, file);
   strings.reserve(claimed);
-  const threads = await startManifestThreads(inputs, files, manifestThreads);
+  const threads = startManifestThreads(inputs, files, manifestThreads);
   /** The columns last read into `strings` (manifestFromTransfer takes its equal strings unhashed). */
   let previous: ManifestColumns | null = null;
   try {
     for (const [i, { path, devices }] of inputs.entries()) {
       const fromThread = threads?.take(i);
-      // A split read: the first part here, the second from a thread (or here, when it must be).
-      const part = threads?.takePart(i);
       const loaded: { kind: string; manifest: Manifest }[] = fromThread
         ? [{ kind: 'manifest', manifest: manifestFromTransfer(await fromThread, strings, previous) }]
-        : part
-          ? [
-              {
-                kind: 'manifest',
-                manifest: await readManifestFile(path, strings, {
-                  split: { at: part.at, part: part.result, previous },
-                }),
-              },
-            ]
-          : await loadInputs(path, devices, { ...scan, strings, model, archive, kind: inspected[i]?.kind });
+        : await loadInputs(path, devices, { ...scan, strings, model, archive, kind: inspected[i]?.kind });
       for (const x of loaded) {
         // Only manifest files are read into `strings` (images and archives are not interned).
         if (x.kind === 'manifest') previous = manifestColumns(x.manifest) ?? null;
@@ -249,44 +236,24 @@ async function inspectInputs(
   return inspected;
 }
 
-/** How readManifests uses manifest threads (docs/cli.md#manifest-threads). */
-export interface ManifestThreadOptions {
-  /** Cores to plan for (manifestThreadsFromEnv). */
-  cores?: number;
-  minBytes?: typeof MIN_THREAD_BYTES;
-  /** Whether the main thread's first file may be split with a thread (SHAREMAP_MANIFEST_SPLIT; default true). */
-  split?: boolean;
-  /** The smallest file split (MIN_SPLIT_BYTES). */
-  minSplitBytes?: number;
-  script?: URL;
-}
-
 /** The manifest threads for these inputs (`files`: the manifest files of inspectInputs), or null when every input is read here (see manifestThreadCount). */
-async function startManifestThreads(
+function startManifestThreads(
   inputs: readonly { path: string; devices: string[] }[],
   files: readonly ({ size: number; head: Uint8Array } | null)[],
-  opts: ManifestThreadOptions,
-): Promise<ManifestThreads | null> {
+  opts: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL },
+): ManifestThreads | null {
   if (inputs.length < 2) return null;
   const script = opts.script ?? manifestWorkerScript();
   if (!script) return null;
   const candidates: number[] = [];
   for (const [i, file] of files.entries())
     if (file && isThreadCandidate(file, opts.minBytes)) candidates.push(i);
-  // The main thread's first candidate, split when it is NDJSON large enough: one job more for a thread.
-  const first = candidates[0];
-  let split: { input: number; at: number } | null = null;
-  if (first !== undefined && opts.split !== false && manifestThreadCount(2, opts.cores) > 0) {
-    const at = await splitPoint(inputs[first]!.path, files[first]!, opts.minSplitBytes).catch(() => null);
-    if (at !== null) split = { input: first, at };
-  }
-  const count = manifestThreadCount(candidates.length + (split ? 1 : 0), opts.cores);
+  const count = manifestThreadCount(candidates.length, opts.cores);
   if (count === 0) return null;
   return new ManifestThreads(
     inputs.map((x) => x.path),
     candidates,
     script,
     count,
-    split,
   );
 }

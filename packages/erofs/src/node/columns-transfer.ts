@@ -335,8 +335,6 @@ class StringField {
     private readonly field: number,
     private readonly strings: StringTable,
     private readonly previous: readonly (string | null | undefined)[] | null,
-    /** The record of the manifest that record 0 is (a split read's second part: the records before it). */
-    private readonly base = 0,
   ) {
     this.buf = Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
   }
@@ -349,9 +347,9 @@ class StringField {
     if (kind === ABSENT) return null;
     const start = i === 0 ? 0 : ends[i - 1]!;
     const end = ends[i]!;
-    const slot = 3 * (this.base + i) + this.field;
+    const slot = 3 * i + this.field;
     if (kind === ASCII) {
-      const prev = this.previous?.[this.base + i];
+      const prev = this.previous?.[i];
       if (typeof prev === 'string' && sameAscii(prev, bytes, start, end)) return prev;
       let h = STRING_HASH_SEED;
       for (let k = start; k < end; k++) h = hashStep(h, bytes[k]!);
@@ -420,66 +418,15 @@ export function manifestFromTransfer(
   strings: StringTable,
   previous: ManifestColumns | null = null,
 ): Manifest {
-  const { cols, fingerprintIndex } = columnsFromTransfer(t, strings, previous, 0);
-  if (t.records) return { ...t.header, files: cols.records() };
-  cols.declareInterned(strings, fingerprintIndex);
-  return columnarManifest(t.header, cols);
-}
-
-/**
- * The path of a handed-over manifest's first record (a split read's second part: what the
- * reader of the first part compares with its last path, ManifestBytesParser.partFits), or null
- * when it has no record.
- */
-export function firstPathOfTransfer(t: TransferredManifest): string | null {
-  const s = t.paths;
-  if (t.n < 1 || s.ends.length < 1) return null;
-  const end = s.ends[0]!;
-  if (end > s.bytes.length) return null;
-  const buf = Buffer.from(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
-  if (s.kinds[0] === ASCII) return buf.toString('latin1', 0, end);
-  if (s.kinds[0] === UTF16 && end % 2 === 0) return buf.toString('utf16le', 0, end);
-  return null;
-}
-
-/**
- * A split read (docs/cli.md#manifest-threads): the records of `t`, the second part of a
- * manifest read on a thread (ParseManifestOptions.part), appended to `columns`, the first part
- * read here into `strings` (ManifestColumns.internedIn). Its strings are interned in record
- * order at the slots of their records in the whole manifest (3(columns.n + i) + field), so the
- * StringTable and the fingerprint indices are those of reading the whole file here. `previous`:
- * as for manifestFromTransfer, the manifest read into `strings` before this one. `t` is used up.
- */
-export function appendTransferredPart(
-  columns: ManifestColumns,
-  t: TransferredManifest,
-  strings: StringTable,
-  previous: ManifestColumns | null = null,
-): void {
-  if (t.records || columns.strings !== strings)
-    throw new Error('appendTransferredPart: a part of NDJSON columns read into this StringTable only');
-  const { cols, fingerprintIndex } = columnsFromTransfer(t, strings, previous, columns.n);
-  cols.strings = strings;
-  cols.fingerprintIndex = fingerprintIndex;
-  columns.append(cols);
-}
-
-/** The columns of a handed-over manifest whose record 0 is record `base` of its manifest, strings interned in `strings`. */
-function columnsFromTransfer(
-  t: TransferredManifest,
-  strings: StringTable,
-  previous: ManifestColumns | null,
-  base: number,
-): { cols: ManifestColumns; fingerprintIndex: Int32Array } {
   check(t);
   const n = t.n;
   const paths = new Array<string>(n);
   const fingerprint = new Array<string | null>(n);
   const sha256 = t.sha256s ? new Array<string | undefined>(n) : null;
   const fingerprintIndex = new Int32Array(n);
-  const pathField = new StringField(t.paths, 0, strings, previous?.paths ?? null, base);
-  const fpField = new StringField(t.fingerprints, 1, strings, previous?.fingerprint ?? null, base);
-  const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null, base) : null;
+  const pathField = new StringField(t.paths, 0, strings, previous?.paths ?? null);
+  const fpField = new StringField(t.fingerprints, 1, strings, previous?.fingerprint ?? null);
+  const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null) : null;
   const prevFp = previous?.fingerprint;
   const prevIndex = previous?.strings === strings ? previous.fingerprintIndex : null;
   for (let i = 0; i < n; i++) {
@@ -489,13 +436,12 @@ function columnsFromTransfer(
     paths[i] = path;
     const fp = fpField.at(i);
     fingerprint[i] = fp;
-    const r = base + i;
     fingerprintIndex[i] =
       fp === null
         ? -1
-        : prevIndex !== null && r < prevIndex.length && prevFp![r] === fp
-          ? prevIndex[r]!
-          : strings.indexAt(3 * r + 1, fp);
+        : prevIndex !== null && i < prevIndex.length && prevFp![i] === fp
+          ? prevIndex[i]!
+          : strings.indexAt(3 * i + 1, fp);
     if (shaField) sha256![i] = shaField.at(i) ?? undefined;
   }
   releaseStrings(t);
@@ -511,5 +457,7 @@ function columnsFromTransfer(
     rdevs: t.rdevs,
     xattrLists: t.xattrLists,
   } as WholeColumns);
-  return { cols, fingerprintIndex };
+  if (t.records) return { ...t.header, files: cols.records() };
+  cols.declareInterned(strings, fingerprintIndex);
+  return columnarManifest(t.header, cols);
 }
