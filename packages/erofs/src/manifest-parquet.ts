@@ -27,6 +27,7 @@ import {
   recordOfValidated,
 } from './manifest-columns.js';
 import { manifestHeader, ManifestStreamValidator, type ParseManifestOptions } from './manifest.js';
+import type { ManifestStringSink } from './manifest-parse.js';
 import type { FileRecord, Manifest } from './manifest-types.js';
 import { columnSchema, decodeColumnChunk, type DecodedColumn } from './manifest-parquet-columns.js';
 import {
@@ -286,24 +287,12 @@ async function readRows(
  * keeping them (a manifest thread writes them straight into its handover's byte blobs:
  * `@sharemap/erofs/node` ManifestStringsHandover).
  */
-export interface ParquetStringSink {
-  /** Called once, before the first record: `rows` records follow. */
-  begin(rows: number): void;
-  add(path: string, fingerprint: string | null, sha256: string | undefined): void;
+export type ParquetStringSink = Omit<ManifestStringSink, 'addAscii'> &
   /**
    * When there: the records the column path reads with ASCII paths come as bytes instead, never
-   * made into strings (ManifestStringSink.addAscii: the path b[pathStart, pathEnd), the
-   * fingerprint hex b[fpStart, fpEnd) and the sha256 hex b[shaStart, shaStart + 64); -1: none).
+   * made into strings (the NDJSON reader's sink always has it; a Parquet sink may not).
    */
-  addAscii?(
-    b: Uint8Array,
-    pathStart: number,
-    pathEnd: number,
-    fpStart: number,
-    fpEnd: number,
-    shaStart: number,
-  ): void;
-}
+  Partial<Pick<ManifestStringSink, 'addAscii'>>;
 
 /** How parseParquetManifest reads row groups (tests compare the two paths and check which one ran). */
 export interface ParquetReadHow {

@@ -178,34 +178,28 @@ class PieceWriter {
           buf[p++] = MINUS;
           p = writeUint32(buf, p, -el);
         } else p = writeUint32(buf, p, el);
-      } else if (typeof el === 'string') {
-        // A path or a status: in place while it is printable ASCII (a comma, quotes).
-        if (p + el.length + 3 > buf.length) {
-          this.pos = p;
-          this.ensure(el.length + 3);
-          buf = this.buf;
-          p = this.pos;
-          if (untilPiece && this.done.length > 0) break;
+      } else if (typeof el === 'string' || typeof el === 'number') {
+        if (typeof el === 'string') {
+          // A path or a status: in place while it is printable ASCII (a comma, quotes).
+          if (p + el.length + 3 > buf.length) {
+            this.pos = p;
+            this.ensure(el.length + 3);
+            buf = this.buf;
+            p = this.pos;
+            if (untilPiece && this.done.length > 0) break;
+          }
+          const q = plainString(buf, i > 0 ? p + 1 : p, el);
+          if (q >= 0) {
+            if (i > 0) buf[p] = COMMA;
+            p = q;
+            continue;
+          }
         }
-        const q = plainString(buf, i > 0 ? p + 1 : p, el);
-        if (q >= 0) {
-          if (i > 0) buf[p] = COMMA;
-          p = q;
-          continue;
-        }
+        // The general writer: a string with escapes or beyond ASCII, a number that is not an int32.
         this.pos = p;
         if (i > 0) this.byte(COMMA);
-        this.string(el);
-        buf = this.buf;
-        p = this.pos;
-        if (untilPiece && this.done.length > 0) {
-          i++;
-          break;
-        }
-      } else if (typeof el === 'number') {
-        this.pos = p;
-        if (i > 0) this.byte(COMMA);
-        this.number(el);
+        if (typeof el === 'string') this.string(el);
+        else this.number(el);
         buf = this.buf;
         p = this.pos;
         if (untilPiece && this.done.length > 0) {
