@@ -442,19 +442,11 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
       } else p = q;
       p = copyBytes(buf, p, domainKeys[domain[g]!]!);
       p = copyBytes(buf, p, aopsSize[aops[g]!]!);
-      p = writeNumber(w, buf, p, size[g]!);
-      if (w.buf !== buf) {
-        w.ensure(need);
-        buf = w.buf;
-        p = w.pos;
-      }
+      p = writeNumberInRoom(w, buf, p, size[g]!, need);
+      buf = w.buf;
       p = copyBytes(buf, p, pagesKey);
-      p = writeNumber(w, buf, p, pages[g]!);
-      if (w.buf !== buf) {
-        w.ensure(need);
-        buf = w.buf;
-        p = w.pos;
-      }
+      p = writeNumberInRoom(w, buf, p, pages[g]!, need);
+      buf = w.buf;
       p = copyBytes(buf, p, membersKey);
       p = writeRows(buf, p, memberRows, m0, m1);
       p = copyBytes(buf, p, rejectedKey);
@@ -462,21 +454,13 @@ export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Gener
       // Present only where they differ from the row counts (core.ts, groupObject).
       if (memberCount !== null && memberCount[g] !== m1 - m0) {
         p = copyBytes(buf, p, memberCountKey);
-        p = writeNumber(w, buf, p, memberCount[g]!);
-        if (w.buf !== buf) {
-          w.ensure(need);
-          buf = w.buf;
-          p = w.pos;
-        }
+        p = writeNumberInRoom(w, buf, p, memberCount[g]!, need);
+        buf = w.buf;
       } else buf[p++] = 0x5d;
       if (rejectedCount !== null && rejectedCount[g] !== r1 - r0) {
         p = copyBytes(buf, p, rejectedCountKey);
-        p = writeNumber(w, buf, p, rejectedCount[g]!);
-        if (w.buf !== buf) {
-          w.ensure(need);
-          buf = w.buf;
-          p = w.pos;
-        }
+        p = writeNumberInRoom(w, buf, p, rejectedCount[g]!, need);
+        buf = w.buf;
       }
       const od = orderDependentKeys[orderDependent[g]!];
       if (od) p = copyBytes(buf, p, od);
@@ -552,6 +536,17 @@ function writeNumber(w: PieceWriter, buf: Uint8Array, p: number, v: number): num
   if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) return writeUint32(buf, p, v);
   w.pos = p;
   w.number(v);
+  return w.pos;
+}
+
+/**
+ * writeNumber, then, where the number went through the writer and it moved to a new buffer, room
+ * for `need` bytes again; the caller reads `w.buf` after it.
+ */
+function writeNumberInRoom(w: PieceWriter, buf: Uint8Array, p: number, v: number, need: number): number {
+  p = writeNumber(w, buf, p, v);
+  if (w.buf === buf) return p;
+  w.ensure(need);
   return w.pos;
 }
 
