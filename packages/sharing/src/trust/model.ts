@@ -242,32 +242,34 @@ function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFi
         bindingOf[f] = code;
         if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
       }
-    else last ??= positionMemory();
-    const { fp: lastFp, sha: lastSha, code: lastCode } = last ?? { fp: [], sha: [], code: new Int8Array(0) };
-    for (let f = 0; fromEngine === null && f < count; f++) {
-      const rec = files?.[f];
-      if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue;
-      const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
-      if (fingerprintState(fingerprint, image.blockSize) !== 'ok') {
-        none++;
-        continue;
-      }
-      const fp = fingerprint!;
-      const sha = rec ? rec.sha256 : cols!.sha256?.[f];
-      if (lastFp[f] === fp && lastSha[f] === sha) {
-        const code = lastCode[f]!;
+    else {
+      last ??= positionMemory();
+      const { fp: lastFp, sha: lastSha, code: lastCode } = last;
+      for (let f = 0; f < count; f++) {
+        const rec = files?.[f];
+        if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue;
+        const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
+        if (fingerprintState(fingerprint, image.blockSize) !== 'ok') {
+          none++;
+          continue;
+        }
+        const fp = fingerprint!;
+        const sha = rec ? rec.sha256 : cols!.sha256?.[f];
+        if (lastFp[f] === fp && lastSha[f] === sha) {
+          const code = lastCode[f]!;
+          n[code] = n[code]! + 1;
+          bindingOf[f] = code;
+          if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
+          continue;
+        }
+        const code = bindingCode(fp, sha);
+        lastFp[f] = fp;
+        lastSha[f] = sha;
+        lastCode[f] = code;
         n[code] = n[code]! + 1;
         bindingOf[f] = code;
         if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
-        continue;
       }
-      const code = bindingCode(fp, sha);
-      lastFp[f] = fp;
-      lastSha[f] = sha;
-      lastCode[f] = code;
-      n[code] = n[code]! + 1;
-      bindingOf[f] = code;
-      if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
     }
     const counts = Object.fromEntries(FINGERPRINT_BINDINGS.map((b, k) => [b, n[k]!])) as Record<
       FingerprintBinding,
