@@ -142,11 +142,19 @@ function numericSection(
   let min = 0;
   let max = 0;
   let integral = true;
+  // The differences' range in the same pass (a delta section's; unused otherwise).
+  let dmin = 0;
+  let dmax = 0;
+  let prev = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (!Number.isSafeInteger(v)) integral = false;
     if (v < min) min = v;
     if (v > max) max = v;
+    const d = v - prev;
+    prev = v;
+    if (d < dmin) dmin = d;
+    if (d > dmax) dmax = d;
   }
   if (!integral || min < -(2 ** 31) || max >= 2 ** 32) {
     const out = new Float64Array(n);
@@ -155,15 +163,6 @@ function numericSection(
   }
   const valuesType: SectionType = min < 0 ? (max < 2 ** 31 ? 'i32' : 'f64') : widthFor(max, true);
   if (opts.delta && n > 1) {
-    let dmin = 0;
-    let dmax = 0;
-    let prev = 0;
-    for (let i = 0; i < n; i++) {
-      const d = values[i]! - prev;
-      prev = values[i]!;
-      if (d < dmin) dmin = d;
-      if (d > dmax) dmax = d;
-    }
     const t = widthFor(dmax - dmin, true);
     if (t !== 'f64') {
       const out = new CTORS[t](n);
@@ -181,18 +180,41 @@ function numericSection(
   return min === 0 ? { name, data: out } : { name, data: out, bias: min, values: valuesType };
 }
 
-const HEX_RE = /^(?:[0-9a-f]{2})*$/;
-
-/** Value of a lower-case hex digit by char code (the strings were checked with HEX_RE). */
-const NIBBLE = new Uint8Array(128);
+/** Value of a lower-case hex digit by char code; 255 for any other code below 128. */
+const NIBBLE = new Uint8Array(128).fill(255);
 for (let i = 0; i < 16; i++) NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
 
-function hexToBytes(hex: string, out: Uint8Array, at: number): void {
-  for (let i = 0; i < hex.length; i += 2)
-    out[at + i / 2] = (NIBBLE[hex.charCodeAt(i)]! << 4) | NIBBLE[hex.charCodeAt(i + 1)]!;
+/**
+ * The bytes of even-length `hex` at `out[at]`: false (some bytes written) when a character is
+ * not a lower-case hex digit.
+ */
+function hexToBytes(hex: string, out: Uint8Array, at: number): boolean {
+  const n = hex.length;
+  for (let i = 0, j = at; i < n; i += 2, j++) {
+    const a = hex.charCodeAt(i);
+    const b = hex.charCodeAt(i + 1);
+    const hi = a < 128 ? NIBBLE[a]! : 255;
+    const lo = b < 128 ? NIBBLE[b]! : 255;
+    if ((hi | lo) === 255) return false;
+    out[j] = (hi << 4) | lo;
+  }
+  return true;
 }
 
 const enc = new TextEncoder();
+
+/**
+ * Node's native UTF-8 write of a string into a Uint8Array (`Buffer.prototype.utf8Write`: the
+ * bytes of TextEncoder, lone surrogates U+FFFD), where there is one; null elsewhere (a
+ * browser). Twice as fast as a loop over a path's characters, and no view per string as
+ * `encodeInto` needs.
+ */
+const nativeUtf8Write =
+  (globalThis as { Buffer?: { prototype: { utf8Write?: unknown } } }).Buffer?.prototype.utf8Write ?? null;
+const utf8Write =
+  typeof nativeUtf8Write === 'function'
+    ? (nativeUtf8Write as (this: Uint8Array, s: string, offset: number, length: number) => number)
+    : null;
 
 /** Bytes per chunk of `paths.text` (UTF-8 written a chunk at a time, never as one buffer). */
 const TEXT_CHUNK_BYTES = 1 << 20;
@@ -202,9 +224,10 @@ const TEXT_CHUNK_BYTES = 1 << 20;
  * (a lone surrogate is U+FFFD either way: NUL stands between strings, so none pairs across
  * them). ASCII is written byte by byte; a string with any other character goes to
  * `encodeInto`. Joining 65,536 paths into one string and encoding it was a third of the
- * encoder's time at 2M rows (docs/benchmarks.md#report-json-as-bytes).
+ * encoder's time at 2M rows (docs/benchmarks.md#report-json-as-bytes). With `refuseNul`, a
+ * string that holds NUL (it would read as two) is a RangeError.
  */
-export function joinedUtf8(list: readonly string[]): Uint8Array[] {
+export function joinedUtf8(list: readonly string[], refuseNul = false): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   let buf = new Uint8Array(TEXT_CHUNK_BYTES);
   let pos = 0;
@@ -218,17 +241,27 @@ export function joinedUtf8(list: readonly string[]): Uint8Array[] {
       pos = 0;
     }
     if (i > 0) buf[pos++] = 0;
+    if (utf8Write !== null) {
+      if (refuseNul && s.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
+      pos += utf8Write.call(buf, s, pos, buf.length - pos);
+      continue;
+    }
     let p = pos;
     let ascii = true;
     for (let j = 0; j < n; j++) {
       const c = s.charCodeAt(j);
-      if (c >= 0x80) {
+      // One comparison for both NUL and beyond ASCII (c - 1 wraps to 2^32 - 1 for NUL).
+      if ((c - 1) >>> 0 >= 0x7f) {
         ascii = false;
         break;
       }
       buf[p++] = c;
     }
-    pos = ascii ? p : pos + enc.encodeInto(s, buf.subarray(pos)).written;
+    if (ascii) pos = p;
+    else {
+      if (refuseNul && s.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
+      pos += enc.encodeInto(s, buf.subarray(pos)).written;
+    }
   }
   if (pos > 0) chunks.push(buf.subarray(0, pos));
   return chunks;
@@ -286,16 +319,24 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   const statuses: string[] = [];
   const statusCode = new Map<string, number>();
   const st = new Uint8Array(rows);
+  // Runs of one status are common (a whole image private, say): the last code is reused
+  // without a lookup.
+  let lastStatus: string | undefined;
+  let lastCode = 0;
   for (let i = 0; i < rows; i++) {
     const s = f.status[i]!;
-    let c = statusCode.get(s);
-    if (c === undefined) {
-      c = statuses.length;
-      if (c > 255) throw new RangeError('more than 256 distinct file statuses');
-      statusCode.set(s, c);
-      statuses.push(s);
+    if (s !== lastStatus) {
+      let c = statusCode.get(s);
+      if (c === undefined) {
+        c = statuses.length;
+        if (c > 255) throw new RangeError('more than 256 distinct file statuses');
+        statusCode.set(s, c);
+        statuses.push(s);
+      }
+      lastStatus = s;
+      lastCode = c;
     }
-    st[i] = c;
+    st[i] = lastCode;
   }
   sections.push({ name: 'files.status', data: st });
   sections.push(numericSection('files.group', f.group, { delta: true }));
@@ -328,16 +369,18 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
     if (c === undefined) m.set(s, (c = list.push(s) - 1));
     return c;
   };
-  const gDomain = new Array<number>(g);
+  // Typed columns (a number[] of more than a few thousand elements made by `new Array(n)` is
+  // V8's slow dictionary form); views where the group columns hold the values already.
+  const gDomain = new Int32Array(g);
   const gAops = new Uint8Array(g);
-  const gSize = new Array<number>(g);
-  const gPages = new Array<number>(g);
-  const gOrder = new Uint8Array(g);
-  const memberEnds = new Array<number>(g);
-  const rejectedEnds = new Array<number>(g);
-  let nm = 0;
-  let nr = 0;
-  let fpBytes = 0;
+  const gSize = groups.size.subarray(0, g);
+  const gPages = groups.pages.subarray(0, g);
+  const gOrder = groups.orderDependent.subarray(0, g); // 0 absent, 1 true, 2 false: the section's codes too
+  const memberEnds = groups.memberStart.subarray(1, g + 1);
+  const rejectedEnds = groups.rejectedStart.subarray(1, g + 1);
+  const nm = g === 0 ? 0 : groups.memberStart[g]!;
+  const nr = g === 0 ? 0 : groups.rejectedStart[g]!;
+  let fpChars = 0;
   let allHex = true;
   const fingerprintOf = (k: number): string => groups.fingerprints[groups.fingerprint[k]!]!;
   for (let k = 0; k < g; k++) {
@@ -345,28 +388,22 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
     const a = code(aopsCode, aops, AOPS_CLASSES[groups.aops[k]!]!);
     if (a > 255) throw new RangeError('more than 256 distinct aops classes');
     gAops[k] = a;
-    gSize[k] = groups.size[k]!;
-    gPages[k] = groups.pages[k]!;
-    gOrder[k] = groups.orderDependent[k]!; // 0 absent, 1 true, 2 false: the section's codes too
-    memberEnds[k] = nm = groups.memberStart[k + 1]!;
-    rejectedEnds[k] = nr = groups.rejectedStart[k + 1]!;
-    const fingerprint = fingerprintOf(k);
-    if (allHex && !HEX_RE.test(fingerprint)) allHex = false;
-    fpBytes += fingerprint.length / 2;
+    const n = fingerprintOf(k).length;
+    if ((n & 1) !== 0) allHex = false;
+    fpChars += n;
   }
-  const members = new Array<number>(nm);
-  const rejected = new Array<number>(nr);
-  let fp: Uint8Array | null = allHex ? new Uint8Array(fpBytes) : null;
-  const fpEnds = new Array<number>(g);
-  fpBytes = 0;
-  for (let k = 0; k < nm; k++) members[k] = groups.memberRows[k]!;
-  for (let k = 0; k < nr; k++) rejected[k] = groups.rejectedRows[k]!;
+  const members = groups.memberRows.subarray(0, nm);
+  const rejected = groups.rejectedRows.subarray(0, nr);
+  // Fingerprints as the bytes of their hex, checked as they are converted: any character
+  // other than a lower-case hex digit (or an odd length) and they go in the header's list.
+  let fp: Uint8Array | null = allHex ? new Uint8Array(fpChars / 2) : null;
+  const fpEnds = new Float64Array(g);
+  let fpBytes = 0;
   for (let k = 0; k < g; k++) {
     const fingerprint = fingerprintOf(k);
-    if (fp) hexToBytes(fingerprint, fp, fpBytes);
+    if (fp !== null && !hexToBytes(fingerprint, fp, fpBytes)) fp = null;
     fpEnds[k] = fpBytes += fingerprint.length / 2;
   }
-  if (g === 0) fp = allHex ? new Uint8Array(0) : null;
   sections.push(numericSection('groups.domain', gDomain));
   sections.push({ name: 'groups.aops', data: gAops });
   sections.push(numericSection('groups.size', gSize));
@@ -390,11 +427,11 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
   // Paths: distinct strings once, each image's paths as indices.
   const images: FilesHeader['images'] = [];
   const table = new Map<string, number>();
-  const strings: string[] = [];
+  let strings: string[] = [];
   const lists = Object.entries(report.paths);
   let total = 0;
   for (const [, list] of lists) total += list.length;
-  const index = new Array<number>(total);
+  const index = new Int32Array(total);
   let at = 0;
   for (let k = 0; k < lists.length; k++) {
     const [id, list] = lists[k]!;
@@ -404,10 +441,16 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
     // one-image report then needs no table at all (its millions of insertions were most of the
     // encoder's time at 2M rows: docs/benchmarks.md#report-creation-phase-by-phase-report-phases).
     const keep = k < lists.length - 1 || !strictlyAscending(list);
+    if (!keep && strings.length === 0) {
+      // The only image's paths (no table): the strings are the list itself, in order.
+      for (let i = 0; i < list.length; i++) index[at++] = i;
+      strings = list;
+      continue;
+    }
     for (const p of list) {
       let c = table.size === 0 ? undefined : table.get(p);
       if (c === undefined) {
-        if (p.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(p)}`);
+        // A path with NUL is refused by joinedUtf8 below, which looks at every character anyway.
         c = strings.push(p) - 1;
         if (keep) table.set(p, c);
       }
@@ -415,7 +458,7 @@ export function encodeFilesPieces(report: FilesInput): FilesEncoding {
     }
   }
   sections.push(numericSection('paths.index', index, { delta: true }));
-  sections.push({ name: 'paths.text', data: joinedUtf8(strings) });
+  sections.push({ name: 'paths.text', data: joinedUtf8(strings, true) });
 
   // Layout.
   const header: FilesHeader = {
