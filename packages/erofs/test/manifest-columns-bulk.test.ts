@@ -169,7 +169,10 @@ describe('bulk decode of the stored columnar form', () => {
   it('allocates no chunk for a section before its first value', () => {
     // 22 sections of 256 KiB each were allocated at creation: 40 encoders held 220 MiB.
     const before = process.memoryUsage().arrayBuffers;
-    const held = Array.from({ length: 40 }, () => new ManifestColumnsStreamEncoder(() => ({ write: () => undefined })));
+    const held = Array.from(
+      { length: 40 },
+      () => new ManifestColumnsStreamEncoder(() => ({ write: () => undefined })),
+    );
     const grown = process.memoryUsage().arrayBuffers - before;
     expect(held).toHaveLength(40);
     expect(grown).toBeLessThan(16 * 1024 * 1024);

@@ -224,10 +224,16 @@ const TEXT_CHUNK_BYTES = 1 << 20;
  * (a lone surrogate is U+FFFD either way: NUL stands between strings, so none pairs across
  * them). ASCII is written byte by byte; a string with any other character goes to
  * `encodeInto`. Joining 65,536 paths into one string and encoding it was a third of the
- * encoder's time at 2M rows (docs/benchmarks.md#report-json-as-bytes). With `refuseNul`, a
- * string that holds NUL (it would read as two) is a RangeError.
+ * encoder's time at 2M rows (docs/benchmarks.md#report-json-as-bytes). Under Node the
+ * strings are written by its native UTF-8 write instead. With `refuseNul`, a string that holds
+ * NUL (it would read as two) is a RangeError.
  */
-export function joinedUtf8(list: readonly string[], refuseNul = false): Uint8Array[] {
+export function joinedUtf8(
+  list: readonly string[],
+  refuseNul = false,
+  /** Node's native write (the default where there is one), or null: the loop a browser runs. */
+  native: typeof utf8Write = utf8Write,
+): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   let buf = new Uint8Array(TEXT_CHUNK_BYTES);
   let pos = 0;
@@ -241,9 +247,10 @@ export function joinedUtf8(list: readonly string[], refuseNul = false): Uint8Arr
       pos = 0;
     }
     if (i > 0) buf[pos++] = 0;
-    if (utf8Write !== null) {
-      if (refuseNul && s.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
-      pos += utf8Write.call(buf, s, pos, buf.length - pos);
+    if (native !== null) {
+      if (refuseNul && s.includes('\u0000'))
+        throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
+      pos += native.call(buf, s, pos, buf.length - pos);
       continue;
     }
     let p = pos;
@@ -259,7 +266,8 @@ export function joinedUtf8(list: readonly string[], refuseNul = false): Uint8Arr
     }
     if (ascii) pos = p;
     else {
-      if (refuseNul && s.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
+      if (refuseNul && s.includes('\u0000'))
+        throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
       pos += enc.encodeInto(s, buf.subarray(pos)).written;
     }
   }

@@ -4,6 +4,7 @@
  * exactly the report's files, groups and paths; the summary is the report without them.
  */
 import { describe, expect, it } from 'vitest';
+import { bigReport } from './big-report.js';
 import { analyze, topGroups, type Report } from '@sharemap/sharing';
 import { classFleet, fleetInstances, inputOf, inst } from '@sharemap/sharing/testing';
 import {
@@ -266,6 +267,22 @@ describe('files encoding: a compact file table (optional sections)', () => {
 });
 
 describe('summary', () => {
+  it('topGroups: the n that save most, ties in group order, as a sort of every saving group gave', () => {
+    const report = bigReport(20_000, 2);
+    const ps = report.options.pageSize;
+    const saved = report.groups.map((g) => ((g.memberCount ?? g.members.length) - 1) * g.pages * ps);
+    const order = saved
+      .map((_, g) => g)
+      .filter((g) => saved[g]! > 0)
+      .sort((a, b) => saved[b]! - saved[a]!);
+    expect(new Set(order.map((g) => saved[g])).size).toBeLessThan(order.length); // ties to keep in order
+    for (const n of [1, 3, 10, 57, 2_000, order.length + 5, 0, -2, 2.5]) {
+      const top = topGroups(report, n);
+      expect(top.map((t) => t.saved)).toEqual(order.slice(0, n).map((g) => saved[g]));
+      expect(top.map((t) => t.group)).toEqual(order.slice(0, n).map((g) => report.groups[g]));
+    }
+  }, 120_000);
+
   it('is the report without files, groups and paths, plus the first screen figures', () => {
     const s = reportSummary(fleet);
     expect('files' in s || 'groups' in s || 'paths' in s).toBe(false);

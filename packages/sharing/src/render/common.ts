@@ -83,15 +83,15 @@ export function topGroups(report: Report, n: number): TopGroup[] {
   const saved = new Float64Array(groups.count);
   for (let g = 0; g < groups.count; g++) saved[g] = (groupMemberCount(groups, g) - 1) * groups.pages[g]! * ps;
   return topSaving(saved, n).map((g) => {
-      const group = groupObject(groups, g);
-      const r = group.members[0]!;
-      const inst = report.instances[report.files.instance[r]!]!;
-      return {
-        group,
-        saved: saved[g]!,
-        file: `${imageName.get(inst.imageId) ?? inst.imageId}:${report.paths[inst.imageId]?.[report.files.file[r]!] ?? '?'}`,
-      };
-    });
+    const group = groupObject(groups, g);
+    const r = group.members[0]!;
+    const inst = report.instances[report.files.instance[r]!]!;
+    return {
+      group,
+      saved: saved[g]!,
+      file: `${imageName.get(inst.imageId) ?? inst.imageId}:${report.paths[inst.imageId]?.[report.files.file[r]!] ?? '?'}`,
+    };
+  });
 }
 
 /**
