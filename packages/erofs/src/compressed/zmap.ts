@@ -174,32 +174,59 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
  * The decoded lcluster index entries of one inode (struct z_erofs_maprecorder in the kernel,
  * one per lcluster) in flat typed arrays (16 bytes per lcluster, no object per entry or per
  * lookup), so that large files stay cheap to index and small ones make no garbage per lcluster.
+ * One table per thread is reused from file to file (lclusterTable()): six typed arrays per
+ * compressed file, most of them too large for V8's heap, made the garbage collector the largest
+ * cost of opening files (docs/benchmarks.md#verify-lz4e-the-digest-threads-compressed-path-2026-12-07).
  */
 class LclusterTable {
   /** lcluster type (LCLUSTER_*) */
-  readonly type: Uint8Array;
+  type: Uint8Array;
   /** head types: offset of the extent start in the lcluster */
-  readonly clusterofs: Uint16Array;
+  clusterofs: Uint16Array;
   /** NONHEAD: lookback distance */
-  readonly delta0: Uint16Array;
+  delta0: Uint16Array;
   /** NONHEAD with CBLKCNT: block count of the pcluster; else -1 */
-  readonly cblkcnt: Int16Array;
+  cblkcnt: Int16Array;
   /** FLAG_PARTIAL_REF | FLAG_HOLE */
-  readonly flags: Uint8Array;
+  flags: Uint8Array;
   /** head types: physical block (full: blkaddr field) */
-  readonly pblk: Float64Array;
-  constructor(
-    n: number,
-    /** Where entry `lcn` was read (for messages). */
-    readonly posOf: (lcn: number) => number,
-  ) {
-    this.type = new Uint8Array(n);
-    this.clusterofs = new Uint16Array(n);
-    this.delta0 = new Uint16Array(n);
-    this.cblkcnt = new Int16Array(n).fill(-1);
-    this.flags = new Uint8Array(n);
-    this.pblk = new Float64Array(n);
+  pblk: Float64Array;
+  /** Where entry `lcn` was read (for messages); set for each file by lclusterTable(). */
+  posOf: (lcn: number) => number = noPos;
+  constructor(capacity: number) {
+    this.type = new Uint8Array(capacity);
+    this.clusterofs = new Uint16Array(capacity);
+    this.delta0 = new Uint16Array(capacity);
+    this.cblkcnt = new Int16Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.pblk = new Float64Array(capacity);
   }
+  /** Entries [0, n) as a new table's: every field 0 but cblkcnt, -1. */
+  reset(n: number, posOf: (lcn: number) => number): this {
+    this.type.fill(0, 0, n);
+    this.clusterofs.fill(0, 0, n);
+    this.delta0.fill(0, 0, n);
+    this.cblkcnt.fill(-1, 0, n);
+    this.flags.fill(0, 0, n);
+    this.pblk.fill(0, 0, n);
+    this.posOf = posOf;
+    return this;
+  }
+}
+const noPos = (): number => -1;
+/** The largest table kept for reuse (lclusters; 16 bytes each): larger files get one of their own. */
+const SHARED_TABLE_MAX = 1 << 16;
+let sharedTable: LclusterTable | null = null;
+/**
+ * The table for a file of `n` lclusters, reset: the thread's shared one (grown as needed, up to
+ * SHARED_TABLE_MAX), valid until the next call. Safe to share because the entries are decoded
+ * and turned into extents with no await in between (fullEntries/compactEntries, extentsOf).
+ */
+function lclusterTable(n: number, posOf: (lcn: number) => number): LclusterTable {
+  if (n > SHARED_TABLE_MAX) return new LclusterTable(n).reset(n, posOf);
+  if (!sharedTable || sharedTable.type.length < n)
+    sharedTable = new LclusterTable(Math.min(SHARED_TABLE_MAX, Math.max(n, 2 * (sharedTable?.type.length ?? 64))));
+  return sharedTable.reset(n, posOf);
 }
 const FLAG_PARTIAL_REF = 1;
 const FLAG_HOLE = 2;
@@ -323,7 +350,7 @@ function fullEntries(
 ): LclusterTable {
   const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
   const big2 = (hdr.advise & ADVISE_BIG_PCLUSTER_2) !== 0;
-  const entries = new LclusterTable(n, (lcn) => base + 8 * lcn);
+  const entries = lclusterTable(n, (lcn) => base + 8 * lcn);
   if (buf.length < 8 * n) corrupt(ctx, 'full lcluster indexes truncated', base);
   for (let lcn = 0; lcn < n; lcn++) {
     const o = 8 * lcn;
@@ -362,7 +389,7 @@ function compactEntries(
   n: number,
 ): LclusterTable {
   const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
-  const entries = new LclusterTable(n, (lcn) => ci.locate(lcn).pos);
+  const entries = lclusterTable(n, (lcn) => ci.locate(lcn).pos);
   if (buf.length < end - start) corrupt(ctx, 'compact lcluster indexes truncated', start);
   for (let lcn = 0; lcn < n; lcn++) {
     const loc = ci.locate(lcn);
