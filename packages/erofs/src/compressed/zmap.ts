@@ -174,23 +174,23 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
  * The decoded lcluster index entries of one inode (struct z_erofs_maprecorder in the kernel,
  * one per lcluster) in flat typed arrays (16 bytes per lcluster, no object per entry or per
  * lookup), so that large files stay cheap to index and small ones make no garbage per lcluster.
- * One table per thread is reused from file to file (lclusterTable()): six typed arrays per
- * compressed file, most of them too large for V8's heap, made the garbage collector the largest
- * cost of opening files (docs/benchmarks.md#verify-lz4e-the-digest-threads-compressed-path-2026-12-07).
+ * One table per thread is reused from file to file (lclusterTable()) rather than six typed
+ * arrays made per compressed file, most of them too large for V8's heap
+ * (docs/benchmarks.md#verify-lz4e-the-digest-threads-compressed-path-2026-12-07).
  */
 class LclusterTable {
   /** lcluster type (LCLUSTER_*) */
-  type: Uint8Array;
+  readonly type: Uint8Array;
   /** head types: offset of the extent start in the lcluster */
-  clusterofs: Uint16Array;
+  readonly clusterofs: Uint16Array;
   /** NONHEAD: lookback distance */
-  delta0: Uint16Array;
+  readonly delta0: Uint16Array;
   /** NONHEAD with CBLKCNT: block count of the pcluster; else -1 */
-  cblkcnt: Int16Array;
+  readonly cblkcnt: Int16Array;
   /** FLAG_PARTIAL_REF | FLAG_HOLE */
-  flags: Uint8Array;
+  readonly flags: Uint8Array;
   /** head types: physical block (full: blkaddr field) */
-  pblk: Float64Array;
+  readonly pblk: Float64Array;
   /** Where entry `lcn` was read (for messages); set for each file by lclusterTable(). */
   posOf: (lcn: number) => number = noPos;
   constructor(capacity: number) {
@@ -201,14 +201,12 @@ class LclusterTable {
     this.flags = new Uint8Array(capacity);
     this.pblk = new Float64Array(capacity);
   }
-  /** Entries [0, n) as a new table's: every field 0 but cblkcnt, -1. */
-  reset(n: number, posOf: (lcn: number) => number): this {
-    this.type.fill(0, 0, n);
-    this.clusterofs.fill(0, 0, n);
-    this.delta0.fill(0, 0, n);
-    this.cblkcnt.fill(-1, 0, n);
-    this.flags.fill(0, 0, n);
-    this.pblk.fill(0, 0, n);
+  /**
+   * The table for a new file: nothing is cleared, since fullEntries and compactEntries write
+   * every field extentsOf reads of each of the file's entries (type and clusterofs of all;
+   * delta0 and cblkcnt of NONHEAD ones; pblk and flags of heads).
+   */
+  reset(posOf: (lcn: number) => number): this {
     this.posOf = posOf;
     return this;
   }
@@ -218,15 +216,15 @@ const noPos = (): number => -1;
 const SHARED_TABLE_MAX = 1 << 16;
 let sharedTable: LclusterTable | null = null;
 /**
- * The table for a file of `n` lclusters, reset: the thread's shared one (grown as needed, up to
+ * The table for a file of `n` lclusters: the thread's shared one (grown as needed, up to
  * SHARED_TABLE_MAX), valid until the next call. Safe to share because the entries are decoded
  * and turned into extents with no await in between (fullEntries/compactEntries, extentsOf).
  */
 function lclusterTable(n: number, posOf: (lcn: number) => number): LclusterTable {
-  if (n > SHARED_TABLE_MAX) return new LclusterTable(n).reset(n, posOf);
+  if (n > SHARED_TABLE_MAX) return new LclusterTable(n).reset(posOf);
   if (!sharedTable || sharedTable.type.length < n)
     sharedTable = new LclusterTable(Math.min(SHARED_TABLE_MAX, Math.max(n, 2 * (sharedTable?.type.length ?? 64))));
-  return sharedTable.reset(n, posOf);
+  return sharedTable.reset(posOf);
 }
 const FLAG_PARTIAL_REF = 1;
 const FLAG_HOLE = 2;
@@ -368,6 +366,7 @@ function fullEntries(
         entries.cblkcnt[lcn] = d0 & ~LI_D0_CBLKCNT;
         entries.delta0[lcn] = 1;
       } else {
+        entries.cblkcnt[lcn] = -1;
         entries.delta0[lcn] = d0;
       }
     }
@@ -400,14 +399,17 @@ function compactEntries(
     const type = compactType(raw, lobits);
     entries.type[lcn] = type;
     entries.clusterofs[lcn] = lo;
+    entries.flags[lcn] = 0;
     if (type === LCLUSTER_NONHEAD) {
       if (lo & LI_D0_CBLKCNT) {
         if (!big1) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, loc.pos);
         entries.cblkcnt[lcn] = lo & ~LI_D0_CBLKCNT;
         entries.delta0[lcn] = 1;
       } else if (loc.k + 1 !== loc.vcnt) {
+        entries.cblkcnt[lcn] = -1;
         entries.delta0[lcn] = lo;
       } else {
+        entries.cblkcnt[lcn] = -1;
         // the last entry of a pack stores delta[1]; derive delta[0] from entry k-1
         const p = compactBits(buf, packOff, loc.bits, loc.k - 1);
         const plo = compactLo(p, lobits);
