@@ -551,8 +551,7 @@ export class ErofsImage {
   /**
    * Open a compressed file (its map header and extent table read and checked), not kept:
    * forEachDataPiece reads each file once, and the last 64 files kept in zfileCache (their
-   * contexts and extents) outlived the young generation and were promoted, on a digest thread
-   * of `scan --hash` for every file
+   * contexts and extents) lived across scavenges and were promoted instead of dying young
    * (docs/benchmarks.md#verify-lz4e-the-digest-threads-compressed-path-2026-12-07).
    */
   private openCompressed(ino: Inode): Promise<CompressedFile> {

@@ -175,7 +175,7 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
  * one per lcluster) in flat typed arrays (16 bytes per lcluster, no object per entry or per
  * lookup), so that large files stay cheap to index and small ones make no garbage per lcluster.
  * One table per thread is reused from file to file (lclusterTable()) rather than six typed
- * arrays made per compressed file, most of them too large for V8's heap
+ * arrays (and their buffers) made per compressed file
  * (docs/benchmarks.md#verify-lz4e-the-digest-threads-compressed-path-2026-12-07).
  */
 class LclusterTable {
@@ -223,7 +223,9 @@ let sharedTable: LclusterTable | null = null;
 function lclusterTable(n: number, posOf: (lcn: number) => number): LclusterTable {
   if (n > SHARED_TABLE_MAX) return new LclusterTable(n).reset(posOf);
   if (!sharedTable || sharedTable.type.length < n)
-    sharedTable = new LclusterTable(Math.min(SHARED_TABLE_MAX, Math.max(n, 2 * (sharedTable?.type.length ?? 64))));
+    sharedTable = new LclusterTable(
+      Math.min(SHARED_TABLE_MAX, Math.max(n, 2 * (sharedTable?.type.length ?? 64))),
+    );
   return sharedTable.reset(posOf);
 }
 const FLAG_PARTIAL_REF = 1;
