@@ -535,46 +535,59 @@ export class ErofsImage {
 
   // ------------------------------------------------------------------ data
 
+  /** A compressed file, kept in zfileCache for the reads that come back to it (readData). */
   private compressedFile(ino: Inode): Promise<CompressedFile> {
     let p = this.zfileCache.get(ino.nid);
     if (!p) {
-      const sb = this.superblock;
-      const packed = this.packed;
-      const isPacked = packed !== null && ino.nid === packed.nid;
-      // Every field in the literal, those a file does not use undefined: one object shape for
-      // every file, so the compressed reader's optimized code is never thrown away for a new
-      // one (docs/benchmarks.md#verify-lz4c-compiled-code-kept-a-smaller-digest-thread-2026-12-07).
-      const ctx: CompressedFileContext = {
-        nid: ino.nid,
-        layout: ino.layout as 1 | 3,
-        size: ino.size,
-        inodeOffset: ino.offset,
-        inodeSize: ino.inodeSize,
-        xattrIsize: ino.xattrIsize,
-        iU: ino.rawU,
-        blockSizeBits: sb.blkszbits,
-        featureIncompat: sb.featureIncompat,
-        availableComprAlgs: sb.availableComprAlgs,
-        comprConfigs: this.zConfigs,
-        lz4MaxDistance: sb.lz4MaxDistance,
-        readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
-        readMainInto: this.devices.length === 0 ? (this.directRead ?? undefined) : undefined,
-        readMeta: ino.inMetabox
-          ? (offset: number, length: number) => this.metaSource!.read(offset, length)
-          : undefined,
-        readPacked:
-          packed && !isPacked ? (offset, length) => this.readData(packed, offset, length, true) : undefined,
-        packedSize: packed && !isPacked ? packed.size : undefined,
-        packedNid: sb.featureIncompat & INCOMPAT_FRAGMENTS ? sb.packedNid : undefined,
-        limits: this.zLimits,
-      };
-      p = openCompressedFile(ctx).catch((e: unknown) => {
+      p = this.openCompressed(ino).catch((e: unknown) => {
         this.zfileCache.delete(ino.nid);
-        throw toErofsError(e, ino.nid);
+        throw e;
       });
       this.zfileCache.set(ino.nid, p);
     }
     return p;
+  }
+
+  /**
+   * Open a compressed file (its map header and extent table read and checked), not kept:
+   * forEachDataPiece reads each file once, and the last 64 files kept in zfileCache (their
+   * contexts and extents) lived across scavenges and were promoted instead of dying young
+   * (docs/benchmarks.md#verify-lz4e-the-digest-threads-compressed-path-2026-12-07).
+   */
+  private openCompressed(ino: Inode): Promise<CompressedFile> {
+    const sb = this.superblock;
+    const packed = this.packed;
+    const isPacked = packed !== null && ino.nid === packed.nid;
+    // Every field in the literal, those a file does not use undefined: one object shape for
+    // every file, so the compressed reader's optimized code is never thrown away for a new
+    // one (docs/benchmarks.md#verify-lz4c-compiled-code-kept-a-smaller-digest-thread-2026-12-07).
+    const ctx: CompressedFileContext = {
+      nid: ino.nid,
+      layout: ino.layout as 1 | 3,
+      size: ino.size,
+      inodeOffset: ino.offset,
+      inodeSize: ino.inodeSize,
+      xattrIsize: ino.xattrIsize,
+      iU: ino.rawU,
+      blockSizeBits: sb.blkszbits,
+      featureIncompat: sb.featureIncompat,
+      availableComprAlgs: sb.availableComprAlgs,
+      comprConfigs: this.zConfigs,
+      lz4MaxDistance: sb.lz4MaxDistance,
+      readMain: (offset, length) => this.readDev(0, offset, length, ino.nid),
+      readMainInto: this.devices.length === 0 ? (this.directRead ?? undefined) : undefined,
+      readMeta: ino.inMetabox
+        ? (offset: number, length: number) => this.metaSource!.read(offset, length)
+        : undefined,
+      readPacked:
+        packed && !isPacked ? (offset, length) => this.readData(packed, offset, length, true) : undefined,
+      packedSize: packed && !isPacked ? packed.size : undefined,
+      packedNid: sb.featureIncompat & INCOMPAT_FRAGMENTS ? sb.packedNid : undefined,
+      limits: this.zLimits,
+    };
+    return openCompressedFile(ctx).catch((e: unknown) => {
+      throw toErofsError(e, ino.nid);
+    });
   }
 
   /**
@@ -1043,7 +1056,7 @@ export class ErofsImage {
           ? (Math.ceil(ino.size / bs) - 1) * bs
           : -1;
     if (isCompressedLayout(ino.layout) && ino.size <= this.limits.maxContentSize) {
-      const f = await this.compressedFile(ino);
+      const f = await (this.zfileCache.get(ino.nid) ?? this.openCompressed(ino));
       try {
         await f.forEachPiece(sink);
       } catch (e) {

@@ -55,3 +55,24 @@ describe('pcluster cache', () => {
     expect(sha256(Buffer.concat(parts))).toBe(sha256(await f0.read(0, f0.size)));
   });
 });
+
+describe('extent tables from one reused lcluster table', () => {
+  // zmap.ts decodes every file's index into one table per thread and clears nothing between
+  // files: each file's extents must not depend on the files decoded before it. Largest first,
+  // so that the table holds a larger file's entries past each smaller file's end.
+  it.each(IMAGES)('%s: every file the same after any other', async (name) => {
+    const oracle = loadOracle(name);
+    const files = oracle.files
+      .filter((f) => f.type === 'file' && f.layout.startsWith('compressed'))
+      .sort((a, b) => b.size - a.size);
+    const img = TestImage.load(name);
+    const alone = new Map<number, unknown>();
+    for (const f of files) {
+      // after the largest file (or itself): the table then holds its entries
+      await (await img.open(files[0]!.nid)).extents();
+      alone.set(f.nid, await (await img.open(f.nid)).extents());
+    }
+    for (const order of [files, [...files].reverse()])
+      for (const f of order) expect(await (await img.open(f.nid)).extents()).toEqual(alone.get(f.nid));
+  });
+});

@@ -174,6 +174,9 @@ export async function readMapHeader(ctx: CompressedFileContext): Promise<MapHead
  * The decoded lcluster index entries of one inode (struct z_erofs_maprecorder in the kernel,
  * one per lcluster) in flat typed arrays (16 bytes per lcluster, no object per entry or per
  * lookup), so that large files stay cheap to index and small ones make no garbage per lcluster.
+ * One table per thread is reused from file to file (lclusterTable()) rather than six typed
+ * arrays (and their buffers) made per compressed file
+ * (docs/benchmarks.md#verify-lz4e-the-digest-threads-compressed-path-2026-12-07).
  */
 class LclusterTable {
   /** lcluster type (LCLUSTER_*) */
@@ -188,18 +191,42 @@ class LclusterTable {
   readonly flags: Uint8Array;
   /** head types: physical block (full: blkaddr field) */
   readonly pblk: Float64Array;
-  constructor(
-    n: number,
-    /** Where entry `lcn` was read (for messages). */
-    readonly posOf: (lcn: number) => number,
-  ) {
-    this.type = new Uint8Array(n);
-    this.clusterofs = new Uint16Array(n);
-    this.delta0 = new Uint16Array(n);
-    this.cblkcnt = new Int16Array(n).fill(-1);
-    this.flags = new Uint8Array(n);
-    this.pblk = new Float64Array(n);
+  /** Where entry `lcn` was read (for messages); set for each file by lclusterTable(). */
+  posOf: (lcn: number) => number = noPos;
+  constructor(capacity: number) {
+    this.type = new Uint8Array(capacity);
+    this.clusterofs = new Uint16Array(capacity);
+    this.delta0 = new Uint16Array(capacity);
+    this.cblkcnt = new Int16Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.pblk = new Float64Array(capacity);
   }
+  /**
+   * The table for a new file: nothing is cleared, since fullEntries and compactEntries write
+   * every field extentsOf reads of each of the file's entries (type and clusterofs of all;
+   * delta0 and cblkcnt of NONHEAD ones; pblk and flags of heads).
+   */
+  reset(posOf: (lcn: number) => number): this {
+    this.posOf = posOf;
+    return this;
+  }
+}
+const noPos = (): number => -1;
+/** The largest table kept for reuse (lclusters; 16 bytes each): larger files get one of their own. */
+const SHARED_TABLE_MAX = 1 << 16;
+let sharedTable: LclusterTable | null = null;
+/**
+ * The table for a file of `n` lclusters: the thread's shared one (grown as needed, up to
+ * SHARED_TABLE_MAX), valid until the next call. Safe to share because the entries are decoded
+ * and turned into extents with no await in between (fullEntries/compactEntries, extentsOf).
+ */
+function lclusterTable(n: number, posOf: (lcn: number) => number): LclusterTable {
+  if (n > SHARED_TABLE_MAX) return new LclusterTable(n).reset(posOf);
+  if (!sharedTable || sharedTable.type.length < n)
+    sharedTable = new LclusterTable(
+      Math.min(SHARED_TABLE_MAX, Math.max(n, 2 * (sharedTable?.type.length ?? 64))),
+    );
+  return sharedTable.reset(posOf);
 }
 const FLAG_PARTIAL_REF = 1;
 const FLAG_HOLE = 2;
@@ -323,7 +350,7 @@ function fullEntries(
 ): LclusterTable {
   const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
   const big2 = (hdr.advise & ADVISE_BIG_PCLUSTER_2) !== 0;
-  const entries = new LclusterTable(n, (lcn) => base + 8 * lcn);
+  const entries = lclusterTable(n, (lcn) => base + 8 * lcn);
   if (buf.length < 8 * n) corrupt(ctx, 'full lcluster indexes truncated', base);
   for (let lcn = 0; lcn < n; lcn++) {
     const o = 8 * lcn;
@@ -341,6 +368,7 @@ function fullEntries(
         entries.cblkcnt[lcn] = d0 & ~LI_D0_CBLKCNT;
         entries.delta0[lcn] = 1;
       } else {
+        entries.cblkcnt[lcn] = -1;
         entries.delta0[lcn] = d0;
       }
     }
@@ -362,7 +390,7 @@ function compactEntries(
   n: number,
 ): LclusterTable {
   const big1 = (hdr.advise & ADVISE_BIG_PCLUSTER_1) !== 0;
-  const entries = new LclusterTable(n, (lcn) => ci.locate(lcn).pos);
+  const entries = lclusterTable(n, (lcn) => ci.locate(lcn).pos);
   if (buf.length < end - start) corrupt(ctx, 'compact lcluster indexes truncated', start);
   for (let lcn = 0; lcn < n; lcn++) {
     const loc = ci.locate(lcn);
@@ -373,14 +401,17 @@ function compactEntries(
     const type = compactType(raw, lobits);
     entries.type[lcn] = type;
     entries.clusterofs[lcn] = lo;
+    entries.flags[lcn] = 0;
     if (type === LCLUSTER_NONHEAD) {
       if (lo & LI_D0_CBLKCNT) {
         if (!big1) corrupt(ctx, `CBLKCNT @ lcn ${lcn} without big pcluster`, loc.pos);
         entries.cblkcnt[lcn] = lo & ~LI_D0_CBLKCNT;
         entries.delta0[lcn] = 1;
       } else if (loc.k + 1 !== loc.vcnt) {
+        entries.cblkcnt[lcn] = -1;
         entries.delta0[lcn] = lo;
       } else {
+        entries.cblkcnt[lcn] = -1;
         // the last entry of a pack stores delta[1]; derive delta[0] from entry k-1
         const p = compactBits(buf, packOff, loc.bits, loc.k - 1);
         const plo = compactLo(p, lobits);
