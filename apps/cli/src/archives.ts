@@ -4,16 +4,13 @@
  * two deployment models (docs/oci.md). Node I/O lives here; the package has none.
  */
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Manifest } from '@sharemap/erofs';
 import { nodeFileSource, nodeSha256 } from '@sharemap/erofs/node';
 import {
   OciError,
-  compressionOf,
   loadImages,
-  looksLikeTar,
   modelManifests as ociModelManifests,
   parsePlatform,
   predictArchive,
@@ -27,6 +24,8 @@ import {
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { inputError, oneLine } from './errors.js';
 
+export { ARCHIVE_HEAD_BYTES, isArchive, isArchiveHead } from './archive-sniff.js';
+
 export type Model = DeploymentModel;
 
 /** One archive read: its images' predictions, or a rootfs tar's. */
@@ -34,46 +33,6 @@ export interface LoadedArchive {
   path: string;
   kind: 'docker-save' | 'oci-layout' | 'rootfs';
   images: ImagePrediction[];
-}
-
-/** Whether `path` is an image archive, an OCI layout directory or a tar (from its bytes). */
-export async function isArchive(path: string): Promise<boolean> {
-  let st;
-  try {
-    st = await stat(path);
-  } catch {
-    return false;
-  }
-  if (st.isDirectory()) return true;
-  // Not a regular file (a FIFO, a socket, a device): no archive, and open() of a FIFO without
-  // a writer would never return; the image reader refuses it with a message (nodeFileSource).
-  if (!st.isFile()) return false;
-  const fh = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(ARCHIVE_HEAD_BYTES);
-    const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    return isArchiveHead(head.subarray(0, bytesRead));
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The first bytes of a file isArchiveHead looks at. */
-export const ARCHIVE_HEAD_BYTES = 64 * 1024;
-
-/** Whether a regular file starting with `head` (its first ARCHIVE_HEAD_BYTES bytes) is an archive (isArchive). */
-export function isArchiveHead(head: Uint8Array): boolean {
-  const c = compressionOf(head);
-  if (c === 'zstd') return true;
-  if (c === 'gzip') {
-    // A gzip manifest or a gzip tar: look at the first decompressed block.
-    try {
-      return looksLikeTar(gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 512));
-    } catch {
-      return false;
-    }
-  }
-  return looksLikeTar(head);
 }
 
 function dirFiles(dir: string): ArchiveFiles {

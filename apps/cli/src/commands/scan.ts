@@ -15,7 +15,7 @@ import {
 } from '@sharemap/erofs';
 import { formatBytes, formatFingerprint, formatInteger } from '@sharemap/sharing/format';
 import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
-import { isArchive, loadArchive } from '../archives.js';
+import { isArchive } from '../archive-sniff.js';
 import { EXIT_OK, inputError } from '../errors.js';
 import { scanImage, scanImageSplitTo, scanImageTo } from '../images.js';
 import type { Io, Out } from '../io.js';
@@ -207,6 +207,8 @@ async function scanArchive(path: string, args: ParsedArgs, io: Io): Promise<numb
   if (list(args, 'device').length)
     throw inputError('sharemap scan: --device applies to EROFS images, not to archives');
   const platform = str(args, 'platform');
+  // The OCI reader loads only for an archive (archive-sniff.ts).
+  const { loadArchive } = await import('../archives.js');
   const a = await loadArchive(path, {
     hash: flag(args, 'hash'),
     ...(platform !== undefined ? { platform } : {}),
