@@ -126,16 +126,21 @@ export interface Prepared {
  */
 class Interner {
   private readonly fpIndex = new Map<string, number>();
-  /** Fingerprint values by id (hex, compared as given; manifests use lower case). */
-  readonly fingerprints: string[] = [];
+  /**
+   * Fingerprint values by id (hex, compared as given; manifests use lower case): the first
+   * `count` entries (reserveIds may make room for more; `finish` trims the rest).
+   */
+  fingerprints: string[] = [];
+  /** How many fingerprint ids there are. */
+  private count = 0;
   /**
    * By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null.
    * Once a record's sha256 equals it, that record's string object stands for it (see prepareImage).
    * undefined: a lower-hex value of that form whose digest string is not made yet (digestOf):
    * an analysis of manifests without sha256 never needs it, and ~1M 64-character copies are
-   * ~100 MB of heap.
+   * ~100 MB of heap. Such values are left unset (a hole of a reserved array reads undefined).
    */
-  readonly fpDigest: (string | null | undefined)[] = [];
+  fpDigest: (string | null | undefined)[] = [];
   /** How many fingerprint values are not lower-case hex (what validated manifests carry, docs/manifest.md). */
   private notLowerHex = 0;
   /** The ids of those values; null while there is none. */
@@ -149,6 +154,24 @@ class Interner {
    */
   private lastAt: Int32Array = new Int32Array(0);
   private beforeAt: Int32Array = new Int32Array(0);
+
+  /**
+   * Room for up to n fingerprint ids (the files of all images) in `fingerprints` and `fpDigest`
+   * at once: 1.1M pushes to each (two 1M-record manifests) regrow and copy them some 30 times
+   * and took ~0.2 s; one allocation of the bound, trimmed once all images are read, about half
+   * (docs/benchmarks.md#analyze-core3-fewer-tables-and-copies-after-the-read-2026-12-07). More ids than that still append.
+   */
+  reserveIds(n: number): void {
+    if (this.count > 0 || n <= 0) return;
+    this.fingerprints = new Array<string>(n);
+    this.fpDigest = new Array<string | null | undefined>(n);
+  }
+
+  /** Trims the room reserveIds made to the ids given (before fingerprintContentIds). */
+  finish(): void {
+    this.fingerprints.length = this.count;
+    if (this.fpDigest.length > this.count) this.fpDigest.length = this.count;
+  }
 
   /** Makes room for an image of n files in the per-position memory. */
   reservePositions(n: number): void {
@@ -190,16 +213,20 @@ class Interner {
   }
 
   private newFingerprint(fingerprint: string): number {
-    const id = this.fingerprints.length;
-    this.fingerprints.push(fingerprint);
+    const id = this.count++;
+    this.fingerprints[id] = fingerprint;
     // A lower-hex value is its own lower case: its digest, if it claims one, is its tail,
-    // made on demand (digestOf). Others (rare) go through keys.fingerprintDigest now.
+    // made on demand (digestOf; fpDigest[id] stays unset, undefined). Others (rare) go through
+    // keys.fingerprintDigest now.
     const form = lowerHexForm(fingerprint);
-    if (form !== NOT_LOWER_HEX) this.fpDigest.push(form === LOWER_HEX_SHA256 ? undefined : null);
+    if (form === LOWER_HEX_SHA256) {
+      // Unset; a reserved array already reads undefined here, a growing one gets it appended.
+      if (id >= this.fpDigest.length) this.fpDigest[id] = undefined;
+    } else if (form === LOWER_HEX_OTHER) this.fpDigest[id] = null;
     else {
       this.notLowerHex++;
       (this.notLowerHexIds ??= new Set()).add(id);
-      this.fpDigest.push(fingerprintDigest(fingerprint));
+      this.fpDigest[id] = fingerprintDigest(fingerprint);
     }
     return id;
   }
@@ -297,12 +324,17 @@ export function prepareImages(images: readonly { image: ImageEntry; manifest: Ma
   if (table !== null) interner.useTableIndices(table);
   const byId = new Map<string, PreparedImage>();
   const out: PreparedImage[] = [];
+  // At most one new fingerprint per file: room for that many ids before the first.
+  let files = 0;
+  for (const { manifest } of images) files += manifestColumns(manifest)?.n ?? manifest.files.length;
+  interner.reserveIds(files);
   for (const { image, manifest } of images) {
     if (byId.has(image.id)) throw new Error(`duplicate image id ${JSON.stringify(image.id)}`);
     const p = prepareImage(out.length, image, manifest, interner);
     byId.set(image.id, p);
     out.push(p);
   }
+  interner.finish();
   const fpContentId = interner.fingerprintContentIds();
   return {
     images: out,
@@ -516,7 +548,11 @@ export function runCore(
   const nDomains = Math.max(1, domains.labels.length);
   const imageOf = new Int32Array(nInst).fill(-1);
   const rowStart = new Int32Array(nInst + 1);
-  const classes = compact ? instanceClasses(prepared, instances, domains) : null;
+  let classes = compact ? instanceClasses(prepared, instances, domains) : null;
+  // A compact table where no instance repeats another's class is the per-instance one (engine.ts
+  // reports it so): known before the row pass, which then keeps no per-row counts beside the
+  // per-instance ones (two 1M-file images are 2M rows, past COMPACT_FILE_TABLE_ROWS).
+  if (classes !== null && classes.rowsOf.every((lead, i) => lead === i)) classes = null;
   const rowsOf = classes?.rowsOf ?? null;
   const copies = classes?.copies ?? null;
   let totalRows = 0;
@@ -565,10 +601,9 @@ export function runCore(
   const keyAlias = domains.keyAlias ?? null;
   let nSlots = 0;
   const slotFirstRow = new Int32Array(maxSlots);
+  // The first member's size, fingerprint and domain are read from its row (slotFirstRow) when
+  // needed rather than kept per slot: three tables less to fill (~18 MB at 1.1M keys).
   const slotAops = new Uint8Array(maxSlots);
-  const slotSize = new Float64Array(maxSlots);
-  const slotFp = new Int32Array(maxSlots);
-  const slotDomain = new Int32Array(maxSlots);
   /** Rows with the slot's key (members and rejected). */
   const slotCandidates = new Int32Array(maxSlots);
   /** Members, the first one included. */
@@ -639,9 +674,6 @@ export function runCore(
         else slotOfKey.set(key, slot);
         slotFirstRow[slot] = row;
         slotAops[slot] = aops;
-        slotSize[slot] = size;
-        slotFp[slot] = fp;
-        slotDomain[slot] = dom;
         slotCandidates[slot] = mult;
         slotMembers[slot] = mult;
         if (copies !== null) {
@@ -661,7 +693,7 @@ export function runCore(
           colStatus[row] = 'private-aops-mismatch'; // R6
           colWith[row] = pw;
           sumWith += pw;
-        } else if (size !== slotSize[slot]) {
+        } else if (size !== colSize[slotFirstRow[slot]!]) {
           colStatus[row] = 'private-size-mismatch'; // R5
           colWith[row] = pw;
           sumWith += pw;
@@ -742,11 +774,13 @@ export function runCore(
   for (let s = 0; s < nSlots; s++) {
     const g = groupOfSlot[s]!;
     if (g < 0) continue;
-    groupFp[g] = slotFp[s]!;
-    groupDomain[g] = slotDomain[s]!;
+    const first = slotFirstRow[s]!;
+    const i = colInstance[first]!;
+    groupFp[g] = prepared.images[imageOf[i]!]!.fpId[colFile[first]!]!;
+    groupDomain[g] = domains.domainOf[i]!;
     groupAops[g] = slotAops[s]!;
-    groupSize[g] = slotSize[s]!;
-    groupPages[g] = colWithout[slotFirstRow[s]!]!;
+    groupSize[g] = colSize[first]!;
+    groupPages[g] = colWithout[first]!;
     if (groupMemberCount !== null && groupRejectedCount !== null) {
       groupMemberCount[g] = slotMembers[s]!;
       groupRejectedCount[g] = slotCandidates[s]! - slotMembers[s]!;

@@ -33,12 +33,8 @@ export function analyze(input: AnalysisInput): Report {
 
   const worst = assignDomains(instances);
   worst.keyAlias = keyAliases(prepared, worst.labels, input.domainSecrets);
+  // A compact table where no instance repeats another's class is the per-instance one (runCore).
   const core = runCore(prepared, instances, worst, options, compactTable(input, prepared));
-  // A compact table where no instance repeats another's class is the per-instance one.
-  if (core.copies !== null && core.files.rowsOf?.every((lead, i) => lead === i)) {
-    delete core.files.rowsOf;
-    core.copies = null;
-  }
   const totals = totalsOf(core.pagesWithout, core.pagesWith, pageSize);
   const domainLabelOf = instances.map((_, i) =>
     worst.domainOf[i]! >= 0 ? worst.labels[worst.domainOf[i]!]! : null,

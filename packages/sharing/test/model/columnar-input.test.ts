@@ -88,6 +88,19 @@ describe('fingerprint ids from the StringTable (docs/manifest.md#fingerprint-ids
     expect(got.fingerprints.length).toBeGreaterThan(100);
   });
 
+  it('gives as many fingerprint ids as there are distinct values, with no room left over', () => {
+    // prepareImages reserves an id per file up front (reserveIds) and trims the rest (finish).
+    for (const got of [prepareImages(input.images), preparedWith(() => new StringTable())]) {
+      const ids = new Set(got.images.flatMap((i) => [...i.fpId].filter((id) => id >= 0)));
+      const files = got.images.reduce((a, i) => a + i.n, 0);
+      expect(got.fingerprints.length).toBe(ids.size);
+      expect(got.fingerprints.length).toBeLessThan(files);
+      expect(new Set(got.fingerprints).size).toBe(ids.size);
+      expect(Object.keys(got.fingerprints).length).toBe(got.fingerprints.length); // no hole
+      expect(got.fpContentId.length).toBe(ids.size);
+    }
+  });
+
   it('falls back to its own interning when the images were read into different tables', () => {
     const want = prepareImages(input.images);
     const got = preparedWith(() => new StringTable());

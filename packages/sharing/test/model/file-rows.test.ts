@@ -12,6 +12,7 @@ import {
   memberCount,
   rowCopies,
 } from '../../src/model/file-rows.js';
+import { groupColumnsOf } from '../../src/model/group-columns.js';
 import { REPORT_VERSION, type Report } from '../../src/report.js';
 import { classFleet as fleet, inputOf } from '../model-fixtures.js';
 import { expectEqualRows, expectViewIsExpansion } from './row-view-check.js';
@@ -96,6 +97,21 @@ describe('compact file table', () => {
       expect(x.instanceCount).toBe(x.instanceClasses!.length * 20);
     }
   }, 600_000);
+
+  it("is the per-instance table when no instance repeats another's class, without per-row counts", () => {
+    // fleet(11): one instance of each class. runCore sees it before its row pass and keeps no
+    // counts of rows beside the counts of instances (they would be equal).
+    const input = { ...inputOf(fleet(11)), createdAt: '2026-01-01T00:00:00.000Z' };
+    const compact = analyze({ ...input, fileTable: 'compact' });
+    const full = analyze(input);
+    expect(compact.files.rowsOf).toBeUndefined();
+    expect(compact.version).toBe(1);
+    const columns = groupColumnsOf(compact);
+    expect(columns.count).toBeGreaterThan(0);
+    expect(columns.memberCount).toBeNull();
+    expect(columns.rejectedCount).toBeNull();
+    expect(JSON.stringify(compact)).toBe(JSON.stringify(full));
+  }, 120_000);
 
   it('stays per instance under "auto" below the row threshold and with residency data', () => {
     expect(analyze({ ...inputOf(fleet(20)), fileTable: 'auto' }).files.rowsOf).toBeUndefined();
