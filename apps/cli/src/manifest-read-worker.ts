@@ -23,18 +23,17 @@ async function answer(req: ManifestReadRequest): Promise<void> {
 }
 
 /** Reads one file and posts the answer. */
-async function read({ id, path, hashSeed }: ManifestReadRequest): Promise<void> {
+async function read({ id, path }: ManifestReadRequest): Promise<void> {
   let reply: ManifestReadReply;
   try {
     // No StringTable here: the main thread interns the strings into its own (manifestFromTransfer).
     // A Parquet file's strings go straight into the handover's blobs as they are read, never
     // held as strings here (docs/cli.md#manifest-threads).
-    // Each string hashed here with the main thread's seed, so interning it there is a probe.
-    const handover = new ManifestStringsHandover(hashSeed);
+    const handover = new ManifestStringsHandover();
     const manifest = await readManifestFile(path, undefined, { handOver: handover });
     const { message, transfer } = handover.used
       ? manifestForTransfer(manifest, handover.strings())
-      : manifestForTransfer(manifest, undefined, hashSeed);
+      : manifestForTransfer(manifest);
     port.postMessage({ id, manifest: message } satisfies ManifestReadReply, transfer);
     return;
   } catch (e) {

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { isGzip, isParquet } from '@sharemap/erofs';
-import { STRING_HASH_SEED, type TransferredManifest } from '@sharemap/erofs/node';
+import type { TransferredManifest } from '@sharemap/erofs/node';
 import { CliError, inputError, oneLine, type ExitCode } from './errors.js';
 import { workerOptions } from './worker-options.js';
 
@@ -31,12 +31,6 @@ export interface ManifestReadRequest {
    * (docs/benchmarks.md#parquet-mem-the-handover-released-at-once-2026-12-07).
    */
   last: boolean;
-  /**
-   * The main thread's StringTable hash seed (each thread draws its own): the thread hashes the
-   * strings it hands over with it, so the main thread interns them with a probe of its table
-   * and no hashing (docs/benchmarks.md#analyze-intern-handed-over-strings-hashed-2026-12-07).
-   */
-  hashSeed: number;
 }
 
 /** A manifest thread's answer: the manifest's columns, or the error reading the file gave. */
@@ -212,7 +206,6 @@ export class ManifestThreads {
       id: i,
       path: job.path,
       last: this.queue.length === 0,
-      hashSeed: STRING_HASH_SEED,
     } satisfies ManifestReadRequest);
   }
 

@@ -28,17 +28,6 @@ export function hashString(s: string): number {
   return h;
 }
 
-/**
- * hashString(s) as another thread's table computes it, from that thread's STRING_HASH_SEED
- * `seed` (each thread seeds its own: a manifest thread hashes the strings it hands over with
- * the receiving thread's seed, node/columns-transfer.ts).
- */
-export function hashStringFrom(seed: number, s: string): number {
-  let h = seed;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-
 /** The final mix of a hash state into a table index (FNV's low bits alone are weak). */
 function mix(h: number): number {
   h ^= h >>> 16;

@@ -46,9 +46,6 @@ export {
   type TransferredStrings,
 } from './node/columns-transfer.js';
 
-/** This thread's StringTable hash seed: a manifest thread given it hands its strings over hashed (columns-transfer.ts). */
-export { STRING_HASH_SEED } from './manifest-strings.js';
-
 /** Environment variable choosing the LZ4 decoder: `js` or `wasm` (docs/reader.md#lz4-decoders). */
 export const LZ4_DECODER_ENV = 'SHAREMAP_LZ4_DECODER';
 

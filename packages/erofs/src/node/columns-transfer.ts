@@ -22,7 +22,7 @@ import {
   type TypedColumnName,
   type WholeColumns,
 } from '../manifest-columns.js';
-import { hashStep, hashStringFrom, STRING_HASH_SEED, type StringTable } from '../manifest-strings.js';
+import { hashStep, STRING_HASH_SEED, type StringTable } from '../manifest-strings.js';
 import type { Manifest, ManifestHeader } from '../manifest-types.js';
 import type { ManifestStringSink } from '../manifest-parse.js';
 
@@ -41,15 +41,6 @@ export interface TransferredStrings {
   ends: Uint32Array;
   /** By record: ABSENT, ASCII or UTF16. */
   kinds: Uint8Array;
-  /**
-   * By record: the StringTable hash of its string (hashString from `hashSeed`, over its bytes
-   * when ASCII, its code units otherwise; 0 when absent), computed by the thread that wrote the
-   * strings, so that the receiving thread, whose table is seeded with `hashSeed`, probes its
-   * table without hashing them again. Absent when the writer was given no seed.
-   */
-  hashes?: Int32Array;
-  /** The seed `hashes` were computed from (the receiving table's STRING_HASH_SEED, or they are not used). */
-  hashSeed?: number;
 }
 
 /** A manifest in the form manifestForTransfer gives and manifestFromTransfer takes (structured-clonable). */
@@ -84,23 +75,12 @@ export class TransferStringsWriter {
   private n = 0;
   private ends: Uint32Array;
   private kinds: Uint8Array;
-  /** hashes of the records so far (TransferredStrings.hashes), when a seed was given. */
-  private hashes: Int32Array | null;
 
-  /**
-   * `hashSeed`: the receiving thread's STRING_HASH_SEED; each string's table hash is then
-   * computed here and handed over with it (TransferredStrings.hashes).
-   */
-  constructor(
-    records: number,
-    bytes: number,
-    private readonly hashSeed?: number,
-  ) {
+  constructor(records: number, bytes: number) {
     // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be transferred.
     this.buf = Buffer.allocUnsafeSlow(Math.max(16, bytes));
     this.ends = new Uint32Array(records);
     this.kinds = new Uint8Array(records);
-    this.hashes = hashSeed === undefined ? null : new Int32Array(records);
   }
 
   /** Room for one more record. */
@@ -111,11 +91,6 @@ export class TransferStringsWriter {
     const kinds = new Uint8Array(ends.length);
     kinds.set(this.kinds);
     this.kinds = kinds;
-    if (this.hashes) {
-      const hashes = new Int32Array(ends.length);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
   }
 
   /** The next record's string, given as the ASCII bytes b[start, end) (the NDJSON fast path's), copied as they are. */
@@ -131,17 +106,7 @@ export class TransferStringsWriter {
       this.buf = buf = grown;
     }
     // A loop: these are tens of bytes, where a subarray and set() cost more than the copy.
-    const hashes = this.hashes;
-    if (hashes) {
-      // The table's hash (hashString) of the bytes, as they are copied.
-      let h = this.hashSeed!;
-      for (let k = start; k < end; k++) {
-        const c = b[k]!;
-        buf[at++] = c;
-        h = hashStep(h, c);
-      }
-      hashes[i] = h;
-    } else for (let k = start; k < end; k++) buf[at++] = b[k]!;
+    for (let k = start; k < end; k++) buf[at++] = b[k]!;
     this.at = at;
     this.kinds[i] = ASCII;
     this.ends[i] = at;
@@ -153,7 +118,6 @@ export class TransferStringsWriter {
     const i = this.n++;
     this.kinds[i] = ABSENT;
     this.ends[i] = this.at;
-    if (this.hashes) this.hashes[i] = 0;
   }
 
   /** The next record's string (null or undefined: it has none). */
@@ -161,7 +125,6 @@ export class TransferStringsWriter {
     if (this.n === this.ends.length) this.more();
     const i = this.n++;
     if (s !== null && s !== undefined) {
-      if (this.hashes) this.hashes[i] = hashStringFrom(this.hashSeed!, s);
       let buf = this.buf;
       const at = this.at;
       // Room for the widest writing of s (UTF-8, up to 3 bytes a unit) before writing it.
@@ -181,10 +144,7 @@ export class TransferStringsWriter {
         this.kinds[i] = UTF16;
         this.at = at + buf.write(s, at, 'utf16le');
       }
-    } else {
-      this.kinds[i] = ABSENT;
-      if (this.hashes) this.hashes[i] = 0;
-    }
+    } else this.kinds[i] = ABSENT;
     this.ends[i] = this.at;
   }
 
@@ -194,25 +154,16 @@ export class TransferStringsWriter {
    * pages again while the original is alive).
    */
   finish(): TransferredStrings {
-    const t: TransferredStrings = {
+    return {
       bytes: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.at),
       ends: this.ends.subarray(0, this.n),
       kinds: this.kinds.subarray(0, this.n),
     };
-    if (this.hashes) {
-      t.hashes = this.hashes.subarray(0, this.n);
-      t.hashSeed = this.hashSeed!;
-    }
-    return t;
   }
 }
 
 /** One string field as bytes (see TransferredStrings). */
-function stringsForTransfer(
-  values: readonly (string | null | undefined)[],
-  n: number,
-  hashSeed: number | undefined,
-): TransferredStrings {
+function stringsForTransfer(values: readonly (string | null | undefined)[], n: number): TransferredStrings {
   let units = 0;
   let longest = 0;
   for (let i = 0; i < n; i++) {
@@ -224,7 +175,7 @@ function stringsForTransfer(
   // never grow it: sized `units`, the room check doubled it near its end, and the whole buffer
   // is transferred (a 1M-record Parquet manifest's fingerprints went as 156 MB holding 78:
   // docs/benchmarks.md#parquet-threads-2026-12-06).
-  const w = new TransferStringsWriter(n, units + 3 * longest + 16, hashSeed);
+  const w = new TransferStringsWriter(n, units + 3 * longest + 16);
   for (let i = 0; i < n; i++) w.add(values[i]);
   return w.finish();
 }
@@ -243,21 +194,15 @@ export class ManifestStringsHandover implements ManifestStringSink {
   private fields: [TransferStringsWriter, TransferStringsWriter, TransferStringsWriter] | null = null;
   private sha = false;
 
-  /**
-   * `hashSeed`: the receiving thread's STRING_HASH_SEED (ManifestReadRequest.hashSeed): each
-   * string's table hash goes over with it, computed here as its bytes are copied.
-   */
-  constructor(private readonly hashSeed?: number) {}
-
   /** `rows` records follow. */
   begin(rows: number): void {
     // Room for paths of a few dozen bytes and fingerprints of 80 hex digits (pages the strings do
     // not reach are never touched), grown when longer; capped, as `rows` is the file's claim.
     const room = (perRecord: number): number => Math.min(perRecord * rows, 1 << 28);
     this.fields = [
-      new TransferStringsWriter(rows, room(64), this.hashSeed),
-      new TransferStringsWriter(rows, room(80), this.hashSeed),
-      new TransferStringsWriter(rows, 0, this.hashSeed),
+      new TransferStringsWriter(rows, room(64)),
+      new TransferStringsWriter(rows, room(80)),
+      new TransferStringsWriter(rows, 0),
     ];
   }
 
@@ -322,7 +267,6 @@ function headerOf(m: Manifest): ManifestHeader {
 export function manifestForTransfer(
   m: Manifest,
   handed?: HandedStrings,
-  hashSeed?: number,
 ): { message: TransferredManifest; transfer: ArrayBuffer[] } {
   const known = manifestColumns(m);
   const cols = known ?? ManifestColumns.fromRecords(m.files);
@@ -341,12 +285,12 @@ export function manifestForTransfer(
   const strings = handed
     ? [handed.paths, handed.fingerprints, handed.sha256s]
     : [
-        stringsForTransfer(cols.paths, n, hashSeed),
-        stringsForTransfer(cols.fingerprint, n, hashSeed),
-        cols.sha256 ? stringsForTransfer(cols.sha256, n, hashSeed) : null,
+        stringsForTransfer(cols.paths, n),
+        stringsForTransfer(cols.fingerprint, n),
+        cols.sha256 ? stringsForTransfer(cols.sha256, n) : null,
       ];
   for (const s of strings)
-    if (s) for (const a of [s.bytes, s.ends, s.kinds, s.hashes]) if (a) transfer.add(a.buffer as ArrayBuffer);
+    if (s) for (const a of [s.bytes, s.ends, s.kinds]) transfer.add(a.buffer as ArrayBuffer);
   const sparse = cols.sparseFields();
   const message: TransferredManifest = {
     header: headerOf(m),
@@ -386,8 +330,6 @@ const latin1 = (b: Uint8Array, start: number, end: number): string =>
  */
 class StringField {
   private readonly buf: Buffer;
-  /** The hashes the writing thread computed, when they are this table's (same seed). */
-  private readonly hashes: Int32Array | null;
   constructor(
     private readonly t: TransferredStrings,
     private readonly field: number,
@@ -395,7 +337,6 @@ class StringField {
     private readonly previous: readonly (string | null | undefined)[] | null,
   ) {
     this.buf = Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
-    this.hashes = t.hashes && t.hashSeed === STRING_HASH_SEED ? t.hashes : null;
   }
 
   /** Record i's string (interned), or null when it has none. */
@@ -410,12 +351,8 @@ class StringField {
     if (kind === ASCII) {
       const prev = this.previous?.[i];
       if (typeof prev === 'string' && sameAscii(prev, bytes, start, end)) return prev;
-      let h: number;
-      if (this.hashes) h = this.hashes[i]!;
-      else {
-        h = STRING_HASH_SEED;
-        for (let k = start; k < end; k++) h = hashStep(h, bytes[k]!);
-      }
+      let h = STRING_HASH_SEED;
+      for (let k = start; k < end; k++) h = hashStep(h, bytes[k]!);
       return this.strings.internAtAscii(slot, bytes, start, end, h, latin1);
     }
     return this.strings.internAt(slot, bytes.toString('utf16le', start, end));
@@ -434,7 +371,6 @@ function check(t: TransferredManifest): void {
   for (const s of [t.paths, t.fingerprints, t.sha256s]) {
     if (!s) continue;
     if (s.ends.length !== n || s.kinds.length !== n) bad('string offsets');
-    if (s.hashes && s.hashes.length !== n) bad('string hashes');
     let start = 0;
     for (let i = 0; i < n; i++) {
       const end = s.ends[i]!;
@@ -458,8 +394,7 @@ function releaseStrings(t: TransferredManifest): void {
   const buffers = new Set<ArrayBuffer>();
   for (const s of [t.paths, t.fingerprints, t.sha256s])
     if (s)
-      for (const a of [s.bytes, s.ends, s.kinds, s.hashes])
-        if (a && a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
+      for (const a of [s.bytes, s.ends, s.kinds]) if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
   for (const b of buffers) {
     if (b.byteLength === 0) continue;
     try {

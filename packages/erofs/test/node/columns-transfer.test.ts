@@ -25,10 +25,7 @@ import {
   manifestFromTransfer,
   ManifestStringsHandover,
   scanImageFile,
-  STRING_HASH_SEED,
-  TransferStringsWriter,
 } from '../../src/node.js';
-import { hashString } from '../../src/manifest-strings.js';
 
 const DIR = join(import.meta.dirname, '../../../../testdata/erofs');
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -47,14 +44,8 @@ const FORMS: Record<string, (m: Manifest, strings?: StringTable) => Promise<Mani
 };
 
 /** Through a thread boundary: the message cloned, its buffers transferred (as postMessage does). */
-function handedOver(
-  m: Manifest,
-  strings: StringTable,
-  previous: ManifestColumns | null,
-  hashSeed?: number,
-): Manifest {
-  const { message, transfer } = manifestForTransfer(m, undefined, hashSeed);
-  if (hashSeed !== undefined) expect(message.paths.hashes?.length).toBe(message.n);
+function handedOver(m: Manifest, strings: StringTable, previous: ManifestColumns | null): Manifest {
+  const { message, transfer } = manifestForTransfer(m);
   const received = structuredClone(message, { transfer });
   // Transferred, not copied: the sender's buffers are detached.
   expect(transfer.every((b) => b.byteLength === 0)).toBe(true);
@@ -114,25 +105,12 @@ async function expectHandoverMatchesSequential(
   scanned: Manifest,
   readOnThread: (m: Manifest, handOver: ManifestStringsHandover) => Promise<Manifest>,
 ): Promise<void> {
-  // Unhashed; hashed with this thread's seed (interned by a probe, no hashing); hashed with
-  // another seed (the hashes not this table's: ignored).
-  for (const seed of [undefined, STRING_HASH_SEED, STRING_HASH_SEED ^ 0x5bd1e995])
-    await expectHandoverWithSeed(form, first, scanned, readOnThread, seed);
-}
-
-async function expectHandoverWithSeed(
-  form: 'ndjson' | 'parquet',
-  first: Manifest,
-  scanned: Manifest,
-  readOnThread: (m: Manifest, handOver: ManifestStringsHandover) => Promise<Manifest>,
-  seed: number | undefined,
-): Promise<void> {
   const seqTable = new StringTable();
   const seqFirst = await FORMS[form]!(first, seqTable);
   const seq = await FORMS[form]!(scanned, seqTable);
   const thrTable = new StringTable();
   const thrFirst = await FORMS[form]!(first, thrTable);
-  const handover = new ManifestStringsHandover(seed);
+  const handover = new ManifestStringsHandover();
   const read = await readOnThread(scanned, handover);
   expect(handover.used, form).toBe(true);
   // The thread's columns hold placeholders only.
@@ -168,12 +146,7 @@ describe('manifests handed to another thread', () => {
         const seq = await read(scanned, seqTable);
         const thrTable = new StringTable();
         const thrFirst = await read(first, thrTable);
-        const thr = handedOver(
-          await read(scanned),
-          thrTable,
-          manifestColumns(thrFirst) ?? null,
-          STRING_HASH_SEED,
-        );
+        const thr = handedOver(await read(scanned), thrTable, manifestColumns(thrFirst) ?? null);
         expect(manifestColumns(thrFirst) ? 'columns' : 'records', form).toBe(
           manifestColumns(seqFirst) ? 'columns' : 'records',
         );
@@ -198,27 +171,6 @@ describe('manifests handed to another thread', () => {
       );
     }, 120_000);
   }
-
-  it("hands each string over with the receiving table's hash of it, computed from the seed given", () => {
-    const w = new TransferStringsWriter(2, 8, STRING_HASH_SEED);
-    const line = utf8('x/usr/bin/env"');
-    w.add('/é\udc80');
-    w.addAbsent();
-    w.addAscii(line, 1, line.length - 1);
-    w.add('abc');
-    w.add(null);
-    const t = w.finish();
-    expect(t.hashSeed).toBe(STRING_HASH_SEED);
-    expect(Array.from(t.hashes!)).toStrictEqual([
-      hashString('/é\udc80'),
-      0,
-      hashString('/usr/bin/env'),
-      hashString('abc'),
-      0,
-    ]);
-    // Unseeded: no hashes.
-    expect(new TransferStringsWriter(1, 8).finish().hashes).toBeUndefined();
-  });
 
   it('keeps strings that are not ASCII exactly, lone surrogates included', async () => {
     const m = await scanImageFile(join(DIR, 'app.fp.img'), { hash: true });
