@@ -352,14 +352,38 @@ function padTo8(len: number): number {
   return (8 - (len % 8)) % 8;
 }
 
+/**
+ * Where decodeManifestColumnsFrom takes an encoded form's bytes from, in order: a file read as
+ * it is decoded (the server's columnar files, apps/server/src/scan/stored-columns.ts), so that
+ * the form is never whole in memory and its typed columns are read straight into their arrays.
+ */
+export interface ColumnsByteSource {
+  /** Bytes of the form in all. */
+  readonly length: number;
+  /**
+   * The next `count` bytes of the form, in a Uint8Array at offset 0 of an ArrayBuffer of its
+   * own, which the decoder may keep as a column (a view of it, no copy). Called with counts
+   * that add up to at most `length`. It may throw (a read that failed, a checksum that does not
+   * match once the last byte is read): the decoder lets that through.
+   */
+  next(count: number): Uint8Array;
+}
+
 /** Reads `count` bytes at `at`, or throws naming what is missing. */
 class Reader {
   at = 0;
-  constructor(readonly bytes: Uint8Array) {}
+  readonly length: number;
+  /** Whether take() gives bytes of their own (a source's), which a column may keep as its buffer. */
+  readonly owned: boolean;
+  constructor(private readonly from: Uint8Array | ColumnsByteSource) {
+    this.length = from.length;
+    this.owned = !(from instanceof Uint8Array);
+  }
   take(count: number, what: string): Uint8Array {
-    if (this.at + count > this.bytes.length)
-      throw new ManifestColumnsCodecError(`truncated: ${what} ends past the ${this.bytes.length} bytes`);
-    const v = this.bytes.subarray(this.at, this.at + count);
+    if (this.at + count > this.length)
+      throw new ManifestColumnsCodecError(`truncated: ${what} ends past the ${this.length} bytes`);
+    const from = this.from;
+    const v = from instanceof Uint8Array ? from.subarray(this.at, this.at + count) : from.next(count);
     this.at += count;
     return v;
   }
@@ -376,6 +400,30 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
 /** Copies `count` elements of a column out of the stored bytes into `into` (any alignment). */
 function fill(into: TypedColumn, bytes: Uint8Array): void {
   new Uint8Array(into.buffer, into.byteOffset, bytes.length).set(bytes);
+}
+
+type TypedColumnOf<T extends TypedColumn> = {
+  new (n: number): T;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/**
+ * `count` elements of a column from its stored bytes: a view of them when they are the
+ * reader's own (a ColumnsByteSource's, aligned), else a copy (a view of a caller's buffer
+ * would keep the whole form alive, and share its memory).
+ */
+function typedColumn<T extends TypedColumn>(
+  make: TypedColumnOf<T>,
+  bytes: Uint8Array,
+  count: number,
+  owned: boolean,
+): T {
+  if (owned && bytes.byteOffset % make.BYTES_PER_ELEMENT === 0)
+    return new make(bytes.buffer, bytes.byteOffset, count);
+  const a = new make(count);
+  fill(a, bytes);
+  return a;
 }
 
 /**
@@ -492,7 +540,7 @@ function distinctColumn(
  * fingerprint's index in it when it took them as distinct values (internDistinct: version 2).
  */
 export function decodeManifestColumns(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ColumnsByteSource,
   strings?: ColumnsStringInterner,
 ): { header: ManifestHeader; cols: ManifestColumns; fingerprintIndex?: Int32Array } {
   if (!isLittleEndian) throw new ManifestColumnsCodecError('a big-endian host reads no stored columns');
@@ -539,10 +587,7 @@ export function decodeManifestColumns(
   const inoBytes = flags & FLAG_INO ? r.take(8 * n, 'column ino') : null;
   const names = ['paths', 'fingerprints', 'sha256s'] as const;
   const u32s = (count: number, what: string): Uint32Array => {
-    const stored = r.take(4 * count, what);
-    const a = new Uint32Array(count);
-    fill(a, stored);
-    return a;
+    return typedColumn(Uint32Array, r.take(4 * count, what), count, r.owned);
   };
   const perRecord = (what: string): { ends: Uint32Array; present: Uint8Array } => ({
     ends: u32s(n, `${what} offsets`),
@@ -555,20 +600,15 @@ export function decodeManifestColumns(
   let fpIndex: Int32Array | null = null;
   let fpDistinctEnds: Uint32Array | null = null;
   if (!fpOffsets) {
-    const stored = r.take(4 * n, 'fingerprint indices');
-    fpIndex = new Int32Array(n);
-    fill(fpIndex, stored);
+    fpIndex = typedColumn(Int32Array, r.take(4 * n, 'fingerprint indices'), n, r.owned);
     fpDistinctEnds = u32s(word(8), 'fingerprints offsets');
   }
   const shaOffsets = perRecord('sha256s');
   const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
-  if (r.at !== bytes.length)
-    throw new ManifestColumnsCodecError(`${bytes.length - r.at} bytes after the last blob`);
-  const column = <T extends TypedColumn>(make: new (n: number) => T, bytes: Uint8Array): T => {
-    const a = new make(n);
-    fill(a, bytes);
-    return a;
-  };
+  if (r.at !== r.length)
+    throw new ManifestColumnsCodecError(`${r.length - r.at} bytes after the last blob`);
+  const column = <T extends TypedColumn>(make: TypedColumnOf<T>, stored: Uint8Array): T =>
+    typedColumn(make, stored, n, r.owned);
   const type = column(Uint8Array, fixed.type);
   const layout = column(Uint8Array, fixed.layout);
   const inodeSize = column(Uint8Array, fixed.inodeSize);

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  type ColumnsByteSource,
   COLUMNS_CODEC_VERSION,
   decodeManifestColumns,
   encodeManifestColumns,
@@ -41,6 +42,27 @@ function roundTrip(bytes: Uint8Array, strings?: StringTable): string {
   return ndjsonOf(columnarManifest(header, cols));
 }
 
+/**
+ * The bytes as a ColumnsByteSource gives them: each section in a buffer of its own (the server
+ * reads its columnar files so); `atEnd` runs once the last byte is taken (a checksum's place).
+ */
+function sourceOf(bytes: Uint8Array, atEnd?: () => void): ColumnsByteSource & { given: ArrayBufferLike[] } {
+  let at = 0;
+  const given: ArrayBufferLike[] = [];
+  return {
+    length: bytes.length,
+    given,
+    next(count) {
+      const out = new Uint8Array(count);
+      out.set(bytes.subarray(at, at + count));
+      at += count;
+      given.push(out.buffer);
+      if (at === bytes.length) atEnd?.();
+      return out;
+    },
+  };
+}
+
 describe('stored columnar form of a manifest', () => {
   const oracles = readdirSync(DIR).filter((f) => f.endsWith('.expected.json'));
   it('has fixtures to compare', () => expect(oracles.length).toBeGreaterThan(20));
@@ -56,6 +78,8 @@ describe('stored columnar form of a manifest', () => {
         const bytes = encode(parseManifest(nd, { columnar: true }));
         expect(roundTrip(bytes)).toBe(nd);
         expect(roundTrip(bytes, new StringTable())).toBe(nd);
+        const { header, cols } = decodeManifestColumns(sourceOf(bytes), new StringTable());
+        expect(ndjsonOf(columnarManifest(header, cols))).toBe(nd);
       }
     });
   }
@@ -161,6 +185,31 @@ describe('stored columnar form of a manifest', () => {
       expect(cols.fingerprint[i] ?? null).toBe(values[i]);
       expect(fingerprintIndex![i]).toBe(values[i] === null ? -1 : at.get(values[i]!));
     }
+  });
+
+  it('reads a form section by section from a ColumnsByteSource, keeping its sections as the typed columns', async () => {
+    const nd = ndjsonOf(await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true }));
+    const bytes = encode(parseManifest(nd, { columnar: true }));
+    const src = sourceOf(bytes);
+    const { cols } = decodeManifestColumns(src, new StringTable());
+    expect(ndjsonOf(columnarManifest(decodeManifestColumns(bytes).header, cols))).toBe(nd);
+    for (const c of [cols.size, cols.mtime, cols.nid, cols.uid, cols.mode, cols.type])
+      expect(src.given).toContain(c.buffer);
+    // From bytes in memory, the columns are copies: the caller's buffer is not kept.
+    const fromBytes = decodeManifestColumns(bytes).cols;
+    expect(fromBytes.size.buffer).not.toBe(bytes.buffer);
+    // What the source throws at its last byte (a checksum that does not match) comes through,
+    // before any string is interned.
+    const strings = new StringTable();
+    expect(() =>
+      decodeManifestColumns(
+        sourceOf(bytes, () => {
+          throw new Error('its CRC-32 does not match its bytes');
+        }),
+        strings,
+      ),
+    ).toThrow('CRC-32');
+    expect(strings.size).toBe(0);
   });
 
   it('reads the version-1 files the encoder wrote before (test/columns-v1-fixtures)', async () => {
