@@ -493,7 +493,7 @@ function distinctColumn(
   index: Int32Array,
   blob: Uint8Array,
   input: ColumnsStringInterner | undefined,
-): { out: (string | null)[]; tableIndex: Int32Array | null } {
+): { out: (string | null)[]; tableIndex: Int32Array | null; values: string[]; ascii: boolean } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
@@ -529,7 +529,71 @@ function distinctColumn(
       tableIndex[i] = tableOf![k]!;
     } else out[i] = input ? input.internAt(3 * i + 1, distinct[k]!) : distinct[k]!;
   }
-  return { out, tableIndex };
+  return { out, tableIndex, values: distinct, ascii: text.length === blob.length };
+}
+
+/** Length in hex digits of a sha256. */
+const SHA256_HEX_UNITS = 2 * DIGEST_BYTES;
+
+/**
+ * Version 2's sha256s read back when the fingerprints' blob is ASCII and so is the sha256s'
+ * (its bytes as many as its UTF-16 units): a record's sha256 that is byte for byte the last
+ * 64 characters of its fingerprint (the usual R12 binding: `sha256:` + the digest) is that
+ * fingerprint's tail, one string per distinct fingerprint (a slice of it) for all the records
+ * that have it; the sha256 blob is never decoded into a string (at 2M records, 128 MB and 2M
+ * slices, docs/benchmarks.md, server-read). Other records' sha256s are decoded one by one.
+ * The values are those stringColumn gives (null when absent); null when a blob is not ASCII.
+ */
+function shaColumnFromFingerprints(
+  ends: Uint32Array,
+  present: Uint8Array,
+  blob: Uint8Array,
+  fpIndex: Int32Array,
+  fpEnds: Uint32Array,
+  fpBlob: Uint8Array,
+  fingerprints: string[],
+): (string | null)[] | null {
+  const n = ends.length;
+  if ((n === 0 ? 0 : ends[n - 1]!) !== blob.length) return null;
+  const tails = new Array<string | undefined>(fingerprints.length);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const out = new Array<string | null>(n);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = ends[i]!;
+    if (start > end || end > blob.length)
+      throw new ManifestColumnsCodecError(`sha256s offset of record ${i} is out of bounds`);
+    if (!present[i]) {
+      if (end !== start)
+        throw new ManifestColumnsCodecError(`sha256s: absent value of record ${i} has characters`);
+      out[i] = null;
+      continue;
+    }
+    const k = fpIndex[i]!;
+    let v: string | undefined;
+    if (k >= 0 && end - start === SHA256_HEX_UNITS) {
+      // The fingerprint's last 64 bytes (its blob is ASCII: byte offsets are unit offsets).
+      const fpEnd = fpEnds[k]!;
+      const at = fpEnd - SHA256_HEX_UNITS;
+      if (at >= (k === 0 ? 0 : fpEnds[k - 1]!)) {
+        let j = 0;
+        while (j < SHA256_HEX_UNITS && blob[start + j] === fpBlob[at + j]) j++;
+        if (j === SHA256_HEX_UNITS) v = tails[k] ??= fingerprints[k]!.slice(-SHA256_HEX_UNITS);
+      }
+    }
+    if (v === undefined) {
+      try {
+        v = decoder.decode(blob.subarray(start, end));
+      } catch (e) {
+        throw new ManifestColumnsCodecError(`sha256s are not UTF-8: ${(e as Error).message}`);
+      }
+      // Offsets in UTF-16 units: a value that is not ASCII breaks their equality with bytes.
+      if (v.length !== end - start) return null;
+    }
+    out[i] = v;
+    start = end;
+  }
+  return out;
 }
 
 /**
@@ -669,7 +733,24 @@ export function decodeManifestColumns(
   const fingerprint = distinct
     ? distinct.out
     : stringColumn(fpOffsets!.ends, fpOffsets!.present, blobs[1]!, 'fingerprints', strings, 1);
-  const shas = stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2);
+  // The sha256s as stringColumn gives them when it adopts them or has no interner (a lone
+  // manifest's, or any read by the server, which interns fingerprints alone), from the
+  // fingerprints where they are their tails.
+  const shaFromFps =
+    distinct?.ascii && fpIndex && fpDistinctEnds && (!strings || strings.canAdopt?.(2) === true)
+      ? shaColumnFromFingerprints(
+          shaOffsets.ends,
+          shaOffsets.present,
+          blobs[2]!,
+          fpIndex,
+          fpDistinctEnds,
+          blobs[1]!,
+          distinct.values,
+        )
+      : null;
+  if (shaFromFps && strings) strings.adoptColumn!(2, shaFromFps);
+  const shas =
+    shaFromFps ?? stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2);
   const fingerprintIndex = distinct?.tableIndex;
   const noPath = paths.indexOf(null);
   if (noPath >= 0) throw new ManifestColumnsCodecError(`record ${noPath} has no path`);

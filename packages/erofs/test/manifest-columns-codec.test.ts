@@ -212,6 +212,42 @@ describe('stored columnar form of a manifest', () => {
     expect(strings.size).toBe(0);
   });
 
+  it("gives back the sha256s, those that are their fingerprint's tail (taken from it) and any other", async () => {
+    const base = parseManifest(ndjsonOf(await scanImageFile(join(DIR, 'base-v1.fp.img'), { hash: true })), {
+      columnar: true,
+    });
+    const template = base.files.find((f) => f.type === 'file' && f.fingerprint !== null)!;
+    const digest = (k: number): string => createHash('sha256').update(String(k)).digest('hex');
+    const rows: { fingerprint: string | null; sha256: string | undefined }[] = [];
+    for (let k = 0; k < 400; k++) {
+      const d = digest(k % 150); // each fingerprint on several records
+      rows.push({ fingerprint: `7368613235363a${d}`, sha256: d }); // the usual binding
+      if (k % 3 === 0) rows.push({ fingerprint: `7368613235363a${d}`, sha256: digest(k + 1000) }); // R12 mismatch
+      if (k % 5 === 0) rows.push({ fingerprint: `7368613235363a${d}`, sha256: undefined });
+      if (k % 7 === 0) rows.push({ fingerprint: null, sha256: d });
+      if (k % 11 === 0) rows.push({ fingerprint: `7368613235363a${d}`.toUpperCase(), sha256: d });
+      if (k % 13 === 0) rows.push({ fingerprint: `serial-${k}`.replace(/[^0-9a-f]/g, 'a'), sha256: d });
+      if (k % 17 === 0) rows.push({ fingerprint: `7368613235363b${d}`, sha256: d }); // another prefix, same tail
+      if (k % 19 === 0) rows.push({ fingerprint: d.slice(0, 40), sha256: d }); // shorter than a digest
+    }
+    const files = rows.map((r, i) => ({
+      ...template,
+      path: `/f${String(i).padStart(6, '0')}`,
+      fingerprint: r.fingerprint,
+      sha256: r.sha256,
+    }));
+    const m = columnarManifest(
+      { ...manifestHeader(base), file_count: files.length },
+      ManifestColumns.fromRecords(files),
+    );
+    const bytes = encode(m);
+    for (const strings of [undefined, new StringTable()]) {
+      const { cols } = decodeManifestColumns(bytes, strings);
+      for (let i = 0; i < rows.length; i++) expect(cols.sha256![i]).toBe(rows[i]!.sha256);
+      expect(ndjsonOf(columnarManifest(manifestHeader(m), cols))).toBe(ndjsonOf(m));
+    }
+  });
+
   it('reads the version-1 files the encoder wrote before (test/columns-v1-fixtures)', async () => {
     for (const img of ['edge-mini.fp-trusted', 'base-v2.fp']) {
       const v1 = readFileSync(join(import.meta.dirname, 'columns-v1-fixtures', `${img}.hashed.cols`));
