@@ -3,7 +3,8 @@
  * columns of ManifestColumns as raw little-endian bytes, the paths, fingerprints and sha256s as
  * one UTF-8 blob each with end offsets, and the fields few records carry (decimal-string nids,
  * symlink targets, devices, listed xattrs) as one small JSON list. Reading it back copies bytes
- * into typed arrays and slices strings out of three decoded blobs: no JSON.parse per record,
+ * into typed arrays (or keeps a ColumnsByteSource's sections as them) and slices strings out of
+ * the decoded blobs: no JSON.parse per record,
  * which is what reading the NDJSON form costs (docs/benchmarks.md#server-2m-2m-records-end-to-end).
  *
  * The decoder trusts nothing: every length, offset and code is checked against the bytes it
