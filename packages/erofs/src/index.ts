@@ -72,6 +72,7 @@ export {
   MAX_COLUMNS_STRING_UNITS,
   ManifestColumnsStreamEncoder,
   type ColumnsSectionSink,
+  type ColumnsByteSource,
   type ColumnsStringInterner,
 } from './manifest-columns-codec.js';
 export { encodeRecord, recordBound } from './manifest-encode.js';

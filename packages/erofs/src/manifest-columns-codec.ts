@@ -3,7 +3,8 @@
  * columns of ManifestColumns as raw little-endian bytes, the paths, fingerprints and sha256s as
  * one UTF-8 blob each with end offsets, and the fields few records carry (decimal-string nids,
  * symlink targets, devices, listed xattrs) as one small JSON list. Reading it back copies bytes
- * into typed arrays and slices strings out of three decoded blobs: no JSON.parse per record,
+ * into typed arrays (or keeps a ColumnsByteSource's sections as them) and slices strings out of
+ * the decoded blobs: no JSON.parse per record,
  * which is what reading the NDJSON form costs (docs/benchmarks.md#server-2m-2m-records-end-to-end).
  *
  * The decoder trusts nothing: every length, offset and code is checked against the bytes it
@@ -352,14 +353,38 @@ function padTo8(len: number): number {
   return (8 - (len % 8)) % 8;
 }
 
+/**
+ * Where decodeManifestColumnsFrom takes an encoded form's bytes from, in order: a file read as
+ * it is decoded (the server's columnar files, apps/server/src/scan/stored-columns.ts), so that
+ * the form is never whole in memory and its typed columns are read straight into their arrays.
+ */
+export interface ColumnsByteSource {
+  /** Bytes of the form in all. */
+  readonly length: number;
+  /**
+   * The next `count` bytes of the form, in a Uint8Array at offset 0 of an ArrayBuffer of its
+   * own, which the decoder may keep as a column (a view of it, no copy). Called with counts
+   * that add up to at most `length`. It may throw (a read that failed, a checksum that does not
+   * match once the last byte is read): the decoder lets that through.
+   */
+  next(count: number): Uint8Array;
+}
+
 /** Reads `count` bytes at `at`, or throws naming what is missing. */
 class Reader {
   at = 0;
-  constructor(readonly bytes: Uint8Array) {}
+  readonly length: number;
+  /** Whether take() gives bytes of their own (a source's), which a column may keep as its buffer. */
+  readonly owned: boolean;
+  constructor(private readonly from: Uint8Array | ColumnsByteSource) {
+    this.length = from.length;
+    this.owned = !(from instanceof Uint8Array);
+  }
   take(count: number, what: string): Uint8Array {
-    if (this.at + count > this.bytes.length)
-      throw new ManifestColumnsCodecError(`truncated: ${what} ends past the ${this.bytes.length} bytes`);
-    const v = this.bytes.subarray(this.at, this.at + count);
+    if (this.at + count > this.length)
+      throw new ManifestColumnsCodecError(`truncated: ${what} ends past the ${this.length} bytes`);
+    const from = this.from;
+    const v = from instanceof Uint8Array ? from.subarray(this.at, this.at + count) : from.next(count);
     this.at += count;
     return v;
   }
@@ -376,6 +401,30 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
 /** Copies `count` elements of a column out of the stored bytes into `into` (any alignment). */
 function fill(into: TypedColumn, bytes: Uint8Array): void {
   new Uint8Array(into.buffer, into.byteOffset, bytes.length).set(bytes);
+}
+
+type TypedColumnOf<T extends TypedColumn> = {
+  new (n: number): T;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/**
+ * `count` elements of a column from its stored bytes: a view of them when they are the
+ * reader's own (a ColumnsByteSource's, aligned), else a copy (a view of a caller's buffer
+ * would keep the whole form alive, and share its memory).
+ */
+function typedColumn<T extends TypedColumn>(
+  make: TypedColumnOf<T>,
+  bytes: Uint8Array,
+  count: number,
+  owned: boolean,
+): T {
+  if (owned && bytes.byteOffset % make.BYTES_PER_ELEMENT === 0)
+    return new make(bytes.buffer, bytes.byteOffset, count);
+  const a = new make(count);
+  fill(a, bytes);
+  return a;
 }
 
 /**
@@ -445,7 +494,7 @@ function distinctColumn(
   index: Int32Array,
   blob: Uint8Array,
   input: ColumnsStringInterner | undefined,
-): { out: (string | null)[]; tableIndex: Int32Array | null } {
+): { out: (string | null)[]; tableIndex: Int32Array | null; values: string[]; ascii: boolean } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
@@ -481,7 +530,75 @@ function distinctColumn(
       tableIndex[i] = tableOf![k]!;
     } else out[i] = input ? input.internAt(3 * i + 1, distinct[k]!) : distinct[k]!;
   }
-  return { out, tableIndex };
+  return { out, tableIndex, values: distinct, ascii: text.length === blob.length };
+}
+
+/** Length in hex digits of a sha256. */
+const SHA256_HEX_UNITS = 2 * DIGEST_BYTES;
+
+/**
+ * Version 2's sha256s read back when the fingerprints' blob is ASCII and so is the sha256s'
+ * (its bytes as many as its UTF-16 units): a record's sha256 that is byte for byte the last
+ * 64 characters of its fingerprint (the usual R12 binding: `sha256:` + the digest) is that
+ * fingerprint's tail, one string per distinct fingerprint (a slice of it) for all the records
+ * that have it; the sha256 blob is never decoded into a string (at 2M records, 128 MB and 2M
+ * slices, docs/benchmarks.md, server-read). Other records' sha256s are decoded one by one.
+ * The values are those stringColumn gives (null when absent); null when a blob is not ASCII.
+ */
+function shaColumnFromFingerprints(
+  ends: Uint32Array,
+  present: Uint8Array,
+  blob: Uint8Array,
+  fpIndex: Int32Array,
+  fpEnds: Uint32Array,
+  fpBlob: Uint8Array,
+  fingerprints: string[],
+): (string | null)[] | null {
+  const n = ends.length;
+  if ((n === 0 ? 0 : ends[n - 1]!) !== blob.length) return null;
+  const tails = new Array<string | undefined>(fingerprints.length);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Compared four bytes at a time (unaligned reads): twice as fast as byte by byte.
+  const shaWords = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const fpWords = new DataView(fpBlob.buffer, fpBlob.byteOffset, fpBlob.byteLength);
+  const out = new Array<string | null>(n);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = ends[i]!;
+    if (start > end || end > blob.length)
+      throw new ManifestColumnsCodecError(`sha256s offset of record ${i} is out of bounds`);
+    if (!present[i]) {
+      if (end !== start)
+        throw new ManifestColumnsCodecError(`sha256s: absent value of record ${i} has characters`);
+      out[i] = null;
+      continue;
+    }
+    const k = fpIndex[i]!;
+    let v: string | undefined;
+    if (k >= 0 && end - start === SHA256_HEX_UNITS) {
+      // The fingerprint's last 64 bytes (its blob is ASCII: byte offsets are unit offsets).
+      const fpEnd = fpEnds[k]!;
+      const at = fpEnd - SHA256_HEX_UNITS;
+      if (at >= (k === 0 ? 0 : fpEnds[k - 1]!)) {
+        let j = 0;
+        while (j < SHA256_HEX_UNITS && shaWords.getInt32(start + j, true) === fpWords.getInt32(at + j, true))
+          j += 4;
+        if (j === SHA256_HEX_UNITS) v = tails[k] ??= fingerprints[k]!.slice(-SHA256_HEX_UNITS);
+      }
+    }
+    if (v === undefined) {
+      try {
+        v = decoder.decode(blob.subarray(start, end));
+      } catch (e) {
+        throw new ManifestColumnsCodecError(`sha256s are not UTF-8: ${(e as Error).message}`);
+      }
+      // Offsets in UTF-16 units: a value that is not ASCII breaks their equality with bytes.
+      if (v.length !== end - start) return null;
+    }
+    out[i] = v;
+    start = end;
+  }
+  return out;
 }
 
 /**
@@ -492,7 +609,7 @@ function distinctColumn(
  * fingerprint's index in it when it took them as distinct values (internDistinct: version 2).
  */
 export function decodeManifestColumns(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ColumnsByteSource,
   strings?: ColumnsStringInterner,
 ): { header: ManifestHeader; cols: ManifestColumns; fingerprintIndex?: Int32Array } {
   if (!isLittleEndian) throw new ManifestColumnsCodecError('a big-endian host reads no stored columns');
@@ -539,10 +656,7 @@ export function decodeManifestColumns(
   const inoBytes = flags & FLAG_INO ? r.take(8 * n, 'column ino') : null;
   const names = ['paths', 'fingerprints', 'sha256s'] as const;
   const u32s = (count: number, what: string): Uint32Array => {
-    const stored = r.take(4 * count, what);
-    const a = new Uint32Array(count);
-    fill(a, stored);
-    return a;
+    return typedColumn(Uint32Array, r.take(4 * count, what), count, r.owned);
   };
   const perRecord = (what: string): { ends: Uint32Array; present: Uint8Array } => ({
     ends: u32s(n, `${what} offsets`),
@@ -555,20 +669,15 @@ export function decodeManifestColumns(
   let fpIndex: Int32Array | null = null;
   let fpDistinctEnds: Uint32Array | null = null;
   if (!fpOffsets) {
-    const stored = r.take(4 * n, 'fingerprint indices');
-    fpIndex = new Int32Array(n);
-    fill(fpIndex, stored);
+    fpIndex = typedColumn(Int32Array, r.take(4 * n, 'fingerprint indices'), n, r.owned);
     fpDistinctEnds = u32s(word(8), 'fingerprints offsets');
   }
   const shaOffsets = perRecord('sha256s');
   const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
-  if (r.at !== bytes.length)
-    throw new ManifestColumnsCodecError(`${bytes.length - r.at} bytes after the last blob`);
-  const column = <T extends TypedColumn>(make: new (n: number) => T, bytes: Uint8Array): T => {
-    const a = new make(n);
-    fill(a, bytes);
-    return a;
-  };
+  if (r.at !== r.length)
+    throw new ManifestColumnsCodecError(`${r.length - r.at} bytes after the last blob`);
+  const column = <T extends TypedColumn>(make: TypedColumnOf<T>, stored: Uint8Array): T =>
+    typedColumn(make, stored, n, r.owned);
   const type = column(Uint8Array, fixed.type);
   const layout = column(Uint8Array, fixed.layout);
   const inodeSize = column(Uint8Array, fixed.inodeSize);
@@ -629,7 +738,24 @@ export function decodeManifestColumns(
   const fingerprint = distinct
     ? distinct.out
     : stringColumn(fpOffsets!.ends, fpOffsets!.present, blobs[1]!, 'fingerprints', strings, 1);
-  const shas = stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2);
+  // The sha256s as stringColumn gives them when it adopts them or has no interner (a lone
+  // manifest's, or any read by the server, which interns fingerprints alone), from the
+  // fingerprints where they are their tails.
+  const shaFromFps =
+    distinct?.ascii && fpIndex && fpDistinctEnds && (!strings || strings.canAdopt?.(2) === true)
+      ? shaColumnFromFingerprints(
+          shaOffsets.ends,
+          shaOffsets.present,
+          blobs[2]!,
+          fpIndex,
+          fpDistinctEnds,
+          blobs[1]!,
+          distinct.values,
+        )
+      : null;
+  if (shaFromFps && strings) strings.adoptColumn!(2, shaFromFps);
+  const shas =
+    shaFromFps ?? stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2);
   const fingerprintIndex = distinct?.tableIndex;
   const noPath = paths.indexOf(null);
   if (noPath >= 0) throw new ManifestColumnsCodecError(`record ${noPath} has no path`);

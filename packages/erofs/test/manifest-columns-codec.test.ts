@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  type ColumnsByteSource,
   COLUMNS_CODEC_VERSION,
   decodeManifestColumns,
   encodeManifestColumns,
@@ -41,6 +42,27 @@ function roundTrip(bytes: Uint8Array, strings?: StringTable): string {
   return ndjsonOf(columnarManifest(header, cols));
 }
 
+/**
+ * The bytes as a ColumnsByteSource gives them: each section in a buffer of its own (the server
+ * reads its columnar files so); `atEnd` runs once the last byte is taken (a checksum's place).
+ */
+function sourceOf(bytes: Uint8Array, atEnd?: () => void): ColumnsByteSource & { given: ArrayBufferLike[] } {
+  let at = 0;
+  const given: ArrayBufferLike[] = [];
+  return {
+    length: bytes.length,
+    given,
+    next(count) {
+      const out = new Uint8Array(count);
+      out.set(bytes.subarray(at, at + count));
+      at += count;
+      given.push(out.buffer);
+      if (at === bytes.length) atEnd?.();
+      return out;
+    },
+  };
+}
+
 describe('stored columnar form of a manifest', () => {
   const oracles = readdirSync(DIR).filter((f) => f.endsWith('.expected.json'));
   it('has fixtures to compare', () => expect(oracles.length).toBeGreaterThan(20));
@@ -56,6 +78,8 @@ describe('stored columnar form of a manifest', () => {
         const bytes = encode(parseManifest(nd, { columnar: true }));
         expect(roundTrip(bytes)).toBe(nd);
         expect(roundTrip(bytes, new StringTable())).toBe(nd);
+        const { header, cols } = decodeManifestColumns(sourceOf(bytes), new StringTable());
+        expect(ndjsonOf(columnarManifest(header, cols))).toBe(nd);
       }
     });
   }
@@ -160,6 +184,67 @@ describe('stored columnar form of a manifest', () => {
     for (let i = 0; i < values.length; i++) {
       expect(cols.fingerprint[i] ?? null).toBe(values[i]);
       expect(fingerprintIndex![i]).toBe(values[i] === null ? -1 : at.get(values[i]!));
+    }
+  });
+
+  it('reads a form section by section from a ColumnsByteSource, keeping its sections as the typed columns', async () => {
+    const nd = ndjsonOf(await scanImageFile(join(DIR, 'edge-mini.fp-trusted.img'), { hash: true }));
+    const bytes = encode(parseManifest(nd, { columnar: true }));
+    const src = sourceOf(bytes);
+    const { cols } = decodeManifestColumns(src, new StringTable());
+    expect(ndjsonOf(columnarManifest(decodeManifestColumns(bytes).header, cols))).toBe(nd);
+    for (const c of [cols.size, cols.mtime, cols.nid, cols.uid, cols.mode, cols.type])
+      expect(src.given).toContain(c.buffer);
+    // From bytes in memory, the columns are copies: the caller's buffer is not kept.
+    const fromBytes = decodeManifestColumns(bytes).cols;
+    expect(fromBytes.size.buffer).not.toBe(bytes.buffer);
+    // What the source throws at its last byte (a checksum that does not match) comes through,
+    // before any string is interned.
+    const strings = new StringTable();
+    expect(() =>
+      decodeManifestColumns(
+        sourceOf(bytes, () => {
+          throw new Error('its CRC-32 does not match its bytes');
+        }),
+        strings,
+      ),
+    ).toThrow('CRC-32');
+    expect(strings.size).toBe(0);
+  });
+
+  it("gives back the sha256s, those that are their fingerprint's tail (taken from it) and any other", async () => {
+    const base = parseManifest(ndjsonOf(await scanImageFile(join(DIR, 'base-v1.fp.img'), { hash: true })), {
+      columnar: true,
+    });
+    const template = base.files.find((f) => f.type === 'file' && f.fingerprint !== null)!;
+    const digest = (k: number): string => createHash('sha256').update(String(k)).digest('hex');
+    const rows: { fingerprint: string | null; sha256: string | undefined }[] = [];
+    for (let k = 0; k < 400; k++) {
+      const d = digest(k % 150); // each fingerprint on several records
+      rows.push({ fingerprint: `7368613235363a${d}`, sha256: d }); // the usual binding
+      if (k % 3 === 0) rows.push({ fingerprint: `7368613235363a${d}`, sha256: digest(k + 1000) }); // R12 mismatch
+      if (k % 5 === 0) rows.push({ fingerprint: `7368613235363a${d}`, sha256: undefined });
+      if (k % 7 === 0) rows.push({ fingerprint: null, sha256: d });
+      if (k % 11 === 0) rows.push({ fingerprint: `7368613235363a${d}`.toUpperCase(), sha256: d });
+      if (k % 13 === 0) rows.push({ fingerprint: `serial-${k}`.replace(/[^0-9a-f]/g, 'a'), sha256: d });
+      if (k % 17 === 0) rows.push({ fingerprint: `7368613235363b${d}`, sha256: d }); // another prefix, same tail
+      if (k % 19 === 0) rows.push({ fingerprint: d.slice(0, 40), sha256: d }); // shorter than a digest
+    }
+    const files = rows.map((r, i) => ({
+      ...template,
+      path: `/f${String(i).padStart(6, '0')}`,
+      fingerprint: r.fingerprint,
+      sha256: r.sha256,
+    }));
+    const m = columnarManifest(
+      { ...manifestHeader(base), file_count: files.length },
+      ManifestColumns.fromRecords(files),
+    );
+    const bytes = encode(m);
+    for (const strings of [undefined, new StringTable()]) {
+      const { cols } = decodeManifestColumns(bytes, strings);
+      for (let i = 0; i < rows.length; i++) expect(cols.sha256![i]).toBe(rows[i]!.sha256);
+      expect(ndjsonOf(columnarManifest(manifestHeader(m), cols))).toBe(ndjsonOf(m));
     }
   });
 

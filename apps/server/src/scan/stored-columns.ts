@@ -9,8 +9,8 @@
  * file written again), so a report never depends on it being right.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import {
@@ -21,6 +21,7 @@ import {
   encodeManifestColumns,
   ManifestColumns,
   ManifestColumnsStreamEncoder,
+  type ColumnsByteSource,
   type ColumnsStringInterner,
   type FileRecord,
   type Manifest,
@@ -65,24 +66,64 @@ function fingerprintsInterner(strings: StringTable): ColumnsStringInterner {
   };
 }
 
+/** Bytes read (and their CRC-32 taken) at a time: small enough to be in the cache still when the CRC reads them. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * A columnar file as decodeManifestColumns reads it: each section read (synchronously, in
+ * chunks) into a buffer of its own, which its column then keeps as it is, and the CRC-32 taken
+ * of each chunk just read; once the form's last byte is read, the CRC-32 stored after it is
+ * checked (ColumnsCrcError), before the decoder makes a string of it. Neither the file nor a
+ * copy of it is ever whole in memory (docs/benchmarks.md, server-read).
+ */
+class ColumnsFileSource implements ColumnsByteSource {
+  private at = 0;
+  private crc = 0;
+  constructor(
+    private readonly fd: number,
+    readonly length: number,
+  ) {}
+
+  next(count: number): Uint8Array {
+    // Not zero-filled: every byte is read into it below (or it is dropped with the error).
+    const out = new Uint8Array(Buffer.allocUnsafeSlow(count).buffer, 0, count);
+    for (let got = 0; got < count; ) {
+      const k = readSync(this.fd, out, got, Math.min(READ_CHUNK_BYTES, count - got), this.at);
+      if (k === 0) throw new Error(`the file ends at ${this.at} bytes`);
+      this.crc = crc32After(out.subarray(got, got + k), this.crc);
+      got += k;
+      this.at += k;
+    }
+    if (this.at === this.length) {
+      const trailer = Buffer.alloc(CRC_BYTES);
+      if (readSync(this.fd, trailer, 0, CRC_BYTES, this.at) !== CRC_BYTES)
+        throw new Error('the file ends before its CRC-32');
+      if (trailer.readUInt32LE(0) !== this.crc >>> 0)
+        throw new Error('its CRC-32 does not match its bytes');
+    }
+    return out;
+  }
+}
+
 /** Why a columnar file was not used, or null when it was. */
 async function readColumns(
   store: BlobStore,
   sha256: string,
   strings: StringTable,
 ): Promise<{ manifest: Manifest } | { problem: string }> {
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = await readFile(store.columnsPath(sha256));
+    fd = openSync(store.columnsPath(sha256), 'r');
   } catch (e) {
     return { problem: (e as { code?: string }).code === 'ENOENT' ? 'missing' : (e as Error).message };
   }
-  if (bytes.length < CRC_BYTES) return { problem: `${bytes.length} bytes` };
-  const body = bytes.subarray(0, bytes.length - CRC_BYTES);
-  const stored = bytes.readUInt32LE(bytes.length - CRC_BYTES);
-  if (crc32(body) !== stored) return { problem: 'its CRC-32 does not match its bytes' };
   try {
-    const { header, cols, fingerprintIndex } = decodeManifestColumns(body, fingerprintsInterner(strings));
+    const size = fstatSync(fd).size;
+    if (size < CRC_BYTES) return { problem: `${size} bytes` };
+    const { header, cols, fingerprintIndex } = decodeManifestColumns(
+      new ColumnsFileSource(fd, size - CRC_BYTES),
+      fingerprintsInterner(strings),
+    );
     // A version-2 file stores each record's fingerprint as an index among the distinct ones:
     // the table took those, so the columns carry their table indices without a string hashed
     // (docs/manifest.md#fingerprint-ids), a lone manifest's too.
@@ -90,6 +131,8 @@ async function readColumns(
     return { manifest: columnarManifest(header, cols) };
   } catch (e) {
     return { problem: (e as Error).message };
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -265,14 +308,31 @@ export class UploadColumnsWriter {
   }
 }
 
-/** Throws StoredBlobDamagedError unless the stored blob's bytes hash to its name. */
+/** Bytes of a stored blob hashed at a time (checkStoredBlobHash). */
+const HASH_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Throws StoredBlobDamagedError unless the stored blob's bytes hash to its name. Read
+ * synchronously into one reused buffer: a stream's 64 KiB chunks, each a new buffer and a round
+ * trip to the thread pool, cost several times the hashing (docs/benchmarks.md, server-read).
+ */
 async function checkStoredBlobHash(store: BlobStore, sha256: string): Promise<void> {
   const hash = createHash('sha256');
+  let fd = -1;
   try {
-    for await (const chunk of store.createReadStream(sha256)) hash.update(chunk as Buffer);
+    fd = openSync(store.path(sha256), 'r');
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+    for (let at = 0; ; ) {
+      const k = readSync(fd, chunk, 0, chunk.length, at);
+      if (k === 0) break;
+      hash.update(chunk.subarray(0, k));
+      at += k;
+    }
   } catch (e) {
     const err = e as { code?: string; message?: string };
     throw new StoredBlobDamagedError(sha256, err.code === 'ENOENT' ? 'missing' : (err.message ?? String(e)));
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
   const actual = hash.digest('hex');
   if (actual !== sha256) throw new StoredBlobDamagedError(sha256, `its content hashes to ${actual}`);
