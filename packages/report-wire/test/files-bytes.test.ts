@@ -38,20 +38,24 @@ describe('files encoding: the same bytes as the encoder before it streamed', () 
   it.each([
     { images: 1 as const, rows: 60_000, groups: 9_456, bytes: 3_243_800, sha256: BIG1_SHA256 },
     { images: 2 as const, rows: 120_000, groups: 36_476, bytes: 6_060_832, sha256: BIG2_SHA256 },
-  ])('on a 2M-style report of $images image(s) of 60,000 records', (c) => {
-    const report = bigReport(60_000, c.images);
-    expect(report.files.instance.length).toBe(c.rows);
-    expect(report.groups.length).toBe(c.groups);
-    const bytes = encodeFiles(report);
-    expect(bytes.length).toBe(c.bytes);
-    expect(sha256(bytes)).toBe(c.sha256);
-    const pieces = encodeFilesPieces(report);
-    expect(pieces.byteLength).toBe(c.bytes);
-    // The pieces can be iterated again, and give the same bytes; none is empty.
-    expect([...pieces.pieces()].filter((p) => p.length === 0)).toEqual([]);
-    expect(sha256(joined(pieces.pieces()))).toBe(c.sha256);
-    expect(sha256(joined(pieces.pieces()))).toBe(c.sha256);
-  }, 300_000);
+  ])(
+    'on a 2M-style report of $images image(s) of 60,000 records',
+    (c) => {
+      const report = bigReport(60_000, c.images);
+      expect(report.files.instance.length).toBe(c.rows);
+      expect(report.groups.length).toBe(c.groups);
+      const bytes = encodeFiles(report);
+      expect(bytes.length).toBe(c.bytes);
+      expect(sha256(bytes)).toBe(c.sha256);
+      const pieces = encodeFilesPieces(report);
+      expect(pieces.byteLength).toBe(c.bytes);
+      // The pieces can be iterated again, and give the same bytes; none is empty.
+      expect([...pieces.pieces()].filter((p) => p.length === 0)).toEqual([]);
+      expect(sha256(joined(pieces.pieces()))).toBe(c.sha256);
+      expect(sha256(joined(pieces.pieces()))).toBe(c.sha256);
+    },
+    300_000,
+  );
 });
 
 describe('paths.text: the paths joined by NUL as UTF-8 (joinedUtf8)', () => {
