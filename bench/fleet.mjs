@@ -2,6 +2,8 @@
 // FILES files each, "minor versions" (path k of image i holds one of a few versions of that
 // file, so most fingerprints recur across images), each image mounted once, file-backed, in 4
 // domains. Deterministic (a seeded PRNG).
+import { manifestOfRecords } from '../packages/sharing/test/synthetic-manifest.mjs';
+
 export function fleet(IMAGES, FILES) {
   const VERSIONS = 8;
 
@@ -87,31 +89,18 @@ export function fleet(IMAGES, FILES) {
         hashed: true,
         publisher: 'acme',
       },
-      manifest: {
-        kind: 'sharemap-manifest',
+      manifest: manifestOfRecords({
         version: 1,
-        image: { name, size: 300 * 1024 * 1024 },
-        superblock: {
-          block_size: 4096,
-          blocks: 76800,
-          meta_blkaddr: 0,
-          xattr_blkaddr: 0,
-          root_nid: 36,
-          inodes: FILES + 1,
-          sb_size: 128,
-          feature_compat: ['ishare_xattrs'],
-          feature_incompat: ['xattr_prefixes'],
-          uuid: `00000000-0000-4000-8000-${hex(i, 12)}`,
-          build_time: 0,
-          ishare: true,
-          fingerprint_xattr_name: 'erofs.fingerprint.v1',
-          required_kernel: '7.0',
-          devices: [],
-        },
+        name,
+        imageSize: 300 * 1024 * 1024,
+        blockSize: 4096,
+        blocks: 76800,
+        ishare: true,
         hashed: true,
-        file_count: FILES + 1,
+        uuid: `00000000-0000-4000-8000-${hex(i, 12)}`,
+        featureIncompat: ['xattr_prefixes'],
         files,
-      },
+      }),
     };
   }
 

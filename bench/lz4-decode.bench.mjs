@@ -12,7 +12,9 @@ import path from 'node:path';
 import { loadavg } from 'node:os';
 
 const erofs = path.resolve('packages/erofs/dist');
-const { DECOMPRESSORS, lz4Decompress, lz4DecompressWasm, lz4WasmAvailable } = await import(`${erofs}/decompress/index.js`);
+const { DECOMPRESSORS, lz4Decompress, lz4DecompressWasm, lz4WasmAvailable } = await import(
+  `${erofs}/decompress/index.js`
+);
 const { scanImageFileTo } = await import(`${erofs}/node.js`);
 
 /** Decoded bytes captured from an image: enough for a stable figure, bounded memory. */

@@ -32,6 +32,7 @@ import {
 } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { syntheticHeader } from '../packages/sharing/test/synthetic-manifest.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'apps/cli/dist/main.js');
@@ -48,30 +49,19 @@ async function writeManifest(file, { files, imageIndex, changedEvery, name }) {
   const part = file + '.part';
   const out = createWriteStream(part);
   const dirs = Math.ceil(files / 1000);
-  const header = {
-    kind: 'sharemap-manifest',
+  const header = syntheticHeader({
     version: 2,
-    image: { name, size: 4096 * (files + dirs + 1) },
-    superblock: {
-      block_size: 4096,
-      blocks: files + dirs + 1,
-      meta_blkaddr: 0,
-      xattr_blkaddr: 0,
-      root_nid: 36,
-      inodes: files + dirs + 1,
-      sb_size: 128,
-      feature_compat: ['ishare_xattrs'],
-      feature_incompat: ['xattr_prefixes'],
-      uuid: `00000000-0000-4000-8000-${hex(imageIndex, 12)}`,
-      build_time: 0,
-      ishare: true,
-      fingerprint_xattr_name: 'erofs.fingerprint.v1',
-      required_kernel: '7.0',
-      devices: [],
-    },
+    name,
+    imageSize: 4096 * (files + dirs + 1),
+    blockSize: 4096,
+    blocks: files + dirs + 1,
+    inodes: files + dirs + 1,
+    fileCount: files + dirs + 1,
+    ishare: true,
     hashed: false,
-    file_count: files + dirs + 1,
-  };
+    uuid: `00000000-0000-4000-8000-${hex(imageIndex, 12)}`,
+    featureIncompat: ['xattr_prefixes'],
+  });
   const dirRecord = (p, nid) =>
     JSON.stringify({
       path: p,

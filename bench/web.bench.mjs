@@ -153,12 +153,18 @@ function post(p, body, headers) {
           j = { unparsed: text.slice(0, 300) };
         }
         if (res.statusCode >= 200 && res.statusCode < 300) resolve(j);
-        else reject(new Error(`POST ${p}: the server answered ${res.statusCode} ${JSON.stringify(j).slice(0, 400)}`));
+        else
+          reject(
+            new Error(`POST ${p}: the server answered ${res.statusCode} ${JSON.stringify(j).slice(0, 400)}`),
+          );
       });
     });
     req.on('error', (e) => {
       // An answer already parsed settles first; otherwise there was none.
-      setTimeout(() => reject(new Error(`POST ${p}: ${e.code ?? e.message}, and no answer from the server`)), 200);
+      setTimeout(
+        () => reject(new Error(`POST ${p}: ${e.code ?? e.message}, and no answer from the server`)),
+        200,
+      );
     });
     req.end(body);
   });
@@ -197,9 +203,13 @@ try {
     }
     const uploadMs = Date.now() - t;
     t = Date.now();
-    const created = await post('/api/reports', Buffer.from(JSON.stringify({ manifests, title: 'web bench' })), {
-      'content-type': 'application/json',
-    });
+    const created = await post(
+      '/api/reports',
+      Buffer.from(JSON.stringify({ manifests, title: 'web bench' })),
+      {
+        'content-type': 'application/json',
+      },
+    );
     createMs = Date.now() - t;
     id = created.id;
     log(`${IMAGES} manifests uploaded in ${uploadMs} ms, report created in ${createMs} ms`);
@@ -243,14 +253,12 @@ try {
   });
   const b = await page.evaluate(() => ({
     ...window.__bench,
-    measures: performance
-      .getEntriesByType('measure')
-      .map((e) => ({
-        name: e.name,
-        start: Math.round(e.startTime),
-        ms: Math.round(e.duration),
-        detail: e.detail ?? undefined,
-      })),
+    measures: performance.getEntriesByType('measure').map((e) => ({
+      name: e.name,
+      start: Math.round(e.startTime),
+      ms: Math.round(e.duration),
+      detail: e.detail ?? undefined,
+    })),
   }));
   const m = b.marks;
   const after = b.longTasks.filter((x) => x.start >= m.headline && x.start < m.filesRows);

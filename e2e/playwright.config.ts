@@ -46,7 +46,12 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
-    env: { PORT: String(port), HOST: '127.0.0.1', SHAREMAP_DATA: dataDir, SHAREMAP_WEB_DIR: path.join(root, 'apps/web/dist') },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SHAREMAP_DATA: dataDir,
+      SHAREMAP_WEB_DIR: path.join(root, 'apps/web/dist'),
+    },
     stdout: 'ignore',
     stderr: 'pipe',
   },

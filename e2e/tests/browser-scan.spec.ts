@@ -20,7 +20,12 @@ test('scan in the browser: no image bytes are sent, only manifests', async ({ pa
   const sent: { url: string; method: string; size: number; body: Buffer | null }[] = [];
   await page.route('**/api/**', async (route) => {
     const req = route.request();
-    sent.push({ url: req.url(), method: req.method(), size: req.postDataBuffer()?.length ?? 0, body: req.postDataBuffer() });
+    sent.push({
+      url: req.url(),
+      method: req.method(),
+      size: req.postDataBuffer()?.length ?? 0,
+      body: req.postDataBuffer(),
+    });
     await route.continue();
   });
   await scanImagesInBrowser(page);

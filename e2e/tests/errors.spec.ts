@@ -30,9 +30,13 @@ test('a bad mount line shows its message with line and column', async ({ page })
   // (In a request such as fstab the value fails that mount only, as the kernel does: docs/sharing-rules.md#r2.)
   await page
     .getByLabel(/paste a mount configuration/i)
-    .fill('36 25 0:51 / /run/app ro,relatime - erofs /var/lib/images/app.fp.img ro,inode_share,dax=sometimes\n');
+    .fill(
+      '36 25 0:51 / /run/app ro,relatime - erofs /var/lib/images/app.fp.img ro,inode_share,dax=sometimes\n',
+    );
   await page.getByTestId('analyze').click();
-  await expect(page.getByRole('alert').filter({ hasText: /dax/ })).toContainText(/:1:\d+/, { timeout: 30_000 });
+  await expect(page.getByRole('alert').filter({ hasText: /dax/ })).toContainText(/:1:\d+/, {
+    timeout: 30_000,
+  });
 });
 
 test('an unknown report id shows an error, not a blank page', async ({ page }) => {

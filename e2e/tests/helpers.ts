@@ -25,11 +25,18 @@ export async function apiReport(request: APIRequestContext, id: string): Promise
 }
 
 /** The headline's exact byte figures (data-bytes of each number). */
-export async function headlineTotals(page: Page): Promise<Pick<Totals, 'bytesWithoutSharing' | 'bytesWithSharing' | 'bytesSaved'>> {
+export async function headlineTotals(
+  page: Page,
+): Promise<Pick<Totals, 'bytesWithoutSharing' | 'bytesWithSharing' | 'bytesSaved'>> {
   const h = page.getByTestId('headline');
   await expect(h).toBeVisible();
-  const num = async (id: string) => Number(await h.getByTestId(id).locator('[data-bytes]').getAttribute('data-bytes'));
-  return { bytesWithoutSharing: await num('bytes-without'), bytesWithSharing: await num('bytes-with'), bytesSaved: await num('bytes-saved') };
+  const num = async (id: string) =>
+    Number(await h.getByTestId(id).locator('[data-bytes]').getAttribute('data-bytes'));
+  return {
+    bytesWithoutSharing: await num('bytes-without'),
+    bytesWithSharing: await num('bytes-with'),
+    bytesSaved: await num('bytes-saved'),
+  };
 }
 
 export async function shot(page: Page, name: string): Promise<void> {

@@ -4,7 +4,9 @@ import { apiReport, fixtures, headlineTotals, shot } from './helpers';
 
 test('upload fixture images through the UI and see the same totals as the API', async ({ page, request }) => {
   await page.goto('/');
-  await page.getByTestId('file-input').setInputFiles(['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img'].map((f) => path.join(fixtures, f)));
+  await page
+    .getByTestId('file-input')
+    .setInputFiles(['base-v1.fp.img', 'base-v2.fp.img', 'app.fp.img'].map((f) => path.join(fixtures, f)));
   await expect(page.getByTestId('upload-item')).toHaveCount(3);
   await page.getByTestId('analyze').click();
   await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
@@ -24,11 +26,18 @@ test('upload fixture images through the UI and see the same totals as the API', 
   await shot(page, 'uploaded-overview');
 });
 
-test('upload with a mount configuration (fleet.fstab) resolves instances like the API', async ({ page, request }) => {
+test('upload with a mount configuration (fleet.fstab) resolves instances like the API', async ({
+  page,
+  request,
+}) => {
   await page.goto('/');
   await page
     .getByTestId('file-input')
-    .setInputFiles([path.join(fixtures, 'base-v1.fp.img'), path.join(fixtures, 'app.fp.img'), path.join(fixtures, '../mounts/fleet.fstab')]);
+    .setInputFiles([
+      path.join(fixtures, 'base-v1.fp.img'),
+      path.join(fixtures, 'app.fp.img'),
+      path.join(fixtures, '../mounts/fleet.fstab'),
+    ]);
   await page.getByTestId('analyze').click();
   await expect(page).toHaveURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
   const id = new URL(page.url()).pathname.split('/').pop()!;

@@ -72,7 +72,12 @@ describe('sharemap token list / revoke', () => {
     // The other token still works; the list no longer has "ci".
     expect((await postReport(s.port, other)).status).toBe(400);
     const last = await cli(['token', 'list', '--data', data]);
-    expect(last.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['nightly']);
+    expect(
+      last.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['nightly']);
   });
 
   it('revoking an unknown name, or a bad subcommand, exits 2 with one line on stderr', async () => {

@@ -11,7 +11,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFuzzTarget } from './fuzz-target.js';
 import type { TestServer } from './helpers.js';
-import { HEALTH_BOUND_MS, healthy, malformedClasses, rawRequest, type Fixtures, type Operation } from './http-fuzz-lib.mjs';
+import {
+  HEALTH_BOUND_MS,
+  healthy,
+  malformedClasses,
+  rawRequest,
+  type Fixtures,
+  type Operation,
+} from './http-fuzz-lib.mjs';
 import { eventually, storedFiles } from './raw-http.js';
 
 describe('every route x every malformed class (OpenAPI walk)', () => {

@@ -358,7 +358,7 @@ describe('columnar form of stored manifests', () => {
       expect(manifestColumns(manifests[0]!)!.strings!.size).toBe(fingerprints.size);
     });
 
-    it('declares a lone manifest\'s fingerprints as its columnar file stores them (deduplicated: no string hashed)', async () => {
+    it("declares a lone manifest's fingerprints as its columnar file stores them (deduplicated: no string hashed)", async () => {
       const store = newStore();
       const task = await storedTask(store, [await generated(1_000)]);
       await runAnalysis(task); // writes the columnar file
@@ -391,7 +391,11 @@ describe('columnar form of stored manifests', () => {
       const sha = task.images[0]!.manifestBlob;
       // The bytes bb147ba's encoder wrote for this manifest, and their CRC-32, as its server stored them.
       const v1 = readFileSync(
-        path.join(import.meta.dirname, '../../../packages/erofs/test/columns-v1-fixtures', `${image}.hashed.cols`),
+        path.join(
+          import.meta.dirname,
+          '../../../packages/erofs/test/columns-v1-fixtures',
+          `${image}.hashed.cols`,
+        ),
       );
       const crc = Buffer.alloc(4);
       crc.writeUInt32LE(crc32(v1));

@@ -19,32 +19,24 @@ import {
 } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { manifestForTransfer, manifestFromTransfer, ManifestStringsHandover } from '../src/node.js';
+import { syntheticHeader } from '../../sharing/test/synthetic-manifest.mjs';
 
-function header(hashed: boolean): string {
-  return JSON.stringify({
-    kind: 'sharemap-manifest',
-    version: 2,
-    image: { name: 'x.erofs', size: 4096 },
-    superblock: {
-      block_size: 4096,
+/** The NDJSON header line of a manifest of `fileCount` records. */
+function header(hashed: boolean, fileCount = 2): string {
+  return JSON.stringify(
+    syntheticHeader({
+      version: 2,
+      name: 'x.erofs',
+      imageSize: 4096,
+      blockSize: 4096,
       blocks: 1,
-      meta_blkaddr: 0,
-      xattr_blkaddr: 0,
-      root_nid: 36,
       inodes: 2,
-      sb_size: 128,
-      feature_compat: [],
-      feature_incompat: [],
-      uuid: '00000000-0000-4000-8000-000000000000',
-      build_time: 0,
+      fileCount,
       ishare: true,
-      fingerprint_xattr_name: 'erofs.fingerprint.v1',
-      required_kernel: '7.0',
-      devices: [],
-    },
-    hashed,
-    file_count: 2,
-  });
+      hashed,
+      uuid: '00000000-0000-4000-8000-000000000000',
+    }),
+  );
 }
 
 const SHA = 'ab'.repeat(32);
@@ -234,13 +226,7 @@ describe('the NDJSON fast path', () => {
   it('names the line of an error after fast lines', () => {
     const c = canonical(false);
     const good = (p: string) => lineOf(withField(c, 'path', `"${p}"`));
-    const text = [
-      header(false).replace('"file_count":2', '"file_count":4'),
-      ROOT,
-      good('/a'),
-      good('/c'),
-      good('/b'),
-    ].join('\n');
+    const text = [header(false, 4), ROOT, good('/a'), good('/c'), good('/b')].join('\n');
     const bytes = new TextEncoder().encode(text);
     const got = outcome(() => parseManifestBytes(bytes, { columnar: true, strings: new StringTable() }));
     expect(got).toStrictEqual(outcome(() => parseManifest(text)));
@@ -250,8 +236,7 @@ describe('the NDJSON fast path', () => {
   it('checks the order of handed-over paths as bytes, across fast and general lines', () => {
     const c = canonical(false);
     const good = (p: string) => lineOf(withField(c, 'path', JSON.stringify(p)));
-    const manifest = (lines: string[]) =>
-      [header(false).replace('"file_count":2', `"file_count":${lines.length}`), ...lines].join('\n') + '\n';
+    const manifest = (lines: string[]) => [header(false, lines.length), ...lines].join('\n') + '\n';
     const cases: [string, string[], boolean][] = [
       ['sorted, fast lines', [ROOT, good('/a'), good('/a/b'), good('/ab'), good('/b')], true],
       ['a prefix after the longer path', [ROOT, good('/ab'), good('/a')], false],

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { asciiString } from '../src/manifest-fast-line.js';
 import { NdjsonManifestParser } from '../src/manifest-parse.js';
 import { hashString, MAX_RESERVED_STRINGS, StringTable } from '../src/manifest-strings.js';
+import { syntheticHeader } from '../../sharing/test/synthetic-manifest.mjs';
 
 /** A string equal to `s` but another object (built char by char, then flattened). */
 const copyOf = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
@@ -153,30 +154,20 @@ describe('StringTable', () => {
 
   it('is sized from the NDJSON header: 2 strings a record (3 when hashed), before any record', () => {
     const header = (fileCount: number, hashed: boolean): string =>
-      JSON.stringify({
-        kind: 'sharemap-manifest',
-        version: 2,
-        image: { name: 'x.erofs', size: 4096 },
-        superblock: {
-          block_size: 4096,
+      JSON.stringify(
+        syntheticHeader({
+          version: 2,
+          name: 'x.erofs',
+          imageSize: 4096,
+          blockSize: 4096,
           blocks: 1,
-          meta_blkaddr: 0,
-          xattr_blkaddr: 0,
-          root_nid: 36,
           inodes: 1,
-          sb_size: 128,
-          feature_compat: [],
-          feature_incompat: [],
-          uuid: '00000000-0000-4000-8000-000000000000',
-          build_time: 0,
+          fileCount,
           ishare: true,
-          fingerprint_xattr_name: 'erofs.fingerprint.v1',
-          required_kernel: '7.0',
-          devices: [],
-        },
-        hashed,
-        file_count: fileCount,
-      });
+          hashed,
+          uuid: '00000000-0000-4000-8000-000000000000',
+        }),
+      );
     const after = (fileCount: number, hashed: boolean): number => {
       const strings = new StringTable();
       new NdjsonManifestParser({ columnar: true, strings }).line(header(fileCount, hashed));

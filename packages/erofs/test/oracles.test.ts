@@ -45,7 +45,6 @@ const oracles = readdirSync(DIR)
 
 const isCompressed = (f: FileRecord) => f.layout.startsWith('compressed');
 
-
 function withoutHash(r: FileRecord): FileRecord {
   const { sha256: _s, ...rest } = r;
   return rest as FileRecord;
@@ -96,25 +95,22 @@ describe.each(oracles)('oracle $file', ({ oracle }) => {
     }
   });
 
-  it(
-    'an asynchronous-only source (as a browser Blob) gives the same hashed manifest as a file',
-    async () => {
-      // No readInto: the async block cache, inode cache and awaited walk, as in a browser.
-      const asyncOnly = (path: string): ByteSource => {
-        const mem = memorySource(readFileSync(path));
-        return { size: mem.size, read: (o, l) => mem.read(o, l) };
-      };
-      const image = await openImage(asyncOnly(img), { devices: devices.map(asyncOnly) });
-      const viaAsync = await scanManifest(image, {
-        imageName: oracle.image,
-        imageSize: image.source.size,
-        hash: true,
-        hasher: nodeSha256,
-      });
-      const viaFile = await scanImageFile(img, { devices, hash: true });
-      expect(JSON.stringify(viaAsync)).toBe(JSON.stringify(viaFile));
-    },
-  );
+  it('an asynchronous-only source (as a browser Blob) gives the same hashed manifest as a file', async () => {
+    // No readInto: the async block cache, inode cache and awaited walk, as in a browser.
+    const asyncOnly = (path: string): ByteSource => {
+      const mem = memorySource(readFileSync(path));
+      return { size: mem.size, read: (o, l) => mem.read(o, l) };
+    };
+    const image = await openImage(asyncOnly(img), { devices: devices.map(asyncOnly) });
+    const viaAsync = await scanManifest(image, {
+      imageName: oracle.image,
+      imageSize: image.source.size,
+      hash: true,
+      hasher: nodeSha256,
+    });
+    const viaFile = await scanImageFile(img, { devices, hash: true });
+    expect(JSON.stringify(viaAsync)).toBe(JSON.stringify(viaFile));
+  });
 
   it('readFile agrees with the hashed content of a few files', async () => {
     const { image, close } = await openImageFile(img, { devices });

@@ -7,7 +7,13 @@
  * byte (docs/benchmarks.md#report-creation-phase-by-phase-report-phases).
  */
 import { createHash } from 'node:crypto';
-import { analyze, imageEntryFromManifest, withTrust, type AnalysisInput, type Report } from '@sharemap/sharing';
+import {
+  analyze,
+  imageEntryFromManifest,
+  withTrust,
+  type AnalysisInput,
+  type Report,
+} from '@sharemap/sharing';
 import { inst, oracleManifest, seededRandom } from '@sharemap/sharing/testing';
 
 type Manifest = AnalysisInput['images'][number]['manifest'];
@@ -24,7 +30,10 @@ const DUP_EVERY = 4;
  * content of one file in `variant` (a later version of the same image: same paths, some new
  * content).
  */
-export function bigManifest(records: number, opts: { name: string; seed: number; variant?: number }): Manifest {
+export function bigManifest(
+  records: number,
+  opts: { name: string; seed: number; variant?: number },
+): Manifest {
   const base = oracleManifest('base-v1.fp');
   const dirT = base.files.find((f) => f.path === '/')!;
   const fileT = base.files.find((f) => f.type === 'file' && f.size > 0 && f.sha256)!;

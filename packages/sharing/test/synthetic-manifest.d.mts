@@ -1,7 +1,7 @@
-// Types of synthetic-manifest.mjs (plain ESM shared by model-fixtures.ts and scripts/report-identity.mjs).
-import type { FileRecord, Manifest } from '@sharemap/erofs';
+// Types of synthetic-manifest.mjs (plain ESM shared by the tests, scripts/report-identity.mjs and the benches).
+import type { FileRecord, Manifest, ManifestHeader } from '@sharemap/erofs';
 
-export function manifestOfRecords(o: {
+interface ImageOptions {
   version: number;
   name: string;
   imageSize: number;
@@ -9,5 +9,12 @@ export function manifestOfRecords(o: {
   blocks: number;
   ishare: boolean;
   hashed: boolean;
-  files: FileRecord[];
-}): Manifest;
+  /** Default '' (not valid to the manifest parsers: a header that is parsed names one). */
+  uuid?: string;
+  /** Default none. */
+  featureIncompat?: string[];
+}
+
+export function syntheticHeader(o: ImageOptions & { inodes: number; fileCount: number }): ManifestHeader;
+
+export function manifestOfRecords(o: ImageOptions & { files: FileRecord[] }): Manifest;

@@ -1,7 +1,14 @@
 /** Overview: the one-line answer first, then per domain, per instance, per container, per image. */
 import { Rule, Term } from '../components/Term';
 import { Pager, SortHead, TABLE_PAGE_ROWS, useTableView, type SortKeys } from '../components/TableView';
-import { formatBytes, formatPercent, isMounted, measuredUpperText, measurePair, predictedNote } from '@sharemap/sharing';
+import {
+  formatBytes,
+  formatPercent,
+  isMounted,
+  measuredUpperText,
+  measurePair,
+  predictedNote,
+} from '@sharemap/sharing';
 import type { ContainerCost, ReportCost, Totals } from '@sharemap/sharing';
 import { useMemo, type ReactNode } from 'react';
 import type { ReportHead } from '../lib/head';

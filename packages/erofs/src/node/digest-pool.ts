@@ -127,7 +127,13 @@ export function claimsBytes(files: number): number {
 }
 
 /** The reader's error for a file a thread could not hash (CLAIM_FAILED), or null. */
-export type DigestResult = null | { code: string; detail: string; nid?: number; offset?: number; message: string };
+export type DigestResult = null | {
+  code: string;
+  detail: string;
+  nid?: number;
+  offset?: number;
+  message: string;
+};
 /** A thread's answer once every file of a batch is done, failed or taken back. */
 export interface DigestResponse {
   batch: number;

@@ -31,9 +31,10 @@ const DETECTORS: Record<FindingCode, Omit<FindingDetector, 'code'>> = {
   'domain-unknown': { rule: 'R11', detect: domainUnknown },
 };
 
-export const FINDING_DETECTORS: readonly FindingDetector[] = Object.entries(DETECTORS).map(
-  ([code, d]) => ({ code: code as FindingCode, ...d }),
-);
+export const FINDING_DETECTORS: readonly FindingDetector[] = Object.entries(DETECTORS).map(([code, d]) => ({
+  code: code as FindingCode,
+  ...d,
+}));
 
 /** Every finding code, in table order (what a CI gate's `failOn` accepts). */
 export const FINDING_CODES: readonly FindingCode[] = FINDING_DETECTORS.map((d) => d.code);

@@ -78,7 +78,12 @@ export class ShellLexer {
       this.advance();
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::?-(.*))?$/s.exec(body);
       if (!m) {
-        this.host.warn('unsupported-shell', 'unsupported parameter expansion (expands to nothing)', line, column);
+        this.host.warn(
+          'unsupported-shell',
+          'unsupported parameter expansion (expands to nothing)',
+          line,
+          column,
+        );
         return '';
       }
       return this.host.variable(m[1]!, line, column, m[2] ?? null);

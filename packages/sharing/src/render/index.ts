@@ -6,6 +6,13 @@ export { CSV_LINE_END, csvCell, csvLine, markdownText, terminalText, toCsv } fro
 export { renderMarkdown } from './markdown.js';
 export type { MarkdownOptions, MarkdownReport } from './markdown.js';
 export { renderText } from './text.js';
-export { bothMeasures, headline, measuredUpperText, measurePair, predictedNote, topGroups } from './common.js';
+export {
+  bothMeasures,
+  headline,
+  measuredUpperText,
+  measurePair,
+  predictedNote,
+  topGroups,
+} from './common.js';
 export type { TopGroup } from './common.js';
 export { formatFingerprint } from './fingerprint.js';

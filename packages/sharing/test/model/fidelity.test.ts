@@ -201,7 +201,9 @@ describe('R11: unknown-domain bounds', () => {
     expect(r.bounds!.best).toEqual(r.bounds!.worst);
     const f = r.findings.find((x) => x.code === 'domain-unknown')!;
     expect(f.range).toBeUndefined();
-    expect(f.message).toContain('whatever their domains and the read order, 3.6 MiB (3,784,704 bytes) with sharing');
+    expect(f.message).toContain(
+      'whatever their domains and the read order, 3.6 MiB (3,784,704 bytes) with sharing',
+    );
     expect(renderText(r)).toContain('  unknown domains: with sharing 3.6 MiB');
   });
 });

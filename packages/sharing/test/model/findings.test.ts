@@ -64,7 +64,10 @@ describe('findings', () => {
         ...f,
         fingerprint: f.fingerprint === null ? null : fp(f.fingerprint),
       }));
-      return { image: { ...entry, id, name: id, hashed: false }, manifest: { ...manifest, hashed: false, files } };
+      return {
+        image: { ...entry, id, name: id, hashed: false },
+        manifest: { ...manifest, hashed: false, files },
+      };
     };
     const same = analyze({
       images: [unhashed('lower', (v) => v), unhashed('upper', (v) => v.toUpperCase())],

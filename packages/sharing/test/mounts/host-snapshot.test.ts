@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { instanceInputOf } from '../../src/analysis-input.js';
 import { MountConfigError } from '../../src/mounts/errors.js';
-import { detectFormat, parseMountConfig, resolveInstances, snapshotMountConfigText } from '../../src/mounts/index.js';
+import {
+  detectFormat,
+  parseMountConfig,
+  resolveInstances,
+  snapshotMountConfigText,
+} from '../../src/mounts/index.js';
 
 const MOUNTS = join(__dirname, '../../../../testdata/mounts');
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ENTRIES, MAX_INPUT_BYTES, MAX_LINE_LENGTH } from '../../src/mounts/limits.js';
-import { createDomainRedactor, MountConfigError, parseMountConfig, resolveInstances } from '../../src/mounts/index.js';
+import {
+  createDomainRedactor,
+  MountConfigError,
+  parseMountConfig,
+  resolveInstances,
+} from '../../src/mounts/index.js';
 
 /** A compact one-line plan (what JSON.stringify writes) of `n` file-backed mounts, `kind` last. */
 function oneLinePlan(n: number): string {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readMountSample } from '../model-fixtures.js';
-import { createDomainRedactor, MountConfigError, parseMountCommands, resolveInstances } from '../../src/mounts/index.js';
+import {
+  createDomainRedactor,
+  MountConfigError,
+  parseMountCommands,
+  resolveInstances,
+} from '../../src/mounts/index.js';
 import { MountScriptInterpreter } from '../../src/mounts/mount-commands.js';
 import type { Command, Sep } from '../../src/mounts/shell-lexer.js';
 
@@ -172,7 +177,12 @@ describe('mount-commands interpreter (MountScriptInterpreter) on commands as the
       '/dev/loop3': false,
       '/dev/loop4': false,
     });
-    expect(Object.keys(it.config.loopDevices)).toEqual(['/dev/loop1', '/dev/loop2', '/dev/loop3', '/dev/loop4']);
+    expect(Object.keys(it.config.loopDevices)).toEqual([
+      '/dev/loop1',
+      '/dev/loop2',
+      '/dev/loop3',
+      '/dev/loop4',
+    ]);
   });
 
   it('set -e: a failing mount (EINVAL, R2) stops the script; later mounts are script-stopped', () => {

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { inst } from '../model-fixtures.js';
-import { attributeResidency, parseFincoreJson, parseResidency, ResidencyMappingError } from '../../src/residency/index.js';
+import {
+  attributeResidency,
+  parseFincoreJson,
+  parseResidency,
+  ResidencyMappingError,
+} from '../../src/residency/index.js';
 
 const dir = new URL('../../../../testdata/residency/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');

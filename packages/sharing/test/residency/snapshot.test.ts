@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { detectResidencyFormat, parseHostSnapshot, parseResidency, ResidencyError } from '../../src/residency/index.js';
+import {
+  detectResidencyFormat,
+  parseHostSnapshot,
+  parseResidency,
+  ResidencyError,
+} from '../../src/residency/index.js';
 
 const text = gunzipSync(
   readFileSync(new URL('../../../../testdata/residency/host.snapshot.json.gz', import.meta.url)),

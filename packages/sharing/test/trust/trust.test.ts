@@ -8,15 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@sharemap/erofs';
 import { analyze } from '../../src/model/engine.js';
 import type { AnalysisInput, Finding, InstanceInput, Report } from '../../src/report.js';
+import { fleetInstances, image, inputOf, inst, oracleInodes, oracleManifest } from '../model-fixtures.js';
 import {
-  fleetInstances,
-  image,
-  inputOf,
-  inst,
-  oracleInodes,
-  oracleManifest,
-} from '../model-fixtures.js';
-import { CROSS_DOMAIN_KEY_COLLISION, buildTrustModel, trustCellRows, withTrust } from '../../src/trust/index.js';
+  CROSS_DOMAIN_KEY_COLLISION,
+  buildTrustModel,
+  trustCellRows,
+  withTrust,
+} from '../../src/trust/index.js';
 import { evaluateTrustPolicy } from '../../src/trust/policy.js';
 import { renderTrustMarkdown, renderTrustText } from '../../src/trust/render.js';
 

@@ -56,8 +56,7 @@ export function findingInput(ctx: AnalysisContext, report: Report): FindingInput
     files,
     pathOf: (r) => prepared.images[core.imageOf[files.instance[r]!]!]!.paths[files.file[r]!]!,
     copiesOfRow: copies === null ? () => 1 : (r) => copies[files.instance[r]!]!,
-    instancesOfRow:
-      classes === null ? (r) => [files.instance[r]!] : (r) => classes[files.instance[r]!]!,
+    instancesOfRow: classes === null ? (r) => [files.instance[r]!] : (r) => classes[files.instance[r]!]!,
     instancesOfDomain,
   };
 }
