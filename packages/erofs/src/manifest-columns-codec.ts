@@ -674,8 +674,7 @@ export function decodeManifestColumns(
   }
   const shaOffsets = perRecord('sha256s');
   const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
-  if (r.at !== r.length)
-    throw new ManifestColumnsCodecError(`${r.length - r.at} bytes after the last blob`);
+  if (r.at !== r.length) throw new ManifestColumnsCodecError(`${r.length - r.at} bytes after the last blob`);
   const column = <T extends TypedColumn>(make: TypedColumnOf<T>, stored: Uint8Array): T =>
     typedColumn(make, stored, n, r.owned);
   const type = column(Uint8Array, fixed.type);

@@ -87,7 +87,7 @@ class ColumnsFileSource implements ColumnsByteSource {
   next(count: number): Uint8Array {
     // Not zero-filled: every byte is read into it below (or it is dropped with the error).
     const out = new Uint8Array(Buffer.allocUnsafeSlow(count).buffer, 0, count);
-    for (let got = 0; got < count; ) {
+    for (let got = 0; got < count;) {
       const k = readSync(this.fd, out, got, Math.min(READ_CHUNK_BYTES, count - got), this.at);
       if (k === 0) throw new Error(`the file ends at ${this.at} bytes`);
       this.crc = crc32After(out.subarray(got, got + k), this.crc);
@@ -98,8 +98,7 @@ class ColumnsFileSource implements ColumnsByteSource {
       const trailer = Buffer.alloc(CRC_BYTES);
       if (readSync(this.fd, trailer, 0, CRC_BYTES, this.at) !== CRC_BYTES)
         throw new Error('the file ends before its CRC-32');
-      if (trailer.readUInt32LE(0) !== this.crc >>> 0)
-        throw new Error('its CRC-32 does not match its bytes');
+      if (trailer.readUInt32LE(0) !== this.crc >>> 0) throw new Error('its CRC-32 does not match its bytes');
     }
     return out;
   }
@@ -322,7 +321,7 @@ async function checkStoredBlobHash(store: BlobStore, sha256: string): Promise<vo
   try {
     fd = openSync(store.path(sha256), 'r');
     const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
-    for (let at = 0; ; ) {
+    for (let at = 0; ;) {
       const k = readSync(fd, chunk, 0, chunk.length, at);
       if (k === 0) break;
       hash.update(chunk.subarray(0, k));
