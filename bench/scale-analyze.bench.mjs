@@ -32,7 +32,7 @@ import {
 } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { syntheticHeader } from '../packages/sharing/test/synthetic-manifest.mjs';
+import { bigTreeHeader } from '../packages/sharing/test/synthetic-manifest.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'apps/cli/dist/main.js');
@@ -49,19 +49,7 @@ async function writeManifest(file, { files, imageIndex, changedEvery, name }) {
   const part = file + '.part';
   const out = createWriteStream(part);
   const dirs = Math.ceil(files / 1000);
-  const header = syntheticHeader({
-    version: 2,
-    name,
-    imageSize: 4096 * (files + dirs + 1),
-    blockSize: 4096,
-    blocks: files + dirs + 1,
-    inodes: files + dirs + 1,
-    fileCount: files + dirs + 1,
-    ishare: true,
-    hashed: false,
-    uuid: `00000000-0000-4000-8000-${hex(imageIndex, 12)}`,
-    featureIncompat: ['xattr_prefixes'],
-  });
+  const header = bigTreeHeader({ name, files, uuid: `00000000-0000-4000-8000-${hex(imageIndex, 12)}` });
   const dirRecord = (p, nid) =>
     JSON.stringify({
       path: p,

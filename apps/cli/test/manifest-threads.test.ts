@@ -37,7 +37,7 @@ import {
   type ManifestReadReply,
   type ManifestReadRequest,
 } from '../src/manifest-threads.js';
-import { syntheticHeader } from '../../../packages/sharing/test/synthetic-manifest.mjs';
+import { bigTreeHeader } from '../../../packages/sharing/test/synthetic-manifest.mjs';
 import { cli, FLEET_IMAGES, fx, MAIN_JS, oneLine, tmp } from './helpers.js';
 
 const EVERY_SIZE = { text: 0, gzip: 0, parquet: 0 };
@@ -129,18 +129,10 @@ async function analyzeOnOneThreadAndNone(a: string, b: string): Promise<Awaited<
 /** An NDJSON manifest of `files` regular files (directories of 1,000), `version` changing every 10th. */
 function bigManifest(path: string, files: number, version: number): void {
   const dirs = Math.ceil(files / 1000);
-  const header = syntheticHeader({
-    version: 2,
+  const header = bigTreeHeader({
     name: `big-${version}.erofs`,
-    imageSize: 4096 * (files + dirs + 1),
-    blockSize: 4096,
-    blocks: files + dirs + 1,
-    inodes: files + dirs + 1,
-    fileCount: files + dirs + 1,
-    ishare: true,
-    hashed: false,
+    files,
     uuid: `00000000-0000-4000-8000-00000000000${version}`,
-    featureIncompat: ['xattr_prefixes'],
   });
   const base = { mode: '0755', uid: 0, gid: 0, nlink: 2, mtime: 1700000000, mtime_nsec: 0 };
   const rest = { inode_size: 32, xattr_isize: 0, xattrs: {} };

@@ -18,3 +18,5 @@ interface ImageOptions {
 export function syntheticHeader(o: ImageOptions & { inodes: number; fileCount: number }): ManifestHeader;
 
 export function manifestOfRecords(o: ImageOptions & { files: FileRecord[] }): Manifest;
+
+export function bigTreeHeader(o: { name: string; files: number; uuid: string }): ManifestHeader;

@@ -59,3 +59,25 @@ export function manifestOfRecords({ files, ...header }) {
     files,
   };
 }
+
+/**
+ * The header of a made-up tree of `files` regular files, 1,000 a directory under the root, one
+ * 4 KiB block an inode, with fingerprints and without sha256s (the big manifests of
+ * bench/scale-analyze.bench.mjs and the manifest-threads tests).
+ */
+export function bigTreeHeader({ name, files, uuid }) {
+  const inodes = files + Math.ceil(files / 1000) + 1;
+  return syntheticHeader({
+    version: 2,
+    name,
+    imageSize: 4096 * inodes,
+    blockSize: 4096,
+    blocks: inodes,
+    inodes,
+    fileCount: inodes,
+    ishare: true,
+    hashed: false,
+    uuid,
+    featureIncompat: ['xattr_prefixes'],
+  });
+}
