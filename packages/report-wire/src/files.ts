@@ -33,6 +33,7 @@
  */
 import { AOPS_CLASSES, groupColumnsOf, groupMemberCount, groupRejectedCount } from '@sharemap/sharing';
 import type { AopsClass, FileStatus, FileTable, Report, SharedGroup } from '@sharemap/sharing';
+import { nativeStringWrite } from './native-write.js';
 
 export const FILES_MAGIC = 'SMFILES1';
 export const FILES_KIND = 'sharemap-files';
@@ -209,12 +210,7 @@ const enc = new TextEncoder();
  * browser). Twice as fast as a loop over a path's characters, and no view per string as
  * `encodeInto` needs.
  */
-const nativeUtf8Write =
-  (globalThis as { Buffer?: { prototype: { utf8Write?: unknown } } }).Buffer?.prototype.utf8Write ?? null;
-const utf8Write =
-  typeof nativeUtf8Write === 'function'
-    ? (nativeUtf8Write as (this: Uint8Array, s: string, offset: number, length: number) => number)
-    : null;
+const utf8Write = nativeStringWrite('utf8Write');
 
 /** Bytes per chunk of `paths.text` (UTF-8 written a chunk at a time, never as one buffer). */
 const TEXT_CHUNK_BYTES = 1 << 20;

@@ -21,6 +21,7 @@
  */
 
 import { AOPS_CLASSES, attachedGroupColumns, type SharedGroupColumns } from '@sharemap/sharing';
+import { nativeStringWrite } from './native-write.js';
 
 /** Default piece size in bytes: one call into zlib or one write per piece. */
 export const JSON_PIECE_BYTES = 256 * 1024;
@@ -46,12 +47,7 @@ const encoder = new TextEncoder();
  * be printable ASCII without `"` or `\` (the engine's lower-hex fingerprints): 3-4x faster
  * than a loop over their 80 characters.
  */
-const latin1Write =
-  (globalThis as { Buffer?: { prototype: { latin1Write?: unknown } } }).Buffer?.prototype.latin1Write ?? null;
-const copyLatin1 =
-  typeof latin1Write === 'function'
-    ? (latin1Write as (this: Uint8Array, s: string, offset: number, length: number) => number)
-    : null;
+const copyLatin1 = nativeStringWrite('latin1Write');
 
 /**
  * Distinct object keys kept encoded per report: a report has a few dozen (its fields), but a
