@@ -244,8 +244,7 @@ export function joinedUtf8(
     }
     if (i > 0) buf[pos++] = 0;
     if (native !== null) {
-      if (refuseNul && s.includes('\u0000'))
-        throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
+      if (refuseNul) refuseNulIn(s);
       pos += native.call(buf, s, pos, buf.length - pos);
       continue;
     }
@@ -262,13 +261,17 @@ export function joinedUtf8(
     }
     if (ascii) pos = p;
     else {
-      if (refuseNul && s.includes('\u0000'))
-        throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
+      if (refuseNul) refuseNulIn(s);
       pos += enc.encodeInto(s, buf.subarray(pos)).written;
     }
   }
   if (pos > 0) chunks.push(buf.subarray(0, pos));
   return chunks;
+}
+
+/** A RangeError when `s` holds NUL (in `paths.text` it would read as two strings: joinedUtf8). */
+function refuseNulIn(s: string): void {
+  if (s.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
 }
 
 /** Padding between sections (fewer than 8 bytes, zeros). */
