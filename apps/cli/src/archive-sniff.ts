@@ -1,8 +1,9 @@
 /**
  * Whether a command-line input is an OCI archive, an OCI layout or a tar (archives.ts reads
  * them): its own module, which loads only the OCI package's compression sniffing, so that
- * `sharemap scan IMAGE` asks without loading the OCI reader (16 modules its start-up compiled
- * for nothing, docs/benchmarks.md#verify-plain2-a-scans-start-up-and-its-threads-2026-12-07).
+ * `sharemap scan IMAGE` asks without loading the OCI reader (an archive's scan loads 16 modules
+ * of @sharemap/oci, an image's 4: the 12 others and apps/cli's archives.js were compiled for
+ * nothing, docs/benchmarks.md#verify-plain2-a-scans-start-up-and-its-threads-2026-12-07).
  */
 import { open, stat } from 'node:fs/promises';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
