@@ -594,7 +594,7 @@ function distinctColumn(
  * Version 3's sha256s read back: SHA256_FINGERPRINT_TAIL records' from their fingerprints (one
  * string per distinct fingerprint, a slice of it, made for the first record that has it), the
  * others' sliced from the decoded blob, which holds them alone. `out[i]` is record i's sha256,
- * null when absent, interned at slot 3i + 2 of `input` when given (or adopted whole, as
+ * undefined when absent (as the columns keep it: no copy of the column to map null), interned at slot 3i + 2 of `input` when given (or adopted whole, as
  * stringColumn does). A presence byte other than the three, a tail of a record without a
  * fingerprint of SHA256_HEX_UNITS characters or more, an offset out of bounds or characters
  * left after the last value throw ManifestColumnsCodecError.
@@ -606,7 +606,7 @@ function tailShaColumn(
   fpIndex: Int32Array,
   fingerprints: readonly string[],
   input: ColumnsStringInterner | undefined,
-): (string | null)[] {
+): (string | undefined)[] {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
@@ -617,7 +617,7 @@ function tailShaColumn(
   const strings = adopt ? undefined : input;
   const tails = new Array<string | undefined>(fingerprints.length);
   const n = ends.length;
-  const out = new Array<string | null>(n);
+  const out = new Array<string | undefined>(n);
   let start = 0;
   for (let i = 0; i < n; i++) {
     const end = ends[i]!;
@@ -630,7 +630,7 @@ function tailShaColumn(
       if (end !== start)
         throw new ManifestColumnsCodecError(`sha256s: value of record ${i} not in the blob has characters`);
       if (p === ABSENT) {
-        out[i] = null;
+        out[i] = undefined;
         continue;
       }
       if (p !== SHA256_FINGERPRINT_TAIL)
@@ -875,15 +875,17 @@ export function decodeManifestColumns(
         )
       : null;
   if (shaFromFps && strings) strings.adoptColumn!(2, shaFromFps);
-  const shas =
-    tailShas ??
-    shaFromFps ??
-    stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2);
+  // Versions 1 and 2 (null for an absent value, undefined once in the columns).
+  const shas = tailShas
+    ? null
+    : (shaFromFps ?? stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2));
   const fingerprintIndex = distinct?.tableIndex;
   const noPath = paths.indexOf(null);
   if (noPath >= 0) throw new ManifestColumnsCodecError(`record ${noPath} has no path`);
   // As push() keeps them: no sha256 column unless a record has one (or the manifest is hashed).
-  const anySha = (flags & FLAG_SHA256) !== 0 || shas.some((v) => v !== null);
+  const anySha =
+    (flags & FLAG_SHA256) !== 0 ||
+    (tailShas ? tailShas.some((v) => v !== undefined) : shas!.some((v) => v !== null));
   const cols = ManifestColumns.fromColumns({
     n,
     type,
@@ -901,7 +903,7 @@ export function decodeManifestColumns(
     ino,
     paths: paths as string[],
     fingerprint,
-    sha256: anySha ? shas.map((v) => v ?? undefined) : null,
+    sha256: anySha ? (tailShas ?? shas!.map((v) => v ?? undefined)) : null,
     bigNids,
     targets,
     rdevs,
