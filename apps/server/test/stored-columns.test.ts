@@ -408,7 +408,7 @@ describe('columnar form of stored manifests', () => {
       expect(lines).toEqual([]);
     });
 
-    it("reads a columnar file of version 2 (every sha256 in its blob) from its columns; a manifest read from its NDJSON gets one of version 3", async () => {
+    it('reads a columnar file of version 2 (every sha256 in its blob) from its columns; a manifest read from its NDJSON gets one of version 3', async () => {
       const store = newStore();
       const image = 'base-v2.fp';
       const nd = ndjsonLines(await scanImageFile(path.join(ERofs, `${image}.img`), { hash: true }));

@@ -859,11 +859,7 @@ export function decodeManifestColumns(
   // lone manifest's, or any read by the server, which interns fingerprints alone), from the
   // fingerprints where they are their tails.
   const shaFromFps =
-    !tailShas &&
-    distinct?.ascii &&
-    fpIndex &&
-    fpDistinctEnds &&
-    (!strings || strings.canAdopt?.(2) === true)
+    !tailShas && distinct?.ascii && fpIndex && fpDistinctEnds && (!strings || strings.canAdopt?.(2) === true)
       ? shaColumnFromFingerprints(
           shaOffsets.ends,
           shaOffsets.present,
