@@ -407,5 +407,48 @@ describe('columnar form of stored manifests', () => {
       expect(ndjsonLines(got.manifest)).toEqual(nd);
       expect(lines).toEqual([]);
     });
+
+    it('reads a columnar file of version 2 (every sha256 in its blob) from its columns; a manifest read from its NDJSON gets one of version 3', async () => {
+      const store = newStore();
+      const image = 'base-v2.fp';
+      const nd = ndjsonLines(await scanImageFile(path.join(ERofs, `${image}.img`), { hash: true }));
+      const task = await storedTask(store, [nd]);
+      const sha = task.images[0]!.manifestBlob;
+      // No columnar file yet (stored before uploads wrote one): read from the NDJSON, which
+      // writes the file, of the version written today.
+      const { log, lines } = capture();
+      const fromNdjson = await readManifestForReport(store, sha, new StringTable(), log);
+      expect(fromNdjson.source).toBe('ndjson');
+      expect(ndjsonLines(fromNdjson.manifest)).toEqual(nd);
+      expect(lines.map((l) => l.msg)).toEqual(['manifest has no columnar form yet: read its NDJSON']);
+      const v3 = readFileSync(store.columnsPath(sha));
+      expect(v3.readUInt32LE(8)).toBe(3);
+      // The bytes c8ad2fe's encoder (version 2) wrote for this manifest, and their CRC-32, as its server stored them.
+      const v2 = readFileSync(
+        path.join(
+          import.meta.dirname,
+          '../../../packages/erofs/test/columns-v2-fixtures',
+          `${image}.hashed.cols`,
+        ),
+      );
+      expect(v2.readUInt32LE(8)).toBe(2);
+      // Its 238 sha256s are their fingerprints' tails: version 3 stores none of their 64 characters.
+      expect(v3.length).toBe(v2.length + 4 - 238 * 64);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32LE(crc32(v2));
+      writeFileSync(store.columnsPath(sha), Buffer.concat([v2, crc]));
+      const strings = new StringTable();
+      const got = await readManifestForReport(store, sha, strings, log);
+      expect(got.source).toBe('columns');
+      expect(ndjsonLines(got.manifest)).toEqual(nd);
+      expect(manifestColumns(got.manifest)!.strings).toBe(strings); // declared interned, as version 3's
+      expect(lines).toHaveLength(1);
+      // And the version-3 file reads back the same manifest.
+      writeFileSync(store.columnsPath(sha), v3);
+      const again = await readManifestForReport(store, sha, new StringTable(), log);
+      expect(again.source).toBe('columns');
+      expect(ndjsonLines(again.manifest)).toEqual(nd);
+      expect(lines).toHaveLength(1);
+    });
   });
 });

@@ -27,13 +27,17 @@ export const COLUMNS_CODEC_MAGIC = 'SMCOLS\0\0';
 /**
  * Version written. Version 2 stores the fingerprints deduplicated (each distinct value once, in
  * order of first appearance, and per record its index among them), so that a reader gets
- * dense fingerprint ids without hashing a string (docs/manifest.md#stored-columnar-form);
- * version 1 (one fingerprint per record, each with a presence byte) is still read. Any other
- * is refused (its reader falls back to the NDJSON form).
+ * dense fingerprint ids without hashing a string (docs/manifest.md#stored-columnar-form).
+ * Version 3 stores a sha256 that is its fingerprint's last 64 characters (the usual binding,
+ * `sha256:` + the digest) as a presence byte of SHA256_FINGERPRINT_TAIL, with nothing in the
+ * sha256 blob: its reader slices it from the fingerprint, one string per distinct fingerprint
+ * (at 2M records, 128 MB neither stored, read nor compared). Versions 1 (one fingerprint per
+ * record, each with a presence byte) and 2 are still read. Any other is refused (its reader
+ * falls back to the NDJSON form).
  */
-export const COLUMNS_CODEC_VERSION = 2;
+export const COLUMNS_CODEC_VERSION = 3;
 /** Versions decodeManifestColumns reads. */
-const READ_VERSIONS = [1, 2];
+const READ_VERSIONS = [1, 2, 3];
 /**
  * Longest string blob (paths, fingerprints or sha256s of one manifest) in UTF-16 code units:
  * each is decoded as one JS string, and V8 refuses strings past ~2^29 units. A manifest past it
@@ -55,6 +59,14 @@ const FLAG_INO = 2;
 const preambleBytes = (version: number): number => 8 + 4 * (version === 1 ? 8 : 9);
 /** Index of a record without a fingerprint in the fingerprint index column. */
 const NO_FINGERPRINT = -1;
+/** Presence byte of a string column: no value (absent); its value in the column's blob. */
+const ABSENT = 0;
+const STORED = 1;
+/**
+ * Presence byte of a version-3 sha256: the value is the last SHA256_HEX_UNITS characters of the
+ * record's fingerprint (nothing in the blob, its end offset the previous one).
+ */
+const SHA256_FINGERPRINT_TAIL = 2;
 
 type TypedColumn = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
 /** The typed columns in their stored order (widest first, so every column stays 8-byte aligned in the stored bytes). */
@@ -131,6 +143,51 @@ function joinStrings(
 
 /** Bytes of the digest a `sha256:` + 32-byte fingerprint claims. */
 const DIGEST_BYTES = 32;
+/** Length in hex digits of a sha256. */
+const SHA256_HEX_UNITS = 2 * DIGEST_BYTES;
+
+/**
+ * Whether a record's sha256 is stored as SHA256_FINGERPRINT_TAIL (version 3): it is the last
+ * SHA256_HEX_UNITS characters of the record's fingerprint, which gives it back exactly.
+ */
+function isFingerprintTail(sha256: string, fingerprint: string | null | undefined): boolean {
+  return (
+    sha256.length === SHA256_HEX_UNITS &&
+    fingerprint !== null &&
+    fingerprint !== undefined &&
+    fingerprint.endsWith(sha256)
+  );
+}
+
+/**
+ * The sha256 column's blob (version 3): as joinStrings, but a sha256 that is its fingerprint's
+ * tail (isFingerprintTail) is marked SHA256_FINGERPRINT_TAIL and not joined.
+ */
+function joinShas(
+  values: readonly (string | null | undefined)[],
+  fingerprints: readonly (string | null | undefined)[],
+  n: number,
+): { text: string; ends: Uint32Array; present: Uint8Array } | null {
+  const ends = new Uint32Array(n);
+  const present = new Uint8Array(n);
+  const parts: string[] = [];
+  let units = 0;
+  for (let i = 0; i < n; i++) {
+    const s = values[i];
+    if (s !== null && s !== undefined) {
+      if (isFingerprintTail(s, fingerprints[i])) present[i] = SHA256_FINGERPRINT_TAIL;
+      else {
+        if (!(s as WellFormedCheck).isWellFormed()) return null;
+        parts.push(s);
+        units += s.length;
+        present[i] = STORED;
+        if (units > MAX_COLUMNS_STRING_UNITS) return null;
+      }
+    }
+    ends[i] = units;
+  }
+  return { text: parts.join(''), ends, present };
+}
 /** Hex of `sha256:`, which such a fingerprint starts with (docs/format.md#fingerprints). */
 const SHA256_FINGERPRINT_PREFIX = '7368613235363a';
 /** Length in hex digits of such a fingerprint. */
@@ -283,7 +340,7 @@ export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColu
   const n = cols.n;
   const paths = joinStrings(cols.paths, n);
   const fps = distinctStrings(cols.fingerprint, n);
-  const shas = joinStrings(cols.sha256 ?? [], n);
+  const shas = joinShas(cols.sha256 ?? [], cols.fingerprint, n);
   if (!paths || !fps || !shas) return null;
   const extras: Extra[] = [];
   const s = newValidatedRecord();
@@ -533,8 +590,64 @@ function distinctColumn(
   return { out, tableIndex, values: distinct, ascii: text.length === blob.length };
 }
 
-/** Length in hex digits of a sha256. */
-const SHA256_HEX_UNITS = 2 * DIGEST_BYTES;
+/**
+ * Version 3's sha256s read back: SHA256_FINGERPRINT_TAIL records' from their fingerprints (one
+ * string per distinct fingerprint, a slice of it, made for the first record that has it), the
+ * others' sliced from the decoded blob, which holds them alone. `out[i]` is record i's sha256,
+ * undefined when absent (as the columns keep it: no copy of the column to map null), interned at slot 3i + 2 of `input` when given (or adopted whole, as
+ * stringColumn does). A presence byte other than the three, a tail of a record without a
+ * fingerprint of SHA256_HEX_UNITS characters or more, an offset out of bounds or characters
+ * left after the last value throw ManifestColumnsCodecError.
+ */
+function tailShaColumn(
+  ends: Uint32Array,
+  present: Uint8Array,
+  blob: Uint8Array,
+  fpIndex: Int32Array,
+  fingerprints: readonly string[],
+  input: ColumnsStringInterner | undefined,
+): (string | undefined)[] {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
+  } catch (e) {
+    throw new ManifestColumnsCodecError(`sha256s are not UTF-8: ${(e as Error).message}`);
+  }
+  const adopt = input?.canAdopt?.(2) === true;
+  const strings = adopt ? undefined : input;
+  const tails = new Array<string | undefined>(fingerprints.length);
+  const n = ends.length;
+  const out = new Array<string | undefined>(n);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = ends[i]!;
+    if (start > end || end > text.length)
+      throw new ManifestColumnsCodecError(`sha256s offset of record ${i} is out of bounds`);
+    const p = present[i]!;
+    let v: string;
+    if (p === STORED) v = text.slice(start, end);
+    else {
+      if (end !== start)
+        throw new ManifestColumnsCodecError(`sha256s: value of record ${i} not in the blob has characters`);
+      if (p === ABSENT) {
+        out[i] = undefined;
+        continue;
+      }
+      if (p !== SHA256_FINGERPRINT_TAIL)
+        throw new ManifestColumnsCodecError(`sha256s: presence byte ${p} of record ${i}`);
+      const k = fpIndex[i]!;
+      const fp = k === NO_FINGERPRINT ? undefined : fingerprints[k]!;
+      if (fp === undefined || fp.length < SHA256_HEX_UNITS)
+        throw new ManifestColumnsCodecError(`sha256 of record ${i}: no fingerprint to take it from`);
+      v = tails[k] ??= fp.slice(-SHA256_HEX_UNITS);
+    }
+    out[i] = strings ? strings.internAt(3 * i + 2, v) : v;
+    start = end;
+  }
+  if (start !== text.length) throw new ManifestColumnsCodecError('sha256s: characters after the last value');
+  if (adopt) input!.adoptColumn!(2, out);
+  return out;
+}
 
 /**
  * Version 2's sha256s read back when the fingerprints' blob is ASCII and so is the sha256s'
@@ -602,7 +715,7 @@ function shaColumnFromFingerprints(
 }
 
 /**
- * The header and columns of an encoded form (version 1 or 2), checked: a wrong magic or
+ * The header and columns of an encoded form (version 1, 2 or 3), checked: a wrong magic or
  * version, a length past the bytes, an offset or index out of bounds, an unknown type or layout
  * code or trailing bytes throw ManifestColumnsCodecError. Strings are interned in `strings` at
  * the slots readStoredManifest uses, when given; `fingerprintIndex` is each record's
@@ -737,11 +850,16 @@ export function decodeManifestColumns(
   const fingerprint = distinct
     ? distinct.out
     : stringColumn(fpOffsets!.ends, fpOffsets!.present, blobs[1]!, 'fingerprints', strings, 1);
-  // The sha256s as stringColumn gives them when it adopts them or has no interner (a lone
-  // manifest's, or any read by the server, which interns fingerprints alone), from the
+  // Version 3: the sha256s that are their fingerprint's tail are flagged as such.
+  const tailShas =
+    version >= 3
+      ? tailShaColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, fpIndex!, distinct!.values, strings)
+      : null;
+  // Version 2: the sha256s as stringColumn gives them when it adopts them or has no interner (a
+  // lone manifest's, or any read by the server, which interns fingerprints alone), from the
   // fingerprints where they are their tails.
   const shaFromFps =
-    distinct?.ascii && fpIndex && fpDistinctEnds && (!strings || strings.canAdopt?.(2) === true)
+    !tailShas && distinct?.ascii && fpIndex && fpDistinctEnds && (!strings || strings.canAdopt?.(2) === true)
       ? shaColumnFromFingerprints(
           shaOffsets.ends,
           shaOffsets.present,
@@ -753,13 +871,17 @@ export function decodeManifestColumns(
         )
       : null;
   if (shaFromFps && strings) strings.adoptColumn!(2, shaFromFps);
-  const shas =
-    shaFromFps ?? stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2);
+  // Versions 1 and 2 (null for an absent value, undefined once in the columns).
+  const shas = tailShas
+    ? null
+    : (shaFromFps ?? stringColumn(shaOffsets.ends, shaOffsets.present, blobs[2]!, 'sha256s', strings, 2));
   const fingerprintIndex = distinct?.tableIndex;
   const noPath = paths.indexOf(null);
   if (noPath >= 0) throw new ManifestColumnsCodecError(`record ${noPath} has no path`);
   // As push() keeps them: no sha256 column unless a record has one (or the manifest is hashed).
-  const anySha = (flags & FLAG_SHA256) !== 0 || shas.some((v) => v !== null);
+  const anySha =
+    (flags & FLAG_SHA256) !== 0 ||
+    (tailShas ? tailShas.some((v) => v !== undefined) : shas!.some((v) => v !== null));
   const cols = ManifestColumns.fromColumns({
     n,
     type,
@@ -777,7 +899,7 @@ export function decodeManifestColumns(
     ino,
     paths: paths as string[],
     fingerprint,
-    sha256: anySha ? shas.map((v) => v ?? undefined) : null,
+    sha256: anySha ? (tailShas ?? shas!.map((v) => v ?? undefined)) : null,
     bigNids,
     targets,
     rdevs,
@@ -952,18 +1074,13 @@ export class ManifestColumnsStreamEncoder {
     }
     this.ino?.f64(f.ino ?? NaN);
     if (f.sha256 !== undefined) this.anySha = true;
-    const values = [f.path, f.sha256];
-    for (let k = 0; k < 2; k++) {
-      const s = values[k];
-      const col = this.strings[k]!;
-      if (s !== null && s !== undefined) {
-        if (!this.acceptable(s, col.units + s.length)) return;
-        col.units += s.length;
-        col.blob.utf8(s);
-        col.present.u8(1);
-      } else col.present.u8(0);
-      col.ends.u32(col.units);
-    }
+    const [paths, shas] = this.strings as [StringSection, StringSection];
+    if (!this.pushString(paths, f.path)) return;
+    if (f.sha256 !== undefined && isFingerprintTail(f.sha256, f.fingerprint)) {
+      // Version 3: given back from the fingerprint, nothing in the blob.
+      shas.present.u8(SHA256_FINGERPRINT_TAIL);
+      shas.ends.u32(shas.units);
+    } else if (!this.pushString(shas, f.sha256)) return;
     const fp = f.fingerprint;
     const fps = this.fingerprints;
     if (fp === null) fps.index.i32(NO_FINGERPRINT);
@@ -982,6 +1099,18 @@ export class ManifestColumnsStreamEncoder {
     const xattrs = isEmptyObject(f.xattrs) ? null : f.xattrs;
     if (bigNid !== null || f.target !== undefined || f.rdev !== undefined || xattrs !== null)
       this.extras.push([i, bigNid, f.target ?? null, f.rdev ?? null, xattrs]);
+  }
+
+  /** Appends a value (or its absence) to a string column; false when refused (`refused` says why). */
+  private pushString(col: StringSection, s: string | null | undefined): boolean {
+    if (s !== null && s !== undefined) {
+      if (!this.acceptable(s, col.units + s.length)) return false;
+      col.units += s.length;
+      col.blob.utf8(s);
+      col.present.u8(STORED);
+    } else col.present.u8(ABSENT);
+    col.ends.u32(col.units);
+    return true;
   }
 
   /** Whether a string can go in a blob of `units` units with it; else sets `refused`. */

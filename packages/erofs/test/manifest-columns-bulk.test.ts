@@ -60,9 +60,15 @@ const record = fc.record({
     ),
     { freq: 4 },
   ),
-  sha256: fc.option(hex(64), { freq: 3 }),
+  // 'tail': the fingerprint's last 64 characters when it has them (version 3 stores it as a flag).
+  sha256: fc.option(fc.oneof(hex(64), fc.constant('tail' as const)), { freq: 3 }),
 });
 type Drawn = typeof record extends fc.Arbitrary<infer T> ? T : never;
+
+function shaOf(drawn: string, fingerprint: string | null): string {
+  if (drawn !== 'tail') return drawn;
+  return fingerprint !== null && fingerprint.length >= 64 ? fingerprint.slice(-64) : 'f'.repeat(64);
+}
 
 /** Records in path order (distinct paths), as a parser would hand them over. */
 function recordsOf(drawn: Drawn[]): FileRecord[] {
@@ -91,7 +97,7 @@ function recordsOf(drawn: Drawn[]): FileRecord[] {
       ...(d.rdev !== null ? { rdev: d.rdev } : {}),
       xattrs: d.xattrs ?? {},
       fingerprint: d.fingerprint,
-      ...(d.sha256 !== null ? { sha256: d.sha256 } : {}),
+      ...(d.sha256 !== null ? { sha256: shaOf(d.sha256, d.fingerprint) } : {}),
     });
   }
   return out.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));

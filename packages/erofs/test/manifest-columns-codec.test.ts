@@ -107,7 +107,7 @@ describe('stored columnar form of a manifest', () => {
     }
   });
 
-  it('stores each distinct fingerprint once, and each record its index among them (version 2)', async () => {
+  it('stores each distinct fingerprint once, and each record its index among them (version 2 and later)', async () => {
     // edge: duplicates and hard links (75 fingerprints, 68 distinct).
     const nd = ndjsonOf(await scanImageFile(join(DIR, 'edge.zstd.fp.img'), { hash: true }));
     const m = parseManifest(nd, { columnar: true });
@@ -117,7 +117,7 @@ describe('stored columnar form of a manifest', () => {
     expect(distinct.length).toBeLessThan(fps.length); // files of equal content share one
     const bytes = encode(m);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    expect(dv.getUint32(8, true)).toBe(2); // the version
+    expect(dv.getUint32(8, true)).toBe(COLUMNS_CODEC_VERSION); // 3
     expect(dv.getUint32(8 + 4 * 8, true)).toBe(distinct.length);
     // The fingerprint blob holds the distinct values alone (hex: a byte per character).
     expect(dv.getUint32(8 + 4 * 6, true)).toBe(distinct.join('').length);
@@ -246,6 +246,39 @@ describe('stored columnar form of a manifest', () => {
       for (let i = 0; i < rows.length; i++) expect(cols.sha256![i]).toBe(rows[i]!.sha256);
       expect(ndjsonOf(columnarManifest(manifestHeader(m), cols))).toBe(ndjsonOf(m));
     }
+    // Version 3: a sha256 that is its fingerprint's last 64 characters is a presence byte of 2,
+    // nothing in the sha256 blob; any other is stored (1), an absent one is 0.
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const n = rows.length;
+    const tail = (r: (typeof rows)[number]): boolean =>
+      r.sha256 !== undefined && r.fingerprint !== null && r.fingerprint.endsWith(r.sha256);
+    expect(rows.filter(tail).length).toBeGreaterThan(400);
+    expect(rows.filter((r) => r.sha256 !== undefined && !tail(r)).length).toBeGreaterThan(100);
+    const stored = rows.filter((r) => r.sha256 !== undefined && !tail(r));
+    expect(dv.getUint32(8 + 4 * 7, true)).toBe(stored.reduce((sum, r) => sum + r.sha256!.length, 0));
+    const blobs = [5, 6, 7].reduce((sum, k) => sum + dv.getUint32(8 + 4 * k, true), 0);
+    const presence = bytes.subarray(bytes.length - blobs - n, bytes.length - blobs);
+    expect([...presence]).toEqual(rows.map((r) => (r.sha256 === undefined ? 0 : tail(r) ? 2 : 1)));
+  });
+
+  it('reads the version-2 files the encoder wrote before (test/columns-v2-fixtures), and writes them smaller', async () => {
+    for (const img of ['edge-mini.fp-trusted', 'base-v2.fp']) {
+      const v2 = readFileSync(join(import.meta.dirname, 'columns-v2-fixtures', `${img}.hashed.cols`));
+      expect(v2.readUInt32LE(8)).toBe(2);
+      const m = await scanImageFile(join(DIR, `${img}.img`), { hash: true });
+      const nd = ndjsonOf(m);
+      expect(roundTrip(v2)).toBe(nd);
+      expect(roundTrip(v2, new StringTable())).toBe(nd);
+      const { header, cols, fingerprintIndex } = decodeManifestColumns(sourceOf(v2), new StringTable());
+      expect(ndjsonOf(columnarManifest(header, cols))).toBe(nd);
+      expect(fingerprintIndex).toBeDefined();
+      // Encoded again (version 3): the sha256s that are their fingerprint's tail leave the blob.
+      const tails = m.files.filter((f) => f.sha256 !== undefined && f.fingerprint?.endsWith(f.sha256)).length;
+      expect(tails).toBeGreaterThan(40);
+      const v3 = encode(parseManifest(nd, { columnar: true }));
+      expect(v3.length).toBe(v2.length - 64 * tails);
+      expect(roundTrip(v3)).toBe(nd);
+    }
   });
 
   it('reads the version-1 files the encoder wrote before (test/columns-v1-fixtures)', async () => {
@@ -302,6 +335,27 @@ describe('stored columnar form of a manifest', () => {
       const k = [...Array(n).keys()].find((i) => view.getInt32(index + 4 * i, true) >= 0)!;
       view.setInt32(index + 4 * k, distinct, true);
       refuses(bad, new RegExp(`fingerprint index of record ${k} is out of bounds`));
+    });
+    it("refuses a sha256 presence byte it does not know, or one that says the fingerprint's tail wrongly", () => {
+      const dv = new DataView(good.buffer, good.byteOffset, good.byteLength);
+      const n = dv.getUint32(16, true);
+      const blobs = [5, 6, 7].reduce((sum, k) => sum + dv.getUint32(8 + 4 * k, true), 0);
+      const presence = good.length - blobs - n;
+      const index = presence - 4 * n - 4 * dv.getUint32(8 + 4 * 8, true) - 4 * n;
+      const fpIndex = (i: number): number => dv.getInt32(index + 4 * i, true);
+      const with_ = (i: number, p: number): Uint8Array => {
+        const bad = Uint8Array.from(good);
+        bad[presence + i] = p;
+        return bad;
+      };
+      const noFingerprint = [...Array(n).keys()].find((i) => fpIndex(i) < 0 && good[presence + i] === 0)!;
+      expect(noFingerprint).toBeDefined();
+      refuses(with_(noFingerprint, 2), new RegExp(`sha256 of record ${noFingerprint}: no fingerprint`));
+      refuses(with_(noFingerprint, 3), new RegExp(`presence byte 3 of record ${noFingerprint}`));
+      // A sha256 stored in the blob (not its fingerprint's tail) marked as a tail: its characters are left over.
+      const storedSha = [...Array(n).keys()].find((i) => good[presence + i] === 1)!;
+      expect(storedSha).toBeDefined();
+      refuses(with_(storedSha, 2), /not in the blob has characters/);
     });
     it('refuses a record count the header does not claim', () => {
       const count = Uint8Array.from(good);
