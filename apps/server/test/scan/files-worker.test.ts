@@ -13,6 +13,7 @@ import { gunzipSync, gzip } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeFiles } from '@sharemap/report-wire';
 import { bigReport } from '@sharemap/report-wire/testing';
+import { workerExecArgv } from '../../src/scan/pool.js';
 import { writeReportBlobs } from '../../src/scan/report-blobs.js';
 import { BlobStore } from '../../src/storage/blobs.js';
 import { tempDir } from '../helpers.js';
@@ -99,14 +100,16 @@ describe('writeReportBlobs with the files worker', () => {
     // libuv's thread pool (zlib's) started before the count: it stays for the process.
     await promisify(gzip)('warm');
     const before = threads();
-    const host = new Worker(new URL('./files-host.mjs', import.meta.url));
-    host.on('error', () => undefined);
+    // The pool's Node flags for its workers (built JavaScript: no "source" condition).
+    const host = new Worker(new URL('./files-host.mjs', import.meta.url), { execArgv: workerExecArgv([]) });
     const seen = await new Promise<{ filesWorker?: number; blobs?: unknown; error?: string }>((resolve) => {
       host.on('message', resolve);
+      host.on('error', (e) => resolve({ error: String(e) }));
+      host.on('exit', (code) => resolve({ error: `exit ${code}` }));
       host.postMessage({ dataDir: dir, reportJson });
     });
     // The files worker has started and the host is writing the report's blobs: end the host.
-    expect(seen.filesWorker).toBeGreaterThan(0);
+    expect(seen).toEqual({ filesWorker: expect.any(Number) });
     await host.terminate();
     // Both threads are gone (the files worker's thread ended with its parent).
     for (let i = 0; i < 100 && threads() > before; i++) await new Promise((r) => setTimeout(r, 50));
