@@ -8,7 +8,7 @@
  * - dist/manifest-read-worker.js: the thread `analyze` reads large manifest inputs on.
  * - dist/scan-split-worker.js: the second thread of `scan --ndjson` of a large image.
  * - dist/report-template.html: the static HTML report template (apps/web, `--html`).
- * - dist/server.js + dist/worker.js + dist/files-worker.js + dist/web/: the server for `sharemap serve` and
+ * - dist/server.js + dist/worker.js + dist/web/: the server for `sharemap serve` and
  *   `token create`, loaded only by them. Its native SQLite binding, better-sqlite3, is an
  *   optional peer dependency: npm does not install it (no compile, no download), `serve` says
  *   how to add it.
@@ -65,13 +65,11 @@ try {
     entryPoints: { 'scan-split-worker': join(root, 'apps/cli/src/scan-split-worker.ts') },
     outdir: dist,
   });
-  // The server and its scan/analysis worker (loaded as ./worker.js beside the pool's module),
-  // and the analysis worker's files worker (./files-worker.js beside it: scan/report-blobs.ts).
+  // The server and its scan/analysis worker (loaded as ./worker.js beside the pool's module).
   await bundle({
     entryPoints: {
       server: join(root, 'apps/server/src/index.ts'),
       worker: join(root, 'apps/server/src/scan/worker.ts'),
-      'files-worker': join(root, 'apps/server/src/scan/files-worker.ts'),
     },
     outdir: dist,
     external: ['better-sqlite3'],

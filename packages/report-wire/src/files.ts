@@ -34,35 +34,154 @@
 import { AOPS_CLASSES, groupColumnsOf, groupMemberCount, groupRejectedCount } from '@sharemap/sharing';
 import type { AopsClass, FileStatus, FileTable, Report, SharedGroup } from '@sharemap/sharing';
 import { nativeStringWrite } from './native-write.js';
-import {
-  CTORS,
-  encodeFilesHandover,
-  FILES_KIND,
-  FILES_MAGIC,
-  FILES_VERSION,
-  type FilesEncoding,
-  type FilesHandover,
-  type FilesHeader,
-  type HandoverColumn,
-  type IntArray,
-  type NumArray,
-  type Section,
-} from './files-layout.js';
 
-export {
-  encodeFilesHandover,
-  FILES_CONTENT_TYPE,
-  FILES_KIND,
-  FILES_MAGIC,
-  FILES_VERSION,
-  type FilesEncoding,
-  type FilesHandover,
-  type FilesHeader,
-  type HandoverColumn,
-  type Section,
-  type SectionType,
-} from './files-layout.js';
+export const FILES_MAGIC = 'SMFILES1';
+export const FILES_KIND = 'sharemap-files';
+export const FILES_VERSION = 1;
+export const FILES_CONTENT_TYPE = 'application/vnd.sharemap.files';
 
+export type SectionType = 'u8' | 'u16' | 'u32' | 'i32' | 'f64';
+
+export interface Section {
+  name: string;
+  /** How the values are stored. */
+  type: SectionType;
+  /** Number of values. */
+  length: number;
+  /** Byte offset from the start of the encoding (a multiple of 8). */
+  offset: number;
+  /** Decoded value = stored value + bias (before `delta`). */
+  bias?: number;
+  /** The stored values (after bias) are differences of consecutive values (the first from 0). */
+  delta?: boolean;
+  /** Type of the decoded values when `bias` or `delta` is set. */
+  values?: SectionType;
+}
+
+export interface FilesHeader {
+  kind: typeof FILES_KIND;
+  version: typeof FILES_VERSION;
+  rows: number;
+  groups: number;
+  hardlinks: number;
+  /** Status code -> FileStatus (codes are indices). */
+  statuses: string[];
+  /** aops code -> AopsClass. */
+  aops: string[];
+  /** Domain code -> label (of the shared inodes). */
+  domains: string[];
+  /** Images in report.paths order: id and number of paths (the `paths.index` section, concatenated). */
+  images: { id: string; paths: number }[];
+  /** Distinct paths in `paths.text`. */
+  strings: number;
+  /** `bytes`: fingerprints as raw bytes of their hex (groups.fingerprint section); `list`: in `fingerprintList`. */
+  fingerprints: 'bytes' | 'list';
+  fingerprintList?: string[];
+  sections: Section[];
+}
+
+type IntArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+type NumArray = IntArray | Float64Array;
+
+const CTORS = {
+  u8: Uint8Array,
+  u16: Uint16Array,
+  u32: Uint32Array,
+  i32: Int32Array,
+  f64: Float64Array,
+} as const;
+
+/** Narrowest unsigned type holding every value in [0, max], or f64. */
+function widthFor(max: number, integral: boolean): SectionType {
+  if (!integral || max >= 2 ** 32) return 'f64';
+  return max < 256 ? 'u8' : max < 65536 ? 'u16' : 'u32';
+}
+
+interface PendingSection {
+  name: string;
+  /** The stored values, or (`paths.text`) UTF-8 bytes in chunks, never joined into one buffer. */
+  data: NumArray | Uint8Array[];
+  bias?: number;
+  delta?: boolean;
+  values?: SectionType;
+}
+
+/** A section's bytes as they are written: views of its values (nothing copied). */
+function byteChunks(data: PendingSection['data']): Uint8Array[] {
+  return Array.isArray(data) ? data : [new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
+}
+
+function byteLengthOf(data: PendingSection['data']): number {
+  if (!Array.isArray(data)) return data.byteLength;
+  let n = 0;
+  for (const c of data) n += c.byteLength;
+  return n;
+}
+
+function typeOf(a: PendingSection['data']): SectionType {
+  return Array.isArray(a) || a instanceof Uint8Array
+    ? 'u8'
+    : a instanceof Uint16Array
+      ? 'u16'
+      : a instanceof Uint32Array
+        ? 'u32'
+        : a instanceof Int32Array
+          ? 'i32'
+          : 'f64';
+}
+
+/**
+ * A numeric column in its narrowest form. Integers in [0, 2^32) only need a width; other
+ * integers get a bias; anything else is stored as f64. With `delta`, differences are stored.
+ */
+function numericSection(
+  name: string,
+  values: ArrayLike<number>,
+  opts: { delta?: boolean } = {},
+): PendingSection {
+  const n = values.length;
+  let min = 0;
+  let max = 0;
+  let integral = true;
+  // The differences' range in the same pass (a delta section's; unused otherwise).
+  let dmin = 0;
+  let dmax = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (!Number.isSafeInteger(v)) integral = false;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const d = v - prev;
+    prev = v;
+    if (d < dmin) dmin = d;
+    if (d > dmax) dmax = d;
+  }
+  if (!integral || min < -(2 ** 31) || max >= 2 ** 32) {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = values[i]!;
+    return { name, data: out };
+  }
+  const valuesType: SectionType = min < 0 ? (max < 2 ** 31 ? 'i32' : 'f64') : widthFor(max, true);
+  if (opts.delta && n > 1) {
+    const t = widthFor(dmax - dmin, true);
+    if (t !== 'f64') {
+      const out = new CTORS[t](n);
+      prev = 0;
+      for (let i = 0; i < n; i++) {
+        out[i] = values[i]! - prev - dmin;
+        prev = values[i]!;
+      }
+      return { name, data: out, delta: true, bias: dmin, values: valuesType };
+    }
+  }
+  const t = widthFor(max - min, true);
+  const out = new CTORS[t === 'f64' ? 'f64' : t](n);
+  for (let i = 0; i < n; i++) out[i] = values[i]! - min;
+  return min === 0 ? { name, data: out } : { name, data: out, bias: min, values: valuesType };
+}
+
+/** Value of a lower-case hex digit by char code; 255 for any other code below 128. */
 const NIBBLE = new Uint8Array(128).fill(255);
 for (let i = 0; i < 16; i++) NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
 
@@ -155,6 +274,9 @@ function refuseNulIn(s: string): void {
   if (s.includes('\u0000')) throw new RangeError(`a path contains NUL: ${JSON.stringify(s)}`);
 }
 
+/** Padding between sections (fewer than 8 bytes, zeros). */
+const PADDING = new Uint8Array(8);
+
 /** True when every path sorts after the one before it (so none repeats). */
 function strictlyAscending(list: readonly string[]): boolean {
   for (let i = 1; i < list.length; i++) if (!(list[i - 1]! < list[i]!)) return false;
@@ -164,6 +286,19 @@ function strictlyAscending(list: readonly string[]): boolean {
 /** The parts `encodeFiles` encodes. */
 export type FilesInput = Pick<Report, 'files' | 'groups' | 'paths'> & { measured?: MeasuredRows };
 
+/** An encoding as the pieces it is made of, for a stream (e.g. into gzip) without one big buffer. */
+export interface FilesEncoding {
+  /** Length of the whole encoding in bytes. */
+  byteLength: number;
+  /**
+   * The encoding's bytes in order: the magic, length and header, then each section's values and
+   * its padding, none empty. Pieces are views of the encoder's columns (nothing is copied);
+   * iterate as often as needed, but do not change them.
+   */
+  pieces(): Generator<Uint8Array>;
+}
+
+/** Encode the per-file parts of a report. */
 export function encodeFiles(report: FilesInput): Uint8Array {
   const encoding = encodeFilesPieces(report);
   const out = new Uint8Array(encoding.byteLength);
@@ -181,54 +316,13 @@ export function encodeFiles(report: FilesInput): Uint8Array {
  * docs/server.md#stored-manifests-and-analysis-inputs).
  */
 export function encodeFilesPieces(report: FilesInput): FilesEncoding {
-  return encodeFilesHandover(filesHandover(report));
-}
-
-/**
- * A number column as a typed array that owns its buffer (for a transfer): Int32Array when every
- * value is an int32 (what row and group indices are), else Float64Array (every number exactly).
- * `numericSection` of the copy is that of the column (a -0 read as 0 only in a column of
- * integers, which stores them the same).
- */
-function ownedNumbers(
-  values: ArrayLike<number>,
-): Int32Array | Float64Array | Uint8Array | Uint16Array | Uint32Array {
-  if (
-    values instanceof Int32Array ||
-    values instanceof Float64Array ||
-    values instanceof Uint8Array ||
-    values instanceof Uint16Array ||
-    values instanceof Uint32Array
-  )
-    return values.slice();
-  const n = values.length;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if ((v | 0) !== v) return Float64Array.from(values);
-    out[i] = v;
-  }
-  return out;
-}
-
-/**
- * The string work of the encoding, on the thread that holds the report: statuses, domains and
- * aops classes as codes, fingerprints as bytes, the path table and its UTF-8 text; the numeric
- * columns are the report's (views), or with `transfer` copies that own their buffers.
- */
-export function filesHandover(report: FilesInput, opts: { transfer?: boolean } = {}): FilesHandover {
-  const transfer = opts.transfer === true;
   const f = report.files;
   const rows = f.instance.length;
-  const columns: HandoverColumn[] = [];
-  const num = (name: string, values: ArrayLike<number>, delta = false): void => {
-    const numeric = transfer ? ownedNumbers(values) : values;
-    columns.push(delta ? { name, numeric, delta } : { name, numeric });
-  };
+  const sections: PendingSection[] = [];
 
   // Rows.
-  num('files.instance', f.instance);
-  num('files.file', f.file, true);
+  sections.push(numericSection('files.instance', f.instance));
+  sections.push(numericSection('files.file', f.file, { delta: true }));
   const statuses: string[] = [];
   const statusCode = new Map<string, number>();
   const st = new Uint8Array(rows);
@@ -251,22 +345,22 @@ export function filesHandover(report: FilesInput, opts: { transfer?: boolean } =
     }
     st[i] = lastCode;
   }
-  columns.push({ name: 'files.status', raw: st });
-  num('files.group', f.group, true);
-  num('files.pagesWithout', f.pagesWithout);
-  num('files.pagesWith', f.pagesWith);
-  num('files.size', f.size);
-  num('files.hardlinks.row', f.hardlinks.row, true);
-  num('files.hardlinks.primary', f.hardlinks.primary);
-  if (f.rowsOf) num('files.rowsOf', f.rowsOf);
+  sections.push({ name: 'files.status', data: st });
+  sections.push(numericSection('files.group', f.group, { delta: true }));
+  sections.push(numericSection('files.pagesWithout', f.pagesWithout));
+  sections.push(numericSection('files.pagesWith', f.pagesWith));
+  sections.push(numericSection('files.size', f.size));
+  sections.push(numericSection('files.hardlinks.row', f.hardlinks.row, { delta: true }));
+  sections.push(numericSection('files.hardlinks.primary', f.hardlinks.primary));
+  if (f.rowsOf) sections.push(numericSection('files.rowsOf', f.rowsOf));
   if (report.measured) {
     const m = report.measured;
     if (m.pagesWithout.length !== rows || m.pagesWith.length !== rows)
       throw new RangeError(
         `measured columns: ${m.pagesWithout.length}/${m.pagesWith.length} values, not ${rows}`,
       );
-    num('measured.pagesWithout', m.pagesWithout);
-    num('measured.pagesWith', m.pagesWith);
+    sections.push(numericSection('measured.pagesWithout', m.pagesWithout));
+    sections.push(numericSection('measured.pagesWith', m.pagesWith));
   }
 
   // Shared inodes, from their columns (the engine's report makes no objects for this: sharing's
@@ -286,7 +380,11 @@ export function filesHandover(report: FilesInput, opts: { transfer?: boolean } =
   // V8's slow dictionary form); views where the group columns hold the values already.
   const gDomain = new Int32Array(g);
   const gAops = new Uint8Array(g);
+  const gSize = groups.size.subarray(0, g);
+  const gPages = groups.pages.subarray(0, g);
   const gOrder = groups.orderDependent.subarray(0, g); // 0 absent, 1 true, 2 false: the section's codes too
+  const memberEnds = groups.memberStart.subarray(1, g + 1);
+  const rejectedEnds = groups.rejectedStart.subarray(1, g + 1);
   const nm = g === 0 ? 0 : groups.memberStart[g]!;
   const nr = g === 0 ? 0 : groups.rejectedStart[g]!;
   let fpChars = 0;
@@ -301,6 +399,8 @@ export function filesHandover(report: FilesInput, opts: { transfer?: boolean } =
     if ((n & 1) !== 0) allHex = false;
     fpChars += n;
   }
+  const members = groups.memberRows.subarray(0, nm);
+  const rejected = groups.rejectedRows.subarray(0, nr);
   // Fingerprints as the bytes of their hex, checked as they are converted: any character
   // other than a lower-case hex digit (or an odd length) and they go in the header's list.
   let fp: Uint8Array | null = allHex ? new Uint8Array(fpChars / 2) : null;
@@ -311,27 +411,24 @@ export function filesHandover(report: FilesInput, opts: { transfer?: boolean } =
     if (fp !== null && !hexToBytes(fingerprint, fp, fpBytes)) fp = null;
     fpEnds[k] = fpBytes += fingerprint.length / 2;
   }
-  columns.push({ name: 'groups.domain', numeric: gDomain });
-  columns.push({ name: 'groups.aops', raw: gAops });
-  num('groups.size', groups.size.subarray(0, g));
-  num('groups.pages', groups.pages.subarray(0, g));
-  columns.push({ name: 'groups.orderDependent', raw: transfer ? gOrder.slice() : gOrder });
-  num('groups.memberEnds', groups.memberStart.subarray(1, g + 1), true);
-  num('groups.members', groups.memberRows.subarray(0, nm), true);
-  num('groups.rejectedEnds', groups.rejectedStart.subarray(1, g + 1), true);
-  num('groups.rejected', groups.rejectedRows.subarray(0, nr), true);
+  sections.push(numericSection('groups.domain', gDomain));
+  sections.push({ name: 'groups.aops', data: gAops });
+  sections.push(numericSection('groups.size', gSize));
+  sections.push(numericSection('groups.pages', gPages));
+  sections.push({ name: 'groups.orderDependent', data: gOrder });
+  sections.push(numericSection('groups.memberEnds', memberEnds, { delta: true }));
+  sections.push(numericSection('groups.members', members, { delta: true }));
+  sections.push(numericSection('groups.rejectedEnds', rejectedEnds, { delta: true }));
+  sections.push(numericSection('groups.rejected', rejected, { delta: true }));
   if (f.rowsOf) {
-    const counts = (count: typeof groupMemberCount): Float64Array => {
-      const out = new Float64Array(g);
-      for (let k = 0; k < g; k++) out[k] = count(groups, k);
-      return out;
-    };
-    columns.push({ name: 'groups.memberCount', numeric: counts(groupMemberCount) });
-    columns.push({ name: 'groups.rejectedCount', numeric: counts(groupRejectedCount) });
+    const counts = (count: typeof groupMemberCount): number[] =>
+      Array.from({ length: g }, (_, k) => count(groups, k));
+    sections.push(numericSection('groups.memberCount', counts(groupMemberCount)));
+    sections.push(numericSection('groups.rejectedCount', counts(groupRejectedCount)));
   }
   if (fp) {
-    columns.push({ name: 'groups.fingerprintEnds', numeric: fpEnds, delta: true });
-    columns.push({ name: 'groups.fingerprint', raw: fp });
+    sections.push(numericSection('groups.fingerprintEnds', fpEnds, { delta: true }));
+    sections.push({ name: 'groups.fingerprint', data: fp });
   }
 
   // Paths: distinct strings once, each image's paths as indices.
@@ -367,10 +464,11 @@ export function filesHandover(report: FilesInput, opts: { transfer?: boolean } =
       index[at++] = c;
     }
   }
-  columns.push({ name: 'paths.index', numeric: index, delta: true });
-  columns.push({ name: 'paths.text', raw: joinedUtf8(strings, true) });
+  sections.push(numericSection('paths.index', index, { delta: true }));
+  sections.push({ name: 'paths.text', data: joinedUtf8(strings, true) });
 
-  const header: FilesHandover['header'] = {
+  // Layout.
+  const header: FilesHeader = {
     kind: FILES_KIND,
     version: FILES_VERSION,
     rows,
@@ -382,18 +480,54 @@ export function filesHandover(report: FilesInput, opts: { transfer?: boolean } =
     images,
     strings: strings.length,
     fingerprints: fp ? 'bytes' : 'list',
+    sections: [],
   };
-  const out: FilesHandover = { header, columns };
-  if (!fp) out.fingerprintList = Array.from({ length: g }, (_, k) => fingerprintOf(k));
-  if (transfer) {
-    const buffers = new Set<ArrayBuffer>();
-    for (const c of columns) {
-      const data = 'raw' in c ? c.raw : (c.numeric as Uint8Array);
-      for (const a of Array.isArray(data) ? data : [data]) buffers.add(a.buffer as ArrayBuffer);
-    }
-    out.transfer = [...buffers];
+  if (!fp) header.fingerprintList = Array.from({ length: g }, (_, k) => fingerprintOf(k));
+  const align = (n: number) => Math.ceil(n / 8) * 8;
+  // The header holds the offsets, which depend on the header's length: grow it until it fits.
+  let headerLen = 0;
+  let offset = 0;
+  let headerBytes = new Uint8Array(0);
+  for (;;) {
+    offset = 12 + headerLen;
+    header.sections = sections.map((s) => {
+      const bytes = byteLengthOf(s.data);
+      const length = Array.isArray(s.data) ? bytes : s.data.length;
+      const out: Section = { name: s.name, type: typeOf(s.data), length, offset };
+      if (s.bias !== undefined) out.bias = s.bias;
+      if (s.delta) out.delta = true;
+      if (s.values !== undefined) out.values = s.values;
+      offset = align(offset + bytes);
+      return out;
+    });
+    headerBytes = enc.encode(JSON.stringify(header));
+    if (headerBytes.length <= headerLen) break;
+    headerLen = align(12 + headerBytes.length + 32) - 12;
   }
-  return out;
+  const prefix = new Uint8Array(12 + headerLen);
+  prefix.set(enc.encode(FILES_MAGIC), 0);
+  new DataView(prefix.buffer).setUint32(8, headerLen, true);
+  prefix.fill(0x20, 12);
+  prefix.set(headerBytes, 12);
+  const byteLength = offset;
+  const layout = header.sections;
+  return {
+    byteLength,
+    *pieces() {
+      yield prefix;
+      for (const [k, s] of sections.entries()) {
+        let end = layout[k]!.offset;
+        for (const chunk of byteChunks(s.data)) {
+          // An empty section (no hard links) gives no piece: a stream may take an empty chunk for its end.
+          if (chunk.length === 0) continue;
+          yield chunk;
+          end += chunk.length;
+        }
+        const next = k + 1 < layout.length ? layout[k + 1]!.offset : byteLength;
+        if (next > end) yield PADDING.subarray(0, next - end);
+      }
+    },
+  };
 }
 
 export class FilesFormatError extends Error {

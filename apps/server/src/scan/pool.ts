@@ -62,7 +62,7 @@ export function workerScript(): URL {
  * and must load the packages' built entries (a test runner's "source" condition would
  * point it at TypeScript files).
  */
-export function workerExecArgv(extra: readonly string[]): string[] {
+function workerExecArgv(extra: readonly string[]): string[] {
   const out: string[] = [];
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
