@@ -58,6 +58,44 @@ const KEY_CACHE_SIZE = 1024;
 /** Object shapes kept (by first member name): a report has a few dozen kinds of object. */
 const SHAPE_CACHE_SIZE = 256;
 
+/**
+ * Pieces given back by the consumer of `jsonBytes(value, chunkBytes, pool)` once it has written
+ * them (zlib has taken them: apps/server scan/report-blobs.ts), for the writer to fill again:
+ * a 2M-row report's JSON is ~800 pieces of 256 KiB, each a fresh allocation the VM zeroes and
+ * pages in otherwise, where the gzip stream's read-ahead holds a few dozen at a time. Only
+ * pieces of `pieceBytes` are kept (a longer one, for one long string, is left to the garbage
+ * collector), at most `max` of them.
+ */
+export class PiecePool {
+  private readonly free: ArrayBuffer[] = [];
+
+  constructor(
+    readonly pieceBytes = JSON_PIECE_BYTES,
+    readonly max = 64,
+  ) {}
+
+  /** A buffer of `pieceBytes` to fill: one given back (its old bytes still in it), or a new one. */
+  take(): Uint8Array {
+    const b = this.free.pop();
+    return b !== undefined ? new Uint8Array(b) : new Uint8Array(this.pieceBytes);
+  }
+
+  /**
+   * Give back a piece once nothing reads it any more (its buffer is filled again). A piece given
+   * back twice is kept once.
+   */
+  give(piece: Uint8Array): void {
+    const b = piece.buffer;
+    if (
+      b instanceof ArrayBuffer &&
+      b.byteLength === this.pieceBytes &&
+      this.free.length < this.max &&
+      !this.free.includes(b)
+    )
+      this.free.push(b);
+  }
+}
+
 /** Fills pieces of `chunkBytes` bytes; full pieces wait in `done` until taken. */
 class PieceWriter {
   buf: Uint8Array;
@@ -66,15 +104,25 @@ class PieceWriter {
   readonly keys = new Map<string, Uint8Array>();
   readonly shapes = new Map<string, { names: string[]; keys: Uint8Array[] }>();
 
-  constructor(readonly chunkBytes: number) {
-    this.buf = new Uint8Array(chunkBytes);
+  constructor(
+    readonly chunkBytes: number,
+    /** Where new pieces come from when they are of its size (else each is a new buffer). */
+    private readonly pool: PiecePool | null = null,
+  ) {
+    this.buf = this.fresh(chunkBytes);
+  }
+
+  /** A buffer for a piece of `n` bytes or more. */
+  private fresh(n: number): Uint8Array {
+    const pool = this.pool;
+    return pool !== null && n === pool.pieceBytes ? pool.take() : new Uint8Array(n);
   }
 
   /** Room for `n` more bytes in the current piece: else it is done and a new one begins. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
-    this.buf = new Uint8Array(Math.max(this.chunkBytes, n));
+    this.buf = this.fresh(Math.max(this.chunkBytes, n));
     this.pos = 0;
   }
 
@@ -310,14 +358,20 @@ class PieceWriter {
 
 /**
  * `JSON.stringify(value)` as UTF-8, in pieces of `chunkBytes` bytes (the last shorter; a piece
- * is longer only when one string or one number's text alone needs more). A piece is a fresh
- * view: the caller may keep it (a stream that has not written it yet) while the next is
- * filled; it ends at a whole UTF-8 character. Where `JSON.stringify(value)` is undefined (a function, a symbol, undefined) the text
+ * is longer only when one string or one number's text alone needs more). A piece is a view
+ * of a buffer of its own: the caller may keep it (a stream that has not written it yet) while
+ * the next is filled, and with a `pool` give it back once written, to be filled again; it ends
+ * at a whole UTF-8 character. Where `JSON.stringify(value)` is undefined (a function, a symbol, undefined) the text
  * is `null`, as `--json` always wrote. Throws where `JSON.stringify` throws (BigInt), and a
  * RangeError for a cycle.
  */
-export function* jsonBytes(value: unknown, chunkBytes = JSON_PIECE_BYTES): Generator<Uint8Array> {
-  const w = new PieceWriter(chunkBytes);
+export function* jsonBytes(
+  value: unknown,
+  chunkBytes = JSON_PIECE_BYTES,
+  /** Pieces given back by the consumer, filled again (`PiecePool`); without it every piece is new. */
+  pool: PiecePool | null = null,
+): Generator<Uint8Array> {
+  const w = new PieceWriter(chunkBytes, pool);
 
   // Walked containers: between members the full pieces are handed out (bounded memory).
   function* walk(v: object, depth: number): Generator<Uint8Array> {

@@ -22,7 +22,7 @@ import {
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync, createGzip, type ZlibOptions } from 'node:zlib';
-import { pipeline, Readable, type TransformOptions } from 'node:stream';
+import { pipeline, Readable, type TransformOptions, type Writable } from 'node:stream';
 
 export class BlobTooLargeError extends Error {
   override readonly name = 'BlobTooLargeError';
@@ -56,6 +56,19 @@ const GZIP_CHUNK_BYTES = 256 * 1024;
  * (docs/benchmarks.md#server-report2-2026-12-06).
  */
 const GZIP_READ_AHEAD_BYTES = 8 * 1024 * 1024;
+
+/** Resolves when `w` drains or closes (a destroyed stream never drains). */
+function drained(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+}
 
 export interface StoredBlob {
   sha256: string;
@@ -254,7 +267,14 @@ export class BlobStore {
    * taken up to GZIP_READ_AHEAD_BYTES ahead of the compression, so that making them (the
    * report JSON: CPU on this thread) overlaps compressing them.
    */
-  async putGzipBytes(pieces: Iterable<Uint8Array>): Promise<StoredBlob> {
+  async putGzipBytes(
+    pieces: Iterable<Uint8Array>,
+    /**
+     * Called with each piece once zlib has taken it (its bytes are no longer read: the piece
+     * may be filled again, report-wire's PiecePool); not for a piece whose write failed.
+     */
+    taken?: (piece: Uint8Array) => void,
+  ): Promise<StoredBlob> {
     // zlib's streams are Transforms: Node passes these options on (its ZlibOptions type omits them).
     const options: ZlibOptions & TransformOptions = {
       level: SERVER_GZIP_LEVEL,
@@ -262,8 +282,31 @@ export class BlobStore {
       writableHighWaterMark: GZIP_READ_AHEAD_BYTES,
     };
     const gz = createGzip(options);
-    pipeline(Readable.from(pieces, { objectMode: false }), gz, () => undefined);
-    return this.write(gz);
+    if (taken === undefined) {
+      pipeline(Readable.from(pieces, { objectMode: false }), gz, () => undefined);
+      return this.write(gz);
+    }
+    // As pipeline's callback above: write() sees the stream's error as it reads it.
+    gz.on('error', () => undefined);
+    const stored = this.write(gz);
+    // The pieces written one by one, each write's callback (zlib has consumed the piece: a
+    // Transform calls it after its _transform) handing it back; an error of the pieces ends
+    // the gzip stream with it, so that write() stops and removes its temp file.
+    void (async () => {
+      try {
+        for (const piece of pieces) {
+          if (gz.destroyed) return;
+          const more = gz.write(piece, (err) => {
+            if (!err) taken(piece);
+          });
+          if (!more) await drained(gz);
+        }
+        gz.end();
+      } catch (e) {
+        gz.destroy(e as Error);
+      }
+    })();
+    return stored;
   }
 
   putGzipSync(text: string): Promise<StoredBlob> {
