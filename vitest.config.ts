@@ -5,10 +5,27 @@ import { defineConfig } from 'vitest/config';
  * Test files run side by side in this many processes. Vitest's default in a `run` is one fewer
  * than the cores: a single worker on CI's two cores, which ran the files one after the other
  * while most of them wait on child processes, servers and disk. Two or more keep both cores
- * busy (docs/development.md#how-long-npm-test-takes); every test file already runs in its own
- * process with its own temporary folders, ports and databases.
+ * busy (docs/development.md#how-long-npm-test-takes); every test file has its own temporary
+ * folders, ports and databases, and every one that starts servers, processes or threads or sets
+ * the environment runs in a process of its own (SHARED_PROCESS_TESTS share theirs).
  */
 export const TEST_FILE_WORKERS = Math.max(2, availableParallelism());
+
+/**
+ * Test files that only compute: the sharing model, the report wire format and the web UI's
+ * logic. They start no server, process or thread, replace no global, set no environment
+ * variable and mock nothing, so they run without isolation (`isolate: false`): a worker process
+ * runs many of them one after the other and imports their common modules once, instead of a
+ * fresh process importing the same module graph again for each file
+ * (docs/development.md#how-long-npm-test-takes). Any other test file, a new one included, runs
+ * in a process of its own (the web's `scan.test.ts` runs the CLI, `state/start.test.ts` a
+ * server and its own `fetch`).
+ */
+export const SHARED_PROCESS_TESTS = [
+  'packages/sharing/test/**/*.test.ts',
+  'packages/report-wire/test/**/*.test.ts',
+  'apps/web/test/lib/{compact,derive,glossary,measure,pairs,sort}.test.ts',
+];
 
 // Unit and integration tests of every workspace package. Workspace imports resolve to
 // TypeScript sources through the "source" export condition, so tests never need a build.
@@ -16,13 +33,6 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: [
-      'packages/*/src/**/*.test.ts',
-      'packages/*/test/**/*.test.ts',
-      'apps/*/src/**/*.test.ts',
-      'apps/*/test/**/*.test.ts',
-      'scripts/test/**/*.test.ts',
-    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -30,5 +40,25 @@ export default defineConfig({
     // Under CI a failed test runs once more; scripts/test.mjs names every test that needed the
     // second run (FLAKY lines) so it gets fixed, not forgotten (docs/development.md#flaky-tests).
     retry: process.env.CI ? 1 : 0,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'own-process',
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'packages/*/test/**/*.test.ts',
+            'apps/*/src/**/*.test.ts',
+            'apps/*/test/**/*.test.ts',
+            'scripts/test/**/*.test.ts',
+          ],
+          exclude: ['**/node_modules/**', ...SHARED_PROCESS_TESTS],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'shared-process', include: SHARED_PROCESS_TESTS, isolate: false },
+      },
+    ],
   },
 });
