@@ -26,20 +26,28 @@ if (v8Flags) {
   const { setFlagsFromString } = await import('node:v8');
   setFlagsFromString(v8Flags);
 }
-// `scan --hash` with the default threads: its digest threads start now, so that they load
-// their modules beside this thread's loading of the command, on a core idle until the walk
-// begins; the scan's pool takes them (docs/reader.md#digest-threads-started-ahead). With
-// `--threads` the scan starts the threads it asks for itself.
-if (args[0] === 'scan' && args.includes('--hash') && !args.some((a) => a.startsWith('--threads'))) {
-  const { prestartDigestThreads } = await import('@sharemap/erofs/digest-pool');
-  prestartDigestThreads();
-}
-
 // `scan IMAGE --ndjson|--json` of a large image: the second thread of its walk starts now, to
-// load the reader on the other core while this thread loads the command (docs/cli.md#metadata-scan-on-two-threads).
+// load the reader on the other core while this thread loads the command (docs/cli.md#metadata-scan-on-two-threads);
+// with --hash on two cores it is the scan's second hashing thread.
+let splitStarted = false;
 if (args[0] === 'scan') {
   const { prestartSplitWorker } = await import('./scan-split-start.js');
-  prestartSplitWorker(args.slice(1), process.env);
+  splitStarted = prestartSplitWorker(args.slice(1), process.env);
+}
+
+// `scan --hash` with the default threads (and no shared walk started above): its digest
+// threads start now, so that they load their modules beside this thread's loading of the
+// command, on a core idle until the walk begins; the scan's pool takes them
+// (docs/reader.md#digest-threads-started-ahead). With `--threads` the scan starts the threads
+// it asks for itself.
+if (
+  args[0] === 'scan' &&
+  !splitStarted &&
+  args.includes('--hash') &&
+  !args.some((a) => a.startsWith('--threads'))
+) {
+  const { prestartDigestThreads } = await import('@sharemap/erofs/digest-pool');
+  prestartDigestThreads();
 }
 
 // A closed pipe (`sharemap scan x --ndjson | head`) is not an error.

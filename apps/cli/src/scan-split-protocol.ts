@@ -1,3 +1,5 @@
+import type { Lz4DecoderKind } from '@sharemap/erofs';
+
 /**
  * What the two threads of a shared metadata scan (scan-split.ts, scan-split-worker.ts) tell
  * each other: the worker's start data, the shared words and its messages. Apart from both so
@@ -37,6 +39,13 @@ export interface SplitWorkerData {
   state: SharedArrayBuffer;
   /** The most bytes of output the worker keeps in messages; beyond, it writes them to a temporary file. */
   heldBytes: number;
+  /**
+   * `scan --hash`: the worker also hashes the regular files of its steps (small ones at once,
+   * larger ones piece by piece, as a one-thread scan without digest threads does).
+   */
+  hash?: boolean;
+  /** With `hash`: the starting thread's LZ4 decoder, applied as the worker begins (docs/reader.md#lz4-decoders). */
+  lz4Decoder?: Lz4DecoderKind;
 }
 
 /** The first message to a worker started ahead (scan-split-start.ts), which has no workerData. */

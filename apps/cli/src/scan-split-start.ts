@@ -4,7 +4,7 @@
  * hands it its work (SplitInitMessage). Its own module, which loads nothing else, so that
  * main.ts can start it first.
  */
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -35,14 +35,74 @@ let started: Worker | undefined;
 const VALUE_OPTIONS = new Set(['--device', '--format', '--output', '-o', '--threads', '--platform']);
 
 /**
- * For `sharemap scan` arguments (after "scan") that stream NDJSON or JSON of an image without
- * --hash, on a machine of two cores or more with SHAREMAP_SCAN_THREADS not 0: start the
- * worker now, if the image file is large enough to be worth it. Anything unusual (an archive,
- * a missing file, a malformed option) starts nothing: the command then works as without.
+ * Images with fewer inodes (superblock) are scanned on one thread: the worker's start (~0.1 s
+ * of CPU, its own block cache) costs more than half of a smaller scan
+ * (docs/benchmarks.md#scan-parallel-the-metadata-scan-on-two-threads-2026-12-07).
  */
-export function prestartSplitWorker(args: string[], env: Record<string, string | undefined>): void {
-  if (started || env[SCAN_THREADS_ENV] === '0' || availableParallelism() < 2) return;
-  if (args.includes('--hash') || args.includes('--output') || args.includes('-o')) return;
+export const SPLIT_MIN_INODES = 100_000;
+
+/**
+ * `scan --hash` shares its walk only when the image file holds at most this many bytes per
+ * inode: files of at most 4 KiB (DIGEST_IN_THREAD_BYTES) are hashed by the walking thread
+ * itself, so on such an image the one digest thread has little to do and the walk is the
+ * work; with larger files it keeps its digest thread, which hashes beside the walk whatever
+ * the tree's shape (docs/cli.md#metadata-scan-on-two-threads).
+ */
+export const HASH_SPLIT_BYTES_PER_INODE = 4096;
+
+/**
+ * Whether a scan of an image of `inodes` inodes (superblock) in a file of `bytes` bytes is
+ * shared between two threads: with `hash`, when that second thread would be the scan's one
+ * digest thread (`threads`: 1, on exactly two cores; on more the digest threads stay).
+ */
+export function splitWorthIt(
+  inodes: number,
+  bytes: number,
+  hash: { threads: number; cores?: number } | undefined,
+): boolean {
+  if (inodes < SPLIT_MIN_INODES) return false;
+  if (!hash) return true;
+  return (
+    hash.threads === 1 &&
+    (hash.cores ?? availableParallelism()) === 2 &&
+    bytes <= inodes * HASH_SPLIT_BYTES_PER_INODE
+  );
+}
+
+/** EROFS superblock: at this offset of the image, its magic (le32), and its inode count (le64) 16 bytes in. */
+const SB_OFFSET = 1024;
+const SB_MAGIC = 0xe0f5e1e2;
+
+/** The superblock's inode count and the file's size, or undefined (not an EROFS image, unreadable). */
+function inodesAndSize(path: string): { inodes: number; size: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const b = Buffer.alloc(24);
+    if (readSync(fd, b, 0, 24, SB_OFFSET) !== 24 || b.readUInt32LE(0) !== SB_MAGIC) return undefined;
+    return { inodes: Number(b.readBigUInt64LE(16)), size };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * For `sharemap scan` arguments (after "scan") that stream NDJSON or JSON of an image, on a
+ * machine of two cores or more with SHAREMAP_SCAN_THREADS not 0: start the worker now, if the
+ * image file is large enough to be worth it (with --hash: if splitWorthIt says so, by its
+ * superblock); whether it did. Anything unusual (an archive, a missing file, a malformed
+ * option) starts nothing: the command then works as without.
+ */
+export function prestartSplitWorker(args: string[], env: Record<string, string | undefined>): boolean {
+  if (started || env[SCAN_THREADS_ENV] === '0' || availableParallelism() < 2) return false;
+  if (args.includes('--output') || args.includes('-o')) return false;
+  // As scanThreads(): unset, the default digest threads (one on two cores).
+  let threads = 1;
+  const at = args.findIndex((a) => a === '--threads' || a.startsWith('--threads='));
+  if (at >= 0) threads = Number(args[at] === '--threads' ? args[at + 1] : args[at]!.slice(10));
   let image: string | undefined;
   let form: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -53,14 +113,12 @@ export function prestartSplitWorker(args: string[], env: Record<string, string |
     if (VALUE_OPTIONS.has(a)) i++;
     else if (!a.startsWith('-') && image === undefined) image = a;
   }
-  if ((form !== 'ndjson' && form !== 'json') || image === undefined) return;
-  try {
-    if (statSync(image).size < PRESTART_MIN_BYTES) return;
-  } catch {
-    return;
-  }
+  if ((form !== 'ndjson' && form !== 'json') || image === undefined) return false;
+  const sb = inodesAndSize(image);
+  if (!sb || sb.size < PRESTART_MIN_BYTES) return false;
+  if (args.includes('--hash') && !splitWorthIt(sb.inodes, sb.size, { threads })) return false;
   const script = splitWorkerScript();
-  if (!script) return;
+  if (!script) return false;
   const worker = new Worker(script, { ...workerOptions(), trackUnmanagedFds: false });
   // Until the scan takes it, an error only drops it; unref: it never keeps the process alive.
   worker.on('error', () => {
@@ -68,6 +126,7 @@ export function prestartSplitWorker(args: string[], env: Record<string, string |
   });
   worker.unref();
   started = worker;
+  return true;
 }
 
 /** The worker prestartSplitWorker() started, for the scan to take (once), or undefined. */

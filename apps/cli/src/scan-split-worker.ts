@@ -4,14 +4,23 @@
  * from the last one down, as long as the main thread (which takes them from the first one up)
  * has not taken them, and encodes their records as the main thread would (encodeRecord). The
  * bytes go to the main thread by step, in transferred buffers while it holds fewer than
- * SplitWorkerData.heldBytes of them unwritten, else through a temporary file.
+ * SplitWorkerData.heldBytes of them unwritten, else through a temporary file. Under `scan
+ * --hash` (SplitWorkerData.hash) it hashes the regular files of its steps too.
  */
 import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { countPaths, encodeRecord, recordBound, scanSharedTo, type RecordFields } from '@sharemap/erofs';
-import { openImageFile } from '@sharemap/erofs/node';
+import {
+  countPaths,
+  encodeRecord,
+  recordBound,
+  scanSharedTo,
+  setLz4Decoder,
+  type RecordFields,
+  type ScanOptions,
+} from '@sharemap/erofs';
+import { nodeSha256, nodeSha256Now, openImageFile } from '@sharemap/erofs/node';
 import {
   CLAIM_FREE,
   CLAIM_WORKER,
@@ -107,6 +116,11 @@ async function begin(d: SplitWorkerData): Promise<void> {
   claims = new Uint8Array(d.claims);
   state = new Int32Array(d.state);
   json = d.form === 'json';
+  // `scan --hash`: this thread hashes the files of its steps itself, with the main thread's decoder.
+  if (d.hash && d.lz4Decoder) setLz4Decoder(d.lz4Decoder);
+  const scan: ScanOptions = d.hash
+    ? { imageName: '', imageSize: 0, hash: true, hasher: nodeSha256, hashNow: nodeSha256Now }
+    : { imageName: '', imageSize: 0 };
   let opened;
   let image;
   try {
@@ -123,7 +137,7 @@ async function begin(d: SplitWorkerData): Promise<void> {
   }
   post({ counted: true });
   try {
-    await scanSharedTo(image, { imageName: '', imageSize: 0 }, { withRoot: false, claim }, file);
+    await scanSharedTo(image, scan, { withRoot: false, claim }, file);
     post({ end: true });
   } catch {
     // The records sent are right; the main thread walks the rest of this step and gives its error.

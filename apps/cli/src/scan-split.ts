@@ -10,6 +10,8 @@
  * worker's countPaths, which refuses what only the whole tree shows, such as a directory
  * reached from two parts), and a step the worker did not finish (an error, a dead thread) is
  * walked here, from where its records stopped, which gives the one-thread scan's error.
+ * Under `scan --hash` (on an image of small files, splitWorthIt) each thread hashes the regular
+ * files of its own steps, and no digest thread is started.
  */
 import { channel } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
@@ -27,17 +29,26 @@ import {
   type RootStepShare,
   type ScanOptions,
 } from '@sharemap/erofs';
-import { openImageFile, type OpenedImageFile } from '@sharemap/erofs/node';
+import {
+  getLz4Decoder,
+  releaseSpareDigestThreads,
+  nodeSha256,
+  nodeSha256Now,
+  openImageFile,
+  type OpenedImageFile,
+} from '@sharemap/erofs/node';
 import { inputError } from './errors.js';
 import { workerOptions } from './worker-options.js';
 import {
   releaseStartedWorker,
   SCAN_THREADS_ENV,
+  SPLIT_MIN_INODES,
   splitWorkerScript,
+  splitWorthIt,
   takeStartedWorker,
 } from './scan-split-start.js';
 
-export { SCAN_THREADS_ENV };
+export { SCAN_THREADS_ENV, SPLIT_MIN_INODES };
 import {
   CLAIM_FREE,
   CLAIM_MAIN,
@@ -53,13 +64,6 @@ import {
   type SplitPiece,
   type SplitWorkerData,
 } from './scan-split-protocol.js';
-
-/**
- * Images with fewer inodes (superblock) are scanned on one thread: the worker's start (~0.1 s
- * of CPU, its own block cache) costs more than half of a smaller scan
- * (docs/benchmarks.md#scan-parallel-the-metadata-scan-on-two-threads-2026-12-07).
- */
-export const SPLIT_MIN_INODES = 100_000;
 
 /**
  * The most bytes of the worker's records held in memory for this thread to write (beyond, the
@@ -99,7 +103,12 @@ export interface SplitSink extends HeaderLaterSink {
 export interface ScanSplitOptions {
   devices: string[];
   form: 'ndjson' | 'json';
-  /** Default SPLIT_MIN_INODES; tests split small images with 0. */
+  /**
+   * `scan --hash` with this many digest threads: both threads walk their root steps and hash
+   * the regular files in them (no digest threads), when splitWorthIt() says so.
+   */
+  hash?: { threads: number };
+  /** Split when the image has at least this many inodes, whatever splitWorthIt() says (tests: 0). */
   minInodes?: number;
   /** Tests: this thread takes at most this many root steps, the worker the rest. */
   mainSteps?: number;
@@ -148,8 +157,12 @@ export async function scanSplitTo(
   }
   try {
     const image = opened.image;
-    if (image.superblock.inodes < (opts.minInodes ?? SPLIT_MIN_INODES) || image.root.type !== 'dir')
-      return undefined;
+    const inodes = image.superblock.inodes;
+    const worth =
+      opts.minInodes !== undefined ? inodes >= opts.minInodes : splitWorthIt(inodes, opened.size, opts.hash);
+    if (!worth || image.root.type !== 'dir') return undefined;
+    // Digest threads started ahead (main.ts) that this scan does not use.
+    if (opts.hash) await releaseSpareDigestThreads();
     return await new SharedScan(path, opened, script, opts, makeSink()).run();
   } catch (e) {
     if (e instanceof NotShared) return undefined;
@@ -196,6 +209,10 @@ class SharedScan {
       state: this.state.buffer as SharedArrayBuffer,
       heldBytes: opts.heldBytes ?? SPLIT_HELD_BYTES,
     };
+    if (opts.hash) {
+      data.hash = true;
+      data.lz4Decoder = getLz4Decoder();
+    }
     // The worker's spill file is this thread's to read and close, after the worker has ended.
     const ahead = takeStartedWorker();
     if (ahead) ahead.postMessage({ init: data } satisfies SplitInitMessage);
@@ -209,7 +226,15 @@ class SharedScan {
     };
     this.worker.on('error', ended);
     this.worker.on('exit', ended);
-    this.scan = { imageName: basename(path), imageSize: opened.size, hash: false };
+    this.scan = opts.hash
+      ? {
+          imageName: basename(path),
+          imageSize: opened.size,
+          hash: true,
+          hasher: nodeSha256,
+          hashNow: nodeSha256Now,
+        }
+      : { imageName: basename(path), imageSize: opened.size, hash: false };
   }
 
   private take(m: SplitMessage): void {

@@ -4,7 +4,8 @@
  * split forced (the fixtures are far below SPLIT_MIN_INODES), whichever way the root steps are
  * divided (the worker taking all of them, or all but the first), with the worker's records
  * passed in memory and through its temporary file, with the header given mid-walk (the worker's
- * count), and on corrupted copies whose errors lie in the worker's part.
+ * count), and on corrupted copies whose errors lie in the worker's part; the same with --hash
+ * (both threads hashing the files of their steps) against the one-thread hashed scan.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,12 @@ import {
   type SplitScanDone,
   type SplitSink,
 } from '../src/scan-split.js';
-import { splitWorkerScript } from '../src/scan-split-start.js';
+import {
+  HASH_SPLIT_BYTES_PER_INODE,
+  SPLIT_MIN_INODES,
+  splitWorkerScript,
+  splitWorthIt,
+} from '../src/scan-split-start.js';
 import { cli, fx, tmp } from './helpers.js';
 
 /** Bytes written, in order. */
@@ -89,12 +95,20 @@ async function settle(scan: () => Promise<void>, out: BytesOut): Promise<Outcome
   }
 }
 
+/**
+ * `scan --hash` as the shared scan is given it (ScanSplitOptions.hash), and the one-thread
+ * scan's options for it: one digest thread, as on two cores.
+ */
+const HASH = { threads: 1 } as const;
+const oneThreadOpts = (devices: string[], hash: boolean) =>
+  hash ? { devices, hash: true, threads: HASH.threads } : { devices };
+
 /** The one-thread scan (scanCommand's path with SHAREMAP_SCAN_THREADS=0). */
-function alone(path: string, devices: string[], form: Form): Promise<Outcome> {
+function alone(path: string, devices: string[], form: Form, hash = false): Promise<Outcome> {
   const out = new BytesOut();
   const sink = sinkOf(form, out);
   return settle(async () => {
-    await scanImageTo(path, { devices }, sink);
+    await scanImageTo(path, oneThreadOpts(devices, hash), sink);
     await sink.end();
   }, out);
 }
@@ -120,7 +134,7 @@ async function shared(
       if (header === undefined) {
         expect(out.chunks, 'a scan given back wrote nothing').toEqual([]);
         const again = sinkOf(form, out);
-        await scanImageTo(path, { devices }, again);
+        await scanImageTo(path, oneThreadOpts(devices, split.hash !== undefined), again);
         await again.end();
       } else await sink.end();
     }, out);
@@ -270,6 +284,99 @@ describe.skipIf(!script)('scan on two threads: the one-thread scan, byte for byt
   }, 300_000);
 });
 
+// `scan --hash` on two threads: each thread walks its root steps and hashes their files.
+describe.skipIf(!script)('scan --hash on two threads: the one-thread hashed scan, byte for byte', () => {
+  const images = repositoryImagesWithBroken();
+
+  it.each(images.map((i) => [i.name, i] as const))(
+    '%s',
+    async (_name, { path, devices }) => {
+      for (const form of ['ndjson', 'json'] as const) {
+        const expected = await alone(path, devices, form, true);
+        const cases: (Partial<ScanSplitOptions> & { fullAfter?: number })[] =
+          form === 'ndjson'
+            ? [{ mainSteps: 0 }, { mainSteps: 1, heldBytes: 0, fullAfter: 2 }]
+            : [{ mainSteps: 1, heldBytes: 0 }];
+        for (const c of cases) {
+          const { outcome, done } = await shared(path, devices, form, { ...c, hash: HASH });
+          expect(outcome.error, `${form} ${JSON.stringify(c)}`).toBe(expected.error);
+          if (c.fullAfter === undefined || expected.error === null)
+            expect(outcome.bytes.equals(expected.bytes), `${form} ${JSON.stringify(c)}`).toBe(true);
+          if (done && c.mainSteps === 0 && expected.error === null) {
+            expect(done.mainSteps).toBe(0);
+            expect(done.workerSteps).toBe(done.steps);
+          }
+        }
+      }
+    },
+    120_000,
+  );
+
+  it('the worker hashes the files of the steps it takes (the records carry their sha256s)', async () => {
+    for (const name of ['app.fp.img', 'base-v2.fp.img', 'edge.img']) {
+      const expected = await alone(fx(name), [], 'ndjson', true);
+      const lines = expected.bytes.toString('utf8').trimEnd().split('\n');
+      expect((JSON.parse(lines[0]!) as ManifestHeader).hashed).toBe(true);
+      const hashed = lines
+        .slice(1)
+        .filter((l) => (JSON.parse(l) as { sha256?: string }).sha256 !== undefined);
+      expect(hashed.length, name).toBeGreaterThan(0);
+      const { outcome, done } = await shared(fx(name), [], 'ndjson', { mainSteps: 0, hash: HASH });
+      expect(outcome.error).toBeNull();
+      expect(done!.workerSteps, name).toBe(done!.steps);
+      expect(outcome.bytes.equals(expected.bytes), name).toBe(true);
+      // and without --hash the same split gives records without them: the option reached the worker
+      const plain = await shared(fx(name), [], 'ndjson', { mainSteps: 0 });
+      expect(plain.outcome.bytes.toString('utf8')).not.toContain('"sha256"');
+    }
+  }, 120_000);
+
+  it("corrupted copies: the one-thread hashed scan's error, also when the worker meets it", async () => {
+    // Bits flipped anywhere in the image past the superblock (content included), so that
+    // some errors come from hashing a file's content in the worker.
+    const dir = join(tmp(), 'corrupt-hash');
+    mkdirSync(dir);
+    let failures = 0;
+    for (const name of ['app.fp.img', 'app.fp.lz4hc.img']) {
+      const good = readFileSync(fx(name));
+      let seed = 20261208;
+      const next = (): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed >>> 8;
+      };
+      for (let i = 0; i < 12; i++) {
+        const bytes = Buffer.from(good);
+        const at = 2048 + (next() % (bytes.length - 2048));
+        bytes[at] = bytes[at]! ^ (1 << (next() % 8));
+        const path = join(dir, `${name}.${i}.img`);
+        writeFileSync(path, bytes);
+        const expected = await alone(path, [], 'ndjson', true);
+        if (expected.error !== null) failures++;
+        const { outcome } = await shared(path, [], 'ndjson', { mainSteps: 0, hash: HASH });
+        expect(outcome.error, `byte ${at}`).toBe(expected.error);
+        expect(outcome.bytes.equals(expected.bytes), `byte ${at}`).toBe(true);
+      }
+    }
+    expect(failures).toBeGreaterThan(2);
+  }, 300_000);
+});
+
+describe('splitWorthIt', () => {
+  it('shares a large image; with --hash only one of small files, where the one digest thread would idle', () => {
+    expect(splitWorthIt(SPLIT_MIN_INODES - 1, 1 << 20, undefined)).toBe(false);
+    expect(splitWorthIt(SPLIT_MIN_INODES, 1 << 30, undefined)).toBe(true);
+    // fp-1m.img: 1,010,101 inodes in 139 MB; /usr/share: 57,345 inodes in 618 MB
+    expect(splitWorthIt(1_010_101, 139_000_000, { threads: 1, cores: 2 })).toBe(true);
+    expect(splitWorthIt(57_345, 618_000_000, { threads: 1, cores: 2 })).toBe(false);
+    expect(splitWorthIt(200_000, 200_000 * HASH_SPLIT_BYTES_PER_INODE + 1, { threads: 1, cores: 2 })).toBe(
+      false,
+    );
+    // --threads 0 (hash in the walking thread), or more cores (their digest threads stay)
+    expect(splitWorthIt(1_010_101, 139_000_000, { threads: 0, cores: 2 })).toBe(false);
+    expect(splitWorthIt(1_010_101, 139_000_000, { threads: 3, cores: 4 })).toBe(false);
+  });
+});
+
 describe('SHAREMAP_SCAN_THREADS', () => {
   it('0 keeps every scan on one thread; a count of threads or unset allows a second one on two cores', () => {
     expect(splitAllowed({ SHAREMAP_SCAN_THREADS: '0' }, 8)).toBe(false);
@@ -289,8 +396,10 @@ describe('SHAREMAP_SCAN_THREADS', () => {
     const listener = (): void => void published++;
     subscribe(SCAN_SPLIT_CHANNEL, listener);
     try {
-      const r = await cli(['scan', fx('edge.img'), '--ndjson']);
-      expect(r.code).toBe(0);
+      for (const hash of [[], ['--hash']]) {
+        const r = await cli(['scan', fx('edge.img'), '--ndjson', ...hash]);
+        expect(r.code).toBe(0);
+      }
       expect(published).toBe(0);
     } finally {
       unsubscribe(SCAN_SPLIT_CHANNEL, listener);

@@ -20,6 +20,7 @@ import { EXIT_OK, inputError } from '../errors.js';
 import { scanImage, scanImageSplitTo, scanImageTo } from '../images.js';
 import type { Io, Out } from '../io.js';
 import { splitAllowed, type SplitSink } from '../scan-split.js';
+import { releaseStartedWorker } from '../scan-split-start.js';
 import { scanThreads, threadsOption } from '../scan-threads.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
@@ -179,15 +180,17 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     // Into --output FILE (written whole, renamed into place) and as Parquet, the manifest is built first.
     const newSink = (): NdjsonSink =>
       format === 'ndjson' ? new NdjsonSink(io.stdout) : new JsonSink(io.stdout);
-    // Without --hash (whose digest threads have the other cores), a large image's walk is
-    // shared with a second thread (docs/cli.md#metadata-scan-on-two-threads); a sink it did not
-    // use has written nothing.
+    // A large image's walk is shared with a second thread (docs/cli.md#metadata-scan-on-two-threads);
+    // with --hash, on an image of small files, where that thread would be the one digest
+    // thread, each thread then hashing the files of its part (not with a live counter, which
+    // would count one part). A sink it did not use has written nothing.
     let sink = newSink();
+    const split = { devices: opts.devices, form: format, ...(hash ? { hash: { threads } } : {}) };
     const shared =
-      !hash &&
-      splitAllowed(io.env) &&
-      (await scanImageSplitTo(path, { devices: opts.devices, form: format }, () => sink)) !== undefined;
+      !live && splitAllowed(io.env) && (await scanImageSplitTo(path, split, () => sink)) !== undefined;
     if (!shared) {
+      // A worker started ahead for this scan (main.ts) that the live counter kept unused.
+      if (live) await releaseStartedWorker();
       sink = newSink();
       await scanImageTo(path, opts, sink);
     }
