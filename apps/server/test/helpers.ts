@@ -106,7 +106,8 @@ const testDatabases = new Map<string, string>();
 
 /**
  * On the PostgreSQL run (vitest.postgres.config.ts provides the cluster): the database of a
- * data folder, created empty the first time. Undefined on the SQLite run.
+ * data folder, created the first time as a copy of the run's template database (migrated,
+ * job queue installed: pg-global-setup.ts). Undefined on the SQLite run.
  */
 export async function testDatabaseUrl(dataDir: string): Promise<string | undefined> {
   const admin = inject('pgAdminUrl');
@@ -117,7 +118,7 @@ export async function testDatabaseUrl(dataDir: string): Promise<string | undefin
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${name}`);
+    await client.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
   } finally {
     await client.end();
   }

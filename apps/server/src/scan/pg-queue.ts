@@ -31,7 +31,10 @@ export const ANALYSIS_QUEUE = 'sharemap-analyze';
  */
 export const ANALYSIS_JOB_RETRY_LIMIT = 1;
 
-/** How often the requesting replica reads the state of its analysis job. */
+/**
+ * How often the requesting replica reads the state of its analysis job. An analysis this
+ * replica ran itself answers at once, without waiting for this read (runAnalysis).
+ */
 export const ANALYSIS_POLL_MS = 250;
 
 /**
@@ -57,7 +60,11 @@ export const SCAN_JOB_RETRY_LIMIT = 5;
 /** Seconds before a failed job is offered again. */
 export const SCAN_JOB_RETRY_DELAY_S = 1;
 
-/** How often an idle pg-boss worker looks for a job (pg-boss's minimum is 0.5 s). */
+/**
+ * How often an idle pg-boss worker looks for a job (pg-boss's minimum is 0.5 s). A job queued
+ * on this replica, or one of its jobs ending, wakes its workers at once (notifyWorker), so a
+ * backlog is taken job after job without waiting for a poll.
+ */
 export const QUEUE_POLL_INTERVAL_S = 1;
 
 /** How often the queue's size (maxQueuedScans, metrics) is read from the database. */
@@ -98,12 +105,20 @@ export interface PgScanQueueOptions {
   /** Run an analysis in this replica's pool (its dataDir is this replica's). */
   analyze: (task: AnalyzeTask, timeoutMs: number) => Promise<AnalyzeResult>;
   log: Logger;
+  /** Seconds between an idle worker's looks for a job; QUEUE_POLL_INTERVAL_S unless a test sets it. */
+  pollIntervalS?: number;
+  /** Milliseconds between runAnalysis's reads of its job; ANALYSIS_POLL_MS unless a test sets it. */
+  analysisPollMs?: number;
 }
 
 export class PgScanQueue implements ScanQueue {
   readonly kind = 'postgres';
   private readonly boss: PgBoss;
   private readonly workers: string[] = [];
+  /** The pg-boss workers of each queue, woken when a job of that queue is queued or ends here. */
+  private readonly workersOf = new Map<string, string[]>();
+  /** Analyses this replica waits for (runAnalysis), by job id: told their output if it runs here. */
+  private readonly awaited = new Map<string, (out: AnalysisOutput) => void>();
   /** Images whose job this replica runs now. */
   private readonly mine = new Set<string>();
   private size = 0;
@@ -154,14 +169,29 @@ export class PgScanQueue implements ScanQueue {
     n: number,
     handle: (job: PgBoss.Job<T>) => Promise<unknown>,
   ): Promise<void> {
-    for (let i = 0; i < n; i++)
-      this.workers.push(
-        await this.boss.work<T>(
-          queue,
-          { batchSize: 1, pollingIntervalSeconds: QUEUE_POLL_INTERVAL_S },
-          ([job]) => handle(job!),
-        ),
+    const ids = this.workersOf.get(queue) ?? [];
+    this.workersOf.set(queue, ids);
+    for (let i = 0; i < n; i++) {
+      const id = await this.boss.work<T>(
+        queue,
+        { batchSize: 1, pollingIntervalSeconds: this.o.pollIntervalS ?? QUEUE_POLL_INTERVAL_S },
+        async ([job]) => {
+          try {
+            return await handle(job!);
+          } finally {
+            // The worker that ran it looks for the next job now, not after a poll interval.
+            this.wake(queue);
+          }
+        },
       );
+      this.workers.push(id);
+      ids.push(id);
+    }
+  }
+
+  /** Wakes this replica's idle workers of `queue`: each looks for a job now. */
+  private wake(queue: string): void {
+    for (const w of this.workersOf.get(queue) ?? []) this.boss.notifyWorker(w);
   }
 
   /** A job this replica took: the scan runs here; its rejection fails the job (retried). */
@@ -182,15 +212,19 @@ export class PgScanQueue implements ScanQueue {
   /** An analysis job this replica took; its output goes to the requesting replica. */
   private async analyzeJob(job: PgBoss.Job<AnalysisJobData>): Promise<AnalysisOutput> {
     this.o.log.info('analysis job taken', { jobId: job.id });
+    let out: AnalysisOutput;
     try {
-      return { result: await this.o.analyze(job.data.task, job.data.timeoutMs) };
+      out = { result: await this.o.analyze(job.data.task, job.data.timeoutMs) };
     } catch (e) {
       // Shutdown: the job fails and another replica runs it.
       if (e instanceof TaskError && e.code === 'shutdown') throw e;
-      if (e instanceof TaskError) return { error: { name: 'TaskError', code: e.code, message: e.message } };
-      if (e instanceof PoolBusyError) return { error: { name: 'PoolBusyError', message: e.message } };
-      throw e;
+      if (e instanceof TaskError) out = { error: { name: 'TaskError', code: e.code, message: e.message } };
+      else if (e instanceof PoolBusyError) out = { error: { name: 'PoolBusyError', message: e.message } };
+      else throw e;
     }
+    // Requested on this replica: its runAnalysis answers now instead of at its next read.
+    this.awaited.get(job.id)?.(out);
+    return out;
   }
 
   /**
@@ -207,25 +241,41 @@ export class PgScanQueue implements ScanQueue {
       expireInSeconds: Math.ceil(leaseMs / 1000),
     });
     if (!id) throw new Error('the job queue did not take the analysis');
-    for (const w of this.workers) this.boss.notifyWorker(w);
-    // Waiting for another worker, then the analysis, then (if that replica died) one retry.
-    const deadline = Date.now() + timeoutMs + (ANALYSIS_JOB_RETRY_LIMIT + 1) * leaseMs;
-    for (;;) {
-      const job = await this.boss.getJobById<AnalysisJobData>(ANALYSIS_QUEUE, id, { includeArchive: true });
-      const state = job?.state;
-      if (state === 'completed') {
-        const out = job!.output as AnalysisOutput;
-        if ('result' in out) return out.result;
-        if (out.error.name === 'PoolBusyError') throw new PoolBusyError(out.error.message);
-        throw new TaskError(out.error.code ?? 'worker-failed', out.error.message);
+    // Its output when a worker of this replica runs it (analyzeJob); otherwise, or if the job
+    // was taken before this line, the reads of its state below see it completed.
+    let local: AnalysisOutput | undefined;
+    let wakeWait = (): void => undefined;
+    this.awaited.set(id, (out) => {
+      local = out;
+      wakeWait();
+    });
+    this.wake(ANALYSIS_QUEUE);
+    try {
+      // Waiting for another worker, then the analysis, then (if that replica died) one retry.
+      const deadline = Date.now() + timeoutMs + (ANALYSIS_JOB_RETRY_LIMIT + 1) * leaseMs;
+      for (;;) {
+        if (local) return analysisResult(local);
+        const job = await this.boss.getJobById<AnalysisJobData>(ANALYSIS_QUEUE, id, { includeArchive: true });
+        const state = job?.state;
+        if (local) return analysisResult(local);
+        if (state === 'completed') return analysisResult(job!.output as AnalysisOutput);
+        if (!job || state === 'failed' || state === 'cancelled')
+          throw new TaskError('worker-failed', 'the analysis failed on every replica that ran it');
+        if (Date.now() > deadline) {
+          await this.boss.cancel(ANALYSIS_QUEUE, id).catch(() => undefined);
+          throw new TaskError('timeout', `the analysis did not finish within ${timeoutMs} ms`);
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.o.analysisPollMs ?? ANALYSIS_POLL_MS);
+          wakeWait = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wakeWait = () => undefined;
       }
-      if (!job || state === 'failed' || state === 'cancelled')
-        throw new TaskError('worker-failed', 'the analysis failed on every replica that ran it');
-      if (Date.now() > deadline) {
-        await this.boss.cancel(ANALYSIS_QUEUE, id).catch(() => undefined);
-        throw new TaskError('timeout', `the analysis did not finish within ${timeoutMs} ms`);
-      }
-      await new Promise((r) => setTimeout(r, ANALYSIS_POLL_MS));
+    } finally {
+      this.awaited.delete(id);
     }
   }
 
@@ -237,7 +287,7 @@ export class PgScanQueue implements ScanQueue {
     });
     this.size++;
     // An idle worker of this replica fetches it now instead of at its next poll.
-    for (const w of this.workers) this.boss.notifyWorker(w);
+    this.wake(SCAN_QUEUE);
   }
 
   /** Pending images without a job that is waiting, to be retried or running (pg-boss's job table). */
@@ -270,6 +320,7 @@ export class PgScanQueue implements ScanQueue {
   }
 
   async stopTaking(): Promise<void> {
+    this.workersOf.clear();
     const workers = this.workers.splice(0);
     for (const id of workers) await this.boss.offWork({ id });
   }
@@ -285,4 +336,11 @@ export class PgScanQueue implements ScanQueue {
     await this.stopTaking();
     await this.boss.stop({ graceful: true, timeout: 5000, close: true });
   }
+}
+
+/** The result an analysis job completed with, or the error it ended with, thrown. */
+function analysisResult(out: AnalysisOutput): AnalyzeResult {
+  if ('result' in out) return out.result;
+  if (out.error.name === 'PoolBusyError') throw new PoolBusyError(out.error.message);
+  throw new TaskError(out.error.code ?? 'worker-failed', out.error.message);
 }

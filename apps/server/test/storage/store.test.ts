@@ -2,18 +2,23 @@
  * The data layer (src/storage/store) on both backends: the same queries give the same answers
  * on SQLite and on PostgreSQL (a private cluster, test/pg-cluster.ts), a transaction commits
  * all of its rows or none, and a PostgreSQL database that cannot be used fails the start with
- * one line naming it and the reason.
+ * one line naming it and the reason. The job queue on PostgreSQL (src/scan/pg-queue.ts) takes
+ * a backlog and answers a local analysis on events, not on its polls.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDb } from '../../src/storage/db.js';
 import { DatabaseOpenError, openStore } from '../../src/storage/open.js';
 import { migratePg, openPgPool } from '../../src/storage/pg.js';
 import type { ImageRow, ManifestRow } from '../../src/storage/store/repos.js';
 import { postgresStore, sqliteStore, type Store } from '../../src/storage/store/store.js';
+import { createLogger } from '../../src/log.js';
+import { PgScanQueue } from '../../src/scan/pg-queue.js';
+import { TaskError } from '../../src/scan/pool.js';
+import type { AnalyzeResult, AnalyzeTask } from '../../src/scan/tasks.js';
 import { api, ensureBuilt, erofs, repo, startTestServer, tempDir, waitImage } from '../helpers.js';
 import { readFileSync } from 'node:fs';
 import { startServerChild } from '../child-server.mjs';
@@ -266,4 +271,79 @@ describe('SHAREMAP_DATABASE_URL', () => {
       rmSync(data, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('the job queue on PostgreSQL (pg-boss)', () => {
+  /** A queue on a new database whose polls are an hour apart: only its events move it. */
+  function hourPollQueue(
+    db: string,
+    over: { run?: (row: ImageRow) => Promise<void>; analyze?: () => Promise<AnalyzeResult> } = {},
+  ): { queue: PgScanQueue; pool: pg.Pool } {
+    const url = cluster.createDatabase(db);
+    const pool = openPgPool(url);
+    const queue = new PgScanQueue({
+      url,
+      pool,
+      concurrency: 1,
+      leaseMs: 600_000,
+      run: over.run ?? (() => Promise.resolve()),
+      getRow: (id) => Promise.resolve(image(id)),
+      analysisConcurrency: 1,
+      analyze: over.analyze ?? (() => Promise.reject(new Error('no analysis here'))),
+      log: createLogger('silent'),
+      pollIntervalS: 3600,
+      analysisPollMs: 3_600_000,
+    });
+    return { queue, pool };
+  }
+
+  it('takes a backlog of scans one after the other, each as the one before ends, not at the next poll', async () => {
+    const ran: string[] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+    let allRan!: () => void;
+    const done = new Promise<void>((r) => (allRan = r));
+    const { queue, pool } = hourPollQueue('queue_backlog', {
+      run: async (row) => {
+        ran.push(row.id);
+        if (ran.length === 1) await firstHeld; // the others are queued while the first runs
+        if (ran.length === 3) allRan();
+      },
+    });
+    try {
+      await queue.start();
+      await queue.enqueue(image('i1'));
+      await vi.waitUntil(() => ran.length === 1, { timeout: 20_000, interval: 20 });
+      await queue.enqueue(image('i2'));
+      await queue.enqueue(image('i3'));
+      releaseFirst();
+      // With an hour between polls, the third runs only if the second's end woke the worker.
+      await done;
+      expect(ran).toEqual(['i1', 'i2', 'i3']);
+    } finally {
+      await queue.close();
+      await pool.end();
+    }
+  });
+
+  it("answers an analysis this replica ran with its output (or its error), not at the next read of the job's state", async () => {
+    const result = { figures: 'made up' } as unknown as AnalyzeResult;
+    const outcomes: (() => Promise<AnalyzeResult>)[] = [
+      () => Promise.resolve(result),
+      () => Promise.reject(new TaskError('too-big', 'the input is too big')),
+    ];
+    const { queue, pool } = hourPollQueue('queue_analysis', { analyze: () => outcomes.shift()!() });
+    try {
+      await queue.start();
+      const task = { kind: 'test' } as unknown as AnalyzeTask;
+      // Its first read of the job (just after queueing it) finds it not done; the next is an hour away.
+      expect(await queue.runAnalysis(task, 60_000)).toBe(result);
+      await expect(queue.runAnalysis(task, 60_000)).rejects.toThrow(
+        expect.objectContaining({ name: 'TaskError', code: 'too-big', message: 'the input is too big' }),
+      );
+    } finally {
+      await queue.close();
+      await pool.end();
+    }
+  });
 });
