@@ -144,6 +144,15 @@ async function shared(
   }
 }
 
+/** A seeded linear congruential generator: the same bytes are flipped in every run. */
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s >>> 8;
+  };
+}
+
 /** Every image of testdata (EROFS fixtures, broken, synthetic, METABOX, OCI-built), with its devices. */
 const repositoryImagesWithBroken = (): RepositoryImage[] =>
   repositoryImages(['erofs', 'erofs/broken', 'erofs/synthetic', 'erofs/metabox', 'oci']);
@@ -254,11 +263,7 @@ describe.skipIf(!script)('scan on two threads: the one-thread scan, byte for byt
       const header = JSON.parse(scanned[0]!) as ManifestHeader;
       const base = header.superblock.meta_blkaddr * header.superblock.block_size;
       const nids = scanned.slice(1).map((l) => (JSON.parse(l) as { nid: number }).nid);
-      let seed = 20261207;
-      const next = (): number => {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        return seed >>> 8;
-      };
+      const next = seeded(20261207);
       for (let i = 0; i < 25; i++) {
         const bytes = Buffer.from(good);
         const at = base + nids[next() % nids.length]! * 32 + (next() % 64);
@@ -364,11 +369,7 @@ describe.skipIf(!script)('scan --hash on two threads: the one-thread hashed scan
     let failures = 0;
     for (const name of ['app.fp.img', 'app.fp.lz4hc.img']) {
       const good = readFileSync(fx(name));
-      let seed = 20261208;
-      const next = (): number => {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        return seed >>> 8;
-      };
+      const next = seeded(20261208);
       for (let i = 0; i < 8; i++) {
         const bytes = Buffer.from(good);
         const at = 2048 + (next() % (bytes.length - 2048));

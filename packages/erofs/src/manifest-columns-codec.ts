@@ -116,31 +116,6 @@ function bytesOf(a: TypedColumn, n: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT);
 }
 
-/** One string blob: the strings joined (absent ones empty) and each one's end offset in UTF-16 units. */
-function joinStrings(
-  values: readonly (string | null | undefined)[],
-  n: number,
-): { text: string; ends: Uint32Array; present: Uint8Array } | null {
-  const ends = new Uint32Array(n);
-  const present = new Uint8Array(n);
-  const parts: string[] = [];
-  let units = 0;
-  for (let i = 0; i < n; i++) {
-    const s = values[i];
-    if (s !== null && s !== undefined) {
-      // A lone surrogate (a path the NDJSON form carries as "\\udXXX") would come back from
-      // the UTF-8 blob as U+FFFD: such a manifest is not encoded and stays in its NDJSON form.
-      if (!(s as WellFormedCheck).isWellFormed()) return null;
-      parts.push(s);
-      units += s.length;
-      present[i] = 1;
-      if (units > MAX_COLUMNS_STRING_UNITS) return null;
-    }
-    ends[i] = units;
-  }
-  return { text: parts.join(''), ends, present };
-}
-
 /** Bytes of the digest a `sha256:` + 32-byte fingerprint claims. */
 const DIGEST_BYTES = 32;
 /** Length in hex digits of a sha256. */
@@ -160,13 +135,15 @@ function isFingerprintTail(sha256: string, fingerprint: string | null | undefine
 }
 
 /**
- * The sha256 column's blob (version 3): as joinStrings, but a sha256 that is its fingerprint's
- * tail (isFingerprintTail) is marked SHA256_FINGERPRINT_TAIL and not joined.
+ * One string blob: the strings joined (absent ones empty) and each one's end offset in UTF-16
+ * units; `present` is STORED for a joined value. With `tailsOf` (the sha256 column, version 3:
+ * the fingerprints), a value that is its record's fingerprint's tail (isFingerprintTail) is
+ * marked SHA256_FINGERPRINT_TAIL instead and not joined.
  */
-function joinShas(
+function joinStrings(
   values: readonly (string | null | undefined)[],
-  fingerprints: readonly (string | null | undefined)[],
   n: number,
+  tailsOf?: readonly (string | null | undefined)[],
 ): { text: string; ends: Uint32Array; present: Uint8Array } | null {
   const ends = new Uint32Array(n);
   const present = new Uint8Array(n);
@@ -175,8 +152,10 @@ function joinShas(
   for (let i = 0; i < n; i++) {
     const s = values[i];
     if (s !== null && s !== undefined) {
-      if (isFingerprintTail(s, fingerprints[i])) present[i] = SHA256_FINGERPRINT_TAIL;
+      if (tailsOf !== undefined && isFingerprintTail(s, tailsOf[i])) present[i] = SHA256_FINGERPRINT_TAIL;
       else {
+        // A lone surrogate (a path the NDJSON form carries as "\\udXXX") would come back from
+        // the UTF-8 blob as U+FFFD: such a manifest is not encoded and stays in its NDJSON form.
         if (!(s as WellFormedCheck).isWellFormed()) return null;
         parts.push(s);
         units += s.length;
@@ -188,6 +167,7 @@ function joinShas(
   }
   return { text: parts.join(''), ends, present };
 }
+
 /** Hex of `sha256:`, which such a fingerprint starts with (docs/format.md#fingerprints). */
 const SHA256_FINGERPRINT_PREFIX = '7368613235363a';
 /** Length in hex digits of such a fingerprint. */
@@ -340,7 +320,7 @@ export function encodeManifestColumns(header: ManifestHeader, cols: ManifestColu
   const n = cols.n;
   const paths = joinStrings(cols.paths, n);
   const fps = distinctStrings(cols.fingerprint, n);
-  const shas = joinShas(cols.sha256 ?? [], cols.fingerprint, n);
+  const shas = joinStrings(cols.sha256 ?? [], n, cols.fingerprint);
   if (!paths || !fps || !shas) return null;
   const extras: Extra[] = [];
   const s = newValidatedRecord();
