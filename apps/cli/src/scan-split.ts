@@ -226,15 +226,11 @@ class SharedScan {
     };
     this.worker.on('error', ended);
     this.worker.on('exit', ended);
-    this.scan = opts.hash
-      ? {
-          imageName: basename(path),
-          imageSize: opened.size,
-          hash: true,
-          hasher: nodeSha256,
-          hashNow: nodeSha256Now,
-        }
-      : { imageName: basename(path), imageSize: opened.size, hash: false };
+    this.scan = {
+      imageName: basename(path),
+      imageSize: opened.size,
+      ...(opts.hash ? { hash: true, hasher: nodeSha256, hashNow: nodeSha256Now } : { hash: false }),
+    };
   }
 
   private take(m: SplitMessage): void {

@@ -153,6 +153,30 @@ function seeded(seed: number): () => number {
   };
 }
 
+/**
+ * One shared scan (`split`) against the one-thread scan's outcome: the same error, the same
+ * bytes (unless the header came mid-walk and the scan failed: then what came before the error),
+ * and on a good image with the split forced to the worker, every root step the worker's.
+ */
+async function expectAsAlone(
+  path: string,
+  devices: string[],
+  form: Form,
+  split: Partial<ScanSplitOptions> & { fullAfter?: number },
+  expected: Outcome,
+): Promise<void> {
+  const { outcome, done } = await shared(path, devices, form, split);
+  const what = `${form} ${JSON.stringify(split)}`;
+  expect(outcome.error, what).toBe(expected.error);
+  if (split.fullAfter === undefined || expected.error === null)
+    expect(outcome.bytes.equals(expected.bytes), what).toBe(true);
+  if (done && split.mainSteps === 0 && expected.error === null) {
+    expect(done.mainSteps).toBe(0);
+    expect(done.workerSteps).toBe(done.steps);
+    if (split.heldBytes === 0 && done.steps > 0) expect(done.spilledBytes).toBeGreaterThan(0);
+  }
+}
+
 /** Every image of testdata (EROFS fixtures, broken, synthetic, METABOX, OCI-built), with its devices. */
 const repositoryImagesWithBroken = (): RepositoryImage[] =>
   repositoryImages(['erofs', 'erofs/broken', 'erofs/synthetic', 'erofs/metabox', 'oci']);
@@ -186,18 +210,7 @@ describe.skipIf(!script)('scan on two threads: the one-thread scan, byte for byt
                 {},
               ]
             : [{ mainSteps: 1, heldBytes: 0 }];
-        for (const c of cases) {
-          const { outcome, done } = await shared(path, devices, form, c);
-          expect(outcome.error, `${form} ${JSON.stringify(c)}`).toBe(expected.error);
-          if (c.fullAfter === undefined || expected.error === null)
-            expect(outcome.bytes.equals(expected.bytes), `${form} ${JSON.stringify(c)}`).toBe(true);
-          if (done && c.mainSteps === 0 && expected.error === null) {
-            // a good image's root steps were all the worker's, as forced
-            expect(done.mainSteps).toBe(0);
-            expect(done.workerSteps).toBe(done.steps);
-            if (c.heldBytes === 0 && done.steps > 0) expect(done.spilledBytes).toBeGreaterThan(0);
-          }
-        }
+        for (const c of cases) await expectAsAlone(path, devices, form, c, expected);
       }
     },
     120_000,
@@ -327,16 +340,7 @@ describe.skipIf(!script)('scan --hash on two threads: the one-thread hashed scan
               ? [{ mainSteps: 0 }, { mainSteps: 1, heldBytes: 0, fullAfter: 2 }]
               : [{ mainSteps: 0 }]
             : [{ mainSteps: 1, heldBytes: 0 }];
-        for (const c of cases) {
-          const { outcome, done } = await shared(path, devices, form, { ...c, hash: HASH });
-          expect(outcome.error, `${form} ${JSON.stringify(c)}`).toBe(expected.error);
-          if (c.fullAfter === undefined || expected.error === null)
-            expect(outcome.bytes.equals(expected.bytes), `${form} ${JSON.stringify(c)}`).toBe(true);
-          if (done && c.mainSteps === 0 && expected.error === null) {
-            expect(done.mainSteps).toBe(0);
-            expect(done.workerSteps).toBe(done.steps);
-          }
-        }
+        for (const c of cases) await expectAsAlone(path, devices, form, { ...c, hash: HASH }, expected);
       }
     },
     120_000,
