@@ -34,12 +34,12 @@ import {
   type LoadArchiveOptions,
   type Model,
 } from './archives.js';
+import { EROFS_SUPER_MAGIC, EROFS_SUPER_OFFSET } from '@sharemap/erofs/limits';
 import type { ScanImageFileOptions } from '@sharemap/erofs/node';
 
 export { fsMessage } from './images.js';
 export { MANIFEST_READ_PIECE_BYTES, readManifestFile } from './manifest-file.js';
 
-const EROFS_MAGIC = 0xe0f5e1e2;
 const MANIFEST_EXT = /\.(json|ndjson|jsonl)(\.gz)?$|\.gz$/i;
 
 export type InputKind = 'image' | 'manifest' | 'archive';
@@ -112,7 +112,8 @@ async function readHead(path: string, bytes: number): Promise<Buffer> {
 function kindOfHead(path: string, head: Buffer, regular: boolean): InputKind {
   if (regular && isArchiveHead(head)) return 'archive';
   if (MANIFEST_EXT.test(path)) return 'manifest';
-  if (head.length >= 1028 && head.readUInt32LE(1024) === EROFS_MAGIC) return 'image';
+  if (head.length >= EROFS_SUPER_OFFSET + 4 && head.readUInt32LE(EROFS_SUPER_OFFSET) === EROFS_SUPER_MAGIC)
+    return 'image';
   if (isGzip(head)) return 'manifest';
   if (isParquet(head)) return 'manifest'; // the columnar form (docs/manifest.md)
   const first = head

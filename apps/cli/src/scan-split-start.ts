@@ -1,13 +1,15 @@
 /**
  * The worker of a shared metadata scan (scan-split.ts) started as the process starts, before
  * the command's modules load: it loads the reader on the other core meanwhile, and the scan
- * hands it its work (SplitInitMessage). Its own module, which loads nothing else, so that
- * main.ts can start it first.
+ * hands it its work (SplitInitMessage). Its own module, which loads nothing else but the
+ * format's constants (@sharemap/erofs/limits, a module without imports), so that main.ts can
+ * start it first.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { EROFS_SUPER_MAGIC, EROFS_SUPER_OFFSET } from '@sharemap/erofs/limits';
 import { workerOptions } from './worker-options.js';
 
 /** Environment variable: `0` scans every image on one thread. */
@@ -69,9 +71,8 @@ export function splitWorthIt(
   );
 }
 
-/** EROFS superblock: at this offset of the image, its magic (le32), and its inode count (le64) 16 bytes in. */
-const SB_OFFSET = 1024;
-const SB_MAGIC = 0xe0f5e1e2;
+/** The superblock's inode count: a le64 this many bytes into it (docs/format.md#superblock). */
+const SB_INODES_AT = 16;
 
 /** The superblock's inode count and the file's size, or undefined (not an EROFS image, unreadable). */
 function inodesAndSize(path: string): { inodes: number; size: number } | undefined {
@@ -80,8 +81,9 @@ function inodesAndSize(path: string): { inodes: number; size: number } | undefin
     fd = openSync(path, 'r');
     const size = fstatSync(fd).size;
     const b = Buffer.alloc(24);
-    if (readSync(fd, b, 0, 24, SB_OFFSET) !== 24 || b.readUInt32LE(0) !== SB_MAGIC) return undefined;
-    return { inodes: Number(b.readBigUInt64LE(16)), size };
+    if (readSync(fd, b, 0, 24, EROFS_SUPER_OFFSET) !== 24 || b.readUInt32LE(0) !== EROFS_SUPER_MAGIC)
+      return undefined;
+    return { inodes: Number(b.readBigUInt64LE(SB_INODES_AT)), size };
   } catch {
     return undefined;
   } finally {
