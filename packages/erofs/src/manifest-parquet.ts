@@ -493,7 +493,10 @@ export async function parseParquetManifest(
       throw new Error('parseParquetManifest: handOver takes columns without a StringTable');
     sink.begin(rows);
   }
-  const take = (i: number): void => {
+  /** Where the columns keep their fingerprints as bytes (StringTable.keepFingerprintsAsBytes), else null. */
+  const fpBytes = columns?.fingerprintBytes ?? null;
+  /** `fingerprintIndex`: ManifestColumns.push's, when the column path interned the fingerprint's bytes. */
+  const take = (i: number, fingerprintIndex?: number): void => {
     if (sink) {
       // The strings go to the sink; the columns keep placeholders (one shared '' each).
       sink.add(scratch.path, scratch.fingerprint, scratch.sha256);
@@ -501,7 +504,7 @@ export async function parseParquetManifest(
       if (scratch.fingerprint !== null) scratch.fingerprint = '';
       if (scratch.sha256 !== undefined) scratch.sha256 = '';
     }
-    if (columns) columns.push(scratch);
+    if (columns) columns.push(scratch, fingerprintIndex);
     else files[i] = recordOfValidated(scratch);
   };
   // The column path decodes files of the shape sharemap writes (METABOX manifests, whose ino and
@@ -524,7 +527,7 @@ export async function parseParquetManifest(
       : null;
     if (decoded) {
       previousGroup = decoded;
-      const group = new GroupRows(decoded, header.hashed, strings, scratch, spans);
+      const group = new GroupRows(decoded, header.hashed, strings, scratch, spans, fpBytes);
       if (stats) stats.groupsByColumns++;
       for (let i = from; i < to; i++) {
         if (group.fast(i - from, i)) {
@@ -537,6 +540,8 @@ export async function parseParquetManifest(
             continue;
           }
           validator.acceptChecked(scratch.path, i + 2);
+          take(i, fpBytes !== null ? group.fpIndex : undefined);
+          continue;
         } else
           validator.recordInto(
             rawRecord((k) => group.value(k, i - from), i),

@@ -20,7 +20,13 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
-import { asciiString, fastLineSpans, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
+import {
+  asciiString,
+  fastLineFingerprint,
+  fastLineSpans,
+  fastRecordLine,
+  type FastLineContext,
+} from './manifest-fast-line.js';
 import { StringTable } from './manifest-strings.js';
 import {
   columnarManifest,
@@ -744,7 +750,8 @@ export class NdjsonManifestParser {
     const out = this.scratch;
     // index: this record's (lineNo - 2 once lineNo counts this line)
     const handOver = this.handOver;
-    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out, !handOver))
+    const fpBytes = this.columns?.fingerprintBytes ?? null;
+    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out, !handOver, fpBytes))
       return false;
     this.lineNo++;
     if (handOver) {
@@ -755,7 +762,7 @@ export class NdjsonManifestParser {
       this.columns!.push(out);
     } else if (this.columns) {
       this.sink.check(out.path, this.lineNo);
-      this.columns.push(out);
+      this.columns.push(out, fpBytes !== null ? fastLineFingerprint.index : undefined);
     } else this.sink.add(recordOfValidated(out), this.lineNo);
     return true;
   }

@@ -10,6 +10,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  FingerprintBytes,
+  FP_LOWER_HEX_OTHER,
+  FP_LOWER_HEX_SHA256,
+  FP_NOT_LOWER_HEX,
   ManifestColumns,
   manifestColumns,
   manifestToJson,
@@ -251,5 +255,116 @@ describe('manifests handed to another thread', () => {
     expect(() => manifestFromTransfer(cut, new StringTable())).toThrow(/malformed: string offsets/);
     const short = { ...message, typed: { ...message.typed, size: message.typed.size.subarray(1) } };
     expect(() => manifestFromTransfer(short, new StringTable())).toThrow(/malformed: column size/);
+  });
+});
+
+describe('fingerprints kept as bytes (docs/manifest.md#fingerprints-as-bytes)', () => {
+  const bytesTable = (): StringTable => {
+    const t = new StringTable();
+    t.keepFingerprintsAsBytes(new FingerprintBytes());
+    return t;
+  };
+  /** Each record's fingerprint and, for columns, its index in the table's FingerprintBytes. */
+  const fingerprintsOf = (m: Manifest): { fp: (string | null)[]; index: number[] | null } => {
+    const c = manifestColumns(m);
+    if (!c) return { fp: m.files.map((f) => f.fingerprint), index: null };
+    return {
+      fp: Array.from({ length: c.n }, (_, i) => c.fingerprintAt(i)),
+      index: c.fingerprintBytes ? Array.from(c.fingerprintIndex!.subarray(0, c.n)) : null,
+    };
+  };
+  const oracles = readdirSync(DIR).filter((f) => f.endsWith('.expected.json'));
+  for (const oracle of oracles) {
+    it(`read ${oracle.replace(/\.expected\.json$/, '')} in every form, on this thread or handed over, as strings are read`, async () => {
+      const o = JSON.parse(readFileSync(join(DIR, oracle), 'utf8')) as { image: string; devices?: string[] };
+      const scanned = await scanImageFile(join(DIR, o.image), {
+        hash: true,
+        devices: (o.devices ?? []).map((d) => join(DIR, d)),
+      });
+      const first = await scanImageFile(join(DIR, 'base-v1.fp.img'), { hash: true });
+      for (const [form, read] of Object.entries(FORMS)) {
+        const want = await read(scanned, new StringTable());
+        // Read after `first` into one table, as `sharemap analyze` reads two files.
+        const seqTable = bytesTable();
+        const seqFirst = await read(first, seqTable);
+        const seq = await read(scanned, seqTable);
+        const cols = manifestColumns(seq);
+        // Columns keep the bytes (no fingerprint string), records (the JSON form) strings.
+        expect(cols ? cols.fingerprintBytes : null, form).toBe(cols ? seqTable.fingerprintBytes : null);
+        expect(seq, form).toStrictEqual(want);
+        expect(fingerprintsOf(seq).fp, form).toStrictEqual(fingerprintsOf(want).fp);
+        // Handed over by a thread after `first`: the same values at the same indices.
+        const thrTable = bytesTable();
+        const thrFirst = await read(first, thrTable);
+        const thr = handedOver(await read(scanned), thrTable, manifestColumns(thrFirst) ?? null);
+        expect(thr, form).toStrictEqual(want);
+        expect(fingerprintsOf(thr), form).toStrictEqual(fingerprintsOf(seq));
+        expect(fingerprintsOf(thrFirst), form).toStrictEqual(fingerprintsOf(seqFirst));
+        expect(thrTable.fingerprintBytes!.size, form).toBe(seqTable.fingerprintBytes!.size);
+      }
+      // The thread's handover of a Parquet and an NDJSON read, taken into a bytes table.
+      for (const [form, readOnThread] of [
+        [
+          'parquet',
+          (m: Manifest, handOver: ManifestStringsHandover) =>
+            parseParquetManifest(manifestToParquet(m), { columnar: true }, { handOver }),
+        ],
+        [
+          'ndjson',
+          async (m: Manifest, handOver: ManifestStringsHandover) =>
+            parseManifestBytes(utf8([...manifestToNdjson(m)].join('')), { columnar: true, handOver }),
+        ],
+      ] as const) {
+        const seqTable = bytesTable();
+        await FORMS[form]!(first, seqTable);
+        const seq = await FORMS[form]!(scanned, seqTable);
+        const thrTable = bytesTable();
+        const thrFirst = await FORMS[form]!(first, thrTable);
+        const handover = new ManifestStringsHandover();
+        const onThread = await readOnThread(scanned, handover);
+        const { message, transfer } = manifestForTransfer(onThread, handover.strings());
+        const thr = manifestFromTransfer(
+          structuredClone(message, { transfer }),
+          thrTable,
+          manifestColumns(thrFirst) ?? null,
+        );
+        expect(thr, form).toStrictEqual(seq);
+        expect(fingerprintsOf(thr), form).toStrictEqual(fingerprintsOf(seq));
+      }
+    }, 120_000);
+  }
+
+  it('interns values once, gives them back as strings and bytes, and reads their forms', () => {
+    const b = new FingerprintBytes();
+    const sha = '7368613235363a' + 'ab'.repeat(32);
+    const values = [sha, 'deadbeef', 'DEADBEEF', '', sha.toUpperCase(), '7368613235363a00'];
+    const ids = values.map((v) => b.intern(v));
+    expect(ids).toStrictEqual([0, 1, 2, 3, 4, 5]);
+    expect(values.map((v) => b.intern(v))).toStrictEqual(ids); // found again
+    expect(ids.map((k) => b.stringAt(k))).toStrictEqual(values);
+    expect(ids.map((k) => b.length(k))).toStrictEqual(values.map((v) => v.length));
+    expect(ids.map((k) => b.lowerHexForm(k))).toStrictEqual([
+      FP_LOWER_HEX_SHA256,
+      FP_LOWER_HEX_OTHER,
+      FP_NOT_LOWER_HEX,
+      FP_LOWER_HEX_OTHER,
+      FP_NOT_LOWER_HEX,
+      FP_LOWER_HEX_OTHER,
+    ]);
+    expect(b.endsWith(0, 'ab'.repeat(32))).toBe(true);
+    expect(b.endsWith(1, 'ab'.repeat(32))).toBe(false);
+    const out = new Uint8Array(100);
+    expect(b.copyInto(1, out, 3)).toBe(11);
+    expect(Buffer.from(out.subarray(3, 11)).toString('latin1')).toBe('deadbeef');
+    // Without its lookups, and rebuilt for the next one: the same indices, then a new one.
+    b.releaseLookups();
+    expect(b.intern('deadbeef')).toBe(1);
+    expect(b.intern('00')).toBe(6);
+    // Many values: the table and the arena grow, every value is found again.
+    const many = Array.from({ length: 5000 }, (_, i) => i.toString(16).padStart(i % 40, '0'));
+    const manyIds = many.map((v) => b.intern(v));
+    expect(many.map((v) => b.intern(v))).toStrictEqual(manyIds);
+    expect(manyIds.map((k) => b.stringAt(k))).toStrictEqual(many);
+    expect(() => b.intern('é')).toThrow(/not ASCII/);
   });
 });
