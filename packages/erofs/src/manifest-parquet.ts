@@ -548,6 +548,7 @@ export async function parseParquetManifest(
             i + 2,
             scratch,
             strings,
+            fpBytes !== null,
           );
         take(i);
       }
@@ -561,6 +562,7 @@ export async function parseParquetManifest(
           i + 2,
           scratch,
           strings,
+          fpBytes !== null,
         );
         take(i);
       }

@@ -408,6 +408,8 @@ function validateRecordInto(
   strings: StringTable | undefined,
   index: number,
   out: ValidatedRecord,
+  /** The columns keep fingerprints as bytes (ManifestColumns.push interns them there): not in `strings`. */
+  fingerprintsAsBytes = false,
 ): ValidatedRecord {
   const r = v.obj(raw);
   v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
@@ -473,7 +475,8 @@ function validateRecordInto(
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
   out.rdev = rdev;
   let fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
-  if (strings && fingerprint !== null) fingerprint = strings.internAt(3 * index + 1, fingerprint);
+  if (strings && fingerprint !== null && !fingerprintsAsBytes)
+    fingerprint = strings.internAt(3 * index + 1, fingerprint);
   let sha256: string | undefined;
   if (hashed && type === 'file') {
     sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
@@ -612,9 +615,24 @@ export class ManifestStreamValidator {
   }
 
   /** record() into `out` (a reused ValidatedRecord) instead of a record object: the columnar readers. */
-  recordInto(raw: unknown, line: number, out: ValidatedRecord, strings?: StringTable): void {
+  recordInto(
+    raw: unknown,
+    line: number,
+    out: ValidatedRecord,
+    strings?: StringTable,
+    fingerprintsAsBytes = false,
+  ): void {
     if (!this.head) throw new ManifestError('a record before the manifest header', line);
-    validateRecordInto(new V(line), raw, this.ctx!, this.maxXattrs, strings, this.sink.count, out);
+    validateRecordInto(
+      new V(line),
+      raw,
+      this.ctx!,
+      this.maxXattrs,
+      strings,
+      this.sink.count,
+      out,
+      fingerprintsAsBytes,
+    );
     this.sink.check(out.path, line);
   }
 
@@ -719,7 +737,16 @@ export class NdjsonManifestParser {
     } else if (this.columns) {
       // The columnar form: the validated fields go straight into the columns, no record object.
       const out = this.scratch;
-      validateRecordInto(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2, out);
+      validateRecordInto(
+        v,
+        val,
+        this.ctx!,
+        this.maxXattrs,
+        this.strings,
+        this.lineNo - 2,
+        out,
+        this.columns.fingerprintBytes !== null,
+      );
       this.sink.check(out.path, this.lineNo);
       if (this.handOver) {
         this.handOver.add(out.path, out.fingerprint, out.sha256);

@@ -472,15 +472,14 @@ export function manifestFromTransfer(
   if (fpBytes !== null) {
     // Kept as bytes (docs/manifest.md#fingerprints-as-bytes): no string, an index per record.
     takeFingerprintBytes(t.fingerprints, fpBytes, previous, fingerprintIndex);
+    // Path then sha256 of each record, in the parsers' order, so the table ends up as theirs.
+    const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null) : null;
     for (let i = 0; i < n; i++) {
       const path = pathField.at(i);
       if (path === null)
         throw new Error(`a manifest handed over by a thread is malformed: record ${i} has no path`);
       paths[i] = path;
-    }
-    if (t.sha256s) {
-      const shaField = new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null);
-      for (let i = 0; i < n; i++) sha256![i] = shaField.at(i) ?? undefined;
+      if (shaField) sha256![i] = shaField.at(i) ?? undefined;
     }
     releaseStrings(t);
     const cols = ManifestColumns.fromColumns({

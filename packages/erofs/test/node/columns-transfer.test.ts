@@ -301,6 +301,8 @@ describe('fingerprints kept as bytes (docs/manifest.md#fingerprints-as-bytes)', 
         expect(fingerprintsOf(thr), form).toStrictEqual(fingerprintsOf(seq));
         expect(fingerprintsOf(thrFirst), form).toStrictEqual(fingerprintsOf(seqFirst));
         expect(thrTable.fingerprintBytes!.size, form).toBe(seqTable.fingerprintBytes!.size);
+        // The table (paths, sha256s) as the sequential read left it, in its order.
+        expect(tableStrings(thrTable), form).toStrictEqual(tableStrings(seqTable));
       }
       // The thread's handover of a Parquet and an NDJSON read, taken into a bytes table.
       for (const [form, readOnThread] of [
@@ -330,6 +332,7 @@ describe('fingerprints kept as bytes (docs/manifest.md#fingerprints-as-bytes)', 
         );
         expect(thr, form).toStrictEqual(seq);
         expect(fingerprintsOf(thr), form).toStrictEqual(fingerprintsOf(seq));
+        expect(tableStrings(thrTable), form).toStrictEqual(tableStrings(seqTable));
       }
     }, 120_000);
   }
