@@ -61,10 +61,6 @@ export {
   LAYOUT_CODES,
   TYPE_FILE,
   MAX_PREALLOCATED_RECORDS,
-  FingerprintBytes,
-  FP_LOWER_HEX_OTHER,
-  FP_LOWER_HEX_SHA256,
-  FP_NOT_LOWER_HEX,
 } from './manifest.js';
 export { isGzip, isParquet } from './manifest-magic.js';
 export {

@@ -15,7 +15,6 @@
 import { LAYOUT_NAMES } from './disk/inode.js';
 import type { DataLayout, FileRecord, FileType, Manifest, ManifestHeader } from './manifest-types.js';
 import type { StringTable } from './manifest-strings.js';
-import type { FingerprintBytes } from './manifest-fingerprints.js';
 
 /** Type codes of the `type` column: an index into this list. */
 export const FILE_TYPE_CODES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
@@ -202,17 +201,8 @@ export class ManifestColumns {
   private cap: number;
   /** Paths, interned when the parser was given a StringTable. */
   readonly paths: string[] = [];
-  /**
-   * Fingerprint hex as strings, null where absent (interned like paths); null while the
-   * fingerprints are kept as bytes (`fingerprintBytes`): `fingerprint` makes them then.
-   */
-  private fps: (string | null)[] | null = [];
-  /**
-   * Where the fingerprints are kept as bytes (StringTable.keepFingerprintsAsBytes), else null:
-   * then `fingerprintIndex` holds each record's index in it (-1 for none), and no string is made
-   * of a fingerprint unless a reader asks (fingerprintAt, `fingerprint`).
-   */
-  fingerprintBytes: FingerprintBytes | null = null;
+  /** Fingerprint hex, null when absent (interned like paths). */
+  readonly fingerprint: (string | null)[] = [];
   /** sha256 hex of regular files of a hashed manifest; null when no record has one. */
   sha256: (string | undefined)[] | null = null;
   // Allocated by resize() (COLUMN_TYPES).
@@ -235,28 +225,6 @@ export class ManifestColumns {
   private readonly targets = new Map<number, string>();
   private readonly rdevs = new Map<number, [number, number]>();
   private readonly xattrLists = new Map<number, Record<string, string>>();
-  /**
-   * Fingerprint hex by record, null when absent: the strings, made from `fingerprintBytes` at the
-   * first read when the fingerprints are kept as bytes (readers that can should use
-   * fingerprintAt or the bytes).
-   */
-  get fingerprint(): (string | null)[] {
-    let fps = this.fps;
-    if (fps === null) {
-      fps = new Array<string | null>(this.n);
-      for (let i = 0; i < this.n; i++) fps[i] = this.fingerprintAt(i);
-      this.fps = fps;
-    }
-    return fps;
-  }
-
-  /** Record i's fingerprint hex (null: none), made from the bytes when they are kept as bytes. */
-  fingerprintAt(i: number): string | null {
-    if (this.fps !== null) return this.fps[i] ?? null;
-    const k = this.fingerprintIndex![i]!;
-    return k < 0 ? null : this.fingerprintBytes!.stringAt(k);
-  }
-
   /** pushRecord's reused fields. */
   private scratch: ValidatedRecord | null = null;
   /** The StringTable the parser interned this manifest's strings in (internedIn), else null. */
@@ -305,23 +273,6 @@ export class ManifestColumns {
     if (this.n !== 0) throw new Error('internedIn: records were pushed already');
     this.strings = strings;
     this.fingerprintIndex = new Int32Array(this.cap);
-    if (strings.fingerprintBytes !== null) {
-      // Kept as bytes: push() takes each fingerprint's index there (given, or interned from its string).
-      this.fingerprintBytes = strings.fingerprintBytes;
-      this.fps = null;
-    }
-  }
-
-  /**
-   * Declares that this manifest's fingerprints are `bytes`' values at `index` (by record, -1 for
-   * none): columns made with placeholder strings (a manifest handed over by a thread), whose
-   * strings are in `strings`' table. Replaces the fingerprint strings.
-   */
-  declareFingerprintBytes(strings: StringTable, bytes: FingerprintBytes, index: Int32Array): void {
-    this.strings = strings;
-    this.fingerprintBytes = bytes;
-    this.fingerprintIndex = index;
-    this.fps = null;
   }
 
   /**
@@ -351,26 +302,15 @@ export class ManifestColumns {
     this.resize(this.cap * 2);
   }
 
-  /**
-   * Appends one validated record (the parsers have checked every field, order and count).
-   * `fingerprintIndex`: when the fingerprints are kept as bytes, the index of this record's
-   * fingerprint there (-1: none) if the parser interned its bytes already (then
-   * `s.fingerprint` is a placeholder); else its string is interned now.
-   */
-  push(s: ValidatedRecord, fingerprintIndex?: number): void {
+  /** Appends one validated record (the parsers have checked every field, order and count). */
+  push(s: ValidatedRecord): void {
     if (this.n === this.cap) this.grow();
     const i = this.n++;
     this.paths.push(s.path);
-    const bytes = this.fingerprintBytes;
-    if (bytes !== null)
-      this.fingerprintIndex![i] =
-        fingerprintIndex ?? (s.fingerprint === null ? -1 : bytes.intern(s.fingerprint));
-    else {
-      this.fps!.push(s.fingerprint);
-      if (this.fingerprintIndex !== null)
-        this.fingerprintIndex[i] =
-          s.fingerprint === null ? -1 : this.strings!.indexAt(3 * i + 1, s.fingerprint);
-    }
+    this.fingerprint.push(s.fingerprint);
+    if (this.fingerprintIndex !== null)
+      this.fingerprintIndex[i] =
+        s.fingerprint === null ? -1 : this.strings!.indexAt(3 * i + 1, s.fingerprint);
     if (s.sha256 !== undefined) {
       this.sha256 ??= new Array<string | undefined>(i).fill(undefined);
       this.sha256[i] = s.sha256;
@@ -431,7 +371,7 @@ export class ManifestColumns {
     out.target = this.targets.get(i);
     out.rdev = this.rdevs.get(i);
     out.xattrs = this.xattrLists.get(i) ?? NO_XATTRS;
-    out.fingerprint = this.fingerprintAt(i);
+    out.fingerprint = this.fingerprint[i]!;
     out.sha256 = this.sha256?.[i];
     return out;
   }
@@ -487,7 +427,7 @@ export class ManifestColumns {
     const typed = cols as unknown as Record<string, Column>;
     for (const k of Object.keys(COLUMN_TYPES)) typed[k] = (c as unknown as Record<string, Column>)[k]!;
     (cols as { paths: string[] }).paths = c.paths;
-    cols.fps = c.fingerprint;
+    (cols as { fingerprint: (string | null)[] }).fingerprint = c.fingerprint;
     cols.sha256 = c.sha256;
     cols.ino = c.ino;
     for (const [i, v] of c.bigNids) cols.bigNids.set(i, v);

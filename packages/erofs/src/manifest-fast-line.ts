@@ -21,7 +21,6 @@ import {
   type ValidatedRecord,
 } from './manifest-columns.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
-import type { FingerprintBytes } from './manifest-fingerprints.js';
 import type { DataLayout, FileType } from './manifest-types.js';
 
 /** What the fast path needs from the header (the general parser's RecordContext). */
@@ -40,12 +39,6 @@ export type AsciiInterner = Pick<StringTable, 'internAtAscii'>;
  * instead of making strings reads (`makeStrings` false: NdjsonManifestParser's handOver).
  */
 export const fastLineSpans = { pathStart: 0, pathEnd: 0, fpStart: -1, fpEnd: -1, shaStart: -1 };
-
-/**
- * The index in fastRecordLine's `fpBytes` of the fingerprint of the line it last accepted with
- * one (-1: the line has none; docs/manifest.md#fingerprints-as-bytes).
- */
-export const fastLineFingerprint = { index: -1 };
 
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const K_PATH = enc('{"path":"');
@@ -189,8 +182,7 @@ function hexEnd(b: Uint8Array, pos: number, end: number, max: number): number {
  * interns nothing) otherwise. `index` is the record's index (the StringTable slots, as the
  * general parser uses them). `makeStrings` false: no string is made or interned; `out` gets
  * '' for the path and for a fingerprint or sha256 present (null and undefined where absent),
- * and the strings' places in `b` are in fastLineSpans. `fpBytes`: the fingerprint is interned
- * there as bytes (its index in fastLineFingerprint) instead of as a string.
+ * and the strings' places in `b` are in fastLineSpans.
  */
 export function fastRecordLine(
   b: Uint8Array,
@@ -201,7 +193,6 @@ export function fastRecordLine(
   index: number,
   out: ValidatedRecord,
   makeStrings = true,
-  fpBytes: FingerprintBytes | null = null,
 ): boolean {
   let p = lit(b, start, end, K_PATH);
   if (p < 0) return false;
@@ -295,11 +286,7 @@ export function fastRecordLine(
   }
   // Valid: the strings, interned in the general parser's slots.
   out.path = ascii(b, pathStart, pathClose, strings, 3 * index, pathHash);
-  if (fpBytes !== null) {
-    // Kept as bytes: its index in fastLineFingerprint, a placeholder in `out` (ManifestColumns.push).
-    fastLineFingerprint.index = fpStart < 0 ? -1 : fpBytes.internAscii(b, fpStart, fpClose, fpHash);
-    out.fingerprint = fpStart < 0 ? null : '';
-  } else out.fingerprint = fpStart < 0 ? null : ascii(b, fpStart, fpClose, strings, 3 * index + 1, fpHash);
+  out.fingerprint = fpStart < 0 ? null : ascii(b, fpStart, fpClose, strings, 3 * index + 1, fpHash);
   out.sha256 = shaStart < 0 ? undefined : ascii(b, shaStart, shaStart + 64, strings, 3 * index + 2, shaHash);
   return true;
 }

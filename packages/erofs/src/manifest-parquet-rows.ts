@@ -32,7 +32,6 @@ import type { ValidatedRecord } from './manifest-columns.js';
 import { asciiSliceable, asciiString } from './manifest-fast-line.js';
 import { validManifestPath } from './manifest-parse.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from './manifest-strings.js';
-import type { FingerprintBytes } from './manifest-fingerprints.js';
 
 /** The manifest columns and the shape each must have for the column path (docs/manifest.md#columnar-form-parquet). */
 export const PARQUET_COLUMN_SHAPES = {
@@ -152,8 +151,6 @@ export class GroupRows {
   fpStart = -1;
   fpEnd = -1;
   shaStart = -1;
-  /** Set by fast() with `fpBytes`: the row's fingerprint's index there (-1: none). */
-  fpIndex = -1;
   /** Where the next hex goes in `buf` (spans mode). */
   private at = 0;
 
@@ -167,11 +164,6 @@ export class GroupRows {
      * handover: docs/manifest.md#reading-manifests-on-threads); never with a table.
      */
     private readonly spans = false,
-    /**
-     * Where the fingerprints are kept as bytes (ManifestColumns.fingerprintBytes): fast() interns
-     * a row's fingerprint there, its index in `fpIndex`, a placeholder in `out`.
-     */
-    private readonly fpBytes: FingerprintBytes | null = null,
   ) {
     const bytes = (k: ParquetColumnName): ByteColumn => cols[k] as ByteColumn;
     const int = (k: ParquetColumnName): IntColumn => cols[k] as IntColumn;
@@ -311,10 +303,7 @@ export class GroupRows {
       } else out.sha256 = undefined;
       return true;
     }
-    if (this.fpBytes !== null) {
-      this.fpIndex = fpId < 0 ? -1 : this.hexIndex(fp, fpId, this.fpBytes);
-      out.fingerprint = fpId < 0 ? null : '';
-    } else out.fingerprint = fpId < 0 ? null : this.hex(fp, fpId, 3 * i + 1);
+    out.fingerprint = fpId < 0 ? null : this.hex(fp, fpId, 3 * i + 1);
     out.sha256 = wantSha ? this.hex(sha, shaId, 3 * i + 2) : undefined;
     return true;
   }
@@ -386,22 +375,6 @@ export class GroupRows {
     }
     this.at = n;
     return '';
-  }
-
-  /** The index in `bytes` of the lower-case hex of value `id` of `col` (as bytesHex gives it). */
-  private hexIndex(col: ByteColumn, id: number, bytes: FingerprintBytes): number {
-    const buf = this.buf;
-    const b = col.bufs[col.buf[id]!]!;
-    let h = STRING_HASH_SEED;
-    let n = 0;
-    for (let k = col.start[id]!, end = col.end[id]!; k < end; k++) {
-      const hi = HEX_DIGITS[b[k]! >> 4]!;
-      const lo = HEX_DIGITS[b[k]! & 15]!;
-      buf[n++] = hi;
-      buf[n++] = lo;
-      h = hashStep(hashStep(h, hi), lo);
-    }
-    return bytes.internAscii(buf, 0, n, h);
   }
 
   /** Lower-case hex of value `id` of `col` (as bytesHex gives it), interned at `slot` when there is a table. */

@@ -493,10 +493,7 @@ export async function parseParquetManifest(
       throw new Error('parseParquetManifest: handOver takes columns without a StringTable');
     sink.begin(rows);
   }
-  /** Where the columns keep their fingerprints as bytes (StringTable.keepFingerprintsAsBytes), else null. */
-  const fpBytes = columns?.fingerprintBytes ?? null;
-  /** `fingerprintIndex`: ManifestColumns.push's, when the column path interned the fingerprint's bytes. */
-  const take = (i: number, fingerprintIndex?: number): void => {
+  const take = (i: number): void => {
     if (sink) {
       // The strings go to the sink; the columns keep placeholders (one shared '' each).
       sink.add(scratch.path, scratch.fingerprint, scratch.sha256);
@@ -504,7 +501,7 @@ export async function parseParquetManifest(
       if (scratch.fingerprint !== null) scratch.fingerprint = '';
       if (scratch.sha256 !== undefined) scratch.sha256 = '';
     }
-    if (columns) columns.push(scratch, fingerprintIndex);
+    if (columns) columns.push(scratch);
     else files[i] = recordOfValidated(scratch);
   };
   // The column path decodes files of the shape sharemap writes (METABOX manifests, whose ino and
@@ -527,7 +524,7 @@ export async function parseParquetManifest(
       : null;
     if (decoded) {
       previousGroup = decoded;
-      const group = new GroupRows(decoded, header.hashed, strings, scratch, spans, fpBytes);
+      const group = new GroupRows(decoded, header.hashed, strings, scratch, spans);
       if (stats) stats.groupsByColumns++;
       for (let i = from; i < to; i++) {
         if (group.fast(i - from, i)) {
@@ -540,15 +537,12 @@ export async function parseParquetManifest(
             continue;
           }
           validator.acceptChecked(scratch.path, i + 2);
-          take(i, fpBytes !== null ? group.fpIndex : undefined);
-          continue;
         } else
           validator.recordInto(
             rawRecord((k) => group.value(k, i - from), i),
             i + 2,
             scratch,
             strings,
-            fpBytes !== null,
           );
         take(i);
       }
@@ -562,7 +556,6 @@ export async function parseParquetManifest(
           i + 2,
           scratch,
           strings,
-          fpBytes !== null,
         );
         take(i);
       }

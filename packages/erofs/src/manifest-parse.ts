@@ -20,13 +20,7 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
-import {
-  asciiString,
-  fastLineFingerprint,
-  fastLineSpans,
-  fastRecordLine,
-  type FastLineContext,
-} from './manifest-fast-line.js';
+import { asciiString, fastLineSpans, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
 import { StringTable } from './manifest-strings.js';
 import {
   columnarManifest,
@@ -408,8 +402,6 @@ function validateRecordInto(
   strings: StringTable | undefined,
   index: number,
   out: ValidatedRecord,
-  /** The columns keep fingerprints as bytes (ManifestColumns.push interns them there): not in `strings`. */
-  fingerprintsAsBytes = false,
 ): ValidatedRecord {
   const r = v.obj(raw);
   v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
@@ -475,8 +467,7 @@ function validateRecordInto(
   } else if (r.rdev !== undefined) v.fail('only chr/blk have rdev', 'rdev');
   out.rdev = rdev;
   let fingerprint = r.fingerprint === null ? null : v.str(r.fingerprint, 'fingerprint', 2 * 65536, HEX_RE);
-  if (strings && fingerprint !== null && !fingerprintsAsBytes)
-    fingerprint = strings.internAt(3 * index + 1, fingerprint);
+  if (strings && fingerprint !== null) fingerprint = strings.internAt(3 * index + 1, fingerprint);
   let sha256: string | undefined;
   if (hashed && type === 'file') {
     sha256 = v.str(r.sha256, 'sha256', 64, SHA256_RE);
@@ -615,24 +606,9 @@ export class ManifestStreamValidator {
   }
 
   /** record() into `out` (a reused ValidatedRecord) instead of a record object: the columnar readers. */
-  recordInto(
-    raw: unknown,
-    line: number,
-    out: ValidatedRecord,
-    strings?: StringTable,
-    fingerprintsAsBytes = false,
-  ): void {
+  recordInto(raw: unknown, line: number, out: ValidatedRecord, strings?: StringTable): void {
     if (!this.head) throw new ManifestError('a record before the manifest header', line);
-    validateRecordInto(
-      new V(line),
-      raw,
-      this.ctx!,
-      this.maxXattrs,
-      strings,
-      this.sink.count,
-      out,
-      fingerprintsAsBytes,
-    );
+    validateRecordInto(new V(line), raw, this.ctx!, this.maxXattrs, strings, this.sink.count, out);
     this.sink.check(out.path, line);
   }
 
@@ -737,16 +713,7 @@ export class NdjsonManifestParser {
     } else if (this.columns) {
       // The columnar form: the validated fields go straight into the columns, no record object.
       const out = this.scratch;
-      validateRecordInto(
-        v,
-        val,
-        this.ctx!,
-        this.maxXattrs,
-        this.strings,
-        this.lineNo - 2,
-        out,
-        this.columns.fingerprintBytes !== null,
-      );
+      validateRecordInto(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2, out);
       this.sink.check(out.path, this.lineNo);
       if (this.handOver) {
         this.handOver.add(out.path, out.fingerprint, out.sha256);
@@ -777,8 +744,7 @@ export class NdjsonManifestParser {
     const out = this.scratch;
     // index: this record's (lineNo - 2 once lineNo counts this line)
     const handOver = this.handOver;
-    const fpBytes = this.columns?.fingerprintBytes ?? null;
-    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out, !handOver, fpBytes))
+    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out, !handOver))
       return false;
     this.lineNo++;
     if (handOver) {
@@ -789,7 +755,7 @@ export class NdjsonManifestParser {
       this.columns!.push(out);
     } else if (this.columns) {
       this.sink.check(out.path, this.lineNo);
-      this.columns.push(out, fpBytes !== null ? fastLineFingerprint.index : undefined);
+      this.columns.push(out);
     } else this.sink.add(recordOfValidated(out), this.lineNo);
     return true;
   }

@@ -13,8 +13,6 @@
  * collisions; equal strings are found whatever the hash, only the speed depends on it.
  */
 
-import type { FingerprintBytes } from './manifest-fingerprints.js';
-
 /** FNV-1a's prime; the offset basis is replaced by a per-process random seed. */
 const FNV_PRIME = 0x01000193;
 /** The initial hash state (exported for the fast path, which hashes bytes as it scans them). */
@@ -48,25 +46,7 @@ const INITIAL_TABLE = 1 << 10;
  */
 export const MAX_RESERVED_STRINGS = 3 * (1 << 20);
 
-/** Fingerprint bytes per record reserve() makes room for (`sha256:` + 32 bytes is 78 hex digits). */
-const RESERVED_FINGERPRINT_BYTES = 80;
-
 export class StringTable {
-  /**
-   * Where columnar reads into this table keep their fingerprints, as bytes rather than strings
-   * (keepFingerprintsAsBytes; docs/manifest.md#fingerprints-as-bytes); null: as interned strings.
-   */
-  fingerprintBytes: FingerprintBytes | null = null;
-
-  /**
-   * Columnar reads into this table (ManifestColumns.internedIn, the handover) keep their
-   * fingerprints in `bytes` from now on: indices into it, no string per value. Record objects
-   * (the JSON form) still get strings. Called before anything is read.
-   */
-  keepFingerprintsAsBytes(bytes: FingerprintBytes): void {
-    this.fingerprintBytes = bytes;
-  }
-
   /** The distinct strings, in the order first seen. */
   private readonly strings: string[] = [];
   /** hashString() of each string, beside it. */
@@ -278,8 +258,6 @@ export class StringTable {
     let size = this.table.length;
     while (2 * want > size) size *= 2;
     if (size > this.table.length) this.grow(size);
-    // A record interns 2 strings (3 when hashed): about half of them fingerprints.
-    this.fingerprintBytes?.reserve(want / 2, (RESERVED_FINGERPRINT_BYTES * want) / 2);
   }
 
   /**
@@ -295,7 +273,6 @@ export class StringTable {
     this.hashes = new Int32Array(0);
     this.table = new Int32Array(0);
     this.bySlotIndex = new Int32Array(0);
-    this.fingerprintBytes?.releaseLookups();
   }
 
   /** Interns adopted columns and rebuilds what releaseLookups() dropped, before a lookup. */

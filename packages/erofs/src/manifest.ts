@@ -9,9 +9,3 @@ export * from './manifest-serialise.js';
 export * from './manifest-parse.js';
 export * from './manifest-parse-bytes.js';
 export * from './manifest-columns.js';
-export {
-  FingerprintBytes,
-  FP_LOWER_HEX_OTHER,
-  FP_LOWER_HEX_SHA256,
-  FP_NOT_LOWER_HEX,
-} from './manifest-fingerprints.js';

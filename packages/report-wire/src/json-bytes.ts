@@ -459,34 +459,25 @@ export function* jsonBytes(
       orderDependentKeys[2]!.length +
       2;
     const { memberStart, memberRows, rejectedStart, rejectedRows, memberCount, rejectedCount } = c;
-    const { fingerprint, domain, aops, size, pages, orderDependent } = c;
-    // Lower-hex fingerprints (the engine saw each) are their JSON between quotes: copied natively,
-    // from their bytes when the manifests kept them as bytes (no string is made of them then).
-    const fpBytes = c.plainFingerprints === true ? (c.fingerprintBytes ?? null) : null;
-    const fingerprints = fpBytes === null ? c.fingerprints : null;
+    const { fingerprints, fingerprint, domain, aops, size, pages, orderDependent } = c;
+    // Lower-hex fingerprints (the engine saw each) are their JSON between quotes: copied natively.
     const copyFingerprint = c.plainFingerprints === true ? copyLatin1 : null;
     w.byte(0x5b);
     for (let g = 0; g < c.count; g++) {
-      const k = fpBytes !== null ? fpBytes.index[fingerprint[g]!]! : -1;
-      const fp = fingerprints !== null ? fingerprints[fingerprint[g]!]! : '';
-      const fpLength = fpBytes !== null ? fpBytes.bytes.length(k) : fp.length;
+      const fp = fingerprints[fingerprint[g]!]!;
       const m0 = memberStart[g]!;
       const m1 = memberStart[g + 1]!;
       const r0 = rejectedStart[g]!;
       const r1 = rejectedStart[g + 1]!;
       // A member row is an int32 of at most 10 digits and a comma.
-      const need = fixed + fpLength + 11 * (m1 - m0 + r1 - r0);
+      const need = fixed + fp.length + 11 * (m1 - m0 + r1 - r0);
       w.ensure(need);
       let buf = w.buf;
       let p = w.pos;
       if (g > 0) buf[p++] = COMMA;
       p = copyBytes(buf, p, open);
       let q: number;
-      if (fpBytes !== null) {
-        buf[p] = QUOTE;
-        q = fpBytes.bytes.copyInto(k, buf, p + 1);
-        buf[q++] = QUOTE;
-      } else if (copyFingerprint !== null) {
+      if (copyFingerprint !== null) {
         buf[p] = QUOTE;
         q = p + 1 + copyFingerprint.call(buf, fp, p + 1, fp.length);
         buf[q++] = QUOTE;

@@ -2,13 +2,7 @@
  * `sharemap analyze IMAGE_OR_MANIFEST... [--mounts FILE]... [options]`: the sharing report,
  * computed locally (nothing leaves the machine), optionally gated and compared with a baseline.
  */
-import {
-  FingerprintBytes,
-  manifestColumns,
-  StringTable,
-  type Manifest,
-  type ManifestColumns,
-} from '@sharemap/erofs';
+import { manifestColumns, StringTable, type Manifest, type ManifestColumns } from '@sharemap/erofs';
 import { manifestFromTransfer } from '@sharemap/erofs/node';
 import {
   flag,
@@ -180,9 +174,6 @@ export async function readManifests(
 ): Promise<Manifest[]> {
   const manifests: Manifest[] = [];
   const strings = new StringTable();
-  // Fingerprints kept as bytes, not strings: the engine compares their ids, `--json` copies the
-  // bytes (docs/benchmarks.md#analyze-fpbytes-fingerprints-as-bytes-2026-12-07).
-  strings.keepFingerprintsAsBytes(new FingerprintBytes((n) => Buffer.allocUnsafeSlow(n)));
   // Identical layers of several archives are read once and are one per-layer image.
   const archive = {
     layerCache: new Map(),

@@ -24,7 +24,6 @@ import {
 } from '../manifest-columns.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from '../manifest-strings.js';
 import type { Manifest, ManifestHeader } from '../manifest-types.js';
-import type { FingerprintBytes } from '../manifest-fingerprints.js';
 import type { ManifestStringSink } from '../manifest-parse.js';
 
 /** How one record's string of a TransferredStrings is stored. */
@@ -360,49 +359,6 @@ class StringField {
   }
 }
 
-/**
- * Each record's fingerprint of `t` interned in `bytes` (its index in `out`, -1 for none): the
- * index of `previous`'s record i when it kept its fingerprints in `bytes` too and the bytes are
- * equal (versions of one image: most are), else looked up from the bytes.
- */
-function takeFingerprintBytes(
-  t: TransferredStrings,
-  bytes: FingerprintBytes,
-  previous: ManifestColumns | null,
-  out: Int32Array,
-): void {
-  const { kinds, ends } = t;
-  const b = t.bytes;
-  const prevIndex = previous?.fingerprintBytes === bytes ? previous.fingerprintIndex : null;
-  const prevN = prevIndex === null ? 0 : previous!.n;
-  for (let i = 0; i < out.length; i++) {
-    const kind = kinds[i]!;
-    if (kind === ABSENT) {
-      out[i] = -1;
-      continue;
-    }
-    const start = i === 0 ? 0 : ends[i - 1]!;
-    const end = ends[i]!;
-    if (kind !== ASCII) {
-      // UTF-16 code units: not a fingerprint the parsers accept (hex), but taken as its string.
-      out[i] = bytes.intern(
-        Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf16le', start, end),
-      );
-      continue;
-    }
-    if (i < prevN) {
-      const k = prevIndex![i]!;
-      if (k >= 0 && bytes.equals(k, b, start, end)) {
-        out[i] = k;
-        continue;
-      }
-    }
-    let h = STRING_HASH_SEED;
-    for (let k = start; k < end; k++) h = hashStep(h, b[k]!);
-    out[i] = bytes.internAscii(b, start, end, h);
-  }
-}
-
 /** Checks a transferred manifest's shape (it comes from this program's own thread, but a bug there must not become a wrong report). */
 function check(t: TransferredManifest): void {
   const n = t.n;
@@ -465,40 +421,10 @@ export function manifestFromTransfer(
   check(t);
   const n = t.n;
   const paths = new Array<string>(n);
+  const fingerprint = new Array<string | null>(n);
   const sha256 = t.sha256s ? new Array<string | undefined>(n) : null;
   const fingerprintIndex = new Int32Array(n);
   const pathField = new StringField(t.paths, 0, strings, previous?.paths ?? null);
-  const fpBytes = t.records ? null : strings.fingerprintBytes;
-  if (fpBytes !== null) {
-    // Kept as bytes (docs/manifest.md#fingerprints-as-bytes): no string, an index per record.
-    takeFingerprintBytes(t.fingerprints, fpBytes, previous, fingerprintIndex);
-    // Path then sha256 of each record, in the parsers' order, so the table ends up as theirs.
-    const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null) : null;
-    for (let i = 0; i < n; i++) {
-      const path = pathField.at(i);
-      if (path === null)
-        throw new Error(`a manifest handed over by a thread is malformed: record ${i} has no path`);
-      paths[i] = path;
-      if (shaField) sha256![i] = shaField.at(i) ?? undefined;
-    }
-    releaseStrings(t);
-    const cols = ManifestColumns.fromColumns({
-      n,
-      ...t.typed,
-      ino: t.ino,
-      paths,
-      // Replaced by declareFingerprintBytes.
-      fingerprint: [],
-      sha256,
-      bigNids: t.bigNids,
-      targets: t.targets,
-      rdevs: t.rdevs,
-      xattrLists: t.xattrLists,
-    } as WholeColumns);
-    cols.declareFingerprintBytes(strings, fpBytes, fingerprintIndex);
-    return columnarManifest(t.header, cols);
-  }
-  const fingerprint = new Array<string | null>(n);
   const fpField = new StringField(t.fingerprints, 1, strings, previous?.fingerprint ?? null);
   const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null) : null;
   const prevFp = previous?.fingerprint;

@@ -24,9 +24,6 @@ import {
   LAYOUT_CODES,
   manifestColumns,
   TYPE_FILE,
-  FP_LOWER_HEX_OTHER,
-  FP_LOWER_HEX_SHA256,
-  type FingerprintBytes,
   type Manifest,
   type StringTable,
 } from '@sharemap/erofs';
@@ -111,19 +108,8 @@ export interface PreparedImage {
 export interface Prepared {
   images: PreparedImage[];
   byId: Map<string, PreparedImage>;
-  /**
-   * Interned fingerprint values (hex, compared as given; manifests use lower case), by fpId.
-   * Made at the first read when the values are kept as bytes (`fingerprintBytes`): readers that
-   * can use fingerprintCount, fingerprintString or the bytes.
-   */
-  readonly fingerprints: string[];
-  /** How many fingerprint ids there are (`fingerprints.length`, without making the strings). */
-  fingerprintCount: number;
-  /**
-   * The values as bytes (docs/manifest.md#fingerprints-as-bytes): fingerprint id k is
-   * `bytes`' value `index[k]`; null when the values are strings.
-   */
-  fingerprintBytes: { bytes: FingerprintBytes; index: Int32Array } | null;
+  /** Interned fingerprint values (hex, compared as given; manifests use lower case), by fpId. */
+  fingerprints: string[];
   /** Content id of each fingerprint id: what a non-empty file with it and no other sha256 holds. */
   fpContentId: Int32Array;
   /** Number of distinct content identities: content ids are 0 .. contentCount - 1. */
@@ -146,14 +132,7 @@ class Interner {
    */
   fingerprints: string[] = [];
   /** How many fingerprint ids there are. */
-  count = 0;
-  /**
-   * Where the fingerprints are kept as bytes (every image's columns keep theirs in this one
-   * FingerprintBytes: useTableIndices), else null; then `fingerprints` stays empty and
-   * `byteIndex[id]` is fingerprint id's value in it.
-   */
-  bytes: FingerprintBytes | null = null;
-  byteIndex: Int32Array = new Int32Array(0);
+  private count = 0;
   /**
    * By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null.
    * Once a record's sha256 equals it, that record's string object stands for it (see prepareImage).
@@ -184,19 +163,13 @@ class Interner {
    */
   reserveIds(n: number): void {
     if (this.count > 0 || n <= 0) return;
-    if (this.bytes !== null) {
-      this.byteIndex = new Int32Array(n);
-      this.fpDigest = new Array<string | null | undefined>(n);
-      return;
-    }
     this.fingerprints = new Array<string>(n);
     this.fpDigest = new Array<string | null | undefined>(n);
   }
 
   /** Trims the room reserveIds made to the ids given (before fingerprintContentIds). */
   finish(): void {
-    if (this.bytes !== null) this.byteIndex = this.byteIndex.slice(0, this.count);
-    else this.fingerprints.length = this.count;
+    this.fingerprints.length = this.count;
     if (this.fpDigest.length > this.count) this.fpDigest.length = this.count;
   }
 
@@ -267,50 +240,8 @@ class Interner {
   digestOf(id: number): string | null {
     let digest = this.fpDigest[id];
     if (digest === undefined)
-      this.fpDigest[id] = digest = this.fingerprintString(id).slice(SHA256_FINGERPRINT_PREFIX_HEX.length);
+      this.fpDigest[id] = digest = this.fingerprints[id]!.slice(SHA256_FINGERPRINT_PREFIX_HEX.length);
     return digest;
-  }
-
-  /** Fingerprint id `id`'s value (made from the bytes when they are kept as bytes). */
-  fingerprintString(id: number): string {
-    return this.bytes !== null ? this.bytes.stringAt(this.byteIndex[id]!) : this.fingerprints[id]!;
-  }
-
-  /**
-   * Id of the usable fingerprint at index `index` of `bytes` (useTableIndices with bytes): ids in
-   * order of first appearance, as the other ways number them.
-   */
-  fingerprintIdOfBytes(index: number): number {
-    if (index >= this.idOfIndex.length) {
-      const grown = new Int32Array(Math.max(this.bytes!.size, index + 1)).fill(-1);
-      grown.set(this.idOfIndex);
-      this.idOfIndex = grown;
-    }
-    if (index < 0) throw new Error(`fingerprint index ${index} is not in the manifests' FingerprintBytes`);
-    let id = this.idOfIndex[index]!;
-    if (id < 0) this.idOfIndex[index] = id = this.newFingerprintOfBytes(index);
-    return id;
-  }
-
-  private newFingerprintOfBytes(index: number): number {
-    const id = this.count++;
-    if (id >= this.byteIndex.length) {
-      const grown = new Int32Array(Math.max(16, 2 * id));
-      grown.set(this.byteIndex);
-      this.byteIndex = grown;
-    }
-    this.byteIndex[id] = index;
-    // As newFingerprint, the form read from the bytes.
-    const form = this.bytes!.lowerHexForm(index);
-    if (form === FP_LOWER_HEX_SHA256) {
-      if (id >= this.fpDigest.length) this.fpDigest[id] = undefined;
-    } else if (form === FP_LOWER_HEX_OTHER) this.fpDigest[id] = null;
-    else {
-      this.notLowerHex++;
-      (this.notLowerHexIds ??= new Set()).add(id);
-      this.fpDigest[id] = fingerprintDigest(this.bytes!.stringAt(index));
-    }
-    return id;
   }
 
   /**
@@ -327,10 +258,9 @@ class Interner {
     return this.table !== null;
   }
 
-  useTableIndices(table: StringTable, bytes: FingerprintBytes | null = null): void {
+  useTableIndices(table: StringTable): void {
     this.table = table;
-    this.bytes = bytes;
-    this.idOfIndex = new Int32Array(bytes !== null ? bytes.size : table.size).fill(-1);
+    this.idOfIndex = new Int32Array(table.size).fill(-1);
   }
 
   /**
@@ -360,7 +290,7 @@ class Interner {
 
   /** Content id of each fingerprint id: of the digest it claims, else of `fp:` + its value. */
   fingerprintContentIds(): Int32Array {
-    const ids = new Int32Array(this.count);
+    const ids = new Int32Array(this.fingerprints.length);
     // Without content ids of files' own sha256 yet (the usual case) and with lower-case hex values
     // (what validated manifests carry), distinct fingerprints have distinct identities (a digest,
     // or `fp:` + a value, which has a ':' no digest has): content id = fingerprint id, and the
@@ -371,7 +301,7 @@ class Interner {
       return ids;
     }
     for (let id = 0; id < ids.length; id++)
-      ids[id] = this.contentId(this.digestOf(id) ?? 'fp:' + this.fingerprintString(id));
+      ids[id] = this.contentId(this.digestOf(id) ?? 'fp:' + this.fingerprints[id]!);
     return ids;
   }
 
@@ -390,9 +320,8 @@ class Interner {
 
 export function prepareImages(images: readonly { image: ImageEntry; manifest: Manifest }[]): Prepared {
   const interner = new Interner();
-  const manifests = images.map((i) => i.manifest);
-  const table = sharedStringTable(manifests);
-  if (table !== null) interner.useTableIndices(table, sharedFingerprintBytes(manifests, table));
+  const table = sharedStringTable(images.map((i) => i.manifest));
+  if (table !== null) interner.useTableIndices(table);
   const byId = new Map<string, PreparedImage>();
   const out: PreparedImage[] = [];
   // At most one new fingerprint per file: room for that many ids before the first.
@@ -407,42 +336,14 @@ export function prepareImages(images: readonly { image: ImageEntry; manifest: Ma
   }
   interner.finish();
   const fpContentId = interner.fingerprintContentIds();
-  const bytes = interner.bytes;
-  const fingerprintBytes = bytes !== null ? { bytes, index: interner.byteIndex } : null;
-  let fingerprints: string[] | null = bytes !== null ? null : interner.fingerprints;
   return {
     images: out,
     byId,
-    // Made from the bytes at the first read (the CLI's `--json` never reads it).
-    get fingerprints(): string[] {
-      return (fingerprints ??= fingerprintStrings(fingerprintBytes!));
-    },
-    fingerprintCount: interner.count,
-    fingerprintBytes,
+    fingerprints: interner.fingerprints,
     fpContentId,
     contentCount: interner.contentCount,
     lowerHexFingerprints: interner.allLowerHex,
   };
-}
-
-/** The strings of fingerprint values kept as bytes, by fingerprint id. */
-export function fingerprintStrings(b: { bytes: FingerprintBytes; index: Int32Array }): string[] {
-  const out = new Array<string>(b.index.length);
-  for (let id = 0; id < out.length; id++) out[id] = b.bytes.stringAt(b.index[id]!);
-  return out;
-}
-
-/**
- * The FingerprintBytes every manifest's columns keep their fingerprints in (`table`'s:
- * StringTable.keepFingerprintsAsBytes), or null when they are strings in `table`. A mix (some
- * columns as bytes, some as strings) cannot share one id space by index: the caller then
- * gives ids by value (sharedStringTable answers null for it).
- */
-function sharedFingerprintBytes(manifests: readonly Manifest[], table: StringTable): FingerprintBytes | null {
-  const bytes = table.fingerprintBytes;
-  if (bytes === null) return null;
-  for (const m of manifests) if (manifestColumns(m)!.fingerprintBytes !== bytes) return null;
-  return bytes;
 }
 
 /**
@@ -452,19 +353,12 @@ function sharedFingerprintBytes(manifests: readonly Manifest[], table: StringTab
  */
 export function sharedStringTable(manifests: readonly Manifest[]): StringTable | null {
   let table: StringTable | null = null;
-  let asBytes = 0;
   for (const m of manifests) {
     const cols = manifestColumns(m);
     if (!cols?.fingerprintIndex || !cols.strings) return null;
     if (table !== null && cols.strings !== table) return null;
     table = cols.strings;
-    if (cols.fingerprintBytes !== null) {
-      if (cols.fingerprintBytes !== table.fingerprintBytes) return null;
-      asBytes++;
-    }
   }
-  // Indices of bytes and of strings are two id spaces: all one or all the other.
-  if (asBytes !== 0 && asBytes !== manifests.length) return null;
   return table;
 }
 
@@ -498,8 +392,6 @@ function prepareImage(
   const files = cols ? null : manifest.files;
   /** StringTable indices of the fingerprints, when prepareImages found one table for all images. */
   const fpIndex = interner.usesTableIndices ? cols!.fingerprintIndex! : null;
-  /** Where the fingerprints are kept as bytes (fpIndex indexes it), else null. */
-  const fpBytes = interner.bytes;
   const n = cols ? cols.n : files!.length;
   const blockSize = image.blockSize;
   if (fpIndex === null) interner.reservePositions(n);
@@ -531,27 +423,19 @@ function prepareImage(
     size[f] = bytes;
     const layout = rec ? rec.layout : LAYOUT_CODES[cols!.layout[f]!]!;
     if (layout === 'compressed_full' || layout === 'compressed_compact') compressed[f] = 1;
-    // Kept as bytes: its index there (-1: none), and no string (fingerprintOf makes one if asked).
-    const fk = fpBytes !== null ? fpIndex![f]! : -1;
-    const fingerprint = fpBytes !== null ? null : rec ? rec.fingerprint : cols!.fingerprint[f]!;
+    const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
     const sha = rec ? rec.sha256 : cols!.sha256?.[f];
     let id = -1;
     /** The record's sha256 is exactly the digest its fingerprint claims. */
     let shaIsClaimedDigest = false;
     binding[f] = BINDING_NONE;
-    if (
-      fpBytes !== null
-        ? fk >= 0 && fingerprintLengthState(fpBytes.length(fk), blockSize) === 'ok'
-        : fingerprintState(fingerprint, blockSize) === 'ok'
-    ) {
+    if (fingerprintState(fingerprint, blockSize) === 'ok') {
       // R4: a usable fingerprint.
       fingerprintedFiles++;
       id =
-        fpBytes !== null
-          ? interner.fingerprintIdOfBytes(fk)
-          : fpIndex !== null
-            ? interner.fingerprintIdOfIndex(fpIndex[f]!, fingerprint!)
-            : interner.fingerprintIdAt(f, fingerprint!);
+        fpIndex !== null
+          ? interner.fingerprintIdOfIndex(fpIndex[f]!, fingerprint!)
+          : interner.fingerprintIdAt(f, fingerprint!);
       fpId[f] = id;
       const digest = interner.fpDigest[id];
       // The trust model's binding, where the check below settles it as the trust model would:
@@ -572,15 +456,14 @@ function prepareImage(
         // yet (undefined) is the lower-hex fingerprint's tail: compared in place.
         if (
           digest === undefined
-            ? sha.length === DIGEST_HEX_LENGTH &&
-              (fpBytes !== null ? fpBytes.endsWith(fk, sha) : fingerprint!.endsWith(sha))
+            ? sha.length === DIGEST_HEX_LENGTH && fingerprint!.endsWith(sha)
             : Object.is(sha, digest)
         ) {
           shaIsClaimedDigest = true;
           interner.fpDigest[id] = sha;
           // A sha256 equal to the digest claimed, which is the fingerprint's tail: endsWith.
           if (lowerHex) binding[f] = BOUND;
-        } else if (!fingerprintMatchesSha256(fingerprint ?? fpBytes!.stringAt(fk), sha)) mismatched.push(f);
+        } else if (!fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
       }
     }
     // Content identity (keys.contentIdentity) of non-empty files: their sha256, when it is not
@@ -709,7 +592,7 @@ export function runCore(
   // Keys (docs/format.md#sharing-key: fingerprint ++ domain, here (fpId, domain index)) in order of first
   // appearance: a "slot" per key, holding what the first member fixed and how many joined.
   // Key -> slot goes through a dense table when the key space is small (the common case), else a Map.
-  const keySpace = prepared.fingerprintCount * nDomains;
+  const keySpace = prepared.fingerprints.length * nDomains;
   const dense = keySpace <= DENSE_KEY_LIMIT ? new Int32Array(keySpace).fill(-1) : null;
   const slotOfKey = new Map<number, number>();
   // Fixed-size slot tables: there are at most as many keys as rows, and as (fingerprint, domain) pairs.
@@ -907,11 +790,7 @@ export function runCore(
   const groups: SharedGroupColumns = {
     count: nGroups,
     fingerprint: groupFp,
-    // The values' strings only if a reader asks (`--json` copies the bytes: fingerprintBytes).
-    get fingerprints(): readonly string[] {
-      return prepared.fingerprints;
-    },
-    fingerprintBytes: prepared.fingerprintBytes,
+    fingerprints: prepared.fingerprints,
     plainFingerprints: prepared.lowerHexFingerprints,
     domain: groupDomain,
     domainLabels: domains.labels,
@@ -1087,11 +966,4 @@ function mergeSorted(
     else out.push(b[j++]!);
   }
   return out;
-}
-
-/** fingerprintState of a value of `length` hex digits (present): what it depends on. */
-function fingerprintLengthState(length: number, blockSize: number): 'empty' | 'oversized' | 'ok' {
-  if (length === 0) return 'empty';
-  if (length / 2 > blockSize) return 'oversized';
-  return 'ok';
 }

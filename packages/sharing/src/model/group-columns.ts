@@ -11,7 +11,6 @@
  * nobody reads that way (the CLI's `--json`) never makes them. Once made, the objects are the
  * report's groups and the columns are dropped (a reader may change an object).
  */
-import type { FingerprintBytes } from '@sharemap/erofs';
 import type { AopsClass, Report, SharedGroup } from '../report.js';
 
 /** aops class codes (R6): an index into this list. */
@@ -23,12 +22,6 @@ export interface SharedGroupColumns {
   /** `fingerprints[fingerprint[g]]`: hex of the fingerprint value. */
   readonly fingerprint: Int32Array;
   readonly fingerprints: readonly string[];
-  /**
-   * The same values as bytes (docs/manifest.md#fingerprints-as-bytes): `fingerprints[k]` is
-   * `bytes`' value `index[k]`. Set by the engine when the manifests kept their fingerprints as
-   * bytes; then `fingerprints` is made only when read, and a writer copies the bytes instead.
-   */
-  readonly fingerprintBytes?: { readonly bytes: FingerprintBytes; readonly index: Int32Array } | null;
   /**
    * True when every value of `fingerprints` is lower-case hex (what validated manifests carry:
    * the engine's fingerprint check saw each once), so its JSON is its characters between quotes

@@ -234,7 +234,7 @@ function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFi
           if (code !== BINDING_ASK) continue;
           const rec = files?.[f];
           code = bindingCode(
-            rec ? rec.fingerprint! : cols!.fingerprintAt(f)!,
+            rec ? rec.fingerprint! : cols!.fingerprint[f]!,
             rec ? rec.sha256 : cols!.sha256?.[f],
           );
         }
@@ -248,7 +248,7 @@ function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFi
       for (let f = 0; f < count; f++) {
         const rec = files?.[f];
         if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue;
-        const fingerprint = rec ? rec.fingerprint : cols!.fingerprintAt(f);
+        const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
         if (fingerprintState(fingerprint, image.blockSize) !== 'ok') {
           none++;
           continue;

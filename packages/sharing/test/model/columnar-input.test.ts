@@ -7,11 +7,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  FingerprintBytes,
   manifestColumns,
   manifestToNdjson,
   parseManifest,
-  parseManifestBytes,
   StringTable,
   type Manifest,
 } from '@sharemap/erofs';
@@ -40,19 +38,14 @@ const NAMES = [
   'edge.zstd.fp',
 ];
 
-/**
- * A manifest read back from its NDJSON form into columns, whose `files` would throw if asked
- * for. A table that keeps fingerprints as bytes reads the NDJSON's bytes (the fast path, as the
- * CLI reads files), every other line of a record as text.
- */
+/** A manifest read back from its NDJSON form into columns, whose `files` would throw if asked for. */
 function columnar(m: Manifest, strings: StringTable): Manifest {
   // The oracles of images without incompat features leave required_kernel out; a scan writes null.
   const sb = { ...m.superblock, required_kernel: m.superblock.required_kernel ?? null };
-  const text = [...manifestToNdjson({ ...m, superblock: sb })].join('');
-  const back =
-    strings.fingerprintBytes !== null
-      ? parseManifestBytes(new TextEncoder().encode(text), { columnar: true, strings })
-      : parseManifest(text, { columnar: true, strings });
+  const back = parseManifest([...manifestToNdjson({ ...m, superblock: sb })].join(''), {
+    columnar: true,
+    strings,
+  });
   expect(manifestColumns(back)).toBeDefined();
   Object.defineProperty(back, 'files', {
     get: () => {
@@ -62,15 +55,9 @@ function columnar(m: Manifest, strings: StringTable): Manifest {
   return back;
 }
 
-/** A StringTable whose columnar reads keep their fingerprints as bytes (what `sharemap analyze` uses). */
-function bytesTable(): StringTable {
-  const t = new StringTable();
-  t.keepFingerprintsAsBytes(new FingerprintBytes());
-  return t;
-}
-
 /** The same analysis over columnar manifests: report and trust model equal, as JSON text too. */
-function expectSameReport(input: AnalysisInput, strings = new StringTable()): void {
+function expectSameReport(input: AnalysisInput): void {
+  const strings = new StringTable();
   const cols: AnalysisInput = {
     ...input,
     images: input.images.map((x) => ({ image: x.image, manifest: columnar(x.manifest, strings) })),
@@ -130,68 +117,6 @@ describe('fingerprint ids from the StringTable (docs/manifest.md#fingerprint-ids
       })),
     };
     expect(JSON.stringify(withTrust(analyze(cols), cols))).toBe(
-      JSON.stringify(withTrust(analyze(input), input)),
-    );
-  });
-});
-
-describe('fingerprints kept as bytes (docs/manifest.md#fingerprints-as-bytes)', () => {
-  const input = inputOf(NAMES.map((n, k) => inst(`i${k}`, n, k % 3 === 0 ? null : `d${k % 2}`)));
-
-  it('numbers fingerprints as the records do, from the bytes, without a string of them', () => {
-    const want = prepareImages(input.images);
-    const strings = bytesTable();
-    const images = input.images.map((x) => ({ image: x.image, manifest: columnar(x.manifest, strings) }));
-    for (const x of images) {
-      const cols = manifestColumns(x.manifest)!;
-      expect(cols.fingerprintBytes).toBe(strings.fingerprintBytes);
-      // Each record's value from the bytes is the record's.
-      const records = input.images.find((y) => y.image.id === x.image.id)!.manifest.files;
-      expect(records.map((_r, i) => cols.fingerprintAt(i))).toStrictEqual(records.map((r) => r.fingerprint));
-    }
-    const got = prepareImages(images);
-    expect(got.fingerprintBytes).not.toBeNull();
-    expect(got.fingerprintCount).toBe(want.fingerprints.length);
-    expect(got.images.map((i) => [...i.fpId])).toStrictEqual(want.images.map((i) => [...i.fpId]));
-    expect([...got.fpContentId]).toStrictEqual([...want.fpContentId]);
-    expect(got.fingerprints).toStrictEqual(want.fingerprints);
-    // The report's shared inodes carry the bytes beside the values' strings.
-    const report = analyze({ ...input, images });
-    expect(JSON.stringify(report)).toBe(JSON.stringify(analyze(input)));
-  });
-
-  it('gives the report of the record form on every fixture image, the fleet and random fleets', () => {
-    expectSameReport(input, bytesTable());
-    expectSameReport(inputOf(fleetInstances()), bytesTable());
-    const mount = fc.record({
-      image: fc.constantFrom(...NAMES),
-      domain: fc.constantFrom(null, 'a', 'b'),
-      backing: fc.constantFrom<Backing>('file', 'file', 'bdev'),
-      inodeShare: fc.boolean(),
-    });
-    fc.assert(
-      fc.property(fc.array(mount, { minLength: 1, maxLength: 6 }), (mounts) => {
-        const fleet = inputOf(
-          mounts.map((x, k) =>
-            inst(`m${k}`, x.image, x.domain, { backing: x.backing, inodeShare: x.inodeShare }),
-          ),
-        );
-        expectSameReport(fleet, bytesTable());
-      }),
-      { seed: PROPERTY_SEED, numRuns: 30 },
-    );
-  }, 120_000);
-
-  it('falls back to values when some images kept fingerprints as bytes and others as strings', () => {
-    const strings = bytesTable();
-    const images = input.images.map((x, k) => ({
-      image: x.image,
-      // A record-object manifest beside columns in bytes: ids by value, the same report.
-      manifest: k % 2 ? columnar(x.manifest, strings) : x.manifest,
-    }));
-    expect(sharedStringTable(images.map((i) => i.manifest))).toBeNull();
-    const mixed = { ...input, images };
-    expect(JSON.stringify(withTrust(analyze(mixed), mixed))).toBe(
       JSON.stringify(withTrust(analyze(input), input)),
     );
   });
