@@ -536,14 +536,17 @@ export function* jsonBytes(
 }
 
 /** The ASCII digits of 0-99, two bytes each ("00", "01", ... "99"). */
-const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, k) => 0x30 + (k & 1 ? (k >> 1) % 10 : ((k >> 1) / 10) | 0));
+const DIGIT_PAIRS = Uint8Array.from(
+  { length: 200 },
+  (_, k) => 0x30 + (k & 1 ? (k >> 1) % 10 : ((k >> 1) / 10) | 0),
+);
 
 /**
  * Writes `v` (0 <= v <= 2^31, an int32's magnitude) in decimal at `buf[p]`; returns the index
  * after its last digit.
  * Counts the digits by comparison first (a division per digit cost more than the writing), then
  * writes them two at a time from DIGIT_PAIRS: half the divisions of one digit at a time, ~1/3
- * less time for a report's 10M column numbers (docs/benchmarks.md#analyze-core4-post-read-2026-12-07).
+ * less time for a report's 10M column numbers (docs/benchmarks.md#analyze-core4-post-read-allocations-and-digits-2026-12-07).
  */
 function writeUint32(buf: Uint8Array, p: number, v: number): number {
   if (v < 10) {

@@ -306,7 +306,10 @@ describe('jsonBytes', () => {
     for (let t = 1; t <= 1e9; t *= 10) for (const v of [t - 1, t, t + 1, 2 * t + 7]) column.push(v, -v);
     expectSameAsStringify({ files: { size: column, group: column.slice().reverse() } });
     // In a walked object's members (not a column run) too, and across many pieces.
-    expectSameAsStringify(column.map((v) => ({ size: v, pages: -v })), 7);
+    expectSameAsStringify(
+      column.map((v) => ({ size: v, pages: -v })),
+      7,
+    );
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -2147483648, max: 2147483647 }), { maxLength: 200 }), (xs) =>
         expectSameAsStringify({ files: { instance: xs } }, 16),

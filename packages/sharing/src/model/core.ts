@@ -151,7 +151,7 @@ class Interner {
    * made by digestOf), or a lower-hex value of another form (form says it claims none). The array
    * itself is made at the first digest: an analysis of lower-hex manifests without sha256 never
    * makes one, and ~1M 64-character copies would be ~100 MB of heap; nor a 2M-entry array reserved
-   * for them (~50 ms of fresh pages for nothing, docs/benchmarks.md#analyze-core4-post-read-2026-12-07).
+   * for them (~50 ms of fresh pages for nothing, docs/benchmarks.md#analyze-core4-post-read-allocations-and-digits-2026-12-07).
    */
   private digests: (string | null | undefined)[] | null = null;
   /** How many fingerprint values are not lower-case hex (what validated manifests carry, docs/manifest.md). */
@@ -959,7 +959,7 @@ const LOWER_HEX = /^[0-9a-f]*$/;
  * and if so whether it has the `sha256:` + 32-byte form. It runs once per distinct fingerprint
  * (1.1M for two 1M-record manifests): V8's compiled regular expression took half the time of a
  * table lookup per character in a JS loop, which itself took half that of two range comparisons
- * (docs/benchmarks.md#analyze-core4-post-read-2026-12-07).
+ * (docs/benchmarks.md#analyze-core4-post-read-allocations-and-digits-2026-12-07).
  */
 function lowerHexForm(s: string): number {
   if (!LOWER_HEX.test(s)) return NOT_LOWER_HEX;
