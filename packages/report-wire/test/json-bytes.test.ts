@@ -299,6 +299,25 @@ describe('jsonBytes', () => {
     expectSameAsStringify({ files: { group: column } }, 3);
   });
 
+  it('writes every digit count of an int32 as JSON.stringify does (digits written two at a time)', () => {
+    // Each power of ten, one below it and one above, both signs: 1 to 10 digits, odd and even
+    // counts, pairs with a leading zero (100, 1001...), and the int32 bounds.
+    const column: number[] = [0, 2147483647, -2147483648, 2147483648];
+    for (let t = 1; t <= 1e9; t *= 10) for (const v of [t - 1, t, t + 1, 2 * t + 7]) column.push(v, -v);
+    expectSameAsStringify({ files: { size: column, group: column.slice().reverse() } });
+    // In a walked object's members (not a column run) too, and across many pieces.
+    expectSameAsStringify(
+      column.map((v) => ({ size: v, pages: -v })),
+      7,
+    );
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -2147483648, max: 2147483647 }), { maxLength: 200 }), (xs) =>
+        expectSameAsStringify({ files: { instance: xs } }, 16),
+      ),
+      { seed: 20261207, numRuns: 200 },
+    );
+  });
+
   it('never splits a UTF-8 character between pieces', () => {
     const value = { s: ['é'.repeat(10), '\u{1f600}'.repeat(5), 'x\u2028y'], t: 'ü' };
     const pieces = [...jsonBytes(value, 4)];

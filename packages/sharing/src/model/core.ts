@@ -73,8 +73,13 @@ export interface PreparedImage {
   paths: string[];
   regular: Uint8Array;
   compressed: Uint8Array;
-  /** i_size of each regular file, 0 for the others (a plain array: see external memory above). */
-  size: number[];
+  /**
+   * i_size of each file; read for regular files only (runCore and contentIdOf count the others
+   * as 0). A columnar manifest's own `size` column (no copy: a 1M-entry plain array per image
+   * was ~40 ms of fresh pages and a store per file); for record objects a plain array, 0 for the
+   * files that are not regular (see external memory above).
+   */
+  size: ArrayLike<number>;
   /** Inode number (nid) of the files with nlink > 1, by file index: only hard links need it (R10). */
   nid: Map<number, number>;
   /** Interned fingerprint id, or -1 when the file cannot share (R1, R4). */
@@ -134,17 +139,23 @@ class Interner {
   /** How many fingerprint ids there are. */
   private count = 0;
   /**
-   * By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, else null.
-   * Once a record's sha256 equals it, that record's string object stands for it (see prepareImage).
-   * undefined: a lower-hex value of that form whose digest string is not made yet (digestOf):
-   * an analysis of manifests without sha256 never needs it, and ~1M 64-character copies are
-   * ~100 MB of heap. Such values are left unset (a hole of a reserved array reads undefined).
+   * By fingerprint id: its value's lowerHexForm (NOT_LOWER_HEX, LOWER_HEX_OTHER, LOWER_HEX_SHA256),
+   * 1 byte per id, reserved with `fingerprints`.
    */
-  fpDigest: (string | null | undefined)[] = [];
+  private form: Uint8Array = new Uint8Array(0);
+  /**
+   * By fingerprint id: the digest (lower-case hex) a `sha256:` + 32-byte value claims, once a
+   * string of it is made (digestAt); null for a value that claims none and is not lower-case hex.
+   * Once a record's sha256 equals it, that record's string object stands for it (see prepareImage).
+   * Unset (undefined): a lower-hex `sha256:` value whose digest string is not made yet (its tail,
+   * made by digestOf), or a lower-hex value of another form (form says it claims none). The array
+   * itself is made at the first digest: an analysis of lower-hex manifests without sha256 never
+   * makes one, and ~1M 64-character copies would be ~100 MB of heap; nor a 2M-entry array reserved
+   * for them (~50 ms of fresh pages for nothing, docs/benchmarks.md#analyze-core4-post-read-allocations-and-digits-2026-12-07).
+   */
+  private digests: (string | null | undefined)[] | null = null;
   /** How many fingerprint values are not lower-case hex (what validated manifests carry, docs/manifest.md). */
   private notLowerHex = 0;
-  /** The ids of those values; null while there is none. */
-  private notLowerHexIds: Set<number> | null = null;
   private readonly contentIndex = new Map<string, number>();
   /**
    * By file position (index in a manifest): the fingerprint id last found there, and the one
@@ -156,7 +167,7 @@ class Interner {
   private beforeAt: Int32Array = new Int32Array(0);
 
   /**
-   * Room for up to n fingerprint ids (the files of all images) in `fingerprints` and `fpDigest`
+   * Room for up to n fingerprint ids (the files of all images) in `fingerprints` and `form`
    * at once: 1.1M pushes to each (two 1M-record manifests) regrow and copy them some 30 times
    * and took ~0.2 s; one allocation of the bound, trimmed once all images are read, about half
    * (docs/benchmarks.md#analyze-core3-fewer-tables-and-copies-after-the-read-2026-12-07). More ids than that still append.
@@ -164,13 +175,13 @@ class Interner {
   reserveIds(n: number): void {
     if (this.count > 0 || n <= 0) return;
     this.fingerprints = new Array<string>(n);
-    this.fpDigest = new Array<string | null | undefined>(n);
+    this.form = new Uint8Array(n);
   }
 
   /** Trims the room reserveIds made to the ids given (before fingerprintContentIds). */
   finish(): void {
     this.fingerprints.length = this.count;
-    if (this.fpDigest.length > this.count) this.fpDigest.length = this.count;
+    if (this.digests !== null && this.digests.length > this.count) this.digests.length = this.count;
   }
 
   /** Makes room for an image of n files in the per-position memory. */
@@ -215,32 +226,46 @@ class Interner {
   private newFingerprint(fingerprint: string): number {
     const id = this.count++;
     this.fingerprints[id] = fingerprint;
-    // A lower-hex value is its own lower case: its digest, if it claims one, is its tail,
-    // made on demand (digestOf; fpDigest[id] stays unset, undefined). Others (rare) go through
-    // keys.fingerprintDigest now.
+    if (id >= this.form.length) {
+      const grown = new Uint8Array(Math.max(1024, 2 * this.form.length));
+      grown.set(this.form);
+      this.form = grown;
+    }
+    // A lower-hex value is its own lower case: its digest, if it claims one, is its tail, made
+    // on demand (digestOf). Others (rare) go through keys.fingerprintDigest now.
     const form = lowerHexForm(fingerprint);
-    if (form === LOWER_HEX_SHA256) {
-      // Unset; a reserved array already reads undefined here, a growing one gets it appended.
-      if (id >= this.fpDigest.length) this.fpDigest[id] = undefined;
-    } else if (form === LOWER_HEX_OTHER) this.fpDigest[id] = null;
-    else {
+    this.form[id] = form;
+    if (form === NOT_LOWER_HEX) {
       this.notLowerHex++;
-      (this.notLowerHexIds ??= new Set()).add(id);
-      this.fpDigest[id] = fingerprintDigest(fingerprint);
+      this.setDigest(id, fingerprintDigest(fingerprint));
     }
     return id;
   }
 
   /** Whether fingerprint id `id`'s value is lower-case hex (validated manifests' values all are). */
   isLowerHex(id: number): boolean {
-    return this.notLowerHexIds === null || !this.notLowerHexIds.has(id);
+    return this.form[id] !== NOT_LOWER_HEX;
   }
 
-  /** The digest fingerprint id `id` claims (fpDigest), made now if it was not yet; null for none. */
+  /**
+   * The digest fingerprint id `id` claims: null for none; undefined for a lower-hex `sha256:`
+   * value whose digest string is not made yet (its tail: digestOf makes it).
+   */
+  digestAt(id: number): string | null | undefined {
+    if (this.form[id] === LOWER_HEX_OTHER) return null;
+    return this.digests === null ? undefined : this.digests[id];
+  }
+
+  /** Keeps `digest` as the string of fingerprint id `id`'s digest (digestAt). */
+  setDigest(id: number, digest: string | null): void {
+    (this.digests ??= new Array<string | null | undefined>(this.fingerprints.length))[id] = digest;
+  }
+
+  /** The digest fingerprint id `id` claims (digestAt), made now if it was not yet; null for none. */
   digestOf(id: number): string | null {
-    let digest = this.fpDigest[id];
+    let digest = this.digestAt(id);
     if (digest === undefined)
-      this.fpDigest[id] = digest = this.fingerprints[id]!.slice(SHA256_FINGERPRINT_PREFIX_HEX.length);
+      this.setDigest(id, (digest = this.fingerprints[id]!.slice(SHA256_FINGERPRINT_PREFIX_HEX.length)));
     return digest;
   }
 
@@ -369,7 +394,7 @@ export function sharedStringTable(manifests: readonly Manifest[]): StringTable |
  */
 export function contentIdOf(prepared: Prepared, img: PreparedImage, f: number): number {
   const own = img.ownContentId?.[f] ?? -1;
-  if (own >= 0 || !(img.size[f]! > 0)) return own;
+  if (own >= 0 || img.regular[f] === 0 || !(img.size[f]! > 0)) return own;
   const fp = img.fpId[f]!;
   return fp >= 0 ? prepared.fpContentId[fp]! : -1;
 }
@@ -398,7 +423,7 @@ function prepareImage(
   const paths = cols ? cols.paths : new Array<string>(n);
   const regular = new Uint8Array(n);
   const compressed = new Uint8Array(n);
-  const size = new Array<number>(n).fill(0);
+  const size: ArrayLike<number> = cols ? cols.size : new Array<number>(n).fill(0);
   const nid = new Map<number, number>();
   const fpId = new Int32Array(n).fill(-1);
   const multiLink = new Uint8Array(n);
@@ -420,7 +445,7 @@ function prepareImage(
       nid.set(f, rec ? inodeNumber(rec) : cols!.inodeNumber(f));
     }
     const bytes = rec ? rec.size : cols!.size[f]!;
-    size[f] = bytes;
+    if (rec) (size as number[])[f] = bytes;
     const layout = rec ? rec.layout : LAYOUT_CODES[cols!.layout[f]!]!;
     if (layout === 'compressed_full' || layout === 'compressed_compact') compressed[f] = 1;
     const fingerprint = rec ? rec.fingerprint : cols!.fingerprint[f]!;
@@ -437,7 +462,7 @@ function prepareImage(
           ? interner.fingerprintIdOfIndex(fpIndex[f]!, fingerprint!)
           : interner.fingerprintIdAt(f, fingerprint!);
       fpId[f] = id;
-      const digest = interner.fpDigest[id];
+      const digest = interner.digestAt(id);
       // The trust model's binding, where the check below settles it as the trust model would:
       // for a lower-hex value, `sha256:` + 32 bytes (a digest claimed) is its isSha256Form.
       const lowerHex = interner.isLowerHex(id);
@@ -460,7 +485,7 @@ function prepareImage(
             : Object.is(sha, digest)
         ) {
           shaIsClaimedDigest = true;
-          interner.fpDigest[id] = sha;
+          interner.setDigest(id, sha);
           // A sha256 equal to the digest claimed, which is the fingerprint's tail: endsWith.
           if (lowerHex) binding[f] = BOUND;
         } else if (!fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
@@ -634,7 +659,7 @@ export function runCore(
     for (let f = 0, row = rowStart[i]!; f < img.n; f++, row++) {
       colInstance[row] = i;
       colFile[row] = f;
-      const size = sizes[f]!;
+      const size = regular[f] === 0 ? 0 : sizes[f]!;
       colSize[row] = size;
       if (!mounted) continue; // 'not-mounted', 0 pages
       if (regular[f] === 0) {
@@ -926,25 +951,19 @@ function plainAopsOf(instance: ReportInstance): number {
 const NOT_LOWER_HEX = 0;
 const LOWER_HEX_OTHER = 1;
 const LOWER_HEX_SHA256 = 2;
-/** 1 at the char codes of lower-case hex digits ('0'-'9', 'a'-'f'), below 128. */
-const LOWER_HEX_DIGIT = Uint8Array.from({ length: 128 }, (_, c) =>
-  (c >= 48 && c <= 57) || (c >= 97 && c <= 102) ? 1 : 0,
-);
+/** Strings of lower-case hex digits only ('' included). */
+const LOWER_HEX = /^[0-9a-f]*$/;
 
 /**
  * Whether every character of a fingerprint is a lower-case hex digit (0-9, a-f; true of ''),
- * and if so whether it has the `sha256:` + 32-byte form. One table lookup per character: it runs
- * once per distinct fingerprint (1.1M for two 1M-record manifests), and the lookup took half the
- * time of two range comparisons and the prefix comparison per character
- * (docs/benchmarks.md#analyze-write2-the-report-after-the-read-2026-12-07).
+ * and if so whether it has the `sha256:` + 32-byte form. It runs once per distinct fingerprint
+ * (1.1M for two 1M-record manifests): V8's compiled regular expression took half the time of a
+ * table lookup per character in a JS loop, which itself took half that of two range comparisons
+ * (docs/benchmarks.md#analyze-core4-post-read-allocations-and-digits-2026-12-07).
  */
 function lowerHexForm(s: string): number {
-  const n = s.length;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(k);
-    if (c >= 128 || LOWER_HEX_DIGIT[c] === 0) return NOT_LOWER_HEX;
-  }
-  return n === SHA256_FINGERPRINT_HEX_LENGTH && s.startsWith(SHA256_FINGERPRINT_PREFIX_HEX)
+  if (!LOWER_HEX.test(s)) return NOT_LOWER_HEX;
+  return s.length === SHA256_FINGERPRINT_HEX_LENGTH && s.startsWith(SHA256_FINGERPRINT_PREFIX_HEX)
     ? LOWER_HEX_SHA256
     : LOWER_HEX_OTHER;
 }
