@@ -30,10 +30,11 @@ export class TaskError extends Error {
  * A task's wall-clock ceiling when the caller gives none (`wallTimeoutMs`): this multiple of
  * its CPU budget (`timeoutMs`) plus WORKER_START_ALLOWANCE_MS. The budget decides an input's
  * fate; the ceiling only ends a worker that is not computing (blocked in a system call, held)
- * or starved far beyond a loaded machine's share: a task that uses its whole budget reaches
- * it at a load average of about twice this factor on two cores (docs/server.md#time-limits).
+ * or starved: a task that needs a fraction f of its budget reaches the ceiling only when its
+ * threads get less than f/3 of a core. 3 keeps the defaults' ceilings (scan 31 min, analysis
+ * 46 min) within the blob collector's grace period (60 min, docs/server.md#time-limits).
  */
-export const WALL_CEILING_FACTOR = 10;
+export const WALL_CEILING_FACTOR = 3;
 
 /**
  * Wall-clock time the ceiling allows for a fresh worker thread to start (load the reader and
