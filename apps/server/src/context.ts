@@ -63,7 +63,7 @@ export interface AppContext {
    * Report creation's analysis: in this process's `analyses` pool (SQLite), or on whichever
    * replica takes the job from the shared queue (PostgreSQL; scan/pg-queue.ts).
    */
-  analyze(task: AnalyzeTask, timeoutMs: number): Promise<AnalyzeResult>;
+  analyze(task: AnalyzeTask, timeoutMs: number, wallTimeoutMs?: number): Promise<AnalyzeResult>;
   /** CSV/Markdown renders: their own pool, so exports cannot starve report creation. */
   renders: WorkerPool;
   /** Mount-configuration parsing (one at a time, see routes/mount-configs.ts). */
@@ -247,8 +247,11 @@ async function openLocked(config: ServerConfig, log: Logger, unlock: () => void)
       lz4Decoder: config.lz4Decoder,
     }),
     analyses: new WorkerPool(Math.max(1, Math.min(2, l.maxConcurrentScans)), 100, l.workerHeapMb),
-    analyze: (task, timeoutMs) =>
-      ctx.analyses.run<AnalyzeResult>({ ...task, dataDir: config.dataDir }, { timeoutMs }),
+    analyze: (task, timeoutMs, wallTimeoutMs) =>
+      ctx.analyses.run<AnalyzeResult>(
+        { ...task, dataDir: config.dataDir },
+        wallTimeoutMs !== undefined ? { timeoutMs, wallTimeoutMs } : { timeoutMs },
+      ),
     renders: new WorkerPool(l.maxConcurrentRenders, l.maxQueuedRenders, l.workerHeapMb),
     parses: new WorkerPool(1, 64, Math.min(512, l.workerHeapMb)),
     bus,

@@ -14,7 +14,10 @@ export interface Limits {
   maxConcurrentScans: number;
   /** Scans waiting for a worker; more uploads get 503 (default 1000). */
   maxQueuedScans: number;
-  /** Wall-clock budget of one scan, ms (default 10 minutes). */
+  /**
+   * CPU budget of one scan, ms (default 10 minutes): CPU time of its worker thread and digest
+   * threads from when the scan begins (docs/server.md#time-limits).
+   */
   scanTimeoutMs: number;
   /** Heap of one scan or analysis worker, MiB (default 2048). */
   workerHeapMb: number;
@@ -44,7 +47,8 @@ export interface Limits {
    */
   maxReportRecords: number;
   /**
-   * Wall-clock budget of one analysis (report creation), ms (default 15 minutes: a report of
+   * CPU budget of one analysis (report creation), ms (CPU time of its worker thread from when
+   * it begins, docs/server.md#time-limits; default 15 minutes: a report of
    * maxReportRecords took 4.6 minutes on a loaded 2-core machine,
    * docs/benchmarks.md#server-2m-2m-records-end-to-end).
    */
@@ -60,7 +64,11 @@ export interface Limits {
   minBodyBytesPerWindow: number;
   /** Open connections at once; more get 503 and are closed (default 512, below a 1024 fd ulimit). */
   maxConnections: number;
-  /** Wall-clock budget of parsing one mount configuration in its worker, ms (default 10 s). */
+  /**
+   * CPU budget of parsing one mount configuration, ms (default 10 s): CPU time of its worker
+   * thread from when the parse begins, not the wait or the thread's start
+   * (docs/server.md#time-limits).
+   */
   mountConfigParseTimeoutMs: number;
   /** CSV/Markdown renders running at once, in their own worker pool (default 1). */
   maxConcurrentRenders: number;

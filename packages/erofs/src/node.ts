@@ -19,12 +19,14 @@ export {
   DigestPool,
   defaultDigestThreads,
   DIGEST_POOL_CHANNEL,
+  DIGEST_THREAD_CHANNEL,
   digestWorkerScript,
   MAX_DIGEST_THREADS,
   prestartDigestThreads,
   releaseSpareDigestThreads,
   spareDigestThreads,
   type DigestPoolStart,
+  type DigestThreadAnnounce,
   type DigestThreadStart,
 } from './node/digest-pool.js';
 

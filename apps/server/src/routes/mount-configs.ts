@@ -13,7 +13,7 @@ import {
 import { declaredBodyLimit } from '../body.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound, unprocessable, unsupportedMediaType } from '../errors.js';
-import { TaskError } from '../scan/pool.js';
+import { TaskError, WALL_CEILING_FACTOR, wallCeilingMs, WORKER_START_ALLOWANCE_MS } from '../scan/pool.js';
 import type { MountConfigResult, MountConfigTask } from '../scan/tasks.js';
 import { ID_RE, newId } from '../ids.js';
 import { queryString, safeName } from '../names.js';
@@ -50,7 +50,8 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Parse in a worker thread (bounded by `mountConfigParseTimeoutMs`) with the server's
+ * Parse in a worker thread (bounded by `mountConfigParseTimeoutMs` of the worker's CPU time,
+ * counted from when it begins the parse, docs/server.md#time-limits) with the server's
  * redactor, then persist the newly assigned labels and the configuration in one transaction.
  */
 export function parseAndStore(
@@ -72,9 +73,11 @@ export function parseAndStore(
       if (e instanceof TaskError && (e.code === 'timeout' || e.code === 'out-of-memory'))
         throw unprocessable(
           'bad-mount-config',
-          e.code === 'timeout'
-            ? `parsing the mount configuration took longer than ${limit} ms (SHAREMAP_MOUNT_CONFIG_PARSE_TIMEOUT_MS) and was stopped`
-            : `parsing the mount configuration ran out of memory`,
+          e.code === 'out-of-memory'
+            ? `parsing the mount configuration ran out of memory`
+            : e.bound === 'wall'
+              ? `parsing the mount configuration did not finish within ${wallCeilingMs(limit)} ms of wall-clock time (${WALL_CEILING_FACTOR} x SHAREMAP_MOUNT_CONFIG_PARSE_TIMEOUT_MS + ${WORKER_START_ALLOWANCE_MS} ms) and was stopped`
+              : `parsing the mount configuration used more than ${limit} ms of CPU time (SHAREMAP_MOUNT_CONFIG_PARSE_TIMEOUT_MS) and was stopped`,
           { reason: e.code },
         );
       throw e;

@@ -14,7 +14,7 @@ import { MAX_JOB_LEASE_MS } from '../limits.js';
 import type { Logger } from '../log.js';
 import { MIGRATION_LOCK_KEY } from '../storage/pg.js';
 import type { ImageRow } from '../storage/store/repos.js';
-import { PoolBusyError, TaskError } from './pool.js';
+import { leaseCeilingMs, PoolBusyError, TaskError } from './pool.js';
 import type { RunScan, ScanQueue } from './queue.js';
 import type { AnalyzeResult, AnalyzeTask } from './tasks.js';
 
@@ -84,7 +84,10 @@ interface ScanJobData {
 
 interface AnalysisJobData {
   task: AnalyzeTask;
+  /** CPU budget of the analysis (analysisTimeoutMs, pool.ts). */
   timeoutMs: number;
+  /** Its wall-clock ceiling: within the job's lease, so a live replica's run never outlasts it. */
+  wallTimeoutMs?: number;
 }
 
 /** What an analysis job completes with: the result, or the error the analysis ended with. */
@@ -103,7 +106,7 @@ export interface PgScanQueueOptions {
   /** pg-boss workers of analyses on this replica (the analysis pool's size). */
   analysisConcurrency: number;
   /** Run an analysis in this replica's pool (its dataDir is this replica's). */
-  analyze: (task: AnalyzeTask, timeoutMs: number) => Promise<AnalyzeResult>;
+  analyze: (task: AnalyzeTask, timeoutMs: number, wallTimeoutMs?: number) => Promise<AnalyzeResult>;
   log: Logger;
   /** Seconds between an idle worker's looks for a job; QUEUE_POLL_INTERVAL_S unless a test sets it. */
   pollIntervalS?: number;
@@ -214,7 +217,7 @@ export class PgScanQueue implements ScanQueue {
     this.o.log.info('analysis job taken', { jobId: job.id });
     let out: AnalysisOutput;
     try {
-      out = { result: await this.o.analyze(job.data.task, job.data.timeoutMs) };
+      out = { result: await this.o.analyze(job.data.task, job.data.timeoutMs, job.data.wallTimeoutMs) };
     } catch (e) {
       // Shutdown: the job fails and another replica runs it.
       if (e instanceof TaskError && e.code === 'shutdown') throw e;
@@ -235,7 +238,9 @@ export class PgScanQueue implements ScanQueue {
   async runAnalysis(task: AnalyzeTask, timeoutMs: number): Promise<AnalyzeResult> {
     // A running analysis may take timeoutMs; the lease must not end it sooner.
     const leaseMs = Math.min(MAX_JOB_LEASE_MS, Math.max(this.o.leaseMs, timeoutMs + 60_000));
-    const id = await this.boss.send(ANALYSIS_QUEUE, { task, timeoutMs } satisfies AnalysisJobData, {
+    const wallTimeoutMs = leaseCeilingMs(timeoutMs, leaseMs);
+    const job = { task, timeoutMs, wallTimeoutMs } satisfies AnalysisJobData;
+    const id = await this.boss.send(ANALYSIS_QUEUE, job, {
       retryLimit: ANALYSIS_JOB_RETRY_LIMIT,
       retryDelay: SCAN_JOB_RETRY_DELAY_S,
       expireInSeconds: Math.ceil(leaseMs / 1000),
@@ -252,7 +257,7 @@ export class PgScanQueue implements ScanQueue {
     this.wake(ANALYSIS_QUEUE);
     try {
       // Waiting for another worker, then the analysis, then (if that replica died) one retry.
-      const deadline = Date.now() + timeoutMs + (ANALYSIS_JOB_RETRY_LIMIT + 1) * leaseMs;
+      const deadline = Date.now() + wallTimeoutMs + (ANALYSIS_JOB_RETRY_LIMIT + 1) * leaseMs;
       for (;;) {
         if (local) return analysisResult(local);
         const job = await this.boss.getJobById<AnalysisJobData>(ANALYSIS_QUEUE, id, { includeArchive: true });

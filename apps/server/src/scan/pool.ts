@@ -1,6 +1,7 @@
 /**
  * A bounded pool of worker threads: at most `concurrency` tasks run at once, at most
- * `maxQueue` wait. A task past its time budget is terminated with its worker. A worker that
+ * `maxQueue` wait. A task past its CPU budget (or its wall-clock ceiling) is terminated with
+ * its worker. A worker that
  * finished a task of a reusable kind (`reuse`) waits for the next task instead of ending:
  * starting a thread and loading the reader's modules cost more than a small image's scan
  * (docs/benchmarks.md#scan-workers-where-a-server-scans-time-goes).
@@ -10,9 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Lz4DecoderKind } from '@sharemap/erofs';
 import type { SerializedError, Task, WorkerMessage, WorkerStartData } from './tasks.js';
+import { CPU_TICK_MS, threadCpuMs } from './thread-cpu.js';
 
 export class TaskError extends Error {
   override readonly name = 'TaskError';
+  /** Of a `timeout`: which bound ended the task (its CPU budget, or the wall-clock ceiling). */
+  bound?: 'cpu' | 'wall';
   constructor(
     readonly code: string,
     message: string,
@@ -20,6 +24,39 @@ export class TaskError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A task's wall-clock ceiling when the caller gives none (`wallTimeoutMs`): this multiple of
+ * its CPU budget (`timeoutMs`) plus WORKER_START_ALLOWANCE_MS. The budget decides an input's
+ * fate; the ceiling only ends a worker that is not computing (blocked in a system call, held)
+ * or starved: a task that needs a fraction f of its budget reaches the ceiling only when its
+ * threads get less than f/3 of a core. 3 keeps the defaults' ceilings (scan 31 min, analysis
+ * 46 min) within the blob collector's grace period (60 min, docs/server.md#time-limits).
+ */
+export const WALL_CEILING_FACTOR = 3;
+
+/**
+ * Wall-clock time the ceiling allows for a fresh worker thread to start (load the reader and
+ * the engine) before its task begins: about 0.3 s of CPU, many seconds at a load of 30.
+ */
+export const WORKER_START_ALLOWANCE_MS = 60_000;
+
+/** The default wall-clock ceiling of a task whose CPU budget is `timeoutMs`. */
+export function wallCeilingMs(timeoutMs: number): number {
+  return WALL_CEILING_FACTOR * timeoutMs + WORKER_START_ALLOWANCE_MS;
+}
+
+/** How long before its lease ends a task of a job is stopped (leaseCeilingMs). */
+export const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * The wall-clock ceiling of a task run for a job whose lease is `leaseMs`: wallCeilingMs() of
+ * its CPU budget, but ending LEASE_MARGIN_MS before the lease (never below the budget),
+ * so pg-boss (scan/pg-queue.ts) does not hand a job that is still running to another replica.
+ */
+export function leaseCeilingMs(timeoutMs: number, leaseMs: number): number {
+  return Math.min(wallCeilingMs(timeoutMs), Math.max(timeoutMs, leaseMs - LEASE_MARGIN_MS));
 }
 
 /**
@@ -81,6 +118,7 @@ interface Job {
   task: Task;
   signal: AbortSignal | undefined;
   timeoutMs: number;
+  wallTimeoutMs: number;
   onProgress: ((m: Extract<WorkerMessage, { type: 'progress' }>) => void) | undefined;
   onStart: (() => void) | undefined;
   resolve: (v: unknown) => void;
@@ -156,7 +194,17 @@ export class WorkerPool {
   run<T>(
     task: Task,
     opts: {
+      /**
+       * CPU budget of the task, ms: CPU time of its worker thread counted from when the worker
+       * begins the task (not while it waits in the queue or its thread starts). Where a
+       * thread's CPU time cannot be read (no /proc), wall-clock time from that same moment.
+       */
       timeoutMs: number;
+      /**
+       * Wall-clock ceiling, ms, from when the task leaves the queue (its worker starting
+       * included); default wallCeilingMs(timeoutMs).
+       */
+      wallTimeoutMs?: number;
       onProgress?: (m: Extract<WorkerMessage, { type: 'progress' }>) => void;
       /** Called when the task leaves the queue and its worker starts. */
       onStart?: () => void;
@@ -173,6 +221,7 @@ export class WorkerPool {
         task,
         signal: opts.signal,
         timeoutMs: opts.timeoutMs,
+        wallTimeoutMs: opts.wallTimeoutMs ?? wallCeilingMs(opts.timeoutMs),
         onProgress: opts.onProgress,
         onStart: opts.onStart,
         resolve: resolve as (v: unknown) => void,
@@ -264,7 +313,8 @@ export class WorkerPool {
     const settle = (fn: () => void, reusable?: { heapUsed: number | undefined }): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clearTimeout(wallTimer);
+      clearTimeout(budgetTimer);
       job.signal?.removeEventListener('abort', onAbort);
       worker.off('message', onMessage);
       worker.off('error', onError);
@@ -285,15 +335,56 @@ export class WorkerPool {
     this.stoppers.set(worker, () =>
       settle(() => job.reject(new TaskError('shutdown', 'the server is shutting down'))),
     );
-    const timer = setTimeout(() => {
-      settle(() =>
-        job.reject(
-          new TaskError('timeout', `${job.task.kind} took longer than ${job.timeoutMs} ms and was stopped`),
+    const timeUp = (bound: 'cpu' | 'wall', message: string): void => {
+      const e = new TaskError('timeout', message);
+      e.bound = bound;
+      settle(() => job.reject(e));
+    };
+    const wallTimer = setTimeout(
+      () =>
+        timeUp(
+          'wall',
+          `${job.task.kind} did not finish within ${job.wallTimeoutMs} ms of wall-clock time and was stopped`,
         ),
-      );
-    }, job.timeoutMs);
+      job.wallTimeoutMs,
+    );
+    let budgetTimer: NodeJS.Timeout | undefined;
+    /** Threads the task started for its work (`helper`), with their last CPU time read. */
+    const helpers = new Map<number, number>();
+    /**
+     * The worker began the task: its thread's CPU time from now on is the budget's, with its
+     * helper threads' whole time. A thread cannot use more CPU time than wall time passes, so
+     * the first look is one budget later, and each next one when the rest of the budget
+     * could have been used at the earliest by the threads counted.
+     */
+    const onBegin = (m: Extract<WorkerMessage, { type: 'begin' }>): void => {
+      const overBudget = (): void =>
+        timeUp('cpu', `${job.task.kind} used more than ${job.timeoutMs} ms of CPU time and was stopped`);
+      const base = m.cpuMs;
+      if (m.tid === undefined || base === undefined) {
+        budgetTimer = setTimeout(overBudget, job.timeoutMs); // no /proc: wall time from here
+        return;
+      }
+      const tid = m.tid;
+      const look = (): void => {
+        const now = threadCpuMs(tid);
+        if (now === undefined) return; // the thread ended: its exit settles the task
+        let used = now - base;
+        for (const [h, last] of helpers) {
+          const t = threadCpuMs(h) ?? last; // a helper that ended keeps its last reading
+          helpers.set(h, t);
+          used += t;
+        }
+        if (used >= job.timeoutMs) overBudget();
+        else
+          budgetTimer = setTimeout(look, Math.max(CPU_TICK_MS, (job.timeoutMs - used) / (1 + helpers.size)));
+      };
+      budgetTimer = setTimeout(look, job.timeoutMs / (1 + helpers.size));
+    };
     const onMessage = (m: WorkerMessage): void => {
-      if (m.type === 'progress') job.onProgress?.(m);
+      if (m.type === 'begin') onBegin(m);
+      else if (m.type === 'helper') helpers.set(m.tid, 0);
+      else if (m.type === 'progress') job.onProgress?.(m);
       else if (m.type === 'done') settle(() => job.resolve(m.result), { heapUsed: m.heapUsed });
       else {
         const { name: _n, message, code, ...details } = m.error;

@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { newId } from '../ids.js';
 import { Metrics } from '../metrics.js';
 import { nowIso } from '../storage/db.js';
-import { TaskError } from './pool.js';
+import { leaseCeilingMs, TaskError } from './pool.js';
 import type { ScanResult, ScanTask } from './tasks.js';
 
 export type { ImageStatus } from '@sharemap/api';
@@ -125,6 +125,10 @@ export function runScan(ctx: AppContext, row: ImageRow): Promise<void> {
   return ctx.scans
     .run<ScanResult>(task, {
       timeoutMs: ctx.config.limits.scanTimeoutMs,
+      // A job of the shared queue (PostgreSQL) must end within its lease (jobLeaseMs).
+      ...(ctx.config.databaseUrl
+        ? { wallTimeoutMs: leaseCeilingMs(ctx.config.limits.scanTimeoutMs, ctx.config.limits.jobLeaseMs) }
+        : {}),
       onStart: () => {
         startedAt = process.hrtime.bigint();
       },

@@ -18,7 +18,10 @@ export interface ScanTask {
   image: { sha256: string; name: string; size: number };
   devices: string[];
   maxFiles: number;
-  /** Wall-clock budget passed to the reader (maxWalkMillis) as a second guard. */
+  /**
+   * The scan's CPU budget (scanTimeoutMs), enforced by the pool (pool.ts). Not passed to the
+   * reader as maxWalkMillis: that is wall-clock time, which a loaded machine stretches.
+   */
   timeoutMs: number;
 }
 
@@ -171,6 +174,13 @@ export interface SerializedError {
 }
 
 export type WorkerMessage =
+  /**
+   * The worker begins a task: its thread's id and CPU time then (ms), from /proc (undefined
+   * without it), so the pool counts the task's CPU budget from here (pool.ts).
+   */
+  | { type: 'begin'; tid: number | undefined; cpuMs: number | undefined }
+  /** A thread the task started to compute for it (a scan's digest threads): its CPU time counts. */
+  | { type: 'helper'; tid: number }
   | { type: 'progress'; files: number; bytesHashed: number; path: string }
   | {
       type: 'done';

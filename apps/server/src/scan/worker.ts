@@ -4,10 +4,17 @@
  * images and a runaway task is ended with worker.terminate(). The pool keeps the worker for
  * the next task or ends it (pool.ts `reuse`).
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { getLz4Decoder, manifestHeader, manifestToNdjson, setLz4Decoder } from '@sharemap/erofs';
-import { nodeFileSource, nodeSha256, scanImageFile } from '@sharemap/erofs/node';
+import {
+  DIGEST_THREAD_CHANNEL,
+  nodeFileSource,
+  nodeSha256,
+  scanImageFile,
+  type DigestThreadAnnounce,
+} from '@sharemap/erofs/node';
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { createDomainRedactor, MountConfigError, parseMountConfig } from '@sharemap/sharing';
@@ -18,6 +25,7 @@ import { writeColumns } from './stored-columns.js';
 import { writeParts } from './report-blobs.js';
 import { readStoredReport } from './report-read.js';
 import { BlobStore } from '../storage/blobs.js';
+import { ownThreadCpu } from './thread-cpu.js';
 import type {
   MountConfigResult,
   MountConfigTask,
@@ -45,7 +53,8 @@ async function scan(task: ScanTask): Promise<ScanResult> {
   const manifest = await scanImageFile(store.path(task.image.sha256), {
     devices: task.devices.map((d) => store.path(d)),
     hash: true,
-    limits: { maxInodesWalked: task.maxFiles, maxWalkMillis: task.timeoutMs },
+    // No maxWalkMillis: the pool's CPU budget (scanTimeoutMs) bounds the scan, whatever the load.
+    limits: { maxInodesWalked: task.maxFiles },
     onProgress: (p) => post({ type: 'progress', files: p.files, bytesHashed: p.bytesHashed, path: p.path }),
   });
   manifest.image = { name: task.image.name, size: task.image.size, sha256: task.image.sha256 };
@@ -162,8 +171,16 @@ const workerLog = createLogger('warn');
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
 
+// The digest threads a scan starts hash and decompress for it: their CPU time is the task's
+// too (the pool adds it to the thread's own, pool.ts). One task at a time, so every thread
+// announced belongs to the task running.
+subscribe(DIGEST_THREAD_CHANNEL, (m) => post({ type: 'helper', tid: (m as DigestThreadAnnounce).tid }));
+
 // One task at a time: the pool posts the next only after this one's answer.
 parentPort!.on('message', (task: Task) => {
+  // The task's CPU budget counts from here (pool.ts), not from the thread's start.
+  const own = ownThreadCpu();
+  post({ type: 'begin', tid: own?.tid, cpuMs: own?.cpuMs });
   run(task).then(
     (result) => post({ type: 'done', result, heapUsed: heapUsed() }),
     (e: unknown) => post({ type: 'error', error: serialize(e), heapUsed: heapUsed() }),

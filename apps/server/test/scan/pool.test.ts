@@ -76,7 +76,7 @@ describe('worker pool', () => {
     expect(pool.idleWorkers).toBe(0);
   }, 300_000);
 
-  it('ends a scan that never finishes at its time limit; the next scan runs on a fresh worker', async () => {
+  it('ends a scan that never finishes at its wall-clock ceiling; the next scan runs on a fresh worker', async () => {
     const pool = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan'], workerFlags: HOLD_SCAN_FLAGS });
     pools.push(pool);
     await pool.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });
@@ -84,7 +84,12 @@ describe('worker pool', () => {
     let started = false;
     // The hold reports its start (a progress message), then waits forever: only the limit ends it.
     const err = await pool
-      .run<ScanResult>(task(held), { timeoutMs: 10_000, onProgress: () => (started = true) })
+      // Held, its thread uses no CPU: the wall-clock ceiling ends it.
+      .run<ScanResult>(task(held), {
+        timeoutMs: 10_000,
+        wallTimeoutMs: 10_000,
+        onProgress: () => (started = true),
+      })
       .then(
         () => null,
         (e: unknown) => e,

@@ -89,9 +89,26 @@ export interface DigestThreadStart {
 /** The first message of a digest thread, before any DigestResponse. */
 export interface DigestStartedMessage {
   started: DigestThreadStart;
+  /** The thread's id in the OS (Linux: /proc/thread-self), for DIGEST_THREAD_CHANNEL. */
+  tid?: number;
+}
+
+/**
+ * Name of the diagnostics channel on which a DigestPool announces each of its threads as it
+ * reports its start, with a DigestThreadAnnounce: how a caller that bounds a scan by CPU time
+ * counts the digest threads' time too (the server's worker pool, docs/server.md#time-limits).
+ * Published on the thread that runs the scan; nothing while the channel has no subscriber.
+ */
+export const DIGEST_THREAD_CHANNEL = 'sharemap:digest-thread';
+
+/** The message of DIGEST_THREAD_CHANNEL. */
+export interface DigestThreadAnnounce {
+  /** The digest thread's id in the OS (Linux), whose CPU time /proc/self/task/<tid>/stat reads. */
+  tid: number;
 }
 
 const poolChannel = channel(DIGEST_POOL_CHANNEL);
+const threadChannel = channel(DIGEST_THREAD_CHANNEL);
 
 /**
  * A batch of files, by nid (the reader's inode key). What comes back for each travels mostly in
@@ -282,8 +299,11 @@ export class DigestPool implements ContentDigester {
       const worker = takeSpare(script, data) ?? new Worker(script, { workerData: data });
       const t: Thread = { worker, batches: new Map(), bytes: 0, sizes: new Map(), dead: false };
       worker.on('message', (m: DigestResponse | DigestStartedMessage) => {
-        if ('started' in m) this.started(t, m.started);
-        else this.answer(t, m);
+        if ('started' in m) {
+          this.started(t, m.started);
+          if (m.tid !== undefined && threadChannel.hasSubscribers)
+            threadChannel.publish({ tid: m.tid } satisfies DigestThreadAnnounce);
+        } else this.answer(t, m);
       });
       worker.on('error', (e) => this.fail(t, e));
       worker.on('exit', (code) => this.fail(t, new Error(`exited with code ${code}`)));

@@ -6,6 +6,7 @@
  * reader's errors in the batch's order.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { getLz4Decoder, setLz4Decoder } from '../decompress/index.js';
 import { ErofsError } from '../errors.js';
@@ -27,6 +28,16 @@ import {
 import { openImageFile, type OpenedImageFile, type OpenImageFileOptions } from './image-file.js';
 
 const port = parentPort!;
+
+/** This thread's id in the OS: field 1 of /proc/thread-self/stat (Linux), else undefined. */
+function ownThreadId(): number | undefined {
+  try {
+    const tid = Number.parseInt(readFileSync('/proc/thread-self/stat', 'latin1'), 10);
+    return Number.isSafeInteger(tid) ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 /** The image, once the thread has it (from workerData, or the first message when started ahead). */
 let opened: Promise<OpenedImageFile> | undefined;
 
@@ -34,7 +45,10 @@ let opened: Promise<OpenedImageFile> | undefined;
 function begin(data: DigestWorkerData): void {
   // The starting thread's LZ4 decoder, applied once as the thread starts (docs/reader.md#lz4-decoders).
   if (data.lz4Decoder) setLz4Decoder(data.lz4Decoder);
-  port.postMessage({ started: { lz4Decoder: getLz4Decoder() } } satisfies DigestStartedMessage);
+  const started: DigestStartedMessage = { started: { lz4Decoder: getLz4Decoder() } };
+  const tid = ownThreadId();
+  if (tid !== undefined) started.tid = tid;
+  port.postMessage(started);
   // A small block cache: this thread reads one inode and the inline tail per file, never a
   // directory walk, and every thread's cache is memory the scan's RSS budget pays for.
   const options: OpenImageFileOptions = {
