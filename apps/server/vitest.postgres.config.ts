@@ -47,9 +47,14 @@ export default defineConfig({
   test: {
     include: POSTGRES_TEST_FILES,
     globalSetup: ['apps/server/test/pg-global-setup.ts'],
+    // Files share worker processes (isolate: false): each process imports the server once, not
+    // once per file; the setup file fails a file that leaves the process changed (environment,
+    // globals, process listeners, open handles). docs/development.md#how-long-npm-test-takes
+    setupFiles: ['apps/server/test/shared-process-check.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    isolate: false,
     maxWorkers: TEST_FILE_WORKERS, // as vitest.config.ts: files side by side, a database each
     retry: process.env.CI ? 1 : 0, // as vitest.config.ts: docs/development.md#flaky-tests
   },
