@@ -12,9 +12,11 @@ import { defineConfig } from 'vitest/config';
 export const TEST_FILE_WORKERS = Math.max(2, availableParallelism());
 
 /**
- * Test files that only compute: the sharing model, the report wire format and the web UI's
- * logic. They start no server, process or thread, replace no global, set no environment
- * variable and mock nothing, so they run without isolation (`isolate: false`): a worker process
+ * Test files that only compute: the sharing model, the report wire format, the web UI's logic,
+ * and the EROFS reader's and OCI reader's files that read testdata in this thread. They start no
+ * server, process or thread, replace no global, set no environment variable, leave the LZ4
+ * decoder alone and mock nothing (scripts/test/shared-process-guard.ts checks that after each
+ * file), so they run without isolation (`isolate: false`): a worker process
  * runs many of them one after the other and imports their common modules once, instead of a
  * fresh process importing the same module graph again for each file
  * (docs/development.md#how-long-npm-test-takes). Any other test file, a new one included, runs
@@ -25,6 +27,16 @@ export const SHARED_PROCESS_TESTS = [
   'packages/sharing/test/**/*.test.ts',
   'packages/report-wire/test/**/*.test.ts',
   'apps/web/test/lib/{compact,derive,glossary,measure,pairs,sort}.test.ts',
+  // The EROFS reader and the manifest codecs on testdata, in this thread: no digest threads
+  // (no `threads` option), no LZ4 decoder set (the files that call useLz4Decoder or
+  // setLz4Decoder, start workers or spawn the CLI stay in processes of their own).
+  'packages/erofs/test/{broken,bytes,data-now,data-pieces,disk,fuzz-regressions,image,lz4-exact,metabox,metabox-fixtures,metadata-in-place,oracles,source,walk}.test.ts',
+  'packages/erofs/test/compressed-{fixtures,local,synthetic}.test.ts',
+  'packages/erofs/test/decompress-limits.test.ts',
+  'packages/erofs/test/manifest{,-bytes,-columns,-columns-bulk,-columns-codec,-encode,-fast-line,-header-later,-order,-parquet,-parquet-columns,-roundtrip,-stream,-strings}.test.ts',
+  'packages/erofs/test/node/columns-transfer.test.ts',
+  // The OCI layer reader and predictions (not node.test, read-chunks, tar-hasher: digest workers).
+  'packages/oci/test/{archive,cases,image,predict,predict-archive}.test.ts',
 ];
 
 // Unit and integration tests of every workspace package. Workspace imports resolve to
@@ -57,7 +69,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'shared-process', include: SHARED_PROCESS_TESTS, isolate: false },
+        test: {
+          name: 'shared-process',
+          include: SHARED_PROCESS_TESTS,
+          isolate: false,
+          // Fails a file that leaves the environment, globals, the LZ4 decoder, a worker thread,
+          // a child process or a socket changed behind it for the next file of its process.
+          setupFiles: ['scripts/test/shared-process-guard.ts'],
+        },
       },
     ],
   },
