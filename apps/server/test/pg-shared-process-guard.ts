@@ -6,6 +6,11 @@
  * and no more handles than it started with (servers, sockets, child processes, worker threads,
  * timers, file handles). A file that leaves a server running or a variable set fails here,
  * naming what it left, instead of changing what the next file in the process sees.
+ *
+ * The SQLite pass's `shared-process` project has its own, stricter guard
+ * (scripts/test/shared-process-guard.ts): its files only compute, so it fails a file that
+ * starts a worker thread at all, or changes the LZ4 decoder. The files here start servers,
+ * workers and child processes on purpose; they must only have ended them by their end.
  */
 import { afterAll, expect } from 'vitest';
 
