@@ -617,7 +617,9 @@ async function walkRecords(
   // Without digest threads a record is written before the walk reads another directory, so
   // the walker may reuse its entries and their inodes (no object per path); with them, records
   // wait for their digests, holding their entries.
-  const walker = new TreeWalker(image, { reuseEntries: !digester });
+  // With `later` (below) records are encoded at once and only a file whose digest is
+  // outstanding is held, by a copy of its inode: the walker may reuse its entries there too.
+  const walker = new TreeWalker(image, { reuseEntries: !digester || !!later });
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
     try {
@@ -933,9 +935,15 @@ async function walkRecords(
   // Records encoded into the chunks, and of them given to the sink (maxPending bounds the difference).
   let encodedCount = 0;
   let sentCount = 0;
+  let encodedBytes = 0;
+  let sentBytes = 0;
   const slots: (Slot | undefined)[] = [];
   let slotHead = 0;
-  const emitLater = (e: WalkEntry, digest: boolean, link: Waiting | Slot | undefined): void | Promise<void> => {
+  const emitLater = (
+    e: WalkEntry,
+    digest: boolean,
+    link: Waiting | Slot | undefined,
+  ): void | Promise<void> => {
     // Nothing held and nothing to wait for: straight out.
     if (!digest && !link && encodedCount === sentCount) return write(e);
     if (digest || link) fields.sha256 = PLACEHOLDER_SHA256;
@@ -956,27 +964,37 @@ async function walkRecords(
     const start = chunkUsed;
     chunkUsed = later!.recordBytes(fields, chunk, start);
     encodedCount++;
-    if (digest || link) {
-      let brace = chunkUsed - 1;
-      while (chunk[brace] !== 0x7d) brace--;
-      const s = new Slot(
-        e,
-        chunk,
-        start,
-        brace - 65,
-        encodedCount - 1,
-        link as Slot | undefined,
-        digest ? onDigest : undefined,
-      );
-      if (!digest) s.state = DONE;
-      slots.push(s);
-      if (digest) {
-        if (e.inode.nlink > 1) linkDigests.set(e.inode.nid, s);
-        digester!.digest(e.inode, s);
-      }
-    }
+    encodedBytes += chunkUsed - start;
     counted(e);
-    return drain(false);
+    if (!digest && !link) return drain(false);
+    let brace = chunkUsed - 1;
+    while (chunk[brace] !== 0x7d) brace--;
+    // The entry and its inode are the walker's, reused for a later path: the slot keeps the
+    // path (for an error) and the digester an inode of its own.
+    const ino = e.inode;
+    const s = new Slot(
+      e.path,
+      ino.size,
+      chunk,
+      start,
+      brace - 65,
+      encodedCount - 1,
+      link as Slot | undefined,
+      digest ? onDigest : undefined,
+    );
+    if (!digest) s.state = DONE;
+    slots.push(s);
+    if (!digest) return drain(false);
+    if (ino.nlink > 1) linkDigests.set(ino.nid, s);
+    const own = image.inodeNow(ino.nid);
+    if (own) {
+      digester!.digest(own, s);
+      return drain(false);
+    }
+    return image.inode(ino.nid).then((i) => {
+      digester!.digest(i, s);
+      return drain(false);
+    });
   };
   /**
    * drainNow() of the encoded records: give the sink the bytes before the first slot without
@@ -986,7 +1004,14 @@ async function walkRecords(
     while (slotHead < slots.length) {
       const s = slots[slotHead]!;
       if (s.state === PENDING) {
-        if (!all && encodedCount - sentCount < digester!.maxPending) break;
+        // The bound on what the scan holds: maxPending outstanding digests (not records, which
+        // are bytes here), and LATER_HELD_BYTES of encoded records.
+        if (
+          !all &&
+          slots.length - slotHead < digester!.maxPending &&
+          encodedBytes - sentBytes < LATER_HELD_BYTES
+        )
+          break;
         // Give the sink what can go before waiting (its buffer may fill meanwhile).
         const p = sendUpTo(s);
         if (p) return p;
@@ -1001,7 +1026,7 @@ async function walkRecords(
       }
       if (s.state === FAILED) {
         const err = s.error;
-        const thrown = err instanceof ErofsError ? err.withPath(s.entry.path) : err;
+        const thrown = err instanceof ErofsError ? err.withPath(s.path) : err;
         const p = sendUpTo(s);
         if (p)
           return p.then(() => {
@@ -1041,6 +1066,7 @@ async function walkRecords(
       if (stop > sentAt) {
         const from = sentAt;
         sentAt = stop;
+        sentBytes += stop - from;
         const q = later!.copyBytes(c.subarray(from, stop));
         if (q) return q.then(() => sendUpTo(s));
       }
@@ -1136,6 +1162,8 @@ const PLACEHOLDER_SHA256 = '0'.repeat(64);
 const CHUNK_BYTES = 1 << 20;
 /** Encoded records go to the sink in runs of at least this many bytes (or up to a chunk's end). */
 const SEND_BYTES = 64 << 10;
+/** The most bytes of encoded records a scan holds (before the first slot still waiting). */
+const LATER_HELD_BYTES = 16 << 20;
 
 /**
  * A record encoded before its digest (or its hard link's first name's) arrived: where in the
@@ -1148,7 +1176,8 @@ class Slot implements DigestTarget {
   /** The scan waiting for this digest, if it is. */
   wake: (() => void) | undefined = undefined;
   constructor(
-    readonly entry: WalkEntry,
+    readonly path: string,
+    readonly size: number,
     /** The chunk holding the record, its first byte, and its digest's first hex digit. */
     readonly chunk: Uint8Array,
     readonly start: number,
@@ -1165,7 +1194,7 @@ class Slot implements DigestTarget {
     if (sha256 !== undefined && error === undefined) {
       this.sha256 = sha256;
       this.state = DONE;
-      this.onDigest?.(this.entry.inode.size);
+      this.onDigest?.(this.size);
     } else {
       this.error = error ?? new ErofsError('EIO', 'no digest');
       this.state = FAILED;
