@@ -932,7 +932,8 @@ async function walkRecords(
   const chunkEnds: number[] = [];
   let sentAt = 0;
   const spare: Uint8Array[] = [];
-  // Records encoded into the chunks, and of them given to the sink (maxPending bounds the difference).
+  // Records (and their bytes) encoded into the chunks, and of them given to the sink: the scan
+  // holds at most LATER_HELD_BYTES and maxPending outstanding digests (sendLaterNow).
   let encodedCount = 0;
   let sentCount = 0;
   let encodedBytes = 0;
