@@ -34,6 +34,7 @@ export {
   type ManifestSink,
   type ManifestFieldSink,
   type HeaderLaterSink,
+  type RecordBytesSink,
   MAX_HELD_BYTES,
   type RecordFields,
   recordOf,

@@ -311,6 +311,27 @@ export interface HeaderLaterSink extends ManifestFieldSink {
 }
 
 /**
+ * A field sink that can also give a record's bytes in its form without writing them, and take
+ * such bytes later (the CLI's NDJSON and JSON writers). With digest threads the scan then
+ * encodes every record as the walk reaches it, a record whose digest is still being computed
+ * with a placeholder that it overwrites once the digest has arrived, and hands the bytes on in
+ * path order: it holds bytes and one small object per outstanding digest, not a record's
+ * entry, inode and fields per path (docs/benchmarks.md, verify-walk2).
+ */
+export interface RecordBytesSink extends ManifestFieldSink {
+  /** At most the bytes recordBytes() writes for `f`. */
+  recordBound(f: RecordFields): number;
+  /**
+   * Write the record of `f` as file(f) would append it (separators included) into `out` at
+   * `pos`; returns the position after it. The record's sha256, when it has one, is its last
+   * field: its 64 hex digits end 2 bytes before the record's last "}".
+   */
+  recordBytes(f: RecordFields, out: Uint8Array, pos: number): number;
+  /** Append bytes recordBytes() wrote, after the records given so far (copied: `b` is reused). */
+  copyBytes(b: Uint8Array): void | Promise<void>;
+}
+
+/**
  * The most output a HeaderLaterSink holds before the scan counts the paths (a pass over the
  * directories) and gives the header: 32 MiB holds the NDJSON of about 80,000 paths (the
  * 56,126 of /usr/share: 21 MB) and bounds a larger image's scan as before plus this much.
@@ -495,7 +516,23 @@ async function scanHoldingHeader(
     if (!counted && sink.heldBytes > MAX_HELD_BYTES) return p ? p.then(countNow) : countNow();
     return p;
   };
-  const written = await walkRecords(image, opts, file, limit);
+  let later: RecordBytesSink | undefined;
+  if ('recordBytes' in sink) {
+    const s = sink as HeaderLaterSink & RecordBytesSink;
+    later = {
+      header: () => undefined,
+      file,
+      recordBound: (f) => s.recordBound(f),
+      recordBytes: (f, out, pos) => s.recordBytes(f, out, pos),
+      copyBytes: (b) => {
+        if (countError !== undefined) return;
+        const p = s.copyBytes(b);
+        if (!counted && s.heldBytes > MAX_HELD_BYTES) return p ? p.then(countNow) : countNow();
+        return p;
+      },
+    };
+  }
+  const written = await walkRecords(image, opts, file, limit, undefined, later);
   if (countError !== undefined) throw countError;
   if (header === undefined) {
     header = scanHeader(image, opts, written);
@@ -551,9 +588,12 @@ async function walkRecords(
   file: (f: RecordFields) => void | Promise<void>,
   limit: { max: number },
   share?: RootStepShare,
+  bytesSink?: RecordBytesSink,
 ): Promise<number> {
   const hasher = opts.hasher ?? wasmSha256;
   const digester = opts.hash ? opts.digester : undefined;
+  // With digest threads and a sink that takes bytes: records encoded at once (see below).
+  const later = digester ? bytesSink : undefined;
   // Files of this scan hashed here, in the walk (no digester).
   // With a digester, files of at most `digester.inThreadBytes` too: shipping a tiny file to
   // another thread and its digest back costs more than hashing it here.
@@ -577,7 +617,9 @@ async function walkRecords(
   // Without digest threads a record is written before the walk reads another directory, so
   // the walker may reuse its entries and their inodes (no object per path); with them, records
   // wait for their digests, holding their entries.
-  const walker = new TreeWalker(image, { reuseEntries: !digester });
+  // With `later` (below) records are encoded at once and only a file whose digest is
+  // outstanding is held, by a copy of its inode: the walker may reuse its entries there too.
+  const walker = new TreeWalker(image, { reuseEntries: !digester || !!later });
   const perInode = async (e: WalkEntry): Promise<PerInode> => {
     const ino = e.inode;
     try {
@@ -720,7 +762,7 @@ async function walkRecords(
   let head = 0;
   // The first name's record of each hard-linked file whose digest was asked for, by inode:
   // later names take its digest (the first is written before them).
-  const linkDigests = new Map<number, Waiting>();
+  const linkDigests = new Map<number, Waiting | Slot>();
   const onDigest = (n: number): void => {
     bytesHashed += n;
   };
@@ -796,14 +838,14 @@ async function walkRecords(
     job.target.digested(sha);
   };
   const drain = (all: boolean): void | Promise<void> => {
-    const p = drainNow(all);
+    const p = later ? sendLaterNow(all) : drainNow(all);
     if (p) return drainAfter(p, all);
   };
   const drainAfter = async (first: Promise<void>, all: boolean): Promise<void> => {
     let p: Promise<void> | undefined = first;
     while (p) {
       await p;
-      p = drainNow(all);
+      p = later ? sendLaterNow(all) : drainNow(all);
     }
   };
   let emitted = 0;
@@ -844,7 +886,7 @@ async function walkRecords(
       fields.ino = ino.nid;
     } else fields.nid = ino.nid;
     let digest = false;
-    let link: Waiting | undefined;
+    let link: Waiting | Slot | undefined;
     if (digester && ino.type === 'file' && !hashHere(ino)) {
       link = ino.nlink > 1 ? linkDigests.get(ino.nid) : undefined;
       if (link && link.state === DONE) {
@@ -852,6 +894,7 @@ async function walkRecords(
         link = undefined;
       } else if (!link) digest = true;
     }
+    if (later) return emitLater(e, digest, link);
     // Nothing waits and nothing to wait for: straight out.
     if (!digest && !link && head === waiting.length) return write(e);
     const w = new Waiting(
@@ -864,7 +907,7 @@ async function walkRecords(
       fields.target,
       fields.sha256,
       digest ? PENDING : DONE,
-      link,
+      link as Waiting | undefined,
       digest ? onDigest : undefined,
     );
     waiting.push(w);
@@ -873,6 +916,174 @@ async function walkRecords(
       digester!.digest(ino, w);
     }
     return drain(false);
+  };
+  // With `later` (a RecordBytesSink): while a digest is outstanding, every record is encoded
+  // at once into `chunk` (the sink's form), a file whose digest is outstanding with
+  // PLACEHOLDER_SHA256 and a Slot that says where its digest goes; the bytes go to the sink in
+  // path order up to the first slot without its digest. The walk holds bytes and a Slot per
+  // outstanding digest instead of a Waiting record (entry, inode, fingerprint copy) per path,
+  // which was the walking thread's garbage (docs/benchmarks.md, verify-usr).
+  let chunk: Uint8Array = new Uint8Array(0);
+  let chunkUsed = 0;
+  // Bytes encoded and not yet given to the sink: chunks[0] from `sentAt` to the last chunk's
+  // `chunkUsed` (chunk is the last one).
+  const chunks: Uint8Array[] = [];
+  // Where each chunk but the last ends (its bytes after that were never written).
+  const chunkEnds: number[] = [];
+  let sentAt = 0;
+  const spare: Uint8Array[] = [];
+  // Records (and their bytes) encoded into the chunks, and of them given to the sink: the scan
+  // holds at most LATER_HELD_BYTES and maxPending outstanding digests (sendLaterNow).
+  let encodedCount = 0;
+  let sentCount = 0;
+  let encodedBytes = 0;
+  let sentBytes = 0;
+  const slots: (Slot | undefined)[] = [];
+  let slotHead = 0;
+  const emitLater = (
+    e: WalkEntry,
+    digest: boolean,
+    link: Waiting | Slot | undefined,
+  ): void | Promise<void> => {
+    // Nothing held and nothing to wait for: straight out.
+    if (!digest && !link && encodedCount === sentCount) return write(e);
+    if (digest || link) fields.sha256 = PLACEHOLDER_SHA256;
+    const bound = later!.recordBound(fields);
+    if (chunkUsed + bound > chunk.length) {
+      // A new chunk after the last one's bytes end (or in place of it, all sent).
+      if (chunks.length === 1 && sentAt === chunkUsed) {
+        chunks.length = 0;
+        chunkEnds.length = 0;
+        sentAt = 0;
+        if (chunk.length === CHUNK_BYTES) spare.push(chunk);
+      } else if (chunks.length > 0) chunkEnds[chunks.length - 1] = chunkUsed;
+      const size = Math.max(CHUNK_BYTES, bound);
+      chunk = (size === CHUNK_BYTES && spare.pop()) || new Uint8Array(size);
+      chunkUsed = 0;
+      chunks.push(chunk);
+    }
+    const start = chunkUsed;
+    chunkUsed = later!.recordBytes(fields, chunk, start);
+    encodedCount++;
+    encodedBytes += chunkUsed - start;
+    counted(e);
+    if (!digest && !link) return drain(false);
+    let brace = chunkUsed - 1;
+    while (chunk[brace] !== 0x7d) brace--;
+    // The entry and its inode are the walker's, reused for a later path: the slot keeps the
+    // path (for an error) and the digester an inode of its own.
+    const ino = e.inode;
+    const s = new Slot(
+      e.path,
+      ino.size,
+      chunk,
+      start,
+      brace - 65,
+      encodedCount - 1,
+      link as Slot | undefined,
+      digest ? onDigest : undefined,
+    );
+    if (!digest) s.state = DONE;
+    slots.push(s);
+    if (!digest) return drain(false);
+    if (ino.nlink > 1) linkDigests.set(ino.nid, s);
+    const own = image.inodeNow(ino.nid);
+    if (own) {
+      digester!.digest(own, s);
+      return drain(false);
+    }
+    return image.inode(ino.nid).then((i) => {
+      digester!.digest(i, s);
+      return drain(false);
+    });
+  };
+  /**
+   * drainNow() of the encoded records: give the sink the bytes before the first slot without
+   * its digest (filling in the digests on the way), as far as it can without waiting.
+   */
+  const sendLaterNow = (all: boolean): Promise<void> | undefined => {
+    while (slotHead < slots.length) {
+      const s = slots[slotHead]!;
+      if (s.state === PENDING) {
+        // The bound on what the scan holds: maxPending outstanding digests (not records, which
+        // are bytes here), and LATER_HELD_BYTES of encoded records.
+        if (
+          !all &&
+          slots.length - slotHead < digester!.maxPending &&
+          encodedBytes - sentBytes < LATER_HELD_BYTES
+        )
+          break;
+        // Give the sink what can go before waiting (its buffer may fill meanwhile).
+        const p = sendUpTo(s);
+        if (p) return p;
+        digester!.flush();
+        if (digester!.poll) {
+          digester!.poll();
+          if (s.state !== PENDING) continue;
+        }
+        const job = digester!.takeBack?.();
+        if (job) return hashTakenBack(job);
+        return new Promise<void>((resolve) => (s.wake = resolve));
+      }
+      if (s.state === FAILED) {
+        const err = s.error;
+        const thrown = err instanceof ErofsError ? err.withPath(s.path) : err;
+        const p = sendUpTo(s);
+        if (p)
+          return p.then(() => {
+            throw thrown;
+          });
+        throw thrown;
+      }
+      const sha = s.link ? s.link.sha256! : s.sha256!;
+      const b = s.chunk;
+      for (let i = 0, at = s.at; i < 64; i++) b[at + i] = sha.charCodeAt(i);
+      slots[slotHead++] = undefined;
+    }
+    if (slotHead === slots.length) {
+      slots.length = 0;
+      slotHead = 0;
+      return sendUpTo(undefined);
+    } else if (slotHead > 4096) {
+      slots.splice(0, slotHead);
+      slotHead = 0;
+    }
+    // Not every time a slot is filled: the bytes go in runs of at least SEND_BYTES.
+    const s = slots[slotHead]!;
+    if (s.chunk !== chunks[0] || s.start - sentAt >= SEND_BYTES) return sendUpTo(s);
+    return undefined;
+  };
+  /**
+   * Give the sink the encoded bytes before slot `s` (all of them when undefined); a promise
+   * when the sink must drain first (then call it again).
+   */
+  const sendUpTo = (s: Slot | undefined): Promise<void> | undefined => {
+    sentCount = s ? s.ordinal : encodedCount;
+    while (chunks.length > 0) {
+      const c = chunks[0]!;
+      const last = chunks.length === 1;
+      const upToSlot = s !== undefined && s.chunk === c;
+      const stop = upToSlot ? s.start : last ? chunkUsed : chunkEnds[0]!;
+      if (stop > sentAt) {
+        const from = sentAt;
+        sentAt = stop;
+        sentBytes += stop - from;
+        const q = later!.copyBytes(c.subarray(from, stop));
+        if (q) return q.then(() => sendUpTo(s));
+      }
+      if (upToSlot) break;
+      if (last) {
+        // All sent: the chunk is written again from its start.
+        chunkUsed = 0;
+        sentAt = 0;
+        break;
+      }
+      chunks.shift();
+      chunkEnds.shift();
+      sentAt = 0;
+      if (c.length === CHUNK_BYTES) spare.push(c);
+    }
+    return undefined;
   };
   // walkFrom's frames (one per level below the directory it starts at), its list of children
   // and its stack of directories whose subtree is still to place (stepsOf): kept across calls.
@@ -943,6 +1154,53 @@ async function walkRecords(
         if (p) await p;
       }
     }
+  }
+}
+
+/** The sha256 of a record encoded before its digest arrived, overwritten in place (Slot). */
+const PLACEHOLDER_SHA256 = '0'.repeat(64);
+/** The scan's chunks of encoded records (RecordBytesSink). */
+const CHUNK_BYTES = 1 << 20;
+/** Encoded records go to the sink in runs of at least this many bytes (or up to a chunk's end). */
+const SEND_BYTES = 64 << 10;
+/** The most bytes of encoded records a scan holds (before the first slot still waiting). */
+const LATER_HELD_BYTES = 16 << 20;
+
+/**
+ * A record encoded before its digest (or its hard link's first name's) arrived: where in the
+ * scan's chunks its digest's 64 hex digits go (RecordBytesSink).
+ */
+class Slot implements DigestTarget {
+  error: unknown = undefined;
+  sha256: string | undefined = undefined;
+  state: typeof PENDING | typeof DONE | typeof FAILED = PENDING;
+  /** The scan waiting for this digest, if it is. */
+  wake: (() => void) | undefined = undefined;
+  constructor(
+    readonly path: string,
+    readonly size: number,
+    /** The chunk holding the record, its first byte, and its digest's first hex digit. */
+    readonly chunk: Uint8Array,
+    readonly start: number,
+    readonly at: number,
+    /** The record's place among the records the scan encoded. */
+    readonly ordinal: number,
+    /** A hard link's first name, whose digest this record takes. */
+    readonly link: Slot | undefined,
+    private readonly onDigest: ((bytes: number) => void) | undefined,
+  ) {}
+
+  digested(sha256: string | undefined, error?: unknown): void {
+    if (this.state !== PENDING) return;
+    if (sha256 !== undefined && error === undefined) {
+      this.sha256 = sha256;
+      this.state = DONE;
+      this.onDigest?.(this.size);
+    } else {
+      this.error = error ?? new ErofsError('EIO', 'no digest');
+      this.state = FAILED;
+    }
+    this.wake?.();
   }
 }
 

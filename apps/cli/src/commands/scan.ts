@@ -12,6 +12,7 @@ import {
   type Manifest,
   type ManifestHeader,
   type RecordFields,
+  type RecordBytesSink,
 } from '@sharemap/erofs';
 import { formatBytes, formatFingerprint, formatInteger } from '@sharemap/sharing/format';
 import { flag, list, parseCommandArgs, helpText, str, type CommandSpec, type ParsedArgs } from '../args.js';
@@ -255,7 +256,7 @@ const SINK_BYTES = 1024 * 1024;
  * written, until the scan gives the header, so the scan need not count the paths first
  * (docs/manifest.md#scanning-at-scale).
  */
-export class NdjsonSink implements SplitSink {
+export class NdjsonSink implements SplitSink, RecordBytesSink {
   protected buf = Buffer.allocUnsafe(SINK_BYTES);
   protected used = 0;
   /** Full buffers of records given before the header (holdUntilHeader()), in order; else null. */
@@ -286,6 +287,21 @@ export class NdjsonSink implements SplitSink {
     const p = this.room(recordBound(f) + 1);
     this.used = encodeRecord(f, this.buf, this.used);
     this.buf[this.used++] = 0x0a;
+    return p;
+  }
+  /** RecordBytesSink: the scan encodes records whose digests are outstanding itself. */
+  recordBound(f: RecordFields): number {
+    return recordBound(f) + 1;
+  }
+  recordBytes(f: RecordFields, out: Uint8Array, pos: number): number {
+    pos = encodeRecord(f, out, pos);
+    out[pos++] = 0x0a;
+    return pos;
+  }
+  copyBytes(b: Uint8Array): Promise<void> | undefined {
+    const p = this.room(b.length);
+    this.buf.set(b, this.used);
+    this.used += b.length;
     return p;
   }
   /** Records encoded elsewhere in this form (the scan's second thread), after those given so far. */
@@ -344,6 +360,11 @@ export class JsonSink extends NdjsonSink {
     this.first = false;
     this.used = encodeRecord(f, this.buf, this.used);
     return p;
+  }
+  override recordBytes(f: RecordFields, out: Uint8Array, pos: number): number {
+    if (!this.first) out[pos++] = 0x2c;
+    this.first = false;
+    return encodeRecord(f, out, pos);
   }
   override async end(): Promise<void> {
     await this.put(']}\n');
