@@ -6,8 +6,11 @@
 // analysis input blob, encoding the web UI's parts, and the report blob and parts stored
 // concurrently (phase names: apps/server/src/scan/analysis.ts AnalysisPhase; older code had
 // `report-blob` and `parts` instead of the last two). Prints one JSON object with the
-// phases (wall and CPU ms, and the peak RSS of the process during each: VmHWM, reset between
-// phases through /proc/self/clear_refs), the blob sizes and the load average. Needs
+// phases (wall and CPU ms, the analysis thread's own CPU ms (/proc/thread-self/stat, 10 ms ticks:
+// what bounds the wall time when the other core is free) and the peak RSS of the process during
+// each: VmHWM, reset between phases through /proc/self/clear_refs), the blob sizes and the sha256
+// of each blob's decompressed bytes (the same report bytes: compare them between builds) and the
+// load average. Needs
 // `pnpm build`. Profile the analysis with `node --cpu-prof bench/report-phases.bench.mjs`.
 // The manifest is stored as the upload route stores it, columnar file included (written as
 // the records stream, UploadColumnsWriter: `columnsMs` is its final assembly), so run 1 is
@@ -18,9 +21,11 @@
 // the fingerprints of both are declared in one StringTable (apps/server/src/scan/stored-columns.ts
 // readManifestsForReport).
 // Usage: node bench/report-phases.bench.mjs [--records 500000] [--runs 1] [--manifests 1] [--no-upload-columns]
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { ManifestStreamValidator } from '../packages/erofs/dist/index.js';
 import { buildAnalysisInput } from '../packages/sharing/dist/index.js';
 import { canonicalManifest } from '../apps/server/dist/manifest-stream.js';
@@ -52,6 +57,17 @@ function resetPeakRss() {
     writeFileSync('/proc/self/clear_refs', '5');
   } catch {
     // not Linux, or not allowed: the peaks are then since the start of the process
+  }
+}
+
+/** This thread's CPU time in ms (user + system, 10 ms ticks), or null without /proc. */
+function threadCpuMs() {
+  try {
+    const t = readFileSync('/proc/thread-self/stat', 'latin1');
+    const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
   }
 }
 
@@ -111,29 +127,40 @@ try {
   for (let run = 0; run < RUNS; run++) {
     const phases = {};
     const cpu = {};
+    const threadCpu = {};
     const peakRss = {};
     t0 = performance.now();
     resetPeakRss();
     const rssAtStart = Math.round(process.memoryUsage().rss / MiB);
     let cpuAt = process.cpuUsage();
+    let threadAt = threadCpuMs();
     const result = await runAnalysis(task, (name, ms) => {
       // CPU time of the process (this thread and zlib's): less at the mercy of the load than wall time.
       const used = process.cpuUsage(cpuAt);
       cpuAt = process.cpuUsage();
+      const threadNow = threadCpuMs();
+      threadCpu[name] = threadNow === null ? null : threadNow - threadAt;
+      threadAt = threadNow;
       phases[name] = Math.round(ms);
       cpu[name] = Math.round((used.user + used.system) / 1000);
       peakRss[name] = peakRssMiB();
       resetPeakRss();
       log(
-        `run ${run + 1}: ${name} ${Math.round(ms)} ms (cpu ${cpu[name]} ms, peak RSS ${peakRss[name]} MiB)`,
+        `run ${run + 1}: ${name} ${Math.round(ms)} ms (cpu ${cpu[name]} ms, thread ${threadCpu[name]} ms, peak RSS ${peakRss[name]} MiB)`,
       );
     });
     const totalMs = Math.round(performance.now() - t0);
     const size = (sha) => statSync(store.path(sha)).size;
+    // After the timing: the report bytes themselves, to compare between builds.
+    const digest = (sha) =>
+      createHash('sha256')
+        .update(gunzipSync(readFileSync(store.path(sha))))
+        .digest('hex');
     runs.push({
       totalMs,
       phases,
       cpuMs: cpu,
+      threadCpuMs: threadCpu,
       rssAtStartMiB: rssAtStart,
       peakRssMiB: peakRss,
       bytes: {
@@ -141,6 +168,11 @@ try {
         input: size(result.inputBlob),
         summary: size(result.summaryBlob),
         files: size(result.filesBlob),
+      },
+      sha256: {
+        report: digest(result.reportBlob),
+        summary: digest(result.summaryBlob),
+        files: digest(result.filesBlob),
       },
     });
     load.push(loadavg()[0]);

@@ -405,6 +405,82 @@ export interface ColumnsByteSource {
    * match once the last byte is read): the decoder lets that through.
    */
   next(count: number): Uint8Array;
+  /**
+   * Optional: the next `count` bytes handed to `each` in order, a piece at a time, in a buffer
+   * the source reuses (each piece valid during its call only), with next()'s checks and errors
+   * (a checksum taken once the last byte is read). The decoder asks for a string blob so when
+   * it only decodes it into text: the blob is then never whole in memory, and no fresh
+   * memory is touched for it (docs/benchmarks.md, report-2m).
+   */
+  pieces?(count: number, each: (bytes: Uint8Array) => void): void;
+}
+
+/**
+ * A string blob decoded: one string, or (read from a source in pieces) the strings of its
+ * pieces, each UTF-8 sequence decoded whole across their borders (TextDecoder's `stream`).
+ * `slice` takes UTF-16 offsets into the whole text, as one string's slice() does; a value
+ * across two pieces is their parts joined.
+ */
+class BlobText {
+  /** UTF-16 units in all. */
+  readonly length: number;
+  /** Whether every character was one byte (units as many as bytes): offsets are byte offsets. */
+  readonly ascii: boolean;
+  private readonly parts: string[];
+  /** The piece slice() last looked in, and its span of units. */
+  private k = 0;
+  private from = 0;
+  private to: number;
+  constructor(parts: string[], bytes: number) {
+    this.parts = parts.filter((t) => t.length > 0);
+    if (this.parts.length === 0) this.parts.push('');
+    let n = 0;
+    for (const t of this.parts) n += t.length;
+    this.length = n;
+    this.ascii = n === bytes;
+    this.to = this.parts[0]!.length;
+  }
+
+  /** The text as one string when it is one piece (the fast path of the loops below), else null. */
+  get whole(): string | null {
+    return this.parts.length === 1 ? this.parts[0]! : null;
+  }
+
+  /** Units [start, end) of the text (0 <= start <= end <= length). */
+  slice(start: number, end: number): string {
+    const parts = this.parts;
+    if (start < this.from) {
+      this.k = 0;
+      this.from = 0;
+      this.to = parts[0]!.length;
+    }
+    while (start >= this.to && this.k < parts.length - 1) {
+      this.from = this.to;
+      this.to += parts[++this.k]!.length;
+    }
+    if (end <= this.to) return parts[this.k]!.slice(start - this.from, end - this.from);
+    let out = parts[this.k]!.slice(start - this.from);
+    for (let k = this.k + 1, at = this.to; at < end; k++) {
+      const t = parts[k]!;
+      out += t.slice(0, Math.min(t.length, end - at));
+      at += t.length;
+    }
+    return out;
+  }
+}
+
+/** A string blob as the column readers take it: its bytes, its text, or why it is not UTF-8. */
+type StoredBlob = Uint8Array | BlobText | ManifestColumnsCodecError;
+
+/** The text of a string blob, or ManifestColumnsCodecError (`${what} are not UTF-8`). */
+function blobText(blob: StoredBlob, what: string): BlobText {
+  if (blob instanceof BlobText) return blob;
+  if (blob instanceof ManifestColumnsCodecError) throw blob;
+  try {
+    return new BlobText([new TextDecoder('utf-8', { fatal: true }).decode(blob)], blob.length);
+  } catch (e) {
+    throw new ManifestColumnsCodecError(`${what} are not UTF-8: ${(e as Error).message}`);
+  }
 }
 
 /** Reads `count` bytes at `at`, or throws naming what is missing. */
@@ -424,6 +500,40 @@ class Reader {
     const v = from instanceof Uint8Array ? from.subarray(this.at, this.at + count) : from.next(count);
     this.at += count;
     return v;
+  }
+
+  /**
+   * A string blob of `count` bytes: decoded a piece at a time when the source gives pieces
+   * (the bytes never whole in memory), else its bytes. A blob that is not UTF-8 gives its error
+   * (thrown where its column is read, as for bytes), after every byte is read: a checksum the
+   * source checks at the end still comes first.
+   */
+  takeText(count: number, what: string): StoredBlob {
+    const from = this.from;
+    if (from instanceof Uint8Array || !from.pieces) return this.take(count, what);
+    if (this.at + count > this.length)
+      throw new ManifestColumnsCodecError(`truncated: ${what} ends past the ${this.length} bytes`);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const parts: string[] = [];
+    let error: string | null = null;
+    from.pieces(count, (bytes) => {
+      if (error !== null) return;
+      try {
+        parts.push(decoder.decode(bytes, { stream: true }));
+      } catch (e) {
+        error = (e as Error).message;
+      }
+    });
+    this.at += count;
+    if (error === null)
+      try {
+        parts.push(decoder.decode());
+      } catch (e) {
+        error = (e as Error).message;
+      }
+    return error !== null
+      ? new ManifestColumnsCodecError(`${what} are not UTF-8: ${error as string}`)
+      : new BlobText(parts, count);
   }
 }
 
@@ -474,21 +584,19 @@ function typedColumn<T extends TypedColumn>(
 function stringColumn(
   ends: Uint32Array,
   present: Uint8Array,
-  blob: Uint8Array,
+  stored: StoredBlob,
   what: string,
   input: ColumnsStringInterner | undefined,
   field: number,
 ): (string | null)[] {
   let strings = input;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
-  } catch (e) {
-    throw new ManifestColumnsCodecError(`${what} are not UTF-8: ${(e as Error).message}`);
-  }
+  const text = blobText(stored, what);
   // UTF-8 takes more bytes than UTF-16 units for every non-ASCII character: equal lengths mean
-  // ASCII, and then the offsets (UTF-16 units) are byte offsets too.
-  const ascii = text.length === blob.length;
+  // ASCII, and then the offsets (UTF-16 units) are byte offsets too. Interning from the bytes
+  // needs them: a blob read as text comes only where it is not interned (decodeManifestColumns).
+  const blob = stored instanceof Uint8Array ? stored : null;
+  const ascii = text.ascii;
+  const whole = text.whole;
   const n = ends.length;
   const out: (string | null)[] = [];
   // Nothing interned yet (the first manifest of an analysis): the slices are handed over
@@ -496,10 +604,11 @@ function stringColumn(
   const adopt = strings?.canAdopt?.(field) === true;
   if (adopt) strings = undefined;
   const slice = (_b: Uint8Array, start: number, end: number): string => text.slice(start, end);
+  const length = text.length;
   let start = 0;
   for (let i = 0; i < n; i++) {
     const end = ends[i]!;
-    if (start > end || end > text.length)
+    if (start > end || end > length)
       throw new ManifestColumnsCodecError(`${what} offset of record ${i} is out of bounds`);
     if (!present[i]) {
       if (end !== start)
@@ -508,8 +617,8 @@ function stringColumn(
       continue;
     }
     const slot = 3 * i + field;
-    if (!strings) out.push(text.slice(start, end));
-    else if (ascii && strings.internAtAscii) {
+    if (!strings) out.push(whole !== null ? whole.slice(start, end) : text.slice(start, end));
+    else if (ascii && blob && strings.internAtAscii) {
       let h = STRING_HASH_SEED;
       for (let k = start; k < end; k++) h = hashStep(h, blob[k]!);
       out.push(strings.internAtAscii(slot, blob, start, end, h, slice));
@@ -529,15 +638,11 @@ function stringColumn(
 function distinctColumn(
   ends: Uint32Array,
   index: Int32Array,
-  blob: Uint8Array,
+  stored: StoredBlob,
   input: ColumnsStringInterner | undefined,
 ): { out: (string | null)[]; tableIndex: Int32Array | null; values: string[]; ascii: boolean } {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
-  } catch (e) {
-    throw new ManifestColumnsCodecError(`fingerprints are not UTF-8: ${(e as Error).message}`);
-  }
+  const text = blobText(stored, 'fingerprints');
+  const whole = text.whole;
   const d = ends.length;
   const distinct = new Array<string>(d);
   let start = 0;
@@ -545,7 +650,7 @@ function distinctColumn(
     const end = ends[k]!;
     if (start > end || end > text.length)
       throw new ManifestColumnsCodecError(`fingerprints offset of value ${k} is out of bounds`);
-    distinct[k] = text.slice(start, end);
+    distinct[k] = whole !== null ? whole.slice(start, end) : text.slice(start, end);
     start = end;
   }
   if (start !== text.length)
@@ -567,7 +672,7 @@ function distinctColumn(
       tableIndex[i] = tableOf![k]!;
     } else out[i] = input ? input.internAt(3 * i + 1, distinct[k]!) : distinct[k]!;
   }
-  return { out, tableIndex, values: distinct, ascii: text.length === blob.length };
+  return { out, tableIndex, values: distinct, ascii: text.ascii };
 }
 
 /**
@@ -582,17 +687,12 @@ function distinctColumn(
 function tailShaColumn(
   ends: Uint32Array,
   present: Uint8Array,
-  blob: Uint8Array,
+  stored: StoredBlob,
   fpIndex: Int32Array,
   fingerprints: readonly string[],
   input: ColumnsStringInterner | undefined,
 ): (string | undefined)[] {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
-  } catch (e) {
-    throw new ManifestColumnsCodecError(`sha256s are not UTF-8: ${(e as Error).message}`);
-  }
+  const text = blobText(stored, 'sha256s');
   const adopt = input?.canAdopt?.(2) === true;
   const strings = adopt ? undefined : input;
   const tails = new Array<string | undefined>(fingerprints.length);
@@ -766,7 +866,12 @@ export function decodeManifestColumns(
     fpDistinctEnds = u32s(word(8), 'fingerprints offsets');
   }
   const shaOffsets = perRecord('sha256s');
-  const blobs = blobLens.map((len, k) => r.take(len, names[k]!));
+  // Version 3 reads its fingerprints and sha256s as text alone (distinctColumn, tailShaColumn), and
+  // its paths unless they are interned from their bytes (stringColumn's internAtAscii): those
+  // blobs are decoded as they are read, never whole in memory. Others keep their bytes.
+  const pathsAsText = !strings || strings.canAdopt?.(0) === true || strings.internAtAscii === undefined;
+  const asText = version >= 3 ? [pathsAsText, true, true] : [false, false, false];
+  const blobs = blobLens.map((len, k) => (asText[k] ? r.takeText(len, names[k]!) : r.take(len, names[k]!)));
   if (r.at !== r.length) throw new ManifestColumnsCodecError(`${r.length - r.at} bytes after the last blob`);
   const column = <T extends TypedColumn>(make: TypedColumnOf<T>, stored: Uint8Array): T =>
     typedColumn(make, stored, n, r.owned);
@@ -843,10 +948,10 @@ export function decodeManifestColumns(
       ? shaColumnFromFingerprints(
           shaOffsets.ends,
           shaOffsets.present,
-          blobs[2]!,
+          blobs[2] as Uint8Array, // version 2: read as bytes (asText)
           fpIndex,
           fpDistinctEnds,
-          blobs[1]!,
+          blobs[1] as Uint8Array,
           distinct.values,
         )
       : null;

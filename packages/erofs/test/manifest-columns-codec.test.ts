@@ -261,6 +261,93 @@ describe('stored columnar form of a manifest', () => {
     expect([...presence]).toEqual(rows.map((r) => (r.sha256 === undefined ? 0 : tail(r) ? 2 : 1)));
   });
 
+  it('reads string blobs a piece at a time from a source that gives pieces: values across their borders, non-ASCII and not UTF-8', async () => {
+    const base = parseManifest(ndjsonOf(await scanImageFile(join(DIR, 'base-v1.fp.img'), { hash: true })), {
+      columnar: true,
+    });
+    const template = base.files.find((f) => f.type === 'file' && f.fingerprint !== null)!;
+    const digest = (k: number): string => createHash('sha256').update(String(k)).digest('hex');
+    const files = Array.from({ length: 300 }, (_, i) => {
+      const d = digest(i % 70);
+      return {
+        ...template,
+        // Two-, three- and four-byte characters in some paths: a piece may end inside one.
+        path: `/d${i % 9}/${i % 4 === 0 ? `\u00fc\u20ac\u{1d11e}-${i}` : `file-${String(i).padStart(5, '0')}`}`,
+        fingerprint: i % 11 === 0 ? null : `7368613235363a${d}`,
+        sha256: i % 7 === 0 ? digest(i + 1000) : i % 11 === 0 ? undefined : d,
+      };
+    });
+    files.sort((a, b) => (a.path < b.path ? -1 : 1));
+    const m = columnarManifest(
+      { ...manifestHeader(base), file_count: files.length },
+      ManifestColumns.fromRecords(files),
+    );
+    const bytes = encode(m);
+    const nd = ndjsonOf(m);
+    /** sourceOf's sections, and the string blobs in pieces of `size` bytes of one reused buffer. */
+    const piecesOf = (from: Uint8Array, size: number, atEnd?: () => void) => {
+      const src = sourceOf(from, atEnd);
+      let at = 0;
+      const buffer = new Uint8Array(size);
+      const counts: number[] = [];
+      const next = src.next.bind(src);
+      return Object.assign(src, {
+        counts,
+        next(count: number) {
+          at += count;
+          return next(count);
+        },
+        pieces(count: number, each: (b: Uint8Array) => void) {
+          counts.push(count);
+          for (let got = 0; got < count;) {
+            const k = Math.min(size, count - got);
+            buffer.set(from.subarray(at, at + k));
+            each(buffer.subarray(0, k));
+            buffer.fill(0x3f); // the piece is not kept: overwritten once handed over
+            got += k;
+            at += k;
+          }
+          if (at === from.length) atEnd?.();
+        },
+      });
+    };
+    for (const size of [1, 2, 3, 5, 64, 1 << 20]) {
+      for (const strings of [undefined, new StringTable()]) {
+        const src = piecesOf(bytes, size);
+        const { header, cols } = decodeManifestColumns(src, strings);
+        expect(ndjsonOf(columnarManifest(header, cols))).toBe(nd);
+        // The three blobs (paths, fingerprints, sha256s) came as pieces.
+        expect(src.counts).toHaveLength(3);
+      }
+    }
+    // Interned from their bytes (a table that cannot adopt them): the paths keep their bytes.
+    const strings = new StringTable();
+    strings.internAt(0, '/elsewhere');
+    const src = piecesOf(bytes, 3);
+    expect(ndjsonOf(columnarManifest(manifestHeader(m), decodeManifestColumns(src, strings).cols))).toBe(nd);
+    expect(src.counts).toHaveLength(2);
+    // A path blob that is not UTF-8 fails as it did from whole bytes; a checksum that fails at
+    // the last byte comes first.
+    const bad = bytes.slice();
+    const at = Buffer.from(bad).indexOf(Buffer.from('\u20ac'));
+    expect(at).toBeGreaterThan(0);
+    bad[at] = 0xff;
+    expect(() => decodeManifestColumns(bad)).toThrow(/^paths are not UTF-8/);
+    for (const size of [1, 7, 1 << 20]) {
+      expect(() => decodeManifestColumns(piecesOf(bad, size))).toThrow(/^paths are not UTF-8/);
+      const table = new StringTable();
+      expect(() =>
+        decodeManifestColumns(
+          piecesOf(bad, size, () => {
+            throw new Error('its CRC-32 does not match its bytes');
+          }),
+          table,
+        ),
+      ).toThrow('CRC-32');
+      expect(table.size).toBe(0);
+    }
+  });
+
   it('reads the version-2 files the encoder wrote before (test/columns-v2-fixtures), and writes them smaller', async () => {
     for (const img of ['edge-mini.fp-trusted', 'base-v2.fp']) {
       const v2 = readFileSync(join(import.meta.dirname, 'columns-v2-fixtures', `${img}.hashed.cols`));

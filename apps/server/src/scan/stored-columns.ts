@@ -71,14 +71,17 @@ const READ_CHUNK_BYTES = 256 * 1024;
 
 /**
  * A columnar file as decodeManifestColumns reads it: each section read (synchronously, in
- * chunks) into a buffer of its own, which its column then keeps as it is, and the CRC-32 taken
- * of each chunk just read; once the form's last byte is read, the CRC-32 stored after it is
- * checked (ColumnsCrcError), before the decoder makes a string of it. Neither the file nor a
+ * chunks) into a buffer of its own, which its column then keeps as it is, or (a string blob
+ * the decoder only decodes, pieces()) into one reused buffer a chunk at a time, and the CRC-32
+ * taken of each chunk just read; once the form's last byte is read, the CRC-32 stored after it
+ * is checked (ColumnsCrcError), before the decoder uses a string of it. Neither the file nor a
  * copy of it is ever whole in memory (docs/benchmarks.md, server-read).
  */
 class ColumnsFileSource implements ColumnsByteSource {
   private at = 0;
   private crc = 0;
+  /** pieces()' buffer, reused for every piece of every blob read so. */
+  private chunk: Buffer | null = null;
   constructor(
     private readonly fd: number,
     readonly length: number,
@@ -87,20 +90,44 @@ class ColumnsFileSource implements ColumnsByteSource {
   next(count: number): Uint8Array {
     // Not zero-filled: every byte is read into it below (or it is dropped with the error).
     const out = new Uint8Array(Buffer.allocUnsafeSlow(count).buffer, 0, count);
-    for (let got = 0; got < count;) {
-      const k = readSync(this.fd, out, got, Math.min(READ_CHUNK_BYTES, count - got), this.at);
-      if (k === 0) throw new Error(`the file ends at ${this.at} bytes`);
-      this.crc = crc32After(out.subarray(got, got + k), this.crc);
-      got += k;
-      this.at += k;
-    }
-    if (this.at === this.length) {
-      const trailer = Buffer.alloc(CRC_BYTES);
-      if (readSync(this.fd, trailer, 0, CRC_BYTES, this.at) !== CRC_BYTES)
-        throw new Error('the file ends before its CRC-32');
-      if (trailer.readUInt32LE(0) !== this.crc >>> 0) throw new Error('its CRC-32 does not match its bytes');
-    }
+    for (let got = 0; got < count;) got += this.read(out, got, Math.min(READ_CHUNK_BYTES, count - got));
+    this.checkEnd();
     return out;
+  }
+
+  /**
+   * The string blobs the decoder only decodes into text, read into one buffer of
+   * READ_CHUNK_BYTES again and again: first touching fresh memory costs the kernel a page
+   * fault per 4 KiB, which on this machine was a third of the read's CPU
+   * (docs/benchmarks.md, report-2m).
+   */
+  pieces(count: number, each: (bytes: Uint8Array) => void): void {
+    const chunk = (this.chunk ??= Buffer.allocUnsafeSlow(READ_CHUNK_BYTES));
+    for (let got = 0; got < count;) {
+      const k = this.read(chunk, 0, Math.min(READ_CHUNK_BYTES, count - got));
+      got += k;
+      // The CRC-32 is checked once the last byte is read, after the last piece is decoded.
+      each(chunk.subarray(0, k));
+    }
+    this.checkEnd();
+  }
+
+  /** Reads at most `count` bytes into `into` at `offset`, taking their CRC-32. */
+  private read(into: Uint8Array, offset: number, count: number): number {
+    const k = readSync(this.fd, into, offset, count, this.at);
+    if (k === 0) throw new Error(`the file ends at ${this.at} bytes`);
+    this.crc = crc32After(into.subarray(offset, offset + k), this.crc);
+    this.at += k;
+    return k;
+  }
+
+  /** Once the form's last byte is read: the CRC-32 stored after it must match. */
+  private checkEnd(): void {
+    if (this.at !== this.length) return;
+    const trailer = Buffer.alloc(CRC_BYTES);
+    if (readSync(this.fd, trailer, 0, CRC_BYTES, this.at) !== CRC_BYTES)
+      throw new Error('the file ends before its CRC-32');
+    if (trailer.readUInt32LE(0) !== this.crc >>> 0) throw new Error('its CRC-32 does not match its bytes');
   }
 }
 
