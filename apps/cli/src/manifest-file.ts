@@ -38,7 +38,9 @@ function manifestReadOptions(
   strings: StringTable | undefined,
   how: ManifestReadHow = {},
 ): ParseManifestOptions {
-  if (strings) return { strings, columnar: true };
+  // With a table (an analysis): the paths stay bytes, not interned (a manifest's paths are
+  // distinct), the fingerprints interned (docs/benchmarks.md#analyze-paths-paths-as-bytes-2026-12-07).
+  if (strings) return { strings, columnar: true, pathBytes: true };
   return how.handOver ? { columnar: true, handOver: how.handOver } : { columnar: true };
 }
 
@@ -161,7 +163,7 @@ const MAX_HINT_FOOTER_BYTES = 1 << 20;
 
 /**
  * The strings reading the manifest file `path` will intern, as its header declares them (each
- * record's path and fingerprint, and its sha256 when hashed), from what inspectInput read of
+ * record's fingerprint, and its sha256 when hashed: paths stay bytes), from what inspectInput read of
  * it (`head`, the first bytes) and, for Parquet, its footer; 0 when that is not known without
  * reading the file (gzip, a header past `head`, anything malformed). A claim of the file, for
  * StringTable.reserve, which caps it (docs/cli.md#manifest-threads).
@@ -188,7 +190,8 @@ export async function manifestStringsHint(
   if (!header || typeof header !== 'object') return 0;
   const { kind, file_count: count, hashed } = header as Record<string, unknown>;
   if (kind !== 'sharemap-manifest' || !Number.isSafeInteger(count) || (count as number) < 0) return 0;
-  return (hashed === true ? 3 : 2) * (count as number);
+  // Each record's fingerprint, and its sha256 when hashed (its path stays bytes: manifestReadOptions).
+  return (hashed === true ? 2 : 1) * (count as number);
 }
 
 /** The header in a Parquet manifest's footer (parquetFooterHeader), reading only the footer. */

@@ -62,6 +62,10 @@ export {
   LAYOUT_CODES,
   TYPE_FILE,
   MAX_PREALLOCATED_RECORDS,
+  PathStore,
+  PATH_ASCII,
+  PATH_UTF16,
+  type PathBytes,
 } from './manifest.js';
 export { isGzip, isParquet } from './manifest-magic.js';
 export {

@@ -15,6 +15,7 @@
 import { LAYOUT_NAMES } from './disk/inode.js';
 import type { DataLayout, FileRecord, FileType, Manifest, ManifestHeader } from './manifest-types.js';
 import type { StringTable } from './manifest-strings.js';
+import { PathStore } from './manifest-paths.js';
 
 /** Type codes of the `type` column: an index into this list. */
 export const FILE_TYPE_CODES: readonly FileType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
@@ -185,7 +186,8 @@ export interface WholeColumns {
   mtime: Float64Array;
   nid: Float64Array;
   ino: Float64Array | null;
-  paths: string[];
+  /** The paths as strings, or as bytes (a PathStore: ManifestColumns.pathStore). */
+  paths: string[] | PathStore;
   fingerprint: (string | null)[];
   sha256: (string | undefined)[] | null;
   bigNids: Iterable<[number, string]>;
@@ -199,8 +201,21 @@ export class ManifestColumns {
   /** Number of records. */
   n = 0;
   private cap: number;
-  /** Paths, interned when the parser was given a StringTable. */
-  readonly paths: string[] = [];
+  /** Path of each record (made from `pathStore` at the first access when the paths are bytes, then kept). */
+  get paths(): string[] {
+    return this.pathStore ? this.pathStore.strings() : this.pathList;
+  }
+  /** Path of record i (one string, without making the others from `pathStore`). */
+  pathAt(i: number): string {
+    return this.pathStore ? this.pathStore.pathAt(i) : this.pathList[i]!;
+  }
+  /** Paths as strings (interned when the parser was given a StringTable), unless they are bytes. */
+  private pathList: string[] = [];
+  /**
+   * The paths as bytes (pathsAsBytes, or adopted by fromColumns), null when they are strings: then
+   * `paths` is made from it on first access (docs/manifest.md#columnar-in-memory-form).
+   */
+  pathStore: PathStore | null = null;
   /** Fingerprint hex, null when absent (interned like paths). */
   readonly fingerprint: (string | null)[] = [];
   /** sha256 hex of regular files of a hashed manifest; null when no record has one. */
@@ -298,15 +313,39 @@ export class ManifestColumns {
     this.fingerprintIndex = index;
   }
 
+  /**
+   * Keeps the paths as bytes (a PathStore) instead of strings: push() copies each path's bytes,
+   * pushAsciiPath() takes them straight from the reader's. Called before the first push.
+   */
+  pathsAsBytes(): void {
+    if (this.n !== 0) throw new Error('pathsAsBytes: records were pushed already');
+    this.pathStore = new PathStore(this.cap, 64 * this.cap);
+  }
+
   private grow(): void {
     this.resize(this.cap * 2);
   }
 
   /** Appends one validated record (the parsers have checked every field, order and count). */
   push(s: ValidatedRecord): void {
+    if (this.pathStore) this.pathStore.add(s.path);
+    else this.pathList.push(s.path);
+    this.pushFields(s);
+  }
+
+  /**
+   * push() of a record whose path is the printable ASCII bytes b[start, end) without `"` or `\`
+   * (`s.path` is not read), into columns that keep the paths as bytes (pathsAsBytes).
+   */
+  pushAsciiPath(b: Uint8Array, start: number, end: number, s: ValidatedRecord): void {
+    this.pathStore!.addAscii(b, start, end);
+    this.pushFields(s);
+  }
+
+  /** Every field of push() but the path. */
+  private pushFields(s: ValidatedRecord): void {
     if (this.n === this.cap) this.grow();
     const i = this.n++;
-    this.paths.push(s.path);
     this.fingerprint.push(s.fingerprint);
     if (this.fingerprintIndex !== null)
       this.fingerprintIndex[i] =
@@ -352,7 +391,7 @@ export class ManifestColumns {
 
   /** Fills `out` with record i's fields. */
   fieldsOf(i: number, out: ValidatedRecord): ValidatedRecord {
-    out.path = this.paths[i]!;
+    out.path = this.pathAt(i);
     const nid = this.nid[i]!;
     out.nid = Number.isNaN(nid) ? this.bigNids.get(i)! : nid;
     const ino = this.ino?.[i];
@@ -426,7 +465,8 @@ export class ManifestColumns {
     cols.cap = c.n;
     const typed = cols as unknown as Record<string, Column>;
     for (const k of Object.keys(COLUMN_TYPES)) typed[k] = (c as unknown as Record<string, Column>)[k]!;
-    (cols as { paths: string[] }).paths = c.paths;
+    if (c.paths instanceof PathStore) cols.pathStore = c.paths;
+    else cols.pathList = c.paths;
     (cols as { fingerprint: (string | null)[] }).fingerprint = c.fingerprint;
     cols.sha256 = c.sha256;
     cols.ino = c.ino;

@@ -193,6 +193,8 @@ export function fastRecordLine(
   index: number,
   out: ValidatedRecord,
   makeStrings = true,
+  /** With `makeStrings`: the path is left as bytes too (out.path '', its place in fastLineSpans). */
+  pathAsBytes = false,
 ): boolean {
   let p = lit(b, start, end, K_PATH);
   if (p < 0) return false;
@@ -285,7 +287,11 @@ export function fastRecordLine(
     return true;
   }
   // Valid: the strings, interned in the general parser's slots.
-  out.path = ascii(b, pathStart, pathClose, strings, 3 * index, pathHash);
+  if (pathAsBytes) {
+    fastLineSpans.pathStart = pathStart;
+    fastLineSpans.pathEnd = pathClose;
+    out.path = '';
+  } else out.path = ascii(b, pathStart, pathClose, strings, 3 * index, pathHash);
   out.fingerprint = fpStart < 0 ? null : ascii(b, fpStart, fpClose, strings, 3 * index + 1, fpHash);
   out.sha256 = shaStart < 0 ? undefined : ascii(b, shaStart, shaStart + 64, strings, 3 * index + 2, shaHash);
   return true;

@@ -146,6 +146,11 @@ export class GroupRows {
    * false when they are in `out` as strings (a path that is not ASCII).
    */
   spanned = false;
+  /**
+   * Set by fast() in `pathBytes` mode: true when the row's path is left in `buf` [0, pathEnd) as
+   * checked ASCII bytes (the record's path then ''), false when it is a string in `out` (not ASCII).
+   */
+  pathSpanned = false;
   /** Where fast() left the row's strings in `buf` when `spanned` (-1: no fingerprint, no sha256). */
   pathEnd = 0;
   fpStart = -1;
@@ -164,6 +169,11 @@ export class GroupRows {
      * handover: docs/manifest.md#reading-manifests-on-threads); never with a table.
      */
     private readonly spans = false,
+    /**
+     * Leave an ASCII path as bytes in `buf` (`pathSpanned`), the fingerprint and sha256 interned
+     * in `table` (columns that keep their paths as bytes: ManifestColumns.pathStore).
+     */
+    private readonly pathBytes = false,
   ) {
     const bytes = (k: ParquetColumnName): ByteColumn => cols[k] as ByteColumn;
     const int = (k: ParquetColumnName): IntColumn => cols[k] as IntColumn;
@@ -277,6 +287,8 @@ export class GroupRows {
     if (path === null) return false;
     // Spans: the path's bytes end at `at`; the hex values follow them.
     this.spanned = this.spans && this.at > 0;
+    this.pathSpanned = this.pathBytes && this.at > 0;
+    if (this.pathSpanned) this.pathEnd = this.at;
     out.path = path;
     out.nid = nid;
     out.ino = undefined;
@@ -345,7 +357,7 @@ export class GroupRows {
         buf[n++] = c;
         h = hashStep(h, c);
       }
-      if (this.spans) {
+      if (this.spans || this.pathBytes) {
         // No string: the bytes are checked (validManifestPath's rules) and handed over as they are.
         if (!validAsciiPath(buf, n)) return null;
         this.at = n;
@@ -359,7 +371,7 @@ export class GroupRows {
       const nm = this.strings.name.get(nameId);
       path = d === '' && nm === '' ? '/' : d === '/' ? `/${nm}` : `${d}/${nm}`;
       if (path.length > MAX_PATH_CHARS || !validManifestPath(path)) return null;
-      if (this.table) path = this.table.internAt(3 * i, path);
+      if (this.table && !this.pathBytes) path = this.table.internAt(3 * i, path);
     }
     return path;
   }
@@ -377,14 +389,18 @@ export class GroupRows {
     return '';
   }
 
-  /** Lower-case hex of value `id` of `col` (as bytesHex gives it), interned at `slot` when there is a table. */
+  /**
+   * Lower-case hex of value `id` of `col` (as bytesHex gives it), interned at `slot` when there is
+   * a table; made in `buf` after the path's bytes (`at`) when those stay there (pathBytes).
+   */
   private hex(col: ByteColumn, id: number, slot: number): string {
     const buf = this.buf;
     const b = col.bufs[col.buf[id]!]!;
     const start = col.start[id]!;
     const end = col.end[id]!;
     let h = STRING_HASH_SEED;
-    let n = 0;
+    const from = this.at;
+    let n = from;
     for (let k = start; k < end; k++) {
       const hi = HEX_DIGITS[b[k]! >> 4]!;
       const lo = HEX_DIGITS[b[k]! & 15]!;
@@ -392,7 +408,9 @@ export class GroupRows {
       buf[n++] = lo;
       h = hashStep(hashStep(h, hi), lo);
     }
-    return this.table ? this.table.internAtAscii(slot, buf, 0, n, h, asciiString) : asciiString(buf, 0, n);
+    return this.table
+      ? this.table.internAtAscii(slot, buf, from, n, h, asciiString)
+      : asciiString(buf, from, n);
   }
 }
 

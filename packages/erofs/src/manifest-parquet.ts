@@ -485,9 +485,12 @@ export async function parseParquetManifest(
   // the columns carry its index, and the engine takes its fingerprint ids from the table
   // instead of hashing every fingerprint again (docs/manifest.md#fingerprint-ids).
   if (columns && strings) columns.internedIn(strings);
+  const sink = how.handOver;
+  /** Paths kept as bytes (ParseManifestOptions.pathBytes): not interned, no string made on the column path. */
+  const pathBytes = opts.pathBytes === true && columns !== null && !sink;
+  if (pathBytes) columns.pathsAsBytes();
   const files: FileRecord[] = columns ? [] : new Array(rows);
   const scratch = newValidatedRecord();
-  const sink = how.handOver;
   if (sink) {
     if (!columns || strings)
       throw new Error('parseParquetManifest: handOver takes columns without a StringTable');
@@ -524,7 +527,7 @@ export async function parseParquetManifest(
       : null;
     if (decoded) {
       previousGroup = decoded;
-      const group = new GroupRows(decoded, header.hashed, strings, scratch, spans);
+      const group = new GroupRows(decoded, header.hashed, strings, scratch, spans, pathBytes);
       if (stats) stats.groupsByColumns++;
       for (let i = from; i < to; i++) {
         if (group.fast(i - from, i)) {
@@ -536,6 +539,12 @@ export async function parseParquetManifest(
             columns!.push(scratch);
             continue;
           }
+          if (group.pathSpanned) {
+            // The path stays bytes (group.buf): order checked on them, copied into the PathStore.
+            validator.acceptCheckedAscii(group.buf, 0, group.pathEnd, i + 2);
+            columns!.pushAsciiPath(group.buf, 0, group.pathEnd, scratch);
+            continue;
+          }
           validator.acceptChecked(scratch.path, i + 2);
         } else
           validator.recordInto(
@@ -543,6 +552,7 @@ export async function parseParquetManifest(
             i + 2,
             scratch,
             strings,
+            !pathBytes,
           );
         take(i);
       }
@@ -556,6 +566,7 @@ export async function parseParquetManifest(
           i + 2,
           scratch,
           strings,
+          !pathBytes,
         );
         take(i);
       }

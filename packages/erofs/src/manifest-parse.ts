@@ -60,6 +60,13 @@ export interface ParseManifestOptions {
    * calls it.
    */
   handOver?: ManifestStringSink;
+  /**
+   * With `columnar` (and not `handOver`): keep the paths as bytes (ManifestColumns.pathStore),
+   * not as strings and not interned in `strings` (a manifest's paths are distinct): the NDJSON
+   * fast path and the Parquet column path copy each path's bytes and make no string of it
+   * (docs/benchmarks.md#analyze-paths-paths-as-bytes-2026-12-07).
+   */
+  pathBytes?: boolean;
 }
 
 /** Takes each record's strings as the NDJSON reader validates them (ParseManifestOptions.handOver). */
@@ -402,12 +409,14 @@ function validateRecordInto(
   strings: StringTable | undefined,
   index: number,
   out: ValidatedRecord,
+  /** false: the path is kept as it is (the columns keep paths as bytes), not interned. */
+  internPath = true,
 ): ValidatedRecord {
   const r = v.obj(raw);
   v.keys(r, RECORD_FIELDS, RECORD_OPTIONAL_FIELDS);
   let path = v.str(r.path, 'path', 4096);
   if (!validManifestPath(path)) v.fail(`invalid path ${JSON.stringify(path).slice(0, 120)}`, 'path');
-  if (strings) path = strings.internAt(3 * index, path);
+  if (strings && internPath) path = strings.internAt(3 * index, path);
   out.path = path;
   const type = r.type as FileType;
   if (!FILE_TYPE_CODES.includes(type)) v.fail(`invalid type ${JSON.stringify(r.type)}`, 'type');
@@ -606,9 +615,24 @@ export class ManifestStreamValidator {
   }
 
   /** record() into `out` (a reused ValidatedRecord) instead of a record object: the columnar readers. */
-  recordInto(raw: unknown, line: number, out: ValidatedRecord, strings?: StringTable): void {
+  recordInto(
+    raw: unknown,
+    line: number,
+    out: ValidatedRecord,
+    strings?: StringTable,
+    internPath = true,
+  ): void {
     if (!this.head) throw new ManifestError('a record before the manifest header', line);
-    validateRecordInto(new V(line), raw, this.ctx!, this.maxXattrs, strings, this.sink.count, out);
+    validateRecordInto(
+      new V(line),
+      raw,
+      this.ctx!,
+      this.maxXattrs,
+      strings,
+      this.sink.count,
+      out,
+      internPath,
+    );
     this.sink.check(out.path, line);
   }
 
@@ -661,6 +685,8 @@ export class NdjsonManifestParser {
   private fast: FastLineContext | null = null;
   /** ParseManifestOptions.handOver. */
   private readonly handOver: ManifestStringSink | null;
+  /** ParseManifestOptions.pathBytes (columnar, without handOver). */
+  private readonly pathBytes: boolean;
 
   constructor(opts: ParseManifestOptions = {}) {
     this.maxRecords = opts.maxRecords ?? 10_000_000;
@@ -672,6 +698,7 @@ export class NdjsonManifestParser {
     this.handOver = opts.handOver ?? null;
     if (this.handOver && (!this.columnar || this.strings))
       throw new Error('NdjsonManifestParser: handOver takes columns without a StringTable');
+    this.pathBytes = opts.pathBytes === true && this.columnar && !this.handOver;
   }
 
   /** Header, once the first line has been accepted. */
@@ -701,11 +728,14 @@ export class NdjsonManifestParser {
     if (!this.header) {
       this.header = validateHeader(v, val, this.maxRecords, false);
       this.ctx = recordContext(this.header, (val as { version: number }).version);
-      // Each record interns its path and fingerprint (and sha256 when hashed): the table sized once.
-      this.strings?.reserve((this.ctx.hashed ? 3 : 2) * this.header.file_count);
+      // Each record interns its path (unless it stays bytes) and fingerprint (and sha256 when
+      // hashed): the table sized once.
+      const perRecord = (this.ctx.hashed ? 3 : 2) - (this.pathBytes ? 1 : 0);
+      this.strings?.reserve(perRecord * this.header.file_count);
       if (this.columnar) {
         this.columns = new ManifestColumns(this.header.file_count);
         if (this.strings) this.columns.internedIn(this.strings);
+        if (this.pathBytes) this.columns.pathsAsBytes();
       }
       this.handOver?.begin(this.header.file_count);
       // Records of version 1, and METABOX records (ino, nids above 2^53), always take the general path.
@@ -713,7 +743,16 @@ export class NdjsonManifestParser {
     } else if (this.columns) {
       // The columnar form: the validated fields go straight into the columns, no record object.
       const out = this.scratch;
-      validateRecordInto(v, val, this.ctx!, this.maxXattrs, this.strings, this.lineNo - 2, out);
+      validateRecordInto(
+        v,
+        val,
+        this.ctx!,
+        this.maxXattrs,
+        this.strings,
+        this.lineNo - 2,
+        out,
+        !this.pathBytes,
+      );
       this.sink.check(out.path, this.lineNo);
       if (this.handOver) {
         this.handOver.add(out.path, out.fingerprint, out.sha256);
@@ -744,10 +783,18 @@ export class NdjsonManifestParser {
     const out = this.scratch;
     // index: this record's (lineNo - 2 once lineNo counts this line)
     const handOver = this.handOver;
-    if (!fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out, !handOver))
+    const pathBytes = this.pathBytes;
+    if (
+      !fastRecordLine(bytes, start, end, this.fast, this.strings, this.lineNo - 1, out, !handOver, pathBytes)
+    )
       return false;
     this.lineNo++;
-    if (handOver) {
+    if (pathBytes) {
+      // The path stays bytes: checked for order as bytes, copied into the columns' PathStore.
+      const s = fastLineSpans;
+      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo);
+      this.columns!.pushAsciiPath(bytes, s.pathStart, s.pathEnd, out);
+    } else if (handOver) {
       // The strings stay bytes: checked for order as bytes, written on by the sink.
       const s = fastLineSpans;
       this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo);

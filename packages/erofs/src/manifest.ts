@@ -9,3 +9,4 @@ export * from './manifest-serialise.js';
 export * from './manifest-parse.js';
 export * from './manifest-parse-bytes.js';
 export * from './manifest-columns.js';
+export * from './manifest-paths.js';

@@ -20,7 +20,14 @@
  * at tens of millions of numbers costs more than the report itself.
  */
 
-import { AOPS_CLASSES, attachedGroupColumns, type SharedGroupColumns } from '@sharemap/sharing';
+import {
+  AOPS_CLASSES,
+  attachedGroupColumns,
+  attachedPathStores,
+  PATH_ASCII,
+  type PathStore,
+  type SharedGroupColumns,
+} from '@sharemap/sharing';
 import { nativeStringWrite } from './native-write.js';
 
 /** Default piece size in bytes: one call into zlib or one write per piece. */
@@ -401,7 +408,18 @@ export function* jsonBytes(
     // The engine's report keeps its shared inodes as columns until they are read as objects:
     // written from there, the objects are never made (sharing's group-columns.ts).
     const groupColumns = attachedGroupColumns(v);
+    // The engine's report keeps the paths of manifests read as bytes as bytes (sharing's
+    // report-paths.ts): written from there, their strings are never made.
+    const pathStores = attachedPathStores(v);
     for (const k of Object.keys(v)) {
+      const store = pathStores?.get(k);
+      if (store !== undefined) {
+        if (!first) w.byte(COMMA);
+        first = false;
+        w.key(k);
+        yield* pathsFromStore(store);
+        continue;
+      }
       if (k === 'groups' && groupColumns !== null) {
         if (!first) w.byte(COMMA);
         first = false;
@@ -516,6 +534,43 @@ export function* jsonBytes(
       if (od) p = copyBytes(buf, p, od);
       buf[p++] = 0x7d;
       w.pos = p;
+      if (w.done.length > 0) yield* take();
+    }
+    w.byte(0x5d);
+  }
+
+  /**
+   * `JSON.stringify(store.strings())`'s bytes, from the paths' bytes: an ASCII path without
+   * characters JSON escapes is copied between quotes; any other (an escape, UTF-16) goes through
+   * the writer's string(), as the array's element would.
+   */
+  function* pathsFromStore(store: PathStore): Generator<Uint8Array> {
+    const { bytes, ends, kinds, n } = store.view();
+    w.byte(0x5b);
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const end = ends[i]!;
+      w.ensure(end - start + 3);
+      const buf = w.buf;
+      let p = w.pos;
+      if (i > 0) buf[p++] = COMMA;
+      let k = start;
+      if (kinds[i] === PATH_ASCII) {
+        buf[p++] = QUOTE;
+        for (; k < end; k++) {
+          const c = bytes[k]!;
+          if (c < 0x20 || c === QUOTE || c === BACKSLASH) break;
+          buf[p++] = c;
+        }
+      }
+      if (k === end && kinds[i] === PATH_ASCII) {
+        buf[p++] = QUOTE;
+        w.pos = p;
+      } else {
+        w.pos = i > 0 ? w.pos + 1 : w.pos;
+        w.string(store.pathAt(i));
+      }
+      start = end;
       if (w.done.length > 0) yield* take();
     }
     w.byte(0x5d);

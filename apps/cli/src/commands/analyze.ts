@@ -199,7 +199,12 @@ export async function readManifests(
     for (const [i, { path, devices }] of inputs.entries()) {
       const fromThread = threads?.take(i);
       const loaded: { kind: string; manifest: Manifest }[] = fromThread
-        ? [{ kind: 'manifest', manifest: manifestFromTransfer(await fromThread, strings, previous) }]
+        ? [
+            {
+              kind: 'manifest',
+              manifest: manifestFromTransfer(await fromThread, strings, previous, { pathBytes: true }),
+            },
+          ]
         : await loadInputs(path, devices, { ...scan, strings, model, archive, kind: inspected[i]?.kind });
       for (const x of loaded) {
         // Only manifest files are read into `strings` (images and archives are not interned).

@@ -23,6 +23,7 @@ import {
   type WholeColumns,
 } from '../manifest-columns.js';
 import { hashStep, STRING_HASH_SEED, type StringTable } from '../manifest-strings.js';
+import { PathStore } from '../manifest-paths.js';
 import type { Manifest, ManifestHeader } from '../manifest-types.js';
 import type { ManifestStringSink } from '../manifest-parse.js';
 
@@ -390,9 +391,9 @@ function check(t: TransferredManifest): void {
  * Transferring a buffer to a clone that is dropped detaches it: the young clone, and the memory
  * with it, goes at the next scavenge. A buffer that cannot be transferred is left to the GC.
  */
-function releaseStrings(t: TransferredManifest): void {
+function releaseStrings(t: TransferredManifest, keepPaths = false): void {
   const buffers = new Set<ArrayBuffer>();
-  for (const s of [t.paths, t.fingerprints, t.sha256s])
+  for (const s of [keepPaths ? null : t.paths, t.fingerprints, t.sha256s])
     if (s)
       for (const a of [s.bytes, s.ends, s.kinds]) if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
   for (const b of buffers) {
@@ -411,29 +412,45 @@ function releaseStrings(t: TransferredManifest): void {
  * their fingerprints' indices in `strings` (ManifestColumns.internedIn's fingerprintIndex).
  * `previous`: the columns of the manifest read into `strings` just before this one, if any (its
  * strings must be `strings`' own): equal strings at equal records are taken from it unhashed.
- * `t`'s string buffers are detached once read (releaseStrings): `t` is used up.
+ * `t`'s string buffers are detached once read (releaseStrings): `t` is used up. `pathBytes`: the
+ * paths of columns (not of the JSON form's records) are not interned but adopted as they came,
+ * bytes (ManifestColumns.pathStore), as the readers keep them with ParseManifestOptions.pathBytes: no work
+ * per path (docs/benchmarks.md#analyze-paths-paths-as-bytes-2026-12-07).
  */
 export function manifestFromTransfer(
   t: TransferredManifest,
   strings: StringTable,
   previous: ManifestColumns | null = null,
+  how: { pathBytes?: boolean } = {},
 ): Manifest {
   check(t);
+  // A manifest of records (the JSON form) interns its paths as the record parser does.
+  const pathBytes = how.pathBytes === true && !t.records;
   const n = t.n;
-  const paths = new Array<string>(n);
+  const paths = pathBytes ? null : new Array<string>(n);
   const fingerprint = new Array<string | null>(n);
   const sha256 = t.sha256s ? new Array<string | undefined>(n) : null;
   const fingerprintIndex = new Int32Array(n);
-  const pathField = new StringField(t.paths, 0, strings, previous?.paths ?? null);
+  if (pathBytes) {
+    const kinds = t.paths.kinds;
+    for (let i = 0; i < n; i++)
+      if (kinds[i] === ABSENT)
+        throw new Error(`a manifest handed over by a thread is malformed: record ${i} has no path`);
+  }
+  // The previous manifest's paths are `strings`' own only when they are strings (not bytes).
+  const previousPaths = previous && !previous.pathStore ? previous.paths : null;
+  const pathField = pathBytes ? null : new StringField(t.paths, 0, strings, previousPaths);
   const fpField = new StringField(t.fingerprints, 1, strings, previous?.fingerprint ?? null);
   const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null) : null;
   const prevFp = previous?.fingerprint;
   const prevIndex = previous?.strings === strings ? previous.fingerprintIndex : null;
   for (let i = 0; i < n; i++) {
-    const path = pathField.at(i);
-    if (path === null)
-      throw new Error(`a manifest handed over by a thread is malformed: record ${i} has no path`);
-    paths[i] = path;
+    if (pathField !== null) {
+      const path = pathField.at(i);
+      if (path === null)
+        throw new Error(`a manifest handed over by a thread is malformed: record ${i} has no path`);
+      paths![i] = path;
+    }
     const fp = fpField.at(i);
     fingerprint[i] = fp;
     fingerprintIndex[i] =
@@ -444,12 +461,12 @@ export function manifestFromTransfer(
           : strings.indexAt(3 * i + 1, fp);
     if (shaField) sha256![i] = shaField.at(i) ?? undefined;
   }
-  releaseStrings(t);
+  releaseStrings(t, pathBytes);
   const cols = ManifestColumns.fromColumns({
     n,
     ...t.typed,
     ino: t.ino,
-    paths,
+    paths: paths ?? PathStore.fromBytes(t.paths),
     fingerprint,
     sha256,
     bigNids: t.bigNids,

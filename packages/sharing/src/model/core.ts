@@ -25,6 +25,7 @@ import {
   manifestColumns,
   TYPE_FILE,
   type Manifest,
+  type PathStore,
   type StringTable,
 } from '@sharemap/erofs';
 import type { AnalysisOptions, FileStatus, FileTable, ReportInstance } from '../report.js';
@@ -69,8 +70,15 @@ export interface PreparedImage {
   manifest: Manifest;
   /** Number of file records. */
   n: number;
-  /** Path of each file, in manifest order: the report's `paths[image id]`. */
-  paths: string[];
+  /**
+   * Path of each file, in manifest order: the report's `paths[image id]` (made on first access
+   * when the manifest's paths are bytes: use pathAt for a few).
+   */
+  readonly paths: string[];
+  /** Path of file f (one string). */
+  pathAt(f: number): string;
+  /** The manifest's paths as bytes (ManifestColumns.pathStore), when they are. */
+  pathStore: PathStore | null;
   regular: Uint8Array;
   compressed: Uint8Array;
   /**
@@ -420,7 +428,7 @@ function prepareImage(
   const n = cols ? cols.n : files!.length;
   const blockSize = image.blockSize;
   if (fpIndex === null) interner.reservePositions(n);
-  const paths = cols ? cols.paths : new Array<string>(n);
+  const paths = cols ? null : new Array<string>(n);
   const regular = new Uint8Array(n);
   const compressed = new Uint8Array(n);
   const size: ArrayLike<number> = cols ? cols.size : new Array<number>(n).fill(0);
@@ -435,7 +443,7 @@ function prepareImage(
   let fingerprintedFiles = 0;
   for (let f = 0; f < n; f++) {
     const rec = files?.[f];
-    if (rec) paths[f] = rec.path;
+    if (rec) paths![f] = rec.path;
     if (rec ? rec.type !== 'file' : cols!.type[f] !== TYPE_FILE) continue; // R1
     regular[f] = 1;
     regularFiles++;
@@ -503,7 +511,12 @@ function prepareImage(
     entry: image,
     manifest,
     n,
-    paths,
+    // The columns' paths are made only when read (ManifestColumns.paths).
+    get paths(): string[] {
+      return paths ?? cols!.paths;
+    },
+    pathAt: paths ? (f) => paths[f]! : (f) => cols!.pathAt(f),
+    pathStore: cols ? cols.pathStore : null,
     regular,
     compressed,
     size,

@@ -17,6 +17,7 @@ import { isMounted, resolveInstanceState } from './input.js';
 import { measureWorkingSet } from './residency.js';
 import { attachGroupColumns } from './group-columns.js';
 import { keepBindings } from './engine-bindings.js';
+import { reportPaths } from './report-paths.js';
 
 export function analyze(input: AnalysisInput): Report {
   const options = normaliseOptions(input.options);
@@ -85,8 +86,10 @@ export function analyze(input: AnalysisInput): Report {
     regularFiles: p.regularFiles,
     fingerprintedFiles: p.fingerprintedFiles,
   }));
-  const paths: Record<string, string[]> = {};
-  for (const p of prepared.images) paths[p.entry.id] = p.paths;
+  // The manifests' paths that are bytes stay bytes until read (reportPaths).
+  const paths = reportPaths(
+    prepared.images.map((p) => ({ id: p.entry.id, store: p.pathStore, list: () => p.paths })),
+  );
 
   const instanceIdsOfDomain = worst.labels.map((): string[] => []);
   instances.forEach((inst, i) => {

@@ -28,6 +28,14 @@ export {
 } from './accounting.js';
 export { NOT_SHARING_LABEL, unknownDomainLabel } from './domains.js';
 export {
+  attachedPathStore,
+  attachedPathStores,
+  PATH_ASCII,
+  reportPathAt,
+  reportPaths,
+  type PathStore,
+} from './report-paths.js';
+export {
   AOPS_CLASSES,
   attachGroupColumns,
   attachedGroupColumns,

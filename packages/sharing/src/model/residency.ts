@@ -72,7 +72,7 @@ export function measureWorkingSet(
     if (!data) continue;
     let resident: number | 'all' | undefined;
     for (const r of [row, ...(linksOf.get(row) ?? [])]) {
-      const path = img.paths[files.file[r]!]!;
+      const path = img.pathAt(files.file[r]!);
       if (!Object.prototype.hasOwnProperty.call(data, path)) continue;
       const pages = data[path]!;
       resident =

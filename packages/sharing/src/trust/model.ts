@@ -39,6 +39,7 @@ import {
 import { LargestGroups } from './largest.js';
 import { BINDING_ASK, BINDING_NONE } from '../model/core.js';
 import { engineBindings } from '../model/engine-bindings.js';
+import { reportPathAt } from '../model/report-paths.js';
 
 /** Finding codes listed as boundary breaks. */
 const BOUNDARY_BREAK_CODES: readonly string[] = [CROSS_DOMAIN_KEY_COLLISION];
@@ -127,7 +128,7 @@ export class TrustIndex {
   /** "image:path" of a row. */
   fileOf(row: number): string {
     const id = this.imageOfRow(row);
-    return `${this.imageName.get(id) ?? id}:${this.report.paths[id]?.[this.report.files.file[row]!] ?? '?'}`;
+    return `${this.imageName.get(id) ?? id}:${reportPathAt(this.report.paths, id, this.report.files.file[row]!) ?? '?'}`;
   }
 }
 
@@ -221,7 +222,7 @@ function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFi
     const files = cols ? null : manifest.files;
     const count = fileCount(manifest);
     const bindingOf = new Int8Array(count).fill(-1);
-    const pathOf = (f: number): string => (files ? files[f]!.path : cols!.paths[f]!);
+    const pathOf = (f: number): string => (files ? files[f]!.path : cols!.pathAt(f));
     // The engine's R12 check settled most files' bindings (core.ts PreparedImage.binding) when
     // analyze() made this report from this manifest: a byte per file, and only the files it
     // left (BINDING_ASK: mismatches, fingerprints not in lower-case hex) are classified here.

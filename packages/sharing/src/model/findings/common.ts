@@ -54,7 +54,7 @@ export function findingInput(ctx: AnalysisContext, report: Report): FindingInput
     ...ctx,
     report,
     files,
-    pathOf: (r) => prepared.images[core.imageOf[files.instance[r]!]!]!.paths[files.file[r]!]!,
+    pathOf: (r) => prepared.images[core.imageOf[files.instance[r]!]!]!.pathAt(files.file[r]!),
     copiesOfRow: copies === null ? () => 1 : (r) => copies[files.instance[r]!]!,
     instancesOfRow: classes === null ? (r) => [files.instance[r]!] : (r) => classes[files.instance[r]!]!,
     instancesOfDomain,

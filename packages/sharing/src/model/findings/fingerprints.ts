@@ -13,7 +13,7 @@ export function fingerprintMismatch(x: FindingInput): Finding[] {
     const rows = rowsFor(mismatched);
     const exposed = rows.filter((r) => files.status[r] === 'shared');
     const bytes = exposed.reduce((a, r) => a + files.pagesWithout[r]! * x.copiesOfRow(r), 0) * pageSize;
-    const names = mismatched.map((f) => img.paths[f]!);
+    const names = mismatched.map((f) => img.pathAt(f));
     const risk =
       doms.length === 0
         ? 'No mount of it shares, so nothing else is affected yet.'
