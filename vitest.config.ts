@@ -56,6 +56,18 @@ export const SERVER_SHARED_TESTS = [
   'apps/server/test/storage/{blobs-collect,blobs-gzip,store}.test.ts',
 ];
 
+/**
+ * The CLI's test files, which run the CLI in the test's process (`cli()` of
+ * apps/cli/test/helpers.ts: manifest and split-scan threads, test servers, child processes),
+ * share worker processes in the `cli-shared` project under the same guard as the server's
+ * (apps/server/test/server-shared-process-guard.ts). Left in processes of their own:
+ * `scan-split` (not changed here), `lz4-decoder` (sets the decoder), `determinism` (runs the
+ * web's analysis worker in the process with a global `self`).
+ */
+export const CLI_SHARED_TESTS = [
+  'apps/cli/test/{action,analyze,args,collect-backing,collect,columnar,config,fidelity,help,hostile-output,html,junit,manifest-file,manifest-threads,names,network,oci,residency,scan-start-modules,scan-threads-used,scan-threads,scan,token,trust,upload,v8-flags}.test.ts',
+];
+
 // Unit and integration tests of every workspace package. Workspace imports resolve to
 // TypeScript sources through the "source" export condition, so tests never need a build.
 export default defineConfig({
@@ -81,7 +93,12 @@ export default defineConfig({
             'apps/*/test/**/*.test.ts',
             'scripts/test/**/*.test.ts',
           ],
-          exclude: ['**/node_modules/**', ...SHARED_PROCESS_TESTS, ...SERVER_SHARED_TESTS],
+          exclude: [
+            '**/node_modules/**',
+            ...SHARED_PROCESS_TESTS,
+            ...SERVER_SHARED_TESTS,
+            ...CLI_SHARED_TESTS,
+          ],
         },
       },
       {
@@ -104,6 +121,15 @@ export default defineConfig({
           // Fails a file that leaves the environment, globals, process listeners, the LZ4
           // decoder or an open handle changed behind it for the next file of its process.
           setupFiles: ['apps/server/test/server-shared-process-guard.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cli-shared',
+          include: CLI_SHARED_TESTS,
+          isolate: false,
+          setupFiles: ['apps/server/test/server-shared-process-guard.ts', 'apps/cli/test/tmp-dirs-setup.ts'],
         },
       },
     ],

@@ -1,6 +1,7 @@
 /**
  * Setup file of the server test files that share worker processes: the PostgreSQL pass
- * (vitest.postgres.config.ts) and the SQLite pass's `server-shared` project (vitest.config.ts),
+ * (vitest.postgres.config.ts) and the SQLite pass's `server-shared` project (vitest.config.ts;
+ * the CLI's files of its `cli-shared` project too),
  * which run their files without isolation: a worker process runs several of them one after the
  * other and imports the server once, so a file must hand the process back as it found it. After
  * each file this checks that it did: the same environment variables, the same globals, the same
