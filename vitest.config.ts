@@ -39,6 +39,35 @@ export const SHARED_PROCESS_TESTS = [
   'packages/oci/test/{archive,cases,image,predict,predict-archive}.test.ts',
 ];
 
+/**
+ * Server test files that start servers, workers and child processes on purpose but end them by
+ * their end, and set no environment variable, replace no global, leave the LZ4 decoder alone and
+ * mock nothing: they share worker processes (`isolate: false`, the `server-shared` project), so
+ * each process imports the server's sources once instead of once per file, as the PostgreSQL
+ * pass (apps/server/vitest.postgres.config.ts) runs its files. After each file
+ * apps/server/test/server-shared-process-guard.ts checks that it handed the process back as it
+ * found it (environment, globals, process listeners, LZ4 decoder, no handle left open once they
+ * settle). Left in processes of their own: `replicas` and `http-fuzz` (not changed here),
+ * `lz4-decoder` (sets the decoder), `scan/pool` (sets an environment variable).
+ */
+export const SERVER_SHARED_TESTS = [
+  'apps/server/test/{analysis-input,api-routes,archives,client-gone,concurrency,config,crash,data-lock,errors,fidelity,flow,gc,hostile,keep-alive,manifest-accept,metrics,mount-config-budget,mount-config-worker,mount-formats,output-injection,parts,render-memory,render-parity,renders,report-html,report-links,report-list,report-names,report-size,residency,retention-config,robustness,shutdown,storage-schema,stored-columns,upload-columns}.test.ts',
+  'apps/server/test/scan/{report-blobs,stored-manifest,thread-cpu}.test.ts',
+  'apps/server/test/storage/{blobs-collect,blobs-gzip,store}.test.ts',
+];
+
+/**
+ * The CLI's test files, which run the CLI in the test's process (`cli()` of
+ * apps/cli/test/helpers.ts: manifest and split-scan threads, test servers, child processes),
+ * share worker processes in the `cli-shared` project under the same guard as the server's
+ * (apps/server/test/server-shared-process-guard.ts). Left in processes of their own:
+ * `scan-split` (not changed here), `lz4-decoder` (sets the decoder), `determinism` (runs the
+ * web's analysis worker in the process with a global `self`).
+ */
+export const CLI_SHARED_TESTS = [
+  'apps/cli/test/{action,analyze,args,collect-backing,collect,columnar,config,fidelity,help,hostile-output,html,junit,manifest-file,manifest-threads,names,network,oci,residency,scan-start-modules,scan-threads-used,scan-threads,scan,token,trust,upload,v8-flags}.test.ts',
+];
+
 // Unit and integration tests of every workspace package. Workspace imports resolve to
 // TypeScript sources through the "source" export condition, so tests never need a build.
 export default defineConfig({
@@ -64,7 +93,12 @@ export default defineConfig({
             'apps/*/test/**/*.test.ts',
             'scripts/test/**/*.test.ts',
           ],
-          exclude: ['**/node_modules/**', ...SHARED_PROCESS_TESTS],
+          exclude: [
+            '**/node_modules/**',
+            ...SHARED_PROCESS_TESTS,
+            ...SERVER_SHARED_TESTS,
+            ...CLI_SHARED_TESTS,
+          ],
         },
       },
       {
@@ -76,6 +110,26 @@ export default defineConfig({
           // Fails a file that leaves the environment, globals, the LZ4 decoder, a worker thread,
           // a child process or a socket changed behind it for the next file of its process.
           setupFiles: ['scripts/test/shared-process-guard.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'server-shared',
+          include: SERVER_SHARED_TESTS,
+          isolate: false,
+          // Fails a file that leaves the environment, globals, process listeners, the LZ4
+          // decoder or an open handle changed behind it for the next file of its process.
+          setupFiles: ['apps/server/test/server-shared-process-guard.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cli-shared',
+          include: CLI_SHARED_TESTS,
+          isolate: false,
+          setupFiles: ['apps/server/test/server-shared-process-guard.ts', 'apps/cli/test/tmp-dirs-setup.ts'],
         },
       },
     ],

@@ -50,7 +50,7 @@ export default defineConfig({
     // Files share worker processes (isolate: false): each process imports the server once, not
     // once per file; the setup file fails a file that leaves the process changed (environment,
     // globals, process listeners, open handles). docs/development.md#how-long-npm-test-takes
-    setupFiles: ['apps/server/test/pg-shared-process-guard.ts'],
+    setupFiles: ['apps/server/test/server-shared-process-guard.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',

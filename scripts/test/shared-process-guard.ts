@@ -6,7 +6,7 @@
  * the default (setLz4Decoder), started a worker thread, or left a child process, server or socket
  * open. A file that needs any of that belongs in the `own-process` project. (The PostgreSQL
  * pass, whose server files also share processes, has a guard of its own that lets a file start
- * servers and threads as long as it ends them: apps/server/test/pg-shared-process-guard.ts.)
+ * servers and threads as long as it ends them: apps/server/test/server-shared-process-guard.ts.)
  */
 import { afterAll, expect } from 'vitest';
 import { getLz4Decoder } from '../../packages/erofs/src/decompress/index.js';

@@ -77,11 +77,15 @@ export function cliProcessAsync(
 export const haveBuild = (): boolean => existsSync(MAIN_JS);
 
 const tmpDirs: string[] = [];
-// Registered in the root suite of every test file that imports these helpers (files run
-// isolated), so the folders tmp() made are gone when the file ends, whatever its tests did.
-afterAll(() => {
+/** Removes the folders tmp() made so far. */
+export function removeTmpDirs(): void {
   for (const dir of tmpDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}
+// Registered in the root suite of the first test file of a process that imports these helpers,
+// so the folders tmp() made are gone when the file ends, whatever its tests did. Files that
+// share a process (the `cli-shared` project, vitest.config.ts) import this module once: its
+// set-up file, tmp-dirs-setup.ts, registers the same for each file.
+afterAll(removeTmpDirs);
 
 /** A fresh temporary folder, removed after the test file. */
 export function tmp(): string {

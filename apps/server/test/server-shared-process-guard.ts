@@ -1,10 +1,12 @@
 /**
- * Setup file of the PostgreSQL pass (vitest.postgres.config.ts), which runs its test files
- * without isolation: a worker process runs several of them one after the other and imports the
- * server once, so a file must hand the process back as it found it. After each file this checks
- * that it did: the same environment variables, the same globals, the same process listeners,
- * and no more handles than it started with (servers, sockets, child processes, worker threads,
- * timers, file handles). A file that leaves a server running or a variable set fails here,
+ * Setup file of the server test files that share worker processes: the PostgreSQL pass
+ * (vitest.postgres.config.ts) and the SQLite pass's `server-shared` project (vitest.config.ts;
+ * the CLI's files of its `cli-shared` project too),
+ * which run their files without isolation: a worker process runs several of them one after the
+ * other and imports the server once, so a file must hand the process back as it found it. After
+ * each file this checks that it did: the same environment variables, the same globals, the same
+ * process listeners, the same LZ4 decoder, and no more handles than it started with (servers,
+ * sockets, child processes, worker threads, timers, file handles). A file that leaves a server running or a variable set fails here,
  * naming what it left, instead of changing what the next file in the process sees.
  *
  * The SQLite pass's `shared-process` project has its own, stricter guard
@@ -12,6 +14,7 @@
  * starts a worker thread at all, or changes the LZ4 decoder. The files here start servers,
  * workers and child processes on purpose; they must only have ended them by their end.
  */
+import { getLz4Decoder } from '@sharemap/erofs';
 import { afterAll, expect } from 'vitest';
 
 /** Process events a server or a test could listen on. */
@@ -28,6 +31,7 @@ const EVENTS = [
 
 interface ProcessState {
   env: Record<string, string | undefined>;
+  lz4Decoder: string;
   globals: string[];
   listeners: Record<string, number>;
   resources: Record<string, number>;
@@ -42,6 +46,7 @@ function counts(items: string[]): Record<string, number> {
 export function processState(): ProcessState {
   return {
     env: { ...process.env },
+    lz4Decoder: getLz4Decoder(),
     globals: Object.getOwnPropertyNames(globalThis).sort(),
     listeners: Object.fromEntries(EVENTS.map((e) => [e, process.listenerCount(e)])),
     resources: counts(process.getActiveResourcesInfo()),
@@ -83,6 +88,7 @@ afterAll(async () => {
   const after = processState();
   expect(after.env, 'environment variables the file set or removed').toEqual(before.env);
   expect(after.globals, 'globals the file added or removed').toEqual(before.globals);
+  expect(after.lz4Decoder, 'the LZ4 decoder the file left set').toBe(before.lz4Decoder);
   expect(after.listeners, 'process listeners the file left').toEqual(before.listeners);
   expect(await settledResources(before.resources, 10_000), 'handles the file left open').toEqual([]);
 });
