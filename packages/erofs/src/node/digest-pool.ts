@@ -514,9 +514,11 @@ export class DigestPool implements ContentDigester {
   }
 
   /**
-   * Stop every thread and wait until they have ended; files not yet answered fail. A thread
-   * with no batch in hand (every one, after a scan that finished) is told to end and ends on
-   * its own; one still hashing (a scan that failed or was stopped) is terminated
+   * Stop every thread and wait until they have ended; files not yet answered fail. Files no
+   * thread has started are taken from them (as takeBack does), so a thread has at most the
+   * file it is hashing left: one that has none (every one, after a scan that finished: its
+   * files were hashed or taken back) is told to end and ends on its own; one in the middle of
+   * a file (a scan that failed or was stopped) is terminated
    * (docs/development.md#how-worker-threads-end).
    */
   async close(): Promise<void> {
@@ -528,8 +530,11 @@ export class DigestPool implements ContentDigester {
     this.sent = [];
     const busy = new Set<Thread>();
     for (const t of this.threads) {
-      if (t.batches.size > 0) busy.add(t);
-      for (const s of t.batches.values()) for (const x of s.targets) x.digested(undefined, e);
+      for (const s of t.batches.values()) {
+        for (let i = 0; i < s.targets.length; i++)
+          if (Atomics.compareExchange(s.claims, i, CLAIM_FREE, CLAIM_SCAN) === CLAIM_THREAD) busy.add(t);
+        for (const x of s.targets) x.digested(undefined, e);
+      }
       t.batches.clear();
     }
     await Promise.all(
