@@ -157,7 +157,12 @@ export class ManifestThreads {
     this.queue = [...candidates].sort((a, b) => a - b);
     if (this.queue.length > 0) this.mine.add(this.queue.shift()!);
     for (let k = 0; k < count; k++) {
-      const t: Thread = { worker: new Worker(script, workerOptions()), job: null, dead: false, ending: false };
+      const t: Thread = {
+        worker: new Worker(script, workerOptions()),
+        job: null,
+        dead: false,
+        ending: false,
+      };
       workerExited(t.worker);
       t.worker.on('message', (reply: ManifestReadReply) => this.answer(t, reply));
       t.worker.on('error', (e) => this.died(t, oneLine(e.message)));

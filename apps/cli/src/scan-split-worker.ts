@@ -105,7 +105,11 @@ function claim(steps: number): number | undefined {
     post({ step, done: true });
   }
   const i = from - 1;
-  if (i < 0 || Atomics.load(state, S_STOP) !== 0 || Atomics.compareExchange(claims, i, CLAIM_FREE, CLAIM_WORKER) !== CLAIM_FREE) {
+  if (
+    i < 0 ||
+    Atomics.load(state, S_STOP) !== 0 ||
+    Atomics.compareExchange(claims, i, CLAIM_FREE, CLAIM_WORKER) !== CLAIM_FREE
+  ) {
     step = -1;
     return undefined;
   }
@@ -128,7 +132,11 @@ async function begin(d: SplitWorkerData): Promise<void> {
   try {
     opened = await openImageFile(data.path, { devices: data.devices });
     image = opened.image;
-    Atomics.store(state, S_COUNT, await countPaths(image, { stopped: () => Atomics.load(state, S_STOP) !== 0 }));
+    Atomics.store(
+      state,
+      S_COUNT,
+      await countPaths(image, { stopped: () => Atomics.load(state, S_STOP) !== 0 }),
+    );
     Atomics.store(state, S_COUNT_STATE, COUNT_READY);
   } catch {
     // The main thread scans alone (its own scan names the problem).

@@ -12,7 +12,11 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { manifestToNdjson, type ManifestHeader, type RecordFields } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
-import { threadCount, watchWorkers, type WorkerWatch } from '../../../packages/erofs/test/node/thread-watch.js';
+import {
+  threadCount,
+  watchWorkers,
+  type WorkerWatch,
+} from '../../../packages/erofs/test/node/thread-watch.js';
 import { parseCommandArgs } from '../src/args.js';
 import { analyzeSpec, readManifests } from '../src/commands/analyze.js';
 import { NdjsonSink } from '../src/commands/scan.js';
@@ -60,7 +64,12 @@ class FailingSink implements SplitSink {
 
 /** A shared scan of `image` (split forced), into `sink`; its header, undefined when given back. */
 async function sharedScan(image: string, mainSteps: number | undefined, sink: SplitSink): Promise<unknown> {
-  const opts = { devices: [], form: 'ndjson' as const, minInodes: 0, ...(mainSteps === undefined ? {} : { mainSteps }) };
+  const opts = {
+    devices: [],
+    form: 'ndjson' as const,
+    minInodes: 0,
+    ...(mainSteps === undefined ? {} : { mainSteps }),
+  };
   const header = await scanImageSplitTo(image, opts, () => sink);
   await sink.end();
   return header;
@@ -94,9 +103,9 @@ describe.skipIf(!splitWorkerScript())("the shared scan's worker", () => {
     await sharedScan(fx('edge.img'), 1, new NdjsonSink(nothing));
     const before = threadCount();
     watch = watchWorkers();
-    await expect(sharedScan(fx('base-v2.fp.img'), 1, new FailingSink(new NdjsonSink(nothing), 3))).rejects.toThrow(
-      /EPIPE/,
-    );
+    await expect(
+      sharedScan(fx('base-v2.fp.img'), 1, new FailingSink(new NdjsonSink(nothing), 3)),
+    ).rejects.toThrow(/EPIPE/);
     expect(watch.exits).toHaveLength(1);
     expect(threadCount()).toBe(before);
   }, 60_000);

@@ -93,8 +93,8 @@ describe('the digest worker ends on its own', () => {
       "Worker.prototype.terminate = function () { console.log('terminate'); return terminate.call(this); };",
       `const { workerSha256 } = await import(${JSON.stringify(entry)});`,
       'const h = await workerSha256();',
-      "h.update(new Uint8Array(10)); h.digestHex();",
-      "const emit = Worker.prototype.emit;",
+      'h.update(new Uint8Array(10)); h.digestHex();',
+      'const emit = Worker.prototype.emit;',
       "Worker.prototype.emit = function (e, ...a) { if (e === 'exit') console.log('exit ' + a[0]); return emit.call(this, e, ...a); };",
     ].join('\n');
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });

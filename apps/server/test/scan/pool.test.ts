@@ -9,7 +9,11 @@ import { TaskError, WorkerPool } from '../../src/scan/pool.js';
 import type { PredictResult, PredictTask, ScanResult, ScanTask } from '../../src/scan/tasks.js';
 import { BlobStore } from '../../src/storage/blobs.js';
 import { ensureBuilt, erofs, HOLD_SCAN_FLAGS, repo, tempDir } from '../helpers.js';
-import { threadCount, watchWorkers, type WorkerWatch } from '../../../../packages/erofs/test/node/thread-watch.js';
+import {
+  threadCount,
+  watchWorkers,
+  type WorkerWatch,
+} from '../../../../packages/erofs/test/node/thread-watch.js';
 import { join } from 'node:path';
 
 /** The test-only hold (hold-scan.mjs, docs/development.md#holding-a-scan): this name never ends. */
@@ -88,7 +92,13 @@ describe('worker pool', () => {
     watch = watchWorkers();
     const bytes = readFileSync(join(repo, 'testdata/oci/image.docker.tar'));
     const archive = { sha256: (await new BlobStore(dataDir).put(bytes)).sha256, name: 'image.docker.tar' };
-    const predict: PredictTask = { kind: 'predict', dataDir, archive, model: 'flattened', maxFiles: 1_000_000 };
+    const predict: PredictTask = {
+      kind: 'predict',
+      dataDir,
+      archive,
+      model: 'flattened',
+      maxFiles: 1_000_000,
+    };
     const fresh = new WorkerPool(1, 10, HEAP_MB);
     pools.push(fresh);
     await fresh.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });

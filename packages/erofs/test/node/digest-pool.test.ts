@@ -5,7 +5,15 @@
  * the reader cannot read (a corrupt pcluster, an image truncated under the running scan, a
  * thread that dies) fails the scan with the reader's typed error, never a hang.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -374,7 +382,7 @@ describe('how digest threads end', () => {
       [
         "import { writeFileSync } from 'node:fs';",
         "import { parentPort } from 'node:worker_threads';",
-        'parentPort.on(\'message\', (m) => {',
+        "parentPort.on('message', (m) => {",
         '  if (!m.shared) return;',
         `  Atomics.store(new Int32Array(m.shared, 0, m.nids.length), 0, ${CLAIM_THREAD});`,
         `  writeFileSync(${JSON.stringify(marker)}, '');`,
