@@ -63,7 +63,11 @@ class FailingSink implements SplitSink {
 }
 
 /** A shared scan of `image` (split forced), into `sink`; its header, undefined when given back. */
-async function sharedScan(image: string, mainSteps: number | undefined, sink: SplitSink): Promise<unknown> {
+async function sharedScan(
+  image: string,
+  mainSteps: number | undefined,
+  sink: SplitSink & { end(): Promise<void> },
+): Promise<unknown> {
   const opts = {
     devices: [],
     form: 'ndjson' as const,
