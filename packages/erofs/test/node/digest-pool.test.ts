@@ -68,12 +68,15 @@ function limited(pool: DigestPool, maxPending: number, share = false): ContentDi
   return d;
 }
 
-/** A digest thread that starts and then never takes a file (writes its script under tmp). */
+/**
+ * A digest thread that starts and then never takes a file (writes its script under tmp); told
+ * to end (DigestEndMessage), it ends, as every thread of a pool does.
+ */
 function silentThread(): URL {
   const script = join(tmp, 'silent-worker.mjs');
   writeFileSync(
     script,
-    `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n`,
+    `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.end) parentPort.close(); });\n`,
   );
   return pathToFileURL(script);
 }
