@@ -179,10 +179,7 @@ function digestWorker(): Promise<DigestWorker> {
   // the same way, so that Node's exit does not stop it (docs/development.md#how-worker-threads-end).
   if (!releaseOnExit) {
     releaseOnExit = true;
-    process.once('beforeExit', () => {
-      releaseOnExit = false;
-      void releaseDigestWorker();
-    });
+    process.once('beforeExit', releaseAtExit);
   }
   const w: DigestWorker = {
     worker,
@@ -233,6 +230,11 @@ function digestWorker(): Promise<DigestWorker> {
 }
 
 let releaseOnExit = false;
+/** The process's 'beforeExit' listener while a digest worker may run (removed once it is released). */
+function releaseAtExit(): void {
+  releaseOnExit = false;
+  void releaseDigestWorker();
+}
 
 /**
  * End this thread's digest worker, if one runs and nothing waits on it: told so, it ends on
@@ -242,6 +244,12 @@ let releaseOnExit = false;
 export async function releaseDigestWorker(): Promise<void> {
   const w = current;
   if (!w || w.failure || w.waiting.size > 0) return;
+  // Nothing runs after this one ends (the next use registers again): the process keeps no
+  // listener of ours (a test process running many files checks that it does not).
+  if (releaseOnExit) {
+    releaseOnExit = false;
+    process.off('beforeExit', releaseAtExit);
+  }
   const ready = shared;
   shared = undefined;
   current = undefined;
