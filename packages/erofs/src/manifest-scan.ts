@@ -790,22 +790,30 @@ async function walkRecords(
    * before calling it again when it had to stop (a digest to wait for, with `all` or a full
    * queue; or a sink's write), undefined when done. With `all`, every record (end of the walk).
    */
+  /**
+   * The scan waits for `t`'s digest, outstanding: the digester flushed, then undefined when a
+   * poll finds it done already (its thread's message comes only once this thread waits); else,
+   * rather than wait idle, a file no thread has started hashed here, or a wait for the digest.
+   */
+  const waitForDigest = (t: Waiting | Slot): Promise<void> | undefined => {
+    digester!.flush();
+    if (digester!.poll) {
+      digester!.poll();
+      if (t.state !== PENDING) return undefined;
+    }
+    const job = digester!.takeBack?.();
+    if (job) return hashTakenBack(job);
+    return new Promise<void>((resolve) => (t.wake = resolve));
+  };
   const drainNow = (all: boolean): Promise<void> | undefined => {
     while (head < waiting.length) {
       const w = waiting[head]!;
       if (w.state === PENDING) {
         // Wait only when the scan holds as many records as it may (or at the end).
         if (!all && waiting.length - head < digester!.maxPending) break;
-        digester!.flush();
-        // A digest may be there already, without its thread's message (which comes only once
-        // this thread waits); else, rather than wait idle, hash a file no thread has started.
-        if (digester!.poll) {
-          digester!.poll();
-          if (w.state !== PENDING) continue;
-        }
-        const job = digester!.takeBack?.();
-        if (job) return hashTakenBack(job);
-        return new Promise<void>((resolve) => (w.wake = resolve));
+        const p = waitForDigest(w);
+        if (p) return p;
+        continue;
       }
       if (w.state === FAILED) {
         const err = w.error;
@@ -1020,14 +1028,9 @@ async function walkRecords(
         // Give the sink what can go before waiting (its buffer may fill meanwhile).
         const p = sendUpTo(s);
         if (p) return p;
-        digester!.flush();
-        if (digester!.poll) {
-          digester!.poll();
-          if (s.state !== PENDING) continue;
-        }
-        const job = digester!.takeBack?.();
-        if (job) return hashTakenBack(job);
-        return new Promise<void>((resolve) => (s.wake = resolve));
+        const q = waitForDigest(s);
+        if (q) return q;
+        continue;
       }
       if (s.state === FAILED) {
         const err = s.error;

@@ -28,6 +28,7 @@ import type { ManifestHeader } from '../../src/manifest-types.js';
 import { DigestPool, digestWorkerScript, type DigestWorkerData } from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
 import { repositoryImages, TESTDATA } from '../repository-images.js';
+import { limited } from './limited-digester.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sharemap-digest-later-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -87,21 +88,6 @@ class BytesWriter extends Writer implements RecordBytesSink {
     // Copied: the scan writes its chunk again.
     this.put(Buffer.from(b));
   }
-}
-
-/** The pool seen through a scan that may have `maxPending` digests outstanding, every file sent. */
-function limited(pool: DigestPool, maxPending: number, share = false): ContentDigester {
-  const d: ContentDigester = {
-    maxPending,
-    inThreadBytes: -1,
-    digest: (ino, t) => pool.digest(ino, t),
-    flush: () => pool.flush(),
-  };
-  if (share) {
-    d.takeBack = () => pool.takeBack();
-    d.poll = () => pool.poll();
-  }
-  return d;
 }
 
 async function scanInto(

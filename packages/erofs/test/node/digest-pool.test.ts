@@ -41,31 +41,13 @@ import {
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
 import { repositoryImages, TESTDATA } from '../repository-images.js';
 import { threadCount, watchWorkers, type WorkerWatch } from './thread-watch.js';
+import { limited } from './limited-digester.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sharemap-digest-pool-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function ndjson(m: Manifest): string {
   return [...manifestToNdjson(m)].join('');
-}
-
-/**
- * The pool seen through a scan that may hold at most `maxPending` records and sends it every
- * file, also those the scan hashes itself by default (DIGEST_IN_THREAD_BYTES); without work
- * sharing (takeBack, poll) unless `share`.
- */
-function limited(pool: DigestPool, maxPending: number, share = false): ContentDigester {
-  const d: ContentDigester = {
-    maxPending,
-    inThreadBytes: -1,
-    digest: (ino, t) => pool.digest(ino, t),
-    flush: () => pool.flush(),
-  };
-  if (share) {
-    d.takeBack = () => pool.takeBack();
-    d.poll = () => pool.poll();
-  }
-  return d;
 }
 
 /**
