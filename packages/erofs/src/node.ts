@@ -30,8 +30,6 @@ export {
   type DigestThreadStart,
 } from './node/digest-pool.js';
 
-export { awaitWorkerEnd, forcedWorkerEnds, WORKER_END_WAIT_MS, workerExited } from './node/worker-end.js';
-
 export {
   nodeFileSource,
   openImageFile,
