@@ -40,7 +40,6 @@ function ndjson(m: Manifest): string {
   return [...manifestToNdjson(m)].join('');
 }
 
-
 /** A digest thread that starts and then never takes a file (writes its script under tmp). */
 function silentThread(): URL {
   const script = join(tmp, 'silent-worker.mjs');
