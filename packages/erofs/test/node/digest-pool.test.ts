@@ -41,6 +41,7 @@ import {
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
 import { repositoryImages, TESTDATA } from '../repository-images.js';
 import { threadCount, watchWorkers, type WorkerWatch } from './thread-watch.js';
+import { corruptPclusterImage } from './bad-pcluster.js';
 import { limited } from './limited-digester.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sharemap-digest-pool-'));
@@ -104,26 +105,6 @@ async function scanThrough(path: string, devices: string[], digester: ContentDig
   } finally {
     await opened.close();
   }
-}
-
-/** edge.lz4.img with the first pcluster of /text.txt (larger than a block) made corrupt. */
-async function corruptPclusterImage(): Promise<string> {
-  const src = join(TESTDATA, 'erofs/edge.lz4.img');
-  const opened = await openImageFile(src);
-  let at: number;
-  try {
-    const layout = await opened.image.layoutOf('/text.txt');
-    const ext = layout.extents.find((x) => x.physicalAddr !== null && x.kind !== 'inline')!;
-    at = ext.physicalAddr!;
-  } finally {
-    await opened.close();
-  }
-  const bad = join(tmp, 'bad-pcluster.img');
-  const bytes = readFileSync(src);
-  // An LZ4 sequence whose match offset points before the start of the output.
-  bytes.fill(0xff, at, at + 64);
-  writeFileSync(bad, bytes);
-  return bad;
 }
 
 async function errorOf(p: Promise<unknown>): Promise<unknown> {
@@ -191,7 +172,7 @@ describe('scan --hash through digest threads', () => {
   );
 
   it('a corrupt pcluster: the typed error the in-thread scan throws, with its path', async () => {
-    const bad = await corruptPclusterImage();
+    const bad = await corruptPclusterImage(tmp);
     const expected = await errorOf(scanImageFile(bad, { hash: true }));
     expect(expected).toBeInstanceOf(ErofsError);
     expect((expected as ErofsError).path).toBe('/text.txt');
@@ -220,7 +201,7 @@ describe('scan --hash through digest threads', () => {
   );
 
   it("a corrupt pcluster hashed by the scan's own thread (taken back): the in-thread error", async () => {
-    const bad = await corruptPclusterImage();
+    const bad = await corruptPclusterImage(tmp);
     const expected = await errorOf(scanImageFile(bad, { hash: true }));
     expect(expected).toBeInstanceOf(ErofsError);
     const got = await errorOf(scanWithPool(bad, [], 1, (p) => p, silentThread()));
