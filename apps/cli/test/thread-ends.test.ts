@@ -5,13 +5,22 @@
  * they are still ended, and waited for. terminate() stops a thread wherever its JavaScript is,
  * which once aborted a CI run inside V8 (a background compile posting to a gone isolate).
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { manifestToNdjson, type ManifestHeader, type RecordFields } from '@sharemap/erofs';
+import {
+  manifestToNdjson,
+  parseManifestBytes,
+  type ManifestHeader,
+  type RecordFields,
+} from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
+import { manifestToParquet } from '@sharemap/erofs/parquet';
+import { corruptPclusterImage } from '../../../packages/erofs/test/node/bad-pcluster.js';
 import {
   threadCount,
   watchWorkers,
@@ -22,11 +31,12 @@ import { analyzeSpec, readManifests } from '../src/commands/analyze.js';
 import { NdjsonSink } from '../src/commands/scan.js';
 import { scanImageSplitTo } from '../src/images.js';
 import type { Out } from '../src/io.js';
-import { manifestWorkerScript } from '../src/manifest-threads.js';
+import { MANIFEST_THREADS_ENV, manifestWorkerScript } from '../src/manifest-threads.js';
 import type { SplitSink } from '../src/scan-split.js';
 import { splitWorkerScript } from '../src/scan-split-start.js';
 import type { SplitEndMessage } from '../src/scan-split-protocol.js';
-import { fx, tmp } from './helpers.js';
+import { bigManifest } from './big-manifest.js';
+import { fx, haveBuild, MAIN_JS, tmp } from './helpers.js';
 
 const nothing: Out = { write: () => true };
 
@@ -166,4 +176,115 @@ describe.skipIf(!manifestWorkerScript())('the manifest threads of analyze', () =
     expect(watch.exits).toHaveLength(2);
     expect(threadCount()).toBe(before);
   }, 60_000);
+});
+
+/** How thread-end-report.mjs says a thread of the built CLI ended. */
+interface ThreadEnd {
+  /** The code of its 'exit' event; null: it had not ended when the process exited. */
+  exit: number | null;
+  /** terminate() was called on it. */
+  terminated: boolean;
+}
+
+const REPORT = new URL('./thread-end-report.mjs', import.meta.url).href;
+
+/**
+ * The built CLI as a child process, watched by thread-end-report.mjs: its exit code, output
+ * (without the report's lines) and how each of its threads ended. Bounded: a child still
+ * running after 60 s is killed, and its status (null) fails the test; nothing is timed.
+ */
+function watchedCli(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string; threads: ThreadEnd[]; exitCalls: number } {
+  const r = spawnSync(process.execPath, ['--import', REPORT, MAIN_JS, ...args], {
+    cwd: tmp(),
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 60_000,
+  });
+  const lines = r.stderr.split('\n');
+  const report = lines.filter((l) => l.startsWith('thread-ends: ['));
+  expect(report, r.stderr).toHaveLength(1);
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: lines.filter((l) => !l.startsWith('thread-ends: ')).join('\n'),
+    threads: JSON.parse(report[0]!.slice('thread-ends: '.length)) as ThreadEnd[],
+    exitCalls: lines.filter((l) => l === 'thread-ends: process.exit in a thread').length,
+  };
+}
+
+const onItsOwn: ThreadEnd = { exit: 0, terminated: false };
+
+/**
+ * The built CLI, as a user runs it: after a command that went well every thread it started has
+ * ended on its own (exit code 0, no terminate(), no process.exit() in it) before the process
+ * exits, and the process exits by itself. The first attempt (worker-exit, reverted) failed the
+ * first case: its digest thread ended, but the wait for its 'exit' ran out its 30 s bound and
+ * terminated it (docs/benchmarks.md, worker-exit2).
+ */
+describe.skipIf(!haveBuild())('the built CLI (a child process)', () => {
+  it.each([
+    ['threads started ahead (the default)', []],
+    ["the pool's own threads", ['--threads', '2']],
+    ['one thread', ['--threads', '1']],
+  ])(
+    'scan --hash, %s: its digest threads end on their own',
+    (_, threads) => {
+      for (const name of ['app.fp.img', 'edge.lz4.img']) {
+        const alone = watchedCli(['scan', fx(name), '--hash', '--ndjson', '--threads', '0']);
+        expect([alone.code, alone.stderr, alone.threads]).toStrictEqual([0, '', []]);
+        const r = watchedCli(['scan', fx(name), '--hash', '--ndjson', ...threads]);
+        expect([r.code, r.stderr], name).toStrictEqual([0, '']);
+        expect(r.stdout, name).toBe(alone.stdout);
+        if (threads.length > 0 || availableParallelism() > 1)
+          expect(r.threads.length, name).toBeGreaterThan(0);
+        expect(r.threads, name).toStrictEqual(r.threads.map(() => onItsOwn));
+        expect(r.exitCalls, name).toBe(0);
+      }
+    },
+    120_000,
+  );
+
+  it('analyze --hash: its digest threads end on their own', () => {
+    const images = ['base-v2.fp.forged.img', 'base-v2.fp.img', 'app.fp.lz4hc.img'].map(fx);
+    const r = watchedCli(['analyze', ...images, '--hash', '--json', '--threads', '2']);
+    expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    expect(r.threads.length).toBeGreaterThan(0);
+    expect(r.threads).toStrictEqual(r.threads.map(() => onItsOwn));
+    expect(r.exitCalls).toBe(0);
+  }, 120_000);
+
+  it('analyze of two Parquet manifests: its manifest thread ends on its own', () => {
+    const dir = tmp();
+    const files = ['a', 'b'].map((name, version) => {
+      const text = join(dir, `${name}.ndjson`);
+      // ~17 bytes a record in Parquet: past MIN_THREAD_BYTES.parquet, read on a thread.
+      bigManifest(text, 100_000, version);
+      const file = join(dir, `${name}.parquet`);
+      writeFileSync(file, manifestToParquet(parseManifestBytes(readFileSync(text))));
+      return file;
+    });
+    const alone = watchedCli(['analyze', ...files, '--json'], { [MANIFEST_THREADS_ENV]: '0' });
+    expect([alone.code, alone.stderr, alone.threads]).toStrictEqual([0, '', []]);
+    const r = watchedCli(['analyze', ...files, '--json'], { [MANIFEST_THREADS_ENV]: '1' });
+    expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    const pinned = (json: string) => json.replace(/"createdAt":"[^"]*"/, '');
+    expect(pinned(r.stdout)).toBe(pinned(alone.stdout));
+    expect(r.threads).toStrictEqual([onItsOwn]);
+    expect(r.exitCalls).toBe(0);
+  }, 300_000);
+
+  it('scan --hash of a corrupt pcluster: exit 2, its threads still ended before the process exits', async () => {
+    const bad = await corruptPclusterImage(tmp());
+    for (const threads of [[], ['--threads', '2']]) {
+      const r = watchedCli(['scan', bad, '--hash', '--ndjson', ...threads]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('"/text.txt"');
+      if (threads.length > 0) expect(r.threads.length).toBeGreaterThan(0);
+      for (const t of r.threads) expect(t.exit).not.toBeNull();
+    }
+  }, 120_000);
 });
