@@ -8,18 +8,21 @@ import { parentPort } from 'node:worker_threads';
 import { manifestForTransfer, ManifestStringsHandover } from '@sharemap/erofs/node';
 import { CliError } from './errors.js';
 import { readManifestFile } from './manifest-file.js';
-import type { ManifestReadReply, ManifestReadRequest } from './manifest-threads.js';
+import type { ManifestReadReply, ManifestReadRequest, ManifestThreadEnd } from './manifest-threads.js';
 
 const port = parentPort!;
-port.on('message', (req: ManifestReadRequest) => {
-  void answer(req);
+port.on('message', (req: ManifestReadRequest | ManifestThreadEnd) => {
+  if ('end' in req) port.close();
+  else void answer(req);
 });
 
 async function answer(req: ManifestReadRequest): Promise<void> {
   await read(req);
-  // The thread's last file (ManifestReadRequest.last): it ends now. What it posted is still
+  // The thread's last file (ManifestReadRequest.last): it ends now, on its own, its port
+  // closed and its event loop empty (docs/development.md#how-worker-threads-end; not
+  // process.exit(), which stops the thread as terminate() does). What it posted is still
   // delivered (a worker's messages reach the main thread before its 'exit' event).
-  if (req.last) process.exit(0);
+  if (req.last) port.close();
 }
 
 /** Reads one file and posts the answer. */

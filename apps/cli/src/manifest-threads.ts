@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { isGzip, isParquet } from '@sharemap/erofs';
-import type { TransferredManifest } from '@sharemap/erofs/node';
+import { awaitWorkerEnd, watchWorkerExit, type TransferredManifest } from '@sharemap/erofs/node';
 import { CliError, inputError, oneLine, type ExitCode } from './errors.js';
 import { workerOptions } from './worker-options.js';
 
@@ -31,6 +31,11 @@ export interface ManifestReadRequest {
    * (docs/benchmarks.md#parquet-mem-the-handover-released-at-once-2026-12-07).
    */
   last: boolean;
+}
+
+/** Tells a manifest thread it reads nothing more: it closes its port and ends on its own. */
+export interface ManifestThreadEnd {
+  end: true;
 }
 
 /** A manifest thread's answer: the manifest's columns, or the error reading the file gave. */
@@ -119,6 +124,8 @@ interface Thread {
   worker: Worker;
   job: Job | null;
   dead: boolean;
+  /** Told it reads nothing more (or given its last file): it ends on its own. */
+  ending: boolean;
 }
 
 /**
@@ -150,7 +157,13 @@ export class ManifestThreads {
     this.queue = [...candidates].sort((a, b) => a - b);
     if (this.queue.length > 0) this.mine.add(this.queue.shift()!);
     for (let k = 0; k < count; k++) {
-      const t: Thread = { worker: new Worker(script, workerOptions()), job: null, dead: false };
+      const t: Thread = {
+        worker: new Worker(script, workerOptions()),
+        job: null,
+        dead: false,
+        ending: false,
+      };
+      watchWorkerExit(t.worker);
       t.worker.on('message', (reply: ManifestReadReply) => this.answer(t, reply));
       t.worker.on('error', (e) => this.died(t, oneLine(e.message)));
       t.worker.on('exit', (code) => this.died(t, `exited with code ${code}`));
@@ -174,11 +187,21 @@ export class ManifestThreads {
     return job.result;
   }
 
-  /** Stops every thread (a result not taken is dropped). */
+  /**
+   * Ends every thread and waits until they have (a result not taken is dropped). A thread with
+   * nothing left to read ends on its own (docs/development.md#how-worker-threads-end); one still
+   * reading (the analysis stopped on an earlier input's error) is terminated.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.threads.map((t) => (t.dead ? undefined : t.worker.terminate())));
+    await Promise.all(
+      this.threads.map((t) => {
+        if (t.job && !t.job.done) return t.worker.terminate();
+        this.retire(t);
+        return awaitWorkerEnd(t.worker);
+      }),
+    );
   }
 
   /** Gives an idle thread the next unclaimed candidate. */
@@ -201,12 +224,11 @@ export class ManifestThreads {
     this.jobs.set(i, job);
     t.job = job;
     if (threadChannel.hasSubscribers) threadChannel.publish({ path: job.path });
-    // The queue never grows: when it is empty now, this thread reads nothing after this file.
-    t.worker.postMessage({
-      id: i,
-      path: job.path,
-      last: this.queue.length === 0,
-    } satisfies ManifestReadRequest);
+    // The queue never grows: when it is empty now, this thread reads nothing after this file
+    // and ends once it has answered.
+    const last = this.queue.length === 0;
+    if (last) t.ending = true;
+    t.worker.postMessage({ id: i, path: job.path, last } satisfies ManifestReadRequest);
   }
 
   private answer(t: Thread, reply: ManifestReadReply): void {
@@ -226,11 +248,14 @@ export class ManifestThreads {
   /**
    * Ends a thread that has nothing left to read (its answer is in this thread by now): its heap,
    * the strings of the manifest it read, goes at once, not at close() after every input is read.
+   * Told so (unless its last file told it already), it closes its port and ends on its own.
    */
   private retire(t: Thread): void {
     if (t.dead) return;
     t.dead = true;
-    void t.worker.terminate();
+    if (t.ending) return;
+    t.ending = true;
+    t.worker.postMessage({ end: true } satisfies ManifestThreadEnd);
   }
 
   private freeThreadOf(job: Job): void {

@@ -21,7 +21,13 @@ export const S_COUNT_STATE = 0;
 export const S_COUNT = 1;
 /** Bytes of the worker's output in messages the main thread has not written yet. */
 export const S_HELD = 2;
-export const STATE_WORDS = 3;
+/**
+ * Set (1) by the main thread once it needs nothing more from the worker (its scan is written):
+ * a worker still counting stops, one between steps claims no more, and it ends on its own
+ * (docs/development.md#how-worker-threads-end).
+ */
+export const S_STOP = 3;
+export const STATE_WORDS = 4;
 
 export const COUNT_PENDING = 0;
 export const COUNT_READY = 1;
@@ -51,6 +57,11 @@ export interface SplitWorkerData {
 /** The first message to a worker started ahead (scan-split-start.ts), which has no workerData. */
 export interface SplitInitMessage {
   init: SplitWorkerData;
+}
+
+/** The message to a worker started ahead that no scan took: it ends without starting. */
+export interface SplitEndMessage {
+  end: true;
 }
 
 /** Records of one root step the worker encoded: bytes in the message, or a range of its spill file. */

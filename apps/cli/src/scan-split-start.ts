@@ -10,6 +10,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EROFS_SUPER_MAGIC, EROFS_SUPER_OFFSET } from '@sharemap/erofs/limits';
+import { awaitWorkerEnd, watchWorkerExit } from '@sharemap/erofs/worker-end';
+import type { SplitEndMessage } from './scan-split-protocol.js';
 import { workerOptions } from './worker-options.js';
 
 /** Environment variable: `0` scans every image on one thread. */
@@ -122,12 +124,16 @@ export function prestartSplitWorker(args: string[], env: Record<string, string |
   const script = splitWorkerScript();
   if (!script) return false;
   const worker = new Worker(script, { ...workerOptions(), trackUnmanagedFds: false });
+  watchWorkerExit(worker);
   // Until the scan takes it, an error only drops it; unref: it never keeps the process alive.
   worker.on('error', () => {
     if (started === worker) started = undefined;
   });
   worker.unref();
   started = worker;
+  // Not taken by the time the process's loop empties (the command failed first): it is told to
+  // end then, so that Node's exit does not stop it (docs/development.md#how-worker-threads-end).
+  process.once('beforeExit', () => void releaseStartedWorker());
   return true;
 }
 
@@ -138,7 +144,13 @@ export function takeStartedWorker(): Worker | undefined {
   return w;
 }
 
-/** End a started worker no scan took (a small image, or a scan on one thread). */
+/**
+ * End a started worker no scan took (a small image, or a scan on one thread): told so, it
+ * ends on its own (docs/development.md#how-worker-threads-end); resolves once it has.
+ */
 export async function releaseStartedWorker(): Promise<void> {
-  await takeStartedWorker()?.terminate();
+  const worker = takeStartedWorker();
+  if (!worker) return;
+  worker.postMessage({ end: true } satisfies SplitEndMessage);
+  await awaitWorkerEnd(worker);
 }

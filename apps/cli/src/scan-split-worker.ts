@@ -30,6 +30,8 @@ import {
   S_COUNT,
   S_COUNT_STATE,
   S_HELD,
+  S_STOP,
+  type SplitEndMessage,
   type SplitInitMessage,
   type SplitMessage,
   type SplitWorkerData,
@@ -103,7 +105,11 @@ function claim(steps: number): number | undefined {
     post({ step, done: true });
   }
   const i = from - 1;
-  if (i < 0 || Atomics.compareExchange(claims, i, CLAIM_FREE, CLAIM_WORKER) !== CLAIM_FREE) {
+  if (
+    i < 0 ||
+    Atomics.load(state, S_STOP) !== 0 ||
+    Atomics.compareExchange(claims, i, CLAIM_FREE, CLAIM_WORKER) !== CLAIM_FREE
+  ) {
     step = -1;
     return undefined;
   }
@@ -126,7 +132,11 @@ async function begin(d: SplitWorkerData): Promise<void> {
   try {
     opened = await openImageFile(data.path, { devices: data.devices });
     image = opened.image;
-    Atomics.store(state, S_COUNT, await countPaths(image));
+    Atomics.store(
+      state,
+      S_COUNT,
+      await countPaths(image, { stopped: () => Atomics.load(state, S_STOP) !== 0 }),
+    );
     Atomics.store(state, S_COUNT_STATE, COUNT_READY);
   } catch {
     // The main thread scans alone (its own scan names the problem).
@@ -149,5 +159,12 @@ async function begin(d: SplitWorkerData): Promise<void> {
   }
 }
 
+// The thread ends on its own once begin() has returned: nothing then keeps its event loop
+// (the port has no listener left, the image is closed); the main thread awaits its 'exit'
+// (docs/development.md#how-worker-threads-end). A worker started ahead that no scan takes is
+// sent SplitEndMessage and ends at once.
 if (workerData) void begin(workerData as SplitWorkerData);
-else port.once('message', (m: SplitInitMessage) => void begin(m.init));
+else
+  port.once('message', (m: SplitInitMessage | SplitEndMessage) => {
+    if ('init' in m) void begin(m.init);
+  });

@@ -30,8 +30,10 @@ import {
   type ScanOptions,
 } from '@sharemap/erofs';
 import {
+  awaitWorkerEnd,
   getLz4Decoder,
   releaseSpareDigestThreads,
+  watchWorkerExit,
   nodeSha256,
   nodeSha256Now,
   openImageFile,
@@ -58,6 +60,7 @@ import {
   S_COUNT,
   S_COUNT_STATE,
   S_HELD,
+  S_STOP,
   STATE_WORDS,
   type SplitMessage,
   type SplitInitMessage,
@@ -218,6 +221,7 @@ class SharedScan {
     if (ahead) ahead.postMessage({ init: data } satisfies SplitInitMessage);
     this.worker =
       ahead ?? new Worker(script, { ...workerOptions(), workerData: data, trackUnmanagedFds: false });
+    watchWorkerExit(this.worker);
     this.worker.ref();
     this.worker.on('message', (m: SplitMessage) => this.take(m));
     const ended = (): void => {
@@ -294,6 +298,8 @@ class SharedScan {
     sink.holdUntilHeader();
     let steps = 0;
     let next = 0;
+    /** The worker is done with (the scan is written, or was not shared): it ends on its own. */
+    let finished = false;
     try {
       const most = this.opts.mainSteps ?? Infinity;
       const share: RootStepShare = {
@@ -325,7 +331,12 @@ class SharedScan {
           'ECORRUPT',
           `the tree changed between passes: ${this.header.file_count} paths, then ${this.written}`,
         );
+      finished = true;
       return this.header;
+    } catch (e) {
+      // The worker's count failed or it ended: nothing of it is running.
+      if (e instanceof NotShared) finished = true;
+      throw e;
     } finally {
       if (splitChannel.hasSubscribers)
         splitChannel.publish({
@@ -334,9 +345,22 @@ class SharedScan {
           mainSteps: next,
           ...this.done,
         } satisfies SplitScanDone);
-      await this.worker.terminate();
+      await this.endWorker(finished);
       if (this.spillFd !== undefined) closeSync(this.spillFd);
     }
+  }
+
+  /**
+   * End the worker (docs/development.md#how-worker-threads-end). After a scan written whole,
+   * it has no step left to claim, or is still counting (this thread took every step): told to
+   * stop (S_STOP), it ends on its own and this thread awaits its exit. On an error it may be
+   * walking a step: it is terminated, and its end awaited.
+   */
+  private async endWorker(finished: boolean): Promise<void> {
+    if (finished) {
+      Atomics.store(this.state, S_STOP, 1);
+      await awaitWorkerEnd(this.worker);
+    } else await this.worker.terminate();
   }
 
   /**

@@ -5,16 +5,21 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseManifest, type FileRecord, type Manifest } from '@sharemap/erofs';
 import { scanImageFile } from '@sharemap/erofs/node';
 import { indexTar, readTar, resolveOciLimits } from '@sharemap/oci';
+import { releaseDigestWorker } from '@sharemap/oci/node';
 import { memorySource } from '@sharemap/erofs';
 import { markdownText } from '@sharemap/sharing';
 import { runAnalysis } from '../src/analysis.js';
 import { cli, ROOT, tmp } from './helpers.js';
 
 const OCI = join(ROOT, 'testdata/oci');
+
+// The CLI runs in this process: the OCI digest thread it started ends with the file, as at the
+// CLI's exit (this file shares its process with others: apps/server/test/server-shared-process-guard.ts).
+afterAll(() => releaseDigestWorker());
 const DOCKER = join(OCI, 'image.docker.tar');
 const OCI_TAR = join(OCI, 'image.oci.tar');
 const LAYER1 = 'c989eb7f40a2b960235e40ce49bae3eaff9a215a6e30950db24f06143369558c/layer.tar';

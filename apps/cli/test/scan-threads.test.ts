@@ -3,10 +3,8 @@
  * the output, a bad N is refused with one line, and a file the threads cannot read (a corrupt
  * pcluster) ends the built CLI with exit code 2 and the line the in-thread scan prints.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openImageFile } from '@sharemap/erofs/node';
+import { corruptPclusterImage } from '../../../packages/erofs/test/node/bad-pcluster.js';
 import { cli, cliProcess, fx, haveBuild, oneLine, tmp } from './helpers.js';
 import { serve } from './server-helpers.js';
 
@@ -60,19 +58,7 @@ describe('sharemap scan --threads', () => {
   it.skipIf(!haveBuild())(
     'a corrupt pcluster: exit 2 and the in-thread line, with 2 threads (built CLI)',
     async () => {
-      const src = fx('edge.lz4.img');
-      const opened = await openImageFile(src);
-      let at: number;
-      try {
-        const layout = await opened.image.layoutOf('/text.txt');
-        at = layout.extents.find((x) => x.physicalAddr !== null && x.kind !== 'inline')!.physicalAddr!;
-      } finally {
-        await opened.close();
-      }
-      const bad = join(tmp(), 'bad-pcluster.img');
-      const bytes = readFileSync(src);
-      bytes.fill(0xff, at, at + 64);
-      writeFileSync(bad, bytes);
+      const bad = await corruptPclusterImage(tmp());
       const inThread = cliProcess(['scan', bad, '--hash', '--ndjson', '--threads', '0']);
       expect(inThread.code).toBe(2);
       const line = oneLine(inThread.stderr);

@@ -394,9 +394,12 @@ const SLASH = 0x2f;
 /**
  * The number of paths of an image (the header's file_count, which precedes the records), from
  * its directories alone: the dirent file type says which children are directories (docs/format.md#dirent),
- * so only directory inodes are read. Throws on anything the walk would refuse.
+ * so only directory inodes are read. Throws on anything the walk would refuse, and (EINVAL)
+ * when `opts.stopped()` says so before a directory is read (a thread whose count is no longer
+ * wanted ends on its own: docs/development.md#how-worker-threads-end).
  */
-export async function countPaths(image: ErofsImage): Promise<number> {
+export async function countPaths(image: ErofsImage, opts: { stopped?: () => boolean } = {}): Promise<number> {
+  const stopped = opts.stopped;
   const maxInodes = image.limits.maxInodesWalked;
   const visited = new Set<number>();
   const stack: Inode[] = [image.root];
@@ -415,6 +418,7 @@ export async function countPaths(image: ErofsImage): Promise<number> {
   while (stack.length) {
     const dir = stack.pop()!;
     if (visited.has(dir.nid)) throw new ErofsError('ECORRUPT', `directory cycle at nid ${dir.nid}`);
+    if (stopped?.()) throw new ErofsError('EINVAL', 'the count was stopped');
     visited.add(dir.nid);
     maybeDirs.length = 0;
     await image.forEachDirent(dir, visit);

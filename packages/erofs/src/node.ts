@@ -30,6 +30,8 @@ export {
   type DigestThreadStart,
 } from './node/digest-pool.js';
 
+export { awaitWorkerEnd, forcedWorkerEnds, WORKER_END_WAIT_MS, watchWorkerExit } from './node/worker-end.js';
+
 export {
   nodeFileSource,
   openImageFile,

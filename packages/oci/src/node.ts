@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Hasher, HasherFactory } from '@sharemap/erofs';
+import { awaitWorkerEnd, watchWorkerExit } from '@sharemap/erofs/worker-end';
 import { TAR_HASH_CHUNK_BYTES, type TarHasher, type TarHasherFactory } from './tar-hasher.js';
 
 /** Bytes of one slot of the ring shared with the worker (each chunk is copied there once:
@@ -107,6 +108,8 @@ function tar(m) {
   }
 }
 parentPort.on('message', (m) => {
+  // Nothing more comes (releaseDigestWorker): the port closed, the loop empties, the thread ends.
+  if (m === 'end') return parentPort.close();
   try {
     if (m.tar) tar(m);
     else plain(m);
@@ -139,6 +142,8 @@ interface DigestWorker {
   failure?: Error;
   /** Stop the worker after a failure and forget it (the next use starts a new one). */
   stop: (e: Error) => void;
+  /** Told to end (releaseDigestWorker): its exit is not a failure. */
+  released?: boolean;
 }
 
 let shared: Promise<DigestWorker> | undefined;
@@ -169,6 +174,13 @@ function digestWorker(): Promise<DigestWorker> {
     execArgv: [],
     workerData: { ring, control, result, slotBytes: DIGEST_SLOT_BYTES },
   });
+  watchWorkerExit(worker);
+  // The process's loop is empty (the worker is unreferenced while idle): it ends the worker
+  // the same way, so that Node's exit does not stop it (docs/development.md#how-worker-threads-end).
+  if (!releaseOnExit) {
+    releaseOnExit = true;
+    process.once('beforeExit', releaseAtExit);
+  }
   const w: DigestWorker = {
     worker,
     ctl: new Int32Array(control),
@@ -200,6 +212,7 @@ function digestWorker(): Promise<DigestWorker> {
   // A worker that fails (it hashes only what it is told; a message out of order makes it
   // throw) is stopped and replaced on the next use; whoever waits on it fails now.
   const fail = (e: Error) => {
+    if (w.released) return;
     w.failure ??= new Error(`the digest worker thread failed: ${e.message}`);
     Atomics.store(w.ctl, FAILED, 1);
     for (const waiter of w.waiting.values()) waiter.reject(w.failure);
@@ -214,6 +227,40 @@ function digestWorker(): Promise<DigestWorker> {
   shared = started;
   current = w;
   return started;
+}
+
+let releaseOnExit = false;
+/** The process's 'beforeExit' listener while a digest worker may run (removed once it is released). */
+function releaseAtExit(): void {
+  releaseOnExit = false;
+  void releaseDigestWorker();
+}
+
+/**
+ * End this thread's digest worker, if one runs and nothing waits on it: told so, it ends on
+ * its own (docs/development.md#how-worker-threads-end); resolves once it has. The next use
+ * starts a new one. Called as the process's event loop empties, and by a thread that ends.
+ */
+export async function releaseDigestWorker(): Promise<void> {
+  const w = current;
+  if (!w || w.failure || w.waiting.size > 0) return;
+  // Nothing runs after this one ends (the next use registers again): the process keeps no
+  // listener of ours (a test process running many files checks that it does not).
+  if (releaseOnExit) {
+    releaseOnExit = false;
+    process.off('beforeExit', releaseAtExit);
+  }
+  const ready = shared;
+  shared = undefined;
+  current = undefined;
+  w.released = true;
+  try {
+    await ready; // started: it reads its messages (a worker that failed to start has ended)
+  } catch {
+    return;
+  }
+  w.worker.postMessage('end');
+  await awaitWorkerEnd(w.worker);
 }
 
 function checkAlive(w: DigestWorker): void {

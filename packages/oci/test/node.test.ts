@@ -4,9 +4,18 @@
  * than the whole ring, enough bytes to wrap the ring (so `update` waits for the worker), two
  * hashers in use at once, and no bytes at all.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { DIGEST_SLOT_BYTES, DIGEST_SLOTS, workerSha256 } from '../src/node.js';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { threadCount, watchWorkers, type WorkerWatch } from '../../erofs/test/node/thread-watch.js';
+import {
+  DIGEST_SLOT_BYTES,
+  DIGEST_SLOTS,
+  digestWorkerThreadId,
+  releaseDigestWorker,
+  workerSha256,
+} from '../src/node.js';
 import { noise } from './helpers.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -46,4 +55,51 @@ describe('workerSha256', () => {
     expect(empty.digestHex()).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(() => ha.digestHex()).toThrow(/after its digest/);
   }, 120_000);
+});
+
+// docs/development.md#how-worker-threads-end: released, the worker ends on its own (exit 0, no
+// terminate()); a process whose loop empties releases it, so Node's exit does not stop it.
+describe('the digest worker ends on its own', () => {
+  let watch: WorkerWatch | undefined;
+  afterEach(() => {
+    watch?.restore();
+    watch = undefined;
+  });
+  const hashOnce = async (): Promise<void> => {
+    const h = await workerSha256();
+    h.update(noise(DIGEST_SLOT_BYTES + 5, 3));
+    expect(h.digestHex()).toMatch(/^[0-9a-f]{64}$/);
+  };
+
+  it('when released: exit 0, no terminate, its thread gone; the next use starts another', async () => {
+    await hashOnce();
+    await releaseDigestWorker();
+    const before = threadCount();
+    watch = watchWorkers();
+    await hashOnce();
+    expect(digestWorkerThreadId()).toBeDefined();
+    await releaseDigestWorker();
+    expect(digestWorkerThreadId()).toBeUndefined();
+    expect(watch.terminated()).toBe(0);
+    expect(watch.exits).toStrictEqual([0]);
+    expect(threadCount()).toBe(before);
+  }, 60_000);
+
+  it('as the process ends with nothing left to do', () => {
+    const entry = fileURLToPath(new URL('../dist/node.js', import.meta.url));
+    const script = [
+      "import { Worker } from 'node:worker_threads';",
+      'const terminate = Worker.prototype.terminate;',
+      "Worker.prototype.terminate = function () { console.log('terminate'); return terminate.call(this); };",
+      `const { workerSha256 } = await import(${JSON.stringify(entry)});`,
+      'const h = await workerSha256();',
+      'h.update(new Uint8Array(10)); h.digestHex();',
+      'const emit = Worker.prototype.emit;',
+      "Worker.prototype.emit = function (e, ...a) { if (e === 'exit') console.log('exit ' + a[0]); return emit.call(this, e, ...a); };",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('exit 0\n');
+    expect(r.status).toBe(0);
+  }, 60_000);
 });

@@ -1,7 +1,9 @@
 /**
  * A bounded pool of worker threads: at most `concurrency` tasks run at once, at most
- * `maxQueue` wait. A task past its CPU budget (or its wall-clock ceiling) is terminated with
- * its worker. A worker that
+ * `maxQueue` wait. A task past its CPU budget (or its wall-clock ceiling), cancelled or
+ * stopped by a shutdown is terminated with its worker; a worker whose task finished and that
+ * is not kept is told to end and ends on its own (docs/development.md#how-worker-threads-end).
+ * A worker that
  * finished a task of a reusable kind (`reuse`) waits for the next task instead of ending:
  * starting a thread and loading the reader's modules cost more than a small image's scan
  * (docs/benchmarks.md#scan-workers-where-a-server-scans-time-goes).
@@ -10,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Lz4DecoderKind } from '@sharemap/erofs';
-import type { SerializedError, Task, WorkerMessage, WorkerStartData } from './tasks.js';
+import { awaitWorkerEnd, watchWorkerExit } from '@sharemap/erofs/worker-end';
+import type { SerializedError, Task, WorkerEndMessage, WorkerMessage, WorkerStartData } from './tasks.js';
 import { CPU_TICK_MS, threadCpuMs } from './thread-cpu.js';
 
 export class TaskError extends Error {
@@ -147,9 +150,10 @@ export class WorkerPool {
   /** How to end each running task from outside (close()): reject it with `shutdown`. */
   private readonly stoppers = new Map<Worker, () => void>();
   /**
-   * Workers told to terminate whose thread has not ended yet, with the promise of their end.
-   * A task that settles (done, failed, timed out, cancelled) terminates its worker without
-   * waiting; close() waits for these too, for at most WORKER_EXIT_TIMEOUT_MS.
+   * Workers told to end or terminated whose thread has not ended yet, with the promise of
+   * their end. A task that settles tells its worker to end (done, failed) or terminates it
+   * (timed out, cancelled) without waiting; close() waits for these too, for at most
+   * WORKER_EXIT_TIMEOUT_MS.
    */
   private readonly ending = new Map<Worker, Promise<unknown>>();
   /** Ending workers a close() already waited for in vain: later calls do not wait again. */
@@ -265,6 +269,7 @@ export class WorkerPool {
       workerData: this.workerData,
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
+    watchWorkerExit(worker);
     // A task's or an idle worker's own listeners handle its errors; this one keeps an error
     // that comes after them (a worker being terminated) from ending the process unhandled.
     worker.on('error', () => undefined);
@@ -272,7 +277,7 @@ export class WorkerPool {
     return { worker, tasks: 0 };
   }
 
-  /** Keep a worker that finished its task for the next one, or terminate it. */
+  /** Keep a worker that finished its task for the next one, or tell it to end. */
   private release(pw: PoolWorker, kind: Task['kind'], heapUsed: number | undefined): void {
     const keep =
       !this.closed &&
@@ -281,7 +286,7 @@ export class WorkerPool {
       heapUsed !== undefined &&
       heapUsed <= WORKER_RETIRE_HEAP_FRACTION * this.heapMb * 1024 * 1024;
     if (!keep) {
-      this.terminate(pw.worker);
+      this.end(pw.worker);
       return;
     }
     const onIdleEnd = (): void => {
@@ -426,7 +431,28 @@ export class WorkerPool {
     return this.running.size;
   }
 
-  /** Terminate a worker and remember it until its thread has really ended. */
+  /**
+   * Tell a worker with no task running to end (WorkerEndMessage) and remember it until its
+   * thread has ended on its own (docs/development.md#how-worker-threads-end): a worker whose
+   * task finished, done or failed, is never terminated. One that does not end within
+   * WORKER_END_WAIT_MS is terminated (awaitWorkerEnd).
+   */
+  private end(worker: Worker): void {
+    if (this.ending.has(worker)) return;
+    const forget = (): void => {
+      this.ending.delete(worker);
+      this.givenUp.delete(worker);
+    };
+    worker.postMessage({ kind: 'end' } satisfies WorkerEndMessage);
+    this.ending.set(worker, awaitWorkerEnd(worker).then(forget, forget));
+  }
+
+  /**
+   * Terminate a worker and remember it until its thread has really ended: a task that timed
+   * out, was cancelled or stopped by a shutdown, or a worker that failed. close() awaits its
+   * end (terminate() resolves with the thread's exit), so no thread is left running when the
+   * pool is closed.
+   */
   private terminate(worker: Worker): void {
     if (this.ending.has(worker)) return;
     const forget = (): void => {
@@ -452,7 +478,7 @@ export class WorkerPool {
     for (const pw of this.idle.splice(0)) {
       pw.worker.off('exit', pw.onIdleEnd!);
       pw.worker.off('error', pw.onIdleEnd!);
-      this.terminate(pw.worker);
+      this.end(pw.worker);
     }
   }
 

@@ -164,6 +164,15 @@ export type MountConfigResult =
 
 export type Task = ScanTask | PredictTask | AnalyzeTask | RenderTask | PartsTask | MountConfigTask;
 
+/**
+ * The pool's message to a worker with no task running that it will give no more (pool.ts):
+ * the worker ends its helper threads and closes its port, and ends on its own
+ * (docs/development.md#how-worker-threads-end).
+ */
+export interface WorkerEndMessage {
+  kind: 'end';
+}
+
 export interface SerializedError {
   name: string;
   message: string;

@@ -2,7 +2,7 @@
  * Worker thread: runs the tasks the pool posts, one at a time (scan an image into a manifest
  * blob, or run an analysis into report blobs), so the event loop never parses untrusted
  * images and a runaway task is ended with worker.terminate(). The pool keeps the worker for
- * the next task or ends it (pool.ts `reuse`).
+ * the next task or tells it to end, and it ends on its own (pool.ts `reuse`, WorkerEndMessage).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { getHeapStatistics } from 'node:v8';
@@ -16,7 +16,7 @@ import {
   type DigestThreadAnnounce,
 } from '@sharemap/erofs/node';
 import { modelManifests, parsePlatform, platformString, predictArchive } from '@sharemap/oci';
-import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
+import { releaseDigestWorker, workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { createDomainRedactor, MountConfigError, parseMountConfig } from '@sharemap/sharing';
 import { createLogger } from '../log.js';
 import { runAnalysis } from './analysis.js';
@@ -37,6 +37,7 @@ import type {
   ScanTask,
   SerializedError,
   Task,
+  WorkerEndMessage,
   WorkerMessage,
   WorkerStartData,
 } from './tasks.js';
@@ -176,8 +177,14 @@ const heapUsed = (): number => getHeapStatistics().used_heap_size;
 // announced belongs to the task running.
 subscribe(DIGEST_THREAD_CHANNEL, (m) => post({ type: 'helper', tid: (m as DigestThreadAnnounce).tid }));
 
-// One task at a time: the pool posts the next only after this one's answer.
-parentPort!.on('message', (task: Task) => {
+// One task at a time: the pool posts the next only after this one's answer. Told to end
+// (WorkerEndMessage, never while a task runs), the thread ends its archive digest thread and
+// closes its port: its loop is then empty and it ends on its own (the pool awaits its exit).
+parentPort!.on('message', (task: Task | WorkerEndMessage) => {
+  if (task.kind === 'end') {
+    void releaseDigestWorker().finally(() => parentPort!.close());
+    return;
+  }
   // The task's CPU budget counts from here (pool.ts), not from the thread's start.
   const own = ownThreadCpu();
   post({ type: 'begin', tid: own?.tid, cpuMs: own?.cpuMs });

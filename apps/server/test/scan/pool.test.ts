@@ -9,6 +9,11 @@ import { TaskError, WorkerPool } from '../../src/scan/pool.js';
 import type { PredictResult, PredictTask, ScanResult, ScanTask } from '../../src/scan/tasks.js';
 import { BlobStore } from '../../src/storage/blobs.js';
 import { ensureBuilt, erofs, HOLD_SCAN_FLAGS, repo, tempDir } from '../helpers.js';
+import {
+  threadCount,
+  watchWorkers,
+  type WorkerWatch,
+} from '../../../../packages/erofs/test/node/thread-watch.js';
 import { join } from 'node:path';
 
 /** The test-only hold (hold-scan.mjs, docs/development.md#holding-a-scan): this name never ends. */
@@ -31,7 +36,10 @@ describe('worker pool', () => {
     // Read by the hold preload in each worker (Worker's env defaults to process.env).
     process.env.SHAREMAP_TEST_HOLD_SCAN = HELD;
   }, 120_000);
+  let watch: WorkerWatch | undefined;
   afterEach(async () => {
+    watch?.restore();
+    watch = undefined;
     for (const p of pools.splice(0)) await p.close();
   });
   afterAll(() => {
@@ -76,7 +84,39 @@ describe('worker pool', () => {
     expect(pool.idleWorkers).toBe(0);
   }, 300_000);
 
+  // docs/development.md#how-worker-threads-end: a worker whose task finished (done or refused)
+  // is told to end and ends on its own, with the archive digest thread it started; a kept one
+  // the same at close().
+  it('a worker whose task finished, not kept or kept until close(), ends on its own (exit 0, no terminate)', async () => {
+    const before = threadCount();
+    watch = watchWorkers();
+    const bytes = readFileSync(join(repo, 'testdata/oci/image.docker.tar'));
+    const archive = { sha256: (await new BlobStore(dataDir).put(bytes)).sha256, name: 'image.docker.tar' };
+    const predict: PredictTask = {
+      kind: 'predict',
+      dataDir,
+      archive,
+      model: 'flattened',
+      maxFiles: 1_000_000,
+    };
+    const fresh = new WorkerPool(1, 10, HEAP_MB);
+    pools.push(fresh);
+    await fresh.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });
+    await fresh.run<PredictResult>(predict, { timeoutMs: 600_000 });
+    const kept = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan', 'predict'] });
+    pools.push(kept);
+    await kept.run<PredictResult>(predict, { timeoutMs: 600_000 });
+    expect(await fresh.close()).toBe(0);
+    expect(await kept.close()).toBe(0);
+    expect(watch.terminated()).toBe(0);
+    expect(watch.exits).toStrictEqual([0, 0, 0]);
+    // The workers' threads and those they started (digest threads) are gone.
+    expect(threadCount()).toBe(before);
+  }, 300_000);
+
   it('ends a scan that never finishes at its wall-clock ceiling; the next scan runs on a fresh worker', async () => {
+    const before = threadCount();
+    watch = watchWorkers();
     const pool = new WorkerPool(1, 10, HEAP_MB, { reuse: ['scan'], workerFlags: HOLD_SCAN_FLAGS });
     pools.push(pool);
     await pool.run<ScanResult>(task(images['edge.img']!), { timeoutMs: 600_000 });
@@ -102,6 +142,10 @@ describe('worker pool', () => {
     // The first worker ran a scan and the held one; the held one's was terminated.
     expect(pool.workersStarted).toBe(2);
     expect(await pool.close()).toBe(0);
+    // Terminated (the held one) or told to end (the fresh one, at close()): both threads gone.
+    expect(watch.terminated()).toBe(1);
+    expect(watch.exits).toHaveLength(2);
+    expect(threadCount()).toBe(before);
   }, 300_000);
 
   it('keeps a worker whose scan was refused (an error of the reader, not of the thread)', async () => {

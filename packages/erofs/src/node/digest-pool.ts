@@ -15,6 +15,7 @@ import type { Inode } from '../disk/inode.js';
 import { ErofsError, type ErofsErrorCode } from '../errors.js';
 import type { OpenImageOptions } from '../image.js';
 import type { ContentDigester, DigestJob, DigestTarget } from '../manifest-scan.js';
+import { awaitWorkerEnd, watchWorkerExit } from './worker-end.js';
 
 /** Default number of digest threads: one fewer than the cores available, at most this many. */
 export const MAX_DIGEST_THREADS = 4;
@@ -78,6 +79,15 @@ export interface DigestPoolStart {
  */
 export interface DigestInitMessage {
   init: DigestWorkerData;
+}
+
+/**
+ * Tells a digest thread (of a pool, or started ahead and not taken) that nothing more comes:
+ * after the batches before it, it closes its image and its port and ends on its own
+ * (docs/development.md#how-worker-threads-end).
+ */
+export interface DigestEndMessage {
+  end: true;
 }
 
 /** What a digest thread reports once it has started (DigestPool.threadsStarted()). */
@@ -210,8 +220,11 @@ interface SpareThread {
   script: string;
   /** It failed or ended before a pool took it. */
   dead: boolean;
+  /** Its 'error' and 'exit' listener until a pool takes it (then removed, and only it). */
+  ended: () => void;
 }
 const spareThreads: SpareThread[] = [];
+let releaseOnExit = false;
 
 /**
  * Start `count` digest threads now, before any pool exists, for the next DigestPools of this
@@ -229,16 +242,30 @@ export function prestartDigestThreads(
   script: URL | undefined = digestWorkerScript(),
 ): number {
   if (!script) return 0;
+  // Threads no pool took by the time the process's loop empties are told to end then, so that
+  // Node's exit does not stop them (docs/development.md#how-worker-threads-end).
+  if (count > 0 && !releaseOnExit) {
+    releaseOnExit = true;
+    process.once('beforeExit', () => {
+      releaseOnExit = false;
+      void releaseSpareDigestThreads();
+    });
+  }
   for (let i = 0; i < count; i++) {
     const worker = new Worker(script);
-    const spare: SpareThread = { worker, script: script.href, dead: false };
+    watchWorkerExit(worker);
     // Until a pool takes it, an error or an exit only marks it (the pool then starts a thread
     // of its own); without a listener an 'error' event would end the process.
-    const ended = (): void => {
-      spare.dead = true;
+    const spare: SpareThread = {
+      worker,
+      script: script.href,
+      dead: false,
+      ended: () => {
+        spare.dead = true;
+      },
     };
-    worker.on('error', ended);
-    worker.on('exit', ended);
+    worker.on('error', spare.ended);
+    worker.on('exit', spare.ended);
     worker.unref();
     spareThreads.push(spare);
   }
@@ -250,10 +277,18 @@ export function spareDigestThreads(): number {
   return spareThreads.filter((s) => !s.dead).length;
 }
 
-/** End the threads prestartDigestThreads() started that no pool took (a scan with fewer threads). */
+/**
+ * End the threads prestartDigestThreads() started that no pool took (a scan with fewer
+ * threads): told so, each ends on its own; resolves once they have.
+ */
 export async function releaseSpareDigestThreads(): Promise<void> {
   const spares = spareThreads.splice(0);
-  await Promise.all(spares.map((s) => s.worker.terminate()));
+  await Promise.all(
+    spares.map((s) => {
+      s.worker.postMessage({ end: true } satisfies DigestEndMessage);
+      return awaitWorkerEnd(s.worker);
+    }),
+  );
 }
 
 /** A spare thread running `script`, given its image for a pool to use; undefined if none. */
@@ -263,8 +298,10 @@ function takeSpare(script: URL, data: DigestWorkerData): Worker | undefined {
     if (i < 0) return undefined;
     const spare = spareThreads.splice(i, 1)[0]!;
     if (spare.dead) continue;
-    spare.worker.removeAllListeners('error');
-    spare.worker.removeAllListeners('exit');
+    // Only its own listener: removeAllListeners('exit') also dropped watchWorkerExit()'s, and
+    // the first attempt's awaitWorkerEnd() then ran out its 30 s bound (docs/benchmarks.md, worker-exit2).
+    spare.worker.off('error', spare.ended);
+    spare.worker.off('exit', spare.ended);
     spare.worker.postMessage({ init: data } satisfies DigestInitMessage);
     return spare.worker;
   }
@@ -297,6 +334,7 @@ export class DigestPool implements ContentDigester {
     for (let i = 0; i < count; i++) {
       // A thread started ahead (prestartDigestThreads) has its modules loaded already.
       const worker = takeSpare(script, data) ?? new Worker(script, { workerData: data });
+      watchWorkerExit(worker);
       const t: Thread = { worker, batches: new Map(), bytes: 0, sizes: new Map(), dead: false };
       worker.on('message', (m: DigestResponse | DigestStartedMessage) => {
         if ('started' in m) {
@@ -483,7 +521,14 @@ export class DigestPool implements ContentDigester {
     t.bytes = 0;
   }
 
-  /** Stop every thread; files not yet answered fail. */
+  /**
+   * Stop every thread and wait until they have ended; files not yet answered fail. Files no
+   * thread has started are taken from them (as takeBack does), so a thread has at most the
+   * file it is hashing left: one that has none (every one, after a scan that finished: its
+   * files were hashed or taken back) is told to end and ends on its own; one in the middle of
+   * a file (a scan that failed or was stopped) is terminated
+   * (docs/development.md#how-worker-threads-end).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -491,10 +536,21 @@ export class DigestPool implements ContentDigester {
     for (const x of this.batch.targets) x.digested(undefined, e);
     this.batch = { inodes: [], targets: [], bytes: 0 };
     this.sent = [];
+    const busy = new Set<Thread>();
     for (const t of this.threads) {
-      for (const s of t.batches.values()) for (const x of s.targets) x.digested(undefined, e);
+      for (const s of t.batches.values()) {
+        for (let i = 0; i < s.targets.length; i++)
+          if (Atomics.compareExchange(s.claims, i, CLAIM_FREE, CLAIM_SCAN) === CLAIM_THREAD) busy.add(t);
+        for (const x of s.targets) x.digested(undefined, e);
+      }
       t.batches.clear();
     }
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    await Promise.all(
+      this.threads.map((t) => {
+        if (busy.has(t)) return t.worker.terminate();
+        if (!t.dead) t.worker.postMessage({ end: true } satisfies DigestEndMessage);
+        return awaitWorkerEnd(t.worker);
+      }),
+    );
   }
 }

@@ -18,6 +18,7 @@ import {
   CLAIM_THREAD,
   claimsBytes,
   DIGEST_CACHE_BYTES,
+  type DigestEndMessage,
   type DigestInitMessage,
   type DigestRequest,
   type DigestResponse,
@@ -116,11 +117,24 @@ async function run(m: DigestRequest): Promise<void> {
   port.postMessage({ batch: m.batch, results } satisfies DigestResponse);
 }
 
+/** The end (DigestEndMessage): the image closed, then the port; the thread's loop is then empty and it ends on its own. */
+async function end(): Promise<void> {
+  const o = opened;
+  opened = undefined;
+  try {
+    await (await o)?.close();
+  } catch {
+    // not opened (its error was every file's), or already gone
+  }
+  port.close();
+}
+
 // One batch at a time: the files of a batch share one read buffer. A thread started ahead of
 // its pool (prestartDigestThreads: no workerData) is given its image by the first message.
 let chain = Promise.resolve();
 if (workerData) begin(workerData as DigestWorkerData);
-port.on('message', (m: DigestRequest | DigestInitMessage) => {
+port.on('message', (m: DigestRequest | DigestInitMessage | DigestEndMessage) => {
   if ('init' in m) begin(m.init);
+  else if ('end' in m) chain = chain.then(end);
   else chain = chain.then(() => run(m));
 });

@@ -8,7 +8,7 @@
  * outstanding), and when files are taken back; a file the reader cannot read fails the scan
  * with the in-thread scan's error, after exactly the records the scan without it writes.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +27,8 @@ import {
 import type { ManifestHeader } from '../../src/manifest-types.js';
 import { DigestPool, digestWorkerScript, type DigestWorkerData } from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
-import { repositoryImages, TESTDATA } from '../repository-images.js';
+import { repositoryImages } from '../repository-images.js';
+import { corruptPclusterImage } from './bad-pcluster.js';
 import { limited } from './limited-digester.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sharemap-digest-later-'));
@@ -164,19 +165,7 @@ describe('scan --hash into a RecordBytesSink', () => {
   }, 60_000);
 
   it('a corrupt pcluster: the in-thread error, after the same records as the scan that holds them', async () => {
-    const src = join(TESTDATA, 'erofs/edge.lz4.img');
-    const opened = await openImageFile(src);
-    let at: number;
-    try {
-      const layout = await opened.image.layoutOf('/text.txt');
-      at = layout.extents.find((x) => x.physicalAddr !== null && x.kind !== 'inline')!.physicalAddr!;
-    } finally {
-      await opened.close();
-    }
-    const bad = join(tmp, 'bad-pcluster.img');
-    const bytes = readFileSync(src);
-    bytes.fill(0xff, at, at + 64);
-    writeFileSync(bad, bytes);
+    const bad = await corruptPclusterImage(tmp);
     const expected = await scanImageFile(bad, { hash: true }).then(
       () => undefined,
       (e: unknown) => e,
@@ -209,7 +198,8 @@ describe('scan --hash into a RecordBytesSink', () => {
     const script = join(tmp, 'silent-worker.mjs');
     writeFileSync(
       script,
-      `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n`,
+      // Told to end (the pool's DigestEndMessage), it ends, as every thread of a pool does.
+      `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.end) parentPort.close(); });\n`,
     );
     for (const name of ['erofs/app.fp.lz4hc.img', 'oci/rootfs.lz4hc.img']) {
       const { path, devices } = images.find((i) => i.name === name)!;

@@ -5,11 +5,19 @@
  * the reader cannot read (a corrupt pcluster, an image truncated under the running scan, a
  * thread that dies) fails the scan with the reader's typed error, never a hang.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Inode } from '../../src/disk/inode.js';
 import { ErofsError } from '../../src/errors.js';
 import {
@@ -20,6 +28,7 @@ import {
 } from '../../src/manifest.js';
 import type { Manifest } from '../../src/manifest-types.js';
 import {
+  CLAIM_THREAD,
   DigestPool,
   defaultDigestThreads,
   digestWorkerScript,
@@ -31,6 +40,8 @@ import {
 } from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
 import { repositoryImages, TESTDATA } from '../repository-images.js';
+import { threadCount, watchWorkers, type WorkerWatch } from './thread-watch.js';
+import { corruptPclusterImage } from './bad-pcluster.js';
 import { limited } from './limited-digester.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sharemap-digest-pool-'));
@@ -40,12 +51,15 @@ function ndjson(m: Manifest): string {
   return [...manifestToNdjson(m)].join('');
 }
 
-/** A digest thread that starts and then never takes a file (writes its script under tmp). */
+/**
+ * A digest thread that starts and then never takes a file (writes its script under tmp); told
+ * to end (DigestEndMessage), it ends, as every thread of a pool does.
+ */
 function silentThread(): URL {
   const script = join(tmp, 'silent-worker.mjs');
   writeFileSync(
     script,
-    `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n`,
+    `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.end) parentPort.close(); });\n`,
   );
   return pathToFileURL(script);
 }
@@ -91,26 +105,6 @@ async function scanThrough(path: string, devices: string[], digester: ContentDig
   } finally {
     await opened.close();
   }
-}
-
-/** edge.lz4.img with the first pcluster of /text.txt (larger than a block) made corrupt. */
-async function corruptPclusterImage(): Promise<string> {
-  const src = join(TESTDATA, 'erofs/edge.lz4.img');
-  const opened = await openImageFile(src);
-  let at: number;
-  try {
-    const layout = await opened.image.layoutOf('/text.txt');
-    const ext = layout.extents.find((x) => x.physicalAddr !== null && x.kind !== 'inline')!;
-    at = ext.physicalAddr!;
-  } finally {
-    await opened.close();
-  }
-  const bad = join(tmp, 'bad-pcluster.img');
-  const bytes = readFileSync(src);
-  // An LZ4 sequence whose match offset points before the start of the output.
-  bytes.fill(0xff, at, at + 64);
-  writeFileSync(bad, bytes);
-  return bad;
 }
 
 async function errorOf(p: Promise<unknown>): Promise<unknown> {
@@ -178,7 +172,7 @@ describe('scan --hash through digest threads', () => {
   );
 
   it('a corrupt pcluster: the typed error the in-thread scan throws, with its path', async () => {
-    const bad = await corruptPclusterImage();
+    const bad = await corruptPclusterImage(tmp);
     const expected = await errorOf(scanImageFile(bad, { hash: true }));
     expect(expected).toBeInstanceOf(ErofsError);
     expect((expected as ErofsError).path).toBe('/text.txt');
@@ -207,7 +201,7 @@ describe('scan --hash through digest threads', () => {
   );
 
   it("a corrupt pcluster hashed by the scan's own thread (taken back): the in-thread error", async () => {
-    const bad = await corruptPclusterImage();
+    const bad = await corruptPclusterImage(tmp);
     const expected = await errorOf(scanImageFile(bad, { hash: true }));
     expect(expected).toBeInstanceOf(ErofsError);
     const got = await errorOf(scanWithPool(bad, [], 1, (p) => p, silentThread()));
@@ -315,6 +309,82 @@ describe('prestartDigestThreads', () => {
     );
     expect((err as ErofsError).message).toMatch(/content digest thread failed: exited with code 3/);
     await releaseSpareDigestThreads();
+  }, 60_000);
+});
+
+// docs/development.md#how-worker-threads-end: a pool's threads and the spares no pool took end
+// on their own when told there is nothing more (exit 0, no terminate()); a thread with work in
+// hand when its pool closes (a failed scan) is terminated, and waited for.
+describe('how digest threads end', () => {
+  const app = join(TESTDATA, 'erofs/app.fp.img');
+  let watch: WorkerWatch | undefined;
+  afterEach(() => {
+    watch?.restore();
+    watch = undefined;
+  });
+
+  it('after a scan that went well, and spares not taken: on their own, their threads gone', async () => {
+    // Once before counting: the first scan starts libuv's thread pool, which stays.
+    await scanWithPool(app, [], 1);
+    const before = threadCount();
+    watch = watchWorkers();
+    await scanWithPool(app, [], 2);
+    expect(prestartDigestThreads(2)).toBe(2);
+    await releaseSpareDigestThreads();
+    expect(watch.terminated()).toBe(0);
+    expect(watch.exits).toStrictEqual([0, 0, 0, 0]);
+    expect(threadCount()).toBe(before);
+  }, 60_000);
+
+  it('started ahead and taken by a pool: on their own when it closes, their threads gone', async () => {
+    // The first attempt's bug: takeSpare() removed every 'exit' listener of the thread, the
+    // one its end was awaited with among them; close() waited its 30 s bound and terminated it.
+    await scanWithPool(app, [], 1);
+    const before = threadCount();
+    watch = watchWorkers();
+    expect(prestartDigestThreads(2)).toBe(2);
+    await scanWithPool(app, [], 2);
+    expect(spareDigestThreads()).toBe(0);
+    expect(watch.terminated()).toBe(0);
+    expect(watch.exits).toStrictEqual([0, 0]);
+    expect(threadCount()).toBe(before);
+  }, 60_000);
+
+  it('a thread with a batch in hand when its pool closes is terminated, and waited for', async () => {
+    await scanWithPool(app, [], 1);
+    const before = threadCount();
+    watch = watchWorkers();
+    // A thread that starts the batch's file (its claim word) and never finishes it.
+    const script = join(tmp, 'stuck-worker.mjs');
+    const marker = join(tmp, 'stuck-claimed');
+    writeFileSync(
+      script,
+      [
+        "import { writeFileSync } from 'node:fs';",
+        "import { parentPort } from 'node:worker_threads';",
+        "parentPort.on('message', (m) => {",
+        '  if (!m.shared) return;',
+        `  Atomics.store(new Int32Array(m.shared, 0, m.nids.length), 0, ${CLAIM_THREAD});`,
+        `  writeFileSync(${JSON.stringify(marker)}, '');`,
+        '});',
+      ].join('\n'),
+    );
+    const pool = poolOf(app, [], 1, pathToFileURL(script));
+    const opened = await openImageFile(app);
+    try {
+      const got: unknown[] = [];
+      pool.digest(opened.image.root, { digested: (_sha, e) => got.push(e) });
+      pool.flush();
+      while (!existsSync(marker)) await new Promise((resolve) => setTimeout(resolve, 10));
+      await pool.close();
+      expect(got).toHaveLength(1);
+      expect((got[0] as Error).message).toMatch(/closed/);
+    } finally {
+      await opened.close();
+    }
+    expect(watch.terminated()).toBe(1);
+    expect(watch.exits).toHaveLength(1);
+    expect(threadCount()).toBe(before);
   }, 60_000);
 });
 
