@@ -918,7 +918,6 @@ async function walkRecords(
       fields.fingerprint && fields.fingerprint.slice(),
       fields.target,
       fields.sha256,
-      digest ? PENDING : DONE,
       link as Waiting | undefined,
       digest ? onDigest : undefined,
     );
@@ -995,7 +994,6 @@ async function walkRecords(
       link as Slot | undefined,
       digest ? onDigest : undefined,
     );
-    if (!digest) s.state = DONE;
     slots.push(s);
     if (!digest) return drain(false);
     if (ino.nlink > 1) linkDigests.set(ino.nid, s);
@@ -1173,29 +1171,29 @@ const SEND_BYTES = 64 << 10;
 /** The most bytes of encoded records a scan holds (before the first slot still waiting). */
 const LATER_HELD_BYTES = 16 << 20;
 
+const PENDING = 0;
+const DONE = 1;
+const FAILED = 2;
+
 /**
- * A record encoded before its digest (or its hard link's first name's) arrived: where in the
- * scan's chunks its digest's 64 hex digits go (RecordBytesSink).
+ * A digest the scan waits for (DigestTarget): its state, the digest or the error once it has
+ * arrived, and the wake-up of a scan waiting for it. `size` is the file's byte count, added to
+ * the scan's bytesHashed (`onDigest`) when the digest arrives. Slot and Waiting hold what
+ * else their records need.
  */
-class Slot implements DigestTarget {
+abstract class Outstanding implements DigestTarget {
   error: unknown = undefined;
   sha256: string | undefined = undefined;
-  state: typeof PENDING | typeof DONE | typeof FAILED = PENDING;
+  state: typeof PENDING | typeof DONE | typeof FAILED;
   /** The scan waiting for this digest, if it is. */
   wake: (() => void) | undefined = undefined;
   constructor(
-    readonly path: string,
-    readonly size: number,
-    /** The chunk holding the record, its first byte, and its digest's first hex digit. */
-    readonly chunk: Uint8Array,
-    readonly start: number,
-    readonly at: number,
-    /** The record's place among the records the scan encoded. */
-    readonly ordinal: number,
-    /** A hard link's first name, whose digest this record takes. */
-    readonly link: Slot | undefined,
+    private readonly size: number,
+    /** Counts a delivered digest's bytes; undefined when this target asked for none. */
     private readonly onDigest: ((bytes: number) => void) | undefined,
-  ) {}
+  ) {
+    this.state = onDigest ? PENDING : DONE;
+  }
 
   digested(sha256: string | undefined, error?: unknown): void {
     if (this.state !== PENDING) return;
@@ -1211,18 +1209,37 @@ class Slot implements DigestTarget {
   }
 }
 
-/** hashInode's byte count for a file a digest's target counts itself (Waiting.digested). */
+/**
+ * A record encoded before its digest (or its hard link's first name's) arrived: where in the
+ * scan's chunks its digest's 64 hex digits go (RecordBytesSink). Done from the start when it
+ * only takes its link's digest (no `onDigest`).
+ */
+class Slot extends Outstanding {
+  constructor(
+    readonly path: string,
+    size: number,
+    /** The chunk holding the record, its first byte, and its digest's first hex digit. */
+    readonly chunk: Uint8Array,
+    readonly start: number,
+    readonly at: number,
+    /** The record's place among the records the scan encoded. */
+    readonly ordinal: number,
+    /** A hard link's first name, whose digest this record takes. */
+    readonly link: Slot | undefined,
+    onDigest: ((bytes: number) => void) | undefined,
+  ) {
+    super(size, onDigest);
+  }
+}
+
+/** hashInode's byte count for a file a digest's target counts itself (Outstanding.digested). */
 const noBytes = (): void => undefined;
 
-const PENDING = 0;
-const DONE = 1;
-const FAILED = 2;
-
-/** A record held until its digest (or an earlier record's) has arrived (scan with a digester). */
-class Waiting implements DigestTarget {
-  error: unknown = undefined;
-  /** The scan waiting for this record's digest, if it is. */
-  wake: (() => void) | undefined = undefined;
+/**
+ * A record held until its digest (or an earlier record's) has arrived (scan with a digester);
+ * done from the start when it waits for none of its own (no `onDigest`): it holds `sha256`.
+ */
+class Waiting extends Outstanding {
   constructor(
     readonly entry: WalkEntry,
     readonly nid: Nid,
@@ -1230,24 +1247,13 @@ class Waiting implements DigestTarget {
     readonly xattrs: Record<string, string> | null,
     readonly fingerprint: Uint8Array | null,
     readonly target: string | undefined,
-    public sha256: string | undefined,
-    public state: typeof PENDING | typeof DONE | typeof FAILED,
+    sha256: string | undefined,
     /** A hard link's first name, whose digest this record takes. */
     readonly link: Waiting | undefined,
-    private readonly onDigest: ((bytes: number) => void) | undefined,
-  ) {}
-
-  digested(sha256: string | undefined, error?: unknown): void {
-    if (this.state !== PENDING) return;
-    if (sha256 !== undefined && error === undefined) {
-      this.sha256 = sha256;
-      this.state = DONE;
-      this.onDigest?.(this.entry.inode.size);
-    } else {
-      this.error = error ?? new ErofsError('EIO', 'no digest');
-      this.state = FAILED;
-    }
-    this.wake?.();
+    onDigest: ((bytes: number) => void) | undefined,
+  ) {
+    super(entry.inode.size, onDigest);
+    this.sha256 = sha256;
   }
 }
 

@@ -8,8 +8,12 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { ErofsError } from '../errors.js';
 import { openImage, type ErofsImage, type OpenImageOptions } from '../image.js';
-import { MAX_READAHEAD_BYTES } from '../source/cached.js';
 import { checkRange, type ByteSource } from '../source/types.js';
+
+/** The metadata cache of an image file opened with openImageFile (docs/reader.md#metadata-readahead). */
+export const FILE_CACHE_BYTES = 4 << 20;
+/** Its readahead run (at most MAX_READAHEAD_BYTES, source/cached.ts). */
+export const FILE_READAHEAD_BYTES = 64 << 10;
 
 export interface NodeFileSource extends ByteSource {
   close(): Promise<void>;
@@ -129,10 +133,13 @@ export async function openImageFile(path: string, opts: OpenImageFileOptions = {
     // scan, while a positional read costs little per call. Measured on a 600 MB image of
     // /usr/share: 510 MB read with 64 KiB blocks (the default, right for browser Blobs whose
     // reads cost far more per call), 178 MB with 16 KiB, 79 MB with 4 KiB.
-    // Readahead then fetches a forward walk of the dense inode area in 256 KiB runs
-    // (docs/reader.md#metadata-readahead): 4x fewer reads on that image, 40x on 1M inodes.
+    // Readahead then fetches a forward walk of the dense inode area in runs of 64 KiB
+    // (docs/reader.md#metadata-readahead), into a cache of 4 MiB: a walk reads each directory's
+    // children once, so more cache mostly holds readahead data, and every MiB of it is ~256
+    // first-touch page faults of the walking thread; 16 MiB with 256 KiB runs cost the walk of
+    // /usr/share and of 1M inodes more CPU, not less (docs/benchmarks.md, verify-walk3).
     const image = await openImage(src, {
-      cache: { blockSize: 4096, readaheadBytes: MAX_READAHEAD_BYTES },
+      cache: { blockSize: 4096, maxBytes: FILE_CACHE_BYTES, readaheadBytes: FILE_READAHEAD_BYTES },
       ...rest,
       devices: devs,
     });
