@@ -23,6 +23,7 @@ import { manifestToParquet } from '@sharemap/erofs/parquet';
 import { corruptPclusterImage } from '../../../packages/erofs/test/node/bad-pcluster.js';
 import {
   threadCount,
+  threadCountBackTo,
   watchWorkers,
   type WorkerWatch,
 } from '../../../packages/erofs/test/node/thread-watch.js';
@@ -110,7 +111,7 @@ describe.skipIf(!splitWorkerScript())("the shared scan's worker", () => {
       expect(await sharedScan(fx(name), mainSteps, new NdjsonSink(nothing)), name).toBeDefined();
     expect(watch.terminated()).toBe(0);
     expect(watch.exits).toStrictEqual([0, 0, 0]);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 
   it('is still ended, and waited for, when the scan fails', async () => {
@@ -121,7 +122,7 @@ describe.skipIf(!splitWorkerScript())("the shared scan's worker", () => {
       sharedScan(fx('base-v2.fp.img'), 1, new FailingSink(new NdjsonSink(nothing), 3)),
     ).rejects.toThrow(/EPIPE/);
     expect(watch.exits).toHaveLength(1);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 
   it('started ahead and not taken: told to end, it ends on its own', async () => {
@@ -162,7 +163,7 @@ describe.skipIf(!manifestWorkerScript())('the manifest threads of analyze', () =
     expect(watch.terminated()).toBe(0);
     // Two threads beside the main thread (3 cores): each read one file, its last.
     expect(watch.exits).toStrictEqual([0, 0]);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 
   it('are still ended, and waited for, when an input fails', async () => {
@@ -174,7 +175,7 @@ describe.skipIf(!manifestWorkerScript())('the manifest threads of analyze', () =
     writeFileSync(bad, '{"not a manifest"\n');
     await expect(read([bad, ...files])).rejects.toThrow(/bad\.ndjson/);
     expect(watch.exits).toHaveLength(2);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 });
 

@@ -8,7 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { threadCount, watchWorkers, type WorkerWatch } from '../../erofs/test/node/thread-watch.js';
+import {
+  threadCount,
+  threadCountBackTo,
+  watchWorkers,
+  type WorkerWatch,
+} from '../../erofs/test/node/thread-watch.js';
 import {
   DIGEST_SLOT_BYTES,
   DIGEST_SLOTS,
@@ -82,7 +87,7 @@ describe('the digest worker ends on its own', () => {
     expect(digestWorkerThreadId()).toBeUndefined();
     expect(watch.terminated()).toBe(0);
     expect(watch.exits).toStrictEqual([0]);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 
   it('as the process ends with nothing left to do', () => {

@@ -40,7 +40,7 @@ import {
 } from '../../src/node/digest-pool.js';
 import { nodeSha256, openImageFile, scanImageFile } from '../../src/node.js';
 import { repositoryImages, TESTDATA } from '../repository-images.js';
-import { threadCount, watchWorkers, type WorkerWatch } from './thread-watch.js';
+import { threadCount, threadCountBackTo, watchWorkers, type WorkerWatch } from './thread-watch.js';
 import { corruptPclusterImage } from './bad-pcluster.js';
 import { limited } from './limited-digester.js';
 
@@ -333,7 +333,7 @@ describe('how digest threads end', () => {
     await releaseSpareDigestThreads();
     expect(watch.terminated()).toBe(0);
     expect(watch.exits).toStrictEqual([0, 0, 0, 0]);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 
   it('started ahead and taken by a pool: on their own when it closes, their threads gone', async () => {
@@ -347,7 +347,7 @@ describe('how digest threads end', () => {
     expect(spareDigestThreads()).toBe(0);
     expect(watch.terminated()).toBe(0);
     expect(watch.exits).toStrictEqual([0, 0]);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 
   it('a thread with a batch in hand when its pool closes is terminated, and waited for', async () => {
@@ -384,7 +384,7 @@ describe('how digest threads end', () => {
     }
     expect(watch.terminated()).toBe(1);
     expect(watch.exits).toHaveLength(1);
-    expect(threadCount()).toBe(before);
+    expect(await threadCountBackTo(before)).toBe(before);
   }, 60_000);
 });
 
