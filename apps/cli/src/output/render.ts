@@ -16,7 +16,7 @@ import {
 } from '@sharemap/sharing';
 import { gateMarkdown, gateText, type GateResult } from '../gate.js';
 import type { Io } from '../io.js';
-import { JSON_PIECE_BYTES, jsonBytes, PiecePool } from '@sharemap/report-wire';
+import { JSON_PIECE_BYTES, jsonBytes, type PiecePool } from '@sharemap/report-wire';
 
 export type OutputFormat = 'text' | 'json' | 'markdown';
 
