@@ -39,7 +39,24 @@ export async function writeLines(out: Out, lines: Iterable<string>): Promise<voi
   if (buf) await put(out, buf);
 }
 
-/** Write ready-made pieces (UTF-8 bytes of about 256 KiB, output/render.ts resultJsonChunks) one by one. */
-export async function writePieces(out: Out, pieces: Iterable<Uint8Array>): Promise<void> {
-  for (const p of pieces) await put(out, p);
+/**
+ * Write ready-made pieces (UTF-8 bytes of about 256 KiB, output/render.ts resultJsonChunks) one by
+ * one. With `giveBack` (the pieces' PiecePool), a piece the stream no longer holds once its write
+ * returns is given back to be filled again: a stream whose `writableLength` is 0 after the write
+ * has handed every byte to the system (stdout to a file or a pipe on Linux writes synchronously),
+ * so no chunk of it is queued; a piece still queued (a slow pipe), or written to a stream that
+ * says nothing (a test's BufferOut), is left to the garbage collector. A 319 MB report's ~1,200
+ * pieces then reuse a few buffers instead of being allocated (and zeroed) one by one
+ * (docs/benchmarks.md#analyze-post-the-report-after-the-analysis-2026-12-07).
+ */
+export async function writePieces(
+  out: Out,
+  pieces: Iterable<Uint8Array>,
+  giveBack?: (piece: Uint8Array) => void,
+): Promise<void> {
+  const held = out as Out & { writableLength?: unknown };
+  for (const p of pieces) {
+    await put(out, p);
+    if (giveBack !== undefined && held.writableLength === 0) giveBack(p);
+  }
 }

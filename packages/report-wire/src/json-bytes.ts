@@ -448,8 +448,30 @@ export function* jsonBytes(
   function* groupsFromColumns(c: SharedGroupColumns): Generator<Uint8Array> {
     const ascii = (t: string): Uint8Array => encoder.encode(t);
     const open = ascii('{"fingerprint":');
+    /** `{"fingerprint":"`: the opening of a group whose fingerprint is copied as it is. */
+    const openQuoted = ascii('{"fingerprint":"');
     const domainKeys = c.domainLabels.map((d) => ascii(`,"domain":${JSON.stringify(d)}`));
     const aopsSize = AOPS_CLASSES.map((a) => ascii(`,"aops":${JSON.stringify(a)},"size":`));
+    // The text between a copied fingerprint and the size, `","domain":"...","aops":"...","size":`,
+    // one copy per group instead of three: made at the first group of each (domain, aops) pair.
+    const nAops = AOPS_CLASSES.length;
+    const middles: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(
+      c.domainLabels.length * nAops,
+    );
+    const middleOf = (d: number, a: number): Uint8Array => {
+      const k = d * nAops + a;
+      let m = middles[k];
+      if (m === undefined) {
+        const dk = domainKeys[d]!;
+        const ak = aopsSize[a]!;
+        m = new Uint8Array(1 + dk.length + ak.length);
+        m[0] = QUOTE;
+        m.set(dk, 1);
+        m.set(ak, 1 + dk.length);
+        middles[k] = m;
+      }
+      return m;
+    };
     const pagesKey = ascii(',"pages":');
     const membersKey = ascii(',"members":[');
     const rejectedKey = ascii('],"rejected":[');
@@ -493,23 +515,25 @@ export function* jsonBytes(
       let buf = w.buf;
       let p = w.pos;
       if (g > 0) buf[p++] = COMMA;
-      p = copyBytes(buf, p, open);
-      let q: number;
       if (copyFingerprint !== null) {
-        buf[p] = QUOTE;
-        q = p + 1 + copyFingerprint.call(buf, fp, p + 1, fp.length);
-        buf[q++] = QUOTE;
-      } else q = plainString(buf, p, fp);
-      if (q < 0) {
-        // A fingerprint with characters JSON escapes (not what manifests carry): the writer's way.
-        w.pos = p;
-        w.string(fp);
-        w.ensure(need);
-        buf = w.buf;
-        p = w.pos;
-      } else p = q;
-      p = copyBytes(buf, p, domainKeys[domain[g]!]!);
-      p = copyBytes(buf, p, aopsSize[aops[g]!]!);
+        // `{"fingerprint":"`, the fingerprint, then its closing quote with the domain and aops keys.
+        p = copyBytes(buf, p, openQuoted);
+        p += copyFingerprint.call(buf, fp, p, fp.length);
+        p = copyBytes(buf, p, middleOf(domain[g]!, aops[g]!));
+      } else {
+        p = copyBytes(buf, p, open);
+        const q = plainString(buf, p, fp);
+        if (q < 0) {
+          // A fingerprint with characters JSON escapes (not what manifests carry): the writer's way.
+          w.pos = p;
+          w.string(fp);
+          w.ensure(need);
+          buf = w.buf;
+          p = w.pos;
+        } else p = q;
+        p = copyBytes(buf, p, domainKeys[domain[g]!]!);
+        p = copyBytes(buf, p, aopsSize[aops[g]!]!);
+      }
       p = writeNumberInRoom(w, buf, p, size[g]!, need);
       buf = w.buf;
       p = copyBytes(buf, p, pagesKey);

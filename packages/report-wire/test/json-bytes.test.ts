@@ -204,6 +204,45 @@ describe('jsonBytes', () => {
     );
   }, 120_000);
 
+  it('writes lower-hex fingerprints (copied natively) with their domain and aops as JSON.stringify does, for any domain', () => {
+    // plainFingerprints: the engine saw every fingerprint is lower-case hex, so the writer copies
+    // each as it is and writes its closing quote, domain and aops in one copy per (domain, aops).
+    const row = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+    const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 80 });
+    const sharedGroup = (domains: string[]) =>
+      fc.record({
+        fingerprint: hex,
+        domain: fc.constantFrom(...domains),
+        aops: fc.constantFrom(...AOPS_CLASSES),
+        size: anyNumber,
+        pages: anyNumber,
+        members: fc.array(row, { maxLength: 10 }),
+        rejected: fc.array(row, { maxLength: 3 }),
+      });
+    fc.assert(
+      fc.property(
+        fc
+          .uniqueArray(anyString, { minLength: 1, maxLength: 5 })
+          .chain((domains) => fc.array(sharedGroup(domains), { maxLength: 40 })),
+        fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES),
+        (groups, chunk) => {
+          const columns = { ...groupColumnsFromObjects(groups as SharedGroup[]), plainFingerprints: true };
+          const value = { kind: 'sharemap-report', groups: [] as SharedGroup[], after: 'é' };
+          attachGroupColumns(value as unknown as Report, columns);
+          const got = joined(jsonBytes(value, chunk));
+          const want = JSON.stringify({
+            kind: value.kind,
+            groups: groupObjects(columns),
+            after: value.after,
+          });
+          expect(got.toString('utf8')).toBe(want);
+          expect(got.equals(Buffer.from(utf8.encode(want)))).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  }, 120_000);
+
   it('equals JSON.stringify for any JSON value and any string or number', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (v) => expectSameAsStringify(v, 16)),

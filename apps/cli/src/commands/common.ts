@@ -12,6 +12,7 @@ import {
   reportNameProblem,
   type Report,
 } from '@sharemap/sharing';
+import { JSON_PIECE_BYTES, PiecePool } from '@sharemap/report-wire';
 import type { ServerClient } from '../client.js';
 import { EXIT_GATE_FAILED, EXIT_OK, inputError, serverError } from '../errors.js';
 import { evaluateGate } from '../gate.js';
@@ -187,8 +188,11 @@ export async function finish(
     await writeOutput(io, '--junit', extra.junitOut, renderJunit(report, gate, delta, headline(report)));
   if (extra.htmlOut !== undefined)
     await writeOutput(io, '--html', extra.htmlOut, renderHtml(await loadTemplate(io.env), report));
-  if (format === 'json') await writePieces(io.stdout, resultJsonChunks(result));
-  else await writeLines(io.stdout, [renderResult(result, format)]);
+  if (format === 'json') {
+    // Pieces the stream has written are filled again (write.ts writePieces).
+    const pool = new PiecePool(JSON_PIECE_BYTES, 8);
+    await writePieces(io.stdout, resultJsonChunks(result, pool), (p) => pool.give(p));
+  } else await writeLines(io.stdout, [renderResult(result, format)]);
   await writeStepSummary(io, result);
   if (!gate.passed) {
     const failed = gate.checks.filter((x) => !x.ok);

@@ -16,7 +16,7 @@ import {
 } from '@sharemap/sharing';
 import { gateMarkdown, gateText, type GateResult } from '../gate.js';
 import type { Io } from '../io.js';
-import { jsonBytes } from '@sharemap/report-wire';
+import { JSON_PIECE_BYTES, jsonBytes, type PiecePool } from '@sharemap/report-wire';
 
 export type OutputFormat = 'text' | 'json' | 'markdown';
 
@@ -128,8 +128,8 @@ export function resultJson(r: CliResult): string {
  * resultJson() as UTF-8 pieces (report-wire's jsonBytes): what `--json` writes, so a 2M-row
  * report is never one string, and no string is encoded again at the write.
  */
-export function* resultJsonChunks(r: CliResult): Generator<Uint8Array> {
-  yield* jsonBytes(resultJsonValue(r));
+export function* resultJsonChunks(r: CliResult, pool: PiecePool | null = null): Generator<Uint8Array> {
+  yield* jsonBytes(resultJsonValue(r), JSON_PIECE_BYTES, pool);
   yield NEWLINE;
 }
 
