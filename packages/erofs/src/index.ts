@@ -55,6 +55,7 @@ export {
   type ScanProgress,
   type ParseManifestOptions,
   type ManifestStringSink,
+  type PathTail,
   ManifestColumns,
   manifestColumns,
   columnarManifest,
