@@ -27,12 +27,6 @@ import type { DataLayout, FileType } from './manifest-types.js';
 export interface FastLineContext {
   /** Records of regular files carry `sha256`. */
   hashed: boolean;
-  /**
-   * Without strings (`makeStrings` false): the seed the fingerprint's hash starts from
-   * (fastLineSpans.fpHash), the receiving thread's (ManifestStringSink.hashSeed); default
-   * STRING_HASH_SEED.
-   */
-  seed?: number;
 }
 
 /** The interning the reader was given: StringTable.internAtAscii. */
@@ -44,7 +38,7 @@ export type AsciiInterner = Pick<StringTable, 'internAtAscii'>;
  * [shaStart, shaStart + 64) (-1: none). All ASCII. What a reader that hands the bytes on
  * instead of making strings reads (`makeStrings` false: NdjsonManifestParser's handOver).
  */
-export const fastLineSpans = { pathStart: 0, pathEnd: 0, fpStart: -1, fpEnd: -1, fpHash: 0, shaStart: -1 };
+export const fastLineSpans = { pathStart: 0, pathEnd: 0, fpStart: -1, fpEnd: -1, shaStart: -1 };
 
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const K_PATH = enc('{"path":"');
@@ -169,8 +163,8 @@ function componentOk(b: Uint8Array, start: number, end: number): boolean {
 }
 
 /** End (the closing quote) of lower-case hex of even length <= max at pos, else -1. */
-function hexEnd(b: Uint8Array, pos: number, end: number, max: number, seed = STRING_HASH_SEED): number {
-  let h = seed;
+function hexEnd(b: Uint8Array, pos: number, end: number, max: number): number {
+  let h = STRING_HASH_SEED;
   let i = pos;
   for (; i < end; i++) {
     const c = b[i]!;
@@ -252,8 +246,7 @@ export function fastRecordLine(
   let fpHash = 0;
   if (b[p] === QUOTE) {
     fpStart = p + 1;
-    const seed = makeStrings ? STRING_HASH_SEED : (ctx.seed ?? STRING_HASH_SEED);
-    if ((fpClose = hexEnd(b, fpStart, end, MAX_FINGERPRINT_HEX, seed)) < 0) return false;
+    if ((fpClose = hexEnd(b, fpStart, end, MAX_FINGERPRINT_HEX)) < 0) return false;
     fpHash = scannedHash;
     p = fpClose + 1;
   } else if ((p = lit(b, p, end, K_NULL)) < 0) return false;
@@ -287,7 +280,6 @@ export function fastRecordLine(
     spans.pathEnd = pathClose;
     spans.fpStart = fpStart;
     spans.fpEnd = fpClose;
-    spans.fpHash = fpHash;
     spans.shaStart = shaStart;
     out.path = '';
     out.fingerprint = fpStart < 0 ? null : '';

@@ -85,8 +85,6 @@ export interface PathTail {
 export interface ManifestStringSink {
   /** Where addAscii copies the paths (checkAscii's previous path), when it keeps them as given. */
   readonly pathTail?: PathTail;
-  /** When there: addAscii's `fpHash` is the fingerprint's hashString() state from this seed (not STRING_HASH_SEED). */
-  readonly hashSeed?: number;
   /** Called once, at the header: `rows` records follow (the header's claim). */
   begin(rows: number): void;
   /** A record read by the general parser. */
@@ -102,8 +100,6 @@ export interface ManifestStringSink {
     fpStart: number,
     fpEnd: number,
     shaStart: number,
-    /** The fingerprint's hash from `hashSeed` (when the sink has one). */
-    fpHash?: number,
   ): void;
 }
 
@@ -776,11 +772,7 @@ export class NdjsonManifestParser {
       }
       this.handOver?.begin(this.header.file_count);
       // Records of version 1, and METABOX records (ino, nids above 2^53), always take the general path.
-      if (this.ctx.version === MANIFEST_VERSION && !this.ctx.metabox)
-        this.fast =
-          this.handOver?.hashSeed !== undefined
-            ? { hashed: this.ctx.hashed, seed: this.handOver.hashSeed }
-            : { hashed: this.ctx.hashed };
+      if (this.ctx.version === MANIFEST_VERSION && !this.ctx.metabox) this.fast = { hashed: this.ctx.hashed };
     } else if (this.columns) {
       // The columnar form: the validated fields go straight into the columns, no record object.
       const out = this.scratch;
@@ -839,7 +831,7 @@ export class NdjsonManifestParser {
       // The strings stay bytes: checked for order as bytes, written on by the sink.
       const s = fastLineSpans;
       this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo, handOver.pathTail);
-      handOver.addAscii(bytes, s.pathStart, s.pathEnd, s.fpStart, s.fpEnd, s.shaStart, s.fpHash);
+      handOver.addAscii(bytes, s.pathStart, s.pathEnd, s.fpStart, s.fpEnd, s.shaStart);
       this.columns!.push(out);
     } else if (this.columns) {
       this.sink.check(out.path, this.lineNo);

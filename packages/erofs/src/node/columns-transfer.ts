@@ -280,14 +280,9 @@ export class DistinctStringsWriter {
 
   /** The next record's value: the ASCII bytes b[start, end). */
   addAscii(b: Uint8Array, start: number, end: number): void {
+    if (this.n === this.ids.length) this.moreRecords();
     let h = this.seed;
     for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, FNV_PRIME);
-    this.addAsciiHashed(b, start, end, h);
-  }
-
-  /** addAscii() of bytes whose hash from this writer's seed the caller computed (the NDJSON fast path's scan). */
-  addAsciiHashed(b: Uint8Array, start: number, end: number, h: number): void {
-    if (this.n === this.ids.length) this.moreRecords();
     const t = this.table;
     const mask = t.length - 1;
     const { bytes, ends } = this.values.view();
@@ -392,11 +387,6 @@ export class ManifestStringsHandover implements ManifestStringSink {
    */
   constructor(private readonly distinctSeed?: number) {}
 
-  /** ManifestStringSink.hashSeed: the NDJSON fast path hashes the fingerprints from the seed given. */
-  get hashSeed(): number | undefined {
-    return this.distinctSeed;
-  }
-
   /** `rows` records follow. */
   begin(rows: number): void {
     // Room for paths of a few dozen bytes and fingerprints of 80 hex digits (pages the strings do
@@ -426,14 +416,11 @@ export class ManifestStringsHandover implements ManifestStringSink {
     fpStart: number,
     fpEnd: number,
     shaStart: number,
-    fpHash?: number,
   ): void {
     const f = this.fields!;
     f[0].addAscii(b, pathStart, pathEnd);
-    const fp = f[1];
-    if (fpStart < 0) fp.addAbsent();
-    else if (fpHash !== undefined && fp instanceof DistinctStringsWriter) fp.addAsciiHashed(b, fpStart, fpEnd, fpHash);
-    else fp.addAscii(b, fpStart, fpEnd);
+    if (fpStart < 0) f[1].addAbsent();
+    else f[1].addAscii(b, fpStart, fpEnd);
     if (shaStart < 0) f[2].addAbsent();
     else {
       f[2].addAscii(b, shaStart, shaStart + 64);
