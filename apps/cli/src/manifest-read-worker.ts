@@ -23,14 +23,13 @@ async function answer(req: ManifestReadRequest): Promise<void> {
 }
 
 /** Reads one file and posts the answer. */
-async function read({ id, path, distinctSeed }: ManifestReadRequest): Promise<void> {
+async function read({ id, path }: ManifestReadRequest): Promise<void> {
   let reply: ManifestReadReply;
   try {
     // No StringTable here: the main thread interns the strings into its own (manifestFromTransfer).
     // A Parquet file's strings go straight into the handover's blobs as they are read, never
     // held as strings here (docs/cli.md#manifest-threads).
-    // `distinctSeed`: the fingerprints handed over deduplicated, hashed from the main thread's seed.
-    const handover = new ManifestStringsHandover(distinctSeed);
+    const handover = new ManifestStringsHandover();
     const manifest = await readManifestFile(path, undefined, { handOver: handover });
     const { message, transfer } = handover.used
       ? manifestForTransfer(manifest, handover.strings())

@@ -31,12 +31,6 @@ export interface ManifestReadRequest {
    * (docs/benchmarks.md#parquet-mem-the-handover-released-at-once-2026-12-07).
    */
   last: boolean;
-  /**
-   * The main thread's string hash seed (STRING_HASH_SEED): the thread hands the fingerprints over
-   * deduplicated, each distinct one hashed from it (TransferredManifest.distinct), so the main
-   * thread resolves each once without hashing it. Absent: one per record, as before.
-   */
-  distinctSeed?: number;
 }
 
 /** A manifest thread's answer: the manifest's columns, or the error reading the file gave. */
@@ -99,22 +93,6 @@ export function manifestThreadCount(candidates: number, cores = availableParalle
 }
 
 /**
- * Whether every manifest file goes to a thread of its own, the main thread reading none: when
- * every input is a candidate and there are cores (and threads allowed) for all of them. The main
- * thread would otherwise read one file while the others' threads run and then only take their
- * results; reading both files of a pair on threads and adopting them costs it less
- * (docs/benchmarks.md#analyze-stage2-both-manifests-read-on-threads-2026-12-07).
- */
-export function allOnThreads(
-  candidates: number,
-  inputs: number,
-  cores = availableParallelism(),
-  maxThreads = MAX_MANIFEST_THREADS,
-): boolean {
-  return candidates >= 2 && candidates === inputs && candidates <= Math.min(MAX_MANIFEST_THREADS, maxThreads, cores);
-}
-
-/**
  * Whether a manifest file of `size` bytes starting with `head` (inspectInput's file) is large
  * enough for its form to be read on a thread (MIN_THREAD_BYTES).
  */
@@ -158,7 +136,6 @@ export class ManifestThreads {
   /** Inputs the main thread reads itself. */
   private readonly mine = new Set<number>();
   private closed = false;
-  private readonly distinctSeed: number | undefined;
 
   /**
    * Starts `count` threads on `script`. The first candidate is the main thread's (it reads
@@ -169,16 +146,9 @@ export class ManifestThreads {
     candidates: readonly number[],
     script: URL,
     count: number,
-    how: {
-      /** false: the threads take every candidate, the main thread none (allOnThreads). */
-      mainReadsFirst?: boolean;
-      /** ManifestReadRequest.distinctSeed of every request. */
-      distinctSeed?: number;
-    } = {},
   ) {
     this.queue = [...candidates].sort((a, b) => a - b);
-    this.distinctSeed = how.distinctSeed;
-    if (this.queue.length > 0 && how.mainReadsFirst !== false) this.mine.add(this.queue.shift()!);
+    if (this.queue.length > 0) this.mine.add(this.queue.shift()!);
     for (let k = 0; k < count; k++) {
       const t: Thread = { worker: new Worker(script, workerOptions()), job: null, dead: false };
       t.worker.on('message', (reply: ManifestReadReply) => this.answer(t, reply));
@@ -236,7 +206,6 @@ export class ManifestThreads {
       id: i,
       path: job.path,
       last: this.queue.length === 0,
-      ...(this.distinctSeed !== undefined ? { distinctSeed: this.distinctSeed } : {}),
     } satisfies ManifestReadRequest);
   }
 

@@ -240,30 +240,6 @@ export class StringTable {
   }
 
   /**
-   * The index of the string that is the ASCII bytes [start, end), whose hashString() state is
-   * `hash` (computed by whoever scanned the bytes: a manifest thread hashes its file's distinct
-   * fingerprints with this process's seed, docs/manifest.md#reading-manifests-on-threads);
-   * interned from them (a string made by `make`) when the table has none equal to them.
-   */
-  internIndexAscii(
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    hash: number,
-    make: (b: Uint8Array, start: number, end: number) => string,
-  ): number {
-    if (this.adopted.length || this.released) this.prepareLookups();
-    const mask = this.table.length - 1;
-    const { table, hashes, strings } = this;
-    for (let i = mix(hash) & mask; ; i = (i + 1) & mask) {
-      const e = table[i]!;
-      if (e === 0) break;
-      if (hashes[e - 1] === hash && sameAscii(strings[e - 1]!, bytes, start, end)) return e - 1;
-    }
-    return this.add(make(bytes, start, end), hash);
-  }
-
-  /**
    * Makes room for `total` strings in all (not `total` more) without growing: the table at
    * its final size at once, so a manifest's strings are placed once instead of rehashed at
    * every doubling (docs/benchmarks.md#ndjson-read-2026-12-06). A hint: the NDJSON reader

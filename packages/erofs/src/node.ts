@@ -39,18 +39,14 @@ export {
 } from './node/image-file.js';
 
 export {
-  DistinctStringsWriter,
   manifestForTransfer,
   manifestFromTransfer,
   ManifestStringsHandover,
   TransferStringsWriter,
-  type DistinctFingerprints,
   type HandedStrings,
   type TransferredManifest,
   type TransferredStrings,
 } from './node/columns-transfer.js';
-/** This thread's string hash seed (a manifest thread hashes the distinct fingerprints it hands over from it). */
-export { STRING_HASH_SEED } from './manifest-strings.js';
 
 /** Environment variable choosing the LZ4 decoder: `js` or `wasm` (docs/reader.md#lz4-decoders). */
 export const LZ4_DECODER_ENV = 'SHAREMAP_LZ4_DECODER';

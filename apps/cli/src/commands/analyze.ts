@@ -3,7 +3,7 @@
  * computed locally (nothing leaves the machine), optionally gated and compared with a baseline.
  */
 import { manifestColumns, StringTable, type Manifest, type ManifestColumns } from '@sharemap/erofs';
-import { manifestFromTransfer, STRING_HASH_SEED } from '@sharemap/erofs/node';
+import { manifestFromTransfer } from '@sharemap/erofs/node';
 import {
   flag,
   helpText,
@@ -21,8 +21,6 @@ import { manifestStringsHint } from '../manifest-file.js';
 import type { MIN_THREAD_BYTES } from '../manifest-threads.js';
 import {
   isThreadCandidate,
-  allOnThreads,
-  MANIFEST_THREADS_ENV,
   manifestThreadCount,
   manifestThreadsFromEnv,
   ManifestThreads,
@@ -135,7 +133,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     { hash, threads: scanThreads(args, 'analyze') },
     model,
     platform,
-    manifestThreadOptions(io.env),
+    { cores: manifestThreadsFromEnv(io.env) },
   );
   const { report, warnings, mountConfigs } = await runAnalysis({
     manifests,
@@ -160,22 +158,6 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   });
 }
 
-/** How readManifests plans its manifest threads (the defaults: the machine's cores, MIN_THREAD_BYTES, the built worker). */
-export interface ManifestThreadOptions {
-  cores?: number;
-  /** At most this many threads (SHAREMAP_MANIFEST_THREADS). */
-  maxThreads?: number;
-  minBytes?: typeof MIN_THREAD_BYTES;
-  script?: URL;
-}
-
-/** The manifest threads' plan from the environment (manifestThreadsFromEnv; a set SHAREMAP_MANIFEST_THREADS is also the cap). */
-function manifestThreadOptions(env: Record<string, string | undefined>): ManifestThreadOptions {
-  const cores = manifestThreadsFromEnv(env);
-  const v = env[MANIFEST_THREADS_ENV];
-  return v !== undefined && v !== '' ? { cores, maxThreads: cores - 1 } : { cores };
-}
-
 /**
  * The manifests of the positionals (images scanned, manifests read, archives predicted), each
  * once, in one StringTable (one copy of each distinct path and fingerprint) whose lookup
@@ -188,7 +170,7 @@ export async function readManifests(
   scan: { hash: boolean; threads: number },
   model: ReturnType<typeof parseModel>,
   platform: string | undefined,
-  manifestThreads: ManifestThreadOptions = {},
+  manifestThreads: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL } = {},
 ): Promise<Manifest[]> {
   const manifests: Manifest[] = [];
   const strings = new StringTable();
@@ -263,7 +245,7 @@ async function inspectInputs(
 function startManifestThreads(
   inputs: readonly { path: string; devices: string[] }[],
   files: readonly ({ size: number; head: Uint8Array } | null)[],
-  opts: ManifestThreadOptions,
+  opts: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL },
 ): ManifestThreads | null {
   if (inputs.length < 2) return null;
   const script = opts.script ?? manifestWorkerScript();
@@ -271,16 +253,12 @@ function startManifestThreads(
   const candidates: number[] = [];
   for (const [i, file] of files.entries())
     if (file && isThreadCandidate(file, opts.minBytes)) candidates.push(i);
-  // Every input a large manifest file, with a core for each: all read on threads, the main
-  // thread adopting them (allOnThreads); else the main thread reads the first itself.
-  const all = allOnThreads(candidates.length, inputs.length, opts.cores, opts.maxThreads);
-  const count = all ? candidates.length : manifestThreadCount(candidates.length, opts.cores);
+  const count = manifestThreadCount(candidates.length, opts.cores);
   if (count === 0) return null;
   return new ManifestThreads(
     inputs.map((x) => x.path),
     candidates,
     script,
     count,
-    { mainReadsFirst: !all, distinctSeed: STRING_HASH_SEED },
   );
 }

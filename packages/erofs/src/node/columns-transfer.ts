@@ -56,11 +56,6 @@ export interface TransferredManifest {
   fingerprints: TransferredStrings;
   /** null when no record has a sha256 column (ManifestColumns.sha256 null). */
   sha256s: TransferredStrings | null;
-  /**
-   * When there, `fingerprints` holds the file's distinct fingerprints (one entry each, in order
-   * of first appearance, not one per record) and these say which: see DistinctFingerprints.
-   */
-  distinct?: DistinctFingerprints | null;
   bigNids: [number, string][];
   targets: [number, string][];
   rdevs: [number, [number, number]][];
@@ -154,22 +149,6 @@ export class TransferStringsWriter {
     this.ends[i] = this.at;
   }
 
-  /** PathTail (manifest-parse.ts): the bytes of the last string added (the next path's order check). */
-  get tailBytes(): Uint8Array {
-    return this.buf;
-  }
-  get tailStart(): number {
-    return this.n < 2 ? 0 : this.ends[this.n - 2]!;
-  }
-  get tailEnd(): number {
-    return this.n === 0 ? 0 : this.ends[this.n - 1]!;
-  }
-
-  /** The strings written so far, in place (for reading them back while writing: DistinctStringsWriter). */
-  view(): { bytes: Buffer; ends: Uint32Array; kinds: Uint8Array } {
-    return { bytes: this.buf, ends: this.ends, kinds: this.kinds };
-  }
-
   /**
    * The strings written. Their buffers are transferred whole: room never written to is address
    * space the kernel has not backed with memory (a copy to the exact size would touch as many
@@ -180,169 +159,6 @@ export class TransferStringsWriter {
       bytes: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.at),
       ends: this.ends.subarray(0, this.n),
       kinds: this.kinds.subarray(0, this.n),
-    };
-  }
-}
-
-/**
- * A manifest's fingerprints as its thread deduplicated them (ManifestStringsHandover with a
- * seed): the main thread makes one string and does one table probe per distinct value, with the
- * hash computed here, and reads each record's value by its id
- * (docs/benchmarks.md#analyze-stage2-both-manifests-read-on-threads-2026-12-07).
- */
-export interface DistinctFingerprints {
-  /** By record: the index of its fingerprint among the distinct ones, -1 for none. */
-  ids: Int32Array;
-  /** By distinct fingerprint: its hashString() state from `seed` (meaningful for ASCII ones). */
-  hashes: Int32Array;
-  /** The seed the hashes start from: the receiving thread's own STRING_HASH_SEED when they are of use to it. */
-  seed: number;
-}
-
-/** Node's Buffer#latin1Write (what write(s, at, 'latin1') calls after its argument checks); @types/node does not list it. */
-type Latin1WriteBuffer = Buffer & { latin1Write(s: string, at: number, max: number): number };
-
-/** FNV-1a's prime (manifest-strings.ts hashStep), for hashes from another thread's seed. */
-const FNV_PRIME = 0x01000193;
-
-/** Final mix of a hash into a slot (as StringTable's). */
-function mixHash(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h;
-}
-
-/**
- * One string field written record by record with each distinct value once (a TransferredStrings
- * of the distinct values, in order of first appearance) and each record's index among them:
- * what a manifest thread hands over for the fingerprints, hashed from the main thread's seed.
- * Values that are not ASCII (fingerprints are hex, so never in a valid manifest) are kept one
- * per record, not deduplicated: the receiver interns them as it would any string.
- */
-export class DistinctStringsWriter {
-  readonly values: TransferStringsWriter;
-  private ids: Int32Array;
-  private hashes: Int32Array;
-  /** Open addressing over the distinct ASCII values: 1 + their index, 0 empty; at most half full. */
-  private table: Int32Array;
-  private n = 0;
-  private count = 0;
-  /** add()'s copy of an ASCII string's bytes. */
-  private scratch = Buffer.allocUnsafe(256);
-
-  constructor(
-    records: number,
-    bytes: number,
-    private readonly seed: number,
-  ) {
-    this.values = new TransferStringsWriter(records, bytes);
-    this.ids = new Int32Array(Math.max(16, records));
-    this.hashes = new Int32Array(Math.max(16, records));
-    let size = 1024;
-    while (size < 2 * records) size *= 2;
-    this.table = new Int32Array(size);
-  }
-
-  private moreRecords(): void {
-    const ids = new Int32Array(2 * this.ids.length);
-    ids.set(this.ids);
-    this.ids = ids;
-  }
-
-  /** Appends distinct value `k` (already written to `values`) with `hash`. */
-  private added(hash: number): number {
-    const k = this.count++;
-    if (k === this.hashes.length) {
-      const h = new Int32Array(2 * k);
-      h.set(this.hashes);
-      this.hashes = h;
-    }
-    this.hashes[k] = hash;
-    if (2 * this.count > this.table.length) this.rehash(2 * this.table.length);
-    else this.place(k);
-    return k;
-  }
-
-  private place(k: number): void {
-    const t = this.table;
-    const mask = t.length - 1;
-    let i = mixHash(this.hashes[k]!) & mask;
-    while (t[i] !== 0) i = (i + 1) & mask;
-    t[i] = k + 1;
-  }
-
-  private rehash(size: number): void {
-    this.table = new Int32Array(size);
-    const { kinds } = this.values.view();
-    for (let k = 0; k < this.count; k++) if (kinds[k] === ASCII) this.place(k);
-  }
-
-  /** The next record's value: the ASCII bytes b[start, end). */
-  addAscii(b: Uint8Array, start: number, end: number): void {
-    if (this.n === this.ids.length) this.moreRecords();
-    let h = this.seed;
-    for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, FNV_PRIME);
-    const t = this.table;
-    const mask = t.length - 1;
-    const { bytes, ends } = this.values.view();
-    const len = end - start;
-    for (let i = mixHash(h) & mask; ; i = (i + 1) & mask) {
-      const e = t[i]!;
-      if (e === 0) break;
-      const k = e - 1;
-      if (this.hashes[k] !== h) continue;
-      const s = k === 0 ? 0 : ends[k - 1]!;
-      if (ends[k]! - s !== len) continue;
-      let j = 0;
-      while (j < len && bytes[s + j] === b[start + j]) j++;
-      if (j === len) {
-        this.ids[this.n++] = k;
-        return;
-      }
-    }
-    this.values.addAscii(b, start, end);
-    this.ids[this.n++] = this.added(h);
-  }
-
-  /** The next record with no value. */
-  addAbsent(): void {
-    if (this.n === this.ids.length) this.moreRecords();
-    this.ids[this.n++] = -1;
-  }
-
-  /** The next record's value given as a string (null or undefined: none). */
-  add(s: string | null | undefined): void {
-    if (s === null || s === undefined) {
-      this.addAbsent();
-      return;
-    }
-    let ascii = true;
-    for (let i = 0; i < s.length && ascii; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
-    if (ascii) {
-      if (this.scratch.length < s.length) this.scratch = Buffer.allocUnsafe(Math.max(2 * s.length, 256));
-      const len = (this.scratch as Latin1WriteBuffer).latin1Write(s, 0, s.length);
-      this.addAscii(this.scratch, 0, len);
-      return;
-    }
-    if (this.n === this.ids.length) this.moreRecords();
-    this.values.add(s);
-    // Not placed in the table (only ASCII values are looked up there).
-    const k = this.count++;
-    if (k === this.hashes.length) {
-      const h = new Int32Array(2 * k);
-      h.set(this.hashes);
-      this.hashes = h;
-    }
-    this.hashes[k] = 0;
-    this.ids[this.n++] = k;
-  }
-
-  /** The distinct values and every record's index among them. */
-  finish(): { values: TransferredStrings; distinct: DistinctFingerprints } {
-    return {
-      values: this.values.finish(),
-      distinct: { ids: this.ids.subarray(0, this.n), hashes: this.hashes.subarray(0, this.count), seed: this.seed },
     };
   }
 }
@@ -376,16 +192,8 @@ function stringsForTransfer(values: readonly (string | null | undefined)[], n: n
  * `strings()` to manifestForTransfer.
  */
 export class ManifestStringsHandover implements ManifestStringSink {
-  private fields: [TransferStringsWriter, TransferStringsWriter | DistinctStringsWriter, TransferStringsWriter] | null =
-    null;
+  private fields: [TransferStringsWriter, TransferStringsWriter, TransferStringsWriter] | null = null;
   private sha = false;
-
-  /**
-   * `distinctSeed`: the fingerprints are written each distinct value once, hashed from this seed
-   * (the receiving thread's STRING_HASH_SEED), with every record's index among them
-   * (DistinctStringsWriter).
-   */
-  constructor(private readonly distinctSeed?: number) {}
 
   /** `rows` records follow. */
   begin(rows: number): void {
@@ -394,9 +202,7 @@ export class ManifestStringsHandover implements ManifestStringSink {
     const room = (perRecord: number): number => Math.min(perRecord * rows, 1 << 28);
     this.fields = [
       new TransferStringsWriter(rows, room(64)),
-      this.distinctSeed !== undefined
-        ? new DistinctStringsWriter(Math.min(rows, 1 << 22), room(80), this.distinctSeed)
-        : new TransferStringsWriter(rows, room(80)),
+      new TransferStringsWriter(rows, room(80)),
       new TransferStringsWriter(rows, 0),
     ];
   }
@@ -428,11 +234,6 @@ export class ManifestStringsHandover implements ManifestStringSink {
     }
   }
 
-  /** Where addAscii copied the last path (ManifestStringSink.pathTail), once begun. */
-  get pathTail(): TransferStringsWriter | undefined {
-    return this.fields?.[0];
-  }
-
   /** Whether a reader took the strings (begin was called). */
   get used(): boolean {
     return this.fields !== null;
@@ -441,13 +242,7 @@ export class ManifestStringsHandover implements ManifestStringSink {
   /** The strings taken, for manifestForTransfer. */
   strings(): HandedStrings {
     const f = this.fields!;
-    const paths = f[0].finish();
-    const sha256s = this.sha ? f[2].finish() : null;
-    if (f[1] instanceof DistinctStringsWriter) {
-      const { values, distinct } = f[1].finish();
-      return { paths, fingerprints: values, sha256s, distinct };
-    }
-    return { paths, fingerprints: f[1].finish(), sha256s };
+    return { paths: f[0].finish(), fingerprints: f[1].finish(), sha256s: this.sha ? f[2].finish() : null };
   }
 }
 
@@ -456,8 +251,6 @@ export interface HandedStrings {
   paths: TransferredStrings;
   fingerprints: TransferredStrings;
   sha256s: TransferredStrings | null;
-  /** `fingerprints` are the distinct ones (TransferredManifest.distinct). */
-  distinct?: DistinctFingerprints;
 }
 
 /** The header of a manifest: every field but `files` (read without making the records of a columnar one). */
@@ -499,8 +292,6 @@ export function manifestForTransfer(
       ];
   for (const s of strings)
     if (s) for (const a of [s.bytes, s.ends, s.kinds]) transfer.add(a.buffer as ArrayBuffer);
-  const distinct = handed?.distinct ?? null;
-  if (distinct) for (const a of [distinct.ids, distinct.hashes]) transfer.add(a.buffer as ArrayBuffer);
   const sparse = cols.sparseFields();
   const message: TransferredManifest = {
     header: headerOf(m),
@@ -511,7 +302,6 @@ export function manifestForTransfer(
     paths: strings[0]!,
     fingerprints: strings[1]!,
     sha256s: strings[2] ?? null,
-    ...(distinct ? { distinct } : {}),
     bigNids: [...sparse.bigNids],
     targets: [...sparse.targets],
     rdevs: [...sparse.rdevs],
@@ -579,21 +369,11 @@ function check(t: TransferredManifest): void {
   if (!Number.isInteger(n) || n < 0) bad('record count');
   for (const k of TYPED_COLUMN_NAMES) if (t.typed[k]?.length !== n) bad(`column ${k}`);
   if (t.ino && t.ino.length !== n) bad('column ino');
-  const d = t.distinct ?? null;
-  if (d) {
-    const count = t.fingerprints.ends.length;
-    if (d.ids.length !== n || d.hashes.length !== count || !Number.isInteger(d.seed)) bad('distinct fingerprints');
-    for (let i = 0; i < n; i++) {
-      const k = d.ids[i]!;
-      if (k < -1 || k >= count) bad(`fingerprint id of record ${i}`);
-    }
-  }
   for (const s of [t.paths, t.fingerprints, t.sha256s]) {
     if (!s) continue;
-    const m = d && s === t.fingerprints ? s.ends.length : n;
-    if (s.ends.length !== m || s.kinds.length !== m) bad('string offsets');
+    if (s.ends.length !== n || s.kinds.length !== n) bad('string offsets');
     let start = 0;
-    for (let i = 0; i < m; i++) {
+    for (let i = 0; i < n; i++) {
       const end = s.ends[i]!;
       if (end < start || end > s.bytes.length || (s.kinds[i] === UTF16 && (end - start) % 2 !== 0))
         bad(`string offset of record ${i}`);
@@ -616,8 +396,6 @@ function releaseStrings(t: TransferredManifest, keepPaths = false): void {
   for (const s of [keepPaths ? null : t.paths, t.fingerprints, t.sha256s])
     if (s)
       for (const a of [s.bytes, s.ends, s.kinds]) if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
-  if (t.distinct)
-    for (const a of [t.distinct.ids, t.distinct.hashes]) if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
   for (const b of buffers) {
     if (b.byteLength === 0) continue;
     try {
@@ -625,67 +403,6 @@ function releaseStrings(t: TransferredManifest, keepPaths = false): void {
     } catch {
       // Not detachable (e.g. a view of memory shared with something else): the GC frees it.
     }
-  }
-}
-
-/**
- * manifestFromTransfer's fingerprints (and sha256s) of a manifest whose thread handed its
- * distinct fingerprints over (TransferredManifest.distinct): each distinct value is resolved
- * once, at its first record, to its index in `strings`: the previous manifest's at the same
- * record when the bytes are equal (no hash, no probe), else a probe with the thread's hash (or
- * one computed here when the seed is not this thread's), a string made only for a value the
- * table lacks. New values reach the table in record order, as a sequential read adds them.
- */
-function takeDistinct(
-  t: TransferredManifest,
-  d: DistinctFingerprints,
-  strings: StringTable,
-  prevFp: readonly (string | null)[] | null,
-  prevIndex: Int32Array | null,
-  fingerprint: (string | null)[],
-  fingerprintIndex: Int32Array,
-  shaField: StringField | null,
-  sha256: (string | undefined)[] | null,
-): void {
-  const n = t.n;
-  const { ids, hashes } = d;
-  const count = hashes.length;
-  const seedOk = d.seed === STRING_HASH_SEED;
-  const v = t.fingerprints;
-  const bytes = Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength);
-  const { ends, kinds } = v;
-  /** By distinct value: its index in `strings`, -1 until its first record. */
-  const index = new Int32Array(count).fill(-1);
-  const value = new Array<string>(count);
-  for (let i = 0; i < n; i++) {
-    const k = ids[i]!;
-    if (k < 0) {
-      fingerprint[i] = null;
-      fingerprintIndex[i] = -1;
-    } else {
-      let at = index[k]!;
-      if (at < 0) {
-        const start = k === 0 ? 0 : ends[k - 1]!;
-        const end = ends[k]!;
-        const prev = prevFp !== null && i < prevFp.length ? prevFp[i] : null;
-        if (kinds[k] === ASCII) {
-          if (typeof prev === 'string' && prevIndex !== null && sameAscii(prev, bytes, start, end)) at = prevIndex[i]!;
-          else {
-            let h = hashes[k]!;
-            if (!seedOk) {
-              h = STRING_HASH_SEED;
-              for (let j = start; j < end; j++) h = hashStep(h, bytes[j]!);
-            }
-            at = strings.internIndexAscii(bytes, start, end, h, latin1);
-          }
-        } else at = strings.internIndex(bytes.toString('utf16le', start, end));
-        index[k] = at;
-        value[k] = strings.stringAt(at)!;
-      }
-      fingerprint[i] = value[k]!;
-      fingerprintIndex[i] = at;
-    }
-    if (shaField) sha256![i] = shaField.at(i) ?? undefined;
   }
 }
 
@@ -723,15 +440,11 @@ export function manifestFromTransfer(
   // The previous manifest's paths are `strings`' own only when they are strings (not bytes).
   const previousPaths = previous && !previous.pathStore ? previous.paths : null;
   const pathField = pathBytes ? null : new StringField(t.paths, 0, strings, previousPaths);
+  const fpField = new StringField(t.fingerprints, 1, strings, previous?.fingerprint ?? null);
   const shaField = t.sha256s ? new StringField(t.sha256s, 2, strings, previous?.sha256 ?? null) : null;
   const prevFp = previous?.fingerprint;
   const prevIndex = previous?.strings === strings ? previous.fingerprintIndex : null;
-  if (t.distinct) {
-    if (pathField !== null || t.records) throw new Error('a manifest handed over by a thread is malformed: distinct fingerprints of records');
-    takeDistinct(t, t.distinct, strings, prevFp ?? null, prevIndex, fingerprint, fingerprintIndex, shaField, sha256);
-  }
-  const fpField = t.distinct ? null : new StringField(t.fingerprints, 1, strings, previous?.fingerprint ?? null);
-  for (let i = 0; fpField !== null && i < n; i++) {
+  for (let i = 0; i < n; i++) {
     if (pathField !== null) {
       const path = pathField.at(i);
       if (path === null)
