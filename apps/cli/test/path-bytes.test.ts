@@ -118,7 +118,7 @@ describe('paths kept as bytes', () => {
     expect(written(report)).toBe(want);
   });
 
-  it('checks the order of ASCII paths against the last one the reader copied, as the strings reader does', async () => {
+  it('checks the order of ASCII paths as the strings reader does (fast path, handover, Parquet)', async () => {
     const base = await scanImageFile(fx('base-v1.fp.img'));
     // Records out of order, a duplicate, and a path that is a prefix of the one before, each at
     // several places (after an ASCII path, after one that is not: a general-parser line).
@@ -150,8 +150,14 @@ describe('paths kept as bytes', () => {
       const text = ndjson({ ...sorted, files });
       const want = error(() => parseManifestBytes(text));
       expect(want, what).toMatch(/records not sorted by path bytes/);
-      expect(error(() => asBytes(text, new StringTable())), what).toBe(want);
-      expect(error(() => handedOver(text, new StringTable())), what).toBe(want);
+      expect(
+        error(() => asBytes(text, new StringTable())),
+        what,
+      ).toBe(want);
+      expect(
+        error(() => handedOver(text, new StringTable())),
+        what,
+      ).toBe(want);
       if (what !== 'after a non-ASCII path') {
         const pq = manifestToParquet({ ...sorted, files });
         const strings = new StringTable();

@@ -55,7 +55,6 @@ export {
   type ScanProgress,
   type ParseManifestOptions,
   type ManifestStringSink,
-  type PathTail,
   ManifestColumns,
   manifestColumns,
   columnarManifest,

@@ -534,14 +534,14 @@ export async function parseParquetManifest(
           if (stats) stats.rowsFast++;
           if (group.spanned) {
             // The strings stay bytes (group.buf): order checked on them, copied by the sink.
-            validator.acceptCheckedAscii(group.buf, 0, group.pathEnd, i + 2, sink!.pathTail);
+            validator.acceptCheckedAscii(group.buf, 0, group.pathEnd, i + 2);
             sink!.addAscii!(group.buf, 0, group.pathEnd, group.fpStart, group.fpEnd, group.shaStart);
             columns!.push(scratch);
             continue;
           }
           if (group.pathSpanned) {
             // The path stays bytes (group.buf): order checked on them, copied into the PathStore.
-            validator.acceptCheckedAscii(group.buf, 0, group.pathEnd, i + 2, columns!.pathStore!);
+            validator.acceptCheckedAscii(group.buf, 0, group.pathEnd, i + 2);
             columns!.pushAsciiPath(group.buf, 0, group.pathEnd, scratch);
             continue;
           }

@@ -69,22 +69,8 @@ export interface ParseManifestOptions {
   pathBytes?: boolean;
 }
 
-/**
- * Where a reader copies each path it checked as ASCII bytes (a PathStore, a handover's path
- * blob): the last one added, which the order check of the next record compares with instead
- * of keeping a copy of its own (RecordSink.checkAscii).
- */
-export interface PathTail {
-  /** The bytes holding the last path added; it is [tailStart, tailEnd) of them. */
-  readonly tailBytes: Uint8Array;
-  readonly tailStart: number;
-  readonly tailEnd: number;
-}
-
 /** Takes each record's strings as the NDJSON reader validates them (ParseManifestOptions.handOver). */
 export interface ManifestStringSink {
-  /** Where addAscii copies the paths (checkAscii's previous path), when it keeps them as given. */
-  readonly pathTail?: PathTail;
   /** Called once, at the header: `rows` records follow (the header's claim). */
   begin(rows: number): void;
   /** A record read by the general parser. */
@@ -518,8 +504,6 @@ class RecordSink {
   /** checkAscii's copy of the last path's bytes (then `prev` is null until a string is needed). */
   private prevBytes: Uint8Array | null = null;
   private prevLength = 0;
-  /** checkAscii's `tail`, holding the last path's bytes (then `prev` is null and prevLength 0). */
-  private tail: PathTail | null = null;
   /** Records accepted so far (kept in `files` by add() unless `keep` is false). */
   count = 0;
   constructor(
@@ -533,25 +517,16 @@ class RecordSink {
     } else if (compareUtf8(this.previous(), path) >= 0) unsorted(path, line);
     this.prev = path;
     this.prevLength = 0;
-    this.tail = null;
     this.counted(line);
   }
   /**
    * check() of the path that is the ASCII bytes b[start, end), without making it a string: byte
    * order is compareUtf8's order, and the bytes are kept for the next record's comparison.
    */
-  checkAscii(b: Uint8Array, start: number, end: number, line: number, tail?: PathTail): void {
+  checkAscii(b: Uint8Array, start: number, end: number, line: number): void {
     const n = end - start;
     if (this.count === 0) {
       if (n !== 1 || b[start] !== 0x2f) unsortedFirst(line);
-    } else if (this.tail !== null) {
-      const t = this.tail;
-      const p = t.tailBytes;
-      const ps = t.tailStart;
-      const m = t.tailEnd - ps;
-      let c = 0;
-      for (let i = 0, k = Math.min(m, n); i < k && c === 0; i++) c = p[ps + i]! - b[start + i]!;
-      if ((c === 0 ? m - n : c) >= 0) unsorted(asciiString(b, start, end), line);
     } else if (this.prevLength === 0) {
       if (compareUtf8(this.prev!, asciiString(b, start, end)) >= 0)
         unsorted(asciiString(b, start, end), line);
@@ -562,23 +537,15 @@ class RecordSink {
       for (let i = 0, k = Math.min(m, n); i < k && c === 0; i++) c = p[i]! - b[start + i]!;
       if ((c === 0 ? m - n : c) >= 0) unsorted(asciiString(b, start, end), line);
     }
+    let p = this.prevBytes;
+    if (!p || p.length < n) p = this.prevBytes = new Uint8Array(Math.max(256, 2 * n));
+    for (let i = 0; i < n; i++) p[i] = b[start + i]!;
+    this.prevLength = n;
     this.prev = null;
-    if (tail) {
-      // The caller copies these bytes to `tail` next: the next record compares with them there.
-      this.tail = tail;
-      this.prevLength = 0;
-    } else {
-      this.tail = null;
-      let p = this.prevBytes;
-      if (!p || p.length < n) p = this.prevBytes = new Uint8Array(Math.max(256, 2 * n));
-      for (let i = 0; i < n; i++) p[i] = b[start + i]!;
-      this.prevLength = n;
-    }
     this.counted(line);
   }
   /** The last path (a string made from checkAscii's bytes when that is how it came). */
   private previous(): string {
-    if (this.tail !== null) return asciiString(this.tail.tailBytes, this.tail.tailStart, this.tail.tailEnd);
     return this.prevLength > 0 ? asciiString(this.prevBytes!, 0, this.prevLength) : this.prev!;
   }
   private counted(line: number): void {
@@ -679,9 +646,9 @@ export class ManifestStreamValidator {
   }
 
   /** acceptChecked() of the path that is the ASCII bytes b[start, end), without making it a string (order checked on the bytes). */
-  acceptCheckedAscii(b: Uint8Array, start: number, end: number, line: number, tail?: PathTail): void {
+  acceptCheckedAscii(b: Uint8Array, start: number, end: number, line: number): void {
     if (!this.head) throw new ManifestError('a record before the manifest header', line);
-    this.sink.checkAscii(b, start, end, line, tail);
+    this.sink.checkAscii(b, start, end, line);
   }
 
   end(): ManifestHeader {
@@ -825,12 +792,12 @@ export class NdjsonManifestParser {
     if (pathBytes) {
       // The path stays bytes: checked for order as bytes, copied into the columns' PathStore.
       const s = fastLineSpans;
-      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo, this.columns!.pathStore!);
+      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo);
       this.columns!.pushAsciiPath(bytes, s.pathStart, s.pathEnd, out);
     } else if (handOver) {
       // The strings stay bytes: checked for order as bytes, written on by the sink.
       const s = fastLineSpans;
-      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo, handOver.pathTail);
+      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo);
       handOver.addAscii(bytes, s.pathStart, s.pathEnd, s.fpStart, s.fpEnd, s.shaStart);
       this.columns!.push(out);
     } else if (this.columns) {

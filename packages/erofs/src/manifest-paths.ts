@@ -69,17 +69,6 @@ export class PathStore {
     this.kinds = new Uint8Array(this.ends.length);
   }
 
-  /** PathTail (manifest-parse.ts): the bytes of the last path added (for the next one's order check). */
-  get tailBytes(): Uint8Array {
-    return this.bytes;
-  }
-  get tailStart(): number {
-    return this.n < 2 ? 0 : this.ends[this.n - 2]!;
-  }
-  get tailEnd(): number {
-    return this.n === 0 ? 0 : this.ends[this.n - 1]!;
-  }
-
   /** A store over bytes already laid out (a thread's handover): taken, not copied. */
   static fromBytes(b: PathBytes): PathStore {
     const s = new PathStore(0, 0);

@@ -149,17 +149,6 @@ export class TransferStringsWriter {
     this.ends[i] = this.at;
   }
 
-  /** PathTail (manifest-parse.ts): the bytes of the last string added (the next path's order check). */
-  get tailBytes(): Uint8Array {
-    return this.buf;
-  }
-  get tailStart(): number {
-    return this.n < 2 ? 0 : this.ends[this.n - 2]!;
-  }
-  get tailEnd(): number {
-    return this.n === 0 ? 0 : this.ends[this.n - 1]!;
-  }
-
   /**
    * The strings written. Their buffers are transferred whole: room never written to is address
    * space the kernel has not backed with memory (a copy to the exact size would touch as many
@@ -243,11 +232,6 @@ export class ManifestStringsHandover implements ManifestStringSink {
       f[2].addAscii(b, shaStart, shaStart + 64);
       this.sha = true;
     }
-  }
-
-  /** Where addAscii copies the paths (ManifestStringSink.pathTail: the next path's order check compares with the last), once begun. */
-  get pathTail(): TransferStringsWriter | undefined {
-    return this.fields?.[0];
   }
 
   /** Whether a reader took the strings (begin was called). */
