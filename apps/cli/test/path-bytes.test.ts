@@ -117,4 +117,62 @@ describe('paths kept as bytes', () => {
     // Once the strings are made (a reader asked for them), the writer gives the same bytes.
     expect(written(report)).toBe(want);
   });
+
+  it('checks the order of ASCII paths as the strings reader does (fast path, handover, Parquet)', async () => {
+    const base = await scanImageFile(fx('base-v1.fp.img'));
+    // Records out of order, a duplicate, and a path that is a prefix of the one before, each at
+    // several places (after an ASCII path, after one that is not: a general-parser line).
+    const sorted = withPaths(base, ['/zz', '/zz/a', ODD[3]!, '/zzz']);
+    const cases: [string, (f: FileRecord[]) => void][] = [
+      ['swapped', (f) => ([f[5], f[6]] = [f[6]!, f[5]!])],
+      ['duplicate', (f) => (f[7] = { ...f[7]!, path: f[6]!.path })],
+      // '/zz' after '/zz/a': a prefix of the path before it.
+      ['prefix of the one before', (f) => (f[f.length - 1] = { ...f[f.length - 1]!, path: '/zz' })],
+      [
+        'after a non-ASCII path',
+        (f) => {
+          const k = f.findIndex((x) => x.path === ODD[3]);
+          f[k + 1] = { ...f[k + 1]!, path: '/d' };
+        },
+      ],
+    ];
+    const error = (read: () => unknown): string => {
+      try {
+        read();
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    for (const [what, change] of cases) {
+      const files = sorted.files.map((f) => ({ ...f }));
+      change(files);
+      const text = ndjson({ ...sorted, files });
+      const want = error(() => parseManifestBytes(text));
+      expect(want, what).toMatch(/records not sorted by path bytes/);
+      expect(
+        error(() => asBytes(text, new StringTable())),
+        what,
+      ).toBe(want);
+      expect(
+        error(() => handedOver(text, new StringTable())),
+        what,
+      ).toBe(want);
+      if (what !== 'after a non-ASCII path') {
+        const pq = manifestToParquet({ ...sorted, files });
+        const strings = new StringTable();
+        let got = 'no error';
+        try {
+          await parseParquetManifest(pq, { strings, columnar: true, pathBytes: true });
+        } catch (e) {
+          got = (e as Error).message;
+        }
+        expect(got, what).toMatch(/records not sorted by path bytes/);
+      }
+    }
+    // And sorted, every reader takes them.
+    const text = ndjson(sorted);
+    expectSameManifest(asBytes(text, new StringTable()), parseManifestBytes(text));
+    expectSameManifest(handedOver(text, new StringTable()), parseManifestBytes(text));
+  });
 });
