@@ -26,19 +26,10 @@ import { attachedPathStore } from '@sharemap/sharing';
 import { jsonBytes } from '@sharemap/report-wire';
 import { runAnalysis } from '../src/analysis.js';
 import { fx } from './helpers.js';
+import { LONE_SURROGATE_PATH, ODD_PATHS, withPaths } from './odd-paths.js';
 
-/** Paths JSON escapes or that are not ASCII (the lone surrogate: NDJSON only). */
-const ODD = ['/a"quote', '/b\\back', '/c\x01\x1f\x7fctl', '/d\u00e9t\u00e9', '/f\u{1F600}', '/g\ttab\nnl'];
-const LONE = '/e\ud800lone';
-
-/** `m` with a regular file copied under each of `names` (records sorted by UTF-8 bytes, as manifests are). */
-function withPaths(m: Manifest, names: string[]): Manifest {
-  const files: FileRecord[] = m.files.map((f) => ({ ...f }));
-  const reg = files.find((f) => f.type === 'file' && f.fingerprint !== null)!;
-  for (const path of names) files.push({ ...reg, path });
-  files.sort((x, y) => Buffer.compare(Buffer.from(x.path), Buffer.from(y.path)));
-  return { ...m, file_count: files.length, files };
-}
+const ODD = ODD_PATHS;
+const LONE = LONE_SURROGATE_PATH;
 
 const ndjson = (m: Manifest): Uint8Array => Buffer.from([...manifestToNdjson(m)].join(''));
 
