@@ -35,19 +35,23 @@ if (args[0] === 'scan') {
   splitStarted = prestartSplitWorker(args.slice(1), process.env);
 }
 
-// `scan --hash` with the default threads (and no shared walk started above): its digest
-// threads start now, so that they load their modules beside this thread's loading of the
-// command, on a core idle until the walk begins; the scan's pool takes them
-// (docs/reader.md#digest-threads-started-ahead). With `--threads` the scan starts the threads
-// it asks for itself.
+// `scan --hash` with the default threads (and no shared walk started above) of an image large
+// enough for them: its digest threads start now, so that they load their modules beside this
+// thread's loading of the command, on a core idle until the walk begins; the scan's pool takes
+// them (docs/reader.md#digest-threads-started-ahead). With `--threads` the scan starts the
+// threads it asks for itself; a small image is hashed without them (digestThreadsPay).
 if (
   args[0] === 'scan' &&
   !splitStarted &&
   args.includes('--hash') &&
   !args.some((a) => a.startsWith('--threads'))
 ) {
-  const { prestartDigestThreads } = await import('@sharemap/erofs/digest-pool');
-  prestartDigestThreads();
+  const { digestThreadsPay, scanImageArg } = await import('./scan-split-start.js');
+  const { image } = scanImageArg(args.slice(1));
+  if (image === undefined || digestThreadsPay(image, process.env)) {
+    const { prestartDigestThreads } = await import('@sharemap/erofs/digest-pool');
+    prestartDigestThreads();
+  }
 }
 
 // A closed pipe (`sharemap scan x --ndjson | head`) is not an error.

@@ -5,7 +5,7 @@
  * format's constants (@sharemap/erofs/limits, a module without imports), so that main.ts can
  * start it first.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -23,6 +23,49 @@ export const SCAN_THREADS_ENV = 'SHAREMAP_SCAN_THREADS';
  * from mkfs.erofs 1.9.3). The scan itself decides by the superblock's inode count.
  */
 export const PRESTART_MIN_BYTES = 8 << 20;
+
+/**
+ * `scan --hash` without `--threads` starts digest threads for an image file of at least this
+ * many bytes (docs/cli.md#digest-threads); a smaller one is hashed by the walking thread alone.
+ * Why: a digest thread takes ~100-150 ms to load its modules, and since threads end on their own
+ * (docs/development.md#how-worker-threads-end) a scan that finished first waits for that start;
+ * hashing 8 MiB on the walking thread costs ~5-10 ms (docs/benchmarks.md, the seventeenth
+ * session's quiet section).
+ */
+export const DIGEST_THREADS_MIN_BYTES = 8 << 20;
+
+/** Environment variable: DIGEST_THREADS_MIN_BYTES for this process (a byte count; tests set 0). */
+export const DIGEST_THREADS_MIN_BYTES_ENV = 'SHAREMAP_DIGEST_THREADS_MIN_BYTES';
+
+/**
+ * Whether `scan --hash` of `path` without `--threads` should use its default digest threads:
+ * the file is at least DIGEST_THREADS_MIN_BYTES (or the environment's value) long. A file
+ * that cannot be read is left to the scan (it names the problem), so: true.
+ */
+export function digestThreadsPay(path: string, env: Record<string, string | undefined>): boolean {
+  const v = env[DIGEST_THREADS_MIN_BYTES_ENV];
+  const min = v !== undefined && /^[0-9]{1,15}$/.test(v) ? Number(v) : DIGEST_THREADS_MIN_BYTES;
+  try {
+    return statSync(path).size >= min;
+  } catch {
+    return true;
+  }
+}
+
+/** The image argument of `sharemap scan` arguments (after "scan"), and the output form asked for. */
+export function scanImageArg(args: string[]): { image: string | undefined; form: string | undefined } {
+  let image: string | undefined;
+  let form: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--ndjson' || a === '--json') form = a.slice(2);
+    else if (a === '--format') form = args[i + 1];
+    else if (a.startsWith('--format=')) form = a.slice('--format='.length);
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-') && image === undefined) image = a;
+  }
+  return { image, form };
+}
 
 /** The worker script beside this module (dist/scan-split-worker.js, or the packed CLI's copy); undefined when absent (the Action's single-file bundle). */
 export function splitWorkerScript(): URL | undefined {
@@ -107,16 +150,7 @@ export function prestartSplitWorker(args: string[], env: Record<string, string |
   let threads = 1;
   const at = args.findIndex((a) => a === '--threads' || a.startsWith('--threads='));
   if (at >= 0) threads = Number(args[at] === '--threads' ? args[at + 1] : args[at]!.slice(10));
-  let image: string | undefined;
-  let form: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--ndjson' || a === '--json') form = a.slice(2);
-    else if (a === '--format') form = args[i + 1];
-    else if (a.startsWith('--format=')) form = a.slice('--format='.length);
-    if (VALUE_OPTIONS.has(a)) i++;
-    else if (!a.startsWith('-') && image === undefined) image = a;
-  }
+  const { image, form } = scanImageArg(args);
   if ((form !== 'ndjson' && form !== 'json') || image === undefined) return false;
   const sb = inodesAndSize(image);
   if (!sb || sb.size < PRESTART_MIN_BYTES) return false;

@@ -6,6 +6,7 @@
  * (defaultDigestThreads()) for both, which cannot equal both.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,20 +15,24 @@ import {
   digestWorkerScript,
   type DigestPoolStart,
 } from '@sharemap/erofs/node';
+import { DIGEST_THREADS_MIN_BYTES, DIGEST_THREADS_MIN_BYTES_ENV } from '../src/scan-split-start.js';
 import { cli, fx, type RunResult } from './helpers.js';
 import { serve } from './server-helpers.js';
 
 const IMAGES = ['base-v2.fp.forged.img', 'base-v2.fp.img'];
 
 /** Run the CLI in this process; the digest pools it started, as [image name, threads], sorted. */
-async function poolsOf(args: string[]): Promise<{ r: RunResult; pools: [string, number][] }> {
+async function poolsOf(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ r: RunResult; pools: [string, number][] }> {
   const seen: DigestPoolStart[] = [];
   const listener = (m: unknown): void => {
     seen.push(m as DigestPoolStart);
   };
   subscribe(DIGEST_POOL_CHANNEL, listener);
   try {
-    const r = await cli(args);
+    const r = await cli(args, { env });
     const pools = seen.map((m): [string, number] => [basename(m.path), m.threads]).sort();
     return { r, pools };
   } finally {
@@ -61,11 +66,21 @@ describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', ()
     120_000,
   );
 
-  it('scan --hash without --threads: the default; --threads 0 and no --hash: none', async () => {
+  it('scan --hash without --threads: the default from DIGEST_THREADS_MIN_BYTES on, none below; --threads 0 and no --hash: none', async () => {
     const img = fx(IMAGES[1]!);
-    expect((await poolsOf(['scan', img, '--hash', '--ndjson'])).pools).toEqual([
-      [IMAGES[1], defaultDigestThreads()],
-    ]);
+    const size = statSync(img).size;
+    // The fixture (3.5 MB) is below the default minimum: hashed on the walking thread alone.
+    expect(size).toBeLessThan(DIGEST_THREADS_MIN_BYTES);
+    expect((await poolsOf(['scan', img, '--hash', '--ndjson'])).pools).toEqual([]);
+    for (const [min, pools] of [
+      [size, [[IMAGES[1], defaultDigestThreads()]]],
+      [size + 1, []],
+    ] as const) {
+      const env = { [DIGEST_THREADS_MIN_BYTES_ENV]: String(min) };
+      expect((await poolsOf(['scan', img, '--hash', '--ndjson'], env)).pools, `minimum ${min}`).toEqual(
+        pools,
+      );
+    }
     expect((await poolsOf(['scan', img, '--hash', '--ndjson', '--threads', '0'])).pools).toEqual([]);
     expect((await poolsOf(['scan', img, '--ndjson', '--threads', '3'])).pools).toEqual([]);
   }, 120_000);

@@ -34,7 +34,7 @@ import { scanImageSplitTo } from '../src/images.js';
 import type { Out } from '../src/io.js';
 import { MANIFEST_THREADS_ENV, manifestWorkerScript } from '../src/manifest-threads.js';
 import type { SplitSink } from '../src/scan-split.js';
-import { splitWorkerScript } from '../src/scan-split-start.js';
+import { DIGEST_THREADS_MIN_BYTES_ENV, splitWorkerScript } from '../src/scan-split-start.js';
 import type { SplitEndMessage } from '../src/scan-split-protocol.js';
 import { bigManifest } from './big-manifest.js';
 import { fx, haveBuild, MAIN_JS, tmp } from './helpers.js';
@@ -227,17 +227,20 @@ const onItsOwn: ThreadEnd = { exit: 0, terminated: false };
  * terminated it (docs/benchmarks.md, worker-exit2).
  */
 describe.skipIf(!haveBuild())('the built CLI (a child process)', () => {
+  // The fixtures are below DIGEST_THREADS_MIN_BYTES: the default case lowers it to 0, so that
+  // their scan starts its threads ahead as a large image's does.
+  const ahead = { [DIGEST_THREADS_MIN_BYTES_ENV]: '0' };
   it.each([
-    ['threads started ahead (the default)', []],
-    ["the pool's own threads", ['--threads', '2']],
-    ['one thread', ['--threads', '1']],
+    ['threads started ahead (the default)', [], ahead],
+    ["the pool's own threads", ['--threads', '2'], {}],
+    ['one thread', ['--threads', '1'], {}],
   ])(
     'scan --hash, %s: its digest threads end on their own',
-    (_, threads) => {
+    (_, threads, env) => {
       for (const name of ['app.fp.img', 'edge.lz4.img']) {
         const alone = watchedCli(['scan', fx(name), '--hash', '--ndjson', '--threads', '0']);
         expect([alone.code, alone.stderr, alone.threads]).toStrictEqual([0, '', []]);
-        const r = watchedCli(['scan', fx(name), '--hash', '--ndjson', ...threads]);
+        const r = watchedCli(['scan', fx(name), '--hash', '--ndjson', ...threads], env);
         expect([r.code, r.stderr], name).toStrictEqual([0, '']);
         expect(r.stdout, name).toBe(alone.stdout);
         if (threads.length > 0 || availableParallelism() > 1)
@@ -248,6 +251,12 @@ describe.skipIf(!haveBuild())('the built CLI (a child process)', () => {
     },
     120_000,
   );
+
+  it('scan --hash of an image below DIGEST_THREADS_MIN_BYTES, default threads: none started, the same output', () => {
+    const alone = watchedCli(['scan', fx('app.fp.img'), '--hash', '--ndjson', '--threads', '0']);
+    const r = watchedCli(['scan', fx('app.fp.img'), '--hash', '--ndjson']);
+    expect([r.code, r.stderr, r.threads, r.stdout]).toStrictEqual([0, '', [], alone.stdout]);
+  }, 120_000);
 
   it('analyze --hash: its digest threads end on their own', () => {
     const images = ['base-v2.fp.forged.img', 'base-v2.fp.img', 'app.fp.lz4hc.img'].map(fx);

@@ -21,7 +21,7 @@ import { EXIT_OK, inputError } from '../errors.js';
 import { scanImage, scanImageSplitTo, scanImageTo } from '../images.js';
 import type { Io, Out } from '../io.js';
 import { splitAllowed, type SplitSink } from '../scan-split.js';
-import { releaseStartedWorker } from '../scan-split-start.js';
+import { digestThreadsPay, releaseStartedWorker } from '../scan-split-start.js';
 import { scanThreads, threadsOption } from '../scan-threads.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
@@ -153,8 +153,11 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   const format = outputForm(args);
   const path = args.positionals[0]!;
   const hash = flag(args, 'hash');
-  const threads = scanThreads(args, 'scan');
+  let threads = scanThreads(args, 'scan');
   if (await isArchive(path)) return scanArchive(path, args, io);
+  // The default threads for an image too small to gain from them: none (scan-split-start.ts
+  // DIGEST_THREADS_MIN_BYTES, docs/cli.md#digest-threads). `--threads N` is always honoured.
+  if (hash && str(args, 'threads') === undefined && !digestThreadsPay(path, io.env)) threads = 0;
   if (flag(args, 'layers') || str(args, 'platform') !== undefined)
     throw inputError(
       `sharemap scan: --layers and --platform apply to OCI archives and tars; ${path} is not one`,
