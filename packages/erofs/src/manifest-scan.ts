@@ -786,16 +786,11 @@ async function walkRecords(
     return write(w.entry);
   };
   /**
-   * Write the waiting records that can go, as far as it can without waiting; a promise to await
-   * before calling it again when it had to stop (a digest to wait for, with `all` or a full
-   * queue; or a sink's write), undefined when done. With `all`, every record (end of the walk).
-   */
-  /**
    * The scan waits for `t`'s digest, outstanding: the digester flushed, then undefined when a
    * poll finds it done already (its thread's message comes only once this thread waits); else,
    * rather than wait idle, a file no thread has started hashed here, or a wait for the digest.
    */
-  const waitForDigest = (t: Waiting | Slot): Promise<void> | undefined => {
+  const waitForDigest = (t: Outstanding): Promise<void> | undefined => {
     digester!.flush();
     if (digester!.poll) {
       digester!.poll();
@@ -805,6 +800,11 @@ async function walkRecords(
     if (job) return hashTakenBack(job);
     return new Promise<void>((resolve) => (t.wake = resolve));
   };
+  /**
+   * Write the waiting records that can go, as far as it can without waiting; a promise to await
+   * before calling it again when it had to stop (a digest to wait for, with `all` or a full
+   * queue; or a sink's write), undefined when done. With `all`, every record (end of the walk).
+   */
   const drainNow = (all: boolean): Promise<void> | undefined => {
     while (head < waiting.length) {
       const w = waiting[head]!;
