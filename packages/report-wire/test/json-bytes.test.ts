@@ -16,6 +16,7 @@ import {
   type AnalysisInput,
   type Report,
   type SharedGroup,
+  type SharedGroupColumns,
 } from '@sharemap/sharing';
 import { classFleet, fleetInstances, inputOf } from '@sharemap/sharing/testing';
 import { JSON_PIECE_BYTES, jsonBytes, PiecePool } from '../src/json-bytes.js';
@@ -36,6 +37,20 @@ function expectSameAsStringify(value: unknown, chunkBytes?: number): void {
 }
 
 /** Strings that take every path of the writer: ASCII, escapes, non-ASCII, lone surrogates. */
+/**
+ * A report whose shared inodes are `columns` (attached, as the engine attaches them) written by
+ * jsonBytes in pieces of `chunk` bytes: JSON.stringify's text of the same groups as objects.
+ */
+function expectGroupColumnsAsStringify(columns: SharedGroupColumns, chunk: number): void {
+  const value = { kind: 'sharemap-report', groups: [] as SharedGroup[], after: 'é' };
+  attachGroupColumns(value as unknown as Report, columns);
+  const got = joined(jsonBytes(value, chunk));
+  expect(attachedGroupColumns(value)).not.toBeNull(); // written from the columns
+  const want = JSON.stringify({ kind: value.kind, groups: groupObjects(columns), after: value.after });
+  expect(got.toString('utf8')).toBe(want);
+  expect(got.equals(Buffer.from(utf8.encode(want)))).toBe(true);
+}
+
 const anyString = fc.oneof(
   fc.string({ unit: 'grapheme-ascii' }),
   fc.string({ unit: 'binary' }), // any code point, astral ones as surrogate pairs
@@ -186,18 +201,7 @@ describe('jsonBytes', () => {
         fc.array(sharedGroup, { maxLength: 30 }),
         fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES),
         (groups, chunk) => {
-          const columns = groupColumnsFromObjects(groups as SharedGroup[]);
-          const value = { kind: 'sharemap-report', groups: [] as SharedGroup[], after: 'é' };
-          attachGroupColumns(value as unknown as Report, columns);
-          const got = joined(jsonBytes(value, chunk));
-          expect(attachedGroupColumns(value)).not.toBeNull(); // written from the columns
-          const want = JSON.stringify({
-            kind: value.kind,
-            groups: groupObjects(columns),
-            after: value.after,
-          });
-          expect(got.toString('utf8')).toBe(want);
-          expect(got.equals(Buffer.from(utf8.encode(want)))).toBe(true);
+          expectGroupColumnsAsStringify(groupColumnsFromObjects(groups as SharedGroup[]), chunk);
         },
       ),
       { numRuns: 300 },
@@ -227,16 +231,7 @@ describe('jsonBytes', () => {
         fc.constantFrom(1, 7, 64, JSON_PIECE_BYTES),
         (groups, chunk) => {
           const columns = { ...groupColumnsFromObjects(groups as SharedGroup[]), plainFingerprints: true };
-          const value = { kind: 'sharemap-report', groups: [] as SharedGroup[], after: 'é' };
-          attachGroupColumns(value as unknown as Report, columns);
-          const got = joined(jsonBytes(value, chunk));
-          const want = JSON.stringify({
-            kind: value.kind,
-            groups: groupObjects(columns),
-            after: value.after,
-          });
-          expect(got.toString('utf8')).toBe(want);
-          expect(got.equals(Buffer.from(utf8.encode(want)))).toBe(true);
+          expectGroupColumnsAsStringify(columns, chunk);
         },
       ),
       { numRuns: 300 },
