@@ -16,17 +16,17 @@ import {
   predictArchive,
   predictImage,
   type ArchiveFiles,
-  type DeploymentModel,
   type ImagePrediction,
   type OciLayer,
   type Platform,
 } from '@sharemap/oci';
 import { workerSha256, workerTarHasher } from '@sharemap/oci/node';
 import { inputError, oneLine } from './errors.js';
+import type { Model } from './model-options.js';
 
 export { ARCHIVE_HEAD_BYTES, isArchive, isArchiveHead } from './archive-sniff.js';
 
-export type Model = DeploymentModel;
+export type { Model };
 
 /** One archive read: its images' predictions, or a rootfs tar's. */
 export interface LoadedArchive {
@@ -110,10 +110,4 @@ export function modelManifests(archives: LoadedArchive[], model: Model): Manifes
     archives.flatMap((a) => a.images),
     model,
   );
-}
-
-export function parseModel(v: string | undefined): Model {
-  if (v === undefined || v === 'flattened') return 'flattened';
-  if (v === 'layers') return 'layers';
-  throw inputError(`--model: expected layers or flattened, not ${JSON.stringify(v)}`);
 }

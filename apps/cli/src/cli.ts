@@ -1,6 +1,7 @@
 /** The `sharemap` command: dispatch, global help and version, errors -> one line + exit code. */
 import { readFileSync } from 'node:fs';
 import type { CommandSpec } from './args.js';
+import { COMMAND_SUMMARIES, type CommandName } from './commands/summaries.js';
 import { CliError, EXIT_BAD_INPUT, EXIT_OK, oneLine } from './errors.js';
 import type { Io } from './io.js';
 
@@ -21,7 +22,7 @@ type Command = (argv: string[], io: Io) => Promise<number>;
  * Commands load on first use: a `sharemap scan` need not compile the server client, the
  * report renderers and the sharing engine (module loading was a quarter of a scan's time).
  */
-export const COMMANDS: Record<string, () => Promise<{ spec: CommandSpec; run: Command }>> = {
+export const COMMANDS: Record<CommandName, () => Promise<{ spec: CommandSpec; run: Command }>> = {
   scan: () => import('./commands/scan.js').then((m) => ({ spec: m.scanSpec, run: m.scanCommand })),
   analyze: () =>
     import('./commands/analyze.js').then((m) => ({ spec: m.analyzeSpec, run: m.analyzeCommand })),
@@ -32,9 +33,9 @@ export const COMMANDS: Record<string, () => Promise<{ spec: CommandSpec; run: Co
   serve: () => import('./commands/serve.js').then((m) => ({ spec: m.serveSpec, run: m.serveCommand })),
 };
 
-export async function mainHelp(): Promise<string> {
-  const names = Object.keys(COMMANDS);
-  const specs = await Promise.all(names.map((n) => COMMANDS[n]!().then((c) => c.spec)));
+/** The global help, from the commands' summaries: no command is loaded for it. */
+export function mainHelp(): string {
+  const names = Object.keys(COMMANDS) as CommandName[];
   const w = Math.max(...names.map((k) => k.length)) + 2;
   return [
     'Usage: sharemap COMMAND [options]',
@@ -42,7 +43,7 @@ export async function mainHelp(): Promise<string> {
     'Which files of EROFS images share page cache under Linux 7.0 inode_share, and how much memory that saves.',
     '',
     'Commands:',
-    ...specs.map((spec) => `  ${spec.name.padEnd(w)}${spec.summary}`),
+    ...names.map((name) => `  ${name.padEnd(w)}${COMMAND_SUMMARIES[name]}`),
     '',
     'Global options:',
     '  -h, --help     Show help (`sharemap COMMAND --help` for a command).',
@@ -68,14 +69,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     if (cmd === 'help' && rest[0] && Object.hasOwn(COMMANDS, rest[0])) return run([rest[0], '--help'], io);
-    io.stdout.write(await mainHelp());
+    io.stdout.write(mainHelp());
     return cmd === undefined ? EXIT_BAD_INPUT : EXIT_OK;
   }
   if (cmd === '-V' || cmd === '--version' || cmd === 'version') {
     io.stdout.write(`sharemap ${version()}\n`);
     return EXIT_OK;
   }
-  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd as CommandName] : undefined;
   if (!load) {
     io.stderr.write(
       `sharemap: unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(', ')}; see sharemap --help)\n`,

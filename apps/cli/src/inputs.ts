@@ -26,14 +26,9 @@ import {
 import { inputError, oneLine } from './errors.js';
 import { fsMessage, scanImage } from './images.js';
 import { readManifestFile } from './manifest-file.js';
-import {
-  ARCHIVE_HEAD_BYTES,
-  isArchiveHead,
-  loadArchive,
-  modelManifests,
-  type LoadArchiveOptions,
-  type Model,
-} from './archives.js';
+import { ARCHIVE_HEAD_BYTES, isArchiveHead } from './archive-sniff.js';
+// The OCI reader is loaded only for an archive input (loadInputs).
+import type { LoadArchiveOptions, Model } from './archives.js';
 import { EROFS_SUPER_MAGIC, EROFS_SUPER_OFFSET } from '@sharemap/erofs/limits';
 import type { ScanImageFileOptions } from '@sharemap/erofs/node';
 
@@ -176,6 +171,7 @@ export async function loadInputs(
   const kind = opts.kind ?? (await detectInput(path));
   if (kind !== 'archive') return [await loadInput(path, kind, devices, opts)];
   if (devices.length > 0) throw inputError(`${path}: --device applies to EROFS images, not to archives`);
+  const { loadArchive, modelManifests } = await import('./archives.js');
   const a = await loadArchive(path, { hash: !!opts.hash, ...(opts.archive ?? {}) });
   return modelManifests([a], opts.model ?? 'flattened').map((manifest) => ({
     path,

@@ -8,32 +8,9 @@
 import type { Manifest } from '@sharemap/erofs';
 import type { OciLayer } from '@sharemap/oci';
 import { formatBytes } from '@sharemap/sharing/format';
-import type { OptionSpec } from './args.js';
 import { runAnalysis } from './analysis.js';
 import { loadArchive } from './archives.js';
 type OutputFormat = 'json' | 'markdown' | 'text';
-
-export const MODEL_OPTIONS: Record<string, OptionSpec> = {
-  model: {
-    type: 'string',
-    value: 'layers|flattened',
-    description:
-      'OCI archives: one predicted EROFS image per distinct layer (containerd EROFS snapshotter) or per OCI image (default flattened).',
-    group: 'OCI images',
-  },
-  platform: {
-    type: 'string',
-    value: 'OS/ARCH[/VARIANT]',
-    description: 'OCI archives: the platform picked from multi-platform indexes (default linux/amd64).',
-    group: 'OCI images',
-  },
-  'compare-models': {
-    type: 'boolean',
-    description:
-      'OCI archives: print both models side by side, without and with inode_share, instead of a report.',
-    group: 'OCI images',
-  },
-};
 
 export interface ModelFigures {
   images: number;

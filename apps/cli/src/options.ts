@@ -215,8 +215,8 @@ export interface Settings {
 }
 
 /** .sharemap.yml, then flags on top (key by key). */
-export function resolveSettings(args: ParsedArgs, io: Io): Settings {
-  const config = loadConfig(io.cwd, str(args, 'config'), flag(args, 'no-config'));
+export async function resolveSettings(args: ParsedArgs, io: Io): Promise<Settings> {
+  const config = await loadConfig(io.cwd, str(args, 'config'), flag(args, 'no-config'));
   const t: Thresholds = { ...config.thresholds };
   const set = <K extends keyof Thresholds>(k: K, v: Thresholds[K] | undefined): void => {
     if (v !== undefined) t[k] = v;

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config-file.js';
+import { loadConfig } from '../src/config.js';
 import { parseSize } from '../src/units.js';
 import { tmp } from './helpers.js';
 
@@ -89,16 +90,16 @@ describe('.sharemap.yml', () => {
     expect(err('server: a\nserver: b\n')).toMatch(/invalid YAML: .*unique/i);
   });
 
-  it('loadConfig finds .sharemap.yml, honours --config and --no-config, resolves mounts next to the file', () => {
+  it('loadConfig finds .sharemap.yml, honours --config and --no-config, resolves mounts next to the file', async () => {
     const dir = tmp();
     mkdirSync(join(dir, 'ci'));
     writeFileSync(join(dir, '.sharemap.yml'), 'thresholds:\n  minSavedPercent: 10\n');
     writeFileSync(join(dir, 'ci', 'gate.yml'), 'mounts: [../deploy/fstab]\n');
-    expect(loadConfig(dir, undefined, false).thresholds.minSavedPercent).toBe(10);
-    expect(loadConfig(dir, undefined, true).thresholds).toEqual({});
-    expect(loadConfig(dir, 'ci/gate.yml', false).mounts).toEqual([join(dir, 'deploy/fstab')]);
-    expect(() => loadConfig(dir, 'nope.yml', false)).toThrow(/config file nope\.yml not found/);
-    expect(loadConfig(tmp(), undefined, false).file).toBeNull();
+    expect((await loadConfig(dir, undefined, false)).thresholds.minSavedPercent).toBe(10);
+    expect((await loadConfig(dir, undefined, true)).thresholds).toEqual({});
+    expect((await loadConfig(dir, 'ci/gate.yml', false)).mounts).toEqual([join(dir, 'deploy/fstab')]);
+    await expect(loadConfig(dir, 'nope.yml', false)).rejects.toThrow(/config file nope\.yml not found/);
+    expect((await loadConfig(tmp(), undefined, false)).file).toBeNull();
   });
 
   it('sizes', () => {

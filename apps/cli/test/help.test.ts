@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CommandSpec } from '../src/args.js';
 import { analyzeSpec } from '../src/commands/analyze.js';
+import { collectSpec } from '../src/commands/collect.js';
 import { scanSpec } from '../src/commands/scan.js';
 import { serveSpec } from '../src/commands/serve.js';
 import { tokenSpec } from '../src/commands/token.js';
@@ -12,7 +13,7 @@ import { BufferOut } from '../src/io.js';
 import { createProgress } from '../src/progress.js';
 import { cli, ROOT } from './helpers.js';
 
-const SPECS: CommandSpec[] = [scanSpec, analyzeSpec, uploadSpec, tokenSpec, serveSpec];
+const SPECS: CommandSpec[] = [scanSpec, analyzeSpec, uploadSpec, collectSpec, tokenSpec, serveSpec];
 const docs = readFileSync(join(ROOT, 'docs/cli.md'), 'utf8');
 
 describe('help and docs', () => {

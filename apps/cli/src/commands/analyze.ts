@@ -14,7 +14,7 @@ import {
   type ParsedArgs,
 } from '../args.js';
 import { runAnalysis } from '../analysis.js';
-import { ServerClient } from '../client.js';
+import type { ServerClient } from '../client.js';
 import { EXIT_OK } from '../errors.js';
 import { inspectInput, loadInputs, type InputInspection } from '../inputs.js';
 import { manifestStringsHint } from '../manifest-file.js';
@@ -26,8 +26,7 @@ import {
   ManifestThreads,
   manifestWorkerScript,
 } from '../manifest-threads.js';
-import { parseModel } from '../archives.js';
-import { compareModels, MODEL_OPTIONS, renderComparison } from '../models.js';
+import { MODEL_OPTIONS, parseModel, type Model } from '../model-options.js';
 import type { Io } from '../io.js';
 import { scanThreads, threadsOption } from '../scan-threads.js';
 import {
@@ -39,10 +38,11 @@ import {
   resolveSettings,
 } from '../options.js';
 import { finish, loadBaseline } from './common.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 export const analyzeSpec: CommandSpec = {
   name: 'analyze',
-  summary: 'Compute which files share page cache under inode_share and how much memory that saves, locally.',
+  summary: COMMAND_SUMMARIES.analyze,
   usage:
     'sharemap analyze IMAGE_OR_MANIFEST... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... [--page-size N] [--working-set F] [--json|--markdown] [--threat-model] [--baseline FILE|NAME|ID|URL [--server URL]] [thresholds]',
   details: [
@@ -105,18 +105,23 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   const format = outputFormat(args);
-  const settings = resolveSettings(args, io);
+  const settings = await resolveSettings(args, io);
   const token = str(args, 'token') ?? io.env.SHAREMAP_TOKEN;
-  const mk = (base: string, withToken = true): ServerClient =>
-    new ServerClient(base, token && withToken ? { token } : {});
   const hash = flag(args, 'hash');
-  // The baseline first: a bad or unknown one fails before a long analysis.
+  // The baseline first: a bad or unknown one fails before a long analysis. The server client
+  // is loaded only for a baseline (one may come from a server).
   const ref = str(args, 'baseline');
-  const baseline =
-    ref !== undefined ? await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk) : null;
+  let baseline = null;
+  if (ref !== undefined) {
+    const { ServerClient } = await import('../client.js');
+    const mk = (base: string, withToken = true): ServerClient =>
+      new ServerClient(base, token && withToken ? { token } : {});
+    baseline = await loadBaseline(ref, io, settings.server ? mk(settings.server) : null, mk);
+  }
   const model = parseModel(str(args, 'model'));
   const platform = str(args, 'platform');
   if (flag(args, 'compare-models')) {
+    const { compareModels, renderComparison } = await import('../models.js');
     const cmp = await compareModels(
       positionalsWithDevices(args).map((x) => x.path),
       {
@@ -168,7 +173,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
 export async function readManifests(
   args: ParsedArgs,
   scan: { hash: boolean; threads: number },
-  model: ReturnType<typeof parseModel>,
+  model: Model,
   platform: string | undefined,
   manifestThreads: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL } = {},
 ): Promise<Manifest[]> {

@@ -10,11 +10,11 @@ import { collectSnapshot, COLLECT_LIMITS, FincoreMissingError, readMountinfoFile
 import { EXIT_OK, inputError } from '../errors.js';
 import type { Io } from '../io.js';
 import { parseCount } from '../units.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 export const collectSpec: CommandSpec = {
   name: 'collect',
-  summary:
-    'Snapshot the page-cache residency of every EROFS mount of this host (for the measured working set).',
+  summary: COMMAND_SUMMARIES.collect,
   usage:
     'sharemap collect [--output FILE] [--mountinfo FILE] [--root DIR] [--fincore PATH] [--max-files N] [--max-seconds S]',
   details: [

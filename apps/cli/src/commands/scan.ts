@@ -25,12 +25,13 @@ import { digestThreadsPay, releaseStartedWorker } from '../scan-split-start.js';
 import { scanThreads, threadsOption } from '../scan-threads.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 export { MAX_SCAN_THREADS } from '../scan-threads.js';
 
 export const scanSpec: CommandSpec = {
   name: 'scan',
-  summary: 'Read an EROFS image and print its manifest: image summary and one record per path.',
+  summary: COMMAND_SUMMARIES.scan,
   usage:
     'sharemap scan IMAGE|ARCHIVE [--device BLOB]... [--layers] [--platform OS/ARCH[/VARIANT]] [--hash] [--json|--ndjson|--format text|json|ndjson|parquet] [--output FILE]',
   details: [

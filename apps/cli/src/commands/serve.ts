@@ -5,10 +5,11 @@ import { EXIT_OK, inputError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadServer } from '../server.js';
 import { parseCount } from '../units.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 export const serveSpec: CommandSpec = {
   name: 'serve',
-  summary: 'Start the sharemap server (API and web UI) in the foreground.',
+  summary: COMMAND_SUMMARIES.serve,
   usage: 'sharemap serve [--port N] [--host H] [--data DIR] [--require-token]',
   options: {
     port: { type: 'string', value: 'N', description: "Port (default: $PORT, then the server's default)." },

@@ -7,10 +7,11 @@ import { flag, helpText, parseCommandArgs, str, type CommandSpec } from '../args
 import { EXIT_OK, inputError, oneLine } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadServer } from '../server.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 export const tokenSpec: CommandSpec = {
   name: 'token',
-  summary: 'Create, list or revoke API tokens for CI uploads (stored hashed by the server; printed once).',
+  summary: COMMAND_SUMMARIES.token,
   usage: 'sharemap token create NAME | revoke NAME | list [--data DIR]',
   details: [
     "Run on the server host, against the server's data directory. Give the printed token to CI as the SHAREMAP_TOKEN secret. The server only asks for tokens when configured to (see docs/ci.md).",

@@ -22,8 +22,7 @@ import { ServerClient } from '../client.js';
 import { EXIT_OK, inputError, oneLine, serverError } from '../errors.js';
 import { detectInput, loadInputs, readMaybeGzipText, readMountInput, readResidencyFile } from '../inputs.js';
 import { splitResidencyArg } from '../config.js';
-import { parseModel } from '../archives.js';
-import { MODEL_OPTIONS } from '../models.js';
+import { MODEL_OPTIONS, parseModel } from '../model-options.js';
 import type { Io } from '../io.js';
 import {
   ANALYSIS_OPTIONS,
@@ -39,11 +38,11 @@ import { reportNameProblem } from '@sharemap/sharing';
 import { finish, loadBaseline, saveAs } from './common.js';
 import { readFile, stat } from 'node:fs/promises';
 import { fsMessage, reportFromJson } from '../inputs.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 export const uploadSpec: CommandSpec = {
   name: 'upload',
-  summary:
-    'Upload images (or only their manifests) and mount configurations to a sharemap server, print the report link, gate on thresholds.',
+  summary: COMMAND_SUMMARIES.upload,
   usage:
     'sharemap upload IMAGE... [--device BLOB]... [--mounts FILE]... [--residency [INSTANCE=]FILE]... --server URL [--token T] [--scan-locally] [--baseline NAME|ID|URL|FILE] [--save-as NAME] [--json|--markdown] [thresholds]',
   details: [
@@ -156,7 +155,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   const format = outputFormat(args);
-  const settings = resolveSettings(args, io);
+  const settings = await resolveSettings(args, io);
   const server = settings.server ?? io.env.SHAREMAP_SERVER;
   if (!server)
     throw inputError(
