@@ -2,9 +2,8 @@
 /**
  * `pnpm pack:cli [--out DIR]`: the CLI as one npm package, `sharemap-<version>.tgz` (docs/ci.md).
  *
- * - dist/main.js + dist/chunk-*.js: apps/cli bundled with esbuild, split so that each command
- *   loads only its own chunks (scan, analyze, upload, the renderers; the workspace packages
- *   and yaml, fflate, fzstd, hash-wasm inlined): no native dependency.
+ * - dist/main.js: one esbuild bundle of apps/cli (scan, analyze, upload, the renderers; the
+ *   workspace packages and yaml, fflate, fzstd, hash-wasm inlined): no native dependency.
  * - dist/digest-worker.js: the thread `scan --hash` reads and hashes file content on.
  * - dist/manifest-read-worker.js: the thread `analyze` reads large manifest inputs on.
  * - dist/scan-split-worker.js: the second thread of `scan --ndjson` of a large image.
@@ -42,29 +41,29 @@ const stage = mkdtempSync(join(tmpdir(), 'sharemap-pack-'));
 try {
   const dist = join(stage, 'dist');
   mkdirSync(dist);
-  // The CLI and its three worker threads, split (esbuild `splitting`): main.js holds the
-  // dispatch, each command and option loads its chunks on first use (`import()` in the
-  // sources), so `--version` compiles no reader and `scan` no engine, and the threads share
-  // the reader's chunks. Chunks lie beside main.js: code in them finds the workers, the report
-  // template and ./server.js relative to its own module, as the unbundled CLI does in its dist/.
-  // - dist/digest-worker.js: the content digest thread of `scan --hash`
-  //   (docs/reader.md#content-digests-on-worker-threads);
-  // - dist/manifest-read-worker.js: the thread `analyze` reads large manifest inputs on
-  //   (docs/cli.md#manifest-threads);
-  // - dist/scan-split-worker.js: the second thread of `scan --ndjson|--json` of a large image
-  //   (docs/cli.md#metadata-scan-on-two-threads).
-  // The server is the separate bundle next to it, imported only by serve/token.
+  // The CLI: the server is the separate bundle next to it, imported only by serve/token.
   await bundle({
-    entryPoints: {
-      main: join(root, 'apps/cli/src/main.ts'),
-      'digest-worker': join(root, 'packages/erofs/src/node/digest-worker.ts'),
-      'manifest-read-worker': join(root, 'apps/cli/src/manifest-read-worker.ts'),
-      'scan-split-worker': join(root, 'apps/cli/src/scan-split-worker.ts'),
-    },
-    outdir: dist,
-    splitting: true,
-    chunkNames: 'chunk-[hash]',
+    entryPoints: [join(root, 'apps/cli/src/main.ts')],
+    outfile: join(dist, 'main.js'),
     plugins: [serverBeside],
+  });
+  // The content digest thread of `scan --hash` (docs/reader.md#content-digests-on-worker-threads),
+  // which the bundled reader starts as ./digest-worker.js beside main.js.
+  await bundle({
+    entryPoints: { 'digest-worker': join(root, 'packages/erofs/src/node/digest-worker.ts') },
+    outdir: dist,
+  });
+  // The thread `analyze` reads large manifest inputs on (docs/cli.md#manifest-threads), which
+  // the bundled CLI starts as ./manifest-read-worker.js beside main.js.
+  await bundle({
+    entryPoints: { 'manifest-read-worker': join(root, 'apps/cli/src/manifest-read-worker.ts') },
+    outdir: dist,
+  });
+  // The second thread of `scan --ndjson|--json` of a large image (docs/cli.md#metadata-scan-on-two-threads),
+  // which the bundled CLI starts as ./scan-split-worker.js beside main.js.
+  await bundle({
+    entryPoints: { 'scan-split-worker': join(root, 'apps/cli/src/scan-split-worker.ts') },
+    outdir: dist,
   });
   // The server and its scan/analysis worker (loaded as ./worker.js beside the pool's module).
   await bundle({
