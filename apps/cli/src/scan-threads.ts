@@ -6,7 +6,7 @@
 import { defaultDigestThreads, MAX_DIGEST_THREADS } from '@sharemap/erofs/node';
 import { str, type OptionSpec, type ParsedArgs } from './args.js';
 import { inputError } from './errors.js';
-import { digestThreadsPay } from './scan-split-start.js';
+import { DIGEST_THREADS_MIN_BYTES_ENV, digestThreadsMinBytes, digestThreadsPay } from './scan-split-start.js';
 import { parseCount } from './units.js';
 
 /** The most digest threads `--threads` takes (docs/cli.md#digest-threads): more than cores only adds switching. */
@@ -51,5 +51,9 @@ export function digestThreadsFor(
   env: Record<string, string | undefined>,
 ): number {
   if (requested !== undefined) return requested;
+  if (digestThreadsMinBytes(env) === null)
+    throw inputError(
+      `${DIGEST_THREADS_MIN_BYTES_ENV} must be a byte count (0 or more), not ${JSON.stringify(env[DIGEST_THREADS_MIN_BYTES_ENV]!.slice(0, 40))}`,
+    );
   return digestThreadsPay(path, env) ? defaultDigestThreads() : 0;
 }

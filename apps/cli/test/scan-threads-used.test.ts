@@ -96,6 +96,25 @@ describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', ()
     expect((await poolsOf(['scan', img, '--ndjson', '--threads', '3'])).pools).toEqual([]);
   }, 120_000);
 
+  it.each([
+    ['scan', fx(IMAGES[1]!), '--hash', '--ndjson'],
+    ['analyze', ...IMAGES.map(fx), '--hash', '--json'],
+  ])(
+    '%s --hash with a SHAREMAP_DIGEST_THREADS_MIN_BYTES that is not a byte count: exit 2, one line naming it',
+    async (...args) => {
+      for (const bad of ['8M', '-1', ' 5', '1e9']) {
+        const { r, pools } = await poolsOf(args, { [DIGEST_THREADS_MIN_BYTES_ENV]: bad });
+        expect(r.code, bad).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toContain(`${DIGEST_THREADS_MIN_BYTES_ENV} must be a byte count`);
+        expect(r.stderr).toContain(JSON.stringify(bad));
+        expect(pools).toEqual([]);
+      }
+    },
+    120_000,
+  );
+
   it('analyze --hash without --threads: the default for each image from DIGEST_THREADS_MIN_BYTES on, none below', async () => {
     await expectDefaultFromMinimum(['analyze', ...IMAGES.map(fx), '--hash', '--json'], IMAGES);
   }, 120_000);
