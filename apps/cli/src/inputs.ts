@@ -26,6 +26,7 @@ import {
 import { inputError, oneLine } from './errors.js';
 import { fsMessage, scanImage } from './images.js';
 import { readManifestFile } from './manifest-file.js';
+import { digestThreadsFor } from './scan-threads.js';
 import { ARCHIVE_HEAD_BYTES, isArchiveHead } from './archive-sniff.js';
 // The OCI reader is loaded only for an archive input (loadInputs).
 import type { LoadArchiveOptions, Model } from './archives.js';
@@ -129,8 +130,10 @@ export interface LoadedInput {
 
 export interface LoadInputOptions {
   hash?: boolean;
-  /** With hash: digest threads for an EROFS image (--threads; docs/cli.md#digest-threads). */
+  /** With hash: digest threads for an EROFS image (--threads; docs/cli.md#digest-threads); when absent, digestThreadsFor's default for the image's size. */
   threads?: number;
+  /** The environment digestThreadsFor reads (SHAREMAP_DIGEST_THREADS_MIN_BYTES); default process.env. */
+  env?: Record<string, string | undefined>;
   onProgress?: ScanImageFileOptions['onProgress'];
   /** Shared by the manifests of one analysis (see StringTable). */
   strings?: StringTable;
@@ -148,7 +151,7 @@ async function loadInput(
     return { path, kind, devices, manifest: await readManifestFile(path, opts.strings) };
   }
   const scanOpts: ScanImageFileOptions = { devices, hash: !!opts.hash };
-  if (opts.threads !== undefined) scanOpts.threads = opts.threads;
+  if (opts.hash) scanOpts.threads = digestThreadsFor(path, opts.threads, opts.env ?? process.env);
   if (opts.onProgress) scanOpts.onProgress = opts.onProgress;
   return { path, kind, devices, manifest: await scanImage(path, scanOpts) };
 }

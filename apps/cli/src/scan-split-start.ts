@@ -43,13 +43,23 @@ export const DIGEST_THREADS_MIN_BYTES_ENV = 'SHAREMAP_DIGEST_THREADS_MIN_BYTES';
  * that cannot be read is left to the scan (it names the problem), so: true.
  */
 export function digestThreadsPay(path: string, env: Record<string, string | undefined>): boolean {
-  const v = env[DIGEST_THREADS_MIN_BYTES_ENV];
-  const min = v !== undefined && /^[0-9]{1,15}$/.test(v) ? Number(v) : DIGEST_THREADS_MIN_BYTES;
+  const min = digestThreadsMinBytes(env) ?? DIGEST_THREADS_MIN_BYTES;
   try {
     return statSync(path).size >= min;
   } catch {
     return true;
   }
+}
+
+/**
+ * SHAREMAP_DIGEST_THREADS_MIN_BYTES: its byte count; undefined when unset or empty; null when it
+ * is not a byte count (the commands refuse it: scan-threads.ts digestThreadsFor; the start-up in
+ * main.ts takes the default and leaves the refusal to them).
+ */
+export function digestThreadsMinBytes(env: Record<string, string | undefined>): number | null | undefined {
+  const v = env[DIGEST_THREADS_MIN_BYTES_ENV];
+  if (v === undefined || v === '') return undefined;
+  return /^[0-9]{1,15}$/.test(v) ? Number(v) : null;
 }
 
 /** The image argument of `sharemap scan` arguments (after "scan"), and the output form asked for. */

@@ -6,6 +6,7 @@
 import { defaultDigestThreads, MAX_DIGEST_THREADS } from '@sharemap/erofs/node';
 import { str, type OptionSpec, type ParsedArgs } from './args.js';
 import { inputError } from './errors.js';
+import { DIGEST_THREADS_MIN_BYTES_ENV, digestThreadsMinBytes, digestThreadsPay } from './scan-split-start.js';
 import { parseCount } from './units.js';
 
 /** The most digest threads `--threads` takes (docs/cli.md#digest-threads): more than cores only adds switching. */
@@ -21,14 +22,38 @@ export function threadsOption(group?: string): OptionSpec {
   };
 }
 
-/** `--threads N` of `sharemap COMMAND` (default: the available cores but one, capped). */
-export function scanThreads(args: ParsedArgs, command: string): number {
+/** `--threads N` of `sharemap COMMAND` when given; undefined when not. */
+export function requestedThreads(args: ParsedArgs, command: string): number | undefined {
   const text = str(args, 'threads');
-  if (text === undefined) return defaultDigestThreads();
+  if (text === undefined) return undefined;
   const n = parseCount(text);
   if (n === null || n > MAX_SCAN_THREADS)
     throw inputError(
       `sharemap ${command}: --threads must be an integer from 0 to ${MAX_SCAN_THREADS}, not ${JSON.stringify(text)}`,
     );
   return n;
+}
+
+/** `--threads N` of `sharemap COMMAND` (default: the available cores but one, capped). */
+export function scanThreads(args: ParsedArgs, command: string): number {
+  return requestedThreads(args, command) ?? defaultDigestThreads();
+}
+
+/**
+ * The digest threads for hashing the image file at `path`: `requested` (`--threads`) when
+ * given; otherwise the default, or none for an image file under DIGEST_THREADS_MIN_BYTES, which
+ * would wait for its threads to start longer than they save (docs/cli.md#digest-threads). The
+ * one rule of `scan`, `analyze` and `upload --scan-locally`.
+ */
+export function digestThreadsFor(
+  path: string,
+  requested: number | undefined,
+  env: Record<string, string | undefined>,
+): number {
+  if (requested !== undefined) return requested;
+  if (digestThreadsMinBytes(env) === null)
+    throw inputError(
+      `${DIGEST_THREADS_MIN_BYTES_ENV} must be a byte count (0 or more), not ${JSON.stringify(env[DIGEST_THREADS_MIN_BYTES_ENV]!.slice(0, 40))}`,
+    );
+  return digestThreadsPay(path, env) ? defaultDigestThreads() : 0;
 }

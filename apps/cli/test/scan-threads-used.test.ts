@@ -47,6 +47,29 @@ async function expectThreadsPerImage(args: string[], n: number): Promise<void> {
   expect(pools).toEqual(IMAGES.map((i) => [i, n]).sort());
 }
 
+/**
+ * `args` (a command with --hash over `images`, no --threads) starts no digest thread for the
+ * fixtures (below DIGEST_THREADS_MIN_BYTES), the default number for each image when the minimum
+ * (SHAREMAP_DIGEST_THREADS_MIN_BYTES) is the images' size, none when it is one byte more.
+ */
+async function expectDefaultFromMinimum(args: string[], images: readonly string[]): Promise<void> {
+  const size = Math.min(...images.map((i) => statSync(fx(i)).size));
+  expect(Math.max(...images.map((i) => statSync(fx(i)).size))).toBe(size);
+  // The fixtures (3.5 MB) are below the default minimum: hashed on the walking thread alone.
+  expect(size).toBeLessThan(DIGEST_THREADS_MIN_BYTES);
+  const none = await poolsOf(args);
+  expect(none.r.code, none.r.stderr).toBe(0);
+  expect(none.pools).toEqual([]);
+  for (const [min, pools] of [
+    [size, images.map((i) => [i, defaultDigestThreads()]).sort()],
+    [size + 1, []],
+  ] as const) {
+    const { r, pools: started } = await poolsOf(args, { [DIGEST_THREADS_MIN_BYTES_ENV]: String(min) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(started, `minimum ${min}`).toEqual(pools);
+  }
+}
+
 // The pool needs the built worker script (without it a scan hashes in its own thread).
 describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', () => {
   it.each([1, 3])(
@@ -68,22 +91,43 @@ describe.skipIf(!digestWorkerScript())('--threads N starts N digest threads', ()
 
   it('scan --hash without --threads: the default from DIGEST_THREADS_MIN_BYTES on, none below; --threads 0 and no --hash: none', async () => {
     const img = fx(IMAGES[1]!);
-    const size = statSync(img).size;
-    // The fixture (3.5 MB) is below the default minimum: hashed on the walking thread alone.
-    expect(size).toBeLessThan(DIGEST_THREADS_MIN_BYTES);
-    expect((await poolsOf(['scan', img, '--hash', '--ndjson'])).pools).toEqual([]);
-    for (const [min, pools] of [
-      [size, [[IMAGES[1], defaultDigestThreads()]]],
-      [size + 1, []],
-    ] as const) {
-      const env = { [DIGEST_THREADS_MIN_BYTES_ENV]: String(min) };
-      expect((await poolsOf(['scan', img, '--hash', '--ndjson'], env)).pools, `minimum ${min}`).toEqual(
-        pools,
-      );
-    }
+    await expectDefaultFromMinimum(['scan', img, '--hash', '--ndjson'], [IMAGES[1]!]);
     expect((await poolsOf(['scan', img, '--hash', '--ndjson', '--threads', '0'])).pools).toEqual([]);
     expect((await poolsOf(['scan', img, '--ndjson', '--threads', '3'])).pools).toEqual([]);
   }, 120_000);
+
+  it.each([
+    ['scan', fx(IMAGES[1]!), '--hash', '--ndjson'],
+    ['analyze', ...IMAGES.map(fx), '--hash', '--json'],
+  ])(
+    '%s --hash with a SHAREMAP_DIGEST_THREADS_MIN_BYTES that is not a byte count: exit 2, one line naming it',
+    async (...args) => {
+      for (const bad of ['8M', '-1', ' 5', '1e9']) {
+        const { r, pools } = await poolsOf(args, { [DIGEST_THREADS_MIN_BYTES_ENV]: bad });
+        expect(r.code, bad).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toContain(`${DIGEST_THREADS_MIN_BYTES_ENV} must be a byte count`);
+        expect(r.stderr).toContain(JSON.stringify(bad));
+        expect(pools).toEqual([]);
+      }
+    },
+    120_000,
+  );
+
+  it('analyze --hash without --threads: the default for each image from DIGEST_THREADS_MIN_BYTES on, none below', async () => {
+    await expectDefaultFromMinimum(['analyze', ...IMAGES.map(fx), '--hash', '--json'], IMAGES);
+  }, 120_000);
+
+  it('upload --scan-locally --hash without --threads: the default for each image from DIGEST_THREADS_MIN_BYTES on, none below', async () => {
+    const { server } = await serve(false);
+    try {
+      const args = ['upload', ...IMAGES.map(fx), '--scan-locally', '--hash', '--server', server.url];
+      await expectDefaultFromMinimum([...args, '--json', '-q'], IMAGES);
+    } finally {
+      await server.close(1000);
+    }
+  }, 180_000);
 
   it.each([1, 3])(
     'analyze --hash --threads %i: N threads for each image',

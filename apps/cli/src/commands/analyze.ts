@@ -28,7 +28,7 @@ import {
 } from '../manifest-threads.js';
 import { MODEL_OPTIONS, parseModel, type Model } from '../model-options.js';
 import type { Io } from '../io.js';
-import { scanThreads, threadsOption } from '../scan-threads.js';
+import { requestedThreads, threadsOption } from '../scan-threads.js';
 import {
   ANALYSIS_OPTIONS,
   GATE_OPTIONS,
@@ -135,7 +135,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   }
   const manifests = await readManifests(
     args,
-    { hash, threads: scanThreads(args, 'analyze') },
+    { hash, threads: requestedThreads(args, 'analyze'), env: io.env },
     model,
     platform,
     { cores: manifestThreadsFromEnv(io.env) },
@@ -172,7 +172,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
  */
 export async function readManifests(
   args: ParsedArgs,
-  scan: { hash: boolean; threads: number },
+  /** threads: --threads, or undefined for digestThreadsFor's default per image. */
+  scan: { hash: boolean; threads?: number | undefined; env?: Record<string, string | undefined> },
   model: Model,
   platform: string | undefined,
   manifestThreads: { cores?: number; minBytes?: typeof MIN_THREAD_BYTES; script?: URL } = {},

@@ -21,8 +21,8 @@ import { EXIT_OK, inputError } from '../errors.js';
 import { scanImage, scanImageSplitTo, scanImageTo } from '../images.js';
 import type { Io, Out } from '../io.js';
 import { splitAllowed, type SplitSink } from '../scan-split.js';
-import { digestThreadsPay, releaseStartedWorker } from '../scan-split-start.js';
-import { scanThreads, threadsOption } from '../scan-threads.js';
+import { releaseStartedWorker } from '../scan-split-start.js';
+import { digestThreadsFor, requestedThreads, scanThreads, threadsOption } from '../scan-threads.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
 import { COMMAND_SUMMARIES } from './summaries.js';
@@ -154,11 +154,10 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   const format = outputForm(args);
   const path = args.positionals[0]!;
   const hash = flag(args, 'hash');
-  let threads = scanThreads(args, 'scan');
+  const requested = requestedThreads(args, 'scan');
   if (await isArchive(path)) return scanArchive(path, args, io);
-  // The default threads for an image too small to gain from them: none (scan-split-start.ts
-  // DIGEST_THREADS_MIN_BYTES, docs/cli.md#digest-threads). `--threads N` is always honoured.
-  if (hash && str(args, 'threads') === undefined && !digestThreadsPay(path, io.env)) threads = 0;
+  // --hash of an image too small to gain from digest threads: none unless asked for (digestThreadsFor).
+  const threads = hash ? digestThreadsFor(path, requested, io.env) : scanThreads(args, 'scan');
   if (flag(args, 'layers') || str(args, 'platform') !== undefined)
     throw inputError(
       `sharemap scan: --layers and --platform apply to OCI archives and tars; ${path} is not one`,

@@ -33,7 +33,7 @@ import {
   resolveSettings,
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
-import { scanThreads, threadsOption } from '../scan-threads.js';
+import { requestedThreads, threadsOption } from '../scan-threads.js';
 import { reportNameProblem } from '@sharemap/sharing';
 import { finish, loadBaseline, saveAs } from './common.js';
 import { readFile, stat } from 'node:fs/promises';
@@ -176,7 +176,7 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
   const sent = new Set<unknown>();
   if (flag(args, 'hash') && !scanLocally)
     throw inputError('sharemap upload: --hash needs --scan-locally (the server hashes what it scans)');
-  const threads = scanThreads(args, 'upload');
+  const threads = requestedThreads(args, 'upload');
   const saveName = str(args, 'save-as');
   const nameProblem = saveName === undefined ? undefined : reportNameProblem(saveName);
   if (nameProblem !== undefined) throw inputError(`--save-as ${saveName}: a report name ${nameProblem}`);
@@ -268,7 +268,8 @@ export async function uploadCommand(argv: string[], io: Io): Promise<number> {
       for (const loaded of await loadInputs(input.path, input.devices, {
         kind: kinds[k],
         hash: flag(args, 'hash'),
-        threads,
+        ...(threads !== undefined ? { threads } : {}),
+        env: io.env,
         model,
         archive,
       })) {
