@@ -156,7 +156,7 @@ function inodesAndSize(path: string): { inodes: number; size: number } | undefin
 export function prestartSplitWorker(args: string[], env: Record<string, string | undefined>): boolean {
   if (started || env[SCAN_THREADS_ENV] === '0' || availableParallelism() < 2) return false;
   if (args.includes('--output') || args.includes('-o')) return false;
-  // As scanThreads(): unset, the default digest threads (one on two cores).
+  // As digestThreadsFor() for a large image: unset, the default digest threads (one on two cores).
   let threads = 1;
   const at = args.findIndex((a) => a === '--threads' || a.startsWith('--threads='));
   if (at >= 0) threads = Number(args[at] === '--threads' ? args[at + 1] : args[at]!.slice(10));

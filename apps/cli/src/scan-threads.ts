@@ -6,7 +6,12 @@
 import { defaultDigestThreads, MAX_DIGEST_THREADS } from '@sharemap/erofs/node';
 import { str, type OptionSpec, type ParsedArgs } from './args.js';
 import { inputError } from './errors.js';
-import { DIGEST_THREADS_MIN_BYTES_ENV, digestThreadsMinBytes, digestThreadsPay } from './scan-split-start.js';
+import {
+  DIGEST_THREADS_MIN_BYTES,
+  DIGEST_THREADS_MIN_BYTES_ENV,
+  digestThreadsMinBytes,
+  digestThreadsPay,
+} from './scan-split-start.js';
 import { parseCount } from './units.js';
 
 /** The most digest threads `--threads` takes (docs/cli.md#digest-threads): more than cores only adds switching. */
@@ -17,7 +22,7 @@ export function threadsOption(group?: string): OptionSpec {
   return {
     type: 'string',
     value: 'N',
-    description: `With --hash: threads that read and hash file content beside the one that walks the image (default: one per available core beside the walking thread's, at most ${MAX_DIGEST_THREADS}; 0 hashes in the walking thread; at most ${MAX_SCAN_THREADS}).`,
+    description: `With --hash: threads that read and hash file content beside the one that walks the image (default: one per available core beside the walking thread's, at most ${MAX_DIGEST_THREADS}, and none for an image file under ${DIGEST_THREADS_MIN_BYTES >> 20} MiB; 0 hashes in the walking thread; at most ${MAX_SCAN_THREADS}).`,
     ...(group !== undefined ? { group } : {}),
   };
 }
@@ -32,11 +37,6 @@ export function requestedThreads(args: ParsedArgs, command: string): number | un
       `sharemap ${command}: --threads must be an integer from 0 to ${MAX_SCAN_THREADS}, not ${JSON.stringify(text)}`,
     );
   return n;
-}
-
-/** `--threads N` of `sharemap COMMAND` (default: the available cores but one, capped). */
-export function scanThreads(args: ParsedArgs, command: string): number {
-  return requestedThreads(args, command) ?? defaultDigestThreads();
 }
 
 /**

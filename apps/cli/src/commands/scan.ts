@@ -22,7 +22,7 @@ import { scanImage, scanImageSplitTo, scanImageTo } from '../images.js';
 import type { Io, Out } from '../io.js';
 import { splitAllowed, type SplitSink } from '../scan-split.js';
 import { releaseStartedWorker } from '../scan-split-start.js';
-import { digestThreadsFor, requestedThreads, scanThreads, threadsOption } from '../scan-threads.js';
+import { digestThreadsFor, requestedThreads, threadsOption } from '../scan-threads.js';
 import { put, writeLines } from '../write.js';
 import { outputForm, writeManifestOutput } from './scan-output.js';
 import { COMMAND_SUMMARIES } from './summaries.js';
@@ -156,8 +156,9 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   const hash = flag(args, 'hash');
   const requested = requestedThreads(args, 'scan');
   if (await isArchive(path)) return scanArchive(path, args, io);
-  // --hash of an image too small to gain from digest threads: none unless asked for (digestThreadsFor).
-  const threads = hash ? digestThreadsFor(path, requested, io.env) : scanThreads(args, 'scan');
+  // Digest threads hash (none without --hash); for an image too small to gain from them, none
+  // unless --threads asks (digestThreadsFor).
+  const threads = hash ? digestThreadsFor(path, requested, io.env) : 0;
   if (flag(args, 'layers') || str(args, 'platform') !== undefined)
     throw inputError(
       `sharemap scan: --layers and --platform apply to OCI archives and tars; ${path} is not one`,
