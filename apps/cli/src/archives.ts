@@ -26,8 +26,6 @@ import type { Model } from './model-options.js';
 
 export { ARCHIVE_HEAD_BYTES, isArchive, isArchiveHead } from './archive-sniff.js';
 
-export type { Model };
-
 /** One archive read: its images' predictions, or a rootfs tar's. */
 export interface LoadedArchive {
   path: string;

@@ -29,7 +29,8 @@ import { readManifestFile } from './manifest-file.js';
 import { digestThreadsFor } from './scan-threads.js';
 import { ARCHIVE_HEAD_BYTES, isArchiveHead } from './archive-sniff.js';
 // The OCI reader is loaded only for an archive input (loadInputs).
-import type { LoadArchiveOptions, Model } from './archives.js';
+import type { LoadArchiveOptions } from './archives.js';
+import type { Model } from './model-options.js';
 import { EROFS_SUPER_MAGIC, EROFS_SUPER_OFFSET } from '@sharemap/erofs/limits';
 import type { ScanImageFileOptions } from '@sharemap/erofs/node';
 
