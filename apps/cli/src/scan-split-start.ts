@@ -25,8 +25,10 @@ export const SCAN_THREADS_ENV = 'SHAREMAP_SCAN_THREADS';
 export const PRESTART_MIN_BYTES = 8 << 20;
 
 /**
- * `scan --hash` without `--threads` starts digest threads for an image file of at least this
- * many bytes (docs/cli.md#digest-threads); a smaller one is hashed by the walking thread alone.
+ * `scan`, `analyze` and `upload --scan-locally` with `--hash` and without `--threads` start
+ * digest threads for an image file of at least this many bytes (scan-threads.ts
+ * digestThreadsFor, docs/cli.md#digest-threads); a smaller one is hashed by the walking thread
+ * alone.
  * Why: a digest thread takes ~100-150 ms to load its modules, and since threads end on their own
  * (docs/development.md#how-worker-threads-end) a scan that finished first waits for that start;
  * hashing 8 MiB on the walking thread costs ~5-10 ms (docs/benchmarks.md, the seventeenth
@@ -38,9 +40,10 @@ export const DIGEST_THREADS_MIN_BYTES = 8 << 20;
 export const DIGEST_THREADS_MIN_BYTES_ENV = 'SHAREMAP_DIGEST_THREADS_MIN_BYTES';
 
 /**
- * Whether `scan --hash` of `path` without `--threads` should use its default digest threads:
- * the file is at least DIGEST_THREADS_MIN_BYTES (or the environment's value) long. A file
- * that cannot be read is left to the scan (it names the problem), so: true.
+ * Whether hashing the image file at `path` without `--threads` should use the default digest
+ * threads: the file is at least DIGEST_THREADS_MIN_BYTES (or the environment's value, the
+ * default when that is not a byte count) long. A file that cannot be read is left to the scan
+ * (it names the problem), so: true.
  */
 export function digestThreadsPay(path: string, env: Record<string, string | undefined>): boolean {
   const min = digestThreadsMinBytes(env) ?? DIGEST_THREADS_MIN_BYTES;
