@@ -61,6 +61,32 @@ const K_SHA = enc(',"sha256":"');
 const TYPE_BYTES = FILE_TYPE_CODES.map(enc);
 const LAYOUT_BYTES = LAYOUT_CODES.map(enc);
 
+/**
+ * The literals this module compares, in the order wasm/ndjson-line.wat numbers them (the keys,
+ * then the file types, then the layouts): the WebAssembly line scan is given these very bytes
+ * (manifest-line-wasm.ts), so the two compare with one set of literals.
+ */
+export const FAST_LINE_LITERALS: readonly Uint8Array[] = [
+  K_PATH,
+  K_NID,
+  K_TYPE,
+  K_MODE,
+  K_UID,
+  K_GID,
+  K_SIZE,
+  K_NLINK,
+  K_MTIME,
+  K_NSEC,
+  K_LAYOUT,
+  K_ISIZE,
+  K_XISIZE,
+  K_XATTRS_FP,
+  K_NULL,
+  K_SHA,
+  ...TYPE_BYTES,
+  ...LAYOUT_BYTES,
+];
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SLASH = 0x2f;
@@ -263,17 +289,7 @@ export function fastRecordLine(
   if (shaStart >= 0 !== (ctx.hashed && type === 0)) return false;
   if (p + 1 !== end || b[p] !== 0x7d /* } */) return false;
 
-  out.nid = nid;
-  out.ino = undefined;
-  out.type = FILE_TYPE_CODES[type] as FileType;
-  out.mode = modeText[mode] ??= internMode(mode.toString(8).padStart(4, '0'));
-  setCheckedNumbers(out, uid, gid, size, nlink, mtime, nsec);
-  out.layout = LAYOUT_CODES[layout] as DataLayout;
-  out.inode_size = inodeSize;
-  out.xattr_isize = xattrIsize;
-  out.target = undefined;
-  out.rdev = undefined;
-  out.xattrs = NO_XATTRS;
+  setFastFields(out, nid, type, mode, uid, gid, size, nlink, mtime, nsec, layout, inodeSize, xattrIsize);
   if (!makeStrings) {
     const spans = fastLineSpans;
     spans.pathStart = pathStart;
@@ -295,6 +311,39 @@ export function fastRecordLine(
   out.fingerprint = fpStart < 0 ? null : ascii(b, fpStart, fpClose, strings, 3 * index + 1, fpHash);
   out.sha256 = shaStart < 0 ? undefined : ascii(b, shaStart, shaStart + 64, strings, 3 * index + 2, shaHash);
   return true;
+}
+
+/**
+ * Every field but the strings of a line the fast path took (fastRecordLine, or the WebAssembly
+ * scan: manifest-line-wasm.ts), as the general parser sets them: `type` and `layout` are indices
+ * into FILE_TYPE_CODES and LAYOUT_CODES, `mode` the permission bits.
+ */
+export function setFastFields(
+  out: ValidatedRecord,
+  nid: number,
+  type: number,
+  mode: number,
+  uid: number,
+  gid: number,
+  size: number,
+  nlink: number,
+  mtime: number,
+  nsec: number,
+  layout: number,
+  inodeSize: number,
+  xattrIsize: number,
+): void {
+  out.nid = nid;
+  out.ino = undefined;
+  out.type = FILE_TYPE_CODES[type] as FileType;
+  out.mode = modeText[mode] ??= internMode(mode.toString(8).padStart(4, '0'));
+  setCheckedNumbers(out, uid, gid, size, nlink, mtime, nsec);
+  out.layout = LAYOUT_CODES[layout] as DataLayout;
+  out.inode_size = inodeSize as 32 | 64;
+  out.xattr_isize = xattrIsize;
+  out.target = undefined;
+  out.rdev = undefined;
+  out.xattrs = NO_XATTRS;
 }
 
 /** The ASCII bytes [start, end) as a string (interned in `slot` when a table is given; `hash`: their hashString()). */

@@ -20,7 +20,14 @@ import {
   type Nid,
 } from './manifest-types.js';
 import { nidText } from './manifest-scan.js';
-import { asciiString, fastLineSpans, fastRecordLine, type FastLineContext } from './manifest-fast-line.js';
+import {
+  asciiString,
+  fastLineSpans,
+  fastRecordLine,
+  setFastFields,
+  type FastLineContext,
+} from './manifest-fast-line.js';
+import { forEachScannedLine, type ScannedLine } from './manifest-line-wasm.js';
 import { StringTable } from './manifest-strings.js';
 import {
   columnarManifest,
@@ -805,6 +812,76 @@ export class NdjsonManifestParser {
       this.columns.push(out);
     } else this.sink.add(recordOfValidated(out), this.lineNo);
     return true;
+  }
+
+  /**
+   * The lines of bytes[start, end] ("\n"-separated; `end` is a line's end), once the header is
+   * read, scanned in WebAssembly a window at a time (manifest-line-wasm.ts): a line the scan
+   * takes is pushed as lineBytes() would push it, any other is given to `other(start, end)`
+   * (which reads it through lineBytes() or line()). Returns false, having read nothing, where the
+   * scan does not apply: before the header, for records the fast path never takes, where a
+   * record's path would be interned (the scan does not hash paths), or without WebAssembly.
+   */
+  scannedLines(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    other: (start: number, end: number) => void,
+  ): boolean {
+    if (!this.fast || !(this.pathBytes || this.handOver)) return false;
+    return forEachScannedLine(bytes, start, end, this.fast.hashed, (l) => {
+      // after an empty line, or past the longest line: line() gives the error
+      if (!l.taken || this.blankAt || l.end - l.start > this.maxLine) other(l.start, l.end);
+      else this.takeScanned(bytes, l);
+    });
+  }
+
+  /** lineBytes()'s work after fastRecordLine() took the line, for a line the scan took. */
+  private takeScanned(b: Uint8Array, l: ScannedLine): void {
+    const out = this.scratch;
+    setFastFields(
+      out,
+      l.nid,
+      l.type,
+      l.mode,
+      l.uid,
+      l.gid,
+      l.size,
+      l.nlink,
+      l.mtime,
+      l.nsec,
+      l.layout,
+      l.inodeSize,
+      l.xattrIsize,
+    );
+    // the record's index (the StringTable slots), as lineBytes gives it to fastRecordLine
+    const index = this.lineNo - 1;
+    this.lineNo++;
+    if (this.handOver) {
+      out.path = '';
+      out.fingerprint = l.fpStart < 0 ? null : '';
+      out.sha256 = l.shaStart < 0 ? undefined : '';
+      this.sink.checkAscii(b, l.pathStart, l.pathEnd, this.lineNo);
+      this.handOver.addAscii(b, l.pathStart, l.pathEnd, l.fpStart, l.fpEnd, l.shaStart);
+      this.columns!.push(out);
+      return;
+    }
+    const strings = this.strings;
+    out.path = '';
+    out.fingerprint =
+      l.fpStart < 0
+        ? null
+        : strings
+          ? strings.internAtAscii(3 * index + 1, b, l.fpStart, l.fpEnd, l.fpHash, asciiString)
+          : asciiString(b, l.fpStart, l.fpEnd);
+    out.sha256 =
+      l.shaStart < 0
+        ? undefined
+        : strings
+          ? strings.internAtAscii(3 * index + 2, b, l.shaStart, l.shaStart + 64, l.shaHash, asciiString)
+          : asciiString(b, l.shaStart, l.shaStart + 64);
+    this.sink.checkAscii(b, l.pathStart, l.pathEnd, this.lineNo);
+    this.columns!.pushAsciiPath(b, l.pathStart, l.pathEnd, out);
   }
 
   end(): Manifest {
