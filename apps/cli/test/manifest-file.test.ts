@@ -68,6 +68,14 @@ describe('readManifestFile', () => {
     writeFileSync(gzPath, gz);
     expect(plain(await readManifestFile(gzPath))).toStrictEqual(want);
     expect(plain(await throughPipe(gz, (p) => readManifestFile(p)))).toStrictEqual(want);
+    // Stored, not deflated: larger than a piece, so a pipe's bytes (no size known) outgrow the
+    // first buffer and a file's fill the one of its size (readRest).
+    const stored = gzipSync(bytes, { level: 0 });
+    expect(stored.length).toBeGreaterThan(3 * MANIFEST_READ_PIECE_BYTES);
+    const storedPath = join(tmp(), 'stored.manifest');
+    writeFileSync(storedPath, stored);
+    expect(plain(await readManifestFile(storedPath))).toStrictEqual(want);
+    expect(plain(await throughPipe(stored, (p) => readManifestFile(p)))).toStrictEqual(want);
   }, 120_000);
 
   it('refuses a bad record past the first piece naming its line, and an empty file, in one line', async () => {
