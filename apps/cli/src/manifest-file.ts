@@ -90,7 +90,7 @@ export async function readManifestFile(
     for (let got = -1; n < 4 && got !== 0; n += got) got = await readInto(bufs[0]!, n);
     const head = bufs[0]!.subarray(0, n);
     if (isParquet(head) || isGzip(head)) {
-      const whole = await readRest(head, readInto, (await fh.stat()).size);
+      const whole = await readRest(head, (b) => readInto(b, 0));
       if (isParquet(whole))
         return await readParquetManifest(
           path,
@@ -132,30 +132,14 @@ export async function readManifestFile(
   }
 }
 
-/**
- * `head` and every byte after it (Parquet is read from its footer, gzip is inflated whole), read
- * straight into one buffer of the file's `size` (fstat's; 0 for a pipe): no pieces allocated and
- * then copied into a buffer joining them, which for a 17 MB Parquet file faulted in 34 MB
- * (docs/benchmarks.md#analyze-faults-presized-arrays-2026-12-08). The buffer has a byte to
- * spare, so a read of 0 at the end comes without growing it; a file longer than its size said
- * (growing, or a pipe) doubles it.
- */
-async function readRest(
-  head: Buffer,
-  readInto: (into: Buffer, at: number) => Promise<number>,
-  size: number,
-): Promise<Buffer> {
-  let whole = Buffer.allocUnsafe(Math.max(size > 0 ? size + 1 : MANIFEST_READ_PIECE_BYTES, head.length + 1));
-  let at = head.copy(whole, 0);
+/** `head` and every byte after it (Parquet is read from its footer, gzip is inflated whole). */
+async function readRest(head: Buffer, read: (into: Buffer) => Promise<number>): Promise<Buffer> {
+  const parts = [Buffer.from(head)];
   for (;;) {
-    if (at === whole.length) {
-      const grown = Buffer.allocUnsafe(2 * whole.length);
-      whole.copy(grown, 0, 0, at);
-      whole = grown;
-    }
-    const n = await readInto(whole, at);
-    if (n === 0) return whole.subarray(0, at);
-    at += n;
+    const piece = Buffer.allocUnsafe(MANIFEST_READ_PIECE_BYTES);
+    const n = await read(piece);
+    if (n === 0) return Buffer.concat(parts);
+    parts.push(piece.subarray(0, n));
   }
 }
 

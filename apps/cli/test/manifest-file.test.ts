@@ -68,8 +68,8 @@ describe('readManifestFile', () => {
     writeFileSync(gzPath, gz);
     expect(plain(await readManifestFile(gzPath))).toStrictEqual(want);
     expect(plain(await throughPipe(gz, (p) => readManifestFile(p)))).toStrictEqual(want);
-    // Stored, not deflated: larger than a piece, so a pipe's bytes (no size known) outgrow the
-    // first buffer and a file's fill the one of its size (readRest).
+    // Stored, not deflated: larger than several pieces, read whole from a file and through a
+    // pipe (readRest) before it is inflated.
     const stored = gzipSync(bytes, { level: 0 });
     expect(stored.length).toBeGreaterThan(3 * MANIFEST_READ_PIECE_BYTES);
     const storedPath = join(tmp(), 'stored.manifest');

@@ -203,34 +203,21 @@ export class ManifestColumns {
   private cap: number;
   /** Path of each record (made from `pathStore` at the first access when the paths are bytes, then kept). */
   get paths(): string[] {
-    return this.pathStore ? this.pathStore.strings() : this.trimmed(this.pathList);
+    return this.pathStore ? this.pathStore.strings() : this.pathList;
   }
   /** Path of record i (one string, without making the others from `pathStore`). */
   pathAt(i: number): string {
     return this.pathStore ? this.pathStore.pathAt(i) : this.pathList[i]!;
   }
-  /**
-   * Paths as strings (interned when the parser was given a StringTable), unless they are bytes.
-   * Like `fingerprint`, allocated for `cap` records at the first push (presized).
-   */
+  /** Paths as strings (interned when the parser was given a StringTable), unless they are bytes. */
   private pathList: string[] = [];
   /**
    * The paths as bytes (pathsAsBytes, or adopted by fromColumns), null when they are strings: then
    * `paths` is made from it on first access (docs/manifest.md#columnar-in-memory-form).
    */
   pathStore: PathStore | null = null;
-  /** Fingerprint hex of each record, null when absent (interned like paths). */
-  get fingerprint(): (string | null)[] {
-    return this.trimmed(this.fingerprints);
-  }
-  /**
-   * `fingerprint` as push() fills it: allocated for `cap` records at the first push, not grown
-   * by push() one record at a time. A JavaScript array grown to a million elements is re-allocated
-   * ~30 times, each time a fresh block of V8's large-object space, faulted in and filled, the
-   * old one left for the next full collection: ~30 MB of first touches for an 8 MB array
-   * (docs/benchmarks.md#analyze-faults-presized-arrays-2026-12-08).
-   */
-  private fingerprints: (string | null)[] = [];
+  /** Fingerprint hex, null when absent (interned like paths). */
+  readonly fingerprint: (string | null)[] = [];
   /** sha256 hex of regular files of a hashed manifest; null when no record has one. */
   sha256: (string | undefined)[] | null = null;
   // Allocated by resize() (COLUMN_TYPES).
@@ -339,28 +326,10 @@ export class ManifestColumns {
     this.resize(this.cap * 2);
   }
 
-  /** `list` cut to the `n` records pushed (a presized list has room past them). */
-  private trimmed<T>(list: T[]): T[] {
-    if (list.length > this.n) list.length = this.n;
-    return list;
-  }
-
-  /**
-   * Cuts the presized lists (`fingerprint`, string paths) to the `n` records pushed, as a reader
-   * does at its end (columnarManifest): the columns then hold no room past their records.
-   */
-  endRecords(): void {
-    this.trimmed(this.pathList);
-    this.trimmed(this.fingerprints);
-  }
-
   /** Appends one validated record (the parsers have checked every field, order and count). */
   push(s: ValidatedRecord): void {
     if (this.pathStore) this.pathStore.add(s.path);
-    else {
-      if (this.n === 0) this.pathList = new Array<string>(this.cap);
-      this.pathList[this.n] = s.path;
-    }
+    else this.pathList.push(s.path);
     this.pushFields(s);
   }
 
@@ -377,9 +346,7 @@ export class ManifestColumns {
   private pushFields(s: ValidatedRecord): void {
     if (this.n === this.cap) this.grow();
     const i = this.n++;
-    // Presized (see `fingerprints`): holes past `n` until `fingerprint` cuts them off.
-    if (i === 0) this.fingerprints = new Array<string | null>(this.cap);
-    this.fingerprints[i] = s.fingerprint;
+    this.fingerprint.push(s.fingerprint);
     if (this.fingerprintIndex !== null)
       this.fingerprintIndex[i] =
         s.fingerprint === null ? -1 : this.strings!.indexAt(3 * i + 1, s.fingerprint);
@@ -443,7 +410,7 @@ export class ManifestColumns {
     out.target = this.targets.get(i);
     out.rdev = this.rdevs.get(i);
     out.xattrs = this.xattrLists.get(i) ?? NO_XATTRS;
-    out.fingerprint = this.fingerprints[i]!;
+    out.fingerprint = this.fingerprint[i]!;
     out.sha256 = this.sha256?.[i];
     return out;
   }
@@ -500,7 +467,7 @@ export class ManifestColumns {
     for (const k of Object.keys(COLUMN_TYPES)) typed[k] = (c as unknown as Record<string, Column>)[k]!;
     if (c.paths instanceof PathStore) cols.pathStore = c.paths;
     else cols.pathList = c.paths;
-    cols.fingerprints = c.fingerprint;
+    (cols as { fingerprint: (string | null)[] }).fingerprint = c.fingerprint;
     cols.sha256 = c.sha256;
     cols.ino = c.ino;
     for (const [i, v] of c.bigNids) cols.bigNids.set(i, v);
@@ -549,7 +516,6 @@ export function manifestColumns(m: Manifest): ManifestColumns | undefined {
  * access (then kept). Assigning `files` replaces the records and drops the columns.
  */
 export function columnarManifest(header: ManifestHeader, cols: ManifestColumns): Manifest {
-  cols.endRecords();
   const m = { ...header } as Manifest;
   let files: FileRecord[] | undefined;
   Object.defineProperty(m, 'files', {

@@ -106,9 +106,9 @@ describe('columnar manifests', () => {
       const grown = new ManifestColumns(0);
       for (const f of records.files) grown.pushRecord(f);
       expectColumnsOf(records, grown);
-      // Sized for more (the string lists are allocated for the claim at the first record, not
-      // grown by push: docs/benchmarks.md#analyze-faults-presized-arrays-2026-12-08), they hold
-      // the records and nothing past them, before and after the reader's end (columnarManifest).
+      // Sized for more (a header's claim above its records), they hold the records and nothing
+      // past them, before and after the reader's end (columnarManifest): what presized string
+      // lists would have to keep (docs/benchmarks.md#analyze-faults-the-pairs-page-faults-accounted-2026-12-08).
       const roomy = new ManifestColumns(records.files.length + 100);
       for (const f of records.files) roomy.pushRecord(f);
       expect(roomy.fingerprint).toHaveLength(records.files.length);
