@@ -68,6 +68,14 @@ describe('readManifestFile', () => {
     writeFileSync(gzPath, gz);
     expect(plain(await readManifestFile(gzPath))).toStrictEqual(want);
     expect(plain(await throughPipe(gz, (p) => readManifestFile(p)))).toStrictEqual(want);
+    // Stored, not deflated: larger than several pieces, read whole from a file and through a
+    // pipe (readRest) before it is inflated.
+    const stored = gzipSync(bytes, { level: 0 });
+    expect(stored.length).toBeGreaterThan(3 * MANIFEST_READ_PIECE_BYTES);
+    const storedPath = join(tmp(), 'stored.manifest');
+    writeFileSync(storedPath, stored);
+    expect(plain(await readManifestFile(storedPath))).toStrictEqual(want);
+    expect(plain(await throughPipe(stored, (p) => readManifestFile(p)))).toStrictEqual(want);
   }, 120_000);
 
   it('refuses a bad record past the first piece naming its line, and an empty file, in one line', async () => {

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
 import {
+  columnarManifest,
   FILE_TYPE_CODES,
   LAYOUT_CODES,
   ManifestColumns,
@@ -105,6 +106,18 @@ describe('columnar manifests', () => {
       const grown = new ManifestColumns(0);
       for (const f of records.files) grown.pushRecord(f);
       expectColumnsOf(records, grown);
+      // Sized for more (a header's claim above its records), they hold the records and nothing
+      // past them, before and after the reader's end (columnarManifest): what presized string
+      // lists would have to keep (docs/benchmarks.md#analyze-faults-the-pairs-page-faults-accounted-2026-12-08).
+      const roomy = new ManifestColumns(records.files.length + 100);
+      for (const f of records.files) roomy.pushRecord(f);
+      expect(roomy.fingerprint).toHaveLength(records.files.length);
+      expect(roomy.paths).toHaveLength(records.files.length);
+      expectColumnsOf(records, roomy);
+      const more = new ManifestColumns(records.files.length + 100);
+      for (const f of records.files) more.pushRecord(f);
+      expect(columnarManifest(manifestHeader(records), more)).toStrictEqual(records);
+      expect(Object.values(more).filter((v) => Array.isArray(v) && v.length > more.n)).toEqual([]);
     }, 60_000);
   }
 });
