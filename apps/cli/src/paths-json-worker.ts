@@ -1,9 +1,14 @@
 /**
  * The thread `sharemap analyze --json` writes its report's path lists on while the main thread
  * runs the analysis (paths-json.ts): one request, the stores' bytes (shared memory) and ends;
- * one answer, each list's JSON pieces (report-wire's pathsJsonBytes), transferred. Then it
- * ends on its own, its port closed (docs/development.md#how-worker-threads-end).
+ * an answer per list as it is written, its JSON pieces (report-wire's pathsJsonBytes),
+ * transferred. It runs at the lowest priority, on what the main thread leaves (the main
+ * thread writes any list not answered when it needs it), and ends on its own once the lists
+ * are written or the main thread says stop: its port closed
+ * (docs/development.md#how-worker-threads-end).
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { PathStore } from '@sharemap/erofs';
 import { pathsJsonBytes } from '@sharemap/report-wire';
@@ -11,16 +16,41 @@ import type { PathsJsonReply, PathsJsonRequest } from './paths-json.js';
 
 const port = parentPort!;
 port.once('message', (req: PathsJsonRequest) => {
-  let reply: PathsJsonReply;
-  const transfer: ArrayBuffer[] = [];
-  try {
-    const pieces = req.stores.map((s) => [...pathsJsonBytes(PathStore.fromBytes(s), req.chunkBytes)]);
-    // Every piece is a view of a buffer of its own (the writer has no pool here).
-    for (const list of pieces) for (const p of list) transfer.push(p.buffer as ArrayBuffer);
-    reply = { pieces };
-  } catch (e) {
-    reply = { error: (e as Error)?.message ?? String(e) };
+  lowestPriority();
+  const stop = new Int32Array(req.stop);
+  for (const [index, s] of req.stores.entries()) {
+    let reply: PathsJsonReply;
+    const transfer: ArrayBuffer[] = [];
+    try {
+      const pieces: Uint8Array[] = [];
+      for (const p of pathsJsonBytes(PathStore.fromBytes(s), req.chunkBytes)) {
+        // Not wanted any more: the main thread has written the paths itself.
+        if (Atomics.load(stop, 0) !== 0) break;
+        pieces.push(p);
+      }
+      if (Atomics.load(stop, 0) !== 0) break;
+      // Every piece is a view of a buffer of its own (the writer has no pool here).
+      for (const p of pieces) transfer.push(p.buffer as ArrayBuffer);
+      reply = { index, pieces };
+    } catch (e) {
+      reply = { index, error: (e as Error)?.message ?? String(e) };
+    }
+    port.postMessage(reply, transfer);
   }
-  port.postMessage(reply, transfer);
   port.close();
 });
+
+/**
+ * This thread at nice 19 (Linux: setpriority of its thread id, which touches no other thread):
+ * the main thread, the collector's helper threads and the rest of the machine come first; the
+ * lists are written on a core that would be idle. Elsewhere (no /proc/thread-self) it keeps
+ * the process's priority.
+ */
+function lowestPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
+  } catch {
+    // Not Linux, or not allowed: the default priority.
+  }
+}

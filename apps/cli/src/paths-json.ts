@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { manifestColumns, type Manifest, type PathBytes, type PathStore } from '@sharemap/erofs';
-import { watchWorkerExit } from '@sharemap/erofs/node';
+import { awaitWorkerEnd, watchWorkerExit } from '@sharemap/erofs/node';
 import { JSON_PIECE_BYTES } from '@sharemap/report-wire';
 import { workerOptions } from './worker-options.js';
 
@@ -20,10 +20,12 @@ import { workerOptions } from './worker-options.js';
 export interface PathsJsonRequest {
   stores: PathBytes[];
   chunkBytes: number;
+  /** An Int32Array's memory: its element 0 set, the thread stops (its answers are not wanted). */
+  stop: SharedArrayBuffer;
 }
 
-/** The thread's answer: each list's pieces, in the request's order, or what went wrong. */
-export type PathsJsonReply = { pieces: Uint8Array[][] } | { error: string };
+/** The thread's answer for list `index` of the request: its pieces, or what went wrong. */
+export type PathsJsonReply = { index: number; pieces: Uint8Array[] } | { index: number; error: string };
 
 /**
  * Fewest paths (all stores together) written on the thread: below it the thread's start (~0.1 s
@@ -42,33 +44,61 @@ export function pathsJsonWorkerScript(): URL | undefined {
 
 /** The path lists' JSON being written on a thread (startPathsJson). */
 export class PathsJsonThread {
-  private readonly result: Promise<ReadonlyMap<PathStore, readonly Uint8Array[]> | null>;
-  private answered = false;
+  private readonly written = new Map<PathStore, readonly Uint8Array[]>();
+  private readonly stop = new Int32Array(new SharedArrayBuffer(4));
+  private taken = false;
 
   constructor(
     private readonly worker: Worker,
-    stores: readonly PathStore[],
+    private readonly stores: readonly PathStore[],
   ) {
-    this.result = new Promise((resolve) => {
-      worker.once('message', (reply: PathsJsonReply) => {
-        this.answered = true;
-        if ('error' in reply) resolve(null);
-        else resolve(new Map(stores.map((s, i) => [s, reply.pieces[i]!])));
-      });
-      // A thread that fails or ends without an answer: the main thread writes the paths itself.
-      worker.once('error', () => resolve(null));
-      worker.once('exit', () => resolve(null));
+    worker.on('message', (reply: PathsJsonReply) => {
+      // Answers after the main thread has taken what there was are dropped (it wrote those lists).
+      if (!this.taken && 'pieces' in reply) this.written.set(stores[reply.index]!, reply.pieces);
     });
+    // A thread that fails has answered less: the main thread writes the rest, as it would.
+    worker.on('error', () => undefined);
   }
 
-  /** Each store's pieces (jsonBytes' prewrittenPaths), or null when the thread gave none. */
-  pieces(): Promise<ReadonlyMap<PathStore, readonly Uint8Array[]> | null> {
-    return this.result;
+  /** The request to post to the thread. */
+  request(chunkBytes: number): PathsJsonRequest {
+    return {
+      // The bytes are shared (no copy); the ends and kinds, a few MB, are copied to their length.
+      stores: this.stores.map((s) => {
+        const { bytes, ends, kinds, n } = s.view();
+        return { bytes, ends: ends.slice(0, n), kinds: kinds.slice(0, n) };
+      }),
+      chunkBytes,
+      stop: this.stop.buffer as SharedArrayBuffer,
+    };
   }
 
-  /** Stops the thread if it has not answered (the analysis failed; its answer is not wanted). */
+  /**
+   * The lists written by now (jsonBytes' prewrittenPaths), or null when none is: answers posted
+   * while this thread was busy are taken first (one turn of the event loop), none is waited
+   * for (a list not written yet the main thread writes itself, as fast as the thread would).
+   * The thread is told to stop.
+   */
+  async pieces(
+    opts: {
+      /** Wait for every answer (the thread's end) first: the tests'. */
+      all?: boolean;
+    } = {},
+  ): Promise<ReadonlyMap<PathStore, readonly Uint8Array[]> | null> {
+    if (!this.taken) {
+      if (opts.all) await awaitWorkerEnd(this.worker);
+      else await new Promise((resolve) => setImmediate(resolve));
+      this.taken = true;
+      Atomics.store(this.stop, 0, 1);
+    }
+    return this.written.size > 0 ? this.written : null;
+  }
+
+  /** Waits for the thread's end, told to stop first (docs/development.md#how-worker-threads-end). */
   async close(): Promise<void> {
-    if (!this.answered) await this.worker.terminate();
+    Atomics.store(this.stop, 0, 1);
+    this.taken = true;
+    await awaitWorkerEnd(this.worker);
   }
 }
 
@@ -95,14 +125,6 @@ export function startPathsJson(
   const worker = new Worker(script, workerOptions());
   watchWorkerExit(worker);
   const thread = new PathsJsonThread(worker, stores);
-  const request: PathsJsonRequest = {
-    // The bytes are shared (no copy); the ends and kinds, a few MB, are copied to their length.
-    stores: stores.map((s) => {
-      const { bytes, ends, kinds, n } = s.view();
-      return { bytes, ends: ends.slice(0, n), kinds: kinds.slice(0, n) };
-    }),
-    chunkBytes: opts.chunkBytes ?? JSON_PIECE_BYTES,
-  };
-  worker.postMessage(request);
+  worker.postMessage(thread.request(opts.chunkBytes ?? JSON_PIECE_BYTES));
   return thread;
 }

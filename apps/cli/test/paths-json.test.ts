@@ -17,6 +17,7 @@ import {
   type Manifest,
 } from '@sharemap/erofs';
 import {
+  forcedWorkerEnds,
   manifestForTransfer,
   manifestFromTransfer,
   ManifestStringsHandover,
@@ -76,7 +77,7 @@ describe('the paths JSON written on a thread', () => {
       expect(manifestColumns(m)!.pathStore!.view().bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
     const thread = startPathsJson(manifests, { minPaths: 0, chunkBytes: 64 });
     expect(thread).not.toBeNull();
-    const pieces = await thread!.pieces();
+    const pieces = await thread!.pieces({ all: true });
     expect(pieces).not.toBeNull();
     for (const img of result.report.images) {
       const store = attachedPathStore(result.report.paths, img.id)!;
@@ -91,6 +92,19 @@ describe('the paths JSON written on a thread', () => {
     const pool = new PiecePool(256, 4);
     expect(text(resultJsonChunks(result, pool, pieces))).toBe(resultJson(result));
     await thread!.close();
+  });
+
+  it('takes the lists answered so far without waiting, writes the others itself, and the thread stops and ends on its own', async () => {
+    const { manifests, result } = await analysed();
+    const before = forcedWorkerEnds();
+    const thread = startPathsJson(manifests, { minPaths: 0, chunkBytes: 64 })!;
+    // At once: none, some or all of the lists (the thread has just started).
+    const pieces = await thread.pieces();
+    expect(text(resultJsonChunks(result, null, pieces))).toBe(resultJson(result));
+    // Asked again: the same (answers after the first ask are not taken).
+    expect(await thread.pieces()).toBe(pieces);
+    await thread.close();
+    expect(forcedWorkerEnds()).toBe(before);
   });
 
   it('is not started for few paths or paths that are not bytes in shared memory', async () => {

@@ -605,6 +605,8 @@ export function* jsonBytes(
 export function* pathsJsonBytes(store: PathStore, chunkBytes = JSON_PIECE_BYTES): Generator<Uint8Array> {
   const w = new PieceWriter(chunkBytes);
   yield* pathListPieces(w, store);
+  // The closing bracket may have filled a piece.
+  yield* w.done;
   if (w.pos > 0) yield w.buf.subarray(0, w.pos);
 }
 
