@@ -1,44 +1,14 @@
 /**
  * The thread `sharemap analyze --json` writes its report's path lists on while the main thread
- * runs the analysis (paths-json.ts): one request, the stores' bytes (shared memory) and ends;
- * an answer per list as it is written, its JSON pieces (report-wire's pathsJsonBytes),
- * transferred. It runs at the lowest priority, on what the main thread leaves (the main
- * thread writes any list not answered when it needs it), and ends on its own once the lists
- * are written or the main thread says stop: its port closed
- * (docs/development.md#how-worker-threads-end).
+ * runs the analysis (paths-json.ts). It lowers its priority first, before its modules (the
+ * reader's and the writer's) are loaded, so that loading them, too, takes only what the main
+ * thread leaves, then answers (paths-json-answer.ts).
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort } from 'node:worker_threads';
-import { PathStore } from '@sharemap/erofs';
-import { pathsJsonBytes } from '@sharemap/report-wire';
-import type { PathsJsonReply, PathsJsonRequest } from './paths-json.js';
 
-const port = parentPort!;
-port.once('message', (req: PathsJsonRequest) => {
-  lowestPriority();
-  const stop = new Int32Array(req.stop);
-  for (const [index, s] of req.stores.entries()) {
-    let reply: PathsJsonReply;
-    const transfer: ArrayBuffer[] = [];
-    try {
-      const pieces: Uint8Array[] = [];
-      for (const p of pathsJsonBytes(PathStore.fromBytes(s), req.chunkBytes)) {
-        // Not wanted any more: the main thread has written the paths itself.
-        if (Atomics.load(stop, 0) !== 0) break;
-        pieces.push(p);
-      }
-      if (Atomics.load(stop, 0) !== 0) break;
-      // Every piece is a view of a buffer of its own (the writer has no pool here).
-      for (const p of pieces) transfer.push(p.buffer as ArrayBuffer);
-      reply = { index, pieces };
-    } catch (e) {
-      reply = { index, error: (e as Error)?.message ?? String(e) };
-    }
-    port.postMessage(reply, transfer);
-  }
-  port.close();
-});
+lowestPriority();
+await import('./paths-json-answer.js');
 
 /**
  * This thread at nice 19 (Linux: setpriority of its thread id, which touches no other thread):
