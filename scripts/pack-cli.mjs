@@ -6,7 +6,6 @@
  *   workspace packages and yaml, fflate, fzstd, hash-wasm inlined): no native dependency.
  * - dist/digest-worker.js: the thread `scan --hash` reads and hashes file content on.
  * - dist/manifest-read-worker.js: the thread `analyze` reads large manifest inputs on.
- * - dist/paths-json-worker.js: the thread `analyze --json` writes the report's path lists on.
  * - dist/scan-split-worker.js: the second thread of `scan --ndjson` of a large image.
  * - dist/report-template.html: the static HTML report template (apps/web, `--html`).
  * - dist/server.js + dist/worker.js + dist/web/: the server for `sharemap serve` and
@@ -58,12 +57,6 @@ try {
   // the bundled CLI starts as ./manifest-read-worker.js beside main.js.
   await bundle({
     entryPoints: { 'manifest-read-worker': join(root, 'apps/cli/src/manifest-read-worker.ts') },
-    outdir: dist,
-  });
-  // The thread `analyze --json` writes the report's path lists on (apps/cli/src/paths-json.ts),
-  // which the bundled CLI starts as ./paths-json-worker.js beside main.js.
-  await bundle({
-    entryPoints: { 'paths-json-worker': join(root, 'apps/cli/src/paths-json-worker.ts') },
     outdir: dist,
   });
   // The second thread of `scan --ndjson|--json` of a large image (docs/cli.md#metadata-scan-on-two-threads),

@@ -47,16 +47,9 @@ function asciiSliceable(bytes: Uint8Array): MaybeNodeBuffer {
   return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/**
- * A byte buffer of n: in Node a Buffer (native latin1 slices) over a SharedArrayBuffer, so that
- * the store's bytes reach another thread without a copy (posted, not transferred: the store
- * stays usable here). `sharemap analyze --json` writes the paths' JSON on a thread while this
- * one runs the analysis (apps/cli paths-json.ts,
- * docs/benchmarks.md#analyze-after-the-paths-json-on-the-idle-core-2026-12-08). Elsewhere (a
- * browser, where SharedArrayBuffer needs cross-origin isolation) a plain Uint8Array.
- */
+/** A byte buffer of n (a Node Buffer of its own where there is one: native latin1 slices, transferable). */
 function arena(n: number): MaybeNodeBuffer {
-  return NodeBuffer ? NodeBuffer.from(new SharedArrayBuffer(n), 0, n) : new Uint8Array(n);
+  return NodeBuffer ? NodeBuffer.allocUnsafeSlow(n) : new Uint8Array(n);
 }
 
 /** The paths of one manifest, appended record by record or adopted whole (fromBytes). */

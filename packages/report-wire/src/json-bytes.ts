@@ -133,14 +133,6 @@ class PieceWriter {
     this.pos = 0;
   }
 
-  /** The current piece is done as it is (if it holds anything); the next bytes begin a new one. */
-  flush(): void {
-    if (this.pos === 0) return;
-    this.done.push(this.buf.subarray(0, this.pos));
-    this.buf = this.fresh(this.chunkBytes);
-    this.pos = 0;
-  }
-
   byte(b: number): void {
     this.ensure(1);
     this.buf[this.pos++] = b;
@@ -385,12 +377,6 @@ export function* jsonBytes(
   chunkBytes = JSON_PIECE_BYTES,
   /** Pieces given back by the consumer, filled again (`PiecePool`); without it every piece is new. */
   pool: PiecePool | null = null,
-  /**
-   * A path list's JSON written already, by the store the report's `paths` member has it from
-   * (pathsJsonBytes' pieces, made on another thread: apps/cli paths-json.ts): yielded as they
-   * are, in its place. Not given back to `pool` here (the consumer may: they are its pieces then).
-   */
-  prewrittenPaths: ReadonlyMap<PathStore, readonly Uint8Array[]> | null = null,
 ): Generator<Uint8Array> {
   const w = new PieceWriter(chunkBytes, pool);
 
@@ -431,13 +417,7 @@ export function* jsonBytes(
         if (!first) w.byte(COMMA);
         first = false;
         w.key(k);
-        const pieces = prewrittenPaths?.get(store);
-        if (pieces !== undefined) {
-          // Written already (pathsJsonBytes, on another thread): the piece so far, then those as they are.
-          w.flush();
-          yield* take();
-          yield* pieces;
-        } else yield* pathListPieces(w, store);
+        yield* pathsFromStore(store);
         continue;
       }
       if (k === 'groups' && groupColumns !== null) {
@@ -583,6 +563,43 @@ export function* jsonBytes(
     w.byte(0x5d);
   }
 
+  /**
+   * `JSON.stringify(store.strings())`'s bytes, from the paths' bytes: an ASCII path without
+   * characters JSON escapes is copied between quotes; any other (an escape, UTF-16) goes through
+   * the writer's string(), as the array's element would.
+   */
+  function* pathsFromStore(store: PathStore): Generator<Uint8Array> {
+    const { bytes, ends, kinds, n } = store.view();
+    w.byte(0x5b);
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const end = ends[i]!;
+      w.ensure(end - start + 3);
+      const buf = w.buf;
+      let p = w.pos;
+      if (i > 0) buf[p++] = COMMA;
+      let k = start;
+      if (kinds[i] === PATH_ASCII) {
+        buf[p++] = QUOTE;
+        for (; k < end; k++) {
+          const c = bytes[k]!;
+          if (c < 0x20 || c === QUOTE || c === BACKSLASH) break;
+          buf[p++] = c;
+        }
+      }
+      if (k === end && kinds[i] === PATH_ASCII) {
+        buf[p++] = QUOTE;
+        w.pos = p;
+      } else {
+        w.pos = i > 0 ? w.pos + 1 : w.pos;
+        w.string(store.pathAt(i));
+      }
+      start = end;
+      if (w.done.length > 0) yield* take();
+    }
+    w.byte(0x5d);
+  }
+
   function* take(): Generator<Uint8Array> {
     const list = w.done;
     w.done = [];
@@ -595,61 +612,6 @@ export function* jsonBytes(
   else w.value(root);
   yield* take();
   if (w.pos > 0) yield w.buf.subarray(0, w.pos);
-}
-
-/**
- * `JSON.stringify(store.strings())` as UTF-8, in pieces of `chunkBytes` (jsonBytes' pieces of the
- * same list are the same bytes, cut elsewhere): what a thread beside the analysis writes for
- * jsonBytes' `prewrittenPaths`.
- */
-export function* pathsJsonBytes(store: PathStore, chunkBytes = JSON_PIECE_BYTES): Generator<Uint8Array> {
-  const w = new PieceWriter(chunkBytes);
-  yield* pathListPieces(w, store);
-  // The closing bracket may have filled a piece.
-  yield* w.done;
-  if (w.pos > 0) yield w.buf.subarray(0, w.pos);
-}
-
-/**
- * `JSON.stringify(store.strings())`'s bytes, from the paths' bytes, written by `w`, its full
- * pieces yielded as they fill: an ASCII path without characters JSON escapes is copied between
- * quotes; any other (an escape, UTF-16) goes through the writer's string(), as the array's
- * element would.
- */
-function* pathListPieces(w: PieceWriter, store: PathStore): Generator<Uint8Array> {
-  const { bytes, ends, kinds, n } = store.view();
-  w.byte(0x5b);
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const end = ends[i]!;
-    w.ensure(end - start + 3);
-    const buf = w.buf;
-    let p = w.pos;
-    if (i > 0) buf[p++] = COMMA;
-    let k = start;
-    if (kinds[i] === PATH_ASCII) {
-      buf[p++] = QUOTE;
-      for (; k < end; k++) {
-        const c = bytes[k]!;
-        if (c < 0x20 || c === QUOTE || c === BACKSLASH) break;
-        buf[p++] = c;
-      }
-    }
-    if (k === end && kinds[i] === PATH_ASCII) {
-      buf[p++] = QUOTE;
-      w.pos = p;
-    } else {
-      w.pos = i > 0 ? w.pos + 1 : w.pos;
-      w.string(store.pathAt(i));
-    }
-    start = end;
-    if (w.done.length > 0) {
-      const full = w.done;
-      w.done = [];
-      yield* full;
-    }
-  }
-  w.byte(0x5d);
 }
 
 /** The ASCII digits of 0-99, two bytes each ("00", "01", ... "99"). */

@@ -27,7 +27,6 @@ import {
   manifestWorkerScript,
 } from '../manifest-threads.js';
 import { MODEL_OPTIONS, parseModel, type Model } from '../model-options.js';
-import { startPathsJson } from '../paths-json.js';
 import type { Io } from '../io.js';
 import { requestedThreads, threadsOption } from '../scan-threads.js';
 import {
@@ -141,34 +140,27 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     platform,
     { cores: manifestThreadsFromEnv(io.env) },
   );
-  // `--json`: the report's path lists are written on the idle core while this one analyses.
-  const pathsJson = format === 'json' ? startPathsJson(manifests) : null;
-  try {
-    const { report, warnings, mountConfigs } = await runAnalysis({
-      manifests,
-      mounts: settings.mounts,
-      residency: settings.residency,
-      cwd: io.cwd,
-      mapping: settings.mapping,
-      publishers: settings.publishers,
-      ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
-      ...(settings.workingSet !== undefined ? { workingSet: settings.workingSet } : {}),
-    });
-    // The records are not needed past the analysis (the report has its own columns): at a million
-    // files they are hundreds of MB that writing the report need not carry.
-    manifests.length = 0;
-    for (const w of warnings) io.stderr.write(`sharemap: warning: ${w}\n`);
-    return await finish(io, report, settings, format, {
-      baseline,
-      ...(ref !== undefined ? { baselineRef: ref } : {}),
-      ...outputFiles(args),
-      threatModel: flag(args, 'threat-model'),
-      ...(mountConfigs.length > 0 ? { mountConfigs } : {}),
-      pathsJson,
-    });
-  } finally {
-    await pathsJson?.close();
-  }
+  const { report, warnings, mountConfigs } = await runAnalysis({
+    manifests,
+    mounts: settings.mounts,
+    residency: settings.residency,
+    cwd: io.cwd,
+    mapping: settings.mapping,
+    publishers: settings.publishers,
+    ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
+    ...(settings.workingSet !== undefined ? { workingSet: settings.workingSet } : {}),
+  });
+  // The records are not needed past the analysis (the report has its own columns): at a million
+  // files they are hundreds of MB that writing the report need not carry.
+  manifests.length = 0;
+  for (const w of warnings) io.stderr.write(`sharemap: warning: ${w}\n`);
+  return finish(io, report, settings, format, {
+    baseline,
+    ...(ref !== undefined ? { baselineRef: ref } : {}),
+    ...outputFiles(args),
+    threatModel: flag(args, 'threat-model'),
+    ...(mountConfigs.length > 0 ? { mountConfigs } : {}),
+  });
 }
 
 /**

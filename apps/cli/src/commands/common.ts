@@ -29,7 +29,6 @@ import {
   type MountConfigRead,
   type OutputFormat,
 } from '../output/render.js';
-import type { PathsJsonThread } from '../paths-json.js';
 import { writeLines, writePieces } from '../write.js';
 
 /** A report id as the server makes them: 22 characters of base64url (128 random bits). */
@@ -168,8 +167,6 @@ export async function finish(
     /** --threat-model: print the trust write-up (text) or add its section (Markdown). */
     threatModel?: boolean;
     mountConfigs?: MountConfigRead[];
-    /** `--json` to stdout: path lists written on a thread meanwhile (paths-json.ts), or null. */
-    pathsJson?: PathsJsonThread | null;
   } & OutputFiles = {},
 ): Promise<number> {
   const delta = extra.baseline ? compareReports(extra.baseline.report, report) : null;
@@ -194,9 +191,7 @@ export async function finish(
   if (format === 'json') {
     // Pieces the stream has written are filled again (write.ts writePieces).
     const pool = new PiecePool(JSON_PIECE_BYTES, 8);
-    // Written once (after --json-out's copy, which writes its own): the pool may take these pieces back.
-    const prewritten = (await extra.pathsJson?.pieces()) ?? null;
-    await writePieces(io.stdout, resultJsonChunks(result, pool, prewritten), (p) => pool.give(p));
+    await writePieces(io.stdout, resultJsonChunks(result, pool), (p) => pool.give(p));
   } else await writeLines(io.stdout, [renderResult(result, format)]);
   await writeStepSummary(io, result);
   if (!gate.passed) {

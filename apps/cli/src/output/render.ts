@@ -11,7 +11,6 @@ import {
   renderTrustMarkdown,
   renderTrustText,
   terminalText,
-  type PathStore,
   type Report,
   type ReportDelta,
 } from '@sharemap/sharing';
@@ -129,13 +128,8 @@ export function resultJson(r: CliResult): string {
  * resultJson() as UTF-8 pieces (report-wire's jsonBytes): what `--json` writes, so a 2M-row
  * report is never one string, and no string is encoded again at the write.
  */
-export function* resultJsonChunks(
-  r: CliResult,
-  pool: PiecePool | null = null,
-  /** Path lists written already (jsonBytes' prewrittenPaths: paths-json.ts). */
-  prewrittenPaths: ReadonlyMap<PathStore, readonly Uint8Array[]> | null = null,
-): Generator<Uint8Array> {
-  yield* jsonBytes(resultJsonValue(r), JSON_PIECE_BYTES, pool, prewrittenPaths);
+export function* resultJsonChunks(r: CliResult, pool: PiecePool | null = null): Generator<Uint8Array> {
+  yield* jsonBytes(resultJsonValue(r), JSON_PIECE_BYTES, pool);
   yield NEWLINE;
 }
 

@@ -77,23 +77,11 @@ export class TransferStringsWriter {
   private ends: Uint32Array;
   private kinds: Uint8Array;
 
-  /**
-   * `shared`: the bytes in SharedArrayBuffers (posted with the manifest, not transferred), for
-   * the paths: the receiving thread can post them on again without a copy (PathStore's arena).
-   */
-  constructor(
-    records: number,
-    bytes: number,
-    private readonly shared = false,
-  ) {
-    this.buf = this.alloc(Math.max(16, bytes));
+  constructor(records: number, bytes: number) {
+    // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so it can be transferred.
+    this.buf = Buffer.allocUnsafeSlow(Math.max(16, bytes));
     this.ends = new Uint32Array(records);
     this.kinds = new Uint8Array(records);
-  }
-
-  /** A buffer of its own (allocUnsafeSlow: not a slice of Node's shared pool, so it can be transferred), or a shared one. */
-  private alloc(n: number): Buffer {
-    return this.shared ? Buffer.from(new SharedArrayBuffer(n), 0, n) : Buffer.allocUnsafeSlow(n);
   }
 
   /** Room for one more record. */
@@ -114,7 +102,7 @@ export class TransferStringsWriter {
     let at = this.at;
     const len = end - start;
     if (at + len > buf.length) {
-      const grown = this.alloc(Math.max(2 * buf.length, at + len));
+      const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + len));
       buf.copy(grown, 0, 0, at);
       this.buf = buf = grown;
     }
@@ -142,7 +130,7 @@ export class TransferStringsWriter {
       const at = this.at;
       // Room for the widest writing of s (UTF-8, up to 3 bytes a unit) before writing it.
       if (at + 3 * s.length > buf.length) {
-        const grown = this.alloc(Math.max(2 * buf.length, at + 3 * s.length));
+        const grown = Buffer.allocUnsafeSlow(Math.max(2 * buf.length, at + 3 * s.length));
         buf.copy(grown, 0, 0, at);
         this.buf = buf = grown;
       }
@@ -213,7 +201,7 @@ export class ManifestStringsHandover implements ManifestStringSink {
     // not reach are never touched), grown when longer; capped, as `rows` is the file's claim.
     const room = (perRecord: number): number => Math.min(perRecord * rows, 1 << 28);
     this.fields = [
-      new TransferStringsWriter(rows, room(64), true),
+      new TransferStringsWriter(rows, room(64)),
       new TransferStringsWriter(rows, room(80)),
       new TransferStringsWriter(rows, 0),
     ];
@@ -302,10 +290,8 @@ export function manifestForTransfer(
         stringsForTransfer(cols.fingerprint, n),
         cols.sha256 ? stringsForTransfer(cols.sha256, n) : null,
       ];
-  // A SharedArrayBuffer (the handover's paths) is posted as shared memory: it cannot be transferred.
   for (const s of strings)
-    if (s)
-      for (const a of [s.bytes, s.ends, s.kinds]) if (a.buffer instanceof ArrayBuffer) transfer.add(a.buffer);
+    if (s) for (const a of [s.bytes, s.ends, s.kinds]) transfer.add(a.buffer as ArrayBuffer);
   const sparse = cols.sparseFields();
   const message: TransferredManifest = {
     header: headerOf(m),
