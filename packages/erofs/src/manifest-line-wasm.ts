@@ -11,6 +11,7 @@
 import { FAST_LINE_LITERALS } from './manifest-fast-line.js';
 import { NDJSON_LINE_WASM_BASE64 } from './manifest-line-wasm-bytes.js';
 import { STRING_HASH_SEED } from './manifest-strings.js';
+import { instantiateWasm } from './wasm-instance.js';
 
 /** Bytes of the window (wasm/ndjson-line.wat's IN region, before its slack). */
 export const LINE_SCAN_WINDOW = 4 << 20;
@@ -24,11 +25,6 @@ const RECORD = 128;
 /** The literals the module numbers (16 keys, 7 types, then the layouts; 32 slots of 32 bytes). */
 const LAYOUTS = FAST_LINE_LITERALS.length - 23;
 
-/** The part of the WebAssembly API used here (the package compiles without the DOM library). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
 interface LineScanExports {
   memory: { readonly buffer: ArrayBuffer };
   scan(from: number, len: number, hashed: number, seed: number, layouts: number): number;
@@ -40,13 +36,6 @@ let heap = new Uint8Array(0);
 let i32 = new Int32Array(0);
 let f64 = new Float64Array(0);
 
-function base64Bytes(b64: string): Uint8Array {
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 /**
  * Instantiated on first use, synchronously (2.3 KB), with the literals written into its memory
  * once. Null where WebAssembly is missing or refused (a Content-Security-Policy without
@@ -54,25 +43,18 @@ function base64Bytes(b64: string): Uint8Array {
  */
 function instance(): LineScanExports | null {
   if (wasm !== undefined) return wasm;
-  try {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!api || LAYOUTS < 1 || FAST_LINE_LITERALS.length > 32) return (wasm = null);
-    const module = new api.Module(base64Bytes(NDJSON_LINE_WASM_BASE64));
-    const exports = new api.Instance(module, {}).exports as LineScanExports;
-    if (exports.memory.buffer.byteLength < MEMORY_BYTES) return (wasm = null);
-    heap = new Uint8Array(exports.memory.buffer);
-    i32 = new Int32Array(exports.memory.buffer);
-    f64 = new Float64Array(exports.memory.buffer);
-    FAST_LINE_LITERALS.forEach((l, k) => {
-      heap.fill(0, LIT + 32 * k, LIT + 32 * (k + 1));
-      heap.set(l, LIT + 32 * k);
-      i32[(LENS >> 2) + k] = l.length;
-    });
-    wasm = exports;
-  } catch {
-    wasm = null;
-  }
-  return wasm;
+  const exports = instantiateWasm(NDJSON_LINE_WASM_BASE64) as LineScanExports | null;
+  if (!exports || LAYOUTS < 1 || FAST_LINE_LITERALS.length > 32) return (wasm = null);
+  if (exports.memory.buffer.byteLength < MEMORY_BYTES) return (wasm = null);
+  heap = new Uint8Array(exports.memory.buffer);
+  i32 = new Int32Array(exports.memory.buffer);
+  f64 = new Float64Array(exports.memory.buffer);
+  FAST_LINE_LITERALS.forEach((l, k) => {
+    heap.fill(0, LIT + 32 * k, LIT + 32 * (k + 1));
+    heap.set(l, LIT + 32 * k);
+    i32[(LENS >> 2) + k] = l.length;
+  });
+  return (wasm = exports);
 }
 
 /** Whether this thread can scan lines with WebAssembly. */

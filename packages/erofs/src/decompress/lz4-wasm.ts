@@ -5,6 +5,7 @@
 
 import { CompressedDataError } from '../compressed/errors.js';
 import { LZ4_MAX_DISTANCE, lz4Decompress } from './lz4.js';
+import { instantiateWasm } from '../wasm-instance.js';
 import { LZ4_WASM_BASE64 } from './lz4-wasm-bytes.js';
 
 /**
@@ -21,16 +22,8 @@ export const LZ4_WASM_MAX_MEMORY = 14 << 20;
 /** Bytes after each region the decoder's 8-byte copies may touch (see wasm/lz4.wat). */
 const WASM_SLACK = 64;
 
-/**
- * The part of the WebAssembly API used here: the package compiles against ES2023 without the
- * DOM library, which is where TypeScript declares WebAssembly.
- */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
 }
 
 interface Lz4WasmExports {
@@ -58,13 +51,6 @@ let heap = new Uint8Array(0);
  */
 let input: Uint8Array | null = null;
 
-function base64Bytes(b64: string): Uint8Array {
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 /**
  * Instantiate the decoder on first use, synchronously (780 bytes compile at once; the decoding
  * paths are synchronous). Null where WebAssembly is missing or refused (a Content-Security-Policy
@@ -72,19 +58,11 @@ function base64Bytes(b64: string): Uint8Array {
  */
 function instance(): Lz4WasmExports | null {
   if (wasm !== undefined) return wasm;
-  try {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!api) return (wasm = null);
-    const module = new api.Module(base64Bytes(LZ4_WASM_BASE64));
-    const exports = new api.Instance(module, {}).exports as Lz4WasmExports;
-    // Every region below assumes the whole bound is there (the module declares it so).
-    if (exports.memory.buffer.byteLength < LZ4_WASM_MAX_MEMORY) return (wasm = null);
-    wasm = exports;
-    heap = new Uint8Array(wasm.memory.buffer);
-  } catch {
-    wasm = null;
-  }
-  return wasm;
+  const exports = instantiateWasm(LZ4_WASM_BASE64) as Lz4WasmExports | null;
+  // Every region below assumes the whole bound is there (the module declares it so).
+  if (!exports || exports.memory.buffer.byteLength < LZ4_WASM_MAX_MEMORY) return (wasm = null);
+  heap = new Uint8Array(exports.memory.buffer);
+  return (wasm = exports);
 }
 
 /** Whether this thread can decode with WebAssembly. */
