@@ -27,7 +27,7 @@ import { LZ4_WASM_BASE64 } from '../src/decompress/lz4-wasm-bytes.js';
 import { randomBlock } from './lz4-decoders.js';
 import { seededRandom } from './seeded-random.js';
 // @ts-expect-error: a plain .mjs build script without declarations
-import { BYTES_PATH, lz4WasmModuleText, WAT_PATH } from '../scripts/build-lz4-wasm.mjs';
+import { WASM_MODULES, wasmModuleText } from '../scripts/build-wasm.mjs';
 
 const fixtures = join(import.meta.dirname, 'decompress-fixtures');
 
@@ -311,8 +311,9 @@ describe('the input region (lz4WasmInput): streams decoded where they were read'
 });
 
 describe('the committed WebAssembly bytes', () => {
-  it('are what wasm/lz4.wat assembles to (node scripts/build-lz4-wasm.mjs)', async () => {
-    const rebuilt: string = await lz4WasmModuleText(readFileSync(WAT_PATH, 'utf8'));
-    expect(readFileSync(BYTES_PATH, 'utf8')).toBe(rebuilt);
+  it('are what wasm/lz4.wat assembles to (node scripts/build-wasm.mjs)', async () => {
+    const { wat, bytes } = WASM_MODULES.lz4;
+    const rebuilt: string = await wasmModuleText('lz4', readFileSync(wat, 'utf8'));
+    expect(readFileSync(bytes, 'utf8')).toBe(rebuilt);
   });
 });

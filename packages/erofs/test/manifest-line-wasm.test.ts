@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script without declarations
-import { BYTES_PATH, ndjsonWasmModuleText, WAT_PATH } from '../scripts/build-ndjson-wasm.mjs';
+import { WASM_MODULES, wasmModuleText } from '../scripts/build-wasm.mjs';
 import { ManifestError } from '../src/errors.js';
 import { FILE_TYPE_CODES, LAYOUT_CODES, newValidatedRecord } from '../src/manifest-columns.js';
 import { fastLineSpans, fastRecordLine, type AsciiInterner } from '../src/manifest-fast-line.js';
@@ -346,8 +346,9 @@ describe('the readers that scan lines in WebAssembly', () => {
 });
 
 describe('the committed WebAssembly bytes', () => {
-  it('are what wasm/ndjson-line.wat assembles to (node scripts/build-ndjson-wasm.mjs)', async () => {
-    const rebuilt: string = await ndjsonWasmModuleText(readFileSync(WAT_PATH, 'utf8'));
-    expect(readFileSync(BYTES_PATH, 'utf8')).toBe(rebuilt);
+  it('are what wasm/ndjson-line.wat assembles to (node scripts/build-wasm.mjs)', async () => {
+    const { wat, bytes } = WASM_MODULES['ndjson-line'];
+    const rebuilt: string = await wasmModuleText('ndjson-line', readFileSync(wat, 'utf8'));
+    expect(readFileSync(bytes, 'utf8')).toBe(rebuilt);
   });
 });

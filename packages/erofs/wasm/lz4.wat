@@ -12,7 +12,7 @@
 ;; Every length is checked against the region it reads or writes before any copy, so a hostile
 ;; stream cannot reach outside [src, src + srcLen + slack) or [dst, dst + outLen + slack).
 ;;
-;; Build: node packages/erofs/scripts/build-lz4-wasm.mjs (wabt); test/lz4-wasm-build.test.ts
+;; Build: node packages/erofs/scripts/build-wasm.mjs (wabt); test/lz4-wasm.test.ts
 ;; checks the committed bytes are what this source assembles to.
 (module
   ;; 14 MiB: one 1 MiB pcluster plus one 12 MiB extent and their slack

@@ -17,7 +17,7 @@
 ;; 32 bytes each, zero-padded, their lengths at LENS. The paths' bytes are not hashed: the scan
 ;; is used where paths stay bytes (docs/benchmarks.md#analyze-paths-paths-as-bytes-2026-12-07).
 ;;
-;; Build: node packages/erofs/scripts/build-ndjson-wasm.mjs (wabt); test/manifest-line-wasm.test.ts
+;; Build: node packages/erofs/scripts/build-wasm.mjs (wabt); test/manifest-line-wasm.test.ts
 ;; checks the committed bytes are what this source assembles to.
 (module
   ;; 130 pages, all from the start, never grown (growing detaches the ArrayBuffer the caller's
