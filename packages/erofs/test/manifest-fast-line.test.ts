@@ -19,25 +19,10 @@ import {
 } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { manifestForTransfer, manifestFromTransfer, ManifestStringsHandover } from '../src/node.js';
-import { syntheticHeader } from '../../sharing/test/synthetic-manifest.mjs';
+import { ndjsonHeaderLine } from './ndjson-header.js';
 
 /** The NDJSON header line of a manifest of `fileCount` records. */
-function header(hashed: boolean, fileCount = 2): string {
-  return JSON.stringify(
-    syntheticHeader({
-      version: 2,
-      name: 'x.erofs',
-      imageSize: 4096,
-      blockSize: 4096,
-      blocks: 1,
-      inodes: 2,
-      fileCount,
-      ishare: true,
-      hashed,
-      uuid: '00000000-0000-4000-8000-000000000000',
-    }),
-  );
-}
+const header = (hashed: boolean, fileCount = 2): string => ndjsonHeaderLine(fileCount, hashed, 2);
 
 const SHA = 'ab'.repeat(32);
 /** The fields of a canonical record line, as raw JSON text, in the order sharemap writes them. */

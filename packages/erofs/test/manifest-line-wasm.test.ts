@@ -18,7 +18,7 @@ import { forEachScannedLine, LINE_SCAN_WINDOW, lineScanAvailable } from '../src/
 import { manifestToNdjson, parseManifest, parseManifestBytes, StringTable } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { manifestForTransfer, manifestFromTransfer, ManifestStringsHandover } from '../src/node.js';
-import { syntheticHeader } from '../../sharing/test/synthetic-manifest.mjs';
+import { ndjsonHeaderLine } from './ndjson-header.js';
 import { seededRandom } from './seeded-random.js';
 
 const SHA = 'ab'.repeat(32);
@@ -270,24 +270,6 @@ describe('the WebAssembly line scan', () => {
   });
 });
 
-/** The NDJSON header line of a manifest of `fileCount` records. */
-function headerOf(fileCount: number, hashed: boolean): string {
-  return JSON.stringify(
-    syntheticHeader({
-      version: 2,
-      name: 'x.erofs',
-      imageSize: 4096,
-      blockSize: 4096,
-      blocks: 1,
-      inodes: fileCount,
-      fileCount,
-      ishare: true,
-      hashed,
-      uuid: '00000000-0000-4000-8000-000000000000',
-    }),
-  );
-}
-
 /** A parse's NDJSON and records, or its error's message, line and field. */
 function outcome(parse: () => Manifest): unknown {
   try {
@@ -318,7 +300,7 @@ describe('the readers that scan lines in WebAssembly', () => {
       if (r() < 0.3) lines = lines.map((l) => (r() < 0.05 ? damaged(r, l) : l));
       if (r() < 0.1) lines.reverse();
       if (r() < 0.1) lines.splice(Math.floor(r() * lines.length), 0, '');
-      const text = [headerOf(records.size, hashed), ...lines].join(r() < 0.2 ? '\r\n' : '\n') + '\n';
+      const text = [ndjsonHeaderLine(records.size, hashed), ...lines].join(r() < 0.2 ? '\r\n' : '\n') + '\n';
       const want = outcome(() => parseManifest(text));
       const bytes = new TextEncoder().encode(text);
       const strings = new StringTable();

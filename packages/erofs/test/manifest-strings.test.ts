@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { asciiString } from '../src/manifest-fast-line.js';
 import { NdjsonManifestParser } from '../src/manifest-parse.js';
 import { hashString, MAX_RESERVED_STRINGS, StringTable } from '../src/manifest-strings.js';
-import { syntheticHeader } from '../../sharing/test/synthetic-manifest.mjs';
+import { ndjsonHeaderLine } from './ndjson-header.js';
 
 /** A string equal to `s` but another object (built char by char, then flattened). */
 const copyOf = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
@@ -153,21 +153,7 @@ describe('StringTable', () => {
   });
 
   it('is sized from the NDJSON header: 2 strings a record (3 when hashed), before any record', () => {
-    const header = (fileCount: number, hashed: boolean): string =>
-      JSON.stringify(
-        syntheticHeader({
-          version: 2,
-          name: 'x.erofs',
-          imageSize: 4096,
-          blockSize: 4096,
-          blocks: 1,
-          inodes: 1,
-          fileCount,
-          ishare: true,
-          hashed,
-          uuid: '00000000-0000-4000-8000-000000000000',
-        }),
-      );
+    const header = (fileCount: number, hashed: boolean): string => ndjsonHeaderLine(fileCount, hashed, 1);
     const after = (fileCount: number, hashed: boolean): number => {
       const strings = new StringTable();
       new NdjsonManifestParser({ columnar: true, strings }).line(header(fileCount, hashed));
