@@ -7,19 +7,13 @@
  * general parser reading the text (JSON.parse, validateRecordInto).
  */
 import { describe, expect, it } from 'vitest';
-import { ManifestError } from '../src/errors.js';
 import { newValidatedRecord } from '../src/manifest-columns.js';
 import { fastRecordLine } from '../src/manifest-fast-line.js';
-import {
-  manifestColumns,
-  manifestToNdjson,
-  parseManifest,
-  parseManifestBytes,
-  StringTable,
-} from '../src/manifest.js';
+import { manifestColumns, parseManifest, parseManifestBytes, StringTable } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest-types.js';
 import { manifestForTransfer, manifestFromTransfer, ManifestStringsHandover } from '../src/node.js';
 import { ndjsonHeaderLine } from './ndjson-header.js';
+import { parseOutcome } from './parse-outcome.js';
 
 /** The NDJSON header line of a manifest of `fileCount` records. */
 const header = (hashed: boolean, fileCount = 2): string => ndjsonHeaderLine(fileCount, hashed, 2);
@@ -52,17 +46,6 @@ const withField = (fields: Fields, key: string, raw: string): Fields =>
 const ROOT =
   '{"path":"/","nid":36,"type":"dir","mode":"0755","uid":0,"gid":0,"size":4096,"nlink":2,"mtime":0,"mtime_nsec":0,"layout":"flat_inline","inode_size":32,"xattr_isize":0,"xattrs":{},"fingerprint":null}';
 
-/** The outcome of a parse: its NDJSON and records, or the error's message, line and field. */
-function outcome(parse: () => Manifest): unknown {
-  try {
-    const m = parse();
-    return { ok: true, ndjson: [...manifestToNdjson(m)].join(''), files: m.files };
-  } catch (e) {
-    if (!(e instanceof ManifestError)) throw e;
-    return { ok: false, message: e.message, line: e.line, field: e.field };
-  }
-}
-
 /**
  * The manifest read from bytes as a manifest thread reads it: no StringTable, every record's
  * strings handed to a ManifestStringsHandover (the fast path copies its line's bytes), then
@@ -89,13 +72,13 @@ function fastTakes(line: string, hashed: boolean): boolean {
  */
 function sameAsGeneral(line: string, hashed: boolean, eol = '\n'): boolean {
   const text = [header(hashed), ROOT, line].join(eol) + eol;
-  const want = outcome(() => parseManifest(text));
+  const want = parseOutcome(() => parseManifest(text));
   const bytes = new TextEncoder().encode(text);
   expect(
-    outcome(() => parseManifestBytes(bytes, { columnar: true, strings: new StringTable() })),
+    parseOutcome(() => parseManifestBytes(bytes, { columnar: true, strings: new StringTable() })),
   ).toStrictEqual(want);
-  expect(outcome(() => parseManifestBytes(bytes))).toStrictEqual(want);
-  expect(outcome(() => readHandedOver(bytes))).toStrictEqual(want);
+  expect(parseOutcome(() => parseManifestBytes(bytes))).toStrictEqual(want);
+  expect(parseOutcome(() => readHandedOver(bytes))).toStrictEqual(want);
   return (want as { ok: boolean }).ok;
 }
 
@@ -213,8 +196,8 @@ describe('the NDJSON fast path', () => {
     const good = (p: string) => lineOf(withField(c, 'path', `"${p}"`));
     const text = [header(false, 4), ROOT, good('/a'), good('/c'), good('/b')].join('\n');
     const bytes = new TextEncoder().encode(text);
-    const got = outcome(() => parseManifestBytes(bytes, { columnar: true, strings: new StringTable() }));
-    expect(got).toStrictEqual(outcome(() => parseManifest(text)));
+    const got = parseOutcome(() => parseManifestBytes(bytes, { columnar: true, strings: new StringTable() }));
+    expect(got).toStrictEqual(parseOutcome(() => parseManifest(text)));
     expect(got).toMatchObject({ ok: false, line: 5, field: 'path' });
   });
 
@@ -236,9 +219,9 @@ describe('the NDJSON fast path', () => {
     ];
     for (const [name, lines, valid] of cases) {
       const text = manifest(lines);
-      const want = outcome(() => parseManifest(text));
+      const want = parseOutcome(() => parseManifest(text));
       expect([name, (want as { ok: boolean }).ok]).toStrictEqual([name, valid]);
-      expect([name, outcome(() => readHandedOver(new TextEncoder().encode(text)))]).toStrictEqual([
+      expect([name, parseOutcome(() => readHandedOver(new TextEncoder().encode(text)))]).toStrictEqual([
         name,
         want,
       ]);

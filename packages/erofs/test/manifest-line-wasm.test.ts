@@ -11,14 +11,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script without declarations
 import { WASM_MODULES, wasmModuleText } from '../scripts/build-wasm.mjs';
-import { ManifestError } from '../src/errors.js';
 import { FILE_TYPE_CODES, LAYOUT_CODES, newValidatedRecord } from '../src/manifest-columns.js';
 import { fastLineSpans, fastRecordLine, type AsciiInterner } from '../src/manifest-fast-line.js';
 import { forEachScannedLine, LINE_SCAN_WINDOW, lineScanAvailable } from '../src/manifest-line-wasm.js';
-import { manifestToNdjson, parseManifest, parseManifestBytes, StringTable } from '../src/manifest.js';
-import type { Manifest } from '../src/manifest-types.js';
+import { parseManifest, parseManifestBytes, StringTable } from '../src/manifest.js';
 import { manifestForTransfer, manifestFromTransfer, ManifestStringsHandover } from '../src/node.js';
 import { ndjsonHeaderLine } from './ndjson-header.js';
+import { parseOutcome } from './parse-outcome.js';
 import { seededRandom } from './seeded-random.js';
 
 const SHA = 'ab'.repeat(32);
@@ -270,17 +269,6 @@ describe('the WebAssembly line scan', () => {
   });
 });
 
-/** A parse's NDJSON and records, or its error's message, line and field. */
-function outcome(parse: () => Manifest): unknown {
-  try {
-    const m = parse();
-    return { ok: true, ndjson: [...manifestToNdjson(m)].join(''), files: m.files };
-  } catch (e) {
-    if (!(e instanceof ManifestError)) throw e;
-    return { ok: false, message: e.message, line: e.line, field: e.field };
-  }
-}
-
 describe('the readers that scan lines in WebAssembly', () => {
   it('read whole manifests as the general parser does: paths as bytes, and handed over', () => {
     const r = seededRandom(11);
@@ -301,21 +289,21 @@ describe('the readers that scan lines in WebAssembly', () => {
       if (r() < 0.1) lines.reverse();
       if (r() < 0.1) lines.splice(Math.floor(r() * lines.length), 0, '');
       const text = [ndjsonHeaderLine(records.size, hashed), ...lines].join(r() < 0.2 ? '\r\n' : '\n') + '\n';
-      const want = outcome(() => parseManifest(text));
+      const want = parseOutcome(() => parseManifest(text));
       const bytes = new TextEncoder().encode(text);
       const strings = new StringTable();
       expect([
         round,
-        outcome(() => parseManifestBytes(bytes, { columnar: true, strings, pathBytes: true })),
+        parseOutcome(() => parseManifestBytes(bytes, { columnar: true, strings, pathBytes: true })),
       ]).toStrictEqual([round, want]);
       expect([
         round,
-        outcome(() => parseManifestBytes(bytes, { columnar: true, pathBytes: true })),
+        parseOutcome(() => parseManifestBytes(bytes, { columnar: true, pathBytes: true })),
       ]).toStrictEqual([round, want]);
       const handover = new ManifestStringsHandover();
       expect([
         round,
-        outcome(() => {
+        parseOutcome(() => {
           const m = parseManifestBytes(bytes, { columnar: true, handOver: handover });
           const { message, transfer } = handover.used
             ? manifestForTransfer(m, handover.strings())
