@@ -11,12 +11,24 @@ import type { Manifest } from '@sharemap/erofs';
 import type { Report } from '../report.js';
 import type { PreparedImage } from './core.js';
 
-const byReport = new WeakMap<Report, WeakMap<Manifest, { blockSize: number; binding: Int8Array }>>();
+/** What analyze() kept of one prepared image: its per-file bindings and their counts (PreparedImage). */
+interface KeptBindings {
+  blockSize: number;
+  binding: Int8Array;
+  bindingCounts: Int32Array;
+}
+
+const byReport = new WeakMap<Report, WeakMap<Manifest, KeptBindings>>();
 
 /** Keeps each prepared image's bindings for `report` (called by analyze()). */
 export function keepBindings(report: Report, images: readonly PreparedImage[]): void {
-  const byManifest = new WeakMap<Manifest, { blockSize: number; binding: Int8Array }>();
-  for (const p of images) byManifest.set(p.manifest, { blockSize: p.entry.blockSize, binding: p.binding });
+  const byManifest = new WeakMap<Manifest, KeptBindings>();
+  for (const p of images)
+    byManifest.set(p.manifest, {
+      blockSize: p.entry.blockSize,
+      binding: p.binding,
+      bindingCounts: p.bindingCounts,
+    });
   byReport.set(report, byManifest);
 }
 
@@ -28,4 +40,13 @@ export function keepBindings(report: Report, images: readonly PreparedImage[]): 
 export function engineBindings(report: Report, manifest: Manifest, blockSize: number): Int8Array | null {
   const kept = byReport.get(report)?.get(manifest);
   return kept !== undefined && kept.blockSize === blockSize ? kept.binding : null;
+}
+
+/**
+ * How many regular files of `manifest` have each binding code (PreparedImage.bindingCounts, at
+ * `code - BINDING_ASK`), when engineBindings has its bindings, else null.
+ */
+export function engineBindingCounts(report: Report, manifest: Manifest, blockSize: number): Int32Array | null {
+  const kept = byReport.get(report)?.get(manifest);
+  return kept !== undefined && kept.blockSize === blockSize ? kept.bindingCounts : null;
 }
