@@ -701,14 +701,56 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   });
   const anyWeak = bindingsOfInstance.some((b) => b !== null);
   const fileCol = files.file;
-  for (let r = 0; anyWeak && r < inst.length; r++) {
-    const i = inst[r]!;
-    const code = bindingsOfInstance[i]?.[fileCol[r]!] ?? -1;
-    if (code < 0 || code === CONTENT_BOUND || instImage[i]! < 0) continue;
-    const k = instImage[i]! * nBindings + code;
+  /** Per image index * bindings + binding code: how many of the image's files have it (fingerprintsOf). */
+  const filesWith = new Float64Array(nImages * nBindings);
+  report.images.forEach((img, k) => {
+    const raw = fpRaw.get(img.id);
+    if (raw) FINGERPRINT_BINDINGS.forEach((b, code) => (filesWith[k * nBindings + code] = raw.counts[b]));
+  });
+  /** One row of the per-row pass: listed while its list is short, counted. */
+  const weakRow = (r: number, code: number, img: number, count: boolean): boolean => {
+    if (code < 0 || code === CONTENT_BOUND) return false;
+    const k = img * nBindings + code;
     const rows = weakRows[k]!;
-    if (rows.length < MAX_TRUST_ROWS) rows.push(r);
-    weakCounts[k] = weakCounts[k]! + copiesOfRow(r);
+    const listed = rows.length < MAX_TRUST_ROWS;
+    if (listed) rows.push(r);
+    if (count) weakCounts[k] = weakCounts[k]! + copiesOfRow(r);
+    return listed;
+  };
+  for (let r = 0; anyWeak && r < inst.length; ) {
+    const i = inst[r]!;
+    const bindingOf = bindingsOfInstance[i];
+    const img = instImage[i]!;
+    const n = bindingOf?.length ?? 0;
+    const end = r + n;
+    // The engine's rows (core.ts runCore): an instance's rows are its image's files 0 .. n - 1 in
+    // order, one each. Such a run is counted from the image's counts, and read only as far as
+    // its rows still fill the lists (MAX_TRUST_ROWS each), not row by row (2M rows at 1M files).
+    if (
+      bindingOf &&
+      img >= 0 &&
+      n > 0 &&
+      inst[end - 1] === i &&
+      (end === inst.length || inst[end] !== i) &&
+      fileCol[r] === 0 &&
+      fileCol[end - 1] === n - 1
+    ) {
+      const copiesOfRun = copies === null ? 1 : copies[i]!;
+      let wanted = 0;
+      for (let code = 0; code < nBindings; code++) {
+        if (code === CONTENT_BOUND) continue;
+        const k = img * nBindings + code;
+        weakCounts[k] = weakCounts[k]! + filesWith[k]! * copiesOfRun;
+        wanted += Math.min(filesWith[k]!, MAX_TRUST_ROWS - weakRows[k]!.length);
+      }
+      for (let q = r; wanted > 0 && q < end; q++)
+        if (weakRow(q, bindingOf[fileCol[q]!]!, img, false)) wanted--;
+      r = end;
+      continue;
+    }
+    // Any other table: row by row.
+    for (; r < inst.length && inst[r] === i; r++)
+      if (bindingOf && img >= 0) weakRow(r, bindingOf[fileCol[r]!] ?? -1, img, true);
   }
   const fingerprints: TrustImageFingerprints[] = report.images.map((img, imgIndex) => {
     const { bindingOf: _b, ...raw } = fpRaw.get(img.id) ?? {
