@@ -717,7 +717,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     if (count) weakCounts[k] = weakCounts[k]! + copiesOfRow(r);
     return listed;
   };
-  for (let r = 0; anyWeak && r < inst.length; ) {
+  for (let r = 0; anyWeak && r < inst.length;) {
     const i = inst[r]!;
     const bindingOf = bindingsOfInstance[i];
     const img = instImage[i]!;

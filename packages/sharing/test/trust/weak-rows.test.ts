@@ -56,7 +56,10 @@ function weakBindings(input: AnalysisInput): Map<string, (FingerprintBinding | n
 }
 
 /** The weak statements' rows and counts, row by row. */
-function expectedWeak(report: Report, input: AnalysisInput): Map<string, { rows: number[]; rowCount: number }> {
+function expectedWeak(
+  report: Report,
+  input: AnalysisInput,
+): Map<string, { rows: number[]; rowCount: number }> {
   const bindings = weakBindings(input);
   const copies = rowCopies(report.files, report.instances.length);
   const out = new Map<string, { rows: number[]; rowCount: number }>();
