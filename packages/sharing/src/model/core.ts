@@ -116,6 +116,12 @@ export interface PreparedImage {
    * BINDING_NOT_REGULAR for files without one. 1 byte per file.
    */
   binding: Int8Array;
+  /**
+   * How many regular files have each `binding` code, at `code - BINDING_ASK` (BINDING_ASK,
+   * BINDING_NONE, then FINGERPRINT_BINDINGS' indices): counted as the codes are set, so that
+   * the trust model, when no file is BINDING_ASK, needs no pass over the files to count them.
+   */
+  bindingCounts: Int32Array;
 }
 
 export interface Prepared {
@@ -439,6 +445,7 @@ function prepareImage(
   const mismatched: number[] = [];
   const unverifiable: number[] = [];
   const binding = new Int8Array(n).fill(BINDING_NOT_REGULAR);
+  const bindingCounts = new Int32Array(FINGERPRINT_BINDINGS.length - BINDING_ASK);
   let regularFiles = 0;
   let fingerprintedFiles = 0;
   for (let f = 0; f < n; f++) {
@@ -499,6 +506,7 @@ function prepareImage(
         } else if (!fingerprintMatchesSha256(fingerprint!, sha)) mismatched.push(f);
       }
     }
+    bindingCounts[binding[f]! - BINDING_ASK]!++;
     // Content identity (keys.contentIdentity) of non-empty files: their sha256, when it is not
     // the digest their fingerprint claims (else the fingerprint's: contentIdOf).
     if (bytes > 0 && sha !== undefined && sha !== null && !shaIsClaimedDigest) {
@@ -529,6 +537,7 @@ function prepareImage(
     regularFiles,
     fingerprintedFiles,
     binding,
+    bindingCounts,
   };
 }
 

@@ -38,7 +38,7 @@ import {
 } from './types.js';
 import { LargestGroups } from './largest.js';
 import { BINDING_ASK, BINDING_NONE } from '../model/core.js';
-import { engineBindings } from '../model/engine-bindings.js';
+import { engineBindingCounts, engineBindings } from '../model/engine-bindings.js';
 import { reportPathAt } from '../model/report-paths.js';
 
 /** Finding codes listed as boundary breaks. */
@@ -179,7 +179,7 @@ function isSha256Form(fp: string): boolean {
 
 /** Per image, each regular file's fingerprint binding (R4 usable fingerprints only). */
 type RawFingerprints = Omit<TrustImageFingerprints, 'domains' | 'statements'> & {
-  /** Binding of each file (manifest index = `Report.paths` index): an index into FINGERPRINT_BINDINGS, -1 none. */
+  /** Binding of each file (manifest index = `Report.paths` index): an index into FINGERPRINT_BINDINGS, negative: none. */
   bindingOf: Int8Array;
 };
 
@@ -221,13 +221,33 @@ function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFi
     const cols = manifestColumns(manifest);
     const files = cols ? null : manifest.files;
     const count = fileCount(manifest);
-    const bindingOf = new Int8Array(count).fill(-1);
     const pathOf = (f: number): string => (files ? files[f]!.path : cols!.pathAt(f));
     // The engine's R12 check settled most files' bindings (core.ts PreparedImage.binding) when
     // analyze() made this report from this manifest: a byte per file, and only the files it
     // left (BINDING_ASK: mismatches, fingerprints not in lower-case hex) are classified here.
     const fromEngine = engineBindings(report, manifest, image.blockSize);
-    if (fromEngine !== null)
+    const engineCounts = fromEngine !== null ? engineBindingCounts(report, manifest, image.blockSize) : null;
+    let bindingOf: Int8Array;
+    if (fromEngine !== null && engineCounts !== null && engineCounts[0] === 0) {
+      // None left to classify (engineCounts[0]: BINDING_ASK files): the engine's bytes are the
+      // bindings (its negative codes are none) and its counts the counts, so the files are read
+      // only up to the last example each binding lists (at 2M records: no pass over them all).
+      bindingOf = fromEngine;
+      none = engineCounts[BINDING_NONE - BINDING_ASK]!;
+      let wanted = 0;
+      for (let code = 0; code < n.length; code++) {
+        n[code] = engineCounts[code - BINDING_ASK]!;
+        wanted += Math.min(TRUST_EXAMPLES, n[code]!);
+      }
+      for (let f = 0; wanted > 0 && f < count; f++) {
+        const code = fromEngine[f]!;
+        if (code >= 0 && ex[code]!.length < TRUST_EXAMPLES) {
+          ex[code]!.push(pathOf(f));
+          wanted--;
+        }
+      }
+    } else if (fromEngine !== null) {
+      bindingOf = new Int8Array(count).fill(-1);
       for (let f = 0; f < count; f++) {
         let code = fromEngine[f]!;
         if (code < 0) {
@@ -243,7 +263,8 @@ function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFi
         bindingOf[f] = code;
         if (ex[code]!.length < TRUST_EXAMPLES) ex[code]!.push(pathOf(f));
       }
-    else {
+    } else {
+      bindingOf = new Int8Array(count).fill(-1);
       last ??= positionMemory();
       const { fp: lastFp, sha: lastSha, code: lastCode } = last;
       for (let f = 0; f < count; f++) {
@@ -348,7 +369,8 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const partyKeys = [...new Set(report.images.map((x) => ix.partyOfImage.get(x.id)!))];
   const partyIndex = new Map(partyKeys.map((k, n) => [k, n]));
   const imgParty = Int32Array.from(report.images, (x) => partyIndex.get(ix.partyOfImage.get(x.id)!)!);
-  type Cell = TrustMatrixCell & { lastGroup: number; doms: Set<string> };
+  /** `lastDomain`: the domain index last added to `doms` (groups of one domain come together). */
+  type Cell = TrustMatrixCell & { lastGroup: number; lastDomain: number; doms: Set<string> };
   const cells = new Map<number, Cell>();
   /** Bytes other images read from each group's first member. */
   const groupCrossBytes = new Float64Array(groups.count);
@@ -358,6 +380,9 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const inst = files.instance;
   let lastKey = -1;
   let lastCell: Cell | undefined;
+  let lastReader = -1;
+  let lastReadImage = -1;
+  let lastRead: { files: number; bytes: number } | undefined;
   for (let gi = 0; gi < groups.count; gi++) {
     const from = memberStart[gi]!;
     const to = memberStart[gi + 1]!;
@@ -384,6 +409,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
           rows: [],
           examples: [],
           lastGroup: -1,
+          lastDomain: -1,
           doms: new Set(),
         };
         cells.set(key, c);
@@ -395,19 +421,32 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       if (c.lastGroup !== gi) {
         c.lastGroup = gi;
         c.inodes++;
-        c.doms.add(groups.domainLabels[groups.domain[gi]!]!);
+        // One Set.add per change of domain, not per group (~900k cross-image groups in one cell).
+        const dom = groups.domain[gi]!;
+        if (dom !== c.lastDomain) {
+          c.lastDomain = dom;
+          c.doms.add(groups.domainLabels[dom]!);
+        }
       }
       if (c.rows.length < MAX_TRUST_ROWS) c.rows.push(r);
       if (c.examples.length < TRUST_EXAMPLES) c.examples.push(ix.fileOf(r));
       isCross[gi] = 1;
       groupCrossBytes[gi] = groupCrossBytes[gi]! + bytes;
-      const perInst = reads[inst[r]!]!;
+      const reader = inst[r]!;
       const one = bytes / n;
-      const e = perInst.get(sImg);
+      // Consecutive reads mostly have the same reader instance and supplier image: one Map
+      // lookup per change of either.
+      let e = reader === lastReader && sImg === lastReadImage ? lastRead : reads[reader]!.get(sImg);
       if (e) {
         e.files++;
         e.bytes += one;
-      } else perInst.set(sImg, { files: 1, bytes: one });
+      } else {
+        e = { files: 1, bytes: one };
+        reads[reader]!.set(sImg, e);
+      }
+      lastReader = reader;
+      lastReadImage = sImg;
+      lastRead = e;
     }
   }
   if (rowsOf)
@@ -415,7 +454,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
       if (lead !== i) reads[i] = new Map([...reads[lead]!].map(([img, e]) => [img, { ...e }]));
     });
   const matrix: TrustMatrixCell[] = [...cells.values()]
-    .map(({ lastGroup: _l, doms, ...c }) => ({ ...c, domains: [...doms].sort() }))
+    .map(({ lastGroup: _l, lastDomain: _d, doms, ...c }) => ({ ...c, domains: [...doms].sort() }))
     .sort(
       (a, b) => b.bytes - a.bytes || a.supplier.localeCompare(b.supplier) || a.reader.localeCompare(b.reader),
     );
@@ -431,7 +470,8 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   const memberInst = new Int32Array(report.instances.length);
   let heldByMany = 0;
   for (let gi = 0; gi < groups.count; gi++) {
-    groupBits.fill(0);
+    // A loop, not groupBits.fill(0): a builtin call per group costs more than the word or two.
+    for (let w = 0; w < words; w++) groupBits[w] = 0;
     let nMemberInst = 0;
     let distinctImages = 0;
     let memberInstances = 0;
@@ -661,14 +701,56 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
   });
   const anyWeak = bindingsOfInstance.some((b) => b !== null);
   const fileCol = files.file;
-  for (let r = 0; anyWeak && r < inst.length; r++) {
-    const i = inst[r]!;
-    const code = bindingsOfInstance[i]?.[fileCol[r]!] ?? -1;
-    if (code < 0 || code === CONTENT_BOUND || instImage[i]! < 0) continue;
-    const k = instImage[i]! * nBindings + code;
+  /** Per image index * bindings + binding code: how many of the image's files have it (fingerprintsOf). */
+  const filesWith = new Float64Array(nImages * nBindings);
+  report.images.forEach((img, k) => {
+    const raw = fpRaw.get(img.id);
+    if (raw) FINGERPRINT_BINDINGS.forEach((b, code) => (filesWith[k * nBindings + code] = raw.counts[b]));
+  });
+  /** One row of the per-row pass: listed while its list is short, counted. */
+  const weakRow = (r: number, code: number, img: number, count: boolean): boolean => {
+    if (code < 0 || code === CONTENT_BOUND) return false;
+    const k = img * nBindings + code;
     const rows = weakRows[k]!;
-    if (rows.length < MAX_TRUST_ROWS) rows.push(r);
-    weakCounts[k] = weakCounts[k]! + copiesOfRow(r);
+    const listed = rows.length < MAX_TRUST_ROWS;
+    if (listed) rows.push(r);
+    if (count) weakCounts[k] = weakCounts[k]! + copiesOfRow(r);
+    return listed;
+  };
+  for (let r = 0; anyWeak && r < inst.length;) {
+    const i = inst[r]!;
+    const bindingOf = bindingsOfInstance[i];
+    const img = instImage[i]!;
+    const n = bindingOf?.length ?? 0;
+    const end = r + n;
+    // The engine's rows (core.ts runCore): an instance's rows are its image's files 0 .. n - 1 in
+    // order, one each. Such a run is counted from the image's counts, and read only as far as
+    // its rows still fill the lists (MAX_TRUST_ROWS each), not row by row (2M rows at 1M files).
+    if (
+      bindingOf &&
+      img >= 0 &&
+      n > 0 &&
+      inst[end - 1] === i &&
+      (end === inst.length || inst[end] !== i) &&
+      fileCol[r] === 0 &&
+      fileCol[end - 1] === n - 1
+    ) {
+      const copiesOfRun = copies === null ? 1 : copies[i]!;
+      let wanted = 0;
+      for (let code = 0; code < nBindings; code++) {
+        if (code === CONTENT_BOUND) continue;
+        const k = img * nBindings + code;
+        weakCounts[k] = weakCounts[k]! + filesWith[k]! * copiesOfRun;
+        wanted += Math.min(filesWith[k]!, MAX_TRUST_ROWS - weakRows[k]!.length);
+      }
+      for (let q = r; wanted > 0 && q < end; q++)
+        if (weakRow(q, bindingOf[fileCol[q]!]!, img, false)) wanted--;
+      r = end;
+      continue;
+    }
+    // Any other table: row by row.
+    for (; r < inst.length && inst[r] === i; r++)
+      if (bindingOf && img >= 0) weakRow(r, bindingOf[fileCol[r]!] ?? -1, img, true);
   }
   const fingerprints: TrustImageFingerprints[] = report.images.map((img, imgIndex) => {
     const { bindingOf: _b, ...raw } = fpRaw.get(img.id) ?? {

@@ -12,7 +12,7 @@ import {
   type Manifest,
 } from '@sharemap/erofs';
 import { analyze } from '../../src/model/engine.js';
-import { engineBindings } from '../../src/model/engine-bindings.js';
+import { engineBindingCounts, engineBindings } from '../../src/model/engine-bindings.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
 import type { AnalysisInput, Report } from '../../src/report.js';
 import { buildTrustModel } from '../../src/trust/index.js';
@@ -99,6 +99,32 @@ describe("trust model: fingerprint bindings from analyze()'s R12 check", () => {
     expect(
       fromEngine.fingerprints.find((f) => f.imageId === 'base-v2.fp.forged')!.counts['verified-mismatch'],
     ).toBe(1);
+  });
+
+  it('none left to the trust model (unhashed lower-hex fingerprints): its counts and examples from the engine', () => {
+    // Without sha256s every file's binding is settled by the engine (unverifiable or
+    // publisher-defined): the trust model takes the engine's counts and reads files for examples only.
+    const unhashed = (name: string): Manifest => {
+      const m = oracleManifest(name);
+      return { ...m, hashed: false, files: m.files.map(({ sha256: _s, ...f }) => f) };
+    };
+    const manifests = ['base-v1.fp', 'base-v1.fp.serial'].map(unhashed);
+    const input: AnalysisInput = {
+      images: manifests.map((manifest, k) => ({
+        image: imageEntryFromManifest(manifest, { id: `img${k}`, publisher: 'acme' }),
+        manifest,
+      })),
+      instances: [inst('m1', 'img0', 'acme'), inst('m2', 'img1', 'acme'), inst('m3', 'img0', 'acme')],
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    const { fromEngine, itself } = bothWays(input, (m) => ({ ...m, files: m.files }));
+    expect(fromEngine).toEqual(itself);
+    const report = analyze(input);
+    for (const { image, manifest } of input.images)
+      expect(engineBindingCounts(report, manifest, image.blockSize)![0]).toBe(0); // no BINDING_ASK
+    expect(fromEngine.fingerprints[0]!.counts.unverifiable).toBeGreaterThan(3);
+    expect(fromEngine.fingerprints[1]!.counts['publisher-defined']).toBeGreaterThan(3);
+    expect(fromEngine.fingerprints[0]!.examples.unverifiable).toHaveLength(3);
   });
 
   it('another block size than analyze() had: nothing kept for it', () => {
