@@ -717,6 +717,16 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     if (count) weakCounts[k] = weakCounts[k]! + copiesOfRow(r);
     return listed;
   };
+  /**
+   * Whether rows [r, end) are instance i's files 0 .. end - r - 1 in order, as runCore lays an
+   * instance's rows out: checked row by row (two array reads a row), so that any other table,
+   * however its ends look, is counted row by row below.
+   */
+  const engineRun = (r: number, end: number, i: number): boolean => {
+    if (end > inst.length) return false;
+    for (let q = r; q < end; q++) if (inst[q] !== i || fileCol[q] !== q - r) return false;
+    return true;
+  };
   for (let r = 0; anyWeak && r < inst.length;) {
     const i = inst[r]!;
     const bindingOf = bindingsOfInstance[i];
@@ -726,15 +736,7 @@ export function buildTrustModel(report: Report, input: AnalysisInput): TrustMode
     // The engine's rows (core.ts runCore): an instance's rows are its image's files 0 .. n - 1 in
     // order, one each. Such a run is counted from the image's counts, and read only as far as
     // its rows still fill the lists (MAX_TRUST_ROWS each), not row by row (2M rows at 1M files).
-    if (
-      bindingOf &&
-      img >= 0 &&
-      n > 0 &&
-      inst[end - 1] === i &&
-      (end === inst.length || inst[end] !== i) &&
-      fileCol[r] === 0 &&
-      fileCol[end - 1] === n - 1
-    ) {
+    if (bindingOf && img >= 0 && n > 0 && (end === inst.length || inst[end] !== i) && engineRun(r, end, i)) {
       const copiesOfRun = copies === null ? 1 : copies[i]!;
       let wanted = 0;
       for (let code = 0; code < nBindings; code++) {
