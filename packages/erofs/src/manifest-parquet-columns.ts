@@ -20,9 +20,9 @@ import { decompressPage, readDataPage } from 'hyparquet/src/datapage.js';
 import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { readPlain } from 'hyparquet/src/plain.js';
-import { snappyUncompress } from 'hyparquet/src/snappy.js';
 import type { parquetMetadata } from 'hyparquet';
 import type { ColumnDecoder, DecodedArray, SchemaElement, SchemaTree } from 'hyparquet/src/types.js';
+import { PARQUET_DECOMPRESSORS, snappyDecodeInto } from './snappy.js';
 
 type FileMetaData = ReturnType<typeof parquetMetadata>;
 
@@ -244,7 +244,12 @@ export function decodeColumnChunk(
     if (header.type === 'DICTIONARY_PAGE') {
       const dph = header.dictionary_page_header;
       if (!dph || dictionarySize >= 0) throw new NotColumnar(`column ${name}: second dictionary`);
-      const page = decompressPage(compressed, Number(header.uncompressed_page_size), meta.codec, undefined);
+      const page = decompressPage(
+        compressed,
+        Number(header.uncompressed_page_size),
+        meta.codec,
+        PARQUET_DECOMPRESSORS,
+      );
       if (out.kind === 'bytes') {
         // The entries as offsets into the page (readPlain would make a view per entry).
         if (!(dph.num_values >= 0)) throw new NotColumnar(`column ${name}: dictionary size`);
@@ -266,7 +271,12 @@ export function decodeColumnChunk(
     let count: number;
     if (header.type === 'DATA_PAGE' && header.data_page_header) {
       const dph = header.data_page_header;
-      const page = decompressPage(compressed, Number(header.uncompressed_page_size), meta.codec, undefined);
+      const page = decompressPage(
+        compressed,
+        Number(header.uncompressed_page_size),
+        meta.codec,
+        PARQUET_DECOMPRESSORS,
+      );
       ({ definitionLevels: levels, dataPage: values } = readDataPage(page, dph, decoder));
       encoding = dph.encoding;
       count = dph.num_values;
@@ -401,9 +411,9 @@ function readPageV2(
       // PLAIN byte values stay where they are decompressed until the group is read: into the
       // column's own store (reused by the next group), not the page scratch or a new buffer.
       const into = bytes ? storeRoom(bytes, size) : pageBuffer(size);
-      snappyUncompress(page, into);
+      snappyDecodeInto(page, into);
       page = into;
-    } else page = decompressPage(page, size, decoder.codec, undefined);
+    } else page = decompressPage(page, size, decoder.codec, PARQUET_DECOMPRESSORS);
   }
   const nValues = daph2.num_values - daph2.num_nulls;
   const encoding = daph2.encoding;

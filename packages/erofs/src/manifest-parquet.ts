@@ -37,6 +37,7 @@ import {
   type ParquetColumnName,
 } from './manifest-parquet-rows.js';
 import { parquetSchema } from 'hyparquet/src/metadata.js';
+import { PARQUET_DECOMPRESSORS } from './snappy.js';
 
 export { isParquet };
 
@@ -266,6 +267,8 @@ async function readRows(
       rowEnd: to,
       // STRING columns decode to strings, plain BYTE_ARRAY stays bytes, INT64 stays bigint.
       utf8: false,
+      // Snappy pages through our own decoder: hyparquet's can loop for ever on a hostile page.
+      compressors: PARQUET_DECOMPRESSORS,
       onChunk: (chunk) => {
         const col = cols.get(chunk.columnName);
         if (!col) return;
