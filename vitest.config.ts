@@ -32,7 +32,7 @@ export const SHARED_PROCESS_TESTS = [
   // setLz4Decoder, start workers or spawn the CLI stay in processes of their own).
   'packages/erofs/test/{broken,bytes,data-now,data-pieces,disk,fuzz-regressions,image,lz4-exact,metabox,metabox-fixtures,metadata-in-place,oracles,source,walk}.test.ts',
   'packages/erofs/test/compressed-{fixtures,local,synthetic}.test.ts',
-  'packages/erofs/test/decompress-limits.test.ts',
+  'packages/erofs/test/{decompress-limits,snappy}.test.ts',
   'packages/erofs/test/manifest{,-bytes,-columns,-columns-bulk,-columns-codec,-encode,-fast-line,-header-later,-line-wasm,-order,-parquet,-parquet-columns,-roundtrip,-stream,-strings}.test.ts',
   'packages/erofs/test/node/columns-transfer.test.ts',
   // The OCI layer reader and predictions (not node.test, read-chunks, tar-hasher: digest workers).
