@@ -11,6 +11,9 @@
  * `compressors` option).
  */
 
+/** Literals and copies up to this many bytes are copied in a loop, longer ones natively. */
+const SHORT = 64;
+
 /** Fills all of `output` from the Snappy block `input`, or throws an Error naming what is wrong. */
 export function snappyDecodeInto(input: Uint8Array, output: Uint8Array): void {
   const inEnd = input.length;
@@ -43,7 +46,9 @@ export function snappyDecodeInto(input: Uint8Array, output: Uint8Array): void {
       }
       if (len > inEnd - pos) throw new Error('Snappy: literal past the end of the page');
       if (len > outEnd - out) throw new Error('Snappy: literal past the decoded length');
-      output.set(input.subarray(pos, pos + len), out);
+      // short literals byte by byte: a subarray and a native call cost more than the bytes
+      if (len > SHORT) output.set(input.subarray(pos, pos + len), out);
+      else for (let i = 0; i < len; i++) output[out + i] = input[pos + i]!;
       pos += len;
       out += len;
       continue;
@@ -66,7 +71,8 @@ export function snappyDecodeInto(input: Uint8Array, output: Uint8Array): void {
       throw new Error(`Snappy: copy from ${offset} bytes back at byte ${out}`);
     if (len > outEnd - out) throw new Error('Snappy: copy past the decoded length');
     // overlapping copies (offset < len) repeat the bytes just written: byte by byte
-    if (offset >= len) output.copyWithin(out, out - offset, out - offset + len);
+    // (as do short ones: see SHORT)
+    if (offset >= len && len > SHORT) output.copyWithin(out, out - offset, out - offset + len);
     else for (let i = 0; i < len; i++) output[out + i] = output[out + i - offset]!;
     out += len;
   }
