@@ -11,7 +11,7 @@
  * `compressors` option).
  */
 
-/** Literals and copies up to this many bytes are copied in a loop, longer ones natively. */
+/** Literals up to this many bytes are copied in a loop, longer ones natively. */
 const SHORT = 64;
 
 /** Fills all of `output` from the Snappy block `input`, or throws an Error naming what is wrong. */
@@ -70,10 +70,9 @@ export function snappyDecodeInto(input: Uint8Array, output: Uint8Array): void {
     if (offset === 0 || offset > out)
       throw new Error(`Snappy: copy from ${offset} bytes back at byte ${out}`);
     if (len > outEnd - out) throw new Error('Snappy: copy past the decoded length');
-    // overlapping copies (offset < len) repeat the bytes just written: byte by byte
-    // (as do short ones: see SHORT)
-    if (offset >= len && len > SHORT) output.copyWithin(out, out - offset, out - offset + len);
-    else for (let i = 0; i < len; i++) output[out + i] = output[out + i - offset]!;
+    // a copy is at most 64 bytes (its tag's 6 bits): byte by byte, which also repeats the bytes
+    // just written when it overlaps them (offset < len)
+    for (let i = 0; i < len; i++) output[out + i] = output[out + i - offset]!;
     out += len;
   }
   if (out !== outEnd) throw new Error(`Snappy: the page ends after ${out} of ${outEnd} bytes`);
