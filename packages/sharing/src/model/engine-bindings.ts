@@ -35,24 +35,16 @@ export function keepBindings(report: Report, images: readonly PreparedImage[]): 
 }
 
 /**
- * The bindings analyze() found for `manifest` (one byte per file: core.ts BINDING_* codes or an
- * index into FINGERPRINT_BINDINGS) when it made `report` with that manifest at that block size,
- * else null.
+ * What analyze() found for `manifest` when it made `report` with that manifest at that block
+ * size, else null: `binding`, one byte per file (core.ts BINDING_* codes or an index into
+ * FINGERPRINT_BINDINGS), and `bindingCounts`, how many regular files have each code (at
+ * `code - BINDING_ASK`).
  */
-export function engineBindings(report: Report, manifest: Manifest, blockSize: number): Int8Array | null {
-  const kept = byReport.get(report)?.get(manifest);
-  return kept !== undefined && kept.blockSize === blockSize ? kept.binding : null;
-}
-
-/**
- * How many regular files of `manifest` have each binding code (PreparedImage.bindingCounts, at
- * `code - BINDING_ASK`), when engineBindings has its bindings, else null.
- */
-export function engineBindingCounts(
+export function engineBindings(
   report: Report,
   manifest: Manifest,
   blockSize: number,
-): Int32Array | null {
+): Pick<KeptBindings, 'binding' | 'bindingCounts'> | null {
   const kept = byReport.get(report)?.get(manifest);
-  return kept !== undefined && kept.blockSize === blockSize ? kept.bindingCounts : null;
+  return kept !== undefined && kept.blockSize === blockSize ? kept : null;
 }

@@ -38,7 +38,7 @@ import {
 } from './types.js';
 import { LargestGroups } from './largest.js';
 import { BINDING_ASK, BINDING_NONE } from '../model/core.js';
-import { engineBindingCounts, engineBindings } from '../model/engine-bindings.js';
+import { engineBindings } from '../model/engine-bindings.js';
 import { reportPathAt } from '../model/report-paths.js';
 
 /** Finding codes listed as boundary breaks. */
@@ -225,8 +225,9 @@ function fingerprintsOf(report: Report, input: AnalysisInput): Map<string, RawFi
     // The engine's R12 check settled most files' bindings (core.ts PreparedImage.binding) when
     // analyze() made this report from this manifest: a byte per file, and only the files it
     // left (BINDING_ASK: mismatches, fingerprints not in lower-case hex) are classified here.
-    const fromEngine = engineBindings(report, manifest, image.blockSize);
-    const engineCounts = fromEngine !== null ? engineBindingCounts(report, manifest, image.blockSize) : null;
+    const kept = engineBindings(report, manifest, image.blockSize);
+    const fromEngine = kept?.binding ?? null;
+    const engineCounts = kept?.bindingCounts ?? null;
     let bindingOf: Int8Array;
     if (fromEngine !== null && engineCounts !== null && engineCounts[0] === 0) {
       // None left to classify (engineCounts[0]: BINDING_ASK files): the engine's bytes are the

@@ -12,7 +12,7 @@ import {
   type Manifest,
 } from '@sharemap/erofs';
 import { analyze } from '../../src/model/engine.js';
-import { engineBindingCounts, engineBindings } from '../../src/model/engine-bindings.js';
+import { engineBindings } from '../../src/model/engine-bindings.js';
 import { imageEntryFromManifest } from '../../src/model/input.js';
 import type { AnalysisInput, Report } from '../../src/report.js';
 import { buildTrustModel } from '../../src/trust/index.js';
@@ -121,7 +121,7 @@ describe("trust model: fingerprint bindings from analyze()'s R12 check", () => {
     expect(fromEngine).toEqual(itself);
     const report = analyze(input);
     for (const { image, manifest } of input.images)
-      expect(engineBindingCounts(report, manifest, image.blockSize)![0]).toBe(0); // no BINDING_ASK
+      expect(engineBindings(report, manifest, image.blockSize)!.bindingCounts[0]).toBe(0); // no BINDING_ASK
     expect(fromEngine.fingerprints[0]!.counts.unverifiable).toBeGreaterThan(3);
     expect(fromEngine.fingerprints[1]!.counts['publisher-defined']).toBeGreaterThan(3);
     expect(fromEngine.fingerprints[0]!.examples.unverifiable).toHaveLength(3);
