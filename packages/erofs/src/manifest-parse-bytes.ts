@@ -201,21 +201,20 @@ export class ManifestBytesParser {
         this.decodedLines(b, pos, end);
         return;
       }
-      // After the header: the rest scanned in WebAssembly where the reader can (manifest-line-wasm.ts).
-      if (!alone && p.manifestHeader && p.scannedLines(b, pos, end, this.otherLine(b))) return;
+      // After the header: the rest scanned in WebAssembly where the reader can
+      // (manifest-line-wasm.ts); the lines the scan does not take are read one by one.
+      if (!alone && p.manifestHeader && p.scannedLines(b, pos, end, (s, e) => this.oneLine(b, s, e))) return;
       const nl = alone ? -1 : b.indexOf(0x0a, pos);
       const lineEnd = nl < 0 || nl > end ? end : nl;
-      if (!p.lineBytes(b, pos, lineEnd)) p.line(this.decoder.decode(b.subarray(pos, lineEnd)));
+      this.oneLine(b, pos, lineEnd);
       pos = lineEnd + 1;
     }
   }
 
-  /** A line of `b` the WebAssembly scan did not take, read as lines() reads one. */
-  private otherLine(b: Uint8Array): (start: number, end: number) => void {
+  /** The line b[start, end): from its bytes when the fast path takes it, else decoded. */
+  private oneLine(b: Uint8Array, start: number, end: number): void {
     const p = this.parser!;
-    return (start, end) => {
-      if (!p.lineBytes(b, start, end)) p.line(this.decoder.decode(b.subarray(start, end)));
-    };
+    if (!p.lineBytes(b, start, end)) p.line(this.decoder.decode(b.subarray(start, end)));
   }
 
   /** The "\n"-separated lines of b[pos, end] (one more line than newlines), decoded a chunk at a time. */
