@@ -796,17 +796,9 @@ export class NdjsonManifestParser {
     )
       return false;
     this.lineNo++;
-    if (pathBytes) {
-      // The path stays bytes: checked for order as bytes, copied into the columns' PathStore.
+    if (pathBytes || handOver) {
       const s = fastLineSpans;
-      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo);
-      this.columns!.pushAsciiPath(bytes, s.pathStart, s.pathEnd, out);
-    } else if (handOver) {
-      // The strings stay bytes: checked for order as bytes, written on by the sink.
-      const s = fastLineSpans;
-      this.sink.checkAscii(bytes, s.pathStart, s.pathEnd, this.lineNo);
-      handOver.addAscii(bytes, s.pathStart, s.pathEnd, s.fpStart, s.fpEnd, s.shaStart);
-      this.columns!.push(out);
+      this.pushAscii(bytes, s.pathStart, s.pathEnd, s.fpStart, s.fpEnd, s.shaStart, out);
     } else if (this.columns) {
       this.sink.check(out.path, this.lineNo);
       this.columns.push(out);
@@ -861,9 +853,7 @@ export class NdjsonManifestParser {
       out.path = '';
       out.fingerprint = l.fpStart < 0 ? null : '';
       out.sha256 = l.shaStart < 0 ? undefined : '';
-      this.sink.checkAscii(b, l.pathStart, l.pathEnd, this.lineNo);
-      this.handOver.addAscii(b, l.pathStart, l.pathEnd, l.fpStart, l.fpEnd, l.shaStart);
-      this.columns!.push(out);
+      this.pushAscii(b, l.pathStart, l.pathEnd, l.fpStart, l.fpEnd, l.shaStart, out);
       return;
     }
     const strings = this.strings;
@@ -880,8 +870,28 @@ export class NdjsonManifestParser {
         : strings
           ? strings.internAtAscii(3 * index + 2, b, l.shaStart, l.shaStart + 64, l.shaHash, asciiString)
           : asciiString(b, l.shaStart, l.shaStart + 64);
-    this.sink.checkAscii(b, l.pathStart, l.pathEnd, this.lineNo);
-    this.columns!.pushAsciiPath(b, l.pathStart, l.pathEnd, out);
+    this.pushAscii(b, l.pathStart, l.pathEnd, l.fpStart, l.fpEnd, l.shaStart, out);
+  }
+
+  /**
+   * A taken line's record whose strings stay bytes (`b`'s ASCII spans; fpStart/shaStart -1: none):
+   * the path checked for order as bytes, then with `handOver` all three written on by the sink and
+   * the record pushed, else (`pathBytes`) the path copied into the columns' PathStore.
+   */
+  private pushAscii(
+    b: Uint8Array,
+    pathStart: number,
+    pathEnd: number,
+    fpStart: number,
+    fpEnd: number,
+    shaStart: number,
+    out: ValidatedRecord,
+  ): void {
+    this.sink.checkAscii(b, pathStart, pathEnd, this.lineNo);
+    if (this.handOver) {
+      this.handOver.addAscii(b, pathStart, pathEnd, fpStart, fpEnd, shaStart);
+      this.columns!.push(out);
+    } else this.columns!.pushAsciiPath(b, pathStart, pathEnd, out);
   }
 
   end(): Manifest {
